@@ -1,0 +1,42 @@
+/* Capped growable byte buffer with a sticky error.
+ * Appends after the first failure (cap exceeded, out of memory) do nothing,
+ * so a writer can append many pieces and check wr_buf_error() once. The data
+ * is always NUL-terminated (the NUL is not counted in len). */
+#ifndef WARREN_BUF_H
+#define WARREN_BUF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct wr_buf {
+    char *data; /* NULL until the first append */
+    size_t len;
+    size_t cap;
+    size_t max; /* the most bytes len may reach */
+    int err;    /* 0, or the first WR_E* seen */
+};
+
+/* Initialises an empty buffer that may hold at most max bytes. */
+void wr_buf_init(struct wr_buf *b, size_t max);
+/* Frees the data; the buffer may be initialised again. NULL-safe. */
+void wr_buf_release(struct wr_buf *b);
+/* Empties the buffer and clears its error, keeping the allocation. */
+void wr_buf_reset(struct wr_buf *b);
+
+/* Append n bytes / one byte / a C string / formatted text. Each returns 0 or
+ * the buffer's sticky error (WR_ETOOBIG past max, WR_ENOMEM). */
+int wr_buf_append(struct wr_buf *b, const void *p, size_t n);
+int wr_buf_putc(struct wr_buf *b, char c);
+int wr_buf_puts(struct wr_buf *b, const char *s);
+int wr_buf_printf(struct wr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int wr_buf_vprintf(struct wr_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* The sticky error: 0 when every append so far succeeded. */
+int wr_buf_error(const struct wr_buf *b);
+
+/* Hands the data to the caller, who frees it with free(); the buffer is left
+ * empty. Returns NULL when the buffer has an error. *len may be NULL. */
+char *wr_buf_take(struct wr_buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,91 @@
+/* Configuration: one table of keys shared by every warren binary.
+ * Read from a Flask-style file (`KEY = 'value'` lines with Python literals:
+ * quoted strings, integers, True/False; `#` comments) and overridden by the
+ * environment (`WARREN_<KEY>`, dots in a key written as `__`). Per-collection
+ * settings are dotted keys, `<Collection>.<SETTING>`. Every problem is
+ * reported at once; the binaries then exit 2. */
+#ifndef WARREN_CFG_H
+#define WARREN_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "warren/buf.h"
+
+/* One `<Collection>.<SETTING> = value` line. The collection part is not
+ * checked here (only the catalog knows the schema); the setting part is. */
+struct wr_cfg_coll {
+    char *collection; /* the default collection name, e.g. "Albums" */
+    char *setting;    /* NAME, EXCLUDE or RENAME */
+    char *value;
+};
+
+struct wr_cfg {
+    /* data and services */
+    char *database_uri;    /* DATABASE_URI, 'sqlite:///relative' or 'sqlite:////absolute' */
+    char *collections;     /* COLLECTIONS, comma-separated; '' serves every table */
+    char *amqp_url;        /* AMQP_URL */
+    char *redis_url;       /* REDIS_URL (the cache; not used yet) */
+    char *mongo_uri;       /* MONGO_URI (the audit trail; not used yet) */
+    char *service;         /* SERVICE: the queue suffix, warren.<service> */
+    /* HTTP edge */
+    char *http_host;       /* HTTP_HOST */
+    long http_port;        /* HTTP_PORT */
+    long request_timeout_ms; /* REQUEST_TIMEOUT_MS: each request's deadline */
+    long max_in_flight;    /* MAX_IN_FLIGHT: requests the edge holds at once */
+    long http_timeout_s;   /* HTTP_TIMEOUT_S: idle/header/body timeout per connection */
+    long max_body_bytes;   /* MAX_BODY_BYTES */
+    long max_header_bytes; /* MAX_HEADER_BYTES */
+    /* worker */
+    long prefetch;         /* PREFETCH: unacked deliveries per worker */
+    long results_per_page; /* RESULTS_PER_PAGE: the default page size */
+    long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
+    /* AMQP */
+    long heartbeat_s;      /* HEARTBEAT_S */
+    long connect_timeout_ms; /* CONNECT_TIMEOUT_MS */
+    long reconnect_max_ms; /* RECONNECT_MAX_MS: the backoff cap */
+    /* process */
+    bool debug;            /* DEBUG */
+    char *log_level;       /* LOG_LEVEL: debug, info, warn, error */
+
+    struct wr_cfg_coll *colls; /* dotted keys, file order then environment */
+    size_t ncolls;
+};
+
+/* The key table, for documentation and the docker test: each entry's name,
+ * its type ("str", "int", "bool") and its default as text. The list ends with
+ * a NULL name. */
+struct wr_cfg_key {
+    const char *name;
+    const char *type;
+    const char *def;
+    const char *help;
+};
+const struct wr_cfg_key *wr_cfg_keys(void);
+
+/* Fills cfg from defaults, then text (len bytes), then env (a NULL-terminated
+ * `NAME=value` array, may be NULL). Returns 0, or WR_EINVAL with every problem
+ * appended to problems, one line each ("config.cfg:3: unknown key FOO");
+ * origin names the text in those lines. On error cfg holds nothing to free.
+ * Pure: no I/O. */
+int wr_cfg_parse(struct wr_cfg *cfg, const char *origin, const char *text, size_t len,
+                 char *const *env, struct wr_buf *problems);
+
+/* Reads path and calls wr_cfg_parse. A missing file is an error only when
+ * required is true (the default ./config.cfg may be absent). */
+int wr_cfg_load(struct wr_cfg *cfg, const char *path, bool required, char *const *env,
+                struct wr_buf *problems);
+
+/* For main(): takes `--config PATH` from argv (default ./config.cfg, optional),
+ * loads it with the process environment, prints every problem to stderr.
+ * Returns 0, or 2 (the exit status) after printing. */
+int wr_cfg_from_args(struct wr_cfg *cfg, int argc, char **argv);
+
+/* Frees every string. NULL-safe; cfg may be loaded again. */
+void wr_cfg_release(struct wr_cfg *cfg);
+
+/* The value of `<collection>.<setting>`, the last one given; NULL if unset. */
+const char *wr_cfg_coll_get(const struct wr_cfg *cfg, const char *collection,
+                            const char *setting);
+
+#endif

@@ -1,0 +1,65 @@
+/* Unit tests for the capped buffer: growth, the cap, the sticky error. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warren/buf.h"
+#include "warren/err.h"
+
+START_TEST(grows_and_terminates)
+{
+    struct wr_buf b;
+    wr_buf_init(&b, 1 << 20);
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(wr_buf_printf(&b, "%d,", i % 10), 0);
+    ck_assert_uint_eq(b.len, 2000);
+    ck_assert_int_eq(b.data[b.len], '\0');
+    ck_assert(strncmp(b.data, "0,1,2,", 6) == 0);
+    wr_buf_release(&b);
+}
+END_TEST
+
+START_TEST(cap_is_sticky)
+{
+    struct wr_buf b;
+    wr_buf_init(&b, 8);
+    ck_assert_int_eq(wr_buf_puts(&b, "12345678"), 0);
+    ck_assert_int_eq(wr_buf_putc(&b, '9'), WR_ETOOBIG);
+    ck_assert_int_eq(wr_buf_puts(&b, ""), WR_ETOOBIG);
+    ck_assert_int_eq(wr_buf_error(&b), WR_ETOOBIG);
+    ck_assert_ptr_null(wr_buf_take(&b, NULL));
+    wr_buf_reset(&b);
+    ck_assert_int_eq(wr_buf_puts(&b, "ok"), 0);
+    size_t n = 0;
+    char *p = wr_buf_take(&b, &n);
+    ck_assert_str_eq(p, "ok");
+    ck_assert_uint_eq(n, 2);
+    free(p);
+    wr_buf_release(&b);
+}
+END_TEST
+
+START_TEST(take_of_empty_is_empty_string)
+{
+    struct wr_buf b;
+    wr_buf_init(&b, 16);
+    char *p = wr_buf_take(&b, NULL);
+    ck_assert_str_eq(p, "");
+    free(p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("buf");
+    TCase *tc = tcase_create("buf");
+    tcase_add_test(tc, grows_and_terminates);
+    tcase_add_test(tc, cap_is_sticky);
+    tcase_add_test(tc, take_of_empty_is_empty_string);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
