@@ -1,0 +1,425 @@
+/* Canonical JSON writers (see json.h): the exact bytes of Python's
+ * json.dumps(obj, sort_keys=True, separators=(",", ":")), so that clients of
+ * the Flask-Restless service we replace see no difference. Strings are
+ * escaped to ASCII, reals use Python's shortest round-trip repr. */
+#include "warren/json.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warren/err.h"
+
+/* Object keys beyond this many are sorted in a heap array instead of on the stack. */
+#define WR_JSON_STACK_KEYS 16
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Bytes that go out as they are; everything else needs an escape or decoding. */
+static bool is_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* Writes \uxxxx for one UTF-16 code unit. */
+static void put_u16(struct wr_buf *b, unsigned u)
+{
+    char out[6] = {'\\', 'u'};
+    for (int i = 0; i < 4; i++)
+        out[2 + i] = hex_digits[(u >> (12 - 4 * i)) & 0xf];
+    wr_buf_append(b, out, sizeof out);
+}
+
+/* Writes a code point as Python's ensure_ascii does: one \u escape, or a
+ * surrogate pair above the Basic Multilingual Plane. */
+static void put_codepoint(struct wr_buf *b, uint32_t cp)
+{
+    if (cp < 0x10000) {
+        put_u16(b, cp);
+        return;
+    }
+    cp -= 0x10000;
+    put_u16(b, 0xd800 | (cp >> 10));
+    put_u16(b, 0xdc00 | (cp & 0x3ff));
+}
+
+/* Writes an ASCII byte that is not plain: a short escape where JSON has one
+ * (esc_from[i] becomes a backslash and esc_to[i]), else \u00xx. */
+static void put_ascii_escape(struct wr_buf *b, unsigned char c)
+{
+    static const char esc_from[] = "\"\\\n\r\t\b\f";
+    static const char esc_to[] = "\"\\nrtbf";
+    /* memchr over the 7 real entries, so a NUL byte never matches the terminator. */
+    const char *hit = memchr(esc_from, c, sizeof esc_from - 1);
+    if (hit == NULL) {
+        put_u16(b, c);
+        return;
+    }
+    char out[2] = {'\\', esc_to[hit - esc_from]};
+    wr_buf_append(b, out, sizeof out);
+}
+
+static bool is_cont(unsigned char c)
+{
+    return (c & 0xc0) == 0x80;
+}
+
+/* Decodes one well-formed UTF-8 sequence of 2-4 bytes at s (n bytes left), as
+ * Unicode's table 3-7 defines it: the second-byte ranges after E0, ED, F0
+ * and F4 are what exclude overlongs, surrogates and code points past
+ * U+10FFFF. Returns the sequence length, or 0 if the lead byte is invalid. */
+static size_t decode_utf8(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    uint32_t v = c & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if (!is_cont(s[i]))
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    *cp = v;
+    return len;
+}
+
+void wr_json_str(struct wr_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    wr_buf_putc(b, '"');
+    while (i < n) {
+        /* Most text is plain ASCII: copy each run with one append. */
+        size_t run = i;
+        while (run < n && is_plain(p[run]))
+            run++;
+        if (run > i)
+            wr_buf_append(b, p + i, run - i);
+        i = run;
+        if (i >= n)
+            break;
+        if (p[i] < 0x80) {
+            put_ascii_escape(b, p[i]);
+            i++;
+            continue;
+        }
+        uint32_t cp = 0;
+        size_t len = decode_utf8(p + i, n - i, &cp);
+        /* An invalid byte costs one U+FFFD and decoding resumes at the next
+         * byte, so a truncated sequence yields one U+FFFD per byte. */
+        put_codepoint(b, len > 0 ? cp : 0xfffd);
+        i += len > 0 ? len : 1;
+    }
+    wr_buf_putc(b, '"');
+}
+
+void wr_json_cstr(struct wr_buf *b, const char *s)
+{
+    wr_json_str(b, s, strlen(s));
+}
+
+void wr_json_key(struct wr_buf *b, const char *key)
+{
+    wr_json_cstr(b, key);
+    wr_buf_putc(b, ':');
+}
+
+void wr_json_int(struct wr_buf *b, int64_t v)
+{
+    char out[24];
+    size_t pos = sizeof out;
+    /* Negate in unsigned arithmetic so INT64_MIN does not overflow. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        out[--pos] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        out[--pos] = '-';
+    wr_buf_append(b, out + pos, sizeof out - pos);
+}
+
+void wr_json_null(struct wr_buf *b)
+{
+    wr_buf_append(b, "null", 4);
+}
+
+void wr_json_bool(struct wr_buf *b, int v)
+{
+    if (v)
+        wr_buf_append(b, "true", 4);
+    else
+        wr_buf_append(b, "false", 5);
+}
+
+/* Rounds v (finite, >= 0) to prec significant digits: v ~= d.ddd x 10^exp.
+ * Returns the number of digits (prec). */
+static size_t rounded_digits(double v, int prec, char digits[18], int *exp)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.*e", prec - 1, v);
+    /* text is "d[.ddd]e[+-]xx": take the digits, then the exponent. */
+    size_t n = 0;
+    const char *p = text;
+    for (; *p != 'e'; p++) {
+        if (*p != '.')
+            digits[n++] = *p;
+    }
+    *exp = (int)strtol(p + 1, NULL, 10);
+    return n;
+}
+
+/* Whether the decimal d.ddd x 10^exp reads back as v. */
+static bool reads_back(const char *digits, size_t n, int exp, double v)
+{
+    char text[40];
+    text[0] = digits[0];
+    text[1] = '.';
+    memcpy(text + 2, digits + 1, n - 1);
+    snprintf(text + n + 1, sizeof text - n - 1, "e%d", exp);
+    return strtod(text, NULL) == v;
+}
+
+/* Adds one in the last of the n digits; 9.99 becomes 1.00 one decade up. */
+static void next_decimal_up(char *digits, size_t n, int *exp)
+{
+    size_t i = n;
+    while (i > 0 && digits[i - 1] == '9')
+        digits[--i] = '0';
+    if (i > 0) {
+        digits[i - 1]++;
+        return;
+    }
+    digits[0] = '1';
+    ++*exp;
+}
+
+/* A normal power of two has half as much room below it as above it before
+ * the neighbouring double, so the nearest decimal of some length may miss
+ * while the next one up still reads back. */
+static bool is_lopsided(double v)
+{
+    int e;
+    return v > DBL_MIN && frexp(v, &e) == 0.5;
+}
+
+/* The shortest decimal digits that read back as v (finite, >= 0), nearest
+ * to v among those, as David Gay's dtoa (Python's repr) picks them. glibc's
+ * printf and strtod round correctly, so for each length the %e text is the
+ * nearest candidate; only around powers of two can the next one up be the
+ * shortest instead. Returns the number of digits, trailing zeros dropped. */
+static size_t shortest_digits(double v, char digits[18], int *exp)
+{
+    bool lopsided = is_lopsided(v);
+    size_t n = 17;
+    for (int prec = 1; prec <= 17; prec++) {
+        n = rounded_digits(v, prec, digits, exp);
+        if (reads_back(digits, n, *exp, v))
+            break;
+        if (lopsided) {
+            int up_exp = *exp;
+            char up[18];
+            memcpy(up, digits, n);
+            next_decimal_up(up, n, &up_exp);
+            if (reads_back(up, n, up_exp, v)) {
+                memcpy(digits, up, n);
+                *exp = up_exp;
+                break;
+            }
+        }
+    }
+    /* 17 digits always read back, so the loop ends with n digits that do. */
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    return n;
+}
+
+static void put_zeros(struct wr_buf *b, int count)
+{
+    for (int i = 0; i < count; i++)
+        wr_buf_putc(b, '0');
+}
+
+/* Python's repr in scientific form: 1e+16, 1.5e-07 (two exponent digits at least). */
+static void put_scientific(struct wr_buf *b, const char *digits, size_t n, int exp)
+{
+    wr_buf_putc(b, digits[0]);
+    if (n > 1) {
+        wr_buf_putc(b, '.');
+        wr_buf_append(b, digits + 1, n - 1);
+    }
+    wr_buf_putc(b, 'e');
+    wr_buf_putc(b, exp < 0 ? '-' : '+');
+    int mag = exp < 0 ? -exp : exp;
+    if (mag < 10)
+        wr_buf_putc(b, '0');
+    wr_json_int(b, mag);
+}
+
+/* Python's repr in positional form, which always shows a fraction: 100.0, 0.001. */
+static void put_positional(struct wr_buf *b, const char *digits, size_t n, int exp)
+{
+    if (exp < 0) {
+        wr_buf_append(b, "0.", 2);
+        put_zeros(b, -exp - 1);
+        wr_buf_append(b, digits, n);
+        return;
+    }
+    size_t whole = (size_t)exp + 1;
+    if (n <= whole) {
+        wr_buf_append(b, digits, n);
+        put_zeros(b, (int)(whole - n));
+        wr_buf_append(b, ".0", 2);
+        return;
+    }
+    wr_buf_append(b, digits, whole);
+    wr_buf_putc(b, '.');
+    wr_buf_append(b, digits + whole, n - whole);
+}
+
+void wr_json_real(struct wr_buf *b, double v)
+{
+    /* Python would write NaN or Infinity, which is not JSON; we write null. */
+    if (!isfinite(v)) {
+        wr_json_null(b);
+        return;
+    }
+    if (signbit(v))
+        wr_buf_putc(b, '-');
+    char digits[18];
+    int exp = 0;
+    size_t n = shortest_digits(fabs(v), digits, &exp);
+    /* repr's switch: positional for exponents -4..15, as float_repr_style 'short'. */
+    if (exp >= -4 && exp < 16)
+        put_positional(b, digits, n, exp);
+    else
+        put_scientific(b, digits, n, exp);
+}
+
+int wr_json_key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A key as jansson stores it; the length keeps any embedded NUL. */
+struct key_ref {
+    const char *key;
+    size_t len;
+    json_t *value;
+};
+
+/* Byte order over (key, len), which is wr_json_key_cmp's order for keys
+ * without NUL and code point order for every valid UTF-8 key. */
+static int key_ref_cmp(const void *a, const void *b)
+{
+    const struct key_ref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    if (c != 0)
+        return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+static void put_object(struct wr_buf *b, const json_t *obj)
+{
+    struct key_ref stack_keys[WR_JSON_STACK_KEYS];
+    struct key_ref *keys = stack_keys;
+    size_t count = json_object_size(obj);
+    if (count > WR_JSON_STACK_KEYS) {
+        keys = malloc(count * sizeof *keys);
+        if (keys == NULL) {
+            /* buf.h has no setter; the sticky error is its public field. */
+            if (b->err == 0)
+                b->err = WR_ENOMEM;
+            return;
+        }
+    }
+    size_t n = 0;
+    const char *key;
+    size_t len;
+    json_t *value;
+    /* json_object_keylen_foreach does not take a const object, but only reads it. */
+    json_object_keylen_foreach((json_t *)obj, key, len, value)
+    {
+        keys[n++] = (struct key_ref){.key = key, .len = len, .value = value};
+    }
+    qsort(keys, n, sizeof *keys, key_ref_cmp);
+    wr_buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            wr_buf_putc(b, ',');
+        wr_json_str(b, keys[i].key, keys[i].len);
+        wr_buf_putc(b, ':');
+        wr_json_value(b, keys[i].value);
+    }
+    wr_buf_putc(b, '}');
+    if (keys != stack_keys)
+        free(keys);
+}
+
+static void put_array(struct wr_buf *b, const json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    wr_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            wr_buf_putc(b, ',');
+        wr_json_value(b, json_array_get(arr, i));
+    }
+    wr_buf_putc(b, ']');
+}
+
+void wr_json_value(struct wr_buf *b, const json_t *v)
+{
+    /* Deep documents fail fast once the buffer has failed. */
+    if (wr_buf_error(b) != 0)
+        return;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        put_object(b, v);
+        break;
+    case JSON_ARRAY:
+        put_array(b, v);
+        break;
+    case JSON_STRING:
+        wr_json_str(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        wr_json_int(b, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        wr_json_real(b, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        wr_json_bool(b, 1);
+        break;
+    case JSON_FALSE:
+        wr_json_bool(b, 0);
+        break;
+    case JSON_NULL:
+        wr_json_null(b);
+        break;
+    }
+}

@@ -1,0 +1,98 @@
+/* The rabbitmq-c adapter: the only code that includes <amqp.h>.
+ * One connection with one channel. Connect and login are bounded by a
+ * timeout; heartbeats are serviced inside wr_amqp_poll, so callers poll at
+ * least every heartbeat/2 (the edge from a timer, workers from their loop).
+ * rabbitmq-c never reconnects: after any call returns WR_ECLOSED the caller
+ * calls wr_amqp_close, waits its backoff, and wr_amqp_connect again. */
+#ifndef WARREN_AMQP_H
+#define WARREN_AMQP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "warren/err.h"
+
+typedef struct wr_amqp wr_amqp;
+
+struct wr_amqp_opts {
+    const char *url;         /* amqp://user:pass@host:port/vhost */
+    long heartbeat_s;        /* 0 disables heartbeats */
+    long connect_timeout_ms; /* bounds TCP connect, handshake and each setup RPC */
+    const char *name;        /* connection name shown by the broker */
+};
+
+/* A string header other than the typed ones below. */
+struct wr_amqp_hdr {
+    const char *name;
+    const char *value;
+};
+
+#define WR_AMQP_MAX_HDRS 8
+
+/* One message, as published or as received. Received strings and the body
+ * are borrowed from the adapter and valid until the next wr_amqp_poll. */
+struct wr_msg {
+    const char *correlation_id;
+    const char *message_id;
+    const char *reply_to;
+    const char *type;
+    long long expiration_ms; /* per-message TTL; < 0 when absent */
+    long long deadline_ms;   /* header x-deadline-ms; 0 when absent */
+    int status;              /* header x-status; 0 when absent */
+    struct wr_amqp_hdr hdrs[WR_AMQP_MAX_HDRS];
+    size_t nhdrs;
+    const void *body;
+    size_t len;
+    uint64_t delivery_tag; /* received deliveries only */
+    bool redelivered;
+};
+
+enum wr_amqp_event {
+    WR_AMQP_NONE,      /* nothing arrived within the timeout */
+    WR_AMQP_DELIVERY,  /* a message from a consumer */
+    WR_AMQP_RETURNED,  /* a mandatory publish nobody could route (basic.return) */
+    WR_AMQP_BLOCKED,   /* the broker stopped reading our publishes (alarm) */
+    WR_AMQP_UNBLOCKED,
+};
+
+/* A disconnected adapter; NULL when out of memory. Copies opts' strings. */
+wr_amqp *wr_amqp_new(const struct wr_amqp_opts *opts);
+/* Closes the connection if open and frees the adapter. NULL-safe. */
+void wr_amqp_free(wr_amqp *a);
+
+/* Opens the socket, logs in (asking for connection.blocked notices) and opens
+ * channel 1. 0, or WR_EIO/WR_ETIMEDOUT/WR_EINVAL (bad URL) with details. */
+int wr_amqp_connect(wr_amqp *a, struct wr_err *err);
+/* Drops the connection (politely when it still works). Safe to repeat. */
+void wr_amqp_close(wr_amqp *a);
+bool wr_amqp_is_open(const wr_amqp *a);
+/* The socket to watch for input, or -1 when closed. */
+int wr_amqp_fd(const wr_amqp *a);
+/* True when input is already buffered inside the library, so the caller must
+ * poll again before waiting on the socket. */
+bool wr_amqp_has_buffered(const wr_amqp *a);
+
+/* Declares a service's topology, identically from every process: the durable
+ * quorum queue warren.<service> with the delivery limit and dead-letter
+ * exchange of proto/README.md, the fanout warren.dlx and queue warren.dead. */
+int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err);
+/* Starts consuming queue. no_ack for direct reply-to; prefetch 0 = unlimited. */
+int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,
+                    struct wr_err *err);
+/* Publishes msg through the default exchange to routing_key. The typed
+ * fields and hdrs become properties and headers; absent ones are left out. */
+int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg,
+                    bool mandatory, struct wr_err *err);
+int wr_amqp_ack(wr_amqp *a, uint64_t delivery_tag, struct wr_err *err);
+/* basic.reject; requeue false dead-letters the message. */
+int wr_amqp_reject(wr_amqp *a, uint64_t delivery_tag, bool requeue, struct wr_err *err);
+
+/* Waits up to timeout_ms (0: only what is already readable) for one event and
+ * fills *msg for DELIVERY and RETURNED. Services heartbeats. Returns 0 (with
+ * *ev WR_AMQP_NONE on timeout) or WR_ECLOSED when the connection or channel
+ * is gone. */
+int wr_amqp_poll(wr_amqp *a, long timeout_ms, enum wr_amqp_event *ev, struct wr_msg *msg,
+                 struct wr_err *err);
+
+#endif

@@ -1,0 +1,81 @@
+/* The RPC envelope (proto v1) and the client API other C services use to call
+ * warren without the HTTP edge.
+ * A request is a JSON object (proto/request.schema.json); a reply is the
+ * HTTP-ready body with its status and headers (proto/README.md). */
+#ifndef WARREN_RPC_H
+#define WARREN_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "warren/amqp.h"
+#include "warren/buf.h"
+#include "warren/err.h"
+#include "warren/proto.h"
+
+/* One request. Strings are borrowed (or, after wr_request_decode, owned by
+ * the request until wr_request_release). */
+struct wr_request {
+    char id[WR_REQUEST_ID_LEN + 1]; /* the request id; "" lets the sender pick one */
+    const char *op;                 /* WR_OP_LIST, WR_OP_GET, WR_OP_RELATED */
+    const char *collection;
+    const char *key;      /* the primary key as text (composite keys joined by ','), or NULL */
+    const char *relation; /* for WR_OP_RELATED */
+    long page;            /* 0: not given (1) */
+    long results_per_page; /* 0: not given (the worker's default) */
+    void *owner__;        /* decoded requests: what owns the strings */
+};
+
+/* Writes req as the envelope body. 0 or the buffer's error. */
+int wr_request_encode(const struct wr_request *req, struct wr_buf *out);
+/* Parses and checks an envelope body: the version, the op, the types and
+ * ranges of every field. 0, or WR_EINVAL with a message fit for a 400. On
+ * success release req with wr_request_release. */
+int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err);
+void wr_request_release(struct wr_request *req);
+
+/* Fills id with a new random request id (32 lowercase hex + NUL). */
+void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1]);
+/* True when s is a well-formed request id. */
+bool wr_request_id_valid(const char *s);
+
+/* Milliseconds since the epoch, from the real-time clock (deadlines cross
+ * processes) . */
+long long wr_now_ms(void);
+
+/* A reply as the client API hands it over; free with wr_reply_release. */
+struct wr_reply {
+    int status;  /* the HTTP status; 503/504 made up by the client on failure */
+    char *body;  /* NUL-terminated; len excludes the NUL */
+    size_t len;
+    char *link;  /* the Link header, or NULL */
+};
+void wr_reply_release(struct wr_reply *r);
+
+typedef struct wr_rpc wr_rpc;
+
+struct wr_rpc_opts {
+    const char *amqp_url;
+    const char *service;    /* "catalog": requests go to warren.catalog */
+    long timeout_ms;        /* each request's deadline */
+    long connect_timeout_ms;
+    long heartbeat_s;
+};
+
+/* Connects and starts consuming direct replies. NULL on failure, with err. */
+wr_rpc *wr_rpc_new(const struct wr_rpc_opts *opts, struct wr_err *err);
+void wr_rpc_free(wr_rpc *rpc);
+
+/* Sends one request and waits for its reply. Returns 0 with *reply filled
+ * (any HTTP status), or WR_ETIMEDOUT (reply->status 504) / WR_ECLOSED
+ * (reply->status 503; the connection is reopened on the next call). */
+int wr_rpc_call(wr_rpc *rpc, const struct wr_request *req, struct wr_reply *reply,
+                struct wr_err *err);
+
+/* Publishes all n requests at once, then collects the replies in any order
+ * into replies[i] (for reqs[i]). Returns 0 when every request got a reply,
+ * else the first failure; requests without a reply get 504 or 503. */
+int wr_rpc_call_many(wr_rpc *rpc, const struct wr_request *reqs, size_t n,
+                     struct wr_reply *replies, struct wr_err *err);
+
+#endif

@@ -1,0 +1,491 @@
+/* The rabbitmq-c adapter (see amqp.h). rabbitmq-c's error model (reply
+ * types, library status codes, server close methods) is translated to
+ * WR_E* codes here and nowhere else. */
+#include "warren/amqp.h"
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "warren/proto.h"
+
+#define CHANNEL 1
+#define SCRATCH_SIZE 16384
+
+struct wr_amqp {
+    char *url;
+    char *name;
+    long heartbeat_s;
+    long connect_timeout_ms;
+    amqp_connection_state_t conn; /* NULL when closed */
+    bool have_envelope;
+    amqp_envelope_t envelope; /* the last delivery, freed at the next poll */
+    bool have_returned;
+    amqp_message_t returned; /* the last basic.return, likewise */
+    char scratch[SCRATCH_SIZE]; /* NUL-terminated copies of received strings */
+    size_t scratch_used;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+wr_amqp *wr_amqp_new(const struct wr_amqp_opts *opts)
+{
+    wr_amqp *a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    a->url = dup_or_null(opts->url);
+    a->name = dup_or_null(opts->name ? opts->name : "warren");
+    a->heartbeat_s = opts->heartbeat_s;
+    a->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 2000;
+    if (a->url == NULL || a->name == NULL) {
+        wr_amqp_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+static void release_received(wr_amqp *a)
+{
+    if (a->have_envelope)
+        amqp_destroy_envelope(&a->envelope);
+    if (a->have_returned)
+        amqp_destroy_message(&a->returned);
+    a->have_envelope = false;
+    a->have_returned = false;
+    a->scratch_used = 0;
+    if (a->conn != NULL)
+        amqp_maybe_release_buffers(a->conn);
+}
+
+void wr_amqp_close(wr_amqp *a)
+{
+    if (a == NULL || a->conn == NULL)
+        return;
+    release_received(a);
+    /* A polite close needs a round trip; when the socket is dead it fails
+     * fast with an error we have nothing to do with. */
+    (void)amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
+    (void)amqp_destroy_connection(a->conn);
+    a->conn = NULL;
+}
+
+void wr_amqp_free(wr_amqp *a)
+{
+    if (a == NULL)
+        return;
+    wr_amqp_close(a);
+    free(a->url);
+    free(a->name);
+    free(a);
+}
+
+bool wr_amqp_is_open(const wr_amqp *a)
+{
+    return a->conn != NULL;
+}
+
+int wr_amqp_fd(const wr_amqp *a)
+{
+    return a->conn ? amqp_get_sockfd(a->conn) : -1;
+}
+
+bool wr_amqp_has_buffered(const wr_amqp *a)
+{
+    return a->conn != NULL && (amqp_data_in_buffer(a->conn) || amqp_frames_enqueued(a->conn));
+}
+
+/* Translates an RPC reply into 0 or WR_E*, with the server's reason. */
+static int check_reply(amqp_rpc_reply_t r, const char *what, struct wr_err *err)
+{
+    switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+        return 0;
+    case AMQP_RESPONSE_NONE:
+        return wr_err_set(err, WR_EIO, "%s: missing RPC reply", what);
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+        return wr_err_set(err,
+                          r.library_error == AMQP_STATUS_TIMEOUT ? WR_ETIMEDOUT : WR_ECLOSED,
+                          "%s: %s", what, amqp_error_string2(r.library_error));
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+            const amqp_connection_close_t *m = r.reply.decoded;
+            return wr_err_set(err, WR_ECLOSED, "%s: server closed the connection: %u %.*s",
+                              what, m->reply_code, (int)m->reply_text.len,
+                              (const char *)m->reply_text.bytes);
+        }
+        if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+            const amqp_channel_close_t *m = r.reply.decoded;
+            return wr_err_set(err, WR_ECLOSED, "%s: server closed the channel: %u %.*s", what,
+                              m->reply_code, (int)m->reply_text.len,
+                              (const char *)m->reply_text.bytes);
+        }
+        return wr_err_set(err, WR_ECLOSED, "%s: server error (method 0x%08x)", what,
+                          r.reply.id);
+    }
+    return wr_err_set(err, WR_EIO, "%s: unknown reply type", what);
+}
+
+static int login(wr_amqp *a, const struct amqp_connection_info *ci, struct wr_err *err)
+{
+    /* Ask for connection.blocked so a broker alarm reaches us as a frame
+     * instead of a silently frozen socket; rabbitmq-c merges capabilities. */
+    amqp_table_entry_t caps[] = {
+        {.key = amqp_cstring_bytes("connection.blocked"),
+         .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
+    };
+    amqp_table_entry_t props[] = {
+        {.key = amqp_cstring_bytes("capabilities"),
+         .value = {.kind = AMQP_FIELD_KIND_TABLE,
+                   .value.table = {.num_entries = 1, .entries = caps}}},
+        {.key = amqp_cstring_bytes("connection_name"),
+         .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(a->name)}},
+    };
+    amqp_table_t table = {.num_entries = 2, .entries = props};
+    amqp_rpc_reply_t r = amqp_login_with_properties(
+        a->conn, ci->vhost, 0, 131072, (int)a->heartbeat_s, &table, AMQP_SASL_METHOD_PLAIN,
+        ci->user, ci->password);
+    return check_reply(r, "login", err);
+}
+
+static int open_socket(wr_amqp *a, const struct amqp_connection_info *ci, struct wr_err *err)
+{
+    struct timeval tv = {.tv_sec = a->connect_timeout_ms / 1000,
+                         .tv_usec = (a->connect_timeout_ms % 1000) * 1000};
+    amqp_socket_t *sock = amqp_tcp_socket_new(a->conn);
+    if (sock == NULL)
+        return wr_err_set(err, WR_ENOMEM, "amqp: cannot create a socket");
+    if (amqp_set_handshake_timeout(a->conn, &tv) != AMQP_STATUS_OK ||
+        amqp_set_rpc_timeout(a->conn, &tv) != AMQP_STATUS_OK)
+        return wr_err_set(err, WR_EIO, "amqp: cannot set timeouts");
+    int rc = amqp_socket_open_noblock(sock, ci->host, ci->port, &tv);
+    if (rc != AMQP_STATUS_OK)
+        return wr_err_set(err, rc == AMQP_STATUS_TIMEOUT ? WR_ETIMEDOUT : WR_EIO,
+                          "amqp: cannot reach %s:%d: %s", ci->host, ci->port,
+                          amqp_error_string2(rc));
+    return 0;
+}
+
+int wr_amqp_connect(wr_amqp *a, struct wr_err *err)
+{
+    wr_amqp_close(a);
+    /* amqp_parse_url writes into its argument. */
+    char *url = strdup(a->url);
+    if (url == NULL)
+        return wr_err_set(err, WR_ENOMEM, "amqp: out of memory");
+    struct amqp_connection_info ci;
+    int rc = 0;
+    if (amqp_parse_url(url, &ci) != AMQP_STATUS_OK) {
+        rc = wr_err_set(err, WR_EINVAL, "amqp: AMQP_URL is not a valid amqp:// URL");
+        goto free_url;
+    }
+    a->conn = amqp_new_connection();
+    if (a->conn == NULL) {
+        rc = wr_err_set(err, WR_ENOMEM, "amqp: out of memory");
+        goto free_url;
+    }
+    rc = open_socket(a, &ci, err);
+    if (rc == 0)
+        rc = login(a, &ci, err);
+    if (rc == 0) {
+        (void)amqp_channel_open(a->conn, CHANNEL);
+        rc = check_reply(amqp_get_rpc_reply(a->conn), "channel.open", err);
+    }
+    if (rc != 0) {
+        (void)amqp_destroy_connection(a->conn);
+        a->conn = NULL;
+    }
+free_url:
+    free(url);
+    return rc;
+}
+
+static amqp_table_entry_t str_entry(const char *key, const char *value)
+{
+    return (amqp_table_entry_t){
+        .key = amqp_cstring_bytes(key),
+        .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(value)}};
+}
+
+static amqp_table_entry_t int_entry(const char *key, long long value)
+{
+    return (amqp_table_entry_t){
+        .key = amqp_cstring_bytes(key),
+        .value = {.kind = AMQP_FIELD_KIND_I64, .value.i64 = value}};
+}
+
+static int declare_queue(wr_amqp *a, const char *name, amqp_table_t args, struct wr_err *err)
+{
+    (void)amqp_queue_declare(a->conn, CHANNEL, amqp_cstring_bytes(name), 0, 1, 0, 0, args);
+    return check_reply(amqp_get_rpc_reply(a->conn), "queue.declare", err);
+}
+
+int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err)
+{
+    if (a->conn == NULL)
+        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
+    char queue[256];
+    int n = snprintf(queue, sizeof(queue), WR_QUEUE_PREFIX "%s", service);
+    if (n < 0 || (size_t)n >= sizeof(queue))
+        return wr_err_set(err, WR_EINVAL, "amqp: service name too long");
+    (void)amqp_exchange_declare(a->conn, CHANNEL, amqp_cstring_bytes(WR_DLX_EXCHANGE),
+                                amqp_cstring_bytes("fanout"), 0, 1, 0, 0, amqp_empty_table);
+    int rc = check_reply(amqp_get_rpc_reply(a->conn), "exchange.declare", err);
+    amqp_table_entry_t dead_args[] = {str_entry("x-queue-type", "quorum")};
+    if (rc == 0)
+        rc = declare_queue(a, WR_DEAD_QUEUE, (amqp_table_t){1, dead_args}, err);
+    if (rc == 0) {
+        (void)amqp_queue_bind(a->conn, CHANNEL, amqp_cstring_bytes(WR_DEAD_QUEUE),
+                              amqp_cstring_bytes(WR_DLX_EXCHANGE), amqp_cstring_bytes(""),
+                              amqp_empty_table);
+        rc = check_reply(amqp_get_rpc_reply(a->conn), "queue.bind", err);
+    }
+    /* Queue arguments can never change once declared: these are the
+     * contract of proto/README.md, identical in every process. */
+    amqp_table_entry_t args[] = {
+        str_entry("x-queue-type", "quorum"),
+        int_entry("x-delivery-limit", WR_DELIVERY_LIMIT),
+        str_entry("x-dead-letter-exchange", WR_DLX_EXCHANGE),
+    };
+    if (rc == 0)
+        rc = declare_queue(a, queue, (amqp_table_t){3, args}, err);
+    return rc;
+}
+
+int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,
+                    struct wr_err *err)
+{
+    if (a->conn == NULL)
+        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
+    if (prefetch > 0) {
+        (void)amqp_basic_qos(a->conn, CHANNEL, 0, (uint16_t)(prefetch > 65535 ? 65535 : prefetch),
+                             0);
+        int rc = check_reply(amqp_get_rpc_reply(a->conn), "basic.qos", err);
+        if (rc != 0)
+            return rc;
+    }
+    (void)amqp_basic_consume(a->conn, CHANNEL, amqp_cstring_bytes(queue), amqp_empty_bytes, 0,
+                             no_ack, 0, amqp_empty_table);
+    return check_reply(amqp_get_rpc_reply(a->conn), "basic.consume", err);
+}
+
+/* Status codes from calls that do no RPC: a failure means the socket is
+ * gone, and the caller reconnects. */
+static int check_status(int status, const char *what, struct wr_err *err)
+{
+    if (status == AMQP_STATUS_OK)
+        return 0;
+    return wr_err_set(err, WR_ECLOSED, "%s: %s", what, amqp_error_string2(status));
+}
+
+int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg,
+                    bool mandatory, struct wr_err *err)
+{
+    if (a->conn == NULL)
+        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
+    amqp_basic_properties_t p = {._flags = AMQP_BASIC_CONTENT_TYPE_FLAG,
+                                 .content_type = amqp_cstring_bytes(WR_CONTENT_TYPE)};
+    char expiration[24];
+    if (msg->correlation_id) {
+        p._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
+        p.correlation_id = amqp_cstring_bytes(msg->correlation_id);
+    }
+    if (msg->message_id) {
+        p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+        p.message_id = amqp_cstring_bytes(msg->message_id);
+    }
+    if (msg->reply_to) {
+        p._flags |= AMQP_BASIC_REPLY_TO_FLAG;
+        p.reply_to = amqp_cstring_bytes(msg->reply_to);
+    }
+    if (msg->type) {
+        p._flags |= AMQP_BASIC_TYPE_FLAG;
+        p.type = amqp_cstring_bytes(msg->type);
+    }
+    if (msg->expiration_ms >= 0) {
+        (void)snprintf(expiration, sizeof(expiration), "%lld", msg->expiration_ms);
+        p._flags |= AMQP_BASIC_EXPIRATION_FLAG;
+        p.expiration = amqp_cstring_bytes(expiration);
+    }
+    p._flags |= AMQP_BASIC_TIMESTAMP_FLAG;
+    p.timestamp = (uint64_t)time(NULL);
+
+    amqp_table_entry_t entries[WR_AMQP_MAX_HDRS + 2];
+    int n = 0;
+    if (msg->status != 0)
+        entries[n++] = int_entry(WR_HDR_STATUS, msg->status);
+    if (msg->deadline_ms != 0)
+        entries[n++] = int_entry(WR_HDR_DEADLINE, msg->deadline_ms);
+    for (size_t i = 0; i < msg->nhdrs && i < WR_AMQP_MAX_HDRS; i++)
+        entries[n++] = str_entry(msg->hdrs[i].name, msg->hdrs[i].value);
+    if (n > 0) {
+        p._flags |= AMQP_BASIC_HEADERS_FLAG;
+        p.headers = (amqp_table_t){.num_entries = n, .entries = entries};
+    }
+    amqp_bytes_t body = {.len = msg->len, .bytes = (void *)msg->body};
+    int status = amqp_basic_publish(a->conn, CHANNEL, amqp_empty_bytes,
+                                    amqp_cstring_bytes(routing_key), mandatory, 0, &p, body);
+    return check_status(status, "basic.publish", err);
+}
+
+int wr_amqp_ack(wr_amqp *a, uint64_t delivery_tag, struct wr_err *err)
+{
+    if (a->conn == NULL)
+        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
+    return check_status(amqp_basic_ack(a->conn, CHANNEL, delivery_tag, 0), "basic.ack", err);
+}
+
+int wr_amqp_reject(wr_amqp *a, uint64_t delivery_tag, bool requeue, struct wr_err *err)
+{
+    if (a->conn == NULL)
+        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
+    return check_status(amqp_basic_reject(a->conn, CHANNEL, delivery_tag, requeue),
+                        "basic.reject", err);
+}
+
+/* A NUL-terminated copy of b in the scratch area; NULL when it is full. */
+static const char *scratch_str(wr_amqp *a, amqp_bytes_t b)
+{
+    if (b.len >= SCRATCH_SIZE - a->scratch_used)
+        return NULL;
+    char *p = a->scratch + a->scratch_used;
+    if (b.len > 0)
+        memcpy(p, b.bytes, b.len);
+    p[b.len] = '\0';
+    a->scratch_used += b.len + 1;
+    return p;
+}
+
+static long long field_int(const amqp_field_value_t *v, bool *ok)
+{
+    *ok = true;
+    switch (v->kind) {
+    case AMQP_FIELD_KIND_I8: return v->value.i8;
+    case AMQP_FIELD_KIND_U8: return v->value.u8;
+    case AMQP_FIELD_KIND_I16: return v->value.i16;
+    case AMQP_FIELD_KIND_U16: return v->value.u16;
+    case AMQP_FIELD_KIND_I32: return v->value.i32;
+    case AMQP_FIELD_KIND_U32: return v->value.u32;
+    case AMQP_FIELD_KIND_I64: return v->value.i64;
+    case AMQP_FIELD_KIND_U64: return (long long)v->value.u64;
+    default: *ok = false; return 0;
+    }
+}
+
+static void read_headers(wr_amqp *a, const amqp_table_t *t, struct wr_msg *m)
+{
+    for (int i = 0; i < t->num_entries; i++) {
+        const amqp_table_entry_t *e = &t->entries[i];
+        const char *key = scratch_str(a, e->key);
+        bool ok;
+        long long v = field_int(&e->value, &ok);
+        if (key == NULL)
+            continue;
+        if (strcmp(key, WR_HDR_STATUS) == 0 && ok)
+            m->status = (int)v;
+        else if (strcmp(key, WR_HDR_DEADLINE) == 0 && ok)
+            m->deadline_ms = v;
+        else if ((e->value.kind == AMQP_FIELD_KIND_UTF8 ||
+                  e->value.kind == AMQP_FIELD_KIND_BYTES) &&
+                 m->nhdrs < WR_AMQP_MAX_HDRS) {
+            const char *value = scratch_str(a, e->value.value.bytes);
+            if (value != NULL)
+                m->hdrs[m->nhdrs++] = (struct wr_amqp_hdr){key, value};
+        }
+    }
+}
+
+/* Fills m from a received message's properties and body. */
+static void read_message(wr_amqp *a, const amqp_message_t *msg, struct wr_msg *m)
+{
+    const amqp_basic_properties_t *p = &msg->properties;
+    *m = (struct wr_msg){.expiration_ms = -1, .body = msg->body.bytes, .len = msg->body.len};
+    if (p->_flags & AMQP_BASIC_CORRELATION_ID_FLAG)
+        m->correlation_id = scratch_str(a, p->correlation_id);
+    if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+        m->message_id = scratch_str(a, p->message_id);
+    if (p->_flags & AMQP_BASIC_REPLY_TO_FLAG)
+        m->reply_to = scratch_str(a, p->reply_to);
+    if (p->_flags & AMQP_BASIC_TYPE_FLAG)
+        m->type = scratch_str(a, p->type);
+    if (p->_flags & AMQP_BASIC_EXPIRATION_FLAG) {
+        const char *s = scratch_str(a, p->expiration);
+        char *end = NULL;
+        long long v = s ? strtoll(s, &end, 10) : -1;
+        m->expiration_ms = (s && end != s && *end == '\0') ? v : -1;
+    }
+    if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
+        read_headers(a, &p->headers, m);
+}
+
+/* A frame that is not a delivery: basic.return, connection.blocked, or a
+ * close that ends the connection. */
+static int read_other_frame(wr_amqp *a, enum wr_amqp_event *ev, struct wr_msg *msg,
+                            struct wr_err *err)
+{
+    amqp_frame_t frame;
+    struct timeval zero = {0, 0};
+    int status = amqp_simple_wait_frame_noblock(a->conn, &frame, &zero);
+    if (status == AMQP_STATUS_TIMEOUT)
+        return 0;
+    if (status != AMQP_STATUS_OK)
+        return check_status(status, "amqp: read", err);
+    if (frame.frame_type != AMQP_FRAME_METHOD)
+        return 0;
+    switch (frame.payload.method.id) {
+    case AMQP_BASIC_RETURN_METHOD: {
+        amqp_rpc_reply_t r = amqp_read_message(a->conn, frame.channel, &a->returned, 0);
+        int rc = check_reply(r, "basic.return", err);
+        if (rc != 0)
+            return rc;
+        a->have_returned = true;
+        read_message(a, &a->returned, msg);
+        *ev = WR_AMQP_RETURNED;
+        return 0;
+    }
+    case AMQP_CONNECTION_BLOCKED_METHOD:
+        *ev = WR_AMQP_BLOCKED;
+        return 0;
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        *ev = WR_AMQP_UNBLOCKED;
+        return 0;
+    case AMQP_CHANNEL_CLOSE_METHOD:
+        return wr_err_set(err, WR_ECLOSED, "amqp: the server closed the channel");
+    case AMQP_CONNECTION_CLOSE_METHOD:
+        return wr_err_set(err, WR_ECLOSED, "amqp: the server closed the connection");
+    default:
+        return 0;
+    }
+}
+
+int wr_amqp_poll(wr_amqp *a, long timeout_ms, enum wr_amqp_event *ev, struct wr_msg *msg,
+                 struct wr_err *err)
+{
+    *ev = WR_AMQP_NONE;
+    if (a->conn == NULL)
+        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
+    release_received(a);
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    amqp_rpc_reply_t r = amqp_consume_message(a->conn, &a->envelope, &tv, 0);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        a->have_envelope = true;
+        read_message(a, &a->envelope.message, msg);
+        msg->delivery_tag = a->envelope.delivery_tag;
+        msg->redelivered = a->envelope.redelivered != 0;
+        *ev = WR_AMQP_DELIVERY;
+        return 0;
+    }
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+        if (r.library_error == AMQP_STATUS_TIMEOUT)
+            return 0;
+        if (r.library_error == AMQP_STATUS_UNEXPECTED_STATE)
+            return read_other_frame(a, ev, msg, err);
+    }
+    return check_reply(r, "amqp: consume", err);
+}

@@ -1,0 +1,200 @@
+/* The RPC envelope (encode, strict decode) and the request id. The client
+ * API lives in rpc_client.c. */
+#include "warren/rpc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "warren/json.h"
+
+#define MAX_NAME_LEN 128
+#define MAX_KEY_LEN 1024
+
+long long wr_now_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[WR_REQUEST_ID_LEN / 2];
+    /* getrandom on 16 bytes does not fail once the pool is initialised; if it
+     * ever does, the clock and the pid keep ids unique enough. */
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        struct timespec ts;
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        long long t = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+        long long pid = getpid();
+        memcpy(raw, &t, sizeof(t));
+        memcpy(raw + sizeof(t), &pid, sizeof(pid));
+    }
+    for (size_t i = 0; i < sizeof(raw); i++) {
+        id[2 * i] = hex[raw[i] >> 4];
+        id[2 * i + 1] = hex[raw[i] & 15];
+    }
+    id[WR_REQUEST_ID_LEN] = '\0';
+}
+
+bool wr_request_id_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n] != '\0'; n++) {
+        char c = s[n];
+        if (n >= WR_REQUEST_ID_LEN || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return n == WR_REQUEST_ID_LEN;
+}
+
+/* Keys in sorted order, as the canonical writer requires. */
+int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
+{
+    wr_buf_putc(out, '{');
+    wr_json_key(out, "collection");
+    wr_json_cstr(out, req->collection ? req->collection : "");
+    if (req->key) {
+        wr_buf_putc(out, ',');
+        wr_json_key(out, "id");
+        wr_json_cstr(out, req->key);
+    }
+    wr_buf_putc(out, ',');
+    wr_json_key(out, "op");
+    wr_json_cstr(out, req->op ? req->op : "");
+    if (req->page > 0) {
+        wr_buf_putc(out, ',');
+        wr_json_key(out, "page");
+        wr_json_int(out, req->page);
+    }
+    if (req->relation) {
+        wr_buf_putc(out, ',');
+        wr_json_key(out, "relation");
+        wr_json_cstr(out, req->relation);
+    }
+    if (req->results_per_page > 0) {
+        wr_buf_putc(out, ',');
+        wr_json_key(out, "results_per_page");
+        wr_json_int(out, req->results_per_page);
+    }
+    wr_buf_putc(out, ',');
+    wr_json_key(out, "v");
+    wr_json_int(out, WR_PROTO_VERSION);
+    return wr_buf_putc(out, '}');
+}
+
+/* A string member of at most max bytes and no NUL; NULL when absent. */
+static int get_str(json_t *root, const char *name, size_t max, const char **out,
+                   struct wr_err *err)
+{
+    json_t *v = json_object_get(root, name);
+    *out = NULL;
+    if (v == NULL)
+        return 0;
+    if (!json_is_string(v))
+        return wr_err_set(err, WR_EINVAL, "envelope: %s must be a string", name);
+    size_t n = json_string_length(v);
+    if (n == 0 || n > max || strlen(json_string_value(v)) != n)
+        return wr_err_set(err, WR_EINVAL, "envelope: %s must be 1 to %zu characters", name,
+                          max);
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* A positive integer member; 0 when absent. */
+static int get_count(json_t *root, const char *name, long *out, struct wr_err *err)
+{
+    json_t *v = json_object_get(root, name);
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+        json_integer_value(v) > 1000000000)
+        return wr_err_set(err, WR_EINVAL, "%s must be a positive integer", name);
+    *out = (long)json_integer_value(v);
+    return 0;
+}
+
+static int check_members(json_t *root, struct wr_err *err)
+{
+    static const char *const known[] = {"collection", "id", "op", "page",
+                                        "relation", "results_per_page", "v"};
+    const char *name;
+    json_t *value;
+    json_object_foreach(root, name, value) {
+        bool ok = false;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
+            ok = strcmp(name, known[i]) == 0;
+        if (!ok)
+            return wr_err_set(err, WR_EINVAL, "envelope: unknown member %.64s", name);
+    }
+    json_t *v = json_object_get(root, "v");
+    if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
+        return wr_err_set(err, WR_EINVAL, "envelope: unsupported version (this is v%d)",
+                          WR_PROTO_VERSION);
+    return 0;
+}
+
+static int check_op(struct wr_request *req, struct wr_err *err)
+{
+    if (req->op == NULL || req->collection == NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: op and collection are required");
+    bool list = strcmp(req->op, WR_OP_LIST) == 0;
+    bool get = strcmp(req->op, WR_OP_GET) == 0;
+    bool related = strcmp(req->op, WR_OP_RELATED) == 0;
+    if (!list && !get && !related)
+        return wr_err_set(err, WR_EINVAL, "envelope: unknown op %.32s", req->op);
+    if ((get || related) && req->key == NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: op %s needs an id", req->op);
+    if (related != (req->relation != NULL))
+        return wr_err_set(err, WR_EINVAL, "envelope: relation goes with op related only");
+    if (list && req->key != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: op list takes no id");
+    return 0;
+}
+
+int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err)
+{
+    *req = (struct wr_request){0};
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: invalid JSON: %s", jerr.text);
+    int rc = json_is_object(root) ? 0 : wr_err_set(err, WR_EINVAL, "envelope: not an object");
+    if (rc == 0)
+        rc = check_members(root, err);
+    if (rc == 0)
+        rc = get_str(root, "op", MAX_NAME_LEN, &req->op, err);
+    if (rc == 0)
+        rc = get_str(root, "collection", MAX_NAME_LEN, &req->collection, err);
+    if (rc == 0)
+        rc = get_str(root, "id", MAX_KEY_LEN, &req->key, err);
+    if (rc == 0)
+        rc = get_str(root, "relation", MAX_NAME_LEN, &req->relation, err);
+    if (rc == 0)
+        rc = get_count(root, "page", &req->page, err);
+    if (rc == 0)
+        rc = get_count(root, "results_per_page", &req->results_per_page, err);
+    if (rc == 0)
+        rc = check_op(req, err);
+    if (rc != 0) {
+        json_decref(root);
+        *req = (struct wr_request){0};
+        return rc;
+    }
+    req->owner__ = root;
+    return 0;
+}
+
+void wr_request_release(struct wr_request *req)
+{
+    if (req == NULL)
+        return;
+    json_decref(req->owner__);
+    *req = (struct wr_request){0};
+}

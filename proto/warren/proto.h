@@ -1,0 +1,49 @@
+/* The RPC contract, version 1, as C constants. proto/README.md is the prose
+ * and *.schema.json the message shapes; tests/unit/test_proto.c keeps the
+ * three in step. Change one, change all, and bump WR_PROTO_VERSION when a
+ * change is not backwards compatible. */
+#ifndef WARREN_PROTO_H
+#define WARREN_PROTO_H
+
+#define WR_PROTO_VERSION 1
+
+/* Topology: requests go through the default exchange to a durable quorum
+ * queue per service; poison messages dead-letter to warren.dead. */
+#define WR_QUEUE_PREFIX "warren."
+#define WR_QUEUE_WRITE_SUFFIX ".write"
+#define WR_DLX_EXCHANGE "warren.dlx"
+#define WR_DEAD_QUEUE "warren.dead"
+#define WR_DELIVERY_LIMIT 5
+#define WR_REPLY_TO "amq.rabbitmq.reply-to"
+#define WR_CONTENT_TYPE "application/json"
+
+/* Request headers. */
+#define WR_HDR_DEADLINE "x-deadline-ms" /* absolute deadline, epoch ms (long) */
+#define WR_HDR_BASE_URL "x-base-url"    /* scheme://host the client used */
+/* Reply headers: x-status carries the HTTP status; every other header is an
+ * HTTP header the edge copies as is. */
+#define WR_HDR_STATUS "x-status"
+#define WR_HDR_LINK "link"
+
+/* A request id: 32 lowercase hex characters, used as message_id and
+ * correlation_id. */
+#define WR_REQUEST_ID_LEN 32
+
+/* Operations (the AMQP `type` property and the envelope's "op"). */
+#define WR_OP_LIST "list"
+#define WR_OP_GET "get"
+#define WR_OP_RELATED "related"
+
+/* Error codes: the "code" of every error body. */
+#define WR_CODE_BAD_REQUEST "bad_request"
+#define WR_CODE_BAD_PARAMETER "bad_parameter"
+#define WR_CODE_NOT_FOUND "not_found"
+#define WR_CODE_METHOD_NOT_ALLOWED "method_not_allowed"
+#define WR_CODE_PAYLOAD_TOO_LARGE "payload_too_large"
+#define WR_CODE_UNAVAILABLE "unavailable"
+#define WR_CODE_TIMEOUT "timeout"
+#define WR_CODE_INTERNAL "internal"
+#define WR_CODE_OVERLOADED "overloaded"
+#define WR_CODE_UNSUPPORTED_VERSION "unsupported_version"
+
+#endif

@@ -1,0 +1,303 @@
+/* The catalog's handlers (see handlers.h). An object is written field by
+ * field in the schema's sorted order; a relation field runs its own query
+ * for the row at hand, so objects carry relations one level deep. */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "render.h"
+#include "warren/json.h"
+#include "warren/log.h"
+
+void reply_init(struct reply *r, size_t max_body)
+{
+    r->status = 0;
+    wr_buf_init(&r->body, max_body);
+    wr_buf_init(&r->link, 16 * 1024);
+}
+
+void reply_reset(struct reply *r)
+{
+    r->status = 0;
+    wr_buf_reset(&r->body);
+    wr_buf_reset(&r->link);
+}
+
+void reply_release(struct reply *r)
+{
+    wr_buf_release(&r->body);
+    wr_buf_release(&r->link);
+}
+
+void reply_error(struct reply *r, int status, const char *code, const char *message)
+{
+    reply_reset(r);
+    r->status = status;
+    render_error(&r->body, code, message);
+    wr_buf_putc(&r->body, '\n');
+}
+
+/* What a row callback needs to write the rows of one query. */
+struct rows {
+    const struct handler_env *env;
+    const struct collection *coll;
+    struct wr_buf *out;
+    size_t count;
+    bool deep; /* depth 1: with relations */
+    struct wr_err *err;
+};
+
+static int write_object(const struct handler_env *env, const struct collection *c,
+                        const struct value *row, struct wr_buf *out, struct wr_err *err);
+
+static int on_row(void *arg, const struct value *row, size_t ncols)
+{
+    struct rows *x = arg;
+    (void)ncols;
+    if (x->count++ > 0)
+        wr_buf_putc(x->out, ',');
+    if (x->deep)
+        return write_object(x->env, x->coll, row, x->out, x->err);
+    render_flat(x->out, x->coll, row);
+    return wr_buf_error(x->out);
+}
+
+static size_t coll_index(const schema *s, const struct collection *c)
+{
+    return (size_t)(c - schema_at(s, 0));
+}
+
+/* The values of a relation's local key columns in row; false when any is
+ * NULL (the relation is empty). */
+static bool relation_key(const struct relation *r, const struct value *row, struct value *key)
+{
+    for (size_t k = 0; k < r->nkeys; k++) {
+        key[k] = row[r->local[k]];
+        if (key[k].kind == V_NULL)
+            return false;
+    }
+    return true;
+}
+
+static int write_relation(const struct handler_env *env, const struct collection *c, size_t ri,
+                          const struct value *row, struct wr_buf *out, struct wr_err *err)
+{
+    const struct relation *r = &c->rels[ri];
+    const struct collection *target = schema_at(env->schema, r->target);
+    struct value key[SCHEMA_MAX_KEY_COLS];
+    bool any = relation_key(r, row, key);
+    struct rows x = {.env = env, .coll = target, .out = out, .err = err};
+    const char *sql = plan_coll_at(env->plan, coll_index(env->schema, c))->rel_all[ri];
+    if (r->to_many)
+        wr_buf_putc(out, '[');
+    int rc = any ? store_query(env->store, sql, key, r->nkeys, on_row, &x, err) : 0;
+    if (r->to_many)
+        wr_buf_putc(out, ']');
+    else if (x.count == 0)
+        wr_json_null(out);
+    return rc;
+}
+
+static int write_object(const struct handler_env *env, const struct collection *c,
+                        const struct value *row, struct wr_buf *out, struct wr_err *err)
+{
+    wr_buf_putc(out, '{');
+    for (size_t i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        if (i > 0)
+            wr_buf_putc(out, ',');
+        wr_json_key(out, f->name);
+        if (!f->is_relation) {
+            render_value(out, c->cols[f->index].type, &row[f->index]);
+            continue;
+        }
+        int rc = write_relation(env, c, f->index, row, out, err);
+        if (rc != 0)
+            return rc;
+    }
+    wr_buf_putc(out, '}');
+    return wr_buf_error(out);
+}
+
+/* A page of target's rows: the count, then the rows of the page. */
+static int write_page(const struct handler_env *env, const struct collection *target,
+                      const char *count_sql, const char *page_sql, struct value *binds,
+                      size_t nbinds, const struct wr_request *req, struct page *pg,
+                      struct reply *out, struct wr_err *err)
+{
+    long long total = 0;
+    int rc = store_count(env->store, count_sql, binds, nbinds, &total, err);
+    if (rc != 0)
+        return rc;
+    long per_page = req->results_per_page ? req->results_per_page : env->default_per_page;
+    if (per_page > env->max_per_page)
+        per_page = env->max_per_page;
+    plan_page(pg, total, req->page ? req->page : 1, per_page);
+    binds[nbinds] = (struct value){.kind = V_INT, .i = pg->per_page};
+    binds[nbinds + 1] = (struct value){.kind = V_INT, .i = pg->offset};
+    render_page_head(&out->body, pg);
+    struct rows x = {.env = env, .coll = target, .out = &out->body, .deep = true, .err = err};
+    if (pg->page <= pg->total_pages)
+        rc = store_query(env->store, page_sql, binds, nbinds + 2, on_row, &x, err);
+    render_page_tail(&out->body, pg);
+    return rc;
+}
+
+static void link_path(struct wr_buf *path, const struct collection *c, const char *key,
+                      const char *relation)
+{
+    wr_buf_puts(path, "/api/");
+    render_path_segment(path, c->name);
+    if (key) {
+        wr_buf_putc(path, '/');
+        render_path_segment(path, key);
+        wr_buf_putc(path, '/');
+        render_path_segment(path, relation);
+    }
+}
+
+static int op_list(const struct handler_env *env, const struct collection *c,
+                   const struct wr_request *req, const char *base_url, struct reply *out,
+                   struct wr_err *err)
+{
+    const struct plan_coll *pc = plan_coll_at(env->plan, coll_index(env->schema, c));
+    struct value binds[2];
+    struct page pg;
+    int rc = write_page(env, c, pc->count, pc->list, binds, 0, req, &pg, out, err);
+    struct wr_buf path;
+    wr_buf_init(&path, 4096);
+    link_path(&path, c, NULL, NULL);
+    render_link(&out->link, base_url, path.data, &pg);
+    wr_buf_release(&path);
+    out->status = 200;
+    return rc;
+}
+
+/* The row of c with the request's id, as an object at depth 1; 404 if none. */
+struct found {
+    const struct handler_env *env;
+    const struct collection *coll;
+    struct reply *out;
+    const struct wr_request *req;
+    const char *base_url;
+    bool hit;
+    struct wr_err *err;
+};
+
+static int op_related_row(struct found *f, const struct value *row);
+
+static int on_found(void *arg, const struct value *row, size_t ncols)
+{
+    struct found *f = arg;
+    (void)ncols;
+    f->hit = true;
+    if (strcmp(f->req->op, WR_OP_GET) == 0)
+        return write_object(f->env, f->coll, row, &f->out->body, f->err);
+    return op_related_row(f, row);
+}
+
+static int op_related_row(struct found *f, const struct value *row)
+{
+    const struct handler_env *env = f->env;
+    const struct relation *r = schema_relation(f->coll, f->req->relation);
+    size_t ri = (size_t)(r - f->coll->rels);
+    const struct plan_coll *pc = plan_coll_at(env->plan, coll_index(env->schema, f->coll));
+    const struct collection *target = schema_at(env->schema, r->target);
+    struct value key[SCHEMA_MAX_KEY_COLS + 2];
+    bool any = relation_key(r, row, key);
+    if (!r->to_many) {
+        struct rows x = {.env = env, .coll = target, .out = &f->out->body, .deep = true,
+                         .err = f->err};
+        int rc = any ? store_query(env->store, pc->rel_all[ri], key, r->nkeys, on_row, &x,
+                                   f->err)
+                     : 0;
+        if (x.count == 0)
+            wr_json_null(&f->out->body);
+        return rc;
+    }
+    if (!any) /* a NULL referenced key: no rows can match */
+        key[0] = (struct value){.kind = V_NULL};
+    struct page pg;
+    int rc = write_page(env, target, pc->rel_count[ri], pc->rel_page[ri], key, r->nkeys, f->req,
+                        &pg, f->out, f->err);
+    struct wr_buf path;
+    wr_buf_init(&path, 4096);
+    link_path(&path, f->coll, f->req->key, r->name);
+    render_link(&f->out->link, f->base_url, path.data, &pg);
+    wr_buf_release(&path);
+    return rc;
+}
+
+static int op_get(const struct handler_env *env, const struct collection *c,
+                  const struct wr_request *req, const char *base_url, struct reply *out,
+                  struct wr_err *err)
+{
+    if (req->relation && schema_relation(c, req->relation) == NULL) {
+        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such relation");
+        return 0;
+    }
+    struct value key[SCHEMA_MAX_KEY_COLS];
+    char scratch[1100];
+    struct found f = {.env = env, .coll = c, .out = out, .req = req, .base_url = base_url,
+                      .err = err};
+    const struct plan_coll *pc = plan_coll_at(env->plan, coll_index(env->schema, c));
+    int rc = 0;
+    if (plan_parse_key(c, req->key, key, scratch, sizeof(scratch)))
+        rc = store_query(env->store, pc->get, key, c->npk, on_found, &f, err);
+    if (rc == 0 && !f.hit) {
+        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such object");
+        return 0;
+    }
+    out->status = 200;
+    return rc;
+}
+
+struct op {
+    const char *name;
+    int (*fn)(const struct handler_env *env, const struct collection *c,
+              const struct wr_request *req, const char *base_url, struct reply *out,
+              struct wr_err *err);
+};
+
+static const struct op ops[] = {
+    {WR_OP_LIST, op_list},
+    {WR_OP_GET, op_get},
+    {WR_OP_RELATED, op_get}, /* finds the row, then its relation */
+};
+
+void handle_request(const struct handler_env *env, const struct wr_request *req,
+                    const char *base_url, struct reply *out)
+{
+    reply_reset(out);
+    const struct collection *c = schema_find(env->schema, req->collection);
+    if (c == NULL) {
+        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such collection");
+        return;
+    }
+    const struct op *op = NULL;
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && op == NULL; i++)
+        if (strcmp(ops[i].name, req->op) == 0)
+            op = &ops[i];
+    if (op == NULL) {
+        reply_error(out, 400, WR_CODE_BAD_REQUEST, "unknown operation");
+        return;
+    }
+    struct wr_err err = {0};
+    int rc = store_begin(env->store, &err);
+    if (rc == 0)
+        rc = op->fn(env, c, req, base_url, out, &err);
+    store_end(env->store);
+    if (rc == 0 && wr_buf_error(&out->body) == 0) {
+        wr_buf_putc(&out->body, '\n');
+        return;
+    }
+    if (wr_buf_error(&out->body) == WR_ETOOBIG) {
+        reply_error(out, 413, WR_CODE_PAYLOAD_TOO_LARGE, "the answer is too large");
+        return;
+    }
+    wr_error(req->id, "%s %s: %s", req->op, req->collection, err.msg);
+    reply_error(out, rc == WR_EBUSY ? 503 : 500,
+                rc == WR_EBUSY ? WR_CODE_UNAVAILABLE : WR_CODE_INTERNAL,
+                rc == WR_EBUSY ? "the database is busy" : "internal error");
+}

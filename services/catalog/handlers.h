@@ -1,0 +1,39 @@
+/* Operations -> replies: the catalog's table of handlers (list, get,
+ * related). Each runs inside one read transaction and writes the HTTP
+ * status, the body bytes and the Link header into a struct reply. */
+#ifndef CATALOG_HANDLERS_H
+#define CATALOG_HANDLERS_H
+
+#include "plan.h"
+#include "schema.h"
+#include "store.h"
+#include "warren/buf.h"
+#include "warren/cfg.h"
+#include "warren/rpc.h"
+
+struct handler_env {
+    const schema *schema;
+    const plan *plan;
+    store *store;
+    long default_per_page;
+    long max_per_page;
+};
+
+struct reply {
+    int status;
+    struct wr_buf body;
+    struct wr_buf link; /* empty when there is no Link header */
+};
+
+/* Initialises the buffers, capped at max_body bytes. */
+void reply_init(struct reply *r, size_t max_body);
+void reply_reset(struct reply *r);
+void reply_release(struct reply *r);
+/* Sets an error reply: status and {"code","message"}. */
+void reply_error(struct reply *r, int status, const char *code, const char *message);
+
+/* Answers req. base_url (may be NULL) prefixes the Link header's URLs. */
+void handle_request(const struct handler_env *env, const struct wr_request *req,
+                    const char *base_url, struct reply *out);
+
+#endif

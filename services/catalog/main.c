@@ -1,0 +1,205 @@
+/* The catalog worker: serves every table of a SQLite database as a
+ * collection, answering RPC requests from its queue. main() is the table of
+ * contents: config, logging, database and schema, broker, loop, teardown. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handlers.h"
+#include "plan.h"
+#include "schema.h"
+#include "store.h"
+#include "warren/amqp.h"
+#include "warren/cfg.h"
+#include "warren/log.h"
+#include "warren/rpc.h"
+
+/* The stop flag: one of the two globals the house allows. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+struct worker {
+    struct wr_cfg cfg;
+    store *store;
+    schema *schema;
+    plan *plan;
+    wr_amqp *amqp;
+    struct handler_env env;
+    struct reply reply;
+    char queue[160];
+    long long served;
+};
+
+static int open_database(struct worker *w)
+{
+    struct wr_err err = {0};
+    const struct schema_table_def *tables = NULL;
+    size_t n = 0;
+    w->store = store_open(w->cfg.database_uri, &err);
+    if (w->store == NULL || store_introspect(w->store, &tables, &n, &err) != 0) {
+        wr_error(NULL, "cannot open the database: %s", err.msg);
+        return 2;
+    }
+    w->schema = schema_build(tables, n, &w->cfg, &err);
+    if (w->schema == NULL) {
+        wr_error(NULL, "cannot serve the database: %s", err.msg);
+        return 2;
+    }
+    w->plan = plan_new(w->schema);
+    if (w->plan == NULL)
+        return 1;
+    w->env = (struct handler_env){.schema = w->schema,
+                                  .plan = w->plan,
+                                  .store = w->store,
+                                  .default_per_page = w->cfg.results_per_page,
+                                  .max_per_page = w->cfg.max_results_per_page};
+    wr_info(NULL, "serving %zu collections", schema_count(w->schema));
+    return 0;
+}
+
+/* Connects, declares the topology and starts consuming, retrying with
+ * exponential backoff and jitter until it works or a stop is requested. */
+static void connect_broker(struct worker *w)
+{
+    long backoff = 100;
+    while (!stop_requested) {
+        struct wr_err err = {0};
+        int rc = wr_amqp_connect(w->amqp, &err);
+        if (rc == 0)
+            rc = wr_amqp_declare_service(w->amqp, w->cfg.service, &err);
+        if (rc == 0)
+            rc = wr_amqp_consume(w->amqp, w->queue, false, (unsigned)w->cfg.prefetch, &err);
+        if (rc == 0) {
+            wr_info(NULL, "consuming %s", w->queue);
+            return;
+        }
+        wr_amqp_close(w->amqp);
+        long sleep_ms = backoff / 2 + (long)((unsigned long)random() % (unsigned long)(backoff / 2 + 1));
+        wr_warn(NULL, "broker unavailable, retrying in %ld ms: %s", sleep_ms, err.msg);
+        struct timespec ts = {.tv_sec = sleep_ms / 1000, .tv_nsec = (sleep_ms % 1000) * 1000000L};
+        (void)nanosleep(&ts, NULL);
+        backoff = backoff * 2 > w->cfg.reconnect_max_ms ? w->cfg.reconnect_max_ms : backoff * 2;
+    }
+}
+
+static const char *header(const struct wr_msg *m, const char *name)
+{
+    for (size_t i = 0; i < m->nhdrs; i++)
+        if (strcmp(m->hdrs[i].name, name) == 0)
+            return m->hdrs[i].value;
+    return NULL;
+}
+
+/* Answers one delivery into w->reply. Returns false when no reply is due:
+ * the requester's deadline has passed, so it already answered 504. */
+static bool answer(struct worker *w, const struct wr_msg *m)
+{
+    if (m->deadline_ms > 0 && wr_now_ms() > m->deadline_ms) {
+        wr_debug(m->message_id, "deadline passed while queued; dropped");
+        return false;
+    }
+    struct wr_request req;
+    struct wr_err err = {0};
+    if (wr_request_decode(&req, m->body, m->len, &err) != 0) {
+        reply_error(&w->reply, 400, WR_CODE_BAD_REQUEST, err.msg);
+        return true;
+    }
+    if (m->message_id != NULL)
+        (void)snprintf(req.id, sizeof(req.id), "%s", m->message_id);
+    handle_request(&w->env, &req, header(m, WR_HDR_BASE_URL), &w->reply);
+    wr_request_release(&req);
+    return true;
+}
+
+/* Replies, then acks: a crash between the two redelivers the request, so
+ * a request is answered at least once and never lost. */
+static int serve(struct worker *w, const struct wr_msg *m)
+{
+    struct wr_err err = {0};
+    int rc = 0;
+    if (answer(w, m) && m->reply_to != NULL) {
+        struct wr_amqp_hdr link = {WR_HDR_LINK, w->reply.link.data};
+        struct wr_msg out = {.correlation_id = m->correlation_id,
+                             .expiration_ms = -1,
+                             .status = w->reply.status,
+                             .hdrs = {link},
+                             .nhdrs = w->reply.link.len > 0 ? 1 : 0,
+                             .body = w->reply.body.data,
+                             .len = w->reply.body.len};
+        rc = wr_amqp_publish(w->amqp, m->reply_to, &out, false, &err);
+    }
+    if (rc == 0)
+        rc = wr_amqp_ack(w->amqp, m->delivery_tag, &err);
+    if (rc != 0)
+        wr_warn(m->message_id, "reply not delivered: %s", err.msg);
+    w->served++;
+    return rc;
+}
+
+static void run(struct worker *w)
+{
+    connect_broker(w);
+    while (!stop_requested) {
+        enum wr_amqp_event ev;
+        struct wr_msg m;
+        struct wr_err err = {0};
+        int rc = wr_amqp_poll(w->amqp, 1000, &ev, &m, &err);
+        if (rc == 0 && ev == WR_AMQP_DELIVERY)
+            rc = serve(w, &m);
+        if (rc != 0) {
+            wr_warn(NULL, "broker connection lost: %s", err.msg);
+            wr_amqp_close(w->amqp);
+            connect_broker(w);
+        }
+    }
+}
+
+static void teardown(struct worker *w)
+{
+    wr_amqp_free(w->amqp);
+    reply_release(&w->reply);
+    plan_free(w->plan);
+    schema_free(w->schema);
+    store_free(w->store);
+    wr_cfg_release(&w->cfg);
+}
+
+int main(int argc, char **argv)
+{
+    struct worker w = {0};
+    int rc = wr_cfg_from_args(&w.cfg, argc, argv);
+    if (rc != 0)
+        return rc;
+    enum wr_log_level level = WR_LOG_INFO;
+    (void)wr_log_level_parse(w.cfg.log_level, &level);
+    wr_log_init("catalog", level);
+    srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+
+    reply_init(&w.reply, (size_t)w.cfg.max_body_bytes * 16);
+    (void)snprintf(w.queue, sizeof(w.queue), WR_QUEUE_PREFIX "%s", w.cfg.service);
+    struct wr_amqp_opts ao = {.url = w.cfg.amqp_url,
+                              .heartbeat_s = w.cfg.heartbeat_s,
+                              .connect_timeout_ms = w.cfg.connect_timeout_ms,
+                              .name = "warren-catalog"};
+    rc = open_database(&w);
+    if (rc == 0) {
+        w.amqp = wr_amqp_new(&ao);
+        rc = w.amqp ? 0 : 1;
+    }
+    if (rc == 0)
+        run(&w);
+    wr_info(NULL, "stopping after %lld requests", w.served);
+    teardown(&w);
+    return rc;
+}

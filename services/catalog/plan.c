@@ -1,0 +1,214 @@
+/* Builds the catalog's SQL (see plan.h). Identifiers are quoted with double
+ * quotes, embedded quotes doubled, and come only from the introspected
+ * schema. */
+#include "plan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warren/buf.h"
+
+#define SQL_MAX (64 * 1024)
+
+struct plan {
+    struct plan_coll *colls;
+    size_t n;
+};
+
+static void ident(struct wr_buf *b, const char *name)
+{
+    wr_buf_putc(b, '"');
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            wr_buf_putc(b, '"');
+        wr_buf_putc(b, *p);
+    }
+    wr_buf_putc(b, '"');
+}
+
+static void select_from(struct wr_buf *b, const struct collection *c)
+{
+    wr_buf_puts(b, "SELECT ");
+    for (size_t i = 0; i < c->ncols; i++) {
+        if (i > 0)
+            wr_buf_putc(b, ',');
+        ident(b, c->cols[i].sql);
+    }
+    wr_buf_puts(b, " FROM ");
+    ident(b, c->table);
+}
+
+static void where(struct wr_buf *b, const struct collection *c, const size_t *cols, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        wr_buf_puts(b, i == 0 ? " WHERE " : " AND ");
+        ident(b, c->cols[cols[i]].sql);
+        wr_buf_puts(b, "=?");
+    }
+}
+
+static void order_by_key(struct wr_buf *b, const struct collection *c)
+{
+    for (size_t i = 0; i < c->npk; i++) {
+        wr_buf_puts(b, i == 0 ? " ORDER BY " : ",");
+        ident(b, c->cols[c->pk[i]].sql);
+    }
+}
+
+enum shape { ROWS, PAGE, COUNT };
+
+/* SELECT (or COUNT) over c, filtered by cols = ?, in key order. */
+static char *statement(const struct collection *c, const size_t *cols, size_t n, enum shape s)
+{
+    struct wr_buf b;
+    wr_buf_init(&b, SQL_MAX);
+    if (s == COUNT) {
+        wr_buf_puts(&b, "SELECT COUNT(*) FROM ");
+        ident(&b, c->table);
+    } else {
+        select_from(&b, c);
+    }
+    where(&b, c, cols, n);
+    if (s != COUNT)
+        order_by_key(&b, c);
+    if (s == PAGE)
+        wr_buf_puts(&b, " LIMIT ? OFFSET ?");
+    return wr_buf_take(&b, NULL);
+}
+
+static void free_coll(struct plan_coll *pc, size_t nrels)
+{
+    free(pc->list);
+    free(pc->count);
+    free(pc->get);
+    for (size_t i = 0; i < nrels; i++) {
+        if (pc->rel_all)
+            free(pc->rel_all[i]);
+        if (pc->rel_page)
+            free(pc->rel_page[i]);
+        if (pc->rel_count)
+            free(pc->rel_count[i]);
+    }
+    free(pc->rel_all);
+    free(pc->rel_page);
+    free(pc->rel_count);
+}
+
+static bool build_coll(struct plan_coll *pc, const schema *s, const struct collection *c)
+{
+    pc->list = statement(c, NULL, 0, PAGE);
+    pc->count = statement(c, NULL, 0, COUNT);
+    pc->get = statement(c, c->pk, c->npk, ROWS);
+    pc->rel_all = calloc(c->nrels + 1, sizeof(char *));
+    pc->rel_page = calloc(c->nrels + 1, sizeof(char *));
+    pc->rel_count = calloc(c->nrels + 1, sizeof(char *));
+    if (!pc->list || !pc->count || !pc->get || !pc->rel_all || !pc->rel_page || !pc->rel_count)
+        return false;
+    for (size_t i = 0; i < c->nrels; i++) {
+        const struct relation *r = &c->rels[i];
+        const struct collection *t = schema_at(s, r->target);
+        pc->rel_all[i] = statement(t, r->remote, r->nkeys, ROWS);
+        pc->rel_page[i] = statement(t, r->remote, r->nkeys, PAGE);
+        pc->rel_count[i] = statement(t, r->remote, r->nkeys, COUNT);
+        if (!pc->rel_all[i] || !pc->rel_page[i] || !pc->rel_count[i])
+            return false;
+    }
+    return true;
+}
+
+plan *plan_new(const schema *s)
+{
+    plan *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    p->colls = calloc(schema_count(s) + 1, sizeof(*p->colls));
+    if (p->colls == NULL) {
+        free(p);
+        return NULL;
+    }
+    for (size_t i = 0; i < schema_count(s); i++) {
+        p->n = i + 1;
+        if (!build_coll(&p->colls[i], s, schema_at(s, i))) {
+            plan_free(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+void plan_free(plan *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        size_t nrels = 0;
+        while (p->colls[i].rel_all && p->colls[i].rel_all[nrels])
+            nrels++;
+        free_coll(&p->colls[i], nrels);
+    }
+    free(p->colls);
+    free(p);
+}
+
+const struct plan_coll *plan_coll_at(const plan *p, size_t i)
+{
+    return i < p->n ? &p->colls[i] : NULL;
+}
+
+void plan_page(struct page *pg, long long total, long page, long per_page)
+{
+    pg->page = page;
+    pg->per_page = per_page;
+    pg->total = total;
+    pg->total_pages = total == 0 ? 0 : (total - 1) / per_page + 1;
+    pg->offset = (long long)(page - 1) * per_page;
+}
+
+static bool parse_int(const char *s, size_t n, long long *out)
+{
+    char tmp[32];
+    if (n == 0 || n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    /* Only plain decimal: no spaces, no '+', no hex, as the path id must
+     * read back as the same text. */
+    if (!(tmp[0] == '-' || (tmp[0] >= '0' && tmp[0] <= '9')))
+        return false;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(tmp, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+bool plan_parse_key(const struct collection *c, const char *key, struct value *out,
+                    char *scratch, size_t cap)
+{
+    const char *p = key;
+    size_t used = 0;
+    for (size_t k = 0; k < c->npk; k++) {
+        bool last = k + 1 == c->npk;
+        size_t n = last ? strlen(p) : strcspn(p, ",");
+        if (!last && p[n] != ',')
+            return false;
+        const struct column *col = &c->cols[c->pk[k]];
+        if (col->type == COL_INTEGER) {
+            out[k] = (struct value){.kind = V_INT};
+            if (!parse_int(p, n, &out[k].i))
+                return false;
+        } else {
+            if (n + 1 > cap - used)
+                return false;
+            memcpy(scratch + used, p, n);
+            scratch[used + n] = '\0';
+            out[k] = (struct value){.kind = V_TEXT, .s = scratch + used, .n = n};
+            used += n + 1;
+        }
+        p += n + (last ? 0 : 1);
+    }
+    return true;
+}

@@ -1,0 +1,51 @@
+/* Request -> SQL. Every statement's text is built once at start-up from the
+ * schema's identifiers (quoted), never from request input; request values
+ * reach SQLite only as bound parameters. Also the pagination arithmetic and
+ * the parsing of ids. Pure: no I/O. */
+#ifndef CATALOG_PLAN_H
+#define CATALOG_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "schema.h"
+#include "value.h"
+
+/* The statements of one collection. Each SELECT lists every column of the
+ * table in table order, so a row's value i is column i. */
+struct plan_coll {
+    char *list;  /* ORDER BY the key, LIMIT ? OFFSET ? */
+    char *count; /* COUNT(*) of the table */
+    char *get;   /* WHERE each key column = ? */
+    char **rel_all;   /* per relation: the target's rows matching ? (ordered by its key) */
+    char **rel_page;  /* per relation: the same, LIMIT ? OFFSET ? */
+    char **rel_count; /* per relation: COUNT(*) of the same */
+};
+
+typedef struct plan plan;
+
+/* Builds every statement of s. NULL when out of memory. */
+plan *plan_new(const schema *s);
+void plan_free(plan *p);
+/* The statements of the collection at index i of the schema. */
+const struct plan_coll *plan_coll_at(const plan *p, size_t i);
+
+/* A page of a list. */
+struct page {
+    long page;
+    long per_page;
+    long long total;
+    long long total_pages; /* 0 for an empty list */
+    long long offset;
+};
+/* Fills pg for total rows; page >= 1 and per_page >= 1 (the caller checks). */
+void plan_page(struct page *pg, long long total, long page, long per_page);
+
+/* Parses an id from a URL into one value per key column of c (composite
+ * keys joined by ','), integers for INTEGER columns. Text values point into
+ * key, or into scratch (cap bytes) when a part needs a copy. Returns false
+ * when the id cannot name a row (not a number, wrong part count): a 404. */
+bool plan_parse_key(const struct collection *c, const char *key, struct value *out,
+                    char *scratch, size_t cap);
+
+#endif

@@ -1,0 +1,144 @@
+/* Rendering of rows and pages (see render.h). Objects are written field by
+ * field in the order the schema sorted them, so no key is ever sorted here. */
+#include "render.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "warren/json.h"
+
+/* SQLite's text form of a DATETIME, "YYYY-MM-DD HH:MM:SS[.fff]", becomes
+ * Python's isoformat(): a 'T' and, with a fraction, six digits. Anything
+ * else is written as the text it is. */
+static void render_datetime(struct wr_buf *b, const char *s, size_t n)
+{
+    if (n < 19 || s[10] != ' ' || s[4] != '-' || s[13] != ':' ||
+        (n > 19 && (s[19] != '.' || n > 26))) {
+        wr_json_str(b, s, n);
+        return;
+    }
+    char iso[32];
+    memcpy(iso, s, n);
+    iso[10] = 'T';
+    size_t len = n;
+    if (n > 19) {
+        while (len < 26)
+            iso[len++] = '0';
+    }
+    wr_json_str(b, iso, len);
+}
+
+static void render_base64(struct wr_buf *b, const unsigned char *p, size_t n)
+{
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    wr_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        char out[4] = {abc[(v >> 18) & 63], abc[(v >> 12) & 63],
+                       i + 1 < n ? abc[(v >> 6) & 63] : '=', i + 2 < n ? abc[v & 63] : '='};
+        wr_buf_append(b, out, 4);
+    }
+    wr_buf_putc(b, '"');
+}
+
+void render_value(struct wr_buf *b, enum col_type type, const struct value *v)
+{
+    switch (v->kind) {
+    case V_NULL:
+        wr_json_null(b);
+        return;
+    case V_INT:
+        if (type == COL_REAL)
+            wr_json_real(b, (double)v->i);
+        else
+            wr_json_int(b, v->i);
+        return;
+    case V_REAL:
+        wr_json_real(b, v->d);
+        return;
+    case V_TEXT:
+        if (type == COL_DATETIME)
+            render_datetime(b, v->s, v->n);
+        else
+            wr_json_str(b, v->s, v->n);
+        return;
+    case V_BLOB:
+        render_base64(b, (const unsigned char *)v->s, v->n);
+        return;
+    }
+}
+
+void render_flat(struct wr_buf *b, const struct collection *c, const struct value *row)
+{
+    wr_buf_putc(b, '{');
+    for (size_t i = 0; i < c->nflat; i++) {
+        const struct field *f = &c->flat[i];
+        if (i > 0)
+            wr_buf_putc(b, ',');
+        wr_json_key(b, f->name);
+        render_value(b, c->cols[f->index].type, &row[f->index]);
+    }
+    wr_buf_putc(b, '}');
+}
+
+void render_page_head(struct wr_buf *b, const struct page *pg)
+{
+    wr_buf_puts(b, "{\"num_results\":");
+    wr_json_int(b, pg->total);
+    wr_buf_puts(b, ",\"objects\":[");
+}
+
+void render_page_tail(struct wr_buf *b, const struct page *pg)
+{
+    wr_buf_puts(b, "],\"page\":");
+    wr_json_int(b, pg->page);
+    wr_buf_puts(b, ",\"total_pages\":");
+    wr_json_int(b, pg->total_pages);
+    wr_buf_putc(b, '}');
+}
+
+void render_path_segment(struct wr_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_' || c == '.' || c == '~' || c == ',';
+        if (plain) {
+            wr_buf_putc(b, (char)c);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            wr_buf_append(b, esc, 3);
+        }
+    }
+}
+
+static void link_to(struct wr_buf *b, const char *base_url, const char *path, long long page,
+                    long per_page, const char *rel)
+{
+    wr_buf_printf(b, "%s<%s%s?page=%lld&results_per_page=%ld>; rel=\"%s\"",
+                  b->len > 0 ? ", " : "", base_url ? base_url : "", path, page, per_page, rel);
+}
+
+void render_link(struct wr_buf *b, const char *base_url, const char *path,
+                 const struct page *pg)
+{
+    if (pg->page < pg->total_pages)
+        link_to(b, base_url, path, pg->page + 1, pg->per_page, "next");
+    if (pg->total_pages > 0)
+        link_to(b, base_url, path, pg->total_pages, pg->per_page, "last");
+}
+
+void render_error(struct wr_buf *b, const char *code, const char *message)
+{
+    wr_buf_puts(b, "{\"code\":");
+    wr_json_cstr(b, code);
+    wr_buf_puts(b, ",\"message\":");
+    wr_json_cstr(b, message);
+    wr_buf_putc(b, '}');
+}

@@ -1,0 +1,33 @@
+/* Rows -> the bytes Flask-Restless 0.17 sends: objects with sorted keys, the
+ * page envelope, the Link header, and error bodies. Pure: no I/O. */
+#ifndef CATALOG_RENDER_H
+#define CATALOG_RENDER_H
+
+#include "plan.h"
+#include "schema.h"
+#include "value.h"
+#include "warren/buf.h"
+
+/* One value as its column's type has it written: dates in ISO 8601
+ * ("2009-01-01T00:00:00"), numbers of REAL/NUMERIC columns as floats
+ * (1.0), blobs in base64, NULL as null. */
+void render_value(struct wr_buf *b, enum col_type type, const struct value *v);
+/* An object with c's visible columns from row (depth 0: no relations). */
+void render_flat(struct wr_buf *b, const struct collection *c, const struct value *row);
+
+/* `{"num_results":N,"objects":[` and `],"page":P,"total_pages":T}`. */
+void render_page_head(struct wr_buf *b, const struct page *pg);
+void render_page_tail(struct wr_buf *b, const struct page *pg);
+
+/* The Link header of a page: rel="next" while there is one, rel="last"
+ * when there are pages; path is the collection's URL path ("/api/Albums").
+ * Writes nothing when there is no link. */
+void render_link(struct wr_buf *b, const char *base_url, const char *path,
+                 const struct page *pg);
+/* Appends s to a URL path, percent-encoding all but unreserved characters. */
+void render_path_segment(struct wr_buf *b, const char *s);
+
+/* `{"code":"...","message":"..."}`. */
+void render_error(struct wr_buf *b, const char *code, const char *message);
+
+#endif

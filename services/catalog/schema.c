@@ -1,0 +1,532 @@
+/* Builds the model of the served database (see schema.h) from introspected
+ * definitions and the config: names, hidden columns, relations in both
+ * directions, and each collection's fields in the sorted order the JSON
+ * writer needs, so rendering never sorts. */
+#include "schema.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "warren/buf.h"
+
+struct schema {
+    struct collection *colls;
+    size_t n;
+};
+
+/* Problems are collected, then reported together. */
+struct problems {
+    struct wr_buf text;
+    int count;
+};
+
+static void problem(struct problems *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(struct problems *p, const char *fmt, ...)
+{
+    if (p->count++ > 0)
+        wr_buf_puts(&p->text, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    wr_buf_vprintf(&p->text, fmt, ap);
+    va_end(ap);
+}
+
+char *schema_collection_name(const char *table)
+{
+    size_t n = strlen(table);
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    size_t j = 0;
+    bool upper = true;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)table[i];
+        if (c == '_') {
+            upper = true;
+            continue;
+        }
+        out[j++] = upper ? (char)toupper(c) : (char)c;
+        upper = false;
+    }
+    out[j] = '\0';
+    return out;
+}
+
+char *schema_attr_name(const char *column)
+{
+    size_t n = strlen(column);
+    char *out = malloc(2 * n + 1);
+    if (out == NULL)
+        return NULL;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)column[i];
+        unsigned char prev = i > 0 ? (unsigned char)column[i - 1] : 0;
+        unsigned char next = (unsigned char)column[i + 1];
+        /* A word starts at an upper-case letter after a lower-case letter or
+         * digit (AlbumId), or at the last capital of an acronym (HTTPServer). */
+        bool boundary = isupper(c) && i > 0 &&
+                        (islower(prev) || isdigit(prev) || (isupper(prev) && islower(next)));
+        if (boundary && out[j - 1] != '_')
+            out[j++] = '_';
+        out[j++] = (char)tolower(c);
+    }
+    out[j] = '\0';
+    return out;
+}
+
+enum col_type schema_col_type(const char *decltype)
+{
+    if (decltype == NULL || decltype[0] == '\0')
+        return COL_ANY;
+    char t[64];
+    size_t i = 0;
+    for (; decltype[i] != '\0' && i + 1 < sizeof(t); i++)
+        t[i] = (char)toupper((unsigned char)decltype[i]);
+    t[i] = '\0';
+    /* SQLite's affinity rules, in their order, with dates first. */
+    if (strstr(t, "DATETIME") || strstr(t, "TIMESTAMP"))
+        return COL_DATETIME;
+    if (strcmp(t, "DATE") == 0)
+        return COL_DATE;
+    if (strstr(t, "INT"))
+        return COL_INTEGER;
+    if (strstr(t, "CHAR") || strstr(t, "CLOB") || strstr(t, "TEXT"))
+        return COL_TEXT;
+    if (strstr(t, "BLOB"))
+        return COL_BLOB;
+    /* REAL, FLOA, DOUB, and NUMERIC/DECIMAL, which Flask-Restless writes as
+     * numbers with a fraction. */
+    return COL_REAL;
+}
+
+static bool in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = list;
+    while (p && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+/* The new name that a RENAME value (`old:new, ...`) gives old, copied to
+ * out; NULL when it gives none. */
+static const char *rename_lookup(const char *list, const char *old, char *out, size_t cap)
+{
+    size_t n = strlen(old);
+    const char *p = list;
+    while (p && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ",");
+        const char *colon = memchr(p, ':', len);
+        if (colon != NULL && (size_t)(colon - p) == n && strncmp(p, old, n) == 0) {
+            const char *v = colon + 1;
+            size_t vlen = len - (size_t)(v - p);
+            while (vlen > 0 && v[vlen - 1] == ' ')
+                vlen--;
+            while (vlen > 0 && *v == ' ') {
+                v++;
+                vlen--;
+            }
+            if (vlen == 0 || vlen >= cap)
+                return NULL;
+            memcpy(out, v, vlen);
+            out[vlen] = '\0';
+            return out;
+        }
+        p += len;
+    }
+    return NULL;
+}
+
+static void free_collection(struct collection *c)
+{
+    for (size_t i = 0; i < c->ncols; i++) {
+        free(c->cols[i].sql);
+        free(c->cols[i].attr);
+    }
+    for (size_t i = 0; i < c->nrels; i++)
+        free(c->rels[i].name);
+    free(c->cols);
+    free(c->rels);
+    free(c->fields);
+    free(c->flat);
+    free(c->name);
+    free(c->table);
+    free(c->config_name);
+}
+
+void schema_free(schema *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free_collection(&s->colls[i]);
+    free(s->colls);
+    free(s);
+}
+
+size_t schema_count(const schema *s)
+{
+    return s->n;
+}
+
+const struct collection *schema_at(const schema *s, size_t i)
+{
+    return i < s->n ? &s->colls[i] : NULL;
+}
+
+const struct collection *schema_find(const schema *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->colls[i].name, name) == 0)
+            return &s->colls[i];
+    return NULL;
+}
+
+const struct relation *schema_relation(const struct collection *c, const char *name)
+{
+    for (size_t i = 0; i < c->nrels; i++)
+        if (strcmp(c->rels[i].name, name) == 0)
+            return &c->rels[i];
+    return NULL;
+}
+
+static bool has_pk(const struct schema_table_def *t)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (t->cols[i].pk > 0)
+            return true;
+    return false;
+}
+
+/* Whether table t is served: not internal, has a key, and is listed in
+ * COLLECTIONS when that is set. */
+static bool served(const struct schema_table_def *t, const struct wr_cfg *cfg)
+{
+    if (strncmp(t->name, "sqlite_", 7) == 0 || !has_pk(t))
+        return false;
+    if (cfg->collections == NULL || cfg->collections[0] == '\0')
+        return true;
+    char *name = schema_collection_name(t->name);
+    bool ok = name != NULL && in_list(cfg->collections, name);
+    free(name);
+    return ok;
+}
+
+static int init_columns(struct collection *c, const struct schema_table_def *t,
+                        const struct wr_cfg *cfg, struct problems *p)
+{
+    c->cols = calloc(t->ncols, sizeof(*c->cols));
+    if (c->cols == NULL)
+        return WR_ENOMEM;
+    c->ncols = t->ncols;
+    const char *renames = wr_cfg_coll_get(cfg, c->config_name, "RENAME");
+    const char *excludes = wr_cfg_coll_get(cfg, c->config_name, "EXCLUDE");
+    for (size_t i = 0; i < t->ncols; i++) {
+        struct column *col = &c->cols[i];
+        char renamed[128];
+        col->sql = strdup(t->cols[i].name);
+        col->attr = schema_attr_name(t->cols[i].name);
+        if (col->sql == NULL || col->attr == NULL)
+            return WR_ENOMEM;
+        col->type = schema_col_type(t->cols[i].decltype);
+        col->hidden = excludes && in_list(excludes, col->attr);
+        if (renames && rename_lookup(renames, col->attr, renamed, sizeof(renamed))) {
+            free(col->attr);
+            col->attr = strdup(renamed);
+            if (col->attr == NULL)
+                return WR_ENOMEM;
+        }
+        int pk = t->cols[i].pk;
+        if (pk > 0 && pk <= SCHEMA_MAX_KEY_COLS) {
+            c->pk[pk - 1] = i;
+            if ((size_t)pk > c->npk)
+                c->npk = (size_t)pk;
+        } else if (pk > SCHEMA_MAX_KEY_COLS) {
+            problem(p, "table %s: more than 8 primary key columns", t->name);
+        }
+    }
+    return 0;
+}
+
+static size_t column_index(const struct schema_table_def *t, const char *name, bool *ok)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (strcasecmp(t->cols[i].name, name) == 0) {
+            *ok = true;
+            return i;
+        }
+    }
+    *ok = false;
+    return 0;
+}
+
+static struct relation *add_relation(struct collection *c)
+{
+    struct relation *r = realloc(c->rels, (c->nrels + 1) * sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    c->rels = r;
+    r = &c->rels[c->nrels++];
+    *r = (struct relation){0};
+    return r;
+}
+
+/* Counts the distinct foreign keys of t that point at table. */
+static int fks_into(const struct schema_table_def *t, const char *table)
+{
+    int count = 0;
+    for (size_t i = 0; i < t->nfks; i++)
+        if (t->fks[i].from && strcasecmp(t->fks[i].table, table) == 0 &&
+            (i == 0 || t->fks[i - 1].id != t->fks[i].id))
+            count++;
+    return count;
+}
+
+static char *relation_name(const char *base, const char *suffix)
+{
+    size_t n = strlen(base) + (suffix ? strlen(suffix) + 1 : 0) + 1;
+    char *s = malloc(n);
+    if (s != NULL)
+        (void)snprintf(s, n, suffix ? "%s_%s" : "%s", base, suffix ? suffix : "");
+    return s;
+}
+
+/* One foreign key (the run of fks starting at fk[0] with the same id) from
+ * collection src (table t) into dst (table u): a to-one on src, a to-many on dst. */
+static int link_fk(struct collection *src, size_t src_i, const struct schema_table_def *t,
+                   struct collection *dst, size_t dst_i, const struct schema_table_def *u,
+                   const struct schema_fk_def *fk, size_t nfk, struct problems *p)
+{
+    struct relation one = {.target = dst_i}, many = {.to_many = true, .target = src_i};
+    for (size_t k = 0; k < nfk && k < SCHEMA_MAX_KEY_COLS; k++) {
+        bool ok1, ok2 = true;
+        size_t from = column_index(t, fk[k].from, &ok1);
+        size_t to = fk[k].to ? column_index(u, fk[k].to, &ok2) : dst->pk[k];
+        if (!ok1 || !ok2 || (fk[k].to == NULL && k >= dst->npk)) {
+            problem(p, "table %s: a foreign key into %s names unknown columns", t->name,
+                    u->name);
+            return 0;
+        }
+        one.local[k] = from;
+        one.remote[k] = to;
+        many.local[k] = to;
+        many.remote[k] = from;
+        one.nkeys = many.nkeys = k + 1;
+    }
+    bool ambiguous = src == dst || fks_into(t, u->name) > 1;
+    const char *suffix = ambiguous ? src->cols[one.local[0]].attr : NULL;
+    one.name = relation_name(dst->name, suffix);
+    many.name = relation_name(t->name, suffix);
+    struct relation *r1 = one.name && many.name ? add_relation(src) : NULL;
+    if (r1 != NULL)
+        *r1 = one;
+    struct relation *r2 = r1 ? add_relation(dst) : NULL;
+    if (r2 == NULL) {
+        free(one.name);
+        free(many.name);
+        if (r1 != NULL)
+            src->nrels--;
+        return WR_ENOMEM;
+    }
+    *r2 = many;
+    return 0;
+}
+
+static int field_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct field *)a)->name, ((const struct field *)b)->name);
+}
+
+/* Fills fields and flat in sorted order and reports duplicate names. */
+static int sort_fields(struct collection *c, struct problems *p)
+{
+    c->fields = calloc(c->ncols + c->nrels + 1, sizeof(*c->fields));
+    c->flat = calloc(c->ncols + 1, sizeof(*c->flat));
+    if (c->fields == NULL || c->flat == NULL)
+        return WR_ENOMEM;
+    for (size_t i = 0; i < c->ncols; i++) {
+        if (c->cols[i].hidden)
+            continue;
+        c->flat[c->nflat++] = (struct field){c->cols[i].attr, false, i};
+        c->fields[c->nfields++] = (struct field){c->cols[i].attr, false, i};
+    }
+    for (size_t i = 0; i < c->nrels; i++)
+        c->fields[c->nfields++] = (struct field){c->rels[i].name, true, i};
+    qsort(c->flat, c->nflat, sizeof(*c->flat), field_cmp);
+    qsort(c->fields, c->nfields, sizeof(*c->fields), field_cmp);
+    for (size_t i = 1; i < c->nfields; i++)
+        if (strcmp(c->fields[i - 1].name, c->fields[i].name) == 0)
+            problem(p, "collection %s: two fields are named %s (rename one with RENAME)",
+                    c->name, c->fields[i].name);
+    return 0;
+}
+
+/* Every name a collection's RENAME or EXCLUDE mentions must exist. */
+static void check_names(const struct collection *c, const char *setting, const char *list,
+                        struct problems *p)
+{
+    const char *s = list;
+    while (s && *s) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        size_t len = strcspn(s, strcmp(setting, "RENAME") == 0 ? ":," : ", ");
+        bool found = len == 0;
+        for (size_t i = 0; i < c->ncols && !found; i++) {
+            char *attr = schema_attr_name(c->cols[i].sql);
+            found = attr && strlen(attr) == len && strncmp(attr, s, len) == 0;
+            free(attr);
+        }
+        for (size_t i = 0; i < c->nrels && !found; i++)
+            found = strlen(c->rels[i].name) == len && strncmp(c->rels[i].name, s, len) == 0;
+        if (!found) {
+            char name[64];
+            (void)snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), s);
+            problem(p, "%s names unknown field %s", setting, name);
+        }
+        s += strcspn(s, ",");
+    }
+}
+
+static void rename_relations(struct collection *c, const struct wr_cfg *cfg)
+{
+    const char *renames = wr_cfg_coll_get(cfg, c->config_name, "RENAME");
+    char renamed[128];
+    for (size_t i = 0; renames && i < c->nrels; i++) {
+        if (rename_lookup(renames, c->rels[i].name, renamed, sizeof(renamed)) == NULL)
+            continue;
+        char *name = strdup(renamed);
+        if (name != NULL) {
+            free(c->rels[i].name);
+            c->rels[i].name = name;
+        }
+    }
+}
+
+static int init_collection(struct collection *c, const struct schema_table_def *t,
+                           const struct wr_cfg *cfg, struct problems *p)
+{
+    c->table = strdup(t->name);
+    c->config_name = schema_collection_name(t->name);
+    const char *name = c->config_name ? wr_cfg_coll_get(cfg, c->config_name, "NAME") : NULL;
+    c->name = name ? strdup(name) : (c->config_name ? strdup(c->config_name) : NULL);
+    if (c->table == NULL || c->name == NULL)
+        return WR_ENOMEM;
+    return init_columns(c, t, cfg, p);
+}
+
+/* Each foreign key of every served table, as relations on both ends. */
+static int link_all(schema *s, const struct schema_table_def *tables, const size_t *defs,
+                    struct problems *p)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct schema_table_def *t = &tables[defs[i]];
+        for (size_t k = 0; k < t->nfks;) {
+            size_t run = 1;
+            while (k + run < t->nfks && t->fks[k + run].id == t->fks[k].id)
+                run++;
+            for (size_t j = 0; j < s->n; j++) {
+                const struct schema_table_def *u = &tables[defs[j]];
+                if (strcasecmp(u->name, t->fks[k].table) != 0)
+                    continue;
+                int rc = link_fk(&s->colls[i], i, t, &s->colls[j], j, u, &t->fks[k], run, p);
+                if (rc != 0)
+                    return rc;
+            }
+            k += run;
+        }
+    }
+    return 0;
+}
+
+/* Every dotted config key must name a table's collection. */
+static void check_config(const schema *s, const struct schema_table_def *tables, size_t n,
+                         const struct wr_cfg *cfg, struct problems *p)
+{
+    for (size_t i = 0; i < cfg->ncolls; i++) {
+        bool known = false;
+        for (size_t j = 0; j < n && !known; j++) {
+            char *name = schema_collection_name(tables[j].name);
+            known = name && strcmp(name, cfg->colls[i].collection) == 0;
+            free(name);
+        }
+        if (!known)
+            problem(p, "config: %s.%s names no table", cfg->colls[i].collection,
+                    cfg->colls[i].setting);
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        const struct collection *c = &s->colls[i];
+        for (size_t j = i + 1; j < s->n; j++)
+            if (strcmp(c->name, s->colls[j].name) == 0)
+                problem(p, "two collections are named %s", c->name);
+        check_names(c, "RENAME", wr_cfg_coll_get(cfg, c->config_name, "RENAME"), p);
+        check_names(c, "EXCLUDE", wr_cfg_coll_get(cfg, c->config_name, "EXCLUDE"), p);
+    }
+    const char *list = cfg->collections;
+    while (list && *list) {
+        while (*list == ' ' || *list == ',')
+            list++;
+        size_t len = strcspn(list, ", ");
+        bool found = len == 0;
+        for (size_t i = 0; i < s->n && !found; i++)
+            found = strlen(s->colls[i].config_name) == len &&
+                    strncmp(s->colls[i].config_name, list, len) == 0;
+        if (!found) {
+            char name[64];
+            (void)snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), list);
+            problem(p, "COLLECTIONS names %s, which is no table with a primary key", name);
+        }
+        list += len;
+    }
+}
+
+schema *schema_build(const struct schema_table_def *tables, size_t n, const struct wr_cfg *cfg,
+                     struct wr_err *err)
+{
+    struct problems p = {.count = 0};
+    wr_buf_init(&p.text, sizeof(err->msg));
+    schema *s = calloc(1, sizeof(*s));
+    size_t *defs = calloc(n + 1, sizeof(*defs));
+    int rc = s && defs ? 0 : WR_ENOMEM;
+    if (rc == 0)
+        s->colls = calloc(n + 1, sizeof(*s->colls));
+    rc = s && s->colls ? rc : WR_ENOMEM;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!served(&tables[i], cfg))
+            continue;
+        defs[s->n] = i;
+        rc = init_collection(&s->colls[s->n++], &tables[i], cfg, &p);
+    }
+    if (rc == 0)
+        rc = link_all(s, tables, defs, &p);
+    for (size_t i = 0; s && i < s->n && rc == 0; i++)
+        rename_relations(&s->colls[i], cfg);
+    if (rc == 0)
+        check_config(s, tables, n, cfg, &p);
+    for (size_t i = 0; s && i < s->n && rc == 0; i++)
+        rc = sort_fields(&s->colls[i], &p);
+    if (rc == 0 && p.count > 0)
+        rc = wr_err_set(err, WR_EINVAL, "%s", p.text.data ? p.text.data : "schema problems");
+    else if (rc != 0)
+        wr_err_set(err, rc, "schema: out of memory");
+    free(defs);
+    wr_buf_release(&p.text);
+    if (rc != 0) {
+        schema_free(s);
+        return NULL;
+    }
+    return s;
+}

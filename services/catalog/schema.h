@@ -1,0 +1,115 @@
+/* The model of the served database: collections, attributes, relations and
+ * the names the API uses for them, built from introspected rows (which the
+ * SQLite adapter reads) and the config. Pure: no I/O, so unit tests build
+ * schemas from hand-written definitions.
+ *
+ * Naming rule (proto/README.md has it for users): table `invoice_items` is
+ * collection `InvoiceItems`; column `AlbumId` is attribute `album_id`; a
+ * foreign key from T to U gives T a to-one relation named after U's
+ * collection (`Artists`) and U a to-many named after T's table (`albums`).
+ * When T has several foreign keys into U, or T is U, the names get the
+ * foreign key's first attribute: `Employees_reports_to` / `employees_reports_to`. */
+#ifndef CATALOG_SCHEMA_H
+#define CATALOG_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "warren/cfg.h"
+#include "warren/err.h"
+
+#define SCHEMA_MAX_KEY_COLS 8
+
+/* How a column's values are written, from its declared type (SQLite's
+ * affinity rules, plus dates, which Flask-Restless writes in ISO 8601). */
+enum col_type { COL_INTEGER, COL_REAL, COL_TEXT, COL_DATETIME, COL_DATE, COL_BLOB, COL_ANY };
+
+/* --- introspected input --- */
+struct schema_column_def {
+    const char *name;     /* as in the table */
+    const char *decltype; /* may be NULL or "" */
+    int pk;               /* position in the primary key, 1-based; 0 if not part */
+};
+struct schema_fk_def {
+    int id;            /* columns of one foreign key share an id */
+    const char *table; /* the referenced table */
+    const char *from;  /* the column in this table */
+    const char *to;    /* the referenced column; NULL means its primary key */
+};
+struct schema_table_def {
+    const char *name;
+    const struct schema_column_def *cols;
+    size_t ncols;
+    const struct schema_fk_def *fks;
+    size_t nfks;
+};
+
+/* --- the model --- */
+struct column {
+    char *sql;  /* the column's name in SQL */
+    char *attr; /* its name in the API */
+    enum col_type type;
+    bool hidden;
+};
+
+struct relation {
+    char *name;
+    bool to_many;
+    size_t target; /* index of the target collection */
+    size_t nkeys;
+    /* to-one: local are this table's foreign key columns, remote the target's
+     * referenced columns; to-many: local are this table's referenced
+     * columns, remote the target's foreign key columns. Column indices. */
+    size_t local[SCHEMA_MAX_KEY_COLS];
+    size_t remote[SCHEMA_MAX_KEY_COLS];
+};
+
+/* An output field: a column or a relation, in sorted-name order. */
+struct field {
+    const char *name;
+    bool is_relation;
+    size_t index;
+};
+
+struct collection {
+    char *name;
+    char *table;
+    char *config_name; /* the default name, which keys its config section */
+    struct column *cols;
+    size_t ncols;
+    size_t pk[SCHEMA_MAX_KEY_COLS]; /* column indices in key order */
+    size_t npk;
+    struct relation *rels;
+    size_t nrels;
+    struct field *fields; /* visible columns and relations, sorted: an object at depth 1 */
+    size_t nfields;
+    struct field *flat;   /* visible columns only, sorted: an object at depth 0 */
+    size_t nflat;
+};
+
+typedef struct schema schema;
+
+/* Builds the model from n table definitions and the config (COLLECTIONS and
+ * the <Collection>.NAME/EXCLUDE/RENAME keys). Tables named sqlite_* and
+ * tables without a primary key are skipped. NULL on error, with every
+ * problem in err (unknown collections or attributes in the config, name
+ * collisions). Free with schema_free. */
+schema *schema_build(const struct schema_table_def *tables, size_t n, const struct wr_cfg *cfg,
+                     struct wr_err *err);
+void schema_free(schema *s);
+
+size_t schema_count(const schema *s);
+const struct collection *schema_at(const schema *s, size_t i);
+/* The collection served under name, or NULL. */
+const struct collection *schema_find(const schema *s, const char *name);
+/* The relation of c called name, or NULL. */
+const struct relation *schema_relation(const struct collection *c, const char *name);
+
+/* The naming rules, exposed for tests: `invoice_items` -> `InvoiceItems`,
+ * `AlbumId` -> `album_id`, `HTTPServer` -> `http_server`. The caller frees. */
+char *schema_collection_name(const char *table);
+char *schema_attr_name(const char *column);
+/* The type a declared SQL type renders as. */
+enum col_type schema_col_type(const char *decltype);
+
+#endif

@@ -1,0 +1,330 @@
+/* The SQLite adapter (see store.h). SQLite's result codes are translated to
+ * WR_E* here and nowhere else. */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define CACHE_SLOTS 256 /* statement cache: open addressing by SQL text */
+#define MAX_COLS 256
+
+struct cached {
+    char *sql;
+    sqlite3_stmt *stmt;
+};
+
+/* Introspected definitions and the strings they point to. */
+struct defs {
+    struct schema_table_def *tables;
+    size_t n;
+    char **strings;
+    size_t nstrings;
+};
+
+struct store {
+    sqlite3 *db;
+    struct cached cache[CACHE_SLOTS];
+    sqlite3_stmt *begin;
+    sqlite3_stmt *commit;
+    struct defs defs;
+};
+
+static int db_error(store *st, int rc, const char *what, struct wr_err *err)
+{
+    return wr_err_set(err, rc == SQLITE_BUSY ? WR_EBUSY : WR_EIO, "sqlite: %s: %s", what,
+                      st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+}
+
+store *store_open(const char *uri, struct wr_err *err)
+{
+    static const char prefix[] = "sqlite:///";
+    if (uri == NULL || strncmp(uri, prefix, sizeof(prefix) - 1) != 0 ||
+        uri[sizeof(prefix) - 1] == '\0') {
+        wr_err_set(err, WR_EINVAL, "DATABASE_URI must be sqlite:///path");
+        return NULL;
+    }
+    store *st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        wr_err_set(err, WR_ENOMEM, "store: out of memory");
+        return NULL;
+    }
+    const char *path = uri + sizeof(prefix) - 1; /* 'sqlite:////abs' leaves '/abs' */
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_busy_timeout(st->db, 5000);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(st->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &st->begin, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(st->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &st->commit,
+                                NULL);
+    if (rc != SQLITE_OK) {
+        db_error(st, rc, path, err);
+        store_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void free_defs(struct defs *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free((void *)d->tables[i].cols);
+        free((void *)d->tables[i].fks);
+    }
+    for (size_t i = 0; i < d->nstrings; i++)
+        free(d->strings[i]);
+    free(d->strings);
+    free(d->tables);
+    *d = (struct defs){0};
+}
+
+void store_free(store *st)
+{
+    if (st == NULL)
+        return;
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        sqlite3_finalize(st->cache[i].stmt);
+        free(st->cache[i].sql);
+    }
+    sqlite3_finalize(st->begin);
+    sqlite3_finalize(st->commit);
+    free_defs(&st->defs);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+/* Keeps a copy of a column's text for the definitions; NULL stays NULL. */
+static const char *keep(struct defs *d, const unsigned char *s)
+{
+    if (s == NULL)
+        return NULL;
+    char **strings = realloc(d->strings, (d->nstrings + 1) * sizeof(*strings));
+    if (strings == NULL)
+        return NULL;
+    d->strings = strings;
+    d->strings[d->nstrings] = strdup((const char *)s);
+    return d->strings[d->nstrings++];
+}
+
+static int read_columns(store *st, struct schema_table_def *t, struct wr_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(
+        st->db, "SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid", -1, &s, NULL);
+    struct schema_column_def *cols = NULL;
+    size_t n = 0;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct schema_column_def *more = realloc(cols, (n + 1) * sizeof(*cols));
+        if (more == NULL)
+            break;
+        cols = more;
+        cols[n++] = (struct schema_column_def){
+            .name = keep(&st->defs, sqlite3_column_text(s, 0)),
+            .decltype = keep(&st->defs, sqlite3_column_text(s, 1)),
+            .pk = sqlite3_column_int(s, 2)};
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    t->cols = cols;
+    t->ncols = n;
+    return rc == SQLITE_DONE ? 0 : db_error(st, rc, "reading columns", err);
+}
+
+static int read_fks(store *st, struct schema_table_def *t, struct wr_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db,
+                                "SELECT id, \"table\", \"from\", \"to\" FROM "
+                                "pragma_foreign_key_list(?) ORDER BY id, seq",
+                                -1, &s, NULL);
+    struct schema_fk_def *fks = NULL;
+    size_t n = 0;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct schema_fk_def *more = realloc(fks, (n + 1) * sizeof(*fks));
+        if (more == NULL)
+            break;
+        fks = more;
+        fks[n++] = (struct schema_fk_def){.id = sqlite3_column_int(s, 0),
+                                          .table = keep(&st->defs, sqlite3_column_text(s, 1)),
+                                          .from = keep(&st->defs, sqlite3_column_text(s, 2)),
+                                          .to = keep(&st->defs, sqlite3_column_text(s, 3))};
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    t->fks = fks;
+    t->nfks = n;
+    return rc == SQLITE_DONE ? 0 : db_error(st, rc, "reading foreign keys", err);
+}
+
+int store_introspect(store *st, const struct schema_table_def **tables, size_t *n,
+                     struct wr_err *err)
+{
+    free_defs(&st->defs);
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(
+        st->db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1, &s,
+        NULL);
+    struct defs *d = &st->defs;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct schema_table_def *more = realloc(d->tables, (d->n + 1) * sizeof(*more));
+        if (more == NULL)
+            break;
+        d->tables = more;
+        d->tables[d->n++] =
+            (struct schema_table_def){.name = keep(d, sqlite3_column_text(s, 0))};
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_error(st, rc, "reading tables", err);
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->tables[i].name == NULL)
+            return wr_err_set(err, WR_ENOMEM, "store: out of memory");
+        int r = read_columns(st, &d->tables[i], err);
+        if (r == 0)
+            r = read_fks(st, &d->tables[i], err);
+        if (r != 0)
+            return r;
+    }
+    *tables = d->tables;
+    *n = d->n;
+    return 0;
+}
+
+int store_begin(store *st, struct wr_err *err)
+{
+    int rc = sqlite3_step(st->begin);
+    sqlite3_reset(st->begin);
+    return rc == SQLITE_DONE ? 0 : db_error(st, rc, "BEGIN", err);
+}
+
+void store_end(store *st)
+{
+    /* A read transaction has nothing to lose: COMMIT only ends it. */
+    (void)sqlite3_step(st->commit);
+    sqlite3_reset(st->commit);
+}
+
+static uint32_t hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The cached statement for sql, prepared on first use. When the cached one
+ * is running (a nested query of the same text) a fresh one is prepared and
+ * *temp is set: the caller finalizes it. */
+static sqlite3_stmt *statement(store *st, const char *sql, bool *temp, int *rc)
+{
+    *temp = false;
+    uint32_t h = hash(sql);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        struct cached *c = &st->cache[(h + i) % CACHE_SLOTS];
+        if (c->sql != NULL && strcmp(c->sql, sql) != 0)
+            continue;
+        if (c->sql != NULL && !sqlite3_stmt_busy(c->stmt))
+            return c->stmt;
+        if (c->sql == NULL) {
+            *rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt, NULL);
+            c->sql = *rc == SQLITE_OK ? strdup(sql) : NULL;
+            if (*rc == SQLITE_OK && c->sql == NULL) {
+                sqlite3_finalize(c->stmt);
+                c->stmt = NULL;
+                *rc = SQLITE_NOMEM;
+            }
+            return c->stmt;
+        }
+        break; /* cached but busy */
+    }
+    sqlite3_stmt *s = NULL;
+    *rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    *temp = true;
+    return s;
+}
+
+static int bind_all(sqlite3_stmt *s, const struct value *binds, size_t n)
+{
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        const struct value *v = &binds[i];
+        int at = (int)i + 1;
+        switch (v->kind) {
+        case V_NULL: rc = sqlite3_bind_null(s, at); break;
+        case V_INT: rc = sqlite3_bind_int64(s, at, v->i); break;
+        case V_REAL: rc = sqlite3_bind_double(s, at, v->d); break;
+        case V_TEXT: rc = sqlite3_bind_text(s, at, v->s, (int)v->n, SQLITE_STATIC); break;
+        case V_BLOB: rc = sqlite3_bind_blob(s, at, v->s, (int)v->n, SQLITE_STATIC); break;
+        }
+    }
+    return rc;
+}
+
+static void read_row(sqlite3_stmt *s, struct value *row, int ncols)
+{
+    for (int i = 0; i < ncols; i++) {
+        struct value *v = &row[i];
+        switch (sqlite3_column_type(s, i)) {
+        case SQLITE_INTEGER: *v = (struct value){.kind = V_INT, .i = sqlite3_column_int64(s, i)}; break;
+        case SQLITE_FLOAT: *v = (struct value){.kind = V_REAL, .d = sqlite3_column_double(s, i)}; break;
+        case SQLITE_TEXT:
+            *v = (struct value){.kind = V_TEXT, .s = (const char *)sqlite3_column_text(s, i)};
+            v->n = (size_t)sqlite3_column_bytes(s, i);
+            break;
+        case SQLITE_BLOB:
+            *v = (struct value){.kind = V_BLOB, .s = sqlite3_column_blob(s, i)};
+            v->n = (size_t)sqlite3_column_bytes(s, i);
+            break;
+        default: *v = (struct value){.kind = V_NULL}; break;
+        }
+    }
+}
+
+int store_query(store *st, const char *sql, const struct value *binds, size_t nbinds,
+                store_row_fn fn, void *arg, struct wr_err *err)
+{
+    bool temp;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *s = statement(st, sql, &temp, &rc);
+    if (s == NULL)
+        return db_error(st, rc, "prepare", err);
+    rc = bind_all(s, binds, nbinds);
+    int ncols = sqlite3_column_count(s);
+    int result = 0;
+    struct value row[MAX_COLS];
+    if (ncols > MAX_COLS)
+        rc = SQLITE_TOOBIG;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        read_row(s, row, ncols);
+        result = fn(arg, row, (size_t)ncols);
+        rc = result == 0 ? SQLITE_OK : SQLITE_DONE;
+    }
+    if (rc != SQLITE_DONE && result == 0)
+        result = db_error(st, rc, "query", err);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (temp)
+        sqlite3_finalize(s);
+    return result;
+}
+
+static int take_count(void *arg, const struct value *row, size_t ncols)
+{
+    long long *out = arg;
+    *out = ncols > 0 && row[0].kind == V_INT ? row[0].i : 0;
+    return 0;
+}
+
+int store_count(store *st, const char *sql, const struct value *binds, size_t nbinds,
+                long long *out, struct wr_err *err)
+{
+    *out = 0;
+    return store_query(st, sql, binds, nbinds, take_count, out, err);
+}

@@ -1,0 +1,468 @@
+/* Unit tests for configuration: defaults, the file syntax, the environment,
+ * dotted collection keys, problem reporting, and loading from a path. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "warren/buf.h"
+#include "warren/cfg.h"
+#include "warren/err.h"
+
+static struct wr_cfg cfg;
+static struct wr_buf problems;
+
+static void setup(void)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    wr_buf_init(&problems, 1 << 16);
+}
+
+static void teardown(void)
+{
+    wr_cfg_release(&cfg);
+    wr_buf_release(&problems);
+}
+
+static int parse_env(const char *text, char *const *env)
+{
+    return wr_cfg_parse(&cfg, "config.cfg", text, strlen(text), env, &problems);
+}
+
+static int parse(const char *text)
+{
+    return parse_env(text, NULL);
+}
+
+static const char *problem_text(void)
+{
+    return problems.data != NULL ? problems.data : "";
+}
+
+static size_t problem_lines(void)
+{
+    size_t n = 0;
+    for (const char *s = problem_text(); *s != '\0'; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* Asserts the failure left nothing in cfg, as the header promises. */
+static void assert_empty(void)
+{
+    ck_assert_ptr_null(cfg.database_uri);
+    ck_assert_ptr_null(cfg.log_level);
+    ck_assert_ptr_null(cfg.colls);
+    ck_assert_uint_eq(cfg.ncolls, 0);
+}
+
+/* Writes text to a new temporary file; the caller unlinks *path. */
+static void temp_file(char *path, size_t size, const char *text)
+{
+    ck_assert_int_lt(snprintf(path, size, "/tmp/test_cfg_XXXXXX"), (int)size);
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    ck_assert_int_eq(close(fd), 0);
+}
+
+START_TEST(defaults)
+{
+    ck_assert_int_eq(parse(""), 0);
+    ck_assert_str_eq(cfg.database_uri, "sqlite:///../shared/data/chinook.db");
+    ck_assert_str_eq(cfg.collections, "");
+    ck_assert_str_eq(cfg.amqp_url, "amqp://guest:guest@127.0.0.1:5672/%2f");
+    ck_assert_str_eq(cfg.redis_url, "");
+    ck_assert_str_eq(cfg.mongo_uri, "");
+    ck_assert_str_eq(cfg.service, "catalog");
+    ck_assert_str_eq(cfg.http_host, "127.0.0.1");
+    ck_assert_int_eq(cfg.http_port, 8080);
+    ck_assert_int_eq(cfg.request_timeout_ms, 5000);
+    ck_assert_int_eq(cfg.max_in_flight, 10000);
+    ck_assert_int_eq(cfg.http_timeout_s, 10);
+    ck_assert_int_eq(cfg.max_body_bytes, 1048576);
+    ck_assert_int_eq(cfg.max_header_bytes, 8192);
+    ck_assert_int_eq(cfg.prefetch, 64);
+    ck_assert_int_eq(cfg.results_per_page, 10);
+    ck_assert_int_eq(cfg.max_results_per_page, 100);
+    ck_assert_int_eq(cfg.heartbeat_s, 10);
+    ck_assert_int_eq(cfg.connect_timeout_ms, 2000);
+    ck_assert_int_eq(cfg.reconnect_max_ms, 5000);
+    ck_assert(!cfg.debug);
+    ck_assert_str_eq(cfg.log_level, "info");
+    ck_assert_uint_eq(cfg.ncolls, 0);
+    ck_assert_uint_eq(problems.len, 0);
+}
+END_TEST
+
+START_TEST(keys_table)
+{
+    const struct wr_cfg_key *k = wr_cfg_keys();
+    size_t n = 0;
+    bool port = false;
+    for (; k[n].name != NULL; n++) {
+        ck_assert_ptr_nonnull(k[n].help);
+        if (strcmp(k[n].name, "HTTP_PORT") == 0) {
+            ck_assert_str_eq(k[n].type, "int");
+            ck_assert_str_eq(k[n].def, "8080");
+            port = true;
+        }
+    }
+    ck_assert_uint_eq(n, 21);
+    ck_assert(port);
+}
+END_TEST
+
+START_TEST(every_type)
+{
+    const char *text = "DATABASE_URI = 'sqlite:////data/x.db'\n"
+                       "HTTP_PORT = 9090\n"
+                       "HEARTBEAT_S = 0\n"
+                       "MAX_BODY_BYTES = +42\n"
+                       "DEBUG = True\n"
+                       "LOG_LEVEL = \"debug\"\n"
+                       "COLLECTIONS = ''\n";
+    ck_assert_int_eq(parse(text), 0);
+    ck_assert_str_eq(cfg.database_uri, "sqlite:////data/x.db");
+    ck_assert_int_eq(cfg.http_port, 9090);
+    ck_assert_int_eq(cfg.heartbeat_s, 0);
+    ck_assert_int_eq(cfg.max_body_bytes, 42);
+    ck_assert(cfg.debug);
+    ck_assert_str_eq(cfg.log_level, "debug");
+    ck_assert_str_eq(cfg.collections, "");
+    ck_assert_str_eq(cfg.service, "catalog");
+}
+END_TEST
+
+START_TEST(comments_and_blank_lines)
+{
+    const char *text = "\xEF\xBB\xBF# warren\n"
+                       "\n"
+                       "   \t\n"
+                       "  # indented comment\n"
+                       "SERVICE = 'edge'   # the # in a comment\n"
+                       "HTTP_HOST='0.0.0.0'#tight\r\n"
+                       "AMQP_URL = 'amqp://h/#frag' # a # inside quotes is text\n"
+                       "HTTP_PORT = 81#no space\n"
+                       "SERVICE = 'last'"; /* no final newline; duplicates: the last wins */
+    ck_assert_int_eq(parse(text), 0);
+    ck_assert_str_eq(cfg.service, "last");
+    ck_assert_str_eq(cfg.http_host, "0.0.0.0");
+    ck_assert_str_eq(cfg.amqp_url, "amqp://h/#frag");
+    ck_assert_int_eq(cfg.http_port, 81);
+}
+END_TEST
+
+START_TEST(string_escapes)
+{
+    ck_assert_int_eq(parse("SERVICE = 'a\\\\b\\'c\\\"d\\ne\\tf\\rg\\x41\\xe9'\n"
+                           "HTTP_HOST = \"it's\"\n"),
+                     0);
+    ck_assert_str_eq(cfg.service, "a\\b'c\"d\ne\tf\rgA\xc3\xa9");
+    ck_assert_str_eq(cfg.http_host, "it's");
+}
+END_TEST
+
+START_TEST(bad_strings)
+{
+    ck_assert_int_eq(parse("SERVICE = 'a\\qb'\n"
+                           "SERVICE = 'abc\n"
+                           "SERVICE = '\\x4'\n"
+                           "SERVICE = '\\x00'\n"
+                           "SERVICE = 'a' 'b'\n"
+                           "SERVICE = r'raw'\n"),
+                     WR_EINVAL);
+    ck_assert_uint_eq(problem_lines(), 6);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "config.cfg:1: SERVICE: unsupported escape"));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "config.cfg:2: SERVICE: unterminated string"));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "config.cfg:5: SERVICE: unexpected text"));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "config.cfg:6: SERVICE: expected a quoted"));
+    assert_empty();
+}
+END_TEST
+
+START_TEST(unknown_key)
+{
+    ck_assert_int_eq(parse("HTTP_PORT = 1\nFOO = 'x'\n"), WR_EINVAL);
+    ck_assert_str_eq(problem_text(), "config.cfg:2: unknown key FOO\n");
+    assert_empty();
+}
+END_TEST
+
+START_TEST(wrong_types)
+{
+    ck_assert_int_eq(parse("SERVICE = 5\n"
+                           "HTTP_HOST = True\n"
+                           "HTTP_PORT = '80'\n"
+                           "PREFETCH = 0x10\n"
+                           "PREFETCH = 1.5\n"
+                           "PREFETCH = 010\n"
+                           "DEBUG = 1\n"
+                           "DEBUG = 'True'\n"
+                           "DEBUG = true\n"
+                           "LOG_LEVEL = 'verbose'\n"
+                           "SERVICE =\n"),
+                     WR_EINVAL);
+    const char *want = "config.cfg:1: SERVICE: expected a quoted string\n"
+                       "config.cfg:2: HTTP_HOST: expected a quoted string\n"
+                       "config.cfg:3: HTTP_PORT: expected an integer\n"
+                       "config.cfg:4: PREFETCH: expected an integer\n"
+                       "config.cfg:5: PREFETCH: expected an integer\n"
+                       "config.cfg:6: PREFETCH: leading zeros are not allowed in integers\n"
+                       "config.cfg:7: DEBUG: expected True or False\n"
+                       "config.cfg:8: DEBUG: expected True or False\n"
+                       "config.cfg:9: DEBUG: expected True or False\n"
+                       "config.cfg:10: LOG_LEVEL: expected one of debug, info, warn, error\n"
+                       "config.cfg:11: SERVICE: missing value\n";
+    ck_assert_str_eq(problem_text(), want);
+    assert_empty();
+}
+END_TEST
+
+START_TEST(int_out_of_range)
+{
+    ck_assert_int_eq(parse("HTTP_PORT = 70000\n"
+                           "MAX_HEADER_BYTES = 255\n"
+                           "PREFETCH = -1\n"
+                           "MAX_BODY_BYTES = 99999999999999999999999\n"),
+                     WR_EINVAL);
+    const char *want = "config.cfg:1: HTTP_PORT: 70000 is out of range 1..65535\n"
+                       "config.cfg:2: MAX_HEADER_BYTES: 255 is out of range 256..1048576\n"
+                       "config.cfg:3: PREFETCH: -1 is out of range 1..65535\n"
+                       "config.cfg:4: MAX_BODY_BYTES: integer is out of range 0..1073741824\n";
+    ck_assert_str_eq(problem_text(), want);
+    assert_empty();
+}
+END_TEST
+
+START_TEST(every_problem_at_once)
+{
+    char *env[] = {"WARREN_PREFETCH=many", "WARREN_NOPE=1", NULL};
+    ck_assert_int_eq(parse_env("FOO = 1\n"
+                               "HTTP_PORT = 'x'\n"
+                               "this is not python\n"
+                               "Albums.SORT = 'x'\n"
+                               "HEARTBEAT_S = 9999\n",
+                               env),
+                     WR_EINVAL);
+    ck_assert_uint_eq(problem_lines(), 7);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "config.cfg:3: expected KEY = value\n"));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "environment: WARREN_NOPE: unknown key\n"));
+    assert_empty();
+}
+END_TEST
+
+START_TEST(secrets_not_echoed)
+{
+    char *env[] = {"WARREN_LOG_LEVEL=hunter2", NULL};
+    ck_assert_int_eq(parse_env("AMQP_URL = 'amqp://u:s3cret\\q@h/'\n"
+                               "LOG_LEVEL = 'hunter2'\n"
+                               "REDIS_URL = 's3cret\n",
+                               env),
+                     WR_EINVAL);
+    ck_assert_uint_eq(problem_lines(), 4);
+    ck_assert_ptr_null(strstr(problem_text(), "s3cret"));
+    ck_assert_ptr_null(strstr(problem_text(), "hunter2"));
+}
+END_TEST
+
+START_TEST(env_overrides_file)
+{
+    char *env[] = {"PATH=/bin",      "WARREN_HTTP_PORT=9999", "WARREN_SERVICE=from env 'raw'",
+                   "WARREN_DEBUG=1", "WARREN_COLLECTIONS=",   NULL};
+    ck_assert_int_eq(parse_env("HTTP_PORT = 80\nSERVICE = 'file'\nCOLLECTIONS = 'a,b'\n", env), 0);
+    ck_assert_int_eq(cfg.http_port, 9999);
+    ck_assert_str_eq(cfg.service, "from env 'raw'");
+    ck_assert(cfg.debug);
+    ck_assert_str_eq(cfg.collections, "");
+}
+END_TEST
+
+START_TEST(env_bad_values)
+{
+    char *env[] = {"WARREN_HTTP_PORT=70000", "WARREN_PREFETCH= 5", "WARREN_DEBUG=yes",
+                   "WARREN_LOG_LEVEL=INFO", NULL};
+    ck_assert_int_eq(parse_env("", env), WR_EINVAL);
+    const char *want = "environment: WARREN_HTTP_PORT: 70000 is out of range 1..65535\n"
+                       "environment: WARREN_PREFETCH: expected an integer\n"
+                       "environment: WARREN_DEBUG: expected True, False, true, false, 1 or 0\n"
+                       "environment: WARREN_LOG_LEVEL: expected one of debug, info, warn, error\n";
+    ck_assert_str_eq(problem_text(), want);
+    assert_empty();
+}
+END_TEST
+
+START_TEST(env_dotted_key)
+{
+    char *env[] = {"WARREN_Albums__EXCLUDE=Title", "WARREN_Media_Types___NAME=kinds", NULL};
+    ck_assert_int_eq(parse_env("Albums.EXCLUDE = 'AlbumId'\nAlbums.NAME = 'records'\n", env), 0);
+    ck_assert_uint_eq(cfg.ncolls, 4);
+    ck_assert_str_eq(cfg.colls[2].collection, "Albums");
+    ck_assert_str_eq(cfg.colls[2].setting, "EXCLUDE");
+    ck_assert_str_eq(cfg.colls[2].value, "Title");
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Albums", "EXCLUDE"), "Title");
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Albums", "NAME"), "records");
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Media_Types_", "NAME"), "kinds");
+}
+END_TEST
+
+START_TEST(env_unknown_variable)
+{
+    char *env[] = {"WARREN_HTTP_PROT=80", "WARREN_Albums__SORT=x", "WARREN_", NULL};
+    ck_assert_int_eq(parse_env("", env), WR_EINVAL);
+    const char *want = "environment: WARREN_HTTP_PROT: unknown key\n"
+                       "environment: WARREN_Albums__SORT: unknown setting (expected NAME, "
+                       "EXCLUDE or RENAME)\n"
+                       "environment: WARREN_: no '=' in the environment entry\n";
+    ck_assert_str_eq(problem_text(), want);
+    assert_empty();
+}
+END_TEST
+
+START_TEST(dotted_key_problems)
+{
+    ck_assert_int_eq(parse("Albums.SORT = 'x'\n"
+                           "1Albums.NAME = 'x'\n"
+                           "Albums.NAME = 5\n"
+                           "Albums.NAME.X = 'x'\n"),
+                     WR_EINVAL);
+    const char *want =
+        "config.cfg:1: Albums.SORT: unknown setting (expected NAME, EXCLUDE or RENAME)\n"
+        "config.cfg:2: 1Albums.NAME: the collection must be an identifier\n"
+        "config.cfg:3: Albums.NAME: expected a quoted string\n"
+        "config.cfg:4: Albums.NAME.X: unknown setting (expected NAME, EXCLUDE or RENAME)\n";
+    ck_assert_str_eq(problem_text(), want);
+    assert_empty();
+}
+END_TEST
+
+START_TEST(coll_get_returns_last)
+{
+    ck_assert_int_eq(parse("Albums.RENAME = 'Title:name'\n"
+                           "Artists.RENAME = 'Name:name'\n"
+                           "Albums.RENAME = 'AlbumId:id'\n"),
+                     0);
+    ck_assert_uint_eq(cfg.ncolls, 3);
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Albums", "RENAME"), "AlbumId:id");
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Artists", "RENAME"), "Name:name");
+    ck_assert_ptr_null(wr_cfg_coll_get(&cfg, "Albums", "NAME"));
+    ck_assert_ptr_null(wr_cfg_coll_get(&cfg, "Tracks", "RENAME"));
+}
+END_TEST
+
+START_TEST(load_missing_optional)
+{
+    char *env[] = {"WARREN_PREFETCH=3", NULL};
+    ck_assert_int_eq(wr_cfg_load(&cfg, "/nonexistent/config.cfg", false, env, &problems), 0);
+    ck_assert_int_eq(cfg.prefetch, 3);
+    ck_assert_str_eq(cfg.service, "catalog");
+    ck_assert_uint_eq(problems.len, 0);
+}
+END_TEST
+
+START_TEST(load_missing_required)
+{
+    char *env[] = {"WARREN_PREFETCH=0", NULL};
+    ck_assert_int_eq(wr_cfg_load(&cfg, "/nonexistent/config.cfg", true, env, &problems), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "/nonexistent/config.cfg: cannot read: "));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "WARREN_PREFETCH: 0 is out of range"));
+    ck_assert_uint_eq(problem_lines(), 2);
+    assert_empty();
+}
+END_TEST
+
+START_TEST(load_file)
+{
+    char path[64];
+    temp_file(path, sizeof(path), "HTTP_PORT = 1234\n\nFOO = 1\n");
+    ck_assert_int_eq(wr_cfg_load(&cfg, path, true, NULL, &problems), WR_EINVAL);
+    char want[128];
+    (void)snprintf(want, sizeof(want), "%s:3: unknown key FOO\n", path);
+    ck_assert_str_eq(problem_text(), want);
+    ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
+START_TEST(from_args)
+{
+    char path[64];
+    temp_file(path, sizeof(path), "SERVICE = 'edge'\nHTTP_PORT = 8181\n");
+    ck_assert_int_eq(setenv("WARREN_HEARTBEAT_S", "7", 1), 0);
+    char *argv[] = {"prog", "--config", path, NULL};
+    ck_assert_int_eq(wr_cfg_from_args(&cfg, 3, argv), 0);
+    ck_assert_str_eq(cfg.service, "edge");
+    ck_assert_int_eq(cfg.http_port, 8181);
+    ck_assert_int_eq(cfg.heartbeat_s, 7);
+    wr_cfg_release(&cfg);
+
+    char eq[80];
+    (void)snprintf(eq, sizeof(eq), "--config=%s", path);
+    char *argv_eq[] = {"prog", eq, NULL};
+    ck_assert_int_eq(wr_cfg_from_args(&cfg, 2, argv_eq), 0);
+    ck_assert_int_eq(cfg.http_port, 8181);
+    wr_cfg_release(&cfg);
+
+    char *bad[] = {"prog", "--verbose", "--config", path, NULL};
+    ck_assert_int_eq(wr_cfg_from_args(&cfg, 4, bad), 2);
+    assert_empty();
+    ck_assert_int_eq(unsetenv("WARREN_HEARTBEAT_S"), 0);
+    ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
+START_TEST(from_args_missing_file)
+{
+    char *argv[] = {"prog", "--config", "/nonexistent/config.cfg", NULL};
+    ck_assert_int_eq(wr_cfg_from_args(&cfg, 3, argv), 2);
+    char *dangling[] = {"prog", "--config", NULL};
+    ck_assert_int_eq(wr_cfg_from_args(&cfg, 2, dangling), 2);
+    assert_empty();
+}
+END_TEST
+
+START_TEST(release_is_null_safe)
+{
+    wr_cfg_release(NULL);
+    ck_assert_int_eq(parse("Albums.NAME = 'a'\n"), 0);
+    wr_cfg_release(&cfg);
+    assert_empty();
+    wr_cfg_release(&cfg);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cfg");
+    TCase *tc = tcase_create("cfg");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, keys_table);
+    tcase_add_test(tc, every_type);
+    tcase_add_test(tc, comments_and_blank_lines);
+    tcase_add_test(tc, string_escapes);
+    tcase_add_test(tc, bad_strings);
+    tcase_add_test(tc, unknown_key);
+    tcase_add_test(tc, wrong_types);
+    tcase_add_test(tc, int_out_of_range);
+    tcase_add_test(tc, every_problem_at_once);
+    tcase_add_test(tc, secrets_not_echoed);
+    tcase_add_test(tc, env_overrides_file);
+    tcase_add_test(tc, env_bad_values);
+    tcase_add_test(tc, env_dotted_key);
+    tcase_add_test(tc, env_unknown_variable);
+    tcase_add_test(tc, dotted_key_problems);
+    tcase_add_test(tc, coll_get_returns_last);
+    tcase_add_test(tc, load_missing_optional);
+    tcase_add_test(tc, load_missing_required);
+    tcase_add_test(tc, load_file);
+    tcase_add_test(tc, from_args);
+    tcase_add_test(tc, from_args_missing_file);
+    tcase_add_test(tc, release_is_null_safe);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
