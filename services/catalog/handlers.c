@@ -289,7 +289,8 @@ void handle_request(const struct handler_env *env, const struct wr_request *req,
         rc = op->fn(env, c, req, base_url, out, &err);
     store_end(env->store);
     if (rc == 0 && wr_buf_error(&out->body) == 0) {
-        wr_buf_putc(&out->body, '\n');
+        if (out->status < 400) /* reply_error ended error bodies already */
+            wr_buf_putc(&out->body, '\n');
         return;
     }
     if (wr_buf_error(&out->body) == WR_ETOOBIG) {

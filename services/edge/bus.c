@@ -1,0 +1,173 @@
+/* The edge's AMQP glue (see bus.h). rabbitmq-c only does I/O inside its own
+ * calls, so the socket's read event and a heartbeat timer both drain it;
+ * the drain also empties what the library buffered before returning to the
+ * loop, since the socket will not signal for that again. */
+#include "bus.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "warren/log.h"
+#include "warren/proto.h"
+
+struct bus {
+    struct event_base *base;
+    wr_amqp *amqp;
+    struct bus_handlers h;
+    char queue[160];
+    const char *service;
+    struct event *readable;
+    struct event *tick;      /* heartbeats while idle */
+    struct event *reconnect; /* the backoff timer */
+    long backoff_ms;
+    long backoff_max_ms;
+    bool ready;
+    bool blocked;
+};
+
+static void drain(bus *b);
+
+static void go_down(bus *b, const char *why)
+{
+    bool was_ready = b->ready;
+    b->ready = false;
+    b->blocked = false;
+    if (b->readable) {
+        event_free(b->readable);
+        b->readable = NULL;
+    }
+    wr_amqp_close(b->amqp);
+    if (was_ready)
+        wr_warn(NULL, "broker connection lost: %s", why);
+    b->h.on_down(b->h.arg);
+    long jittered = b->backoff_ms / 2 + random() % (b->backoff_ms / 2 + 1);
+    struct timeval tv = {jittered / 1000, (jittered % 1000) * 1000};
+    event_add(b->reconnect, &tv);
+    b->backoff_ms = b->backoff_ms * 2 > b->backoff_max_ms ? b->backoff_max_ms : b->backoff_ms * 2;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    drain(arg);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bus *b = arg;
+    if (b->ready)
+        drain(b);
+}
+
+static void try_connect(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bus *b = arg;
+    struct wr_err err = {0};
+    int rc = wr_amqp_connect(b->amqp, &err);
+    if (rc == 0)
+        rc = wr_amqp_declare_service(b->amqp, b->service, &err);
+    if (rc == 0)
+        rc = wr_amqp_consume(b->amqp, WR_REPLY_TO, true, 0, &err);
+    if (rc == 0) {
+        b->readable = event_new(b->base, wr_amqp_fd(b->amqp), EV_READ | EV_PERSIST, on_readable, b);
+        rc = b->readable && event_add(b->readable, NULL) == 0 ? 0 : WR_ENOMEM;
+    }
+    if (rc != 0) {
+        wr_warn(NULL, "broker unavailable: %s", err.msg);
+        go_down(b, err.msg);
+        return;
+    }
+    b->ready = true;
+    b->backoff_ms = 100;
+    wr_info(NULL, "connected to the broker; requests go to %s", b->queue);
+}
+
+static void drain(bus *b)
+{
+    for (int i = 0; i < 4096; i++) {
+        enum wr_amqp_event ev;
+        struct wr_msg m;
+        struct wr_err err = {0};
+        if (wr_amqp_poll(b->amqp, 0, &ev, &m, &err) != 0) {
+            go_down(b, err.msg);
+            return;
+        }
+        if (ev == WR_AMQP_DELIVERY)
+            b->h.on_reply(b->h.arg, &m);
+        else if (ev == WR_AMQP_RETURNED)
+            b->h.on_returned(b->h.arg, &m);
+        else if (ev == WR_AMQP_BLOCKED || ev == WR_AMQP_UNBLOCKED) {
+            b->blocked = ev == WR_AMQP_BLOCKED;
+            wr_warn(NULL, "the broker %s publishers", b->blocked ? "blocks" : "unblocked");
+        } else if (!wr_amqp_has_buffered(b->amqp))
+            return;
+    }
+    /* A flood: give HTTP a turn and come back at once. */
+    event_active(b->readable, EV_READ, 0);
+}
+
+bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus_handlers *h)
+{
+    bus *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return NULL;
+    struct wr_amqp_opts ao = {.url = cfg->amqp_url,
+                              .heartbeat_s = cfg->heartbeat_s,
+                              .connect_timeout_ms = cfg->connect_timeout_ms,
+                              .name = "warren-edge"};
+    b->base = base;
+    b->h = *h;
+    b->service = cfg->service;
+    b->backoff_ms = 100;
+    b->backoff_max_ms = cfg->reconnect_max_ms;
+    (void)snprintf(b->queue, sizeof(b->queue), WR_QUEUE_PREFIX "%s", cfg->service);
+    b->amqp = wr_amqp_new(&ao);
+    b->reconnect = evtimer_new(base, try_connect, b);
+    b->tick = event_new(base, -1, EV_PERSIST, on_tick, b);
+    /* Heartbeats go out from inside rabbitmq-c calls: poll at least twice
+     * per heartbeat interval even when no traffic flows. */
+    long tick_ms = cfg->heartbeat_s > 0 ? cfg->heartbeat_s * 1000 / 3 : 1000;
+    struct timeval tv = {tick_ms / 1000, (tick_ms % 1000) * 1000};
+    if (b->amqp == NULL || b->reconnect == NULL || b->tick == NULL || event_add(b->tick, &tv) != 0) {
+        bus_free(b);
+        return NULL;
+    }
+    struct timeval now = {0, 0};
+    event_add(b->reconnect, &now);
+    return b;
+}
+
+void bus_free(bus *b)
+{
+    if (b == NULL)
+        return;
+    if (b->readable)
+        event_free(b->readable);
+    if (b->tick)
+        event_free(b->tick);
+    if (b->reconnect)
+        event_free(b->reconnect);
+    wr_amqp_free(b->amqp);
+    free(b);
+}
+
+bool bus_ready(const bus *b)
+{
+    return b->ready && !b->blocked;
+}
+
+int bus_publish(bus *b, const struct wr_msg *m, struct wr_err *err)
+{
+    if (!bus_ready(b))
+        return wr_err_set(err, WR_ECLOSED, b->ready ? "the broker blocks publishers"
+                                                     : "the broker is unavailable");
+    int rc = wr_amqp_publish(b->amqp, b->queue, m, true, err);
+    if (rc != 0)
+        go_down(b, err->msg);
+    return rc;
+}

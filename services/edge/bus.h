@@ -1,0 +1,38 @@
+/* The edge's AMQP connection inside its libevent loop: connects (and
+ * reconnects with exponential backoff and jitter), watches the socket,
+ * services heartbeats from a timer, publishes requests and hands replies,
+ * returns and outages to the HTTP side through callbacks. */
+#ifndef EDGE_BUS_H
+#define EDGE_BUS_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "warren/amqp.h"
+#include "warren/cfg.h"
+
+struct bus_handlers {
+    /* A reply on direct reply-to; m is valid during the call. */
+    void (*on_reply)(void *arg, const struct wr_msg *m);
+    /* A request the broker could not route (mandatory publish returned). */
+    void (*on_returned)(void *arg, const struct wr_msg *m);
+    /* The connection is gone: replies to requests in flight will never come. */
+    void (*on_down)(void *arg);
+    void *arg;
+};
+
+typedef struct bus bus;
+
+/* Starts connecting at once (without blocking the caller for longer than
+ * the connect timeout). NULL when out of memory. */
+bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus_handlers *h);
+void bus_free(bus *b);
+
+/* Connected, consuming replies, and not blocked by a broker alarm. */
+bool bus_ready(const bus *b);
+/* Publishes a request (mandatory, through the default exchange, to
+ * warren.<SERVICE>). 0, or WR_ECLOSED when not ready (the bus then
+ * reconnects in the background). */
+int bus_publish(bus *b, const struct wr_msg *m, struct wr_err *err);
+
+#endif

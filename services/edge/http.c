@@ -1,0 +1,370 @@
+/* The edge's HTTP side (see http.h). One call struct per request in flight;
+ * it is freed exactly once, by whichever comes first: the reply, the
+ * deadline, a basic.return, a broker outage, or the client going away. */
+#include "http.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "pending.h"
+#include "route.h"
+#include "warren/buf.h"
+#include "warren/json.h"
+#include "warren/log.h"
+#include "warren/rpc.h"
+
+struct edge {
+    struct event_base *base;
+    const struct wr_cfg *cfg;
+    struct evhttp *http;
+    struct evhttp_bound_socket *socket;
+    bus *bus;
+    pending *pending;
+    const struct timeval *deadline_tv; /* a common timeout: O(1) timers */
+    char default_base[300];
+    bool draining;
+    long long late_replies;
+};
+
+struct call {
+    char id[WR_REQUEST_ID_LEN + 1];
+    struct evhttp_request *req;
+    struct event *timer;
+    edge *edge;
+};
+
+/* --- responses --- */
+
+static void send_json(struct evhttp_request *req, int status, const char *rid, const char *body,
+                      size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    if (rid != NULL)
+        evhttp_add_header(h, "X-Request-Id", rid);
+    evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
+    evhttp_send_reply(req, status, NULL, NULL);
+}
+
+static void send_error(struct evhttp_request *req, int status, const char *rid, const char *code,
+                       const char *message)
+{
+    struct wr_buf b;
+    wr_buf_init(&b, 4096);
+    wr_buf_puts(&b, "{\"code\":");
+    wr_json_cstr(&b, code);
+    wr_buf_puts(&b, ",\"message\":");
+    wr_json_cstr(&b, message);
+    wr_buf_puts(&b, "}\n");
+    send_json(req, status, rid, b.data ? b.data : "{}\n", b.data ? b.len : 3);
+    wr_buf_release(&b);
+}
+
+/* --- the life of a call --- */
+
+static void on_client_gone(struct evhttp_connection *conn, void *arg);
+
+static void call_free(struct call *c)
+{
+    if (c->req != NULL)
+        evhttp_connection_set_closecb(evhttp_request_get_connection(c->req), NULL, NULL);
+    if (c->timer != NULL)
+        event_free(c->timer);
+    edge *e = c->edge;
+    free(c);
+    if (e->draining && pending_count(e->pending) == 0)
+        event_base_loopexit(e->base, NULL);
+}
+
+/* Answers a call that has been taken out of the pending table. */
+static void call_error(struct call *c, int status, const char *code, const char *message)
+{
+    if (c->req != NULL) {
+        struct evhttp_request *req = c->req;
+        evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+        c->req = NULL;
+        if (status == 503)
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        send_error(req, status, c->id, code, message);
+    }
+    call_free(c);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct call *c = arg;
+    if (pending_take(c->edge->pending, c->id) != c)
+        return;
+    call_error(c, 504, WR_CODE_TIMEOUT, "the service did not answer in time");
+}
+
+static void on_client_gone(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    struct call *c = arg;
+    /* libevent frees the request after this returns: forget it now. A reply
+     * that comes later finds no call and is counted as late. */
+    c->req = NULL;
+    if (pending_take(c->edge->pending, c->id) == c)
+        call_free(c);
+}
+
+/* A reply header's HTTP name: AMQP headers travel in lower case ("link"),
+ * HTTP clients expect the usual capitals ("Link"). False for a name that is
+ * not a plain token, which is dropped rather than copied into the response. */
+static bool header_name(const char *in, char *out, size_t cap)
+{
+    size_t n = strlen(in);
+    if (n == 0 || n >= cap)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = in[i];
+        bool word_start = i == 0 || in[i - 1] == '-';
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+        out[i] = word_start && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+static void on_reply(void *arg, const struct wr_msg *m)
+{
+    edge *e = arg;
+    struct call *c = m->correlation_id ? pending_take(e->pending, m->correlation_id) : NULL;
+    if (c == NULL) {
+        e->late_replies++;
+        wr_debug(m->correlation_id, "late reply dropped (%lld so far)", e->late_replies);
+        return;
+    }
+    struct evhttp_request *req = c->req;
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+    c->req = NULL;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    for (size_t i = 0; i < m->nhdrs; i++) {
+        char name[64];
+        if (header_name(m->hdrs[i].name, name, sizeof(name)))
+            evhttp_add_header(h, name, m->hdrs[i].value);
+    }
+    evhttp_add_header(h, "Vary", "Accept");
+    send_json(req, m->status > 0 ? m->status : 502, c->id, m->body, m->len);
+    call_free(c);
+}
+
+static void on_returned(void *arg, const struct wr_msg *m)
+{
+    edge *e = arg;
+    struct call *c = m->correlation_id ? pending_take(e->pending, m->correlation_id) : NULL;
+    if (c != NULL)
+        call_error(c, 503, WR_CODE_UNAVAILABLE, "no queue serves this request");
+}
+
+static void on_down(void *arg)
+{
+    edge *e = arg;
+    struct call *c;
+    /* Direct reply-to drops replies with the connection: nothing in flight
+     * can be answered any more. */
+    while ((c = pending_take_any(e->pending)) != NULL)
+        call_error(c, 503, WR_CODE_UNAVAILABLE, "the broker connection was lost");
+}
+
+/* --- requests --- */
+
+/* scheme://host as the client used it, for the Link header; the Host header
+ * is used only when it looks like a host name, else the configured one. */
+static void base_url(const edge *e, struct evhttp_request *req, char *out, size_t cap)
+{
+    const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+    bool ok = host != NULL && host[0] != '\0' && strlen(host) < 256;
+    for (const char *p = host; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+             strchr(".-:[]_", *p) != NULL;
+    if (ok)
+        (void)snprintf(out, cap, "http://%s", host);
+    else
+        (void)snprintf(out, cap, "%s", e->default_base);
+}
+
+static void request_id(struct evhttp_request *req, char id[WR_REQUEST_ID_LEN + 1])
+{
+    const char *given = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Request-Id");
+    if (given != NULL && wr_request_id_valid(given))
+        (void)snprintf(id, WR_REQUEST_ID_LEN + 1, "%s", given);
+    else
+        wr_request_id_new(id);
+}
+
+/* Publishes the request and parks the call until its reply. */
+static void forward(edge *e, struct evhttp_request *req, const struct route *r, const char *rid)
+{
+    struct wr_request rq = {.op = r->op,
+                            .collection = r->collection,
+                            .key = r->key[0] ? r->key : NULL,
+                            .relation = r->relation[0] ? r->relation : NULL,
+                            .page = r->page,
+                            .results_per_page = r->per_page};
+    char base[300];
+    base_url(e, req, base, sizeof(base));
+    struct wr_buf body;
+    wr_buf_init(&body, 8192);
+    wr_request_encode(&rq, &body);
+    struct call *c = calloc(1, sizeof(*c));
+    struct wr_err err = {0};
+    int rc = c && wr_buf_error(&body) == 0 ? 0 : WR_ENOMEM;
+    if (rc == 0) {
+        memcpy(c->id, rid, sizeof(c->id));
+        c->edge = e;
+        c->req = req;
+        c->timer = evtimer_new(e->base, on_deadline, c);
+        rc = c->timer ? pending_put(e->pending, rid, c) : WR_ENOMEM;
+    }
+    if (rc == 0) {
+        struct wr_msg m = {.correlation_id = rid,
+                           .message_id = rid,
+                           .reply_to = WR_REPLY_TO,
+                           .type = r->op,
+                           .expiration_ms = e->cfg->request_timeout_ms,
+                           .deadline_ms = wr_now_ms() + e->cfg->request_timeout_ms,
+                           .hdrs = {{WR_HDR_BASE_URL, base}},
+                           .nhdrs = 1,
+                           .body = body.data,
+                           .len = body.len};
+        rc = bus_publish(e->bus, &m, &err);
+        if (rc != 0)
+            (void)pending_take(e->pending, rid);
+    }
+    wr_buf_release(&body);
+    if (rc != 0) {
+        c->req = NULL; /* answered below */
+        call_free(c);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        send_error(req, 503, rid, WR_CODE_UNAVAILABLE,
+                   rc == WR_ENOMEM ? "out of memory" : "the broker is unavailable");
+        return;
+    }
+    evtimer_add(c->timer, e->deadline_tv);
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_client_gone, c);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    edge *e = arg;
+    char rid[WR_REQUEST_ID_LEN + 1];
+    request_id(req, rid);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    struct route r;
+    struct wr_err err = {0};
+    int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &r, &err)
+                  : wr_err_set(&err, WR_EINVAL, "malformed URL");
+    if (rc == WR_ENOTFOUND) {
+        send_error(req, 404, rid, WR_CODE_NOT_FOUND, err.msg);
+        return;
+    }
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    if (method != EVHTTP_REQ_GET) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+        send_error(req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
+        return;
+    }
+    if (rc != 0) {
+        send_error(req, 400, rid, WR_CODE_BAD_PARAMETER, err.msg);
+        return;
+    }
+    if (r.kind == ROUTE_HEALTH) {
+        send_json(req, 200, rid, "{\"status\":\"ok\"}\n", 16);
+        return;
+    }
+    if (r.kind == ROUTE_READY) {
+        bool ready = bus_ready(e->bus) && !e->draining;
+        if (ready)
+            send_json(req, 200, rid, "{\"status\":\"ready\"}\n", 19);
+        else
+            send_error(req, 503, rid, WR_CODE_UNAVAILABLE, "not connected to the broker");
+        return;
+    }
+    if (e->draining || pending_count(e->pending) >= (size_t)e->cfg->max_in_flight) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        send_error(req, 503, rid, WR_CODE_OVERLOADED,
+                   e->draining ? "shutting down" : "too many requests in flight");
+        return;
+    }
+    forward(e, req, &r, rid);
+}
+
+edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)
+{
+    edge *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    e->base = base;
+    e->cfg = cfg;
+    (void)snprintf(e->default_base, sizeof(e->default_base), "http://%s:%ld", cfg->http_host,
+                   cfg->http_port);
+    struct timeval tv = {cfg->request_timeout_ms / 1000, (cfg->request_timeout_ms % 1000) * 1000};
+    e->deadline_tv = event_base_init_common_timeout(base, &tv);
+    e->pending = pending_new();
+    e->http = evhttp_new(base);
+    struct bus_handlers h = {on_reply, on_returned, on_down, e};
+    e->bus = bus_new(base, cfg, &h);
+    if (e->deadline_tv == NULL || e->pending == NULL || e->http == NULL || e->bus == NULL) {
+        wr_error(NULL, "edge: out of memory");
+        edge_free(e);
+        return NULL;
+    }
+    /* Every method reaches on_request, which answers 405 in JSON (libevent
+     * would answer 501 in HTML). */
+    evhttp_set_allowed_methods(e->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                            EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+    evhttp_set_max_headers_size(e->http, cfg->max_header_bytes);
+    evhttp_set_max_body_size(e->http, cfg->max_body_bytes);
+    evhttp_set_timeout(e->http, (int)cfg->http_timeout_s);
+    evhttp_set_gencb(e->http, on_request, e);
+    e->socket = evhttp_bind_socket_with_handle(e->http, cfg->http_host, (uint16_t)cfg->http_port);
+    if (e->socket == NULL) {
+        wr_error(NULL, "cannot listen on %s:%ld: %s", cfg->http_host, cfg->http_port,
+                 strerror(errno));
+        edge_free(e);
+        return NULL;
+    }
+    wr_info(NULL, "listening on http://%s:%ld", cfg->http_host, cfg->http_port);
+    return e;
+}
+
+void edge_drain(edge *e)
+{
+    if (e->draining)
+        return;
+    e->draining = true;
+    if (e->socket != NULL)
+        evhttp_del_accept_socket(e->http, e->socket);
+    e->socket = NULL;
+    wr_info(NULL, "draining %zu requests in flight", pending_count(e->pending));
+    if (pending_count(e->pending) == 0)
+        event_base_loopexit(e->base, NULL);
+}
+
+void edge_free(edge *e)
+{
+    if (e == NULL)
+        return;
+    struct call *c;
+    while (e->pending && (c = pending_take_any(e->pending)) != NULL)
+        call_error(c, 503, WR_CODE_UNAVAILABLE, "shutting down");
+    if (e->http)
+        evhttp_free(e->http);
+    bus_free(e->bus);
+    pending_free(e->pending);
+    free(e);
+}

@@ -1,0 +1,66 @@
+/* The HTTP edge: REST calls in, AMQP RPC requests out, replies back as HTTP
+ * responses, all on one libevent loop. main() is the table of contents. */
+#include <event2/event.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "warren/cfg.h"
+#include "warren/log.h"
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    edge_drain(arg);
+}
+
+/* DEBUG exposes internals; it is refused unless the edge listens on
+ * loopback only. */
+static int check_production(const struct wr_cfg *cfg)
+{
+    bool loopback = strcmp(cfg->http_host, "127.0.0.1") == 0 ||
+                    strcmp(cfg->http_host, "localhost") == 0 || strcmp(cfg->http_host, "::1") == 0;
+    if (cfg->debug && !loopback) {
+        wr_error(NULL, "DEBUG is on while HTTP_HOST %s is not loopback: refusing to start",
+                 cfg->http_host);
+        return 2;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct wr_cfg cfg;
+    int rc = wr_cfg_from_args(&cfg, argc, argv);
+    if (rc != 0)
+        return rc;
+    enum wr_log_level level = WR_LOG_INFO;
+    (void)wr_log_level_parse(cfg.log_level, &level);
+    wr_log_init("edge", level);
+    srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+    signal(SIGPIPE, SIG_IGN);
+    rc = check_production(&cfg);
+    struct event_base *base = rc == 0 ? event_base_new() : NULL;
+    edge *e = base ? edge_new(base, &cfg) : NULL;
+    struct event *sigint = e ? evsignal_new(base, SIGINT, on_stop_signal, e) : NULL;
+    struct event *sigterm = e ? evsignal_new(base, SIGTERM, on_stop_signal, e) : NULL;
+    if (sigint && sigterm && event_add(sigint, NULL) == 0 && event_add(sigterm, NULL) == 0)
+        rc = event_base_dispatch(base) < 0 ? 1 : 0;
+    else if (rc == 0)
+        rc = 1;
+    if (sigint)
+        event_free(sigint);
+    if (sigterm)
+        event_free(sigterm);
+    edge_free(e);
+    if (base)
+        event_base_free(base);
+    wr_cfg_release(&cfg);
+    wr_info(NULL, "stopped");
+    return rc;
+}

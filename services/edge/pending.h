@@ -1,0 +1,25 @@
+/* The edge's table of requests in flight, by request id (which is also the
+ * AMQP correlation id). Open addressing over the id's first 64 bits, which
+ * are random, so no hashing is needed. Pure: no I/O. */
+#ifndef EDGE_PENDING_H
+#define EDGE_PENDING_H
+
+#include <stddef.h>
+
+typedef struct pending pending;
+
+/* NULL when out of memory. */
+pending *pending_new(void);
+/* Frees the table, not the values. NULL-safe. */
+void pending_free(pending *p);
+
+/* Adds value under id (a valid 32-hex request id). 0, WR_ENOMEM, or
+ * WR_EINVAL when id is already present. */
+int pending_put(pending *p, const char *id, void *value);
+/* Removes and returns the value under id, or NULL. */
+void *pending_take(pending *p, const char *id);
+/* Removes and returns any one value, or NULL when empty (for draining). */
+void *pending_take_any(pending *p);
+size_t pending_count(const pending *p);
+
+#endif

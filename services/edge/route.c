@@ -1,0 +1,151 @@
+/* Route and parameter parsing (see route.h). Path segments are
+ * percent-decoded one by one; a segment that decodes to a '/', a NUL, '.' or
+ * '..' is refused, so no encoding can change which route is taken. */
+#include "route.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warren/proto.h"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes n bytes of s into out (cap bytes with the NUL); plus_space turns
+ * '+' into ' ' (query strings). False on a bad escape, a NUL, or overflow. */
+static bool decode(const char *s, size_t n, char *out, size_t cap, bool plus_space)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (n - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+                return false;
+            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else if (c == '+' && plus_space) {
+            c = ' ';
+        }
+        if (c == '\0' || j + 1 >= cap)
+            return false;
+        out[j++] = c;
+    }
+    out[j] = '\0';
+    return true;
+}
+
+/* The next path segment of *p, decoded into out; false when malformed. */
+static bool segment(const char **p, char *out, size_t cap)
+{
+    const char *s = *p;
+    size_t n = strcspn(s, "/");
+    *p = s + n + (s[n] == '/' ? 1 : 0);
+    if (n == 0 || !decode(s, n, out, cap, false))
+        return false;
+    return strchr(out, '/') == NULL && strcmp(out, ".") != 0 && strcmp(out, "..") != 0;
+}
+
+/* A page number: plain decimal digits, 1 to 10^9. */
+static bool parse_count(const char *s, long *out)
+{
+    if (s[0] < '1' || s[0] > '9' || strlen(s) > 10)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > 1000000000L)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int parameter(struct route *r, const char *name, const char *value, struct wr_err *err)
+{
+    long *slot = NULL;
+    if (strcmp(name, "page") == 0)
+        slot = &r->page;
+    else if (strcmp(name, "results_per_page") == 0)
+        slot = &r->per_page;
+    else if (strcmp(name, "q") == 0)
+        return wr_err_set(err, WR_EINVAL, "q: search is not supported by this version");
+    else
+        return 0; /* Flask-Restless ignores parameters it does not know */
+    if (*slot != 0)
+        return wr_err_set(err, WR_EINVAL, "%s: given more than once", name);
+    if (!parse_count(value, slot))
+        return wr_err_set(err, WR_EINVAL, "%s: must be a whole number from 1 to 1000000000",
+                          name);
+    return 0;
+}
+
+/* One `name=value` pair of n bytes. A name that does not decode is no
+ * parameter we know and is ignored, as Flask-Restless ignores unknown ones. */
+static int pair(struct route *r, const char *p, size_t n, struct wr_err *err)
+{
+    char name[64], value[64];
+    size_t eq = strcspn(p, "=");
+    size_t name_len = eq < n ? eq : n;
+    const char *v = eq < n ? p + eq + 1 : p + n;
+    size_t vlen = eq < n ? n - eq - 1 : 0;
+    if (!decode(p, name_len, name, sizeof(name), true))
+        return 0;
+    if (strcmp(name, "q") == 0)
+        return parameter(r, name, "", err);
+    bool known = strcmp(name, "page") == 0 || strcmp(name, "results_per_page") == 0;
+    if (!decode(v, vlen, value, sizeof(value), true))
+        return known ? wr_err_set(err, WR_EINVAL, "%s: malformed value", name) : 0;
+    return parameter(r, name, value, err);
+}
+
+static int parse_query(struct route *r, const char *query, struct wr_err *err)
+{
+    for (const char *p = query; p && *p;) {
+        size_t n = strcspn(p, "&");
+        int rc = n > 0 ? pair(r, p, n, err) : 0;
+        if (rc != 0)
+            return rc;
+        p += n + (p[n] == '&' ? 1 : 0);
+    }
+    return 0;
+}
+
+int route_parse(const char *path, const char *query, struct route *r, struct wr_err *err)
+{
+    *r = (struct route){.kind = ROUTE_API};
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
+        r->kind = path[1] == 'h' ? ROUTE_HEALTH : ROUTE_READY;
+        return 0;
+    }
+    if (strncmp(path, "/api/", 5) != 0)
+        return wr_err_set(err, WR_ENOTFOUND, "no such route");
+    const char *p = path + 5;
+    if (!segment(&p, r->collection, sizeof(r->collection)))
+        return wr_err_set(err, WR_ENOTFOUND, "no such collection");
+    r->op = WR_OP_LIST;
+    if (*p != '\0') {
+        if (!segment(&p, r->key, sizeof(r->key)))
+            return wr_err_set(err, WR_ENOTFOUND, "no such object");
+        r->op = WR_OP_GET;
+    }
+    if (*p != '\0') {
+        if (!segment(&p, r->relation, sizeof(r->relation)))
+            return wr_err_set(err, WR_ENOTFOUND, "no such relation");
+        r->op = WR_OP_RELATED;
+    }
+    if (*p != '\0' || (strlen(path) > 0 && path[strlen(path) - 1] == '/'))
+        return wr_err_set(err, WR_ENOTFOUND, "no such route");
+    return parse_query(r, query, err);
+}

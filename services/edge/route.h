@@ -1,0 +1,29 @@
+/* URL -> what to do: the path (`/api/<collection>[/<id>[/<relation>]]`,
+ * `/healthz`, `/readyz`) and the query parameters of a read. Pure: no I/O,
+ * so unit tests and the fuzzer call it directly. */
+#ifndef EDGE_ROUTE_H
+#define EDGE_ROUTE_H
+
+#include "warren/err.h"
+
+enum route_kind { ROUTE_API, ROUTE_HEALTH, ROUTE_READY };
+
+#define ROUTE_NAME_MAX 128
+#define ROUTE_KEY_MAX 1024
+
+struct route {
+    enum route_kind kind;
+    const char *op; /* WR_OP_* for ROUTE_API */
+    char collection[ROUTE_NAME_MAX + 1];
+    char key[ROUTE_KEY_MAX + 1];    /* "" when absent */
+    char relation[ROUTE_NAME_MAX + 1]; /* "" when absent */
+    long page;     /* 0 when absent */
+    long per_page; /* 0 when absent */
+};
+
+/* Parses a request's path and query (query may be NULL). Returns 0,
+ * WR_ENOTFOUND (a 404: no such route) or WR_EINVAL (a 400: a malformed
+ * segment or parameter; err says which, naming the parameter). */
+int route_parse(const char *path, const char *query, struct route *r, struct wr_err *err);
+
+#endif
