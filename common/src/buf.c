@@ -113,8 +113,11 @@ char *wr_buf_take(struct wr_buf *b, size_t *len)
 {
     if (b->err != 0)
         return NULL;
-    if (b->data == NULL && reserve(b, 0) != 0)
-        return NULL;
+    if (b->data == NULL) {
+        if (reserve(b, 0) != 0)
+            return NULL;
+        b->data[0] = '\0';
+    }
     char *p = b->data;
     if (len != NULL)
         *len = b->len;

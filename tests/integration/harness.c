@@ -1,0 +1,234 @@
+/* The integration tests' harness (see harness.h). */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+const char *h_env(const char *name)
+{
+    const char *v = getenv(name);
+    ck_assert_msg(v != NULL && v[0] != '\0', "%s is not set: run the tests through tests/run.sh",
+                  name);
+    return v;
+}
+
+const char *h_amqp_url(void)
+{
+    static char url[128];
+    (void)snprintf(url, sizeof(url), "amqp://guest:guest@127.0.0.1:%s/%%2f",
+                   h_env("WRT_AMQP_PORT"));
+    return url;
+}
+
+long long h_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const *extra)
+{
+    size_t n = 0, k = 0;
+    while (environ[n])
+        n++;
+    while (extra && extra[k])
+        k++;
+    char **env = calloc(n + k + 1, sizeof(char *));
+    ck_assert_ptr_nonnull(env);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "WARREN_", 7) != 0) /* only what the test sets */
+            env[j++] = environ[i];
+    for (size_t i = 0; i < k; i++)
+        env[j++] = (char *)extra[i];
+    (void)snprintf(p->log, sizeof(p->log), "%s/%s-%d.log", h_env("WRT_LOG_DIR"), tag, getpid());
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    char *argv[] = {(char *)bin, NULL};
+    int rc = posix_spawn(&p->pid, bin, &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    free(env);
+    ck_assert_msg(rc == 0, "cannot start %s: %s", bin, strerror(rc));
+}
+
+int h_stop(struct proc *p, int sig)
+{
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, sig);
+    int status = 0;
+    for (int i = 0; i < 100; i++) {
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+        if (r == p->pid)
+            break;
+        if (i == 99) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &status, 0);
+        }
+        usleep(50000);
+    }
+    p->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Reads until the peer closes (we send Connection: close). */
+static char *read_all(int fd, size_t *len, int timeout_ms)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    long long end = h_now_ms() + timeout_ms;
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        long long left = end - h_now_ms();
+        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+            free(buf);
+            return NULL;
+        }
+        if (n + 4096 > cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+int h_http(int port, const char *method, const char *path, const char *extra_headers,
+           struct http_resp *r, int timeout_ms)
+{
+    memset(r, 0, sizeof(*r));
+    int fd = connect_to(port);
+    if (fd < 0)
+        return -1;
+    char req[8192];
+    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n",
+                     method, path, port, extra_headers ? extra_headers : "");
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    size_t len = 0;
+    char *all = read_all(fd, &len, timeout_ms);
+    close(fd);
+    if (all == NULL)
+        return -1;
+    char *sep = strstr(all, "\r\n\r\n");
+    if (sep == NULL || sscanf(all, "HTTP/1.%*d %d", &r->status) != 1) {
+        free(all);
+        return -1;
+    }
+    size_t hlen = (size_t)(sep - all);
+    (void)snprintf(r->headers, sizeof(r->headers), "%.*s", (int)hlen, all);
+    r->len = len - hlen - 4;
+    r->body = malloc(r->len + 1);
+    memcpy(r->body, sep + 4, r->len);
+    r->body[r->len] = '\0';
+    free(all);
+    return 0;
+}
+
+void h_http_free(struct http_resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    for (const char *line = strstr(r->headers, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
+        const char *h = line + 2;
+        if (strncasecmp(h, name, n) == 0 && h[n] == ':') {
+            const char *v = h + n + 1;
+            while (*v == ' ')
+                v++;
+            size_t vlen = strcspn(v, "\r");
+            (void)snprintf(out, cap, "%.*s", (int)vlen, v);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool h_wait_ready(int port, int timeout_ms)
+{
+    long long end = h_now_ms() + timeout_ms;
+    while (h_now_ms() < end) {
+        struct http_resp r;
+        if (h_http(port, "GET", "/readyz", NULL, &r, 1000) == 0) {
+            int status = r.status;
+            h_http_free(&r);
+            if (status == 200)
+                return true;
+        }
+        usleep(50000);
+    }
+    return false;
+}
+
+char *h_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    if (len)
+        *len = got;
+    return buf;
+}
+
+int h_servers(const char *command)
+{
+    pid_t pid;
+    char *argv[] = {"bash", (char *)h_env("WRT_SERVERS_SH"), (char *)command,
+                    (char *)h_env("WRT_STATE_DIR"), NULL};
+    if (posix_spawnp(&pid, "bash", NULL, NULL, argv, environ) != 0)
+        return -1;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -1,0 +1,52 @@
+/* What the integration tests share: starting warren's processes with a
+ * config given through the environment, a small blocking HTTP client, and
+ * the settings tests/run.sh passes (WRT_* variables: the broker's port,
+ * the state folder of tests/lib/servers.sh, the Chinook database). */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proc {
+    pid_t pid;
+    char log[256]; /* where its stderr goes */
+};
+
+/* Starts bin with the environment plus extra ("KEY=value", NULL-ended);
+ * its output goes to a log file named after tag. Aborts the test on failure. */
+void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const *extra);
+/* Sends sig and waits for the exit; returns the exit status (or 128+signal). */
+int h_stop(struct proc *p, int sig);
+
+struct http_resp {
+    int status;
+    char headers[8192]; /* the raw header block */
+    char *body;         /* malloc'd, NUL-terminated */
+    size_t len;
+};
+
+/* GET (or another method) with optional extra header lines ("Name: v\r\n").
+ * Returns 0, or -1 when no answer came within timeout_ms. */
+int h_http(int port, const char *method, const char *path, const char *extra_headers,
+           struct http_resp *r, int timeout_ms);
+void h_http_free(struct http_resp *r);
+/* The value of header name (case-insensitive) copied to out; false if absent. */
+bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap);
+
+/* Polls /readyz until 200 or timeout_ms passes. */
+bool h_wait_ready(int port, int timeout_ms);
+
+/* A WRT_* setting from tests/run.sh; aborts when unset. */
+const char *h_env(const char *name);
+/* "WARREN_AMQP_URL=amqp://guest:guest@127.0.0.1:<WRT_AMQP_PORT>/%2f" etc. */
+const char *h_amqp_url(void);
+/* Reads a whole file (malloc'd); NULL if unreadable. */
+char *h_read_file(const char *path, size_t *len);
+/* Milliseconds on a monotonic clock. */
+long long h_now_ms(void);
+/* Runs tests/lib/servers.sh with the given command (stop-rabbit, ...). */
+int h_servers(const char *command);
+
+#endif

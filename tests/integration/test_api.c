@@ -1,0 +1,361 @@
+/* End-to-end reads through the real stack: the edge and two catalog workers
+ * over RabbitMQ and the Chinook database, checked against the bytes
+ * Flask-Restless 0.17 sent for the same requests (shared/reference). */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+
+#define PORT 18181
+
+static struct proc edge, worker1, worker2;
+static char env_amqp[160], env_db[512], env_port[64];
+
+static void start_stack(const char *service, const char *collections)
+{
+    static char env_service[64], env_colls[128];
+    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
+    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
+    (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
+    (void)snprintf(env_service, sizeof(env_service), "WARREN_SERVICE=%s", service);
+    (void)snprintf(env_colls, sizeof(env_colls), "WARREN_COLLECTIONS=%s", collections);
+    const char *env[] = {env_amqp, env_db, env_port, env_service, env_colls, NULL};
+    h_spawn(&worker1, WARREN_CATALOG_BIN, "catalog1", env);
+    h_spawn(&worker2, WARREN_CATALOG_BIN, "catalog2", env);
+    h_spawn(&edge, WARREN_EDGE_BIN, "edge", env);
+    ck_assert_msg(h_wait_ready(PORT, 15000), "the edge did not become ready (see %s)", edge.log);
+}
+
+static void walkthrough_setup(void)
+{
+    start_stack("t_api", "Albums, Artists");
+}
+
+static void all_setup(void)
+{
+    start_stack("t_api_all", "");
+}
+
+static void stack_teardown(void)
+{
+    h_stop(&edge, SIGTERM);
+    h_stop(&worker1, SIGTERM);
+    h_stop(&worker2, SIGTERM);
+}
+
+static json_t *get_json(const char *path, int want_status, struct http_resp *r)
+{
+    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, r, 10000), 0);
+    ck_assert_msg(r->status == want_status, "GET %s: status %d, want %d: %s", path, r->status,
+                  want_status, r->body);
+    char ct[128];
+    ck_assert(h_header(r, "Content-Type", ct, sizeof(ct)));
+    ck_assert_str_eq(ct, "application/json");
+    json_error_t err;
+    json_t *j = json_loads(r->body, 0, &err);
+    ck_assert_msg(j != NULL, "GET %s: not JSON: %s", path, r->body);
+    return j;
+}
+
+static void assert_reference(const char *path, const char *file)
+{
+    char ref_path[512];
+    (void)snprintf(ref_path, sizeof(ref_path), "%s/%s", h_env("WRT_REFERENCE_DIR"), file);
+    size_t ref_len = 0;
+    char *ref = h_read_file(ref_path, &ref_len);
+    ck_assert_ptr_nonnull(ref);
+    struct http_resp r;
+    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.len, ref_len);
+    ck_assert_msg(memcmp(r.body, ref, ref_len) == 0, "GET %s differs from %s", path, file);
+    free(ref);
+    h_http_free(&r);
+}
+
+START_TEST(albums_page1_is_flask_restless_bytes)
+{
+    assert_reference("/api/Albums", "albums_page1.json");
+}
+END_TEST
+
+START_TEST(album_1_is_flask_restless_bytes)
+{
+    assert_reference("/api/Albums/1", "album_1.json");
+}
+END_TEST
+
+START_TEST(albums_link_header)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums", NULL, &r, 10000), 0);
+    char link[1024];
+    ck_assert(h_header(&r, "Link", link, sizeof(link)));
+    ck_assert_str_eq(link, "<http://127.0.0.1:18181/api/Albums?page=2&results_per_page=10>; "
+                           "rel=\"next\", <http://127.0.0.1:18181/api/Albums?page=35&"
+                           "results_per_page=10>; rel=\"last\"");
+    h_http_free(&r);
+}
+END_TEST
+
+START_TEST(albums_shape)
+{
+    struct http_resp r;
+    json_t *j = get_json("/api/Albums", 200, &r);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "num_results")), 347);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "total_pages")), 35);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "page")), 1);
+    json_t *first = json_array_get(json_object_get(j, "objects"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(first, "title")),
+                     "For Those About To Rock We Salute You");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(first, "Artists"), "name")),
+                     "AC/DC");
+    json_decref(j);
+    h_http_free(&r);
+}
+END_TEST
+
+START_TEST(last_page_has_seven)
+{
+    struct http_resp r;
+    json_t *j = get_json("/api/Albums?page=35", 200, &r);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "objects")), 7);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "page")), 35);
+    char link[1024];
+    ck_assert(h_header(&r, "Link", link, sizeof(link)));
+    ck_assert_ptr_null(strstr(link, "rel=\"next\""));
+    json_decref(j);
+    h_http_free(&r);
+}
+END_TEST
+
+START_TEST(page_past_the_last_is_empty)
+{
+    struct http_resp r;
+    json_t *j = get_json("/api/Albums?page=36", 200, &r);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "objects")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "num_results")), 347);
+    json_decref(j);
+    h_http_free(&r);
+}
+END_TEST
+
+START_TEST(results_per_page_is_clamped)
+{
+    struct http_resp r;
+    json_t *j = get_json("/api/Albums?results_per_page=1000", 200, &r);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "objects")), 100);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "total_pages")), 4);
+    json_decref(j);
+    h_http_free(&r);
+}
+END_TEST
+
+START_TEST(artist_carries_albums)
+{
+    struct http_resp r;
+    json_t *j = get_json("/api/Artists/1", 200, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "name")), "AC/DC");
+    json_t *albums = json_object_get(j, "albums");
+    ck_assert_uint_eq(json_array_size(albums), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(albums, 1), "album_id")), 4);
+    json_decref(j);
+    h_http_free(&r);
+}
+END_TEST
+
+START_TEST(related_albums_paginated)
+{
+    struct http_resp r;
+    json_t *j = get_json("/api/Artists/1/albums", 200, &r);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "num_results")), 2);
+    json_t *o = json_array_get(json_object_get(j, "objects"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "Artists"), "name")),
+                     "AC/DC");
+    json_decref(j);
+    h_http_free(&r);
+    j = get_json("/api/Albums/1/Artists", 200, &r);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "artist_id")), 1);
+    json_decref(j);
+    h_http_free(&r);
+}
+END_TEST
+
+static void assert_error(const char *method, const char *path, int status, const char *code)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http(PORT, method, path, NULL, &r, 10000), 0);
+    ck_assert_msg(r.status == status, "%s %s: %d, want %d", method, path, r.status, status);
+    json_t *j = json_loads(r.body, 0, NULL);
+    ck_assert_msg(j != NULL, "%s %s: body is not JSON: %s", method, path, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "code")), code);
+    ck_assert(json_string_length(json_object_get(j, "message")) > 0);
+    json_decref(j);
+    h_http_free(&r);
+}
+
+START_TEST(unknown_collection_and_id_are_404)
+{
+    assert_error("GET", "/api/Nope", 404, "not_found");
+    assert_error("GET", "/api/Albums/9999", 404, "not_found");
+    assert_error("GET", "/api/Albums/abc", 404, "not_found");
+    assert_error("GET", "/api/Albums/1/nope", 404, "not_found");
+    assert_error("GET", "/api/Tracks", 404, "not_found"); /* not in COLLECTIONS */
+    assert_error("GET", "/nowhere", 404, "not_found");
+}
+END_TEST
+
+START_TEST(bad_page_values_are_400)
+{
+    const char *bad[] = {"page=0", "page=-1", "page=abc", "page=1.5", "page=0x10",
+                         "page=99999999999", "page=", "results_per_page=0",
+                         "results_per_page=-5", "results_per_page=ten", "page=1&page=2"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char path[128];
+        (void)snprintf(path, sizeof(path), "/api/Albums?%s", bad[i]);
+        assert_error("GET", path, 400, "bad_parameter");
+    }
+}
+END_TEST
+
+START_TEST(other_methods_are_405_json)
+{
+    assert_error("POST", "/api/Albums", 405, "method_not_allowed");
+    assert_error("DELETE", "/api/Albums/1", 405, "method_not_allowed");
+}
+END_TEST
+
+START_TEST(request_id_is_kept_or_replaced)
+{
+    struct http_resp r;
+    char id[64];
+    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1",
+                            "X-Request-Id: 0123456789abcdef0123456789abcdef\r\n", &r, 10000), 0);
+    ck_assert(h_header(&r, "X-Request-Id", id, sizeof(id)));
+    ck_assert_str_eq(id, "0123456789abcdef0123456789abcdef");
+    h_http_free(&r);
+    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", "X-Request-Id: evil\"value\r\n", &r,
+                            10000), 0);
+    ck_assert(h_header(&r, "X-Request-Id", id, sizeof(id)));
+    ck_assert_str_ne(id, "evil\"value");
+    ck_assert_uint_eq(strlen(id), 32);
+    h_http_free(&r);
+}
+END_TEST
+
+START_TEST(health_and_ready)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http(PORT, "GET", "/healthz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    h_http_free(&r);
+    ck_assert_int_eq(h_http(PORT, "GET", "/readyz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    h_http_free(&r);
+}
+END_TEST
+
+/* With every table served: dates, numbers, composite keys, naming. */
+START_TEST(all_tables_types_and_names)
+{
+    struct http_resp r;
+    json_t *j = get_json("/api/Invoices/1", 200, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "invoice_date")), "2009-01-01T00:00:00");
+    ck_assert(json_real_value(json_object_get(j, "total")) == 1.98);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"total\":1.98"));
+    ck_assert_ptr_nonnull(json_object_get(j, "Customers"));
+    ck_assert_ptr_nonnull(json_object_get(j, "invoice_items"));
+    json_decref(j);
+    h_http_free(&r);
+
+    j = get_json("/api/InvoiceItems/1", 200, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"unit_price\":0.99"));
+    json_decref(j);
+    h_http_free(&r);
+
+    j = get_json("/api/PlaylistTrack/1,3402", 200, &r);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "track_id")), 3402);
+    json_decref(j);
+    h_http_free(&r);
+
+    j = get_json("/api/Employees/2", 200, &r);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "Employees_reports_to"),
+                                                        "employee_id")), 1);
+    ck_assert(json_array_size(json_object_get(j, "employees_reports_to")) > 0);
+    json_decref(j);
+    h_http_free(&r);
+
+    j = get_json("/api/Employees/1", 200, &r);
+    ck_assert(json_is_null(json_object_get(j, "Employees_reports_to")));
+    json_decref(j);
+    h_http_free(&r);
+}
+END_TEST
+
+/* Both workers take part: each one's log counts what it answered. */
+START_TEST(two_workers_share_the_load)
+{
+    for (int i = 0; i < 200; i++) {
+        struct http_resp r;
+        ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
+        ck_assert_int_eq(r.status, 200);
+        h_http_free(&r);
+    }
+    long long counts[2] = {0, 0};
+    struct proc *w[2] = {&worker1, &worker2};
+    for (int i = 0; i < 2; i++) {
+        char log[256];
+        (void)snprintf(log, sizeof(log), "%s", w[i]->log);
+        ck_assert_int_eq(h_stop(w[i], SIGTERM), 0);
+        char *text = h_read_file(log, NULL);
+        const char *at = text ? strstr(text, "stopping after ") : NULL;
+        ck_assert_msg(at != NULL, "no summary in %s", log);
+        counts[i] = atoll(at + strlen("stopping after "));
+        free(text);
+    }
+    ck_assert_msg(counts[0] > 20 && counts[1] > 20, "load not shared: %lld and %lld", counts[0],
+                  counts[1]);
+    ck_assert_int_ge(counts[0] + counts[1], 200);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("api");
+    TCase *walk = tcase_create("walkthrough");
+    tcase_add_unchecked_fixture(walk, walkthrough_setup, stack_teardown);
+    tcase_set_timeout(walk, 60);
+    tcase_add_test(walk, albums_page1_is_flask_restless_bytes);
+    tcase_add_test(walk, album_1_is_flask_restless_bytes);
+    tcase_add_test(walk, albums_link_header);
+    tcase_add_test(walk, albums_shape);
+    tcase_add_test(walk, last_page_has_seven);
+    tcase_add_test(walk, page_past_the_last_is_empty);
+    tcase_add_test(walk, results_per_page_is_clamped);
+    tcase_add_test(walk, artist_carries_albums);
+    tcase_add_test(walk, related_albums_paginated);
+    tcase_add_test(walk, unknown_collection_and_id_are_404);
+    tcase_add_test(walk, bad_page_values_are_400);
+    tcase_add_test(walk, other_methods_are_405_json);
+    tcase_add_test(walk, request_id_is_kept_or_replaced);
+    tcase_add_test(walk, health_and_ready);
+    suite_add_tcase(s, walk);
+    TCase *all = tcase_create("all_tables");
+    tcase_add_unchecked_fixture(all, all_setup, stack_teardown);
+    tcase_set_timeout(all, 60);
+    tcase_add_test(all, all_tables_types_and_names);
+    tcase_add_test(all, two_workers_share_the_load);
+    suite_add_tcase(s, all);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

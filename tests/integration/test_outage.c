@@ -1,0 +1,132 @@
+/* What clients get when parts are missing: 504 at the deadline when no
+ * worker serves the queue, 503 at once (with Retry-After) while the broker
+ * is down, and service again once it is back. Stops and restarts the test
+ * broker, so ctest runs it after the other integration tests. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "harness.h"
+
+#define PORT 18182
+
+static struct proc edge, worker;
+static char env_amqp[160], env_db[512], env_port[64];
+static const char *env_service = "WARREN_SERVICE=t_outage";
+static const char *env_timeout = "WARREN_REQUEST_TIMEOUT_MS=800";
+
+static void start_edge(void)
+{
+    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
+    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
+    (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
+    const char *env[] = {env_amqp, env_db, env_port, env_service, env_timeout,
+                         "WARREN_RECONNECT_MAX_MS=500", "WARREN_HEARTBEAT_S=2", NULL};
+    h_spawn(&edge, WARREN_EDGE_BIN, "edge-outage", env);
+    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+}
+
+static void start_worker(void)
+{
+    const char *env[] = {env_amqp, env_db, env_service, "WARREN_RECONNECT_MAX_MS=500",
+                         "WARREN_HEARTBEAT_S=2", NULL};
+    h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-outage", env);
+}
+
+static void teardown(void)
+{
+    h_stop(&edge, SIGTERM);
+    h_stop(&worker, SIGTERM);
+    h_servers("start-rabbit"); /* leave the broker as we found it */
+}
+
+static int get_status(const char *path, struct http_resp *r, long long *took_ms)
+{
+    long long t0 = h_now_ms();
+    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, r, 15000), 0);
+    *took_ms = h_now_ms() - t0;
+    json_t *j = json_loads(r->body, 0, NULL);
+    ck_assert_msg(j != NULL && json_is_string(json_object_get(j, "code")),
+                  "error body is not JSON with a code: %s", r->body);
+    json_decref(j);
+    return r->status;
+}
+
+START_TEST(no_worker_answers_504_at_the_deadline)
+{
+    start_edge();
+    struct http_resp r;
+    long long took;
+    ck_assert_int_eq(get_status("/api/Albums", &r, &took), 504);
+    ck_assert_msg(took >= 700 && took < 5000, "504 after %lld ms, deadline 800", took);
+    h_http_free(&r);
+    /* A worker that starts later does not run the expired request, and
+     * serves new ones. */
+    start_worker();
+    long long end = h_now_ms() + 15000;
+    int status = 0;
+    while (status != 200 && h_now_ms() < end) {
+        ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", NULL, &r, 5000), 0);
+        status = r.status;
+        h_http_free(&r);
+    }
+    ck_assert_int_eq(status, 200);
+}
+END_TEST
+
+START_TEST(broker_down_answers_503_then_recovers)
+{
+    start_edge();
+    start_worker();
+    struct http_resp r;
+    long long took;
+    ck_assert_int_eq(h_servers("stop-rabbit"), 0);
+    /* The edge notices the lost connection at its next read or heartbeat. */
+    long long end = h_now_ms() + 10000;
+    int status = 0;
+    while (status != 503 && h_now_ms() < end) {
+        status = get_status("/api/Albums", &r, &took);
+        if (status != 503)
+            h_http_free(&r);
+    }
+    ck_assert_int_eq(status, 503);
+    ck_assert_msg(took < 1000, "503 took %lld ms", took);
+    char retry[16];
+    ck_assert(h_header(&r, "Retry-After", retry, sizeof(retry)));
+    h_http_free(&r);
+    ck_assert_int_eq(h_http(PORT, "GET", "/readyz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(r.status, 503);
+    h_http_free(&r);
+
+    ck_assert_int_eq(h_servers("start-rabbit"), 0);
+    ck_assert_msg(h_wait_ready(PORT, 20000), "edge did not reconnect (see %s)", edge.log);
+    end = h_now_ms() + 20000;
+    status = 0;
+    while (status != 200 && h_now_ms() < end) {
+        ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", NULL, &r, 5000), 0);
+        status = r.status;
+        h_http_free(&r);
+    }
+    ck_assert_msg(status == 200, "no 200 after the broker came back (see %s)", worker.log);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("outage");
+    TCase *tc = tcase_create("outage");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, no_worker_answers_504_at_the_deadline);
+    tcase_add_test(tc, broker_down_answers_503_then_recovers);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

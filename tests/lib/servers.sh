@@ -1,0 +1,611 @@
+#!/usr/bin/env bash
+# Start and stop private RabbitMQ and Redis servers on 127.0.0.1, for the
+# tests and for the local run. Never touches the system services.
+#
+# Usage:
+#   servers.sh start DIR          start both (state in DIR, created), wait until ready
+#   servers.sh stop DIR           stop what DIR's start started (idempotent)
+#   servers.sh start-rabbit DIR | stop-rabbit DIR
+#   servers.sh start-redis DIR  | stop-redis DIR
+#   servers.sh rabbitmqctl DIR ARGS...   run rabbitmqctl against DIR's node
+#
+# Settings (read by start*, recorded in DIR so that stop* and rabbitmqctl use
+# the values the servers were started with):
+#   WRT_AMQP_PORT   AMQP port            (default 5673)
+#   WRT_DIST_PORT   Erlang dist port     (default 25673)
+#   WRT_REDIS_PORT  Redis port           (default 6380)
+#   WRT_NODE        RabbitMQ node name   (default warren-test; @localhost added)
+#   WRT_EPMD_PORT   private epmd port    (default WRT_DIST_PORT + 10)
+#
+# Each DIR gets its own epmd on its own port, so several DIRs can run at once
+# and stopping one never pulls epmd from under another.
+#
+# Layout of DIR:
+#   rabbitmq.conf enabled_plugins rabbitmq-env.conf   RabbitMQ configuration
+#   rabbit/  home (HOME, .erlang.cookie), mnesia, log, stdout.log,
+#            settings, beam.pid (written by RabbitMQ), wrapper.pid, epmd.pid
+#   redis.conf
+#   redis/   data dir, stdout.log, settings, redis.pid
+#
+# Prints nothing but errors. Exits non-zero, with the server's log tail, when
+# a server cannot be started.
+
+set -euo pipefail
+
+readonly RABBIT_BIN=/usr/lib/rabbitmq/bin
+readonly RABBIT_WAIT_S=30
+readonly RABBIT_STOP_S=15
+readonly REDIS_WAIT_S=10
+readonly REDIS_STOP_S=10
+
+PROG=${0##*/}
+
+die() {
+    printf '%s: error: %s\n' "$PROG" "$*" >&2
+    exit 1
+}
+
+warn() {
+    printf '%s: warning: %s\n' "$PROG" "$*" >&2
+}
+
+usage() {
+    cat >&2 <<EOF
+usage: $PROG start|stop|start-rabbit|stop-rabbit|start-redis|stop-redis DIR
+       $PROG rabbitmqctl DIR ARGS...
+EOF
+    exit 2
+}
+
+# --- helpers ---------------------------------------------------------------
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+check_port() { # name value
+    if ! is_uint "$2" || ((10#$2 < 1 || 10#$2 > 65535)); then
+        die "$1 is not a valid port: '$2'"
+    fi
+}
+
+now_ms() { date +%s%3N; }
+
+# Does process $1 carry the environment entry $2 (exact)? Used to make sure a
+# pid read from a file still is one of ours (pids get reused).
+proc_has_env() {
+    local pid=$1 entry=$2
+    local env
+    # no pipe into grep -q here: with pipefail an early exit of grep would
+    # turn a match into a failure
+    env=$({ tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null) || return 1
+    [[ $'\n'$env$'\n' == *$'\n'"$entry"$'\n'* ]]
+}
+
+# Alive and not a zombie (orphans are reaped by init, maybe not at once).
+pid_alive() {
+    [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+}
+
+read_pid() { # file -> prints pid or nothing
+    local p=""
+    [[ -f $1 ]] && p=$(tr -dc '0-9' <"$1" 2>/dev/null || true)
+    [[ -n $p ]] && printf '%s\n' "$p"
+    return 0
+}
+
+# All pids whose environment carries the tag.
+tagged_pids() {
+    local tag=$1 d pid
+    for d in /proc/[0-9]*; do
+        pid=${d#/proc/}
+        [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+        proc_has_env "$pid" "$tag" && printf '%s\n' "$pid"
+    done
+    return 0
+}
+
+# Wait until none of the pids is alive; returns 1 on timeout.
+wait_gone() { # timeout_s pid...
+    local deadline=$(($(now_ms) + $1 * 1000)) p any
+    shift
+    while :; do
+        any=0
+        for p in "$@"; do pid_alive "$p" && any=1 && break; done
+        ((any == 0)) && return 0
+        (($(now_ms) >= deadline)) && return 1
+        sleep 0.1
+    done
+}
+
+# TERM, wait, then KILL the given pids (only those still alive).
+kill_pids() { # grace_s pid...
+    local grace=$1 p alive=()
+    shift
+    for p in "$@"; do pid_alive "$p" && alive+=("$p"); done
+    ((${#alive[@]})) || return 0
+    kill -TERM "${alive[@]}" 2>/dev/null || true
+    wait_gone "$grace" "${alive[@]}" && return 0
+    kill -KILL "${alive[@]}" 2>/dev/null || true
+    wait_gone 5 "${alive[@]}" || warn "could not kill pid(s) ${alive[*]}"
+}
+
+# Who listens on 127.0.0.1/any:port (TCP)? Prints ss lines.
+listeners() { ss -Hltnp "( sport = :$1 )" 2>/dev/null || true; }
+
+listener_pid() { # port -> first pid listening
+    listeners "$1" | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2
+}
+
+port_free_or_die() { # port what
+    local l
+    l=$(listeners "$1")
+    [[ -z $l ]] || die "port $1 ($2) is already in use:"$'\n'"$l"
+}
+
+# Run a command in the background, detached (own session, no inherited fds
+# besides /dev/null and the log), and print its pid.
+spawn() { # logfile cmd...
+    local log=$1
+    shift
+    (
+        # close every inherited descriptor above 2 (e.g. a caller's pipe or
+        # our own lock), so the server never keeps them open
+        for fd in "/proc/$BASHPID/fd/"*; do
+            fd=${fd##*/}
+            ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+        done
+        exec setsid "$@" </dev/null >>"$log" 2>&1
+    ) &
+    printf '%s\n' "$!"
+}
+
+# Last lines of each file, not going back past the last "=== ... starting"
+# marker (logs are appended to across restarts).
+print_tail() { # file...
+    local f
+    for f in "$@"; do
+        [[ -s $f ]] || continue
+        printf -- '--- last lines of %s ---\n' "$f" >&2
+        awk '/^=== .* starting /{n=NR} {l[NR]=$0}
+             END{s=n?n:1; if (NR-s>=40) s=NR-39; for(i=s;i<=NR;i++) print l[i]}' "$f" >&2 || true
+    done
+}
+
+# --- state dir and lock ----------------------------------------------------
+
+DIR=""
+LOCK_FD=""
+
+open_dir() { # dir create(0/1)
+    [[ -n $1 ]] || usage
+    if [[ $2 == 1 ]]; then
+        mkdir -p -- "$1" || die "cannot create state folder '$1'"
+    elif [[ ! -d $1 ]]; then
+        return 1
+    fi
+    DIR=$(cd -- "$1" && pwd -P) || die "cannot enter state folder '$1'"
+    if [[ -z $LOCK_FD ]]; then
+        exec {LOCK_FD}>>"$DIR/.lock" || die "cannot write in '$DIR'"
+        flock -w 120 "$LOCK_FD" || die "timed out waiting for the lock on '$DIR'"
+    fi
+}
+
+# --- RabbitMQ --------------------------------------------------------------
+
+R_NODE="" R_AMQP="" R_DIST="" R_EPMD=""
+
+rabbit_paths() {
+    R_DIR=$DIR/rabbit
+    R_HOME=$R_DIR/home
+    R_PIDFILE=$R_DIR/beam.pid
+    R_WRAPPER_PIDFILE=$R_DIR/wrapper.pid
+    R_EPMD_PIDFILE=$R_DIR/epmd.pid
+    R_SETTINGS=$R_DIR/settings
+    R_STDOUT=$R_DIR/stdout.log
+    R_TAG="WRT_SERVERS_TAG=rabbit:$DIR"
+}
+
+rabbit_settings_from_env() {
+    R_NODE=${WRT_NODE:-warren-test}
+    [[ $R_NODE == *@* ]] || R_NODE=$R_NODE@localhost
+    [[ $R_NODE =~ ^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+$ ]] || die "bad node name '$R_NODE'"
+    R_AMQP=${WRT_AMQP_PORT:-5673}
+    R_DIST=${WRT_DIST_PORT:-25673}
+    check_port WRT_AMQP_PORT "$R_AMQP"
+    check_port WRT_DIST_PORT "$R_DIST"
+    R_EPMD=${WRT_EPMD_PORT:-$((R_DIST + 10))}
+    check_port WRT_EPMD_PORT "$R_EPMD"
+    [[ $R_AMQP != "$R_DIST" && $R_AMQP != "$R_EPMD" && $R_DIST != "$R_EPMD" ]] ||
+        die "AMQP ($R_AMQP), dist ($R_DIST) and epmd ($R_EPMD) ports must differ"
+}
+
+# Settings recorded by a previous start win over the environment.
+rabbit_load_settings() {
+    if [[ -f $R_SETTINGS ]]; then
+        # shellcheck disable=SC1090
+        . "$R_SETTINGS"
+    else
+        rabbit_settings_from_env
+    fi
+}
+
+rabbit_save_settings() {
+    {
+        printf 'R_NODE=%q\n' "$R_NODE"
+        printf 'R_AMQP=%q\n' "$R_AMQP"
+        printf 'R_DIST=%q\n' "$R_DIST"
+        printf 'R_EPMD=%q\n' "$R_EPMD"
+    } >"$R_SETTINGS.tmp"
+    mv -f "$R_SETTINGS.tmp" "$R_SETTINGS"
+}
+
+# Environment shared by the server and rabbitmqctl (same HOME, hence the
+# same .erlang.cookie; same private epmd).
+rabbit_env() {
+    R_ENV=(
+        "$R_TAG"
+        HOME="$R_HOME"
+        RABBITMQ_CONF_ENV_FILE="$DIR/rabbitmq-env.conf"
+        RABBITMQ_CONFIG_FILE="$DIR/rabbitmq.conf"
+        RABBITMQ_CONFIG_FILES="$DIR/rabbitmq.conf.d"
+        RABBITMQ_ADVANCED_CONFIG_FILE="$DIR/advanced.config"
+        RABBITMQ_ENABLED_PLUGINS_FILE="$DIR/enabled_plugins"
+        RABBITMQ_MNESIA_BASE="$R_DIR/mnesia"
+        RABBITMQ_LOG_BASE="$R_DIR/log"
+        RABBITMQ_PID_FILE="$R_PIDFILE"
+        RABBITMQ_NODENAME="$R_NODE"
+        RABBITMQ_USE_LONGNAME=false
+        RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+        RABBITMQ_NODE_PORT="$R_AMQP"
+        RABBITMQ_DIST_PORT="$R_DIST"
+        RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+        ERL_EPMD_ADDRESS=127.0.0.1
+        ERL_EPMD_PORT="$R_EPMD"
+        ERL_CRASH_DUMP="$R_DIR/erl_crash.dump"
+    )
+}
+
+ctl() { # timeout_s args...
+    local t=$1
+    shift
+    rabbit_env
+    env "${R_ENV[@]}" timeout -k 3 "$t" "$RABBIT_BIN/rabbitmqctl" -q -n "$R_NODE" "$@"
+}
+
+# Our beam pid, if alive and really ours.
+rabbit_beam_pid() {
+    local p
+    p=$(read_pid "$R_PIDFILE")
+    pid_alive "$p" && proc_has_env "$p" "$R_TAG" && printf '%s\n' "$p"
+    return 0
+}
+
+rabbit_wrapper_pid() {
+    local p
+    p=$(read_pid "$R_WRAPPER_PIDFILE")
+    pid_alive "$p" && proc_has_env "$p" "$R_TAG" && printf '%s\n' "$p"
+    return 0
+}
+
+rabbit_logs() {
+    local f=()
+    [[ -f $R_STDOUT ]] && f+=("$R_STDOUT")
+    [[ -f $R_DIR/log/$R_NODE.log ]] && f+=("$R_DIR/log/$R_NODE.log")
+    print_tail "${f[@]}"
+}
+
+rabbit_fail() {
+    printf '%s: error: %s\n' "$PROG" "$*" >&2
+    rabbit_logs
+    rabbit_stop
+    exit 1
+}
+
+rabbit_write_config() {
+    mkdir -p "$R_DIR" "$R_HOME" "$R_DIR/mnesia" "$R_DIR/log" "$DIR/rabbitmq.conf.d"
+    chmod 700 "$R_HOME"
+    printf '[].\n' >"$DIR/enabled_plugins"
+    : >"$DIR/rabbitmq-env.conf"
+    cat >"$DIR/rabbitmq.conf" <<EOF
+# generated by tests/lib/servers.sh
+vm_memory_high_watermark.relative = 0.6
+disk_free_limit.absolute = 50MB
+EOF
+    # Same cookie for the server and rabbitmqctl (both use HOME=$R_HOME).
+    if [[ ! -s $R_HOME/.erlang.cookie ]]; then
+        local cookie
+        cookie=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n' | tr '0-9a-f' 'A-P')
+        (umask 077 && printf '%s' "$cookie" >"$R_HOME/.erlang.cookie")
+        chmod 400 "$R_HOME/.erlang.cookie"
+    fi
+}
+
+rabbit_start() {
+    rabbit_paths
+    mkdir -p "$R_DIR"
+
+    local beam
+    beam=$(rabbit_beam_pid)
+    if [[ -n $beam || -n $(rabbit_wrapper_pid) ]]; then
+        # Already started from this DIR: make sure it is (or becomes) ready.
+        rabbit_load_settings
+        ctl $((RABBIT_WAIT_S + 5)) wait "$R_PIDFILE" --timeout "$RABBIT_WAIT_S" >/dev/null 2>&1 &&
+            return 0
+        rabbit_logs
+        die "RabbitMQ node $R_NODE (from $DIR) runs but does not answer; run '$PROG stop-rabbit $DIR'"
+    fi
+
+    # Nothing of ours runs: clean leftovers of a crash, then start afresh.
+    rabbit_stop
+    rabbit_settings_from_env
+    port_free_or_die "$R_AMQP" "RabbitMQ AMQP"
+    port_free_or_die "$R_DIST" "RabbitMQ distribution"
+    local e
+    e=$(listeners "$R_EPMD")
+    [[ -z $e ]] || die "port $R_EPMD (private epmd; set WRT_EPMD_PORT) is already in use:"$'\n'"$e"
+
+    rabbit_write_config
+    rabbit_save_settings
+    rm -f "$R_PIDFILE" "$R_WRAPPER_PIDFILE" "$R_EPMD_PIDFILE"
+    printf '=== %s starting %s\n' "$(date '+%F %T')" "$R_NODE" >>"$R_STDOUT"
+
+    local wrapper
+    rabbit_env
+    wrapper=$(cd "$R_DIR" && spawn "$R_STDOUT" env "${R_ENV[@]}" \
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none" \
+        "$RABBIT_BIN/rabbitmq-server")
+    printf '%s\n' "$wrapper" >"$R_WRAPPER_PIDFILE"
+
+    # rabbitmqctl wait: waits for the pid file, then for the app to boot.
+    # Run it in the background so that a server dying early fails fast.
+    local waiter deadline rc timed_out=0
+    ctl $((RABBIT_WAIT_S + 5)) wait "$R_PIDFILE" --timeout "$RABBIT_WAIT_S" \
+        >"$R_DIR/wait.log" 2>&1 &
+    waiter=$!
+    deadline=$(($(now_ms) + (RABBIT_WAIT_S + 6) * 1000))
+    while pid_alive "$waiter"; do
+        if ! pid_alive "$wrapper" && [[ -z $(rabbit_beam_pid) ]]; then
+            kill "$waiter" 2>/dev/null || true
+            wait "$waiter" 2>/dev/null || true
+            rabbit_fail "RabbitMQ node $R_NODE exited during start"
+        fi
+        if (($(now_ms) >= deadline)); then
+            timed_out=1
+            kill "$waiter" 2>/dev/null || true
+            break
+        fi
+        sleep 0.1
+    done
+    rc=0
+    wait "$waiter" 2>/dev/null || rc=$?
+    if ((rc != 0)); then
+        print_tail "$R_DIR/wait.log"
+        if ((timed_out)) || ((rc == 124 || rc == 137)) || [[ -n $(rabbit_beam_pid) ]]; then
+            rabbit_fail "RabbitMQ node $R_NODE not ready within ${RABBIT_WAIT_S}s"
+        fi
+        rabbit_fail "RabbitMQ node $R_NODE failed to start (rabbitmqctl wait exit $rc)"
+    fi
+
+    # Remember the epmd the node started (it carries our tag).
+    local ep
+    ep=$(listener_pid "$R_EPMD")
+    if [[ -n $ep ]] && proc_has_env "$ep" "$R_TAG"; then
+        printf '%s\n' "$ep" >"$R_EPMD_PIDFILE"
+    else
+        warn "epmd on port $R_EPMD is not the one started for $DIR (pid '${ep:-none}')"
+    fi
+    return 0
+}
+
+rabbit_stop() {
+    rabbit_paths
+    [[ -d $R_DIR ]] || return 0
+    rabbit_load_settings
+
+    local beam wrapper epmd
+    beam=$(rabbit_beam_pid)
+    wrapper=$(rabbit_wrapper_pid)
+
+    if [[ -n $beam ]]; then
+        # Graceful stop; rabbitmqctl stop with a pid file also waits for the
+        # OS process to end. A wedged node is killed below.
+        ctl "$RABBIT_STOP_S" stop "$R_PIDFILE" >/dev/null 2>&1 || true
+    fi
+    local pids=()
+    [[ -n $beam ]] && pids+=("$beam")
+    [[ -n $wrapper ]] && pids+=("$wrapper")
+    ((${#pids[@]} == 0)) || kill_pids 3 "${pids[@]}"
+
+    epmd=$(read_pid "$R_EPMD_PIDFILE")
+    if pid_alive "$epmd" && proc_has_env "$epmd" "$R_TAG"; then
+        kill_pids 3 "$epmd"
+    fi
+
+    # Anything else started for this DIR (erl_child_setup, inet_gethost,
+    # an epmd we did not get to record, ...).
+    local rest
+    mapfile -t rest < <(tagged_pids "$R_TAG")
+    ((${#rest[@]} == 0)) || kill_pids 3 "${rest[@]}"
+
+    rm -f "$R_PIDFILE" "$R_WRAPPER_PIDFILE" "$R_EPMD_PIDFILE"
+    return 0
+}
+
+# --- Redis -----------------------------------------------------------------
+
+D_PORT=""
+
+redis_paths() {
+    D_DIR=$DIR/redis
+    D_CONF=$DIR/redis.conf
+    D_PIDFILE=$D_DIR/redis.pid
+    D_SETTINGS=$D_DIR/settings
+    D_STDOUT=$D_DIR/stdout.log
+    D_TAG="WRT_SERVERS_TAG=redis:$DIR"
+}
+
+redis_load_settings() {
+    if [[ -f $D_SETTINGS ]]; then
+        # shellcheck disable=SC1090
+        . "$D_SETTINGS"
+    else
+        D_PORT=${WRT_REDIS_PORT:-6380}
+    fi
+}
+
+redis_pid() {
+    local p
+    p=$(read_pid "$D_PIDFILE")
+    pid_alive "$p" && proc_has_env "$p" "$D_TAG" && printf '%s\n' "$p"
+    return 0
+}
+
+redis_ping() {
+    [[ $(timeout -k 1 2 redis-cli -h 127.0.0.1 -p "$D_PORT" ping 2>/dev/null) == PONG ]]
+}
+
+redis_fail() {
+    printf '%s: error: %s\n' "$PROG" "$*" >&2
+    print_tail "$D_STDOUT"
+    redis_stop
+    exit 1
+}
+
+redis_wait() { # pid
+    local deadline=$(($(now_ms) + REDIS_WAIT_S * 1000))
+    while :; do
+        pid_alive "$1" || redis_fail "redis-server exited during start"
+        redis_ping && return 0
+        (($(now_ms) >= deadline)) && redis_fail "redis-server not ready within ${REDIS_WAIT_S}s on port $D_PORT"
+        sleep 0.1
+    done
+}
+
+redis_start() {
+    redis_paths
+    mkdir -p "$D_DIR"
+
+    local pid
+    pid=$(redis_pid)
+    if [[ -n $pid ]]; then
+        redis_load_settings
+        redis_wait "$pid"
+        return 0
+    fi
+
+    redis_stop
+    D_PORT=${WRT_REDIS_PORT:-6380}
+    check_port WRT_REDIS_PORT "$D_PORT"
+    port_free_or_die "$D_PORT" "Redis"
+    printf 'D_PORT=%q\n' "$D_PORT" >"$D_SETTINGS"
+
+    # redis.conf quoting: double quotes with backslash escapes
+    local qdir=${D_DIR//\\/\\\\}
+    qdir=${qdir//\"/\\\"}
+    cat >"$D_CONF" <<EOF
+# generated by tests/lib/servers.sh
+bind 127.0.0.1
+port $D_PORT
+protected-mode yes
+daemonize no
+supervised no
+save ""
+appendonly no
+dir "$qdir"
+logfile ""
+# keep /proc/PID/environ intact: it carries the tag that identifies the process
+set-proc-title no
+EOF
+    printf '=== %s starting redis on port %s\n' "$(date '+%F %T')" "$D_PORT" >>"$D_STDOUT"
+    pid=$(cd "$D_DIR" && spawn "$D_STDOUT" env "$D_TAG" redis-server "$D_CONF")
+    printf '%s\n' "$pid" >"$D_PIDFILE"
+    redis_wait "$pid"
+}
+
+redis_stop() {
+    redis_paths
+    [[ -d $D_DIR ]] || return 0
+    redis_load_settings
+
+    local pid
+    pid=$(redis_pid)
+    if [[ -n $pid ]]; then
+        timeout -k 1 5 redis-cli -h 127.0.0.1 -p "$D_PORT" shutdown nosave >/dev/null 2>&1 || true
+        wait_gone "$REDIS_STOP_S" "$pid" || true
+        kill_pids 3 "$pid"
+    fi
+    local rest
+    mapfile -t rest < <(tagged_pids "$D_TAG")
+    ((${#rest[@]} == 0)) || kill_pids 3 "${rest[@]}"
+    rm -f "$D_PIDFILE"
+    return 0
+}
+
+# --- main ------------------------------------------------------------------
+
+(($# >= 2)) || usage
+cmd=$1
+dir=$2
+
+case $cmd in
+start)
+    open_dir "$dir" 1
+    rabbit_paths
+    redis_paths
+    had_rabbit=$(rabbit_beam_pid)
+    # Fail before starting anything when a port we need is taken.
+    if [[ -z $had_rabbit ]]; then
+        rabbit_settings_from_env
+        port_free_or_die "$R_AMQP" "RabbitMQ AMQP"
+        port_free_or_die "$R_DIST" "RabbitMQ distribution"
+    fi
+    if [[ -z $(redis_pid) ]]; then
+        D_PORT=${WRT_REDIS_PORT:-6380}
+        check_port WRT_REDIS_PORT "$D_PORT"
+        port_free_or_die "$D_PORT" "Redis"
+    fi
+    rabbit_start
+    # do not leave half of the pair running if we started it just now
+    [[ -n $had_rabbit ]] || trap '(($? == 0)) || rabbit_stop' EXIT
+    redis_start
+    trap - EXIT
+    ;;
+stop)
+    open_dir "$dir" 0 || exit 0
+    redis_stop
+    rabbit_stop
+    ;;
+start-rabbit)
+    open_dir "$dir" 1
+    rabbit_start
+    ;;
+stop-rabbit)
+    open_dir "$dir" 0 || exit 0
+    rabbit_stop
+    ;;
+start-redis)
+    open_dir "$dir" 1
+    redis_start
+    ;;
+stop-redis)
+    open_dir "$dir" 0 || exit 0
+    redis_stop
+    ;;
+rabbitmqctl)
+    open_dir "$dir" 0 || die "no state folder '$dir'"
+    shift 2
+    rabbit_paths
+    [[ -f $R_SETTINGS ]] || die "no RabbitMQ was started in '$DIR'"
+    rabbit_load_settings
+    # release the lock: this may run long and is read-only for our state
+    exec {LOCK_FD}>&-
+    rabbit_env
+    exec env "${R_ENV[@]}" "$RABBIT_BIN/rabbitmqctl" -n "$R_NODE" "$@"
+    ;;
+*)
+    usage
+    ;;
+esac

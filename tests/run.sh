@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs what is missing, builds twice
+# (warnings as errors, optimised; and with ASan+UBSan), starts a private
+# RabbitMQ and Redis on 127.0.0.1, and runs every test through ctest.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+# shellcheck source=tests/lib/deps.sh
+. tests/lib/deps.sh
+warren_install_deps
+
+jobs=$(nproc)
+build() { # dir, then cmake options
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DWARREN_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+}
+echo "== build: warnings as errors, release"
+build build/ci-release -DCMAKE_BUILD_TYPE=Release
+echo "== build: ASan + UBSan"
+build build/ci-asan -DCMAKE_BUILD_TYPE=Debug "-DWARREN_SANITIZE=address;undefined"
+
+state=$(mktemp -d /tmp/warren-tests.XXXXXX)
+# Test settings are WRT_*: a WARREN_* variable would be read (and, when
+# unknown, refused) by every warren binary as configuration.
+export WRT_AMQP_PORT=${WRT_AMQP_PORT:-5673}
+export WRT_DIST_PORT=${WRT_DIST_PORT:-25673}
+export WRT_REDIS_PORT=${WRT_REDIS_PORT:-6380}
+export WRT_NODE=${WRT_NODE:-warren-test}
+cleanup() {
+  bash tests/lib/servers.sh stop "$state" || true
+  rm -rf "$state"
+}
+trap cleanup EXIT
+echo "== servers: RabbitMQ :$WRT_AMQP_PORT, Redis :$WRT_REDIS_PORT"
+bash tests/lib/servers.sh start "$state"
+
+export WRT_SERVERS_SH=$root/tests/lib/servers.sh
+export WRT_STATE_DIR=$state
+export WRT_DB=$root/../shared/data/chinook.db
+export WRT_REFERENCE_DIR=$root/../shared/reference
+export WRT_LOG_DIR=$state
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+rc=0
+echo "== unit tests (release build)"
+(cd build/ci-release && ctest -L unit --output-on-failure) || rc=1
+echo "== all tests (ASan + UBSan build)"
+(cd build/ci-asan && ctest --output-on-failure) || rc=1
+if [ $rc -ne 0 ]; then
+  echo "== logs of the processes the tests started:"
+  for f in "$state"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
+fi
+exit $rc
