@@ -5,9 +5,12 @@
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -237,9 +240,12 @@ int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err)
     (void)amqp_exchange_declare(a->conn, CHANNEL, amqp_cstring_bytes(WR_DLX_EXCHANGE),
                                 amqp_cstring_bytes("fanout"), 0, 1, 0, 0, amqp_empty_table);
     int rc = check_reply(amqp_get_rpc_reply(a->conn), "exchange.declare", err);
-    amqp_table_entry_t dead_args[] = {str_entry("x-queue-type", "quorum")};
+    /* Requests that expired in their queue are dead-lettered too: a cap
+     * keeps warren.dead from growing without bound when nobody reads it. */
+    amqp_table_entry_t dead_args[] = {str_entry("x-queue-type", "quorum"),
+                                      int_entry("x-max-length", WR_DEAD_MAX_LENGTH)};
     if (rc == 0)
-        rc = declare_queue(a, WR_DEAD_QUEUE, (amqp_table_t){1, dead_args}, err);
+        rc = declare_queue(a, WR_DEAD_QUEUE, (amqp_table_t){2, dead_args}, err);
     if (rc == 0) {
         (void)amqp_queue_bind(a->conn, CHANNEL, amqp_cstring_bytes(WR_DEAD_QUEUE),
                               amqp_cstring_bytes(WR_DLX_EXCHANGE), amqp_cstring_bytes(""),
@@ -334,11 +340,21 @@ int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *ms
     return check_status(status, "basic.publish", err);
 }
 
-int wr_amqp_ack(wr_amqp *a, uint64_t delivery_tag, struct wr_err *err)
+void wr_amqp_cork(wr_amqp *a, bool on)
+{
+    int fd = wr_amqp_fd(a);
+    int v = on ? 1 : 0;
+    /* Failure only costs the optimisation. */
+    if (fd >= 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
+}
+
+int wr_amqp_ack(wr_amqp *a, uint64_t delivery_tag, bool multiple, struct wr_err *err)
 {
     if (a->conn == NULL)
         return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
-    return check_status(amqp_basic_ack(a->conn, CHANNEL, delivery_tag, 0), "basic.ack", err);
+    return check_status(amqp_basic_ack(a->conn, CHANNEL, delivery_tag, multiple), "basic.ack",
+                        err);
 }
 
 int wr_amqp_reject(wr_amqp *a, uint64_t delivery_tag, bool requeue, struct wr_err *err)

@@ -82,11 +82,12 @@ void wr_reply_release(struct wr_reply *r)
     *r = (struct wr_reply){0};
 }
 
-/* A reply the client makes up when the service did not answer. */
+/* A reply the client makes up when the service did not answer; code and
+ * message are constants that need no escaping. */
 static void make_reply(struct wr_reply *r, int status, const char *code, const char *message)
 {
     char body[256];
-    int n = snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"%s\"}", code, message);
+    int n = snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"%s\"}\n", code, message);
     *r = (struct wr_reply){.status = status, .body = strdup(body), .len = (size_t)n};
 }
 

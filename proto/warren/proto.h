@@ -14,6 +14,7 @@
 #define WR_DLX_EXCHANGE "warren.dlx"
 #define WR_DEAD_QUEUE "warren.dead"
 #define WR_DELIVERY_LIMIT 5
+#define WR_DEAD_MAX_LENGTH 100000 /* warren.dead keeps the newest this many */
 #define WR_REPLY_TO "amq.rabbitmq.reply-to"
 #define WR_CONTENT_TYPE "application/json"
 

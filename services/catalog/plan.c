@@ -172,9 +172,10 @@ static bool parse_int(const char *s, size_t n, long long *out)
         return false;
     memcpy(tmp, s, n);
     tmp[n] = '\0';
-    /* Only plain decimal: no spaces, no '+', no hex, as the path id must
-     * read back as the same text. */
-    if (!(tmp[0] == '-' || (tmp[0] >= '0' && tmp[0] <= '9')))
+    /* Only the canonical decimal text of a number: no spaces, '+', hex,
+     * leading zeros or "-0", so one object has one URL. */
+    const char *digits = tmp[0] == '-' ? tmp + 1 : tmp;
+    if (!(digits[0] >= '0' && digits[0] <= '9') || (digits[0] == '0' && (digits[1] != '\0' || digits != tmp)))
         return false;
     char *end = NULL;
     errno = 0;

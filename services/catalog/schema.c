@@ -131,7 +131,10 @@ static const char *rename_lookup(const char *list, const char *old, char *out, s
             p++;
         size_t len = strcspn(p, ",");
         const char *colon = memchr(p, ':', len);
-        if (colon != NULL && (size_t)(colon - p) == n && strncmp(p, old, n) == 0) {
+        size_t key_len = colon ? (size_t)(colon - p) : 0;
+        while (key_len > 0 && p[key_len - 1] == ' ')
+            key_len--;
+        if (colon != NULL && key_len == n && strncmp(p, old, n) == 0) {
             const char *v = colon + 1;
             size_t vlen = len - (size_t)(v - p);
             while (vlen > 0 && v[vlen - 1] == ' ')
@@ -365,7 +368,8 @@ static int sort_fields(struct collection *c, struct problems *p)
         c->fields[c->nfields++] = (struct field){c->cols[i].attr, false, i};
     }
     for (size_t i = 0; i < c->nrels; i++)
-        c->fields[c->nfields++] = (struct field){c->rels[i].name, true, i};
+        if (!c->rels[i].hidden)
+            c->fields[c->nfields++] = (struct field){c->rels[i].name, true, i};
     qsort(c->flat, c->nflat, sizeof(*c->flat), field_cmp);
     qsort(c->fields, c->nfields, sizeof(*c->fields), field_cmp);
     for (size_t i = 1; i < c->nfields; i++)
@@ -384,6 +388,8 @@ static void check_names(const struct collection *c, const char *setting, const c
         while (*s == ' ' || *s == ',')
             s++;
         size_t len = strcspn(s, strcmp(setting, "RENAME") == 0 ? ":," : ", ");
+        while (len > 0 && s[len - 1] == ' ')
+            len--;
         bool found = len == 0;
         for (size_t i = 0; i < c->ncols && !found; i++) {
             char *attr = schema_attr_name(c->cols[i].sql);
@@ -401,10 +407,14 @@ static void check_names(const struct collection *c, const char *setting, const c
     }
 }
 
+/* RENAME and EXCLUDE for relations, by their default names. */
 static void rename_relations(struct collection *c, const struct wr_cfg *cfg)
 {
     const char *renames = wr_cfg_coll_get(cfg, c->config_name, "RENAME");
+    const char *excludes = wr_cfg_coll_get(cfg, c->config_name, "EXCLUDE");
     char renamed[128];
+    for (size_t i = 0; i < c->nrels; i++)
+        c->rels[i].hidden = excludes && in_list(excludes, c->rels[i].name);
     for (size_t i = 0; renames && i < c->nrels; i++) {
         if (rename_lookup(renames, c->rels[i].name, renamed, sizeof(renamed)) == NULL)
             continue;
@@ -512,10 +522,11 @@ schema *schema_build(const struct schema_table_def *tables, size_t n, const stru
     }
     if (rc == 0)
         rc = link_all(s, tables, defs, &p);
-    for (size_t i = 0; s && i < s->n && rc == 0; i++)
-        rename_relations(&s->colls[i], cfg);
+    /* Config names are checked against the default names, then applied. */
     if (rc == 0)
         check_config(s, tables, n, cfg, &p);
+    for (size_t i = 0; s && i < s->n && rc == 0; i++)
+        rename_relations(&s->colls[i], cfg);
     for (size_t i = 0; s && i < s->n && rc == 0; i++)
         rc = sort_fields(&s->colls[i], &p);
     if (rc == 0 && p.count > 0)

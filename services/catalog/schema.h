@@ -55,6 +55,7 @@ struct column {
 struct relation {
     char *name;
     bool to_many;
+    bool hidden; /* named in EXCLUDE: not written, still there for related requests */
     size_t target; /* index of the target collection */
     size_t nkeys;
     /* to-one: local are this table's foreign key columns, remote the target's

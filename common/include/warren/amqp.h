@@ -75,7 +75,8 @@ bool wr_amqp_has_buffered(const wr_amqp *a);
 
 /* Declares a service's topology, identically from every process: the durable
  * quorum queue warren.<service> with the delivery limit and dead-letter
- * exchange of proto/README.md, the fanout warren.dlx and queue warren.dead. */
+ * exchange of proto/README.md, the fanout warren.dlx and queue warren.dead
+ * (capped at WR_DEAD_MAX_LENGTH messages, oldest dropped first). */
 int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err);
 /* Starts consuming queue. no_ack for direct reply-to; prefetch 0 = unlimited. */
 int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,
@@ -84,7 +85,13 @@ int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetc
  * fields and hdrs become properties and headers; absent ones are left out. */
 int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg,
                     bool mandatory, struct wr_err *err);
-int wr_amqp_ack(wr_amqp *a, uint64_t delivery_tag, struct wr_err *err);
+/* Acknowledges delivery_tag, and with multiple every earlier one too. */
+/* Holds back (on) or lets go (off) small writes, so that a burst of
+ * publishes and acks leaves in a few full TCP segments instead of one per
+ * frame: rabbitmq-c writes every frame with its own send(). Every cork must
+ * be followed by an uncork soon. */
+void wr_amqp_cork(wr_amqp *a, bool on);
+int wr_amqp_ack(wr_amqp *a, uint64_t delivery_tag, bool multiple, struct wr_err *err);
 /* basic.reject; requeue false dead-letters the message. */
 int wr_amqp_reject(wr_amqp *a, uint64_t delivery_tag, bool requeue, struct wr_err *err);
 

@@ -1,0 +1,357 @@
+/* Unit tests for the SQL plan: the exact statement texts, identifier
+ * quoting, the pagination arithmetic and the parsing of ids from URLs. */
+#include <check.h>
+#include <limits.h>
+#include <string.h>
+
+#include "plan.h"
+#include "schema.h"
+#include "value.h"
+#include "warren/cfg.h"
+#include "warren/err.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct schema_column_def albums_cols[] = {
+    {"AlbumId", "INTEGER", 1}, {"Title", "NVARCHAR(160)", 0}, {"ArtistId", "INTEGER", 0}};
+static const struct schema_fk_def albums_fks[] = {{0, "artists", "ArtistId", "ArtistId"}};
+static const struct schema_column_def artists_cols[] = {{"ArtistId", "INTEGER", 1},
+                                                        {"Name", "NVARCHAR(120)", 0}};
+static const struct schema_column_def playlist_track_cols[] = {{"PlaylistId", "INTEGER", 1},
+                                                               {"TrackId", "INTEGER", 2}};
+/* A text key, and a composite key of text then integer. */
+static const struct schema_column_def codes_cols[] = {{"Code", "NVARCHAR(10)", 1},
+                                                      {"Label", "TEXT", 0}};
+static const struct schema_column_def labels_cols[] = {
+    {"Lang", "TEXT", 1}, {"Num", "INTEGER", 2}, {"Text", "TEXT", 0}};
+/* Identifiers with a double quote in them. */
+static const struct schema_column_def odd_cols[] = {{"a\"b", "INTEGER", 1}, {"c", "TEXT", 0}};
+
+static const struct schema_table_def tables[] = {
+    {"albums", albums_cols, N(albums_cols), albums_fks, N(albums_fks)},
+    {"artists", artists_cols, N(artists_cols), NULL, 0},
+    {"playlist_track", playlist_track_cols, N(playlist_track_cols), NULL, 0},
+    {"codes", codes_cols, N(codes_cols), NULL, 0},
+    {"labels", labels_cols, N(labels_cols), NULL, 0},
+    {"we\"ird", odd_cols, N(odd_cols), NULL, 0},
+};
+
+static struct wr_cfg cfg;
+static schema *sch;
+static plan *pl;
+
+static void setup(void)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    struct wr_buf problems;
+    wr_buf_init(&problems, 4096);
+    ck_assert_int_eq(wr_cfg_parse(&cfg, "test.cfg", "", 0, NULL, &problems), 0);
+    wr_buf_release(&problems);
+    struct wr_err err = {0};
+    sch = schema_build(tables, N(tables), &cfg, &err);
+    ck_assert_msg(sch != NULL, "schema_build: %s", err.msg);
+    pl = plan_new(sch);
+    ck_assert_ptr_nonnull(pl);
+}
+
+static void teardown(void)
+{
+    plan_free(pl);
+    schema_free(sch);
+    wr_cfg_release(&cfg);
+}
+
+static size_t index_of(const char *name)
+{
+    for (size_t i = 0; i < schema_count(sch); i++)
+        if (strcmp(schema_at(sch, i)->name, name) == 0)
+            return i;
+    ck_abort_msg("no collection %s", name);
+    return 0;
+}
+
+static const struct plan_coll *stmts(const char *name)
+{
+    const struct plan_coll *pc = plan_coll_at(pl, index_of(name));
+    ck_assert_ptr_nonnull(pc);
+    return pc;
+}
+
+static size_t rel_index(const char *coll, const char *rel)
+{
+    const struct collection *c = schema_find(sch, coll);
+    ck_assert_ptr_nonnull(c);
+    const struct relation *r = schema_relation(c, rel);
+    ck_assert_ptr_nonnull(r);
+    return (size_t)(r - c->rels);
+}
+
+/* --- statements --- */
+
+START_TEST(albums_list_count_get)
+{
+    const struct plan_coll *pc = stmts("Albums");
+    ck_assert_str_eq(pc->list, "SELECT \"AlbumId\",\"Title\",\"ArtistId\" FROM \"albums\" "
+                               "ORDER BY \"AlbumId\" LIMIT ? OFFSET ?");
+    ck_assert_str_eq(pc->count, "SELECT COUNT(*) FROM \"albums\"");
+    ck_assert_str_eq(pc->get, "SELECT \"AlbumId\",\"Title\",\"ArtistId\" FROM \"albums\" "
+                              "WHERE \"AlbumId\"=? ORDER BY \"AlbumId\"");
+}
+END_TEST
+
+START_TEST(to_one_relation)
+{
+    const struct plan_coll *pc = stmts("Albums");
+    size_t r = rel_index("Albums", "Artists");
+    ck_assert_str_eq(pc->rel_all[r], "SELECT \"ArtistId\",\"Name\" FROM \"artists\" "
+                                     "WHERE \"ArtistId\"=? ORDER BY \"ArtistId\"");
+    ck_assert_str_eq(pc->rel_page[r], "SELECT \"ArtistId\",\"Name\" FROM \"artists\" "
+                                      "WHERE \"ArtistId\"=? ORDER BY \"ArtistId\" "
+                                      "LIMIT ? OFFSET ?");
+    ck_assert_str_eq(pc->rel_count[r], "SELECT COUNT(*) FROM \"artists\" WHERE \"ArtistId\"=?");
+}
+END_TEST
+
+START_TEST(to_many_relation)
+{
+    const struct plan_coll *pc = stmts("Artists");
+    size_t r = rel_index("Artists", "albums");
+    ck_assert_str_eq(pc->rel_all[r], "SELECT \"AlbumId\",\"Title\",\"ArtistId\" FROM \"albums\" "
+                                     "WHERE \"ArtistId\"=? ORDER BY \"AlbumId\"");
+    ck_assert_str_eq(pc->rel_page[r], "SELECT \"AlbumId\",\"Title\",\"ArtistId\" FROM \"albums\" "
+                                      "WHERE \"ArtistId\"=? ORDER BY \"AlbumId\" "
+                                      "LIMIT ? OFFSET ?");
+    ck_assert_str_eq(pc->rel_count[r], "SELECT COUNT(*) FROM \"albums\" WHERE \"ArtistId\"=?");
+}
+END_TEST
+
+START_TEST(composite_key_statements)
+{
+    const struct plan_coll *pc = stmts("PlaylistTrack");
+    ck_assert_str_eq(pc->get, "SELECT \"PlaylistId\",\"TrackId\" FROM \"playlist_track\" "
+                              "WHERE \"PlaylistId\"=? AND \"TrackId\"=? "
+                              "ORDER BY \"PlaylistId\",\"TrackId\"");
+    ck_assert_str_eq(pc->list, "SELECT \"PlaylistId\",\"TrackId\" FROM \"playlist_track\" "
+                               "ORDER BY \"PlaylistId\",\"TrackId\" LIMIT ? OFFSET ?");
+}
+END_TEST
+
+START_TEST(identifiers_quoted)
+{
+    const struct plan_coll *pc = stmts("We\"ird");
+    ck_assert_str_eq(
+        pc->list,
+        "SELECT \"a\"\"b\",\"c\" FROM \"we\"\"ird\" ORDER BY \"a\"\"b\" LIMIT ? OFFSET ?");
+    ck_assert_str_eq(pc->count, "SELECT COUNT(*) FROM \"we\"\"ird\"");
+    ck_assert_str_eq(
+        pc->get,
+        "SELECT \"a\"\"b\",\"c\" FROM \"we\"\"ird\" WHERE \"a\"\"b\"=? ORDER BY \"a\"\"b\"");
+}
+END_TEST
+
+START_TEST(out_of_range_collection)
+{
+    ck_assert_ptr_null(plan_coll_at(pl, schema_count(sch)));
+    plan_free(NULL);
+}
+END_TEST
+
+/* --- pages --- */
+
+START_TEST(page_arithmetic)
+{
+    struct page pg;
+    plan_page(&pg, 347, 1, 10);
+    ck_assert_int_eq(pg.total_pages, 35);
+    ck_assert_int_eq(pg.offset, 0);
+    ck_assert_int_eq(pg.total, 347);
+    ck_assert_int_eq(pg.page, 1);
+    ck_assert_int_eq(pg.per_page, 10);
+    plan_page(&pg, 347, 35, 10);
+    ck_assert_int_eq(pg.total_pages, 35);
+    ck_assert_int_eq(pg.offset, 340);
+    plan_page(&pg, 340, 1, 10);
+    ck_assert_int_eq(pg.total_pages, 34);
+    plan_page(&pg, 341, 1, 10);
+    ck_assert_int_eq(pg.total_pages, 35);
+    plan_page(&pg, 1, 1, 10);
+    ck_assert_int_eq(pg.total_pages, 1);
+    plan_page(&pg, 347, 1, 1);
+    ck_assert_int_eq(pg.total_pages, 347);
+}
+END_TEST
+
+START_TEST(page_of_empty_list)
+{
+    struct page pg;
+    plan_page(&pg, 0, 1, 10);
+    ck_assert_int_eq(pg.total_pages, 0);
+    ck_assert_int_eq(pg.offset, 0);
+}
+END_TEST
+
+START_TEST(page_past_the_last)
+{
+    struct page pg;
+    plan_page(&pg, 347, 36, 10);
+    ck_assert_int_eq(pg.total_pages, 35);
+    ck_assert_int_eq(pg.offset, 350);
+    ck_assert_int_eq(pg.page, 36);
+}
+END_TEST
+
+START_TEST(page_largest_values)
+{
+    /* The route allows page and results_per_page up to 10^9 each. */
+    struct page pg;
+    plan_page(&pg, 347, 1000000000L, 1000000000L);
+    ck_assert_int_eq(pg.offset, 999999999000000000LL);
+    ck_assert_int_eq(pg.total_pages, 1);
+}
+END_TEST
+
+/* --- keys --- */
+
+static struct value key[SCHEMA_MAX_KEY_COLS];
+static char scratch[64];
+
+static bool parse(const char *coll, const char *text)
+{
+    memset(key, 0xa5, sizeof(key));
+    const struct collection *c = schema_find(sch, coll);
+    ck_assert_ptr_nonnull(c);
+    return plan_parse_key(c, text, key, scratch, sizeof(scratch));
+}
+
+START_TEST(integer_keys)
+{
+    ck_assert(parse("Albums", "1"));
+    ck_assert_int_eq(key[0].kind, V_INT);
+    ck_assert_int_eq(key[0].i, 1);
+    ck_assert(parse("Albums", "-3"));
+    ck_assert_int_eq(key[0].kind, V_INT);
+    ck_assert_int_eq(key[0].i, -3);
+    ck_assert(parse("Albums", "0"));
+    ck_assert_int_eq(key[0].i, 0);
+    ck_assert(parse("Albums", "9223372036854775807"));
+    ck_assert_int_eq(key[0].i, LLONG_MAX);
+}
+END_TEST
+
+START_TEST(integer_keys_refused)
+{
+    static const char *const bad[] = {"abc",
+                                      "1.5",
+                                      "0x10",
+                                      " 1",
+                                      "1 ",
+                                      "+5",
+                                      "-",
+                                      "1a",
+                                      "99999999999999999999",
+                                      "9223372036854775808",
+                                      "1,2",
+                                      "01",
+                                      "-0",
+                                      "-01",
+                                      ""};
+    for (size_t i = 0; i < N(bad); i++)
+        ck_assert_msg(!parse("Albums", bad[i]), "accepted \"%s\"", bad[i]);
+}
+END_TEST
+
+START_TEST(composite_integer_key)
+{
+    ck_assert(parse("PlaylistTrack", "1,2"));
+    ck_assert_int_eq(key[0].kind, V_INT);
+    ck_assert_int_eq(key[0].i, 1);
+    ck_assert_int_eq(key[1].kind, V_INT);
+    ck_assert_int_eq(key[1].i, 2);
+    ck_assert(parse("PlaylistTrack", "17,-4"));
+    ck_assert_int_eq(key[0].i, 17);
+    ck_assert_int_eq(key[1].i, -4);
+}
+END_TEST
+
+START_TEST(composite_wrong_part_count)
+{
+    static const char *const bad[] = {"1", "1,2,3", "1,", ",2", ",", "", "1;2", "a,2"};
+    for (size_t i = 0; i < N(bad); i++)
+        ck_assert_msg(!parse("PlaylistTrack", bad[i]), "accepted \"%s\"", bad[i]);
+}
+END_TEST
+
+START_TEST(text_key)
+{
+    ck_assert(parse("Codes", "AC/DC"));
+    ck_assert_int_eq(key[0].kind, V_TEXT);
+    ck_assert_uint_eq(key[0].n, 5);
+    ck_assert_str_eq(key[0].s, "AC/DC");
+    /* Text keys are taken as they are, numbers included. */
+    ck_assert(parse("Codes", "1.5"));
+    ck_assert_int_eq(key[0].kind, V_TEXT);
+    ck_assert_str_eq(key[0].s, "1.5");
+}
+END_TEST
+
+START_TEST(composite_text_and_integer)
+{
+    ck_assert(parse("Labels", "en,42"));
+    ck_assert_int_eq(key[0].kind, V_TEXT);
+    ck_assert_uint_eq(key[0].n, 2);
+    ck_assert_str_eq(key[0].s, "en");
+    ck_assert_int_eq(key[1].kind, V_INT);
+    ck_assert_int_eq(key[1].i, 42);
+    ck_assert(!parse("Labels", "en,x"));
+    ck_assert(!parse("Labels", "en"));
+    ck_assert(!parse("Labels", "en,1,2"));
+}
+END_TEST
+
+START_TEST(text_key_needs_room)
+{
+    const struct collection *c = schema_find(sch, "Codes");
+    char small[4];
+    ck_assert(plan_parse_key(c, "abc", key, small, sizeof(small)));
+    ck_assert_str_eq(key[0].s, "abc");
+    ck_assert(!plan_parse_key(c, "abcd", key, small, sizeof(small)));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("plan");
+    TCase *sql = tcase_create("sql");
+    tcase_add_checked_fixture(sql, setup, teardown);
+    tcase_add_test(sql, albums_list_count_get);
+    tcase_add_test(sql, to_one_relation);
+    tcase_add_test(sql, to_many_relation);
+    tcase_add_test(sql, composite_key_statements);
+    tcase_add_test(sql, identifiers_quoted);
+    tcase_add_test(sql, out_of_range_collection);
+    suite_add_tcase(s, sql);
+
+    TCase *pages = tcase_create("pages");
+    tcase_add_test(pages, page_arithmetic);
+    tcase_add_test(pages, page_of_empty_list);
+    tcase_add_test(pages, page_past_the_last);
+    tcase_add_test(pages, page_largest_values);
+    suite_add_tcase(s, pages);
+
+    TCase *keys = tcase_create("keys");
+    tcase_add_checked_fixture(keys, setup, teardown);
+    tcase_add_test(keys, integer_keys);
+    tcase_add_test(keys, integer_keys_refused);
+    tcase_add_test(keys, composite_integer_key);
+    tcase_add_test(keys, composite_wrong_part_count);
+    tcase_add_test(keys, text_key);
+    tcase_add_test(keys, composite_text_and_integer);
+    tcase_add_test(keys, text_key_needs_room);
+    suite_add_tcase(s, keys);
+
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,395 @@
+/* Unit tests for rendering: values by column type, flat objects in sorted
+ * order, the page envelope, the Link header, error bodies and URL path
+ * segments, against the bytes Flask-Restless 0.17 writes. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plan.h"
+#include "render.h"
+#include "schema.h"
+#include "value.h"
+#include "warren/buf.h"
+#include "warren/cfg.h"
+#include "warren/err.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct wr_buf out;
+
+static void setup(void)
+{
+    wr_buf_init(&out, 1 << 16);
+}
+
+static void teardown(void)
+{
+    wr_buf_release(&out);
+}
+
+/* What has been written so far ("" before the first append). */
+static const char *text(void)
+{
+    ck_assert_int_eq(wr_buf_error(&out), 0);
+    return out.data != NULL ? out.data : "";
+}
+
+static const char *value(enum col_type type, struct value v)
+{
+    wr_buf_reset(&out);
+    render_value(&out, type, &v);
+    return text();
+}
+
+static struct value text_value(const char *s)
+{
+    return (struct value){.kind = V_TEXT, .s = s, .n = strlen(s)};
+}
+
+/* --- values --- */
+
+START_TEST(datetime_iso)
+{
+    ck_assert_str_eq(value(COL_DATETIME, text_value("2009-01-01 00:00:00")),
+                     "\"2009-01-01T00:00:00\"");
+    ck_assert_str_eq(value(COL_DATETIME, text_value("1962-02-18 23:59:58")),
+                     "\"1962-02-18T23:59:58\"");
+}
+END_TEST
+
+START_TEST(datetime_fraction_six_digits)
+{
+    ck_assert_str_eq(value(COL_DATETIME, text_value("2009-01-01 00:00:00.5")),
+                     "\"2009-01-01T00:00:00.500000\"");
+    ck_assert_str_eq(value(COL_DATETIME, text_value("2009-01-01 00:00:00.123")),
+                     "\"2009-01-01T00:00:00.123000\"");
+    ck_assert_str_eq(value(COL_DATETIME, text_value("2009-01-01 00:00:00.123456")),
+                     "\"2009-01-01T00:00:00.123456\"");
+}
+END_TEST
+
+START_TEST(datetime_other_text_left_alone)
+{
+    static const char *const alone[] = {"not a date",
+                                        "2009-01-01",
+                                        "2009-01-01T00:00:00",
+                                        "2009-01-01 00:00:00Z",
+                                        "2009-01-01 00:00:00.1234567",
+                                        ""};
+    for (size_t i = 0; i < N(alone); i++) {
+        char want[64];
+        ck_assert_int_lt(snprintf(want, sizeof(want), "\"%s\"", alone[i]), (int)sizeof(want));
+        ck_assert_str_eq(value(COL_DATETIME, text_value(alone[i])), want);
+    }
+    /* Only DATETIME columns are rewritten. */
+    ck_assert_str_eq(value(COL_TEXT, text_value("2009-01-01 00:00:00")), "\"2009-01-01 00:00:00\"");
+    ck_assert_str_eq(value(COL_DATE, text_value("2009-01-01")), "\"2009-01-01\"");
+}
+END_TEST
+
+START_TEST(numbers)
+{
+    struct value one = {.kind = V_INT, .i = 1};
+    ck_assert_str_eq(value(COL_REAL, one), "1.0");
+    ck_assert_str_eq(value(COL_INTEGER, one), "1");
+    ck_assert_str_eq(value(COL_ANY, one), "1");
+    ck_assert_str_eq(value(COL_REAL, (struct value){.kind = V_INT, .i = -2}), "-2.0");
+    ck_assert_str_eq(value(COL_REAL, (struct value){.kind = V_REAL, .d = 0.99}), "0.99");
+    ck_assert_str_eq(value(COL_REAL, (struct value){.kind = V_REAL, .d = 1.99}), "1.99");
+    ck_assert_str_eq(value(COL_ANY, (struct value){.kind = V_REAL, .d = 3.0}), "3.0");
+    ck_assert_str_eq(value(COL_INTEGER, (struct value){.kind = V_INT, .i = -9000000000LL}),
+                     "-9000000000");
+}
+END_TEST
+
+START_TEST(nulls)
+{
+    static const enum col_type types[] = {COL_INTEGER, COL_REAL, COL_TEXT, COL_DATETIME,
+                                          COL_DATE,    COL_BLOB, COL_ANY};
+    for (size_t i = 0; i < N(types); i++)
+        ck_assert_str_eq(value(types[i], (struct value){.kind = V_NULL}), "null");
+}
+END_TEST
+
+START_TEST(text_escaped)
+{
+    ck_assert_str_eq(value(COL_TEXT, text_value("AC/DC")), "\"AC/DC\"");
+    ck_assert_str_eq(value(COL_TEXT, text_value("say \"hi\"\n")), "\"say \\\"hi\\\"\\n\"");
+    ck_assert_str_eq(value(COL_TEXT, text_value("caf\xc3\xa9")), "\"caf\\u00e9\"");
+}
+END_TEST
+
+START_TEST(blobs_base64)
+{
+    struct value v = {.kind = V_BLOB};
+    v.s = "abc", v.n = 3;
+    ck_assert_str_eq(value(COL_BLOB, v), "\"YWJj\"");
+    v.s = "ab", v.n = 2;
+    ck_assert_str_eq(value(COL_BLOB, v), "\"YWI=\"");
+    v.s = "a", v.n = 1;
+    ck_assert_str_eq(value(COL_BLOB, v), "\"YQ==\"");
+    v.s = "", v.n = 0;
+    ck_assert_str_eq(value(COL_BLOB, v), "\"\"");
+    v.s = "abcd", v.n = 4;
+    ck_assert_str_eq(value(COL_BLOB, v), "\"YWJjZA==\"");
+    v.s = "\xff\x00\xfe", v.n = 3;
+    ck_assert_str_eq(value(COL_BLOB, v), "\"/wD+\"");
+    /* A blob is a blob whatever the column says. */
+    v.s = "abc", v.n = 3;
+    ck_assert_str_eq(value(COL_ANY, v), "\"YWJj\"");
+}
+END_TEST
+
+/* --- objects --- */
+
+static const struct schema_column_def albums_cols[] = {
+    {"AlbumId", "INTEGER", 1}, {"Title", "NVARCHAR(160)", 0}, {"ArtistId", "INTEGER", 0}};
+static const struct schema_column_def employees_cols[] = {{"EmployeeId", "INTEGER", 1},
+                                                          {"LastName", "NVARCHAR(20)", 0},
+                                                          {"ReportsTo", "INTEGER", 0},
+                                                          {"BirthDate", "DATETIME", 0}};
+static const struct schema_column_def tracks_cols[] = {
+    {"TrackId", "INTEGER", 1}, {"UnitPrice", "NUMERIC(10,2)", 0}, {"Data", "BLOB", 0}};
+static const struct schema_table_def tables[] = {
+    {"albums", albums_cols, N(albums_cols), NULL, 0},
+    {"employees", employees_cols, N(employees_cols), NULL, 0},
+    {"tracks", tracks_cols, N(tracks_cols), NULL, 0},
+};
+
+static struct wr_cfg cfg;
+static schema *sch;
+
+static const struct collection *build(const char *config, const char *name)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    struct wr_buf problems;
+    wr_buf_init(&problems, 4096);
+    ck_assert_int_eq(wr_cfg_parse(&cfg, "test.cfg", config, strlen(config), NULL, &problems), 0);
+    wr_buf_release(&problems);
+    struct wr_err err = {0};
+    sch = schema_build(tables, N(tables), &cfg, &err);
+    ck_assert_msg(sch != NULL, "schema_build: %s", err.msg);
+    const struct collection *c = schema_find(sch, name);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+static void teardown_schema(void)
+{
+    schema_free(sch);
+    sch = NULL;
+    wr_cfg_release(&cfg);
+    wr_buf_release(&out);
+}
+
+START_TEST(flat_album_sorted)
+{
+    const struct collection *c = build("", "Albums");
+    /* Values in table order: AlbumId, Title, ArtistId. */
+    const struct value row[] = {{.kind = V_INT, .i = 1},
+                                text_value("For Those About To Rock We Salute You"),
+                                {.kind = V_INT, .i = 1}};
+    render_flat(&out, c, row);
+    /* The object in reference/album_1.json, without its relation. */
+    ck_assert_str_eq(text(), "{\"album_id\":1,\"artist_id\":1,"
+                             "\"title\":\"For Those About To Rock We Salute You\"}");
+}
+END_TEST
+
+START_TEST(flat_skips_hidden)
+{
+    const struct collection *c = build("Albums.EXCLUDE = 'title'\n", "Albums");
+    const struct value row[] = {
+        {.kind = V_INT, .i = 2}, text_value("Balls to the Wall"), {.kind = V_INT, .i = 2}};
+    render_flat(&out, c, row);
+    ck_assert_str_eq(text(), "{\"album_id\":2,\"artist_id\":2}");
+}
+END_TEST
+
+START_TEST(flat_types_by_column)
+{
+    const struct collection *c = build("", "Employees");
+    const struct value row[] = {{.kind = V_INT, .i = 1},
+                                text_value("Adams"),
+                                {.kind = V_NULL},
+                                text_value("1962-02-18 00:00:00")};
+    render_flat(&out, c, row);
+    ck_assert_str_eq(text(), "{\"birth_date\":\"1962-02-18T00:00:00\",\"employee_id\":1,"
+                             "\"last_name\":\"Adams\",\"reports_to\":null}");
+    teardown_schema();
+    setup();
+    c = build("", "Tracks");
+    const struct value track[] = {
+        {.kind = V_INT, .i = 3}, {.kind = V_INT, .i = 1}, {.kind = V_BLOB, .s = "ab", .n = 2}};
+    render_flat(&out, c, track);
+    ck_assert_str_eq(text(), "{\"data\":\"YWI=\",\"track_id\":3,\"unit_price\":1.0}");
+}
+END_TEST
+
+/* --- pages and links --- */
+
+START_TEST(page_envelope)
+{
+    struct page pg;
+    plan_page(&pg, 347, 1, 10);
+    render_page_head(&out, &pg);
+    ck_assert_str_eq(text(), "{\"num_results\":347,\"objects\":[");
+    wr_buf_reset(&out);
+    render_page_tail(&out, &pg);
+    ck_assert_str_eq(text(), "],\"page\":1,\"total_pages\":35}");
+}
+END_TEST
+
+START_TEST(empty_page)
+{
+    struct page pg;
+    plan_page(&pg, 0, 1, 10);
+    render_page_head(&out, &pg);
+    render_page_tail(&out, &pg);
+    ck_assert_str_eq(text(), "{\"num_results\":0,\"objects\":[],\"page\":1,\"total_pages\":0}");
+}
+END_TEST
+
+static const char *link_text(long long total, long page, long per_page)
+{
+    struct page pg;
+    plan_page(&pg, total, page, per_page);
+    wr_buf_reset(&out);
+    render_link(&out, "http://h", "/api/Albums", &pg);
+    return text();
+}
+
+START_TEST(link_first_page)
+{
+    ck_assert_str_eq(link_text(347, 1, 10),
+                     "<http://h/api/Albums?page=2&results_per_page=10>; rel=\"next\", "
+                     "<http://h/api/Albums?page=35&results_per_page=10>; rel=\"last\"");
+}
+END_TEST
+
+START_TEST(link_middle_page)
+{
+    ck_assert_str_eq(link_text(347, 34, 10),
+                     "<http://h/api/Albums?page=35&results_per_page=10>; rel=\"next\", "
+                     "<http://h/api/Albums?page=35&results_per_page=10>; rel=\"last\"");
+    ck_assert_str_eq(link_text(347, 2, 100),
+                     "<http://h/api/Albums?page=3&results_per_page=100>; rel=\"next\", "
+                     "<http://h/api/Albums?page=4&results_per_page=100>; rel=\"last\"");
+}
+END_TEST
+
+START_TEST(link_last_page)
+{
+    ck_assert_str_eq(link_text(347, 35, 10),
+                     "<http://h/api/Albums?page=35&results_per_page=10>; rel=\"last\"");
+    ck_assert_str_eq(link_text(347, 40, 10),
+                     "<http://h/api/Albums?page=35&results_per_page=10>; rel=\"last\"");
+    ck_assert_str_eq(link_text(5, 1, 10),
+                     "<http://h/api/Albums?page=1&results_per_page=10>; rel=\"last\"");
+}
+END_TEST
+
+START_TEST(link_no_pages)
+{
+    ck_assert_str_eq(link_text(0, 1, 10), "");
+    ck_assert_uint_eq(out.len, 0);
+}
+END_TEST
+
+START_TEST(link_without_base_url)
+{
+    struct page pg;
+    plan_page(&pg, 20, 2, 10);
+    render_link(&out, NULL, "/api/Albums", &pg);
+    ck_assert_str_eq(text(), "</api/Albums?page=2&results_per_page=10>; rel=\"last\"");
+}
+END_TEST
+
+/* --- errors and paths --- */
+
+START_TEST(error_body)
+{
+    render_error(&out, "not_found", "no such object");
+    ck_assert_str_eq(text(), "{\"code\":\"not_found\",\"message\":\"no such object\"}");
+    wr_buf_reset(&out);
+    render_error(&out, "bad_parameter", "page: \"x\"\tis\\bad");
+    ck_assert_str_eq(text(),
+                     "{\"code\":\"bad_parameter\",\"message\":\"page: \\\"x\\\"\\tis\\\\bad\"}");
+}
+END_TEST
+
+static const char *segment(const char *s)
+{
+    wr_buf_reset(&out);
+    render_path_segment(&out, s);
+    return text();
+}
+
+START_TEST(path_segments)
+{
+    ck_assert_str_eq(segment("Albums"), "Albums");
+    ck_assert_str_eq(segment("AZaz09-_.~"), "AZaz09-_.~");
+    ck_assert_str_eq(segment("1,2"), "1,2");
+    ck_assert_str_eq(segment("AC/DC"), "AC%2FDC");
+    ck_assert_str_eq(segment("a b"), "a%20b");
+    ck_assert_str_eq(segment("100%"), "100%25");
+    ck_assert_str_eq(segment("?#&=+;:@"), "%3F%23%26%3D%2B%3B%3A%40");
+    ck_assert_str_eq(segment("caf\xc3\xa9"), "caf%C3%A9");
+    ck_assert_str_eq(segment("\x7f\x01"), "%7F%01");
+    ck_assert_str_eq(segment(""), "");
+}
+END_TEST
+
+START_TEST(path_segment_appends)
+{
+    wr_buf_puts(&out, "/api/");
+    render_path_segment(&out, "My Albums");
+    ck_assert_str_eq(text(), "/api/My%20Albums");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("render");
+    TCase *values = tcase_create("values");
+    tcase_add_checked_fixture(values, setup, teardown);
+    tcase_add_test(values, datetime_iso);
+    tcase_add_test(values, datetime_fraction_six_digits);
+    tcase_add_test(values, datetime_other_text_left_alone);
+    tcase_add_test(values, numbers);
+    tcase_add_test(values, nulls);
+    tcase_add_test(values, text_escaped);
+    tcase_add_test(values, blobs_base64);
+    suite_add_tcase(s, values);
+
+    TCase *objects = tcase_create("objects");
+    tcase_add_checked_fixture(objects, setup, teardown_schema);
+    tcase_add_test(objects, flat_album_sorted);
+    tcase_add_test(objects, flat_skips_hidden);
+    tcase_add_test(objects, flat_types_by_column);
+    suite_add_tcase(s, objects);
+
+    TCase *pages = tcase_create("pages");
+    tcase_add_checked_fixture(pages, setup, teardown);
+    tcase_add_test(pages, page_envelope);
+    tcase_add_test(pages, empty_page);
+    tcase_add_test(pages, link_first_page);
+    tcase_add_test(pages, link_middle_page);
+    tcase_add_test(pages, link_last_page);
+    tcase_add_test(pages, link_no_pages);
+    tcase_add_test(pages, link_without_base_url);
+    suite_add_tcase(s, pages);
+
+    TCase *misc = tcase_create("errors_and_paths");
+    tcase_add_checked_fixture(misc, setup, teardown);
+    tcase_add_test(misc, error_body);
+    tcase_add_test(misc, path_segments);
+    tcase_add_test(misc, path_segment_appends);
+    suite_add_tcase(s, misc);
+
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,286 @@
+/* Unit tests for the edge's routing: the paths it serves, percent-decoding
+ * and the segments it refuses, and the page/results_per_page parameters. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "route.h"
+#include "warren/err.h"
+#include "warren/proto.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct route r;
+static struct wr_err err;
+
+static int route(const char *path, const char *query)
+{
+    memset(&r, 0x5a, sizeof(r));
+    memset(&err, 0, sizeof(err));
+    return route_parse(path, query, &r, &err);
+}
+
+static void assert_not_found(const char *path)
+{
+    int rc = route(path, NULL);
+    ck_assert_msg(rc == WR_ENOTFOUND, "%s: got %d, want WR_ENOTFOUND", path, rc);
+    ck_assert_int_eq(err.code, WR_ENOTFOUND);
+}
+
+/* Asserts that query is refused with a message naming param (and, for
+ * "page", not only as part of "results_per_page"). */
+static void assert_bad_param(const char *query, const char *param)
+{
+    int rc = route("/api/Albums", query);
+    ck_assert_msg(rc == WR_EINVAL, "%s: got %d, want WR_EINVAL", query, rc);
+    ck_assert_int_eq(err.code, WR_EINVAL);
+    ck_assert_msg(strstr(err.msg, param) != NULL, "%s: message \"%s\" does not name %s", query,
+                  err.msg, param);
+    if (strcmp(param, "page") == 0)
+        ck_assert_msg(strstr(err.msg, "results_per_page") == NULL, "%s: message \"%s\"", query,
+                      err.msg);
+}
+
+/* --- paths --- */
+
+START_TEST(health_and_ready)
+{
+    ck_assert_int_eq(route("/healthz", NULL), 0);
+    ck_assert_int_eq(r.kind, ROUTE_HEALTH);
+    ck_assert_int_eq(route("/readyz", NULL), 0);
+    ck_assert_int_eq(r.kind, ROUTE_READY);
+    assert_not_found("/healthz/");
+    assert_not_found("/readyz/x");
+    assert_not_found("/health");
+}
+END_TEST
+
+START_TEST(list)
+{
+    ck_assert_int_eq(route("/api/Albums", NULL), 0);
+    ck_assert_int_eq(r.kind, ROUTE_API);
+    ck_assert_str_eq(r.op, WR_OP_LIST);
+    ck_assert_str_eq(r.collection, "Albums");
+    ck_assert_str_eq(r.key, "");
+    ck_assert_str_eq(r.relation, "");
+    ck_assert_int_eq(r.page, 0);
+    ck_assert_int_eq(r.per_page, 0);
+}
+END_TEST
+
+START_TEST(get)
+{
+    ck_assert_int_eq(route("/api/Albums/1", NULL), 0);
+    ck_assert_int_eq(r.kind, ROUTE_API);
+    ck_assert_str_eq(r.op, WR_OP_GET);
+    ck_assert_str_eq(r.collection, "Albums");
+    ck_assert_str_eq(r.key, "1");
+    ck_assert_str_eq(r.relation, "");
+    ck_assert_int_eq(route("/api/PlaylistTrack/1,2", NULL), 0);
+    ck_assert_str_eq(r.key, "1,2");
+}
+END_TEST
+
+START_TEST(related)
+{
+    ck_assert_int_eq(route("/api/Artists/1/albums", NULL), 0);
+    ck_assert_int_eq(r.kind, ROUTE_API);
+    ck_assert_str_eq(r.op, WR_OP_RELATED);
+    ck_assert_str_eq(r.collection, "Artists");
+    ck_assert_str_eq(r.key, "1");
+    ck_assert_str_eq(r.relation, "albums");
+}
+END_TEST
+
+START_TEST(segments_percent_decoded)
+{
+    ck_assert_int_eq(route("/api/My%20Albums/AC%20DC/the%5frel", NULL), 0);
+    ck_assert_str_eq(r.collection, "My Albums");
+    ck_assert_str_eq(r.key, "AC DC");
+    ck_assert_str_eq(r.relation, "the_rel");
+    ck_assert_int_eq(route("/api/Albums/%41%62", NULL), 0);
+    ck_assert_str_eq(r.key, "Ab");
+    /* '+' means itself in a path. */
+    ck_assert_int_eq(route("/api/Albums/a+b", NULL), 0);
+    ck_assert_str_eq(r.key, "a+b");
+    /* Three dots are a name like any other. */
+    ck_assert_int_eq(route("/api/Albums/...", NULL), 0);
+    ck_assert_str_eq(r.key, "...");
+}
+END_TEST
+
+START_TEST(refused_segments)
+{
+    static const char *const paths[] = {
+        "/api/Albums/a%2Fb", "/api/Albums/%2f", "/api/Albums%2F1", "/api/Albums/%00",
+        "/api/Albums/1%00",  "/api/..",         "/api/Albums/..",  "/api/Albums/.",
+        "/api/Albums/1/..",  "/api/%2e%2e",     "/api/Albums/%2E", "/api/Albums/%zz",
+        "/api/Albums/%4",    "/api/Albums%4",   "/api/Albums/%",   "/api/Albums/%g1",
+    };
+    for (size_t i = 0; i < N(paths); i++)
+        assert_not_found(paths[i]);
+}
+END_TEST
+
+START_TEST(refused_shapes)
+{
+    static const char *const paths[] = {
+        "/api/Albums/",
+        "/api/Albums/1/",
+        "/api/Artists/1/albums/",
+        "/api/Artists/1/albums/x",
+        "/api/",
+        "/api",
+        "/api//1",
+        "/api/Albums//albums",
+        "//api/Albums",
+        "/",
+        "",
+        "/apiAlbums",
+        "/API/Albums",
+        "/v1/api/Albums",
+        "/static/x.js",
+    };
+    for (size_t i = 0; i < N(paths); i++)
+        assert_not_found(paths[i]);
+}
+END_TEST
+
+START_TEST(segment_lengths)
+{
+    char path[2048];
+    char name[ROUTE_NAME_MAX + 2];
+    memset(name, 'a', sizeof(name));
+    name[ROUTE_NAME_MAX] = '\0';
+    ck_assert_int_lt(snprintf(path, sizeof(path), "/api/%s", name), (int)sizeof(path));
+    ck_assert_int_eq(route(path, NULL), 0);
+    ck_assert_uint_eq(strlen(r.collection), ROUTE_NAME_MAX);
+    name[ROUTE_NAME_MAX] = 'a';
+    name[ROUTE_NAME_MAX + 1] = '\0';
+    ck_assert_int_lt(snprintf(path, sizeof(path), "/api/%s", name), (int)sizeof(path));
+    assert_not_found(path);
+
+    char key[ROUTE_KEY_MAX + 2];
+    memset(key, '7', sizeof(key));
+    key[ROUTE_KEY_MAX] = '\0';
+    ck_assert_int_lt(snprintf(path, sizeof(path), "/api/Albums/%s", key), (int)sizeof(path));
+    ck_assert_int_eq(route(path, NULL), 0);
+    ck_assert_uint_eq(strlen(r.key), ROUTE_KEY_MAX);
+    key[ROUTE_KEY_MAX] = '7';
+    key[ROUTE_KEY_MAX + 1] = '\0';
+    ck_assert_int_lt(snprintf(path, sizeof(path), "/api/Albums/%s", key), (int)sizeof(path));
+    assert_not_found(path);
+}
+END_TEST
+
+/* --- parameters --- */
+
+START_TEST(page_parameters)
+{
+    ck_assert_int_eq(route("/api/Albums", "page=2&results_per_page=10"), 0);
+    ck_assert_int_eq(r.page, 2);
+    ck_assert_int_eq(r.per_page, 10);
+    ck_assert_int_eq(route("/api/Albums", "results_per_page=1"), 0);
+    ck_assert_int_eq(r.page, 0);
+    ck_assert_int_eq(r.per_page, 1);
+    ck_assert_int_eq(route("/api/Albums", "page=1000000000"), 0);
+    ck_assert_int_eq(r.page, 1000000000L);
+    ck_assert_int_eq(route("/api/Artists/1/albums", "page=3"), 0);
+    ck_assert_str_eq(r.op, WR_OP_RELATED);
+    ck_assert_int_eq(r.page, 3);
+    ck_assert_int_eq(route("/api/Albums", ""), 0);
+    ck_assert_int_eq(r.page, 0);
+    ck_assert_int_eq(route("/api/Albums", "&&page=4&"), 0);
+    ck_assert_int_eq(r.page, 4);
+}
+END_TEST
+
+START_TEST(bad_page_values)
+{
+    static const char *const values[] = {"0",    "-1",   "abc", "1.5",         "0x10", "%2B5",
+                                         "+5",   "%205", "01",  "99999999999", "",     "1000000001",
+                                         "5%20", "1e3",  "%zz", "%00"};
+    for (size_t i = 0; i < N(values); i++) {
+        char q[64];
+        ck_assert_int_lt(snprintf(q, sizeof(q), "page=%s", values[i]), (int)sizeof(q));
+        assert_bad_param(q, "page");
+        ck_assert_int_lt(snprintf(q, sizeof(q), "results_per_page=%s", values[i]), (int)sizeof(q));
+        assert_bad_param(q, "results_per_page");
+    }
+    assert_bad_param("page", "page");
+    assert_bad_param("results_per_page", "results_per_page");
+}
+END_TEST
+
+START_TEST(given_twice)
+{
+    assert_bad_param("page=1&page=2", "page");
+    assert_bad_param("page=2&results_per_page=5&page=2", "page");
+    assert_bad_param("results_per_page=5&results_per_page=5", "results_per_page");
+}
+END_TEST
+
+START_TEST(search_refused)
+{
+    ck_assert_int_eq(route("/api/Albums", "q={\"filters\":[]}"), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "q"));
+    ck_assert_int_eq(route("/api/Albums", "q="), WR_EINVAL);
+    ck_assert_int_eq(route("/api/Albums", "page=1&q"), WR_EINVAL);
+    ck_assert_int_eq(route("/api/Albums", "%71=1"), WR_EINVAL);
+}
+END_TEST
+
+START_TEST(unknown_parameters_ignored)
+{
+    ck_assert_int_eq(route("/api/Albums", "foo=bar&page=2&x&=y&sort=%zz&pages=0"), 0);
+    ck_assert_int_eq(r.page, 2);
+    ck_assert_int_eq(r.per_page, 0);
+    ck_assert_int_eq(route("/api/Albums", "Page=0&PAGE=x&qq=1"), 0);
+    ck_assert_int_eq(r.page, 0);
+}
+END_TEST
+
+START_TEST(query_decoded)
+{
+    ck_assert_int_eq(route("/api/Albums", "page=%32&results_per_page=1%30"), 0);
+    ck_assert_int_eq(r.page, 2);
+    ck_assert_int_eq(r.per_page, 10);
+    ck_assert_int_eq(route("/api/Albums", "p%61ge=3&results%5Fper%5fpage=7"), 0);
+    ck_assert_int_eq(r.page, 3);
+    ck_assert_int_eq(r.per_page, 7);
+    /* '+' is a space in a query: a name with one is another parameter. */
+    ck_assert_int_eq(route("/api/Albums", "page+=0&+page=0"), 0);
+    ck_assert_int_eq(r.page, 0);
+    assert_bad_param("page=+5", "page");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("route");
+    TCase *paths = tcase_create("paths");
+    tcase_add_test(paths, health_and_ready);
+    tcase_add_test(paths, list);
+    tcase_add_test(paths, get);
+    tcase_add_test(paths, related);
+    tcase_add_test(paths, segments_percent_decoded);
+    tcase_add_test(paths, refused_segments);
+    tcase_add_test(paths, refused_shapes);
+    tcase_add_test(paths, segment_lengths);
+    suite_add_tcase(s, paths);
+
+    TCase *params = tcase_create("parameters");
+    tcase_add_test(params, page_parameters);
+    tcase_add_test(params, bad_page_values);
+    tcase_add_test(params, given_twice);
+    tcase_add_test(params, search_refused);
+    tcase_add_test(params, unknown_parameters_ignored);
+    tcase_add_test(params, query_decoded);
+    suite_add_tcase(s, params);
+
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,618 @@
+/* Unit tests for the schema model: the naming rules, declared types, and
+ * schema_build over hand-written definitions that mirror Chinook's tables
+ * (albums, artists, employees with its self-reference, customers,
+ * playlist_track with its composite key), with and without config. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+#include "warren/buf.h"
+#include "warren/cfg.h"
+#include "warren/err.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- definitions, as PRAGMA table_info / foreign_key_list give them --- */
+
+static const struct schema_column_def albums_cols[] = {
+    {"AlbumId", "INTEGER", 1}, {"Title", "NVARCHAR(160)", 0}, {"ArtistId", "INTEGER", 0}};
+static const struct schema_fk_def albums_fks[] = {{0, "artists", "ArtistId", "ArtistId"}};
+
+static const struct schema_column_def artists_cols[] = {{"ArtistId", "INTEGER", 1},
+                                                        {"Name", "NVARCHAR(120)", 0}};
+
+static const struct schema_column_def employees_cols[] = {
+    {"EmployeeId", "INTEGER", 1}, {"LastName", "NVARCHAR(20)", 0}, {"FirstName", "NVARCHAR(20)", 0},
+    {"Title", "NVARCHAR(30)", 0}, {"ReportsTo", "INTEGER", 0},     {"BirthDate", "DATETIME", 0},
+    {"HireDate", "DATETIME", 0}};
+static const struct schema_fk_def employees_fks[] = {{0, "employees", "ReportsTo", "EmployeeId"}};
+
+static const struct schema_column_def customers_cols[] = {{"CustomerId", "INTEGER", 1},
+                                                          {"FirstName", "NVARCHAR(40)", 0},
+                                                          {"LastName", "NVARCHAR(20)", 0},
+                                                          {"Email", "NVARCHAR(60)", 0},
+                                                          {"SupportRepId", "INTEGER", 0}};
+static const struct schema_fk_def customers_fks[] = {
+    {0, "employees", "SupportRepId", "EmployeeId"}};
+
+static const struct schema_column_def playlists_cols[] = {{"PlaylistId", "INTEGER", 1},
+                                                          {"Name", "NVARCHAR(120)", 0}};
+
+static const struct schema_column_def tracks_cols[] = {{"TrackId", "INTEGER", 1},
+                                                       {"Name", "NVARCHAR(200)", 0},
+                                                       {"AlbumId", "INTEGER", 0},
+                                                       {"UnitPrice", "NUMERIC(10,2)", 0}};
+static const struct schema_fk_def tracks_fks[] = {{0, "albums", "AlbumId", "AlbumId"}};
+
+static const struct schema_column_def playlist_track_cols[] = {{"PlaylistId", "INTEGER", 1},
+                                                               {"TrackId", "INTEGER", 2}};
+static const struct schema_fk_def playlist_track_fks[] = {
+    {0, "tracks", "TrackId", "TrackId"}, {1, "playlists", "PlaylistId", "PlaylistId"}};
+
+/* Never served: internal, and without a primary key. */
+static const struct schema_column_def sqlite_stat_cols[] = {{"tbl", "", 1}, {"stat", "", 0}};
+static const struct schema_column_def log_cols[] = {{"At", "DATETIME", 0}, {"Line", "TEXT", 0}};
+
+static const struct schema_table_def chinook[] = {
+    {"albums", albums_cols, N(albums_cols), albums_fks, N(albums_fks)},
+    {"artists", artists_cols, N(artists_cols), NULL, 0},
+    {"employees", employees_cols, N(employees_cols), employees_fks, N(employees_fks)},
+    {"customers", customers_cols, N(customers_cols), customers_fks, N(customers_fks)},
+    {"playlists", playlists_cols, N(playlists_cols), NULL, 0},
+    {"tracks", tracks_cols, N(tracks_cols), tracks_fks, N(tracks_fks)},
+    {"playlist_track", playlist_track_cols, N(playlist_track_cols), playlist_track_fks,
+     N(playlist_track_fks)},
+    {"sqlite_stat1", sqlite_stat_cols, N(sqlite_stat_cols), NULL, 0},
+    {"log", log_cols, N(log_cols), NULL, 0},
+};
+
+/* Two foreign keys from one table into another (not a self-reference). */
+static const struct schema_column_def teams_cols[] = {{"TeamId", "INTEGER", 1},
+                                                      {"Name", "TEXT", 0}};
+static const struct schema_column_def matches_cols[] = {
+    {"MatchId", "INTEGER", 1}, {"HomeTeamId", "INTEGER", 0}, {"AwayTeamId", "INTEGER", 0}};
+static const struct schema_fk_def matches_fks[] = {{0, "teams", "HomeTeamId", "TeamId"},
+                                                   {1, "teams", "AwayTeamId", "TeamId"}};
+static const struct schema_table_def league[] = {
+    {"teams", teams_cols, N(teams_cols), NULL, 0},
+    {"matches", matches_cols, N(matches_cols), matches_fks, N(matches_fks)},
+};
+
+/* --- fixture: a config per test, the schema, the error --- */
+
+static struct wr_cfg cfg;
+static schema *sch;
+static struct wr_err err;
+
+static void setup(void)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    sch = NULL;
+    memset(&err, 0, sizeof(err));
+}
+
+static void teardown(void)
+{
+    schema_free(sch);
+    wr_cfg_release(&cfg);
+}
+
+static void load_cfg(const char *text)
+{
+    struct wr_buf problems;
+    wr_buf_init(&problems, 1 << 16);
+    int rc = wr_cfg_parse(&cfg, "test.cfg", text, strlen(text), NULL, &problems);
+    ck_assert_msg(rc == 0, "config rejected: %s", problems.data ? problems.data : "");
+    wr_buf_release(&problems);
+}
+
+/* Builds the schema of tables under text's config and asserts success. */
+static void build_ok(const struct schema_table_def *tables, size_t n, const char *text)
+{
+    load_cfg(text);
+    sch = schema_build(tables, n, &cfg, &err);
+    ck_assert_msg(sch != NULL, "schema_build failed: %s", err.msg);
+}
+
+/* Builds under text's config, asserts WR_EINVAL and that the message has want. */
+static void build_fails(const struct schema_table_def *tables, size_t n, const char *text,
+                        const char *want)
+{
+    load_cfg(text);
+    sch = schema_build(tables, n, &cfg, &err);
+    ck_assert_ptr_null(sch);
+    ck_assert_int_eq(err.code, WR_EINVAL);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "message \"%s\" lacks \"%s\"", err.msg, want);
+}
+
+static const struct collection *find(const char *name)
+{
+    const struct collection *c = schema_find(sch, name);
+    ck_assert_msg(c != NULL, "no collection %s", name);
+    return c;
+}
+
+/* The collection's field names joined by ' ' (fields, or flat when flat). */
+static void assert_fields(const struct collection *c, bool flat, const char *want)
+{
+    char got[1024] = "";
+    size_t n = flat ? c->nflat : c->nfields;
+    const struct field *f = flat ? c->flat : c->fields;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = strlen(f[i].name);
+        ck_assert_uint_lt(len + k + 2, sizeof(got));
+        if (i > 0)
+            got[len++] = ' ';
+        memcpy(got + len, f[i].name, k + 1);
+        len += k;
+    }
+    ck_assert_str_eq(got, want);
+}
+
+/* Asserts c has relation name, to_many as given, aimed at collection target,
+ * with one key pair: local column (by SQL name) to remote column. */
+static void assert_rel(const struct collection *c, const char *name, bool to_many,
+                       const char *target, const char *local, const char *remote)
+{
+    const struct relation *r = schema_relation(c, name);
+    ck_assert_msg(r != NULL, "%s has no relation %s", c->name, name);
+    ck_assert_int_eq(r->to_many, to_many);
+    const struct collection *t = schema_at(sch, r->target);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_str_eq(t->name, target);
+    ck_assert_uint_eq(r->nkeys, 1);
+    ck_assert_str_eq(c->cols[r->local[0]].sql, local);
+    ck_assert_str_eq(t->cols[r->remote[0]].sql, remote);
+}
+
+/* --- naming --- */
+
+static void assert_name(char *(*fn)(const char *), const char *in, const char *want)
+{
+    char *got = fn(in);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+START_TEST(collection_names)
+{
+    assert_name(schema_collection_name, "invoice_items", "InvoiceItems");
+    assert_name(schema_collection_name, "albums", "Albums");
+    assert_name(schema_collection_name, "playlist_track", "PlaylistTrack");
+    assert_name(schema_collection_name, "media_types", "MediaTypes");
+    assert_name(schema_collection_name, "Albums", "Albums");
+}
+END_TEST
+
+START_TEST(attr_names)
+{
+    assert_name(schema_attr_name, "AlbumId", "album_id");
+    assert_name(schema_attr_name, "HTTPServer", "http_server");
+    assert_name(schema_attr_name, "BillingPostalCode", "billing_postal_code");
+    assert_name(schema_attr_name, "ReportsTo", "reports_to");
+    assert_name(schema_attr_name, "Title", "title");
+    assert_name(schema_attr_name, "ID", "id");
+    assert_name(schema_attr_name, "already_snake", "already_snake");
+    assert_name(schema_attr_name, "Address2Line", "address2_line");
+}
+END_TEST
+
+START_TEST(col_types)
+{
+    ck_assert_int_eq(schema_col_type("INTEGER"), COL_INTEGER);
+    ck_assert_int_eq(schema_col_type("integer"), COL_INTEGER);
+    ck_assert_int_eq(schema_col_type("BIGINT"), COL_INTEGER);
+    ck_assert_int_eq(schema_col_type("NVARCHAR(160)"), COL_TEXT);
+    ck_assert_int_eq(schema_col_type("TEXT"), COL_TEXT);
+    ck_assert_int_eq(schema_col_type("CLOB"), COL_TEXT);
+    ck_assert_int_eq(schema_col_type("NUMERIC(10,2)"), COL_REAL);
+    ck_assert_int_eq(schema_col_type("REAL"), COL_REAL);
+    ck_assert_int_eq(schema_col_type("DOUBLE"), COL_REAL);
+    ck_assert_int_eq(schema_col_type("DATETIME"), COL_DATETIME);
+    ck_assert_int_eq(schema_col_type("TIMESTAMP"), COL_DATETIME);
+    ck_assert_int_eq(schema_col_type("DATE"), COL_DATE);
+    ck_assert_int_eq(schema_col_type("BLOB"), COL_BLOB);
+    ck_assert_int_eq(schema_col_type(""), COL_ANY);
+    ck_assert_int_eq(schema_col_type(NULL), COL_ANY);
+}
+END_TEST
+
+/* --- schema_build over every table --- */
+
+START_TEST(collections_of_chinook)
+{
+    build_ok(chinook, N(chinook), "");
+    /* sqlite_stat1 (internal) and log (no key) are skipped; table order kept. */
+    static const char *const names[] = {"Albums",    "Artists", "Employees",    "Customers",
+                                        "Playlists", "Tracks",  "PlaylistTrack"};
+    ck_assert_uint_eq(schema_count(sch), N(names));
+    for (size_t i = 0; i < N(names); i++) {
+        ck_assert_str_eq(schema_at(sch, i)->name, names[i]);
+        ck_assert_str_eq(schema_at(sch, i)->config_name, names[i]);
+    }
+    ck_assert_ptr_null(schema_at(sch, N(names)));
+    ck_assert_ptr_null(schema_find(sch, "SqliteStat1"));
+    ck_assert_ptr_null(schema_find(sch, "Log"));
+    ck_assert_ptr_null(schema_find(sch, "albums"));
+    ck_assert_str_eq(find("PlaylistTrack")->table, "playlist_track");
+}
+END_TEST
+
+START_TEST(columns_of_albums)
+{
+    build_ok(chinook, N(chinook), "");
+    const struct collection *c = find("Albums");
+    ck_assert_uint_eq(c->ncols, 3);
+    ck_assert_str_eq(c->cols[0].sql, "AlbumId");
+    ck_assert_str_eq(c->cols[0].attr, "album_id");
+    ck_assert_int_eq(c->cols[0].type, COL_INTEGER);
+    ck_assert_str_eq(c->cols[1].sql, "Title");
+    ck_assert_str_eq(c->cols[1].attr, "title");
+    ck_assert_int_eq(c->cols[1].type, COL_TEXT);
+    ck_assert_str_eq(c->cols[2].attr, "artist_id");
+    for (size_t i = 0; i < c->ncols; i++)
+        ck_assert(!c->cols[i].hidden);
+    ck_assert_uint_eq(c->npk, 1);
+    ck_assert_uint_eq(c->pk[0], 0);
+    ck_assert_int_eq(find("Tracks")->cols[3].type, COL_REAL);
+    ck_assert_int_eq(find("Employees")->cols[5].type, COL_DATETIME);
+}
+END_TEST
+
+START_TEST(relations_both_directions)
+{
+    build_ok(chinook, N(chinook), "");
+    const struct collection *albums = find("Albums");
+    ck_assert_uint_eq(albums->nrels, 2);
+    assert_rel(albums, "Artists", false, "Artists", "ArtistId", "ArtistId");
+    assert_rel(albums, "tracks", true, "Tracks", "AlbumId", "AlbumId");
+    const struct collection *artists = find("Artists");
+    ck_assert_uint_eq(artists->nrels, 1);
+    assert_rel(artists, "albums", true, "Albums", "ArtistId", "ArtistId");
+    const struct collection *customers = find("Customers");
+    ck_assert_uint_eq(customers->nrels, 1);
+    assert_rel(customers, "Employees", false, "Employees", "SupportRepId", "EmployeeId");
+    assert_rel(find("Tracks"), "Albums", false, "Albums", "AlbumId", "AlbumId");
+    ck_assert_ptr_null(schema_relation(albums, "artists"));
+    ck_assert_ptr_null(schema_relation(albums, "Tracks"));
+}
+END_TEST
+
+START_TEST(self_reference_named_by_its_key)
+{
+    build_ok(chinook, N(chinook), "");
+    const struct collection *e = find("Employees");
+    ck_assert_uint_eq(e->nrels, 3);
+    assert_rel(e, "Employees_reports_to", false, "Employees", "ReportsTo", "EmployeeId");
+    assert_rel(e, "employees_reports_to", true, "Employees", "EmployeeId", "ReportsTo");
+    assert_rel(e, "customers", true, "Customers", "EmployeeId", "SupportRepId");
+    ck_assert_ptr_null(schema_relation(e, "Employees"));
+    ck_assert_ptr_null(schema_relation(e, "employees"));
+}
+END_TEST
+
+START_TEST(two_keys_into_one_table)
+{
+    build_ok(league, N(league), "");
+    const struct collection *m = find("Matches");
+    ck_assert_uint_eq(m->nrels, 2);
+    assert_rel(m, "Teams_home_team_id", false, "Teams", "HomeTeamId", "TeamId");
+    assert_rel(m, "Teams_away_team_id", false, "Teams", "AwayTeamId", "TeamId");
+    const struct collection *t = find("Teams");
+    ck_assert_uint_eq(t->nrels, 2);
+    assert_rel(t, "matches_home_team_id", true, "Matches", "TeamId", "HomeTeamId");
+    assert_rel(t, "matches_away_team_id", true, "Matches", "TeamId", "AwayTeamId");
+}
+END_TEST
+
+START_TEST(composite_key_and_two_fks)
+{
+    build_ok(chinook, N(chinook), "");
+    const struct collection *pt = find("PlaylistTrack");
+    ck_assert_uint_eq(pt->npk, 2);
+    ck_assert_str_eq(pt->cols[pt->pk[0]].sql, "PlaylistId");
+    ck_assert_str_eq(pt->cols[pt->pk[1]].sql, "TrackId");
+    ck_assert_uint_eq(pt->nrels, 2);
+    assert_rel(pt, "Tracks", false, "Tracks", "TrackId", "TrackId");
+    assert_rel(pt, "Playlists", false, "Playlists", "PlaylistId", "PlaylistId");
+    assert_rel(find("Playlists"), "playlist_track", true, "PlaylistTrack", "PlaylistId",
+               "PlaylistId");
+    assert_rel(find("Tracks"), "playlist_track", true, "PlaylistTrack", "TrackId", "TrackId");
+    assert_fields(pt, false, "Playlists Tracks playlist_id track_id");
+}
+END_TEST
+
+START_TEST(fields_sorted_uppercase_first)
+{
+    build_ok(chinook, N(chinook), "");
+    assert_fields(find("Albums"), false, "Artists album_id artist_id title tracks");
+    assert_fields(find("Albums"), true, "album_id artist_id title");
+    assert_fields(find("Artists"), false, "albums artist_id name");
+    assert_fields(find("Employees"), false,
+                  "Employees_reports_to birth_date customers employee_id employees_reports_to "
+                  "first_name hire_date last_name reports_to title");
+    assert_fields(find("Employees"), true,
+                  "birth_date employee_id first_name hire_date last_name reports_to title");
+    assert_fields(find("Customers"), false,
+                  "Employees customer_id email first_name last_name support_rep_id");
+    /* Every field points at what it names. */
+    const struct collection *c = find("Albums");
+    for (size_t i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        const char *name = f->is_relation ? c->rels[f->index].name : c->cols[f->index].attr;
+        ck_assert_str_eq(f->name, name);
+    }
+}
+END_TEST
+
+START_TEST(fk_without_target_column_uses_its_key)
+{
+    static const struct schema_fk_def fks[] = {{0, "artists", "ArtistId", NULL}};
+    const struct schema_table_def tables[] = {
+        {"albums", albums_cols, N(albums_cols), fks, N(fks)},
+        {"artists", artists_cols, N(artists_cols), NULL, 0},
+    };
+    build_ok(tables, N(tables), "");
+    assert_rel(find("Albums"), "Artists", false, "Artists", "ArtistId", "ArtistId");
+    assert_rel(find("Artists"), "albums", true, "Albums", "ArtistId", "ArtistId");
+}
+END_TEST
+
+START_TEST(fk_into_unknown_table_is_ignored)
+{
+    static const struct schema_fk_def fks[] = {{0, "nowhere", "ArtistId", "Id"}};
+    const struct schema_table_def tables[] = {
+        {"albums", albums_cols, N(albums_cols), fks, N(fks)},
+    };
+    build_ok(tables, N(tables), "");
+    ck_assert_uint_eq(find("Albums")->nrels, 0);
+}
+END_TEST
+
+START_TEST(fk_naming_unknown_column_fails)
+{
+    static const struct schema_fk_def fks[] = {{0, "artists", "Nope", "ArtistId"}};
+    const struct schema_table_def tables[] = {
+        {"albums", albums_cols, N(albums_cols), fks, N(fks)},
+        {"artists", artists_cols, N(artists_cols), NULL, 0},
+    };
+    build_fails(tables, N(tables), "", "unknown columns");
+}
+END_TEST
+
+/* --- COLLECTIONS --- */
+
+START_TEST(collections_filter_relations)
+{
+    build_ok(chinook, N(chinook), "COLLECTIONS = 'Albums, Artists'\n");
+    ck_assert_uint_eq(schema_count(sch), 2);
+    ck_assert_str_eq(schema_at(sch, 0)->name, "Albums");
+    ck_assert_str_eq(schema_at(sch, 1)->name, "Artists");
+    ck_assert_ptr_null(schema_find(sch, "Tracks"));
+    /* tracks is not served, so Albums has no relation to it. */
+    const struct collection *albums = find("Albums");
+    ck_assert_uint_eq(albums->nrels, 1);
+    ck_assert_ptr_null(schema_relation(albums, "tracks"));
+    assert_fields(albums, false, "Artists album_id artist_id title");
+    assert_fields(find("Artists"), false, "albums artist_id name");
+    /* Targets are indices into the filtered list. */
+    ck_assert_uint_eq(schema_relation(albums, "Artists")->target, 1);
+    ck_assert_uint_eq(schema_relation(find("Artists"), "albums")->target, 0);
+}
+END_TEST
+
+START_TEST(collections_single_has_no_relations)
+{
+    build_ok(chinook, N(chinook), "COLLECTIONS = 'Albums'\n");
+    ck_assert_uint_eq(schema_count(sch), 1);
+    ck_assert_uint_eq(find("Albums")->nrels, 0);
+    assert_fields(find("Albums"), false, "album_id artist_id title");
+}
+END_TEST
+
+START_TEST(config_for_unserved_table_is_accepted)
+{
+    build_ok(chinook, N(chinook), "COLLECTIONS = 'Albums'\nArtists.EXCLUDE = 'name'\n");
+    ck_assert_uint_eq(schema_count(sch), 1);
+}
+END_TEST
+
+/* --- NAME, EXCLUDE, RENAME --- */
+
+START_TEST(name_renames_collection)
+{
+    build_ok(chinook, N(chinook), "Albums.NAME = 'Records'\n");
+    ck_assert_ptr_null(schema_find(sch, "Albums"));
+    const struct collection *c = find("Records");
+    ck_assert_str_eq(c->config_name, "Albums");
+    ck_assert_str_eq(c->table, "albums");
+    /* The to-one relation into it takes the new name; the to-many out of
+     * Artists is still named after the table. */
+    assert_rel(find("Tracks"), "Records", false, "Records", "AlbumId", "AlbumId");
+    ck_assert_ptr_null(schema_relation(find("Tracks"), "Albums"));
+    assert_rel(find("Artists"), "albums", true, "Records", "ArtistId", "ArtistId");
+}
+END_TEST
+
+START_TEST(exclude_hides_column)
+{
+    build_ok(chinook, N(chinook), "COLLECTIONS = 'Albums, Artists'\nAlbums.EXCLUDE = 'title'\n");
+    const struct collection *c = find("Albums");
+    ck_assert(c->cols[1].hidden);
+    ck_assert(!c->cols[0].hidden);
+    ck_assert(!c->cols[2].hidden);
+    ck_assert_uint_eq(c->ncols, 3); /* still selected, just not shown */
+    assert_fields(c, false, "Artists album_id artist_id");
+    assert_fields(c, true, "album_id artist_id");
+    assert_fields(find("Artists"), true, "artist_id name");
+}
+END_TEST
+
+START_TEST(exclude_list_of_columns)
+{
+    build_ok(chinook, N(chinook), "Employees.EXCLUDE = 'birth_date, hire_date,title'\n");
+    assert_fields(find("Employees"), true, "employee_id first_name last_name reports_to");
+}
+END_TEST
+
+START_TEST(rename_column)
+{
+    build_ok(chinook, N(chinook), "Albums.RENAME = 'title:name'\n");
+    const struct collection *c = find("Albums");
+    ck_assert_str_eq(c->cols[1].attr, "name");
+    ck_assert_str_eq(c->cols[1].sql, "Title");
+    assert_fields(c, false, "Artists album_id artist_id name tracks");
+    assert_fields(c, true, "album_id artist_id name");
+}
+END_TEST
+
+START_TEST(rename_several_with_spaces)
+{
+    build_ok(chinook, N(chinook), "Artists.RENAME = 'name:artist_name, artist_id: id '\n");
+    assert_fields(find("Artists"), true, "artist_name id");
+}
+END_TEST
+
+/* RENAME names a relation by its default name (this once failed: the
+ * rename ran before the check, which then missed the old name). */
+START_TEST(rename_relation)
+{
+    build_ok(chinook, N(chinook), "Albums.RENAME = 'Artists:artist'\n");
+    const struct collection *c = find("Albums");
+    ck_assert_ptr_nonnull(schema_relation(c, "artist"));
+    ck_assert_ptr_null(schema_relation(c, "Artists"));
+    assert_fields(c, false, "album_id artist artist_id title tracks");
+}
+END_TEST
+
+/* EXCLUDE hides relations as well as columns, as Flask-Restless's
+ * exclude_columns does (this was once accepted and ignored). */
+START_TEST(exclude_relation)
+{
+    build_ok(chinook, N(chinook), "Albums.EXCLUDE = 'tracks'\n");
+    assert_fields(find("Albums"), false, "Artists album_id artist_id title");
+}
+END_TEST
+
+/* --- errors --- */
+
+START_TEST(collections_names_missing_table)
+{
+    build_fails(chinook, N(chinook), "COLLECTIONS = 'Albums, Nope'\n", "Nope");
+    ck_assert_ptr_null(strstr(err.msg, "Albums"));
+}
+END_TEST
+
+START_TEST(collections_names_table_without_key)
+{
+    build_fails(chinook, N(chinook), "COLLECTIONS = 'Log'\n", "Log");
+}
+END_TEST
+
+START_TEST(rename_unknown_field)
+{
+    build_fails(chinook, N(chinook), "Albums.RENAME = 'nope:x'\n", "nope");
+}
+END_TEST
+
+START_TEST(exclude_unknown_field)
+{
+    build_fails(chinook, N(chinook), "Albums.EXCLUDE = 'title, nope'\n", "nope");
+    ck_assert_ptr_null(strstr(err.msg, "title"));
+}
+END_TEST
+
+START_TEST(dotted_key_for_unknown_table)
+{
+    build_fails(chinook, N(chinook), "Nope.NAME = 'X'\n", "Nope.NAME");
+}
+END_TEST
+
+START_TEST(rename_creating_collision)
+{
+    build_fails(chinook, N(chinook), "Albums.RENAME = 'title:artist_id'\n", "artist_id");
+}
+END_TEST
+
+START_TEST(name_creating_collision)
+{
+    build_fails(chinook, N(chinook), "Albums.NAME = 'Artists'\n", "Artists");
+}
+END_TEST
+
+START_TEST(every_problem_reported)
+{
+    build_fails(chinook, N(chinook),
+                "Albums.EXCLUDE = 'zzz'\nArtists.RENAME = 'yyy:q'\nNope.NAME = 'X'\n", "zzz");
+    ck_assert_ptr_nonnull(strstr(err.msg, "yyy"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "Nope.NAME"));
+}
+END_TEST
+
+START_TEST(err_may_be_null)
+{
+    load_cfg("COLLECTIONS = 'Nope'\n");
+    ck_assert_ptr_null(schema_build(chinook, N(chinook), &cfg, NULL));
+    schema_free(NULL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("schema");
+    TCase *names = tcase_create("names");
+    tcase_add_test(names, collection_names);
+    tcase_add_test(names, attr_names);
+    tcase_add_test(names, col_types);
+    suite_add_tcase(s, names);
+
+    TCase *build = tcase_create("build");
+    tcase_add_checked_fixture(build, setup, teardown);
+    tcase_add_test(build, collections_of_chinook);
+    tcase_add_test(build, columns_of_albums);
+    tcase_add_test(build, relations_both_directions);
+    tcase_add_test(build, self_reference_named_by_its_key);
+    tcase_add_test(build, two_keys_into_one_table);
+    tcase_add_test(build, composite_key_and_two_fks);
+    tcase_add_test(build, fields_sorted_uppercase_first);
+    tcase_add_test(build, fk_without_target_column_uses_its_key);
+    tcase_add_test(build, fk_into_unknown_table_is_ignored);
+    tcase_add_test(build, fk_naming_unknown_column_fails);
+    suite_add_tcase(s, build);
+
+    TCase *config = tcase_create("config");
+    tcase_add_checked_fixture(config, setup, teardown);
+    tcase_add_test(config, collections_filter_relations);
+    tcase_add_test(config, collections_single_has_no_relations);
+    tcase_add_test(config, config_for_unserved_table_is_accepted);
+    tcase_add_test(config, name_renames_collection);
+    tcase_add_test(config, exclude_hides_column);
+    tcase_add_test(config, exclude_list_of_columns);
+    tcase_add_test(config, rename_column);
+    tcase_add_test(config, rename_several_with_spaces);
+    tcase_add_test(config, rename_relation);
+    tcase_add_test(config, exclude_relation);
+    suite_add_tcase(s, config);
+
+    TCase *errors = tcase_create("errors");
+    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_test(errors, collections_names_missing_table);
+    tcase_add_test(errors, collections_names_table_without_key);
+    tcase_add_test(errors, rename_unknown_field);
+    tcase_add_test(errors, exclude_unknown_field);
+    tcase_add_test(errors, dotted_key_for_unknown_table);
+    tcase_add_test(errors, rename_creating_collision);
+    tcase_add_test(errors, name_creating_collision);
+    tcase_add_test(errors, every_problem_reported);
+    tcase_add_test(errors, err_may_be_null);
+    suite_add_tcase(s, errors);
+
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
