@@ -29,6 +29,7 @@ const char *wr_err_str(int code)
     case WR_ECLOSED: return "connection closed";
     case WR_EAGAIN: return "try again";
     case WR_EBUSY: return "busy";
+    case WR_EPROTO: return "unsupported protocol version";
     default: return "unknown error";
     }
 }

@@ -120,10 +120,16 @@ static int get_count(json_t *root, const char *name, long *out, struct wr_err *e
     return 0;
 }
 
+/* The version first: a newer envelope may carry members v1 does not know,
+ * and its sender should hear about the version, not about a member. */
 static int check_members(json_t *root, struct wr_err *err)
 {
     static const char *const known[] = {"collection", "id", "op", "page",
                                         "relation", "results_per_page", "v"};
+    json_t *v = json_object_get(root, "v");
+    if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
+        return wr_err_set(err, WR_EPROTO, "envelope: unsupported version (this is v%d)",
+                          WR_PROTO_VERSION);
     const char *name;
     json_t *value;
     json_object_foreach(root, name, value) {
@@ -133,10 +139,6 @@ static int check_members(json_t *root, struct wr_err *err)
         if (!ok)
             return wr_err_set(err, WR_EINVAL, "envelope: unknown member %.64s", name);
     }
-    json_t *v = json_object_get(root, "v");
-    if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
-        return wr_err_set(err, WR_EINVAL, "envelope: unsupported version (this is v%d)",
-                          WR_PROTO_VERSION);
     return 0;
 }
 

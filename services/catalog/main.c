@@ -109,8 +109,10 @@ static bool answer(struct worker *w, const struct wr_msg *m)
     }
     struct wr_request req;
     struct wr_err err = {0};
-    if (wr_request_decode(&req, m->body, m->len, &err) != 0) {
-        reply_error(&w->reply, 400, WR_CODE_BAD_REQUEST, err.msg);
+    int rc = wr_request_decode(&req, m->body, m->len, &err);
+    if (rc != 0) {
+        reply_error(&w->reply, 400,
+                    rc == WR_EPROTO ? WR_CODE_UNSUPPORTED_VERSION : WR_CODE_BAD_REQUEST, err.msg);
         return true;
     }
     if (m->message_id != NULL)

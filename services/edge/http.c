@@ -155,6 +155,8 @@ static void on_reply(void *arg, const struct wr_msg *m)
             evhttp_add_header(h, name, m->hdrs[i].value);
     }
     evhttp_add_header(h, "Vary", "Accept");
+    if (m->status == 503) /* a worker's "busy": clients should come back */
+        evhttp_add_header(h, "Retry-After", "1");
     send_json(req, m->status > 0 ? m->status : 502, c->id, m->body, m->len);
     call_free(c);
 }

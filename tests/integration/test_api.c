@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "run_suite.h"
 
 #define PORT 18181
 
@@ -352,10 +353,5 @@ int main(void)
     tcase_add_test(all, all_tables_types_and_names);
     tcase_add_test(all, two_workers_share_the_load);
     suite_add_tcase(s, all);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, false);
 }

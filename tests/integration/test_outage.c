@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "run_suite.h"
 
 #define PORT 18182
 
@@ -123,10 +124,5 @@ int main(void)
     tcase_add_test(tc, no_worker_answers_504_at_the_deadline);
     tcase_add_test(tc, broker_down_answers_503_then_recovers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, false);
 }

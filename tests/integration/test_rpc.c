@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "warren/rpc.h"
+#include "run_suite.h"
 
 static struct proc worker;
 
@@ -113,10 +114,5 @@ int main(void)
     tcase_add_test(tc, pipelined_calls_are_matched);
     tcase_add_test(tc, no_worker_times_out);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, false);
 }

@@ -5,6 +5,7 @@
 
 #include "warren/buf.h"
 #include "warren/err.h"
+#include "run_suite.h"
 
 START_TEST(grows_and_terminates)
 {
@@ -57,9 +58,5 @@ int main(void)
     tcase_add_test(tc, cap_is_sticky);
     tcase_add_test(tc, take_of_empty_is_empty_string);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, true);
 }

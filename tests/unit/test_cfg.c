@@ -9,6 +9,7 @@
 #include "warren/buf.h"
 #include "warren/cfg.h"
 #include "warren/err.h"
+#include "run_suite.h"
 
 static struct wr_cfg cfg;
 static struct wr_buf problems;
@@ -460,9 +461,5 @@ int main(void)
     tcase_add_test(tc, from_args_missing_file);
     tcase_add_test(tc, release_is_null_safe);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, true);
 }

@@ -11,6 +11,7 @@
 #include "warren/buf.h"
 #include "warren/err.h"
 #include "warren/json.h"
+#include "run_suite.h"
 
 #ifndef WARREN_REFERENCE_DIR
 #error "WARREN_REFERENCE_DIR must name the directory of the golden files"
@@ -316,9 +317,5 @@ int main(void)
     add_case(s, "value_with_many_keys", value_with_many_keys);
     add_case(s, "value_over_cap_is_sticky", value_over_cap_is_sticky);
     add_case(s, "golden_albums_page", golden_albums_page);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, true);
 }

@@ -11,6 +11,7 @@
 #include "pending.h"
 #include "warren/err.h"
 #include "warren/proto.h"
+#include "run_suite.h"
 
 typedef char request_id[WR_REQUEST_ID_LEN + 1];
 
@@ -328,9 +329,5 @@ int main(void)
     tcase_add_test(many, random_churn_against_model);
     suite_add_tcase(s, many);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, true);
 }

@@ -9,6 +9,7 @@
 #include "value.h"
 #include "warren/cfg.h"
 #include "warren/err.h"
+#include "run_suite.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -349,9 +350,5 @@ int main(void)
     tcase_add_test(keys, text_key_needs_room);
     suite_add_tcase(s, keys);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, true);
 }

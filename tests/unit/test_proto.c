@@ -14,6 +14,7 @@
 #include "warren/err.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
+#include "run_suite.h"
 
 #ifndef WARREN_PROTO_DIR
 #error "WARREN_PROTO_DIR must name the proto folder"
@@ -638,9 +639,5 @@ int main(void)
     tcase_add_test(tc, reply_list_schema);
     tcase_add_test(tc, readme_mentions_every_name);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, true);
 }

@@ -12,6 +12,7 @@
 #include "warren/buf.h"
 #include "warren/cfg.h"
 #include "warren/err.h"
+#include "run_suite.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -387,9 +388,5 @@ int main(void)
     tcase_add_test(misc, path_segment_appends);
     suite_add_tcase(s, misc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, true);
 }

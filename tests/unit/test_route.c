@@ -7,6 +7,7 @@
 #include "route.h"
 #include "warren/err.h"
 #include "warren/proto.h"
+#include "run_suite.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -278,9 +279,5 @@ int main(void)
     tcase_add_test(params, query_decoded);
     suite_add_tcase(s, params);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, true);
 }

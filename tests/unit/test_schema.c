@@ -10,6 +10,7 @@
 #include "warren/buf.h"
 #include "warren/cfg.h"
 #include "warren/err.h"
+#include "run_suite.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -610,9 +611,5 @@ int main(void)
     tcase_add_test(errors, err_may_be_null);
     suite_add_tcase(s, errors);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return run_suite(s, true);
 }

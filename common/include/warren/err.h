@@ -17,6 +17,7 @@ enum {
     WR_ECLOSED = -7,  /* the connection is gone */
     WR_EAGAIN = -8,   /* nothing to do now; try again later */
     WR_EBUSY = -9,
+    WR_EPROTO = -10,  /* a message in a protocol version we do not speak */
 };
 
 struct wr_err {

@@ -29,7 +29,8 @@ struct wr_request {
 /* Writes req as the envelope body. 0 or the buffer's error. */
 int wr_request_encode(const struct wr_request *req, struct wr_buf *out);
 /* Parses and checks an envelope body: the version, the op, the types and
- * ranges of every field. 0, or WR_EINVAL with a message fit for a 400. On
+ * ranges of every field. 0, WR_EPROTO for another envelope version, or
+ * WR_EINVAL; either with a message fit for a 400. On
  * success release req with wr_request_release. */
 int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err);
 void wr_request_release(struct wr_request *req);
