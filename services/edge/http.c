@@ -72,6 +72,8 @@ static void on_client_gone(struct evhttp_connection *conn, void *arg);
 
 static void call_free(struct call *c)
 {
+    if (c == NULL)
+        return;
     if (c->req != NULL)
         evhttp_connection_set_closecb(evhttp_request_get_connection(c->req), NULL, NULL);
     if (c->timer != NULL)
@@ -220,11 +222,12 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
     wr_buf_init(&body, 8192);
     wr_request_encode(&rq, &body);
     struct call *c = calloc(1, sizeof(*c));
+    if (c != NULL)
+        c->edge = e;
     struct wr_err err = {0};
     int rc = c && wr_buf_error(&body) == 0 ? 0 : WR_ENOMEM;
     if (rc == 0) {
         memcpy(c->id, rid, sizeof(c->id));
-        c->edge = e;
         c->req = req;
         c->timer = evtimer_new(e->base, on_deadline, c);
         rc = c->timer ? pending_put(e->pending, rid, c) : WR_ENOMEM;
@@ -246,7 +249,8 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
     }
     wr_buf_release(&body);
     if (rc != 0) {
-        c->req = NULL; /* answered below */
+        if (c != NULL)
+            c->req = NULL; /* answered below */
         call_free(c);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
         send_error(req, 503, rid, WR_CODE_UNAVAILABLE,

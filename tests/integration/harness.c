@@ -221,14 +221,49 @@ char *h_read_file(const char *path, size_t *len)
     return buf;
 }
 
-int h_servers(const char *command)
+static int run_servers_sh(char **argv)
 {
     pid_t pid;
-    char *argv[] = {"bash", (char *)h_env("WRT_SERVERS_SH"), (char *)command,
-                    (char *)h_env("WRT_STATE_DIR"), NULL};
     if (posix_spawnp(&pid, "bash", NULL, NULL, argv, environ) != 0)
         return -1;
     int status = 0;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int h_servers(const char *command)
+{
+    char *argv[] = {"bash", (char *)h_env("WRT_SERVERS_SH"), (char *)command,
+                    (char *)h_env("WRT_STATE_DIR"), NULL};
+    return run_servers_sh(argv);
+}
+
+int h_servers_ctl(const char *args)
+{
+    char copy[512];
+    char *argv[16] = {"bash", (char *)h_env("WRT_SERVERS_SH"), "rabbitmqctl",
+                      (char *)h_env("WRT_STATE_DIR")};
+    size_t n = 4;
+    (void)snprintf(copy, sizeof(copy), "%s", args);
+    for (char *w = copy; *w && n < 15;) {
+        argv[n++] = w;
+        w += strcspn(w, " ");
+        if (*w == ' ')
+            *w++ = '\0';
+    }
+    argv[n] = NULL;
+    return run_servers_sh(argv);
+}
+
+int h_http_abandon(int port, const char *path)
+{
+    int fd = connect_to(port);
+    if (fd < 0)
+        return -1;
+    char req[512];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+    ssize_t w = write(fd, req, (size_t)n);
+    usleep(20000); /* let the edge park the request before we go */
+    close(fd);
+    return w == n ? 0 : -1;
 }

@@ -48,5 +48,9 @@ char *h_read_file(const char *path, size_t *len);
 long long h_now_ms(void);
 /* Runs tests/lib/servers.sh with the given command (stop-rabbit, ...). */
 int h_servers(const char *command);
+/* Runs rabbitmqctl against the test broker; args are space-separated words. */
+int h_servers_ctl(const char *args);
+/* Sends a GET and closes the connection without reading the answer. */
+int h_http_abandon(int port, const char *path);
 
 #endif

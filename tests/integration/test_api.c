@@ -317,7 +317,7 @@ START_TEST(two_workers_share_the_load)
         char *text = h_read_file(log, NULL);
         const char *at = text ? strstr(text, "stopping after ") : NULL;
         ck_assert_msg(at != NULL, "no summary in %s", log);
-        counts[i] = atoll(at + strlen("stopping after "));
+        counts[i] = strtoll(at + strlen("stopping after "), NULL, 10);
         free(text);
     }
     ck_assert_msg(counts[0] > 20 && counts[1] > 20, "load not shared: %lld and %lld", counts[0],

@@ -115,6 +115,37 @@ START_TEST(broker_down_answers_503_then_recovers)
 }
 END_TEST
 
+/* A request nobody can route (its queue deleted under the edge) comes back
+ * through basic.return and answers 503 at once, not at the deadline. */
+START_TEST(unroutable_answers_503_at_once)
+{
+    start_edge();
+    ck_assert_int_eq(h_servers_ctl("delete_queue warren.t_outage"), 0);
+    struct http_resp r;
+    long long took;
+    ck_assert_int_eq(get_status("/api/Albums", &r, &took), 503);
+    ck_assert_msg(took < 500, "503 took %lld ms", took);
+    h_http_free(&r);
+}
+END_TEST
+
+/* A client that leaves while its request waits costs the edge nothing: the
+ * call is forgotten, and the edge keeps serving. */
+START_TEST(client_gone_while_waiting)
+{
+    start_edge();
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_eq(h_http_abandon(PORT, "/api/Albums"), 0);
+    struct http_resp r;
+    long long took;
+    ck_assert_int_eq(get_status("/api/Albums", &r, &took), 504); /* still no worker */
+    h_http_free(&r);
+    ck_assert_int_eq(h_http(PORT, "GET", "/healthz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    h_http_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outage");
@@ -123,6 +154,8 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, no_worker_answers_504_at_the_deadline);
     tcase_add_test(tc, broker_down_answers_503_then_recovers);
+    tcase_add_test(tc, unroutable_answers_503_at_once);
+    tcase_add_test(tc, client_gone_while_waiting);
     suite_add_tcase(s, tc);
     return run_suite(s, false);
 }
