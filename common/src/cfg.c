@@ -36,7 +36,12 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the tables to serve, comma-separated; empty serves every table")                            \
     X(AMQP_URL, amqp_url, STR, "amqp://guest:guest@127.0.0.1:5672/%2f", 0, 0, NULL,                \
       "the RabbitMQ broker")                                                                       \
-    X(REDIS_URL, redis_url, STR, "", 0, 0, NULL, "the cache (not used yet)")                       \
+    X(REDIS_URL, redis_url, STR, "", 0, 0, NULL,                                                   \
+      "the result cache, redis://host:port[/db]; empty turns caching off")                         \
+    X(REDIS_TIMEOUT_MS, redis_timeout_ms, INT, "50", 1, 10000, NULL,                               \
+      "the longest a cache command may take before the request bypasses the cache")                \
+    X(CACHE_TTL_S, cache_ttl_s, INT, "300", 1, 86400 * 30, NULL,                                   \
+      "how long a cached reply lives (up to 10% less, at random, so keys expire apart)")           \
     X(MONGO_URI, mongo_uri, STR, "", 0, 0, NULL, "the audit trail (not used yet)")                 \
     X(SERVICE, service, STR, "catalog", 0, 0, NULL, "the queue suffix: warren.<SERVICE>")          \
     X(HTTP_HOST, http_host, STR, "127.0.0.1", 0, 0, NULL, "the address the HTTP edge listens on")  \

@@ -20,6 +20,7 @@ void reply_init(struct reply *r, size_t max_body)
 void reply_reset(struct reply *r)
 {
     r->status = 0;
+    r->cache = 0;
     wr_buf_reset(&r->body);
     wr_buf_reset(&r->link);
 }

@@ -4,6 +4,7 @@
 #ifndef CATALOG_HANDLERS_H
 #define CATALOG_HANDLERS_H
 
+#include "cache.h"
 #include "plan.h"
 #include "schema.h"
 #include "store.h"
@@ -21,6 +22,7 @@ struct handler_env {
 
 struct reply {
     int status;
+    enum cache_outcome cache; /* how the cache took part */
     struct wr_buf body;
     struct wr_buf link; /* empty when there is no Link header */
 };

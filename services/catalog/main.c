@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
+#include "cached.h"
 #include "handlers.h"
 #include "plan.h"
 #include "schema.h"
@@ -34,6 +36,8 @@ struct worker {
     plan *plan;
     wr_amqp *amqp;
     struct handler_env env;
+    cache *cache;
+    cached *cached;
     struct reply reply;
     char queue[160];
     long long served;
@@ -117,7 +121,7 @@ static bool answer(struct worker *w, const struct wr_msg *m)
     }
     if (m->message_id != NULL)
         (void)snprintf(req.id, sizeof(req.id), "%s", m->message_id);
-    handle_request(&w->env, &req, header(m, WR_HDR_BASE_URL), &w->reply);
+    cached_answer(w->cached, &w->env, &req, header(m, WR_HDR_BASE_URL), &w->reply);
     wr_request_release(&req);
     return true;
 }
@@ -128,14 +132,16 @@ static int reply(struct worker *w, const struct wr_msg *m, struct wr_err *err)
     w->served++;
     if (!answer(w, m) || m->reply_to == NULL)
         return 0;
-    struct wr_amqp_hdr link = {WR_HDR_LINK, w->reply.link.data};
     struct wr_msg out = {.correlation_id = m->correlation_id,
                          .expiration_ms = -1,
                          .status = w->reply.status,
-                         .hdrs = {link},
-                         .nhdrs = w->reply.link.len > 0 ? 1 : 0,
                          .body = w->reply.body.data,
                          .len = w->reply.body.len};
+    if (w->reply.link.len > 0)
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_LINK, w->reply.link.data};
+    if (w->reply.cache != CACHE_OFF)
+        out.hdrs[out.nhdrs++] =
+            (struct wr_amqp_hdr){WR_HDR_CACHE, cache_outcome_name(w->reply.cache)};
     return wr_amqp_publish(w->amqp, m->reply_to, &out, false, err);
 }
 
@@ -178,6 +184,13 @@ static void run(struct worker *w)
 
 static void teardown(struct worker *w)
 {
+    if (w->cache != NULL) {
+        const struct cache_stats *st = cache_stats(w->cache);
+        wr_info(NULL, "cache: %lld hits, %lld misses, %lld bypasses, %lld waits, %lld errors",
+                st->hits, st->misses, st->bypasses, st->waits, st->errors);
+    }
+    cached_free(w->cached);
+    cache_free(w->cache);
     wr_amqp_free(w->amqp);
     reply_release(&w->reply);
     plan_free(w->plan);
@@ -207,6 +220,17 @@ int main(int argc, char **argv)
                               .connect_timeout_ms = w.cfg.connect_timeout_ms,
                               .name = "warren-catalog"};
     rc = open_database(&w);
+    struct cache_opts co = {.url = w.cfg.redis_url,
+                            .timeout_ms = w.cfg.redis_timeout_ms,
+                            .ttl_s = w.cfg.cache_ttl_s,
+                            .wait_ms = 50};
+    struct reqkey_opts ko = {.service = w.cfg.service,
+                             .default_per_page = w.cfg.results_per_page,
+                             .max_per_page = w.cfg.max_results_per_page};
+    w.cache = rc == 0 ? cache_new(&co) : NULL;
+    w.cached = w.cache ? cached_new(w.cache, &ko) : NULL;
+    if (rc == 0 && w.cached == NULL)
+        rc = 1;
     if (rc == 0) {
         w.amqp = wr_amqp_new(&ao);
         rc = w.amqp ? 0 : 1;

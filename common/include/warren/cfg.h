@@ -25,7 +25,9 @@ struct wr_cfg {
     char *database_uri;    /* DATABASE_URI, 'sqlite:///relative' or 'sqlite:////absolute' */
     char *collections;     /* COLLECTIONS, comma-separated; '' serves every table */
     char *amqp_url;        /* AMQP_URL */
-    char *redis_url;       /* REDIS_URL (the cache; not used yet) */
+    char *redis_url;       /* REDIS_URL: the result cache; '' turns it off */
+    long redis_timeout_ms; /* REDIS_TIMEOUT_MS: per cache command */
+    long cache_ttl_s;      /* CACHE_TTL_S */
     char *mongo_uri;       /* MONGO_URI (the audit trail; not used yet) */
     char *service;         /* SERVICE: the queue suffix, warren.<service> */
     /* HTTP edge */

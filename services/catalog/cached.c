@@ -1,0 +1,80 @@
+/* Read-through caching of replies (see cached.h). Only 200 answers are
+ * stored; a stored value is the Link header, a newline, then the body. */
+#include "cached.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct cached {
+    cache *cache;
+    struct reqkey_opts opts;
+    struct reqkey key;
+    struct cache_entry entry;
+    struct wr_buf value;
+};
+
+cached *cached_new(cache *c, const struct reqkey_opts *opts)
+{
+    cached *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return NULL;
+    x->cache = c;
+    x->opts = *opts;
+    reqkey_init(&x->key);
+    cache_entry_init(&x->entry);
+    wr_buf_init(&x->value, 64u << 20);
+    return x;
+}
+
+void cached_free(cached *x)
+{
+    if (x == NULL)
+        return;
+    reqkey_release(&x->key);
+    cache_entry_release(&x->entry);
+    wr_buf_release(&x->value);
+    free(x);
+}
+
+/* Fills out from a hit; false when the stored value is malformed. */
+static bool from_hit(const struct wr_buf *v, struct reply *out)
+{
+    const char *nl = v->data ? memchr(v->data, '\n', v->len) : NULL;
+    if (nl == NULL)
+        return false;
+    reply_reset(out);
+    out->status = 200;
+    wr_buf_append(&out->link, v->data, (size_t)(nl - v->data));
+    wr_buf_append(&out->body, nl + 1, v->len - (size_t)(nl + 1 - v->data));
+    return wr_buf_error(&out->link) == 0 && wr_buf_error(&out->body) == 0;
+}
+
+void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
+                   const char *base_url, struct reply *out)
+{
+    struct cache_entry *e = &x->entry;
+    e->outcome = CACHE_OFF;
+    bool cacheable = reqkey_build(&x->key, env->schema, req, base_url, &x->opts);
+    if (cacheable)
+        cache_lookup(x->cache, x->key.key.data, x->key.dep_names, x->key.ndeps, e);
+    if (e->outcome == CACHE_HIT && from_hit(&e->value, out)) {
+        out->cache = CACHE_HIT;
+        return;
+    }
+    handle_request(env, req, base_url, out);
+    out->cache = e->outcome == CACHE_HIT ? CACHE_MISS : e->outcome;
+    if (e->outcome != CACHE_MISS)
+        return;
+    if (out->status != 200) {
+        cache_abandon(x->cache, x->key.key.data, e);
+        return;
+    }
+    wr_buf_reset(&x->value);
+    wr_buf_append(&x->value, out->link.data ? out->link.data : "", out->link.len);
+    wr_buf_putc(&x->value, '\n');
+    wr_buf_append(&x->value, out->body.data, out->body.len);
+    if (wr_buf_error(&x->value) == 0)
+        cache_store(x->cache, x->key.key.data, e, x->value.data, x->value.len);
+    else
+        cache_abandon(x->cache, x->key.key.data, e);
+}

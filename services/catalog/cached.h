@@ -1,0 +1,22 @@
+/* Reads through the result cache: a hit is copied into the reply, a miss is
+ * computed by the handlers and stored. Knows nothing of Redis itself (that
+ * is cache_redis.c) nor of SQL (handlers.c). */
+#ifndef CATALOG_CACHED_H
+#define CATALOG_CACHED_H
+
+#include "cache.h"
+#include "handlers.h"
+#include "reqkey.h"
+
+typedef struct cached cached;
+
+/* Borrows c (which may be disabled); NULL when out of memory. */
+cached *cached_new(cache *c, const struct reqkey_opts *opts);
+void cached_free(cached *x);
+
+/* Answers req like handle_request, through the cache; out->cache tells the
+ * outcome (hit, miss, bypass or off). */
+void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
+                   const char *base_url, struct reply *out);
+
+#endif

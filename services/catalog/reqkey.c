@@ -1,0 +1,86 @@
+/* Cache keys and dependencies of read requests (see reqkey.h). Key parts
+ * are length-prefixed, so no id or name can make two requests collide. */
+#include "reqkey.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void reqkey_init(struct reqkey *k)
+{
+    wr_buf_init(&k->key, 8192);
+    k->ndeps = 0;
+}
+
+void reqkey_release(struct reqkey *k)
+{
+    wr_buf_release(&k->key);
+}
+
+void reqkey_gen_name(char *out, size_t cap, const char *table)
+{
+    (void)snprintf(out, cap, REQKEY_GEN_PREFIX "%s", table);
+}
+
+static void part(struct wr_buf *b, const char *s)
+{
+    s = s ? s : "";
+    wr_buf_printf(b, "%zu:%s|", strlen(s), s);
+}
+
+/* Adds table's counter unless present; false when there is no room. */
+static bool add_dep(struct reqkey *k, const char *table)
+{
+    char name[192];
+    reqkey_gen_name(name, sizeof(name), table);
+    for (size_t i = 0; i < k->ndeps; i++)
+        if (strcmp(k->deps[i], name) == 0)
+            return true;
+    if (k->ndeps == CACHE_MAX_DEPS || strlen(name) + 1 > sizeof(k->deps[0]))
+        return false;
+    memcpy(k->deps[k->ndeps], name, strlen(name) + 1);
+    k->dep_names[k->ndeps] = k->deps[k->ndeps];
+    k->ndeps++;
+    return true;
+}
+
+/* c's table and those of the relations its objects carry. */
+static bool add_object_deps(struct reqkey *k, const schema *s, const struct collection *c)
+{
+    bool ok = add_dep(k, c->table);
+    for (size_t i = 0; i < c->nrels && ok; i++)
+        if (!c->rels[i].hidden)
+            ok = add_dep(k, schema_at(s, c->rels[i].target)->table);
+    return ok;
+}
+
+bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *req,
+                  const char *base_url, const struct reqkey_opts *o)
+{
+    wr_buf_reset(&k->key);
+    k->ndeps = 0;
+    const struct collection *c = schema_find(s, req->collection);
+    if (c == NULL)
+        return false;
+    bool ok = add_object_deps(k, s, c);
+    if (req->relation != NULL) {
+        const struct relation *r = schema_relation(c, req->relation);
+        if (r == NULL)
+            return false;
+        ok = ok && add_object_deps(k, s, schema_at(s, r->target));
+    }
+    long per_page = req->results_per_page ? req->results_per_page : o->default_per_page;
+    if (per_page > o->max_per_page)
+        per_page = o->max_per_page;
+    wr_buf_printf(&k->key, "warren:v%d:", WR_PROTO_VERSION);
+    part(&k->key, o->service);
+    part(&k->key, req->op);
+    part(&k->key, c->name);
+    part(&k->key, req->key);
+    part(&k->key, req->relation);
+    /* A single object's answer does not depend on paging. */
+    bool paged = strcmp(req->op, WR_OP_GET) != 0;
+    wr_buf_printf(&k->key, "%ld|%ld|", paged ? (req->page ? req->page : 1) : 0,
+                  paged ? per_page : 0);
+    part(&k->key, base_url);
+    return ok && wr_buf_error(&k->key) == 0;
+}

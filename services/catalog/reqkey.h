@@ -1,0 +1,41 @@
+/* A read request, normalised into its cache key (parameter order and
+ * defaults make no new keys) and the tables whose data its answer holds,
+ * as the names of their generation counters. Pure: no I/O. */
+#ifndef CATALOG_REQKEY_H
+#define CATALOG_REQKEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cache.h"
+#include "schema.h"
+#include "warren/buf.h"
+#include "warren/rpc.h"
+
+#define REQKEY_GEN_PREFIX "warren:gen:"
+
+struct reqkey {
+    struct wr_buf key;
+    char deps[CACHE_MAX_DEPS][192];
+    const char *dep_names[CACHE_MAX_DEPS];
+    size_t ndeps;
+};
+
+struct reqkey_opts {
+    const char *service;
+    long default_per_page;
+    long max_per_page;
+};
+
+void reqkey_init(struct reqkey *k);
+void reqkey_release(struct reqkey *k);
+
+/* Fills k for req, answered with base_url's links. False when the request
+ * is not cacheable (unknown collection or relation, too many tables). */
+bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *req,
+                  const char *base_url, const struct reqkey_opts *o);
+
+/* The generation counter of table (for writers): "warren:gen:<table>". */
+void reqkey_gen_name(char *out, size_t cap, const char *table);
+
+#endif
