@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs what is missing, builds twice
-# (warnings as errors, optimised; and with ASan+UBSan), starts a private
-# RabbitMQ and Redis on 127.0.0.1, and runs every test through ctest.
+# (warnings as errors, optimised; and with ASan+UBSan), runs the static
+# analysis gate, starts a private RabbitMQ, Redis and the MongoDB test peer
+# on 127.0.0.1, runs every test through ctest, then the fuzzers.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,6 +20,8 @@ echo "== build: warnings as errors, release"
 build build/ci-release -DCMAKE_BUILD_TYPE=Release
 echo "== build: ASan + UBSan"
 build build/ci-asan -DCMAKE_BUILD_TYPE=Debug "-DWARREN_SANITIZE=address;undefined"
+echo "== static analysis (tests/gate.sh): fails on any finding"
+bash tests/gate.sh build/ci-release
 
 state=$(mktemp -d /tmp/warren-tests.XXXXXX)
 # Test settings are WRT_*: a WARREN_* variable would be read (and, when
@@ -27,12 +30,13 @@ export WRT_AMQP_PORT=${WRT_AMQP_PORT:-5673}
 export WRT_DIST_PORT=${WRT_DIST_PORT:-25673}
 export WRT_REDIS_PORT=${WRT_REDIS_PORT:-6380}
 export WRT_NODE=${WRT_NODE:-warren-test}
+export WRT_MONGO_PORT=${WRT_MONGO_PORT:-27018}
 cleanup() {
   bash tests/lib/servers.sh stop "$state" || true
   rm -rf "$state"
 }
 trap cleanup EXIT
-echo "== servers: RabbitMQ :$WRT_AMQP_PORT, Redis :$WRT_REDIS_PORT"
+echo "== servers: RabbitMQ :$WRT_AMQP_PORT, Redis :$WRT_REDIS_PORT, MongoDB test peer :$WRT_MONGO_PORT"
 bash tests/lib/servers.sh start "$state"
 
 export WRT_SERVERS_SH=$root/tests/lib/servers.sh
@@ -48,6 +52,8 @@ echo "== unit tests (release build)"
 (cd build/ci-release && ctest -L unit --output-on-failure) || rc=1
 echo "== all tests (ASan + UBSan build)"
 (cd build/ci-asan && ctest --output-on-failure) || rc=1
+echo "== fuzzers (clang, libFuzzer + ASan + UBSan), 20 s each"
+bash tests/fuzz/run.sh 20 || rc=1
 if [ $rc -ne 0 ]; then
   echo "== logs of the processes the tests started:"
   for f in "$state"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done

@@ -28,7 +28,7 @@ struct wr_amqp {
     bool have_envelope;
     amqp_envelope_t envelope; /* the last delivery, freed at the next poll */
     bool have_returned;
-    amqp_message_t returned; /* the last basic.return, likewise */
+    amqp_message_t returned;    /* the last basic.return, likewise */
     char scratch[SCRATCH_SIZE]; /* NUL-terminated copies of received strings */
     size_t scratch_used;
 };
@@ -113,14 +113,13 @@ static int check_reply(amqp_rpc_reply_t r, const char *what, struct wr_err *err)
     case AMQP_RESPONSE_NONE:
         return wr_err_set(err, WR_EIO, "%s: missing RPC reply", what);
     case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-        return wr_err_set(err,
-                          r.library_error == AMQP_STATUS_TIMEOUT ? WR_ETIMEDOUT : WR_ECLOSED,
+        return wr_err_set(err, r.library_error == AMQP_STATUS_TIMEOUT ? WR_ETIMEDOUT : WR_ECLOSED,
                           "%s: %s", what, amqp_error_string2(r.library_error));
     case AMQP_RESPONSE_SERVER_EXCEPTION:
         if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
             const amqp_connection_close_t *m = r.reply.decoded;
-            return wr_err_set(err, WR_ECLOSED, "%s: server closed the connection: %u %.*s",
-                              what, m->reply_code, (int)m->reply_text.len,
+            return wr_err_set(err, WR_ECLOSED, "%s: server closed the connection: %u %.*s", what,
+                              m->reply_code, (int)m->reply_text.len,
                               (const char *)m->reply_text.bytes);
         }
         if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
@@ -129,8 +128,7 @@ static int check_reply(amqp_rpc_reply_t r, const char *what, struct wr_err *err)
                               m->reply_code, (int)m->reply_text.len,
                               (const char *)m->reply_text.bytes);
         }
-        return wr_err_set(err, WR_ECLOSED, "%s: server error (method 0x%08x)", what,
-                          r.reply.id);
+        return wr_err_set(err, WR_ECLOSED, "%s: server error (method 0x%08x)", what, r.reply.id);
     }
     return wr_err_set(err, WR_EIO, "%s: unknown reply type", what);
 }
@@ -151,9 +149,9 @@ static int login(wr_amqp *a, const struct amqp_connection_info *ci, struct wr_er
          .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(a->name)}},
     };
     amqp_table_t table = {.num_entries = 2, .entries = props};
-    amqp_rpc_reply_t r = amqp_login_with_properties(
-        a->conn, ci->vhost, 0, 131072, (int)a->heartbeat_s, &table, AMQP_SASL_METHOD_PLAIN,
-        ci->user, ci->password);
+    amqp_rpc_reply_t r =
+        amqp_login_with_properties(a->conn, ci->vhost, 0, 131072, (int)a->heartbeat_s, &table,
+                                   AMQP_SASL_METHOD_PLAIN, ci->user, ci->password);
     return check_reply(r, "login", err);
 }
 
@@ -218,9 +216,8 @@ static amqp_table_entry_t str_entry(const char *key, const char *value)
 
 static amqp_table_entry_t int_entry(const char *key, long long value)
 {
-    return (amqp_table_entry_t){
-        .key = amqp_cstring_bytes(key),
-        .value = {.kind = AMQP_FIELD_KIND_I64, .value.i64 = value}};
+    return (amqp_table_entry_t){.key = amqp_cstring_bytes(key),
+                                .value = {.kind = AMQP_FIELD_KIND_I64, .value.i64 = value}};
 }
 
 static int declare_queue(wr_amqp *a, const char *name, amqp_table_t args, struct wr_err *err)
@@ -290,13 +287,14 @@ static int check_status(int status, const char *what, struct wr_err *err)
     return wr_err_set(err, WR_ECLOSED, "%s: %s", what, amqp_error_string2(status));
 }
 
-int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg,
-                    bool mandatory, struct wr_err *err)
+int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg, bool mandatory,
+                    struct wr_err *err)
 {
     if (a->conn == NULL)
         return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
     amqp_basic_properties_t p = {._flags = AMQP_BASIC_CONTENT_TYPE_FLAG,
                                  .content_type = amqp_cstring_bytes(WR_CONTENT_TYPE)};
+    // cppcheck-suppress variableScope ; p.expiration points into it until the publish below
     char expiration[24];
     if (msg->correlation_id) {
         p._flags |= AMQP_BASIC_CORRELATION_ID_FLAG;
@@ -353,16 +351,15 @@ int wr_amqp_ack(wr_amqp *a, uint64_t delivery_tag, bool multiple, struct wr_err 
 {
     if (a->conn == NULL)
         return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
-    return check_status(amqp_basic_ack(a->conn, CHANNEL, delivery_tag, multiple), "basic.ack",
-                        err);
+    return check_status(amqp_basic_ack(a->conn, CHANNEL, delivery_tag, multiple), "basic.ack", err);
 }
 
 int wr_amqp_reject(wr_amqp *a, uint64_t delivery_tag, bool requeue, struct wr_err *err)
 {
     if (a->conn == NULL)
         return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
-    return check_status(amqp_basic_reject(a->conn, CHANNEL, delivery_tag, requeue),
-                        "basic.reject", err);
+    return check_status(amqp_basic_reject(a->conn, CHANNEL, delivery_tag, requeue), "basic.reject",
+                        err);
 }
 
 /* A NUL-terminated copy of b in the scratch area; NULL when it is full. */
@@ -382,15 +379,25 @@ static long long field_int(const amqp_field_value_t *v, bool *ok)
 {
     *ok = true;
     switch (v->kind) {
-    case AMQP_FIELD_KIND_I8: return v->value.i8;
-    case AMQP_FIELD_KIND_U8: return v->value.u8;
-    case AMQP_FIELD_KIND_I16: return v->value.i16;
-    case AMQP_FIELD_KIND_U16: return v->value.u16;
-    case AMQP_FIELD_KIND_I32: return v->value.i32;
-    case AMQP_FIELD_KIND_U32: return v->value.u32;
-    case AMQP_FIELD_KIND_I64: return v->value.i64;
-    case AMQP_FIELD_KIND_U64: return (long long)v->value.u64;
-    default: *ok = false; return 0;
+    case AMQP_FIELD_KIND_I8:
+        return v->value.i8;
+    case AMQP_FIELD_KIND_U8:
+        return v->value.u8;
+    case AMQP_FIELD_KIND_I16:
+        return v->value.i16;
+    case AMQP_FIELD_KIND_U16:
+        return v->value.u16;
+    case AMQP_FIELD_KIND_I32:
+        return v->value.i32;
+    case AMQP_FIELD_KIND_U32:
+        return v->value.u32;
+    case AMQP_FIELD_KIND_I64:
+        return v->value.i64;
+    case AMQP_FIELD_KIND_U64:
+        return (long long)v->value.u64;
+    default:
+        *ok = false;
+        return 0;
     }
 }
 

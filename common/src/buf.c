@@ -39,7 +39,7 @@ static int reserve(struct wr_buf *b, size_t n)
         return b->err;
     }
     size_t need = b->len + n + 1;
-    if (need <= b->cap)
+    if (need <= b->cap && b->data != NULL)
         return 0;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)

@@ -19,17 +19,29 @@ int wr_err_set(struct wr_err *err, int code, const char *fmt, ...)
 const char *wr_err_str(int code)
 {
     switch (code) {
-    case WR_OK: return "ok";
-    case WR_ENOMEM: return "out of memory";
-    case WR_EINVAL: return "invalid argument";
-    case WR_ETOOBIG: return "too big";
-    case WR_ENOTFOUND: return "not found";
-    case WR_EIO: return "I/O error";
-    case WR_ETIMEDOUT: return "timed out";
-    case WR_ECLOSED: return "connection closed";
-    case WR_EAGAIN: return "try again";
-    case WR_EBUSY: return "busy";
-    case WR_EPROTO: return "unsupported protocol version";
-    default: return "unknown error";
+    case WR_OK:
+        return "ok";
+    case WR_ENOMEM:
+        return "out of memory";
+    case WR_EINVAL:
+        return "invalid argument";
+    case WR_ETOOBIG:
+        return "too big";
+    case WR_ENOTFOUND:
+        return "not found";
+    case WR_EIO:
+        return "I/O error";
+    case WR_ETIMEDOUT:
+        return "timed out";
+    case WR_ECLOSED:
+        return "connection closed";
+    case WR_EAGAIN:
+        return "try again";
+    case WR_EBUSY:
+        return "busy";
+    case WR_EPROTO:
+        return "unsupported protocol version";
+    default:
+        return "unknown error";
     }
 }

@@ -179,15 +179,16 @@ void wr_json_bool(struct wr_buf *b, int v)
 static size_t rounded_digits(double v, int prec, char digits[18], int *exp)
 {
     char text[32];
-    snprintf(text, sizeof text, "%.*e", prec - 1, v);
-    /* text is "d[.ddd]e[+-]xx": take the digits, then the exponent. */
+    (void)snprintf(text, sizeof text, "%.*e", prec - 1, v);
+    /* text is "d[.ddd]e[+-]xx": take the digits, then the exponent. A finite
+     * v always gives that form; the bounds keep any other text harmless. */
     size_t n = 0;
     const char *p = text;
-    for (; *p != 'e'; p++) {
-        if (*p != '.')
+    for (; *p != 'e' && *p != '\0'; p++) {
+        if (*p != '.' && n < 17)
             digits[n++] = *p;
     }
-    *exp = (int)strtol(p + 1, NULL, 10);
+    *exp = *p == 'e' ? (int)strtol(p + 1, NULL, 10) : 0;
     return n;
 }
 
@@ -195,6 +196,8 @@ static size_t rounded_digits(double v, int prec, char digits[18], int *exp)
 static bool reads_back(const char *digits, size_t n, int exp, double v)
 {
     char text[40];
+    if (n == 0)
+        return false;
     text[0] = digits[0];
     text[1] = '.';
     memcpy(text + 2, digits + 1, n - 1);
@@ -361,8 +364,7 @@ static void put_object(struct wr_buf *b, const json_t *obj)
     size_t len;
     json_t *value;
     /* json_object_keylen_foreach does not take a const object, but only reads it. */
-    json_object_keylen_foreach((json_t *)obj, key, len, value)
-    {
+    json_object_keylen_foreach((json_t *)obj, key, len, value) {
         keys[n++] = (struct key_ref){.key = key, .len = len, .value = value};
     }
     qsort(keys, n, sizeof *keys, key_ref_cmp);

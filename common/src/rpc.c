@@ -89,8 +89,7 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
 }
 
 /* A string member of at most max bytes and no NUL; NULL when absent. */
-static int get_str(json_t *root, const char *name, size_t max, const char **out,
-                   struct wr_err *err)
+static int get_str(json_t *root, const char *name, size_t max, const char **out, struct wr_err *err)
 {
     json_t *v = json_object_get(root, name);
     *out = NULL;
@@ -100,8 +99,7 @@ static int get_str(json_t *root, const char *name, size_t max, const char **out,
         return wr_err_set(err, WR_EINVAL, "envelope: %s must be a string", name);
     size_t n = json_string_length(v);
     if (n == 0 || n > max || strlen(json_string_value(v)) != n)
-        return wr_err_set(err, WR_EINVAL, "envelope: %s must be 1 to %zu characters", name,
-                          max);
+        return wr_err_set(err, WR_EINVAL, "envelope: %s must be 1 to %zu characters", name, max);
     *out = json_string_value(v);
     return 0;
 }
@@ -113,8 +111,7 @@ static int get_count(json_t *root, const char *name, long *out, struct wr_err *e
     *out = 0;
     if (v == NULL)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-        json_integer_value(v) > 1000000000)
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000000)
         return wr_err_set(err, WR_EINVAL, "%s must be a positive integer", name);
     *out = (long)json_integer_value(v);
     return 0;
@@ -124,8 +121,8 @@ static int get_count(json_t *root, const char *name, long *out, struct wr_err *e
  * and its sender should hear about the version, not about a member. */
 static int check_members(json_t *root, struct wr_err *err)
 {
-    static const char *const known[] = {"collection", "id", "op", "page",
-                                        "relation", "results_per_page", "v"};
+    static const char *const known[] = {"collection",       "id", "op", "page", "relation",
+                                        "results_per_page", "v"};
     json_t *v = json_object_get(root, "v");
     if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
         return wr_err_set(err, WR_EPROTO, "envelope: unsupported version (this is v%d)",

@@ -109,8 +109,8 @@ static int slot_cmp(const void *a, const void *b)
     return strcmp(((const struct slot *)a)->id, ((const struct slot *)b)->id);
 }
 
-static int publish(wr_rpc *rpc, const struct wr_request *req, const char *id,
-                   long long deadline, struct wr_err *err)
+static int publish(wr_rpc *rpc, const struct wr_request *req, const char *id, long long deadline,
+                   struct wr_err *err)
 {
     struct wr_buf body;
     wr_buf_init(&body, 1 << 20);
@@ -175,8 +175,8 @@ static void fill_missing(struct wr_reply *replies, size_t n, int rc)
     }
 }
 
-int wr_rpc_call_many(wr_rpc *rpc, const struct wr_request *reqs, size_t n,
-                     struct wr_reply *replies, struct wr_err *err)
+int wr_rpc_call_many(wr_rpc *rpc, const struct wr_request *reqs, size_t n, struct wr_reply *replies,
+                     struct wr_err *err)
 {
     for (size_t i = 0; i < n; i++)
         replies[i] = (struct wr_reply){0};

@@ -115,10 +115,14 @@ const struct cache_stats *cache_stats(const cache *c)
 const char *cache_outcome_name(enum cache_outcome o)
 {
     switch (o) {
-    case CACHE_HIT: return "hit";
-    case CACHE_MISS: return "miss";
-    case CACHE_BYPASS: return "bypass";
-    case CACHE_OFF: break;
+    case CACHE_HIT:
+        return "hit";
+    case CACHE_MISS:
+        return "miss";
+    case CACHE_BYPASS:
+        return "bypass";
+    case CACHE_OFF:
+        break;
     }
     return "off";
 }
@@ -136,6 +140,7 @@ static void go_down(cache *c, const char *why)
         c->ctx = NULL;
     }
     c->stats.errors++;
+    /* Flawfinder: ignore - random() only jitters the reconnect backoff, no secret */
     long jitter = (long)((unsigned long)random() % (unsigned long)(c->backoff_ms / 2 + 1));
     c->retry_at_ms = wr_now_ms() + c->backoff_ms / 2 + jitter;
     c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
@@ -324,6 +329,7 @@ void cache_store(cache *c, const char *key, const struct cache_entry *e, const c
     wr_buf_append(&v, value, len);
     /* Expiries spread over 90-100% of the TTL, so keys cached together do
      * not all expire together. */
+    /* Flawfinder: ignore - random() only spreads expiries, no secret */
     long ttl = c->ttl_s - (long)((unsigned long)random() % (unsigned long)(c->ttl_s / 10 + 1));
     char ex[24];
     (void)snprintf(ex, sizeof(ex), "%ld", ttl < 1 ? 1 : ttl);

@@ -1,5 +1,6 @@
 /* Read-through caching of replies (see cached.h). Only 200 answers are
- * stored; a stored value is the Link header, a newline, then the body. */
+ * stored; a stored value is the row count, a newline, the Link header, a
+ * newline, then the body. */
 #include "cached.h"
 
 #include <stdlib.h>
@@ -39,12 +40,18 @@ void cached_free(cached *x)
 /* Fills out from a hit; false when the stored value is malformed. */
 static bool from_hit(const struct wr_buf *v, struct reply *out)
 {
-    const char *nl = v->data ? memchr(v->data, '\n', v->len) : NULL;
+    char *end = NULL;
+    long long rows = v->data ? strtoll(v->data, &end, 10) : -1;
+    if (end == NULL || end == v->data || *end != '\n')
+        return false;
+    const char *link = end + 1;
+    const char *nl = memchr(link, '\n', v->len - (size_t)(link - v->data));
     if (nl == NULL)
         return false;
     reply_reset(out);
     out->status = 200;
-    wr_buf_append(&out->link, v->data, (size_t)(nl - v->data));
+    out->rows = rows;
+    wr_buf_append(&out->link, link, (size_t)(nl - link));
     wr_buf_append(&out->body, nl + 1, v->len - (size_t)(nl + 1 - v->data));
     return wr_buf_error(&out->link) == 0 && wr_buf_error(&out->body) == 0;
 }
@@ -70,6 +77,7 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
         return;
     }
     wr_buf_reset(&x->value);
+    wr_buf_printf(&x->value, "%lld\n", out->rows);
     wr_buf_append(&x->value, out->link.data ? out->link.data : "", out->link.len);
     wr_buf_putc(&x->value, '\n');
     wr_buf_append(&x->value, out->body.data, out->body.len);

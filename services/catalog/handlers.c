@@ -14,13 +14,14 @@ void reply_init(struct reply *r, size_t max_body)
 {
     r->status = 0;
     wr_buf_init(&r->body, max_body);
-    wr_buf_init(&r->link, 16 * 1024);
+    wr_buf_init(&r->link, (size_t)16 * 1024);
 }
 
 void reply_reset(struct reply *r)
 {
     r->status = 0;
-    r->cache = 0;
+    r->cache = CACHE_OFF;
+    r->rows = 0;
     wr_buf_reset(&r->body);
     wr_buf_reset(&r->link);
 }
@@ -141,6 +142,7 @@ static int write_page(const struct handler_env *env, const struct collection *ta
     struct rows x = {.env = env, .coll = target, .out = &out->body, .deep = true, .err = err};
     if (pg->page <= pg->total_pages)
         rc = store_query(env->store, page_sql, binds, nbinds + 2, on_row, &x, err);
+    out->rows = (long long)x.count;
     render_page_tail(&out->body, pg);
     return rc;
 }
@@ -193,8 +195,10 @@ static int on_found(void *arg, const struct value *row, size_t ncols)
     struct found *f = arg;
     (void)ncols;
     f->hit = true;
-    if (strcmp(f->req->op, WR_OP_GET) == 0)
+    if (strcmp(f->req->op, WR_OP_GET) == 0) {
+        f->out->rows = 1;
         return write_object(f->env, f->coll, row, &f->out->body, f->err);
+    }
     return op_related_row(f, row);
 }
 
@@ -208,13 +212,13 @@ static int op_related_row(struct found *f, const struct value *row)
     struct value key[SCHEMA_MAX_KEY_COLS + 2];
     bool any = relation_key(r, row, key);
     if (!r->to_many) {
-        struct rows x = {.env = env, .coll = target, .out = &f->out->body, .deep = true,
-                         .err = f->err};
-        int rc = any ? store_query(env->store, pc->rel_all[ri], key, r->nkeys, on_row, &x,
-                                   f->err)
-                     : 0;
+        struct rows x = {
+            .env = env, .coll = target, .out = &f->out->body, .deep = true, .err = f->err};
+        int rc =
+            any ? store_query(env->store, pc->rel_all[ri], key, r->nkeys, on_row, &x, f->err) : 0;
         if (x.count == 0)
             wr_json_null(&f->out->body);
+        f->out->rows = (long long)x.count;
         return rc;
     }
     if (!any) /* a NULL referenced key: no rows can match */
@@ -240,8 +244,8 @@ static int op_get(const struct handler_env *env, const struct collection *c,
     }
     struct value key[SCHEMA_MAX_KEY_COLS];
     char scratch[1100];
-    struct found f = {.env = env, .coll = c, .out = out, .req = req, .base_url = base_url,
-                      .err = err};
+    struct found f = {
+        .env = env, .coll = c, .out = out, .req = req, .base_url = base_url, .err = err};
     const struct plan_coll *pc = plan_coll_at(env->plan, coll_index(env->schema, c));
     int rc = 0;
     if (plan_parse_key(c, req->key, key, scratch, sizeof(scratch)))

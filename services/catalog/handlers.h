@@ -23,6 +23,7 @@ struct handler_env {
 struct reply {
     int status;
     enum cache_outcome cache; /* how the cache took part */
+    long long rows;           /* objects in the answer, for the audit trail */
     struct wr_buf body;
     struct wr_buf link; /* empty when there is no Link header */
 };

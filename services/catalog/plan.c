@@ -9,7 +9,7 @@
 
 #include "warren/buf.h"
 
-#define SQL_MAX (64 * 1024)
+#define SQL_MAX ((size_t)64 * 1024)
 
 struct plan {
     struct plan_coll *colls;
@@ -175,7 +175,8 @@ static bool parse_int(const char *s, size_t n, long long *out)
     /* Only the canonical decimal text of a number: no spaces, '+', hex,
      * leading zeros or "-0", so one object has one URL. */
     const char *digits = tmp[0] == '-' ? tmp + 1 : tmp;
-    if (!(digits[0] >= '0' && digits[0] <= '9') || (digits[0] == '0' && (digits[1] != '\0' || digits != tmp)))
+    if (!(digits[0] >= '0' && digits[0] <= '9') ||
+        (digits[0] == '0' && (digits[1] != '\0' || digits != tmp)))
         return false;
     char *end = NULL;
     errno = 0;
@@ -186,8 +187,8 @@ static bool parse_int(const char *s, size_t n, long long *out)
     return true;
 }
 
-bool plan_parse_key(const struct collection *c, const char *key, struct value *out,
-                    char *scratch, size_t cap)
+bool plan_parse_key(const struct collection *c, const char *key, struct value *out, char *scratch,
+                    size_t cap)
 {
     const char *p = key;
     size_t used = 0;

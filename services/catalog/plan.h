@@ -14,9 +14,9 @@
 /* The statements of one collection. Each SELECT lists every column of the
  * table in table order, so a row's value i is column i. */
 struct plan_coll {
-    char *list;  /* ORDER BY the key, LIMIT ? OFFSET ? */
-    char *count; /* COUNT(*) of the table */
-    char *get;   /* WHERE each key column = ? */
+    char *list;       /* ORDER BY the key, LIMIT ? OFFSET ? */
+    char *count;      /* COUNT(*) of the table */
+    char *get;        /* WHERE each key column = ? */
     char **rel_all;   /* per relation: the target's rows matching ? (ordered by its key) */
     char **rel_page;  /* per relation: the same, LIMIT ? OFFSET ? */
     char **rel_count; /* per relation: COUNT(*) of the same */
@@ -45,7 +45,7 @@ void plan_page(struct page *pg, long long total, long page, long per_page);
  * keys joined by ','), integers for INTEGER columns. Text values point into
  * key, or into scratch (cap bytes) when a part needs a copy. Returns false
  * when the id cannot name a row (not a number, wrong part count): a 404. */
-bool plan_parse_key(const struct collection *c, const char *key, struct value *out,
-                    char *scratch, size_t cap);
+bool plan_parse_key(const struct collection *c, const char *key, struct value *out, char *scratch,
+                    size_t cap);
 
 #endif

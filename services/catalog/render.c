@@ -30,8 +30,7 @@ static void render_datetime(struct wr_buf *b, const char *s, size_t n)
 
 static void render_base64(struct wr_buf *b, const unsigned char *p, size_t n)
 {
-    static const char abc[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     wr_buf_putc(b, '"');
     for (size_t i = 0; i < n; i += 3) {
         unsigned v = (unsigned)p[i] << 16;
@@ -40,7 +39,8 @@ static void render_base64(struct wr_buf *b, const unsigned char *p, size_t n)
         if (i + 2 < n)
             v |= p[i + 2];
         char out[4] = {abc[(v >> 18) & 63], abc[(v >> 12) & 63],
-                       i + 1 < n ? abc[(v >> 6) & 63] : '=', i + 2 < n ? abc[v & 63] : '='};
+                       (char)(i + 1 < n ? abc[(v >> 6) & 63] : '='),
+                       (char)(i + 2 < n ? abc[v & 63] : '=')};
         wr_buf_append(b, out, 4);
     }
     wr_buf_putc(b, '"');
@@ -121,12 +121,11 @@ void render_path_segment(struct wr_buf *b, const char *s)
 static void link_to(struct wr_buf *b, const char *base_url, const char *path, long long page,
                     long per_page, const char *rel)
 {
-    wr_buf_printf(b, "%s<%s%s?page=%lld&results_per_page=%ld>; rel=\"%s\"",
-                  b->len > 0 ? ", " : "", base_url ? base_url : "", path, page, per_page, rel);
+    wr_buf_printf(b, "%s<%s%s?page=%lld&results_per_page=%ld>; rel=\"%s\"", b->len > 0 ? ", " : "",
+                  base_url ? base_url : "", path, page, per_page, rel);
 }
 
-void render_link(struct wr_buf *b, const char *base_url, const char *path,
-                 const struct page *pg)
+void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg)
 {
     if (pg->page < pg->total_pages)
         link_to(b, base_url, path, pg->page + 1, pg->per_page, "next");

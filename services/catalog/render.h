@@ -22,8 +22,7 @@ void render_page_tail(struct wr_buf *b, const struct page *pg);
 /* The Link header of a page: rel="next" while there is one, rel="last"
  * when there are pages; path is the collection's URL path ("/api/Albums").
  * Writes nothing when there is no link. */
-void render_link(struct wr_buf *b, const char *base_url, const char *path,
-                 const struct page *pg);
+void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg);
 /* Appends s to a URL path, percent-encoding all but unreserved characters. */
 void render_path_segment(struct wr_buf *b, const char *s);
 

@@ -55,7 +55,7 @@ struct column {
 struct relation {
     char *name;
     bool to_many;
-    bool hidden; /* named in EXCLUDE: not written, still there for related requests */
+    bool hidden;   /* named in EXCLUDE: not written, still there for related requests */
     size_t target; /* index of the target collection */
     size_t nkeys;
     /* to-one: local are this table's foreign key columns, remote the target's
@@ -84,7 +84,7 @@ struct collection {
     size_t nrels;
     struct field *fields; /* visible columns and relations, sorted: an object at depth 1 */
     size_t nfields;
-    struct field *flat;   /* visible columns only, sorted: an object at depth 0 */
+    struct field *flat; /* visible columns only, sorted: an object at depth 0 */
     size_t nflat;
 };
 

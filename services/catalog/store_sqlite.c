@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "warren/analyzer.h"
 
 #define CACHE_SLOTS 256 /* statement cache: open addressing by SQL text */
 #define MAX_COLS 256
@@ -21,6 +22,7 @@ struct defs {
     size_t n;
     char **strings;
     size_t nstrings;
+    bool nomem; /* a copy failed: some definition lacks a string */
 };
 
 struct store {
@@ -57,8 +59,7 @@ store *store_open(const char *uri, struct wr_err *err)
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(st->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &st->begin, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v3(st->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &st->commit,
-                                NULL);
+        rc = sqlite3_prepare_v3(st->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &st->commit, NULL);
     if (rc != SQLITE_OK) {
         db_error(st, rc, path, err);
         store_free(st);
@@ -95,17 +96,26 @@ void store_free(store *st)
     free(st);
 }
 
-/* Keeps a copy of a column's text for the definitions; NULL stays NULL. */
+/* Introspection fills st->defs, arrays of structs written at computed
+ * indexes, which gcc's analyzer loses track of; free_defs frees them all. */
+WR_ANALYZER_LEAK_FALSE_BEGIN
+
+/* Keeps a copy of a column's text for the definitions; NULL stays NULL.
+ * Out of memory, it returns NULL too and sets d->nomem. */
 static const char *keep(struct defs *d, const unsigned char *s)
 {
     if (s == NULL)
         return NULL;
-    char **strings = realloc(d->strings, (d->nstrings + 1) * sizeof(*strings));
-    if (strings == NULL)
+    char *copy = strdup((const char *)s);
+    char **strings = copy ? realloc(d->strings, (d->nstrings + 1) * sizeof(*strings)) : NULL;
+    if (strings == NULL) {
+        free(copy);
+        d->nomem = true;
         return NULL;
+    }
     d->strings = strings;
-    d->strings[d->nstrings] = strdup((const char *)s);
-    return d->strings[d->nstrings++];
+    d->strings[d->nstrings++] = copy;
+    return copy;
 }
 
 static int read_columns(store *st, struct schema_table_def *t, struct wr_err *err)
@@ -119,18 +129,22 @@ static int read_columns(store *st, struct schema_table_def *t, struct wr_err *er
         rc = sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
     while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct schema_column_def *more = realloc(cols, (n + 1) * sizeof(*cols));
-        if (more == NULL)
+        if (more == NULL) {
+            rc = SQLITE_NOMEM;
             break;
+        }
         cols = more;
-        cols[n++] = (struct schema_column_def){
-            .name = keep(&st->defs, sqlite3_column_text(s, 0)),
-            .decltype = keep(&st->defs, sqlite3_column_text(s, 1)),
-            .pk = sqlite3_column_int(s, 2)};
-        rc = SQLITE_OK;
+        cols[n++] =
+            (struct schema_column_def){.name = keep(&st->defs, sqlite3_column_text(s, 0)),
+                                       .decltype = keep(&st->defs, sqlite3_column_text(s, 1)),
+                                       .pk = sqlite3_column_int(s, 2)};
+        rc = st->defs.nomem ? SQLITE_NOMEM : SQLITE_OK;
     }
     sqlite3_finalize(s);
     t->cols = cols;
     t->ncols = n;
+    if (rc == SQLITE_NOMEM)
+        return wr_err_set(err, WR_ENOMEM, "store: out of memory");
     return rc == SQLITE_DONE ? 0 : db_error(st, rc, "reading columns", err);
 }
 
@@ -147,18 +161,22 @@ static int read_fks(store *st, struct schema_table_def *t, struct wr_err *err)
         rc = sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
     while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct schema_fk_def *more = realloc(fks, (n + 1) * sizeof(*fks));
-        if (more == NULL)
+        if (more == NULL) {
+            rc = SQLITE_NOMEM;
             break;
+        }
         fks = more;
         fks[n++] = (struct schema_fk_def){.id = sqlite3_column_int(s, 0),
                                           .table = keep(&st->defs, sqlite3_column_text(s, 1)),
                                           .from = keep(&st->defs, sqlite3_column_text(s, 2)),
                                           .to = keep(&st->defs, sqlite3_column_text(s, 3))};
-        rc = SQLITE_OK;
+        rc = st->defs.nomem ? SQLITE_NOMEM : SQLITE_OK;
     }
     sqlite3_finalize(s);
     t->fks = fks;
     t->nfks = n;
+    if (rc == SQLITE_NOMEM)
+        return wr_err_set(err, WR_ENOMEM, "store: out of memory");
     return rc == SQLITE_DONE ? 0 : db_error(st, rc, "reading foreign keys", err);
 }
 
@@ -168,19 +186,21 @@ int store_introspect(store *st, const struct schema_table_def **tables, size_t *
     free_defs(&st->defs);
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(
-        st->db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1, &s,
-        NULL);
+        st->db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1, &s, NULL);
     struct defs *d = &st->defs;
     while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct schema_table_def *more = realloc(d->tables, (d->n + 1) * sizeof(*more));
-        if (more == NULL)
+        if (more == NULL) {
+            rc = SQLITE_NOMEM;
             break;
+        }
         d->tables = more;
-        d->tables[d->n++] =
-            (struct schema_table_def){.name = keep(d, sqlite3_column_text(s, 0))};
-        rc = SQLITE_OK;
+        d->tables[d->n++] = (struct schema_table_def){.name = keep(d, sqlite3_column_text(s, 0))};
+        rc = d->nomem ? SQLITE_NOMEM : SQLITE_OK;
     }
     sqlite3_finalize(s);
+    if (rc == SQLITE_NOMEM)
+        return wr_err_set(err, WR_ENOMEM, "store: out of memory");
     if (rc != SQLITE_DONE)
         return db_error(st, rc, "reading tables", err);
     for (size_t i = 0; i < d->n; i++) {
@@ -196,6 +216,7 @@ int store_introspect(store *st, const struct schema_table_def **tables, size_t *
     *n = d->n;
     return 0;
 }
+WR_ANALYZER_LEAK_FALSE_END
 
 int store_begin(store *st, struct wr_err *err)
 {
@@ -257,11 +278,21 @@ static int bind_all(sqlite3_stmt *s, const struct value *binds, size_t n)
         const struct value *v = &binds[i];
         int at = (int)i + 1;
         switch (v->kind) {
-        case V_NULL: rc = sqlite3_bind_null(s, at); break;
-        case V_INT: rc = sqlite3_bind_int64(s, at, v->i); break;
-        case V_REAL: rc = sqlite3_bind_double(s, at, v->d); break;
-        case V_TEXT: rc = sqlite3_bind_text(s, at, v->s, (int)v->n, SQLITE_STATIC); break;
-        case V_BLOB: rc = sqlite3_bind_blob(s, at, v->s, (int)v->n, SQLITE_STATIC); break;
+        case V_NULL:
+            rc = sqlite3_bind_null(s, at);
+            break;
+        case V_INT:
+            rc = sqlite3_bind_int64(s, at, v->i);
+            break;
+        case V_REAL:
+            rc = sqlite3_bind_double(s, at, v->d);
+            break;
+        case V_TEXT:
+            rc = sqlite3_bind_text(s, at, v->s, (int)v->n, SQLITE_STATIC);
+            break;
+        case V_BLOB:
+            rc = sqlite3_bind_blob(s, at, v->s, (int)v->n, SQLITE_STATIC);
+            break;
         }
     }
     return rc;
@@ -272,8 +303,12 @@ static void read_row(sqlite3_stmt *s, struct value *row, int ncols)
     for (int i = 0; i < ncols; i++) {
         struct value *v = &row[i];
         switch (sqlite3_column_type(s, i)) {
-        case SQLITE_INTEGER: *v = (struct value){.kind = V_INT, .i = sqlite3_column_int64(s, i)}; break;
-        case SQLITE_FLOAT: *v = (struct value){.kind = V_REAL, .d = sqlite3_column_double(s, i)}; break;
+        case SQLITE_INTEGER:
+            *v = (struct value){.kind = V_INT, .i = sqlite3_column_int64(s, i)};
+            break;
+        case SQLITE_FLOAT:
+            *v = (struct value){.kind = V_REAL, .d = sqlite3_column_double(s, i)};
+            break;
         case SQLITE_TEXT:
             *v = (struct value){.kind = V_TEXT, .s = (const char *)sqlite3_column_text(s, i)};
             v->n = (size_t)sqlite3_column_bytes(s, i);
@@ -282,7 +317,9 @@ static void read_row(sqlite3_stmt *s, struct value *row, int ncols)
             *v = (struct value){.kind = V_BLOB, .s = sqlite3_column_blob(s, i)};
             v->n = (size_t)sqlite3_column_bytes(s, i);
             break;
-        default: *v = (struct value){.kind = V_NULL}; break;
+        default:
+            *v = (struct value){.kind = V_NULL};
+            break;
         }
     }
 }

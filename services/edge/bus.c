@@ -40,6 +40,7 @@ static void go_down(bus *b, const char *why)
     if (was_ready)
         wr_warn(NULL, "broker connection lost: %s", why);
     b->h.on_down(b->h.arg);
+    /* Flawfinder: ignore - random() only jitters the backoff, no secret */
     long jittered = b->backoff_ms / 2 + random() % (b->backoff_ms / 2 + 1);
     struct timeval tv = {jittered / 1000, (jittered % 1000) * 1000};
     event_add(b->reconnect, &tv);
@@ -133,7 +134,8 @@ bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus
      * per heartbeat interval even when no traffic flows. */
     long tick_ms = cfg->heartbeat_s > 0 ? cfg->heartbeat_s * 1000 / 3 : 1000;
     struct timeval tv = {tick_ms / 1000, (tick_ms % 1000) * 1000};
-    if (b->amqp == NULL || b->reconnect == NULL || b->tick == NULL || event_add(b->tick, &tv) != 0) {
+    if (b->amqp == NULL || b->reconnect == NULL || b->tick == NULL ||
+        event_add(b->tick, &tv) != 0) {
         bus_free(b);
         return NULL;
     }
@@ -164,8 +166,8 @@ bool bus_ready(const bus *b)
 int bus_publish(bus *b, const struct wr_msg *m, struct wr_err *err)
 {
     if (!bus_ready(b))
-        return wr_err_set(err, WR_ECLOSED, b->ready ? "the broker blocks publishers"
-                                                     : "the broker is unavailable");
+        return wr_err_set(err, WR_ECLOSED,
+                          b->ready ? "the broker blocks publishers" : "the broker is unavailable");
     int rc = wr_amqp_publish(b->amqp, b->queue, m, true, err);
     if (rc != 0)
         go_down(b, err->msg);

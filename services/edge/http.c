@@ -130,9 +130,10 @@ static bool header_name(const char *in, char *out, size_t cap)
     for (size_t i = 0; i < n; i++) {
         char c = in[i];
         bool word_start = i == 0 || in[i - 1] == '-';
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-'))
             return false;
-        out[i] = word_start && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+        out[i] = (char)(word_start && c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
     }
     out[n] = '\0';
     return true;
@@ -268,7 +269,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     request_id(req, rid);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    struct route r;
+    struct route r = {0}; /* read only when route_parse filled it (rc == 0) */
     struct wr_err err = {0};
     int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &r, &err)
                   : wr_err_set(&err, WR_EINVAL, "malformed URL");

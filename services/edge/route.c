@@ -86,8 +86,7 @@ static int parameter(struct route *r, const char *name, const char *value, struc
     if (*slot != 0)
         return wr_err_set(err, WR_EINVAL, "%s: given more than once", name);
     if (!parse_count(value, slot))
-        return wr_err_set(err, WR_EINVAL, "%s: must be a whole number from 1 to 1000000000",
-                          name);
+        return wr_err_set(err, WR_EINVAL, "%s: must be a whole number from 1 to 1000000000", name);
     return 0;
 }
 

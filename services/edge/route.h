@@ -15,10 +15,10 @@ struct route {
     enum route_kind kind;
     const char *op; /* WR_OP_* for ROUTE_API */
     char collection[ROUTE_NAME_MAX + 1];
-    char key[ROUTE_KEY_MAX + 1];    /* "" when absent */
+    char key[ROUTE_KEY_MAX + 1];       /* "" when absent */
     char relation[ROUTE_NAME_MAX + 1]; /* "" when absent */
-    long page;     /* 0 when absent */
-    long per_page; /* 0 when absent */
+    long page;                         /* 0 when absent */
+    long per_page;                     /* 0 when absent */
 };
 
 /* Parses a request's path and query (query may be NULL). Returns 0,

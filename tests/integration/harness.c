@@ -50,12 +50,17 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
         n++;
     while (extra && extra[k])
         k++;
-    char **env = calloc(n + k + 1, sizeof(char *));
+    char **env = calloc(n + k + 2, sizeof(char *));
     ck_assert_ptr_nonnull(env);
     size_t j = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "WARREN_", 7) != 0) /* only what the test sets */
             env[j++] = environ[i];
+    /* Audit spools go to the test's state folder unless a test says where;
+     * later entries win, so extra can override. */
+    static char spool[300];
+    (void)snprintf(spool, sizeof(spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool", h_env("WRT_STATE_DIR"));
+    env[j++] = spool;
     for (size_t i = 0; i < k; i++)
         env[j++] = (char *)extra[i];
     (void)snprintf(p->log, sizeof(p->log), "%s/%s-%d.log", h_env("WRT_LOG_DIR"), tag, getpid());
@@ -107,6 +112,8 @@ static char *read_all(int fd, size_t *len, int timeout_ms)
 {
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
+    if (buf == NULL)
+        return NULL;
     long long end = h_now_ms() + timeout_ms;
     for (;;) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -116,8 +123,13 @@ static char *read_all(int fd, size_t *len, int timeout_ms)
             return NULL;
         }
         if (n + 4096 > cap) {
+            char *more = realloc(buf, cap * 2);
+            if (more == NULL) {
+                free(buf);
+                return NULL;
+            }
+            buf = more;
             cap *= 2;
-            buf = realloc(buf, cap);
         }
         ssize_t r = read(fd, buf + n, cap - n - 1);
         if (r < 0 && errno == EINTR)
@@ -139,8 +151,9 @@ int h_http(int port, const char *method, const char *path, const char *extra_hea
     if (fd < 0)
         return -1;
     char req[8192];
-    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n",
-                     method, path, port, extra_headers ? extra_headers : "");
+    int n = snprintf(req, sizeof(req),
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n", method,
+                     path, port, extra_headers ? extra_headers : "");
     if (write(fd, req, (size_t)n) != n) {
         close(fd);
         return -1;

@@ -214,9 +214,17 @@ END_TEST
 
 START_TEST(bad_page_values_are_400)
 {
-    const char *bad[] = {"page=0", "page=-1", "page=abc", "page=1.5", "page=0x10",
-                         "page=99999999999", "page=", "results_per_page=0",
-                         "results_per_page=-5", "results_per_page=ten", "page=1&page=2"};
+    const char *bad[] = {"page=0",
+                         "page=-1",
+                         "page=abc",
+                         "page=1.5",
+                         "page=0x10",
+                         "page=99999999999",
+                         "page=",
+                         "results_per_page=0",
+                         "results_per_page=-5",
+                         "results_per_page=ten",
+                         "page=1&page=2"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char path[128];
         (void)snprintf(path, sizeof(path), "/api/Albums?%s", bad[i]);
@@ -237,12 +245,13 @@ START_TEST(request_id_is_kept_or_replaced)
     struct http_resp r;
     char id[64];
     ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1",
-                            "X-Request-Id: 0123456789abcdef0123456789abcdef\r\n", &r, 10000), 0);
+                            "X-Request-Id: 0123456789abcdef0123456789abcdef\r\n", &r, 10000),
+                     0);
     ck_assert(h_header(&r, "X-Request-Id", id, sizeof(id)));
     ck_assert_str_eq(id, "0123456789abcdef0123456789abcdef");
     h_http_free(&r);
-    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", "X-Request-Id: evil\"value\r\n", &r,
-                            10000), 0);
+    ck_assert_int_eq(
+        h_http(PORT, "GET", "/api/Albums/1", "X-Request-Id: evil\"value\r\n", &r, 10000), 0);
     ck_assert(h_header(&r, "X-Request-Id", id, sizeof(id)));
     ck_assert_str_ne(id, "evil\"value");
     ck_assert_uint_eq(strlen(id), 32);
@@ -287,7 +296,8 @@ START_TEST(all_tables_types_and_names)
 
     j = get_json("/api/Employees/2", 200, &r);
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "Employees_reports_to"),
-                                                        "employee_id")), 1);
+                                                        "employee_id")),
+                     1);
     ck_assert(json_array_size(json_object_get(j, "employees_reports_to")) > 0);
     json_decref(j);
     h_http_free(&r);

@@ -25,8 +25,13 @@ static void setup(void)
     (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
     (void)snprintf(env_redis, sizeof(env_redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
                    h_env("WRT_REDIS_PORT"));
-    const char *env[] = {env_amqp, env_db, env_port, env_redis, "WARREN_SERVICE=t_cache",
-                         "WARREN_COLLECTIONS=Albums, Artists", NULL};
+    const char *env[] = {env_amqp,
+                         env_db,
+                         env_port,
+                         env_redis,
+                         "WARREN_SERVICE=t_cache",
+                         "WARREN_COLLECTIONS=Albums, Artists",
+                         NULL};
     h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-cache", env);
     h_spawn(&edge, WARREN_EDGE_BIN, "edge-cache", env);
     ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);

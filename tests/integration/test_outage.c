@@ -24,16 +24,22 @@ static void start_edge(void)
     (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
     (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
-    const char *env[] = {env_amqp, env_db, env_port, env_service, env_timeout,
-                         "WARREN_RECONNECT_MAX_MS=500", "WARREN_HEARTBEAT_S=2", NULL};
+    const char *env[] = {env_amqp,
+                         env_db,
+                         env_port,
+                         env_service,
+                         env_timeout,
+                         "WARREN_RECONNECT_MAX_MS=500",
+                         "WARREN_HEARTBEAT_S=2",
+                         NULL};
     h_spawn(&edge, WARREN_EDGE_BIN, "edge-outage", env);
     ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void start_worker(void)
 {
-    const char *env[] = {env_amqp, env_db, env_service, "WARREN_RECONNECT_MAX_MS=500",
-                         "WARREN_HEARTBEAT_S=2", NULL};
+    const char *env[] = {
+        env_amqp, env_db, env_service, "WARREN_RECONNECT_MAX_MS=500", "WARREN_HEARTBEAT_S=2", NULL};
     h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-outage", env);
 }
 
@@ -83,7 +89,7 @@ START_TEST(broker_down_answers_503_then_recovers)
     start_edge();
     start_worker();
     struct http_resp r;
-    long long took;
+    long long took = 0;
     ck_assert_int_eq(h_servers("stop-rabbit"), 0);
     /* The edge notices the lost connection at its next read or heartbeat. */
     long long end = h_now_ms() + 10000;

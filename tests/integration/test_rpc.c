@@ -54,7 +54,8 @@ START_TEST(blocking_call)
     ck_assert_int_eq(wr_rpc_call(rpc, &list, &reply, &err), 0);
     ck_assert_int_eq(reply.status, 200);
     ck_assert_ptr_nonnull(reply.link);
-    ck_assert_ptr_nonnull(strstr(reply.link, "/api/Albums?page=3&results_per_page=10>; rel=\"next\""));
+    ck_assert_ptr_nonnull(
+        strstr(reply.link, "/api/Albums?page=3&results_per_page=10>; rel=\"next\""));
     wr_reply_release(&reply);
 
     struct wr_request missing = {.op = WR_OP_GET, .collection = "Albums", .key = "100000"};

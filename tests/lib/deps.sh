@@ -3,7 +3,8 @@
 # is missing. Sourced by tests/run.sh and deploy/local/run.sh.
 warren_packages=(build-essential cmake pkg-config librabbitmq-dev libhiredis-dev libmongoc-dev
   libjansson-dev libsqlite3-dev libevent-dev check rabbitmq-server redis-server
-  python3-mockupdb python3-pymongo wrk curl)
+  python3-mockupdb python3-pymongo wrk curl clang libclang-rt-14-dev
+  clang-tidy cppcheck flawfinder clang-format)
 
 warren_install_deps() {
   local missing=()

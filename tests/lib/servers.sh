@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Start and stop private RabbitMQ and Redis servers on 127.0.0.1, for the
-# tests and for the local run. Never touches the system services.
+# Start and stop private RabbitMQ and Redis servers and a MongoDB test peer
+# (tests/lib/mongo_peer.py: no real MongoDB here) on 127.0.0.1, for the tests
+# and for the local run. Never touches the system services.
 #
 # Usage:
-#   servers.sh start DIR          start both (state in DIR, created), wait until ready
+#   servers.sh start DIR          start all three (state in DIR, created), wait until ready
 #   servers.sh stop DIR           stop what DIR's start started (idempotent)
 #   servers.sh start-rabbit DIR | stop-rabbit DIR
 #   servers.sh start-redis DIR  | stop-redis DIR
+#   servers.sh start-mongo DIR  | stop-mongo DIR
 #   servers.sh rabbitmqctl DIR ARGS...   run rabbitmqctl against DIR's node
 #
 # Settings (read by start*, recorded in DIR so that stop* and rabbitmqctl use
@@ -14,6 +16,10 @@
 #   WRT_AMQP_PORT   AMQP port            (default 5673)
 #   WRT_DIST_PORT   Erlang dist port     (default 25673)
 #   WRT_REDIS_PORT  Redis port           (default 6380)
+#   WRT_MONGO_PORT  MongoDB peer port    (default 27018)
+#   WRT_MONGO_ARGS  extra mongo_peer.py options, split on blanks (default
+#                   none), e.g. "--slow-ms 3000", "--slow-ms 6000
+#                   --slow-only insert" or "--reject-inserts"
 #   WRT_NODE        RabbitMQ node name   (default warren-test; @localhost added)
 #   WRT_EPMD_PORT   private epmd port    (default WRT_DIST_PORT + 10)
 #   WRT_RABBIT_SCHEDULERS  Erlang schedulers (default: half the cores, at least 1)
@@ -27,6 +33,8 @@
 #            settings, beam.pid (written by RabbitMQ), wrapper.pid, epmd.pid
 #   redis.conf
 #   redis/   data dir, stdout.log, settings, redis.pid
+#   mongo/   data.jsonl (the peer's documents, kept across stop/start: an
+#            outage loses nothing), stdout.log, settings, mongo.pid
 #
 # Prints nothing but errors. Exits non-zero, with the server's log tail, when
 # a server cannot be started.
@@ -38,6 +46,13 @@ readonly RABBIT_WAIT_S=30
 readonly RABBIT_STOP_S=15
 readonly REDIS_WAIT_S=10
 readonly REDIS_STOP_S=10
+readonly MONGO_WAIT_S=10
+readonly MONGO_STOP_S=5
+# Debian's interpreter: python3-mockupdb and python3-pymongo live there, and
+# the python3 first on PATH may be another installation.
+readonly MONGO_PYTHON=/usr/bin/python3
+MONGO_PEER=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/mongo_peer.py
+readonly MONGO_PEER
 
 PROG=${0##*/}
 
@@ -52,7 +67,7 @@ warn() {
 
 usage() {
     cat >&2 <<EOF
-usage: $PROG start|stop|start-rabbit|stop-rabbit|start-redis|stop-redis DIR
+usage: $PROG start|stop|start-rabbit|stop-rabbit|start-redis|stop-redis|start-mongo|stop-mongo DIR
        $PROG rabbitmqctl DIR ARGS...
 EOF
     exit 2
@@ -551,6 +566,164 @@ redis_stop() {
     return 0
 }
 
+# --- MongoDB test peer -------------------------------------------------------
+
+M_PORT="" M_ARGS=()
+
+mongo_paths() {
+    M_DIR=$DIR/mongo
+    M_PIDFILE=$M_DIR/mongo.pid
+    M_SETTINGS=$M_DIR/settings
+    M_STDOUT=$M_DIR/stdout.log
+    M_DATA=$M_DIR/data.jsonl
+    M_TAG="WRT_SERVERS_TAG=mongo:$DIR"
+}
+
+mongo_settings_from_env() {
+    M_PORT=${WRT_MONGO_PORT:-27018}
+    check_port WRT_MONGO_PORT "$M_PORT"
+    read -r -a M_ARGS <<<"${WRT_MONGO_ARGS:-}"
+    local a
+    for a in "${M_ARGS[@]}"; do
+        case $a in
+        --port* | --data* | --host*) die "WRT_MONGO_ARGS may not set $a (servers.sh does)" ;;
+        esac
+    done
+    return 0
+}
+
+mongo_load_settings() {
+    if [[ -f $M_SETTINGS ]]; then
+        # shellcheck disable=SC1090
+        . "$M_SETTINGS"
+    else
+        mongo_settings_from_env
+    fi
+}
+
+mongo_save_settings() {
+    {
+        printf 'M_PORT=%q\n' "$M_PORT"
+        printf 'M_ARGS=('
+        ((${#M_ARGS[@]} == 0)) || printf ' %q' "${M_ARGS[@]}"
+        printf ' )\n'
+    } >"$M_SETTINGS.tmp"
+    mv -f "$M_SETTINGS.tmp" "$M_SETTINGS"
+}
+
+mongo_pid() {
+    local p
+    p=$(read_pid "$M_PIDFILE")
+    pid_alive "$p" && proc_has_env "$p" "$M_TAG" && printf '%s\n' "$p"
+    return 0
+}
+
+# The peer's --slow-ms, if any: every reply may take that long, the
+# handshake and the readiness ping included, so the wait grows with it.
+mongo_slow_ms() {
+    local i a v=0
+    for ((i = 0; i < ${#M_ARGS[@]}; i++)); do
+        a=${M_ARGS[i]}
+        if [[ $a == --slow-ms ]]; then
+            v=${M_ARGS[i + 1]:-0}
+        elif [[ $a == --slow-ms=* ]]; then
+            v=${a#--slow-ms=}
+        fi
+    done
+    is_uint "$v" && ((10#$v < 600000)) || v=0
+    printf '%s\n' "$((10#$v))"
+}
+
+# Does something accept TCP connections on the port?
+mongo_accepts() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$M_PORT") 2>/dev/null
+}
+
+# One ping through pymongo (a real driver: handshake, then OP_MSG ping).
+mongo_ping() { # timeout_ms
+    local t=$1
+    timeout -k 1 $((t / 1000 + 3)) "$MONGO_PYTHON" -c '
+import sys
+import pymongo
+port, t = int(sys.argv[1]), int(sys.argv[2])
+c = pymongo.MongoClient("127.0.0.1", port, connect=False,
+                        serverSelectionTimeoutMS=t, connectTimeoutMS=t,
+                        socketTimeoutMS=t)
+try:
+    sys.exit(0 if c.admin.command("ping").get("ok") == 1 else 1)
+finally:
+    c.close()
+' "$M_PORT" "$t" >/dev/null 2>&1
+}
+
+mongo_fail() {
+    printf '%s: error: %s\n' "$PROG" "$*" >&2
+    print_tail "$M_STDOUT"
+    mongo_stop
+    exit 1
+}
+
+mongo_wait() { # pid
+    local wait_ms=$((MONGO_WAIT_S * 1000 + 3 * $(mongo_slow_ms)))
+    local deadline=$(($(now_ms) + wait_ms)) left
+    while ! mongo_accepts; do
+        pid_alive "$1" || mongo_fail "the MongoDB test peer exited during start"
+        (($(now_ms) >= deadline)) &&
+            mongo_fail "the MongoDB test peer does not accept connections on port $M_PORT within $((wait_ms / 1000))s"
+        sleep 0.1
+    done
+    while :; do
+        left=$((deadline - $(now_ms)))
+        ((left >= 1000)) || left=1000
+        mongo_ping "$left" && return 0
+        pid_alive "$1" || mongo_fail "the MongoDB test peer exited during start"
+        (($(now_ms) >= deadline)) &&
+            mongo_fail "the MongoDB test peer does not answer ping on port $M_PORT within $((wait_ms / 1000))s"
+        sleep 0.2
+    done
+}
+
+mongo_start() {
+    mongo_paths
+    mkdir -p "$M_DIR"
+
+    local pid
+    pid=$(mongo_pid)
+    if [[ -n $pid ]]; then
+        mongo_load_settings
+        mongo_wait "$pid"
+        return 0
+    fi
+
+    mongo_stop
+    [[ -x $MONGO_PYTHON ]] || die "$MONGO_PYTHON not found (the MongoDB test peer needs Debian's python3-mockupdb)"
+    [[ -f $MONGO_PEER ]] || die "$MONGO_PEER not found"
+    mongo_settings_from_env
+    port_free_or_die "$M_PORT" "MongoDB test peer"
+    mongo_save_settings
+
+    printf '=== %s starting mongo test peer on port %s\n' "$(date '+%F %T')" "$M_PORT" >>"$M_STDOUT"
+    pid=$(cd "$M_DIR" && spawn "$M_STDOUT" env "$M_TAG" PYTHONUNBUFFERED=1 \
+        "$MONGO_PYTHON" "$MONGO_PEER" --port "$M_PORT" --data "$M_DATA" "${M_ARGS[@]}")
+    printf '%s\n' "$pid" >"$M_PIDFILE"
+    mongo_wait "$pid"
+}
+
+mongo_stop() {
+    mongo_paths
+    [[ -d $M_DIR ]] || return 0
+
+    local pid
+    pid=$(mongo_pid)
+    # SIGTERM: the peer finishes the write to its data file at hand, exits
+    [[ -z $pid ]] || kill_pids "$MONGO_STOP_S" "$pid"
+    local rest
+    mapfile -t rest < <(tagged_pids "$M_TAG")
+    ((${#rest[@]} == 0)) || kill_pids 3 "${rest[@]}"
+    rm -f "$M_PIDFILE"
+    return 0
+}
+
 # --- main ------------------------------------------------------------------
 
 (($# >= 2)) || usage
@@ -562,26 +735,42 @@ start)
     open_dir "$dir" 1
     rabbit_paths
     redis_paths
+    mongo_paths
     had_rabbit=$(rabbit_beam_pid)
+    had_redis=$(redis_pid)
+    had_mongo=$(mongo_pid)
     # Fail before starting anything when a port we need is taken.
     if [[ -z $had_rabbit ]]; then
         rabbit_settings_from_env
         port_free_or_die "$R_AMQP" "RabbitMQ AMQP"
         port_free_or_die "$R_DIST" "RabbitMQ distribution"
     fi
-    if [[ -z $(redis_pid) ]]; then
+    if [[ -z $had_redis ]]; then
         D_PORT=${WRT_REDIS_PORT:-6380}
         check_port WRT_REDIS_PORT "$D_PORT"
         port_free_or_die "$D_PORT" "Redis"
     fi
+    if [[ -z $had_mongo ]]; then
+        mongo_settings_from_env
+        port_free_or_die "$M_PORT" "MongoDB test peer"
+    fi
     rabbit_start
-    # do not leave half of the pair running if we started it just now
+    # do not leave part of the set running if we started it just now
     [[ -n $had_rabbit ]] || trap '(($? == 0)) || rabbit_stop' EXIT
     redis_start
+    if [[ -z $had_redis ]]; then
+        if [[ -n $had_rabbit ]]; then
+            trap '(($? == 0)) || redis_stop' EXIT
+        else
+            trap '(($? == 0)) || { redis_stop; rabbit_stop; }' EXIT
+        fi
+    fi
+    mongo_start
     trap - EXIT
     ;;
 stop)
     open_dir "$dir" 0 || exit 0
+    mongo_stop
     redis_stop
     rabbit_stop
     ;;
@@ -600,6 +789,14 @@ start-redis)
 stop-redis)
     open_dir "$dir" 0 || exit 0
     redis_stop
+    ;;
+start-mongo)
+    open_dir "$dir" 1
+    mongo_start
+    ;;
+stop-mongo)
+    open_dir "$dir" 0 || exit 0
+    mongo_stop
     ;;
 rabbitmqctl)
     open_dir "$dir" 0 || die "no state folder '$dir'"

@@ -174,14 +174,13 @@ END_TEST
 
 START_TEST(refuse_version)
 {
-    static const char *const bodies[] = {
-        "{\"collection\":\"Albums\",\"op\":\"list\"}",
-        "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":2}",
-        "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":0}",
-        "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":\"1\"}",
-        "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":1.0}",
-        "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":null}",
-        "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":true}"};
+    static const char *const bodies[] = {"{\"collection\":\"Albums\",\"op\":\"list\"}",
+                                         "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":2}",
+                                         "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":0}",
+                                         "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":\"1\"}",
+                                         "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":1.0}",
+                                         "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":null}",
+                                         "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":true}"};
     for (size_t i = 0; i < N(bodies); i++)
         assert_refused_as(bodies[i], WR_EPROTO);
 }

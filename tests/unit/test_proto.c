@@ -24,16 +24,17 @@
 
 /* Every WR_CODE_*, WR_OP_* and WR_HDR_* of proto.h: add new ones here. */
 static const char *const codes[] = {
-    WR_CODE_BAD_REQUEST,       WR_CODE_BAD_PARAMETER, WR_CODE_NOT_FOUND,
-    WR_CODE_METHOD_NOT_ALLOWED, WR_CODE_PAYLOAD_TOO_LARGE, WR_CODE_UNAVAILABLE,
-    WR_CODE_TIMEOUT,           WR_CODE_INTERNAL,      WR_CODE_OVERLOADED,
-    WR_CODE_UNSUPPORTED_VERSION,
+    WR_CODE_BAD_REQUEST,       WR_CODE_BAD_PARAMETER,
+    WR_CODE_NOT_FOUND,         WR_CODE_METHOD_NOT_ALLOWED,
+    WR_CODE_PAYLOAD_TOO_LARGE, WR_CODE_UNAVAILABLE,
+    WR_CODE_TIMEOUT,           WR_CODE_INTERNAL,
+    WR_CODE_OVERLOADED,        WR_CODE_UNSUPPORTED_VERSION,
 };
 static const char *const ops[] = {WR_OP_LIST, WR_OP_GET, WR_OP_RELATED};
-static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_STATUS,
-                                      WR_HDR_LINK, WR_HDR_CACHE};
+static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_STATUS, WR_HDR_LINK,
+                                      WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
-static const char *const members[] = {"collection", "id",  "op", "page", "relation",
+static const char *const members[] = {"collection",       "id", "op", "page", "relation",
                                       "results_per_page", "v"};
 static const char *const required_members[] = {"collection", "op", "v"};
 
@@ -184,8 +185,7 @@ static bool valid_keyword(json_t *root, const char *kw, json_t *arg, json_t *sch
         return !json_is_number(inst) || number(inst) >= number(arg);
     if (strcmp(kw, "maximum") == 0)
         return !json_is_number(inst) || number(inst) <= number(arg);
-    if (strcmp(kw, "minLength") == 0 || strcmp(kw, "maxLength") == 0 ||
-        strcmp(kw, "pattern") == 0)
+    if (strcmp(kw, "minLength") == 0 || strcmp(kw, "maxLength") == 0 || strcmp(kw, "pattern") == 0)
         return !json_is_string(inst) || valid_string(schema, inst);
     if (strcmp(kw, "required") == 0 || strcmp(kw, "properties") == 0 ||
         strcmp(kw, "additionalProperties") == 0)
@@ -222,8 +222,8 @@ static bool valid_keyword(json_t *root, const char *kw, json_t *arg, json_t *sch
         ck_assert_msg(target != NULL, "dangling $ref %s", ref);
         return valid(root, target, inst);
     }
-    static const char *const inert[] = {"$schema", "$id", "$defs", "title", "description",
-                                        "then", "else"};
+    static const char *const inert[] = {"$schema",     "$id",  "$defs", "title",
+                                        "description", "then", "else"};
     for (size_t i = 0; i < COUNT(inert); i++)
         if (strcmp(kw, inert[i]) == 0)
             return true;
@@ -298,9 +298,9 @@ static bool decodes_json(json_t *inst)
 /* A valid envelope of op related with every member set. */
 static json_t *full_envelope(void)
 {
-    json_t *e = json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:i}", "collection", "Artists", "id", "1",
-                          "op", WR_OP_RELATED, "page", 2, "relation", "albums",
-                          "results_per_page", 5, "v", WR_PROTO_VERSION);
+    json_t *e = json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:i}", "collection", "Artists", "id", "1", "op",
+                          WR_OP_RELATED, "page", 2, "relation", "albums", "results_per_page", 5,
+                          "v", WR_PROTO_VERSION);
     ck_assert_ptr_nonnull(e);
     return e;
 }
@@ -329,9 +329,9 @@ START_TEST(error_codes_match_proto_h)
 {
     json_t *s = load_schema("error.schema.json");
     json_t *props = json_object_get(s, "properties");
-    ck_assert_msg(same_strings(json_object_get(json_object_get(props, "code"), "enum"), codes,
-                               COUNT(codes)),
-                  "error.schema.json's code enum differs from the WR_CODE_* of proto.h");
+    ck_assert_msg(
+        same_strings(json_object_get(json_object_get(props, "code"), "enum"), codes, COUNT(codes)),
+        "error.schema.json's code enum differs from the WR_CODE_* of proto.h");
     static const char *const req[] = {"code", "message"};
     ck_assert(same_strings(json_object_get(s, "required"), req, COUNT(req)));
     ck_assert_uint_eq(json_object_size(props), 2);
@@ -356,8 +356,8 @@ START_TEST(request_members_match_decoder)
     ck_assert_uint_eq(json_object_size(props), COUNT(members));
     for (size_t i = 0; i < COUNT(members); i++)
         ck_assert_msg(json_object_get(props, members[i]) != NULL, "schema lacks %s", members[i]);
-    ck_assert(same_strings(json_object_get(s, "required"), required_members,
-                           COUNT(required_members)));
+    ck_assert(
+        same_strings(json_object_get(s, "required"), required_members, COUNT(required_members)));
     json_t *v = json_object_get(props, "v");
     ck_assert_str_eq(json_string_value(json_object_get(v, "type")), "integer");
     ck_assert(json_is_integer(json_object_get(v, "const")));
@@ -391,8 +391,8 @@ START_TEST(ops_match_proto_h)
     ck_assert_msg(same_strings(json_object_get(op, "enum"), ops, COUNT(ops)),
                   "request.schema.json's op enum differs from the WR_OP_* of proto.h");
     for (size_t i = 0; i < COUNT(ops); i++) {
-        json_t *e = json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", ops[i], "v",
-                              WR_PROTO_VERSION);
+        json_t *e =
+            json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", ops[i], "v", WR_PROTO_VERSION);
         if (strcmp(ops[i], WR_OP_LIST) != 0)
             ck_assert_int_eq(json_object_set_new(e, "id", json_string("1")), 0);
         if (strcmp(ops[i], WR_OP_RELATED) == 0)
@@ -400,8 +400,8 @@ START_TEST(ops_match_proto_h)
         agree(s, e, true, ops[i]);
         json_decref(e);
     }
-    json_t *e = json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", "delete", "v",
-                          WR_PROTO_VERSION);
+    json_t *e =
+        json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", "delete", "v", WR_PROTO_VERSION);
     agree(s, e, false, "an unknown op");
     json_decref(e);
     json_decref(s);
@@ -482,7 +482,8 @@ START_TEST(decoder_and_schema_agree)
         {"{\"collection\":\"Albums\",\"op\":\"get\",\"v\":1}", false},
         {"{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"get\",\"relation\":\"tracks\",\"v\":1}",
          false},
-        {"{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"related\",\"relation\":\"tracks\",\"v\":1}",
+        {"{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"related\",\"relation\":\"tracks\",\"v\":"
+         "1}",
          true},
         {"{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"related\",\"v\":1}", false},
         {"{\"collection\":\"Albums\",\"op\":\"related\",\"relation\":\"tracks\",\"v\":1}", false},
@@ -501,10 +502,9 @@ START_TEST(decoder_and_schema_agree)
     };
     json_t *s = load_schema("request.schema.json");
     for (size_t i = 0; i < COUNT(cases); i++) {
-        ck_assert_msg(decodes(cases[i].body, strlen(cases[i].body)) == cases[i].ok,
-                      "decoder on %s", cases[i].body);
-        ck_assert_msg(valid_text(s, cases[i].body) == cases[i].ok, "schema on %s",
+        ck_assert_msg(decodes(cases[i].body, strlen(cases[i].body)) == cases[i].ok, "decoder on %s",
                       cases[i].body);
+        ck_assert_msg(valid_text(s, cases[i].body) == cases[i].ok, "schema on %s", cases[i].body);
     }
     json_decref(s);
 }
@@ -519,8 +519,12 @@ START_TEST(encode_round_trip)
         {.op = WR_OP_LIST, .collection = "Albums", .page = 35, .results_per_page = 100},
         {.op = WR_OP_GET, .collection = "Albums", .key = "1"},
         {.op = WR_OP_GET, .collection = "PlaylistTrack", .key = "1,3402"},
-        {.op = WR_OP_RELATED, .collection = "Employees", .key = "2",
-         .relation = "employees_reports_to", .page = 1000000000, .results_per_page = 1},
+        {.op = WR_OP_RELATED,
+         .collection = "Employees",
+         .key = "2",
+         .relation = "employees_reports_to",
+         .page = 1000000000,
+         .results_per_page = 1},
         {.op = WR_OP_GET, .collection = "T\xc3\xa9st \"q\"", .key = "a/b\\c\n"},
     };
     json_t *s = load_schema("request.schema.json");
@@ -533,8 +537,8 @@ START_TEST(encode_round_trip)
         json_t *inst = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &jerr);
         ck_assert_msg(inst != NULL, "encoder wrote bad JSON: %s", b.data);
         for (size_t k = 0; k < COUNT(required_members); k++)
-            ck_assert_msg(json_object_get(inst, required_members[k]) != NULL, "%s lacks %s",
-                          b.data, required_members[k]);
+            ck_assert_msg(json_object_get(inst, required_members[k]) != NULL, "%s lacks %s", b.data,
+                          required_members[k]);
         const char *name;
         json_t *value;
         json_object_foreach(inst, name, value) {

@@ -49,10 +49,10 @@ struct wr_msg {
 };
 
 enum wr_amqp_event {
-    WR_AMQP_NONE,      /* nothing arrived within the timeout */
-    WR_AMQP_DELIVERY,  /* a message from a consumer */
-    WR_AMQP_RETURNED,  /* a mandatory publish nobody could route (basic.return) */
-    WR_AMQP_BLOCKED,   /* the broker stopped reading our publishes (alarm) */
+    WR_AMQP_NONE,     /* nothing arrived within the timeout */
+    WR_AMQP_DELIVERY, /* a message from a consumer */
+    WR_AMQP_RETURNED, /* a mandatory publish nobody could route (basic.return) */
+    WR_AMQP_BLOCKED,  /* the broker stopped reading our publishes (alarm) */
     WR_AMQP_UNBLOCKED,
 };
 
@@ -83,8 +83,8 @@ int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetc
                     struct wr_err *err);
 /* Publishes msg through the default exchange to routing_key. The typed
  * fields and hdrs become properties and headers; absent ones are left out. */
-int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg,
-                    bool mandatory, struct wr_err *err);
+int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg, bool mandatory,
+                    struct wr_err *err);
 /* Acknowledges delivery_tag, and with multiple every earlier one too. */
 /* Holds back (on) or lets go (off) small writes, so that a burst of
  * publishes and acks leaves in a few full TCP segments instead of one per

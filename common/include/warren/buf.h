@@ -30,7 +30,8 @@ int wr_buf_append(struct wr_buf *b, const void *p, size_t n);
 int wr_buf_putc(struct wr_buf *b, char c);
 int wr_buf_puts(struct wr_buf *b, const char *s);
 int wr_buf_printf(struct wr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int wr_buf_vprintf(struct wr_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int wr_buf_vprintf(struct wr_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* The sticky error: 0 when every append so far succeeded. */
 int wr_buf_error(const struct wr_buf *b);

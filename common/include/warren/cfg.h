@@ -22,33 +22,36 @@ struct wr_cfg_coll {
 
 struct wr_cfg {
     /* data and services */
-    char *database_uri;    /* DATABASE_URI, 'sqlite:///relative' or 'sqlite:////absolute' */
-    char *collections;     /* COLLECTIONS, comma-separated; '' serves every table */
-    char *amqp_url;        /* AMQP_URL */
-    char *redis_url;       /* REDIS_URL: the result cache; '' turns it off */
-    long redis_timeout_ms; /* REDIS_TIMEOUT_MS: per cache command */
-    long cache_ttl_s;      /* CACHE_TTL_S */
-    char *mongo_uri;       /* MONGO_URI (the audit trail; not used yet) */
-    char *service;         /* SERVICE: the queue suffix, warren.<service> */
+    char *database_uri;     /* DATABASE_URI, 'sqlite:///relative' or 'sqlite:////absolute' */
+    char *collections;      /* COLLECTIONS, comma-separated; '' serves every table */
+    char *amqp_url;         /* AMQP_URL */
+    char *redis_url;        /* REDIS_URL: the result cache; '' turns it off */
+    long redis_timeout_ms;  /* REDIS_TIMEOUT_MS: per cache command */
+    long cache_ttl_s;       /* CACHE_TTL_S */
+    char *mongo_uri;        /* MONGO_URI: the audit trail; '' spools only */
+    char *audit_db;         /* AUDIT_DB */
+    char *audit_collection; /* AUDIT_COLLECTION */
+    char *audit_spool_dir;  /* AUDIT_SPOOL_DIR */
+    char *service;          /* SERVICE: the queue suffix, warren.<service> */
     /* HTTP edge */
-    char *http_host;       /* HTTP_HOST */
-    long http_port;        /* HTTP_PORT */
+    char *http_host;         /* HTTP_HOST */
+    long http_port;          /* HTTP_PORT */
     long request_timeout_ms; /* REQUEST_TIMEOUT_MS: each request's deadline */
-    long max_in_flight;    /* MAX_IN_FLIGHT: requests the edge holds at once */
-    long http_timeout_s;   /* HTTP_TIMEOUT_S: idle/header/body timeout per connection */
-    long max_body_bytes;   /* MAX_BODY_BYTES */
-    long max_header_bytes; /* MAX_HEADER_BYTES */
+    long max_in_flight;      /* MAX_IN_FLIGHT: requests the edge holds at once */
+    long http_timeout_s;     /* HTTP_TIMEOUT_S: idle/header/body timeout per connection */
+    long max_body_bytes;     /* MAX_BODY_BYTES */
+    long max_header_bytes;   /* MAX_HEADER_BYTES */
     /* worker */
-    long prefetch;         /* PREFETCH: unacked deliveries per worker */
-    long results_per_page; /* RESULTS_PER_PAGE: the default page size */
+    long prefetch;             /* PREFETCH: unacked deliveries per worker */
+    long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
     long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
     /* AMQP */
-    long heartbeat_s;      /* HEARTBEAT_S */
+    long heartbeat_s;        /* HEARTBEAT_S */
     long connect_timeout_ms; /* CONNECT_TIMEOUT_MS */
-    long reconnect_max_ms; /* RECONNECT_MAX_MS: the backoff cap */
+    long reconnect_max_ms;   /* RECONNECT_MAX_MS: the backoff cap */
     /* process */
-    bool debug;            /* DEBUG */
-    char *log_level;       /* LOG_LEVEL: debug, info, warn, error */
+    bool debug;      /* DEBUG */
+    char *log_level; /* LOG_LEVEL: debug, info, warn, error */
 
     struct wr_cfg_coll *colls; /* dotted keys, file order then environment */
     size_t ncolls;
@@ -87,7 +90,6 @@ int wr_cfg_from_args(struct wr_cfg *cfg, int argc, char **argv);
 void wr_cfg_release(struct wr_cfg *cfg);
 
 /* The value of `<collection>.<setting>`, the last one given; NULL if unset. */
-const char *wr_cfg_coll_get(const struct wr_cfg *cfg, const char *collection,
-                            const char *setting);
+const char *wr_cfg_coll_get(const struct wr_cfg *cfg, const char *collection, const char *setting);
 
 #endif

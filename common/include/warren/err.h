@@ -8,16 +8,16 @@
 
 enum {
     WR_OK = 0,
-    WR_ENOMEM = -1,   /* allocation failed */
-    WR_EINVAL = -2,   /* bad input: the message says which */
-    WR_ETOOBIG = -3,  /* a capped buffer or list would exceed its cap */
+    WR_ENOMEM = -1,  /* allocation failed */
+    WR_EINVAL = -2,  /* bad input: the message says which */
+    WR_ETOOBIG = -3, /* a capped buffer or list would exceed its cap */
     WR_ENOTFOUND = -4,
-    WR_EIO = -5,      /* a file, socket or library call failed */
+    WR_EIO = -5, /* a file, socket or library call failed */
     WR_ETIMEDOUT = -6,
-    WR_ECLOSED = -7,  /* the connection is gone */
-    WR_EAGAIN = -8,   /* nothing to do now; try again later */
+    WR_ECLOSED = -7, /* the connection is gone */
+    WR_EAGAIN = -8,  /* nothing to do now; try again later */
     WR_EBUSY = -9,
-    WR_EPROTO = -10,  /* a message in a protocol version we do not speak */
+    WR_EPROTO = -10, /* a message in a protocol version we do not speak */
 };
 
 struct wr_err {

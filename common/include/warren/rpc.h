@@ -19,11 +19,11 @@ struct wr_request {
     char id[WR_REQUEST_ID_LEN + 1]; /* the request id; "" lets the sender pick one */
     const char *op;                 /* WR_OP_LIST, WR_OP_GET, WR_OP_RELATED */
     const char *collection;
-    const char *key;      /* the primary key as text (composite keys joined by ','), or NULL */
-    const char *relation; /* for WR_OP_RELATED */
-    long page;            /* 0: not given (1) */
+    const char *key;       /* the primary key as text (composite keys joined by ','), or NULL */
+    const char *relation;  /* for WR_OP_RELATED */
+    long page;             /* 0: not given (1) */
     long results_per_page; /* 0: not given (the worker's default) */
-    void *owner__;        /* decoded requests: what owns the strings */
+    void *owner__;         /* decoded requests: what owns the strings */
 };
 
 /* Writes req as the envelope body. 0 or the buffer's error. */
@@ -46,10 +46,10 @@ long long wr_now_ms(void);
 
 /* A reply as the client API hands it over; free with wr_reply_release. */
 struct wr_reply {
-    int status;  /* the HTTP status; 503/504 made up by the client on failure */
-    char *body;  /* NUL-terminated; len excludes the NUL */
+    int status; /* the HTTP status; 503/504 made up by the client on failure */
+    char *body; /* NUL-terminated; len excludes the NUL */
     size_t len;
-    char *link;  /* the Link header, or NULL */
+    char *link; /* the Link header, or NULL */
 };
 void wr_reply_release(struct wr_reply *r);
 
@@ -57,8 +57,8 @@ typedef struct wr_rpc wr_rpc;
 
 struct wr_rpc_opts {
     const char *amqp_url;
-    const char *service;    /* "catalog": requests go to warren.catalog */
-    long timeout_ms;        /* each request's deadline */
+    const char *service; /* "catalog": requests go to warren.catalog */
+    long timeout_ms;     /* each request's deadline */
     long connect_timeout_ms;
     long heartbeat_s;
 };
@@ -76,7 +76,7 @@ int wr_rpc_call(wr_rpc *rpc, const struct wr_request *req, struct wr_reply *repl
 /* Publishes all n requests at once, then collects the replies in any order
  * into replies[i] (for reqs[i]). Returns 0 when every request got a reply,
  * else the first failure; requests without a reply get 504 or 503. */
-int wr_rpc_call_many(wr_rpc *rpc, const struct wr_request *reqs, size_t n,
-                     struct wr_reply *replies, struct wr_err *err);
+int wr_rpc_call_many(wr_rpc *rpc, const struct wr_request *reqs, size_t n, struct wr_reply *replies,
+                     struct wr_err *err);
 
 #endif

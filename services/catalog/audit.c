@@ -1,0 +1,346 @@
+/* The audit trail (see audit.h): records formatted here, spooled by
+ * spool.c, shipped by a thread of this file through sink_mongo.c. */
+#include "audit.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sink.h"
+#include "spool.h"
+#include "warren/json.h"
+#include "warren/log.h"
+
+#define BATCH_LINES 500
+#define BATCH_BYTES (1u << 20)
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+/* At most one fsync per this many ms: on a disk the broker's quorum queues
+ * also sync to, an fsync per burst (several hundred a second) slowed the
+ * whole stack threefold; acks wait at most this long plus one fsync. */
+#define SYNC_INTERVAL_MS 10
+
+struct audit {
+    spool *spool;
+    sink *sink;
+    char *worker;
+    struct wr_buf line;
+    pthread_t thread; /* the shipper */
+    pthread_t syncer;
+    bool started, syncer_started;
+    pthread_mutex_t lock;     /* guards what follows */
+    pthread_cond_t cond;      /* wakes the shipper */
+    pthread_cond_t sync_cond; /* wakes the syncer */
+    bool stop;
+    bool wake;
+    unsigned long long appended; /* records spooled */
+    unsigned long long wanted;   /* records the worker wants durable */
+    unsigned long long durable;  /* records known durable */
+    int failed;
+    struct audit_stats stats;
+};
+
+static void str_or_null(struct wr_buf *b, const char *s)
+{
+    if (s == NULL)
+        wr_json_null(b);
+    else
+        wr_json_cstr(b, s);
+}
+
+static void count_or_null(struct wr_buf *b, long v)
+{
+    if (v > 0)
+        wr_json_int(b, v);
+    else
+        wr_json_null(b);
+}
+
+void audit_format(struct wr_buf *b, const struct audit_rec *r, const char *worker)
+{
+    wr_buf_puts(b, "{\"_id\":");
+    str_or_null(b, r->id);
+    wr_buf_puts(b, ",\"cache\":");
+    str_or_null(b, r->cache);
+    wr_buf_puts(b, ",\"collection\":");
+    str_or_null(b, r->collection);
+    wr_buf_puts(b, ",\"duration_ms\":");
+    wr_json_real(b, r->duration_ms);
+    wr_buf_puts(b, ",\"error\":");
+    if (r->error == NULL)
+        wr_json_null(b);
+    else if (r->error_is_json)
+        wr_buf_append(b, r->error, r->error_len);
+    else
+        wr_json_str(b, r->error, r->error_len);
+    wr_buf_puts(b, ",\"id\":");
+    str_or_null(b, r->key);
+    wr_buf_puts(b, ",\"op\":");
+    str_or_null(b, r->op);
+    wr_buf_puts(b, ",\"params\":{\"page\":");
+    count_or_null(b, r->page);
+    wr_buf_puts(b, ",\"relation\":");
+    str_or_null(b, r->relation);
+    wr_buf_puts(b, ",\"results_per_page\":");
+    count_or_null(b, r->per_page);
+    wr_buf_puts(b, "},\"principal\":");
+    str_or_null(b, r->principal);
+    wr_buf_puts(b, ",\"rows\":");
+    if (r->rows >= 0)
+        wr_json_int(b, r->rows);
+    else
+        wr_json_null(b);
+    wr_buf_puts(b, ",\"status\":");
+    if (r->status > 0)
+        wr_json_int(b, r->status);
+    else
+        wr_json_null(b);
+    /* MongoDB Extended JSON: stored as a BSON date. */
+    wr_buf_puts(b, ",\"time\":{\"$date\":{\"$numberLong\":\"");
+    wr_buf_printf(b, "%lld", r->time_ms);
+    wr_buf_puts(b, "\"}},\"worker\":");
+    str_or_null(b, worker);
+    wr_buf_putc(b, '}');
+}
+
+/* Waits up to ms for a wake-up or a stop; false when stopping. */
+static bool nap(audit *a, long ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&a->lock);
+    while (!a->stop && !a->wake)
+        if (pthread_cond_timedwait(&a->cond, &a->lock, &until) != 0)
+            break;
+    a->wake = false;
+    bool go_on = !a->stop;
+    pthread_mutex_unlock(&a->lock);
+    return go_on;
+}
+
+/* Ships one batch. 1 shipped something, 0 nothing to ship, -1 failed. */
+static int ship_batch(audit *a, struct wr_buf *batch)
+{
+    size_t taken = 0;
+    size_t lines = spool_peek(a->spool, batch, BATCH_LINES, BATCH_BYTES, &taken);
+    if (lines == 0 || a->sink == NULL)
+        return 0;
+    size_t dups = 0;
+    struct wr_err err = {0};
+    int rc = sink_insert(a->sink, batch->data, batch->len, lines, &dups, &err);
+    if (rc == 0)
+        rc = spool_advance(a->spool, taken, &err);
+    pthread_mutex_lock(&a->lock);
+    if (rc == 0) {
+        a->stats.shipped += (long long)(lines - dups);
+        a->stats.duplicates += (long long)dups;
+    } else {
+        a->stats.failures++;
+    }
+    pthread_mutex_unlock(&a->lock);
+    if (rc != 0)
+        wr_warn(NULL, "audit: %s; %zu bytes wait in %s", err.msg, spool_backlog(a->spool),
+                spool_path(a->spool));
+    return rc == 0 ? 1 : -1;
+}
+
+static void *shipper(void *arg)
+{
+    audit *a = arg;
+    struct wr_buf batch;
+    wr_buf_init(&batch, BATCH_BYTES + 65536);
+    long backoff = BACKOFF_MIN_MS;
+    bool running = true;
+    while (running) {
+        int rc = ship_batch(a, &batch);
+        if (rc > 0) {
+            backoff = BACKOFF_MIN_MS;
+            continue;
+        }
+        /* Flawfinder: ignore - random() only jitters the retry backoff, no secret */
+        long jitter = random() % (backoff / 2 + 1);
+        long wait = rc < 0 ? backoff / 2 + jitter : 1000;
+        if (rc < 0)
+            backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        running = nap(a, wait);
+    }
+    /* One last round for what the worker recorded before it stopped. */
+    while (ship_batch(a, &batch) > 0)
+        ;
+    wr_buf_release(&batch);
+    return NULL;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Group commit: one fsync covers every record appended before it began,
+ * so the worker never waits for the disk and many requests share a sync. */
+static void *syncer(void *arg)
+{
+    audit *a = arg;
+    long long last = 0;
+    pthread_mutex_lock(&a->lock);
+    while (!a->stop || a->durable < a->wanted) {
+        if (a->durable >= a->wanted || a->failed) {
+            if (a->stop)
+                break;
+            pthread_cond_wait(&a->sync_cond, &a->lock);
+            continue;
+        }
+        pthread_mutex_unlock(&a->lock);
+        long long wait = last + SYNC_INTERVAL_MS - mono_ms();
+        if (wait > 0) {
+            struct timespec ts = {0, wait * 1000000L};
+            (void)nanosleep(&ts, NULL);
+        }
+        last = mono_ms();
+        pthread_mutex_lock(&a->lock);
+        unsigned long long upto = a->appended;
+        pthread_mutex_unlock(&a->lock);
+        struct wr_err err = {0};
+        int rc = spool_sync(a->spool, &err);
+        if (rc != 0)
+            wr_error(NULL, "audit: %s", err.msg);
+        pthread_mutex_lock(&a->lock);
+        if (rc == 0 && upto > a->durable)
+            a->durable = upto;
+        a->failed = rc;
+        a->wake = true;
+        pthread_cond_signal(&a->cond);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+audit *audit_new(const struct audit_opts *o, struct wr_err *err)
+{
+    audit *a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        wr_err_set(err, WR_ENOMEM, "audit: out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    pthread_cond_init(&a->sync_cond, NULL);
+    wr_buf_init(&a->line, 1u << 20);
+    a->worker = strdup(o->worker ? o->worker : "");
+    a->spool = a->worker ? spool_open(o->spool_dir, err) : NULL;
+    bool ok = a->spool != NULL;
+    if (ok && o->mongo_uri != NULL && o->mongo_uri[0] != '\0') {
+        a->sink = sink_new(o->mongo_uri, o->db, o->collection, err);
+        ok = a->sink != NULL;
+    }
+    if (ok) {
+        a->started = pthread_create(&a->thread, NULL, shipper, a) == 0;
+        a->syncer_started = a->started && pthread_create(&a->syncer, NULL, syncer, a) == 0;
+        ok = a->syncer_started;
+        if (!ok)
+            wr_err_set(err, WR_EIO, "audit: cannot start its threads");
+    }
+    if (!ok) {
+        audit_free(a);
+        return NULL;
+    }
+    wr_info(NULL, "audit: spooling to %s, %s", spool_path(a->spool),
+            a->sink ? "shipping to MongoDB" : "no MONGO_URI: records stay in the spool");
+    return a;
+}
+
+void audit_free(audit *a)
+{
+    if (a == NULL)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->stop = true;
+    pthread_cond_signal(&a->cond);
+    pthread_cond_signal(&a->sync_cond);
+    pthread_mutex_unlock(&a->lock);
+    if (a->syncer_started)
+        pthread_join(a->syncer, NULL);
+    if (a->started)
+        pthread_join(a->thread, NULL);
+    sink_free(a->sink);
+    spool_close(a->spool);
+    wr_buf_release(&a->line);
+    free(a->worker);
+    pthread_cond_destroy(&a->cond);
+    pthread_cond_destroy(&a->sync_cond);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+int audit_record(audit *a, const struct audit_rec *r, unsigned long long *recno, struct wr_err *err)
+{
+    wr_buf_reset(&a->line);
+    audit_format(&a->line, r, a->worker);
+    if (wr_buf_error(&a->line) != 0)
+        return wr_err_set(err, WR_ETOOBIG, "audit: record too large");
+    int rc = spool_append(a->spool, a->line.data, a->line.len, err);
+    if (rc == 0) {
+        pthread_mutex_lock(&a->lock);
+        a->stats.recorded++;
+        *recno = ++a->appended;
+        pthread_mutex_unlock(&a->lock);
+    }
+    return rc;
+}
+
+void audit_sync_soon(audit *a)
+{
+    pthread_mutex_lock(&a->lock);
+    a->wanted = a->appended;
+    pthread_cond_signal(&a->sync_cond);
+    pthread_mutex_unlock(&a->lock);
+}
+
+unsigned long long audit_durable(audit *a)
+{
+    pthread_mutex_lock(&a->lock);
+    unsigned long long n = a->durable;
+    pthread_mutex_unlock(&a->lock);
+    return n;
+}
+
+int audit_failed(audit *a)
+{
+    pthread_mutex_lock(&a->lock);
+    int rc = a->failed;
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+int audit_sync(audit *a, struct wr_err *err)
+{
+    pthread_mutex_lock(&a->lock);
+    unsigned long long upto = a->appended;
+    pthread_mutex_unlock(&a->lock);
+    int rc = spool_sync(a->spool, err);
+    pthread_mutex_lock(&a->lock);
+    if (rc == 0 && upto > a->durable)
+        a->durable = upto;
+    a->wake = true;
+    pthread_cond_signal(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+void audit_get_stats(audit *a, struct audit_stats *out)
+{
+    pthread_mutex_lock(&a->lock);
+    *out = a->stats;
+    pthread_mutex_unlock(&a->lock);
+    out->backlog = spool_backlog(a->spool);
+}

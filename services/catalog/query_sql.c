@@ -1,0 +1,294 @@
+/* Writes the SQL of a parsed search (see query.h). Identifiers come only
+ * from the schema, double-quoted with embedded quotes doubled as plan.c
+ * does; request values only ever become bound `?`. The main table is t0;
+ * each LEFT JOIN (for order_by) and each EXISTS (for a relation filter)
+ * gets the next alias, in the order they appear in the text. */
+#include "query.h"
+
+#include <string.h>
+
+#include "query_int.h"
+
+struct emit {
+    const query *q;
+    struct wr_buf *b;
+    struct value *binds;
+    size_t *nbinds;
+    size_t cap;
+    int alias; /* the last alias handed out */
+    int err;
+};
+
+static void ident(struct wr_buf *b, const char *name)
+{
+    wr_buf_putc(b, '"');
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            wr_buf_putc(b, '"');
+        wr_buf_putc(b, *p);
+    }
+    wr_buf_putc(b, '"');
+}
+
+/* t<alias>."Column" */
+static void column(struct emit *e, int alias, const struct collection *c, size_t col)
+{
+    wr_buf_printf(e->b, "t%d.", alias);
+    ident(e->b, c->cols[col].sql);
+}
+
+static void bind(struct emit *e, const struct value *v)
+{
+    if (*e->nbinds >= e->cap) {
+        e->err = WR_ETOOBIG;
+        return;
+    }
+    e->binds[(*e->nbinds)++] = *v;
+    wr_buf_putc(e->b, '?');
+}
+
+static const char *const cmp_sql[] = {
+    [QOP_EQ] = " = ",  [QOP_NE] = " != ", [QOP_GT] = " > ",      [QOP_LT] = " < ",
+    [QOP_GE] = " >= ", [QOP_LE] = " <= ", [QOP_LIKE] = " LIKE ", [QOP_ILIKE] = " LIKE ",
+};
+
+/* "t1."A" = t0."B" AND ..." for each key pair of relation r between the
+ * alias of its target (inner) and the alias of its source (outer). */
+static void key_pairs(struct emit *e, const struct relation *r, const struct collection *src,
+                      int inner, int outer)
+{
+    const struct collection *t = schema_at(e->q->s, r->target);
+    for (size_t k = 0; k < r->nkeys; k++) {
+        if (k > 0)
+            wr_buf_puts(e->b, " AND ");
+        column(e, inner, t, r->remote[k]);
+        wr_buf_puts(e->b, " = ");
+        column(e, outer, src, r->local[k]);
+    }
+}
+
+/* Node i, whose columns are in alias `alias`; `outer` is the alias of the
+ * scope enclosing it and oc its collection (for a column compared across an
+ * EXISTS). */
+static void node(struct emit *e, size_t i, int alias, int outer, const struct collection *oc)
+{
+    const struct qnode *n = &e->q->nodes[i];
+    switch (n->kind) {
+    case QN_AND:
+    case QN_OR:
+        wr_buf_putc(e->b, '(');
+        for (size_t c = n->child; c != QNONE; c = e->q->nodes[c].next) {
+            if (c != n->child)
+                wr_buf_puts(e->b, n->kind == QN_AND ? " AND " : " OR ");
+            node(e, c, alias, outer, oc);
+        }
+        wr_buf_putc(e->b, ')');
+        break;
+    case QN_NOT: {
+        enum qnode_kind ck = e->q->nodes[n->child].kind;
+        bool parens = ck != QN_AND && ck != QN_OR;
+        wr_buf_puts(e->b, parens ? "NOT (" : "NOT ");
+        node(e, n->child, alias, outer, oc);
+        if (parens)
+            wr_buf_putc(e->b, ')');
+        break;
+    }
+    case QN_VALUE:
+    case QN_COLUMN:
+        if (n->op == QOP_ILIKE)
+            wr_buf_puts(e->b, "lower(");
+        column(e, alias, n->coll, n->col);
+        wr_buf_puts(e->b, n->op == QOP_ILIKE ? ")" : "");
+        wr_buf_puts(e->b, cmp_sql[n->op]);
+        wr_buf_puts(e->b, n->op == QOP_ILIKE ? "lower(" : "");
+        if (n->kind == QN_VALUE)
+            bind(e, &e->q->vals[n->val]);
+        else if (n->col2_outer)
+            column(e, outer, oc, n->col2);
+        else
+            column(e, alias, n->coll, n->col2);
+        wr_buf_puts(e->b, n->op == QOP_ILIKE ? ")" : "");
+        break;
+    case QN_IN:
+        column(e, alias, n->coll, n->col);
+        wr_buf_puts(e->b, n->op == QOP_IN ? " IN (" : " NOT IN (");
+        for (size_t v = 0; v < n->nval; v++) {
+            if (v > 0)
+                wr_buf_putc(e->b, ',');
+            bind(e, &e->q->vals[n->val + v]);
+        }
+        wr_buf_putc(e->b, ')');
+        break;
+    case QN_NULL:
+        column(e, alias, n->coll, n->col);
+        wr_buf_puts(e->b, n->op == QOP_IS_NULL ? " IS NULL" : " IS NOT NULL");
+        break;
+    case QN_EXISTS: {
+        const struct relation *r = &n->coll->rels[n->rel];
+        int inner = ++e->alias;
+        wr_buf_puts(e->b, "EXISTS (SELECT 1 FROM ");
+        ident(e->b, schema_at(e->q->s, r->target)->table);
+        wr_buf_printf(e->b, " AS t%d WHERE ", inner);
+        key_pairs(e, r, n->coll, inner, alias);
+        if (n->child != QNONE) {
+            wr_buf_puts(e->b, " AND ");
+            node(e, n->child, inner, alias, n->coll);
+        }
+        wr_buf_putc(e->b, ')');
+        break;
+    }
+    }
+}
+
+/* " WHERE a AND b" for the top-level filters. */
+static void where(struct emit *e)
+{
+    for (size_t i = e->q->first; i != QNONE; i = e->q->nodes[i].next) {
+        wr_buf_puts(e->b, i == e->q->first ? " WHERE " : " AND ");
+        node(e, i, 0, 0, e->q->c);
+    }
+}
+
+static void from(struct emit *e)
+{
+    wr_buf_puts(e->b, " FROM ");
+    ident(e->b, e->q->c->table);
+    wr_buf_puts(e->b, " AS t0");
+}
+
+/* The alias of order_by entry i's join: one LEFT JOIN per relation, t1, t2,
+ * ... in order of first use. 0 for a column of the collection itself. */
+static int join_alias(const query *q, size_t i)
+{
+    if (q->order[i].rel == QNONE)
+        return 0;
+    int alias = 0;
+    for (size_t j = 0; j < q->norder; j++) {
+        size_t rel = q->order[j].rel;
+        bool seen = rel == QNONE;
+        for (size_t k = 0; k < j && !seen; k++)
+            seen = q->order[k].rel == rel;
+        if (!seen)
+            alias++;
+        if (rel == q->order[i].rel)
+            return alias;
+    }
+    return alias;
+}
+
+static void joins(struct emit *e)
+{
+    const query *q = e->q;
+    for (size_t i = 0; i < q->norder; i++) {
+        int alias = join_alias(q, i);
+        if (alias <= e->alias)
+            continue; /* no join, or one already written */
+        const struct relation *r = &q->c->rels[q->order[i].rel];
+        wr_buf_puts(e->b, " LEFT JOIN ");
+        ident(e->b, schema_at(q->s, r->target)->table);
+        wr_buf_printf(e->b, " AS t%d ON ", alias);
+        key_pairs(e, r, q->c, alias, 0);
+        e->alias = alias;
+    }
+}
+
+static void group_by(struct emit *e)
+{
+    for (size_t i = 0; i < e->q->ngroup; i++) {
+        wr_buf_puts(e->b, i == 0 ? " GROUP BY " : ",");
+        column(e, 0, e->q->c, e->q->group[i]);
+    }
+}
+
+/* The request's order, then the key (or with group_by the grouped columns)
+ * for a stable order, leaving out columns of t0 already ordered by. */
+static void order_by(struct emit *e)
+{
+    const query *q = e->q;
+    size_t n = 0;
+    for (size_t i = 0; i < q->norder; i++, n++) {
+        int alias = join_alias(q, i);
+        const struct collection *c =
+            alias == 0 ? q->c : schema_at(q->s, q->c->rels[q->order[i].rel].target);
+        wr_buf_puts(e->b, n == 0 ? " ORDER BY " : ",");
+        column(e, alias, c, q->order[i].col);
+        wr_buf_puts(e->b, q->order[i].desc ? " DESC" : " ASC");
+    }
+    const size_t *tie = q->ngroup > 0 ? q->group : q->c->pk;
+    size_t ntie = q->ngroup > 0 ? q->ngroup : q->c->npk;
+    for (size_t k = 0; k < ntie; k++) {
+        bool done = false;
+        for (size_t i = 0; i < q->norder && !done; i++)
+            done = q->order[i].rel == QNONE && q->order[i].col == tie[k];
+        for (size_t j = 0; j < k && !done; j++)
+            done = tie[j] == tie[k];
+        if (done)
+            continue;
+        wr_buf_puts(e->b, n++ == 0 ? " ORDER BY " : ",");
+        column(e, 0, q->c, tie[k]);
+    }
+}
+
+static int finish(struct emit *e)
+{
+    if (e->err != 0)
+        return e->err;
+    return wr_buf_error(e->b);
+}
+
+int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
+                     size_t cap)
+{
+    struct emit e = {.q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap};
+    *nbinds = 0;
+    wr_buf_puts(sql, "SELECT ");
+    for (size_t i = 0; i < q->c->ncols; i++) {
+        if (i > 0)
+            wr_buf_putc(sql, ',');
+        column(&e, 0, q->c, i);
+    }
+    from(&e);
+    joins(&e);
+    where(&e);
+    group_by(&e);
+    order_by(&e);
+    return finish(&e);
+}
+
+int query_count_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
+                    size_t cap)
+{
+    struct emit e = {.q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap};
+    *nbinds = 0;
+    wr_buf_puts(sql, q->ngroup > 0 ? "SELECT COUNT(*) FROM (SELECT 1" : "SELECT COUNT(*)");
+    from(&e);
+    where(&e);
+    group_by(&e);
+    if (q->ngroup > 0)
+        wr_buf_putc(sql, ')');
+    return finish(&e);
+}
+
+int query_functions_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
+                        size_t cap, const char **names, size_t *nnames, size_t names_cap)
+{
+    struct emit e = {.q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap};
+    *nbinds = 0;
+    *nnames = 0;
+    if (q->nfuncs == 0)
+        return WR_EINVAL;
+    if (q->nfuncs > names_cap)
+        return WR_ETOOBIG;
+    for (size_t i = 0; i < q->nfuncs; i++) {
+        wr_buf_puts(sql, i == 0 ? "SELECT " : ",");
+        wr_buf_puts(sql, q->funcs[i].fn);
+        wr_buf_putc(sql, '(');
+        column(&e, 0, q->c, q->funcs[i].col);
+        wr_buf_putc(sql, ')');
+        names[i] = q->funcs[i].name;
+    }
+    *nnames = q->nfuncs;
+    from(&e);
+    where(&e);
+    return finish(&e);
+}

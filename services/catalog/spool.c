@@ -1,0 +1,220 @@
+/* The audit spool (see spool.h). One mutex guards the sizes: the worker's
+ * thread appends and syncs, the shipper thread reads and advances. The
+ * offset file holds the delivered offset as decimal text; a crash between a
+ * delivery and its offset update re-sends records, which the sink counts as
+ * duplicates, never as losses. */
+#include "spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_SPOOLS 64
+
+struct spool {
+    int fd;
+    int offset_fd;
+    char path[4096];
+    pthread_mutex_t lock;
+    size_t written;   /* bytes in the file */
+    size_t synced;    /* bytes known durable */
+    size_t delivered; /* bytes shipped */
+};
+
+static int sys_error(struct wr_err *err, const char *what, const char *path)
+{
+    return wr_err_set(err, WR_EIO, "spool: %s %s: %s", what, path, strerror(errno));
+}
+
+static size_t read_offset(int fd)
+{
+    char text[32] = {0};
+    ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+    return n > 0 ? (size_t)strtoull(text, NULL, 10) : 0;
+}
+
+static int write_offset(spool *s, size_t offset, struct wr_err *err)
+{
+    char text[32];
+    /* Fixed width, so the file never holds a longer old tail. */
+    int n = snprintf(text, sizeof(text), "%020zu\n", offset);
+    if (pwrite(s->offset_fd, text, (size_t)n, 0) != n || fdatasync(s->offset_fd) != 0)
+        return sys_error(err, "writing the offset of", s->path);
+    return 0;
+}
+
+/* Drops a torn last line: it was never synced, so its request was never
+ * acknowledged and will be recorded again when redelivered. */
+static int drop_torn_tail(spool *s, struct wr_err *err)
+{
+    struct stat st;
+    if (fstat(s->fd, &st) != 0)
+        return sys_error(err, "stat", s->path);
+    size_t size = (size_t)st.st_size;
+    char c = '\n';
+    while (size > 0 && pread(s->fd, &c, 1, (off_t)size - 1) == 1 && c != '\n')
+        size--;
+    if (size != (size_t)st.st_size && ftruncate(s->fd, (off_t)size) != 0)
+        return sys_error(err, "truncating", s->path);
+    s->written = s->synced = size;
+    return 0;
+}
+
+/* Opens and locks spool number i; 1 when another process holds it. */
+static int claim(spool *s, const char *dir, int i, struct wr_err *err)
+{
+    char offset_path[4200];
+    (void)snprintf(s->path, sizeof(s->path), "%s/audit-%02d.spool", dir, i);
+    (void)snprintf(offset_path, sizeof(offset_path), "%s.offset", s->path);
+    /* Flawfinder: ignore - our own spool directory (config); O_NOFOLLOW refuses links */
+    s->fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (s->fd < 0)
+        return sys_error(err, "opening", s->path);
+    if (flock(s->fd, LOCK_EX | LOCK_NB) != 0) {
+        close(s->fd);
+        s->fd = -1;
+        return errno == EWOULDBLOCK ? 1 : sys_error(err, "locking", s->path);
+    }
+    /* Flawfinder: ignore - our own spool directory (config); O_NOFOLLOW refuses links */
+    s->offset_fd = open(offset_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (s->offset_fd < 0)
+        return sys_error(err, "opening", offset_path);
+    int rc = drop_torn_tail(s, err);
+    s->delivered = read_offset(s->offset_fd);
+    if (s->delivered > s->written) /* emptied before the offset was reset */
+        s->delivered = s->written;
+    return rc;
+}
+
+spool *spool_open(const char *dir, struct wr_err *err)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        sys_error(err, "creating", dir);
+        return NULL;
+    }
+    spool *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        wr_err_set(err, WR_ENOMEM, "spool: out of memory");
+        return NULL;
+    }
+    s->fd = s->offset_fd = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    int rc = 1;
+    for (int i = 0; i < MAX_SPOOLS && rc == 1; i++)
+        rc = claim(s, dir, i, err);
+    if (rc == 1)
+        wr_err_set(err, WR_EBUSY, "spool: all %d spools in %s are in use", MAX_SPOOLS, dir);
+    if (rc != 0) {
+        spool_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void spool_close(spool *s)
+{
+    if (s == NULL)
+        return;
+    if (s->fd >= 0)
+        close(s->fd); /* releases the lock */
+    if (s->offset_fd >= 0)
+        close(s->offset_fd);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+const char *spool_path(const spool *s)
+{
+    return s->path;
+}
+
+int spool_append(spool *s, const char *line, size_t len, struct wr_err *err)
+{
+    struct iovec iov[2] = {{(void *)line, len}, {"\n", 1}};
+    pthread_mutex_lock(&s->lock);
+    ssize_t n = writev(s->fd, iov, 2);
+    if (n > 0)
+        s->written += (size_t)n;
+    pthread_mutex_unlock(&s->lock);
+    return n == (ssize_t)(len + 1) ? 0 : sys_error(err, "appending to", s->path);
+}
+
+int spool_sync(spool *s, struct wr_err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t written = s->written;
+    bool due = s->synced < written;
+    pthread_mutex_unlock(&s->lock);
+    if (!due)
+        return 0;
+    if (fdatasync(s->fd) != 0)
+        return sys_error(err, "syncing", s->path);
+    pthread_mutex_lock(&s->lock);
+    if (s->synced < written)
+        s->synced = written;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+size_t spool_peek(spool *s, struct wr_buf *out, size_t max_lines, size_t max_bytes, size_t *taken)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t from = s->delivered, to = s->synced;
+    pthread_mutex_unlock(&s->lock);
+    wr_buf_reset(out);
+    *taken = 0;
+    size_t want = to - from < max_bytes ? to - from : max_bytes;
+    if (want == 0 || wr_buf_append(out, NULL, 0) != 0)
+        return 0;
+    char chunk[65536];
+    size_t lines = 0, done = 0;
+    while (done < want && lines < max_lines) {
+        size_t ask = want - done < sizeof(chunk) ? want - done : sizeof(chunk);
+        ssize_t n = pread(s->fd, chunk, ask, (off_t)(from + done));
+        if (n <= 0)
+            break;
+        for (ssize_t i = 0; i < n && lines < max_lines; i++) {
+            done++;
+            if (chunk[i] == '\n') {
+                lines++;
+                *taken = done;
+            }
+        }
+        wr_buf_append(out, chunk, (size_t)n);
+    }
+    out->len = *taken; /* only whole lines */
+    if (out->data != NULL)
+        out->data[out->len] = '\0';
+    return lines;
+}
+
+int spool_advance(spool *s, size_t taken, struct wr_err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    s->delivered += taken;
+    size_t delivered = s->delivered;
+    /* Everything delivered and nothing appended since: start the file over. */
+    if (delivered == s->written && delivered == s->synced && delivered > 0) {
+        if (ftruncate(s->fd, 0) == 0) {
+            s->written = s->synced = s->delivered = delivered = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return write_offset(s, delivered, err);
+}
+
+size_t spool_backlog(spool *s)
+{
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->synced - s->delivered;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}

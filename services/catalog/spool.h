@@ -1,0 +1,39 @@
+/* The audit spool: an append-only file of records (one JSON document a
+ * line) with a durable "shipped up to here" offset beside it. The worker's
+ * thread appends and syncs; the shipper thread reads complete, synced lines
+ * from the offset and advances it once they are delivered. A worker claims
+ * a free spool in the directory at start (a lock held for its life), so a
+ * restarted worker takes over, and ships, what a dead one left. */
+#ifndef CATALOG_SPOOL_H
+#define CATALOG_SPOOL_H
+
+#include <stddef.h>
+
+#include "warren/buf.h"
+#include "warren/err.h"
+
+typedef struct spool spool;
+
+/* Claims the first spool of dir that no live process holds (creating dir
+ * and the file as needed), drops a torn last line, and clamps the offset.
+ * NULL on error, with err. */
+spool *spool_open(const char *dir, struct wr_err *err);
+void spool_close(spool *s);
+const char *spool_path(const spool *s);
+
+/* Appends one line (the newline is added). Not durable until spool_sync. */
+int spool_append(spool *s, const char *line, size_t len, struct wr_err *err);
+/* Makes every appended line durable (fsync). */
+int spool_sync(spool *s, struct wr_err *err);
+
+/* Copies up to max_lines synced, undelivered lines (at most max_bytes
+ * unless one line is longer) into out, each ending in '\n'; *taken gets
+ * the bytes to pass to spool_advance. Returns the number of lines. */
+size_t spool_peek(spool *s, struct wr_buf *out, size_t max_lines, size_t max_bytes, size_t *taken);
+/* Marks taken more bytes delivered (durably); empties the file once
+ * everything in it is delivered. */
+int spool_advance(spool *s, size_t taken, struct wr_err *err);
+/* Bytes synced but not yet delivered. */
+size_t spool_backlog(spool *s);
+
+#endif

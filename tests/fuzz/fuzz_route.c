@@ -1,0 +1,88 @@
+/* libFuzzer target for route_parse (services/edge/route.h). The input is a
+ * URL's path and query, split at the first '?' or NUL (no separator: no
+ * query). An accepted route must name segments that cannot change which
+ * route is taken, page numbers in range, and the op its segments imply. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "route.h"
+#include "warren/err.h"
+#include "warren/proto.h"
+
+static char *copy(const uint8_t *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    FUZZ_ASSERT(s != NULL);
+    if (n > 0)
+        memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* A decoded path segment in an array of cap bytes: terminated inside it,
+ * non-empty, no '/', not "." or "..". */
+static void check_segment(const char *s, size_t cap)
+{
+    FUZZ_ASSERT(memchr(s, '\0', cap) != NULL);
+    FUZZ_ASSERT(s[0] != '\0');
+    FUZZ_ASSERT(strchr(s, '/') == NULL);
+    FUZZ_ASSERT(strcmp(s, ".") != 0 && strcmp(s, "..") != 0);
+}
+
+/* A page number or size: 0 when absent, else 1 to 10^9. */
+static void check_count(long v)
+{
+    FUZZ_ASSERT(v == 0 || (v >= 1 && v <= 1000000000L));
+}
+
+static void check_api(const struct route *r)
+{
+    check_segment(r->collection, sizeof(r->collection));
+    FUZZ_ASSERT(memchr(r->key, '\0', sizeof(r->key)) != NULL);
+    FUZZ_ASSERT(memchr(r->relation, '\0', sizeof(r->relation)) != NULL);
+    bool has_key = r->key[0] != '\0';
+    bool has_relation = r->relation[0] != '\0';
+    if (has_key)
+        check_segment(r->key, sizeof(r->key));
+    if (has_relation)
+        check_segment(r->relation, sizeof(r->relation));
+    FUZZ_ASSERT(r->op != NULL);
+    if (strcmp(r->op, WR_OP_LIST) == 0)
+        FUZZ_ASSERT(!has_key && !has_relation);
+    else if (strcmp(r->op, WR_OP_GET) == 0)
+        FUZZ_ASSERT(has_key && !has_relation);
+    else if (strcmp(r->op, WR_OP_RELATED) == 0)
+        FUZZ_ASSERT(has_key && has_relation);
+    else
+        FUZZ_ASSERT(!"op is one of WR_OP_LIST, WR_OP_GET, WR_OP_RELATED");
+    check_count(r->page);
+    check_count(r->per_page);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t cut = 0;
+    while (cut < size && data[cut] != '?' && data[cut] != '\0')
+        cut++;
+    char *path = copy(data, cut);
+    char *query = cut < size ? copy(data + cut + 1, size - cut - 1) : NULL;
+    struct route r;
+    memset(&r, 0xa5, sizeof(r)); /* anything route_parse leaves unset shows */
+    struct wr_err err = {0};
+    int rc = route_parse(path, query, &r, &err);
+    if (rc != 0) {
+        FUZZ_ASSERT(rc == WR_ENOTFOUND || rc == WR_EINVAL);
+        FUZZ_ASSERT(err.code == rc && err.msg[0] != '\0');
+    } else if (r.kind == ROUTE_HEALTH) {
+        FUZZ_ASSERT(strcmp(path, "/healthz") == 0);
+    } else if (r.kind == ROUTE_READY) {
+        FUZZ_ASSERT(strcmp(path, "/readyz") == 0);
+    } else {
+        FUZZ_ASSERT(r.kind == ROUTE_API);
+        check_api(&r);
+    }
+    free(query);
+    free(path);
+    return 0;
+}

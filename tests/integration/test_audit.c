@@ -1,0 +1,189 @@
+/* The audit trail against the MongoDB test peer (tests/lib/mongo_peer.py,
+ * a wire-protocol server the real mongo-c-driver talks to): every request
+ * leaves exactly one record; with MongoDB stopped, answers are unaffected
+ * and records wait in the spool; once it is back every record arrives once,
+ * counted against the requests sent, also after the worker was killed. */
+#include <check.h>
+#include <mongoc/mongoc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "run_suite.h"
+#include "warren/rpc.h"
+
+#define N 40
+
+static struct proc worker;
+static char env_amqp[160], env_db[512], env_mongo[160], env_spool[512];
+static char ids[3 * N][WR_REQUEST_ID_LEN + 1];
+static size_t nids;
+
+static void start_worker(void)
+{
+    const char *env[] = {env_amqp,
+                         env_db,
+                         env_mongo,
+                         env_spool,
+                         "WARREN_SERVICE=t_audit",
+                         "WARREN_AUDIT_COLLECTION=audit_t",
+                         NULL};
+    h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-audit", env);
+}
+
+static mongoc_collection_t *coll(mongoc_client_t **client)
+{
+    char uri[128];
+    (void)snprintf(uri, sizeof(uri), "mongodb://127.0.0.1:%s/?serverSelectionTimeoutMS=2000",
+                   h_env("WRT_MONGO_PORT"));
+    *client = mongoc_client_new(uri);
+    ck_assert_ptr_nonnull(*client);
+    return mongoc_client_get_collection(*client, "warren", "audit_t");
+}
+
+static void setup(void)
+{
+    mongoc_init();
+    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
+    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
+    (void)snprintf(env_mongo, sizeof(env_mongo), "WARREN_MONGO_URI=mongodb://127.0.0.1:%s/",
+                   h_env("WRT_MONGO_PORT"));
+    (void)snprintf(env_spool, sizeof(env_spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool-audit",
+                   h_env("WRT_STATE_DIR"));
+    mongoc_client_t *client;
+    mongoc_collection_t *c = coll(&client);
+    (void)mongoc_collection_drop(c, NULL);
+    mongoc_collection_destroy(c);
+    mongoc_client_destroy(client);
+    start_worker();
+}
+
+static void teardown(void)
+{
+    h_servers("start-mongo");
+    ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
+    mongoc_cleanup();
+}
+
+/* Sends n requests with known ids through the RPC client; all must be 200. */
+static void send_requests(size_t n)
+{
+    struct wr_rpc_opts o = {.amqp_url = h_amqp_url(), .service = "t_audit", .timeout_ms = 10000};
+    struct wr_err err = {0};
+    wr_rpc *rpc = wr_rpc_new(&o, &err);
+    ck_assert_msg(rpc != NULL, "%s", err.msg);
+    for (size_t i = 0; i < n; i++) {
+        struct wr_request req = {.op = WR_OP_GET, .collection = "Albums", .key = "1"};
+        wr_request_id_new(req.id);
+        memcpy(ids[nids++], req.id, sizeof(req.id));
+        struct wr_reply r;
+        ck_assert_int_eq(wr_rpc_call(rpc, &req, &r, &err), 0);
+        ck_assert_int_eq(r.status, 200);
+        wr_reply_release(&r);
+    }
+    wr_rpc_free(rpc);
+}
+
+/* How many of our ids MongoDB holds, and how many documents in all. */
+static size_t stored(size_t *total)
+{
+    mongoc_client_t *client;
+    mongoc_collection_t *c = coll(&client);
+    bson_t filter = BSON_INITIALIZER;
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, NULL, NULL);
+    const bson_t *doc;
+    size_t found = 0;
+    *total = 0;
+    while (mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        (*total)++;
+        if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it))
+            continue;
+        const char *id = bson_iter_utf8(&it, NULL);
+        for (size_t i = 0; i < nids; i++)
+            if (strcmp(ids[i], id) == 0)
+                found++;
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&filter);
+    mongoc_collection_destroy(c);
+    mongoc_client_destroy(client);
+    return found;
+}
+
+/* Waits until MongoDB holds every id sent so far, exactly once. */
+static void assert_all_stored(int timeout_ms)
+{
+    long long end = h_now_ms() + timeout_ms;
+    size_t found = 0, total = 0;
+    while (h_now_ms() < end) {
+        found = stored(&total);
+        if (found == nids)
+            break;
+        usleep(200000);
+    }
+    ck_assert_msg(found == nids, "%zu of %zu audit records stored (see %s)", found, nids,
+                  worker.log);
+    ck_assert_msg(total == nids, "%zu documents for %zu requests: duplicates", total, nids);
+}
+
+START_TEST(every_request_recorded_once)
+{
+    send_requests(N);
+    assert_all_stored(15000);
+    mongoc_client_t *client;
+    mongoc_collection_t *c = coll(&client);
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(ids[0]));
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
+    const bson_t *doc;
+    ck_assert(mongoc_cursor_next(cur, &doc));
+    bson_iter_t it;
+    ck_assert(bson_iter_init_find(&it, doc, "status") && bson_iter_as_int64(&it) == 200);
+    ck_assert(bson_iter_init_find(&it, doc, "collection") &&
+              strcmp(bson_iter_utf8(&it, NULL), "Albums") == 0);
+    ck_assert(bson_iter_init_find(&it, doc, "op") && strcmp(bson_iter_utf8(&it, NULL), "get") == 0);
+    ck_assert(bson_iter_init_find(&it, doc, "rows") && bson_iter_as_int64(&it) == 1);
+    ck_assert(bson_iter_init_find(&it, doc, "time") && BSON_ITER_HOLDS_DATE_TIME(&it));
+    ck_assert(bson_iter_init_find(&it, doc, "worker") && strchr(bson_iter_utf8(&it, NULL), ':'));
+    mongoc_cursor_destroy(cur);
+    bson_destroy(filter);
+    mongoc_collection_destroy(c);
+    mongoc_client_destroy(client);
+}
+END_TEST
+
+START_TEST(mongo_outage_spools_then_delivers)
+{
+    ck_assert_int_eq(h_servers("stop-mongo"), 0);
+    send_requests(N); /* answers are unaffected */
+    ck_assert_int_eq(h_servers("start-mongo"), 0);
+    assert_all_stored(30000);
+}
+END_TEST
+
+START_TEST(killed_worker_replays_its_spool)
+{
+    ck_assert_int_eq(h_servers("stop-mongo"), 0);
+    send_requests(N);
+    usleep(300000); /* past the group commit: the records are on disk */
+    ck_assert_int_eq(h_stop(&worker, SIGKILL), 128 + SIGKILL);
+    ck_assert_int_eq(h_servers("start-mongo"), 0);
+    start_worker();
+    assert_all_stored(30000);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("audit");
+    TCase *tc = tcase_create("audit");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, every_request_recorded_once);
+    tcase_add_test(tc, mongo_outage_spools_then_delivers);
+    tcase_add_test(tc, killed_worker_replays_its_spool);
+    suite_add_tcase(s, tc);
+    return run_suite(s, false);
+}

@@ -1,0 +1,451 @@
+/* Runs the SQL that query.c builds against a copy of the Chinook database,
+ * opened read-only, and checks the rows each search finds against counts
+ * taken independently with the sqlite3 shell (the query that gave each
+ * figure is quoted beside it). Shows the statements are valid SQLite, that
+ * values bind as intended, and that dates compare as stored. */
+#include <check.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "query.h"
+#include "schema.h"
+#include "value.h"
+#include "warren/buf.h"
+#include "warren/cfg.h"
+#include "warren/err.h"
+#include "run_suite.h"
+
+#define BINDS_CAP 1024
+
+static char dir[] = "/tmp/warren-query-XXXXXX";
+static char copy[sizeof(dir) + 16];
+
+/* --- per test: the copy opened read-only, the schema introspected --- */
+
+static sqlite3 *db;
+static schema *sch;
+static struct wr_cfg cfg;
+static struct schema_table_def tables[32];
+static size_t ntables;
+static char *strings[1024];
+static size_t nstrings;
+
+static const char *keep(const unsigned char *s)
+{
+    if (s == NULL)
+        return NULL;
+    ck_assert_uint_lt(nstrings, sizeof(strings) / sizeof(strings[0]));
+    strings[nstrings] = strdup((const char *)s);
+    ck_assert_ptr_nonnull(strings[nstrings]);
+    return strings[nstrings++];
+}
+
+static sqlite3_stmt *prepare(const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    ck_assert_msg(rc == SQLITE_OK, "prepare %s: %s", sql, sqlite3_errmsg(db));
+    return st;
+}
+
+static void introspect_table(struct schema_table_def *t)
+{
+    struct schema_column_def *cols = calloc(64, sizeof(*cols));
+    struct schema_fk_def *fks = calloc(16, sizeof(*fks));
+    ck_assert(cols != NULL && fks != NULL);
+    sqlite3_stmt *st = prepare("SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid");
+    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        ck_assert_uint_lt(t->ncols, 64);
+        cols[t->ncols++] = (struct schema_column_def){.name = keep(sqlite3_column_text(st, 0)),
+                                                      .decltype = keep(sqlite3_column_text(st, 1)),
+                                                      .pk = sqlite3_column_int(st, 2)};
+    }
+    sqlite3_finalize(st);
+    st = prepare("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) "
+                 "ORDER BY id, seq");
+    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        ck_assert_uint_lt(t->nfks, 16);
+        fks[t->nfks++] = (struct schema_fk_def){.id = sqlite3_column_int(st, 0),
+                                                .table = keep(sqlite3_column_text(st, 1)),
+                                                .from = keep(sqlite3_column_text(st, 2)),
+                                                .to = keep(sqlite3_column_text(st, 3))};
+    }
+    sqlite3_finalize(st);
+    t->cols = cols;
+    t->fks = fks;
+}
+
+static void setup(void)
+{
+    int rc = sqlite3_open_v2(copy, &db, SQLITE_OPEN_READONLY, NULL);
+    ck_assert_msg(rc == SQLITE_OK, "open %s: %s", copy, sqlite3_errstr(rc));
+    sqlite3_stmt *st = prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+    ntables = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        ck_assert_uint_lt(ntables, sizeof(tables) / sizeof(tables[0]));
+        tables[ntables++] = (struct schema_table_def){.name = keep(sqlite3_column_text(st, 0))};
+    }
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < ntables; i++)
+        introspect_table(&tables[i]);
+    memset(&cfg, 0, sizeof(cfg));
+    struct wr_buf problems;
+    wr_buf_init(&problems, 4096);
+    ck_assert_int_eq(wr_cfg_parse(&cfg, "test.cfg", "", 0, NULL, &problems), 0);
+    wr_buf_release(&problems);
+    struct wr_err err = {0};
+    sch = schema_build(tables, ntables, &cfg, &err);
+    ck_assert_msg(sch != NULL, "schema_build: %s", err.msg);
+}
+
+static void teardown(void)
+{
+    schema_free(sch);
+    wr_cfg_release(&cfg);
+    for (size_t i = 0; i < ntables; i++) {
+        free((void *)tables[i].cols);
+        free((void *)tables[i].fks);
+    }
+    for (size_t i = 0; i < nstrings; i++)
+        free(strings[i]);
+    nstrings = 0;
+    sqlite3_close(db);
+}
+
+/* --- running a search --- */
+
+static query *parse(const char *coll, const char *q)
+{
+    const struct collection *c = schema_find(sch, coll);
+    ck_assert_msg(c != NULL, "no collection %s", coll);
+    struct wr_err err = {0};
+    query *qr = query_parse(sch, c, q, strlen(q), NULL, &err);
+    ck_assert_msg(qr != NULL, "query_parse(%s): %s", q, err.msg);
+    return qr;
+}
+
+static sqlite3_stmt *bound(const char *sql, const struct value *binds, size_t n)
+{
+    sqlite3_stmt *st = prepare(sql);
+    for (size_t i = 0; i < n; i++) {
+        const struct value *v = &binds[i];
+        int col = (int)i + 1, rc = SQLITE_OK;
+        if (v->kind == V_INT)
+            rc = sqlite3_bind_int64(st, col, v->i);
+        else if (v->kind == V_REAL)
+            rc = sqlite3_bind_double(st, col, v->d);
+        else if (v->kind == V_TEXT)
+            rc = sqlite3_bind_text(st, col, v->s, (int)v->n, SQLITE_STATIC);
+        else
+            rc = sqlite3_bind_null(st, col);
+        ck_assert_int_eq(rc, SQLITE_OK);
+    }
+    return st;
+}
+
+/* The count the search's COUNT statement gives. */
+static long long count_of(const char *coll, const char *q)
+{
+    query *qr = parse(coll, q);
+    struct wr_buf sql;
+    struct value binds[BINDS_CAP];
+    size_t n = 0;
+    wr_buf_init(&sql, 1 << 20);
+    ck_assert_int_eq(query_count_sql(qr, &sql, binds, &n, BINDS_CAP), 0);
+    sqlite3_stmt *st = bound(sql.data, binds, n);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    long long count = sqlite3_column_int64(st, 0);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    wr_buf_release(&sql);
+    query_free(qr);
+    return count;
+}
+
+/* The rows the SELECT gives with " LIMIT ? OFFSET ?" appended, as the
+ * catalog will run it; the first column of the first few into ids. */
+static long long rows_of(const char *coll, const char *q, long long *ids, size_t nids)
+{
+    query *qr = parse(coll, q);
+    struct wr_buf sql;
+    struct value binds[BINDS_CAP];
+    size_t n = 0;
+    wr_buf_init(&sql, 1 << 20);
+    ck_assert_int_eq(query_select_sql(qr, &sql, binds, &n, BINDS_CAP - 2), 0);
+    wr_buf_puts(&sql, " LIMIT ? OFFSET ?");
+    binds[n++] = (struct value){.kind = V_INT, .i = query_limit(qr)};
+    binds[n++] = (struct value){.kind = V_INT, .i = query_offset(qr)};
+    sqlite3_stmt *st = bound(sql.data, binds, n);
+    long long rows = 0;
+    int rc = sqlite3_step(st);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+        ck_assert_int_eq(sqlite3_column_count(st), (int)schema_find(sch, coll)->ncols);
+        if ((size_t)rows < nids)
+            ids[rows] = sqlite3_column_int64(st, 0);
+        rows++;
+    }
+    ck_assert_msg(rc == SQLITE_DONE, "%s: %s", sql.data, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    wr_buf_release(&sql);
+    query_free(qr);
+    return rows;
+}
+
+/* Both statements find want rows. */
+static void finds(const char *coll, const char *q, long long want)
+{
+    ck_assert_int_eq(count_of(coll, q), want);
+    ck_assert_int_eq(rows_of(coll, q, NULL, 0), want);
+}
+
+/* --- the searches --- */
+
+START_TEST(like_and_ilike)
+{
+    /* SELECT count(*) FROM albums WHERE Title LIKE '%Rock%'  -> 7 */
+    finds("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":\"%Rock%\"}]}", 7);
+    /* SQLite's LIKE ignores ASCII case: the same 7. */
+    finds("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":\"%rock%\"}]}", 7);
+    finds("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"ilike\",\"val\":\"%ROCK%\"}]}", 7);
+}
+END_TEST
+
+START_TEST(numbers_int_and_real)
+{
+    /* SELECT count(*) FROM tracks WHERE Milliseconds > 300000 AND UnitPrice = 0.99  -> 857 */
+    finds("Tracks",
+          "{\"filters\":[{\"name\":\"milliseconds\",\"op\":\"gt\",\"val\":300000},"
+          "{\"name\":\"unit_price\",\"op\":\"eq\",\"val\":0.99}]}",
+          857);
+}
+END_TEST
+
+START_TEST(dates_match_stored_text)
+{
+    /* SELECT count(*) FROM invoices WHERE InvoiceDate = '2009-01-01 00:00:00'  -> 1 */
+    static const char *const forms[] = {"2009-01-01", "2009-01-01T00:00:00", "2009-01-01 00:00:00"};
+    for (size_t i = 0; i < 3; i++) {
+        char q[200];
+        snprintf(q, sizeof(q),
+                 "{\"filters\":[{\"name\":\"invoice_date\",\"op\":\"==\",\"val\":\"%s\"}]}",
+                 forms[i]);
+        finds("Invoices", q, 1);
+    }
+    /* ... WHERE InvoiceDate >= '2010-01-01 00:00:00' AND InvoiceDate < '2011-01-01 00:00:00'
+     * -> 83 */
+    finds("Invoices",
+          "{\"filters\":[{\"name\":\"invoice_date\",\"op\":\">=\",\"val\":\"2010-01-01T00:00:00\"},"
+          "{\"name\":\"invoice_date\",\"op\":\"<\",\"val\":\"2011-01-01\"}]}",
+          83);
+    /* SELECT count(*) FROM employees WHERE HireDate >= '2003-01-01 00:00:00'  -> 5 */
+    finds("Employees",
+          "{\"filters\":[{\"name\":\"hire_date\",\"op\":\"geq\",\"val\":\"2003-01-01\"}]}", 5);
+}
+END_TEST
+
+START_TEST(has_and_any)
+{
+    /* SELECT count(*) FROM artists WHERE ArtistId IN
+     *   (SELECT ArtistId FROM albums WHERE Title LIKE 'A%')  -> 25 */
+    finds("Artists",
+          "{\"filters\":[{\"name\":\"albums\",\"op\":\"any\","
+          "\"val\":{\"name\":\"title\",\"op\":\"like\",\"val\":\"A%\"}}]}",
+          25);
+    /* SELECT count(*) FROM albums WHERE ArtistId IN
+     *   (SELECT ArtistId FROM artists WHERE Name = 'AC/DC')  -> 2 */
+    finds("Albums",
+          "{\"filters\":[{\"name\":\"Artists\",\"op\":\"has\","
+          "\"val\":{\"name\":\"name\",\"op\":\"==\",\"val\":\"AC/DC\"}}]}",
+          2);
+    /* SELECT count(*) FROM albums WHERE ArtistId = 1  -> 2 */
+    finds("Albums", "{\"filters\":[{\"name\":\"Artists\",\"op\":\"has\",\"val\":1}]}", 2);
+    /* SELECT count(*) FROM albums WHERE AlbumId IN (SELECT AlbumId FROM tracks
+     *   WHERE TrackId = 1)  -> 1 */
+    finds("Albums", "{\"filters\":[{\"name\":\"tracks\",\"op\":\"any\",\"val\":1}]}", 1);
+}
+END_TEST
+
+START_TEST(relation_fields)
+{
+    /* SELECT count(*) FROM albums WHERE AlbumId IN
+     *   (SELECT AlbumId FROM tracks WHERE Name LIKE '%love%')  -> 72 */
+    finds("Albums",
+          "{\"filters\":[{\"name\":\"tracks__name\",\"op\":\"like\",\"val\":\"%love%\"}]}", 72);
+    /* SELECT count(*) FROM tracks WHERE AlbumId IN
+     *   (SELECT AlbumId FROM albums WHERE Title = 'Let There Be Rock')  -> 8 */
+    finds(
+        "Tracks",
+        "{\"filters\":[{\"name\":\"Albums__title\",\"op\":\"==\",\"val\":\"Let There Be Rock\"}]}",
+        8);
+}
+END_TEST
+
+START_TEST(nested_relations_and_self_reference)
+{
+    /* SELECT count(*) FROM artists a WHERE EXISTS (SELECT 1 FROM albums al WHERE
+     *   al.ArtistId = a.ArtistId AND EXISTS (SELECT 1 FROM tracks t WHERE
+     *   t.AlbumId = al.AlbumId AND t.Milliseconds > 1000000))  -> 9 */
+    finds("Artists",
+          "{\"filters\":[{\"name\":\"albums\",\"op\":\"any\",\"val\":{\"name\":\"tracks\","
+          "\"op\":\"any\",\"val\":{\"name\":\"milliseconds\",\"op\":\">\",\"val\":1000000}}}]}",
+          9);
+    /* SELECT count(*) FROM invoices i WHERE EXISTS (SELECT 1 FROM invoice_items ii
+     *   WHERE ii.InvoiceId = i.InvoiceId AND EXISTS (SELECT 1 FROM tracks t WHERE
+     *   t.TrackId = ii.TrackId AND t.Composer LIKE '%Jagger%'))  -> 5 */
+    finds("Invoices",
+          "{\"filters\":[{\"name\":\"invoice_items\",\"op\":\"any\",\"val\":"
+          "{\"name\":\"Tracks__composer\",\"op\":\"like\",\"val\":\"%Jagger%\"}}]}",
+          5);
+    /* SELECT count(*) FROM employees e WHERE EXISTS (SELECT 1 FROM employees r
+     *   WHERE r.ReportsTo = e.EmployeeId AND r.Title LIKE '%Sales%')  -> 2 */
+    finds("Employees",
+          "{\"filters\":[{\"name\":\"employees_reports_to\",\"op\":\"any\","
+          "\"val\":{\"name\":\"title\",\"op\":\"like\",\"val\":\"%Sales%\"}}]}",
+          2);
+}
+END_TEST
+
+START_TEST(or_not_in_null)
+{
+    /* SELECT count(*) FROM tracks WHERE (GenreId IN (1,2) OR Composer IS NULL)
+     *   AND NOT (Milliseconds < 200000)  -> 1776 */
+    finds("Tracks",
+          "{\"filters\":[{\"or\":[{\"name\":\"genre_id\",\"op\":\"in\",\"val\":[1,2]},"
+          "{\"name\":\"composer\",\"op\":\"is_null\"}]},"
+          "{\"not\":{\"name\":\"milliseconds\",\"op\":\"lt\",\"val\":200000}}]}",
+          1776);
+    /* SELECT count(*) FROM customers WHERE Country NOT IN ('USA','Canada','Brazil')  -> 33 */
+    finds("Customers",
+          "{\"filters\":[{\"name\":\"country\",\"op\":\"not_in\","
+          "\"val\":[\"USA\",\"Canada\",\"Brazil\"]}]}",
+          33);
+    /* SELECT count(*) FROM customers WHERE State IS NULL  -> 29 */
+    finds("Customers", "{\"filters\":[{\"name\":\"state\",\"op\":\"is_null\"}]}", 29);
+}
+END_TEST
+
+START_TEST(column_against_column)
+{
+    /* SELECT count(*) FROM employees WHERE EmployeeId > ReportsTo  -> 7 */
+    finds("Employees",
+          "{\"filters\":[{\"name\":\"employee_id\",\"op\":\">\",\"field\":\"reports_to\"}]}", 7);
+}
+END_TEST
+
+START_TEST(group_by_groups)
+{
+    /* SELECT count(DISTINCT ArtistId) FROM albums  -> 204 */
+    finds("Albums", "{\"group_by\":[{\"field\":\"artist_id\"}]}", 204);
+    /* SELECT count(DISTINCT ArtistId) FROM albums WHERE AlbumId > 100  -> 158 */
+    finds("Albums",
+          "{\"group_by\":[{\"field\":\"artist_id\"}],"
+          "\"filters\":[{\"name\":\"album_id\",\"op\":\">\",\"val\":100}]}",
+          158);
+}
+END_TEST
+
+START_TEST(order_by_related_field_and_limit)
+{
+    /* SELECT t.TrackId FROM tracks t LEFT JOIN albums a ON a.AlbumId = t.AlbumId
+     *   ORDER BY a.Title DESC, t.Name ASC, t.TrackId LIMIT 3  -> 2568, 2570, 2571 */
+    long long ids[3] = {0};
+    ck_assert_int_eq(rows_of("Tracks",
+                             "{\"order_by\":[{\"field\":\"Albums__title\",\"direction\":\"desc\"},"
+                             "{\"field\":\"name\"}],\"limit\":3}",
+                             ids, 3),
+                     3);
+    ck_assert_int_eq(ids[0], 2568);
+    ck_assert_int_eq(ids[1], 2570);
+    ck_assert_int_eq(ids[2], 2571);
+    /* The order's join does not change the count: 3503 tracks. */
+    ck_assert_int_eq(rows_of("Tracks", "{\"order_by\":[{\"field\":\"Albums__title\"}]}", NULL, 0),
+                     3503);
+    ck_assert_int_eq(rows_of("Tracks", "{\"limit\":5,\"offset\":3500}", ids, 3), 3);
+}
+END_TEST
+
+START_TEST(functions)
+{
+    /* SELECT sum(Total), count(InvoiceId), max(InvoiceDate), min(Total) FROM invoices
+     *   WHERE BillingCountry = 'USA'  -> 523.06|91|2013-12-05 00:00:00|0.99 */
+    query *qr = parse(
+        "Invoices", "{\"functions\":[{\"name\":\"sum\",\"field\":\"total\"},"
+                    "{\"name\":\"count\",\"field\":\"invoice_id\"},"
+                    "{\"name\":\"max\",\"field\":\"invoice_date\"},"
+                    "{\"name\":\"min\",\"field\":\"total\"}],"
+                    "\"filters\":[{\"name\":\"billing_country\",\"op\":\"==\",\"val\":\"USA\"}]}");
+    struct wr_buf sql;
+    struct value binds[8];
+    const char *names[4];
+    size_t n = 0, nnames = 0;
+    wr_buf_init(&sql, 1 << 16);
+    ck_assert_int_eq(query_functions_sql(qr, &sql, binds, &n, 8, names, &nnames, 4), 0);
+    ck_assert_uint_eq(nnames, 4);
+    sqlite3_stmt *st = bound(sql.data, binds, n);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_count(st), 4);
+    ck_assert(fabs(sqlite3_column_double(st, 0) - 523.06) < 1e-6);
+    ck_assert_int_eq(sqlite3_column_int64(st, 1), 91);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 2), "2013-12-05 00:00:00");
+    ck_assert(fabs(sqlite3_column_double(st, 3) - 0.99) < 1e-9);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    wr_buf_release(&sql);
+    query_free(qr);
+}
+END_TEST
+
+/* Copies the database so that nothing here can touch the shared one. */
+static int copy_database(void)
+{
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(copy, sizeof(copy), "%s/chinook.db", dir);
+    FILE *in = fopen(WARREN_CHINOOK, "rb");
+    FILE *out = fopen(copy, "wb");
+    int rc = in && out ? 0 : -1;
+    static char buf[65536];
+    for (size_t n = rc == 0 ? fread(buf, 1, sizeof(buf), in) : 0; n > 0;
+         n = rc == 0 ? fread(buf, 1, sizeof(buf), in) : 0)
+        rc = fwrite(buf, 1, n, out) == n ? 0 : -1;
+    if (in && ferror(in))
+        rc = -1;
+    if (in)
+        (void)fclose(in);
+    if (out && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+int main(void)
+{
+    if (copy_database() != 0) {
+        fprintf(stderr, "cannot copy %s to %s\n", WARREN_CHINOOK, dir);
+        return 1;
+    }
+    Suite *s = suite_create("query_sqlite");
+    TCase *tc = tcase_create("chinook");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, like_and_ilike);
+    tcase_add_test(tc, numbers_int_and_real);
+    tcase_add_test(tc, dates_match_stored_text);
+    tcase_add_test(tc, has_and_any);
+    tcase_add_test(tc, relation_fields);
+    tcase_add_test(tc, nested_relations_and_self_reference);
+    tcase_add_test(tc, or_not_in_null);
+    tcase_add_test(tc, column_against_column);
+    tcase_add_test(tc, group_by_groups);
+    tcase_add_test(tc, order_by_related_field_and_limit);
+    tcase_add_test(tc, functions);
+    suite_add_tcase(s, tc);
+    int rc = run_suite(s, true);
+    (void)unlink(copy);
+    (void)rmdir(dir);
+    return rc;
+}
