@@ -63,7 +63,7 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the largest request body")                                                                  \
     X(MAX_HEADER_BYTES, max_header_bytes, INT, "8192", 256, 1L << 20, NULL,                        \
       "the largest request head")                                                                  \
-    X(PREFETCH, prefetch, INT, "64", 1, 65535, NULL, "the unacknowledged deliveries per worker")   \
+    X(PREFETCH, prefetch, INT, "256", 1, 65535, NULL, "the unacknowledged deliveries per worker")  \
     X(RESULTS_PER_PAGE, results_per_page, INT, "10", 1, 100000, NULL, "the default page size")     \
     X(MAX_RESULTS_PER_PAGE, max_results_per_page, INT, "100", 1, 100000, NULL,                     \
       "the largest page size; larger requests are clamped")                                        \

@@ -221,8 +221,10 @@ static void run(struct worker *w)
         enum wr_amqp_event ev;
         struct wr_msg m;
         struct wr_err err = {0};
-        /* Poll briefly while acknowledgements wait for the disk. */
-        int rc = wr_amqp_poll(w->amqp, acks_empty(&w->acks) ? 1000 : 1, &ev, &m, &err);
+        /* While acknowledgements wait for the disk, come back soon to send
+         * them (under load every delivery does). Not sooner than a few ms:
+         * rabbitmq-c spins through a timeout's last millisecond. */
+        int rc = wr_amqp_poll(w->amqp, acks_empty(&w->acks) ? 1000 : 10, &ev, &m, &err);
         if (rc == 0 && ev == WR_AMQP_DELIVERY) {
             if (!burst)
                 wr_amqp_cork(w->amqp, true);

@@ -29,7 +29,8 @@ amqp="amqp://guest:guest@127.0.0.1:$WRT_AMQP_PORT/%2f"
 run() { # name, binary: started with the bench config in the environment
   env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT=18280 \
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
-    WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn "$2" 2>"$state/$1.log" &
+    WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH=${PREFETCH:-256} \
+    "$2" 2>"$state/$1.log" &
   pids+=($!)
 }
 run catalog1 build/release/services/catalog/warren-catalog

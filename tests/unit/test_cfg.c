@@ -84,7 +84,7 @@ START_TEST(defaults)
     ck_assert_int_eq(cfg.http_timeout_s, 10);
     ck_assert_int_eq(cfg.max_body_bytes, 1048576);
     ck_assert_int_eq(cfg.max_header_bytes, 8192);
-    ck_assert_int_eq(cfg.prefetch, 64);
+    ck_assert_int_eq(cfg.prefetch, 256);
     ck_assert_int_eq(cfg.results_per_page, 10);
     ck_assert_int_eq(cfg.max_results_per_page, 100);
     ck_assert_int_eq(cfg.heartbeat_s, 10);
