@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 . tests/lib/deps.sh
-warren_install_deps
+warren_install_deps run
 
 echo "== building (Release)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -20,19 +20,17 @@ mkdir -p "$state"
 export WRT_AMQP_PORT=5672 WRT_DIST_PORT=25672 WRT_REDIS_PORT=6379 WRT_NODE=warren-local
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-started_servers=no
-if listening 5672; then
-  echo "== using the RabbitMQ already listening on 127.0.0.1:5672"
-else
-  echo "== starting RabbitMQ (127.0.0.1:5672) and Redis (127.0.0.1:6379)"
-  listening 6379 && echo "   (a Redis already listens on 6379: starting RabbitMQ only)"
-  if listening 6379; then
-    bash tests/lib/servers.sh start-rabbit "$state/servers"
+started=() # the servers this script started, and so stops
+for server in rabbit:5672:RabbitMQ redis:6379:Redis; do
+  IFS=: read -r name port label <<<"$server"
+  if listening "$port"; then
+    echo "== using the $label already listening on 127.0.0.1:$port"
   else
-    bash tests/lib/servers.sh start "$state/servers"
+    echo "== starting $label on 127.0.0.1:$port"
+    bash tests/lib/servers.sh "start-$name" "$state/servers"
+    started+=("$name")
   fi
-  started_servers=yes
-fi
+done
 
 pids=()
 stop() {
@@ -40,7 +38,7 @@ stop() {
   echo "== stopping"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait "${pids[@]}" 2>/dev/null || true
-  [ $started_servers = yes ] && bash tests/lib/servers.sh stop "$state/servers"
+  for name in "${started[@]}"; do bash tests/lib/servers.sh "stop-$name" "$state/servers"; done
   exit 0
 }
 trap stop INT TERM EXIT
@@ -48,7 +46,7 @@ trap stop INT TERM EXIT
 # WRT_* were for servers.sh only; the binaries read WARREN_* and refuse
 # variables they do not know.
 unset WRT_AMQP_PORT WRT_DIST_PORT WRT_REDIS_PORT WRT_NODE
-for i in 1 2; do
+for _ in 1 2; do
   build/release/services/catalog/warren-catalog --config "$config" &
   pids+=($!)
 done

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Installs the Debian packages warren builds, tests and runs with, when any
-# is missing. Sourced by tests/run.sh and deploy/local/run.sh.
-warren_packages=(build-essential cmake pkg-config librabbitmq-dev libhiredis-dev libmongoc-dev
-  libjansson-dev libsqlite3-dev libevent-dev check rabbitmq-server redis-server
-  python3-mockupdb python3-pymongo wrk curl clang libclang-rt-14-dev
+# Installs the Debian packages warren needs, when any is missing. Sourced by
+# tests/run.sh (everything) and deploy/local/run.sh (what running takes).
+# What builds and runs warren, and the servers it talks to:
+warren_run_packages=(build-essential cmake pkg-config librabbitmq-dev libhiredis-dev libmongoc-dev
+  libjansson-dev libsqlite3-dev libevent-dev check rabbitmq-server redis-server curl)
+# What the tests add: the MongoDB test peer, the benchmark, the fuzzers and
+# the static-analysis gate.
+warren_test_packages=(python3-mockupdb python3-pymongo wrk clang libclang-rt-14-dev
   clang-tidy cppcheck flawfinder clang-format)
 
+# warren_install_deps [run]: everything, or with "run" only what running takes.
 warren_install_deps() {
-  local missing=()
-  for p in "${warren_packages[@]}"; do
+  local missing=() wanted=("${warren_run_packages[@]}")
+  [ "${1:-}" = run ] || wanted+=("${warren_test_packages[@]}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
