@@ -13,6 +13,7 @@
 
 #define MAX_NAME_LEN 128
 #define MAX_KEY_LEN 1024
+#define MAX_Q_LEN 65536
 
 long long wr_now_ms(void)
 {
@@ -72,6 +73,11 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
         wr_json_key(out, "page");
         wr_json_int(out, req->page);
     }
+    if (req->q) {
+        wr_buf_putc(out, ',');
+        wr_json_key(out, "q");
+        wr_json_cstr(out, req->q);
+    }
     if (req->relation) {
         wr_buf_putc(out, ',');
         wr_json_key(out, "relation");
@@ -121,7 +127,7 @@ static int get_count(json_t *root, const char *name, long *out, struct wr_err *e
  * and its sender should hear about the version, not about a member. */
 static int check_members(json_t *root, struct wr_err *err)
 {
-    static const char *const known[] = {"collection",       "id", "op", "page", "relation",
+    static const char *const known[] = {"collection",       "id", "op", "page", "q", "relation",
                                         "results_per_page", "v"};
     json_t *v = json_object_get(root, "v");
     if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
@@ -152,6 +158,8 @@ static int check_op(struct wr_request *req, struct wr_err *err)
         return wr_err_set(err, WR_EINVAL, "envelope: op %s needs an id", req->op);
     if (related != (req->relation != NULL))
         return wr_err_set(err, WR_EINVAL, "envelope: relation goes with op related only");
+    if (!list && req->q != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: q goes with op list only");
     if (list && req->key != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op list takes no id");
     return 0;
@@ -175,6 +183,8 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
         rc = get_str(root, "id", MAX_KEY_LEN, &req->key, err);
     if (rc == 0)
         rc = get_str(root, "relation", MAX_NAME_LEN, &req->relation, err);
+    if (rc == 0)
+        rc = get_str(root, "q", MAX_Q_LEN, &req->q, err);
     if (rc == 0)
         rc = get_count(root, "page", &req->page, err);
     if (rc == 0)

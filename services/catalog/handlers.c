@@ -4,11 +4,16 @@
 #include "handlers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "query.h"
 #include "render.h"
 #include "warren/json.h"
 #include "warren/log.h"
+
+/* Values one search may bind: under SQLite's limit of 32,766 parameters. */
+#define SEARCH_MAX_BINDS 30000
 
 void reply_init(struct reply *r, size_t max_body)
 {
@@ -160,10 +165,16 @@ static void link_path(struct wr_buf *path, const struct collection *c, const cha
     }
 }
 
+static int op_search(const struct handler_env *env, const struct collection *c,
+                     const struct wr_request *req, const char *base_url, struct reply *out,
+                     struct wr_err *err);
+
 static int op_list(const struct handler_env *env, const struct collection *c,
                    const struct wr_request *req, const char *base_url, struct reply *out,
                    struct wr_err *err)
 {
+    if (req->q != NULL)
+        return op_search(env, c, req, base_url, out, err);
     const struct plan_coll *pc = plan_coll_at(env->plan, coll_index(env->schema, c));
     struct value binds[2];
     struct page pg;
@@ -174,6 +185,123 @@ static int op_list(const struct handler_env *env, const struct collection *c,
     render_link(&out->link, base_url, path.data, &pg);
     wr_buf_release(&path);
     out->status = 200;
+    return rc;
+}
+
+/* The rows a search's limit and offset leave of count matches. Flask-Restless
+ * takes limit 0 as no limit. */
+static long long search_window(const query *q, long long count)
+{
+    long long n = count - query_offset(q);
+    if (n < 0)
+        n = 0;
+    if (query_limit(q) > 0 && n > query_limit(q))
+        n = query_limit(q);
+    return n;
+}
+
+/* Runs a search's SELECT over rows [offset, offset + n) of its matches. */
+static int search_rows(const struct handler_env *env, const struct collection *c, const query *q,
+                       long long offset, long long n, struct wr_buf *out, size_t *count,
+                       struct wr_err *err)
+{
+    struct wr_buf sql;
+    wr_buf_init(&sql, (size_t)256 * 1024);
+    size_t nbinds = 0;
+    struct value *binds = calloc(SEARCH_MAX_BINDS + 2, sizeof(*binds));
+    int rc = binds ? query_select_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS) : WR_ENOMEM;
+    wr_buf_puts(&sql, " LIMIT ? OFFSET ?");
+    if (rc == 0 && wr_buf_error(&sql) != 0)
+        rc = wr_buf_error(&sql);
+    struct rows x = {.env = env, .coll = c, .out = out, .deep = true, .err = err};
+    if (rc == 0) {
+        binds[nbinds] = (struct value){.kind = V_INT, .i = n};
+        binds[nbinds + 1] = (struct value){.kind = V_INT, .i = offset};
+        rc = store_query(env->store, sql.data, binds, nbinds + 2, on_row, &x, err);
+    } else {
+        rc = wr_err_set(err, rc, "search too large");
+    }
+    *count = x.count;
+    free(binds);
+    wr_buf_release(&sql);
+    return rc;
+}
+
+static int search_count(const struct handler_env *env, const query *q, long long *count,
+                        struct wr_err *err)
+{
+    struct wr_buf sql;
+    wr_buf_init(&sql, (size_t)256 * 1024);
+    size_t nbinds = 0;
+    struct value *binds = calloc(SEARCH_MAX_BINDS, sizeof(*binds));
+    int rc = binds ? query_count_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS) : WR_ENOMEM;
+    if (rc == 0)
+        rc = store_count(env->store, sql.data, binds, nbinds, count, err);
+    else
+        rc = wr_err_set(err, rc, "search too large");
+    free(binds);
+    wr_buf_release(&sql);
+    return rc;
+}
+
+/* `single`: the one match as an object; 404 with none, 400 with several. */
+static int search_single(const struct handler_env *env, const struct collection *c, const query *q,
+                         long long n, struct reply *out, struct wr_err *err)
+{
+    if (n != 1) {
+        reply_error(out, n == 0 ? 404 : 400, n == 0 ? WR_CODE_NOT_FOUND : WR_CODE_BAD_PARAMETER,
+                    n == 0 ? "No result found" : "Multiple results found");
+        return 0;
+    }
+    size_t rows = 0;
+    int rc = search_rows(env, c, q, query_offset(q), 1, &out->body, &rows, err);
+    out->rows = (long long)rows;
+    out->status = 200;
+    return rc;
+}
+
+/* A list with `q`: filters, order, grouping, limit and offset, then the
+ * page of what they leave; the Link header keeps q (Flask-Restless drops it). */
+static int op_search(const struct handler_env *env, const struct collection *c,
+                     const struct wr_request *req, const char *base_url, struct reply *out,
+                     struct wr_err *err)
+{
+    struct wr_err qerr = {0};
+    query *q = query_parse(env->schema, c, req->q, strlen(req->q), NULL, &qerr);
+    if (q == NULL) {
+        reply_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
+                    qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER, qerr.msg);
+        return 0;
+    }
+    long long count = 0;
+    int rc = search_count(env, q, &count, err);
+    long long n = search_window(q, count);
+    if (rc == 0 && query_single(q)) {
+        rc = search_single(env, c, q, n, out, err);
+        query_free(q);
+        return rc;
+    }
+    long per_page = req->results_per_page ? req->results_per_page : env->default_per_page;
+    struct page pg;
+    plan_page(&pg, n, req->page ? req->page : 1,
+              per_page > env->max_per_page ? env->max_per_page : per_page);
+    render_page_head(&out->body, &pg);
+    size_t rows = 0;
+    long long left = n - pg.offset;
+    if (rc == 0 && left > 0)
+        rc = search_rows(env, c, q, query_offset(q) + pg.offset,
+                         left < pg.per_page ? left : pg.per_page, &out->body, &rows, err);
+    out->rows = (long long)rows;
+    render_page_tail(&out->body, &pg);
+    struct wr_buf path;
+    wr_buf_init(&path, 4096 + 3 * strlen(req->q));
+    link_path(&path, c, NULL, NULL);
+    wr_buf_puts(&path, "?q=");
+    render_path_segment(&path, req->q);
+    render_link(&out->link, base_url, path.data, &pg);
+    wr_buf_release(&path);
+    out->status = 200;
+    query_free(q);
     return rc;
 }
 

@@ -121,8 +121,9 @@ void render_path_segment(struct wr_buf *b, const char *s)
 static void link_to(struct wr_buf *b, const char *base_url, const char *path, long long page,
                     long per_page, const char *rel)
 {
-    wr_buf_printf(b, "%s<%s%s?page=%lld&results_per_page=%ld>; rel=\"%s\"", b->len > 0 ? ", " : "",
-                  base_url ? base_url : "", path, page, per_page, rel);
+    wr_buf_printf(b, "%s<%s%s%cpage=%lld&results_per_page=%ld>; rel=\"%s\"", b->len > 0 ? ", " : "",
+                  base_url ? base_url : "", path, strchr(path, '?') ? '&' : '?', page, per_page,
+                  rel);
 }
 
 void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg)

@@ -20,7 +20,8 @@ void render_page_head(struct wr_buf *b, const struct page *pg);
 void render_page_tail(struct wr_buf *b, const struct page *pg);
 
 /* The Link header of a page: rel="next" while there is one, rel="last"
- * when there are pages; path is the collection's URL path ("/api/Albums").
+ * when there are pages; path is the collection's URL path ("/api/Albums"),
+ * possibly with a query of its own ("/api/Albums?q=..."), which is kept.
  * Writes nothing when there is no link. */
 void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg);
 /* Appends s to a URL path, percent-encoding all but unreserved characters. */

@@ -62,6 +62,10 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
     if (c == NULL)
         return false;
     bool ok = add_object_deps(k, s, c);
+    /* A search may filter through relations of relations: its answer
+     * depends on every table. */
+    for (size_t i = 0; req->q != NULL && i < schema_count(s) && ok; i++)
+        ok = add_dep(k, schema_at(s, i)->table);
     if (req->relation != NULL) {
         const struct relation *r = schema_relation(c, req->relation);
         if (r == NULL)
@@ -77,6 +81,7 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
     part(&k->key, c->name);
     part(&k->key, req->key);
     part(&k->key, req->relation);
+    part(&k->key, req->q);
     /* A single object's answer does not depend on paging. */
     bool paged = strcmp(req->op, WR_OP_GET) != 0;
     wr_buf_printf(&k->key, "%ld|%ld|", paged ? (req->page ? req->page : 1) : 0,

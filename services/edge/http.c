@@ -216,7 +216,8 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
                             .key = r->key[0] ? r->key : NULL,
                             .relation = r->relation[0] ? r->relation : NULL,
                             .page = r->page,
-                            .results_per_page = r->per_page};
+                            .results_per_page = r->per_page,
+                            .q = r->q};
     char base[300];
     base_url(e, req, base, sizeof(base));
     struct wr_buf body;
@@ -262,17 +263,12 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_client_gone, c);
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+/* Answers or forwards one parsed request. */
+static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int rc,
+                     const struct route *rp, const struct wr_err *errp)
 {
-    edge *e = arg;
-    char rid[WR_REQUEST_ID_LEN + 1];
-    request_id(req, rid);
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    struct route r = {0}; /* read only when route_parse filled it (rc == 0) */
-    struct wr_err err = {0};
-    int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &r, &err)
-                  : wr_err_set(&err, WR_EINVAL, "malformed URL");
+    const struct route r = *rp;
+    const struct wr_err err = *errp;
     if (rc == WR_ENOTFOUND) {
         send_error(req, 404, rid, WR_CODE_NOT_FOUND, err.msg);
         return;
@@ -306,6 +302,21 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     forward(e, req, &r, rid);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    edge *e = arg;
+    char rid[WR_REQUEST_ID_LEN + 1];
+    request_id(req, rid);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    struct route r = {0}; /* read only when route_parse filled it (rc == 0) */
+    struct wr_err err = {0};
+    int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &r, &err)
+                  : wr_err_set(&err, WR_EINVAL, "malformed URL");
+    dispatch(e, req, rid, rc, &r, &err);
+    route_release(&r);
 }
 
 edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)

@@ -4,6 +4,7 @@
 #include "route.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,14 +80,40 @@ static int parameter(struct route *r, const char *name, const char *value, struc
         slot = &r->page;
     else if (strcmp(name, "results_per_page") == 0)
         slot = &r->per_page;
-    else if (strcmp(name, "q") == 0)
-        return wr_err_set(err, WR_EINVAL, "q: search is not supported by this version");
     else
         return 0; /* Flask-Restless ignores parameters it does not know */
     if (*slot != 0)
         return wr_err_set(err, WR_EINVAL, "%s: given more than once", name);
     if (!parse_count(value, slot))
         return wr_err_set(err, WR_EINVAL, "%s: must be a whole number from 1 to 1000000000", name);
+    return 0;
+}
+
+/* q: decoded and checked to be one JSON object (no duplicate keys, valid
+ * UTF-8), so that malformed searches are refused here and never published.
+ * What it may ask for is the worker's to judge: only it knows the schema. */
+static int search(struct route *r, const char *v, size_t vlen, struct wr_err *err)
+{
+    if (r->q != NULL)
+        return wr_err_set(err, WR_EINVAL, "q: given more than once");
+    if (vlen > ROUTE_Q_MAX * 3)
+        return wr_err_set(err, WR_EINVAL, "q: longer than %zu bytes", ROUTE_Q_MAX);
+    r->q = malloc(vlen + 1);
+    if (r->q == NULL)
+        return wr_err_set(err, WR_ENOMEM, "out of memory");
+    if (!decode(v, vlen, r->q, vlen + 1, true))
+        return wr_err_set(err, WR_EINVAL, "q: malformed percent-encoding or a NUL byte");
+    if (strlen(r->q) > ROUTE_Q_MAX)
+        return wr_err_set(err, WR_EINVAL, "q: longer than %zu bytes", ROUTE_Q_MAX);
+    json_error_t jerr;
+    json_t *j = json_loads(r->q, JSON_REJECT_DUPLICATES, &jerr);
+    bool object = json_is_object(j);
+    json_decref(j);
+    if (j == NULL)
+        return wr_err_set(err, WR_EINVAL, "q: not valid JSON: %s (at character %d)", jerr.text,
+                          jerr.position);
+    if (!object)
+        return wr_err_set(err, WR_EINVAL, "q: must be a JSON object");
     return 0;
 }
 
@@ -102,7 +129,7 @@ static int pair(struct route *r, const char *p, size_t n, struct wr_err *err)
     if (!decode(p, name_len, name, sizeof(name), true))
         return 0;
     if (strcmp(name, "q") == 0)
-        return parameter(r, name, "", err);
+        return search(r, v, vlen, err);
     bool known = strcmp(name, "page") == 0 || strcmp(name, "results_per_page") == 0;
     if (!decode(v, vlen, value, sizeof(value), true))
         return known ? wr_err_set(err, WR_EINVAL, "%s: malformed value", name) : 0;
@@ -119,6 +146,12 @@ static int parse_query(struct route *r, const char *query, struct wr_err *err)
         p += n + (p[n] == '&' ? 1 : 0);
     }
     return 0;
+}
+
+void route_release(struct route *r)
+{
+    free(r->q);
+    r->q = NULL;
 }
 
 int route_parse(const char *path, const char *query, struct route *r, struct wr_err *err)
@@ -146,5 +179,10 @@ int route_parse(const char *path, const char *query, struct route *r, struct wr_
     }
     if (*p != '\0' || (strlen(path) > 0 && path[strlen(path) - 1] == '/'))
         return wr_err_set(err, WR_ENOTFOUND, "no such route");
-    return parse_query(r, query, err);
+    int rc = parse_query(r, query, err);
+    if (rc == 0 && r->q != NULL && strcmp(r->op, WR_OP_LIST) != 0)
+        rc = wr_err_set(err, WR_EINVAL, "q: searches a collection, not one object");
+    if (rc != 0)
+        route_release(r);
+    return rc;
 }

@@ -19,11 +19,16 @@ struct route {
     char relation[ROUTE_NAME_MAX + 1]; /* "" when absent */
     long page;                         /* 0 when absent */
     long per_page;                     /* 0 when absent */
+    char *q; /* the search's JSON text (checked: an object), malloc'd, or NULL */
 };
+
+#define ROUTE_Q_MAX ((size_t)65536)
 
 /* Parses a request's path and query (query may be NULL). Returns 0,
  * WR_ENOTFOUND (a 404: no such route) or WR_EINVAL (a 400: a malformed
  * segment or parameter; err says which, naming the parameter). */
 int route_parse(const char *path, const char *query, struct route *r, struct wr_err *err);
+/* Frees what route_parse allocated (r->q); safe on any route, twice too. */
+void route_release(struct route *r);
 
 #endif

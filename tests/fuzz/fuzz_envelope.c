@@ -21,7 +21,7 @@ static void check_empty(const struct wr_request *req)
 {
     FUZZ_ASSERT(req->id[0] == '\0');
     FUZZ_ASSERT(req->op == NULL && req->collection == NULL);
-    FUZZ_ASSERT(req->key == NULL && req->relation == NULL);
+    FUZZ_ASSERT(req->key == NULL && req->relation == NULL && req->q == NULL);
     FUZZ_ASSERT(req->page == 0 && req->results_per_page == 0);
     FUZZ_ASSERT(req->owner__ == NULL);
 }
@@ -33,6 +33,7 @@ static void check_same(const struct wr_request *a, const struct wr_request *b)
     FUZZ_ASSERT(same_str(a->collection, b->collection));
     FUZZ_ASSERT(same_str(a->key, b->key));
     FUZZ_ASSERT(same_str(a->relation, b->relation));
+    FUZZ_ASSERT(same_str(a->q, b->q));
     FUZZ_ASSERT(a->page == b->page);
     FUZZ_ASSERT(a->results_per_page == b->results_per_page);
 }

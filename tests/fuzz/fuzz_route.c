@@ -3,6 +3,7 @@
  * query). An accepted route must name segments that cannot change which
  * route is taken, page numbers in range, and the op its segments imply. */
 #include <stdbool.h>
+#include <jansson.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -58,6 +59,13 @@ static void check_api(const struct route *r)
         FUZZ_ASSERT(!"op is one of WR_OP_LIST, WR_OP_GET, WR_OP_RELATED");
     check_count(r->page);
     check_count(r->per_page);
+    /* a search is a JSON object, and only lists have one */
+    if (r->q != NULL) {
+        FUZZ_ASSERT(strcmp(r->op, WR_OP_LIST) == 0);
+        json_t *j = json_loads(r->q, JSON_REJECT_DUPLICATES, NULL);
+        FUZZ_ASSERT(json_is_object(j));
+        json_decref(j);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -72,7 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct wr_err err = {0};
     int rc = route_parse(path, query, &r, &err);
     if (rc != 0) {
-        FUZZ_ASSERT(rc == WR_ENOTFOUND || rc == WR_EINVAL);
+        FUZZ_ASSERT(rc == WR_ENOTFOUND || rc == WR_EINVAL || rc == WR_ENOMEM);
+        FUZZ_ASSERT(r.q == NULL); /* an error leaves nothing to release */
         FUZZ_ASSERT(err.code == rc && err.msg[0] != '\0');
     } else if (r.kind == ROUTE_HEALTH) {
         FUZZ_ASSERT(strcmp(path, "/healthz") == 0);
@@ -82,6 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(r.kind == ROUTE_API);
         check_api(&r);
     }
+    if (rc == 0)
+        route_release(&r);
     free(query);
     free(path);
     return 0;

@@ -113,6 +113,10 @@ static void round_trip(const struct wr_request *r)
         ck_assert_str_eq(req.relation, r->relation);
     else
         ck_assert_ptr_null(req.relation);
+    if (r->q)
+        ck_assert_str_eq(req.q, r->q);
+    else
+        ck_assert_ptr_null(req.q);
     ck_assert_int_eq(req.page, r->page);
     ck_assert_int_eq(req.results_per_page, r->results_per_page);
 }
@@ -123,6 +127,8 @@ START_TEST(encode_decode_round_trip)
     round_trip(&(struct wr_request){
         .op = WR_OP_LIST, .collection = "Albums", .page = 35, .results_per_page = 10});
     round_trip(&(struct wr_request){.op = WR_OP_GET, .collection = "PlaylistTrack", .key = "1,2"});
+    round_trip(&(struct wr_request){
+        .op = WR_OP_LIST, .collection = "Albums", .q = "{\"filters\":[{\"name\":\"title\"}]}"});
     round_trip(&(struct wr_request){.op = WR_OP_RELATED,
                                     .collection = "Artists",
                                     .key = "AC DC \"x\" \xc3\xa9",
@@ -188,7 +194,9 @@ END_TEST
 
 START_TEST(refuse_unknown_member)
 {
-    assert_refused("{\"collection\":\"Albums\",\"op\":\"list\",\"v\":1,\"q\":\"{}\"}");
+    assert_refused("{\"collection\":\"Albums\",\"op\":\"list\",\"v\":1,\"search\":\"{}\"}");
+    /* q goes with list only */
+    assert_refused("{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"get\",\"q\":\"{}\",\"v\":1}");
     assert_refused("{\"collection\":\"Albums\",\"op\":\"list\",\"v\":1,\"Page\":1}");
     assert_refused("{\"collection\":\"Albums\",\"op\":\"list\",\"v\":1,\"\":1}");
 }

@@ -34,7 +34,7 @@ static const char *const ops[] = {WR_OP_LIST, WR_OP_GET, WR_OP_RELATED};
 static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_STATUS, WR_HDR_LINK,
                                       WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
-static const char *const members[] = {"collection",       "id", "op", "page", "relation",
+static const char *const members[] = {"collection",       "id", "op", "page", "q", "relation",
                                       "results_per_page", "v"};
 static const char *const required_members[] = {"collection", "op", "v"};
 

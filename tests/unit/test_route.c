@@ -1,6 +1,7 @@
 /* Unit tests for the edge's routing: the paths it serves, percent-decoding
  * and the segments it refuses, and the page/results_per_page parameters. */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,10 +15,15 @@
 static struct route r;
 static struct wr_err err;
 
+/* Parses into r (releasing what the last parse allocated). */
 static int route(const char *path, const char *query)
 {
+    static bool parsed;
+    if (parsed)
+        route_release(&r);
     memset(&r, 0x5a, sizeof(r));
     memset(&err, 0, sizeof(err));
+    parsed = true;
     return route_parse(path, query, &r, &err);
 }
 
@@ -221,13 +227,24 @@ START_TEST(given_twice)
 }
 END_TEST
 
-START_TEST(search_refused)
+START_TEST(search_decoded_and_checked)
 {
-    ck_assert_int_eq(route("/api/Albums", "q={\"filters\":[]}"), WR_EINVAL);
-    ck_assert_ptr_nonnull(strstr(err.msg, "q"));
-    ck_assert_int_eq(route("/api/Albums", "q="), WR_EINVAL);
-    ck_assert_int_eq(route("/api/Albums", "page=1&q"), WR_EINVAL);
-    ck_assert_int_eq(route("/api/Albums", "%71=1"), WR_EINVAL);
+    ck_assert_int_eq(route("/api/Albums", "q=%7B%22filters%22:%5B%5D%7D&page=2"), 0);
+    ck_assert_str_eq(r.q, "{\"filters\":[]}");
+    ck_assert_int_eq(r.page, 2);
+    ck_assert_int_eq(route("/api/Albums", "q={\"a\":+1}"), 0); /* '+' is a space */
+    ck_assert_str_eq(r.q, "{\"a\": 1}");
+    static const char *const bad[] = {
+        "q=",    "q",     "q={bad", "q=[1]", "q={\"a\":1,\"a\":2}", "q=%7B%7D&q=%7B%7D",
+        "q=%00", "q=%zz", "%71=1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(route("/api/Albums", bad[i]) == WR_EINVAL, "accepted %s", bad[i]);
+        ck_assert_ptr_nonnull(strstr(err.msg, "q"));
+        ck_assert_ptr_null(r.q);
+    }
+    /* a search is of a collection, not of one object */
+    ck_assert_int_eq(route("/api/Albums/1", "q=%7B%7D"), WR_EINVAL);
+    ck_assert_ptr_null(r.q);
 }
 END_TEST
 
@@ -274,7 +291,7 @@ int main(void)
     tcase_add_test(params, page_parameters);
     tcase_add_test(params, bad_page_values);
     tcase_add_test(params, given_twice);
-    tcase_add_test(params, search_refused);
+    tcase_add_test(params, search_decoded_and_checked);
     tcase_add_test(params, unknown_parameters_ignored);
     tcase_add_test(params, query_decoded);
     suite_add_tcase(s, params);
