@@ -7,7 +7,7 @@ warren_run_packages=(build-essential cmake pkg-config librabbitmq-dev libhiredis
 # What the tests add: the MongoDB test peer, the benchmark, the fuzzers and
 # the static-analysis gate.
 warren_test_packages=(python3-mockupdb python3-pymongo wrk clang libclang-rt-14-dev
-  clang-tidy cppcheck flawfinder clang-format)
+  clang-tidy cppcheck flawfinder clang-format docker-compose)
 
 # warren_install_deps [run]: everything, or with "run" only what running takes.
 warren_install_deps() {
