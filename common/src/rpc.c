@@ -152,14 +152,17 @@ static int check_op(struct wr_request *req, struct wr_err *err)
     bool list = strcmp(req->op, WR_OP_LIST) == 0;
     bool get = strcmp(req->op, WR_OP_GET) == 0;
     bool related = strcmp(req->op, WR_OP_RELATED) == 0;
-    if (!list && !get && !related)
+    bool functions = strcmp(req->op, WR_OP_FUNCTIONS) == 0;
+    if (!list && !get && !related && !functions)
         return wr_err_set(err, WR_EINVAL, "envelope: unknown op %.32s", req->op);
+    if (functions && (req->q == NULL || req->key != NULL))
+        return wr_err_set(err, WR_EINVAL, "envelope: op functions needs q and no id");
     if ((get || related) && req->key == NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op %s needs an id", req->op);
     if (related != (req->relation != NULL))
         return wr_err_set(err, WR_EINVAL, "envelope: relation goes with op related only");
-    if (!list && req->q != NULL)
-        return wr_err_set(err, WR_EINVAL, "envelope: q goes with op list only");
+    if (!list && !functions && req->q != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: q goes with ops list and functions only");
     if (list && req->key != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op list takes no id");
     return 0;

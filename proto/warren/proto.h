@@ -35,6 +35,7 @@
 #define WR_OP_LIST "list"
 #define WR_OP_GET "get"
 #define WR_OP_RELATED "related"
+#define WR_OP_FUNCTIONS "functions" /* aggregates over a search: /api/eval/<collection> */
 
 /* Error codes: the "code" of every error body. */
 #define WR_CODE_BAD_REQUEST "bad_request"

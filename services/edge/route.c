@@ -164,9 +164,15 @@ int route_parse(const char *path, const char *query, struct route *r, struct wr_
     if (strncmp(path, "/api/", 5) != 0)
         return wr_err_set(err, WR_ENOTFOUND, "no such route");
     const char *p = path + 5;
+    /* /api/eval/<collection>: Flask-Restless's functions endpoint */
+    bool eval = strncmp(p, "eval/", 5) == 0;
+    if (eval)
+        p += 5;
     if (!segment(&p, r->collection, sizeof(r->collection)))
         return wr_err_set(err, WR_ENOTFOUND, "no such collection");
-    r->op = WR_OP_LIST;
+    r->op = eval ? WR_OP_FUNCTIONS : WR_OP_LIST;
+    if (eval && *p != '\0')
+        return wr_err_set(err, WR_ENOTFOUND, "no such route");
     if (*p != '\0') {
         if (!segment(&p, r->key, sizeof(r->key)))
             return wr_err_set(err, WR_ENOTFOUND, "no such object");
@@ -180,8 +186,10 @@ int route_parse(const char *path, const char *query, struct route *r, struct wr_
     if (*p != '\0' || (strlen(path) > 0 && path[strlen(path) - 1] == '/'))
         return wr_err_set(err, WR_ENOTFOUND, "no such route");
     int rc = parse_query(r, query, err);
-    if (rc == 0 && r->q != NULL && strcmp(r->op, WR_OP_LIST) != 0)
+    if (rc == 0 && r->q != NULL && !eval && strcmp(r->op, WR_OP_LIST) != 0)
         rc = wr_err_set(err, WR_EINVAL, "q: searches a collection, not one object");
+    if (rc == 0 && eval && r->q == NULL)
+        rc = wr_err_set(err, WR_EINVAL, "q: /api/eval needs q with functions");
     if (rc != 0)
         route_release(r);
     return rc;

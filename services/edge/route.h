@@ -13,7 +13,7 @@ enum route_kind { ROUTE_API, ROUTE_HEALTH, ROUTE_READY };
 
 struct route {
     enum route_kind kind;
-    const char *op; /* WR_OP_* for ROUTE_API */
+    const char *op; /* WR_OP_* for ROUTE_API; /api/eval/<c> is WR_OP_FUNCTIONS */
     char collection[ROUTE_NAME_MAX + 1];
     char key[ROUTE_KEY_MAX + 1];       /* "" when absent */
     char relation[ROUTE_NAME_MAX + 1]; /* "" when absent */

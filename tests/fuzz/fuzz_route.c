@@ -55,13 +55,15 @@ static void check_api(const struct route *r)
         FUZZ_ASSERT(has_key && !has_relation);
     else if (strcmp(r->op, WR_OP_RELATED) == 0)
         FUZZ_ASSERT(has_key && has_relation);
+    else if (strcmp(r->op, WR_OP_FUNCTIONS) == 0)
+        FUZZ_ASSERT(!has_key && !has_relation && r->q != NULL);
     else
-        FUZZ_ASSERT(!"op is one of WR_OP_LIST, WR_OP_GET, WR_OP_RELATED");
+        FUZZ_ASSERT(!"op is one of WR_OP_LIST, WR_OP_GET, WR_OP_RELATED, WR_OP_FUNCTIONS");
     check_count(r->page);
     check_count(r->per_page);
     /* a search is a JSON object, and only lists have one */
     if (r->q != NULL) {
-        FUZZ_ASSERT(strcmp(r->op, WR_OP_LIST) == 0);
+        FUZZ_ASSERT(strcmp(r->op, WR_OP_LIST) == 0 || strcmp(r->op, WR_OP_FUNCTIONS) == 0);
         json_t *j = json_loads(r->q, JSON_REJECT_DUPLICATES, NULL);
         FUZZ_ASSERT(json_is_object(j));
         json_decref(j);

@@ -5,6 +5,7 @@
  * Chinook (the query beside each). */
 #include <check.h>
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,46 @@ START_TEST(malformed_searches_are_400)
 }
 END_TEST
 
+/* /api/eval: aggregates over the rows a search's filters leave.
+ * SELECT sum(Total), count(InvoiceId) FROM invoices -> 2328.6, 412;
+ * ... WHERE BillingCountry = 'USA' -> 523.06 */
+START_TEST(functions_aggregate_filtered_rows)
+{
+    struct http_resp r;
+    char path[2048];
+    search_path(path, sizeof(path), "eval/Invoices",
+                "{\"functions\":[{\"name\":\"sum\",\"field\":\"total\"},{\"name\":"
+                "\"count\",\"field\":\"invoice_id\"}]}",
+                NULL);
+    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "count__invoice_id")), 412);
+    ck_assert(fabs(json_real_value(json_object_get(j, "sum__total")) - 2328.6) < 1e-6);
+    ck_assert_ptr_nonnull(strstr(r.body, "{\"count__invoice_id\":412,\"sum__total\":"));
+    json_decref(j);
+    h_http_free(&r);
+    search_path(path, sizeof(path), "eval/Invoices",
+                "{\"functions\":[{\"name\":\"sum\",\"field\":\"total\"}],\"filters\":"
+                "[{\"name\":\"billing_country\",\"op\":\"==\",\"val\":\"USA\"}]}",
+                NULL);
+    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    j = json_loads(r.body, 0, NULL);
+    ck_assert(fabs(json_real_value(json_object_get(j, "sum__total")) - 523.06) < 1e-6);
+    json_decref(j);
+    h_http_free(&r);
+    /* no functions, or no q at all: 400 */
+    search_path(path, sizeof(path), "eval/Invoices", "{\"filters\":[]}", NULL);
+    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 400);
+    h_http_free(&r);
+    ck_assert_int_eq(h_http(PORT, "GET", "/api/eval/Invoices", NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 400);
+    h_http_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("search");
@@ -220,6 +261,7 @@ int main(void)
     tcase_add_test(tc, order_limit_offset_and_pages);
     tcase_add_test(tc, single_answers_one_object_or_an_error);
     tcase_add_test(tc, malformed_searches_are_400);
+    tcase_add_test(tc, functions_aggregate_filtered_rows);
     suite_add_tcase(s, tc);
     return run_suite(s, false);
 }

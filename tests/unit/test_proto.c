@@ -30,7 +30,7 @@ static const char *const codes[] = {
     WR_CODE_TIMEOUT,           WR_CODE_INTERNAL,
     WR_CODE_OVERLOADED,        WR_CODE_UNSUPPORTED_VERSION,
 };
-static const char *const ops[] = {WR_OP_LIST, WR_OP_GET, WR_OP_RELATED};
+static const char *const ops[] = {WR_OP_LIST, WR_OP_GET, WR_OP_RELATED, WR_OP_FUNCTIONS};
 static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_STATUS, WR_HDR_LINK,
                                       WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
@@ -393,8 +393,11 @@ START_TEST(ops_match_proto_h)
     for (size_t i = 0; i < COUNT(ops); i++) {
         json_t *e =
             json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", ops[i], "v", WR_PROTO_VERSION);
-        if (strcmp(ops[i], WR_OP_LIST) != 0)
+        bool functions = strcmp(ops[i], WR_OP_FUNCTIONS) == 0;
+        if (strcmp(ops[i], WR_OP_LIST) != 0 && !functions)
             ck_assert_int_eq(json_object_set_new(e, "id", json_string("1")), 0);
+        if (functions) /* needs a search naming its functions */
+            ck_assert_int_eq(json_object_set_new(e, "q", json_string("{\"functions\":[]}")), 0);
         if (strcmp(ops[i], WR_OP_RELATED) == 0)
             ck_assert_int_eq(json_object_set_new(e, "relation", json_string("tracks")), 0);
         agree(s, e, true, ops[i]);

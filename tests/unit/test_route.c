@@ -242,6 +242,13 @@ START_TEST(search_decoded_and_checked)
         ck_assert_ptr_nonnull(strstr(err.msg, "q"));
         ck_assert_ptr_null(r.q);
     }
+    /* /api/eval/<collection> takes nothing after the collection (the
+     * fuzzer found /api/eval/x/y taken as a related request without an id) */
+    ck_assert_int_eq(route("/api/eval/Invoices", "q=%7B%7D"), 0);
+    ck_assert_str_eq(r.op, "functions");
+    ck_assert_int_eq(route("/api/eval/Invoices/1", "q=%7B%7D"), WR_ENOTFOUND);
+    ck_assert_int_eq(route("/api/eval/Invoices/1/x", "q=%7B%7D"), WR_ENOTFOUND);
+    ck_assert_int_eq(route("/api/eval/Invoices", NULL), WR_EINVAL);
     /* a search is of a collection, not of one object */
     ck_assert_int_eq(route("/api/Albums/1", "q=%7B%7D"), WR_EINVAL);
     ck_assert_ptr_null(r.q);

@@ -17,7 +17,7 @@
  * the request until wr_request_release). */
 struct wr_request {
     char id[WR_REQUEST_ID_LEN + 1]; /* the request id; "" lets the sender pick one */
-    const char *op;                 /* WR_OP_LIST, WR_OP_GET, WR_OP_RELATED */
+    const char *op;                 /* WR_OP_LIST, WR_OP_GET, WR_OP_RELATED, WR_OP_FUNCTIONS */
     const char *collection;
     const char *key;       /* the primary key as text (composite keys joined by ','), or NULL */
     const char *relation;  /* for WR_OP_RELATED */
