@@ -19,7 +19,11 @@
 #define CHANNEL 1
 #define SCRATCH_SIZE 16384
 
+#define MAX_CONSUMERS 4
+
 struct wr_amqp {
+    char consumer_tags[MAX_CONSUMERS][256]; /* of this connection's consumers */
+    size_t nconsumers;
     char *url;
     char *name;
     long heartbeat_s;
@@ -74,6 +78,7 @@ void wr_amqp_close(wr_amqp *a)
     release_received(a);
     /* A polite close needs a round trip; when the socket is dead it fails
      * fast with an error we have nothing to do with. */
+    a->nconsumers = 0;
     (void)amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
     (void)amqp_destroy_connection(a->conn);
     a->conn = NULL;
@@ -273,9 +278,30 @@ int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetc
         if (rc != 0)
             return rc;
     }
-    (void)amqp_basic_consume(a->conn, CHANNEL, amqp_cstring_bytes(queue), amqp_empty_bytes, 0,
-                             no_ack, 0, amqp_empty_table);
-    return check_reply(amqp_get_rpc_reply(a->conn), "basic.consume", err);
+    amqp_basic_consume_ok_t *ok =
+        amqp_basic_consume(a->conn, CHANNEL, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, no_ack,
+                           0, amqp_empty_table);
+    int rc = check_reply(amqp_get_rpc_reply(a->conn), "basic.consume", err);
+    if (rc == 0 && ok != NULL && a->nconsumers < MAX_CONSUMERS &&
+        ok->consumer_tag.len < sizeof(a->consumer_tags[0])) {
+        char *tag = a->consumer_tags[a->nconsumers++];
+        memcpy(tag, ok->consumer_tag.bytes, ok->consumer_tag.len);
+        tag[ok->consumer_tag.len] = '\0';
+    }
+    return rc;
+}
+
+int wr_amqp_cancel(wr_amqp *a, struct wr_err *err)
+{
+    if (a->conn == NULL)
+        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
+    int rc = 0;
+    for (size_t i = 0; i < a->nconsumers && rc == 0; i++) {
+        (void)amqp_basic_cancel(a->conn, CHANNEL, amqp_cstring_bytes(a->consumer_tags[i]));
+        rc = check_reply(amqp_get_rpc_reply(a->conn), "basic.cancel", err);
+    }
+    a->nconsumers = 0;
+    return rc;
 }
 
 /* Status codes from calls that do no RPC: a failure means the socket is

@@ -205,6 +205,36 @@ static int ack_durable(struct worker *w, struct wr_err *err)
     return tag != 0 ? wr_amqp_ack(w->amqp, tag, true, err) : 0;
 }
 
+/* A graceful stop: cancel the consumer, answer what was already delivered,
+ * make its audit records durable and acknowledge it all, so a stopping
+ * worker returns nothing to the queue (and spends none of a request's
+ * delivery limit). */
+static void drain(struct worker *w)
+{
+    struct wr_err err = {0};
+    int rc = wr_amqp_cancel(w->amqp, &err);
+    uint64_t last_tag = 0;
+    unsigned long long last_rec = 0;
+    long long answered = 0;
+    while (rc == 0) {
+        enum wr_amqp_event ev;
+        struct wr_msg m;
+        rc = wr_amqp_poll(w->amqp, 0, &ev, &m, &err);
+        if (rc != 0 || ev == WR_AMQP_NONE)
+            break;
+        if (ev == WR_AMQP_DELIVERY && reply(w, &m, &last_rec, &err) == 0) {
+            last_tag = m.delivery_tag;
+            answered++;
+        }
+    }
+    if (last_tag != 0)
+        acks_push(&w->acks, last_tag, last_rec);
+    if (w->fatal || audit_sync(w->audit, &err) != 0 || ack_durable(w, &err) != 0)
+        wr_warn(NULL, "stopping: unacknowledged requests go back to the queue: %s", err.msg);
+    else
+        wr_info(NULL, "stopped consuming; answered %lld already delivered", answered);
+}
+
 /* Replies, then acks: a crash between the two redelivers the request, so a
  * request is answered at least once and never lost. A burst of deliveries
  * (until none is buffered) is answered with its replies corked into full
@@ -251,12 +281,10 @@ static void run(struct worker *w)
             connect_broker(w);
         }
     }
-    struct wr_err err = {0};
     if (!w->fatal && wr_amqp_is_open(w->amqp)) {
         if (burst)
             acks_push(&w->acks, last_tag, last_rec);
-        if (audit_sync(w->audit, &err) == 0)
-            (void)ack_durable(w, &err);
+        drain(w);
     }
 }
 

@@ -81,6 +81,10 @@ int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err)
 /* Starts consuming queue. no_ack for direct reply-to; prefetch 0 = unlimited. */
 int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,
                     struct wr_err *err);
+/* Cancels every consumer this connection started and waits for the broker
+ * to confirm: no delivery is sent after that, and those sent before it are
+ * still read by wr_amqp_poll. For a graceful stop. */
+int wr_amqp_cancel(wr_amqp *a, struct wr_err *err);
 /* Publishes msg through the default exchange to routing_key. The typed
  * fields and hdrs become properties and headers; absent ones are left out. */
 int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg, bool mandatory,

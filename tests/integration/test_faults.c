@@ -1,0 +1,140 @@
+/* Faults with real processes: a worker stopped with SIGTERM under load
+ * drains and exits 0 while every request is answered once (nothing lost),
+ * and a request that waits out its deadline behind a frozen worker is not
+ * executed late when the worker resumes. */
+#include <check.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "run_suite.h"
+#include "warren/rpc.h"
+
+static char env_amqp[160], env_db[512], env_spool[2][300];
+
+static void start_worker(struct proc *p, int i)
+{
+    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
+    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
+    (void)snprintf(env_spool[i], sizeof(env_spool[i]), "WARREN_AUDIT_SPOOL_DIR=%s/spool-faults-%d",
+                   h_env("WRT_STATE_DIR"), i);
+    const char *env[] = {env_amqp, env_db, env_spool[i], "WARREN_SERVICE=t_faults", NULL};
+    h_spawn(p, WARREN_CATALOG_BIN, i == 0 ? "catalog-faults-0" : "catalog-faults-1", env);
+}
+
+static wr_rpc *client(long timeout_ms)
+{
+    struct wr_rpc_opts o = {
+        .amqp_url = h_amqp_url(), .service = "t_faults", .timeout_ms = timeout_ms};
+    struct wr_err err = {0};
+    wr_rpc *rpc = wr_rpc_new(&o, &err);
+    ck_assert_msg(rpc != NULL, "%s", err.msg);
+    return rpc;
+}
+
+struct kill_later {
+    pid_t pid;
+    int sig;
+    int after_ms;
+};
+
+static void *kill_later(void *arg)
+{
+    struct kill_later *k = arg;
+    usleep((useconds_t)k->after_ms * 1000);
+    kill(k->pid, k->sig);
+    return NULL;
+}
+
+START_TEST(sigterm_under_load_drains_and_loses_nothing)
+{
+    enum { N = 2000 };
+    struct proc w0, w1;
+    start_worker(&w0, 0);
+    start_worker(&w1, 1);
+    wr_rpc *rpc = client(20000);
+    /* warm up: both consuming */
+    struct wr_request one = {.op = WR_OP_GET, .collection = "Albums", .key = "1"};
+    struct wr_reply r1;
+    struct wr_err err = {0};
+    ck_assert_int_eq(wr_rpc_call(rpc, &one, &r1, &err), 0);
+    wr_reply_release(&r1);
+    usleep(300000);
+
+    static struct wr_request reqs[N];
+    static struct wr_reply replies[N];
+    for (int i = 0; i < N; i++)
+        reqs[i] = (struct wr_request){.op = WR_OP_LIST, .collection = "Albums", .page = i % 35 + 1};
+    struct kill_later k = {.pid = w0.pid, .sig = SIGTERM, .after_ms = 30};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, kill_later, &k), 0);
+    int rc = wr_rpc_call_many(rpc, reqs, N, replies, &err);
+    pthread_join(t, NULL);
+    ck_assert_msg(rc == 0, "call_many: %s", err.msg);
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        ok += replies[i].status == 200;
+        wr_reply_release(&replies[i]);
+    }
+    ck_assert_int_eq(ok, N);
+    ck_assert_int_eq(h_stop(&w0, SIGTERM), 0); /* it had exited by itself, with 0 */
+    char *log = h_read_file(w0.log, NULL);
+    ck_assert_ptr_nonnull(strstr(log, "stopped consuming"));
+    free(log);
+    wr_rpc_free(rpc);
+    ck_assert_int_eq(h_stop(&w1, SIGTERM), 0);
+}
+END_TEST
+
+START_TEST(frozen_worker_lets_requests_expire)
+{
+    struct proc w;
+    start_worker(&w, 0);
+    wr_rpc *rpc = client(400);
+    struct wr_request req = {.op = WR_OP_GET, .collection = "Albums", .key = "2"};
+    struct wr_reply r;
+    struct wr_err err = {0};
+    ck_assert_int_eq(wr_rpc_call(rpc, &req, &r, &err), 0); /* the worker is up */
+    wr_reply_release(&r);
+    ck_assert_int_eq(kill(w.pid, SIGSTOP), 0);
+    wr_request_id_new(req.id);
+    ck_assert_int_eq(wr_rpc_call(rpc, &req, &r, &err), WR_ETIMEDOUT);
+    ck_assert_int_eq(r.status, 504);
+    wr_reply_release(&r);
+    usleep(600000); /* well past its deadline */
+    ck_assert_int_eq(kill(w.pid, SIGCONT), 0);
+    usleep(500000);
+    /* Delivered to the frozen worker before it expired, the request is
+     * recorded (every request a worker takes is) but not executed: its
+     * deadline had passed when the worker resumed. */
+    ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
+    char path[400];
+    (void)snprintf(path, sizeof(path), "%s/spool-faults-0/audit-00.spool", h_env("WRT_STATE_DIR"));
+    char *spool = h_read_file(path, NULL);
+    ck_assert_ptr_nonnull(spool);
+    const char *rec = strstr(spool, req.id);
+    ck_assert_msg(rec != NULL, "no record of %s", req.id);
+    const char *end = strchr(rec, '\n');
+    const char *status = strstr(rec, "\"status\":null");
+    const char *note = strstr(rec, "deadline passed");
+    ck_assert_msg(status != NULL && status < end && note != NULL && note < end,
+                  "the expired request was executed: %.300s", rec);
+    free(spool);
+    wr_rpc_free(rpc);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("faults");
+    TCase *tc = tcase_create("faults");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, sigterm_under_load_drains_and_loses_nothing);
+    tcase_add_test(tc, frozen_worker_lets_requests_expire);
+    suite_add_tcase(s, tc);
+    return run_suite(s, false);
+}
