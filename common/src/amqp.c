@@ -17,7 +17,7 @@
 #include "warren/proto.h"
 
 #define CHANNEL 1
-#define SCRATCH_SIZE 16384
+#define SCRATCH_SIZE ((size_t)512 * 1024) /* a reply's Link header carries its search */
 
 #define MAX_CONSUMERS 4
 
@@ -219,6 +219,12 @@ static amqp_table_entry_t str_entry(const char *key, const char *value)
         .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(value)}};
 }
 
+static amqp_table_entry_t bool_entry(const char *key, bool value)
+{
+    return (amqp_table_entry_t){.key = amqp_cstring_bytes(key),
+                                .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = value}};
+}
+
 static amqp_table_entry_t int_entry(const char *key, long long value)
 {
     return (amqp_table_entry_t){.key = amqp_cstring_bytes(key),
@@ -263,6 +269,19 @@ int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err)
     };
     if (rc == 0)
         rc = declare_queue(a, queue, (amqp_table_t){3, args}, err);
+    /* Writes: the same, with one active consumer, so one process writes at
+     * a time, in order. */
+    amqp_table_entry_t wargs[] = {
+        str_entry("x-queue-type", "quorum"),
+        int_entry("x-delivery-limit", WR_DELIVERY_LIMIT),
+        str_entry("x-dead-letter-exchange", WR_DLX_EXCHANGE),
+        bool_entry("x-single-active-consumer", true),
+    };
+    n = snprintf(queue, sizeof(queue), WR_QUEUE_PREFIX "%s" WR_QUEUE_WRITE_SUFFIX, service);
+    if (rc == 0 && (n < 0 || (size_t)n >= sizeof(queue)))
+        rc = wr_err_set(err, WR_EINVAL, "amqp: service name too long");
+    if (rc == 0)
+        rc = declare_queue(a, queue, (amqp_table_t){4, wargs}, err);
     return rc;
 }
 

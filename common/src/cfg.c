@@ -368,8 +368,8 @@ static bool coll_key_ok(struct parser *p, const char *coll, size_t coll_len, con
         return false;
     }
     if (!equals(setting, setting_len, "NAME") && !equals(setting, setting_len, "EXCLUDE") &&
-        !equals(setting, setting_len, "RENAME")) {
-        problem(p, "unknown setting (expected NAME, EXCLUDE or RENAME)");
+        !equals(setting, setting_len, "RENAME") && !equals(setting, setting_len, "METHODS")) {
+        problem(p, "unknown setting (expected NAME, EXCLUDE, RENAME or METHODS)");
         return false;
     }
     return true;

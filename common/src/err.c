@@ -41,6 +41,8 @@ const char *wr_err_str(int code)
         return "busy";
     case WR_EPROTO:
         return "unsupported protocol version";
+    case WR_ECONFLICT:
+        return "constraint violated";
     default:
         return "unknown error";
     }

@@ -14,6 +14,7 @@
 #define MAX_NAME_LEN 128
 #define MAX_KEY_LEN 1024
 #define MAX_Q_LEN 65536
+#define MAX_BODY_LEN ((size_t)16 * 1024 * 1024)
 
 long long wr_now_ms(void)
 {
@@ -58,6 +59,11 @@ bool wr_request_id_valid(const char *s)
 int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
 {
     wr_buf_putc(out, '{');
+    if (req->body) {
+        wr_json_key(out, "body");
+        wr_json_cstr(out, req->body);
+        wr_buf_putc(out, ',');
+    }
     wr_json_key(out, "collection");
     wr_json_cstr(out, req->collection ? req->collection : "");
     if (req->key) {
@@ -127,8 +133,8 @@ static int get_count(json_t *root, const char *name, long *out, struct wr_err *e
  * and its sender should hear about the version, not about a member. */
 static int check_members(json_t *root, struct wr_err *err)
 {
-    static const char *const known[] = {"collection",       "id", "op", "page", "q", "relation",
-                                        "results_per_page", "v"};
+    static const char *const known[] = {"body",     "collection",       "id", "op", "page", "q",
+                                        "relation", "results_per_page", "v"};
     json_t *v = json_object_get(root, "v");
     if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
         return wr_err_set(err, WR_EPROTO, "envelope: unsupported version (this is v%d)",
@@ -153,7 +159,16 @@ static int check_op(struct wr_request *req, struct wr_err *err)
     bool get = strcmp(req->op, WR_OP_GET) == 0;
     bool related = strcmp(req->op, WR_OP_RELATED) == 0;
     bool functions = strcmp(req->op, WR_OP_FUNCTIONS) == 0;
-    if (!list && !get && !related && !functions)
+    bool create = strcmp(req->op, WR_OP_CREATE) == 0;
+    bool update = strcmp(req->op, WR_OP_UPDATE) == 0;
+    bool delete = strcmp(req->op, WR_OP_DELETE) == 0;
+    if ((create || update) != (req->body != NULL))
+        return wr_err_set(err, WR_EINVAL, "envelope: body goes with ops create and update");
+    if ((update || delete) && req->key == NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: op %s needs an id", req->op);
+    if (create && req->key != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: op create takes no id");
+    if (!list && !get && !related && !functions && !create && !update && !delete)
         return wr_err_set(err, WR_EINVAL, "envelope: unknown op %.32s", req->op);
     if (functions && (req->q == NULL || req->key != NULL))
         return wr_err_set(err, WR_EINVAL, "envelope: op functions needs q and no id");
@@ -188,6 +203,8 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
         rc = get_str(root, "relation", MAX_NAME_LEN, &req->relation, err);
     if (rc == 0)
         rc = get_str(root, "q", MAX_Q_LEN, &req->q, err);
+    if (rc == 0)
+        rc = get_str(root, "body", MAX_BODY_LEN, &req->body, err);
     if (rc == 0)
         rc = get_count(root, "page", &req->page, err);
     if (rc == 0)

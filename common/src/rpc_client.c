@@ -11,6 +11,7 @@
 struct wr_rpc {
     wr_amqp *amqp;
     char queue[160];
+    char write_queue[200];
     long timeout_ms;
 };
 
@@ -44,6 +45,8 @@ wr_rpc *wr_rpc_new(const struct wr_rpc_opts *opts, struct wr_err *err)
     rpc->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 5000;
     int n = snprintf(rpc->queue, sizeof(rpc->queue), WR_QUEUE_PREFIX "%s",
                      opts->service ? opts->service : "catalog");
+    (void)snprintf(rpc->write_queue, sizeof(rpc->write_queue), "%s" WR_QUEUE_WRITE_SUFFIX,
+                   rpc->queue);
     struct wr_amqp_opts ao = {.url = opts->amqp_url,
                               .heartbeat_s = opts->heartbeat_s,
                               .connect_timeout_ms = opts->connect_timeout_ms,
@@ -124,7 +127,10 @@ static int publish(wr_rpc *rpc, const struct wr_request *req, const char *id, lo
                            .deadline_ms = deadline,
                            .body = body.data,
                            .len = body.len};
-        rc = wr_amqp_publish(rpc->amqp, rpc->queue, &m, true, err);
+        /* Writes go to the service's write queue (one writer, in order). */
+        bool write = strcmp(req->op, WR_OP_CREATE) == 0 || strcmp(req->op, WR_OP_UPDATE) == 0 ||
+                     strcmp(req->op, WR_OP_DELETE) == 0;
+        rc = wr_amqp_publish(rpc->amqp, write ? rpc->write_queue : rpc->queue, &m, true, err);
     } else {
         wr_err_set(err, rc, "rpc: request too large");
     }

@@ -35,6 +35,9 @@
 #define WR_OP_LIST "list"
 #define WR_OP_GET "get"
 #define WR_OP_RELATED "related"
+#define WR_OP_CREATE "create"       /* POST /api/<collection> */
+#define WR_OP_UPDATE "update"       /* PATCH or PUT /api/<collection>/<id> */
+#define WR_OP_DELETE "delete"       /* DELETE /api/<collection>/<id> */
 #define WR_OP_FUNCTIONS "functions" /* aggregates over a search: /api/eval/<collection> */
 
 /* Error codes: the "code" of every error body. */
@@ -48,5 +51,7 @@
 #define WR_CODE_INTERNAL "internal"
 #define WR_CODE_OVERLOADED "overloaded"
 #define WR_CODE_UNSUPPORTED_VERSION "unsupported_version"
+#define WR_CODE_CONFLICT "conflict" /* 409: a constraint refused a write */
+#define WR_CODE_UNSUPPORTED_MEDIA_TYPE "unsupported_media_type" /* 415 */
 
 #endif

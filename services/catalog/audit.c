@@ -325,8 +325,13 @@ int audit_failed(audit *a)
 int audit_sync(audit *a, struct wr_err *err)
 {
     pthread_mutex_lock(&a->lock);
+    /* After a failed fsync a second one may report success for pages that
+     * were never written: once failed, always failed. */
+    int failed = a->failed;
     unsigned long long upto = a->appended;
     pthread_mutex_unlock(&a->lock);
+    if (failed != 0)
+        return wr_err_set(err, failed, "audit: the spool could not be synced");
     int rc = spool_sync(a->spool, err);
     pthread_mutex_lock(&a->lock);
     if (rc == 0 && upto > a->durable)

@@ -64,6 +64,12 @@ void cache_store(cache *c, const char *key, const struct cache_entry *e, const c
 /* Releases a miss's lock without storing (the answer was not cacheable). */
 void cache_abandon(cache *c, const char *key, const struct cache_entry *e);
 
+/* After a write to table commits: bumps its generation counter, so no
+ * cached answer holding its data is served again. Best effort: when Redis
+ * is unusable the bump is lost (counted, logged) and such answers live
+ * until their TTL. */
+void cache_bump(cache *c, const char *table);
+
 const struct cache_stats *cache_stats(const cache *c);
 /* "hit", "miss", "bypass" or "off". */
 const char *cache_outcome_name(enum cache_outcome o);

@@ -351,3 +351,19 @@ void cache_abandon(cache *c, const char *key, const struct cache_entry *e)
     if (e->outcome == CACHE_MISS && e->locked && c->ctx != NULL)
         unlock(c, key);
 }
+
+void cache_bump(cache *c, const char *table)
+{
+    if (!c->enabled)
+        return;
+    char name[256];
+    (void)snprintf(name, sizeof(name), "warren:gen:%s", table);
+    const char *argv[] = {"INCR", name};
+    redisReply *r = connected(c) ? command(c, 2, argv, NULL) : NULL;
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        c->stats.errors++;
+        wr_warn(NULL, "cache: could not invalidate %s: cached answers may be stale until their TTL",
+                table);
+    }
+    freeReplyObject(r);
+}

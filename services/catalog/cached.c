@@ -61,6 +61,12 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
 {
     struct cache_entry *e = &x->entry;
     e->outcome = CACHE_OFF;
+    bool read = strcmp(req->op, WR_OP_CREATE) != 0 && strcmp(req->op, WR_OP_UPDATE) != 0 &&
+                strcmp(req->op, WR_OP_DELETE) != 0;
+    if (!read) {
+        handle_request(env, req, base_url, out);
+        return;
+    }
     bool cacheable = reqkey_build(&x->key, env->schema, req, base_url, &x->opts);
     if (cacheable)
         cache_lookup(x->cache, x->key.key.data, x->key.dep_names, x->key.ndeps, e);

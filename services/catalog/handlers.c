@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "query.h"
+#include "writes.h"
 #include "render.h"
 #include "warren/json.h"
 #include "warren/log.h"
@@ -19,11 +20,14 @@ void reply_init(struct reply *r, size_t max_body)
 {
     r->status = 0;
     wr_buf_init(&r->body, max_body);
-    wr_buf_init(&r->link, (size_t)16 * 1024);
+    /* a search's q rides in its links, up to 3 bytes a character, twice */
+    wr_buf_init(&r->link, (size_t)512 * 1024);
 }
 
 void reply_reset(struct reply *r)
 {
+    r->location[0] = '\0';
+    r->allow[0] = '\0';
     r->status = 0;
     r->cache = CACHE_OFF;
     r->rows = 0;
@@ -92,7 +96,7 @@ static int write_relation(const struct handler_env *env, const struct collection
 {
     const struct relation *r = &c->rels[ri];
     const struct collection *target = schema_at(env->schema, r->target);
-    struct value key[SCHEMA_MAX_KEY_COLS];
+    struct value key[SCHEMA_MAX_KEY_COLS] = {{.kind = V_NULL}};
     bool any = relation_key(r, row, key);
     struct rows x = {.env = env, .coll = target, .out = out, .err = err};
     const char *sql = plan_coll_at(env->plan, coll_index(env->schema, c))->rel_all[ri];
@@ -337,7 +341,7 @@ static int op_related_row(struct found *f, const struct value *row)
     size_t ri = (size_t)(r - f->coll->rels);
     const struct plan_coll *pc = plan_coll_at(env->plan, coll_index(env->schema, f->coll));
     const struct collection *target = schema_at(env->schema, r->target);
-    struct value key[SCHEMA_MAX_KEY_COLS + 2];
+    struct value key[SCHEMA_MAX_KEY_COLS + 2] = {{.kind = V_NULL}};
     bool any = relation_key(r, row, key);
     if (!r->to_many) {
         struct rows x = {
@@ -460,13 +464,14 @@ struct op {
     int (*fn)(const struct handler_env *env, const struct collection *c,
               const struct wr_request *req, const char *base_url, struct reply *out,
               struct wr_err *err);
+    bool write; /* runs its own write transaction, no read snapshot around it */
 };
 
 static const struct op ops[] = {
-    {WR_OP_LIST, op_list},
-    {WR_OP_GET, op_get},
-    {WR_OP_RELATED, op_get}, /* finds the row, then its relation */
-    {WR_OP_FUNCTIONS, op_functions},
+    {WR_OP_LIST, op_list, false},           {WR_OP_GET, op_get, false},
+    {WR_OP_RELATED, op_get, false}, /* finds the row, then its relation */
+    {WR_OP_FUNCTIONS, op_functions, false}, {WR_OP_CREATE, write_create, true},
+    {WR_OP_UPDATE, write_update, true},     {WR_OP_DELETE, write_delete, true},
 };
 
 void handle_request(const struct handler_env *env, const struct wr_request *req,
@@ -487,17 +492,29 @@ void handle_request(const struct handler_env *env, const struct wr_request *req,
         return;
     }
     struct wr_err err = {0};
-    int rc = store_begin(env->store, &err);
+    /* A reader's snapshot would hold off the writer's commit: writes take
+     * none (they read back through handle_request after committing). */
+    int rc = op->write ? 0 : store_begin(env->store, &err);
     if (rc == 0)
         rc = op->fn(env, c, req, base_url, out, &err);
-    store_end(env->store);
+    if (!op->write)
+        store_end(env->store);
     if (rc == 0 && wr_buf_error(&out->body) == 0) {
-        if (out->status < 400) /* reply_error ended error bodies already */
+        /* reply_error ended error bodies already; a 204 has none */
+        if (out->status < 400 && out->status != 204)
             wr_buf_putc(&out->body, '\n');
         return;
     }
     if (wr_buf_error(&out->body) == WR_ETOOBIG) {
         reply_error(out, 413, WR_CODE_PAYLOAD_TOO_LARGE, "the answer is too large");
+        return;
+    }
+    if (rc == WR_ETIMEDOUT) {
+        reply_error(out, 504, WR_CODE_TIMEOUT, "the query ran past the request's deadline");
+        return;
+    }
+    if (rc == WR_ETOOBIG) {
+        reply_error(out, 400, WR_CODE_BAD_PARAMETER, "the request asks for too much at once");
         return;
     }
     wr_error(req->id, "%s %s: %s", req->op, req->collection, err.msg);

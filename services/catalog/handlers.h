@@ -16,6 +16,9 @@ struct handler_env {
     const schema *schema;
     const plan *plan;
     store *store;
+    store *writer;            /* NULL when the database cannot be written */
+    cache *cache;             /* for the generation counters writes bump */
+    const struct wr_cfg *cfg; /* per-collection METHODS */
     long default_per_page;
     long max_per_page;
 };
@@ -25,7 +28,9 @@ struct reply {
     enum cache_outcome cache; /* how the cache took part */
     long long rows;           /* objects in the answer, for the audit trail */
     struct wr_buf body;
-    struct wr_buf link; /* empty when there is no Link header */
+    struct wr_buf link;  /* empty when there is no Link header */
+    char location[1280]; /* a created object's URL, or "" */
+    char allow[64];      /* the methods of a 405, or "" */
 };
 
 /* Initialises the buffers, capped at max_body bytes. */

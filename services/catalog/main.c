@@ -35,6 +35,7 @@ static void on_signal(int sig)
 struct worker {
     struct wr_cfg cfg;
     store *store;
+    store *writer; /* NULL unless some collection takes writes */
     schema *schema;
     plan *plan;
     wr_amqp *amqp;
@@ -47,8 +48,20 @@ struct worker {
     char name[300]; /* host:pid, in audit records */
     struct reply reply;
     char queue[160];
+    char write_queue[200];
     long long served;
 };
+
+/* Whether any collection's METHODS asks for more than GET. */
+static bool wants_writes(const struct wr_cfg *cfg)
+{
+    for (size_t i = 0; i < cfg->ncolls; i++)
+        if (strcmp(cfg->colls[i].setting, "METHODS") == 0 &&
+            (strstr(cfg->colls[i].value, "POST") || strstr(cfg->colls[i].value, "PATCH") ||
+             strstr(cfg->colls[i].value, "PUT") || strstr(cfg->colls[i].value, "DELETE")))
+            return true;
+    return false;
+}
 
 static int open_database(struct worker *w)
 {
@@ -68,9 +81,14 @@ static int open_database(struct worker *w)
     w->plan = plan_new(w->schema);
     if (w->plan == NULL)
         return 1;
+    w->writer = wants_writes(&w->cfg) ? store_open_writer(w->cfg.database_uri, &err) : NULL;
+    if (wants_writes(&w->cfg) && w->writer == NULL)
+        wr_warn(NULL, "writes are configured but the database cannot be written: %s", err.msg);
     w->env = (struct handler_env){.schema = w->schema,
                                   .plan = w->plan,
                                   .store = w->store,
+                                  .writer = w->writer,
+                                  .cfg = &w->cfg,
                                   .default_per_page = w->cfg.results_per_page,
                                   .max_per_page = w->cfg.max_results_per_page};
     wr_info(NULL, "serving %zu collections", schema_count(w->schema));
@@ -89,6 +107,10 @@ static void connect_broker(struct worker *w)
             rc = wr_amqp_declare_service(w->amqp, w->cfg.service, &err);
         if (rc == 0)
             rc = wr_amqp_consume(w->amqp, w->queue, false, (unsigned)w->cfg.prefetch, &err);
+        /* Every worker consumes the write queue; single-active-consumer
+         * lets one of them at a time take its messages, in order. */
+        if (rc == 0)
+            rc = wr_amqp_consume(w->amqp, w->write_queue, false, (unsigned)w->cfg.prefetch, &err);
         if (rc == 0) {
             wr_info(NULL, "consuming %s", w->queue);
             return;
@@ -130,8 +152,17 @@ static bool answer(struct worker *w, const struct wr_msg *m, struct wr_request *
     if (rc != 0)
         reply_error(&w->reply, 400,
                     rc == WR_EPROTO ? WR_CODE_UNSUPPORTED_VERSION : WR_CODE_BAD_REQUEST, err.msg);
-    else
+    else if (m->message_id == NULL || !wr_request_id_valid(m->message_id))
+        /* the id makes writes idempotent and names the audit record */
+        reply_error(&w->reply, 400, WR_CODE_BAD_REQUEST, "message_id: a request id is required");
+    else {
+        (void)snprintf(req->id, sizeof(req->id), "%s", m->message_id);
+        /* No statement outlives the request (10 s for one without a deadline). */
+        long long deadline = m->deadline_ms > 0 ? m->deadline_ms : wr_now_ms() + 10000;
+        store_set_deadline(w->store, deadline);
+        store_set_deadline(w->writer, deadline);
         cached_answer(w->cached, &w->env, req, header(m, WR_HDR_BASE_URL), &w->reply);
+    }
     *rec = (struct audit_rec){.id = rec->id,
                               .time_ms = rec->time_ms,
                               .principal = rec->principal,
@@ -161,6 +192,10 @@ static int publish_reply(struct worker *w, const struct wr_msg *m, struct wr_err
                          .len = w->reply.body.len};
     if (w->reply.link.len > 0)
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_LINK, w->reply.link.data};
+    if (w->reply.location[0] != '\0')
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){"location", w->reply.location};
+    if (w->reply.allow[0] != '\0')
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){"allow", w->reply.allow};
     if (w->reply.cache != CACHE_OFF)
         out.hdrs[out.nhdrs++] =
             (struct wr_amqp_hdr){WR_HDR_CACHE, cache_outcome_name(w->reply.cache)};
@@ -193,6 +228,7 @@ static int reply(struct worker *w, const struct wr_msg *m, unsigned long long *r
     if (audit_record(w->audit, &rec, recno, &aerr) != 0) {
         wr_error(m->message_id, "stopping: %s", aerr.msg);
         w->fatal = true;
+        *recno = UINT64_MAX; /* never durable: nothing from here on is acknowledged */
     }
     wr_request_release(&req);
     return rc;
@@ -229,7 +265,8 @@ static void drain(struct worker *w)
     }
     if (last_tag != 0)
         acks_push(&w->acks, last_tag, last_rec);
-    if (w->fatal || audit_sync(w->audit, &err) != 0 || ack_durable(w, &err) != 0)
+    if (w->fatal || audit_failed(w->audit) != 0 || audit_sync(w->audit, &err) != 0 ||
+        ack_durable(w, &err) != 0)
         wr_warn(NULL, "stopping: unacknowledged requests go back to the queue: %s", err.msg);
     else
         wr_info(NULL, "stopped consuming; answered %lld already delivered", answered);
@@ -262,6 +299,8 @@ static void run(struct worker *w)
             rc = reply(w, &m, &last_rec, &err);
             last_tag = m.delivery_tag;
         }
+        if (w->fatal)
+            break; /* an audit record failed: acknowledge nothing more */
         if (rc == 0 && burst && !wr_amqp_has_buffered(w->amqp)) {
             wr_amqp_cork(w->amqp, false);
             acks_push(&w->acks, last_tag, last_rec);
@@ -329,6 +368,7 @@ static void teardown(struct worker *w)
     reply_release(&w->reply);
     plan_free(w->plan);
     schema_free(w->schema);
+    store_free(w->writer);
     store_free(w->store);
     wr_cfg_release(&w->cfg);
 }
@@ -351,6 +391,8 @@ int main(int argc, char **argv)
 
     reply_init(&w.reply, (size_t)w.cfg.max_body_bytes * 16);
     (void)snprintf(w.queue, sizeof(w.queue), WR_QUEUE_PREFIX "%s", w.cfg.service);
+    (void)snprintf(w.write_queue, sizeof(w.write_queue), WR_QUEUE_PREFIX "%s" WR_QUEUE_WRITE_SUFFIX,
+                   w.cfg.service);
     struct wr_amqp_opts ao = {.url = w.cfg.amqp_url,
                               .heartbeat_s = w.cfg.heartbeat_s,
                               .connect_timeout_ms = w.cfg.connect_timeout_ms,
@@ -365,6 +407,7 @@ int main(int argc, char **argv)
                              .max_per_page = w.cfg.max_results_per_page};
     w.cache = rc == 0 ? cache_new(&co) : NULL;
     w.cached = w.cache ? cached_new(w.cache, &ko) : NULL;
+    w.env.cache = w.cache;
     if (rc == 0 && w.cached == NULL)
         rc = 1;
     if (rc == 0)

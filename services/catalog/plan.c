@@ -16,7 +16,7 @@ struct plan {
     size_t n;
 };
 
-static void ident(struct wr_buf *b, const char *name)
+void plan_ident(struct wr_buf *b, const char *name)
 {
     wr_buf_putc(b, '"');
     for (const char *p = name; *p; p++) {
@@ -33,17 +33,17 @@ static void select_from(struct wr_buf *b, const struct collection *c)
     for (size_t i = 0; i < c->ncols; i++) {
         if (i > 0)
             wr_buf_putc(b, ',');
-        ident(b, c->cols[i].sql);
+        plan_ident(b, c->cols[i].sql);
     }
     wr_buf_puts(b, " FROM ");
-    ident(b, c->table);
+    plan_ident(b, c->table);
 }
 
 static void where(struct wr_buf *b, const struct collection *c, const size_t *cols, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         wr_buf_puts(b, i == 0 ? " WHERE " : " AND ");
-        ident(b, c->cols[cols[i]].sql);
+        plan_ident(b, c->cols[cols[i]].sql);
         wr_buf_puts(b, "=?");
     }
 }
@@ -52,7 +52,7 @@ static void order_by_key(struct wr_buf *b, const struct collection *c)
 {
     for (size_t i = 0; i < c->npk; i++) {
         wr_buf_puts(b, i == 0 ? " ORDER BY " : ",");
-        ident(b, c->cols[c->pk[i]].sql);
+        plan_ident(b, c->cols[c->pk[i]].sql);
     }
 }
 
@@ -65,7 +65,7 @@ static char *statement(const struct collection *c, const size_t *cols, size_t n,
     wr_buf_init(&b, SQL_MAX);
     if (s == COUNT) {
         wr_buf_puts(&b, "SELECT COUNT(*) FROM ");
-        ident(&b, c->table);
+        plan_ident(&b, c->table);
     } else {
         select_from(&b, c);
     }

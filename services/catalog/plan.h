@@ -30,6 +30,10 @@ void plan_free(plan *p);
 /* The statements of the collection at index i of the schema. */
 const struct plan_coll *plan_coll_at(const plan *p, size_t i);
 
+/* Appends name as a quoted SQL identifier ("a""b"): for names taken from
+ * the schema only. */
+void plan_ident(struct wr_buf *b, const char *name);
+
 /* A page of a list. */
 struct page {
     long page;

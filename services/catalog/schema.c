@@ -220,7 +220,8 @@ static bool has_pk(const struct schema_table_def *t)
  * COLLECTIONS when that is set. */
 static bool served(const struct schema_table_def *t, const struct wr_cfg *cfg)
 {
-    if (strncmp(t->name, "sqlite_", 7) == 0 || !has_pk(t))
+    /* sqlite_* is SQLite's, warren_* warren's own (the applied writes). */
+    if (strncmp(t->name, "sqlite_", 7) == 0 || strncmp(t->name, "warren_", 7) == 0 || !has_pk(t))
         return false;
     if (cfg->collections == NULL || cfg->collections[0] == '\0')
         return true;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define MAX_SPOOLS 64
+#define PUNCH_STEP ((size_t)1 << 20)
 
 struct spool {
     int fd;
@@ -27,6 +28,7 @@ struct spool {
     size_t written;   /* bytes in the file */
     size_t synced;    /* bytes known durable */
     size_t delivered; /* bytes shipped */
+    size_t punched;   /* bytes of the delivered prefix given back to the disk */
 };
 
 static int sys_error(struct wr_err *err, const char *what, const char *path)
@@ -205,8 +207,16 @@ int spool_advance(spool *s, size_t taken, struct wr_err *err)
     if (delivered == s->written && delivered == s->synced && delivered > 0) {
         if (ftruncate(s->fd, 0) == 0) {
             s->written = s->synced = s->delivered = delivered = 0;
+            s->punched = 0;
         }
     }
+    /* Under steady traffic that moment may never come: give the delivered
+     * prefix's blocks back to the file system instead (offsets stay valid,
+     * the file is sparse). */
+    size_t whole = delivered & ~(size_t)(PUNCH_STEP - 1);
+    if (whole >= s->punched + PUNCH_STEP &&
+        fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)whole) == 0)
+        s->punched = whole;
     pthread_mutex_unlock(&s->lock);
     return write_offset(s, delivered, err);
 }

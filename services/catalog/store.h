@@ -18,6 +18,11 @@ typedef struct store store;
 store *store_open(const char *uri, struct wr_err *err);
 void store_free(store *st);
 
+/* The same database opened for writing (READWRITE, no create), with
+ * foreign keys enforced and warren's table of applied writes in place.
+ * Its store_begin is BEGIN IMMEDIATE. */
+store *store_open_writer(const char *uri, struct wr_err *err);
+
 /* Reads every table's columns and foreign keys. On success *tables holds n
  * definitions that stay valid until store_free. */
 int store_introspect(store *st, const struct schema_table_def **tables, size_t *n,
@@ -28,6 +33,22 @@ int store_introspect(store *st, const struct schema_table_def **tables, size_t *
  * later writes are seen. */
 int store_begin(store *st, struct wr_err *err);
 void store_end(store *st);
+
+/* Ends a write transaction: COMMIT (rolled back when it fails), or
+ * ROLLBACK (a no-op outside a transaction). */
+int store_commit(store *st, struct wr_err *err);
+void store_rollback(store *st);
+/* Runs one INSERT/UPDATE/DELETE with binds; *changes (may be NULL) gets the
+ * rows it changed. WR_ECONFLICT when a constraint refused it, WR_EBUSY when
+ * the database stayed locked. */
+int store_exec(store *st, const char *sql, const struct value *binds, size_t nbinds,
+               long long *changes, struct wr_err *err);
+/* Statements running past deadline_ms (epoch ms; 0: no limit) stop with
+ * WR_ETIMEDOUT. Set before each request. NULL-safe. */
+void store_set_deadline(store *st, long long deadline_ms);
+
+/* The rowid of the last INSERT. */
+long long store_last_rowid(store *st);
 
 /* Called for each row; row[i] is column i, valid during the call. A
  * non-zero return stops the query and is returned by store_query. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "warren/rpc.h"
 #include "warren/analyzer.h"
 
 #define CACHE_SLOTS 256 /* statement cache: open addressing by SQL text */
@@ -30,16 +31,57 @@ struct store {
     struct cached cache[CACHE_SLOTS];
     sqlite3_stmt *begin;
     sqlite3_stmt *commit;
+    sqlite3_stmt *rollback;
     struct defs defs;
+    long long deadline_ms; /* statements past it are interrupted; 0: none */
 };
+
+/* SQLite calls this every few thousand VM steps: a statement still running
+ * at the request's deadline is cut off (SQLITE_INTERRUPT), so no search can
+ * hold a worker (and its heartbeats) past the time anyone waits for it. */
+static int past_deadline(void *arg)
+{
+    const store *st = arg;
+    return st->deadline_ms > 0 && wr_now_ms() > st->deadline_ms;
+}
 
 static int db_error(store *st, int rc, const char *what, struct wr_err *err)
 {
-    return wr_err_set(err, rc == SQLITE_BUSY ? WR_EBUSY : WR_EIO, "sqlite: %s: %s", what,
+    int code = (rc & 0xff) == SQLITE_BUSY         ? WR_EBUSY
+               : (rc & 0xff) == SQLITE_CONSTRAINT ? WR_ECONFLICT
+               : (rc & 0xff) == SQLITE_INTERRUPT  ? WR_ETIMEDOUT
+                                                  : WR_EIO;
+    return wr_err_set(err, code, "sqlite: %s: %s", what,
                       st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }
 
+static store *store_open_mode(const char *uri, bool writer, struct wr_err *err);
+
 store *store_open(const char *uri, struct wr_err *err)
+{
+    return store_open_mode(uri, false, err);
+}
+
+store *store_open_writer(const char *uri, struct wr_err *err)
+{
+    store *st = store_open_mode(uri, true, err);
+    /* The ids of applied writes, in the same transactions as the writes,
+     * so a write delivered twice is applied once. */
+    static const char ddl[] = "CREATE TABLE IF NOT EXISTS warren_applied ("
+                              "message_id TEXT PRIMARY KEY, status INTEGER NOT NULL, "
+                              "object_key TEXT, location TEXT, at INTEGER NOT NULL)";
+    int rc = st ? sqlite3_exec(st->db, ddl, NULL, NULL, NULL) : SQLITE_OK;
+    if (rc == SQLITE_OK && st != NULL)
+        rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        db_error(st, rc, "preparing for writes", err);
+        store_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static store *store_open_mode(const char *uri, bool writer, struct wr_err *err)
 {
     static const char prefix[] = "sqlite:///";
     if (uri == NULL || strncmp(uri, prefix, sizeof(prefix) - 1) != 0 ||
@@ -53,11 +95,20 @@ store *store_open(const char *uri, struct wr_err *err)
         return NULL;
     }
     const char *path = uri + sizeof(prefix) - 1; /* 'sqlite:////abs' leaves '/abs' */
-    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    int flags = (writer ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_progress_handler(st->db, 10000, past_deadline, st);
     if (rc == SQLITE_OK)
         rc = sqlite3_busy_timeout(st->db, 5000);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v3(st->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &st->begin, NULL);
+        rc = sqlite3_prepare_v3(st->db, writer ? "BEGIN IMMEDIATE" : "BEGIN", -1,
+                                SQLITE_PREPARE_PERSISTENT, &st->begin, NULL);
+    /* Writers take the write lock up front (BEGIN IMMEDIATE): SQLite does not
+     * call the busy handler when a read transaction becomes a write one. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v3(st->db, "ROLLBACK", -1, SQLITE_PREPARE_PERSISTENT, &st->rollback,
+                                NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(st->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &st->commit, NULL);
     if (rc != SQLITE_OK) {
@@ -91,6 +142,7 @@ void store_free(store *st)
     }
     sqlite3_finalize(st->begin);
     sqlite3_finalize(st->commit);
+    sqlite3_finalize(st->rollback);
     free_defs(&st->defs);
     sqlite3_close(st->db);
     free(st);
@@ -364,4 +416,53 @@ int store_count(store *st, const char *sql, const struct value *binds, size_t nb
 {
     *out = 0;
     return store_query(st, sql, binds, nbinds, take_count, out, err);
+}
+
+int store_commit(store *st, struct wr_err *err)
+{
+    int rc = sqlite3_step(st->commit);
+    sqlite3_reset(st->commit);
+    if (rc == SQLITE_DONE)
+        return 0;
+    store_rollback(st);
+    return db_error(st, rc, "COMMIT", err);
+}
+
+void store_rollback(store *st)
+{
+    if (sqlite3_get_autocommit(st->db))
+        return;
+    (void)sqlite3_step(st->rollback);
+    sqlite3_reset(st->rollback);
+}
+
+int store_exec(store *st, const char *sql, const struct value *binds, size_t nbinds,
+               long long *changes, struct wr_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = bind_all(s, binds, nbinds);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        rc = db_error(st, rc, "write", err);
+        sqlite3_finalize(s);
+        return rc;
+    }
+    sqlite3_finalize(s);
+    if (changes != NULL)
+        *changes = sqlite3_changes64(st->db);
+    return 0;
+}
+
+long long store_last_rowid(store *st)
+{
+    return sqlite3_last_insert_rowid(st->db);
+}
+
+void store_set_deadline(store *st, long long deadline_ms)
+{
+    if (st != NULL)
+        st->deadline_ms = deadline_ms;
 }

@@ -15,6 +15,7 @@ struct bus {
     wr_amqp *amqp;
     struct bus_handlers h;
     char queue[160];
+    char write_queue[200];
     const char *service;
     struct event *readable;
     struct event *tick;      /* heartbeats while idle */
@@ -127,6 +128,8 @@ bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus
     b->backoff_ms = 100;
     b->backoff_max_ms = cfg->reconnect_max_ms;
     (void)snprintf(b->queue, sizeof(b->queue), WR_QUEUE_PREFIX "%s", cfg->service);
+    (void)snprintf(b->write_queue, sizeof(b->write_queue),
+                   WR_QUEUE_PREFIX "%s" WR_QUEUE_WRITE_SUFFIX, cfg->service);
     b->amqp = wr_amqp_new(&ao);
     b->reconnect = evtimer_new(base, try_connect, b);
     b->tick = event_new(base, -1, EV_PERSIST, on_tick, b);
@@ -163,12 +166,12 @@ bool bus_ready(const bus *b)
     return b->ready && !b->blocked;
 }
 
-int bus_publish(bus *b, const struct wr_msg *m, struct wr_err *err)
+int bus_publish(bus *b, const struct wr_msg *m, bool write, struct wr_err *err)
 {
     if (!bus_ready(b))
         return wr_err_set(err, WR_ECLOSED,
                           b->ready ? "the broker blocks publishers" : "the broker is unavailable");
-    int rc = wr_amqp_publish(b->amqp, b->queue, m, true, err);
+    int rc = wr_amqp_publish(b->amqp, write ? b->write_queue : b->queue, m, true, err);
     if (rc != 0)
         go_down(b, err->msg);
     return rc;

@@ -31,8 +31,8 @@ void bus_free(bus *b);
 /* Connected, consuming replies, and not blocked by a broker alarm. */
 bool bus_ready(const bus *b);
 /* Publishes a request (mandatory, through the default exchange, to
- * warren.<SERVICE>). 0, or WR_ECLOSED when not ready (the bus then
- * reconnects in the background). */
-int bus_publish(bus *b, const struct wr_msg *m, struct wr_err *err);
+ * warren.<SERVICE>, or for a write to warren.<SERVICE>.write). 0, or
+ * WR_ECLOSED when not ready (the bus then reconnects in the background). */
+int bus_publish(bus *b, const struct wr_msg *m, bool write, struct wr_err *err);
 
 #endif

@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <jansson.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bus.h"
 #include "pending.h"
@@ -209,9 +211,12 @@ static void request_id(struct evhttp_request *req, char id[WR_REQUEST_ID_LEN + 1
 }
 
 /* Publishes the request and parks the call until its reply. */
-static void forward(edge *e, struct evhttp_request *req, const struct route *r, const char *rid)
+static void forward(edge *e, struct evhttp_request *req, const struct route *r, const char *rid,
+                    const char *op, const char *json)
 {
-    struct wr_request rq = {.op = r->op,
+    bool write = op != r->op;
+    struct wr_request rq = {.op = op,
+                            .body = json,
                             .collection = r->collection,
                             .key = r->key[0] ? r->key : NULL,
                             .relation = r->relation[0] ? r->relation : NULL,
@@ -221,7 +226,7 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
     char base[300];
     base_url(e, req, base, sizeof(base));
     struct wr_buf body;
-    wr_buf_init(&body, 8192);
+    wr_buf_init(&body, (size_t)e->cfg->max_body_bytes * 2 + 8192);
     wr_request_encode(&rq, &body);
     struct call *c = calloc(1, sizeof(*c));
     if (c != NULL)
@@ -238,16 +243,20 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
         struct wr_msg m = {.correlation_id = rid,
                            .message_id = rid,
                            .reply_to = WR_REPLY_TO,
-                           .type = r->op,
+                           .type = op,
                            .expiration_ms = e->cfg->request_timeout_ms,
                            .deadline_ms = wr_now_ms() + e->cfg->request_timeout_ms,
                            .hdrs = {{WR_HDR_BASE_URL, base}},
                            .nhdrs = 1,
                            .body = body.data,
                            .len = body.len};
-        rc = bus_publish(e->bus, &m, &err);
-        if (rc != 0)
-            (void)pending_take(e->pending, rid);
+        rc = bus_publish(e->bus, &m, write, &err);
+        /* A failed publish takes the bus down, and on_down has answered
+         * and freed every pending call, this one too. */
+        if (rc != 0 && pending_take(e->pending, rid) != c) {
+            wr_buf_release(&body);
+            return;
+        }
     }
     wr_buf_release(&body);
     if (rc != 0) {
@@ -263,6 +272,88 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_client_gone, c);
 }
 
+/* The operation a method asks of a route: r->op for GET, a write op for
+ * POST (on a collection), PATCH or PUT and DELETE (on an object); NULL when
+ * the method does not apply (405). */
+static const char *write_op(struct evhttp_request *req, const struct route *r)
+{
+    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    if (m == EVHTTP_REQ_GET)
+        return r->op;
+    if (r->kind != ROUTE_API || r->q != NULL || r->op == NULL)
+        return NULL;
+    bool collection = strcmp(r->op, WR_OP_LIST) == 0;
+    bool object = strcmp(r->op, WR_OP_GET) == 0;
+    if (m == EVHTTP_REQ_POST && collection)
+        return WR_OP_CREATE;
+    if ((m == EVHTTP_REQ_PATCH || m == EVHTTP_REQ_PUT) && object)
+        return WR_OP_UPDATE;
+    if (m == EVHTTP_REQ_DELETE && object)
+        return WR_OP_DELETE;
+    return NULL;
+}
+
+static const char *allowed(const struct route *r)
+{
+    if (r->op == NULL)
+        return "GET";
+    if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_LIST) == 0)
+        return "GET, POST";
+    if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_GET) == 0)
+        return "GET, PATCH, PUT, DELETE";
+    return "GET";
+}
+
+/* A write's body: JSON (415 otherwise), one object (400 otherwise), copied
+ * NUL-terminated into *json. False when an error was sent. */
+static bool read_body(struct evhttp_request *req, const char *rid, char **json)
+{
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    size_t n = strlen(WR_CONTENT_TYPE);
+    if (ct == NULL || strncasecmp(ct, WR_CONTENT_TYPE, n) != 0 || (ct[n] != '\0' && ct[n] != ';')) {
+        send_error(req, 415, rid, WR_CODE_UNSUPPORTED_MEDIA_TYPE,
+                   "the body must be JSON: Content-Type: application/json");
+        return false;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    *json = malloc(len + 1);
+    if (*json == NULL || evbuffer_copyout(in, *json, len) != (ev_ssize_t)len) {
+        send_error(req, 500, rid, WR_CODE_INTERNAL, "out of memory");
+        return false;
+    }
+    (*json)[len] = '\0';
+    json_error_t jerr;
+    json_t *j = json_loadb(*json, len, JSON_REJECT_DUPLICATES, &jerr);
+    bool object = json_is_object(j);
+    json_decref(j);
+    if (!object || strlen(*json) != len) {
+        char msg[256];
+        (void)snprintf(msg, sizeof(msg), "body: %s",
+                       j == NULL ? jerr.text : "must be one JSON object");
+        send_error(req, 400, rid, WR_CODE_BAD_REQUEST, msg);
+        free(*json);
+        *json = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* /healthz (the process lives) and /readyz (it can take requests). */
+static void probe(edge *e, struct evhttp_request *req, const char *rid, const struct route *r)
+{
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+        send_error(req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
+    } else if (r->kind == ROUTE_HEALTH) {
+        send_json(req, 200, rid, "{\"status\":\"ok\"}\n", 16);
+    } else if (bus_ready(e->bus) && !e->draining) {
+        send_json(req, 200, rid, "{\"status\":\"ready\"}\n", 19);
+    } else {
+        send_error(req, 503, rid, WR_CODE_UNAVAILABLE, "not connected to the broker");
+    }
+}
+
 /* Answers or forwards one parsed request. */
 static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int rc,
                      const struct route *rp, const struct wr_err *errp)
@@ -273,26 +364,20 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
         send_error(req, 404, rid, WR_CODE_NOT_FOUND, err.msg);
         return;
     }
-    enum evhttp_cmd_type method = evhttp_request_get_command(req);
-    if (method != EVHTTP_REQ_GET) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+    if (rc == 0 && r.kind != ROUTE_API) {
+        probe(e, req, rid, &r);
+        return;
+    }
+    /* A method that does not apply is a 405 whatever else is wrong. */
+    const char *op = rc == 0 ? write_op(req, &r) : NULL;
+    if (op == NULL && (rc == 0 || evhttp_request_get_command(req) != EVHTTP_REQ_GET)) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+                          rc == 0 ? allowed(&r) : "GET");
         send_error(req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
         return;
     }
     if (rc != 0) {
         send_error(req, 400, rid, WR_CODE_BAD_PARAMETER, err.msg);
-        return;
-    }
-    if (r.kind == ROUTE_HEALTH) {
-        send_json(req, 200, rid, "{\"status\":\"ok\"}\n", 16);
-        return;
-    }
-    if (r.kind == ROUTE_READY) {
-        bool ready = bus_ready(e->bus) && !e->draining;
-        if (ready)
-            send_json(req, 200, rid, "{\"status\":\"ready\"}\n", 19);
-        else
-            send_error(req, 503, rid, WR_CODE_UNAVAILABLE, "not connected to the broker");
         return;
     }
     if (e->draining || pending_count(e->pending) >= (size_t)e->cfg->max_in_flight) {
@@ -301,7 +386,11 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
                    e->draining ? "shutting down" : "too many requests in flight");
         return;
     }
-    forward(e, req, &r, rid);
+    char *json = NULL;
+    if (op != r.op && strcmp(op, WR_OP_DELETE) != 0 && !read_body(req, rid, &json))
+        return;
+    forward(e, req, &r, rid, op, json);
+    free(json);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)

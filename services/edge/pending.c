@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "warren/err.h"
 #include "warren/proto.h"
@@ -18,18 +19,19 @@ struct slot {
 struct pending {
     struct slot *slots;
     size_t cap; /* a power of two */
+    uint64_t seed;
     size_t count;
 };
 
-static uint64_t id_hash(const char *id)
+/* Clients may choose their ids (X-Request-Id): every character counts, and
+ * a per-table random seed keeps chosen ids from piling into one run. */
+static uint64_t id_hash(const pending *p, const char *id)
 {
-    uint64_t h = 0;
-    for (int i = 0; i < 16 && id[i]; i++) {
-        char c = id[i];
-        h = (h << 4) | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    uint64_t h = p->seed;
+    for (int i = 0; i < WR_REQUEST_ID_LEN && id[i]; i++) {
+        h ^= (unsigned char)id[i];
+        h *= 0x100000001b3ULL; /* FNV-1a */
     }
-    /* A client may choose its ids (X-Request-Id): mix, so that chosen ids
-     * cannot pile into one run of slots cheaply. */
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
@@ -42,6 +44,8 @@ pending *pending_new(void)
     if (p == NULL)
         return NULL;
     p->cap = 1024;
+    if (getrandom(&p->seed, sizeof(p->seed), 0) != (ssize_t)sizeof(p->seed))
+        p->seed = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)p;
     p->slots = calloc(p->cap, sizeof(*p->slots));
     if (p->slots == NULL) {
         free(p);
@@ -61,7 +65,7 @@ void pending_free(pending *p)
 static size_t find(const pending *p, const char *id)
 {
     size_t mask = p->cap - 1;
-    size_t i = (size_t)id_hash(id) & mask;
+    size_t i = (size_t)id_hash(p, id) & mask;
     while (p->slots[i].value != NULL && strcmp(p->slots[i].id, id) != 0)
         i = (i + 1) & mask;
     return i;
@@ -109,7 +113,7 @@ static void remove_at(pending *p, size_t i)
         j = (j + 1) & mask;
         if (p->slots[j].value == NULL)
             return;
-        size_t home = (size_t)id_hash(p->slots[j].id) & mask;
+        size_t home = (size_t)id_hash(p, p->slots[j].id) & mask;
         /* Move j into the hole at i unless its home lies in (i, j]. */
         bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
         if (stays)

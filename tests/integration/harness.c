@@ -143,17 +143,44 @@ static char *read_all(int fd, size_t *len, int timeout_ms)
     return buf;
 }
 
+static int h_http_with_body(int port, const char *method, const char *path,
+                            const char *extra_headers, const char *body, struct http_resp *r,
+                            int timeout_ms);
+
+int h_http_body(int port, const char *method, const char *path, const char *body,
+                struct http_resp *r, int timeout_ms)
+{
+    if (body == NULL)
+        return h_http(port, method, path, NULL, r, timeout_ms);
+    size_t n = strlen(body);
+    char *extra = malloc(n + 128);
+    if (extra == NULL)
+        return -1;
+    /* the body rides after the head's blank line, which h_http writes */
+    (void)snprintf(extra, n + 128, "Content-Type: application/json\r\nContent-Length: %zu\r\n", n);
+    int rc = h_http_with_body(port, method, path, extra, body, r, timeout_ms);
+    free(extra);
+    return rc;
+}
+
 int h_http(int port, const char *method, const char *path, const char *extra_headers,
            struct http_resp *r, int timeout_ms)
+{
+    return h_http_with_body(port, method, path, extra_headers, "", r, timeout_ms);
+}
+
+static int h_http_with_body(int port, const char *method, const char *path,
+                            const char *extra_headers, const char *body, struct http_resp *r,
+                            int timeout_ms)
 {
     memset(r, 0, sizeof(*r));
     int fd = connect_to(port);
     if (fd < 0)
         return -1;
-    char req[8192];
+    char req[16384];
     int n = snprintf(req, sizeof(req),
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n", method,
-                     path, port, extra_headers ? extra_headers : "");
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n%s",
+                     method, path, port, extra_headers ? extra_headers : "", body);
     if (write(fd, req, (size_t)n) != n) {
         close(fd);
         return -1;

@@ -32,6 +32,10 @@ struct http_resp {
 int h_http(int port, const char *method, const char *path, const char *extra_headers,
            struct http_resp *r, int timeout_ms);
 void h_http_free(struct http_resp *r);
+/* The same with a JSON body (Content-Type: application/json), or none when
+ * body is NULL. */
+int h_http_body(int port, const char *method, const char *path, const char *body,
+                struct http_resp *r, int timeout_ms);
 /* The value of header name (case-insensitive) copied to out; false if absent. */
 bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap);
 

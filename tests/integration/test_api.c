@@ -235,8 +235,21 @@ END_TEST
 
 START_TEST(other_methods_are_405_json)
 {
-    assert_error("POST", "/api/Albums", 405, "method_not_allowed");
+    /* the walkthrough's collections take GET only (no METHODS): the worker
+     * refuses a write with 405 and says what is allowed */
+    struct http_resp r;
+    ck_assert_int_eq(h_http_body(PORT, "POST", "/api/Albums", "{\"title\":\"x\"}", &r, 10000), 0);
+    ck_assert_int_eq(r.status, 405);
+    char allow[64];
+    ck_assert(h_header(&r, "Allow", allow, sizeof(allow)));
+    ck_assert_str_eq(allow, "GET");
+    ck_assert_ptr_nonnull(strstr(r.body, "method_not_allowed"));
+    h_http_free(&r);
     assert_error("DELETE", "/api/Albums/1", 405, "method_not_allowed");
+    /* methods no route takes: the edge answers, with Allow */
+    assert_error("DELETE", "/api/Albums", 405, "method_not_allowed");
+    assert_error("POST", "/api/Albums/1/Artists", 405, "method_not_allowed");
+    assert_error("POST", "/healthz", 405, "method_not_allowed");
 }
 END_TEST
 

@@ -316,7 +316,7 @@ START_TEST(env_unknown_variable)
     ck_assert_int_eq(parse_env("", env), WR_EINVAL);
     const char *want = "environment: WARREN_HTTP_PROT: unknown key\n"
                        "environment: WARREN_Albums__SORT: unknown setting (expected NAME, "
-                       "EXCLUDE or RENAME)\n"
+                       "EXCLUDE, RENAME or METHODS)\n"
                        "environment: WARREN_: no '=' in the environment entry\n";
     ck_assert_str_eq(problem_text(), want);
     assert_empty();
@@ -331,10 +331,11 @@ START_TEST(dotted_key_problems)
                            "Albums.NAME.X = 'x'\n"),
                      WR_EINVAL);
     const char *want =
-        "config.cfg:1: Albums.SORT: unknown setting (expected NAME, EXCLUDE or RENAME)\n"
+        "config.cfg:1: Albums.SORT: unknown setting (expected NAME, EXCLUDE, RENAME or METHODS)\n"
         "config.cfg:2: 1Albums.NAME: the collection must be an identifier\n"
         "config.cfg:3: Albums.NAME: expected a quoted string\n"
-        "config.cfg:4: Albums.NAME.X: unknown setting (expected NAME, EXCLUDE or RENAME)\n";
+        "config.cfg:4: Albums.NAME.X: unknown setting (expected NAME, EXCLUDE, RENAME or "
+        "METHODS)\n";
     ck_assert_str_eq(problem_text(), want);
     assert_empty();
 }

@@ -29,13 +29,15 @@ static const char *const codes[] = {
     WR_CODE_PAYLOAD_TOO_LARGE, WR_CODE_UNAVAILABLE,
     WR_CODE_TIMEOUT,           WR_CODE_INTERNAL,
     WR_CODE_OVERLOADED,        WR_CODE_UNSUPPORTED_VERSION,
+    WR_CODE_CONFLICT,          WR_CODE_UNSUPPORTED_MEDIA_TYPE,
 };
-static const char *const ops[] = {WR_OP_LIST, WR_OP_GET, WR_OP_RELATED, WR_OP_FUNCTIONS};
+static const char *const ops[] = {WR_OP_LIST,   WR_OP_GET,    WR_OP_RELATED, WR_OP_FUNCTIONS,
+                                  WR_OP_CREATE, WR_OP_UPDATE, WR_OP_DELETE};
 static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_STATUS, WR_HDR_LINK,
                                       WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
-static const char *const members[] = {"collection",       "id", "op", "page", "q", "relation",
-                                      "results_per_page", "v"};
+static const char *const members[] = {"body",     "collection",       "id", "op", "page", "q",
+                                      "relation", "results_per_page", "v"};
 static const char *const required_members[] = {"collection", "op", "v"};
 
 /* --- files --- */
@@ -394,7 +396,10 @@ START_TEST(ops_match_proto_h)
         json_t *e =
             json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", ops[i], "v", WR_PROTO_VERSION);
         bool functions = strcmp(ops[i], WR_OP_FUNCTIONS) == 0;
-        if (strcmp(ops[i], WR_OP_LIST) != 0 && !functions)
+        bool create = strcmp(ops[i], WR_OP_CREATE) == 0;
+        if (create || strcmp(ops[i], WR_OP_UPDATE) == 0)
+            ck_assert_int_eq(json_object_set_new(e, "body", json_string("{\"title\":\"x\"}")), 0);
+        if (strcmp(ops[i], WR_OP_LIST) != 0 && !functions && !create)
             ck_assert_int_eq(json_object_set_new(e, "id", json_string("1")), 0);
         if (functions) /* needs a search naming its functions */
             ck_assert_int_eq(json_object_set_new(e, "q", json_string("{\"functions\":[]}")), 0);

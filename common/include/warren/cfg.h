@@ -16,7 +16,7 @@
  * checked here (only the catalog knows the schema); the setting part is. */
 struct wr_cfg_coll {
     char *collection; /* the default collection name, e.g. "Albums" */
-    char *setting;    /* NAME, EXCLUDE or RENAME */
+    char *setting;    /* NAME, EXCLUDE, RENAME or METHODS */
     char *value;
 };
 

@@ -17,7 +17,8 @@ enum {
     WR_ECLOSED = -7, /* the connection is gone */
     WR_EAGAIN = -8,  /* nothing to do now; try again later */
     WR_EBUSY = -9,
-    WR_EPROTO = -10, /* a message in a protocol version we do not speak */
+    WR_EPROTO = -10,    /* a message in a protocol version we do not speak */
+    WR_ECONFLICT = -11, /* a constraint (unique, foreign key, not null) refused a write */
 };
 
 struct wr_err {

@@ -23,6 +23,7 @@ struct wr_request {
     const char *relation;  /* for WR_OP_RELATED */
     long page;             /* 0: not given (1) */
     long results_per_page; /* 0: not given (the worker's default) */
+    const char *body;      /* create and update: the JSON object to write, as text */
     const char *q;         /* the search (Flask-Restless `q`) as JSON text, or NULL; op list */
     void *owner__;         /* decoded requests: what owns the strings */
 };

@@ -1,0 +1,214 @@
+/* Writes end to end over a copy of Chinook (the shared file is never
+ * written): create, update, delete, their errors, a read after a write that
+ * sees it through the cache (relations too), and a write delivered twice
+ * applied once. */
+#include <check.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "run_suite.h"
+#include "warren/rpc.h"
+
+#define PORT 18185
+
+static struct proc edge, worker;
+static char db[512];
+
+static void copy_db(void)
+{
+    (void)snprintf(db, sizeof(db), "%s/writes-chinook.db", h_env("WRT_STATE_DIR"));
+    size_t n = 0;
+    char *data = h_read_file(h_env("WRT_DB"), &n);
+    ck_assert_ptr_nonnull(data);
+    FILE *f = fopen(db, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+    free(data);
+}
+
+static void setup(void)
+{
+    static char env_amqp[160], env_db[600], env_port[64], env_redis[128];
+    copy_db();
+    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
+    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
+    (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
+    (void)snprintf(env_redis, sizeof(env_redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
+                   h_env("WRT_REDIS_PORT"));
+    const char *env[] = {env_amqp,
+                         env_db,
+                         env_port,
+                         env_redis,
+                         "WARREN_SERVICE=t_writes",
+                         "WARREN_COLLECTIONS=Albums, Artists",
+                         "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE",
+                         NULL};
+    h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-writes", env);
+    h_spawn(&edge, WARREN_EDGE_BIN, "edge-writes", env);
+    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+}
+
+static void teardown(void)
+{
+    h_stop(&edge, SIGTERM);
+    ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
+}
+
+static json_t *call(const char *method, const char *path, const char *body, int status,
+                    struct http_resp *r)
+{
+    ck_assert_int_eq(h_http_body(PORT, method, path, body, r, 10000), 0);
+    ck_assert_msg(r->status == status, "%s %s: %d, want %d: %s", method, path, r->status, status,
+                  r->body);
+    return r->len > 0 ? json_loads(r->body, 0, NULL) : NULL;
+}
+
+static long long albums(void)
+{
+    struct http_resp r;
+    json_t *j = call("GET", "/api/Albums", NULL, 200, &r);
+    long long n = json_integer_value(json_object_get(j, "num_results"));
+    json_decref(j);
+    h_http_free(&r);
+    return n;
+}
+
+START_TEST(create_update_delete)
+{
+    long long before = albums();
+    struct http_resp r;
+    json_t *j = call("POST", "/api/Albums", "{\"title\":\"Warren Live\",\"artist_id\":1}", 201, &r);
+    long long id = json_integer_value(json_object_get(j, "album_id"));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "Artists"), "name")),
+                     "AC/DC");
+    char location[256], want[256];
+    ck_assert(h_header(&r, "Location", location, sizeof(location)));
+    (void)snprintf(want, sizeof(want), "http://127.0.0.1:%d/api/Albums/%lld", PORT, id);
+    ck_assert_str_eq(location, want);
+    json_decref(j);
+    h_http_free(&r);
+    ck_assert_int_eq(albums(), before + 1);
+
+    char path[64];
+    (void)snprintf(path, sizeof(path), "/api/Albums/%lld", id);
+    j = call("PATCH", path, "{\"title\":\"Warren Live (remastered)\"}", 200, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "title")), "Warren Live (remastered)");
+    json_decref(j);
+    h_http_free(&r);
+    j = call("GET", path, NULL, 200, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "title")), "Warren Live (remastered)");
+    json_decref(j);
+    h_http_free(&r);
+
+    call("DELETE", path, NULL, 204, &r);
+    ck_assert_uint_eq(r.len, 0);
+    h_http_free(&r);
+    json_decref(call("DELETE", path, NULL, 404, &r));
+    h_http_free(&r);
+    json_decref(call("GET", path, NULL, 404, &r));
+    h_http_free(&r);
+    ck_assert_int_eq(albums(), before);
+}
+END_TEST
+
+START_TEST(read_after_write_through_the_cache)
+{
+    struct http_resp r;
+    char cache[16];
+    json_decref(call("GET", "/api/Artists/2", NULL, 200, &r));
+    h_http_free(&r);
+    json_t *j = call("GET", "/api/Artists/2", NULL, 200, &r);
+    ck_assert(h_header(&r, "X-Cache", cache, sizeof(cache)));
+    ck_assert_str_eq(cache, "hit");
+    size_t n = json_array_size(json_object_get(j, "albums"));
+    json_decref(j);
+    h_http_free(&r);
+    /* a new album of artist 2: the artist's cached answer embeds albums */
+    json_decref(call("POST", "/api/Albums", "{\"title\":\"Fresh\",\"artist_id\":2}", 201, &r));
+    h_http_free(&r);
+    j = call("GET", "/api/Artists/2", NULL, 200, &r);
+    ck_assert(h_header(&r, "X-Cache", cache, sizeof(cache)));
+    ck_assert_str_eq(cache, "miss");
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "albums")), n + 1);
+    json_decref(j);
+    h_http_free(&r);
+}
+END_TEST
+
+START_TEST(write_errors)
+{
+    struct http_resp r;
+    json_t *j = call("POST", "/api/Albums", "{\"title\":\"x\",\"artist_id\":99999}", 409, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "conflict");
+    json_decref(j);
+    h_http_free(&r);
+    json_decref(
+        call("POST", "/api/Albums", "{\"album_id\":1,\"title\":\"x\",\"artist_id\":1}", 409, &r));
+    h_http_free(&r);
+    j = call("POST", "/api/Albums", "{\"nope\":1}", 400, &r);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "message")), "nope"));
+    json_decref(j);
+    h_http_free(&r);
+    json_decref(call("POST", "/api/Albums", "[1]", 400, &r));
+    h_http_free(&r);
+    json_decref(call("PATCH", "/api/Albums/1", "{\"album_id\":2}", 400, &r));
+    h_http_free(&r);
+    json_decref(call("PATCH", "/api/Albums/999999", "{\"title\":\"x\"}", 404, &r));
+    h_http_free(&r);
+    /* Artists takes no writes (METHODS defaults to GET) */
+    j = call("POST", "/api/Artists", "{\"name\":\"x\"}", 405, &r);
+    char allow[64];
+    ck_assert(h_header(&r, "Allow", allow, sizeof(allow)));
+    ck_assert_str_eq(allow, "GET");
+    json_decref(j);
+    h_http_free(&r);
+    /* no JSON content type: 415, and nothing published */
+    ck_assert_int_eq(h_http(PORT, "POST", "/api/Albums", "Content-Type: text/plain\r\n", &r, 10000),
+                     0);
+    ck_assert_int_eq(r.status, 415);
+    h_http_free(&r);
+}
+END_TEST
+
+/* The same write message twice (a redelivery) is applied once. */
+START_TEST(duplicate_write_applied_once)
+{
+    long long before = albums();
+    struct wr_rpc_opts o = {.amqp_url = h_amqp_url(), .service = "t_writes", .timeout_ms = 10000};
+    struct wr_err err = {0};
+    wr_rpc *rpc = wr_rpc_new(&o, &err);
+    ck_assert_msg(rpc != NULL, "%s", err.msg);
+    struct wr_request req = {
+        .op = WR_OP_CREATE, .collection = "Albums", .body = "{\"title\":\"Once\",\"artist_id\":3}"};
+    wr_request_id_new(req.id);
+    struct wr_reply a, b;
+    ck_assert_int_eq(wr_rpc_call(rpc, &req, &a, &err), 0);
+    ck_assert_int_eq(wr_rpc_call(rpc, &req, &b, &err), 0);
+    ck_assert_int_eq(a.status, 201);
+    ck_assert_int_eq(b.status, 201);
+    ck_assert_str_eq(a.body, b.body);
+    wr_reply_release(&a);
+    wr_reply_release(&b);
+    wr_rpc_free(rpc);
+    ck_assert_int_eq(albums(), before + 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("writes");
+    TCase *tc = tcase_create("writes");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, create_update_delete);
+    tcase_add_test(tc, read_after_write_through_the_cache);
+    tcase_add_test(tc, write_errors);
+    tcase_add_test(tc, duplicate_write_applied_once);
+    suite_add_tcase(s, tc);
+    return run_suite(s, false);
+}
