@@ -263,6 +263,11 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
         if (c != NULL)
             c->req = NULL; /* answered below */
         call_free(c);
+        if (rc == WR_EINVAL) { /* pending_put: the same X-Request-Id is in flight */
+            send_error(req, 409, rid, WR_CODE_CONFLICT,
+                       "a request with this X-Request-Id is in flight");
+            return;
+        }
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
         send_error(req, 503, rid, WR_CODE_UNAVAILABLE,
                    rc == WR_ENOMEM ? "out of memory" : "the broker is unavailable");
