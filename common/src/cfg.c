@@ -53,6 +53,10 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
     X(SERVICE, service, STR, "catalog", 0, 0, NULL, "the queue suffix: warren.<SERVICE>")          \
     X(HTTP_HOST, http_host, STR, "127.0.0.1", 0, 0, NULL, "the address the HTTP edge listens on")  \
     X(HTTP_PORT, http_port, INT, "8080", 1, 65535, NULL, "the port the HTTP edge listens on")      \
+    X(CORS_ORIGINS, cors_origins, STR, "", 0, 0, NULL,                                             \
+      "origins browsers may call from: '*', or a comma-separated list; '' turns CORS off")         \
+    X(CACHE_CONTROL, cache_control, STR, "", 0, 0, NULL,                                           \
+      "the Cache-Control header of successful reads, e.g. 'max-age=60'; '' sends none")            \
     X(REQUEST_TIMEOUT_MS, request_timeout_ms, INT, "5000", 1, 600000, NULL,                        \
       "each request's deadline")                                                                   \
     X(MAX_IN_FLIGHT, max_in_flight, INT, "10000", 1, 1000000, NULL,                                \

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,14 @@ static void send_json(struct evhttp_request *req, int status, const char *rid, c
     evhttp_add_header(h, "Content-Type", "application/json");
     if (rid != NULL)
         evhttp_add_header(h, "X-Request-Id", rid);
-    evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        /* HEAD: the GET's headers, its length, no body (libevent would send it) */
+        char n[24];
+        (void)snprintf(n, sizeof(n), "%zu", len);
+        evhttp_add_header(h, "Content-Length", n);
+    } else {
+        evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
+    }
     evhttp_send_reply(req, status, NULL, NULL);
 }
 
@@ -141,6 +149,32 @@ static bool header_name(const char *in, char *out, size_t cap)
     return true;
 }
 
+/* A successful read's ETag (a hash of its bytes, so every worker gives the
+ * same one) and Cache-Control; true when If-None-Match matched and a 304
+ * went out instead of the body. */
+static bool read_validated(const edge *e, struct evhttp_request *req, const struct wr_msg *m)
+{
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
+        return false;
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 */
+    for (size_t i = 0; i < m->len; i++) {
+        h ^= ((const unsigned char *)m->body)[i];
+        h *= 0x100000001b3ULL;
+    }
+    char etag[24];
+    (void)snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)h);
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    evhttp_add_header(out, "ETag", etag);
+    if (e->cfg->cache_control[0] != '\0')
+        evhttp_add_header(out, "Cache-Control", e->cfg->cache_control);
+    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
+    if (inm == NULL || (strstr(inm, etag) == NULL && strcmp(inm, "*") != 0))
+        return false;
+    evhttp_send_reply(req, 304, NULL, NULL);
+    return true;
+}
+
 static void on_reply(void *arg, const struct wr_msg *m)
 {
     edge *e = arg;
@@ -162,6 +196,10 @@ static void on_reply(void *arg, const struct wr_msg *m)
     evhttp_add_header(h, "Vary", "Accept");
     if (m->status == 503) /* a worker's "busy": clients should come back */
         evhttp_add_header(h, "Retry-After", "1");
+    if (m->status == 200 && read_validated(e, req, m)) {
+        call_free(c);
+        return;
+    }
     send_json(req, m->status > 0 ? m->status : 502, c->id, m->body, m->len);
     call_free(c);
 }
@@ -283,7 +321,7 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
 static const char *write_op(struct evhttp_request *req, const struct route *r)
 {
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
-    if (m == EVHTTP_REQ_GET)
+    if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD) /* libevent sends HEAD no body */
         return r->op;
     if (r->kind != ROUTE_API || r->q != NULL || r->op == NULL)
         return NULL;
@@ -303,10 +341,10 @@ static const char *allowed(const struct route *r)
     if (r->op == NULL)
         return "GET";
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_LIST) == 0)
-        return "GET, POST";
+        return "GET, HEAD, POST, OPTIONS";
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_GET) == 0)
-        return "GET, PATCH, PUT, DELETE";
-    return "GET";
+        return "GET, HEAD, PATCH, PUT, DELETE, OPTIONS";
+    return "GET, HEAD, OPTIONS";
 }
 
 /* A write's body: JSON (415 otherwise), one object (400 otherwise), copied
@@ -344,11 +382,57 @@ static bool read_body(struct evhttp_request *req, const char *rid, char **json)
     return true;
 }
 
+/* Whether origin may call: CORS_ORIGINS is '*' or lists it. */
+static bool origin_allowed(const edge *e, const char *origin)
+{
+    const char *list = e->cfg->cors_origins;
+    if (origin == NULL || list == NULL || list[0] == '\0')
+        return false;
+    size_t n = strlen(origin);
+    for (const char *p = list; *p;) {
+        p += strspn(p, ", ");
+        size_t len = strcspn(p, ", ");
+        if ((len == 1 && *p == '*') || (len == n && len > 0 && strncmp(p, origin, n) == 0))
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+/* CORS headers on every answer to an allowed origin. */
+static void cors(const edge *e, struct evhttp_request *req)
+{
+    const char *origin = evhttp_find_header(evhttp_request_get_input_headers(req), "Origin");
+    if (!origin_allowed(e, origin))
+        return;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
+    evhttp_add_header(h, "Vary", "Origin");
+    evhttp_add_header(h, "Access-Control-Expose-Headers",
+                      "Link, Location, ETag, X-Request-Id, X-Cache, Retry-After");
+}
+
+/* OPTIONS: the methods a route takes (and a CORS preflight's answer). */
+static void preflight(edge *e, struct evhttp_request *req, const char *rid, const char *methods)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Allow", methods);
+    if (origin_allowed(e, evhttp_find_header(evhttp_request_get_input_headers(req), "Origin"))) {
+        evhttp_add_header(h, "Access-Control-Allow-Methods", methods);
+        evhttp_add_header(h, "Access-Control-Allow-Headers",
+                          "Content-Type, X-Request-Id, If-None-Match");
+        evhttp_add_header(h, "Access-Control-Max-Age", "600");
+    }
+    evhttp_add_header(h, "X-Request-Id", rid);
+    evhttp_send_reply(req, 204, NULL, NULL);
+}
+
 /* /healthz (the process lives) and /readyz (it can take requests). */
 static void probe(edge *e, struct evhttp_request *req, const char *rid, const struct route *r)
 {
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
         send_error(req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
     } else if (r->kind == ROUTE_HEALTH) {
         send_json(req, 200, rid, "{\"status\":\"ok\"}\n", 16);
@@ -371,6 +455,10 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
     }
     if (rc == 0 && r.kind != ROUTE_API) {
         probe(e, req, rid, &r);
+        return;
+    }
+    if (rc == 0 && evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
+        preflight(e, req, rid, allowed(&r));
         return;
     }
     /* A method that does not apply is a 405 whatever else is wrong. */
@@ -403,6 +491,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     edge *e = arg;
     char rid[WR_REQUEST_ID_LEN + 1];
     request_id(req, rid);
+    cors(e, req);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     struct route r = {0}; /* read only when route_parse filled it (rc == 0) */

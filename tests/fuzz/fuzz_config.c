@@ -25,6 +25,8 @@ static const struct {
     {"AUDIT_DB", offsetof(struct wr_cfg, audit_db)},
     {"AUDIT_COLLECTION", offsetof(struct wr_cfg, audit_collection)},
     {"AUDIT_SPOOL_DIR", offsetof(struct wr_cfg, audit_spool_dir)},
+    {"CORS_ORIGINS", offsetof(struct wr_cfg, cors_origins)},
+    {"CACHE_CONTROL", offsetof(struct wr_cfg, cache_control)},
     {"SERVICE", offsetof(struct wr_cfg, service)},
     {"HTTP_HOST", offsetof(struct wr_cfg, http_host)},
     {"LOG_LEVEL", offsetof(struct wr_cfg, log_level)},

@@ -26,7 +26,14 @@ static void start_stack(const char *service, const char *collections)
     (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
     (void)snprintf(env_service, sizeof(env_service), "WARREN_SERVICE=%s", service);
     (void)snprintf(env_colls, sizeof(env_colls), "WARREN_COLLECTIONS=%s", collections);
-    const char *env[] = {env_amqp, env_db, env_port, env_service, env_colls, NULL};
+    const char *env[] = {env_amqp,
+                         env_db,
+                         env_port,
+                         env_service,
+                         env_colls,
+                         "WARREN_CORS_ORIGINS=https://app.example",
+                         "WARREN_CACHE_CONTROL=max-age=60",
+                         NULL};
     h_spawn(&worker1, WARREN_CATALOG_BIN, "catalog1", env);
     h_spawn(&worker2, WARREN_CATALOG_BIN, "catalog2", env);
     h_spawn(&edge, WARREN_EDGE_BIN, "edge", env);
@@ -349,6 +356,48 @@ START_TEST(two_workers_share_the_load)
 }
 END_TEST
 
+/* HTTP niceties Flask-Restless lacked: HEAD, OPTIONS, ETag and 304,
+ * Cache-Control, CORS for the configured origins only. */
+START_TEST(head_options_etag_cors)
+{
+    struct http_resp r;
+    char etag[64], value[256];
+    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert(h_header(&r, "ETag", etag, sizeof(etag)));
+    ck_assert(h_header(&r, "Cache-Control", value, sizeof(value)));
+    ck_assert_str_eq(value, "max-age=60");
+    h_http_free(&r);
+    char inm[128];
+    (void)snprintf(inm, sizeof(inm), "If-None-Match: %s\r\n", etag);
+    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", inm, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 304);
+    ck_assert_uint_eq(r.len, 0);
+    h_http_free(&r);
+    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/2", inm, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 200); /* another object, another tag */
+    h_http_free(&r);
+    ck_assert_int_eq(h_http(PORT, "HEAD", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.len, 0);
+    ck_assert(h_header(&r, "ETag", value, sizeof(value)));
+    ck_assert_str_eq(value, etag);
+    h_http_free(&r);
+    ck_assert_int_eq(
+        h_http(PORT, "OPTIONS", "/api/Albums", "Origin: https://app.example\r\n", &r, 10000), 0);
+    ck_assert_int_eq(r.status, 204);
+    ck_assert(h_header(&r, "Allow", value, sizeof(value)));
+    ck_assert_str_eq(value, "GET, HEAD, POST, OPTIONS");
+    ck_assert(h_header(&r, "Access-Control-Allow-Origin", value, sizeof(value)));
+    ck_assert_str_eq(value, "https://app.example");
+    ck_assert(h_header(&r, "Access-Control-Allow-Methods", value, sizeof(value)));
+    h_http_free(&r);
+    ck_assert_int_eq(
+        h_http(PORT, "GET", "/api/Albums/1", "Origin: https://evil.example\r\n", &r, 10000), 0);
+    ck_assert(!h_header(&r, "Access-Control-Allow-Origin", value, sizeof(value)));
+    h_http_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -369,6 +418,7 @@ int main(void)
     tcase_add_test(walk, other_methods_are_405_json);
     tcase_add_test(walk, request_id_is_kept_or_replaced);
     tcase_add_test(walk, health_and_ready);
+    tcase_add_test(walk, head_options_etag_cors);
     suite_add_tcase(s, walk);
     TCase *all = tcase_create("all_tables");
     tcase_add_unchecked_fixture(all, all_setup, stack_teardown);

@@ -41,6 +41,8 @@ struct wr_cfg {
     long http_timeout_s;     /* HTTP_TIMEOUT_S: idle/header/body timeout per connection */
     long max_body_bytes;     /* MAX_BODY_BYTES */
     long max_header_bytes;   /* MAX_HEADER_BYTES */
+    char *cors_origins;      /* CORS_ORIGINS: '*', a list, or '' (off) */
+    char *cache_control;     /* CACHE_CONTROL: for successful reads, or '' */
     /* worker */
     long prefetch;             /* PREFETCH: unacked deliveries per worker */
     long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
