@@ -75,7 +75,7 @@ static void check_loaded(const struct wr_cfg *cfg)
         FUZZ_ASSERT(c->collection != NULL && c->setting != NULL && c->value != NULL);
         FUZZ_ASSERT(c->collection[0] != '\0');
         FUZZ_ASSERT(strcmp(c->setting, "NAME") == 0 || strcmp(c->setting, "EXCLUDE") == 0 ||
-                    strcmp(c->setting, "RENAME") == 0);
+                    strcmp(c->setting, "RENAME") == 0 || strcmp(c->setting, "METHODS") == 0);
     }
 }
 
