@@ -690,6 +690,36 @@ static void apply_defaults(struct parser *p)
     p->subj = NULL;
 }
 
+static bool loopback(const char *host, size_t n)
+{
+    return (n == 9 && strncmp(host, "127.0.0.1", n) == 0) ||
+           (n == 9 && strncmp(host, "localhost", n) == 0) ||
+           (n == 3 && strncmp(host, "::1", n) == 0) || (n == 5 && strncmp(host, "[::1]", n) == 0);
+}
+
+/* Production hygiene, for every binary: DEBUG only while the edge listens
+ * on loopback, and RabbitMQ's default guest account only over loopback
+ * (the broker refuses it beyond, with a less clear error). */
+static void check_production(struct parser *p)
+{
+    const struct wr_cfg *c = p->cfg;
+    p->line = 0;
+    p->subj = NULL;
+    p->where = "config";
+    if (c->debug && !loopback(c->http_host, strlen(c->http_host)))
+        problem(p, "DEBUG is on while HTTP_HOST is not loopback: refusing to start");
+    const char *url = c->amqp_url;
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    if (at == NULL || strncmp(scheme + 3, "guest:", 6) != 0)
+        return;
+    const char *host = at + 1;
+    size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+    if (!loopback(host, n))
+        problem(p, "AMQP_URL uses RabbitMQ's default guest account beyond loopback: "
+                   "give warren its own user");
+}
+
 int wr_cfg_parse(struct wr_cfg *cfg, const char *origin, const char *text, size_t len,
                  char *const *env, struct wr_buf *problems)
 {
@@ -700,6 +730,8 @@ int wr_cfg_parse(struct wr_cfg *cfg, const char *origin, const char *text, size_
     parse_text(&p, text, len);
     if (env != NULL)
         parse_env(&p, env);
+    if (p.count == 0)
+        check_production(&p);
     if (p.count == 0)
         return 0;
     wr_cfg_release(cfg);

@@ -435,6 +435,25 @@ START_TEST(release_is_null_safe)
 }
 END_TEST
 
+/* DEBUG only on loopback; the guest account only over loopback. */
+START_TEST(production_hygiene)
+{
+    ck_assert_int_eq(parse("DEBUG = True\nHTTP_HOST = '0.0.0.0'\n"), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "DEBUG is on while HTTP_HOST is not loopback"));
+    assert_empty();
+    wr_buf_reset(&problems);
+    ck_assert_int_eq(parse("DEBUG = True\nHTTP_HOST = '127.0.0.1'\n"), 0);
+    wr_cfg_release(&cfg);
+    ck_assert_int_eq(parse("AMQP_URL = 'amqp://guest:guest@rabbit.example:5672/%2f'\n"), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "guest account beyond loopback"));
+    ck_assert_ptr_null(strstr(problem_text(), "rabbit.example")); /* never echoes the URL */
+    wr_buf_reset(&problems);
+    ck_assert_int_eq(parse("AMQP_URL = 'amqp://guest:guest@localhost:5673/%2f'\n"), 0);
+    wr_cfg_release(&cfg);
+    ck_assert_int_eq(parse("AMQP_URL = 'amqp://warren:s3cret@rabbit.example/%2f'\n"), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cfg");
@@ -455,6 +474,7 @@ int main(void)
     tcase_add_test(tc, env_bad_values);
     tcase_add_test(tc, env_dotted_key);
     tcase_add_test(tc, env_unknown_variable);
+    tcase_add_test(tc, production_hygiene);
     tcase_add_test(tc, dotted_key_problems);
     tcase_add_test(tc, coll_get_returns_last);
     tcase_add_test(tc, load_missing_optional);
