@@ -44,6 +44,12 @@ void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1])
     id[WR_REQUEST_ID_LEN] = '\0';
 }
 
+bool wr_op_is_write(const char *op)
+{
+    return op != NULL && (strcmp(op, WR_OP_CREATE) == 0 || strcmp(op, WR_OP_UPDATE) == 0 ||
+                          strcmp(op, WR_OP_DELETE) == 0);
+}
+
 bool wr_request_id_valid(const char *s)
 {
     size_t n = 0;

@@ -128,8 +128,7 @@ static int publish(wr_rpc *rpc, const struct wr_request *req, const char *id, lo
                            .body = body.data,
                            .len = body.len};
         /* Writes go to the service's write queue (one writer, in order). */
-        bool write = strcmp(req->op, WR_OP_CREATE) == 0 || strcmp(req->op, WR_OP_UPDATE) == 0 ||
-                     strcmp(req->op, WR_OP_DELETE) == 0;
+        bool write = wr_op_is_write(req->op);
         rc = wr_amqp_publish(rpc->amqp, write ? rpc->write_queue : rpc->queue, &m, true, err);
     } else {
         wr_err_set(err, rc, "rpc: request too large");

@@ -61,9 +61,8 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
 {
     struct cache_entry *e = &x->entry;
     e->outcome = CACHE_OFF;
-    bool read = strcmp(req->op, WR_OP_CREATE) != 0 && strcmp(req->op, WR_OP_UPDATE) != 0 &&
-                strcmp(req->op, WR_OP_DELETE) != 0;
-    if (!read) {
+
+    if (wr_op_is_write(req->op)) {
         handle_request(env, req, base_url, out);
         return;
     }

@@ -252,7 +252,7 @@ static void request_id(struct evhttp_request *req, char id[WR_REQUEST_ID_LEN + 1
 static void forward(edge *e, struct evhttp_request *req, const struct route *r, const char *rid,
                     const char *op, const char *json)
 {
-    bool write = op != r->op;
+    bool write = wr_op_is_write(op);
     struct wr_request rq = {.op = op,
                             .body = json,
                             .collection = r->collection,
@@ -445,32 +445,30 @@ static void probe(edge *e, struct evhttp_request *req, const char *rid, const st
 
 /* Answers or forwards one parsed request. */
 static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int rc,
-                     const struct route *rp, const struct wr_err *errp)
+                     const struct route *r, const struct wr_err *err)
 {
-    const struct route r = *rp;
-    const struct wr_err err = *errp;
     if (rc == WR_ENOTFOUND) {
-        send_error(req, 404, rid, WR_CODE_NOT_FOUND, err.msg);
+        send_error(req, 404, rid, WR_CODE_NOT_FOUND, err->msg);
         return;
     }
-    if (rc == 0 && r.kind != ROUTE_API) {
-        probe(e, req, rid, &r);
+    if (rc == 0 && r->kind != ROUTE_API) {
+        probe(e, req, rid, r);
         return;
     }
     if (rc == 0 && evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
-        preflight(e, req, rid, allowed(&r));
+        preflight(e, req, rid, allowed(r));
         return;
     }
     /* A method that does not apply is a 405 whatever else is wrong. */
-    const char *op = rc == 0 ? write_op(req, &r) : NULL;
+    const char *op = rc == 0 ? write_op(req, r) : NULL;
     if (op == NULL && (rc == 0 || evhttp_request_get_command(req) != EVHTTP_REQ_GET)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-                          rc == 0 ? allowed(&r) : "GET");
+                          rc == 0 ? allowed(r) : "GET");
         send_error(req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
         return;
     }
     if (rc != 0) {
-        send_error(req, 400, rid, WR_CODE_BAD_PARAMETER, err.msg);
+        send_error(req, 400, rid, WR_CODE_BAD_PARAMETER, err->msg);
         return;
     }
     if (e->draining || pending_count(e->pending) >= (size_t)e->cfg->max_in_flight) {
@@ -480,9 +478,10 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
         return;
     }
     char *json = NULL;
-    if (op != r.op && strcmp(op, WR_OP_DELETE) != 0 && !read_body(req, rid, &json))
+    bool body = wr_op_is_write(op) && strcmp(op, WR_OP_DELETE) != 0;
+    if (body && !read_body(req, rid, &json))
         return;
-    forward(e, req, &r, rid, op, json);
+    forward(e, req, r, rid, op, json);
     free(json);
 }
 

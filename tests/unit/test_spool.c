@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "run_suite.h"
@@ -139,6 +140,36 @@ START_TEST(held_spool_is_not_claimed_twice)
 }
 END_TEST
 
+/* Under steady traffic the file never empties, so delivered blocks are
+ * given back to the disk (the README promises bounded spool growth). */
+START_TEST(delivered_blocks_are_freed_under_steady_load)
+{
+    spool *s = open_ok();
+    struct wr_err err = {0};
+    struct wr_buf out;
+    wr_buf_init(&out, 8 << 20);
+    char line[1024];
+    memset(line, 'x', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    for (int i = 0; i < 4096; i++) /* 4 MiB */
+        append(s, line);
+    ck_assert_int_eq(spool_sync(s, &err), 0);
+    size_t taken = 0;
+    ck_assert_uint_gt(spool_peek(s, &out, 100000, 8 << 20, &taken), 0);
+    append(s, "one more, not yet synced"); /* so the file cannot start over */
+    ck_assert_int_eq(spool_advance(s, taken, &err), 0);
+    struct stat st;
+    ck_assert_int_eq(stat(spool_path(s), &st), 0);
+    ck_assert_int_ge(st.st_size, 4 << 20);                    /* offsets stay valid */
+    ck_assert_int_lt((long long)st.st_blocks * 512, 1 << 20); /* the blocks are gone */
+    ck_assert_int_eq(spool_sync(s, &err), 0);
+    ck_assert_uint_eq(spool_peek(s, &out, 10, 8 << 20, &taken), 1);
+    ck_assert_str_eq(out.data, "one more, not yet synced\n");
+    wr_buf_release(&out);
+    spool_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("spool");
@@ -148,6 +179,7 @@ int main(void)
     tcase_add_test(tc, offset_survives_reopen_and_torn_tail_is_dropped);
     tcase_add_test(tc, delivered_spool_starts_over);
     tcase_add_test(tc, held_spool_is_not_claimed_twice);
+    tcase_add_test(tc, delivered_blocks_are_freed_under_steady_load);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

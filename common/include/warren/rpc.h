@@ -37,6 +37,10 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out);
 int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err);
 void wr_request_release(struct wr_request *req);
 
+/* True for the ops that write (create, update, delete): they travel on
+ * the service's write queue and are never cached. */
+bool wr_op_is_write(const char *op);
+
 /* Fills id with a new random request id (32 lowercase hex + NUL). */
 void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1]);
 /* True when s is a well-formed request id. */
