@@ -75,6 +75,22 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
     ck_assert_msg(rc == 0, "cannot start %s: %s", bin, strerror(rc));
 }
 
+void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, const char *service,
+                    const char *const *extra)
+{
+    char amqp[200], db[600], http[64], svc[128];
+    (void)snprintf(amqp, sizeof(amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
+    (void)snprintf(db, sizeof(db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
+    (void)snprintf(http, sizeof(http), "WARREN_HTTP_PORT=%d", port > 0 ? port : 18199);
+    (void)snprintf(svc, sizeof(svc), "WARREN_SERVICE=%s", service);
+    const char *env[32] = {amqp, db, http, svc};
+    size_t n = 4;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n + 1 < 32; i++)
+        env[n++] = extra[i];
+    env[n] = NULL;
+    h_spawn(p, bin, tag, env);
+}
+
 int h_stop(struct proc *p, int sig)
 {
     if (p->pid <= 0)

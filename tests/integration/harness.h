@@ -17,6 +17,12 @@ struct proc {
 /* Starts bin with the environment plus extra ("KEY=value", NULL-ended);
  * its output goes to a log file named after tag. Aborts the test on failure. */
 void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const *extra);
+/* Starts a warren binary with what every test gives it: the test broker
+ * (WARREN_AMQP_URL), the Chinook database (WARREN_DATABASE_URI), the HTTP
+ * port when port > 0, the queue WARREN_SERVICE=service; then extra, whose
+ * entries win over these (the last of a key counts). */
+void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, const char *service,
+                    const char *const *extra);
 /* Sends sig and waits for the exit; returns the exit status (or 128+signal). */
 int h_stop(struct proc *p, int sig);
 

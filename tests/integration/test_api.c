@@ -16,27 +16,16 @@
 #define PORT 18181
 
 static struct proc edge, worker1, worker2;
-static char env_amqp[160], env_db[512], env_port[64];
 
 static void start_stack(const char *service, const char *collections)
 {
-    static char env_service[64], env_colls[128];
-    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
-    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
-    (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
-    (void)snprintf(env_service, sizeof(env_service), "WARREN_SERVICE=%s", service);
-    (void)snprintf(env_colls, sizeof(env_colls), "WARREN_COLLECTIONS=%s", collections);
-    const char *env[] = {env_amqp,
-                         env_db,
-                         env_port,
-                         env_service,
-                         env_colls,
-                         "WARREN_CORS_ORIGINS=https://app.example",
-                         "WARREN_CACHE_CONTROL=max-age=60",
-                         NULL};
-    h_spawn(&worker1, WARREN_CATALOG_BIN, "catalog1", env);
-    h_spawn(&worker2, WARREN_CATALOG_BIN, "catalog2", env);
-    h_spawn(&edge, WARREN_EDGE_BIN, "edge", env);
+    static char colls[128];
+    (void)snprintf(colls, sizeof(colls), "WARREN_COLLECTIONS=%s", collections);
+    const char *extra[] = {colls, "WARREN_CORS_ORIGINS=https://app.example",
+                           "WARREN_CACHE_CONTROL=max-age=60", NULL};
+    h_spawn_warren(&worker1, WARREN_CATALOG_BIN, "catalog1", PORT, service, extra);
+    h_spawn_warren(&worker2, WARREN_CATALOG_BIN, "catalog2", PORT, service, extra);
+    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge", PORT, service, extra);
     ck_assert_msg(h_wait_ready(PORT, 15000), "the edge did not become ready (see %s)", edge.log);
 }
 

@@ -17,20 +17,14 @@
 #define N 40
 
 static struct proc worker;
-static char env_amqp[160], env_db[512], env_mongo[160], env_spool[512];
+static char env_mongo[160], env_spool[512];
 static char ids[3 * N][WR_REQUEST_ID_LEN + 1];
 static size_t nids;
 
 static void start_worker(void)
 {
-    const char *env[] = {env_amqp,
-                         env_db,
-                         env_mongo,
-                         env_spool,
-                         "WARREN_SERVICE=t_audit",
-                         "WARREN_AUDIT_COLLECTION=audit_t",
-                         NULL};
-    h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-audit", env);
+    const char *extra[] = {env_mongo, env_spool, "WARREN_AUDIT_COLLECTION=audit_t", NULL};
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-audit", 0, "t_audit", extra);
 }
 
 static mongoc_collection_t *coll(mongoc_client_t **client)
@@ -46,8 +40,6 @@ static mongoc_collection_t *coll(mongoc_client_t **client)
 static void setup(void)
 {
     mongoc_init();
-    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
-    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
     (void)snprintf(env_mongo, sizeof(env_mongo), "WARREN_MONGO_URI=mongodb://127.0.0.1:%s/",
                    h_env("WRT_MONGO_PORT"));
     (void)snprintf(env_spool, sizeof(env_spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool-audit",

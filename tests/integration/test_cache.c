@@ -19,21 +19,12 @@ static struct proc edge, worker;
 
 static void setup(void)
 {
-    static char env_amqp[160], env_db[512], env_port[64], env_redis[128];
-    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
-    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
-    (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
-    (void)snprintf(env_redis, sizeof(env_redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
+    static char redis[128];
+    (void)snprintf(redis, sizeof(redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
                    h_env("WRT_REDIS_PORT"));
-    const char *env[] = {env_amqp,
-                         env_db,
-                         env_port,
-                         env_redis,
-                         "WARREN_SERVICE=t_cache",
-                         "WARREN_COLLECTIONS=Albums, Artists",
-                         NULL};
-    h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-cache", env);
-    h_spawn(&edge, WARREN_EDGE_BIN, "edge-cache", env);
+    const char *extra[] = {redis, "WARREN_COLLECTIONS=Albums, Artists", NULL};
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-cache", PORT, "t_cache", extra);
+    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-cache", PORT, "t_cache", extra);
     ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
 }
 

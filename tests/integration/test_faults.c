@@ -14,16 +14,15 @@
 #include "run_suite.h"
 #include "warren/rpc.h"
 
-static char env_amqp[160], env_db[512], env_spool[2][300];
+static char env_spool[2][300];
 
 static void start_worker(struct proc *p, int i)
 {
-    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
-    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
     (void)snprintf(env_spool[i], sizeof(env_spool[i]), "WARREN_AUDIT_SPOOL_DIR=%s/spool-faults-%d",
                    h_env("WRT_STATE_DIR"), i);
-    const char *env[] = {env_amqp, env_db, env_spool[i], "WARREN_SERVICE=t_faults", NULL};
-    h_spawn(p, WARREN_CATALOG_BIN, i == 0 ? "catalog-faults-0" : "catalog-faults-1", env);
+    const char *extra[] = {env_spool[i], NULL};
+    h_spawn_warren(p, WARREN_CATALOG_BIN, i == 0 ? "catalog-faults-0" : "catalog-faults-1", 0,
+                   "t_faults", extra);
 }
 
 static wr_rpc *client(long timeout_ms)

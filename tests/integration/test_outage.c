@@ -15,32 +15,19 @@
 #define PORT 18182
 
 static struct proc edge, worker;
-static char env_amqp[160], env_db[512], env_port[64];
-static const char *env_service = "WARREN_SERVICE=t_outage";
-static const char *env_timeout = "WARREN_REQUEST_TIMEOUT_MS=800";
 
 static void start_edge(void)
 {
-    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
-    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
-    (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
-    const char *env[] = {env_amqp,
-                         env_db,
-                         env_port,
-                         env_service,
-                         env_timeout,
-                         "WARREN_RECONNECT_MAX_MS=500",
-                         "WARREN_HEARTBEAT_S=2",
-                         NULL};
-    h_spawn(&edge, WARREN_EDGE_BIN, "edge-outage", env);
+    const char *extra[] = {"WARREN_REQUEST_TIMEOUT_MS=800", "WARREN_RECONNECT_MAX_MS=500",
+                           "WARREN_HEARTBEAT_S=2", NULL};
+    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-outage", PORT, "t_outage", extra);
     ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void start_worker(void)
 {
-    const char *env[] = {
-        env_amqp, env_db, env_service, "WARREN_RECONNECT_MAX_MS=500", "WARREN_HEARTBEAT_S=2", NULL};
-    h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-outage", env);
+    const char *extra[] = {"WARREN_RECONNECT_MAX_MS=500", "WARREN_HEARTBEAT_S=2", NULL};
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-outage", 0, "t_outage", extra);
 }
 
 static void teardown(void)

@@ -16,11 +16,7 @@ static struct proc worker;
 
 static void setup(void)
 {
-    static char env_amqp[160], env_db[512];
-    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
-    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
-    const char *env[] = {env_amqp, env_db, "WARREN_SERVICE=t_rpc", NULL};
-    h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-rpc", env);
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-rpc", 0, "t_rpc", NULL);
 }
 
 static void teardown(void)

@@ -20,13 +20,8 @@ static struct proc edge, worker;
 
 static void setup(void)
 {
-    static char env_amqp[160], env_db[512], env_port[64];
-    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
-    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
-    (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
-    const char *env[] = {env_amqp, env_db, env_port, "WARREN_SERVICE=t_search", NULL};
-    h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-search", env);
-    h_spawn(&edge, WARREN_EDGE_BIN, "edge-search", env);
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-search", PORT, "t_search", NULL);
+    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-search", PORT, "t_search", NULL);
     ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
 }
 

@@ -33,23 +33,15 @@ static void copy_db(void)
 
 static void setup(void)
 {
-    static char env_amqp[160], env_db[600], env_port[64], env_redis[128];
+    static char env_db[600], redis[128];
     copy_db();
-    (void)snprintf(env_amqp, sizeof(env_amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
-    (void)snprintf(env_port, sizeof(env_port), "WARREN_HTTP_PORT=%d", PORT);
-    (void)snprintf(env_redis, sizeof(env_redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
+    (void)snprintf(redis, sizeof(redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
                    h_env("WRT_REDIS_PORT"));
-    const char *env[] = {env_amqp,
-                         env_db,
-                         env_port,
-                         env_redis,
-                         "WARREN_SERVICE=t_writes",
-                         "WARREN_COLLECTIONS=Albums, Artists",
-                         "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE",
-                         NULL};
-    h_spawn(&worker, WARREN_CATALOG_BIN, "catalog-writes", env);
-    h_spawn(&edge, WARREN_EDGE_BIN, "edge-writes", env);
+    const char *extra[] = {env_db, redis, "WARREN_COLLECTIONS=Albums, Artists",
+                           "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE", NULL};
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-writes", PORT, "t_writes", extra);
+    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-writes", PORT, "t_writes", extra);
     ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
 }
 
