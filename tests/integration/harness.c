@@ -81,7 +81,7 @@ void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, 
     char amqp[200], db[600], http[64], svc[128];
     (void)snprintf(amqp, sizeof(amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
     (void)snprintf(db, sizeof(db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
-    (void)snprintf(http, sizeof(http), "WARREN_HTTP_PORT=%d", port > 0 ? port : 18199);
+    (void)snprintf(http, sizeof(http), "WARREN_HTTP_PORT=%d", port > 0 ? port : h_port(19));
     (void)snprintf(svc, sizeof(svc), "WARREN_SERVICE=%s", service);
     const char *env[32] = {amqp, db, http, svc};
     size_t n = 4;
@@ -322,4 +322,12 @@ int h_http_abandon(int port, const char *path)
     usleep(20000); /* let the edge park the request before we go */
     close(fd);
     return w == n ? 0 : -1;
+}
+
+int h_port(int n)
+{
+    /* WRT_HTTP_BASE lets several checkouts run their suites at once. */
+    const char *base = getenv("WRT_HTTP_BASE");
+    long b = base != NULL ? strtol(base, NULL, 10) : 18180;
+    return (int)b + n;
 }

@@ -23,6 +23,9 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
  * entries win over these (the last of a key counts). */
 void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, const char *service,
                     const char *const *extra);
+/* The HTTP port for slot n (0..19) of this suite: WRT_HTTP_BASE (default
+ * 18180) + n. */
+int h_port(int n);
 /* Sends sig and waits for the exit; returns the exit status (or 128+signal). */
 int h_stop(struct proc *p, int sig);
 

@@ -13,7 +13,7 @@
 #include "harness.h"
 #include "run_suite.h"
 
-#define PORT 18181
+#define PORT h_port(1)
 
 static struct proc edge, worker1, worker2;
 
@@ -94,9 +94,12 @@ START_TEST(albums_link_header)
     ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums", NULL, &r, 10000), 0);
     char link[1024];
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert_str_eq(link, "<http://127.0.0.1:18181/api/Albums?page=2&results_per_page=10>; "
-                           "rel=\"next\", <http://127.0.0.1:18181/api/Albums?page=35&"
-                           "results_per_page=10>; rel=\"last\"");
+    char want[512];
+    (void)snprintf(want, sizeof(want),
+                   "<http://127.0.0.1:%d/api/Albums?page=2&results_per_page=10>; rel=\"next\", "
+                   "<http://127.0.0.1:%d/api/Albums?page=35&results_per_page=10>; rel=\"last\"",
+                   PORT, PORT);
+    ck_assert_str_eq(link, want);
     h_http_free(&r);
 }
 END_TEST

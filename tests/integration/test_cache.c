@@ -13,7 +13,7 @@
 #include "harness.h"
 #include "run_suite.h"
 
-#define PORT 18183
+#define PORT h_port(3)
 
 static struct proc edge, worker;
 

@@ -12,7 +12,7 @@
 #include "harness.h"
 #include "run_suite.h"
 
-#define PORT 18182
+#define PORT h_port(2)
 
 static struct proc edge, worker;
 

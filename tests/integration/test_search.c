@@ -14,7 +14,7 @@
 #include "harness.h"
 #include "run_suite.h"
 
-#define PORT 18184
+#define PORT h_port(4)
 
 static struct proc edge, worker;
 

@@ -13,7 +13,7 @@
 #include "run_suite.h"
 #include "warren/rpc.h"
 
-#define PORT 18185
+#define PORT h_port(5)
 
 static struct proc edge, worker;
 static char db[512];
