@@ -269,6 +269,9 @@ int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err)
     };
     if (rc == 0)
         rc = declare_queue(a, queue, (amqp_table_t){3, args}, err);
+    /* The edge's audit records: shared by every service, same arguments. */
+    if (rc == 0)
+        rc = declare_queue(a, WR_AUDIT_QUEUE, (amqp_table_t){3, args}, err);
     /* Writes: the same, with one active consumer, so one process writes at
      * a time, in order. */
     amqp_table_entry_t wargs[] = {

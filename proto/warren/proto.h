@@ -16,6 +16,11 @@
 #define WR_DELIVERY_LIMIT 5
 #define WR_DEAD_MAX_LENGTH 100000 /* warren.dead keeps the newest this many */
 #define WR_REPLY_TO "amq.rabbitmq.reply-to"
+/* The edge's audit records (requests it answered itself) travel to the
+ * workers' spools through this quorum queue, as messages of type "audit"
+ * whose body is the audit document. */
+#define WR_AUDIT_QUEUE "warren.audit"
+#define WR_MSG_TYPE_AUDIT "audit"
 #define WR_CONTENT_TYPE "application/json"
 
 /* Request headers. */

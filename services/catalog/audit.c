@@ -2,6 +2,7 @@
  * spool.c, shipped by a thread of this file through sink_mongo.c. */
 #include "audit.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -41,69 +42,6 @@ struct audit {
     int failed;
     struct audit_stats stats;
 };
-
-static void str_or_null(struct wr_buf *b, const char *s)
-{
-    if (s == NULL)
-        wr_json_null(b);
-    else
-        wr_json_cstr(b, s);
-}
-
-static void count_or_null(struct wr_buf *b, long v)
-{
-    if (v > 0)
-        wr_json_int(b, v);
-    else
-        wr_json_null(b);
-}
-
-void audit_format(struct wr_buf *b, const struct audit_rec *r, const char *worker)
-{
-    wr_buf_puts(b, "{\"_id\":");
-    str_or_null(b, r->id);
-    wr_buf_puts(b, ",\"cache\":");
-    str_or_null(b, r->cache);
-    wr_buf_puts(b, ",\"collection\":");
-    str_or_null(b, r->collection);
-    wr_buf_puts(b, ",\"duration_ms\":");
-    wr_json_real(b, r->duration_ms);
-    wr_buf_puts(b, ",\"error\":");
-    if (r->error == NULL)
-        wr_json_null(b);
-    else if (r->error_is_json)
-        wr_buf_append(b, r->error, r->error_len);
-    else
-        wr_json_str(b, r->error, r->error_len);
-    wr_buf_puts(b, ",\"id\":");
-    str_or_null(b, r->key);
-    wr_buf_puts(b, ",\"op\":");
-    str_or_null(b, r->op);
-    wr_buf_puts(b, ",\"params\":{\"page\":");
-    count_or_null(b, r->page);
-    wr_buf_puts(b, ",\"relation\":");
-    str_or_null(b, r->relation);
-    wr_buf_puts(b, ",\"results_per_page\":");
-    count_or_null(b, r->per_page);
-    wr_buf_puts(b, "},\"principal\":");
-    str_or_null(b, r->principal);
-    wr_buf_puts(b, ",\"rows\":");
-    if (r->rows >= 0)
-        wr_json_int(b, r->rows);
-    else
-        wr_json_null(b);
-    wr_buf_puts(b, ",\"status\":");
-    if (r->status > 0)
-        wr_json_int(b, r->status);
-    else
-        wr_json_null(b);
-    /* MongoDB Extended JSON: stored as a BSON date. */
-    wr_buf_puts(b, ",\"time\":{\"$date\":{\"$numberLong\":\"");
-    wr_buf_printf(b, "%lld", r->time_ms);
-    wr_buf_puts(b, "\"}},\"worker\":");
-    str_or_null(b, worker);
-    wr_buf_putc(b, '}');
-}
 
 /* Waits up to ms for a wake-up or a stop; false when stopping. */
 static bool nap(audit *a, long ms)
@@ -282,13 +220,10 @@ void audit_free(audit *a)
     free(a);
 }
 
-int audit_record(audit *a, const struct audit_rec *r, unsigned long long *recno, struct wr_err *err)
+static int append(audit *a, const char *line, size_t len, unsigned long long *recno,
+                  struct wr_err *err)
 {
-    wr_buf_reset(&a->line);
-    audit_format(&a->line, r, a->worker);
-    if (wr_buf_error(&a->line) != 0)
-        return wr_err_set(err, WR_ETOOBIG, "audit: record too large");
-    int rc = spool_append(a->spool, a->line.data, a->line.len, err);
+    int rc = spool_append(a->spool, line, len, err);
     if (rc == 0) {
         pthread_mutex_lock(&a->lock);
         a->stats.recorded++;
@@ -296,6 +231,41 @@ int audit_record(audit *a, const struct audit_rec *r, unsigned long long *recno,
         pthread_mutex_unlock(&a->lock);
     }
     return rc;
+}
+
+int audit_record(audit *a, const struct wr_audit_rec *r, unsigned long long *recno,
+                 struct wr_err *err)
+{
+    wr_buf_reset(&a->line);
+    wr_audit_format(&a->line, r, a->worker);
+    if (wr_buf_error(&a->line) != 0)
+        return wr_err_set(err, WR_ETOOBIG, "audit: record too large");
+    return append(a, a->line.data, a->line.len, recno, err);
+}
+
+int audit_check_doc(const char *doc, size_t len, struct wr_err *err)
+{
+    if (len == 0 || len > WR_AUDIT_DOC_MAX)
+        return wr_err_set(err, WR_EINVAL, "audit document: empty or larger than %d bytes",
+                          WR_AUDIT_DOC_MAX);
+    /* one line of the spool: no line breaks, no NUL */
+    if (memchr(doc, '\n', len) != NULL || memchr(doc, '\r', len) != NULL ||
+        memchr(doc, '\0', len) != NULL)
+        return wr_err_set(err, WR_EINVAL, "audit document: not one line of JSON");
+    json_error_t jerr;
+    json_t *j = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &jerr);
+    bool ok = json_is_object(j) && json_is_string(json_object_get(j, "_id"));
+    json_decref(j);
+    if (!ok)
+        return wr_err_set(err, WR_EINVAL, "audit document: not a JSON object with a string _id");
+    return 0;
+}
+
+int audit_record_doc(audit *a, const char *doc, size_t len, unsigned long long *recno,
+                     struct wr_err *err)
+{
+    int rc = audit_check_doc(doc, len, err);
+    return rc != 0 ? rc : append(a, doc, len, recno, err);
 }
 
 void audit_sync_soon(audit *a)

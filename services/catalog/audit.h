@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "warren/auditdoc.h"
 #include "warren/buf.h"
 #include "warren/err.h"
 
@@ -23,28 +24,6 @@ struct audit_opts {
     const char *spool_dir;
     const char *worker; /* host:pid */
 };
-
-/* What one request did. Strings may be NULL (written as null). */
-struct audit_rec {
-    const char *id;
-    long long time_ms; /* when the worker took it, epoch ms */
-    const char *principal;
-    const char *op;
-    const char *collection;
-    const char *key;
-    const char *relation;
-    long page, per_page; /* 0: not given */
-    int status;          /* 0: not answered (its deadline had passed) */
-    double duration_ms;
-    const char *cache; /* hit, miss, bypass, off */
-    long long rows;    /* objects in the answer; < 0 unknown */
-    const char *error; /* the error body (JSON) of a status >= 400, or a note */
-    size_t error_len;
-    int error_is_json;
-};
-
-/* Writes r as one JSON document (no newline) for worker. Pure. */
-void audit_format(struct wr_buf *out, const struct audit_rec *r, const char *worker);
 
 struct audit_stats {
     long long recorded, shipped, duplicates, failures;
@@ -59,8 +38,15 @@ audit *audit_new(const struct audit_opts *o, struct wr_err *err);
 void audit_free(audit *a);
 
 /* Spools r (not yet durable); *recno gets its number (1, 2, ...). */
-int audit_record(audit *a, const struct audit_rec *r, unsigned long long *recno,
+int audit_record(audit *a, const struct wr_audit_rec *r, unsigned long long *recno,
                  struct wr_err *err);
+/* Spools an audit document another process formatted (the edge's records,
+ * from warren.audit) after checking it is one line holding a JSON object
+ * with a string _id: WR_EINVAL otherwise, nothing spooled. */
+int audit_record_doc(audit *a, const char *doc, size_t len, unsigned long long *recno,
+                     struct wr_err *err);
+/* The check alone. Pure. */
+int audit_check_doc(const char *doc, size_t len, struct wr_err *err);
 /* Asks the syncer thread to make every record so far durable (one fsync
  * for many records), without waiting. */
 void audit_sync_soon(audit *a);

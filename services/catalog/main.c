@@ -111,6 +111,9 @@ static void connect_broker(struct worker *w)
          * lets one of them at a time take its messages, in order. */
         if (rc == 0)
             rc = wr_amqp_consume(w->amqp, w->write_queue, false, (unsigned)w->cfg.prefetch, &err);
+        /* The edge's audit records, spooled like the worker's own. */
+        if (rc == 0)
+            rc = wr_amqp_consume(w->amqp, WR_AUDIT_QUEUE, false, (unsigned)w->cfg.prefetch, &err);
         if (rc == 0) {
             wr_info(NULL, "consuming %s", w->queue);
             return;
@@ -138,7 +141,7 @@ static const char *header(const struct wr_msg *m, const char *name)
  * of it. Returns false when no reply is due: the requester's deadline has
  * passed, so it has already answered 504. */
 static bool answer(struct worker *w, const struct wr_msg *m, struct wr_request *req,
-                   struct audit_rec *rec)
+                   struct wr_audit_rec *rec)
 {
     reply_reset(&w->reply);
     if (m->deadline_ms > 0 && wr_now_ms() > m->deadline_ms) {
@@ -163,22 +166,22 @@ static bool answer(struct worker *w, const struct wr_msg *m, struct wr_request *
         store_set_deadline(w->writer, deadline);
         cached_answer(w->cached, &w->env, req, header(m, WR_HDR_BASE_URL), &w->reply);
     }
-    *rec = (struct audit_rec){.id = rec->id,
-                              .time_ms = rec->time_ms,
-                              .principal = rec->principal,
-                              .op = req->op,
-                              .collection = req->collection,
-                              .key = req->key,
-                              .relation = req->relation,
-                              .page = req->page,
-                              .per_page = req->results_per_page,
-                              .status = w->reply.status,
-                              .cache = cache_outcome_name(w->reply.cache),
-                              .rows = w->reply.status < 400 ? w->reply.rows : -1};
+    *rec = (struct wr_audit_rec){.id = rec->id,
+                                 .time_ms = rec->time_ms,
+                                 .principal = rec->principal,
+                                 .op = req->op,
+                                 .collection = req->collection,
+                                 .key = req->key,
+                                 .relation = req->relation,
+                                 .page = req->page,
+                                 .per_page = req->results_per_page,
+                                 .status = w->reply.status,
+                                 .cache = cache_outcome_name(w->reply.cache),
+                                 .rows = w->reply.status < 400 ? w->reply.rows : -1};
     if (w->reply.status >= 400) {
         rec->error = w->reply.body.data;
         rec->error_len = w->reply.body.len > 0 ? w->reply.body.len - 1 : 0; /* no '\n' */
-        rec->error_is_json = 1;
+        rec->error_is_json = true;
     }
     return true;
 }
@@ -209,15 +212,47 @@ static double elapsed_ms(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* Spools an edge's audit record from warren.audit. One that is not a valid
+ * document is recorded as a failed request of op "audit" instead, so that
+ * every delivery is acknowledged the same way (after its record). */
+static void take_audit_doc(struct worker *w, const struct wr_msg *m, unsigned long long *recno)
+{
+    struct wr_err err = {0};
+    int rc = audit_record_doc(w->audit, m->body, m->len, recno, &err);
+    if (rc == WR_EINVAL) {
+        char id[WR_REQUEST_ID_LEN + 1];
+        wr_request_id_new(id);
+        wr_warn(id, "%s", err.msg);
+        struct wr_audit_rec rec = {.id = id,
+                                   .time_ms = wr_now_ms(),
+                                   .op = WR_MSG_TYPE_AUDIT,
+                                   .status = 400,
+                                   .rows = -1,
+                                   .error = err.msg,
+                                   .error_len = strlen(err.msg)};
+        rc = audit_record(w->audit, &rec, recno, &err);
+    }
+    if (rc != 0) {
+        wr_error(NULL, "stopping: %s", err.msg);
+        w->fatal = true;
+        *recno = UINT64_MAX;
+    }
+}
+
 /* Answers one delivery, publishes its reply (none when its deadline passed)
  * and spools its audit record. A record that cannot be spooled stops the
  * worker: its requests stay unacknowledged and go to another worker. */
 static int reply(struct worker *w, const struct wr_msg *m, unsigned long long *recno,
                  struct wr_err *err)
 {
+    if (m->type != NULL && strcmp(m->type, WR_MSG_TYPE_AUDIT) == 0) {
+        take_audit_doc(w, m, recno);
+        return 0;
+    }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct audit_rec rec = {.id = m->message_id, .time_ms = wr_now_ms(), .principal = "anonymous"};
+    struct wr_audit_rec rec = {
+        .id = m->message_id, .time_ms = wr_now_ms(), .principal = "anonymous"};
     struct wr_request req = {0};
     w->served++;
     int rc = 0;

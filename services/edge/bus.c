@@ -176,3 +176,14 @@ int bus_publish(bus *b, const struct wr_msg *m, bool write, struct wr_err *err)
         go_down(b, err->msg);
     return rc;
 }
+
+int bus_publish_audit(bus *b, const char *doc, size_t len, struct wr_err *err)
+{
+    if (!bus_ready(b))
+        return wr_err_set(err, WR_ECLOSED, "the broker is unavailable");
+    struct wr_msg m = {.type = WR_MSG_TYPE_AUDIT, .expiration_ms = -1, .body = doc, .len = len};
+    int rc = wr_amqp_publish(b->amqp, WR_AUDIT_QUEUE, &m, false, err);
+    if (rc != 0)
+        go_down(b, err->msg);
+    return rc;
+}

@@ -35,4 +35,8 @@ bool bus_ready(const bus *b);
  * WR_ECLOSED when not ready (the bus then reconnects in the background). */
 int bus_publish(bus *b, const struct wr_msg *m, bool write, struct wr_err *err);
 
+/* Publishes an audit document to warren.audit (not mandatory: the queue is
+ * declared with the topology). 0, or WR_ECLOSED when not ready. */
+int bus_publish_audit(bus *b, const char *doc, size_t len, struct wr_err *err);
+
 #endif

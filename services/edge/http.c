@@ -17,10 +17,14 @@
 #include "bus.h"
 #include "pending.h"
 #include "route.h"
+#include "trail.h"
 #include "warren/buf.h"
 #include "warren/json.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
+
+/* Edge audit records held while the broker is down (about 1 KiB each). */
+#define AUDIT_BACKLOG 10000
 
 struct edge {
     struct event_base *base;
@@ -33,6 +37,11 @@ struct edge {
     char default_base[300];
     bool draining;
     long long late_replies;
+    trail *trail;
+    /* The request being answered now (in on_request, or as a call ends):
+     * what the audit record of an answer the edge gives itself says.
+     * id NULL: nothing to record (probes, preflights). */
+    struct wr_audit_rec asked;
 };
 
 struct call {
@@ -40,6 +49,10 @@ struct call {
     struct evhttp_request *req;
     struct event *timer;
     edge *edge;
+    /* for the audit record when the edge ends the call itself */
+    const char *op;
+    char collection[ROUTE_NAME_MAX + 1];
+    long long t0_ms;
 };
 
 /* --- responses --- */
@@ -62,8 +75,9 @@ static void send_json(struct evhttp_request *req, int status, const char *rid, c
     evhttp_send_reply(req, status, NULL, NULL);
 }
 
-static void send_error(struct evhttp_request *req, int status, const char *rid, const char *code,
-                       const char *message)
+/* An error the edge answers itself; audited when e->asked names a request. */
+static void send_error(edge *e, struct evhttp_request *req, int status, const char *rid,
+                       const char *code, const char *message)
 {
     struct wr_buf b;
     wr_buf_init(&b, 4096);
@@ -72,7 +86,17 @@ static void send_error(struct evhttp_request *req, int status, const char *rid, 
     wr_buf_puts(&b, ",\"message\":");
     wr_json_cstr(&b, message);
     wr_buf_puts(&b, "}\n");
-    send_json(req, status, rid, b.data ? b.data : "{}\n", b.data ? b.len : 3);
+    bool ok = wr_buf_error(&b) == 0;
+    send_json(req, status, rid, ok ? b.data : "{}\n", ok ? b.len : 3);
+    if (e->asked.id != NULL) {
+        struct wr_audit_rec r = e->asked;
+        r.status = status;
+        r.duration_ms = (double)(wr_now_ms() - r.time_ms);
+        r.error = ok ? b.data : "{}";
+        r.error_len = ok ? b.len - 1 : 2; /* no newline */
+        r.error_is_json = true;
+        trail_add(e->trail, &r);
+    }
     wr_buf_release(&b);
 }
 
@@ -103,7 +127,16 @@ static void call_error(struct call *c, int status, const char *code, const char 
         c->req = NULL;
         if (status == 503)
             evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-        send_error(req, status, c->id, code, message);
+        edge *e = c->edge;
+        struct wr_audit_rec outer = e->asked; /* calls can end inside on_request */
+        e->asked = (struct wr_audit_rec){.id = c->id,
+                                         .time_ms = c->t0_ms,
+                                         .principal = "anonymous",
+                                         .op = c->op,
+                                         .collection = c->collection,
+                                         .rows = -1};
+        send_error(e, req, status, c->id, code, message);
+        e->asked = outer;
     }
     call_free(c);
 }
@@ -273,6 +306,9 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
     int rc = c && wr_buf_error(&body) == 0 ? 0 : WR_ENOMEM;
     if (rc == 0) {
         memcpy(c->id, rid, sizeof(c->id));
+        c->op = op;
+        (void)snprintf(c->collection, sizeof(c->collection), "%s", r->collection);
+        c->t0_ms = e->asked.time_ms;
         c->req = req;
         c->timer = evtimer_new(e->base, on_deadline, c);
         rc = c->timer ? pending_put(e->pending, rid, c) : WR_ENOMEM;
@@ -302,12 +338,12 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
             c->req = NULL; /* answered below */
         call_free(c);
         if (rc == WR_EINVAL) { /* pending_put: the same X-Request-Id is in flight */
-            send_error(req, 409, rid, WR_CODE_CONFLICT,
+            send_error(e, req, 409, rid, WR_CODE_CONFLICT,
                        "a request with this X-Request-Id is in flight");
             return;
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-        send_error(req, 503, rid, WR_CODE_UNAVAILABLE,
+        send_error(e, req, 503, rid, WR_CODE_UNAVAILABLE,
                    rc == WR_ENOMEM ? "out of memory" : "the broker is unavailable");
         return;
     }
@@ -349,12 +385,12 @@ static const char *allowed(const struct route *r)
 
 /* A write's body: JSON (415 otherwise), one object (400 otherwise), copied
  * NUL-terminated into *json. False when an error was sent. */
-static bool read_body(struct evhttp_request *req, const char *rid, char **json)
+static bool read_body(edge *e, struct evhttp_request *req, const char *rid, char **json)
 {
     const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
     size_t n = strlen(WR_CONTENT_TYPE);
     if (ct == NULL || strncasecmp(ct, WR_CONTENT_TYPE, n) != 0 || (ct[n] != '\0' && ct[n] != ';')) {
-        send_error(req, 415, rid, WR_CODE_UNSUPPORTED_MEDIA_TYPE,
+        send_error(e, req, 415, rid, WR_CODE_UNSUPPORTED_MEDIA_TYPE,
                    "the body must be JSON: Content-Type: application/json");
         return false;
     }
@@ -362,7 +398,7 @@ static bool read_body(struct evhttp_request *req, const char *rid, char **json)
     size_t len = evbuffer_get_length(in);
     *json = malloc(len + 1);
     if (*json == NULL || evbuffer_copyout(in, *json, len) != (ev_ssize_t)len) {
-        send_error(req, 500, rid, WR_CODE_INTERNAL, "out of memory");
+        send_error(e, req, 500, rid, WR_CODE_INTERNAL, "out of memory");
         return false;
     }
     (*json)[len] = '\0';
@@ -374,7 +410,7 @@ static bool read_body(struct evhttp_request *req, const char *rid, char **json)
         char msg[256];
         (void)snprintf(msg, sizeof(msg), "body: %s",
                        j == NULL ? jerr.text : "must be one JSON object");
-        send_error(req, 400, rid, WR_CODE_BAD_REQUEST, msg);
+        send_error(e, req, 400, rid, WR_CODE_BAD_REQUEST, msg);
         free(*json);
         *json = NULL;
         return false;
@@ -433,13 +469,13 @@ static void probe(edge *e, struct evhttp_request *req, const char *rid, const st
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-        send_error(req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
+        send_error(e, req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
     } else if (r->kind == ROUTE_HEALTH) {
         send_json(req, 200, rid, "{\"status\":\"ok\"}\n", 16);
     } else if (bus_ready(e->bus) && !e->draining) {
         send_json(req, 200, rid, "{\"status\":\"ready\"}\n", 19);
     } else {
-        send_error(req, 503, rid, WR_CODE_UNAVAILABLE, "not connected to the broker");
+        send_error(e, req, 503, rid, WR_CODE_UNAVAILABLE, "not connected to the broker");
     }
 }
 
@@ -448,14 +484,16 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
                      const struct route *r, const struct wr_err *err)
 {
     if (rc == WR_ENOTFOUND) {
-        send_error(req, 404, rid, WR_CODE_NOT_FOUND, err->msg);
+        send_error(e, req, 404, rid, WR_CODE_NOT_FOUND, err->msg);
         return;
     }
     if (rc == 0 && r->kind != ROUTE_API) {
+        e->asked.id = NULL; /* probes are not audited */
         probe(e, req, rid, r);
         return;
     }
     if (rc == 0 && evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS) {
+        e->asked.id = NULL;
         preflight(e, req, rid, allowed(r));
         return;
     }
@@ -464,22 +502,22 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
     if (op == NULL && (rc == 0 || evhttp_request_get_command(req) != EVHTTP_REQ_GET)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
                           rc == 0 ? allowed(r) : "GET");
-        send_error(req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
+        send_error(e, req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
         return;
     }
     if (rc != 0) {
-        send_error(req, 400, rid, WR_CODE_BAD_PARAMETER, err->msg);
+        send_error(e, req, 400, rid, WR_CODE_BAD_PARAMETER, err->msg);
         return;
     }
     if (e->draining || pending_count(e->pending) >= (size_t)e->cfg->max_in_flight) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-        send_error(req, 503, rid, WR_CODE_OVERLOADED,
+        send_error(e, req, 503, rid, WR_CODE_OVERLOADED,
                    e->draining ? "shutting down" : "too many requests in flight");
         return;
     }
     char *json = NULL;
     bool body = wr_op_is_write(op) && strcmp(op, WR_OP_DELETE) != 0;
-    if (body && !read_body(req, rid, &json))
+    if (body && !read_body(e, req, rid, &json))
         return;
     forward(e, req, r, rid, op, json);
     free(json);
@@ -497,7 +535,16 @@ static void on_request(struct evhttp_request *req, void *arg)
     struct wr_err err = {0};
     int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &r, &err)
                   : wr_err_set(&err, WR_EINVAL, "malformed URL");
+    e->asked = (struct wr_audit_rec){.id = rid,
+                                     .time_ms = wr_now_ms(),
+                                     .principal = "anonymous",
+                                     .op = rc == 0 ? r.op : NULL,
+                                     .collection = rc == 0 && r.collection[0] ? r.collection : NULL,
+                                     .key = rc == 0 && r.key[0] ? r.key : NULL,
+                                     .relation = rc == 0 && r.relation[0] ? r.relation : NULL,
+                                     .rows = -1};
     dispatch(e, req, rid, rc, &r, &err);
+    e->asked.id = NULL;
     route_release(&r);
 }
 
@@ -516,7 +563,9 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)
     e->http = evhttp_new(base);
     struct bus_handlers h = {on_reply, on_returned, on_down, e};
     e->bus = bus_new(base, cfg, &h);
-    if (e->deadline_tv == NULL || e->pending == NULL || e->http == NULL || e->bus == NULL) {
+    e->trail = e->bus ? trail_new(base, e->bus, AUDIT_BACKLOG) : NULL;
+    if (e->deadline_tv == NULL || e->pending == NULL || e->http == NULL || e->bus == NULL ||
+        e->trail == NULL) {
         wr_error(NULL, "edge: out of memory");
         edge_free(e);
         return NULL;
@@ -564,6 +613,7 @@ void edge_free(edge *e)
         call_error(c, 503, WR_CODE_UNAVAILABLE, "shutting down");
     if (e->http)
         evhttp_free(e->http);
+    trail_free(e->trail);
     bus_free(e->bus);
     pending_free(e->pending);
     free(e);

@@ -47,6 +47,8 @@ static void setup(void)
     mongoc_client_t *client;
     mongoc_collection_t *c = coll(&client);
     (void)mongoc_collection_drop(c, NULL);
+    /* edge records other test programs left behind would land here too */
+    (void)h_servers_ctl("purge_queue warren.audit");
     mongoc_collection_destroy(c);
     mongoc_client_destroy(client);
     start_worker();
@@ -167,6 +169,81 @@ START_TEST(killed_worker_replays_its_spool)
 }
 END_TEST
 
+/* The status MongoDB holds for _id, or 0 when it holds none (or several). */
+static long long stored_status(const char *id)
+{
+    mongoc_client_t *client;
+    mongoc_collection_t *c = coll(&client);
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(id));
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
+    const bson_t *doc;
+    long long status = 0;
+    int n = 0;
+    while (mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        n++;
+        if (bson_iter_init_find(&it, doc, "status"))
+            status = bson_iter_as_int64(&it);
+        if (!bson_iter_init_find(&it, doc, "worker") ||
+            strncmp(bson_iter_utf8(&it, NULL), "edge:", 5) != 0)
+            status = -1;
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(filter);
+    mongoc_collection_destroy(c);
+    mongoc_client_destroy(client);
+    return n == 1 ? status : 0;
+}
+
+/* Requests the edge answers itself (never reaching a worker, or timed out)
+ * are audited too: the edge publishes its record to warren.audit and a
+ * worker spools it; its _id is the request id + "/edge". */
+START_TEST(edge_answers_are_recorded)
+{
+    struct proc edge, lonely;
+    const char *extra[] = {"WARREN_REQUEST_TIMEOUT_MS=300", NULL};
+    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-audit", h_port(6), "t_audit", extra);
+    h_spawn_warren(&lonely, WARREN_EDGE_BIN, "edge-audit-void", h_port(7), "t_audit_void", extra);
+    ck_assert(h_wait_ready(h_port(6), 15000));
+    ck_assert(h_wait_ready(h_port(7), 15000));
+    struct {
+        int port;
+        const char *method, *path;
+        int status;
+    } cases[] = {
+        {h_port(6), "GET", "/api/Albums?page=x", 400},
+        {h_port(6), "DELETE", "/api/Albums", 405},
+        {h_port(6), "GET", "/nowhere", 404},
+        {h_port(7), "GET", "/api/Albums/1", 504}, /* nobody consumes t_audit_void */
+    };
+    enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
+    char rids[NCASES][WR_REQUEST_ID_LEN + 1];
+    for (size_t i = 0; i < NCASES; i++) {
+        wr_request_id_new(rids[i]);
+        char hdr[80];
+        (void)snprintf(hdr, sizeof(hdr), "X-Request-Id: %s\r\n", rids[i]);
+        struct http_resp r;
+        ck_assert_int_eq(h_http(cases[i].port, cases[i].method, cases[i].path, hdr, &r, 10000), 0);
+        ck_assert_int_eq(r.status, cases[i].status);
+        h_http_free(&r);
+    }
+    for (size_t i = 0; i < NCASES; i++) {
+        char id[64];
+        (void)snprintf(id, sizeof(id), "%s/edge", rids[i]);
+        long long status = 0;
+        for (long long end = h_now_ms() + 15000; status == 0 && h_now_ms() < end;) {
+            status = stored_status(id);
+            if (status == 0)
+                usleep(200000);
+        }
+        ck_assert_msg(status == cases[i].status, "%s %s: audit status %lld, want %d (see %s)",
+                      cases[i].method, cases[i].path, status, cases[i].status, worker.log);
+    }
+    ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
+    ck_assert_int_eq(h_stop(&lonely, SIGTERM), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("audit");
@@ -176,6 +253,7 @@ int main(void)
     tcase_add_test(tc, every_request_recorded_once);
     tcase_add_test(tc, mongo_outage_spools_then_delivers);
     tcase_add_test(tc, killed_worker_replays_its_spool);
+    tcase_add_test(tc, edge_answers_are_recorded);
     suite_add_tcase(s, tc);
     return run_suite(s, false);
 }

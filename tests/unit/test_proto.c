@@ -619,6 +619,8 @@ START_TEST(readme_mentions_every_name)
                            WR_QUEUE_PREFIX "<service>" WR_QUEUE_WRITE_SUFFIX,
                            WR_DLX_EXCHANGE,
                            WR_DEAD_QUEUE,
+                           WR_AUDIT_QUEUE,
+                           WR_MSG_TYPE_AUDIT,
                            WR_REPLY_TO,
                            WR_CONTENT_TYPE,
                            "x-queue-type=quorum",

@@ -76,7 +76,8 @@ bool wr_amqp_has_buffered(const wr_amqp *a);
 /* Declares a service's topology, identically from every process: the durable
  * quorum queue warren.<service> with the delivery limit and dead-letter
  * exchange of proto/README.md, the fanout warren.dlx and queue warren.dead
- * (capped at WR_DEAD_MAX_LENGTH messages, oldest dropped first). */
+ * (capped at WR_DEAD_MAX_LENGTH messages, oldest dropped first), and the
+ * edge's audit queue warren.audit (like a service queue). */
 int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err);
 /* Starts consuming queue. no_ack for direct reply-to; prefetch 0 = unlimited. */
 int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,

@@ -1,0 +1,28 @@
+/* The edge's part of the audit trail: a record for every API request the
+ * edge answers itself (a bad parameter, a method not allowed, an overload, a
+ * request whose worker did not answer in time). Records are published to
+ * the durable queue warren.audit, which the workers spool like their own
+ * records. While the broker is down they wait in memory, the oldest dropped
+ * (and counted) beyond the cap: the edge keeps no disk of its own. */
+#ifndef EDGE_TRAIL_H
+#define EDGE_TRAIL_H
+
+#include <event2/event.h>
+#include <stddef.h>
+
+#include "bus.h"
+#include "warren/auditdoc.h"
+
+typedef struct trail trail;
+
+/* cap: records held while they cannot be published. NULL when out of memory. */
+trail *trail_new(struct event_base *base, bus *b, size_t cap);
+/* Publishes what is held (bounded by the connection's send buffer) and frees. */
+void trail_free(trail *t);
+/* Formats r (an edge record: r->by_edge is set here) and publishes it, or
+ * holds it until the broker is back. */
+void trail_add(trail *t, struct wr_audit_rec *r);
+/* Records dropped because the backlog was full. */
+long long trail_dropped(const trail *t);
+
+#endif
