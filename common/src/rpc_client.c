@@ -105,6 +105,8 @@ static void copy_reply(struct wr_reply *r, const struct wr_msg *m)
     for (size_t i = 0; i < m->nhdrs; i++)
         if (strcmp(m->hdrs[i].name, WR_HDR_LINK) == 0)
             r->link = strdup(m->hdrs[i].value);
+        else if (strcmp(m->hdrs[i].name, WR_HDR_CACHE) == 0)
+            (void)snprintf(r->cache, sizeof(r->cache), "%s", m->hdrs[i].value);
 }
 
 static int slot_cmp(const void *a, const void *b)

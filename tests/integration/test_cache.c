@@ -12,17 +12,18 @@
 
 #include "harness.h"
 #include "run_suite.h"
+#include "warren/rpc.h"
 
 #define PORT h_port(3)
 
 static struct proc edge, worker;
+static char redis[128];
+static const char *extra[] = {redis, "WARREN_COLLECTIONS=Albums, Artists", NULL};
 
 static void setup(void)
 {
-    static char redis[128];
     (void)snprintf(redis, sizeof(redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
                    h_env("WRT_REDIS_PORT"));
-    const char *extra[] = {redis, "WARREN_COLLECTIONS=Albums, Artists", NULL};
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-cache", PORT, "t_cache", extra);
     h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-cache", PORT, "t_cache", extra);
     ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
@@ -45,6 +46,16 @@ static void redis_do(const char *cmd)
     ck_assert_ptr_nonnull(r);
     freeReplyObject(r);
     redisFree(c);
+}
+
+/* Runs a Redis command and returns its reply (the caller frees both). */
+static redisReply *redis_ask(redisContext **c, const char *cmd)
+{
+    *c = redisConnect("127.0.0.1", (int)strtol(h_env("WRT_REDIS_PORT"), NULL, 10));
+    ck_assert(*c != NULL && !(*c)->err);
+    redisReply *r = redisCommand(*c, cmd);
+    ck_assert_ptr_nonnull(r);
+    return r;
 }
 
 /* GETs path; returns the X-Cache header's value in out and the body. */
@@ -121,6 +132,128 @@ START_TEST(redis_down_bypasses_then_recovers)
 }
 END_TEST
 
+/* Stampede control: many workers asked for the same missing key at once;
+ * one computes it, the others wait for its answer (all but one are hits). */
+START_TEST(stampede_one_computes)
+{
+    struct proc worker2;
+    h_spawn_warren(&worker2, WARREN_CATALOG_BIN, "catalog-cache2", PORT, "t_cache", extra);
+    usleep(1500000); /* consuming */
+    redis_do("FLUSHALL");
+    enum { N = 32 };
+    struct wr_rpc_opts o = {.amqp_url = h_amqp_url(), .service = "t_cache", .timeout_ms = 10000};
+    struct wr_err err = {0};
+    wr_rpc *rpc = wr_rpc_new(&o, &err);
+    ck_assert_msg(rpc != NULL, "%s", err.msg);
+    struct wr_request reqs[N];
+    struct wr_reply replies[N];
+    for (int i = 0; i < N; i++)
+        reqs[i] = (struct wr_request){.op = "list", .collection = "Albums", .page = 9};
+    ck_assert_int_eq(wr_rpc_call_many(rpc, reqs, N, replies, &err), 0);
+    int misses = 0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(replies[i].status, 200);
+        ck_assert_str_eq(replies[i].body, replies[0].body);
+        misses += strcmp(replies[i].cache, "miss") == 0;
+        ck_assert_msg(strcmp(replies[i].cache, "miss") == 0 || strcmp(replies[i].cache, "hit") == 0,
+                      "x-cache %s", replies[i].cache);
+    }
+    for (int i = 0; i < N; i++)
+        wr_reply_release(&replies[i]);
+    wr_rpc_free(rpc);
+    ck_assert_int_eq(h_stop(&worker2, SIGTERM), 0);
+    ck_assert_msg(misses == 1, "%d of %d identical requests computed the answer", misses, N);
+}
+END_TEST
+
+/* Entries expire over 90-100 % of CACHE_TTL_S (default 300 s), so entries
+ * cached together do not all expire together. */
+START_TEST(ttl_spread)
+{
+    redis_do("FLUSHALL");
+    for (int page = 11; page <= 22; page++) {
+        char path[64], cache[32];
+        (void)snprintf(path, sizeof(path), "/api/Albums?page=%d", page);
+        free(get(path, cache, sizeof(cache)));
+        ck_assert_str_eq(cache, "miss");
+    }
+    redisContext *c;
+    redisReply *keys = redis_ask(&c, "KEYS *");
+    long lo = 1000000, hi = -1, n = 0;
+    for (size_t i = 0; i < keys->elements; i++) {
+        const char *k = keys->element[i]->str;
+        if (strstr(k, ":gen:") != NULL || strstr(k, ":lock") != NULL)
+            continue;
+        redisReply *t = redisCommand(c, "TTL %s", k);
+        ck_assert(t != NULL && t->type == REDIS_REPLY_INTEGER);
+        lo = t->integer < lo ? t->integer : lo;
+        hi = t->integer > hi ? t->integer : hi;
+        n++;
+        freeReplyObject(t);
+    }
+    freeReplyObject(keys);
+    redisFree(c);
+    ck_assert_int_eq(n, 12);
+    ck_assert_msg(lo >= 265 && hi <= 300, "TTLs from %ld to %ld s", lo, hi);
+    ck_assert_msg(lo < hi, "every entry expires at the same second (%ld s)", lo);
+}
+END_TEST
+
+/* A hit is one round trip: one MGET (the entry and its tables' counters). */
+START_TEST(hit_is_one_command)
+{
+    redis_do("FLUSHALL");
+    assert_cache("/api/Albums/8", "miss", NULL);
+    redis_do("CONFIG RESETSTAT");
+    assert_cache("/api/Albums/8", "hit", NULL);
+    redisContext *c;
+    redisReply *r = redis_ask(&c, "INFO commandstats");
+    ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+    long others = 0;
+    bool one_mget = false;
+    for (char *line = strtok(r->str, "\r\n"); line != NULL; line = strtok(NULL, "\r\n")) {
+        if (strncmp(line, "cmdstat_", 8) != 0 || strncmp(line, "cmdstat_config", 14) == 0 ||
+            strncmp(line, "cmdstat_info", 12) == 0)
+            continue;
+        if (strncmp(line, "cmdstat_mget:calls=1,", 21) == 0)
+            one_mget = true;
+        else
+            others++;
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    ck_assert_msg(one_mget && others == 0, "a hit took more than one MGET");
+}
+END_TEST
+
+/* Redis slow (every client paused past REDIS_TIMEOUT_MS, 50 ms): requests
+ * are served from SQLite at once, not after the pause; hits come back. */
+START_TEST(slow_redis_bypasses)
+{
+    redis_do("FLUSHALL");
+    char cache[32];
+    char *want = get("/api/Albums?page=3", cache, sizeof(cache));
+    redis_do("CLIENT PAUSE 2000 ALL");
+    for (int i = 0; i < 5; i++) {
+        long long t0 = h_now_ms();
+        assert_cache("/api/Albums?page=3", "bypass", want);
+        long long took = h_now_ms() - t0;
+        ck_assert_msg(took < 1000, "a request waited %lld ms for a paused Redis", took);
+    }
+    long long end = h_now_ms() + 15000;
+    bool hit = false;
+    while (!hit && h_now_ms() < end) {
+        usleep(200000);
+        char *body = get("/api/Albums?page=3", cache, sizeof(cache));
+        ck_assert_str_eq(body, want);
+        free(body);
+        hit = strcmp(cache, "hit") == 0;
+    }
+    ck_assert_msg(hit, "no hit after the pause (see %s)", worker.log);
+    free(want);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cache");
@@ -130,6 +263,10 @@ int main(void)
     tcase_add_test(tc, miss_then_hit_same_bytes);
     tcase_add_test(tc, generation_bump_invalidates_dependents);
     tcase_add_test(tc, redis_down_bypasses_then_recovers);
+    tcase_add_test(tc, stampede_one_computes);
+    tcase_add_test(tc, ttl_spread);
+    tcase_add_test(tc, hit_is_one_command);
+    tcase_add_test(tc, slow_redis_bypasses);
     suite_add_tcase(s, tc);
     return run_suite(s, false);
 }

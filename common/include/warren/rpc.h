@@ -55,7 +55,8 @@ struct wr_reply {
     int status; /* the HTTP status; 503/504 made up by the client on failure */
     char *body; /* NUL-terminated; len excludes the NUL */
     size_t len;
-    char *link; /* the Link header, or NULL */
+    char *link;    /* the Link header, or NULL */
+    char cache[8]; /* the x-cache header (hit, miss, bypass), or "" */
 };
 void wr_reply_release(struct wr_reply *r);
 
