@@ -5,11 +5,13 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "plan.h"
 #include "render.h"
+#include "warren/json.h"
 #include "warren/log.h"
 
 #define MAX_VALUES 256
@@ -46,6 +48,16 @@ static bool can_write(const struct handler_env *env, const struct collection *c,
     return true;
 }
 
+/* A relation member of a body, applied after (to-many) or before (to-one)
+ * the row itself. */
+struct rel_member {
+    const struct relation *rel;
+    json_t *v;
+};
+
+#define MAX_REL_MEMBERS 32
+#define DATETIME_SCRATCH 40
+
 /* The columns and values a body sets, checked against the collection. */
 struct assignment {
     json_t *root;
@@ -53,6 +65,10 @@ struct assignment {
     size_t idx[MAX_VALUES];
     struct value values[MAX_VALUES];
     size_t n;
+    struct rel_member rels[MAX_REL_MEMBERS];
+    size_t nrels;
+    /* one datetime text (19 to 32 bytes) per value, rewritten for SQLite */
+    char scratch[MAX_VALUES][DATETIME_SCRATCH]; /* Flawfinder: ignore - bounded by to_value */
 };
 
 static const struct column *find_column(const struct collection *c, const char *attr, size_t *idx)
@@ -66,86 +82,185 @@ static const struct column *find_column(const struct collection *c, const char *
     return NULL;
 }
 
-/* A JSON value as a bound value; DATETIME text in SQLite's stored form. */
-static bool to_value(const struct column *col, json_t *v, struct value *out, char *scratch,
-                     size_t cap)
+static bool is_datetime(const char *s, size_t n)
 {
+    /* YYYY-MM-DD, optionally followed by T or space and HH:MM[:SS[.fff]] */
+    static const char shape[] = "dddd-dd-dd";
+    if (n < 10)
+        return false;
+    for (size_t i = 0; i < 10; i++)
+        if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+            return false;
+    return n == 10 || ((s[10] == 'T' || s[10] == ' ') && n >= 16 && n < DATETIME_SCRATCH &&
+                       isdigit((unsigned char)s[11]) && s[13] == ':');
+}
+
+/* A JSON value as a bound value of col's type; DATETIME text in SQLite's
+ * stored form. NULL, or what is wrong with it (for validation_errors). */
+static const char *to_value(const struct column *col, json_t *v, struct value *out, char *scratch)
+{
+    enum col_type t = col->type;
     switch (json_typeof(v)) {
     case JSON_NULL:
         *out = (struct value){.kind = V_NULL};
-        return true;
+        return NULL;
     case JSON_TRUE:
-        *out = (struct value){.kind = V_INT, .i = 1};
-        return true;
     case JSON_FALSE:
-        *out = (struct value){.kind = V_INT, .i = 0};
-        return true;
+        *out = (struct value){.kind = V_INT, .i = json_is_true(v)};
+        return t == COL_TEXT || t == COL_DATETIME || t == COL_DATE ? "must be a string" : NULL;
     case JSON_INTEGER:
         *out = (struct value){.kind = V_INT, .i = json_integer_value(v)};
-        return true;
+        return t == COL_TEXT || t == COL_DATETIME || t == COL_DATE ? "must be a string" : NULL;
     case JSON_REAL:
         *out = (struct value){.kind = V_REAL, .d = json_real_value(v)};
-        return true;
+        if (t == COL_INTEGER)
+            return "must be an integer";
+        return t == COL_TEXT || t == COL_DATETIME || t == COL_DATE ? "must be a string" : NULL;
     case JSON_STRING:
         break;
     default:
-        return false;
+        return "must be a string, number, boolean or null";
     }
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
     *out = (struct value){.kind = V_TEXT, .s = s, .n = n};
+    if (t == COL_INTEGER)
+        return "must be an integer";
+    if (t == COL_REAL)
+        return "must be a number";
+    if ((t == COL_DATETIME || t == COL_DATE) && !is_datetime(s, n))
+        return "must be a date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM:SS)";
     /* "2009-01-01T00:00:00" is stored as SQLite and Chinook write it. */
-    if (col->type == COL_DATETIME && n >= 19 && n < cap && s[10] == 'T') {
+    if (t == COL_DATETIME && n > 10 && s[10] == 'T') {
         memcpy(scratch, s, n + 1);
         scratch[10] = ' ';
         out->s = scratch;
     }
-    return true;
+    return NULL;
 }
 
-/* scratch holds one datetime text (19 to 32 bytes) a value; to_value checks
- * the length against the 40 it gets. */
-static int parse_body(const struct collection *c, const char *body, bool update,
-                      struct assignment *a,
-                      char (*scratch)[40], /* Flawfinder: ignore - bounded, see above */
-                      struct reply *out)
+/* Whether v has the shape a relation member takes: to-one an object or
+ * null; to-many a list of objects (set) or {"add": [...], "remove": [...]}. */
+static const char *rel_shape(const struct relation *r, json_t *v)
 {
-    json_error_t jerr;
-    a->root = json_loads(body, JSON_REJECT_DUPLICATES, &jerr);
-    a->n = 0;
-    char msg[300];
-    if (!json_is_object(a->root)) {
-        reply_error(out, 400, WR_CODE_BAD_REQUEST, "body: must be one JSON object");
-        return WR_EINVAL;
+    if (!r->to_many)
+        return json_is_object(v) || json_is_null(v) ? NULL : "must be an object or null";
+    json_t *lists[2] = {v, NULL};
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x) {
+            if (strcmp(k, "add") != 0 && strcmp(k, "remove") != 0)
+                return "takes only add and remove";
+        }
+        lists[0] = json_object_get(v, "add");
+        lists[1] = json_object_get(v, "remove");
+    } else if (!json_is_array(v)) {
+        return "must be a list of objects, or {\"add\": [...], \"remove\": [...]}";
     }
+    for (size_t l = 0; l < 2; l++) {
+        if (lists[l] == NULL)
+            continue;
+        size_t i;
+        json_t *o;
+        if (!json_is_array(lists[l]))
+            return "add and remove must be lists of objects";
+        json_array_foreach(lists[l], i, o) {
+            if (!json_is_object(o))
+                return "must hold objects";
+        }
+    }
+    return NULL;
+}
+
+/* Records one problem of a body under its member's name. */
+static void invalid(json_t *errors, const char *name, const char *why)
+{
+    if (json_object_get(errors, name) == NULL)
+        (void)json_object_set_new(errors, name, json_string(why));
+}
+
+/* Checks obj's members against c into a. Relations are taken when rels is
+ * true (a top-level body), refused inside a nested object. */
+static void parse_object(const struct collection *c, json_t *obj, bool update, bool rels,
+                         struct assignment *a, json_t *errors)
+{
     const char *name;
     json_t *v;
-    json_object_foreach(a->root, name, v) {
+    json_object_foreach(obj, name, v) {
         size_t idx = 0;
         const struct column *col = find_column(c, name, &idx);
+        const struct relation *rel = col == NULL ? schema_relation(c, name) : NULL;
         bool is_key = false;
         for (size_t k = 0; col != NULL && k < c->npk; k++)
             is_key = is_key || c->pk[k] == idx;
-        if (col == NULL || (update && is_key)) {
-            (void)snprintf(msg, sizeof(msg), "body: %.64s %s", name,
-                           col == NULL
-                               ? (schema_relation(c, name)
-                                      ? "is a relation: writing relations is not supported yet"
-                                      : "is not an attribute of this collection")
-                               : "is the primary key, which cannot change");
-            reply_error(out, 400, WR_CODE_BAD_PARAMETER, msg);
-            return WR_EINVAL;
+        if (rel != NULL && !rel->hidden && rels) {
+            const char *why = rel_shape(rel, v);
+            if (why != NULL)
+                invalid(errors, name, why);
+            else if (a->nrels == MAX_REL_MEMBERS)
+                invalid(errors, name, "too many relations in one body");
+            else
+                a->rels[a->nrels++] = (struct rel_member){rel, v};
+            continue;
         }
-        if (a->n == MAX_VALUES || !to_value(col, v, &a->values[a->n], scratch[a->n], 40)) {
-            (void)snprintf(msg, sizeof(msg),
-                           "body: %.64s must be a string, number, boolean or null", name);
-            reply_error(out, 400, WR_CODE_BAD_PARAMETER, msg);
-            return WR_EINVAL;
+        if (col == NULL) {
+            invalid(errors, name,
+                    rel != NULL && !rel->hidden ? "relations can be nested one level only"
+                                                : "is not an attribute of this collection");
+            continue;
+        }
+        if (update && is_key) {
+            invalid(errors, name, "is the primary key, which cannot change");
+            continue;
+        }
+        if (a->n == MAX_VALUES) {
+            invalid(errors, name, "too many members");
+            continue;
+        }
+        const char *why = to_value(col, v, &a->values[a->n], a->scratch[a->n]);
+        if (why != NULL) {
+            invalid(errors, name, why);
+            continue;
         }
         a->cols[a->n] = col;
         a->idx[a->n++] = idx;
     }
-    return 0;
+}
+
+/* 400 validation_failed with {"validation_errors": {member: problem}}. */
+static void reply_invalid(struct reply *out, json_t *errors)
+{
+    reply_reset(out);
+    out->status = 400;
+    struct wr_buf *b = &out->body;
+    wr_buf_puts(b, "{\"code\":\"" WR_CODE_VALIDATION_FAILED "\",\"message\":");
+    wr_json_cstr(b, "the body is not valid: see validation_errors");
+    wr_buf_puts(b, ",\"validation_errors\":");
+    wr_json_value(b, errors);
+    wr_buf_puts(b, "}\n");
+}
+
+static int parse_body(const struct collection *c, const char *body, bool update,
+                      struct assignment *a, struct reply *out)
+{
+    json_error_t jerr;
+    a->root = json_loads(body, JSON_REJECT_DUPLICATES, &jerr);
+    a->n = 0;
+    a->nrels = 0;
+    if (!json_is_object(a->root)) {
+        reply_error(out, 400, WR_CODE_BAD_REQUEST, "body: must be one JSON object");
+        return WR_EINVAL;
+    }
+    json_t *errors = json_object();
+    parse_object(c, a->root, update, true, a, errors);
+    int rc = 0;
+    if (errors == NULL || json_object_size(errors) > 0) {
+        reply_invalid(out, errors);
+        rc = WR_EINVAL;
+    }
+    json_decref(errors);
+    return rc;
 }
 
 /* The status a request id already got, when it was applied before. */
@@ -341,48 +456,450 @@ static void location_of(const struct collection *c, const char *base_url, const 
     wr_buf_release(&b);
 }
 
+/* --- relation members (Flask-Restless's relation changes in a body) --- */
+
+/* Appends `"a"=? AND "b"=?` over columns cols of t. */
+static void cond(struct wr_buf *sql, const struct collection *t, const size_t *cols, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        wr_buf_puts(sql, k ? " AND " : "");
+        plan_ident(sql, t->cols[cols[k]].sql);
+        wr_buf_puts(sql, "=?");
+    }
+}
+
+/* The values of columns cols of t that obj gives: 1 all, 0 none, -1 some
+ * (or a value of the wrong type). */
+static int values_in(const struct collection *t, json_t *obj, const size_t *cols, size_t n,
+                     struct value *out, char (*scratch)[DATETIME_SCRATCH])
+{
+    size_t given = 0;
+    for (size_t k = 0; k < n; k++) {
+        json_t *v = json_object_get(obj, t->cols[cols[k]].attr);
+        if (v == NULL)
+            continue;
+        if (json_is_null(v) || to_value(&t->cols[cols[k]], v, &out[k], scratch[k]) != NULL)
+            return -1;
+        given++;
+    }
+    return given == n ? 1 : given == 0 ? 0 : -1;
+}
+
+/* Whether t's METHODS let a relation change write its rows with method;
+ * records why not under name otherwise. */
+static bool target_allows(const struct handler_env *env, const struct collection *t,
+                          const char *method, json_t *errors, const char *name)
+{
+    if (allowed(env, t, method) || (strcmp(method, "PATCH") == 0 && allowed(env, t, "PUT")))
+        return true;
+    char why[200];
+    (void)snprintf(why, sizeof(why), "changing %.64s objects needs %s on %.64s", t->name, method,
+                   t->name);
+    invalid(errors, name, why);
+    return false;
+}
+
+/* Inserts a nested object into t, its columns fk forced to fkv; its key
+ * goes to keys. 0, WR_EINVAL (recorded under name in errors) or a store
+ * error. */
+static int create_nested(const struct handler_env *env, const struct collection *t, json_t *obj,
+                         const size_t *fk, const struct value *fkv, size_t nfk, struct value *keys,
+                         json_t *errors, const char *name, struct wr_err *err)
+{
+    if (!target_allows(env, t, "POST", errors, name))
+        return WR_EINVAL;
+    struct assignment *n = calloc(1, sizeof(*n));
+    json_t *sub = json_object();
+    if (n == NULL || sub == NULL) {
+        free(n);
+        json_decref(sub);
+        return wr_err_set(err, WR_ENOMEM, "out of memory");
+    }
+    parse_object(t, obj, false, false, n, sub);
+    for (size_t k = 0; k < nfk && n->n < MAX_VALUES; k++) {
+        for (size_t i = 0; i < n->n; i++)
+            if (n->idx[i] == fk[k])
+                invalid(sub, t->cols[fk[k]].attr, "is set by the relation");
+        n->cols[n->n] = &t->cols[fk[k]];
+        n->idx[n->n] = fk[k];
+        n->values[n->n++] = fkv[k];
+    }
+    int rc = json_object_size(sub) > 0 ? WR_EINVAL : 0;
+    if (rc == 0) {
+        struct wr_buf sql;
+        wr_buf_init(&sql, (size_t)64 * 1024);
+        insert_sql(&sql, t, n);
+        rc = store_exec(env->writer, sql.data, n->values, n->n, NULL, err);
+        wr_buf_release(&sql);
+    }
+    if (rc == 0 && !new_key(env, t, n, keys)) {
+        invalid(sub, "", "every primary key column is needed");
+        rc = WR_EINVAL;
+    }
+    if (rc == WR_EINVAL)
+        (void)json_object_set(errors, name, sub);
+    json_decref(sub);
+    free(n);
+    return rc;
+}
+
+/* Sets this row's foreign key columns of a to-one member: null, an
+ * existing object named by its referenced columns, or a new object. */
+static int resolve_to_one(const struct handler_env *env, const struct collection *c,
+                          const struct rel_member *m, struct assignment *a, json_t *errors,
+                          struct wr_err *err)
+{
+    const struct relation *r = m->rel;
+    const struct collection *t = schema_at(env->schema, r->target);
+    struct value vals[SCHEMA_MAX_KEY_COLS];
+    char scratch[SCHEMA_MAX_KEY_COLS][DATETIME_SCRATCH];
+    int given = json_is_null(m->v) ? 1 : values_in(t, m->v, r->remote, r->nkeys, vals, scratch);
+    for (size_t k = 0; json_is_null(m->v) && k < r->nkeys; k++)
+        vals[k] = (struct value){.kind = V_NULL};
+    bool remote_is_key = r->nkeys == t->npk;
+    for (size_t k = 0; remote_is_key && k < r->nkeys; k++)
+        remote_is_key = r->remote[k] == t->pk[k];
+    int rc = 0;
+    if (given < 0) {
+        invalid(errors, r->name, "give every column of the related object's key, or none");
+        return WR_EINVAL;
+    }
+    if (given == 0 && !remote_is_key) {
+        invalid(errors, r->name, "cannot create an object for this relation");
+        return WR_EINVAL;
+    }
+    if (given == 0) {
+        rc = create_nested(env, t, m->v, NULL, NULL, 0, vals, errors, r->name, err);
+    } else if (!json_is_null(m->v)) {
+        struct wr_buf sql;
+        wr_buf_init(&sql, 4096);
+        wr_buf_puts(&sql, "SELECT COUNT(*) FROM ");
+        plan_ident(&sql, t->table);
+        wr_buf_puts(&sql, " WHERE ");
+        cond(&sql, t, r->remote, r->nkeys);
+        long long found = 0;
+        rc = store_count(env->writer, sql.data, vals, r->nkeys, &found, err);
+        wr_buf_release(&sql);
+        if (rc == 0 && found == 0) {
+            invalid(errors, r->name, "no such object");
+            rc = WR_EINVAL;
+        }
+    }
+    for (size_t k = 0; rc == 0 && k < r->nkeys; k++) {
+        for (size_t i = 0; i < a->n; i++)
+            if (a->idx[i] == r->local[k]) {
+                invalid(errors, c->cols[r->local[k]].attr, "is also set by a relation");
+                rc = WR_EINVAL;
+            }
+        if (rc == 0 && a->n < MAX_VALUES) {
+            a->cols[a->n] = &c->cols[r->local[k]];
+            a->idx[a->n] = r->local[k];
+            a->values[a->n++] = vals[k];
+        }
+    }
+    return rc;
+}
+
+#define MAX_LIST 1000 /* objects in one relation member's list */
+
+struct elem_key {
+    struct value v[SCHEMA_MAX_KEY_COLS];
+    char scratch[SCHEMA_MAX_KEY_COLS][DATETIME_SCRATCH]; /* Flawfinder: ignore - bounded */
+};
+
+/* This row's values of a to-many relation's referenced columns, which must
+ * be among its key columns (they are in every schema Flask-Restless takes). */
+static bool local_values(const struct collection *c, const struct relation *r,
+                         const struct value *keys, struct value *out)
+{
+    for (size_t k = 0; k < r->nkeys; k++) {
+        bool found = false;
+        for (size_t j = 0; j < c->npk && !found; j++)
+            if (c->pk[j] == r->local[k]) {
+                out[k] = keys[j];
+                found = true;
+            }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Points the object of t with key tk at this row (or, unlinking, away
+ * from it, when it points at it); *changed gets the rows changed. */
+static int relink(const struct handler_env *env, const struct collection *t,
+                  const struct relation *r, const struct value *tk, const struct value *thisv,
+                  bool unlink, long long *changed, struct wr_err *err)
+{
+    struct wr_buf sql;
+    wr_buf_init(&sql, 4096);
+    wr_buf_puts(&sql, "UPDATE ");
+    plan_ident(&sql, t->table);
+    for (size_t k = 0; k < r->nkeys; k++) {
+        wr_buf_puts(&sql, k ? "," : " SET ");
+        plan_ident(&sql, t->cols[r->remote[k]].sql);
+        wr_buf_puts(&sql, unlink ? "=NULL" : "=?");
+    }
+    wr_buf_puts(&sql, " WHERE ");
+    cond(&sql, t, t->pk, t->npk);
+    struct value binds[2 * SCHEMA_MAX_KEY_COLS];
+    size_t n = 0;
+    for (size_t k = 0; !unlink && k < r->nkeys; k++)
+        binds[n++] = thisv[k];
+    for (size_t k = 0; k < t->npk; k++)
+        binds[n++] = tk[k];
+    if (unlink) {
+        wr_buf_puts(&sql, " AND ");
+        cond(&sql, t, r->remote, r->nkeys);
+        for (size_t k = 0; k < r->nkeys; k++)
+            binds[n++] = thisv[k];
+    }
+    int rc = store_exec(env->writer, sql.data, binds, n, changed, err);
+    wr_buf_release(&sql);
+    return rc;
+}
+
+/* Deletes the object of t with key tk if it is related to this row. */
+static int delete_related(const struct handler_env *env, const struct collection *t,
+                          const struct relation *r, const struct value *tk,
+                          const struct value *thisv, long long *changed, struct wr_err *err)
+{
+    struct wr_buf sql;
+    wr_buf_init(&sql, 4096);
+    wr_buf_puts(&sql, "DELETE FROM ");
+    plan_ident(&sql, t->table);
+    wr_buf_puts(&sql, " WHERE ");
+    cond(&sql, t, t->pk, t->npk);
+    wr_buf_puts(&sql, " AND ");
+    cond(&sql, t, r->remote, r->nkeys);
+    struct value binds[2 * SCHEMA_MAX_KEY_COLS];
+    size_t n = 0;
+    for (size_t k = 0; k < t->npk; k++)
+        binds[n++] = tk[k];
+    for (size_t k = 0; k < r->nkeys; k++)
+        binds[n++] = thisv[k];
+    int rc = store_exec(env->writer, sql.data, binds, n, changed, err);
+    wr_buf_release(&sql);
+    return rc;
+}
+
+/* A set: every object related to this row and not in keys is unlinked. */
+static int unlink_others(const struct handler_env *env, const struct collection *t,
+                         const struct relation *r, const struct value *thisv,
+                         const struct elem_key *keys, size_t nkeys, struct wr_err *err)
+{
+    struct wr_buf sql;
+    wr_buf_init(&sql, (size_t)1 << 20);
+    wr_buf_puts(&sql, "UPDATE ");
+    plan_ident(&sql, t->table);
+    for (size_t k = 0; k < r->nkeys; k++) {
+        wr_buf_puts(&sql, k ? "," : " SET ");
+        plan_ident(&sql, t->cols[r->remote[k]].sql);
+        wr_buf_puts(&sql, "=NULL");
+    }
+    wr_buf_puts(&sql, " WHERE ");
+    cond(&sql, t, r->remote, r->nkeys);
+    size_t n = r->nkeys + nkeys * t->npk;
+    struct value *binds = calloc(n, sizeof(*binds));
+    if (binds == NULL) {
+        wr_buf_release(&sql);
+        return wr_err_set(err, WR_ENOMEM, "out of memory");
+    }
+    n = 0;
+    for (size_t k = 0; k < r->nkeys; k++)
+        binds[n++] = thisv[k];
+    for (size_t i = 0; i < nkeys; i++) {
+        wr_buf_puts(&sql, i ? " OR (" : " AND NOT ((");
+        cond(&sql, t, t->pk, t->npk);
+        wr_buf_putc(&sql, ')');
+        for (size_t k = 0; k < t->npk; k++)
+            binds[n++] = keys[i].v[k];
+    }
+    if (nkeys > 0)
+        wr_buf_putc(&sql, ')');
+    int rc = wr_buf_error(&sql) != 0 ? wr_err_set(err, WR_ETOOBIG, "too many objects")
+                                     : store_exec(env->writer, sql.data, binds, n, NULL, err);
+    free(binds);
+    wr_buf_release(&sql);
+    return rc;
+}
+
+/* One object of an add or a set: an existing one (named by its key) is
+ * pointed at this row, a new one is created pointing at it. */
+static int take_element(const struct handler_env *env, const struct collection *t,
+                        const struct relation *r, json_t *o, const struct value *thisv,
+                        struct elem_key *key, json_t *errors, struct wr_err *err)
+{
+    int given = values_in(t, o, t->pk, t->npk, key->v, key->scratch);
+    if (given < 0) {
+        invalid(errors, r->name, "give every column of each object's key, or none");
+        return WR_EINVAL;
+    }
+    if (given == 0)
+        return create_nested(env, t, o, r->remote, thisv, r->nkeys, key->v, errors, r->name, err);
+    if (!target_allows(env, t, "PATCH", errors, r->name))
+        return WR_EINVAL;
+    long long changed = 0;
+    int rc = relink(env, t, r, key->v, thisv, false, &changed, err);
+    if (rc == 0 && changed == 0) {
+        invalid(errors, r->name, "no such object");
+        rc = WR_EINVAL;
+    }
+    return rc;
+}
+
+/* remove: each object (named by its key) must be related to this row; it
+ * is unlinked, or deleted when it says "__delete__": true. */
+static int remove_element(const struct handler_env *env, const struct collection *t,
+                          const struct relation *r, json_t *o, const struct value *thisv,
+                          json_t *errors, struct wr_err *err)
+{
+    struct elem_key key;
+    if (values_in(t, o, t->pk, t->npk, key.v, key.scratch) != 1) {
+        invalid(errors, r->name, "each object to remove needs its key");
+        return WR_EINVAL;
+    }
+    bool del = json_is_true(json_object_get(o, "__delete__"));
+    if (!target_allows(env, t, del ? "DELETE" : "PATCH", errors, r->name))
+        return WR_EINVAL;
+    long long changed = 0;
+    int rc = del ? delete_related(env, t, r, key.v, thisv, &changed, err)
+                 : relink(env, t, r, key.v, thisv, true, &changed, err);
+    if (rc == 0 && changed == 0) {
+        invalid(errors, r->name, "not related to this object");
+        rc = WR_EINVAL;
+    }
+    return rc;
+}
+
+/* A to-many member after this row is written (keys: its key). */
+static int apply_to_many(const struct handler_env *env, const struct collection *c,
+                         const struct rel_member *m, const struct value *keys, json_t *errors,
+                         struct wr_err *err)
+{
+    const struct relation *r = m->rel;
+    const struct collection *t = schema_at(env->schema, r->target);
+    struct value thisv[SCHEMA_MAX_KEY_COLS];
+    if (!local_values(c, r, keys, thisv)) {
+        invalid(errors, r->name, "this relation cannot be changed");
+        return WR_EINVAL;
+    }
+    json_t *add = json_is_array(m->v) ? m->v : json_object_get(m->v, "add");
+    json_t *remove = json_is_array(m->v) ? NULL : json_object_get(m->v, "remove");
+    size_t nadd = json_array_size(add);
+    if (nadd > MAX_LIST || json_array_size(remove) > MAX_LIST) {
+        invalid(errors, r->name, "at most 1000 objects a list");
+        return WR_EINVAL;
+    }
+    struct elem_key *ks = calloc(nadd + 1, sizeof(*ks));
+    if (ks == NULL)
+        return wr_err_set(err, WR_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nadd; i++)
+        rc = take_element(env, t, r, json_array_get(add, i), thisv, &ks[i], errors, err);
+    /* a set replaces: what it does not list is no longer related */
+    if (rc == 0 && json_is_array(m->v) && target_allows(env, t, "PATCH", errors, r->name))
+        rc = unlink_others(env, t, r, thisv, ks, nadd, err);
+    else if (rc == 0 && json_is_array(m->v))
+        rc = WR_EINVAL;
+    for (size_t i = 0; rc == 0 && i < json_array_size(remove); i++)
+        rc = remove_element(env, t, r, json_array_get(remove, i), thisv, errors, err);
+    free(ks);
+    return rc;
+}
+
+/* The to-one members, before the row is written: they set its columns. */
+static int resolve_to_ones(const struct handler_env *env, const struct collection *c,
+                           struct assignment *a, json_t *errors, struct wr_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < a->nrels; i++)
+        if (!a->rels[i].rel->to_many)
+            rc = resolve_to_one(env, c, &a->rels[i], a, errors, err);
+    return rc;
+}
+
+/* The to-many members, after the row (with key keys) is written. */
+static int apply_to_manys(const struct handler_env *env, const struct collection *c,
+                          const struct assignment *a, const struct value *keys, json_t *errors,
+                          struct wr_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < a->nrels; i++)
+        if (a->rels[i].rel->to_many)
+            rc = apply_to_many(env, c, &a->rels[i], keys, errors, err);
+    return rc;
+}
+
+/* After a commit: the related tables a body changed are stale too. */
+static void bump_related(const struct handler_env *env, const struct assignment *a)
+{
+    for (size_t i = 0; a != NULL && i < a->nrels; i++)
+        bump(env, schema_at(env->schema, a->rels[i].rel->target));
+}
+
+/* A relation step failed: roll back, and answer 400 with what was wrong
+ * (WR_EINVAL) or map the store's error. */
+static int rel_failed(const struct handler_env *env, int rc, json_t *errors,
+                      const struct wr_err *err, struct reply *out)
+{
+    store_rollback(env->writer);
+    if (rc == WR_EINVAL) {
+        reply_invalid(out, errors);
+        return 0;
+    }
+    return write_failed(rc, err, out);
+}
+
 int write_create(const struct handler_env *env, const struct collection *c,
                  const struct wr_request *req, const char *base_url, struct reply *out,
                  struct wr_err *err)
 {
-    char scratch[MAX_VALUES][40];
-    struct assignment a = {0};
-    if (!can_write(env, c, "POST", NULL, out) ||
-        parse_body(c, req->body, false, &a, scratch, out) != 0) {
-        json_decref(a.root);
-        return 0;
-    }
-    int rc = begin_once(env, c, req, base_url, out, err);
-    if (rc != 0) {
-        json_decref(a.root);
-        return rc > 0 ? 0 : rc;
-    }
-    struct wr_buf sql;
-    wr_buf_init(&sql, (size_t)64 * 1024);
-    insert_sql(&sql, c, &a);
-    rc = store_exec(env->writer, sql.data, a.values, a.n, NULL, err);
-    wr_buf_release(&sql);
-    struct value keys[SCHEMA_MAX_KEY_COLS];
+    struct assignment *a = calloc(1, sizeof(*a));
+    json_t *errors = json_object();
+    int rc = a != NULL && errors != NULL ? 0 : wr_err_set(err, WR_ENOMEM, "out of memory");
     char key[1100] = "", location[1280] = "";
-    if (rc == 0 && !new_key(env, c, &a, keys)) {
-        store_rollback(env->writer);
-        reply_error(out, 400, WR_CODE_BAD_PARAMETER, "body: every primary key column is needed");
-        json_decref(a.root);
-        return 0;
+    bool go = rc == 0 && can_write(env, c, "POST", NULL, out) &&
+              parse_body(c, req->body, false, a, out) == 0;
+    if (go) {
+        rc = begin_once(env, c, req, base_url, out, err);
+        go = rc == 0;
+        rc = rc > 0 ? 0 : rc;
     }
-    if (rc == 0) {
-        key_text(c, keys, key, sizeof(key));
-        location_of(c, base_url, key, location, sizeof(location));
-        rc = finish(env, c, req, 201, key, location, out, err);
-    } else {
-        store_rollback(env->writer);
-        rc = write_failed(rc, err, out);
+    if (go) {
+        struct value keys[SCHEMA_MAX_KEY_COLS];
+        rc = resolve_to_ones(env, c, a, errors, err);
+        if (rc == 0) {
+            struct wr_buf sql;
+            wr_buf_init(&sql, (size_t)64 * 1024);
+            insert_sql(&sql, c, a);
+            rc = store_exec(env->writer, sql.data, a->values, a->n, NULL, err);
+            wr_buf_release(&sql);
+        }
+        if (rc == 0 && !new_key(env, c, a, keys)) {
+            invalid(errors, "", "every primary key column is needed");
+            rc = WR_EINVAL;
+        }
+        if (rc == 0)
+            rc = apply_to_manys(env, c, a, keys, errors, err);
+        if (rc == 0) {
+            key_text(c, keys, key, sizeof(key));
+            location_of(c, base_url, key, location, sizeof(location));
+            rc = finish(env, c, req, 201, key, location, out, err);
+            if (rc == 0 && out->status == 0)
+                bump_related(env, a);
+        } else {
+            rc = rel_failed(env, rc, errors, err, out);
+        }
+        if (rc == 0 && out->status == 0) {
+            read_back(env, c, key, base_url, 201, out);
+            (void)snprintf(out->location, sizeof(out->location), "%s", location);
+        }
     }
-    json_decref(a.root);
-    if (rc == 0 && out->status == 0) {
-        read_back(env, c, key, base_url, 201, out);
-        (void)snprintf(out->location, sizeof(out->location), "%s", location);
-    }
+    if (a != NULL)
+        json_decref(a->root);
+    free(a);
+    json_decref(errors);
     return rc;
 }
 
@@ -393,6 +910,27 @@ static void where_key(struct wr_buf *sql, const struct collection *c)
         plan_ident(sql, c->cols[c->pk[k]].sql);
         wr_buf_puts(sql, "=?");
     }
+}
+
+/* The UPDATE (or DELETE) statement of one object by its key. */
+static void change_sql(struct wr_buf *sql, const struct collection *c, const struct assignment *a)
+{
+    bool del = a == NULL;
+    wr_buf_puts(sql, del ? "DELETE FROM " : "UPDATE ");
+    plan_ident(sql, c->table);
+    for (size_t i = 0; !del && i < a->n; i++) {
+        wr_buf_puts(sql, i == 0 ? " SET " : ",");
+        plan_ident(sql, a->cols[i]->sql);
+        wr_buf_puts(sql, "=?");
+    }
+    /* An update that sets nothing still has to find its row. */
+    if (!del && a->n == 0) {
+        wr_buf_puts(sql, " SET ");
+        plan_ident(sql, c->cols[c->pk[0]].sql);
+        wr_buf_puts(sql, "=");
+        plan_ident(sql, c->cols[c->pk[0]].sql);
+    }
+    where_key(sql, c);
 }
 
 /* UPDATE or DELETE of the object with the request's id: 404 when none. */
@@ -410,16 +948,10 @@ static int change(const struct handler_env *env, const struct collection *c,
     if (rc != 0)
         return rc > 0 ? 0 : rc;
     bool del = a == NULL;
-    struct wr_buf sql;
-    wr_buf_init(&sql, (size_t)64 * 1024);
-    wr_buf_puts(&sql, del ? "DELETE FROM " : "UPDATE ");
-    plan_ident(&sql, c->table);
-    for (size_t i = 0; !del && i < a->n; i++) {
-        wr_buf_puts(&sql, i == 0 ? " SET " : ",");
-        plan_ident(&sql, a->cols[i]->sql);
-        wr_buf_puts(&sql, "=?");
-    }
-    where_key(&sql, c);
+    json_t *errors = json_object();
+    rc = errors == NULL ? wr_err_set(err, WR_ENOMEM, "out of memory")
+         : del          ? 0
+                        : resolve_to_ones(env, c, a, errors, err);
     struct value binds[MAX_VALUES + SCHEMA_MAX_KEY_COLS];
     size_t n = del ? 0 : a->n;
     for (size_t i = 0; i < n; i++)
@@ -427,29 +959,30 @@ static int change(const struct handler_env *env, const struct collection *c,
     for (size_t k = 0; k < c->npk; k++)
         binds[n + k] = keys[k];
     long long changed = 0;
-    /* An update that sets nothing still has to find its row. */
-    if (!del && a->n == 0) {
-        wr_buf_reset(&sql);
-        wr_buf_puts(&sql, "UPDATE ");
-        plan_ident(&sql, c->table);
-        wr_buf_puts(&sql, " SET ");
-        plan_ident(&sql, c->cols[c->pk[0]].sql);
-        wr_buf_puts(&sql, "=");
-        plan_ident(&sql, c->cols[c->pk[0]].sql);
-        where_key(&sql, c);
+    if (rc == 0) {
+        struct wr_buf sql;
+        wr_buf_init(&sql, (size_t)64 * 1024);
+        change_sql(&sql, c, a);
+        rc = store_exec(env->writer, sql.data, binds, n + c->npk, &changed, err);
+        wr_buf_release(&sql);
     }
-    rc = store_exec(env->writer, sql.data, binds, n + c->npk, &changed, err);
-    wr_buf_release(&sql);
     if (rc == 0 && changed == 0) {
         store_rollback(env->writer);
         reply_error(out, 404, WR_CODE_NOT_FOUND, "no such object");
+        json_decref(errors);
         return 0;
     }
+    if (rc == 0 && !del)
+        rc = apply_to_manys(env, c, a, keys, errors, err);
     if (rc != 0) {
-        store_rollback(env->writer);
-        return write_failed(rc, err, out);
+        rc = rel_failed(env, rc, errors, err, out);
+        json_decref(errors);
+        return rc;
     }
+    json_decref(errors);
     rc = finish(env, c, req, del ? 204 : 200, req->key, NULL, out, err);
+    if (rc == 0 && out->status == 0)
+        bump_related(env, a);
     if (rc == 0 && out->status == 0 && del) {
         reply_reset(out);
         out->status = 204;
@@ -463,13 +996,14 @@ int write_update(const struct handler_env *env, const struct collection *c,
                  const struct wr_request *req, const char *base_url, struct reply *out,
                  struct wr_err *err)
 {
-    char scratch[MAX_VALUES][40];
-    struct assignment a = {0};
+    struct assignment *a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return wr_err_set(err, WR_ENOMEM, "out of memory");
     int rc = 0;
-    if (can_write(env, c, "PATCH", "PUT", out) &&
-        parse_body(c, req->body, true, &a, scratch, out) == 0)
-        rc = change(env, c, req, base_url, &a, out, err);
-    json_decref(a.root);
+    if (can_write(env, c, "PATCH", "PUT", out) && parse_body(c, req->body, true, a, out) == 0)
+        rc = change(env, c, req, base_url, a, out, err);
+    json_decref(a->root);
+    free(a);
     return rc;
 }
 

@@ -30,6 +30,7 @@ static const char *const codes[] = {
     WR_CODE_TIMEOUT,           WR_CODE_INTERNAL,
     WR_CODE_OVERLOADED,        WR_CODE_UNSUPPORTED_VERSION,
     WR_CODE_CONFLICT,          WR_CODE_UNSUPPORTED_MEDIA_TYPE,
+    WR_CODE_VALIDATION_FAILED,
 };
 static const char *const ops[] = {WR_OP_LIST,   WR_OP_GET,    WR_OP_RELATED, WR_OP_FUNCTIONS,
                                   WR_OP_CREATE, WR_OP_UPDATE, WR_OP_DELETE};
@@ -336,7 +337,8 @@ START_TEST(error_codes_match_proto_h)
         "error.schema.json's code enum differs from the WR_CODE_* of proto.h");
     static const char *const req[] = {"code", "message"};
     ck_assert(same_strings(json_object_get(s, "required"), req, COUNT(req)));
-    ck_assert_uint_eq(json_object_size(props), 2);
+    ck_assert_uint_eq(json_object_size(props), 3); /* code, message, validation_errors */
+    ck_assert(json_is_object(json_object_get(props, "validation_errors")));
     ck_assert(json_is_false(json_object_get(s, "additionalProperties")));
     for (size_t i = 0; i < COUNT(codes); i++) {
         char body[128];

@@ -1,0 +1,207 @@
+/* Relation changes in a write's body (Flask-Restless 0.17's PATCH/POST
+ * forms) over a copy of Chinook: a to-one set to an existing object or a
+ * new one, to-many add / remove / remove with __delete__ / set, one level of
+ * nested create, the related collections' METHODS respected, and
+ * validation_errors naming every problem. */
+#include <check.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "run_suite.h"
+
+#define PORT h_port(8)
+
+static struct proc edge, worker;
+static char db[512];
+
+static void setup(void)
+{
+    static char env_db[600];
+    (void)snprintf(db, sizeof(db), "%s/relations-chinook.db", h_env("WRT_STATE_DIR"));
+    size_t n = 0;
+    char *data = h_read_file(h_env("WRT_DB"), &n);
+    ck_assert_ptr_nonnull(data);
+    FILE *f = fopen(db, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+    free(data);
+    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
+    const char *extra[] = {env_db,
+                           "WARREN_COLLECTIONS=Albums, Artists, Tracks",
+                           "WARREN_Albums__METHODS=GET, POST, PATCH, DELETE",
+                           "WARREN_Artists__METHODS=GET, POST, PATCH, DELETE",
+                           "WARREN_Tracks__METHODS=GET, PATCH",
+                           NULL};
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-rel", PORT, "t_rel", extra);
+    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-rel", PORT, "t_rel", extra);
+    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+}
+
+static void teardown(void)
+{
+    h_stop(&edge, SIGTERM);
+    ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
+}
+
+/* Sends a request with a JSON body (or none) and checks its status; returns
+ * the parsed answer (NULL for none). */
+static json_t *call(const char *method, const char *path, const char *body, int status)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http_body(PORT, method, path, body, &r, 10000), 0);
+    ck_assert_msg(r.status == status, "%s %s %s: %d, want %d: %s", method, path, body ? body : "",
+                  r.status, status, r.body);
+    json_t *j = r.len > 0 ? json_loads(r.body, 0, NULL) : NULL;
+    h_http_free(&r);
+    return j;
+}
+
+static long long int_of(json_t *j, const char *member)
+{
+    return json_integer_value(json_object_get(j, member));
+}
+
+static long long related_count(const char *path)
+{
+    json_t *j = call("GET", path, NULL, 200);
+    long long n = int_of(j, "num_results");
+    json_decref(j);
+    return n;
+}
+
+/* The validation error recorded for member, "" when none. */
+static const char *problem(json_t *j, const char *member)
+{
+    ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "validation_failed");
+    const char *s =
+        json_string_value(json_object_get(json_object_get(j, "validation_errors"), member));
+    return s ? s : "";
+}
+
+START_TEST(to_one_nested_create_and_link)
+{
+    json_t *j =
+        call("POST", "/api/Albums", "{\"title\":\"N1\",\"Artists\":{\"name\":\"Newcomer\"}}", 201);
+    json_t *artist = json_object_get(j, "Artists");
+    ck_assert_str_eq(json_string_value(json_object_get(artist, "name")), "Newcomer");
+    ck_assert_int_eq(int_of(artist, "artist_id"), int_of(j, "artist_id"));
+    ck_assert_int_gt(int_of(j, "artist_id"), 275); /* Chinook has 275 artists */
+    char path[64];
+    (void)snprintf(path, sizeof(path), "/api/Albums/%lld", int_of(j, "album_id"));
+    json_decref(j);
+    j = call("PATCH", path, "{\"Artists\":{\"artist_id\":1}}", 200);
+    ck_assert_int_eq(int_of(j, "artist_id"), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "Artists"), "name")),
+                     "AC/DC");
+    json_decref(j);
+    j = call("PATCH", path, "{\"Artists\":{\"artist_id\":999999}}", 400);
+    ck_assert_str_eq(problem(j, "Artists"), "no such object");
+    json_decref(j);
+    /* the column and its relation at once, and a nested object's own problem */
+    j = call("PATCH", path, "{\"artist_id\":2,\"Artists\":{\"artist_id\":1}}", 400);
+    ck_assert_str_eq(problem(j, "artist_id"), "is also set by a relation");
+    json_decref(j);
+    j = call("POST", "/api/Albums", "{\"title\":\"N2\",\"Artists\":{\"name\":7}}", 400);
+    json_t *nested = json_object_get(json_object_get(j, "validation_errors"), "Artists");
+    ck_assert_str_eq(json_string_value(json_object_get(nested, "name")), "must be a string");
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(to_many_add_remove_delete)
+{
+    json_t *j = call("POST", "/api/Artists",
+                     "{\"name\":\"Band\",\"albums\":[{\"title\":\"B1\"},{\"title\":\"B2\"}]}", 201);
+    long long artist = int_of(j, "artist_id");
+    json_decref(j);
+    char albums[64], obj[64], body[200];
+    (void)snprintf(albums, sizeof(albums), "/api/Artists/%lld/albums", artist);
+    (void)snprintf(obj, sizeof(obj), "/api/Artists/%lld", artist);
+    ck_assert_int_eq(related_count(albums), 2);
+    /* add an existing album (AC/DC's first) */
+    json_decref(call("PATCH", obj, "{\"albums\":{\"add\":[{\"album_id\":1}]}}", 200));
+    ck_assert_int_eq(related_count(albums), 3);
+    /* AC/DC kept album 4 and N1 (linked to it by the test before) */
+    ck_assert_int_eq(related_count("/api/Artists/1/albums"), 2);
+    /* remove with __delete__: the album is gone */
+    j = call("GET", albums, NULL, 200);
+    long long b1 = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(j, "objects"), i, o) {
+        if (strcmp(json_string_value(json_object_get(o, "title")), "B1") == 0)
+            b1 = int_of(o, "album_id");
+    }
+    json_decref(j);
+    (void)snprintf(body, sizeof(body),
+                   "{\"albums\":{\"remove\":[{\"album_id\":%lld,\"__delete__\":true}]}}", b1);
+    json_decref(call("PATCH", obj, body, 200));
+    ck_assert_int_eq(related_count(albums), 2);
+    (void)snprintf(body, sizeof(body), "/api/Albums/%lld", b1);
+    json_decref(call("GET", body, NULL, 404));
+    /* remove without deleting: an album needs its artist (NOT NULL): 409 */
+    j = call("PATCH", obj, "{\"albums\":{\"remove\":[{\"album_id\":1}]}}", 409);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "conflict");
+    json_decref(j);
+    /* removing what is not related */
+    j = call("PATCH", obj, "{\"albums\":{\"remove\":[{\"album_id\":2}]}}", 400);
+    ck_assert_str_eq(problem(j, "albums"), "not related to this object");
+    json_decref(j);
+    ck_assert_int_eq(related_count(albums), 2);
+}
+END_TEST
+
+START_TEST(to_many_set_and_methods)
+{
+    /* album 3 has tracks 3, 4 and 5; a set keeps 3 and unlinks the others */
+    ck_assert_int_eq(related_count("/api/Albums/3/tracks"), 3);
+    json_decref(call("PATCH", "/api/Albums/3", "{\"tracks\":[{\"track_id\":3}]}", 200));
+    ck_assert_int_eq(related_count("/api/Albums/3/tracks"), 1);
+    json_t *j = call("GET", "/api/Tracks/4", NULL, 200);
+    ck_assert(json_is_null(json_object_get(j, "album_id")));
+    json_decref(j);
+    /* plain remove on a nullable foreign key */
+    json_decref(
+        call("PATCH", "/api/Albums/3", "{\"tracks\":{\"remove\":[{\"track_id\":3}]}}", 200));
+    ck_assert_int_eq(related_count("/api/Albums/3/tracks"), 0);
+    /* Tracks takes GET and PATCH only: no nested create, no __delete__ */
+    j = call("PATCH", "/api/Albums/4",
+             "{\"tracks\":{\"add\":[{\"name\":\"x\",\"media_type_id\":1,"
+             "\"milliseconds\":1,\"unit_price\":1}]}}",
+             400);
+    ck_assert_str_eq(problem(j, "tracks"), "changing Tracks objects needs POST on Tracks");
+    json_decref(j);
+    j = call("PATCH", "/api/Albums/4",
+             "{\"tracks\":{\"remove\":[{\"track_id\":6,\"__delete__\":true}]}}", 400);
+    ck_assert_str_eq(problem(j, "tracks"), "changing Tracks objects needs DELETE on Tracks");
+    json_decref(j);
+    ck_assert_int_eq(related_count("/api/Albums/4/tracks"), 8);
+    /* a failed relation change leaves the row unchanged too (one transaction) */
+    j = call("PATCH", "/api/Albums/4",
+             "{\"title\":\"changed\",\"tracks\":{\"add\":[{\"track_id\":"
+             "999999}]}}",
+             400);
+    json_decref(j);
+    j = call("GET", "/api/Albums/4", NULL, 200);
+    ck_assert_str_ne(json_string_value(json_object_get(j, "title")), "changed");
+    json_decref(j);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("relations");
+    TCase *tc = tcase_create("relations");
+    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, to_one_nested_create_and_link);
+    tcase_add_test(tc, to_many_add_remove_delete);
+    tcase_add_test(tc, to_many_set_and_methods);
+    suite_add_tcase(s, tc);
+    return run_suite(s, false);
+}
