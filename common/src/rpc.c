@@ -170,8 +170,9 @@ static int check_op(struct wr_request *req, struct wr_err *err)
     bool delete = strcmp(req->op, WR_OP_DELETE) == 0;
     if ((create || update) != (req->body != NULL))
         return wr_err_set(err, WR_EINVAL, "envelope: body goes with ops create and update");
-    if ((update || delete) && req->key == NULL)
-        return wr_err_set(err, WR_EINVAL, "envelope: op %s needs an id", req->op);
+    /* update and delete without an id change every object q finds */
+    if ((update || delete) && req->key != NULL && req->q != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: op %s takes an id or q, not both", req->op);
     if (create && req->key != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op create takes no id");
     if (!list && !get && !related && !functions && !create && !update && !delete)
@@ -182,8 +183,9 @@ static int check_op(struct wr_request *req, struct wr_err *err)
         return wr_err_set(err, WR_EINVAL, "envelope: op %s needs an id", req->op);
     if (related != (req->relation != NULL))
         return wr_err_set(err, WR_EINVAL, "envelope: relation goes with op related only");
-    if (!list && !functions && req->q != NULL)
-        return wr_err_set(err, WR_EINVAL, "envelope: q goes with ops list and functions only");
+    if (!list && !functions && !update && !delete &&req->q != NULL)
+        return wr_err_set(err, WR_EINVAL,
+                          "envelope: q goes with ops list, functions, update and delete only");
     if (list && req->key != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op list takes no id");
     return 0;

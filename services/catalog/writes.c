@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "plan.h"
+#include "query.h"
 #include "render.h"
 #include "warren/json.h"
 #include "warren/log.h"
@@ -358,6 +359,16 @@ static void bump(const struct handler_env *env, const struct collection *c)
     cache_bump(env->cache, c->table);
 }
 
+/* {"num_modified": n} or {"num_deleted": n}, 200. */
+static void reply_many(struct reply *out, const char *op, long long n)
+{
+    reply_reset(out);
+    out->status = 200;
+    out->rows = n;
+    wr_buf_printf(&out->body, "{\"%s\":%lld}\n",
+                  strcmp(op, WR_OP_DELETE) == 0 ? "num_deleted" : "num_modified", n);
+}
+
 /* Begins, or answers a duplicate delivery from its record. 1: answered. */
 static int begin_once(const struct handler_env *env, const struct collection *c,
                       const struct wr_request *req, const char *base_url, struct reply *out,
@@ -378,6 +389,10 @@ static int begin_once(const struct handler_env *env, const struct collection *c,
     if (a.status == 204) {
         reply_reset(out);
         out->status = 204;
+        return 1;
+    }
+    if (req->key == NULL && strcmp(req->op, WR_OP_CREATE) != 0) { /* many: the count */
+        reply_many(out, req->op, strtoll(a.key, NULL, 10));
         return 1;
     }
     read_back(env, c, a.key[0] ? a.key : req->key, base_url, a.status, out);
@@ -992,6 +1007,118 @@ static int change(const struct handler_env *env, const struct collection *c,
     return rc;
 }
 
+/* --- PATCH and DELETE of many (opt-in: PATCH_MANY, DELETE_MANY) --- */
+
+#define MANY_MAX_BINDS 30000
+
+/* `WITH m(...) AS (<the search>) ` and the condition on c's key that keeps
+ * the rows it finds; without a search, every row. */
+static int many_sql(struct wr_buf *with, struct wr_buf *where, const struct collection *c,
+                    const query *q, struct value *binds, size_t *nbinds)
+{
+    if (q == NULL)
+        return 0;
+    wr_buf_puts(with, "WITH m(");
+    for (size_t i = 0; i < c->ncols; i++)
+        wr_buf_printf(with, "%s\"c%zu\"", i ? "," : "", i);
+    wr_buf_puts(with, ") AS (");
+    int rc = query_select_sql(q, with, binds, nbinds, MANY_MAX_BINDS);
+    wr_buf_puts(with, ") ");
+    wr_buf_puts(where, " WHERE (");
+    for (size_t k = 0; k < c->npk; k++) {
+        wr_buf_puts(where, k ? "," : "");
+        plan_ident(where, c->cols[c->pk[k]].sql);
+    }
+    wr_buf_puts(where, ") IN (SELECT ");
+    for (size_t k = 0; k < c->npk; k++)
+        wr_buf_printf(where, "%s\"c%zu\"", k ? "," : "", c->pk[k]);
+    wr_buf_puts(where, " FROM m)");
+    return rc;
+}
+
+/* Runs the UPDATE (a set) or DELETE (a NULL) of every row q finds. */
+static int change_many(const struct handler_env *env, const struct collection *c, const query *q,
+                       const struct assignment *a, long long *changed, struct wr_err *err)
+{
+    struct value *binds = calloc(MANY_MAX_BINDS + MAX_VALUES, sizeof(*binds));
+    struct wr_buf sql, where;
+    wr_buf_init(&sql, (size_t)4 << 20);
+    wr_buf_init(&where, 4096);
+    size_t n = 0;
+    int rc = binds ? many_sql(&sql, &where, c, q, binds, &n) : WR_ENOMEM;
+    wr_buf_puts(&sql, a == NULL ? "DELETE FROM " : "UPDATE ");
+    plan_ident(&sql, c->table);
+    for (size_t i = 0; a != NULL && i < a->n; i++) {
+        wr_buf_puts(&sql, i == 0 ? " SET " : ",");
+        plan_ident(&sql, a->cols[i]->sql);
+        wr_buf_puts(&sql, "=?");
+        binds[n++] = a->values[i];
+    }
+    if (a != NULL && a->n == 0) { /* counts the rows, changes nothing */
+        wr_buf_puts(&sql, " SET ");
+        plan_ident(&sql, c->cols[c->pk[0]].sql);
+        wr_buf_putc(&sql, '=');
+        plan_ident(&sql, c->cols[c->pk[0]].sql);
+    }
+    if (where.len > 0)
+        wr_buf_append(&sql, where.data, where.len);
+    if (rc == 0 && (wr_buf_error(&sql) != 0 || wr_buf_error(&where) != 0))
+        rc = wr_err_set(err, WR_ETOOBIG, "the search is too large");
+    else if (rc == 0)
+        rc = store_exec(env->writer, sql.data, binds, n, changed, err);
+    else
+        (void)wr_err_set(err, rc, "the search is too large");
+    wr_buf_release(&sql);
+    wr_buf_release(&where);
+    free(binds);
+    return rc;
+}
+
+/* PATCH or DELETE /api/<c>?q=...: every row the search's filters find (its
+ * order, limit and offset do not apply). */
+static int write_many(const struct handler_env *env, const struct collection *c,
+                      const struct wr_request *req, struct assignment *a, struct reply *out,
+                      struct wr_err *err)
+{
+    if (!can_write(env, c, a ? "PATCH_MANY" : "DELETE_MANY", NULL, out))
+        return 0;
+    if (a != NULL && parse_body(c, req->body, true, a, out) != 0)
+        return 0;
+    if (a != NULL && a->nrels > 0) {
+        reply_error(out, 400, WR_CODE_BAD_PARAMETER,
+                    "relations cannot be changed by a PATCH of many objects");
+        return 0;
+    }
+    struct wr_err qerr = {0};
+    query *q = req->q ? query_parse(env->schema, c, req->q, strlen(req->q), NULL, &qerr) : NULL;
+    if (req->q != NULL && q == NULL) {
+        reply_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
+                    qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER, qerr.msg);
+        return 0;
+    }
+    int rc = begin_once(env, c, req, NULL, out, err);
+    long long changed = 0;
+    if (rc == 0) {
+        rc = change_many(env, c, q, a, &changed, err);
+        char count[24];
+        (void)snprintf(count, sizeof(count), "%lld", changed);
+        if (rc == 0)
+            rc = finish(env, c, req, 200, count, NULL, out, err);
+        else if (rc == WR_ETOOBIG) {
+            store_rollback(env->writer);
+            reply_error(out, 400, WR_CODE_BAD_PARAMETER, "q: the search is too large");
+            rc = 0;
+        } else {
+            store_rollback(env->writer);
+            rc = write_failed(rc, err, out);
+        }
+        if (rc == 0 && out->status == 0)
+            reply_many(out, a ? WR_OP_UPDATE : WR_OP_DELETE, changed);
+    }
+    query_free(q);
+    return rc > 0 ? 0 : rc;
+}
+
 int write_update(const struct handler_env *env, const struct collection *c,
                  const struct wr_request *req, const char *base_url, struct reply *out,
                  struct wr_err *err)
@@ -1000,7 +1127,9 @@ int write_update(const struct handler_env *env, const struct collection *c,
     if (a == NULL)
         return wr_err_set(err, WR_ENOMEM, "out of memory");
     int rc = 0;
-    if (can_write(env, c, "PATCH", "PUT", out) && parse_body(c, req->body, true, a, out) == 0)
+    if (req->key == NULL)
+        rc = write_many(env, c, req, a, out, err);
+    else if (can_write(env, c, "PATCH", "PUT", out) && parse_body(c, req->body, true, a, out) == 0)
         rc = change(env, c, req, base_url, a, out, err);
     json_decref(a->root);
     free(a);
@@ -1011,6 +1140,8 @@ int write_delete(const struct handler_env *env, const struct collection *c,
                  const struct wr_request *req, const char *base_url, struct reply *out,
                  struct wr_err *err)
 {
+    if (req->key == NULL)
+        return write_many(env, c, req, NULL, out, err);
     if (!can_write(env, c, "DELETE", NULL, out))
         return 0;
     return change(env, c, req, base_url, NULL, out, err);

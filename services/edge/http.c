@@ -352,22 +352,23 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
 }
 
 /* The operation a method asks of a route: r->op for GET, a write op for
- * POST (on a collection), PATCH or PUT and DELETE (on an object); NULL when
- * the method does not apply (405). */
+ * POST (on a collection), PATCH or PUT and DELETE (on an object, or on a
+ * collection: every object q finds, where the collection opts in); NULL
+ * when the method does not apply (405). */
 static const char *write_op(struct evhttp_request *req, const struct route *r)
 {
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
     if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD) /* libevent sends HEAD no body */
         return r->op;
-    if (r->kind != ROUTE_API || r->q != NULL || r->op == NULL)
+    if (r->kind != ROUTE_API || r->op == NULL)
         return NULL;
     bool collection = strcmp(r->op, WR_OP_LIST) == 0;
-    bool object = strcmp(r->op, WR_OP_GET) == 0;
-    if (m == EVHTTP_REQ_POST && collection)
+    bool object = strcmp(r->op, WR_OP_GET) == 0 && r->q == NULL;
+    if (m == EVHTTP_REQ_POST && collection && r->q == NULL)
         return WR_OP_CREATE;
-    if ((m == EVHTTP_REQ_PATCH || m == EVHTTP_REQ_PUT) && object)
+    if ((m == EVHTTP_REQ_PATCH || m == EVHTTP_REQ_PUT) && (object || collection))
         return WR_OP_UPDATE;
-    if (m == EVHTTP_REQ_DELETE && object)
+    if (m == EVHTTP_REQ_DELETE && (object || collection))
         return WR_OP_DELETE;
     return NULL;
 }
@@ -377,7 +378,7 @@ static const char *allowed(const struct route *r)
     if (r->op == NULL)
         return "GET";
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_LIST) == 0)
-        return "GET, HEAD, POST, OPTIONS";
+        return "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS";
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_GET) == 0)
         return "GET, HEAD, PATCH, PUT, DELETE, OPTIONS";
     return "GET, HEAD, OPTIONS";

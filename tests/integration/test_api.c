@@ -378,7 +378,7 @@ START_TEST(head_options_etag_cors)
         h_http(PORT, "OPTIONS", "/api/Albums", "Origin: https://app.example\r\n", &r, 10000), 0);
     ck_assert_int_eq(r.status, 204);
     ck_assert(h_header(&r, "Allow", value, sizeof(value)));
-    ck_assert_str_eq(value, "GET, HEAD, POST, OPTIONS");
+    ck_assert_str_eq(value, "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS");
     ck_assert(h_header(&r, "Access-Control-Allow-Origin", value, sizeof(value)));
     ck_assert_str_eq(value, "https://app.example");
     ck_assert(h_header(&r, "Access-Control-Allow-Methods", value, sizeof(value)));

@@ -34,7 +34,8 @@ static void setup(void)
     const char *extra[] = {env_db,
                            "WARREN_COLLECTIONS=Albums, Artists, Tracks",
                            "WARREN_Albums__METHODS=GET, POST, PATCH, DELETE",
-                           "WARREN_Artists__METHODS=GET, POST, PATCH, DELETE",
+                           "WARREN_Artists__METHODS=GET, POST, PATCH, DELETE, PATCH_MANY, "
+                           "DELETE_MANY",
                            "WARREN_Tracks__METHODS=GET, PATCH",
                            NULL};
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-rel", PORT, "t_rel", extra);
@@ -193,6 +194,51 @@ START_TEST(to_many_set_and_methods)
 }
 END_TEST
 
+/* PATCH and DELETE of many objects by q, where the collection opts in. */
+START_TEST(patch_and_delete_many)
+{
+    json_decref(call("POST", "/api/Artists", "{\"name\":\"Gone 1\"}", 201));
+    json_decref(call("POST", "/api/Artists", "{\"name\":\"Gone 2\"}", 201));
+    const char *gone = "/api/Artists?q=%7B%22filters%22%3A%5B%7B%22name%22%3A%22name%22%2C%22op%22"
+                       "%3A%22like%22%2C%22val%22%3A%22Gone%25%22%7D%5D%7D"; /* name like Gone% */
+    json_t *j = call("PATCH", gone, "{\"name\":\"Gone again\"}", 200);
+    ck_assert_int_eq(int_of(j, "num_modified"), 2);
+    json_decref(j);
+    j = call("GET", gone, NULL, 200);
+    ck_assert_int_eq(int_of(j, "num_results"), 2);
+    ck_assert_str_eq(json_string_value(
+                         json_object_get(json_array_get(json_object_get(j, "objects"), 1), "name")),
+                     "Gone again");
+    json_decref(j);
+    j = call("DELETE", gone, NULL, 200);
+    ck_assert_int_eq(int_of(j, "num_deleted"), 2);
+    json_decref(j);
+    j = call("DELETE", gone, NULL, 200);
+    ck_assert_int_eq(int_of(j, "num_deleted"), 0);
+    json_decref(j);
+    /* artists with albums cannot go (foreign key): nothing is deleted */
+    j = call("DELETE",
+             "/api/"
+             "Artists?q=%7B%22filters%22%3A%5B%7B%22name%22%3A%22artist_id%22%2C%22op%22%3A%22lt%"
+             "22%2C%22val%22%3A3%7D%5D%7D",
+             NULL, 409);
+    json_decref(j);
+    ck_assert_int_eq(related_count("/api/"
+                                   "Artists?q=%7B%22filters%22%3A%5B%7B%22name%22%3A%22artist_id%"
+                                   "22%2C%22op%22%3A%22lt%22%2C%22val%22%3A3%7D%5D%7D"),
+                     2);
+    /* a bad q names itself; Albums did not opt in */
+    j = call("DELETE",
+             "/api/"
+             "Artists?q=%7B%22filters%22%3A%5B%7B%22name%22%3A%22nope%22%2C%22op%22%3A%22%3D%3D%22%"
+             "2C%22val%22%3A1%7D%5D%7D",
+             NULL, 400);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "bad_parameter");
+    json_decref(j);
+    json_decref(call("PATCH", "/api/Albums", "{\"title\":\"x\"}", 405));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("relations");
@@ -202,6 +248,7 @@ int main(void)
     tcase_add_test(tc, to_one_nested_create_and_link);
     tcase_add_test(tc, to_many_add_remove_delete);
     tcase_add_test(tc, to_many_set_and_methods);
+    tcase_add_test(tc, patch_and_delete_many);
     suite_add_tcase(s, tc);
     return run_suite(s, false);
 }

@@ -411,7 +411,7 @@ START_TEST(ops_match_proto_h)
         json_decref(e);
     }
     json_t *e =
-        json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", "delete", "v", WR_PROTO_VERSION);
+        json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", "remove", "v", WR_PROTO_VERSION);
     agree(s, e, false, "an unknown op");
     json_decref(e);
     json_decref(s);
