@@ -220,7 +220,7 @@ START_TEST(edge_answers_are_recorded)
     char rids[NCASES][WR_REQUEST_ID_LEN + 1];
     for (size_t i = 0; i < NCASES; i++) {
         wr_request_id_new(rids[i]);
-        char hdr[80];
+        char hdr[200];
         (void)snprintf(hdr, sizeof(hdr), "X-Request-Id: %s\r\n", rids[i]);
         struct http_resp r;
         ck_assert_int_eq(h_http(cases[i].port, cases[i].method, cases[i].path, hdr, &r, 10000), 0);
@@ -228,7 +228,7 @@ START_TEST(edge_answers_are_recorded)
         h_http_free(&r);
     }
     for (size_t i = 0; i < NCASES; i++) {
-        char id[64];
+        char id[200];
         (void)snprintf(id, sizeof(id), "%s/edge", rids[i]);
         long long status = 0;
         for (long long end = h_now_ms() + 15000; status == 0 && h_now_ms() < end;) {
