@@ -58,6 +58,6 @@
 #define WR_CODE_UNSUPPORTED_VERSION "unsupported_version"
 #define WR_CODE_CONFLICT "conflict" /* 409: a constraint refused a write */
 #define WR_CODE_UNSUPPORTED_MEDIA_TYPE "unsupported_media_type" /* 415 */
-#define WR_CODE_VALIDATION_FAILED "validation_failed" /* 400, with validation_errors */
+#define WR_CODE_VALIDATION_FAILED "validation_failed"           /* 400, with validation_errors */
 
 #endif

@@ -486,7 +486,8 @@ static void cond(struct wr_buf *sql, const struct collection *t, const size_t *c
 /* The values of columns cols of t that obj gives: 1 all, 0 none, -1 some
  * (or a value of the wrong type). */
 static int values_in(const struct collection *t, json_t *obj, const size_t *cols, size_t n,
-                     struct value *out, char (*scratch)[DATETIME_SCRATCH])
+                     struct value *out,
+                     char (*scratch)[DATETIME_SCRATCH]) /* Flawfinder: ignore - bounded */
 {
     size_t given = 0;
     for (size_t k = 0; k < n; k++) {
@@ -567,7 +568,7 @@ static int resolve_to_one(const struct handler_env *env, const struct collection
     const struct relation *r = m->rel;
     const struct collection *t = schema_at(env->schema, r->target);
     struct value vals[SCHEMA_MAX_KEY_COLS];
-    char scratch[SCHEMA_MAX_KEY_COLS][DATETIME_SCRATCH];
+    char scratch[SCHEMA_MAX_KEY_COLS][DATETIME_SCRATCH]; /* Flawfinder: ignore - bounded */
     int given = json_is_null(m->v) ? 1 : values_in(t, m->v, r->remote, r->nkeys, vals, scratch);
     for (size_t k = 0; json_is_null(m->v) && k < r->nkeys; k++)
         vals[k] = (struct value){.kind = V_NULL};
@@ -872,10 +873,13 @@ int write_create(const struct handler_env *env, const struct collection *c,
 {
     struct assignment *a = calloc(1, sizeof(*a));
     json_t *errors = json_object();
-    int rc = a != NULL && errors != NULL ? 0 : wr_err_set(err, WR_ENOMEM, "out of memory");
-    char key[1100] = "", location[1280] = "";
-    bool go = rc == 0 && can_write(env, c, "POST", NULL, out) &&
-              parse_body(c, req->body, false, a, out) == 0;
+    if (a == NULL || errors == NULL) {
+        free(a);
+        json_decref(errors);
+        return wr_err_set(err, WR_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    bool go = can_write(env, c, "POST", NULL, out) && parse_body(c, req->body, false, a, out) == 0;
     if (go) {
         rc = begin_once(env, c, req, base_url, out, err);
         go = rc == 0;
@@ -883,6 +887,7 @@ int write_create(const struct handler_env *env, const struct collection *c,
     }
     if (go) {
         struct value keys[SCHEMA_MAX_KEY_COLS];
+        char key[1100] = "", location[1280] = "";
         rc = resolve_to_ones(env, c, a, errors, err);
         if (rc == 0) {
             struct wr_buf sql;
@@ -911,8 +916,7 @@ int write_create(const struct handler_env *env, const struct collection *c,
             (void)snprintf(out->location, sizeof(out->location), "%s", location);
         }
     }
-    if (a != NULL)
-        json_decref(a->root);
+    json_decref(a->root);
     free(a);
     json_decref(errors);
     return rc;

@@ -11,7 +11,7 @@
 #include "warren/buf.h"
 #include "warren/log.h"
 
-#define RETRY_MS 500
+#define RETRY_US 500000L
 
 struct doc {
     char *data;
@@ -40,7 +40,7 @@ static void flush(trail *t)
         t->count--;
     }
     if (t->count > 0 && !evtimer_pending(t->retry, NULL)) {
-        struct timeval tv = {0, RETRY_MS * 1000};
+        struct timeval tv = {0, RETRY_US};
         evtimer_add(t->retry, &tv);
     }
 }

@@ -211,14 +211,17 @@ START_TEST(hit_is_one_command)
     ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
     long others = 0;
     bool one_mget = false;
-    for (char *line = strtok(r->str, "\r\n"); line != NULL; line = strtok(NULL, "\r\n")) {
-        if (strncmp(line, "cmdstat_", 8) != 0 || strncmp(line, "cmdstat_config", 14) == 0 ||
-            strncmp(line, "cmdstat_info", 12) == 0)
-            continue;
-        if (strncmp(line, "cmdstat_mget:calls=1,", 21) == 0)
+    for (const char *line = r->str; line != NULL && *line != '\0';) {
+        size_t n = strcspn(line, "\r\n");
+        bool counted = strncmp(line, "cmdstat_", 8) == 0 &&
+                       strncmp(line, "cmdstat_config", 14) != 0 &&
+                       strncmp(line, "cmdstat_info", 12) != 0;
+        if (counted && strncmp(line, "cmdstat_mget:calls=1,", 21) == 0)
             one_mget = true;
-        else
+        else if (counted)
             others++;
+        line += n;
+        line += strspn(line, "\r\n");
     }
     freeReplyObject(r);
     redisFree(c);

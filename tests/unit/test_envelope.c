@@ -217,8 +217,10 @@ START_TEST(refuse_bad_ops)
     assert_refused("{\"collection\":\"Albums\",\"op\":\"LIST\",\"v\":1}");
     /* a write of many takes q and no id; of one, an id and no q */
     ck_assert_int_eq(decode("{\"collection\":\"Albums\",\"op\":\"delete\",\"v\":1}"), 0);
-    ck_assert_int_eq(decode("{\"collection\":\"Albums\",\"op\":\"delete\",\"q\":\"{}\",\"v\":1}"), 0);
-    assert_refused("{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"delete\",\"q\":\"{}\",\"v\":1}");
+    ck_assert_int_eq(decode("{\"collection\":\"Albums\",\"op\":\"delete\",\"q\":\"{}\",\"v\":1}"),
+                     0);
+    assert_refused(
+        "{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"delete\",\"q\":\"{}\",\"v\":1}");
     assert_refused("{\"collection\":\"Albums\",\"op\":\"\",\"v\":1}");
     assert_refused("{\"collection\":\"Albums\",\"op\":1,\"v\":1}");
     assert_refused("{\"collection\":\"Albums\",\"v\":1}");

@@ -36,6 +36,6 @@ struct wr_audit_rec {
 void wr_audit_format(struct wr_buf *out, const struct wr_audit_rec *r, const char *worker);
 
 /* The document's largest size a worker accepts from the audit queue. */
-#define WR_AUDIT_DOC_MAX (64 * 1024)
+#define WR_AUDIT_DOC_MAX 65536
 
 #endif
