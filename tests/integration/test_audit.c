@@ -17,6 +17,7 @@
 #define N 40
 
 static struct proc worker;
+static struct proc edge, lonely; /* edge_answers_are_recorded's, stopped by teardown too */
 static char env_mongo[160], env_spool[512];
 static char ids[3 * N][WR_REQUEST_ID_LEN + 1];
 static size_t nids;
@@ -57,6 +58,10 @@ static void setup(void)
 static void teardown(void)
 {
     h_servers("start-mongo");
+    if (edge.pid > 0)
+        h_stop(&edge, SIGTERM);
+    if (lonely.pid > 0)
+        h_stop(&lonely, SIGTERM);
     ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
     mongoc_cleanup();
 }
@@ -200,7 +205,6 @@ static long long stored_status(const char *id)
  * worker spools it; its _id is the request id + "/edge". */
 START_TEST(edge_answers_are_recorded)
 {
-    struct proc edge, lonely;
     const char *extra[] = {"WARREN_REQUEST_TIMEOUT_MS=300", NULL};
     h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-audit", h_port(6), "t_audit", extra);
     h_spawn_warren(&lonely, WARREN_EDGE_BIN, "edge-audit-void", h_port(7), "t_audit_void", extra);
@@ -241,6 +245,7 @@ START_TEST(edge_answers_are_recorded)
     }
     ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
     ck_assert_int_eq(h_stop(&lonely, SIGTERM), 0);
+    edge.pid = lonely.pid = 0;
 }
 END_TEST
 

@@ -16,7 +16,8 @@
 
 #define PORT h_port(3)
 
-static struct proc edge, worker;
+static struct proc edge, worker,
+    worker2; /* worker2: the stampede test's, stopped by teardown too */
 static char redis[128];
 static const char *extra[] = {redis, "WARREN_COLLECTIONS=Albums, Artists", NULL};
 
@@ -33,6 +34,8 @@ static void teardown(void)
 {
     h_servers("start-redis");
     h_stop(&edge, SIGTERM);
+    if (worker2.pid > 0)
+        h_stop(&worker2, SIGTERM);
     ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
 }
 
@@ -136,7 +139,6 @@ END_TEST
  * one computes it, the others wait for its answer (all but one are hits). */
 START_TEST(stampede_one_computes)
 {
-    struct proc worker2;
     h_spawn_warren(&worker2, WARREN_CATALOG_BIN, "catalog-cache2", PORT, "t_cache", extra);
     usleep(1500000); /* consuming */
     redis_do("FLUSHALL");
