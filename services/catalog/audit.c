@@ -22,9 +22,14 @@
  * also sync to, an fsync per burst (several hundred a second) slowed the
  * whole stack threefold; acks wait at most this long plus one fsync. */
 #define SYNC_INTERVAL_MS 10
+/* Looking for spools stopped workers left: soon after start, then now and
+ * then (a scan is a few opens of the spool directory). */
+#define ADOPT_FIRST_MS 1000
+#define ADOPT_EVERY_MS 10000
 
 struct audit {
     spool *spool;
+    char *spool_dir; /* where stranded spools are looked for */
     sink *sink;
     char *worker;
     struct wr_buf line;
@@ -64,18 +69,20 @@ static bool nap(audit *a, long ms)
     return go_on;
 }
 
-/* Ships one batch. 1 shipped something, 0 nothing to ship, -1 failed. */
-static int ship_batch(audit *a, struct wr_buf *batch)
+static long long mono_ms(void);
+
+/* Ships one batch of sp. 1 shipped something, 0 nothing to ship, -1 failed. */
+static int ship_batch(audit *a, spool *sp, struct wr_buf *batch)
 {
     size_t taken = 0;
-    size_t lines = spool_peek(a->spool, batch, BATCH_LINES, BATCH_BYTES, &taken);
+    size_t lines = spool_peek(sp, batch, BATCH_LINES, BATCH_BYTES, &taken);
     if (lines == 0 || a->sink == NULL)
         return 0;
     size_t dups = 0;
     struct wr_err err = {0};
     int rc = sink_insert(a->sink, batch->data, batch->len, lines, &dups, &err);
     if (rc == 0)
-        rc = spool_advance(a->spool, taken, &err);
+        rc = spool_advance(sp, taken, &err);
     pthread_mutex_lock(&a->lock);
     if (rc == 0) {
         a->stats.shipped += (long long)(lines - dups);
@@ -85,9 +92,29 @@ static int ship_batch(audit *a, struct wr_buf *batch)
     }
     pthread_mutex_unlock(&a->lock);
     if (rc != 0)
-        wr_warn(NULL, "audit: %s; %zu bytes wait in %s", err.msg, spool_backlog(a->spool),
-                spool_path(a->spool));
+        wr_warn(NULL, "audit: %s; %zu bytes wait in %s", err.msg, spool_backlog(sp),
+                spool_path(sp));
     return rc == 0 ? 1 : -1;
+}
+
+/* Ships a spool no live worker holds any more (its worker stopped for
+ * good), when our own is empty; at most every ADOPT_EVERY_MS. */
+static int ship_stranded(audit *a, struct wr_buf *batch, long long *next_ms)
+{
+    if (a->sink == NULL || mono_ms() < *next_ms)
+        return 0;
+    *next_ms = mono_ms() + ADOPT_EVERY_MS;
+    struct wr_err err = {0};
+    spool *other = spool_adopt(a->spool_dir, &err);
+    if (other == NULL)
+        return 0;
+    wr_info(NULL, "audit: shipping %zu bytes a stopped worker left in %s", spool_backlog(other),
+            spool_path(other));
+    int rc;
+    while ((rc = ship_batch(a, other, batch)) > 0)
+        ;
+    spool_close(other);
+    return rc < 0 ? -1 : 1;
 }
 
 static void *shipper(void *arg)
@@ -97,8 +124,11 @@ static void *shipper(void *arg)
     wr_buf_init(&batch, BATCH_BYTES + 65536);
     long backoff = BACKOFF_MIN_MS;
     bool running = true;
+    long long adopt_at = mono_ms() + ADOPT_FIRST_MS;
     while (running) {
-        int rc = ship_batch(a, &batch);
+        int rc = ship_batch(a, a->spool, &batch);
+        if (rc == 0)
+            rc = ship_stranded(a, &batch, &adopt_at);
         if (rc > 0) {
             backoff = BACKOFF_MIN_MS;
             continue;
@@ -111,7 +141,7 @@ static void *shipper(void *arg)
         running = nap(a, wait);
     }
     /* One last round for what the worker recorded before it stopped. */
-    while (ship_batch(a, &batch) > 0)
+    while (ship_batch(a, a->spool, &batch) > 0)
         ;
     wr_buf_release(&batch);
     return NULL;
@@ -175,7 +205,8 @@ audit *audit_new(const struct audit_opts *o, struct wr_err *err)
     pthread_cond_init(&a->sync_cond, NULL);
     wr_buf_init(&a->line, 1u << 20);
     a->worker = strdup(o->worker ? o->worker : "");
-    a->spool = a->worker ? spool_open(o->spool_dir, err) : NULL;
+    a->spool_dir = strdup(o->spool_dir);
+    a->spool = a->worker && a->spool_dir ? spool_open(o->spool_dir, err) : NULL;
     bool ok = a->spool != NULL;
     if (ok && o->mongo_uri != NULL && o->mongo_uri[0] != '\0') {
         a->sink = sink_new(o->mongo_uri, o->db, o->collection, err);
@@ -214,6 +245,7 @@ void audit_free(audit *a)
     spool_close(a->spool);
     wr_buf_release(&a->line);
     free(a->worker);
+    free(a->spool_dir);
     pthread_cond_destroy(&a->cond);
     pthread_cond_destroy(&a->sync_cond);
     pthread_mutex_destroy(&a->lock);

@@ -70,14 +70,18 @@ static int drop_torn_tail(spool *s, struct wr_err *err)
     return 0;
 }
 
-/* Opens and locks spool number i; 1 when another process holds it. */
-static int claim(spool *s, const char *dir, int i, struct wr_err *err)
+/* Opens and locks spool number i; 1 when another process holds it (or,
+ * with existing, when there is no such file). */
+static int claim(spool *s, const char *dir, int i, bool existing, struct wr_err *err)
 {
     char offset_path[4200];
     (void)snprintf(s->path, sizeof(s->path), "%s/audit-%02d.spool", dir, i);
     (void)snprintf(offset_path, sizeof(offset_path), "%s.offset", s->path);
     /* Flawfinder: ignore - our own spool directory (config); O_NOFOLLOW refuses links */
-    s->fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    s->fd =
+        open(s->path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (existing ? 0 : O_CREAT), 0600);
+    if (s->fd < 0 && existing && errno == ENOENT)
+        return 1;
     if (s->fd < 0)
         return sys_error(err, "opening", s->path);
     if (flock(s->fd, LOCK_EX | LOCK_NB) != 0) {
@@ -96,12 +100,8 @@ static int claim(spool *s, const char *dir, int i, struct wr_err *err)
     return rc;
 }
 
-spool *spool_open(const char *dir, struct wr_err *err)
+static spool *spool_new(struct wr_err *err)
 {
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        sys_error(err, "creating", dir);
-        return NULL;
-    }
     spool *s = calloc(1, sizeof(*s));
     if (s == NULL) {
         wr_err_set(err, WR_ENOMEM, "spool: out of memory");
@@ -109,9 +109,19 @@ spool *spool_open(const char *dir, struct wr_err *err)
     }
     s->fd = s->offset_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
-    int rc = 1;
-    for (int i = 0; i < MAX_SPOOLS && rc == 1; i++)
-        rc = claim(s, dir, i, err);
+    return s;
+}
+
+spool *spool_open(const char *dir, struct wr_err *err)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        sys_error(err, "creating", dir);
+        return NULL;
+    }
+    spool *s = spool_new(err);
+    int rc = s ? 1 : WR_ENOMEM;
+    for (int i = 0; s != NULL && i < MAX_SPOOLS && rc == 1; i++)
+        rc = claim(s, dir, i, false, err);
     if (rc == 1)
         wr_err_set(err, WR_EBUSY, "spool: all %d spools in %s are in use", MAX_SPOOLS, dir);
     if (rc != 0) {
@@ -119,6 +129,22 @@ spool *spool_open(const char *dir, struct wr_err *err)
         return NULL;
     }
     return s;
+}
+
+spool *spool_adopt(const char *dir, struct wr_err *err)
+{
+    for (int i = 0; i < MAX_SPOOLS; i++) {
+        spool *s = spool_new(err);
+        if (s == NULL)
+            return NULL;
+        int rc = claim(s, dir, i, true, err);
+        if (rc == 0 && spool_backlog(s) > 0)
+            return s;
+        spool_close(s); /* held by its worker, absent, empty, or unreadable */
+        if (rc < 0)
+            return NULL;
+    }
+    return NULL;
 }
 
 void spool_close(spool *s)

@@ -18,6 +18,11 @@ typedef struct spool spool;
  * and the file as needed), drops a torn last line, and clamps the offset.
  * NULL on error, with err. */
 spool *spool_open(const char *dir, struct wr_err *err);
+/* Claims another spool of dir that no live process holds and that still
+ * has undelivered records: one a worker left when it stopped for good (the
+ * deployment now runs fewer workers than spools). NULL when there is none
+ * (err->code 0) or on error. The caller ships it and closes it. */
+spool *spool_adopt(const char *dir, struct wr_err *err);
 void spool_close(spool *s);
 const char *spool_path(const spool *s);
 

@@ -249,6 +249,37 @@ START_TEST(edge_answers_are_recorded)
 }
 END_TEST
 
+/* A spool left by a worker that stopped for good (no live worker claims
+ * its number) is found and shipped by a running worker. */
+START_TEST(stranded_spool_is_shipped)
+{
+    char path[600], rids[5][WR_REQUEST_ID_LEN + 1];
+    (void)snprintf(path, sizeof(path), "%s/spool-audit/audit-07.spool", h_env("WRT_STATE_DIR"));
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 5; i++) {
+        wr_request_id_new(rids[i]);
+        fprintf(f,
+                "{\"_id\":\"%s/edge\",\"request_id\":\"%s\",\"status\":299,"
+                "\"worker\":\"edge:gone:1\"}\n",
+                rids[i], rids[i]);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    for (int i = 0; i < 5; i++) {
+        char id[200];
+        (void)snprintf(id, sizeof(id), "%s/edge", rids[i]);
+        long long status = 0;
+        for (long long end = h_now_ms() + 25000; status == 0 && h_now_ms() < end;) {
+            status = stored_status(id);
+            if (status == 0)
+                usleep(300000);
+        }
+        ck_assert_msg(status == 299, "stranded record %d: status %lld (see %s)", i, status,
+                      worker.log);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("audit");
@@ -259,6 +290,7 @@ int main(void)
     tcase_add_test(tc, mongo_outage_spools_then_delivers);
     tcase_add_test(tc, killed_worker_replays_its_spool);
     tcase_add_test(tc, edge_answers_are_recorded);
+    tcase_add_test(tc, stranded_spool_is_shipped);
     suite_add_tcase(s, tc);
     return run_suite(s, false);
 }
