@@ -58,8 +58,8 @@ START_TEST(restart_under_load)
     chk_allow(c, 504);
     chk_allow_reexec(c, true); /* requeued when a worker's connection dropped */
     struct load_req *reqs = f_album_reads(N);
-    struct load_opts o = {.port = fleet.port, .concurrency = 64, .rate_per_s = 200,
-                          .give_up_ms = TIMEOUT_MS + 1500};
+    struct load_opts o = {
+        .port = fleet.port, .concurrency = 64, .rate_per_s = 200, .give_up_ms = TIMEOUT_MS + 1500};
     struct f_step steps[] = {{1000, stop_rabbit, NULL, 0}, {2500, start_rabbit, NULL, 0}};
     struct f_faults s = {.steps = steps, .n = 2};
     f_faults_start(&s);
