@@ -55,7 +55,7 @@ void f_worker(struct fleet *f, size_t i)
     size_t n = add_env(env, 4, 32, f->worker_env);
     env[n] = NULL;
     h_spawn_warren(&f->workers[i], WARREN_CATALOG_BIN, tag, 0, f->service, env);
-    (void)snprintf(f->logs[f->nlogs++], sizeof(f->logs[0]), "%s", f->workers[i].log);
+    memcpy(f->logs[f->nlogs++], f->workers[i].log, sizeof(f->logs[0])); /* both char[256] */
     if (i >= f->nworkers)
         f->nworkers = i + 1;
 }
