@@ -4,8 +4,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
+#include "warren/log.h"
 #include "warren/rpc.h"
 #include "warren/analyzer.h"
 
@@ -34,7 +36,29 @@ struct store {
     sqlite3_stmt *rollback;
     struct defs defs;
     long long deadline_ms; /* statements past it are interrupted; 0: none */
+    long long busy_since;  /* when the current wait for a lock began */
 };
+
+#define BUSY_TIMEOUT_MS 5000
+#define BUSY_MARGIN_MS 100 /* time left for the reply to reach the caller */
+
+/* Waits for a lock another connection holds, in 5 ms naps, at most
+ * BUSY_TIMEOUT_MS and never past the request's deadline (less the time
+ * its reply needs): the caller then answers 503 while someone still waits
+ * for it, instead of a reply nobody reads. */
+static int busy_wait(void *arg, int count)
+{
+    store *st = arg;
+    long long now = wr_now_ms();
+    if (count == 0)
+        st->busy_since = now;
+    if (now - st->busy_since >= BUSY_TIMEOUT_MS ||
+        (st->deadline_ms > 0 && now + BUSY_MARGIN_MS >= st->deadline_ms))
+        return 0;
+    struct timespec ts = {0, 5 * 1000000L};
+    (void)nanosleep(&ts, NULL);
+    return 1;
+}
 
 /* SQLite calls this every few thousand VM steps: a statement still running
  * at the request's deadline is cut off (SQLITE_INTERRUPT), so no search can
@@ -70,6 +94,12 @@ store *store_open_writer(const char *uri, struct wr_err *err)
     static const char ddl[] = "CREATE TABLE IF NOT EXISTS warren_applied ("
                               "message_id TEXT PRIMARY KEY, status INTEGER NOT NULL, "
                               "object_key TEXT, location TEXT, at INTEGER NOT NULL)";
+    /* Write-ahead logging, so that a writer (ours, or another process
+     * holding the write lock) never blocks readers: in the rollback journal
+     * mode an exclusive lock stops every read. The mode stays with the file. */
+    if (st != NULL && sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != 0)
+        wr_warn(NULL, "sqlite: cannot switch to WAL, readers wait for writers: %s",
+                sqlite3_errmsg(st->db));
     int rc = st ? sqlite3_exec(st->db, ddl, NULL, NULL, NULL) : SQLITE_OK;
     if (rc == SQLITE_OK && st != NULL)
         rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
@@ -100,7 +130,7 @@ static store *store_open_mode(const char *uri, bool writer, struct wr_err *err)
     if (rc == SQLITE_OK)
         sqlite3_progress_handler(st->db, 10000, past_deadline, st);
     if (rc == SQLITE_OK)
-        rc = sqlite3_busy_timeout(st->db, 5000);
+        rc = sqlite3_busy_handler(st->db, busy_wait, st);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(st->db, writer ? "BEGIN IMMEDIATE" : "BEGIN", -1,
                                 SQLITE_PREPARE_PERSISTENT, &st->begin, NULL);

@@ -1,11 +1,17 @@
 /* The edge's AMQP glue (see bus.h). rabbitmq-c only does I/O inside its own
  * calls, so the socket's read event and a heartbeat timer both drain it;
  * the drain also empties what the library buffered before returning to the
- * loop, since the socket will not signal for that again. */
+ * loop, since the socket will not signal for that again. Connecting blocks
+ * (name lookup, TCP connect, login, topology: up to CONNECT_TIMEOUT_MS per
+ * step), so it runs on a helper thread that owns the adapter until it
+ * reports back through a pipe: HTTP never waits for the broker. */
 #include "bus.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "warren/log.h"
 #include "warren/proto.h"
@@ -24,6 +30,14 @@ struct bus {
     long backoff_max_ms;
     bool ready;
     bool blocked;
+    /* The connect in progress: while connecting, only the helper thread
+     * touches amqp; it writes one byte to done[1] when it has finished. */
+    bool connecting;
+    pthread_t connector;
+    int done[2];
+    struct event *connected;
+    int connect_rc;
+    struct wr_err connect_err;
 };
 
 static void drain(bus *b);
@@ -64,10 +78,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         drain(b);
 }
 
-static void try_connect(evutil_socket_t fd, short what, void *arg)
+/* The helper thread: connect, declare, consume, report. */
+static void *connect_thread(void *arg)
 {
-    (void)fd;
-    (void)what;
     bus *b = arg;
     struct wr_err err = {0};
     int rc = wr_amqp_connect(b->amqp, &err);
@@ -75,13 +88,59 @@ static void try_connect(evutil_socket_t fd, short what, void *arg)
         rc = wr_amqp_declare_service(b->amqp, b->service, &err);
     if (rc == 0)
         rc = wr_amqp_consume(b->amqp, WR_REPLY_TO, true, 0, &err);
+    b->connect_rc = rc;
+    b->connect_err = err;
+    char one = 1;
+    /* The loop reads the result after joining this thread; the byte only
+     * wakes it. A full pipe cannot happen: one byte per connect. */
+    if (write(b->done[1], &one, 1) != 1)
+        b->connect_rc = rc != 0 ? rc : WR_EIO;
+    return NULL;
+}
+
+static void try_connect(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    bus *b = arg;
+    if (b->connecting || b->ready)
+        return;
+    b->connecting = true;
+    if (pthread_create(&b->connector, NULL, connect_thread, b) != 0) {
+        b->connecting = false;
+        go_down(b, "cannot start the connecting thread");
+    }
+}
+
+/* Waits for the helper thread (it has finished or is about to). */
+static void join_connector(bus *b)
+{
+    if (!b->connecting)
+        return;
+    pthread_join(b->connector, NULL);
+    b->connecting = false;
+}
+
+static void on_connected(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    bus *b = arg;
+    char byte;
+    while (read(fd, &byte, 1) == 1) /* non-blocking: empties the pipe */
+        ;
+    if (!b->connecting)
+        return;
+    join_connector(b);
+    int rc = b->connect_rc;
     if (rc == 0) {
         b->readable = event_new(b->base, wr_amqp_fd(b->amqp), EV_READ | EV_PERSIST, on_readable, b);
         rc = b->readable && event_add(b->readable, NULL) == 0 ? 0 : WR_ENOMEM;
+        if (rc != 0)
+            wr_err_set(&b->connect_err, rc, "out of memory");
     }
     if (rc != 0) {
-        wr_warn(NULL, "broker unavailable: %s", err.msg);
-        go_down(b, err.msg);
+        wr_warn(NULL, "broker unavailable: %s", b->connect_err.msg);
+        go_down(b, b->connect_err.msg);
         return;
     }
     b->ready = true;
@@ -130,15 +189,21 @@ bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus
     (void)snprintf(b->queue, sizeof(b->queue), WR_QUEUE_PREFIX "%s", cfg->service);
     (void)snprintf(b->write_queue, sizeof(b->write_queue),
                    WR_QUEUE_PREFIX "%s" WR_QUEUE_WRITE_SUFFIX, cfg->service);
+    b->done[0] = b->done[1] = -1;
     b->amqp = wr_amqp_new(&ao);
     b->reconnect = evtimer_new(base, try_connect, b);
+    if (pipe2(b->done, O_NONBLOCK | O_CLOEXEC) != 0) {
+        bus_free(b);
+        return NULL;
+    }
+    b->connected = event_new(base, b->done[0], EV_READ | EV_PERSIST, on_connected, b);
     b->tick = event_new(base, -1, EV_PERSIST, on_tick, b);
     /* Heartbeats go out from inside rabbitmq-c calls: poll at least twice
      * per heartbeat interval even when no traffic flows. */
     long tick_ms = cfg->heartbeat_s > 0 ? cfg->heartbeat_s * 1000 / 3 : 1000;
     struct timeval tv = {tick_ms / 1000, (tick_ms % 1000) * 1000};
-    if (b->amqp == NULL || b->reconnect == NULL || b->tick == NULL ||
-        event_add(b->tick, &tv) != 0) {
+    if (b->amqp == NULL || b->reconnect == NULL || b->tick == NULL || b->connected == NULL ||
+        event_add(b->connected, NULL) != 0 || event_add(b->tick, &tv) != 0) {
         bus_free(b);
         return NULL;
     }
@@ -151,6 +216,13 @@ void bus_free(bus *b)
 {
     if (b == NULL)
         return;
+    join_connector(b); /* at most CONNECT_TIMEOUT_MS a step */
+    if (b->connected)
+        event_free(b->connected);
+    if (b->done[0] >= 0)
+        close(b->done[0]);
+    if (b->done[1] >= 0)
+        close(b->done[1]);
     if (b->readable)
         event_free(b->readable);
     if (b->tick)

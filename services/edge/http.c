@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "bus.h"
 #include "pending.h"
@@ -588,6 +589,11 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)
         edge_free(e);
         return NULL;
     }
+    /* libevent listens with a backlog of 128: a burst of new connections
+     * beyond it has its SYNs dropped and waits a second for the retry, so
+     * an overload answer (503 at once) would take a second. Linux lets a
+     * second listen() raise the backlog of a listening socket. */
+    (void)listen(evhttp_bound_socket_get_fd(e->socket), 4096);
     wr_info(NULL, "listening on http://%s:%ld", cfg->http_host, cfg->http_port);
     return e;
 }

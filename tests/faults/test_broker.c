@@ -1,0 +1,206 @@
+/* The broker under fault (issue 5, fault 2): RabbitMQ restarted under load
+ * (every request answered once: 200, or 503/504 within its deadline; edge
+ * and workers reconnect, redeclare and serve again within two heartbeats
+ * plus the backoff cap); the broker absent at start (processes wait,
+ * /readyz says not ready, requests get 503 + Retry-After at once); and a
+ * broker that accepts TCP but never answers (the edge's connect attempts
+ * never hold up HTTP). Stops and restarts the test broker. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "run_suite.h"
+
+#define HEARTBEAT_S 2
+#define BACKOFF_CAP_MS 1000
+#define TIMEOUT_MS 2000
+
+static struct fleet fleet;
+
+static void teardown(void)
+{
+    f_fleet_stop(&fleet);
+    h_servers("start-rabbit"); /* leave the broker as we found it */
+}
+
+static void stop_rabbit(void *arg)
+{
+    (void)arg;
+    ck_assert_int_eq(h_servers("stop-rabbit"), 0);
+}
+
+static void start_rabbit(void *arg)
+{
+    (void)arg;
+    ck_assert_int_eq(h_servers("start-rabbit"), 0);
+}
+
+static const char *const timeouts[] = {"WARREN_REQUEST_TIMEOUT_MS=2000", NULL};
+
+START_TEST(restart_under_load)
+{
+    enum { N = 3000 };
+    f_fleet_init(&fleet, "f_broker", h_port(12));
+    fleet.edge_env = timeouts;
+    f_worker(&fleet, 0);
+    f_worker(&fleet, 1);
+    f_edge(&fleet);
+    checker *c = chk_new(N);
+    chk_allow(c, 200);
+    chk_allow(c, 503);
+    chk_allow(c, 504);
+    chk_allow_reexec(c, true); /* requeued when a worker's connection dropped */
+    struct load_req *reqs = f_album_reads(N);
+    struct load_opts o = {
+        .port = fleet.port, .concurrency = 64, .rate_per_s = 200, .give_up_ms = TIMEOUT_MS + 1500};
+    struct f_step steps[] = {{1000, stop_rabbit, NULL, 0}, {2500, start_rabbit, NULL, 0}};
+    struct f_faults s = {.steps = steps, .n = 2};
+    f_faults_start(&s);
+    load_run(&o, reqs, N, c);
+    f_faults_join(&s);
+    f_fleet_stop(&fleet);
+    f_collect(&fleet, c);
+    struct chk_totals t;
+    bool good = chk_verdict(c, "broker-restart", &t);
+    ck_assert_msg(good, "lost, unexpected, hung or doubly answered requests (see above)");
+    ck_assert_msg(t.s503 > 0, "the outage was not seen: no 503");
+    /* The first 200 sent after the broker was back: service resumed. */
+    long long back = steps[1].done_ms, first = 0;
+    for (size_t i = 0; i < N; i++) {
+        const struct chk_call *k = chk_at(c, i);
+        if (k->status == 200 && k->sent_ms >= back && (first == 0 || k->answered_ms < first))
+            first = k->answered_ms;
+    }
+    long long bound = 2 * HEARTBEAT_S * 1000 + BACKOFF_CAP_MS + 1000;
+    printf("broker-restart: served again %lld ms after the broker was up (bound %lld ms)\n",
+           first ? first - back : -1, bound);
+    ck_assert_msg(first != 0 && first - back <= bound, "service did not resume in time");
+    /* no 503 or 504 took longer than the deadline (plus the scheduling slack) */
+    ck_assert_msg(t.max503_ms <= TIMEOUT_MS + 500 && t.max504_ms <= TIMEOUT_MS + 500,
+                  "an error answer came after its deadline");
+    free(reqs);
+    chk_free(c);
+}
+END_TEST
+
+/* GETs path and checks status and latency; returns the latency. */
+static long long quick(const char *path, int want, long long bound_ms)
+{
+    struct http_resp r;
+    long long t0 = h_now_ms();
+    ck_assert_int_eq(h_http(fleet.port, "GET", path, NULL, &r, 10000), 0);
+    long long took = h_now_ms() - t0;
+    ck_assert_msg(r.status == want, "%s: %d, not %d", path, r.status, want);
+    char retry[16];
+    if (want == 503 && strncmp(path, "/api/", 5) == 0)
+        ck_assert_msg(h_header(&r, "Retry-After", retry, sizeof(retry)), "no Retry-After");
+    h_http_free(&r);
+    ck_assert_msg(took <= bound_ms, "%s took %lld ms", path, took);
+    return took;
+}
+
+START_TEST(absent_at_start)
+{
+    ck_assert_int_eq(h_servers("stop-rabbit"), 0);
+    f_fleet_init(&fleet, "f_absent", h_port(13));
+    fleet.edge_env = timeouts;
+    f_worker(&fleet, 0);
+    char tag[] = "f_absent-edge";
+    const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=2000", "WARREN_RECONNECT_MAX_MS=1000", NULL};
+    h_spawn_warren(&fleet.edge, WARREN_EDGE_BIN, tag, fleet.port, fleet.service, env);
+    /* the edge listens while it waits for the broker */
+    long long end = h_now_ms() + 10000;
+    struct http_resp r;
+    while (h_http(fleet.port, "GET", "/healthz", NULL, &r, 1000) != 0 && h_now_ms() < end)
+        usleep(50000);
+    h_http_free(&r);
+    long long worst = 0;
+    for (long long stop = h_now_ms() + 3000; h_now_ms() < stop;) {
+        long long a = quick("/healthz", 200, 300);
+        long long b = quick("/readyz", 503, 300);
+        long long d = quick("/api/Albums/1", 503, 300);
+        long long m = a > b ? a : b;
+        m = m > d ? m : d;
+        worst = m > worst ? m : worst;
+        usleep(20000);
+    }
+    printf("broker-absent: slowest answer %lld ms while the broker was down\n", worst);
+    ck_assert_int_eq(h_servers("start-rabbit"), 0);
+    long long up = h_now_ms();
+    ck_assert_msg(h_wait_ready(fleet.port, 20000), "the edge did not connect (%s)", fleet.edge.log);
+    int status = 0;
+    while (status != 200 && h_now_ms() < up + 20000) {
+        ck_assert_int_eq(h_http(fleet.port, "GET", "/api/Albums/1", NULL, &r, 5000), 0);
+        status = r.status;
+        h_http_free(&r);
+    }
+    printf("broker-absent: served %lld ms after the broker was up\n", h_now_ms() - up);
+    ck_assert_msg(status == 200, "no 200 once the broker was up (%s)", fleet.workers[0].log);
+}
+END_TEST
+
+/* A listener that never speaks AMQP: TCP connects, the login then waits
+ * CONNECT_TIMEOUT_MS for a connection.start that never comes. */
+static int silent_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(fd, 64), 0);
+    socklen_t len = sizeof(a);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+START_TEST(silent_broker_never_stalls_http)
+{
+    int port = 0;
+    int fd = silent_listener(&port);
+    char url[128];
+    (void)snprintf(url, sizeof(url), "WARREN_AMQP_URL=amqp://guest:guest@127.0.0.1:%d/%%2f", port);
+    f_fleet_init(&fleet, "f_silent", h_port(14));
+    const char *env[] = {url, "WARREN_CONNECT_TIMEOUT_MS=2000", "WARREN_RECONNECT_MAX_MS=500",
+                         NULL};
+    h_spawn_warren(&fleet.edge, WARREN_EDGE_BIN, "f_silent-edge", fleet.port, fleet.service, env);
+    long long end = h_now_ms() + 10000;
+    struct http_resp r;
+    while (h_http(fleet.port, "GET", "/healthz", NULL, &r, 1000) != 0 && h_now_ms() < end)
+        usleep(50000);
+    h_http_free(&r);
+    /* 5 s: at least two whole connect attempts of 2 s each */
+    long long worst = 0;
+    int n = 0;
+    for (long long stop = h_now_ms() + 5000; h_now_ms() < stop; n++) {
+        long long a = quick("/healthz", 200, 300);
+        long long b = quick("/api/Albums/1", 503, 300);
+        worst = a > worst ? a : worst;
+        worst = b > worst ? b : worst;
+        usleep(10000);
+    }
+    printf("silent-broker: %d rounds, slowest answer %lld ms while connects hung\n", n, worst);
+    ck_assert_int_ge(f_count_lines(fleet.edge.log, "broker unavailable"), 2);
+    close(fd);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fault_broker");
+    TCase *tc = tcase_create("broker");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, silent_broker_never_stalls_http);
+    tcase_add_test(tc, absent_at_start);
+    tcase_add_test(tc, restart_under_load);
+    suite_add_tcase(s, tc);
+    return run_suite(s, false);
+}

@@ -1,0 +1,278 @@
+/* Deadlines and overload at the edge (issue 5, faults 4 and 6): a request
+ * whose deadline passed while it waited is never executed; a reply that
+ * comes after the edge gave up on its call is dropped and counted, never
+ * sent to another client; beyond MAX_IN_FLIGHT the edge answers 503 at
+ * once and its memory stays bounded. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "run_suite.h"
+#include "warren/amqp.h"
+
+#define GONE_MAX 30
+
+static struct fleet fleet;
+
+static void teardown(void)
+{
+    f_fleet_stop(&fleet);
+}
+
+static void warm_up(void)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http(fleet.port, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    h_http_free(&r);
+}
+
+START_TEST(expired_while_queued_not_executed)
+{
+    enum { N = 300 };
+    const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=600", NULL};
+    f_fleet_init(&fleet, "f_expired", h_port(15));
+    fleet.edge_env = env;
+    f_worker(&fleet, 0);
+    f_edge(&fleet);
+    warm_up();
+    /* Frozen, the worker holds what it was delivered (up to PREFETCH) and
+     * the rest waits in the queue: all of it outlives its deadline. */
+    ck_assert_int_eq(kill(fleet.workers[0].pid, SIGSTOP), 0);
+    checker *c = chk_new(N);
+    chk_allow(c, 504);
+    struct load_req *reqs = f_album_reads(N);
+    struct load_opts o = {.port = fleet.port, .concurrency = N, .give_up_ms = 600 + 2000};
+    load_run(&o, reqs, N, c);
+    usleep(300000);
+    ck_assert_int_eq(kill(fleet.workers[0].pid, SIGCONT), 0);
+    usleep(1500000); /* time to go through what it held */
+    f_fleet_stop(&fleet);
+    f_collect(&fleet, c);
+    struct chk_totals t;
+    ck_assert_msg(chk_verdict(c, "expired-in-queue", &t), "see the checker's line");
+    ck_assert_msg(t.s504 == N, "%zu of %d answered 504", t.s504, N);
+    ck_assert_msg(t.executed == 0, "%zu expired requests were executed", t.executed);
+    /* those the frozen worker held are recorded as not executed */
+    char *log = h_read_file(fleet.logs[0], NULL);
+    ck_assert_ptr_nonnull(log);
+    free(log);
+    printf("expired-in-queue: %zu recorded as not executed by the worker, the rest expired "
+           "in the queue\n",
+           t.recorded);
+    free(reqs);
+    chk_free(c);
+}
+END_TEST
+
+/* A stand-in worker on the raw AMQP adapter: it takes the requests of the
+ * queue and answers them only after the edge has answered 504. */
+struct stand_in {
+    wr_amqp *amqp;
+    char reply_to[GONE_MAX][256];
+    char ids[GONE_MAX][WR_REQUEST_ID_LEN + 1];
+    size_t n;
+};
+
+static void stand_in_start(struct stand_in *w, const char *service)
+{
+    struct wr_amqp_opts o = {.url = h_amqp_url(), .connect_timeout_ms = 2000};
+    struct wr_err err = {0};
+    w->amqp = wr_amqp_new(&o);
+    ck_assert_int_eq(wr_amqp_connect(w->amqp, &err), 0);
+    ck_assert_int_eq(wr_amqp_declare_service(w->amqp, service, &err), 0);
+    char queue[128];
+    (void)snprintf(queue, sizeof(queue), "warren.%s", service);
+    ck_assert_int_eq(wr_amqp_consume(w->amqp, queue, false, 0, &err), 0);
+}
+
+/* Reads the requests the broker delivered to the stand-in. */
+static void stand_in_collect(struct stand_in *w, size_t want)
+{
+    struct wr_err err = {0};
+    long long end = h_now_ms() + 10000;
+    while (w->n < want && h_now_ms() < end) {
+        enum wr_amqp_event ev;
+        struct wr_msg m;
+        ck_assert_int_eq(wr_amqp_poll(w->amqp, 100, &ev, &m, &err), 0);
+        if (ev != WR_AMQP_DELIVERY)
+            continue;
+        (void)snprintf(w->reply_to[w->n], sizeof(w->reply_to[0]), "%s", m.reply_to);
+        (void)snprintf(w->ids[w->n], sizeof(w->ids[0]), "%s", m.correlation_id);
+        ck_assert_int_eq(wr_amqp_ack(w->amqp, m.delivery_tag, false, &err), 0);
+        w->n++;
+    }
+    ck_assert_uint_eq(w->n, want);
+    ck_assert_int_eq(wr_amqp_cancel(w->amqp, &err), 0); /* the real worker takes the rest */
+}
+
+/* Publishes a reply for every request it took: all of them are late. */
+static void stand_in_answer(void *arg)
+{
+    struct stand_in *w = arg;
+    static const char body[] = "{\"stale\":true}\n";
+    for (size_t i = 0; i < w->n; i++) {
+        struct wr_msg m = {.correlation_id = w->ids[i],
+                           .expiration_ms = -1,
+                           .status = 200,
+                           .body = body,
+                           .len = sizeof(body) - 1};
+        struct wr_err err = {0};
+        ck_assert_int_eq(wr_amqp_publish(w->amqp, w->reply_to[i], &m, false, &err), 0);
+    }
+}
+
+START_TEST(late_replies_dropped_and_counted)
+{
+    enum { N = 1000, GONE = GONE_MAX };
+    const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=1000", NULL};
+    f_fleet_init(&fleet, "f_late", h_port(16));
+    fleet.edge_env = env;
+    f_edge(&fleet);
+    /* GONE requests answered 504: their replies will come late */
+    checker *gone = chk_new(GONE);
+    chk_allow(gone, 504);
+    struct load_req *reqs = f_album_reads(N);
+    struct load_opts o = {.port = fleet.port, .concurrency = GONE, .give_up_ms = 1000 + 2000};
+    static struct stand_in w;
+    stand_in_start(&w, "f_late");
+    load_run(&o, reqs, GONE, gone);
+    stand_in_collect(&w, GONE);
+    struct chk_totals t;
+    ck_assert_msg(chk_verdict(gone, "late-replies-504", &t) && t.s504 == GONE, "not all 504");
+    /* the real worker serves other clients while the late replies arrive */
+    f_worker(&fleet, 0);
+    warm_up();
+    checker *c = chk_new(N);
+    chk_allow(c, 200);
+    o.concurrency = 32;
+    o.rate_per_s = 1000;
+    struct f_step steps[] = {{300, stand_in_answer, &w, 0}};
+    struct f_faults s = {.steps = steps, .n = 1};
+    f_faults_start(&s);
+    load_run(&o, reqs, N, c);
+    f_faults_join(&s);
+    usleep(300000);
+    f_fleet_stop(&fleet);
+    f_collect(&fleet, c);
+    ck_assert_msg(chk_verdict(c, "late-replies", &t), "see the checker's line");
+    size_t late = f_count_lines(fleet.edge.log, "late reply dropped");
+    printf("late-replies: %zu late replies dropped and counted by the edge, %d sent late\n", late,
+           GONE);
+    ck_assert_int_eq(late, GONE);
+    wr_amqp_free(w.amqp);
+    free(reqs);
+    chk_free(gone);
+    chk_free(c);
+}
+END_TEST
+
+static void thaw(void *arg)
+{
+    (void)arg;
+    kill(fleet.workers[0].pid, SIGCONT);
+}
+
+static void freeze(void *arg)
+{
+    (void)arg;
+    kill(fleet.workers[0].pid, SIGSTOP);
+}
+
+/* Sends a GET and keeps the connection open (the call stays in flight). */
+static int hold_request(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    static const char req[] = "GET /api/Albums/3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    ck_assert_int_eq(write(fd, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+    return fd;
+}
+
+START_TEST(overload_answers_503_at_once)
+{
+    enum { N = 3000, CAP = 50 };
+    const char *env[] = {"WARREN_MAX_IN_FLIGHT=50", NULL};
+    f_fleet_init(&fleet, "f_overload", h_port(17));
+    fleet.edge_env = env;
+    f_worker(&fleet, 0);
+    /* ASan keeps freed memory in quarantine (256 MB): without it the
+     * edge's RSS shows what it really holds. */
+    const char *asan = getenv("ASAN_OPTIONS");
+    char saved[512], mine[600];
+    (void)snprintf(saved, sizeof(saved), "%s", asan ? asan : "");
+    (void)snprintf(mine, sizeof(mine), "%s:quarantine_size_mb=1", saved);
+    setenv("ASAN_OPTIONS", mine, 1);
+    f_edge(&fleet);
+    setenv("ASAN_OPTIONS", saved, 1);
+    warm_up();
+    long rss0 = f_rss_kb(fleet.edge.pid);
+    long rss[3] = {0};
+    struct chk_totals t;
+    for (int round = 0; round < 3; round++) {
+        /* The worker frozen for 1.5 s: the first CAP requests wait for it,
+         * every other one is refused at once. */
+        checker *c = chk_new(N);
+        chk_allow(c, 200);
+        chk_allow(c, 503);
+        struct load_req *reqs = f_album_reads(N);
+        struct load_opts o = {.port = fleet.port, .concurrency = 200, .give_up_ms = 5000 + 2000};
+        struct f_step steps[] = {{0, freeze, NULL, 0}, {1500, thaw, NULL, 0}};
+        struct f_faults s = {.steps = steps, .n = 2};
+        f_faults_start(&s);
+        usleep(50000);
+        load_run(&o, reqs, N, c);
+        f_faults_join(&s);
+        char name[32];
+        (void)snprintf(name, sizeof(name), "overload-%d", round);
+        ck_assert_msg(chk_verdict(c, name, &t), "see the checker's line");
+        ck_assert_msg(t.ok >= CAP && t.s503 > 0, "%zu ok, %zu refused", t.ok, t.s503);
+        ck_assert_msg(t.max503_ms < 500, "a 503 took %lld ms", t.max503_ms);
+        rss[round] = f_rss_kb(fleet.edge.pid);
+        free(reqs);
+        chk_free(c);
+    }
+    printf("overload: edge RSS %ld kB before, %ld / %ld / %ld kB after each round of %d\n", rss0,
+           rss[0], rss[1], rss[2], N);
+    /* bounded: later rounds do not grow it (no per-request leak or queue) */
+    ck_assert_msg(rss[2] - rss[0] < 16 * 1024, "edge RSS grew by %ld kB", rss[2] - rss[0]);
+    /* the refusal carries Retry-After */
+    kill(fleet.workers[0].pid, SIGSTOP);
+    int held[CAP];
+    for (int i = 0; i < CAP; i++)
+        held[i] = hold_request(fleet.port);
+    usleep(100000);
+    struct http_resp r;
+    ck_assert_int_eq(h_http(fleet.port, "GET", "/api/Albums/1", NULL, &r, 5000), 0);
+    kill(fleet.workers[0].pid, SIGCONT);
+    for (int i = 0; i < CAP; i++)
+        close(held[i]);
+    char retry[16];
+    ck_assert_int_eq(r.status, 503);
+    ck_assert(h_header(&r, "Retry-After", retry, sizeof(retry)));
+    ck_assert_ptr_nonnull(strstr(r.body, "overloaded"));
+    h_http_free(&r);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fault_edge");
+    TCase *tc = tcase_create("edge");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, expired_while_queued_not_executed);
+    tcase_add_test(tc, late_replies_dropped_and_counted);
+    tcase_add_test(tc, overload_answers_503_at_once);
+    suite_add_tcase(s, tc);
+    return run_suite(s, false);
+}
