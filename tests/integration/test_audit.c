@@ -4,6 +4,7 @@
  * and records wait in the spool; once it is back every record arrives once,
  * counted against the requests sent, also after the worker was killed. */
 #include <check.h>
+#include <dirent.h>
 #include <mongoc/mongoc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,21 @@ static mongoc_collection_t *coll(mongoc_client_t **client)
     return mongoc_client_get_collection(*client, "warren", "audit_t");
 }
 
+/* Spools an earlier run left would ship into this run's collection. */
+static void clear_spools(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[1024];
+        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.')
+            (void)unlink(path);
+    }
+    if (d != NULL)
+        closedir(d);
+}
+
 static void setup(void)
 {
     mongoc_init();
@@ -45,6 +61,7 @@ static void setup(void)
                    h_env("WRT_MONGO_PORT"));
     (void)snprintf(env_spool, sizeof(env_spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool-audit",
                    h_env("WRT_STATE_DIR"));
+    clear_spools(env_spool + strlen("WARREN_AUDIT_SPOOL_DIR="));
     mongoc_client_t *client;
     mongoc_collection_t *c = coll(&client);
     (void)mongoc_collection_drop(c, NULL);
