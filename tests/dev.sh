@@ -23,7 +23,7 @@ export WRT_STATE_DIR=$state
 export WRT_DB=$root/../shared/data/chinook.db
 export WRT_REFERENCE_DIR=$root/../shared/reference
 export WRT_LOG_DIR=$state
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=97
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 case ${1:-} in

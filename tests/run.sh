@@ -44,7 +44,7 @@ export WRT_STATE_DIR=$state
 export WRT_DB=$root/../shared/data/chinook.db
 export WRT_REFERENCE_DIR=$root/../shared/reference
 export WRT_LOG_DIR=$state
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=97
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 rc=0
@@ -52,6 +52,9 @@ echo "== unit tests (release build)"
 (cd build/ci-release && ctest -L unit --output-on-failure) || rc=1
 echo "== all tests (ASan + UBSan build)"
 (cd build/ci-asan && ctest --output-on-failure) || rc=1
+echo "== integration tests under valgrind (release build): no errors, no leaks"
+(cd build/ci-release && WRT_VALGRIND=1 ctest --output-on-failure \
+  -R 'integration_(api|rpc|search|writes|relations|cache|audit)$') || rc=1
 echo "== fuzzers (clang, libFuzzer + ASan + UBSan), 20 s each"
 bash tests/fuzz/run.sh 20 || rc=1
 if [ $rc -ne 0 ]; then

@@ -104,30 +104,9 @@ struct load_req *f_album_reads(size_t n)
     return r;
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb");
-    FILE *out = fopen(to, "wb");
-    ck_assert_msg(in != NULL && out != NULL, "cannot copy %s to %s", from, to);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    ck_assert_int_eq(fclose(out), 0);
-}
-
 void f_copy_db(const char *name, char *path, size_t path_cap, char *uri, size_t uri_cap)
 {
-    (void)snprintf(path, path_cap, "%s/%s.db", h_env("WRT_STATE_DIR"), name);
-    char side[600];
-    (void)snprintf(side, sizeof(side), "%s-wal", path);
-    (void)unlink(side);
-    (void)snprintf(side, sizeof(side), "%s-shm", path);
-    (void)unlink(side);
-    (void)snprintf(side, sizeof(side), "%s-journal", path);
-    (void)unlink(side);
-    copy_file(h_env("WRT_DB"), path);
+    h_copy_db(name, path, path_cap);
     (void)snprintf(uri, uri_cap, "WARREN_DATABASE_URI=sqlite:///%s", path);
 }
 

@@ -202,5 +202,5 @@ int main(void)
     tcase_add_test(tc, absent_at_start);
     tcase_add_test(tc, restart_under_load);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

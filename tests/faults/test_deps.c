@@ -137,5 +137,5 @@ int main(void)
     tcase_set_timeout(tc, 150);
     tcase_add_test(tc, redis_and_mongo_outages_under_load);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

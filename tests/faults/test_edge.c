@@ -274,5 +274,5 @@ int main(void)
     tcase_add_test(tc, late_replies_dropped_and_counted);
     tcase_add_test(tc, overload_answers_503_at_once);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

@@ -186,5 +186,5 @@ int main(void)
     tcase_add_test(tc, sigkill_reads_answered_once);
     tcase_add_test(tc, sigkill_writes_applied_once);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

@@ -122,5 +122,5 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, poison_stops_at_the_delivery_limit);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

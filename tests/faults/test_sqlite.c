@@ -141,5 +141,5 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, write_locked_by_another_process);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

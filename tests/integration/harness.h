@@ -26,6 +26,12 @@ void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, 
 /* The HTTP port for slot n (0..19) of this suite: WRT_HTTP_BASE (default
  * 18180) + n. */
 int h_port(int n);
+/* The exit status of a process valgrind (WRT_VALGRIND=1) or ASan
+ * (ASAN_OPTIONS exitcode=97, as tests/run.sh sets) found errors in. */
+#define H_SANITIZER_EXIT 97
+/* A test program's exit status: rc (run_suite's), or 1 when a process the
+ * harness stopped exited with H_SANITIZER_EXIT. */
+int h_verdict(int rc);
 /* Sends sig and waits for the exit; returns the exit status (or 128+signal). */
 int h_stop(struct proc *p, int sig);
 
@@ -57,6 +63,9 @@ const char *h_env(const char *name);
 const char *h_amqp_url(void);
 /* Reads a whole file (malloc'd); NULL if unreadable. */
 char *h_read_file(const char *path, size_t *len);
+/* Copies the Chinook database to <WRT_STATE_DIR>/<name>.db (path gets it),
+ * dropping a -wal, -shm or -journal file an earlier run left beside it. */
+void h_copy_db(const char *name, char *path, size_t cap);
 /* Milliseconds on a monotonic clock. */
 long long h_now_ms(void);
 /* Runs tests/lib/servers.sh with the given command (stop-rabbit, ...). */

@@ -418,5 +418,5 @@ int main(void)
     tcase_add_test(all, all_tables_types_and_names);
     tcase_add_test(all, two_workers_share_the_load);
     suite_add_tcase(s, all);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

@@ -309,5 +309,5 @@ int main(void)
     tcase_add_test(tc, edge_answers_are_recorded);
     tcase_add_test(tc, stranded_spool_is_shipped);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

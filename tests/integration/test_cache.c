@@ -273,5 +273,5 @@ int main(void)
     tcase_add_test(tc, hit_is_one_command);
     tcase_add_test(tc, slow_redis_bypasses);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

@@ -135,5 +135,5 @@ int main(void)
     tcase_add_test(tc, sigterm_under_load_drains_and_loses_nothing);
     tcase_add_test(tc, frozen_worker_lets_requests_expire);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

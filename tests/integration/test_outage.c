@@ -150,5 +150,5 @@ int main(void)
     tcase_add_test(tc, unroutable_answers_503_at_once);
     tcase_add_test(tc, client_gone_while_waiting);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

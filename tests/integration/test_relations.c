@@ -21,15 +21,7 @@ static char db[512];
 static void setup(void)
 {
     static char env_db[600];
-    (void)snprintf(db, sizeof(db), "%s/relations-chinook.db", h_env("WRT_STATE_DIR"));
-    size_t n = 0;
-    char *data = h_read_file(h_env("WRT_DB"), &n);
-    ck_assert_ptr_nonnull(data);
-    FILE *f = fopen(db, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-    free(data);
+    h_copy_db("relations-chinook", db, sizeof(db));
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
     const char *extra[] = {env_db,
                            "WARREN_COLLECTIONS=Albums, Artists, Tracks",
@@ -250,5 +242,5 @@ int main(void)
     tcase_add_test(tc, to_many_set_and_methods);
     tcase_add_test(tc, patch_and_delete_many);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

@@ -111,5 +111,5 @@ int main(void)
     tcase_add_test(tc, pipelined_calls_are_matched);
     tcase_add_test(tc, no_worker_times_out);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }

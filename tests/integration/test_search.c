@@ -258,5 +258,5 @@ int main(void)
     tcase_add_test(tc, malformed_searches_are_400);
     tcase_add_test(tc, functions_aggregate_filtered_rows);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }
