@@ -80,6 +80,14 @@ long long query_offset(const query *q);
  * or WR_ENOMEM. */
 int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
                      size_t cap);
+/* Whether q's rows come in primary key order with nothing cut from them
+ * (no order_by, group_by, limit, offset or single), so a keyset cursor can
+ * page them. */
+bool query_keyset_ok(const query *q);
+/* query_select_sql's statement (for a query_keyset_ok q) less the rows up
+ * to the key after (c->npk values, bound): `... AND (t0.pk...) > (?...)`. */
+int query_select_after_sql(const query *q, const struct value *after, struct wr_buf *sql,
+                           struct value *binds, size_t *nbinds, size_t cap);
 /* SELECT COUNT(*) over the same rows (with group_by: the number of groups).
  * Same returns as query_select_sql. */
 int query_count_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,

@@ -255,6 +255,42 @@ int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, si
     return finish(&e);
 }
 
+bool query_keyset_ok(const query *q)
+{
+    return q->norder == 0 && q->ngroup == 0 && q->limit < 0 && q->offset == 0 && !q->single;
+}
+
+int query_select_after_sql(const query *q, const struct value *after, struct wr_buf *sql,
+                           struct value *binds, size_t *nbinds, size_t cap)
+{
+    struct emit e = {.q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap};
+    *nbinds = 0;
+    wr_buf_puts(sql, "SELECT ");
+    for (size_t i = 0; i < q->c->ncols; i++) {
+        if (i > 0)
+            wr_buf_putc(sql, ',');
+        column(&e, 0, q->c, i);
+    }
+    from(&e);
+    where(&e);
+    /* the keyset: rows whose key comes after the cursor's, as a row value */
+    wr_buf_puts(sql, q->first == QNONE ? " WHERE (" : " AND (");
+    for (size_t k = 0; k < q->c->npk; k++) {
+        if (k > 0)
+            wr_buf_putc(sql, ',');
+        column(&e, 0, q->c, q->c->pk[k]);
+    }
+    wr_buf_puts(sql, ") > (");
+    for (size_t k = 0; k < q->c->npk; k++) {
+        if (k > 0)
+            wr_buf_putc(sql, ',');
+        bind(&e, &after[k]);
+    }
+    wr_buf_putc(sql, ')');
+    order_by(&e);
+    return finish(&e);
+}
+
 int query_count_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
                     size_t cap)
 {

@@ -53,12 +53,22 @@ static bool add_object_deps(struct reqkey *k, const schema *s, const struct coll
     return ok;
 }
 
+int reqkey_depth(const struct collection *c, const struct wr_request *req)
+{
+    return req->depth_given && req->depth < c->depth ? req->depth : c->depth;
+}
+
+bool reqkey_uncounted(const struct collection *c, const struct wr_request *req)
+{
+    return c->count_none || (req->count != NULL && strcmp(req->count, "none") == 0);
+}
+
 bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *req,
                   const char *base_url, const struct reqkey_opts *o)
 {
     wr_buf_reset(&k->key);
     k->ndeps = 0;
-    const struct collection *c = schema_find(s, req->collection);
+    const struct collection *c = req->collection ? schema_find(s, req->collection) : NULL;
     if (c == NULL)
         return false;
     bool ok = add_object_deps(k, s, c);
@@ -66,11 +76,14 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
      * depends on every table. */
     for (size_t i = 0; req->q != NULL && i < schema_count(s) && ok; i++)
         ok = add_dep(k, schema_at(s, i)->table);
+    /* depth and count as the worker applies them, to the objects answered */
+    const struct collection *shown = c;
     if (req->relation != NULL) {
         const struct relation *r = schema_relation(c, req->relation);
         if (r == NULL)
             return false;
-        ok = ok && add_object_deps(k, s, schema_at(s, r->target));
+        shown = schema_at(s, r->target);
+        ok = ok && add_object_deps(k, s, shown);
     }
     long per_page = req->results_per_page ? req->results_per_page : o->default_per_page;
     if (per_page > o->max_per_page)
@@ -87,5 +100,14 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
     wr_buf_printf(&k->key, "%ld|%ld|", paged ? (req->page ? req->page : 1) : 0,
                   paged ? per_page : 0);
     part(&k->key, base_url);
+    /* the parameters links repeat as given, then what the worker applies */
+    wr_buf_printf(&k->key, "d%d%d|c%d", req->depth_given ? 1 : 0, req->depth,
+                  reqkey_depth(shown, req));
+    part(&k->key, req->count);
+    wr_buf_printf(&k->key, "%d|", reqkey_uncounted(shown, req) ? 1 : 0);
+    if (req->after != NULL) /* "" (start a walk) differs from no cursor */
+        part(&k->key, req->after);
+    else
+        wr_buf_puts(&k->key, "-|");
     return ok && wr_buf_error(&k->key) == 0;
 }

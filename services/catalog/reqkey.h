@@ -30,6 +30,13 @@ struct reqkey_opts {
 void reqkey_init(struct reqkey *k);
 void reqkey_release(struct reqkey *k);
 
+/* The depth c's objects are written at for req: the collection's DEPTH,
+ * lowered to the request's depth when that is given and smaller. */
+int reqkey_depth(const struct collection *c, const struct wr_request *req);
+/* Whether req's pages of c skip COUNT(*): the collection's COUNT is none,
+ * or the request asks count=none. */
+bool reqkey_uncounted(const struct collection *c, const struct wr_request *req);
+
 /* Fills k for req, answered with base_url's links. False when the request
  * is not cacheable (unknown collection or relation, too many tables). */
 bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *req,
