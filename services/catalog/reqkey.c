@@ -2,6 +2,8 @@
  * are length-prefixed, so no id or name can make two requests collide. */
 #include "reqkey.h"
 
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +21,46 @@ void reqkey_release(struct reqkey *k)
 void reqkey_gen_name(char *out, size_t cap, const char *table)
 {
     (void)snprintf(out, cap, REQKEY_GEN_PREFIX "%s", table);
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= ((const unsigned char *)p)[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    return fnv(h, s, strlen(s) + 1);
+}
+
+static uint64_t fnv_int(uint64_t h, long long v)
+{
+    return fnv(h, &v, sizeof(v));
+}
+
+void reqkey_schema_tag(char out[17], const schema *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < schema_count(s); i++) {
+        const struct collection *c = schema_at(s, i);
+        h = fnv_int(fnv_int(fnv_str(fnv_str(h, c->name), c->table), c->depth), c->count_none);
+        for (size_t k = 0; k < c->ncols; k++)
+            h = fnv_int(
+                fnv_int(fnv_str(fnv_str(h, c->cols[k].sql), c->cols[k].attr), c->cols[k].type),
+                c->cols[k].hidden);
+        for (size_t k = 0; k < c->nrels; k++) {
+            const struct relation *r = &c->rels[k];
+            h = fnv_int(fnv_int(fnv_int(fnv_str(h, r->name), r->hidden), r->to_many), r->target);
+            size_t ncols = schema_at(s, r->target)->ncols;
+            for (size_t j = 0; r->col_hidden != NULL && j < ncols; j++)
+                h = fnv_int(h, r->col_hidden[j]);
+        }
+    }
+    (void)snprintf(out, 17, "%016" PRIx64, h);
 }
 
 static void part(struct wr_buf *b, const char *s)
@@ -90,6 +132,7 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
         per_page = o->max_per_page;
     wr_buf_printf(&k->key, "warren:v%d:", WR_PROTO_VERSION);
     part(&k->key, o->service);
+    part(&k->key, o->schema_tag);
     part(&k->key, req->op);
     part(&k->key, c->name);
     part(&k->key, req->key);

@@ -25,7 +25,13 @@ struct reqkey_opts {
     const char *service;
     long default_per_page;
     long max_per_page;
+    /* reqkey_schema_tag of the served model: workers whose names, hidden
+     * fields, DEPTH or COUNT differ (a config change) never share replies */
+    char schema_tag[17];
 };
+
+/* A fingerprint (16 hex) of everything in s that shapes answers. */
+void reqkey_schema_tag(char out[17], const schema *s);
 
 void reqkey_init(struct reqkey *k);
 void reqkey_release(struct reqkey *k);

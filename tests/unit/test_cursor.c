@@ -191,6 +191,25 @@ START_TEST(reqkey_new_parameters)
     ck_assert_int_eq(reqkey_depth(schema_find(sch, "Artists"), &art0), 0);
     ck_assert(!reqkey_uncounted(schema_find(sch, "Albums"), &plain));
     ck_assert(reqkey_uncounted(schema_find(sch, "Albums"), &none));
+    /* another model (a config change) gives other keys */
+    char tag[17];
+    reqkey_schema_tag(tag, sch);
+    struct reqkey ka, kb;
+    reqkey_init(&ka);
+    reqkey_init(&kb);
+    struct reqkey_opts oa = {.service = "catalog", .default_per_page = 10, .max_per_page = 100};
+    struct reqkey_opts ob = oa;
+    memcpy(oa.schema_tag, tag, sizeof(tag));
+    schema_free(sch);
+    wr_cfg_release(&cfg);
+    build("Albums.EXCLUDE = 'title'\n");
+    reqkey_schema_tag(ob.schema_tag, sch);
+    ck_assert_str_ne(oa.schema_tag, ob.schema_tag);
+    ck_assert(reqkey_build(&ka, sch, &plain, NULL, &oa));
+    ck_assert(reqkey_build(&kb, sch, &plain, NULL, &ob));
+    ck_assert_str_ne(ka.key.data, kb.key.data);
+    reqkey_release(&ka);
+    reqkey_release(&kb);
     /* the catalog ops are not cached */
     struct reqkey k;
     reqkey_init(&k);
