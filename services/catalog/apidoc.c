@@ -1,4 +1,5 @@
-/* GET /api and /api/openapi.json (see apidoc.h). The collection index is
+/* GET /api and /api/openapi.json (see apidoc.h). Names are at most 128
+ * bytes in the document (the edge routes no longer ones). The collection index is
  * written with the canonical writer; the OpenAPI document is built as a
  * jansson tree (it is large, nested and has no floats) and dumped with
  * sorted keys. */
@@ -108,8 +109,8 @@ int apidoc_collections(struct wr_buf *out, const schema *s, const struct wr_cfg 
 
 static json_t *ref(const char *kind, const char *name)
 {
-    char r[320];
-    (void)snprintf(r, sizeof(r), "#/components/%s/%s", kind, name);
+    char r[340];
+    (void)snprintf(r, sizeof(r), "#/components/%.16s/%.299s", kind, name);
     return json_pack("{s:s}", "$ref", r);
 }
 
@@ -148,7 +149,7 @@ static void collection_schemas(json_t *schemas, const schema *s, const struct co
         if (r->hidden)
             continue;
         char name[300];
-        (void)snprintf(name, sizeof(name), "%s_flat", schema_at(s, r->target)->name);
+        (void)snprintf(name, sizeof(name), "%.128s_flat", schema_at(s, r->target)->name);
         json_t *one =
             r->to_many ? json_pack("{s:s,s:o}", "type", "array", "items", ref("schemas", name))
                        : json_pack("{s:[o,{s:s}]}", "anyOf", ref("schemas", name), "type", "null");
@@ -157,7 +158,7 @@ static void collection_schemas(json_t *schemas, const schema *s, const struct co
     for (size_t k = 0; k < c->npk; k++)
         json_array_append_new(key, json_string(c->cols[c->pk[k]].attr));
     char name[300];
-    (void)snprintf(name, sizeof(name), "%s_flat", c->name);
+    (void)snprintf(name, sizeof(name), "%.128s_flat", c->name);
     json_object_set_new(schemas, name,
                         json_pack("{s:s,s:o}", "type", "object", "properties", flat));
     json_object_set_new(schemas, c->name,
@@ -165,7 +166,7 @@ static void collection_schemas(json_t *schemas, const schema *s, const struct co
                                   "x-primary-key", key, "description",
                                   "An object: its attributes and, at depth 1, its relations "
                                   "(to-one: an object or null; to-many: an array)"));
-    (void)snprintf(name, sizeof(name), "%s_page", c->name);
+    (void)snprintf(name, sizeof(name), "%.128s_page", c->name);
     json_object_set_new(
         schemas, name,
         json_pack("{s:s,s:[ssss],s:{s:{s:[ss]},s:{s:s,s:o},s:{s:s,s:i},s:{s:[ss]}}}", "type",
@@ -205,7 +206,7 @@ static json_t *operation(const char *id, const char *c, const char *summary, jso
                          json_t *resp)
 {
     char op_id[300];
-    (void)snprintf(op_id, sizeof(op_id), "%s_%s", id, c);
+    (void)snprintf(op_id, sizeof(op_id), "%.32s_%.257s", id, c);
     return json_pack("{s:s,s:s,s:o,s:o}", "operationId", op_id, "summary", summary, "parameters",
                      parameters, "responses", resp);
 }
@@ -246,7 +247,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
                              const struct collection *c)
 {
     char path[600], page[300];
-    (void)snprintf(page, sizeof(page), "%s_page", c->name);
+    (void)snprintf(page, sizeof(page), "%.128s_page", c->name);
     json_t *list = json_object();
     json_object_set_new(list, "get",
                         operation("list", c->name, "A page of the collection's objects",
@@ -260,7 +261,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
         json_object_set_new(create, "requestBody", body);
         json_object_set_new(list, "post", create);
     }
-    (void)snprintf(path, sizeof(path), "/api/%s", c->name);
+    (void)snprintf(path, sizeof(path), "/api/%.128s", c->name);
     json_object_set_new(paths, path, list);
 
     json_t *one = json_object();
@@ -269,7 +270,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
                                   params(id_params, 2),
                                   responses("200", "the object", ref("schemas", c->name))));
     write_ops(one, cfg, c);
-    (void)snprintf(path, sizeof(path), "/api/%s/{id}", c->name);
+    (void)snprintf(path, sizeof(path), "/api/%.128s/{id}", c->name);
     json_object_set_new(paths, path, one);
 
     for (size_t i = 0; i < c->nrels; i++) {
@@ -278,8 +279,8 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
             continue;
         const struct collection *t = schema_at(s, r->target);
         char target[300], op_id[300];
-        (void)snprintf(target, sizeof(target), r->to_many ? "%s_page" : "%s", t->name);
-        (void)snprintf(op_id, sizeof(op_id), "%s_%s", c->name, r->name);
+        (void)snprintf(target, sizeof(target), r->to_many ? "%.128s_page" : "%.128s", t->name);
+        (void)snprintf(op_id, sizeof(op_id), "%.128s_%.128s", c->name, r->name);
         json_t *rel_params = params(id_params, 2);
         if (r->to_many) {
             json_t *more = params(page_params, 4);
@@ -289,7 +290,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
         json_t *ok = r->to_many ? ref("schemas", target)
                                 : json_pack("{s:[o,{s:s}]}", "anyOf", ref("schemas", target),
                                             "type", "null");
-        (void)snprintf(path, sizeof(path), "/api/%s/{id}/%s", c->name, r->name);
+        (void)snprintf(path, sizeof(path), "/api/%.128s/{id}/%.128s", c->name, r->name);
         json_object_set_new(paths, path,
                             json_pack("{s:o}", "get",
                                       operation("related", op_id,
@@ -303,7 +304,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
                                     "{\"functions\":[{\"name\":\"sum\",\"field\":\"...\"}], "
                                     "\"filters\":[...]} (count, sum, avg, min, max)",
                                     "schema", "type", "string");
-    (void)snprintf(path, sizeof(path), "/api/eval/%s", c->name);
+    (void)snprintf(path, sizeof(path), "/api/eval/%.128s", c->name);
     json_object_set_new(
         paths, path,
         json_pack(

@@ -165,7 +165,7 @@ static bool read_doc(json_t *doc, const struct collection *c, const char *q, lon
     *page = (long)json_integer_value(p);
     struct wr_buf kj;
     wr_buf_init(&kj, CURSOR_MAX);
-    char want[17];
+    char want[17] = "";
     bool ok = key_json(&kj, c, key) == 0;
     if (ok)
         checksum(want, c, q, per_page, &kj, *page);

@@ -54,7 +54,8 @@ void reqkey_schema_tag(char out[17], const schema *s)
                 c->cols[k].hidden);
         for (size_t k = 0; k < c->nrels; k++) {
             const struct relation *r = &c->rels[k];
-            h = fnv_int(fnv_int(fnv_int(fnv_str(h, r->name), r->hidden), r->to_many), r->target);
+            h = fnv_int(fnv_int(fnv_int(fnv_str(h, r->name), r->hidden), r->to_many),
+                        (long long)r->target);
             size_t ncols = schema_at(s, r->target)->ncols;
             for (size_t j = 0; r->col_hidden != NULL && j < ncols; j++)
                 h = fnv_int(h, r->col_hidden[j]);
