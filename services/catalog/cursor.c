@@ -60,14 +60,16 @@ static bool unb64url(const char *s, unsigned char *out, size_t cap, size_t *len)
     return true;
 }
 
-/* The key as canonical JSON: [1,"a",2.5]. WR_EINVAL for a NULL or BLOB. */
-static int key_json(struct wr_buf *b, const struct collection *c, const struct value *key)
+/* The key as canonical JSON: [1,"a",2.5,null]. WR_EINVAL for a BLOB. */
+static int key_json(struct wr_buf *b, const struct value *key, size_t n)
 {
     wr_buf_putc(b, '[');
-    for (size_t k = 0; k < c->npk; k++) {
+    for (size_t k = 0; k < n; k++) {
         if (k > 0)
             wr_buf_putc(b, ',');
-        if (key[k].kind == V_INT)
+        if (key[k].kind == V_NULL)
+            wr_json_null(b);
+        else if (key[k].kind == V_INT)
             wr_json_int(b, key[k].i);
         else if (key[k].kind == V_REAL)
             wr_json_real(b, key[k].d);
@@ -103,12 +105,12 @@ static void checksum(char out[17], const struct collection *c, const char *q, lo
 }
 
 int cursor_encode(struct wr_buf *out, const struct collection *c, const char *q, long per_page,
-                  const struct value *key, long page)
+                  const struct value *key, size_t n, long page)
 {
     struct wr_buf k, doc;
     wr_buf_init(&k, CURSOR_MAX);
     wr_buf_init(&doc, CURSOR_MAX);
-    int rc = key_json(&k, c, key);
+    int rc = key_json(&k, key, n);
     if (rc == 0) {
         char h[17];
         checksum(h, c, q, per_page, &k, page);
@@ -124,12 +126,16 @@ int cursor_encode(struct wr_buf *out, const struct collection *c, const char *q,
     return rc != 0 ? rc : wr_buf_error(out);
 }
 
-/* Key part k of c from JSON v: an integer for an INTEGER column, else a
- * string or a number; text is copied into scratch. */
-static bool key_value(const struct collection *c, size_t k, json_t *v, struct value *out,
+/* The value of column col of c from JSON v: null, an integer for an
+ * INTEGER column, else a string or a number; text is copied into scratch. */
+static bool key_value(const struct collection *c, size_t col, json_t *v, struct value *out,
                       char *scratch, size_t cap, size_t *used)
 {
-    bool integer = c->cols[c->pk[k]].type == COL_INTEGER;
+    bool integer = c->cols[col].type == COL_INTEGER;
+    if (json_is_null(v)) {
+        *out = (struct value){.kind = V_NULL};
+        return true;
+    }
     if (json_is_integer(v)) {
         *out = (struct value){.kind = V_INT, .i = json_integer_value(v)};
         return true;
@@ -149,39 +155,41 @@ static bool key_value(const struct collection *c, size_t k, json_t *v, struct va
     return true;
 }
 
-static bool read_doc(json_t *doc, const struct collection *c, const char *q, long per_page,
-                     struct value *key, long *page, char *scratch, size_t cap)
+static bool read_doc(json_t *doc, const struct collection *c, const size_t *cols, size_t n,
+                     const char *q, long per_page, struct value *key, long *page, char *scratch,
+                     size_t cap)
 {
     json_t *h = json_object_get(doc, "h"), *k = json_object_get(doc, "k"),
            *p = json_object_get(doc, "p");
     if (!json_is_object(doc) || json_object_size(doc) != 3 || !json_is_string(h) ||
-        !json_is_array(k) || json_array_size(k) != c->npk || !json_is_integer(p) ||
+        !json_is_array(k) || json_array_size(k) != n || !json_is_integer(p) ||
         json_integer_value(p) < 2 || json_integer_value(p) > 1000000000)
         return false;
     size_t used = 0;
-    for (size_t i = 0; i < c->npk; i++)
-        if (!key_value(c, i, json_array_get(k, i), &key[i], scratch, cap, &used))
+    for (size_t i = 0; i < n; i++)
+        if (!key_value(c, cols[i], json_array_get(k, i), &key[i], scratch, cap, &used))
             return false;
     *page = (long)json_integer_value(p);
     struct wr_buf kj;
     wr_buf_init(&kj, CURSOR_MAX);
     char want[17] = "";
-    bool ok = key_json(&kj, c, key) == 0;
+    bool ok = key_json(&kj, key, n) == 0;
     if (ok)
         checksum(want, c, q, per_page, &kj, *page);
     wr_buf_release(&kj);
     return ok && strcmp(json_string_value(h), want) == 0;
 }
 
-bool cursor_decode(const char *text, const struct collection *c, const char *q, long per_page,
-                   struct value *key, long *page, char *scratch, size_t cap)
+bool cursor_decode(const char *text, const struct collection *c, const size_t *cols, size_t n,
+                   const char *q, long per_page, struct value *key, long *page, char *scratch,
+                   size_t cap)
 {
     unsigned char raw[CURSOR_MAX];
     size_t len = 0;
-    if (strlen(text) > CURSOR_MAX || c->npk == 0 || !unb64url(text, raw, sizeof(raw), &len))
+    if (strlen(text) > CURSOR_MAX || n == 0 || !unb64url(text, raw, sizeof(raw), &len))
         return false;
     json_t *doc = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
-    bool ok = doc != NULL && read_doc(doc, c, q, per_page, key, page, scratch, cap);
+    bool ok = doc != NULL && read_doc(doc, c, cols, n, q, per_page, key, page, scratch, cap);
     json_decref(doc);
     return ok;
 }

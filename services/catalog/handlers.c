@@ -62,8 +62,11 @@ struct rows {
     const bool *hidden; /* columns hidden inside a relation (depth 0), or NULL */
     size_t limit;       /* write at most this many rows (0: all); one more sets more */
     bool more;
-    /* keyset: the cursor of the page after the last row written */
+    /* keyset: the cursor of the page after the last row written, from
+     * the row's values of the keyset columns */
     struct wr_buf *cursor;
+    const size_t *keyset;
+    size_t nkeyset;
     const char *q;
     long per_page;
     long next_page;
@@ -73,15 +76,15 @@ struct rows {
 static int write_object(const struct handler_env *env, const struct collection *c,
                         const struct value *row, struct wr_buf *out, struct wr_err *err);
 
-/* The cursor that starts after row: its primary key and the next page. */
+/* The cursor that starts after row: its sort key and the next page. */
 static void remember(struct rows *x, const struct value *row)
 {
-    struct value key[SCHEMA_MAX_KEY_COLS];
-    for (size_t k = 0; k < x->coll->npk; k++)
-        key[k] = row[x->coll->pk[k]];
+    struct value key[QUERY_KEYSET_MAX];
+    for (size_t k = 0; k < x->nkeyset; k++)
+        key[k] = row[x->keyset[k]];
     wr_buf_reset(x->cursor);
-    if (cursor_encode(x->cursor, x->coll, x->q, x->per_page, key, x->next_page) != 0)
-        wr_buf_reset(x->cursor); /* a BLOB key: no cursor, offset links instead */
+    if (cursor_encode(x->cursor, x->coll, x->q, x->per_page, key, x->nkeyset, x->next_page) != 0)
+        wr_buf_reset(x->cursor); /* a BLOB in the key: no cursor, offset links instead */
 }
 
 static int on_row(void *arg, const struct value *row, size_t ncols)
@@ -327,10 +330,11 @@ static int search_single(const struct handler_env *env, const struct collection 
     return rc;
 }
 
-/* The page a request's cursor names (its key into key), 1 for a walk's
- * start; false after a 400. */
-static bool read_cursor(const struct collection *c, const struct wr_request *req, long per_page,
-                        struct value *key, long *page, char *scratch, size_t cap, struct reply *out)
+/* The page a request's cursor names (its sort key, for the columns cols,
+ * into key), 1 for a walk's start; false after a 400. */
+static bool read_cursor(const struct collection *c, const size_t *cols, size_t ncols,
+                        const struct wr_request *req, long per_page, struct value *key, long *page,
+                        char *scratch, size_t cap, struct reply *out)
 {
     *page = req->page ? req->page : 1;
     if (req->after == NULL)
@@ -338,7 +342,7 @@ static bool read_cursor(const struct collection *c, const struct wr_request *req
     *page = 1;
     if (req->after[0] == '\0')
         return true;
-    if (cursor_decode(req->after, c, req->q, per_page, key, page, scratch, cap))
+    if (cursor_decode(req->after, c, cols, ncols, req->q, per_page, key, page, scratch, cap))
         return true;
     reply_error(out, 400, WR_CODE_BAD_PARAMETER,
                 "after: not a cursor of this list (take it from a Link header, with the same q "
@@ -378,17 +382,21 @@ static int op_search(const struct handler_env *env, const struct collection *c,
         return 0;
     }
     long per_page = per_page_of(env, req);
-    struct value key[SCHEMA_MAX_KEY_COLS];
+    struct value key[QUERY_KEYSET_MAX];
+    size_t cols[QUERY_KEYSET_MAX];
+    bool desc[QUERY_KEYSET_MAX];
     char scratch[CURSOR_MAX];
     long page = 1;
     if (req->after != NULL && !query_keyset_ok(q)) {
         reply_error(out, 400, WR_CODE_BAD_PARAMETER,
-                    "after: pages a list in primary key order only (a q without order_by, "
-                    "group_by, limit, offset or single)");
+                    "after: pages a list in key order, or in the order of a q whose order_by "
+                    "names the collection's own columns, with no group_by, limit, offset or "
+                    "single");
         query_free(q);
         return 0;
     }
-    if (!read_cursor(c, req, per_page, key, &page, scratch, sizeof(scratch), out)) {
+    size_t ncols = query_keyset_cols(q, cols, desc, QUERY_KEYSET_MAX);
+    if (!read_cursor(c, cols, ncols, req, per_page, key, &page, scratch, sizeof(scratch), out)) {
         query_free(q);
         return 0;
     }
@@ -414,6 +422,8 @@ static int op_search(const struct handler_env *env, const struct collection *c,
                      .depth = reqkey_depth(c, req),
                      .limit = (size_t)per_page,
                      .cursor = req->after ? &cursor : NULL,
+                     .keyset = cols,
+                     .nkeyset = ncols,
                      .q = req->q,
                      .per_page = per_page,
                      .next_page = page + 1,

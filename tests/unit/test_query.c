@@ -800,7 +800,35 @@ START_TEST(keyset_sql)
     ck_assert_int_eq(query_select_after_sql(qry, two, &sql, binds, &nbinds, BINDS_CAP), 0);
     ck_assert_ptr_nonnull(
         strstr(sql.data, " WHERE (t0.\"PlaylistId\",t0.\"TrackId\") > (?,?) ORDER BY"));
+    /* an order_by of own columns: NULL-aware comparisons, then the key */
+    (void)parse("Albums", "{\"order_by\":[{\"field\":\"title\",\"direction\":\"desc\"}]}");
+    ck_assert(query_keyset_ok(qry));
+    size_t cols[QUERY_KEYSET_MAX];
+    bool desc[QUERY_KEYSET_MAX];
+    ck_assert_uint_eq(query_keyset_cols(qry, cols, desc, QUERY_KEYSET_MAX), 2);
+    ck_assert_uint_eq(cols[0], 1);
+    ck_assert(desc[0]);
+    ck_assert_uint_eq(cols[1], 0);
+    ck_assert(!desc[1]);
+    struct value tk[2] = {{.kind = V_TEXT, .s = "M", .n = 1}, {.kind = V_INT, .i = 7}};
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_after_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_str_eq(sql.data,
+                     "SELECT t0.\"AlbumId\",t0.\"Title\",t0.\"ArtistId\" FROM \"albums\" AS t0 "
+                     "WHERE (((t0.\"Title\" < ? OR t0.\"Title\" IS NULL)) OR (t0.\"Title\" IS ? "
+                     "AND (t0.\"AlbumId\" > ?))) ORDER BY t0.\"Title\" DESC,t0.\"AlbumId\"");
+    ck_assert_uint_eq(nbinds, 3);
+    /* NULL in the cursor: ascending, what follows is not NULL; descending, nothing */
+    tk[0] = (struct value){.kind = V_NULL};
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_after_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_ptr_nonnull(
+        strstr(sql.data, "WHERE ((0) OR (t0.\"Title\" IS ? AND (t0.\"AlbumId\" > ?)))"));
     (void)parse("Albums", "{\"order_by\":[{\"field\":\"title\"}]}");
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_after_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_ptr_nonnull(strstr(sql.data, "WHERE ((t0.\"Title\" IS NOT NULL) OR"));
+    (void)parse("Albums", "{\"order_by\":[{\"field\":\"Artists__name\"}]}");
     ck_assert(!query_keyset_ok(qry));
     (void)parse("Albums", "{\"limit\":5}");
     ck_assert(!query_keyset_ok(qry));
