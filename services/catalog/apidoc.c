@@ -13,7 +13,9 @@
 
 #include "warren/json.h"
 
-static const char *const methods[] = {"GET", "POST", "PATCH", "PUT", "DELETE"};
+/* METHODS' words: HTTP methods, and the opt-ins for writes of many */
+static const char *const methods[] = {"GET",    "POST",       "PATCH",      "PUT",
+                                      "DELETE", "PATCH_MANY", "DELETE_MANY"};
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))
 
 bool apidoc_allows(const struct wr_cfg *cfg, const struct collection *c, const char *method)
@@ -243,6 +245,36 @@ static void write_ops(json_t *item, const struct wr_cfg *cfg, const struct colle
     json_decref(body);
 }
 
+/* PATCH, PUT and DELETE of every object a q finds, where METHODS opts in. */
+static void many_ops(json_t *item, const struct wr_cfg *cfg, const struct collection *c)
+{
+    static const char *const q_param[] = {"q"};
+    json_t *count = json_pack("{s:s,s:{s:{s:s}}}", "type", "object", "properties", "num_modified",
+                              "type", "integer");
+    if (apidoc_allows(cfg, c, "PATCH_MANY")) {
+        static const char *const verbs[] = {"patch", "put"};
+        for (size_t i = 0; i < 2; i++) {
+            json_t *op = operation(i == 0 ? "update_many" : "replace_many", c->name,
+                                   "Change attributes of every object q finds (no q: all)",
+                                   params(q_param, 1),
+                                   responses("200", "{\"num_modified\": n}", json_incref(count)));
+            json_t *body = json_pack("{s:b}", "required", 1);
+            json_object_update_new(body, json_body(ref("schemas", c->name)));
+            json_object_set_new(op, "requestBody", body);
+            json_object_set_new(item, verbs[i], op);
+        }
+    }
+    json_decref(count);
+    if (apidoc_allows(cfg, c, "DELETE_MANY"))
+        json_object_set_new(
+            item, "delete",
+            operation("delete_many", c->name, "Delete every object q finds (no q: all)",
+                      params(q_param, 1),
+                      responses("200", "{\"num_deleted\": n}",
+                                json_pack("{s:s,s:{s:{s:s}}}", "type", "object", "properties",
+                                          "num_deleted", "type", "integer"))));
+}
+
 static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg *cfg,
                              const struct collection *c)
 {
@@ -261,6 +293,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
         json_object_set_new(create, "requestBody", body);
         json_object_set_new(list, "post", create);
     }
+    many_ops(list, cfg, c);
     (void)snprintf(path, sizeof(path), "/api/%.128s", c->name);
     json_object_set_new(paths, path, list);
 
