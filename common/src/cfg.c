@@ -371,9 +371,29 @@ static bool coll_key_ok(struct parser *p, const char *coll, size_t coll_len, con
         problem(p, "the collection must be an identifier");
         return false;
     }
-    if (!equals(setting, setting_len, "NAME") && !equals(setting, setting_len, "EXCLUDE") &&
-        !equals(setting, setting_len, "RENAME") && !equals(setting, setting_len, "METHODS")) {
-        problem(p, "unknown setting (expected NAME, EXCLUDE, RENAME or METHODS)");
+    static const char *const settings[] = {"NAME",    "EXCLUDE", "INCLUDE", "RENAME",
+                                           "METHODS", "DEPTH",   "COUNT"};
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        if (equals(setting, setting_len, settings[i]))
+            return true;
+    problem(p,
+            "unknown setting (expected NAME, EXCLUDE, INCLUDE, RENAME, METHODS, DEPTH or COUNT)");
+    return false;
+}
+
+/* The settings with a closed set of values: DEPTH 0 or 1, COUNT exact or
+ * none. False after a problem. */
+static bool coll_value_ok(struct parser *p, const char *setting, size_t setting_len,
+                          const char *value, size_t value_len)
+{
+    if (equals(setting, setting_len, "DEPTH") && !equals(value, value_len, "0") &&
+        !equals(value, value_len, "1")) {
+        problem(p, "expected 0 or 1");
+        return false;
+    }
+    if (equals(setting, setting_len, "COUNT") && !equals(value, value_len, "exact") &&
+        !equals(value, value_len, "none")) {
+        problem(p, "expected 'exact' or 'none'");
         return false;
     }
     return true;
@@ -583,11 +603,17 @@ static void file_coll(struct parser *p, const char *name, size_t n, const char *
     wr_buf_init(&lit.str, (size_t)(end - s));
     p->subj = name;
     p->subj_len = n;
-    if (coll_key_ok(p, name, coll_len, dot + 1, n - coll_len - 1) && scan_value(p, s, end, &lit)) {
-        if (lit.kind != LIT_STR)
+    const char *setting = dot + 1;
+    size_t setting_len = n - coll_len - 1;
+    if (coll_key_ok(p, name, coll_len, setting, setting_len) && scan_value(p, s, end, &lit)) {
+        /* DEPTH may be written as a number: Albums.DEPTH = 0 */
+        if (lit.kind == LIT_INT && equals(setting, setting_len, "DEPTH") && !lit.overflow &&
+            (lit.num == 0 || lit.num == 1))
+            add_coll(p, name, coll_len, setting, setting_len, lit.num ? "1" : "0", 1);
+        else if (lit.kind != LIT_STR)
             problem(p, "expected a quoted string");
-        else
-            add_coll(p, name, coll_len, dot + 1, n - coll_len - 1, lit.str.data, lit.str.len);
+        else if (coll_value_ok(p, setting, setting_len, lit.str.data, lit.str.len))
+            add_coll(p, name, coll_len, setting, setting_len, lit.str.data, lit.str.len);
     }
     p->subj = NULL;
     wr_buf_release(&lit.str);
@@ -649,7 +675,8 @@ static void env_entry(struct parser *p, const char *name, size_t n, const char *
         size_t coll_len = (size_t)(sep - name);
         const char *setting = sep + 2;
         size_t setting_len = n - coll_len - 2;
-        if (coll_key_ok(p, name, coll_len, setting, setting_len))
+        if (coll_key_ok(p, name, coll_len, setting, setting_len) &&
+            coll_value_ok(p, setting, setting_len, value, strlen(value)))
             add_coll(p, name, coll_len, setting, setting_len, value, strlen(value));
         return;
     }

@@ -15,6 +15,7 @@
 #define MAX_KEY_LEN 1024
 #define MAX_Q_LEN 65536
 #define MAX_BODY_LEN ((size_t)16 * 1024 * 1024)
+#define MAX_AFTER_LEN 2048
 
 long long wr_now_ms(void)
 {
@@ -61,53 +62,54 @@ bool wr_request_id_valid(const char *s)
     return n == WR_REQUEST_ID_LEN;
 }
 
+/* A member "name": value, after a comma unless it is the first. */
+static void member(struct wr_buf *out, bool *first, const char *name)
+{
+    if (!*first)
+        wr_buf_putc(out, ',');
+    *first = false;
+    wr_json_key(out, name);
+}
+
+static void str_member(struct wr_buf *out, bool *first, const char *name, const char *value)
+{
+    if (value == NULL)
+        return;
+    member(out, first, name);
+    wr_json_cstr(out, value);
+}
+
+static void int_member(struct wr_buf *out, bool *first, const char *name, long value, bool given)
+{
+    if (!given)
+        return;
+    member(out, first, name);
+    wr_json_int(out, value);
+}
+
 /* Keys in sorted order, as the canonical writer requires. */
 int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
 {
+    bool first = true;
     wr_buf_putc(out, '{');
-    if (req->body) {
-        wr_json_key(out, "body");
-        wr_json_cstr(out, req->body);
-        wr_buf_putc(out, ',');
-    }
-    wr_json_key(out, "collection");
-    wr_json_cstr(out, req->collection ? req->collection : "");
-    if (req->key) {
-        wr_buf_putc(out, ',');
-        wr_json_key(out, "id");
-        wr_json_cstr(out, req->key);
-    }
-    wr_buf_putc(out, ',');
-    wr_json_key(out, "op");
-    wr_json_cstr(out, req->op ? req->op : "");
-    if (req->page > 0) {
-        wr_buf_putc(out, ',');
-        wr_json_key(out, "page");
-        wr_json_int(out, req->page);
-    }
-    if (req->q) {
-        wr_buf_putc(out, ',');
-        wr_json_key(out, "q");
-        wr_json_cstr(out, req->q);
-    }
-    if (req->relation) {
-        wr_buf_putc(out, ',');
-        wr_json_key(out, "relation");
-        wr_json_cstr(out, req->relation);
-    }
-    if (req->results_per_page > 0) {
-        wr_buf_putc(out, ',');
-        wr_json_key(out, "results_per_page");
-        wr_json_int(out, req->results_per_page);
-    }
-    wr_buf_putc(out, ',');
-    wr_json_key(out, "v");
-    wr_json_int(out, WR_PROTO_VERSION);
+    str_member(out, &first, "after", req->after);
+    str_member(out, &first, "body", req->body);
+    str_member(out, &first, "collection", req->collection);
+    str_member(out, &first, "count", req->count);
+    int_member(out, &first, "depth", req->depth, req->depth_given);
+    str_member(out, &first, "id", req->key);
+    str_member(out, &first, "op", req->op ? req->op : "");
+    int_member(out, &first, "page", req->page, req->page > 0);
+    str_member(out, &first, "q", req->q);
+    str_member(out, &first, "relation", req->relation);
+    int_member(out, &first, "results_per_page", req->results_per_page, req->results_per_page > 0);
+    int_member(out, &first, "v", WR_PROTO_VERSION, true);
     return wr_buf_putc(out, '}');
 }
 
-/* A string member of at most max bytes and no NUL; NULL when absent. */
-static int get_str(json_t *root, const char *name, size_t max, const char **out, struct wr_err *err)
+/* A string member of min to max bytes and no NUL; NULL when absent. */
+static int get_str_n(json_t *root, const char *name, size_t min, size_t max, const char **out,
+                     struct wr_err *err)
 {
     json_t *v = json_object_get(root, name);
     *out = NULL;
@@ -116,10 +118,39 @@ static int get_str(json_t *root, const char *name, size_t max, const char **out,
     if (!json_is_string(v))
         return wr_err_set(err, WR_EINVAL, "envelope: %s must be a string", name);
     size_t n = json_string_length(v);
-    if (n == 0 || n > max || strlen(json_string_value(v)) != n)
-        return wr_err_set(err, WR_EINVAL, "envelope: %s must be 1 to %zu characters", name, max);
+    if (n < min || n > max || strlen(json_string_value(v)) != n)
+        return wr_err_set(err, WR_EINVAL, "envelope: %s must be %zu to %zu characters", name, min,
+                          max);
     *out = json_string_value(v);
     return 0;
+}
+
+static int get_str(json_t *root, const char *name, size_t max, const char **out, struct wr_err *err)
+{
+    return get_str_n(root, name, 1, max, out, err);
+}
+
+/* depth: 0 or 1 when given. */
+static int get_depth(json_t *root, struct wr_request *req, struct wr_err *err)
+{
+    json_t *v = json_object_get(root, "depth");
+    if (v == NULL)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1)
+        return wr_err_set(err, WR_EINVAL, "depth must be 0 or 1");
+    req->depth_given = true;
+    req->depth = (int)json_integer_value(v);
+    return 0;
+}
+
+/* count: "exact" or "none" when given. */
+static int get_count_mode(json_t *root, struct wr_request *req, struct wr_err *err)
+{
+    int rc = get_str(root, "count", 8, &req->count, err);
+    if (rc == 0 && req->count != NULL && strcmp(req->count, "exact") != 0 &&
+        strcmp(req->count, "none") != 0)
+        rc = wr_err_set(err, WR_EINVAL, "count must be exact or none");
+    return rc;
 }
 
 /* A positive integer member; 0 when absent. */
@@ -139,8 +170,9 @@ static int get_count(json_t *root, const char *name, long *out, struct wr_err *e
  * and its sender should hear about the version, not about a member. */
 static int check_members(json_t *root, struct wr_err *err)
 {
-    static const char *const known[] = {"body",     "collection",       "id", "op", "page", "q",
-                                        "relation", "results_per_page", "v"};
+    static const char *const known[] = {
+        "after", "body",     "collection",       "count", "depth", "id", "op", "page",
+        "q",     "relation", "results_per_page", "v"};
     json_t *v = json_object_get(root, "v");
     if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
         return wr_err_set(err, WR_EPROTO, "envelope: unsupported version (this is v%d)",
@@ -157,8 +189,24 @@ static int check_members(json_t *root, struct wr_err *err)
     return 0;
 }
 
+/* GET /api and /api/openapi.json: the op and v, nothing else. */
+static bool is_catalog_op(const char *op)
+{
+    return strcmp(op, WR_OP_COLLECTIONS) == 0 || strcmp(op, WR_OP_OPENAPI) == 0;
+}
+
+static int check_catalog_op(const struct wr_request *req, struct wr_err *err)
+{
+    if (req->collection || req->key || req->relation || req->q || req->body || req->page ||
+        req->results_per_page || req->depth_given || req->after || req->count)
+        return wr_err_set(err, WR_EINVAL, "envelope: op %s takes only op and v", req->op);
+    return 0;
+}
+
 static int check_op(struct wr_request *req, struct wr_err *err)
 {
+    if (req->op != NULL && is_catalog_op(req->op))
+        return check_catalog_op(req, err);
     if (req->op == NULL || req->collection == NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op and collection are required");
     bool list = strcmp(req->op, WR_OP_LIST) == 0;
@@ -188,6 +236,8 @@ static int check_op(struct wr_request *req, struct wr_err *err)
                           "envelope: q goes with ops list, functions, update and delete only");
     if (list && req->key != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op list takes no id");
+    if (!list && req->after != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: after goes with op list only");
     return 0;
 }
 
@@ -217,6 +267,12 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
         rc = get_count(root, "page", &req->page, err);
     if (rc == 0)
         rc = get_count(root, "results_per_page", &req->results_per_page, err);
+    if (rc == 0)
+        rc = get_str_n(root, "after", 0, MAX_AFTER_LEN, &req->after, err);
+    if (rc == 0)
+        rc = get_count_mode(root, req, err);
+    if (rc == 0)
+        rc = get_depth(root, req, err);
     if (rc == 0)
         rc = check_op(req, err);
     if (rc != 0) {

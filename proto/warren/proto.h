@@ -40,10 +40,12 @@
 #define WR_OP_LIST "list"
 #define WR_OP_GET "get"
 #define WR_OP_RELATED "related"
-#define WR_OP_CREATE "create"       /* POST /api/<collection> */
-#define WR_OP_UPDATE "update"       /* PATCH or PUT /api/<collection>/<id> */
-#define WR_OP_DELETE "delete"       /* DELETE /api/<collection>/<id> */
-#define WR_OP_FUNCTIONS "functions" /* aggregates over a search: /api/eval/<collection> */
+#define WR_OP_CREATE "create"           /* POST /api/<collection> */
+#define WR_OP_UPDATE "update"           /* PATCH or PUT /api/<collection>/<id> */
+#define WR_OP_DELETE "delete"           /* DELETE /api/<collection>/<id> */
+#define WR_OP_FUNCTIONS "functions"     /* aggregates over a search: /api/eval/<collection> */
+#define WR_OP_COLLECTIONS "collections" /* GET /api: the served collections (no collection) */
+#define WR_OP_OPENAPI "openapi"         /* GET /api/openapi.json (no collection) */
 
 /* Error codes: the "code" of every error body. */
 #define WR_CODE_BAD_REQUEST "bad_request"

@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apidoc.h"
+#include "cursor.h"
 #include "query.h"
-#include "writes.h"
 #include "render.h"
+#include "reqkey.h"
+#include "writes.h"
 #include "warren/json.h"
 #include "warren/log.h"
 
@@ -55,22 +58,50 @@ struct rows {
     const struct collection *coll;
     struct wr_buf *out;
     size_t count;
-    bool deep; /* depth 1: with relations */
+    int depth;          /* 1: objects with their relations; 0: columns only */
+    const bool *hidden; /* columns hidden inside a relation (depth 0), or NULL */
+    size_t limit;       /* write at most this many rows (0: all); one more sets more */
+    bool more;
+    /* keyset: the cursor of the page after the last row written, from
+     * the row's values of the keyset columns */
+    struct wr_buf *cursor;
+    const size_t *keyset;
+    size_t nkeyset;
+    const char *q;
+    long per_page;
+    long next_page;
     struct wr_err *err;
 };
 
 static int write_object(const struct handler_env *env, const struct collection *c,
                         const struct value *row, struct wr_buf *out, struct wr_err *err);
 
+/* The cursor that starts after row: its sort key and the next page. */
+static void remember(struct rows *x, const struct value *row)
+{
+    struct value key[QUERY_KEYSET_MAX];
+    for (size_t k = 0; k < x->nkeyset; k++)
+        key[k] = row[x->keyset[k]];
+    wr_buf_reset(x->cursor);
+    if (cursor_encode(x->cursor, x->coll, x->q, x->per_page, key, x->nkeyset, x->next_page) != 0)
+        wr_buf_reset(x->cursor); /* a BLOB in the key: no cursor, offset links instead */
+}
+
 static int on_row(void *arg, const struct value *row, size_t ncols)
 {
     struct rows *x = arg;
     (void)ncols;
+    if (x->limit > 0 && x->count >= x->limit) {
+        x->more = true;
+        return 0;
+    }
     if (x->count++ > 0)
         wr_buf_putc(x->out, ',');
-    if (x->deep)
+    if (x->cursor != NULL)
+        remember(x, row);
+    if (x->depth > 0)
         return write_object(x->env, x->coll, row, x->out, x->err);
-    render_flat(x->out, x->coll, row);
+    render_flat_in(x->out, x->coll, row, x->hidden);
     return wr_buf_error(x->out);
 }
 
@@ -98,7 +129,7 @@ static int write_relation(const struct handler_env *env, const struct collection
     const struct collection *target = schema_at(env->schema, r->target);
     struct value key[SCHEMA_MAX_KEY_COLS] = {{.kind = V_NULL}};
     bool any = relation_key(r, row, key);
-    struct rows x = {.env = env, .coll = target, .out = out, .err = err};
+    struct rows x = {.env = env, .coll = target, .out = out, .hidden = r->col_hidden, .err = err};
     const char *sql = plan_coll_at(env->plan, coll_index(env->schema, c))->rel_all[ri];
     if (r->to_many)
         wr_buf_putc(out, '[');
@@ -131,42 +162,79 @@ static int write_object(const struct handler_env *env, const struct collection *
     return wr_buf_error(out);
 }
 
-/* A page of target's rows: the count, then the rows of the page. */
+static long per_page_of(const struct handler_env *env, const struct wr_request *req)
+{
+    long per_page = req->results_per_page ? req->results_per_page : env->default_per_page;
+    return per_page > env->max_per_page ? env->max_per_page : per_page;
+}
+
+/* A page of target's rows: the count (unless uncounted), then the rows of
+ * the page; uncounted pages read one row more to learn whether a next
+ * page exists. */
 static int write_page(const struct handler_env *env, const struct collection *target,
                       const char *count_sql, const char *page_sql, struct value *binds,
                       size_t nbinds, const struct wr_request *req, struct page *pg,
                       struct reply *out, struct wr_err *err)
 {
     long long total = 0;
-    int rc = store_count(env->store, count_sql, binds, nbinds, &total, err);
+    bool uncounted = reqkey_uncounted(target, req);
+    int rc = uncounted ? 0 : store_count(env->store, count_sql, binds, nbinds, &total, err);
     if (rc != 0)
         return rc;
-    long per_page = req->results_per_page ? req->results_per_page : env->default_per_page;
-    if (per_page > env->max_per_page)
-        per_page = env->max_per_page;
-    plan_page(pg, total, req->page ? req->page : 1, per_page);
-    binds[nbinds] = (struct value){.kind = V_INT, .i = pg->per_page};
+    plan_page(pg, total, req->page ? req->page : 1, per_page_of(env, req));
+    pg->uncounted = uncounted;
+    binds[nbinds] = (struct value){.kind = V_INT, .i = pg->per_page + (uncounted ? 1 : 0)};
     binds[nbinds + 1] = (struct value){.kind = V_INT, .i = pg->offset};
     render_page_head(&out->body, pg);
-    struct rows x = {.env = env, .coll = target, .out = &out->body, .deep = true, .err = err};
-    if (pg->page <= pg->total_pages)
+    struct rows x = {.env = env,
+                     .coll = target,
+                     .out = &out->body,
+                     .depth = reqkey_depth(target, req),
+                     .limit = (size_t)pg->per_page,
+                     .err = err};
+    if (uncounted || pg->page <= pg->total_pages)
         rc = store_query(env->store, page_sql, binds, nbinds + 2, on_row, &x, err);
+    pg->more = x.more;
     out->rows = (long long)x.count;
     render_page_tail(&out->body, pg);
     return rc;
 }
 
-static void link_path(struct wr_buf *path, const struct collection *c, const char *key,
-                      const char *relation)
+/* A list's URL as its links repeat it: the path, then q, count and depth
+ * as the request gave them (page, results_per_page and after are the
+ * links' own). */
+static void link_path(struct wr_buf *path, const struct collection *c, const struct wr_request *req)
 {
     wr_buf_puts(path, "/api/");
     render_path_segment(path, c->name);
-    if (key) {
+    if (req->relation != NULL) {
         wr_buf_putc(path, '/');
-        render_path_segment(path, key);
+        render_path_segment(path, req->key);
         wr_buf_putc(path, '/');
-        render_path_segment(path, relation);
+        render_path_segment(path, req->relation);
     }
+    char sep = '?';
+    if (req->q != NULL) {
+        wr_buf_puts(path, "?q=");
+        render_path_segment(path, req->q);
+        sep = '&';
+    }
+    if (req->count != NULL) {
+        wr_buf_printf(path, "%ccount=%s", sep, req->count);
+        sep = '&';
+    }
+    if (req->depth_given)
+        wr_buf_printf(path, "%cdepth=%d", sep, req->depth);
+}
+
+static void write_link(struct reply *out, const char *base_url, const struct collection *c,
+                       const struct wr_request *req, const struct page *pg)
+{
+    struct wr_buf path;
+    wr_buf_init(&path, 4096 + (req->q ? 3 * strlen(req->q) : 0));
+    link_path(&path, c, req);
+    render_link(&out->link, base_url, path.data, pg);
+    wr_buf_release(&path);
 }
 
 static int op_search(const struct handler_env *env, const struct collection *c,
@@ -177,17 +245,13 @@ static int op_list(const struct handler_env *env, const struct collection *c,
                    const struct wr_request *req, const char *base_url, struct reply *out,
                    struct wr_err *err)
 {
-    if (req->q != NULL)
+    if (req->q != NULL || req->after != NULL)
         return op_search(env, c, req, base_url, out, err);
     const struct plan_coll *pc = plan_coll_at(env->plan, coll_index(env->schema, c));
     struct value binds[2];
     struct page pg;
     int rc = write_page(env, c, pc->count, pc->list, binds, 0, req, &pg, out, err);
-    struct wr_buf path;
-    wr_buf_init(&path, 4096);
-    link_path(&path, c, NULL, NULL);
-    render_link(&out->link, base_url, path.data, &pg);
-    wr_buf_release(&path);
+    write_link(out, base_url, c, req, &pg);
     out->status = 200;
     return rc;
 }
@@ -204,28 +268,28 @@ static long long search_window(const query *q, long long count)
     return n;
 }
 
-/* Runs a search's SELECT over rows [offset, offset + n) of its matches. */
-static int search_rows(const struct handler_env *env, const struct collection *c, const query *q,
-                       long long offset, long long n, struct wr_buf *out, size_t *count,
-                       struct wr_err *err)
+/* Runs a search's SELECT over rows [offset, offset + n) of its matches,
+ * or, with a keyset cursor's key after, the n rows after it; x writes them. */
+static int search_rows(const struct handler_env *env, const query *q, const struct value *after,
+                       long long offset, long long n, struct rows *x, struct wr_err *err)
 {
     struct wr_buf sql;
     wr_buf_init(&sql, (size_t)256 * 1024);
     size_t nbinds = 0;
     struct value *binds = calloc(SEARCH_MAX_BINDS + 2, sizeof(*binds));
-    int rc = binds ? query_select_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS) : WR_ENOMEM;
+    int rc = binds == NULL ? WR_ENOMEM
+             : after ? query_select_after_sql(q, after, &sql, binds, &nbinds, SEARCH_MAX_BINDS)
+                     : query_select_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS);
     wr_buf_puts(&sql, " LIMIT ? OFFSET ?");
     if (rc == 0 && wr_buf_error(&sql) != 0)
         rc = wr_buf_error(&sql);
-    struct rows x = {.env = env, .coll = c, .out = out, .deep = true, .err = err};
     if (rc == 0) {
         binds[nbinds] = (struct value){.kind = V_INT, .i = n};
         binds[nbinds + 1] = (struct value){.kind = V_INT, .i = offset};
-        rc = store_query(env->store, sql.data, binds, nbinds + 2, on_row, &x, err);
+        rc = store_query(env->store, sql.data, binds, nbinds + 2, on_row, x, err);
     } else {
         rc = wr_err_set(err, rc, "search too large");
     }
-    *count = x.count;
     free(binds);
     wr_buf_release(&sql);
     return rc;
@@ -250,66 +314,137 @@ static int search_count(const struct handler_env *env, const query *q, long long
 
 /* `single`: the one match as an object; 404 with none, 400 with several. */
 static int search_single(const struct handler_env *env, const struct collection *c, const query *q,
-                         long long n, struct reply *out, struct wr_err *err)
+                         long long n, const struct wr_request *req, struct reply *out,
+                         struct wr_err *err)
 {
     if (n != 1) {
         reply_error(out, n == 0 ? 404 : 400, n == 0 ? WR_CODE_NOT_FOUND : WR_CODE_BAD_PARAMETER,
                     n == 0 ? "No result found" : "Multiple results found");
         return 0;
     }
-    size_t rows = 0;
-    int rc = search_rows(env, c, q, query_offset(q), 1, &out->body, &rows, err);
-    out->rows = (long long)rows;
+    struct rows x = {
+        .env = env, .coll = c, .out = &out->body, .depth = reqkey_depth(c, req), .err = err};
+    int rc = search_rows(env, q, NULL, query_offset(q), 1, &x, err);
+    out->rows = (long long)x.count;
     out->status = 200;
     return rc;
 }
 
-/* A list with `q`: filters, order, grouping, limit and offset, then the
- * page of what they leave; the Link header keeps q (Flask-Restless drops it). */
+/* The page a request's cursor names (its sort key, for the columns cols,
+ * into key), 1 for a walk's start; false after a 400. */
+static bool read_cursor(const struct collection *c, const size_t *cols, size_t ncols,
+                        const struct wr_request *req, long per_page, struct value *key, long *page,
+                        char *scratch, size_t cap, struct reply *out)
+{
+    *page = req->page ? req->page : 1;
+    if (req->after == NULL)
+        return true;
+    *page = 1;
+    if (req->after[0] == '\0')
+        return true;
+    if (cursor_decode(req->after, c, cols, ncols, req->q, per_page, key, page, scratch, cap))
+        return true;
+    reply_error(out, 400, WR_CODE_BAD_PARAMETER,
+                "after: not a cursor of this list (take it from a Link header, with the same q "
+                "and results_per_page)");
+    return false;
+}
+
+/* How many rows a search's page reads: the page, one more when the next
+ * page's existence is to be learned, within the search's limit. */
+static long long rows_to_read(const query *q, const struct page *pg, bool keyset, long long n)
+{
+    if (!pg->uncounted && !keyset) {
+        long long left = n - pg->offset;
+        return left < pg->per_page ? (left < 0 ? 0 : left) : pg->per_page;
+    }
+    long long want = pg->per_page + 1;
+    if (!keyset && query_limit(q) > 0) {
+        long long left = query_limit(q) - pg->offset;
+        want = left < want ? (left < 0 ? 0 : left) : want;
+    }
+    return want;
+}
+
+/* A list with `q` or a cursor: filters, order, grouping, limit and offset,
+ * then the page of what they leave; the Link header keeps q (Flask-Restless
+ * drops it), and with a cursor its next link carries the next cursor. */
 static int op_search(const struct handler_env *env, const struct collection *c,
                      const struct wr_request *req, const char *base_url, struct reply *out,
                      struct wr_err *err)
 {
     struct wr_err qerr = {0};
-    query *q = query_parse(env->schema, c, req->q, strlen(req->q), NULL, &qerr);
+    const char *text = req->q ? req->q : "{}";
+    query *q = query_parse(env->schema, c, text, strlen(text), NULL, &qerr);
     if (q == NULL) {
         reply_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
                     qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER, qerr.msg);
         return 0;
     }
+    long per_page = per_page_of(env, req);
+    struct value key[QUERY_KEYSET_MAX];
+    size_t cols[QUERY_KEYSET_MAX];
+    bool desc[QUERY_KEYSET_MAX];
+    char scratch[CURSOR_MAX];
+    long page = 1;
+    if (req->after != NULL && !query_keyset_ok(q)) {
+        reply_error(out, 400, WR_CODE_BAD_PARAMETER,
+                    "after: pages a list in key order, or in the order of a q whose order_by "
+                    "names the collection's own columns, with no group_by, limit, offset or "
+                    "single");
+        query_free(q);
+        return 0;
+    }
+    size_t ncols = query_keyset_cols(q, cols, desc, QUERY_KEYSET_MAX);
+    if (!read_cursor(c, cols, ncols, req, per_page, key, &page, scratch, sizeof(scratch), out)) {
+        query_free(q);
+        return 0;
+    }
+    bool keyset = req->after != NULL && req->after[0] != '\0';
+    bool uncounted = reqkey_uncounted(c, req) && !query_single(q);
     long long count = 0;
-    int rc = search_count(env, q, &count, err);
+    int rc = uncounted ? 0 : search_count(env, q, &count, err);
     long long n = search_window(q, count);
     if (rc == 0 && query_single(q)) {
-        rc = search_single(env, c, q, n, out, err);
+        rc = search_single(env, c, q, n, req, out, err);
         query_free(q);
         return rc;
     }
-    long per_page = req->results_per_page ? req->results_per_page : env->default_per_page;
     struct page pg;
-    plan_page(&pg, n, req->page ? req->page : 1,
-              per_page > env->max_per_page ? env->max_per_page : per_page);
+    plan_page(&pg, n, page, per_page);
+    pg.uncounted = uncounted;
     render_page_head(&out->body, &pg);
-    size_t rows = 0;
-    long long left = n - pg.offset;
-    if (rc == 0 && left > 0)
-        rc = search_rows(env, c, q, query_offset(q) + pg.offset,
-                         left < pg.per_page ? left : pg.per_page, &out->body, &rows, err);
-    out->rows = (long long)rows;
+    struct wr_buf cursor;
+    wr_buf_init(&cursor, CURSOR_MAX + 1);
+    struct rows x = {.env = env,
+                     .coll = c,
+                     .out = &out->body,
+                     .depth = reqkey_depth(c, req),
+                     .limit = (size_t)per_page,
+                     .cursor = req->after ? &cursor : NULL,
+                     .keyset = cols,
+                     .nkeyset = ncols,
+                     .q = req->q,
+                     .per_page = per_page,
+                     .next_page = page + 1,
+                     .err = err};
+    long long want = rows_to_read(q, &pg, keyset || req->after != NULL, n);
+    if (rc == 0 && want > 0)
+        rc = search_rows(env, q, keyset ? key : NULL, keyset ? 0 : query_offset(q) + pg.offset,
+                         want, &x, err);
+    pg.more = x.more;
+    out->rows = (long long)x.count;
     render_page_tail(&out->body, &pg);
-    struct wr_buf path;
-    wr_buf_init(&path, 4096 + 3 * strlen(req->q));
-    link_path(&path, c, NULL, NULL);
-    wr_buf_puts(&path, "?q=");
-    render_path_segment(&path, req->q);
-    render_link(&out->link, base_url, path.data, &pg);
-    wr_buf_release(&path);
+    if (x.more && cursor.len > 0 && wr_buf_error(&cursor) == 0)
+        pg.next_after = cursor.data;
+    write_link(out, base_url, c, req, &pg);
+    wr_buf_release(&cursor);
     out->status = 200;
     query_free(q);
     return rc;
 }
 
-/* The row of c with the request's id, as an object at depth 1; 404 if none. */
+/* The row of c with the request's id, as an object; 404 if none. */
 struct found {
     const struct handler_env *env;
     const struct collection *coll;
@@ -328,8 +463,13 @@ static int on_found(void *arg, const struct value *row, size_t ncols)
     (void)ncols;
     f->hit = true;
     if (strcmp(f->req->op, WR_OP_GET) == 0) {
+        struct rows x = {.env = f->env,
+                         .coll = f->coll,
+                         .out = &f->out->body,
+                         .depth = reqkey_depth(f->coll, f->req),
+                         .err = f->err};
         f->out->rows = 1;
-        return write_object(f->env, f->coll, row, &f->out->body, f->err);
+        return on_row(&x, row, ncols);
     }
     return op_related_row(f, row);
 }
@@ -344,8 +484,11 @@ static int op_related_row(struct found *f, const struct value *row)
     struct value key[SCHEMA_MAX_KEY_COLS + 2] = {{.kind = V_NULL}};
     bool any = relation_key(r, row, key);
     if (!r->to_many) {
-        struct rows x = {
-            .env = env, .coll = target, .out = &f->out->body, .deep = true, .err = f->err};
+        struct rows x = {.env = env,
+                         .coll = target,
+                         .out = &f->out->body,
+                         .depth = reqkey_depth(target, f->req),
+                         .err = f->err};
         int rc =
             any ? store_query(env->store, pc->rel_all[ri], key, r->nkeys, on_row, &x, f->err) : 0;
         if (x.count == 0)
@@ -358,11 +501,7 @@ static int op_related_row(struct found *f, const struct value *row)
     struct page pg;
     int rc = write_page(env, target, pc->rel_count[ri], pc->rel_page[ri], key, r->nkeys, f->req,
                         &pg, f->out, f->err);
-    struct wr_buf path;
-    wr_buf_init(&path, 4096);
-    link_path(&path, f->coll, f->req->key, r->name);
-    render_link(&f->out->link, f->base_url, path.data, &pg);
-    wr_buf_release(&path);
+    write_link(f->out, f->base_url, f->coll, f->req, &pg);
     return rc;
 }
 
@@ -474,10 +613,29 @@ static const struct op ops[] = {
     {WR_OP_UPDATE, write_update, true},     {WR_OP_DELETE, write_delete, true},
 };
 
+/* GET /api and /api/openapi.json: documents of the schema alone. */
+static void catalog_request(const struct handler_env *env, const struct wr_request *req,
+                            const char *base_url, struct reply *out)
+{
+    bool index = strcmp(req->op, WR_OP_COLLECTIONS) == 0;
+    int rc = index ? apidoc_collections(&out->body, env->schema, env->cfg, base_url)
+                   : apidoc_openapi(&out->body, env->schema, env->cfg, base_url);
+    if (rc != 0) {
+        reply_error(out, 500, WR_CODE_INTERNAL, "internal error");
+        return;
+    }
+    out->status = 200;
+    out->rows = (long long)schema_count(env->schema);
+}
+
 void handle_request(const struct handler_env *env, const struct wr_request *req,
                     const char *base_url, struct reply *out)
 {
     reply_reset(out);
+    if (req->collection == NULL) { /* the decoder lets only the catalog ops through */
+        catalog_request(env, req, base_url, out);
+        return;
+    }
     const struct collection *c = schema_find(env->schema, req->collection);
     if (c == NULL) {
         reply_error(out, 404, WR_CODE_NOT_FOUND, "no such collection");

@@ -448,6 +448,8 @@ int main(int argc, char **argv)
     struct reqkey_opts ko = {.service = w.cfg.service,
                              .default_per_page = w.cfg.results_per_page,
                              .max_per_page = w.cfg.max_results_per_page};
+    if (w.schema != NULL)
+        reqkey_schema_tag(ko.schema_tag, w.schema);
     w.cache = rc == 0 ? cache_new(&co) : NULL;
     w.cached = w.cache ? cached_new(w.cache, &ko) : NULL;
     w.env.cache = w.cache;

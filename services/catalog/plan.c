@@ -158,6 +158,7 @@ const struct plan_coll *plan_coll_at(const plan *p, size_t i)
 
 void plan_page(struct page *pg, long long total, long page, long per_page)
 {
+    *pg = (struct page){0};
     pg->page = page;
     pg->per_page = per_page;
     pg->total = total;

@@ -41,8 +41,12 @@ struct page {
     long long total;
     long long total_pages; /* 0 for an empty list */
     long long offset;
+    bool uncounted;         /* COUNT none: total and total_pages unknown (written null) */
+    bool more;              /* uncounted: a row exists past this page */
+    const char *next_after; /* keyset: the next page's cursor (Link next), or NULL */
 };
-/* Fills pg for total rows; page >= 1 and per_page >= 1 (the caller checks). */
+/* Fills pg for total rows; page >= 1 and per_page >= 1 (the caller checks).
+ * The other members are cleared. */
 void plan_page(struct page *pg, long long total, long page, long per_page);
 
 /* Parses an id from a URL into one value per key column of c (composite

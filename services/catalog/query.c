@@ -40,6 +40,7 @@ struct parser {
     query *q;
     struct query_limits lim;
     size_t nfilters;
+    const bool *mask; /* inside has / any: the columns the relation hides, or NULL */
     struct wr_err *err;
 };
 
@@ -198,7 +199,8 @@ static struct name resolve(const query *q, const struct collection *c, const cha
             continue;
         const struct collection *t = schema_at(q->s, c->rels[rel].target);
         size_t col = find_col(t, u + 2, strlen(u + 2));
-        if (col != QNONE)
+        /* a column the relation hides (dotted EXCLUDE / INCLUDE) is unknown */
+        if (col != QNONE && schema_rel_col_visible(q->s, &c->rels[rel], col))
             return (struct name){.kind = NAME_REL_FIELD, .col = col, .rel = rel, .target = t};
     }
     return r;
@@ -467,9 +469,12 @@ static int relation_filter(struct parser *p, const struct collection *scope, con
     }
     size_t e, child;
     int rc = exists_node(p, scope, nm->rel, &e);
+    const bool *outer = p->mask;
+    p->mask = r->col_hidden;
     if (rc == 0 && json_is_object(val))
         rc = parse_filter(p, val, t, depth + 1, &child);
-    else if (rc == 0)
+    p->mask = outer;
+    if (rc == 0 && !json_is_object(val))
         rc = column_filter(p, t, col, name, QOP_EQ, val, NULL, scope, &child);
     if (rc != 0)
         return rc;
@@ -537,7 +542,7 @@ static int parse_filter(struct parser *p, const json_t *f, const struct collecti
                        name);
     enum query_op op = op_names[i].op;
     struct name nm = resolve(p->q, scope, name);
-    if (nm.kind == NAME_NONE)
+    if (nm.kind == NAME_NONE || (nm.kind == NAME_COLUMN && p->mask && p->mask[nm.col]))
         return unknown_field(p, scope, name);
     if (val != NULL && field != NULL)
         return INVALID(p, "q: filter on \"%.*s\": give val or field, not both", clip(name), name);

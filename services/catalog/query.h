@@ -80,6 +80,21 @@ long long query_offset(const query *q);
  * or WR_ENOMEM. */
 int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
                      size_t cap);
+/* Whether a keyset cursor can page q's rows: they come in the order of
+ * q's order_by (columns of the collection only), then the primary key, and
+ * nothing is cut from them (no group_by, limit, offset or single). */
+bool query_keyset_ok(const query *q);
+/* The most columns a keyset holds: order_by's entries and the key. */
+#define QUERY_KEYSET_MAX (QUERY_DEFAULT_MAX_FILTERS + SCHEMA_MAX_KEY_COLS)
+/* The columns (of the collection) a keyset_ok q's rows are sorted by, in
+ * order, and whether each is descending: order_by's, then the key's not
+ * yet among them. Returns how many (at most cap). */
+size_t query_keyset_cols(const query *q, size_t *cols, bool *desc, size_t cap);
+/* query_select_sql's statement (for a query_keyset_ok q) less the rows up
+ * to the one whose keyset columns hold after (one value per column of
+ * query_keyset_cols, bound; NULLs sort first ascending, last descending). */
+int query_select_after_sql(const query *q, const struct value *after, struct wr_buf *sql,
+                           struct value *binds, size_t *nbinds, size_t cap);
 /* SELECT COUNT(*) over the same rows (with group_by: the number of groups).
  * Same returns as query_select_sql. */
 int query_count_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,

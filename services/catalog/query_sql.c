@@ -255,6 +255,116 @@ int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, si
     return finish(&e);
 }
 
+bool query_keyset_ok(const query *q)
+{
+    for (size_t i = 0; i < q->norder; i++)
+        if (q->order[i].rel != QNONE)
+            return false;
+    return q->ngroup == 0 && q->limit < 0 && q->offset == 0 && !q->single &&
+           q->norder + q->c->npk <= QUERY_KEYSET_MAX;
+}
+
+size_t query_keyset_cols(const query *q, size_t *cols, bool *desc, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < q->norder && n < cap; i++, n++) {
+        cols[n] = q->order[i].col;
+        desc[n] = q->order[i].desc;
+    }
+    /* the key breaks ties, as order_by() writes it: columns not yet ordered */
+    for (size_t k = 0; k < q->c->npk && n < cap; k++) {
+        bool done = false;
+        for (size_t i = 0; i < n && !done; i++)
+            done = cols[i] == q->c->pk[k];
+        if (!done) {
+            cols[n] = q->c->pk[k];
+            desc[n++] = false;
+        }
+    }
+    return n;
+}
+
+/* Column i of the keyset comes after value v: SQLite puts NULL first in
+ * ascending order and last in descending order. */
+static void after_one(struct emit *e, size_t col, bool desc, const struct value *v)
+{
+    bool null = v->kind == V_NULL;
+    if (desc && null) {
+        wr_buf_puts(e->b, "0");
+        return;
+    }
+    if (!desc && null) {
+        column(e, 0, e->q->c, col);
+        wr_buf_puts(e->b, " IS NOT NULL");
+        return;
+    }
+    wr_buf_putc(e->b, '(');
+    column(e, 0, e->q->c, col);
+    wr_buf_puts(e->b, desc ? " < " : " > ");
+    bind(e, v);
+    if (desc) {
+        wr_buf_puts(e->b, " OR ");
+        column(e, 0, e->q->c, col);
+        wr_buf_puts(e->b, " IS NULL");
+    }
+    wr_buf_putc(e->b, ')');
+}
+
+/* The rows after the cursor's: with the key order a row value,
+ * `(t0.pk...) > (?...)`; with an order_by of mixed directions and NULLs,
+ * `(a after ?) OR (a IS ? AND b after ?) OR ...`. */
+static void keyset(struct emit *e, const struct value *after)
+{
+    const query *q = e->q;
+    size_t cols[QUERY_KEYSET_MAX];
+    bool desc[QUERY_KEYSET_MAX];
+    size_t n = query_keyset_cols(q, cols, desc, QUERY_KEYSET_MAX);
+    wr_buf_puts(e->b, q->first == QNONE ? " WHERE (" : " AND (");
+    if (q->norder == 0) {
+        for (size_t k = 0; k < n; k++) {
+            wr_buf_puts(e->b, k > 0 ? "," : "");
+            column(e, 0, q->c, cols[k]);
+        }
+        wr_buf_puts(e->b, ") > (");
+        for (size_t k = 0; k < n; k++) {
+            wr_buf_puts(e->b, k > 0 ? "," : "");
+            bind(e, &after[k]);
+        }
+        wr_buf_putc(e->b, ')');
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        wr_buf_puts(e->b, i > 0 ? " OR (" : "(");
+        for (size_t j = 0; j < i; j++) {
+            column(e, 0, q->c, cols[j]);
+            wr_buf_puts(e->b, " IS ");
+            bind(e, &after[j]);
+            wr_buf_puts(e->b, " AND ");
+        }
+        after_one(e, cols[i], desc[i], &after[i]);
+        wr_buf_putc(e->b, ')');
+    }
+    wr_buf_putc(e->b, ')');
+}
+
+int query_select_after_sql(const query *q, const struct value *after, struct wr_buf *sql,
+                           struct value *binds, size_t *nbinds, size_t cap)
+{
+    struct emit e = {.q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap};
+    *nbinds = 0;
+    wr_buf_puts(sql, "SELECT ");
+    for (size_t i = 0; i < q->c->ncols; i++) {
+        if (i > 0)
+            wr_buf_putc(sql, ',');
+        column(&e, 0, q->c, i);
+    }
+    from(&e);
+    where(&e);
+    keyset(&e, after);
+    order_by(&e);
+    return finish(&e);
+}
+
 int query_count_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
                     size_t cap)
 {

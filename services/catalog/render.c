@@ -75,11 +75,21 @@ void render_value(struct wr_buf *b, enum col_type type, const struct value *v)
 
 void render_flat(struct wr_buf *b, const struct collection *c, const struct value *row)
 {
+    render_flat_in(b, c, row, NULL);
+}
+
+void render_flat_in(struct wr_buf *b, const struct collection *c, const struct value *row,
+                    const bool *hidden)
+{
     wr_buf_putc(b, '{');
+    bool first = true;
     for (size_t i = 0; i < c->nflat; i++) {
         const struct field *f = &c->flat[i];
-        if (i > 0)
+        if (hidden != NULL && hidden[f->index])
+            continue;
+        if (!first)
             wr_buf_putc(b, ',');
+        first = false;
         wr_json_key(b, f->name);
         render_value(b, c->cols[f->index].type, &row[f->index]);
     }
@@ -89,7 +99,10 @@ void render_flat(struct wr_buf *b, const struct collection *c, const struct valu
 void render_page_head(struct wr_buf *b, const struct page *pg)
 {
     wr_buf_puts(b, "{\"num_results\":");
-    wr_json_int(b, pg->total);
+    if (pg->uncounted)
+        wr_json_null(b);
+    else
+        wr_json_int(b, pg->total);
     wr_buf_puts(b, ",\"objects\":[");
 }
 
@@ -98,7 +111,10 @@ void render_page_tail(struct wr_buf *b, const struct page *pg)
     wr_buf_puts(b, "],\"page\":");
     wr_json_int(b, pg->page);
     wr_buf_puts(b, ",\"total_pages\":");
-    wr_json_int(b, pg->total_pages);
+    if (pg->uncounted)
+        wr_json_null(b);
+    else
+        wr_json_int(b, pg->total_pages);
     wr_buf_putc(b, '}');
 }
 
@@ -128,9 +144,23 @@ static void link_to(struct wr_buf *b, const char *base_url, const char *path, lo
 
 void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg)
 {
-    if (pg->page < pg->total_pages)
+    if (!pg->uncounted && pg->total_pages == 0)
+        return;
+    if (pg->page > 1) {
+        long long prev = pg->page - 1;
+        if (!pg->uncounted && prev > pg->total_pages)
+            prev = pg->total_pages; /* past the end: back to the last page */
+        link_to(b, base_url, path, 1, pg->per_page, "first");
+        link_to(b, base_url, path, prev, pg->per_page, "prev");
+    }
+    bool next = pg->uncounted ? pg->more : pg->page < pg->total_pages;
+    if (next && pg->next_after != NULL)
+        wr_buf_printf(b, "%s<%s%s%cafter=%s&results_per_page=%ld>; rel=\"next\"",
+                      b->len > 0 ? ", " : "", base_url ? base_url : "", path,
+                      strchr(path, '?') ? '&' : '?', pg->next_after, pg->per_page);
+    else if (next)
         link_to(b, base_url, path, pg->page + 1, pg->per_page, "next");
-    if (pg->total_pages > 0)
+    if (!pg->uncounted)
         link_to(b, base_url, path, pg->total_pages, pg->per_page, "last");
 }
 

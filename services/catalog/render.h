@@ -14,15 +14,22 @@
 void render_value(struct wr_buf *b, enum col_type type, const struct value *v);
 /* An object with c's visible columns from row (depth 0: no relations). */
 void render_flat(struct wr_buf *b, const struct collection *c, const struct value *row);
+/* The same less the columns hidden[i] hides (hidden may be NULL): an
+ * object inside a relation with dotted EXCLUDE / INCLUDE entries. */
+void render_flat_in(struct wr_buf *b, const struct collection *c, const struct value *row,
+                    const bool *hidden);
 
-/* `{"num_results":N,"objects":[` and `],"page":P,"total_pages":T}`. */
+/* `{"num_results":N,"objects":[` and `],"page":P,"total_pages":T}`; N and T
+ * are null when the page is uncounted. */
 void render_page_head(struct wr_buf *b, const struct page *pg);
 void render_page_tail(struct wr_buf *b, const struct page *pg);
 
-/* The Link header of a page: rel="next" while there is one, rel="last"
- * when there are pages; path is the collection's URL path ("/api/Albums"),
- * possibly with a query of its own ("/api/Albums?q=..."), which is kept.
- * Writes nothing when there is no link. */
+/* The Link header of a page, in this order: rel="first" and rel="prev"
+ * after page 1, rel="next" while there is a next page (by its cursor when
+ * pg->next_after is set), rel="last" when the page is counted and there
+ * are pages. path is the collection's URL path ("/api/Albums"), possibly
+ * with a query of its own ("/api/Albums?q=..."), which every link keeps.
+ * Writes nothing for a counted list without pages. */
 void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg);
 /* Appends s to a URL path, percent-encoding all but unreserved characters. */
 void render_path_segment(struct wr_buf *b, const char *s);

@@ -2,6 +2,8 @@
  * are length-prefixed, so no id or name can make two requests collide. */
 #include "reqkey.h"
 
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +21,47 @@ void reqkey_release(struct reqkey *k)
 void reqkey_gen_name(char *out, size_t cap, const char *table)
 {
     (void)snprintf(out, cap, REQKEY_GEN_PREFIX "%s", table);
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= ((const unsigned char *)p)[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    return fnv(h, s, strlen(s) + 1);
+}
+
+static uint64_t fnv_int(uint64_t h, long long v)
+{
+    return fnv(h, &v, sizeof(v));
+}
+
+void reqkey_schema_tag(char out[17], const schema *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < schema_count(s); i++) {
+        const struct collection *c = schema_at(s, i);
+        h = fnv_int(fnv_int(fnv_str(fnv_str(h, c->name), c->table), c->depth), c->count_none);
+        for (size_t k = 0; k < c->ncols; k++)
+            h = fnv_int(
+                fnv_int(fnv_str(fnv_str(h, c->cols[k].sql), c->cols[k].attr), c->cols[k].type),
+                c->cols[k].hidden);
+        for (size_t k = 0; k < c->nrels; k++) {
+            const struct relation *r = &c->rels[k];
+            h = fnv_int(fnv_int(fnv_int(fnv_str(h, r->name), r->hidden), r->to_many),
+                        (long long)r->target);
+            size_t ncols = schema_at(s, r->target)->ncols;
+            for (size_t j = 0; r->col_hidden != NULL && j < ncols; j++)
+                h = fnv_int(h, r->col_hidden[j]);
+        }
+    }
+    (void)snprintf(out, 17, "%016" PRIx64, h);
 }
 
 static void part(struct wr_buf *b, const char *s)
@@ -53,12 +96,22 @@ static bool add_object_deps(struct reqkey *k, const schema *s, const struct coll
     return ok;
 }
 
+int reqkey_depth(const struct collection *c, const struct wr_request *req)
+{
+    return req->depth_given && req->depth < c->depth ? req->depth : c->depth;
+}
+
+bool reqkey_uncounted(const struct collection *c, const struct wr_request *req)
+{
+    return c->count_none || (req->count != NULL && strcmp(req->count, "none") == 0);
+}
+
 bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *req,
                   const char *base_url, const struct reqkey_opts *o)
 {
     wr_buf_reset(&k->key);
     k->ndeps = 0;
-    const struct collection *c = schema_find(s, req->collection);
+    const struct collection *c = req->collection ? schema_find(s, req->collection) : NULL;
     if (c == NULL)
         return false;
     bool ok = add_object_deps(k, s, c);
@@ -66,17 +119,21 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
      * depends on every table. */
     for (size_t i = 0; req->q != NULL && i < schema_count(s) && ok; i++)
         ok = add_dep(k, schema_at(s, i)->table);
+    /* depth and count as the worker applies them, to the objects answered */
+    const struct collection *shown = c;
     if (req->relation != NULL) {
         const struct relation *r = schema_relation(c, req->relation);
         if (r == NULL)
             return false;
-        ok = ok && add_object_deps(k, s, schema_at(s, r->target));
+        shown = schema_at(s, r->target);
+        ok = ok && add_object_deps(k, s, shown);
     }
     long per_page = req->results_per_page ? req->results_per_page : o->default_per_page;
     if (per_page > o->max_per_page)
         per_page = o->max_per_page;
     wr_buf_printf(&k->key, "warren:v%d:", WR_PROTO_VERSION);
     part(&k->key, o->service);
+    part(&k->key, o->schema_tag);
     part(&k->key, req->op);
     part(&k->key, c->name);
     part(&k->key, req->key);
@@ -87,5 +144,14 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
     wr_buf_printf(&k->key, "%ld|%ld|", paged ? (req->page ? req->page : 1) : 0,
                   paged ? per_page : 0);
     part(&k->key, base_url);
+    /* the parameters links repeat as given, then what the worker applies */
+    wr_buf_printf(&k->key, "d%d%d|c%d", req->depth_given ? 1 : 0, req->depth,
+                  reqkey_depth(shown, req));
+    part(&k->key, req->count);
+    wr_buf_printf(&k->key, "%d|", reqkey_uncounted(shown, req) ? 1 : 0);
+    if (req->after != NULL) /* "" (start a walk) differs from no cursor */
+        part(&k->key, req->after);
+    else
+        wr_buf_puts(&k->key, "-|");
     return ok && wr_buf_error(&k->key) == 0;
 }

@@ -25,10 +25,23 @@ struct reqkey_opts {
     const char *service;
     long default_per_page;
     long max_per_page;
+    /* reqkey_schema_tag of the served model: workers whose names, hidden
+     * fields, DEPTH or COUNT differ (a config change) never share replies */
+    char schema_tag[17];
 };
+
+/* A fingerprint (16 hex) of everything in s that shapes answers. */
+void reqkey_schema_tag(char out[17], const schema *s);
 
 void reqkey_init(struct reqkey *k);
 void reqkey_release(struct reqkey *k);
+
+/* The depth c's objects are written at for req: the collection's DEPTH,
+ * lowered to the request's depth when that is given and smaller. */
+int reqkey_depth(const struct collection *c, const struct wr_request *req);
+/* Whether req's pages of c skip COUNT(*): the collection's COUNT is none,
+ * or the request asks count=none. */
+bool reqkey_uncounted(const struct collection *c, const struct wr_request *req);
 
 /* Fills k for req, answered with base_url's links. False when the request
  * is not cacheable (unknown collection or relation, too many tables). */

@@ -161,8 +161,10 @@ static void free_collection(struct collection *c)
         free(c->cols[i].sql);
         free(c->cols[i].attr);
     }
-    for (size_t i = 0; i < c->nrels; i++)
+    for (size_t i = 0; i < c->nrels; i++) {
         free(c->rels[i].name);
+        free(c->rels[i].col_hidden);
+    }
     free(c->cols);
     free(c->rels);
     free(c->fields);
@@ -208,6 +210,34 @@ const struct relation *schema_relation(const struct collection *c, const char *n
     return NULL;
 }
 
+bool schema_rel_col_visible(const schema *s, const struct relation *r, size_t col)
+{
+    const struct collection *t = schema_at(s, r->target);
+    return t != NULL && col < t->ncols && !t->cols[col].hidden &&
+           !(r->col_hidden != NULL && r->col_hidden[col]);
+}
+
+/* Whether list has an entry `rel.<anything>` (col NULL) or `rel.col` or
+ * `rel.col2`. */
+static bool dotted_in(const char *list, const char *rel, const char *col, const char *col2)
+{
+    size_t n = strlen(rel);
+    for (const char *p = list; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len > n + 1 && strncmp(p, rel, n) == 0 && p[n] == '.') {
+            const char *c = p + n + 1;
+            size_t clen = len - n - 1;
+            if (col == NULL || (strlen(col) == clen && strncmp(c, col, clen) == 0) ||
+                (col2 != NULL && strlen(col2) == clen && strncmp(c, col2, clen) == 0))
+                return true;
+        }
+        p += len;
+    }
+    return false;
+}
+
 static bool has_pk(const struct schema_table_def *t)
 {
     for (size_t i = 0; i < t->ncols; i++)
@@ -243,6 +273,7 @@ static int init_columns(struct collection *c, const struct schema_table_def *t,
     c->ncols = t->ncols;
     const char *renames = wr_cfg_coll_get(cfg, c->config_name, "RENAME");
     const char *excludes = wr_cfg_coll_get(cfg, c->config_name, "EXCLUDE");
+    const char *includes = wr_cfg_coll_get(cfg, c->config_name, "INCLUDE");
     for (size_t i = 0; i < t->ncols; i++) {
         struct column *col = &c->cols[i];
         char renamed[128];
@@ -251,7 +282,8 @@ static int init_columns(struct collection *c, const struct schema_table_def *t,
         if (col->sql == NULL || col->attr == NULL)
             return WR_ENOMEM;
         col->type = schema_col_type(t->cols[i].decltype);
-        col->hidden = excludes && in_list(excludes, col->attr);
+        col->hidden = (excludes && in_list(excludes, col->attr)) ||
+                      (includes && !in_list(includes, col->attr));
         if (renames && rename_lookup(renames, col->attr, renamed, sizeof(renamed))) {
             free(col->attr);
             col->attr = strdup(renamed);
@@ -384,26 +416,52 @@ static int sort_fields(struct collection *c, struct problems *p)
     return 0;
 }
 
-/* Every name a collection's RENAME or EXCLUDE mentions must exist. */
-static void check_names(const struct collection *c, const char *setting, const char *list,
-                        struct problems *p)
+/* Whether c has a column whose attribute (default), or with sql its SQL
+ * name, is the len bytes at s. */
+static bool has_column(const struct collection *c, const char *s, size_t len, bool sql)
 {
+    bool found = false;
+    for (size_t i = 0; i < c->ncols && !found; i++) {
+        char *attr = schema_attr_name(c->cols[i].sql);
+        found = (attr && strlen(attr) == len && strncmp(attr, s, len) == 0) ||
+                (sql && strlen(c->cols[i].sql) == len && strncmp(c->cols[i].sql, s, len) == 0);
+        free(attr);
+    }
+    return found;
+}
+
+/* Whether the len bytes at s name a field of c: a column, a relation, or
+ * (dotted, EXCLUDE and INCLUDE only) relation.column of its target. */
+static bool names_field(const schema *sc, const struct collection *c, const char *s, size_t len,
+                        bool dotted)
+{
+    const char *dot = dotted ? memchr(s, '.', len) : NULL;
+    size_t rlen = dot ? (size_t)(dot - s) : len;
+    if (dot == NULL && has_column(c, s, len, false))
+        return true;
+    for (size_t i = 0; i < c->nrels; i++) {
+        if (strlen(c->rels[i].name) != rlen || strncmp(c->rels[i].name, s, rlen) != 0)
+            continue;
+        if (dot == NULL)
+            return true;
+        return has_column(schema_at(sc, c->rels[i].target), dot + 1, len - rlen - 1, true);
+    }
+    return false;
+}
+
+/* Every name a collection's RENAME, EXCLUDE or INCLUDE mentions must exist. */
+static void check_names(const schema *sc, const struct collection *c, const char *setting,
+                        const char *list, struct problems *p)
+{
+    bool rename = strcmp(setting, "RENAME") == 0;
     const char *s = list;
     while (s && *s) {
         while (*s == ' ' || *s == ',')
             s++;
-        size_t len = strcspn(s, strcmp(setting, "RENAME") == 0 ? ":," : ", ");
+        size_t len = strcspn(s, rename ? ":," : ", ");
         while (len > 0 && s[len - 1] == ' ')
             len--;
-        bool found = len == 0;
-        for (size_t i = 0; i < c->ncols && !found; i++) {
-            char *attr = schema_attr_name(c->cols[i].sql);
-            found = attr && strlen(attr) == len && strncmp(attr, s, len) == 0;
-            free(attr);
-        }
-        for (size_t i = 0; i < c->nrels && !found; i++)
-            found = strlen(c->rels[i].name) == len && strncmp(c->rels[i].name, s, len) == 0;
-        if (!found) {
+        if (len > 0 && !names_field(sc, c, s, len, !rename)) {
             char name[64];
             (void)snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), s);
             problem(p, "%s names unknown field %s", setting, name);
@@ -412,14 +470,46 @@ static void check_names(const struct collection *c, const char *setting, const c
     }
 }
 
-/* RENAME and EXCLUDE for relations, by their default names. */
-static void rename_relations(struct collection *c, const struct wr_cfg *cfg)
+/* Which of target's columns a dotted EXCLUDE / INCLUDE entry of relation
+ * rel (its default name) hides inside it; NULL when none names it. */
+static int nested_columns(struct relation *r, const char *rel, const struct collection *target,
+                          const char *excludes, const char *includes)
+{
+    bool ex = excludes && dotted_in(excludes, rel, NULL, NULL);
+    bool in = includes && dotted_in(includes, rel, NULL, NULL);
+    if (!ex && !in)
+        return 0;
+    r->col_hidden = calloc(target->ncols + 1, sizeof(bool));
+    if (r->col_hidden == NULL)
+        return WR_ENOMEM;
+    for (size_t j = 0; j < target->ncols; j++) {
+        const char *sql = target->cols[j].sql;
+        char *attr = schema_attr_name(sql);
+        if (attr == NULL)
+            return WR_ENOMEM;
+        r->col_hidden[j] = (ex && dotted_in(excludes, rel, attr, sql)) ||
+                           (in && !dotted_in(includes, rel, attr, sql));
+        free(attr);
+    }
+    return 0;
+}
+
+/* RENAME, EXCLUDE and INCLUDE for relations, by their default names. */
+static int rename_relations(const schema *s, struct collection *c, const struct wr_cfg *cfg)
 {
     const char *renames = wr_cfg_coll_get(cfg, c->config_name, "RENAME");
     const char *excludes = wr_cfg_coll_get(cfg, c->config_name, "EXCLUDE");
+    const char *includes = wr_cfg_coll_get(cfg, c->config_name, "INCLUDE");
     char renamed[128];
-    for (size_t i = 0; i < c->nrels; i++)
-        c->rels[i].hidden = excludes && in_list(excludes, c->rels[i].name);
+    for (size_t i = 0; i < c->nrels; i++) {
+        struct relation *r = &c->rels[i];
+        r->hidden =
+            (excludes && in_list(excludes, r->name)) ||
+            (includes && !in_list(includes, r->name) && !dotted_in(includes, r->name, NULL, NULL));
+        int rc = nested_columns(r, r->name, schema_at(s, r->target), excludes, includes);
+        if (rc != 0)
+            return rc;
+    }
     for (size_t i = 0; renames && i < c->nrels; i++) {
         if (rename_lookup(renames, c->rels[i].name, renamed, sizeof(renamed)) == NULL)
             continue;
@@ -429,6 +519,7 @@ static void rename_relations(struct collection *c, const struct wr_cfg *cfg)
             c->rels[i].name = name;
         }
     }
+    return 0;
 }
 
 static int init_collection(struct collection *c, const struct schema_table_def *t,
@@ -440,6 +531,13 @@ static int init_collection(struct collection *c, const struct schema_table_def *
     c->name = name ? strdup(name) : (c->config_name ? strdup(c->config_name) : NULL);
     if (c->table == NULL || c->name == NULL)
         return WR_ENOMEM;
+    const char *depth = wr_cfg_coll_get(cfg, c->config_name, "DEPTH");
+    const char *count = wr_cfg_coll_get(cfg, c->config_name, "COUNT");
+    c->depth = depth && strcmp(depth, "0") == 0 ? 0 : 1;
+    c->count_none = count && strcmp(count, "none") == 0;
+    if (wr_cfg_coll_get(cfg, c->config_name, "EXCLUDE") &&
+        wr_cfg_coll_get(cfg, c->config_name, "INCLUDE"))
+        problem(p, "collection %s: give EXCLUDE or INCLUDE, not both", c->config_name);
     return init_columns(c, t, cfg, p);
 }
 
@@ -487,8 +585,9 @@ static void check_config(const schema *s, const struct schema_table_def *tables,
         for (size_t j = i + 1; j < s->n; j++)
             if (strcmp(c->name, s->colls[j].name) == 0)
                 problem(p, "two collections are named %s", c->name);
-        check_names(c, "RENAME", wr_cfg_coll_get(cfg, c->config_name, "RENAME"), p);
-        check_names(c, "EXCLUDE", wr_cfg_coll_get(cfg, c->config_name, "EXCLUDE"), p);
+        check_names(s, c, "RENAME", wr_cfg_coll_get(cfg, c->config_name, "RENAME"), p);
+        check_names(s, c, "EXCLUDE", wr_cfg_coll_get(cfg, c->config_name, "EXCLUDE"), p);
+        check_names(s, c, "INCLUDE", wr_cfg_coll_get(cfg, c->config_name, "INCLUDE"), p);
     }
     const char *list = cfg->collections;
     while (list && *list) {
@@ -531,7 +630,7 @@ schema *schema_build(const struct schema_table_def *tables, size_t n, const stru
     if (rc == 0)
         check_config(s, tables, n, cfg, &p);
     for (size_t i = 0; s && i < s->n && rc == 0; i++)
-        rename_relations(&s->colls[i], cfg);
+        rc = rename_relations(s, &s->colls[i], cfg);
     for (size_t i = 0; s && i < s->n && rc == 0; i++)
         rc = sort_fields(&s->colls[i], &p);
     if (rc == 0 && p.count > 0)

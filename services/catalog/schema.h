@@ -63,6 +63,11 @@ struct relation {
      * columns, remote the target's foreign key columns. Column indices. */
     size_t local[SCHEMA_MAX_KEY_COLS];
     size_t remote[SCHEMA_MAX_KEY_COLS];
+    /* Per column of the target: hidden inside this relation by a dotted
+     * EXCLUDE (`Artists.name`) or INCLUDE entry of the owner; NULL when no
+     * dotted entry names the relation. The target's own hidden columns are
+     * hidden here too. */
+    bool *col_hidden;
 };
 
 /* An output field: a column or a relation, in sorted-name order. */
@@ -86,12 +91,19 @@ struct collection {
     size_t nfields;
     struct field *flat; /* visible columns only, sorted: an object at depth 0 */
     size_t nflat;
+    int depth;       /* DEPTH: 1 (objects carry their relations, the default) or 0 */
+    bool count_none; /* COUNT = 'none': pages skip COUNT(*) */
 };
 
 typedef struct schema schema;
 
 /* Builds the model from n table definitions and the config (COLLECTIONS and
- * the <Collection>.NAME/EXCLUDE/RENAME keys). Tables named sqlite_* and
+ * the <Collection>.NAME/EXCLUDE/INCLUDE/RENAME/DEPTH/COUNT keys). EXCLUDE
+ * hides the fields it lists; INCLUDE hides every field it does not list
+ * (the two exclude each other, as in Flask-Restless). An entry
+ * `Relation.column` (the relation's default name, the column's attribute or
+ * SQL name) acts on that relation's objects only: EXCLUDE hides the column
+ * there; INCLUDE makes the relation visible with only the listed columns. Tables named sqlite_* and
  * tables without a primary key are skipped. NULL on error, with every
  * problem in err (unknown collections or attributes in the config, name
  * collisions). Free with schema_free. */
@@ -105,6 +117,8 @@ const struct collection *schema_at(const schema *s, size_t i);
 const struct collection *schema_find(const schema *s, const char *name);
 /* The relation of c called name, or NULL. */
 const struct relation *schema_relation(const struct collection *c, const char *name);
+/* Whether column col of r's target is written inside r's objects. */
+bool schema_rel_col_visible(const schema *s, const struct relation *r, size_t col);
 
 /* The naming rules, exposed for tests: `invoice_items` -> `InvoiceItems`,
  * `AlbumId` -> `album_id`, `HTTPServer` -> `http_server`. The caller frees. */

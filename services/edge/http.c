@@ -289,12 +289,16 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
     bool write = wr_op_is_write(op);
     struct wr_request rq = {.op = op,
                             .body = json,
-                            .collection = r->collection,
+                            .collection = r->collection[0] ? r->collection : NULL,
                             .key = r->key[0] ? r->key : NULL,
                             .relation = r->relation[0] ? r->relation : NULL,
                             .page = r->page,
                             .results_per_page = r->per_page,
-                            .q = r->q};
+                            .q = r->q,
+                            .depth_given = r->depth >= 0,
+                            .depth = r->depth,
+                            .after = r->has_after ? r->after : NULL,
+                            .count = r->count};
     char base[300];
     base_url(e, req, base, sizeof(base));
     struct wr_buf body;

@@ -73,8 +73,32 @@ static bool parse_count(const char *s, long *out)
     return true;
 }
 
+/* depth=0|1 and count=exact|none. */
+static int choice(struct route *r, const char *name, const char *value, struct wr_err *err)
+{
+    if (strcmp(name, "depth") == 0) {
+        if (r->depth != -1)
+            return wr_err_set(err, WR_EINVAL, "depth: given more than once");
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+            return wr_err_set(err, WR_EINVAL, "depth: must be 0 or 1");
+        r->depth = value[0] - '0';
+        return 0;
+    }
+    if (r->count != NULL)
+        return wr_err_set(err, WR_EINVAL, "count: given more than once");
+    if (strcmp(value, "exact") == 0)
+        r->count = "exact";
+    else if (strcmp(value, "none") == 0)
+        r->count = "none";
+    else
+        return wr_err_set(err, WR_EINVAL, "count: must be exact or none");
+    return 0;
+}
+
 static int parameter(struct route *r, const char *name, const char *value, struct wr_err *err)
 {
+    if (strcmp(name, "depth") == 0 || strcmp(name, "count") == 0)
+        return choice(r, name, value, err);
     long *slot = NULL;
     if (strcmp(name, "page") == 0)
         slot = &r->page;
@@ -117,6 +141,23 @@ static int search(struct route *r, const char *v, size_t vlen, struct wr_err *er
     return 0;
 }
 
+/* after: a keyset cursor, base64url text the worker decodes and checks;
+ * empty starts a walk. */
+static int cursor(struct route *r, const char *v, size_t vlen, struct wr_err *err)
+{
+    if (r->has_after)
+        return wr_err_set(err, WR_EINVAL, "after: given more than once");
+    if (!decode(v, vlen, r->after, sizeof(r->after), true))
+        return wr_err_set(err, WR_EINVAL, "after: malformed or longer than %d bytes",
+                          ROUTE_AFTER_MAX);
+    for (const char *p = r->after; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return wr_err_set(err, WR_EINVAL, "after: not a cursor from a Link header");
+    r->has_after = true;
+    return 0;
+}
+
 /* One `name=value` pair of n bytes. A name that does not decode is no
  * parameter we know and is ignored, as Flask-Restless ignores unknown ones. */
 static int pair(struct route *r, const char *p, size_t n, struct wr_err *err)
@@ -130,7 +171,10 @@ static int pair(struct route *r, const char *p, size_t n, struct wr_err *err)
         return 0;
     if (strcmp(name, "q") == 0)
         return search(r, v, vlen, err);
-    bool known = strcmp(name, "page") == 0 || strcmp(name, "results_per_page") == 0;
+    if (strcmp(name, "after") == 0)
+        return cursor(r, v, vlen, err);
+    bool known = strcmp(name, "page") == 0 || strcmp(name, "results_per_page") == 0 ||
+                 strcmp(name, "depth") == 0 || strcmp(name, "count") == 0;
     if (!decode(v, vlen, value, sizeof(value), true))
         return known ? wr_err_set(err, WR_EINVAL, "%s: malformed value", name) : 0;
     return parameter(r, name, value, err);
@@ -156,9 +200,14 @@ void route_release(struct route *r)
 
 int route_parse(const char *path, const char *query, struct route *r, struct wr_err *err)
 {
-    *r = (struct route){.kind = ROUTE_API};
+    *r = (struct route){.kind = ROUTE_API, .depth = -1};
     if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
         r->kind = path[1] == 'h' ? ROUTE_HEALTH : ROUTE_READY;
+        return 0;
+    }
+    /* The catalog of the API: its parameters are ignored (it has none). */
+    if (strcmp(path, "/api") == 0 || strcmp(path, "/api/openapi.json") == 0) {
+        r->op = path[4] == '\0' ? WR_OP_COLLECTIONS : WR_OP_OPENAPI;
         return 0;
     }
     if (strncmp(path, "/api/", 5) != 0)
@@ -190,6 +239,8 @@ int route_parse(const char *path, const char *query, struct route *r, struct wr_
         rc = wr_err_set(err, WR_EINVAL, "q: searches a collection, not one object");
     if (rc == 0 && eval && r->q == NULL)
         rc = wr_err_set(err, WR_EINVAL, "q: /api/eval needs q with functions");
+    if (rc == 0 && r->has_after && strcmp(r->op, WR_OP_LIST) != 0)
+        rc = wr_err_set(err, WR_EINVAL, "after: pages a collection's list only");
     if (rc != 0)
         route_release(r);
     return rc;

@@ -1,8 +1,11 @@
 /* URL -> what to do: the path (`/api/<collection>[/<id>[/<relation>]]`,
- * `/healthz`, `/readyz`) and the query parameters of a read. Pure: no I/O,
+ * `/api/eval/<collection>`, `/api`, `/api/openapi.json`, `/healthz`,
+ * `/readyz`) and the query parameters of a read. Pure: no I/O,
  * so unit tests and the fuzzer call it directly. */
 #ifndef EDGE_ROUTE_H
 #define EDGE_ROUTE_H
+
+#include <stdbool.h>
 
 #include "warren/err.h"
 
@@ -10,16 +13,22 @@ enum route_kind { ROUTE_API, ROUTE_HEALTH, ROUTE_READY };
 
 #define ROUTE_NAME_MAX 128
 #define ROUTE_KEY_MAX 1024
+#define ROUTE_AFTER_MAX 2048
 
 struct route {
     enum route_kind kind;
-    const char *op; /* WR_OP_* for ROUTE_API; /api/eval/<c> is WR_OP_FUNCTIONS */
-    char collection[ROUTE_NAME_MAX + 1];
-    char key[ROUTE_KEY_MAX + 1];       /* "" when absent */
-    char relation[ROUTE_NAME_MAX + 1]; /* "" when absent */
-    long page;                         /* 0 when absent */
-    long per_page;                     /* 0 when absent */
-    char *q; /* the search's JSON text (checked: an object), malloc'd, or NULL */
+    const char *op; /* WR_OP_* for ROUTE_API; /api/eval/<c> is WR_OP_FUNCTIONS, /api
+                     * WR_OP_COLLECTIONS and /api/openapi.json WR_OP_OPENAPI */
+    char collection[ROUTE_NAME_MAX + 1]; /* "" for /api and /api/openapi.json */
+    char key[ROUTE_KEY_MAX + 1];         /* "" when absent */
+    char relation[ROUTE_NAME_MAX + 1];   /* "" when absent */
+    long page;                           /* 0 when absent */
+    long per_page;                       /* 0 when absent */
+    char *q;           /* the search's JSON text (checked: an object), malloc'd, or NULL */
+    int depth;         /* -1 when absent, else 0 or 1 */
+    const char *count; /* "exact", "none", or NULL when absent */
+    bool has_after;    /* after= was given (a list only) */
+    char after[ROUTE_AFTER_MAX + 1]; /* its value: base64url characters, "" to start */
 };
 
 #define ROUTE_Q_MAX ((size_t)65536)

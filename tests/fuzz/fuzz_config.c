@@ -75,7 +75,14 @@ static void check_loaded(const struct wr_cfg *cfg)
         FUZZ_ASSERT(c->collection != NULL && c->setting != NULL && c->value != NULL);
         FUZZ_ASSERT(c->collection[0] != '\0');
         FUZZ_ASSERT(strcmp(c->setting, "NAME") == 0 || strcmp(c->setting, "EXCLUDE") == 0 ||
-                    strcmp(c->setting, "RENAME") == 0 || strcmp(c->setting, "METHODS") == 0);
+                    strcmp(c->setting, "INCLUDE") == 0 || strcmp(c->setting, "RENAME") == 0 ||
+                    strcmp(c->setting, "METHODS") == 0 || strcmp(c->setting, "DEPTH") == 0 ||
+                    strcmp(c->setting, "COUNT") == 0);
+        /* the settings with a closed set of values hold one of them */
+        if (strcmp(c->setting, "DEPTH") == 0)
+            FUZZ_ASSERT(strcmp(c->value, "0") == 0 || strcmp(c->value, "1") == 0);
+        if (strcmp(c->setting, "COUNT") == 0)
+            FUZZ_ASSERT(strcmp(c->value, "exact") == 0 || strcmp(c->value, "none") == 0);
     }
 }
 

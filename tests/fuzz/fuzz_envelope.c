@@ -23,6 +23,7 @@ static void check_empty(const struct wr_request *req)
     FUZZ_ASSERT(req->op == NULL && req->collection == NULL);
     FUZZ_ASSERT(req->key == NULL && req->relation == NULL && req->q == NULL);
     FUZZ_ASSERT(req->page == 0 && req->results_per_page == 0);
+    FUZZ_ASSERT(!req->depth_given && req->depth == 0 && req->after == NULL && req->count == NULL);
     FUZZ_ASSERT(req->owner__ == NULL);
 }
 
@@ -36,6 +37,9 @@ static void check_same(const struct wr_request *a, const struct wr_request *b)
     FUZZ_ASSERT(same_str(a->q, b->q));
     FUZZ_ASSERT(a->page == b->page);
     FUZZ_ASSERT(a->results_per_page == b->results_per_page);
+    FUZZ_ASSERT(a->depth_given == b->depth_given && a->depth == b->depth);
+    FUZZ_ASSERT(same_str(a->after, b->after));
+    FUZZ_ASSERT(same_str(a->count, b->count));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,7 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wr_request_release(&req);
         return 0;
     }
-    FUZZ_ASSERT(req.op != NULL && req.collection != NULL);
+    /* only the catalog ops (GET /api, /api/openapi.json) have no collection */
+    bool catalog = req.op != NULL &&
+                   (strcmp(req.op, WR_OP_COLLECTIONS) == 0 || strcmp(req.op, WR_OP_OPENAPI) == 0);
+    FUZZ_ASSERT(req.op != NULL && (req.collection != NULL) != catalog);
+    FUZZ_ASSERT(!req.depth_given || req.depth == 0 || req.depth == 1);
+    FUZZ_ASSERT(req.count == NULL || strcmp(req.count, "exact") == 0 ||
+                strcmp(req.count, "none") == 0);
 
     struct wr_buf first, second;
     wr_buf_init(&first, ENCODED_MAX);

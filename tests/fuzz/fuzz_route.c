@@ -37,6 +37,31 @@ static void check_count(long v)
     FUZZ_ASSERT(v == 0 || (v >= 1 && v <= 1000000000L));
 }
 
+/* /api and /api/openapi.json: no collection, no parameters. */
+static void check_catalog(const char *path, const struct route *r)
+{
+    bool index = strcmp(r->op, WR_OP_COLLECTIONS) == 0;
+    FUZZ_ASSERT(strcmp(path, index ? "/api" : "/api/openapi.json") == 0);
+    FUZZ_ASSERT(r->collection[0] == '\0' && r->key[0] == '\0' && r->relation[0] == '\0');
+    FUZZ_ASSERT(r->q == NULL && r->page == 0 && r->per_page == 0 && r->depth == -1 &&
+                r->count == NULL && !r->has_after);
+}
+
+/* depth, count, after: each absent or one of its forms; after only on a list. */
+static void check_options(const struct route *r)
+{
+    FUZZ_ASSERT(r->depth == -1 || r->depth == 0 || r->depth == 1);
+    FUZZ_ASSERT(r->count == NULL || strcmp(r->count, "exact") == 0 ||
+                strcmp(r->count, "none") == 0);
+    if (!r->has_after)
+        return;
+    FUZZ_ASSERT(strcmp(r->op, WR_OP_LIST) == 0);
+    FUZZ_ASSERT(memchr(r->after, '\0', sizeof(r->after)) != NULL);
+    for (const char *p = r->after; *p; p++)
+        FUZZ_ASSERT((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_');
+}
+
 static void check_api(const struct route *r)
 {
     check_segment(r->collection, sizeof(r->collection));
@@ -61,6 +86,7 @@ static void check_api(const struct route *r)
         FUZZ_ASSERT(!"op is one of WR_OP_LIST, WR_OP_GET, WR_OP_RELATED, WR_OP_FUNCTIONS");
     check_count(r->page);
     check_count(r->per_page);
+    check_options(r);
     /* a search is a JSON object, and only lists have one */
     if (r->q != NULL) {
         FUZZ_ASSERT(strcmp(r->op, WR_OP_LIST) == 0 || strcmp(r->op, WR_OP_FUNCTIONS) == 0);
@@ -91,7 +117,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(strcmp(path, "/readyz") == 0);
     } else {
         FUZZ_ASSERT(r.kind == ROUTE_API);
-        check_api(&r);
+        if (r.op != NULL &&
+            (strcmp(r.op, WR_OP_COLLECTIONS) == 0 || strcmp(r.op, WR_OP_OPENAPI) == 0))
+            check_catalog(path, &r);
+        else
+            check_api(&r);
     }
     if (rc == 0)
         route_release(&r);

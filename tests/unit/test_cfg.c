@@ -316,7 +316,7 @@ START_TEST(env_unknown_variable)
     ck_assert_int_eq(parse_env("", env), WR_EINVAL);
     const char *want = "environment: WARREN_HTTP_PROT: unknown key\n"
                        "environment: WARREN_Albums__SORT: unknown setting (expected NAME, "
-                       "EXCLUDE, RENAME or METHODS)\n"
+                       "EXCLUDE, INCLUDE, RENAME, METHODS, DEPTH or COUNT)\n"
                        "environment: WARREN_: no '=' in the environment entry\n";
     ck_assert_str_eq(problem_text(), want);
     assert_empty();
@@ -331,11 +331,33 @@ START_TEST(dotted_key_problems)
                            "Albums.NAME.X = 'x'\n"),
                      WR_EINVAL);
     const char *want =
-        "config.cfg:1: Albums.SORT: unknown setting (expected NAME, EXCLUDE, RENAME or METHODS)\n"
+        "config.cfg:1: Albums.SORT: unknown setting (expected NAME, EXCLUDE, INCLUDE, RENAME, "
+        "METHODS, DEPTH or COUNT)\n"
         "config.cfg:2: 1Albums.NAME: the collection must be an identifier\n"
         "config.cfg:3: Albums.NAME: expected a quoted string\n"
-        "config.cfg:4: Albums.NAME.X: unknown setting (expected NAME, EXCLUDE, RENAME or "
-        "METHODS)\n";
+        "config.cfg:4: Albums.NAME.X: unknown setting (expected NAME, EXCLUDE, INCLUDE, RENAME, "
+        "METHODS, DEPTH or COUNT)\n";
+    ck_assert_str_eq(problem_text(), want);
+    assert_empty();
+}
+END_TEST
+
+/* DEPTH is 0 or 1 (a number or a string), COUNT exact or none. */
+START_TEST(depth_and_count_settings)
+{
+    ck_assert_int_eq(parse("Albums.DEPTH = 0\nArtists.DEPTH = '1'\nTracks.COUNT = 'none'\n"
+                           "Albums.INCLUDE = 'title, Artists.name'\n"),
+                     0);
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Albums", "DEPTH"), "0");
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Artists", "DEPTH"), "1");
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Tracks", "COUNT"), "none");
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Albums", "INCLUDE"), "title, Artists.name");
+    wr_cfg_release(&cfg);
+    ck_assert_int_eq(parse("Albums.DEPTH = 2\nAlbums.DEPTH = 'deep'\nAlbums.COUNT = 'some'\n"),
+                     WR_EINVAL);
+    const char *want = "config.cfg:1: Albums.DEPTH: expected a quoted string\n"
+                       "config.cfg:2: Albums.DEPTH: expected 0 or 1\n"
+                       "config.cfg:3: Albums.COUNT: expected 'exact' or 'none'\n";
     ck_assert_str_eq(problem_text(), want);
     assert_empty();
 }
@@ -476,6 +498,7 @@ int main(void)
     tcase_add_test(tc, env_unknown_variable);
     tcase_add_test(tc, production_hygiene);
     tcase_add_test(tc, dotted_key_problems);
+    tcase_add_test(tc, depth_and_count_settings);
     tcase_add_test(tc, coll_get_returns_last);
     tcase_add_test(tc, load_missing_optional);
     tcase_add_test(tc, load_missing_required);

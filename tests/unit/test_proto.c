@@ -32,14 +32,17 @@ static const char *const codes[] = {
     WR_CODE_CONFLICT,          WR_CODE_UNSUPPORTED_MEDIA_TYPE,
     WR_CODE_VALIDATION_FAILED,
 };
-static const char *const ops[] = {WR_OP_LIST,   WR_OP_GET,    WR_OP_RELATED, WR_OP_FUNCTIONS,
-                                  WR_OP_CREATE, WR_OP_UPDATE, WR_OP_DELETE};
+static const char *const ops[] = {WR_OP_LIST,      WR_OP_GET,         WR_OP_RELATED,
+                                  WR_OP_FUNCTIONS, WR_OP_CREATE,      WR_OP_UPDATE,
+                                  WR_OP_DELETE,    WR_OP_COLLECTIONS, WR_OP_OPENAPI};
 static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_STATUS, WR_HDR_LINK,
                                       WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
-static const char *const members[] = {"body",     "collection",       "id", "op", "page", "q",
-                                      "relation", "results_per_page", "v"};
-static const char *const required_members[] = {"collection", "op", "v"};
+static const char *const members[] = {
+    "after", "body",     "collection",       "count", "depth", "id", "op", "page",
+    "q",     "relation", "results_per_page", "v"};
+/* Required by every op; collection is required by all but the catalog ops. */
+static const char *const required_members[] = {"op", "v"};
 
 /* --- files --- */
 
@@ -301,9 +304,9 @@ static bool decodes_json(json_t *inst)
 /* A valid envelope of op related with every member set. */
 static json_t *full_envelope(void)
 {
-    json_t *e = json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:i}", "collection", "Artists", "id", "1", "op",
-                          WR_OP_RELATED, "page", 2, "relation", "albums", "results_per_page", 5,
-                          "v", WR_PROTO_VERSION);
+    json_t *e = json_pack("{s:s,s:s,s:i,s:s,s:s,s:i,s:s,s:i,s:i}", "collection", "Artists", "count",
+                          "none", "depth", 0, "id", "1", "op", WR_OP_RELATED, "page", 2, "relation",
+                          "albums", "results_per_page", 5, "v", WR_PROTO_VERSION);
     ck_assert_ptr_nonnull(e);
     return e;
 }
@@ -397,6 +400,13 @@ START_TEST(ops_match_proto_h)
     for (size_t i = 0; i < COUNT(ops); i++) {
         json_t *e =
             json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", ops[i], "v", WR_PROTO_VERSION);
+        if (strcmp(ops[i], WR_OP_COLLECTIONS) == 0 || strcmp(ops[i], WR_OP_OPENAPI) == 0) {
+            agree(s, e, false, "a catalog op with a collection");
+            ck_assert_int_eq(json_object_del(e, "collection"), 0);
+            agree(s, e, true, ops[i]);
+            json_decref(e);
+            continue;
+        }
         bool functions = strcmp(ops[i], WR_OP_FUNCTIONS) == 0;
         bool create = strcmp(ops[i], WR_OP_CREATE) == 0;
         if (create || strcmp(ops[i], WR_OP_UPDATE) == 0)
@@ -506,6 +516,25 @@ START_TEST(decoder_and_schema_agree)
         {"{\"collection\":\"Albums\",\"op\":\"list\",\"page\":-1,\"v\":1}", false},
         {"{\"collection\":\"Albums\",\"op\":\"list\",\"results_per_page\":0,\"v\":1}", false},
         {"{\"collection\":\"Alb\\u0000ums\",\"op\":\"list\",\"v\":1}", false},
+        /* depth, count, after; the catalog ops take only op and v */
+        {"{\"collection\":\"Albums\",\"depth\":0,\"op\":\"list\",\"v\":1}", true},
+        {"{\"collection\":\"Albums\",\"depth\":1,\"id\":\"1\",\"op\":\"get\",\"v\":1}", true},
+        {"{\"collection\":\"Albums\",\"depth\":2,\"op\":\"list\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"depth\":-1,\"op\":\"list\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"depth\":\"0\",\"op\":\"list\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"count\":\"none\",\"op\":\"list\",\"v\":1}", true},
+        {"{\"collection\":\"Albums\",\"count\":\"exact\",\"op\":\"list\",\"v\":1}", true},
+        {"{\"collection\":\"Albums\",\"count\":\"some\",\"op\":\"list\",\"v\":1}", false},
+        {"{\"after\":\"\",\"collection\":\"Albums\",\"op\":\"list\",\"v\":1}", true},
+        {"{\"after\":\"eyJo-_\",\"collection\":\"Albums\",\"op\":\"list\",\"v\":1}", true},
+        {"{\"after\":\"abc\",\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"get\",\"v\":1}",
+         false},
+        {"{\"op\":\"list\",\"v\":1}", false},
+        {"{\"op\":\"collections\",\"v\":1}", true},
+        {"{\"op\":\"openapi\",\"v\":1}", true},
+        {"{\"op\":\"openapi\",\"page\":1,\"v\":1}", false},
+        {"{\"depth\":0,\"op\":\"collections\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"op\":\"collections\",\"v\":1}", false},
         {"{}", false},
         {"[]", false},
         {"\"list\"", false},
@@ -536,6 +565,16 @@ START_TEST(encode_round_trip)
          .page = 1000000000,
          .results_per_page = 1},
         {.op = WR_OP_GET, .collection = "T\xc3\xa9st \"q\"", .key = "a/b\\c\n"},
+        {.op = WR_OP_LIST,
+         .collection = "Albums",
+         .depth_given = true,
+         .depth = 0,
+         .count = "none",
+         .after = "eyJo"},
+        {.op = WR_OP_LIST, .collection = "Albums", .after = ""},
+        {.op = WR_OP_GET, .collection = "Albums", .key = "1", .depth_given = true, .depth = 1},
+        {.op = WR_OP_COLLECTIONS},
+        {.op = WR_OP_OPENAPI},
     };
     json_t *s = load_schema("request.schema.json");
     json_t *props = json_object_get(s, "properties");
@@ -562,7 +601,11 @@ START_TEST(encode_round_trip)
         ck_assert_msg(wr_request_decode(&back, b.data, b.len, &err) == 0, "%s: %s", b.data,
                       err.msg);
         ck_assert_str_eq(back.op, reqs[i].op);
-        ck_assert_str_eq(back.collection, reqs[i].collection);
+        ck_assert_pstr_eq(back.collection, reqs[i].collection);
+        ck_assert_int_eq(back.depth_given, reqs[i].depth_given);
+        ck_assert_int_eq(back.depth, reqs[i].depth);
+        ck_assert_pstr_eq(back.after, reqs[i].after);
+        ck_assert_pstr_eq(back.count, reqs[i].count);
         ck_assert_pstr_eq(back.key, reqs[i].key);
         ck_assert_pstr_eq(back.relation, reqs[i].relation);
         ck_assert_int_eq(back.page, reqs[i].page);

@@ -67,7 +67,8 @@ static const struct schema_table_def tables[] = {
 };
 
 static const char config[] = "Tracks.EXCLUDE = 'bytes'\n"
-                             "Customers.EXCLUDE = 'email, invoices'\n";
+                             "Customers.EXCLUDE = 'email, invoices'\n"
+                             "Invoices.EXCLUDE = 'Customers.first_name'\n";
 
 static const char albums_cols_sql[] = "SELECT t0.\"AlbumId\",t0.\"Title\",t0.\"ArtistId\" "
                                       "FROM \"albums\" AS t0";
@@ -748,6 +749,89 @@ START_TEST(unknown_and_hidden_fields)
           "unknown field \"nope\"");
     fails("Albums", "{\"functions\":[{\"name\":\"median\",\"field\":\"title\"}]}",
           "unknown function \"median\"");
+    fails("Tracks", "{\"functions\":[{\"name\":\"sum\",\"field\":\"bytes\"}]}",
+          "unknown field \"bytes\"");
+    /* a column a dotted EXCLUDE hides inside a relation, by every way in */
+    fails("Invoices",
+          "{\"filters\":[{\"name\":\"Customers__first_name\",\"op\":\"==\",\"val\":1}]}",
+          "unknown field \"Customers__first_name\" in Invoices");
+    fails("Invoices", "{\"order_by\":[{\"field\":\"Customers__first_name\"}]}",
+          "unknown field \"Customers__first_name\"");
+    fails("Invoices",
+          "{\"filters\":[{\"name\":\"Customers\",\"op\":\"has\","
+          "\"val\":{\"name\":\"first_name\",\"op\":\"is_null\"}}]}",
+          "unknown field \"first_name\" in Customers");
+    fails("Invoices",
+          "{\"filters\":[{\"name\":\"Customers\",\"op\":\"has\","
+          "\"val\":{\"or\":[{\"name\":\"first_name\",\"op\":\"is_null\"}]}}]}",
+          "unknown field \"first_name\" in Customers");
+}
+END_TEST
+
+/* The other columns of that relation stay searchable, and the collection
+ * that hides nothing of its own keeps all of them. */
+START_TEST(dotted_exclude_leaves_the_rest)
+{
+    (void)parse("Invoices", "{\"filters\":[{\"name\":\"Customers__customer_id\",\"op\":\"==\","
+                            "\"val\":1}]}");
+    (void)parse("Invoices", "{\"filters\":[{\"name\":\"Customers\",\"op\":\"has\","
+                            "\"val\":{\"name\":\"customer_id\",\"op\":\"==\",\"val\":1}}]}");
+    (void)parse("Customers",
+                "{\"filters\":[{\"name\":\"first_name\",\"op\":\"==\",\"val\":\"x\"}]}");
+}
+END_TEST
+
+/* A keyset page: the filters, then the key after the cursor's. */
+START_TEST(keyset_sql)
+{
+    (void)parse("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":\"A%\"}]}");
+    ck_assert(query_keyset_ok(qry));
+    struct value after[1] = {{.kind = V_INT, .i = 42}};
+    ck_assert_int_eq(query_select_after_sql(qry, after, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_str_eq(sql.data,
+                     "SELECT t0.\"AlbumId\",t0.\"Title\",t0.\"ArtistId\" FROM \"albums\" AS t0 "
+                     "WHERE t0.\"Title\" LIKE ? AND (t0.\"AlbumId\") > (?) ORDER BY "
+                     "t0.\"AlbumId\"");
+    ck_assert_uint_eq(nbinds, 2);
+    ck_assert_int_eq(binds[1].i, 42);
+    (void)parse("PlaylistTrack", "{}");
+    struct value two[2] = {{.kind = V_INT, .i = 1}, {.kind = V_INT, .i = 3402}};
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_after_sql(qry, two, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_ptr_nonnull(
+        strstr(sql.data, " WHERE (t0.\"PlaylistId\",t0.\"TrackId\") > (?,?) ORDER BY"));
+    /* an order_by of own columns: NULL-aware comparisons, then the key */
+    (void)parse("Albums", "{\"order_by\":[{\"field\":\"title\",\"direction\":\"desc\"}]}");
+    ck_assert(query_keyset_ok(qry));
+    size_t cols[QUERY_KEYSET_MAX];
+    bool desc[QUERY_KEYSET_MAX];
+    ck_assert_uint_eq(query_keyset_cols(qry, cols, desc, QUERY_KEYSET_MAX), 2);
+    ck_assert_uint_eq(cols[0], 1);
+    ck_assert(desc[0]);
+    ck_assert_uint_eq(cols[1], 0);
+    ck_assert(!desc[1]);
+    struct value tk[2] = {{.kind = V_TEXT, .s = "M", .n = 1}, {.kind = V_INT, .i = 7}};
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_after_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_str_eq(sql.data,
+                     "SELECT t0.\"AlbumId\",t0.\"Title\",t0.\"ArtistId\" FROM \"albums\" AS t0 "
+                     "WHERE (((t0.\"Title\" < ? OR t0.\"Title\" IS NULL)) OR (t0.\"Title\" IS ? "
+                     "AND (t0.\"AlbumId\" > ?))) ORDER BY t0.\"Title\" DESC,t0.\"AlbumId\"");
+    ck_assert_uint_eq(nbinds, 3);
+    /* NULL in the cursor: ascending, what follows is not NULL; descending, nothing */
+    tk[0] = (struct value){.kind = V_NULL};
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_after_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_ptr_nonnull(
+        strstr(sql.data, "WHERE ((0) OR (t0.\"Title\" IS ? AND (t0.\"AlbumId\" > ?)))"));
+    (void)parse("Albums", "{\"order_by\":[{\"field\":\"title\"}]}");
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_after_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_ptr_nonnull(strstr(sql.data, "WHERE ((t0.\"Title\" IS NOT NULL) OR"));
+    (void)parse("Albums", "{\"order_by\":[{\"field\":\"Artists__name\"}]}");
+    ck_assert(!query_keyset_ok(qry));
+    (void)parse("Albums", "{\"limit\":5}");
+    ck_assert(!query_keyset_ok(qry));
 }
 END_TEST
 
@@ -888,6 +972,8 @@ int main(void)
     tcase_add_test(errors, unknown_members);
     tcase_add_test(errors, unknown_operator);
     tcase_add_test(errors, unknown_and_hidden_fields);
+    tcase_add_test(errors, dotted_exclude_leaves_the_rest);
+    tcase_add_test(errors, keyset_sql);
     tcase_add_test(errors, null_value_with_comparison);
     tcase_add_test(errors, operator_misuse);
     tcase_add_test(errors, order_by_errors);

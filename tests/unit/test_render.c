@@ -268,25 +268,26 @@ START_TEST(link_first_page)
 }
 END_TEST
 
+#define L(page, per, rel)                                                                          \
+    "<http://h/api/Albums?page=" #page "&results_per_page=" #per ">; rel=\"" rel "\""
+
 START_TEST(link_middle_page)
 {
-    ck_assert_str_eq(link_text(347, 34, 10),
-                     "<http://h/api/Albums?page=35&results_per_page=10>; rel=\"next\", "
-                     "<http://h/api/Albums?page=35&results_per_page=10>; rel=\"last\"");
-    ck_assert_str_eq(link_text(347, 2, 100),
-                     "<http://h/api/Albums?page=3&results_per_page=100>; rel=\"next\", "
-                     "<http://h/api/Albums?page=4&results_per_page=100>; rel=\"last\"");
+    ck_assert_str_eq(link_text(347, 34, 10), L(1, 10, "first") ", " L(33, 10, "prev") ", " L(
+                                                 35, 10, "next") ", " L(35, 10, "last"));
+    ck_assert_str_eq(link_text(347, 2, 100), L(1, 100, "first") ", " L(1, 100, "prev") ", " L(
+                                                 3, 100, "next") ", " L(4, 100, "last"));
 }
 END_TEST
 
 START_TEST(link_last_page)
 {
     ck_assert_str_eq(link_text(347, 35, 10),
-                     "<http://h/api/Albums?page=35&results_per_page=10>; rel=\"last\"");
+                     L(1, 10, "first") ", " L(34, 10, "prev") ", " L(35, 10, "last"));
+    /* past the end, prev goes back to the last page */
     ck_assert_str_eq(link_text(347, 40, 10),
-                     "<http://h/api/Albums?page=35&results_per_page=10>; rel=\"last\"");
-    ck_assert_str_eq(link_text(5, 1, 10),
-                     "<http://h/api/Albums?page=1&results_per_page=10>; rel=\"last\"");
+                     L(1, 10, "first") ", " L(35, 10, "prev") ", " L(35, 10, "last"));
+    ck_assert_str_eq(link_text(5, 1, 10), L(1, 10, "last"));
 }
 END_TEST
 
@@ -294,6 +295,7 @@ START_TEST(link_no_pages)
 {
     ck_assert_str_eq(link_text(0, 1, 10), "");
     ck_assert_uint_eq(out.len, 0);
+    ck_assert_str_eq(link_text(0, 3, 10), "");
 }
 END_TEST
 
@@ -302,7 +304,46 @@ START_TEST(link_without_base_url)
     struct page pg;
     plan_page(&pg, 20, 2, 10);
     render_link(&out, NULL, "/api/Albums", &pg);
-    ck_assert_str_eq(text(), "</api/Albums?page=2&results_per_page=10>; rel=\"last\"");
+    ck_assert_str_eq(text(), "</api/Albums?page=1&results_per_page=10>; rel=\"first\", "
+                             "</api/Albums?page=1&results_per_page=10>; rel=\"prev\", "
+                             "</api/Albums?page=2&results_per_page=10>; rel=\"last\"");
+}
+END_TEST
+
+/* COUNT none: null counts; next while a row past the page was seen, no last. */
+START_TEST(uncounted_page_and_links)
+{
+    struct page pg;
+    plan_page(&pg, 0, 3, 10);
+    pg.uncounted = true;
+    render_page_head(&out, &pg);
+    render_page_tail(&out, &pg);
+    ck_assert_str_eq(text(),
+                     "{\"num_results\":null,\"objects\":[],\"page\":3,\"total_pages\":null}");
+    wr_buf_reset(&out);
+    pg.more = true;
+    render_link(&out, "http://h", "/api/Albums", &pg);
+    ck_assert_str_eq(text(), L(1, 10, "first") ", " L(2, 10, "prev") ", " L(4, 10, "next"));
+    wr_buf_reset(&out);
+    pg.more = false;
+    pg.page = 1;
+    render_link(&out, "http://h", "/api/Albums", &pg);
+    ck_assert_str_eq(text(), "");
+}
+END_TEST
+
+/* A keyset page's next link carries the cursor; a path's own query stays. */
+START_TEST(cursor_next_link)
+{
+    struct page pg;
+    plan_page(&pg, 347, 2, 10);
+    pg.next_after = "abc_-";
+    render_link(&out, "http://h", "/api/Albums?q=%7B%7D", &pg);
+    ck_assert_str_eq(
+        text(), "<http://h/api/Albums?q=%7B%7D&page=1&results_per_page=10>; rel=\"first\", "
+                "<http://h/api/Albums?q=%7B%7D&page=1&results_per_page=10>; rel=\"prev\", "
+                "<http://h/api/Albums?q=%7B%7D&after=abc_-&results_per_page=10>; rel=\"next\", "
+                "<http://h/api/Albums?q=%7B%7D&page=35&results_per_page=10>; rel=\"last\"");
 }
 END_TEST
 
@@ -379,6 +420,8 @@ int main(void)
     tcase_add_test(pages, link_last_page);
     tcase_add_test(pages, link_no_pages);
     tcase_add_test(pages, link_without_base_url);
+    tcase_add_test(pages, uncounted_page_and_links);
+    tcase_add_test(pages, cursor_next_link);
     suite_add_tcase(s, pages);
 
     TCase *misc = tcase_create("errors_and_paths");

@@ -137,7 +137,6 @@ START_TEST(refused_shapes)
         "/api/Artists/1/albums/",
         "/api/Artists/1/albums/x",
         "/api/",
-        "/api",
         "/api//1",
         "/api/Albums//albums",
         "//api/Albums",
@@ -150,6 +149,19 @@ START_TEST(refused_shapes)
     };
     for (size_t i = 0; i < N(paths); i++)
         assert_not_found(paths[i]);
+}
+END_TEST
+
+/* /api and /api/openapi.json: the catalog, no collection; parameters ignored. */
+START_TEST(catalog_routes)
+{
+    ck_assert_int_eq(route("/api", "page=0&depth=7"), 0);
+    ck_assert_str_eq(r.op, WR_OP_COLLECTIONS);
+    ck_assert_str_eq(r.collection, "");
+    ck_assert_int_eq(r.page, 0);
+    ck_assert_int_eq(route("/api/openapi.json", NULL), 0);
+    ck_assert_str_eq(r.op, WR_OP_OPENAPI);
+    ck_assert_str_eq(r.collection, "");
 }
 END_TEST
 
@@ -265,6 +277,45 @@ START_TEST(unknown_parameters_ignored)
 }
 END_TEST
 
+/* depth, count and after: checked here, named in every refusal. */
+START_TEST(depth_count_after)
+{
+    ck_assert_int_eq(route("/api/Albums", NULL), 0);
+    ck_assert_int_eq(r.depth, -1);
+    ck_assert_ptr_null(r.count);
+    ck_assert(!r.has_after);
+    ck_assert_int_eq(route("/api/Albums", "depth=0&count=none&after=eyJo_-"), 0);
+    ck_assert_int_eq(r.depth, 0);
+    ck_assert_str_eq(r.count, "none");
+    ck_assert(r.has_after);
+    ck_assert_str_eq(r.after, "eyJo_-");
+    ck_assert_int_eq(route("/api/Albums", "after="), 0);
+    ck_assert(r.has_after);
+    ck_assert_str_eq(r.after, "");
+    ck_assert_int_eq(route("/api/Albums/1", "depth=1"), 0);
+    ck_assert_int_eq(r.depth, 1);
+    assert_bad_param("depth=2", "depth");
+    assert_bad_param("depth=", "depth");
+    assert_bad_param("depth=-1", "depth");
+    assert_bad_param("depth=0&depth=0", "depth");
+    assert_bad_param("count=some", "count");
+    assert_bad_param("count=none&count=none", "count");
+    assert_bad_param("after=a+b", "after");
+    assert_bad_param("after=a%2Fb", "after");
+    assert_bad_param("after=a&after=b", "after");
+    char big[ROUTE_AFTER_MAX + 16];
+    memset(big, 'a', sizeof(big));
+    memcpy(big, "after=", 6);
+    big[6 + ROUTE_AFTER_MAX + 1] = '\0';
+    assert_bad_param(big, "after");
+    big[6 + ROUTE_AFTER_MAX] = '\0';
+    ck_assert_int_eq(route("/api/Albums", big), 0);
+    /* a cursor pages a list, not an object */
+    ck_assert_int_eq(route("/api/Albums/1", "after=abc"), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "after"));
+}
+END_TEST
+
 START_TEST(query_decoded)
 {
     ck_assert_int_eq(route("/api/Albums", "page=%32&results_per_page=1%30"), 0);
@@ -292,6 +343,7 @@ int main(void)
     tcase_add_test(paths, refused_segments);
     tcase_add_test(paths, refused_shapes);
     tcase_add_test(paths, segment_lengths);
+    tcase_add_test(paths, catalog_routes);
     suite_add_tcase(s, paths);
 
     TCase *params = tcase_create("parameters");
@@ -301,6 +353,7 @@ int main(void)
     tcase_add_test(params, search_decoded_and_checked);
     tcase_add_test(params, unknown_parameters_ignored);
     tcase_add_test(params, query_decoded);
+    tcase_add_test(params, depth_count_after);
     suite_add_tcase(s, params);
 
     return run_suite(s, true);

@@ -498,7 +498,87 @@ START_TEST(exclude_relation)
 }
 END_TEST
 
+/* INCLUDE shows only what it lists: columns, relations, and a relation
+ * named only by a dotted entry, restricted to that entry's columns. */
+START_TEST(include_lists_the_fields)
+{
+    build_ok(chinook, N(chinook), "Albums.INCLUDE = 'title, Artists.name'\n");
+    const struct collection *c = find("Albums");
+    assert_fields(c, false, "Artists title");
+    assert_fields(c, true, "title");
+    const struct relation *r = schema_relation(c, "Artists");
+    ck_assert_ptr_nonnull(r->col_hidden);
+    ck_assert(!schema_rel_col_visible(sch, r, 0)); /* artist_id */
+    ck_assert(schema_rel_col_visible(sch, r, 1));  /* name */
+    /* Artists itself is untouched */
+    assert_fields(find("Artists"), true, "artist_id name");
+    ck_assert_ptr_null(schema_relation(find("Artists"), "albums")->col_hidden);
+}
+END_TEST
+
+START_TEST(include_relation_whole)
+{
+    build_ok(chinook, N(chinook), "Albums.INCLUDE = 'album_id, Artists'\n");
+    const struct collection *c = find("Albums");
+    assert_fields(c, false, "Artists album_id");
+    const struct relation *r = schema_relation(c, "Artists");
+    ck_assert_ptr_null(r->col_hidden);
+    ck_assert(schema_rel_col_visible(sch, r, 0));
+    ck_assert(schema_rel_col_visible(sch, r, 1));
+}
+END_TEST
+
+/* A dotted EXCLUDE hides a column inside one relation only; the relation's
+ * column may be named by attribute or by SQL name. */
+START_TEST(exclude_dotted_column)
+{
+    build_ok(chinook, N(chinook), "Albums.EXCLUDE = 'Artists.Name, tracks.unit_price'\n");
+    const struct collection *c = find("Albums");
+    assert_fields(c, false, "Artists album_id artist_id title tracks");
+    const struct relation *a = schema_relation(c, "Artists");
+    ck_assert(schema_rel_col_visible(sch, a, 0));
+    ck_assert(!schema_rel_col_visible(sch, a, 1));
+    const struct relation *t = schema_relation(c, "tracks");
+    ck_assert(!schema_rel_col_visible(sch, t, 3));
+    ck_assert(schema_rel_col_visible(sch, t, 1));
+    /* the target's own hidden columns stay hidden inside relations */
+    schema_free(sch);
+    wr_cfg_release(&cfg);
+    build_ok(chinook, N(chinook), "Artists.EXCLUDE = 'name'\n");
+    ck_assert(!schema_rel_col_visible(sch, schema_relation(find("Albums"), "Artists"), 1));
+}
+END_TEST
+
+START_TEST(depth_and_count_per_collection)
+{
+    build_ok(chinook, N(chinook), "Albums.DEPTH = 0\nTracks.COUNT = 'none'\n");
+    ck_assert_int_eq(find("Albums")->depth, 0);
+    ck_assert_int_eq(find("Artists")->depth, 1);
+    ck_assert(find("Tracks")->count_none);
+    ck_assert(!find("Albums")->count_none);
+}
+END_TEST
+
 /* --- errors --- */
+
+START_TEST(include_and_exclude_refused)
+{
+    build_fails(chinook, N(chinook), "Albums.INCLUDE = 'title'\nAlbums.EXCLUDE = 'title'\n",
+                "EXCLUDE or INCLUDE, not both");
+}
+END_TEST
+
+START_TEST(dotted_unknown_names)
+{
+    build_fails(chinook, N(chinook), "Albums.EXCLUDE = 'Artists.nope'\n", "Artists.nope");
+    schema_free(sch);
+    wr_cfg_release(&cfg);
+    build_fails(chinook, N(chinook), "Albums.INCLUDE = 'Nope.name'\n", "Nope.name");
+    schema_free(sch);
+    wr_cfg_release(&cfg);
+    build_fails(chinook, N(chinook), "Albums.INCLUDE = 'title.x'\n", "title.x");
+}
+END_TEST
 
 START_TEST(collections_names_missing_table)
 {
@@ -596,6 +676,10 @@ int main(void)
     tcase_add_test(config, rename_several_with_spaces);
     tcase_add_test(config, rename_relation);
     tcase_add_test(config, exclude_relation);
+    tcase_add_test(config, include_lists_the_fields);
+    tcase_add_test(config, include_relation_whole);
+    tcase_add_test(config, exclude_dotted_column);
+    tcase_add_test(config, depth_and_count_per_collection);
     suite_add_tcase(s, config);
 
     TCase *errors = tcase_create("errors");
@@ -604,6 +688,8 @@ int main(void)
     tcase_add_test(errors, collections_names_table_without_key);
     tcase_add_test(errors, rename_unknown_field);
     tcase_add_test(errors, exclude_unknown_field);
+    tcase_add_test(errors, include_and_exclude_refused);
+    tcase_add_test(errors, dotted_unknown_names);
     tcase_add_test(errors, dotted_key_for_unknown_table);
     tcase_add_test(errors, rename_creating_collision);
     tcase_add_test(errors, name_creating_collision);

@@ -1,0 +1,195 @@
+/* Keyset cursors (see cursor.h): canonical JSON of the key, a checksum,
+ * base64url around it. */
+#include "cursor.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "warren/json.h"
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void b64url(struct wr_buf *out, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        wr_buf_putc(out, b64[(v >> 18) & 63]);
+        wr_buf_putc(out, b64[(v >> 12) & 63]);
+        if (i + 1 < n)
+            wr_buf_putc(out, b64[(v >> 6) & 63]);
+        if (i + 2 < n)
+            wr_buf_putc(out, b64[v & 63]);
+    }
+}
+
+static int b64val(char c)
+{
+    const char *p = c != '\0' ? strchr(b64, c) : NULL;
+    return p ? (int)(p - b64) : -1;
+}
+
+/* Decodes s (no padding) into out (cap bytes); false on a bad character or
+ * length. */
+static bool unb64url(const char *s, unsigned char *out, size_t cap, size_t *len)
+{
+    size_t n = strlen(s), j = 0;
+    if (n % 4 == 1)
+        return false;
+    for (size_t i = 0; i < n; i += 4) {
+        unsigned v = 0;
+        size_t k = 0;
+        for (; k < 4 && i + k < n; k++) {
+            int d = b64val(s[i + k]);
+            if (d < 0)
+                return false;
+            v |= (unsigned)d << (18 - 6 * k);
+        }
+        for (size_t b = 0; b + 1 < k; b++) {
+            if (j >= cap)
+                return false;
+            out[j++] = (unsigned char)(v >> (16 - 8 * b));
+        }
+    }
+    *len = j;
+    return true;
+}
+
+/* The key as canonical JSON: [1,"a",2.5,null]. WR_EINVAL for a BLOB. */
+static int key_json(struct wr_buf *b, const struct value *key, size_t n)
+{
+    wr_buf_putc(b, '[');
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0)
+            wr_buf_putc(b, ',');
+        if (key[k].kind == V_NULL)
+            wr_json_null(b);
+        else if (key[k].kind == V_INT)
+            wr_json_int(b, key[k].i);
+        else if (key[k].kind == V_REAL)
+            wr_json_real(b, key[k].d);
+        else if (key[k].kind == V_TEXT)
+            wr_json_str(b, key[k].s, key[k].n);
+        else
+            return WR_EINVAL;
+    }
+    wr_buf_putc(b, ']');
+    return wr_buf_error(b);
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= ((const unsigned char *)p)[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static void checksum(char out[17], const struct collection *c, const char *q, long per_page,
+                     const struct wr_buf *k, long page)
+{
+    char nums[64];
+    int n = snprintf(nums, sizeof(nums), "%ld%c%ld", per_page, '\0', page);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv(h, c->name, strlen(c->name) + 1);
+    h = fnv(h, q ? q : "", (q ? strlen(q) : 0) + 1);
+    h = fnv(h, k->data, k->len);
+    h = fnv(h, nums, n > 0 ? (size_t)n : 0);
+    (void)snprintf(out, 17, "%016" PRIx64, h);
+}
+
+int cursor_encode(struct wr_buf *out, const struct collection *c, const char *q, long per_page,
+                  const struct value *key, size_t n, long page)
+{
+    struct wr_buf k, doc;
+    wr_buf_init(&k, CURSOR_MAX);
+    wr_buf_init(&doc, CURSOR_MAX);
+    int rc = key_json(&k, key, n);
+    if (rc == 0) {
+        char h[17];
+        checksum(h, c, q, per_page, &k, page);
+        wr_buf_printf(&doc, "{\"h\":\"%s\",\"k\":", h);
+        wr_buf_append(&doc, k.data, k.len);
+        wr_buf_printf(&doc, ",\"p\":%ld}", page);
+        rc = wr_buf_error(&doc);
+    }
+    if (rc == 0)
+        b64url(out, (const unsigned char *)doc.data, doc.len);
+    wr_buf_release(&k);
+    wr_buf_release(&doc);
+    return rc != 0 ? rc : wr_buf_error(out);
+}
+
+/* The value of column col of c from JSON v: null, an integer for an
+ * INTEGER column, else a string or a number; text is copied into scratch. */
+static bool key_value(const struct collection *c, size_t col, json_t *v, struct value *out,
+                      char *scratch, size_t cap, size_t *used)
+{
+    bool integer = c->cols[col].type == COL_INTEGER;
+    if (json_is_null(v)) {
+        *out = (struct value){.kind = V_NULL};
+        return true;
+    }
+    if (json_is_integer(v)) {
+        *out = (struct value){.kind = V_INT, .i = json_integer_value(v)};
+        return true;
+    }
+    if (integer)
+        return false;
+    if (json_is_real(v)) {
+        *out = (struct value){.kind = V_REAL, .d = json_real_value(v)};
+        return true;
+    }
+    size_t n = json_string_length(v);
+    if (!json_is_string(v) || n + 1 > cap - *used)
+        return false;
+    memcpy(scratch + *used, json_string_value(v), n + 1);
+    *out = (struct value){.kind = V_TEXT, .s = scratch + *used, .n = n};
+    *used += n + 1;
+    return true;
+}
+
+static bool read_doc(json_t *doc, const struct collection *c, const size_t *cols, size_t n,
+                     const char *q, long per_page, struct value *key, long *page, char *scratch,
+                     size_t cap)
+{
+    json_t *h = json_object_get(doc, "h"), *k = json_object_get(doc, "k"),
+           *p = json_object_get(doc, "p");
+    if (!json_is_object(doc) || json_object_size(doc) != 3 || !json_is_string(h) ||
+        !json_is_array(k) || json_array_size(k) != n || !json_is_integer(p) ||
+        json_integer_value(p) < 2 || json_integer_value(p) > 1000000000)
+        return false;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!key_value(c, cols[i], json_array_get(k, i), &key[i], scratch, cap, &used))
+            return false;
+    *page = (long)json_integer_value(p);
+    struct wr_buf kj;
+    wr_buf_init(&kj, CURSOR_MAX);
+    char want[17] = "";
+    bool ok = key_json(&kj, key, n) == 0;
+    if (ok)
+        checksum(want, c, q, per_page, &kj, *page);
+    wr_buf_release(&kj);
+    return ok && strcmp(json_string_value(h), want) == 0;
+}
+
+bool cursor_decode(const char *text, const struct collection *c, const size_t *cols, size_t n,
+                   const char *q, long per_page, struct value *key, long *page, char *scratch,
+                   size_t cap)
+{
+    unsigned char raw[CURSOR_MAX];
+    size_t len = 0;
+    if (strlen(text) > CURSOR_MAX || n == 0 || !unb64url(text, raw, sizeof(raw), &len))
+        return false;
+    json_t *doc = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
+    bool ok = doc != NULL && read_doc(doc, c, cols, n, q, per_page, key, page, scratch, cap);
+    json_decref(doc);
+    return ok;
+}
