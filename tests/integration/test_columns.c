@@ -21,23 +21,10 @@
 static struct proc edge, worker;
 static char db[512];
 
-static void copy_db(void)
-{
-    (void)snprintf(db, sizeof(db), "%s/columns-chinook.db", h_env("WRT_STATE_DIR"));
-    size_t n = 0;
-    char *data = h_read_file(h_env("WRT_DB"), &n);
-    ck_assert_ptr_nonnull(data);
-    FILE *f = fopen(db, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-    free(data);
-}
-
 static void setup(void)
 {
     static char env_db[600], redis[128];
-    copy_db();
+    h_copy_db("columns-chinook", db, sizeof(db));
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
     (void)snprintf(redis, sizeof(redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
                    h_env("WRT_REDIS_PORT"));
@@ -734,5 +721,5 @@ int main(void)
     tcase_add_test(tc, cache_keys_apart);
     tcase_add_test(tc, api_index_and_openapi);
     suite_add_tcase(s, tc);
-    return run_suite(s, false);
+    return h_verdict(run_suite(s, false));
 }
