@@ -101,6 +101,7 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
     str_member(out, &first, "op", req->op ? req->op : "");
     int_member(out, &first, "page", req->page, req->page > 0);
     str_member(out, &first, "q", req->q);
+    str_member(out, &first, "related_id", req->related_id);
     str_member(out, &first, "relation", req->relation);
     int_member(out, &first, "results_per_page", req->results_per_page, req->results_per_page > 0);
     int_member(out, &first, "v", WR_PROTO_VERSION, true);
@@ -171,8 +172,8 @@ static int get_count(json_t *root, const char *name, long *out, struct wr_err *e
 static int check_members(json_t *root, struct wr_err *err)
 {
     static const char *const known[] = {
-        "after", "body",     "collection",       "count", "depth", "id", "op", "page",
-        "q",     "relation", "results_per_page", "v"};
+        "after",      "body",     "collection",       "count", "depth", "id", "op", "page", "q",
+        "related_id", "relation", "results_per_page", "v"};
     json_t *v = json_object_get(root, "v");
     if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
         return wr_err_set(err, WR_EPROTO, "envelope: unsupported version (this is v%d)",
@@ -197,8 +198,8 @@ static bool is_catalog_op(const char *op)
 
 static int check_catalog_op(const struct wr_request *req, struct wr_err *err)
 {
-    if (req->collection || req->key || req->relation || req->q || req->body || req->page ||
-        req->results_per_page || req->depth_given || req->after || req->count)
+    if (req->collection || req->key || req->relation || req->related_id || req->q || req->body ||
+        req->page || req->results_per_page || req->depth_given || req->after || req->count)
         return wr_err_set(err, WR_EINVAL, "envelope: op %s takes only op and v", req->op);
     return 0;
 }
@@ -215,23 +216,28 @@ static int check_op(struct wr_request *req, struct wr_err *err)
     bool functions = strcmp(req->op, WR_OP_FUNCTIONS) == 0;
     bool create = strcmp(req->op, WR_OP_CREATE) == 0;
     bool update = strcmp(req->op, WR_OP_UPDATE) == 0;
-    bool delete = strcmp(req->op, WR_OP_DELETE) == 0;
+    bool del = strcmp(req->op, WR_OP_DELETE) == 0;
     if ((create || update) != (req->body != NULL))
         return wr_err_set(err, WR_EINVAL, "envelope: body goes with ops create and update");
     /* update and delete without an id change every object q finds */
-    if ((update || delete) && req->key != NULL && req->q != NULL)
+    if ((update || del) && req->key != NULL && req->q != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op %s takes an id or q, not both", req->op);
     if (create && req->key != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op create takes no id");
-    if (!list && !get && !related && !functions && !create && !update && !delete)
+    if (!list && !get && !related && !functions && !create && !update && !del)
         return wr_err_set(err, WR_EINVAL, "envelope: unknown op %.32s", req->op);
     if (functions && (req->q == NULL || req->key != NULL))
         return wr_err_set(err, WR_EINVAL, "envelope: op functions needs q and no id");
     if ((get || related) && req->key == NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op %s needs an id", req->op);
-    if (related != (req->relation != NULL))
-        return wr_err_set(err, WR_EINVAL, "envelope: relation goes with op related only");
-    if (!list && !functions && !update && !delete &&req->q != NULL)
+    /* DELETE /api/<c>/<id>/<relation>/<related id>: out of the relation */
+    bool unlink = del && req->related_id != NULL;
+    if (related != (req->relation != NULL) && !unlink)
+        return wr_err_set(err, WR_EINVAL,
+                          "envelope: relation goes with op related, or delete with related_id");
+    if (req->related_id != NULL && (req->relation == NULL || req->key == NULL))
+        return wr_err_set(err, WR_EINVAL, "envelope: related_id needs an id and a relation");
+    if (!list && !functions && !update && !del && req->q != NULL)
         return wr_err_set(err, WR_EINVAL,
                           "envelope: q goes with ops list, functions, update and delete only");
     if (list && req->key != NULL)
@@ -259,6 +265,8 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
         rc = get_str(root, "id", MAX_KEY_LEN, &req->key, err);
     if (rc == 0)
         rc = get_str(root, "relation", MAX_NAME_LEN, &req->relation, err);
+    if (rc == 0)
+        rc = get_str(root, "related_id", MAX_KEY_LEN, &req->related_id, err);
     if (rc == 0)
         rc = get_str(root, "q", MAX_Q_LEN, &req->q, err);
     if (rc == 0)

@@ -99,7 +99,8 @@ static void copy_reply(struct wr_reply *r, const struct wr_msg *m)
     *r = (struct wr_reply){.status = m->status ? m->status : 502, .len = m->len};
     r->body = malloc(m->len + 1);
     if (r->body != NULL) {
-        memcpy(r->body, m->body, m->len);
+        if (m->len > 0) /* a 204 has no body at all */
+            memcpy(r->body, m->body, m->len);
         r->body[m->len] = '\0';
     }
     for (size_t i = 0; i < m->nhdrs; i++)

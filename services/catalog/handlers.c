@@ -507,12 +507,57 @@ static int op_related_row(struct found *f, const struct value *row)
 
 static int op_get(const struct handler_env *env, const struct collection *c,
                   const struct wr_request *req, const char *base_url, struct reply *out,
+                  struct wr_err *err);
+
+/* GET /api/<c>/<id>/<relation>/<related id>: the related object, as GET
+ * /api/<target>/<related id> answers it, if it is related; else 404. */
+static int related_one(const struct handler_env *env, const struct collection *c,
+                       const struct wr_request *req, const char *base_url, struct reply *out,
+                       struct wr_err *err)
+{
+    const struct relation *r = schema_relation(c, req->relation);
+    const struct collection *t = schema_at(env->schema, r->target);
+    struct value binds[2 * SCHEMA_MAX_KEY_COLS];
+    char scratch[2][1100];
+    long long n = 0;
+    int rc = 0;
+    if (plan_parse_key(t, req->related_id, binds, scratch[0], sizeof(scratch[0])) &&
+        plan_parse_key(c, req->key, binds + t->npk, scratch[1], sizeof(scratch[1]))) {
+        struct wr_buf sql;
+        wr_buf_init(&sql, 8192);
+        wr_buf_puts(&sql, "SELECT COUNT(*) FROM ");
+        plan_ident(&sql, t->table);
+        wr_buf_puts(&sql, " WHERE ");
+        plan_related_cond(&sql, c, r, t);
+        rc = wr_buf_error(&sql) != 0
+                 ? wr_err_set(err, WR_ETOOBIG, "statement too long")
+                 : store_count(env->store, sql.data, binds, t->npk + c->npk, &n, err);
+        wr_buf_release(&sql);
+    }
+    if (rc != 0 || n == 0) {
+        if (rc == 0)
+            reply_error(out, 404, WR_CODE_NOT_FOUND, "no such related object");
+        return rc;
+    }
+    struct wr_request get = *req;
+    get.op = WR_OP_GET;
+    get.collection = t->name;
+    get.key = req->related_id;
+    get.relation = NULL;
+    get.related_id = NULL;
+    return op_get(env, t, &get, base_url, out, err);
+}
+
+static int op_get(const struct handler_env *env, const struct collection *c,
+                  const struct wr_request *req, const char *base_url, struct reply *out,
                   struct wr_err *err)
 {
     if (req->relation && schema_relation(c, req->relation) == NULL) {
         reply_error(out, 404, WR_CODE_NOT_FOUND, "no such relation");
         return 0;
     }
+    if (req->related_id != NULL)
+        return related_one(env, c, req, base_url, out, err);
     struct value key[SCHEMA_MAX_KEY_COLS];
     char scratch[1100];
     struct found f = {

@@ -56,4 +56,13 @@ void plan_page(struct page *pg, long long total, long page, long per_page);
 bool plan_parse_key(const struct collection *c, const char *key, struct value *out, char *scratch,
                     size_t cap);
 
+/* For /api/<c>/<id>/<relation>/<related id>: appends the condition, over
+ * r's target t (the statement's table, unqualified), that the object with
+ * key ? (t->npk values) is related to c's object with key ? (c->npk values,
+ * bound after those): `t's key AND (r's remote columns) IN (SELECT r's
+ * local columns FROM c WHERE c's key)`, which reads the same for to-one and
+ * to-many relations. */
+void plan_related_cond(struct wr_buf *sql, const struct collection *c, const struct relation *r,
+                       const struct collection *t);
+
 #endif

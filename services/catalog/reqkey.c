@@ -138,6 +138,7 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
     part(&k->key, c->name);
     part(&k->key, req->key);
     part(&k->key, req->relation);
+    part(&k->key, req->related_id);
     part(&k->key, req->q);
     /* A single object's answer does not depend on paging. */
     bool paged = strcmp(req->op, WR_OP_GET) != 0;

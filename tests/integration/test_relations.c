@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "run_suite.h"
+#include "warren/rpc.h"
 
 #define PORT h_port(8)
 
@@ -231,6 +232,51 @@ START_TEST(patch_and_delete_many)
 }
 END_TEST
 
+/* One related object by its id (GET reads it, DELETE takes it out of the
+ * relation), through the RPC client API. */
+static int rpc_status(const char *op, const char *coll, const char *key, const char *rel,
+                      const char *relid, char **body)
+{
+    struct wr_rpc_opts o = {.amqp_url = h_amqp_url(), .service = "t_rel", .timeout_ms = 10000};
+    struct wr_err err = {0};
+    wr_rpc *rpc = wr_rpc_new(&o, &err);
+    ck_assert_msg(rpc != NULL, "%s", err.msg);
+    struct wr_request req = {
+        .op = op, .collection = coll, .key = key, .relation = rel, .related_id = relid};
+    struct wr_reply r;
+    ck_assert_int_eq(wr_rpc_call(rpc, &req, &r, &err), 0);
+    int status = r.status;
+    if (body != NULL)
+        *body = strdup(r.body ? r.body : "");
+    wr_reply_release(&r);
+    wr_rpc_free(rpc);
+    return status;
+}
+
+START_TEST(one_related_object)
+{
+    char *body = NULL;
+    ck_assert_int_eq(rpc_status("related", "Albums", "5", "tracks", "23", &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "\"track_id\":23"));
+    free(body);
+    ck_assert_int_eq(rpc_status("related", "Albums", "5", "tracks", "38", NULL), 404);
+    ck_assert_int_eq(rpc_status("related", "Tracks", "38", "Albums", "6", NULL), 200);
+    /* to-many: the track leaves album 5 */
+    ck_assert_int_eq(rpc_status("delete", "Albums", "5", "tracks", "23", NULL), 204);
+    ck_assert_int_eq(related_count("/api/Albums/5/tracks"), 14);
+    json_t *j = call("GET", "/api/Tracks/23", NULL, 200);
+    ck_assert(json_is_null(json_object_get(j, "album_id")));
+    json_decref(j);
+    ck_assert_int_eq(rpc_status("delete", "Albums", "5", "tracks", "23", NULL), 404);
+    /* to-one: the track's album is cleared; a wrong one is a 404 */
+    ck_assert_int_eq(rpc_status("delete", "Tracks", "39", "Albums", "5", NULL), 404);
+    ck_assert_int_eq(rpc_status("delete", "Tracks", "38", "Albums", "6", NULL), 204);
+    ck_assert_int_eq(rpc_status("related", "Tracks", "38", "Albums", "6", NULL), 404);
+    /* an album must keep its artist */
+    ck_assert_int_eq(rpc_status("delete", "Artists", "1", "albums", "4", NULL), 409);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("relations");
@@ -241,6 +287,7 @@ int main(void)
     tcase_add_test(tc, to_many_add_remove_delete);
     tcase_add_test(tc, to_many_set_and_methods);
     tcase_add_test(tc, patch_and_delete_many);
+    tcase_add_test(tc, one_related_object);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
 }

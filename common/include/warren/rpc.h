@@ -19,13 +19,15 @@ struct wr_request {
     char id[WR_REQUEST_ID_LEN + 1]; /* the request id; "" lets the sender pick one */
     const char *op;                 /* a WR_OP_* */
     const char *collection;         /* NULL only for WR_OP_COLLECTIONS and WR_OP_OPENAPI */
-    const char *key;       /* the primary key as text (composite keys joined by ','), or NULL */
-    const char *relation;  /* for WR_OP_RELATED */
-    long page;             /* 0: not given (1) */
-    long results_per_page; /* 0: not given (the worker's default) */
-    const char *body;      /* create and update: the JSON object to write, as text */
-    const char *q;         /* the search (Flask-Restless `q`) as JSON text, or NULL; op list */
-    bool depth_given;      /* depth: 0 (objects without relations) or 1; else the collection's */
+    const char *key;        /* the primary key as text (composite keys joined by ','), or NULL */
+    const char *relation;   /* for WR_OP_RELATED, and WR_OP_DELETE with related_id */
+    const char *related_id; /* one related object's key: op related reads it, op delete
+                               takes it out of the relation */
+    long page;              /* 0: not given (1) */
+    long results_per_page;  /* 0: not given (the worker's default) */
+    const char *body;       /* create and update: the JSON object to write, as text */
+    const char *q;          /* the search (Flask-Restless `q`) as JSON text, or NULL; op list */
+    bool depth_given;       /* depth: 0 (objects without relations) or 1; else the collection's */
     int depth;
     const char *after; /* op list: a keyset cursor from a Link, "" to start a walk, or NULL */
     const char *count; /* "exact", "none" (no COUNT(*)) or NULL: the collection's COUNT */
