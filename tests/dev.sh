@@ -29,14 +29,14 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 case ${1:-} in
 start) mkdir -p "$state" && bash tests/lib/servers.sh start "$state" ;;
 stop)
-  pkill -f "^$root/build/dev/services/" 2>/dev/null || true
+  pkill -f "$root/build/dev/services/" 2>/dev/null || true
   bash tests/lib/servers.sh stop "$state"
   ;;
 test)
   cmake -S . -B build/dev -DWARREN_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
     "-DWARREN_SANITIZE=address;undefined" >/dev/null
   cmake --build build/dev -j"$(nproc)"
-  pkill -f "^$root/build/dev/services/" 2>/dev/null || true # left by a crashed test
+  pkill -f "$root/build/dev/services/" 2>/dev/null || true # left by a crashed test
   cd build/dev && ctest --output-on-failure ${2:+-R "$2"}
   ;;
 *) sed -n '2,12p' "$0" >&2; exit 2 ;;

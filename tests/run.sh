@@ -33,7 +33,7 @@ export WRT_NODE=${WRT_NODE:-warren-test}
 export WRT_MONGO_PORT=${WRT_MONGO_PORT:-27018}
 cleanup() {
   # a test program that crashed leaves the processes it started behind
-  pkill -f "^$root/build/ci-(release|asan)/services/" 2>/dev/null || true
+  pkill -f "$root/build/ci-(release|asan)/services/" 2>/dev/null || true
   bash tests/lib/servers.sh stop "$state" || true
   rm -rf "$state"
 }
