@@ -39,8 +39,8 @@ static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_S
                                       WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
 static const char *const members[] = {
-    "after", "body",     "collection",       "count", "depth", "id", "op", "page",
-    "q",     "relation", "results_per_page", "v"};
+    "after",      "body",     "collection",       "count", "depth", "id", "op", "page", "q",
+    "related_id", "relation", "results_per_page", "v"};
 /* Required by every op; collection is required by all but the catalog ops. */
 static const char *const required_members[] = {"op", "v"};
 
@@ -424,6 +424,33 @@ START_TEST(ops_match_proto_h)
         json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", "remove", "v", WR_PROTO_VERSION);
     agree(s, e, false, "an unknown op");
     json_decref(e);
+    /* one related object: related or delete, with id and relation */
+    static const struct {
+        const char *text;
+        bool ok;
+    } rel[] = {
+        {"{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"delete\",\"related_id\":\"2\","
+         "\"relation\":\"tracks\",\"v\":1}",
+         true},
+        {"{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"related\",\"related_id\":\"2\","
+         "\"relation\":\"tracks\",\"v\":1}",
+         true},
+        {"{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"delete\",\"relation\":\"tracks\","
+         "\"v\":1}",
+         false},
+        {"{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"delete\",\"related_id\":\"2\","
+         "\"v\":1}",
+         false},
+        {"{\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"get\",\"related_id\":\"2\","
+         "\"relation\":\"tracks\",\"v\":1}",
+         false},
+    };
+    for (size_t i = 0; i < COUNT(rel); i++) {
+        json_t *x = json_loads(rel[i].text, 0, NULL);
+        ck_assert_ptr_nonnull(x);
+        agree(s, x, rel[i].ok, rel[i].text);
+        json_decref(x);
+    }
     json_decref(s);
 }
 END_TEST
