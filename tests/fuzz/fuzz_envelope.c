@@ -21,7 +21,8 @@ static void check_empty(const struct wr_request *req)
 {
     FUZZ_ASSERT(req->id[0] == '\0');
     FUZZ_ASSERT(req->op == NULL && req->collection == NULL);
-    FUZZ_ASSERT(req->key == NULL && req->relation == NULL && req->q == NULL);
+    FUZZ_ASSERT(req->key == NULL && req->relation == NULL && req->related_id == NULL &&
+                req->q == NULL);
     FUZZ_ASSERT(req->page == 0 && req->results_per_page == 0);
     FUZZ_ASSERT(!req->depth_given && req->depth == 0 && req->after == NULL && req->count == NULL);
     FUZZ_ASSERT(req->owner__ == NULL);
@@ -34,6 +35,7 @@ static void check_same(const struct wr_request *a, const struct wr_request *b)
     FUZZ_ASSERT(same_str(a->collection, b->collection));
     FUZZ_ASSERT(same_str(a->key, b->key));
     FUZZ_ASSERT(same_str(a->relation, b->relation));
+    FUZZ_ASSERT(same_str(a->related_id, b->related_id));
     FUZZ_ASSERT(same_str(a->q, b->q));
     FUZZ_ASSERT(a->page == b->page);
     FUZZ_ASSERT(a->results_per_page == b->results_per_page);
@@ -59,6 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    (strcmp(req.op, WR_OP_COLLECTIONS) == 0 || strcmp(req.op, WR_OP_OPENAPI) == 0);
     FUZZ_ASSERT(req.op != NULL && (req.collection != NULL) != catalog);
     FUZZ_ASSERT(!req.depth_given || req.depth == 0 || req.depth == 1);
+    /* one related object: always with the object and its relation */
+    FUZZ_ASSERT(req.related_id == NULL || (req.key != NULL && req.relation != NULL));
     FUZZ_ASSERT(req.count == NULL || strcmp(req.count, "exact") == 0 ||
                 strcmp(req.count, "none") == 0);
 
