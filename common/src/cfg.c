@@ -66,7 +66,17 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
     X(MAX_BODY_BYTES, max_body_bytes, INT, "1048576", 0, 1L << 30, NULL,                           \
       "the largest request body")                                                                  \
     X(MAX_HEADER_BYTES, max_header_bytes, INT, "8192", 256, 1L << 20, NULL,                        \
-      "the largest request head")                                                                  \
+      "the largest block of request headers (431 beyond)")                                         \
+    X(MAX_URI_BYTES, max_uri_bytes, INT, "8192", 256, 1L << 20, NULL,                              \
+      "the longest request target, path and query (414 beyond)")                                   \
+    X(MAX_CONNECTIONS, max_connections, INT, "4096", 1, 1000000, NULL,                             \
+      "the client connections the edge holds at once; beyond, new ones get 503 and are closed")    \
+    X(MAX_JSON_DEPTH, max_json_depth, INT, "16", 1, 1000, NULL,                                    \
+      "the deepest nesting of arrays and objects in q and in request bodies")                      \
+    X(MAX_IN_VALUES, max_in_values, INT, "500", 1, 30000, NULL,                                    \
+      "the most values one in / not_in filter may list")                                           \
+    X(API_KEYS, api_keys, STR, "", 0, 0, NULL,                                                     \
+      "'name:key, ...': the keys writes need (Authorization: Bearer <key>); secret")               \
     X(PREFETCH, prefetch, INT, "256", 1, 65535, NULL, "the unacknowledged deliveries per worker")  \
     X(RESULTS_PER_PAGE, results_per_page, INT, "10", 1, 100000, NULL, "the default page size")     \
     X(MAX_RESULTS_PER_PAGE, max_results_per_page, INT, "100", 1, 100000, NULL,                     \
@@ -747,6 +757,63 @@ static void check_production(struct parser *p)
                    "give warren its own user");
 }
 
+static bool key_char(char c)
+{
+    return c > 0x20 && c < 0x7f && c != ',';
+}
+
+const char *wr_cfg_api_key_next(const char *p, struct wr_api_key *k)
+{
+    *k = (struct wr_api_key){0};
+    p += strspn(p, " \t,");
+    if (*p == '\0')
+        return NULL;
+    size_t n = strcspn(p, ",");
+    const char *end = p + n;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    const char *colon = memchr(p, ':', (size_t)(end - p));
+    k->name = p;
+    k->name_len = colon != NULL ? (size_t)(colon - p) : 0;
+    k->key = colon != NULL ? colon + 1 : end;
+    k->key_len = (size_t)(end - k->key);
+    bool ok = k->name_len >= 1 && k->name_len <= WR_API_KEY_NAME_MAX &&
+              k->key_len >= WR_API_KEY_MIN && k->key_len <= WR_API_KEY_MAX;
+    for (size_t i = 0; ok && i < k->name_len; i++)
+        ok = is_ident_char(p[i]) || p[i] == '-' || p[i] == '.';
+    for (size_t i = 0; ok && i < k->key_len; i++)
+        ok = key_char(k->key[i]);
+    k->ok = ok;
+    return p + n;
+}
+
+/* API_KEYS: every entry well-formed, no name or key given twice. The
+ * problems name entries by position: a key is a secret and never echoed. */
+static void check_api_keys(struct parser *p)
+{
+    struct wr_api_key a, b;
+    size_t i = 0;
+    for (const char *s = wr_cfg_api_key_next(p->cfg->api_keys, &a); s != NULL;
+         s = wr_cfg_api_key_next(s, &a)) {
+        i++;
+        if (!a.ok) {
+            problem(p,
+                    "API_KEYS: entry %zu is not name:key (a name of 1 to %d letters, digits, "
+                    "'_', '-' or '.'; a key of %d to %d printable characters, no ',' or space)",
+                    i, WR_API_KEY_NAME_MAX, WR_API_KEY_MIN, WR_API_KEY_MAX);
+            continue;
+        }
+        size_t j = 0;
+        for (const char *t = wr_cfg_api_key_next(p->cfg->api_keys, &b); j + 1 < i && t != NULL;
+             t = wr_cfg_api_key_next(t, &b), j++) {
+            if (b.ok && b.name_len == a.name_len && memcmp(a.name, b.name, a.name_len) == 0)
+                problem(p, "API_KEYS: entries %zu and %zu have the same name", j + 1, i);
+            if (b.ok && b.key_len == a.key_len && memcmp(a.key, b.key, a.key_len) == 0)
+                problem(p, "API_KEYS: entries %zu and %zu have the same key", j + 1, i);
+        }
+    }
+}
+
 int wr_cfg_parse(struct wr_cfg *cfg, const char *origin, const char *text, size_t len,
                  char *const *env, struct wr_buf *problems)
 {
@@ -757,13 +824,18 @@ int wr_cfg_parse(struct wr_cfg *cfg, const char *origin, const char *text, size_
     parse_text(&p, text, len);
     if (env != NULL)
         parse_env(&p, env);
-    if (p.count == 0)
+    if (p.count == 0) {
         check_production(&p);
+        check_api_keys(&p);
+    }
     if (p.count == 0)
         return 0;
     wr_cfg_release(cfg);
     return p.nomem ? WR_ENOMEM : WR_EINVAL;
 }
+
+static int load_expanded(struct wr_cfg *cfg, const char *path, bool required, char *const *env,
+                         struct wr_buf *problems);
 
 /* Reads the whole of path into out (capped). Returns 0, WR_ENOTFOUND,
  * WR_ETOOBIG, WR_ENOMEM or WR_EIO; errno tells why for the last two. */
@@ -801,8 +873,127 @@ static void report_read(struct wr_buf *problems, const char *path, int rc, int s
         (void)wr_buf_printf(problems, "%s: cannot read: %s\n", path, strerror(saved_errno));
 }
 
+/* The environment with every WARREN_<KEY>_FILE=/path replaced by
+ * WARREN_<KEY>=<the file's content> (one trailing newline dropped), so that
+ * secrets can come from files (Docker and Kubernetes secrets) rather than the
+ * environment. Files are read here, once, at start-up; their content is
+ * never echoed. */
+struct env_copy {
+    char **env;   /* NULL-terminated */
+    char **owned; /* the replaced entries, freed with the copy */
+    size_t nowned;
+};
+
+static void env_copy_release(struct env_copy *c)
+{
+    for (size_t i = 0; i < c->nowned; i++)
+        free(c->owned[i]);
+    free(c->owned);
+    free(c->env);
+    *c = (struct env_copy){0};
+}
+
+static bool env_has(char *const *env, const char *name, size_t n)
+{
+    for (; *env != NULL; env++)
+        if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+            return true;
+    return false;
+}
+
+/* entry is `WARREN_X_FILE=/path`, name_len the length of `WARREN_X`. */
+static char *secret_entry(const char *entry, size_t name_len, struct wr_buf *problems)
+{
+    const char *path = strchr(entry, '=') + 1;
+    struct wr_buf text;
+    wr_buf_init(&text, 65536);
+    int rc = read_all(path, &text);
+    int saved = errno;
+    size_t n = text.len;
+    if (n > 0 && text.data[n - 1] == '\n')
+        n--;
+    if (n > 0 && text.data[n - 1] == '\r')
+        n--;
+    char *out = NULL;
+    if (rc != 0)
+        (void)wr_buf_printf(problems, "environment: %.*s_FILE: cannot read it: %s\n", (int)name_len,
+                            entry, rc == WR_ETOOBIG ? "larger than 64 KiB" : strerror(saved));
+    else if (memchr(text.data ? text.data : "", '\0', n) != NULL ||
+             memchr(text.data ? text.data : "", '\n', n) != NULL)
+        (void)wr_buf_printf(problems, "environment: %.*s_FILE: the file holds more than one line\n",
+                            (int)name_len, entry);
+    else
+        out = malloc(name_len + n + 2);
+    if (out != NULL) {
+        memcpy(out, entry, name_len);
+        out[name_len] = '=';
+        if (n > 0)
+            memcpy(out + name_len + 1, text.data, n);
+        out[name_len + 1 + n] = '\0';
+    }
+    wr_buf_release(&text);
+    return out;
+}
+
+/* Returns the number of problems added (an unreadable file, a variable also
+ * given directly); c holds the environment to parse. */
+static size_t expand_secret_files(char *const *env, struct env_copy *c, struct wr_buf *problems)
+{
+    size_t n = 0, bad = 0;
+    while (env[n] != NULL)
+        n++;
+    c->env = calloc(n + 1, sizeof(char *));
+    c->owned = calloc(n + 1, sizeof(char *));
+    if (c->env == NULL || c->owned == NULL) {
+        (void)wr_buf_puts(problems, "environment: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0, j = 0; i < n; i++) {
+        const char *e = env[i];
+        const char *eq = strchr(e, '=');
+        size_t name_len = eq != NULL ? (size_t)(eq - e) : 0;
+        bool file = strncmp(e, WR_CFG_ENV_PREFIX, strlen(WR_CFG_ENV_PREFIX)) == 0 &&
+                    name_len > strlen(WR_CFG_ENV_PREFIX) + 5 && memcmp(eq - 5, "_FILE", 5) == 0;
+        if (!file) {
+            c->env[j++] = env[i];
+            continue;
+        }
+        name_len -= 5;
+        char *entry = NULL;
+        if (env_has(env, e, name_len))
+            (void)wr_buf_printf(problems, "environment: %.*s and %.*s_FILE are both set\n",
+                                (int)name_len, e, (int)name_len, e);
+        else
+            entry = secret_entry(e, name_len, problems);
+        if (entry == NULL) {
+            bad++;
+            continue;
+        }
+        c->owned[c->nowned++] = entry;
+        c->env[j++] = entry;
+    }
+    return bad;
+}
+
 int wr_cfg_load(struct wr_cfg *cfg, const char *path, bool required, char *const *env,
                 struct wr_buf *problems)
+{
+    struct env_copy copy = {0};
+    struct wr_buf sink; /* when the caller wants no problem lines */
+    wr_buf_init(&sink, 4096);
+    size_t bad = env != NULL ? expand_secret_files(env, &copy, problems ? problems : &sink) : 0;
+    int rc = load_expanded(cfg, path, required, copy.env, problems);
+    env_copy_release(&copy);
+    wr_buf_release(&sink);
+    if (rc == 0 && bad > 0) {
+        wr_cfg_release(cfg);
+        rc = WR_EINVAL;
+    }
+    return rc;
+}
+
+static int load_expanded(struct wr_cfg *cfg, const char *path, bool required, char *const *env,
+                         struct wr_buf *problems)
 {
     struct wr_buf text;
     wr_buf_init(&text, WR_CFG_MAX_FILE);

@@ -26,6 +26,7 @@
 /* Request headers. */
 #define WR_HDR_DEADLINE "x-deadline-ms" /* absolute deadline, epoch ms (long) */
 #define WR_HDR_BASE_URL "x-base-url"    /* scheme://host the client used */
+#define WR_HDR_PRINCIPAL "x-principal"  /* who the edge let in: an API key's name */
 /* Reply headers: x-status carries the HTTP status; every other header is an
  * HTTP header the edge copies as is. */
 #define WR_HDR_STATUS "x-status"
@@ -60,6 +61,10 @@
 #define WR_CODE_UNSUPPORTED_VERSION "unsupported_version"
 #define WR_CODE_CONFLICT "conflict" /* 409: a constraint refused a write */
 #define WR_CODE_UNSUPPORTED_MEDIA_TYPE "unsupported_media_type" /* 415 */
-#define WR_CODE_VALIDATION_FAILED "validation_failed"           /* 400, with validation_errors */
+#define WR_CODE_VALIDATION_FAILED "validation_failed" /* 400, with validation_errors */
+#define WR_CODE_UNAUTHORIZED "unauthorized"           /* 401: a write without an API key */
+#define WR_CODE_FORBIDDEN "forbidden"                 /* 403: a wrong API key, or writes off */
+#define WR_CODE_URI_TOO_LONG "uri_too_long"           /* 414 */
+#define WR_CODE_HEADERS_TOO_LARGE "headers_too_large" /* 431 */
 
 #endif

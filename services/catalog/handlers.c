@@ -375,7 +375,9 @@ static int op_search(const struct handler_env *env, const struct collection *c,
 {
     struct wr_err qerr = {0};
     const char *text = req->q ? req->q : "{}";
-    query *q = query_parse(env->schema, c, text, strlen(text), NULL, &qerr);
+    /* MAX_IN_VALUES: the edge checks it too */
+    struct query_limits lim = {.max_in = env->cfg ? (size_t)env->cfg->max_in_values : 0};
+    query *q = query_parse(env->schema, c, text, strlen(text), &lim, &qerr);
     if (q == NULL) {
         reply_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
                     qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER, qerr.msg);
@@ -615,7 +617,9 @@ static int op_functions(const struct handler_env *env, const struct collection *
 {
     (void)base_url;
     struct wr_err qerr = {0};
-    query *q = query_parse(env->schema, c, req->q, strlen(req->q), NULL, &qerr);
+    /* MAX_IN_VALUES: the edge checks it too */
+    struct query_limits lim = {.max_in = env->cfg ? (size_t)env->cfg->max_in_values : 0};
+    query *q = query_parse(env->schema, c, req->q, strlen(req->q), &lim, &qerr);
     const char *names[MAX_FUNCTIONS];
     size_t nnames = 0, nbinds = 0;
     struct wr_buf sql;

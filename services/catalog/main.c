@@ -137,6 +137,20 @@ static const char *header(const struct wr_msg *m, const char *name)
     return NULL;
 }
 
+/* Who asked, for the audit record: the edge's x-principal (an API key's
+ * name, or "anonymous"). The worker takes it on trust: only users the
+ * broker authenticated can publish to its queue. A request without one
+ * (the client API) or with a malformed one is recorded as "anonymous". */
+static const char *principal(const struct wr_msg *m)
+{
+    const char *p = header(m, WR_HDR_PRINCIPAL);
+    size_t n = p != NULL ? strlen(p) : 0;
+    if (n == 0 || n > 64 ||
+        strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+        return "anonymous";
+    return p;
+}
+
 /* Answers one delivery into w->reply and fills what the audit record says
  * of it. Returns false when no reply is due: the requester's deadline has
  * passed, so it has already answered 504. */
@@ -260,7 +274,7 @@ static int reply(struct worker *w, const struct wr_msg *m, unsigned long long *r
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct wr_audit_rec rec = {
-        .id = m->message_id, .time_ms = wr_now_ms(), .principal = "anonymous"};
+        .id = m->message_id, .time_ms = wr_now_ms(), .principal = principal(m)};
     struct wr_request req = {0};
     w->served++;
     int rc = 0;

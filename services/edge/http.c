@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "bus.h"
+#include "conn.h"
 #include "pending.h"
 #include "route.h"
 #include "trail.h"
@@ -35,6 +36,8 @@ struct edge {
     bus *bus;
     pending *pending;
     const struct timeval *deadline_tv; /* a common timeout: O(1) timers */
+    conns *conns;
+    struct route_limits limits;
     char default_base[300];
     bool draining;
     long long late_replies;
@@ -48,12 +51,14 @@ struct edge {
 struct call {
     char id[WR_REQUEST_ID_LEN + 1];
     struct evhttp_request *req;
+    struct conn *conn; /* its client's connection, NULL once gone */
     struct event *timer;
     edge *edge;
     /* for the audit record when the edge ends the call itself */
     const char *op;
     char collection[ROUTE_NAME_MAX + 1];
     long long t0_ms;
+    char principal[WR_API_KEY_NAME_MAX + 1];
 };
 
 /* --- responses --- */
@@ -73,7 +78,8 @@ static void send_json(struct evhttp_request *req, int status, const char *rid, c
     } else {
         evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
     }
-    evhttp_send_reply(req, status, NULL, NULL);
+    /* libevent knows no reason phrase for 431 */
+    evhttp_send_reply(req, status, status == 431 ? "Request Header Fields Too Large" : NULL, NULL);
 }
 
 /* An error the edge answers itself; audited when e->asked names a request. */
@@ -103,14 +109,17 @@ static void send_error(edge *e, struct evhttp_request *req, int status, const ch
 
 /* --- the life of a call --- */
 
-static void on_client_gone(struct evhttp_connection *conn, void *arg);
+static void call_detach(struct call *c)
+{
+    conn_park(c->conn, NULL);
+    c->conn = NULL;
+}
 
 static void call_free(struct call *c)
 {
     if (c == NULL)
         return;
-    if (c->req != NULL)
-        evhttp_connection_set_closecb(evhttp_request_get_connection(c->req), NULL, NULL);
+    call_detach(c);
     if (c->timer != NULL)
         event_free(c->timer);
     edge *e = c->edge;
@@ -124,7 +133,7 @@ static void call_error(struct call *c, int status, const char *code, const char 
 {
     if (c->req != NULL) {
         struct evhttp_request *req = c->req;
-        evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+        call_detach(c);
         c->req = NULL;
         if (status == 503)
             evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
@@ -132,7 +141,7 @@ static void call_error(struct call *c, int status, const char *code, const char 
         struct wr_audit_rec outer = e->asked; /* calls can end inside on_request */
         e->asked = (struct wr_audit_rec){.id = c->id,
                                          .time_ms = c->t0_ms,
-                                         .principal = "anonymous",
+                                         .principal = c->principal,
                                          .op = c->op,
                                          .collection = c->collection,
                                          .rows = -1};
@@ -152,13 +161,15 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     call_error(c, 504, WR_CODE_TIMEOUT, "the service did not answer in time");
 }
 
-static void on_client_gone(struct evhttp_connection *conn, void *arg)
+/* The client of a call went away. */
+static void call_gone(void *call, void *arg)
 {
-    (void)conn;
-    struct call *c = arg;
+    (void)arg;
+    struct call *c = call;
     /* libevent frees the request after this returns: forget it now. A reply
      * that comes later finds no call and is counted as late. */
     c->req = NULL;
+    c->conn = NULL;
     if (pending_take(c->edge->pending, c->id) == c)
         call_free(c);
 }
@@ -219,7 +230,7 @@ static void on_reply(void *arg, const struct wr_msg *m)
         return;
     }
     struct evhttp_request *req = c->req;
-    evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+    call_detach(c);
     c->req = NULL;
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     for (size_t i = 0; i < m->nhdrs; i++) {
@@ -284,7 +295,7 @@ static void request_id(struct evhttp_request *req, char id[WR_REQUEST_ID_LEN + 1
 
 /* Publishes the request and parks the call until its reply. */
 static void forward(edge *e, struct evhttp_request *req, const struct route *r, const char *rid,
-                    const char *op, const char *json)
+                    const char *op, const char *json, const char *principal)
 {
     bool write = wr_op_is_write(op);
     struct wr_request rq = {.op = op,
@@ -299,6 +310,11 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
                             .depth = r->depth,
                             .after = r->has_after ? r->after : NULL,
                             .count = r->count};
+    struct conn *conn = conns_of(e->conns, req);
+    if (conn == NULL) { /* unwatched: a reply could find the request freed */
+        send_error(e, req, 500, rid, WR_CODE_INTERNAL, "out of memory");
+        return;
+    }
     char base[300];
     base_url(e, req, base, sizeof(base));
     struct wr_buf body;
@@ -314,6 +330,7 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
         c->op = op;
         (void)snprintf(c->collection, sizeof(c->collection), "%s", r->collection);
         c->t0_ms = e->asked.time_ms;
+        (void)snprintf(c->principal, sizeof(c->principal), "%s", principal);
         c->req = req;
         c->timer = evtimer_new(e->base, on_deadline, c);
         rc = c->timer ? pending_put(e->pending, rid, c) : WR_ENOMEM;
@@ -325,8 +342,8 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
                            .type = op,
                            .expiration_ms = e->cfg->request_timeout_ms,
                            .deadline_ms = wr_now_ms() + e->cfg->request_timeout_ms,
-                           .hdrs = {{WR_HDR_BASE_URL, base}},
-                           .nhdrs = 1,
+                           .hdrs = {{WR_HDR_BASE_URL, base}, {WR_HDR_PRINCIPAL, principal}},
+                           .nhdrs = 2,
                            .body = body.data,
                            .len = body.len};
         rc = bus_publish(e->bus, &m, write, &err);
@@ -353,7 +370,8 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
         return;
     }
     evtimer_add(c->timer, e->deadline_tv);
-    evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_client_gone, c);
+    c->conn = conn;
+    conn_park(conn, c);
 }
 
 /* The operation a method asks of a route: r->op for GET, a write op for
@@ -408,6 +426,15 @@ static bool read_body(edge *e, struct evhttp_request *req, const char *rid, char
         return false;
     }
     (*json)[len] = '\0';
+    if (route_json_depth(*json, len) > e->limits.max_depth) {
+        char msg[96];
+        (void)snprintf(msg, sizeof(msg), "body: nested deeper than %d arrays and objects",
+                       e->limits.max_depth);
+        send_error(e, req, 400, rid, WR_CODE_BAD_REQUEST, msg);
+        free(*json);
+        *json = NULL;
+        return false;
+    }
     json_error_t jerr;
     json_t *j = json_loadb(*json, len, JSON_REJECT_DUPLICATES, &jerr);
     bool object = json_is_object(j);
@@ -462,7 +489,7 @@ static void preflight(edge *e, struct evhttp_request *req, const char *rid, cons
     if (origin_allowed(e, evhttp_find_header(evhttp_request_get_input_headers(req), "Origin"))) {
         evhttp_add_header(h, "Access-Control-Allow-Methods", methods);
         evhttp_add_header(h, "Access-Control-Allow-Headers",
-                          "Content-Type, X-Request-Id, If-None-Match");
+                          "Authorization, Content-Type, X-Request-Id, If-None-Match");
         evhttp_add_header(h, "Access-Control-Max-Age", "600");
     }
     evhttp_add_header(h, "X-Request-Id", rid);
@@ -483,6 +510,118 @@ static void probe(edge *e, struct evhttp_request *req, const char *rid, const st
     } else {
         send_error(e, req, 503, rid, WR_CODE_UNAVAILABLE, "not connected to the broker");
     }
+}
+
+/* Whether a and b (a from the client) are equal, in time that depends on
+ * neither's content: every byte up to the longest key is compared. */
+static bool same_key(const char *a, size_t alen, const char *b, size_t blen)
+{
+    unsigned char diff = (unsigned char)(alen != blen);
+    for (size_t i = 0; i < WR_API_KEY_MAX; i++) {
+        unsigned char x = i < alen ? (unsigned char)a[i] : 0;
+        unsigned char y = i < blen ? (unsigned char)b[i] : 0;
+        diff |= (unsigned char)(x ^ y);
+    }
+    return diff == 0;
+}
+
+/* The API key's name in out (cap bytes), when token is one of API_KEYS.
+ * Every key is compared, so the time says nothing of which one matched. */
+static bool find_key(const edge *e, const char *token, char *out, size_t cap)
+{
+    size_t n = strlen(token);
+    bool found = false;
+    struct wr_api_key k;
+    for (const char *p = wr_cfg_api_key_next(e->cfg->api_keys, &k); p != NULL;
+         p = wr_cfg_api_key_next(p, &k)) {
+        bool same = n <= WR_API_KEY_MAX && same_key(token, n, k.key, k.key_len);
+        if (same && !found)
+            (void)snprintf(out, cap, "%.*s", (int)k.name_len, k.name);
+        found |= same;
+    }
+    return found;
+}
+
+/* Who the caller is, for writes and for the audit trail's principal. A
+ * request with `Authorization: Bearer <key>` must carry one of API_KEYS
+ * (403 otherwise); a write must carry one (401 without, with
+ * WWW-Authenticate). With no API_KEYS configured, writes are refused (403)
+ * unless DEBUG is on (which only a loopback edge may be). Reads without a
+ * key are "anonymous". False when an error was sent. */
+static bool authorized(edge *e, struct evhttp_request *req, const char *rid, bool write,
+                       const char **principal)
+{
+    static char name[WR_API_KEY_NAME_MAX + 1]; /* one request at a time on this loop */
+    *principal = "anonymous";
+    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    bool keys = e->cfg->api_keys[0] != '\0';
+    if (auth == NULL && (!write || (!keys && e->cfg->debug)))
+        return true;
+    if (auth == NULL && !keys) {
+        send_error(e, req, 403, rid, WR_CODE_FORBIDDEN,
+                   "writes are turned off: the edge has no API_KEYS configured");
+        return false;
+    }
+    bool bearer = auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0;
+    if (!bearer) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                          "Bearer realm=\"warren\"");
+        send_error(e, req, 401, rid, WR_CODE_UNAUTHORIZED,
+                   auth == NULL ? "writes need an API key: Authorization: Bearer <key>"
+                                : "Authorization: only Bearer <key> is understood");
+        return false;
+    }
+    const char *token = auth + 7 + strspn(auth + 7, " ");
+    if (!find_key(e, token, name, sizeof(name))) {
+        send_error(e, req, 403, rid, WR_CODE_FORBIDDEN, "the API key is not valid");
+        return false;
+    }
+    *principal = name;
+    return true;
+}
+
+/* The checks libevent leaves to us, before routing: the request target's
+ * length (414), the header block's size (431), and framing that could be
+ * read two ways (request smuggling: Content-Length given twice, or with
+ * Transfer-Encoding), refused with the connection closed. False when an
+ * error was sent. */
+static bool request_sane(edge *e, struct evhttp_request *req, const char *rid)
+{
+    const char *uri = evhttp_request_get_uri(req);
+    if (uri != NULL && strlen(uri) > (size_t)e->cfg->max_uri_bytes) {
+        char msg[96];
+        (void)snprintf(msg, sizeof(msg), "the request target is longer than %ld bytes",
+                       e->cfg->max_uri_bytes);
+        send_error(e, req, 414, rid, WR_CODE_URI_TOO_LONG, msg);
+        return false;
+    }
+    size_t bytes = 0;
+    int lengths = 0, encodings = 0, chunked = 0;
+    const struct evkeyval *h;
+    for (h = evhttp_request_get_input_headers(req)->tqh_first; h != NULL; h = h->next.tqe_next) {
+        bytes += strlen(h->key) + strlen(h->value) + 4; /* ": " and CRLF */
+        lengths += strcasecmp(h->key, "Content-Length") == 0;
+        bool te = strcasecmp(h->key, "Transfer-Encoding") == 0;
+        encodings += te;
+        chunked += te && strcasecmp(h->value, "chunked") == 0;
+    }
+    if (bytes > (size_t)e->cfg->max_header_bytes) {
+        char msg[96];
+        (void)snprintf(msg, sizeof(msg), "the request headers are larger than %ld bytes",
+                       e->cfg->max_header_bytes);
+        send_error(e, req, 431, rid, WR_CODE_HEADERS_TOO_LARGE, msg);
+        return false;
+    }
+    /* libevent reads "chunked" alone; any other coding would be read as
+     * the connection's end, which a proxy in front may see otherwise */
+    if (lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0) || encodings > chunked) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        send_error(e, req, 400, rid, WR_CODE_BAD_REQUEST,
+                   "ambiguous framing: Content-Length given twice or with Transfer-Encoding, or a "
+                   "Transfer-Encoding other than chunked");
+        return false;
+    }
+    return true;
 }
 
 /* Answers or forwards one parsed request. */
@@ -515,6 +654,10 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
         send_error(e, req, 400, rid, WR_CODE_BAD_PARAMETER, err->msg);
         return;
     }
+    const char *principal = NULL;
+    if (!authorized(e, req, rid, wr_op_is_write(op), &principal))
+        return;
+    e->asked.principal = principal;
     if (e->draining || pending_count(e->pending) >= (size_t)e->cfg->max_in_flight) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
         send_error(e, req, 503, rid, WR_CODE_OVERLOADED,
@@ -525,7 +668,7 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
     bool body = wr_op_is_write(op) && strcmp(op, WR_OP_DELETE) != 0;
     if (body && !read_body(e, req, rid, &json))
         return;
-    forward(e, req, r, rid, op, json);
+    forward(e, req, r, rid, op, json, principal);
     free(json);
 }
 
@@ -534,21 +677,24 @@ static void on_request(struct evhttp_request *req, void *arg)
     edge *e = arg;
     char rid[WR_REQUEST_ID_LEN + 1];
     request_id(req, rid);
+    conn_request(conns_of(e->conns, req)); /* the next request's deadline starts */
     cors(e, req);
+    e->asked = (struct wr_audit_rec){
+        .id = rid, .time_ms = wr_now_ms(), .principal = "anonymous", .rows = -1};
+    if (!request_sane(e, req, rid)) {
+        e->asked.id = NULL;
+        return;
+    }
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     struct route r = {0}; /* read only when route_parse filled it (rc == 0) */
     struct wr_err err = {0};
-    int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &r, &err)
+    int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &e->limits, &r, &err)
                   : wr_err_set(&err, WR_EINVAL, "malformed URL");
-    e->asked = (struct wr_audit_rec){.id = rid,
-                                     .time_ms = wr_now_ms(),
-                                     .principal = "anonymous",
-                                     .op = rc == 0 ? r.op : NULL,
-                                     .collection = rc == 0 && r.collection[0] ? r.collection : NULL,
-                                     .key = rc == 0 && r.key[0] ? r.key : NULL,
-                                     .relation = rc == 0 && r.relation[0] ? r.relation : NULL,
-                                     .rows = -1};
+    e->asked.op = rc == 0 ? r.op : NULL;
+    e->asked.collection = rc == 0 && r.collection[0] ? r.collection : NULL;
+    e->asked.key = rc == 0 && r.key[0] ? r.key : NULL;
+    e->asked.relation = rc == 0 && r.relation[0] ? r.relation : NULL;
     dispatch(e, req, rid, rc, &r, &err);
     e->asked.id = NULL;
     route_release(&r);
@@ -565,13 +711,15 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)
                    cfg->http_port);
     struct timeval tv = {cfg->request_timeout_ms / 1000, (cfg->request_timeout_ms % 1000) * 1000};
     e->deadline_tv = event_base_init_common_timeout(base, &tv);
+    e->limits = (struct route_limits){(int)cfg->max_json_depth, (size_t)cfg->max_in_values};
     e->pending = pending_new();
     e->http = evhttp_new(base);
     struct bus_handlers h = {on_reply, on_returned, on_down, e};
     e->bus = bus_new(base, cfg, &h);
     e->trail = e->bus ? trail_new(base, e->bus, AUDIT_BACKLOG) : NULL;
+    e->conns = e->http ? conns_new(base, e->http, cfg, call_gone, e) : NULL;
     if (e->deadline_tv == NULL || e->pending == NULL || e->http == NULL || e->bus == NULL ||
-        e->trail == NULL) {
+        e->trail == NULL || e->conns == NULL) {
         wr_error(NULL, "edge: out of memory");
         edge_free(e);
         return NULL;
@@ -582,7 +730,11 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
                                             EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-    evhttp_set_max_headers_size(e->http, cfg->max_header_bytes);
+    /* libevent's cap on the request line and headers together is a
+     * backstop; request_sane applies the two limits exactly, with 414 and
+     * 431. Past the backstop libevent refuses, and fix_html_error says so
+     * in JSON. */
+    evhttp_set_max_headers_size(e->http, cfg->max_uri_bytes + cfg->max_header_bytes + 1024);
     evhttp_set_max_body_size(e->http, cfg->max_body_bytes);
     evhttp_set_timeout(e->http, (int)cfg->http_timeout_s);
     evhttp_set_gencb(e->http, on_request, e);
@@ -623,9 +775,10 @@ void edge_free(edge *e)
     while (e->pending && (c = pending_take_any(e->pending)) != NULL)
         call_error(c, 503, WR_CODE_UNAVAILABLE, "shutting down");
     if (e->http)
-        evhttp_free(e->http);
+        evhttp_free(e->http); /* closes every connection: on_conn_close */
     trail_free(e->trail);
     bus_free(e->bus);
     pending_free(e->pending);
+    conns_free(e->conns);
     free(e);
 }

@@ -45,15 +45,66 @@ static bool decode(const char *s, size_t n, char *out, size_t cap, bool plus_spa
     return true;
 }
 
-/* The next path segment of *p, decoded into out; false when malformed. */
-static bool segment(const char **p, char *out, size_t cap)
+/* The length of the UTF-8 character at s (n bytes left), or 0 when it is
+ * malformed: a stray continuation byte, an overlong form, a surrogate, a
+ * code point past U+10FFFF or a truncated sequence. */
+static size_t utf8_char(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
+                 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+                 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                                : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return len;
+}
+
+bool route_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_char(u + i, n - i);
+        if (len == 0)
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* Why a path segment is refused. */
+enum seg { SEG_OK, SEG_MALFORMED, SEG_NOT_A_NAME };
+
+/* The next path segment of *p, decoded into out. Malformed: empty, a bad
+ * escape, a NUL, too long, or not UTF-8; not a name: '/', '.' or '..'. */
+static enum seg segment(const char **p, char *out, size_t cap)
 {
     const char *s = *p;
     size_t n = strcspn(s, "/");
     *p = s + n + (s[n] == '/' ? 1 : 0);
-    if (n == 0 || !decode(s, n, out, cap, false))
-        return false;
-    return strchr(out, '/') == NULL && strcmp(out, ".") != 0 && strcmp(out, "..") != 0;
+    if (n == 0 || !decode(s, n, out, cap, false) || !route_utf8_valid(out, strlen(out)))
+        return SEG_MALFORMED;
+    if (strchr(out, '/') != NULL || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+        return SEG_NOT_A_NAME;
+    return SEG_OK;
+}
+
+/* A 404 for a refused segment, saying why when it is malformed. */
+static int bad_segment(enum seg why, const char *what, struct wr_err *err)
+{
+    if (why == SEG_MALFORMED)
+        return wr_err_set(err, WR_ENOTFOUND,
+                          "no such %s: the path segment is empty, too long, has a bad percent "
+                          "escape or a NUL, or is not valid UTF-8",
+                          what);
+    return wr_err_set(err, WR_ENOTFOUND, "no such %s", what);
 }
 
 /* A page number: plain decimal digits, 1 to 10^9. */
@@ -113,32 +164,105 @@ static int parameter(struct route *r, const char *name, const char *value, struc
     return 0;
 }
 
+int route_json_depth(const char *s, size_t n)
+{
+    int depth = 0, max = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (escaped) {
+            escaped = false;
+        } else if (in_string) {
+            if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max)
+                max = depth;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+/* The longest in / not_in list in a search: every object whose "op" is
+ * one of those, wherever it is nested (filters, or, and, not, has / any). */
+static size_t longest_in(const json_t *j)
+{
+    size_t longest = 0;
+    if (json_is_object(j)) {
+        const char *op = json_string_value(json_object_get(j, "op"));
+        const json_t *val = json_object_get(j, "val");
+        if (op != NULL && (strcmp(op, "in") == 0 || strcmp(op, "not_in") == 0) &&
+            json_is_array(val))
+            longest = json_array_size(val);
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)j, k, v) {
+            size_t n = longest_in(v);
+            longest = n > longest ? n : longest;
+        }
+    } else if (json_is_array(j)) {
+        size_t i;
+        const json_t *v;
+        json_array_foreach(j, i, v) {
+            size_t n = longest_in(v);
+            longest = n > longest ? n : longest;
+        }
+    }
+    return longest;
+}
+
 /* q: decoded and checked to be one JSON object (no duplicate keys, valid
- * UTF-8), so that malformed searches are refused here and never published.
- * What it may ask for is the worker's to judge: only it knows the schema. */
-static int search(struct route *r, const char *v, size_t vlen, struct wr_err *err)
+ * UTF-8, no deeper than max_depth, no in list longer than max_in), so that
+ * malformed searches are refused here and never published. What it may ask
+ * for is the worker's to judge: only it knows the schema. */
+static int search(struct route *r, const char *v, size_t vlen, const struct route_limits *lim,
+                  struct wr_err *err)
 {
     if (r->q != NULL)
         return wr_err_set(err, WR_EINVAL, "q: given more than once");
     if (vlen > ROUTE_Q_MAX * 3)
         return wr_err_set(err, WR_EINVAL, "q: longer than %zu bytes", ROUTE_Q_MAX);
-    r->q = malloc(vlen + 1);
+    r->q = calloc(1, vlen + 1); /* zeroed: the analysers cannot see decode fill it */
     if (r->q == NULL)
         return wr_err_set(err, WR_ENOMEM, "out of memory");
     if (!decode(v, vlen, r->q, vlen + 1, true))
         return wr_err_set(err, WR_EINVAL, "q: malformed percent-encoding or a NUL byte");
     if (strlen(r->q) > ROUTE_Q_MAX)
         return wr_err_set(err, WR_EINVAL, "q: longer than %zu bytes", ROUTE_Q_MAX);
+    /* checked before parsing: the parser recurses once per level */
+    if (route_json_depth(r->q, strlen(r->q)) > lim->max_depth)
+        return wr_err_set(err, WR_EINVAL, "q: nested deeper than %d arrays and objects",
+                          lim->max_depth);
     json_error_t jerr;
     json_t *j = json_loads(r->q, JSON_REJECT_DUPLICATES, &jerr);
     bool object = json_is_object(j);
+    size_t longest = object ? longest_in(j) : 0;
     json_decref(j);
     if (j == NULL)
         return wr_err_set(err, WR_EINVAL, "q: not valid JSON: %s (at character %d)", jerr.text,
                           jerr.position);
     if (!object)
         return wr_err_set(err, WR_EINVAL, "q: must be a JSON object");
+    if (longest > lim->max_in)
+        return wr_err_set(err, WR_EINVAL, "q: an in / not_in list of %zu values (at most %zu)",
+                          longest, lim->max_in);
     return 0;
+}
+
+/* Whether n bytes of s percent-decode (with '+' as a space) to valid UTF-8
+ * without a NUL. */
+static bool text_ok(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    bool ok = out != NULL && decode(s, n, out, n + 1, true) && route_utf8_valid(out, strlen(out));
+    free(out);
+    return ok;
 }
 
 /* after: a keyset cursor, base64url text the worker decodes and checks;
@@ -160,19 +284,29 @@ static int cursor(struct route *r, const char *v, size_t vlen, struct wr_err *er
 
 /* One `name=value` pair of n bytes. A name that does not decode is no
  * parameter we know and is ignored, as Flask-Restless ignores unknown ones. */
-static int pair(struct route *r, const char *p, size_t n, struct wr_err *err)
+static int pair(struct route *r, const char *p, size_t n, const struct route_limits *lim,
+                struct wr_err *err)
 {
     char name[64], value[64];
     size_t eq = strcspn(p, "=");
     size_t name_len = eq < n ? eq : n;
     const char *v = eq < n ? p + eq + 1 : p + n;
     size_t vlen = eq < n ? n - eq - 1 : 0;
+    /* Unknown parameters are ignored, but not when they are not text:
+     * nothing malformed gets past the edge. */
+    if (!text_ok(p, name_len))
+        return wr_err_set(err, WR_EINVAL,
+                          "query: a parameter name with a bad percent escape, a NUL or invalid "
+                          "UTF-8");
     if (!decode(p, name_len, name, sizeof(name), true))
         return 0;
     if (strcmp(name, "q") == 0)
-        return search(r, v, vlen, err);
+        return search(r, v, vlen, lim, err);
     if (strcmp(name, "after") == 0)
         return cursor(r, v, vlen, err);
+    if (!text_ok(v, vlen))
+        return wr_err_set(err, WR_EINVAL,
+                          "%s: a bad percent escape, a NUL or invalid UTF-8 in the value", name);
     bool known = strcmp(name, "page") == 0 || strcmp(name, "results_per_page") == 0 ||
                  strcmp(name, "depth") == 0 || strcmp(name, "count") == 0;
     if (!decode(v, vlen, value, sizeof(value), true))
@@ -180,11 +314,12 @@ static int pair(struct route *r, const char *p, size_t n, struct wr_err *err)
     return parameter(r, name, value, err);
 }
 
-static int parse_query(struct route *r, const char *query, struct wr_err *err)
+static int parse_query(struct route *r, const char *query, const struct route_limits *lim,
+                       struct wr_err *err)
 {
     for (const char *p = query; p && *p;) {
         size_t n = strcspn(p, "&");
-        int rc = n > 0 ? pair(r, p, n, err) : 0;
+        int rc = n > 0 ? pair(r, p, n, lim, err) : 0;
         if (rc != 0)
             return rc;
         p += n + (p[n] == '&' ? 1 : 0);
@@ -198,8 +333,14 @@ void route_release(struct route *r)
     r->q = NULL;
 }
 
-int route_parse(const char *path, const char *query, struct route *r, struct wr_err *err)
+int route_parse(const char *path, const char *query, const struct route_limits *limits,
+                struct route *r, struct wr_err *err)
 {
+    struct route_limits lim = {ROUTE_DEFAULT_MAX_DEPTH, ROUTE_DEFAULT_MAX_IN};
+    if (limits != NULL && limits->max_depth > 0)
+        lim.max_depth = limits->max_depth;
+    if (limits != NULL && limits->max_in > 0)
+        lim.max_in = limits->max_in;
     *r = (struct route){.kind = ROUTE_API, .depth = -1};
     if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
         r->kind = path[1] == 'h' ? ROUTE_HEALTH : ROUTE_READY;
@@ -217,24 +358,27 @@ int route_parse(const char *path, const char *query, struct route *r, struct wr_
     bool eval = strncmp(p, "eval/", 5) == 0;
     if (eval)
         p += 5;
-    if (!segment(&p, r->collection, sizeof(r->collection)))
-        return wr_err_set(err, WR_ENOTFOUND, "no such collection");
+    enum seg why = segment(&p, r->collection, sizeof(r->collection));
+    if (why != SEG_OK)
+        return bad_segment(why, "collection", err);
     r->op = eval ? WR_OP_FUNCTIONS : WR_OP_LIST;
     if (eval && *p != '\0')
         return wr_err_set(err, WR_ENOTFOUND, "no such route");
     if (*p != '\0') {
-        if (!segment(&p, r->key, sizeof(r->key)))
-            return wr_err_set(err, WR_ENOTFOUND, "no such object");
+        why = segment(&p, r->key, sizeof(r->key));
+        if (why != SEG_OK)
+            return bad_segment(why, "object", err);
         r->op = WR_OP_GET;
     }
     if (*p != '\0') {
-        if (!segment(&p, r->relation, sizeof(r->relation)))
-            return wr_err_set(err, WR_ENOTFOUND, "no such relation");
+        why = segment(&p, r->relation, sizeof(r->relation));
+        if (why != SEG_OK)
+            return bad_segment(why, "relation", err);
         r->op = WR_OP_RELATED;
     }
     if (*p != '\0' || (strlen(path) > 0 && path[strlen(path) - 1] == '/'))
         return wr_err_set(err, WR_ENOTFOUND, "no such route");
-    int rc = parse_query(r, query, err);
+    int rc = parse_query(r, query, &lim, err);
     if (rc == 0 && r->q != NULL && !eval && strcmp(r->op, WR_OP_LIST) != 0)
         rc = wr_err_set(err, WR_EINVAL, "q: searches a collection, not one object");
     if (rc == 0 && eval && r->q == NULL)

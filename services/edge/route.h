@@ -6,6 +6,7 @@
 #define EDGE_ROUTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "warren/err.h"
 
@@ -33,10 +34,30 @@ struct route {
 
 #define ROUTE_Q_MAX ((size_t)65536)
 
-/* Parses a request's path and query (query may be NULL). Returns 0,
- * WR_ENOTFOUND (a 404: no such route) or WR_EINVAL (a 400: a malformed
- * segment or parameter; err says which, naming the parameter). */
-int route_parse(const char *path, const char *query, struct route *r, struct wr_err *err);
+/* What a search may hold: arrays and objects nested at most max_depth deep
+ * (the outer object is depth 1), at most max_in values in one in / not_in
+ * list. Zero fields mean the defaults. */
+struct route_limits {
+    int max_depth;
+    size_t max_in;
+};
+#define ROUTE_DEFAULT_MAX_DEPTH 16
+#define ROUTE_DEFAULT_MAX_IN 500
+
+/* Parses a request's path and query (query may be NULL; limits NULL for the
+ * defaults). Returns 0, WR_ENOTFOUND (a 404: no such route, including a
+ * segment that is not valid UTF-8 or has a NUL) or WR_EINVAL (a 400: a
+ * malformed parameter, any parameter's name or value that is not valid
+ * UTF-8 or has a NUL, a q over its limits; err says which, naming the
+ * parameter). */
+int route_parse(const char *path, const char *query, const struct route_limits *limits,
+                struct route *r, struct wr_err *err);
+/* The deepest nesting of arrays and objects in n bytes of JSON text
+ * (strings skipped); 0 for a scalar. */
+int route_json_depth(const char *s, size_t n);
+/* Whether n bytes of s are valid UTF-8 (no overlongs, surrogates, or code
+ * points past U+10FFFF). */
+bool route_utf8_valid(const char *s, size_t n);
 /* Frees what route_parse allocated (r->q); safe on any route, twice too. */
 void route_release(struct route *r);
 

@@ -30,6 +30,7 @@ static const struct {
     {"SERVICE", offsetof(struct wr_cfg, service)},
     {"HTTP_HOST", offsetof(struct wr_cfg, http_host)},
     {"LOG_LEVEL", offsetof(struct wr_cfg, log_level)},
+    {"API_KEYS", offsetof(struct wr_cfg, api_keys)},
 };
 #define NSTR (sizeof(str_keys) / sizeof(str_keys[0]))
 

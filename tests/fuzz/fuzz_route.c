@@ -106,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct route r;
     memset(&r, 0xa5, sizeof(r)); /* anything route_parse leaves unset shows */
     struct wr_err err = {0};
-    int rc = route_parse(path, query, &r, &err);
+    int rc = route_parse(path, query, NULL, &r, &err);
     if (rc != 0) {
         FUZZ_ASSERT(rc == WR_ENOTFOUND || rc == WR_EINVAL || rc == WR_ENOMEM);
         FUZZ_ASSERT(r.q == NULL); /* an error leaves nothing to release */

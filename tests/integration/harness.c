@@ -110,8 +110,8 @@ void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, 
     (void)snprintf(db, sizeof(db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
     (void)snprintf(http, sizeof(http), "WARREN_HTTP_PORT=%d", port > 0 ? port : h_port(19));
     (void)snprintf(svc, sizeof(svc), "WARREN_SERVICE=%s", service);
-    const char *env[32] = {amqp, db, http, svc};
-    size_t n = 4;
+    const char *env[32] = {amqp, db, http, svc, "WARREN_API_KEYS=tests:" H_API_KEY};
+    size_t n = 5;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n + 1 < 32; i++)
         env[n++] = extra[i];
     env[n] = NULL;
@@ -202,13 +202,14 @@ int h_http_body(int port, const char *method, const char *path, const char *body
                 struct http_resp *r, int timeout_ms)
 {
     if (body == NULL)
-        return h_http(port, method, path, NULL, r, timeout_ms);
+        return h_http(port, method, path, H_AUTH, r, timeout_ms);
     size_t n = strlen(body);
-    char *extra = malloc(n + 128);
+    char *extra = malloc(n + 256);
     if (extra == NULL)
         return -1;
     /* the body rides after the head's blank line, which h_http writes */
-    (void)snprintf(extra, n + 128, "Content-Type: application/json\r\nContent-Length: %zu\r\n", n);
+    (void)snprintf(extra, n + 256,
+                   H_AUTH "Content-Type: application/json\r\nContent-Length: %zu\r\n", n);
     int rc = h_http_with_body(port, method, path, extra, body, r, timeout_ms);
     free(extra);
     return rc;

@@ -17,14 +17,20 @@ struct proc {
 /* Starts bin with the environment plus extra ("KEY=value", NULL-ended);
  * its output goes to a log file named after tag. Aborts the test on failure. */
 void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const *extra);
+/* The API key every test edge takes for writes (API_KEYS, name "tests"),
+ * and its header line. */
+#define H_API_KEY "warren-tests-key-0123456789"
+#define H_AUTH "Authorization: Bearer " H_API_KEY "\r\n"
+
 /* Starts a warren binary with what every test gives it: the test broker
  * (WARREN_AMQP_URL), the Chinook database (WARREN_DATABASE_URI), the HTTP
- * port when port > 0, the queue WARREN_SERVICE=service; then extra, whose
- * entries win over these (the last of a key counts). */
+ * port when port > 0, the queue WARREN_SERVICE=service, the API key
+ * H_API_KEY; then extra, whose entries win over these (the last of a key
+ * counts). */
 void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, const char *service,
                     const char *const *extra);
-/* The HTTP port for slot n (0..19) of this suite: WRT_HTTP_BASE (default
- * 18180) + n. */
+/* The HTTP port for slot n (0..29; every slot below 20 is taken) of this suite: WRT_HTTP_BASE
+ * (default 18180) + n. */
 int h_port(int n);
 /* The exit status of a process valgrind (WRT_VALGRIND=1) or ASan
  * (ASAN_OPTIONS exitcode=97, as tests/run.sh sets) found errors in. */
@@ -47,8 +53,8 @@ struct http_resp {
 int h_http(int port, const char *method, const char *path, const char *extra_headers,
            struct http_resp *r, int timeout_ms);
 void h_http_free(struct http_resp *r);
-/* The same with a JSON body (Content-Type: application/json), or none when
- * body is NULL. */
+/* The same with the API key (H_AUTH) and a JSON body (Content-Type:
+ * application/json), or no body when body is NULL. */
 int h_http_body(int port, const char *method, const char *path, const char *body,
                 struct http_resp *r, int timeout_ms);
 /* The value of header name (case-insensitive) copied to out; false if absent. */

@@ -244,7 +244,10 @@ START_TEST(other_methods_are_405_json)
     ck_assert_str_eq(allow, "GET");
     ck_assert_ptr_nonnull(strstr(r.body, "method_not_allowed"));
     h_http_free(&r);
-    assert_error("DELETE", "/api/Albums/1", 405, "method_not_allowed");
+    ck_assert_int_eq(h_http_body(PORT, "DELETE", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert_ptr_nonnull(strstr(r.body, "method_not_allowed"));
+    h_http_free(&r);
     /* methods no route takes: the edge answers, with Allow */
     assert_error("DELETE", "/api/Albums", 405, "method_not_allowed");
     assert_error("POST", "/api/Albums/1/Artists", 405, "method_not_allowed");

@@ -166,8 +166,8 @@ START_TEST(write_errors)
     json_decref(j);
     h_http_free(&r);
     /* no JSON content type: 415, and nothing published */
-    ck_assert_int_eq(h_http(PORT, "POST", "/api/Albums", "Content-Type: text/plain\r\n", &r, 10000),
-                     0);
+    ck_assert_int_eq(
+        h_http(PORT, "POST", "/api/Albums", H_AUTH "Content-Type: text/plain\r\n", &r, 10000), 0);
     ck_assert_int_eq(r.status, 415);
     h_http_free(&r);
 }

@@ -476,6 +476,71 @@ START_TEST(production_hygiene)
 }
 END_TEST
 
+/* WARREN_<KEY>_FILE: the value from a file, read by wr_cfg_load; the file's
+ * content is never echoed. */
+START_TEST(secret_files)
+{
+    char path[64], env_file[128];
+    temp_file(path, sizeof(path), "amqp://warren:s3cret@rabbit.example/%2f\n");
+    (void)snprintf(env_file, sizeof(env_file), "WARREN_AMQP_URL_FILE=%s", path);
+    char *env[] = {env_file, "WARREN_PREFETCH=3", NULL};
+    ck_assert_int_eq(wr_cfg_load(&cfg, "/nonexistent/config.cfg", false, env, &problems), 0);
+    ck_assert_str_eq(cfg.amqp_url, "amqp://warren:s3cret@rabbit.example/%2f"); /* no newline */
+    ck_assert_int_eq(cfg.prefetch, 3);
+    wr_cfg_release(&cfg);
+    /* both ways at once, a missing file, a file of two lines: each a problem */
+    char two[64], both[128], missing[] = "WARREN_SERVICE_FILE=/nonexistent/secret";
+    temp_file(two, sizeof(two), "tests:0123456789abcdef0123\nsecond:line\n");
+    (void)snprintf(both, sizeof(both), "WARREN_API_KEYS_FILE=%s", two);
+    char *bad[] = {env_file, "WARREN_AMQP_URL=amqp://x@y/", missing, both, NULL};
+    ck_assert_int_eq(wr_cfg_load(&cfg, "/nonexistent/config.cfg", false, bad, &problems),
+                     WR_EINVAL);
+    ck_assert_ptr_nonnull(
+        strstr(problem_text(), "WARREN_AMQP_URL and WARREN_AMQP_URL_FILE are both set"));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "WARREN_SERVICE_FILE: cannot read it"));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "WARREN_API_KEYS_FILE: the file holds more"));
+    ck_assert_ptr_null(strstr(problem_text(), "s3cret"));
+    ck_assert_ptr_null(strstr(problem_text(), "0123456789abcdef"));
+    assert_empty();
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(unlink(two), 0);
+}
+END_TEST
+
+/* API_KEYS: 'name:key, ...', checked at load; a key is never echoed. */
+START_TEST(api_keys)
+{
+    ck_assert_int_eq(parse("API_KEYS = 'ops:0123456789abcdef, ci-bot.2:ABCDEFGHIJKLMNOP/+=_~'\n"),
+                     0);
+    struct wr_api_key k;
+    const char *p = wr_cfg_api_key_next(cfg.api_keys, &k);
+    ck_assert(p != NULL && k.ok);
+    ck_assert_int_eq((int)k.name_len, 3);
+    ck_assert(strncmp(k.key, "0123456789abcdef", k.key_len) == 0);
+    p = wr_cfg_api_key_next(p, &k);
+    ck_assert(p != NULL && k.ok);
+    ck_assert(strncmp(k.name, "ci-bot.2", k.name_len) == 0);
+    ck_assert_ptr_null(wr_cfg_api_key_next(p, &k));
+    wr_cfg_release(&cfg);
+    static const char *const bad[] = {
+        "API_KEYS = 'ops:short'\n",                              /* under 16 characters */
+        "API_KEYS = 'nokeyhere0123456789'\n",                    /* no name */
+        "API_KEYS = ':0123456789abcdef'\n",                      /* empty name */
+        "API_KEYS = 'o p:0123456789abcdef'\n",                   /* a space in the name */
+        "API_KEYS = 'ops:0123456789 abcdef'\n",                  /* a space in the key */
+        "API_KEYS = 'a:0123456789abcdef, a:0123456789abcdeX'\n", /* a name twice */
+        "API_KEYS = 'a:0123456789abcdef, b:0123456789abcdef'\n", /* a key twice */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        wr_buf_reset(&problems);
+        ck_assert_msg(parse(bad[i]) == WR_EINVAL, "accepted %s", bad[i]);
+        ck_assert_ptr_nonnull(strstr(problem_text(), "API_KEYS: "));
+        ck_assert_ptr_null(strstr(problem_text(), "0123456789"));
+        assert_empty();
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cfg");
@@ -506,6 +571,8 @@ int main(void)
     tcase_add_test(tc, from_args);
     tcase_add_test(tc, from_args_missing_file);
     tcase_add_test(tc, release_is_null_safe);
+    tcase_add_test(tc, secret_files);
+    tcase_add_test(tc, api_keys);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

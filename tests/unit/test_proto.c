@@ -30,13 +30,15 @@ static const char *const codes[] = {
     WR_CODE_TIMEOUT,           WR_CODE_INTERNAL,
     WR_CODE_OVERLOADED,        WR_CODE_UNSUPPORTED_VERSION,
     WR_CODE_CONFLICT,          WR_CODE_UNSUPPORTED_MEDIA_TYPE,
-    WR_CODE_VALIDATION_FAILED,
+    WR_CODE_VALIDATION_FAILED, WR_CODE_UNAUTHORIZED,
+    WR_CODE_FORBIDDEN,         WR_CODE_URI_TOO_LONG,
+    WR_CODE_HEADERS_TOO_LARGE,
 };
 static const char *const ops[] = {WR_OP_LIST,      WR_OP_GET,         WR_OP_RELATED,
                                   WR_OP_FUNCTIONS, WR_OP_CREATE,      WR_OP_UPDATE,
                                   WR_OP_DELETE,    WR_OP_COLLECTIONS, WR_OP_OPENAPI};
-static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_STATUS, WR_HDR_LINK,
-                                      WR_HDR_CACHE};
+static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_PRINCIPAL,
+                                      WR_HDR_STATUS,   WR_HDR_LINK,     WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
 static const char *const members[] = {
     "after",      "body",     "collection",       "count", "depth", "id", "op", "page", "q",

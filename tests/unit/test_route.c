@@ -24,7 +24,7 @@ static int route(const char *path, const char *query)
     memset(&r, 0x5a, sizeof(r));
     memset(&err, 0, sizeof(err));
     parsed = true;
-    return route_parse(path, query, &r, &err);
+    return route_parse(path, query, NULL, &r, &err);
 }
 
 static void assert_not_found(const char *path)
@@ -269,7 +269,7 @@ END_TEST
 
 START_TEST(unknown_parameters_ignored)
 {
-    ck_assert_int_eq(route("/api/Albums", "foo=bar&page=2&x&=y&sort=%zz&pages=0"), 0);
+    ck_assert_int_eq(route("/api/Albums", "foo=bar&page=2&x&=y&sort=%7A&pages=0"), 0);
     ck_assert_int_eq(r.page, 2);
     ck_assert_int_eq(r.per_page, 0);
     ck_assert_int_eq(route("/api/Albums", "Page=0&PAGE=x&qq=1"), 0);
@@ -316,6 +316,78 @@ START_TEST(depth_count_after)
 }
 END_TEST
 
+/* Ignored, but not when they are not text: a bad escape, a NUL or invalid
+ * UTF-8 anywhere in the query is a 400. */
+START_TEST(malformed_parameters_refused)
+{
+    static const char *const bad[] = {"sort=%zz",    "sort=%00",    "sort=%FF",
+                                      "x%00=1",      "%FF=1",       "sort=%C0%AF",
+                                      "a=%ED%A0%80", "sort=%E2%82", "a=\xff"};
+    for (size_t i = 0; i < N(bad); i++)
+        ck_assert_msg(route("/api/Albums", bad[i]) == WR_EINVAL, "accepted %s", bad[i]);
+    ck_assert_int_eq(route("/api/Albums", "sort=%E2%82%AC&name=%F0%9F%98%80"), 0);
+}
+END_TEST
+
+START_TEST(paths_must_be_utf8)
+{
+    static const char *const bad[] = {"/api/Albums/%FF", "/api/Albums/\xff", "/api/%C0%AF",
+                                      "/api/Albums/1/%ED%A0%80"};
+    for (size_t i = 0; i < N(bad); i++) {
+        assert_not_found(bad[i]);
+        ck_assert_ptr_nonnull(strstr(err.msg, "UTF-8"));
+    }
+    ck_assert_int_eq(route("/api/Albums/%E2%82%AC", NULL), 0);
+    ck_assert_str_eq(r.key, "\xE2\x82\xAC");
+}
+END_TEST
+
+/* q's limits: nesting (default 16) and in / not_in lists (default 500). */
+START_TEST(search_limits)
+{
+    char q[4096];
+    size_t n = 0;
+    n += (size_t)snprintf(q + n, sizeof(q) - n, "q={\"a\":");
+    for (int i = 0; i < 15; i++)
+        q[n++] = '[';
+    for (int i = 0; i < 15; i++)
+        q[n++] = ']';
+    (void)snprintf(q + n, sizeof(q) - n, "}");
+    ck_assert_int_eq(route("/api/Albums", q), 0); /* 16 deep */
+    struct route_limits lim = {.max_depth = 15};
+    route_release(&r);
+    ck_assert_int_eq(route_parse("/api/Albums", q, &lim, &r, &err), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "deeper than 15"));
+    /* brackets inside strings do not count */
+    ck_assert_int_eq(route("/api/Albums", "q={\"a\":\"[[[[[[[[[[[[[[[[[[[[[[\"}"), 0);
+    char in[4096];
+    n = (size_t)snprintf(in, sizeof(in),
+                         "q={\"filters\":[{\"or\":[{\"name\":\"a\",\"op\":"
+                         "\"not_in\",\"val\":[");
+    for (int i = 0; i < 501; i++)
+        n += (size_t)snprintf(in + n, sizeof(in) - n, i ? ",%d" : "%d", i % 10);
+    (void)snprintf(in + n, sizeof(in) - n, "]}]}]}");
+    ck_assert_int_eq(route("/api/Albums", in), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "501 values"));
+    struct route_limits big = {.max_in = 501};
+    route_release(&r);
+    ck_assert_int_eq(route_parse("/api/Albums", in, &big, &r, &err), 0);
+}
+END_TEST
+
+START_TEST(json_depth)
+{
+    ck_assert_int_eq(route_json_depth("1", 1), 0);
+    ck_assert_int_eq(route_json_depth("{}", 2), 1);
+    ck_assert_int_eq(route_json_depth("[{},[[]]]", 9), 3);
+    ck_assert_int_eq(route_json_depth("[\"\\\"[[\"]", 8), 1); /* ["\"[["] */
+    ck_assert(route_utf8_valid("a\xC3\xA9\xF0\x9F\x98\x80", 7));
+    ck_assert(!route_utf8_valid("\xC3", 1));
+    ck_assert(!route_utf8_valid("\xF4\x90\x80\x80", 4)); /* past U+10FFFF */
+    ck_assert(!route_utf8_valid("\xE0\x80\x80", 3));     /* overlong */
+}
+END_TEST
+
 START_TEST(query_decoded)
 {
     ck_assert_int_eq(route("/api/Albums", "page=%32&results_per_page=1%30"), 0);
@@ -354,6 +426,10 @@ int main(void)
     tcase_add_test(params, unknown_parameters_ignored);
     tcase_add_test(params, query_decoded);
     tcase_add_test(params, depth_count_after);
+    tcase_add_test(params, malformed_parameters_refused);
+    tcase_add_test(params, search_limits);
+    tcase_add_test(params, json_depth);
+    tcase_add_test(paths, paths_must_be_utf8);
     suite_add_tcase(s, params);
 
     return run_suite(s, true);

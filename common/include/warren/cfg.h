@@ -40,7 +40,12 @@ struct wr_cfg {
     long max_in_flight;      /* MAX_IN_FLIGHT: requests the edge holds at once */
     long http_timeout_s;     /* HTTP_TIMEOUT_S: idle/header/body timeout per connection */
     long max_body_bytes;     /* MAX_BODY_BYTES */
-    long max_header_bytes;   /* MAX_HEADER_BYTES */
+    long max_header_bytes;   /* MAX_HEADER_BYTES: the header block (431 beyond) */
+    long max_uri_bytes;      /* MAX_URI_BYTES: the request target (414 beyond) */
+    long max_connections;    /* MAX_CONNECTIONS: client connections at once */
+    long max_json_depth;     /* MAX_JSON_DEPTH: nesting in q and bodies */
+    long max_in_values;      /* MAX_IN_VALUES: values of one in / not_in filter */
+    char *api_keys;          /* API_KEYS: 'name:key, ...' for writes; secret */
     char *cors_origins;      /* CORS_ORIGINS: '*', a list, or '' (off) */
     char *cache_control;     /* CACHE_CONTROL: for successful reads, or '' */
     /* worker */
@@ -79,7 +84,10 @@ int wr_cfg_parse(struct wr_cfg *cfg, const char *origin, const char *text, size_
                  char *const *env, struct wr_buf *problems);
 
 /* Reads path and calls wr_cfg_parse. A missing file is an error only when
- * required is true (the default ./config.cfg may be absent). */
+ * required is true (the default ./config.cfg may be absent). Before parsing,
+ * every WARREN_<KEY>_FILE=/path in env is replaced by WARREN_<KEY> with the
+ * file's content (one trailing newline dropped; one line at most, 64 KiB),
+ * read once here; setting both is an error. */
 int wr_cfg_load(struct wr_cfg *cfg, const char *path, bool required, char *const *env,
                 struct wr_buf *problems);
 
@@ -87,6 +95,22 @@ int wr_cfg_load(struct wr_cfg *cfg, const char *path, bool required, char *const
  * loads it with the process environment, prints every problem to stderr.
  * Returns 0, or 2 (the exit status) after printing. */
 int wr_cfg_from_args(struct wr_cfg *cfg, int argc, char **argv);
+
+/* One entry of API_KEYS, 'name:key, name:key': pointers into the string. */
+struct wr_api_key {
+    const char *name;
+    size_t name_len;
+    const char *key;
+    size_t key_len;
+    bool ok; /* a name of [A-Za-z0-9_.-]{1,64}, a key of 16 to 256 of 0x21-0x7e but ',' */
+};
+#define WR_API_KEY_NAME_MAX 64
+#define WR_API_KEY_MIN 16
+#define WR_API_KEY_MAX 256
+/* Reads the entry at p into k; returns where the next one starts, or NULL
+ * when no entry is left. wr_cfg_parse refuses a malformed API_KEYS, so after
+ * a successful load every entry is ok. */
+const char *wr_cfg_api_key_next(const char *p, struct wr_api_key *k);
 
 /* Frees every string. NULL-safe; cfg may be loaded again. */
 void wr_cfg_release(struct wr_cfg *cfg);

@@ -1,0 +1,368 @@
+/* Client connections (see conn.h). Every connection gets a struct conn as
+ * soon as libevent accepts it, through the bufferevent callback and one
+ * event run right after the accept, before anything is read: it counts
+ * connections against MAX_CONNECTIONS, bounds the time a request's head and
+ * body may take (a client dribbling bytes keeps libevent's inactivity
+ * timeout from ever firing), learns when the client goes away (the close
+ * callback, for the call parked on it), and turns the few errors libevent
+ * answers itself, in HTML, into JSON. */
+#include "conn.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "warren/buf.h"
+#include "warren/err.h"
+#include "warren/json.h"
+#include "warren/log.h"
+#include "warren/proto.h"
+
+struct conns {
+    struct event_base *base;
+    const struct wr_cfg *cfg;
+    void (*gone)(void *call, void *arg);
+    void *arg;
+    const struct timeval *head_tv; /* HTTP_TIMEOUT_S: a request's head and body */
+    const struct timeval *next_tv; /* the answer, then the next request's arrival */
+    struct conn **by_fd;
+    size_t cap;
+    long open;
+    long long refused;
+};
+
+struct conn {
+    conns *owner;
+    struct evhttp_connection *evcon;
+    struct bufferevent *bev;
+    int fd;
+    struct event *deadline;
+    struct event *fix; /* runs right after libevent wrote an HTML error */
+    void *call;        /* the call waiting for its reply, or NULL */
+    struct evbuffer_cb_entry *out_cb, *in_cb;
+    size_t resp_start; /* where in the output the newest response starts */
+    size_t head_bytes; /* bytes received since the last request */
+    size_t line_len;   /* the request line's, once line_done */
+    bool line_done;    /* the request line was complete */
+    bool fixing;
+};
+
+/* The conn of a request's connection; NULL if it has none (it is closed). */
+struct conn *conns_of(const conns *e, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    int fd = bev ? (int)bufferevent_getfd(bev) : -1;
+    struct conn *conn = fd >= 0 && (size_t)fd < e->cap ? e->by_fd[fd] : NULL;
+    return conn != NULL && conn->evcon == evcon ? conn : NULL;
+}
+
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    struct conn *conn = arg;
+    conns *e = conn->owner;
+    if (conn->call != NULL)
+        e->gone(conn->call, e->arg);
+    if (conn->out_cb != NULL)
+        evbuffer_remove_cb_entry(bufferevent_get_output(conn->bev), conn->out_cb);
+    if (conn->in_cb != NULL)
+        evbuffer_remove_cb_entry(bufferevent_get_input(conn->bev), conn->in_cb);
+    if (conn->deadline != NULL)
+        event_free(conn->deadline);
+    if (conn->fix != NULL)
+        event_free(conn->fix);
+    if ((size_t)conn->fd < e->cap && e->by_fd[conn->fd] == conn)
+        e->by_fd[conn->fd] = NULL;
+    e->open--;
+    free(conn);
+}
+
+/* A connection whose request did not arrive in time, or that stayed idle
+ * after its answer: closed (libevent's own timeout is one of inactivity,
+ * which a client sending a byte now and then never trips). */
+static void on_conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct conn *conn = arg;
+    if (conn->call != NULL) { /* cannot be: the call's deadline comes first */
+        evtimer_add(conn->deadline, conn->owner->next_tv);
+        return;
+    }
+    wr_debug(NULL, "closing a connection: no complete request within HTTP_TIMEOUT_S");
+    evhttp_connection_free(conn->evcon); /* calls on_conn_close */
+}
+
+/* Counts what arrives on the connection, to tell an overlong request line
+ * (414) from an overlong header block (431) when libevent refuses either. */
+static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct conn *conn = arg;
+    if (info->n_added == 0)
+        return;
+    if (!conn->line_done) {
+        struct evbuffer_ptr from;
+        ev_ssize_t nl = -1;
+        if (evbuffer_ptr_set(buf, &from, info->orig_size, EVBUFFER_PTR_SET) == 0)
+            nl = evbuffer_search(buf, "\n", 1, &from).pos;
+        conn->line_done = nl >= 0;
+        if (nl >= 0)
+            conn->line_len = conn->head_bytes + (size_t)nl - info->orig_size;
+    }
+    conn->head_bytes += info->n_added;
+}
+
+/* Notes where each response starts; an HTML one is libevent's own error,
+ * rewritten by fix_html_error once libevent has finished writing it. */
+static void on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct conn *conn = arg;
+    if (conn->fixing || info->n_added < 9)
+        return;
+    char head[9];
+    struct evbuffer_ptr at;
+    if (evbuffer_ptr_set(buf, &at, info->orig_size, EVBUFFER_PTR_SET) != 0 ||
+        evbuffer_copyout_from(buf, &at, head, sizeof(head)) != (ev_ssize_t)sizeof(head) ||
+        memcmp(head, "HTTP/1.", 7) != 0)
+        return;
+    conn->resp_start = info->orig_size;
+    event_active(conn->fix, 0, 0);
+}
+
+/* The JSON error standing for libevent's HTML one of the given status. */
+static void json_error_response(const struct conn *conn, long status, struct wr_buf *out)
+{
+    const struct wr_cfg *cfg = conn->owner->cfg;
+    long limit = cfg->max_uri_bytes + cfg->max_header_bytes + 1024;
+    const char *code = WR_CODE_BAD_REQUEST, *reason = "Bad Request";
+    char msg[160];
+    (void)snprintf(msg, sizeof(msg), "malformed request (request line, headers or framing)");
+    if (status == 413) {
+        code = WR_CODE_PAYLOAD_TOO_LARGE;
+        reason = "Payload Too Large";
+        (void)snprintf(msg, sizeof(msg), "the body is larger than %ld bytes", cfg->max_body_bytes);
+    } else if (status == 400 && ((conn->line_done && conn->line_len > (size_t)cfg->max_uri_bytes) ||
+                                 (!conn->line_done && conn->head_bytes > (size_t)limit))) {
+        status = 414;
+        code = WR_CODE_URI_TOO_LONG;
+        reason = "URI Too Long";
+        (void)snprintf(msg, sizeof(msg), "the request target is longer than %ld bytes",
+                       cfg->max_uri_bytes);
+    } else if (status == 400 && conn->head_bytes > (size_t)limit) {
+        status = 431;
+        code = WR_CODE_HEADERS_TOO_LARGE;
+        reason = "Request Header Fields Too Large";
+        (void)snprintf(msg, sizeof(msg), "the request headers are larger than %ld bytes",
+                       cfg->max_header_bytes);
+    }
+    struct wr_buf body;
+    wr_buf_init(&body, 1024);
+    wr_buf_puts(&body, "{\"code\":");
+    wr_json_cstr(&body, code);
+    wr_buf_puts(&body, ",\"message\":");
+    wr_json_cstr(&body, msg);
+    wr_buf_puts(&body, "}\n");
+    wr_buf_printf(out,
+                  "HTTP/1.1 %ld %s\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                  "Content-Length: %zu\r\n\r\n",
+                  status, reason, body.len);
+    wr_buf_append(out, body.data, body.len);
+    wr_buf_release(&body);
+}
+
+static void fix_html_error(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct conn *conn = arg;
+    struct evbuffer *out = bufferevent_get_output(conn->bev);
+    size_t len = evbuffer_get_length(out);
+    if (conn->resp_start >= len)
+        return;
+    size_t n = len - conn->resp_start;
+    char head[512];
+    size_t take = n < sizeof(head) - 1 ? n : sizeof(head) - 1;
+    struct evbuffer_ptr at;
+    if (evbuffer_ptr_set(out, &at, conn->resp_start, EVBUFFER_PTR_SET) != 0 ||
+        evbuffer_copyout_from(out, &at, head, take) != (ev_ssize_t)take)
+        return;
+    head[take] = '\0';
+    char *end = strstr(head, "\r\n\r\n");
+    if (end != NULL)
+        *end = '\0';
+    /* "HTTP/1.1 400 ..." */
+    long status = take > 12 ? strtol(head + 9, NULL, 10) : 0;
+    if (strstr(head, "Content-Type: text/html") == NULL || status < 400 || status > 599)
+        return; /* one of ours */
+    struct wr_buf json;
+    wr_buf_init(&json, 4096);
+    json_error_response(conn, status, &json);
+    if (wr_buf_error(&json) != 0) {
+        wr_buf_release(&json);
+        return;
+    }
+    /* Keep what precedes it (an earlier answer not yet sent), swap the rest. */
+    struct evbuffer *keep = evbuffer_new();
+    conn->fixing = true;
+    if (keep != NULL && evbuffer_remove_buffer(out, keep, conn->resp_start) >= 0 &&
+        evbuffer_drain(out, evbuffer_get_length(out)) == 0) {
+        evbuffer_add(out, json.data, json.len);
+        evbuffer_prepend_buffer(out, keep);
+    }
+    conn->fixing = false;
+    evbuffer_free(keep);
+    wr_buf_release(&json);
+}
+
+/* Refuses a connection past MAX_CONNECTIONS: a 503 in JSON, then closed. */
+static void refuse_connection(struct conn *conn)
+{
+    static const char msg[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        "Retry-After: 1\r\nConnection: close\r\nContent-Length: 62\r\n\r\n"
+        "{\"code\":\"overloaded\",\"message\":\"too many open connections\"}\n";
+    /* A fresh socket's buffer takes these few bytes at once. */
+    (void)send(conn->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    conn->owner->refused++;
+    wr_debug(NULL, "connection refused: %ld open (MAX_CONNECTIONS)", conn->owner->open);
+    evhttp_connection_free(conn->evcon); /* calls on_conn_close */
+}
+
+static bool grow(conns *e, int fd)
+{
+    if ((size_t)fd < e->cap)
+        return true;
+    size_t cap = e->cap ? e->cap : 256;
+    while (cap <= (size_t)fd)
+        cap *= 2;
+    struct conn **more = realloc(e->by_fd, cap * sizeof(struct conn *));
+    if (more == NULL)
+        return false;
+    memset(more + e->cap, 0, (cap - e->cap) * sizeof(struct conn *));
+    e->by_fd = more;
+    e->cap = cap;
+    return true;
+}
+
+/* What the accept left for after_accept. */
+struct accepted {
+    conns *owner;
+    struct bufferevent *bev;
+    struct event *ev;
+};
+
+static int conn_watch(struct conn *conn)
+{
+    conns *e = conn->owner;
+    conn->deadline = evtimer_new(e->base, on_conn_deadline, conn);
+    conn->fix = event_new(e->base, -1, 0, fix_html_error, conn);
+    conn->out_cb = evbuffer_add_cb(bufferevent_get_output(conn->bev), on_output, conn);
+    conn->in_cb = evbuffer_add_cb(bufferevent_get_input(conn->bev), on_input, conn);
+    if (conn->deadline == NULL || conn->fix == NULL || conn->out_cb == NULL ||
+        conn->in_cb == NULL || !grow(e, conn->fd))
+        return WR_ENOMEM;
+    evtimer_add(conn->deadline, e->head_tv);
+    return 0;
+}
+
+/* Runs right after libevent accepted a connection and set it up, before
+ * anything is read from it. */
+static void after_accept(evutil_socket_t unused, short what, void *arg)
+{
+    (void)unused;
+    (void)what;
+    struct accepted *a = arg;
+    conns *e = a->owner;
+    bufferevent_event_cb eventcb = NULL;
+    void *evcon = NULL;
+    bufferevent_getcb(a->bev, NULL, NULL, &eventcb, &evcon);
+    int fd = (int)bufferevent_getfd(a->bev);
+    struct conn *conn = NULL;
+    if (eventcb != NULL && evcon != NULL && fd >= 0) /* else libevent gave up on it */
+        conn = calloc(1, sizeof(*conn));
+    if (conn != NULL) {
+        *conn = (struct conn){.owner = e, .evcon = evcon, .bev = a->bev, .fd = fd};
+        e->open++;
+        evhttp_connection_set_closecb(evcon, on_conn_close, conn);
+        if (conn_watch(conn) != 0) {
+            wr_error(NULL, "out of memory: closing a connection");
+            evhttp_connection_free(evcon);
+        } else {
+            e->by_fd[fd] = conn;
+            if (e->open > e->cfg->max_connections)
+                refuse_connection(conn);
+        }
+    } else if (evcon != NULL && fd >= 0) {
+        evhttp_connection_free(evcon);
+    }
+    bufferevent_decref(a->bev);
+    event_free(a->ev);
+    free(a);
+}
+
+/* libevent asks for each new connection's bufferevent: ours, watched from
+ * after_accept, which runs before the connection's first read. */
+static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
+{
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+    struct accepted *a = bev ? calloc(1, sizeof(*a)) : NULL;
+    if (a == NULL)
+        return bev; /* unwatched; cannot happen short of memory */
+    *a = (struct accepted){.owner = arg, .bev = bev};
+    a->ev = event_new(base, -1, 0, after_accept, a);
+    if (a->ev == NULL) {
+        free(a);
+        return bev;
+    }
+    bufferevent_incref(bev); /* kept until after_accept looked at it */
+    event_active(a->ev, 0, 0);
+    return bev;
+}
+
+conns *conns_new(struct event_base *base, struct evhttp *http, const struct wr_cfg *cfg,
+                 void (*gone)(void *call, void *arg), void *arg)
+{
+    conns *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    *e = (conns){.base = base, .cfg = cfg, .gone = gone, .arg = arg};
+    struct timeval head = {cfg->http_timeout_s, 0};
+    e->head_tv = event_base_init_common_timeout(base, &head);
+    long next_ms = cfg->request_timeout_ms + cfg->http_timeout_s * 1000;
+    struct timeval next = {next_ms / 1000, (next_ms % 1000) * 1000};
+    e->next_tv = event_base_init_common_timeout(base, &next);
+    if (e->head_tv == NULL || e->next_tv == NULL) {
+        free(e);
+        return NULL;
+    }
+    evhttp_set_bevcb(http, on_new_connection, e);
+    return e;
+}
+
+void conns_free(conns *e)
+{
+    if (e == NULL)
+        return;
+    free(e->by_fd);
+    free(e);
+}
+
+void conn_park(struct conn *conn, void *call)
+{
+    if (conn != NULL)
+        conn->call = call;
+}
+
+void conn_request(struct conn *conn)
+{
+    if (conn == NULL)
+        return;
+    conn->head_bytes = 0;
+    conn->line_done = false;
+    evtimer_add(conn->deadline, conn->owner->next_tv);
+}
