@@ -234,6 +234,7 @@ START_TEST(edge_answers_are_recorded)
     } cases[] = {
         {h_port(6), "GET", "/api/Albums?page=x", 400},
         {h_port(6), "POST", "/api/Albums/1", 405},
+        {h_port(6), "DELETE", "/api/Albums/1", 401}, /* no API key */
         {h_port(6), "GET", "/nowhere", 404},
         {h_port(7), "GET", "/api/Albums/1", 504}, /* nobody consumes t_audit_void */
     };
