@@ -61,7 +61,7 @@
 #define WR_CODE_UNSUPPORTED_VERSION "unsupported_version"
 #define WR_CODE_CONFLICT "conflict" /* 409: a constraint refused a write */
 #define WR_CODE_UNSUPPORTED_MEDIA_TYPE "unsupported_media_type" /* 415 */
-#define WR_CODE_VALIDATION_FAILED "validation_failed" /* 400, with validation_errors */
+#define WR_CODE_VALIDATION_FAILED "validation_failed"           /* 400, with validation_errors */
 #define WR_CODE_UNAUTHORIZED "unauthorized"           /* 401: a write without an API key */
 #define WR_CODE_FORBIDDEN "forbidden"                 /* 403: a wrong API key, or writes off */
 #define WR_CODE_URI_TOO_LONG "uri_too_long"           /* 414 */
