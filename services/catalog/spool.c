@@ -77,9 +77,9 @@ static int claim(spool *s, const char *dir, int i, bool existing, struct wr_err 
     char offset_path[4200];
     (void)snprintf(s->path, sizeof(s->path), "%s/audit-%02d.spool", dir, i);
     (void)snprintf(offset_path, sizeof(offset_path), "%s.offset", s->path);
+    int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (existing ? 0 : O_CREAT);
     /* Flawfinder: ignore - our own spool directory (config); O_NOFOLLOW refuses links */
-    s->fd =
-        open(s->path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (existing ? 0 : O_CREAT), 0600);
+    s->fd = open(s->path, flags, 0600);
     if (s->fd < 0 && existing && errno == ENOENT)
         return 1;
     if (s->fd < 0)
