@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness.h" /* H_AUTH: the test edges' API key */
+
 struct conn {
     int fd; /* -1: free */
     size_t call;
@@ -54,7 +56,7 @@ static char *request_text(const struct load_req *r, const char *id, int port, si
     int n;
     if (r->body != NULL)
         n = snprintf(out, cap,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Request-Id: %s\r\n"
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Request-Id: %s\r\n" H_AUTH
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n%s",
                      r->method ? r->method : "POST", r->path, port, id, blen, r->body);
