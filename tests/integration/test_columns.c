@@ -563,7 +563,7 @@ static void real_id(const char *name, json_t *pk, char *out, size_t cap)
 static int call(const char *method, const char *path, const char *body, struct http_resp *r)
 {
     int rc = body ? h_http_body(PORT, method, path, body, r, 10000)
-                  : h_http(PORT, method, path, NULL, r, 10000);
+                  : h_http(PORT, method, path, H_AUTH, r, 10000);
     ck_assert_int_eq(rc, 0);
     return r->status;
 }
