@@ -303,6 +303,7 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
                             .collection = r->collection[0] ? r->collection : NULL,
                             .key = r->key[0] ? r->key : NULL,
                             .relation = r->relation[0] ? r->relation : NULL,
+                            .related_id = r->related_key[0] ? r->related_key : NULL,
                             .page = r->page,
                             .results_per_page = r->per_page,
                             .q = r->q,
@@ -391,7 +392,8 @@ static const char *write_op(struct evhttp_request *req, const struct route *r)
         return WR_OP_CREATE;
     if ((m == EVHTTP_REQ_PATCH || m == EVHTTP_REQ_PUT) && (object || collection))
         return WR_OP_UPDATE;
-    if (m == EVHTTP_REQ_DELETE && (object || collection))
+    bool related_one = strcmp(r->op, WR_OP_RELATED) == 0 && r->related_key[0] != '\0';
+    if (m == EVHTTP_REQ_DELETE && (object || collection || related_one))
         return WR_OP_DELETE;
     return NULL;
 }
@@ -404,6 +406,8 @@ static const char *allowed(const struct route *r)
         return "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS";
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_GET) == 0)
         return "GET, HEAD, PATCH, PUT, DELETE, OPTIONS";
+    if (r->kind == ROUTE_API && r->related_key[0] != '\0')
+        return "GET, HEAD, DELETE, OPTIONS";
     return "GET, HEAD, OPTIONS";
 }
 

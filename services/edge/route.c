@@ -376,6 +376,11 @@ int route_parse(const char *path, const char *query, const struct route_limits *
             return bad_segment(why, "relation", err);
         r->op = WR_OP_RELATED;
     }
+    if (*p != '\0') { /* one related object (Flask-Restless 0.17's relationinstid) */
+        why = segment(&p, r->related_key, sizeof(r->related_key));
+        if (why != SEG_OK)
+            return bad_segment(why, "related object", err);
+    }
     if (*p != '\0' || (strlen(path) > 0 && path[strlen(path) - 1] == '/'))
         return wr_err_set(err, WR_ENOTFOUND, "no such route");
     int rc = parse_query(r, query, &lim, err);

@@ -1,4 +1,5 @@
-/* URL -> what to do: the path (`/api/<collection>[/<id>[/<relation>]]`,
+/* URL -> what to do: the path
+ * (`/api/<collection>[/<id>[/<relation>[/<related id>]]]`,
  * `/api/eval/<collection>`, `/api`, `/api/openapi.json`, `/healthz`,
  * `/readyz`) and the query parameters of a read. Pure: no I/O,
  * so unit tests and the fuzzer call it directly. */
@@ -23,6 +24,7 @@ struct route {
     char collection[ROUTE_NAME_MAX + 1]; /* "" for /api and /api/openapi.json */
     char key[ROUTE_KEY_MAX + 1];         /* "" when absent */
     char relation[ROUTE_NAME_MAX + 1];   /* "" when absent */
+    char related_key[ROUTE_KEY_MAX + 1]; /* /api/<c>/<id>/<relation>/<this>, or "" */
     long page;                           /* 0 when absent */
     long per_page;                       /* 0 when absent */
     char *q;           /* the search's JSON text (checked: an object), malloc'd, or NULL */

@@ -274,6 +274,15 @@ START_TEST(one_related_object)
     ck_assert_int_eq(rpc_status("related", "Tracks", "38", "Albums", "6", NULL), 404);
     /* an album must keep its artist */
     ck_assert_int_eq(rpc_status("delete", "Artists", "1", "albums", "4", NULL), 409);
+    /* the same over HTTP */
+    json_t *j2 = call("GET", "/api/Albums/5/tracks/24", NULL, 200);
+    ck_assert_int_eq(int_of(j2, "track_id"), 24);
+    json_decref(j2);
+    json_decref(call("DELETE", "/api/Albums/5/tracks/24", NULL, 204));
+    json_decref(call("DELETE", "/api/Albums/5/tracks/24", NULL, 404));
+    json_decref(call("GET", "/api/Albums/5/tracks/24", NULL, 404));
+    json_decref(call("PATCH", "/api/Albums/5/tracks/25", "{}", 405));
+    ck_assert_int_eq(related_count("/api/Albums/5/tracks"), 13);
 }
 END_TEST
 

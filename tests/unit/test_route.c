@@ -96,6 +96,12 @@ START_TEST(related)
     ck_assert_str_eq(r.collection, "Artists");
     ck_assert_str_eq(r.key, "1");
     ck_assert_str_eq(r.relation, "albums");
+    ck_assert_str_eq(r.related_key, "");
+    /* one related object */
+    ck_assert_int_eq(route("/api/Artists/1/albums/4%2C5", NULL), 0);
+    ck_assert_str_eq(r.op, WR_OP_RELATED);
+    ck_assert_str_eq(r.relation, "albums");
+    ck_assert_str_eq(r.related_key, "4,5");
 }
 END_TEST
 
@@ -135,7 +141,9 @@ START_TEST(refused_shapes)
         "/api/Albums/",
         "/api/Albums/1/",
         "/api/Artists/1/albums/",
-        "/api/Artists/1/albums/x",
+        "/api/Artists/1/albums/x/y",
+        "/api/Artists/1/albums/x/",
+        "/api/Artists/1/albums/%2E%2E",
         "/api/",
         "/api//1",
         "/api/Albums//albums",
