@@ -71,6 +71,8 @@ void cache_abandon(cache *c, const char *key, const struct cache_entry *e);
 void cache_bump(cache *c, const char *table);
 
 const struct cache_stats *cache_stats(const cache *c);
+/* Whether REDIS_URL configured caching (fixed for the cache's life). */
+bool cache_enabled(const cache *c);
 /* "hit", "miss", "bypass" or "off". */
 const char *cache_outcome_name(enum cache_outcome o);
 

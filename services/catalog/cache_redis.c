@@ -85,6 +85,11 @@ cache *cache_new(const struct cache_opts *opts)
     return c;
 }
 
+bool cache_enabled(const cache *c)
+{
+    return c != NULL && c->enabled;
+}
+
 void cache_free(cache *c)
 {
     if (c == NULL)

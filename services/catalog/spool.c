@@ -209,13 +209,14 @@ size_t spool_peek(spool *s, struct wr_buf *out, size_t max_lines, size_t max_byt
         ssize_t n = pread(s->fd, chunk, ask, (off_t)(from + done));
         if (n <= 0)
             break;
-        for (ssize_t i = 0; i < n && lines < max_lines; i++) {
-            done++;
-            if (chunk[i] == '\n') {
-                lines++;
-                *taken = done;
-            }
+        /* memchr, not a loop over bytes: this runs after every fsync */
+        const char *p = chunk, *end = chunk + n, *nl;
+        while (lines < max_lines && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            lines++;
+            *taken = done + (size_t)(nl + 1 - chunk);
+            p = nl + 1;
         }
+        done += (size_t)n;
         wr_buf_append(out, chunk, (size_t)n);
     }
     out->len = *taken; /* only whole lines */
