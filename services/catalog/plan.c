@@ -216,7 +216,7 @@ bool plan_parse_key(const struct collection *c, const char *key, struct value *o
     return true;
 }
 
-static void idents(struct wr_buf *b, const struct collection *c, const size_t *cols, size_t n)
+void plan_idents(struct wr_buf *b, const struct collection *c, const size_t *cols, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
         wr_buf_puts(b, k ? "," : "");
@@ -224,11 +224,11 @@ static void idents(struct wr_buf *b, const struct collection *c, const size_t *c
     }
 }
 
-static void key_cond(struct wr_buf *b, const struct collection *c)
+void plan_cond(struct wr_buf *b, const struct collection *c, const size_t *cols, size_t n)
 {
-    for (size_t k = 0; k < c->npk; k++) {
+    for (size_t k = 0; k < n; k++) {
         wr_buf_puts(b, k ? " AND " : "");
-        plan_ident(b, c->cols[c->pk[k]].sql);
+        plan_ident(b, c->cols[cols[k]].sql);
         wr_buf_puts(b, "=?");
     }
 }
@@ -236,14 +236,14 @@ static void key_cond(struct wr_buf *b, const struct collection *c)
 void plan_related_cond(struct wr_buf *sql, const struct collection *c, const struct relation *r,
                        const struct collection *t)
 {
-    key_cond(sql, t);
+    plan_cond(sql, t, t->pk, t->npk);
     wr_buf_puts(sql, " AND (");
-    idents(sql, t, r->remote, r->nkeys);
+    plan_idents(sql, t, r->remote, r->nkeys);
     wr_buf_puts(sql, ") IN (SELECT ");
-    idents(sql, c, r->local, r->nkeys);
+    plan_idents(sql, c, r->local, r->nkeys);
     wr_buf_puts(sql, " FROM ");
     plan_ident(sql, c->table);
     wr_buf_puts(sql, " WHERE ");
-    key_cond(sql, c);
+    plan_cond(sql, c, c->pk, c->npk);
     wr_buf_putc(sql, ')');
 }

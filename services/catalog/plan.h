@@ -34,6 +34,10 @@ const struct plan_coll *plan_coll_at(const plan *p, size_t i);
  * the schema only. */
 void plan_ident(struct wr_buf *b, const char *name);
 
+/* Appends `"a","b"` / `"a"=? AND "b"=?` over columns cols of c. */
+void plan_idents(struct wr_buf *b, const struct collection *c, const size_t *cols, size_t n);
+void plan_cond(struct wr_buf *b, const struct collection *c, const size_t *cols, size_t n);
+
 /* A page of a list. */
 struct page {
     long page;

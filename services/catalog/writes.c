@@ -471,17 +471,40 @@ static void location_of(const struct collection *c, const char *base_url, const 
     wr_buf_release(&b);
 }
 
-/* --- relation members (Flask-Restless's relation changes in a body) --- */
-
-/* Appends `"a"=? AND "b"=?` over columns cols of t. */
-static void cond(struct wr_buf *sql, const struct collection *t, const size_t *cols, size_t n)
+/* `UPDATE "t" SET "a"=?,"b"=?` over columns cols of t, or `=NULL` each. */
+static void update_cols(struct wr_buf *sql, const struct collection *t, const size_t *cols,
+                        size_t n, bool to_null)
 {
+    wr_buf_puts(sql, "UPDATE ");
+    plan_ident(sql, t->table);
     for (size_t k = 0; k < n; k++) {
-        wr_buf_puts(sql, k ? " AND " : "");
+        wr_buf_puts(sql, k ? "," : " SET ");
         plan_ident(sql, t->cols[cols[k]].sql);
-        wr_buf_puts(sql, "=?");
+        wr_buf_puts(sql, to_null ? "=NULL" : "=?");
     }
 }
+
+/* `DELETE FROM "c"` (a NULL) or `UPDATE "c" SET` a's columns; an update
+ * that sets nothing sets the key to itself, so it still finds (and counts)
+ * its rows. */
+static void change_head(struct wr_buf *sql, const struct collection *c, const struct assignment *a)
+{
+    if (a == NULL) {
+        wr_buf_puts(sql, "DELETE FROM ");
+        plan_ident(sql, c->table);
+    } else if (a->n > 0) {
+        update_cols(sql, c, a->idx, a->n, false);
+    } else {
+        wr_buf_puts(sql, "UPDATE ");
+        plan_ident(sql, c->table);
+        wr_buf_puts(sql, " SET ");
+        plan_ident(sql, c->cols[c->pk[0]].sql);
+        wr_buf_putc(sql, '=');
+        plan_ident(sql, c->cols[c->pk[0]].sql);
+    }
+}
+
+/* --- relation members (Flask-Restless's relation changes in a body) --- */
 
 /* The values of columns cols of t that obj gives: 1 all, 0 none, -1 some
  * (or a value of the wrong type). */
@@ -592,7 +615,7 @@ static int resolve_to_one(const struct handler_env *env, const struct collection
         wr_buf_puts(&sql, "SELECT COUNT(*) FROM ");
         plan_ident(&sql, t->table);
         wr_buf_puts(&sql, " WHERE ");
-        cond(&sql, t, r->remote, r->nkeys);
+        plan_cond(&sql, t, r->remote, r->nkeys);
         long long found = 0;
         rc = store_count(env->writer, sql.data, vals, r->nkeys, &found, err);
         wr_buf_release(&sql);
@@ -649,15 +672,9 @@ static int relink(const struct handler_env *env, const struct collection *t,
 {
     struct wr_buf sql;
     wr_buf_init(&sql, 4096);
-    wr_buf_puts(&sql, "UPDATE ");
-    plan_ident(&sql, t->table);
-    for (size_t k = 0; k < r->nkeys; k++) {
-        wr_buf_puts(&sql, k ? "," : " SET ");
-        plan_ident(&sql, t->cols[r->remote[k]].sql);
-        wr_buf_puts(&sql, unlink ? "=NULL" : "=?");
-    }
+    update_cols(&sql, t, r->remote, r->nkeys, unlink);
     wr_buf_puts(&sql, " WHERE ");
-    cond(&sql, t, t->pk, t->npk);
+    plan_cond(&sql, t, t->pk, t->npk);
     struct value binds[2 * SCHEMA_MAX_KEY_COLS];
     size_t n = 0;
     for (size_t k = 0; !unlink && k < r->nkeys; k++)
@@ -666,7 +683,7 @@ static int relink(const struct handler_env *env, const struct collection *t,
         binds[n++] = tk[k];
     if (unlink) {
         wr_buf_puts(&sql, " AND ");
-        cond(&sql, t, r->remote, r->nkeys);
+        plan_cond(&sql, t, r->remote, r->nkeys);
         for (size_t k = 0; k < r->nkeys; k++)
             binds[n++] = thisv[k];
     }
@@ -685,9 +702,9 @@ static int delete_related(const struct handler_env *env, const struct collection
     wr_buf_puts(&sql, "DELETE FROM ");
     plan_ident(&sql, t->table);
     wr_buf_puts(&sql, " WHERE ");
-    cond(&sql, t, t->pk, t->npk);
+    plan_cond(&sql, t, t->pk, t->npk);
     wr_buf_puts(&sql, " AND ");
-    cond(&sql, t, r->remote, r->nkeys);
+    plan_cond(&sql, t, r->remote, r->nkeys);
     struct value binds[2 * SCHEMA_MAX_KEY_COLS];
     size_t n = 0;
     for (size_t k = 0; k < t->npk; k++)
@@ -706,15 +723,9 @@ static int unlink_others(const struct handler_env *env, const struct collection 
 {
     struct wr_buf sql;
     wr_buf_init(&sql, (size_t)1 << 20);
-    wr_buf_puts(&sql, "UPDATE ");
-    plan_ident(&sql, t->table);
-    for (size_t k = 0; k < r->nkeys; k++) {
-        wr_buf_puts(&sql, k ? "," : " SET ");
-        plan_ident(&sql, t->cols[r->remote[k]].sql);
-        wr_buf_puts(&sql, "=NULL");
-    }
+    update_cols(&sql, t, r->remote, r->nkeys, true);
     wr_buf_puts(&sql, " WHERE ");
-    cond(&sql, t, r->remote, r->nkeys);
+    plan_cond(&sql, t, r->remote, r->nkeys);
     size_t n = r->nkeys + nkeys * t->npk;
     struct value *binds = calloc(n, sizeof(*binds));
     if (binds == NULL) {
@@ -726,7 +737,7 @@ static int unlink_others(const struct handler_env *env, const struct collection 
         binds[n++] = thisv[k];
     for (size_t i = 0; i < nkeys; i++) {
         wr_buf_puts(&sql, i ? " OR (" : " AND NOT ((");
-        cond(&sql, t, t->pk, t->npk);
+        plan_cond(&sql, t, t->pk, t->npk);
         wr_buf_putc(&sql, ')');
         for (size_t k = 0; k < t->npk; k++)
             binds[n++] = keys[i].v[k];
@@ -924,31 +935,14 @@ int write_create(const struct handler_env *env, const struct collection *c,
 
 static void where_key(struct wr_buf *sql, const struct collection *c)
 {
-    for (size_t k = 0; k < c->npk; k++) {
-        wr_buf_puts(sql, k == 0 ? " WHERE " : " AND ");
-        plan_ident(sql, c->cols[c->pk[k]].sql);
-        wr_buf_puts(sql, "=?");
-    }
+    wr_buf_puts(sql, " WHERE ");
+    plan_cond(sql, c, c->pk, c->npk);
 }
 
 /* The UPDATE (or DELETE) statement of one object by its key. */
 static void change_sql(struct wr_buf *sql, const struct collection *c, const struct assignment *a)
 {
-    bool del = a == NULL;
-    wr_buf_puts(sql, del ? "DELETE FROM " : "UPDATE ");
-    plan_ident(sql, c->table);
-    for (size_t i = 0; !del && i < a->n; i++) {
-        wr_buf_puts(sql, i == 0 ? " SET " : ",");
-        plan_ident(sql, a->cols[i]->sql);
-        wr_buf_puts(sql, "=?");
-    }
-    /* An update that sets nothing still has to find its row. */
-    if (!del && a->n == 0) {
-        wr_buf_puts(sql, " SET ");
-        plan_ident(sql, c->cols[c->pk[0]].sql);
-        wr_buf_puts(sql, "=");
-        plan_ident(sql, c->cols[c->pk[0]].sql);
-    }
+    change_head(sql, c, a);
     where_key(sql, c);
 }
 
@@ -1029,10 +1023,7 @@ static int many_sql(struct wr_buf *with, struct wr_buf *where, const struct coll
     int rc = query_select_sql(q, with, binds, nbinds, MANY_MAX_BINDS);
     wr_buf_puts(with, ") ");
     wr_buf_puts(where, " WHERE (");
-    for (size_t k = 0; k < c->npk; k++) {
-        wr_buf_puts(where, k ? "," : "");
-        plan_ident(where, c->cols[c->pk[k]].sql);
-    }
+    plan_idents(where, c, c->pk, c->npk);
     wr_buf_puts(where, ") IN (SELECT ");
     for (size_t k = 0; k < c->npk; k++)
         wr_buf_printf(where, "%s\"c%zu\"", k ? "," : "", c->pk[k]);
@@ -1050,20 +1041,9 @@ static int change_many(const struct handler_env *env, const struct collection *c
     wr_buf_init(&where, 4096);
     size_t n = 0;
     int rc = binds ? many_sql(&sql, &where, c, q, binds, &n) : WR_ENOMEM;
-    wr_buf_puts(&sql, a == NULL ? "DELETE FROM " : "UPDATE ");
-    plan_ident(&sql, c->table);
-    for (size_t i = 0; a != NULL && i < a->n; i++) {
-        wr_buf_puts(&sql, i == 0 ? " SET " : ",");
-        plan_ident(&sql, a->cols[i]->sql);
-        wr_buf_puts(&sql, "=?");
+    change_head(&sql, c, a);
+    for (size_t i = 0; binds != NULL && a != NULL && i < a->n; i++)
         binds[n++] = a->values[i];
-    }
-    if (a != NULL && a->n == 0) { /* counts the rows, changes nothing */
-        wr_buf_puts(&sql, " SET ");
-        plan_ident(&sql, c->cols[c->pk[0]].sql);
-        wr_buf_putc(&sql, '=');
-        plan_ident(&sql, c->cols[c->pk[0]].sql);
-    }
     if (where.len > 0)
         wr_buf_append(&sql, where.data, where.len);
     if (rc == 0 && (wr_buf_error(&sql) != 0 || wr_buf_error(&where) != 0))
@@ -1140,15 +1120,6 @@ int write_update(const struct handler_env *env, const struct collection *c,
     return rc;
 }
 
-/* Appends `"a","b"` for columns cols of t. */
-static void idents(struct wr_buf *sql, const struct collection *t, const size_t *cols, size_t n)
-{
-    for (size_t k = 0; k < n; k++) {
-        wr_buf_puts(sql, k ? "," : "");
-        plan_ident(sql, t->cols[cols[k]].sql);
-    }
-}
-
 /* The UPDATE that takes t's object (key bound first) out of r for c's
  * object (key bound second): a to-many clears t's foreign key, a to-one
  * clears c's. */
@@ -1157,13 +1128,7 @@ static void unlink_sql(struct wr_buf *sql, const struct collection *c, const str
 {
     const struct collection *w = r->to_many ? t : c; /* whose row changes */
     const size_t *fk = r->to_many ? r->remote : r->local;
-    wr_buf_puts(sql, "UPDATE ");
-    plan_ident(sql, w->table);
-    for (size_t k = 0; k < r->nkeys; k++) {
-        wr_buf_puts(sql, k ? "," : " SET ");
-        plan_ident(sql, w->cols[fk[k]].sql);
-        wr_buf_puts(sql, "=NULL");
-    }
+    update_cols(sql, w, fk, r->nkeys, true);
     wr_buf_puts(sql, " WHERE ");
     if (r->to_many) {
         plan_related_cond(sql, c, r, t);
@@ -1171,15 +1136,15 @@ static void unlink_sql(struct wr_buf *sql, const struct collection *c, const str
     }
     /* to-one, binds in the same order: t's key, then c's */
     wr_buf_puts(sql, "(");
-    idents(sql, c, r->local, r->nkeys);
+    plan_idents(sql, c, r->local, r->nkeys);
     wr_buf_puts(sql, ") IN (SELECT ");
-    idents(sql, t, r->remote, r->nkeys);
+    plan_idents(sql, t, r->remote, r->nkeys);
     wr_buf_puts(sql, " FROM ");
     plan_ident(sql, t->table);
     wr_buf_puts(sql, " WHERE ");
-    cond(sql, t, t->pk, t->npk);
+    plan_cond(sql, t, t->pk, t->npk);
     wr_buf_puts(sql, ") AND ");
-    cond(sql, c, c->pk, c->npk);
+    plan_cond(sql, c, c->pk, c->npk);
 }
 
 /* DELETE /api/<c>/<id>/<relation>/<related id>: takes the object out of
