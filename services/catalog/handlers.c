@@ -276,7 +276,8 @@ static int search_rows(const struct handler_env *env, const query *q, const stru
     struct wr_buf sql;
     wr_buf_init(&sql, (size_t)256 * 1024);
     size_t nbinds = 0;
-    struct value *binds = calloc(SEARCH_MAX_BINDS + 2, sizeof(*binds));
+    /* malloc: only the slots the statement binds are written, then read */
+    struct value *binds = malloc((SEARCH_MAX_BINDS + 2) * sizeof(*binds));
     int rc = binds == NULL ? WR_ENOMEM
              : after ? query_select_after_sql(q, after, &sql, binds, &nbinds, SEARCH_MAX_BINDS)
                      : query_select_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS);
@@ -301,7 +302,7 @@ static int search_count(const struct handler_env *env, const query *q, long long
     struct wr_buf sql;
     wr_buf_init(&sql, (size_t)256 * 1024);
     size_t nbinds = 0;
-    struct value *binds = calloc(SEARCH_MAX_BINDS, sizeof(*binds));
+    struct value *binds = malloc(SEARCH_MAX_BINDS * sizeof(*binds));
     int rc = binds ? query_count_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS) : WR_ENOMEM;
     if (rc == 0)
         rc = store_count(env->store, sql.data, binds, nbinds, count, err);
@@ -369,20 +370,26 @@ static long long rows_to_read(const query *q, const struct page *pg, bool keyset
 /* A list with `q` or a cursor: filters, order, grouping, limit and offset,
  * then the page of what they leave; the Link header keeps q (Flask-Restless
  * drops it), and with a cursor its next link carries the next cursor. */
+query *handlers_parse_q(const struct handler_env *env, const struct collection *c, const char *text,
+                        struct reply *out)
+{
+    struct wr_err qerr = {0};
+    /* MAX_IN_VALUES: the edge checks it too */
+    struct query_limits lim = {.max_in = env->cfg ? (size_t)env->cfg->max_in_values : 0};
+    query *q = query_parse(env->schema, c, text, strlen(text), &lim, &qerr);
+    if (q == NULL)
+        reply_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
+                    qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER, qerr.msg);
+    return q;
+}
+
 static int op_search(const struct handler_env *env, const struct collection *c,
                      const struct wr_request *req, const char *base_url, struct reply *out,
                      struct wr_err *err)
 {
-    struct wr_err qerr = {0};
-    const char *text = req->q ? req->q : "{}";
-    /* MAX_IN_VALUES: the edge checks it too */
-    struct query_limits lim = {.max_in = env->cfg ? (size_t)env->cfg->max_in_values : 0};
-    query *q = query_parse(env->schema, c, text, strlen(text), &lim, &qerr);
-    if (q == NULL) {
-        reply_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
-                    qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER, qerr.msg);
+    query *q = handlers_parse_q(env, c, req->q ? req->q : "{}", out);
+    if (q == NULL)
         return 0;
-    }
     long per_page = per_page_of(env, req);
     struct value key[QUERY_KEYSET_MAX];
     size_t cols[QUERY_KEYSET_MAX];
@@ -616,22 +623,21 @@ static int op_functions(const struct handler_env *env, const struct collection *
                         struct wr_err *err)
 {
     (void)base_url;
-    struct wr_err qerr = {0};
-    /* MAX_IN_VALUES: the edge checks it too */
-    struct query_limits lim = {.max_in = env->cfg ? (size_t)env->cfg->max_in_values : 0};
-    query *q = query_parse(env->schema, c, req->q, strlen(req->q), &lim, &qerr);
+    query *q = handlers_parse_q(env, c, req->q, out);
+    if (q == NULL)
+        return 0;
     const char *names[MAX_FUNCTIONS];
     size_t nnames = 0, nbinds = 0;
     struct wr_buf sql;
     wr_buf_init(&sql, (size_t)256 * 1024);
-    struct value *binds = q ? calloc(SEARCH_MAX_BINDS, sizeof(*binds)) : NULL;
-    int rc = q == NULL ? qerr.code : binds == NULL ? WR_ENOMEM : 0;
+    /* malloc: only the slots the statement binds are written, then read */
+    struct value *binds = malloc(SEARCH_MAX_BINDS * sizeof(*binds));
+    int rc = binds == NULL ? WR_ENOMEM : 0;
     if (rc == 0)
         rc = query_functions_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS, names, &nnames,
                                  MAX_FUNCTIONS);
     if (rc == WR_EINVAL || rc == WR_ETOOBIG) {
-        reply_error(out, 400, WR_CODE_BAD_PARAMETER,
-                    q == NULL ? qerr.msg : "q: functions needs 1 to 64 functions");
+        reply_error(out, 400, WR_CODE_BAD_PARAMETER, "q: functions needs 1 to 64 functions");
         rc = 0;
     } else if (rc == 0) {
         struct aggregates a = {.names = names, .n = nnames, .out = &out->body};

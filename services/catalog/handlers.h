@@ -6,6 +6,7 @@
 
 #include "cache.h"
 #include "plan.h"
+#include "query.h"
 #include "schema.h"
 #include "store.h"
 #include "warren/buf.h"
@@ -39,6 +40,11 @@ void reply_reset(struct reply *r);
 void reply_release(struct reply *r);
 /* Sets an error reply: status and {"code","message"}. */
 void reply_error(struct reply *r, int status, const char *code, const char *message);
+
+/* Parses a search for c with the configured limits; NULL after answering
+ * 400 (naming the problem) or 500 into out. */
+query *handlers_parse_q(const struct handler_env *env, const struct collection *c, const char *text,
+                        struct reply *out);
 
 /* Answers req. base_url (may be NULL) prefixes the Link header's URLs. */
 void handle_request(const struct handler_env *env, const struct wr_request *req,

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "apidoc.h"
 #include "plan.h"
 #include "query.h"
 #include "render.h"
@@ -20,16 +20,19 @@
 /* Whether c's METHODS (default "GET") lists method. */
 static bool allowed(const struct handler_env *env, const struct collection *c, const char *method)
 {
-    const char *list = wr_cfg_coll_get(env->cfg, c->config_name, "METHODS");
-    size_t n = strlen(method);
-    for (const char *p = list; p && *p;) {
-        p += strspn(p, ", ");
-        size_t len = strcspn(p, ", ");
-        if (len == n && strncasecmp(p, method, n) == 0)
-            return true;
-        p += len;
-    }
-    return false;
+    return apidoc_allows(env->cfg, c, method);
+}
+
+/* The Allow header of a 405: the HTTP methods METHODS lists (not its
+ * PATCH_MANY / DELETE_MANY opt-ins), GET always. */
+static void allow_header(const struct handler_env *env, const struct collection *c,
+                         struct reply *out)
+{
+    static const char *const http[] = {"POST", "PATCH", "PUT", "DELETE"};
+    size_t n = (size_t)snprintf(out->allow, sizeof(out->allow), "GET");
+    for (size_t i = 0; i < sizeof(http) / sizeof(http[0]) && n < sizeof(out->allow); i++)
+        if (allowed(env, c, http[i]))
+            n += (size_t)snprintf(out->allow + n, sizeof(out->allow) - n, ", %s", http[i]);
 }
 
 /* 405 or 503 when the write cannot happen here; false then. */
@@ -37,9 +40,8 @@ static bool can_write(const struct handler_env *env, const struct collection *c,
                       const char *method2, struct reply *out)
 {
     if (!allowed(env, c, method) && !(method2 && allowed(env, c, method2))) {
-        const char *list = wr_cfg_coll_get(env->cfg, c->config_name, "METHODS");
         reply_error(out, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
-        (void)snprintf(out->allow, sizeof(out->allow), "%s", list ? list : "GET");
+        allow_header(env, c, out);
         return false;
     }
     if (env->writer == NULL) {
@@ -1035,7 +1037,7 @@ static int many_sql(struct wr_buf *with, struct wr_buf *where, const struct coll
 static int change_many(const struct handler_env *env, const struct collection *c, const query *q,
                        const struct assignment *a, long long *changed, struct wr_err *err)
 {
-    struct value *binds = calloc(MANY_MAX_BINDS + MAX_VALUES, sizeof(*binds));
+    struct value *binds = malloc((MANY_MAX_BINDS + MAX_VALUES) * sizeof(*binds));
     struct wr_buf sql, where;
     wr_buf_init(&sql, (size_t)4 << 20);
     wr_buf_init(&where, 4096);
@@ -1073,13 +1075,9 @@ static int write_many(const struct handler_env *env, const struct collection *c,
                     "relations cannot be changed by a PATCH of many objects");
         return 0;
     }
-    struct wr_err qerr = {0};
-    query *q = req->q ? query_parse(env->schema, c, req->q, strlen(req->q), NULL, &qerr) : NULL;
-    if (req->q != NULL && q == NULL) {
-        reply_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
-                    qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER, qerr.msg);
+    query *q = req->q ? handlers_parse_q(env, c, req->q, out) : NULL;
+    if (req->q != NULL && q == NULL)
         return 0;
-    }
     int rc = begin_once(env, c, req, NULL, out, err);
     long long changed = 0;
     if (rc == 0) {

@@ -228,7 +228,13 @@ START_TEST(patch_and_delete_many)
              NULL, 400);
     ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "bad_parameter");
     json_decref(j);
-    json_decref(call("PATCH", "/api/Albums", "{\"title\":\"x\"}", 405));
+    struct http_resp r;
+    ck_assert_int_eq(h_http_body(PORT, "PATCH", "/api/Albums", "{\"title\":\"x\"}", &r, 10000), 0);
+    ck_assert_int_eq(r.status, 405);
+    char allow[128];
+    ck_assert(h_header(&r, "Allow", allow, sizeof(allow)));
+    ck_assert_str_eq(allow, "GET, POST, PATCH, DELETE"); /* HTTP methods, no opt-in words */
+    h_http_free(&r);
 }
 END_TEST
 
