@@ -238,24 +238,25 @@ bool bus_ready(const bus *b)
     return b->ready && !b->blocked;
 }
 
-int bus_publish(bus *b, const struct wr_msg *m, bool write, struct wr_err *err)
+static int publish(bus *b, const char *queue, const struct wr_msg *m, bool mandatory,
+                   struct wr_err *err)
 {
     if (!bus_ready(b))
         return wr_err_set(err, WR_ECLOSED,
                           b->ready ? "the broker blocks publishers" : "the broker is unavailable");
-    int rc = wr_amqp_publish(b->amqp, write ? b->write_queue : b->queue, m, true, err);
+    int rc = wr_amqp_publish(b->amqp, queue, m, mandatory, err);
     if (rc != 0)
         go_down(b, err->msg);
     return rc;
 }
 
+int bus_publish(bus *b, const struct wr_msg *m, bool write, struct wr_err *err)
+{
+    return publish(b, write ? b->write_queue : b->queue, m, true, err);
+}
+
 int bus_publish_audit(bus *b, const char *doc, size_t len, struct wr_err *err)
 {
-    if (!bus_ready(b))
-        return wr_err_set(err, WR_ECLOSED, "the broker is unavailable");
     struct wr_msg m = {.type = WR_MSG_TYPE_AUDIT, .expiration_ms = -1, .body = doc, .len = len};
-    int rc = wr_amqp_publish(b->amqp, WR_AUDIT_QUEUE, &m, false, err);
-    if (rc != 0)
-        go_down(b, err->msg);
-    return rc;
+    return publish(b, WR_AUDIT_QUEUE, &m, false, err);
 }

@@ -33,7 +33,6 @@ struct conns {
     struct conn **by_fd;
     size_t cap;
     long open;
-    long long refused;
 };
 
 struct conn {
@@ -123,13 +122,16 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 static void on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
     struct conn *conn = arg;
-    if (conn->fixing || info->n_added < 9)
+    if (conn->fixing || info->n_added < 12)
         return;
-    char head[9];
+    char head[12]; /* "HTTP/1.1 404" */
     struct evbuffer_ptr at;
     if (evbuffer_ptr_set(buf, &at, info->orig_size, EVBUFFER_PTR_SET) != 0 ||
         evbuffer_copyout_from(buf, &at, head, sizeof(head)) != (ev_ssize_t)sizeof(head) ||
         memcmp(head, "HTTP/1.", 7) != 0)
+        return;
+    /* only an error can be libevent's HTML page: a 200 costs no extra turn */
+    if (head[9] != '4' && head[9] != '5')
         return;
     conn->resp_start = info->orig_size;
     event_active(conn->fix, 0, 0);
@@ -229,7 +231,6 @@ static void refuse_connection(struct conn *conn)
         "{\"code\":\"overloaded\",\"message\":\"too many open connections\"}\n";
     /* A fresh socket's buffer takes these few bytes at once. */
     (void)send(conn->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-    conn->owner->refused++;
     wr_debug(NULL, "connection refused: %ld open (MAX_CONNECTIONS)", conn->owner->open);
     evhttp_connection_free(conn->evcon); /* calls on_conn_close */
 }

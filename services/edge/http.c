@@ -646,11 +646,12 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
         preflight(e, req, rid, allowed(r));
         return;
     }
-    /* A method that does not apply is a 405 whatever else is wrong. */
-    const char *op = rc == 0 ? write_op(req, r) : NULL;
-    if (op == NULL && (rc == 0 || evhttp_request_get_command(req) != EVHTTP_REQ_GET)) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-                          rc == 0 ? allowed(r) : "GET");
+    /* A method that does not apply is a 405 whatever else is wrong; a bad
+     * parameter (WR_EINVAL) leaves the path's route to judge it by. */
+    bool routed = (rc == 0 || rc == WR_EINVAL) && r->op != NULL;
+    const char *op = routed ? write_op(req, r) : NULL;
+    if (routed && op == NULL) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allowed(r));
         send_error(e, req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
         return;
     }
@@ -691,7 +692,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    struct route r = {0}; /* read only when route_parse filled it (rc == 0) */
+    struct route r = {0}; /* its path is set when rc is 0 or WR_EINVAL */
     struct wr_err err = {0};
     int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &e->limits, &r, &err)
                   : wr_err_set(&err, WR_EINVAL, "malformed URL");

@@ -51,7 +51,8 @@ struct route_limits {
  * segment that is not valid UTF-8 or has a NUL) or WR_EINVAL (a 400: a
  * malformed parameter, any parameter's name or value that is not valid
  * UTF-8 or has a NUL, a q over its limits; err says which, naming the
- * parameter). */
+ * parameter). With WR_EINVAL the path's members (kind, op, collection,
+ * key, relation, related_key) are set as with 0. */
 int route_parse(const char *path, const char *query, const struct route_limits *limits,
                 struct route *r, struct wr_err *err);
 /* The deepest nesting of arrays and objects in n bytes of JSON text

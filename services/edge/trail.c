@@ -114,8 +114,3 @@ void trail_add(trail *t, struct wr_audit_rec *r)
     t->count++;
     flush(t);
 }
-
-long long trail_dropped(const trail *t)
-{
-    return t->dropped;
-}

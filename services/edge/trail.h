@@ -22,7 +22,5 @@ void trail_free(trail *t);
 /* Formats r (an edge record: r->by_edge is set here) and publishes it, or
  * holds it until the broker is back. */
 void trail_add(trail *t, struct wr_audit_rec *r);
-/* Records dropped because the backlog was full. */
-long long trail_dropped(const trail *t);
 
 #endif

@@ -230,6 +230,11 @@ START_TEST(bad_page_values_are_400)
         (void)snprintf(path, sizeof(path), "/api/Albums?%s", bad[i]);
         assert_error("GET", path, 400, "bad_parameter");
     }
+    /* a bad parameter on a method the route takes is a 400 for it too; a
+     * method the route does not take is a 405 whatever the parameters */
+    assert_error("POST", "/api/Albums?page=0", 400, "bad_parameter");
+    assert_error("DELETE", "/api/Albums/1?page=x", 400, "bad_parameter");
+    assert_error("POST", "/api/Albums/1?page=0", 405, "method_not_allowed");
 }
 END_TEST
 
