@@ -425,3 +425,12 @@ void wr_json_value(struct wr_buf *b, const json_t *v)
         break;
     }
 }
+
+void wr_json_error(struct wr_buf *b, const char *code, const char *message)
+{
+    wr_buf_puts(b, "{\"code\":");
+    wr_json_cstr(b, code);
+    wr_buf_puts(b, ",\"message\":");
+    wr_json_cstr(b, message);
+    wr_buf_putc(b, '}');
+}

@@ -48,7 +48,7 @@ void reply_error(struct reply *r, int status, const char *code, const char *mess
 {
     reply_reset(r);
     r->status = status;
-    render_error(&r->body, code, message);
+    wr_json_error(&r->body, code, message);
     wr_buf_putc(&r->body, '\n');
 }
 

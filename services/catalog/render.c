@@ -163,12 +163,3 @@ void render_link(struct wr_buf *b, const char *base_url, const char *path, const
     if (!pg->uncounted)
         link_to(b, base_url, path, pg->total_pages, pg->per_page, "last");
 }
-
-void render_error(struct wr_buf *b, const char *code, const char *message)
-{
-    wr_buf_puts(b, "{\"code\":");
-    wr_json_cstr(b, code);
-    wr_buf_puts(b, ",\"message\":");
-    wr_json_cstr(b, message);
-    wr_buf_putc(b, '}');
-}

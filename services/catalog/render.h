@@ -34,7 +34,4 @@ void render_link(struct wr_buf *b, const char *base_url, const char *path, const
 /* Appends s to a URL path, percent-encoding all but unreserved characters. */
 void render_path_segment(struct wr_buf *b, const char *s);
 
-/* `{"code":"...","message":"..."}`. */
-void render_error(struct wr_buf *b, const char *code, const char *message);
-
 #endif

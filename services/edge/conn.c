@@ -165,11 +165,8 @@ static void json_error_response(const struct conn *conn, long status, struct wr_
     }
     struct wr_buf body;
     wr_buf_init(&body, 1024);
-    wr_buf_puts(&body, "{\"code\":");
-    wr_json_cstr(&body, code);
-    wr_buf_puts(&body, ",\"message\":");
-    wr_json_cstr(&body, msg);
-    wr_buf_puts(&body, "}\n");
+    wr_json_error(&body, code, msg);
+    wr_buf_putc(&body, '\n');
     wr_buf_printf(out,
                   "HTTP/1.1 %ld %s\r\nContent-Type: application/json\r\nConnection: close\r\n"
                   "Content-Length: %zu\r\n\r\n",

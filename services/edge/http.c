@@ -88,11 +88,8 @@ static void send_error(edge *e, struct evhttp_request *req, int status, const ch
 {
     struct wr_buf b;
     wr_buf_init(&b, 4096);
-    wr_buf_puts(&b, "{\"code\":");
-    wr_json_cstr(&b, code);
-    wr_buf_puts(&b, ",\"message\":");
-    wr_json_cstr(&b, message);
-    wr_buf_puts(&b, "}\n");
+    wr_json_error(&b, code, message);
+    wr_buf_putc(&b, '\n');
     bool ok = wr_buf_error(&b) == 0;
     send_json(req, status, rid, ok ? b.data : "{}\n", ok ? b.len : 3);
     if (e->asked.id != NULL) {

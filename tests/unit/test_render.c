@@ -7,6 +7,7 @@
 
 #include "plan.h"
 #include "render.h"
+#include "warren/json.h"
 #include "schema.h"
 #include "value.h"
 #include "warren/buf.h"
@@ -351,10 +352,10 @@ END_TEST
 
 START_TEST(error_body)
 {
-    render_error(&out, "not_found", "no such object");
+    wr_json_error(&out, "not_found", "no such object");
     ck_assert_str_eq(text(), "{\"code\":\"not_found\",\"message\":\"no such object\"}");
     wr_buf_reset(&out);
-    render_error(&out, "bad_parameter", "page: \"x\"\tis\\bad");
+    wr_json_error(&out, "bad_parameter", "page: \"x\"\tis\\bad");
     ck_assert_str_eq(text(),
                      "{\"code\":\"bad_parameter\",\"message\":\"page: \\\"x\\\"\\tis\\\\bad\"}");
 }

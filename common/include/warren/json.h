@@ -18,6 +18,9 @@
 void wr_json_str(struct wr_buf *b, const char *s, size_t n);
 /* Same for a NUL-terminated string. */
 void wr_json_cstr(struct wr_buf *b, const char *s);
+/* The error body of the contract (proto/README.md section 8):
+ * `{"code":"...","message":"..."}`, without a newline. */
+void wr_json_error(struct wr_buf *b, const char *code, const char *message);
 /* A string key and its colon: `"key":`. */
 void wr_json_key(struct wr_buf *b, const char *key);
 void wr_json_int(struct wr_buf *b, int64_t v);
