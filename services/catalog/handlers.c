@@ -164,8 +164,7 @@ static int write_object(const struct handler_env *env, const struct collection *
 
 static long per_page_of(const struct handler_env *env, const struct wr_request *req)
 {
-    long per_page = req->results_per_page ? req->results_per_page : env->default_per_page;
-    return per_page > env->max_per_page ? env->max_per_page : per_page;
+    return reqkey_per_page(req, env->default_per_page, env->max_per_page);
 }
 
 /* A page of target's rows: the count (unless uncounted), then the rows of

@@ -41,18 +41,17 @@ static void select_from(struct wr_buf *b, const struct collection *c)
 
 static void where(struct wr_buf *b, const struct collection *c, const size_t *cols, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        wr_buf_puts(b, i == 0 ? " WHERE " : " AND ");
-        plan_ident(b, c->cols[cols[i]].sql);
-        wr_buf_puts(b, "=?");
+    if (n > 0) {
+        wr_buf_puts(b, " WHERE ");
+        plan_cond(b, c, cols, n);
     }
 }
 
 static void order_by_key(struct wr_buf *b, const struct collection *c)
 {
-    for (size_t i = 0; i < c->npk; i++) {
-        wr_buf_puts(b, i == 0 ? " ORDER BY " : ",");
-        plan_ident(b, c->cols[c->pk[i]].sql);
+    if (c->npk > 0) {
+        wr_buf_puts(b, " ORDER BY ");
+        plan_idents(b, c, c->pk, c->npk);
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "plan.h"
 #include "query_int.h"
 
 struct emit {
@@ -19,22 +20,11 @@ struct emit {
     int err;
 };
 
-static void ident(struct wr_buf *b, const char *name)
-{
-    wr_buf_putc(b, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            wr_buf_putc(b, '"');
-        wr_buf_putc(b, *p);
-    }
-    wr_buf_putc(b, '"');
-}
-
 /* t<alias>."Column" */
 static void column(struct emit *e, int alias, const struct collection *c, size_t col)
 {
     wr_buf_printf(e->b, "t%d.", alias);
-    ident(e->b, c->cols[col].sql);
+    plan_ident(e->b, c->cols[col].sql);
 }
 
 static void bind(struct emit *e, const struct value *v)
@@ -127,7 +117,7 @@ static void node(struct emit *e, size_t i, int alias, int outer, const struct co
         const struct relation *r = &n->coll->rels[n->rel];
         int inner = ++e->alias;
         wr_buf_puts(e->b, "EXISTS (SELECT 1 FROM ");
-        ident(e->b, schema_at(e->q->s, r->target)->table);
+        plan_ident(e->b, schema_at(e->q->s, r->target)->table);
         wr_buf_printf(e->b, " AS t%d WHERE ", inner);
         key_pairs(e, r, n->coll, inner, alias);
         if (n->child != QNONE) {
@@ -152,7 +142,7 @@ static void where(struct emit *e)
 static void from(struct emit *e)
 {
     wr_buf_puts(e->b, " FROM ");
-    ident(e->b, e->q->c->table);
+    plan_ident(e->b, e->q->c->table);
     wr_buf_puts(e->b, " AS t0");
 }
 
@@ -185,7 +175,7 @@ static void joins(struct emit *e)
             continue; /* no join, or one already written */
         const struct relation *r = &q->c->rels[q->order[i].rel];
         wr_buf_puts(e->b, " LEFT JOIN ");
-        ident(e->b, schema_at(q->s, r->target)->table);
+        plan_ident(e->b, schema_at(q->s, r->target)->table);
         wr_buf_printf(e->b, " AS t%d ON ", alias);
         key_pairs(e, r, q->c, alias, 0);
         e->alias = alias;

@@ -96,6 +96,12 @@ static bool add_object_deps(struct reqkey *k, const schema *s, const struct coll
     return ok;
 }
 
+long reqkey_per_page(const struct wr_request *req, long default_per_page, long max_per_page)
+{
+    long per_page = req->results_per_page ? req->results_per_page : default_per_page;
+    return per_page > max_per_page ? max_per_page : per_page;
+}
+
 int reqkey_depth(const struct collection *c, const struct wr_request *req)
 {
     return req->depth_given && req->depth < c->depth ? req->depth : c->depth;
@@ -128,9 +134,7 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
         shown = schema_at(s, r->target);
         ok = ok && add_object_deps(k, s, shown);
     }
-    long per_page = req->results_per_page ? req->results_per_page : o->default_per_page;
-    if (per_page > o->max_per_page)
-        per_page = o->max_per_page;
+    long per_page = reqkey_per_page(req, o->default_per_page, o->max_per_page);
     wr_buf_printf(&k->key, "warren:v%d:", WR_PROTO_VERSION);
     part(&k->key, o->service);
     part(&k->key, o->schema_tag);

@@ -36,6 +36,10 @@ void reqkey_schema_tag(char out[17], const schema *s);
 void reqkey_init(struct reqkey *k);
 void reqkey_release(struct reqkey *k);
 
+/* The page size req gets: its results_per_page, else default_per_page,
+ * clamped to max_per_page. The handlers and the cache key both use it, so
+ * two requests answered alike share a key. */
+long reqkey_per_page(const struct wr_request *req, long default_per_page, long max_per_page);
 /* The depth c's objects are written at for req: the collection's DEPTH,
  * lowered to the request's depth when that is given and smaller. */
 int reqkey_depth(const struct collection *c, const struct wr_request *req);
