@@ -647,7 +647,7 @@ static void dispatch(edge *e, struct evhttp_request *req, const char *rid, int r
      * parameter (WR_EINVAL) leaves the path's route to judge it by. */
     bool routed = (rc == 0 || rc == WR_EINVAL) && r->op != NULL;
     const char *op = routed ? write_op(req, r) : NULL;
-    if (routed && op == NULL) {
+    if (op == NULL && (routed || rc == 0)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allowed(r));
         send_error(e, req, 405, rid, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
         return;
