@@ -76,7 +76,7 @@ echo "== gate: cppcheck"
 t=$SECONDS
 cppcheck --std=c11 --library=posix --enable=warning,style,performance,portability \
   --inline-suppr --quiet -j"$jobs" --suppress=missingIncludeSystem \
-  -I common/include -I proto -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+  -I common/include -I common/worker/include -I services/catalog -I proto -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
   --template='{file}:{line}:{column}: {severity}: {message} [{id}]' --error-exitcode=1 \
   "${product[@]}" >"$out/cppcheck.raw" 2>&1
 cppcheck_rc=$?

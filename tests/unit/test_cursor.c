@@ -6,10 +6,10 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "apidoc.h"
-#include "cursor.h"
-#include "reqkey.h"
-#include "schema.h"
+#include "ops/apidoc.h"
+#include "ops/cursor.h"
+#include "ops/reqkey.h"
+#include "model/schema.h"
 #include "warren/cfg.h"
 #include "run_suite.h"
 

@@ -4,9 +4,9 @@
 #include <limits.h>
 #include <string.h>
 
-#include "plan.h"
-#include "schema.h"
-#include "value.h"
+#include "sql/plan.h"
+#include "model/schema.h"
+#include "model/value.h"
 #include "warren/cfg.h"
 #include "warren/err.h"
 #include "run_suite.h"

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "query.h"
-#include "schema.h"
-#include "value.h"
+#include "sql/query.h"
+#include "model/schema.h"
+#include "model/value.h"
 #include "warren/buf.h"
 #include "warren/cfg.h"
 #include "warren/err.h"

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "query.h"
-#include "schema.h"
-#include "value.h"
+#include "sql/query.h"
+#include "model/schema.h"
+#include "model/value.h"
 #include "warren/buf.h"
 #include "warren/cfg.h"
 #include "warren/err.h"

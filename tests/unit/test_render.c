@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "plan.h"
-#include "render.h"
+#include "sql/plan.h"
+#include "ops/render.h"
 #include "warren/json.h"
-#include "schema.h"
-#include "value.h"
+#include "model/schema.h"
+#include "model/value.h"
 #include "warren/buf.h"
 #include "warren/cfg.h"
 #include "warren/err.h"

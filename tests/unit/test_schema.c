@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema.h"
+#include "model/schema.h"
 #include "warren/buf.h"
 #include "warren/cfg.h"
 #include "warren/err.h"

@@ -1,6 +1,6 @@
 /* Keyset cursors (see cursor.h): canonical JSON of the key, a checksum,
  * base64url around it. */
-#include "cursor.h"
+#include "ops/cursor.h"
 
 #include <inttypes.h>
 #include <jansson.h>

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "schema.h"
+#include "model/schema.h"
 #include "warren/buf.h"
 #include "warren/cfg.h"
 

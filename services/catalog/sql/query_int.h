@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "query.h"
+#include "sql/query.h"
 
 #define QNONE ((size_t)-1)
 

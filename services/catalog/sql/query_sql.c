@@ -3,12 +3,12 @@
  * does; request values only ever become bound `?`. The main table is t0;
  * each LEFT JOIN (for order_by) and each EXISTS (for a relation filter)
  * gets the next alias, in the order they appear in the text. */
-#include "query.h"
+#include "sql/query.h"
 
 #include <string.h>
 
-#include "plan.h"
-#include "query_int.h"
+#include "sql/plan.h"
+#include "sql/query_int.h"
 
 struct emit {
     const query *q;

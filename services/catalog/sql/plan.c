@@ -1,7 +1,7 @@
 /* Builds the catalog's SQL (see plan.h). Identifiers are quoted with double
  * quotes, embedded quotes doubled, and come only from the introspected
  * schema. */
-#include "plan.h"
+#include "sql/plan.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -24,8 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "schema.h"
-#include "value.h"
+#include "model/schema.h"
+#include "model/value.h"
 #include "warren/buf.h"
 #include "warren/err.h"
 

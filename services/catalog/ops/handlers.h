@@ -4,11 +4,11 @@
 #ifndef CATALOG_HANDLERS_H
 #define CATALOG_HANDLERS_H
 
-#include "cache.h"
-#include "plan.h"
-#include "query.h"
-#include "schema.h"
-#include "store.h"
+#include "cache/cache.h"
+#include "sql/plan.h"
+#include "sql/query.h"
+#include "model/schema.h"
+#include "store/store.h"
 #include "warren/buf.h"
 #include "warren/cfg.h"
 #include "warren/rpc.h"

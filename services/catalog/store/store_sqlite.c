@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
 #include "warren/analyzer.h"

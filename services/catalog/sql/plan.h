@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "schema.h"
-#include "value.h"
+#include "model/schema.h"
+#include "model/value.h"
 
 /* The statements of one collection. Each SELECT lists every column of the
  * table in table order, so a row's value i is column i. */

@@ -4,9 +4,9 @@
 #ifndef CATALOG_CACHED_H
 #define CATALOG_CACHED_H
 
-#include "cache.h"
-#include "handlers.h"
-#include "reqkey.h"
+#include "cache/cache.h"
+#include "ops/handlers.h"
+#include "ops/reqkey.h"
 
 typedef struct cached cached;
 

@@ -1,18 +1,18 @@
 /* The catalog's handlers (see handlers.h). An object is written field by
  * field in the schema's sorted order; a relation field runs its own query
  * for the row at hand, so objects carry relations one level deep. */
-#include "handlers.h"
+#include "ops/handlers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "apidoc.h"
-#include "cursor.h"
-#include "query.h"
-#include "render.h"
-#include "reqkey.h"
-#include "writes.h"
+#include "ops/apidoc.h"
+#include "ops/cursor.h"
+#include "sql/query.h"
+#include "ops/render.h"
+#include "ops/reqkey.h"
+#include "ops/writes.h"
 #include "warren/json.h"
 #include "warren/log.h"
 

@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "schema.h"
-#include "value.h"
+#include "model/schema.h"
+#include "model/value.h"
 #include "warren/buf.h"
 
 #define CURSOR_MAX 2048 /* characters of a cursor; the edge's limit too */

@@ -8,7 +8,7 @@
 #ifndef CATALOG_WRITES_H
 #define CATALOG_WRITES_H
 
-#include "handlers.h"
+#include "ops/handlers.h"
 
 int write_create(const struct handler_env *env, const struct collection *c,
                  const struct wr_request *req, const char *base_url, struct reply *out,

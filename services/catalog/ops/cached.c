@@ -1,7 +1,7 @@
 /* Read-through caching of replies (see cached.h). Only 200 answers are
  * stored; a stored value is the row count, a newline, the Link header, a
  * newline, then the body. */
-#include "cached.h"
+#include "ops/cached.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * definitions and the config: names, hidden columns, relations in both
  * directions, and each collection's fields in the sorted order the JSON
  * writer needs, so rendering never sorts. */
-#include "schema.h"
+#include "model/schema.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
  * written with the canonical writer; the OpenAPI document is built as a
  * jansson tree (it is large, nested and has no floats) and dumped with
  * sorted keys. */
-#include "apidoc.h"
+#include "ops/apidoc.h"
 
 #include <jansson.h>
 #include <stdio.h>

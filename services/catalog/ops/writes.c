@@ -1,6 +1,6 @@
 /* Create, update and delete (see writes.h). SQL is built from the schema's
  * identifiers only; every value from the body is bound. */
-#include "writes.h"
+#include "ops/writes.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apidoc.h"
-#include "plan.h"
-#include "query.h"
-#include "render.h"
+#include "ops/apidoc.h"
+#include "sql/plan.h"
+#include "sql/query.h"
+#include "ops/render.h"
 #include "warren/json.h"
 #include "warren/log.h"
 

@@ -2,14 +2,14 @@
  * query_int.h: every name is checked against the schema (hidden columns and
  * relations are unknown), every value is typed for its column, and every
  * limit is enforced here, so writing the SQL cannot fail on the request. */
-#include "query.h"
+#include "sql/query.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "query_int.h"
+#include "sql/query_int.h"
 
 /* Sets p's error and is WR_EINVAL: an expression, so that the analysers
  * see the non-zero result (wr_err_set's body is in another file). */

@@ -3,9 +3,9 @@
 #ifndef CATALOG_RENDER_H
 #define CATALOG_RENDER_H
 
-#include "plan.h"
-#include "schema.h"
-#include "value.h"
+#include "sql/plan.h"
+#include "model/schema.h"
+#include "model/value.h"
 #include "warren/buf.h"
 
 /* One value as its column's type has it written: dates in ISO 8601

@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "schema.h"
-#include "value.h"
+#include "model/schema.h"
+#include "model/value.h"
 #include "warren/err.h"
 
 typedef struct store store;

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cache.h"
-#include "schema.h"
+#include "cache/cache.h"
+#include "model/schema.h"
 #include "warren/buf.h"
 #include "warren/rpc.h"
 

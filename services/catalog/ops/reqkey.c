@@ -1,6 +1,6 @@
 /* Cache keys and dependencies of read requests (see reqkey.h). Key parts
  * are length-prefixed, so no id or name can make two requests collide. */
-#include "reqkey.h"
+#include "ops/reqkey.h"
 
 #include <inttypes.h>
 #include <stdint.h>

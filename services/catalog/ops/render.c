@@ -1,6 +1,6 @@
 /* Rendering of rows and pages (see render.h). Objects are written field by
  * field in the order the schema sorted them, so no key is ever sorted here. */
-#include "render.h"
+#include "ops/render.h"
 
 #include <stdbool.h>
 #include <string.h>
