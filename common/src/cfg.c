@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "warren/analyzer.h"
+#include "warren/codec.h"
 #include "warren/err.h"
 
 #define WR_CFG_MAX_FILE (1u << 20)              /* bytes of config file read */
@@ -420,17 +421,6 @@ struct lit {
     const char *why;   /* set when scanning fails with WR_EINVAL */
 };
 
-static int hex_value(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Python's \xHH is the code point U+00HH, which the Python app would encode
  * as UTF-8; do the same so both read one file alike. */
 static int put_code_point(struct lit *lit, unsigned cp)
@@ -470,8 +460,8 @@ static int scan_escape(const char **pp, const char *end, struct lit *lit)
         lit->why = "unsupported escape sequence";
         return WR_EINVAL;
     }
-    int hi = end - s >= 2 ? hex_value(s[0]) : -1;
-    int lo = end - s >= 2 ? hex_value(s[1]) : -1;
+    int hi = end - s >= 2 ? wr_hex_value(s[0]) : -1;
+    int lo = end - s >= 2 ? wr_hex_value(s[1]) : -1;
     if (hi < 0 || lo < 0) {
         lit->why = "\\x needs two hex digits";
         return WR_EINVAL;

@@ -11,12 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warren/codec.h"
 #include "warren/err.h"
 
 /* Object keys beyond this many are sorted in a heap array instead of on the stack. */
 #define WR_JSON_STACK_KEYS 16
-
-static const char hex_digits[] = "0123456789abcdef";
 
 /* Bytes that go out as they are; everything else needs an escape or decoding. */
 static bool is_plain(unsigned char c)
@@ -29,7 +28,7 @@ static void put_u16(struct wr_buf *b, unsigned u)
 {
     char out[6] = {'\\', 'u'};
     for (int i = 0; i < 4; i++)
-        out[2 + i] = hex_digits[(u >> (12 - 4 * i)) & 0xf];
+        out[2 + i] = wr_hex_lower[(u >> (12 - 4 * i)) & 0xf];
     wr_buf_append(b, out, sizeof out);
 }
 
@@ -62,49 +61,6 @@ static void put_ascii_escape(struct wr_buf *b, unsigned char c)
     wr_buf_append(b, out, sizeof out);
 }
 
-static bool is_cont(unsigned char c)
-{
-    return (c & 0xc0) == 0x80;
-}
-
-/* Decodes one well-formed UTF-8 sequence of 2-4 bytes at s (n bytes left), as
- * Unicode's table 3-7 defines it: the second-byte ranges after E0, ED, F0
- * and F4 are what exclude overlongs, surrogates and code points past
- * U+10FFFF. Returns the sequence length, or 0 if the lead byte is invalid. */
-static size_t decode_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    uint32_t v = c & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if (!is_cont(s[i]))
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    *cp = v;
-    return len;
-}
-
 void wr_json_str(struct wr_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -126,7 +82,7 @@ void wr_json_str(struct wr_buf *b, const char *s, size_t n)
             continue;
         }
         uint32_t cp = 0;
-        size_t len = decode_utf8(p + i, n - i, &cp);
+        size_t len = wr_utf8_decode(p + i, n - i, &cp);
         /* An invalid byte costs one U+FFFD and decoding resumes at the next
          * byte, so a truncated sequence yields one U+FFFD per byte. */
         put_codepoint(b, len > 0 ? cp : 0xfffd);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "warren/codec.h"
 #include "warren/json.h"
 
 #define MAX_NAME_LEN 128
@@ -26,7 +27,6 @@ long long wr_now_ms(void)
 
 void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char raw[WR_REQUEST_ID_LEN / 2];
     /* getrandom on 16 bytes does not fail once the pool is initialised; if it
      * ever does, the clock and the pid keep ids unique enough. */
@@ -38,11 +38,7 @@ void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1])
         memcpy(raw, &t, sizeof(t));
         memcpy(raw + sizeof(t), &pid, sizeof(pid));
     }
-    for (size_t i = 0; i < sizeof(raw); i++) {
-        id[2 * i] = hex[raw[i] >> 4];
-        id[2 * i + 1] = hex[raw[i] & 15];
-    }
-    id[WR_REQUEST_ID_LEN] = '\0';
+    wr_hex_encode(id, raw, sizeof(raw));
 }
 
 bool wr_op_is_write(const char *op)

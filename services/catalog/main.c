@@ -52,17 +52,6 @@ struct worker {
     long long served;
 };
 
-/* Whether any collection's METHODS asks for more than GET. */
-static bool wants_writes(const struct wr_cfg *cfg)
-{
-    for (size_t i = 0; i < cfg->ncolls; i++)
-        if (strcmp(cfg->colls[i].setting, "METHODS") == 0 &&
-            (strstr(cfg->colls[i].value, "POST") || strstr(cfg->colls[i].value, "PATCH") ||
-             strstr(cfg->colls[i].value, "PUT") || strstr(cfg->colls[i].value, "DELETE")))
-            return true;
-    return false;
-}
-
 static int open_database(struct worker *w)
 {
     struct wr_err err = {0};
@@ -81,8 +70,9 @@ static int open_database(struct worker *w)
     w->plan = plan_new(w->schema);
     if (w->plan == NULL)
         return 1;
-    w->writer = wants_writes(&w->cfg) ? store_open_writer(w->cfg.database_uri, &err) : NULL;
-    if (wants_writes(&w->cfg) && w->writer == NULL)
+    bool writes = schema_writable(w->schema);
+    w->writer = writes ? store_open_writer(w->cfg.database_uri, &err) : NULL;
+    if (writes && w->writer == NULL)
         wr_warn(NULL, "writes are configured but the database cannot be written: %s", err.msg);
     w->env = (struct handler_env){.schema = w->schema,
                                   .plan = w->plan,
@@ -167,8 +157,7 @@ static bool answer(struct worker *w, const struct wr_msg *m, struct wr_request *
     struct wr_err err = {0};
     int rc = wr_request_decode(req, m->body, m->len, &err);
     if (rc != 0)
-        reply_error(&w->reply, 400,
-                    rc == WR_EPROTO ? WR_CODE_UNSUPPORTED_VERSION : WR_CODE_BAD_REQUEST, err.msg);
+        reply_error(&w->reply, 400, wr_err_http(rc).code, err.msg);
     else if (m->message_id == NULL || !wr_request_id_valid(m->message_id))
         /* the id makes writes idempotent and names the audit record */
         reply_error(&w->reply, 400, WR_CODE_BAD_REQUEST, "message_id: a request id is required");

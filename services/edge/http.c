@@ -21,6 +21,7 @@
 #include "route.h"
 #include "trail.h"
 #include "warren/buf.h"
+#include "warren/codec.h"
 #include "warren/json.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
@@ -199,11 +200,7 @@ static bool read_validated(const edge *e, struct evhttp_request *req, const stru
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
         return false;
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 */
-    for (size_t i = 0; i < m->len; i++) {
-        h ^= ((const unsigned char *)m->body)[i];
-        h *= 0x100000001b3ULL;
-    }
+    uint64_t h = wr_fnv1a64(WR_FNV1A64_INIT, m->body, m->len);
     char etag[24];
     (void)snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)h);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);

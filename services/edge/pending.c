@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "warren/codec.h"
 #include "warren/err.h"
 #include "warren/proto.h"
 
@@ -27,11 +28,7 @@ struct pending {
  * a per-table random seed keeps chosen ids from piling into one run. */
 static uint64_t id_hash(const pending *p, const char *id)
 {
-    uint64_t h = p->seed;
-    for (int i = 0; i < WR_REQUEST_ID_LEN && id[i]; i++) {
-        h ^= (unsigned char)id[i];
-        h *= 0x100000001b3ULL; /* FNV-1a */
-    }
+    uint64_t h = wr_fnv1a64(p->seed, id, strnlen(id, WR_REQUEST_ID_LEN));
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;

@@ -9,18 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warren/codec.h"
 #include "warren/proto.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes n bytes of s into out (cap bytes with the NUL); plus_space turns
  * '+' into ' ' (query strings). False on a bad escape, a NUL, or overflow. */
@@ -30,9 +20,9 @@ static bool decode(const char *s, size_t n, char *out, size_t cap, bool plus_spa
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            if (n - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+            if (n - i < 3 || wr_hex_value(s[i + 1]) < 0 || wr_hex_value(s[i + 2]) < 0)
                 return false;
-            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            c = (char)(wr_hex_value(s[i + 1]) * 16 + wr_hex_value(s[i + 2]));
             i += 2;
         } else if (c == '+' && plus_space) {
             c = ' ';
@@ -42,40 +32,6 @@ static bool decode(const char *s, size_t n, char *out, size_t cap, bool plus_spa
         out[j++] = c;
     }
     out[j] = '\0';
-    return true;
-}
-
-/* The length of the UTF-8 character at s (n bytes left), or 0 when it is
- * malformed: a stray continuation byte, an overlong form, a surrogate, a
- * code point past U+10FFFF or a truncated sequence. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
-                 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-                 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
-                                                : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
-        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return len;
-}
-
-bool route_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_char(u + i, n - i);
-        if (len == 0)
-            return false;
-        i += len;
-    }
     return true;
 }
 
@@ -89,7 +45,7 @@ static enum seg segment(const char **p, char *out, size_t cap)
     const char *s = *p;
     size_t n = strcspn(s, "/");
     *p = s + n + (s[n] == '/' ? 1 : 0);
-    if (n == 0 || !decode(s, n, out, cap, false) || !route_utf8_valid(out, strlen(out)))
+    if (n == 0 || !decode(s, n, out, cap, false) || !wr_utf8_valid(out, strlen(out)))
         return SEG_MALFORMED;
     if (strchr(out, '/') != NULL || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
         return SEG_NOT_A_NAME;
@@ -260,7 +216,7 @@ static int search(struct route *r, const char *v, size_t vlen, const struct rout
 static bool text_ok(const char *s, size_t n)
 {
     char *out = malloc(n + 1);
-    bool ok = out != NULL && decode(s, n, out, n + 1, true) && route_utf8_valid(out, strlen(out));
+    bool ok = out != NULL && decode(s, n, out, n + 1, true) && wr_utf8_valid(out, strlen(out));
     free(out);
     return ok;
 }

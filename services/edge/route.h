@@ -58,9 +58,6 @@ int route_parse(const char *path, const char *query, const struct route_limits *
 /* The deepest nesting of arrays and objects in n bytes of JSON text
  * (strings skipped); 0 for a scalar. */
 int route_json_depth(const char *s, size_t n);
-/* Whether n bytes of s are valid UTF-8 (no overlongs, surrogates, or code
- * points past U+10FFFF). */
-bool route_utf8_valid(const char *s, size_t n);
 /* Frees what route_parse allocated (r->q); safe on any route, twice too. */
 void route_release(struct route *r);
 

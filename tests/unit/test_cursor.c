@@ -255,7 +255,7 @@ END_TEST
 
 START_TEST(collections_index)
 {
-    ck_assert_int_eq(apidoc_collections(&out, sch, &cfg, "http://h:1"), 0);
+    ck_assert_int_eq(apidoc_collections(&out, sch, "http://h:1"), 0);
     ck_assert_str_eq(text(), "{\"collections\":["
                              "{\"methods\":[\"GET\"],\"name\":\"Albums\",\"url\":\"http://h:1/api/"
                              "Albums\"},"
@@ -268,7 +268,7 @@ END_TEST
 
 START_TEST(openapi_document)
 {
-    ck_assert_int_eq(apidoc_openapi(&out, sch, &cfg, NULL), 0);
+    ck_assert_int_eq(apidoc_openapi(&out, sch, NULL), 0);
     ck_assert_uint_gt(out.len, 0);
     ck_assert_int_eq(out.data[out.len - 1], '\n');
     json_error_t jerr;
@@ -318,7 +318,7 @@ START_TEST(openapi_leaves_hidden_out)
     schema_free(sch);
     wr_cfg_release(&cfg);
     build("Albums.EXCLUDE = 'Artists, title'\n");
-    ck_assert_int_eq(apidoc_openapi(&out, sch, &cfg, "http://h"), 0);
+    ck_assert_int_eq(apidoc_openapi(&out, sch, "http://h"), 0);
     ck_assert_ptr_null(strstr(text(), "/api/Albums/{id}/Artists"));
     json_t *doc = json_loadb(out.data, out.len, 0, NULL);
     json_t *album = json_object_get(

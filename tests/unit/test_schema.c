@@ -559,7 +559,34 @@ START_TEST(depth_and_count_per_collection)
 }
 END_TEST
 
+START_TEST(methods_per_collection)
+{
+    build_ok(chinook, N(chinook), "Albums.METHODS = 'get, Post,PATCH_MANY  delete'\n");
+    const struct collection *a = find("Albums");
+    ck_assert_uint_eq(a->methods, METHOD_GET | METHOD_POST | METHOD_PATCH_MANY | METHOD_DELETE);
+    ck_assert(schema_allows(a, METHOD_PUT | METHOD_DELETE));
+    ck_assert(!schema_allows(a, METHOD_PUT | METHOD_PATCH));
+    ck_assert_uint_eq(find("Artists")->methods, METHOD_GET);
+    ck_assert(schema_writable(sch));
+    ck_assert_str_eq(schema_method_name(5), "PATCH_MANY");
+}
+END_TEST
+
+START_TEST(methods_read_only_schema)
+{
+    build_ok(chinook, N(chinook), "Albums.METHODS = 'GET'\n");
+    ck_assert(!schema_writable(sch));
+}
+END_TEST
+
 /* --- errors --- */
+
+START_TEST(methods_unknown_word)
+{
+    build_fails(chinook, N(chinook), "Albums.METHODS = 'GET, PSOT'\n",
+                "collection Albums: METHODS has PSOT");
+}
+END_TEST
 
 START_TEST(include_and_exclude_refused)
 {
@@ -667,6 +694,9 @@ int main(void)
     TCase *config = tcase_create("config");
     tcase_add_checked_fixture(config, setup, teardown);
     tcase_add_test(config, collections_filter_relations);
+    tcase_add_test(config, methods_per_collection);
+    tcase_add_test(config, methods_read_only_schema);
+    tcase_add_test(config, methods_unknown_word);
     tcase_add_test(config, collections_single_has_no_relations);
     tcase_add_test(config, config_for_unserved_table_is_accepted);
     tcase_add_test(config, name_renames_collection);

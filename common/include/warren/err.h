@@ -34,4 +34,18 @@ int wr_err_set(struct wr_err *err, int code, const char *fmt, ...)
 /* A short constant name for a WR_E* code ("invalid argument"); never NULL. */
 const char *wr_err_str(int code);
 
+/* How a failed action answers over HTTP when its caller knows nothing more
+ * specific: the status, the error code of the contract (proto/README.md)
+ * and a message fit for a client (never the internal detail). */
+struct wr_http_error {
+    int status;
+    const char *code;
+    const char *message;
+};
+/* The one map from WR_E* codes to HTTP: EINVAL 400 bad_request, ETOOBIG
+ * 400 bad_parameter, ENOTFOUND 404, ECONFLICT 409, ETIMEDOUT 504, EBUSY,
+ * ECLOSED and EAGAIN 503, EPROTO 400 unsupported_version, anything else
+ * (ENOMEM, EIO, unknown) 500 internal. Never NULL members. */
+struct wr_http_error wr_err_http(int code);
+
 #endif

@@ -522,6 +522,48 @@ static int rename_relations(const schema *s, struct collection *c, const struct 
     return 0;
 }
 
+static const char *const method_names[METHOD_COUNT] = {"GET",    "POST",       "PATCH",      "PUT",
+                                                       "DELETE", "PATCH_MANY", "DELETE_MANY"};
+
+const char *schema_method_name(size_t i)
+{
+    return i < METHOD_COUNT ? method_names[i] : "";
+}
+
+bool schema_methods_parse(const char *list, unsigned *out, char *bad, size_t cap)
+{
+    *out = METHOD_GET;
+    for (const char *p = list; p != NULL && *p != '\0';) {
+        p += strspn(p, ", ");
+        size_t len = strcspn(p, ", ");
+        size_t i = 0;
+        while (i < METHOD_COUNT &&
+               !(strlen(method_names[i]) == len && strncasecmp(p, method_names[i], len) == 0))
+            i++;
+        if (len > 0 && i == METHOD_COUNT) {
+            (void)snprintf(bad, cap, "%.*s", (int)(len < 64 ? len : 64), p);
+            return false;
+        }
+        if (len > 0)
+            *out |= 1u << i;
+        p += len;
+    }
+    return true;
+}
+
+bool schema_allows(const struct collection *c, unsigned mask)
+{
+    return (c->methods & mask) != 0;
+}
+
+bool schema_writable(const schema *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if ((s->colls[i].methods & ~(unsigned)METHOD_GET) != 0)
+            return true;
+    return false;
+}
+
 static int init_collection(struct collection *c, const struct schema_table_def *t,
                            const struct wr_cfg *cfg, struct problems *p)
 {
@@ -535,6 +577,13 @@ static int init_collection(struct collection *c, const struct schema_table_def *
     const char *count = wr_cfg_coll_get(cfg, c->config_name, "COUNT");
     c->depth = depth && strcmp(depth, "0") == 0 ? 0 : 1;
     c->count_none = count && strcmp(count, "none") == 0;
+    char bad[80];
+    if (!schema_methods_parse(wr_cfg_coll_get(cfg, c->config_name, "METHODS"), &c->methods, bad,
+                              sizeof(bad)))
+        problem(p,
+                "collection %s: METHODS has %s (expected GET, POST, PATCH, PUT, DELETE, "
+                "PATCH_MANY or DELETE_MANY)",
+                c->config_name, bad);
     if (wr_cfg_coll_get(cfg, c->config_name, "EXCLUDE") &&
         wr_cfg_coll_get(cfg, c->config_name, "INCLUDE"))
         problem(p, "collection %s: give EXCLUDE or INCLUDE, not both", c->config_name);

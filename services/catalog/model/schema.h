@@ -44,6 +44,20 @@ struct schema_table_def {
     size_t nfks;
 };
 
+/* The words of a collection's METHODS (any case in the config), as bits
+ * of collection.methods. GET is always allowed; PATCH_MANY and DELETE_MANY
+ * opt in to writes of every object a search finds. */
+enum method {
+    METHOD_GET = 1u << 0,
+    METHOD_POST = 1u << 1,
+    METHOD_PATCH = 1u << 2,
+    METHOD_PUT = 1u << 3,
+    METHOD_DELETE = 1u << 4,
+    METHOD_PATCH_MANY = 1u << 5,
+    METHOD_DELETE_MANY = 1u << 6,
+};
+#define METHOD_COUNT 7
+
 /* --- the model --- */
 struct column {
     char *sql;  /* the column's name in SQL */
@@ -91,14 +105,15 @@ struct collection {
     size_t nfields;
     struct field *flat; /* visible columns only, sorted: an object at depth 0 */
     size_t nflat;
-    int depth;       /* DEPTH: 1 (objects carry their relations, the default) or 0 */
-    bool count_none; /* COUNT = 'none': pages skip COUNT(*) */
+    unsigned methods; /* METHODS: enum method bits, METHOD_GET always among them */
+    int depth;        /* DEPTH: 1 (objects carry their relations, the default) or 0 */
+    bool count_none;  /* COUNT = 'none': pages skip COUNT(*) */
 };
 
 typedef struct schema schema;
 
 /* Builds the model from n table definitions and the config (COLLECTIONS and
- * the <Collection>.NAME/EXCLUDE/INCLUDE/RENAME/DEPTH/COUNT keys). EXCLUDE
+ * the <Collection>.NAME/EXCLUDE/INCLUDE/RENAME/METHODS/DEPTH/COUNT keys). EXCLUDE
  * hides the fields it lists; INCLUDE hides every field it does not list
  * (the two exclude each other, as in Flask-Restless). An entry
  * `Relation.column` (the relation's default name, the column's attribute or
@@ -117,6 +132,19 @@ const struct collection *schema_at(const schema *s, size_t i);
 const struct collection *schema_find(const schema *s, const char *name);
 /* The relation of c called name, or NULL. */
 const struct relation *schema_relation(const struct collection *c, const char *name);
+/* Whether c's METHODS allow any of the methods in mask (enum method bits). */
+bool schema_allows(const struct collection *c, unsigned mask);
+/* Whether some collection of s takes writes (METHODS beyond GET). */
+bool schema_writable(const schema *s);
+/* The word of the method at bit i (0 .. METHOD_COUNT-1): "GET", "POST",
+ * "PATCH", "PUT", "DELETE", "PATCH_MANY", "DELETE_MANY"; the order the API
+ * documents list them in. */
+const char *schema_method_name(size_t i);
+/* Parses a METHODS value ('GET, POST', any case, commas or spaces between
+ * words) into *out (METHOD_GET always set). False on an unknown word, which
+ * is copied into bad (cap bytes, cut short if longer). Pure. */
+bool schema_methods_parse(const char *list, unsigned *out, char *bad, size_t cap);
+
 /* Whether column col of r's target is written inside r's objects. */
 bool schema_rel_col_visible(const schema *s, const struct relation *r, size_t col);
 

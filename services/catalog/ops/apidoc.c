@@ -13,27 +13,6 @@
 
 #include "warren/json.h"
 
-/* METHODS' words: HTTP methods, and the opt-ins for writes of many */
-static const char *const methods[] = {"GET",    "POST",       "PATCH",      "PUT",
-                                      "DELETE", "PATCH_MANY", "DELETE_MANY"};
-#define NMETHODS (sizeof(methods) / sizeof(methods[0]))
-
-bool apidoc_allows(const struct wr_cfg *cfg, const struct collection *c, const char *method)
-{
-    if (strcmp(method, "GET") == 0)
-        return true;
-    const char *list = wr_cfg_coll_get(cfg, c->config_name, "METHODS");
-    size_t n = strlen(method);
-    for (const char *p = list; p && *p;) {
-        p += strspn(p, ", ");
-        size_t len = strcspn(p, ", ");
-        if (len == n && strncasecmp(p, method, n) == 0)
-            return true;
-        p += len;
-    }
-    return false;
-}
-
 /* The collections' indices in name order. The caller frees. */
 static size_t *by_name(const schema *s)
 {
@@ -72,8 +51,7 @@ static void api_path(struct wr_buf *b, const char *base_url, const char *name)
     }
 }
 
-int apidoc_collections(struct wr_buf *out, const schema *s, const struct wr_cfg *cfg,
-                       const char *base_url)
+int apidoc_collections(struct wr_buf *out, const schema *s, const char *base_url)
 {
     size_t *order = by_name(s);
     if (order == NULL)
@@ -85,13 +63,13 @@ int apidoc_collections(struct wr_buf *out, const schema *s, const struct wr_cfg 
         const struct collection *c = schema_at(s, order[i]);
         wr_buf_puts(out, i > 0 ? ",{\"methods\":[" : "{\"methods\":[");
         bool first = true;
-        for (size_t m = 0; m < NMETHODS; m++) {
-            if (!apidoc_allows(cfg, c, methods[m]))
+        for (size_t m = 0; m < METHOD_COUNT; m++) {
+            if (!schema_allows(c, 1u << m))
                 continue;
             if (!first)
                 wr_buf_putc(out, ',');
             first = false;
-            wr_json_cstr(out, methods[m]);
+            wr_json_cstr(out, schema_method_name(m));
         }
         wr_buf_puts(out, "],\"name\":");
         wr_json_cstr(out, c->name);
@@ -219,20 +197,20 @@ static const char *const page_params[] = {"page", "results_per_page", "depth", "
 static const char *const id_params[] = {"id", "depth"};
 static const char *const write_params[] = {"id"};
 
-static void write_ops(json_t *item, const struct wr_cfg *cfg, const struct collection *c)
+static void write_ops(json_t *item, const struct collection *c)
 {
-    if (apidoc_allows(cfg, c, "PATCH"))
+    if (schema_allows(c, METHOD_PATCH))
         json_object_set_new(item, "patch",
                             operation("update", c->name, "Change attributes of an object",
                                       params(write_params, 1),
                                       responses("200", "the object", ref("schemas", c->name))));
-    if (apidoc_allows(cfg, c, "PUT"))
+    if (schema_allows(c, METHOD_PUT))
         json_object_set_new(item, "put",
                             operation("replace", c->name,
                                       "Change attributes of an object (as PATCH)",
                                       params(write_params, 1),
                                       responses("200", "the object", ref("schemas", c->name))));
-    if (apidoc_allows(cfg, c, "DELETE"))
+    if (schema_allows(c, METHOD_DELETE))
         json_object_set_new(item, "delete",
                             operation("delete", c->name, "Delete an object",
                                       params(write_params, 1), responses("204", "deleted", NULL)));
@@ -246,12 +224,12 @@ static void write_ops(json_t *item, const struct wr_cfg *cfg, const struct colle
 }
 
 /* PATCH, PUT and DELETE of every object a q finds, where METHODS opts in. */
-static void many_ops(json_t *item, const struct wr_cfg *cfg, const struct collection *c)
+static void many_ops(json_t *item, const struct collection *c)
 {
     static const char *const q_param[] = {"q"};
     json_t *count = json_pack("{s:s,s:{s:{s:s}}}", "type", "object", "properties", "num_modified",
                               "type", "integer");
-    if (apidoc_allows(cfg, c, "PATCH_MANY")) {
+    if (schema_allows(c, METHOD_PATCH_MANY)) {
         static const char *const verbs[] = {"patch", "put"};
         for (size_t i = 0; i < 2; i++) {
             json_t *op = operation(i == 0 ? "update_many" : "replace_many", c->name,
@@ -265,7 +243,7 @@ static void many_ops(json_t *item, const struct wr_cfg *cfg, const struct collec
         }
     }
     json_decref(count);
-    if (apidoc_allows(cfg, c, "DELETE_MANY"))
+    if (schema_allows(c, METHOD_DELETE_MANY))
         json_object_set_new(
             item, "delete",
             operation("delete_many", c->name, "Delete every object q finds (no q: all)",
@@ -275,8 +253,7 @@ static void many_ops(json_t *item, const struct wr_cfg *cfg, const struct collec
                                           "num_deleted", "type", "integer"))));
 }
 
-static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg *cfg,
-                             const struct collection *c)
+static void collection_paths(json_t *paths, const schema *s, const struct collection *c)
 {
     char path[600], page[300];
     (void)snprintf(page, sizeof(page), "%.128s_page", c->name);
@@ -285,7 +262,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
                         operation("list", c->name, "A page of the collection's objects",
                                   params(list_params, 6),
                                   responses("200", "a page", ref("schemas", page))));
-    if (apidoc_allows(cfg, c, "POST")) {
+    if (schema_allows(c, METHOD_POST)) {
         json_t *create = operation("create", c->name, "Create an object", json_array(),
                                    responses("201", "the new object", ref("schemas", c->name)));
         json_t *body = json_pack("{s:b}", "required", 1);
@@ -293,7 +270,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
         json_object_set_new(create, "requestBody", body);
         json_object_set_new(list, "post", create);
     }
-    many_ops(list, cfg, c);
+    many_ops(list, c);
     (void)snprintf(path, sizeof(path), "/api/%.128s", c->name);
     json_object_set_new(paths, path, list);
 
@@ -302,7 +279,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct wr_cfg
                         operation("get", c->name, "One object by its primary key",
                                   params(id_params, 2),
                                   responses("200", "the object", ref("schemas", c->name))));
-    write_ops(one, cfg, c);
+    write_ops(one, c);
     (void)snprintf(path, sizeof(path), "/api/%.128s/{id}", c->name);
     json_object_set_new(paths, path, one);
 
@@ -410,8 +387,7 @@ static json_t *catalog_paths(void)
                                          json_pack("{s:s}", "type", "object"))));
 }
 
-int apidoc_openapi(struct wr_buf *out, const schema *s, const struct wr_cfg *cfg,
-                   const char *base_url)
+int apidoc_openapi(struct wr_buf *out, const schema *s, const char *base_url)
 {
     json_t *doc = json_pack("{s:s,s:{s:s,s:s,s:s},s:o,s:o}", "openapi", "3.1.0", "info", "title",
                             "warren", "version", "1", "description",
@@ -425,7 +401,7 @@ int apidoc_openapi(struct wr_buf *out, const schema *s, const struct wr_cfg *cfg
     json_t *schemas = json_object_get(json_object_get(doc, "components"), "schemas");
     for (size_t i = 0; i < schema_count(s); i++) {
         collection_schemas(schemas, s, schema_at(s, i));
-        collection_paths(paths, s, cfg, schema_at(s, i));
+        collection_paths(paths, s, schema_at(s, i));
     }
     char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(doc);

@@ -11,16 +11,11 @@
 #include "warren/buf.h"
 #include "warren/cfg.h"
 
-/* Whether c takes method (GET always; the others, including PATCH_MANY
- * and DELETE_MANY, when its METHODS lists them, case-insensitively). */
-bool apidoc_allows(const struct wr_cfg *cfg, const struct collection *c, const char *method);
-
 /* `{"collections":[{"methods":["GET",...],"name":"Albums","url":"<base>/api/Albums"},...]}`
  * (methods: the METHODS words the collection takes, in a fixed order)
  * and a newline, sorted by name; base_url may be NULL (bare paths). 0 or
  * out's error (WR_ENOMEM, WR_ETOOBIG). */
-int apidoc_collections(struct wr_buf *out, const schema *s, const struct wr_cfg *cfg,
-                       const char *base_url);
+int apidoc_collections(struct wr_buf *out, const schema *s, const char *base_url);
 
 /* The OpenAPI 3.1 document and a newline (keys sorted). Paths: /api,
  * /api/openapi.json, and per collection /api/<c> (list, and create,
@@ -29,7 +24,6 @@ int apidoc_collections(struct wr_buf *out, const schema *s, const struct wr_cfg 
  * schemas: per collection `<c>` (an object at depth 1, with
  * `x-primary-key`, the key's attributes), `<c>_flat` (depth 0), `<c>_page`;
  * `Error`. 0 or an error as above. */
-int apidoc_openapi(struct wr_buf *out, const schema *s, const struct wr_cfg *cfg,
-                   const char *base_url);
+int apidoc_openapi(struct wr_buf *out, const schema *s, const char *base_url);
 
 #endif

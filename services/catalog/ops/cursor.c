@@ -7,58 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "warren/codec.h"
 #include "warren/json.h"
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void b64url(struct wr_buf *out, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        wr_buf_putc(out, b64[(v >> 18) & 63]);
-        wr_buf_putc(out, b64[(v >> 12) & 63]);
-        if (i + 1 < n)
-            wr_buf_putc(out, b64[(v >> 6) & 63]);
-        if (i + 2 < n)
-            wr_buf_putc(out, b64[v & 63]);
-    }
-}
-
-static int b64val(char c)
-{
-    const char *p = c != '\0' ? strchr(b64, c) : NULL;
-    return p ? (int)(p - b64) : -1;
-}
-
-/* Decodes s (no padding) into out (cap bytes); false on a bad character or
- * length. */
-static bool unb64url(const char *s, unsigned char *out, size_t cap, size_t *len)
-{
-    size_t n = strlen(s), j = 0;
-    if (n % 4 == 1)
-        return false;
-    for (size_t i = 0; i < n; i += 4) {
-        unsigned v = 0;
-        size_t k = 0;
-        for (; k < 4 && i + k < n; k++) {
-            int d = b64val(s[i + k]);
-            if (d < 0)
-                return false;
-            v |= (unsigned)d << (18 - 6 * k);
-        }
-        for (size_t b = 0; b + 1 < k; b++) {
-            if (j >= cap)
-                return false;
-            out[j++] = (unsigned char)(v >> (16 - 8 * b));
-        }
-    }
-    *len = j;
-    return true;
-}
 
 /* The key as canonical JSON: [1,"a",2.5,null]. WR_EINVAL for a BLOB. */
 static int key_json(struct wr_buf *b, const struct value *key, size_t n)
@@ -82,25 +32,16 @@ static int key_json(struct wr_buf *b, const struct value *key, size_t n)
     return wr_buf_error(b);
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= ((const unsigned char *)p)[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 static void checksum(char out[17], const struct collection *c, const char *q, long per_page,
                      const struct wr_buf *k, long page)
 {
     char nums[64];
     int n = snprintf(nums, sizeof(nums), "%ld%c%ld", per_page, '\0', page);
-    uint64_t h = 0xcbf29ce484222325ULL;
-    h = fnv(h, c->name, strlen(c->name) + 1);
-    h = fnv(h, q ? q : "", (q ? strlen(q) : 0) + 1);
-    h = fnv(h, k->data, k->len);
-    h = fnv(h, nums, n > 0 ? (size_t)n : 0);
+    uint64_t h = WR_FNV1A64_INIT;
+    h = wr_fnv1a64(h, c->name, strlen(c->name) + 1);
+    h = wr_fnv1a64(h, q ? q : "", (q ? strlen(q) : 0) + 1);
+    h = wr_fnv1a64(h, k->data, k->len);
+    h = wr_fnv1a64(h, nums, n > 0 ? (size_t)n : 0);
     (void)snprintf(out, 17, "%016" PRIx64, h);
 }
 
@@ -120,7 +61,7 @@ int cursor_encode(struct wr_buf *out, const struct collection *c, const char *q,
         rc = wr_buf_error(&doc);
     }
     if (rc == 0)
-        b64url(out, (const unsigned char *)doc.data, doc.len);
+        wr_base64_append(out, doc.data, doc.len, true);
     wr_buf_release(&k);
     wr_buf_release(&doc);
     return rc != 0 ? rc : wr_buf_error(out);
@@ -186,7 +127,8 @@ bool cursor_decode(const char *text, const struct collection *c, const size_t *c
 {
     unsigned char raw[CURSOR_MAX];
     size_t len = 0;
-    if (strlen(text) > CURSOR_MAX || n == 0 || !unb64url(text, raw, sizeof(raw), &len))
+    if (strlen(text) > CURSOR_MAX || n == 0 ||
+        !wr_base64url_decode(text, strlen(text), raw, sizeof(raw), &len))
         return false;
     json_t *doc = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
     bool ok = doc != NULL && read_doc(doc, c, cols, n, q, per_page, key, page, scratch, cap);

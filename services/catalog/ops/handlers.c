@@ -672,8 +672,8 @@ static void catalog_request(const struct handler_env *env, const struct wr_reque
                             const char *base_url, struct reply *out)
 {
     bool index = strcmp(req->op, WR_OP_COLLECTIONS) == 0;
-    int rc = index ? apidoc_collections(&out->body, env->schema, env->cfg, base_url)
-                   : apidoc_openapi(&out->body, env->schema, env->cfg, base_url);
+    int rc = index ? apidoc_collections(&out->body, env->schema, base_url)
+                   : apidoc_openapi(&out->body, env->schema, base_url);
     if (rc != 0) {
         reply_error(out, 500, WR_CODE_INTERNAL, "internal error");
         return;
@@ -721,16 +721,8 @@ void handle_request(const struct handler_env *env, const struct wr_request *req,
         reply_error(out, 413, WR_CODE_PAYLOAD_TOO_LARGE, "the answer is too large");
         return;
     }
-    if (rc == WR_ETIMEDOUT) {
-        reply_error(out, 504, WR_CODE_TIMEOUT, "the query ran past the request's deadline");
-        return;
-    }
-    if (rc == WR_ETOOBIG) {
-        reply_error(out, 400, WR_CODE_BAD_PARAMETER, "the request asks for too much at once");
-        return;
-    }
-    wr_error(req->id, "%s %s: %s", req->op, req->collection, err.msg);
-    reply_error(out, rc == WR_EBUSY ? 503 : 500,
-                rc == WR_EBUSY ? WR_CODE_UNAVAILABLE : WR_CODE_INTERNAL,
-                rc == WR_EBUSY ? "the database is busy" : "internal error");
+    struct wr_http_error h = wr_err_http(rc);
+    if (h.status == 500)
+        wr_error(req->id, "%s %s: %s", req->op, req->collection, err.msg);
+    reply_error(out, h.status, h.code, h.message);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "warren/codec.h"
 #include "warren/json.h"
 
 /* SQLite's text form of a DATETIME, "YYYY-MM-DD HH:MM:SS[.fff]", becomes
@@ -26,24 +27,6 @@ static void render_datetime(struct wr_buf *b, const char *s, size_t n)
             iso[len++] = '0';
     }
     wr_json_str(b, iso, len);
-}
-
-static void render_base64(struct wr_buf *b, const unsigned char *p, size_t n)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    wr_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        char out[4] = {abc[(v >> 18) & 63], abc[(v >> 12) & 63],
-                       (char)(i + 1 < n ? abc[(v >> 6) & 63] : '='),
-                       (char)(i + 2 < n ? abc[v & 63] : '=')};
-        wr_buf_append(b, out, 4);
-    }
-    wr_buf_putc(b, '"');
 }
 
 void render_value(struct wr_buf *b, enum col_type type, const struct value *v)
@@ -68,7 +51,9 @@ void render_value(struct wr_buf *b, enum col_type type, const struct value *v)
             wr_json_str(b, v->s, v->n);
         return;
     case V_BLOB:
-        render_base64(b, (const unsigned char *)v->s, v->n);
+        wr_buf_putc(b, '"');
+        wr_base64_append(b, v->s, v->n, false);
+        wr_buf_putc(b, '"');
         return;
     }
 }

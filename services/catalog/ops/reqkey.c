@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "warren/codec.h"
+
 void reqkey_init(struct reqkey *k)
 {
     wr_buf_init(&k->key, 8192);
@@ -23,28 +25,19 @@ void reqkey_gen_name(char *out, size_t cap, const char *table)
     (void)snprintf(out, cap, REQKEY_GEN_PREFIX "%s", table);
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= ((const unsigned char *)p)[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 static uint64_t fnv_str(uint64_t h, const char *s)
 {
-    return fnv(h, s, strlen(s) + 1);
+    return wr_fnv1a64(h, s, strlen(s) + 1);
 }
 
 static uint64_t fnv_int(uint64_t h, long long v)
 {
-    return fnv(h, &v, sizeof(v));
+    return wr_fnv1a64(h, &v, sizeof(v));
 }
 
 void reqkey_schema_tag(char out[17], const schema *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = WR_FNV1A64_INIT;
     for (size_t i = 0; i < schema_count(s); i++) {
         const struct collection *c = schema_at(s, i);
         h = fnv_int(fnv_int(fnv_str(fnv_str(h, c->name), c->table), c->depth), c->count_none);

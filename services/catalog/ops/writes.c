@@ -17,31 +17,26 @@
 
 #define MAX_VALUES 256
 
-/* Whether c's METHODS (default "GET") lists method. */
-static bool allowed(const struct handler_env *env, const struct collection *c, const char *method)
-{
-    return apidoc_allows(env->cfg, c, method);
-}
-
 /* The Allow header of a 405: the HTTP methods METHODS lists (not its
  * PATCH_MANY / DELETE_MANY opt-ins), GET always. */
-static void allow_header(const struct handler_env *env, const struct collection *c,
-                         struct reply *out)
+static void allow_header(const struct collection *c, struct reply *out)
 {
-    static const char *const http[] = {"POST", "PATCH", "PUT", "DELETE"};
+    static const unsigned http = METHOD_POST | METHOD_PATCH | METHOD_PUT | METHOD_DELETE;
     size_t n = (size_t)snprintf(out->allow, sizeof(out->allow), "GET");
-    for (size_t i = 0; i < sizeof(http) / sizeof(http[0]) && n < sizeof(out->allow); i++)
-        if (allowed(env, c, http[i]))
-            n += (size_t)snprintf(out->allow + n, sizeof(out->allow) - n, ", %s", http[i]);
+    for (size_t i = 1; i < METHOD_COUNT && n < sizeof(out->allow); i++)
+        if ((1u << i) & http & c->methods)
+            n += (size_t)snprintf(out->allow + n, sizeof(out->allow) - n, ", %s",
+                                  schema_method_name(i));
 }
 
-/* 405 or 503 when the write cannot happen here; false then. */
-static bool can_write(const struct handler_env *env, const struct collection *c, const char *method,
-                      const char *method2, struct reply *out)
+/* 405 or 503 when none of the methods in mask may write c here; false
+ * then. */
+static bool can_write(const struct handler_env *env, const struct collection *c, unsigned mask,
+                      struct reply *out)
 {
-    if (!allowed(env, c, method) && !(method2 && allowed(env, c, method2))) {
+    if (!schema_allows(c, mask)) {
         reply_error(out, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
-        allow_header(env, c, out);
+        allow_header(c, out);
         return false;
     }
     if (env->writer == NULL) {
@@ -320,15 +315,12 @@ static int record_applied(const struct handler_env *env, const char *id, int sta
  * database (0: answered), else the error for a 500. */
 static int write_failed(int rc, const struct wr_err *err, struct reply *out)
 {
-    if (rc == WR_ECONFLICT) {
-        reply_error(out, 409, WR_CODE_CONFLICT, err->msg);
-        return 0;
-    }
-    if (rc == WR_EBUSY) {
-        reply_error(out, 503, WR_CODE_UNAVAILABLE, "the database is locked by another writer");
-        return 0;
-    }
-    return rc;
+    if (rc != WR_ECONFLICT && rc != WR_EBUSY)
+        return rc;
+    struct wr_http_error h = wr_err_http(rc);
+    /* a constraint's own words name the column; they are the client's data */
+    reply_error(out, h.status, h.code, rc == WR_ECONFLICT ? err->msg : h.message);
+    return 0;
 }
 
 /* The object's id as the URL has it (composite keys joined by ','). */
@@ -526,15 +518,19 @@ static int values_in(const struct collection *t, json_t *obj, const size_t *cols
     return given == n ? 1 : given == 0 ? 0 : -1;
 }
 
-/* Whether t's METHODS let a relation change write its rows with method;
- * records why not under name otherwise. */
-static bool target_allows(const struct handler_env *env, const struct collection *t,
-                          const char *method, json_t *errors, const char *name)
+/* Whether t's METHODS let a relation change write its rows with method
+ * (PUT stands for PATCH); records why not under name otherwise. */
+static bool target_allows(const struct collection *t, enum method method, json_t *errors,
+                          const char *name)
 {
-    if (allowed(env, t, method) || (strcmp(method, "PATCH") == 0 && allowed(env, t, "PUT")))
+    unsigned mask = method == METHOD_PATCH ? METHOD_PATCH | METHOD_PUT : (unsigned)method;
+    if (schema_allows(t, mask))
         return true;
+    const char *word = method == METHOD_POST     ? "POST"
+                       : method == METHOD_DELETE ? "DELETE"
+                                                 : "PATCH";
     char why[200];
-    (void)snprintf(why, sizeof(why), "changing %.64s objects needs %s on %.64s", t->name, method,
+    (void)snprintf(why, sizeof(why), "changing %.64s objects needs %s on %.64s", t->name, word,
                    t->name);
     invalid(errors, name, why);
     return false;
@@ -547,7 +543,7 @@ static int create_nested(const struct handler_env *env, const struct collection 
                          const size_t *fk, const struct value *fkv, size_t nfk, struct value *keys,
                          json_t *errors, const char *name, struct wr_err *err)
 {
-    if (!target_allows(env, t, "POST", errors, name))
+    if (!target_allows(t, METHOD_POST, errors, name))
         return WR_EINVAL;
     struct assignment *n = calloc(1, sizeof(*n));
     json_t *sub = json_object();
@@ -766,7 +762,7 @@ static int take_element(const struct handler_env *env, const struct collection *
     }
     if (given == 0)
         return create_nested(env, t, o, r->remote, thisv, r->nkeys, key->v, errors, r->name, err);
-    if (!target_allows(env, t, "PATCH", errors, r->name))
+    if (!target_allows(t, METHOD_PATCH, errors, r->name))
         return WR_EINVAL;
     long long changed = 0;
     int rc = relink(env, t, r, key->v, thisv, false, &changed, err);
@@ -789,7 +785,7 @@ static int remove_element(const struct handler_env *env, const struct collection
         return WR_EINVAL;
     }
     bool del = json_is_true(json_object_get(o, "__delete__"));
-    if (!target_allows(env, t, del ? "DELETE" : "PATCH", errors, r->name))
+    if (!target_allows(t, del ? METHOD_DELETE : METHOD_PATCH, errors, r->name))
         return WR_EINVAL;
     long long changed = 0;
     int rc = del ? delete_related(env, t, r, key.v, thisv, &changed, err)
@@ -827,7 +823,7 @@ static int apply_to_many(const struct handler_env *env, const struct collection 
     for (size_t i = 0; rc == 0 && i < nadd; i++)
         rc = take_element(env, t, r, json_array_get(add, i), thisv, &ks[i], errors, err);
     /* a set replaces: what it does not list is no longer related */
-    if (rc == 0 && json_is_array(m->v) && target_allows(env, t, "PATCH", errors, r->name))
+    if (rc == 0 && json_is_array(m->v) && target_allows(t, METHOD_PATCH, errors, r->name))
         rc = unlink_others(env, t, r, thisv, ks, nadd, err);
     else if (rc == 0 && json_is_array(m->v))
         rc = WR_EINVAL;
@@ -892,7 +888,7 @@ int write_create(const struct handler_env *env, const struct collection *c,
         return wr_err_set(err, WR_ENOMEM, "out of memory");
     }
     int rc = 0;
-    bool go = can_write(env, c, "POST", NULL, out) && parse_body(c, req->body, false, a, out) == 0;
+    bool go = can_write(env, c, METHOD_POST, out) && parse_body(c, req->body, false, a, out) == 0;
     if (go) {
         rc = begin_once(env, c, req, base_url, out, err);
         go = rc == 0;
@@ -1066,7 +1062,7 @@ static int write_many(const struct handler_env *env, const struct collection *c,
                       const struct wr_request *req, struct assignment *a, struct reply *out,
                       struct wr_err *err)
 {
-    if (!can_write(env, c, a ? "PATCH_MANY" : "DELETE_MANY", NULL, out))
+    if (!can_write(env, c, a ? METHOD_PATCH_MANY : METHOD_DELETE_MANY, out))
         return 0;
     if (a != NULL && parse_body(c, req->body, true, a, out) != 0)
         return 0;
@@ -1111,7 +1107,8 @@ int write_update(const struct handler_env *env, const struct collection *c,
     int rc = 0;
     if (req->key == NULL)
         rc = write_many(env, c, req, a, out, err);
-    else if (can_write(env, c, "PATCH", "PUT", out) && parse_body(c, req->body, true, a, out) == 0)
+    else if (can_write(env, c, METHOD_PATCH | METHOD_PUT, out) &&
+             parse_body(c, req->body, true, a, out) == 0)
         rc = change(env, c, req, base_url, a, out, err);
     json_decref(a->root);
     free(a);
@@ -1158,7 +1155,7 @@ static int unlink_one(const struct handler_env *env, const struct collection *c,
         return 0;
     }
     const struct collection *t = schema_at(env->schema, r->target);
-    if (!can_write(env, r->to_many ? t : c, "PATCH", "PUT", out))
+    if (!can_write(env, r->to_many ? t : c, METHOD_PATCH | METHOD_PUT, out))
         return 0;
     struct value binds[2 * SCHEMA_MAX_KEY_COLS];
     char scratch[2][1100];
@@ -1202,7 +1199,7 @@ int write_delete(const struct handler_env *env, const struct collection *c,
         return write_many(env, c, req, NULL, out, err);
     if (req->related_id != NULL)
         return unlink_one(env, c, req, base_url, out, err);
-    if (!can_write(env, c, "DELETE", NULL, out))
+    if (!can_write(env, c, METHOD_DELETE, out))
         return 0;
     return change(env, c, req, base_url, NULL, out, err);
 }

@@ -1,0 +1,52 @@
+/* Small byte codecs every part of warren shares, each written once: hex
+ * digits, base64 (RFC 4648, standard and URL-safe alphabets), the FNV-1a
+ * 64-bit hash, and UTF-8 decoding and validation (Unicode's table 3-7: no
+ * overlongs, surrogates, or code points past U+10FFFF). Pure: no I/O, no
+ * allocation but through the caller's buffer. Thread-safe. */
+#ifndef WARREN_CODEC_H
+#define WARREN_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "warren/buf.h"
+
+/* "0123456789abcdef": hex digits as warren writes them (lower case). */
+extern const char wr_hex_lower[16];
+
+/* The value of hex digit c (either case), or -1 when c is not one. */
+int wr_hex_value(char c);
+
+/* Writes the n bytes at p as 2n lower-case hex digits and a NUL into out,
+ * which holds at least 2n + 1 bytes. */
+void wr_hex_encode(char *out, const void *p, size_t n);
+
+/* Appends base64 of the n bytes at p to b: with url, the URL-safe alphabet
+ * ('-', '_') and no padding; otherwise the standard one ('+', '/') padded
+ * with '='. Errors stay in b's sticky error. */
+void wr_base64_append(struct wr_buf *b, const void *p, size_t n, bool url);
+
+/* Decodes n characters of unpadded URL-safe base64 at s into out (cap
+ * bytes); *len gets the byte count. False on a character outside the
+ * alphabet, a length no encoder makes (n % 4 == 1), or out too small. */
+bool wr_base64url_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len);
+
+/* FNV-1a 64: start from WR_FNV1A64_INIT (or a seed) and feed bytes; the
+ * result is the state to feed the next piece. Not a keyed or cryptographic
+ * hash: use it for checksums and tables whose input nobody chooses to
+ * collide, never where a client could profit from a collision. */
+#define WR_FNV1A64_INIT 0xcbf29ce484222325ULL
+uint64_t wr_fnv1a64(uint64_t h, const void *p, size_t n);
+
+/* The length (1-4) of the well-formed UTF-8 sequence at s (n > 0 bytes
+ * left), its code point in *cp (may be NULL); 0 when the sequence is
+ * malformed: a stray continuation byte, an invalid lead byte, an overlong
+ * form, a surrogate, a code point past U+10FFFF, or a truncated sequence. */
+size_t wr_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* Whether the n bytes at s are well-formed UTF-8 (NUL counts as valid
+ * here: callers that refuse it check for it themselves). */
+bool wr_utf8_valid(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,141 @@
+/* Hex, base64, FNV-1a and UTF-8 (see codec.h): each rule once, for the
+ * edge, the workers and the client library alike. */
+#include "warren/codec.h"
+
+#include <string.h>
+
+const char wr_hex_lower[16] = "0123456789abcdef";
+
+int wr_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void wr_hex_encode(char *out, const void *p, size_t n)
+{
+    const unsigned char *u = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = wr_hex_lower[u[i] >> 4];
+        out[2 * i + 1] = wr_hex_lower[u[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void wr_base64_append(struct wr_buf *b, const void *p, size_t n, bool url)
+{
+    const unsigned char *u = p;
+    const char *abc = url ? b64_url : b64_std;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)u[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)u[i + 1] << 8;
+        if (i + 2 < n)
+            v |= u[i + 2];
+        char out[4] = {abc[(v >> 18) & 63], abc[(v >> 12) & 63], abc[(v >> 6) & 63], abc[v & 63]};
+        /* A short last group: the URL form drops what padding would fill. */
+        size_t keep = i + 2 < n ? 4 : i + 1 < n ? 3 : 2;
+        if (!url)
+            for (size_t k = keep; k < 4; k++)
+                out[k] = '=';
+        wr_buf_append(b, out, url ? keep : 4);
+    }
+}
+
+static int b64url_value(char c)
+{
+    const char *p = c != '\0' ? strchr(b64_url, c) : NULL;
+    return p != NULL ? (int)(p - b64_url) : -1;
+}
+
+bool wr_base64url_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *len)
+{
+    size_t j = 0;
+    if (n % 4 == 1)
+        return false;
+    for (size_t i = 0; i < n; i += 4) {
+        unsigned v = 0;
+        size_t k = 0;
+        for (; k < 4 && i + k < n; k++) {
+            int d = b64url_value(s[i + k]);
+            if (d < 0)
+                return false;
+            v |= (unsigned)d << (18 - 6 * k);
+        }
+        for (size_t b = 0; b + 1 < k; b++) {
+            if (j >= cap)
+                return false;
+            out[j++] = (unsigned char)(v >> (16 - 8 * b));
+        }
+    }
+    *len = j;
+    return true;
+}
+
+uint64_t wr_fnv1a64(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *u = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= u[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+size_t wr_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        if (cp != NULL)
+            *cp = c;
+        return 1;
+    }
+    size_t len;
+    /* The second byte's range after E0, ED, F0 and F4 is what excludes
+     * overlongs, surrogates and code points past U+10FFFF. */
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        lo = c == 0xe0 ? 0xa0 : 0x80;
+        hi = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        lo = c == 0xf0 ? 0x90 : 0x80;
+        hi = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    uint32_t v = c & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    if (cp != NULL)
+        *cp = v;
+    return len;
+}
+
+bool wr_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t len = wr_utf8_decode(u + i, n - i, NULL);
+        if (len == 0)
+            return false;
+        i += len;
+    }
+    return true;
+}
