@@ -46,7 +46,7 @@ struct worker {
     struct acks acks;
     bool fatal;     /* the audit trail failed: stop without acknowledging */
     char name[300]; /* host:pid, in audit records */
-    struct reply reply;
+    struct wr_answer reply;
     char queue[160];
     char write_queue[200];
     long long served;
@@ -147,7 +147,7 @@ static const char *principal(const struct wr_msg *m)
 static bool answer(struct worker *w, const struct wr_msg *m, struct wr_request *req,
                    struct wr_audit_rec *rec)
 {
-    reply_reset(&w->reply);
+    wr_answer_reset(&w->reply);
     if (m->deadline_ms > 0 && wr_now_ms() > m->deadline_ms) {
         static const char note[] = "deadline passed while queued: not executed";
         rec->error = note;
@@ -157,10 +157,11 @@ static bool answer(struct worker *w, const struct wr_msg *m, struct wr_request *
     struct wr_err err = {0};
     int rc = wr_request_decode(req, m->body, m->len, &err);
     if (rc != 0)
-        reply_error(&w->reply, 400, wr_err_http(rc).code, err.msg);
+        wr_answer_error(&w->reply, 400, wr_err_http(rc).code, err.msg);
     else if (m->message_id == NULL || !wr_request_id_valid(m->message_id))
         /* the id makes writes idempotent and names the audit record */
-        reply_error(&w->reply, 400, WR_CODE_BAD_REQUEST, "message_id: a request id is required");
+        wr_answer_error(&w->reply, 400, WR_CODE_BAD_REQUEST,
+                        "message_id: a request id is required");
     else {
         (void)snprintf(req->id, sizeof(req->id), "%s", m->message_id);
         /* No statement outlives the request (10 s for one without a deadline). */
@@ -187,7 +188,7 @@ static bool answer(struct worker *w, const struct wr_msg *m, struct wr_request *
                                  .page = req->page,
                                  .per_page = req->results_per_page,
                                  .status = w->reply.status,
-                                 .cache = cache_outcome_name(w->reply.cache),
+                                 .cache = w->reply.cache != NULL ? w->reply.cache : "off",
                                  .rows = w->reply.status < 400 ? w->reply.rows : -1};
     if (w->reply.status >= 400) {
         rec->error = w->reply.body.data;
@@ -210,9 +211,8 @@ static int publish_reply(struct worker *w, const struct wr_msg *m, struct wr_err
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){"location", w->reply.location};
     if (w->reply.allow[0] != '\0')
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){"allow", w->reply.allow};
-    if (w->reply.cache != CACHE_OFF)
-        out.hdrs[out.nhdrs++] =
-            (struct wr_amqp_hdr){WR_HDR_CACHE, cache_outcome_name(w->reply.cache)};
+    if (w->reply.cache != NULL)
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_CACHE, w->reply.cache};
     return wr_amqp_publish(w->amqp, m->reply_to, &out, false, err);
 }
 
@@ -411,7 +411,7 @@ static void teardown(struct worker *w)
     cached_free(w->cached);
     cache_free(w->cache);
     wr_amqp_free(w->amqp);
-    reply_release(&w->reply);
+    wr_answer_release(&w->reply);
     plan_free(w->plan);
     schema_free(w->schema);
     store_free(w->writer);
@@ -435,7 +435,7 @@ int main(int argc, char **argv)
     (void)signal(SIGTERM, on_signal);
     (void)signal(SIGPIPE, SIG_IGN);
 
-    reply_init(&w.reply, (size_t)w.cfg.max_body_bytes * 16);
+    wr_answer_init(&w.reply, (size_t)w.cfg.max_body_bytes * 16);
     (void)snprintf(w.queue, sizeof(w.queue), WR_QUEUE_PREFIX "%s", w.cfg.service);
     (void)snprintf(w.write_queue, sizeof(w.write_queue), WR_QUEUE_PREFIX "%s" WR_QUEUE_WRITE_SUFFIX,
                    w.cfg.service);

@@ -38,7 +38,7 @@ void cached_free(cached *x)
 }
 
 /* Fills out from a hit; false when the stored value is malformed. */
-static bool from_hit(const struct wr_buf *v, struct reply *out)
+static bool from_hit(const struct wr_buf *v, struct wr_answer *out)
 {
     char *end = NULL;
     long long rows = v->data ? strtoll(v->data, &end, 10) : -1;
@@ -48,7 +48,7 @@ static bool from_hit(const struct wr_buf *v, struct reply *out)
     const char *nl = memchr(link, '\n', v->len - (size_t)(link - v->data));
     if (nl == NULL)
         return false;
-    reply_reset(out);
+    wr_answer_reset(out);
     out->status = 200;
     out->rows = rows;
     wr_buf_append(&out->link, link, (size_t)(nl - link));
@@ -57,7 +57,7 @@ static bool from_hit(const struct wr_buf *v, struct reply *out)
 }
 
 void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
-                   const char *base_url, struct reply *out)
+                   const char *base_url, struct wr_answer *out)
 {
     struct cache_entry *e = &x->entry;
     e->outcome = CACHE_OFF;
@@ -73,11 +73,13 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
     if (cacheable)
         cache_lookup(x->cache, x->key.key.data, x->key.dep_names, x->key.ndeps, e);
     if (e->outcome == CACHE_HIT && from_hit(&e->value, out)) {
-        out->cache = CACHE_HIT;
+        out->cache = cache_outcome_name(CACHE_HIT);
         return;
     }
     handle_request(env, req, base_url, out);
-    out->cache = e->outcome == CACHE_HIT ? CACHE_MISS : e->outcome;
+    out->cache = e->outcome == CACHE_OFF
+                     ? NULL
+                     : cache_outcome_name(e->outcome == CACHE_HIT ? CACHE_MISS : e->outcome);
     if (e->outcome != CACHE_MISS)
         return;
     if (out->status != 200) {

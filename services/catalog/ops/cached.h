@@ -17,6 +17,6 @@ void cached_free(cached *x);
 /* Answers req like handle_request, through the cache; out->cache tells the
  * outcome (hit, miss, bypass or off). */
 void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
-                   const char *base_url, struct reply *out);
+                   const char *base_url, struct wr_answer *out);
 
 #endif

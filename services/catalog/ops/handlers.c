@@ -19,39 +19,6 @@
 /* Values one search may bind: under SQLite's limit of 32,766 parameters. */
 #define SEARCH_MAX_BINDS 30000
 
-void reply_init(struct reply *r, size_t max_body)
-{
-    r->status = 0;
-    wr_buf_init(&r->body, max_body);
-    /* a search's q rides in its links, up to 3 bytes a character, twice */
-    wr_buf_init(&r->link, (size_t)512 * 1024);
-}
-
-void reply_reset(struct reply *r)
-{
-    r->location[0] = '\0';
-    r->allow[0] = '\0';
-    r->status = 0;
-    r->cache = CACHE_OFF;
-    r->rows = 0;
-    wr_buf_reset(&r->body);
-    wr_buf_reset(&r->link);
-}
-
-void reply_release(struct reply *r)
-{
-    wr_buf_release(&r->body);
-    wr_buf_release(&r->link);
-}
-
-void reply_error(struct reply *r, int status, const char *code, const char *message)
-{
-    reply_reset(r);
-    r->status = status;
-    wr_json_error(&r->body, code, message);
-    wr_buf_putc(&r->body, '\n');
-}
-
 /* What a row callback needs to write the rows of one query. */
 struct rows {
     const struct handler_env *env;
@@ -173,7 +140,7 @@ static long per_page_of(const struct handler_env *env, const struct wr_request *
 static int write_page(const struct handler_env *env, const struct collection *target,
                       const char *count_sql, const char *page_sql, struct value *binds,
                       size_t nbinds, const struct wr_request *req, struct page *pg,
-                      struct reply *out, struct wr_err *err)
+                      struct wr_answer *out, struct wr_err *err)
 {
     long long total = 0;
     bool uncounted = reqkey_uncounted(target, req);
@@ -226,7 +193,7 @@ static void link_path(struct wr_buf *path, const struct collection *c, const str
         wr_buf_printf(path, "%cdepth=%d", sep, req->depth);
 }
 
-static void write_link(struct reply *out, const char *base_url, const struct collection *c,
+static void write_link(struct wr_answer *out, const char *base_url, const struct collection *c,
                        const struct wr_request *req, const struct page *pg)
 {
     struct wr_buf path;
@@ -237,11 +204,11 @@ static void write_link(struct reply *out, const char *base_url, const struct col
 }
 
 static int op_search(const struct handler_env *env, const struct collection *c,
-                     const struct wr_request *req, const char *base_url, struct reply *out,
+                     const struct wr_request *req, const char *base_url, struct wr_answer *out,
                      struct wr_err *err);
 
 static int op_list(const struct handler_env *env, const struct collection *c,
-                   const struct wr_request *req, const char *base_url, struct reply *out,
+                   const struct wr_request *req, const char *base_url, struct wr_answer *out,
                    struct wr_err *err)
 {
     if (req->q != NULL || req->after != NULL)
@@ -314,12 +281,12 @@ static int search_count(const struct handler_env *env, const query *q, long long
 
 /* `single`: the one match as an object; 404 with none, 400 with several. */
 static int search_single(const struct handler_env *env, const struct collection *c, const query *q,
-                         long long n, const struct wr_request *req, struct reply *out,
+                         long long n, const struct wr_request *req, struct wr_answer *out,
                          struct wr_err *err)
 {
     if (n != 1) {
-        reply_error(out, n == 0 ? 404 : 400, n == 0 ? WR_CODE_NOT_FOUND : WR_CODE_BAD_PARAMETER,
-                    n == 0 ? "No result found" : "Multiple results found");
+        wr_answer_error(out, n == 0 ? 404 : 400, n == 0 ? WR_CODE_NOT_FOUND : WR_CODE_BAD_PARAMETER,
+                        n == 0 ? "No result found" : "Multiple results found");
         return 0;
     }
     struct rows x = {
@@ -334,7 +301,7 @@ static int search_single(const struct handler_env *env, const struct collection 
  * into key), 1 for a walk's start; false after a 400. */
 static bool read_cursor(const struct collection *c, const size_t *cols, size_t ncols,
                         const struct wr_request *req, long per_page, struct value *key, long *page,
-                        char *scratch, size_t cap, struct reply *out)
+                        char *scratch, size_t cap, struct wr_answer *out)
 {
     *page = req->page ? req->page : 1;
     if (req->after == NULL)
@@ -344,9 +311,9 @@ static bool read_cursor(const struct collection *c, const size_t *cols, size_t n
         return true;
     if (cursor_decode(req->after, c, cols, ncols, req->q, per_page, key, page, scratch, cap))
         return true;
-    reply_error(out, 400, WR_CODE_BAD_PARAMETER,
-                "after: not a cursor of this list (take it from a Link header, with the same q "
-                "and results_per_page)");
+    wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER,
+                    "after: not a cursor of this list (take it from a Link header, with the same q "
+                    "and results_per_page)");
     return false;
 }
 
@@ -370,20 +337,21 @@ static long long rows_to_read(const query *q, const struct page *pg, bool keyset
  * then the page of what they leave; the Link header keeps q (Flask-Restless
  * drops it), and with a cursor its next link carries the next cursor. */
 query *handlers_parse_q(const struct handler_env *env, const struct collection *c, const char *text,
-                        struct reply *out)
+                        struct wr_answer *out)
 {
     struct wr_err qerr = {0};
     /* MAX_IN_VALUES: the edge checks it too */
     struct query_limits lim = {.max_in = env->cfg ? (size_t)env->cfg->max_in_values : 0};
     query *q = query_parse(env->schema, c, text, strlen(text), &lim, &qerr);
     if (q == NULL)
-        reply_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
-                    qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER, qerr.msg);
+        wr_answer_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
+                        qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER,
+                        qerr.msg);
     return q;
 }
 
 static int op_search(const struct handler_env *env, const struct collection *c,
-                     const struct wr_request *req, const char *base_url, struct reply *out,
+                     const struct wr_request *req, const char *base_url, struct wr_answer *out,
                      struct wr_err *err)
 {
     query *q = handlers_parse_q(env, c, req->q ? req->q : "{}", out);
@@ -396,10 +364,10 @@ static int op_search(const struct handler_env *env, const struct collection *c,
     char scratch[CURSOR_MAX];
     long page = 1;
     if (req->after != NULL && !query_keyset_ok(q)) {
-        reply_error(out, 400, WR_CODE_BAD_PARAMETER,
-                    "after: pages a list in key order, or in the order of a q whose order_by "
-                    "names the collection's own columns, with no group_by, limit, offset or "
-                    "single");
+        wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER,
+                        "after: pages a list in key order, or in the order of a q whose order_by "
+                        "names the collection's own columns, with no group_by, limit, offset or "
+                        "single");
         query_free(q);
         return 0;
     }
@@ -456,7 +424,7 @@ static int op_search(const struct handler_env *env, const struct collection *c,
 struct found {
     const struct handler_env *env;
     const struct collection *coll;
-    struct reply *out;
+    struct wr_answer *out;
     const struct wr_request *req;
     const char *base_url;
     bool hit;
@@ -514,13 +482,13 @@ static int op_related_row(struct found *f, const struct value *row)
 }
 
 static int op_get(const struct handler_env *env, const struct collection *c,
-                  const struct wr_request *req, const char *base_url, struct reply *out,
+                  const struct wr_request *req, const char *base_url, struct wr_answer *out,
                   struct wr_err *err);
 
 /* GET /api/<c>/<id>/<relation>/<related id>: the related object, as GET
  * /api/<target>/<related id> answers it, if it is related; else 404. */
 static int related_one(const struct handler_env *env, const struct collection *c,
-                       const struct wr_request *req, const char *base_url, struct reply *out,
+                       const struct wr_request *req, const char *base_url, struct wr_answer *out,
                        struct wr_err *err)
 {
     const struct relation *r = schema_relation(c, req->relation);
@@ -544,7 +512,7 @@ static int related_one(const struct handler_env *env, const struct collection *c
     }
     if (rc != 0 || n == 0) {
         if (rc == 0)
-            reply_error(out, 404, WR_CODE_NOT_FOUND, "no such related object");
+            wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such related object");
         return rc;
     }
     struct wr_request get = *req;
@@ -557,11 +525,11 @@ static int related_one(const struct handler_env *env, const struct collection *c
 }
 
 static int op_get(const struct handler_env *env, const struct collection *c,
-                  const struct wr_request *req, const char *base_url, struct reply *out,
+                  const struct wr_request *req, const char *base_url, struct wr_answer *out,
                   struct wr_err *err)
 {
     if (req->relation && schema_relation(c, req->relation) == NULL) {
-        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such relation");
+        wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such relation");
         return 0;
     }
     if (req->related_id != NULL)
@@ -575,7 +543,7 @@ static int op_get(const struct handler_env *env, const struct collection *c,
     if (plan_parse_key(c, req->key, key, scratch, sizeof(scratch)))
         rc = store_query(env->store, pc->get, key, c->npk, on_found, &f, err);
     if (rc == 0 && !f.hit) {
-        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such object");
+        wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such object");
         return 0;
     }
     out->status = 200;
@@ -618,7 +586,7 @@ static int write_aggregates(void *arg, const struct value *row, size_t ncols)
 /* /api/eval/<collection>: count, sum, avg, min, max over a search's rows
  * (filters apply, which Flask-Restless ignored), {"sum__total": ...}. */
 static int op_functions(const struct handler_env *env, const struct collection *c,
-                        const struct wr_request *req, const char *base_url, struct reply *out,
+                        const struct wr_request *req, const char *base_url, struct wr_answer *out,
                         struct wr_err *err)
 {
     (void)base_url;
@@ -636,7 +604,7 @@ static int op_functions(const struct handler_env *env, const struct collection *
         rc = query_functions_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS, names, &nnames,
                                  MAX_FUNCTIONS);
     if (rc == WR_EINVAL || rc == WR_ETOOBIG) {
-        reply_error(out, 400, WR_CODE_BAD_PARAMETER, "q: functions needs 1 to 64 functions");
+        wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER, "q: functions needs 1 to 64 functions");
         rc = 0;
     } else if (rc == 0) {
         struct aggregates a = {.names = names, .n = nnames, .out = &out->body};
@@ -655,7 +623,7 @@ static int op_functions(const struct handler_env *env, const struct collection *
 struct op {
     const char *name;
     int (*fn)(const struct handler_env *env, const struct collection *c,
-              const struct wr_request *req, const char *base_url, struct reply *out,
+              const struct wr_request *req, const char *base_url, struct wr_answer *out,
               struct wr_err *err);
     bool write; /* runs its own write transaction, no read snapshot around it */
 };
@@ -669,13 +637,13 @@ static const struct op ops[] = {
 
 /* GET /api and /api/openapi.json: documents of the schema alone. */
 static void catalog_request(const struct handler_env *env, const struct wr_request *req,
-                            const char *base_url, struct reply *out)
+                            const char *base_url, struct wr_answer *out)
 {
     bool index = strcmp(req->op, WR_OP_COLLECTIONS) == 0;
     int rc = index ? apidoc_collections(&out->body, env->schema, base_url)
                    : apidoc_openapi(&out->body, env->schema, base_url);
     if (rc != 0) {
-        reply_error(out, 500, WR_CODE_INTERNAL, "internal error");
+        wr_answer_error(out, 500, WR_CODE_INTERNAL, "internal error");
         return;
     }
     out->status = 200;
@@ -683,16 +651,16 @@ static void catalog_request(const struct handler_env *env, const struct wr_reque
 }
 
 void handle_request(const struct handler_env *env, const struct wr_request *req,
-                    const char *base_url, struct reply *out)
+                    const char *base_url, struct wr_answer *out)
 {
-    reply_reset(out);
+    wr_answer_reset(out);
     if (req->collection == NULL) { /* the decoder lets only the catalog ops through */
         catalog_request(env, req, base_url, out);
         return;
     }
     const struct collection *c = schema_find(env->schema, req->collection);
     if (c == NULL) {
-        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such collection");
+        wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such collection");
         return;
     }
     const struct op *op = NULL;
@@ -700,7 +668,7 @@ void handle_request(const struct handler_env *env, const struct wr_request *req,
         if (strcmp(ops[i].name, req->op) == 0)
             op = &ops[i];
     if (op == NULL) {
-        reply_error(out, 400, WR_CODE_BAD_REQUEST, "unknown operation");
+        wr_answer_error(out, 400, WR_CODE_BAD_REQUEST, "unknown operation");
         return;
     }
     struct wr_err err = {0};
@@ -718,11 +686,11 @@ void handle_request(const struct handler_env *env, const struct wr_request *req,
         return;
     }
     if (wr_buf_error(&out->body) == WR_ETOOBIG) {
-        reply_error(out, 413, WR_CODE_PAYLOAD_TOO_LARGE, "the answer is too large");
+        wr_answer_error(out, 413, WR_CODE_PAYLOAD_TOO_LARGE, "the answer is too large");
         return;
     }
     struct wr_http_error h = wr_err_http(rc);
     if (h.status == 500)
         wr_error(req->id, "%s %s: %s", req->op, req->collection, err.msg);
-    reply_error(out, h.status, h.code, h.message);
+    wr_answer_error(out, h.status, h.code, h.message);
 }

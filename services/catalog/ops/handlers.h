@@ -1,6 +1,6 @@
 /* Operations -> replies: the catalog's table of handlers (list, get,
  * related). Each runs inside one read transaction and writes the HTTP
- * status, the body bytes and the Link header into a struct reply. */
+ * status, the body bytes and the Link header into a struct wr_answer. */
 #ifndef CATALOG_HANDLERS_H
 #define CATALOG_HANDLERS_H
 
@@ -11,6 +11,7 @@
 #include "store/store.h"
 #include "warren/buf.h"
 #include "warren/cfg.h"
+#include "warren/answer.h"
 #include "warren/rpc.h"
 
 struct handler_env {
@@ -24,30 +25,13 @@ struct handler_env {
     long max_per_page;
 };
 
-struct reply {
-    int status;
-    enum cache_outcome cache; /* how the cache took part */
-    long long rows;           /* objects in the answer, for the audit trail */
-    struct wr_buf body;
-    struct wr_buf link;  /* empty when there is no Link header */
-    char location[1280]; /* a created object's URL, or "" */
-    char allow[64];      /* the methods of a 405, or "" */
-};
-
-/* Initialises the buffers, capped at max_body bytes. */
-void reply_init(struct reply *r, size_t max_body);
-void reply_reset(struct reply *r);
-void reply_release(struct reply *r);
-/* Sets an error reply: status and {"code","message"}. */
-void reply_error(struct reply *r, int status, const char *code, const char *message);
-
 /* Parses a search for c with the configured limits; NULL after answering
  * 400 (naming the problem) or 500 into out. */
 query *handlers_parse_q(const struct handler_env *env, const struct collection *c, const char *text,
-                        struct reply *out);
+                        struct wr_answer *out);
 
 /* Answers req. base_url (may be NULL) prefixes the Link header's URLs. */
 void handle_request(const struct handler_env *env, const struct wr_request *req,
-                    const char *base_url, struct reply *out);
+                    const char *base_url, struct wr_answer *out);
 
 #endif

@@ -19,7 +19,7 @@
 
 /* The Allow header of a 405: the HTTP methods METHODS lists (not its
  * PATCH_MANY / DELETE_MANY opt-ins), GET always. */
-static void allow_header(const struct collection *c, struct reply *out)
+static void allow_header(const struct collection *c, struct wr_answer *out)
 {
     static const unsigned http = METHOD_POST | METHOD_PATCH | METHOD_PUT | METHOD_DELETE;
     size_t n = (size_t)snprintf(out->allow, sizeof(out->allow), "GET");
@@ -32,15 +32,15 @@ static void allow_header(const struct collection *c, struct reply *out)
 /* 405 or 503 when none of the methods in mask may write c here; false
  * then. */
 static bool can_write(const struct handler_env *env, const struct collection *c, unsigned mask,
-                      struct reply *out)
+                      struct wr_answer *out)
 {
     if (!schema_allows(c, mask)) {
-        reply_error(out, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
+        wr_answer_error(out, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
         allow_header(c, out);
         return false;
     }
     if (env->writer == NULL) {
-        reply_error(out, 503, WR_CODE_UNAVAILABLE, "the database cannot be written here");
+        wr_answer_error(out, 503, WR_CODE_UNAVAILABLE, "the database cannot be written here");
         return false;
     }
     return true;
@@ -227,9 +227,9 @@ static void parse_object(const struct collection *c, json_t *obj, bool update, b
 }
 
 /* 400 validation_failed with {"validation_errors": {member: problem}}. */
-static void reply_invalid(struct reply *out, json_t *errors)
+static void reply_invalid(struct wr_answer *out, json_t *errors)
 {
-    reply_reset(out);
+    wr_answer_reset(out);
     out->status = 400;
     struct wr_buf *b = &out->body;
     wr_buf_puts(b, "{\"code\":\"" WR_CODE_VALIDATION_FAILED "\",\"message\":");
@@ -240,14 +240,14 @@ static void reply_invalid(struct reply *out, json_t *errors)
 }
 
 static int parse_body(const struct collection *c, const char *body, bool update,
-                      struct assignment *a, struct reply *out)
+                      struct assignment *a, struct wr_answer *out)
 {
     json_error_t jerr;
     a->root = json_loads(body, JSON_REJECT_DUPLICATES, &jerr);
     a->n = 0;
     a->nrels = 0;
     if (!json_is_object(a->root)) {
-        reply_error(out, 400, WR_CODE_BAD_REQUEST, "body: must be one JSON object");
+        wr_answer_error(out, 400, WR_CODE_BAD_REQUEST, "body: must be one JSON object");
         return WR_EINVAL;
     }
     json_t *errors = json_object();
@@ -313,13 +313,13 @@ static int record_applied(const struct handler_env *env, const char *id, int sta
 
 /* Maps a failed write to its reply: 409 for a constraint, 503 for a locked
  * database (0: answered), else the error for a 500. */
-static int write_failed(int rc, const struct wr_err *err, struct reply *out)
+static int write_failed(int rc, const struct wr_err *err, struct wr_answer *out)
 {
     if (rc != WR_ECONFLICT && rc != WR_EBUSY)
         return rc;
     struct wr_http_error h = wr_err_http(rc);
     /* a constraint's own words name the column; they are the client's data */
-    reply_error(out, h.status, h.code, rc == WR_ECONFLICT ? err->msg : h.message);
+    wr_answer_error(out, h.status, h.code, rc == WR_ECONFLICT ? err->msg : h.message);
     return 0;
 }
 
@@ -339,7 +339,7 @@ static void key_text(const struct collection *c, const struct value *keys, char 
 
 /* Reads the object back through the read path, answering with status. */
 static void read_back(const struct handler_env *env, const struct collection *c, const char *key,
-                      const char *base_url, int status, struct reply *out)
+                      const char *base_url, int status, struct wr_answer *out)
 {
     struct wr_request get = {.op = WR_OP_GET, .collection = c->name, .key = key};
     handle_request(env, &get, base_url, out);
@@ -354,9 +354,9 @@ static void bump(const struct handler_env *env, const struct collection *c)
 }
 
 /* {"num_modified": n} or {"num_deleted": n}, 200. */
-static void reply_many(struct reply *out, const char *op, long long n)
+static void reply_many(struct wr_answer *out, const char *op, long long n)
 {
-    reply_reset(out);
+    wr_answer_reset(out);
     out->status = 200;
     out->rows = n;
     wr_buf_printf(&out->body, "{\"%s\":%lld}\n",
@@ -365,7 +365,7 @@ static void reply_many(struct reply *out, const char *op, long long n)
 
 /* Begins, or answers a duplicate delivery from its record. 1: answered. */
 static int begin_once(const struct handler_env *env, const struct collection *c,
-                      const struct wr_request *req, const char *base_url, struct reply *out,
+                      const struct wr_request *req, const char *base_url, struct wr_answer *out,
                       struct wr_err *err)
 {
     int rc = store_begin(env->writer, err);
@@ -381,7 +381,7 @@ static int begin_once(const struct handler_env *env, const struct collection *c,
     store_rollback(env->writer);
     wr_info(req->id, "%s delivered again: applied once, answered %d", req->op, a.status);
     if (a.status == 204) {
-        reply_reset(out);
+        wr_answer_reset(out);
         out->status = 204;
         return 1;
     }
@@ -398,7 +398,7 @@ static int begin_once(const struct handler_env *env, const struct collection *c,
  * and answers (409, 503) or returns the error. */
 static int finish(const struct handler_env *env, const struct collection *c,
                   const struct wr_request *req, int status, const char *key, const char *location,
-                  struct reply *out, struct wr_err *err)
+                  struct wr_answer *out, struct wr_err *err)
 {
     int rc = record_applied(env, req->id, status, key, location, err);
     if (rc == 0)
@@ -866,7 +866,7 @@ static void bump_related(const struct handler_env *env, const struct assignment 
 /* A relation step failed: roll back, and answer 400 with what was wrong
  * (WR_EINVAL) or map the store's error. */
 static int rel_failed(const struct handler_env *env, int rc, json_t *errors,
-                      const struct wr_err *err, struct reply *out)
+                      const struct wr_err *err, struct wr_answer *out)
 {
     store_rollback(env->writer);
     if (rc == WR_EINVAL) {
@@ -877,7 +877,7 @@ static int rel_failed(const struct handler_env *env, int rc, json_t *errors,
 }
 
 int write_create(const struct handler_env *env, const struct collection *c,
-                 const struct wr_request *req, const char *base_url, struct reply *out,
+                 const struct wr_request *req, const char *base_url, struct wr_answer *out,
                  struct wr_err *err)
 {
     struct assignment *a = calloc(1, sizeof(*a));
@@ -947,12 +947,12 @@ static void change_sql(struct wr_buf *sql, const struct collection *c, const str
 /* UPDATE or DELETE of the object with the request's id: 404 when none. */
 static int change(const struct handler_env *env, const struct collection *c,
                   const struct wr_request *req, const char *base_url, struct assignment *a,
-                  struct reply *out, struct wr_err *err)
+                  struct wr_answer *out, struct wr_err *err)
 {
     char scratch[1100];
     struct value keys[SCHEMA_MAX_KEY_COLS];
     if (!plan_parse_key(c, req->key, keys, scratch, sizeof(scratch))) {
-        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such object");
+        wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such object");
         return 0;
     }
     int rc = begin_once(env, c, req, base_url, out, err);
@@ -979,7 +979,7 @@ static int change(const struct handler_env *env, const struct collection *c,
     }
     if (rc == 0 && changed == 0) {
         store_rollback(env->writer);
-        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such object");
+        wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such object");
         json_decref(errors);
         return 0;
     }
@@ -995,7 +995,7 @@ static int change(const struct handler_env *env, const struct collection *c,
     if (rc == 0 && out->status == 0)
         bump_related(env, a);
     if (rc == 0 && out->status == 0 && del) {
-        reply_reset(out);
+        wr_answer_reset(out);
         out->status = 204;
     } else if (rc == 0 && out->status == 0) {
         read_back(env, c, req->key, base_url, 200, out);
@@ -1059,7 +1059,7 @@ static int change_many(const struct handler_env *env, const struct collection *c
 /* PATCH or DELETE /api/<c>?q=...: every row the search's filters find (its
  * order, limit and offset do not apply). */
 static int write_many(const struct handler_env *env, const struct collection *c,
-                      const struct wr_request *req, struct assignment *a, struct reply *out,
+                      const struct wr_request *req, struct assignment *a, struct wr_answer *out,
                       struct wr_err *err)
 {
     if (!can_write(env, c, a ? METHOD_PATCH_MANY : METHOD_DELETE_MANY, out))
@@ -1067,8 +1067,8 @@ static int write_many(const struct handler_env *env, const struct collection *c,
     if (a != NULL && parse_body(c, req->body, true, a, out) != 0)
         return 0;
     if (a != NULL && a->nrels > 0) {
-        reply_error(out, 400, WR_CODE_BAD_PARAMETER,
-                    "relations cannot be changed by a PATCH of many objects");
+        wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER,
+                        "relations cannot be changed by a PATCH of many objects");
         return 0;
     }
     query *q = req->q ? handlers_parse_q(env, c, req->q, out) : NULL;
@@ -1084,7 +1084,7 @@ static int write_many(const struct handler_env *env, const struct collection *c,
             rc = finish(env, c, req, 200, count, NULL, out, err);
         else if (rc == WR_ETOOBIG) {
             store_rollback(env->writer);
-            reply_error(out, 400, WR_CODE_BAD_PARAMETER, "q: the search is too large");
+            wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER, "q: the search is too large");
             rc = 0;
         } else {
             store_rollback(env->writer);
@@ -1098,7 +1098,7 @@ static int write_many(const struct handler_env *env, const struct collection *c,
 }
 
 int write_update(const struct handler_env *env, const struct collection *c,
-                 const struct wr_request *req, const char *base_url, struct reply *out,
+                 const struct wr_request *req, const char *base_url, struct wr_answer *out,
                  struct wr_err *err)
 {
     struct assignment *a = calloc(1, sizeof(*a));
@@ -1146,12 +1146,12 @@ static void unlink_sql(struct wr_buf *sql, const struct collection *c, const str
  * the relation (Flask-Restless 0.17), as a `remove` in a PATCH does: 204,
  * 404 when either object is missing or they are not related. */
 static int unlink_one(const struct handler_env *env, const struct collection *c,
-                      const struct wr_request *req, const char *base_url, struct reply *out,
+                      const struct wr_request *req, const char *base_url, struct wr_answer *out,
                       struct wr_err *err)
 {
     const struct relation *r = schema_relation(c, req->relation);
     if (r == NULL || r->hidden) {
-        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such relation");
+        wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such relation");
         return 0;
     }
     const struct collection *t = schema_at(env->schema, r->target);
@@ -1161,7 +1161,7 @@ static int unlink_one(const struct handler_env *env, const struct collection *c,
     char scratch[2][1100];
     if (!plan_parse_key(t, req->related_id, binds, scratch[0], sizeof(scratch[0])) ||
         !plan_parse_key(c, req->key, binds + t->npk, scratch[1], sizeof(scratch[1]))) {
-        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such related object");
+        wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such related object");
         return 0;
     }
     int rc = begin_once(env, c, req, base_url, out, err);
@@ -1175,7 +1175,7 @@ static int unlink_one(const struct handler_env *env, const struct collection *c,
     wr_buf_release(&sql);
     if (rc == 0 && changed == 0) {
         store_rollback(env->writer);
-        reply_error(out, 404, WR_CODE_NOT_FOUND, "no such related object");
+        wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such related object");
         return 0;
     }
     if (rc != 0) {
@@ -1185,14 +1185,14 @@ static int unlink_one(const struct handler_env *env, const struct collection *c,
     rc = finish(env, c, req, 204, req->key, NULL, out, err);
     if (rc == 0 && out->status == 0) {
         bump(env, t);
-        reply_reset(out);
+        wr_answer_reset(out);
         out->status = 204;
     }
     return rc;
 }
 
 int write_delete(const struct handler_env *env, const struct collection *c,
-                 const struct wr_request *req, const char *base_url, struct reply *out,
+                 const struct wr_request *req, const char *base_url, struct wr_answer *out,
                  struct wr_err *err)
 {
     if (req->key == NULL)

@@ -11,13 +11,13 @@
 #include "ops/handlers.h"
 
 int write_create(const struct handler_env *env, const struct collection *c,
-                 const struct wr_request *req, const char *base_url, struct reply *out,
+                 const struct wr_request *req, const char *base_url, struct wr_answer *out,
                  struct wr_err *err);
 int write_update(const struct handler_env *env, const struct collection *c,
-                 const struct wr_request *req, const char *base_url, struct reply *out,
+                 const struct wr_request *req, const char *base_url, struct wr_answer *out,
                  struct wr_err *err);
 int write_delete(const struct handler_env *env, const struct collection *c,
-                 const struct wr_request *req, const char *base_url, struct reply *out,
+                 const struct wr_request *req, const char *base_url, struct wr_answer *out,
                  struct wr_err *err);
 
 #endif

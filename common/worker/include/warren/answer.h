@@ -1,0 +1,35 @@
+/* What a worker's operation answers: the HTTP status, the body bytes (the
+ * edge sends them as they are), the reply headers of the contract (Link,
+ * Location, Allow, x-cache) and what the request's audit record says of
+ * it. The worker runtime owns one, resets it before each request and
+ * publishes it after; an operation fills it. Not thread-safe: one per
+ * thread. */
+#ifndef WARREN_ANSWER_H
+#define WARREN_ANSWER_H
+
+#include <stddef.h>
+
+#include "warren/buf.h"
+
+struct wr_answer {
+    int status;
+    struct wr_buf body;  /* capped at init's max_body: WR_ETOOBIG past it */
+    struct wr_buf link;  /* the Link header; empty when there is none */
+    char location[1280]; /* a created object's URL, or "" */
+    char allow[64];      /* the methods of a 405, or "" */
+    const char *cache;   /* x-cache: "hit", "miss" or "bypass" (static strings);
+                            NULL when no cache took part (audited as "off") */
+    long long rows;      /* objects in the answer, for the audit record */
+};
+
+/* Initialises the buffers, the body capped at max_body bytes. */
+void wr_answer_init(struct wr_answer *a, size_t max_body);
+/* Empties every member, keeping the buffers' memory. */
+void wr_answer_reset(struct wr_answer *a);
+/* Frees the buffers. NULL-safe; a may be initialised again. */
+void wr_answer_release(struct wr_answer *a);
+/* Replaces whatever a holds with an error: status and the contract's body
+ * {"code","message"} and a newline. */
+void wr_answer_error(struct wr_answer *a, int status, const char *code, const char *message);
+
+#endif
