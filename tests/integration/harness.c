@@ -372,7 +372,8 @@ int h_http_abandon(int port, const char *path)
 
 int h_listener(int *port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    /* close-on-exec: a process the test starts must not hold it too */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
     struct sockaddr_in a = {.sin_family = AF_INET}; /* port 0: the kernel picks */
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
