@@ -1,8 +1,8 @@
 # What `cmake --install <build> --prefix P` puts in P: the libraries
 # (libwarren.a = warren::common, libwarren_worker.a = warren::worker), their
 # headers in include/warren/, pkg-config files (warren.pc, warren-worker.pc),
-# the CMake package (find_package(warren)) and the executables. Included by
-# the top CMakeLists.txt after every target exists.
+# the CMake package (find_package(warren)), the executables and the
+# licence. Included by the top CMakeLists.txt after every target exists.
 include(CMakePackageConfigHelpers)
 
 set(WARREN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/warren)
@@ -82,3 +82,4 @@ foreach(pc warren warren-worker)
 endforeach()
 
 install(TARGETS warren-edge warren-catalog RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -30,7 +30,7 @@ quiet() {
 step "cmake --install $build --prefix <tmp>"
 quiet cmake --install "$build" --prefix "$prefix"
 libdir=$(dirname "$(find "$prefix" -name libwarren.a)")
-for f in bin/warren-edge bin/warren-catalog include/warren/rpc.h include/warren/proto.h \
+for f in bin/warren-edge bin/warren-catalog share/doc/warren/LICENSE include/warren/rpc.h include/warren/proto.h \
   include/warren/answer.h "${libdir#"$prefix"/}/libwarren_worker.a" \
   "${libdir#"$prefix"/}/pkgconfig/warren.pc" "${libdir#"$prefix"/}/pkgconfig/warren-worker.pc" \
   "${libdir#"$prefix"/}/cmake/warren/warrenConfig.cmake" \
