@@ -432,8 +432,7 @@ static bool listens_on(pid_t pid, int port)
     if (d == NULL)
         return false;
     bool found = false;
-    const struct dirent *e;
-    while (!found && (e = readdir(d)) != NULL) {
+    for (const struct dirent *e = readdir(d); e != NULL && !found; e = readdir(d)) {
         char path[384], link[64];
         (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         ssize_t len = readlink(path, link, sizeof(link) - 1);
