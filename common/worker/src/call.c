@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "warren/rpc.h"
+
 #define NAME_MAX_LEN 64
 #define PRINCIPAL_MAX_LEN 64
 
@@ -35,13 +37,6 @@ long long wr__deadline(long long deadline_ms, long long now_ms)
     return deadline_ms > 0 ? deadline_ms : now_ms + WR_WORKER_BUDGET_MS;
 }
 
-static bool op_name_ok(const char *name)
-{
-    size_t n = name != NULL ? strnlen(name, 33) : 0;
-    return n >= 1 && n <= 32 && name[0] >= 'a' && name[0] <= 'z' &&
-           strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
-}
-
 int wr__service_check(const struct wr_service *svc, struct wr_err *err)
 {
     size_t n = svc->name != NULL ? strnlen(svc->name, NAME_MAX_LEN + 1) : 0;
@@ -52,7 +47,7 @@ int wr__service_check(const struct wr_service *svc, struct wr_err *err)
         return wr_err_set(err, WR_EINVAL, "service %s: %zu ops but no table", svc->name, svc->nops);
     for (size_t i = 0; i < svc->nops; i++) {
         const struct wr_op *op = &svc->ops[i];
-        if (!op_name_ok(op->name))
+        if (!wr_op_name_valid(op->name))
             return wr_err_set(err, WR_EINVAL,
                               "service %s: op %zu: a name of [a-z][a-z0-9_]{0,31} is required",
                               svc->name, i);
