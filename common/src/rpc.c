@@ -317,6 +317,18 @@ bool wr_op_name_valid(const char *s)
            strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
+/* A service's op: a word, and the message's type when type is not NULL. */
+static int check_service_op(const char *op, const char *type, struct wr_err *err)
+{
+    if (op == NULL || !wr_op_name_valid(op))
+        return wr_err_set(err, WR_EINVAL, "envelope: op must be a word of [a-z][a-z0-9_]{0,%d}",
+                          WR_OP_NAME_MAX - 1);
+    if (type != NULL && strcmp(op, type) != 0)
+        return wr_err_set(err, WR_EINVAL, "envelope: op %s is not the message's type %.32s", op,
+                          type);
+    return 0;
+}
+
 int wr_request_decode_service(struct wr_request *req, const char *op, const char *body, size_t len,
                               struct wr_err *err)
 {
@@ -326,12 +338,8 @@ int wr_request_decode_service(struct wr_request *req, const char *op, const char
     int rc = parse_envelope(&root, body, len, known, sizeof(known) / sizeof(known[0]), err);
     if (rc == 0)
         rc = get_str(root, "op", WR_OP_NAME_MAX, &req->op, err);
-    if (rc == 0 && !wr_op_name_valid(req->op))
-        rc = wr_err_set(err, WR_EINVAL, "envelope: op must be a word of [a-z][a-z0-9_]{0,%d}",
-                        WR_OP_NAME_MAX - 1);
-    if (rc == 0 && op != NULL && strcmp(req->op, op) != 0)
-        rc = wr_err_set(err, WR_EINVAL, "envelope: op %s is not the message's type %.32s", req->op,
-                        op);
+    if (rc == 0)
+        rc = check_service_op(req->op, op, err);
     if (rc == 0)
         rc = get_str(root, "id", MAX_KEY_LEN, &req->key, err);
     return finish(req, root, rc);

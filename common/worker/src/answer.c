@@ -13,7 +13,7 @@ void wr_answer_init(struct wr_answer *a, size_t max_body)
     wr_buf_init(&a->body, max_body);
     /* a search's q rides in its links, up to 3 bytes a character, twice */
     wr_buf_init(&a->link, (size_t)512 * 1024);
-    wr_buf_init(&a->about_text, 4 * (ABOUT_MAX + 1));
+    wr_buf_init(&a->about_text, (size_t)4 * (ABOUT_MAX + 1));
 }
 
 /* Empties what the reply carries, keeping about. */
@@ -65,7 +65,7 @@ static long keep(struct wr_answer *a, const char *s)
     return at;
 }
 
-static const char *at(const struct wr_answer *a, long offset)
+static const char *text_at(const struct wr_answer *a, long offset)
 {
     return offset < 0 ? NULL : a->about_text.data + offset;
 }
@@ -77,10 +77,10 @@ void wr_answer_describe(struct wr_answer *a, const struct wr_answer_about *about
     wr_buf_reset(&a->about_text);
     long op = keep(a, about->op), coll = keep(a, about->collection);
     long key = keep(a, about->key), rel = keep(a, about->relation);
-    a->about = (struct wr_answer_about){.op = at(a, op),
-                                        .collection = at(a, coll),
-                                        .key = at(a, key),
-                                        .relation = at(a, rel),
+    a->about = (struct wr_answer_about){.op = text_at(a, op),
+                                        .collection = text_at(a, coll),
+                                        .key = text_at(a, key),
+                                        .relation = text_at(a, rel),
                                         .page = about->page,
                                         .per_page = about->per_page};
 }
