@@ -49,7 +49,7 @@ void wr_answer_error(struct wr_answer *a, int status, const char *code, const ch
 /* Sets what the audit record says the request asked, replacing all of
  * a->about (a NULL string is recorded as null). The strings are copied
  * (each cut at 1024 bytes), so they may be freed after the call; they
- * must not point into a->about itself. */
+ * must not point into a->about itself. Neither argument may be NULL. */
 void wr_answer_describe(struct wr_answer *a, const struct wr_answer_about *about);
 
 #endif

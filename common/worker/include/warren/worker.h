@@ -74,7 +74,9 @@ struct wr_service {
      * warren.<name>.write; the broker connection and the MongoDB client
      * are named "warren-<name>". 1 to 64 bytes. */
     const char *name;
-    const struct wr_op *ops; /* dispatched by the message's AMQP type */
+    /* Dispatched by the message's AMQP type, so the runtime never parses
+     * the body: the op parses it, once. */
+    const struct wr_op *ops;
     size_t nops;
     /* Answers a message whose type names no op of the table, or that has
      * none. NULL: such a message is answered 400 bad_request "unknown
@@ -97,10 +99,10 @@ void wr_worker_global_cleanup(void);
  * cfg gives the broker (AMQP_URL, HEARTBEAT_S, CONNECT_TIMEOUT_MS,
  * RECONNECT_MAX_MS, PREFETCH), the audit trail (MONGO_URI, AUDIT_DB,
  * AUDIT_COLLECTION, AUDIT_SPOOL_DIR) and the answer cap (16 x
- * MAX_BODY_BYTES); both are borrowed. A broker that is down is retried
- * with backoff, forever. On a stop it answers what was already delivered,
- * makes the audit records durable and acknowledges them, so a stopping
- * worker returns nothing to the queue.
+ * MAX_BODY_BYTES); both are borrowed and must not be NULL. A broker that
+ * is down is retried with backoff, forever. On a stop it answers what was
+ * already delivered, makes the audit records durable and acknowledges
+ * them, so a stopping worker returns nothing to the queue.
  * Returns the process's exit status: 0 after a requested stop; 1 when the
  * audit trail failed (what was not acknowledged goes to other workers) or
  * memory ran out; 2 when it could not start (an invalid service or op
