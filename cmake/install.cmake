@@ -81,5 +81,5 @@ foreach(pc warren warren-worker)
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
 
-install(TARGETS warren-edge warren-catalog RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS warren-edge warren-catalog warren-auditlog RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})

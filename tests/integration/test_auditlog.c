@@ -312,8 +312,8 @@ START_TEST(through_the_edge)
         return;
     }
     const char *extra[] = {"WARREN_SERVICES=auditlog", NULL};
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-auditlog", h_port(23), SERVICE, extra);
-    ck_assert(h_wait_ready(h_port(23), 15000));
+    int port = h_spawn_edge(&edge, "edge-auditlog", SERVICE, extra);
+    ck_assert(h_wait_ready(port, 15000));
     char id[WR_REQUEST_ID_LEN + 1];
     ck_assert_int_eq(
         catalog_call(&(struct wr_request){.op = WR_OP_GET, .collection = "Albums", .key = "2"}, id),
@@ -322,14 +322,14 @@ START_TEST(through_the_edge)
     char path[128];
     (void)snprintf(path, sizeof(path), "/svc/auditlog/records/%s", id);
     struct http_resp r;
-    ck_assert_int_eq(h_http(h_port(23), "GET", path, H_AUTH, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, H_AUTH, &r, 10000), 0);
     ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
     ck_assert_ptr_nonnull(strstr(r.body, id));
     h_http_free(&r);
-    ck_assert_int_eq(h_http(h_port(23), "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 401); /* an API key, as for writes */
     h_http_free(&r);
-    ck_assert_int_eq(h_http(h_port(23), "GET", "/svc/auditlog/records/xyz", H_AUTH, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/svc/auditlog/records/xyz", H_AUTH, &r, 10000), 0);
     ck_assert_int_eq(r.status, 400);
     h_http_free(&r);
 }
