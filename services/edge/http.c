@@ -154,7 +154,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct call *c = arg;
-    if (pending_take(c->edge->pending, c->id) != c)
+    if (pending_remove(c->edge->pending, c->id) != c)
         return;
     call_error(c, 504, WR_CODE_TIMEOUT, "the service did not answer in time");
 }
@@ -168,7 +168,7 @@ static void call_gone(void *call, void *arg)
      * that comes later finds no call and is counted as late. */
     c->req = NULL;
     c->conn = NULL;
-    if (pending_take(c->edge->pending, c->id) == c)
+    if (pending_remove(c->edge->pending, c->id) == c)
         call_free(c);
 }
 
@@ -217,7 +217,7 @@ static bool read_validated(const edge *e, struct evhttp_request *req, const stru
 static void on_reply(void *arg, const struct wr_msg *m)
 {
     edge *e = arg;
-    struct call *c = m->correlation_id ? pending_take(e->pending, m->correlation_id) : NULL;
+    struct call *c = m->correlation_id ? pending_remove(e->pending, m->correlation_id) : NULL;
     if (c == NULL) {
         e->late_replies++;
         wr_debug(m->correlation_id, "late reply dropped (%lld so far)", e->late_replies);
@@ -246,7 +246,7 @@ static void on_reply(void *arg, const struct wr_msg *m)
 static void on_returned(void *arg, const struct wr_msg *m)
 {
     edge *e = arg;
-    struct call *c = m->correlation_id ? pending_take(e->pending, m->correlation_id) : NULL;
+    struct call *c = m->correlation_id ? pending_remove(e->pending, m->correlation_id) : NULL;
     if (c != NULL)
         call_error(c, 503, WR_CODE_UNAVAILABLE, "no queue serves this request");
 }
@@ -257,7 +257,7 @@ static void on_down(void *arg)
     struct call *c;
     /* Direct reply-to drops replies with the connection: nothing in flight
      * can be answered any more. */
-    while ((c = pending_take_any(e->pending)) != NULL)
+    while ((c = pending_remove_any(e->pending)) != NULL)
         call_error(c, 503, WR_CODE_UNAVAILABLE, "the broker connection was lost");
 }
 
@@ -344,7 +344,7 @@ static void forward(edge *e, struct evhttp_request *req, const struct route *r, 
         rc = bus_publish(e->bus, &m, write, &err);
         /* A failed publish takes the bus down, and on_down has answered
          * and freed every pending call, this one too. */
-        if (rc != 0 && pending_take(e->pending, rid) != c) {
+        if (rc != 0 && pending_remove(e->pending, rid) != c) {
             wr_buf_release(&body);
             return;
         }
@@ -771,7 +771,7 @@ void edge_free(edge *e)
     if (e == NULL)
         return;
     struct call *c;
-    while (e->pending && (c = pending_take_any(e->pending)) != NULL)
+    while (e->pending && (c = pending_remove_any(e->pending)) != NULL)
         call_error(c, 503, WR_CODE_UNAVAILABLE, "shutting down");
     if (e->http)
         evhttp_free(e->http); /* closes every connection: on_conn_close */
