@@ -421,10 +421,13 @@ static void teardown(struct worker *w)
 
 int main(int argc, char **argv)
 {
+    static const struct wr_cfg_prog prog = {"warren-catalog",
+                                            "the catalog worker: a SQLite database as collections",
+                                            WR_CFG_USE_WORKER | WR_CFG_USE_CATALOG};
     struct worker w = {0};
-    int rc = wr_cfg_from_args(&w.cfg, argc, argv);
-    if (rc != 0)
-        return rc;
+    int rc = 0;
+    if (!wr_cfg_from_args(&w.cfg, &prog, argc, argv, &rc))
+        return rc; /* --help, --version, or the problems, printed */
     enum wr_log_level level = WR_LOG_INFO;
     (void)wr_log_level_parse(w.cfg.log_level, &level);
     wr_log_init("catalog", level);
