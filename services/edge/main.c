@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "edge.h"
 #include "warren/cfg.h"
 #include "warren/log.h"
 
