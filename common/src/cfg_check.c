@@ -1,7 +1,7 @@
 /* The checks across keys, run once a parse found no problem (see
- * cfg_int.h): production hygiene (DEBUG, RabbitMQ's guest account) and the
- * API_KEYS entries; and the readers of list values (cfg.h). Problems name
- * list entries by position, never by value. */
+ * cfg_int.h): production hygiene (DEBUG, RabbitMQ's guest account), the
+ * API_KEYS entries and the SERVICES names; and the readers of those list
+ * values (cfg.h). Problems name list entries by position, never by value. */
 #include <string.h>
 
 #include "cfg_int.h"
@@ -98,6 +98,47 @@ const char *wr_cfg_list_next(const char *p, const char **item, size_t *len)
     return *len > 0 ? p + *len : NULL;
 }
 
+bool wr_cfg_service_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > WR_SERVICE_NAME_MAX || s[0] < 'a' || s[0] > 'z')
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+bool wr_cfg_service_listed(const struct wr_cfg *cfg, const char *name, size_t n)
+{
+    const char *item;
+    size_t len;
+    for (const char *s = wr_cfg_list_next(cfg->services, &item, &len); s != NULL;
+         s = wr_cfg_list_next(s, &item, &len))
+        if (len == n && memcmp(item, name, n) == 0)
+            return true;
+    return false;
+}
+
+/* SERVICES: names the edge may forward /svc/ requests to, each a queue
+ * name's suffix; SERVICE itself is served by /api/ and listing it would
+ * give it a second route. */
+static void check_services(struct wr__parser *p)
+{
+    const char *item;
+    size_t len, i = 0;
+    for (const char *s = wr_cfg_list_next(p->cfg->services, &item, &len); s != NULL;
+         s = wr_cfg_list_next(s, &item, &len)) {
+        i++;
+        if (!wr_cfg_service_name_ok(item, len))
+            wr__problem(p,
+                        "SERVICES: entry %zu is not a service name (a lower-case letter, then up "
+                        "to %d lower-case letters, digits or '-')",
+                        i, WR_SERVICE_NAME_MAX - 1);
+        else if (wr__equals(item, len, p->cfg->service))
+            wr__problem(p, "SERVICES: entry %zu is SERVICE itself, which /api/ serves", i);
+    }
+}
+
 void wr__check(struct wr__parser *p)
 {
     p->line = 0;
@@ -105,4 +146,5 @@ void wr__check(struct wr__parser *p)
     p->where = "config";
     check_production(p);
     check_api_keys(p);
+    check_services(p);
 }

@@ -42,6 +42,9 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
     X(AUDIT_SPOOL_DIR, audit_spool_dir, STR, "audit-spool", 0, 0, NULL, WORKER,                    \
       "where each worker spools audit records until MongoDB has them")                             \
     X(SERVICE, service, STR, "catalog", 0, 0, NULL, ALL, "the queue suffix: warren.<SERVICE>")     \
+    X(SERVICES, services, STR, "", 0, 0, NULL, EDGE,                                               \
+      "further services the edge forwards /svc/<service>/<op>[/<id>] to (queue "                   \
+      "warren.<service>): names of [a-z][a-z0-9-]{0,31}, comma- or space-separated, not SERVICE")  \
     X(HTTP_HOST, http_host, STR, "127.0.0.1", 0, 0, NULL, EDGE,                                    \
       "the address the HTTP edge listens on")                                                      \
     X(HTTP_PORT, http_port, INT, "8080", 1, 65535, NULL, EDGE,                                     \

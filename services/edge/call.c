@@ -213,6 +213,7 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
 {
     struct call *c = NULL;
     int rc = call_new(cs, a, spec, &c);
+    bool in_flight = rc == WR_EINVAL; /* pending_put: the same X-Request-Id is in flight */
     if (rc == 0) {
         long long timeout = cs->cfg->request_timeout_ms;
         struct wr_msg m = {
@@ -227,7 +228,7 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
             .body = spec->envelope,
             .len = spec->len};
         struct wr_err err = {0};
-        rc = bus_publish(cs->bus, &m, spec->write, &err);
+        rc = bus_publish(cs->bus, spec->service, spec->write, &m, &err);
         /* A failed publish takes the bus down, and calls_on_down has
          * answered and freed every call in flight, this one too. */
         if (rc != 0 && pending_remove(cs->pending, a->rid) != c)
@@ -237,7 +238,7 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
         if (c != NULL)
             c->req = NULL; /* answered below */
         call_free(c);
-        if (rc == WR_EINVAL) { /* pending_put: the same X-Request-Id is in flight */
+        if (in_flight) {
             respond_error(a, 409, WR_CODE_CONFLICT,
                           "a request with this X-Request-Id is in flight");
             return;

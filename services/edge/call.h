@@ -30,6 +30,7 @@ void calls_free(calls *cs);
 
 /* What one call sends. Strings are borrowed for the duration of calls_start. */
 struct call_spec {
+    const char *service;  /* the queue warren.<service>; NULL: SERVICE's */
     bool write;           /* to the write queue, warren.<SERVICE>.write */
     const char *op;       /* the operation: the AMQP type */
     const char *envelope; /* the request's envelope (proto v1 JSON) */

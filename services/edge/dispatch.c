@@ -1,8 +1,10 @@
 /* One request's way through the edge (see dispatch.h). The order of the
  * checks is the contract: a malformed request or route first (414, 431,
- * 400, 404), then the method (405: a method that does not apply is a 405
- * whatever else is wrong), then the parameters (400), the API key (401,
- * 403), the overload guard (503), a write's body (415, 400), the call. */
+ * 400, 404; a /svc/ service SERVICES does not list is a 404), then the
+ * method (405: a method that does not apply is a 405 whatever else is
+ * wrong), then the parameters (400), the API key (401, 403: writes and
+ * /svc/ need one), the overload guard (503), a write's body (415, 400),
+ * the call. */
 #include "dispatch.h"
 
 #include <event2/buffer.h>
@@ -115,6 +117,8 @@ static const char *method_op(struct evhttp_request *req, const struct route *r)
 /* The methods a route takes: Allow of a 405 and of OPTIONS. */
 static const char *allowed(const struct route *r)
 {
+    if (r->kind == ROUTE_SVC) /* reads only, and OPTIONS as CORS answers it */
+        return "GET, HEAD";
     if (r->op == NULL)
         return "GET";
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_LIST) == 0)
@@ -183,7 +187,8 @@ static void probe(const struct dispatcher *d, const struct ask *a, const struct 
     }
 }
 
-/* The request's envelope goes out as a call. */
+/* The request's envelope goes out as a call: for /svc/ routes only op and
+ * id (every other member is empty), to the service's queue. */
 static void forward(const struct dispatcher *d, const struct ask *a, const struct route *r,
                     const char *op, const char *json)
 {
@@ -213,7 +218,8 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
         respond_header(a->req, "Retry-After", "1");
         respond_error(a, 503, WR_CODE_UNAVAILABLE, "out of memory");
     } else {
-        struct call_spec spec = {.write = wr_op_is_write(op),
+        struct call_spec spec = {.service = r->kind == ROUTE_SVC ? r->service : NULL,
+                                 .write = r->kind == ROUTE_API && wr_op_is_write(op),
                                  .op = op,
                                  .envelope = body.data,
                                  .len = body.len,
@@ -231,7 +237,12 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
         respond_error(a, 404, WR_CODE_NOT_FOUND, err->msg);
         return;
     }
-    if (rc == 0 && r->kind != ROUTE_API) {
+    bool svc = (rc == 0 || rc == WR_EINVAL) && r->kind == ROUTE_SVC;
+    if (svc && !wr_cfg_service_listed(d->cfg, r->service, strlen(r->service))) {
+        respond_error(a, 404, WR_CODE_NOT_FOUND, "no such service");
+        return;
+    }
+    if (rc == 0 && (r->kind == ROUTE_HEALTH || r->kind == ROUTE_READY)) {
         a->audit.id = NULL; /* probes are not audited */
         probe(d, a, r);
         return;
@@ -253,7 +264,9 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
         respond_error(a, 400, WR_CODE_BAD_PARAMETER, err->msg);
         return;
     }
-    if (!auth_check(d->cfg, a, wr_op_is_write(op) ? "writes" : NULL))
+    /* a service's op is its own word: "delete" there is no catalog write */
+    bool write = !svc && wr_op_is_write(op);
+    if (!auth_check(d->cfg, a, write ? "writes" : svc ? "service requests" : NULL))
         return;
     if (!calls_open(d->calls)) {
         respond_header(a->req, "Retry-After", "1");
@@ -262,7 +275,7 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
         return;
     }
     char *json = NULL;
-    bool body = wr_op_is_write(op) && strcmp(op, WR_OP_DELETE) != 0;
+    bool body = write && strcmp(op, WR_OP_DELETE) != 0;
     if (body && !read_body(d, a, &json))
         return;
     forward(d, a, r, op, json);

@@ -626,6 +626,52 @@ START_TEST(api_keys)
 }
 END_TEST
 
+/* SERVICES: names of [a-z][a-z0-9-]{0,31}, comma- or space-separated,
+ * never SERVICE itself; anything else is a problem naming the entry. */
+START_TEST(services)
+{
+    ck_assert_int_eq(parse(""), 0);
+    ck_assert_str_eq(cfg.services, "");
+    ck_assert(!wr_cfg_service_listed(&cfg, "auditlog", 8));
+    wr_cfg_release(&cfg);
+    ck_assert_int_eq(parse("SERVICES = ' auditlog,time-2 ,,\tx'\n"), 0);
+    ck_assert(wr_cfg_service_listed(&cfg, "auditlog", 8));
+    ck_assert(wr_cfg_service_listed(&cfg, "time-2", 6));
+    ck_assert(wr_cfg_service_listed(&cfg, "x", 1));
+    ck_assert(!wr_cfg_service_listed(&cfg, "audit", 5));
+    ck_assert(!wr_cfg_service_listed(&cfg, "catalog", 7));
+    const char *item;
+    size_t len, n = 0;
+    for (const char *p = wr_cfg_list_next(cfg.services, &item, &len); p != NULL;
+         p = wr_cfg_list_next(p, &item, &len))
+        n++;
+    ck_assert_uint_eq(n, 3);
+    wr_cfg_release(&cfg);
+    static const char *const bad[] = {
+        "SERVICES = 'Auditlog'\n",                          /* upper case */
+        "SERVICES = 'audit_log'\n",                         /* an underscore */
+        "SERVICES = '9lives'\n",                            /* not a letter first */
+        "SERVICES = '-x'\n",                                /* nor a dash */
+        "SERVICES = 'abcdefghijabcdefghijabcdefghijabc'\n", /* 33 characters */
+        "SERVICES = 'auditlog, catalog'\n",                 /* SERVICE itself */
+        "SERVICE = 'time'\nSERVICES = 'auditlog time'\n",   /* likewise */
+        "SERVICES = 'a;b'\n",                               /* not a separator */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        wr_buf_reset(&problems);
+        ck_assert_msg(parse(bad[i]) == WR_EINVAL, "accepted %s", bad[i]);
+        ck_assert_msg(strstr(problem_text(), "SERVICES: entry ") != NULL, "%s", problem_text());
+        assert_empty();
+    }
+    ck_assert_int_eq(parse("SERVICES = 'abcdefghijabcdefghijabcdefghijab'\n"), 0); /* 32 */
+    wr_cfg_release(&cfg);
+    char *env[] = {"WARREN_SERVICES=auditlog Bad", NULL};
+    wr_buf_reset(&problems);
+    ck_assert_int_eq(parse_env("", env), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "SERVICES: entry 2 is not a service name"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cfg");
@@ -661,6 +707,7 @@ int main(void)
     tcase_add_test(tc, release_is_null_safe);
     tcase_add_test(tc, secret_files);
     tcase_add_test(tc, api_keys);
+    tcase_add_test(tc, services);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

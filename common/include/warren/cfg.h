@@ -33,6 +33,7 @@ struct wr_cfg {
     char *audit_collection; /* AUDIT_COLLECTION */
     char *audit_spool_dir;  /* AUDIT_SPOOL_DIR */
     char *service;          /* SERVICE: the queue suffix, warren.<service> */
+    char *services;         /* SERVICES: further services the edge forwards /svc/ to */
     /* HTTP edge */
     char *http_host;         /* HTTP_HOST */
     long http_port;          /* HTTP_PORT */
@@ -153,12 +154,19 @@ struct wr_api_key {
  * a successful load every entry is ok. */
 const char *wr_cfg_api_key_next(const char *p, struct wr_api_key *k);
 
-/* Lists (CORS_ORIGINS) separate their items by these. */
+/* Lists (CORS_ORIGINS, SERVICES) separate their items by these. */
 #define WR_CFG_LIST_SEPARATORS ", \t"
 /* The list item at or after p: *item and *len are set to it (pointing into
  * the string) and the return value is where the next search starts; NULL
  * when no item is left. */
 const char *wr_cfg_list_next(const char *p, const char **item, size_t *len);
+
+/* A service name, as SERVICES lists them: [a-z][a-z0-9-]{0,31}. */
+#define WR_SERVICE_NAME_MAX 32
+bool wr_cfg_service_name_ok(const char *s, size_t n);
+/* Whether SERVICES lists the n bytes of name (wr_cfg_parse has checked
+ * that every entry is a service name other than SERVICE). */
+bool wr_cfg_service_listed(const struct wr_cfg *cfg, const char *name, size_t n);
 
 /* Frees every string. NULL-safe; cfg may be loaded again. */
 void wr_cfg_release(struct wr_cfg *cfg);
