@@ -22,13 +22,13 @@
 #include "warren/amqp.h"
 #include "warren/proto.h"
 
-#define PORT h_port(26)
 #define ECHO "t-svc-echo" /* consumed by the echo below */
 #define IDLE "t-svc-idle" /* listed, never consumed: its requests time out */
 #define TIMEOUT_MS 1500   /* the edge's REQUEST_TIMEOUT_MS */
 #define RID "0123456789abcdef0123456789abcdef"
 
 static struct proc edge;
+static int port; /* the edge's, from h_spawn_edge */
 static wr_amqp *echo_amqp;
 static pthread_t echo_thread;
 static atomic_bool echo_stop;
@@ -114,8 +114,8 @@ static void setup(void)
     static char timeout[64];
     (void)snprintf(timeout, sizeof(timeout), "WARREN_REQUEST_TIMEOUT_MS=%d", TIMEOUT_MS);
     const char *extra[] = {"WARREN_SERVICES=" ECHO ", " IDLE, timeout, NULL};
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-svc", PORT, "t_svc", extra);
-    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+    port = h_spawn_edge(&edge, "edge-svc", "t_svc", extra);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void teardown(void)
@@ -139,7 +139,7 @@ static void teardown(void)
 
 static void get(const char *method, const char *path, const char *headers, struct http_resp *r)
 {
-    ck_assert_msg(h_http(PORT, method, path, headers, r, 15000) == 0, "%s %s: no answer", method,
+    ck_assert_msg(h_http(port, method, path, headers, r, 15000) == 0, "%s %s: no answer", method,
                   path);
 }
 
@@ -172,7 +172,7 @@ START_TEST(forwards_and_copies_the_reply)
     ck_assert_str_eq(json_string_value(json_object_get(j, "correlation_id")), RID);
     ck_assert_str_eq(json_string_value(json_object_get(j, "principal")), "tests");
     char base[64];
-    (void)snprintf(base, sizeof(base), "http://127.0.0.1:%d", PORT);
+    (void)snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
     ck_assert_str_eq(json_string_value(json_object_get(j, "base_url")), base);
     ck_assert(json_is_true(json_object_get(j, "deadline")));
     json_int_t exp = json_integer_value(json_object_get(j, "expiration"));
