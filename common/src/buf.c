@@ -109,7 +109,7 @@ int wr_buf_error(const struct wr_buf *b)
     return b->err;
 }
 
-char *wr_buf_take(struct wr_buf *b, size_t *len)
+char *wr_buf_detach(struct wr_buf *b, size_t *len)
 {
     if (b->err != 0)
         return NULL;

@@ -16,10 +16,12 @@ static struct {
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-void wr_log_init(const char *service, enum wr_log_level min)
+void wr_log_init(const char *service, const char *level)
 {
     (void)snprintf(log_state.service, sizeof(log_state.service), "%s", service);
-    log_state.min = min;
+    log_state.min = WR_LOG_INFO;
+    if (level != NULL)
+        (void)wr_log_level_parse(level, &log_state.min);
 }
 
 bool wr_log_level_parse(const char *s, enum wr_log_level *out)

@@ -14,13 +14,14 @@ static const struct wr_op ops[] = {
 
 int main(int argc, char **argv)
 {
+    static const struct wr_cfg_prog prog = {"warren-auditlog",
+                                            "the audit trail read back: the records of one request",
+                                            WR_CFG_USE_WORKER};
     struct wr_cfg cfg = {0};
-    int rc = wr_cfg_from_args(&cfg, argc, argv);
-    if (rc != 0)
-        return rc;
-    enum wr_log_level level = WR_LOG_INFO;
-    (void)wr_log_level_parse(cfg.log_level, &level);
-    wr_log_init(WR_SERVICE_AUDITLOG, level);
+    int rc = 0;
+    if (!wr_cfg_from_args(&cfg, &prog, argc, argv, &rc))
+        return rc; /* --help, --version, or the problems, printed */
+    wr_log_init(WR_SERVICE_AUDITLOG, cfg.log_level);
     wr_worker_global_init();
     wr_auditdb *db = NULL; /* none without MONGO_URI: records answers 503 */
     if (cfg.mongo_uri[0] != '\0') {

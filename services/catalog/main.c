@@ -7,7 +7,6 @@
 #include "sql/plan.h"
 #include "store/store.h"
 #include "warren/log.h"
-
 /* What main owns (ctx.env holds the stores and the cache it owns too). */
 struct catalog {
     struct wr_cfg cfg;
@@ -80,13 +79,14 @@ static void teardown(struct catalog *c)
 
 int main(int argc, char **argv)
 {
+    static const struct wr_cfg_prog prog = {"warren-catalog",
+                                            "the catalog worker: a SQLite database as collections",
+                                            WR_CFG_USE_WORKER | WR_CFG_USE_CATALOG};
     struct catalog c = {0};
-    int rc = wr_cfg_from_args(&c.cfg, argc, argv);
-    if (rc != 0)
-        return rc;
-    enum wr_log_level level = WR_LOG_INFO;
-    (void)wr_log_level_parse(c.cfg.log_level, &level);
-    wr_log_init("catalog", level);
+    int rc = 0;
+    if (!wr_cfg_from_args(&c.cfg, &prog, argc, argv, &rc))
+        return rc; /* --help, --version, or the problems, printed */
+    wr_log_init("catalog", c.cfg.log_level);
     wr_worker_global_init();
     rc = open_database(&c);
     rc = rc == 0 ? open_cache(&c) : rc;

@@ -23,6 +23,7 @@ struct bus {
     char queue[160];
     char write_queue[200];
     const char *service;
+    const char *services; /* SERVICES: declared too, so requests wait in their queue */
     struct event *readable;
     struct event *tick;      /* heartbeats while idle */
     struct event *reconnect; /* the backoff timer */
@@ -78,6 +79,23 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         drain(b);
 }
 
+/* Declares the queues of every service in SERVICES, as their workers do:
+ * a request to a service none of whose workers ever ran waits in its queue
+ * (504 at its deadline) instead of coming back unroutable. */
+static int declare_services(bus *b, struct wr_err *err)
+{
+    const char *item;
+    size_t len;
+    int rc = 0;
+    for (const char *p = wr_cfg_list_next(b->services, &item, &len); p != NULL && rc == 0;
+         p = wr_cfg_list_next(p, &item, &len)) {
+        char name[WR_SERVICE_NAME_MAX + 1];
+        (void)snprintf(name, sizeof(name), "%.*s", (int)len, item);
+        rc = wr_amqp_declare_service(b->amqp, name, err);
+    }
+    return rc;
+}
+
 /* The helper thread: connect, declare, consume, report. */
 static void *connect_thread(void *arg)
 {
@@ -86,6 +104,8 @@ static void *connect_thread(void *arg)
     int rc = wr_amqp_connect(b->amqp, &err);
     if (rc == 0)
         rc = wr_amqp_declare_service(b->amqp, b->service, &err);
+    if (rc == 0)
+        rc = declare_services(b, &err);
     if (rc == 0)
         rc = wr_amqp_consume(b->amqp, WR_REPLY_TO, true, 0, &err);
     b->connect_rc = rc;
@@ -184,6 +204,7 @@ bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus
     b->base = base;
     b->h = *h;
     b->service = cfg->service;
+    b->services = cfg->services;
     b->backoff_ms = 100;
     b->backoff_max_ms = cfg->reconnect_max_ms;
     (void)snprintf(b->queue, sizeof(b->queue), WR_QUEUE_PREFIX "%s", cfg->service);
@@ -250,9 +271,16 @@ static int publish(bus *b, const char *queue, const struct wr_msg *m, bool manda
     return rc;
 }
 
-int bus_publish(bus *b, const struct wr_msg *m, bool write, struct wr_err *err)
+int bus_publish(bus *b, const char *service, bool write, const struct wr_msg *m, struct wr_err *err)
 {
-    return publish(b, write ? b->write_queue : b->queue, m, true, err);
+    if (service == NULL)
+        return publish(b, write ? b->write_queue : b->queue, m, true, err);
+    char queue[sizeof(b->write_queue)];
+    int n = snprintf(queue, sizeof(queue), WR_QUEUE_PREFIX "%s%s", service,
+                     write ? WR_QUEUE_WRITE_SUFFIX : "");
+    if (n < 0 || (size_t)n >= sizeof(queue))
+        return wr_err_set(err, WR_EINVAL, "service name too long");
+    return publish(b, queue, m, true, err);
 }
 
 int bus_publish_audit(bus *b, const char *doc, size_t len, struct wr_err *err)

@@ -1,5 +1,6 @@
 /* The edge's AMQP connection inside its libevent loop: connects (and
- * reconnects with exponential backoff and jitter), watches the socket,
+ * reconnects with exponential backoff and jitter), declares the queues of
+ * SERVICE and of every service in SERVICES, watches the socket,
  * services heartbeats from a timer, publishes requests and hands replies,
  * returns and outages to the HTTP side through callbacks. */
 #ifndef EDGE_BUS_H
@@ -30,10 +31,12 @@ void bus_free(bus *b);
 
 /* Connected, consuming replies, and not blocked by a broker alarm. */
 bool bus_ready(const bus *b);
-/* Publishes a request (mandatory, through the default exchange, to
- * warren.<SERVICE>, or for a write to warren.<SERVICE>.write). 0, or
+/* Publishes a request (mandatory, through the default exchange) to
+ * warren.<service>, service NULL meaning SERVICE, or for a write to
+ * warren.<service>.write. 0, WR_EINVAL for a service name too long, or
  * WR_ECLOSED when not ready (the bus then reconnects in the background). */
-int bus_publish(bus *b, const struct wr_msg *m, bool write, struct wr_err *err);
+int bus_publish(bus *b, const char *service, bool write, const struct wr_msg *m,
+                struct wr_err *err);
 
 /* Publishes an audit document to warren.audit (not mandatory: the queue is
  * declared with the topology). 0, or WR_ECLOSED when not ready. */

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "edge.h"
 #include "warren/cfg.h"
 #include "warren/log.h"
 
@@ -21,13 +21,14 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
+    static const struct wr_cfg_prog prog = {
+        "warren-edge", "the HTTP edge: REST calls in, RPC requests over RabbitMQ out",
+        WR_CFG_USE_EDGE};
     struct wr_cfg cfg;
-    int rc = wr_cfg_from_args(&cfg, argc, argv);
-    if (rc != 0)
-        return rc;
-    enum wr_log_level level = WR_LOG_INFO;
-    (void)wr_log_level_parse(cfg.log_level, &level);
-    wr_log_init("edge", level);
+    int rc = 0;
+    if (!wr_cfg_from_args(&cfg, &prog, argc, argv, &rc))
+        return rc; /* --help, --version, or the problems, printed */
+    wr_log_init("edge", cfg.log_level);
     /* Flawfinder: ignore - random() only jitters the reconnect backoff, no secret */
     srandom((unsigned)getpid() ^ (unsigned)time(NULL));
     (void)signal(SIGPIPE, SIG_IGN); /* cannot fail: a valid signal and handler */

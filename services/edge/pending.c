@@ -121,7 +121,7 @@ static void remove_at(pending *p, size_t i)
     }
 }
 
-void *pending_take(pending *p, const char *id)
+void *pending_remove(pending *p, const char *id)
 {
     if (strlen(id) != WR_REQUEST_ID_LEN)
         return NULL;
@@ -132,7 +132,7 @@ void *pending_take(pending *p, const char *id)
     return value;
 }
 
-void *pending_take_any(pending *p)
+void *pending_remove_any(pending *p)
 {
     for (size_t i = 0; i < p->cap && p->count > 0; i++) {
         if (p->slots[i].value != NULL) {

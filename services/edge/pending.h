@@ -16,10 +16,11 @@ void pending_free(pending *p);
 /* Adds value under id (a valid 32-hex request id). 0, WR_ENOMEM, or
  * WR_EINVAL when id is already present. */
 int pending_put(pending *p, const char *id, void *value);
-/* Removes and returns the value under id, or NULL. */
-void *pending_take(pending *p, const char *id);
-/* Removes and returns any one value, or NULL when empty (for draining). */
-void *pending_take_any(pending *p);
+/* Removes the value under id from the table and returns it, or NULL when
+ * id is absent. The table never owns its values: the caller frees them. */
+void *pending_remove(pending *p, const char *id);
+/* Removes any one value and returns it, or NULL when empty (for draining). */
+void *pending_remove_any(pending *p);
 size_t pending_count(const pending *p);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warren/cfg.h"
 #include "warren/codec.h"
 #include "warren/proto.h"
 
@@ -283,6 +284,67 @@ static int parse_query(struct route *r, const char *query, const struct route_li
     return 0;
 }
 
+/* A service's op: [a-z][a-z0-9_]{0,31}. */
+static bool op_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > ROUTE_OP_MAX || s[0] < 'a' || s[0] > 'z')
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* /svc/ routes take no query parameter: the first one given is a 400
+ * that names it (when it decodes to a name that can be shown). */
+static int no_parameters(const char *query, struct wr_err *err)
+{
+    for (const char *p = query; p && *p;) {
+        size_t n = strcspn(p, "&");
+        if (n == 0) {
+            p += p[n] == '&' ? 1 : 0;
+            continue;
+        }
+        size_t eq = strcspn(p, "=");
+        size_t name_len = eq < n ? eq : n;
+        char name[64];
+        if (!text_ok(p, name_len))
+            return wr_err_set(err, WR_EINVAL,
+                              "query: a parameter name with a bad percent escape, a NUL or "
+                              "invalid UTF-8");
+        if (name_len == 0 || !decode(p, name_len, name, sizeof(name), true))
+            return wr_err_set(err, WR_EINVAL, "query: service requests take no parameters");
+        return wr_err_set(err, WR_EINVAL, "%s: service requests take no parameters", name);
+    }
+    return 0;
+}
+
+/* /svc/<service>/<op>[/<id>] (p is past "/svc/"): the service and the op
+ * must be names of their forms (404 otherwise), the id one segment. */
+static int service_route(const char *path, const char *p, const char *query, struct route *r,
+                         struct wr_err *err)
+{
+    r->kind = ROUTE_SVC;
+    enum seg why = segment(&p, r->service, sizeof(r->service));
+    if (why != SEG_OK || !wr_cfg_service_name_ok(r->service, strlen(r->service)))
+        return wr_err_set(err, WR_ENOTFOUND, "no such service");
+    if (*p == '\0')
+        return wr_err_set(err, WR_ENOTFOUND, "no such route: /svc/<service>/<op>[/<id>]");
+    why = segment(&p, r->svc_op, sizeof(r->svc_op));
+    if (why != SEG_OK || !op_name_ok(r->svc_op))
+        return wr_err_set(err, WR_ENOTFOUND, "no such operation");
+    r->op = r->svc_op;
+    if (*p != '\0') {
+        why = segment(&p, r->key, sizeof(r->key));
+        if (why != SEG_OK)
+            return bad_segment(why, "object", err);
+    }
+    if (*p != '\0' || path[strlen(path) - 1] == '/')
+        return wr_err_set(err, WR_ENOTFOUND, "no such route: /svc/<service>/<op>[/<id>]");
+    return no_parameters(query, err);
+}
+
 void route_release(struct route *r)
 {
     free(r->q);
@@ -307,6 +369,8 @@ int route_parse(const char *path, const char *query, const struct route_limits *
         r->op = path[4] == '\0' ? WR_OP_COLLECTIONS : WR_OP_OPENAPI;
         return 0;
     }
+    if (strncmp(path, "/svc/", 5) == 0)
+        return service_route(path, path + 5, query, r, err);
     if (strncmp(path, "/api/", 5) != 0)
         return wr_err_set(err, WR_ENOTFOUND, "no such route");
     const char *p = path + 5;

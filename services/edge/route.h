@@ -1,8 +1,9 @@
 /* URL -> what to do: the path
  * (`/api/<collection>[/<id>[/<relation>[/<related id>]]]`,
  * `/api/eval/<collection>`, `/api`, `/api/openapi.json`, `/healthz`,
- * `/readyz`) and the query parameters of a read. Pure: no I/O,
- * so unit tests and the fuzzer call it directly. */
+ * `/readyz`, `/svc/<service>/<op>[/<id>]`) and the query parameters of a
+ * read. Pure: no I/O, so unit tests and the fuzzer call it directly. Which
+ * services exist is the config's (SERVICES), not the route's. */
 #ifndef EDGE_ROUTE_H
 #define EDGE_ROUTE_H
 
@@ -11,18 +12,23 @@
 
 #include "warren/err.h"
 
-enum route_kind { ROUTE_API, ROUTE_HEALTH, ROUTE_READY };
+/* ROUTE_API: /api/ (the catalog, SERVICE); ROUTE_SVC: /svc/ (another
+ * service); ROUTE_HEALTH and ROUTE_READY: the probes. */
+enum route_kind { ROUTE_API, ROUTE_HEALTH, ROUTE_READY, ROUTE_SVC };
 
 #define ROUTE_NAME_MAX 128
 #define ROUTE_KEY_MAX 1024
 #define ROUTE_AFTER_MAX 2048
+#define ROUTE_SERVICE_MAX 32 /* [a-z][a-z0-9-]{0,31} */
+#define ROUTE_OP_MAX 32      /* a service's op: [a-z][a-z0-9_]{0,31} */
 
 struct route {
     enum route_kind kind;
     const char *op; /* WR_OP_* for ROUTE_API; /api/eval/<c> is WR_OP_FUNCTIONS, /api
-                     * WR_OP_COLLECTIONS and /api/openapi.json WR_OP_OPENAPI */
-    char collection[ROUTE_NAME_MAX + 1]; /* "" for /api and /api/openapi.json */
-    char key[ROUTE_KEY_MAX + 1];         /* "" when absent */
+                     * WR_OP_COLLECTIONS and /api/openapi.json WR_OP_OPENAPI; for
+                     * ROUTE_SVC the service's op (pointing into svc_op) */
+    char collection[ROUTE_NAME_MAX + 1]; /* "" for /api, /api/openapi.json and /svc/ */
+    char key[ROUTE_KEY_MAX + 1];         /* "" when absent; /svc/'s <id> */
     char relation[ROUTE_NAME_MAX + 1];   /* "" when absent */
     char related_key[ROUTE_KEY_MAX + 1]; /* /api/<c>/<id>/<relation>/<this>, or "" */
     long page;                           /* 0 when absent */
@@ -31,7 +37,9 @@ struct route {
     int depth;         /* -1 when absent, else 0 or 1 */
     const char *count; /* "exact", "none", or NULL when absent */
     bool has_after;    /* after= was given (a list only) */
-    char after[ROUTE_AFTER_MAX + 1]; /* its value: base64url characters, "" to start */
+    char after[ROUTE_AFTER_MAX + 1];     /* its value: base64url characters, "" to start */
+    char service[ROUTE_SERVICE_MAX + 1]; /* ROUTE_SVC: the service, else "" */
+    char svc_op[ROUTE_OP_MAX + 1];       /* ROUTE_SVC: the op, else "" */
 };
 
 #define ROUTE_Q_MAX ((size_t)65536)
@@ -48,11 +56,13 @@ struct route_limits {
 
 /* Parses a request's path and query (query may be NULL; limits NULL for the
  * defaults). Returns 0, WR_ENOTFOUND (a 404: no such route, including a
- * segment that is not valid UTF-8 or has a NUL) or WR_EINVAL (a 400: a
+ * segment that is not valid UTF-8 or has a NUL, and a /svc/ route whose
+ * service or op is not a name of its form) or WR_EINVAL (a 400: a
  * malformed parameter, any parameter's name or value that is not valid
- * UTF-8 or has a NUL, a q over its limits; err says which, naming the
- * parameter). With WR_EINVAL the path's members (kind, op, collection,
- * key, relation, related_key) are set as with 0. */
+ * UTF-8 or has a NUL, a q over its limits, any parameter at all on a
+ * /svc/ route; err says which, naming the parameter). With WR_EINVAL the
+ * path's members (kind, op, collection, key, relation, related_key,
+ * service, svc_op) are set as with 0. */
 int route_parse(const char *path, const char *query, const struct route_limits *limits,
                 struct route *r, struct wr_err *err);
 /* The deepest nesting of arrays and objects in n bytes of JSON text

@@ -28,6 +28,7 @@ static const struct {
     {"CORS_ORIGINS", offsetof(struct wr_cfg, cors_origins)},
     {"CACHE_CONTROL", offsetof(struct wr_cfg, cache_control)},
     {"SERVICE", offsetof(struct wr_cfg, service)},
+    {"SERVICES", offsetof(struct wr_cfg, services)},
     {"HTTP_HOST", offsetof(struct wr_cfg, http_host)},
     {"LOG_LEVEL", offsetof(struct wr_cfg, log_level)},
     {"API_KEYS", offsetof(struct wr_cfg, api_keys)},

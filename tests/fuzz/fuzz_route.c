@@ -1,13 +1,15 @@
 /* libFuzzer target for route_parse (services/edge/route.h). The input is a
  * URL's path and query, split at the first '?' or NUL (no separator: no
  * query). An accepted route must name segments that cannot change which
- * route is taken, page numbers in range, and the op its segments imply. */
+ * route is taken, page numbers in range, and the op its segments imply;
+ * a /svc/ route a service and an op of their forms and no parameter. */
 #include <stdbool.h>
 #include <jansson.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "route.h"
+#include "warren/cfg.h"
 #include "warren/err.h"
 #include "warren/proto.h"
 
@@ -96,6 +98,28 @@ static void check_api(const struct route *r)
     }
 }
 
+/* /svc/<service>/<op>[/<id>]: names of their forms, nothing else set. */
+static void check_service(const char *path, const char *query, const struct route *r)
+{
+    FUZZ_ASSERT(strncmp(path, "/svc/", 5) == 0);
+    FUZZ_ASSERT(memchr(r->service, '\0', sizeof(r->service)) != NULL);
+    FUZZ_ASSERT(wr_cfg_service_name_ok(r->service, strlen(r->service)));
+    FUZZ_ASSERT(r->op == r->svc_op);
+    FUZZ_ASSERT(memchr(r->svc_op, '\0', sizeof(r->svc_op)) != NULL);
+    FUZZ_ASSERT(r->svc_op[0] >= 'a' && r->svc_op[0] <= 'z');
+    for (const char *p = r->svc_op; *p; p++)
+        FUZZ_ASSERT((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+    FUZZ_ASSERT(memchr(r->key, '\0', sizeof(r->key)) != NULL);
+    if (r->key[0] != '\0')
+        check_segment(r->key, sizeof(r->key));
+    FUZZ_ASSERT(r->collection[0] == '\0' && r->relation[0] == '\0' && r->related_key[0] == '\0');
+    FUZZ_ASSERT(r->q == NULL && r->page == 0 && r->per_page == 0 && r->depth == -1 &&
+                r->count == NULL && !r->has_after);
+    /* no parameter: only empty pairs */
+    for (const char *p = query; p != NULL && *p; p++)
+        FUZZ_ASSERT(*p == '&');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t cut = 0;
@@ -115,6 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(strcmp(path, "/healthz") == 0);
     } else if (r.kind == ROUTE_READY) {
         FUZZ_ASSERT(strcmp(path, "/readyz") == 0);
+    } else if (r.kind == ROUTE_SVC) {
+        check_service(path, query, &r);
     } else {
         FUZZ_ASSERT(r.kind == ROUTE_API);
         if (r.op != NULL &&

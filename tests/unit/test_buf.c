@@ -28,11 +28,11 @@ START_TEST(cap_is_sticky)
     ck_assert_int_eq(wr_buf_putc(&b, '9'), WR_ETOOBIG);
     ck_assert_int_eq(wr_buf_puts(&b, ""), WR_ETOOBIG);
     ck_assert_int_eq(wr_buf_error(&b), WR_ETOOBIG);
-    ck_assert_ptr_null(wr_buf_take(&b, NULL));
+    ck_assert_ptr_null(wr_buf_detach(&b, NULL));
     wr_buf_reset(&b);
     ck_assert_int_eq(wr_buf_puts(&b, "ok"), 0);
     size_t n = 0;
-    char *p = wr_buf_take(&b, &n);
+    char *p = wr_buf_detach(&b, &n);
     ck_assert_str_eq(p, "ok");
     ck_assert_uint_eq(n, 2);
     free(p);
@@ -40,11 +40,11 @@ START_TEST(cap_is_sticky)
 }
 END_TEST
 
-START_TEST(take_of_empty_is_empty_string)
+START_TEST(detach_of_empty_is_empty_string)
 {
     struct wr_buf b;
     wr_buf_init(&b, 16);
-    char *p = wr_buf_take(&b, NULL);
+    char *p = wr_buf_detach(&b, NULL);
     ck_assert_str_eq(p, "");
     free(p);
 }
@@ -56,7 +56,7 @@ int main(void)
     TCase *tc = tcase_create("buf");
     tcase_add_test(tc, grows_and_terminates);
     tcase_add_test(tc, cap_is_sticky);
-    tcase_add_test(tc, take_of_empty_is_empty_string);
+    tcase_add_test(tc, detach_of_empty_is_empty_string);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

@@ -9,6 +9,7 @@
 #include "warren/buf.h"
 #include "warren/cfg.h"
 #include "warren/err.h"
+#include "warren/version.h"
 #include "run_suite.h"
 
 static struct wr_cfg cfg;
@@ -410,13 +411,23 @@ START_TEST(load_file)
 }
 END_TEST
 
+static const struct wr_cfg_prog prog = {"warren-test", "tests the arguments", WR_CFG_USE_EDGE};
+
+/* Runs wr_cfg_from_args; returns the status main() would exit with, or -1
+ * when the program would run. */
+static int run_args(int argc, char **argv)
+{
+    int status = 0;
+    return wr_cfg_from_args(&cfg, &prog, argc, argv, &status) ? -1 : status;
+}
+
 START_TEST(from_args)
 {
     char path[64];
     temp_file(path, sizeof(path), "SERVICE = 'edge'\nHTTP_PORT = 8181\n");
     ck_assert_int_eq(setenv("WARREN_HEARTBEAT_S", "7", 1), 0);
     char *argv[] = {"prog", "--config", path, NULL};
-    ck_assert_int_eq(wr_cfg_from_args(&cfg, 3, argv), 0);
+    ck_assert_int_eq(run_args(3, argv), -1);
     ck_assert_str_eq(cfg.service, "edge");
     ck_assert_int_eq(cfg.http_port, 8181);
     ck_assert_int_eq(cfg.heartbeat_s, 7);
@@ -425,12 +436,12 @@ START_TEST(from_args)
     char eq[80];
     (void)snprintf(eq, sizeof(eq), "--config=%s", path);
     char *argv_eq[] = {"prog", eq, NULL};
-    ck_assert_int_eq(wr_cfg_from_args(&cfg, 2, argv_eq), 0);
+    ck_assert_int_eq(run_args(2, argv_eq), -1);
     ck_assert_int_eq(cfg.http_port, 8181);
     wr_cfg_release(&cfg);
 
     char *bad[] = {"prog", "--verbose", "--config", path, NULL};
-    ck_assert_int_eq(wr_cfg_from_args(&cfg, 4, bad), 2);
+    ck_assert_int_eq(run_args(4, bad), 2);
     assert_empty();
     ck_assert_int_eq(unsetenv("WARREN_HEARTBEAT_S"), 0);
     ck_assert_int_eq(unlink(path), 0);
@@ -440,10 +451,84 @@ END_TEST
 START_TEST(from_args_missing_file)
 {
     char *argv[] = {"prog", "--config", "/nonexistent/config.cfg", NULL};
-    ck_assert_int_eq(wr_cfg_from_args(&cfg, 3, argv), 2);
+    ck_assert_int_eq(run_args(3, argv), 2);
     char *dangling[] = {"prog", "--config", NULL};
-    ck_assert_int_eq(wr_cfg_from_args(&cfg, 2, dangling), 2);
+    ck_assert_int_eq(run_args(2, dangling), 2);
     assert_empty();
+}
+END_TEST
+
+/* --help and --version end the program with 0 before any config is read
+ * (a missing --config file included); an unknown option is still a 2. */
+START_TEST(from_args_help_and_version)
+{
+    char *help[] = {"prog", "--config", "/nonexistent/config.cfg", "--help", NULL};
+    ck_assert_int_eq(run_args(4, help), 0);
+    assert_empty();
+    char *version[] = {"prog", "--version", NULL};
+    ck_assert_int_eq(run_args(2, version), 0);
+    assert_empty();
+    char *both_bad[] = {"prog", "--version", "-v", NULL};
+    ck_assert_int_eq(run_args(3, both_bad), 2);
+    assert_empty();
+}
+END_TEST
+
+/* The arguments alone: the last --config counts and makes the file
+ * required; every bad argument is one problem line. */
+START_TEST(args_parse)
+{
+    struct wr_cfg_args a;
+    char *none[] = {"prog", NULL};
+    ck_assert_int_eq(wr_cfg_args_parse(&a, 1, none, &problems), 0);
+    ck_assert_str_eq(a.path, "config.cfg");
+    ck_assert(!a.required && !a.help && !a.version);
+    char *all[] = {"prog", "--config", "a.cfg", "--help", "--config=b.cfg", "--version", NULL};
+    ck_assert_int_eq(wr_cfg_args_parse(&a, 6, all, &problems), 0);
+    ck_assert_str_eq(a.path, "b.cfg");
+    ck_assert(a.required && a.help && a.version);
+    ck_assert_uint_eq(problems.len, 0);
+    char *bad[] = {"prog", "-h", "--help=1", "--config=", "x\033y", "--config", NULL};
+    ck_assert_int_eq(wr_cfg_args_parse(&a, 6, bad, &problems), WR_EINVAL);
+    ck_assert_uint_eq(problem_lines(), 5);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "arguments: -h: unknown argument"));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "arguments: --config=: needs a path"));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "arguments: x?y: unknown argument"));
+    ck_assert_ptr_nonnull(strstr(problem_text(), "arguments: --config: needs a path"));
+}
+END_TEST
+
+/* --help names the program, its version and purpose, and lists exactly the
+ * keys it reads, each with type, default and help. */
+START_TEST(help_lists_the_keys_read)
+{
+    const struct wr_cfg_prog edge = {"warren-edge", "the edge", WR_CFG_USE_EDGE};
+    ck_assert_int_eq(wr_cfg_help(&edge, &problems), 0);
+    const char *t = problem_text();
+    ck_assert_ptr_nonnull(strstr(t, "warren-edge " WARREN_VERSION ": the edge\n"));
+    ck_assert_ptr_nonnull(strstr(t, "Usage: warren-edge [--config PATH]"));
+    ck_assert_ptr_nonnull(strstr(t, "--version"));
+    ck_assert_ptr_nonnull(strstr(t, "  HTTP_PORT (int, default 8080)\n      the port"));
+    ck_assert_ptr_nonnull(strstr(t, "  SERVICE (str, default 'catalog')\n"));
+    ck_assert_ptr_nonnull(strstr(t, "  DEBUG (bool, default False)\n"));
+    ck_assert_ptr_null(strstr(t, "DATABASE_URI")); /* the catalog's */
+    ck_assert_ptr_null(strstr(t, "<Collection>"));
+    for (const struct wr_cfg_key *k = wr_cfg_keys(); k->name != NULL; k++) {
+        ck_assert_msg(k->uses != 0, "%s is read by no binary", k->name);
+        char line[64];
+        (void)snprintf(line, sizeof(line), "  %s (", k->name);
+        bool listed = strstr(t, line) != NULL;
+        ck_assert_msg(listed == ((k->uses & WR_CFG_USE_EDGE) != 0), "%s", k->name);
+    }
+    wr_buf_reset(&problems);
+    const struct wr_cfg_prog catalog = {"warren-catalog", "the catalog",
+                                        WR_CFG_USE_WORKER | WR_CFG_USE_CATALOG};
+    ck_assert_int_eq(wr_cfg_help(&catalog, &problems), 0);
+    t = problem_text();
+    ck_assert_ptr_nonnull(strstr(t, "  DATABASE_URI (str, default 'sqlite:///"));
+    ck_assert_ptr_nonnull(strstr(t, "  PREFETCH (int, default 256)"));
+    ck_assert_ptr_nonnull(strstr(t, "<Collection>.METHODS"));
+    ck_assert_ptr_null(strstr(t, "HTTP_PORT"));
 }
 END_TEST
 
@@ -541,6 +626,52 @@ START_TEST(api_keys)
 }
 END_TEST
 
+/* SERVICES: names of [a-z][a-z0-9-]{0,31}, comma- or space-separated,
+ * never SERVICE itself; anything else is a problem naming the entry. */
+START_TEST(services)
+{
+    ck_assert_int_eq(parse(""), 0);
+    ck_assert_str_eq(cfg.services, "");
+    ck_assert(!wr_cfg_service_listed(&cfg, "auditlog", 8));
+    wr_cfg_release(&cfg);
+    ck_assert_int_eq(parse("SERVICES = ' auditlog,time-2 ,,\tx'\n"), 0);
+    ck_assert(wr_cfg_service_listed(&cfg, "auditlog", 8));
+    ck_assert(wr_cfg_service_listed(&cfg, "time-2", 6));
+    ck_assert(wr_cfg_service_listed(&cfg, "x", 1));
+    ck_assert(!wr_cfg_service_listed(&cfg, "audit", 5));
+    ck_assert(!wr_cfg_service_listed(&cfg, "catalog", 7));
+    const char *item;
+    size_t len, n = 0;
+    for (const char *p = wr_cfg_list_next(cfg.services, &item, &len); p != NULL;
+         p = wr_cfg_list_next(p, &item, &len))
+        n++;
+    ck_assert_uint_eq(n, 3);
+    wr_cfg_release(&cfg);
+    static const char *const bad[] = {
+        "SERVICES = 'Auditlog'\n",                          /* upper case */
+        "SERVICES = 'audit_log'\n",                         /* an underscore */
+        "SERVICES = '9lives'\n",                            /* not a letter first */
+        "SERVICES = '-x'\n",                                /* nor a dash */
+        "SERVICES = 'abcdefghijabcdefghijabcdefghijabc'\n", /* 33 characters */
+        "SERVICES = 'auditlog, catalog'\n",                 /* SERVICE itself */
+        "SERVICE = 'time'\nSERVICES = 'auditlog time'\n",   /* likewise */
+        "SERVICES = 'a;b'\n",                               /* not a separator */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        wr_buf_reset(&problems);
+        ck_assert_msg(parse(bad[i]) == WR_EINVAL, "accepted %s", bad[i]);
+        ck_assert_msg(strstr(problem_text(), "SERVICES: entry ") != NULL, "%s", problem_text());
+        assert_empty();
+    }
+    ck_assert_int_eq(parse("SERVICES = 'abcdefghijabcdefghijabcdefghijab'\n"), 0); /* 32 */
+    wr_cfg_release(&cfg);
+    char *env[] = {"WARREN_SERVICES=auditlog Bad", NULL};
+    wr_buf_reset(&problems);
+    ck_assert_int_eq(parse_env("", env), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "SERVICES: entry 2 is not a service name"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cfg");
@@ -570,9 +701,13 @@ int main(void)
     tcase_add_test(tc, load_file);
     tcase_add_test(tc, from_args);
     tcase_add_test(tc, from_args_missing_file);
+    tcase_add_test(tc, from_args_help_and_version);
+    tcase_add_test(tc, args_parse);
+    tcase_add_test(tc, help_lists_the_keys_read);
     tcase_add_test(tc, release_is_null_safe);
     tcase_add_test(tc, secret_files);
     tcase_add_test(tc, api_keys);
+    tcase_add_test(tc, services);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

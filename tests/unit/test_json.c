@@ -245,7 +245,7 @@ START_TEST(value_over_cap_is_sticky)
     wr_buf_init(&b, 10);
     wr_json_value(&b, v);
     ck_assert_int_eq(wr_buf_error(&b), WR_ETOOBIG);
-    ck_assert_ptr_null(wr_buf_take(&b, NULL));
+    ck_assert_ptr_null(wr_buf_detach(&b, NULL));
     wr_buf_release(&b);
     json_decref(v);
 }
@@ -266,7 +266,7 @@ static char *read_file(const char *path, size_t *len)
         wr_buf_append(&b, chunk, n);
     }
     fclose(f);
-    return wr_buf_take(&b, len);
+    return wr_buf_detach(&b, len);
 }
 
 START_TEST(golden_albums_page)

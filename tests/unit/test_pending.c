@@ -71,15 +71,15 @@ START_TEST(put_then_take)
     ck_assert_int_eq(pending_put(table, a, &va), 0);
     ck_assert_int_eq(pending_put(table, b, &vb), 0);
     ck_assert_uint_eq(pending_count(table), 2);
-    ck_assert_ptr_eq(pending_take(table, b), &vb);
+    ck_assert_ptr_eq(pending_remove(table, b), &vb);
     ck_assert_uint_eq(pending_count(table), 1);
-    ck_assert_ptr_null(pending_take(table, b));
-    ck_assert_ptr_eq(pending_take(table, a), &va);
+    ck_assert_ptr_null(pending_remove(table, b));
+    ck_assert_ptr_eq(pending_remove(table, a), &va);
     ck_assert_uint_eq(pending_count(table), 0);
-    ck_assert_ptr_null(pending_take(table, a));
+    ck_assert_ptr_null(pending_remove(table, a));
     /* An id may be used again once taken. */
     ck_assert_int_eq(pending_put(table, a, &vb), 0);
-    ck_assert_ptr_eq(pending_take(table, a), &vb);
+    ck_assert_ptr_eq(pending_remove(table, a), &vb);
 }
 END_TEST
 
@@ -89,14 +89,14 @@ START_TEST(take_unknown)
     int v = 1;
     make_id(a, 1, 1);
     make_id(b, 1, 2);
-    ck_assert_ptr_null(pending_take(table, a));
+    ck_assert_ptr_null(pending_remove(table, a));
     ck_assert_int_eq(pending_put(table, a, &v), 0);
-    ck_assert_ptr_null(pending_take(table, b));
-    ck_assert_ptr_null(pending_take(table, ""));
-    ck_assert_ptr_null(pending_take(table, "0000000000000001"));
-    ck_assert_ptr_null(pending_take(table, "000000000000000100000000000000010"));
+    ck_assert_ptr_null(pending_remove(table, b));
+    ck_assert_ptr_null(pending_remove(table, ""));
+    ck_assert_ptr_null(pending_remove(table, "0000000000000001"));
+    ck_assert_ptr_null(pending_remove(table, "000000000000000100000000000000010"));
     ck_assert_uint_eq(pending_count(table), 1);
-    ck_assert_ptr_eq(pending_take(table, a), &v);
+    ck_assert_ptr_eq(pending_remove(table, a), &v);
 }
 END_TEST
 
@@ -108,8 +108,8 @@ START_TEST(duplicate_put)
     ck_assert_int_eq(pending_put(table, a, &v1), 0);
     ck_assert_int_eq(pending_put(table, a, &v2), WR_EINVAL);
     ck_assert_uint_eq(pending_count(table), 1);
-    ck_assert_ptr_eq(pending_take(table, a), &v1);
-    ck_assert_ptr_null(pending_take(table, a));
+    ck_assert_ptr_eq(pending_remove(table, a), &v1);
+    ck_assert_ptr_null(pending_remove(table, a));
 }
 END_TEST
 
@@ -137,11 +137,11 @@ START_TEST(growth_past_initial_size)
     shuffle(order, MANY);
     for (size_t k = 0; k < MANY; k++) {
         size_t i = order[k];
-        ck_assert_ptr_eq(pending_take(table, ids[i]), &values[i]);
+        ck_assert_ptr_eq(pending_remove(table, ids[i]), &values[i]);
         ck_assert_uint_eq(pending_count(table), MANY - k - 1);
     }
     ck_assert_uint_eq(pending_count(table), 0);
-    ck_assert_ptr_null(pending_take_any(table));
+    ck_assert_ptr_null(pending_remove_any(table));
 }
 END_TEST
 
@@ -156,7 +156,7 @@ START_TEST(take_any_drains)
         ck_assert_int_eq(pending_put(table, ids[i], &values[i]), 0);
     }
     for (size_t k = 0; k < COUNT; k++) {
-        int *v = pending_take_any(table);
+        int *v = pending_remove_any(table);
         ck_assert_ptr_nonnull(v);
         ck_assert(v >= values && v < values + COUNT);
         size_t i = (size_t)(v - values);
@@ -164,11 +164,11 @@ START_TEST(take_any_drains)
         seen[i] = true;
         ck_assert_uint_eq(pending_count(table), COUNT - k - 1);
     }
-    ck_assert_ptr_null(pending_take_any(table));
+    ck_assert_ptr_null(pending_remove_any(table));
     for (size_t i = 0; i < COUNT; i++)
-        ck_assert_ptr_null(pending_take(table, ids[i]));
+        ck_assert_ptr_null(pending_remove(table, ids[i]));
     ck_assert_int_eq(pending_put(table, ids[0], &values[0]), 0);
-    ck_assert_ptr_eq(pending_take_any(table), &values[0]);
+    ck_assert_ptr_eq(pending_remove_any(table), &values[0]);
 }
 END_TEST
 
@@ -181,7 +181,7 @@ static void check_reachable(request_id *ids, int *values, const bool *present, s
     for (size_t i = 0; i < n; i++) {
         if (!present[i])
             continue;
-        ck_assert_msg(pending_take(table, ids[i]) == &values[i], "lost %s", ids[i]);
+        ck_assert_msg(pending_remove(table, ids[i]) == &values[i], "lost %s", ids[i]);
         ck_assert_int_eq(pending_put(table, ids[i], &values[i]), 0);
     }
 }
@@ -200,9 +200,9 @@ static void remove_all_checking(request_id *ids, int *values, size_t n)
     shuffle(order, n);
     for (size_t k = 0; k < n; k++) {
         size_t i = order[k];
-        ck_assert_ptr_eq(pending_take(table, ids[i]), &values[i]);
+        ck_assert_ptr_eq(pending_remove(table, ids[i]), &values[i]);
         present[i] = false;
-        ck_assert_ptr_null(pending_take(table, ids[i]));
+        ck_assert_ptr_null(pending_remove(table, ids[i]));
         check_reachable(ids, values, present, n);
         ck_assert_uint_eq(pending_count(table), n - k - 1);
     }
@@ -295,14 +295,14 @@ START_TEST(random_churn_against_model)
             present[i] = true;
         } else {
             void *want = present[i] ? &values[i] : NULL;
-            ck_assert_ptr_eq(pending_take(table, ids[i]), want);
+            ck_assert_ptr_eq(pending_remove(table, ids[i]), want);
             count -= present[i] ? 1 : 0;
             present[i] = false;
         }
         ck_assert_uint_eq(pending_count(table), count);
     }
     for (size_t i = 0; i < POOL; i++)
-        ck_assert_ptr_eq(pending_take(table, ids[i]), present[i] ? &values[i] : NULL);
+        ck_assert_ptr_eq(pending_remove(table, ids[i]), present[i] ? &values[i] : NULL);
     ck_assert_uint_eq(pending_count(table), 0);
 }
 END_TEST

@@ -79,7 +79,7 @@ static char *read_readme(void)
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         ck_assert_int_eq(wr_buf_append(&b, chunk, n), 0);
     ck_assert_int_eq(fclose(f), 0);
-    char *text = wr_buf_take(&b, NULL);
+    char *text = wr_buf_detach(&b, NULL);
     ck_assert_ptr_nonnull(text);
     return text;
 }

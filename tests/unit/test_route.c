@@ -407,6 +407,102 @@ START_TEST(query_decoded)
 }
 END_TEST
 
+/* --- /svc/<service>/<op>[/<id>] --- */
+
+START_TEST(service_routes)
+{
+    ck_assert_int_eq(route("/svc/auditlog/records/0123abcd", NULL), 0);
+    ck_assert_int_eq(r.kind, ROUTE_SVC);
+    ck_assert_str_eq(r.service, "auditlog");
+    ck_assert_str_eq(r.svc_op, "records");
+    ck_assert_ptr_eq(r.op, r.svc_op);
+    ck_assert_str_eq(r.key, "0123abcd");
+    ck_assert_str_eq(r.collection, "");
+    ck_assert_str_eq(r.relation, "");
+    ck_assert_ptr_null(r.q);
+    /* without an id; names at their longest; the id percent-decoded */
+    ck_assert_int_eq(route("/svc/time-2/now", ""), 0);
+    ck_assert_str_eq(r.service, "time-2");
+    ck_assert_str_eq(r.op, "now");
+    ck_assert_str_eq(r.key, "");
+    ck_assert_int_eq(route("/svc/abcdefghijabcdefghijabcdefghijab/op_9_abcdefghijabcdefghijabcdefg/"
+                           "a%20b%2Cc%C3%A9",
+                           NULL),
+                     0);
+    ck_assert_uint_eq(strlen(r.service), ROUTE_SERVICE_MAX);
+    ck_assert_uint_eq(strlen(r.op), ROUTE_OP_MAX);
+    ck_assert_str_eq(r.key, "a b,c\xc3\xa9");
+    /* an /api/ path of the same shape is the catalog's */
+    ck_assert_int_eq(route("/api/svc/x", NULL), 0);
+    ck_assert_int_eq(r.kind, ROUTE_API);
+}
+END_TEST
+
+/* A service or op not of its form, a missing op, a segment too many, a
+ * trailing slash, a bad id: 404, never another route. */
+START_TEST(service_routes_refused)
+{
+    static const char *const paths[] = {
+        "/svc",
+        "/svc/",
+        "/svc/auditlog",
+        "/svc/auditlog/",
+        "/svc/auditlog/records/",
+        "/svc/auditlog/records/1/2",
+        "/svc/Auditlog/records",
+        "/svc/audit_log/records",
+        "/svc/9x/records",
+        "/svc/-x/records",
+        "/svc/abcdefghijabcdefghijabcdefghijabc/records", /* 33 */
+        "/svc/auditlog/Records",
+        "/svc/auditlog/re-cords",
+        "/svc/auditlog/9records",
+        "/svc/auditlog/abcdefghijabcdefghijabcdefghijabc", /* 33 */
+        "/svc/auditlog/records/..",
+        "/svc/auditlog/records/%00",
+        "/svc/auditlog/records/%ff",
+        "/svc/auditlog/records/%zz",
+        "/svc/auditlog/records/a%2Fb",
+        "/svc//records",
+    };
+    for (size_t i = 0; i < N(paths); i++)
+        assert_not_found(paths[i]);
+    char path[2048], id[ROUTE_KEY_MAX + 2];
+    memset(id, 'k', sizeof(id));
+    id[ROUTE_KEY_MAX] = '\0';
+    ck_assert_int_lt(snprintf(path, sizeof(path), "/svc/a/b/%s", id), (int)sizeof(path));
+    ck_assert_int_eq(route(path, NULL), 0);
+    id[ROUTE_KEY_MAX] = 'k';
+    id[ROUTE_KEY_MAX + 1] = '\0';
+    ck_assert_int_lt(snprintf(path, sizeof(path), "/svc/a/b/%s", id), (int)sizeof(path));
+    assert_not_found(path);
+}
+END_TEST
+
+/* Any query parameter is a 400 naming it; the route is still set, so the
+ * method can be judged first. */
+START_TEST(service_routes_take_no_parameters)
+{
+    static const struct {
+        const char *query, *named;
+    } cases[] = {
+        {"page=1", "page:"}, {"&&x", "x:"},    {"q=%7B%7D", "q:"},
+        {"p%61ge", "page:"}, {"=1", "query:"}, {"%ff=1", "query:"},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        int rc = route("/svc/auditlog/records/1", cases[i].query);
+        ck_assert_msg(rc == WR_EINVAL, "%s: got %d", cases[i].query, rc);
+        ck_assert_msg(strncmp(err.msg, cases[i].named, strlen(cases[i].named)) == 0, "%s: %s",
+                      cases[i].query, err.msg);
+        ck_assert_int_eq(r.kind, ROUTE_SVC);
+        ck_assert_str_eq(r.service, "auditlog");
+        ck_assert_str_eq(r.op, "records");
+        ck_assert_ptr_null(r.q);
+    }
+    ck_assert_int_eq(route("/svc/auditlog/records/1", "&"), 0); /* no parameter in it */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("route");
@@ -420,6 +516,9 @@ int main(void)
     tcase_add_test(paths, refused_shapes);
     tcase_add_test(paths, segment_lengths);
     tcase_add_test(paths, catalog_routes);
+    tcase_add_test(paths, service_routes);
+    tcase_add_test(paths, service_routes_refused);
+    tcase_add_test(paths, service_routes_take_no_parameters);
     suite_add_tcase(s, paths);
 
     TCase *params = tcase_create("parameters");

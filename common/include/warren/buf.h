@@ -36,8 +36,9 @@ int wr_buf_vprintf(struct wr_buf *b, const char *fmt, va_list ap)
 /* The sticky error: 0 when every append so far succeeded. */
 int wr_buf_error(const struct wr_buf *b);
 
-/* Hands the data to the caller, who frees it with free(); the buffer is left
- * empty. Returns NULL when the buffer has an error. *len may be NULL. */
-char *wr_buf_take(struct wr_buf *b, size_t *len);
+/* Detaches the data and hands it to the caller, who frees it with free();
+ * the buffer is left empty and may be used again. Returns NULL when the
+ * buffer has an error. *len may be NULL. */
+char *wr_buf_detach(struct wr_buf *b, size_t *len);
 
 #endif

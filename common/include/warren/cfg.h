@@ -33,6 +33,7 @@ struct wr_cfg {
     char *audit_collection; /* AUDIT_COLLECTION */
     char *audit_spool_dir;  /* AUDIT_SPOOL_DIR */
     char *service;          /* SERVICE: the queue suffix, warren.<service> */
+    char *services;         /* SERVICES: further services the edge forwards /svc/ to */
     /* HTTP edge */
     char *http_host;         /* HTTP_HOST */
     long http_port;          /* HTTP_PORT */
@@ -64,22 +65,31 @@ struct wr_cfg {
     size_t ncolls;
 };
 
-/* The key table, for documentation and the docker test: each entry's name,
- * its type ("str", "int", "bool") and its default as text. The list ends with
- * a NULL name. */
+/* Which binaries read a key (struct wr_cfg_key.uses) and which keys a
+ * binary reads (struct wr_cfg_prog.uses). */
+#define WR_CFG_USE_EDGE 1u    /* the HTTP edge */
+#define WR_CFG_USE_WORKER 2u  /* every worker, through the worker runtime */
+#define WR_CFG_USE_CATALOG 4u /* the catalog service (and <Collection>.<SETTING>) */
+
+/* The key table, for documentation (--help) and the docker test: each
+ * entry's name, its type ("str", "int", "bool"), its default as text, one
+ * line of help and the binaries that read it. The list ends with a NULL
+ * name; it is static, never freed. */
 struct wr_cfg_key {
     const char *name;
     const char *type;
     const char *def;
     const char *help;
+    unsigned uses; /* WR_CFG_USE_* bits */
 };
 const struct wr_cfg_key *wr_cfg_keys(void);
 
-/* Fills cfg from defaults, then text (len bytes), then env (a NULL-terminated
- * `NAME=value` array, may be NULL). Returns 0, or WR_EINVAL with every problem
- * appended to problems, one line each ("config.cfg:3: unknown key FOO");
- * origin names the text in those lines. On error cfg holds nothing to free.
- * Pure: no I/O. */
+/* Fills cfg (whatever it held is overwritten, not freed) from defaults, then
+ * text (len bytes), then env (a NULL-terminated `NAME=value` array, may be
+ * NULL). Returns 0, or WR_EINVAL (WR_ENOMEM when short of memory) with every
+ * problem appended to problems (may be NULL), one line each ("config.cfg:3:
+ * unknown key FOO"); origin names the text in those lines. On error cfg
+ * holds nothing to free. Pure: no I/O. */
 int wr_cfg_parse(struct wr_cfg *cfg, const char *origin, const char *text, size_t len,
                  char *const *env, struct wr_buf *problems);
 
@@ -91,10 +101,42 @@ int wr_cfg_parse(struct wr_cfg *cfg, const char *origin, const char *text, size_
 int wr_cfg_load(struct wr_cfg *cfg, const char *path, bool required, char *const *env,
                 struct wr_buf *problems);
 
-/* For main(): takes `--config PATH` from argv (default ./config.cfg, optional),
- * loads it with the process environment, prints every problem to stderr.
- * Returns 0, or 2 (the exit status) after printing. */
-int wr_cfg_from_args(struct wr_cfg *cfg, int argc, char **argv);
+/* A binary, for --help and --version. */
+struct wr_cfg_prog {
+    const char *name;    /* "warren-edge" */
+    const char *purpose; /* one line: what it is for */
+    unsigned uses;       /* WR_CFG_USE_* bits: the keys --help lists */
+};
+
+/* What the command line asks for. */
+struct wr_cfg_args {
+    const char *path; /* --config PATH (borrowed from argv), else "config.cfg" */
+    bool required;    /* the path was given, so the file must exist */
+    bool help;        /* --help */
+    bool version;     /* --version */
+};
+
+/* Reads argv[1..argc-1]: `--config PATH` or `--config=PATH` (the last one
+ * counts), `--help`, `--version`. Returns 0, or WR_EINVAL with one line per
+ * bad argument (unknown, or --config without a path) appended to problems
+ * (NULL: none). Pure: no I/O. */
+int wr_cfg_args_parse(struct wr_cfg_args *a, int argc, char *const *argv, struct wr_buf *problems);
+
+/* Appends --help's text for prog to out: the name, WARREN_VERSION and
+ * purpose, the usage and options, and every key prog reads with its type,
+ * default and help (the per-collection settings too for the catalog).
+ * Returns 0 or the buffer's error. */
+int wr_cfg_help(const struct wr_cfg_prog *prog, struct wr_buf *out);
+
+/* For main(), before anything else: reads the arguments, then the config
+ * file and the process environment (wr_cfg_load). Returns true with cfg
+ * loaded when the program should run. Returns false, cfg holding nothing
+ * to free, when main() should return *status at once: 0 after printing
+ * --help's text or `<name> <version>` (--version) to stdout; 2 after
+ * printing every problem of the arguments, the file and the environment to
+ * stderr. */
+bool wr_cfg_from_args(struct wr_cfg *cfg, const struct wr_cfg_prog *prog, int argc, char **argv,
+                      int *status);
 
 /* One entry of API_KEYS, 'name:key, name:key': pointers into the string. */
 struct wr_api_key {
@@ -111,6 +153,20 @@ struct wr_api_key {
  * when no entry is left. wr_cfg_parse refuses a malformed API_KEYS, so after
  * a successful load every entry is ok. */
 const char *wr_cfg_api_key_next(const char *p, struct wr_api_key *k);
+
+/* Lists (CORS_ORIGINS, SERVICES) separate their items by these. */
+#define WR_CFG_LIST_SEPARATORS ", \t"
+/* The list item at or after p: *item and *len are set to it (pointing into
+ * the string) and the return value is where the next search starts; NULL
+ * when no item is left. */
+const char *wr_cfg_list_next(const char *p, const char **item, size_t *len);
+
+/* A service name, as SERVICES lists them: [a-z][a-z0-9-]{0,31}. */
+#define WR_SERVICE_NAME_MAX 32
+bool wr_cfg_service_name_ok(const char *s, size_t n);
+/* Whether SERVICES lists the n bytes of name (wr_cfg_parse has checked
+ * that every entry is a service name other than SERVICE). */
+bool wr_cfg_service_listed(const struct wr_cfg *cfg, const char *name, size_t n);
 
 /* Frees every string. NULL-safe; cfg may be loaded again. */
 void wr_cfg_release(struct wr_cfg *cfg);

@@ -7,8 +7,10 @@
 
 enum wr_log_level { WR_LOG_DEBUG, WR_LOG_INFO, WR_LOG_WARN, WR_LOG_ERROR };
 
-/* Sets the service name and the lowest level written. Call once at start. */
-void wr_log_init(const char *service, enum wr_log_level min);
+/* Sets the service name and the lowest level written, by its name (the
+ * config's LOG_LEVEL: "debug", "info", "warn", "error"; anything else, or
+ * NULL, means "info"). Call once at start, before any thread. */
+void wr_log_init(const char *service, const char *level);
 /* Parses "debug", "info", "warn", "error"; returns false on anything else. */
 bool wr_log_level_parse(const char *s, enum wr_log_level *out);
 

@@ -73,7 +73,7 @@ static char *statement(const struct collection *c, const size_t *cols, size_t n,
         order_by_key(&b, c);
     if (s == PAGE)
         wr_buf_puts(&b, " LIMIT ? OFFSET ?");
-    return wr_buf_take(&b, NULL);
+    return wr_buf_detach(&b, NULL);
 }
 
 static void free_coll(struct plan_coll *pc, size_t nrels)

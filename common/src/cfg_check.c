@@ -1,0 +1,150 @@
+/* The checks across keys, run once a parse found no problem (see
+ * cfg_int.h): production hygiene (DEBUG, RabbitMQ's guest account), the
+ * API_KEYS entries and the SERVICES names; and the readers of those list
+ * values (cfg.h). Problems name list entries by position, never by value. */
+#include <string.h>
+
+#include "cfg_int.h"
+
+static bool loopback(const char *host, size_t n)
+{
+    return (n == 9 && strncmp(host, "127.0.0.1", n) == 0) ||
+           (n == 9 && strncmp(host, "localhost", n) == 0) ||
+           (n == 3 && strncmp(host, "::1", n) == 0) || (n == 5 && strncmp(host, "[::1]", n) == 0);
+}
+
+/* Production hygiene, for every binary: DEBUG only while the edge listens
+ * on loopback, and RabbitMQ's default guest account only over loopback
+ * (the broker refuses it beyond, with a less clear error). */
+static void check_production(struct wr__parser *p)
+{
+    const struct wr_cfg *c = p->cfg;
+    if (c->debug && !loopback(c->http_host, strlen(c->http_host)))
+        wr__problem(p, "DEBUG is on while HTTP_HOST is not loopback: refusing to start");
+    const char *url = c->amqp_url;
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    if (at == NULL || strncmp(scheme + 3, "guest:", 6) != 0)
+        return;
+    const char *host = at + 1;
+    size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+    if (!loopback(host, n))
+        wr__problem(p, "AMQP_URL uses RabbitMQ's default guest account beyond loopback: "
+                       "give warren its own user");
+}
+
+static bool key_char(char c)
+{
+    return c > 0x20 && c < 0x7f && c != ',';
+}
+
+const char *wr_cfg_api_key_next(const char *p, struct wr_api_key *k)
+{
+    *k = (struct wr_api_key){0};
+    p += strspn(p, " \t,");
+    if (*p == '\0')
+        return NULL;
+    size_t n = strcspn(p, ",");
+    const char *end = p + n;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    const char *colon = memchr(p, ':', (size_t)(end - p));
+    k->name = p;
+    k->name_len = colon != NULL ? (size_t)(colon - p) : 0;
+    k->key = colon != NULL ? colon + 1 : end;
+    k->key_len = (size_t)(end - k->key);
+    bool ok = k->name_len >= 1 && k->name_len <= WR_API_KEY_NAME_MAX &&
+              k->key_len >= WR_API_KEY_MIN && k->key_len <= WR_API_KEY_MAX;
+    for (size_t i = 0; ok && i < k->name_len; i++)
+        ok = wr__is_ident_char(p[i]) || p[i] == '-' || p[i] == '.';
+    for (size_t i = 0; ok && i < k->key_len; i++)
+        ok = key_char(k->key[i]);
+    k->ok = ok;
+    return p + n;
+}
+
+/* API_KEYS: every entry well-formed, no name or key given twice. A key is
+ * a secret: entries are named by position. */
+static void check_api_keys(struct wr__parser *p)
+{
+    struct wr_api_key a, b;
+    size_t i = 0;
+    for (const char *s = wr_cfg_api_key_next(p->cfg->api_keys, &a); s != NULL;
+         s = wr_cfg_api_key_next(s, &a)) {
+        i++;
+        if (!a.ok) {
+            wr__problem(p,
+                        "API_KEYS: entry %zu is not name:key (a name of 1 to %d letters, digits, "
+                        "'_', '-' or '.'; a key of %d to %d printable characters, no ',' or space)",
+                        i, WR_API_KEY_NAME_MAX, WR_API_KEY_MIN, WR_API_KEY_MAX);
+            continue;
+        }
+        size_t j = 0;
+        for (const char *t = wr_cfg_api_key_next(p->cfg->api_keys, &b); j + 1 < i && t != NULL;
+             t = wr_cfg_api_key_next(t, &b), j++) {
+            if (b.ok && b.name_len == a.name_len && memcmp(a.name, b.name, a.name_len) == 0)
+                wr__problem(p, "API_KEYS: entries %zu and %zu have the same name", j + 1, i);
+            if (b.ok && b.key_len == a.key_len && memcmp(a.key, b.key, a.key_len) == 0)
+                wr__problem(p, "API_KEYS: entries %zu and %zu have the same key", j + 1, i);
+        }
+    }
+}
+
+const char *wr_cfg_list_next(const char *p, const char **item, size_t *len)
+{
+    p += strspn(p, WR_CFG_LIST_SEPARATORS);
+    *item = p;
+    *len = strcspn(p, WR_CFG_LIST_SEPARATORS);
+    return *len > 0 ? p + *len : NULL;
+}
+
+bool wr_cfg_service_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > WR_SERVICE_NAME_MAX || s[0] < 'a' || s[0] > 'z')
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+bool wr_cfg_service_listed(const struct wr_cfg *cfg, const char *name, size_t n)
+{
+    const char *item;
+    size_t len;
+    for (const char *s = wr_cfg_list_next(cfg->services, &item, &len); s != NULL;
+         s = wr_cfg_list_next(s, &item, &len))
+        if (len == n && memcmp(item, name, n) == 0)
+            return true;
+    return false;
+}
+
+/* SERVICES: names the edge may forward /svc/ requests to, each a queue
+ * name's suffix; SERVICE itself is served by /api/ and listing it would
+ * give it a second route. */
+static void check_services(struct wr__parser *p)
+{
+    const char *item;
+    size_t len, i = 0;
+    for (const char *s = wr_cfg_list_next(p->cfg->services, &item, &len); s != NULL;
+         s = wr_cfg_list_next(s, &item, &len)) {
+        i++;
+        if (!wr_cfg_service_name_ok(item, len))
+            wr__problem(p,
+                        "SERVICES: entry %zu is not a service name (a lower-case letter, then up "
+                        "to %d lower-case letters, digits or '-')",
+                        i, WR_SERVICE_NAME_MAX - 1);
+        else if (wr__equals(item, len, p->cfg->service))
+            wr__problem(p, "SERVICES: entry %zu is SERVICE itself, which /api/ serves", i);
+    }
+}
+
+void wr__check(struct wr__parser *p)
+{
+    p->line = 0;
+    p->subj = NULL;
+    p->where = "config";
+    check_production(p);
+    check_api_keys(p);
+    check_services(p);
+}

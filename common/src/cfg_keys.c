@@ -1,0 +1,172 @@
+/* The key table (see cfg.h): one X-macro row per key drives the parser's
+ * rows, the public documentation (wr_cfg_keys, --help), a compile-time check
+ * of each row's type against its field, and wr_cfg_release; plus the
+ * settings of the dotted per-collection keys. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_int.h"
+
+#define STR_NAME "str"
+#define INT_NAME "int"
+#define BOOL_NAME "bool"
+#define EDGE WR_CFG_USE_EDGE
+#define WORKER WR_CFG_USE_WORKER
+#define CATALOG WR_CFG_USE_CATALOG
+#define ALL (WR_CFG_USE_EDGE | WR_CFG_USE_WORKER)
+
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+
+/* The one table: X(NAME, field, type, default as text, min, max, choices,
+ * binaries that read it, help). min and max bound int keys; choices
+ * (NULL-terminated) limit a str key. It is expanded four times below, so
+ * nothing can drift apart. */
+#define WR_CFG_TABLE(X)                                                                            \
+    X(DATABASE_URI, database_uri, STR, "sqlite:///../shared/data/chinook.db", 0, 0, NULL, CATALOG, \
+      "the SQLite database: sqlite:///relative or sqlite:////absolute")                            \
+    X(COLLECTIONS, collections, STR, "", 0, 0, NULL, CATALOG,                                      \
+      "the tables to serve, comma-separated; empty serves every table")                            \
+    X(AMQP_URL, amqp_url, STR, "amqp://guest:guest@127.0.0.1:5672/%2f", 0, 0, NULL, ALL,           \
+      "the RabbitMQ broker")                                                                       \
+    X(REDIS_URL, redis_url, STR, "", 0, 0, NULL, CATALOG,                                          \
+      "the result cache, redis://host:port[/db]; empty turns caching off")                         \
+    X(REDIS_TIMEOUT_MS, redis_timeout_ms, INT, "50", 1, 10000, NULL, CATALOG,                      \
+      "the longest a cache command may take before the request bypasses the cache")                \
+    X(CACHE_TTL_S, cache_ttl_s, INT, "300", 1, 86400L * 30, NULL, CATALOG,                         \
+      "how long a cached reply lives (up to 10% less, at random, so keys expire apart)")           \
+    X(MONGO_URI, mongo_uri, STR, "", 0, 0, NULL, WORKER,                                           \
+      "the audit trail's MongoDB; empty keeps audit records in the local spool")                   \
+    X(AUDIT_DB, audit_db, STR, "warren", 0, 0, NULL, WORKER, "the audit trail's database")         \
+    X(AUDIT_COLLECTION, audit_collection, STR, "audit", 0, 0, NULL, WORKER,                        \
+      "the audit trail's collection")                                                              \
+    X(AUDIT_SPOOL_DIR, audit_spool_dir, STR, "audit-spool", 0, 0, NULL, WORKER,                    \
+      "where each worker spools audit records until MongoDB has them")                             \
+    X(SERVICE, service, STR, "catalog", 0, 0, NULL, ALL, "the queue suffix: warren.<SERVICE>")     \
+    X(SERVICES, services, STR, "", 0, 0, NULL, EDGE,                                               \
+      "further services the edge forwards /svc/<service>/<op>[/<id>] to (queue "                   \
+      "warren.<service>): names of [a-z][a-z0-9-]{0,31}, comma- or space-separated, not SERVICE")  \
+    X(HTTP_HOST, http_host, STR, "127.0.0.1", 0, 0, NULL, EDGE,                                    \
+      "the address the HTTP edge listens on")                                                      \
+    X(HTTP_PORT, http_port, INT, "8080", 1, 65535, NULL, EDGE,                                     \
+      "the port the HTTP edge listens on")                                                         \
+    X(CORS_ORIGINS, cors_origins, STR, "", 0, 0, NULL, EDGE,                                       \
+      "origins browsers may call from: '*', or a comma-separated list; '' turns CORS off")         \
+    X(CACHE_CONTROL, cache_control, STR, "", 0, 0, NULL, EDGE,                                     \
+      "the Cache-Control header of successful reads, e.g. 'max-age=60'; '' sends none")            \
+    X(REQUEST_TIMEOUT_MS, request_timeout_ms, INT, "5000", 1, 600000, NULL, EDGE,                  \
+      "each request's deadline")                                                                   \
+    X(MAX_IN_FLIGHT, max_in_flight, INT, "10000", 1, 1000000, NULL, EDGE,                          \
+      "the requests the edge holds at once")                                                       \
+    X(HTTP_TIMEOUT_S, http_timeout_s, INT, "10", 1, 3600, NULL, EDGE,                              \
+      "the idle, header and body timeout per connection")                                          \
+    X(MAX_BODY_BYTES, max_body_bytes, INT, "1048576", 0, 1L << 30, NULL, EDGE | CATALOG,           \
+      "the largest request body")                                                                  \
+    X(MAX_HEADER_BYTES, max_header_bytes, INT, "8192", 256, 1L << 20, NULL, EDGE,                  \
+      "the largest block of request headers (431 beyond)")                                         \
+    X(MAX_URI_BYTES, max_uri_bytes, INT, "8192", 256, 1L << 20, NULL, EDGE,                        \
+      "the longest request target, path and query (414 beyond)")                                   \
+    X(MAX_CONNECTIONS, max_connections, INT, "4096", 1, 1000000, NULL, EDGE,                       \
+      "the client connections the edge holds at once; beyond, new ones get 503 and are closed")    \
+    X(MAX_JSON_DEPTH, max_json_depth, INT, "16", 1, 1000, NULL, EDGE,                              \
+      "the deepest nesting of arrays and objects in q and in request bodies")                      \
+    X(MAX_IN_VALUES, max_in_values, INT, "500", 1, 30000, NULL, EDGE | CATALOG,                    \
+      "the most values one in / not_in filter may list")                                           \
+    X(API_KEYS, api_keys, STR, "", 0, 0, NULL, EDGE,                                               \
+      "'name:key, ...': the keys writes need (Authorization: Bearer <key>); secret")               \
+    X(PREFETCH, prefetch, INT, "256", 1, 65535, NULL, WORKER,                                      \
+      "the unacknowledged deliveries per worker")                                                  \
+    X(RESULTS_PER_PAGE, results_per_page, INT, "10", 1, 100000, NULL, CATALOG,                     \
+      "the default page size")                                                                     \
+    X(MAX_RESULTS_PER_PAGE, max_results_per_page, INT, "100", 1, 100000, NULL, CATALOG,            \
+      "the largest page size; larger requests are clamped")                                        \
+    X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL,                                     \
+      "the AMQP heartbeat; 0 turns it off")                                                        \
+    X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL,                   \
+      "the AMQP connect timeout")                                                                  \
+    X(RECONNECT_MAX_MS, reconnect_max_ms, INT, "5000", 1, 600000, NULL, ALL,                       \
+      "the cap on the AMQP reconnect backoff")                                                     \
+    X(DEBUG, debug, BOOL, "False", 0, 0, NULL, EDGE,                                               \
+      "debug mode (only while HTTP_HOST is loopback)")                                             \
+    X(LOG_LEVEL, log_level, STR, "info", 0, 0, log_levels, ALL,                                    \
+      "the least severe level logged: debug, info, warn or error")
+
+#define KEY_ENTRY(name, field, type, def, lo, hi, choices, uses, help)                             \
+    {#name, WR__T_##type, def, offsetof(struct wr_cfg, field), lo, hi, choices},
+#define KEY_DOC(name, field, type, def, lo, hi, choices, uses, help)                               \
+    {#name, type##_NAME, def, help, uses},
+/* A table row whose type disagrees with its field fails to compile. */
+#define KEY_CHECK(name, field, type, def, lo, hi, choices, uses, help)                             \
+    _Static_assert(_Generic(((struct wr_cfg *)NULL)->field, char *: WR__T_STR, long: WR__T_INT,    \
+                            bool: WR__T_BOOL) == WR__T_##type,                                     \
+                   #name " does not match the type of its field");
+
+const struct wr__key wr__keys[] = {WR_CFG_TABLE(KEY_ENTRY)};
+const size_t wr__nkeys = sizeof(wr__keys) / sizeof(wr__keys[0]);
+static const struct wr_cfg_key docs[] = {WR_CFG_TABLE(KEY_DOC){NULL, NULL, NULL, NULL, 0}};
+WR_CFG_TABLE(KEY_CHECK)
+
+const struct wr__coll_setting wr__coll_settings[] = {
+    {"NAME", "serve the collection under another name"},
+    {"EXCLUDE", "'col_a, Relation, Relation.col': attributes and relations to hide"},
+    {"INCLUDE", "'title, Relation, Relation.col': show only these (not with EXCLUDE)"},
+    {"RENAME", "'title:name, Relation:other': rename attributes and relations"},
+    {"METHODS", "'GET, POST, PATCH, PUT, DELETE, PATCH_MANY, DELETE_MANY' (default 'GET')"},
+    {"DEPTH", "0: objects without their relations (default 1)"},
+    {"COUNT", "'none': pages skip COUNT(*) (default 'exact')"},
+    {NULL, NULL},
+};
+
+const struct wr_cfg_key *wr_cfg_keys(void)
+{
+    return docs;
+}
+
+const struct wr__key *wr__key_find(const char *name, size_t n)
+{
+    for (size_t i = 0; i < wr__nkeys; i++)
+        if (wr__equals(name, n, wr__keys[i].name))
+            return &wr__keys[i];
+    return NULL;
+}
+
+void *wr__key_slot(struct wr_cfg *cfg, const struct wr__key *k)
+{
+    return (char *)cfg + k->off;
+}
+
+bool wr__coll_setting_known(const char *s, size_t n)
+{
+    for (const struct wr__coll_setting *c = wr__coll_settings; c->name != NULL; c++)
+        if (wr__equals(s, n, c->name))
+            return true;
+    return false;
+}
+
+void wr_cfg_release(struct wr_cfg *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < wr__nkeys; i++) {
+        if (wr__keys[i].type == WR__T_STR) {
+            char **field = wr__key_slot(cfg, &wr__keys[i]);
+            free(*field);
+        }
+    }
+    for (size_t i = 0; i < cfg->ncolls; i++) {
+        free(cfg->colls[i].collection);
+        free(cfg->colls[i].setting);
+        free(cfg->colls[i].value);
+    }
+    free(cfg->colls);
+    *cfg = (struct wr_cfg){0};
+}
+
+const char *wr_cfg_coll_get(const struct wr_cfg *cfg, const char *collection, const char *setting)
+{
+    for (size_t i = cfg->ncolls; i > 0; i--) {
+        const struct wr_cfg_coll *c = &cfg->colls[i - 1];
+        if (strcmp(c->collection, collection) == 0 && strcmp(c->setting, setting) == 0)
+            return c->value;
+    }
+    return NULL;
+}

@@ -1,0 +1,304 @@
+/* One call's life (see call.h). A call is freed exactly once, by whichever
+ * comes first: the reply, the deadline, a basic.return, a broker outage,
+ * the client going away, or the edge's end; whoever removes it from the
+ * pending table owns it. */
+#include "call.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pending.h"
+#include "route.h"
+#include "warren/codec.h"
+#include "warren/log.h"
+#include "warren/proto.h"
+#include "warren/rpc.h"
+
+#define OP_MAX 40 /* the longest op: a service's are [a-z][a-z0-9_]{0,31} */
+
+struct calls {
+    struct event_base *base;
+    const struct wr_cfg *cfg;
+    bus *bus;
+    trail *trail;
+    pending *pending;
+    const struct timeval *deadline_tv; /* a common timeout: O(1) timers */
+    bool draining;
+    long long late_replies;
+};
+
+struct call {
+    calls *owner;
+    char id[WR_REQUEST_ID_LEN + 1];
+    struct evhttp_request *req; /* NULL once answered or gone */
+    struct conn *conn;          /* its client's connection, NULL once gone */
+    struct event *timer;
+    /* the call's audit context, for the answers the edge gives it itself */
+    char op[OP_MAX + 1];
+    char collection[ROUTE_NAME_MAX + 1];
+    long long t0_ms;
+    char principal[WR_API_KEY_NAME_MAX + 1];
+};
+
+static void call_detach(struct call *c)
+{
+    conn_park(c->conn, NULL);
+    c->conn = NULL;
+}
+
+static void call_free(struct call *c)
+{
+    if (c == NULL)
+        return;
+    call_detach(c);
+    if (c->timer != NULL)
+        event_free(c->timer);
+    calls *cs = c->owner;
+    free(c);
+    if (cs->draining && pending_count(cs->pending) == 0)
+        event_base_loopexit(cs->base, NULL);
+}
+
+/* Answers (and audits) a call that has been removed from the pending
+ * table, then frees it. */
+static void call_error(struct call *c, int status, const char *code, const char *message)
+{
+    if (c->req != NULL) {
+        struct ask a = {.req = c->req,
+                        .rid = c->id,
+                        .trail = c->owner->trail,
+                        .audit = {.id = c->id,
+                                  .time_ms = c->t0_ms,
+                                  .principal = c->principal,
+                                  .op = c->op,
+                                  .collection = c->collection,
+                                  .rows = -1}};
+        call_detach(c);
+        c->req = NULL;
+        if (status == 503)
+            respond_header(a.req, "Retry-After", "1");
+        respond_error(&a, status, code, message);
+    }
+    call_free(c);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct call *c = arg;
+    if (pending_remove(c->owner->pending, c->id) != c)
+        return;
+    call_error(c, 504, WR_CODE_TIMEOUT, "the service did not answer in time");
+}
+
+void calls_on_gone(calls *cs, void *call)
+{
+    struct call *c = call;
+    /* libevent frees the request after this returns: forget it now. A reply
+     * that comes later finds no call and is counted as late. */
+    c->req = NULL;
+    c->conn = NULL;
+    if (pending_remove(cs->pending, c->id) == c)
+        call_free(c);
+}
+
+/* A reply header's HTTP name: AMQP headers travel in lower case ("link"),
+ * HTTP clients expect the usual capitals ("Link"). False for a name that is
+ * not a plain token, which is dropped rather than copied into the response. */
+static bool header_name(const char *in, char *out, size_t cap)
+{
+    size_t n = strlen(in);
+    if (n == 0 || n >= cap)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = in[i];
+        bool word_start = i == 0 || in[i - 1] == '-';
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-'))
+            return false;
+        out[i] = (char)(word_start && c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    }
+    out[n] = '\0';
+    return true;
+}
+
+/* A successful read's ETag (a hash of its bytes, so every worker gives the
+ * same one) and Cache-Control; true when If-None-Match matched and a 304
+ * went out instead of the body. */
+static bool read_validated(const calls *cs, struct evhttp_request *req, const struct wr_msg *m)
+{
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
+        return false;
+    uint64_t h = wr_fnv1a64(WR_FNV1A64_INIT, m->body, m->len);
+    char etag[24];
+    (void)snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)h);
+    respond_header(req, "ETag", etag);
+    if (cs->cfg->cache_control[0] != '\0')
+        respond_header(req, "Cache-Control", cs->cfg->cache_control);
+    const char *inm = request_header(req, "If-None-Match");
+    if (inm == NULL || (strstr(inm, etag) == NULL && strcmp(inm, "*") != 0))
+        return false;
+    evhttp_send_reply(req, 304, NULL, NULL);
+    return true;
+}
+
+void calls_on_reply(calls *cs, const struct wr_msg *m)
+{
+    struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
+    if (c == NULL) {
+        cs->late_replies++;
+        wr_debug(m->correlation_id, "late reply dropped (%lld so far)", cs->late_replies);
+        return;
+    }
+    struct evhttp_request *req = c->req;
+    call_detach(c);
+    c->req = NULL;
+    for (size_t i = 0; i < m->nhdrs; i++) {
+        char name[64];
+        if (header_name(m->hdrs[i].name, name, sizeof(name)))
+            respond_header(req, name, m->hdrs[i].value);
+    }
+    respond_header(req, "Vary", "Accept");
+    if (m->status == 503) /* a worker's "busy": clients should come back */
+        respond_header(req, "Retry-After", "1");
+    if (m->status == 200 && read_validated(cs, req, m)) {
+        call_free(c);
+        return;
+    }
+    respond_json(req, m->status > 0 ? m->status : 502, c->id, m->body, m->len);
+    call_free(c);
+}
+
+void calls_on_returned(calls *cs, const struct wr_msg *m)
+{
+    struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
+    if (c != NULL)
+        call_error(c, 503, WR_CODE_UNAVAILABLE, "no queue serves this request");
+}
+
+void calls_on_down(calls *cs)
+{
+    struct call *c;
+    /* Direct reply-to drops replies with the connection: nothing in flight
+     * can be answered any more. */
+    while ((c = pending_remove_any(cs->pending)) != NULL)
+        call_error(c, 503, WR_CODE_UNAVAILABLE, "the broker connection was lost");
+}
+
+/* A new call for a's request, parked in the pending table with its timer
+ * (not armed). 0, WR_ENOMEM, or WR_EINVAL when its id is in flight. */
+static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec, struct call **out)
+{
+    struct call *c = calloc(1, sizeof(*c));
+    *out = c;
+    if (c == NULL)
+        return WR_ENOMEM;
+    c->owner = cs;
+    (void)snprintf(c->id, sizeof(c->id), "%s", a->rid);
+    (void)snprintf(c->op, sizeof(c->op), "%s", spec->op);
+    (void)snprintf(c->collection, sizeof(c->collection), "%s",
+                   a->audit.collection ? a->audit.collection : "");
+    c->t0_ms = a->audit.time_ms;
+    (void)snprintf(c->principal, sizeof(c->principal), "%s", a->audit.principal);
+    c->req = a->req;
+    c->timer = evtimer_new(cs->base, on_deadline, c);
+    return c->timer ? pending_put(cs->pending, a->rid, c) : WR_ENOMEM;
+}
+
+void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec)
+{
+    struct call *c = NULL;
+    int rc = call_new(cs, a, spec, &c);
+    bool in_flight = rc == WR_EINVAL; /* pending_put: the same X-Request-Id is in flight */
+    if (rc == 0) {
+        long long timeout = cs->cfg->request_timeout_ms;
+        struct wr_msg m = {
+            .correlation_id = a->rid,
+            .message_id = a->rid,
+            .reply_to = WR_REPLY_TO,
+            .type = spec->op,
+            .expiration_ms = timeout,
+            .deadline_ms = wr_now_ms() + timeout,
+            .hdrs = {{WR_HDR_BASE_URL, spec->base_url}, {WR_HDR_PRINCIPAL, a->audit.principal}},
+            .nhdrs = 2,
+            .body = spec->envelope,
+            .len = spec->len};
+        struct wr_err err = {0};
+        rc = bus_publish(cs->bus, spec->service, spec->write, &m, &err);
+        /* A failed publish takes the bus down, and calls_on_down has
+         * answered and freed every call in flight, this one too. */
+        if (rc != 0 && pending_remove(cs->pending, a->rid) != c)
+            return;
+    }
+    if (rc != 0) {
+        if (c != NULL)
+            c->req = NULL; /* answered below */
+        call_free(c);
+        if (in_flight) {
+            respond_error(a, 409, WR_CODE_CONFLICT,
+                          "a request with this X-Request-Id is in flight");
+            return;
+        }
+        respond_header(a->req, "Retry-After", "1");
+        respond_error(a, 503, WR_CODE_UNAVAILABLE,
+                      rc == WR_ENOMEM ? "out of memory" : "the broker is unavailable");
+        return;
+    }
+    evtimer_add(c->timer, cs->deadline_tv);
+    c->conn = conn;
+    conn_park(conn, c);
+}
+
+calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t)
+{
+    calls *cs = calloc(1, sizeof(*cs));
+    if (cs == NULL)
+        return NULL;
+    *cs = (calls){.base = base, .cfg = cfg, .bus = b, .trail = t};
+    long ms = cfg->request_timeout_ms;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    cs->deadline_tv = event_base_init_common_timeout(base, &tv);
+    cs->pending = pending_new();
+    if (cs->deadline_tv == NULL || cs->pending == NULL) {
+        calls_free(cs);
+        return NULL;
+    }
+    return cs;
+}
+
+void calls_free(calls *cs)
+{
+    if (cs == NULL)
+        return;
+    struct call *c;
+    while (cs->pending != NULL && (c = pending_remove_any(cs->pending)) != NULL)
+        call_error(c, 503, WR_CODE_UNAVAILABLE, "shutting down");
+    pending_free(cs->pending);
+    free(cs);
+}
+
+size_t calls_count(const calls *cs)
+{
+    return pending_count(cs->pending);
+}
+
+bool calls_draining(const calls *cs)
+{
+    return cs->draining;
+}
+
+bool calls_open(const calls *cs)
+{
+    return !cs->draining && pending_count(cs->pending) < (size_t)cs->cfg->max_in_flight;
+}
+
+void calls_drain(calls *cs)
+{
+    cs->draining = true;
+    if (pending_count(cs->pending) == 0)
+        event_base_loopexit(cs->base, NULL);
+}

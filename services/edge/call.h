@@ -1,0 +1,67 @@
+/* One call's life: a request forwarded to a service, from its publish to
+ * its one HTTP answer, whichever comes first: the reply (its status, body
+ * and headers copied; an ETag, and 304 for a matching If-None-Match, on a
+ * successful read), 504 at the deadline, 503 when the broker returns the
+ * request or the connection drops, or nothing when the client went away.
+ * Each call holds its own audit context for the answers the edge gives it.
+ * calls is the set in flight: the pending table by request id. */
+#ifndef EDGE_CALL_H
+#define EDGE_CALL_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bus.h"
+#include "conn.h"
+#include "respond.h"
+#include "trail.h"
+#include "warren/amqp.h"
+#include "warren/cfg.h"
+
+typedef struct calls calls;
+
+/* The set of calls in flight: they publish on b and audit through t (both
+ * outlive it). NULL when out of memory. */
+calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t);
+/* Answers every call still in flight (503, "shutting down") and frees the
+ * set. NULL-safe. */
+void calls_free(calls *cs);
+
+/* What one call sends. Strings are borrowed for the duration of calls_start. */
+struct call_spec {
+    const char *service;  /* the queue warren.<service>; NULL: SERVICE's */
+    bool write;           /* to the write queue, warren.<SERVICE>.write */
+    const char *op;       /* the operation: the AMQP type */
+    const char *envelope; /* the request's envelope (proto v1 JSON) */
+    size_t len;
+    const char *base_url; /* x-base-url */
+};
+
+/* Starts a call for a's request (a->audit says what its records say; its
+ * principal goes out as x-principal): publishes spec and parks the call on
+ * conn (the request's connection) until its answer. When that fails the
+ * request is answered at once, and audited: 409 for a request id already in
+ * flight, 503 (with Retry-After) when the broker is unavailable or memory
+ * short. Either way req belongs to the call set or is answered. */
+void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec);
+
+/* Calls in flight. */
+size_t calls_count(const calls *cs);
+/* Whether a new call may start: not draining, below MAX_IN_FLIGHT. */
+bool calls_open(const calls *cs);
+bool calls_draining(const calls *cs);
+/* No new calls; the loop ends once the last call in flight is answered. */
+void calls_drain(calls *cs);
+
+/* The bus's events (struct bus_handlers): a reply, a returned request,
+ * the connection lost (every call in flight answered 503). */
+void calls_on_reply(calls *cs, const struct wr_msg *m);
+void calls_on_returned(calls *cs, const struct wr_msg *m);
+void calls_on_down(calls *cs);
+/* The client of call (as parked on its conn) went away: libevent frees the
+ * request after this returns; the call is dropped and its reply, if it
+ * comes, counted as late. */
+void calls_on_gone(calls *cs, void *call);
+
+#endif

@@ -1,0 +1,310 @@
+/* One request's way through the edge (see dispatch.h). The order of the
+ * checks is the contract: a malformed request or route first (414, 431,
+ * 400, 404; a /svc/ service SERVICES does not list is a 404), then the
+ * method (405: a method that does not apply is a 405 whatever else is
+ * wrong), then the parameters (400), the API key (401, 403: writes and
+ * /svc/ need one), the overload guard (503), a write's body (415, 400),
+ * the call. */
+#include "dispatch.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth.h"
+#include "cors.h"
+#include "respond.h"
+#include "warren/buf.h"
+#include "warren/proto.h"
+#include "warren/rpc.h"
+
+/* The checks libevent leaves to us, before routing: the request target's
+ * length (414), the header block's size (431), and framing that could be
+ * read two ways (request smuggling: Content-Length given twice, or with
+ * Transfer-Encoding), refused with the connection closed. False when an
+ * error was sent. */
+static bool request_sane(const struct dispatcher *d, const struct ask *a)
+{
+    const struct wr_cfg *cfg = d->cfg;
+    const char *uri = evhttp_request_get_uri(a->req);
+    if (uri != NULL && strlen(uri) > (size_t)cfg->max_uri_bytes) {
+        char msg[96];
+        (void)snprintf(msg, sizeof(msg), "the request target is longer than %ld bytes",
+                       cfg->max_uri_bytes);
+        respond_error(a, 414, WR_CODE_URI_TOO_LONG, msg);
+        return false;
+    }
+    size_t bytes = 0;
+    int lengths = 0, encodings = 0, chunked = 0;
+    const struct evkeyval *h;
+    for (h = evhttp_request_get_input_headers(a->req)->tqh_first; h != NULL; h = h->next.tqe_next) {
+        bytes += strlen(h->key) + strlen(h->value) + 4; /* ": " and CRLF */
+        lengths += strcasecmp(h->key, "Content-Length") == 0;
+        bool te = strcasecmp(h->key, "Transfer-Encoding") == 0;
+        encodings += te;
+        chunked += te && strcasecmp(h->value, "chunked") == 0;
+    }
+    if (bytes > (size_t)cfg->max_header_bytes) {
+        char msg[96];
+        (void)snprintf(msg, sizeof(msg), "the request headers are larger than %ld bytes",
+                       cfg->max_header_bytes);
+        respond_error(a, 431, WR_CODE_HEADERS_TOO_LARGE, msg);
+        return false;
+    }
+    /* libevent reads "chunked" alone; any other coding would be read as
+     * the connection's end, which a proxy in front may see otherwise */
+    if (lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0) || encodings > chunked) {
+        respond_header(a->req, "Connection", "close");
+        respond_error(a, 400, WR_CODE_BAD_REQUEST,
+                      "ambiguous framing: Content-Length given twice or with Transfer-Encoding, "
+                      "or a Transfer-Encoding other than chunked");
+        return false;
+    }
+    return true;
+}
+
+/* scheme://host as the client used it, for the Link header; the Host header
+ * is used only when it looks like a host name, else the configured one. */
+static void base_url(const struct dispatcher *d, struct evhttp_request *req, char *out, size_t cap)
+{
+    const char *host = request_header(req, "Host");
+    bool ok = host != NULL && host[0] != '\0' && strlen(host) < 256;
+    for (const char *p = host; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+             strchr(".-:[]_", *p) != NULL;
+    if (ok)
+        (void)snprintf(out, cap, "http://%s", host);
+    else
+        (void)snprintf(out, cap, "%s", d->default_base);
+}
+
+static void request_id(struct evhttp_request *req, char id[WR_REQUEST_ID_LEN + 1])
+{
+    const char *given = request_header(req, "X-Request-Id");
+    if (given != NULL && wr_request_id_valid(given))
+        (void)snprintf(id, WR_REQUEST_ID_LEN + 1, "%s", given);
+    else
+        wr_request_id_new(id);
+}
+
+/* The operation a method asks of a route: r->op for GET, a write op for
+ * POST (on a collection), PATCH or PUT and DELETE (on an object, or on a
+ * collection: every object q finds, where the collection opts in); NULL
+ * when the method does not apply (405). */
+static const char *method_op(struct evhttp_request *req, const struct route *r)
+{
+    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD) /* libevent sends HEAD no body */
+        return r->op;
+    if (r->kind != ROUTE_API || r->op == NULL)
+        return NULL;
+    bool collection = strcmp(r->op, WR_OP_LIST) == 0;
+    bool object = strcmp(r->op, WR_OP_GET) == 0 && r->q == NULL;
+    if (m == EVHTTP_REQ_POST && collection && r->q == NULL)
+        return WR_OP_CREATE;
+    if ((m == EVHTTP_REQ_PATCH || m == EVHTTP_REQ_PUT) && (object || collection))
+        return WR_OP_UPDATE;
+    bool related_one = strcmp(r->op, WR_OP_RELATED) == 0 && r->related_key[0] != '\0';
+    if (m == EVHTTP_REQ_DELETE && (object || collection || related_one))
+        return WR_OP_DELETE;
+    return NULL;
+}
+
+/* The methods a route takes: Allow of a 405 and of OPTIONS. */
+static const char *allowed(const struct route *r)
+{
+    if (r->kind == ROUTE_SVC) /* reads only, and OPTIONS as CORS answers it */
+        return "GET, HEAD";
+    if (r->op == NULL)
+        return "GET";
+    if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_LIST) == 0)
+        return "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS";
+    if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_GET) == 0)
+        return "GET, HEAD, PATCH, PUT, DELETE, OPTIONS";
+    if (r->kind == ROUTE_API && r->related_key[0] != '\0')
+        return "GET, HEAD, DELETE, OPTIONS";
+    return "GET, HEAD, OPTIONS";
+}
+
+/* A write's body: JSON (415 otherwise), one object (400 otherwise), copied
+ * NUL-terminated into *json (malloc'd). False when an error was sent. */
+static bool read_body(const struct dispatcher *d, const struct ask *a, char **json)
+{
+    const char *ct = request_header(a->req, "Content-Type");
+    size_t n = strlen(WR_CONTENT_TYPE);
+    if (ct == NULL || strncasecmp(ct, WR_CONTENT_TYPE, n) != 0 || (ct[n] != '\0' && ct[n] != ';')) {
+        respond_error(a, 415, WR_CODE_UNSUPPORTED_MEDIA_TYPE,
+                      "the body must be JSON: Content-Type: application/json");
+        return false;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(a->req);
+    size_t len = evbuffer_get_length(in);
+    *json = malloc(len + 1);
+    if (*json == NULL || evbuffer_copyout(in, *json, len) != (ev_ssize_t)len) {
+        respond_error(a, 500, WR_CODE_INTERNAL, "out of memory");
+        return false;
+    }
+    (*json)[len] = '\0';
+    char msg[256];
+    msg[0] = '\0';
+    if (route_json_depth(*json, len) > d->limits.max_depth) {
+        (void)snprintf(msg, sizeof(msg), "body: nested deeper than %d arrays and objects",
+                       d->limits.max_depth);
+    } else {
+        json_error_t jerr;
+        json_t *j = json_loadb(*json, len, JSON_REJECT_DUPLICATES, &jerr);
+        bool object = json_is_object(j);
+        json_decref(j);
+        if (!object || strlen(*json) != len)
+            (void)snprintf(msg, sizeof(msg), "body: %s",
+                           j == NULL ? jerr.text : "must be one JSON object");
+    }
+    if (msg[0] == '\0')
+        return true;
+    respond_error(a, 400, WR_CODE_BAD_REQUEST, msg);
+    free(*json);
+    *json = NULL;
+    return false;
+}
+
+/* /healthz (the process lives) and /readyz (it can take requests). */
+static void probe(const struct dispatcher *d, const struct ask *a, const struct route *r)
+{
+    enum evhttp_cmd_type m = evhttp_request_get_command(a->req);
+    if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+        respond_header(a->req, "Allow", "GET, HEAD");
+        respond_error(a, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
+    } else if (r->kind == ROUTE_HEALTH) {
+        respond_json(a->req, 200, a->rid, "{\"status\":\"ok\"}\n", 16);
+    } else if (bus_ready(d->bus) && !calls_draining(d->calls)) {
+        respond_json(a->req, 200, a->rid, "{\"status\":\"ready\"}\n", 19);
+    } else {
+        respond_error(a, 503, WR_CODE_UNAVAILABLE, "not connected to the broker");
+    }
+}
+
+/* The request's envelope goes out as a call: for /svc/ routes only op and
+ * id (every other member is empty), to the service's queue. */
+static void forward(const struct dispatcher *d, const struct ask *a, const struct route *r,
+                    const char *op, const char *json)
+{
+    struct wr_request rq = {.op = op,
+                            .body = json,
+                            .collection = r->collection[0] ? r->collection : NULL,
+                            .key = r->key[0] ? r->key : NULL,
+                            .relation = r->relation[0] ? r->relation : NULL,
+                            .related_id = r->related_key[0] ? r->related_key : NULL,
+                            .page = r->page,
+                            .results_per_page = r->per_page,
+                            .q = r->q,
+                            .depth_given = r->depth >= 0,
+                            .depth = r->depth,
+                            .after = r->has_after ? r->after : NULL,
+                            .count = r->count};
+    struct conn *conn = conns_of(d->conns, a->req);
+    if (conn == NULL) { /* unwatched: a reply could find the request freed */
+        respond_error(a, 500, WR_CODE_INTERNAL, "out of memory");
+        return;
+    }
+    char base[300];
+    base_url(d, a->req, base, sizeof(base));
+    struct wr_buf body;
+    wr_buf_init(&body, (size_t)d->cfg->max_body_bytes * 2 + 8192);
+    if (wr_request_encode(&rq, &body) != 0) {
+        respond_header(a->req, "Retry-After", "1");
+        respond_error(a, 503, WR_CODE_UNAVAILABLE, "out of memory");
+    } else {
+        struct call_spec spec = {.service = r->kind == ROUTE_SVC ? r->service : NULL,
+                                 .write = r->kind == ROUTE_API && wr_op_is_write(op),
+                                 .op = op,
+                                 .envelope = body.data,
+                                 .len = body.len,
+                                 .base_url = base};
+        calls_start(d->calls, a, conn, &spec);
+    }
+    wr_buf_release(&body);
+}
+
+/* Answers or forwards one parsed request (rc and err: route_parse's). */
+static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const struct route *r,
+                     const struct wr_err *err)
+{
+    if (rc == WR_ENOTFOUND) {
+        respond_error(a, 404, WR_CODE_NOT_FOUND, err->msg);
+        return;
+    }
+    bool svc = (rc == 0 || rc == WR_EINVAL) && r->kind == ROUTE_SVC;
+    if (svc && !wr_cfg_service_listed(d->cfg, r->service, strlen(r->service))) {
+        respond_error(a, 404, WR_CODE_NOT_FOUND, "no such service");
+        return;
+    }
+    if (rc == 0 && (r->kind == ROUTE_HEALTH || r->kind == ROUTE_READY)) {
+        a->audit.id = NULL; /* probes are not audited */
+        probe(d, a, r);
+        return;
+    }
+    if (rc == 0 && evhttp_request_get_command(a->req) == EVHTTP_REQ_OPTIONS) {
+        cors_preflight(d->cfg, a->req, a->rid, allowed(r)); /* not audited */
+        return;
+    }
+    /* A method that does not apply is a 405 whatever else is wrong; a bad
+     * parameter (WR_EINVAL) leaves the path's route to judge it by. */
+    bool routed = (rc == 0 || rc == WR_EINVAL) && r->op != NULL;
+    const char *op = routed ? method_op(a->req, r) : NULL;
+    if (op == NULL && (routed || rc == 0)) {
+        respond_header(a->req, "Allow", allowed(r));
+        respond_error(a, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
+        return;
+    }
+    if (rc != 0) {
+        respond_error(a, 400, WR_CODE_BAD_PARAMETER, err->msg);
+        return;
+    }
+    /* a service's op is its own word: "delete" there is no catalog write */
+    bool write = !svc && wr_op_is_write(op);
+    if (!auth_check(d->cfg, a, write ? "writes" : svc ? "service requests" : NULL))
+        return;
+    if (!calls_open(d->calls)) {
+        respond_header(a->req, "Retry-After", "1");
+        respond_error(a, 503, WR_CODE_OVERLOADED,
+                      calls_draining(d->calls) ? "shutting down" : "too many requests in flight");
+        return;
+    }
+    char *json = NULL;
+    bool body = write && strcmp(op, WR_OP_DELETE) != 0;
+    if (body && !read_body(d, a, &json))
+        return;
+    forward(d, a, r, op, json);
+    free(json);
+}
+
+void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
+{
+    char rid[WR_REQUEST_ID_LEN + 1];
+    request_id(req, rid);
+    conn_request(conns_of(d->conns, req)); /* the next request's deadline starts */
+    cors_headers(d->cfg, req);
+    struct ask a = {
+        .req = req,
+        .rid = rid,
+        .trail = d->trail,
+        .audit = {.id = rid, .time_ms = wr_now_ms(), .principal = "anonymous", .rows = -1}};
+    if (!request_sane(d, &a))
+        return;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    struct route r = {0}; /* its path is set when rc is 0 or WR_EINVAL */
+    struct wr_err err = {0};
+    int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &d->limits, &r, &err)
+                  : wr_err_set(&err, WR_EINVAL, "malformed URL");
+    a.audit.op = rc == 0 ? r.op : NULL;
+    a.audit.collection = rc == 0 && r.collection[0] ? r.collection : NULL;
+    a.audit.key = rc == 0 && r.key[0] ? r.key : NULL;
+    a.audit.relation = rc == 0 && r.relation[0] ? r.relation : NULL;
+    dispatch(d, &a, rc, &r, &err);
+    route_release(&r);
+}

@@ -1,0 +1,61 @@
+/* The edge's own answers (see respond.h): the one place that writes a
+ * response body and status through libevent, and audits its errors. */
+#include "respond.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "warren/buf.h"
+#include "warren/json.h"
+#include "warren/rpc.h"
+
+const char *request_header(struct evhttp_request *req, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
+
+void respond_header(struct evhttp_request *req, const char *name, const char *value)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), name, value);
+}
+
+void respond_json(struct evhttp_request *req, int status, const char *rid, const char *body,
+                  size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    if (rid != NULL)
+        evhttp_add_header(h, "X-Request-Id", rid);
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        /* HEAD: the GET's headers, its length, no body (libevent would send it) */
+        char n[24];
+        (void)snprintf(n, sizeof(n), "%zu", len);
+        evhttp_add_header(h, "Content-Length", n);
+    } else {
+        evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
+    }
+    /* libevent knows no reason phrase for 431 */
+    evhttp_send_reply(req, status, status == 431 ? "Request Header Fields Too Large" : NULL, NULL);
+}
+
+void respond_error(const struct ask *a, int status, const char *code, const char *message)
+{
+    struct wr_buf b;
+    wr_buf_init(&b, 4096);
+    wr_json_error(&b, code, message);
+    wr_buf_putc(&b, '\n');
+    bool ok = wr_buf_error(&b) == 0;
+    respond_json(a->req, status, a->rid, ok ? b.data : "{}\n", ok ? b.len : 3);
+    if (a->audit.id != NULL) {
+        struct wr_audit_rec r = a->audit;
+        r.status = status;
+        r.duration_ms = (double)(wr_now_ms() - r.time_ms);
+        r.error = ok ? b.data : "{}";
+        r.error_len = ok ? b.len - 1 : 2; /* no newline */
+        r.error_is_json = true;
+        trail_add(a->trail, &r);
+    }
+    wr_buf_release(&b);
+}
