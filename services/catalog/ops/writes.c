@@ -2,12 +2,12 @@
  * identifiers only; every value from the body is bound. */
 #include "ops/writes.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/values.h"
 #include "ops/apidoc.h"
 #include "sql/plan.h"
 #include "sql/query.h"
@@ -54,7 +54,6 @@ struct rel_member {
 };
 
 #define MAX_REL_MEMBERS 32
-#define DATETIME_SCRATCH 40
 
 /* The columns and values a body sets, checked against the collection. */
 struct assignment {
@@ -65,8 +64,8 @@ struct assignment {
     size_t n;
     struct rel_member rels[MAX_REL_MEMBERS];
     size_t nrels;
-    /* one datetime text (19 to 32 bytes) per value, rewritten for SQLite */
-    char scratch[MAX_VALUES][DATETIME_SCRATCH]; /* Flawfinder: ignore - bounded by to_value */
+    /* one normalised date per value (model/values.h) */
+    char scratch[MAX_VALUES][VALUE_SCRATCH]; /* Flawfinder: ignore - bounded by value_from_json */
 };
 
 static const struct column *find_column(const struct collection *c, const char *attr, size_t *idx)
@@ -76,63 +75,6 @@ static const struct column *find_column(const struct collection *c, const char *
             *idx = i;
             return &c->cols[i];
         }
-    }
-    return NULL;
-}
-
-static bool is_datetime(const char *s, size_t n)
-{
-    /* YYYY-MM-DD, optionally followed by T or space and HH:MM[:SS[.fff]] */
-    static const char shape[] = "dddd-dd-dd";
-    if (n < 10)
-        return false;
-    for (size_t i = 0; i < 10; i++)
-        if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
-            return false;
-    return n == 10 || ((s[10] == 'T' || s[10] == ' ') && n >= 16 && n < DATETIME_SCRATCH &&
-                       isdigit((unsigned char)s[11]) && s[13] == ':');
-}
-
-/* A JSON value as a bound value of col's type; DATETIME text in SQLite's
- * stored form. NULL, or what is wrong with it (for validation_errors). */
-static const char *to_value(const struct column *col, json_t *v, struct value *out, char *scratch)
-{
-    enum col_type t = col->type;
-    switch (json_typeof(v)) {
-    case JSON_NULL:
-        *out = (struct value){.kind = V_NULL};
-        return NULL;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        *out = (struct value){.kind = V_INT, .i = json_is_true(v)};
-        return t == COL_TEXT || t == COL_DATETIME || t == COL_DATE ? "must be a string" : NULL;
-    case JSON_INTEGER:
-        *out = (struct value){.kind = V_INT, .i = json_integer_value(v)};
-        return t == COL_TEXT || t == COL_DATETIME || t == COL_DATE ? "must be a string" : NULL;
-    case JSON_REAL:
-        *out = (struct value){.kind = V_REAL, .d = json_real_value(v)};
-        if (t == COL_INTEGER)
-            return "must be an integer";
-        return t == COL_TEXT || t == COL_DATETIME || t == COL_DATE ? "must be a string" : NULL;
-    case JSON_STRING:
-        break;
-    default:
-        return "must be a string, number, boolean or null";
-    }
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v);
-    *out = (struct value){.kind = V_TEXT, .s = s, .n = n};
-    if (t == COL_INTEGER)
-        return "must be an integer";
-    if (t == COL_REAL)
-        return "must be a number";
-    if ((t == COL_DATETIME || t == COL_DATE) && !is_datetime(s, n))
-        return "must be a date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM:SS)";
-    /* "2009-01-01T00:00:00" is stored as SQLite and Chinook write it. */
-    if (t == COL_DATETIME && n > 10 && s[10] == 'T') {
-        memcpy(scratch, s, n + 1);
-        scratch[10] = ' ';
-        out->s = scratch;
     }
     return NULL;
 }
@@ -216,7 +158,8 @@ static void parse_object(const struct collection *c, json_t *obj, bool update, b
             invalid(errors, name, "too many members");
             continue;
         }
-        const char *why = to_value(col, v, &a->values[a->n], a->scratch[a->n]);
+        const char *why =
+            value_from_json(col->type, v, VALUE_STORE, &a->values[a->n], a->scratch[a->n]);
         if (why != NULL) {
             invalid(errors, name, why);
             continue;
@@ -504,14 +447,15 @@ static void change_head(struct wr_buf *sql, const struct collection *c, const st
  * (or a value of the wrong type). */
 static int values_in(const struct collection *t, json_t *obj, const size_t *cols, size_t n,
                      struct value *out,
-                     char (*scratch)[DATETIME_SCRATCH]) /* Flawfinder: ignore - bounded */
+                     char (*scratch)[VALUE_SCRATCH]) /* Flawfinder: ignore - bounded */
 {
     size_t given = 0;
     for (size_t k = 0; k < n; k++) {
         json_t *v = json_object_get(obj, t->cols[cols[k]].attr);
         if (v == NULL)
             continue;
-        if (json_is_null(v) || to_value(&t->cols[cols[k]], v, &out[k], scratch[k]) != NULL)
+        if (json_is_null(v) ||
+            value_from_json(t->cols[cols[k]].type, v, VALUE_STORE, &out[k], scratch[k]) != NULL)
             return -1;
         given++;
     }
@@ -589,7 +533,7 @@ static int resolve_to_one(const struct handler_env *env, const struct collection
     const struct relation *r = m->rel;
     const struct collection *t = schema_at(env->schema, r->target);
     struct value vals[SCHEMA_MAX_KEY_COLS];
-    char scratch[SCHEMA_MAX_KEY_COLS][DATETIME_SCRATCH]; /* Flawfinder: ignore - bounded */
+    char scratch[SCHEMA_MAX_KEY_COLS][VALUE_SCRATCH]; /* Flawfinder: ignore - bounded */
     int given = json_is_null(m->v) ? 1 : values_in(t, m->v, r->remote, r->nkeys, vals, scratch);
     for (size_t k = 0; json_is_null(m->v) && k < r->nkeys; k++)
         vals[k] = (struct value){.kind = V_NULL};
@@ -641,7 +585,7 @@ static int resolve_to_one(const struct handler_env *env, const struct collection
 
 struct elem_key {
     struct value v[SCHEMA_MAX_KEY_COLS];
-    char scratch[SCHEMA_MAX_KEY_COLS][DATETIME_SCRATCH]; /* Flawfinder: ignore - bounded */
+    char scratch[SCHEMA_MAX_KEY_COLS][VALUE_SCRATCH]; /* Flawfinder: ignore - bounded */
 };
 
 /* This row's values of a to-many relation's referenced columns, which must

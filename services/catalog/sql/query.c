@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/values.h"
 #include "sql/query_int.h"
 
 /* Sets p's error and is WR_EINVAL: an expression, so that the analysers
@@ -16,7 +17,6 @@
 #define INVALID(p, ...) (wr_err_set((p)->err, WR_EINVAL, __VA_ARGS__), WR_EINVAL)
 
 #define NAME_CLIP 64 /* bytes of a request's name quoted in a message */
-#define DATE_TEXT 96
 
 static const struct {
     const char *name;
@@ -213,103 +213,30 @@ static int unknown_field(struct parser *p, const struct collection *c, const cha
 
 /* --- values --- */
 
-static bool digits(const char *s, size_t n, int *out)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-static int days_in(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* "YYYY-MM-DD", optionally followed by 'T' or ' ' and "HH:MM", ":SS" and
- * ".digits", written as SQLite stores it: "YYYY-MM-DD HH:MM:SS[.f]" for a
- * DATETIME (trailing zeros of the fraction dropped), "YYYY-MM-DD" for a DATE
- * (whose time must be midnight). False when s is no such date. */
-static bool norm_date(const char *s, size_t n, enum col_type type, char *out, size_t cap)
-{
-    int y, mo, d, h = 0, mi = 0, se = 0;
-    const char *frac = "";
-    size_t nfrac = 0;
-    if (n < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > days_in(y, mo))
-        return false;
-    size_t i = 10;
-    if (i < n) {
-        if ((s[i] != 'T' && s[i] != ' ') || n < i + 6 || !digits(s + i + 1, 2, &h) ||
-            s[i + 3] != ':' || !digits(s + i + 4, 2, &mi))
-            return false;
-        i += 6;
-        if (i < n && (s[i] != ':' || n < i + 3 || !digits(s + i + 1, 2, &se)))
-            return false;
-        i += i < n ? 3 : 0;
-        if (i < n) {
-            int ignored;
-            if (s[i] != '.' || n - i - 1 < 1 || n - i - 1 > 9 ||
-                !digits(s + i + 1, n - i - 1, &ignored))
-                return false;
-            frac = s + i + 1;
-            nfrac = n - i - 1;
-            while (nfrac > 0 && frac[nfrac - 1] == '0')
-                nfrac--;
-        }
-        if (h > 23 || mi > 59 || se > 59)
-            return false;
-    }
-    if (type == COL_DATE) {
-        if (h != 0 || mi != 0 || se != 0 || nfrac != 0)
-            return false;
-        snprintf(out, cap, "%04d-%02d-%02d", y, mo, d);
-    } else {
-        snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d%s%.*s", y, mo, d, h, mi, se,
-                 nfrac ? "." : "", (int)nfrac, frac);
-    }
-    return true;
-}
-
-/* The value v (a JSON scalar other than null) as column col takes it; a
- * pattern (like / ilike) is kept as given. Returns its index in q->vals. */
+/* The value v (a JSON scalar other than null) as column col takes it, by
+ * the rule writes use too (model/values.h); a pattern (like / ilike) is
+ * kept as given. Returns its index in q->vals. */
 static int make_value(struct parser *p, const struct column *col, const json_t *v, bool pattern,
                       const char *name, size_t *out)
 {
-    struct value val = {.kind = V_INT};
-    bool date = col->type == COL_DATETIME || col->type == COL_DATE;
-    if (json_is_string(v)) {
+    struct value val;
+    if (pattern && !json_is_string(v))
+        return INVALID(p, "q: filter on \"%.*s\": like and ilike take a string", clip(name), name);
+    if (pattern) {
         val = (struct value){.kind = V_TEXT, .s = json_string_value(v), .n = json_string_length(v)};
-        if (date && !pattern) {
-            char text[DATE_TEXT];
-            if (!norm_date(val.s, val.n, col->type, text, sizeof(text)))
-                return INVALID(p, "q: filter on \"%.*s\": \"%.*s\" is not a date (like %s)",
-                               clip(name), name, clip(val.s), val.s,
-                               col->type == COL_DATE ? "2009-01-01" : "2009-01-01T00:00:00");
-            val.s = keep(p, strdup(text));
+    } else {
+        char scratch[VALUE_SCRATCH];
+        const char *why = value_from_json(col->type, v, VALUE_COMPARE, &val, scratch);
+        if (why != NULL && json_is_string(v))
+            return INVALID(p, "q: filter on \"%.*s\": \"%.*s\" %s", clip(name), name,
+                           clip(json_string_value(v)), json_string_value(v), why);
+        if (why != NULL)
+            return INVALID(p, "q: filter on \"%.*s\": %s", clip(name), name, why);
+        if (val.s == scratch) { /* a normalised date: kept with the query */
+            val.s = keep(p, strdup(scratch));
             if (val.s == NULL)
                 return WR_ENOMEM;
-            val.n = strlen(val.s);
         }
-    } else if (pattern) {
-        return INVALID(p, "q: filter on \"%.*s\": like and ilike take a string", clip(name), name);
-    } else if (date) {
-        return INVALID(p, "q: filter on \"%.*s\": a date must be a string", clip(name), name);
-    } else if (json_is_integer(v)) {
-        val.i = json_integer_value(v);
-    } else if (json_is_real(v)) {
-        val = (struct value){.kind = V_REAL, .d = json_real_value(v)};
-    } else if (json_is_boolean(v)) {
-        val.i = json_is_true(v) ? 1 : 0;
-    } else {
-        return INVALID(p, "q: filter on \"%.*s\": val must be a string, number or boolean",
-                       clip(name), name);
     }
     *out = add_value(p, &val);
     return *out == QNONE ? WR_ENOMEM : 0;
