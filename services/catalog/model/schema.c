@@ -76,6 +76,11 @@ const struct collection *schema_at(const schema *s, size_t i)
     return i < s->n ? &s->colls[i] : NULL;
 }
 
+size_t schema_index(const schema *s, const struct collection *c)
+{
+    return (size_t)(c - s->colls);
+}
+
 const struct collection *schema_find(const schema *s, const char *name)
 {
     for (size_t i = 0; i < s->n; i++)

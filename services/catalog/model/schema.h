@@ -111,6 +111,8 @@ void schema_free(schema *s);
 
 size_t schema_count(const schema *s);
 const struct collection *schema_at(const schema *s, size_t i);
+/* The index of c, a collection of s, in s (and in the plan built from s). */
+size_t schema_index(const schema *s, const struct collection *c);
 /* The collection served under name, or NULL. */
 const struct collection *schema_find(const schema *s, const char *name);
 /* The relation of c called name, or NULL. */

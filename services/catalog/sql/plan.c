@@ -246,3 +246,12 @@ void plan_related_cond(struct wr_buf *sql, const struct collection *c, const str
     plan_cond(sql, c, c->pk, c->npk);
     wr_buf_putc(sql, ')');
 }
+
+void plan_related_count(struct wr_buf *sql, const struct collection *c, const struct relation *r,
+                        const struct collection *t)
+{
+    wr_buf_puts(sql, "SELECT COUNT(*) FROM ");
+    plan_ident(sql, t->table);
+    wr_buf_puts(sql, " WHERE ");
+    plan_related_cond(sql, c, r, t);
+}

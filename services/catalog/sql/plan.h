@@ -68,5 +68,9 @@ bool plan_parse_key(const struct collection *c, const char *key, struct value *o
  * to-many relations. */
 void plan_related_cond(struct wr_buf *sql, const struct collection *c, const struct relation *r,
                        const struct collection *t);
+/* `SELECT COUNT(*) FROM t WHERE ` and plan_related_cond: 1 when the two
+ * objects are related, else 0 (same binds). */
+void plan_related_count(struct wr_buf *sql, const struct collection *c, const struct relation *r,
+                        const struct collection *t);
 
 #endif
