@@ -174,3 +174,18 @@ size_t fixture_tables(const char *names, struct schema_table_def *out, size_t ca
     }
     return n;
 }
+
+schema *fixture_schema(const char *names, const char *config, struct wr_cfg *cfg,
+                       struct wr_err *err)
+{
+    struct schema_table_def tables[FIXTURE_MAX_TABLES];
+    size_t n = fixture_tables(names, tables, FIXTURE_MAX_TABLES);
+    memset(cfg, 0, sizeof(*cfg));
+    struct wr_buf problems;
+    wr_buf_init(&problems, (size_t)1 << 16);
+    int rc = wr_cfg_parse(cfg, "test.cfg", config, strlen(config), NULL, &problems);
+    if (rc != 0)
+        (void)wr_err_set(err, WR_EINVAL, "config: %s", problems.data ? problems.data : "");
+    wr_buf_release(&problems);
+    return rc == 0 ? schema_build(tables, n, cfg, err) : NULL;
+}

@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #include "model/schema.h"
+#include "warren/cfg.h"
+#include "warren/err.h"
 
 #define FIXTURE_MAX_TABLES 32
 
@@ -38,5 +40,13 @@ size_t fixture_tables(const char *names, struct schema_table_def *out, size_t ca
 
 /* The definition of one table by name, or NULL. */
 const struct schema_table_def *fixture_table(const char *name);
+
+/* Parses config (the text of a config file) into *cfg (zeroed first;
+ * release it with wr_cfg_release, also after a failure) and builds the
+ * schema of the tables named in names under it. NULL on failure, with
+ * err saying why (the config's problems, or schema_build's); free the
+ * schema with schema_free. */
+schema *fixture_schema(const char *names, const char *config, struct wr_cfg *cfg,
+                       struct wr_err *err);
 
 #endif
