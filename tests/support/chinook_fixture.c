@@ -102,6 +102,10 @@ static const struct schema_column_def codes_cols[] = {{"Code", "NVARCHAR(10)", 1
 static const struct schema_column_def labels_cols[] = {
     {"Lang", "TEXT", 1}, {"Num", "INTEGER", 2}, {"Text", "TEXT", 0}};
 
+/* A BLOB column (Chinook has none). */
+static const struct schema_column_def attachments_cols[] = {
+    {"AttachmentId", "INTEGER", 1}, {"UnitPrice", "NUMERIC(10,2)", 0}, {"Data", "BLOB", 0}};
+
 /* Identifiers with a double quote in them. */
 static const struct schema_column_def weird_cols[] = {{"a\"b", "INTEGER", 1}, {"c", "TEXT", 0}};
 static const struct schema_column_def odd_cols[] = {{"Id", "INTEGER", 1}, {"a\"b", "TEXT", 0}};
@@ -131,6 +135,7 @@ static const struct schema_table_def all[] = {
     TABLE_NOFK("playlists", playlists_cols),
     TABLE("tracks", tracks_cols, tracks_fks),
     TABLE("releases", releases_cols, releases_fks),
+    TABLE_NOFK("attachments", attachments_cols),
     TABLE_NOFK("codes", codes_cols),
     TABLE_NOFK("labels", labels_cols),
     TABLE_NOFK("we\"ird", weird_cols),

@@ -3,7 +3,8 @@
  * once for every unit test and fuzzer that builds a schema without SQLite,
  * plus the few tables Chinook lacks that tests need: a DATE column, text and
  * composite text keys, identifiers holding a double quote, two foreign keys
- * into one table, an internal table and a table without a primary key. */
+ * into one table, a BLOB column, an internal table and a table without a
+ * primary key. */
 #ifndef WARREN_TEST_CHINOOK_FIXTURE_H
 #define WARREN_TEST_CHINOOK_FIXTURE_H
 
@@ -25,6 +26,7 @@
  * invoice_items invoices media_types playlist_track playlists tracks.
  * The others:
  *   releases     ReleaseId INTEGER key, AlbumId -> albums, Released DATE
+ *   attachments  AttachmentId INTEGER key, UnitPrice NUMERIC(10,2), Data BLOB
  *   codes        Code NVARCHAR(10) key, Label TEXT
  *   labels       Lang TEXT, Num INTEGER (the key, in that order), Text TEXT
  *   we"ird       a"b INTEGER key, c TEXT
