@@ -31,7 +31,11 @@ void render_page_tail(struct wr_buf *b, const struct page *pg);
  * with a query of its own ("/api/Albums?q=..."), which every link keeps.
  * Writes nothing for a counted list without pages. */
 void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg);
-/* Appends s to a URL path, percent-encoding all but unreserved characters. */
+/* Appends s to a URL path, percent-encoding all but unreserved characters
+ * (and ','). */
 void render_path_segment(struct wr_buf *b, const char *s);
+/* Appends the URL of the collection called name: base_url (may be NULL:
+ * a bare path), "/api/" and the name as a path segment. */
+void render_collection_url(struct wr_buf *b, const char *base_url, const char *name);
 
 #endif

@@ -132,8 +132,7 @@ int rows_page(const struct handler_env *env, const struct collection *target, co
  * links' own). */
 static void link_path(struct wr_buf *path, const struct collection *c, const struct wr_request *req)
 {
-    wr_buf_puts(path, "/api/");
-    render_path_segment(path, c->name);
+    render_collection_url(path, NULL, c->name);
     if (req->relation != NULL) {
         wr_buf_putc(path, '/');
         render_path_segment(path, req->key);

@@ -37,9 +37,7 @@ static void location_of(const struct collection *c, const char *base_url, const 
 {
     struct wr_buf b;
     wr_buf_init(&b, cap - 1);
-    wr_buf_puts(&b, base_url ? base_url : "");
-    wr_buf_puts(&b, "/api/");
-    render_path_segment(&b, c->name);
+    render_collection_url(&b, base_url, c->name);
     wr_buf_putc(&b, '/');
     render_path_segment(&b, key);
     (void)snprintf(out, cap, "%s", wr_buf_error(&b) == 0 && b.data ? b.data : "");

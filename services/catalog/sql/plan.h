@@ -60,6 +60,12 @@ void plan_page(struct page *pg, long long total, long page, long per_page);
 bool plan_parse_key(const struct collection *c, const char *key, struct value *out, char *scratch,
                     size_t cap);
 
+/* `(a's columns acols) IN (SELECT b's columns bcols FROM b WHERE b's
+ * key)`, n columns each: whether a row of a points at the row of b with
+ * key ? (b->npk values, bound). */
+void plan_in_key(struct wr_buf *sql, const struct collection *a, const size_t *acols,
+                 const struct collection *b, const size_t *bcols, size_t n);
+
 /* For /api/<c>/<id>/<relation>/<related id>: appends the condition, over
  * r's target t (the statement's table, unqualified), that the object with
  * key ? (t->npk values) is related to c's object with key ? (c->npk values,

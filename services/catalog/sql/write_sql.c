@@ -89,28 +89,31 @@ void write_sql_unlink(struct wr_buf *sql, const struct collection *c, const stru
         return;
     }
     /* to-one, binds in the same order: t's key, then c's */
-    wr_buf_puts(sql, "(");
-    plan_idents(sql, c, r->local, r->nkeys);
-    wr_buf_puts(sql, ") IN (SELECT ");
-    plan_idents(sql, t, r->remote, r->nkeys);
-    wr_buf_puts(sql, " FROM ");
-    plan_ident(sql, t->table);
+    plan_in_key(sql, c, r->local, t, r->remote, r->nkeys);
+    wr_buf_puts(sql, " AND ");
+    plan_cond(sql, c, c->pk, c->npk);
+}
+
+/* ` WHERE <t's key> AND <r's remote columns>`: the object of t with key ?
+ * if it points at the row of r's owner whose values are ?. */
+static void where_related(struct wr_buf *sql, const struct collection *t, const struct relation *r)
+{
     wr_buf_puts(sql, " WHERE ");
     plan_cond(sql, t, t->pk, t->npk);
-    wr_buf_puts(sql, ") AND ");
-    plan_cond(sql, c, c->pk, c->npk);
+    wr_buf_puts(sql, " AND ");
+    plan_cond(sql, t, r->remote, r->nkeys);
 }
 
 void write_sql_relink(struct wr_buf *sql, const struct collection *t, const struct relation *r,
                       bool unlink)
 {
     write_sql_update(sql, t, r->remote, r->nkeys, unlink);
+    if (unlink) {
+        where_related(sql, t, r);
+        return;
+    }
     wr_buf_puts(sql, " WHERE ");
     plan_cond(sql, t, t->pk, t->npk);
-    if (unlink) {
-        wr_buf_puts(sql, " AND ");
-        plan_cond(sql, t, r->remote, r->nkeys);
-    }
 }
 
 void write_sql_delete_related(struct wr_buf *sql, const struct collection *t,
@@ -118,10 +121,7 @@ void write_sql_delete_related(struct wr_buf *sql, const struct collection *t,
 {
     wr_buf_puts(sql, "DELETE FROM ");
     plan_ident(sql, t->table);
-    wr_buf_puts(sql, " WHERE ");
-    plan_cond(sql, t, t->pk, t->npk);
-    wr_buf_puts(sql, " AND ");
-    plan_cond(sql, t, r->remote, r->nkeys);
+    where_related(sql, t, r);
 }
 
 void write_sql_unlink_others(struct wr_buf *sql, const struct collection *t,
