@@ -107,8 +107,11 @@ typedef struct schema schema;
  * collisions). Free with schema_free. */
 schema *schema_build(const struct schema_table_def *tables, size_t n, const struct wr_cfg *cfg,
                      struct wr_err *err);
+/* Frees s and everything it holds; NULL-safe. */
 void schema_free(schema *s);
 
+/* The number of collections, and the one at index i (NULL past the
+ * last); collections and relations are borrowed from s. */
 size_t schema_count(const schema *s);
 const struct collection *schema_at(const schema *s, size_t i);
 /* The index of c, a collection of s, in s (and in the plan built from s). */

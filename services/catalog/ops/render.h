@@ -1,5 +1,8 @@
 /* Rows -> the bytes Flask-Restless 0.17 sends: objects with sorted keys, the
- * page envelope, the Link header, and error bodies. Pure: no I/O. */
+ * page envelope, the Link header, and error bodies. Pure: no I/O. Every
+ * function appends to a caller's buffer and cannot fail but by the
+ * buffer's cap, which the caller reads with wr_buf_error; arguments are
+ * borrowed. */
 #ifndef CATALOG_RENDER_H
 #define CATALOG_RENDER_H
 

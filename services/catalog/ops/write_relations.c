@@ -196,41 +196,34 @@ static int exec_sql(const struct handler_env *env, const struct wr_buf *sql,
     return store_exec(env->writer, sql->data, binds, n, changed, err);
 }
 
-/* Points the object of t with key tk at this row (or, unlinking, away
- * from it, when it points at it); *changed gets the rows changed. */
-static int relink(const struct handler_env *env, const struct collection *t,
-                  const struct relation *r, const struct value *tk, const struct value *thisv,
-                  bool unlink, long long *changed, struct wr_err *err)
-{
-    struct wr_buf sql;
-    wr_buf_init(&sql, 4096);
-    write_sql_relink(&sql, t, r, unlink);
-    struct value binds[2 * SCHEMA_MAX_KEY_COLS];
-    size_t n = 0;
-    for (size_t k = 0; !unlink && k < r->nkeys; k++)
-        binds[n++] = thisv[k];
-    for (size_t k = 0; k < t->npk; k++)
-        binds[n++] = tk[k];
-    for (size_t k = 0; unlink && k < r->nkeys; k++)
-        binds[n++] = thisv[k];
-    int rc = exec_sql(env, &sql, binds, n, changed, err);
-    wr_buf_release(&sql);
-    return rc;
-}
+/* What change_related does to an object of a relation's target. */
+enum related_change {
+    RELATED_LINK,   /* point it at this row */
+    RELATED_UNLINK, /* point it away from this row, if it points at it */
+    RELATED_DELETE, /* delete it, if it points at this row */
+};
 
-/* Deletes the object of t with key tk if it is related to this row. */
-static int delete_related(const struct handler_env *env, const struct collection *t,
+/* Changes the object of t with key tk (how); *changed gets the rows
+ * changed, 0 when it does not exist (or, unlinking and deleting, is not
+ * related to this row, whose values of r's referenced columns are thisv). */
+static int change_related(const struct handler_env *env, const struct collection *t,
                           const struct relation *r, const struct value *tk,
-                          const struct value *thisv, long long *changed, struct wr_err *err)
+                          const struct value *thisv, enum related_change how, long long *changed,
+                          struct wr_err *err)
 {
     struct wr_buf sql;
     wr_buf_init(&sql, 4096);
-    write_sql_delete_related(&sql, t, r);
+    if (how == RELATED_DELETE)
+        write_sql_delete_related(&sql, t, r);
+    else
+        write_sql_relink(&sql, t, r, how == RELATED_UNLINK);
     struct value binds[2 * SCHEMA_MAX_KEY_COLS];
     size_t n = 0;
+    for (size_t k = 0; how == RELATED_LINK && k < r->nkeys; k++)
+        binds[n++] = thisv[k];
     for (size_t k = 0; k < t->npk; k++)
         binds[n++] = tk[k];
-    for (size_t k = 0; k < r->nkeys; k++)
+    for (size_t k = 0; how != RELATED_LINK && k < r->nkeys; k++)
         binds[n++] = thisv[k];
     int rc = exec_sql(env, &sql, binds, n, changed, err);
     wr_buf_release(&sql);
@@ -276,7 +269,7 @@ static int take_element(const struct handler_env *env, const struct collection *
     if (!target_allows(t, METHOD_PATCH, errors, r->name))
         return WR_EINVAL;
     long long changed = 0;
-    int rc = relink(env, t, r, key->v, thisv, false, &changed, err);
+    int rc = change_related(env, t, r, key->v, thisv, RELATED_LINK, &changed, err);
     if (rc == 0 && changed == 0) {
         write_invalid(errors, r->name, "no such object");
         rc = WR_EINVAL;
@@ -299,8 +292,8 @@ static int remove_element(const struct handler_env *env, const struct collection
     if (!target_allows(t, del ? METHOD_DELETE : METHOD_PATCH, errors, r->name))
         return WR_EINVAL;
     long long changed = 0;
-    int rc = del ? delete_related(env, t, r, key.v, thisv, &changed, err)
-                 : relink(env, t, r, key.v, thisv, true, &changed, err);
+    int rc = change_related(env, t, r, key.v, thisv, del ? RELATED_DELETE : RELATED_UNLINK,
+                            &changed, err);
     if (rc == 0 && changed == 0) {
         write_invalid(errors, r->name, "not related to this object");
         rc = WR_EINVAL;

@@ -26,6 +26,7 @@ typedef struct plan plan;
 
 /* Builds every statement of s. NULL when out of memory. */
 plan *plan_new(const schema *s);
+/* Frees p and its statements; NULL-safe. */
 void plan_free(plan *p);
 /* The statements of the collection at index i of the schema. */
 const struct plan_coll *plan_coll_at(const plan *p, size_t i);
