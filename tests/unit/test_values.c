@@ -249,7 +249,7 @@ START_TEST(writes_and_filters_agree)
 {
     static const char *const good[] = {"2008-02-29", "2009-02-28T23:59:59", "2000-02-29",
                                        "2009-12-31 00:00"};
-    char why[256], msg[256];
+    char why[640], msg[640];
     for (size_t i = 0; i < N(good); i++) {
         ck_assert_msg(body_takes("Invoices", "invoice_date", good[i], why, sizeof(why)), "%s: %s",
                       good[i], why);
@@ -276,7 +276,7 @@ END_TEST
 START_TEST(filter_refuses_what_the_rule_refuses)
 {
     static const char *const good[] = {"2008-02-29", "2009-02-28T23:59:59", "2009-12-31 00:00"};
-    char msg[256];
+    char msg[640];
     for (size_t i = 0; i < N(good); i++)
         ck_assert_msg(filter_takes("Invoices", "invoice_date", good[i], msg, sizeof(msg)), "%s: %s",
                       good[i], msg);
