@@ -235,7 +235,8 @@ static int unlink_others(const struct handler_env *env, const struct collection 
                          const struct relation *r, const struct value *thisv,
                          const struct elem_key *keys, size_t nkeys, struct wr_err *err)
 {
-    struct value *binds = calloc(r->nkeys + nkeys * t->npk, sizeof(*binds));
+    /* + 1: calloc of 0 bytes may answer NULL */
+    struct value *binds = calloc(r->nkeys + nkeys * t->npk + 1, sizeof(*binds));
     if (binds == NULL)
         return wr_err_set(err, WR_ENOMEM, "out of memory");
     struct wr_buf sql;

@@ -72,7 +72,7 @@ int query__filters(struct parser *p, const json_t *a, const struct collection *s
     size_t prev = QNONE;
     *first = QNONE;
     for (size_t i = 0; i < json_array_size(a); i++) {
-        size_t n;
+        size_t n = QNONE;
         int rc = parse_filter(p, json_array_get(a, i), scope, depth, &n);
         if (rc != 0)
             return rc;
@@ -215,7 +215,7 @@ static int relation_filter(struct parser *p, const struct collection *scope, con
                            query__clip(name), name, t->name);
         col = t->pk[0];
     }
-    size_t e, child;
+    size_t e = QNONE, child = QNONE;
     int rc = exists_node(p, scope, nm->rel, &e);
     const bool *outer = p->mask;
     p->mask = r->col_hidden;
@@ -241,7 +241,7 @@ static int junction(struct parser *p, const json_t *f, const struct collection *
                        : json_object_get(f, "and") ? "and"
                                                    : "not");
     const json_t *v = json_object_get(f, key);
-    size_t n, child;
+    size_t n = QNONE, child = QNONE;
     int rc;
     if (strcmp(key, "not") == 0) {
         rc = query__new_node(p, QN_NOT, scope, &n);
@@ -304,7 +304,7 @@ static int parse_filter(struct parser *p, const json_t *f, const struct collecti
         return relation_filter(p, scope, &nm, name, op, val, field, depth, out);
     }
     /* relation__field with another operator: a related row matches. */
-    size_t e, child;
+    size_t e = QNONE, child = QNONE;
     int rc = exists_node(p, scope, nm.rel, &e);
     if (rc == 0)
         rc = column_filter(p, nm.target, nm.col, name, op, val, field, scope, &child);
