@@ -6,7 +6,7 @@
 #   tests/dev.sh test [REGEX]     build build/dev (Debug, ASan+UBSan) and run the ctest names matching REGEX
 #   tests/dev.sh stop             stop the servers
 #
-# The WRT_* settings of tests/run.sh apply (ports, WRT_HTTP_BASE), so two
+# The WRT_* settings of tests/run.sh apply (the servers' ports), so two
 # checkouts can run at once with different ones. tests/run.sh stays the
 # command that decides: it also builds Release, runs the gate and the fuzzers.
 set -euo pipefail

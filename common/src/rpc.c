@@ -164,12 +164,10 @@ static int get_count(json_t *root, const char *name, long *out, struct wr_err *e
 }
 
 /* The version first: a newer envelope may carry members v1 does not know,
- * and its sender should hear about the version, not about a member. */
-static int check_members(json_t *root, struct wr_err *err)
+ * and its sender should hear about the version, not about a member. Then
+ * every member must be one of known (n names). */
+static int check_members(json_t *root, const char *const *known, size_t n, struct wr_err *err)
 {
-    static const char *const known[] = {
-        "after",      "body",     "collection",       "count", "depth", "id", "op", "page", "q",
-        "related_id", "relation", "results_per_page", "v"};
     json_t *v = json_object_get(root, "v");
     if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
         return wr_err_set(err, WR_EPROTO, "envelope: unsupported version (this is v%d)",
@@ -178,12 +176,32 @@ static int check_members(json_t *root, struct wr_err *err)
     json_t *value;
     json_object_foreach(root, name, value) {
         bool ok = false;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
+        for (size_t i = 0; i < n && !ok; i++)
             ok = strcmp(name, known[i]) == 0;
         if (!ok)
             return wr_err_set(err, WR_EINVAL, "envelope: unknown member %.64s", name);
     }
     return 0;
+}
+
+/* What every service's envelope starts with: one JSON object (a member
+ * given twice refused), version v1, members only from known. *root gets
+ * the parsed object (the caller's to json_decref), or NULL on error. */
+static int parse_envelope(json_t **root, const char *body, size_t len, const char *const *known,
+                          size_t n, struct wr_err *err)
+{
+    json_error_t jerr;
+    *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*root == NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: invalid JSON: %s", jerr.text);
+    int rc = json_is_object(*root) ? 0 : wr_err_set(err, WR_EINVAL, "envelope: not an object");
+    if (rc == 0)
+        rc = check_members(*root, known, n, err);
+    if (rc != 0) {
+        json_decref(*root);
+        *root = NULL;
+    }
+    return rc;
 }
 
 /* GET /api and /api/openapi.json: the op and v, nothing else. */
@@ -243,16 +261,26 @@ static int check_op(struct wr_request *req, struct wr_err *err)
     return 0;
 }
 
+/* A decoded request owns root; a refused one is emptied. Returns rc. */
+static int finish(struct wr_request *req, json_t *root, int rc)
+{
+    if (rc != 0) {
+        json_decref(root);
+        *req = (struct wr_request){0};
+        return rc;
+    }
+    req->owner__ = root;
+    return 0;
+}
+
 int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err)
 {
+    static const char *const known[] = {
+        "after",      "body",     "collection",       "count", "depth", "id", "op", "page", "q",
+        "related_id", "relation", "results_per_page", "v"};
     *req = (struct wr_request){0};
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL)
-        return wr_err_set(err, WR_EINVAL, "envelope: invalid JSON: %s", jerr.text);
-    int rc = json_is_object(root) ? 0 : wr_err_set(err, WR_EINVAL, "envelope: not an object");
-    if (rc == 0)
-        rc = check_members(root, err);
+    json_t *root;
+    int rc = parse_envelope(&root, body, len, known, sizeof(known) / sizeof(known[0]), err);
     if (rc == 0)
         rc = get_str(root, "op", MAX_NAME_LEN, &req->op, err);
     if (rc == 0)
@@ -279,13 +307,42 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
         rc = get_depth(root, req, err);
     if (rc == 0)
         rc = check_op(req, err);
-    if (rc != 0) {
-        json_decref(root);
-        *req = (struct wr_request){0};
-        return rc;
-    }
-    req->owner__ = root;
+    return finish(req, root, rc);
+}
+
+bool wr_op_name_valid(const char *s)
+{
+    size_t n = s != NULL ? strnlen(s, WR_OP_NAME_MAX + 1) : 0;
+    return n >= 1 && n <= WR_OP_NAME_MAX && s[0] >= 'a' && s[0] <= 'z' &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+/* A service's op: a word, and the message's type when type is not NULL. */
+static int check_service_op(const char *op, const char *type, struct wr_err *err)
+{
+    if (op == NULL || !wr_op_name_valid(op))
+        return wr_err_set(err, WR_EINVAL, "envelope: op must be a word of [a-z][a-z0-9_]{0,%d}",
+                          WR_OP_NAME_MAX - 1);
+    if (type != NULL && strcmp(op, type) != 0)
+        return wr_err_set(err, WR_EINVAL, "envelope: op %s is not the message's type %.32s", op,
+                          type);
     return 0;
+}
+
+int wr_request_decode_service(struct wr_request *req, const char *op, const char *body, size_t len,
+                              struct wr_err *err)
+{
+    static const char *const known[] = {"id", "op", "v"};
+    *req = (struct wr_request){0};
+    json_t *root;
+    int rc = parse_envelope(&root, body, len, known, sizeof(known) / sizeof(known[0]), err);
+    if (rc == 0)
+        rc = get_str(root, "op", WR_OP_NAME_MAX, &req->op, err);
+    if (rc == 0)
+        rc = check_service_op(req->op, op, err);
+    if (rc == 0)
+        rc = get_str(root, "id", MAX_KEY_LEN, &req->key, err);
+    return finish(req, root, rc);
 }
 
 void wr_request_release(struct wr_request *req)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs warren on this machine: installs what is missing, builds (Release),
 # starts RabbitMQ and Redis on 127.0.0.1 unless they already run, then two
-# catalog workers and the edge on http://127.0.0.1:8080 over the Chinook
+# catalog workers, an auditlog worker (the audit trail read back; 503 while
+# MONGO_URI is empty) and the edge on http://127.0.0.1:8080 over the Chinook
 # database (or DATABASE_URI). Ctrl-C stops everything it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -11,7 +12,8 @@ warren_install_deps run
 
 echo "== building (Release)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release -j"$(nproc)" --target warren-edge warren-catalog >/dev/null
+cmake --build build/release -j"$(nproc)" --target warren-edge warren-catalog \
+  warren-auditlog >/dev/null
 
 config=${WARREN_CONFIG:-$root/deploy/local/config.cfg}
 export WARREN_DATABASE_URI=${DATABASE_URI:-${WARREN_DATABASE_URI:-sqlite:///$root/../shared/data/chinook.db}}
@@ -50,6 +52,8 @@ for _ in 1 2; do
   build/release/services/catalog/warren-catalog --config "$config" &
   pids+=($!)
 done
+build/release/services/auditlog/warren-auditlog --config "$config" &
+pids+=($!)
 build/release/services/edge/warren-edge --config "$config" &
 pids+=($!)
 echo "== warren: http://127.0.0.1:8080/api/Albums (Ctrl-C stops)"

@@ -48,6 +48,15 @@
 #define WR_OP_COLLECTIONS "collections" /* GET /api: the served collections (no collection) */
 #define WR_OP_OPENAPI "openapi"         /* GET /api/openapi.json (no collection) */
 
+/* Other services (proto/README.md section 4, "Other services"): an op is a
+ * word of [a-z][a-z0-9_]{0,31} carried in the AMQP type and the envelope. */
+#define WR_OP_NAME_MAX 32
+/* The example service: the audit trail read back. Op records, with id =
+ * a request id, answers that request's audit documents, oldest first. */
+#define WR_SERVICE_AUDITLOG "auditlog"
+#define WR_OP_RECORDS "records"
+#define WR_AUDITLOG_MAX_RECORDS 100 /* documents one answer holds at most */
+
 /* Error codes: the "code" of every error body. */
 #define WR_CODE_BAD_REQUEST "bad_request"
 #define WR_CODE_BAD_PARAMETER "bad_parameter"

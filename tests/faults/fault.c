@@ -28,9 +28,9 @@ static void empty_dir(const char *dir)
     closedir(d);
 }
 
-void f_fleet_init(struct fleet *f, const char *service, int port)
+void f_fleet_init(struct fleet *f, const char *service)
 {
-    *f = (struct fleet){.service = service, .port = port};
+    *f = (struct fleet){.service = service};
     (void)snprintf(f->spool_dir, sizeof(f->spool_dir), "%s/spool-%s", h_env("WRT_STATE_DIR"),
                    service);
     (void)mkdir(f->spool_dir, 0755);
@@ -68,7 +68,7 @@ void f_edge(struct fleet *f)
                            "WARREN_RECONNECT_MAX_MS=1000"};
     size_t n = add_env(env, 3, 32, f->edge_env);
     env[n] = NULL;
-    h_spawn_warren(&f->edge, WARREN_EDGE_BIN, tag, f->port, f->service, env);
+    f->port = h_spawn_edge(&f->edge, tag, f->service, env);
     ck_assert_msg(h_wait_ready(f->port, 20000), "edge not ready (see %s)", f->edge.log);
 }
 

@@ -21,7 +21,7 @@
  * checker can count executions across restarts. */
 struct fleet {
     const char *service;
-    int port;
+    int port; /* the edge's HTTP port, from h_spawn_edge (f_edge) */
     char spool_dir[512];
     const char *const *edge_env;   /* extra WARREN_* for the edge, or NULL */
     const char *const *worker_env; /* extra WARREN_* for workers, or NULL */
@@ -33,10 +33,10 @@ struct fleet {
 };
 
 /* Sets the fleet up (an empty spool folder of its own). */
-void f_fleet_init(struct fleet *f, const char *service, int port);
+void f_fleet_init(struct fleet *f, const char *service);
 /* Starts worker i (restarting into a fresh log when it ran before). */
 void f_worker(struct fleet *f, size_t i);
-/* Starts the edge and waits until it is ready. */
+/* Starts the edge on a free port (f->port) and waits until it is ready. */
 void f_edge(struct fleet *f);
 /* Stops everything still running (SIGTERM). */
 void f_fleet_stop(struct fleet *f);

@@ -5,14 +5,11 @@
  * /readyz says not ready, requests get 503 + Retry-After at once); and a
  * broker that accepts TCP but never answers (the edge's connect attempts
  * never hold up HTTP). Stops and restarts the test broker. */
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fault.h"
@@ -47,7 +44,7 @@ static const char *const timeouts[] = {"WARREN_REQUEST_TIMEOUT_MS=2000", NULL};
 START_TEST(restart_under_load)
 {
     enum { N = 3000 };
-    f_fleet_init(&fleet, "f_broker", h_port(12));
+    f_fleet_init(&fleet, "f_broker");
     fleet.edge_env = timeouts;
     f_worker(&fleet, 0);
     f_worker(&fleet, 1);
@@ -109,12 +106,12 @@ static long long quick(const char *path, int want, long long bound_ms)
 START_TEST(absent_at_start)
 {
     ck_assert_int_eq(h_servers("stop-rabbit"), 0);
-    f_fleet_init(&fleet, "f_absent", h_port(13));
+    f_fleet_init(&fleet, "f_absent");
     fleet.edge_env = timeouts;
     f_worker(&fleet, 0);
     char tag[] = "f_absent-edge";
     const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=2000", "WARREN_RECONNECT_MAX_MS=1000", NULL};
-    h_spawn_warren(&fleet.edge, WARREN_EDGE_BIN, tag, fleet.port, fleet.service, env);
+    fleet.port = h_spawn_edge(&fleet.edge, tag, fleet.service, env);
     /* the edge listens while it waits for the broker */
     long long end = h_now_ms() + 10000;
     struct http_resp r;
@@ -146,31 +143,18 @@ START_TEST(absent_at_start)
 }
 END_TEST
 
-/* A listener that never speaks AMQP: TCP connects, the login then waits
- * CONNECT_TIMEOUT_MS for a connection.start that never comes. */
-static int silent_listener(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(listen(fd, 64), 0);
-    socklen_t len = sizeof(a);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
 START_TEST(silent_broker_never_stalls_http)
 {
+    /* A listener that never speaks AMQP: TCP connects, the login then
+     * waits CONNECT_TIMEOUT_MS for a connection.start that never comes. */
     int port = 0;
-    int fd = silent_listener(&port);
+    int fd = h_listener(&port);
     char url[128];
     (void)snprintf(url, sizeof(url), "WARREN_AMQP_URL=amqp://guest:guest@127.0.0.1:%d/%%2f", port);
-    f_fleet_init(&fleet, "f_silent", h_port(14));
+    f_fleet_init(&fleet, "f_silent");
     const char *env[] = {url, "WARREN_CONNECT_TIMEOUT_MS=2000", "WARREN_RECONNECT_MAX_MS=500",
                          NULL};
-    h_spawn_warren(&fleet.edge, WARREN_EDGE_BIN, "f_silent-edge", fleet.port, fleet.service, env);
+    fleet.port = h_spawn_edge(&fleet.edge, "f_silent-edge", fleet.service, env);
     long long end = h_now_ms() + 10000;
     struct http_resp r;
     while (h_http(fleet.port, "GET", "/healthz", NULL, &r, 1000) != 0 && h_now_ms() < end)

@@ -81,7 +81,7 @@ START_TEST(redis_and_mongo_outages_under_load)
     (void)snprintf(mongo, sizeof(mongo), "WARREN_MONGO_URI=mongodb://127.0.0.1:%s/",
                    h_env("WRT_MONGO_PORT"));
     const char *env[] = {redis, mongo, "WARREN_AUDIT_COLLECTION=audit_faults", NULL};
-    f_fleet_init(&fleet, "f_deps", h_port(9));
+    f_fleet_init(&fleet, "f_deps");
     fleet.worker_env = env;
     f_worker(&fleet, 0);
     f_worker(&fleet, 1);

@@ -38,7 +38,7 @@ START_TEST(expired_while_queued_not_executed)
 {
     enum { N = 300 };
     const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=600", NULL};
-    f_fleet_init(&fleet, "f_expired", h_port(15));
+    f_fleet_init(&fleet, "f_expired");
     fleet.edge_env = env;
     f_worker(&fleet, 0);
     f_edge(&fleet);
@@ -133,7 +133,7 @@ START_TEST(late_replies_dropped_and_counted)
 {
     enum { N = 1000, GONE = GONE_MAX };
     const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=1000", NULL};
-    f_fleet_init(&fleet, "f_late", h_port(16));
+    f_fleet_init(&fleet, "f_late");
     fleet.edge_env = env;
     f_edge(&fleet);
     /* GONE requests answered 504: their replies will come late */
@@ -202,7 +202,7 @@ START_TEST(overload_answers_503_at_once)
 {
     enum { N = 3000, CAP = 50 };
     const char *env[] = {"WARREN_MAX_IN_FLIGHT=50", NULL};
-    f_fleet_init(&fleet, "f_overload", h_port(17));
+    f_fleet_init(&fleet, "f_overload");
     fleet.edge_env = env;
     f_worker(&fleet, 0);
     /* ASan keeps freed memory in quarantine (256 MB): without it the

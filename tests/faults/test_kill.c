@@ -43,7 +43,7 @@ static struct f_step kills[] = {
 START_TEST(sigkill_reads_answered_once)
 {
     enum { N = 3000 };
-    f_fleet_init(&fleet, "f_kill", h_port(10));
+    f_fleet_init(&fleet, "f_kill");
     f_worker(&fleet, 0);
     f_worker(&fleet, 1);
     f_edge(&fleet);
@@ -99,7 +99,7 @@ START_TEST(sigkill_writes_applied_once)
     char path[512], uri[600];
     f_copy_db("f_kill_writes", path, sizeof(path), uri, sizeof(uri));
     const char *env[] = {uri, "WARREN_Artists__METHODS=GET, POST", NULL};
-    f_fleet_init(&fleet, "f_killw", h_port(11));
+    f_fleet_init(&fleet, "f_killw");
     fleet.worker_env = env;
     fleet.edge_env = env;
     f_worker(&fleet, 0);

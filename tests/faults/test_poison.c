@@ -70,7 +70,7 @@ static bool in_dead_letters(const char *id)
 START_TEST(poison_stops_at_the_delivery_limit)
 {
     enum { N = 2000 };
-    f_fleet_init(&fleet, "f_poison", h_port(0));
+    f_fleet_init(&fleet, "f_poison");
     f_worker(&fleet, 0);
     f_worker(&fleet, 1);
     f_edge(&fleet);

@@ -48,7 +48,7 @@ START_TEST(write_locked_by_another_process)
     f_copy_db("f_locked", path, sizeof(path), uri, sizeof(uri));
     const char *env[] = {uri, "WARREN_Artists__METHODS=GET, POST", "WARREN_REQUEST_TIMEOUT_MS=1500",
                          NULL};
-    f_fleet_init(&fleet, "f_locked", h_port(18));
+    f_fleet_init(&fleet, "f_locked");
     fleet.worker_env = env;
     fleet.edge_env = env;
     f_worker(&fleet, 0);

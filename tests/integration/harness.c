@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -108,14 +109,31 @@ void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, 
     char amqp[200], db[600], http[64], svc[128];
     (void)snprintf(amqp, sizeof(amqp), "WARREN_AMQP_URL=%s", h_amqp_url());
     (void)snprintf(db, sizeof(db), "WARREN_DATABASE_URI=sqlite:///%s", h_env("WRT_DB"));
-    (void)snprintf(http, sizeof(http), "WARREN_HTTP_PORT=%d", port > 0 ? port : h_port(19));
+    (void)snprintf(http, sizeof(http), "WARREN_HTTP_PORT=%d", port);
     (void)snprintf(svc, sizeof(svc), "WARREN_SERVICE=%s", service);
-    const char *env[32] = {amqp, db, http, svc, "WARREN_API_KEYS=tests:" H_API_KEY};
-    size_t n = 5;
+    const char *env[32] = {amqp, db, svc, "WARREN_API_KEYS=tests:" H_API_KEY};
+    size_t n = 4;
+    if (port > 0) /* a worker listens on no HTTP port */
+        env[n++] = http;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n + 1 < 32; i++)
         env[n++] = extra[i];
     env[n] = NULL;
     h_spawn(p, bin, tag, env);
+}
+
+/* Forgets p, which exited with status; returns its exit status (or
+ * 128+signal) and counts a sanitizer's exit against the program. */
+static int reaped(struct proc *p, int status)
+{
+    p->pid = 0;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (code == H_SANITIZER_EXIT) {
+        /* An assertion here would go unnoticed in an unchecked teardown,
+         * where most processes stop: h_verdict fails the program instead. */
+        sanitizer_failures++;
+        fprintf(stderr, "harness: valgrind or ASan found errors or leaks: see %s\n", p->log);
+    }
+    return code;
 }
 
 int h_stop(struct proc *p, int sig)
@@ -135,15 +153,7 @@ int h_stop(struct proc *p, int sig)
         }
         usleep(50000);
     }
-    p->pid = 0;
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (code == H_SANITIZER_EXIT) {
-        /* An assertion here would go unnoticed in an unchecked teardown,
-         * where most processes stop: h_verdict fails the program instead. */
-        sanitizer_failures++;
-        fprintf(stderr, "harness: valgrind or ASan found errors or leaks: see %s\n", p->log);
-    }
-    return code;
+    return reaped(p, status);
 }
 
 static int connect_to(int port)
@@ -360,12 +370,116 @@ int h_http_abandon(int port, const char *path)
     return w == n ? 0 : -1;
 }
 
-int h_port(int n)
+int h_listener(int *port)
 {
-    /* WRT_HTTP_BASE lets several checkouts run their suites at once. */
-    const char *base = getenv("WRT_HTTP_BASE");
-    long b = base != NULL ? strtol(base, NULL, 10) : 18180;
-    return (int)b + n;
+    /* close-on-exec: a process the test starts must not hold it too */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
+    struct sockaddr_in a = {.sin_family = AF_INET}; /* port 0: the kernel picks */
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    socklen_t len = sizeof(a);
+    ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "bind: %s", strerror(errno));
+    ck_assert_msg(listen(fd, 64) == 0, "listen: %s", strerror(errno));
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+int h_free_port(void)
+{
+    int port = 0;
+    close(h_listener(&port));
+    return port;
+}
+
+/* The inodes of the TCP sockets listening on port (IPv4 and IPv6), from
+ * /proc/net/tcp*; returns how many, at most cap. */
+static size_t listener_inodes(int port, unsigned long *inodes, size_t cap)
+{
+    static const char *const tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    size_t n = 0;
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+        FILE *f = fopen(tables[t], "r");
+        if (f == NULL)
+            continue;
+        char line[512];
+        while (fgets(line, sizeof(line), f) != NULL && n < cap) {
+            /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode; st 0A is LISTEN */
+            unsigned lport = 0, state = 0;
+            unsigned long inode = 0;
+            if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*s %*s %*s %*s %*s %lu",
+                       &lport, &state, &inode) == 3 &&
+                (int)lport == port && state == 0x0A)
+                inodes[n++] = inode;
+        }
+        fclose(f);
+    }
+    return n;
+}
+
+/* Whether process pid itself holds a socket listening on port: one of its
+ * descriptors links to "socket:[inode]" of a listener. A port answering
+ * connects is not enough: it may be whoever took it first. */
+static bool listens_on(pid_t pid, int port)
+{
+    unsigned long inodes[16];
+    size_t n = listener_inodes(port, inodes, 16);
+    if (n == 0)
+        return false;
+    char dir[64];
+    (void)snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    for (const struct dirent *e = readdir(d); e != NULL && !found; e = readdir(d)) {
+        char path[384], link[64];
+        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        ssize_t len = readlink(path, link, sizeof(link) - 1);
+        unsigned long inode = 0;
+        if (len <= 0)
+            continue;
+        link[len] = '\0';
+        if (sscanf(link, "socket:[%lu]", &inode) != 1)
+            continue;
+        for (size_t i = 0; i < n && !found; i++)
+            found = inodes[i] == inode;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Waits until p listens on port (true) or exits (false, p->pid reset). */
+static bool wait_listening(struct proc *p, int port)
+{
+    long long end = h_now_ms() + (under_valgrind() ? 60000 : 20000);
+    while (h_now_ms() < end) {
+        int status = 0;
+        if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+            (void)reaped(p, status);
+            return false;
+        }
+        if (listens_on(p->pid, port))
+            return true;
+        usleep(20000);
+    }
+    ck_abort_msg("%s: not listening on %d after %s", p->log, port,
+                 under_valgrind() ? "60 s" : "20 s");
+    return false;
+}
+
+int h_spawn_edge(struct proc *p, const char *tag, const char *service, const char *const *extra)
+{
+    enum { TRIES = 5 };
+    for (int i = 1;; i++) {
+        int port = h_free_port();
+        h_spawn_warren(p, WARREN_EDGE_BIN, tag, port, service, extra);
+        if (wait_listening(p, port))
+            return port;
+        /* the port was taken meanwhile, or the edge refuses its config */
+        ck_assert_msg(i < TRIES, "the edge exited %d times before listening (see %s)", TRIES,
+                      p->log);
+    }
 }
 
 void h_copy_db(const char *name, char *path, size_t cap)

@@ -29,9 +29,21 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
  * counts). */
 void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, const char *service,
                     const char *const *extra);
-/* The HTTP port for slot n (0..29; every slot below 20 is taken) of this suite: WRT_HTTP_BASE
- * (default 18180) + n. */
-int h_port(int n);
+/* A socket listening on 127.0.0.1 at a port the kernel picked (*port
+ * gets it). Aborts the test on failure; the caller closes the socket. */
+int h_listener(int *port);
+/* A TCP port of 127.0.0.1 that was free when asked (h_listener's, closed
+ * again). Free only until someone binds it: another program may take it
+ * before the process it is meant for does. h_spawn_edge copes with that;
+ * use it for the edge. */
+int h_free_port(void);
+/* Starts warren-edge as h_spawn_warren does, on a port of h_free_port,
+ * and returns that port once the edge listens on it (its own socket, seen
+ * in /proc). An edge that exits first, because its port was taken between
+ * h_free_port and its bind, is started again on another port, up to 5
+ * times. Does not wait for readiness (the broker may be down on purpose):
+ * h_wait_ready does. Aborts the test when no edge listens. */
+int h_spawn_edge(struct proc *p, const char *tag, const char *service, const char *const *extra);
 /* The exit status of a process valgrind (WRT_VALGRIND=1) or ASan
  * (ASAN_OPTIONS exitcode=97, as tests/run.sh sets) found errors in. */
 #define H_SANITIZER_EXIT 97

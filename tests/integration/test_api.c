@@ -13,7 +13,7 @@
 #include "harness.h"
 #include "run_suite.h"
 
-#define PORT h_port(1)
+static int port; /* the edge's, from h_spawn_edge */
 
 static struct proc edge, worker1, worker2;
 
@@ -23,10 +23,10 @@ static void start_stack(const char *service, const char *collections)
     (void)snprintf(colls, sizeof(colls), "WARREN_COLLECTIONS=%s", collections);
     const char *extra[] = {colls, "WARREN_CORS_ORIGINS=https://app.example",
                            "WARREN_CACHE_CONTROL=max-age=60", NULL};
-    h_spawn_warren(&worker1, WARREN_CATALOG_BIN, "catalog1", PORT, service, extra);
-    h_spawn_warren(&worker2, WARREN_CATALOG_BIN, "catalog2", PORT, service, extra);
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge", PORT, service, extra);
-    ck_assert_msg(h_wait_ready(PORT, 15000), "the edge did not become ready (see %s)", edge.log);
+    h_spawn_warren(&worker1, WARREN_CATALOG_BIN, "catalog1", 0, service, extra);
+    h_spawn_warren(&worker2, WARREN_CATALOG_BIN, "catalog2", 0, service, extra);
+    port = h_spawn_edge(&edge, "edge", service, extra);
+    ck_assert_msg(h_wait_ready(port, 15000), "the edge did not become ready (see %s)", edge.log);
 }
 
 static void walkthrough_setup(void)
@@ -48,7 +48,7 @@ static void stack_teardown(void)
 
 static json_t *get_json(const char *path, int want_status, struct http_resp *r)
 {
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, r, 10000), 0);
     ck_assert_msg(r->status == want_status, "GET %s: status %d, want %d: %s", path, r->status,
                   want_status, r->body);
     char ct[128];
@@ -68,7 +68,7 @@ static void assert_reference(const char *path, const char *file)
     char *ref = h_read_file(ref_path, &ref_len);
     ck_assert_ptr_nonnull(ref);
     struct http_resp r;
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.len, ref_len);
     ck_assert_msg(memcmp(r.body, ref, ref_len) == 0, "GET %s differs from %s", path, file);
@@ -91,14 +91,14 @@ END_TEST
 START_TEST(albums_link_header)
 {
     struct http_resp r;
-    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums", NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums", NULL, &r, 10000), 0);
     char link[1024];
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
     char want[512];
     (void)snprintf(want, sizeof(want),
                    "<http://127.0.0.1:%d/api/Albums?page=2&results_per_page=10>; rel=\"next\", "
                    "<http://127.0.0.1:%d/api/Albums?page=35&results_per_page=10>; rel=\"last\"",
-                   PORT, PORT);
+                   port, port);
     ck_assert_str_eq(link, want);
     h_http_free(&r);
 }
@@ -191,7 +191,7 @@ END_TEST
 static void assert_error(const char *method, const char *path, int status, const char *code)
 {
     struct http_resp r;
-    ck_assert_int_eq(h_http(PORT, method, path, H_AUTH, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, method, path, H_AUTH, &r, 10000), 0);
     ck_assert_msg(r.status == status, "%s %s: %d, want %d", method, path, r.status, status);
     json_t *j = json_loads(r.body, 0, NULL);
     ck_assert_msg(j != NULL, "%s %s: body is not JSON: %s", method, path, r.body);
@@ -243,14 +243,14 @@ START_TEST(other_methods_are_405_json)
     /* the walkthrough's collections take GET only (no METHODS): the worker
      * refuses a write with 405 and says what is allowed */
     struct http_resp r;
-    ck_assert_int_eq(h_http_body(PORT, "POST", "/api/Albums", "{\"title\":\"x\"}", &r, 10000), 0);
+    ck_assert_int_eq(h_http_body(port, "POST", "/api/Albums", "{\"title\":\"x\"}", &r, 10000), 0);
     ck_assert_int_eq(r.status, 405);
     char allow[64];
     ck_assert(h_header(&r, "Allow", allow, sizeof(allow)));
     ck_assert_str_eq(allow, "GET");
     ck_assert_ptr_nonnull(strstr(r.body, "method_not_allowed"));
     h_http_free(&r);
-    ck_assert_int_eq(h_http_body(PORT, "DELETE", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http_body(port, "DELETE", "/api/Albums/1", NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 405);
     ck_assert_ptr_nonnull(strstr(r.body, "method_not_allowed"));
     h_http_free(&r);
@@ -265,14 +265,14 @@ START_TEST(request_id_is_kept_or_replaced)
 {
     struct http_resp r;
     char id[64];
-    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1",
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1",
                             "X-Request-Id: 0123456789abcdef0123456789abcdef\r\n", &r, 10000),
                      0);
     ck_assert(h_header(&r, "X-Request-Id", id, sizeof(id)));
     ck_assert_str_eq(id, "0123456789abcdef0123456789abcdef");
     h_http_free(&r);
     ck_assert_int_eq(
-        h_http(PORT, "GET", "/api/Albums/1", "X-Request-Id: evil\"value\r\n", &r, 10000), 0);
+        h_http(port, "GET", "/api/Albums/1", "X-Request-Id: evil\"value\r\n", &r, 10000), 0);
     ck_assert(h_header(&r, "X-Request-Id", id, sizeof(id)));
     ck_assert_str_ne(id, "evil\"value");
     ck_assert_uint_eq(strlen(id), 32);
@@ -283,10 +283,10 @@ END_TEST
 START_TEST(health_and_ready)
 {
     struct http_resp r;
-    ck_assert_int_eq(h_http(PORT, "GET", "/healthz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/healthz", NULL, &r, 5000), 0);
     ck_assert_int_eq(r.status, 200);
     h_http_free(&r);
-    ck_assert_int_eq(h_http(PORT, "GET", "/readyz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/readyz", NULL, &r, 5000), 0);
     ck_assert_int_eq(r.status, 200);
     h_http_free(&r);
 }
@@ -335,7 +335,7 @@ START_TEST(two_workers_share_the_load)
 {
     for (int i = 0; i < 200; i++) {
         struct http_resp r;
-        ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
+        ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
         ck_assert_int_eq(r.status, 200);
         h_http_free(&r);
     }
@@ -363,28 +363,28 @@ START_TEST(head_options_etag_cors)
 {
     struct http_resp r;
     char etag[64], value[256];
-    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
     ck_assert(h_header(&r, "ETag", etag, sizeof(etag)));
     ck_assert(h_header(&r, "Cache-Control", value, sizeof(value)));
     ck_assert_str_eq(value, "max-age=60");
     h_http_free(&r);
     char inm[128];
     (void)snprintf(inm, sizeof(inm), "If-None-Match: %s\r\n", etag);
-    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", inm, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", inm, &r, 10000), 0);
     ck_assert_int_eq(r.status, 304);
     ck_assert_uint_eq(r.len, 0);
     h_http_free(&r);
-    ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/2", inm, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/2", inm, &r, 10000), 0);
     ck_assert_int_eq(r.status, 200); /* another object, another tag */
     h_http_free(&r);
-    ck_assert_int_eq(h_http(PORT, "HEAD", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "HEAD", "/api/Albums/1", NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.len, 0);
     ck_assert(h_header(&r, "ETag", value, sizeof(value)));
     ck_assert_str_eq(value, etag);
     h_http_free(&r);
     ck_assert_int_eq(
-        h_http(PORT, "OPTIONS", "/api/Albums", "Origin: https://app.example\r\n", &r, 10000), 0);
+        h_http(port, "OPTIONS", "/api/Albums", "Origin: https://app.example\r\n", &r, 10000), 0);
     ck_assert_int_eq(r.status, 204);
     ck_assert(h_header(&r, "Allow", value, sizeof(value)));
     ck_assert_str_eq(value, "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS");
@@ -393,7 +393,7 @@ START_TEST(head_options_etag_cors)
     ck_assert(h_header(&r, "Access-Control-Allow-Methods", value, sizeof(value)));
     h_http_free(&r);
     ck_assert_int_eq(
-        h_http(PORT, "GET", "/api/Albums/1", "Origin: https://evil.example\r\n", &r, 10000), 0);
+        h_http(port, "GET", "/api/Albums/1", "Origin: https://evil.example\r\n", &r, 10000), 0);
     ck_assert(!h_header(&r, "Access-Control-Allow-Origin", value, sizeof(value)));
     h_http_free(&r);
 }

@@ -238,20 +238,20 @@ static void assert_edge_record(const char *rid, int want, int timeout_ms)
 START_TEST(edge_answers_are_recorded)
 {
     const char *extra[] = {"WARREN_REQUEST_TIMEOUT_MS=300", NULL};
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-audit", h_port(6), "t_audit", extra);
-    h_spawn_warren(&lonely, WARREN_EDGE_BIN, "edge-audit-void", h_port(7), "t_audit_void", extra);
-    ck_assert(h_wait_ready(h_port(6), 15000));
-    ck_assert(h_wait_ready(h_port(7), 15000));
+    int port = h_spawn_edge(&edge, "edge-audit", "t_audit", extra);
+    int void_port = h_spawn_edge(&lonely, "edge-audit-void", "t_audit_void", extra);
+    ck_assert(h_wait_ready(port, 15000));
+    ck_assert(h_wait_ready(void_port, 15000));
     struct {
         int port;
         const char *method, *path;
         int status;
     } cases[] = {
-        {h_port(6), "GET", "/api/Albums?page=x", 400},
-        {h_port(6), "POST", "/api/Albums/1", 405},
-        {h_port(6), "DELETE", "/api/Albums/1", 401}, /* no API key */
-        {h_port(6), "GET", "/nowhere", 404},
-        {h_port(7), "GET", "/api/Albums/1", 504}, /* nobody consumes t_audit_void */
+        {port, "GET", "/api/Albums?page=x", 400},
+        {port, "POST", "/api/Albums/1", 405},
+        {port, "DELETE", "/api/Albums/1", 401}, /* no API key */
+        {port, "GET", "/nowhere", 404},
+        {void_port, "GET", "/api/Albums/1", 504}, /* nobody consumes t_audit_void */
     };
     enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
     char rids[NCASES][WR_REQUEST_ID_LEN + 1];
@@ -274,7 +274,7 @@ START_TEST(edge_answers_are_recorded)
     char hdr[200];
     (void)snprintf(hdr, sizeof(hdr), "X-Request-Id: %s\r\n", held);
     struct http_resp r;
-    ck_assert_int_eq(h_http(h_port(6), "GET", "/api/Albums?page=x", hdr, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums?page=x", hdr, &r, 10000), 0);
     ck_assert_int_eq(r.status, 400);
     h_http_free(&r);
     ck_assert_int_eq(h_servers("start-rabbit"), 0);

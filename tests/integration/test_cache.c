@@ -14,7 +14,7 @@
 #include "run_suite.h"
 #include "warren/rpc.h"
 
-#define PORT h_port(3)
+static int port; /* the edge's, from h_spawn_edge */
 
 static struct proc edge, worker,
     worker2; /* worker2: the stampede test's, stopped by teardown too */
@@ -25,9 +25,9 @@ static void setup(void)
 {
     (void)snprintf(redis, sizeof(redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
                    h_env("WRT_REDIS_PORT"));
-    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-cache", PORT, "t_cache", extra);
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-cache", PORT, "t_cache", extra);
-    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-cache", 0, "t_cache", extra);
+    port = h_spawn_edge(&edge, "edge-cache", "t_cache", extra);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void teardown(void)
@@ -65,7 +65,7 @@ static redisReply *redis_ask(redisContext **c, const char *cmd)
 static char *get(const char *path, char *cache, size_t cap)
 {
     struct http_resp r;
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     ck_assert_msg(r.status == 200, "GET %s: %d %s", path, r.status, r.body);
     if (!h_header(&r, "X-Cache", cache, cap))
         cache[0] = '\0';
@@ -139,7 +139,7 @@ END_TEST
  * one computes it, the others wait for its answer (all but one are hits). */
 START_TEST(stampede_one_computes)
 {
-    h_spawn_warren(&worker2, WARREN_CATALOG_BIN, "catalog-cache2", PORT, "t_cache", extra);
+    h_spawn_warren(&worker2, WARREN_CATALOG_BIN, "catalog-cache2", 0, "t_cache", extra);
     usleep(1500000); /* consuming */
     redis_do("FLUSHALL");
     enum { N = 32 };

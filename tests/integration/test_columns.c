@@ -15,7 +15,7 @@
 #include "warren/rpc.h"
 #include "run_suite.h"
 
-#define PORT h_port(10)
+static int port; /* the edge's, from h_spawn_edge */
 #define SERVICE "t_columns"
 
 static struct proc edge, worker;
@@ -36,9 +36,9 @@ static void setup(void)
                            "WARREN_InvoiceItems__COUNT=none",
                            "WARREN_Genres__METHODS=GET, POST, PATCH, PUT, DELETE, PATCH_MANY",
                            NULL};
-    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-columns", PORT, SERVICE, extra);
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-columns", PORT, SERVICE, extra);
-    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-columns", 0, SERVICE, extra);
+    port = h_spawn_edge(&edge, "edge-columns", SERVICE, extra);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void teardown(void)
@@ -51,7 +51,7 @@ static void teardown(void)
 
 static void get(const char *path, int want, struct http_resp *r)
 {
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, r, 10000), 0);
     ck_assert_msg(r->status == want, "GET %s: %d, want %d: %s", path, r->status, want, r->body);
 }
 
@@ -119,7 +119,7 @@ static wr_rpc *client(void)
 static void assert_same_by_rpc(wr_rpc *rpc, const struct wr_request *req, const char *path)
 {
     struct http_resp r;
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     struct wr_reply reply;
     struct wr_err err = {0};
     ck_assert_int_eq(wr_rpc_call(rpc, req, &reply, &err), 0);
@@ -283,7 +283,7 @@ START_TEST(link_first_prev_next_last)
                    "<http://127.0.0.1:%d/api/Albums?page=2&results_per_page=10>; rel=\"prev\", "
                    "<http://127.0.0.1:%d/api/Albums?page=4&results_per_page=10>; rel=\"next\", "
                    "<http://127.0.0.1:%d/api/Albums?page=35&results_per_page=10>; rel=\"last\"",
-                   PORT, PORT, PORT, PORT);
+                   port, port, port, port);
     ck_assert_str_eq(link, want);
     h_http_free(&r);
     /* page 1 keeps Flask-Restless's two links */
@@ -562,8 +562,8 @@ static void real_id(const char *name, json_t *pk, char *out, size_t cap)
 /* The request for method on a documented path, with {id} filled in. */
 static int call(const char *method, const char *path, const char *body, struct http_resp *r)
 {
-    int rc = body ? h_http_body(PORT, method, path, body, r, 10000)
-                  : h_http(PORT, method, path, H_AUTH, r, 10000);
+    int rc = body ? h_http_body(port, method, path, body, r, 10000)
+                  : h_http(port, method, path, H_AUTH, r, 10000);
     ck_assert_int_eq(rc, 0);
     return r->status;
 }
@@ -650,7 +650,7 @@ START_TEST(api_index_and_openapi)
         const char *name = json_string_value(json_object_get(c, "name"));
         char path[300], url[300];
         (void)snprintf(path, sizeof(path), "/api/%s", name);
-        (void)snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/%s", PORT, name);
+        (void)snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/%s", port, name);
         ck_assert_str_eq(json_string_value(json_object_get(c, "url")), url);
         json_t *item = json_object_get(paths, path);
         ck_assert_msg(item != NULL, "%s is not in the OpenAPI document", path);

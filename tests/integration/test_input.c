@@ -24,9 +24,8 @@
 #include "harness.h"
 #include "run_suite.h"
 
-#define BARE h_port(20)   /* an edge with no worker: nothing may reach its queue */
-#define SERVED h_port(21) /* an edge and a worker */
-#define NOKEYS h_port(22) /* an edge with no API_KEYS */
+static int bare_port;   /* an edge with no worker: nothing may reach its queue */
+static int served_port; /* an edge and a worker */
 #define BARE_QUEUE "warren.t_input_bare"
 
 extern char **environ;
@@ -47,13 +46,13 @@ static void setup(void)
                               "WARREN_MAX_URI_BYTES=2048",
                               "WARREN_MAX_HEADER_BYTES=2048",
                               NULL};
-    h_spawn_warren(&bare, WARREN_EDGE_BIN, "edge-input-bare", BARE, "t_input_bare", bare_env);
+    bare_port = h_spawn_edge(&bare, "edge-input-bare", "t_input_bare", bare_env);
     const char *served_env[] = {"WARREN_COLLECTIONS=Albums, Artists",
                                 "WARREN_Albums__EXCLUDE=artist_id", spool, NULL};
-    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-input", SERVED, "t_input", served_env);
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-input", SERVED, "t_input", served_env);
-    ck_assert_msg(h_wait_ready(BARE, 15000), "edge not ready (see %s)", bare.log);
-    ck_assert_msg(h_wait_ready(SERVED, 15000), "edge not ready (see %s)", edge.log);
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-input", 0, "t_input", served_env);
+    served_port = h_spawn_edge(&edge, "edge-input", "t_input", served_env);
+    ck_assert_msg(h_wait_ready(bare_port, 15000), "edge not ready (see %s)", bare.log);
+    ck_assert_msg(h_wait_ready(served_port, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void teardown(void)
@@ -177,10 +176,10 @@ static void assert_all_up(void)
     ck_assert(alive(&edge));
     ck_assert(alive(&worker));
     struct http_resp r;
-    ck_assert_int_eq(h_http(BARE, "GET", "/healthz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(h_http(bare_port, "GET", "/healthz", NULL, &r, 5000), 0);
     ck_assert_int_eq(r.status, 200);
     h_http_free(&r);
-    ck_assert_int_eq(h_http(SERVED, "GET", "/healthz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(h_http(served_port, "GET", "/healthz", NULL, &r, 5000), 0);
     ck_assert_int_eq(r.status, 200);
     h_http_free(&r);
 }
@@ -222,7 +221,7 @@ static long queue_messages(const char *queue)
 static void assert_nothing_published(void)
 {
     struct http_resp r;
-    (void)h_http(BARE, "GET", "/api/Albums?page=1", NULL, &r, 300); /* waits 60 s: give up */
+    (void)h_http(bare_port, "GET", "/api/Albums?page=1", NULL, &r, 300); /* waits 60 s: give up */
     h_http_free(&r);
     long n = -1;
     for (int i = 0; i < 100 && n != 1; i++) {
@@ -262,14 +261,14 @@ START_TEST(malformed_search_and_parameters)
         {"/api/Albums?results_per_page=0xff", "results_per_page"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        get_error(BARE, bad[i].path, NULL, 400, "bad_parameter", bad[i].names);
+        get_error(bare_port, bad[i].path, NULL, 400, "bad_parameter", bad[i].names);
     /* JSON nested deeper than MAX_JSON_DEPTH (16): 17 levels */
     char q[256];
     int qn = snprintf(q, sizeof(q), "/api/Albums?q=%%7B%%22filters%%22:");
     for (int i = 0; i < 32; i++)
         qn += snprintf(q + qn, sizeof(q) - (size_t)qn, i < 16 ? "%%5B" : "%%5D");
     (void)snprintf(q + qn, sizeof(q) - (size_t)qn, "%%7D");
-    get_error(BARE, q, NULL, 400, "bad_parameter", "deeper than 16");
+    get_error(bare_port, q, NULL, 400, "bad_parameter", "deeper than 16");
     /* an in list over MAX_IN_VALUES (500) */
     size_t cap = 8192, n = 0;
     char *in = malloc(cap);
@@ -281,7 +280,7 @@ START_TEST(malformed_search_and_parameters)
         n += (size_t)snprintf(in + n, cap - n, i ? ",%d" : "%d", i % 10);
     (void)snprintf(in + n, cap - n, "]}]}");
     /* a URI this long needs the served edge's default MAX_URI_BYTES */
-    get_error(SERVED, in, NULL, 400, "bad_parameter", "501 values");
+    get_error(served_port, in, NULL, 400, "bad_parameter", "501 values");
     free(in);
     assert_all_up();
 }
@@ -297,13 +296,13 @@ START_TEST(malformed_paths)
         "GET /api/%00/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        raw_error(BARE, bad[i], strlen(bad[i]), 404, "not_found", "UTF-8");
+        raw_error(bare_port, bad[i], strlen(bad[i]), 404, "not_found", "UTF-8");
     /* dot segments and encoded slashes never change the route */
     static const char *const nowhere[] = {"/api/../healthz",        "/api/%2e%2e/healthz",
                                           "/api/Albums/..",         "/api/Albums%2F1",
                                           "/api/Albums/1%2F..%2F2", "/api/Albums/%2e"};
     for (size_t i = 0; i < sizeof(nowhere) / sizeof(nowhere[0]); i++)
-        get_error(BARE, nowhere[i], NULL, 404, "not_found", "no such");
+        get_error(bare_port, nowhere[i], NULL, 404, "not_found", "no such");
     assert_all_up();
 }
 END_TEST
@@ -319,7 +318,7 @@ static void post_error(const char *body, size_t len, int status, const char *cod
                      len);
     ck_assert(n > 0 && (size_t)n + len < sizeof(req));
     memcpy(req + n, body, len);
-    raw_error(BARE, req, (size_t)n + len, status, code, names);
+    raw_error(bare_port, req, (size_t)n + len, status, code, names);
 }
 
 #define POST_ERROR(lit, status, code, names) post_error(lit, sizeof(lit) - 1, status, code, names)
@@ -353,7 +352,7 @@ START_TEST(oversize_and_framing)
             req[n++] = '1';
         n +=
             snprintf(req + n, cap - (size_t)n, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        raw_error(BARE, req, (size_t)n, 414, "uri_too_long", "2048");
+        raw_error(bare_port, req, (size_t)n, 414, "uri_too_long", "2048");
     }
     /* headers over MAX_HEADER_BYTES (2048): one big, then many small */
     char big[2200];
@@ -364,30 +363,30 @@ START_TEST(oversize_and_framing)
         for (int i = 0; i < (k == 0 ? 1 : 2000); i++)
             n += snprintf(req + n, cap - (size_t)n, "X-H%d: %s\r\n", i, k == 0 ? big : "v");
         n += snprintf(req + n, cap - (size_t)n, "Connection: close\r\n\r\n");
-        raw_error(BARE, req, (size_t)n, 431, "headers_too_large", "2048");
+        raw_error(bare_port, req, (size_t)n, 431, "headers_too_large", "2048");
     }
     free(req);
     /* a body over MAX_BODY_BYTES (4096) is refused from its length, unread */
-    RAW_ERROR(BARE,
+    RAW_ERROR(bare_port,
               "POST /api/Albums HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" H_AUTH
               "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{",
               413, "payload_too_large", "4096");
-    RAW_ERROR(BARE,
+    RAW_ERROR(bare_port,
               "POST /api/Albums HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" H_AUTH
               "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
               "100000\r\n{",
               413, "payload_too_large", "4096");
     /* framing that two parsers could read two ways is never taken */
-    RAW_ERROR(BARE,
+    RAW_ERROR(bare_port,
               "POST /api/Albums HTTP/1.1\r\nHost: x\r\n" H_AUTH
               "Content-Type: application/json\r\nContent-Length: 2\r\n"
               "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
               400, "bad_request", NULL);
-    RAW_ERROR(BARE,
+    RAW_ERROR(bare_port,
               "POST /api/Albums HTTP/1.1\r\nHost: x\r\n" H_AUTH
               "Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
               400, "bad_request", "Content-Length");
-    RAW_ERROR(BARE,
+    RAW_ERROR(bare_port,
               "POST /api/Albums HTTP/1.1\r\nHost: x\r\n" H_AUTH
               "Content-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
               "2\r\n{}\r\n0\r\n\r\n",
@@ -397,12 +396,12 @@ START_TEST(oversize_and_framing)
     static const char cr[] = "GET /api/Albums HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                              "X-Request-Id: 0123456789abcdef0123456789abcdef\rSet-Cookie: a=b\r\n"
                              "Origin: http://x\rSet-Cookie: c=d\r\n\r\n";
-    raw(BARE, cr, sizeof(cr) - 1, &r);
+    raw(bare_port, cr, sizeof(cr) - 1, &r);
     assert_error("CR in a header", &r, 400, "bad_request", NULL);
     ck_assert_ptr_null(strstr(r.headers, "Set-Cookie"));
     h_http_free(&r);
     /* an unparseable request line */
-    RAW_ERROR(BARE, "GET\r\n\r\n", 400, "bad_request", NULL);
+    RAW_ERROR(bare_port, "GET\r\n\r\n", 400, "bad_request", NULL);
     assert_all_up();
 }
 END_TEST
@@ -413,7 +412,7 @@ START_TEST(dribbling_client_is_cut)
 {
     /* one byte every 300 ms: libevent's inactivity timeout would never
      * fire; HTTP_TIMEOUT_S (2) bounds the whole head */
-    int fd = connect_to(BARE);
+    int fd = connect_to(bare_port);
     static const char head[] = "GET /api/Albums HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaa";
     long long t0 = h_now_ms();
     bool cut = false;
@@ -433,7 +432,7 @@ START_TEST(dribbling_client_is_cut)
     ck_assert_msg(cut, "a client dribbling its head was not cut in %lld ms", took);
     ck_assert_msg(took < 5000, "cut after %lld ms (HTTP_TIMEOUT_S is 2)", took);
     /* an idle connection is closed too */
-    fd = connect_to(BARE);
+    fd = connect_to(bare_port);
     bool closed;
     free(read_until_close(fd, 5000, &closed));
     close(fd);
@@ -446,12 +445,12 @@ START_TEST(connection_cap)
 {
     int held[8];
     for (int i = 0; i < 8; i++)
-        held[i] = connect_to(BARE);
+        held[i] = connect_to(bare_port);
     usleep(100000);
     /* the ninth is refused at once, in JSON */
     struct http_resp r;
     long long t0 = h_now_ms();
-    ck_assert_int_eq(h_http(BARE, "GET", "/healthz", NULL, &r, 2000), 0);
+    ck_assert_int_eq(h_http(bare_port, "GET", "/healthz", NULL, &r, 2000), 0);
     assert_error("ninth connection", &r, 503, "overloaded", "connections");
     h_http_free(&r);
     ck_assert_int_lt(h_now_ms() - t0, 1000);
@@ -480,7 +479,7 @@ static json_t *search(const char *q, int status)
     for (const unsigned char *p = (const unsigned char *)q; *p; p++)
         n += (size_t)snprintf(enc + n, 4, "%%%02X", *p);
     struct http_resp r;
-    ck_assert_int_eq(h_http(SERVED, "GET", enc, NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(served_port, "GET", enc, NULL, &r, 10000), 0);
     ck_assert_msg(r.status == status, "%s: %d, want %d: %s", q, r.status, status, r.body);
     json_t *j = json_loads(r.body, 0, NULL);
     ck_assert_ptr_nonnull(j);
@@ -546,37 +545,37 @@ START_TEST(writes_need_a_key)
 {
     struct http_resp r;
     /* no key: 401 with WWW-Authenticate */
-    ck_assert_int_eq(h_http(BARE, "DELETE", "/api/Albums/1", NULL, &r, 5000), 0);
+    ck_assert_int_eq(h_http(bare_port, "DELETE", "/api/Albums/1", NULL, &r, 5000), 0);
     assert_error("no key", &r, 401, "unauthorized", "API key");
     char v[128];
     ck_assert(h_header(&r, "WWW-Authenticate", v, sizeof(v)));
     ck_assert_str_eq(v, "Bearer realm=\"warren\"");
     h_http_free(&r);
-    RAW_ERROR(BARE,
+    RAW_ERROR(bare_port,
               "POST /api/Albums HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
               "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
               401, "unauthorized", NULL);
     /* another scheme: 401; a wrong key, even one that shares a prefix: 403 */
-    ck_assert_int_eq(
-        h_http(BARE, "DELETE", "/api/Albums/1", "Authorization: Basic dGVzdHM6eA==\r\n", &r, 5000),
-        0);
+    ck_assert_int_eq(h_http(bare_port, "DELETE", "/api/Albums/1",
+                            "Authorization: Basic dGVzdHM6eA==\r\n", &r, 5000),
+                     0);
     assert_error("basic", &r, 401, "unauthorized", NULL);
     h_http_free(&r);
     ck_assert_int_eq(
-        h_http(BARE, "DELETE", "/api/Albums/1", "Authorization: Bearer \r\n", &r, 5000), 0);
+        h_http(bare_port, "DELETE", "/api/Albums/1", "Authorization: Bearer \r\n", &r, 5000), 0);
     assert_error("empty key", &r, 401, "unauthorized", NULL);
     h_http_free(&r);
     static const char *const wrong[] = {"Authorization: Bearer warren-tests-key-012345678\r\n",
                                         "Authorization: Bearer " H_API_KEY "0\r\n",
                                         "Authorization: Bearer tests\r\n"};
     for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
-        ck_assert_int_eq(h_http(BARE, "DELETE", "/api/Albums/1", wrong[i], &r, 5000), 0);
+        ck_assert_int_eq(h_http(bare_port, "DELETE", "/api/Albums/1", wrong[i], &r, 5000), 0);
         assert_error(wrong[i], &r, 403, "forbidden", "not valid");
         h_http_free(&r);
     }
     /* a read with a wrong key is refused too; reads need none */
-    get_error(BARE, "/api/Albums", "Authorization: Bearer not-the-key-at-all\r\n", 403, "forbidden",
-              NULL);
+    get_error(bare_port, "/api/Albums", "Authorization: Bearer not-the-key-at-all\r\n", 403,
+              "forbidden", NULL);
     assert_all_up();
 }
 END_TEST
@@ -592,11 +591,11 @@ START_TEST(no_keys_no_writes)
 {
     struct proc nokeys;
     const char *env[] = {"WARREN_API_KEYS=", NULL};
-    h_spawn_warren(&nokeys, WARREN_EDGE_BIN, "edge-input-nokeys", NOKEYS, "t_input_bare", env);
-    ck_assert_msg(h_wait_ready(NOKEYS, 15000), "edge not ready (see %s)", nokeys.log);
+    int port = h_spawn_edge(&nokeys, "edge-input-nokeys", "t_input_bare", env);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", nokeys.log);
     struct http_resp r;
     ck_assert_int_eq(
-        h_http(NOKEYS, "POST", "/api/Albums", "Content-Type: application/json\r\n", &r, 5000), 0);
+        h_http(port, "POST", "/api/Albums", "Content-Type: application/json\r\n", &r, 5000), 0);
     int rc = h_stop(&nokeys, SIGTERM);
     assert_error("no API_KEYS", &r, 403, "forbidden", "API_KEYS");
     h_http_free(&r);
@@ -609,7 +608,7 @@ START_TEST(principal_is_the_key_name)
 {
     static const char rid[] = "f00dfeedf00dfeedf00dfeedf00dfeed";
     struct http_resp r;
-    ck_assert_int_eq(h_http(SERVED, "GET", "/api/Albums/1",
+    ck_assert_int_eq(h_http(served_port, "GET", "/api/Albums/1",
                             H_AUTH "X-Request-Id: f00dfeedf00dfeedf00dfeedf00dfeed\r\n", &r, 10000),
                      0);
     ck_assert_int_eq(r.status, 200);

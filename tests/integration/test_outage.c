@@ -12,7 +12,7 @@
 #include "harness.h"
 #include "run_suite.h"
 
-#define PORT h_port(2)
+static int port; /* the edge's, from h_spawn_edge */
 
 static struct proc edge, worker;
 
@@ -20,8 +20,8 @@ static void start_edge(void)
 {
     const char *extra[] = {"WARREN_REQUEST_TIMEOUT_MS=800", "WARREN_RECONNECT_MAX_MS=500",
                            "WARREN_HEARTBEAT_S=2", NULL};
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-outage", PORT, "t_outage", extra);
-    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+    port = h_spawn_edge(&edge, "edge-outage", "t_outage", extra);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void start_worker(void)
@@ -40,7 +40,7 @@ static void teardown(void)
 static int get_status(const char *path, struct http_resp *r, long long *took_ms)
 {
     long long t0 = h_now_ms();
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, r, 15000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, r, 15000), 0);
     *took_ms = h_now_ms() - t0;
     json_t *j = json_loads(r->body, 0, NULL);
     ck_assert_msg(j != NULL && json_is_string(json_object_get(j, "code")),
@@ -63,7 +63,7 @@ START_TEST(no_worker_answers_504_at_the_deadline)
     long long end = h_now_ms() + 15000;
     int status = 0;
     while (status != 200 && h_now_ms() < end) {
-        ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", NULL, &r, 5000), 0);
+        ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", NULL, &r, 5000), 0);
         status = r.status;
         h_http_free(&r);
     }
@@ -91,16 +91,16 @@ START_TEST(broker_down_answers_503_then_recovers)
     char retry[16];
     ck_assert(h_header(&r, "Retry-After", retry, sizeof(retry)));
     h_http_free(&r);
-    ck_assert_int_eq(h_http(PORT, "GET", "/readyz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/readyz", NULL, &r, 5000), 0);
     ck_assert_int_eq(r.status, 503);
     h_http_free(&r);
 
     ck_assert_int_eq(h_servers("start-rabbit"), 0);
-    ck_assert_msg(h_wait_ready(PORT, 20000), "edge did not reconnect (see %s)", edge.log);
+    ck_assert_msg(h_wait_ready(port, 20000), "edge did not reconnect (see %s)", edge.log);
     end = h_now_ms() + 20000;
     status = 0;
     while (status != 200 && h_now_ms() < end) {
-        ck_assert_int_eq(h_http(PORT, "GET", "/api/Albums/1", NULL, &r, 5000), 0);
+        ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", NULL, &r, 5000), 0);
         status = r.status;
         h_http_free(&r);
     }
@@ -128,12 +128,12 @@ START_TEST(client_gone_while_waiting)
 {
     start_edge();
     for (int i = 0; i < 20; i++)
-        ck_assert_int_eq(h_http_abandon(PORT, "/api/Albums"), 0);
+        ck_assert_int_eq(h_http_abandon(port, "/api/Albums"), 0);
     struct http_resp r;
     long long took;
     ck_assert_int_eq(get_status("/api/Albums", &r, &took), 504); /* still no worker */
     h_http_free(&r);
-    ck_assert_int_eq(h_http(PORT, "GET", "/healthz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/healthz", NULL, &r, 5000), 0);
     ck_assert_int_eq(r.status, 200);
     h_http_free(&r);
 }

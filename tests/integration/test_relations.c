@@ -14,7 +14,7 @@
 #include "run_suite.h"
 #include "warren/rpc.h"
 
-#define PORT h_port(8)
+static int port; /* the edge's, from h_spawn_edge */
 
 static struct proc edge, worker;
 static char db[512];
@@ -31,9 +31,9 @@ static void setup(void)
                            "DELETE_MANY",
                            "WARREN_Tracks__METHODS=GET, PATCH",
                            NULL};
-    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-rel", PORT, "t_rel", extra);
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-rel", PORT, "t_rel", extra);
-    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-rel", 0, "t_rel", extra);
+    port = h_spawn_edge(&edge, "edge-rel", "t_rel", extra);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void teardown(void)
@@ -47,7 +47,7 @@ static void teardown(void)
 static json_t *call(const char *method, const char *path, const char *body, int status)
 {
     struct http_resp r;
-    ck_assert_int_eq(h_http_body(PORT, method, path, body, &r, 10000), 0);
+    ck_assert_int_eq(h_http_body(port, method, path, body, &r, 10000), 0);
     ck_assert_msg(r.status == status, "%s %s %s: %d, want %d: %s", method, path, body ? body : "",
                   r.status, status, r.body);
     json_t *j = r.len > 0 ? json_loads(r.body, 0, NULL) : NULL;
@@ -229,7 +229,7 @@ START_TEST(patch_and_delete_many)
     ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "bad_parameter");
     json_decref(j);
     struct http_resp r;
-    ck_assert_int_eq(h_http_body(PORT, "PATCH", "/api/Albums", "{\"title\":\"x\"}", &r, 10000), 0);
+    ck_assert_int_eq(h_http_body(port, "PATCH", "/api/Albums", "{\"title\":\"x\"}", &r, 10000), 0);
     ck_assert_int_eq(r.status, 405);
     char allow[128];
     ck_assert(h_header(&r, "Allow", allow, sizeof(allow)));

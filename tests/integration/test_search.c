@@ -14,15 +14,15 @@
 #include "harness.h"
 #include "run_suite.h"
 
-#define PORT h_port(4)
+static int port; /* the edge's, from h_spawn_edge */
 
 static struct proc edge, worker;
 
 static void setup(void)
 {
-    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-search", PORT, "t_search", NULL);
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-search", PORT, "t_search", NULL);
-    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-search", 0, "t_search", NULL);
+    port = h_spawn_edge(&edge, "edge-search", "t_search", NULL);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void teardown(void)
@@ -54,7 +54,7 @@ static json_t *search(const char *collection, const char *q, const char *extra, 
 {
     char path[8192];
     search_path(path, sizeof(path), collection, q, extra);
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, r, 10000), 0);
     ck_assert_msg(r->status == status, "q=%s: %d, want %d: %s", q, r->status, status, r->body);
     json_t *j = json_loads(r->body, 0, NULL);
     ck_assert_msg(j != NULL, "not JSON: %s", r->body);
@@ -242,7 +242,7 @@ START_TEST(functions_aggregate_filtered_rows)
                 "{\"functions\":[{\"name\":\"sum\",\"field\":\"total\"},{\"name\":"
                 "\"count\",\"field\":\"invoice_id\"}]}",
                 NULL);
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 200);
     json_t *j = json_loads(r.body, 0, NULL);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "count__invoice_id")), 412);
@@ -254,7 +254,7 @@ START_TEST(functions_aggregate_filtered_rows)
                 "{\"functions\":[{\"name\":\"sum\",\"field\":\"total\"}],\"filters\":"
                 "[{\"name\":\"billing_country\",\"op\":\"==\",\"val\":\"USA\"}]}",
                 NULL);
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 200);
     j = json_loads(r.body, 0, NULL);
     ck_assert(fabs(json_real_value(json_object_get(j, "sum__total")) - 523.06) < 1e-6);
@@ -262,10 +262,10 @@ START_TEST(functions_aggregate_filtered_rows)
     h_http_free(&r);
     /* no functions, or no q at all: 400 */
     search_path(path, sizeof(path), "eval/Invoices", "{\"filters\":[]}", NULL);
-    ck_assert_int_eq(h_http(PORT, "GET", path, NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 400);
     h_http_free(&r);
-    ck_assert_int_eq(h_http(PORT, "GET", "/api/eval/Invoices", NULL, &r, 10000), 0);
+    ck_assert_int_eq(h_http(port, "GET", "/api/eval/Invoices", NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 400);
     h_http_free(&r);
 }

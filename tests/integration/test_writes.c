@@ -14,7 +14,7 @@
 #include "run_suite.h"
 #include "warren/rpc.h"
 
-#define PORT h_port(5)
+static int port; /* the edge's, from h_spawn_edge */
 
 static struct proc edge, worker;
 static char db[512];
@@ -43,9 +43,9 @@ static void setup(void)
                            "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE",
                            "WARREN_Employees__METHODS=GET, PATCH",
                            NULL};
-    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-writes", PORT, "t_writes", extra);
-    h_spawn_warren(&edge, WARREN_EDGE_BIN, "edge-writes", PORT, "t_writes", extra);
-    ck_assert_msg(h_wait_ready(PORT, 15000), "edge not ready (see %s)", edge.log);
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-writes", 0, "t_writes", extra);
+    port = h_spawn_edge(&edge, "edge-writes", "t_writes", extra);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
 }
 
 static void teardown(void)
@@ -57,7 +57,7 @@ static void teardown(void)
 static json_t *call(const char *method, const char *path, const char *body, int status,
                     struct http_resp *r)
 {
-    ck_assert_int_eq(h_http_body(PORT, method, path, body, r, 10000), 0);
+    ck_assert_int_eq(h_http_body(port, method, path, body, r, 10000), 0);
     ck_assert_msg(r->status == status, "%s %s: %d, want %d: %s", method, path, r->status, status,
                   r->body);
     return r->len > 0 ? json_loads(r->body, 0, NULL) : NULL;
@@ -83,7 +83,7 @@ START_TEST(create_update_delete)
                      "AC/DC");
     char location[256], want[256];
     ck_assert(h_header(&r, "Location", location, sizeof(location)));
-    (void)snprintf(want, sizeof(want), "http://127.0.0.1:%d/api/Albums/%lld", PORT, id);
+    (void)snprintf(want, sizeof(want), "http://127.0.0.1:%d/api/Albums/%lld", port, id);
     ck_assert_str_eq(location, want);
     json_decref(j);
     h_http_free(&r);
@@ -171,7 +171,7 @@ START_TEST(write_errors)
     h_http_free(&r);
     /* no JSON content type: 415, and nothing published */
     ck_assert_int_eq(
-        h_http(PORT, "POST", "/api/Albums", H_AUTH "Content-Type: text/plain\r\n", &r, 10000), 0);
+        h_http(port, "POST", "/api/Albums", H_AUTH "Content-Type: text/plain\r\n", &r, 10000), 0);
     ck_assert_int_eq(r.status, 415);
     h_http_free(&r);
 }

@@ -34,7 +34,7 @@ START_TEST(edge_record_named_apart)
     ck_assert_ptr_nonnull(strstr(b.data, "\"request_id\":\"0123456789abcdef0123456789abcdef\""));
     ck_assert_ptr_nonnull(strstr(b.data, "\"error\":{\"code\":\"bad_parameter\"}"));
     struct wr_err err = {0};
-    ck_assert_int_eq(audit_check_doc(b.data, b.len, &err), 0);
+    ck_assert_int_eq(wr_audit_check_doc(b.data, b.len, &err), 0);
     wr_buf_release(&b);
     format(&b, false);
     ck_assert_ptr_nonnull(strstr(b.data, "{\"_id\":\"0123456789abcdef0123456789abcdef\","));
@@ -56,13 +56,13 @@ START_TEST(bad_documents_refused)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct wr_err err = {0};
-        ck_assert_msg(audit_check_doc(bad[i], strlen(bad[i]), &err) == WR_EINVAL, "accepted %s",
+        ck_assert_msg(wr_audit_check_doc(bad[i], strlen(bad[i]), &err) == WR_EINVAL, "accepted %s",
                       bad[i]);
     }
     static const char nul[] = "{\"_id\":\"a\"}\0";
     struct wr_err err = {0};
-    ck_assert_int_eq(audit_check_doc(nul, sizeof(nul) - 1, &err), WR_EINVAL);
-    ck_assert_int_eq(audit_check_doc("{\"_id\":\"a\"}", 11, &err), 0);
+    ck_assert_int_eq(wr_audit_check_doc(nul, sizeof(nul) - 1, &err), WR_EINVAL);
+    ck_assert_int_eq(wr_audit_check_doc("{\"_id\":\"a\"}", 11, &err), 0);
 }
 END_TEST
 

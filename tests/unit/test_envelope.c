@@ -192,6 +192,105 @@ START_TEST(refuse_version)
 }
 END_TEST
 
+/* The catalog's messages, word for word: clients and tests match them. */
+START_TEST(catalog_messages_unchanged)
+{
+    static const struct {
+        const char *body, *msg;
+    } cases[] = {
+        {"{\"op\":\"list\",\"v\":2}", "envelope: unsupported version (this is v1)"},
+        {"[]", "envelope: not an object"},
+        {"{\"collection\":\"A\",\"op\":\"list\",\"v\":1,\"x\":1}", "envelope: unknown member x"},
+        {"{\"op\":\"list\",\"v\":1}", "envelope: op and collection are required"},
+        {"{\"collection\":\"A\",\"op\":\"remove\",\"v\":1}", "envelope: unknown op remove"},
+        {"{\"collection\":\"A\",\"op\":\"get\",\"v\":1}", "envelope: op get needs an id"},
+        {"{\"op\":\"openapi\",\"page\":1,\"v\":1}", "envelope: op openapi takes only op and v"},
+        {"{\"collection\":7,\"op\":\"list\",\"v\":1}", "envelope: collection must be a string"},
+        {"{\"collection\":\"A\",\"op\":\"list\",\"page\":0,\"v\":1}",
+         "page must be a positive integer"},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        ck_assert_int_ne(decode(cases[i].body), 0);
+        ck_assert_str_eq(err.msg, cases[i].msg);
+    }
+}
+END_TEST
+
+/* Another service's envelope: v, op (a word, the message's type) and id. */
+static int decode_service(const char *type, const char *body)
+{
+    wr_request_release(&req);
+    memset(&err, 0, sizeof(err));
+    return wr_request_decode_service(&req, type, body, strlen(body), &err);
+}
+
+START_TEST(service_envelope_decodes)
+{
+    ck_assert_int_eq(decode_service("records", "{\"id\":\"ab\",\"op\":\"records\",\"v\":1}"), 0);
+    ck_assert_str_eq(req.op, "records");
+    ck_assert_str_eq(req.key, "ab");
+    ck_assert_ptr_null(req.collection);
+    ck_assert_int_eq(decode_service(NULL, "{\"op\":\"time_now\",\"v\":1}"), 0);
+    ck_assert_str_eq(req.op, "time_now");
+    ck_assert_ptr_null(req.key);
+    /* the client API's envelope of such an op */
+    struct wr_request r = {.op = WR_OP_RECORDS, .key = "0123456789abcdef0123456789abcdef"};
+    ck_assert_int_eq(decode_service(WR_OP_RECORDS, encode(&r)), 0);
+    ck_assert_str_eq(req.key, r.key);
+}
+END_TEST
+
+START_TEST(service_envelope_refused)
+{
+    static const struct {
+        const char *type, *body, *msg;
+        int code;
+    } cases[] = {
+        {"records", "{\"op\":\"records\",\"v\":2}", "envelope: unsupported version (this is v1)",
+         WR_EPROTO},
+        {"records", "{\"op\":\"records\"}", "envelope: unsupported version (this is v1)",
+         WR_EPROTO},
+        {"records", "{\"op\":\"get\",\"v\":1}",
+         "envelope: op get is not the message's type records", WR_EINVAL},
+        {"records", "{\"collection\":\"A\",\"op\":\"records\",\"v\":1}",
+         "envelope: unknown member collection", WR_EINVAL},
+        {"records", "{\"v\":1}", "envelope: op must be a word of [a-z][a-z0-9_]{0,31}", WR_EINVAL},
+        {"Records", "{\"op\":\"Records\",\"v\":1}",
+         "envelope: op must be a word of [a-z][a-z0-9_]{0,31}", WR_EINVAL},
+        {"records", "{\"id\":\"\",\"op\":\"records\",\"v\":1}",
+         "envelope: id must be 1 to 1024 characters", WR_EINVAL},
+        {"records", "{\"id\":[],\"op\":\"records\",\"v\":1}", "envelope: id must be a string",
+         WR_EINVAL},
+        {"records", "{\"op\":\"records\",\"op\":\"records\",\"v\":1}", NULL, WR_EINVAL},
+        {"records", "nope", NULL, WR_EINVAL},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        ck_assert_int_eq(decode_service(cases[i].type, cases[i].body), cases[i].code);
+        ck_assert_int_eq(err.code, cases[i].code);
+        if (cases[i].msg != NULL)
+            ck_assert_str_eq(err.msg, cases[i].msg);
+        ck_assert_ptr_null(req.op);
+        ck_assert_ptr_null(req.key);
+    }
+}
+END_TEST
+
+START_TEST(op_names)
+{
+    ck_assert(wr_op_name_valid("records"));
+    ck_assert(wr_op_name_valid("a"));
+    ck_assert(wr_op_name_valid("a_1"));
+    ck_assert(wr_op_name_valid("abcdefghijklmnopqrstuvwxyz012345"));   /* 32 */
+    ck_assert(!wr_op_name_valid("abcdefghijklmnopqrstuvwxyz0123456")); /* 33 */
+    ck_assert(!wr_op_name_valid(""));
+    ck_assert(!wr_op_name_valid(NULL));
+    ck_assert(!wr_op_name_valid("_a"));
+    ck_assert(!wr_op_name_valid("1a"));
+    ck_assert(!wr_op_name_valid("aB"));
+    ck_assert(!wr_op_name_valid("a-b"));
+}
+END_TEST
+
 START_TEST(refuse_unknown_member)
 {
     assert_refused("{\"collection\":\"Albums\",\"op\":\"list\",\"v\":1,\"search\":\"{}\"}");
@@ -396,7 +495,15 @@ int main(void)
     tcase_add_test(dec, refuse_bad_id);
     tcase_add_test(dec, refuse_embedded_nul);
     tcase_add_test(dec, release_is_null_safe);
+    tcase_add_test(dec, catalog_messages_unchanged);
     suite_add_tcase(s, dec);
+
+    TCase *svc = tcase_create("service");
+    tcase_add_checked_fixture(svc, setup, teardown);
+    tcase_add_test(svc, service_envelope_decodes);
+    tcase_add_test(svc, service_envelope_refused);
+    tcase_add_test(svc, op_names);
+    suite_add_tcase(s, svc);
 
     TCase *ids = tcase_create("ids");
     tcase_add_test(ids, new_ids_valid_and_distinct);

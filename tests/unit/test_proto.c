@@ -37,6 +37,11 @@ static const char *const codes[] = {
 static const char *const ops[] = {WR_OP_LIST,      WR_OP_GET,         WR_OP_RELATED,
                                   WR_OP_FUNCTIONS, WR_OP_CREATE,      WR_OP_UPDATE,
                                   WR_OP_DELETE,    WR_OP_COLLECTIONS, WR_OP_OPENAPI};
+/* The ops of other services than the catalog (proto/README.md section 5). */
+static const char *const service_ops[] = {WR_OP_RECORDS};
+static const char *const services[] = {WR_SERVICE_AUDITLOG};
+/* The members wr_request_decode_service accepts. */
+static const char *const service_members[] = {"id", "op", "v"};
 static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_PRINCIPAL,
                                       WR_HDR_STATUS,   WR_HDR_LINK,     WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
@@ -154,6 +159,19 @@ static bool valid_object(json_t *root, json_t *schema, json_t *inst)
     return true;
 }
 
+/* The op pattern of service-request.schema.json, checked here by hand
+ * rather than by the decoder's own wr_op_name_valid. */
+#define OP_PATTERN "^[a-z][a-z0-9_]{0,31}$"
+static bool op_word(const char *s, size_t len)
+{
+    if (len < 1 || len > 32 || s[0] < 'a' || s[0] > 'z')
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
 static bool valid_string(json_t *schema, json_t *inst)
 {
     const char *s = json_string_value(inst);
@@ -165,8 +183,10 @@ static bool valid_string(json_t *schema, json_t *inst)
         return false;
     if (max && code_points(s, len) > (size_t)json_integer_value(max))
         return false;
+    if (pattern && strcmp(json_string_value(pattern), OP_PATTERN) == 0)
+        return op_word(s, len);
     if (pattern) {
-        /* The only pattern the schemas use: no NUL anywhere. */
+        /* The only other pattern the schemas use: no NUL anywhere. */
         ck_assert_str_eq(json_string_value(pattern), "^[^\\u0000]*$");
         if (strlen(s) != len)
             return false;
@@ -647,6 +667,87 @@ START_TEST(encode_round_trip)
 }
 END_TEST
 
+static bool decodes_service(const char *body)
+{
+    struct wr_request req;
+    struct wr_err err = {0};
+    int rc = wr_request_decode_service(&req, NULL, body, strlen(body), &err);
+    if (rc == 0)
+        wr_request_release(&req);
+    return rc == 0;
+}
+
+/* Another service's envelope: the schema and wr_request_decode_service
+ * agree, members and limits included. */
+START_TEST(service_envelope_matches_decoder)
+{
+    json_t *s = load_schema("service-request.schema.json");
+    json_t *props = json_object_get(s, "properties");
+    ck_assert(json_is_false(json_object_get(s, "additionalProperties")));
+    ck_assert_uint_eq(json_object_size(props), COUNT(service_members));
+    for (size_t i = 0; i < COUNT(service_members); i++)
+        ck_assert_msg(json_object_get(props, service_members[i]) != NULL, "schema lacks %s",
+                      service_members[i]);
+    ck_assert(
+        same_strings(json_object_get(s, "required"), required_members, COUNT(required_members)));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(props, "v"), "const")),
+                     WR_PROTO_VERSION);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(props, "id"), "maxLength")),
+                     1024);
+    char *op32 = repeat('a', WR_OP_NAME_MAX), *op33 = repeat('a', WR_OP_NAME_MAX + 1);
+    char *id1024 = repeat('7', 1024), *id1025 = repeat('7', 1025);
+    char big[2][1200], opbody[2][100];
+    (void)snprintf(big[0], sizeof(big[0]), "{\"id\":\"%s\",\"op\":\"records\",\"v\":1}", id1024);
+    (void)snprintf(big[1], sizeof(big[1]), "{\"id\":\"%s\",\"op\":\"records\",\"v\":1}", id1025);
+    (void)snprintf(opbody[0], sizeof(opbody[0]), "{\"op\":\"%s\",\"v\":1}", op32);
+    (void)snprintf(opbody[1], sizeof(opbody[1]), "{\"op\":\"%s\",\"v\":1}", op33);
+    const struct {
+        const char *body;
+        bool ok;
+    } cases[] = {
+        {"{\"op\":\"records\",\"v\":1}", true},
+        {"{\"id\":\"0123456789abcdef0123456789abcdef\",\"op\":\"records\",\"v\":1}", true},
+        {"{\"id\":\"x\",\"op\":\"a_1\",\"v\":1}", true},
+        {big[0], true},
+        {big[1], false},
+        {opbody[0], true},
+        {opbody[1], false},
+        {"{\"id\":\"\",\"op\":\"records\",\"v\":1}", false},
+        {"{\"id\":1,\"op\":\"records\",\"v\":1}", false},
+        {"{\"id\":\"a\\u0000b\",\"op\":\"records\",\"v\":1}", false},
+        {"{\"op\":\"Records\",\"v\":1}", false},
+        {"{\"op\":\"1records\",\"v\":1}", false},
+        {"{\"op\":\"rec-ords\",\"v\":1}", false},
+        {"{\"op\":\"\",\"v\":1}", false},
+        {"{\"op\":7,\"v\":1}", false},
+        {"{\"v\":1}", false},
+        {"{\"op\":\"records\"}", false},
+        {"{\"op\":\"records\",\"v\":2}", false},
+        {"{\"collection\":\"Albums\",\"op\":\"records\",\"v\":1}", false},
+        {"{\"op\":\"records\",\"page\":1,\"v\":1}", false},
+        {"[]", false},
+    };
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        ck_assert_msg(decodes_service(cases[i].body) == cases[i].ok, "decoder on %.80s",
+                      cases[i].body);
+        ck_assert_msg(valid_text(s, cases[i].body) == cases[i].ok, "schema on %.80s",
+                      cases[i].body);
+    }
+    /* The client API's encoder writes what the decoder reads. */
+    struct wr_request r = {.op = WR_OP_RECORDS, .key = "0123456789abcdef0123456789abcdef"};
+    struct wr_buf b;
+    wr_buf_init(&b, 4096);
+    ck_assert_int_eq(wr_request_encode(&r, &b), 0);
+    ck_assert_msg(decodes_service(b.data) && valid_text(s, b.data), "%s", b.data);
+    wr_buf_release(&b);
+    free(op32);
+    free(op33);
+    free(id1024);
+    free(id1025);
+    json_decref(s);
+}
+END_TEST
+
 START_TEST(reply_list_schema)
 {
     json_t *s = load_schema("reply-list.schema.json");
@@ -689,6 +790,19 @@ START_TEST(readme_mentions_every_name)
         (void)snprintf(want, sizeof(want), "`%s`", ops[i]);
         ck_assert_msg(strstr(text, want) != NULL, "README.md does not mention %s", want);
     }
+    for (size_t i = 0; i < COUNT(service_ops); i++) {
+        (void)snprintf(want, sizeof(want), "`%s`", service_ops[i]);
+        ck_assert_msg(strstr(text, want) != NULL, "README.md does not mention %s", want);
+    }
+    for (size_t i = 0; i < COUNT(services); i++) {
+        (void)snprintf(want, sizeof(want), "`" WR_QUEUE_PREFIX "%s`", services[i]);
+        ck_assert_msg(strstr(text, want) != NULL, "README.md does not mention %s", want);
+    }
+    (void)snprintf(want, sizeof(want), "`[a-z][a-z0-9_]{0,%d}`", WR_OP_NAME_MAX - 1);
+    ck_assert_msg(strstr(text, want) != NULL, "README.md does not mention %s", want);
+    (void)snprintf(want, sizeof(want), "at most %d (`WR_AUDITLOG_MAX_RECORDS`)",
+                   WR_AUDITLOG_MAX_RECORDS);
+    ck_assert_msg(strstr(text, want) != NULL, "README.md does not mention %s", want);
     const char *names[] = {WR_QUEUE_PREFIX "<service>",
                            WR_QUEUE_PREFIX "<service>" WR_QUEUE_WRITE_SUFFIX,
                            WR_DLX_EXCHANGE,
@@ -724,6 +838,7 @@ int main(void)
     tcase_add_test(tc, limits_match_decoder);
     tcase_add_test(tc, decoder_and_schema_agree);
     tcase_add_test(tc, encode_round_trip);
+    tcase_add_test(tc, service_envelope_matches_decoder);
     tcase_add_test(tc, reply_list_schema);
     tcase_add_test(tc, readme_mentions_every_name);
     suite_add_tcase(s, tc);

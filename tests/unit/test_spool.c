@@ -33,110 +33,110 @@ static void remove_dir(void)
     (void)rmdir(dir);
 }
 
-static spool *open_ok(void)
+static wr_spool *open_ok(void)
 {
     struct wr_err err = {0};
-    spool *s = spool_open(dir, &err);
-    ck_assert_msg(s != NULL, "spool_open: %s", err.msg);
+    wr_spool *s = wr_spool_open(dir, &err);
+    ck_assert_msg(s != NULL, "wr_spool_open: %s", err.msg);
     return s;
 }
 
-static void append(spool *s, const char *line)
+static void append(wr_spool *s, const char *line)
 {
     struct wr_err err = {0};
-    ck_assert_int_eq(spool_append(s, line, strlen(line), &err), 0);
+    ck_assert_int_eq(wr_spool_append(s, line, strlen(line), &err), 0);
 }
 
 START_TEST(only_synced_lines_are_read_in_order)
 {
-    spool *s = open_ok();
+    wr_spool *s = open_ok();
     struct wr_buf out;
     wr_buf_init(&out, 1 << 20);
     size_t taken = 0;
     append(s, "{\"a\":1}");
     append(s, "{\"a\":2}");
-    ck_assert_uint_eq(spool_peek(s, &out, 10, 1 << 20, &taken), 0);
+    ck_assert_uint_eq(wr_spool_peek(s, &out, 10, 1 << 20, &taken), 0);
     struct wr_err err = {0};
-    ck_assert_int_eq(spool_sync(s, &err), 0);
-    ck_assert_uint_eq(spool_peek(s, &out, 10, 1 << 20, &taken), 2);
+    ck_assert_int_eq(wr_spool_sync(s, &err), 0);
+    ck_assert_uint_eq(wr_spool_peek(s, &out, 10, 1 << 20, &taken), 2);
     ck_assert_str_eq(out.data, "{\"a\":1}\n{\"a\":2}\n");
-    ck_assert_uint_eq(spool_peek(s, &out, 1, 1 << 20, &taken), 1);
+    ck_assert_uint_eq(wr_spool_peek(s, &out, 1, 1 << 20, &taken), 1);
     ck_assert_str_eq(out.data, "{\"a\":1}\n");
-    ck_assert_int_eq(spool_advance(s, taken, &err), 0);
-    ck_assert_uint_eq(spool_peek(s, &out, 10, 1 << 20, &taken), 1);
+    ck_assert_int_eq(wr_spool_advance(s, taken, &err), 0);
+    ck_assert_uint_eq(wr_spool_peek(s, &out, 10, 1 << 20, &taken), 1);
     ck_assert_str_eq(out.data, "{\"a\":2}\n");
     wr_buf_release(&out);
-    spool_close(s);
+    wr_spool_close(s);
 }
 END_TEST
 
 START_TEST(offset_survives_reopen_and_torn_tail_is_dropped)
 {
-    spool *s = open_ok();
+    wr_spool *s = open_ok();
     struct wr_err err = {0};
     struct wr_buf out;
     wr_buf_init(&out, 1 << 20);
     size_t taken = 0;
     append(s, "one");
     append(s, "two");
-    ck_assert_int_eq(spool_sync(s, &err), 0);
-    ck_assert_uint_eq(spool_peek(s, &out, 1, 1 << 20, &taken), 1);
-    ck_assert_int_eq(spool_advance(s, taken, &err), 0);
+    ck_assert_int_eq(wr_spool_sync(s, &err), 0);
+    ck_assert_uint_eq(wr_spool_peek(s, &out, 1, 1 << 20, &taken), 1);
+    ck_assert_int_eq(wr_spool_advance(s, taken, &err), 0);
     char path[256];
-    (void)snprintf(path, sizeof(path), "%s", spool_path(s));
-    spool_close(s);
+    (void)snprintf(path, sizeof(path), "%s", wr_spool_path(s));
+    wr_spool_close(s);
     /* A crash mid-append leaves half a line. */
     int fd = open(path, O_WRONLY | O_APPEND);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, "thr", 3), 3);
     close(fd);
     s = open_ok();
-    ck_assert_uint_eq(spool_peek(s, &out, 10, 1 << 20, &taken), 1);
+    ck_assert_uint_eq(wr_spool_peek(s, &out, 10, 1 << 20, &taken), 1);
     ck_assert_str_eq(out.data, "two\n");
-    ck_assert_uint_eq(spool_backlog(s), 4);
+    ck_assert_uint_eq(wr_spool_backlog(s), 4);
     wr_buf_release(&out);
-    spool_close(s);
+    wr_spool_close(s);
 }
 END_TEST
 
 START_TEST(delivered_spool_starts_over)
 {
-    spool *s = open_ok();
+    wr_spool *s = open_ok();
     struct wr_err err = {0};
     struct wr_buf out;
     wr_buf_init(&out, 1 << 20);
     size_t taken = 0;
     append(s, "x");
-    ck_assert_int_eq(spool_sync(s, &err), 0);
-    ck_assert_uint_eq(spool_peek(s, &out, 10, 1 << 20, &taken), 1);
-    ck_assert_int_eq(spool_advance(s, taken, &err), 0);
-    ck_assert_uint_eq(spool_backlog(s), 0);
-    FILE *f = fopen(spool_path(s), "rb");
+    ck_assert_int_eq(wr_spool_sync(s, &err), 0);
+    ck_assert_uint_eq(wr_spool_peek(s, &out, 10, 1 << 20, &taken), 1);
+    ck_assert_int_eq(wr_spool_advance(s, taken, &err), 0);
+    ck_assert_uint_eq(wr_spool_backlog(s), 0);
+    FILE *f = fopen(wr_spool_path(s), "rb");
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
     ck_assert_int_eq(ftell(f), 0);
     fclose(f);
     append(s, "y");
-    ck_assert_int_eq(spool_sync(s, &err), 0);
-    ck_assert_uint_eq(spool_peek(s, &out, 10, 1 << 20, &taken), 1);
+    ck_assert_int_eq(wr_spool_sync(s, &err), 0);
+    ck_assert_uint_eq(wr_spool_peek(s, &out, 10, 1 << 20, &taken), 1);
     ck_assert_str_eq(out.data, "y\n");
     wr_buf_release(&out);
-    spool_close(s);
+    wr_spool_close(s);
 }
 END_TEST
 
 START_TEST(held_spool_is_not_claimed_twice)
 {
-    spool *a = open_ok();
-    spool *b = open_ok();
-    ck_assert_str_ne(spool_path(a), spool_path(b));
+    wr_spool *a = open_ok();
+    wr_spool *b = open_ok();
+    ck_assert_str_ne(wr_spool_path(a), wr_spool_path(b));
     char held[256];
-    (void)snprintf(held, sizeof(held), "%s", spool_path(a));
-    spool_close(a);
-    spool *c = open_ok(); /* the released one is free again */
-    ck_assert_str_eq(spool_path(c), held);
-    spool_close(b);
-    spool_close(c);
+    (void)snprintf(held, sizeof(held), "%s", wr_spool_path(a));
+    wr_spool_close(a);
+    wr_spool *c = open_ok(); /* the released one is free again */
+    ck_assert_str_eq(wr_spool_path(c), held);
+    wr_spool_close(b);
+    wr_spool_close(c);
 }
 END_TEST
 
@@ -144,7 +144,7 @@ END_TEST
  * given back to the disk (the README promises bounded spool growth). */
 START_TEST(delivered_blocks_are_freed_under_steady_load)
 {
-    spool *s = open_ok();
+    wr_spool *s = open_ok();
     struct wr_err err = {0};
     struct wr_buf out;
     wr_buf_init(&out, 8 << 20);
@@ -153,20 +153,20 @@ START_TEST(delivered_blocks_are_freed_under_steady_load)
     line[sizeof(line) - 1] = '\0';
     for (int i = 0; i < 4096; i++) /* 4 MiB */
         append(s, line);
-    ck_assert_int_eq(spool_sync(s, &err), 0);
+    ck_assert_int_eq(wr_spool_sync(s, &err), 0);
     size_t taken = 0;
-    ck_assert_uint_gt(spool_peek(s, &out, 100000, 8 << 20, &taken), 0);
+    ck_assert_uint_gt(wr_spool_peek(s, &out, 100000, 8 << 20, &taken), 0);
     append(s, "one more, not yet synced"); /* so the file cannot start over */
-    ck_assert_int_eq(spool_advance(s, taken, &err), 0);
+    ck_assert_int_eq(wr_spool_advance(s, taken, &err), 0);
     struct stat st;
-    ck_assert_int_eq(stat(spool_path(s), &st), 0);
+    ck_assert_int_eq(stat(wr_spool_path(s), &st), 0);
     ck_assert_int_ge(st.st_size, 4 << 20);                    /* offsets stay valid */
     ck_assert_int_lt((long long)st.st_blocks * 512, 1 << 20); /* the blocks are gone */
-    ck_assert_int_eq(spool_sync(s, &err), 0);
-    ck_assert_uint_eq(spool_peek(s, &out, 10, 8 << 20, &taken), 1);
+    ck_assert_int_eq(wr_spool_sync(s, &err), 0);
+    ck_assert_uint_eq(wr_spool_peek(s, &out, 10, 8 << 20, &taken), 1);
     ck_assert_str_eq(out.data, "one more, not yet synced\n");
     wr_buf_release(&out);
-    spool_close(s);
+    wr_spool_close(s);
 }
 END_TEST
 

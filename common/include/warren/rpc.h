@@ -34,7 +34,8 @@ struct wr_request {
     void *owner__;     /* decoded requests: what owns the strings */
 };
 
-/* Writes req as the envelope body. 0 or the buffer's error. */
+/* Writes req as the envelope body. 0 or the buffer's error. For another
+ * service's op set only op and key (the envelope's "id"). */
 int wr_request_encode(const struct wr_request *req, struct wr_buf *out);
 /* Parses and checks an envelope body: the version, the op, the types and
  * ranges of every field. 0, WR_EPROTO for another envelope version, or
@@ -42,6 +43,20 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out);
  * success release req with wr_request_release. */
 int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err);
 void wr_request_release(struct wr_request *req);
+
+/* Parses and checks the envelope of another service's op (proto/README.md
+ * section 4, "Other services"): {"v":1,"op":"<op>"} plus "id" (1 to 1024
+ * bytes, no NUL) when the op names one thing, and no other member. The op
+ * must be a word (wr_op_name_valid) and, when op is not NULL, equal op (the
+ * message's AMQP type, by which the worker dispatched it). req gets op and
+ * key (NULL when absent); the catalog's members stay NULL. 0, WR_EPROTO
+ * for another envelope version, or WR_EINVAL, with a message fit for a 400
+ * (`envelope: ...`). On success release req with wr_request_release; on
+ * error req is empty. */
+int wr_request_decode_service(struct wr_request *req, const char *op, const char *body, size_t len,
+                              struct wr_err *err);
+/* True when s is an op name of the contract: [a-z][a-z0-9_]{0,31}. */
+bool wr_op_name_valid(const char *s);
 
 /* True for the ops that write (create, update, delete): they travel on
  * the service's write queue and are never cached. */

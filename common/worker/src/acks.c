@@ -3,30 +3,30 @@
 
 #include <stdlib.h>
 
-bool acks_init(struct acks *a, size_t cap)
+bool wr_acks_init(struct wr_acks *a, size_t cap)
 {
-    *a = (struct acks){.cap = cap ? cap : 1};
+    *a = (struct wr_acks){.cap = cap ? cap : 1};
     a->ring = calloc(a->cap, sizeof(*a->ring));
     return a->ring != NULL;
 }
 
-void acks_release(struct acks *a)
+void wr_acks_release(struct wr_acks *a)
 {
     free(a->ring);
-    *a = (struct acks){0};
+    *a = (struct wr_acks){0};
 }
 
-void acks_push(struct acks *a, uint64_t tag, uint64_t recno)
+void wr_acks_push(struct wr_acks *a, uint64_t tag, uint64_t recno)
 {
     if (a->n == a->cap) {
-        a->ring[(a->head + a->n - 1) % a->cap] = (struct acks_entry){tag, recno};
+        a->ring[(a->head + a->n - 1) % a->cap] = (struct wr_acks_entry){tag, recno};
         return;
     }
-    a->ring[(a->head + a->n) % a->cap] = (struct acks_entry){tag, recno};
+    a->ring[(a->head + a->n) % a->cap] = (struct wr_acks_entry){tag, recno};
     a->n++;
 }
 
-uint64_t acks_take(struct acks *a, uint64_t durable)
+uint64_t wr_acks_take(struct wr_acks *a, uint64_t durable)
 {
     uint64_t tag = 0;
     while (a->n > 0 && a->ring[a->head].recno <= durable) {
@@ -37,12 +37,12 @@ uint64_t acks_take(struct acks *a, uint64_t durable)
     return tag;
 }
 
-bool acks_empty(const struct acks *a)
+bool wr_acks_empty(const struct wr_acks *a)
 {
     return a->n == 0;
 }
 
-void acks_clear(struct acks *a)
+void wr_acks_clear(struct wr_acks *a)
 {
     a->head = a->n = 0;
 }

@@ -27,10 +27,10 @@
 #define ADOPT_FIRST_MS 1000
 #define ADOPT_EVERY_MS 10000
 
-struct audit {
-    spool *spool;
+struct wr_audit {
+    wr_spool *spool;
     char *spool_dir; /* where stranded spools are looked for */
-    sink *sink;
+    wr_sink *sink;
     char *worker;
     struct wr_buf line;
     pthread_t thread; /* the shipper */
@@ -45,11 +45,11 @@ struct audit {
     unsigned long long wanted;   /* records the worker wants durable */
     unsigned long long durable;  /* records known durable */
     int failed;
-    struct audit_stats stats;
+    struct wr_audit_stats stats;
 };
 
 /* Waits up to ms for a wake-up or a stop; false when stopping. */
-static bool nap(audit *a, long ms)
+static bool nap(wr_audit *a, long ms)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -72,7 +72,7 @@ static bool nap(audit *a, long ms)
 static long long mono_ms(void);
 
 /* Ships one batch of sp. 1 shipped something, 0 nothing to ship, -1 failed. */
-static int ship_batch(audit *a, spool *sp, struct wr_buf *batch)
+static int ship_batch(wr_audit *a, wr_spool *sp, struct wr_buf *batch)
 {
     /* Without a sink the records stay in the spool: reading a batch anyway
      * re-read the spool's first 500 lines after every fsync (100 times a
@@ -80,14 +80,14 @@ static int ship_batch(audit *a, spool *sp, struct wr_buf *batch)
     if (a->sink == NULL)
         return 0;
     size_t taken = 0;
-    size_t lines = spool_peek(sp, batch, BATCH_LINES, BATCH_BYTES, &taken);
+    size_t lines = wr_spool_peek(sp, batch, BATCH_LINES, BATCH_BYTES, &taken);
     if (lines == 0)
         return 0;
     size_t dups = 0;
     struct wr_err err = {0};
-    int rc = sink_insert(a->sink, batch->data, batch->len, lines, &dups, &err);
+    int rc = wr_sink_insert(a->sink, batch->data, batch->len, lines, &dups, &err);
     if (rc == 0)
-        rc = spool_advance(sp, taken, &err);
+        rc = wr_spool_advance(sp, taken, &err);
     pthread_mutex_lock(&a->lock);
     if (rc == 0) {
         a->stats.shipped += (long long)(lines - dups);
@@ -97,34 +97,34 @@ static int ship_batch(audit *a, spool *sp, struct wr_buf *batch)
     }
     pthread_mutex_unlock(&a->lock);
     if (rc != 0)
-        wr_warn(NULL, "audit: %s; %zu bytes wait in %s", err.msg, spool_backlog(sp),
-                spool_path(sp));
+        wr_warn(NULL, "audit: %s; %zu bytes wait in %s", err.msg, wr_spool_backlog(sp),
+                wr_spool_path(sp));
     return rc == 0 ? 1 : -1;
 }
 
 /* Ships a spool no live worker holds any more (its worker stopped for
  * good), when our own is empty; at most every ADOPT_EVERY_MS. */
-static int ship_stranded(audit *a, struct wr_buf *batch, long long *next_ms)
+static int ship_stranded(wr_audit *a, struct wr_buf *batch, long long *next_ms)
 {
     if (a->sink == NULL || mono_ms() < *next_ms)
         return 0;
     *next_ms = mono_ms() + ADOPT_EVERY_MS;
     struct wr_err err = {0};
-    spool *other = spool_adopt(a->spool_dir, &err);
+    wr_spool *other = wr_spool_adopt(a->spool_dir, &err);
     if (other == NULL)
         return 0;
-    wr_info(NULL, "audit: shipping %zu bytes a stopped worker left in %s", spool_backlog(other),
-            spool_path(other));
+    wr_info(NULL, "audit: shipping %zu bytes a stopped worker left in %s", wr_spool_backlog(other),
+            wr_spool_path(other));
     int rc;
     while ((rc = ship_batch(a, other, batch)) > 0)
         ;
-    spool_close(other);
+    wr_spool_close(other);
     return rc < 0 ? -1 : 1;
 }
 
 static void *shipper(void *arg)
 {
-    audit *a = arg;
+    wr_audit *a = arg;
     struct wr_buf batch;
     wr_buf_init(&batch, BATCH_BYTES + 65536);
     long backoff = BACKOFF_MIN_MS;
@@ -163,7 +163,7 @@ static long long mono_ms(void)
  * so the worker never waits for the disk and many requests share a sync. */
 static void *syncer(void *arg)
 {
-    audit *a = arg;
+    wr_audit *a = arg;
     long long last = 0;
     pthread_mutex_lock(&a->lock);
     while (!a->stop || a->durable < a->wanted) {
@@ -184,7 +184,7 @@ static void *syncer(void *arg)
         unsigned long long upto = a->appended;
         pthread_mutex_unlock(&a->lock);
         struct wr_err err = {0};
-        int rc = spool_sync(a->spool, &err);
+        int rc = wr_spool_sync(a->spool, &err);
         if (rc != 0)
             wr_error(NULL, "audit: %s", err.msg);
         pthread_mutex_lock(&a->lock);
@@ -198,9 +198,9 @@ static void *syncer(void *arg)
     return NULL;
 }
 
-audit *audit_new(const struct audit_opts *o, struct wr_err *err)
+wr_audit *wr_audit_new(const struct wr_audit_opts *o, struct wr_err *err)
 {
-    audit *a = calloc(1, sizeof(*a));
+    wr_audit *a = calloc(1, sizeof(*a));
     if (a == NULL) {
         wr_err_set(err, WR_ENOMEM, "audit: out of memory");
         return NULL;
@@ -211,10 +211,10 @@ audit *audit_new(const struct audit_opts *o, struct wr_err *err)
     wr_buf_init(&a->line, 1u << 20);
     a->worker = strdup(o->worker ? o->worker : "");
     a->spool_dir = strdup(o->spool_dir);
-    a->spool = a->worker && a->spool_dir ? spool_open(o->spool_dir, err) : NULL;
+    a->spool = a->worker && a->spool_dir ? wr_spool_open(o->spool_dir, err) : NULL;
     bool ok = a->spool != NULL;
     if (ok && o->mongo_uri != NULL && o->mongo_uri[0] != '\0') {
-        a->sink = sink_new(o->mongo_uri, o->db, o->collection, err);
+        a->sink = wr_sink_new(o->mongo_uri, o->db, o->collection, o->appname, err);
         ok = a->sink != NULL;
     }
     if (ok) {
@@ -225,15 +225,15 @@ audit *audit_new(const struct audit_opts *o, struct wr_err *err)
             wr_err_set(err, WR_EIO, "audit: cannot start its threads");
     }
     if (!ok) {
-        audit_free(a);
+        wr_audit_free(a);
         return NULL;
     }
-    wr_info(NULL, "audit: spooling to %s, %s", spool_path(a->spool),
+    wr_info(NULL, "audit: spooling to %s, %s", wr_spool_path(a->spool),
             a->sink ? "shipping to MongoDB" : "no MONGO_URI: records stay in the spool");
     return a;
 }
 
-void audit_free(audit *a)
+void wr_audit_free(wr_audit *a)
 {
     if (a == NULL)
         return;
@@ -246,8 +246,8 @@ void audit_free(audit *a)
         pthread_join(a->syncer, NULL);
     if (a->started)
         pthread_join(a->thread, NULL);
-    sink_free(a->sink);
-    spool_close(a->spool);
+    wr_sink_free(a->sink);
+    wr_spool_close(a->spool);
     wr_buf_release(&a->line);
     free(a->worker);
     free(a->spool_dir);
@@ -257,10 +257,10 @@ void audit_free(audit *a)
     free(a);
 }
 
-static int append(audit *a, const char *line, size_t len, unsigned long long *recno,
+static int append(wr_audit *a, const char *line, size_t len, unsigned long long *recno,
                   struct wr_err *err)
 {
-    int rc = spool_append(a->spool, line, len, err);
+    int rc = wr_spool_append(a->spool, line, len, err);
     if (rc == 0) {
         pthread_mutex_lock(&a->lock);
         a->stats.recorded++;
@@ -270,8 +270,8 @@ static int append(audit *a, const char *line, size_t len, unsigned long long *re
     return rc;
 }
 
-int audit_record(audit *a, const struct wr_audit_rec *r, unsigned long long *recno,
-                 struct wr_err *err)
+int wr_audit_record(wr_audit *a, const struct wr_audit_rec *r, unsigned long long *recno,
+                    struct wr_err *err)
 {
     wr_buf_reset(&a->line);
     wr_audit_format(&a->line, r, a->worker);
@@ -280,7 +280,7 @@ int audit_record(audit *a, const struct wr_audit_rec *r, unsigned long long *rec
     return append(a, a->line.data, a->line.len, recno, err);
 }
 
-int audit_check_doc(const char *doc, size_t len, struct wr_err *err)
+int wr_audit_check_doc(const char *doc, size_t len, struct wr_err *err)
 {
     if (len == 0 || len > WR_AUDIT_DOC_MAX)
         return wr_err_set(err, WR_EINVAL, "audit document: empty or larger than %d bytes",
@@ -298,14 +298,14 @@ int audit_check_doc(const char *doc, size_t len, struct wr_err *err)
     return 0;
 }
 
-int audit_record_doc(audit *a, const char *doc, size_t len, unsigned long long *recno,
-                     struct wr_err *err)
+int wr_audit_record_doc(wr_audit *a, const char *doc, size_t len, unsigned long long *recno,
+                        struct wr_err *err)
 {
-    int rc = audit_check_doc(doc, len, err);
+    int rc = wr_audit_check_doc(doc, len, err);
     return rc != 0 ? rc : append(a, doc, len, recno, err);
 }
 
-void audit_sync_soon(audit *a)
+void wr_audit_sync_soon(wr_audit *a)
 {
     pthread_mutex_lock(&a->lock);
     a->wanted = a->appended;
@@ -313,7 +313,7 @@ void audit_sync_soon(audit *a)
     pthread_mutex_unlock(&a->lock);
 }
 
-unsigned long long audit_durable(audit *a)
+unsigned long long wr_audit_durable(wr_audit *a)
 {
     pthread_mutex_lock(&a->lock);
     unsigned long long n = a->durable;
@@ -321,7 +321,7 @@ unsigned long long audit_durable(audit *a)
     return n;
 }
 
-int audit_failed(audit *a)
+int wr_audit_failed(wr_audit *a)
 {
     pthread_mutex_lock(&a->lock);
     int rc = a->failed;
@@ -329,7 +329,7 @@ int audit_failed(audit *a)
     return rc;
 }
 
-int audit_sync(audit *a, struct wr_err *err)
+int wr_audit_sync(wr_audit *a, struct wr_err *err)
 {
     pthread_mutex_lock(&a->lock);
     /* After a failed fsync a second one may report success for pages that
@@ -339,7 +339,7 @@ int audit_sync(audit *a, struct wr_err *err)
     pthread_mutex_unlock(&a->lock);
     if (failed != 0)
         return wr_err_set(err, failed, "audit: the spool could not be synced");
-    int rc = spool_sync(a->spool, err);
+    int rc = wr_spool_sync(a->spool, err);
     pthread_mutex_lock(&a->lock);
     if (rc == 0 && upto > a->durable)
         a->durable = upto;
@@ -349,10 +349,10 @@ int audit_sync(audit *a, struct wr_err *err)
     return rc;
 }
 
-void audit_get_stats(audit *a, struct audit_stats *out)
+void wr_audit_get_stats(wr_audit *a, struct wr_audit_stats *out)
 {
     pthread_mutex_lock(&a->lock);
     *out = a->stats;
     pthread_mutex_unlock(&a->lock);
-    out->backlog = spool_backlog(a->spool);
+    out->backlog = wr_spool_backlog(a->spool);
 }

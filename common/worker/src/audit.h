@@ -6,8 +6,8 @@
  * before the spool's offset moved, or a request redelivered after a crash)
  * but MongoDB keeps one: the record's _id is the request id. Without
  * MONGO_URI records stay in the spool. */
-#ifndef CATALOG_AUDIT_H
-#define CATALOG_AUDIT_H
+#ifndef WARREN_WORKER_AUDIT_H
+#define WARREN_WORKER_AUDIT_H
 
 #include <stddef.h>
 
@@ -15,49 +15,50 @@
 #include "warren/buf.h"
 #include "warren/err.h"
 
-typedef struct audit audit;
+typedef struct wr_audit wr_audit;
 
-struct audit_opts {
+struct wr_audit_opts {
     const char *mongo_uri; /* "" or NULL: spool only */
     const char *db;
     const char *collection;
     const char *spool_dir;
-    const char *worker; /* host:pid */
+    const char *worker;  /* host:pid */
+    const char *appname; /* the MongoDB client's name */
 };
 
-struct audit_stats {
+struct wr_audit_stats {
     long long recorded, shipped, duplicates, failures;
     size_t backlog; /* bytes spooled, not yet shipped */
 };
 
 /* Claims a spool and starts the shipper. NULL with err on failure. */
-audit *audit_new(const struct audit_opts *o, struct wr_err *err);
+wr_audit *wr_audit_new(const struct wr_audit_opts *o, struct wr_err *err);
 /* Stops the shipper (after one last attempt to ship, bounded by the
  * driver's timeouts) and closes the spool; what is left ships on the next
  * start. NULL-safe. */
-void audit_free(audit *a);
+void wr_audit_free(wr_audit *a);
 
 /* Spools r (not yet durable); *recno gets its number (1, 2, ...). */
-int audit_record(audit *a, const struct wr_audit_rec *r, unsigned long long *recno,
-                 struct wr_err *err);
+int wr_audit_record(wr_audit *a, const struct wr_audit_rec *r, unsigned long long *recno,
+                    struct wr_err *err);
 /* Spools an audit document another process formatted (the edge's records,
  * from warren.audit) after checking it is one line holding a JSON object
  * with a string _id: WR_EINVAL otherwise, nothing spooled. */
-int audit_record_doc(audit *a, const char *doc, size_t len, unsigned long long *recno,
-                     struct wr_err *err);
+int wr_audit_record_doc(wr_audit *a, const char *doc, size_t len, unsigned long long *recno,
+                        struct wr_err *err);
 /* The check alone. Pure. */
-int audit_check_doc(const char *doc, size_t len, struct wr_err *err);
+int wr_audit_check_doc(const char *doc, size_t len, struct wr_err *err);
 /* Asks the syncer thread to make every record so far durable (one fsync
  * for many records), without waiting. */
-void audit_sync_soon(audit *a);
+void wr_audit_sync_soon(wr_audit *a);
 /* The number of records known durable: requests whose records are numbered
  * up to it may be acknowledged. */
-unsigned long long audit_durable(audit *a);
+unsigned long long wr_audit_durable(wr_audit *a);
 /* Makes every record so far durable before returning (at shutdown). */
-int audit_sync(audit *a, struct wr_err *err);
+int wr_audit_sync(wr_audit *a, struct wr_err *err);
 /* 0, or the error that made a sync fail: the worker must stop, leaving its
  * unacknowledged requests to others. */
-int audit_failed(audit *a);
-void audit_get_stats(audit *a, struct audit_stats *out);
+int wr_audit_failed(wr_audit *a);
+void wr_audit_get_stats(wr_audit *a, struct wr_audit_stats *out);
 
 #endif

@@ -1,26 +1,39 @@
-/* The audit sink over mongo-c-driver (see sink.h). The driver's error model
- * (bson_error_t domains, the reply's writeErrors) is translated here: a
- * reply whose only errors are duplicate keys (11000) is a success, since
- * the records are stored; anything else is a failure to retry. */
+/* The runtime's MongoDB adapter over mongo-c-driver: the audit sink (see
+ * sink.h) and the trail read back (warren/auditdb.h). The driver's error
+ * model (bson_error_t domains, the reply's writeErrors) is translated
+ * here: a reply whose only errors are duplicate keys (11000) is a success,
+ * since the records are stored; anything else is a failure to retry. */
+#include <jansson.h>
 #include <mongoc/mongoc.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "sink.h"
+#include "warren/auditdb.h"
+#include "warren/json.h"
 
 #define DUPLICATE_KEY 11000
 
-struct sink {
+/* A client and its collection: the sink's and the reader's. */
+struct coll {
     mongoc_client_t *client;
     mongoc_collection_t *coll;
 };
 
-void sink_global_init(void)
+struct wr_sink {
+    struct coll c;
+};
+
+struct wr_auditdb {
+    struct coll c;
+};
+
+void wr_sink_global_init(void)
 {
     mongoc_init();
 }
 
-void sink_global_cleanup(void)
+void wr_sink_global_cleanup(void)
 {
     mongoc_cleanup();
 }
@@ -33,40 +46,58 @@ static void set_timeout(mongoc_uri_t *uri, const char *option, int32_t ms)
         (void)mongoc_uri_set_option_as_int32(uri, option, ms);
 }
 
-sink *sink_new(const char *uri_text, const char *db, const char *collection, struct wr_err *err)
+static void coll_close(struct coll *c)
+{
+    if (c->coll != NULL)
+        mongoc_collection_destroy(c->coll);
+    if (c->client != NULL)
+        mongoc_client_destroy(c->client);
+    *c = (struct coll){0};
+}
+
+/* Opens c's client for uri_text (no I/O yet: the driver connects on first
+ * use). 0, WR_EINVAL (not a MongoDB URI) or WR_ENOMEM. */
+static int coll_open(struct coll *c, const char *uri_text, const char *db, const char *collection,
+                     const char *appname, struct wr_err *err)
 {
     bson_error_t error;
     mongoc_uri_t *uri = mongoc_uri_new_with_error(uri_text, &error);
-    if (uri == NULL) {
-        wr_err_set(err, WR_EINVAL, "MONGO_URI is not a valid MongoDB URI: %s", error.message);
-        return NULL;
-    }
+    if (uri == NULL)
+        return wr_err_set(err, WR_EINVAL, "MONGO_URI is not a valid MongoDB URI: %s",
+                          error.message);
     set_timeout(uri, MONGOC_URI_CONNECTTIMEOUTMS, 2000);
     set_timeout(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 2000);
     set_timeout(uri, MONGOC_URI_SOCKETTIMEOUTMS, 5000);
-    sink *k = calloc(1, sizeof(*k));
-    if (k != NULL)
-        k->client = mongoc_client_new_from_uri(uri);
+    c->client = mongoc_client_new_from_uri(uri);
     mongoc_uri_destroy(uri);
-    if (k == NULL || k->client == NULL) {
-        wr_err_set(err, WR_ENOMEM, "audit: cannot create a MongoDB client");
-        sink_free(k);
+    if (c->client == NULL)
+        return wr_err_set(err, WR_ENOMEM, "audit: cannot create a MongoDB client");
+    (void)mongoc_client_set_error_api(c->client, MONGOC_ERROR_API_VERSION_2);
+    (void)mongoc_client_set_appname(c->client, appname ? appname : "warren");
+    c->coll = mongoc_client_get_collection(c->client, db, collection);
+    return 0;
+}
+
+wr_sink *wr_sink_new(const char *uri, const char *db, const char *collection, const char *appname,
+                     struct wr_err *err)
+{
+    wr_sink *k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        wr_err_set(err, WR_ENOMEM, "audit: out of memory");
         return NULL;
     }
-    (void)mongoc_client_set_error_api(k->client, MONGOC_ERROR_API_VERSION_2);
-    (void)mongoc_client_set_appname(k->client, "warren-catalog");
-    k->coll = mongoc_client_get_collection(k->client, db, collection);
+    if (coll_open(&k->c, uri, db, collection, appname, err) != 0) {
+        wr_sink_free(k);
+        return NULL;
+    }
     return k;
 }
 
-void sink_free(sink *k)
+void wr_sink_free(wr_sink *k)
 {
     if (k == NULL)
         return;
-    if (k->coll != NULL)
-        mongoc_collection_destroy(k->coll);
-    if (k->client != NULL)
-        mongoc_client_destroy(k->client);
+    coll_close(&k->c);
     free(k);
 }
 
@@ -97,8 +128,8 @@ static void free_docs(bson_t **docs, size_t n)
     free(docs);
 }
 
-int sink_insert(sink *k, const char *text, size_t len, size_t n, size_t *duplicates,
-                struct wr_err *err)
+int wr_sink_insert(wr_sink *k, const char *text, size_t len, size_t n, size_t *duplicates,
+                   struct wr_err *err)
 {
     bson_t **docs = calloc(n ? n : 1, sizeof(bson_t *));
     if (docs == NULL)
@@ -117,7 +148,7 @@ int sink_insert(sink *k, const char *text, size_t len, size_t n, size_t *duplica
     }
     bson_t opts = BSON_INITIALIZER, reply;
     BSON_APPEND_BOOL(&opts, "ordered", false);
-    bool ok = count == 0 || mongoc_collection_insert_many(k->coll, (const bson_t **)docs, count,
+    bool ok = count == 0 || mongoc_collection_insert_many(k->c.coll, (const bson_t **)docs, count,
                                                           &opts, &reply, &error);
     int rc = 0;
     if (!ok && !only_duplicates(&reply, duplicates))
@@ -126,5 +157,70 @@ int sink_insert(sink *k, const char *text, size_t len, size_t n, size_t *duplica
         bson_destroy(&reply);
     bson_destroy(&opts);
     free_docs(docs, count);
+    return rc;
+}
+
+wr_auditdb *wr_auditdb_new(const struct wr_auditdb_opts *o, struct wr_err *err)
+{
+    wr_auditdb *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        wr_err_set(err, WR_ENOMEM, "audit: out of memory");
+        return NULL;
+    }
+    if (coll_open(&d->c, o->uri, o->db, o->collection, o->appname, err) != 0) {
+        wr_auditdb_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void wr_auditdb_free(wr_auditdb *d)
+{
+    if (d == NULL)
+        return;
+    coll_close(&d->c);
+    free(d);
+}
+
+/* Appends doc canonically: relaxed Extended JSON read back by jansson
+ * (numbers as the driver wrote them become doubles and integers again, so
+ * the canonical writer prints each the shortest way). */
+static int append_doc(struct wr_buf *out, const bson_t *doc, struct wr_err *err)
+{
+    size_t len = 0;
+    char *text = bson_as_relaxed_extended_json(doc, &len);
+    json_error_t jerr;
+    json_t *j = text != NULL ? json_loadb(text, len, 0, &jerr) : NULL;
+    bson_free(text);
+    if (j == NULL)
+        return wr_err_set(err, WR_EIO, "audit: a stored document cannot be read back");
+    wr_json_value(out, j);
+    json_decref(j);
+    return wr_buf_error(out) != 0 ? wr_err_set(err, wr_buf_error(out), "audit: answer too large")
+                                  : 0;
+}
+
+int wr_auditdb_find(wr_auditdb *d, const char *request_id, size_t max, struct wr_buf *out,
+                    size_t *n, struct wr_err *err)
+{
+    *n = 0;
+    bson_t *filter = BCON_NEW("request_id", BCON_UTF8(request_id));
+    bson_t *opts =
+        BCON_NEW("sort", "{", "time", BCON_INT32(1), "}", "limit", BCON_INT64((int64_t)max));
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(d->c.coll, filter, opts, NULL);
+    const bson_t *doc;
+    int rc = 0;
+    while (rc == 0 && *n < max && mongoc_cursor_next(cur, &doc)) {
+        if (*n > 0)
+            wr_buf_putc(out, ',');
+        rc = append_doc(out, doc, err);
+        (*n)++;
+    }
+    bson_error_t error;
+    if (rc == 0 && mongoc_cursor_error(cur, &error))
+        rc = wr_err_set(err, WR_EIO, "audit: MongoDB query failed: %s", error.message);
+    mongoc_cursor_destroy(cur);
+    bson_destroy(opts);
+    bson_destroy(filter);
     return rc;
 }

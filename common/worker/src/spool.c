@@ -20,7 +20,7 @@
 #define MAX_SPOOLS 64
 #define PUNCH_STEP ((size_t)1 << 20)
 
-struct spool {
+struct wr_spool {
     int fd;
     int offset_fd;
     char path[4096];
@@ -43,7 +43,7 @@ static size_t read_offset(int fd)
     return n > 0 ? (size_t)strtoull(text, NULL, 10) : 0;
 }
 
-static int write_offset(spool *s, size_t offset, struct wr_err *err)
+static int write_offset(wr_spool *s, size_t offset, struct wr_err *err)
 {
     char text[32];
     /* Fixed width, so the file never holds a longer old tail. */
@@ -55,7 +55,7 @@ static int write_offset(spool *s, size_t offset, struct wr_err *err)
 
 /* Drops a torn last line: it was never synced, so its request was never
  * acknowledged and will be recorded again when redelivered. */
-static int drop_torn_tail(spool *s, struct wr_err *err)
+static int drop_torn_tail(wr_spool *s, struct wr_err *err)
 {
     struct stat st;
     if (fstat(s->fd, &st) != 0)
@@ -72,7 +72,7 @@ static int drop_torn_tail(spool *s, struct wr_err *err)
 
 /* Opens and locks spool number i; 1 when another process holds it (or,
  * with existing, when there is no such file). */
-static int claim(spool *s, const char *dir, int i, bool existing, struct wr_err *err)
+static int claim(wr_spool *s, const char *dir, int i, bool existing, struct wr_err *err)
 {
     char offset_path[4200];
     (void)snprintf(s->path, sizeof(s->path), "%s/audit-%02d.spool", dir, i);
@@ -100,9 +100,9 @@ static int claim(spool *s, const char *dir, int i, bool existing, struct wr_err 
     return rc;
 }
 
-static spool *spool_new(struct wr_err *err)
+static wr_spool *spool_alloc(struct wr_err *err)
 {
-    spool *s = calloc(1, sizeof(*s));
+    wr_spool *s = calloc(1, sizeof(*s));
     if (s == NULL) {
         wr_err_set(err, WR_ENOMEM, "spool: out of memory");
         return NULL;
@@ -112,42 +112,42 @@ static spool *spool_new(struct wr_err *err)
     return s;
 }
 
-spool *spool_open(const char *dir, struct wr_err *err)
+wr_spool *wr_spool_open(const char *dir, struct wr_err *err)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         sys_error(err, "creating", dir);
         return NULL;
     }
-    spool *s = spool_new(err);
+    wr_spool *s = spool_alloc(err);
     int rc = s ? 1 : WR_ENOMEM;
     for (int i = 0; s != NULL && i < MAX_SPOOLS && rc == 1; i++)
         rc = claim(s, dir, i, false, err);
     if (rc == 1)
         wr_err_set(err, WR_EBUSY, "spool: all %d spools in %s are in use", MAX_SPOOLS, dir);
     if (rc != 0) {
-        spool_close(s);
+        wr_spool_close(s);
         return NULL;
     }
     return s;
 }
 
-spool *spool_adopt(const char *dir, struct wr_err *err)
+wr_spool *wr_spool_adopt(const char *dir, struct wr_err *err)
 {
     for (int i = 0; i < MAX_SPOOLS; i++) {
-        spool *s = spool_new(err);
+        wr_spool *s = spool_alloc(err);
         if (s == NULL)
             return NULL;
         int rc = claim(s, dir, i, true, err);
-        if (rc == 0 && spool_backlog(s) > 0)
+        if (rc == 0 && wr_spool_backlog(s) > 0)
             return s;
-        spool_close(s); /* held by its worker, absent, empty, or unreadable */
+        wr_spool_close(s); /* held by its worker, absent, empty, or unreadable */
         if (rc < 0)
             return NULL;
     }
     return NULL;
 }
 
-void spool_close(spool *s)
+void wr_spool_close(wr_spool *s)
 {
     if (s == NULL)
         return;
@@ -159,12 +159,12 @@ void spool_close(spool *s)
     free(s);
 }
 
-const char *spool_path(const spool *s)
+const char *wr_spool_path(const wr_spool *s)
 {
     return s->path;
 }
 
-int spool_append(spool *s, const char *line, size_t len, struct wr_err *err)
+int wr_spool_append(wr_spool *s, const char *line, size_t len, struct wr_err *err)
 {
     struct iovec iov[2] = {{(void *)line, len}, {"\n", 1}};
     pthread_mutex_lock(&s->lock);
@@ -175,7 +175,7 @@ int spool_append(spool *s, const char *line, size_t len, struct wr_err *err)
     return n == (ssize_t)(len + 1) ? 0 : sys_error(err, "appending to", s->path);
 }
 
-int spool_sync(spool *s, struct wr_err *err)
+int wr_spool_sync(wr_spool *s, struct wr_err *err)
 {
     pthread_mutex_lock(&s->lock);
     size_t written = s->written;
@@ -192,7 +192,8 @@ int spool_sync(spool *s, struct wr_err *err)
     return 0;
 }
 
-size_t spool_peek(spool *s, struct wr_buf *out, size_t max_lines, size_t max_bytes, size_t *taken)
+size_t wr_spool_peek(wr_spool *s, struct wr_buf *out, size_t max_lines, size_t max_bytes,
+                     size_t *taken)
 {
     pthread_mutex_lock(&s->lock);
     size_t from = s->delivered, to = s->synced;
@@ -225,7 +226,7 @@ size_t spool_peek(spool *s, struct wr_buf *out, size_t max_lines, size_t max_byt
     return lines;
 }
 
-int spool_advance(spool *s, size_t taken, struct wr_err *err)
+int wr_spool_advance(wr_spool *s, size_t taken, struct wr_err *err)
 {
     pthread_mutex_lock(&s->lock);
     s->delivered += taken;
@@ -248,7 +249,7 @@ int spool_advance(spool *s, size_t taken, struct wr_err *err)
     return write_offset(s, delivered, err);
 }
 
-size_t spool_backlog(spool *s)
+size_t wr_spool_backlog(wr_spool *s)
 {
     pthread_mutex_lock(&s->lock);
     size_t n = s->synced - s->delivered;

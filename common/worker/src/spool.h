@@ -4,41 +4,42 @@
  * from the offset and advances it once they are delivered. A worker claims
  * a free spool in the directory at start (a lock held for its life), so a
  * restarted worker takes over, and ships, what a dead one left. */
-#ifndef CATALOG_SPOOL_H
-#define CATALOG_SPOOL_H
+#ifndef WARREN_WORKER_SPOOL_H
+#define WARREN_WORKER_SPOOL_H
 
 #include <stddef.h>
 
 #include "warren/buf.h"
 #include "warren/err.h"
 
-typedef struct spool spool;
+typedef struct wr_spool wr_spool;
 
 /* Claims the first spool of dir that no live process holds (creating dir
  * and the file as needed), drops a torn last line, and clamps the offset.
  * NULL on error, with err. */
-spool *spool_open(const char *dir, struct wr_err *err);
+wr_spool *wr_spool_open(const char *dir, struct wr_err *err);
 /* Claims another spool of dir that no live process holds and that still
  * has undelivered records: one a worker left when it stopped for good (the
  * deployment now runs fewer workers than spools). NULL when there is none
  * (err->code 0) or on error. The caller ships it and closes it. */
-spool *spool_adopt(const char *dir, struct wr_err *err);
-void spool_close(spool *s);
-const char *spool_path(const spool *s);
+wr_spool *wr_spool_adopt(const char *dir, struct wr_err *err);
+void wr_spool_close(wr_spool *s);
+const char *wr_spool_path(const wr_spool *s);
 
-/* Appends one line (the newline is added). Not durable until spool_sync. */
-int spool_append(spool *s, const char *line, size_t len, struct wr_err *err);
+/* Appends one line (the newline is added). Not durable until wr_spool_sync. */
+int wr_spool_append(wr_spool *s, const char *line, size_t len, struct wr_err *err);
 /* Makes every appended line durable (fsync). */
-int spool_sync(spool *s, struct wr_err *err);
+int wr_spool_sync(wr_spool *s, struct wr_err *err);
 
 /* Copies up to max_lines synced, undelivered lines (at most max_bytes
  * unless one line is longer) into out, each ending in '\n'; *taken gets
- * the bytes to pass to spool_advance. Returns the number of lines. */
-size_t spool_peek(spool *s, struct wr_buf *out, size_t max_lines, size_t max_bytes, size_t *taken);
+ * the bytes to pass to wr_spool_advance. Returns the number of lines. */
+size_t wr_spool_peek(wr_spool *s, struct wr_buf *out, size_t max_lines, size_t max_bytes,
+                     size_t *taken);
 /* Marks taken more bytes delivered (durably); empties the file once
  * everything in it is delivered. */
-int spool_advance(spool *s, size_t taken, struct wr_err *err);
+int wr_spool_advance(wr_spool *s, size_t taken, struct wr_err *err);
 /* Bytes synced but not yet delivered. */
-size_t spool_backlog(spool *s);
+size_t wr_spool_backlog(wr_spool *s);
 
 #endif

@@ -11,25 +11,45 @@
 
 #include "warren/buf.h"
 
+/* What the request's audit record says it asked (the document's op,
+ * collection, id and params; README, "The audit trail"): NULL or 0 where
+ * it does not apply. */
+struct wr_answer_about {
+    const char *op;
+    const char *collection;
+    const char *key; /* the record's "id": the object the request named */
+    const char *relation;
+    long page, per_page; /* 0: not given */
+};
+
 struct wr_answer {
     int status;
-    struct wr_buf body;  /* capped at init's max_body: WR_ETOOBIG past it */
-    struct wr_buf link;  /* the Link header; empty when there is none */
-    char location[1280]; /* a created object's URL, or "" */
-    char allow[64];      /* the methods of a 405, or "" */
-    const char *cache;   /* x-cache: "hit", "miss" or "bypass" (static strings);
-                            NULL when no cache took part (audited as "off") */
-    long long rows;      /* objects in the answer, for the audit record */
+    struct wr_buf body;           /* capped at init's max_body: WR_ETOOBIG past it */
+    struct wr_buf link;           /* the Link header; empty when there is none */
+    char location[1280];          /* a created object's URL, or "" */
+    char allow[64];               /* the methods of a 405, or "" */
+    const char *cache;            /* x-cache: "hit", "miss" or "bypass" (static strings);
+                                     NULL when no cache took part (audited as "off") */
+    long long rows;               /* objects in the answer, for the audit record */
+    struct wr_answer_about about; /* set with wr_answer_describe */
+    struct wr_buf about_text;     /* owns about's strings */
 };
 
 /* Initialises the buffers, the body capped at max_body bytes. */
 void wr_answer_init(struct wr_answer *a, size_t max_body);
-/* Empties every member, keeping the buffers' memory. */
+/* Empties every member, keeping the buffers' memory. about is emptied
+ * too: the runtime then sets its op to the op table entry's name. */
 void wr_answer_reset(struct wr_answer *a);
 /* Frees the buffers. NULL-safe; a may be initialised again. */
 void wr_answer_release(struct wr_answer *a);
-/* Replaces whatever a holds with an error: status and the contract's body
- * {"code","message"} and a newline. */
+/* Replaces whatever a answers with an error: status and the contract's
+ * body {"code","message"} and a newline. Keeps a->about. */
 void wr_answer_error(struct wr_answer *a, int status, const char *code, const char *message);
+
+/* Sets what the audit record says the request asked, replacing all of
+ * a->about (a NULL string is recorded as null). The strings are copied
+ * (each cut at 1024 bytes), so they may be freed after the call; they
+ * must not point into a->about itself. Neither argument may be NULL. */
+void wr_answer_describe(struct wr_answer *a, const struct wr_answer_about *about);
 
 #endif

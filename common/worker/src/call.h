@@ -1,0 +1,36 @@
+/* The runtime's pure decisions about one delivery, apart from the I/O so
+ * unit tests link them: which op answers it, who asked, whether it is
+ * still due, and whether a service's op table is well formed. */
+#ifndef WARREN_WORKER_CALL_H
+#define WARREN_WORKER_CALL_H
+
+#include <stdbool.h>
+
+#include "warren/err.h"
+#include "warren/worker.h"
+
+/* The op of svc named type, else svc->fallback (NULL when it has none).
+ * type may be NULL (a message without one). */
+const struct wr_op *wr__op_find(const struct wr_service *svc, const char *type);
+
+/* The principal to record for an x-principal header value (NULL when the
+ * message has none): the value when it is 1 to 64 of [A-Za-z0-9_.-], else
+ * "anonymous". The runtime takes the edge's word: only users the broker
+ * authenticated can publish to a service's queue. */
+const char *wr__principal(const char *header);
+
+/* True when a request with this x-deadline-ms (0: none) is past it at
+ * now_ms: nobody waits for its answer any more. */
+bool wr__deadline_passed(long long deadline_ms, long long now_ms);
+/* The deadline a handler works to: the header's, or now_ms +
+ * WR_WORKER_BUDGET_MS for a request without one. */
+long long wr__deadline(long long deadline_ms, long long now_ms);
+
+/* Checks svc: a name of 1 to 64 bytes, op names [a-z][a-z0-9_]{0,31}, each
+ * once, every op and the fallback with a handler. 0 or WR_EINVAL with err. */
+int wr__service_check(const struct wr_service *svc, struct wr_err *err);
+/* True when some op of svc writes (the runtime then consumes the write
+ * queue). */
+bool wr__service_writes(const struct wr_service *svc);
+
+#endif

@@ -1,0 +1,174 @@
+/* One delivery, start to finish: an edge's audit document is spooled; a
+ * request past its deadline is recorded as not executed; any other is
+ * dispatched to its op by the AMQP type, its reply published and its
+ * audit record spooled. The envelope's bytes go to the op unparsed. */
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "call.h"
+#include "runtime.h"
+#include "warren/log.h"
+#include "warren/rpc.h"
+
+static const char *header(const struct wr_msg *m, const char *name)
+{
+    for (size_t i = 0; i < m->nhdrs; i++)
+        if (strcmp(m->hdrs[i].name, name) == 0)
+            return m->hdrs[i].value;
+    return NULL;
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Calls op for m into w->reply. */
+static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr_msg *m,
+                   const char *principal, long long now)
+{
+    struct wr_call call = {.id = m->message_id,
+                           .op = op == w->svc->fallback ? m->type : op->name,
+                           .principal = principal,
+                           .base_url = header(m, WR_HDR_BASE_URL),
+                           .deadline_ms = wr__deadline(m->deadline_ms, now),
+                           .body = m->body,
+                           .len = m->len};
+    w->reply.about.op = call.op; /* until the op describes the request itself */
+    /* One line per execution (debug only): the fault suite counts them to
+     * tell a request executed twice from one recorded twice. */
+    wr_debug(call.id, "executing %s", call.op != NULL ? call.op : "-");
+    /* An op that may wait (a write, for the database lock, up to its
+     * deadline) must not hold the burst's replies so far corked with it
+     * (the kernel holds a corked segment up to 200 ms). The burst goes on
+     * uncorked. */
+    if (op->writes || op->waits)
+        wr_amqp_cork(w->amqp, false);
+    int rc = op->fn(w->svc->ctx, &call, &w->reply);
+    if (rc == 0 && w->reply.status != 0)
+        return;
+    wr_error(call.id, "op %s: %s", call.op != NULL ? call.op : "-",
+             rc != 0 ? wr_err_str(rc) : "no answer");
+    struct wr_http_error e = wr_err_http(rc != 0 ? rc : WR_EIO);
+    wr_answer_error(&w->reply, e.status, e.code, e.message);
+}
+
+/* Answers m into w->reply and fills what the audit record says of it.
+ * Returns false when no reply is due: the requester's deadline has passed,
+ * so it has already answered 504. */
+static bool answer(struct wr__worker *w, const struct wr_msg *m, struct wr_audit_rec *rec)
+{
+    wr_answer_reset(&w->reply);
+    long long now = wr_now_ms();
+    if (wr__deadline_passed(m->deadline_ms, now)) {
+        static const char note[] = "deadline passed while queued: not executed";
+        rec->error = note;
+        rec->error_len = sizeof(note) - 1;
+        return false;
+    }
+    const struct wr_op *op = wr__op_find(w->svc, m->type);
+    if (m->message_id == NULL || !wr_request_id_valid(m->message_id)) {
+        /* the id makes writes idempotent and names the audit record */
+        wr_answer_error(&w->reply, 400, WR_CODE_BAD_REQUEST,
+                        "message_id: a request id is required");
+    } else if (op == NULL) {
+        w->reply.about.op = m->type;
+        wr_answer_error(&w->reply, 400, WR_CODE_BAD_REQUEST, "unknown operation");
+    } else {
+        run_op(w, op, m, rec->principal, now);
+    }
+    const struct wr_answer *a = &w->reply;
+    *rec = (struct wr_audit_rec){.id = rec->id,
+                                 .time_ms = rec->time_ms,
+                                 .principal = rec->principal,
+                                 .op = a->about.op,
+                                 .collection = a->about.collection,
+                                 .key = a->about.key,
+                                 .relation = a->about.relation,
+                                 .page = a->about.page,
+                                 .per_page = a->about.per_page,
+                                 .status = a->status,
+                                 .cache = a->cache != NULL ? a->cache : "off",
+                                 .rows = a->status < 400 ? a->rows : -1};
+    if (a->status >= 400) {
+        rec->error = a->body.data;
+        rec->error_len = a->body.len > 0 ? a->body.len - 1 : 0; /* no '\n' */
+        rec->error_is_json = true;
+    }
+    return true;
+}
+
+static int publish_reply(struct wr__worker *w, const struct wr_msg *m, struct wr_err *err)
+{
+    const struct wr_answer *a = &w->reply;
+    struct wr_msg out = {.correlation_id = m->correlation_id,
+                         .expiration_ms = -1,
+                         .status = a->status,
+                         .body = a->body.data,
+                         .len = a->body.len};
+    if (a->link.len > 0)
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_LINK, a->link.data};
+    if (a->location[0] != '\0')
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){"location", a->location};
+    if (a->allow[0] != '\0')
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){"allow", a->allow};
+    if (a->cache != NULL)
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_CACHE, a->cache};
+    return wr_amqp_publish(w->amqp, m->reply_to, &out, false, err);
+}
+
+/* Spools an edge's audit record from warren.audit. One that is not a valid
+ * document is recorded as a failed request of op "audit" instead, so that
+ * every delivery is acknowledged the same way (after its record). */
+static void take_audit_doc(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno)
+{
+    struct wr_err err = {0};
+    int rc = wr_audit_record_doc(w->audit, m->body, m->len, recno, &err);
+    if (rc == WR_EINVAL) {
+        char id[WR_REQUEST_ID_LEN + 1];
+        wr_request_id_new(id);
+        wr_warn(id, "%s", err.msg);
+        struct wr_audit_rec rec = {.id = id,
+                                   .time_ms = wr_now_ms(),
+                                   .op = WR_MSG_TYPE_AUDIT,
+                                   .status = 400,
+                                   .rows = -1,
+                                   .error = err.msg,
+                                   .error_len = strlen(err.msg)};
+        rc = wr_audit_record(w->audit, &rec, recno, &err);
+    }
+    if (rc != 0) {
+        wr_error(NULL, "stopping: %s", err.msg);
+        w->fatal = true;
+        *recno = UINT64_MAX;
+    }
+}
+
+int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno,
+                 struct wr_err *err)
+{
+    if (m->type != NULL && strcmp(m->type, WR_MSG_TYPE_AUDIT) == 0) {
+        take_audit_doc(w, m, recno);
+        return 0;
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct wr_audit_rec rec = {.id = m->message_id,
+                               .time_ms = wr_now_ms(),
+                               .principal = wr__principal(header(m, WR_HDR_PRINCIPAL))};
+    w->served++;
+    int rc = 0;
+    if (answer(w, m, &rec) && m->reply_to != NULL)
+        rc = publish_reply(w, m, err);
+    rec.duration_ms = elapsed_ms(&t0);
+    struct wr_err aerr = {0};
+    if (wr_audit_record(w->audit, &rec, recno, &aerr) != 0) {
+        wr_error(m->message_id, "stopping: %s", aerr.msg);
+        w->fatal = true;
+        *recno = UINT64_MAX; /* never durable: nothing from here on is acknowledged */
+    }
+    return rc;
+}

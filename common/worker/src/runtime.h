@@ -1,0 +1,40 @@
+/* The worker runtime's state and the functions its files share (see
+ * warren/worker.h for what it does): worker.c runs the loop, connects and
+ * drains; dispatch.c answers one delivery. Internal: services never see it. */
+#ifndef WARREN_WORKER_RUNTIME_H
+#define WARREN_WORKER_RUNTIME_H
+
+#include <stdbool.h>
+
+#include "acks.h"
+#include "audit.h"
+#include "warren/amqp.h"
+#include "warren/answer.h"
+#include "warren/cfg.h"
+#include "warren/worker.h"
+
+struct wr__worker {
+    const struct wr_cfg *cfg;
+    const struct wr_service *svc;
+    wr_amqp *amqp;
+    wr_audit *audit;
+    struct wr_acks acks;
+    struct wr_answer reply; /* the answer being built; reset per request */
+    bool fatal;             /* the audit trail failed: stop without acknowledging */
+    char name[300];         /* host:pid, in audit records */
+    char program[80];       /* warren-<service>: the connection's and client's name */
+    char queue[80];         /* warren.<service> */
+    char write_queue[96];   /* warren.<service>.write, or "" when no op writes */
+    long long served;       /* requests taken, audit documents aside */
+};
+
+/* Answers one delivery, publishes its reply (none when its deadline
+ * passed) and spools its audit record; a delivery from warren.audit is
+ * spooled as it is. *recno gets the record's number, or UINT64_MAX when it
+ * could not be spooled: then w->fatal is set (its request must stay
+ * unacknowledged and go to another worker). Returns 0 or the publish's
+ * error (the broker connection is gone). */
+int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno,
+                 struct wr_err *err);
+
+#endif
