@@ -1,9 +1,12 @@
 /* Unit tests for the SQL plan: the exact statement texts, identifier
- * quoting, the pagination arithmetic and the parsing of ids from URLs. */
+ * quoting, the pagination arithmetic and the parsing of ids from URLs,
+ * over tables of the Chinook fixture (and its text, composite and quoted
+ * keys). */
 #include <check.h>
 #include <limits.h>
 #include <string.h>
 
+#include "chinook_fixture.h"
 #include "sql/plan.h"
 #include "model/schema.h"
 #include "model/value.h"
@@ -13,43 +16,15 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const struct schema_column_def albums_cols[] = {
-    {"AlbumId", "INTEGER", 1}, {"Title", "NVARCHAR(160)", 0}, {"ArtistId", "INTEGER", 0}};
-static const struct schema_fk_def albums_fks[] = {{0, "artists", "ArtistId", "ArtistId"}};
-static const struct schema_column_def artists_cols[] = {{"ArtistId", "INTEGER", 1},
-                                                        {"Name", "NVARCHAR(120)", 0}};
-static const struct schema_column_def playlist_track_cols[] = {{"PlaylistId", "INTEGER", 1},
-                                                               {"TrackId", "INTEGER", 2}};
-/* A text key, and a composite key of text then integer. */
-static const struct schema_column_def codes_cols[] = {{"Code", "NVARCHAR(10)", 1},
-                                                      {"Label", "TEXT", 0}};
-static const struct schema_column_def labels_cols[] = {
-    {"Lang", "TEXT", 1}, {"Num", "INTEGER", 2}, {"Text", "TEXT", 0}};
-/* Identifiers with a double quote in them. */
-static const struct schema_column_def odd_cols[] = {{"a\"b", "INTEGER", 1}, {"c", "TEXT", 0}};
-
-static const struct schema_table_def tables[] = {
-    {"albums", albums_cols, N(albums_cols), albums_fks, N(albums_fks)},
-    {"artists", artists_cols, N(artists_cols), NULL, 0},
-    {"playlist_track", playlist_track_cols, N(playlist_track_cols), NULL, 0},
-    {"codes", codes_cols, N(codes_cols), NULL, 0},
-    {"labels", labels_cols, N(labels_cols), NULL, 0},
-    {"we\"ird", odd_cols, N(odd_cols), NULL, 0},
-};
-
 static struct wr_cfg cfg;
 static schema *sch;
 static plan *pl;
 
 static void setup(void)
 {
-    memset(&cfg, 0, sizeof(cfg));
-    struct wr_buf problems;
-    wr_buf_init(&problems, 4096);
-    ck_assert_int_eq(wr_cfg_parse(&cfg, "test.cfg", "", 0, NULL, &problems), 0);
-    wr_buf_release(&problems);
     struct wr_err err = {0};
-    sch = schema_build(tables, N(tables), &cfg, &err);
+    /* playlist_track's keys point at tables not built here: no relations */
+    sch = fixture_schema("albums artists playlist_track codes labels we\"ird", "", &cfg, &err);
     ck_assert_msg(sch != NULL, "schema_build: %s", err.msg);
     pl = plan_new(sch);
     ck_assert_ptr_nonnull(pl);
@@ -62,18 +37,16 @@ static void teardown(void)
     wr_cfg_release(&cfg);
 }
 
-static size_t index_of(const char *name)
+static const struct collection *find(const char *name)
 {
-    for (size_t i = 0; i < schema_count(sch); i++)
-        if (strcmp(schema_at(sch, i)->name, name) == 0)
-            return i;
-    ck_abort_msg("no collection %s", name);
-    return 0;
+    const struct collection *c = schema_find(sch, name);
+    ck_assert_msg(c != NULL, "no collection %s", name);
+    return c;
 }
 
 static const struct plan_coll *stmts(const char *name)
 {
-    const struct plan_coll *pc = plan_coll_at(pl, index_of(name));
+    const struct plan_coll *pc = plan_coll_at(pl, schema_index(sch, find(name)));
     ck_assert_ptr_nonnull(pc);
     return pc;
 }

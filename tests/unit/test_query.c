@@ -3,11 +3,12 @@
  * has/any with a filter and with a value, relation__field, order_by with a
  * related field, group_by, functions and date normalisation; and every
  * error, each with the name it must mention. The schema is built from
- * hand-written definitions mirroring Chinook's tables. */
+ * the Chinook fixture (tests/support/chinook_fixture.c). */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "chinook_fixture.h"
 #include "sql/query.h"
 #include "model/schema.h"
 #include "model/value.h"
@@ -20,51 +21,11 @@
 #define SQL_CAP ((size_t)64 * 1024)
 #define BINDS_CAP 64
 
-static const struct schema_column_def artists_cols[] = {{"ArtistId", "INTEGER", 1},
-                                                        {"Name", "NVARCHAR(120)", 0}};
-static const struct schema_column_def albums_cols[] = {
-    {"AlbumId", "INTEGER", 1}, {"Title", "NVARCHAR(160)", 0}, {"ArtistId", "INTEGER", 0}};
-static const struct schema_fk_def albums_fks[] = {{0, "artists", "ArtistId", "ArtistId"}};
-static const struct schema_column_def tracks_cols[] = {
-    {"TrackId", "INTEGER", 1},        {"Name", "NVARCHAR(200)", 0},   {"AlbumId", "INTEGER", 0},
-    {"Composer", "NVARCHAR(220)", 0}, {"Milliseconds", "INTEGER", 0}, {"Bytes", "INTEGER", 0},
-    {"UnitPrice", "NUMERIC(10,2)", 0}};
-static const struct schema_fk_def tracks_fks[] = {{0, "albums", "AlbumId", "AlbumId"}};
-static const struct schema_column_def customers_cols[] = {
-    {"CustomerId", "INTEGER", 1}, {"FirstName", "NVARCHAR(40)", 0}, {"Email", "NVARCHAR(60)", 0}};
-static const struct schema_column_def invoices_cols[] = {{"InvoiceId", "INTEGER", 1},
-                                                         {"CustomerId", "INTEGER", 0},
-                                                         {"InvoiceDate", "DATETIME", 0},
-                                                         {"BillingCity", "NVARCHAR(40)", 0},
-                                                         {"Total", "NUMERIC(10,2)", 0}};
-static const struct schema_fk_def invoices_fks[] = {{0, "customers", "CustomerId", "CustomerId"}};
-static const struct schema_column_def items_cols[] = {{"InvoiceLineId", "INTEGER", 1},
-                                                      {"InvoiceId", "INTEGER", 0},
-                                                      {"TrackId", "INTEGER", 0},
-                                                      {"Quantity", "INTEGER", 0}};
-static const struct schema_fk_def items_fks[] = {{0, "invoices", "InvoiceId", "InvoiceId"},
-                                                 {1, "tracks", "TrackId", "TrackId"}};
-static const struct schema_column_def playlist_track_cols[] = {{"PlaylistId", "INTEGER", 1},
-                                                               {"TrackId", "INTEGER", 2}};
-static const struct schema_fk_def playlist_track_fks[] = {{0, "tracks", "TrackId", "TrackId"}};
-/* Not in Chinook: a DATE column, and identifiers with a double quote. */
-static const struct schema_column_def releases_cols[] = {
-    {"ReleaseId", "INTEGER", 1}, {"AlbumId", "INTEGER", 0}, {"Released", "DATE", 0}};
-static const struct schema_fk_def releases_fks[] = {{0, "albums", "AlbumId", "AlbumId"}};
-static const struct schema_column_def odd_cols[] = {{"Id", "INTEGER", 1}, {"a\"b", "TEXT", 0}};
-
-static const struct schema_table_def tables[] = {
-    {"artists", artists_cols, N(artists_cols), NULL, 0},
-    {"albums", albums_cols, N(albums_cols), albums_fks, N(albums_fks)},
-    {"tracks", tracks_cols, N(tracks_cols), tracks_fks, N(tracks_fks)},
-    {"customers", customers_cols, N(customers_cols), NULL, 0},
-    {"invoices", invoices_cols, N(invoices_cols), invoices_fks, N(invoices_fks)},
-    {"invoice_items", items_cols, N(items_cols), items_fks, N(items_fks)},
-    {"playlist_track", playlist_track_cols, N(playlist_track_cols), playlist_track_fks,
-     N(playlist_track_fks)},
-    {"releases", releases_cols, N(releases_cols), releases_fks, N(releases_fks)},
-    {"odd\"t", odd_cols, N(odd_cols), NULL, 0},
-};
+/* Chinook's tables (tracks keeps only its key into albums here, customers
+ * and invoices keep theirs), a DATE column (releases) and identifiers
+ * with a double quote. */
+static const char tables[] = "artists albums tracks customers invoices invoice_items "
+                             "playlist_track releases odd\"t";
 
 static const char config[] = "Tracks.EXCLUDE = 'bytes'\n"
                              "Customers.EXCLUDE = 'email, invoices'\n"
@@ -73,8 +34,8 @@ static const char config[] = "Tracks.EXCLUDE = 'bytes'\n"
 static const char albums_cols_sql[] = "SELECT t0.\"AlbumId\",t0.\"Title\",t0.\"ArtistId\" "
                                       "FROM \"albums\" AS t0";
 static const char tracks_cols_sql[] =
-    "SELECT t0.\"TrackId\",t0.\"Name\",t0.\"AlbumId\",t0.\"Composer\",t0.\"Milliseconds\","
-    "t0.\"Bytes\",t0.\"UnitPrice\" FROM \"tracks\" AS t0";
+    "SELECT t0.\"TrackId\",t0.\"Name\",t0.\"AlbumId\",t0.\"MediaTypeId\",t0.\"GenreId\","
+    "t0.\"Composer\",t0.\"Milliseconds\",t0.\"Bytes\",t0.\"UnitPrice\" FROM \"tracks\" AS t0";
 
 /* --- fixture --- */
 
@@ -88,12 +49,7 @@ static size_t nbinds;
 
 static void setup(void)
 {
-    memset(&cfg, 0, sizeof(cfg));
-    struct wr_buf problems;
-    wr_buf_init(&problems, 4096);
-    ck_assert_int_eq(wr_cfg_parse(&cfg, "test.cfg", config, strlen(config), NULL, &problems), 0);
-    wr_buf_release(&problems);
-    sch = schema_build(tables, N(tables), &cfg, &err);
+    sch = fixture_schema(tables, config, &cfg, &err);
     ck_assert_msg(sch != NULL, "schema_build: %s", err.msg);
     qry = NULL;
     memset(&err, 0, sizeof(err));

@@ -2,7 +2,9 @@
  * opened read-only, and checks the rows each search finds against counts
  * taken independently with the sqlite3 shell (the query that gave each
  * figure is quoted beside it). Shows the statements are valid SQLite, that
- * values bind as intended, and that dates compare as stored. */
+ * values bind as intended, and that dates compare as stored. The schema is
+ * introspected by the catalog's SQLite adapter, and the unit tests'
+ * Chinook fixture is checked against it. */
 #include <check.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -11,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chinook_fixture.h"
 #include "sql/query.h"
+#include "store/store.h"
 #include "model/schema.h"
 #include "model/value.h"
 #include "warren/buf.h"
@@ -24,25 +28,14 @@
 static char dir[] = "/tmp/warren-query-XXXXXX";
 static char copy[sizeof(dir) + 16];
 
-/* --- per test: the copy opened read-only, the schema introspected --- */
+/* --- per test: the copy opened read-only, introspected by the store --- */
 
 static sqlite3 *db;
+static store *adapter; /* the catalog's SQLite adapter, for its introspection */
 static schema *sch;
 static struct wr_cfg cfg;
-static struct schema_table_def tables[32];
+static const struct schema_table_def *tables;
 static size_t ntables;
-static char *strings[1024];
-static size_t nstrings;
-
-static const char *keep(const unsigned char *s)
-{
-    if (s == NULL)
-        return NULL;
-    ck_assert_uint_lt(nstrings, sizeof(strings) / sizeof(strings[0]));
-    strings[nstrings] = strdup((const char *)s);
-    ck_assert_ptr_nonnull(strings[nstrings]);
-    return strings[nstrings++];
-}
 
 static sqlite3_stmt *prepare(const char *sql)
 {
@@ -52,54 +45,21 @@ static sqlite3_stmt *prepare(const char *sql)
     return st;
 }
 
-static void introspect_table(struct schema_table_def *t)
-{
-    struct schema_column_def *cols = calloc(64, sizeof(*cols));
-    struct schema_fk_def *fks = calloc(16, sizeof(*fks));
-    ck_assert(cols != NULL && fks != NULL);
-    sqlite3_stmt *st = prepare("SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid");
-    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        ck_assert_uint_lt(t->ncols, 64);
-        cols[t->ncols++] = (struct schema_column_def){.name = keep(sqlite3_column_text(st, 0)),
-                                                      .decltype = keep(sqlite3_column_text(st, 1)),
-                                                      .pk = sqlite3_column_int(st, 2)};
-    }
-    sqlite3_finalize(st);
-    st = prepare("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) "
-                 "ORDER BY id, seq");
-    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        ck_assert_uint_lt(t->nfks, 16);
-        fks[t->nfks++] = (struct schema_fk_def){.id = sqlite3_column_int(st, 0),
-                                                .table = keep(sqlite3_column_text(st, 1)),
-                                                .from = keep(sqlite3_column_text(st, 2)),
-                                                .to = keep(sqlite3_column_text(st, 3))};
-    }
-    sqlite3_finalize(st);
-    t->cols = cols;
-    t->fks = fks;
-}
-
 static void setup(void)
 {
     int rc = sqlite3_open_v2(copy, &db, SQLITE_OPEN_READONLY, NULL);
     ck_assert_msg(rc == SQLITE_OK, "open %s: %s", copy, sqlite3_errstr(rc));
-    sqlite3_stmt *st = prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
-    ntables = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        ck_assert_uint_lt(ntables, sizeof(tables) / sizeof(tables[0]));
-        tables[ntables++] = (struct schema_table_def){.name = keep(sqlite3_column_text(st, 0))};
-    }
-    sqlite3_finalize(st);
-    for (size_t i = 0; i < ntables; i++)
-        introspect_table(&tables[i]);
+    char uri[sizeof(copy) + 16];
+    (void)snprintf(uri, sizeof(uri), "sqlite:///%s", copy);
+    struct wr_err err = {0};
+    adapter = store_open(uri, &err);
+    ck_assert_msg(adapter != NULL, "store_open %s: %s", uri, err.msg);
+    ck_assert_msg(store_introspect(adapter, &tables, &ntables, &err) == 0, "%s", err.msg);
     memset(&cfg, 0, sizeof(cfg));
     struct wr_buf problems;
     wr_buf_init(&problems, 4096);
     ck_assert_int_eq(wr_cfg_parse(&cfg, "test.cfg", "", 0, NULL, &problems), 0);
     wr_buf_release(&problems);
-    struct wr_err err = {0};
     sch = schema_build(tables, ntables, &cfg, &err);
     ck_assert_msg(sch != NULL, "schema_build: %s", err.msg);
 }
@@ -108,13 +68,7 @@ static void teardown(void)
 {
     schema_free(sch);
     wr_cfg_release(&cfg);
-    for (size_t i = 0; i < ntables; i++) {
-        free((void *)tables[i].cols);
-        free((void *)tables[i].fks);
-    }
-    for (size_t i = 0; i < nstrings; i++)
-        free(strings[i]);
-    nstrings = 0;
+    store_free(adapter);
     sqlite3_close(db);
 }
 
@@ -401,6 +355,39 @@ START_TEST(functions)
 }
 END_TEST
 
+/* The unit tests' Chinook fixture is Chinook: every table of it as the
+ * database describes it (columns, declared types, key positions, foreign
+ * keys in order), and no other table the catalog would serve. */
+START_TEST(fixture_is_chinook)
+{
+    struct schema_table_def fix[FIXTURE_MAX_TABLES];
+    size_t nfix = fixture_tables(FIXTURE_CHINOOK, fix, FIXTURE_MAX_TABLES);
+    size_t served = 0;
+    for (size_t i = 0; i < ntables; i++)
+        served += strncmp(tables[i].name, "sqlite_", 7) != 0;
+    ck_assert_uint_eq(served, nfix);
+    for (size_t i = 0; i < nfix; i++) {
+        const struct schema_table_def *f = &fix[i], *t = NULL;
+        for (size_t j = 0; j < ntables && t == NULL; j++)
+            t = strcmp(tables[j].name, f->name) == 0 ? &tables[j] : NULL;
+        ck_assert_msg(t != NULL, "%s is not in the database", f->name);
+        ck_assert_uint_eq(t->ncols, f->ncols);
+        for (size_t k = 0; k < f->ncols; k++) {
+            ck_assert_str_eq(t->cols[k].name, f->cols[k].name);
+            ck_assert_str_eq(t->cols[k].decltype, f->cols[k].decltype);
+            ck_assert_int_eq(t->cols[k].pk, f->cols[k].pk);
+        }
+        ck_assert_uint_eq(t->nfks, f->nfks);
+        for (size_t k = 0; k < f->nfks; k++) {
+            ck_assert_int_eq(t->fks[k].id, f->fks[k].id);
+            ck_assert_str_eq(t->fks[k].table, f->fks[k].table);
+            ck_assert_str_eq(t->fks[k].from, f->fks[k].from);
+            ck_assert_str_eq(t->fks[k].to, f->fks[k].to);
+        }
+    }
+}
+END_TEST
+
 /* Copies the database so that nothing here can touch the shared one. */
 static int copy_database(void)
 {
@@ -443,6 +430,7 @@ int main(void)
     tcase_add_test(tc, group_by_groups);
     tcase_add_test(tc, order_by_related_field_and_limit);
     tcase_add_test(tc, functions);
+    tcase_add_test(tc, fixture_is_chinook);
     suite_add_tcase(s, tc);
     int rc = run_suite(s, true);
     (void)unlink(copy);

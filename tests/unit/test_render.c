@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sql/plan.h"
+#include "chinook_fixture.h"
 #include "ops/render.h"
 #include "warren/json.h"
 #include "model/schema.h"
@@ -144,32 +145,13 @@ END_TEST
 
 /* --- objects --- */
 
-static const struct schema_column_def albums_cols[] = {
-    {"AlbumId", "INTEGER", 1}, {"Title", "NVARCHAR(160)", 0}, {"ArtistId", "INTEGER", 0}};
-static const struct schema_column_def employees_cols[] = {{"EmployeeId", "INTEGER", 1},
-                                                          {"LastName", "NVARCHAR(20)", 0},
-                                                          {"ReportsTo", "INTEGER", 0},
-                                                          {"BirthDate", "DATETIME", 0}};
-static const struct schema_column_def tracks_cols[] = {
-    {"TrackId", "INTEGER", 1}, {"UnitPrice", "NUMERIC(10,2)", 0}, {"Data", "BLOB", 0}};
-static const struct schema_table_def tables[] = {
-    {"albums", albums_cols, N(albums_cols), NULL, 0},
-    {"employees", employees_cols, N(employees_cols), NULL, 0},
-    {"tracks", tracks_cols, N(tracks_cols), NULL, 0},
-};
-
 static struct wr_cfg cfg;
 static schema *sch;
 
 static const struct collection *build(const char *config, const char *name)
 {
-    memset(&cfg, 0, sizeof(cfg));
-    struct wr_buf problems;
-    wr_buf_init(&problems, 4096);
-    ck_assert_int_eq(wr_cfg_parse(&cfg, "test.cfg", config, strlen(config), NULL, &problems), 0);
-    wr_buf_release(&problems);
     struct wr_err err = {0};
-    sch = schema_build(tables, N(tables), &cfg, &err);
+    sch = fixture_schema("albums employees attachments", config, &cfg, &err);
     ck_assert_msg(sch != NULL, "schema_build: %s", err.msg);
     const struct collection *c = schema_find(sch, name);
     ck_assert_ptr_nonnull(c);
@@ -211,20 +193,31 @@ END_TEST
 START_TEST(flat_types_by_column)
 {
     const struct collection *c = build("", "Employees");
-    const struct value row[] = {{.kind = V_INT, .i = 1},
-                                text_value("Adams"),
-                                {.kind = V_NULL},
-                                text_value("1962-02-18 00:00:00")};
+    /* EmployeeId, LastName, FirstName, Title, ReportsTo, BirthDate,
+     * HireDate, then eight more NVARCHAR columns (NULL here) */
+    struct value row[15] = {{.kind = V_INT, .i = 1},
+                            text_value("Adams"),
+                            text_value("Andrew"),
+                            {.kind = V_NULL},
+                            {.kind = V_NULL},
+                            text_value("1962-02-18 00:00:00"),
+                            text_value("2002-08-14 00:00:00")};
+    for (size_t i = 7; i < 15; i++)
+        row[i] = (struct value){.kind = V_NULL};
     render_flat(&out, c, row);
-    ck_assert_str_eq(text(), "{\"birth_date\":\"1962-02-18T00:00:00\",\"employee_id\":1,"
-                             "\"last_name\":\"Adams\",\"reports_to\":null}");
+    ck_assert_str_eq(text(), "{\"address\":null,\"birth_date\":\"1962-02-18T00:00:00\","
+                             "\"city\":null,\"country\":null,\"email\":null,\"employee_id\":1,"
+                             "\"fax\":null,\"first_name\":\"Andrew\","
+                             "\"hire_date\":\"2002-08-14T00:00:00\",\"last_name\":\"Adams\","
+                             "\"phone\":null,\"postal_code\":null,\"reports_to\":null,"
+                             "\"state\":null,\"title\":null}");
     teardown_schema();
     setup();
-    c = build("", "Tracks");
-    const struct value track[] = {
+    c = build("", "Attachments");
+    const struct value attachment[] = {
         {.kind = V_INT, .i = 3}, {.kind = V_INT, .i = 1}, {.kind = V_BLOB, .s = "ab", .n = 2}};
-    render_flat(&out, c, track);
-    ck_assert_str_eq(text(), "{\"data\":\"YWI=\",\"track_id\":3,\"unit_price\":1.0}");
+    render_flat(&out, c, attachment);
+    ck_assert_str_eq(text(), "{\"attachment_id\":3,\"data\":\"YWI=\",\"unit_price\":1.0}");
 }
 END_TEST
 

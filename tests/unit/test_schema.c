@@ -1,11 +1,12 @@
 /* Unit tests for the schema model: the naming rules, declared types, and
- * schema_build over hand-written definitions that mirror Chinook's tables
- * (albums, artists, employees with its self-reference, customers,
- * playlist_track with its composite key), with and without config. */
+ * schema_build over the Chinook fixture's tables (albums, artists,
+ * employees with its self-reference, customers, playlist_track with its
+ * composite key), with and without config. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chinook_fixture.h"
 #include "model/schema.h"
 #include "warren/buf.h"
 #include "warren/cfg.h"
@@ -14,71 +15,14 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* --- definitions, as PRAGMA table_info / foreign_key_list give them --- */
+/* --- definitions: Chinook's tables (less media_types, genres, invoices,
+ * invoice_items, so tracks keeps only its key into albums), plus tables
+ * never served, and two keys from one table into another --- */
 
-static const struct schema_column_def albums_cols[] = {
-    {"AlbumId", "INTEGER", 1}, {"Title", "NVARCHAR(160)", 0}, {"ArtistId", "INTEGER", 0}};
-static const struct schema_fk_def albums_fks[] = {{0, "artists", "ArtistId", "ArtistId"}};
-
-static const struct schema_column_def artists_cols[] = {{"ArtistId", "INTEGER", 1},
-                                                        {"Name", "NVARCHAR(120)", 0}};
-
-static const struct schema_column_def employees_cols[] = {
-    {"EmployeeId", "INTEGER", 1}, {"LastName", "NVARCHAR(20)", 0}, {"FirstName", "NVARCHAR(20)", 0},
-    {"Title", "NVARCHAR(30)", 0}, {"ReportsTo", "INTEGER", 0},     {"BirthDate", "DATETIME", 0},
-    {"HireDate", "DATETIME", 0}};
-static const struct schema_fk_def employees_fks[] = {{0, "employees", "ReportsTo", "EmployeeId"}};
-
-static const struct schema_column_def customers_cols[] = {{"CustomerId", "INTEGER", 1},
-                                                          {"FirstName", "NVARCHAR(40)", 0},
-                                                          {"LastName", "NVARCHAR(20)", 0},
-                                                          {"Email", "NVARCHAR(60)", 0},
-                                                          {"SupportRepId", "INTEGER", 0}};
-static const struct schema_fk_def customers_fks[] = {
-    {0, "employees", "SupportRepId", "EmployeeId"}};
-
-static const struct schema_column_def playlists_cols[] = {{"PlaylistId", "INTEGER", 1},
-                                                          {"Name", "NVARCHAR(120)", 0}};
-
-static const struct schema_column_def tracks_cols[] = {{"TrackId", "INTEGER", 1},
-                                                       {"Name", "NVARCHAR(200)", 0},
-                                                       {"AlbumId", "INTEGER", 0},
-                                                       {"UnitPrice", "NUMERIC(10,2)", 0}};
-static const struct schema_fk_def tracks_fks[] = {{0, "albums", "AlbumId", "AlbumId"}};
-
-static const struct schema_column_def playlist_track_cols[] = {{"PlaylistId", "INTEGER", 1},
-                                                               {"TrackId", "INTEGER", 2}};
-static const struct schema_fk_def playlist_track_fks[] = {
-    {0, "tracks", "TrackId", "TrackId"}, {1, "playlists", "PlaylistId", "PlaylistId"}};
-
-/* Never served: internal, and without a primary key. */
-static const struct schema_column_def sqlite_stat_cols[] = {{"tbl", "", 1}, {"stat", "", 0}};
-static const struct schema_column_def log_cols[] = {{"At", "DATETIME", 0}, {"Line", "TEXT", 0}};
-
-static const struct schema_table_def chinook[] = {
-    {"albums", albums_cols, N(albums_cols), albums_fks, N(albums_fks)},
-    {"artists", artists_cols, N(artists_cols), NULL, 0},
-    {"employees", employees_cols, N(employees_cols), employees_fks, N(employees_fks)},
-    {"customers", customers_cols, N(customers_cols), customers_fks, N(customers_fks)},
-    {"playlists", playlists_cols, N(playlists_cols), NULL, 0},
-    {"tracks", tracks_cols, N(tracks_cols), tracks_fks, N(tracks_fks)},
-    {"playlist_track", playlist_track_cols, N(playlist_track_cols), playlist_track_fks,
-     N(playlist_track_fks)},
-    {"sqlite_stat1", sqlite_stat_cols, N(sqlite_stat_cols), NULL, 0},
-    {"log", log_cols, N(log_cols), NULL, 0},
-};
-
-/* Two foreign keys from one table into another (not a self-reference). */
-static const struct schema_column_def teams_cols[] = {{"TeamId", "INTEGER", 1},
-                                                      {"Name", "TEXT", 0}};
-static const struct schema_column_def matches_cols[] = {
-    {"MatchId", "INTEGER", 1}, {"HomeTeamId", "INTEGER", 0}, {"AwayTeamId", "INTEGER", 0}};
-static const struct schema_fk_def matches_fks[] = {{0, "teams", "HomeTeamId", "TeamId"},
-                                                   {1, "teams", "AwayTeamId", "TeamId"}};
-static const struct schema_table_def league[] = {
-    {"teams", teams_cols, N(teams_cols), NULL, 0},
-    {"matches", matches_cols, N(matches_cols), matches_fks, N(matches_fks)},
-};
+static struct schema_table_def chinook[FIXTURE_MAX_TABLES];
+static size_t nchinook;
+static struct schema_table_def league[FIXTURE_MAX_TABLES];
+static size_t nleague;
 
 /* --- fixture: a config per test, the schema, the error --- */
 
@@ -88,6 +32,10 @@ static struct wr_err err;
 
 static void setup(void)
 {
+    nchinook = fixture_tables("albums artists employees customers playlists tracks playlist_track "
+                              "sqlite_stat1 log",
+                              chinook, FIXTURE_MAX_TABLES);
+    nleague = fixture_tables("teams matches", league, FIXTURE_MAX_TABLES);
     memset(&cfg, 0, sizeof(cfg));
     sch = NULL;
     memset(&err, 0, sizeof(err));
@@ -225,7 +173,7 @@ END_TEST
 
 START_TEST(collections_of_chinook)
 {
-    build_ok(chinook, N(chinook), "");
+    build_ok(chinook, nchinook, "");
     /* sqlite_stat1 (internal) and log (no key) are skipped; table order kept. */
     static const char *const names[] = {"Albums",    "Artists", "Employees",    "Customers",
                                         "Playlists", "Tracks",  "PlaylistTrack"};
@@ -244,7 +192,7 @@ END_TEST
 
 START_TEST(columns_of_albums)
 {
-    build_ok(chinook, N(chinook), "");
+    build_ok(chinook, nchinook, "");
     const struct collection *c = find("Albums");
     ck_assert_uint_eq(c->ncols, 3);
     ck_assert_str_eq(c->cols[0].sql, "AlbumId");
@@ -258,14 +206,14 @@ START_TEST(columns_of_albums)
         ck_assert(!c->cols[i].hidden);
     ck_assert_uint_eq(c->npk, 1);
     ck_assert_uint_eq(c->pk[0], 0);
-    ck_assert_int_eq(find("Tracks")->cols[3].type, COL_REAL);
+    ck_assert_int_eq(find("Tracks")->cols[8].type, COL_REAL); /* UnitPrice */
     ck_assert_int_eq(find("Employees")->cols[5].type, COL_DATETIME);
 }
 END_TEST
 
 START_TEST(relations_both_directions)
 {
-    build_ok(chinook, N(chinook), "");
+    build_ok(chinook, nchinook, "");
     const struct collection *albums = find("Albums");
     ck_assert_uint_eq(albums->nrels, 2);
     assert_rel(albums, "Artists", false, "Artists", "ArtistId", "ArtistId");
@@ -284,7 +232,7 @@ END_TEST
 
 START_TEST(self_reference_named_by_its_key)
 {
-    build_ok(chinook, N(chinook), "");
+    build_ok(chinook, nchinook, "");
     const struct collection *e = find("Employees");
     ck_assert_uint_eq(e->nrels, 3);
     assert_rel(e, "Employees_reports_to", false, "Employees", "ReportsTo", "EmployeeId");
@@ -297,7 +245,7 @@ END_TEST
 
 START_TEST(two_keys_into_one_table)
 {
-    build_ok(league, N(league), "");
+    build_ok(league, nleague, "");
     const struct collection *m = find("Matches");
     ck_assert_uint_eq(m->nrels, 2);
     assert_rel(m, "Teams_home_team_id", false, "Teams", "HomeTeamId", "TeamId");
@@ -311,7 +259,7 @@ END_TEST
 
 START_TEST(composite_key_and_two_fks)
 {
-    build_ok(chinook, N(chinook), "");
+    build_ok(chinook, nchinook, "");
     const struct collection *pt = find("PlaylistTrack");
     ck_assert_uint_eq(pt->npk, 2);
     ck_assert_str_eq(pt->cols[pt->pk[0]].sql, "PlaylistId");
@@ -328,17 +276,20 @@ END_TEST
 
 START_TEST(fields_sorted_uppercase_first)
 {
-    build_ok(chinook, N(chinook), "");
+    build_ok(chinook, nchinook, "");
     assert_fields(find("Albums"), false, "Artists album_id artist_id title tracks");
     assert_fields(find("Albums"), true, "album_id artist_id title");
     assert_fields(find("Artists"), false, "albums artist_id name");
     assert_fields(find("Employees"), false,
-                  "Employees_reports_to birth_date customers employee_id employees_reports_to "
-                  "first_name hire_date last_name reports_to title");
+                  "Employees_reports_to address birth_date city country customers email "
+                  "employee_id employees_reports_to fax first_name hire_date last_name phone "
+                  "postal_code reports_to state title");
     assert_fields(find("Employees"), true,
-                  "birth_date employee_id first_name hire_date last_name reports_to title");
+                  "address birth_date city country email employee_id fax first_name hire_date "
+                  "last_name phone postal_code reports_to state title");
     assert_fields(find("Customers"), false,
-                  "Employees customer_id email first_name last_name support_rep_id");
+                  "Employees address city company country customer_id email fax first_name "
+                  "last_name phone postal_code state support_rep_id");
     /* Every field points at what it names. */
     const struct collection *c = find("Albums");
     for (size_t i = 0; i < c->nfields; i++) {
@@ -352,9 +303,10 @@ END_TEST
 START_TEST(fk_without_target_column_uses_its_key)
 {
     static const struct schema_fk_def fks[] = {{0, "artists", "ArtistId", NULL}};
+    const struct schema_table_def *al = fixture_table("albums");
     const struct schema_table_def tables[] = {
-        {"albums", albums_cols, N(albums_cols), fks, N(fks)},
-        {"artists", artists_cols, N(artists_cols), NULL, 0},
+        {"albums", al->cols, al->ncols, fks, N(fks)},
+        *fixture_table("artists"),
     };
     build_ok(tables, N(tables), "");
     assert_rel(find("Albums"), "Artists", false, "Artists", "ArtistId", "ArtistId");
@@ -365,8 +317,9 @@ END_TEST
 START_TEST(fk_into_unknown_table_is_ignored)
 {
     static const struct schema_fk_def fks[] = {{0, "nowhere", "ArtistId", "Id"}};
+    const struct schema_table_def *al = fixture_table("albums");
     const struct schema_table_def tables[] = {
-        {"albums", albums_cols, N(albums_cols), fks, N(fks)},
+        {"albums", al->cols, al->ncols, fks, N(fks)},
     };
     build_ok(tables, N(tables), "");
     ck_assert_uint_eq(find("Albums")->nrels, 0);
@@ -376,9 +329,10 @@ END_TEST
 START_TEST(fk_naming_unknown_column_fails)
 {
     static const struct schema_fk_def fks[] = {{0, "artists", "Nope", "ArtistId"}};
+    const struct schema_table_def *al = fixture_table("albums");
     const struct schema_table_def tables[] = {
-        {"albums", albums_cols, N(albums_cols), fks, N(fks)},
-        {"artists", artists_cols, N(artists_cols), NULL, 0},
+        {"albums", al->cols, al->ncols, fks, N(fks)},
+        *fixture_table("artists"),
     };
     build_fails(tables, N(tables), "", "unknown columns");
 }
@@ -388,7 +342,7 @@ END_TEST
 
 START_TEST(collections_filter_relations)
 {
-    build_ok(chinook, N(chinook), "COLLECTIONS = 'Albums, Artists'\n");
+    build_ok(chinook, nchinook, "COLLECTIONS = 'Albums, Artists'\n");
     ck_assert_uint_eq(schema_count(sch), 2);
     ck_assert_str_eq(schema_at(sch, 0)->name, "Albums");
     ck_assert_str_eq(schema_at(sch, 1)->name, "Artists");
@@ -407,7 +361,7 @@ END_TEST
 
 START_TEST(collections_single_has_no_relations)
 {
-    build_ok(chinook, N(chinook), "COLLECTIONS = 'Albums'\n");
+    build_ok(chinook, nchinook, "COLLECTIONS = 'Albums'\n");
     ck_assert_uint_eq(schema_count(sch), 1);
     ck_assert_uint_eq(find("Albums")->nrels, 0);
     assert_fields(find("Albums"), false, "album_id artist_id title");
@@ -416,7 +370,7 @@ END_TEST
 
 START_TEST(config_for_unserved_table_is_accepted)
 {
-    build_ok(chinook, N(chinook), "COLLECTIONS = 'Albums'\nArtists.EXCLUDE = 'name'\n");
+    build_ok(chinook, nchinook, "COLLECTIONS = 'Albums'\nArtists.EXCLUDE = 'name'\n");
     ck_assert_uint_eq(schema_count(sch), 1);
 }
 END_TEST
@@ -425,7 +379,7 @@ END_TEST
 
 START_TEST(name_renames_collection)
 {
-    build_ok(chinook, N(chinook), "Albums.NAME = 'Records'\n");
+    build_ok(chinook, nchinook, "Albums.NAME = 'Records'\n");
     ck_assert_ptr_null(schema_find(sch, "Albums"));
     const struct collection *c = find("Records");
     ck_assert_str_eq(c->config_name, "Albums");
@@ -440,7 +394,7 @@ END_TEST
 
 START_TEST(exclude_hides_column)
 {
-    build_ok(chinook, N(chinook), "COLLECTIONS = 'Albums, Artists'\nAlbums.EXCLUDE = 'title'\n");
+    build_ok(chinook, nchinook, "COLLECTIONS = 'Albums, Artists'\nAlbums.EXCLUDE = 'title'\n");
     const struct collection *c = find("Albums");
     ck_assert(c->cols[1].hidden);
     ck_assert(!c->cols[0].hidden);
@@ -454,14 +408,16 @@ END_TEST
 
 START_TEST(exclude_list_of_columns)
 {
-    build_ok(chinook, N(chinook), "Employees.EXCLUDE = 'birth_date, hire_date,title'\n");
-    assert_fields(find("Employees"), true, "employee_id first_name last_name reports_to");
+    build_ok(chinook, nchinook, "Employees.EXCLUDE = 'birth_date, hire_date,title'\n");
+    assert_fields(find("Employees"), true,
+                  "address city country email employee_id fax first_name last_name phone "
+                  "postal_code reports_to state");
 }
 END_TEST
 
 START_TEST(rename_column)
 {
-    build_ok(chinook, N(chinook), "Albums.RENAME = 'title:name'\n");
+    build_ok(chinook, nchinook, "Albums.RENAME = 'title:name'\n");
     const struct collection *c = find("Albums");
     ck_assert_str_eq(c->cols[1].attr, "name");
     ck_assert_str_eq(c->cols[1].sql, "Title");
@@ -472,7 +428,7 @@ END_TEST
 
 START_TEST(rename_several_with_spaces)
 {
-    build_ok(chinook, N(chinook), "Artists.RENAME = 'name:artist_name, artist_id: id '\n");
+    build_ok(chinook, nchinook, "Artists.RENAME = 'name:artist_name, artist_id: id '\n");
     assert_fields(find("Artists"), true, "artist_name id");
 }
 END_TEST
@@ -481,7 +437,7 @@ END_TEST
  * rename ran before the check, which then missed the old name). */
 START_TEST(rename_relation)
 {
-    build_ok(chinook, N(chinook), "Albums.RENAME = 'Artists:artist'\n");
+    build_ok(chinook, nchinook, "Albums.RENAME = 'Artists:artist'\n");
     const struct collection *c = find("Albums");
     ck_assert_ptr_nonnull(schema_relation(c, "artist"));
     ck_assert_ptr_null(schema_relation(c, "Artists"));
@@ -493,7 +449,7 @@ END_TEST
  * exclude_columns does (this was once accepted and ignored). */
 START_TEST(exclude_relation)
 {
-    build_ok(chinook, N(chinook), "Albums.EXCLUDE = 'tracks'\n");
+    build_ok(chinook, nchinook, "Albums.EXCLUDE = 'tracks'\n");
     assert_fields(find("Albums"), false, "Artists album_id artist_id title");
 }
 END_TEST
@@ -502,7 +458,7 @@ END_TEST
  * named only by a dotted entry, restricted to that entry's columns. */
 START_TEST(include_lists_the_fields)
 {
-    build_ok(chinook, N(chinook), "Albums.INCLUDE = 'title, Artists.name'\n");
+    build_ok(chinook, nchinook, "Albums.INCLUDE = 'title, Artists.name'\n");
     const struct collection *c = find("Albums");
     assert_fields(c, false, "Artists title");
     assert_fields(c, true, "title");
@@ -518,7 +474,7 @@ END_TEST
 
 START_TEST(include_relation_whole)
 {
-    build_ok(chinook, N(chinook), "Albums.INCLUDE = 'album_id, Artists'\n");
+    build_ok(chinook, nchinook, "Albums.INCLUDE = 'album_id, Artists'\n");
     const struct collection *c = find("Albums");
     assert_fields(c, false, "Artists album_id");
     const struct relation *r = schema_relation(c, "Artists");
@@ -532,26 +488,26 @@ END_TEST
  * column may be named by attribute or by SQL name. */
 START_TEST(exclude_dotted_column)
 {
-    build_ok(chinook, N(chinook), "Albums.EXCLUDE = 'Artists.Name, tracks.unit_price'\n");
+    build_ok(chinook, nchinook, "Albums.EXCLUDE = 'Artists.Name, tracks.unit_price'\n");
     const struct collection *c = find("Albums");
     assert_fields(c, false, "Artists album_id artist_id title tracks");
     const struct relation *a = schema_relation(c, "Artists");
     ck_assert(schema_rel_col_visible(sch, a, 0));
     ck_assert(!schema_rel_col_visible(sch, a, 1));
     const struct relation *t = schema_relation(c, "tracks");
-    ck_assert(!schema_rel_col_visible(sch, t, 3));
+    ck_assert(!schema_rel_col_visible(sch, t, 8)); /* UnitPrice */
     ck_assert(schema_rel_col_visible(sch, t, 1));
     /* the target's own hidden columns stay hidden inside relations */
     schema_free(sch);
     wr_cfg_release(&cfg);
-    build_ok(chinook, N(chinook), "Artists.EXCLUDE = 'name'\n");
+    build_ok(chinook, nchinook, "Artists.EXCLUDE = 'name'\n");
     ck_assert(!schema_rel_col_visible(sch, schema_relation(find("Albums"), "Artists"), 1));
 }
 END_TEST
 
 START_TEST(depth_and_count_per_collection)
 {
-    build_ok(chinook, N(chinook), "Albums.DEPTH = 0\nTracks.COUNT = 'none'\n");
+    build_ok(chinook, nchinook, "Albums.DEPTH = 0\nTracks.COUNT = 'none'\n");
     ck_assert_int_eq(find("Albums")->depth, 0);
     ck_assert_int_eq(find("Artists")->depth, 1);
     ck_assert(find("Tracks")->count_none);
@@ -561,7 +517,7 @@ END_TEST
 
 START_TEST(methods_per_collection)
 {
-    build_ok(chinook, N(chinook), "Albums.METHODS = 'get, Post,PATCH_MANY  delete'\n");
+    build_ok(chinook, nchinook, "Albums.METHODS = 'get, Post,PATCH_MANY  delete'\n");
     const struct collection *a = find("Albums");
     ck_assert_uint_eq(a->methods, METHOD_GET | METHOD_POST | METHOD_PATCH_MANY | METHOD_DELETE);
     ck_assert(schema_allows(a, METHOD_PUT | METHOD_DELETE));
@@ -574,7 +530,7 @@ END_TEST
 
 START_TEST(methods_read_only_schema)
 {
-    build_ok(chinook, N(chinook), "Albums.METHODS = 'GET'\n");
+    build_ok(chinook, nchinook, "Albums.METHODS = 'GET'\n");
     ck_assert(!schema_writable(sch));
 }
 END_TEST
@@ -583,77 +539,77 @@ END_TEST
 
 START_TEST(methods_unknown_word)
 {
-    build_fails(chinook, N(chinook), "Albums.METHODS = 'GET, PSOT'\n",
+    build_fails(chinook, nchinook, "Albums.METHODS = 'GET, PSOT'\n",
                 "collection Albums: METHODS has PSOT");
 }
 END_TEST
 
 START_TEST(include_and_exclude_refused)
 {
-    build_fails(chinook, N(chinook), "Albums.INCLUDE = 'title'\nAlbums.EXCLUDE = 'title'\n",
+    build_fails(chinook, nchinook, "Albums.INCLUDE = 'title'\nAlbums.EXCLUDE = 'title'\n",
                 "EXCLUDE or INCLUDE, not both");
 }
 END_TEST
 
 START_TEST(dotted_unknown_names)
 {
-    build_fails(chinook, N(chinook), "Albums.EXCLUDE = 'Artists.nope'\n", "Artists.nope");
+    build_fails(chinook, nchinook, "Albums.EXCLUDE = 'Artists.nope'\n", "Artists.nope");
     schema_free(sch);
     wr_cfg_release(&cfg);
-    build_fails(chinook, N(chinook), "Albums.INCLUDE = 'Nope.name'\n", "Nope.name");
+    build_fails(chinook, nchinook, "Albums.INCLUDE = 'Nope.name'\n", "Nope.name");
     schema_free(sch);
     wr_cfg_release(&cfg);
-    build_fails(chinook, N(chinook), "Albums.INCLUDE = 'title.x'\n", "title.x");
+    build_fails(chinook, nchinook, "Albums.INCLUDE = 'title.x'\n", "title.x");
 }
 END_TEST
 
 START_TEST(collections_names_missing_table)
 {
-    build_fails(chinook, N(chinook), "COLLECTIONS = 'Albums, Nope'\n", "Nope");
+    build_fails(chinook, nchinook, "COLLECTIONS = 'Albums, Nope'\n", "Nope");
     ck_assert_ptr_null(strstr(err.msg, "Albums"));
 }
 END_TEST
 
 START_TEST(collections_names_table_without_key)
 {
-    build_fails(chinook, N(chinook), "COLLECTIONS = 'Log'\n", "Log");
+    build_fails(chinook, nchinook, "COLLECTIONS = 'Log'\n", "Log");
 }
 END_TEST
 
 START_TEST(rename_unknown_field)
 {
-    build_fails(chinook, N(chinook), "Albums.RENAME = 'nope:x'\n", "nope");
+    build_fails(chinook, nchinook, "Albums.RENAME = 'nope:x'\n", "nope");
 }
 END_TEST
 
 START_TEST(exclude_unknown_field)
 {
-    build_fails(chinook, N(chinook), "Albums.EXCLUDE = 'title, nope'\n", "nope");
+    build_fails(chinook, nchinook, "Albums.EXCLUDE = 'title, nope'\n", "nope");
     ck_assert_ptr_null(strstr(err.msg, "title"));
 }
 END_TEST
 
 START_TEST(dotted_key_for_unknown_table)
 {
-    build_fails(chinook, N(chinook), "Nope.NAME = 'X'\n", "Nope.NAME");
+    build_fails(chinook, nchinook, "Nope.NAME = 'X'\n", "Nope.NAME");
 }
 END_TEST
 
 START_TEST(rename_creating_collision)
 {
-    build_fails(chinook, N(chinook), "Albums.RENAME = 'title:artist_id'\n", "artist_id");
+    build_fails(chinook, nchinook, "Albums.RENAME = 'title:artist_id'\n", "artist_id");
 }
 END_TEST
 
 START_TEST(name_creating_collision)
 {
-    build_fails(chinook, N(chinook), "Albums.NAME = 'Artists'\n", "Artists");
+    build_fails(chinook, nchinook, "Albums.NAME = 'Artists'\n", "Artists");
 }
 END_TEST
 
 START_TEST(every_problem_reported)
 {
-    build_fails(chinook, N(chinook),
+    build_fails(chinook, nchinook,
                 "Albums.EXCLUDE = 'zzz'\nArtists.RENAME = 'yyy:q'\nNope.NAME = 'X'\n", "zzz");
     ck_assert_ptr_nonnull(strstr(err.msg, "yyy"));
     ck_assert_ptr_nonnull(strstr(err.msg, "Nope.NAME"));
@@ -663,7 +619,7 @@ END_TEST
 START_TEST(err_may_be_null)
 {
     load_cfg("COLLECTIONS = 'Nope'\n");
-    ck_assert_ptr_null(schema_build(chinook, N(chinook), &cfg, NULL));
+    ck_assert_ptr_null(schema_build(chinook, nchinook, &cfg, NULL));
     schema_free(NULL);
 }
 END_TEST

@@ -4,13 +4,13 @@
  * writer needs, so rendering never sorts. */
 #include "model/schema.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "model/cfglist.h"
 #include "warren/analyzer.h"
 #include "warren/buf.h"
 
@@ -35,124 +35,6 @@ static void problem(struct problems *p, const char *fmt, ...)
     va_start(ap, fmt);
     wr_buf_vprintf(&p->text, fmt, ap);
     va_end(ap);
-}
-
-char *schema_collection_name(const char *table)
-{
-    size_t n = strlen(table);
-    char *out = malloc(n + 1);
-    if (out == NULL)
-        return NULL;
-    size_t j = 0;
-    bool upper = true;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)table[i];
-        if (c == '_') {
-            upper = true;
-            continue;
-        }
-        out[j++] = (char)(upper ? toupper(c) : c);
-        upper = false;
-    }
-    out[j] = '\0';
-    return out;
-}
-
-char *schema_attr_name(const char *column)
-{
-    size_t n = strlen(column);
-    char *out = malloc(2 * n + 1);
-    if (out == NULL)
-        return NULL;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)column[i];
-        unsigned char prev = i > 0 ? (unsigned char)column[i - 1] : 0;
-        unsigned char next = (unsigned char)column[i + 1];
-        /* A word starts at an upper-case letter after a lower-case letter or
-         * digit (AlbumId), or at the last capital of an acronym (HTTPServer). */
-        bool boundary = isupper(c) && i > 0 &&
-                        (islower(prev) || isdigit(prev) || (isupper(prev) && islower(next)));
-        if (boundary && out[j - 1] != '_')
-            out[j++] = '_';
-        out[j++] = (char)tolower(c);
-    }
-    out[j] = '\0';
-    return out;
-}
-
-enum col_type schema_col_type(const char *decltype)
-{
-    if (decltype == NULL || decltype[0] == '\0')
-        return COL_ANY;
-    char t[64];
-    size_t i = 0;
-    for (; decltype[i] != '\0' && i + 1 < sizeof(t); i++)
-        t[i] = (char)toupper((unsigned char)decltype[i]);
-    t[i] = '\0';
-    /* SQLite's affinity rules, in their order, with dates first. */
-    if (strstr(t, "DATETIME") || strstr(t, "TIMESTAMP"))
-        return COL_DATETIME;
-    if (strcmp(t, "DATE") == 0)
-        return COL_DATE;
-    if (strstr(t, "INT"))
-        return COL_INTEGER;
-    if (strstr(t, "CHAR") || strstr(t, "CLOB") || strstr(t, "TEXT"))
-        return COL_TEXT;
-    if (strstr(t, "BLOB"))
-        return COL_BLOB;
-    /* REAL, FLOA, DOUB, and NUMERIC/DECIMAL, which Flask-Restless writes as
-     * numbers with a fraction. */
-    return COL_REAL;
-}
-
-static bool in_list(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    const char *p = list;
-    while (p && *p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t len = strcspn(p, ", ");
-        if (len == n && strncmp(p, name, n) == 0)
-            return true;
-        p += len;
-    }
-    return false;
-}
-
-/* The new name that a RENAME value (`old:new, ...`) gives old, copied to
- * out; NULL when it gives none. */
-static const char *rename_lookup(const char *list, const char *old, char *out, size_t cap)
-{
-    size_t n = strlen(old);
-    const char *p = list;
-    while (p && *p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t len = strcspn(p, ",");
-        const char *colon = memchr(p, ':', len);
-        size_t key_len = colon ? (size_t)(colon - p) : 0;
-        while (key_len > 0 && p[key_len - 1] == ' ')
-            key_len--;
-        if (colon != NULL && key_len == n && strncmp(p, old, n) == 0) {
-            const char *v = colon + 1;
-            size_t vlen = len - (size_t)(v - p);
-            while (vlen > 0 && v[vlen - 1] == ' ')
-                vlen--;
-            while (vlen > 0 && *v == ' ') {
-                v++;
-                vlen--;
-            }
-            if (vlen == 0 || vlen >= cap)
-                return NULL;
-            memcpy(out, v, vlen);
-            out[vlen] = '\0';
-            return out;
-        }
-        p += len;
-    }
-    return NULL;
 }
 
 static void free_collection(struct collection *c)
@@ -194,6 +76,11 @@ const struct collection *schema_at(const schema *s, size_t i)
     return i < s->n ? &s->colls[i] : NULL;
 }
 
+size_t schema_index(const schema *s, const struct collection *c)
+{
+    return (size_t)(c - s->colls);
+}
+
 const struct collection *schema_find(const schema *s, const char *name)
 {
     for (size_t i = 0; i < s->n; i++)
@@ -217,27 +104,6 @@ bool schema_rel_col_visible(const schema *s, const struct relation *r, size_t co
            !(r->col_hidden != NULL && r->col_hidden[col]);
 }
 
-/* Whether list has an entry `rel.<anything>` (col NULL) or `rel.col` or
- * `rel.col2`. */
-static bool dotted_in(const char *list, const char *rel, const char *col, const char *col2)
-{
-    size_t n = strlen(rel);
-    for (const char *p = list; p && *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t len = strcspn(p, ", ");
-        if (len > n + 1 && strncmp(p, rel, n) == 0 && p[n] == '.') {
-            const char *c = p + n + 1;
-            size_t clen = len - n - 1;
-            if (col == NULL || (strlen(col) == clen && strncmp(c, col, clen) == 0) ||
-                (col2 != NULL && strlen(col2) == clen && strncmp(c, col2, clen) == 0))
-                return true;
-        }
-        p += len;
-    }
-    return false;
-}
-
 static bool has_pk(const struct schema_table_def *t)
 {
     for (size_t i = 0; i < t->ncols; i++)
@@ -256,7 +122,7 @@ static bool served(const struct schema_table_def *t, const struct wr_cfg *cfg)
     if (cfg->collections == NULL || cfg->collections[0] == '\0')
         return true;
     char *name = schema_collection_name(t->name);
-    bool ok = name != NULL && in_list(cfg->collections, name);
+    bool ok = name != NULL && cfglist_has(cfg->collections, name);
     free(name);
     return ok;
 }
@@ -282,9 +148,9 @@ static int init_columns(struct collection *c, const struct schema_table_def *t,
         if (col->sql == NULL || col->attr == NULL)
             return WR_ENOMEM;
         col->type = schema_col_type(t->cols[i].decltype);
-        col->hidden = (excludes && in_list(excludes, col->attr)) ||
-                      (includes && !in_list(includes, col->attr));
-        if (renames && rename_lookup(renames, col->attr, renamed, sizeof(renamed))) {
+        col->hidden = (excludes && cfglist_has(excludes, col->attr)) ||
+                      (includes && !cfglist_has(includes, col->attr));
+        if (renames && cfglist_renamed(renames, col->attr, renamed, sizeof(renamed))) {
             free(col->attr);
             col->attr = strdup(renamed);
             if (col->attr == NULL)
@@ -475,8 +341,8 @@ static void check_names(const schema *sc, const struct collection *c, const char
 static int nested_columns(struct relation *r, const char *rel, const struct collection *target,
                           const char *excludes, const char *includes)
 {
-    bool ex = excludes && dotted_in(excludes, rel, NULL, NULL);
-    bool in = includes && dotted_in(includes, rel, NULL, NULL);
+    bool ex = excludes && cfglist_has_dotted(excludes, rel, NULL, NULL);
+    bool in = includes && cfglist_has_dotted(includes, rel, NULL, NULL);
     if (!ex && !in)
         return 0;
     r->col_hidden = calloc(target->ncols + 1, sizeof(bool));
@@ -487,8 +353,8 @@ static int nested_columns(struct relation *r, const char *rel, const struct coll
         char *attr = schema_attr_name(sql);
         if (attr == NULL)
             return WR_ENOMEM;
-        r->col_hidden[j] = (ex && dotted_in(excludes, rel, attr, sql)) ||
-                           (in && !dotted_in(includes, rel, attr, sql));
+        r->col_hidden[j] = (ex && cfglist_has_dotted(excludes, rel, attr, sql)) ||
+                           (in && !cfglist_has_dotted(includes, rel, attr, sql));
         free(attr);
     }
     return 0;
@@ -503,15 +369,15 @@ static int rename_relations(const schema *s, struct collection *c, const struct 
     char renamed[128];
     for (size_t i = 0; i < c->nrels; i++) {
         struct relation *r = &c->rels[i];
-        r->hidden =
-            (excludes && in_list(excludes, r->name)) ||
-            (includes && !in_list(includes, r->name) && !dotted_in(includes, r->name, NULL, NULL));
+        r->hidden = (excludes && cfglist_has(excludes, r->name)) ||
+                    (includes && !cfglist_has(includes, r->name) &&
+                     !cfglist_has_dotted(includes, r->name, NULL, NULL));
         int rc = nested_columns(r, r->name, schema_at(s, r->target), excludes, includes);
         if (rc != 0)
             return rc;
     }
     for (size_t i = 0; renames && i < c->nrels; i++) {
-        if (rename_lookup(renames, c->rels[i].name, renamed, sizeof(renamed)) == NULL)
+        if (cfglist_renamed(renames, c->rels[i].name, renamed, sizeof(renamed)) == NULL)
             continue;
         char *name = strdup(renamed);
         if (name != NULL) {
@@ -520,35 +386,6 @@ static int rename_relations(const schema *s, struct collection *c, const struct 
         }
     }
     return 0;
-}
-
-static const char *const method_names[METHOD_COUNT] = {"GET",    "POST",       "PATCH",      "PUT",
-                                                       "DELETE", "PATCH_MANY", "DELETE_MANY"};
-
-const char *schema_method_name(size_t i)
-{
-    return i < METHOD_COUNT ? method_names[i] : "";
-}
-
-bool schema_methods_parse(const char *list, unsigned *out, char *bad, size_t cap)
-{
-    *out = METHOD_GET;
-    for (const char *p = list; p != NULL && *p != '\0';) {
-        p += strspn(p, ", ");
-        size_t len = strcspn(p, ", ");
-        size_t i = 0;
-        while (i < METHOD_COUNT &&
-               !(strlen(method_names[i]) == len && strncasecmp(p, method_names[i], len) == 0))
-            i++;
-        if (len > 0 && i == METHOD_COUNT) {
-            (void)snprintf(bad, cap, "%.*s", (int)(len < 64 ? len : 64), p);
-            return false;
-        }
-        if (len > 0)
-            *out |= 1u << i;
-        p += len;
-    }
-    return true;
 }
 
 bool schema_allows(const struct collection *c, unsigned mask)
@@ -639,20 +476,15 @@ static void check_config(const schema *s, const struct schema_table_def *tables,
         check_names(s, c, "INCLUDE", wr_cfg_coll_get(cfg, c->config_name, "INCLUDE"), p);
     }
     const char *list = cfg->collections;
-    while (list && *list) {
-        while (*list == ' ' || *list == ',')
-            list++;
-        size_t len = strcspn(list, ", ");
-        bool found = len == 0;
+    size_t len;
+    for (const char *e = cfglist_next(&list, &len); e != NULL; e = cfglist_next(&list, &len)) {
+        bool found = false;
         for (size_t i = 0; i < s->n && !found; i++)
             found = strlen(s->colls[i].config_name) == len &&
-                    strncmp(s->colls[i].config_name, list, len) == 0;
-        if (!found) {
-            char name[64];
-            (void)snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), list);
-            problem(p, "COLLECTIONS names %s, which is no table with a primary key", name);
-        }
-        list += len;
+                    strncmp(s->colls[i].config_name, e, len) == 0;
+        if (!found)
+            problem(p, "COLLECTIONS names %.*s, which is no table with a primary key",
+                    (int)(len < 63 ? len : 63), e);
     }
 }
 

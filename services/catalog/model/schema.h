@@ -3,26 +3,23 @@
  * SQLite adapter reads) and the config. Pure: no I/O, so unit tests build
  * schemas from hand-written definitions.
  *
- * Naming rule (proto/README.md has it for users): table `invoice_items` is
- * collection `InvoiceItems`; column `AlbumId` is attribute `album_id`; a
- * foreign key from T to U gives T a to-one relation named after U's
- * collection (`Artists`) and U a to-many named after T's table (`albums`).
- * When T has several foreign keys into U, or T is U, the names get the
- * foreign key's first attribute: `Employees_reports_to` / `employees_reports_to`. */
+ * Naming rule (proto/README.md has it for users; naming.h has the
+ * collections' and attributes' names): a foreign key from T to U gives T a to-one relation named
+ * after U's collection (`Artists`) and U a to-many named after T's table (`albums`). When T has
+ * several foreign keys into U, or T is U, the names get the foreign key's first attribute:
+ * `Employees_reports_to` / `employees_reports_to`. */
 #ifndef CATALOG_SCHEMA_H
 #define CATALOG_SCHEMA_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "model/methods.h"
+#include "model/naming.h"
 #include "warren/cfg.h"
 #include "warren/err.h"
 
 #define SCHEMA_MAX_KEY_COLS 8
-
-/* How a column's values are written, from its declared type (SQLite's
- * affinity rules, plus dates, which Flask-Restless writes in ISO 8601). */
-enum col_type { COL_INTEGER, COL_REAL, COL_TEXT, COL_DATETIME, COL_DATE, COL_BLOB, COL_ANY };
 
 /* --- introspected input --- */
 struct schema_column_def {
@@ -43,20 +40,6 @@ struct schema_table_def {
     const struct schema_fk_def *fks;
     size_t nfks;
 };
-
-/* The words of a collection's METHODS (any case in the config), as bits
- * of collection.methods. GET is always allowed; PATCH_MANY and DELETE_MANY
- * opt in to writes of every object a search finds. */
-enum method {
-    METHOD_GET = 1u << 0,
-    METHOD_POST = 1u << 1,
-    METHOD_PATCH = 1u << 2,
-    METHOD_PUT = 1u << 3,
-    METHOD_DELETE = 1u << 4,
-    METHOD_PATCH_MANY = 1u << 5,
-    METHOD_DELETE_MANY = 1u << 6,
-};
-#define METHOD_COUNT 7
 
 /* --- the model --- */
 struct column {
@@ -124,10 +107,15 @@ typedef struct schema schema;
  * collisions). Free with schema_free. */
 schema *schema_build(const struct schema_table_def *tables, size_t n, const struct wr_cfg *cfg,
                      struct wr_err *err);
+/* Frees s and everything it holds; NULL-safe. */
 void schema_free(schema *s);
 
+/* The number of collections, and the one at index i (NULL past the
+ * last); collections and relations are borrowed from s. */
 size_t schema_count(const schema *s);
 const struct collection *schema_at(const schema *s, size_t i);
+/* The index of c, a collection of s, in s (and in the plan built from s). */
+size_t schema_index(const schema *s, const struct collection *c);
 /* The collection served under name, or NULL. */
 const struct collection *schema_find(const schema *s, const char *name);
 /* The relation of c called name, or NULL. */
@@ -136,23 +124,8 @@ const struct relation *schema_relation(const struct collection *c, const char *n
 bool schema_allows(const struct collection *c, unsigned mask);
 /* Whether some collection of s takes writes (METHODS beyond GET). */
 bool schema_writable(const schema *s);
-/* The word of the method at bit i (0 .. METHOD_COUNT-1): "GET", "POST",
- * "PATCH", "PUT", "DELETE", "PATCH_MANY", "DELETE_MANY"; the order the API
- * documents list them in. */
-const char *schema_method_name(size_t i);
-/* Parses a METHODS value ('GET, POST', any case, commas or spaces between
- * words) into *out (METHOD_GET always set). False on an unknown word, which
- * is copied into bad (cap bytes, cut short if longer). Pure. */
-bool schema_methods_parse(const char *list, unsigned *out, char *bad, size_t cap);
 
 /* Whether column col of r's target is written inside r's objects. */
 bool schema_rel_col_visible(const schema *s, const struct relation *r, size_t col);
-
-/* The naming rules, exposed for tests: `invoice_items` -> `InvoiceItems`,
- * `AlbumId` -> `album_id`, `HTTPServer` -> `http_server`. The caller frees. */
-char *schema_collection_name(const char *table);
-char *schema_attr_name(const char *column);
-/* The type a declared SQL type renders as. */
-enum col_type schema_col_type(const char *decltype);
 
 #endif

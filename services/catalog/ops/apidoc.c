@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ops/render.h"
 #include "warren/json.h"
 
 /* The collections' indices in name order. The caller frees. */
@@ -31,24 +32,6 @@ static size_t *by_name(const schema *s)
             order[j - 1] = t;
         }
     return order;
-}
-
-/* "/api/<name>" with the name percent-encoded as Link URLs have it. */
-static void api_path(struct wr_buf *b, const char *base_url, const char *name)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    wr_buf_puts(b, base_url ? base_url : "");
-    wr_buf_puts(b, "/api/");
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        unsigned char c = *p;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            strchr("-_.~,", c) != NULL) {
-            wr_buf_putc(b, (char)c);
-        } else {
-            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            wr_buf_append(b, esc, 3);
-        }
-    }
 }
 
 int apidoc_collections(struct wr_buf *out, const schema *s, const char *base_url)
@@ -75,7 +58,7 @@ int apidoc_collections(struct wr_buf *out, const schema *s, const char *base_url
         wr_json_cstr(out, c->name);
         wr_buf_puts(out, ",\"url\":");
         wr_buf_reset(&url);
-        api_path(&url, base_url, c->name);
+        render_collection_url(&url, base_url, c->name);
         wr_json_str(out, url.data ? url.data : "", url.len);
         wr_buf_putc(out, '}');
     }

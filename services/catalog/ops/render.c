@@ -148,3 +148,10 @@ void render_link(struct wr_buf *b, const char *base_url, const char *path, const
     if (!pg->uncounted)
         link_to(b, base_url, path, pg->total_pages, pg->per_page, "last");
 }
+
+void render_collection_url(struct wr_buf *b, const char *base_url, const char *name)
+{
+    wr_buf_puts(b, base_url ? base_url : "");
+    wr_buf_puts(b, "/api/");
+    render_path_segment(b, name);
+}

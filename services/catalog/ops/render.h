@@ -1,5 +1,8 @@
 /* Rows -> the bytes Flask-Restless 0.17 sends: objects with sorted keys, the
- * page envelope, the Link header, and error bodies. Pure: no I/O. */
+ * page envelope, the Link header, and error bodies. Pure: no I/O. Every
+ * function appends to a caller's buffer and cannot fail but by the
+ * buffer's cap, which the caller reads with wr_buf_error; arguments are
+ * borrowed. */
 #ifndef CATALOG_RENDER_H
 #define CATALOG_RENDER_H
 
@@ -31,7 +34,11 @@ void render_page_tail(struct wr_buf *b, const struct page *pg);
  * with a query of its own ("/api/Albums?q=..."), which every link keeps.
  * Writes nothing for a counted list without pages. */
 void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg);
-/* Appends s to a URL path, percent-encoding all but unreserved characters. */
+/* Appends s to a URL path, percent-encoding all but unreserved characters
+ * (and ','). */
 void render_path_segment(struct wr_buf *b, const char *s);
+/* Appends the URL of the collection called name: base_url (may be NULL:
+ * a bare path), "/api/" and the name as a path segment. */
+void render_collection_url(struct wr_buf *b, const char *base_url, const char *name);
 
 #endif

@@ -232,17 +232,33 @@ void plan_cond(struct wr_buf *b, const struct collection *c, const size_t *cols,
     }
 }
 
+void plan_in_key(struct wr_buf *sql, const struct collection *a, const size_t *acols,
+                 const struct collection *b, const size_t *bcols, size_t n)
+{
+    wr_buf_putc(sql, '(');
+    plan_idents(sql, a, acols, n);
+    wr_buf_puts(sql, ") IN (SELECT ");
+    plan_idents(sql, b, bcols, n);
+    wr_buf_puts(sql, " FROM ");
+    plan_ident(sql, b->table);
+    wr_buf_puts(sql, " WHERE ");
+    plan_cond(sql, b, b->pk, b->npk);
+    wr_buf_putc(sql, ')');
+}
+
 void plan_related_cond(struct wr_buf *sql, const struct collection *c, const struct relation *r,
                        const struct collection *t)
 {
     plan_cond(sql, t, t->pk, t->npk);
-    wr_buf_puts(sql, " AND (");
-    plan_idents(sql, t, r->remote, r->nkeys);
-    wr_buf_puts(sql, ") IN (SELECT ");
-    plan_idents(sql, c, r->local, r->nkeys);
-    wr_buf_puts(sql, " FROM ");
-    plan_ident(sql, c->table);
+    wr_buf_puts(sql, " AND ");
+    plan_in_key(sql, t, r->remote, c, r->local, r->nkeys);
+}
+
+void plan_related_count(struct wr_buf *sql, const struct collection *c, const struct relation *r,
+                        const struct collection *t)
+{
+    wr_buf_puts(sql, "SELECT COUNT(*) FROM ");
+    plan_ident(sql, t->table);
     wr_buf_puts(sql, " WHERE ");
-    plan_cond(sql, c, c->pk, c->npk);
-    wr_buf_putc(sql, ')');
+    plan_related_cond(sql, c, r, t);
 }

@@ -26,6 +26,7 @@ typedef struct plan plan;
 
 /* Builds every statement of s. NULL when out of memory. */
 plan *plan_new(const schema *s);
+/* Frees p and its statements; NULL-safe. */
 void plan_free(plan *p);
 /* The statements of the collection at index i of the schema. */
 const struct plan_coll *plan_coll_at(const plan *p, size_t i);
@@ -60,6 +61,12 @@ void plan_page(struct page *pg, long long total, long page, long per_page);
 bool plan_parse_key(const struct collection *c, const char *key, struct value *out, char *scratch,
                     size_t cap);
 
+/* `(a's columns acols) IN (SELECT b's columns bcols FROM b WHERE b's
+ * key)`, n columns each: whether a row of a points at the row of b with
+ * key ? (b->npk values, bound). */
+void plan_in_key(struct wr_buf *sql, const struct collection *a, const size_t *acols,
+                 const struct collection *b, const size_t *bcols, size_t n);
+
 /* For /api/<c>/<id>/<relation>/<related id>: appends the condition, over
  * r's target t (the statement's table, unqualified), that the object with
  * key ? (t->npk values) is related to c's object with key ? (c->npk values,
@@ -68,5 +75,9 @@ bool plan_parse_key(const struct collection *c, const char *key, struct value *o
  * to-many relations. */
 void plan_related_cond(struct wr_buf *sql, const struct collection *c, const struct relation *r,
                        const struct collection *t);
+/* `SELECT COUNT(*) FROM t WHERE ` and plan_related_cond: 1 when the two
+ * objects are related, else 0 (same binds). */
+void plan_related_count(struct wr_buf *sql, const struct collection *c, const struct relation *r,
+                        const struct collection *t);
 
 #endif

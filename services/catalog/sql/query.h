@@ -60,6 +60,7 @@ struct query_limits {
  * query_free. */
 query *query_parse(const schema *s, const struct collection *c, const char *q, size_t len,
                    const struct query_limits *lim, struct wr_err *err);
+/* Frees q and the values it holds; NULL-safe. */
 void query_free(query *q);
 
 bool query_single(const query *q);

@@ -1,6 +1,7 @@
 /* The parsed form of a search (see query.h), shared by the parser
- * (query.c) and the SQL writer (query_sql.c) and by nothing else. Filters
- * are a tree of nodes in one array, linked by index. */
+ * (query.c, query_filter.c) and the SQL writer (query_sql.c) and by
+ * nothing else. Filters are a tree of nodes in one array, linked by
+ * index. */
 #ifndef CATALOG_QUERY_INT_H
 #define CATALOG_QUERY_INT_H
 

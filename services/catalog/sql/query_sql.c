@@ -226,17 +226,24 @@ static int finish(struct emit *e)
     return wr_buf_error(e->b);
 }
 
+/* `SELECT t0."A",t0."B",...`: every column of the collection in table
+ * order, so a row's value i is column i (as in plan.c). */
+static void select_columns(struct emit *e)
+{
+    wr_buf_puts(e->b, "SELECT ");
+    for (size_t i = 0; i < e->q->c->ncols; i++) {
+        if (i > 0)
+            wr_buf_putc(e->b, ',');
+        column(e, 0, e->q->c, i);
+    }
+}
+
 int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
                      size_t cap)
 {
     struct emit e = {.q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap};
     *nbinds = 0;
-    wr_buf_puts(sql, "SELECT ");
-    for (size_t i = 0; i < q->c->ncols; i++) {
-        if (i > 0)
-            wr_buf_putc(sql, ',');
-        column(&e, 0, q->c, i);
-    }
+    select_columns(&e);
     from(&e);
     joins(&e);
     where(&e);
@@ -342,12 +349,7 @@ int query_select_after_sql(const query *q, const struct value *after, struct wr_
 {
     struct emit e = {.q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap};
     *nbinds = 0;
-    wr_buf_puts(sql, "SELECT ");
-    for (size_t i = 0; i < q->c->ncols; i++) {
-        if (i > 0)
-            wr_buf_putc(sql, ',');
-        column(&e, 0, q->c, i);
-    }
+    select_columns(&e);
     from(&e);
     where(&e);
     keyset(&e, after);

@@ -200,99 +200,99 @@ static const char *keep(struct defs *d, const unsigned char *s)
     return copy;
 }
 
-static int read_columns(store *st, struct schema_table_def *t, struct wr_err *err)
+/* Runs one introspection statement (name bound to its ? unless NULL) and
+ * hands each row to add, which adds it to the definitions; what names the
+ * statement in an error. 0, WR_ENOMEM (when the definitions ran out of
+ * memory) or the database's error. */
+static int introspect(store *st, const char *sql, const char *name, const char *what,
+                      void (*add)(struct defs *d, sqlite3_stmt *s, void *arg), void *arg,
+                      struct wr_err *err)
 {
     sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(
-        st->db, "SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid", -1, &s, NULL);
-    struct schema_column_def *cols = NULL;
-    size_t n = 0;
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK && name != NULL)
+        rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct schema_column_def *more = realloc(cols, (n + 1) * sizeof(*cols));
-        if (more == NULL) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        cols = more;
-        cols[n++] =
-            (struct schema_column_def){.name = keep(&st->defs, sqlite3_column_text(s, 0)),
-                                       .decltype = keep(&st->defs, sqlite3_column_text(s, 1)),
-                                       .pk = sqlite3_column_int(s, 2)};
-        rc = st->defs.nomem ? SQLITE_NOMEM : SQLITE_OK;
+        rc = sqlite3_step(s);
+    while (rc == SQLITE_ROW) {
+        add(&st->defs, s, arg);
+        rc = st->defs.nomem ? SQLITE_NOMEM : sqlite3_step(s);
     }
     sqlite3_finalize(s);
-    t->cols = cols;
-    t->ncols = n;
     if (rc == SQLITE_NOMEM)
         return wr_err_set(err, WR_ENOMEM, "store: out of memory");
-    return rc == SQLITE_DONE ? 0 : db_error(st, rc, "reading columns", err);
+    return rc == SQLITE_DONE ? 0 : db_error(st, rc, what, err);
 }
 
-static int read_fks(store *st, struct schema_table_def *t, struct wr_err *err)
+/* arr (n elements of size bytes) with room for one more, or NULL with
+ * d->nomem set (arr is then unchanged). */
+static void *grow(struct defs *d, void *arr, size_t n, size_t size)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(st->db,
-                                "SELECT id, \"table\", \"from\", \"to\" FROM "
-                                "pragma_foreign_key_list(?) ORDER BY id, seq",
-                                -1, &s, NULL);
-    struct schema_fk_def *fks = NULL;
-    size_t n = 0;
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct schema_fk_def *more = realloc(fks, (n + 1) * sizeof(*fks));
-        if (more == NULL) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        fks = more;
-        fks[n++] = (struct schema_fk_def){.id = sqlite3_column_int(s, 0),
-                                          .table = keep(&st->defs, sqlite3_column_text(s, 1)),
-                                          .from = keep(&st->defs, sqlite3_column_text(s, 2)),
-                                          .to = keep(&st->defs, sqlite3_column_text(s, 3))};
-        rc = st->defs.nomem ? SQLITE_NOMEM : SQLITE_OK;
-    }
-    sqlite3_finalize(s);
+    void *more = realloc(arr, (n + 1) * size);
+    if (more == NULL)
+        d->nomem = true;
+    return more;
+}
+
+static void add_column(struct defs *d, sqlite3_stmt *s, void *arg)
+{
+    struct schema_table_def *t = arg;
+    struct schema_column_def *cols = grow(d, (void *)t->cols, t->ncols, sizeof(*cols));
+    if (cols == NULL)
+        return;
+    cols[t->ncols] = (struct schema_column_def){.name = keep(d, sqlite3_column_text(s, 0)),
+                                                .decltype = keep(d, sqlite3_column_text(s, 1)),
+                                                .pk = sqlite3_column_int(s, 2)};
+    t->cols = cols;
+    t->ncols++;
+}
+
+static void add_fk(struct defs *d, sqlite3_stmt *s, void *arg)
+{
+    struct schema_table_def *t = arg;
+    struct schema_fk_def *fks = grow(d, (void *)t->fks, t->nfks, sizeof(*fks));
+    if (fks == NULL)
+        return;
+    fks[t->nfks] = (struct schema_fk_def){.id = sqlite3_column_int(s, 0),
+                                          .table = keep(d, sqlite3_column_text(s, 1)),
+                                          .from = keep(d, sqlite3_column_text(s, 2)),
+                                          .to = keep(d, sqlite3_column_text(s, 3))};
     t->fks = fks;
-    t->nfks = n;
-    if (rc == SQLITE_NOMEM)
-        return wr_err_set(err, WR_ENOMEM, "store: out of memory");
-    return rc == SQLITE_DONE ? 0 : db_error(st, rc, "reading foreign keys", err);
+    t->nfks++;
+}
+
+static void add_table(struct defs *d, sqlite3_stmt *s, void *arg)
+{
+    (void)arg;
+    struct schema_table_def *tables = grow(d, d->tables, d->n, sizeof(*tables));
+    if (tables == NULL)
+        return;
+    tables[d->n] = (struct schema_table_def){.name = keep(d, sqlite3_column_text(s, 0))};
+    d->tables = tables;
+    d->n++;
 }
 
 int store_introspect(store *st, const struct schema_table_def **tables, size_t *n,
                      struct wr_err *err)
 {
     free_defs(&st->defs);
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(
-        st->db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1, &s, NULL);
     struct defs *d = &st->defs;
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct schema_table_def *more = realloc(d->tables, (d->n + 1) * sizeof(*more));
-        if (more == NULL) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        d->tables = more;
-        d->tables[d->n++] = (struct schema_table_def){.name = keep(d, sqlite3_column_text(s, 0))};
-        rc = d->nomem ? SQLITE_NOMEM : SQLITE_OK;
-    }
-    sqlite3_finalize(s);
-    if (rc == SQLITE_NOMEM)
-        return wr_err_set(err, WR_ENOMEM, "store: out of memory");
-    if (rc != SQLITE_DONE)
-        return db_error(st, rc, "reading tables", err);
+    int rc = introspect(st, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+                        NULL, "reading tables", add_table, NULL, err);
+    if (rc != 0)
+        return rc;
     for (size_t i = 0; i < d->n; i++) {
         if (d->tables[i].name == NULL)
             return wr_err_set(err, WR_ENOMEM, "store: out of memory");
-        int r = read_columns(st, &d->tables[i], err);
-        if (r == 0)
-            r = read_fks(st, &d->tables[i], err);
-        if (r != 0)
-            return r;
+        rc = introspect(st, "SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid",
+                        d->tables[i].name, "reading columns", add_column, &d->tables[i], err);
+        if (rc == 0)
+            rc = introspect(st,
+                            "SELECT id, \"table\", \"from\", \"to\" FROM "
+                            "pragma_foreign_key_list(?) ORDER BY id, seq",
+                            d->tables[i].name, "reading foreign keys", add_fk, &d->tables[i], err);
+        if (rc != 0)
+            return rc;
     }
     *tables = d->tables;
     *n = d->n;

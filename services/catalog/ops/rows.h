@@ -1,0 +1,65 @@
+/* The row writer the read operations share: rows of a query written as
+ * objects (with their relations one level deep, each read by its own
+ * query for the row at hand) or flat, a counted or uncounted page of them,
+ * and the Link header that repeats a list's URL. */
+#ifndef CATALOG_ROWS_H
+#define CATALOG_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ops/op.h"
+#include "sql/plan.h"
+#include "warren/buf.h"
+
+/* What the row callback needs to write the rows of one query. Filled by
+ * the caller with designated initializers; count and more are outputs. */
+struct rows {
+    const struct handler_env *env;
+    const struct collection *coll;
+    struct wr_buf *out;
+    size_t count;       /* rows written so far */
+    int depth;          /* 1: objects with their relations; 0: columns only */
+    const bool *hidden; /* columns hidden inside a relation (depth 0), or NULL */
+    size_t limit;       /* write at most this many rows (0: all); one more sets more */
+    bool more;
+    /* keyset: the cursor of the page after the last row written, from
+     * the row's values of the keyset columns (cursor NULL: none) */
+    struct wr_buf *cursor;
+    const size_t *keyset;
+    size_t nkeyset;
+    const char *q;
+    long per_page;
+    long next_page;
+    struct wr_err *err;
+};
+
+/* A store_row_fn: writes row (a row of arg's collection, every column in
+ * table order) into arg's buffer, a comma before all but the first.
+ * Returns 0, the buffer's error, or a store error of a relation's query. */
+int rows_on_row(void *arg, const struct value *row, size_t ncols);
+
+/* The values of relation r's local key columns in row into key; false when
+ * any is NULL (the relation is empty). */
+bool rows_relation_key(const struct relation *r, const struct value *row, struct value *key);
+
+/* The page size req gets (reqkey_per_page with env's defaults). */
+long rows_per_page(const struct handler_env *env, const struct wr_request *req);
+
+/* A page of target's rows: the count (count_sql, unless the page is
+ * uncounted), then the rows of page_sql with binds plus LIMIT and OFFSET,
+ * which it binds after the nbinds given (binds has room for two more).
+ * Uncounted pages read one row more to learn whether a next page exists.
+ * Fills pg; writes the page envelope into out->body and the rows count
+ * into out->rows. 0 or a store error. */
+int rows_page(const struct handler_env *env, const struct collection *target, const char *count_sql,
+              const char *page_sql, struct value *binds, size_t nbinds,
+              const struct wr_request *req, struct page *pg, struct wr_answer *out,
+              struct wr_err *err);
+
+/* The Link header of page pg of a list of c (its URL repeats the request's
+ * relation, q, count and depth) into out->link. */
+void rows_link(struct wr_answer *out, const char *base_url, const struct collection *c,
+               const struct wr_request *req, const struct page *pg);
+
+#endif

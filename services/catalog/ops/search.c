@@ -1,0 +1,217 @@
+/* Searches (see search.h): count, window, page and cursor of a list with
+ * q. The SQL comes from sql/query.h; values are only ever bound. */
+#include "ops/search.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/cursor.h"
+#include "ops/render.h"
+#include "ops/reqkey.h"
+#include "ops/rows.h"
+
+query *handlers_parse_q(const struct handler_env *env, const struct collection *c, const char *text,
+                        struct wr_answer *out)
+{
+    struct wr_err qerr = {0};
+    /* MAX_IN_VALUES: the edge checks it too */
+    struct query_limits lim = {.max_in = env->cfg ? (size_t)env->cfg->max_in_values : 0};
+    query *q = query_parse(env->schema, c, text, strlen(text), &lim, &qerr);
+    if (q == NULL)
+        wr_answer_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
+                        qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER,
+                        qerr.msg);
+    return q;
+}
+
+/* The rows a search's limit and offset leave of count matches. Flask-Restless
+ * takes limit 0 as no limit. */
+static long long search_window(const query *q, long long count)
+{
+    long long n = count - query_offset(q);
+    if (n < 0)
+        n = 0;
+    if (query_limit(q) > 0 && n > query_limit(q))
+        n = query_limit(q);
+    return n;
+}
+
+/* Runs a search's SELECT over rows [offset, offset + n) of its matches,
+ * or, with a keyset cursor's key after, the n rows after it; x writes them. */
+static int search_rows(const struct handler_env *env, const query *q, const struct value *after,
+                       long long offset, long long n, struct rows *x, struct wr_err *err)
+{
+    struct wr_buf sql;
+    wr_buf_init(&sql, (size_t)256 * 1024);
+    size_t nbinds = 0;
+    /* malloc: only the slots the statement binds are written, then read */
+    struct value *binds = malloc((SEARCH_MAX_BINDS + 2) * sizeof(*binds));
+    int rc = binds == NULL ? WR_ENOMEM
+             : after ? query_select_after_sql(q, after, &sql, binds, &nbinds, SEARCH_MAX_BINDS)
+                     : query_select_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS);
+    wr_buf_puts(&sql, " LIMIT ? OFFSET ?");
+    if (rc == 0 && wr_buf_error(&sql) != 0)
+        rc = wr_buf_error(&sql);
+    if (rc == 0) {
+        binds[nbinds] = (struct value){.kind = V_INT, .i = n};
+        binds[nbinds + 1] = (struct value){.kind = V_INT, .i = offset};
+        rc = store_query(env->store, sql.data, binds, nbinds + 2, rows_on_row, x, err);
+    } else {
+        rc = wr_err_set(err, rc, "search too large");
+    }
+    free(binds);
+    wr_buf_release(&sql);
+    return rc;
+}
+
+static int search_count(const struct handler_env *env, const query *q, long long *count,
+                        struct wr_err *err)
+{
+    struct wr_buf sql;
+    wr_buf_init(&sql, (size_t)256 * 1024);
+    size_t nbinds = 0;
+    struct value *binds = malloc(SEARCH_MAX_BINDS * sizeof(*binds));
+    int rc = binds ? query_count_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS) : WR_ENOMEM;
+    if (rc == 0)
+        rc = store_count(env->store, sql.data, binds, nbinds, count, err);
+    else
+        rc = wr_err_set(err, rc, "search too large");
+    free(binds);
+    wr_buf_release(&sql);
+    return rc;
+}
+
+/* `single`: the one match as an object; 404 with none, 400 with several. */
+static int search_single(const struct handler_env *env, const struct collection *c, const query *q,
+                         long long n, const struct wr_request *req, struct wr_answer *out,
+                         struct wr_err *err)
+{
+    if (n != 1) {
+        wr_answer_error(out, n == 0 ? 404 : 400, n == 0 ? WR_CODE_NOT_FOUND : WR_CODE_BAD_PARAMETER,
+                        n == 0 ? "No result found" : "Multiple results found");
+        return 0;
+    }
+    struct rows x = {
+        .env = env, .coll = c, .out = &out->body, .depth = reqkey_depth(c, req), .err = err};
+    int rc = search_rows(env, q, NULL, query_offset(q), 1, &x, err);
+    out->rows = (long long)x.count;
+    out->status = 200;
+    return rc;
+}
+
+/* The page a request's cursor names (its sort key, for the columns cols,
+ * into key), 1 for a walk's start; false after a 400. */
+static bool read_cursor(const struct collection *c, const size_t *cols, size_t ncols,
+                        const struct wr_request *req, long per_page, struct value *key, long *page,
+                        char *scratch, size_t cap, struct wr_answer *out)
+{
+    *page = req->page ? req->page : 1;
+    if (req->after == NULL)
+        return true;
+    *page = 1;
+    if (req->after[0] == '\0')
+        return true;
+    if (cursor_decode(req->after, c, cols, ncols, req->q, per_page, key, page, scratch, cap))
+        return true;
+    wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER,
+                    "after: not a cursor of this list (take it from a Link header, with the same q "
+                    "and results_per_page)");
+    return false;
+}
+
+/* How many rows a search's page reads: the page, one more when the next
+ * page's existence is to be learned, within the search's limit. */
+static long long rows_to_read(const query *q, const struct page *pg, bool keyset, long long n)
+{
+    if (!pg->uncounted && !keyset) {
+        long long left = n - pg->offset;
+        return left < pg->per_page ? (left < 0 ? 0 : left) : pg->per_page;
+    }
+    long long want = pg->per_page + 1;
+    if (!keyset && query_limit(q) > 0) {
+        long long left = query_limit(q) - pg->offset;
+        want = left < want ? (left < 0 ? 0 : left) : want;
+    }
+    return want;
+}
+
+/* The page of a parsed search q (its cursor's key in key when keyset),
+ * with its Link header; a keyset page's next link carries the cursor of
+ * its last row. */
+static int search_page(const struct handler_env *env, const struct collection *c, const query *q,
+                       const struct wr_request *req, const char *base_url, long long n, long page,
+                       const struct value *key, const size_t *cols, size_t ncols,
+                       struct wr_answer *out, struct wr_err *err)
+{
+    long per_page = rows_per_page(env, req);
+    bool keyset = req->after != NULL && req->after[0] != '\0';
+    struct page pg;
+    plan_page(&pg, n, page, per_page);
+    pg.uncounted = reqkey_uncounted(c, req);
+    render_page_head(&out->body, &pg);
+    struct wr_buf cursor;
+    wr_buf_init(&cursor, CURSOR_MAX + 1);
+    struct rows x = {.env = env,
+                     .coll = c,
+                     .out = &out->body,
+                     .depth = reqkey_depth(c, req),
+                     .limit = (size_t)per_page,
+                     .cursor = req->after ? &cursor : NULL,
+                     .keyset = cols,
+                     .nkeyset = ncols,
+                     .q = req->q,
+                     .per_page = per_page,
+                     .next_page = page + 1,
+                     .err = err};
+    long long want = rows_to_read(q, &pg, keyset || req->after != NULL, n);
+    int rc = 0;
+    if (want > 0)
+        rc = search_rows(env, q, keyset ? key : NULL, keyset ? 0 : query_offset(q) + pg.offset,
+                         want, &x, err);
+    pg.more = x.more;
+    out->rows = (long long)x.count;
+    render_page_tail(&out->body, &pg);
+    if (x.more && cursor.len > 0 && wr_buf_error(&cursor) == 0)
+        pg.next_after = cursor.data;
+    rows_link(out, base_url, c, req, &pg);
+    wr_buf_release(&cursor);
+    out->status = 200;
+    return rc;
+}
+
+int search_list(const struct handler_env *env, const struct collection *c,
+                const struct wr_request *req, const char *base_url, struct wr_answer *out,
+                struct wr_err *err)
+{
+    query *q = handlers_parse_q(env, c, req->q ? req->q : "{}", out);
+    if (q == NULL)
+        return 0;
+    struct value key[QUERY_KEYSET_MAX];
+    size_t cols[QUERY_KEYSET_MAX];
+    bool desc[QUERY_KEYSET_MAX];
+    char scratch[CURSOR_MAX];
+    long page = 1;
+    int rc = 0;
+    if (req->after != NULL && !query_keyset_ok(q)) {
+        wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER,
+                        "after: pages a list in key order, or in the order of a q whose order_by "
+                        "names the collection's own columns, with no group_by, limit, offset or "
+                        "single");
+        goto free_query;
+    }
+    size_t ncols = query_keyset_cols(q, cols, desc, QUERY_KEYSET_MAX);
+    if (!read_cursor(c, cols, ncols, req, rows_per_page(env, req), key, &page, scratch,
+                     sizeof(scratch), out))
+        goto free_query;
+    bool uncounted = reqkey_uncounted(c, req) && !query_single(q);
+    long long count = 0;
+    rc = uncounted ? 0 : search_count(env, q, &count, err);
+    long long n = search_window(q, count);
+    if (rc == 0 && query_single(q))
+        rc = search_single(env, c, q, n, req, out, err);
+    else if (rc == 0)
+        rc = search_page(env, c, q, req, base_url, n, page, key, cols, ncols, out, err);
+free_query:
+    query_free(q);
+    return rc;
+}

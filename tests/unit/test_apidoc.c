@@ -1,0 +1,243 @@
+/* Unit tests for the API's own documents (services/catalog/ops/apidoc.c):
+ * GET /api's collection index and the OpenAPI document, over the Chinook
+ * fixture's albums, artists and labels (a composite key): the index's exact
+ * bytes, the document's paths, schemas and references, and for each
+ * METHODS setting exactly the operations it allows. */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chinook_fixture.h"
+#include "model/schema.h"
+#include "ops/apidoc.h"
+#include "warren/cfg.h"
+#include "run_suite.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct wr_cfg cfg;
+static schema *sch;
+static struct wr_buf out;
+
+static void rebuild(const char *config)
+{
+    schema_free(sch);
+    wr_cfg_release(&cfg);
+    struct wr_err err = {0};
+    sch = fixture_schema("albums artists labels", config, &cfg, &err);
+    ck_assert_msg(sch != NULL, "%s", err.msg);
+}
+
+static void setup(void)
+{
+    sch = NULL;
+    memset(&cfg, 0, sizeof(cfg));
+    wr_buf_init(&out, 1 << 20);
+    rebuild("Artists.DEPTH = 0\nArtists.METHODS = 'GET, post, DELETE'\n");
+}
+
+static void teardown(void)
+{
+    schema_free(sch);
+    wr_cfg_release(&cfg);
+    wr_buf_release(&out);
+}
+
+static const char *text(void)
+{
+    return out.data ? out.data : "";
+}
+
+START_TEST(collections_index)
+{
+    ck_assert_int_eq(apidoc_collections(&out, sch, "http://h:1"), 0);
+    ck_assert_str_eq(text(), "{\"collections\":["
+                             "{\"methods\":[\"GET\"],\"name\":\"Albums\",\"url\":\"http://h:1/api/"
+                             "Albums\"},"
+                             "{\"methods\":[\"GET\",\"POST\",\"DELETE\"],\"name\":\"Artists\","
+                             "\"url\":\"http://h:1/api/Artists\"},"
+                             "{\"methods\":[\"GET\"],\"name\":\"Labels\",\"url\":\"http://h:1/api/"
+                             "Labels\"}]}\n");
+}
+END_TEST
+
+START_TEST(openapi_document)
+{
+    ck_assert_int_eq(apidoc_openapi(&out, sch, NULL), 0);
+    ck_assert_uint_gt(out.len, 0);
+    ck_assert_int_eq(out.data[out.len - 1], '\n');
+    json_error_t jerr;
+    json_t *doc = json_loadb(out.data, out.len, 0, &jerr);
+    ck_assert_msg(doc != NULL, "%s", jerr.text);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
+    json_t *paths = json_object_get(doc, "paths");
+    static const char *const want[] = {"/api",
+                                       "/api/openapi.json",
+                                       "/api/Albums",
+                                       "/api/Albums/{id}",
+                                       "/api/Albums/{id}/Artists",
+                                       "/api/Artists/{id}/albums",
+                                       "/api/eval/Labels"};
+    for (size_t i = 0; i < N(want); i++)
+        ck_assert_msg(json_object_get(paths, want[i]) != NULL, "no path %s", want[i]);
+    ck_assert_ptr_null(json_object_get(json_object_get(paths, "/api/Albums"), "post"));
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(paths, "/api/Artists"), "post"));
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(paths, "/api/Artists/{id}"), "delete"));
+    ck_assert_ptr_null(json_object_get(json_object_get(paths, "/api/Artists/{id}"), "patch"));
+    json_t *schemas = json_object_get(json_object_get(doc, "components"), "schemas");
+    json_t *album = json_object_get(json_object_get(schemas, "Albums"), "properties");
+    ck_assert_str_eq(json_string_value(json_array_get(
+                         json_object_get(json_object_get(album, "title"), "type"), 0)),
+                     "string");
+    ck_assert_ptr_nonnull(json_object_get(album, "Artists"));
+    json_t *pk = json_object_get(json_object_get(schemas, "Labels"), "x-primary-key");
+    ck_assert_uint_eq(json_array_size(pk), 2);
+    ck_assert_ptr_nonnull(json_object_get(schemas, "Error"));
+    /* every $ref resolves */
+    char *dump = json_dumps(doc, JSON_COMPACT);
+    for (const char *p = strstr(dump, "\"$ref\":\""); p; p = strstr(p + 1, "\"$ref\":\"")) {
+        char kind[64], name[128];
+        ck_assert_int_eq(sscanf(p, "\"$ref\":\"#/components/%63[^/]/%127[^\"]\"", kind, name), 2);
+        ck_assert_msg(json_object_get(json_object_get(json_object_get(doc, "components"), kind),
+                                      name) != NULL,
+                      "dangling $ref %s/%s", kind, name);
+    }
+    free(dump);
+    json_decref(doc);
+}
+END_TEST
+
+/* A hidden relation is not advertised. */
+START_TEST(openapi_leaves_hidden_out)
+{
+    rebuild("Albums.EXCLUDE = 'Artists, title'\n");
+    ck_assert_int_eq(apidoc_openapi(&out, sch, "http://h"), 0);
+    ck_assert_ptr_null(strstr(text(), "/api/Albums/{id}/Artists"));
+    json_t *doc = json_loadb(out.data, out.len, 0, NULL);
+    json_t *album = json_object_get(
+        json_object_get(json_object_get(json_object_get(doc, "components"), "schemas"), "Albums"),
+        "properties");
+    ck_assert_ptr_null(json_object_get(album, "title"));
+    ck_assert_ptr_nonnull(json_object_get(album, "album_id"));
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(doc, "servers"), 0), "url")),
+                     "http://h");
+    json_decref(doc);
+}
+END_TEST
+
+/* The operations of path in the document: its verbs, sorted, joined by
+ * ' ', and nothing else. */
+static void assert_verbs(json_t *paths, const char *path, const char *want)
+{
+    json_t *item = json_object_get(paths, path);
+    ck_assert_msg(item != NULL, "no path %s", path);
+    static const char *const verbs[] = {"delete", "get", "patch", "post", "put"};
+    char got[64] = "";
+    size_t len = 0, found = 0;
+    for (size_t i = 0; i < N(verbs); i++) {
+        if (json_object_get(item, verbs[i]) == NULL)
+            continue;
+        found++;
+        len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s", len ? " " : "", verbs[i]);
+    }
+    ck_assert_uint_eq(json_object_size(item), found);
+    ck_assert_msg(strcmp(got, want) == 0, "%s: %s, want %s", path, got, want);
+}
+
+/* For each METHODS setting, the routes of a collection carry exactly the
+ * operations it allows: POST on the list; PATCH, PUT, DELETE on an object;
+ * PATCH_MANY (patch, put) and DELETE_MANY (delete) on the list. Related
+ * objects, functions and the documents are read only. */
+START_TEST(openapi_operations_per_methods)
+{
+    static const struct {
+        const char *methods, *list, *one;
+    } cases[] = {
+        {"GET", "get", "get"},
+        {"GET, POST", "get post", "get"},
+        {"GET, PATCH", "get", "get patch"},
+        {"GET, PUT", "get", "get put"},
+        {"GET, DELETE", "get", "delete get"},
+        {"GET, PATCH_MANY", "get patch put", "get"},
+        {"GET, DELETE_MANY", "delete get", "get"},
+        {"get, post, patch, put, delete, patch_many, delete_many", "delete get patch post put",
+         "delete get patch put"},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        char config[256];
+        (void)snprintf(config, sizeof(config), "Albums.METHODS = '%s'\n", cases[i].methods);
+        rebuild(config);
+        wr_buf_reset(&out);
+        ck_assert_int_eq(apidoc_openapi(&out, sch, NULL), 0);
+        json_t *doc = json_loadb(out.data, out.len, 0, NULL);
+        ck_assert_ptr_nonnull(doc);
+        json_t *paths = json_object_get(doc, "paths");
+        assert_verbs(paths, "/api/Albums", cases[i].list);
+        assert_verbs(paths, "/api/Albums/{id}", cases[i].one);
+        assert_verbs(paths, "/api/Albums/{id}/Artists", "get");
+        assert_verbs(paths, "/api/eval/Albums", "get");
+        assert_verbs(paths, "/api", "get");
+        assert_verbs(paths, "/api/openapi.json", "get");
+        /* Artists keeps its own METHODS */
+        assert_verbs(paths, "/api/Artists", "get");
+        assert_verbs(paths, "/api/Artists/{id}", "get");
+        /* a write with a body says so */
+        json_t *post = json_object_get(json_object_get(paths, "/api/Albums"), "post");
+        if (post != NULL)
+            ck_assert(
+                json_is_true(json_object_get(json_object_get(post, "requestBody"), "required")));
+        json_decref(doc);
+        /* the index lists the same words */
+        wr_buf_reset(&out);
+        ck_assert_int_eq(apidoc_collections(&out, sch, NULL), 0);
+        ck_assert_ptr_nonnull(strstr(text(), "{\"methods\":[\"GET\""));
+    }
+}
+END_TEST
+
+/* Every path the document lists, and no other: the documents, and per
+ * collection the list, an object, each visible relation and functions. */
+START_TEST(openapi_paths_complete)
+{
+    ck_assert_int_eq(apidoc_openapi(&out, sch, NULL), 0);
+    json_t *doc = json_loadb(out.data, out.len, 0, NULL);
+    ck_assert_ptr_nonnull(doc);
+    static const char *const want[] = {
+        "/api",
+        "/api/openapi.json",
+        "/api/Albums",
+        "/api/Albums/{id}",
+        "/api/Albums/{id}/Artists",
+        "/api/eval/Albums",
+        "/api/Artists",
+        "/api/Artists/{id}",
+        "/api/Artists/{id}/albums",
+        "/api/eval/Artists",
+        "/api/Labels",
+        "/api/Labels/{id}",
+        "/api/eval/Labels",
+    };
+    json_t *paths = json_object_get(doc, "paths");
+    for (size_t i = 0; i < N(want); i++)
+        ck_assert_msg(json_object_get(paths, want[i]) != NULL, "no path %s", want[i]);
+    ck_assert_uint_eq(json_object_size(paths), N(want));
+    json_decref(doc);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("apidoc");
+    TCase *tc = tcase_create("apidoc");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, collections_index);
+    tcase_add_test(tc, openapi_document);
+    tcase_add_test(tc, openapi_leaves_hidden_out);
+    tcase_add_test(tc, openapi_operations_per_methods);
+    tcase_add_test(tc, openapi_paths_complete);
+    suite_add_tcase(s, tc);
+    return run_suite(s, true);
+}
