@@ -3,7 +3,11 @@
  * timeout; heartbeats are serviced inside wr_amqp_poll, so callers poll at
  * least every heartbeat/2 (the edge from a timer, workers from their loop).
  * rabbitmq-c never reconnects: after any call returns WR_ECLOSED the caller
- * calls wr_amqp_close, waits its backoff, and wr_amqp_connect again. */
+ * calls wr_amqp_close, waits its backoff, and wr_amqp_connect again.
+ * Threads: a wr_amqp is one connection and is not thread-safe; use it from
+ * one thread at a time (each warren process keeps its own on its loop).
+ * Every call but wr_amqp_new/free/is_open/fd/has_buffered may block, each
+ * bounded by connect_timeout_ms or its own timeout. */
 #ifndef WARREN_AMQP_H
 #define WARREN_AMQP_H
 
@@ -90,12 +94,12 @@ int wr_amqp_cancel(wr_amqp *a, struct wr_err *err);
  * fields and hdrs become properties and headers; absent ones are left out. */
 int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg, bool mandatory,
                     struct wr_err *err);
-/* Acknowledges delivery_tag, and with multiple every earlier one too. */
 /* Holds back (on) or lets go (off) small writes, so that a burst of
  * publishes and acks leaves in a few full TCP segments instead of one per
  * frame: rabbitmq-c writes every frame with its own send(). Every cork must
  * be followed by an uncork soon. */
 void wr_amqp_cork(wr_amqp *a, bool on);
+/* Acknowledges delivery_tag, and with multiple every earlier one too. */
 int wr_amqp_ack(wr_amqp *a, uint64_t delivery_tag, bool multiple, struct wr_err *err);
 /* basic.reject; requeue false dead-letters the message. */
 int wr_amqp_reject(wr_amqp *a, uint64_t delivery_tag, bool requeue, struct wr_err *err);

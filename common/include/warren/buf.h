@@ -1,7 +1,9 @@
 /* Capped growable byte buffer with a sticky error.
  * Appends after the first failure (cap exceeded, out of memory) do nothing,
  * so a writer can append many pieces and check wr_buf_error() once. The data
- * is always NUL-terminated (the NUL is not counted in len). */
+ * is always NUL-terminated (the NUL is not counted in len).
+ * A buffer is a plain struct the caller owns (wr_buf_init/wr_buf_release);
+ * like any struct it belongs to one thread at a time. */
 #ifndef WARREN_BUF_H
 #define WARREN_BUF_H
 

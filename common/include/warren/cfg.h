@@ -3,7 +3,9 @@
  * quoted strings, integers, True/False; `#` comments) and overridden by the
  * environment (`WARREN_<KEY>`, dots in a key written as `__`). Per-collection
  * settings are dotted keys, `<Collection>.<SETTING>`. Every problem is
- * reported at once; the binaries then exit 2. */
+ * reported at once; the binaries then exit 2.
+ * Threads: parsing is pure (no globals); a loaded struct wr_cfg is only read
+ * after start-up and may be shared by any number of threads. */
 #ifndef WARREN_CFG_H
 #define WARREN_CFG_H
 

@@ -1,7 +1,8 @@
 /* Canonical JSON output: the bytes Python's json.dumps(obj, sort_keys=True,
  * separators=(",", ":")) writes, which is what Flask-Restless 0.17 sends.
  * Writers append to a struct wr_buf and leave errors in its sticky error.
- * Keys are written by the caller in sorted order (wr_json_key_cmp orders them). */
+ * Keys are written by the caller in sorted order (wr_json_key_cmp orders them).
+ * Pure and thread-safe: no state but the caller's buffer. */
 #ifndef WARREN_JSON_H
 #define WARREN_JSON_H
 

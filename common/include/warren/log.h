@@ -1,5 +1,7 @@
 /* The logger: one line per event on stderr,
- * `2026-11-24T22:58:08.123Z level service [request-id] message`. */
+ * `2026-11-24T22:58:08.123Z level service [request-id] message`.
+ * Threads: wr_log may be called from any thread; each line is written with
+ * one fprintf, so lines never interleave. wr_log_init only before threads. */
 #ifndef WARREN_LOG_H
 #define WARREN_LOG_H
 

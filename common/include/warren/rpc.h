@@ -1,7 +1,12 @@
 /* The RPC envelope (proto v1) and the client API other C services use to call
  * warren without the HTTP edge.
  * A request is a JSON object (proto/request.schema.json); a reply is the
- * HTTP-ready body with its status and headers (proto/README.md). */
+ * HTTP-ready body with its status and headers (proto/README.md).
+ * Threads: the envelope functions are pure and thread-safe. A wr_rpc is one
+ * AMQP connection and is NOT thread-safe: give each thread its own, or
+ * serialise the calls on one; any number of wr_rpc may live in a process.
+ * wr_rpc_new, wr_rpc_call and wr_rpc_call_many block the calling thread,
+ * bounded by connect_timeout_ms and timeout_ms. */
 #ifndef WARREN_RPC_H
 #define WARREN_RPC_H
 
@@ -71,7 +76,9 @@ bool wr_request_id_valid(const char *s);
  * processes) . */
 long long wr_now_ms(void);
 
-/* A reply as the client API hands it over; free with wr_reply_release. */
+/* A reply as the client API hands it over. Every call fills every reply it
+ * was given (a made-up 503/504 included), so the caller releases each one
+ * with wr_reply_release, whatever the call returned. */
 struct wr_reply {
     int status; /* the HTTP status; 503/504 made up by the client on failure */
     char *body; /* NUL-terminated; len excludes the NUL */
@@ -79,6 +86,7 @@ struct wr_reply {
     char *link;    /* the Link header, or NULL */
     char cache[8]; /* the x-cache header (hit, miss, bypass), or "" */
 };
+/* Frees r's body and link and clears it. NULL-safe; safe twice. */
 void wr_reply_release(struct wr_reply *r);
 
 typedef struct wr_rpc wr_rpc;
@@ -91,8 +99,13 @@ struct wr_rpc_opts {
     long heartbeat_s;
 };
 
-/* Connects and starts consuming direct replies. NULL on failure, with err. */
+/* Connects, declares the service's topology and starts consuming direct
+ * replies. opts is copied (its strings too). NULL on failure, with err
+ * (WR_EINVAL for a bad URL, WR_EIO/WR_ETIMEDOUT when the broker cannot be
+ * reached, WR_ENOMEM). */
 wr_rpc *wr_rpc_new(const struct wr_rpc_opts *opts, struct wr_err *err);
+/* Closes the connection and frees rpc; replies already returned stay the
+ * caller's. NULL-safe. */
 void wr_rpc_free(wr_rpc *rpc);
 
 /* Sends one request and waits for its reply. Returns 0 with *reply filled
