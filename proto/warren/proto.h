@@ -37,6 +37,16 @@
  * correlation_id. */
 #define WR_REQUEST_ID_LEN 32
 
+/* The numbers a client gives, checked where they enter (the edge's route,
+ * the envelope's decoder, the search parser, the cursor reader) against
+ * these bounds and nowhere else: page and results_per_page are 1 to
+ * WR_PAGE_MAX; a search's limit and offset 0 to WR_Q_COUNT_MAX (2^53 - 1,
+ * the largest integer every JSON reader holds exactly). So a page's rows,
+ * offset + (page - 1) * results_per_page, stay below 2^61: no arithmetic
+ * on them can overflow 64 bits. */
+#define WR_PAGE_MAX 1000000000L
+#define WR_Q_COUNT_MAX 9007199254740991LL
+
 /* Operations (the AMQP `type` property and the envelope's "op"). */
 #define WR_OP_LIST "list"
 #define WR_OP_GET "get"

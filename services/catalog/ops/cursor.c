@@ -9,6 +9,7 @@
 
 #include "warren/codec.h"
 #include "warren/json.h"
+#include "warren/proto.h"
 
 /* The key as canonical JSON: [1,"a",2.5,null]. WR_EINVAL for a BLOB. */
 static int key_json(struct wr_buf *b, const struct value *key, size_t n)
@@ -104,7 +105,7 @@ static bool read_doc(json_t *doc, const struct collection *c, const size_t *cols
            *p = json_object_get(doc, "p");
     if (!json_is_object(doc) || json_object_size(doc) != 3 || !json_is_string(h) ||
         !json_is_array(k) || json_array_size(k) != n || !json_is_integer(p) ||
-        json_integer_value(p) < 2 || json_integer_value(p) > 1000000000)
+        json_integer_value(p) < 2 || json_integer_value(p) > WR_PAGE_MAX)
         return false;
     size_t used = 0;
     for (size_t i = 0; i < n; i++)

@@ -166,6 +166,7 @@ static int search_page(const struct handler_env *env, const struct collection *c
     long long want = rows_to_read(q, &pg, keyset || req->after != NULL, n);
     int rc = 0;
     if (want > 0)
+        /* both offsets are bounded where they enter (plan.h): the sum fits */
         rc = search_rows(env, q, keyset ? key : NULL, keyset ? 0 : query_offset(q) + pg.offset,
                          want, &x, err);
     pg.more = x.more;
