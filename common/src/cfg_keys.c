@@ -79,6 +79,9 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the default page size")                                                                     \
     X(MAX_RESULTS_PER_PAGE, max_results_per_page, INT, "100", 1, 100000, NULL, CATALOG,            \
       "the largest page size; larger requests are clamped")                                        \
+    X(CURSOR_SECRET, cursor_secret, STR, "", 0, 0, NULL, CATALOG,                                  \
+      "signs keyset cursors (HMAC-SHA-256): 32 or more characters, the same for every worker; "    \
+      "required unless DEBUG; secret")                                                             \
     X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL,                                     \
       "the AMQP heartbeat; 0 turns it off")                                                        \
     X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL,                   \

@@ -30,6 +30,7 @@ run() { # name, binary: started with the bench config in the environment
   env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT=18280 \
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
     WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH=${PREFETCH:-256} \
+    WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef \
     "$2" 2>"$state/$1.log" &
   pids+=($!)
 }

@@ -37,7 +37,8 @@ run() {
     WARREN_AMQP_URL="amqp://guest:guest@127.0.0.1:$WRT_AMQP_PORT/%2f"
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db"
     WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn
-    WARREN_AUDIT_SPOOL_DIR="$out/spool" WARREN_PREFETCH=256)
+    WARREN_AUDIT_SPOOL_DIR="$out/spool" WARREN_PREFETCH=256
+    WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef)
   "${env[@]}" valgrind --tool=callgrind --callgrind-out-file="$out/worker.cg" \
     "$root/build/release/services/catalog/warren-catalog" 2>"$out/worker.log" &
   wp=$!

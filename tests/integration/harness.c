@@ -67,7 +67,7 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
         n++;
     while (extra && extra[k])
         k++;
-    char **env = calloc(n + k + 2, sizeof(char *));
+    char **env = calloc(n + k + 3, sizeof(char *));
     ck_assert_ptr_nonnull(env);
     size_t j = 0;
     for (size_t i = 0; i < n; i++)
@@ -78,6 +78,9 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
     static char spool[300];
     (void)snprintf(spool, sizeof(spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool", h_env("WRT_STATE_DIR"));
     env[j++] = spool;
+    /* Catalog workers refuse to start without a cursor secret; the tests
+     * share one, as a deployment's workers do. */
+    env[j++] = "WARREN_CURSOR_SECRET=" H_CURSOR_SECRET;
     for (size_t i = 0; i < k; i++)
         env[j++] = (char *)extra[i];
     (void)snprintf(p->log, sizeof(p->log), "%s/%s-%d.log", h_env("WRT_LOG_DIR"), tag, getpid());

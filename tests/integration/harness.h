@@ -14,13 +14,17 @@ struct proc {
     char log[256]; /* where its stderr goes */
 };
 
-/* Starts bin with the environment plus extra ("KEY=value", NULL-ended);
- * its output goes to a log file named after tag. Aborts the test on failure. */
+/* Starts bin with the environment's non-WARREN_ variables, the test's
+ * AUDIT_SPOOL_DIR and H_CURSOR_SECRET, plus extra ("KEY=value",
+ * NULL-ended, winning over those); its output goes to a log file named
+ * after tag. Aborts the test on failure. */
 void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const *extra);
 /* The API key every test edge takes for writes (API_KEYS, name "tests"),
  * and its header line. */
 #define H_API_KEY "warren-tests-key-0123456789"
 #define H_AUTH "Authorization: Bearer " H_API_KEY "\r\n"
+/* The CURSOR_SECRET every test worker shares. */
+#define H_CURSOR_SECRET "warren-tests-cursor-secret-0123456789abcdef"
 
 /* Starts a warren binary with what every test gives it: the test broker
  * (WARREN_AMQP_URL), the Chinook database (WARREN_DATABASE_URI), the HTTP

@@ -216,13 +216,13 @@ START_TEST(huge_offsets_never_overflow)
     struct http_resp r;
     json_t *j = search("Albums", "{\"offset\":9223372036854775807}", "count=none&page=2", 400, &r);
     ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "bad_parameter");
-    ck_assert_msg(strstr(json_string_value(json_object_get(j, "message")), "offset") != NULL,
-                  "%s", r.body);
+    ck_assert_msg(strstr(json_string_value(json_object_get(j, "message")), "offset") != NULL, "%s",
+                  r.body);
     json_decref(j);
     h_http_free(&r);
     j = search("Albums", "{\"limit\":9223372036854775807,\"offset\":1}", NULL, 400, &r);
-    ck_assert_msg(strstr(json_string_value(json_object_get(j, "message")), "limit") != NULL,
-                  "%s", r.body);
+    ck_assert_msg(strstr(json_string_value(json_object_get(j, "message")), "limit") != NULL, "%s",
+                  r.body);
     json_decref(j);
     h_http_free(&r);
     static const char *const extras[] = {
@@ -231,8 +231,8 @@ START_TEST(huge_offsets_never_overflow)
         "count=none&page=2",
     };
     for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++) {
-        j = search("Albums", "{\"limit\":9007199254740991,\"offset\":9007199254740991}",
-                   extras[i], 200, &r);
+        j = search("Albums", "{\"limit\":9007199254740991,\"offset\":9007199254740991}", extras[i],
+                   200, &r);
         ck_assert_msg(json_array_size(json_object_get(j, "objects")) == 0, "%s: %s", extras[i],
                       r.body);
         json_decref(j);

@@ -41,7 +41,8 @@ static void setup(void)
                            redis,
                            "WARREN_COLLECTIONS=Albums, Artists, Employees",
                            "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE",
-                           "WARREN_Employees__METHODS=GET, PATCH",
+                           "WARREN_Employees__METHODS=GET, POST, PATCH",
+                           "WARREN_Employees__EXCLUDE=last_name",
                            NULL};
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-writes", 0, "t_writes", extra);
     port = h_spawn_edge(&edge, "edge-writes", "t_writes", extra);
@@ -140,10 +141,22 @@ START_TEST(write_errors)
     struct http_resp r;
     json_t *j = call("POST", "/api/Albums", "{\"title\":\"x\",\"artist_id\":99999}", 409, &r);
     ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "conflict");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+                     "FOREIGN KEY constraint failed");
     json_decref(j);
     h_http_free(&r);
-    json_decref(
-        call("POST", "/api/Albums", "{\"album_id\":1,\"title\":\"x\",\"artist_id\":1}", 409, &r));
+    /* a 409 names columns by the API's names */
+    j = call("POST", "/api/Albums", "{\"album_id\":1,\"title\":\"x\",\"artist_id\":1}", 409, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+                     "UNIQUE constraint failed: Albums.album_id");
+    json_decref(j);
+    h_http_free(&r);
+    /* and never a hidden one (Employees.EXCLUDE = 'last_name', NOT NULL) */
+    j = call("POST", "/api/Employees", "{\"first_name\":\"x\"}", 409, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+                     "a constraint refused the write");
+    ck_assert_msg(strstr(r.body, "ast") == NULL, "%s", r.body);
+    json_decref(j);
     h_http_free(&r);
     /* every problem of a body at once, by member */
     j = call("POST", "/api/Albums", "{\"nope\":1,\"title\":5,\"artist_id\":\"one\"}", 400, &r);

@@ -55,6 +55,7 @@ struct wr_cfg {
     long prefetch;             /* PREFETCH: unacked deliveries per worker */
     long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
     long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
+    char *cursor_secret;       /* CURSOR_SECRET: signs keyset cursors; secret */
     /* AMQP */
     long heartbeat_s;        /* HEARTBEAT_S */
     long connect_timeout_ms; /* CONNECT_TIMEOUT_MS */

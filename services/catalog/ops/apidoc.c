@@ -316,11 +316,11 @@ static json_t *components(void)
                         json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:I}}", "name", "page", "in", "query",
                                   "description", "the page, from 1", "schema", "type", "integer",
                                   "minimum", 1, "maximum", (json_int_t)WR_PAGE_MAX));
-    json_object_set_new(p, "results_per_page",
-                        json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:I}}", "name", "results_per_page", "in",
-                                  "query", "description",
-                                  "the page size (default 10, above the maximum clamped)", "schema",
-                                  "type", "integer", "minimum", 1, "maximum", (json_int_t)WR_PAGE_MAX));
+    json_object_set_new(
+        p, "results_per_page",
+        json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:I}}", "name", "results_per_page", "in", "query",
+                  "description", "the page size (default 10, above the maximum clamped)", "schema",
+                  "type", "integer", "minimum", 1, "maximum", (json_int_t)WR_PAGE_MAX));
     json_object_set_new(p, "q",
                         json_pack("{s:s,s:s,s:s,s:{s:s}}", "name", "q", "in", "query",
                                   "description",

@@ -14,6 +14,8 @@
 #include "warren/err.h"
 #include "warren/rpc.h"
 
+struct cursor_key;
+
 /* Borrowed by every operation; its owner (main) outlives them all. */
 struct handler_env {
     const schema *schema;
@@ -24,6 +26,7 @@ struct handler_env {
     const struct wr_cfg *cfg; /* per-collection METHODS; MAX_IN_VALUES (may be NULL) */
     long default_per_page;
     long max_per_page;
+    const struct cursor_key *cursor_key; /* CURSOR_SECRET: signs keyset cursors */
 };
 
 /* An operation on collection c: writes its status, body bytes and headers

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/conflict.h"
 #include "ops/reads.h"
 #include "warren/log.h"
 
@@ -58,13 +59,16 @@ static int record_applied(const struct handler_env *env, const char *id, int sta
                       v, 5, NULL, err);
 }
 
-int write_failed(int rc, const struct wr_err *err, struct wr_answer *out)
+int write_failed(const struct handler_env *env, int rc, const struct wr_err *err,
+                 struct wr_answer *out)
 {
     if (rc != WR_ECONFLICT && rc != WR_EBUSY)
         return rc;
     struct wr_http_error h = wr_err_http(rc);
-    /* a constraint's own words name the column; they are the client's data */
-    wr_answer_error(out, h.status, h.code, rc == WR_ECONFLICT ? err->msg : h.message);
+    char words[512];
+    if (rc == WR_ECONFLICT)
+        conflict_message(env->schema, err->msg, words, sizeof(words));
+    wr_answer_error(out, h.status, h.code, rc == WR_ECONFLICT ? words : h.message);
     return 0;
 }
 
@@ -104,7 +108,7 @@ int write_begin_once(const struct handler_env *env, const struct collection *c,
         rc = find_applied(env, req->id, &a, err);
     if (rc != 0) {
         store_rollback(env->writer);
-        return write_failed(rc, err, out) == 0 ? 1 : rc;
+        return write_failed(env, rc, err, out) == 0 ? 1 : rc;
     }
     if (!a.found)
         return 0;
@@ -122,7 +126,7 @@ int write_finish(const struct handler_env *env, const struct collection *c,
         rc = store_commit(env->writer, err);
     if (rc != 0) {
         store_rollback(env->writer);
-        return write_failed(rc, err, out);
+        return write_failed(env, rc, err, out);
     }
     cache_bump(env->cache, c->table);
     return 0;

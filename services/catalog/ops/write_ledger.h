@@ -30,9 +30,11 @@ int write_finish(const struct handler_env *env, const struct collection *c,
                  struct wr_answer *out, struct wr_err *err);
 
 /* Maps a failed write's rc: a constraint (WR_ECONFLICT) is a 409 with
- * SQLite's reason, a locked database (WR_EBUSY) a 503, answered into out
+ * SQLite's reason in the API's names (ops/conflict.h: never a hidden
+ * column's), a locked database (WR_EBUSY) a 503, answered into out
  * (returns 0); any other error is returned for a 500. */
-int write_failed(int rc, const struct wr_err *err, struct wr_answer *out);
+int write_failed(const struct handler_env *env, int rc, const struct wr_err *err,
+                 struct wr_answer *out);
 
 /* {"num_modified": n} (op WR_OP_UPDATE) or {"num_deleted": n} (WR_OP_DELETE),
  * 200, into out (reset first). */

@@ -327,8 +327,7 @@ static int get_count(struct parser *p, const json_t *root, const char *key, long
     const json_t *v = json_object_get(root, key);
     if (v == NULL)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        json_integer_value(v) > WR_Q_COUNT_MAX)
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > WR_Q_COUNT_MAX)
         return INVALID(p, "q: %s must be a whole number from 0 to %lld", key, WR_Q_COUNT_MAX);
     *out = json_integer_value(v);
     return 0;
