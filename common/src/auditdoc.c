@@ -2,8 +2,6 @@
  * JSON document warren writes. */
 #include "warren/auditdoc.h"
 
-#include <stdio.h>
-
 #include "warren/json.h"
 
 static void str_or_null(struct wr_buf *b, const char *s)
@@ -25,13 +23,7 @@ static void count_or_null(struct wr_buf *b, long v)
 void wr_audit_format(struct wr_buf *b, const struct wr_audit_rec *r, const char *worker)
 {
     wr_buf_puts(b, "{\"_id\":");
-    if (r->id != NULL && r->by_edge) {
-        char id[160];
-        (void)snprintf(id, sizeof(id), "%s/edge", r->id);
-        wr_json_cstr(b, id);
-    } else {
-        str_or_null(b, r->id);
-    }
+    str_or_null(b, r->audit_id);
     wr_buf_puts(b, ",\"cache\":");
     str_or_null(b, r->cache);
     wr_buf_puts(b, ",\"collection\":");

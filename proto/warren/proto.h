@@ -85,5 +85,8 @@
 #define WR_CODE_FORBIDDEN "forbidden"                 /* 403: a wrong API key, or writes off */
 #define WR_CODE_URI_TOO_LONG "uri_too_long"           /* 414 */
 #define WR_CODE_HEADERS_TOO_LARGE "headers_too_large" /* 431 */
+/* 409: a write's request id was already used for another write (another
+ * principal, op, path or body) */
+#define WR_CODE_REQUEST_ID_REUSED "request_id_reused"
 
 #endif

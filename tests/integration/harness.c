@@ -214,15 +214,21 @@ static int h_http_with_body(int port, const char *method, const char *path,
 int h_http_body(int port, const char *method, const char *path, const char *body,
                 struct http_resp *r, int timeout_ms)
 {
+    return h_http_json(port, method, path, H_AUTH, body, r, timeout_ms);
+}
+
+int h_http_json(int port, const char *method, const char *path, const char *headers,
+                const char *body, struct http_resp *r, int timeout_ms)
+{
     if (body == NULL)
-        return h_http(port, method, path, H_AUTH, r, timeout_ms);
-    size_t n = strlen(body);
-    char *extra = malloc(n + 256);
+        return h_http(port, method, path, headers, r, timeout_ms);
+    size_t n = strlen(body), cap = strlen(headers) + 256;
+    char *extra = malloc(cap);
     if (extra == NULL)
         return -1;
     /* the body rides after the head's blank line, which h_http writes */
-    (void)snprintf(extra, n + 256,
-                   H_AUTH "Content-Type: application/json\r\nContent-Length: %zu\r\n", n);
+    (void)snprintf(extra, cap, "%sContent-Type: application/json\r\nContent-Length: %zu\r\n",
+                   headers, n);
     int rc = h_http_with_body(port, method, path, extra, body, r, timeout_ms);
     free(extra);
     return rc;

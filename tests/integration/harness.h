@@ -73,6 +73,10 @@ void h_http_free(struct http_resp *r);
  * application/json), or no body when body is NULL. */
 int h_http_body(int port, const char *method, const char *path, const char *body,
                 struct http_resp *r, int timeout_ms);
+/* The same with header lines of the caller's instead of H_AUTH (its own
+ * Authorization, an X-Request-Id). */
+int h_http_json(int port, const char *method, const char *path, const char *headers,
+                const char *body, struct http_resp *r, int timeout_ms);
 /* The value of header name (case-insensitive) copied to out; false if absent. */
 bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap);
 

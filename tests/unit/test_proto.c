@@ -32,7 +32,7 @@ static const char *const codes[] = {
     WR_CODE_CONFLICT,          WR_CODE_UNSUPPORTED_MEDIA_TYPE,
     WR_CODE_VALIDATION_FAILED, WR_CODE_UNAUTHORIZED,
     WR_CODE_FORBIDDEN,         WR_CODE_URI_TOO_LONG,
-    WR_CODE_HEADERS_TOO_LARGE,
+    WR_CODE_HEADERS_TOO_LARGE, WR_CODE_REQUEST_ID_REUSED,
 };
 static const char *const ops[] = {WR_OP_LIST,      WR_OP_GET,         WR_OP_RELATED,
                                   WR_OP_FUNCTIONS, WR_OP_CREATE,      WR_OP_UPDATE,

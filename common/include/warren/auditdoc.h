@@ -12,10 +12,12 @@
 
 /* What one request did. Strings may be NULL (written as null). */
 struct wr_audit_rec {
-    const char *id;    /* the request id */
-    bool by_edge;      /* the edge's record: _id is "<id>/edge", so it never
-                          collides with a worker's record of the same request */
-    long long time_ms; /* when it was taken, epoch ms */
+    const char *audit_id; /* _id: made by warren for this one record (a fresh
+                             wr_request_id_new), never the client's id, so no
+                             client can name, collide with or erase a record */
+    const char *id;       /* the request id (the client's X-Request-Id or the
+                             edge's): the record's request_id */
+    long long time_ms;    /* when it was taken, epoch ms */
     const char *principal;
     const char *op;
     const char *collection;

@@ -36,7 +36,10 @@ struct wr_request {
     int depth;
     const char *after; /* op list: a keyset cursor from a Link, "" to start a walk, or NULL */
     const char *count; /* "exact", "none" (no COUNT(*)) or NULL: the collection's COUNT */
-    void *owner__;     /* decoded requests: what owns the strings */
+    /* Who asked, set by the worker from its call (the edge's x-principal),
+     * for what binds it (the write ledger); never encoded nor decoded. */
+    const char *principal;
+    void *owner__; /* decoded requests: what owns the strings */
 };
 
 /* Writes req as the envelope body. 0 or the buffer's error. For another

@@ -13,6 +13,7 @@
 #include "spool.h"
 #include "warren/json.h"
 #include "warren/log.h"
+#include "warren/rpc.h"
 
 #define BATCH_LINES 500
 #define BATCH_BYTES (1u << 20)
@@ -273,8 +274,14 @@ static int append(wr_audit *a, const char *line, size_t len, unsigned long long 
 int wr_audit_record(wr_audit *a, const struct wr_audit_rec *r, unsigned long long *recno,
                     struct wr_err *err)
 {
+    /* Every record its own _id, made here: a request executed twice (a
+     * redelivery) leaves two records, and no client id can name one. */
+    char audit_id[WR_REQUEST_ID_LEN + 1];
+    wr_request_id_new(audit_id);
+    struct wr_audit_rec rec = *r;
+    rec.audit_id = audit_id;
     wr_buf_reset(&a->line);
-    wr_audit_format(&a->line, r, a->worker);
+    wr_audit_format(&a->line, &rec, a->worker);
     if (wr_buf_error(&a->line) != 0)
         return wr_err_set(err, WR_ETOOBIG, "audit: record too large");
     return append(a, a->line.data, a->line.len, recno, err);

@@ -2,10 +2,11 @@
  * Records go to a local spool first (spool.h), made durable before the
  * request is acknowledged, and a shipper thread sends them to MongoDB in
  * unordered batches, in spool order, retrying with backoff while MongoDB is
- * down or slow. So a record can be sent twice (a crash after the insert but
- * before the spool's offset moved, or a request redelivered after a crash)
- * but MongoDB keeps one: the record's _id is the request id. Without
- * MONGO_URI records stay in the spool. */
+ * down or slow. So a line can be sent twice (a crash after the insert but
+ * before the spool's offset moved) but MongoDB keeps one: each record has
+ * its own _id, made when it is spooled. A request executed twice (a
+ * redelivery after a crash) has two records, one per execution, both with
+ * its request_id. Without MONGO_URI records stay in the spool. */
 #ifndef WARREN_WORKER_AUDIT_H
 #define WARREN_WORKER_AUDIT_H
 
@@ -38,7 +39,8 @@ wr_audit *wr_audit_new(const struct wr_audit_opts *o, struct wr_err *err);
  * start. NULL-safe. */
 void wr_audit_free(wr_audit *a);
 
-/* Spools r (not yet durable); *recno gets its number (1, 2, ...). */
+/* Spools r (not yet durable) under a fresh _id (r->audit_id is ignored);
+ * *recno gets its number (1, 2, ...). */
 int wr_audit_record(wr_audit *a, const struct wr_audit_rec *r, unsigned long long *recno,
                     struct wr_err *err);
 /* Spools an audit document another process formatted (the edge's records,

@@ -21,6 +21,7 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
         return 0;
     }
     (void)snprintf(req.id, sizeof(req.id), "%s", call->id);
+    req.principal = call->principal;
     /* No statement outlives the request. */
     store_set_deadline(c->env.store, call->deadline_ms);
     store_set_deadline(c->env.writer, call->deadline_ms);
