@@ -34,8 +34,20 @@ struct wr_audit_rec {
 };
 
 /* Writes r as one JSON document (MongoDB Extended JSON for the time; no
- * newline) for the process named by worker ("host:pid"). */
+ * newline) for the process named by worker ("host:pid"). Every string a
+ * client chose stays a value, never a member name: an error body (whose
+ * validation_errors are named after the client's members, `$date` or
+ * `a.b` included) is written as {"body": "<the body's JSON text>",
+ * "bytes": <its length>, "code": "<its code>", "message": "<its
+ * message>"} (code and message null when the body lacks them), a note as
+ * a string; so every record is a document MongoDB takes (no member name
+ * starting with '$' but the time's Extended JSON, none with a '.'). Each
+ * of those strings is cut to WR_AUDIT_ERROR_MAX bytes, so a client cannot
+ * make a record too large to spool or ship. */
 void wr_audit_format(struct wr_buf *out, const struct wr_audit_rec *r, const char *worker);
+
+/* The most bytes of an error body, message or note a record keeps. */
+#define WR_AUDIT_ERROR_MAX 8192
 
 /* The document's largest size a worker accepts from the audit queue. */
 #define WR_AUDIT_DOC_MAX 65536

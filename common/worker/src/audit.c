@@ -72,6 +72,35 @@ static bool nap(wr_audit *a, long ms)
 
 static long long mono_ms(void);
 
+/* Keeps the lines of rejected in sp's dead-letter file; *kept gets their
+ * number. */
+static int keep_rejected(wr_audit *a, wr_spool *sp, const struct wr_buf *rejected, size_t *kept,
+                         struct wr_err *err)
+{
+    *kept = 0;
+    if (rejected->len == 0)
+        return 0;
+    int rc = wr_buf_error(rejected) != 0
+                 ? wr_err_set(err, WR_ENOMEM, "audit: out of memory keeping rejected records")
+                 : wr_spool_dead_letter(sp, rejected->data, rejected->len, err);
+    if (rc != 0)
+        return rc;
+    size_t n = 0;
+    const char *end = rejected->data + rejected->len;
+    for (const char *p = rejected->data; p < end; p++)
+        n += *p == '\n';
+    *kept = n;
+    pthread_mutex_lock(&a->lock);
+    a->stats.dead += (long long)n;
+    long long total = a->stats.dead;
+    pthread_mutex_unlock(&a->lock);
+    char path[4200];
+    wr_spool_dead_path(sp, path, sizeof(path));
+    wr_warn(NULL, "audit: %zu records MongoDB cannot take kept in %s (%lld in all)", n, path,
+            total);
+    return 0;
+}
+
 /* Ships one batch of sp. 1 shipped something, 0 nothing to ship, -1 failed. */
 static int ship_batch(wr_audit *a, wr_spool *sp, struct wr_buf *batch)
 {
@@ -84,14 +113,21 @@ static int ship_batch(wr_audit *a, wr_spool *sp, struct wr_buf *batch)
     size_t lines = wr_spool_peek(sp, batch, BATCH_LINES, BATCH_BYTES, &taken);
     if (lines == 0)
         return 0;
-    size_t dups = 0;
+    size_t dups = 0, kept = 0;
     struct wr_err err = {0};
-    int rc = wr_sink_insert(a->sink, batch->data, batch->len, lines, &dups, &err);
+    struct wr_buf rejected;
+    wr_buf_init(&rejected, BATCH_BYTES + 65536);
+    int rc = wr_sink_insert(a->sink, batch->data, batch->len, lines, &dups, &rejected, &err);
+    /* kept before the offset moves past them: a crash between the two
+     * keeps them twice, never not at all */
+    if (rc == 0)
+        rc = keep_rejected(a, sp, &rejected, &kept, &err);
+    wr_buf_release(&rejected);
     if (rc == 0)
         rc = wr_spool_advance(sp, taken, &err);
     pthread_mutex_lock(&a->lock);
     if (rc == 0) {
-        a->stats.shipped += (long long)(lines - dups);
+        a->stats.shipped += (long long)(lines - dups - kept);
         a->stats.duplicates += (long long)dups;
     } else {
         a->stats.failures++;

@@ -29,6 +29,7 @@ struct wr_audit_opts {
 
 struct wr_audit_stats {
     long long recorded, shipped, duplicates, failures;
+    long long dead; /* records MongoDB cannot take, kept in the spool's .dead file */
     size_t backlog; /* bytes spooled, not yet shipped */
 };
 

@@ -249,6 +249,31 @@ int wr_spool_advance(wr_spool *s, size_t taken, struct wr_err *err)
     return write_offset(s, delivered, err);
 }
 
+void wr_spool_dead_path(const wr_spool *s, char *out, size_t cap)
+{
+    (void)snprintf(out, cap, "%s.dead", s->path);
+}
+
+int wr_spool_dead_letter(wr_spool *s, const char *lines, size_t len, struct wr_err *err)
+{
+    char path[4200];
+    wr_spool_dead_path(s, path, sizeof(path));
+    /* Flawfinder: ignore - beside our own spool (config); O_NOFOLLOW refuses links */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return sys_error(err, "opening", path);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, lines + done, len - done);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    int rc = done == len && fdatasync(fd) == 0 ? 0 : sys_error(err, "writing", path);
+    close(fd);
+    return rc;
+}
+
 size_t wr_spool_backlog(wr_spool *s)
 {
     pthread_mutex_lock(&s->lock);

@@ -42,4 +42,11 @@ int wr_spool_advance(wr_spool *s, size_t taken, struct wr_err *err);
 /* Bytes synced but not yet delivered. */
 size_t wr_spool_backlog(wr_spool *s);
 
+/* Keeps len bytes of lines the sink can never take in the spool's
+ * dead-letter file, <spool>.dead beside it (appended, then synced), so
+ * that they can be advanced past without being lost. 0 or WR_EIO. */
+int wr_spool_dead_letter(wr_spool *s, const char *lines, size_t len, struct wr_err *err);
+/* The dead-letter file's path. */
+void wr_spool_dead_path(const wr_spool *s, char *out, size_t cap);
+
 #endif
