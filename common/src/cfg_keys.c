@@ -41,6 +41,12 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the audit trail's collection")                                                              \
     X(AUDIT_SPOOL_DIR, audit_spool_dir, STR, "audit-spool", 0, 0, NULL, WORKER,                    \
       "where each worker spools audit records until MongoDB has them")                             \
+    X(AUDIT_SPOOL_MAX_BYTES, audit_spool_max_bytes, INT, "1073741824", 0, 1L << 50, NULL, WORKER,  \
+      "a worker stops taking requests while its spool holds this many bytes not yet shipped, "     \
+      "and takes them again below 90%; 0: no bound")                                               \
+    X(AUDIT_SPOOL_KEEP_BYTES, audit_spool_keep_bytes, INT, "0", 0, 1L << 50, NULL, WORKER,         \
+      "without MONGO_URI: keep only the newest records, about this many bytes, discarding "        \
+      "older ones by choice; 0 keeps them all")                                                    \
     X(SERVICE, service, STR, "catalog", 0, 0, NULL, ALL, "the queue suffix: warren.<SERVICE>")     \
     X(SERVICES, services, STR, "", 0, 0, NULL, EDGE,                                               \
       "further services the edge forwards /svc/<service>/<op>[/<id>] to (queue "                   \

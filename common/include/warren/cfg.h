@@ -24,18 +24,20 @@ struct wr_cfg_coll {
 
 struct wr_cfg {
     /* data and services */
-    char *database_uri;     /* DATABASE_URI, 'sqlite:///relative' or 'sqlite:////absolute' */
-    char *collections;      /* COLLECTIONS, comma-separated; '' serves every table */
-    char *amqp_url;         /* AMQP_URL */
-    char *redis_url;        /* REDIS_URL: the result cache; '' turns it off */
-    long redis_timeout_ms;  /* REDIS_TIMEOUT_MS: per cache command */
-    long cache_ttl_s;       /* CACHE_TTL_S */
-    char *mongo_uri;        /* MONGO_URI: the audit trail; '' spools only */
-    char *audit_db;         /* AUDIT_DB */
-    char *audit_collection; /* AUDIT_COLLECTION */
-    char *audit_spool_dir;  /* AUDIT_SPOOL_DIR */
-    char *service;          /* SERVICE: the queue suffix, warren.<service> */
-    char *services;         /* SERVICES: further services the edge forwards /svc/ to */
+    char *database_uri;          /* DATABASE_URI, 'sqlite:///relative' or 'sqlite:////absolute' */
+    char *collections;           /* COLLECTIONS, comma-separated; '' serves every table */
+    char *amqp_url;              /* AMQP_URL */
+    char *redis_url;             /* REDIS_URL: the result cache; '' turns it off */
+    long redis_timeout_ms;       /* REDIS_TIMEOUT_MS: per cache command */
+    long cache_ttl_s;            /* CACHE_TTL_S */
+    char *mongo_uri;             /* MONGO_URI: the audit trail; '' spools only */
+    char *audit_db;              /* AUDIT_DB */
+    char *audit_collection;      /* AUDIT_COLLECTION */
+    char *audit_spool_dir;       /* AUDIT_SPOOL_DIR */
+    long audit_spool_max_bytes;  /* AUDIT_SPOOL_MAX_BYTES: stop taking requests at; 0 none */
+    long audit_spool_keep_bytes; /* AUDIT_SPOOL_KEEP_BYTES: without MONGO_URI, keep this */
+    char *service;               /* SERVICE: the queue suffix, warren.<service> */
+    char *services;              /* SERVICES: further services the edge forwards /svc/ to */
     /* HTTP edge */
     char *http_host;         /* HTTP_HOST */
     long http_port;          /* HTTP_PORT */

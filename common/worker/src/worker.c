@@ -41,29 +41,37 @@ void wr_worker_global_cleanup(void)
     wr_sink_global_cleanup();
 }
 
-/* Connects, declares the topology and starts consuming, retrying with
- * exponential backoff and jitter until it works or a stop is requested. */
+/* Starts consuming the service's queues. */
+static int consume(struct wr__worker *w, struct wr_err *err)
+{
+    unsigned prefetch = (unsigned)w->cfg->prefetch;
+    int rc = wr_amqp_consume(w->amqp, w->queue, false, prefetch, err);
+    /* Every worker of a service that writes consumes the write queue;
+     * single-active-consumer lets one of them at a time take its
+     * messages, in order. */
+    if (rc == 0 && w->write_queue[0] != '\0')
+        rc = wr_amqp_consume(w->amqp, w->write_queue, false, prefetch, err);
+    /* The edge's audit records, spooled like the worker's own. */
+    if (rc == 0)
+        rc = wr_amqp_consume(w->amqp, WR_AUDIT_QUEUE, false, prefetch, err);
+    return rc;
+}
+
+/* Connects, declares the topology and starts consuming (unless the audit
+ * spool is full), retrying with exponential backoff and jitter until it
+ * works or a stop is requested. */
 static void connect_broker(struct wr__worker *w)
 {
     long backoff = 100;
-    unsigned prefetch = (unsigned)w->cfg->prefetch;
     while (!stop_requested) {
         struct wr_err err = {0};
         int rc = wr_amqp_connect(w->amqp, &err);
         if (rc == 0)
             rc = wr_amqp_declare_service(w->amqp, w->svc->name, &err);
-        if (rc == 0)
-            rc = wr_amqp_consume(w->amqp, w->queue, false, prefetch, &err);
-        /* Every worker of a service that writes consumes the write queue;
-         * single-active-consumer lets one of them at a time take its
-         * messages, in order. */
-        if (rc == 0 && w->write_queue[0] != '\0')
-            rc = wr_amqp_consume(w->amqp, w->write_queue, false, prefetch, &err);
-        /* The edge's audit records, spooled like the worker's own. */
-        if (rc == 0)
-            rc = wr_amqp_consume(w->amqp, WR_AUDIT_QUEUE, false, prefetch, &err);
+        if (rc == 0 && !w->paused)
+            rc = consume(w, &err);
         if (rc == 0) {
-            wr_info(NULL, "consuming %s", w->queue);
+            wr_info(NULL, "%s %s", w->paused ? "connected, not consuming" : "consuming", w->queue);
             return;
         }
         wr_amqp_close(w->amqp);
@@ -83,6 +91,35 @@ static int ack_durable(struct wr__worker *w, struct wr_err *err)
 {
     uint64_t tag = wr_acks_take(&w->acks, wr_audit_durable(w->audit));
     return tag != 0 ? wr_amqp_ack(w->amqp, tag, true, err) : 0;
+}
+
+/* Stops taking requests while the audit spool is full (its bound, or a
+ * full disk holding records in memory) and takes them again once it has
+ * room: requests wait in the queue, and what was already delivered is
+ * still answered and recorded. Writes held records as room comes. */
+static int pace(struct wr__worker *w, struct wr_err *err)
+{
+    struct wr_err aerr = {0};
+    if (wr_audit_retry(w->audit, &aerr) != 0) {
+        wr_error(NULL, "stopping: %s", aerr.msg);
+        w->fatal = true;
+        return 0;
+    }
+    bool full = wr_audit_should_pause(w->audit, w->paused);
+    if (full == w->paused)
+        return 0;
+    w->paused = full;
+    struct wr_audit_stats st;
+    wr_audit_get_stats(w->audit, &st);
+    if (full)
+        wr_warn(NULL,
+                "audit spool full (%zu bytes to ship, %zu records wait for disk room): not taking "
+                "requests",
+                st.backlog, st.held);
+    else
+        wr_info(NULL, "audit spool has room again (%zu bytes to ship): taking requests",
+                st.backlog);
+    return full ? wr_amqp_cancel(w->amqp, err) : consume(w, err);
 }
 
 /* A graceful stop: cancel the consumer, answer what was already delivered,
@@ -135,7 +172,8 @@ static void run(struct wr__worker *w)
         /* While acknowledgements wait for the disk, come back soon to send
          * them (under load every delivery does). Not sooner than a few ms:
          * rabbitmq-c spins through a timeout's last millisecond. */
-        int rc = wr_amqp_poll(w->amqp, wr_acks_empty(&w->acks) ? 1000 : 10, &ev, &m, &err);
+        long wait_ms = !wr_acks_empty(&w->acks) ? 10 : w->paused ? 100 : 1000;
+        int rc = wr_amqp_poll(w->amqp, wait_ms, &ev, &m, &err);
         if (rc == 0 && ev == WR_AMQP_DELIVERY) {
             if (!burst)
                 wr_amqp_cork(w->amqp, true);
@@ -153,6 +191,8 @@ static void run(struct wr__worker *w)
         }
         if (rc == 0)
             rc = ack_durable(w, &err);
+        if (rc == 0 && !burst)
+            rc = pace(w, &err);
         if (wr_audit_failed(w->audit) != 0)
             w->fatal = true;
         if (rc != 0) {
@@ -190,7 +230,9 @@ static int start(struct wr__worker *w)
                               .collection = cfg->audit_collection,
                               .spool_dir = cfg->audit_spool_dir,
                               .worker = w->name,
-                              .appname = w->program};
+                              .appname = w->program,
+                              .max_bytes = (size_t)cfg->audit_spool_max_bytes,
+                              .keep_bytes = (size_t)cfg->audit_spool_keep_bytes};
     struct wr_err err = {0};
     w->audit = wr_audit_new(&o, &err);
     if (w->audit == NULL) {
@@ -212,8 +254,10 @@ static void stop(struct wr__worker *w)
     if (w->audit != NULL) {
         struct wr_audit_stats st;
         wr_audit_get_stats(w->audit, &st);
-        wr_info(NULL, "audit: %lld recorded, %lld shipped, %lld duplicates, %zu bytes spooled",
-                st.recorded, st.shipped, st.duplicates, st.backlog);
+        wr_info(NULL,
+                "audit: %lld recorded, %lld shipped, %lld duplicates, %lld kept in .dead, %lld "
+                "bytes discarded, %zu bytes spooled",
+                st.recorded, st.shipped, st.duplicates, st.dead, st.discarded_bytes, st.backlog);
     }
     wr_audit_free(w->audit);
     wr_acks_release(&w->acks);
