@@ -332,14 +332,27 @@ char *h_read_file(const char *path, size_t *len)
     return buf;
 }
 
-static int run_servers_sh(char **argv)
+/* Runs argv (bash servers.sh ...), its standard output into the file out
+ * when out is not NULL. */
+static int run_servers_sh_to(char **argv, const char *out)
 {
     pid_t pid;
-    if (posix_spawnp(&pid, "bash", NULL, NULL, argv, environ) != 0)
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (out != NULL)
+        posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = posix_spawnp(&pid, "bash", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
         return -1;
     int status = 0;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run_servers_sh(char **argv)
+{
+    return run_servers_sh_to(argv, NULL);
 }
 
 int h_servers(const char *command)
@@ -350,6 +363,11 @@ int h_servers(const char *command)
 }
 
 int h_servers_ctl(const char *args)
+{
+    return h_servers_ctl_out(args, NULL, 0);
+}
+
+int h_servers_ctl_out(const char *args, char *out, size_t cap)
 {
     char copy[512];
     char *argv[16] = {"bash", (char *)h_env("WRT_SERVERS_SH"), "rabbitmqctl",
@@ -363,7 +381,16 @@ int h_servers_ctl(const char *args)
             *w++ = '\0';
     }
     argv[n] = NULL;
-    return run_servers_sh(argv);
+    if (out == NULL)
+        return run_servers_sh(argv);
+    char path[600];
+    (void)snprintf(path, sizeof(path), "%s/ctl-%d.out", h_env("WRT_STATE_DIR"), getpid());
+    int rc = run_servers_sh_to(argv, path);
+    char *text = h_read_file(path, NULL);
+    (void)unlink(path);
+    (void)snprintf(out, cap, "%s", text != NULL ? text : "");
+    free(text);
+    return rc;
 }
 
 int h_http_abandon(int port, const char *path)

@@ -98,6 +98,8 @@ long long h_now_ms(void);
 int h_servers(const char *command);
 /* Runs rabbitmqctl against the test broker; args are space-separated words. */
 int h_servers_ctl(const char *args);
+/* The same, its standard output into out (cap bytes, NUL-terminated). */
+int h_servers_ctl_out(const char *args, char *out, size_t cap);
 /* Sends a GET and closes the connection without reading the answer. */
 int h_http_abandon(int port, const char *path);
 
