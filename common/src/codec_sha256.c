@@ -38,7 +38,7 @@ static void store_be32(unsigned char *p, uint32_t v)
 static void compress(uint32_t h[8], const unsigned char *block)
 {
     uint32_t w[64];
-    for (int t = 0; t < 16; t++)
+    for (size_t t = 0; t < 16; t++)
         w[t] = load_be32(block + 4 * t);
     for (int t = 16; t < 64; t++) {
         uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
@@ -108,7 +108,7 @@ void wr_sha256_final(struct wr_sha256 *s, unsigned char out[WR_SHA256_LEN])
     store_be32(s->block + 56, (uint32_t)(bits >> 32));
     store_be32(s->block + 60, (uint32_t)bits);
     compress(s->h, s->block);
-    for (int i = 0; i < 8; i++)
+    for (size_t i = 0; i < 8; i++)
         store_be32(out + 4 * i, s->h[i]);
     memset(s, 0, sizeof(*s)); /* no trace of the message (or a key) stays behind */
 }

@@ -32,6 +32,7 @@ static const struct {
     {"HTTP_HOST", offsetof(struct wr_cfg, http_host)},
     {"LOG_LEVEL", offsetof(struct wr_cfg, log_level)},
     {"API_KEYS", offsetof(struct wr_cfg, api_keys)},
+    {"CURSOR_SECRET", offsetof(struct wr_cfg, cursor_secret)},
 };
 #define NSTR (sizeof(str_keys) / sizeof(str_keys[0]))
 

@@ -34,7 +34,7 @@ static int key_json(struct wr_buf *b, const struct value *key, size_t n)
 }
 
 #define MAC_BYTES 16 /* h: HMAC-SHA-256 cut to 128 bits (RFC 2104 allows half) */
-#define MAC_HEX (2 * MAC_BYTES)
+#define MAC_HEX ((size_t)2 * MAC_BYTES)
 
 void cursor_key_init(struct cursor_key *k, const char *secret, size_t n)
 {

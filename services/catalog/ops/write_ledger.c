@@ -13,7 +13,7 @@
 #include "ops/reads.h"
 #include "warren/log.h"
 
-#define FINGERPRINT_HEX (2 * WR_SHA256_LEN)
+#define FINGERPRINT_HEX ((size_t)2 * WR_SHA256_LEN)
 
 /* The status a request id already got, when it was applied before. */
 struct applied {
