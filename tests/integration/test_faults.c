@@ -117,6 +117,9 @@ START_TEST(frozen_worker_lets_requests_expire)
     ck_assert_ptr_nonnull(spool);
     const char *rec = strstr(spool, req.id);
     ck_assert_msg(rec != NULL, "no record of %s", req.id);
+    /* the id is the record's request_id, not its first member */
+    while (rec > spool && rec[-1] != '\n')
+        rec--;
     const char *end = strchr(rec, '\n');
     const char *status = strstr(rec, "\"status\":null");
     const char *note = strstr(rec, "deadline passed");
