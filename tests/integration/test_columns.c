@@ -206,7 +206,7 @@ START_TEST(depth_per_request_and_collection)
     ck_assert(link_rel(link, "next", next, sizeof(next)));
     ck_assert_str_eq(next, "/api/Albums?depth=0&page=2&results_per_page=10");
     h_http_free(&r);
-    assert_400("/api/Albums?depth=2", "depth");
+    assert_400("/api/Albums?depth=3", "depth");
     assert_400("/api/Albums/1?depth=x", "depth");
 
     wr_rpc *rpc = client();

@@ -34,9 +34,9 @@ static const char *const codes[] = {
     WR_CODE_FORBIDDEN,         WR_CODE_URI_TOO_LONG,
     WR_CODE_HEADERS_TOO_LARGE,
 };
-static const char *const ops[] = {WR_OP_LIST,      WR_OP_GET,         WR_OP_RELATED,
-                                  WR_OP_FUNCTIONS, WR_OP_CREATE,      WR_OP_UPDATE,
-                                  WR_OP_DELETE,    WR_OP_COLLECTIONS, WR_OP_OPENAPI};
+static const char *const ops[] = {WR_OP_LIST,    WR_OP_GET,    WR_OP_RELATED, WR_OP_FUNCTIONS,
+                                  WR_OP_CREATE,  WR_OP_UPDATE, WR_OP_DELETE,  WR_OP_COLLECTIONS,
+                                  WR_OP_OPENAPI, WR_OP_BATCH};
 /* The ops of other services than the catalog (proto/README.md section 5). */
 static const char *const service_ops[] = {WR_OP_RECORDS};
 static const char *const services[] = {WR_SERVICE_AUDITLOG};
@@ -46,8 +46,8 @@ static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_P
                                       WR_HDR_STATUS,   WR_HDR_LINK,     WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
 static const char *const members[] = {
-    "after",      "body",     "collection",       "count", "depth", "id", "op", "page", "q",
-    "related_id", "relation", "results_per_page", "v"};
+    "after", "body", "collection", "count",    "depth",      "fields",           "id",     "op",
+    "page",  "q",    "related_id", "relation", "resolution", "results_per_page", "return", "v"};
 /* Required by every op; collection is required by all but the catalog ops. */
 static const char *const required_members[] = {"op", "v"};
 
@@ -422,10 +422,13 @@ START_TEST(ops_match_proto_h)
     for (size_t i = 0; i < COUNT(ops); i++) {
         json_t *e =
             json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", ops[i], "v", WR_PROTO_VERSION);
-        if (strcmp(ops[i], WR_OP_COLLECTIONS) == 0 || strcmp(ops[i], WR_OP_OPENAPI) == 0) {
+        bool batch = strcmp(ops[i], WR_OP_BATCH) == 0;
+        if (strcmp(ops[i], WR_OP_COLLECTIONS) == 0 || strcmp(ops[i], WR_OP_OPENAPI) == 0 || batch) {
             agree(s, e, false, "a catalog op with a collection");
             ck_assert_int_eq(json_object_del(e, "collection"), 0);
-            agree(s, e, true, ops[i]);
+            agree(s, e, !batch, ops[i]); /* a batch needs its body */
+            ck_assert_int_eq(json_object_set_new(e, "body", json_string("[{}]")), 0);
+            agree(s, e, batch, ops[i]); /* the others take none */
             json_decref(e);
             continue;
         }
@@ -568,7 +571,42 @@ START_TEST(decoder_and_schema_agree)
         /* depth, count, after; the catalog ops take only op and v */
         {"{\"collection\":\"Albums\",\"depth\":0,\"op\":\"list\",\"v\":1}", true},
         {"{\"collection\":\"Albums\",\"depth\":1,\"id\":\"1\",\"op\":\"get\",\"v\":1}", true},
-        {"{\"collection\":\"Albums\",\"depth\":2,\"op\":\"list\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"depth\":2,\"op\":\"list\",\"v\":1}", true},
+        {"{\"collection\":\"Albums\",\"depth\":3,\"op\":\"list\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"count\":\"estimated\",\"op\":\"list\",\"v\":1}", true},
+        /* fields with the reads of objects; return and resolution with create */
+        {"{\"collection\":\"Albums\",\"fields\":\"title,Artists.name\",\"op\":\"list\",\"v\":1}",
+         true},
+        {"{\"collection\":\"Albums\",\"fields\":\"title\",\"id\":\"1\",\"op\":\"get\",\"v\":1}",
+         true},
+        {"{\"collection\":\"Albums\",\"fields\":\"\",\"op\":\"list\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"fields\":\"title\",\"op\":\"functions\",\"q\":\"{}\",\"v\":"
+         "1}",
+         false},
+        {"{\"body\":\"{}\",\"collection\":\"Albums\",\"fields\":\"title\",\"op\":\"create\","
+         "\"v\":1}",
+         false},
+        {"{\"body\":\"[{}]\",\"collection\":\"Albums\",\"op\":\"create\",\"resolution\":"
+         "\"merge-duplicates\",\"return\":\"minimal\",\"v\":1}",
+         true},
+        {"{\"body\":\"[{}]\",\"collection\":\"Albums\",\"op\":\"create\",\"return\":\"none\","
+         "\"v\":1}",
+         false},
+        {"{\"body\":\"[{}]\",\"collection\":\"Albums\",\"op\":\"create\",\"resolution\":"
+         "\"ignore-duplicates\",\"v\":1}",
+         false},
+        {"{\"body\":\"{}\",\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"update\",\"return\":"
+         "\"minimal\",\"v\":1}",
+         false},
+        {"{\"collection\":\"Albums\",\"op\":\"list\",\"resolution\":\"merge-duplicates\",\"v\":1}",
+         false},
+        /* a batch: its body and nothing else */
+        {"{\"body\":\"[]\",\"op\":\"batch\",\"v\":1}", true},
+        {"{\"op\":\"batch\",\"v\":1}", false},
+        {"{\"body\":\"[]\",\"collection\":\"Albums\",\"op\":\"batch\",\"v\":1}", false},
+        {"{\"body\":\"[]\",\"op\":\"batch\",\"page\":1,\"v\":1}", false},
+        {"{\"body\":\"[]\",\"op\":\"batch\",\"return\":\"minimal\",\"v\":1}", false},
+        {"{\"body\":\"{}\",\"op\":\"openapi\",\"v\":1}", false},
         {"{\"collection\":\"Albums\",\"depth\":-1,\"op\":\"list\",\"v\":1}", false},
         {"{\"collection\":\"Albums\",\"depth\":\"0\",\"op\":\"list\",\"v\":1}", false},
         {"{\"collection\":\"Albums\",\"count\":\"none\",\"op\":\"list\",\"v\":1}", true},
@@ -624,6 +662,18 @@ START_TEST(encode_round_trip)
         {.op = WR_OP_GET, .collection = "Albums", .key = "1", .depth_given = true, .depth = 1},
         {.op = WR_OP_COLLECTIONS},
         {.op = WR_OP_OPENAPI},
+        {.op = WR_OP_LIST,
+         .collection = "Albums",
+         .depth_given = true,
+         .depth = 2,
+         .count = "estimated",
+         .fields = "title,Artists.name"},
+        {.op = WR_OP_CREATE,
+         .collection = "Albums",
+         .body = "[{\"title\":\"x\"}]",
+         .prefer_return = "minimal",
+         .resolution = "merge-duplicates"},
+        {.op = WR_OP_BATCH, .body = "[{\"method\":\"DELETE\",\"path\":\"/api/Albums/1\"}]"},
     };
     json_t *s = load_schema("request.schema.json");
     json_t *props = json_object_get(s, "properties");
@@ -659,6 +709,10 @@ START_TEST(encode_round_trip)
         ck_assert_pstr_eq(back.relation, reqs[i].relation);
         ck_assert_int_eq(back.page, reqs[i].page);
         ck_assert_int_eq(back.results_per_page, reqs[i].results_per_page);
+        ck_assert_pstr_eq(back.fields, reqs[i].fields);
+        ck_assert_pstr_eq(back.body, reqs[i].body);
+        ck_assert_pstr_eq(back.prefer_return, reqs[i].prefer_return);
+        ck_assert_pstr_eq(back.resolution, reqs[i].resolution);
         wr_request_release(&back);
         json_decref(inst);
         wr_buf_release(&b);

@@ -55,6 +55,9 @@ struct wr_cfg {
     long prefetch;             /* PREFETCH: unacked deliveries per worker */
     long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
     long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
+    long max_bulk;             /* MAX_BULK: objects one POST of a list creates at most */
+    long max_depth;            /* MAX_DEPTH: the deepest ?depth= served (deeper is clamped) */
+    long count_max;            /* COUNT_MAX: counts stop here (truncated); 0: no cap */
     /* AMQP */
     long heartbeat_s;        /* HEARTBEAT_S */
     long connect_timeout_ms; /* CONNECT_TIMEOUT_MS */

@@ -21,6 +21,10 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
         return 0;
     }
     (void)snprintf(req.id, sizeof(req.id), "%s", call->id);
+    /* MAX_DEPTH caps ?depth= as MAX_RESULTS_PER_PAGE caps page sizes: before
+     * the cache key is made, so the two spellings share it */
+    if (req.depth_given && req.depth > c->env.max_depth)
+        req.depth = (int)c->env.max_depth;
     /* No statement outlives the request. */
     store_set_deadline(c->env.store, call->deadline_ms);
     store_set_deadline(c->env.writer, call->deadline_ms);
@@ -55,6 +59,9 @@ void catalog_service_init(struct wr_service *svc, const struct wr_cfg *cfg, stru
     ctx->env.cfg = cfg;
     ctx->env.default_per_page = cfg->results_per_page;
     ctx->env.max_per_page = cfg->max_results_per_page;
+    ctx->env.count_max = cfg->count_max;
+    ctx->env.max_bulk = cfg->max_bulk;
+    ctx->env.max_depth = cfg->max_depth;
     *svc = (struct wr_service){.name = cfg->service,
                                .ops = ops,
                                .nops = sizeof(ops) / sizeof(ops[0]),
