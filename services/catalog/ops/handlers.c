@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops/apidoc.h"
+#include "ops/batch.h"
 #include "ops/fields.h"
 #include "ops/functions.h"
 #include "ops/reads.h"
@@ -61,6 +62,12 @@ void handle_request(const struct handler_env *env, const struct wr_request *req,
                     const char *base_url, struct wr_answer *out)
 {
     wr_answer_reset(out);
+    if (strcmp(req->op, WR_OP_BATCH) == 0) { /* writes of several collections */
+        struct wr_err err = {0};
+        int rc = batch_run(env, req, base_url, out, &err);
+        op_finish(req, rc, &err, out);
+        return;
+    }
     if (req->collection == NULL) { /* the decoder lets only the catalog ops through */
         catalog_request(env, req, base_url, out);
         return;

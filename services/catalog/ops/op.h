@@ -49,9 +49,9 @@ typedef int (*op_fn)(const struct handler_env *env, const struct collection *c,
 
 /* Completes out after an operation returned rc: a successful answer's
  * body gets its final newline (not an error body, which has one, nor a
- * 204's, which is empty); a body over its cap becomes a 413; an error
- * code becomes its HTTP answer (wr_err_http), logged with err's message
- * when it is a 500. req names the request in the log. */
+ * 204's, which is empty, nor a body that ends with one already); a body over its cap becomes a 413;
+ * an error code becomes its HTTP answer (wr_err_http), logged with err's message when it is a 500.
+ * req names the request in the log. */
 void op_finish(const struct wr_request *req, int rc, const struct wr_err *err,
                struct wr_answer *out);
 

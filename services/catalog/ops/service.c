@@ -49,6 +49,7 @@ static const struct wr_op ops[] = {
     {.name = WR_OP_CREATE, .writes = true, .fn = answer},
     {.name = WR_OP_UPDATE, .writes = true, .fn = answer},
     {.name = WR_OP_DELETE, .writes = true, .fn = answer},
+    {.name = WR_OP_BATCH, .writes = true, .fn = answer},
 };
 /* A message without a type (or an unknown one) may hold any op: it runs
  * uncorked, as a write would. */
