@@ -196,12 +196,32 @@ static void record_op(struct wr_buf *r, const struct batch_op *o, const struct w
     wr_buf_printf(r, ",\"status\":%d}", a->status);
 }
 
+/* Operation o, answered a, in the audit record's detail:
+ * {"collection","id","method","status"}, id the object's (a created one's
+ * new key) or null. */
+static void detail_op(struct wr_buf *d, const struct batch_op *o, const struct wr_answer *a,
+                      const struct write_tx *tx)
+{
+    wr_buf_puts(d, d->len > 0 ? ",{\"collection\":" : "{\"collection\":");
+    wr_json_cstr(d, o->c->name);
+    wr_buf_puts(d, ",\"id\":");
+    if (tx->readback)
+        wr_json_cstr(d, tx->readback_key);
+    else if (o->key[0] != '\0')
+        wr_json_cstr(d, o->key);
+    else
+        wr_json_null(d);
+    wr_buf_puts(d, ",\"method\":");
+    wr_json_cstr(d, o->method);
+    wr_buf_printf(d, ",\"status\":%d}", a->status);
+}
+
 /* Runs operation o (index i) in the deferred transaction of benv; false
  * when it failed (out answered, the transaction rolled back) or *rc holds
- * an error. */
+ * an error. Either way it joins the audit detail d. */
 static bool run_op(const struct handler_env *benv, const struct wr_request *req,
                    const char *base_url, struct batch_op *o, struct wr_answer *a,
-                   struct wr_buf *record, int *rc, struct wr_err *err)
+                   struct wr_buf *record, struct wr_buf *d, int *rc, struct wr_err *err)
 {
     struct wr_request sub = {.op = o->op,
                              .collection = o->c->name,
@@ -215,6 +235,7 @@ static bool run_op(const struct handler_env *benv, const struct wr_request *req,
     *rc = strcmp(o->op, WR_OP_CREATE) == 0   ? write_create(benv, o->c, &sub, base_url, a, err)
           : strcmp(o->op, WR_OP_UPDATE) == 0 ? write_update(benv, o->c, &sub, base_url, a, err)
                                              : write_delete(benv, o->c, &sub, base_url, a, err);
+    detail_op(d, o, a, benv->tx);
     if (*rc != 0 || a->status >= 400 || a->status == 0)
         return false;
     record_op(record, o, a, benv->tx);
@@ -318,7 +339,7 @@ static bool check_all(const struct handler_env *env, json_t *list, struct batch_
  * (out->status set), or an error (rolled back). */
 static int run_all(const struct handler_env *env, const struct wr_request *req,
                    const char *base_url, struct batch_op *ops, size_t n, struct wr_buf *record,
-                   struct wr_answer *out, struct wr_err *err)
+                   struct wr_buf *detail, struct wr_answer *out, struct wr_err *err)
 {
     struct write_tx tx = {.deferred = true};
     struct handler_env benv = *env;
@@ -333,7 +354,7 @@ static int run_all(const struct handler_env *env, const struct wr_request *req,
     for (size_t i = 0; i < n && ok && rc == 0; i++) {
         if (i > 0)
             wr_buf_putc(record, ',');
-        ok = run_op(&benv, req, base_url, &ops[i], &a, record, &rc, err);
+        ok = run_op(&benv, req, base_url, &ops[i], &a, record, detail, &rc, err);
         if (!ok && rc == 0)
             failed_at(out, i, &a);
     }
@@ -367,14 +388,24 @@ int batch_run(const struct handler_env *env, const struct wr_request *req, const
     }
     json_t *list = json_loads(req->body, JSON_REJECT_DUPLICATES, NULL);
     struct batch_op *ops = calloc(WR_BATCH_MAX, sizeof(*ops));
-    struct wr_buf record;
+    struct wr_buf record, detail;
     wr_buf_init(&record, RECORD_MAX);
+    wr_buf_init(&detail, WR_ANSWER_DETAIL_MAX - 64);
     int rc = ops == NULL ? wr_err_set(err, WR_ENOMEM, "out of memory") : 0;
     if (rc == 0 && check_all(env, list, ops, out)) {
-        rc = run_all(env, req, base_url, ops, json_array_size(list), &record, out, err);
-        if (rc == 0 && out->status == 0)
+        rc = run_all(env, req, base_url, ops, json_array_size(list), &record, &detail, out, err);
+        bool applied = rc == 0 && out->status == 0;
+        if (applied)
             answer(env, req, base_url, 200, record.data, out);
+        /* the audit record lists every operation run (up to a failed one) */
+        if (rc == 0 && detail.len > 0) {
+            wr_buf_printf(&out->detail, "{\"applied\":%s,\"operations\":[",
+                          applied ? "true" : "false");
+            wr_buf_append(&out->detail, detail.data, detail.len);
+            wr_buf_puts(&out->detail, "]}");
+        }
     }
+    wr_buf_release(&detail);
     for (size_t i = 0; ops != NULL && i < WR_BATCH_MAX; i++)
         free(ops[i].body);
     free(ops);

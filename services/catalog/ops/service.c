@@ -7,7 +7,32 @@
 #include <stdio.h>
 
 #include "store/store.h"
+#include "warren/json.h"
 #include "warren/rpc.h"
+
+/* The audit record's detail of a read: the count, depth and fields it
+ * asked for, those given only (a write's op writes its own). */
+static void describe_read(const struct wr_request *req, struct wr_answer *out)
+{
+    if (out->detail.len > 0 || (req->count == NULL && !req->depth_given && req->fields == NULL))
+        return;
+    struct wr_buf *d = &out->detail;
+    char sep = '{';
+    if (req->count != NULL) {
+        wr_buf_printf(d, "%c\"count\":", sep);
+        wr_json_cstr(d, req->count);
+        sep = ',';
+    }
+    if (req->depth_given) {
+        wr_buf_printf(d, "%c\"depth\":%d", sep, req->depth);
+        sep = ',';
+    }
+    if (req->fields != NULL) {
+        wr_buf_printf(d, "%c\"fields\":", sep);
+        wr_json_cstr(d, req->fields);
+    }
+    wr_buf_putc(d, '}');
+}
 
 static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
 {
@@ -29,6 +54,7 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
     store_set_deadline(c->env.store, call->deadline_ms);
     store_set_deadline(c->env.writer, call->deadline_ms);
     cached_answer(c->cached, &c->env, &req, call->base_url, out);
+    describe_read(&req, out);
     wr_answer_describe(out, &(struct wr_answer_about){.op = req.op,
                                                       .collection = req.collection,
                                                       .key = req.key,

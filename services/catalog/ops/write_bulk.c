@@ -287,6 +287,23 @@ static int write_all(struct bulk *b, const struct wr_request *req, json_t *root,
     return write_tx_finish(b->env, b->c, req, *status, b->list ? NULL : b->key, NULL, out, err);
 }
 
+/* The audit record's detail: {"num_created","num_updated","resolution",
+ * "return"}, the last two as the Prefer header gave them. */
+static void describe(const struct bulk *b, const struct wr_request *req, struct wr_answer *out)
+{
+    struct wr_buf *d = &out->detail;
+    wr_buf_printf(d, "{\"num_created\":%lld,\"num_updated\":%lld", b->created, b->updated);
+    if (req->resolution != NULL) {
+        wr_buf_puts(d, ",\"resolution\":");
+        wr_json_cstr(d, req->resolution);
+    }
+    if (req->prefer_return != NULL) {
+        wr_buf_puts(d, ",\"return\":");
+        wr_json_cstr(d, req->prefer_return);
+    }
+    wr_buf_putc(d, '}');
+}
+
 /* POST and, for an upsert, PATCH or PUT in c's METHODS; else 405 / 503. */
 static bool allowed(const struct handler_env *env, const struct collection *c, bool upsert,
                     struct wr_answer *out)
@@ -359,6 +376,7 @@ int write_bulk(const struct handler_env *env, const struct collection *c,
         if (rc == 0 && out->status == 0) {
             write_tx_bump_all(env, &tx, c->table); /* write_finish bumped c's */
             answer(env, c, req, base_url, status, record.data, out);
+            describe(&b, req, out);
         }
         rc = rc > 0 ? 0 : rc;
     }
