@@ -362,8 +362,13 @@ START_TEST(error_codes_match_proto_h)
         "error.schema.json's code enum differs from the WR_CODE_* of proto.h");
     static const char *const req[] = {"code", "message"};
     ck_assert(same_strings(json_object_get(s, "required"), req, COUNT(req)));
-    ck_assert_uint_eq(json_object_size(props), 3); /* code, message, validation_errors */
+    ck_assert_uint_eq(json_object_size(props), 4); /* code, message, validation_errors, operation */
     ck_assert(json_is_object(json_object_get(props, "validation_errors")));
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(props, "operation"), "maximum")),
+        WR_BATCH_MAX - 1);
+    ck_assert(valid_text(s, "{\"code\":\"not_found\",\"message\":\"m\",\"operation\":1}"));
+    ck_assert(!valid_text(s, "{\"code\":\"not_found\",\"message\":\"m\",\"operation\":100}"));
     ck_assert(json_is_false(json_object_get(s, "additionalProperties")));
     for (size_t i = 0; i < COUNT(codes); i++) {
         char body[128];
@@ -807,7 +812,8 @@ START_TEST(reply_list_schema)
     json_t *s = load_schema("reply-list.schema.json");
     static const char *const req[] = {"num_results", "objects", "page", "total_pages"};
     ck_assert(same_strings(json_object_get(s, "required"), req, COUNT(req)));
-    ck_assert_uint_eq(json_object_size(json_object_get(s, "properties")), COUNT(req));
+    /* and the flags of an estimated or truncated count */
+    ck_assert_uint_eq(json_object_size(json_object_get(s, "properties")), COUNT(req) + 2);
     ck_assert(json_is_false(json_object_get(s, "additionalProperties")));
     /* What the worker writes: a page with to-one, null and to-many relations,
      * an empty table, and a page past the last. */
@@ -822,8 +828,17 @@ START_TEST(reply_list_schema)
     ck_assert(valid_text(s, "{\"num_results\":3,\"objects\":[],\"page\":9,\"total_pages\":1}"));
     ck_assert(!valid_text(s, "{\"num_results\":0,\"objects\":[],\"page\":0,\"total_pages\":0}"));
     ck_assert(!valid_text(s, "{\"num_results\":0,\"objects\":[],\"page\":1}"));
-    ck_assert(!valid_text(s, "{\"num_results\":1,\"objects\":[{\"a\":{\"b\":{}}}],\"page\":1,"
-                             "\"total_pages\":1}"));
+    /* depth 2: a related object's own relations, flat; no deeper */
+    ck_assert(valid_text(s, "{\"num_results\":1,\"objects\":[{\"a\":{\"b\":{},\"c\":[{\"d\":1}]}}],"
+                            "\"page\":1,\"total_pages\":1}"));
+    ck_assert(!valid_text(s, "{\"num_results\":1,\"objects\":[{\"a\":{\"b\":{\"c\":{}}}}],"
+                             "\"page\":1,\"total_pages\":1}"));
+    ck_assert(valid_text(s, "{\"num_results\":10000,\"num_results_truncated\":true,\"objects\":[],"
+                            "\"page\":1001,\"total_pages\":1000}"));
+    ck_assert(valid_text(s, "{\"num_results\":9999,\"num_results_estimated\":true,\"objects\":[],"
+                            "\"page\":1,\"total_pages\":1000}"));
+    ck_assert(!valid_text(s, "{\"num_results\":9,\"num_results_estimated\":false,\"objects\":[],"
+                             "\"page\":1,\"total_pages\":1}"));
     json_decref(s);
 }
 END_TEST
