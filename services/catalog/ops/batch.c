@@ -173,11 +173,12 @@ static void failed_at(struct wr_answer *out, size_t i, const struct wr_answer *f
     json_decref(e);
 }
 
-/* Operation o's outcome into the record: {"body","collection","key",
- * "method","status"}, body the answer's JSON (null for none), collection
- * and key the object to read back after the commit (null for none). */
-static void record_op(struct wr_buf *r, const struct batch_op *o, const struct wr_answer *a,
-                      const struct write_tx *tx)
+/* The outcome of operation o (on collection c) into the record:
+ * {"body","collection","key","method","status"}, body the answer's JSON
+ * (null for none), collection and key the object to read back after the
+ * commit (null for none). */
+static void record_op(struct wr_buf *r, const struct batch_op *o, const struct collection *c,
+                      const struct wr_answer *a, const struct write_tx *tx)
 {
     wr_buf_puts(r, "{\"body\":");
     if (!tx->readback && a->body.len > 1)
@@ -185,7 +186,7 @@ static void record_op(struct wr_buf *r, const struct batch_op *o, const struct w
     else
         wr_json_null(r);
     wr_buf_puts(r, ",\"collection\":");
-    wr_json_cstr(r, o->c->name);
+    wr_json_cstr(r, c->name);
     wr_buf_puts(r, ",\"key\":");
     if (tx->readback)
         wr_json_cstr(r, tx->readback_key);
@@ -196,14 +197,14 @@ static void record_op(struct wr_buf *r, const struct batch_op *o, const struct w
     wr_buf_printf(r, ",\"status\":%d}", a->status);
 }
 
-/* Operation o, answered a, in the audit record's detail:
+/* Operation o on collection c, answered a, in the audit record's detail:
  * {"collection","id","method","status"}, id the object's (a created one's
  * new key) or null. */
-static void detail_op(struct wr_buf *d, const struct batch_op *o, const struct wr_answer *a,
-                      const struct write_tx *tx)
+static void detail_op(struct wr_buf *d, const struct batch_op *o, const struct collection *c,
+                      const struct wr_answer *a, const struct write_tx *tx)
 {
     wr_buf_puts(d, d->len > 0 ? ",{\"collection\":" : "{\"collection\":");
-    wr_json_cstr(d, o->c->name);
+    wr_json_cstr(d, c->name);
     wr_buf_puts(d, ",\"id\":");
     if (tx->readback)
         wr_json_cstr(d, tx->readback_key);
@@ -223,8 +224,15 @@ static bool run_op(const struct handler_env *benv, const struct wr_request *req,
                    const char *base_url, struct batch_op *o, struct wr_answer *a,
                    struct wr_buf *record, struct wr_buf *d, int *rc, struct wr_err *err)
 {
+    /* check_op found each operation's collection; kept in a local, which
+     * the analysers can follow through the calls below */
+    const struct collection *c = o->c;
+    if (c == NULL) {
+        *rc = wr_err_set(err, WR_EINVAL, "batch: an operation was not checked");
+        return false;
+    }
     struct wr_request sub = {.op = o->op,
-                             .collection = o->c->name,
+                             .collection = c->name,
                              .key = o->key[0] ? o->key : NULL,
                              .relation = o->relation[0] ? o->relation : NULL,
                              .related_id = o->related[0] ? o->related : NULL,
@@ -232,13 +240,13 @@ static bool run_op(const struct handler_env *benv, const struct wr_request *req,
     (void)snprintf(sub.id, sizeof(sub.id), "%s", req->id);
     benv->tx->readback = false;
     wr_answer_reset(a);
-    *rc = strcmp(o->op, WR_OP_CREATE) == 0   ? write_create(benv, o->c, &sub, base_url, a, err)
-          : strcmp(o->op, WR_OP_UPDATE) == 0 ? write_update(benv, o->c, &sub, base_url, a, err)
-                                             : write_delete(benv, o->c, &sub, base_url, a, err);
-    detail_op(d, o, a, benv->tx);
+    *rc = strcmp(o->op, WR_OP_CREATE) == 0   ? write_create(benv, c, &sub, base_url, a, err)
+          : strcmp(o->op, WR_OP_UPDATE) == 0 ? write_update(benv, c, &sub, base_url, a, err)
+                                             : write_delete(benv, c, &sub, base_url, a, err);
+    detail_op(d, o, c, a, benv->tx);
     if (*rc != 0 || a->status >= 400 || a->status == 0)
         return false;
-    record_op(record, o, a, benv->tx);
+    record_op(record, o, c, a, benv->tx);
     return true;
 }
 
@@ -307,11 +315,13 @@ void batch_again(const struct handler_env *env, const struct wr_request *req, co
     answer(env, req, base_url, status, record, out);
 }
 
-/* Every operation checked (the list's shape the edge checked too, but not
- * every caller is the edge); false after answering 400 / 413. */
-static bool check_all(const struct handler_env *env, json_t *list, struct batch_op *ops,
+/* Every operation checked into ops (the list's shape the edge checked
+ * too, but not every caller is the edge), their number into *n (1 to
+ * WR_BATCH_MAX); false after answering 400 / 413. */
+static bool check_all(const struct handler_env *env, json_t *list, struct batch_op *ops, size_t *n,
                       struct wr_answer *out)
 {
+    *n = 0;
     if (!json_is_array(list) || json_array_size(list) == 0) {
         wr_answer_error(out, 400, WR_CODE_BAD_REQUEST,
                         "body: must be a list of 1 to 100 operations");
@@ -330,8 +340,9 @@ static bool check_all(const struct handler_env *env, json_t *list, struct batch_
             refuse(out, i, WR_CODE_BAD_REQUEST, why);
             return false;
         }
+        *n = i + 1;
     }
-    return true;
+    return *n > 0;
 }
 
 /* Runs the n checked operations in one transaction and commits it with
@@ -344,7 +355,10 @@ static int run_all(const struct handler_env *env, const struct wr_request *req,
     struct write_tx tx = {.deferred = true};
     struct handler_env benv = *env;
     benv.tx = &tx;
-    int rc = write_begin_once(env, ops[0].c, req, base_url, out, err);
+    const struct collection *first = n > 0 ? ops[0].c : NULL; /* check_all set it */
+    if (first == NULL)
+        return wr_err_set(err, WR_EINVAL, "batch: no checked operation");
+    int rc = write_begin_once(env, first, req, base_url, out, err);
     if (rc != 0)
         return rc > 0 ? 0 : rc;
     struct wr_answer a;
@@ -373,9 +387,9 @@ static int run_all(const struct handler_env *env, const struct wr_request *req,
         store_rollback(env->writer);
         return write_failed(rc, err, out);
     }
-    rc = write_finish(env, ops[0].c, req, 200, NULL, NULL, out, err);
+    rc = write_finish(env, first, req, 200, NULL, NULL, out, err);
     if (rc == 0 && out->status == 0)
-        write_tx_bump_all(env, &tx, ops[0].c->table); /* write_finish bumped that one */
+        write_tx_bump_all(env, &tx, first->table); /* write_finish bumped that one */
     return rc;
 }
 
@@ -391,9 +405,10 @@ int batch_run(const struct handler_env *env, const struct wr_request *req, const
     struct wr_buf record, detail;
     wr_buf_init(&record, RECORD_MAX);
     wr_buf_init(&detail, WR_ANSWER_DETAIL_MAX - 64);
-    int rc = ops == NULL ? wr_err_set(err, WR_ENOMEM, "out of memory") : 0;
-    if (rc == 0 && check_all(env, list, ops, out)) {
-        rc = run_all(env, req, base_url, ops, json_array_size(list), &record, &detail, out, err);
+    int rc = ops != NULL ? 0 : wr_err_set(err, WR_ENOMEM, "out of memory");
+    size_t n = 0;
+    if (ops != NULL && check_all(env, list, ops, &n, out)) {
+        rc = run_all(env, req, base_url, ops, n, &record, &detail, out, err);
         bool applied = rc == 0 && out->status == 0;
         if (applied)
             answer(env, req, base_url, 200, record.data, out);

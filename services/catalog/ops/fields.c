@@ -43,19 +43,14 @@ static int allocate(struct view *v, const schema *s, const struct collection *c)
     if (v->mem == NULL || v->sub == NULL)
         return WR_ENOMEM;
     memset(v->mem, 1, (n + 1) * sizeof(bool));
-    bool *p = v->mem;
-    v->top.hide_cols = p;
-    p += c->ncols;
-    v->top.hide_rels = p;
-    p += c->nrels;
+    /* c's columns and relations first; each relation's arrays after them
+     * are handed out by narrow() */
+    v->top.hide_cols = v->mem;
+    v->top.hide_rels = v->mem + c->ncols;
     v->top.sub = v->sub;
-    for (size_t i = 0; i < c->nrels; i++) {
-        const struct collection *t = schema_at(s, c->rels[i].target);
-        /* as configured until a dotted entry narrows it */
+    for (size_t i = 0; i < c->nrels; i++) /* as configured until a dotted entry narrows it */
         v->sub[i] = (struct objects_shape){.hide_cols = c->rels[i].col_hidden,
                                            .no_rels = c->rels[i].narrowed};
-        p += t->ncols + t->nrels;
-    }
     return 0;
 }
 

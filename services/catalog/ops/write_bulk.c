@@ -365,10 +365,11 @@ int write_bulk(const struct handler_env *env, const struct collection *c,
     wr_buf_init(&b.keys, RECORD_MAX);
     struct wr_buf record;
     wr_buf_init(&record, RECORD_MAX);
-    int rc = b.a == NULL || b.errors == NULL ? wr_err_set(err, WR_ENOMEM, "out of memory") : 0;
-    if (rc == 0 && !check_all(&b, root)) {
+    bool allocated = b.a != NULL && b.errors != NULL;
+    int rc = allocated ? 0 : wr_err_set(err, WR_ENOMEM, "out of memory");
+    if (allocated && !check_all(&b, root)) {
         write_reply_invalid(out, b.errors);
-    } else if (rc == 0) {
+    } else if (allocated) {
         int status = 201;
         rc = write_tx_begin(env, c, req, base_url, out, err);
         if (rc == 0)
