@@ -7,16 +7,22 @@
 
 #include "warren/err.h"
 
-#define PAGE_MAX 1000000000L   /* the envelope's page and results_per_page range */
-#define TIMEOUT_MAX 600000L    /* REQUEST_TIMEOUT_MS's range */
+#define PAGE_MAX 1000000000L /* the envelope's page and results_per_page range */
+#define TIMEOUT_MAX 600000L  /* REQUEST_TIMEOUT_MS's range */
 
 static const struct {
     const char *name;
     enum cli_cmd cmd;
 } commands[] = {
-    {"collections", CLI_COLLECTIONS}, {"openapi", CLI_OPENAPI}, {"get", CLI_GET},
-    {"list", CLI_LIST},               {"related", CLI_RELATED}, {"eval", CLI_EVAL},
-    {"post", CLI_POST},               {"patch", CLI_PATCH},     {"delete", CLI_DELETE},
+    {"collections", CLI_COLLECTIONS},
+    {"openapi", CLI_OPENAPI},
+    {"get", CLI_GET},
+    {"list", CLI_LIST},
+    {"related", CLI_RELATED},
+    {"eval", CLI_EVAL},
+    {"post", CLI_POST},
+    {"patch", CLI_PATCH},
+    {"delete", CLI_DELETE},
     {"svc", CLI_SVC},
 };
 
@@ -28,10 +34,10 @@ struct opt {
 };
 
 static const struct opt opts[] = {
-    {"help", FLAG},      {"version", FLAG},   {"json", FLAG},     {"table", FLAG},
-    {"all", FLAG},       {"filter", LIST},    {"order", LIST},    {"q", TEXT},
-    {"count", TEXT},     {"after", TEXT},     {"request-id", TEXT}, {"amqp-url", TEXT},
-    {"service", TEXT},   {"config", TEXT},    {"page", NUMBER},   {"per-page", NUMBER},
+    {"help", FLAG},      {"version", FLAG}, {"json", FLAG},       {"table", FLAG},
+    {"all", FLAG},       {"filter", LIST},  {"order", LIST},      {"q", TEXT},
+    {"count", TEXT},     {"after", TEXT},   {"request-id", TEXT}, {"amqp-url", TEXT},
+    {"service", TEXT},   {"config", TEXT},  {"page", NUMBER},     {"per-page", NUMBER},
     {"timeout", NUMBER}, {"depth", NUMBER},
 };
 

@@ -66,8 +66,8 @@ int cli_args_parse(struct cli_args *a, int argc, char *const *argv, struct wr_bu
 /* The request a command makes. */
 struct cli_request {
     struct wr_request req;
-    const char *service; /* the queue's service: svc's SERVICE, else NULL (the config's) */
-    bool wants_body;     /* post and patch: a JSON object from body_arg or stdin */
+    const char *service;  /* the queue's service: svc's SERVICE, else NULL (the config's) */
+    bool wants_body;      /* post and patch: a JSON object from body_arg or stdin */
     const char *body_arg; /* the BODY argument, or NULL (or "-"): read stdin */
     struct wr_buf q;      /* storage of req.q */
 };

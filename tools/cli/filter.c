@@ -18,10 +18,10 @@
  * symbols first, two-character ones before their one-character prefixes. */
 static const char *const symbol_ops[] = {"==", "!=", ">=", "<=", ">", "<", NULL};
 static const char *const word_ops[] = {
-    "eq",   "equals", "equal_to", "ne",    "neq",    "not_equal_to", "does_not_equal",
-    "gt",   "lt",     "ge",       "gte",   "geq",    "le",           "lte",
-    "leq",  "like",   "ilike",    "in",    "not_in", "is_null",      "is_not_null",
-    "has",  "any",    NULL};
+    "eq",  "equals", "equal_to", "ne",  "neq",    "not_equal_to", "does_not_equal",
+    "gt",  "lt",     "ge",       "gte", "geq",    "le",           "lte",
+    "leq", "like",   "ilike",    "in",  "not_in", "is_null",      "is_not_null",
+    "has", "any",    NULL};
 
 static bool name_char(char c)
 {
@@ -89,7 +89,8 @@ static json_t *refuse(struct wr_buf *problems, const char *whole, const char *wh
     return NULL;
 }
 
-static json_t *parse(const char *s, size_t n, int depth, const char *whole, struct wr_buf *problems);
+static json_t *parse(const char *s, size_t n, int depth, const char *whole,
+                     struct wr_buf *problems);
 
 /* The value of op into *val: none (is_null, is_not_null: *val stays
  * NULL), a list, a nested filter, or a literal. 0, or -1 after a problem. */
@@ -125,8 +126,8 @@ static int value_of(const char *op, const char *s, size_t n, int depth, const ch
 
 /* The operator at p (before end): true with its length in *oplen, or false
  * after a problem. sep tells whether blanks separate it from the field. */
-static bool operator_at(const char *p, const char *end, bool sep, size_t *oplen,
-                        const char *whole, struct wr_buf *problems)
+static bool operator_at(const char *p, const char *end, bool sep, size_t *oplen, const char *whole,
+                        struct wr_buf *problems)
 {
     for (const char *const *o = symbol_ops; *o != NULL; o++)
         if ((size_t)(end - p) >= strlen(*o) && strncmp(p, *o, strlen(*o)) == 0) {

@@ -186,9 +186,10 @@ static int call(const struct wr_cfg *cfg, const struct cli_request *r, bool tabl
     struct wr_buf out, errs;
     wr_buf_init(&out, OUT_MAX);
     wr_buf_init(&errs, PROBLEMS_MAX);
-    struct cli_reply cr = {
-        .status = reply.status, .body = reply.body ? reply.body : "", .len = reply.len,
-        .link = reply.link};
+    struct cli_reply cr = {.status = reply.status,
+                           .body = reply.body ? reply.body : "",
+                           .len = reply.len,
+                           .link = reply.link};
     int code = cli_output(&cr, table, &out, &errs);
     bool written = fwrite(out.data ? out.data : "", 1, out.len, stdout) == out.len &&
                    fflush(stdout) == 0 && wr_buf_error(&out) == 0;

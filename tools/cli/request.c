@@ -35,7 +35,8 @@ static const struct shape shapes[] = {
     {CLI_COLLECTIONS, "collections", 0},
     {CLI_OPENAPI, "openapi", 0},
     {CLI_GET, "get", O_DEPTH},
-    {CLI_LIST, "list", O_FILTER | O_ORDER | O_Q | O_PAGE | O_PER_PAGE | O_DEPTH | O_COUNT | O_AFTER},
+    {CLI_LIST, "list",
+     O_FILTER | O_ORDER | O_Q | O_PAGE | O_PER_PAGE | O_DEPTH | O_COUNT | O_AFTER},
     {CLI_RELATED, "related", O_PAGE | O_PER_PAGE | O_DEPTH | O_COUNT},
     {CLI_EVAL, "eval", O_FILTER | O_Q},
     {CLI_POST, "post", 0},
@@ -61,8 +62,8 @@ static unsigned given(const struct cli_args *a)
            (a->all ? O_ALL : 0u);
 }
 
-static const char *const option_names[] = {"--filter",   "--order", "--q",     "--page", "--per-page",
-                                           "--depth",    "--count", "--after", "--all"};
+static const char *const option_names[] = {"--filter", "--order", "--q",     "--page", "--per-page",
+                                           "--depth",  "--count", "--after", "--all"};
 
 static int wrong_count(const struct shape *s, const char *usage, struct wr_buf *problems)
 {
@@ -101,10 +102,8 @@ static int build_q(struct cli_request *r, const struct cli_args *a, struct wr_bu
         r->req.q = a->q;
         return check_q(a->q, problems);
     }
-    struct cli_search s = {.filters = a->filters,
-                           .nfilters = a->nfilters,
-                           .orders = a->orders,
-                           .norders = a->norders};
+    struct cli_search s = {
+        .filters = a->filters, .nfilters = a->nfilters, .orders = a->orders, .norders = a->norders};
     if (a->cmd == CLI_EVAL) {
         s.functions = a->pos + 1;
         s.nfunctions = a->npos - 1;
@@ -159,10 +158,14 @@ static int positional(struct cli_request *r, const struct cli_args *a, const str
 static const char *op_of(enum cli_cmd cmd)
 {
     static const char *const ops[] = {
-        [CLI_COLLECTIONS] = WR_OP_COLLECTIONS, [CLI_OPENAPI] = WR_OP_OPENAPI,
-        [CLI_GET] = WR_OP_GET,                 [CLI_LIST] = WR_OP_LIST,
-        [CLI_RELATED] = WR_OP_RELATED,         [CLI_EVAL] = WR_OP_FUNCTIONS,
-        [CLI_POST] = WR_OP_CREATE,             [CLI_PATCH] = WR_OP_UPDATE,
+        [CLI_COLLECTIONS] = WR_OP_COLLECTIONS,
+        [CLI_OPENAPI] = WR_OP_OPENAPI,
+        [CLI_GET] = WR_OP_GET,
+        [CLI_LIST] = WR_OP_LIST,
+        [CLI_RELATED] = WR_OP_RELATED,
+        [CLI_EVAL] = WR_OP_FUNCTIONS,
+        [CLI_POST] = WR_OP_CREATE,
+        [CLI_PATCH] = WR_OP_UPDATE,
         [CLI_DELETE] = WR_OP_DELETE,
     };
     return (size_t)cmd < sizeof(ops) / sizeof(ops[0]) ? ops[cmd] : NULL;

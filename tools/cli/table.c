@@ -73,7 +73,11 @@ static void put_value(struct wr_buf *b, const json_t *v)
         json_array_foreach(v, i, e) {
             flat = flat && scalar(e);
         }
-        if (!flat || json_array_size(v) == 0) {
+        if (json_array_size(v) == 0) {
+            (void)wr_buf_puts(b, "[]");
+            return;
+        }
+        if (!flat) {
             (void)wr_buf_printf(b, "[%zu]", json_array_size(v));
             return;
         }
@@ -124,6 +128,7 @@ struct cell {
 struct grid {
     char **names;
     size_t ncols, cap;
+    long last;          /* the column of the row's previous member; -1 first */
     struct cell *cells; /* nrows x ncols, once the columns are known */
     size_t row;         /* the row being filled */
 };
@@ -136,12 +141,17 @@ static long column_of(const struct grid *g, const char *name)
     return -1;
 }
 
+/* A member only later rows have gets its column after the column of the
+ * member before it in that row, so columns keep the rows' order. */
 static int add_column(void *ctx, const char *name, const json_t *v)
 {
     struct grid *g = ctx;
     (void)v;
-    if (column_of(g, name) >= 0)
+    long at = column_of(g, name);
+    if (at >= 0) {
+        g->last = at;
         return 0;
+    }
     if (g->ncols == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 16;
         char **names = realloc(g->names, cap * sizeof(*names));
@@ -150,8 +160,15 @@ static int add_column(void *ctx, const char *name, const json_t *v)
         g->names = names;
         g->cap = cap;
     }
-    g->names[g->ncols] = strdup(name);
-    return g->names[g->ncols++] != NULL ? 0 : WR_ENOMEM;
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return WR_ENOMEM;
+    size_t pos = (size_t)(g->last + 1);
+    memmove(&g->names[pos + 1], &g->names[pos], (g->ncols - pos) * sizeof(*g->names));
+    g->names[pos] = copy;
+    g->ncols++;
+    g->last = (long)pos;
+    return 0;
 }
 
 /* A cell's text, cut to CLI_CELL_MAX characters. */
@@ -240,8 +257,10 @@ static int put_rows(struct wr_buf *out, const json_t *rows)
     struct wr_buf name;
     wr_buf_init(&name, NAME_MAX_BYTES);
     int rc = 0;
-    for (size_t r = 0; r < nrows && rc == 0; r++)
+    for (size_t r = 0; r < nrows && rc == 0; r++) {
+        g.last = -1;
         rc = flatten(json_array_get(rows, r), &name, 0, add_column, &g);
+    }
     size_t *widths = NULL;
     bool *right = NULL;
     if (rc == 0 && g.ncols > 0) {

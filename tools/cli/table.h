@@ -23,8 +23,8 @@
  * - anything else: the value as a cell shows it.
  * In cells and values: strings without quotes, control characters escaped
  * (\n, \t, \u001b...), numbers as JSON writes them, null as "null", a
- * non-empty array of scalars joined by ", ", any other array as "[N]" (its
- * length). Columns whose values are all numbers are right-aligned.
+ * non-empty array of scalars joined by ", ", an array of objects as "[N]"
+ * (its length), an empty one as "[]". Columns whose values are all numbers are right-aligned.
  * Returns 0, WR_EINVAL when body is not one JSON value (nothing
  * appended: show it as it is), WR_ENOMEM, or the buffer's error. */
 int cli_table_render(const char *body, size_t len, struct wr_buf *out);
