@@ -6,7 +6,7 @@ warren_run_packages=(build-essential cmake pkg-config librabbitmq-dev libhiredis
   libjansson-dev libsqlite3-dev libevent-dev check rabbitmq-server redis-server curl)
 # What the tests add: the MongoDB test peer, the benchmark, the fuzzers and
 # the static-analysis gate.
-warren_test_packages=(python3-mockupdb python3-pymongo wrk clang libclang-rt-14-dev
+warren_test_packages=(python3-mockupdb python3-pymongo python3-pika wrk clang libclang-rt-14-dev
   clang-tidy cppcheck flawfinder clang-format docker-compose)
 
 # warren_install_deps [run]: everything, or with "run" only what running takes.

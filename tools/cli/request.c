@@ -26,23 +26,23 @@ enum {
 };
 
 struct shape {
-    enum cli_cmd cmd;
     const char *name;
+    enum cli_cmd cmd;
     unsigned options;
 };
 
 static const struct shape shapes[] = {
-    {CLI_COLLECTIONS, "collections", 0},
-    {CLI_OPENAPI, "openapi", 0},
-    {CLI_GET, "get", O_DEPTH},
-    {CLI_LIST, "list",
+    {"collections", CLI_COLLECTIONS, 0},
+    {"openapi", CLI_OPENAPI, 0},
+    {"get", CLI_GET, O_DEPTH},
+    {"list", CLI_LIST,
      O_FILTER | O_ORDER | O_Q | O_PAGE | O_PER_PAGE | O_DEPTH | O_COUNT | O_AFTER},
-    {CLI_RELATED, "related", O_PAGE | O_PER_PAGE | O_DEPTH | O_COUNT},
-    {CLI_EVAL, "eval", O_FILTER | O_Q},
-    {CLI_POST, "post", 0},
-    {CLI_PATCH, "patch", O_FILTER | O_Q | O_ALL},
-    {CLI_DELETE, "delete", O_FILTER | O_Q | O_ALL},
-    {CLI_SVC, "svc", 0},
+    {"related", CLI_RELATED, O_PAGE | O_PER_PAGE | O_DEPTH | O_COUNT},
+    {"eval", CLI_EVAL, O_FILTER | O_Q},
+    {"post", CLI_POST, 0},
+    {"patch", CLI_PATCH, O_FILTER | O_Q | O_ALL},
+    {"delete", CLI_DELETE, O_FILTER | O_Q | O_ALL},
+    {"svc", CLI_SVC, 0},
 };
 
 static const struct shape *shape_of(enum cli_cmd cmd)

@@ -126,17 +126,23 @@ struct cell {
 };
 
 struct grid {
-    char **names;
+    struct wr_buf pool; /* the column names, each NUL-terminated */
+    size_t *offs;       /* where each column's name starts in pool */
     size_t ncols, cap;
     long last;          /* the column of the row's previous member; -1 first */
     struct cell *cells; /* nrows x ncols, once the columns are known */
     size_t row;         /* the row being filled */
 };
 
+static const char *column_name(const struct grid *g, size_t i)
+{
+    return g->pool.data + g->offs[i];
+}
+
 static long column_of(const struct grid *g, const char *name)
 {
     for (size_t i = 0; i < g->ncols; i++)
-        if (strcmp(g->names[i], name) == 0)
+        if (strcmp(column_name(g, i), name) == 0)
             return (long)i;
     return -1;
 }
@@ -154,18 +160,18 @@ static int add_column(void *ctx, const char *name, const json_t *v)
     }
     if (g->ncols == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 16;
-        char **names = realloc(g->names, cap * sizeof(*names));
-        if (names == NULL)
+        size_t *offs = realloc(g->offs, cap * sizeof(*offs));
+        if (offs == NULL)
             return WR_ENOMEM;
-        g->names = names;
+        g->offs = offs;
         g->cap = cap;
     }
-    char *copy = strdup(name);
-    if (copy == NULL)
-        return WR_ENOMEM;
+    size_t off = g->pool.len;
+    if (wr_buf_append(&g->pool, name, strlen(name) + 1) != 0)
+        return wr_buf_error(&g->pool);
     size_t pos = (size_t)(g->last + 1);
-    memmove(&g->names[pos + 1], &g->names[pos], (g->ncols - pos) * sizeof(*g->names));
-    g->names[pos] = copy;
+    memmove(&g->offs[pos + 1], &g->offs[pos], (g->ncols - pos) * sizeof(*g->offs));
+    g->offs[pos] = off;
     g->ncols++;
     g->last = (long)pos;
     return 0;
@@ -179,7 +185,7 @@ static int fill_cell(void *ctx, const char *name, const json_t *v)
     struct wr_buf b;
     wr_buf_init(&b, TEXT_MAX);
     put_value(&b, v);
-    if (cli_text_width(b.data ? b.data : "", b.len) > CLI_CELL_MAX) {
+    if (b.data != NULL && cli_text_width(b.data, b.len) > CLI_CELL_MAX) {
         size_t cut = 0, w = 0;
         while (cut < b.len && (w < CLI_CELL_MAX - 1 || ((unsigned char)b.data[cut] & 0xc0) == 0x80))
             w += ((unsigned char)b.data[cut++] & 0xc0) != 0x80;
@@ -205,7 +211,7 @@ static void put_row(struct wr_buf *out, const struct grid *g, const size_t *widt
 {
     for (size_t c = 0; c < g->ncols; c++) {
         const struct cell *cell = header ? NULL : &g->cells[row * g->ncols + c];
-        const char *text = header ? g->names[c] : (cell->text ? cell->text : "");
+        const char *text = header ? column_name(g, c) : (cell->text ? cell->text : "");
         size_t w = header ? cli_text_width(text, strlen(text)) : (cell->text ? cell->width : 0);
         bool last = c + 1 == g->ncols;
         if (c > 0)
@@ -223,7 +229,7 @@ static void put_grid(struct wr_buf *out, const struct grid *g, size_t nrows, siz
                      bool *right)
 {
     for (size_t c = 0; c < g->ncols; c++) {
-        widths[c] = cli_text_width(g->names[c], strlen(g->names[c]));
+        widths[c] = cli_text_width(column_name(g, c), strlen(column_name(g, c)));
         bool any = false, all = true;
         for (size_t r = 0; r < nrows; r++) {
             const struct cell *cell = &g->cells[r * g->ncols + c];
@@ -254,6 +260,7 @@ static int put_rows(struct wr_buf *out, const json_t *rows)
     if (nrows == 0)
         return wr_buf_puts(out, "(no objects)\n");
     struct grid g = {0};
+    wr_buf_init(&g.pool, NAME_MAX_BYTES * 64);
     struct wr_buf name;
     wr_buf_init(&name, NAME_MAX_BYTES);
     int rc = 0;
@@ -275,9 +282,8 @@ static int put_rows(struct wr_buf *out, const json_t *rows)
         put_grid(out, &g, nrows, widths, right);
     for (size_t i = 0; g.cells != NULL && i < nrows * g.ncols; i++)
         free(g.cells[i].text);
-    for (size_t i = 0; i < g.ncols; i++)
-        free(g.names[i]);
-    free(g.names);
+    wr_buf_release(&g.pool);
+    free(g.offs);
     free(g.cells);
     free(widths);
     free(right);
