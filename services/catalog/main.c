@@ -87,6 +87,7 @@ int main(int argc, char **argv)
     if (!wr_cfg_from_args(&c.cfg, &prog, argc, argv, &rc))
         return rc; /* --help, --version, or the problems, printed */
     wr_log_init("catalog", c.cfg.log_level);
+    (void)wr_log_format_set(c.cfg.log_format); /* the key table checked the name */
     wr_worker_global_init();
     rc = open_database(&c);
     rc = rc == 0 ? open_cache(&c) : rc;
