@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -304,7 +305,7 @@ wr__admin *wr__admin_start(const char *host, long port, struct wr__health *healt
         wr__admin_stop(a);
         return NULL;
     }
-    wr_info(NULL, "admin: /livez, /readyz and /metrics on http://%s:%ld", host, port);
+    wr_info(NULL, "admin: /livez, /readyz and /metrics on http://%s:%d", host, wr__admin_port(a));
     return a;
 }
 
@@ -322,4 +323,15 @@ void wr__admin_stop(wr__admin *a)
     if (a->fd >= 0)
         (void)close(a->fd);
     free(a);
+}
+
+int wr__admin_port(const wr__admin *a)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(a->fd, (struct sockaddr *)&ss, &len) != 0)
+        return -1;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }

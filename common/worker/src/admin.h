@@ -50,6 +50,8 @@ wr__admin *wr__admin_start(const char *host, long port, struct wr__health *healt
                            wr_metrics *metrics, struct wr_err *err);
 /* Stops the thread and closes the socket. NULL-safe. */
 void wr__admin_stop(wr__admin *a);
+/* The port it listens on (the kernel's pick when started with port 0). */
+int wr__admin_port(const wr__admin *a);
 
 /* The answer to one request line's method and target (pure, for tests):
  * fills *status and appends the body to body, and sets *content_type. */
