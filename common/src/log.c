@@ -24,9 +24,13 @@ static struct {
     bool json;
 } log_state = {"warren", "", WR_LOG_INFO, false};
 
-/* The request this thread is working for (wr_log_scope_begin). */
+/* The request this thread is working for (wr_log_scope_begin). cppcheck
+ * does not follow members through a _Thread_local object, hence the
+ * suppressions: vlog reads both. */
 static _Thread_local struct {
+    // cppcheck-suppress unusedStructMember ; read by vlog
     const char *rid;
+    // cppcheck-suppress unusedStructMember ; read by vlog
     const char *trace_id;
 } scope;
 

@@ -137,7 +137,7 @@ static wr_metric *add(wr_metrics *m, enum kind kind, const char *name, const cha
             return NULL;
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
-        wr_metric **grown = realloc(m->metrics, cap * sizeof(*grown));
+        wr_metric **grown = realloc(m->metrics, cap * sizeof(wr_metric *));
         if (grown == NULL)
             return NULL;
         m->metrics = grown;
@@ -278,7 +278,7 @@ int wr_metrics_on_write(wr_metrics *m, wr_metrics_hook fn, void *arg)
     return 0;
 }
 
-void wr_metrics_hook_remove(wr_metrics *m, wr_metrics_hook fn, void *arg)
+void wr_metrics_hook_remove(wr_metrics *m, wr_metrics_hook fn, const void *arg)
 {
     for (size_t i = 0; i < m->nhooks; i++) {
         if (m->hooks[i].fn == fn && m->hooks[i].arg == arg) {

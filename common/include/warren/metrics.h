@@ -83,7 +83,7 @@ int64_t wr_series_value(const wr_series *s);
 typedef void (*wr_metrics_hook)(void *arg);
 int wr_metrics_on_write(wr_metrics *m, wr_metrics_hook fn, void *arg);
 /* Removes that hook (before arg goes away), while nothing writes. */
-void wr_metrics_hook_remove(wr_metrics *m, wr_metrics_hook fn, void *arg);
+void wr_metrics_hook_remove(wr_metrics *m, wr_metrics_hook fn, const void *arg);
 
 /* Calls the hooks, then appends every metric in the text format 0.0.4
  * (HELP and TYPE lines, one line per series; for histograms the cumulative

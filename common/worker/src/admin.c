@@ -167,7 +167,7 @@ static bool send_all(int fd, const char *p, size_t n)
 static bool read_head(int fd, char *head, size_t cap)
 {
     size_t len = 0;
-    long long until = mono_ms() + 2 * IO_TIMEOUT_MS;
+    long long until = mono_ms() + 2LL * IO_TIMEOUT_MS;
     while (len + 1 < cap && mono_ms() < until) {
         ssize_t k = recv(fd, head + len, cap - 1 - len, 0);
         if (k < 0 && errno == EINTR)
@@ -184,7 +184,7 @@ static bool read_head(int fd, char *head, size_t cap)
 
 static void serve(wr__admin *a, int fd)
 {
-    struct timeval tv = {IO_TIMEOUT_MS / 1000, (IO_TIMEOUT_MS % 1000) * 1000};
+    struct timeval tv = {IO_TIMEOUT_MS / 1000, (suseconds_t)(IO_TIMEOUT_MS % 1000) * 1000};
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     char head[HEAD_MAX];
@@ -328,6 +328,7 @@ void wr__admin_stop(wr__admin *a)
 int wr__admin_port(const wr__admin *a)
 {
     struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
     socklen_t len = sizeof(ss);
     if (getsockname(a->fd, (struct sockaddr *)&ss, &len) != 0)
         return -1;
