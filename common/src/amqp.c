@@ -568,6 +568,7 @@ int wr_amqp_poll(wr_amqp *a, long timeout_ms, enum wr_amqp_event *ev, struct wr_
         read_message(a, &a->envelope.message, msg);
         msg->delivery_tag = a->envelope.delivery_tag;
         msg->redelivered = a->envelope.redelivered != 0;
+        msg->routing_key = scratch_str(a, a->envelope.routing_key);
         *ev = WR_AMQP_DELIVERY;
         return 0;
     }

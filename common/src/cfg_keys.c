@@ -17,6 +17,7 @@
 #define ALL (WR_CFG_USE_EDGE | WR_CFG_USE_WORKER)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 
 /* The one table: X(NAME, field, type, default as text, min, max, choices,
  * binaries that read it, help). min and max bound int keys; choices
@@ -90,7 +91,13 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
     X(DEBUG, debug, BOOL, "False", 0, 0, NULL, EDGE,                                               \
       "debug mode (only while HTTP_HOST is loopback)")                                             \
     X(LOG_LEVEL, log_level, STR, "info", 0, 0, log_levels, ALL,                                    \
-      "the least severe level logged: debug, info, warn or error")
+      "the least severe level logged: debug, info, warn or error")                                 \
+    X(LOG_FORMAT, log_format, STR, "text", 0, 0, log_formats, ALL,                                 \
+      "text (one line per event) or json (one JSON object per line)")                              \
+    X(ADMIN_HOST, admin_host, STR, "127.0.0.1", 0, 0, NULL, WORKER,                                \
+      "the address of the worker's admin listener (/livez, /readyz, /metrics)")                    \
+    X(ADMIN_PORT, admin_port, INT, "0", 0, 65535, NULL, WORKER,                                    \
+      "the port of the worker's admin listener; 0 turns it off (one port per worker)")
 
 #define KEY_ENTRY(name, field, type, def, lo, hi, choices, uses, help)                             \
     {#name, WR__T_##type, def, offsetof(struct wr_cfg, field), lo, hi, choices},

@@ -52,8 +52,10 @@ struct wr_msg {
     size_t nhdrs;
     const void *body;
     size_t len;
-    uint64_t delivery_tag; /* received deliveries only */
-    bool redelivered;
+    uint64_t delivery_tag;   /* received deliveries only */
+    bool redelivered;        /* received deliveries only */
+    const char *routing_key; /* received deliveries only: the queue's name when published
+                                through the default exchange */
 };
 
 enum wr_amqp_event {
