@@ -1,7 +1,11 @@
 /* The catalog worker: serves every table of a SQLite database as a
  * collection on the worker runtime. main() is the table of contents:
  * config, logging, database and schema, cache, op table, run, teardown. */
+#include <stdio.h>
+#include <string.h>
+
 #include "cache/cache.h"
+#include "changes/publisher.h"
 #include "model/schema.h"
 #include "ops/service.h"
 #include "sql/plan.h"
@@ -13,7 +17,26 @@ struct catalog {
     schema *schema;
     plan *plan;
     struct catalog_ctx ctx; /* what the ops answer with */
+    publisher *pub;         /* the writer's: the outbox to the change stream */
 };
+
+/* The writer's change log: every commit's changes into the outbox, and
+ * the publisher that sends them to the stream. 0, or 2 when it cannot be
+ * kept (then nothing is written: a write the log missed would be lost to
+ * every replica). */
+static int open_change_log(struct catalog *c)
+{
+    struct wr_err err = {0};
+    store *writer = c->ctx.env.writer;
+    int rc = store_outbox_enable(writer, &err);
+    c->pub = rc == 0 ? publisher_start(&c->cfg, &err) : NULL;
+    if (c->pub == NULL) {
+        wr_error(NULL, "cannot keep the change log: %s", err.msg);
+        return 2;
+    }
+    store_on_commit(writer, publisher_kick, c->pub);
+    return 0;
+}
 
 /* 0, or the exit status: 2 when the database cannot be served. */
 static int open_database(struct catalog *c)
@@ -37,6 +60,8 @@ static int open_database(struct catalog *c)
     env->writer = writes ? store_open_writer(c->cfg.database_uri, &err) : NULL;
     if (writes && env->writer == NULL)
         wr_warn(NULL, "writes are configured but the database cannot be written: %s", err.msg);
+    if (env->writer != NULL && open_change_log(c) != 0)
+        return 2;
     wr_info(NULL, "serving %zu collections", schema_count(c->schema));
     return c->plan != NULL ? 0 : 1;
 }
@@ -68,6 +93,7 @@ static void teardown(struct catalog *c)
         wr_info(NULL, "cache: %lld hits, %lld misses, %lld bypasses, %lld waits, %lld errors",
                 st->hits, st->misses, st->bypasses, st->waits, st->errors);
     }
+    publisher_stop(c->pub); /* before the writer: it publishes what was committed */
     cached_free(c->ctx.cached);
     cache_free(env->cache);
     plan_free(c->plan);
@@ -77,6 +103,38 @@ static void teardown(struct catalog *c)
     wr_cfg_release(&c->cfg);
 }
 
+/* --snapshot PATH (or --snapshot=PATH): taken out of argv (the rest goes
+ * to the config's reader); NULL when absent. */
+static const char *take_snapshot_arg(int *argc, char **argv)
+{
+    const char *path = NULL;
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--snapshot") == 0 && i + 1 < *argc)
+            path = argv[++i];
+        else if (strncmp(argv[i], "--snapshot=", 11) == 0)
+            path = argv[i] + 11;
+        else
+            argv[out++] = argv[i];
+    }
+    *argc = out;
+    return path;
+}
+
+/* warren-catalog --snapshot PATH: a replica's starting file, from the
+ * writer's DATABASE_URI. The exit status. */
+static int snapshot(const struct wr_cfg *cfg, const char *path)
+{
+    struct wr_err err = {0};
+    long long position = 0;
+    if (store_snapshot(cfg->database_uri, path, &position, &err) != 0) {
+        wr_error(NULL, "cannot make the snapshot %s: %s", path, err.msg);
+        return 1;
+    }
+    wr_info(NULL, "snapshot %s made at position %lld", path, position);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct wr_cfg_prog prog = {"warren-catalog",
@@ -84,9 +142,15 @@ int main(int argc, char **argv)
                                             WR_CFG_USE_WORKER | WR_CFG_USE_CATALOG};
     struct catalog c = {0};
     int rc = 0;
+    const char *snapshot_path = take_snapshot_arg(&argc, argv);
     if (!wr_cfg_from_args(&c.cfg, &prog, argc, argv, &rc))
         return rc; /* --help, --version, or the problems, printed */
     wr_log_init("catalog", c.cfg.log_level);
+    if (snapshot_path != NULL) {
+        rc = snapshot(&c.cfg, snapshot_path);
+        wr_cfg_release(&c.cfg);
+        return rc;
+    }
     wr_worker_global_init();
     rc = open_database(&c);
     rc = rc == 0 ? open_cache(&c) : rc;

@@ -55,6 +55,10 @@ struct wr_cfg {
     long prefetch;             /* PREFETCH: unacked deliveries per worker */
     long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
     long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
+    bool replica;              /* REPLICA: reads from a snapshot fed by the change stream */
+    long max_replica_lag_ms;   /* MAX_REPLICA_LAG_MS: stop taking requests past it; 0 none */
+    long changes_max_bytes;    /* CHANGES_MAX_BYTES: the change stream's retention */
+    char *changes_max_age;     /* CHANGES_MAX_AGE: e.g. '7D'; '' none */
     /* AMQP */
     long heartbeat_s;        /* HEARTBEAT_S */
     long connect_timeout_ms; /* CONNECT_TIMEOUT_MS */
