@@ -6,6 +6,7 @@
 
 #include "cache/cache.h"
 #include "changes/publisher.h"
+#include "changes/replica.h"
 #include "model/schema.h"
 #include "ops/service.h"
 #include "sql/plan.h"
@@ -18,6 +19,7 @@ struct catalog {
     plan *plan;
     struct catalog_ctx ctx; /* what the ops answer with */
     publisher *pub;         /* the writer's: the outbox to the change stream */
+    replica *rep;           /* a replica's: the change stream to its file */
 };
 
 /* The writer's change log: every commit's changes into the outbox, and
@@ -45,6 +47,12 @@ static int open_database(struct catalog *c)
     const struct schema_table_def *tables = NULL;
     size_t n = 0;
     struct handler_env *env = &c->ctx.env;
+    /* first: it checks the file is a snapshot and puts it in WAL mode */
+    c->rep = c->cfg.replica ? replica_start(&c->cfg, &err) : NULL;
+    if (c->cfg.replica && c->rep == NULL) {
+        wr_error(NULL, "cannot start the replica: %s", err.msg);
+        return 2;
+    }
     env->store = store_open(c->cfg.database_uri, &err);
     if (env->store == NULL || store_introspect(env->store, &tables, &n, &err) != 0) {
         wr_error(NULL, "cannot open the database: %s", err.msg);
@@ -56,7 +64,7 @@ static int open_database(struct catalog *c)
         return 2;
     }
     c->plan = plan_new(c->schema);
-    bool writes = schema_writable(c->schema);
+    bool writes = schema_writable(c->schema) && !c->cfg.replica; /* a replica's are the writer's */
     env->writer = writes ? store_open_writer(c->cfg.database_uri, &err) : NULL;
     if (writes && env->writer == NULL)
         wr_warn(NULL, "writes are configured but the database cannot be written: %s", err.msg);
@@ -82,6 +90,10 @@ static int open_cache(struct catalog *c)
     env->plan = c->plan;
     env->cache = cache_new(&co);
     c->ctx.cached = env->cache != NULL ? cached_new(env->cache, &ko) : NULL;
+    /* A replica's file may be older than the generation it reads, so what
+     * it computed is never stored under it: it only reads the cache. */
+    if (c->ctx.cached != NULL && c->cfg.replica)
+        cached_lookups_only(c->ctx.cached);
     return c->ctx.cached != NULL ? 0 : 1;
 }
 
@@ -94,6 +106,7 @@ static void teardown(struct catalog *c)
                 st->hits, st->misses, st->bypasses, st->waits, st->errors);
     }
     publisher_stop(c->pub); /* before the writer: it publishes what was committed */
+    replica_stop(c->rep);
     cached_free(c->ctx.cached);
     cache_free(env->cache);
     plan_free(c->plan);
@@ -156,6 +169,11 @@ int main(int argc, char **argv)
     rc = rc == 0 ? open_cache(&c) : rc;
     struct wr_service svc;
     catalog_service_init(&svc, &c.cfg, &c.ctx);
+    if (c.rep != NULL) {
+        svc.reads_only = true;
+        svc.ready = replica_ready;
+        svc.ready_arg = c.rep;
+    }
     rc = rc == 0 ? wr_worker_run(&c.cfg, &svc) : rc;
     teardown(&c);
     wr_worker_global_cleanup();

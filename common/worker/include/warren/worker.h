@@ -84,6 +84,16 @@ struct wr_service {
      * proto v1 envelope names its op and whose type is informational). */
     const struct wr_op *fallback;
     void *ctx; /* passed to every handler as is */
+    /* Serves reads only (a replica): the runtime leaves the write queue
+     * to the writer even when some op writes. */
+    bool reads_only;
+    /* Asked before each wait for a delivery (on the runtime's thread; it
+     * must be quick): false makes the runtime stop taking requests (it
+     * cancels its consumers, and logs *why) until it answers true again,
+     * when it consumes again. NULL: always ready. ready_arg is passed as
+     * is. */
+    bool (*ready)(void *ready_arg, const char **why);
+    void *ready_arg;
 };
 
 /* Once per process, first thing in main and before any thread starts:
