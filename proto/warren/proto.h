@@ -44,6 +44,7 @@
 #define WR_CHANGE_CONTENT_TYPE "application/x-sqlite-changeset"
 #define WR_HDR_COMMITTED "x-committed-ms" /* the commit time, epoch ms (long) */
 #define WR_HDR_STREAM_OFFSET "x-stream-offset"
+#define WR_HDR_LOG_ID "x-log-id" /* the writer file's log: positions count within it */
 
 /* A request id: 32 lowercase hex characters, used as message_id and
  * correlation_id. */

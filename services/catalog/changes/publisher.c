@@ -24,6 +24,7 @@
 struct publisher {
     const struct wr_cfg *cfg;
     char stream[160];
+    char log_id[40]; /* the writer file's log (store_log_id) */
     store *st;
     wr_amqp *amqp;
     pthread_t thread;
@@ -111,7 +112,9 @@ static int publish_one(void *arg, const struct store_change *c)
                        .expiration_ms = -1,
                        .body = c->data,
                        .len = c->len,
+                       .nhdrs = 1,
                        .nihdrs = 2};
+    m.hdrs[0] = (struct wr_amqp_hdr){WR_HDR_LOG_ID, p->log_id};
     m.ihdrs[0] = (struct wr_amqp_ihdr){WR_HDR_POSITION, c->position};
     m.ihdrs[1] = (struct wr_amqp_ihdr){WR_HDR_COMMITTED, c->at_ms};
     int rc = wr_amqp_publish(p->amqp, p->stream, &m, true, &p->err);
@@ -252,6 +255,10 @@ publisher *publisher_start(const struct wr_cfg *cfg, struct wr_err *err)
                               .connect_timeout_ms = cfg->connect_timeout_ms,
                               .name = name};
     p->st = store_open_writer(cfg->database_uri, err);
+    if (p->st != NULL && store_log_id(p->st, p->log_id, sizeof(p->log_id), err) != 0) {
+        store_free(p->st);
+        p->st = NULL;
+    }
     p->amqp = p->st != NULL ? wr_amqp_new(&ao) : NULL;
     if (p->st != NULL && p->amqp == NULL)
         wr_err_set(err, WR_ENOMEM, "out of memory");

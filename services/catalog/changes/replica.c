@@ -39,6 +39,7 @@ struct replica {
     /* the thread's own: */
     bool first;           /* no delivery yet since subscribing */
     long long gap_warned; /* the position a gap was last logged for */
+    bool foreign_warned;  /* another log's changes were logged */
     struct wr_err err;
 };
 
@@ -83,6 +84,14 @@ static long long int_header(const struct wr_msg *m, const char *name)
         if (strcmp(m->ihdrs[i].name, name) == 0)
             return m->ihdrs[i].value;
     return -1;
+}
+
+static const char *str_header(const struct wr_msg *m, const char *name)
+{
+    for (size_t i = 0; i < m->nhdrs; i++)
+        if (strcmp(m->hdrs[i].name, name) == 0)
+            return m->hdrs[i].value;
+    return "";
 }
 
 static int subscribe(replica *r)
@@ -139,6 +148,15 @@ static int take(replica *r, const struct wr_msg *m)
         wr_warn(NULL, "replica: a message without x-position in %s, skipped", r->stream);
         return 0;
     }
+    /* positions count within one writer file's log: another's (a file
+     * replaced, a backup restored) are not this file's history */
+    if (strcmp(str_header(m, WR_HDR_LOG_ID), cur.log_id) != 0) {
+        if (!r->foreign_warned)
+            wr_warn(NULL, "replica: skipping changes of another log than the file's (%s)",
+                    cur.log_id);
+        r->foreign_warned = true;
+        return 0;
+    }
     if (position <= cur.position)
         return 0; /* applied already (a repeat, or before the snapshot) */
     if (position > cur.position + 1) {
@@ -158,7 +176,10 @@ static int take(replica *r, const struct wr_msg *m)
         return 0;
     }
     behind(r, at > 0 ? at : wr_now_ms());
-    struct store_replica_pos next = {.position = position, .stream_offset = offset, .at_ms = at};
+    struct store_replica_pos next = cur;
+    next.position = position;
+    next.stream_offset = offset;
+    next.at_ms = at;
     int rc = apply(r, m, &next);
     if (rc == WR_ECONFLICT)
         diverge(r, r->err.msg);

@@ -44,7 +44,8 @@ static int run(sqlite3 *db, const char *sql, const long long *ints, int nints, c
 static int record_table(void *arg, const char *table)
 {
     (void)arg;
-    return strcmp(table, "warren_outbox") != 0 && strncmp(table, "sqlite_", 7) != 0;
+    return strcmp(table, "warren_outbox") != 0 && strcmp(table, "warren_log") != 0 &&
+           strncmp(table, "sqlite_", 7) != 0;
 }
 
 /* Warns about the tables a changeset cannot carry: the session extension
@@ -63,13 +64,56 @@ static void warn_keyless(sqlite3 *db)
     sqlite3_finalize(s);
 }
 
+/* The log's id: made once per writer file, so that positions from
+ * another file's log (a restored backup, a file replaced) are never taken
+ * for this one's. */
+static int make_log_id(sqlite3 *db, struct wr_err *err)
+{
+    static const char ddl[] = "CREATE TABLE IF NOT EXISTS warren_log ("
+                              "id INTEGER PRIMARY KEY CHECK (id = 1), log_id TEXT NOT NULL)";
+    char id[WR_REQUEST_ID_LEN + 1];
+    wr_request_id_new(id);
+    sqlite3_stmt *s = NULL;
+    int rc = run(db, ddl, NULL, 0, NULL, 0, NULL, err);
+    if (rc != 0)
+        return rc;
+    rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO warren_log VALUES (1, ?)", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : sql_error(db, rc, "making the log's id", err);
+}
+
+/* The first text column of sql's first row into out ("" when none). */
+static int read_text(sqlite3 *db, const char *sql, char *out, size_t cap, struct wr_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    out[0] = '\0';
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
+        (void)snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_error(db, rc, sql, err);
+}
+
+int store_log_id(store *st, char *out, size_t cap, struct wr_err *err)
+{
+    return read_text(store__db(st), "SELECT log_id FROM warren_log WHERE id = 1", out, cap, err);
+}
+
 int store_outbox_enable(store *st, struct wr_err *err)
 {
     static const char ddl[] = "CREATE TABLE IF NOT EXISTS warren_outbox ("
                               "position INTEGER PRIMARY KEY, at INTEGER NOT NULL, "
                               "changeset BLOB NOT NULL, published INTEGER NOT NULL DEFAULT 0)";
     sqlite3 *db = store__db(st);
-    int rc = run(db, ddl, NULL, 0, NULL, 0, NULL, err);
+    int rc = make_log_id(db, err);
+    if (rc == 0)
+        rc = run(db, ddl, NULL, 0, NULL, 0, NULL, err);
     struct store_changes *ch = store__changes(st);
     if (rc == 0)
         rc = run(db, "SELECT coalesce(max(position), 0) FROM warren_outbox", NULL, 0, NULL, 0,
@@ -226,7 +270,8 @@ int store_replica_position(store *st, struct store_replica_pos *pos, struct wr_e
     sqlite3 *db = store__db(st);
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(
-        db, "SELECT position, stream_offset, at FROM warren_replica WHERE id = 1", -1, &s, NULL);
+        db, "SELECT position, stream_offset, at, log_id FROM warren_replica WHERE id = 1", -1, &s,
+        NULL);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(s);
         return wr_err_set(err, WR_EINVAL,
@@ -234,10 +279,13 @@ int store_replica_position(store *st, struct store_replica_pos *pos, struct wr_e
                           "replica from a snapshot (warren-catalog --snapshot PATH)");
     }
     rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         *pos = (struct store_replica_pos){.position = sqlite3_column_int64(s, 0),
                                           .stream_offset = sqlite3_column_int64(s, 1),
                                           .at_ms = sqlite3_column_int64(s, 2)};
+        const unsigned char *id = sqlite3_column_text(s, 3);
+        (void)snprintf(pos->log_id, sizeof(pos->log_id), "%s", id ? (const char *)id : "");
+    }
     sqlite3_finalize(s);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? wr_err_set(err, WR_EINVAL, "warren_replica has no row")
@@ -250,9 +298,28 @@ struct conflict {
     char what[200];
 };
 
+/* A change to a table the replica lacks would be skipped silently by
+ * SQLite: it is a divergence like any conflict (schema changes are not in
+ * changesets: they need a new snapshot). */
+struct filter_arg {
+    sqlite3 *db;
+    struct conflict *c;
+};
+
+static int table_exists(void *arg, const char *table)
+{
+    const struct filter_arg *f = arg;
+    if (sqlite3_table_column_metadata(f->db, "main", table, NULL, NULL, NULL, NULL, NULL, NULL) ==
+        SQLITE_OK)
+        return 1;
+    if (f->c->what[0] == '\0')
+        (void)snprintf(f->c->what, sizeof(f->c->what), "table %s is missing here", table);
+    return 0;
+}
+
 static int on_conflict(void *arg, int kind, sqlite3_changeset_iter *it)
 {
-    struct conflict *c = arg;
+    struct conflict *c = ((struct filter_arg *)arg)->c;
     const char *table = "?";
     int ncols = 0, op = 0, indirect = 0;
     (void)sqlite3changeset_op(it, &table, &ncols, &op, &indirect);
@@ -273,7 +340,10 @@ int store_apply(store *st, const struct store_replica_pos *pos, const void *data
     int rc = run(db, "BEGIN IMMEDIATE", NULL, 0, NULL, 0, NULL, err);
     if (rc != 0)
         return rc;
-    int src = sqlite3changeset_apply(db, (int)len, (void *)data, NULL, on_conflict, &c);
+    struct filter_arg f = {db, &c};
+    int src = sqlite3changeset_apply(db, (int)len, (void *)data, table_exists, on_conflict, &f);
+    if (src == SQLITE_OK && c.what[0] != '\0')
+        src = SQLITE_ABORT; /* a table was missing */
     if (src != SQLITE_OK) {
         (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         if (c.what[0] != '\0' || (src & 0xff) == SQLITE_ABORT)
@@ -309,19 +379,35 @@ static int make_replica(const char *path, long long *position, struct wr_err *er
     bool outbox = sqlite3_prepare_v2(db, "SELECT max(position) FROM warren_outbox", -1, &probe,
                                      NULL) == SQLITE_OK;
     sqlite3_finalize(probe);
-    if (rc == 0 && outbox)
+    if (rc == 0 && !outbox)
+        rc = wr_err_set(err, WR_EIO, "the copy has no outbox");
+    if (rc == 0)
         rc = run(db, "SELECT coalesce(max(position), 0) FROM warren_outbox", NULL, 0, NULL, 0,
                  position, err);
+    char log_id[WR_REQUEST_ID_LEN + 1] = "";
+    if (rc == 0)
+        rc = read_text(db, "SELECT log_id FROM warren_log WHERE id = 1", log_id, sizeof(log_id),
+                       err);
     if (rc == 0)
         rc = run(db, "DROP TABLE IF EXISTS warren_outbox", NULL, 0, NULL, 0, NULL, err);
     if (rc == 0)
+        rc = run(db, "DROP TABLE IF EXISTS warren_log", NULL, 0, NULL, 0, NULL, err);
+    if (rc == 0)
         rc = run(db,
                  "CREATE TABLE warren_replica (id INTEGER PRIMARY KEY CHECK (id = 1), "
-                 "position INTEGER NOT NULL, stream_offset INTEGER NOT NULL, at INTEGER NOT NULL)",
+                 "position INTEGER NOT NULL, stream_offset INTEGER NOT NULL, at INTEGER NOT NULL, "
+                 "log_id TEXT NOT NULL)",
                  NULL, 0, NULL, 0, NULL, err);
     long long v[2] = {*position, wr_now_ms()};
-    if (rc == 0)
-        rc = run(db, "INSERT INTO warren_replica VALUES (1, ?, -1, ?)", v, 2, NULL, 0, NULL, err);
+    sqlite3_stmt *ins = NULL;
+    if (rc == 0 && sqlite3_prepare_v2(db, "INSERT INTO warren_replica VALUES (1, ?, -1, ?, ?)", -1,
+                                      &ins, NULL) == SQLITE_OK) {
+        (void)sqlite3_bind_int64(ins, 1, v[0]);
+        (void)sqlite3_bind_int64(ins, 2, v[1]);
+        (void)sqlite3_bind_text(ins, 3, log_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : sql_error(db, SQLITE_ERROR, "snapshot", err);
+    }
+    sqlite3_finalize(ins);
     if (rc == 0)
         rc = run(db, "COMMIT", NULL, 0, NULL, 0, NULL, err);
     if (rc == 0)
@@ -334,9 +420,14 @@ int store_snapshot(const char *uri, const char *path, long long *position, struc
 {
     struct wr_err local = {0};
     err = err != NULL ? err : &local;
-    store *st = store__open(uri, false, err);
-    if (st == NULL)
+    /* the writer's file gets its tables (warren_applied, its log and its
+     * id) first, if it has none yet: a changeset to a table the copy lacks
+     * would not apply */
+    store *st = store_open_writer(uri, err);
+    if (st == NULL || store_outbox_enable(st, err) != 0) {
+        store_free(st);
         return err->code != 0 ? err->code : WR_EIO;
+    }
     sqlite3 *db = store__db(st);
     sqlite3_stmt *s = NULL;
     /* VACUUM INTO copies one consistent read of the file, outbox included,

@@ -82,6 +82,10 @@ long long store_position(store *st);
 typedef void (*store_commit_fn)(void *arg, long long position);
 void store_on_commit(store *st, store_commit_fn fn, void *arg);
 
+/* The id of st's change log (warren_log: made once per writer file by
+ * store_outbox_enable), 32 hex characters, into out ("" when none). */
+int store_log_id(store *st, char *out, size_t cap, struct wr_err *err);
+
 /* One outbox entry: a committed transaction's changeset. data is
  * borrowed: valid during the callback. */
 struct store_change {
@@ -107,6 +111,7 @@ struct store_replica_pos {
     long long position;
     long long stream_offset;
     long long at_ms;
+    char log_id[40]; /* the writer's log it follows (store_log_id) */
 };
 
 /* Opens a replica's own file (a snapshot) for applying changes, in WAL
