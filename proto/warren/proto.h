@@ -34,8 +34,12 @@
 #define WR_HDR_CACHE "x-cache" /* hit, miss or bypass: how the result cache took part */
 /* Read your writes: a write's reply carries the position its transaction
  * committed at; a read may ask to be answered from data at or past one. */
-#define WR_HDR_POSITION "x-position"         /* a reply's, and a change message's (long) */
-#define WR_HDR_MIN_POSITION "x-min-position" /* a read's request header (long) */
+#define WR_HDR_POSITION "x-position" /* a change message's position (long) */
+/* a write's reply: decimal text; the edge sends it as X-Warren-Position */
+#define WR_HDR_REPLY_POSITION "x-warren-position"
+/* a read's request header: decimal text, from X-Warren-Min-Position */
+#define WR_HDR_MIN_POSITION "x-min-position"
+#define WR_MIN_POSITION_DIGITS 18 /* at most, so it fits a long long */
 
 /* The change stream (proto/README.md section 9): warren.<service>.changes,
  * one message per committed write transaction. */

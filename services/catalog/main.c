@@ -169,6 +169,7 @@ int main(int argc, char **argv)
     rc = rc == 0 ? open_cache(&c) : rc;
     struct wr_service svc;
     catalog_service_init(&svc, &c.cfg, &c.ctx);
+    c.ctx.rep = c.rep;
     if (c.rep != NULL) {
         svc.reads_only = true;
         svc.ready = replica_ready;

@@ -347,6 +347,46 @@ START_TEST(hand_changed_replica_stops)
 }
 END_TEST
 
+/* Read your writes: each create's X-Warren-Position, sent back as
+ * X-Warren-Min-Position on a read of what it created, gets that object
+ * from whichever of the three answers (a replica behind waits for it). */
+START_TEST(reads_see_their_writes)
+{
+    for (int i = 0; i < 1000; i++) {
+        char body[96], position[32], location[256], headers[96];
+        struct http_resp r;
+        (void)snprintf(body, sizeof(body), "{\"title\":\"ryw %d\",\"artist_id\":1}", i);
+        ck_assert_int_eq(h_http_body(port, "POST", "/api/Albums", body, &r, 15000), 0);
+        ck_assert_int_eq(r.status, 201);
+        ck_assert(h_header(&r, "X-Warren-Position", position, sizeof(position)));
+        ck_assert(h_header(&r, "Location", location, sizeof(location)));
+        h_http_free(&r);
+        ck_assert_int_gt(strtoll(position, NULL, 10), 0);
+        const char *path = strstr(location, "/api/");
+        ck_assert_ptr_nonnull(path);
+        (void)snprintf(headers, sizeof(headers), "X-Warren-Min-Position: %s\r\n", position);
+        ck_assert_int_eq(h_http(port, "GET", path, headers, &r, 15000), 0);
+        ck_assert_msg(r.status == 200, "read %d of %s at %s: %d %s", i, path, position, r.status,
+                      r.body);
+        h_http_free(&r);
+    }
+    /* a position that is not one is the client's mistake */
+    struct http_resp r;
+    ck_assert_int_eq(
+        h_http(port, "GET", "/api/Albums/1", "X-Warren-Min-Position: -1\r\n", &r, 15000), 0);
+    ck_assert_int_eq(r.status, 400);
+    h_http_free(&r);
+    /* a position no replica reaches within the deadline: 504 stale, unless
+     * the writer's worker answered (its file is the newest there is) */
+    ck_assert_int_eq(
+        h_http(port, "GET", "/api/Albums/1", "X-Warren-Min-Position: 999999999\r\n", &r, 15000), 0);
+    ck_assert_msg(r.status == 504 || r.status == 200, "%d", r.status);
+    if (r.status == 504)
+        ck_assert_ptr_nonnull(strstr(r.body, "\"stale\""));
+    h_http_free(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("replicas");
@@ -357,6 +397,7 @@ static Suite *suite(void)
     tcase_add_test(tc, killed_replica_catches_up);
     tcase_add_test(tc, killed_writer_loses_nothing);
     tcase_add_test(tc, hand_changed_replica_stops);
+    tcase_add_test(tc, reads_see_their_writes);
     suite_add_tcase(s, tc);
     return s;
 }

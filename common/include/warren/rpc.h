@@ -37,6 +37,11 @@ struct wr_request {
     const char *after; /* op list: a keyset cursor from a Link, "" to start a walk, or NULL */
     const char *count; /* "exact", "none" (no COUNT(*)) or NULL: the collection's COUNT */
     void *owner__;     /* decoded requests: what owns the strings */
+    /* Read your writes (client API only; not in the envelope: it travels
+     * as the header x-min-position): > 0 asks for an answer from data at
+     * or past this position (a write's wr_reply.position), or a 504
+     * "stale" at the deadline. 0: any data. */
+    long long min_position;
 };
 
 /* Writes req as the envelope body. 0 or the buffer's error. For another
@@ -83,8 +88,10 @@ struct wr_reply {
     int status; /* the HTTP status; 503/504 made up by the client on failure */
     char *body; /* NUL-terminated; len excludes the NUL */
     size_t len;
-    char *link;    /* the Link header, or NULL */
-    char cache[8]; /* the x-cache header (hit, miss, bypass), or "" */
+    char *link;         /* the Link header, or NULL */
+    char cache[8];      /* the x-cache header (hit, miss, bypass), or "" */
+    long long position; /* a write's: the position its transaction committed at
+                           (x-warren-position), for min_position; 0 when none */
 };
 /* Frees r's body and link and clears it. NULL-safe; safe twice. */
 void wr_reply_release(struct wr_reply *r);

@@ -3,6 +3,8 @@
  * dispatched to its op by the AMQP type, its reply published and its
  * audit record spooled. The envelope's bytes go to the op unparsed. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,6 +28,15 @@ static double elapsed_ms(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* x-min-position: 1 to WR_MIN_POSITION_DIGITS digits, else 0 (none). */
+static long long min_position(const char *s)
+{
+    size_t n = s != NULL ? strspn(s, "0123456789") : 0;
+    if (n == 0 || n > WR_MIN_POSITION_DIGITS || s[n] != '\0')
+        return 0;
+    return strtoll(s, NULL, 10);
+}
+
 /* Calls op for m into w->reply. */
 static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr_msg *m,
                    const char *principal, long long now)
@@ -36,7 +47,8 @@ static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr
                            .base_url = header(m, WR_HDR_BASE_URL),
                            .deadline_ms = wr__deadline(m->deadline_ms, now),
                            .body = m->body,
-                           .len = m->len};
+                           .len = m->len,
+                           .min_position = min_position(header(m, WR_HDR_MIN_POSITION))};
     w->reply.about.op = call.op; /* until the op describes the request itself */
     /* One line per execution (debug only): the fault suite counts them to
      * tell a request executed twice from one recorded twice. */
@@ -117,6 +129,11 @@ static int publish_reply(struct wr__worker *w, const struct wr_msg *m, struct wr
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){"allow", a->allow};
     if (a->cache != NULL)
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_CACHE, a->cache};
+    char position[24];
+    if (a->position > 0) {
+        (void)snprintf(position, sizeof(position), "%lld", a->position);
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_REPLY_POSITION, position};
+    }
     return wr_amqp_publish(w->amqp, m->reply_to, &out, false, err);
 }
 

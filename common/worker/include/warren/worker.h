@@ -40,6 +40,8 @@ struct wr_call {
     const char *body;      /* the envelope's bytes (proto/README.md section 4), not
                               NUL-terminated; the runtime never parses them */
     size_t len;
+    long long min_position; /* x-min-position: answer from data at or past this
+                               position (read your writes); 0 when absent or invalid */
 };
 
 /* The budget of a request that carries no deadline (the client API always
