@@ -128,6 +128,8 @@ static int publish(wr_rpc *rpc, const struct wr_request *req, const char *id, lo
                            .message_id = id,
                            .reply_to = WR_REPLY_TO,
                            .type = req->op,
+                           /* the broker checks it: the audit trail's principal */
+                           .user_id = wr_amqp_user(rpc->amqp),
                            .expiration_ms = rpc->timeout_ms,
                            .deadline_ms = deadline,
                            .body = body.data,

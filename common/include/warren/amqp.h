@@ -48,9 +48,13 @@ struct wr_msg {
     const char *reply_to;
     const char *type;
     const char *content_type; /* published only: NULL means application/json */
-    long long expiration_ms;  /* per-message TTL; < 0 when absent */
-    long long deadline_ms;    /* header x-deadline-ms; 0 when absent */
-    int status;               /* header x-status; 0 when absent */
+    /* The AMQP user_id property: the broker user that published, which
+     * RabbitMQ checks against the publishing connection's login (a message
+     * naming another user is refused). NULL when absent. */
+    const char *user_id;
+    long long expiration_ms; /* per-message TTL; < 0 when absent */
+    long long deadline_ms;   /* header x-deadline-ms; 0 when absent */
+    int status;              /* header x-status; 0 when absent */
     struct wr_amqp_hdr hdrs[WR_AMQP_MAX_HDRS];
     size_t nhdrs;
     struct wr_amqp_ihdr ihdrs[WR_AMQP_MAX_HDRS]; /* integer headers but the typed ones */
@@ -92,6 +96,10 @@ int wr_amqp_fd(const wr_amqp *a);
 /* True when input is already buffered inside the library, so the caller must
  * poll again before waiting on the socket. */
 bool wr_amqp_has_buffered(const wr_amqp *a);
+/* The user name the connection logged in as (from the URL, "guest" when it
+ * names none), for a message's user_id; NULL before the first successful
+ * connect. Owned by a; valid until the next connect or wr_amqp_free. */
+const char *wr_amqp_user(const wr_amqp *a);
 
 /* Declares a service's topology, identically from every process: the durable
  * quorum queue warren.<service> with the delivery limit and dead-letter

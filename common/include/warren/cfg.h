@@ -76,6 +76,7 @@ struct wr_cfg {
 #define WR_CFG_USE_EDGE 1u    /* the HTTP edge */
 #define WR_CFG_USE_WORKER 2u  /* every worker, through the worker runtime */
 #define WR_CFG_USE_CATALOG 4u /* the catalog service (and <Collection>.<SETTING>) */
+#define WR_CFG_USE_CLI 8u     /* warren, the command-line client */
 
 /* The key table, for documentation (--help) and the docker test: each
  * entry's name, its type ("str", "int", "bool"), its default as text, one

@@ -175,7 +175,8 @@ int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long lon
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct wr_audit_rec rec = {.id = m->message_id,
                                .time_ms = wr_now_ms(),
-                               .principal = wr__principal(header(m, WR_HDR_PRINCIPAL))};
+                               .principal =
+                                   wr__principal_of(header(m, WR_HDR_PRINCIPAL), m->user_id)};
     w->served++;
     int rc = 0;
     if (answer(w, m, &rec) && m->reply_to != NULL)

@@ -31,8 +31,9 @@ struct wr_call {
     const char *id;        /* the request id (message_id): 32 lower-case hex, checked */
     const char *op;        /* the table entry's name; for the fallback, the message's
                               AMQP type as sent, or NULL when it had none */
-    const char *principal; /* who asked: the edge's x-principal when it is 1 to 64 of
-                              [A-Za-z0-9_.-], else "anonymous" (never NULL) */
+    const char *principal; /* who asked: the edge's x-principal, or without one the
+                              AMQP user_id (the publishing broker user), when it is 1
+                              to 64 of [A-Za-z0-9_.-], else "anonymous" (never NULL) */
     const char *base_url;  /* x-base-url (scheme://host the client used), or NULL */
     long long deadline_ms; /* epoch ms past which nobody waits for the answer:
                               x-deadline-ms, or receipt + WR_WORKER_BUDGET_MS without
