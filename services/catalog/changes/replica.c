@@ -32,8 +32,8 @@ struct replica {
     /* under lock: */
     bool stopping;
     struct store_replica_pos pos;
-    bool diverged; /* for good: why says so */
-    char why[400];
+    bool diverged;          /* for good: why says so */
+    char why[600];          /* an error message (512) and the advice */
     long long behind_since; /* epoch ms since which the file is behind; 0 when current */
     bool lagging;           /* past MAX_REPLICA_LAG_MS at the last check */
     /* the thread's own: */
