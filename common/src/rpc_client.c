@@ -134,6 +134,7 @@ static int publish(wr_rpc *rpc, const struct wr_request *req, const char *id, lo
                            .deadline_ms = deadline,
                            .body = body.data,
                            .len = body.len};
+        // cppcheck-suppress variableScope ; m.hdrs points into it until the publish below
         char min[24];
         if (req->min_position > 0) {
             (void)snprintf(min, sizeof(min), "%lld", req->min_position);

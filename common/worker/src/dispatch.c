@@ -129,6 +129,7 @@ static int publish_reply(struct wr__worker *w, const struct wr_msg *m, struct wr
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){"allow", a->allow};
     if (a->cache != NULL)
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_CACHE, a->cache};
+    // cppcheck-suppress variableScope ; out.hdrs points into it until the publish below
     char position[24];
     if (a->position > 0) {
         (void)snprintf(position, sizeof(position), "%lld", a->position);

@@ -168,10 +168,11 @@ int store__changes_record(store *st, struct wr_err *err)
     rc = run(db, "SELECT coalesce(max(position), 0) + 1 FROM warren_outbox", NULL, 0, NULL, 0,
              &ch->pending, err);
     ch->pending_at = wr_now_ms();
-    long long v[2] = {ch->pending, ch->pending_at};
-    if (rc == 0)
+    if (rc == 0) {
+        long long v[2] = {ch->pending, ch->pending_at};
         rc = run(db, "INSERT INTO warren_outbox (position, at, changeset) VALUES (?, ?, ?)", v, 2,
                  data != NULL ? data : "", (size_t)n, NULL, err);
+    }
     sqlite3_free(data);
     return rc;
 }
@@ -398,12 +399,11 @@ static int make_replica(const char *path, long long *position, struct wr_err *er
                  "position INTEGER NOT NULL, stream_offset INTEGER NOT NULL, at INTEGER NOT NULL, "
                  "log_id TEXT NOT NULL)",
                  NULL, 0, NULL, 0, NULL, err);
-    long long v[2] = {*position, wr_now_ms()};
     sqlite3_stmt *ins = NULL;
     if (rc == 0 && sqlite3_prepare_v2(db, "INSERT INTO warren_replica VALUES (1, ?, -1, ?, ?)", -1,
                                       &ins, NULL) == SQLITE_OK) {
-        (void)sqlite3_bind_int64(ins, 1, v[0]);
-        (void)sqlite3_bind_int64(ins, 2, v[1]);
+        (void)sqlite3_bind_int64(ins, 1, *position);
+        (void)sqlite3_bind_int64(ins, 2, wr_now_ms());
         (void)sqlite3_bind_text(ins, 3, log_id, -1, SQLITE_STATIC);
         rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : sql_error(db, SQLITE_ERROR, "snapshot", err);
     }
