@@ -233,6 +233,14 @@ static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec
 
 void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec)
 {
+    /* read your writes: the position travels to the worker as it is */
+    const char *min = request_header(a->req, "X-Warren-Min-Position");
+    size_t digits = min != NULL ? strspn(min, "0123456789") : 0;
+    if (min != NULL && (digits == 0 || digits > WR_MIN_POSITION_DIGITS || min[digits] != '\0')) {
+        respond_error(a, 400, WR_CODE_BAD_PARAMETER,
+                      "X-Warren-Min-Position must be a position: 1 to 18 digits");
+        return;
+    }
     struct call *c = NULL;
     int rc = call_new(cs, a, spec, &c);
     bool in_flight = rc == WR_EINVAL; /* pending_put: the same X-Request-Id is in flight */
@@ -251,6 +259,8 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
                            .nhdrs = spec->tracestate != NULL && spec->tracestate[0] != '\0' ? 4 : 3,
                            .body = spec->envelope,
                            .len = spec->len};
+        if (min != NULL)
+            m.hdrs[m.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_MIN_POSITION, min};
         struct wr_err err = {0};
         rc = bus_publish(cs->bus, spec->service, spec->write, &m, &err);
         /* A failed publish takes the bus down, and calls_on_down has
