@@ -17,6 +17,7 @@
 #define ALL (WR_CFG_USE_EDGE | WR_CFG_USE_WORKER)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 
 /* The one table: X(NAME, field, type, default as text, min, max, choices,
  * binaries that read it, help). min and max bound int keys; choices
@@ -88,6 +89,16 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "requests are clamped")                                                                      \
     X(COUNT_MAX, count_max, INT, "10000", 0, 1000000000, NULL, CATALOG,                            \
       "counts of pages stop at this many rows (num_results_truncated); 0 counts every row")        \
+    X(REPLICA, replica, BOOL, "False", 0, 0, NULL, CATALOG,                                        \
+      "a replica: serves reads from its own DATABASE_URI (a snapshot), kept up to date from the "  \
+      "change stream; writes are left to the writer")                                              \
+    X(MAX_REPLICA_LAG_MS, max_replica_lag_ms, INT, "0", 0, 86400000L, NULL, CATALOG,               \
+      "a replica further behind the writer than this stops taking requests until it catches "      \
+      "up; 0: no bound")                                                                           \
+    X(CHANGES_MAX_BYTES, changes_max_bytes, INT, "1073741824", 1048576, 1L << 50, NULL, CATALOG,   \
+      "the change stream's retention in bytes (stream arguments never change once declared)")      \
+    X(CHANGES_MAX_AGE, changes_max_age, STR, "7D", 0, 0, NULL, CATALOG,                            \
+      "the change stream's retention in time: a number and Y, M, D, h, m or s; '' for none")       \
     X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL | CLI,                               \
       "the AMQP heartbeat; 0 turns it off")                                                        \
     X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL | CLI,             \
@@ -97,7 +108,13 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
     X(DEBUG, debug, BOOL, "False", 0, 0, NULL, EDGE,                                               \
       "debug mode (only while HTTP_HOST is loopback)")                                             \
     X(LOG_LEVEL, log_level, STR, "info", 0, 0, log_levels, ALL,                                    \
-      "the least severe level logged: debug, info, warn or error")
+      "the least severe level logged: debug, info, warn or error")                                 \
+    X(LOG_FORMAT, log_format, STR, "text", 0, 0, log_formats, ALL,                                 \
+      "text (one line per event) or json (one JSON object per line)")                              \
+    X(ADMIN_HOST, admin_host, STR, "127.0.0.1", 0, 0, NULL, WORKER,                                \
+      "the address of the worker's admin listener (/livez, /readyz, /metrics)")                    \
+    X(ADMIN_PORT, admin_port, INT, "0", 0, 65535, NULL, WORKER,                                    \
+      "the port of the worker's admin listener; 0 turns it off (one port per worker)")
 
 #define KEY_ENTRY(name, field, type, def, lo, hi, choices, uses, help)                             \
     {#name, WR__T_##type, def, offsetof(struct wr_cfg, field), lo, hi, choices},

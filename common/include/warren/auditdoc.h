@@ -34,6 +34,7 @@ struct wr_audit_rec {
      * "detail"; NULL: the document has no "detail" member. */
     const char *detail;
     size_t detail_len;
+    const char *trace_id; /* the request's W3C trace id (32 hex), or NULL */
 };
 
 /* Writes r as one JSON document (MongoDB Extended JSON for the time; no

@@ -45,7 +45,18 @@ struct wr_request {
                                   "representation" (the objects, the default), or NULL */
     const char *resolution;    /* create: "merge-duplicates" (an upsert by primary key),
                                   or NULL */
-    void *owner__;             /* decoded requests: what owns the strings */
+    /* The client API's W3C Trace Context (the envelope never holds it):
+     * the caller's span as a traceparent, sent on as the request's parent
+     * (with tracestate when that is valid too); NULL, or one that is not
+     * valid, starts a new trace. wr_reply.trace_id tells which. */
+    const char *traceparent;
+    const char *tracestate;
+    void *owner__; /* decoded requests: what owns the strings */
+    /* Read your writes (client API only; not in the envelope: it travels
+     * as the header x-min-position): > 0 asks for an answer from data at
+     * or past this position (a write's wr_reply.position), or a 504
+     * "stale" at the deadline. 0: any data. */
+    long long min_position;
 };
 
 /* Writes req as the envelope body. 0 or the buffer's error. For another
@@ -92,8 +103,11 @@ struct wr_reply {
     int status; /* the HTTP status; 503/504 made up by the client on failure */
     char *body; /* NUL-terminated; len excludes the NUL */
     size_t len;
-    char *link;    /* the Link header, or NULL */
-    char cache[8]; /* the x-cache header (hit, miss, bypass), or "" */
+    char *link;         /* the Link header, or NULL */
+    char cache[8];      /* the x-cache header (hit, miss, bypass), or "" */
+    char trace_id[33];  /* the trace the request went out in (32 hex), or "" */
+    long long position; /* a write's: the position its transaction committed at
+                           (x-warren-position), for min_position; 0 when none */
 };
 /* Frees r's body and link and clears it. NULL-safe; safe twice. */
 void wr_reply_release(struct wr_reply *r);

@@ -25,6 +25,7 @@ static void reset_reply(struct wr_answer *a)
     a->status = 0;
     a->cache = NULL;
     a->rows = 0;
+    a->position = 0;
     wr_buf_reset(&a->body);
     wr_buf_reset(&a->link);
 }

@@ -34,6 +34,19 @@ static void describe_read(const struct wr_request *req, struct wr_answer *out)
     wr_buf_putc(d, '}');
 }
 
+#define STALE_MARGIN_MS 100 /* time left for the 504 to reach the caller */
+
+/* Read your writes: whether this worker's data is at call->min_position.
+ * A replica waits for it until shortly before the deadline; any other
+ * worker reads the writer's file itself, which holds every commit whose
+ * position a client could know. */
+static bool fresh_enough(const struct catalog_ctx *c, const struct wr_call *call)
+{
+    if (call->min_position <= 0 || c->rep == NULL)
+        return true;
+    return replica_wait(c->rep, call->min_position, call->deadline_ms - STALE_MARGIN_MS);
+}
+
 static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
 {
     struct catalog_ctx *c = ctx;
@@ -53,8 +66,18 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
     /* No statement outlives the request. */
     store_set_deadline(c->env.store, call->deadline_ms);
     store_set_deadline(c->env.writer, call->deadline_ms);
-    cached_answer(c->cached, &c->env, &req, call->base_url, out);
+    bool write = wr_op_is_write(req.op);
+    if (!write && !fresh_enough(c, call))
+        wr_answer_error(out, 504, WR_CODE_STALE,
+                        "this replica is not yet at X-Warren-Min-Position: try again");
+    else
+        cached_answer(c->cached, &c->env, &req, call->base_url, out);
     describe_read(&req, out);
+    if (out->cache != NULL) /* one of three constants: hit, miss, bypass */
+        wr_series_add(wr_metric_series(c->cache_lookups, (const char *const[]){out->cache}), 1);
+    /* the position a client can ask later reads to be at or past */
+    if (write && out->status < 300 && c->env.writer != NULL)
+        out->position = store_position(c->env.writer);
     wr_answer_describe(out, &(struct wr_answer_about){.op = req.op,
                                                       .collection = req.collection,
                                                       .key = req.key,

@@ -31,6 +31,7 @@ struct wr_answer {
     const char *cache;            /* x-cache: "hit", "miss" or "bypass" (static strings);
                                      NULL when no cache took part (audited as "off") */
     long long rows;               /* objects in the answer, for the audit record */
+    long long position;           /* a write's commit position (x-warren-position); 0: none */
     struct wr_answer_about about; /* set with wr_answer_describe */
     struct wr_buf about_text;     /* owns about's strings */
     /* The audit record's "detail": one JSON object the op writes (capped at
