@@ -42,9 +42,9 @@ static const char *const service_ops[] = {WR_OP_RECORDS};
 static const char *const services[] = {WR_SERVICE_AUDITLOG};
 /* The members wr_request_decode_service accepts. */
 static const char *const service_members[] = {"id", "op", "v"};
-static const char *const headers[] = {WR_HDR_DEADLINE,    WR_HDR_BASE_URL,   WR_HDR_PRINCIPAL,
-                                      WR_HDR_TRACEPARENT, WR_HDR_TRACESTATE, WR_HDR_STATUS,
-                                      WR_HDR_LINK,        WR_HDR_CACHE};
+static const char *const headers[] = {
+    WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_PRINCIPAL, WR_HDR_TRACEPARENT,  WR_HDR_TRACESTATE,
+    WR_HDR_STATUS,   WR_HDR_LINK,     WR_HDR_CACHE,     WR_HDR_MIN_POSITION, WR_HDR_REPLY_POSITION};
 /* The members wr_request_decode accepts (its `known` list). */
 static const char *const members[] = {
     "after", "body", "collection", "count",    "depth",      "fields",           "id",     "op",
