@@ -82,6 +82,13 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the default page size")                                                                     \
     X(MAX_RESULTS_PER_PAGE, max_results_per_page, INT, "100", 1, 100000, NULL, CATALOG,            \
       "the largest page size; larger requests are clamped")                                        \
+    X(MAX_BULK, max_bulk, INT, "1000", 1, 100000, NULL, EDGE | CATALOG,                            \
+      "the most objects one POST of a JSON list creates (or upserts), in one transaction")         \
+    X(MAX_DEPTH, max_depth, INT, "1", 1, 2, NULL, CATALOG,                                         \
+      "the deepest ?depth= served: 2 embeds the related objects' own relations; deeper "           \
+      "requests are clamped")                                                                      \
+    X(COUNT_MAX, count_max, INT, "10000", 0, 1000000000, NULL, CATALOG,                            \
+      "counts of pages stop at this many rows (num_results_truncated); 0 counts every row")        \
     X(REPLICA, replica, BOOL, "False", 0, 0, NULL, CATALOG,                                        \
       "a replica: serves reads from its own DATABASE_URI (a snapshot), kept up to date from the "  \
       "change stream; writes are left to the writer")                                              \
@@ -131,7 +138,7 @@ const struct wr__coll_setting wr__coll_settings[] = {
     {"RENAME", "'title:name, Relation:other': rename attributes and relations"},
     {"METHODS", "'GET, POST, PATCH, PUT, DELETE, PATCH_MANY, DELETE_MANY' (default 'GET')"},
     {"DEPTH", "0: objects without their relations (default 1)"},
-    {"COUNT", "'none': pages skip COUNT(*) (default 'exact')"},
+    {"COUNT", "'none': pages skip COUNT(*); 'estimated': from sqlite_stat1 (default 'exact')"},
     {NULL, NULL},
 };
 

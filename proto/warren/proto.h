@@ -69,6 +69,15 @@
 #define WR_OP_FUNCTIONS "functions"     /* aggregates over a search: /api/eval/<collection> */
 #define WR_OP_COLLECTIONS "collections" /* GET /api: the served collections (no collection) */
 #define WR_OP_OPENAPI "openapi"         /* GET /api/openapi.json (no collection) */
+#define WR_OP_BATCH "batch"             /* POST /api/_batch: writes applied in one transaction */
+
+/* The batch route's path segment (/api/_batch: no collection can be named
+ * so, as names beginning with '_' are refused) and the operations one batch
+ * holds at most. */
+#define WR_BATCH_SEGMENT "_batch"
+#define WR_BATCH_MAX 100
+/* The deepest ?depth= a request may ask (the worker's MAX_DEPTH caps it). */
+#define WR_DEPTH_MAX 2
 
 /* Other services (proto/README.md section 4, "Other services"): an op is a
  * word of [a-z][a-z0-9_]{0,31} carried in the AMQP type and the envelope. */

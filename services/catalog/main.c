@@ -85,7 +85,8 @@ static int open_cache(struct catalog *c)
                             .wait_ms = 50};
     struct reqkey_opts ko = {.service = c->cfg.service,
                              .default_per_page = c->cfg.results_per_page,
-                             .max_per_page = c->cfg.max_results_per_page};
+                             .max_per_page = c->cfg.max_results_per_page,
+                             .count_max = c->cfg.count_max};
     reqkey_schema_tag(ko.schema_tag, c->schema);
     struct handler_env *env = &c->ctx.env;
     env->schema = c->schema;

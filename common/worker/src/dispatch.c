@@ -119,6 +119,12 @@ static bool answer(struct wr__worker *w, const struct wr_msg *m, struct wr_audit
                                  .status = a->status,
                                  .cache = a->cache != NULL ? a->cache : "off",
                                  .rows = a->status < 400 ? a->rows : -1};
+    if (a->detail.len > 0) {
+        static const char cut[] = "{\"truncated\":true}";
+        bool whole = wr_buf_error(&a->detail) == 0;
+        rec->detail = whole ? a->detail.data : cut;
+        rec->detail_len = whole ? a->detail.len : sizeof(cut) - 1;
+    }
     if (a->status >= 400) {
         rec->error = a->body.data;
         rec->error_len = a->body.len > 0 ? a->body.len - 1 : 0; /* no '\n' */

@@ -20,7 +20,8 @@ store *store_open(const char *uri, struct wr_err *err);
 void store_free(store *st);
 
 /* The same database opened for writing (READWRITE, no create), with
- * foreign keys enforced and warren's table of applied writes in place.
+ * foreign keys enforced and warren's tables of applied writes in place
+ * (warren_applied, warren_applied_many).
  * Its store_begin is BEGIN IMMEDIATE. */
 store *store_open_writer(const char *uri, struct wr_err *err);
 

@@ -111,6 +111,10 @@ store *store_open_writer(const char *uri, struct wr_err *err)
     static const char ddl[] = "CREATE TABLE IF NOT EXISTS warren_applied ("
                               "message_id TEXT PRIMARY KEY, status INTEGER NOT NULL, "
                               "object_key TEXT, location TEXT, at INTEGER NOT NULL)";
+    /* What a write of many objects (a bulk create, a batch) answered:
+     * their keys and counts, to answer a redelivery alike. */
+    static const char ddl_many[] = "CREATE TABLE IF NOT EXISTS warren_applied_many ("
+                                   "message_id TEXT PRIMARY KEY, answer TEXT NOT NULL)";
     /* Write-ahead logging, so that a writer (ours, or another process
      * holding the write lock) never blocks readers: in the rollback journal
      * mode an exclusive lock stops every read. The mode stays with the file. */
@@ -118,6 +122,8 @@ store *store_open_writer(const char *uri, struct wr_err *err)
         wr_warn(NULL, "sqlite: cannot switch to WAL, readers wait for writers: %s",
                 sqlite3_errmsg(st->db));
     int rc = st ? sqlite3_exec(st->db, ddl, NULL, NULL, NULL) : SQLITE_OK;
+    if (rc == SQLITE_OK && st != NULL)
+        rc = sqlite3_exec(st->db, ddl_many, NULL, NULL, NULL);
     if (rc == SQLITE_OK && st != NULL)
         rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
