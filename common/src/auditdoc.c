@@ -68,6 +68,10 @@ void wr_audit_format(struct wr_buf *b, const struct wr_audit_rec *r, const char 
     str_or_null(b, r->cache);
     wr_buf_puts(b, ",\"collection\":");
     str_or_null(b, r->collection);
+    if (r->detail != NULL) {
+        wr_buf_puts(b, ",\"detail\":");
+        wr_buf_append(b, r->detail, r->detail_len);
+    }
     wr_buf_puts(b, ",\"duration_ms\":");
     wr_json_real(b, r->duration_ms);
     wr_buf_puts(b, ",\"error\":");
@@ -104,7 +108,9 @@ void wr_audit_format(struct wr_buf *b, const struct wr_audit_rec *r, const char 
     /* MongoDB Extended JSON: stored as a BSON date. */
     wr_buf_puts(b, ",\"time\":{\"$date\":{\"$numberLong\":\"");
     wr_buf_printf(b, "%lld", r->time_ms);
-    wr_buf_puts(b, "\"}},\"worker\":");
+    wr_buf_puts(b, "\"}},\"trace_id\":");
+    str_or_null(b, r->trace_id);
+    wr_buf_puts(b, ",\"worker\":");
     str_or_null(b, worker);
     wr_buf_putc(b, '}');
 }

@@ -152,6 +152,17 @@ static void check_spool(struct wr__parser *p)
         wr__problem(p, "AUDIT_SPOOL_KEEP_BYTES must be below AUDIT_SPOOL_MAX_BYTES");
 }
 
+/* CHANGES_MAX_AGE: a RabbitMQ duration (digits, then one of YMDhms), or
+ * '' for none; the broker would refuse anything else at declaration. */
+static void check_max_age(struct wr__parser *p)
+{
+    const char *s = p->cfg->changes_max_age;
+    size_t digits = strspn(s, "0123456789");
+    if (s[0] != '\0' && (digits == 0 || digits > 9 || s[digits] == '\0' ||
+                         strchr("YMDhms", s[digits]) == NULL || s[digits + 1] != '\0'))
+        wr__problem(p, "CHANGES_MAX_AGE must be a number and Y, M, D, h, m or s (e.g. '7D')");
+}
+
 void wr__check(struct wr__parser *p)
 {
     p->line = 0;
@@ -161,4 +172,5 @@ void wr__check(struct wr__parser *p)
     check_api_keys(p);
     check_services(p);
     check_spool(p);
+    check_max_age(p);
 }

@@ -13,9 +13,11 @@
 #define EDGE WR_CFG_USE_EDGE
 #define WORKER WR_CFG_USE_WORKER
 #define CATALOG WR_CFG_USE_CATALOG
+#define CLI WR_CFG_USE_CLI
 #define ALL (WR_CFG_USE_EDGE | WR_CFG_USE_WORKER)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 
 /* The one table: X(NAME, field, type, default as text, min, max, choices,
  * binaries that read it, help). min and max bound int keys; choices
@@ -26,7 +28,7 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the SQLite database: sqlite:///relative or sqlite:////absolute")                            \
     X(COLLECTIONS, collections, STR, "", 0, 0, NULL, CATALOG,                                      \
       "the tables to serve, comma-separated; empty serves every table")                            \
-    X(AMQP_URL, amqp_url, STR, "amqp://guest:guest@127.0.0.1:5672/%2f", 0, 0, NULL, ALL,           \
+    X(AMQP_URL, amqp_url, STR, "amqp://guest:guest@127.0.0.1:5672/%2f", 0, 0, NULL, ALL | CLI,     \
       "the RabbitMQ broker")                                                                       \
     X(REDIS_URL, redis_url, STR, "", 0, 0, NULL, CATALOG,                                          \
       "the result cache, redis://host:port[/db]; empty turns caching off")                         \
@@ -47,7 +49,8 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
     X(AUDIT_SPOOL_KEEP_BYTES, audit_spool_keep_bytes, INT, "0", 0, 1L << 50, NULL, WORKER,         \
       "without MONGO_URI: keep only the newest records, about this many bytes, discarding "        \
       "older ones by choice; 0 keeps them all")                                                    \
-    X(SERVICE, service, STR, "catalog", 0, 0, NULL, ALL, "the queue suffix: warren.<SERVICE>")     \
+    X(SERVICE, service, STR, "catalog", 0, 0, NULL, ALL | CLI,                                     \
+      "the queue suffix: warren.<SERVICE>")                                                        \
     X(SERVICES, services, STR, "", 0, 0, NULL, EDGE,                                               \
       "further services the edge forwards /svc/<service>/<op>[/<id>] to (queue "                   \
       "warren.<service>): names of [a-z][a-z0-9-]{0,31}, comma- or space-separated, not SERVICE")  \
@@ -59,7 +62,7 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "origins browsers may call from: '*', or a comma-separated list; '' turns CORS off")         \
     X(CACHE_CONTROL, cache_control, STR, "", 0, 0, NULL, EDGE,                                     \
       "the Cache-Control header of successful reads, e.g. 'max-age=60'; '' sends none")            \
-    X(REQUEST_TIMEOUT_MS, request_timeout_ms, INT, "5000", 1, 600000, NULL, EDGE,                  \
+    X(REQUEST_TIMEOUT_MS, request_timeout_ms, INT, "5000", 1, 600000, NULL, EDGE | CLI,            \
       "each request's deadline")                                                                   \
     X(MAX_IN_FLIGHT, max_in_flight, INT, "10000", 1, 1000000, NULL, EDGE,                          \
       "the requests the edge holds at once")                                                       \
@@ -88,16 +91,39 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
     X(CURSOR_SECRET, cursor_secret, STR, "", 0, 0, NULL, CATALOG,                                  \
       "signs keyset cursors (HMAC-SHA-256): 32 or more characters, the same for every worker; "    \
       "required unless DEBUG; secret")                                                             \
-    X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL,                                     \
+    X(MAX_BULK, max_bulk, INT, "1000", 1, 100000, NULL, EDGE | CATALOG,                            \
+      "the most objects one POST of a JSON list creates (or upserts), in one transaction")         \
+    X(MAX_DEPTH, max_depth, INT, "1", 1, 2, NULL, CATALOG,                                         \
+      "the deepest ?depth= served: 2 embeds the related objects' own relations; deeper "           \
+      "requests are clamped")                                                                      \
+    X(COUNT_MAX, count_max, INT, "10000", 0, 1000000000, NULL, CATALOG,                            \
+      "counts of pages stop at this many rows (num_results_truncated); 0 counts every row")        \
+    X(REPLICA, replica, BOOL, "False", 0, 0, NULL, CATALOG,                                        \
+      "a replica: serves reads from its own DATABASE_URI (a snapshot), kept up to date from the "  \
+      "change stream; writes are left to the writer")                                              \
+    X(MAX_REPLICA_LAG_MS, max_replica_lag_ms, INT, "0", 0, 86400000L, NULL, CATALOG,               \
+      "a replica further behind the writer than this stops taking requests until it catches "      \
+      "up; 0: no bound")                                                                           \
+    X(CHANGES_MAX_BYTES, changes_max_bytes, INT, "1073741824", 1048576, 1L << 50, NULL, CATALOG,   \
+      "the change stream's retention in bytes (stream arguments never change once declared)")      \
+    X(CHANGES_MAX_AGE, changes_max_age, STR, "7D", 0, 0, NULL, CATALOG,                            \
+      "the change stream's retention in time: a number and Y, M, D, h, m or s; '' for none")       \
+    X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL | CLI,                               \
       "the AMQP heartbeat; 0 turns it off")                                                        \
-    X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL,                   \
+    X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL | CLI,             \
       "the AMQP connect timeout")                                                                  \
     X(RECONNECT_MAX_MS, reconnect_max_ms, INT, "5000", 1, 600000, NULL, ALL,                       \
       "the cap on the AMQP reconnect backoff")                                                     \
     X(DEBUG, debug, BOOL, "False", 0, 0, NULL, EDGE,                                               \
       "debug mode (only while HTTP_HOST is loopback)")                                             \
     X(LOG_LEVEL, log_level, STR, "info", 0, 0, log_levels, ALL,                                    \
-      "the least severe level logged: debug, info, warn or error")
+      "the least severe level logged: debug, info, warn or error")                                 \
+    X(LOG_FORMAT, log_format, STR, "text", 0, 0, log_formats, ALL,                                 \
+      "text (one line per event) or json (one JSON object per line)")                              \
+    X(ADMIN_HOST, admin_host, STR, "127.0.0.1", 0, 0, NULL, WORKER,                                \
+      "the address of the worker's admin listener (/livez, /readyz, /metrics)")                    \
+    X(ADMIN_PORT, admin_port, INT, "0", 0, 65535, NULL, WORKER,                                    \
+      "the port of the worker's admin listener; 0 turns it off (one port per worker)")
 
 #define KEY_ENTRY(name, field, type, def, lo, hi, choices, uses, help)                             \
     {#name, WR__T_##type, def, offsetof(struct wr_cfg, field), lo, hi, choices},
@@ -121,7 +147,7 @@ const struct wr__coll_setting wr__coll_settings[] = {
     {"RENAME", "'title:name, Relation:other': rename attributes and relations"},
     {"METHODS", "'GET, POST, PATCH, PUT, DELETE, PATCH_MANY, DELETE_MANY' (default 'GET')"},
     {"DEPTH", "0: objects without their relations (default 1)"},
-    {"COUNT", "'none': pages skip COUNT(*) (default 'exact')"},
+    {"COUNT", "'none': pages skip COUNT(*); 'estimated': from sqlite_stat1 (default 'exact')"},
     {NULL, NULL},
 };
 

@@ -27,11 +27,33 @@
 #define WR_HDR_DEADLINE "x-deadline-ms" /* absolute deadline, epoch ms (long) */
 #define WR_HDR_BASE_URL "x-base-url"    /* scheme://host the client used */
 #define WR_HDR_PRINCIPAL "x-principal"  /* who the edge let in: an API key's name */
+/* W3C Trace Context, as HTTP carries it (and OpenTelemetry's messaging
+ * conventions carry it in AMQP headers): the caller's span, and vendor
+ * state passed on untouched. */
+#define WR_HDR_TRACEPARENT "traceparent" /* 00-<trace id>-<parent span id>-<flags> */
+#define WR_HDR_TRACESTATE "tracestate"
 /* Reply headers: x-status carries the HTTP status; every other header is an
  * HTTP header the edge copies as is. */
 #define WR_HDR_STATUS "x-status"
 #define WR_HDR_LINK "link"
 #define WR_HDR_CACHE "x-cache" /* hit, miss or bypass: how the result cache took part */
+/* Read your writes: a write's reply carries the position its transaction
+ * committed at; a read may ask to be answered from data at or past one. */
+#define WR_HDR_POSITION "x-position" /* a change message's position (long) */
+/* a write's reply: decimal text; the edge sends it as X-Warren-Position */
+#define WR_HDR_REPLY_POSITION "x-warren-position"
+/* a read's request header: decimal text, from X-Warren-Min-Position */
+#define WR_HDR_MIN_POSITION "x-min-position"
+#define WR_MIN_POSITION_DIGITS 18 /* at most, so it fits a long long */
+
+/* The change stream (proto/README.md section 9): warren.<service>.changes,
+ * one message per committed write transaction. */
+#define WR_CHANGES_SUFFIX ".changes"
+#define WR_MSG_TYPE_CHANGE "change"
+#define WR_CHANGE_CONTENT_TYPE "application/x-sqlite-changeset"
+#define WR_HDR_COMMITTED "x-committed-ms" /* the commit time, epoch ms (long) */
+#define WR_HDR_STREAM_OFFSET "x-stream-offset"
+#define WR_HDR_LOG_ID "x-log-id" /* the writer file's log: positions count within it */
 
 /* A request id: 32 lowercase hex characters, used as message_id and
  * correlation_id. */
@@ -57,6 +79,15 @@
 #define WR_OP_FUNCTIONS "functions"     /* aggregates over a search: /api/eval/<collection> */
 #define WR_OP_COLLECTIONS "collections" /* GET /api: the served collections (no collection) */
 #define WR_OP_OPENAPI "openapi"         /* GET /api/openapi.json (no collection) */
+#define WR_OP_BATCH "batch"             /* POST /api/_batch: writes applied in one transaction */
+
+/* The batch route's path segment (/api/_batch: no collection can be named
+ * so, as names beginning with '_' are refused) and the operations one batch
+ * holds at most. */
+#define WR_BATCH_SEGMENT "_batch"
+#define WR_BATCH_MAX 100
+/* The deepest ?depth= a request may ask (the worker's MAX_DEPTH caps it). */
+#define WR_DEPTH_MAX 2
 
 /* Other services (proto/README.md section 4, "Other services"): an op is a
  * word of [a-z][a-z0-9_]{0,31} carried in the AMQP type and the envelope. */
@@ -88,5 +119,6 @@
 /* 409: a write's request id was already used for another write (another
  * principal, op, path or body) */
 #define WR_CODE_REQUEST_ID_REUSED "request_id_reused"
+#define WR_CODE_STALE "stale" /* 504: a replica stayed behind X-Warren-Min-Position */
 
 #endif

@@ -31,6 +31,7 @@ struct bus {
     long backoff_max_ms;
     bool ready;
     bool blocked;
+    long long connects;
     /* The connect in progress: while connecting, only the helper thread
      * touches amqp; it writes one byte to done[1] when it has finished. */
     bool connecting;
@@ -164,6 +165,7 @@ static void on_connected(evutil_socket_t fd, short what, void *arg)
         return;
     }
     b->ready = true;
+    b->connects++;
     b->backoff_ms = 100;
     wr_info(NULL, "connected to the broker; requests go to %s", b->queue);
 }
@@ -257,6 +259,16 @@ void bus_free(bus *b)
 bool bus_ready(const bus *b)
 {
     return b->ready && !b->blocked;
+}
+
+bool bus_blocked(const bus *b)
+{
+    return b->ready && b->blocked;
+}
+
+long long bus_connects(const bus *b)
+{
+    return b->connects;
 }
 
 static int publish(bus *b, const char *queue, const struct wr_msg *m, bool mandatory,

@@ -15,6 +15,7 @@
 #include "warren/log.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
+#include "warren/trace.h"
 
 #define OP_MAX 40 /* the longest op: a service's are [a-z][a-z0-9_]{0,31} */
 
@@ -23,6 +24,7 @@ struct calls {
     const struct wr_cfg *cfg;
     bus *bus;
     trail *trail;
+    metrics *metrics;
     pending *pending;
     const struct timeval *deadline_tv; /* a common timeout: O(1) timers */
     bool draining;
@@ -40,6 +42,9 @@ struct call {
     char collection[ROUTE_NAME_MAX + 1];
     long long t0_ms;
     char principal[WR_API_KEY_NAME_MAX + 1];
+    char trace_id[WR_TRACE_ID_LEN + 1];
+    const char *route; /* its metrics label: a constant */
+    uint64_t t0_ns;
 };
 
 static void call_detach(struct call *c)
@@ -74,12 +79,18 @@ static void call_error(struct call *c, int status, const char *code, const char 
                                   .principal = c->principal,
                                   .op = c->op,
                                   .collection = c->collection,
-                                  .rows = -1}};
+                                  .rows = -1,
+                                  .trace_id = c->trace_id},
+                        .metrics = c->owner->metrics,
+                        .route = c->route,
+                        .t0_ns = c->t0_ns};
         call_detach(c);
         c->req = NULL;
         if (status == 503)
             respond_header(a.req, "Retry-After", "1");
+        wr_log_scope_begin(c->id, c->trace_id);
         respond_error(&a, status, code, message);
+        wr_log_scope_end();
     }
     call_free(c);
 }
@@ -91,6 +102,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     struct call *c = arg;
     if (pending_remove(c->owner->pending, c->id) != c)
         return;
+    metrics_count(c->owner->metrics, METRICS_DEADLINE_PASSED);
     call_error(c, 504, WR_CODE_TIMEOUT, "the service did not answer in time");
 }
 
@@ -151,6 +163,7 @@ void calls_on_reply(calls *cs, const struct wr_msg *m)
     struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
     if (c == NULL) {
         cs->late_replies++;
+        metrics_count(cs->metrics, METRICS_LATE_REPLY);
         wr_debug(m->correlation_id, "late reply dropped (%lld so far)", cs->late_replies);
         return;
     }
@@ -166,18 +179,23 @@ void calls_on_reply(calls *cs, const struct wr_msg *m)
     if (m->status == 503) /* a worker's "busy": clients should come back */
         respond_header(req, "Retry-After", "1");
     if (m->status == 200 && read_validated(cs, req, m)) {
+        metrics_answered(cs->metrics, c->route, 304, c->t0_ns);
         call_free(c);
         return;
     }
-    respond_json(req, m->status > 0 ? m->status : 502, c->id, m->body, m->len);
+    int status = m->status > 0 ? m->status : 502;
+    respond_json(req, status, c->id, m->body, m->len);
+    metrics_answered(cs->metrics, c->route, status, c->t0_ns);
     call_free(c);
 }
 
 void calls_on_returned(calls *cs, const struct wr_msg *m)
 {
     struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
-    if (c != NULL)
-        call_error(c, 503, WR_CODE_UNAVAILABLE, "no queue serves this request");
+    if (c == NULL)
+        return;
+    metrics_count(cs->metrics, METRICS_RETURNED);
+    call_error(c, 503, WR_CODE_UNAVAILABLE, "no queue serves this request");
 }
 
 void calls_on_down(calls *cs)
@@ -204,6 +222,10 @@ static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec
                    a->audit.collection ? a->audit.collection : "");
     c->t0_ms = a->audit.time_ms;
     (void)snprintf(c->principal, sizeof(c->principal), "%s", a->audit.principal);
+    (void)snprintf(c->trace_id, sizeof(c->trace_id), "%s",
+                   a->audit.trace_id ? a->audit.trace_id : "");
+    c->route = a->route;
+    c->t0_ns = a->t0_ns;
     c->req = a->req;
     c->timer = evtimer_new(cs->base, on_deadline, c);
     return c->timer ? pending_put(cs->pending, a->rid, c) : WR_ENOMEM;
@@ -211,22 +233,34 @@ static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec
 
 void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec)
 {
+    /* read your writes: the position travels to the worker as it is */
+    const char *min = request_header(a->req, "X-Warren-Min-Position");
+    size_t digits = min != NULL ? strspn(min, "0123456789") : 0;
+    if (min != NULL && (digits == 0 || digits > WR_MIN_POSITION_DIGITS || min[digits] != '\0')) {
+        respond_error(a, 400, WR_CODE_BAD_PARAMETER,
+                      "X-Warren-Min-Position must be a position: 1 to 18 digits");
+        return;
+    }
     struct call *c = NULL;
     int rc = call_new(cs, a, spec, &c);
     bool in_flight = rc == WR_EINVAL; /* pending_put: the same X-Request-Id is in flight */
     if (rc == 0) {
         long long timeout = cs->cfg->request_timeout_ms;
-        struct wr_msg m = {
-            .correlation_id = a->rid,
-            .message_id = a->rid,
-            .reply_to = WR_REPLY_TO,
-            .type = spec->op,
-            .expiration_ms = timeout,
-            .deadline_ms = wr_now_ms() + timeout,
-            .hdrs = {{WR_HDR_BASE_URL, spec->base_url}, {WR_HDR_PRINCIPAL, a->audit.principal}},
-            .nhdrs = 2,
-            .body = spec->envelope,
-            .len = spec->len};
+        struct wr_msg m = {.correlation_id = a->rid,
+                           .message_id = a->rid,
+                           .reply_to = WR_REPLY_TO,
+                           .type = spec->op,
+                           .expiration_ms = timeout,
+                           .deadline_ms = wr_now_ms() + timeout,
+                           .hdrs = {{WR_HDR_BASE_URL, spec->base_url},
+                                    {WR_HDR_PRINCIPAL, a->audit.principal},
+                                    {WR_HDR_TRACEPARENT, spec->traceparent},
+                                    {WR_HDR_TRACESTATE, spec->tracestate}},
+                           .nhdrs = spec->tracestate != NULL && spec->tracestate[0] != '\0' ? 4 : 3,
+                           .body = spec->envelope,
+                           .len = spec->len};
+        if (min != NULL)
+            m.hdrs[m.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_MIN_POSITION, min};
         struct wr_err err = {0};
         rc = bus_publish(cs->bus, spec->service, spec->write, &m, &err);
         /* A failed publish takes the bus down, and calls_on_down has
@@ -253,12 +287,12 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
     conn_park(conn, c);
 }
 
-calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t)
+calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t, metrics *m)
 {
     calls *cs = calloc(1, sizeof(*cs));
     if (cs == NULL)
         return NULL;
-    *cs = (calls){.base = base, .cfg = cfg, .bus = b, .trail = t};
+    *cs = (calls){.base = base, .cfg = cfg, .bus = b, .trail = t, .metrics = m};
     long ms = cfg->request_timeout_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     cs->deadline_tv = event_base_init_common_timeout(base, &tv);

@@ -14,6 +14,7 @@
 
 #include "bus.h"
 #include "conn.h"
+#include "metrics.h"
 #include "respond.h"
 #include "trail.h"
 #include "warren/amqp.h"
@@ -21,9 +22,10 @@
 
 typedef struct calls calls;
 
-/* The set of calls in flight: they publish on b and audit through t (both
- * outlive it). NULL when out of memory. */
-calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t);
+/* The set of calls in flight: they publish on b, audit through t and
+ * count their answers in m (all three outlive it). NULL when out of
+ * memory. */
+calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t, metrics *m);
 /* Answers every call still in flight (503, "shutting down") and frees the
  * set. NULL-safe. */
 void calls_free(calls *cs);
@@ -35,11 +37,14 @@ struct call_spec {
     const char *op;       /* the operation: the AMQP type */
     const char *envelope; /* the request's envelope (proto v1 JSON) */
     size_t len;
-    const char *base_url; /* x-base-url */
+    const char *base_url;    /* x-base-url */
+    const char *traceparent; /* the edge's span of the request's trace */
+    const char *tracestate;  /* "" when none */
 };
 
 /* Starts a call for a's request (a->audit says what its records say; its
- * principal goes out as x-principal): publishes spec and parks the call on
+ * principal goes out as x-principal; a->route and a->t0_ns are what its
+ * answer is counted as): publishes spec and parks the call on
  * conn (the request's connection) until its answer. When that fails the
  * request is answered at once, and audited: 409 for a request id already in
  * flight, 503 (with Retry-After) when the broker is unavailable or memory

@@ -14,6 +14,7 @@
 #include "call.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "metrics.h"
 #include "trail.h"
 #include "warren/log.h"
 
@@ -28,6 +29,7 @@ struct edge {
     trail *trail;
     calls *calls;
     conns *conns;
+    metrics *metrics;
     struct dispatcher dispatcher;
 };
 
@@ -107,10 +109,11 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)
         return NULL;
     e->base = base;
     e->http = evhttp_new(base);
+    e->metrics = metrics_new();
     struct bus_handlers h = {on_reply, on_returned, on_down, e};
     e->bus = bus_new(base, cfg, &h);
     e->trail = e->bus ? trail_new(base, e->bus, AUDIT_BACKLOG) : NULL;
-    e->calls = e->trail ? calls_new(base, cfg, e->bus, e->trail) : NULL;
+    e->calls = e->trail && e->metrics ? calls_new(base, cfg, e->bus, e->trail, e->metrics) : NULL;
     e->conns = e->http ? conns_new(base, e->http, cfg, on_gone, e) : NULL;
     if (e->http == NULL || e->bus == NULL || e->trail == NULL || e->calls == NULL ||
         e->conns == NULL) {
@@ -118,6 +121,7 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)
         edge_free(e);
         return NULL;
     }
+    metrics_watch(e->metrics, e->calls, e->bus, e->trail);
     struct dispatcher *d = &e->dispatcher;
     *d = (struct dispatcher){
         .cfg = cfg,
@@ -126,6 +130,7 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)
         .bus = e->bus,
         .conns = e->conns,
         .trail = e->trail,
+        .metrics = e->metrics,
     };
     (void)snprintf(d->default_base, sizeof(d->default_base), "http://%s:%ld", cfg->http_host,
                    cfg->http_port);
@@ -158,5 +163,6 @@ void edge_free(edge *e)
     trail_free(e->trail);
     bus_free(e->bus);
     conns_free(e->conns);
+    metrics_free(e->metrics);
     free(e);
 }

@@ -118,3 +118,13 @@ void trail_add(trail *t, struct wr_audit_rec *r)
     t->count++;
     flush(t);
 }
+
+size_t trail_held(const trail *t)
+{
+    return t->count;
+}
+
+long long trail_dropped(const trail *t)
+{
+    return t->dropped;
+}

@@ -217,6 +217,19 @@ int h_http_body(int port, const char *method, const char *path, const char *body
     return h_http_json(port, method, path, H_AUTH, body, r, timeout_ms);
 }
 
+int h_http_body_headers(int port, const char *method, const char *path, const char *headers,
+                        const char *body, struct http_resp *r, int timeout_ms)
+{
+    size_t cap = sizeof(H_AUTH) + strlen(headers);
+    char *all = malloc(cap);
+    if (all == NULL)
+        return -1;
+    (void)snprintf(all, cap, H_AUTH "%s", headers);
+    int rc = h_http_json(port, method, path, all, body, r, timeout_ms);
+    free(all);
+    return rc;
+}
+
 int h_http_json(int port, const char *method, const char *path, const char *headers,
                 const char *body, struct http_resp *r, int timeout_ms)
 {
@@ -248,11 +261,11 @@ static int h_http_with_body(int port, const char *method, const char *path,
     int fd = connect_to(port);
     if (fd < 0)
         return -1;
-    char req[16384];
+    char req[65536];
     int n = snprintf(req, sizeof(req),
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n%s",
                      method, path, port, extra_headers ? extra_headers : "", body);
-    if (write(fd, req, (size_t)n) != n) {
+    if (n < 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n) {
         close(fd);
         return -1;
     }

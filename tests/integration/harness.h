@@ -77,6 +77,10 @@ int h_http_body(int port, const char *method, const char *path, const char *body
  * Authorization, an X-Request-Id). */
 int h_http_json(int port, const char *method, const char *path, const char *headers,
                 const char *body, struct http_resp *r, int timeout_ms);
+/* h_http_body with more header lines ("Name: v\r\n" each) before the
+ * body's; body NULL: none. Bodies up to about 60 KiB. */
+int h_http_body_headers(int port, const char *method, const char *path, const char *headers,
+                        const char *body, struct http_resp *r, int timeout_ms);
 /* The value of header name (case-insensitive) copied to out; false if absent. */
 bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap);
 

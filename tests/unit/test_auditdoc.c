@@ -14,7 +14,7 @@
 #include "run_suite.h"
 #include "warren/auditdoc.h"
 
-static void format(struct wr_buf *b, const char *audit_id)
+static void format(struct wr_buf *b, const char *audit_id, const char *trace_id)
 {
     struct wr_audit_rec r = {.id = "0123456789abcdef0123456789abcdef",
                              .audit_id = audit_id,
@@ -24,7 +24,8 @@ static void format(struct wr_buf *b, const char *audit_id)
                              .rows = -1,
                              .error = "{\"code\":\"bad_parameter\"}",
                              .error_len = 24,
-                             .error_is_json = true};
+                             .error_is_json = true,
+                             .trace_id = trace_id};
     wr_buf_init(b, 4096);
     wr_audit_format(b, &r, "edge:h:1");
     ck_assert_int_eq(wr_buf_error(b), 0);
@@ -35,11 +36,18 @@ static void format(struct wr_buf *b, const char *audit_id)
 START_TEST(record_named_by_its_own_id)
 {
     struct wr_buf b;
-    format(&b, "fedcba9876543210fedcba9876543210");
+    format(&b, "fedcba9876543210fedcba9876543210", "0af7651916cd43dd8448eb211c80319c");
     ck_assert_ptr_nonnull(strstr(b.data, "{\"_id\":\"fedcba9876543210fedcba9876543210\","));
     ck_assert_ptr_nonnull(strstr(b.data, "\"request_id\":\"0123456789abcdef0123456789abcdef\""));
+    ck_assert_ptr_nonnull(strstr(b.data, "\"body\":\"{\\\"code\\\":\\\"bad_parameter\\\"}\""));
+    /* the trace id, in sorted order between time and worker */
+    ck_assert_ptr_nonnull(
+        strstr(b.data, "}},\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\",\"worker\":"));
     struct wr_err err = {0};
     ck_assert_int_eq(wr_audit_check_doc(b.data, b.len, &err), 0);
+    wr_buf_release(&b);
+    format(&b, "fedcba9876543210fedcba9876543210", NULL);
+    ck_assert_ptr_nonnull(strstr(b.data, "\"trace_id\":null,"));
     wr_buf_release(&b);
 }
 END_TEST

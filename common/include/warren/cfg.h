@@ -55,16 +55,26 @@ struct wr_cfg {
     char *cache_control;     /* CACHE_CONTROL: for successful reads, or '' */
     /* worker */
     long prefetch;             /* PREFETCH: unacked deliveries per worker */
+    char *admin_host;          /* ADMIN_HOST: the admin listener's address */
+    long admin_port;           /* ADMIN_PORT: /livez, /readyz, /metrics; 0 = off */
     long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
     long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
     char *cursor_secret;       /* CURSOR_SECRET: signs keyset cursors; secret */
+    long max_bulk;             /* MAX_BULK: objects one POST of a list creates at most */
+    long max_depth;            /* MAX_DEPTH: the deepest ?depth= served (deeper is clamped) */
+    long count_max;            /* COUNT_MAX: counts stop here (truncated); 0: no cap */
+    bool replica;              /* REPLICA: reads from a snapshot fed by the change stream */
+    long max_replica_lag_ms;   /* MAX_REPLICA_LAG_MS: stop taking requests past it; 0 none */
+    long changes_max_bytes;    /* CHANGES_MAX_BYTES: the change stream's retention */
+    char *changes_max_age;     /* CHANGES_MAX_AGE: e.g. '7D'; '' none */
     /* AMQP */
     long heartbeat_s;        /* HEARTBEAT_S */
     long connect_timeout_ms; /* CONNECT_TIMEOUT_MS */
     long reconnect_max_ms;   /* RECONNECT_MAX_MS: the backoff cap */
     /* process */
-    bool debug;      /* DEBUG */
-    char *log_level; /* LOG_LEVEL: debug, info, warn, error */
+    bool debug;       /* DEBUG */
+    char *log_level;  /* LOG_LEVEL: debug, info, warn, error */
+    char *log_format; /* LOG_FORMAT: text or json */
 
     struct wr_cfg_coll *colls; /* dotted keys, file order then environment */
     size_t ncolls;
@@ -75,6 +85,7 @@ struct wr_cfg {
 #define WR_CFG_USE_EDGE 1u    /* the HTTP edge */
 #define WR_CFG_USE_WORKER 2u  /* every worker, through the worker runtime */
 #define WR_CFG_USE_CATALOG 4u /* the catalog service (and <Collection>.<SETTING>) */
+#define WR_CFG_USE_CLI 8u     /* warren, the command-line client */
 
 /* The key table, for documentation (--help) and the docker test: each
  * entry's name, its type ("str", "int", "bool"), its default as text, one

@@ -2,8 +2,9 @@
  * connect and consume with backoff, take deliveries in bursts (replies
  * corked, acknowledgements held until the burst's audit records are
  * durable), reconnect when the broker goes, drain on a stop. One delivery's
- * life is dispatch.c's. Later cross-cutting work (metrics, an admin port,
- * replicas) hooks in here, beside the loop. */
+ * life is dispatch.c's. Beside the loop: the admin listener (admin.c), to
+ * which the loop reports how long its next step may take and whether it
+ * can take requests, and the metrics (wmetrics.c). */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,7 +42,20 @@ void wr_worker_global_cleanup(void)
     wr_sink_global_cleanup();
 }
 
-/* Starts consuming the service's queues. */
+/* Whether the worker can take requests now (and why not): the service
+ * says it is ready, and the audit spool is not full (pace). */
+static bool service_ready(struct wr__worker *w, const char **why)
+{
+    *why = "";
+    bool ready = w->svc->ready == NULL || w->svc->ready(w->svc->ready_arg, why);
+    wr__health_unready(&w->health, WR__UNREADY_SERVICE, !ready);
+    if (ready && w->paused)
+        *why = "the audit spool is full";
+    return ready && !w->paused;
+}
+
+/* Starts the consumers: the service's queue, its write queue, the
+ * edge's audit queue. */
 static int consume(struct wr__worker *w, struct wr_err *err)
 {
     unsigned prefetch = (unsigned)w->cfg->prefetch;
@@ -54,24 +68,51 @@ static int consume(struct wr__worker *w, struct wr_err *err)
     /* The edge's audit records, spooled like the worker's own. */
     if (rc == 0)
         rc = wr_amqp_consume(w->amqp, WR_AUDIT_QUEUE, false, prefetch, err);
+    w->consuming = rc == 0;
     return rc;
 }
 
-/* Connects, declares the topology and starts consuming (unless the audit
- * spool is full), retrying with exponential backoff and jitter until it
- * works or a stop is requested. */
+/* Follows the service's readiness: cancels the consumers when it stops
+ * being ready, consumes again when it is. 0 or the broker's error. */
+static int follow_ready(struct wr__worker *w, struct wr_err *err)
+{
+    const char *why = "";
+    bool ready = service_ready(w, &why);
+    if (ready == w->consuming)
+        return 0;
+    if (ready) {
+        wr_info(NULL, "ready again: consuming %s", w->queue);
+        return consume(w, err);
+    }
+    wr_warn(NULL, "not taking requests: %s", why);
+    w->consuming = false;
+    return wr_amqp_cancel(w->amqp, err);
+}
+
+/* Connects, declares the topology and starts consuming (when the service
+ * is ready), retrying with exponential backoff and jitter until it works
+ * or a stop is requested. */
 static void connect_broker(struct wr__worker *w)
 {
     long backoff = 100;
     while (!stop_requested) {
         struct wr_err err = {0};
+        /* a dozen broker round trips, each bounded by the connect timeout */
+        wr__health_alive(&w->health, w->cfg->connect_timeout_ms * 16);
+        const char *why = "";
+        w->consuming = false;
         int rc = wr_amqp_connect(w->amqp, &err);
         if (rc == 0)
             rc = wr_amqp_declare_service(w->amqp, w->svc->name, &err);
-        if (rc == 0 && !w->paused)
+        if (rc == 0 && service_ready(w, &why))
             rc = consume(w, &err);
+        else if (rc == 0)
+            wr_warn(NULL, "connected, not taking requests: %s", why);
         if (rc == 0) {
-            wr_info(NULL, "%s %s", w->paused ? "connected, not consuming" : "consuming", w->queue);
+            wr_info(NULL, "consuming %s", w->queue);
+            w->last_tag = w->acked_tag = 0; /* tags count per channel */
+            wr__wmetrics_connected(&w->metrics, true);
+            wr__health_unready(&w->health, WR__UNREADY_BROKER, false);
             return;
         }
         wr_amqp_close(w->amqp);
@@ -80,35 +121,51 @@ static void connect_broker(struct wr__worker *w)
         long sleep_ms = backoff / 2 + jitter;
         wr_warn(NULL, "broker unavailable, retrying in %ld ms: %s", sleep_ms, err.msg);
         struct timespec ts = {.tv_sec = sleep_ms / 1000, .tv_nsec = (sleep_ms % 1000) * 1000000L};
+        wr__health_alive(&w->health, sleep_ms);
         (void)nanosleep(&ts, NULL);
         long cap = w->cfg->reconnect_max_ms;
         backoff = backoff * 2 > cap ? cap : backoff * 2;
     }
 }
 
+/* Deliveries taken and not yet acknowledged, for the metrics. */
+static void count_unacked(struct wr__worker *w)
+{
+    wr_series_set(w->metrics.unacked, (int64_t)(w->last_tag - w->acked_tag));
+}
+
 /* Acknowledges what the audit trail has made durable. */
 static int ack_durable(struct wr__worker *w, struct wr_err *err)
 {
     uint64_t tag = wr_acks_take(&w->acks, wr_audit_durable(w->audit));
-    return tag != 0 ? wr_amqp_ack(w->amqp, tag, true, err) : 0;
+    if (tag == 0)
+        return 0;
+    int rc = wr_amqp_ack(w->amqp, tag, true, err);
+    if (rc == 0) {
+        w->acked_tag = tag;
+        count_unacked(w);
+    }
+    return rc;
 }
 
-/* Stops taking requests while the audit spool is full (its bound, or a
- * full disk holding records in memory) and takes them again once it has
- * room: requests wait in the queue, and what was already delivered is
- * still answered and recorded. Writes held records as room comes. */
-static int pace(struct wr__worker *w, struct wr_err *err)
+/* Follows the audit spool: w->paused while it is full (its bound, or a
+ * full disk holding records in memory), and follow_ready then stops
+ * taking requests until it has room: requests wait in the queue, and
+ * what was already delivered is still answered and recorded. Writes held
+ * records as room comes; an error there stops the worker (w->fatal). */
+static void pace(struct wr__worker *w)
 {
     struct wr_err aerr = {0};
     if (wr_audit_retry(w->audit, &aerr) != 0) {
         wr_error(NULL, "stopping: %s", aerr.msg);
         w->fatal = true;
-        return 0;
+        return;
     }
     bool full = wr_audit_should_pause(w->audit, w->paused);
     if (full == w->paused)
-        return 0;
+        return;
     w->paused = full;
+    wr__health_unready(&w->health, WR__UNREADY_SPOOL_FULL, full);
     struct wr_audit_stats st;
     wr_audit_get_stats(w->audit, &st);
     if (full)
@@ -119,7 +176,6 @@ static int pace(struct wr__worker *w, struct wr_err *err)
     else
         wr_info(NULL, "audit spool has room again (%zu bytes to ship): taking requests",
                 st.backlog);
-    return full ? wr_amqp_cancel(w->amqp, err) : consume(w, err);
 }
 
 /* A graceful stop: cancel the consumer, answer what was already delivered,
@@ -128,6 +184,7 @@ static int pace(struct wr__worker *w, struct wr_err *err)
  * delivery limit). */
 static void drain(struct wr__worker *w)
 {
+    wr__health_unready(&w->health, WR__UNREADY_STOPPING, true);
     struct wr_err err = {0};
     int rc = wr_amqp_cancel(w->amqp, &err);
     uint64_t last_tag = 0;
@@ -173,13 +230,22 @@ static void run(struct wr__worker *w)
          * them (under load every delivery does). Not sooner than a few ms:
          * rabbitmq-c spins through a timeout's last millisecond. */
         long wait_ms = !wr_acks_empty(&w->acks) ? 10 : w->paused ? 100 : 1000;
-        int rc = wr_amqp_poll(w->amqp, wait_ms, &ev, &m, &err);
+        wr__health_alive(&w->health, wait_ms);
+        if (!burst)
+            pace(w);
+        if (w->fatal)
+            break; /* held records could not be written: acknowledge nothing more */
+        int rc = burst ? 0 : follow_ready(w, &err);
+        if (rc == 0)
+            rc = wr_amqp_poll(w->amqp, wait_ms, &ev, &m, &err);
         if (rc == 0 && ev == WR_AMQP_DELIVERY) {
             if (!burst)
                 wr_amqp_cork(w->amqp, true);
             burst = true;
             rc = wr__dispatch(w, &m, &last_rec, &err);
             last_tag = m.delivery_tag;
+            w->last_tag = m.delivery_tag;
+            count_unacked(w);
         }
         if (w->fatal)
             break; /* an audit record failed: acknowledge nothing more */
@@ -191,19 +257,23 @@ static void run(struct wr__worker *w)
         }
         if (rc == 0)
             rc = ack_durable(w, &err);
-        if (rc == 0 && !burst)
-            rc = pace(w, &err);
         if (wr_audit_failed(w->audit) != 0)
             w->fatal = true;
         if (rc != 0) {
             /* Unacked deliveries go back to the queue with the connection. */
             wr_warn(NULL, "broker connection lost: %s", err.msg);
+            wr__health_unready(&w->health, WR__UNREADY_BROKER, true);
+            wr__wmetrics_connected(&w->metrics, false);
             wr_acks_clear(&w->acks);
+            w->last_tag = w->acked_tag = 0;
+            count_unacked(w);
             burst = false;
             wr_amqp_close(w->amqp);
             connect_broker(w);
         }
     }
+    if (w->fatal)
+        wr__health_unready(&w->health, WR__UNREADY_AUDIT, true);
     if (!w->fatal && wr_amqp_is_open(w->amqp)) {
         if (burst)
             wr_acks_push(&w->acks, last_tag, last_rec);
@@ -222,7 +292,7 @@ static int start(struct wr__worker *w)
     (void)snprintf(w->name, sizeof(w->name), "%s:%ld", host, (long)getpid());
     (void)snprintf(w->program, sizeof(w->program), "warren-%s", svc);
     (void)snprintf(w->queue, sizeof(w->queue), WR_QUEUE_PREFIX "%s", svc);
-    if (wr__service_writes(w->svc))
+    if (wr__service_writes(w->svc) && !w->svc->reads_only)
         (void)snprintf(w->write_queue, sizeof(w->write_queue),
                        WR_QUEUE_PREFIX "%s" WR_QUEUE_WRITE_SUFFIX, svc);
     struct wr_audit_opts o = {.mongo_uri = cfg->mongo_uri,
@@ -239,6 +309,18 @@ static int start(struct wr__worker *w)
         wr_error(NULL, "cannot start the audit trail: %s", err.msg);
         return 2;
     }
+    if (wr__wmetrics_init(&w->metrics, w->svc->metrics) != 0)
+        return 1;
+    wr__wmetrics_watch_audit(&w->metrics, w->audit);
+    wr__health_init(&w->health);
+    if (cfg->admin_port > 0) {
+        w->admin =
+            wr__admin_start(cfg->admin_host, cfg->admin_port, &w->health, w->metrics.reg, &err);
+        if (w->admin == NULL) {
+            wr_error(NULL, "cannot start the admin listener: %s", err.msg);
+            return 2;
+        }
+    }
     if (!wr_acks_init(&w->acks, (size_t)cfg->prefetch + 1))
         return 1;
     struct wr_amqp_opts ao = {.url = cfg->amqp_url,
@@ -251,6 +333,8 @@ static int start(struct wr__worker *w)
 
 static void stop(struct wr__worker *w)
 {
+    wr__admin_stop(w->admin); /* first: its thread reads the audit trail's figures */
+    w->admin = NULL;
     if (w->audit != NULL) {
         struct wr_audit_stats st;
         wr_audit_get_stats(w->audit, &st);
@@ -260,6 +344,7 @@ static void stop(struct wr__worker *w)
                 st.recorded, st.shipped, st.duplicates, st.dead, st.discarded_bytes, st.backlog);
     }
     wr_audit_free(w->audit);
+    wr__wmetrics_release(&w->metrics);
     wr_acks_release(&w->acks);
     wr_amqp_free(w->amqp);
     wr_answer_release(&w->reply);

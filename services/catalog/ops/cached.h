@@ -13,6 +13,9 @@ typedef struct cached cached;
 /* Borrows c (which may be disabled); NULL when out of memory. */
 cached *cached_new(cache *c, const struct reqkey_opts *opts);
 void cached_free(cached *x);
+/* Makes x read the cache but never store in it (a replica's: its data may
+ * be older than the generations it read). */
+void cached_lookups_only(cached *x);
 
 /* Answers req like handle_request, through the cache; out->cache tells the
  * outcome (hit, miss, bypass or off). */

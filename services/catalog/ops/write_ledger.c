@@ -11,6 +11,7 @@
 
 #include "ops/conflict.h"
 #include "ops/reads.h"
+#include "ops/write_replay.h"
 #include "warren/log.h"
 
 #define FINGERPRINT_HEX ((size_t)2 * WR_SHA256_LEN)
@@ -147,6 +148,8 @@ static void answer_again(const struct handler_env *env, const struct collection 
                          const struct applied *a, struct wr_answer *out)
 {
     wr_info(req->id, "%s delivered again: applied once, answered %d", req->op, a->status);
+    if (write_replay_answer(env, c, req, base_url, a->status, out))
+        return; /* a bulk create or a batch: its own record */
     if (a->status == 204) {
         wr_answer_reset(out);
         out->status = 204;

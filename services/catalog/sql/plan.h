@@ -49,9 +49,19 @@ struct page {
     long long total_pages; /* 0 for an empty list */
     long long offset;
     bool uncounted;         /* COUNT none: total and total_pages unknown (written null) */
-    bool more;              /* uncounted: a row exists past this page */
+    bool estimated;         /* total is sqlite_stat1's estimate (num_results_estimated) */
+    bool truncated;         /* total stopped at COUNT_MAX (num_results_truncated) */
+    bool more;              /* an open page (plan_page_open): a row exists past it */
     const char *next_after; /* keyset: the next page's cursor (Link next), or NULL */
 };
+/* Whether pg's end is not known from its count (uncounted, estimated or
+ * truncated): its rows are read one past the page to learn whether a next
+ * page exists, pages past total_pages are still read, and its Link has no
+ * rel="last". */
+static inline bool plan_page_open(const struct page *pg)
+{
+    return pg->uncounted || pg->estimated || pg->truncated;
+}
 /* Fills pg for total rows (>= 0); page and per_page are 1 to WR_PAGE_MAX
  * (checked where they enter: the route, the envelope, the cursor), so the
  * offset is at most (WR_PAGE_MAX - 1) * WR_PAGE_MAX. The other members are
