@@ -1,51 +1,167 @@
 #!/usr/bin/env bash
-# The benchmark: builds Release, starts a private RabbitMQ, two catalog
-# workers and the edge (the walkthrough's two collections, as the
-# Flask-Restless figures were taken), then prints wrk's requests/s and
-# p50/p99 latency at 64 connections, and the RPC client's blocking and
-# pipelined calls/s. Usage: tests/bench/bench.sh [seconds per run]
+# The benchmark: builds Release, starts a private RabbitMQ, catalog workers
+# and the edge (the walkthrough's two collections, as the Flask-Restless
+# figures were taken), and prints in one run, per round:
+#   - the raw per-message RPC ceilings of the same broker (tests/bench/
+#     rpc_ceiling.c: plain rabbitmq-c, classic and quorum queue, 64 in
+#     flight, replies the size of each page, direct reply-to);
+#   - wrk's req/s, p50 and p99 at 64 connections for each path, its ratio
+#     to the quorum ceiling, and CPU µs per request of the edge, the broker
+#     (beam.smp) and the workers, from /proc;
+# then the spread of the ratios over the rounds, and the RPC client's calls/s.
+# Absolute figures on a shared machine move by ±50 %: only the ratios
+# measured in one run count (tests/bench/instructions.sh gives the
+# deterministic figure).
+# Usage: tests/bench/bench.sh [seconds per run]
+# Settings: BENCH_RUNS (rounds, default 1), WORKERS (default 2), EDGE_THREADS
+# (default: the edge's own), CACHE=1 (the Redis cache on, as the shipped
+# config), SCALING=1 (also a table over edge threads 1 2 4 and workers
+# 1 2 4 8), WRT_AMQP_PORT/WRT_DIST_PORT/WRT_REDIS_PORT/WRT_MONGO_PORT/WRT_NODE
+# (the private servers' ports, so two checkouts can run it at once).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 . tests/lib/deps.sh
 warren_install_deps
 secs=${1:-10}
+runs=${BENCH_RUNS:-1}
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/null
 cmake --build build/release -j"$(nproc)" >/dev/null
 
 state=$(mktemp -d /tmp/warren-bench.XXXXXX)
-export WRT_AMQP_PORT=5674 WRT_DIST_PORT=25674 WRT_REDIS_PORT=6381 WRT_NODE=warren-bench
+export WRT_AMQP_PORT=${WRT_AMQP_PORT:-5674} WRT_DIST_PORT=${WRT_DIST_PORT:-25674}
+export WRT_REDIS_PORT=${WRT_REDIS_PORT:-6381} WRT_MONGO_PORT=${WRT_MONGO_PORT:-27020}
+export WRT_NODE=${WRT_NODE:-warren-bench}
 pids=()
-cleanup() {
+worker_pids=()
+edge_pid=
+stop_stack() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+  worker_pids=()
+  edge_pid=
+}
+cleanup() {
+  stop_stack
   bash tests/lib/servers.sh stop "$state" || true
   rm -rf "$state"
 }
 trap cleanup EXIT
 bash tests/lib/servers.sh start "$state"
+broker_pid=$(cat "$state/rabbit/beam.pid")
+tck=$(getconf CLK_TCK)
 
 amqp="amqp://guest:guest@127.0.0.1:$WRT_AMQP_PORT/%2f"
-run() { # name, binary: started with the bench config in the environment
-  env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT=18280 \
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+run() { # name, binary[, threads]: started with the bench config in the environment
+  env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT="$port" \
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
-    WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH=${PREFETCH:-256} \
-    "$2" 2>"$state/$1.log" &
+    WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn \
+    WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH="${PREFETCH:-256}" \
+    ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0} \
+    ${3:+WARREN_EDGE_THREADS=$3} \
+    "$2" 2>>"$state/$1.log" &
   pids+=($!)
 }
-run catalog1 build/release/services/catalog/warren-catalog
-run catalog2 build/release/services/catalog/warren-catalog
-run edge build/release/services/edge/warren-edge
-for _ in $(seq 1 100); do curl -fs http://127.0.0.1:18280/readyz >/dev/null && break; sleep 0.1; done
+start_stack() { # workers[, edge threads]
+  for i in $(seq 1 "$1"); do
+    run "catalog$i" build/release/services/catalog/warren-catalog
+    worker_pids+=($!)
+  done
+  run edge build/release/services/edge/warren-edge "${2:-}"
+  edge_pid=$!
+  for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
+  curl -fs "$base/readyz" >/dev/null || { echo "bench: the edge never got ready" >&2; exit 1; }
+}
 
-echo "warren on $(nproc) cores: edge + 2 catalog workers + RabbitMQ on one machine"
-for path in /api/Albums /api/Albums/1; do
-  wrk -t2 -c64 -d2s "http://127.0.0.1:18280$path" >/dev/null # warm up
-  out=$(wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:18280$path")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+# CPU ticks (user + system, every thread) of the given processes, summed.
+ticks() {
+  local s=0 p
+  for p in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$s"
+}
+us_per() { # ticks, count
+  awk -v t="$1" -v n="$2" -v k="$tck" 'BEGIN { printf "%.0f", n ? t * 1e6 / k / n : 0 }'
+}
+
+# The raw ceiling for a reply of $2 bytes; sets ceiling_rps. $1: classic|quorum.
+ceiling() {
+  local b0 out
+  b0=$(ticks "$broker_pid")
+  out=$(build/release/tests/rpc_ceiling "$amqp" "$1" 64 "$2" "$secs" "${WORKERS:-2}")
+  ceiling_rps=$(awk '{for (i = 1; i < NF; i++) if ($(i + 1) == "round") print $i}' <<<"$out")
+  local n
+  n=$(sed -n 's/.*(\([0-9]*\) in all).*/\1/p' <<<"$out")
+  printf '%s  broker %s µs/rt\n' "${out% (*}" "$(us_per $(($(ticks "$broker_pid") - b0)) "$n")"
+}
+
+# wrk at 64 connections on $1; prints the figures and sets warren_rps.
+measure() {
+  local path=$1 out e0 b0 w0 n
+  wrk -t2 -c64 -d2s "$base$path" >/dev/null # warm up
+  e0=$(ticks "$edge_pid")
+  b0=$(ticks "$broker_pid")
+  w0=$(ticks "${worker_pids[@]}")
+  out=$(wrk -t2 -c64 -d"${secs}s" --latency "$base$path")
+  local e1 b1 w1
+  e1=$(ticks "$edge_pid")
+  b1=$(ticks "$broker_pid")
+  w1=$(ticks "${worker_pids[@]}")
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  warren_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  local p50 p99 errors
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" || true)
-  printf 'GET %-15s 64 connections: %8s req/s  p50 %8s  p99 %8s %s\n' "$path" "$rps" "$p50" "$p99" "$errors"
+  errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr -s ' \n' ' ' || true)
+  printf 'warren  GET %-15s 64 conn: %8.0f req/s  p50 %8s  p99 %8s  cpu µs/req: edge %s broker %s workers %s %s\n' \
+    "$path" "$warren_rps" "$p50" "$p99" "$(us_per $((e1 - e0)) "$n")" \
+    "$(us_per $((b1 - b0)) "$n")" "$(us_per $((w1 - w0)) "$n")" "$errors"
+}
+
+echo "warren on $(nproc) cores ($(uname -m)): edge + ${WORKERS:-2} catalog workers + RabbitMQ +" \
+  "wrk on one machine; cache ${CACHE:+on}${CACHE:-off}; ${secs}s a run, $runs round(s)"
+start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}"
+declare -A size
+for path in /api/Albums /api/Albums/1; do
+  size[$path]=$(curl -fs "$base$path" | wc -c)
 done
-build/release/tests/rpc_bench "$amqp" 5000 64
+ratios=()
+for round in $(seq 1 "$runs"); do
+  echo "-- round $round"
+  ceiling classic "${size[/api/Albums]}"
+  for path in /api/Albums /api/Albums/1; do
+    ceiling quorum "${size[$path]}"
+    q=$ceiling_rps
+    measure "$path"
+    r=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
+    ratios+=("$path $r")
+    echo "        ratio to the quorum ceiling ($path, ${size[$path]}-byte replies): $r"
+  done
+done
+echo "-- ratio warren / raw quorum RPC, min-median-max over $runs round(s):"
+for path in /api/Albums /api/Albums/1; do
+  printf '%s\n' "${ratios[@]}" | awk -v p="$path" '$1 == p {print $2}' | sort -n |
+    awk -v p="$path" '{v[NR] = $1} END { printf "   GET %-15s %s-%s-%s\n", p, v[1], v[int((NR + 1) / 2)], v[NR] }'
+done
+build/release/tests/rpc_bench "$amqp" 2000 64
+stop_stack
+
+if [ -n "${SCALING:-}" ]; then
+  echo "-- scaling, GET /api/Albums at 64 connections (req/s; raw quorum ceiling alongside)"
+  for t in 1 2 4; do
+    start_stack 2 "$t"
+    printf 'edge threads %s, 2 workers:  ' "$t"
+    measure /api/Albums | sed 's/^warren  GET [^ ]* *//'
+    stop_stack
+  done
+  for w in 1 2 4 8; do
+    start_stack "$w" "${EDGE_THREADS:-}"
+    printf 'workers %s, edge threads %s:  ' "$w" "${EDGE_THREADS:-default}"
+    measure /api/Albums | sed 's/^warren  GET [^ ]* *//'
+    stop_stack
+  done
+fi
+echo "For reference (measured elsewhere, same kind of machine): Flask-Restless 0.17 under" \
+  "gunicorn, GET /api/Albums: ~440-457 req/s."
