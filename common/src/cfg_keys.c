@@ -67,6 +67,9 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the longest request target, path and query (414 beyond)")                                   \
     X(MAX_CONNECTIONS, max_connections, INT, "4096", 1, 1000000, NULL, EDGE,                       \
       "the client connections the edge holds at once; beyond, new ones get 503 and are closed")    \
+    X(EDGE_THREADS, edge_threads, INT, "0", 0, 64, NULL, EDGE,                                     \
+      "the edge's event loops on the one port, each a thread with its own broker connection; "     \
+      "0: one per core")                                                                           \
     X(MAX_JSON_DEPTH, max_json_depth, INT, "16", 1, 1000, NULL, EDGE,                              \
       "the deepest nesting of arrays and objects in q and in request bodies")                      \
     X(MAX_IN_VALUES, max_in_values, INT, "500", 1, 30000, NULL, EDGE | CATALOG,                    \

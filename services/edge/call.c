@@ -25,6 +25,7 @@ struct calls {
     trail *trail;
     pending *pending;
     const struct timeval *deadline_tv; /* a common timeout: O(1) timers */
+    atomic_long *in_flight;            /* every loop's calls (edge.h: struct edge_shared) */
     bool draining;
     long long late_replies;
 };
@@ -57,6 +58,7 @@ static void call_free(struct call *c)
         event_free(c->timer);
     calls *cs = c->owner;
     free(c);
+    atomic_fetch_sub(cs->in_flight, 1);
     if (cs->draining && pending_count(cs->pending) == 0)
         event_base_loopexit(cs->base, NULL);
 }
@@ -197,6 +199,7 @@ static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec
     *out = c;
     if (c == NULL)
         return WR_ENOMEM;
+    atomic_fetch_add(cs->in_flight, 1); /* until call_free */
     c->owner = cs;
     (void)snprintf(c->id, sizeof(c->id), "%s", a->rid);
     (void)snprintf(c->op, sizeof(c->op), "%s", spec->op);
@@ -253,12 +256,13 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
     conn_park(conn, c);
 }
 
-calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t)
+calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long *in_flight, bus *b,
+                 trail *t)
 {
     calls *cs = calloc(1, sizeof(*cs));
     if (cs == NULL)
         return NULL;
-    *cs = (calls){.base = base, .cfg = cfg, .bus = b, .trail = t};
+    *cs = (calls){.base = base, .cfg = cfg, .bus = b, .trail = t, .in_flight = in_flight};
     long ms = cfg->request_timeout_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     cs->deadline_tv = event_base_init_common_timeout(base, &tv);
@@ -293,7 +297,7 @@ bool calls_draining(const calls *cs)
 
 bool calls_open(const calls *cs)
 {
-    return !cs->draining && pending_count(cs->pending) < (size_t)cs->cfg->max_in_flight;
+    return !cs->draining && atomic_load(cs->in_flight) < cs->cfg->max_in_flight;
 }
 
 void calls_drain(calls *cs)

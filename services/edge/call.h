@@ -9,6 +9,7 @@
 #define EDGE_CALL_H
 
 #include <event2/event.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -22,8 +23,10 @@
 typedef struct calls calls;
 
 /* The set of calls in flight: they publish on b and audit through t (both
- * outlive it). NULL when out of memory. */
-calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t);
+ * outlive it), and are counted in *in_flight (shared by every loop's set,
+ * changed only atomically) against MAX_IN_FLIGHT. NULL when out of memory. */
+calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long *in_flight, bus *b,
+                 trail *t);
 /* Answers every call still in flight (503, "shutting down") and frees the
  * set. NULL-safe. */
 void calls_free(calls *cs);
@@ -46,9 +49,10 @@ struct call_spec {
  * short. Either way req belongs to the call set or is answered. */
 void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec);
 
-/* Calls in flight. */
+/* Calls in flight on this loop. */
 size_t calls_count(const calls *cs);
-/* Whether a new call may start: not draining, below MAX_IN_FLIGHT. */
+/* Whether a new call may start: not draining, and the calls of every loop
+ * below MAX_IN_FLIGHT. */
 bool calls_open(const calls *cs);
 bool calls_draining(const calls *cs);
 /* No new calls; the loop ends once the last call in flight is answered. */
