@@ -34,6 +34,9 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the longest a cache command may take before the request bypasses the cache")                \
     X(CACHE_TTL_S, cache_ttl_s, INT, "300", 1, 86400L * 30, NULL, CATALOG,                         \
       "how long a cached reply lives (up to 10% less, at random, so keys expire apart)")           \
+    X(CACHE_MIN_COST_US, cache_min_cost_us, INT, "250", 0, 10000000, NULL, CATALOG,                \
+      "reads that cost less CPU to compute go straight to SQLite, not through Redis; 0: cache "    \
+      "every read")                                                                                \
     X(MONGO_URI, mongo_uri, STR, "", 0, 0, NULL, WORKER,                                           \
       "the audit trail's MongoDB; empty keeps audit records in the local spool")                   \
     X(AUDIT_DB, audit_db, STR, "warren", 0, 0, NULL, WORKER, "the audit trail's database")         \

@@ -31,7 +31,7 @@
  * HTTP header the edge copies as is. */
 #define WR_HDR_STATUS "x-status"
 #define WR_HDR_LINK "link"
-#define WR_HDR_CACHE "x-cache" /* hit, miss or bypass: how the result cache took part */
+#define WR_HDR_CACHE "x-cache" /* hit, miss, bypass or skip: how the result cache took part */
 
 /* A request id: 32 lowercase hex characters, used as message_id and
  * correlation_id. */

@@ -33,6 +33,8 @@ export WRT_AMQP_PORT=${WRT_AMQP_PORT:-5674} WRT_DIST_PORT=${WRT_DIST_PORT:-25674
 export WRT_REDIS_PORT=${WRT_REDIS_PORT:-6381} WRT_MONGO_PORT=${WRT_MONGO_PORT:-27020}
 export WRT_NODE=${WRT_NODE:-warren-bench}
 pids=()
+extra_env=()
+collections=
 worker_pids=()
 edge_pid=
 stop_stack() {
@@ -58,10 +60,10 @@ base=http://127.0.0.1:$port
 run() { # name, binary[, threads]: started with the bench config in the environment
   env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT="$port" \
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
-    WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn \
+    WARREN_COLLECTIONS="${collections:-Albums, Artists}" WARREN_LOG_LEVEL=warn \
     WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH="${PREFETCH:-256}" \
     ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0} \
-    ${3:+WARREN_EDGE_THREADS=$3} \
+    ${3:+WARREN_EDGE_THREADS=$3} ${extra_env[@]+"${extra_env[@]}"} \
     "$2" 2>>"$state/$1.log" &
   pids+=($!)
 }
@@ -100,11 +102,11 @@ ceiling() {
 # wrk at 64 connections on $1; prints the figures and sets warren_rps.
 measure() {
   local path=$1 out e0 b0 w0 n
-  wrk -t2 -c64 -d2s "$base$path" >/dev/null # warm up
+  wrk -t2 -c64 -d2s ${script:+-s "$script"} "$base$path" >/dev/null # warm up
   e0=$(ticks "$edge_pid")
   b0=$(ticks "$broker_pid")
   w0=$(ticks "${worker_pids[@]}")
-  out=$(wrk -t2 -c64 -d"${secs}s" --latency "$base$path")
+  out=$(wrk -t2 -c64 -d"${secs}s" --latency ${script:+-s "$script"} "$base$path")
   local e1 b1 w1
   e1=$(ticks "$edge_pid")
   b1=$(ticks "$broker_pid")
@@ -163,5 +165,51 @@ if [ -n "${SCALING:-}" ]; then
     stop_stack
   done
 fi
+# What the result cache costs and saves: each mode on its own stack
+# (2 workers), each path at 64 connections. off: no REDIS_URL; on: the
+# shipped admission (CACHE_MIN_COST_US 250: cheap reads skip Redis); all:
+# CACHE_MIN_COST_US 0 (every read through Redis); down: REDIS_URL on a
+# closed port (every read bypasses). The costly search repeats (a hit once
+# cached); the unique one never does (a miss, or a skip).
+if [ "${CACHE_COSTS:-1}" != 0 ]; then
+  costly='/api/Tracks?q=%7B%22filters%22%3A%5B%7B%22name%22%3A%22name%22%2C%22op%22%3A%22like%22%2C%22val%22%3A%22%25e%25%22%7D%5D%2C%22order_by%22%3A%5B%7B%22field%22%3A%22name%22%7D%5D%7D'
+  echo "-- the cache: req/s and worker CPU µs/request per mode (X-Cache as seen)"
+  declare -A cache_rps
+  for mode in off on all down; do
+    case $mode in
+    off) cache_env=() ;;
+    on) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0") ;;
+    all) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0" WARREN_CACHE_MIN_COST_US=0) ;;
+    down) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:1/0") ;;
+    esac
+    collections='Albums, Artists, Tracks'
+    extra_env=(${cache_env[@]+"${cache_env[@]}"})
+    start_stack 2
+    for p in /api/Albums "$costly" unique; do
+      label=$p
+      [ "$p" = "$costly" ] && label='Tracks like+sort'
+      if [ "$p" = unique ]; then
+        label='Tracks unique like'
+        seen=$(curl -fsi "${base}${costly/\%25e\%25/\%25e-probe\%25}" | awk -F': ' 'tolower($1) == "x-cache" {print $2}' | tr -d '\r')
+        line=$(script=tests/bench/unique_q.lua measure /api/Tracks)
+      else
+        curl -fs "$base$p" >/dev/null
+        seen=$(curl -fsi "$base$p" | awk -F': ' 'tolower($1) == "x-cache" {print $2}' | tr -d '\r')
+        line=$(measure "$p")
+      fi
+      cache_rps[$mode $label]=$(awk '{print $5}' <<<"$line")
+      printf 'cache %-4s %-20s x-cache %-6s %s\n' "$mode" "$label" "${seen:--}" \
+        "$(sed 's/^warren  GET [^ ]* *64 conn: *//' <<<"$line")"
+    done
+    stop_stack
+    collections=
+    extra_env=()
+    redis-cli -p "$WRT_REDIS_PORT" flushall >/dev/null 2>&1 || true
+  done
+  awk -v on="${cache_rps[on Tracks like+sort]}" -v off="${cache_rps[off Tracks like+sort]}" \
+    -v a="${cache_rps[on /api/Albums]}" -v ao="${cache_rps[off /api/Albums]}" 'BEGIN {
+    printf "cache on / off: costly search %.1fx, GET /api/Albums %.2fx (req/s)\n", on / off, a / ao }'
+fi
+
 echo "For reference (measured elsewhere, same kind of machine): Flask-Restless 0.17 under" \
   "gunicorn, GET /api/Albums: ~440-457 req/s."

@@ -84,7 +84,7 @@ struct wr_reply {
     char *body; /* NUL-terminated; len excludes the NUL */
     size_t len;
     char *link;    /* the Link header, or NULL */
-    char cache[8]; /* the x-cache header (hit, miss, bypass), or "" */
+    char cache[8]; /* the x-cache header (hit, miss, bypass, skip), or "" */
 };
 /* Frees r's body and link and clears it. NULL-safe; safe twice. */
 void wr_reply_release(struct wr_reply *r);
