@@ -70,6 +70,9 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the longest request target, path and query (414 beyond)")                                   \
     X(MAX_CONNECTIONS, max_connections, INT, "4096", 1, 1000000, NULL, EDGE,                       \
       "the client connections the edge holds at once; beyond, new ones get 503 and are closed")    \
+    X(SINGLE_FLIGHT, single_flight, BOOL, "False", 0, 0, NULL, EDGE,                               \
+      "an API read identical to one in flight on the same event loop joins it (one message, one "  \
+      "execution) instead of publishing its own")                                                  \
     X(EDGE_THREADS, edge_threads, INT, "0", 0, 64, NULL, EDGE,                                     \
       "the edge's event loops on the one port, each a thread with its own broker connection; "     \
       "0: one per core")                                                                           \

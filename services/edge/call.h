@@ -39,11 +39,15 @@ struct call_spec {
     const char *envelope; /* the request's envelope (proto v1 JSON) */
     size_t len;
     const char *base_url; /* x-base-url */
+    bool shared;          /* a read: an identical one in flight may answer it too */
 };
 
 /* Starts a call for a's request (a->audit says what its records say; its
  * principal goes out as x-principal): publishes spec and parks the call on
- * conn (the request's connection) until its answer. When that fails the
+ * conn (the request's connection) until its answer. A shared read identical
+ * to one in flight (same service, op, principal, base URL and envelope)
+ * publishes nothing: it is answered with that one's reply or error, and
+ * audited by the edge (cache "shared"). When that fails the
  * request is answered at once, and audited: 409 for a request id already in
  * flight, 503 (with Retry-After) when the broker is unavailable or memory
  * short. Either way req belongs to the call set or is answered. */

@@ -223,7 +223,9 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                                  .op = op,
                                  .envelope = body.data,
                                  .len = body.len,
-                                 .base_url = base};
+                                 .base_url = base,
+                                 .shared = d->cfg->single_flight && r->kind == ROUTE_API &&
+                                           !wr_op_is_write(op)};
         calls_start(d->calls, a, conn, &spec);
     }
     wr_buf_release(&body);

@@ -55,15 +55,18 @@ broker_pid=$(cat "$state/rabbit/beam.pid")
 tck=$(getconf CLK_TCK)
 
 amqp="amqp://guest:guest@127.0.0.1:$WRT_AMQP_PORT/%2f"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+port2=$(free_port) # a second edge beside the first, SINGLE_FLIGHT on
 base=http://127.0.0.1:$port
+base2=http://127.0.0.1:$port2
 run() { # name, binary[, threads]: started with the bench config in the environment
-  env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT="$port" \
+  env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT="${http_port:-$port}" \
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
     WARREN_COLLECTIONS="${collections:-Albums, Artists}" WARREN_LOG_LEVEL=warn \
     WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH="${PREFETCH:-256}" \
     ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0} \
-    ${3:+WARREN_EDGE_THREADS=$3} ${extra_env[@]+"${extra_env[@]}"} \
+    ${3:+WARREN_EDGE_THREADS=$3} ${4:+WARREN_SINGLE_FLIGHT=$4} ${extra_env[@]+"${extra_env[@]}"} \
     "$2" 2>>"$state/$1.log" &
   pids+=($!)
 }
@@ -74,6 +77,11 @@ start_stack() { # workers[, edge threads]
   done
   run edge build/release/services/edge/warren-edge "${2:-}"
   edge_pid=$!
+  if [ -n "${3:-}" ]; then # and the second edge
+    http_port=$port2 run edge2 build/release/services/edge/warren-edge "${2:-}" True
+    edge2_pid=$!
+    for _ in $(seq 1 300); do curl -fs "$base2/readyz" >/dev/null && break; sleep 0.1; done
+  fi
   for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
   curl -fs "$base/readyz" >/dev/null || { echo "bench: the edge never got ready" >&2; exit 1; }
 }
@@ -99,9 +107,14 @@ ceiling() {
   printf '%s  broker %s µs/rt\n' "${out% (*}" "$(us_per $(($(ticks "$broker_pid") - b0)) "$n")"
 }
 
-# wrk at 64 connections on $1; prints the figures and sets warren_rps.
+# wrk at 64 connections on $1 (of the second edge, single-flight on, when
+# $2 is 2); prints the figures and sets warren_rps.
 measure() {
-  local path=$1 out e0 b0 w0 n
+  local path=$1 out e0 b0 w0 n base=$base edge_pid=$edge_pid
+  if [ "${2:-}" = 2 ]; then
+    base=$base2
+    edge_pid=$edge2_pid
+  fi
   wrk -t2 -c64 -d2s ${script:+-s "$script"} "$base$path" >/dev/null # warm up
   e0=$(ticks "$edge_pid")
   b0=$(ticks "$broker_pid")
@@ -117,14 +130,14 @@ measure() {
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr -s ' \n' ' ' || true)
-  printf 'warren  GET %-15s 64 conn: %8.0f req/s  p50 %8s  p99 %8s  cpu µs/req: edge %s broker %s workers %s %s\n' \
-    "$path" "$warren_rps" "$p50" "$p99" "$(us_per $((e1 - e0)) "$n")" \
+  printf 'warren%s GET %-15s 64 conn: %8.0f req/s  p50 %8s  p99 %8s  cpu µs/req: edge %s broker %s workers %s %s\n' \
+    "${2:+ sf-on}" "$path" "$warren_rps" "$p50" "$p99" "$(us_per $((e1 - e0)) "$n")" \
     "$(us_per $((b1 - b0)) "$n")" "$(us_per $((w1 - w0)) "$n")" "$errors"
 }
 
 echo "warren on $(nproc) cores ($(uname -m)): edge + ${WORKERS:-2} catalog workers + RabbitMQ +" \
   "wrk on one machine; cache ${CACHE:+on}${CACHE:-off}; ${secs}s a run, $runs round(s)"
-start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}"
+start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}" second
 declare -A size
 for path in /api/Albums /api/Albums/1; do
   size[$path]=$(curl -fs "$base$path" | wc -c)
@@ -138,14 +151,16 @@ for round in $(seq 1 "$runs"); do
     q=$ceiling_rps
     measure "$path"
     r=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
-    ratios+=("$path $r")
-    echo "        ratio to the quorum ceiling ($path, ${size[$path]}-byte replies): $r"
+    measure "$path" 2
+    r2=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
+    ratios+=("$path $r" "$path(sf-on) $r2")
+    echo "        ratio to the quorum ceiling ($path, ${size[$path]}-byte replies): $r; single-flight on: $r2"
   done
 done
 echo "-- ratio warren / raw quorum RPC, min-median-max over $runs round(s):"
-for path in /api/Albums /api/Albums/1; do
+for path in /api/Albums /api/Albums/1 '/api/Albums(sf-on)' '/api/Albums/1(sf-on)'; do
   printf '%s\n' "${ratios[@]}" | awk -v p="$path" '$1 == p {print $2}' | sort -n |
-    awk -v p="$path" '{v[NR] = $1} END { printf "   GET %-15s %s-%s-%s\n", p, v[1], v[int((NR + 1) / 2)], v[NR] }'
+    awk -v p="$path" '{v[NR] = $1} END { printf "   GET %-22s %s-%s-%s\n", p, v[1], v[int((NR + 1) / 2)], v[NR] }'
 done
 build/release/tests/rpc_bench "$amqp" 2000 64
 stop_stack
@@ -155,13 +170,13 @@ if [ -n "${SCALING:-}" ]; then
   for t in 1 2 4; do
     start_stack 2 "$t"
     printf 'edge threads %s, 2 workers:  ' "$t"
-    measure /api/Albums | sed 's/^warren  GET [^ ]* *//'
+    measure /api/Albums | sed 's/^warren GET [^ ]* *//'
     stop_stack
   done
   for w in 1 2 4 8; do
     start_stack "$w" "${EDGE_THREADS:-}"
     printf 'workers %s, edge threads %s:  ' "$w" "${EDGE_THREADS:-default}"
-    measure /api/Albums | sed 's/^warren  GET [^ ]* *//'
+    measure /api/Albums | sed 's/^warren GET [^ ]* *//'
     stop_stack
   done
 fi
@@ -199,7 +214,7 @@ if [ "${CACHE_COSTS:-1}" != 0 ]; then
       fi
       cache_rps[$mode $label]=$(awk '{print $5}' <<<"$line")
       printf 'cache %-4s %-20s x-cache %-6s %s\n' "$mode" "$label" "${seen:--}" \
-        "$(sed 's/^warren  GET [^ ]* *64 conn: *//' <<<"$line")"
+        "$(sed 's/^warren GET [^ ]* *64 conn: *//' <<<"$line")"
     done
     stop_stack
     collections=

@@ -48,6 +48,7 @@ struct wr_cfg {
     long max_uri_bytes;      /* MAX_URI_BYTES: the request target (414 beyond) */
     long max_connections;    /* MAX_CONNECTIONS: client connections at once */
     long edge_threads;       /* EDGE_THREADS: event loops; 0 = one per core */
+    bool single_flight;      /* SINGLE_FLIGHT: identical reads in flight share a call */
     long max_json_depth;     /* MAX_JSON_DEPTH: nesting in q and bodies */
     long max_in_values;      /* MAX_IN_VALUES: values of one in / not_in filter */
     char *api_keys;          /* API_KEYS: 'name:key, ...' for writes; secret */
