@@ -1,8 +1,8 @@
 # What `cmake --install <build> --prefix P` puts in P: the libraries
 # (libwarren.a = warren::common, libwarren_worker.a = warren::worker), their
 # headers in include/warren/, pkg-config files (warren.pc, warren-worker.pc),
-# the CMake package (find_package(warren)), the executables and the
-# licence. Included by the top CMakeLists.txt after every target exists.
+# the CMake package (find_package(warren)), the executables, the manual of
+# the command-line client (share/man/man1/warren.1) and the licence. Included by the top CMakeLists.txt after every target exists.
 include(CMakePackageConfigHelpers)
 
 set(WARREN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/warren)
@@ -81,5 +81,7 @@ foreach(pc warren warren-worker)
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
 
-install(TARGETS warren-edge warren-catalog warren-auditlog RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS warren-edge warren-catalog warren-auditlog warren
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/tools/cli/warren.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -2,7 +2,7 @@
 # The static-analysis gate (tests/run.sh calls it after the builds, so CI
 # fails early): clang-format, banned calls, cppcheck, flawfinder, clang-tidy
 # and gcc -fanalyzer. Each tool's findings are printed; any finding fails.
-# The analysers read the product code (common/, services/, proto/); the
+# The analysers read the product code (common/, services/, proto/, tools/); the
 # format check and the banned calls cover tests/ too.
 #   tests/gate.sh [BUILD_DIR]   BUILD_DIR's compile_commands.json feeds
 #                               clang-tidy (default build/ci-release)
@@ -20,7 +20,7 @@ analyzer_build=build/ci-analyzer
 jobs=$(nproc)
 out=$(mktemp -d /tmp/warren-gate.XXXXXX)
 trap 'rm -rf "$out"' EXIT
-product=(common services proto)
+product=(common services proto tools)
 c_files() { find "$@" -name '*.[ch]' -type f | sort; }
 
 failed=()
@@ -76,7 +76,7 @@ echo "== gate: cppcheck"
 t=$SECONDS
 cppcheck --std=c11 --library=posix --enable=warning,style,performance,portability \
   --inline-suppr --quiet -j"$jobs" --suppress=missingIncludeSystem \
-  -I common/include -I common/worker/include -I services/catalog -I proto -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+  -I common/include -I common/worker/include -I services/catalog -I tools/cli -I proto -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
   --template='{file}:{line}:{column}: {severity}: {message} [{id}]' --error-exitcode=1 \
   "${product[@]}" >"$out/cppcheck.raw" 2>&1
 cppcheck_rc=$?
@@ -115,7 +115,7 @@ if [ ! -f "$build/compile_commands.json" ]; then
   cmake -S . -B "$build" -DWARREN_WERROR=ON >/dev/null || exit 1
 fi
 sed -n 's/^ *"file": "\(.*\)",\{0,1\}$/\1/p' "$build/compile_commands.json" | sort -u |
-  grep -E "^$root/(common|services|proto)/" >"$out/tidy.files"
+  grep -E "^$root/(common|services|proto|tools)/" >"$out/tidy.files"
 mkdir -p "$out/tidy.d" "$out/tidy.err"
 # One report a file, so parallel runs do not interleave. A run that fails
 # without a diagnostic (a crash) is a finding too.

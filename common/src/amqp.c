@@ -26,6 +26,7 @@ struct wr_amqp {
     size_t nconsumers;
     char *url;
     char *name;
+    char *user; /* the login of the last successful connect */
     long heartbeat_s;
     long connect_timeout_ms;
     amqp_connection_state_t conn; /* NULL when closed */
@@ -91,6 +92,7 @@ void wr_amqp_free(wr_amqp *a)
     wr_amqp_close(a);
     free(a->url);
     free(a->name);
+    free(a->user);
     free(a);
 }
 
@@ -107,6 +109,11 @@ int wr_amqp_fd(const wr_amqp *a)
 bool wr_amqp_has_buffered(const wr_amqp *a)
 {
     return a->conn != NULL && (amqp_data_in_buffer(a->conn) || amqp_frames_enqueued(a->conn));
+}
+
+const char *wr_amqp_user(const wr_amqp *a)
+{
+    return a->user;
 }
 
 /* Translates an RPC reply into 0 or WR_E*, with the server's reason. */
@@ -202,6 +209,12 @@ int wr_amqp_connect(wr_amqp *a, struct wr_err *err)
     if (rc == 0) {
         (void)amqp_channel_open(a->conn, CHANNEL);
         rc = check_reply(amqp_get_rpc_reply(a->conn), "channel.open", err);
+    }
+    if (rc == 0 && (a->user == NULL || strcmp(a->user, ci.user) != 0)) {
+        free(a->user);
+        a->user = strdup(ci.user);
+        if (a->user == NULL)
+            rc = wr_err_set(err, WR_ENOMEM, "amqp: out of memory");
     }
     if (rc != 0) {
         (void)amqp_destroy_connection(a->conn);
@@ -360,6 +373,10 @@ int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *ms
         p._flags |= AMQP_BASIC_TYPE_FLAG;
         p.type = amqp_cstring_bytes(msg->type);
     }
+    if (msg->user_id) {
+        p._flags |= AMQP_BASIC_USER_ID_FLAG;
+        p.user_id = amqp_cstring_bytes(msg->user_id);
+    }
     if (msg->expiration_ms >= 0) {
         (void)snprintf(expiration, sizeof(expiration), "%lld", msg->expiration_ms);
         p._flags |= AMQP_BASIC_EXPIRATION_FLAG;
@@ -485,6 +502,8 @@ static void read_message(wr_amqp *a, const amqp_message_t *msg, struct wr_msg *m
         m->reply_to = scratch_str(a, p->reply_to);
     if (p->_flags & AMQP_BASIC_TYPE_FLAG)
         m->type = scratch_str(a, p->type);
+    if (p->_flags & AMQP_BASIC_USER_ID_FLAG)
+        m->user_id = scratch_str(a, p->user_id);
     if (p->_flags & AMQP_BASIC_EXPIRATION_FLAG) {
         const char *s = scratch_str(a, p->expiration);
         char *end = NULL;
@@ -549,6 +568,7 @@ int wr_amqp_poll(wr_amqp *a, long timeout_ms, enum wr_amqp_event *ev, struct wr_
         read_message(a, &a->envelope.message, msg);
         msg->delivery_tag = a->envelope.delivery_tag;
         msg->redelivered = a->envelope.redelivered != 0;
+        msg->routing_key = scratch_str(a, a->envelope.routing_key);
         *ev = WR_AMQP_DELIVERY;
         return 0;
     }

@@ -72,7 +72,9 @@ void wr_audit_format(struct wr_buf *b, const struct wr_audit_rec *r, const char 
     /* MongoDB Extended JSON: stored as a BSON date. */
     wr_buf_puts(b, ",\"time\":{\"$date\":{\"$numberLong\":\"");
     wr_buf_printf(b, "%lld", r->time_ms);
-    wr_buf_puts(b, "\"}},\"worker\":");
+    wr_buf_puts(b, "\"}},\"trace_id\":");
+    str_or_null(b, r->trace_id);
+    wr_buf_puts(b, ",\"worker\":");
     str_or_null(b, worker);
     wr_buf_putc(b, '}');
 }

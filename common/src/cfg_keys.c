@@ -13,9 +13,11 @@
 #define EDGE WR_CFG_USE_EDGE
 #define WORKER WR_CFG_USE_WORKER
 #define CATALOG WR_CFG_USE_CATALOG
+#define CLI WR_CFG_USE_CLI
 #define ALL (WR_CFG_USE_EDGE | WR_CFG_USE_WORKER)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 
 /* The one table: X(NAME, field, type, default as text, min, max, choices,
  * binaries that read it, help). min and max bound int keys; choices
@@ -26,7 +28,7 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the SQLite database: sqlite:///relative or sqlite:////absolute")                            \
     X(COLLECTIONS, collections, STR, "", 0, 0, NULL, CATALOG,                                      \
       "the tables to serve, comma-separated; empty serves every table")                            \
-    X(AMQP_URL, amqp_url, STR, "amqp://guest:guest@127.0.0.1:5672/%2f", 0, 0, NULL, ALL,           \
+    X(AMQP_URL, amqp_url, STR, "amqp://guest:guest@127.0.0.1:5672/%2f", 0, 0, NULL, ALL | CLI,     \
       "the RabbitMQ broker")                                                                       \
     X(REDIS_URL, redis_url, STR, "", 0, 0, NULL, CATALOG,                                          \
       "the result cache, redis://host:port[/db]; empty turns caching off")                         \
@@ -44,7 +46,8 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the audit trail's collection")                                                              \
     X(AUDIT_SPOOL_DIR, audit_spool_dir, STR, "audit-spool", 0, 0, NULL, WORKER,                    \
       "where each worker spools audit records until MongoDB has them")                             \
-    X(SERVICE, service, STR, "catalog", 0, 0, NULL, ALL, "the queue suffix: warren.<SERVICE>")     \
+    X(SERVICE, service, STR, "catalog", 0, 0, NULL, ALL | CLI,                                     \
+      "the queue suffix: warren.<SERVICE>")                                                        \
     X(SERVICES, services, STR, "", 0, 0, NULL, EDGE,                                               \
       "further services the edge forwards /svc/<service>/<op>[/<id>] to (queue "                   \
       "warren.<service>): names of [a-z][a-z0-9-]{0,31}, comma- or space-separated, not SERVICE")  \
@@ -56,7 +59,7 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "origins browsers may call from: '*', or a comma-separated list; '' turns CORS off")         \
     X(CACHE_CONTROL, cache_control, STR, "", 0, 0, NULL, EDGE,                                     \
       "the Cache-Control header of successful reads, e.g. 'max-age=60'; '' sends none")            \
-    X(REQUEST_TIMEOUT_MS, request_timeout_ms, INT, "5000", 1, 600000, NULL, EDGE,                  \
+    X(REQUEST_TIMEOUT_MS, request_timeout_ms, INT, "5000", 1, 600000, NULL, EDGE | CLI,            \
       "each request's deadline")                                                                   \
     X(MAX_IN_FLIGHT, max_in_flight, INT, "10000", 1, 1000000, NULL, EDGE,                          \
       "the requests the edge holds at once")                                                       \
@@ -88,16 +91,22 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
       "the default page size")                                                                     \
     X(MAX_RESULTS_PER_PAGE, max_results_per_page, INT, "100", 1, 100000, NULL, CATALOG,            \
       "the largest page size; larger requests are clamped")                                        \
-    X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL,                                     \
+    X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL | CLI,                               \
       "the AMQP heartbeat; 0 turns it off")                                                        \
-    X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL,                   \
+    X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL | CLI,             \
       "the AMQP connect timeout")                                                                  \
     X(RECONNECT_MAX_MS, reconnect_max_ms, INT, "5000", 1, 600000, NULL, ALL,                       \
       "the cap on the AMQP reconnect backoff")                                                     \
     X(DEBUG, debug, BOOL, "False", 0, 0, NULL, EDGE,                                               \
       "debug mode (only while HTTP_HOST is loopback)")                                             \
     X(LOG_LEVEL, log_level, STR, "info", 0, 0, log_levels, ALL,                                    \
-      "the least severe level logged: debug, info, warn or error")
+      "the least severe level logged: debug, info, warn or error")                                 \
+    X(LOG_FORMAT, log_format, STR, "text", 0, 0, log_formats, ALL,                                 \
+      "text (one line per event) or json (one JSON object per line)")                              \
+    X(ADMIN_HOST, admin_host, STR, "127.0.0.1", 0, 0, NULL, WORKER,                                \
+      "the address of the worker's admin listener (/livez, /readyz, /metrics)")                    \
+    X(ADMIN_PORT, admin_port, INT, "0", 0, 65535, NULL, WORKER,                                    \
+      "the port of the worker's admin listener; 0 turns it off (one port per worker)")
 
 #define KEY_ENTRY(name, field, type, def, lo, hi, choices, uses, help)                             \
     {#name, WR__T_##type, def, offsetof(struct wr_cfg, field), lo, hi, choices},

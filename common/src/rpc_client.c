@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "warren/rpc.h"
+#include "warren/trace.h"
 
 struct wr_rpc {
     wr_amqp *amqp;
@@ -19,6 +20,7 @@ struct wr_rpc {
 struct slot {
     char id[WR_REQUEST_ID_LEN + 1];
     size_t index;
+    char trace_id[WR_TRACE_ID_LEN + 1];
 };
 
 static int open_conn(wr_rpc *rpc, struct wr_err *err)
@@ -115,21 +117,45 @@ static int slot_cmp(const void *a, const void *b)
     return strcmp(((const struct slot *)a)->id, ((const struct slot *)b)->id);
 }
 
-static int publish(wr_rpc *rpc, const struct wr_request *req, const char *id, long long deadline,
+/* The request's trace: the caller's span as the parent, or a new trace. */
+static void trace_of(const struct wr_request *req, struct wr_trace *t,
+                     char traceparent[WR_TRACEPARENT_LEN + 1])
+{
+    if (wr_traceparent_parse(req->traceparent, t)) {
+        t->tracestate[0] = '\0';
+        if (req->tracestate != NULL && wr_tracestate_valid(req->tracestate))
+            (void)snprintf(t->tracestate, sizeof(t->tracestate), "%s", req->tracestate);
+    } else {
+        wr_trace_new(t);
+    }
+    wr_traceparent_format(t, traceparent);
+}
+
+static int publish(wr_rpc *rpc, const struct wr_request *req, struct slot *slot, long long deadline,
                    struct wr_err *err)
 {
     struct wr_buf body;
     wr_buf_init(&body, 1 << 20);
     int rc = wr_request_encode(req, &body);
     if (rc == 0) {
-        struct wr_msg m = {.correlation_id = id,
-                           .message_id = id,
-                           .reply_to = WR_REPLY_TO,
-                           .type = req->op,
-                           .expiration_ms = rpc->timeout_ms,
-                           .deadline_ms = deadline,
-                           .body = body.data,
-                           .len = body.len};
+        struct wr_trace t;
+        char traceparent[WR_TRACEPARENT_LEN + 1];
+        trace_of(req, &t, traceparent);
+        (void)snprintf(slot->trace_id, sizeof(slot->trace_id), "%s", t.trace_id);
+        const char *id = slot->id;
+        struct wr_msg m = {
+            .correlation_id = id,
+            .message_id = id,
+            .reply_to = WR_REPLY_TO,
+            .type = req->op,
+            /* the broker checks it: the audit trail's principal */
+            .user_id = wr_amqp_user(rpc->amqp),
+            .expiration_ms = rpc->timeout_ms,
+            .deadline_ms = deadline,
+            .hdrs = {{WR_HDR_TRACEPARENT, traceparent}, {WR_HDR_TRACESTATE, t.tracestate}},
+            .nhdrs = t.tracestate[0] != '\0' ? 2 : 1,
+            .body = body.data,
+            .len = body.len};
         /* Writes go to the service's write queue (one writer, in order). */
         bool write = wr_op_is_write(req->op);
         rc = wr_amqp_publish(rpc->amqp, write ? rpc->write_queue : rpc->queue, &m, true, err);
@@ -199,7 +225,7 @@ int wr_rpc_call_many(wr_rpc *rpc, const struct wr_request *reqs, size_t n, struc
             (void)snprintf(slots[i].id, sizeof(slots[i].id), "%s", reqs[i].id);
         else
             wr_request_id_new(slots[i].id);
-        rc = publish(rpc, &reqs[i], slots[i].id, deadline, err);
+        rc = publish(rpc, &reqs[i], &slots[i], deadline, err);
     }
     if (rc == 0) {
         qsort(slots, n, sizeof(*slots), slot_cmp);
@@ -210,6 +236,10 @@ int wr_rpc_call_many(wr_rpc *rpc, const struct wr_request *reqs, size_t n, struc
     if (rc == WR_ECLOSED || rc == WR_EIO)
         wr_amqp_close(rpc->amqp);
     fill_missing(replies, n, rc);
+    for (size_t i = 0; i < n; i++) /* a slot never published has no trace */
+        if (slots[i].trace_id[0] != '\0')
+            (void)snprintf(replies[slots[i].index].trace_id, sizeof(replies[0].trace_id), "%s",
+                           slots[i].trace_id);
     free(slots);
     return rc;
 }

@@ -3,7 +3,9 @@
 # starts RabbitMQ and Redis on 127.0.0.1 unless they already run, then two
 # catalog workers, an auditlog worker (the audit trail read back; 503 while
 # MONGO_URI is empty) and the edge on http://127.0.0.1:8080 over the Chinook
-# database (or DATABASE_URI). Ctrl-C stops everything it started.
+# database (or DATABASE_URI). The workers' admin ports (/livez, /readyz,
+# /metrics) are 9471 and 9472 (catalog) and 9473 (auditlog), as
+# deploy/prometheus/prometheus.yml expects. Ctrl-C stops everything it started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -48,11 +50,11 @@ trap stop INT TERM EXIT
 # WRT_* were for servers.sh only; the binaries read WARREN_* and refuse
 # variables they do not know.
 unset WRT_AMQP_PORT WRT_DIST_PORT WRT_REDIS_PORT WRT_NODE
-for _ in 1 2; do
-  build/release/services/catalog/warren-catalog --config "$config" &
+for admin in 9471 9472; do
+  WARREN_ADMIN_PORT=$admin build/release/services/catalog/warren-catalog --config "$config" &
   pids+=($!)
 done
-build/release/services/auditlog/warren-auditlog --config "$config" &
+WARREN_ADMIN_PORT=9473 build/release/services/auditlog/warren-auditlog --config "$config" &
 pids+=($!)
 build/release/services/edge/warren-edge --config "$config" &
 pids+=($!)

@@ -27,6 +27,11 @@
 #define WR_HDR_DEADLINE "x-deadline-ms" /* absolute deadline, epoch ms (long) */
 #define WR_HDR_BASE_URL "x-base-url"    /* scheme://host the client used */
 #define WR_HDR_PRINCIPAL "x-principal"  /* who the edge let in: an API key's name */
+/* W3C Trace Context, as HTTP carries it (and OpenTelemetry's messaging
+ * conventions carry it in AMQP headers): the caller's span, and vendor
+ * state passed on untouched. */
+#define WR_HDR_TRACEPARENT "traceparent" /* 00-<trace id>-<parent span id>-<flags> */
+#define WR_HDR_TRACESTATE "tracestate"
 /* Reply headers: x-status carries the HTTP status; every other header is an
  * HTTP header the edge copies as is. */
 #define WR_HDR_STATUS "x-status"

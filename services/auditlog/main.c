@@ -22,6 +22,7 @@ int main(int argc, char **argv)
     if (!wr_cfg_from_args(&cfg, &prog, argc, argv, &rc))
         return rc; /* --help, --version, or the problems, printed */
     wr_log_init(WR_SERVICE_AUDITLOG, cfg.log_level);
+    (void)wr_log_format_set(cfg.log_format); /* the key table checked the name */
     wr_worker_global_init();
     wr_auditdb *db = NULL; /* none without MONGO_URI: records answers 503 */
     if (cfg.mongo_uri[0] != '\0') {

@@ -1,6 +1,7 @@
 /* The catalog worker: serves every table of a SQLite database as a
  * collection on the worker runtime. main() is the table of contents:
- * config, logging, database and schema, cache, op table, run, teardown. */
+ * config, logging, database and schema, cache, metrics, op table, run,
+ * teardown. */
 #include "cache/cache.h"
 #include "model/schema.h"
 #include "ops/service.h"
@@ -13,6 +14,7 @@ struct catalog {
     schema *schema;
     plan *plan;
     struct catalog_ctx ctx; /* what the ops answer with */
+    wr_metrics *metrics;    /* the catalog's own, and the runtime's */
 };
 
 /* 0, or the exit status: 2 when the database cannot be served. */
@@ -61,6 +63,31 @@ static int open_cache(struct catalog *c)
     return c->ctx.cached != NULL ? 0 : 1;
 }
 
+/* The catalog's metrics, beside the runtime's: the cache's lookups by
+ * result, and the time each statement spends in SQLite. 0, or 1 when out
+ * of memory. */
+static int open_metrics(struct catalog *c)
+{
+    c->metrics = wr_metrics_new();
+    if (c->metrics == NULL)
+        return 1;
+    static const char *const result[] = {"result", NULL};
+    static const char *const kind[] = {"kind", NULL};
+    c->ctx.cache_lookups =
+        wr_metrics_counter(c->metrics, "warren_catalog_cache_lookups_total",
+                           "Reads that looked in the result cache, by result: hit, miss, or "
+                           "bypass (Redis down, slow or full)",
+                           result);
+    wr_metric *stmt = wr_metrics_histogram(
+        c->metrics, "warren_catalog_statement_duration_seconds",
+        "Time one SQLite statement spends in SQLite (its rows' rendering aside), by kind: read "
+        "or write",
+        kind);
+    store_set_metrics(c->ctx.env.store, wr_metric_series(stmt, (const char *const[]){"read"}));
+    store_set_metrics(c->ctx.env.writer, wr_metric_series(stmt, (const char *const[]){"write"}));
+    return 0;
+}
+
 static void teardown(struct catalog *c)
 {
     struct handler_env *env = &c->ctx.env;
@@ -77,6 +104,7 @@ static void teardown(struct catalog *c)
     schema_free(c->schema);
     store_free(env->writer);
     store_free(env->store);
+    wr_metrics_free(c->metrics);
     wr_cfg_release(&c->cfg);
 }
 
@@ -90,11 +118,14 @@ int main(int argc, char **argv)
     if (!wr_cfg_from_args(&c.cfg, &prog, argc, argv, &rc))
         return rc; /* --help, --version, or the problems, printed */
     wr_log_init("catalog", c.cfg.log_level);
+    (void)wr_log_format_set(c.cfg.log_format); /* the key table checked the name */
     wr_worker_global_init();
     rc = open_database(&c);
     rc = rc == 0 ? open_cache(&c) : rc;
+    rc = rc == 0 ? open_metrics(&c) : rc;
     struct wr_service svc;
     catalog_service_init(&svc, &c.cfg, &c.ctx);
+    svc.metrics = c.metrics;
     rc = rc == 0 ? wr_worker_run(&c.cfg, &svc) : rc;
     teardown(&c);
     wr_worker_global_cleanup();

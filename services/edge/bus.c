@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -29,8 +30,10 @@ struct bus {
     struct event *reconnect; /* the backoff timer */
     long backoff_ms;
     long backoff_max_ms;
-    bool ready;
-    bool blocked;
+    /* atomics: the loop that writes /metrics may be another (metrics.c) */
+    atomic_bool ready;
+    atomic_bool blocked;
+    atomic_llong connects;
     /* The connect in progress: while connecting, only the helper thread
      * touches amqp; it writes one byte to done[1] when it has finished. */
     bool connecting;
@@ -164,6 +167,7 @@ static void on_connected(evutil_socket_t fd, short what, void *arg)
         return;
     }
     b->ready = true;
+    b->connects++;
     b->backoff_ms = 100;
     wr_info(NULL, "connected to the broker; requests go to %s", b->queue);
 }
@@ -257,6 +261,16 @@ void bus_free(bus *b)
 bool bus_ready(const bus *b)
 {
     return b->ready && !b->blocked;
+}
+
+bool bus_blocked(const bus *b)
+{
+    return b->ready && b->blocked;
+}
+
+long long bus_connects(const bus *b)
+{
+    return b->connects;
 }
 
 static int publish(bus *b, const char *queue, const struct wr_msg *m, bool mandatory,

@@ -31,6 +31,10 @@ void bus_free(bus *b);
 
 /* Connected, consuming replies, and not blocked by a broker alarm. */
 bool bus_ready(const bus *b);
+/* Blocked by a broker alarm (connected, but publishes would wait). */
+bool bus_blocked(const bus *b);
+/* Connections made so far (the first, then every reconnect). */
+long long bus_connects(const bus *b);
 /* Publishes a request (mandatory, through the default exchange) to
  * warren.<service>, service NULL meaning SERVICE, or for a write to
  * warren.<service>.write. 0, WR_EINVAL for a service name too long, or

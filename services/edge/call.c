@@ -21,6 +21,7 @@
 #include "warren/log.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
+#include "warren/trace.h"
 
 #define OP_MAX 40 /* the longest op: a service's are [a-z][a-z0-9_]{0,31} */
 
@@ -29,6 +30,7 @@ struct calls {
     const struct wr_cfg *cfg;
     bus *bus;
     trail *trail;
+    metrics *metrics;
     pending *pending;
     flights *flights;                  /* the reads in flight, by what they ask */
     long long shared;                  /* reads answered from another's reply */
@@ -55,6 +57,9 @@ struct call {
     struct call *followers; /* a leader's */
     struct call *leader;    /* a follower's; NULL for a leader */
     struct call *next;      /* the next follower of the same leader */
+    char trace_id[WR_TRACE_ID_LEN + 1];
+    const char *route; /* its metrics label: a constant */
+    uint64_t t0_ns;
 };
 
 static void call_detach(struct call *c)
@@ -120,12 +125,18 @@ static void call_error(struct call *c, int status, const char *code, const char 
                                   .principal = c->principal,
                                   .op = c->op,
                                   .collection = c->collection,
-                                  .rows = -1}};
+                                  .rows = -1,
+                                  .trace_id = c->trace_id},
+                        .metrics = c->owner->metrics,
+                        .route = c->route,
+                        .t0_ns = c->t0_ns};
         call_detach(c);
         c->req = NULL;
         if (status == 503)
             respond_header(a.req, "Retry-After", "1");
+        wr_log_scope_begin(c->id, c->trace_id);
         respond_error(&a, status, code, message);
+        wr_log_scope_end();
     }
     call_free(c);
 }
@@ -137,6 +148,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     struct call *c = arg;
     if (pending_remove(c->owner->pending, c->id) != c)
         return;
+    metrics_count(c->owner->metrics, METRICS_DEADLINE_PASSED);
     call_error(c, 504, WR_CODE_TIMEOUT, "the service did not answer in time");
 }
 
@@ -228,9 +240,13 @@ static void answer_reply(calls *cs, struct call *c, const struct wr_msg *m)
     respond_header(req, "Vary", "Accept");
     if (m->status == 503) /* a worker's "busy": clients should come back */
         respond_header(req, "Retry-After", "1");
-    if (m->status == 200 && read_validated(cs, req, m))
+    if (m->status == 200 && read_validated(cs, req, m)) {
+        metrics_answered(cs->metrics, c->route, 304, c->t0_ns);
         return;
-    respond_json(req, m->status > 0 ? m->status : 502, c->id, m->body, m->len);
+    }
+    int status = m->status > 0 ? m->status : 502;
+    respond_json(req, status, c->id, m->body, m->len);
+    metrics_answered(cs->metrics, c->route, status, c->t0_ns);
 }
 
 void calls_on_reply(calls *cs, const struct wr_msg *m)
@@ -238,6 +254,7 @@ void calls_on_reply(calls *cs, const struct wr_msg *m)
     struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
     if (c == NULL) {
         cs->late_replies++;
+        metrics_count(cs->metrics, METRICS_LATE_REPLY);
         wr_debug(m->correlation_id, "late reply dropped (%lld so far)", cs->late_replies);
         return;
     }
@@ -260,8 +277,10 @@ void calls_on_reply(calls *cs, const struct wr_msg *m)
 void calls_on_returned(calls *cs, const struct wr_msg *m)
 {
     struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
-    if (c != NULL)
-        call_error(c, 503, WR_CODE_UNAVAILABLE, "no queue serves this request");
+    if (c == NULL)
+        return;
+    metrics_count(cs->metrics, METRICS_RETURNED);
+    call_error(c, 503, WR_CODE_UNAVAILABLE, "no queue serves this request");
 }
 
 void calls_on_down(calls *cs)
@@ -275,12 +294,13 @@ void calls_on_down(calls *cs)
 
 /* A new call for a's request, parked in the pending table with its timer
  * (not armed). 0, WR_ENOMEM, or WR_EINVAL when its id is in flight. */
-static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec, struct call **out)
+/* A new call for a's request, counted in flight until call_free; NULL
+ * when out of memory. */
+static struct call *call_alloc(calls *cs, const struct ask *a, const struct call_spec *spec)
 {
     struct call *c = calloc(1, sizeof(*c));
-    *out = c;
     if (c == NULL)
-        return WR_ENOMEM;
+        return NULL;
     atomic_fetch_add(cs->in_flight, 1); /* until call_free */
     c->owner = cs;
     (void)snprintf(c->id, sizeof(c->id), "%s", a->rid);
@@ -289,7 +309,20 @@ static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec
                    a->audit.collection ? a->audit.collection : "");
     c->t0_ms = a->audit.time_ms;
     (void)snprintf(c->principal, sizeof(c->principal), "%s", a->audit.principal);
+    (void)snprintf(c->trace_id, sizeof(c->trace_id), "%s",
+                   a->audit.trace_id ? a->audit.trace_id : "");
+    c->route = a->route;
+    c->t0_ns = a->t0_ns;
     c->req = a->req;
+    return c;
+}
+
+static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec, struct call **out)
+{
+    struct call *c = call_alloc(cs, a, spec);
+    *out = c;
+    if (c == NULL)
+        return WR_ENOMEM;
     c->timer = evtimer_new(cs->base, on_deadline, c);
     return c->timer ? pending_put(cs->pending, a->rid, c) : WR_ENOMEM;
 }
@@ -315,18 +348,9 @@ static int flight_key(const struct ask *a, const struct call_spec *spec, struct 
 static bool follow(calls *cs, struct call *leader, const struct ask *a, struct conn *conn,
                    const struct call_spec *spec)
 {
-    struct call *f = calloc(1, sizeof(*f));
+    struct call *f = call_alloc(cs, a, spec);
     if (f == NULL)
         return false;
-    atomic_fetch_add(cs->in_flight, 1); /* until call_free */
-    f->owner = cs;
-    (void)snprintf(f->id, sizeof(f->id), "%s", a->rid);
-    (void)snprintf(f->op, sizeof(f->op), "%s", spec->op);
-    (void)snprintf(f->collection, sizeof(f->collection), "%s",
-                   a->audit.collection ? a->audit.collection : "");
-    f->t0_ms = a->audit.time_ms;
-    (void)snprintf(f->principal, sizeof(f->principal), "%s", a->audit.principal);
-    f->req = a->req;
     f->leader = leader;
     f->next = leader->followers;
     leader->followers = f;
@@ -373,17 +397,19 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
     bool in_flight = rc == WR_EINVAL; /* pending_put: the same X-Request-Id is in flight */
     if (rc == 0) {
         long long timeout = cs->cfg->request_timeout_ms;
-        struct wr_msg m = {
-            .correlation_id = a->rid,
-            .message_id = a->rid,
-            .reply_to = WR_REPLY_TO,
-            .type = spec->op,
-            .expiration_ms = timeout,
-            .deadline_ms = wr_now_ms() + timeout,
-            .hdrs = {{WR_HDR_BASE_URL, spec->base_url}, {WR_HDR_PRINCIPAL, a->audit.principal}},
-            .nhdrs = 2,
-            .body = spec->envelope,
-            .len = spec->len};
+        struct wr_msg m = {.correlation_id = a->rid,
+                           .message_id = a->rid,
+                           .reply_to = WR_REPLY_TO,
+                           .type = spec->op,
+                           .expiration_ms = timeout,
+                           .deadline_ms = wr_now_ms() + timeout,
+                           .hdrs = {{WR_HDR_BASE_URL, spec->base_url},
+                                    {WR_HDR_PRINCIPAL, a->audit.principal},
+                                    {WR_HDR_TRACEPARENT, spec->traceparent},
+                                    {WR_HDR_TRACESTATE, spec->tracestate}},
+                           .nhdrs = spec->tracestate != NULL && spec->tracestate[0] != '\0' ? 4 : 3,
+                           .body = spec->envelope,
+                           .len = spec->len};
         struct wr_err err = {0};
         rc = bus_publish(cs->bus, spec->service, spec->write, &m, &err);
         /* A failed publish takes the bus down, and calls_on_down has
@@ -413,12 +439,13 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
 }
 
 calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long *in_flight, bus *b,
-                 trail *t)
+                 trail *t, metrics *m)
 {
     calls *cs = calloc(1, sizeof(*cs));
     if (cs == NULL)
         return NULL;
-    *cs = (calls){.base = base, .cfg = cfg, .bus = b, .trail = t, .in_flight = in_flight};
+    *cs = (calls){
+        .base = base, .cfg = cfg, .bus = b, .trail = t, .metrics = m, .in_flight = in_flight};
     long ms = cfg->request_timeout_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     cs->deadline_tv = event_base_init_common_timeout(base, &tv);

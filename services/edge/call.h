@@ -15,6 +15,7 @@
 
 #include "bus.h"
 #include "conn.h"
+#include "metrics.h"
 #include "respond.h"
 #include "trail.h"
 #include "warren/amqp.h"
@@ -22,11 +23,12 @@
 
 typedef struct calls calls;
 
-/* The set of calls in flight: they publish on b and audit through t (both
- * outlive it), and are counted in *in_flight (shared by every loop's set,
- * changed only atomically) against MAX_IN_FLIGHT. NULL when out of memory. */
+/* The set of calls in flight: they publish on b, audit through t and
+ * count their answers in m (all three outlive it), and are counted in
+ * *in_flight (shared by every loop's set, changed only atomically) against
+ * MAX_IN_FLIGHT. NULL when out of memory. */
 calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long *in_flight, bus *b,
-                 trail *t);
+                 trail *t, metrics *m);
 /* Answers every call still in flight (503, "shutting down") and frees the
  * set. NULL-safe. */
 void calls_free(calls *cs);
@@ -38,12 +40,15 @@ struct call_spec {
     const char *op;       /* the operation: the AMQP type */
     const char *envelope; /* the request's envelope (proto v1 JSON) */
     size_t len;
-    const char *base_url; /* x-base-url */
-    bool shared;          /* a read: an identical one in flight may answer it too */
+    const char *base_url;    /* x-base-url */
+    const char *traceparent; /* the edge's span of the request's trace */
+    const char *tracestate;  /* "" when none */
+    bool shared;             /* a read: an identical one in flight may answer it too */
 };
 
 /* Starts a call for a's request (a->audit says what its records say; its
- * principal goes out as x-principal): publishes spec and parks the call on
+ * principal goes out as x-principal; a->route and a->t0_ns are what its
+ * answer is counted as): publishes spec and parks the call on
  * conn (the request's connection) until its answer. A shared read identical
  * to one in flight (same service, op, principal, base URL and envelope)
  * publishes nothing: it is answered with that one's reply or error, and

@@ -30,7 +30,7 @@ void cors_headers(const struct wr_cfg *cfg, struct evhttp_request *req)
     respond_header(req, "Access-Control-Allow-Origin", origin);
     respond_header(req, "Vary", "Origin");
     respond_header(req, "Access-Control-Expose-Headers",
-                   "Link, Location, ETag, X-Request-Id, X-Cache, Retry-After");
+                   "Link, Location, ETag, X-Request-Id, X-Trace-Id, X-Cache, Retry-After");
 }
 
 void cors_preflight(const struct wr_cfg *cfg, struct evhttp_request *req, const char *rid,
@@ -40,7 +40,8 @@ void cors_preflight(const struct wr_cfg *cfg, struct evhttp_request *req, const 
     if (origin_allowed(cfg, request_header(req, "Origin"))) {
         respond_header(req, "Access-Control-Allow-Methods", methods);
         respond_header(req, "Access-Control-Allow-Headers",
-                       "Authorization, Content-Type, X-Request-Id, If-None-Match");
+                       "Authorization, Content-Type, X-Request-Id, If-None-Match, traceparent, "
+                       "tracestate");
         respond_header(req, "Access-Control-Max-Age", "600");
     }
     respond_header(req, "X-Request-Id", rid);

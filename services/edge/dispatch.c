@@ -19,8 +19,11 @@
 #include "cors.h"
 #include "respond.h"
 #include "warren/buf.h"
+#include "warren/log.h"
+#include "warren/metrics.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
+#include "warren/trace.h"
 
 /* The checks libevent leaves to us, before routing: the request target's
  * length (414), the header block's size (431), and framing that could be
@@ -171,6 +174,31 @@ static bool read_body(const struct dispatcher *d, const struct ask *a, char **js
     return false;
 }
 
+/* The request's trace: a traceparent sent once and valid by the W3C
+ * grammar continues its trace (with its tracestate, the header lines
+ * joined, when valid); anything else starts a new one. Either way the
+ * edge's own span is new. */
+static void trace_of(struct evhttp_request *req, struct wr_trace *t)
+{
+    const char *parent = NULL;
+    int parents = 0;
+    char state[WR_TRACESTATE_MAX + 2] = "";
+    size_t len = 0;
+    bool state_ok = true;
+    const struct evkeyval *h;
+    for (h = evhttp_request_get_input_headers(req)->tqh_first; h != NULL; h = h->next.tqe_next) {
+        if (strcasecmp(h->key, WR_HDR_TRACEPARENT) == 0) {
+            parent = h->value;
+            parents++;
+        } else if (strcasecmp(h->key, WR_HDR_TRACESTATE) == 0 && state_ok) {
+            int n = snprintf(state + len, sizeof(state) - len, "%s%s", len ? "," : "", h->value);
+            state_ok = n >= 0 && (size_t)n < sizeof(state) - len;
+            len += state_ok ? (size_t)n : 0;
+        }
+    }
+    (void)wr_trace_accept(t, parents == 1 ? parent : NULL, state_ok && len ? state : NULL);
+}
+
 /* /healthz (the process lives) and /readyz (it can take requests). */
 static void probe(const struct dispatcher *d, const struct ask *a, const struct route *r)
 {
@@ -180,11 +208,33 @@ static void probe(const struct dispatcher *d, const struct ask *a, const struct 
         respond_error(a, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
     } else if (r->kind == ROUTE_HEALTH) {
         respond_json(a->req, 200, a->rid, "{\"status\":\"ok\"}\n", 16);
+        metrics_answered(a->metrics, a->route, 200, a->t0_ns);
     } else if (bus_ready(d->bus) && !calls_draining(d->calls)) {
         respond_json(a->req, 200, a->rid, "{\"status\":\"ready\"}\n", 19);
+        metrics_answered(a->metrics, a->route, 200, a->t0_ns);
     } else {
         respond_error(a, 503, WR_CODE_UNAVAILABLE, "not connected to the broker");
     }
+}
+
+/* /metrics: the edge's metrics in Prometheus's text format. */
+static void serve_metrics(const struct dispatcher *d, const struct ask *a)
+{
+    enum evhttp_cmd_type m = evhttp_request_get_command(a->req);
+    if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+        respond_header(a->req, "Allow", "GET, HEAD");
+        respond_error(a, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
+        return;
+    }
+    /* counted first, so a scrape sees itself: the counters move with it */
+    metrics_answered(a->metrics, a->route, 200, a->t0_ns);
+    struct wr_buf b;
+    wr_buf_init(&b, 8u << 20);
+    if (metrics_write(d->metrics, &b) == 0)
+        respond_body(a->req, 200, a->rid, WR_METRICS_CONTENT_TYPE, b.data, b.len);
+    else
+        respond_error(a, 500, WR_CODE_INTERNAL, "the metrics do not fit the answer");
+    wr_buf_release(&b);
 }
 
 /* The request's envelope goes out as a call: for /svc/ routes only op and
@@ -218,12 +268,16 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
         respond_header(a->req, "Retry-After", "1");
         respond_error(a, 503, WR_CODE_UNAVAILABLE, "out of memory");
     } else {
+        char traceparent[WR_TRACEPARENT_LEN + 1];
+        wr_traceparent_format(a->trace, traceparent);
         struct call_spec spec = {.service = r->kind == ROUTE_SVC ? r->service : NULL,
                                  .write = r->kind == ROUTE_API && wr_op_is_write(op),
                                  .op = op,
                                  .envelope = body.data,
                                  .len = body.len,
                                  .base_url = base,
+                                 .traceparent = traceparent,
+                                 .tracestate = a->trace->tracestate,
                                  .shared = d->cfg->single_flight && r->kind == ROUTE_API &&
                                            !wr_op_is_write(op)};
         calls_start(d->calls, a, conn, &spec);
@@ -246,17 +300,27 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
     }
     if (rc == 0 && (r->kind == ROUTE_HEALTH || r->kind == ROUTE_READY)) {
         a->audit.id = NULL; /* probes are not audited */
+        a->route = r->kind == ROUTE_HEALTH ? METRICS_ROUTE_HEALTHZ : METRICS_ROUTE_READYZ;
         probe(d, a, r);
+        return;
+    }
+    if (rc == 0 && r->kind == ROUTE_METRICS) {
+        a->audit.id = NULL; /* like the probes: not audited */
+        a->route = METRICS_ROUTE_METRICS;
+        serve_metrics(d, a);
         return;
     }
     if (rc == 0 && evhttp_request_get_command(a->req) == EVHTTP_REQ_OPTIONS) {
         cors_preflight(d->cfg, a->req, a->rid, allowed(r)); /* not audited */
+        metrics_answered(a->metrics, METRICS_ROUTE_PREFLIGHT, 204, a->t0_ns);
         return;
     }
     /* A method that does not apply is a 405 whatever else is wrong; a bad
      * parameter (WR_EINVAL) leaves the path's route to judge it by. */
     bool routed = (rc == 0 || rc == WR_EINVAL) && r->op != NULL;
     const char *op = routed ? method_op(a->req, r) : NULL;
+    if (routed) /* a fixed word: the catalog's op, or "svc" for any service's */
+        a->route = svc ? METRICS_ROUTE_SVC : op != NULL ? op : r->op;
     if (op == NULL && (routed || rc == 0)) {
         respond_header(a->req, "Allow", allowed(r));
         respond_error(a, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
@@ -286,17 +350,31 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
 
 void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
 {
+    uint64_t t0 = wr_metrics_now_ns();
     char rid[WR_REQUEST_ID_LEN + 1];
     request_id(req, rid);
+    struct wr_trace trace;
+    trace_of(req, &trace);
+    wr_log_scope_begin(rid, trace.trace_id); /* lines logged for it carry its trace */
+    respond_header(req, "X-Trace-Id", trace.trace_id);
     conn_request(conns_of(d->conns, req)); /* the next request's deadline starts */
     cors_headers(d->cfg, req);
-    struct ask a = {
-        .req = req,
-        .rid = rid,
-        .trail = d->trail,
-        .audit = {.id = rid, .time_ms = wr_now_ms(), .principal = "anonymous", .rows = -1}};
-    if (!request_sane(d, &a))
+    struct ask a = {.req = req,
+                    .rid = rid,
+                    .trail = d->trail,
+                    .audit = {.id = rid,
+                              .time_ms = wr_now_ms(),
+                              .principal = "anonymous",
+                              .rows = -1,
+                              .trace_id = trace.trace_id},
+                    .trace = &trace,
+                    .metrics = d->metrics,
+                    .route = METRICS_ROUTE_UNROUTED,
+                    .t0_ns = t0};
+    if (!request_sane(d, &a)) {
+        wr_log_scope_end();
         return;
+    }
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     struct route r = {0}; /* its path is set when rc is 0 or WR_EINVAL */
@@ -309,4 +387,5 @@ void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
     a.audit.relation = rc == 0 && r.relation[0] ? r.relation : NULL;
     dispatch(d, &a, rc, &r, &err);
     route_release(&r);
+    wr_log_scope_end();
 }

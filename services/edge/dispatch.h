@@ -1,8 +1,9 @@
-/* One HTTP request, from its arrival to its answer or its call: the checks
+/* One HTTP request, from its arrival to its answer or its call: its trace
+ * (W3C traceparent, or a new one; X-Trace-Id on every answer), the checks
  * libevent leaves to us (414, 431, ambiguous framing), the route, what the
- * method asks of it (405 with Allow when nothing), OPTIONS and the probes,
- * the API key, the overload guard, a write's body, and the envelope that
- * goes out as a call. Each request's audit context lives on its own stack
+ * method asks of it (405 with Allow when nothing), OPTIONS, the probes and
+ * /metrics, the API key, the overload guard, a write's body, and the
+ * envelope that goes out as a call. Each request's audit context lives on its own stack
  * (struct ask), never in the long-lived dispatcher. */
 #ifndef EDGE_DISPATCH_H
 #define EDGE_DISPATCH_H
@@ -12,6 +13,7 @@
 #include "bus.h"
 #include "call.h"
 #include "conn.h"
+#include "metrics.h"
 #include "route.h"
 #include "trail.h"
 #include "warren/cfg.h"
@@ -24,6 +26,7 @@ struct dispatcher {
     bus *bus;               /* /readyz asks it */
     conns *conns;           /* a forwarded request's connection */
     trail *trail;           /* the records of the answers the edge gives itself */
+    metrics *metrics;       /* answers counted, /metrics written */
     char default_base[300]; /* http://HTTP_HOST:HTTP_PORT, when Host looks wrong */
 };
 

@@ -17,6 +17,7 @@
 #include "call.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "metrics.h"
 #include "trail.h"
 #include "warren/log.h"
 
@@ -28,6 +29,7 @@ struct edge {
     trail *trail;
     calls *calls;
     conns *conns;
+    metrics *metrics; /* the process's, shared with the other loops */
     struct dispatcher dispatcher;
 };
 
@@ -131,14 +133,21 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
         return NULL;
     e->base = base;
     e->http = evhttp_new(base);
+    e->metrics = sh->metrics;
     struct bus_handlers h = {on_reply, on_returned, on_down, e};
     e->bus = bus_new(base, cfg, &h);
     e->trail = e->bus ? trail_new(base, e->bus, audit_backlog) : NULL;
-    e->calls = e->trail ? calls_new(base, cfg, &sh->calls_in_flight, e->bus, e->trail) : NULL;
+    e->calls =
+        e->trail ? calls_new(base, cfg, &sh->calls_in_flight, e->bus, e->trail, sh->metrics) : NULL;
     e->conns = e->http ? conns_new(base, e->http, cfg, &sh->conns_open, on_gone, e) : NULL;
     if (e->http == NULL || e->bus == NULL || e->trail == NULL || e->calls == NULL ||
         e->conns == NULL) {
         wr_error(NULL, "edge: out of memory");
+        edge_free(e);
+        return NULL;
+    }
+    if (metrics_watch(e->metrics, e->bus, e->trail) != 0) {
+        wr_error(NULL, "edge: too many event loops for the metrics");
         edge_free(e);
         return NULL;
     }
@@ -150,6 +159,7 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
         .bus = e->bus,
         .conns = e->conns,
         .trail = e->trail,
+        .metrics = e->metrics,
     };
     (void)snprintf(d->default_base, sizeof(d->default_base), "http://%s:%ld", cfg->http_host,
                    cfg->http_port);

@@ -12,22 +12,28 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "metrics.h"
 #include "warren/cfg.h"
 
 /* What the loops share. The rule: nothing mutable is shared between loops
- * but these counters, which are only ever changed by atomic adds (and read
- * by atomic loads); the config is read-only once loaded. Everything else
- * (connections, calls, the pending table, the bus) belongs to one loop. */
+ * but these counters, only ever changed by atomic adds (and read by atomic
+ * loads), and the metrics registry, whose values are atomics and whose
+ * /metrics hook reads each loop's bus and trail through their atomic
+ * fields; the config is read-only once loaded. Everything else
+ * (connections, calls, the pending and flight tables, the bus) belongs to
+ * one loop. */
 struct edge_shared {
     atomic_long conns_open;      /* client connections, against MAX_CONNECTIONS */
     atomic_long calls_in_flight; /* calls, against MAX_IN_FLIGHT */
+    metrics *metrics;            /* one registry for the process */
 };
 
 typedef struct edge edge;
 
 /* Binds HTTP_HOST:HTTP_PORT with SO_REUSEPORT (every loop binds its own
  * socket to the one port; the kernel spreads new connections over them) and
- * starts connecting to the broker. cfg and sh must outlive the edge;
+ * starts connecting to the broker; its bus and trail join sh->metrics (call
+ * it before any loop runs). cfg and sh must outlive the edge;
  * audit_backlog is this loop's share of the records held while the broker
  * is down. NULL on error (logged). */
 edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_shared *sh,

@@ -139,6 +139,11 @@ loops *loops_new(const struct wr_cfg *cfg)
     }
     atomic_init(&ls->shared.conns_open, 0);
     atomic_init(&ls->shared.calls_in_flight, 0);
+    ls->shared.metrics = metrics_new(&ls->shared.calls_in_flight);
+    if (ls->shared.metrics == NULL) {
+        loops_free(ls);
+        return NULL;
+    }
     size_t backlog = (size_t)(AUDIT_BACKLOG / n);
     if (backlog < AUDIT_BACKLOG_MIN)
         backlog = AUDIT_BACKLOG_MIN;
@@ -215,6 +220,7 @@ void loops_free(loops *ls)
         if (l->stop[1] >= 0)
             (void)close(l->stop[1]);
     }
+    metrics_free(ls->shared.metrics); /* after every edge: they count in it */
     free(ls->loop);
     free(ls);
 }

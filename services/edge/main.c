@@ -23,6 +23,7 @@ int main(int argc, char **argv)
     if (!wr_cfg_from_args(&cfg, &prog, argc, argv, &rc))
         return rc; /* --help, --version, or the problems, printed */
     wr_log_init("edge", cfg.log_level);
+    (void)wr_log_format_set(cfg.log_format); /* the key table checked the name */
     /* Flawfinder: ignore - random() only jitters the reconnect backoff, no secret */
     srandom((unsigned)getpid() ^ (unsigned)time(NULL));
     (void)signal(SIGPIPE, SIG_IGN); /* cannot fail: a valid signal and handler */

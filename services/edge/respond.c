@@ -24,8 +24,14 @@ void respond_header(struct evhttp_request *req, const char *name, const char *va
 void respond_json(struct evhttp_request *req, int status, const char *rid, const char *body,
                   size_t len)
 {
+    respond_body(req, status, rid, "application/json", body, len);
+}
+
+void respond_body(struct evhttp_request *req, int status, const char *rid, const char *content_type,
+                  const char *body, size_t len)
+{
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json");
+    evhttp_add_header(h, "Content-Type", content_type);
     if (rid != NULL)
         evhttp_add_header(h, "X-Request-Id", rid);
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
@@ -48,6 +54,7 @@ void respond_error(const struct ask *a, int status, const char *code, const char
     wr_buf_putc(&b, '\n');
     bool ok = wr_buf_error(&b) == 0;
     respond_json(a->req, status, a->rid, ok ? b.data : "{}\n", ok ? b.len : 3);
+    metrics_answered(a->metrics, a->route, status, a->t0_ns);
     if (a->audit.id != NULL) {
         struct wr_audit_rec r = a->audit;
         r.status = status;

@@ -8,9 +8,13 @@
 #include <event2/http.h>
 #include <stddef.h>
 
+#include <stdint.h>
+
+#include "metrics.h"
 #include "trail.h"
 #include "warren/auditdoc.h"
 #include "warren/cfg.h"
+#include "warren/trace.h"
 
 /* One request while the edge answers it: what the audit record of an
  * answer the edge gives itself says. It lives with the request (on the
@@ -22,6 +26,10 @@ struct ask {
     trail *trail;                            /* where records go */
     struct wr_audit_rec audit;               /* audit.id NULL: not audited (probes, preflights) */
     char principal[WR_API_KEY_NAME_MAX + 1]; /* audit.principal's storage, once known */
+    const struct wr_trace *trace;            /* its trace; this edge's span */
+    metrics *metrics;                        /* where answers are counted (NULL: not) */
+    const char *route;                       /* its route label (metrics.h) */
+    uint64_t t0_ns;                          /* when it arrived (wr_metrics_now_ns) */
 };
 
 /* The value of request header name (case-insensitive), or NULL. Borrowed
@@ -35,8 +43,12 @@ void respond_header(struct evhttp_request *req, const char *name, const char *va
  * again afterwards: never touched. */
 void respond_json(struct evhttp_request *req, int status, const char *rid, const char *body,
                   size_t len);
-/* Sends {"code": code, "message": message} with status to a->req, and gives
- * the trail a record of it when a->audit.id is set. */
+/* The same with another Content-Type. */
+void respond_body(struct evhttp_request *req, int status, const char *rid, const char *content_type,
+                  const char *body, size_t len);
+/* Sends {"code": code, "message": message} with status to a->req, gives
+ * the trail a record of it when a->audit.id is set, and counts it in
+ * a->metrics. */
 void respond_error(const struct ask *a, int status, const char *code, const char *message);
 
 #endif

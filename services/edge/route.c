@@ -364,6 +364,10 @@ int route_parse(const char *path, const char *query, const struct route_limits *
         r->kind = path[1] == 'h' ? ROUTE_HEALTH : ROUTE_READY;
         return 0;
     }
+    if (strcmp(path, "/metrics") == 0) {
+        r->kind = ROUTE_METRICS;
+        return 0;
+    }
     /* The catalog of the API: its parameters are ignored (it has none). */
     if (strcmp(path, "/api") == 0 || strcmp(path, "/api/openapi.json") == 0) {
         r->op = path[4] == '\0' ? WR_OP_COLLECTIONS : WR_OP_OPENAPI;

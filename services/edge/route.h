@@ -1,7 +1,7 @@
 /* URL -> what to do: the path
  * (`/api/<collection>[/<id>[/<relation>[/<related id>]]]`,
  * `/api/eval/<collection>`, `/api`, `/api/openapi.json`, `/healthz`,
- * `/readyz`, `/svc/<service>/<op>[/<id>]`) and the query parameters of a
+ * `/readyz`, `/metrics`, `/svc/<service>/<op>[/<id>]`) and the query parameters of a
  * read. Pure: no I/O, so unit tests and the fuzzer call it directly. Which
  * services exist is the config's (SERVICES), not the route's. */
 #ifndef EDGE_ROUTE_H
@@ -13,8 +13,9 @@
 #include "warren/err.h"
 
 /* ROUTE_API: /api/ (the catalog, SERVICE); ROUTE_SVC: /svc/ (another
- * service); ROUTE_HEALTH and ROUTE_READY: the probes. */
-enum route_kind { ROUTE_API, ROUTE_HEALTH, ROUTE_READY, ROUTE_SVC };
+ * service); ROUTE_HEALTH and ROUTE_READY: the probes; ROUTE_METRICS:
+ * Prometheus's /metrics. */
+enum route_kind { ROUTE_API, ROUTE_HEALTH, ROUTE_READY, ROUTE_SVC, ROUTE_METRICS };
 
 #define ROUTE_NAME_MAX 128
 #define ROUTE_KEY_MAX 1024

@@ -22,5 +22,9 @@ void trail_free(trail *t);
 /* Formats r (an edge record: r->by_edge is set here) and publishes it, or
  * holds it until the broker is back. */
 void trail_add(trail *t, struct wr_audit_rec *r);
+/* Records held until the broker takes them, and records dropped so far
+ * (the cap reached, or one too large), for the metrics. */
+size_t trail_held(const trail *t);
+long long trail_dropped(const trail *t);
 
 #endif

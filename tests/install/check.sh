@@ -30,7 +30,8 @@ quiet() {
 step "cmake --install $build --prefix <tmp>"
 quiet cmake --install "$build" --prefix "$prefix"
 libdir=$(dirname "$(find "$prefix" -name libwarren.a)")
-for f in bin/warren-edge bin/warren-catalog share/doc/warren/LICENSE include/warren/rpc.h include/warren/proto.h \
+for f in bin/warren-edge bin/warren-catalog bin/warren share/man/man1/warren.1 \
+  share/doc/warren/LICENSE include/warren/rpc.h include/warren/proto.h \
   include/warren/answer.h "${libdir#"$prefix"/}/libwarren_worker.a" \
   "${libdir#"$prefix"/}/pkgconfig/warren.pc" "${libdir#"$prefix"/}/pkgconfig/warren-worker.pc" \
   "${libdir#"$prefix"/}/cmake/warren/warrenConfig.cmake" \
@@ -97,6 +98,13 @@ for prog in "$tmp/example-pc" "$tmp/cmake/example"; do
   echo "$out" | head -c 300
   echo
 done
+
+step "warren (the command-line client) of the prefix against the same catalog"
+out=$(WARREN_AMQP_URL=$url WARREN_SERVICE=t_install "$prefix/bin/warren" get Albums 1 --depth 0) ||
+  fail "bin/warren exited $?: $out"
+[ "$out" = '{"album_id":1,"artist_id":1,"title":"For Those About To Rock We Salute You"}' ] ||
+  fail "bin/warren printed $out"
+echo "$out"
 
 step "the catalog stops cleanly"
 kill -TERM "$catalog"

@@ -174,7 +174,8 @@ START_TEST(records_of_catalog_requests)
     ck_assert_str_eq(str_of(doc, "id"), "1");
     ck_assert_int_eq(json_integer_value(json_object_get(doc, "status")), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(doc, "rows")), 1);
-    ck_assert_str_eq(str_of(doc, "principal"), "anonymous");
+    /* the client API publishes with user_id: the broker user, checked by RabbitMQ */
+    ck_assert_str_eq(str_of(doc, "principal"), "guest");
     ck_assert_ptr_nonnull(str_of(json_object_get(doc, "time"), "$date"));
     json_decref(j);
     j = records_of(missing, 1);

@@ -4,15 +4,19 @@
 # What builds and runs warren, and the servers it talks to:
 warren_run_packages=(build-essential cmake pkg-config librabbitmq-dev libhiredis-dev libmongoc-dev
   libjansson-dev libsqlite3-dev libevent-dev check rabbitmq-server redis-server curl)
-# What the tests add: the MongoDB test peer, the benchmark, the fuzzers and
-# the static-analysis gate.
-warren_test_packages=(python3-mockupdb python3-pymongo wrk clang libclang-rt-14-dev
-  clang-tidy cppcheck flawfinder clang-format docker-compose)
+# What the tests add: the MongoDB test peer, the Python example's AMQP client,
+# the benchmark, the fuzzers, the static-analysis gate, and promtool
+# (prometheus) for /metrics and the alert rules.
+warren_test_packages=(python3-mockupdb python3-pymongo python3-pika wrk clang libclang-rt-14-dev
+  clang-tidy cppcheck flawfinder clang-format docker-compose prometheus)
 
 # warren_install_deps [run]: everything, or with "run" only what running takes.
 warren_install_deps() {
   local missing=() wanted=("${warren_run_packages[@]}")
   [ "${1:-}" = run ] || wanted+=("${warren_test_packages[@]}")
+  # Node.js and npm (the Node example, the AsyncAPI check): the machine's
+  # own when it has them (they may not come from Debian), else Debian's.
+  if [ "${1:-}" != run ] && ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done

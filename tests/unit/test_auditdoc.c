@@ -18,7 +18,8 @@ static void format(struct wr_buf *b, bool by_edge)
                              .rows = -1,
                              .error = "{\"code\":\"bad_parameter\"}",
                              .error_len = 24,
-                             .error_is_json = true};
+                             .error_is_json = true,
+                             .trace_id = by_edge ? "0af7651916cd43dd8448eb211c80319c" : NULL};
     wr_buf_init(b, 4096);
     wr_audit_format(b, &r, "edge:h:1");
     ck_assert_int_eq(wr_buf_error(b), 0);
@@ -33,11 +34,15 @@ START_TEST(edge_record_named_apart)
     ck_assert_ptr_nonnull(strstr(b.data, "{\"_id\":\"0123456789abcdef0123456789abcdef/edge\","));
     ck_assert_ptr_nonnull(strstr(b.data, "\"request_id\":\"0123456789abcdef0123456789abcdef\""));
     ck_assert_ptr_nonnull(strstr(b.data, "\"error\":{\"code\":\"bad_parameter\"}"));
+    /* the trace id, in sorted order between time and worker */
+    ck_assert_ptr_nonnull(
+        strstr(b.data, "}},\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\",\"worker\":"));
     struct wr_err err = {0};
     ck_assert_int_eq(wr_audit_check_doc(b.data, b.len, &err), 0);
     wr_buf_release(&b);
     format(&b, false);
     ck_assert_ptr_nonnull(strstr(b.data, "{\"_id\":\"0123456789abcdef0123456789abcdef\","));
+    ck_assert_ptr_nonnull(strstr(b.data, "\"trace_id\":null,"));
     wr_buf_release(&b);
 }
 END_TEST

@@ -1,6 +1,6 @@
-/* Unit tests for the contract: keeps proto/warren/proto.h, the proto/ JSON Schemas
- * and proto/README.md in step, and the envelope codec (common/src/rpc.c) in
- * step with the request schema. The schemas are read at test time from
+/* Unit tests for the contract: keeps proto/warren/proto.h, the proto/ JSON Schemas,
+ * proto/README.md and the names of proto/asyncapi.yaml in step, and the envelope codec
+ * (common/src/rpc.c) in step with the request schema. The schemas are read at test time from
  * WARREN_PROTO_DIR and checked by a small validator of the keywords they use
  * (any other keyword fails the test, so no rule is skipped silently). */
 #include <check.h>
@@ -42,8 +42,9 @@ static const char *const service_ops[] = {WR_OP_RECORDS};
 static const char *const services[] = {WR_SERVICE_AUDITLOG};
 /* The members wr_request_decode_service accepts. */
 static const char *const service_members[] = {"id", "op", "v"};
-static const char *const headers[] = {WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_PRINCIPAL,
-                                      WR_HDR_STATUS,   WR_HDR_LINK,     WR_HDR_CACHE};
+static const char *const headers[] = {WR_HDR_DEADLINE,    WR_HDR_BASE_URL,   WR_HDR_PRINCIPAL,
+                                      WR_HDR_TRACEPARENT, WR_HDR_TRACESTATE, WR_HDR_STATUS,
+                                      WR_HDR_LINK,        WR_HDR_CACHE};
 /* The members wr_request_decode accepts (its `known` list). */
 static const char *const members[] = {
     "after",      "body",     "collection",       "count", "depth", "id", "op", "page", "q",
@@ -66,10 +67,11 @@ static json_t *load_schema(const char *name)
     return root;
 }
 
-static char *read_readme(void)
+/* A file of the proto folder as text (free it). */
+static char *read_text(const char *name)
 {
     char path[512];
-    (void)snprintf(path, sizeof(path), "%s/README.md", WARREN_PROTO_DIR);
+    (void)snprintf(path, sizeof(path), "%s/%s", WARREN_PROTO_DIR, name);
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     struct wr_buf b;
@@ -82,6 +84,11 @@ static char *read_readme(void)
     char *text = wr_buf_detach(&b, NULL);
     ck_assert_ptr_nonnull(text);
     return text;
+}
+
+static char *read_readme(void)
+{
+    return read_text("README.md");
 }
 
 /* --- a validator for the subset of draft 2020-12 the schemas use --- */
@@ -828,6 +835,50 @@ START_TEST(readme_mentions_every_name)
 }
 END_TEST
 
+/* proto/asyncapi.yaml names what proto.h names: the channels' addresses,
+ * the queue arguments, the header properties. (tests/asyncapi/ parses and
+ * validates the document itself.) */
+START_TEST(asyncapi_names_match_proto_h)
+{
+    char *text = read_text("asyncapi.yaml");
+    char want[160];
+    const char *addresses[] = {WR_QUEUE_PREFIX "{service}",
+                               WR_QUEUE_PREFIX "{service}" WR_QUEUE_WRITE_SUFFIX,
+                               WR_AUDIT_QUEUE,
+                               WR_DLX_EXCHANGE,
+                               WR_DEAD_QUEUE,
+                               WR_REPLY_TO};
+    for (size_t i = 0; i < COUNT(addresses); i++) {
+        (void)snprintf(want, sizeof(want), "\n    address: %s\n", addresses[i]);
+        ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml has no channel %s", addresses[i]);
+    }
+    for (size_t i = 0; i < COUNT(headers); i++) {
+        (void)snprintf(want, sizeof(want), "\n        %s:\n          type: ", headers[i]);
+        ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml does not describe header %s",
+                      headers[i]);
+    }
+    (void)snprintf(want, sizeof(want), "x-delivery-limit: %d\n", WR_DELIVERY_LIMIT);
+    ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
+    (void)snprintf(want, sizeof(want), "x-max-length: %d\n", WR_DEAD_MAX_LENGTH);
+    ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
+    (void)snprintf(want, sizeof(want), "x-dead-letter-exchange: %s\n", WR_DLX_EXCHANGE);
+    ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
+    (void)snprintf(want, sizeof(want), "AMQP `type` = `%s`", WR_MSG_TYPE_AUDIT);
+    ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
+    (void)snprintf(want, sizeof(want), "(%d lowercase hex characters)", WR_REQUEST_ID_LEN);
+    ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
+    (void)snprintf(want, sizeof(want), "\n  version: '%d'\n", WR_PROTO_VERSION);
+    ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
+    /* every payload is a schema of proto/, referenced */
+    const char *refs[] = {"request", "service-request", "reply-list", "error"};
+    for (size_t i = 0; i < COUNT(refs); i++) {
+        (void)snprintf(want, sizeof(want), "$ref: ./%s.schema.json\n", refs[i]);
+        ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml does not reference %s", want);
+    }
+    free(text);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("proto");
@@ -841,6 +892,7 @@ int main(void)
     tcase_add_test(tc, service_envelope_matches_decoder);
     tcase_add_test(tc, reply_list_schema);
     tcase_add_test(tc, readme_mentions_every_name);
+    tcase_add_test(tc, asyncapi_names_match_proto_h);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

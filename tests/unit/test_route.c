@@ -59,6 +59,10 @@ START_TEST(health_and_ready)
     assert_not_found("/healthz/");
     assert_not_found("/readyz/x");
     assert_not_found("/health");
+    ck_assert_int_eq(route("/metrics", NULL), 0);
+    ck_assert_int_eq(r.kind, ROUTE_METRICS);
+    assert_not_found("/metrics/");
+    assert_not_found("/metricsx");
 }
 END_TEST
 

@@ -63,6 +63,19 @@ START_TEST(principal_sanitised)
 }
 END_TEST
 
+/* The edge's x-principal wins; without it the broker user that published
+ * (user_id) is the principal, under the same rule. */
+START_TEST(principal_from_user_id)
+{
+    ck_assert_str_eq(wr__principal_of("tests", "guest"), "tests");
+    ck_assert_str_eq(wr__principal_of(NULL, "guest"), "guest");
+    ck_assert_str_eq(wr__principal_of(NULL, "svc.billing"), "svc.billing");
+    ck_assert_str_eq(wr__principal_of(NULL, NULL), "anonymous");
+    ck_assert_str_eq(wr__principal_of(NULL, "user@host"), "anonymous");
+    ck_assert_str_eq(wr__principal_of("a b", "guest"), "anonymous"); /* a bad header stays bad */
+}
+END_TEST
+
 START_TEST(deadline_decisions)
 {
     ck_assert(!wr__deadline_passed(0, 1000)); /* none: always served */
@@ -168,6 +181,7 @@ int main(void)
     TCase *tc = tcase_create("worker");
     tcase_add_test(tc, op_found_by_type);
     tcase_add_test(tc, principal_sanitised);
+    tcase_add_test(tc, principal_from_user_id);
     tcase_add_test(tc, deadline_decisions);
     tcase_add_test(tc, service_checked);
     tcase_add_test(tc, write_queue_only_for_writes);

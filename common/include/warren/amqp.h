@@ -41,6 +41,10 @@ struct wr_msg {
     const char *message_id;
     const char *reply_to;
     const char *type;
+    /* The AMQP user_id property: the broker user that published, which
+     * RabbitMQ checks against the publishing connection's login (a message
+     * naming another user is refused). NULL when absent. */
+    const char *user_id;
     long long expiration_ms; /* per-message TTL; < 0 when absent */
     long long deadline_ms;   /* header x-deadline-ms; 0 when absent */
     int status;              /* header x-status; 0 when absent */
@@ -48,8 +52,10 @@ struct wr_msg {
     size_t nhdrs;
     const void *body;
     size_t len;
-    uint64_t delivery_tag; /* received deliveries only */
-    bool redelivered;
+    uint64_t delivery_tag;   /* received deliveries only */
+    bool redelivered;        /* received deliveries only */
+    const char *routing_key; /* received deliveries only: the queue's name when published
+                                through the default exchange */
 };
 
 enum wr_amqp_event {
@@ -76,6 +82,10 @@ int wr_amqp_fd(const wr_amqp *a);
 /* True when input is already buffered inside the library, so the caller must
  * poll again before waiting on the socket. */
 bool wr_amqp_has_buffered(const wr_amqp *a);
+/* The user name the connection logged in as (from the URL, "guest" when it
+ * names none), for a message's user_id; NULL before the first successful
+ * connect. Owned by a; valid until the next connect or wr_amqp_free. */
+const char *wr_amqp_user(const wr_amqp *a);
 
 /* Declares a service's topology, identically from every process: the durable
  * quorum queue warren.<service> with the delivery limit and dead-letter

@@ -29,6 +29,7 @@ struct wr_audit_rec {
     const char *error; /* the error body (JSON) of a status >= 400, or a note */
     size_t error_len;
     bool error_is_json;
+    const char *trace_id; /* the request's W3C trace id (32 hex), or NULL */
 };
 
 /* Writes r as one JSON document (MongoDB Extended JSON for the time; no

@@ -56,6 +56,8 @@ struct wr_cfg {
     char *cache_control;     /* CACHE_CONTROL: for successful reads, or '' */
     /* worker */
     long prefetch;             /* PREFETCH: unacked deliveries per worker */
+    char *admin_host;          /* ADMIN_HOST: the admin listener's address */
+    long admin_port;           /* ADMIN_PORT: /livez, /readyz, /metrics; 0 = off */
     long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
     long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
     /* AMQP */
@@ -63,8 +65,9 @@ struct wr_cfg {
     long connect_timeout_ms; /* CONNECT_TIMEOUT_MS */
     long reconnect_max_ms;   /* RECONNECT_MAX_MS: the backoff cap */
     /* process */
-    bool debug;      /* DEBUG */
-    char *log_level; /* LOG_LEVEL: debug, info, warn, error */
+    bool debug;       /* DEBUG */
+    char *log_level;  /* LOG_LEVEL: debug, info, warn, error */
+    char *log_format; /* LOG_FORMAT: text or json */
 
     struct wr_cfg_coll *colls; /* dotted keys, file order then environment */
     size_t ncolls;
@@ -75,6 +78,7 @@ struct wr_cfg {
 #define WR_CFG_USE_EDGE 1u    /* the HTTP edge */
 #define WR_CFG_USE_WORKER 2u  /* every worker, through the worker runtime */
 #define WR_CFG_USE_CATALOG 4u /* the catalog service (and <Collection>.<SETTING>) */
+#define WR_CFG_USE_CLI 8u     /* warren, the command-line client */
 
 /* The key table, for documentation (--help) and the docker test: each
  * entry's name, its type ("str", "int", "bool"), its default as text, one

@@ -36,7 +36,13 @@ struct wr_request {
     int depth;
     const char *after; /* op list: a keyset cursor from a Link, "" to start a walk, or NULL */
     const char *count; /* "exact", "none" (no COUNT(*)) or NULL: the collection's COUNT */
-    void *owner__;     /* decoded requests: what owns the strings */
+    /* The client API's W3C Trace Context (the envelope never holds it):
+     * the caller's span as a traceparent, sent on as the request's parent
+     * (with tracestate when that is valid too); NULL, or one that is not
+     * valid, starts a new trace. wr_reply.trace_id tells which. */
+    const char *traceparent;
+    const char *tracestate;
+    void *owner__; /* decoded requests: what owns the strings */
 };
 
 /* Writes req as the envelope body. 0 or the buffer's error. For another
@@ -83,8 +89,9 @@ struct wr_reply {
     int status; /* the HTTP status; 503/504 made up by the client on failure */
     char *body; /* NUL-terminated; len excludes the NUL */
     size_t len;
-    char *link;    /* the Link header, or NULL */
-    char cache[8]; /* the x-cache header (hit, miss, bypass, skip), or "" */
+    char *link;        /* the Link header, or NULL */
+    char cache[8];     /* the x-cache header (hit, miss, bypass, skip), or "" */
+    char trace_id[33]; /* the trace the request went out in (32 hex), or "" */
 };
 /* Frees r's body and link and clears it. NULL-safe; safe twice. */
 void wr_reply_release(struct wr_reply *r);

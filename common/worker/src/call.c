@@ -27,6 +27,11 @@ const char *wr__principal(const char *header)
     return header;
 }
 
+const char *wr__principal_of(const char *header, const char *user_id)
+{
+    return wr__principal(header != NULL ? header : user_id);
+}
+
 bool wr__deadline_passed(long long deadline_ms, long long now_ms)
 {
     return deadline_ms > 0 && now_ms > deadline_ms;

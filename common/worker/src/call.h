@@ -18,6 +18,11 @@ const struct wr_op *wr__op_find(const struct wr_service *svc, const char *type);
  * "anonymous". The runtime takes the edge's word: only users the broker
  * authenticated can publish to a service's queue. */
 const char *wr__principal(const char *header);
+/* The principal of a request: the edge's x-principal header when the
+ * message has one (wr__principal's rule), else its AMQP user_id, the broker
+ * user that published, which RabbitMQ has verified (same rule), else
+ * "anonymous". Either may be NULL. */
+const char *wr__principal_of(const char *header, const char *user_id);
 
 /* True when a request with this x-deadline-ms (0: none) is past it at
  * now_ms: nobody waits for its answer any more. */

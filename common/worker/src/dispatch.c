@@ -1,7 +1,9 @@
 /* One delivery, start to finish: an edge's audit document is spooled; a
  * request past its deadline is recorded as not executed; any other is
  * dispatched to its op by the AMQP type, its reply published and its
- * audit record spooled. The envelope's bytes go to the op unparsed. */
+ * audit record spooled. The envelope's bytes go to the op unparsed. Its
+ * trace (traceparent) goes into the record, the op's call and every log
+ * line written meanwhile; its op, status and duration into the metrics. */
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +12,7 @@
 #include "runtime.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
+#include "warren/trace.h"
 
 static const char *header(const struct wr_msg *m, const char *name)
 {
@@ -19,16 +22,15 @@ static const char *header(const struct wr_msg *m, const char *name)
     return NULL;
 }
 
-static double elapsed_ms(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
+/* The trace a request carries, or a new one; this worker's span in it. */
+struct trace_ctx {
+    struct wr_trace t;
+    char traceparent[WR_TRACEPARENT_LEN + 1];
+};
 
 /* Calls op for m into w->reply. */
 static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr_msg *m,
-                   const char *principal, long long now)
+                   const char *principal, long long now, const struct trace_ctx *tc)
 {
     struct wr_call call = {.id = m->message_id,
                            .op = op == w->svc->fallback ? m->type : op->name,
@@ -36,8 +38,13 @@ static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr
                            .base_url = header(m, WR_HDR_BASE_URL),
                            .deadline_ms = wr__deadline(m->deadline_ms, now),
                            .body = m->body,
-                           .len = m->len};
+                           .len = m->len,
+                           .trace_id = tc->t.trace_id,
+                           .traceparent = tc->traceparent,
+                           .tracestate = tc->t.tracestate};
     w->reply.about.op = call.op; /* until the op describes the request itself */
+    /* an op may take until its deadline: the loop is alive meanwhile */
+    wr__health_alive(&w->health, call.deadline_ms - now);
     /* One line per execution (debug only): the fault suite counts them to
      * tell a request executed twice from one recorded twice. */
     wr_debug(call.id, "executing %s", call.op != NULL ? call.op : "-");
@@ -56,20 +63,26 @@ static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr
     wr_answer_error(&w->reply, e.status, e.code, e.message);
 }
 
-/* Answers m into w->reply and fills what the audit record says of it.
- * Returns false when no reply is due: the requester's deadline has passed,
- * so it has already answered 504. */
-static bool answer(struct wr__worker *w, const struct wr_msg *m, struct wr_audit_rec *rec)
+/* Answers m into w->reply and fills what the audit record says of it;
+ * *label gets the op's name in the table (NULL for the fallback or none:
+ * the metrics' "other"). Returns false when no reply is due: the
+ * requester's deadline has passed, so it has already answered 504. */
+static bool answer(struct wr__worker *w, const struct wr_msg *m, struct wr_audit_rec *rec,
+                   const struct trace_ctx *tc, const char **label)
 {
     wr_answer_reset(&w->reply);
     long long now = wr_now_ms();
+    *label = NULL;
     if (wr__deadline_passed(m->deadline_ms, now)) {
         static const char note[] = "deadline passed while queued: not executed";
         rec->error = note;
         rec->error_len = sizeof(note) - 1;
+        wr_series_add(w->metrics.deadlines, 1);
         return false;
     }
     const struct wr_op *op = wr__op_find(w->svc, m->type);
+    if (op != NULL && op != w->svc->fallback)
+        *label = op->name;
     if (m->message_id == NULL || !wr_request_id_valid(m->message_id)) {
         /* the id makes writes idempotent and names the audit record */
         wr_answer_error(&w->reply, 400, WR_CODE_BAD_REQUEST,
@@ -78,12 +91,13 @@ static bool answer(struct wr__worker *w, const struct wr_msg *m, struct wr_audit
         w->reply.about.op = m->type;
         wr_answer_error(&w->reply, 400, WR_CODE_BAD_REQUEST, "unknown operation");
     } else {
-        run_op(w, op, m, rec->principal, now);
+        run_op(w, op, m, rec->principal, now, tc);
     }
     const struct wr_answer *a = &w->reply;
     *rec = (struct wr_audit_rec){.id = rec->id,
                                  .time_ms = rec->time_ms,
                                  .principal = rec->principal,
+                                 .trace_id = rec->trace_id,
                                  .op = a->about.op,
                                  .collection = a->about.collection,
                                  .key = a->about.key,
@@ -150,25 +164,38 @@ static void take_audit_doc(struct wr__worker *w, const struct wr_msg *m, unsigne
 int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno,
                  struct wr_err *err)
 {
+    wr__wmetrics_delivery(&w->metrics, m->routing_key, m->redelivered);
     if (m->type != NULL && strcmp(m->type, WR_MSG_TYPE_AUDIT) == 0) {
         take_audit_doc(w, m, recno);
         return 0;
     }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t t0 = wr_metrics_now_ns();
+    /* the caller's trace, or (none, or not valid) a new one from here */
+    struct trace_ctx tc;
+    (void)wr_trace_accept(&tc.t, header(m, WR_HDR_TRACEPARENT), header(m, WR_HDR_TRACESTATE));
+    wr_traceparent_format(&tc.t, tc.traceparent);
+    wr_log_scope_begin(m->message_id, tc.t.trace_id);
     struct wr_audit_rec rec = {.id = m->message_id,
                                .time_ms = wr_now_ms(),
-                               .principal = wr__principal(header(m, WR_HDR_PRINCIPAL))};
+                               .principal =
+                                   wr__principal_of(header(m, WR_HDR_PRINCIPAL), m->user_id),
+                               .trace_id = tc.t.trace_id};
     w->served++;
     int rc = 0;
-    if (answer(w, m, &rec) && m->reply_to != NULL)
+    const char *label = NULL;
+    bool answered = answer(w, m, &rec, &tc, &label);
+    if (answered && m->reply_to != NULL)
         rc = publish_reply(w, m, err);
-    rec.duration_ms = elapsed_ms(&t0);
+    uint64_t ns = wr_metrics_now_ns() - t0;
+    rec.duration_ms = (double)ns / 1e6;
+    if (answered)
+        wr__wmetrics_request(&w->metrics, label, w->reply.status, ns);
     struct wr_err aerr = {0};
     if (wr_audit_record(w->audit, &rec, recno, &aerr) != 0) {
         wr_error(m->message_id, "stopping: %s", aerr.msg);
         w->fatal = true;
         *recno = UINT64_MAX; /* never durable: nothing from here on is acknowledged */
     }
+    wr_log_scope_end();
     return rc;
 }

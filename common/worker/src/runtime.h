@@ -7,7 +7,9 @@
 #include <stdbool.h>
 
 #include "acks.h"
+#include "admin.h"
 #include "audit.h"
+#include "wmetrics.h"
 #include "warren/amqp.h"
 #include "warren/answer.h"
 #include "warren/cfg.h"
@@ -19,13 +21,18 @@ struct wr__worker {
     wr_amqp *amqp;
     wr_audit *audit;
     struct wr_acks acks;
-    struct wr_answer reply; /* the answer being built; reset per request */
-    bool fatal;             /* the audit trail failed: stop without acknowledging */
-    char name[300];         /* host:pid, in audit records */
-    char program[80];       /* warren-<service>: the connection's and client's name */
-    char queue[80];         /* warren.<service> */
-    char write_queue[96];   /* warren.<service>.write, or "" when no op writes */
-    long long served;       /* requests taken, audit documents aside */
+    struct wr_answer reply;   /* the answer being built; reset per request */
+    bool fatal;               /* the audit trail failed: stop without acknowledging */
+    char name[300];           /* host:pid, in audit records */
+    char program[80];         /* warren-<service>: the connection's and client's name */
+    char queue[80];           /* warren.<service> */
+    char write_queue[96];     /* warren.<service>.write, or "" when no op writes */
+    long long served;         /* requests taken, audit documents aside */
+    struct wr__health health; /* what the admin listener reports */
+    wr__admin *admin;         /* NULL without ADMIN_PORT */
+    struct wr__wmetrics metrics;
+    uint64_t last_tag;  /* the newest delivery tag taken, and acknowledged, on */
+    uint64_t acked_tag; /* this connection: their difference is in flight */
 };
 
 /* Answers one delivery, publishes its reply (none when its deadline

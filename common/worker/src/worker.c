@@ -2,8 +2,9 @@
  * connect and consume with backoff, take deliveries in bursts (replies
  * corked, acknowledgements held until the burst's audit records are
  * durable), reconnect when the broker goes, drain on a stop. One delivery's
- * life is dispatch.c's. Later cross-cutting work (metrics, an admin port,
- * replicas) hooks in here, beside the loop. */
+ * life is dispatch.c's. Beside the loop: the admin listener (admin.c), to
+ * which the loop reports how long its next step may take and whether it
+ * can take requests, and the metrics (wmetrics.c). */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +50,8 @@ static void connect_broker(struct wr__worker *w)
     unsigned prefetch = (unsigned)w->cfg->prefetch;
     while (!stop_requested) {
         struct wr_err err = {0};
+        /* a dozen broker round trips, each bounded by the connect timeout */
+        wr__health_alive(&w->health, w->cfg->connect_timeout_ms * 16);
         int rc = wr_amqp_connect(w->amqp, &err);
         if (rc == 0)
             rc = wr_amqp_declare_service(w->amqp, w->svc->name, &err);
@@ -64,6 +67,9 @@ static void connect_broker(struct wr__worker *w)
             rc = wr_amqp_consume(w->amqp, WR_AUDIT_QUEUE, false, prefetch, &err);
         if (rc == 0) {
             wr_info(NULL, "consuming %s", w->queue);
+            w->last_tag = w->acked_tag = 0; /* tags count per channel */
+            wr__wmetrics_connected(&w->metrics, true);
+            wr__health_unready(&w->health, WR__UNREADY_BROKER, false);
             return;
         }
         wr_amqp_close(w->amqp);
@@ -72,17 +78,31 @@ static void connect_broker(struct wr__worker *w)
         long sleep_ms = backoff / 2 + jitter;
         wr_warn(NULL, "broker unavailable, retrying in %ld ms: %s", sleep_ms, err.msg);
         struct timespec ts = {.tv_sec = sleep_ms / 1000, .tv_nsec = (sleep_ms % 1000) * 1000000L};
+        wr__health_alive(&w->health, sleep_ms);
         (void)nanosleep(&ts, NULL);
         long cap = w->cfg->reconnect_max_ms;
         backoff = backoff * 2 > cap ? cap : backoff * 2;
     }
 }
 
+/* Deliveries taken and not yet acknowledged, for the metrics. */
+static void count_unacked(struct wr__worker *w)
+{
+    wr_series_set(w->metrics.unacked, (int64_t)(w->last_tag - w->acked_tag));
+}
+
 /* Acknowledges what the audit trail has made durable. */
 static int ack_durable(struct wr__worker *w, struct wr_err *err)
 {
     uint64_t tag = wr_acks_take(&w->acks, wr_audit_durable(w->audit));
-    return tag != 0 ? wr_amqp_ack(w->amqp, tag, true, err) : 0;
+    if (tag == 0)
+        return 0;
+    int rc = wr_amqp_ack(w->amqp, tag, true, err);
+    if (rc == 0) {
+        w->acked_tag = tag;
+        count_unacked(w);
+    }
+    return rc;
 }
 
 /* A graceful stop: cancel the consumer, answer what was already delivered,
@@ -91,6 +111,7 @@ static int ack_durable(struct wr__worker *w, struct wr_err *err)
  * delivery limit). */
 static void drain(struct wr__worker *w)
 {
+    wr__health_unready(&w->health, WR__UNREADY_STOPPING, true);
     struct wr_err err = {0};
     int rc = wr_amqp_cancel(w->amqp, &err);
     uint64_t last_tag = 0;
@@ -135,13 +156,17 @@ static void run(struct wr__worker *w)
         /* While acknowledgements wait for the disk, come back soon to send
          * them (under load every delivery does). Not sooner than a few ms:
          * rabbitmq-c spins through a timeout's last millisecond. */
-        int rc = wr_amqp_poll(w->amqp, wr_acks_empty(&w->acks) ? 1000 : 10, &ev, &m, &err);
+        long wait_ms = wr_acks_empty(&w->acks) ? 1000 : 10;
+        wr__health_alive(&w->health, wait_ms);
+        int rc = wr_amqp_poll(w->amqp, wait_ms, &ev, &m, &err);
         if (rc == 0 && ev == WR_AMQP_DELIVERY) {
             if (!burst)
                 wr_amqp_cork(w->amqp, true);
             burst = true;
             rc = wr__dispatch(w, &m, &last_rec, &err);
             last_tag = m.delivery_tag;
+            w->last_tag = m.delivery_tag;
+            count_unacked(w);
         }
         if (w->fatal)
             break; /* an audit record failed: acknowledge nothing more */
@@ -158,12 +183,18 @@ static void run(struct wr__worker *w)
         if (rc != 0) {
             /* Unacked deliveries go back to the queue with the connection. */
             wr_warn(NULL, "broker connection lost: %s", err.msg);
+            wr__health_unready(&w->health, WR__UNREADY_BROKER, true);
+            wr__wmetrics_connected(&w->metrics, false);
             wr_acks_clear(&w->acks);
+            w->last_tag = w->acked_tag = 0;
+            count_unacked(w);
             burst = false;
             wr_amqp_close(w->amqp);
             connect_broker(w);
         }
     }
+    if (w->fatal)
+        wr__health_unready(&w->health, WR__UNREADY_AUDIT, true);
     if (!w->fatal && wr_amqp_is_open(w->amqp)) {
         if (burst)
             wr_acks_push(&w->acks, last_tag, last_rec);
@@ -197,6 +228,18 @@ static int start(struct wr__worker *w)
         wr_error(NULL, "cannot start the audit trail: %s", err.msg);
         return 2;
     }
+    if (wr__wmetrics_init(&w->metrics, w->svc->metrics) != 0)
+        return 1;
+    wr__wmetrics_watch_audit(&w->metrics, w->audit);
+    wr__health_init(&w->health);
+    if (cfg->admin_port > 0) {
+        w->admin =
+            wr__admin_start(cfg->admin_host, cfg->admin_port, &w->health, w->metrics.reg, &err);
+        if (w->admin == NULL) {
+            wr_error(NULL, "cannot start the admin listener: %s", err.msg);
+            return 2;
+        }
+    }
     if (!wr_acks_init(&w->acks, (size_t)cfg->prefetch + 1))
         return 1;
     struct wr_amqp_opts ao = {.url = cfg->amqp_url,
@@ -209,6 +252,8 @@ static int start(struct wr__worker *w)
 
 static void stop(struct wr__worker *w)
 {
+    wr__admin_stop(w->admin); /* first: its thread reads the audit trail's figures */
+    w->admin = NULL;
     if (w->audit != NULL) {
         struct wr_audit_stats st;
         wr_audit_get_stats(w->audit, &st);
@@ -216,6 +261,7 @@ static void stop(struct wr__worker *w)
                 st.recorded, st.shipped, st.duplicates, st.backlog);
     }
     wr_audit_free(w->audit);
+    wr__wmetrics_release(&w->metrics);
     wr_acks_release(&w->acks);
     wr_amqp_free(w->amqp);
     wr_answer_release(&w->reply);

@@ -25,6 +25,8 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
     store_set_deadline(c->env.store, call->deadline_ms);
     store_set_deadline(c->env.writer, call->deadline_ms);
     cached_answer(c->cached, &c->env, &req, call->base_url, out);
+    if (out->cache != NULL) /* one of three constants: hit, miss, bypass */
+        wr_series_add(wr_metric_series(c->cache_lookups, (const char *const[]){out->cache}), 1);
     wr_answer_describe(out, &(struct wr_answer_about){.op = req.op,
                                                       .collection = req.collection,
                                                       .key = req.key,

@@ -12,6 +12,7 @@
 struct catalog_ctx {
     struct handler_env env;
     cached *cached;
+    wr_metric *cache_lookups; /* by result: hit, miss, bypass; NULL: not counted */
 };
 
 /* Fills svc with the catalog's op table and ctx, named after cfg's SERVICE

@@ -10,6 +10,7 @@
 #include "model/schema.h"
 #include "model/value.h"
 #include "warren/err.h"
+#include "warren/metrics.h"
 
 typedef struct store store;
 
@@ -46,6 +47,11 @@ int store_exec(store *st, const char *sql, const struct value *binds, size_t nbi
 /* Statements running past deadline_ms (epoch ms; 0: no limit) stop with
  * WR_ETIMEDOUT. Set before each request. NULL-safe. */
 void store_set_deadline(store *st, long long deadline_ms);
+
+/* Every statement's time inside SQLite (its steps; the rows' callbacks,
+ * and so the statements they nest, are timed apart) goes to series, a
+ * duration histogram's series; NULL: not timed. NULL-safe. */
+void store_set_metrics(store *st, wr_series *series);
 
 /* The rowid of the last INSERT. */
 long long store_last_rowid(store *st);

@@ -37,6 +37,7 @@ struct store {
     struct defs defs;
     long long deadline_ms; /* statements past it are interrupted; 0: none */
     long long busy_since;  /* when the current wait for a lock began */
+    wr_series *timing;     /* each statement's time in SQLite, or NULL */
 };
 
 #define BUSY_TIMEOUT_MS 5000
@@ -420,11 +421,19 @@ int store_query(store *st, const char *sql, const struct value *binds, size_t nb
     struct value row[MAX_COLS];
     if (ncols > MAX_COLS)
         rc = SQLITE_TOOBIG;
-    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    /* only the steps are timed: a row's callback may render or query again */
+    uint64_t in_sqlite = 0;
+    while (rc == SQLITE_OK) {
+        uint64_t t0 = st->timing != NULL ? wr_metrics_now_ns() : 0;
+        rc = sqlite3_step(s);
+        in_sqlite += st->timing != NULL ? wr_metrics_now_ns() - t0 : 0;
+        if (rc != SQLITE_ROW)
+            break;
         read_row(s, row, ncols);
         result = fn(arg, row, (size_t)ncols);
         rc = result == 0 ? SQLITE_OK : SQLITE_DONE;
     }
+    wr_series_observe_ns(st->timing, in_sqlite);
     if (rc != SQLITE_DONE && result == 0)
         result = db_error(st, rc, "query", err);
     sqlite3_reset(s);
@@ -473,8 +482,12 @@ int store_exec(store *st, const char *sql, const struct value *binds, size_t nbi
     int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
     if (rc == SQLITE_OK)
         rc = bind_all(s, binds, nbinds);
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK) {
+        uint64_t t0 = st->timing != NULL ? wr_metrics_now_ns() : 0;
         rc = sqlite3_step(s);
+        if (st->timing != NULL)
+            wr_series_observe_ns(st->timing, wr_metrics_now_ns() - t0);
+    }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         rc = db_error(st, rc, "write", err);
         sqlite3_finalize(s);
@@ -489,6 +502,12 @@ int store_exec(store *st, const char *sql, const struct value *binds, size_t nbi
 long long store_last_rowid(store *st)
 {
     return sqlite3_last_insert_rowid(st->db);
+}
+
+void store_set_metrics(store *st, wr_series *series)
+{
+    if (st != NULL)
+        st->timing = series;
 }
 
 void store_set_deadline(store *st, long long deadline_ms)

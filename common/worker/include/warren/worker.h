@@ -24,6 +24,7 @@
 
 #include "warren/answer.h"
 #include "warren/cfg.h"
+#include "warren/metrics.h"
 
 /* One request as the runtime hands it to an operation. Every pointer is
  * borrowed: valid until the handler returns. */
@@ -31,8 +32,9 @@ struct wr_call {
     const char *id;        /* the request id (message_id): 32 lower-case hex, checked */
     const char *op;        /* the table entry's name; for the fallback, the message's
                               AMQP type as sent, or NULL when it had none */
-    const char *principal; /* who asked: the edge's x-principal when it is 1 to 64 of
-                              [A-Za-z0-9_.-], else "anonymous" (never NULL) */
+    const char *principal; /* who asked: the edge's x-principal, or without one the
+                              AMQP user_id (the publishing broker user), when it is 1
+                              to 64 of [A-Za-z0-9_.-], else "anonymous" (never NULL) */
     const char *base_url;  /* x-base-url (scheme://host the client used), or NULL */
     long long deadline_ms; /* epoch ms past which nobody waits for the answer:
                               x-deadline-ms, or receipt + WR_WORKER_BUDGET_MS without
@@ -40,6 +42,14 @@ struct wr_call {
     const char *body;      /* the envelope's bytes (proto/README.md section 4), not
                               NUL-terminated; the runtime never parses them */
     size_t len;
+    /* The request's trace (W3C Trace Context): the caller's, or a new one
+     * when it sent no valid traceparent. trace_id is 32 lower-case hex;
+     * traceparent names this worker's own span, so a handler that calls
+     * another service passes traceparent and tracestate ("" when none) on
+     * (struct wr_request's fields of the same names). */
+    const char *trace_id;
+    const char *traceparent;
+    const char *tracestate;
 };
 
 /* The budget of a request that carries no deadline (the client API always
@@ -84,6 +94,11 @@ struct wr_service {
      * proto v1 envelope names its op and whose type is informational). */
     const struct wr_op *fallback;
     void *ctx; /* passed to every handler as is */
+    /* The metrics the admin listener (ADMIN_PORT) serves at /metrics: a
+     * registry in which the service registered its own metrics (names
+     * warren_<service>_...) before wr_worker_run, and which it frees after;
+     * the runtime adds its own to it. NULL: the runtime's alone. */
+    wr_metrics *metrics;
 };
 
 /* Once per process, first thing in main and before any thread starts:
@@ -98,15 +113,18 @@ void wr_worker_global_cleanup(void);
 /* Runs the worker until SIGTERM or SIGINT, or until the audit trail fails.
  * cfg gives the broker (AMQP_URL, HEARTBEAT_S, CONNECT_TIMEOUT_MS,
  * RECONNECT_MAX_MS, PREFETCH), the audit trail (MONGO_URI, AUDIT_DB,
- * AUDIT_COLLECTION, AUDIT_SPOOL_DIR) and the answer cap (16 x
- * MAX_BODY_BYTES); both are borrowed and must not be NULL. A broker that
+ * AUDIT_COLLECTION, AUDIT_SPOOL_DIR), the admin listener (ADMIN_HOST,
+ * ADMIN_PORT: /livez, /readyz, /metrics on a thread of its own; 0 = none)
+ * and the answer cap (16 x MAX_BODY_BYTES); both are borrowed and must not
+ * be NULL. A broker that
  * is down is retried with backoff, forever. On a stop it answers what was
  * already delivered, makes the audit records durable and acknowledges
  * them, so a stopping worker returns nothing to the queue.
  * Returns the process's exit status: 0 after a requested stop; 1 when the
  * audit trail failed (what was not acknowledged goes to other workers) or
  * memory ran out; 2 when it could not start (an invalid service or op
- * table, an unusable AUDIT_SPOOL_DIR or MONGO_URI), logged. */
+ * table, an unusable AUDIT_SPOOL_DIR or MONGO_URI, an admin port it
+ * cannot listen on), logged. */
 int wr_worker_run(const struct wr_cfg *cfg, const struct wr_service *svc);
 
 #endif

@@ -1,0 +1,142 @@
+/* The edge's metrics (see metrics.h) on the common registry: series kept
+ * for the events, gauges refreshed from the parts by a write hook. */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bus.h"
+#include "call.h"
+#include "trail.h"
+#include "warren/err.h"
+#include "warren/metrics.h"
+#include "warren/version.h"
+
+struct metrics {
+    wr_metrics *reg;
+    wr_metric *requests, *duration;
+    wr_series *events[3];
+    wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped;
+    const atomic_long *calls_in_flight;
+    const bus *bus[METRICS_MAX_LOOPS];
+    const trail *trail[METRICS_MAX_LOOPS];
+    size_t loops;
+};
+
+/* Runs on the loop that writes /metrics: the other loops' buses and trails
+ * are read only through their atomic accessors. */
+static void refresh(void *arg)
+{
+    metrics *m = arg;
+    wr_series_set(m->in_flight, atomic_load(m->calls_in_flight));
+    int64_t connected = m->loops > 0, blocked = 0, reconnects = 0, held = 0, dropped = 0;
+    for (size_t i = 0; i < m->loops; i++) {
+        long long connects = bus_connects(m->bus[i]);
+        connected &= bus_ready(m->bus[i]) || bus_blocked(m->bus[i]);
+        blocked |= bus_blocked(m->bus[i]);
+        reconnects += connects > 1 ? connects - 1 : 0;
+        held += (int64_t)trail_held(m->trail[i]);
+        dropped += trail_dropped(m->trail[i]);
+    }
+    wr_series_set(m->connected, connected);
+    wr_series_set(m->blocked, blocked);
+    wr_series_set(m->reconnects, reconnects);
+    wr_series_set(m->held, held);
+    wr_series_set(m->dropped, dropped);
+}
+
+static wr_series *single(wr_metric *metric)
+{
+    return wr_metric_series(metric, NULL);
+}
+
+metrics *metrics_new(const atomic_long *in_flight)
+{
+    metrics *m = calloc(1, sizeof(*m));
+    wr_metrics *r = m != NULL ? wr_metrics_new() : NULL;
+    if (r == NULL) {
+        free(m);
+        return NULL;
+    }
+    m->reg = r;
+    m->calls_in_flight = in_flight;
+    static const char *const version[] = {"version", NULL};
+    static const char *const route_status[] = {"route", "status", NULL};
+    static const char *const route[] = {"route", NULL};
+    wr_metric *build =
+        wr_metrics_gauge(r, "warren_build_info", "The warren version running", version);
+    wr_series_set(wr_metric_series(build, (const char *const[]){WARREN_VERSION}), 1);
+    m->requests = wr_metrics_counter(r, "warren_http_requests_total",
+                                     "HTTP requests answered, by route and status", route_status);
+    m->duration = wr_metrics_histogram(r, "warren_http_request_duration_seconds",
+                                       "Time from request to answer, by route", route);
+    m->in_flight = single(wr_metrics_gauge(r, "warren_http_requests_in_flight",
+                                           "Requests published and waiting for a reply", NULL));
+    m->events[METRICS_DEADLINE_PASSED] = single(
+        wr_metrics_counter(r, "warren_edge_deadlines_passed_total",
+                           "Requests answered 504: no reply within REQUEST_TIMEOUT_MS", NULL));
+    m->events[METRICS_LATE_REPLY] = single(
+        wr_metrics_counter(r, "warren_edge_late_replies_total",
+                           "Replies that came after their request was answered or gone", NULL));
+    m->events[METRICS_RETURNED] = single(
+        wr_metrics_counter(r, "warren_amqp_returned_total",
+                           "Requests the broker returned as unroutable (answered 503)", NULL));
+    m->connected = single(wr_metrics_gauge(r, "warren_amqp_connected",
+                                           "1 while connected to the broker, else 0", NULL));
+    m->blocked = single(wr_metrics_gauge(
+        r, "warren_amqp_blocked", "1 while the broker blocks publishers (an alarm), else 0", NULL));
+    m->reconnects = single(wr_metrics_counter(r, "warren_amqp_reconnects_total",
+                                              "Broker connections made after the first", NULL));
+    m->held = single(wr_metrics_gauge(
+        r, "warren_edge_audit_held_records",
+        "Audit records of the edge's own answers held in memory until the broker takes them",
+        NULL));
+    m->dropped = single(wr_metrics_counter(
+        r, "warren_edge_audit_dropped_records_total",
+        "Audit records of the edge's own answers lost: the memory cap reached", NULL));
+    if (wr_metrics_on_write(r, refresh, m) != 0) {
+        metrics_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void metrics_free(metrics *m)
+{
+    if (m == NULL)
+        return;
+    wr_metrics_free(m->reg);
+    free(m);
+}
+
+int metrics_watch(metrics *m, const bus *b, const trail *t)
+{
+    if (m->loops >= METRICS_MAX_LOOPS)
+        return WR_ETOOBIG;
+    m->bus[m->loops] = b;
+    m->trail[m->loops] = t;
+    m->loops++;
+    return 0;
+}
+
+void metrics_answered(metrics *m, const char *route, int status, uint64_t t0_ns)
+{
+    if (m == NULL || route == NULL)
+        return;
+    char code[16];
+    (void)snprintf(code, sizeof(code), "%d", status);
+    wr_series_add(wr_metric_series(m->requests, (const char *const[]){route, code}), 1);
+    wr_series_observe_ns(wr_metric_series(m->duration, (const char *const[]){route}),
+                         wr_metrics_now_ns() - t0_ns);
+}
+
+void metrics_count(metrics *m, enum metrics_event ev)
+{
+    if (m != NULL)
+        wr_series_add(m->events[ev], 1);
+}
+
+int metrics_write(metrics *m, struct wr_buf *out)
+{
+    return wr_metrics_write(m->reg, out);
+}

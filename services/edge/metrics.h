@@ -1,0 +1,59 @@
+/* The edge's Prometheus metrics, served at GET /metrics on its own port:
+ * requests by route and status and their durations, calls in flight,
+ * deadlines passed, late replies, unroutable returns, the broker
+ * connection, the edge's audit backlog and the build. The names are in
+ * the README ("Running in production"). One registry serves every event
+ * loop: events are counted in atomics from whichever loop they happen on,
+ * and the loops' state (calls in flight, each bus and trail) is read, through
+ * atomics, when /metrics is written, on whichever loop serves it. */
+#ifndef EDGE_METRICS_H
+#define EDGE_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "warren/buf.h"
+
+struct bus;
+struct trail;
+struct calls;
+
+typedef struct metrics metrics;
+
+/* The edge's registry; in_flight is every loop's count of calls (borrowed).
+ * NULL when out of memory. */
+metrics *metrics_new(const atomic_long *in_flight);
+void metrics_free(metrics *m);
+/* Adds one loop's bus and trail to what /metrics reports (borrowed; they
+ * outlive m's last write): connected when every loop is, blocked when one
+ * is, the rest summed. Before any loop runs. 0, or WR_ETOOBIG past
+ * METRICS_MAX_LOOPS. */
+#define METRICS_MAX_LOOPS 64
+int metrics_watch(metrics *m, const struct bus *b, const struct trail *t);
+
+/* route labels besides the catalog's ops (list, get, ..., create, update,
+ * delete): a fixed set, never a client's string */
+#define METRICS_ROUTE_SVC "svc"
+#define METRICS_ROUTE_HEALTHZ "healthz"
+#define METRICS_ROUTE_READYZ "readyz"
+#define METRICS_ROUTE_METRICS "metrics"
+#define METRICS_ROUTE_PREFLIGHT "preflight"
+#define METRICS_ROUTE_UNROUTED "unrouted" /* a 404 path, or a URL that did not parse */
+
+/* One request answered: its route label (one of the above or a WR_OP_*;
+ * NULL: not counted), status, and start (wr_metrics_now_ns). m may be
+ * NULL. */
+void metrics_answered(metrics *m, const char *route, int status, uint64_t t0_ns);
+
+enum metrics_event {
+    METRICS_DEADLINE_PASSED, /* a call answered 504 at its deadline */
+    METRICS_LATE_REPLY,      /* a reply for a call no longer waiting */
+    METRICS_RETURNED,        /* a request the broker could not route */
+};
+void metrics_count(metrics *m, enum metrics_event ev);
+
+/* The text format 0.0.4 of every metric, appended to out. 0 or the
+ * buffer's error. */
+int metrics_write(metrics *m, struct wr_buf *out);
+
+#endif
