@@ -1,9 +1,7 @@
-/* The rabbitmq-c adapter (see amqp.h). rabbitmq-c's error model (reply
- * types, library status codes, server close methods) is translated to
- * WR_E* codes here and nowhere else. */
-#include "warren/amqp.h"
-
-#include <amqp.h>
+/* The rabbitmq-c adapter (see amqp.h): the connection, publishing,
+ * consuming and polling; amqp_topology.c declares the queues. rabbitmq-c's
+ * error model (reply types, library status codes, server close methods) is
+ * translated to WR_E* codes here and nowhere else. */
 #include <amqp_tcp_socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,9 +12,10 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "amqp_int.h"
 #include "warren/proto.h"
 
-#define CHANNEL 1
+#define CHANNEL WR__AMQP_CHANNEL
 #define SCRATCH_SIZE ((size_t)512 * 1024) /* a reply's Link header carries its search */
 
 #define MAX_CONSUMERS 4
@@ -106,6 +105,11 @@ int wr_amqp_fd(const wr_amqp *a)
     return a->conn ? amqp_get_sockfd(a->conn) : -1;
 }
 
+amqp_connection_state_t wr__amqp_conn(const wr_amqp *a)
+{
+    return a->conn;
+}
+
 bool wr_amqp_has_buffered(const wr_amqp *a)
 {
     return a->conn != NULL && (amqp_data_in_buffer(a->conn) || amqp_frames_enqueued(a->conn));
@@ -116,8 +120,9 @@ const char *wr_amqp_user(const wr_amqp *a)
     return a->user;
 }
 
-/* Translates an RPC reply into 0 or WR_E*, with the server's reason. */
-static int check_reply(amqp_rpc_reply_t r, const char *what, struct wr_err *err)
+#define check_reply wr__amqp_check_reply
+
+int wr__amqp_check_reply(amqp_rpc_reply_t r, const char *what, struct wr_err *err)
 {
     switch (r.reply_type) {
     case AMQP_RESPONSE_NORMAL:
@@ -225,84 +230,8 @@ free_url:
     return rc;
 }
 
-static amqp_table_entry_t str_entry(const char *key, const char *value)
-{
-    return (amqp_table_entry_t){
-        .key = amqp_cstring_bytes(key),
-        .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(value)}};
-}
-
-static amqp_table_entry_t bool_entry(const char *key, bool value)
-{
-    return (amqp_table_entry_t){.key = amqp_cstring_bytes(key),
-                                .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = value}};
-}
-
-static amqp_table_entry_t int_entry(const char *key, long long value)
-{
-    return (amqp_table_entry_t){.key = amqp_cstring_bytes(key),
-                                .value = {.kind = AMQP_FIELD_KIND_I64, .value.i64 = value}};
-}
-
-static int declare_queue(wr_amqp *a, const char *name, amqp_table_t args, struct wr_err *err)
-{
-    (void)amqp_queue_declare(a->conn, CHANNEL, amqp_cstring_bytes(name), 0, 1, 0, 0, args);
-    return check_reply(amqp_get_rpc_reply(a->conn), "queue.declare", err);
-}
-
-int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err)
-{
-    if (a->conn == NULL)
-        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
-    char queue[256];
-    int n = snprintf(queue, sizeof(queue), WR_QUEUE_PREFIX "%s", service);
-    if (n < 0 || (size_t)n >= sizeof(queue))
-        return wr_err_set(err, WR_EINVAL, "amqp: service name too long");
-    (void)amqp_exchange_declare(a->conn, CHANNEL, amqp_cstring_bytes(WR_DLX_EXCHANGE),
-                                amqp_cstring_bytes("fanout"), 0, 1, 0, 0, amqp_empty_table);
-    int rc = check_reply(amqp_get_rpc_reply(a->conn), "exchange.declare", err);
-    /* Requests that expired in their queue are dead-lettered too: a cap
-     * keeps warren.dead from growing without bound when nobody reads it. */
-    amqp_table_entry_t dead_args[] = {str_entry("x-queue-type", "quorum"),
-                                      int_entry("x-max-length", WR_DEAD_MAX_LENGTH)};
-    if (rc == 0)
-        rc = declare_queue(a, WR_DEAD_QUEUE, (amqp_table_t){2, dead_args}, err);
-    if (rc == 0) {
-        (void)amqp_queue_bind(a->conn, CHANNEL, amqp_cstring_bytes(WR_DEAD_QUEUE),
-                              amqp_cstring_bytes(WR_DLX_EXCHANGE), amqp_cstring_bytes(""),
-                              amqp_empty_table);
-        rc = check_reply(amqp_get_rpc_reply(a->conn), "queue.bind", err);
-    }
-    /* Queue arguments can never change once declared: these are the
-     * contract of proto/README.md, identical in every process. */
-    amqp_table_entry_t args[] = {
-        str_entry("x-queue-type", "quorum"),
-        int_entry("x-delivery-limit", WR_DELIVERY_LIMIT),
-        str_entry("x-dead-letter-exchange", WR_DLX_EXCHANGE),
-    };
-    if (rc == 0)
-        rc = declare_queue(a, queue, (amqp_table_t){3, args}, err);
-    /* The edge's audit records: shared by every service, same arguments. */
-    if (rc == 0)
-        rc = declare_queue(a, WR_AUDIT_QUEUE, (amqp_table_t){3, args}, err);
-    /* Writes: the same, with one active consumer, so one process writes at
-     * a time, in order. */
-    amqp_table_entry_t wargs[] = {
-        str_entry("x-queue-type", "quorum"),
-        int_entry("x-delivery-limit", WR_DELIVERY_LIMIT),
-        str_entry("x-dead-letter-exchange", WR_DLX_EXCHANGE),
-        bool_entry("x-single-active-consumer", true),
-    };
-    n = snprintf(queue, sizeof(queue), WR_QUEUE_PREFIX "%s" WR_QUEUE_WRITE_SUFFIX, service);
-    if (rc == 0 && (n < 0 || (size_t)n >= sizeof(queue)))
-        rc = wr_err_set(err, WR_EINVAL, "amqp: service name too long");
-    if (rc == 0)
-        rc = declare_queue(a, queue, (amqp_table_t){4, wargs}, err);
-    return rc;
-}
-
-int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,
-                    struct wr_err *err)
+static int consume_args(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,
+                        amqp_table_t args, struct wr_err *err)
 {
     if (a->conn == NULL)
         return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
@@ -313,9 +242,8 @@ int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetc
         if (rc != 0)
             return rc;
     }
-    amqp_basic_consume_ok_t *ok =
-        amqp_basic_consume(a->conn, CHANNEL, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, no_ack,
-                           0, amqp_empty_table);
+    amqp_basic_consume_ok_t *ok = amqp_basic_consume(a->conn, CHANNEL, amqp_cstring_bytes(queue),
+                                                     amqp_empty_bytes, 0, no_ack, 0, args);
     int rc = check_reply(amqp_get_rpc_reply(a->conn), "basic.consume", err);
     if (rc == 0 && ok != NULL && a->nconsumers < MAX_CONSUMERS &&
         ok->consumer_tag.len < sizeof(a->consumer_tags[0])) {
@@ -324,6 +252,28 @@ int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetc
         tag[ok->consumer_tag.len] = '\0';
     }
     return rc;
+}
+
+int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,
+                    struct wr_err *err)
+{
+    return consume_args(a, queue, no_ack, prefetch, amqp_empty_table, err);
+}
+
+int wr_amqp_consume_stream(wr_amqp *a, const char *stream, unsigned prefetch, long long offset,
+                           struct wr_err *err)
+{
+    amqp_table_entry_t arg = offset >= 0 ? wr__amqp_int("x-stream-offset", offset)
+                                         : wr__amqp_str("x-stream-offset", "first");
+    return consume_args(a, stream, false, prefetch, (amqp_table_t){1, &arg}, err);
+}
+
+int wr_amqp_confirm(wr_amqp *a, struct wr_err *err)
+{
+    if (a->conn == NULL)
+        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
+    (void)amqp_confirm_select(a->conn, CHANNEL);
+    return check_reply(amqp_get_rpc_reply(a->conn), "confirm.select", err);
 }
 
 int wr_amqp_cancel(wr_amqp *a, struct wr_err *err)
@@ -354,7 +304,8 @@ int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *ms
     if (a->conn == NULL)
         return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
     amqp_basic_properties_t p = {._flags = AMQP_BASIC_CONTENT_TYPE_FLAG,
-                                 .content_type = amqp_cstring_bytes(WR_CONTENT_TYPE)};
+                                 .content_type = amqp_cstring_bytes(
+                                     msg->content_type ? msg->content_type : WR_CONTENT_TYPE)};
     // cppcheck-suppress variableScope ; p.expiration points into it until the publish below
     char expiration[24];
     if (msg->correlation_id) {
@@ -385,14 +336,16 @@ int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *ms
     p._flags |= AMQP_BASIC_TIMESTAMP_FLAG;
     p.timestamp = (uint64_t)time(NULL);
 
-    amqp_table_entry_t entries[WR_AMQP_MAX_HDRS + 2];
+    amqp_table_entry_t entries[2 * WR_AMQP_MAX_HDRS + 2];
     int n = 0;
     if (msg->status != 0)
-        entries[n++] = int_entry(WR_HDR_STATUS, msg->status);
+        entries[n++] = wr__amqp_int(WR_HDR_STATUS, msg->status);
     if (msg->deadline_ms != 0)
-        entries[n++] = int_entry(WR_HDR_DEADLINE, msg->deadline_ms);
+        entries[n++] = wr__amqp_int(WR_HDR_DEADLINE, msg->deadline_ms);
     for (size_t i = 0; i < msg->nhdrs && i < WR_AMQP_MAX_HDRS; i++)
-        entries[n++] = str_entry(msg->hdrs[i].name, msg->hdrs[i].value);
+        entries[n++] = wr__amqp_str(msg->hdrs[i].name, msg->hdrs[i].value);
+    for (size_t i = 0; i < msg->nihdrs && i < WR_AMQP_MAX_HDRS; i++)
+        entries[n++] = wr__amqp_int(msg->ihdrs[i].name, msg->ihdrs[i].value);
     if (n > 0) {
         p._flags |= AMQP_BASIC_HEADERS_FLAG;
         p.headers = (amqp_table_t){.num_entries = n, .entries = entries};
@@ -485,6 +438,8 @@ static void read_headers(wr_amqp *a, const amqp_table_t *t, struct wr_msg *m)
             const char *value = scratch_str(a, e->value.value.bytes);
             if (value != NULL)
                 m->hdrs[m->nhdrs++] = (struct wr_amqp_hdr){key, value};
+        } else if (ok && m->nihdrs < WR_AMQP_MAX_HDRS) {
+            m->ihdrs[m->nihdrs++] = (struct wr_amqp_ihdr){key, v};
         }
     }
 }
@@ -537,6 +492,18 @@ static int read_other_frame(wr_amqp *a, enum wr_amqp_event *ev, struct wr_msg *m
         a->have_returned = true;
         read_message(a, &a->returned, msg);
         *ev = WR_AMQP_RETURNED;
+        return 0;
+    }
+    case AMQP_BASIC_ACK_METHOD: {
+        const amqp_basic_ack_t *m = frame.payload.method.decoded;
+        *msg = (struct wr_msg){.delivery_tag = m->delivery_tag, .multiple = m->multiple != 0};
+        *ev = WR_AMQP_ACKED;
+        return 0;
+    }
+    case AMQP_BASIC_NACK_METHOD: {
+        const amqp_basic_nack_t *m = frame.payload.method.decoded;
+        *msg = (struct wr_msg){.delivery_tag = m->delivery_tag, .multiple = m->multiple != 0};
+        *ev = WR_AMQP_NACKED;
         return 0;
     }
     case AMQP_CONNECTION_BLOCKED_METHOD:

@@ -36,6 +36,10 @@ void wr_audit_format(struct wr_buf *b, const struct wr_audit_rec *r, const char 
     str_or_null(b, r->cache);
     wr_buf_puts(b, ",\"collection\":");
     str_or_null(b, r->collection);
+    if (r->detail != NULL) {
+        wr_buf_puts(b, ",\"detail\":");
+        wr_buf_append(b, r->detail, r->detail_len);
+    }
     wr_buf_puts(b, ",\"duration_ms\":");
     wr_json_real(b, r->duration_ms);
     wr_buf_puts(b, ",\"error\":");

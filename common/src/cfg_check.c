@@ -139,6 +139,17 @@ static void check_services(struct wr__parser *p)
     }
 }
 
+/* CHANGES_MAX_AGE: a RabbitMQ duration (digits, then one of YMDhms), or
+ * '' for none; the broker would refuse anything else at declaration. */
+static void check_max_age(struct wr__parser *p)
+{
+    const char *s = p->cfg->changes_max_age;
+    size_t digits = strspn(s, "0123456789");
+    if (s[0] != '\0' && (digits == 0 || digits > 9 || s[digits] == '\0' ||
+                         strchr("YMDhms", s[digits]) == NULL || s[digits + 1] != '\0'))
+        wr__problem(p, "CHANGES_MAX_AGE must be a number and Y, M, D, h, m or s (e.g. '7D')");
+}
+
 void wr__check(struct wr__parser *p)
 {
     p->line = 0;
@@ -147,4 +158,5 @@ void wr__check(struct wr__parser *p)
     check_production(p);
     check_api_keys(p);
     check_services(p);
+    check_max_age(p);
 }

@@ -91,6 +91,23 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the default page size")                                                                     \
     X(MAX_RESULTS_PER_PAGE, max_results_per_page, INT, "100", 1, 100000, NULL, CATALOG,            \
       "the largest page size; larger requests are clamped")                                        \
+    X(MAX_BULK, max_bulk, INT, "1000", 1, 100000, NULL, EDGE | CATALOG,                            \
+      "the most objects one POST of a JSON list creates (or upserts), in one transaction")         \
+    X(MAX_DEPTH, max_depth, INT, "1", 1, 2, NULL, CATALOG,                                         \
+      "the deepest ?depth= served: 2 embeds the related objects' own relations; deeper "           \
+      "requests are clamped")                                                                      \
+    X(COUNT_MAX, count_max, INT, "10000", 0, 1000000000, NULL, CATALOG,                            \
+      "counts of pages stop at this many rows (num_results_truncated); 0 counts every row")        \
+    X(REPLICA, replica, BOOL, "False", 0, 0, NULL, CATALOG,                                        \
+      "a replica: serves reads from its own DATABASE_URI (a snapshot), kept up to date from the "  \
+      "change stream; writes are left to the writer")                                              \
+    X(MAX_REPLICA_LAG_MS, max_replica_lag_ms, INT, "0", 0, 86400000L, NULL, CATALOG,               \
+      "a replica further behind the writer than this stops taking requests until it catches "      \
+      "up; 0: no bound")                                                                           \
+    X(CHANGES_MAX_BYTES, changes_max_bytes, INT, "1073741824", 1048576, 1L << 50, NULL, CATALOG,   \
+      "the change stream's retention in bytes (stream arguments never change once declared)")      \
+    X(CHANGES_MAX_AGE, changes_max_age, STR, "7D", 0, 0, NULL, CATALOG,                            \
+      "the change stream's retention in time: a number and Y, M, D, h, m or s; '' for none")       \
     X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL | CLI,                               \
       "the AMQP heartbeat; 0 turns it off")                                                        \
     X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL | CLI,             \
@@ -130,7 +147,7 @@ const struct wr__coll_setting wr__coll_settings[] = {
     {"RENAME", "'title:name, Relation:other': rename attributes and relations"},
     {"METHODS", "'GET, POST, PATCH, PUT, DELETE, PATCH_MANY, DELETE_MANY' (default 'GET')"},
     {"DEPTH", "0: objects without their relations (default 1)"},
-    {"COUNT", "'none': pages skip COUNT(*) (default 'exact')"},
+    {"COUNT", "'none': pages skip COUNT(*); 'estimated': from sqlite_stat1 (default 'exact')"},
     {NULL, NULL},
 };
 

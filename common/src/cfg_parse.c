@@ -198,8 +198,8 @@ static bool coll_key_ok(struct wr__parser *p, const char *coll, size_t coll_len,
     return false;
 }
 
-/* The settings with a closed set of values: DEPTH 0 or 1, COUNT exact or
- * none. False after a problem. */
+/* The settings with a closed set of values: DEPTH 0 or 1, COUNT exact,
+ * none or estimated. False after a problem. */
 static bool coll_value_ok(struct wr__parser *p, const char *setting, size_t setting_len,
                           const char *value, size_t value_len)
 {
@@ -209,8 +209,8 @@ static bool coll_value_ok(struct wr__parser *p, const char *setting, size_t sett
         return false;
     }
     if (wr__equals(setting, setting_len, "COUNT") && !wr__equals(value, value_len, "exact") &&
-        !wr__equals(value, value_len, "none")) {
-        wr__problem(p, "expected 'exact' or 'none'");
+        !wr__equals(value, value_len, "none") && !wr__equals(value, value_len, "estimated")) {
+        wr__problem(p, "expected 'exact', 'none' or 'estimated'");
         return false;
     }
     return true;

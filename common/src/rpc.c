@@ -17,6 +17,7 @@
 #define MAX_Q_LEN 65536
 #define MAX_BODY_LEN ((size_t)16 * 1024 * 1024)
 #define MAX_AFTER_LEN 2048
+#define MAX_FIELDS_LEN 4096
 
 long long wr_now_ms(void)
 {
@@ -44,7 +45,7 @@ void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1])
 bool wr_op_is_write(const char *op)
 {
     return op != NULL && (strcmp(op, WR_OP_CREATE) == 0 || strcmp(op, WR_OP_UPDATE) == 0 ||
-                          strcmp(op, WR_OP_DELETE) == 0);
+                          strcmp(op, WR_OP_DELETE) == 0 || strcmp(op, WR_OP_BATCH) == 0);
 }
 
 bool wr_request_id_valid(const char *s)
@@ -93,13 +94,16 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
     str_member(out, &first, "collection", req->collection);
     str_member(out, &first, "count", req->count);
     int_member(out, &first, "depth", req->depth, req->depth_given);
+    str_member(out, &first, "fields", req->fields);
     str_member(out, &first, "id", req->key);
     str_member(out, &first, "op", req->op ? req->op : "");
     int_member(out, &first, "page", req->page, req->page > 0);
     str_member(out, &first, "q", req->q);
     str_member(out, &first, "related_id", req->related_id);
     str_member(out, &first, "relation", req->relation);
+    str_member(out, &first, "resolution", req->resolution);
     int_member(out, &first, "results_per_page", req->results_per_page, req->results_per_page > 0);
+    str_member(out, &first, "return", req->prefer_return);
     int_member(out, &first, "v", WR_PROTO_VERSION, true);
     return wr_buf_putc(out, '}');
 }
@@ -127,26 +131,43 @@ static int get_str(json_t *root, const char *name, size_t max, const char **out,
     return get_str_n(root, name, 1, max, out, err);
 }
 
-/* depth: 0 or 1 when given. */
+/* depth: 0 to WR_DEPTH_MAX when given. */
 static int get_depth(json_t *root, struct wr_request *req, struct wr_err *err)
 {
     json_t *v = json_object_get(root, "depth");
     if (v == NULL)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1)
-        return wr_err_set(err, WR_EINVAL, "depth must be 0 or 1");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > WR_DEPTH_MAX)
+        return wr_err_set(err, WR_EINVAL, "depth must be 0 to %d", WR_DEPTH_MAX);
     req->depth_given = true;
     req->depth = (int)json_integer_value(v);
     return 0;
 }
 
-/* count: "exact" or "none" when given. */
-static int get_count_mode(json_t *root, struct wr_request *req, struct wr_err *err)
+/* A string member that is one of choices (NULL-terminated) when given. */
+static int get_choice(json_t *root, const char *name, const char *const *choices, const char **out,
+                      struct wr_err *err)
 {
-    int rc = get_str(root, "count", 8, &req->count, err);
-    if (rc == 0 && req->count != NULL && strcmp(req->count, "exact") != 0 &&
-        strcmp(req->count, "none") != 0)
-        rc = wr_err_set(err, WR_EINVAL, "count must be exact or none");
+    int rc = get_str(root, name, 32, out, err);
+    bool ok = *out == NULL;
+    for (size_t i = 0; rc == 0 && !ok && choices[i] != NULL; i++)
+        ok = strcmp(*out, choices[i]) == 0;
+    if (rc == 0 && !ok)
+        rc = wr_err_set(err, WR_EINVAL, "envelope: %s has a value it does not take", name);
+    return rc;
+}
+
+/* count, return and resolution: words from their lists when given. */
+static int get_choices(json_t *root, struct wr_request *req, struct wr_err *err)
+{
+    static const char *const counts[] = {"exact", "none", "estimated", NULL};
+    static const char *const returns[] = {"minimal", "representation", NULL};
+    static const char *const resolutions[] = {"merge-duplicates", NULL};
+    int rc = get_choice(root, "count", counts, &req->count, err);
+    if (rc == 0)
+        rc = get_choice(root, "return", returns, &req->prefer_return, err);
+    if (rc == 0)
+        rc = get_choice(root, "resolution", resolutions, &req->resolution, err);
     return rc;
 }
 
@@ -210,17 +231,33 @@ static bool is_catalog_op(const char *op)
     return strcmp(op, WR_OP_COLLECTIONS) == 0 || strcmp(op, WR_OP_OPENAPI) == 0;
 }
 
+/* The catalog ops take op and v only; batch takes its body too. */
 static int check_catalog_op(const struct wr_request *req, struct wr_err *err)
 {
-    if (req->collection || req->key || req->relation || req->related_id || req->q || req->body ||
-        req->page || req->results_per_page || req->depth_given || req->after || req->count)
-        return wr_err_set(err, WR_EINVAL, "envelope: op %s takes only op and v", req->op);
+    bool batch = strcmp(req->op, WR_OP_BATCH) == 0;
+    if (req->collection || req->key || req->relation || req->related_id || req->q ||
+        (req->body != NULL) != batch || req->page || req->results_per_page || req->depth_given ||
+        req->after || req->count || req->fields || req->prefer_return || req->resolution)
+        return wr_err_set(err, WR_EINVAL, "envelope: op %s takes only %s", req->op,
+                          batch ? "op, v and body" : "op and v");
+    return 0;
+}
+
+/* fields goes with the reads of objects, return and resolution with create. */
+static int check_options(const struct wr_request *req, bool create, struct wr_err *err)
+{
+    bool reads = strcmp(req->op, WR_OP_LIST) == 0 || strcmp(req->op, WR_OP_GET) == 0 ||
+                 strcmp(req->op, WR_OP_RELATED) == 0;
+    if (req->fields != NULL && !reads)
+        return wr_err_set(err, WR_EINVAL, "envelope: fields goes with ops list, get and related");
+    if ((req->prefer_return != NULL || req->resolution != NULL) && !create)
+        return wr_err_set(err, WR_EINVAL, "envelope: return and resolution go with op create");
     return 0;
 }
 
 static int check_op(struct wr_request *req, struct wr_err *err)
 {
-    if (req->op != NULL && is_catalog_op(req->op))
+    if (req->op != NULL && (is_catalog_op(req->op) || strcmp(req->op, WR_OP_BATCH) == 0))
         return check_catalog_op(req, err);
     if (req->op == NULL || req->collection == NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: op and collection are required");
@@ -258,7 +295,7 @@ static int check_op(struct wr_request *req, struct wr_err *err)
         return wr_err_set(err, WR_EINVAL, "envelope: op list takes no id");
     if (!list && req->after != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: after goes with op list only");
-    return 0;
+    return check_options(req, create, err);
 }
 
 /* A decoded request owns root; a refused one is emptied. Returns rc. */
@@ -276,8 +313,8 @@ static int finish(struct wr_request *req, json_t *root, int rc)
 int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err)
 {
     static const char *const known[] = {
-        "after",      "body",     "collection",       "count", "depth", "id", "op", "page", "q",
-        "related_id", "relation", "results_per_page", "v"};
+        "after", "body", "collection", "count",    "depth",      "fields",           "id",     "op",
+        "page",  "q",    "related_id", "relation", "resolution", "results_per_page", "return", "v"};
     *req = (struct wr_request){0};
     json_t *root;
     int rc = parse_envelope(&root, body, len, known, sizeof(known) / sizeof(known[0]), err);
@@ -302,7 +339,9 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
     if (rc == 0)
         rc = get_str_n(root, "after", 0, MAX_AFTER_LEN, &req->after, err);
     if (rc == 0)
-        rc = get_count_mode(root, req, err);
+        rc = get_str(root, "fields", MAX_FIELDS_LEN, &req->fields, err);
+    if (rc == 0)
+        rc = get_choices(root, req, err);
     if (rc == 0)
         rc = get_depth(root, req, err);
     if (rc == 0)

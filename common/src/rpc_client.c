@@ -110,6 +110,8 @@ static void copy_reply(struct wr_reply *r, const struct wr_msg *m)
             r->link = strdup(m->hdrs[i].value);
         else if (strcmp(m->hdrs[i].name, WR_HDR_CACHE) == 0)
             (void)snprintf(r->cache, sizeof(r->cache), "%s", m->hdrs[i].value);
+        else if (strcmp(m->hdrs[i].name, WR_HDR_REPLY_POSITION) == 0)
+            r->position = strtoll(m->hdrs[i].value, NULL, 10);
 }
 
 static int slot_cmp(const void *a, const void *b)
@@ -156,6 +158,12 @@ static int publish(wr_rpc *rpc, const struct wr_request *req, struct slot *slot,
             .nhdrs = t.tracestate[0] != '\0' ? 2 : 1,
             .body = body.data,
             .len = body.len};
+        // cppcheck-suppress variableScope ; m.hdrs points into it until the publish below
+        char min[24];
+        if (req->min_position > 0) {
+            (void)snprintf(min, sizeof(min), "%lld", req->min_position);
+            m.hdrs[m.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_MIN_POSITION, min};
+        }
         /* Writes go to the service's write queue (one writer, in order). */
         bool write = wr_op_is_write(req->op);
         rc = wr_amqp_publish(rpc->amqp, write ? rpc->write_queue : rpc->queue, &m, true, err);

@@ -37,6 +37,23 @@
 #define WR_HDR_STATUS "x-status"
 #define WR_HDR_LINK "link"
 #define WR_HDR_CACHE "x-cache" /* hit, miss, bypass or skip: how the result cache took part */
+/* Read your writes: a write's reply carries the position its transaction
+ * committed at; a read may ask to be answered from data at or past one. */
+#define WR_HDR_POSITION "x-position" /* a change message's position (long) */
+/* a write's reply: decimal text; the edge sends it as X-Warren-Position */
+#define WR_HDR_REPLY_POSITION "x-warren-position"
+/* a read's request header: decimal text, from X-Warren-Min-Position */
+#define WR_HDR_MIN_POSITION "x-min-position"
+#define WR_MIN_POSITION_DIGITS 18 /* at most, so it fits a long long */
+
+/* The change stream (proto/README.md section 9): warren.<service>.changes,
+ * one message per committed write transaction. */
+#define WR_CHANGES_SUFFIX ".changes"
+#define WR_MSG_TYPE_CHANGE "change"
+#define WR_CHANGE_CONTENT_TYPE "application/x-sqlite-changeset"
+#define WR_HDR_COMMITTED "x-committed-ms" /* the commit time, epoch ms (long) */
+#define WR_HDR_STREAM_OFFSET "x-stream-offset"
+#define WR_HDR_LOG_ID "x-log-id" /* the writer file's log: positions count within it */
 
 /* A request id: 32 lowercase hex characters, used as message_id and
  * correlation_id. */
@@ -52,6 +69,15 @@
 #define WR_OP_FUNCTIONS "functions"     /* aggregates over a search: /api/eval/<collection> */
 #define WR_OP_COLLECTIONS "collections" /* GET /api: the served collections (no collection) */
 #define WR_OP_OPENAPI "openapi"         /* GET /api/openapi.json (no collection) */
+#define WR_OP_BATCH "batch"             /* POST /api/_batch: writes applied in one transaction */
+
+/* The batch route's path segment (/api/_batch: no collection can be named
+ * so, as names beginning with '_' are refused) and the operations one batch
+ * holds at most. */
+#define WR_BATCH_SEGMENT "_batch"
+#define WR_BATCH_MAX 100
+/* The deepest ?depth= a request may ask (the worker's MAX_DEPTH caps it). */
+#define WR_DEPTH_MAX 2
 
 /* Other services (proto/README.md section 4, "Other services"): an op is a
  * word of [a-z][a-z0-9_]{0,31} carried in the AMQP type and the envelope. */
@@ -80,5 +106,6 @@
 #define WR_CODE_FORBIDDEN "forbidden"                 /* 403: a wrong API key, or writes off */
 #define WR_CODE_URI_TOO_LONG "uri_too_long"           /* 414 */
 #define WR_CODE_HEADERS_TOO_LARGE "headers_too_large" /* 431 */
+#define WR_CODE_STALE "stale" /* 504: a replica stayed behind X-Warren-Min-Position */
 
 #endif

@@ -1,8 +1,13 @@
 /* The catalog worker: serves every table of a SQLite database as a
  * collection on the worker runtime. main() is the table of contents:
- * config, logging, database and schema, cache, metrics, op table, run,
- * teardown. */
+ * config, logging, database and schema, change log, cache, metrics, op
+ * table, run, teardown. */
+#include <stdio.h>
+#include <string.h>
+
 #include "cache/cache.h"
+#include "changes/publisher.h"
+#include "changes/replica.h"
 #include "model/schema.h"
 #include "ops/service.h"
 #include "sql/plan.h"
@@ -15,7 +20,27 @@ struct catalog {
     plan *plan;
     struct catalog_ctx ctx; /* what the ops answer with */
     wr_metrics *metrics;    /* the catalog's own, and the runtime's */
+    publisher *pub;         /* the writer's: the outbox to the change stream */
+    replica *rep;           /* a replica's: the change stream to its file */
 };
+
+/* The writer's change log: every commit's changes into the outbox, and
+ * the publisher that sends them to the stream. 0, or 2 when it cannot be
+ * kept (then nothing is written: a write the log missed would be lost to
+ * every replica). */
+static int open_change_log(struct catalog *c)
+{
+    struct wr_err err = {0};
+    store *writer = c->ctx.env.writer;
+    int rc = store_outbox_enable(writer, &err);
+    c->pub = rc == 0 ? publisher_start(&c->cfg, &err) : NULL;
+    if (c->pub == NULL) {
+        wr_error(NULL, "cannot keep the change log: %s", err.msg);
+        return 2;
+    }
+    store_on_commit(writer, publisher_kick, c->pub);
+    return 0;
+}
 
 /* 0, or the exit status: 2 when the database cannot be served. */
 static int open_database(struct catalog *c)
@@ -24,6 +49,12 @@ static int open_database(struct catalog *c)
     const struct schema_table_def *tables = NULL;
     size_t n = 0;
     struct handler_env *env = &c->ctx.env;
+    /* first: it checks the file is a snapshot and puts it in WAL mode */
+    c->rep = c->cfg.replica ? replica_start(&c->cfg, &err) : NULL;
+    if (c->cfg.replica && c->rep == NULL) {
+        wr_error(NULL, "cannot start the replica: %s", err.msg);
+        return 2;
+    }
     env->store = store_open(c->cfg.database_uri, &err);
     if (env->store == NULL || store_introspect(env->store, &tables, &n, &err) != 0) {
         wr_error(NULL, "cannot open the database: %s", err.msg);
@@ -35,10 +66,12 @@ static int open_database(struct catalog *c)
         return 2;
     }
     c->plan = plan_new(c->schema);
-    bool writes = schema_writable(c->schema);
+    bool writes = schema_writable(c->schema) && !c->cfg.replica; /* a replica's are the writer's */
     env->writer = writes ? store_open_writer(c->cfg.database_uri, &err) : NULL;
     if (writes && env->writer == NULL)
         wr_warn(NULL, "writes are configured but the database cannot be written: %s", err.msg);
+    if (env->writer != NULL && open_change_log(c) != 0)
+        return 2;
     wr_info(NULL, "serving %zu collections", schema_count(c->schema));
     return c->plan != NULL ? 0 : 1;
 }
@@ -52,7 +85,8 @@ static int open_cache(struct catalog *c)
                             .wait_ms = 50};
     struct reqkey_opts ko = {.service = c->cfg.service,
                              .default_per_page = c->cfg.results_per_page,
-                             .max_per_page = c->cfg.max_results_per_page};
+                             .max_per_page = c->cfg.max_results_per_page,
+                             .count_max = c->cfg.count_max};
     reqkey_schema_tag(ko.schema_tag, c->schema);
     struct handler_env *env = &c->ctx.env;
     env->schema = c->schema;
@@ -60,6 +94,10 @@ static int open_cache(struct catalog *c)
     env->cache = cache_new(&co);
     c->ctx.cached =
         env->cache != NULL ? cached_new(env->cache, &ko, c->cfg.cache_min_cost_us) : NULL;
+    /* A replica's file may be older than the generation it reads, so what
+     * it computed is never stored under it: it only reads the cache. */
+    if (c->ctx.cached != NULL && c->cfg.replica)
+        cached_lookups_only(c->ctx.cached);
     return c->ctx.cached != NULL ? 0 : 1;
 }
 
@@ -98,6 +136,8 @@ static void teardown(struct catalog *c)
                 st->hits, st->misses, st->bypasses, c->ctx.cached ? cached_skips(c->ctx.cached) : 0,
                 st->waits, st->errors);
     }
+    publisher_stop(c->pub); /* before the writer: it publishes what was committed */
+    replica_stop(c->rep);
     cached_free(c->ctx.cached);
     cache_free(env->cache);
     plan_free(c->plan);
@@ -108,6 +148,38 @@ static void teardown(struct catalog *c)
     wr_cfg_release(&c->cfg);
 }
 
+/* --snapshot PATH (or --snapshot=PATH): taken out of argv (the rest goes
+ * to the config's reader); NULL when absent. */
+static const char *take_snapshot_arg(int *argc, char **argv)
+{
+    const char *path = NULL;
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--snapshot") == 0 && i + 1 < *argc)
+            path = argv[++i];
+        else if (strncmp(argv[i], "--snapshot=", 11) == 0)
+            path = argv[i] + 11;
+        else
+            argv[out++] = argv[i];
+    }
+    *argc = out;
+    return path;
+}
+
+/* warren-catalog --snapshot PATH: a replica's starting file, from the
+ * writer's DATABASE_URI. The exit status. */
+static int snapshot(const struct wr_cfg *cfg, const char *path)
+{
+    struct wr_err err = {0};
+    long long position = 0;
+    if (store_snapshot(cfg->database_uri, path, &position, &err) != 0) {
+        wr_error(NULL, "cannot make the snapshot %s: %s", path, err.msg);
+        return 1;
+    }
+    wr_info(NULL, "snapshot %s made at position %lld", path, position);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct wr_cfg_prog prog = {"warren-catalog",
@@ -115,10 +187,16 @@ int main(int argc, char **argv)
                                             WR_CFG_USE_WORKER | WR_CFG_USE_CATALOG};
     struct catalog c = {0};
     int rc = 0;
+    const char *snapshot_path = take_snapshot_arg(&argc, argv);
     if (!wr_cfg_from_args(&c.cfg, &prog, argc, argv, &rc))
         return rc; /* --help, --version, or the problems, printed */
     wr_log_init("catalog", c.cfg.log_level);
     (void)wr_log_format_set(c.cfg.log_format); /* the key table checked the name */
+    if (snapshot_path != NULL) {
+        rc = snapshot(&c.cfg, snapshot_path);
+        wr_cfg_release(&c.cfg);
+        return rc;
+    }
     wr_worker_global_init();
     rc = open_database(&c);
     rc = rc == 0 ? open_cache(&c) : rc;
@@ -126,6 +204,12 @@ int main(int argc, char **argv)
     struct wr_service svc;
     catalog_service_init(&svc, &c.cfg, &c.ctx);
     svc.metrics = c.metrics;
+    c.ctx.rep = c.rep;
+    if (c.rep != NULL) {
+        svc.reads_only = true;
+        svc.ready = replica_ready;
+        svc.ready_arg = c.rep;
+    }
     rc = rc == 0 ? wr_worker_run(&c.cfg, &svc) : rc;
     teardown(&c);
     wr_worker_global_cleanup();

@@ -328,7 +328,7 @@ static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec
 }
 
 static void call_start(calls *cs, const struct ask *a, struct conn *conn,
-                       const struct call_spec *spec, const struct wr_buf *key);
+                       const struct call_spec *spec, const struct wr_buf *key, const char *min);
 
 /* What decides a read's answer, for single-flight: service, op,
  * principal, base URL and envelope, each ended by a NUL. 0 or the
@@ -375,22 +375,32 @@ static void flight_start(calls *cs, struct call *c, const struct wr_buf *key)
 
 void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec)
 {
+    /* read your writes: the position travels to the worker as it is */
+    const char *min = request_header(a->req, "X-Warren-Min-Position");
+    size_t digits = min != NULL ? strspn(min, "0123456789") : 0;
+    if (min != NULL && (digits == 0 || digits > WR_MIN_POSITION_DIGITS || min[digits] != '\0')) {
+        respond_error(a, 400, WR_CODE_BAD_PARAMETER,
+                      "X-Warren-Min-Position must be a position: 1 to 18 digits");
+        return;
+    }
+    /* a read that asks for a position is never shared: its answer may wait
+     * for a replica another does not wait for */
     struct wr_buf key;
     wr_buf_init(&key, (size_t)cs->cfg->max_uri_bytes * 2 + 8192);
-    bool shared = spec->shared && flight_key(a, spec, &key) == 0;
+    bool shared = spec->shared && min == NULL && flight_key(a, spec, &key) == 0;
     struct call *leader = shared ? flights_find(cs->flights, key.data, key.len) : NULL;
     if (leader != NULL && follow(cs, leader, a, conn, spec)) {
         wr_buf_release(&key);
         return;
     }
-    call_start(cs, a, conn, spec, shared ? &key : NULL);
+    call_start(cs, a, conn, spec, shared ? &key : NULL, min);
     wr_buf_release(&key);
 }
 
-/* Publishes a's request as a call of its own, the leader of key's flight
- * when key is not NULL. */
+/* Publishes a's request as a call of its own (with x-min-position min when
+ * not NULL), the leader of key's flight when key is not NULL. */
 static void call_start(calls *cs, const struct ask *a, struct conn *conn,
-                       const struct call_spec *spec, const struct wr_buf *key)
+                       const struct call_spec *spec, const struct wr_buf *key, const char *min)
 {
     struct call *c = NULL;
     int rc = call_new(cs, a, spec, &c);
@@ -410,6 +420,8 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
                            .nhdrs = spec->tracestate != NULL && spec->tracestate[0] != '\0' ? 4 : 3,
                            .body = spec->envelope,
                            .len = spec->len};
+        if (min != NULL)
+            m.hdrs[m.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_MIN_POSITION, min};
         struct wr_err err = {0};
         rc = bus_publish(cs->bus, spec->service, spec->write, &m, &err);
         /* A failed publish takes the bus down, and calls_on_down has

@@ -101,6 +101,9 @@ static void request_id(struct evhttp_request *req, char id[WR_REQUEST_ID_LEN + 1
 static const char *method_op(struct evhttp_request *req, const struct route *r)
 {
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    bool batch = r->kind == ROUTE_API && r->op != NULL && strcmp(r->op, WR_OP_BATCH) == 0;
+    if (batch) /* writes only: POST */
+        return m == EVHTTP_REQ_POST ? WR_OP_BATCH : NULL;
     if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD) /* libevent sends HEAD no body */
         return r->op;
     if (r->kind != ROUTE_API || r->op == NULL)
@@ -124,6 +127,8 @@ static const char *allowed(const struct route *r)
         return "GET, HEAD";
     if (r->op == NULL)
         return "GET";
+    if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_BATCH) == 0)
+        return "POST, OPTIONS";
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_LIST) == 0)
         return "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS";
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_GET) == 0)
@@ -133,9 +138,44 @@ static const char *allowed(const struct route *r)
     return "GET, HEAD, OPTIONS";
 }
 
-/* A write's body: JSON (415 otherwise), one object (400 otherwise), copied
- * NUL-terminated into *json (malloc'd). False when an error was sent. */
-static bool read_body(const struct dispatcher *d, const struct ask *a, char **json)
+/* The shape a write's body must have, given as text into msg (empty when
+ * it has it) with the status of its refusal: one JSON object, or for a
+ * create also a list of at most MAX_BULK, for a batch a list of 1 to
+ * WR_BATCH_MAX (413 for a longer list). */
+static int body_shape(const struct dispatcher *d, const char *op, const char *json, size_t len,
+                      char *msg, size_t cap)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    bool batch = strcmp(op, WR_OP_BATCH) == 0;
+    bool list_ok = batch || strcmp(op, WR_OP_CREATE) == 0;
+    size_t max = batch ? WR_BATCH_MAX : (size_t)d->cfg->max_bulk;
+    size_t n = json_is_array(j) ? json_array_size(j) : 0;
+    int status = 400;
+    if (j == NULL)
+        (void)snprintf(msg, cap, "body: %s", jerr.text);
+    else if (strlen(json) != len)
+        (void)snprintf(msg, cap, "body: a NUL byte");
+    else if (batch && !json_is_array(j))
+        (void)snprintf(msg, cap, "body: must be a list of operations");
+    else if (!json_is_object(j) && !(list_ok && json_is_array(j)))
+        (void)snprintf(msg, cap, "body: must be one JSON object%s",
+                       list_ok ? " or a list of objects" : "");
+    else if (batch && n == 0)
+        (void)snprintf(msg, cap, "body: a batch needs at least one operation");
+    else if (json_is_array(j) && n > max)
+        status = 413;
+    if (status == 413)
+        (void)snprintf(msg, cap, "body: a list of %zu, more than %zu (%s)", n, max,
+                       batch ? "operations in a batch" : "MAX_BULK");
+    json_decref(j);
+    return status;
+}
+
+/* A write's body: JSON (415 otherwise) of the shape body_shape says (400
+ * or 413 otherwise), copied NUL-terminated into *json (malloc'd). False
+ * when an error was sent. */
+static bool read_body(const struct dispatcher *d, const struct ask *a, const char *op, char **json)
 {
     const char *ct = request_header(a->req, "Content-Type");
     size_t n = strlen(WR_CONTENT_TYPE);
@@ -154,21 +194,15 @@ static bool read_body(const struct dispatcher *d, const struct ask *a, char **js
     (*json)[len] = '\0';
     char msg[256];
     msg[0] = '\0';
-    if (route_json_depth(*json, len) > d->limits.max_depth) {
+    int status = 400;
+    if (route_json_depth(*json, len) > d->limits.max_depth)
         (void)snprintf(msg, sizeof(msg), "body: nested deeper than %d arrays and objects",
                        d->limits.max_depth);
-    } else {
-        json_error_t jerr;
-        json_t *j = json_loadb(*json, len, JSON_REJECT_DUPLICATES, &jerr);
-        bool object = json_is_object(j);
-        json_decref(j);
-        if (!object || strlen(*json) != len)
-            (void)snprintf(msg, sizeof(msg), "body: %s",
-                           j == NULL ? jerr.text : "must be one JSON object");
-    }
+    else
+        status = body_shape(d, op, *json, len, msg, sizeof(msg));
     if (msg[0] == '\0')
         return true;
-    respond_error(a, 400, WR_CODE_BAD_REQUEST, msg);
+    respond_error(a, status, status == 413 ? WR_CODE_PAYLOAD_TOO_LARGE : WR_CODE_BAD_REQUEST, msg);
     free(*json);
     *json = NULL;
     return false;
@@ -217,6 +251,19 @@ static void probe(const struct dispatcher *d, const struct ask *a, const struct 
     }
 }
 
+/* The Prefer headers of a create, in order. */
+static struct route_prefer prefer_of(struct evhttp_request *req, const char *op)
+{
+    struct route_prefer p = {0};
+    if (strcmp(op, WR_OP_CREATE) != 0)
+        return p;
+    const struct evkeyval *h;
+    for (h = evhttp_request_get_input_headers(req)->tqh_first; h != NULL; h = h->next.tqe_next)
+        if (strcasecmp(h->key, "Prefer") == 0)
+            route_prefer_parse(h->value, &p);
+    return p;
+}
+
 /* /metrics: the edge's metrics in Prometheus's text format. */
 static void serve_metrics(const struct dispatcher *d, const struct ask *a)
 {
@@ -238,10 +285,15 @@ static void serve_metrics(const struct dispatcher *d, const struct ask *a)
 }
 
 /* The request's envelope goes out as a call: for /svc/ routes only op and
- * id (every other member is empty), to the service's queue. */
+ * id (every other member is empty), to the service's queue. fields goes
+ * with the reads of objects, the Prefer header's words with a create. */
 static void forward(const struct dispatcher *d, const struct ask *a, const struct route *r,
                     const char *op, const char *json)
 {
+    bool reads =
+        r->kind == ROUTE_API && (strcmp(op, WR_OP_LIST) == 0 || strcmp(op, WR_OP_GET) == 0 ||
+                                 strcmp(op, WR_OP_RELATED) == 0);
+    struct route_prefer prefer = prefer_of(a->req, op);
     struct wr_request rq = {.op = op,
                             .body = json,
                             .collection = r->collection[0] ? r->collection : NULL,
@@ -254,7 +306,10 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                             .depth_given = r->depth >= 0,
                             .depth = r->depth,
                             .after = r->has_after ? r->after : NULL,
-                            .count = r->count};
+                            .count = r->count,
+                            .fields = reads && r->has_fields ? r->fields : NULL,
+                            .prefer_return = prefer.ret,
+                            .resolution = prefer.resolution};
     struct conn *conn = conns_of(d->conns, a->req);
     if (conn == NULL) { /* unwatched: a reply could find the request freed */
         respond_error(a, 500, WR_CODE_INTERNAL, "out of memory");
@@ -342,7 +397,7 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
     }
     char *json = NULL;
     bool body = write && strcmp(op, WR_OP_DELETE) != 0;
-    if (body && !read_body(d, a, &json))
+    if (body && !read_body(d, a, op, &json))
         return;
     forward(d, a, r, op, json);
     free(json);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "warren/cfg.h"
 #include "warren/codec.h"
@@ -81,25 +82,25 @@ static bool parse_count(const char *s, long *out)
     return true;
 }
 
-/* depth=0|1 and count=exact|none. */
+/* depth=0|1|2 and count=exact|none|estimated. */
 static int choice(struct route *r, const char *name, const char *value, struct wr_err *err)
 {
     if (strcmp(name, "depth") == 0) {
         if (r->depth != -1)
             return wr_err_set(err, WR_EINVAL, "depth: given more than once");
-        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
-            return wr_err_set(err, WR_EINVAL, "depth: must be 0 or 1");
+        if (value[0] < '0' || value[0] > '0' + WR_DEPTH_MAX || value[1] != '\0')
+            return wr_err_set(err, WR_EINVAL, "depth: must be 0, 1 or %d", WR_DEPTH_MAX);
         r->depth = value[0] - '0';
         return 0;
     }
+    static const char *const counts[] = {"exact", "none", "estimated"};
     if (r->count != NULL)
         return wr_err_set(err, WR_EINVAL, "count: given more than once");
-    if (strcmp(value, "exact") == 0)
-        r->count = "exact";
-    else if (strcmp(value, "none") == 0)
-        r->count = "none";
-    else
-        return wr_err_set(err, WR_EINVAL, "count: must be exact or none");
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && r->count == NULL; i++)
+        if (strcmp(value, counts[i]) == 0)
+            r->count = counts[i];
+    if (r->count == NULL)
+        return wr_err_set(err, WR_EINVAL, "count: must be exact, none or estimated");
     return 0;
 }
 
@@ -239,6 +240,25 @@ static int cursor(struct route *r, const char *v, size_t vlen, struct wr_err *er
     return 0;
 }
 
+/* fields: names of attributes and relations, `Relation.attribute` too,
+ * separated by ','; what they name is the worker's to judge (400 for an
+ * unknown or hidden one). Here: not empty, decoded, no NUL, UTF-8. */
+static int field_list(struct route *r, const char *v, size_t vlen, struct wr_err *err)
+{
+    if (r->has_fields)
+        return wr_err_set(err, WR_EINVAL, "fields: given more than once");
+    if (!decode(v, vlen, r->fields, sizeof(r->fields), true) ||
+        !wr_utf8_valid(r->fields, strlen(r->fields)))
+        return wr_err_set(err, WR_EINVAL,
+                          "fields: a bad percent escape, a NUL or invalid UTF-8, or longer than "
+                          "%d bytes",
+                          ROUTE_FIELDS_MAX);
+    if (r->fields[strspn(r->fields, ", ")] == '\0')
+        return wr_err_set(err, WR_EINVAL, "fields: names no field");
+    r->has_fields = true;
+    return 0;
+}
+
 /* One `name=value` pair of n bytes. A name that does not decode is no
  * parameter we know and is ignored, as Flask-Restless ignores unknown ones. */
 static int pair(struct route *r, const char *p, size_t n, const struct route_limits *lim,
@@ -261,6 +281,8 @@ static int pair(struct route *r, const char *p, size_t n, const struct route_lim
         return search(r, v, vlen, lim, err);
     if (strcmp(name, "after") == 0)
         return cursor(r, v, vlen, err);
+    if (strcmp(name, "fields") == 0)
+        return field_list(r, v, vlen, err);
     if (!text_ok(v, vlen))
         return wr_err_set(err, WR_EINVAL,
                           "%s: a bad percent escape, a NUL or invalid UTF-8 in the value", name);
@@ -385,6 +407,15 @@ int route_parse(const char *path, const char *query, const struct route_limits *
     enum seg why = segment(&p, r->collection, sizeof(r->collection));
     if (why != SEG_OK)
         return bad_segment(why, "collection", err);
+    /* The batch of writes (no collection takes its name): its body says the
+     * rest; parameters are ignored; nothing is below it. */
+    if (strcmp(r->collection, WR_BATCH_SEGMENT) == 0) {
+        r->collection[0] = '\0';
+        if (eval || *p != '\0' || path[strlen(path) - 1] == '/')
+            return wr_err_set(err, WR_ENOTFOUND, "no such route");
+        r->op = WR_OP_BATCH;
+        return 0;
+    }
     r->op = eval ? WR_OP_FUNCTIONS : WR_OP_LIST;
     if (eval && *p != '\0')
         return wr_err_set(err, WR_ENOTFOUND, "no such route");
@@ -414,7 +445,44 @@ int route_parse(const char *path, const char *query, const struct route_limits *
         rc = wr_err_set(err, WR_EINVAL, "q: /api/eval needs q with functions");
     if (rc == 0 && r->has_after && strcmp(r->op, WR_OP_LIST) != 0)
         rc = wr_err_set(err, WR_EINVAL, "after: pages a collection's list only");
+    if (rc == 0 && r->has_fields && eval)
+        rc = wr_err_set(err, WR_EINVAL, "fields: narrows objects, which /api/eval has none of");
     if (rc != 0)
         route_release(r);
     return rc;
+}
+
+/* The n bytes at s, spaces and tabs (and a pair of quotes) around them
+ * dropped, equal word (case-insensitive). */
+static bool word_is(const char *s, size_t n, const char *word)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+        s++;
+        n -= 2;
+    }
+    return n == strlen(word) && strncasecmp(s, word, n) == 0;
+}
+
+void route_prefer_parse(const char *value, struct route_prefer *p)
+{
+    for (const char *s = value; s != NULL && *s != '\0';) {
+        size_t n = strcspn(s, ",");
+        size_t pref = strcspn(s, ";,"); /* the preference, without its parameters */
+        size_t eq = strcspn(s, "=;,");  /* its name: `token [BWS "=" BWS word]` */
+        const char *v = s + eq + 1;
+        size_t vn = eq < pref ? pref - eq - 1 : 0;
+        if (eq < pref && word_is(s, eq, "return") && word_is(v, vn, "minimal"))
+            p->ret = "minimal";
+        else if (eq < pref && word_is(s, eq, "return") && word_is(v, vn, "representation"))
+            p->ret = "representation";
+        else if (eq < pref && word_is(s, eq, "resolution") && word_is(v, vn, "merge-duplicates"))
+            p->resolution = "merge-duplicates";
+        s += n + (s[n] == ',' ? 1 : 0);
+    }
 }

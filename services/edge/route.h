@@ -1,9 +1,10 @@
 /* URL -> what to do: the path
  * (`/api/<collection>[/<id>[/<relation>[/<related id>]]]`,
- * `/api/eval/<collection>`, `/api`, `/api/openapi.json`, `/healthz`,
- * `/readyz`, `/metrics`, `/svc/<service>/<op>[/<id>]`) and the query parameters of a
- * read. Pure: no I/O, so unit tests and the fuzzer call it directly. Which
- * services exist is the config's (SERVICES), not the route's. */
+ * `/api/eval/<collection>`, `/api`, `/api/openapi.json`, `/api/_batch`,
+ * `/healthz`, `/readyz`, `/metrics`, `/svc/<service>/<op>[/<id>]`) and the
+ * query parameters of a read; and the `Prefer` header of a write. Pure: no
+ * I/O, so unit tests and the fuzzer call it directly. Which services exist
+ * is the config's (SERVICES), not the route's. */
 #ifndef EDGE_ROUTE_H
 #define EDGE_ROUTE_H
 
@@ -20,24 +21,29 @@ enum route_kind { ROUTE_API, ROUTE_HEALTH, ROUTE_READY, ROUTE_SVC, ROUTE_METRICS
 #define ROUTE_NAME_MAX 128
 #define ROUTE_KEY_MAX 1024
 #define ROUTE_AFTER_MAX 2048
+#define ROUTE_FIELDS_MAX 4096
 #define ROUTE_SERVICE_MAX 32 /* [a-z][a-z0-9-]{0,31} */
 #define ROUTE_OP_MAX 32      /* a service's op: [a-z][a-z0-9_]{0,31} */
 
 struct route {
     enum route_kind kind;
     const char *op; /* WR_OP_* for ROUTE_API; /api/eval/<c> is WR_OP_FUNCTIONS, /api
-                     * WR_OP_COLLECTIONS and /api/openapi.json WR_OP_OPENAPI; for
-                     * ROUTE_SVC the service's op (pointing into svc_op) */
-    char collection[ROUTE_NAME_MAX + 1]; /* "" for /api, /api/openapi.json and /svc/ */
+                     * WR_OP_COLLECTIONS, /api/openapi.json WR_OP_OPENAPI and
+                     * /api/_batch WR_OP_BATCH; for ROUTE_SVC the service's op
+                     * (pointing into svc_op) */
+    char collection[ROUTE_NAME_MAX + 1]; /* "" for /api, /api/openapi.json, /api/_batch and
+                                            /svc/ */
     char key[ROUTE_KEY_MAX + 1];         /* "" when absent; /svc/'s <id> */
     char relation[ROUTE_NAME_MAX + 1];   /* "" when absent */
     char related_key[ROUTE_KEY_MAX + 1]; /* /api/<c>/<id>/<relation>/<this>, or "" */
     long page;                           /* 0 when absent */
     long per_page;                       /* 0 when absent */
     char *q;           /* the search's JSON text (checked: an object), malloc'd, or NULL */
-    int depth;         /* -1 when absent, else 0 or 1 */
-    const char *count; /* "exact", "none", or NULL when absent */
-    bool has_after;    /* after= was given (a list only) */
+    int depth;         /* -1 when absent, else 0 to WR_DEPTH_MAX */
+    const char *count; /* "exact", "none", "estimated", or NULL when absent */
+    bool has_fields;   /* fields= was given (a read of objects only) */
+    char fields[ROUTE_FIELDS_MAX + 1];   /* its value, decoded: UTF-8 text without NUL */
+    bool has_after;                      /* after= was given (a list only) */
     char after[ROUTE_AFTER_MAX + 1];     /* its value: base64url characters, "" to start */
     char service[ROUTE_SERVICE_MAX + 1]; /* ROUTE_SVC: the service, else "" */
     char svc_op[ROUTE_OP_MAX + 1];       /* ROUTE_SVC: the op, else "" */
@@ -71,5 +77,19 @@ int route_parse(const char *path, const char *query, const struct route_limits *
 int route_json_depth(const char *s, size_t n);
 /* Frees what route_parse allocated (r->q); safe on any route, twice too. */
 void route_release(struct route *r);
+
+/* What a `Prefer` header (RFC 7240) asks of a POST to a collection:
+ * `return=minimal` or `return=representation`, and
+ * `resolution=merge-duplicates` (PostgREST's words). */
+struct route_prefer {
+    const char *ret;        /* "minimal", "representation", or NULL */
+    const char *resolution; /* "merge-duplicates", or NULL */
+};
+/* Reads one Prefer header's value into p (call it for each Prefer header,
+ * in order: a later preference of the same name wins). Preferences are
+ * separated by ',', parameters after ';' are ignored, names and values
+ * compare case-insensitively; preferences it does not know are ignored, as
+ * RFC 7240 asks. value may be NULL. */
+void route_prefer_parse(const char *value, struct route_prefer *p);
 
 #endif

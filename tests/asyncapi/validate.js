@@ -61,9 +61,10 @@ async function main() {
   const schemas = json.components.schemas;
   const req = Object.keys(schemas.requestHeaders.properties).sort();
   const rep = Object.keys(schemas.replyHeaders.properties);
-  check(JSON.stringify(req) === JSON.stringify([c.WR_HDR_BASE_URL, c.WR_HDR_DEADLINE, c.WR_HDR_PRINCIPAL].sort()),
+  check(JSON.stringify(req) === JSON.stringify([c.WR_HDR_BASE_URL, c.WR_HDR_DEADLINE, c.WR_HDR_PRINCIPAL,
+    c.WR_HDR_TRACEPARENT, c.WR_HDR_TRACESTATE, c.WR_HDR_MIN_POSITION].sort()),
     `request headers ${req} are not proto.h's`);
-  for (const h of [c.WR_HDR_STATUS, c.WR_HDR_LINK, c.WR_HDR_CACHE]) {
+  for (const h of [c.WR_HDR_STATUS, c.WR_HDR_LINK, c.WR_HDR_CACHE, c.WR_HDR_REPLY_POSITION]) {
     check(rep.includes(h), `reply header ${h} is missing`);
   }
   check(json.components.messages.auditDocument.description.includes(`\`${c.WR_MSG_TYPE_AUDIT}\``),

@@ -2,7 +2,9 @@
  * URL's path and query, split at the first '?' or NUL (no separator: no
  * query). An accepted route must name segments that cannot change which
  * route is taken, page numbers in range, and the op its segments imply;
- * a /svc/ route a service and an op of their forms and no parameter. */
+ * a /svc/ route a service and an op of their forms and no parameter; the
+ * batch route nothing but its op. The whole input is also read as a
+ * Prefer header, which yields only the words it knows. */
 #include <stdbool.h>
 #include <jansson.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "fuzz.h"
 #include "route.h"
 #include "warren/cfg.h"
+#include "warren/codec.h"
 #include "warren/err.h"
 #include "warren/proto.h"
 
@@ -49,12 +52,19 @@ static void check_catalog(const char *path, const struct route *r)
                 r->count == NULL && !r->has_after);
 }
 
-/* depth, count, after: each absent or one of its forms; after only on a list. */
+/* depth, count, fields, after: each absent or one of its forms; after
+ * only on a list; fields not on /api/eval. */
 static void check_options(const struct route *r)
 {
-    FUZZ_ASSERT(r->depth == -1 || r->depth == 0 || r->depth == 1);
+    FUZZ_ASSERT(r->depth >= -1 && r->depth <= WR_DEPTH_MAX);
     FUZZ_ASSERT(r->count == NULL || strcmp(r->count, "exact") == 0 ||
-                strcmp(r->count, "none") == 0);
+                strcmp(r->count, "none") == 0 || strcmp(r->count, "estimated") == 0);
+    if (r->has_fields) {
+        FUZZ_ASSERT(strcmp(r->op, WR_OP_FUNCTIONS) != 0);
+        FUZZ_ASSERT(memchr(r->fields, '\0', sizeof(r->fields)) != NULL);
+        FUZZ_ASSERT(r->fields[strspn(r->fields, ", ")] != '\0');
+        FUZZ_ASSERT(wr_utf8_valid(r->fields, strlen(r->fields)));
+    }
     if (!r->has_after)
         return;
     FUZZ_ASSERT(strcmp(r->op, WR_OP_LIST) == 0);
@@ -120,6 +130,25 @@ static void check_service(const char *path, const char *query, const struct rout
         FUZZ_ASSERT(*p == '&');
 }
 
+/* /api/_batch: the op alone (the path's one segment decodes to _batch). */
+static void check_batch(const char *path, const struct route *r)
+{
+    FUZZ_ASSERT(strncmp(path, "/api/", 5) == 0 && strchr(path + 5, '/') == NULL);
+    FUZZ_ASSERT(r->collection[0] == '\0' && r->key[0] == '\0' && r->relation[0] == '\0');
+    FUZZ_ASSERT(r->q == NULL && r->page == 0 && r->per_page == 0 && r->depth == -1 &&
+                r->count == NULL && !r->has_after && !r->has_fields);
+}
+
+/* A Prefer header yields the words it knows, or nothing. */
+static void check_prefer(const char *value)
+{
+    struct route_prefer p = {0};
+    route_prefer_parse(value, &p);
+    FUZZ_ASSERT(p.ret == NULL || strcmp(p.ret, "minimal") == 0 ||
+                strcmp(p.ret, "representation") == 0);
+    FUZZ_ASSERT(p.resolution == NULL || strcmp(p.resolution, "merge-duplicates") == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t cut = 0;
@@ -146,9 +175,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r.op != NULL &&
             (strcmp(r.op, WR_OP_COLLECTIONS) == 0 || strcmp(r.op, WR_OP_OPENAPI) == 0))
             check_catalog(path, &r);
+        else if (r.op != NULL && strcmp(r.op, WR_OP_BATCH) == 0)
+            check_batch(path, &r);
         else
             check_api(&r);
     }
+    check_prefer(path);
     if (rc == 0)
         route_release(&r);
     free(query);

@@ -211,15 +211,25 @@ static int h_http_with_body(int port, const char *method, const char *path,
 int h_http_body(int port, const char *method, const char *path, const char *body,
                 struct http_resp *r, int timeout_ms)
 {
-    if (body == NULL)
-        return h_http(port, method, path, H_AUTH, r, timeout_ms);
+    return h_http_body_headers(port, method, path, "", body, r, timeout_ms);
+}
+
+int h_http_body_headers(int port, const char *method, const char *path, const char *headers,
+                        const char *body, struct http_resp *r, int timeout_ms)
+{
+    if (body == NULL) {
+        char extra[4096];
+        (void)snprintf(extra, sizeof(extra), H_AUTH "%s", headers);
+        return h_http(port, method, path, extra, r, timeout_ms);
+    }
     size_t n = strlen(body);
-    char *extra = malloc(n + 256);
+    size_t cap = strlen(headers) + 256;
+    char *extra = malloc(cap);
     if (extra == NULL)
         return -1;
     /* the body rides after the head's blank line, which h_http writes */
-    (void)snprintf(extra, n + 256,
-                   H_AUTH "Content-Type: application/json\r\nContent-Length: %zu\r\n", n);
+    (void)snprintf(extra, cap, H_AUTH "%sContent-Type: application/json\r\nContent-Length: %zu\r\n",
+                   headers, n);
     int rc = h_http_with_body(port, method, path, extra, body, r, timeout_ms);
     free(extra);
     return rc;
@@ -239,11 +249,11 @@ static int h_http_with_body(int port, const char *method, const char *path,
     int fd = connect_to(port);
     if (fd < 0)
         return -1;
-    char req[16384];
+    char req[65536];
     int n = snprintf(req, sizeof(req),
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n%s",
                      method, path, port, extra_headers ? extra_headers : "", body);
-    if (write(fd, req, (size_t)n) != n) {
+    if (n < 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n) {
         close(fd);
         return -1;
     }

@@ -69,6 +69,10 @@ void h_http_free(struct http_resp *r);
  * application/json), or no body when body is NULL. */
 int h_http_body(int port, const char *method, const char *path, const char *body,
                 struct http_resp *r, int timeout_ms);
+/* h_http_body with more header lines ("Name: v\r\n" each) before the
+ * body's; body NULL: none. Bodies up to about 60 KiB. */
+int h_http_body_headers(int port, const char *method, const char *path, const char *headers,
+                        const char *body, struct http_resp *r, int timeout_ms);
 /* The value of header name (case-insensitive) copied to out; false if absent. */
 bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap);
 

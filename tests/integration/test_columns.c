@@ -207,7 +207,7 @@ START_TEST(depth_per_request_and_collection)
     ck_assert(link_rel(link, "next", next, sizeof(next)));
     ck_assert_str_eq(next, "/api/Albums?depth=0&page=2&results_per_page=10");
     h_http_free(&r);
-    assert_400("/api/Albums?depth=2", "depth");
+    assert_400("/api/Albums?depth=3", "depth");
     assert_400("/api/Albums/1?depth=x", "depth");
 
     wr_rpc *rpc = client();
@@ -578,6 +578,26 @@ static void check_path(const char *templ, json_t *item, json_t *schemas)
         struct http_resp r;
         ck_assert_int_eq(call("GET", templ, NULL, &r), 200);
         h_http_free(&r);
+        return;
+    }
+    if (strcmp(templ, "/api/_batch") == 0) { /* POST only, its operations judged one by one */
+        static const char *const others[][2] = {
+            {"GET", "get"}, {"PATCH", "patch"}, {"PUT", "put"}, {"DELETE", "delete"}};
+        ck_assert_ptr_nonnull(json_object_get(item, "post"));
+        struct http_resp r;
+        int status = call("POST", templ,
+                          "[{\"method\":\"POST\",\"path\":\"/api/Genres\","
+                          "\"body\":{\"no_such_attribute\":1}}]",
+                          &r);
+        ck_assert_msg(status == 400 && strstr(r.body, "no_such_attribute") != NULL &&
+                          strstr(r.body, "\"operation\":0") != NULL,
+                      "POST /api/_batch: %d %s", status, r.body);
+        h_http_free(&r);
+        for (size_t m = 0; m < 4; m++) {
+            ck_assert_ptr_null(json_object_get(item, others[m][1]));
+            ck_assert_int_eq(call(others[m][0], templ, m == 1 || m == 2 ? "[]" : NULL, &r), 405);
+            h_http_free(&r);
+        }
         return;
     }
     const char *p = templ + 5; /* after "/api/" */

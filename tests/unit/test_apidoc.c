@@ -198,8 +198,9 @@ START_TEST(openapi_operations_per_methods)
 }
 END_TEST
 
-/* Every path the document lists, and no other: the documents, and per
- * collection the list, an object, each visible relation and functions. */
+/* Every path the document lists, and no other: the documents, the batch
+ * (Artists takes writes), and per collection the list, an object, each
+ * visible relation and functions. */
 START_TEST(openapi_paths_complete)
 {
     ck_assert_int_eq(apidoc_openapi(&out, sch, NULL), 0);
@@ -208,6 +209,7 @@ START_TEST(openapi_paths_complete)
     static const char *const want[] = {
         "/api",
         "/api/openapi.json",
+        "/api/_batch",
         "/api/Albums",
         "/api/Albums/{id}",
         "/api/Albums/{id}/Artists",
@@ -228,6 +230,94 @@ START_TEST(openapi_paths_complete)
 }
 END_TEST
 
+static json_t *at(json_t *j, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n && j != NULL; i++)
+        j = json_object_get(j, keys[i]);
+    return j;
+}
+
+/* Whether the operation's parameters refer to the component named name. */
+static bool has_param(json_t *op, const char *name)
+{
+    char want[128];
+    (void)snprintf(want, sizeof(want), "#/components/parameters/%s", name);
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(op, "parameters"), i, p) {
+        if (strcmp(json_string_value(json_object_get(p, "$ref")), want) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* fields on every read of objects, depth up to 2, count=estimated, the
+ * page's estimate and truncation flags; a create that takes a list and
+ * the Prefer header; each parameter once per operation. */
+START_TEST(openapi_new_parameters_and_bodies)
+{
+    ck_assert_int_eq(apidoc_openapi(&out, sch, NULL), 0);
+    json_t *doc = json_loadb(out.data, out.len, 0, NULL);
+    ck_assert_ptr_nonnull(doc);
+    json_t *paths = json_object_get(doc, "paths");
+    static const char *const reads[] = {"/api/Albums", "/api/Albums/{id}",
+                                        "/api/Albums/{id}/Artists", "/api/Artists/{id}/albums"};
+    for (size_t i = 0; i < N(reads); i++) {
+        json_t *get = json_object_get(json_object_get(paths, reads[i]), "get");
+        ck_assert_msg(has_param(get, "fields"), "%s lacks fields", reads[i]);
+        ck_assert_msg(has_param(get, "depth"), "%s lacks depth", reads[i]);
+        size_t n = json_array_size(json_object_get(get, "parameters")), j, k;
+        for (j = 0; j < n; j++)
+            for (k = j + 1; k < n; k++)
+                ck_assert_msg(!json_equal(json_array_get(json_object_get(get, "parameters"), j),
+                                          json_array_get(json_object_get(get, "parameters"), k)),
+                              "%s: a parameter twice", reads[i]);
+    }
+    static const char *const depth_enum[] = {"components", "parameters", "depth", "schema", "enum"};
+    ck_assert_uint_eq(json_array_size(at(doc, depth_enum, N(depth_enum))), 3);
+    static const char *const count_enum[] = {"components", "parameters", "count", "schema", "enum"};
+    ck_assert_uint_eq(json_array_size(at(doc, count_enum, N(count_enum))), 3);
+    static const char *const flags[] = {"components", "schemas", "Albums_page", "properties"};
+    ck_assert_ptr_nonnull(json_object_get(at(doc, flags, N(flags)), "num_results_estimated"));
+    ck_assert_ptr_nonnull(json_object_get(at(doc, flags, N(flags)), "num_results_truncated"));
+    json_t *post = json_object_get(json_object_get(paths, "/api/Artists"), "post");
+    ck_assert(has_param(post, "Prefer"));
+    static const char *const body[] = {"requestBody", "content", "application/json", "schema",
+                                       "oneOf"};
+    json_t *shapes = at(post, body, N(body));
+    ck_assert_uint_eq(json_array_size(shapes), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(shapes, 1), "type")),
+                     "array");
+    static const char *const prefer[] = {"components", "parameters", "Prefer", "in"};
+    ck_assert_str_eq(json_string_value(at(doc, prefer, N(prefer))), "header");
+    json_decref(doc);
+}
+END_TEST
+
+/* /api/_batch: a POST of 1 to 100 operations, only when some collection
+ * takes writes. */
+START_TEST(openapi_batch_only_with_writes)
+{
+    ck_assert_int_eq(apidoc_openapi(&out, sch, NULL), 0);
+    json_t *doc = json_loadb(out.data, out.len, 0, NULL);
+    static const char *const items[] = {"paths",   "/api/_batch",      "post",  "requestBody",
+                                        "content", "application/json", "schema"};
+    json_t *list = at(doc, items, N(items));
+    ck_assert_int_eq(json_integer_value(json_object_get(list, "maxItems")), 100);
+    ck_assert_int_eq(json_integer_value(json_object_get(list, "minItems")), 1);
+    static const char *const op[] = {"components", "schemas", "BatchOperation",
+                                     "properties", "method",  "enum"};
+    ck_assert_uint_eq(json_array_size(at(doc, op, N(op))), 4);
+    json_decref(doc);
+    rebuild("Artists.METHODS = 'GET'\n");
+    wr_buf_reset(&out);
+    ck_assert_int_eq(apidoc_openapi(&out, sch, NULL), 0);
+    doc = json_loadb(out.data, out.len, 0, NULL);
+    ck_assert_ptr_null(json_object_get(json_object_get(doc, "paths"), "/api/_batch"));
+    json_decref(doc);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("apidoc");
@@ -238,6 +328,8 @@ int main(void)
     tcase_add_test(tc, openapi_leaves_hidden_out);
     tcase_add_test(tc, openapi_operations_per_methods);
     tcase_add_test(tc, openapi_paths_complete);
+    tcase_add_test(tc, openapi_new_parameters_and_bodies);
+    tcase_add_test(tc, openapi_batch_only_with_writes);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

@@ -343,22 +343,24 @@ START_TEST(dotted_key_problems)
 }
 END_TEST
 
-/* DEPTH is 0 or 1 (a number or a string), COUNT exact or none. */
+/* DEPTH is 0 or 1 (a number or a string), COUNT exact, none or estimated. */
 START_TEST(depth_and_count_settings)
 {
     ck_assert_int_eq(parse("Albums.DEPTH = 0\nArtists.DEPTH = '1'\nTracks.COUNT = 'none'\n"
+                           "Genres.COUNT = 'estimated'\n"
                            "Albums.INCLUDE = 'title, Artists.name'\n"),
                      0);
     ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Albums", "DEPTH"), "0");
     ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Artists", "DEPTH"), "1");
     ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Tracks", "COUNT"), "none");
+    ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Genres", "COUNT"), "estimated");
     ck_assert_str_eq(wr_cfg_coll_get(&cfg, "Albums", "INCLUDE"), "title, Artists.name");
     wr_cfg_release(&cfg);
     ck_assert_int_eq(parse("Albums.DEPTH = 2\nAlbums.DEPTH = 'deep'\nAlbums.COUNT = 'some'\n"),
                      WR_EINVAL);
     const char *want = "config.cfg:1: Albums.DEPTH: expected a quoted string\n"
                        "config.cfg:2: Albums.DEPTH: expected 0 or 1\n"
-                       "config.cfg:3: Albums.COUNT: expected 'exact' or 'none'\n";
+                       "config.cfg:3: Albums.COUNT: expected 'exact', 'none' or 'estimated'\n";
     ck_assert_str_eq(problem_text(), want);
     assert_empty();
 }

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "chinook_fixture.h"
+#include "sql/count_sql.h"
 #include "sql/plan.h"
+#include "sql/write_sql.h"
 #include "model/schema.h"
 #include "model/value.h"
 #include "warren/cfg.h"
@@ -61,6 +63,52 @@ static size_t rel_index(const char *coll, const char *rel)
 }
 
 /* --- statements --- */
+
+/* A capped count wraps the plan's count (a relation's too) and reads no
+ * more rows than the bound it binds last. */
+START_TEST(capped_counts)
+{
+    struct wr_buf b;
+    wr_buf_init(&b, 4096);
+    ck_assert_int_eq(count_sql_capped(&b, stmts("Albums")->count), 0);
+    ck_assert_str_eq(b.data, "SELECT COUNT(*) FROM (SELECT 1 FROM \"albums\" LIMIT ?)");
+    wr_buf_reset(&b);
+    size_t ri = rel_index("Artists", "albums");
+    ck_assert_int_eq(count_sql_capped(&b, stmts("Artists")->rel_count[ri]), 0);
+    ck_assert_str_eq(
+        b.data, "SELECT COUNT(*) FROM (SELECT 1 FROM \"albums\" WHERE \"ArtistId\"=? LIMIT ?)");
+    wr_buf_reset(&b);
+    ck_assert_int_eq(count_sql_capped(&b, "SELECT \"AlbumId\" FROM \"albums\""), WR_EINVAL);
+    wr_buf_release(&b);
+}
+END_TEST
+
+/* An upsert sets what is not the key from the new row; a body of the key
+ * alone changes nothing on a conflict. */
+START_TEST(upsert_statement)
+{
+    const struct collection *c = find("Albums");
+    struct wr_buf b;
+    wr_buf_init(&b, 4096);
+    size_t cols[] = {0, 1, 2};
+    write_sql_upsert(&b, c, cols, 3);
+    ck_assert_str_eq(b.data, "INSERT INTO \"albums\" (\"AlbumId\",\"Title\",\"ArtistId\") VALUES "
+                             "(?,?,?) ON CONFLICT (\"AlbumId\") DO UPDATE SET "
+                             "\"Title\"=excluded.\"Title\",\"ArtistId\"=excluded.\"ArtistId\"");
+    wr_buf_reset(&b);
+    write_sql_upsert(&b, c, cols, 1);
+    ck_assert_str_eq(b.data, "INSERT INTO \"albums\" (\"AlbumId\") VALUES (?) ON CONFLICT "
+                             "(\"AlbumId\") DO NOTHING");
+    wr_buf_reset(&b);
+    const struct collection *labels = find("Labels"); /* Lang, Num: the key; Text */
+    size_t lcols[] = {2, 1, 0};
+    write_sql_upsert(&b, labels, lcols, 3);
+    ck_assert_str_eq(b.data,
+                     "INSERT INTO \"labels\" (\"Text\",\"Num\",\"Lang\") VALUES (?,?,?) "
+                     "ON CONFLICT (\"Lang\",\"Num\") DO UPDATE SET \"Text\"=excluded.\"Text\"");
+    wr_buf_release(&b);
+}
+END_TEST
 
 START_TEST(albums_list_count_get)
 {
@@ -298,6 +346,8 @@ int main(void)
     TCase *sql = tcase_create("sql");
     tcase_add_checked_fixture(sql, setup, teardown);
     tcase_add_test(sql, albums_list_count_get);
+    tcase_add_test(sql, capped_counts);
+    tcase_add_test(sql, upsert_statement);
     tcase_add_test(sql, to_one_relation);
     tcase_add_test(sql, to_many_relation);
     tcase_add_test(sql, composite_key_statements);

@@ -34,21 +34,21 @@ static const char *const codes[] = {
     WR_CODE_FORBIDDEN,         WR_CODE_URI_TOO_LONG,
     WR_CODE_HEADERS_TOO_LARGE,
 };
-static const char *const ops[] = {WR_OP_LIST,      WR_OP_GET,         WR_OP_RELATED,
-                                  WR_OP_FUNCTIONS, WR_OP_CREATE,      WR_OP_UPDATE,
-                                  WR_OP_DELETE,    WR_OP_COLLECTIONS, WR_OP_OPENAPI};
+static const char *const ops[] = {WR_OP_LIST,    WR_OP_GET,    WR_OP_RELATED, WR_OP_FUNCTIONS,
+                                  WR_OP_CREATE,  WR_OP_UPDATE, WR_OP_DELETE,  WR_OP_COLLECTIONS,
+                                  WR_OP_OPENAPI, WR_OP_BATCH};
 /* The ops of other services than the catalog (proto/README.md section 5). */
 static const char *const service_ops[] = {WR_OP_RECORDS};
 static const char *const services[] = {WR_SERVICE_AUDITLOG};
 /* The members wr_request_decode_service accepts. */
 static const char *const service_members[] = {"id", "op", "v"};
-static const char *const headers[] = {WR_HDR_DEADLINE,    WR_HDR_BASE_URL,   WR_HDR_PRINCIPAL,
-                                      WR_HDR_TRACEPARENT, WR_HDR_TRACESTATE, WR_HDR_STATUS,
-                                      WR_HDR_LINK,        WR_HDR_CACHE};
+static const char *const headers[] = {
+    WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_PRINCIPAL, WR_HDR_TRACEPARENT,  WR_HDR_TRACESTATE,
+    WR_HDR_STATUS,   WR_HDR_LINK,     WR_HDR_CACHE,     WR_HDR_MIN_POSITION, WR_HDR_REPLY_POSITION};
 /* The members wr_request_decode accepts (its `known` list). */
 static const char *const members[] = {
-    "after",      "body",     "collection",       "count", "depth", "id", "op", "page", "q",
-    "related_id", "relation", "results_per_page", "v"};
+    "after", "body", "collection", "count",    "depth",      "fields",           "id",     "op",
+    "page",  "q",    "related_id", "relation", "resolution", "results_per_page", "return", "v"};
 /* Required by every op; collection is required by all but the catalog ops. */
 static const char *const required_members[] = {"op", "v"};
 
@@ -369,8 +369,13 @@ START_TEST(error_codes_match_proto_h)
         "error.schema.json's code enum differs from the WR_CODE_* of proto.h");
     static const char *const req[] = {"code", "message"};
     ck_assert(same_strings(json_object_get(s, "required"), req, COUNT(req)));
-    ck_assert_uint_eq(json_object_size(props), 3); /* code, message, validation_errors */
+    ck_assert_uint_eq(json_object_size(props), 4); /* code, message, validation_errors, operation */
     ck_assert(json_is_object(json_object_get(props, "validation_errors")));
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(props, "operation"), "maximum")),
+        WR_BATCH_MAX - 1);
+    ck_assert(valid_text(s, "{\"code\":\"not_found\",\"message\":\"m\",\"operation\":1}"));
+    ck_assert(!valid_text(s, "{\"code\":\"not_found\",\"message\":\"m\",\"operation\":100}"));
     ck_assert(json_is_false(json_object_get(s, "additionalProperties")));
     for (size_t i = 0; i < COUNT(codes); i++) {
         char body[128];
@@ -429,10 +434,13 @@ START_TEST(ops_match_proto_h)
     for (size_t i = 0; i < COUNT(ops); i++) {
         json_t *e =
             json_pack("{s:s,s:s,s:i}", "collection", "Albums", "op", ops[i], "v", WR_PROTO_VERSION);
-        if (strcmp(ops[i], WR_OP_COLLECTIONS) == 0 || strcmp(ops[i], WR_OP_OPENAPI) == 0) {
+        bool batch = strcmp(ops[i], WR_OP_BATCH) == 0;
+        if (strcmp(ops[i], WR_OP_COLLECTIONS) == 0 || strcmp(ops[i], WR_OP_OPENAPI) == 0 || batch) {
             agree(s, e, false, "a catalog op with a collection");
             ck_assert_int_eq(json_object_del(e, "collection"), 0);
-            agree(s, e, true, ops[i]);
+            agree(s, e, !batch, ops[i]); /* a batch needs its body */
+            ck_assert_int_eq(json_object_set_new(e, "body", json_string("[{}]")), 0);
+            agree(s, e, batch, ops[i]); /* the others take none */
             json_decref(e);
             continue;
         }
@@ -575,7 +583,42 @@ START_TEST(decoder_and_schema_agree)
         /* depth, count, after; the catalog ops take only op and v */
         {"{\"collection\":\"Albums\",\"depth\":0,\"op\":\"list\",\"v\":1}", true},
         {"{\"collection\":\"Albums\",\"depth\":1,\"id\":\"1\",\"op\":\"get\",\"v\":1}", true},
-        {"{\"collection\":\"Albums\",\"depth\":2,\"op\":\"list\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"depth\":2,\"op\":\"list\",\"v\":1}", true},
+        {"{\"collection\":\"Albums\",\"depth\":3,\"op\":\"list\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"count\":\"estimated\",\"op\":\"list\",\"v\":1}", true},
+        /* fields with the reads of objects; return and resolution with create */
+        {"{\"collection\":\"Albums\",\"fields\":\"title,Artists.name\",\"op\":\"list\",\"v\":1}",
+         true},
+        {"{\"collection\":\"Albums\",\"fields\":\"title\",\"id\":\"1\",\"op\":\"get\",\"v\":1}",
+         true},
+        {"{\"collection\":\"Albums\",\"fields\":\"\",\"op\":\"list\",\"v\":1}", false},
+        {"{\"collection\":\"Albums\",\"fields\":\"title\",\"op\":\"functions\",\"q\":\"{}\",\"v\":"
+         "1}",
+         false},
+        {"{\"body\":\"{}\",\"collection\":\"Albums\",\"fields\":\"title\",\"op\":\"create\","
+         "\"v\":1}",
+         false},
+        {"{\"body\":\"[{}]\",\"collection\":\"Albums\",\"op\":\"create\",\"resolution\":"
+         "\"merge-duplicates\",\"return\":\"minimal\",\"v\":1}",
+         true},
+        {"{\"body\":\"[{}]\",\"collection\":\"Albums\",\"op\":\"create\",\"return\":\"none\","
+         "\"v\":1}",
+         false},
+        {"{\"body\":\"[{}]\",\"collection\":\"Albums\",\"op\":\"create\",\"resolution\":"
+         "\"ignore-duplicates\",\"v\":1}",
+         false},
+        {"{\"body\":\"{}\",\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"update\",\"return\":"
+         "\"minimal\",\"v\":1}",
+         false},
+        {"{\"collection\":\"Albums\",\"op\":\"list\",\"resolution\":\"merge-duplicates\",\"v\":1}",
+         false},
+        /* a batch: its body and nothing else */
+        {"{\"body\":\"[]\",\"op\":\"batch\",\"v\":1}", true},
+        {"{\"op\":\"batch\",\"v\":1}", false},
+        {"{\"body\":\"[]\",\"collection\":\"Albums\",\"op\":\"batch\",\"v\":1}", false},
+        {"{\"body\":\"[]\",\"op\":\"batch\",\"page\":1,\"v\":1}", false},
+        {"{\"body\":\"[]\",\"op\":\"batch\",\"return\":\"minimal\",\"v\":1}", false},
+        {"{\"body\":\"{}\",\"op\":\"openapi\",\"v\":1}", false},
         {"{\"collection\":\"Albums\",\"depth\":-1,\"op\":\"list\",\"v\":1}", false},
         {"{\"collection\":\"Albums\",\"depth\":\"0\",\"op\":\"list\",\"v\":1}", false},
         {"{\"collection\":\"Albums\",\"count\":\"none\",\"op\":\"list\",\"v\":1}", true},
@@ -631,6 +674,18 @@ START_TEST(encode_round_trip)
         {.op = WR_OP_GET, .collection = "Albums", .key = "1", .depth_given = true, .depth = 1},
         {.op = WR_OP_COLLECTIONS},
         {.op = WR_OP_OPENAPI},
+        {.op = WR_OP_LIST,
+         .collection = "Albums",
+         .depth_given = true,
+         .depth = 2,
+         .count = "estimated",
+         .fields = "title,Artists.name"},
+        {.op = WR_OP_CREATE,
+         .collection = "Albums",
+         .body = "[{\"title\":\"x\"}]",
+         .prefer_return = "minimal",
+         .resolution = "merge-duplicates"},
+        {.op = WR_OP_BATCH, .body = "[{\"method\":\"DELETE\",\"path\":\"/api/Albums/1\"}]"},
     };
     json_t *s = load_schema("request.schema.json");
     json_t *props = json_object_get(s, "properties");
@@ -666,6 +721,10 @@ START_TEST(encode_round_trip)
         ck_assert_pstr_eq(back.relation, reqs[i].relation);
         ck_assert_int_eq(back.page, reqs[i].page);
         ck_assert_int_eq(back.results_per_page, reqs[i].results_per_page);
+        ck_assert_pstr_eq(back.fields, reqs[i].fields);
+        ck_assert_pstr_eq(back.body, reqs[i].body);
+        ck_assert_pstr_eq(back.prefer_return, reqs[i].prefer_return);
+        ck_assert_pstr_eq(back.resolution, reqs[i].resolution);
         wr_request_release(&back);
         json_decref(inst);
         wr_buf_release(&b);
@@ -760,7 +819,8 @@ START_TEST(reply_list_schema)
     json_t *s = load_schema("reply-list.schema.json");
     static const char *const req[] = {"num_results", "objects", "page", "total_pages"};
     ck_assert(same_strings(json_object_get(s, "required"), req, COUNT(req)));
-    ck_assert_uint_eq(json_object_size(json_object_get(s, "properties")), COUNT(req));
+    /* and the flags of an estimated or truncated count */
+    ck_assert_uint_eq(json_object_size(json_object_get(s, "properties")), COUNT(req) + 2);
     ck_assert(json_is_false(json_object_get(s, "additionalProperties")));
     /* What the worker writes: a page with to-one, null and to-many relations,
      * an empty table, and a page past the last. */
@@ -775,8 +835,17 @@ START_TEST(reply_list_schema)
     ck_assert(valid_text(s, "{\"num_results\":3,\"objects\":[],\"page\":9,\"total_pages\":1}"));
     ck_assert(!valid_text(s, "{\"num_results\":0,\"objects\":[],\"page\":0,\"total_pages\":0}"));
     ck_assert(!valid_text(s, "{\"num_results\":0,\"objects\":[],\"page\":1}"));
-    ck_assert(!valid_text(s, "{\"num_results\":1,\"objects\":[{\"a\":{\"b\":{}}}],\"page\":1,"
-                             "\"total_pages\":1}"));
+    /* depth 2: a related object's own relations, flat; no deeper */
+    ck_assert(valid_text(s, "{\"num_results\":1,\"objects\":[{\"a\":{\"b\":{},\"c\":[{\"d\":1}]}}],"
+                            "\"page\":1,\"total_pages\":1}"));
+    ck_assert(!valid_text(s, "{\"num_results\":1,\"objects\":[{\"a\":{\"b\":{\"c\":{}}}}],"
+                             "\"page\":1,\"total_pages\":1}"));
+    ck_assert(valid_text(s, "{\"num_results\":10000,\"num_results_truncated\":true,\"objects\":[],"
+                            "\"page\":1001,\"total_pages\":1000}"));
+    ck_assert(valid_text(s, "{\"num_results\":9999,\"num_results_estimated\":true,\"objects\":[],"
+                            "\"page\":1,\"total_pages\":1000}"));
+    ck_assert(!valid_text(s, "{\"num_results\":9,\"num_results_estimated\":false,\"objects\":[],"
+                             "\"page\":1,\"total_pages\":1}"));
     json_decref(s);
 }
 END_TEST

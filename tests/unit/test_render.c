@@ -326,6 +326,46 @@ START_TEST(uncounted_page_and_links)
 }
 END_TEST
 
+/* An estimated or truncated count: flagged after num_results; its end is
+ * not known, so next follows the row seen past the page, pages past
+ * total_pages are real pages, and there is no last. */
+START_TEST(estimated_and_truncated_pages)
+{
+    struct page pg;
+    plan_page(&pg, 100, 3, 10);
+    pg.estimated = true;
+    render_page_head(&out, &pg);
+    render_page_tail(&out, &pg);
+    ck_assert_str_eq(text(), "{\"num_results\":100,\"num_results_estimated\":true,\"objects\":[],"
+                             "\"page\":3,\"total_pages\":10}");
+    wr_buf_reset(&out);
+    pg.estimated = false;
+    pg.truncated = true;
+    render_page_head(&out, &pg);
+    render_page_tail(&out, &pg);
+    ck_assert_str_eq(text(), "{\"num_results\":100,\"num_results_truncated\":true,\"objects\":[],"
+                             "\"page\":3,\"total_pages\":10}");
+    wr_buf_reset(&out);
+    pg.more = true;
+    render_link(&out, "http://h", "/api/Albums", &pg);
+    ck_assert_str_eq(text(), L(1, 10, "first") ", " L(2, 10, "prev") ", " L(4, 10, "next"));
+    /* past total_pages: prev is the page before, not the last counted */
+    plan_page(&pg, 100, 12, 10);
+    pg.truncated = true;
+    pg.more = false;
+    wr_buf_reset(&out);
+    render_link(&out, "http://h", "/api/Albums", &pg);
+    ck_assert_str_eq(text(), L(1, 10, "first") ", " L(11, 10, "prev"));
+    /* an estimate of none still pages what is there */
+    plan_page(&pg, 0, 1, 10);
+    pg.estimated = true;
+    pg.more = true;
+    wr_buf_reset(&out);
+    render_link(&out, "http://h", "/api/Albums", &pg);
+    ck_assert_str_eq(text(), L(2, 10, "next"));
+}
+END_TEST
+
 /* A keyset page's next link carries the cursor; a path's own query stays. */
 START_TEST(cursor_next_link)
 {
@@ -416,6 +456,7 @@ int main(void)
     tcase_add_test(pages, link_without_base_url);
     tcase_add_test(pages, uncounted_page_and_links);
     tcase_add_test(pages, cursor_next_link);
+    tcase_add_test(pages, estimated_and_truncated_pages);
     suite_add_tcase(s, pages);
 
     TCase *misc = tcase_create("errors_and_paths");

@@ -4,6 +4,7 @@
  * paging, length-prefixed parts), the generation counters a key depends
  * on, and the schema tag that keeps workers of different configs apart. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "chinook_fixture.h"
@@ -206,6 +207,41 @@ START_TEST(dependencies)
 }
 END_TEST
 
+/* fields, depth 2, count=estimated and COUNT_MAX change the answer, so
+ * they change the key; at depth 2 the relations' relations are in it too,
+ * and at depth 0 no relation is. */
+START_TEST(issue14_parameters)
+{
+    char a[1024], b[1024];
+    struct wr_request plain = {.op = WR_OP_LIST, .collection = "Albums"};
+    struct wr_request fields = plain, deep = plain, est = plain;
+    fields.fields = "title";
+    deep.depth_given = true;
+    deep.depth = 2;
+    est.count = "estimated";
+    const struct wr_request *all[] = {&plain, &fields, &deep, &est};
+    for (size_t i = 0; i < N(all); i++)
+        for (size_t j = i + 1; j < N(all); j++)
+            ck_assert_str_ne(key_of(all[i], a, sizeof(a)), key_of(all[j], b, sizeof(b)));
+    struct reqkey k;
+    reqkey_init(&k);
+    struct reqkey_opts o = {.service = "catalog", .default_per_page = 10, .max_per_page = 100};
+    ck_assert(reqkey_build(&k, sch, &plain, NULL, &o));
+    (void)snprintf(a, sizeof(a), "%s", k.key.data);
+    o.count_max = 10;
+    ck_assert(reqkey_build(&k, sch, &plain, NULL, &o));
+    ck_assert_str_ne(a, k.key.data);
+    reqkey_release(&k);
+    ck_assert_int_eq(reqkey_depth(schema_find(sch, "Albums"), &deep), 2);
+    ck_assert_int_eq(reqkey_depth(schema_find(sch, "Artists"), &deep), 0); /* DEPTH 0 */
+    assert_deps(&deep, "albums artists tracks invoice_items playlist_track media_types genres");
+    struct wr_request shallow = plain;
+    shallow.depth_given = true;
+    shallow.depth = 0;
+    assert_deps(&shallow, "albums");
+}
+END_TEST
+
 /* The tag of the model config builds. */
 static void tag_of(const char *config, char tag[17])
 {
@@ -271,6 +307,7 @@ int main(void)
     tcase_add_test(tc, reqkey_new_parameters);
     tcase_add_test(tc, keys_normalised);
     tcase_add_test(tc, dependencies);
+    tcase_add_test(tc, issue14_parameters);
     tcase_add_test(tc, schema_tag_follows_config);
     tcase_add_test(tc, not_cacheable);
     suite_add_tcase(s, tc);

@@ -306,10 +306,15 @@ START_TEST(depth_count_after)
     ck_assert_str_eq(r.after, "");
     ck_assert_int_eq(route("/api/Albums/1", "depth=1"), 0);
     ck_assert_int_eq(r.depth, 1);
-    assert_bad_param("depth=2", "depth");
+    ck_assert_int_eq(route("/api/Albums/1", "depth=2"), 0);
+    ck_assert_int_eq(r.depth, 2);
+    assert_bad_param("depth=3", "depth");
+    assert_bad_param("depth=02", "depth");
     assert_bad_param("depth=", "depth");
     assert_bad_param("depth=-1", "depth");
     assert_bad_param("depth=0&depth=0", "depth");
+    ck_assert_int_eq(route("/api/Albums", "count=estimated"), 0);
+    ck_assert_str_eq(r.count, "estimated");
     assert_bad_param("count=some", "count");
     assert_bad_param("count=none&count=none", "count");
     assert_bad_param("after=a+b", "after");
@@ -325,6 +330,93 @@ START_TEST(depth_count_after)
     /* a cursor pages a list, not an object */
     ck_assert_int_eq(route("/api/Albums/1", "after=abc"), WR_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "after"));
+}
+END_TEST
+
+/* fields: decoded text the worker judges; empty, malformed, twice or on
+ * /api/eval is a 400 naming it. */
+START_TEST(fields_parameter)
+{
+    ck_assert_int_eq(route("/api/Albums", NULL), 0);
+    ck_assert(!r.has_fields);
+    ck_assert_int_eq(route("/api/Albums", "fields=title,Artists.name"), 0);
+    ck_assert(r.has_fields);
+    ck_assert_str_eq(r.fields, "title,Artists.name");
+    ck_assert_int_eq(route("/api/Albums/1/tracks", "fields=name%2Cmilliseconds+"), 0);
+    ck_assert_str_eq(r.fields, "name,milliseconds ");
+    assert_bad_param("fields=", "fields");
+    assert_bad_param("fields=,%20,", "fields");
+    assert_bad_param("fields=a&fields=b", "fields");
+    assert_bad_param("fields=a%00b", "fields");
+    assert_bad_param("fields=%FF", "fields");
+    char big[ROUTE_FIELDS_MAX + 16];
+    memset(big, 'a', sizeof(big));
+    memcpy(big, "fields=", 7);
+    big[7 + ROUTE_FIELDS_MAX + 1] = '\0';
+    assert_bad_param(big, "fields");
+    big[7 + ROUTE_FIELDS_MAX] = '\0';
+    ck_assert_int_eq(route("/api/Albums", big), 0);
+    ck_assert_int_eq(route("/api/eval/Albums", "q=%7B%7D&fields=title"), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "fields"));
+}
+END_TEST
+
+/* /api/_batch: its own op, no collection, parameters ignored; nothing
+ * below it. */
+START_TEST(batch_route)
+{
+    ck_assert_int_eq(route("/api/_batch", "page=0&x=1"), 0);
+    ck_assert_int_eq(r.kind, ROUTE_API);
+    ck_assert_str_eq(r.op, WR_OP_BATCH);
+    ck_assert_str_eq(r.collection, "");
+    assert_not_found("/api/_batch/1");
+    assert_not_found("/api/_batch/");
+    assert_not_found("/api/eval/_batch");
+    ck_assert_int_eq(route("/api/%5Fbatch", NULL), 0); /* the same name, escaped */
+    ck_assert_str_eq(r.op, WR_OP_BATCH);
+    /* another name that starts with '_' is a collection's (none has one) */
+    ck_assert_int_eq(route("/api/_batches", NULL), 0);
+    ck_assert_str_eq(r.op, WR_OP_LIST);
+}
+END_TEST
+
+static struct route_prefer prefer(const char *a, const char *b)
+{
+    struct route_prefer p = {0};
+    route_prefer_parse(a, &p);
+    route_prefer_parse(b, &p);
+    return p;
+}
+
+/* Prefer (RFC 7240): the words PostgREST uses, any case and spacing,
+ * parameters and unknown preferences ignored, the last one winning. */
+START_TEST(prefer_header)
+{
+    struct route_prefer p = prefer(NULL, NULL);
+    ck_assert_ptr_null(p.ret);
+    ck_assert_ptr_null(p.resolution);
+    p = prefer("return=minimal", NULL);
+    ck_assert_str_eq(p.ret, "minimal");
+    ck_assert_ptr_null(p.resolution);
+    p = prefer("Resolution = \"Merge-Duplicates\" ; x=1, respond-async,RETURN=minimal", NULL);
+    ck_assert_str_eq(p.ret, "minimal");
+    ck_assert_str_eq(p.resolution, "merge-duplicates");
+    p = prefer("return=minimal", "return=representation");
+    ck_assert_str_eq(p.ret, "representation");
+    static const char *const ignored[] = {"",
+                                          ",,;",
+                                          "return",
+                                          "return=",
+                                          "return=other",
+                                          "returns=minimal",
+                                          "minimal",
+                                          "resolution=ignore-duplicates",
+                                          "=minimal",
+                                          "return;=minimal"};
+    for (size_t i = 0; i < N(ignored); i++) {
+        p = prefer(ignored[i], NULL);
+        ck_assert_msg(p.ret == NULL && p.resolution == NULL, "%s", ignored[i]);
+    }
 }
 END_TEST
 
@@ -533,6 +625,9 @@ int main(void)
     tcase_add_test(params, unknown_parameters_ignored);
     tcase_add_test(params, query_decoded);
     tcase_add_test(params, depth_count_after);
+    tcase_add_test(params, fields_parameter);
+    tcase_add_test(params, batch_route);
+    tcase_add_test(params, prefer_header);
     tcase_add_test(params, malformed_parameters_refused);
     tcase_add_test(params, search_limits);
     tcase_add_test(params, json_depth);

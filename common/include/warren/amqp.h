@@ -32,6 +32,12 @@ struct wr_amqp_hdr {
     const char *value;
 };
 
+/* An integer header (a field of any integer type, received as a long). */
+struct wr_amqp_ihdr {
+    const char *name;
+    long long value;
+};
+
 #define WR_AMQP_MAX_HDRS 8
 
 /* One message, as published or as received. Received strings and the body
@@ -41,6 +47,7 @@ struct wr_msg {
     const char *message_id;
     const char *reply_to;
     const char *type;
+    const char *content_type; /* published only: NULL means application/json */
     /* The AMQP user_id property: the broker user that published, which
      * RabbitMQ checks against the publishing connection's login (a message
      * naming another user is refused). NULL when absent. */
@@ -50,10 +57,13 @@ struct wr_msg {
     int status;              /* header x-status; 0 when absent */
     struct wr_amqp_hdr hdrs[WR_AMQP_MAX_HDRS];
     size_t nhdrs;
+    struct wr_amqp_ihdr ihdrs[WR_AMQP_MAX_HDRS]; /* integer headers but the typed ones */
+    size_t nihdrs;
     const void *body;
     size_t len;
-    uint64_t delivery_tag;   /* received deliveries only */
+    uint64_t delivery_tag;   /* received deliveries; a confirm's sequence number */
     bool redelivered;        /* received deliveries only */
+    bool multiple;           /* a confirm: every earlier sequence number too */
     const char *routing_key; /* received deliveries only: the queue's name when published
                                 through the default exchange */
 };
@@ -64,6 +74,12 @@ enum wr_amqp_event {
     WR_AMQP_RETURNED, /* a mandatory publish nobody could route (basic.return) */
     WR_AMQP_BLOCKED,  /* the broker stopped reading our publishes (alarm) */
     WR_AMQP_UNBLOCKED,
+    /* Publisher confirms (after wr_amqp_confirm): the broker has (ACKED)
+     * or could not take (NACKED) the publish numbered msg->delivery_tag
+     * (1 for the first publish after wr_amqp_confirm, then 2, ...), and
+     * every earlier one too when msg->multiple. */
+    WR_AMQP_ACKED,
+    WR_AMQP_NACKED,
 };
 
 /* A disconnected adapter; NULL when out of memory. Copies opts' strings. */
@@ -93,6 +109,22 @@ const char *wr_amqp_user(const wr_amqp *a);
  * (capped at WR_DEAD_MAX_LENGTH messages, oldest dropped first), and the
  * edge's audit queue warren.audit (like a service queue). */
 int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err);
+/* Declares the durable stream name (x-queue-type stream) with its
+ * retention: at most max_bytes, and messages younger than max_age (a
+ * RabbitMQ duration such as "7D" or "12h"; NULL or "" for no age limit).
+ * Like a queue's, a stream's arguments can never change: every process
+ * must declare it alike. */
+int wr_amqp_declare_stream(wr_amqp *a, const char *name, long long max_bytes, const char *max_age,
+                           struct wr_err *err);
+/* Puts the channel in confirm mode: each later publish is acknowledged
+ * by a WR_AMQP_ACKED or WR_AMQP_NACKED event of wr_amqp_poll. */
+int wr_amqp_confirm(wr_amqp *a, struct wr_err *err);
+/* Consumes the stream from offset (a stream offset; < 0: from the first
+ * message the stream keeps), acknowledged by the caller with a prefetch
+ * of at most prefetch. Each delivery has the integer header
+ * x-stream-offset, its offset. */
+int wr_amqp_consume_stream(wr_amqp *a, const char *stream, unsigned prefetch, long long offset,
+                           struct wr_err *err);
 /* Starts consuming queue. no_ack for direct reply-to; prefetch 0 = unlimited. */
 int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,
                     struct wr_err *err);

@@ -29,6 +29,11 @@ struct wr_audit_rec {
     const char *error; /* the error body (JSON) of a status >= 400, or a note */
     size_t error_len;
     bool error_is_json;
+    /* What the op adds about the request (a JSON object: a batch's
+     * operations, a bulk create's counts, a read's fields), written as
+     * "detail"; NULL: the document has no "detail" member. */
+    const char *detail;
+    size_t detail_len;
     const char *trace_id; /* the request's W3C trace id (32 hex), or NULL */
 };
 

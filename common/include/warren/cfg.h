@@ -60,6 +60,13 @@ struct wr_cfg {
     long admin_port;           /* ADMIN_PORT: /livez, /readyz, /metrics; 0 = off */
     long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
     long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
+    long max_bulk;             /* MAX_BULK: objects one POST of a list creates at most */
+    long max_depth;            /* MAX_DEPTH: the deepest ?depth= served (deeper is clamped) */
+    long count_max;            /* COUNT_MAX: counts stop here (truncated); 0: no cap */
+    bool replica;              /* REPLICA: reads from a snapshot fed by the change stream */
+    long max_replica_lag_ms;   /* MAX_REPLICA_LAG_MS: stop taking requests past it; 0 none */
+    long changes_max_bytes;    /* CHANGES_MAX_BYTES: the change stream's retention */
+    char *changes_max_age;     /* CHANGES_MAX_AGE: e.g. '7D'; '' none */
     /* AMQP */
     long heartbeat_s;        /* HEARTBEAT_S */
     long connect_timeout_ms; /* CONNECT_TIMEOUT_MS */

@@ -30,12 +30,21 @@ struct wr_request {
                                takes it out of the relation */
     long page;              /* 0: not given (1) */
     long results_per_page;  /* 0: not given (the worker's default) */
-    const char *body;       /* create and update: the JSON object to write, as text */
+    const char *body;       /* create: the JSON object, or array of objects, to write, as
+                               text; update: the object; batch: the array of operations */
     const char *q;          /* the search (Flask-Restless `q`) as JSON text, or NULL; op list */
-    bool depth_given;       /* depth: 0 (objects without relations) or 1; else the collection's */
+    bool depth_given;       /* depth: 0 (objects without relations) to WR_DEPTH_MAX; else the
+                               collection's */
     int depth;
-    const char *after; /* op list: a keyset cursor from a Link, "" to start a walk, or NULL */
-    const char *count; /* "exact", "none" (no COUNT(*)) or NULL: the collection's COUNT */
+    const char *after;  /* op list: a keyset cursor from a Link, "" to start a walk, or NULL */
+    const char *count;  /* "exact", "none" (no COUNT(*)), "estimated" or NULL: the
+                           collection's COUNT */
+    const char *fields; /* list, get, related: "title,Artists.name", the fields shown
+                           (narrowing what config shows), or NULL: all */
+    const char *prefer_return; /* create: "minimal" (a count, no objects) or
+                                  "representation" (the objects, the default), or NULL */
+    const char *resolution;    /* create: "merge-duplicates" (an upsert by primary key),
+                                  or NULL */
     /* The client API's W3C Trace Context (the envelope never holds it):
      * the caller's span as a traceparent, sent on as the request's parent
      * (with tracestate when that is valid too); NULL, or one that is not
@@ -43,6 +52,11 @@ struct wr_request {
     const char *traceparent;
     const char *tracestate;
     void *owner__; /* decoded requests: what owns the strings */
+    /* Read your writes (client API only; not in the envelope: it travels
+     * as the header x-min-position): > 0 asks for an answer from data at
+     * or past this position (a write's wr_reply.position), or a 504
+     * "stale" at the deadline. 0: any data. */
+    long long min_position;
 };
 
 /* Writes req as the envelope body. 0 or the buffer's error. For another
@@ -69,8 +83,8 @@ int wr_request_decode_service(struct wr_request *req, const char *op, const char
 /* True when s is an op name of the contract: [a-z][a-z0-9_]{0,31}. */
 bool wr_op_name_valid(const char *s);
 
-/* True for the ops that write (create, update, delete): they travel on
- * the service's write queue and are never cached. */
+/* True for the ops that write (create, update, delete, batch): they travel
+ * on the service's write queue and are never cached. */
 bool wr_op_is_write(const char *op);
 
 /* Fills id with a new random request id (32 lowercase hex + NUL). */
@@ -89,9 +103,11 @@ struct wr_reply {
     int status; /* the HTTP status; 503/504 made up by the client on failure */
     char *body; /* NUL-terminated; len excludes the NUL */
     size_t len;
-    char *link;        /* the Link header, or NULL */
-    char cache[8];     /* the x-cache header (hit, miss, bypass, skip), or "" */
-    char trace_id[33]; /* the trace the request went out in (32 hex), or "" */
+    char *link;         /* the Link header, or NULL */
+    char cache[8];      /* the x-cache header (hit, miss, bypass, skip), or "" */
+    char trace_id[33];  /* the trace the request went out in (32 hex), or "" */
+    long long position; /* a write's: the position its transaction committed at
+                           (x-warren-position), for min_position; 0 when none */
 };
 /* Frees r's body and link and clears it. NULL-safe; safe twice. */
 void wr_reply_release(struct wr_reply *r);

@@ -79,7 +79,8 @@ static void readyz(struct wr__health *health, int *status, struct wr_buf *body)
     } reasons[] = {{WR__UNREADY_BROKER, "not consuming from the broker"},
                    {WR__UNREADY_AUDIT, "the audit trail failed"},
                    {WR__UNREADY_STOPPING, "stopping"},
-                   {WR__UNREADY_SPOOL_FULL, "the audit spool is full"}};
+                   {WR__UNREADY_SPOOL_FULL, "the audit spool is full"},
+                   {WR__UNREADY_SERVICE, "the service is not ready (see its log)"}};
     *status = 503;
     wr_buf_puts(body, "{\"code\":\"unavailable\",\"message\":\"not ready:");
     const char *sep = " ";

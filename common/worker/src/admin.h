@@ -21,6 +21,7 @@
 #define WR__UNREADY_AUDIT 2u      /* the audit trail failed: the worker stops */
 #define WR__UNREADY_STOPPING 4u   /* draining after SIGTERM */
 #define WR__UNREADY_SPOOL_FULL 8u /* consuming paused: the audit spool is full */
+#define WR__UNREADY_SERVICE 16u   /* the service says so (a replica behind or stopped) */
 
 /* What the loop tells the admin thread. */
 struct wr__health {

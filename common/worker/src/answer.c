@@ -14,6 +14,7 @@ void wr_answer_init(struct wr_answer *a, size_t max_body)
     /* a search's q rides in its links, up to 3 bytes a character, twice */
     wr_buf_init(&a->link, (size_t)512 * 1024);
     wr_buf_init(&a->about_text, (size_t)4 * (ABOUT_MAX + 1));
+    wr_buf_init(&a->detail, WR_ANSWER_DETAIL_MAX);
 }
 
 /* Empties what the reply carries, keeping about. */
@@ -24,6 +25,7 @@ static void reset_reply(struct wr_answer *a)
     a->status = 0;
     a->cache = NULL;
     a->rows = 0;
+    a->position = 0;
     wr_buf_reset(&a->body);
     wr_buf_reset(&a->link);
 }
@@ -33,6 +35,7 @@ void wr_answer_reset(struct wr_answer *a)
     reset_reply(a);
     a->about = (struct wr_answer_about){0};
     wr_buf_reset(&a->about_text);
+    wr_buf_reset(&a->detail);
 }
 
 void wr_answer_release(struct wr_answer *a)
@@ -42,6 +45,7 @@ void wr_answer_release(struct wr_answer *a)
     wr_buf_release(&a->body);
     wr_buf_release(&a->link);
     wr_buf_release(&a->about_text);
+    wr_buf_release(&a->detail);
 }
 
 void wr_answer_error(struct wr_answer *a, int status, const char *code, const char *message)

@@ -5,6 +5,8 @@
  * trace (traceparent) goes into the record, the op's call and every log
  * line written meanwhile; its op, status and duration into the metrics. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,6 +30,15 @@ struct trace_ctx {
     char traceparent[WR_TRACEPARENT_LEN + 1];
 };
 
+/* x-min-position: 1 to WR_MIN_POSITION_DIGITS digits, else 0 (none). */
+static long long min_position(const char *s)
+{
+    size_t n = s != NULL ? strspn(s, "0123456789") : 0;
+    if (n == 0 || n > WR_MIN_POSITION_DIGITS || s[n] != '\0')
+        return 0;
+    return strtoll(s, NULL, 10);
+}
+
 /* Calls op for m into w->reply. */
 static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr_msg *m,
                    const char *principal, long long now, const struct trace_ctx *tc)
@@ -41,7 +52,8 @@ static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr
                            .len = m->len,
                            .trace_id = tc->t.trace_id,
                            .traceparent = tc->traceparent,
-                           .tracestate = tc->t.tracestate};
+                           .tracestate = tc->t.tracestate,
+                           .min_position = min_position(header(m, WR_HDR_MIN_POSITION))};
     w->reply.about.op = call.op; /* until the op describes the request itself */
     /* an op may take until its deadline: the loop is alive meanwhile */
     wr__health_alive(&w->health, call.deadline_ms - now);
@@ -107,6 +119,12 @@ static bool answer(struct wr__worker *w, const struct wr_msg *m, struct wr_audit
                                  .status = a->status,
                                  .cache = a->cache != NULL ? a->cache : "off",
                                  .rows = a->status < 400 ? a->rows : -1};
+    if (a->detail.len > 0) {
+        static const char cut[] = "{\"truncated\":true}";
+        bool whole = wr_buf_error(&a->detail) == 0;
+        rec->detail = whole ? a->detail.data : cut;
+        rec->detail_len = whole ? a->detail.len : sizeof(cut) - 1;
+    }
     if (a->status >= 400) {
         rec->error = a->body.data;
         rec->error_len = a->body.len > 0 ? a->body.len - 1 : 0; /* no '\n' */
@@ -131,6 +149,12 @@ static int publish_reply(struct wr__worker *w, const struct wr_msg *m, struct wr
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){"allow", a->allow};
     if (a->cache != NULL)
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_CACHE, a->cache};
+    // cppcheck-suppress variableScope ; out.hdrs points into it until the publish below
+    char position[24];
+    if (a->position > 0) {
+        (void)snprintf(position, sizeof(position), "%lld", a->position);
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_REPLY_POSITION, position};
+    }
     return wr_amqp_publish(w->amqp, m->reply_to, &out, false, err);
 }
 

@@ -28,6 +28,7 @@ struct wr__worker {
     char queue[80];           /* warren.<service> */
     char write_queue[96];     /* warren.<service>.write, or "" when no op writes */
     long long served;         /* requests taken, audit documents aside */
+    bool consuming;           /* its consumers run (false while the service is not ready) */
     struct wr__health health; /* what the admin listener reports */
     wr__admin *admin;         /* NULL without ADMIN_PORT */
     struct wr__wmetrics metrics;

@@ -42,29 +42,69 @@ void wr_worker_global_cleanup(void)
     wr_sink_global_cleanup();
 }
 
-/* Connects, declares the topology and starts consuming, retrying with
- * exponential backoff and jitter until it works or a stop is requested. */
+/* Whether the service can take requests now (and why not). */
+static bool service_ready(struct wr__worker *w, const char **why)
+{
+    *why = "";
+    bool ready = w->svc->ready == NULL || w->svc->ready(w->svc->ready_arg, why);
+    wr__health_unready(&w->health, WR__UNREADY_SERVICE, !ready);
+    return ready;
+}
+
+/* Starts the consumers: the service's queue, its write queue, the
+ * edge's audit queue. */
+static int consume(struct wr__worker *w, struct wr_err *err)
+{
+    unsigned prefetch = (unsigned)w->cfg->prefetch;
+    int rc = wr_amqp_consume(w->amqp, w->queue, false, prefetch, err);
+    /* Every worker of a service that writes consumes the write queue;
+     * single-active-consumer lets one of them at a time take its
+     * messages, in order. */
+    if (rc == 0 && w->write_queue[0] != '\0')
+        rc = wr_amqp_consume(w->amqp, w->write_queue, false, prefetch, err);
+    /* The edge's audit records, spooled like the worker's own. */
+    if (rc == 0)
+        rc = wr_amqp_consume(w->amqp, WR_AUDIT_QUEUE, false, prefetch, err);
+    w->consuming = rc == 0;
+    return rc;
+}
+
+/* Follows the service's readiness: cancels the consumers when it stops
+ * being ready, consumes again when it is. 0 or the broker's error. */
+static int follow_ready(struct wr__worker *w, struct wr_err *err)
+{
+    const char *why = "";
+    bool ready = service_ready(w, &why);
+    if (ready == w->consuming)
+        return 0;
+    if (ready) {
+        wr_info(NULL, "ready again: consuming %s", w->queue);
+        return consume(w, err);
+    }
+    wr_warn(NULL, "not taking requests: %s", why);
+    w->consuming = false;
+    return wr_amqp_cancel(w->amqp, err);
+}
+
+/* Connects, declares the topology and starts consuming (when the service
+ * is ready), retrying with exponential backoff and jitter until it works
+ * or a stop is requested. */
 static void connect_broker(struct wr__worker *w)
 {
     long backoff = 100;
-    unsigned prefetch = (unsigned)w->cfg->prefetch;
     while (!stop_requested) {
         struct wr_err err = {0};
         /* a dozen broker round trips, each bounded by the connect timeout */
         wr__health_alive(&w->health, w->cfg->connect_timeout_ms * 16);
+        const char *why = "";
+        w->consuming = false;
         int rc = wr_amqp_connect(w->amqp, &err);
         if (rc == 0)
             rc = wr_amqp_declare_service(w->amqp, w->svc->name, &err);
-        if (rc == 0)
-            rc = wr_amqp_consume(w->amqp, w->queue, false, prefetch, &err);
-        /* Every worker of a service that writes consumes the write queue;
-         * single-active-consumer lets one of them at a time take its
-         * messages, in order. */
-        if (rc == 0 && w->write_queue[0] != '\0')
-            rc = wr_amqp_consume(w->amqp, w->write_queue, false, prefetch, &err);
-        /* The edge's audit records, spooled like the worker's own. */
-        if (rc == 0)
-            rc = wr_amqp_consume(w->amqp, WR_AUDIT_QUEUE, false, prefetch, &err);
+        if (rc == 0 && service_ready(w, &why))
+            rc = consume(w, &err);
+        else if (rc == 0)
+            wr_warn(NULL, "connected, not taking requests: %s", why);
         if (rc == 0) {
             wr_info(NULL, "consuming %s", w->queue);
             w->last_tag = w->acked_tag = 0; /* tags count per channel */
@@ -158,7 +198,9 @@ static void run(struct wr__worker *w)
          * rabbitmq-c spins through a timeout's last millisecond. */
         long wait_ms = wr_acks_empty(&w->acks) ? 1000 : 10;
         wr__health_alive(&w->health, wait_ms);
-        int rc = wr_amqp_poll(w->amqp, wait_ms, &ev, &m, &err);
+        int rc = burst ? 0 : follow_ready(w, &err);
+        if (rc == 0)
+            rc = wr_amqp_poll(w->amqp, wait_ms, &ev, &m, &err);
         if (rc == 0 && ev == WR_AMQP_DELIVERY) {
             if (!burst)
                 wr_amqp_cork(w->amqp, true);
@@ -213,7 +255,7 @@ static int start(struct wr__worker *w)
     (void)snprintf(w->name, sizeof(w->name), "%s:%ld", host, (long)getpid());
     (void)snprintf(w->program, sizeof(w->program), "warren-%s", svc);
     (void)snprintf(w->queue, sizeof(w->queue), WR_QUEUE_PREFIX "%s", svc);
-    if (wr__service_writes(w->svc))
+    if (wr__service_writes(w->svc) && !w->svc->reads_only)
         (void)snprintf(w->write_queue, sizeof(w->write_queue),
                        WR_QUEUE_PREFIX "%s" WR_QUEUE_WRITE_SUFFIX, svc);
     struct wr_audit_opts o = {.mongo_uri = cfg->mongo_uri,

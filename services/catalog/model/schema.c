@@ -343,6 +343,7 @@ static int nested_columns(struct relation *r, const char *rel, const struct coll
 {
     bool ex = excludes && cfglist_has_dotted(excludes, rel, NULL, NULL);
     bool in = includes && cfglist_has_dotted(includes, rel, NULL, NULL);
+    r->narrowed = in; /* only the listed columns: no relations of its own at depth 2 */
     if (!ex && !in)
         return 0;
     r->col_hidden = calloc(target->ncols + 1, sizeof(bool));
@@ -414,6 +415,7 @@ static int init_collection(struct collection *c, const struct schema_table_def *
     const char *count = wr_cfg_coll_get(cfg, c->config_name, "COUNT");
     c->depth = depth && strcmp(depth, "0") == 0 ? 0 : 1;
     c->count_none = count && strcmp(count, "none") == 0;
+    c->count_estimated = count && strcmp(count, "estimated") == 0;
     char bad[80];
     if (!schema_methods_parse(wr_cfg_coll_get(cfg, c->config_name, "METHODS"), &c->methods, bad,
                               sizeof(bad)))

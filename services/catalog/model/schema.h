@@ -65,6 +65,9 @@ struct relation {
      * dotted entry names the relation. The target's own hidden columns are
      * hidden here too. */
     bool *col_hidden;
+    /* A dotted INCLUDE entry names this relation: its objects show the
+     * listed columns only, so at depth 2 they carry no relations either. */
+    bool narrowed;
 };
 
 /* An output field: a column or a relation, in sorted-name order. */
@@ -88,9 +91,10 @@ struct collection {
     size_t nfields;
     struct field *flat; /* visible columns only, sorted: an object at depth 0 */
     size_t nflat;
-    unsigned methods; /* METHODS: enum method bits, METHOD_GET always among them */
-    int depth;        /* DEPTH: 1 (objects carry their relations, the default) or 0 */
-    bool count_none;  /* COUNT = 'none': pages skip COUNT(*) */
+    unsigned methods;     /* METHODS: enum method bits, METHOD_GET always among them */
+    int depth;            /* DEPTH: 1 (objects carry their relations, the default) or 0 */
+    bool count_none;      /* COUNT = 'none': pages skip COUNT(*) */
+    bool count_estimated; /* COUNT = 'estimated': pages take sqlite_stat1's estimate */
 };
 
 typedef struct schema schema;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ops/apidoc_int.h"
 #include "ops/render.h"
 #include "warren/json.h"
 
@@ -70,7 +71,7 @@ int apidoc_collections(struct wr_buf *out, const schema *s, const char *base_url
 
 /* --- OpenAPI --- */
 
-static json_t *ref(const char *kind, const char *name)
+json_t *apidoc__ref(const char *kind, const char *name)
 {
     char r[340];
     (void)snprintf(r, sizeof(r), "#/components/%.16s/%.299s", kind, name);
@@ -114,8 +115,9 @@ static void collection_schemas(json_t *schemas, const schema *s, const struct co
         char name[300];
         (void)snprintf(name, sizeof(name), "%.128s_flat", schema_at(s, r->target)->name);
         json_t *one =
-            r->to_many ? json_pack("{s:s,s:o}", "type", "array", "items", ref("schemas", name))
-                       : json_pack("{s:[o,{s:s}]}", "anyOf", ref("schemas", name), "type", "null");
+            r->to_many
+                ? json_pack("{s:s,s:o}", "type", "array", "items", apidoc__ref("schemas", name))
+                : json_pack("{s:[o,{s:s}]}", "anyOf", apidoc__ref("schemas", name), "type", "null");
         json_object_set_new(deep, r->name, one);
     }
     for (size_t k = 0; k < c->npk; k++)
@@ -132,28 +134,34 @@ static void collection_schemas(json_t *schemas, const schema *s, const struct co
     (void)snprintf(name, sizeof(name), "%.128s_page", c->name);
     json_object_set_new(
         schemas, name,
-        json_pack("{s:s,s:[ssss],s:{s:{s:[ss]},s:{s:s,s:o},s:{s:s,s:i},s:{s:[ss]}}}", "type",
-                  "object", "required", "num_results", "objects", "page", "total_pages",
-                  "properties", "num_results", "type", "integer", "null", "objects", "type",
-                  "array", "items", ref("schemas", c->name), "page", "type", "integer", "minimum",
-                  1, "total_pages", "type", "integer", "null"));
+        json_pack("{s:s,s:[ssss],s:{s:{s:[ss]},s:{s:s,s:s},s:{s:s,s:s},s:{s:s,s:o},s:{s:s,s:i},"
+                  "s:{s:[ss]}}}",
+                  "type", "object", "required", "num_results", "objects", "page", "total_pages",
+                  "properties", "num_results", "type", "integer", "null", "num_results_estimated",
+                  "type", "boolean", "description",
+                  "true when num_results is sqlite_stat1's estimate (count=estimated)",
+                  "num_results_truncated", "type", "boolean", "description",
+                  "true when the count stopped at COUNT_MAX: num_results and total_pages are "
+                  "lower bounds",
+                  "objects", "type", "array", "items", apidoc__ref("schemas", c->name), "page",
+                  "type", "integer", "minimum", 1, "total_pages", "type", "integer", "null"));
 }
 
-static json_t *json_body(json_t *body_schema)
+json_t *apidoc__json_body(json_t *body_schema)
 {
     return json_pack("{s:{s:{s:o}}}", "content", "application/json", "schema", body_schema);
 }
 
 /* 200 with body schema, and the errors every route can answer. */
-static json_t *responses(const char *ok_status, const char *ok_what, json_t *ok_schema)
+json_t *apidoc__responses(const char *ok_status, const char *ok_what, json_t *ok_schema)
 {
     json_t *r = json_object();
-    json_t *ok = ok_schema ? json_body(ok_schema) : json_object();
+    json_t *ok = ok_schema ? apidoc__json_body(ok_schema) : json_object();
     json_object_set_new(ok, "description", json_string(ok_what));
     json_object_set_new(r, ok_status, ok);
-    static const char *const errors[] = {"400", "404", "405", "503", "504"};
+    static const char *const errors[] = {"400", "404", "405", "413", "503", "504"};
     for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
-        json_object_set_new(r, errors[i], ref("responses", "Error"));
+        json_object_set_new(r, errors[i], apidoc__ref("responses", "Error"));
     return r;
 }
 
@@ -161,12 +169,12 @@ static json_t *params(const char *const *names, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, ref("parameters", names[i]));
+        json_array_append_new(a, apidoc__ref("parameters", names[i]));
     return a;
 }
 
-static json_t *operation(const char *id, const char *c, const char *summary, json_t *parameters,
-                         json_t *resp)
+json_t *apidoc__operation(const char *id, const char *c, const char *summary, json_t *parameters,
+                          json_t *resp)
 {
     char op_id[300];
     (void)snprintf(op_id, sizeof(op_id), "%.32s_%.257s", id, c);
@@ -174,31 +182,35 @@ static json_t *operation(const char *id, const char *c, const char *summary, jso
                      parameters, "responses", resp);
 }
 
-static const char *const list_params[] = {"page", "results_per_page", "q", "depth", "count",
-                                          "after"};
-static const char *const page_params[] = {"page", "results_per_page", "depth", "count"};
-static const char *const id_params[] = {"id", "depth"};
+static const char *const list_params[] = {
+    "page", "results_per_page", "q", "depth", "count", "after", "fields"};
+static const char *const page_params[] = {"page", "results_per_page", "depth", "count", "fields"};
+static const char *const id_params[] = {"id", "depth", "fields"};
 static const char *const write_params[] = {"id"};
+#define N_PARAMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static void write_ops(json_t *item, const struct collection *c)
 {
     if (schema_allows(c, METHOD_PATCH))
         json_object_set_new(item, "patch",
-                            operation("update", c->name, "Change attributes of an object",
-                                      params(write_params, 1),
-                                      responses("200", "the object", ref("schemas", c->name))));
+                            apidoc__operation("update", c->name, "Change attributes of an object",
+                                              params(write_params, 1),
+                                              apidoc__responses("200", "the object",
+                                                                apidoc__ref("schemas", c->name))));
     if (schema_allows(c, METHOD_PUT))
         json_object_set_new(item, "put",
-                            operation("replace", c->name,
-                                      "Change attributes of an object (as PATCH)",
-                                      params(write_params, 1),
-                                      responses("200", "the object", ref("schemas", c->name))));
+                            apidoc__operation("replace", c->name,
+                                              "Change attributes of an object (as PATCH)",
+                                              params(write_params, 1),
+                                              apidoc__responses("200", "the object",
+                                                                apidoc__ref("schemas", c->name))));
     if (schema_allows(c, METHOD_DELETE))
         json_object_set_new(item, "delete",
-                            operation("delete", c->name, "Delete an object",
-                                      params(write_params, 1), responses("204", "deleted", NULL)));
+                            apidoc__operation("delete", c->name, "Delete an object",
+                                              params(write_params, 1),
+                                              apidoc__responses("204", "deleted", NULL)));
     json_t *body = json_pack("{s:b}", "required", 1);
-    json_object_update_new(body, json_body(ref("schemas", c->name)));
+    json_object_update_new(body, apidoc__json_body(apidoc__ref("schemas", c->name)));
     if (json_object_get(item, "patch"))
         json_object_set(json_object_get(item, "patch"), "requestBody", body);
     if (json_object_get(item, "put"))
@@ -215,12 +227,12 @@ static void many_ops(json_t *item, const struct collection *c)
     if (schema_allows(c, METHOD_PATCH_MANY)) {
         static const char *const verbs[] = {"patch", "put"};
         for (size_t i = 0; i < 2; i++) {
-            json_t *op = operation(i == 0 ? "update_many" : "replace_many", c->name,
-                                   "Change attributes of every object q finds (no q: all)",
-                                   params(q_param, 1),
-                                   responses("200", "{\"num_modified\": n}", json_incref(count)));
+            json_t *op = apidoc__operation(
+                i == 0 ? "update_many" : "replace_many", c->name,
+                "Change attributes of every object q finds (no q: all)", params(q_param, 1),
+                apidoc__responses("200", "{\"num_modified\": n}", json_incref(count)));
             json_t *body = json_pack("{s:b}", "required", 1);
-            json_object_update_new(body, json_body(ref("schemas", c->name)));
+            json_object_update_new(body, apidoc__json_body(apidoc__ref("schemas", c->name)));
             json_object_set_new(op, "requestBody", body);
             json_object_set_new(item, verbs[i], op);
         }
@@ -229,11 +241,12 @@ static void many_ops(json_t *item, const struct collection *c)
     if (schema_allows(c, METHOD_DELETE_MANY))
         json_object_set_new(
             item, "delete",
-            operation("delete_many", c->name, "Delete every object q finds (no q: all)",
-                      params(q_param, 1),
-                      responses("200", "{\"num_deleted\": n}",
-                                json_pack("{s:s,s:{s:{s:s}}}", "type", "object", "properties",
-                                          "num_deleted", "type", "integer"))));
+            apidoc__operation(
+                "delete_many", c->name, "Delete every object q finds (no q: all)",
+                params(q_param, 1),
+                apidoc__responses("200", "{\"num_deleted\": n}",
+                                  json_pack("{s:s,s:{s:{s:s}}}", "type", "object", "properties",
+                                            "num_deleted", "type", "integer"))));
 }
 
 static void collection_paths(json_t *paths, const schema *s, const struct collection *c)
@@ -241,27 +254,23 @@ static void collection_paths(json_t *paths, const schema *s, const struct collec
     char path[600], page[300];
     (void)snprintf(page, sizeof(page), "%.128s_page", c->name);
     json_t *list = json_object();
-    json_object_set_new(list, "get",
-                        operation("list", c->name, "A page of the collection's objects",
-                                  params(list_params, 6),
-                                  responses("200", "a page", ref("schemas", page))));
-    if (schema_allows(c, METHOD_POST)) {
-        json_t *create = operation("create", c->name, "Create an object", json_array(),
-                                   responses("201", "the new object", ref("schemas", c->name)));
-        json_t *body = json_pack("{s:b}", "required", 1);
-        json_object_update_new(body, json_body(ref("schemas", c->name)));
-        json_object_set_new(create, "requestBody", body);
-        json_object_set_new(list, "post", create);
-    }
+    json_object_set_new(
+        list, "get",
+        apidoc__operation("list", c->name, "A page of the collection's objects",
+                          params(list_params, N_PARAMS(list_params)),
+                          apidoc__responses("200", "a page", apidoc__ref("schemas", page))));
+    if (schema_allows(c, METHOD_POST))
+        json_object_set_new(list, "post", apidoc__create(c));
     many_ops(list, c);
     (void)snprintf(path, sizeof(path), "/api/%.128s", c->name);
     json_object_set_new(paths, path, list);
 
     json_t *one = json_object();
-    json_object_set_new(one, "get",
-                        operation("get", c->name, "One object by its primary key",
-                                  params(id_params, 2),
-                                  responses("200", "the object", ref("schemas", c->name))));
+    json_object_set_new(
+        one, "get",
+        apidoc__operation("get", c->name, "One object by its primary key",
+                          params(id_params, N_PARAMS(id_params)),
+                          apidoc__responses("200", "the object", apidoc__ref("schemas", c->name))));
     write_ops(one, c);
     (void)snprintf(path, sizeof(path), "/api/%.128s/{id}", c->name);
     json_object_set_new(paths, path, one);
@@ -274,22 +283,25 @@ static void collection_paths(json_t *paths, const schema *s, const struct collec
         char target[300], op_id[300];
         (void)snprintf(target, sizeof(target), r->to_many ? "%.128s_page" : "%.128s", t->name);
         (void)snprintf(op_id, sizeof(op_id), "%.128s_%.128s", c->name, r->name);
-        json_t *rel_params = params(id_params, 2);
+        /* a to-many is a page: its parameters hold depth and fields once */
+        json_t *rel_params = r->to_many ? params(write_params, N_PARAMS(write_params))
+                                        : params(id_params, N_PARAMS(id_params));
         if (r->to_many) {
-            json_t *more = params(page_params, 4);
+            json_t *more = params(page_params, N_PARAMS(page_params));
             json_array_extend(rel_params, more);
             json_decref(more);
         }
-        json_t *ok = r->to_many ? ref("schemas", target)
-                                : json_pack("{s:[o,{s:s}]}", "anyOf", ref("schemas", target),
-                                            "type", "null");
+        json_t *ok = r->to_many ? apidoc__ref("schemas", target)
+                                : json_pack("{s:[o,{s:s}]}", "anyOf",
+                                            apidoc__ref("schemas", target), "type", "null");
         (void)snprintf(path, sizeof(path), "/api/%.128s/{id}/%.128s", c->name, r->name);
-        json_object_set_new(paths, path,
-                            json_pack("{s:o}", "get",
-                                      operation("related", op_id,
-                                                r->to_many ? "A page of the related objects"
-                                                           : "The related object, or null",
-                                                rel_params, responses("200", "related", ok))));
+        json_object_set_new(
+            paths, path,
+            json_pack("{s:o}", "get",
+                      apidoc__operation("related", op_id,
+                                        r->to_many ? "A page of the related objects"
+                                                   : "The related object, or null",
+                                        rel_params, apidoc__responses("200", "related", ok))));
     }
 
     json_t *eval_params = json_pack("[{s:s,s:s,s:b,s:s,s:{s:s}}]", "name", "q", "in", "query",
@@ -302,10 +314,11 @@ static void collection_paths(json_t *paths, const schema *s, const struct collec
         paths, path,
         json_pack(
             "{s:o}", "get",
-            operation("functions", c->name, "Functions over the rows a search leaves", eval_params,
-                      responses("200", "{\"<function>__<field>\": value, ...}",
-                                json_pack("{s:s,s:{s:[ss]}}", "type", "object",
-                                          "additionalProperties", "type", "number", "null")))));
+            apidoc__operation(
+                "functions", c->name, "Functions over the rows a search leaves", eval_params,
+                apidoc__responses("200", "{\"<function>__<field>\": value, ...}",
+                                  json_pack("{s:s,s:{s:[ss]}}", "type", "object",
+                                            "additionalProperties", "type", "number", "null")))));
 }
 
 static json_t *components(void)
@@ -327,16 +340,20 @@ static json_t *components(void)
                                   "limit, offset, single",
                                   "schema", "type", "string"));
     json_object_set_new(p, "depth",
-                        json_pack("{s:s,s:s,s:s,s:{s:s,s:[ii]}}", "name", "depth", "in", "query",
+                        json_pack("{s:s,s:s,s:s,s:{s:s,s:[iii]}}", "name", "depth", "in", "query",
                                   "description",
                                   "0: objects without their relations; 1 (or absent): the "
-                                  "collection's DEPTH",
-                                  "schema", "type", "integer", "enum", 0, 1));
-    json_object_set_new(p, "count",
-                        json_pack("{s:s,s:s,s:s,s:{s:s,s:[ss]}}", "name", "count", "in", "query",
-                                  "description",
-                                  "none: skip counting (num_results and total_pages are null)",
-                                  "schema", "type", "string", "enum", "exact", "none"));
+                                  "collection's DEPTH; 2: the related objects with their own "
+                                  "relations (clamped to MAX_DEPTH; DEPTH 0 stays 0)",
+                                  "schema", "type", "integer", "enum", 0, 1, 2));
+    json_object_set_new(
+        p, "count",
+        json_pack("{s:s,s:s,s:s,s:{s:s,s:[sss]}}", "name", "count", "in", "query", "description",
+                  "exact: count, at most COUNT_MAX rows (beyond: "
+                  "num_results_truncated); none: skip counting (num_results and "
+                  "total_pages are null); estimated: sqlite_stat1's estimate of "
+                  "a whole table (num_results_estimated), else as exact",
+                  "schema", "type", "string", "enum", "exact", "none", "estimated"));
     json_object_set_new(p, "after",
                         json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "name", "after", "in", "query",
                                   "description",
@@ -348,11 +365,15 @@ static json_t *components(void)
                                   "required", 1, "description",
                                   "the primary key; composite keys joined by ',' in key order",
                                   "schema", "type", "string"));
-    json_t *error =
-        json_pack("{s:s,s:[ss],s:{s:{s:s},s:{s:s}}}", "type", "object", "required", "code",
-                  "message", "properties", "code", "type", "string", "message", "type", "string");
+    apidoc__parameters(p);
+    json_t *error = json_pack(
+        "{s:s,s:[ss],s:{s:{s:s},s:{s:s},s:{s:s,s:s},s:{s:s,s:s}}}", "type", "object", "required",
+        "code", "message", "properties", "code", "type", "string", "message", "type", "string",
+        "validation_errors", "type", "object", "description",
+        "validation_failed: what is wrong, by member (by object index for a list)", "operation",
+        "type", "integer", "description", "a batch: the index of the operation that failed");
     json_t *err_resp = json_pack("{s:s}", "description", "an error: {\"code\", \"message\"}");
-    json_object_update_new(err_resp, json_body(ref("schemas", "Error")));
+    json_object_update_new(err_resp, apidoc__json_body(apidoc__ref("schemas", "Error")));
     return json_pack("{s:o,s:{s:o},s:{s:o}}", "parameters", p, "schemas", "Error", error,
                      "responses", "Error", err_resp);
 }
@@ -360,14 +381,14 @@ static json_t *components(void)
 static json_t *catalog_paths(void)
 {
     return json_pack("{s:{s:o},s:{s:o}}", "/api", "get",
-                     operation("collections", "api", "The collections: names, URLs, methods",
-                               json_array(),
-                               responses("200", "{\"collections\": [...]}",
-                                         json_pack("{s:s}", "type", "object"))),
+                     apidoc__operation("collections", "api",
+                                       "The collections: names, URLs, methods", json_array(),
+                                       apidoc__responses("200", "{\"collections\": [...]}",
+                                                         json_pack("{s:s}", "type", "object"))),
                      "/api/openapi.json", "get",
-                     operation("openapi", "api", "This document", json_array(),
-                               responses("200", "an OpenAPI 3.1 document",
-                                         json_pack("{s:s}", "type", "object"))));
+                     apidoc__operation("openapi", "api", "This document", json_array(),
+                                       apidoc__responses("200", "an OpenAPI 3.1 document",
+                                                         json_pack("{s:s}", "type", "object"))));
 }
 
 int apidoc_openapi(struct wr_buf *out, const schema *s, const char *base_url)
@@ -386,6 +407,7 @@ int apidoc_openapi(struct wr_buf *out, const schema *s, const char *base_url)
         collection_schemas(schemas, s, schema_at(s, i));
         collection_paths(paths, s, schema_at(s, i));
     }
+    apidoc__batch(paths, schemas, s);
     char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(doc);
     if (text == NULL)

@@ -18,12 +18,14 @@
 int apidoc_collections(struct wr_buf *out, const schema *s, const char *base_url);
 
 /* The OpenAPI 3.1 document and a newline (keys sorted). Paths: /api,
- * /api/openapi.json, and per collection /api/<c> (list, and create,
- * update and delete of many as METHODS allows), /api/<c>/{id} (get; update, delete as allowed),
- * /api/<c>/{id}/<relation> per visible relation, /api/eval/<c>. Component
- * schemas: per collection `<c>` (an object at depth 1, with
- * `x-primary-key`, the key's attributes), `<c>_flat` (depth 0), `<c>_page`;
- * `Error`. 0 or an error as above. */
+ * /api/openapi.json, /api/_batch (when a collection takes writes), and per
+ * collection /api/<c> (list, and create (one object or a list, Prefer),
+ * update and delete of many as METHODS allows), /api/<c>/{id} (get;
+ * update, delete as allowed), /api/<c>/{id}/<relation> per visible
+ * relation, /api/eval/<c>. Component schemas: per collection `<c>` (an
+ * object at depth 1, with `x-primary-key`, the key's attributes),
+ * `<c>_flat` (depth 0), `<c>_page`; `Error`, `BatchOperation`,
+ * `BatchResults`. 0 or an error as above. */
 int apidoc_openapi(struct wr_buf *out, const schema *s, const char *base_url);
 
 #endif

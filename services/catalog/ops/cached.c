@@ -19,7 +19,13 @@ struct cached {
     struct reqkey key;
     struct cache_entry entry;
     struct wr_buf value;
+    bool lookups_only; /* a replica's: never stores */
 };
+
+void cached_lookups_only(cached *x)
+{
+    x->lookups_only = true;
+}
 
 cached *cached_new(cache *c, const struct reqkey_opts *opts, long min_cost_us)
 {
@@ -130,7 +136,7 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
                      : cache_outcome_name(e->outcome == CACHE_HIT ? CACHE_MISS : e->outcome);
     if (e->outcome != CACHE_MISS)
         return;
-    if (out->status != 200) {
+    if (out->status != 200 || x->lookups_only) {
         cache_abandon(x->cache, x->key.key.data, e);
         return;
     }

@@ -17,6 +17,9 @@ cached *cached_new(cache *c, const struct reqkey_opts *opts, long min_cost_us);
 void cached_free(cached *x);
 /* Reads answered without the cache as too cheap for it (or not yet measured). */
 long long cached_skips(const cached *x);
+/* Makes x read the cache but never store in it (a replica's: its data may
+ * be older than the generations it read). */
+void cached_lookups_only(cached *x);
 
 /* Answers req like handle_request, through the cache; out->cache tells the
  * outcome (hit, miss, bypass, skip or off). */

@@ -5,8 +5,11 @@
 #include <string.h>
 
 #include "ops/apidoc.h"
+#include "ops/batch.h"
+#include "ops/fields.h"
 #include "ops/functions.h"
 #include "ops/reads.h"
+#include "ops/reqkey.h"
 #include "ops/writes.h"
 
 struct op {
@@ -37,10 +40,34 @@ static void catalog_request(const struct handler_env *env, const struct wr_reque
     out->rows = (long long)schema_count(env->schema);
 }
 
+/* The request's fields= over the objects it answers (c's, or for op
+ * related its relation's target's) into v; false after answering 400. */
+static bool take_view(const struct handler_env *env, const struct collection *c,
+                      const struct wr_request *req, struct view *v, struct wr_answer *out)
+{
+    const struct relation *r = req->relation != NULL ? schema_relation(c, req->relation) : NULL;
+    if (req->relation != NULL && r == NULL)
+        return true; /* the op answers 404 */
+    const struct collection *shown = r != NULL ? schema_at(env->schema, r->target) : c;
+    struct wr_err err = {0};
+    int rc = view_parse(v, env->schema, shown, req->fields, reqkey_depth(shown, req), &err);
+    if (rc == 0)
+        return true;
+    wr_answer_error(out, rc == WR_ENOMEM ? 500 : 400,
+                    rc == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER, err.msg);
+    return false;
+}
+
 void handle_request(const struct handler_env *env, const struct wr_request *req,
                     const char *base_url, struct wr_answer *out)
 {
     wr_answer_reset(out);
+    if (strcmp(req->op, WR_OP_BATCH) == 0) { /* writes of several collections */
+        struct wr_err err = {0};
+        int rc = batch_run(env, req, base_url, out, &err);
+        op_finish(req, rc, &err, out);
+        return;
+    }
     if (req->collection == NULL) { /* the decoder lets only the catalog ops through */
         catalog_request(env, req, base_url, out);
         return;
@@ -59,12 +86,20 @@ void handle_request(const struct handler_env *env, const struct wr_request *req,
         return;
     }
     struct wr_err err = {0};
+    struct handler_env renv = *env; /* this request's: its view */
+    struct view view = {0};
+    if (!op->write && req->fields != NULL && !take_view(env, c, req, &view, out)) {
+        view_release(&view);
+        return;
+    }
+    renv.view = view.c != NULL ? &view : NULL;
     /* A reader's snapshot would hold off the writer's commit: writes take
      * none (they read back in a transaction of their own after committing). */
     int rc = op->write ? 0 : store_begin(env->store, &err);
     if (rc == 0)
-        rc = op->fn(env, c, req, base_url, out, &err);
+        rc = op->fn(&renv, c, req, base_url, out, &err);
     if (!op->write)
         store_end(env->store);
     op_finish(req, rc, &err, out);
+    view_release(&view);
 }

@@ -7,8 +7,10 @@ void op_finish(const struct wr_request *req, int rc, const struct wr_err *err,
                struct wr_answer *out)
 {
     if (rc == 0 && wr_buf_error(&out->body) == 0) {
-        /* wr_answer_error ended error bodies already; a 204 has none */
-        if (out->status < 400 && out->status != 204)
+        /* wr_answer_error ended error bodies already; a 204 has none; a
+         * write's answer read back (reads_object) was finished there */
+        bool ended = out->body.len > 0 && out->body.data[out->body.len - 1] == '\n';
+        if (out->status < 400 && out->status != 204 && !ended)
             wr_buf_putc(&out->body, '\n');
         return;
     }

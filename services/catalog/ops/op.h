@@ -14,7 +14,12 @@
 #include "warren/err.h"
 #include "warren/rpc.h"
 
-/* Borrowed by every operation; its owner (main) outlives them all. */
+struct view;
+struct write_tx;
+
+/* Borrowed by every operation; its owner (main) outlives them all. A
+ * request may run on a copy that sets view or tx (handle_request, a batch,
+ * a bulk create). */
 struct handler_env {
     const schema *schema;
     const plan *plan;
@@ -24,6 +29,13 @@ struct handler_env {
     const struct wr_cfg *cfg; /* per-collection METHODS; MAX_IN_VALUES (may be NULL) */
     long default_per_page;
     long max_per_page;
+    long count_max; /* COUNT_MAX: counts stop there; 0: no cap */
+    long max_bulk;  /* MAX_BULK: objects one create writes at most */
+    long max_depth; /* MAX_DEPTH: the request's depth is clamped to it */
+    /* this request's fields= (fields.h), for the objects of view->c; NULL: none */
+    const struct view *view;
+    /* the transaction a batch or a bulk create holds (write_tx.h); NULL: none */
+    struct write_tx *tx;
 };
 
 /* An operation on collection c: writes its status, body bytes and headers
@@ -37,9 +49,9 @@ typedef int (*op_fn)(const struct handler_env *env, const struct collection *c,
 
 /* Completes out after an operation returned rc: a successful answer's
  * body gets its final newline (not an error body, which has one, nor a
- * 204's, which is empty); a body over its cap becomes a 413; an error
- * code becomes its HTTP answer (wr_err_http), logged with err's message
- * when it is a 500. req names the request in the log. */
+ * 204's, which is empty, nor a body that ends with one already); a body over its cap becomes a 413;
+ * an error code becomes its HTTP answer (wr_err_http), logged with err's message when it is a 500.
+ * req names the request in the log. */
 void op_finish(const struct wr_request *req, int rc, const struct wr_err *err,
                struct wr_answer *out);
 

@@ -8,6 +8,7 @@
 #include "ops/reqkey.h"
 #include "ops/rows.h"
 #include "ops/search.h"
+#include "ops/write_tx.h"
 #include "warren/json.h"
 
 int reads_list(const struct handler_env *env, const struct collection *c,
@@ -151,6 +152,8 @@ int reads_get(const struct handler_env *env, const struct collection *c,
 void reads_object(const struct handler_env *env, const struct collection *c, const char *key,
                   const char *base_url, int status, const char *id, struct wr_answer *out)
 {
+    if (write_tx_defer_read(env, c, key, status, out))
+        return; /* in a batch: read once it committed */
     struct wr_request get = {.op = WR_OP_GET, .collection = c->name, .key = key};
     (void)snprintf(get.id, sizeof(get.id), "%s", id ? id : "");
     struct wr_err err = {0};

@@ -24,7 +24,8 @@ int reads_get(const struct handler_env *env, const struct collection *c,
 /* Answers out (reset first) as GET /api/<c>/<key> does, in a read
  * transaction of its own, but with status instead of 200 when found: a
  * write's answer after its commit. Errors are answered (op_finish), never
- * returned; id names the request in the log. */
+ * returned; id names the request in the log. Inside a batch's transaction
+ * (write_tx.h) it only notes the object, to be read after the commit. */
 void reads_object(const struct handler_env *env, const struct collection *c, const char *key,
                   const char *base_url, int status, const char *id, struct wr_answer *out);
 

@@ -88,6 +88,10 @@ void render_page_head(struct wr_buf *b, const struct page *pg)
         wr_json_null(b);
     else
         wr_json_int(b, pg->total);
+    if (pg->estimated)
+        wr_buf_puts(b, ",\"num_results_estimated\":true");
+    if (pg->truncated)
+        wr_buf_puts(b, ",\"num_results_truncated\":true");
     wr_buf_puts(b, ",\"objects\":[");
 }
 
@@ -129,23 +133,24 @@ static void link_to(struct wr_buf *b, const char *base_url, const char *path, lo
 
 void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg)
 {
-    if (!pg->uncounted && pg->total_pages == 0)
+    bool open = plan_page_open(pg); /* no known end: no rel="last" */
+    if (!open && pg->total_pages == 0)
         return;
     if (pg->page > 1) {
         long long prev = pg->page - 1;
-        if (!pg->uncounted && prev > pg->total_pages)
+        if (!open && prev > pg->total_pages)
             prev = pg->total_pages; /* past the end: back to the last page */
         link_to(b, base_url, path, 1, pg->per_page, "first");
         link_to(b, base_url, path, prev, pg->per_page, "prev");
     }
-    bool next = pg->uncounted ? pg->more : pg->page < pg->total_pages;
+    bool next = open ? pg->more : pg->page < pg->total_pages;
     if (next && pg->next_after != NULL)
         wr_buf_printf(b, "%s<%s%s%cafter=%s&results_per_page=%ld>; rel=\"next\"",
                       b->len > 0 ? ", " : "", base_url ? base_url : "", path,
                       strchr(path, '?') ? '&' : '?', pg->next_after, pg->per_page);
     else if (next)
         link_to(b, base_url, path, pg->page + 1, pg->per_page, "next");
-    if (!pg->uncounted)
+    if (!open)
         link_to(b, base_url, path, pg->total_pages, pg->per_page, "last");
 }
 

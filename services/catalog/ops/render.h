@@ -23,16 +23,18 @@ void render_flat_in(struct wr_buf *b, const struct collection *c, const struct v
                     const bool *hidden);
 
 /* `{"num_results":N,"objects":[` and `],"page":P,"total_pages":T}`; N and T
- * are null when the page is uncounted. */
+ * are null when the page is uncounted; an estimated or truncated count
+ * adds `"num_results_estimated":true` / `"num_results_truncated":true`
+ * after N. */
 void render_page_head(struct wr_buf *b, const struct page *pg);
 void render_page_tail(struct wr_buf *b, const struct page *pg);
 
 /* The Link header of a page, in this order: rel="first" and rel="prev"
  * after page 1, rel="next" while there is a next page (by its cursor when
- * pg->next_after is set), rel="last" when the page is counted and there
- * are pages. path is the collection's URL path ("/api/Albums"), possibly
- * with a query of its own ("/api/Albums?q=..."), which every link keeps.
- * Writes nothing for a counted list without pages. */
+ * pg->next_after is set), rel="last" when the page's count is exact
+ * (plan_page_open is false) and there are pages. path is the collection's URL path ("/api/Albums"),
+ * possibly with a query of its own ("/api/Albums?q=..."), which every link keeps. Writes nothing
+ * for a counted list without pages. */
 void render_link(struct wr_buf *b, const char *base_url, const char *path, const struct page *pg);
 /* Appends s to a URL path, percent-encoding all but unreserved characters
  * (and ','). */

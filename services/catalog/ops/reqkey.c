@@ -40,15 +40,18 @@ void reqkey_schema_tag(char out[17], const schema *s)
     uint64_t h = WR_FNV1A64_INIT;
     for (size_t i = 0; i < schema_count(s); i++) {
         const struct collection *c = schema_at(s, i);
-        h = fnv_int(fnv_int(fnv_str(fnv_str(h, c->name), c->table), c->depth), c->count_none);
+        h = fnv_int(
+            fnv_int(fnv_int(fnv_str(fnv_str(h, c->name), c->table), c->depth), c->count_none),
+            c->count_estimated);
         for (size_t k = 0; k < c->ncols; k++)
             h = fnv_int(
                 fnv_int(fnv_str(fnv_str(h, c->cols[k].sql), c->cols[k].attr), c->cols[k].type),
                 c->cols[k].hidden);
         for (size_t k = 0; k < c->nrels; k++) {
             const struct relation *r = &c->rels[k];
-            h = fnv_int(fnv_int(fnv_int(fnv_str(h, r->name), r->hidden), r->to_many),
-                        (long long)r->target);
+            h = fnv_int(fnv_int(fnv_int(fnv_int(fnv_str(h, r->name), r->hidden), r->to_many),
+                                (long long)r->target),
+                        r->narrowed);
             size_t ncols = schema_at(s, r->target)->ncols;
             for (size_t j = 0; r->col_hidden != NULL && j < ncols; j++)
                 h = fnv_int(h, r->col_hidden[j]);
@@ -79,13 +82,15 @@ static bool add_dep(struct reqkey *k, const char *table)
     return true;
 }
 
-/* c's table and those of the relations its objects carry. */
-static bool add_object_deps(struct reqkey *k, const schema *s, const struct collection *c)
+/* c's table and those of the relations its objects carry at depth (at
+ * depth 2, the relations of those too). */
+static bool add_object_deps(struct reqkey *k, const schema *s, const struct collection *c,
+                            int depth)
 {
     bool ok = add_dep(k, c->table);
-    for (size_t i = 0; i < c->nrels && ok; i++)
+    for (size_t i = 0; i < c->nrels && ok && depth > 0; i++)
         if (!c->rels[i].hidden)
-            ok = add_dep(k, schema_at(s, c->rels[i].target)->table);
+            ok = add_object_deps(k, s, schema_at(s, c->rels[i].target), depth - 1);
     return ok;
 }
 
@@ -97,7 +102,9 @@ long reqkey_per_page(const struct wr_request *req, long default_per_page, long m
 
 int reqkey_depth(const struct collection *c, const struct wr_request *req)
 {
-    return req->depth_given && req->depth < c->depth ? req->depth : c->depth;
+    if (c->depth == 0)
+        return 0;
+    return req->depth_given ? req->depth : c->depth;
 }
 
 bool reqkey_uncounted(const struct collection *c, const struct wr_request *req)
@@ -113,7 +120,7 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
     const struct collection *c = req->collection ? schema_find(s, req->collection) : NULL;
     if (c == NULL)
         return false;
-    bool ok = add_object_deps(k, s, c);
+    bool ok = add_object_deps(k, s, c, req->relation != NULL ? 1 : reqkey_depth(c, req));
     /* A search may filter through relations of relations: its answer
      * depends on every table. */
     for (size_t i = 0; req->q != NULL && i < schema_count(s) && ok; i++)
@@ -125,7 +132,7 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
         if (r == NULL)
             return false;
         shown = schema_at(s, r->target);
-        ok = ok && add_object_deps(k, s, shown);
+        ok = ok && add_object_deps(k, s, shown, reqkey_depth(shown, req));
     }
     long per_page = reqkey_per_page(req, o->default_per_page, o->max_per_page);
     wr_buf_printf(&k->key, "warren:v%d:", WR_PROTO_VERSION);
@@ -146,7 +153,8 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
     wr_buf_printf(&k->key, "d%d%d|c%d", req->depth_given ? 1 : 0, req->depth,
                   reqkey_depth(shown, req));
     part(&k->key, req->count);
-    wr_buf_printf(&k->key, "%d|", reqkey_uncounted(shown, req) ? 1 : 0);
+    wr_buf_printf(&k->key, "%d|%ld|", reqkey_uncounted(shown, req) ? 1 : 0, o->count_max);
+    part(&k->key, req->fields);
     if (req->after != NULL) /* "" (start a walk) differs from no cursor */
         part(&k->key, req->after);
     else

@@ -28,6 +28,7 @@ struct reqkey_opts {
     /* reqkey_schema_tag of the served model: workers whose names, hidden
      * fields, DEPTH or COUNT differ (a config change) never share replies */
     char schema_tag[17];
+    long count_max; /* COUNT_MAX: where counts stop shapes pages too */
 };
 
 /* A fingerprint (16 hex) of everything in s that shapes answers. */
@@ -40,8 +41,9 @@ void reqkey_release(struct reqkey *k);
  * clamped to max_per_page. The handlers and the cache key both use it, so
  * two requests answered alike share a key. */
 long reqkey_per_page(const struct wr_request *req, long default_per_page, long max_per_page);
-/* The depth c's objects are written at for req: the collection's DEPTH,
- * lowered to the request's depth when that is given and smaller. */
+/* The depth c's objects are written at for req: 0 when the collection's
+ * DEPTH is 0 (no request lifts it), else the request's depth when given
+ * (the worker clamped it to MAX_DEPTH), else DEPTH. */
 int reqkey_depth(const struct collection *c, const struct wr_request *req);
 /* Whether req's pages of c skip COUNT(*): the collection's COUNT is none,
  * or the request asks count=none. */

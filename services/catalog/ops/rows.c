@@ -1,18 +1,17 @@
-/* The row writer (see rows.h). An object is written field by field in the
- * schema's sorted order; a relation field runs its own query for the row
- * at hand, so objects carry relations one level deep. */
+/* The row writer (see rows.h): each row an object as objects.h writes it,
+ * in the shape the request's fields= gives (fields.h). */
 #include "ops/rows.h"
 
 #include <string.h>
 
+#include "ops/counts.h"
 #include "ops/cursor.h"
+#include "ops/fields.h"
+#include "ops/objects.h"
 #include "ops/render.h"
 #include "ops/reqkey.h"
 #include "sql/query.h"
 #include "warren/json.h"
-
-static int write_object(const struct handler_env *env, const struct collection *c,
-                        const struct value *row, struct wr_buf *out, struct wr_err *err);
 
 /* The cursor that starts after row: its sort key and the next page. */
 static void remember(struct rows *x, const struct value *row)
@@ -37,10 +36,11 @@ int rows_on_row(void *arg, const struct value *row, size_t ncols)
         wr_buf_putc(x->out, ',');
     if (x->cursor != NULL)
         remember(x, row);
-    if (x->depth > 0)
-        return write_object(x->env, x->coll, row, x->out, x->err);
-    render_flat_in(x->out, x->coll, row, x->hidden);
-    return wr_buf_error(x->out);
+    /* the request's fields= shapes the objects it answers */
+    const struct view *v = x->env->view;
+    struct objects_shape own = {.hide_cols = x->hidden};
+    const struct objects_shape *shape = v != NULL && v->c == x->coll ? &v->top : &own;
+    return objects_write(x->env, x->coll, row, x->depth, shape, x->out, x->err);
 }
 
 bool rows_relation_key(const struct relation *r, const struct value *row, struct value *key)
@@ -53,46 +53,6 @@ bool rows_relation_key(const struct relation *r, const struct value *row, struct
     return true;
 }
 
-static int write_relation(const struct handler_env *env, const struct collection *c, size_t ri,
-                          const struct value *row, struct wr_buf *out, struct wr_err *err)
-{
-    const struct relation *r = &c->rels[ri];
-    const struct collection *target = schema_at(env->schema, r->target);
-    struct value key[SCHEMA_MAX_KEY_COLS] = {{.kind = V_NULL}};
-    bool any = rows_relation_key(r, row, key);
-    struct rows x = {.env = env, .coll = target, .out = out, .hidden = r->col_hidden, .err = err};
-    const char *sql = plan_coll_at(env->plan, schema_index(env->schema, c))->rel_all[ri];
-    if (r->to_many)
-        wr_buf_putc(out, '[');
-    int rc = any ? store_query(env->store, sql, key, r->nkeys, rows_on_row, &x, err) : 0;
-    if (r->to_many)
-        wr_buf_putc(out, ']');
-    else if (x.count == 0)
-        wr_json_null(out);
-    return rc;
-}
-
-static int write_object(const struct handler_env *env, const struct collection *c,
-                        const struct value *row, struct wr_buf *out, struct wr_err *err)
-{
-    wr_buf_putc(out, '{');
-    for (size_t i = 0; i < c->nfields; i++) {
-        const struct field *f = &c->fields[i];
-        if (i > 0)
-            wr_buf_putc(out, ',');
-        wr_json_key(out, f->name);
-        if (!f->is_relation) {
-            render_value(out, c->cols[f->index].type, &row[f->index]);
-            continue;
-        }
-        int rc = write_relation(env, c, f->index, row, out, err);
-        if (rc != 0)
-            return rc;
-    }
-    wr_buf_putc(out, '}');
-    return wr_buf_error(out);
-}
-
 long rows_per_page(const struct handler_env *env, const struct wr_request *req)
 {
     return reqkey_per_page(req, env->default_per_page, env->max_per_page);
@@ -103,14 +63,18 @@ int rows_page(const struct handler_env *env, const struct collection *target, co
               const struct wr_request *req, struct page *pg, struct wr_answer *out,
               struct wr_err *err)
 {
-    long long total = 0;
+    struct counted n = {0};
     bool uncounted = reqkey_uncounted(target, req);
-    int rc = uncounted ? 0 : store_count(env->store, count_sql, binds, nbinds, &total, err);
+    int rc = uncounted
+                 ? 0
+                 : counts_rows(env, target, count_sql, binds, nbinds, nbinds == 0, req, &n, err);
     if (rc != 0)
         return rc;
-    plan_page(pg, total, req->page ? req->page : 1, rows_per_page(env, req));
+    plan_page(pg, n.total, req->page ? req->page : 1, rows_per_page(env, req));
     pg->uncounted = uncounted;
-    binds[nbinds] = (struct value){.kind = V_INT, .i = pg->per_page + (uncounted ? 1 : 0)};
+    counts_apply(pg, &n);
+    bool open = plan_page_open(pg);
+    binds[nbinds] = (struct value){.kind = V_INT, .i = pg->per_page + (open ? 1 : 0)};
     binds[nbinds + 1] = (struct value){.kind = V_INT, .i = pg->offset};
     render_page_head(&out->body, pg);
     struct rows x = {.env = env,
@@ -119,7 +83,7 @@ int rows_page(const struct handler_env *env, const struct collection *target, co
                      .depth = reqkey_depth(target, req),
                      .limit = (size_t)pg->per_page,
                      .err = err};
-    if (uncounted || pg->page <= pg->total_pages)
+    if (open || pg->page <= pg->total_pages)
         rc = store_query(env->store, page_sql, binds, nbinds + 2, rows_on_row, &x, err);
     pg->more = x.more;
     out->rows = (long long)x.count;
@@ -127,8 +91,8 @@ int rows_page(const struct handler_env *env, const struct collection *target, co
     return rc;
 }
 
-/* A list's URL as its links repeat it: the path, then q, count and depth
- * as the request gave them (page, results_per_page and after are the
+/* A list's URL as its links repeat it: the path, then q, count, depth and
+ * fields as the request gave them (page, results_per_page and after are the
  * links' own). */
 static void link_path(struct wr_buf *path, const struct collection *c, const struct wr_request *req)
 {
@@ -149,15 +113,22 @@ static void link_path(struct wr_buf *path, const struct collection *c, const str
         wr_buf_printf(path, "%ccount=%s", sep, req->count);
         sep = '&';
     }
-    if (req->depth_given)
+    if (req->depth_given) {
         wr_buf_printf(path, "%cdepth=%d", sep, req->depth);
+        sep = '&';
+    }
+    if (req->fields != NULL) {
+        wr_buf_printf(path, "%cfields=", sep);
+        render_path_segment(path, req->fields);
+    }
 }
 
 void rows_link(struct wr_answer *out, const char *base_url, const struct collection *c,
                const struct wr_request *req, const struct page *pg)
 {
     struct wr_buf path;
-    wr_buf_init(&path, 4096 + (req->q ? 3 * strlen(req->q) : 0));
+    wr_buf_init(&path, 4096 + (req->q ? 3 * strlen(req->q) : 0) +
+                           (req->fields ? 3 * strlen(req->fields) : 0));
     link_path(&path, c, req);
     render_link(&out->link, base_url, path.data, pg);
     wr_buf_release(&path);

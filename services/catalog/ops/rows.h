@@ -1,7 +1,8 @@
 /* The row writer the read operations share: rows of a query written as
- * objects (with their relations one level deep, each read by its own
- * query for the row at hand) or flat, a counted or uncounted page of them,
- * and the Link header that repeats a list's URL. */
+ * objects (objects.h: with their relations, each read by its own query for
+ * the row at hand, or flat; narrowed by the request's fields=), a page of
+ * them (counted as counts.h says, or not), and the Link header that
+ * repeats a list's URL. */
 #ifndef CATALOG_ROWS_H
 #define CATALOG_ROWS_H
 
@@ -19,7 +20,7 @@ struct rows {
     const struct collection *coll;
     struct wr_buf *out;
     size_t count;       /* rows written so far */
-    int depth;          /* 1: objects with their relations; 0: columns only */
+    int depth;          /* 0: columns only; 1: with their relations; 2: theirs too */
     const bool *hidden; /* columns hidden inside a relation (depth 0), or NULL */
     size_t limit;       /* write at most this many rows (0: all); one more sets more */
     bool more;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/counts.h"
 #include "ops/cursor.h"
 #include "ops/render.h"
 #include "ops/reqkey.h"
@@ -64,16 +65,19 @@ static int search_rows(const struct handler_env *env, const query *q, const stru
     return rc;
 }
 
-static int search_count(const struct handler_env *env, const query *q, long long *count,
-                        struct wr_err *err)
+/* The matches of q, capped at COUNT_MAX (counts.h): a search has no
+ * estimate. */
+static int search_count(const struct handler_env *env, const struct collection *c, const query *q,
+                        const struct wr_request *req, struct counted *count, struct wr_err *err)
 {
     struct wr_buf sql;
     wr_buf_init(&sql, (size_t)256 * 1024);
     size_t nbinds = 0;
-    struct value *binds = malloc(SEARCH_MAX_BINDS * sizeof(*binds));
+    /* one more slot: the cap's bind */
+    struct value *binds = malloc((SEARCH_MAX_BINDS + 1) * sizeof(*binds));
     int rc = binds ? query_count_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS) : WR_ENOMEM;
     if (rc == 0)
-        rc = store_count(env->store, sql.data, binds, nbinds, count, err);
+        rc = counts_rows(env, c, sql.data, binds, nbinds, false, req, count, err);
     else
         rc = wr_err_set(err, rc, "search too large");
     free(binds);
@@ -123,7 +127,7 @@ static bool read_cursor(const struct collection *c, const size_t *cols, size_t n
  * page's existence is to be learned, within the search's limit. */
 static long long rows_to_read(const query *q, const struct page *pg, bool keyset, long long n)
 {
-    if (!pg->uncounted && !keyset) {
+    if (!plan_page_open(pg) && !keyset) {
         long long left = n - pg->offset;
         return left < pg->per_page ? (left < 0 ? 0 : left) : pg->per_page;
     }
@@ -139,15 +143,16 @@ static long long rows_to_read(const query *q, const struct page *pg, bool keyset
  * with its Link header; a keyset page's next link carries the cursor of
  * its last row. */
 static int search_page(const struct handler_env *env, const struct collection *c, const query *q,
-                       const struct wr_request *req, const char *base_url, long long n, long page,
-                       const struct value *key, const size_t *cols, size_t ncols,
-                       struct wr_answer *out, struct wr_err *err)
+                       const struct wr_request *req, const char *base_url, long long n,
+                       bool truncated, long page, const struct value *key, const size_t *cols,
+                       size_t ncols, struct wr_answer *out, struct wr_err *err)
 {
     long per_page = rows_per_page(env, req);
     bool keyset = req->after != NULL && req->after[0] != '\0';
     struct page pg;
     plan_page(&pg, n, page, per_page);
     pg.uncounted = reqkey_uncounted(c, req);
+    pg.truncated = truncated;
     render_page_head(&out->body, &pg);
     struct wr_buf cursor;
     wr_buf_init(&cursor, CURSOR_MAX + 1);
@@ -204,13 +209,16 @@ int search_list(const struct handler_env *env, const struct collection *c,
                      sizeof(scratch), out))
         goto free_query;
     bool uncounted = reqkey_uncounted(c, req) && !query_single(q);
-    long long count = 0;
-    rc = uncounted ? 0 : search_count(env, q, &count, err);
-    long long n = search_window(q, count);
+    struct counted count = {0};
+    rc = uncounted ? 0 : search_count(env, c, q, req, &count, err);
+    long long n = search_window(q, count.total);
+    /* a limit the capped count covers makes the window exact again */
+    bool truncated = count.truncated &&
+                     !(query_limit(q) > 0 && query_offset(q) + query_limit(q) <= env->count_max);
     if (rc == 0 && query_single(q))
         rc = search_single(env, c, q, n, req, out, err);
     else if (rc == 0)
-        rc = search_page(env, c, q, req, base_url, n, page, key, cols, ncols, out, err);
+        rc = search_page(env, c, q, req, base_url, n, truncated, page, key, cols, ncols, out, err);
 free_query:
     query_free(q);
     return rc;

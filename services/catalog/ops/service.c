@@ -7,7 +7,45 @@
 #include <stdio.h>
 
 #include "store/store.h"
+#include "warren/json.h"
 #include "warren/rpc.h"
+
+/* The audit record's detail of a read: the count, depth and fields it
+ * asked for, those given only (a write's op writes its own). */
+static void describe_read(const struct wr_request *req, struct wr_answer *out)
+{
+    if (out->detail.len > 0 || (req->count == NULL && !req->depth_given && req->fields == NULL))
+        return;
+    struct wr_buf *d = &out->detail;
+    char sep = '{';
+    if (req->count != NULL) {
+        wr_buf_printf(d, "%c\"count\":", sep);
+        wr_json_cstr(d, req->count);
+        sep = ',';
+    }
+    if (req->depth_given) {
+        wr_buf_printf(d, "%c\"depth\":%d", sep, req->depth);
+        sep = ',';
+    }
+    if (req->fields != NULL) {
+        wr_buf_printf(d, "%c\"fields\":", sep);
+        wr_json_cstr(d, req->fields);
+    }
+    wr_buf_putc(d, '}');
+}
+
+#define STALE_MARGIN_MS 100 /* time left for the 504 to reach the caller */
+
+/* Read your writes: whether this worker's data is at call->min_position.
+ * A replica waits for it until shortly before the deadline; any other
+ * worker reads the writer's file itself, which holds every commit whose
+ * position a client could know. */
+static bool fresh_enough(const struct catalog_ctx *c, const struct wr_call *call)
+{
+    if (call->min_position <= 0 || c->rep == NULL)
+        return true;
+    return replica_wait(c->rep, call->min_position, call->deadline_ms - STALE_MARGIN_MS);
+}
 
 static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
 {
@@ -21,12 +59,25 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
         return 0;
     }
     (void)snprintf(req.id, sizeof(req.id), "%s", call->id);
+    /* MAX_DEPTH caps ?depth= as MAX_RESULTS_PER_PAGE caps page sizes: before
+     * the cache key is made, so the two spellings share it */
+    if (req.depth_given && req.depth > c->env.max_depth)
+        req.depth = (int)c->env.max_depth;
     /* No statement outlives the request. */
     store_set_deadline(c->env.store, call->deadline_ms);
     store_set_deadline(c->env.writer, call->deadline_ms);
-    cached_answer(c->cached, &c->env, &req, call->base_url, out);
+    bool write = wr_op_is_write(req.op);
+    if (!write && !fresh_enough(c, call))
+        wr_answer_error(out, 504, WR_CODE_STALE,
+                        "this replica is not yet at X-Warren-Min-Position: try again");
+    else
+        cached_answer(c->cached, &c->env, &req, call->base_url, out);
+    describe_read(&req, out);
     if (out->cache != NULL) /* one of three constants: hit, miss, bypass */
         wr_series_add(wr_metric_series(c->cache_lookups, (const char *const[]){out->cache}), 1);
+    /* the position a client can ask later reads to be at or past */
+    if (write && out->status < 300 && c->env.writer != NULL)
+        out->position = store_position(c->env.writer);
     wr_answer_describe(out, &(struct wr_answer_about){.op = req.op,
                                                       .collection = req.collection,
                                                       .key = req.key,
@@ -47,6 +98,7 @@ static const struct wr_op ops[] = {
     {.name = WR_OP_CREATE, .writes = true, .fn = answer},
     {.name = WR_OP_UPDATE, .writes = true, .fn = answer},
     {.name = WR_OP_DELETE, .writes = true, .fn = answer},
+    {.name = WR_OP_BATCH, .writes = true, .fn = answer},
 };
 /* A message without a type (or an unknown one) may hold any op: it runs
  * uncorked, as a write would. */
@@ -57,6 +109,9 @@ void catalog_service_init(struct wr_service *svc, const struct wr_cfg *cfg, stru
     ctx->env.cfg = cfg;
     ctx->env.default_per_page = cfg->results_per_page;
     ctx->env.max_per_page = cfg->max_results_per_page;
+    ctx->env.count_max = cfg->count_max;
+    ctx->env.max_bulk = cfg->max_bulk;
+    ctx->env.max_depth = cfg->max_depth;
     *svc = (struct wr_service){.name = cfg->service,
                                .ops = ops,
                                .nops = sizeof(ops) / sizeof(ops[0]),

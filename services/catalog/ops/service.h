@@ -4,6 +4,7 @@
 #ifndef CATALOG_SERVICE_H
 #define CATALOG_SERVICE_H
 
+#include "changes/replica.h"
 #include "ops/cached.h"
 #include "ops/handlers.h"
 #include "warren/worker.h"
@@ -13,6 +14,7 @@ struct catalog_ctx {
     struct handler_env env;
     cached *cached;
     wr_metric *cache_lookups; /* by result: hit, miss, bypass; NULL: not counted */
+    replica *rep;             /* a replica's applier, or NULL */
 };
 
 /* Fills svc with the catalog's op table and ctx, named after cfg's SERVICE

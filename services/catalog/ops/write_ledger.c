@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ops/reads.h"
+#include "ops/write_replay.h"
 #include "warren/log.h"
 
 /* The status a request id already got, when it was applied before. */
@@ -83,6 +84,8 @@ static void answer_again(const struct handler_env *env, const struct collection 
                          const struct applied *a, struct wr_answer *out)
 {
     wr_info(req->id, "%s delivered again: applied once, answered %d", req->op, a->status);
+    if (write_replay_answer(env, c, req, base_url, a->status, out))
+        return; /* a bulk create or a batch: its own record */
     if (a->status == 204) {
         wr_answer_reset(out);
         out->status = 204;

@@ -6,6 +6,7 @@
 
 #include "ops/search.h"
 #include "ops/write_ledger.h"
+#include "ops/write_tx.h"
 #include "sql/write_sql.h"
 
 #define MANY_MAX_BINDS 30000
@@ -53,14 +54,14 @@ int write_many(const struct handler_env *env, const struct collection *c,
     query *q = req->q ? handlers_parse_q(env, c, req->q, out) : NULL;
     if (req->q != NULL && q == NULL)
         return 0;
-    int rc = write_begin_once(env, c, req, NULL, out, err);
+    int rc = write_tx_begin(env, c, req, NULL, out, err);
     long long changed = 0;
     if (rc == 0) {
         rc = change_many(env, c, q, a, &changed, err);
         char count[24];
         (void)snprintf(count, sizeof(count), "%lld", changed);
         if (rc == 0) {
-            rc = write_finish(env, c, req, 200, count, NULL, out, err);
+            rc = write_tx_finish(env, c, req, 200, count, NULL, out, err);
         } else if (rc == WR_ETOOBIG) {
             store_rollback(env->writer);
             wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER, "q: the search is too large");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "ops/write_ledger.h"
+#include "ops/write_tx.h"
 #include "sql/write_sql.h"
 
 #define MAX_LIST 1000 /* objects in one relation member's list */
@@ -362,7 +363,7 @@ int write_rel_to_manys(const struct handler_env *env, const struct collection *c
 void write_rel_bump(const struct handler_env *env, const struct assignment *a)
 {
     for (size_t i = 0; a != NULL && i < a->nrels; i++)
-        cache_bump(env->cache, schema_at(env->schema, a->rels[i].rel->target)->table);
+        write_tx_bump(env, schema_at(env->schema, a->rels[i].rel->target)->table);
 }
 
 int write_rel_failed(const struct handler_env *env, int rc, json_t *errors,
@@ -395,7 +396,7 @@ int write_unlink_one(const struct handler_env *env, const struct collection *c,
         wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such related object");
         return 0;
     }
-    int rc = write_begin_once(env, c, req, base_url, out, err);
+    int rc = write_tx_begin(env, c, req, base_url, out, err);
     if (rc != 0)
         return rc > 0 ? 0 : rc;
     struct wr_buf sql;
@@ -413,9 +414,9 @@ int write_unlink_one(const struct handler_env *env, const struct collection *c,
         store_rollback(env->writer);
         return write_failed(rc, err, out);
     }
-    rc = write_finish(env, c, req, 204, req->key, NULL, out, err);
+    rc = write_tx_finish(env, c, req, 204, req->key, NULL, out, err);
     if (rc == 0 && out->status == 0) {
-        cache_bump(env->cache, t->table);
+        write_tx_bump(env, t->table);
         wr_answer_reset(out);
         out->status = 204;
     }

@@ -9,7 +9,9 @@
 #include "ops/reads.h"
 #include "ops/render.h"
 #include "ops/write_body.h"
+#include "ops/write_bulk.h"
 #include "ops/write_ledger.h"
+#include "ops/write_tx.h"
 #include "ops/write_many.h"
 #include "ops/write_relations.h"
 #include "sql/write_sql.h"
@@ -17,8 +19,7 @@
 #define KEY_TEXT 1100
 #define LOCATION_TEXT 1280
 
-/* The object's id as the URL has it (composite keys joined by ','). */
-static void key_text(const struct collection *c, const struct value *keys, char *out, size_t cap)
+void write_key_text(const struct collection *c, const struct value *keys, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = '\0';
@@ -31,9 +32,8 @@ static void key_text(const struct collection *c, const struct value *keys, char 
     }
 }
 
-/* The Location of c's object with id key: <base_url>/api/<c>/<key>. */
-static void location_of(const struct collection *c, const char *base_url, const char *key,
-                        char *out, size_t cap)
+void write_location(const struct collection *c, const char *base_url, const char *key, char *out,
+                    size_t cap)
 {
     struct wr_buf b;
     wr_buf_init(&b, cap - 1);
@@ -59,9 +59,9 @@ static int create(const struct handler_env *env, const struct collection *c,
         rc = write_rel_to_manys(env, c, a, keys, errors, err);
     if (rc != 0)
         return write_rel_failed(env, rc, errors, err, out);
-    key_text(c, keys, key, sizeof(key));
-    location_of(c, base_url, key, location, sizeof(location));
-    rc = write_finish(env, c, req, 201, key, location, out, err);
+    write_key_text(c, keys, key, sizeof(key));
+    write_location(c, base_url, key, location, sizeof(location));
+    rc = write_tx_finish(env, c, req, 201, key, location, out, err);
     if (rc != 0 || out->status != 0)
         return rc;
     write_rel_bump(env, a);
@@ -74,12 +74,14 @@ int write_create(const struct handler_env *env, const struct collection *c,
                  const struct wr_request *req, const char *base_url, struct wr_answer *out,
                  struct wr_err *err)
 {
+    if (write_bulk_wanted(req))
+        return write_bulk(env, c, req, base_url, out, err);
     struct assignment *a = calloc(1, sizeof(*a));
     json_t *errors = json_object();
     int rc = a == NULL || errors == NULL ? wr_err_set(err, WR_ENOMEM, "out of memory") : 0;
     if (rc == 0 && write_allowed(env, c, METHOD_POST, out) &&
         write_body_parse(c, req->body, false, a, out) == 0) {
-        rc = write_begin_once(env, c, req, base_url, out, err);
+        rc = write_tx_begin(env, c, req, base_url, out, err);
         if (rc == 0)
             rc = create(env, c, req, base_url, a, errors, out, err);
         else if (rc > 0)
@@ -123,7 +125,7 @@ static int change_steps(const struct handler_env *env, const struct collection *
         rc = write_rel_to_manys(env, c, a, keys, errors, err);
     if (rc != 0)
         return write_rel_failed(env, rc, errors, err, out);
-    rc = write_finish(env, c, req, del ? 204 : 200, req->key, NULL, out, err);
+    rc = write_tx_finish(env, c, req, del ? 204 : 200, req->key, NULL, out, err);
     if (rc != 0 || out->status != 0)
         return rc;
     write_rel_bump(env, a);
@@ -147,7 +149,7 @@ static int change(const struct handler_env *env, const struct collection *c,
         wr_answer_error(out, 404, WR_CODE_NOT_FOUND, "no such object");
         return 0;
     }
-    int rc = write_begin_once(env, c, req, base_url, out, err);
+    int rc = write_tx_begin(env, c, req, base_url, out, err);
     if (rc != 0)
         return rc > 0 ? 0 : rc;
     json_t *errors = json_object();

@@ -11,7 +11,16 @@
 
 #include "ops/op.h"
 
-/* The op_fns of WR_OP_CREATE (201 with the object and Location),
+/* The object's id as the URL has it (composite keys joined by ',') from
+ * its key values (c->npk of them), into out (cap bytes, cut to fit). */
+void write_key_text(const struct collection *c, const struct value *keys, char *out, size_t cap);
+/* The Location of c's object with id key, <base_url>/api/<c>/<key>, into
+ * out (cap bytes; "" when it does not fit). */
+void write_location(const struct collection *c, const char *base_url, const char *key, char *out,
+                    size_t cap);
+
+/* The op_fns of WR_OP_CREATE (201 with the object and Location; a list of
+ * objects, or a Prefer of return or resolution, is write_bulk.h's),
  * WR_OP_UPDATE (200 with the object; with no key, a write of many) and
  * WR_OP_DELETE (204; with no key, a write of many; with a related id, an
  * unlink). Problems of the request are answered (400, 404, 405, 409, 503;

@@ -47,9 +47,19 @@ struct page {
     long long total_pages; /* 0 for an empty list */
     long long offset;
     bool uncounted;         /* COUNT none: total and total_pages unknown (written null) */
-    bool more;              /* uncounted: a row exists past this page */
+    bool estimated;         /* total is sqlite_stat1's estimate (num_results_estimated) */
+    bool truncated;         /* total stopped at COUNT_MAX (num_results_truncated) */
+    bool more;              /* an open page (plan_page_open): a row exists past it */
     const char *next_after; /* keyset: the next page's cursor (Link next), or NULL */
 };
+/* Whether pg's end is not known from its count (uncounted, estimated or
+ * truncated): its rows are read one past the page to learn whether a next
+ * page exists, pages past total_pages are still read, and its Link has no
+ * rel="last". */
+static inline bool plan_page_open(const struct page *pg)
+{
+    return pg->uncounted || pg->estimated || pg->truncated;
+}
 /* Fills pg for total rows; page >= 1 and per_page >= 1 (the caller checks).
  * The other members are cleared. */
 void plan_page(struct page *pg, long long total, long page, long per_page);

@@ -19,6 +19,34 @@ void write_sql_insert(struct wr_buf *sql, const struct collection *c, const size
     wr_buf_putc(sql, ')');
 }
 
+static bool is_key(const struct collection *c, size_t col)
+{
+    for (size_t k = 0; k < c->npk; k++)
+        if (c->pk[k] == col)
+            return true;
+    return false;
+}
+
+void write_sql_upsert(struct wr_buf *sql, const struct collection *c, const size_t *cols, size_t n)
+{
+    write_sql_insert(sql, c, cols, n);
+    wr_buf_puts(sql, " ON CONFLICT (");
+    plan_idents(sql, c, c->pk, c->npk);
+    wr_buf_puts(sql, ") DO ");
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        if (is_key(c, cols[i]))
+            continue;
+        wr_buf_puts(sql, any ? "," : "UPDATE SET ");
+        any = true;
+        plan_ident(sql, c->cols[cols[i]].sql);
+        wr_buf_puts(sql, "=excluded.");
+        plan_ident(sql, c->cols[cols[i]].sql);
+    }
+    if (!any)
+        wr_buf_puts(sql, "NOTHING");
+}
+
 void write_sql_update(struct wr_buf *sql, const struct collection *c, const size_t *cols, size_t n,
                       bool to_null)
 {

@@ -20,6 +20,12 @@
  * n values. */
 void write_sql_insert(struct wr_buf *sql, const struct collection *c, const size_t *cols, size_t n);
 
+/* An upsert: write_sql_insert of the n columns cols of c, which hold
+ * every key column, and ` ON CONFLICT (<c's key>) DO UPDATE SET
+ * "a"=excluded."a",...` over those that are not key columns (` DO
+ * NOTHING` when there are none). Binds: the n values. */
+void write_sql_upsert(struct wr_buf *sql, const struct collection *c, const size_t *cols, size_t n);
+
 /* `UPDATE "c" SET "a"=?,"b"=?` over the n columns cols of c, or `"a"=NULL`
  * each with to_null; no WHERE. Binds: the n values (none with to_null). */
 void write_sql_update(struct wr_buf *sql, const struct collection *c, const size_t *cols, size_t n,

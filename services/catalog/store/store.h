@@ -20,7 +20,8 @@ store *store_open(const char *uri, struct wr_err *err);
 void store_free(store *st);
 
 /* The same database opened for writing (READWRITE, no create), with
- * foreign keys enforced and warren's table of applied writes in place.
+ * foreign keys enforced and warren's tables of applied writes in place
+ * (warren_applied, warren_applied_many).
  * Its store_begin is BEGIN IMMEDIATE. */
 store *store_open_writer(const char *uri, struct wr_err *err);
 
@@ -67,5 +68,75 @@ int store_query(store *st, const char *sql, const struct value *binds, size_t nb
 /* Runs a statement whose first column of its first row is an integer. */
 int store_count(store *st, const char *sql, const struct value *binds, size_t nbinds,
                 long long *out, struct wr_err *err);
+
+/* ---- Change log (changes_sqlite.c) ----
+ * A writer records each committed write transaction as one changeset in
+ * its file's warren_outbox, in the same transaction, at the next position
+ * (1, 2, ...); a publisher sends the entries to the change stream and
+ * marks them published. A replica applies them in order to its own file,
+ * which keeps the position it is at in warren_replica, in the same
+ * transaction as each change. */
+
+/* Makes st (a store_open_writer) record its transactions in
+ * warren_outbox, created when missing. 0 or WR_E*. */
+int store_outbox_enable(store *st, struct wr_err *err);
+/* The position of st's last committed transaction (its outbox's newest
+ * entry); 0 when none, or st NULL. */
+long long store_position(store *st);
+
+/* After each commit that added an outbox entry, st calls fn with its
+ * position (on the committing thread: fn must be quick). */
+typedef void (*store_commit_fn)(void *arg, long long position);
+void store_on_commit(store *st, store_commit_fn fn, void *arg);
+
+/* The id of st's change log (warren_log: made once per writer file by
+ * store_outbox_enable), 32 hex characters, into out ("" when none). */
+int store_log_id(store *st, char *out, size_t cap, struct wr_err *err);
+
+/* One outbox entry: a committed transaction's changeset. data is
+ * borrowed: valid during the callback. */
+struct store_change {
+    long long position;
+    long long at_ms; /* its commit time, epoch ms */
+    const void *data;
+    size_t len;
+};
+typedef int (*store_change_fn)(void *arg, const struct store_change *c);
+
+/* Hands fn the unpublished entries past position after, oldest first, at
+ * most max. 0, fn's non-zero return, or WR_E*. */
+int store_outbox_read(store *st, long long after, int max, store_change_fn fn, void *arg,
+                      struct wr_err *err);
+/* Marks every entry up to position upto published, and drops published
+ * entries but the newest. 0 or WR_E* (WR_EBUSY: locked). */
+int store_outbox_mark(store *st, long long upto, struct wr_err *err);
+
+/* Where a replica is: the position of its last applied change, that
+ * change's stream offset (-1: none yet, a fresh snapshot), and its commit
+ * time. */
+struct store_replica_pos {
+    long long position;
+    long long stream_offset;
+    long long at_ms;
+    char log_id[40]; /* the writer's log it follows (store_log_id) */
+};
+
+/* Opens a replica's own file (a snapshot) for applying changes, in WAL
+ * mode, and reads its position into *pos. NULL with err when it cannot,
+ * or when the file is no snapshot (no warren_replica). Free with
+ * store_free. */
+store *store_open_replica(const char *uri, struct store_replica_pos *pos, struct wr_err *err);
+/* Reads the position st's file is at. 0 or WR_E*. */
+int store_replica_position(store *st, struct store_replica_pos *pos, struct wr_err *err);
+/* Applies one changeset and records pos, in one transaction. 0;
+ * WR_ECONFLICT when the file does not hold what the change expects (it
+ * was changed otherwise: nothing is applied); WR_EBUSY or WR_EIO. */
+int store_apply(store *st, const struct store_replica_pos *pos, const void *data, size_t len,
+                struct wr_err *err);
+/* Copies the database uri names into a new file path (VACUUM INTO: one
+ * consistent read, the writer may go on) and makes the copy a replica's
+ * start: warren_replica records the position its data is at (*position),
+ * the outbox is dropped. 0 or WR_E* (path exists: WR_EIO). */
+int store_snapshot(const char *uri, const char *path, long long *position, struct wr_err *err);
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/store.h"
+#include "store/store_int.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
 #include "warren/analyzer.h"
@@ -35,10 +35,21 @@ struct store {
     sqlite3_stmt *commit;
     sqlite3_stmt *rollback;
     struct defs defs;
-    long long deadline_ms; /* statements past it are interrupted; 0: none */
-    long long busy_since;  /* when the current wait for a lock began */
-    wr_series *timing;     /* each statement's time in SQLite, or NULL */
+    long long deadline_ms;        /* statements past it are interrupted; 0: none */
+    long long busy_since;         /* when the current wait for a lock began */
+    wr_series *timing;            /* each statement's time in SQLite, or NULL */
+    struct store_changes changes; /* a writer's change log (changes_sqlite.c) */
 };
+
+sqlite3 *store__db(store *st)
+{
+    return st->db;
+}
+
+struct store_changes *store__changes(store *st)
+{
+    return &st->changes;
+}
 
 #define BUSY_TIMEOUT_MS 5000
 #define BUSY_MARGIN_MS 100 /* time left for the reply to reach the caller */
@@ -82,6 +93,11 @@ static int db_error(store *st, int rc, const char *what, struct wr_err *err)
 
 static store *store_open_mode(const char *uri, bool writer, struct wr_err *err);
 
+store *store__open(const char *uri, bool writer, struct wr_err *err)
+{
+    return store_open_mode(uri, writer, err);
+}
+
 store *store_open(const char *uri, struct wr_err *err)
 {
     return store_open_mode(uri, false, err);
@@ -95,6 +111,10 @@ store *store_open_writer(const char *uri, struct wr_err *err)
     static const char ddl[] = "CREATE TABLE IF NOT EXISTS warren_applied ("
                               "message_id TEXT PRIMARY KEY, status INTEGER NOT NULL, "
                               "object_key TEXT, location TEXT, at INTEGER NOT NULL)";
+    /* What a write of many objects (a bulk create, a batch) answered:
+     * their keys and counts, to answer a redelivery alike. */
+    static const char ddl_many[] = "CREATE TABLE IF NOT EXISTS warren_applied_many ("
+                                   "message_id TEXT PRIMARY KEY, answer TEXT NOT NULL)";
     /* Write-ahead logging, so that a writer (ours, or another process
      * holding the write lock) never blocks readers: in the rollback journal
      * mode an exclusive lock stops every read. The mode stays with the file. */
@@ -102,6 +122,8 @@ store *store_open_writer(const char *uri, struct wr_err *err)
         wr_warn(NULL, "sqlite: cannot switch to WAL, readers wait for writers: %s",
                 sqlite3_errmsg(st->db));
     int rc = st ? sqlite3_exec(st->db, ddl, NULL, NULL, NULL) : SQLITE_OK;
+    if (rc == SQLITE_OK && st != NULL)
+        rc = sqlite3_exec(st->db, ddl_many, NULL, NULL, NULL);
     if (rc == SQLITE_OK && st != NULL)
         rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -167,6 +189,7 @@ void store_free(store *st)
 {
     if (st == NULL)
         return;
+    store__changes_end(st, false); /* a session must go before its connection */
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
         sqlite3_finalize(st->cache[i].stmt);
         free(st->cache[i].sql);
@@ -305,7 +328,12 @@ int store_begin(store *st, struct wr_err *err)
 {
     int rc = sqlite3_step(st->begin);
     sqlite3_reset(st->begin);
-    return rc == SQLITE_DONE ? 0 : db_error(st, rc, "BEGIN", err);
+    if (rc != SQLITE_DONE)
+        return db_error(st, rc, "BEGIN", err);
+    int result = store__changes_begin(st, err);
+    if (result != 0)
+        store_rollback(st);
+    return result;
 }
 
 void store_end(store *st)
@@ -459,16 +487,25 @@ int store_count(store *st, const char *sql, const struct value *binds, size_t nb
 
 int store_commit(store *st, struct wr_err *err)
 {
+    /* the transaction's changes go to the outbox inside it */
+    int result = store__changes_record(st, err);
+    if (result != 0) {
+        store_rollback(st);
+        return result;
+    }
     int rc = sqlite3_step(st->commit);
     sqlite3_reset(st->commit);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        store__changes_end(st, true);
         return 0;
+    }
     store_rollback(st);
     return db_error(st, rc, "COMMIT", err);
 }
 
 void store_rollback(store *st)
 {
+    store__changes_end(st, false);
     if (sqlite3_get_autocommit(st->db))
         return;
     (void)sqlite3_step(st->rollback);

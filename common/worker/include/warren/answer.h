@@ -31,9 +31,15 @@ struct wr_answer {
     const char *cache;            /* x-cache: "hit", "miss", "bypass" or "skip" (static strings);
                                      NULL when no cache took part (audited as "off") */
     long long rows;               /* objects in the answer, for the audit record */
+    long long position;           /* a write's commit position (x-warren-position); 0: none */
     struct wr_answer_about about; /* set with wr_answer_describe */
     struct wr_buf about_text;     /* owns about's strings */
+    /* The audit record's "detail": one JSON object the op writes (capped at
+     * WR_ANSWER_DETAIL_MAX; past it the record says {"truncated":true});
+     * empty: none. Emptied by wr_answer_reset: an op writes it last. */
+    struct wr_buf detail;
 };
+#define WR_ANSWER_DETAIL_MAX ((size_t)256 * 1024)
 
 /* Initialises the buffers, the body capped at max_body bytes. */
 void wr_answer_init(struct wr_answer *a, size_t max_body);

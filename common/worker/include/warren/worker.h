@@ -50,6 +50,8 @@ struct wr_call {
     const char *trace_id;
     const char *traceparent;
     const char *tracestate;
+    long long min_position; /* x-min-position: answer from data at or past this
+                               position (read your writes); 0 when absent or invalid */
 };
 
 /* The budget of a request that carries no deadline (the client API always
@@ -99,6 +101,16 @@ struct wr_service {
      * warren_<service>_...) before wr_worker_run, and which it frees after;
      * the runtime adds its own to it. NULL: the runtime's alone. */
     wr_metrics *metrics;
+    /* Serves reads only (a replica): the runtime leaves the write queue
+     * to the writer even when some op writes. */
+    bool reads_only;
+    /* Asked before each wait for a delivery (on the runtime's thread; it
+     * must be quick): false makes the runtime stop taking requests (it
+     * cancels its consumers, and logs *why) until it answers true again,
+     * when it consumes again. NULL: always ready. ready_arg is passed as
+     * is. */
+    bool (*ready)(void *ready_arg, const char **why);
+    void *ready_arg;
 };
 
 /* Once per process, first thing in main and before any thread starts:

@@ -1,0 +1,33 @@
+/* What the two files of the OpenAPI document share (apidoc.c: reads,
+ * objects, the components; apidoc_many.c: writes of many objects, bulk
+ * creates and batches). jansson trees: each function returns a new
+ * reference the caller owns (or hands to a json_*_new). */
+#ifndef CATALOG_APIDOC_INT_H
+#define CATALOG_APIDOC_INT_H
+
+#include <jansson.h>
+
+#include "model/schema.h"
+
+/* {"$ref": "#/components/<kind>/<name>"} */
+json_t *apidoc__ref(const char *kind, const char *name);
+/* {"content": {"application/json": {"schema": body_schema}}}; takes body_schema. */
+json_t *apidoc__json_body(json_t *body_schema);
+/* ok_status with ok_schema (taken; NULL: no body), and the errors every
+ * route can answer. */
+json_t *apidoc__responses(const char *ok_status, const char *ok_what, json_t *ok_schema);
+/* An operation: operationId <id>_<c>, its summary, parameters and
+ * responses (both taken). */
+json_t *apidoc__operation(const char *id, const char *c, const char *summary, json_t *parameters,
+                          json_t *resp);
+
+/* POST /api/<c>: one object or a list (a bulk create), the Prefer header,
+ * the answers of both. */
+json_t *apidoc__create(const struct collection *c);
+/* Into paths, /api/_batch when some collection takes writes; into schemas
+ * BatchOperation and BatchResults. */
+void apidoc__batch(json_t *paths, json_t *schemas, const schema *s);
+/* The parameters fields and Prefer into p (components.parameters). */
+void apidoc__parameters(json_t *p);
+
+#endif

@@ -1,0 +1,40 @@
+/* What the SQLite adapter's two files share: store_sqlite.c (opening,
+ * introspection, statements, transactions) calls the change log's hooks in
+ * changes_sqlite.c at each write transaction's begin, commit and rollback.
+ * Internal to the adapter. */
+#ifndef CATALOG_STORE_INT_H
+#define CATALOG_STORE_INT_H
+
+#include <stdbool.h>
+
+#include "store/store.h"
+
+struct sqlite3;
+
+/* A writer's change log: with outbox set, each write transaction records
+ * its changes (a session) and its commit adds them to warren_outbox. */
+struct store_changes {
+    bool outbox;
+    void *session;             /* the sqlite3_session of the open transaction, or NULL */
+    long long pending;         /* the position the open transaction's commit takes */
+    long long position;        /* the position of the last commit; 0 before the first */
+    long long pending_at;      /* its commit time, epoch ms */
+    store_commit_fn on_commit; /* told each committed position, or NULL */
+    void *on_commit_arg;
+};
+
+struct sqlite3 *store__db(store *st);
+struct store_changes *store__changes(store *st);
+/* store_open's worker: read-only, or read-write without creating. */
+store *store__open(const char *uri, bool writer, struct wr_err *err);
+
+/* After BEGIN: starts recording (when st logs changes). 0 or WR_E*. */
+int store__changes_begin(store *st, struct wr_err *err);
+/* Before COMMIT: adds the recorded changes to warren_outbox at the next
+ * position. 0 or WR_E*. */
+int store__changes_record(store *st, struct wr_err *err);
+/* After COMMIT (committed true) or a rollback: stops recording; a commit
+ * makes the pending position the store's. */
+void store__changes_end(store *st, bool committed);
+
+#endif

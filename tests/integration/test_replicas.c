@@ -1,0 +1,408 @@
+/* Replicas fed by the change stream, end to end over copies of Chinook (the
+ * shared file is never written): a writer and two replicas, each with its
+ * own file, take mixed writes through the edge while reads go to all three,
+ * and end with identical files; a replica killed in the middle catches up;
+ * a writer killed mid-burst loses nothing and applies nothing twice; a
+ * replica whose file was changed by hand stops and says why. Each test has
+ * a service (and so a stream) of its own. */
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "run_suite.h"
+
+#define NREPLICAS 2
+
+struct node {
+    struct proc proc;
+    char db[512];
+    char env_db[600];
+    char spool[600];
+    char tag[64];
+};
+
+static struct node writer, replicas[NREPLICAS];
+static struct proc edge;
+static int port;
+static char service[64];
+
+static const char *const methods[] = {
+    "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE, PATCH_MANY, DELETE_MANY",
+    "WARREN_Artists__METHODS=GET, POST, PATCH, DELETE",
+    "WARREN_COLLECTIONS=Albums, Artists",
+    "WARREN_LOG_LEVEL=info",
+};
+#define NMETHODS (sizeof(methods) / sizeof(methods[0]))
+
+static void spawn(struct node *n, bool replica)
+{
+    const char *extra[NMETHODS + 4] = {n->env_db, n->spool};
+    size_t k = 2;
+    for (size_t i = 0; i < NMETHODS; i++)
+        extra[k++] = methods[i];
+    if (replica)
+        extra[k++] = "WARREN_REPLICA=True";
+    extra[k] = NULL;
+    h_spawn_warren(&n->proc, WARREN_CATALOG_BIN, n->tag, 0, service, extra);
+}
+
+static void name_node(struct node *n, const char *what)
+{
+    (void)snprintf(n->tag, sizeof(n->tag), "replicas-%s", what);
+    (void)snprintf(n->env_db, sizeof(n->env_db), "WARREN_DATABASE_URI=sqlite:///%s", n->db);
+    (void)snprintf(n->spool, sizeof(n->spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool-%s",
+                   h_env("WRT_STATE_DIR"), what);
+}
+
+/* Runs warren-catalog --snapshot path against the writer's file. */
+static void snapshot(const char *path)
+{
+    char side[600];
+    (void)unlink(path);
+    for (int i = 0; i < 2; i++) {
+        (void)snprintf(side, sizeof(side), "%s%s", path, i ? "-wal" : "-shm");
+        (void)unlink(side);
+    }
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        (void)setenv("WARREN_DATABASE_URI", writer.env_db + strlen("WARREN_DATABASE_URI="), 1);
+        execl(WARREN_CATALOG_BIN, WARREN_CATALOG_BIN, "--snapshot", path, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "snapshot of %s failed", path);
+}
+
+static void setup(void)
+{
+    static int run;
+    (void)snprintf(service, sizeof(service), "t_rep%d_%d", (int)getpid(), run++);
+    h_copy_db("replicas-writer", writer.db, sizeof(writer.db));
+    name_node(&writer, "writer");
+    for (int i = 0; i < NREPLICAS; i++) {
+        char what[16];
+        (void)snprintf(what, sizeof(what), "r%d", i);
+        (void)snprintf(replicas[i].db, sizeof(replicas[i].db), "%s/replicas-%s.db",
+                       h_env("WRT_STATE_DIR"), what);
+        name_node(&replicas[i], what);
+        snapshot(replicas[i].db);
+    }
+    spawn(&writer, false);
+    for (int i = 0; i < NREPLICAS; i++)
+        spawn(&replicas[i], true);
+    const char *extra[] = {"WARREN_REQUEST_TIMEOUT_MS=10000", NULL};
+    port = h_spawn_edge(&edge, "replicas-edge", service, extra);
+    ck_assert_msg(h_wait_ready(port, 20000), "edge not ready (see %s)", edge.log);
+}
+
+static void teardown(void)
+{
+    h_stop(&edge, SIGTERM);
+    for (int i = 0; i < NREPLICAS; i++)
+        h_stop(&replicas[i].proc, SIGTERM);
+    h_stop(&writer.proc, SIGTERM);
+}
+
+/* The first integer of sql's first row in the file path (-1: none). */
+static long long db_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+static long long writer_position(void)
+{
+    return db_int(writer.db, "SELECT max(position) FROM warren_outbox");
+}
+
+static long long replica_position(int i)
+{
+    return db_int(replicas[i].db, "SELECT position FROM warren_replica");
+}
+
+/* Waits until every replica is at the writer's position. */
+static void wait_drained(int timeout_ms)
+{
+    long long until = h_now_ms() + timeout_ms;
+    long long want = writer_position();
+    for (int i = 0; i < NREPLICAS; i++) {
+        while (replica_position(i) < want && h_now_ms() < until)
+            usleep(50000);
+        ck_assert_msg(replica_position(i) == want, "replica %d at %lld, writer at %lld (see %s)", i,
+                      replica_position(i), want, replicas[i].proc.log);
+    }
+}
+
+/* The file's .dump by the sqlite3 shell, without warren's own log tables
+ * (the writer's outbox, the replica's position): malloc'd. */
+static char *dump(const char *path)
+{
+    char out[600];
+    (void)snprintf(out, sizeof(out), "%s.dump", path);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0)
+            _exit(127);
+        execlp("sqlite3", "sqlite3", "-readonly", path, ".dump", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t n = 0;
+    char *text = h_read_file(out, &n);
+    ck_assert_ptr_nonnull(text);
+    /* drop the lines of warren_outbox, warren_log and warren_replica */
+    char *w = text;
+    for (char *line = text; *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        char save = line[len];
+        line[len] = '\0';
+        bool ours = strstr(line, "warren_outbox") != NULL || strstr(line, "warren_log") != NULL ||
+                    strstr(line, "warren_replica") != NULL;
+        line[len] = save;
+        if (!ours) {
+            memmove(w, line, len);
+            w += len;
+        }
+        line += len;
+    }
+    *w = '\0';
+    return text;
+}
+
+static void assert_identical(void)
+{
+    char *want = dump(writer.db);
+    for (int i = 0; i < NREPLICAS; i++) {
+        char *got = dump(replicas[i].db);
+        bool same = strcmp(want, got) == 0;
+        free(got);
+        if (!same)
+            free(want);
+        ck_assert_msg(same, "replica %d differs from the writer (see its .dump)", i);
+    }
+    free(want);
+}
+
+static int status_of(const char *method, const char *path, const char *body)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http_body(port, method, path, body, &r, 15000), 0);
+    int status = r.status;
+    h_http_free(&r);
+    return status;
+}
+
+/* Write n of a mix: creates, updates, deletes, writes of many, relation
+ * changes; every few, a read (served by any of the three). Each write must
+ * succeed (or be a 404 for an object a delete of many already took). */
+static void mixed_writes(int n, int seed)
+{
+    char body[256], path[128];
+    for (int i = 0; i < n; i++) {
+        int k = (i + seed) % 8, id = 1 + (i * 7 + seed) % 300, st = 0;
+        switch (k) {
+        case 0:
+        case 1:
+            (void)snprintf(body, sizeof(body), "{\"title\":\"rep %d-%d\",\"artist_id\":%d}", seed,
+                           i, 1 + i % 200);
+            st = status_of("POST", "/api/Albums", body);
+            ck_assert_int_eq(st, 201);
+            break;
+        case 2:
+            (void)snprintf(path, sizeof(path), "/api/Albums/%d", id);
+            (void)snprintf(body, sizeof(body), "{\"title\":\"renamed %d-%d\"}", seed, i);
+            st = status_of("PATCH", path, body);
+            ck_assert_msg(st == 200 || st == 404, "PATCH %s: %d", path, st);
+            break;
+        case 3:
+            (void)snprintf(body, sizeof(body), "{\"name\":\"artist %d-%d\"}", seed, i);
+            ck_assert_int_eq(status_of("POST", "/api/Artists", body), 201);
+            break;
+        case 4: /* a relation change: the album's artist */
+            (void)snprintf(path, sizeof(path), "/api/Albums/%d", id);
+            (void)snprintf(body, sizeof(body), "{\"Artists\":{\"artist_id\":%d}}", 1 + i % 100);
+            st = status_of("PATCH", path, body);
+            ck_assert_msg(st == 200 || st == 404, "PATCH relation %s: %d", path, st);
+            break;
+        case 5: /* a write of many */
+            (void)snprintf(path, sizeof(path),
+                           "/api/Albums?q={\"filters\":[{\"name\":\"title\",\"op\":\"like\","
+                           "\"val\":\"rep %d-%d%%25\"}]}",
+                           seed, i - 5);
+            st = status_of("PATCH", path, "{\"title\":\"many\"}");
+            ck_assert_msg(st == 200, "PATCH many: %d", st);
+            break;
+        case 6: /* delete one created earlier (Chinook has 347), or a 404 */
+            (void)snprintf(path, sizeof(path), "/api/Albums/%d", 348 + (i * 3 + seed) % 100);
+            st = status_of("DELETE", path, NULL);
+            ck_assert_msg(st == 204 || st == 404, "DELETE %s: %d", path, st);
+            break;
+        default:
+            (void)snprintf(path, sizeof(path), "/api/Albums/%d", id);
+            st = status_of("GET", path, NULL);
+            ck_assert_msg(st == 200 || st == 404, "GET %s: %d", path, st);
+            break;
+        }
+    }
+}
+
+START_TEST(writes_reach_every_replica)
+{
+    mixed_writes(1000, 1);
+    wait_drained(60000);
+    assert_identical();
+}
+END_TEST
+
+START_TEST(killed_replica_catches_up)
+{
+    mixed_writes(150, 2);
+    h_stop(&replicas[0].proc, SIGKILL); /* mid-stream: the writes go on */
+    mixed_writes(150, 3);
+    spawn(&replicas[0], true);
+    mixed_writes(50, 4);
+    wait_drained(60000);
+    assert_identical();
+}
+END_TEST
+
+START_TEST(killed_writer_loses_nothing)
+{
+    mixed_writes(100, 5);
+    /* killed while writes arrive: some committed and perhaps not yet
+     * published; the restarted writer publishes them, replicas skip
+     * repeats. The writes in flight may fail: a child sends them. */
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        for (int i = 0; i < 200; i++) {
+            char body[96];
+            struct http_resp r;
+            (void)snprintf(body, sizeof(body), "{\"title\":\"in flight %d\",\"artist_id\":1}", i);
+            if (h_http_body(port, "POST", "/api/Albums", body, &r, 15000) == 0)
+                h_http_free(&r);
+        }
+        _exit(0);
+    }
+    usleep(700000);
+    h_stop(&writer.proc, SIGKILL);
+    spawn(&writer, false);
+    int status = 0;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    mixed_writes(100, 6);
+    wait_drained(60000);
+    assert_identical(); /* a change applied twice would have stopped a replica */
+}
+END_TEST
+
+START_TEST(hand_changed_replica_stops)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(replicas[1].db, &db), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(db, "UPDATE albums SET Title = 'by hand' WHERE AlbumId = 5", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(status_of("PATCH", "/api/Albums/5", "{\"title\":\"through warren\"}"), 200);
+    long long until = h_now_ms() + 20000;
+    bool said = false;
+    while (!said && h_now_ms() < until) {
+        size_t n = 0;
+        char *log = h_read_file(replicas[1].proc.log, &n);
+        said = log != NULL && strstr(log, "replica stopped: change") != NULL &&
+               strstr(log, "not taking requests") != NULL;
+        free(log);
+        if (!said)
+            usleep(100000);
+    }
+    ck_assert_msg(said, "the replica did not say it stopped (see %s)", replicas[1].proc.log);
+    /* it applied nothing past the conflict, and the others go on */
+    long long at = replica_position(1);
+    ck_assert_int_eq(status_of("PATCH", "/api/Albums/6", "{\"title\":\"later\"}"), 200);
+    ck_assert_int_eq(status_of("GET", "/api/Albums/6", NULL), 200);
+    usleep(500000);
+    ck_assert_int_eq(replica_position(1), at);
+    ck_assert_int_lt(at, writer_position());
+}
+END_TEST
+
+/* Read your writes: each create's X-Warren-Position, sent back as
+ * X-Warren-Min-Position on a read of what it created, gets that object
+ * from whichever of the three answers (a replica behind waits for it). */
+START_TEST(reads_see_their_writes)
+{
+    for (int i = 0; i < 1000; i++) {
+        char body[96], position[32], location[256], headers[96];
+        struct http_resp r;
+        (void)snprintf(body, sizeof(body), "{\"title\":\"ryw %d\",\"artist_id\":1}", i);
+        ck_assert_int_eq(h_http_body(port, "POST", "/api/Albums", body, &r, 15000), 0);
+        ck_assert_int_eq(r.status, 201);
+        ck_assert(h_header(&r, "X-Warren-Position", position, sizeof(position)));
+        ck_assert(h_header(&r, "Location", location, sizeof(location)));
+        h_http_free(&r);
+        ck_assert_int_gt(strtoll(position, NULL, 10), 0);
+        const char *path = strstr(location, "/api/");
+        ck_assert_ptr_nonnull(path);
+        (void)snprintf(headers, sizeof(headers), "X-Warren-Min-Position: %s\r\n", position);
+        ck_assert_int_eq(h_http(port, "GET", path, headers, &r, 15000), 0);
+        ck_assert_msg(r.status == 200, "read %d of %s at %s: %d %s", i, path, position, r.status,
+                      r.body);
+        h_http_free(&r);
+    }
+    /* a position that is not one is the client's mistake */
+    struct http_resp r;
+    ck_assert_int_eq(
+        h_http(port, "GET", "/api/Albums/1", "X-Warren-Min-Position: -1\r\n", &r, 15000), 0);
+    ck_assert_int_eq(r.status, 400);
+    h_http_free(&r);
+    /* a position no replica reaches within the deadline: 504 stale, unless
+     * the writer's worker answered (its file is the newest there is) */
+    ck_assert_int_eq(
+        h_http(port, "GET", "/api/Albums/1", "X-Warren-Min-Position: 999999999\r\n", &r, 15000), 0);
+    ck_assert_msg(r.status == 504 || r.status == 200, "%d", r.status);
+    if (r.status == 504)
+        ck_assert_ptr_nonnull(strstr(r.body, "\"stale\""));
+    h_http_free(&r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("replicas");
+    TCase *tc = tcase_create("replicas");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 280);
+    tcase_add_test(tc, writes_reach_every_replica);
+    tcase_add_test(tc, killed_replica_catches_up);
+    tcase_add_test(tc, killed_writer_loses_nothing);
+    tcase_add_test(tc, hand_changed_replica_stops);
+    tcase_add_test(tc, reads_see_their_writes);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return h_verdict(run_suite(suite(), false));
+}
