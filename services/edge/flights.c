@@ -29,7 +29,7 @@ flights *flights_new(void)
 {
     flights *f = calloc(1, sizeof(*f));
     if (f != NULL)
-        f->buckets = calloc(INITIAL_BUCKETS, sizeof(*f->buckets));
+        f->buckets = calloc(INITIAL_BUCKETS, sizeof(struct entry *));
     if (f == NULL || f->buckets == NULL) {
         free(f);
         return NULL;
@@ -72,7 +72,7 @@ void *flights_find(const flights *f, const char *key, size_t len)
 static void grow(flights *f)
 {
     size_t n = f->nbuckets * 2;
-    struct entry **b = calloc(n, sizeof(*b));
+    struct entry **b = calloc(n, sizeof(struct entry *));
     if (b == NULL)
         return;
     for (size_t i = 0; i < f->nbuckets; i++) {
