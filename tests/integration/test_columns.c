@@ -30,6 +30,7 @@ static void setup(void)
                    h_env("WRT_REDIS_PORT"));
     const char *extra[] = {env_db,
                            redis,
+                           "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
                            "WARREN_Albums__EXCLUDE=tracks.Composer",
                            "WARREN_Artists__INCLUDE=name, albums, albums.title",
                            "WARREN_Tracks__DEPTH=0",
