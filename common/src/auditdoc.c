@@ -2,7 +2,7 @@
  * JSON document warren writes. */
 #include "warren/auditdoc.h"
 
-#include <stdio.h>
+#include <jansson.h>
 
 #include "warren/json.h"
 
@@ -22,16 +22,48 @@ static void count_or_null(struct wr_buf *b, long v)
         wr_json_null(b);
 }
 
+/* The first n bytes of s at most, less a UTF-8 sequence cut in two. */
+static size_t cut(const char *s, size_t len, size_t n)
+{
+    if (len <= n)
+        return len;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* The string member name of object o (cut to WR_AUDIT_ERROR_MAX), or null. */
+static void member_or_null(struct wr_buf *b, const json_t *o, const char *name)
+{
+    const json_t *v = json_object_get(o, name);
+    if (json_is_string(v))
+        wr_json_str(b, json_string_value(v),
+                    cut(json_string_value(v), json_string_length(v), WR_AUDIT_ERROR_MAX));
+    else
+        wr_json_null(b);
+}
+
+/* An error body as data: its text a string, its code and message copied
+ * (values, never names, so a client's member names cannot become keys).
+ * A body a client made long (a validation error per member of a 1 MiB
+ * body) is cut: bytes says how long it was. */
+static void error_doc(struct wr_buf *b, const char *text, size_t len)
+{
+    json_t *j = json_loadb(text, len, 0, NULL);
+    wr_buf_puts(b, "{\"body\":");
+    wr_json_str(b, text, cut(text, len, WR_AUDIT_ERROR_MAX));
+    wr_buf_printf(b, ",\"bytes\":%zu,\"code\":", len);
+    member_or_null(b, j, "code");
+    wr_buf_puts(b, ",\"message\":");
+    member_or_null(b, j, "message");
+    wr_buf_putc(b, '}');
+    json_decref(j);
+}
+
 void wr_audit_format(struct wr_buf *b, const struct wr_audit_rec *r, const char *worker)
 {
     wr_buf_puts(b, "{\"_id\":");
-    if (r->id != NULL && r->by_edge) {
-        char id[160];
-        (void)snprintf(id, sizeof(id), "%s/edge", r->id);
-        wr_json_cstr(b, id);
-    } else {
-        str_or_null(b, r->id);
-    }
+    str_or_null(b, r->audit_id);
     wr_buf_puts(b, ",\"cache\":");
     str_or_null(b, r->cache);
     wr_buf_puts(b, ",\"collection\":");
@@ -46,9 +78,9 @@ void wr_audit_format(struct wr_buf *b, const struct wr_audit_rec *r, const char 
     if (r->error == NULL)
         wr_json_null(b);
     else if (r->error_is_json)
-        wr_buf_append(b, r->error, r->error_len);
+        error_doc(b, r->error, r->error_len);
     else
-        wr_json_str(b, r->error, r->error_len);
+        wr_json_str(b, r->error, cut(r->error, r->error_len, WR_AUDIT_ERROR_MAX));
     wr_buf_puts(b, ",\"id\":");
     str_or_null(b, r->key);
     wr_buf_puts(b, ",\"op\":");

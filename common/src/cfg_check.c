@@ -139,6 +139,19 @@ static void check_services(struct wr__parser *p)
     }
 }
 
+/* AUDIT_SPOOL_KEEP_BYTES discards records: only where nothing ships them,
+ * and below AUDIT_SPOOL_MAX_BYTES, which would stop the worker first. */
+static void check_spool(struct wr__parser *p)
+{
+    const struct wr_cfg *c = p->cfg;
+    if (c->audit_spool_keep_bytes > 0 && c->mongo_uri[0] != '\0')
+        wr__problem(p, "AUDIT_SPOOL_KEEP_BYTES discards audit records: it is for runs without "
+                       "MONGO_URI");
+    if (c->audit_spool_keep_bytes > 0 && c->audit_spool_max_bytes > 0 &&
+        c->audit_spool_keep_bytes >= c->audit_spool_max_bytes)
+        wr__problem(p, "AUDIT_SPOOL_KEEP_BYTES must be below AUDIT_SPOOL_MAX_BYTES");
+}
+
 /* CHANGES_MAX_AGE: a RabbitMQ duration (digits, then one of YMDhms), or
  * '' for none; the broker would refuse anything else at declaration. */
 static void check_max_age(struct wr__parser *p)
@@ -158,5 +171,6 @@ void wr__check(struct wr__parser *p)
     check_production(p);
     check_api_keys(p);
     check_services(p);
+    check_spool(p);
     check_max_age(p);
 }

@@ -46,6 +46,12 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the audit trail's collection")                                                              \
     X(AUDIT_SPOOL_DIR, audit_spool_dir, STR, "audit-spool", 0, 0, NULL, WORKER,                    \
       "where each worker spools audit records until MongoDB has them")                             \
+    X(AUDIT_SPOOL_MAX_BYTES, audit_spool_max_bytes, INT, "1073741824", 0, 1L << 50, NULL, WORKER,  \
+      "a worker stops taking requests while its spool holds this many bytes not yet shipped, "     \
+      "and takes them again below 90%; 0: no bound")                                               \
+    X(AUDIT_SPOOL_KEEP_BYTES, audit_spool_keep_bytes, INT, "0", 0, 1L << 50, NULL, WORKER,         \
+      "without MONGO_URI: keep only the newest records, about this many bytes, discarding "        \
+      "older ones by choice; 0 keeps them all")                                                    \
     X(SERVICE, service, STR, "catalog", 0, 0, NULL, ALL | CLI,                                     \
       "the queue suffix: warren.<SERVICE>")                                                        \
     X(SERVICES, services, STR, "", 0, 0, NULL, EDGE,                                               \
@@ -91,6 +97,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the default page size")                                                                     \
     X(MAX_RESULTS_PER_PAGE, max_results_per_page, INT, "100", 1, 100000, NULL, CATALOG,            \
       "the largest page size; larger requests are clamped")                                        \
+    X(CURSOR_SECRET, cursor_secret, STR, "", 0, 0, NULL, CATALOG,                                  \
+      "signs keyset cursors (HMAC-SHA-256): 32 or more characters, the same for every worker; "    \
+      "required unless DEBUG; secret")                                                             \
     X(MAX_BULK, max_bulk, INT, "1000", 1, 100000, NULL, EDGE | CATALOG,                            \
       "the most objects one POST of a JSON list creates (or upserts), in one transaction")         \
     X(MAX_DEPTH, max_depth, INT, "1", 1, 2, NULL, CATALOG,                                         \

@@ -178,7 +178,7 @@ static int get_count(json_t *root, const char *name, long *out, struct wr_err *e
     *out = 0;
     if (v == NULL)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000000)
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > WR_PAGE_MAX)
         return wr_err_set(err, WR_EINVAL, "%s must be a positive integer", name);
     *out = (long)json_integer_value(v);
     return 0;

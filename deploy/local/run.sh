@@ -47,6 +47,13 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# Catalog workers sign keyset cursors with CURSOR_SECRET, the same for
+# every worker: made once for this checkout, kept in .run (never committed).
+if [ -z "${WARREN_CURSOR_SECRET:-}${WARREN_CURSOR_SECRET_FILE:-}" ]; then
+  [ -s "$state/cursor-secret" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$state/cursor-secret")
+  export WARREN_CURSOR_SECRET_FILE=$state/cursor-secret
+fi
+
 # WRT_* were for servers.sh only; the binaries read WARREN_* and refuse
 # variables they do not know.
 unset WRT_AMQP_PORT WRT_DIST_PORT WRT_REDIS_PORT WRT_NODE

@@ -117,7 +117,7 @@ describe('principal', () => {
       if (mine.length === 0) await sleep(100);
     }
     assert.equal(mine.length, 1, `the audit record of ${id} in ${SPOOL}`);
-    assert.equal(mine[0]._id, id);
+    assert.equal(mine[0].request_id, id); // _id is the record's own
     assert.equal(mine[0].principal, 'guest');
   });
 });

@@ -116,7 +116,7 @@ class Principal(unittest.TestCase):
                 break
             time.sleep(0.1)
         self.assertEqual(len(mine), 1, "the audit record of %s in %s" % (request_id, SPOOL))
-        self.assertEqual(mine[0]["_id"], request_id)
+        self.assertEqual(mine[0]["request_id"], request_id)  # _id is the record's own
         self.assertEqual(mine[0]["principal"], "guest")
 
 

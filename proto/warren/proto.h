@@ -59,6 +59,16 @@
  * correlation_id. */
 #define WR_REQUEST_ID_LEN 32
 
+/* The numbers a client gives, checked where they enter (the edge's route,
+ * the envelope's decoder, the search parser, the cursor reader) against
+ * these bounds and nowhere else: page and results_per_page are 1 to
+ * WR_PAGE_MAX; a search's limit and offset 0 to WR_Q_COUNT_MAX (2^53 - 1,
+ * the largest integer every JSON reader holds exactly). So a page's rows,
+ * offset + (page - 1) * results_per_page, stay below 2^61: no arithmetic
+ * on them can overflow 64 bits. */
+#define WR_PAGE_MAX 1000000000L
+#define WR_Q_COUNT_MAX 9007199254740991LL
+
 /* Operations (the AMQP `type` property and the envelope's "op"). */
 #define WR_OP_LIST "list"
 #define WR_OP_GET "get"
@@ -106,6 +116,9 @@
 #define WR_CODE_FORBIDDEN "forbidden"                 /* 403: a wrong API key, or writes off */
 #define WR_CODE_URI_TOO_LONG "uri_too_long"           /* 414 */
 #define WR_CODE_HEADERS_TOO_LARGE "headers_too_large" /* 431 */
+/* 409: a write's request id was already used for another write (another
+ * principal, op, path or body) */
+#define WR_CODE_REQUEST_ID_REUSED "request_id_reused"
 #define WR_CODE_STALE "stale" /* 504: a replica stayed behind X-Warren-Min-Position */
 
 #endif

@@ -9,6 +9,7 @@
 #include "changes/publisher.h"
 #include "changes/replica.h"
 #include "model/schema.h"
+#include "ops/cursor.h"
 #include "ops/service.h"
 #include "sql/plan.h"
 #include "store/store.h"
@@ -18,11 +19,37 @@ struct catalog {
     struct wr_cfg cfg;
     schema *schema;
     plan *plan;
+    struct cursor_key cursor_key;
     struct catalog_ctx ctx; /* what the ops answer with */
     wr_metrics *metrics;    /* the catalog's own, and the runtime's */
     publisher *pub;         /* the writer's: the outbox to the change stream */
     replica *rep;           /* a replica's: the change stream to its file */
 };
+
+/* CURSOR_SECRET, or with DEBUG and none the public development secret;
+ * 0, or 2 when production runs without a secret (a forgeable cursor would
+ * let a client probe hidden key columns, and a per-process secret would
+ * break every walk that moves to another worker). */
+static int open_cursor_key(struct catalog *c)
+{
+    const char *secret = c->cfg.cursor_secret;
+    size_t n = strlen(secret);
+    if (n == 0 && c->cfg.debug) {
+        wr_warn(NULL, "CURSOR_SECRET is not set: DEBUG signs cursors with the public development "
+                      "secret; anyone can forge them");
+        secret = CURSOR_DEV_SECRET;
+        n = strlen(secret);
+    } else if (n < CURSOR_SECRET_MIN) {
+        wr_error(NULL,
+                 "CURSOR_SECRET %s: give every worker the same secret of %d or more characters "
+                 "(WARREN_CURSOR_SECRET_FILE), or DEBUG = True for development",
+                 n == 0 ? "is not set" : "is too short", CURSOR_SECRET_MIN);
+        return 2;
+    }
+    cursor_key_init(&c->cursor_key, secret, n);
+    c->ctx.env.cursor_key = &c->cursor_key;
+    return 0;
+}
 
 /* The writer's change log: every commit's changes into the outbox, and
  * the publisher that sends them to the stream. 0, or 2 when it cannot be
@@ -88,6 +115,7 @@ static int open_cache(struct catalog *c)
                              .max_per_page = c->cfg.max_results_per_page,
                              .count_max = c->cfg.count_max};
     reqkey_schema_tag(ko.schema_tag, c->schema);
+    cursor_key_mix(&c->cursor_key, ko.schema_tag);
     struct handler_env *env = &c->ctx.env;
     env->schema = c->schema;
     env->plan = c->plan;
@@ -144,6 +172,7 @@ static void teardown(struct catalog *c)
     schema_free(c->schema);
     store_free(env->writer);
     store_free(env->store);
+    cursor_key_release(&c->cursor_key);
     wr_metrics_free(c->metrics);
     wr_cfg_release(&c->cfg);
 }
@@ -198,7 +227,8 @@ int main(int argc, char **argv)
         return rc;
     }
     wr_worker_global_init();
-    rc = open_database(&c);
+    rc = open_cursor_key(&c);
+    rc = rc == 0 ? open_database(&c) : rc;
     rc = rc == 0 ? open_cache(&c) : rc;
     rc = rc == 0 ? open_metrics(&c) : rc;
     struct wr_service svc;

@@ -65,7 +65,7 @@ static int bad_segment(enum seg why, const char *what, struct wr_err *err)
     return wr_err_set(err, WR_ENOTFOUND, "no such %s", what);
 }
 
-/* A page number: plain decimal digits, 1 to 10^9. */
+/* A page number or size: plain decimal digits, 1 to WR_PAGE_MAX. */
 static bool parse_count(const char *s, long *out)
 {
     if (s[0] < '1' || s[0] > '9' || strlen(s) > 10)
@@ -76,7 +76,7 @@ static bool parse_count(const char *s, long *out)
     char *end = NULL;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > 1000000000L)
+    if (errno != 0 || *end != '\0' || v > WR_PAGE_MAX)
         return false;
     *out = v;
     return true;
@@ -118,7 +118,8 @@ static int parameter(struct route *r, const char *name, const char *value, struc
     if (*slot != 0)
         return wr_err_set(err, WR_EINVAL, "%s: given more than once", name);
     if (!parse_count(value, slot))
-        return wr_err_set(err, WR_EINVAL, "%s: must be a whole number from 1 to 1000000000", name);
+        return wr_err_set(err, WR_EINVAL, "%s: must be a whole number from 1 to %ld", name,
+                          WR_PAGE_MAX);
     return 0;
 }
 

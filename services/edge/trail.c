@@ -11,6 +11,7 @@
 
 #include "warren/buf.h"
 #include "warren/log.h"
+#include "warren/rpc.h"
 
 #define RETRY_US 500000L
 
@@ -93,10 +94,13 @@ void trail_free(trail *t)
 
 void trail_add(trail *t, struct wr_audit_rec *r)
 {
-    r->by_edge = true;
+    char audit_id[WR_REQUEST_ID_LEN + 1];
+    wr_request_id_new(audit_id); /* the record's own _id, never the client's id */
+    r->audit_id = audit_id;
     struct wr_buf b;
     wr_buf_init(&b, WR_AUDIT_DOC_MAX);
     wr_audit_format(&b, r, t->name);
+    r->audit_id = NULL; /* it pointed here */
     if (wr_buf_error(&b) != 0 || b.len == 0) {
         wr_buf_release(&b);
         t->dropped++;

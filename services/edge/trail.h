@@ -19,8 +19,8 @@ typedef struct trail trail;
 trail *trail_new(struct event_base *base, bus *b, size_t cap);
 /* Publishes what is held (bounded by the connection's send buffer) and frees. */
 void trail_free(trail *t);
-/* Formats r (an edge record: r->by_edge is set here) and publishes it, or
- * holds it until the broker is back. */
+/* Formats r (an edge record, under a fresh audit id of its own: r->audit_id
+ * is ignored) and publishes it, or holds it until the broker is back. */
 void trail_add(trail *t, struct wr_audit_rec *r);
 /* Records held until the broker takes them, and records dropped so far
  * (the cap reached, or one too large), for the metrics. */

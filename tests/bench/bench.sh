@@ -65,6 +65,7 @@ run() { # name, binary[, threads]: started with the bench config in the environm
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
     WARREN_COLLECTIONS="${collections:-Albums, Artists}" WARREN_LOG_LEVEL=warn \
     WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH="${PREFETCH:-256}" \
+    WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef \
     ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0} \
     ${3:+WARREN_EDGE_THREADS=$3} ${4:+WARREN_SINGLE_FLIGHT=$4} ${extra_env[@]+"${extra_env[@]}"} \
     "$2" 2>>"$state/$1.log" &

@@ -43,6 +43,7 @@ run() {
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db"
     WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn
     WARREN_AUDIT_SPOOL_DIR="$out/spool" WARREN_PREFETCH=256
+    WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef
     ${EDGE_THREADS:+WARREN_EDGE_THREADS=$EDGE_THREADS} ${SINGLE_FLIGHT:+WARREN_SINGLE_FLIGHT=$SINGLE_FLIGHT}
     ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0})
   "${env[@]}" valgrind --tool=callgrind --callgrind-out-file="$out/worker.cg" \

@@ -7,8 +7,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 keys_bin=$1
 cd "$root"
-# The password is only interpolated by compose; any value will do here.
-WARREN_AMQP_PASSWORD=check docker-compose -f docker/compose.yml config >/dev/null
+# The password and the cursor secret are only interpolated by compose; any
+# value will do here.
+WARREN_AMQP_PASSWORD=check WARREN_CURSOR_SECRET=check docker-compose -f docker/compose.yml \
+  config >/dev/null
 known=$("$keys_bin" | sed 's/^/WARREN_/')
 status=0
 used=$(grep -ohE 'WARREN_[A-Za-z0-9_]+' docker/compose.yml docker/Dockerfile.* | sort -u)

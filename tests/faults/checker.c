@@ -127,7 +127,7 @@ static size_t scan_spool(checker *c, const char *path)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return 0;
-    static const char prefix[] = "{\"_id\":\"";
+    static const char tag[] = "\"request_id\":\"";
     char *line = NULL;
     size_t cap = 0, counted = 0;
     ssize_t len;
@@ -136,8 +136,10 @@ static size_t scan_spool(checker *c, const char *path)
         const char *p = line;
         while (*p == '\0' && p < line + len)
             p++;
+        /* a record's _id is its own; the request's id is its request_id */
+        const char *at = strstr(p, tag);
         char id[WR_REQUEST_ID_LEN + 1];
-        if (strncmp(p, prefix, sizeof(prefix) - 1) != 0 || !id_at(p + sizeof(prefix) - 1, id))
+        if (at == NULL || !id_at(at + sizeof(tag) - 1, id))
             continue;
         struct chk_call *call = chk_find(c, id);
         if (call != NULL) {

@@ -50,8 +50,9 @@ void chk_allow_reexec(checker *c, bool allow);
 /* Adds up the "executing" lines for the checker's ids in a worker's log
  * (LOG_LEVEL=debug). Returns the number of lines counted. */
 size_t chk_scan_log(checker *c, const char *path);
-/* Adds up the audit records ({"_id":"<id>",...} lines) in every spool file
- * of dir. Returns the number of records counted. */
+/* Adds up the audit records (lines with "request_id":"<id>"; each record
+ * has an _id of its own) in every spool file of dir. Returns the number of
+ * records counted. */
 size_t chk_scan_spools(checker *c, const char *dir);
 
 struct chk_totals {

@@ -53,7 +53,7 @@ static size_t count_in_mongo(checker *c)
     while (mongoc_cursor_next(cur, &doc)) {
         bson_iter_t it;
         total++;
-        if (bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_UTF8(&it)) {
+        if (bson_iter_init_find(&it, doc, "request_id") && BSON_ITER_HOLDS_UTF8(&it)) {
             struct chk_call *k = chk_find(c, bson_iter_utf8(&it, NULL));
             if (k != NULL)
                 k->records++;

@@ -32,6 +32,10 @@ static const struct {
     {"HTTP_HOST", offsetof(struct wr_cfg, http_host)},
     {"LOG_LEVEL", offsetof(struct wr_cfg, log_level)},
     {"API_KEYS", offsetof(struct wr_cfg, api_keys)},
+    {"CURSOR_SECRET", offsetof(struct wr_cfg, cursor_secret)},
+    {"CHANGES_MAX_AGE", offsetof(struct wr_cfg, changes_max_age)},
+    {"LOG_FORMAT", offsetof(struct wr_cfg, log_format)},
+    {"ADMIN_HOST", offsetof(struct wr_cfg, admin_host)},
 };
 #define NSTR (sizeof(str_keys) / sizeof(str_keys[0]))
 

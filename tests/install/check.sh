@@ -90,7 +90,8 @@ while read -r v; do unset "$v"; done < <(compgen -e | grep '^WARREN_' || true)
 (
   cd "$tmp" # no config.cfg here: environment only
   WARREN_AMQP_URL=$url WARREN_DATABASE_URI="sqlite:///$tmp/chinook.db" WARREN_SERVICE=t_install \
-    WARREN_AUDIT_SPOOL_DIR="$tmp/spool" exec "$prefix/bin/warren-catalog"
+    WARREN_AUDIT_SPOOL_DIR="$tmp/spool" WARREN_CURSOR_SECRET=install-check-cursor-secret-0123456789 \
+    exec "$prefix/bin/warren-catalog"
 ) 2>"$log" &
 catalog=$!
 for prog in "$tmp/example-pc" "$tmp/cmake/example"; do

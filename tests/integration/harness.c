@@ -67,7 +67,7 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
         n++;
     while (extra && extra[k])
         k++;
-    char **env = calloc(n + k + 2, sizeof(char *));
+    char **env = calloc(n + k + 3, sizeof(char *));
     ck_assert_ptr_nonnull(env);
     size_t j = 0;
     for (size_t i = 0; i < n; i++)
@@ -78,6 +78,9 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
     static char spool[300];
     (void)snprintf(spool, sizeof(spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool", h_env("WRT_STATE_DIR"));
     env[j++] = spool;
+    /* Catalog workers refuse to start without a cursor secret; the tests
+     * share one, as a deployment's workers do. */
+    env[j++] = "WARREN_CURSOR_SECRET=" H_CURSOR_SECRET;
     for (size_t i = 0; i < k; i++)
         env[j++] = (char *)extra[i];
     (void)snprintf(p->log, sizeof(p->log), "%s/%s-%d.log", h_env("WRT_LOG_DIR"), tag, getpid());
@@ -211,24 +214,33 @@ static int h_http_with_body(int port, const char *method, const char *path,
 int h_http_body(int port, const char *method, const char *path, const char *body,
                 struct http_resp *r, int timeout_ms)
 {
-    return h_http_body_headers(port, method, path, "", body, r, timeout_ms);
+    return h_http_json(port, method, path, H_AUTH, body, r, timeout_ms);
 }
 
 int h_http_body_headers(int port, const char *method, const char *path, const char *headers,
                         const char *body, struct http_resp *r, int timeout_ms)
 {
-    if (body == NULL) {
-        char extra[4096];
-        (void)snprintf(extra, sizeof(extra), H_AUTH "%s", headers);
-        return h_http(port, method, path, extra, r, timeout_ms);
-    }
-    size_t n = strlen(body);
-    size_t cap = strlen(headers) + 256;
+    size_t cap = sizeof(H_AUTH) + strlen(headers);
+    char *all = malloc(cap);
+    if (all == NULL)
+        return -1;
+    (void)snprintf(all, cap, H_AUTH "%s", headers);
+    int rc = h_http_json(port, method, path, all, body, r, timeout_ms);
+    free(all);
+    return rc;
+}
+
+int h_http_json(int port, const char *method, const char *path, const char *headers,
+                const char *body, struct http_resp *r, int timeout_ms)
+{
+    if (body == NULL)
+        return h_http(port, method, path, headers, r, timeout_ms);
+    size_t n = strlen(body), cap = strlen(headers) + 256;
     char *extra = malloc(cap);
     if (extra == NULL)
         return -1;
     /* the body rides after the head's blank line, which h_http writes */
-    (void)snprintf(extra, cap, H_AUTH "%sContent-Type: application/json\r\nContent-Length: %zu\r\n",
+    (void)snprintf(extra, cap, "%sContent-Type: application/json\r\nContent-Length: %zu\r\n",
                    headers, n);
     int rc = h_http_with_body(port, method, path, extra, body, r, timeout_ms);
     free(extra);
@@ -333,14 +345,27 @@ char *h_read_file(const char *path, size_t *len)
     return buf;
 }
 
-static int run_servers_sh(char **argv)
+/* Runs argv (bash servers.sh ...), its standard output into the file out
+ * when out is not NULL. */
+static int run_servers_sh_to(char **argv, const char *out)
 {
     pid_t pid;
-    if (posix_spawnp(&pid, "bash", NULL, NULL, argv, environ) != 0)
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (out != NULL)
+        posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = posix_spawnp(&pid, "bash", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
         return -1;
     int status = 0;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run_servers_sh(char **argv)
+{
+    return run_servers_sh_to(argv, NULL);
 }
 
 int h_servers(const char *command)
@@ -351,6 +376,11 @@ int h_servers(const char *command)
 }
 
 int h_servers_ctl(const char *args)
+{
+    return h_servers_ctl_out(args, NULL, 0);
+}
+
+int h_servers_ctl_out(const char *args, char *out, size_t cap)
 {
     char copy[512];
     char *argv[16] = {"bash", (char *)h_env("WRT_SERVERS_SH"), "rabbitmqctl",
@@ -364,7 +394,16 @@ int h_servers_ctl(const char *args)
             *w++ = '\0';
     }
     argv[n] = NULL;
-    return run_servers_sh(argv);
+    if (out == NULL)
+        return run_servers_sh(argv);
+    char path[600];
+    (void)snprintf(path, sizeof(path), "%s/ctl-%d.out", h_env("WRT_STATE_DIR"), getpid());
+    int rc = run_servers_sh_to(argv, path);
+    char *text = h_read_file(path, NULL);
+    (void)unlink(path);
+    (void)snprintf(out, cap, "%s", text != NULL ? text : "");
+    free(text);
+    return rc;
 }
 
 int h_http_abandon(int port, const char *path)

@@ -14,13 +14,17 @@ struct proc {
     char log[256]; /* where its stderr goes */
 };
 
-/* Starts bin with the environment plus extra ("KEY=value", NULL-ended);
- * its output goes to a log file named after tag. Aborts the test on failure. */
+/* Starts bin with the environment's non-WARREN_ variables, the test's
+ * AUDIT_SPOOL_DIR and H_CURSOR_SECRET, plus extra ("KEY=value",
+ * NULL-ended, winning over those); its output goes to a log file named
+ * after tag. Aborts the test on failure. */
 void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const *extra);
 /* The API key every test edge takes for writes (API_KEYS, name "tests"),
  * and its header line. */
 #define H_API_KEY "warren-tests-key-0123456789"
 #define H_AUTH "Authorization: Bearer " H_API_KEY "\r\n"
+/* The CURSOR_SECRET every test worker shares. */
+#define H_CURSOR_SECRET "warren-tests-cursor-secret-0123456789abcdef"
 
 /* Starts a warren binary with what every test gives it: the test broker
  * (WARREN_AMQP_URL), the Chinook database (WARREN_DATABASE_URI), the HTTP
@@ -69,6 +73,10 @@ void h_http_free(struct http_resp *r);
  * application/json), or no body when body is NULL. */
 int h_http_body(int port, const char *method, const char *path, const char *body,
                 struct http_resp *r, int timeout_ms);
+/* The same with header lines of the caller's instead of H_AUTH (its own
+ * Authorization, an X-Request-Id). */
+int h_http_json(int port, const char *method, const char *path, const char *headers,
+                const char *body, struct http_resp *r, int timeout_ms);
 /* h_http_body with more header lines ("Name: v\r\n" each) before the
  * body's; body NULL: none. Bodies up to about 60 KiB. */
 int h_http_body_headers(int port, const char *method, const char *path, const char *headers,
@@ -94,6 +102,8 @@ long long h_now_ms(void);
 int h_servers(const char *command);
 /* Runs rabbitmqctl against the test broker; args are space-separated words. */
 int h_servers_ctl(const char *args);
+/* The same, its standard output into out (cap bytes, NUL-terminated). */
+int h_servers_ctl_out(const char *args, char *out, size_t cap);
 /* Sends a GET and closes the connection without reading the answer. */
 int h_http_abandon(int port, const char *path);
 

@@ -8,6 +8,7 @@
 #include <mongoc/mongoc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,10 +23,19 @@ static struct proc edge, lonely; /* edge_answers_are_recorded's, stopped by tear
 static char env_mongo[160], env_spool[512];
 static char ids[3 * N][WR_REQUEST_ID_LEN + 1];
 static size_t nids;
+static size_t others; /* documents of requests not in ids */
+
+static char env_db[600];
 
 static void start_worker(void)
 {
-    const char *extra[] = {env_mongo, env_spool, "WARREN_AUDIT_COLLECTION=audit_t", NULL};
+    /* writes to a copy of Chinook: a body's validation errors get recorded */
+    const char *extra[] = {env_mongo,
+                           env_spool,
+                           env_db,
+                           "WARREN_AUDIT_COLLECTION=audit_t",
+                           "WARREN_Albums__METHODS=GET, POST",
+                           NULL};
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-audit", 0, "t_audit", extra);
 }
 
@@ -62,6 +72,9 @@ static void setup(void)
     (void)snprintf(env_spool, sizeof(env_spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool-audit",
                    h_env("WRT_STATE_DIR"));
     clear_spools(env_spool + strlen("WARREN_AUDIT_SPOOL_DIR="));
+    char db[512];
+    h_copy_db("audit-chinook", db, sizeof(db));
+    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
     mongoc_client_t *client;
     mongoc_collection_t *c = coll(&client);
     (void)mongoc_collection_drop(c, NULL);
@@ -115,7 +128,7 @@ static size_t stored(size_t *total)
     while (mongoc_cursor_next(cur, &doc)) {
         bson_iter_t it;
         (*total)++;
-        if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it))
+        if (!bson_iter_init_find(&it, doc, "request_id") || !BSON_ITER_HOLDS_UTF8(&it))
             continue;
         const char *id = bson_iter_utf8(&it, NULL);
         for (size_t i = 0; i < nids; i++)
@@ -142,7 +155,8 @@ static void assert_all_stored(int timeout_ms)
     }
     ck_assert_msg(found == nids, "%zu of %zu audit records stored (see %s)", found, nids,
                   worker.log);
-    ck_assert_msg(total == nids, "%zu documents for %zu requests: duplicates", total, nids);
+    ck_assert_msg(total == nids + others, "%zu documents for %zu requests: duplicates", total,
+                  nids + others);
 }
 
 START_TEST(every_request_recorded_once)
@@ -151,11 +165,15 @@ START_TEST(every_request_recorded_once)
     assert_all_stored(15000);
     mongoc_client_t *client;
     mongoc_collection_t *c = coll(&client);
-    bson_t *filter = BCON_NEW("_id", BCON_UTF8(ids[0]));
+    bson_t *filter = BCON_NEW("request_id", BCON_UTF8(ids[0]));
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
     const bson_t *doc;
     ck_assert(mongoc_cursor_next(cur, &doc));
     bson_iter_t it;
+    /* the record's own id, never the request's */
+    ck_assert(bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_UTF8(&it));
+    ck_assert_uint_eq(strlen(bson_iter_utf8(&it, NULL)), WR_REQUEST_ID_LEN);
+    ck_assert_str_ne(bson_iter_utf8(&it, NULL), ids[0]);
     ck_assert(bson_iter_init_find(&it, doc, "status") && bson_iter_as_int64(&it) == 200);
     ck_assert(bson_iter_init_find(&it, doc, "collection") &&
               strcmp(bson_iter_utf8(&it, NULL), "Albums") == 0);
@@ -167,6 +185,156 @@ START_TEST(every_request_recorded_once)
     bson_destroy(filter);
     mongoc_collection_destroy(c);
     mongoc_client_destroy(client);
+}
+END_TEST
+
+/* A client's X-Request-Id names no record: the same id sent twice is
+ * executed twice and leaves two records, each with an _id of its own
+ * (once the id named the record, and a second request with it was
+ * silently dropped as a duplicate). */
+START_TEST(one_client_id_two_records)
+{
+    struct wr_rpc_opts o = {.amqp_url = h_amqp_url(), .service = "t_audit", .timeout_ms = 10000};
+    struct wr_err err = {0};
+    wr_rpc *rpc = wr_rpc_new(&o, &err);
+    ck_assert_msg(rpc != NULL, "%s", err.msg);
+    struct wr_request req = {.op = WR_OP_GET, .collection = "Albums", .key = "2"};
+    wr_request_id_new(req.id);
+    for (int i = 0; i < 2; i++) {
+        struct wr_reply r;
+        ck_assert_int_eq(wr_rpc_call(rpc, &req, &r, &err), 0);
+        ck_assert_int_eq(r.status, 200);
+        wr_reply_release(&r);
+    }
+    wr_rpc_free(rpc);
+    char got[2][WR_REQUEST_ID_LEN + 1] = {"", ""};
+    int n = 0;
+    for (long long end = h_now_ms() + 15000; n < 2 && h_now_ms() < end;) {
+        mongoc_client_t *client;
+        mongoc_collection_t *c = coll(&client);
+        bson_t *filter = BCON_NEW("request_id", BCON_UTF8(req.id));
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
+        const bson_t *doc;
+        n = 0;
+        while (mongoc_cursor_next(cur, &doc) && n < 2) {
+            bson_iter_t it;
+            ck_assert(bson_iter_init_find(&it, doc, "_id") && BSON_ITER_HOLDS_UTF8(&it));
+            (void)snprintf(got[n++], sizeof(got[0]), "%s", bson_iter_utf8(&it, NULL));
+        }
+        mongoc_cursor_destroy(cur);
+        bson_destroy(filter);
+        mongoc_collection_destroy(c);
+        mongoc_client_destroy(client);
+        if (n < 2)
+            usleep(200000);
+    }
+    ck_assert_msg(n == 2, "%d records of a request id sent twice (see %s)", n, worker.log);
+    ck_assert_str_ne(got[0], got[1]);
+    ck_assert_str_ne(got[0], req.id);
+    ck_assert_str_ne(got[1], req.id);
+    others += 2;
+}
+END_TEST
+
+/* The one document MongoDB holds of request id (NULL when none arrived
+ * within timeout_ms); free it with bson_destroy. */
+static bson_t *record_of(const char *id, int timeout_ms)
+{
+    bson_t *found = NULL;
+    for (long long end = h_now_ms() + timeout_ms; found == NULL && h_now_ms() < end;) {
+        mongoc_client_t *client;
+        mongoc_collection_t *c = coll(&client);
+        bson_t *filter = BCON_NEW("request_id", BCON_UTF8(id));
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
+        const bson_t *doc;
+        if (mongoc_cursor_next(cur, &doc))
+            found = bson_copy(doc);
+        mongoc_cursor_destroy(cur);
+        bson_destroy(filter);
+        mongoc_collection_destroy(c);
+        mongoc_client_destroy(client);
+        if (found == NULL)
+            usleep(200000);
+    }
+    return found;
+}
+
+/* A body whose members are named `$date`, `$oid`, `a.b` and a control
+ * character gets a 400 naming them; its record keeps those names as data
+ * (the error body a string) and reaches MongoDB. Once, such a record was a
+ * line libbson could not read, skipped by the shipper forever. */
+START_TEST(hostile_member_names_reach_mongodb)
+{
+    struct wr_rpc_opts o = {.amqp_url = h_amqp_url(), .service = "t_audit", .timeout_ms = 10000};
+    struct wr_err err = {0};
+    wr_rpc *rpc = wr_rpc_new(&o, &err);
+    ck_assert_msg(rpc != NULL, "%s", err.msg);
+    struct wr_request req = {
+        .op = WR_OP_CREATE,
+        .collection = "Albums",
+        .body = "{\"$date\":1,\"$oid\":\"x\",\"a.b\":2,\"\\u0001c\":3,\"title\":5}"};
+    wr_request_id_new(req.id);
+    struct wr_reply r;
+    ck_assert_int_eq(wr_rpc_call(rpc, &req, &r, &err), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"$date\":"));
+    wr_reply_release(&r);
+    wr_rpc_free(rpc);
+    others++;
+    bson_t *doc = record_of(req.id, 15000);
+    ck_assert_msg(doc != NULL, "no record of the hostile request (see %s)", worker.log);
+    bson_iter_t it;
+    ck_assert(bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, "error.code", &it));
+    ck_assert_str_eq(bson_iter_utf8(&it, NULL), "validation_failed");
+    ck_assert(bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, "error.body", &it));
+    const char *body = bson_iter_utf8(&it, NULL);
+    ck_assert_msg(strstr(body, "\"$date\":") && strstr(body, "\"a.b\":") &&
+                      strstr(body, "\"$oid\":"),
+                  "%s", body);
+    bson_destroy(doc);
+}
+END_TEST
+
+/* A line MongoDB can never take (one no warren process writes: another
+ * program's, or a disk's garbage) is kept in the spool's .dead file,
+ * counted and logged, and the lines around it ship. */
+START_TEST(unshippable_line_is_kept)
+{
+    char path[600], dead[620], rids[2][WR_REQUEST_ID_LEN + 1];
+    (void)snprintf(path, sizeof(path), "%s/spool-audit/audit-08.spool", h_env("WRT_STATE_DIR"));
+    (void)snprintf(dead, sizeof(dead), "%s.dead", path);
+    static const char *const bad[] = {
+        "{\"_id\":\"bad-date\",\"time\":{\"$date\":\"never\"}}",
+        "{\"_id\":\"bad-key\",\"error\":{\"a.b\":1}}",
+        "not json at all",
+    };
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 2; i++) {
+        wr_request_id_new(rids[i]);
+        fprintf(f, "{\"_id\":\"ok-%d-%s\",\"request_id\":\"%s\",\"status\":298}\n", i, rids[i],
+                rids[i]);
+        if (i == 0)
+            for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+                fprintf(f, "%s\n", bad[k]);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    others += 2;
+    for (int i = 0; i < 2; i++) {
+        bson_t *doc = record_of(rids[i], 25000);
+        ck_assert_msg(doc != NULL, "line %d around the bad ones not shipped (see %s)", i,
+                      worker.log);
+        bson_destroy(doc);
+    }
+    char *kept = h_read_file(dead, NULL);
+    ck_assert_msg(kept != NULL, "no %s (see %s)", dead, worker.log);
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+        ck_assert_msg(strstr(kept, bad[k]) != NULL, "%s not kept: %s", bad[k], kept);
+    free(kept);
+    char *log = h_read_file(worker.log, NULL);
+    ck_assert_msg(log != NULL && strstr(log, "3 records MongoDB cannot take kept in") != NULL, "%s",
+                  log ? log : "");
+    free(log);
 }
 END_TEST
 
@@ -191,12 +359,13 @@ START_TEST(killed_worker_replays_its_spool)
 }
 END_TEST
 
-/* The status MongoDB holds for _id, or 0 when it holds none (or several). */
+/* The status MongoDB holds for request id's one record, or 0 when it holds
+ * none (or several); -1 when that record is not the edge's. */
 static long long stored_status(const char *id)
 {
     mongoc_client_t *client;
     mongoc_collection_t *c = coll(&client);
-    bson_t *filter = BCON_NEW("_id", BCON_UTF8(id));
+    bson_t *filter = BCON_NEW("request_id", BCON_UTF8(id));
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
     const bson_t *doc;
     long long status = 0;
@@ -220,11 +389,9 @@ static long long stored_status(const char *id)
 /* Waits until MongoDB holds the edge's record of request rid with status. */
 static void assert_edge_record(const char *rid, int want, int timeout_ms)
 {
-    char id[200];
-    (void)snprintf(id, sizeof(id), "%s/edge", rid);
     long long status = 0;
     for (long long end = h_now_ms() + timeout_ms; status == 0 && h_now_ms() < end;) {
-        status = stored_status(id);
+        status = stored_status(rid);
         if (status == 0)
             usleep(200000);
     }
@@ -234,7 +401,7 @@ static void assert_edge_record(const char *rid, int want, int timeout_ms)
 
 /* Requests the edge answers itself (never reaching a worker, or timed out)
  * are audited too: the edge publishes its record to warren.audit and a
- * worker spools it; its _id is the request id + "/edge". */
+ * worker spools it; its request_id is the request's, its _id its own. */
 START_TEST(edge_answers_are_recorded)
 {
     const char *extra[] = {"WARREN_REQUEST_TIMEOUT_MS=300", NULL};
@@ -302,11 +469,9 @@ START_TEST(stranded_spool_is_shipped)
     }
     ck_assert_int_eq(fclose(f), 0);
     for (int i = 0; i < 5; i++) {
-        char id[200];
-        (void)snprintf(id, sizeof(id), "%s/edge", rids[i]);
         long long status = 0;
         for (long long end = h_now_ms() + 25000; status == 0 && h_now_ms() < end;) {
-            status = stored_status(id);
+            status = stored_status(rids[i]);
             if (status == 0)
                 usleep(300000);
         }
@@ -323,6 +488,9 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, every_request_recorded_once);
+    tcase_add_test(tc, one_client_id_two_records);
+    tcase_add_test(tc, hostile_member_names_reach_mongodb);
+    tcase_add_test(tc, unshippable_line_is_kept);
     tcase_add_test(tc, mongo_outage_spools_then_delivers);
     tcase_add_test(tc, killed_worker_replays_its_spool);
     tcase_add_test(tc, edge_answers_are_recorded);

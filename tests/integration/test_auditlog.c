@@ -167,7 +167,7 @@ START_TEST(records_of_catalog_requests)
     ck_assert_str_eq(str_of(j, "request_id"), get);
     json_t *doc = json_array_get(json_object_get(j, "objects"), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(j, "objects")), 1);
-    ck_assert_str_eq(str_of(doc, "_id"), get);
+    ck_assert_str_ne(str_of(doc, "_id"), get); /* its own id */
     ck_assert_str_eq(str_of(doc, "request_id"), get);
     ck_assert_str_eq(str_of(doc, "op"), "get");
     ck_assert_str_eq(str_of(doc, "collection"), "Albums");
@@ -195,7 +195,7 @@ START_TEST(records_oldest_first)
         catalog_call(&(struct wr_request){.op = WR_OP_LIST, .collection = "Artists"}, id), 200);
     char doc[512];
     int len = snprintf(doc, sizeof(doc),
-                       "{\"_id\":\"%s/edge\",\"request_id\":\"%s\",\"status\":504,"
+                       "{\"_id\":\"edge-%s\",\"request_id\":\"%s\",\"status\":504,"
                        "\"time\":{\"$date\":{\"$numberLong\":\"%lld\"}},\"worker\":\"edge:t:1\"}",
                        id, id, wr_now_ms() - 60000);
     struct wr_amqp_opts o = {.url = h_amqp_url(), .connect_timeout_ms = 2000};
@@ -209,10 +209,10 @@ START_TEST(records_oldest_first)
     json_t *j = records_of(id, 2);
     json_t *objs = json_object_get(j, "objects");
     ck_assert_uint_eq(json_array_size(objs), 2);
-    char edge_id[64];
-    (void)snprintf(edge_id, sizeof(edge_id), "%s/edge", id);
-    ck_assert_str_eq(str_of(json_array_get(objs, 0), "_id"), edge_id);
-    ck_assert_str_eq(str_of(json_array_get(objs, 1), "_id"), id);
+    ck_assert_str_eq(str_of(json_array_get(objs, 0), "worker"), "edge:t:1");
+    ck_assert_str_ne(str_of(json_array_get(objs, 1), "worker"), "edge:t:1");
+    ck_assert_str_eq(str_of(json_array_get(objs, 1), "request_id"), id);
+    ck_assert_str_ne(str_of(json_array_get(objs, 1), "_id"), id);
     json_decref(j);
 }
 END_TEST

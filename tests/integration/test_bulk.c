@@ -478,7 +478,8 @@ END_TEST
 static char *audit_line(const char *rid)
 {
     char want[80];
-    (void)snprintf(want, sizeof(want), "{\"_id\":\"%s\"", rid);
+    /* a record's _id is its own: find the request id, then its line */
+    (void)snprintf(want, sizeof(want), "\"request_id\":\"%s\"", rid);
     for (int tries = 0; tries < 60; tries++) {
         DIR *d = opendir(spool);
         struct dirent *e;
@@ -488,6 +489,8 @@ static char *audit_line(const char *rid)
             size_t len = 0;
             char *text = strstr(e->d_name, ".spool") ? h_read_file(path, &len) : NULL;
             char *at = text ? strstr(text, want) : NULL;
+            while (at != NULL && at > text && at[-1] != '\n')
+                at--;
             if (at != NULL) {
                 char *end = strchr(at, '\n');
                 char *line = strndup(at, end ? (size_t)(end - at) : strlen(at));

@@ -21,24 +21,36 @@ static int port; /* the edge's, from h_spawn_edge */
 static struct proc edge, worker;
 static char db[512];
 
-static void setup(void)
+/* The config of this suite's processes, then more (up to 3 entries). */
+static const char *const *config(const char *more0, const char *more1, const char *more2)
 {
     static char env_db[600], redis[128];
-    h_copy_db("columns-chinook", db, sizeof(db));
+    static const char *extra[12];
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
     (void)snprintf(redis, sizeof(redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
                    h_env("WRT_REDIS_PORT"));
-    const char *extra[] = {env_db,
-                           redis,
-                           "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
-                           "WARREN_Albums__EXCLUDE=tracks.Composer",
-                           "WARREN_Artists__INCLUDE=name, albums, albums.title",
-                           "WARREN_Tracks__DEPTH=0",
-                           "WARREN_InvoiceItems__COUNT=none",
-                           "WARREN_Genres__METHODS=GET, POST, PATCH, PUT, DELETE, PATCH_MANY",
-                           NULL};
-    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-columns", 0, SERVICE, extra);
-    port = h_spawn_edge(&edge, "edge-columns", SERVICE, extra);
+    const char *base[] = {env_db,
+                          redis,
+                          "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
+                          "WARREN_Albums__EXCLUDE=tracks.Composer",
+                          "WARREN_Artists__INCLUDE=name, albums, albums.title",
+                          "WARREN_Tracks__DEPTH=0",
+                          "WARREN_InvoiceItems__COUNT=none",
+                          "WARREN_Genres__METHODS=GET, POST, PATCH, PUT, DELETE, PATCH_MANY",
+                          more0,
+                          more1,
+                          more2,
+                          NULL};
+    memcpy(extra, base, sizeof(base));
+    return extra;
+}
+
+static void setup(void)
+{
+    h_copy_db("columns-chinook", db, sizeof(db));
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-columns", 0, SERVICE,
+                   config(NULL, NULL, NULL));
+    port = h_spawn_edge(&edge, "edge-columns", SERVICE, config(NULL, NULL, NULL));
     ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
 }
 
@@ -472,6 +484,69 @@ START_TEST(cursor_refused_when_not_ours)
 }
 END_TEST
 
+/* The first page's Link next cursor (the path to follow) into next. */
+static void first_cursor(const char *path, char *next, size_t cap)
+{
+    struct http_resp r;
+    get(path, 200, &r);
+    char link[4096];
+    ck_assert(h_header(&r, "Link", link, sizeof(link)));
+    ck_assert(link_rel(link, "next", next, cap));
+    h_http_free(&r);
+}
+
+static void start_worker(const char *tag, const char *secret)
+{
+    static char env_secret[200];
+    (void)snprintf(env_secret, sizeof(env_secret), "WARREN_CURSOR_SECRET=%s", secret);
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, tag, 0, SERVICE, config(env_secret, NULL, NULL));
+}
+
+/* Cursors are an HMAC under CURSOR_SECRET: a worker started later with
+ * the same secret reads a cursor another one made; one with another
+ * secret refuses it (400). Without a secret a worker refuses to start
+ * (exit 2), unless DEBUG, which signs with the public development one. */
+START_TEST(cursor_secret_shared_and_required)
+{
+    char next[2048];
+    first_cursor("/api/Albums?after=&results_per_page=13", next, sizeof(next));
+    ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
+    start_worker("catalog-columns-2", H_CURSOR_SECRET);
+    struct http_resp r;
+    get(next, 200, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"album_id\":14,"));
+    h_http_free(&r);
+    ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
+    start_worker("catalog-columns-3", "another-deployment-secret-0123456789");
+    assert_400(next, "after");
+    ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
+    struct proc p;
+    static const char *const refused[] = {"", "too-short-0123456789"};
+    for (size_t i = 0; i < 2; i++) {
+        char env_secret[100];
+        (void)snprintf(env_secret, sizeof(env_secret), "WARREN_CURSOR_SECRET=%s", refused[i]);
+        const char *extra[] = {env_secret, NULL};
+        h_spawn_warren(&p, WARREN_CATALOG_BIN, "catalog-columns-nosecret", 0, SERVICE, extra);
+        ck_assert_int_eq(h_stop(&p, 0), 2);
+        char *log = h_read_file(p.log, NULL);
+        ck_assert_msg(log != NULL && strstr(log, "CURSOR_SECRET") != NULL, "%s", log);
+        free(log);
+    }
+    /* DEBUG: the development secret, so cursors still work (and say so) */
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-columns-debug", 0, SERVICE,
+                   config("WARREN_CURSOR_SECRET=", "WARREN_DEBUG=True", NULL));
+    first_cursor("/api/Albums?after=&results_per_page=13", next, sizeof(next));
+    get(next, 200, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"album_id\":14,"));
+    h_http_free(&r);
+    char *log = h_read_file(worker.log, NULL);
+    ck_assert_msg(log != NULL && strstr(log, "development secret") != NULL, "%s", log);
+    free(log);
+    ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
+    start_worker("catalog-columns", H_CURSOR_SECRET); /* for the tests after this one */
+}
+END_TEST
+
 /* The RPC client pages by cursor too, with the same bytes as HTTP. */
 START_TEST(cursor_by_rpc)
 {
@@ -739,6 +814,7 @@ int main(void)
     tcase_add_test(tc, cursor_walk_with_order_by);
     tcase_add_test(tc, cursor_refused_when_not_ours);
     tcase_add_test(tc, cursor_by_rpc);
+    tcase_add_test(tc, cursor_secret_shared_and_required);
     tcase_add_test(tc, cache_keys_apart);
     tcase_add_test(tc, api_index_and_openapi);
     suite_add_tcase(s, tc);

@@ -15,6 +15,9 @@
 #include "warren/rpc.h"
 
 static char env_spool[2][300];
+/* The workers a test started; teardown stops those a failed test left,
+ * which would otherwise take other tests' audit records. */
+static struct proc w0, w1, w;
 
 static void start_worker(struct proc *p, int i)
 {
@@ -23,6 +26,30 @@ static void start_worker(struct proc *p, int i)
     const char *extra[] = {env_spool[i], NULL};
     h_spawn_warren(p, WARREN_CATALOG_BIN, i == 0 ? "catalog-faults-0" : "catalog-faults-1", 0,
                    "t_faults", extra);
+}
+
+/* Waits until p consumes: a worker still starting would miss the load
+ * or the SIGSTOP aimed at it. */
+static void wait_consuming(const struct proc *p)
+{
+    for (long long end = h_now_ms() + 30000;; usleep(50000)) {
+        char *log = h_read_file(p->log, NULL);
+        bool up = log != NULL && strstr(log, "consuming warren.") != NULL;
+        free(log);
+        if (up)
+            return;
+        ck_assert_msg(h_now_ms() < end, "not consuming within 30 s (see %s)", p->log);
+    }
+}
+
+static void teardown(void)
+{
+    struct proc *all[] = {&w0, &w1, &w};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (all[i]->pid > 0)
+            (void)h_stop(all[i], SIGKILL);
+        all[i]->pid = 0;
+    }
 }
 
 static wr_rpc *client(long timeout_ms)
@@ -52,9 +79,10 @@ static void *kill_later(void *arg)
 START_TEST(sigterm_under_load_drains_and_loses_nothing)
 {
     enum { N = 2000 };
-    struct proc w0, w1;
     start_worker(&w0, 0);
     start_worker(&w1, 1);
+    wait_consuming(&w0);
+    wait_consuming(&w1);
     wr_rpc *rpc = client(20000);
     /* warm up: both consuming */
     struct wr_request one = {.op = WR_OP_GET, .collection = "Albums", .key = "1"};
@@ -81,18 +109,20 @@ START_TEST(sigterm_under_load_drains_and_loses_nothing)
     }
     ck_assert_int_eq(ok, N);
     ck_assert_int_eq(h_stop(&w0, SIGTERM), 0); /* it had exited by itself, with 0 */
+    w0.pid = 0;
     char *log = h_read_file(w0.log, NULL);
     ck_assert_ptr_nonnull(strstr(log, "stopped consuming"));
     free(log);
     wr_rpc_free(rpc);
     ck_assert_int_eq(h_stop(&w1, SIGTERM), 0);
+    w1.pid = 0;
 }
 END_TEST
 
 START_TEST(frozen_worker_lets_requests_expire)
 {
-    struct proc w;
     start_worker(&w, 0);
+    wait_consuming(&w);
     wr_rpc *rpc = client(400);
     struct wr_request req = {.op = WR_OP_GET, .collection = "Albums", .key = "2"};
     struct wr_reply r;
@@ -111,12 +141,16 @@ START_TEST(frozen_worker_lets_requests_expire)
      * recorded (every request a worker takes is) but not executed: its
      * deadline had passed when the worker resumed. */
     ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
+    w.pid = 0;
     char path[400];
     (void)snprintf(path, sizeof(path), "%s/spool-faults-0/audit-00.spool", h_env("WRT_STATE_DIR"));
     char *spool = h_read_file(path, NULL);
     ck_assert_ptr_nonnull(spool);
     const char *rec = strstr(spool, req.id);
     ck_assert_msg(rec != NULL, "no record of %s", req.id);
+    /* the id is the record's request_id, not its first member */
+    while (rec > spool && rec[-1] != '\n')
+        rec--;
     const char *end = strchr(rec, '\n');
     const char *status = strstr(rec, "\"status\":null");
     const char *note = strstr(rec, "deadline passed");
@@ -132,6 +166,7 @@ int main(void)
     Suite *s = suite_create("faults");
     TCase *tc = tcase_create("faults");
     tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, sigterm_under_load_drains_and_loses_nothing);
     tcase_add_test(tc, frozen_worker_lets_requests_expire);
     suite_add_tcase(s, tc);

@@ -646,6 +646,9 @@ START_TEST(principal_is_the_key_name)
         char *text = h_read_file(path, NULL);
         const char *rec = text ? strstr(text, rid) : NULL;
         if (rec != NULL) {
+            /* the id is the record's request_id, not its first member */
+            while (rec > text && rec[-1] != '\n')
+                rec--;
             const char *end = strchr(rec, '\n');
             size_t len = end ? (size_t)(end - rec) : strlen(rec);
             char *line = strndup(rec, len);

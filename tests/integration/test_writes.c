@@ -1,10 +1,12 @@
 /* Writes end to end over a copy of Chinook (the shared file is never
  * written): create, update, delete, their errors, a read after a write that
- * sees it through the cache (relations too), and a write delivered twice
- * applied once. */
+ * sees it through the cache (relations too), a write delivered twice
+ * applied once, and a request id bound to its write (another write under
+ * it refused), also for a ledger from before that binding. */
 #include <check.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +31,32 @@ static void flush_cache(void)
     redisFree(c);
 }
 
+#define OTHER_KEY "warren-tests-other-key-0123456789"
+/* The request id a ledger from before fingerprints holds (legacy_row). */
+#define LEGACY_ID "0000000000000000000000000000beef"
+
+/* warren_applied as workers made it before fingerprints, with one row:
+ * the worker adds the column and keeps answering that row as before. */
+static void legacy_ledger(void)
+{
+    sqlite3 *s = NULL;
+    ck_assert_int_eq(sqlite3_open(db, &s), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(s,
+                     "CREATE TABLE warren_applied (message_id TEXT PRIMARY KEY, status INTEGER "
+                     "NOT NULL, object_key TEXT, location TEXT, at INTEGER NOT NULL);"
+                     "INSERT INTO warren_applied VALUES ('" LEGACY_ID "', 201, '1', "
+                     "'http://x/api/Albums/1', 0)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(s);
+}
+
 static void setup(void)
 {
     static char env_db[600], redis[128];
     h_copy_db("writes-chinook", db, sizeof(db));
+    legacy_ledger();
     flush_cache();
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
     (void)snprintf(redis, sizeof(redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
@@ -42,7 +66,9 @@ static void setup(void)
                            "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
                            "WARREN_COLLECTIONS=Albums, Artists, Employees",
                            "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE",
-                           "WARREN_Employees__METHODS=GET, PATCH",
+                           "WARREN_Employees__METHODS=GET, POST, PATCH",
+                           "WARREN_Employees__EXCLUDE=last_name",
+                           "WARREN_API_KEYS=tests:" H_API_KEY ", other:" OTHER_KEY,
                            NULL};
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-writes", 0, "t_writes", extra);
     port = h_spawn_edge(&edge, "edge-writes", "t_writes", extra);
@@ -141,10 +167,22 @@ START_TEST(write_errors)
     struct http_resp r;
     json_t *j = call("POST", "/api/Albums", "{\"title\":\"x\",\"artist_id\":99999}", 409, &r);
     ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "conflict");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+                     "FOREIGN KEY constraint failed");
     json_decref(j);
     h_http_free(&r);
-    json_decref(
-        call("POST", "/api/Albums", "{\"album_id\":1,\"title\":\"x\",\"artist_id\":1}", 409, &r));
+    /* a 409 names columns by the API's names */
+    j = call("POST", "/api/Albums", "{\"album_id\":1,\"title\":\"x\",\"artist_id\":1}", 409, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+                     "UNIQUE constraint failed: Albums.album_id");
+    json_decref(j);
+    h_http_free(&r);
+    /* and never a hidden one (Employees.EXCLUDE = 'last_name', NOT NULL) */
+    j = call("POST", "/api/Employees", "{\"first_name\":\"x\"}", 409, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+                     "a constraint refused the write");
+    ck_assert_msg(strstr(r.body, "ast") == NULL, "%s", r.body);
+    json_decref(j);
     h_http_free(&r);
     /* every problem of a body at once, by member */
     j = call("POST", "/api/Albums", "{\"nope\":1,\"title\":5,\"artist_id\":\"one\"}", 400, &r);
@@ -237,6 +275,88 @@ START_TEST(duplicate_write_applied_once)
 }
 END_TEST
 
+/* A write under request id with headers auth, answering status. */
+static json_t *write_as(const char *auth, const char *id, const char *method, const char *path,
+                        const char *body, int status)
+{
+    char headers[300];
+    (void)snprintf(headers, sizeof(headers), "Authorization: Bearer %s\r\nX-Request-Id: %s\r\n",
+                   auth, id);
+    struct http_resp r;
+    ck_assert_int_eq(h_http_json(port, method, path, headers, body, &r, 10000), 0);
+    ck_assert_msg(r.status == status, "%s %s (%s): %d, want %d: %s", method, path, body, r.status,
+                  status, r.body);
+    json_t *j = r.len > 0 ? json_loads(r.body, 0, NULL) : json_null();
+    h_http_free(&r);
+    return j;
+}
+
+static void assert_reused(json_t *j)
+{
+    ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "request_id_reused");
+    json_decref(j);
+}
+
+/* A request id is bound to its write: the same write again (even with its
+ * members in another order) gets the first answer and applies nothing;
+ * another body, principal, method or path under that id is refused with
+ * 409 request_id_reused, never answered with the first write's result. A
+ * read's id is no write's: a write may use it. */
+START_TEST(request_id_bound_to_its_write)
+{
+    char id[WR_REQUEST_ID_LEN + 1];
+    wr_request_id_new(id);
+    long long before = albums();
+    json_t *first = write_as(H_API_KEY, id, "POST", "/api/Albums",
+                             "{\"title\":\"Bound\",\"artist_id\":4}", 201);
+    json_t *again = write_as(H_API_KEY, id, "POST", "/api/Albums",
+                             "{ \"artist_id\": 4, \"title\": \"Bound\" }", 201);
+    ck_assert(json_equal(first, again));
+    json_decref(again);
+    assert_reused(write_as(H_API_KEY, id, "POST", "/api/Albums",
+                           "{\"title\":\"Other\",\"artist_id\":4}", 409));
+    assert_reused(write_as(OTHER_KEY, id, "POST", "/api/Albums",
+                           "{\"title\":\"Bound\",\"artist_id\":4}", 409));
+    char path[64];
+    (void)snprintf(path, sizeof(path), "/api/Albums/%lld",
+                   json_integer_value(json_object_get(first, "album_id")));
+    assert_reused(write_as(H_API_KEY, id, "PATCH", path, "{\"title\":\"Bound\"}", 409));
+    assert_reused(write_as(H_API_KEY, id, "DELETE", path, NULL, 409));
+    json_decref(first);
+    ck_assert_int_eq(albums(), before + 1);
+    /* a read's id */
+    char read_id[WR_REQUEST_ID_LEN + 1], hdr[100];
+    wr_request_id_new(read_id);
+    (void)snprintf(hdr, sizeof(hdr), "X-Request-Id: %s\r\n", read_id);
+    struct http_resp r;
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", hdr, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    h_http_free(&r);
+    json_decref(write_as(H_API_KEY, read_id, "POST", "/api/Albums",
+                         "{\"title\":\"After a read\",\"artist_id\":4}", 201));
+    ck_assert_int_eq(albums(), before + 2);
+}
+END_TEST
+
+/* A ledger row from before fingerprints binds its id alone: the worker
+ * added the column at start, and the id still gets its first answer
+ * (a write redelivered across the upgrade is not refused). */
+START_TEST(legacy_ledger_rows_answer_as_before)
+{
+    long long before = albums();
+    json_t *j = write_as(H_API_KEY, LEGACY_ID, "POST", "/api/Albums",
+                         "{\"title\":\"whatever\",\"artist_id\":4}", 201);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "album_id")), 1);
+    json_decref(j);
+    ck_assert_int_eq(albums(), before);
+    sqlite3 *s = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(s, "SELECT fingerprint FROM warren_applied", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("writes");
@@ -248,6 +368,8 @@ int main(void)
     tcase_add_test(tc, write_errors);
     tcase_add_test(tc, dates_checked_and_normalised);
     tcase_add_test(tc, duplicate_write_applied_once);
+    tcase_add_test(tc, request_id_bound_to_its_write);
+    tcase_add_test(tc, legacy_ledger_rows_answer_as_before);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
 }

@@ -47,8 +47,9 @@ stack_worker() {
   shift 2
   (
     cd "$STACK_DIR" # no config.cfg here: environment only
+    # a catalog worker needs a cursor secret (the C harness gives one too)
     exec env WARREN_AMQP_URL="$STACK_URL" WARREN_AUDIT_SPOOL_DIR="$STACK_DIR/spool-$name" \
-      "$@" "$bin"
+      WARREN_CURSOR_SECRET=stack-test-cursor-secret-0123456789abcdef "$@" "$bin"
   ) 2>"$(stack_log "$name")" &
   STACK_NAMES+=("$name")
   STACK_PIDS+=($!)

@@ -563,6 +563,30 @@ START_TEST(production_hygiene)
 }
 END_TEST
 
+/* The spool's bound and the local retention: KEEP discards records, so
+ * only without MONGO_URI, and below MAX, which would stop the worker first. */
+START_TEST(spool_bounds)
+{
+    ck_assert_int_eq(parse(""), 0);
+    ck_assert_int_eq(cfg.audit_spool_max_bytes, 1073741824L);
+    ck_assert_int_eq(cfg.audit_spool_keep_bytes, 0);
+    wr_cfg_release(&cfg);
+    ck_assert_int_eq(parse("AUDIT_SPOOL_KEEP_BYTES = 65536\n"), 0);
+    wr_cfg_release(&cfg);
+    ck_assert_int_eq(parse("AUDIT_SPOOL_MAX_BYTES = 0\nAUDIT_SPOOL_KEEP_BYTES = 65536\n"), 0);
+    wr_cfg_release(&cfg);
+    ck_assert_int_eq(parse("AUDIT_SPOOL_KEEP_BYTES = 65536\nMONGO_URI = 'mongodb://m/'\n"),
+                     WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "it is for runs without MONGO_URI"));
+    wr_buf_reset(&problems);
+    ck_assert_int_eq(parse("AUDIT_SPOOL_KEEP_BYTES = 65536\nAUDIT_SPOOL_MAX_BYTES = 65536\n"),
+                     WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "must be below AUDIT_SPOOL_MAX_BYTES"));
+    wr_buf_reset(&problems);
+    ck_assert_int_eq(parse("AUDIT_SPOOL_MAX_BYTES = -1\n"), WR_EINVAL);
+}
+END_TEST
+
 /* WARREN_<KEY>_FILE: the value from a file, read by wr_cfg_load; the file's
  * content is never echoed. */
 START_TEST(secret_files)
@@ -708,6 +732,7 @@ int main(void)
     tcase_add_test(tc, help_lists_the_keys_read);
     tcase_add_test(tc, release_is_null_safe);
     tcase_add_test(tc, secret_files);
+    tcase_add_test(tc, spool_bounds);
     tcase_add_test(tc, api_keys);
     tcase_add_test(tc, services);
     suite_add_tcase(s, tc);

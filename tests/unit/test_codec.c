@@ -1,6 +1,7 @@
 /* Unit tests of the shared codecs: hex, base64 (both alphabets, every tail
- * length, decode errors), FNV-1a 64 (published test vectors) and UTF-8
- * (each class of malformed sequence). */
+ * length, decode errors), FNV-1a 64 (published test vectors), SHA-256
+ * (FIPS 180-4's examples) and HMAC-SHA-256 (RFC 4231's test cases) and
+ * UTF-8 (each class of malformed sequence). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,109 @@ START_TEST(fnv1a64)
 }
 END_TEST
 
+static const char *hex_of(const unsigned char *d, size_t n)
+{
+    static char out[2 * WR_SHA256_LEN + 1];
+    wr_hex_encode(out, d, n);
+    return out;
+}
+
+/* FIPS 180-4's examples (and the NIST long-message one): one block, two
+ * blocks, a million bytes fed in uneven pieces, and the empty message. */
+START_TEST(sha256_vectors)
+{
+    unsigned char d[WR_SHA256_LEN];
+    wr_sha256("abc", 3, d);
+    ck_assert_str_eq(hex_of(d, sizeof(d)),
+                     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    wr_sha256("", 0, d);
+    ck_assert_str_eq(hex_of(d, sizeof(d)),
+                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    static const char two[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    wr_sha256(two, strlen(two), d);
+    ck_assert_str_eq(hex_of(d, sizeof(d)),
+                     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char a[1000];
+    memset(a, 'a', sizeof(a));
+    struct wr_sha256 s;
+    wr_sha256_init(&s);
+    for (size_t left = 1000000, piece = 1; left > 0; piece = piece % 983 + 13) {
+        size_t n = piece < left ? piece : left;
+        wr_sha256_update(&s, a, n);
+        left -= n;
+    }
+    wr_sha256_final(&s, d);
+    ck_assert_str_eq(hex_of(d, sizeof(d)),
+                     "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    /* 55, 56 and 64 bytes: where the length does or does not fit the last block */
+    static const char *const tails[][2] = {
+        {"55", "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
+        {"56", "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
+        {"64", "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"}};
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        wr_sha256(a, (size_t)strtoul(tails[i][0], NULL, 10), d);
+        ck_assert_str_eq(hex_of(d, sizeof(d)), tails[i][1]);
+    }
+}
+END_TEST
+
+/* RFC 4231 section 4: test cases 1-4, 5 (truncated to 128 bits), 6 and 7
+ * (keys longer than a block). */
+START_TEST(hmac_sha256_vectors)
+{
+    unsigned char k0b[20], kaa[131], k25[25], k0c[20], daa[50], dcd[50];
+    memset(k0b, 0x0b, sizeof(k0b));
+    memset(kaa, 0xaa, sizeof(kaa));
+    memset(k0c, 0x0c, sizeof(k0c));
+    memset(daa, 0xdd, sizeof(daa));
+    memset(dcd, 0xcd, sizeof(dcd));
+    for (size_t i = 0; i < sizeof(k25); i++)
+        k25[i] = (unsigned char)(i + 1);
+    static const char long_data[] =
+        "This is a test using a larger than block-size key and a larger than block-size data. "
+        "The key needs to be hashed before being used by the HMAC algorithm.";
+    const struct {
+        const void *key;
+        size_t keylen;
+        const void *data;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {k0b, 20, "Hi There", 8,
+         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+        {"Jefe", 4, "what do ya want for nothing?", 28,
+         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+        {kaa, 20, daa, 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+        {k25, 25, dcd, 50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
+        {k0c, 20, "Test With Truncation", 20, "a3b6167473100ee06e0c796c2955552b"},
+        {kaa, 131, "Test Using Larger Than Block-Size Key - Hash Key First", 54,
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+        {kaa, 131, long_data, strlen(long_data),
+         "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned char d[WR_SHA256_LEN];
+        wr_hmac_sha256(cases[i].key, cases[i].keylen, cases[i].data, cases[i].len, d);
+        size_t want = strlen(cases[i].want) / 2;
+        ck_assert_msg(strcmp(hex_of(d, want), cases[i].want) == 0, "case %zu: %s", i + 1,
+                      hex_of(d, want));
+        /* the prepared key, the message in two pieces: the same MAC */
+        struct wr_hmac_key k;
+        struct wr_sha256 s;
+        wr_hmac_key_init(&k, cases[i].key, cases[i].keylen);
+        wr_hmac_start(&k, &s);
+        wr_sha256_update(&s, cases[i].data, cases[i].len / 2);
+        wr_sha256_update(&s, (const char *)cases[i].data + cases[i].len / 2,
+                         cases[i].len - cases[i].len / 2);
+        wr_hmac_finish(&k, &s, d);
+        ck_assert_str_eq(hex_of(d, want), cases[i].want);
+    }
+    ck_assert(wr_bytes_equal("abc", "abc", 3));
+    ck_assert(!wr_bytes_equal("abc", "abd", 3));
+    ck_assert(wr_bytes_equal("x", "y", 0));
+}
+END_TEST
+
 START_TEST(utf8)
 {
     uint32_t cp = 0;
@@ -112,6 +216,8 @@ int main(void)
     tcase_add_test(t, base64_alphabets);
     tcase_add_test(t, base64url_refuses);
     tcase_add_test(t, fnv1a64);
+    tcase_add_test(t, sha256_vectors);
+    tcase_add_test(t, hmac_sha256_vectors);
     tcase_add_test(t, utf8);
     suite_add_tcase(s, t);
     return run_suite(s, true);

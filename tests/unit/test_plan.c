@@ -4,6 +4,7 @@
  * keys). */
 #include <check.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "chinook_fixture.h"
@@ -14,6 +15,7 @@
 #include "model/value.h"
 #include "warren/cfg.h"
 #include "warren/err.h"
+#include "warren/proto.h"
 #include "run_suite.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -224,11 +226,19 @@ END_TEST
 
 START_TEST(page_largest_values)
 {
-    /* The route allows page and results_per_page up to 10^9 each. */
+    /* The route, the envelope and the cursor allow page and
+     * results_per_page up to WR_PAGE_MAX (10^9) each: their product, and
+     * that plus a search's largest offset, fit in 64 bits. */
     struct page pg;
-    plan_page(&pg, 347, 1000000000L, 1000000000L);
+    plan_page(&pg, 347, WR_PAGE_MAX, WR_PAGE_MAX);
     ck_assert_int_eq(pg.offset, 999999999000000000LL);
     ck_assert_int_eq(pg.total_pages, 1);
+    ck_assert_int_eq(pg.offset + WR_Q_COUNT_MAX, 1009007198254740991LL);
+    plan_page(&pg, INT64_MAX, WR_PAGE_MAX, 1);
+    ck_assert_int_eq(pg.total_pages, INT64_MAX);
+    ck_assert_int_eq(pg.offset, WR_PAGE_MAX - 1);
+    plan_page(&pg, INT64_MAX, 1, WR_PAGE_MAX);
+    ck_assert_int_eq(pg.total_pages, INT64_MAX / WR_PAGE_MAX + 1);
 }
 END_TEST
 

@@ -1,7 +1,8 @@
 /* Unit tests for the audit spool, on files in a temporary folder: lines
  * come back in order and only once synced, the offset survives a reopen,
- * a torn last line is dropped, a delivered file starts over, and a spool
- * held by a live process is not claimed twice. */
+ * a torn last line is dropped, a delivered file starts over, a spool
+ * held by a live process is not claimed twice, and dead letters are kept
+ * beside it. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ static void remove_dir(void)
         (void)snprintf(cmd_path, sizeof(cmd_path), "%s/audit-%02d.spool", dir, i);
         (void)unlink(cmd_path);
         (void)snprintf(cmd_path, sizeof(cmd_path), "%s/audit-%02d.spool.offset", dir, i);
+        (void)unlink(cmd_path);
+        (void)snprintf(cmd_path, sizeof(cmd_path), "%s/audit-%02d.spool.dead", dir, i);
         (void)unlink(cmd_path);
     }
     (void)rmdir(dir);
@@ -170,6 +173,27 @@ START_TEST(delivered_blocks_are_freed_under_steady_load)
 }
 END_TEST
 
+/* Lines the sink refuses are appended to <spool>.dead, which grows. */
+START_TEST(dead_letters_kept_beside_the_spool)
+{
+    wr_spool *s = open_ok();
+    struct wr_err err = {0};
+    ck_assert_int_eq(wr_spool_dead_letter(s, "{\"a\":1}\n", 8, &err), 0);
+    ck_assert_int_eq(wr_spool_dead_letter(s, "{\"b\":2}\n{\"c\":3}\n", 16, &err), 0);
+    char path[4300];
+    wr_spool_dead_path(s, path, sizeof(path));
+    ck_assert_ptr_nonnull(strstr(path, "audit-00.spool.dead"));
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char text[64] = "";
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    ck_assert_uint_eq(n, 24);
+    ck_assert_str_eq(text, "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+    wr_spool_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("spool");
@@ -180,6 +204,7 @@ int main(void)
     tcase_add_test(tc, delivered_spool_starts_over);
     tcase_add_test(tc, held_spool_is_not_claimed_twice);
     tcase_add_test(tc, delivered_blocks_are_freed_under_steady_load);
+    tcase_add_test(tc, dead_letters_kept_beside_the_spool);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

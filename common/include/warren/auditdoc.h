@@ -12,10 +12,12 @@
 
 /* What one request did. Strings may be NULL (written as null). */
 struct wr_audit_rec {
-    const char *id;    /* the request id */
-    bool by_edge;      /* the edge's record: _id is "<id>/edge", so it never
-                          collides with a worker's record of the same request */
-    long long time_ms; /* when it was taken, epoch ms */
+    const char *audit_id; /* _id: made by warren for this one record (a fresh
+                             wr_request_id_new), never the client's id, so no
+                             client can name, collide with or erase a record */
+    const char *id;       /* the request id (the client's X-Request-Id or the
+                             edge's): the record's request_id */
+    long long time_ms;    /* when it was taken, epoch ms */
     const char *principal;
     const char *op;
     const char *collection;
@@ -38,8 +40,20 @@ struct wr_audit_rec {
 };
 
 /* Writes r as one JSON document (MongoDB Extended JSON for the time; no
- * newline) for the process named by worker ("host:pid"). */
+ * newline) for the process named by worker ("host:pid"). Every string a
+ * client chose stays a value, never a member name: an error body (whose
+ * validation_errors are named after the client's members, `$date` or
+ * `a.b` included) is written as {"body": "<the body's JSON text>",
+ * "bytes": <its length>, "code": "<its code>", "message": "<its
+ * message>"} (code and message null when the body lacks them), a note as
+ * a string; so every record is a document MongoDB takes (no member name
+ * starting with '$' but the time's Extended JSON, none with a '.'). Each
+ * of those strings is cut to WR_AUDIT_ERROR_MAX bytes, so a client cannot
+ * make a record too large to spool or ship. */
 void wr_audit_format(struct wr_buf *out, const struct wr_audit_rec *r, const char *worker);
+
+/* The most bytes of an error body, message or note a record keeps. */
+#define WR_AUDIT_ERROR_MAX 8192
 
 /* The document's largest size a worker accepts from the audit queue. */
 #define WR_AUDIT_DOC_MAX 65536

@@ -24,19 +24,21 @@ struct wr_cfg_coll {
 
 struct wr_cfg {
     /* data and services */
-    char *database_uri;     /* DATABASE_URI, 'sqlite:///relative' or 'sqlite:////absolute' */
-    char *collections;      /* COLLECTIONS, comma-separated; '' serves every table */
-    char *amqp_url;         /* AMQP_URL */
-    char *redis_url;        /* REDIS_URL: the result cache; '' turns it off */
-    long redis_timeout_ms;  /* REDIS_TIMEOUT_MS: per cache command */
-    long cache_ttl_s;       /* CACHE_TTL_S */
-    long cache_min_cost_us; /* CACHE_MIN_COST_US: cheaper reads skip the cache */
-    char *mongo_uri;        /* MONGO_URI: the audit trail; '' spools only */
-    char *audit_db;         /* AUDIT_DB */
-    char *audit_collection; /* AUDIT_COLLECTION */
-    char *audit_spool_dir;  /* AUDIT_SPOOL_DIR */
-    char *service;          /* SERVICE: the queue suffix, warren.<service> */
-    char *services;         /* SERVICES: further services the edge forwards /svc/ to */
+    char *database_uri;          /* DATABASE_URI, 'sqlite:///relative' or 'sqlite:////absolute' */
+    char *collections;           /* COLLECTIONS, comma-separated; '' serves every table */
+    char *amqp_url;              /* AMQP_URL */
+    char *redis_url;             /* REDIS_URL: the result cache; '' turns it off */
+    long redis_timeout_ms;       /* REDIS_TIMEOUT_MS: per cache command */
+    long cache_ttl_s;            /* CACHE_TTL_S */
+    long cache_min_cost_us;      /* CACHE_MIN_COST_US: cheaper reads skip the cache */
+    char *mongo_uri;             /* MONGO_URI: the audit trail; '' spools only */
+    char *audit_db;              /* AUDIT_DB */
+    char *audit_collection;      /* AUDIT_COLLECTION */
+    char *audit_spool_dir;       /* AUDIT_SPOOL_DIR */
+    long audit_spool_max_bytes;  /* AUDIT_SPOOL_MAX_BYTES: stop taking requests at; 0 none */
+    long audit_spool_keep_bytes; /* AUDIT_SPOOL_KEEP_BYTES: without MONGO_URI, keep this */
+    char *service;               /* SERVICE: the queue suffix, warren.<service> */
+    char *services;              /* SERVICES: further services the edge forwards /svc/ to */
     /* HTTP edge */
     char *http_host;         /* HTTP_HOST */
     long http_port;          /* HTTP_PORT */
@@ -60,6 +62,7 @@ struct wr_cfg {
     long admin_port;           /* ADMIN_PORT: /livez, /readyz, /metrics; 0 = off */
     long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
     long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
+    char *cursor_secret;       /* CURSOR_SECRET: signs keyset cursors; secret */
     long max_bulk;             /* MAX_BULK: objects one POST of a list creates at most */
     long max_depth;            /* MAX_DEPTH: the deepest ?depth= served (deeper is clamped) */
     long count_max;            /* COUNT_MAX: counts stop here (truncated); 0: no cap */

@@ -1,8 +1,9 @@
 /* Small byte codecs every part of warren shares, each written once: hex
  * digits, base64 (RFC 4648, standard and URL-safe alphabets), the FNV-1a
- * 64-bit hash, and UTF-8 decoding and validation (Unicode's table 3-7: no
- * overlongs, surrogates, or code points past U+10FFFF). Pure: no I/O, no
- * allocation but through the caller's buffer. Thread-safe. */
+ * 64-bit hash, SHA-256 and HMAC-SHA-256 (codec_sha256.c), and UTF-8
+ * decoding and validation (Unicode's table 3-7: no overlongs, surrogates,
+ * or code points past U+10FFFF). Pure: no I/O, no allocation but through
+ * the caller's buffer. Thread-safe. */
 #ifndef WARREN_CODEC_H
 #define WARREN_CODEC_H
 
@@ -38,6 +39,42 @@ bool wr_base64url_decode(const char *s, size_t n, unsigned char *out, size_t cap
  * collide, never where a client could profit from a collision. */
 #define WR_FNV1A64_INIT 0xcbf29ce484222325ULL
 uint64_t wr_fnv1a64(uint64_t h, const void *p, size_t n);
+
+/* SHA-256 (FIPS 180-4), incrementally: init, update any number of times,
+ * final (which wipes the state). A plain struct the caller owns. */
+#define WR_SHA256_LEN 32
+#define WR_SHA256_BLOCK 64
+struct wr_sha256 {
+    uint32_t h[8];
+    uint64_t len; /* bytes fed so far */
+    size_t used;  /* bytes waiting in block */
+    unsigned char block[WR_SHA256_BLOCK];
+};
+void wr_sha256_init(struct wr_sha256 *s);
+void wr_sha256_update(struct wr_sha256 *s, const void *p, size_t n);
+void wr_sha256_final(struct wr_sha256 *s, unsigned char out[WR_SHA256_LEN]);
+/* The digest of n bytes at p, in one call. */
+void wr_sha256(const void *p, size_t n, unsigned char out[WR_SHA256_LEN]);
+
+/* HMAC-SHA-256 (RFC 2104) under a key prepared once: wr_hmac_key_init
+ * hashes the key's two padded blocks, so each message then costs only its
+ * own blocks. A message: wr_hmac_start, wr_sha256_update (any number of
+ * times), wr_hmac_finish. k holds key material: wipe it (memset) when done
+ * with it. */
+struct wr_hmac_key {
+    struct wr_sha256 inner, outer;
+};
+void wr_hmac_key_init(struct wr_hmac_key *k, const void *key, size_t n);
+void wr_hmac_start(const struct wr_hmac_key *k, struct wr_sha256 *s);
+void wr_hmac_finish(const struct wr_hmac_key *k, struct wr_sha256 *s,
+                    unsigned char out[WR_SHA256_LEN]);
+/* HMAC-SHA-256 of n bytes at p under keylen bytes of key, in one call. */
+void wr_hmac_sha256(const void *key, size_t keylen, const void *p, size_t n,
+                    unsigned char out[WR_SHA256_LEN]);
+
+/* Whether n bytes at a and b are equal, in a time that depends on n alone
+ * (for comparing MACs and keys a client may be guessing). */
+bool wr_bytes_equal(const void *a, const void *b, size_t n);
 
 /* The length (1-4) of the well-formed UTF-8 sequence at s (n > 0 bytes
  * left), its code point in *cp (may be NULL); 0 when the sequence is

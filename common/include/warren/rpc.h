@@ -51,6 +51,9 @@ struct wr_request {
      * valid, starts a new trace. wr_reply.trace_id tells which. */
     const char *traceparent;
     const char *tracestate;
+    /* Who asked, set by the worker from its call (the edge's x-principal),
+     * for what binds it (the write ledger); never encoded nor decoded. */
+    const char *principal;
     void *owner__; /* decoded requests: what owns the strings */
     /* Read your writes (client API only; not in the envelope: it travels
      * as the header x-min-position): > 0 asks for an answer from data at

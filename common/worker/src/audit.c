@@ -13,6 +13,7 @@
 #include "spool.h"
 #include "warren/json.h"
 #include "warren/log.h"
+#include "warren/rpc.h"
 
 #define BATCH_LINES 500
 #define BATCH_BYTES (1u << 20)
@@ -22,6 +23,9 @@
  * also sync to, an fsync per burst (several hundred a second) slowed the
  * whole stack threefold; acks wait at most this long plus one fsync. */
 #define SYNC_INTERVAL_MS 10
+/* Records held in memory while the disk is full: the worker stops taking
+ * requests at the first, so this is only what was already delivered. */
+#define HELD_MAX ((size_t)64 << 20)
 /* Looking for spools stopped workers left: soon after start, then now and
  * then (a scan is a few opens of the spool directory). */
 #define ADOPT_FIRST_MS 1000
@@ -33,6 +37,10 @@ struct wr_audit {
     wr_sink *sink;
     char *worker;
     struct wr_buf line;
+    struct wr_buf held; /* lines the full disk refused, each ending in '\n' (worker thread) */
+    size_t nheld;
+    unsigned long long numbered; /* records numbered: appended + held (worker thread) */
+    size_t max_bytes, keep_bytes;
     pthread_t thread; /* the shipper */
     pthread_t syncer;
     bool started, syncer_started;
@@ -71,26 +79,88 @@ static bool nap(wr_audit *a, long ms)
 
 static long long mono_ms(void);
 
+/* Keeps the lines of rejected in sp's dead-letter file; *kept gets their
+ * number. */
+static int keep_rejected(wr_audit *a, wr_spool *sp, const struct wr_buf *rejected, size_t *kept,
+                         struct wr_err *err)
+{
+    *kept = 0;
+    if (rejected->len == 0)
+        return 0;
+    int rc = wr_buf_error(rejected) != 0
+                 ? wr_err_set(err, WR_ENOMEM, "audit: out of memory keeping rejected records")
+                 : wr_spool_dead_letter(sp, rejected->data, rejected->len, err);
+    if (rc != 0)
+        return rc;
+    size_t n = 0;
+    const char *end = rejected->data + rejected->len;
+    for (const char *p = rejected->data; p < end; p++)
+        n += *p == '\n';
+    *kept = n;
+    pthread_mutex_lock(&a->lock);
+    a->stats.dead += (long long)n;
+    long long total = a->stats.dead;
+    pthread_mutex_unlock(&a->lock);
+    char path[4200];
+    wr_spool_dead_path(sp, path, sizeof(path));
+    wr_warn(NULL, "audit: %zu records MongoDB cannot take kept in %s (%lld in all)", n, path,
+            total);
+    return 0;
+}
+
+/* Without MONGO_URI and with keep_bytes: the older records go, by the
+ * operator's choice, counted and logged. 0, or -1 when it failed. */
+static int keep_newest(wr_audit *a, wr_spool *sp)
+{
+    size_t dropped = 0;
+    struct wr_err err = {0};
+    if (a->keep_bytes == 0)
+        return 0;
+    if (wr_spool_keep(sp, a->keep_bytes, &dropped, &err) != 0) {
+        wr_warn(NULL, "audit: %s", err.msg);
+        return -1;
+    }
+    if (dropped == 0)
+        return 0;
+    pthread_mutex_lock(&a->lock);
+    a->stats.discarded_bytes += (long long)dropped;
+    long long total = a->stats.discarded_bytes;
+    pthread_mutex_unlock(&a->lock);
+    wr_info(NULL,
+            "audit: discarded %zu bytes of the oldest records in %s (AUDIT_SPOOL_KEEP_BYTES; "
+            "%lld in all)",
+            dropped, wr_spool_path(sp), total);
+    return 0;
+}
+
 /* Ships one batch of sp. 1 shipped something, 0 nothing to ship, -1 failed. */
 static int ship_batch(wr_audit *a, wr_spool *sp, struct wr_buf *batch)
 {
     /* Without a sink the records stay in the spool: reading a batch anyway
      * re-read the spool's first 500 lines after every fsync (100 times a
-     * second under load) for nothing. */
+     * second under load) for nothing. Only the newest keep_bytes stay,
+     * when asked. */
     if (a->sink == NULL)
-        return 0;
+        return keep_newest(a, sp);
     size_t taken = 0;
     size_t lines = wr_spool_peek(sp, batch, BATCH_LINES, BATCH_BYTES, &taken);
     if (lines == 0)
         return 0;
-    size_t dups = 0;
+    size_t dups = 0, kept = 0;
     struct wr_err err = {0};
-    int rc = wr_sink_insert(a->sink, batch->data, batch->len, lines, &dups, &err);
+    struct wr_buf rejected;
+    wr_buf_init(&rejected, BATCH_BYTES + 65536);
+    int rc = wr_sink_insert(a->sink, batch->data, batch->len, lines, &dups, &rejected, &err);
+    /* kept before the offset moves past them: a crash between the two
+     * keeps them twice, never not at all */
+    if (rc == 0)
+        rc = keep_rejected(a, sp, &rejected, &kept, &err);
+    wr_buf_release(&rejected);
     if (rc == 0)
         rc = wr_spool_advance(sp, taken, &err);
     pthread_mutex_lock(&a->lock);
     if (rc == 0) {
-        a->stats.shipped += (long long)(lines - dups);
+        a->stats.shipped += (long long)(lines - dups - kept);
         a->stats.duplicates += (long long)dups;
     } else {
         a->stats.failures++;
@@ -209,6 +279,9 @@ wr_audit *wr_audit_new(const struct wr_audit_opts *o, struct wr_err *err)
     pthread_cond_init(&a->cond, NULL);
     pthread_cond_init(&a->sync_cond, NULL);
     wr_buf_init(&a->line, 1u << 20);
+    wr_buf_init(&a->held, HELD_MAX);
+    a->max_bytes = o->max_bytes;
+    a->keep_bytes = o->mongo_uri != NULL && o->mongo_uri[0] != '\0' ? 0 : o->keep_bytes;
     a->worker = strdup(o->worker ? o->worker : "");
     a->spool_dir = strdup(o->spool_dir);
     a->spool = a->worker && a->spool_dir ? wr_spool_open(o->spool_dir, err) : NULL;
@@ -248,7 +321,13 @@ void wr_audit_free(wr_audit *a)
         pthread_join(a->thread, NULL);
     wr_sink_free(a->sink);
     wr_spool_close(a->spool);
+    if (a->nheld > 0)
+        wr_warn(NULL,
+                "audit: %zu records held for want of room not written: their requests "
+                "were not acknowledged and go to another worker",
+                a->nheld);
     wr_buf_release(&a->line);
+    wr_buf_release(&a->held);
     free(a->worker);
     free(a->spool_dir);
     pthread_cond_destroy(&a->cond);
@@ -257,24 +336,103 @@ void wr_audit_free(wr_audit *a)
     free(a);
 }
 
+/* Keeps a line the full disk refused, after those already held (records
+ * reach the file in their order, so those numbered up to `appended` are
+ * exactly the ones in it). */
+static int hold(wr_audit *a, const char *line, size_t len, const struct wr_err *why,
+                struct wr_err *err)
+{
+    if (a->nheld == 0)
+        wr_warn(NULL,
+                "audit: %s: holding records in memory and taking no requests until the "
+                "disk has room",
+                why->msg);
+    wr_buf_append(&a->held, line, len);
+    wr_buf_putc(&a->held, '\n');
+    if (wr_buf_error(&a->held) != 0)
+        return wr_err_set(err, WR_ETOOBIG, "audit: the disk is full and %zu records wait",
+                          a->nheld);
+    a->nheld++;
+    pthread_mutex_lock(&a->lock);
+    a->stats.held = a->nheld;
+    pthread_mutex_unlock(&a->lock);
+    return 0;
+}
+
 static int append(wr_audit *a, const char *line, size_t len, unsigned long long *recno,
                   struct wr_err *err)
 {
-    int rc = wr_spool_append(a->spool, line, len, err);
-    if (rc == 0) {
-        pthread_mutex_lock(&a->lock);
-        a->stats.recorded++;
-        *recno = ++a->appended;
-        pthread_mutex_unlock(&a->lock);
+    struct wr_err why = {0};
+    int rc = a->nheld > 0 ? WR_EAGAIN : wr_spool_append(a->spool, line, len, &why);
+    bool held = rc == WR_EAGAIN;
+    if (held)
+        rc = hold(a, line, len, &why, err);
+    else if (rc != 0)
+        *err = why;
+    if (rc != 0)
+        return rc;
+    *recno = ++a->numbered;
+    pthread_mutex_lock(&a->lock);
+    a->stats.recorded++;
+    if (!held)
+        a->appended++;
+    pthread_mutex_unlock(&a->lock);
+    return 0;
+}
+
+int wr_audit_retry(wr_audit *a, struct wr_err *err)
+{
+    if (a->nheld == 0)
+        return 0;
+    size_t done = 0, written = 0;
+    int rc = 0;
+    while (a->nheld > 0) {
+        const char *line = a->held.data + done;
+        const char *nl = memchr(line, '\n', a->held.len - done);
+        size_t len = nl != NULL ? (size_t)(nl - line) : a->held.len - done;
+        rc = wr_spool_append(a->spool, line, len, err);
+        if (rc != 0)
+            break;
+        done += len + 1;
+        written++;
+        a->nheld--;
     }
-    return rc;
+    memmove(a->held.data, a->held.data + done, a->held.len - done);
+    a->held.len -= done;
+    pthread_mutex_lock(&a->lock);
+    a->appended += written;
+    a->stats.held = a->nheld;
+    if (a->nheld == 0 && written > 0) {
+        a->wanted = a->appended; /* nothing else may come to ask for it */
+        pthread_cond_signal(&a->sync_cond);
+    }
+    pthread_mutex_unlock(&a->lock);
+    if (a->nheld == 0 && written > 0)
+        wr_info(NULL, "audit: the disk has room again: %zu held records written", written);
+    return rc == WR_EAGAIN ? 0 : rc;
+}
+
+bool wr_audit_should_pause(wr_audit *a, bool paused)
+{
+    if (a->nheld > 0)
+        return true;
+    if (a->max_bytes == 0)
+        return false;
+    size_t backlog = wr_spool_backlog(a->spool);
+    return paused ? backlog >= a->max_bytes - a->max_bytes / 10 : backlog >= a->max_bytes;
 }
 
 int wr_audit_record(wr_audit *a, const struct wr_audit_rec *r, unsigned long long *recno,
                     struct wr_err *err)
 {
+    /* Every record its own _id, made here: a request executed twice (a
+     * redelivery) leaves two records, and no client id can name one. */
+    char audit_id[WR_REQUEST_ID_LEN + 1];
+    wr_request_id_new(audit_id);
+    struct wr_audit_rec rec = *r;
+    rec.audit_id = audit_id;
     wr_buf_reset(&a->line);
-    wr_audit_format(&a->line, r, a->worker);
+    wr_audit_format(&a->line, &rec, a->worker);
     if (wr_buf_error(&a->line) != 0)
         return wr_err_set(err, WR_ETOOBIG, "audit: record too large");
     return append(a, a->line.data, a->line.len, recno, err);

@@ -23,6 +23,7 @@ struct wr__worker {
     struct wr_acks acks;
     struct wr_answer reply;   /* the answer being built; reset per request */
     bool fatal;               /* the audit trail failed: stop without acknowledging */
+    bool paused;              /* the audit spool is full: not consuming (worker.c, pace) */
     char name[300];           /* host:pid, in audit records */
     char program[80];         /* warren-<service>: the connection's and client's name */
     char queue[80];           /* warren.<service> */

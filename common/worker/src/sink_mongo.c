@@ -128,8 +128,27 @@ static void free_docs(bson_t **docs, size_t n)
     free(docs);
 }
 
+/* What an insert checks of a document, checked first, so that one
+ * document the driver would refuse never holds up its batch (the driver
+ * refuses the whole batch). */
+#define INSERT_CHECKS                                                                              \
+    (BSON_VALIDATE_UTF8 | BSON_VALIDATE_EMPTY_KEYS | BSON_VALIDATE_DOT_KEYS |                      \
+     BSON_VALIDATE_DOLLAR_KEYS)
+
+/* The line as a document MongoDB takes, or NULL. */
+static bson_t *document(const char *line, size_t len)
+{
+    bson_error_t error;
+    bson_t *doc = bson_new_from_json((const uint8_t *)line, (ssize_t)len, &error);
+    if (doc != NULL && !bson_validate_with_error(doc, INSERT_CHECKS, &error)) {
+        bson_destroy(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
 int wr_sink_insert(wr_sink *k, const char *text, size_t len, size_t n, size_t *duplicates,
-                   struct wr_err *err)
+                   struct wr_buf *rejected, struct wr_err *err)
 {
     bson_t **docs = calloc(n ? n : 1, sizeof(bson_t *));
     if (docs == NULL)
@@ -139,11 +158,13 @@ int wr_sink_insert(wr_sink *k, const char *text, size_t len, size_t n, size_t *d
     for (const char *p = text, *end = text + len; p < end && count < n;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t line = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        docs[count] = bson_new_from_json((const uint8_t *)p, (ssize_t)line, &error);
-        /* A line that is not JSON cannot be stored, ever: skip it (logged),
+        docs[count] = document(p, line);
+        /* A line MongoDB cannot take, ever: handed back to be kept apart,
          * rather than block every record behind it. */
         if (docs[count] != NULL)
             count++;
+        else
+            wr_buf_append(rejected, p, nl != NULL ? line + 1 : line);
         p += line + 1;
     }
     bson_t opts = BSON_INITIALIZER, reply;

@@ -169,10 +169,19 @@ int wr_spool_append(wr_spool *s, const char *line, size_t len, struct wr_err *er
     struct iovec iov[2] = {{(void *)line, len}, {"\n", 1}};
     pthread_mutex_lock(&s->lock);
     ssize_t n = writev(s->fd, iov, 2);
-    if (n > 0)
+    bool whole = n == (ssize_t)(len + 1);
+    int saved = n < 0 ? errno : ENOSPC; /* a short write: the disk filled up */
+    /* Part of a line would read as a torn record, and the next line would
+     * run into it: cut it off (cutting needs no space). */
+    bool cut = whole || n <= 0 || ftruncate(s->fd, (off_t)s->written) == 0;
+    if (whole)
         s->written += (size_t)n;
     pthread_mutex_unlock(&s->lock);
-    return n == (ssize_t)(len + 1) ? 0 : sys_error(err, "appending to", s->path);
+    if (whole)
+        return 0;
+    bool full = (saved == ENOSPC || saved == EDQUOT) && cut;
+    return wr_err_set(err, full ? WR_EAGAIN : WR_EIO, "spool: appending to %s: %s", s->path,
+                      strerror(saved));
 }
 
 int wr_spool_sync(wr_spool *s, struct wr_err *err)
@@ -247,6 +256,100 @@ int wr_spool_advance(wr_spool *s, size_t taken, struct wr_err *err)
         s->punched = whole;
     pthread_mutex_unlock(&s->lock);
     return write_offset(s, delivered, err);
+}
+
+void wr_spool_dead_path(const wr_spool *s, char *out, size_t cap)
+{
+    (void)snprintf(out, cap, "%s.dead", s->path);
+}
+
+int wr_spool_dead_letter(wr_spool *s, const char *lines, size_t len, struct wr_err *err)
+{
+    char path[4200];
+    wr_spool_dead_path(s, path, sizeof(path));
+    /* Flawfinder: ignore - beside our own spool (config); O_NOFOLLOW refuses links */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return sys_error(err, "opening", path);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, lines + done, len - done);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    int rc = done == len && fdatasync(fd) == 0 ? 0 : sys_error(err, "writing", path);
+    close(fd);
+    return rc;
+}
+
+/* The offset of the first line that starts at or after from (to, when
+ * none does before to). */
+static size_t line_start(int fd, size_t from, size_t to)
+{
+    if (from == 0)
+        return 0;
+    char chunk[4096];
+    for (size_t at = from - 1; at < to;) {
+        size_t ask = to - at < sizeof(chunk) ? to - at : sizeof(chunk);
+        ssize_t n = pread(fd, chunk, ask, (off_t)at);
+        if (n <= 0)
+            return to;
+        const char *nl = memchr(chunk, '\n', (size_t)n);
+        if (nl != NULL)
+            return at + (size_t)(nl - chunk) + 1;
+        at += (size_t)n;
+    }
+    return to;
+}
+
+/* Copies bytes [from, from + n) of the file to its start, through a
+ * descriptor without O_APPEND (Linux appends pwrite's data under it). */
+static int copy_to_start(wr_spool *s, size_t from, size_t n, struct wr_err *err)
+{
+    /* Flawfinder: ignore - our own spool (config); O_NOFOLLOW refuses links */
+    int out = open(s->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (out < 0)
+        return sys_error(err, "opening", s->path);
+    char chunk[65536];
+    size_t done = 0;
+    while (done < n) {
+        size_t ask = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
+        ssize_t r = pread(s->fd, chunk, ask, (off_t)(from + done));
+        if (r <= 0 || pwrite(out, chunk, (size_t)r, (off_t)done) != r)
+            break;
+        done += (size_t)r;
+    }
+    int rc = done == n && fdatasync(out) == 0 ? 0 : sys_error(err, "compacting", s->path);
+    close(out);
+    return rc;
+}
+
+int wr_spool_keep(wr_spool *s, size_t keep, size_t *dropped, struct wr_err *err)
+{
+    *dropped = 0;
+    pthread_mutex_lock(&s->lock);
+    size_t end = s->written;
+    int rc = 0;
+    /* only synced lines move; the newest keep / 2 stay, which lie past
+     * keep / 2 (end > keep), so copying them to the start overwrites none */
+    if (keep > 0 && s->synced == end && end - s->delivered > keep) {
+        size_t from = line_start(s->fd, end - keep / 2, end);
+        rc = copy_to_start(s, from, end - from, err);
+        /* From here a crash rereads the copy, then older lines up to the
+         * originals: some discarded lines come back, no kept one is lost. */
+        if (rc == 0)
+            rc = write_offset(s, 0, err);
+        if (rc == 0 && (ftruncate(s->fd, (off_t)(end - from)) != 0 || fdatasync(s->fd) != 0))
+            rc = sys_error(err, "cutting", s->path);
+        if (rc == 0) {
+            *dropped = from - s->delivered;
+            s->written = s->synced = end - from;
+            s->delivered = s->punched = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 size_t wr_spool_backlog(wr_spool *s)

@@ -42,13 +42,16 @@ void wr_worker_global_cleanup(void)
     wr_sink_global_cleanup();
 }
 
-/* Whether the service can take requests now (and why not). */
+/* Whether the worker can take requests now (and why not): the service
+ * says it is ready, and the audit spool is not full (pace). */
 static bool service_ready(struct wr__worker *w, const char **why)
 {
     *why = "";
     bool ready = w->svc->ready == NULL || w->svc->ready(w->svc->ready_arg, why);
     wr__health_unready(&w->health, WR__UNREADY_SERVICE, !ready);
-    return ready;
+    if (ready && w->paused)
+        *why = "the audit spool is full";
+    return ready && !w->paused;
 }
 
 /* Starts the consumers: the service's queue, its write queue, the
@@ -145,6 +148,36 @@ static int ack_durable(struct wr__worker *w, struct wr_err *err)
     return rc;
 }
 
+/* Follows the audit spool: w->paused while it is full (its bound, or a
+ * full disk holding records in memory), and follow_ready then stops
+ * taking requests until it has room: requests wait in the queue, and
+ * what was already delivered is still answered and recorded. Writes held
+ * records as room comes; an error there stops the worker (w->fatal). */
+static void pace(struct wr__worker *w)
+{
+    struct wr_err aerr = {0};
+    if (wr_audit_retry(w->audit, &aerr) != 0) {
+        wr_error(NULL, "stopping: %s", aerr.msg);
+        w->fatal = true;
+        return;
+    }
+    bool full = wr_audit_should_pause(w->audit, w->paused);
+    if (full == w->paused)
+        return;
+    w->paused = full;
+    wr__health_unready(&w->health, WR__UNREADY_SPOOL_FULL, full);
+    struct wr_audit_stats st;
+    wr_audit_get_stats(w->audit, &st);
+    if (full)
+        wr_warn(NULL,
+                "audit spool full (%zu bytes to ship, %zu records wait for disk room): not taking "
+                "requests",
+                st.backlog, st.held);
+    else
+        wr_info(NULL, "audit spool has room again (%zu bytes to ship): taking requests",
+                st.backlog);
+}
+
 /* A graceful stop: cancel the consumer, answer what was already delivered,
  * make its audit records durable and acknowledge it all, so a stopping
  * worker returns nothing to the queue (and spends none of a request's
@@ -196,8 +229,12 @@ static void run(struct wr__worker *w)
         /* While acknowledgements wait for the disk, come back soon to send
          * them (under load every delivery does). Not sooner than a few ms:
          * rabbitmq-c spins through a timeout's last millisecond. */
-        long wait_ms = wr_acks_empty(&w->acks) ? 1000 : 10;
+        long wait_ms = !wr_acks_empty(&w->acks) ? 10 : w->paused ? 100 : 1000;
         wr__health_alive(&w->health, wait_ms);
+        if (!burst)
+            pace(w);
+        if (w->fatal)
+            break; /* held records could not be written: acknowledge nothing more */
         int rc = burst ? 0 : follow_ready(w, &err);
         if (rc == 0)
             rc = wr_amqp_poll(w->amqp, wait_ms, &ev, &m, &err);
@@ -263,7 +300,9 @@ static int start(struct wr__worker *w)
                               .collection = cfg->audit_collection,
                               .spool_dir = cfg->audit_spool_dir,
                               .worker = w->name,
-                              .appname = w->program};
+                              .appname = w->program,
+                              .max_bytes = (size_t)cfg->audit_spool_max_bytes,
+                              .keep_bytes = (size_t)cfg->audit_spool_keep_bytes};
     struct wr_err err = {0};
     w->audit = wr_audit_new(&o, &err);
     if (w->audit == NULL) {
@@ -299,8 +338,10 @@ static void stop(struct wr__worker *w)
     if (w->audit != NULL) {
         struct wr_audit_stats st;
         wr_audit_get_stats(w->audit, &st);
-        wr_info(NULL, "audit: %lld recorded, %lld shipped, %lld duplicates, %zu bytes spooled",
-                st.recorded, st.shipped, st.duplicates, st.backlog);
+        wr_info(NULL,
+                "audit: %lld recorded, %lld shipped, %lld duplicates, %lld kept in .dead, %lld "
+                "bytes discarded, %zu bytes spooled",
+                st.recorded, st.shipped, st.duplicates, st.dead, st.discarded_bytes, st.backlog);
     }
     wr_audit_free(w->audit);
     wr__wmetrics_release(&w->metrics);

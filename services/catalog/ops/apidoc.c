@@ -14,6 +14,7 @@
 #include "ops/apidoc_int.h"
 #include "ops/render.h"
 #include "warren/json.h"
+#include "warren/proto.h"
 
 /* The collections' indices in name order. The caller frees. */
 static size_t *by_name(const schema *s)
@@ -325,14 +326,14 @@ static json_t *components(void)
 {
     json_t *p = json_object();
     json_object_set_new(p, "page",
-                        json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:i}}", "name", "page", "in", "query",
+                        json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:I}}", "name", "page", "in", "query",
                                   "description", "the page, from 1", "schema", "type", "integer",
-                                  "minimum", 1, "maximum", 1000000000));
-    json_object_set_new(p, "results_per_page",
-                        json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:i}}", "name", "results_per_page", "in",
-                                  "query", "description",
-                                  "the page size (default 10, above the maximum clamped)", "schema",
-                                  "type", "integer", "minimum", 1, "maximum", 1000000000));
+                                  "minimum", 1, "maximum", (json_int_t)WR_PAGE_MAX));
+    json_object_set_new(
+        p, "results_per_page",
+        json_pack("{s:s,s:s,s:s,s:{s:s,s:i,s:I}}", "name", "results_per_page", "in", "query",
+                  "description", "the page size (default 10, above the maximum clamped)", "schema",
+                  "type", "integer", "minimum", 1, "maximum", (json_int_t)WR_PAGE_MAX));
     json_object_set_new(p, "q",
                         json_pack("{s:s,s:s,s:s,s:{s:s}}", "name", "q", "in", "query",
                                   "description",

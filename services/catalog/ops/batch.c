@@ -385,7 +385,7 @@ static int run_all(const struct handler_env *env, const struct wr_request *req,
     rc = write_replay_record(env, req->id, record->data, record->len, err);
     if (rc != 0) {
         store_rollback(env->writer);
-        return write_failed(rc, err, out);
+        return write_failed(env, rc, err, out);
     }
     rc = write_finish(env, first, req, 200, NULL, NULL, out, err);
     if (rc == 0 && out->status == 0)

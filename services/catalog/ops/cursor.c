@@ -1,5 +1,5 @@
-/* Keyset cursors (see cursor.h): canonical JSON of the key, a checksum,
- * base64url around it. */
+/* Keyset cursors (see cursor.h): canonical JSON of the key, a MAC under
+ * CURSOR_SECRET, base64url around it. */
 #include "ops/cursor.h"
 
 #include <inttypes.h>
@@ -9,6 +9,7 @@
 
 #include "warren/codec.h"
 #include "warren/json.h"
+#include "warren/proto.h"
 
 /* The key as canonical JSON: [1,"a",2.5,null]. WR_EINVAL for a BLOB. */
 static int key_json(struct wr_buf *b, const struct value *key, size_t n)
@@ -32,29 +33,65 @@ static int key_json(struct wr_buf *b, const struct value *key, size_t n)
     return wr_buf_error(b);
 }
 
-static void checksum(char out[17], const struct collection *c, const char *q, long per_page,
-                     const struct wr_buf *k, long page)
+#define MAC_BYTES 16 /* h: HMAC-SHA-256 cut to 128 bits (RFC 2104 allows half) */
+#define MAC_HEX ((size_t)2 * MAC_BYTES)
+
+void cursor_key_init(struct cursor_key *k, const char *secret, size_t n)
 {
-    char nums[64];
-    int n = snprintf(nums, sizeof(nums), "%ld%c%ld", per_page, '\0', page);
-    uint64_t h = WR_FNV1A64_INIT;
-    h = wr_fnv1a64(h, c->name, strlen(c->name) + 1);
-    h = wr_fnv1a64(h, q ? q : "", (q ? strlen(q) : 0) + 1);
-    h = wr_fnv1a64(h, k->data, k->len);
-    h = wr_fnv1a64(h, nums, n > 0 ? (size_t)n : 0);
-    (void)snprintf(out, 17, "%016" PRIx64, h);
+    wr_hmac_key_init(&k->mac, secret, n);
 }
 
-int cursor_encode(struct wr_buf *out, const struct collection *c, const char *q, long per_page,
-                  const struct value *key, size_t n, long page)
+void cursor_key_release(struct cursor_key *k)
+{
+    if (k != NULL)
+        memset(k, 0, sizeof(*k));
+}
+
+void cursor_key_mix(const struct cursor_key *k, char tag[17])
+{
+    static const char what[] = "warren cursor key fingerprint";
+    struct wr_sha256 s;
+    unsigned char id[WR_SHA256_LEN];
+    wr_hmac_start(&k->mac, &s);
+    wr_sha256_update(&s, what, sizeof(what));
+    wr_hmac_finish(&k->mac, &s, id);
+    uint64_t h = wr_fnv1a64(WR_FNV1A64_INIT, tag, strlen(tag));
+    h = wr_fnv1a64(h, id, 8);
+    (void)snprintf(tag, 17, "%016" PRIx64, h);
+}
+
+/* h of a cursor: the fields NUL-separated (no field holds a NUL: names
+ * and q are checked for them, k is JSON), after a label that keeps these
+ * MACs apart from any other use of the secret. */
+static void mac(char out[MAC_HEX + 1], const struct cursor_key *key, const struct collection *c,
+                const char *q, long per_page, const struct wr_buf *k, long page)
+{
+    static const char label[] = "warren cursor v2";
+    char nums[64];
+    int n = snprintf(nums, sizeof(nums), "%ld%c%ld", per_page, '\0', page);
+    struct wr_sha256 s;
+    wr_hmac_start(&key->mac, &s);
+    wr_sha256_update(&s, label, sizeof(label));
+    wr_sha256_update(&s, c->name, strlen(c->name) + 1);
+    wr_sha256_update(&s, q ? q : "", (q ? strlen(q) : 0) + 1);
+    wr_sha256_update(&s, k->data, k->len);
+    wr_sha256_update(&s, "", 1);
+    wr_sha256_update(&s, nums, n > 0 ? (size_t)n : 0);
+    unsigned char d[WR_SHA256_LEN];
+    wr_hmac_finish(&key->mac, &s, d);
+    wr_hex_encode(out, d, MAC_BYTES);
+}
+
+int cursor_encode(struct wr_buf *out, const struct cursor_key *ck, const struct collection *c,
+                  const char *q, long per_page, const struct value *key, size_t n, long page)
 {
     struct wr_buf k, doc;
     wr_buf_init(&k, CURSOR_MAX);
     wr_buf_init(&doc, CURSOR_MAX);
     int rc = key_json(&k, key, n);
     if (rc == 0) {
-        char h[17];
-        checksum(h, c, q, per_page, &k, page);
+        char h[MAC_HEX + 1];
+        mac(h, ck, c, q, per_page, &k, page);
         wr_buf_printf(&doc, "{\"h\":\"%s\",\"k\":", h);
         wr_buf_append(&doc, k.data, k.len);
         wr_buf_printf(&doc, ",\"p\":%ld}", page);
@@ -96,15 +133,15 @@ static bool key_value(const struct collection *c, size_t col, json_t *v, struct 
     return true;
 }
 
-static bool read_doc(json_t *doc, const struct collection *c, const size_t *cols, size_t n,
-                     const char *q, long per_page, struct value *key, long *page, char *scratch,
-                     size_t cap)
+static bool read_doc(json_t *doc, const struct cursor_key *ck, const struct collection *c,
+                     const size_t *cols, size_t n, const char *q, long per_page, struct value *key,
+                     long *page, char *scratch, size_t cap)
 {
     json_t *h = json_object_get(doc, "h"), *k = json_object_get(doc, "k"),
            *p = json_object_get(doc, "p");
     if (!json_is_object(doc) || json_object_size(doc) != 3 || !json_is_string(h) ||
-        !json_is_array(k) || json_array_size(k) != n || !json_is_integer(p) ||
-        json_integer_value(p) < 2 || json_integer_value(p) > 1000000000)
+        json_string_length(h) != MAC_HEX || !json_is_array(k) || json_array_size(k) != n ||
+        !json_is_integer(p) || json_integer_value(p) < 2 || json_integer_value(p) > WR_PAGE_MAX)
         return false;
     size_t used = 0;
     for (size_t i = 0; i < n; i++)
@@ -113,17 +150,18 @@ static bool read_doc(json_t *doc, const struct collection *c, const size_t *cols
     *page = (long)json_integer_value(p);
     struct wr_buf kj;
     wr_buf_init(&kj, CURSOR_MAX);
-    char want[17] = "";
+    char want[MAC_HEX + 1] = "";
     bool ok = key_json(&kj, key, n) == 0;
     if (ok)
-        checksum(want, c, q, per_page, &kj, *page);
+        mac(want, ck, c, q, per_page, &kj, *page);
     wr_buf_release(&kj);
-    return ok && strcmp(json_string_value(h), want) == 0;
+    /* constant time: a client must not learn the MAC byte by byte */
+    return ok && wr_bytes_equal(json_string_value(h), want, MAC_HEX);
 }
 
-bool cursor_decode(const char *text, const struct collection *c, const size_t *cols, size_t n,
-                   const char *q, long per_page, struct value *key, long *page, char *scratch,
-                   size_t cap)
+bool cursor_decode(const char *text, const struct cursor_key *ck, const struct collection *c,
+                   const size_t *cols, size_t n, const char *q, long per_page, struct value *key,
+                   long *page, char *scratch, size_t cap)
 {
     unsigned char raw[CURSOR_MAX];
     size_t len = 0;
@@ -131,7 +169,7 @@ bool cursor_decode(const char *text, const struct collection *c, const size_t *c
         !wr_base64url_decode(text, strlen(text), raw, sizeof(raw), &len))
         return false;
     json_t *doc = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
-    bool ok = doc != NULL && read_doc(doc, c, cols, n, q, per_page, key, page, scratch, cap);
+    bool ok = doc != NULL && read_doc(doc, ck, c, cols, n, q, per_page, key, page, scratch, cap);
     json_decref(doc);
     return ok;
 }

@@ -14,6 +14,7 @@
 #include "warren/err.h"
 #include "warren/rpc.h"
 
+struct cursor_key;
 struct view;
 struct write_tx;
 
@@ -29,9 +30,10 @@ struct handler_env {
     const struct wr_cfg *cfg; /* per-collection METHODS; MAX_IN_VALUES (may be NULL) */
     long default_per_page;
     long max_per_page;
-    long count_max; /* COUNT_MAX: counts stop there; 0: no cap */
-    long max_bulk;  /* MAX_BULK: objects one create writes at most */
-    long max_depth; /* MAX_DEPTH: the request's depth is clamped to it */
+    const struct cursor_key *cursor_key; /* CURSOR_SECRET: signs keyset cursors */
+    long count_max;                      /* COUNT_MAX: counts stop there; 0: no cap */
+    long max_bulk;                       /* MAX_BULK: objects one create writes at most */
+    long max_depth;                      /* MAX_DEPTH: the request's depth is clamped to it */
     /* this request's fields= (fields.h), for the objects of view->c; NULL: none */
     const struct view *view;
     /* the transaction a batch or a bulk create holds (write_tx.h); NULL: none */

@@ -20,7 +20,8 @@ static void remember(struct rows *x, const struct value *row)
     for (size_t k = 0; k < x->nkeyset; k++)
         key[k] = row[x->keyset[k]];
     wr_buf_reset(x->cursor);
-    if (cursor_encode(x->cursor, x->coll, x->q, x->per_page, key, x->nkeyset, x->next_page) != 0)
+    if (cursor_encode(x->cursor, x->env->cursor_key, x->coll, x->q, x->per_page, key, x->nkeyset,
+                      x->next_page) != 0)
         wr_buf_reset(x->cursor); /* a BLOB in the key: no cursor, offset links instead */
 }
 

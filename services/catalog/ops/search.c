@@ -105,9 +105,10 @@ static int search_single(const struct handler_env *env, const struct collection 
 
 /* The page a request's cursor names (its sort key, for the columns cols,
  * into key), 1 for a walk's start; false after a 400. */
-static bool read_cursor(const struct collection *c, const size_t *cols, size_t ncols,
-                        const struct wr_request *req, long per_page, struct value *key, long *page,
-                        char *scratch, size_t cap, struct wr_answer *out)
+static bool read_cursor(const struct handler_env *env, const struct collection *c,
+                        const size_t *cols, size_t ncols, const struct wr_request *req,
+                        long per_page, struct value *key, long *page, char *scratch, size_t cap,
+                        struct wr_answer *out)
 {
     *page = req->page ? req->page : 1;
     if (req->after == NULL)
@@ -115,7 +116,8 @@ static bool read_cursor(const struct collection *c, const size_t *cols, size_t n
     *page = 1;
     if (req->after[0] == '\0')
         return true;
-    if (cursor_decode(req->after, c, cols, ncols, req->q, per_page, key, page, scratch, cap))
+    if (cursor_decode(req->after, env->cursor_key, c, cols, ncols, req->q, per_page, key, page,
+                      scratch, cap))
         return true;
     wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER,
                     "after: not a cursor of this list (take it from a Link header, with the same q "
@@ -171,6 +173,7 @@ static int search_page(const struct handler_env *env, const struct collection *c
     long long want = rows_to_read(q, &pg, keyset || req->after != NULL, n);
     int rc = 0;
     if (want > 0)
+        /* both offsets are bounded where they enter (plan.h): the sum fits */
         rc = search_rows(env, q, keyset ? key : NULL, keyset ? 0 : query_offset(q) + pg.offset,
                          want, &x, err);
     pg.more = x.more;
@@ -205,7 +208,7 @@ int search_list(const struct handler_env *env, const struct collection *c,
         goto free_query;
     }
     size_t ncols = query_keyset_cols(q, cols, desc, QUERY_KEYSET_MAX);
-    if (!read_cursor(c, cols, ncols, req, rows_per_page(env, req), key, &page, scratch,
+    if (!read_cursor(env, c, cols, ncols, req, rows_per_page(env, req), key, &page, scratch,
                      sizeof(scratch), out))
         goto free_query;
     bool uncounted = reqkey_uncounted(c, req) && !query_single(q);

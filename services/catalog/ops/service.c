@@ -59,6 +59,7 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
         return 0;
     }
     (void)snprintf(req.id, sizeof(req.id), "%s", call->id);
+    req.principal = call->principal;
     /* MAX_DEPTH caps ?depth= as MAX_RESULTS_PER_PAGE caps page sizes: before
      * the cache key is made, so the two spellings share it */
     if (req.depth_given && req.depth > c->env.max_depth)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/conflict.h"
 #include "ops/reads.h"
 #include "ops/rows.h"
 #include "ops/write_body.h"
@@ -175,12 +176,14 @@ static int failed(struct bulk *b, int rc, const struct wr_err *err, struct wr_an
         return 0;
     }
     if (rc == WR_ECONFLICT && b->list) {
-        char msg[sizeof(err->msg) + 32];
-        (void)snprintf(msg, sizeof(msg), "object %zu: %s", b->failed_at, err->msg);
+        /* SQLite's reason in the API's names, never a hidden column's */
+        char words[512], msg[sizeof(words) + 32];
+        conflict_message(b->env->schema, err->msg, words, sizeof(words));
+        (void)snprintf(msg, sizeof(msg), "object %zu: %s", b->failed_at, words);
         wr_answer_error(out, 409, WR_CODE_CONFLICT, msg);
         return 0;
     }
-    return write_failed(rc, err, out);
+    return write_failed(b->env, rc, err, out);
 }
 
 /* {"num_created": n} (and "num_updated" for an upsert) into out. */

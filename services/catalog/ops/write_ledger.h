@@ -1,10 +1,13 @@
 /* The transaction of one write and its record in warren_applied: a write
  * begins (BEGIN IMMEDIATE on env->writer), and when its request id is
- * recorded already (a redelivery) it is answered from the record instead
- * of applied again; a write commits together with its record (request id,
- * status, key, Location), then the cache generation of its table is
- * bumped. So a write delivered twice is applied once, and a client that
- * retries with the same X-Request-Id gets the first answer. */
+ * recorded already it is answered from the record instead of applied
+ * again; a write commits together with its record (request id, status,
+ * key, Location, and a fingerprint of who asked what: principal, op,
+ * path, q and body), then the cache generation of its table is bumped.
+ * So a write delivered twice is applied once, a client that retries with
+ * the same X-Request-Id gets the first answer, and one that sends that id
+ * with another write is refused (409 request_id_reused) rather than given
+ * the first write's answer. */
 #ifndef CATALOG_WRITE_LEDGER_H
 #define CATALOG_WRITE_LEDGER_H
 
@@ -12,7 +15,8 @@
 
 /* Begins req's write transaction. Returns 0 (begun: the caller writes,
  * then calls write_finish or rolls back), 1 (not begun: out holds the
- * answer, from the record of an earlier delivery or a 409 / 503), or a
+ * answer, from the record of an earlier delivery of the same write, a 409
+ * request_id_reused for another write under its id, or a 409 / 503), or a
  * negative WR_E* with err (not begun). base_url prefixes a read-back's
  * URLs. */
 int write_begin_once(const struct handler_env *env, const struct collection *c,
@@ -30,9 +34,11 @@ int write_finish(const struct handler_env *env, const struct collection *c,
                  struct wr_answer *out, struct wr_err *err);
 
 /* Maps a failed write's rc: a constraint (WR_ECONFLICT) is a 409 with
- * SQLite's reason, a locked database (WR_EBUSY) a 503, answered into out
+ * SQLite's reason in the API's names (ops/conflict.h: never a hidden
+ * column's), a locked database (WR_EBUSY) a 503, answered into out
  * (returns 0); any other error is returned for a 500. */
-int write_failed(int rc, const struct wr_err *err, struct wr_answer *out);
+int write_failed(const struct handler_env *env, int rc, const struct wr_err *err,
+                 struct wr_answer *out);
 
 /* {"num_modified": n} (op WR_OP_UPDATE) or {"num_deleted": n} (WR_OP_DELETE),
  * 200, into out (reset first). */

@@ -68,7 +68,7 @@ int write_many(const struct handler_env *env, const struct collection *c,
             rc = 0;
         } else {
             store_rollback(env->writer);
-            rc = write_failed(rc, err, out);
+            rc = write_failed(env, rc, err, out);
         }
         if (rc == 0 && out->status == 0)
             write_reply_many(out, a ? WR_OP_UPDATE : WR_OP_DELETE, changed);

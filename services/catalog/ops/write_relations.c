@@ -374,7 +374,7 @@ int write_rel_failed(const struct handler_env *env, int rc, json_t *errors,
         write_reply_invalid(out, errors);
         return 0;
     }
-    return write_failed(rc, err, out);
+    return write_failed(env, rc, err, out);
 }
 
 int write_unlink_one(const struct handler_env *env, const struct collection *c,
@@ -412,7 +412,7 @@ int write_unlink_one(const struct handler_env *env, const struct collection *c,
     }
     if (rc != 0) {
         store_rollback(env->writer);
-        return write_failed(rc, err, out);
+        return write_failed(env, rc, err, out);
     }
     rc = write_tx_finish(env, c, req, 204, req->key, NULL, out, err);
     if (rc == 0 && out->status == 0) {

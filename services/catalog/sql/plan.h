@@ -7,9 +7,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "model/schema.h"
 #include "model/value.h"
+#include "warren/proto.h"
 
 /* The statements of one collection. Each SELECT lists every column of the
  * table in table order, so a row's value i is column i. */
@@ -60,9 +62,15 @@ static inline bool plan_page_open(const struct page *pg)
 {
     return pg->uncounted || pg->estimated || pg->truncated;
 }
-/* Fills pg for total rows; page >= 1 and per_page >= 1 (the caller checks).
- * The other members are cleared. */
+/* Fills pg for total rows (>= 0); page and per_page are 1 to WR_PAGE_MAX
+ * (checked where they enter: the route, the envelope, the cursor), so the
+ * offset is at most (WR_PAGE_MAX - 1) * WR_PAGE_MAX. The other members are
+ * cleared. */
 void plan_page(struct page *pg, long long total, long page, long per_page);
+/* A search adds its own offset (at most WR_Q_COUNT_MAX) to a page's: the
+ * sum must fit too. */
+_Static_assert(WR_Q_COUNT_MAX <= INT64_MAX - (WR_PAGE_MAX - 1) * WR_PAGE_MAX,
+               "a search's offset plus a page's offset overflows");
 
 /* Parses an id from a URL into one value per key column of c (composite
  * keys joined by ','), integers for INTEGER columns. Text values point into

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sql/query_parse.h"
+#include "warren/proto.h"
 #include "warren/analyzer.h"
 
 #define NAME_CLIP 64 /* bytes of a request's name quoted in a message */
@@ -319,13 +320,15 @@ static int parse_functions(struct parser *p, const json_t *root)
     return 0;
 }
 
+/* limit or offset: 0 to WR_Q_COUNT_MAX (proto.h), so that the window's
+ * arithmetic (offset plus a page's own offset) never overflows. */
 static int get_count(struct parser *p, const json_t *root, const char *key, long long *out)
 {
     const json_t *v = json_object_get(root, key);
     if (v == NULL)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return INVALID(p, "q: %s must be a non-negative integer", key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > WR_Q_COUNT_MAX)
+        return INVALID(p, "q: %s must be a whole number from 0 to %lld", key, WR_Q_COUNT_MAX);
     *out = json_integer_value(v);
     return 0;
 }

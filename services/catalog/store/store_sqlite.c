@@ -93,6 +93,21 @@ static int db_error(store *st, int rc, const char *what, struct wr_err *err)
 
 static store *store_open_mode(const char *uri, bool writer, struct wr_err *err);
 
+/* A warren_applied table made before write fingerprints gets the column;
+ * its old rows keep NULL there (the ledger answers them as before). */
+static int add_fingerprint_column(store *st)
+{
+    sqlite3_stmt *probe = NULL;
+    int rc = sqlite3_prepare_v2(st->db, "SELECT fingerprint FROM warren_applied LIMIT 0", -1,
+                                &probe, NULL);
+    sqlite3_finalize(probe);
+    if (rc == SQLITE_OK)
+        return SQLITE_OK;
+    wr_info(NULL, "sqlite: adding the fingerprint column to warren_applied");
+    return sqlite3_exec(st->db, "ALTER TABLE warren_applied ADD COLUMN fingerprint TEXT", NULL,
+                        NULL, NULL);
+}
+
 store *store__open(const char *uri, bool writer, struct wr_err *err)
 {
     return store_open_mode(uri, writer, err);
@@ -110,7 +125,8 @@ store *store_open_writer(const char *uri, struct wr_err *err)
      * so a write delivered twice is applied once. */
     static const char ddl[] = "CREATE TABLE IF NOT EXISTS warren_applied ("
                               "message_id TEXT PRIMARY KEY, status INTEGER NOT NULL, "
-                              "object_key TEXT, location TEXT, at INTEGER NOT NULL)";
+                              "object_key TEXT, location TEXT, at INTEGER NOT NULL, "
+                              "fingerprint TEXT)";
     /* What a write of many objects (a bulk create, a batch) answered:
      * their keys and counts, to answer a redelivery alike. */
     static const char ddl_many[] = "CREATE TABLE IF NOT EXISTS warren_applied_many ("
@@ -122,6 +138,8 @@ store *store_open_writer(const char *uri, struct wr_err *err)
         wr_warn(NULL, "sqlite: cannot switch to WAL, readers wait for writers: %s",
                 sqlite3_errmsg(st->db));
     int rc = st ? sqlite3_exec(st->db, ddl, NULL, NULL, NULL) : SQLITE_OK;
+    if (rc == SQLITE_OK && st != NULL)
+        rc = add_fingerprint_column(st);
     if (rc == SQLITE_OK && st != NULL)
         rc = sqlite3_exec(st->db, ddl_many, NULL, NULL, NULL);
     if (rc == SQLITE_OK && st != NULL)
