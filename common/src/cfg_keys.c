@@ -36,6 +36,8 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the longest a cache command may take before the request bypasses the cache")                \
     X(CACHE_TTL_S, cache_ttl_s, INT, "300", 1, 86400L * 30, NULL, CATALOG,                         \
       "how long a cached reply lives (up to 10% less, at random, so keys expire apart)")           \
+    X(CACHE_WAIT_MS, cache_wait_ms, INT, "50", 0, 10000, NULL, CATALOG,                            \
+      "on a miss another worker is computing, how long to wait for its value before computing")    \
     X(CACHE_MIN_COST_US, cache_min_cost_us, INT, "250", 0, 10000000, NULL, CATALOG,                \
       "reads that cost less CPU to compute go straight to SQLite, not through Redis; 0: cache "    \
       "every read")                                                                                \

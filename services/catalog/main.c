@@ -109,7 +109,7 @@ static int open_cache(struct catalog *c)
     struct cache_opts co = {.url = c->cfg.redis_url,
                             .timeout_ms = c->cfg.redis_timeout_ms,
                             .ttl_s = c->cfg.cache_ttl_s,
-                            .wait_ms = 50};
+                            .wait_ms = c->cfg.cache_wait_ms};
     struct reqkey_opts ko = {.service = c->cfg.service,
                              .default_per_page = c->cfg.results_per_page,
                              .max_per_page = c->cfg.max_results_per_page,

@@ -30,6 +30,7 @@ struct wr_cfg {
     char *redis_url;             /* REDIS_URL: the result cache; '' turns it off */
     long redis_timeout_ms;       /* REDIS_TIMEOUT_MS: per cache command */
     long cache_ttl_s;            /* CACHE_TTL_S */
+    long cache_wait_ms;          /* CACHE_WAIT_MS: a miss waits for another worker's value */
     long cache_min_cost_us;      /* CACHE_MIN_COST_US: cheaper reads skip the cache */
     char *mongo_uri;             /* MONGO_URI: the audit trail; '' spools only */
     char *audit_db;              /* AUDIT_DB */
