@@ -36,6 +36,11 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the longest a cache command may take before the request bypasses the cache")                \
     X(CACHE_TTL_S, cache_ttl_s, INT, "300", 1, 86400L * 30, NULL, CATALOG,                         \
       "how long a cached reply lives (up to 10% less, at random, so keys expire apart)")           \
+    X(CACHE_WAIT_MS, cache_wait_ms, INT, "50", 0, 10000, NULL, CATALOG,                            \
+      "on a miss another worker is computing, how long to wait for its value before computing")    \
+    X(CACHE_MIN_COST_US, cache_min_cost_us, INT, "250", 0, 10000000, NULL, CATALOG,                \
+      "reads that cost less CPU to compute go straight to SQLite, not through Redis; 0: cache "    \
+      "every read")                                                                                \
     X(MONGO_URI, mongo_uri, STR, "", 0, 0, NULL, WORKER,                                           \
       "the audit trail's MongoDB; empty keeps audit records in the local spool")                   \
     X(AUDIT_DB, audit_db, STR, "warren", 0, 0, NULL, WORKER, "the audit trail's database")         \
@@ -76,6 +81,12 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the longest request target, path and query (414 beyond)")                                   \
     X(MAX_CONNECTIONS, max_connections, INT, "4096", 1, 1000000, NULL, EDGE,                       \
       "the client connections the edge holds at once; beyond, new ones get 503 and are closed")    \
+    X(SINGLE_FLIGHT, single_flight, BOOL, "False", 0, 0, NULL, EDGE,                               \
+      "an API read identical to one in flight on the same event loop joins it (one message, one "  \
+      "execution) instead of publishing its own")                                                  \
+    X(EDGE_THREADS, edge_threads, INT, "0", 0, 64, NULL, EDGE,                                     \
+      "the edge's event loops on the one port, each a thread with its own broker connection; "     \
+      "0: one per core")                                                                           \
     X(MAX_JSON_DEPTH, max_json_depth, INT, "16", 1, 1000, NULL, EDGE,                              \
       "the deepest nesting of arrays and objects in q and in request bodies")                      \
     X(MAX_IN_VALUES, max_in_values, INT, "500", 1, 30000, NULL, EDGE | CATALOG,                    \

@@ -17,6 +17,27 @@ int wr_hex_value(char c)
     return -1;
 }
 
+bool wr_pct_decode(const char *s, size_t n, char *out, size_t cap, bool plus_space)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (n - i < 3 || wr_hex_value(s[i + 1]) < 0 || wr_hex_value(s[i + 2]) < 0)
+                return false;
+            c = (char)(wr_hex_value(s[i + 1]) * 16 + wr_hex_value(s[i + 2]));
+            i += 2;
+        } else if (c == '+' && plus_space) {
+            c = ' ';
+        }
+        if (c == '\0' || j + 1 >= cap)
+            return false;
+        out[j++] = c;
+    }
+    out[j] = '\0';
+    return true;
+}
+
 void wr_hex_encode(char *out, const void *p, size_t n)
 {
     const unsigned char *u = p;

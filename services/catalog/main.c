@@ -109,7 +109,7 @@ static int open_cache(struct catalog *c)
     struct cache_opts co = {.url = c->cfg.redis_url,
                             .timeout_ms = c->cfg.redis_timeout_ms,
                             .ttl_s = c->cfg.cache_ttl_s,
-                            .wait_ms = 50};
+                            .wait_ms = c->cfg.cache_wait_ms};
     struct reqkey_opts ko = {.service = c->cfg.service,
                              .default_per_page = c->cfg.results_per_page,
                              .max_per_page = c->cfg.max_results_per_page,
@@ -120,7 +120,8 @@ static int open_cache(struct catalog *c)
     env->schema = c->schema;
     env->plan = c->plan;
     env->cache = cache_new(&co);
-    c->ctx.cached = env->cache != NULL ? cached_new(env->cache, &ko) : NULL;
+    c->ctx.cached =
+        env->cache != NULL ? cached_new(env->cache, &ko, c->cfg.cache_min_cost_us) : NULL;
     /* A replica's file may be older than the generation it reads, so what
      * it computed is never stored under it: it only reads the cache. */
     if (c->ctx.cached != NULL && c->cfg.replica)
@@ -158,8 +159,10 @@ static void teardown(struct catalog *c)
     struct handler_env *env = &c->ctx.env;
     if (env->cache != NULL) {
         const struct cache_stats *st = cache_stats(env->cache);
-        wr_info(NULL, "cache: %lld hits, %lld misses, %lld bypasses, %lld waits, %lld errors",
-                st->hits, st->misses, st->bypasses, st->waits, st->errors);
+        wr_info(NULL,
+                "cache: %lld hits, %lld misses, %lld bypasses, %lld skips, %lld waits, %lld errors",
+                st->hits, st->misses, st->bypasses, c->ctx.cached ? cached_skips(c->ctx.cached) : 0,
+                st->waits, st->errors);
     }
     publisher_stop(c->pub); /* before the writer: it publishes what was committed */
     replica_stop(c->rep);

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -29,9 +30,10 @@ struct bus {
     struct event *reconnect; /* the backoff timer */
     long backoff_ms;
     long backoff_max_ms;
-    bool ready;
-    bool blocked;
-    long long connects;
+    /* atomics: the loop that writes /metrics may be another (metrics.c) */
+    atomic_bool ready;
+    atomic_bool blocked;
+    atomic_llong connects;
     /* The connect in progress: while connecting, only the helper thread
      * touches amqp; it writes one byte to done[1] when it has finished. */
     bool connecting;

@@ -1,7 +1,11 @@
 /* One call's life (see call.h). A call is freed exactly once, by whichever
  * comes first: the reply, the deadline, a basic.return, a broker outage,
  * the client going away, or the edge's end; whoever removes it from the
- * pending table owns it. */
+ * pending table owns it. A read identical to one in flight (flights.h)
+ * joins it as a follower: never published, never in the pending table, it
+ * shares its leader's fate (answered with the leader's reply or error, in
+ * the same turn) unless its own client goes first. A leader whose client
+ * went away stays in flight while it has followers. */
 #include "call.h"
 
 #include <stdint.h>
@@ -9,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flights.h"
 #include "pending.h"
 #include "route.h"
+#include "warren/buf.h"
 #include "warren/codec.h"
 #include "warren/log.h"
 #include "warren/proto.h"
@@ -26,7 +32,10 @@ struct calls {
     trail *trail;
     metrics *metrics;
     pending *pending;
+    flights *flights;                  /* the reads in flight, by what they ask */
+    long long shared;                  /* reads answered from another's reply */
     const struct timeval *deadline_tv; /* a common timeout: O(1) timers */
+    atomic_long *in_flight;            /* every loop's calls (edge.h: struct edge_shared) */
     bool draining;
     long long late_replies;
 };
@@ -42,6 +51,12 @@ struct call {
     char collection[ROUTE_NAME_MAX + 1];
     long long t0_ms;
     char principal[WR_API_KEY_NAME_MAX + 1];
+    /* single-flight */
+    char *flight; /* a leader's key in cs->flights (owned), NULL when none */
+    size_t flight_len;
+    struct call *followers; /* a leader's */
+    struct call *leader;    /* a follower's; NULL for a leader */
+    struct call *next;      /* the next follower of the same leader */
     char trace_id[WR_TRACE_ID_LEN + 1];
     const char *route; /* its metrics label: a constant */
     uint64_t t0_ns;
@@ -53,23 +68,54 @@ static void call_detach(struct call *c)
     c->conn = NULL;
 }
 
+/* No new read joins c's flight from now on. */
+static void flight_end(struct call *c)
+{
+    if (c->flight == NULL)
+        return;
+    flights_remove(c->owner->flights, c->flight, c->flight_len, c);
+    free(c->flight);
+    c->flight = NULL;
+}
+
+/* Takes follower f off its leader's list. */
+static void follower_unlink(struct call *f)
+{
+    struct call **p = &f->leader->followers;
+    while (*p != NULL && *p != f)
+        p = &(*p)->next;
+    if (*p == f)
+        *p = f->next;
+    f->leader = NULL;
+    f->next = NULL;
+}
+
 static void call_free(struct call *c)
 {
     if (c == NULL)
         return;
     call_detach(c);
+    flight_end(c);
     if (c->timer != NULL)
         event_free(c->timer);
     calls *cs = c->owner;
     free(c);
+    atomic_fetch_sub(cs->in_flight, 1);
     if (cs->draining && pending_count(cs->pending) == 0)
         event_base_loopexit(cs->base, NULL);
 }
 
 /* Answers (and audits) a call that has been removed from the pending
- * table, then frees it. */
+ * table, and its followers the same, then frees them. */
 static void call_error(struct call *c, int status, const char *code, const char *message)
 {
+    flight_end(c);
+    struct call *f;
+    while ((f = c->followers) != NULL) {
+        c->followers = f->next;
+        f->leader = NULL;
+        call_error(f, status, code, message);
+    }
     if (c->req != NULL) {
         struct ask a = {.req = c->req,
                         .rid = c->id,
@@ -113,8 +159,12 @@ void calls_on_gone(calls *cs, void *call)
      * that comes later finds no call and is counted as late. */
     c->req = NULL;
     c->conn = NULL;
-    if (pending_remove(cs->pending, c->id) == c)
+    if (c->leader != NULL) { /* a follower: its leader goes on */
+        follower_unlink(c);
         call_free(c);
+    } else if (c->followers == NULL && pending_remove(cs->pending, c->id) == c) {
+        call_free(c); /* else its followers still wait for the reply */
+    }
 }
 
 /* A reply header's HTTP name: AMQP headers travel in lower case ("link"),
@@ -158,18 +208,30 @@ static bool read_validated(const calls *cs, struct evhttp_request *req, const st
     return true;
 }
 
-void calls_on_reply(calls *cs, const struct wr_msg *m)
+/* The edge's record of a follower answered with its leader's reply: the
+ * worker recorded only the leader's request. */
+static void audit_shared(const struct call *f, const struct wr_msg *m)
 {
-    struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
-    if (c == NULL) {
-        cs->late_replies++;
-        metrics_count(cs->metrics, METRICS_LATE_REPLY);
-        wr_debug(m->correlation_id, "late reply dropped (%lld so far)", cs->late_replies);
-        return;
-    }
+    struct wr_audit_rec r = {.id = f->id,
+                             .time_ms = f->t0_ms,
+                             .principal = f->principal,
+                             .op = f->op,
+                             .collection = f->collection,
+                             .status = m->status > 0 ? m->status : 502,
+                             .duration_ms = (double)(wr_now_ms() - f->t0_ms),
+                             .cache = "shared",
+                             .rows = -1};
+    trail_add(f->owner->trail, &r);
+}
+
+/* Answers c's request (when its client is still there) with reply m. */
+static void answer_reply(calls *cs, struct call *c, const struct wr_msg *m)
+{
     struct evhttp_request *req = c->req;
     call_detach(c);
     c->req = NULL;
+    if (req == NULL)
+        return;
     for (size_t i = 0; i < m->nhdrs; i++) {
         char name[64];
         if (header_name(m->hdrs[i].name, name, sizeof(name)))
@@ -180,12 +242,35 @@ void calls_on_reply(calls *cs, const struct wr_msg *m)
         respond_header(req, "Retry-After", "1");
     if (m->status == 200 && read_validated(cs, req, m)) {
         metrics_answered(cs->metrics, c->route, 304, c->t0_ns);
-        call_free(c);
         return;
     }
     int status = m->status > 0 ? m->status : 502;
     respond_json(req, status, c->id, m->body, m->len);
     metrics_answered(cs->metrics, c->route, status, c->t0_ns);
+}
+
+void calls_on_reply(calls *cs, const struct wr_msg *m)
+{
+    struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
+    if (c == NULL) {
+        cs->late_replies++;
+        metrics_count(cs->metrics, METRICS_LATE_REPLY);
+        wr_debug(m->correlation_id, "late reply dropped (%lld so far)", cs->late_replies);
+        return;
+    }
+    flight_end(c);
+    answer_reply(cs, c, m);
+    struct call *f;
+    while ((f = c->followers) != NULL) {
+        c->followers = f->next;
+        f->leader = NULL;
+        bool answered = f->req != NULL;
+        answer_reply(cs, f, m);
+        if (answered)
+            audit_shared(f, m);
+        cs->shared++;
+        call_free(f);
+    }
     call_free(c);
 }
 
@@ -209,12 +294,14 @@ void calls_on_down(calls *cs)
 
 /* A new call for a's request, parked in the pending table with its timer
  * (not armed). 0, WR_ENOMEM, or WR_EINVAL when its id is in flight. */
-static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec, struct call **out)
+/* A new call for a's request, counted in flight until call_free; NULL
+ * when out of memory. */
+static struct call *call_alloc(calls *cs, const struct ask *a, const struct call_spec *spec)
 {
     struct call *c = calloc(1, sizeof(*c));
-    *out = c;
     if (c == NULL)
-        return WR_ENOMEM;
+        return NULL;
+    atomic_fetch_add(cs->in_flight, 1); /* until call_free */
     c->owner = cs;
     (void)snprintf(c->id, sizeof(c->id), "%s", a->rid);
     (void)snprintf(c->op, sizeof(c->op), "%s", spec->op);
@@ -227,8 +314,63 @@ static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec
     c->route = a->route;
     c->t0_ns = a->t0_ns;
     c->req = a->req;
+    return c;
+}
+
+static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec, struct call **out)
+{
+    struct call *c = call_alloc(cs, a, spec);
+    *out = c;
+    if (c == NULL)
+        return WR_ENOMEM;
     c->timer = evtimer_new(cs->base, on_deadline, c);
     return c->timer ? pending_put(cs->pending, a->rid, c) : WR_ENOMEM;
+}
+
+static void call_start(calls *cs, const struct ask *a, struct conn *conn,
+                       const struct call_spec *spec, const struct wr_buf *key, const char *min);
+
+/* What decides a read's answer, for single-flight: service, op,
+ * principal, base URL and envelope, each ended by a NUL. 0 or the
+ * buffer's error. */
+static int flight_key(const struct ask *a, const struct call_spec *spec, struct wr_buf *out)
+{
+    const char *parts[] = {spec->service ? spec->service : "", spec->op, a->audit.principal,
+                           spec->base_url};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        wr_buf_append(out, parts[i], strlen(parts[i]) + 1);
+    wr_buf_append(out, spec->envelope, spec->len);
+    return wr_buf_error(out);
+}
+
+/* Joins a's read to leader's flight; false when out of memory (the
+ * caller then starts a call of its own). */
+static bool follow(calls *cs, struct call *leader, const struct ask *a, struct conn *conn,
+                   const struct call_spec *spec)
+{
+    struct call *f = call_alloc(cs, a, spec);
+    if (f == NULL)
+        return false;
+    f->leader = leader;
+    f->next = leader->followers;
+    leader->followers = f;
+    f->conn = conn;
+    conn_park(conn, f);
+    return true;
+}
+
+/* Makes c the leader of key's flight; on failure c simply leads none. */
+static void flight_start(calls *cs, struct call *c, const struct wr_buf *key)
+{
+    c->flight = malloc(key->len);
+    if (c->flight == NULL)
+        return;
+    memcpy(c->flight, key->data, key->len);
+    c->flight_len = key->len;
+    if (flights_put(cs->flights, c->flight, c->flight_len, c) != 0) {
+        free(c->flight);
+        c->flight = NULL;
+    }
 }
 
 void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec)
@@ -241,6 +383,25 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
                       "X-Warren-Min-Position must be a position: 1 to 18 digits");
         return;
     }
+    /* a read that asks for a position is never shared: its answer may wait
+     * for a replica another does not wait for */
+    struct wr_buf key;
+    wr_buf_init(&key, (size_t)cs->cfg->max_uri_bytes * 2 + 8192);
+    bool shared = spec->shared && min == NULL && flight_key(a, spec, &key) == 0;
+    struct call *leader = shared ? flights_find(cs->flights, key.data, key.len) : NULL;
+    if (leader != NULL && follow(cs, leader, a, conn, spec)) {
+        wr_buf_release(&key);
+        return;
+    }
+    call_start(cs, a, conn, spec, shared ? &key : NULL, min);
+    wr_buf_release(&key);
+}
+
+/* Publishes a's request as a call of its own (with x-min-position min when
+ * not NULL), the leader of key's flight when key is not NULL. */
+static void call_start(calls *cs, const struct ask *a, struct conn *conn,
+                       const struct call_spec *spec, const struct wr_buf *key, const char *min)
+{
     struct call *c = NULL;
     int rc = call_new(cs, a, spec, &c);
     bool in_flight = rc == WR_EINVAL; /* pending_put: the same X-Request-Id is in flight */
@@ -285,19 +446,24 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
     evtimer_add(c->timer, cs->deadline_tv);
     c->conn = conn;
     conn_park(conn, c);
+    if (key != NULL)
+        flight_start(cs, c, key);
 }
 
-calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t, metrics *m)
+calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long *in_flight, bus *b,
+                 trail *t, metrics *m)
 {
     calls *cs = calloc(1, sizeof(*cs));
     if (cs == NULL)
         return NULL;
-    *cs = (calls){.base = base, .cfg = cfg, .bus = b, .trail = t, .metrics = m};
+    *cs = (calls){
+        .base = base, .cfg = cfg, .bus = b, .trail = t, .metrics = m, .in_flight = in_flight};
     long ms = cfg->request_timeout_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     cs->deadline_tv = event_base_init_common_timeout(base, &tv);
     cs->pending = pending_new();
-    if (cs->deadline_tv == NULL || cs->pending == NULL) {
+    cs->flights = flights_new();
+    if (cs->deadline_tv == NULL || cs->pending == NULL || cs->flights == NULL) {
         calls_free(cs);
         return NULL;
     }
@@ -312,6 +478,7 @@ void calls_free(calls *cs)
     while (cs->pending != NULL && (c = pending_remove_any(cs->pending)) != NULL)
         call_error(c, 503, WR_CODE_UNAVAILABLE, "shutting down");
     pending_free(cs->pending);
+    flights_free(cs->flights);
     free(cs);
 }
 
@@ -327,7 +494,7 @@ bool calls_draining(const calls *cs)
 
 bool calls_open(const calls *cs)
 {
-    return !cs->draining && pending_count(cs->pending) < (size_t)cs->cfg->max_in_flight;
+    return !cs->draining && atomic_load(cs->in_flight) < cs->cfg->max_in_flight;
 }
 
 void calls_drain(calls *cs)

@@ -9,6 +9,7 @@
 #define EDGE_CALL_H
 
 #include <event2/event.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,9 +24,11 @@
 typedef struct calls calls;
 
 /* The set of calls in flight: they publish on b, audit through t and
- * count their answers in m (all three outlive it). NULL when out of
- * memory. */
-calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, trail *t, metrics *m);
+ * count their answers in m (all three outlive it), and are counted in
+ * *in_flight (shared by every loop's set, changed only atomically) against
+ * MAX_IN_FLIGHT. NULL when out of memory. */
+calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long *in_flight, bus *b,
+                 trail *t, metrics *m);
 /* Answers every call still in flight (503, "shutting down") and frees the
  * set. NULL-safe. */
 void calls_free(calls *cs);
@@ -40,20 +43,25 @@ struct call_spec {
     const char *base_url;    /* x-base-url */
     const char *traceparent; /* the edge's span of the request's trace */
     const char *tracestate;  /* "" when none */
+    bool shared;             /* a read: an identical one in flight may answer it too */
 };
 
 /* Starts a call for a's request (a->audit says what its records say; its
  * principal goes out as x-principal; a->route and a->t0_ns are what its
  * answer is counted as): publishes spec and parks the call on
- * conn (the request's connection) until its answer. When that fails the
+ * conn (the request's connection) until its answer. A shared read identical
+ * to one in flight (same service, op, principal, base URL and envelope)
+ * publishes nothing: it is answered with that one's reply or error, and
+ * audited by the edge (cache "shared"). When that fails the
  * request is answered at once, and audited: 409 for a request id already in
  * flight, 503 (with Retry-After) when the broker is unavailable or memory
  * short. Either way req belongs to the call set or is answered. */
 void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec);
 
-/* Calls in flight. */
+/* Calls in flight on this loop. */
 size_t calls_count(const calls *cs);
-/* Whether a new call may start: not draining, below MAX_IN_FLIGHT. */
+/* Whether a new call may start: not draining, and the calls of every loop
+ * below MAX_IN_FLIGHT. */
 bool calls_open(const calls *cs);
 bool calls_draining(const calls *cs);
 /* No new calls; the loop ends once the last call in flight is answered. */

@@ -32,7 +32,7 @@ struct conns {
     const struct timeval *next_tv; /* the answer, then the next request's arrival */
     struct conn **by_fd;
     size_t cap;
-    long open;
+    atomic_long *open; /* every loop's connections (edge.h: struct edge_shared) */
 };
 
 struct conn {
@@ -78,7 +78,7 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
         event_free(conn->fix);
     if ((size_t)conn->fd < e->cap && e->by_fd[conn->fd] == conn)
         e->by_fd[conn->fd] = NULL;
-    e->open--;
+    atomic_fetch_sub(e->open, 1);
     free(conn);
 }
 
@@ -228,7 +228,8 @@ static void refuse_connection(struct conn *conn)
         "{\"code\":\"overloaded\",\"message\":\"too many open connections\"}\n";
     /* A fresh socket's buffer takes these few bytes at once. */
     (void)send(conn->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-    wr_debug(NULL, "connection refused: %ld open (MAX_CONNECTIONS)", conn->owner->open);
+    wr_debug(NULL, "connection refused: %ld open (MAX_CONNECTIONS)",
+             atomic_load(conn->owner->open));
     evhttp_connection_free(conn->evcon); /* calls on_conn_close */
 }
 
@@ -290,14 +291,14 @@ static void after_accept(evutil_socket_t unused, short what, void *arg)
         conn = calloc(1, sizeof(*conn));
     if (conn != NULL) {
         *conn = (struct conn){.owner = e, .evcon = evcon, .bev = a->bev, .fd = fd};
-        e->open++;
+        long open = atomic_fetch_add(e->open, 1) + 1;
         evhttp_connection_set_closecb(evcon, on_conn_close, conn);
         if (conn_watch(conn) != 0) {
             wr_error(NULL, "out of memory: closing a connection");
             evhttp_connection_free(evcon);
         } else {
             e->by_fd[fd] = conn;
-            if (e->open > e->cfg->max_connections)
+            if (open > e->cfg->max_connections)
                 refuse_connection(conn);
         }
     } else if (evcon != NULL && fd >= 0) {
@@ -328,12 +329,12 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
 }
 
 conns *conns_new(struct event_base *base, struct evhttp *http, const struct wr_cfg *cfg,
-                 void (*gone)(void *call, void *arg), void *arg)
+                 atomic_long *open, void (*gone)(void *call, void *arg), void *arg)
 {
     conns *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
-    *e = (conns){.base = base, .cfg = cfg, .gone = gone, .arg = arg};
+    *e = (conns){.base = base, .cfg = cfg, .gone = gone, .arg = arg, .open = open};
     struct timeval head = {cfg->http_timeout_s, 0};
     e->head_tv = event_base_init_common_timeout(base, &head);
     long next_ms = cfg->request_timeout_ms + cfg->http_timeout_s * 1000;

@@ -11,17 +11,19 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <stdatomic.h>
 
 #include "warren/cfg.h"
 
 typedef struct conns conns;
 struct conn;
 
-/* Watches every connection http accepts from now on. gone(call, arg) is
- * called when the client of a parked call goes away; libevent frees the
+/* Watches every connection http accepts from now on, counted in *open
+ * (shared by every loop's conns, changed only atomically). gone(call, arg)
+ * is called when the client of a parked call goes away; libevent frees the
  * request right after. NULL when out of memory. */
 conns *conns_new(struct event_base *base, struct evhttp *http, const struct wr_cfg *cfg,
-                 void (*gone)(void *call, void *arg), void *arg);
+                 atomic_long *open, void (*gone)(void *call, void *arg), void *arg);
 /* After evhttp_free (which closes every connection). NULL-safe. */
 void conns_free(conns *c);
 

@@ -332,7 +332,9 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                                  .len = body.len,
                                  .base_url = base,
                                  .traceparent = traceparent,
-                                 .tracestate = a->trace->tracestate};
+                                 .tracestate = a->trace->tracestate,
+                                 .shared = d->cfg->single_flight && r->kind == ROUTE_API &&
+                                           !wr_op_is_write(op)};
         calls_start(d->calls, a, conn, &spec);
     }
     wr_buf_release(&body);

@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <event2/http.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +21,6 @@
 #include "trail.h"
 #include "warren/log.h"
 
-/* Edge audit records held while the broker is down (about 1 KiB each). */
-#define AUDIT_BACKLOG 10000
-
 struct edge {
     struct event_base *base;
     struct evhttp *http;
@@ -29,7 +29,7 @@ struct edge {
     trail *trail;
     calls *calls;
     conns *conns;
-    metrics *metrics;
+    metrics *metrics; /* the process's, shared with the other loops */
     struct dispatcher dispatcher;
 };
 
@@ -70,6 +70,32 @@ static void on_request(struct evhttp_request *req, void *arg)
     dispatch_request(&e->dispatcher, req);
 }
 
+/* A listening socket on HTTP_HOST:HTTP_PORT, in a group with the other
+ * loops' (SO_REUSEPORT). libevent listens with a backlog of 128 by default:
+ * a burst of new connections beyond it has its SYNs dropped and waits a
+ * second for the retry, so an overload answer (503 at once) would take a
+ * second; 4096 it is. NULL when it cannot (errno set). */
+static struct evconnlistener *bind_listener(struct event_base *base, const struct wr_cfg *cfg)
+{
+    char port[16];
+    (void)snprintf(port, sizeof(port), "%ld", cfg->http_port);
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
+                                    .ai_socktype = SOCK_STREAM,
+                                    .ai_protocol = IPPROTO_TCP,
+                                    .ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG};
+    struct evutil_addrinfo *ai = NULL;
+    if (evutil_getaddrinfo(cfg->http_host, port, &hints, &ai) != 0 || ai == NULL) {
+        errno = EADDRNOTAVAIL;
+        return NULL;
+    }
+    struct evconnlistener *l = evconnlistener_new_bind(
+        base, NULL, NULL,
+        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        4096, ai->ai_addr, (int)ai->ai_addrlen);
+    evutil_freeaddrinfo(ai);
+    return l;
+}
+
 /* libevent's limits and callbacks, then the listening socket. 0, or -1
  * when it cannot listen (logged). */
 static int listen_http(edge *e, const struct wr_cfg *cfg)
@@ -87,41 +113,44 @@ static int listen_http(edge *e, const struct wr_cfg *cfg)
     evhttp_set_max_body_size(e->http, cfg->max_body_bytes);
     evhttp_set_timeout(e->http, (int)cfg->http_timeout_s);
     evhttp_set_gencb(e->http, on_request, e);
-    e->socket = evhttp_bind_socket_with_handle(e->http, cfg->http_host, (uint16_t)cfg->http_port);
+    struct evconnlistener *l = bind_listener(e->base, cfg);
+    e->socket = l ? evhttp_bind_listener(e->http, l) : NULL;
     if (e->socket == NULL) {
         wr_error(NULL, "cannot listen on %s:%ld: %s", cfg->http_host, cfg->http_port,
                  strerror(errno));
+        if (l != NULL)
+            evconnlistener_free(l);
         return -1;
     }
-    /* libevent listens with a backlog of 128: a burst of new connections
-     * beyond it has its SYNs dropped and waits a second for the retry, so
-     * an overload answer (503 at once) would take a second. Linux lets a
-     * second listen() raise the backlog of a listening socket. */
-    (void)listen(evhttp_bound_socket_get_fd(e->socket), 4096);
-    wr_info(NULL, "listening on http://%s:%ld", cfg->http_host, cfg->http_port);
     return 0;
 }
 
-edge *edge_new(struct event_base *base, const struct wr_cfg *cfg)
+edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_shared *sh,
+               size_t audit_backlog)
 {
     edge *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
     e->base = base;
     e->http = evhttp_new(base);
-    e->metrics = metrics_new();
+    e->metrics = sh->metrics;
     struct bus_handlers h = {on_reply, on_returned, on_down, e};
     e->bus = bus_new(base, cfg, &h);
-    e->trail = e->bus ? trail_new(base, e->bus, AUDIT_BACKLOG) : NULL;
-    e->calls = e->trail && e->metrics ? calls_new(base, cfg, e->bus, e->trail, e->metrics) : NULL;
-    e->conns = e->http ? conns_new(base, e->http, cfg, on_gone, e) : NULL;
+    e->trail = e->bus ? trail_new(base, e->bus, audit_backlog) : NULL;
+    e->calls =
+        e->trail ? calls_new(base, cfg, &sh->calls_in_flight, e->bus, e->trail, sh->metrics) : NULL;
+    e->conns = e->http ? conns_new(base, e->http, cfg, &sh->conns_open, on_gone, e) : NULL;
     if (e->http == NULL || e->bus == NULL || e->trail == NULL || e->calls == NULL ||
         e->conns == NULL) {
         wr_error(NULL, "edge: out of memory");
         edge_free(e);
         return NULL;
     }
-    metrics_watch(e->metrics, e->calls, e->bus, e->trail);
+    if (metrics_watch(e->metrics, e->bus, e->trail) != 0) {
+        wr_error(NULL, "edge: too many event loops for the metrics");
+        edge_free(e);
+        return NULL;
+    }
     struct dispatcher *d = &e->dispatcher;
     *d = (struct dispatcher){
         .cfg = cfg,
@@ -163,6 +192,5 @@ void edge_free(edge *e)
     trail_free(e->trail);
     bus_free(e->bus);
     conns_free(e->conns);
-    metrics_free(e->metrics);
     free(e);
 }

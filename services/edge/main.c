@@ -1,23 +1,17 @@
 /* The HTTP edge: REST calls in, AMQP RPC requests out, replies back as HTTP
- * responses, all on one libevent loop. main() is the table of contents. */
-#include <event2/event.h>
+ * responses, on EDGE_THREADS event loops. main() is the table of contents;
+ * the main thread only waits for SIGINT or SIGTERM, then drains the loops. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "edge.h"
+#include "loops.h"
 #include "warren/cfg.h"
 #include "warren/log.h"
-
-static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
-{
-    (void)sig;
-    (void)what;
-    edge_drain(arg);
-}
 
 int main(int argc, char **argv)
 {
@@ -33,21 +27,24 @@ int main(int argc, char **argv)
     /* Flawfinder: ignore - random() only jitters the reconnect backoff, no secret */
     srandom((unsigned)getpid() ^ (unsigned)time(NULL));
     (void)signal(SIGPIPE, SIG_IGN); /* cannot fail: a valid signal and handler */
-    struct event_base *base = event_base_new();
-    edge *e = base ? edge_new(base, &cfg) : NULL;
-    struct event *sigint = e ? evsignal_new(base, SIGINT, on_stop_signal, e) : NULL;
-    struct event *sigterm = e ? evsignal_new(base, SIGTERM, on_stop_signal, e) : NULL;
-    if (sigint && sigterm && event_add(sigint, NULL) == 0 && event_add(sigterm, NULL) == 0)
-        rc = event_base_dispatch(base) < 0 ? 1 : 0;
-    else
+    /* Blocked before any thread starts (the loops, the bus's connectors
+     * inherit the mask): only sigwait below ever takes them. */
+    sigset_t stop;
+    (void)sigemptyset(&stop);
+    (void)sigaddset(&stop, SIGINT);
+    (void)sigaddset(&stop, SIGTERM);
+    (void)pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    loops *ls = loops_new(&cfg);
+    if (ls != NULL && loops_start(ls) == 0) {
+        int sig = 0;
+        (void)sigwait(&stop, &sig);
+        wr_info(NULL, "%s: draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        loops_stop(ls);
+        rc = loops_join(ls) == 0 ? 0 : 1;
+    } else {
         rc = 1; /* logged where it failed */
-    if (sigint)
-        event_free(sigint);
-    if (sigterm)
-        event_free(sigterm);
-    edge_free(e);
-    if (base)
-        event_base_free(base);
+    }
+    loops_free(ls);
     wr_cfg_release(&cfg);
     wr_info(NULL, "stopped");
     return rc;

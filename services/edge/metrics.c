@@ -8,6 +8,7 @@
 #include "bus.h"
 #include "call.h"
 #include "trail.h"
+#include "warren/err.h"
 #include "warren/metrics.h"
 #include "warren/version.h"
 
@@ -16,26 +17,32 @@ struct metrics {
     wr_metric *requests, *duration;
     wr_series *events[3];
     wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped;
-    const calls *calls;
-    const bus *bus;
-    const trail *trail;
+    const atomic_long *calls_in_flight;
+    const bus *bus[METRICS_MAX_LOOPS];
+    const trail *trail[METRICS_MAX_LOOPS];
+    size_t loops;
 };
 
+/* Runs on the loop that writes /metrics: the other loops' buses and trails
+ * are read only through their atomic accessors. */
 static void refresh(void *arg)
 {
     metrics *m = arg;
-    if (m->calls != NULL)
-        wr_series_set(m->in_flight, (int64_t)calls_count(m->calls));
-    if (m->bus != NULL) {
-        long long connects = bus_connects(m->bus);
-        wr_series_set(m->connected, bus_ready(m->bus) || bus_blocked(m->bus) ? 1 : 0);
-        wr_series_set(m->blocked, bus_blocked(m->bus) ? 1 : 0);
-        wr_series_set(m->reconnects, connects > 1 ? connects - 1 : 0);
+    wr_series_set(m->in_flight, atomic_load(m->calls_in_flight));
+    int64_t connected = m->loops > 0, blocked = 0, reconnects = 0, held = 0, dropped = 0;
+    for (size_t i = 0; i < m->loops; i++) {
+        long long connects = bus_connects(m->bus[i]);
+        connected &= bus_ready(m->bus[i]) || bus_blocked(m->bus[i]);
+        blocked |= bus_blocked(m->bus[i]);
+        reconnects += connects > 1 ? connects - 1 : 0;
+        held += (int64_t)trail_held(m->trail[i]);
+        dropped += trail_dropped(m->trail[i]);
     }
-    if (m->trail != NULL) {
-        wr_series_set(m->held, (int64_t)trail_held(m->trail));
-        wr_series_set(m->dropped, trail_dropped(m->trail));
-    }
+    wr_series_set(m->connected, connected);
+    wr_series_set(m->blocked, blocked);
+    wr_series_set(m->reconnects, reconnects);
+    wr_series_set(m->held, held);
+    wr_series_set(m->dropped, dropped);
 }
 
 static wr_series *single(wr_metric *metric)
@@ -43,7 +50,7 @@ static wr_series *single(wr_metric *metric)
     return wr_metric_series(metric, NULL);
 }
 
-metrics *metrics_new(void)
+metrics *metrics_new(const atomic_long *in_flight)
 {
     metrics *m = calloc(1, sizeof(*m));
     wr_metrics *r = m != NULL ? wr_metrics_new() : NULL;
@@ -52,6 +59,7 @@ metrics *metrics_new(void)
         return NULL;
     }
     m->reg = r;
+    m->calls_in_flight = in_flight;
     static const char *const version[] = {"version", NULL};
     static const char *const route_status[] = {"route", "status", NULL};
     static const char *const route[] = {"route", NULL};
@@ -101,11 +109,14 @@ void metrics_free(metrics *m)
     free(m);
 }
 
-void metrics_watch(metrics *m, const calls *cs, const bus *b, const trail *t)
+int metrics_watch(metrics *m, const bus *b, const trail *t)
 {
-    m->calls = cs;
-    m->bus = b;
-    m->trail = t;
+    if (m->loops >= METRICS_MAX_LOOPS)
+        return WR_ETOOBIG;
+    m->bus[m->loops] = b;
+    m->trail[m->loops] = t;
+    m->loops++;
+    return 0;
 }
 
 void metrics_answered(metrics *m, const char *route, int status, uint64_t t0_ns)

@@ -2,12 +2,14 @@
  * requests by route and status and their durations, calls in flight,
  * deadlines passed, late replies, unroutable returns, the broker
  * connection, the edge's audit backlog and the build. The names are in
- * the README ("Running in production"). Everything runs on the edge's
- * loop: its parts report events here, and their state (calls in flight,
- * the bus, the trail) is read when /metrics is written. */
+ * the README ("Running in production"). One registry serves every event
+ * loop: events are counted in atomics from whichever loop they happen on,
+ * and the loops' state (calls in flight, each bus and trail) is read, through
+ * atomics, when /metrics is written, on whichever loop serves it. */
 #ifndef EDGE_METRICS_H
 #define EDGE_METRICS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "warren/buf.h"
@@ -18,12 +20,16 @@ struct calls;
 
 typedef struct metrics metrics;
 
-/* The edge's registry; NULL when out of memory. */
-metrics *metrics_new(void);
+/* The edge's registry; in_flight is every loop's count of calls (borrowed).
+ * NULL when out of memory. */
+metrics *metrics_new(const atomic_long *in_flight);
 void metrics_free(metrics *m);
-/* The parts whose state /metrics reports (borrowed; they outlive m's
- * last write). */
-void metrics_watch(metrics *m, const struct calls *cs, const struct bus *b, const struct trail *t);
+/* Adds one loop's bus and trail to what /metrics reports (borrowed; they
+ * outlive m's last write): connected when every loop is, blocked when one
+ * is, the rest summed. Before any loop runs. 0, or WR_ETOOBIG past
+ * METRICS_MAX_LOOPS. */
+#define METRICS_MAX_LOOPS 64
+int metrics_watch(metrics *m, const struct bus *b, const struct trail *t);
 
 /* route labels besides the catalog's ops (list, get, ..., create, update,
  * delete): a fixed set, never a client's string */

@@ -14,29 +14,6 @@
 #include "warren/codec.h"
 #include "warren/proto.h"
 
-/* Decodes n bytes of s into out (cap bytes with the NUL); plus_space turns
- * '+' into ' ' (query strings). False on a bad escape, a NUL, or overflow. */
-static bool decode(const char *s, size_t n, char *out, size_t cap, bool plus_space)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%') {
-            if (n - i < 3 || wr_hex_value(s[i + 1]) < 0 || wr_hex_value(s[i + 2]) < 0)
-                return false;
-            c = (char)(wr_hex_value(s[i + 1]) * 16 + wr_hex_value(s[i + 2]));
-            i += 2;
-        } else if (c == '+' && plus_space) {
-            c = ' ';
-        }
-        if (c == '\0' || j + 1 >= cap)
-            return false;
-        out[j++] = c;
-    }
-    out[j] = '\0';
-    return true;
-}
-
 /* Why a path segment is refused. */
 enum seg { SEG_OK, SEG_MALFORMED, SEG_NOT_A_NAME };
 
@@ -47,7 +24,7 @@ static enum seg segment(const char **p, char *out, size_t cap)
     const char *s = *p;
     size_t n = strcspn(s, "/");
     *p = s + n + (s[n] == '/' ? 1 : 0);
-    if (n == 0 || !decode(s, n, out, cap, false) || !wr_utf8_valid(out, strlen(out)))
+    if (n == 0 || !wr_pct_decode(s, n, out, cap, false) || !wr_utf8_valid(out, strlen(out)))
         return SEG_MALFORMED;
     if (strchr(out, '/') != NULL || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
         return SEG_NOT_A_NAME;
@@ -190,7 +167,7 @@ static int search(struct route *r, const char *v, size_t vlen, const struct rout
     r->q = calloc(1, vlen + 1); /* zeroed: the analysers cannot see decode fill it */
     if (r->q == NULL)
         return wr_err_set(err, WR_ENOMEM, "out of memory");
-    if (!decode(v, vlen, r->q, vlen + 1, true))
+    if (!wr_pct_decode(v, vlen, r->q, vlen + 1, true))
         return wr_err_set(err, WR_EINVAL, "q: malformed percent-encoding or a NUL byte");
     if (strlen(r->q) > ROUTE_Q_MAX)
         return wr_err_set(err, WR_EINVAL, "q: longer than %zu bytes", ROUTE_Q_MAX);
@@ -219,7 +196,8 @@ static int search(struct route *r, const char *v, size_t vlen, const struct rout
 static bool text_ok(const char *s, size_t n)
 {
     char *out = malloc(n + 1);
-    bool ok = out != NULL && decode(s, n, out, n + 1, true) && wr_utf8_valid(out, strlen(out));
+    bool ok =
+        out != NULL && wr_pct_decode(s, n, out, n + 1, true) && wr_utf8_valid(out, strlen(out));
     free(out);
     return ok;
 }
@@ -230,7 +208,7 @@ static int cursor(struct route *r, const char *v, size_t vlen, struct wr_err *er
 {
     if (r->has_after)
         return wr_err_set(err, WR_EINVAL, "after: given more than once");
-    if (!decode(v, vlen, r->after, sizeof(r->after), true))
+    if (!wr_pct_decode(v, vlen, r->after, sizeof(r->after), true))
         return wr_err_set(err, WR_EINVAL, "after: malformed or longer than %d bytes",
                           ROUTE_AFTER_MAX);
     for (const char *p = r->after; *p; p++)
@@ -248,7 +226,7 @@ static int field_list(struct route *r, const char *v, size_t vlen, struct wr_err
 {
     if (r->has_fields)
         return wr_err_set(err, WR_EINVAL, "fields: given more than once");
-    if (!decode(v, vlen, r->fields, sizeof(r->fields), true) ||
+    if (!wr_pct_decode(v, vlen, r->fields, sizeof(r->fields), true) ||
         !wr_utf8_valid(r->fields, strlen(r->fields)))
         return wr_err_set(err, WR_EINVAL,
                           "fields: a bad percent escape, a NUL or invalid UTF-8, or longer than "
@@ -276,7 +254,7 @@ static int pair(struct route *r, const char *p, size_t n, const struct route_lim
         return wr_err_set(err, WR_EINVAL,
                           "query: a parameter name with a bad percent escape, a NUL or invalid "
                           "UTF-8");
-    if (!decode(p, name_len, name, sizeof(name), true))
+    if (!wr_pct_decode(p, name_len, name, sizeof(name), true))
         return 0;
     if (strcmp(name, "q") == 0)
         return search(r, v, vlen, lim, err);
@@ -289,7 +267,7 @@ static int pair(struct route *r, const char *p, size_t n, const struct route_lim
                           "%s: a bad percent escape, a NUL or invalid UTF-8 in the value", name);
     bool known = strcmp(name, "page") == 0 || strcmp(name, "results_per_page") == 0 ||
                  strcmp(name, "depth") == 0 || strcmp(name, "count") == 0;
-    if (!decode(v, vlen, value, sizeof(value), true))
+    if (!wr_pct_decode(v, vlen, value, sizeof(value), true))
         return known ? wr_err_set(err, WR_EINVAL, "%s: malformed value", name) : 0;
     return parameter(r, name, value, err);
 }
@@ -336,7 +314,7 @@ static int no_parameters(const char *query, struct wr_err *err)
             return wr_err_set(err, WR_EINVAL,
                               "query: a parameter name with a bad percent escape, a NUL or "
                               "invalid UTF-8");
-        if (name_len == 0 || !decode(p, name_len, name, sizeof(name), true))
+        if (name_len == 0 || !wr_pct_decode(p, name_len, name, sizeof(name), true))
             return wr_err_set(err, WR_EINVAL, "query: service requests take no parameters");
         return wr_err_set(err, WR_EINVAL, "%s: service requests take no parameters", name);
     }

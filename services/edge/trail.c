@@ -3,6 +3,7 @@
  * timer after an outage). */
 #include "trail.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,10 @@ struct trail {
     bus *bus;
     struct event *retry;
     struct doc *ring;
-    size_t cap, head, count;
-    long long dropped;
+    size_t cap, head;
+    /* atomics: the loop that writes /metrics may be another (metrics.c) */
+    atomic_size_t count;
+    atomic_llong dropped;
     char name[300]; /* "edge:host:pid" */
 };
 

@@ -1,52 +1,234 @@
 #!/usr/bin/env bash
-# The benchmark: builds Release, starts a private RabbitMQ, two catalog
-# workers and the edge (the walkthrough's two collections, as the
-# Flask-Restless figures were taken), then prints wrk's requests/s and
-# p50/p99 latency at 64 connections, and the RPC client's blocking and
-# pipelined calls/s. Usage: tests/bench/bench.sh [seconds per run]
+# The benchmark: builds Release, starts a private RabbitMQ, catalog workers
+# and the edge (the walkthrough's two collections, as the Flask-Restless
+# figures were taken), and prints in one run, per round:
+#   - the raw per-message RPC ceilings of the same broker (tests/bench/
+#     rpc_ceiling.c: plain rabbitmq-c, classic and quorum queue, 64 in
+#     flight, replies the size of each page, direct reply-to);
+#   - wrk's req/s, p50 and p99 at 64 connections for each path, its ratio
+#     to the quorum ceiling, and CPU µs per request of the edge, the broker
+#     (beam.smp) and the workers, from /proc;
+# then the spread of the ratios over the rounds, and the RPC client's calls/s.
+# Absolute figures on a shared machine move by ±50 %: only the ratios
+# measured in one run count (tests/bench/instructions.sh gives the
+# deterministic figure).
+# Usage: tests/bench/bench.sh [seconds per run]
+# Settings: BENCH_RUNS (rounds, default 1), WORKERS (default 2), EDGE_THREADS
+# (default: the edge's own), CACHE=1 (the Redis cache on, as the shipped
+# config), SCALING=1 (also a table over edge threads 1 2 4 and workers
+# 1 2 4 8), WRT_AMQP_PORT/WRT_DIST_PORT/WRT_REDIS_PORT/WRT_MONGO_PORT/WRT_NODE
+# (the private servers' ports, so two checkouts can run it at once).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 . tests/lib/deps.sh
 warren_install_deps
 secs=${1:-10}
+runs=${BENCH_RUNS:-1}
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/null
 cmake --build build/release -j"$(nproc)" >/dev/null
 
 state=$(mktemp -d /tmp/warren-bench.XXXXXX)
-export WRT_AMQP_PORT=5674 WRT_DIST_PORT=25674 WRT_REDIS_PORT=6381 WRT_NODE=warren-bench
+export WRT_AMQP_PORT=${WRT_AMQP_PORT:-5674} WRT_DIST_PORT=${WRT_DIST_PORT:-25674}
+export WRT_REDIS_PORT=${WRT_REDIS_PORT:-6381} WRT_MONGO_PORT=${WRT_MONGO_PORT:-27020}
+export WRT_NODE=${WRT_NODE:-warren-bench}
 pids=()
-cleanup() {
+extra_env=()
+collections=
+worker_pids=()
+edge_pid=
+stop_stack() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+  worker_pids=()
+  edge_pid=
+}
+cleanup() {
+  stop_stack
   bash tests/lib/servers.sh stop "$state" || true
   rm -rf "$state"
 }
 trap cleanup EXIT
 bash tests/lib/servers.sh start "$state"
+broker_pid=$(cat "$state/rabbit/beam.pid")
+tck=$(getconf CLK_TCK)
 
 amqp="amqp://guest:guest@127.0.0.1:$WRT_AMQP_PORT/%2f"
-run() { # name, binary: started with the bench config in the environment
-  env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT=18280 \
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+port2=$(free_port) # a second edge beside the first, SINGLE_FLIGHT on
+base=http://127.0.0.1:$port
+base2=http://127.0.0.1:$port2
+run() { # name, binary[, threads]: started with the bench config in the environment
+  env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT="${http_port:-$port}" \
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
-    WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH=${PREFETCH:-256} \
+    WARREN_COLLECTIONS="${collections:-Albums, Artists}" WARREN_LOG_LEVEL=warn \
+    WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH="${PREFETCH:-256}" \
     WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef \
-    "$2" 2>"$state/$1.log" &
+    ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0} \
+    ${3:+WARREN_EDGE_THREADS=$3} ${4:+WARREN_SINGLE_FLIGHT=$4} ${extra_env[@]+"${extra_env[@]}"} \
+    "$2" 2>>"$state/$1.log" &
   pids+=($!)
 }
-run catalog1 build/release/services/catalog/warren-catalog
-run catalog2 build/release/services/catalog/warren-catalog
-run edge build/release/services/edge/warren-edge
-for _ in $(seq 1 100); do curl -fs http://127.0.0.1:18280/readyz >/dev/null && break; sleep 0.1; done
+start_stack() { # workers[, edge threads]
+  for i in $(seq 1 "$1"); do
+    run "catalog$i" build/release/services/catalog/warren-catalog
+    worker_pids+=($!)
+  done
+  run edge build/release/services/edge/warren-edge "${2:-}"
+  edge_pid=$!
+  if [ -n "${3:-}" ]; then # and the second edge
+    http_port=$port2 run edge2 build/release/services/edge/warren-edge "${2:-}" True
+    edge2_pid=$!
+    for _ in $(seq 1 300); do curl -fs "$base2/readyz" >/dev/null && break; sleep 0.1; done
+  fi
+  for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
+  curl -fs "$base/readyz" >/dev/null || { echo "bench: the edge never got ready" >&2; exit 1; }
+}
 
-echo "warren on $(nproc) cores: edge + 2 catalog workers + RabbitMQ on one machine"
-for path in /api/Albums /api/Albums/1; do
-  wrk -t2 -c64 -d2s "http://127.0.0.1:18280$path" >/dev/null # warm up
-  out=$(wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:18280$path")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+# CPU ticks (user + system, every thread) of the given processes, summed.
+ticks() {
+  local s=0 p
+  for p in "$@"; do s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$s"
+}
+us_per() { # ticks, count
+  awk -v t="$1" -v n="$2" -v k="$tck" 'BEGIN { printf "%.0f", n ? t * 1e6 / k / n : 0 }'
+}
+
+# The raw ceiling for a reply of $2 bytes; sets ceiling_rps. $1: classic|quorum.
+ceiling() {
+  local b0 out
+  b0=$(ticks "$broker_pid")
+  out=$(build/release/tests/rpc_ceiling "$amqp" "$1" 64 "$2" "$secs" "${WORKERS:-2}")
+  ceiling_rps=$(awk '{for (i = 1; i < NF; i++) if ($(i + 1) == "round") print $i}' <<<"$out")
+  local n
+  n=$(sed -n 's/.*(\([0-9]*\) in all).*/\1/p' <<<"$out")
+  printf '%s  broker %s µs/rt\n' "${out% (*}" "$(us_per $(($(ticks "$broker_pid") - b0)) "$n")"
+}
+
+# wrk at 64 connections on $1 (of the second edge, single-flight on, when
+# $2 is 2); prints the figures and sets warren_rps.
+measure() {
+  local path=$1 out e0 b0 w0 n base=$base edge_pid=$edge_pid
+  if [ "${2:-}" = 2 ]; then
+    base=$base2
+    edge_pid=$edge2_pid
+  fi
+  wrk -t2 -c64 -d2s ${script:+-s "$script"} "$base$path" >/dev/null # warm up
+  e0=$(ticks "$edge_pid")
+  b0=$(ticks "$broker_pid")
+  w0=$(ticks "${worker_pids[@]}")
+  out=$(wrk -t2 -c64 -d"${secs}s" --latency ${script:+-s "$script"} "$base$path")
+  local e1 b1 w1
+  e1=$(ticks "$edge_pid")
+  b1=$(ticks "$broker_pid")
+  w1=$(ticks "${worker_pids[@]}")
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  warren_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  local p50 p99 errors
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" || true)
-  printf 'GET %-15s 64 connections: %8s req/s  p50 %8s  p99 %8s %s\n' "$path" "$rps" "$p50" "$p99" "$errors"
+  errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr -s ' \n' ' ' || true)
+  printf 'warren%s GET %-15s 64 conn: %8.0f req/s  p50 %8s  p99 %8s  cpu µs/req: edge %s broker %s workers %s %s\n' \
+    "${2:+ sf-on}" "$path" "$warren_rps" "$p50" "$p99" "$(us_per $((e1 - e0)) "$n")" \
+    "$(us_per $((b1 - b0)) "$n")" "$(us_per $((w1 - w0)) "$n")" "$errors"
+}
+
+echo "warren on $(nproc) cores ($(uname -m)): edge + ${WORKERS:-2} catalog workers + RabbitMQ +" \
+  "wrk on one machine; cache ${CACHE:+on}${CACHE:-off}; ${secs}s a run, $runs round(s)"
+start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}" second
+declare -A size
+for path in /api/Albums /api/Albums/1; do
+  size[$path]=$(curl -fs "$base$path" | wc -c)
 done
-build/release/tests/rpc_bench "$amqp" 5000 64
+ratios=()
+for round in $(seq 1 "$runs"); do
+  echo "-- round $round"
+  ceiling classic "${size[/api/Albums]}"
+  for path in /api/Albums /api/Albums/1; do
+    ceiling quorum "${size[$path]}"
+    q=$ceiling_rps
+    measure "$path"
+    r=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
+    measure "$path" 2
+    r2=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
+    ratios+=("$path $r" "$path(sf-on) $r2")
+    echo "        ratio to the quorum ceiling ($path, ${size[$path]}-byte replies): $r; single-flight on: $r2"
+  done
+done
+echo "-- ratio warren / raw quorum RPC, min-median-max over $runs round(s):"
+for path in /api/Albums /api/Albums/1 '/api/Albums(sf-on)' '/api/Albums/1(sf-on)'; do
+  printf '%s\n' "${ratios[@]}" | awk -v p="$path" '$1 == p {print $2}' | sort -n |
+    awk -v p="$path" '{v[NR] = $1} END { printf "   GET %-22s %s-%s-%s\n", p, v[1], v[int((NR + 1) / 2)], v[NR] }'
+done
+build/release/tests/rpc_bench "$amqp" 2000 64
+stop_stack
+
+if [ -n "${SCALING:-}" ]; then
+  echo "-- scaling, GET /api/Albums at 64 connections (req/s; raw quorum ceiling alongside)"
+  for t in 1 2 4; do
+    start_stack 2 "$t"
+    printf 'edge threads %s, 2 workers:  ' "$t"
+    measure /api/Albums | sed 's/^warren GET [^ ]* *//'
+    stop_stack
+  done
+  for w in 1 2 4 8; do
+    start_stack "$w" "${EDGE_THREADS:-}"
+    printf 'workers %s, edge threads %s:  ' "$w" "${EDGE_THREADS:-default}"
+    measure /api/Albums | sed 's/^warren GET [^ ]* *//'
+    stop_stack
+  done
+fi
+# What the result cache costs and saves: each mode on its own stack
+# (2 workers), each path at 64 connections. off: no REDIS_URL; on: the
+# shipped admission (CACHE_MIN_COST_US 250: cheap reads skip Redis); all:
+# CACHE_MIN_COST_US 0 (every read through Redis); down: REDIS_URL on a
+# closed port (every read bypasses). The costly search repeats (a hit once
+# cached); the unique one never does (a miss, or a skip).
+if [ "${CACHE_COSTS:-1}" != 0 ]; then
+  costly='/api/Tracks?q=%7B%22filters%22%3A%5B%7B%22name%22%3A%22name%22%2C%22op%22%3A%22like%22%2C%22val%22%3A%22%25e%25%22%7D%5D%2C%22order_by%22%3A%5B%7B%22field%22%3A%22name%22%7D%5D%7D'
+  echo "-- the cache: req/s and worker CPU µs/request per mode (X-Cache as seen)"
+  declare -A cache_rps cache_cpu
+  for mode in off on all down; do
+    case $mode in
+    off) cache_env=() ;;
+    on) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0") ;;
+    all) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0" WARREN_CACHE_MIN_COST_US=0) ;;
+    down) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:1/0") ;;
+    esac
+    collections='Albums, Artists, Tracks'
+    extra_env=(${cache_env[@]+"${cache_env[@]}"})
+    start_stack 2
+    for p in /api/Albums "$costly" unique; do
+      label=$p
+      [ "$p" = "$costly" ] && label='Tracks like+sort'
+      # X-Cache as a request after the run sees it (the steady state)
+      if [ "$p" = unique ]; then
+        label='Tracks unique like'
+        line=$(script=tests/bench/unique_q.lua measure /api/Tracks)
+        seen=$(curl -fsi "${base}${costly/\%25e\%25/\%25e-probe\%25}" | awk -F': ' 'tolower($1) == "x-cache" {print $2}' | tr -d '\r')
+      else
+        line=$(measure "$p")
+        seen=$(curl -fsi "$base$p" | awk -F': ' 'tolower($1) == "x-cache" {print $2}' | tr -d '\r')
+      fi
+      cache_rps[$mode $label]=$(awk '{print $6}' <<<"$line")
+      cache_cpu[$mode $label]=$(awk '{print $NF}' <<<"$line")
+      printf 'cache %-4s %-20s x-cache %-6s %s\n' "$mode" "$label" "${seen:--}" \
+        "$(sed 's/^warren GET [^ ]* *64 conn: *//' <<<"$line")"
+    done
+    stop_stack
+    collections=
+    extra_env=()
+    redis-cli -p "$WRT_REDIS_PORT" flushall >/dev/null 2>&1 || true
+  done
+  awk -v on="${cache_rps[on Tracks like+sort]}" -v off="${cache_rps[off Tracks like+sort]}" \
+    -v a="${cache_rps[on /api/Albums]}" -v ao="${cache_rps[off /api/Albums]}" \
+    -v won="${cache_cpu[on Tracks like+sort]}" -v woff="${cache_cpu[off Tracks like+sort]}" 'BEGIN {
+    printf "cache on / off: costly search %.1fx req/s, %.1fx less worker CPU; GET /api/Albums %.2fx req/s\n",
+      on / off, woff / won, a / ao }'
+fi
+
+echo "For reference (measured elsewhere, same kind of machine): Flask-Restless 0.17 under" \
+  "gunicorn, GET /api/Albums: ~440-457 req/s."

@@ -5,7 +5,9 @@
 # (a short and a long run); the difference of the two totals over the
 # difference of the two request counts leaves out start-up and shutdown.
 # Usage: tests/bench/instructions.sh [PATH] [short s] [long s]
-#   (default /api/Albums 4 16; Release build in build/release)
+#   (default /api/Albums 4 16; Release build in build/release; EDGE_THREADS
+#   and SINGLE_FLIGHT from the environment go to the edge; CACHE=1 gives the
+#   worker the private Redis, as the shipped config does)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -18,8 +20,11 @@ cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/
 cmake --build build/release -j"$(nproc)" >/dev/null
 
 state=$(mktemp -d /tmp/warren-instr.XXXXXX)
-export WRT_AMQP_PORT=5675 WRT_DIST_PORT=25675 WRT_REDIS_PORT=6382 WRT_NODE=warren-instr
-export WRT_MONGO_PORT=27019
+# The private servers' ports: WRT_* from the environment win, so two
+# checkouts can count at once.
+export WRT_AMQP_PORT=${WRT_AMQP_PORT:-5675} WRT_DIST_PORT=${WRT_DIST_PORT:-25675}
+export WRT_REDIS_PORT=${WRT_REDIS_PORT:-6382} WRT_NODE=${WRT_NODE:-warren-instr}
+export WRT_MONGO_PORT=${WRT_MONGO_PORT:-27019}
 cleanup() {
   pkill -f "callgrind.*$root/build/release/services/" 2>/dev/null || true
   bash tests/lib/servers.sh stop "$state" >/dev/null || true
@@ -38,7 +43,9 @@ run() {
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db"
     WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn
     WARREN_AUDIT_SPOOL_DIR="$out/spool" WARREN_PREFETCH=256
-    WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef)
+    WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef
+    ${EDGE_THREADS:+WARREN_EDGE_THREADS=$EDGE_THREADS} ${SINGLE_FLIGHT:+WARREN_SINGLE_FLIGHT=$SINGLE_FLIGHT}
+    ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0})
   "${env[@]}" valgrind --tool=callgrind --callgrind-out-file="$out/worker.cg" \
     "$root/build/release/services/catalog/warren-catalog" 2>"$out/worker.log" &
   wp=$!

@@ -80,7 +80,9 @@ START_TEST(redis_and_mongo_outages_under_load)
                    h_env("WRT_REDIS_PORT"));
     (void)snprintf(mongo, sizeof(mongo), "WARREN_MONGO_URI=mongodb://127.0.0.1:%s/",
                    h_env("WRT_MONGO_PORT"));
-    const char *env[] = {redis, mongo, "WARREN_AUDIT_COLLECTION=audit_faults", NULL};
+    /* every read through the cache, however cheap: the outage must be felt */
+    const char *env[] = {redis, mongo, "WARREN_AUDIT_COLLECTION=audit_faults",
+                         "WARREN_CACHE_MIN_COST_US=0", NULL};
     f_fleet_init(&fleet, "f_deps");
     fleet.worker_env = env;
     f_worker(&fleet, 0);

@@ -531,6 +531,20 @@ int h_spawn_edge(struct proc *p, const char *tag, const char *service, const cha
     }
 }
 
+void h_empty_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    const struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[1024];
+        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.')
+            (void)unlink(path);
+    }
+    if (d != NULL)
+        closedir(d);
+}
+
 void h_copy_db(const char *name, char *path, size_t cap)
 {
     (void)snprintf(path, cap, "%s/%s.db", h_env("WRT_STATE_DIR"), name);

@@ -96,6 +96,9 @@ char *h_read_file(const char *path, size_t *len);
 /* Copies the Chinook database to <WRT_STATE_DIR>/<name>.db (path gets it),
  * dropping a -wal, -shm or -journal file an earlier run left beside it. */
 void h_copy_db(const char *name, char *path, size_t cap);
+/* Removes the files directly in dir (not its dot files; no recursion): an
+ * earlier run's audit spools would ship into this run's collection. */
+void h_empty_dir(const char *dir);
 /* Milliseconds on a monotonic clock. */
 long long h_now_ms(void);
 /* Runs tests/lib/servers.sh with the given command (stop-rabbit, ...). */

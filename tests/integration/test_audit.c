@@ -4,7 +4,6 @@
  * and records wait in the spool; once it is back every record arrives once,
  * counted against the requests sent, also after the worker was killed. */
 #include <check.h>
-#include <dirent.h>
 #include <mongoc/mongoc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,21 +48,6 @@ static mongoc_collection_t *coll(mongoc_client_t **client)
     return mongoc_client_get_collection(*client, "warren", "audit_t");
 }
 
-/* Spools an earlier run left would ship into this run's collection. */
-static void clear_spools(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        char path[1024];
-        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.')
-            (void)unlink(path);
-    }
-    if (d != NULL)
-        closedir(d);
-}
-
 static void setup(void)
 {
     mongoc_init();
@@ -71,7 +55,7 @@ static void setup(void)
                    h_env("WRT_MONGO_PORT"));
     (void)snprintf(env_spool, sizeof(env_spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool-audit",
                    h_env("WRT_STATE_DIR"));
-    clear_spools(env_spool + strlen("WARREN_AUDIT_SPOOL_DIR="));
+    h_empty_dir(env_spool + strlen("WARREN_AUDIT_SPOOL_DIR="));
     char db[512];
     h_copy_db("audit-chinook", db, sizeof(db));
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);

@@ -5,7 +5,6 @@
  * MongoDB, and the lookup audited like any request; and through the edge
  * (GET /svc/auditlog/records/<id>, with an API key). */
 #include <check.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,20 +22,6 @@
 
 static struct proc catalog, auditlog, edge;
 static char env_mongo[160], env_spool[512];
-
-static void clear_spools(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        char path[1024];
-        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.')
-            (void)unlink(path);
-    }
-    if (d != NULL)
-        closedir(d);
-}
 
 static void lookup(const char *op, const char *id, struct wr_reply *r, char *id_out);
 
@@ -64,7 +49,7 @@ static void setup(void)
                    h_env("WRT_MONGO_PORT"));
     (void)snprintf(env_spool, sizeof(env_spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool-auditlog",
                    h_env("WRT_STATE_DIR"));
-    clear_spools(env_spool + strlen("WARREN_AUDIT_SPOOL_DIR="));
+    h_empty_dir(env_spool + strlen("WARREN_AUDIT_SPOOL_DIR="));
     const char *extra[] = {env_mongo, env_spool, "WARREN_AUDIT_COLLECTION=audit_l", NULL};
     h_spawn_warren(&catalog, WARREN_CATALOG_BIN, "catalog-auditlog", 0, SERVICE, extra);
     start_auditlog(env_mongo);

@@ -45,6 +45,7 @@ static void setup(void)
     (void)snprintf(env_spool, sizeof(env_spool), "WARREN_AUDIT_SPOOL_DIR=%s", spool);
     const char *extra[] = {env_db,
                            env_redis,
+                           "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
                            env_spool,
                            "WARREN_COLLECTIONS=Albums, Artists, Genres, Tracks, Playlists, "
                            "PlaylistTrack, MediaTypes",

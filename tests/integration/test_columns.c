@@ -31,6 +31,7 @@ static const char *const *config(const char *more0, const char *more1, const cha
                    h_env("WRT_REDIS_PORT"));
     const char *base[] = {env_db,
                           redis,
+                          "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
                           "WARREN_Albums__EXCLUDE=tracks.Composer",
                           "WARREN_Artists__INCLUDE=name, albums, albums.title",
                           "WARREN_Tracks__DEPTH=0",

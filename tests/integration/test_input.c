@@ -39,13 +39,11 @@ static void setup(void)
     (void)snprintf(spool_dir, sizeof(spool_dir), "%s/input-spool", h_env("WRT_STATE_DIR"));
     (void)snprintf(spool, sizeof(spool), "WARREN_AUDIT_SPOOL_DIR=%s", spool_dir);
     /* A long deadline: a request published by mistake stays in the queue. */
-    const char *bare_env[] = {"WARREN_REQUEST_TIMEOUT_MS=60000",
-                              "WARREN_HTTP_TIMEOUT_S=2",
+    const char *bare_env[] = {"WARREN_REQUEST_TIMEOUT_MS=60000", "WARREN_HTTP_TIMEOUT_S=2",
                               "WARREN_MAX_CONNECTIONS=8",
-                              "WARREN_MAX_BODY_BYTES=4096",
-                              "WARREN_MAX_URI_BYTES=2048",
-                              "WARREN_MAX_HEADER_BYTES=2048",
-                              NULL};
+                              /* four loops: the caps count over all of them */
+                              "WARREN_EDGE_THREADS=4", "WARREN_MAX_BODY_BYTES=4096",
+                              "WARREN_MAX_URI_BYTES=2048", "WARREN_MAX_HEADER_BYTES=2048", NULL};
     bare_port = h_spawn_edge(&bare, "edge-input-bare", "t_input_bare", bare_env);
     const char *served_env[] = {"WARREN_COLLECTIONS=Albums, Artists",
                                 "WARREN_Albums__EXCLUDE=artist_id", spool, NULL};
@@ -470,6 +468,32 @@ START_TEST(connection_cap)
 }
 END_TEST
 
+/* The loops share the port (SO_REUSEPORT), but another edge may not join
+ * them: it exits at once, and the first keeps the port to itself. */
+START_TEST(port_taken_by_an_edge)
+{
+    struct proc second;
+    const char *env[] = {"WARREN_EDGE_THREADS=2", NULL};
+    h_spawn_warren(&second, WARREN_EDGE_BIN, "edge-input-second", bare_port, "t_input_bare", env);
+    int status = 0;
+    pid_t r = 0;
+    for (int i = 0; i < 200 && r == 0; i++) {
+        r = waitpid(second.pid, &status, WNOHANG);
+        if (r == 0)
+            usleep(50000);
+    }
+    if (r == 0)
+        (void)h_stop(&second, SIGKILL);
+    ck_assert_msg(r == second.pid && WIFEXITED(status) && WEXITSTATUS(status) == 1,
+                  "a second edge on a taken port did not exit 1 (see %s)", second.log);
+    char *log = h_read_file(second.log, NULL);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_msg(strstr(log, "Address already in use") != NULL, "%s", log);
+    free(log);
+    assert_all_up();
+}
+END_TEST
+
 /* --- searches that reach the worker --- */
 
 static json_t *search(const char *q, int status)
@@ -654,6 +678,7 @@ int main(void)
     tcase_add_test(t, oversize_and_framing);
     tcase_add_test(t, dribbling_client_is_cut);
     tcase_add_test(t, connection_cap);
+    tcase_add_test(t, port_taken_by_an_edge);
     tcase_add_test(t, nothing_was_published);
     tcase_add_test(t, values_are_literal_names_are_the_schemas);
     tcase_add_test(t, no_keys_no_writes);

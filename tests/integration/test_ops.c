@@ -29,24 +29,10 @@ static struct proc worker, edge;
 static int port, admin;
 static char spool_dir[512];
 
-static void clear_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        char path[1024];
-        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.')
-            (void)unlink(path);
-    }
-    if (d != NULL)
-        closedir(d);
-}
-
 static void setup(void)
 {
     (void)snprintf(spool_dir, sizeof(spool_dir), "%s/spool-ops", h_env("WRT_STATE_DIR"));
-    clear_dir(spool_dir);
+    h_empty_dir(spool_dir);
     /* edge records other test programs left would be spooled here too */
     (void)h_servers_ctl("purge_queue warren.audit");
     admin = h_free_port();

@@ -5,7 +5,6 @@
  * until room returns, and every record arrives; AUDIT_SPOOL_KEEP_BYTES
  * keeps only the newest records where nothing ships them. */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mongoc/mongoc.h>
@@ -39,20 +38,6 @@ static atomic_int answered, failed;
 static pthread_t sender;
 static bool sending;
 static atomic_bool stop_sending;
-
-static void empty_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    const struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        char path[1024];
-        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.')
-            (void)unlink(path);
-    }
-    if (d != NULL)
-        closedir(d);
-}
 
 static mongoc_collection_t *coll(mongoc_client_t **client)
 {
@@ -112,7 +97,7 @@ static void use_spool(const char *dir)
     else
         (void)snprintf(spool_dir, sizeof(spool_dir), "%s/%s", h_env("WRT_STATE_DIR"), dir);
     (void)mkdir(spool_dir, 0700);
-    empty_dir(spool_dir);
+    h_empty_dir(spool_dir);
     (void)snprintf(env_spool, sizeof(env_spool), "WARREN_AUDIT_SPOOL_DIR=%s", spool_dir);
 }
 

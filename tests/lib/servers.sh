@@ -42,7 +42,8 @@
 set -euo pipefail
 
 readonly RABBIT_BIN=/usr/lib/rabbitmq/bin
-readonly RABBIT_WAIT_S=30
+# A loaded machine (several checkouts testing at once) may need longer.
+readonly RABBIT_WAIT_S=${WRT_RABBIT_WAIT_S:-30}
 readonly RABBIT_STOP_S=15
 readonly REDIS_WAIT_S=10
 readonly REDIS_STOP_S=10

@@ -23,6 +23,29 @@ START_TEST(hex)
 END_TEST
 
 /* RFC 4648 section 10's vectors, in both alphabets. */
+/* Percent-decoding: RFC 3986 escapes in either case, '+' only in query
+ * strings, and every way to refuse (a bad escape, an escaped NUL, no room). */
+START_TEST(pct_decode)
+{
+    char out[16];
+    ck_assert(wr_pct_decode("a%20b%2Fc%2f", 12, out, sizeof(out), false));
+    ck_assert_str_eq(out, "a b/c/");
+    ck_assert(wr_pct_decode("a+b", 3, out, sizeof(out), false));
+    ck_assert_str_eq(out, "a+b");
+    ck_assert(wr_pct_decode("a+b", 3, out, sizeof(out), true));
+    ck_assert_str_eq(out, "a b");
+    ck_assert(wr_pct_decode("%C3%A9x", 6, out, sizeof(out), false)); /* n ends the input */
+    ck_assert_str_eq(out, "\xc3\xa9");
+    ck_assert(!wr_pct_decode("%2", 2, out, sizeof(out), false));
+    ck_assert(!wr_pct_decode("%zz", 3, out, sizeof(out), false));
+    ck_assert(!wr_pct_decode("a%00", 4, out, sizeof(out), false));
+    ck_assert(wr_pct_decode("abc", 3, out, 4, false));
+    ck_assert(!wr_pct_decode("abcd", 4, out, 4, false)); /* no room for the NUL */
+    ck_assert(wr_pct_decode("", 0, out, 1, false));
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
 START_TEST(base64_vectors)
 {
     static const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
@@ -212,6 +235,7 @@ int main(void)
     Suite *s = suite_create("codec");
     TCase *t = tcase_create("codec");
     tcase_add_test(t, hex);
+    tcase_add_test(t, pct_decode);
     tcase_add_test(t, base64_vectors);
     tcase_add_test(t, base64_alphabets);
     tcase_add_test(t, base64url_refuses);

@@ -26,7 +26,7 @@ struct wr_audit_rec {
     long page, per_page; /* 0: not given */
     int status;          /* 0: not answered (its deadline had passed) */
     double duration_ms;
-    const char *cache; /* hit, miss, bypass, off */
+    const char *cache; /* hit, miss, bypass, skip, off */
     long long rows;    /* objects in the answer; < 0 unknown */
     const char *error; /* the error body (JSON) of a status >= 400, or a note */
     size_t error_len;

@@ -30,6 +30,8 @@ struct wr_cfg {
     char *redis_url;             /* REDIS_URL: the result cache; '' turns it off */
     long redis_timeout_ms;       /* REDIS_TIMEOUT_MS: per cache command */
     long cache_ttl_s;            /* CACHE_TTL_S */
+    long cache_wait_ms;          /* CACHE_WAIT_MS: a miss waits for another worker's value */
+    long cache_min_cost_us;      /* CACHE_MIN_COST_US: cheaper reads skip the cache */
     char *mongo_uri;             /* MONGO_URI: the audit trail; '' spools only */
     char *audit_db;              /* AUDIT_DB */
     char *audit_collection;      /* AUDIT_COLLECTION */
@@ -48,6 +50,8 @@ struct wr_cfg {
     long max_header_bytes;   /* MAX_HEADER_BYTES: the header block (431 beyond) */
     long max_uri_bytes;      /* MAX_URI_BYTES: the request target (414 beyond) */
     long max_connections;    /* MAX_CONNECTIONS: client connections at once */
+    long edge_threads;       /* EDGE_THREADS: event loops; 0 = one per core */
+    bool single_flight;      /* SINGLE_FLIGHT: identical reads in flight share a call */
     long max_json_depth;     /* MAX_JSON_DEPTH: nesting in q and bodies */
     long max_in_values;      /* MAX_IN_VALUES: values of one in / not_in filter */
     char *api_keys;          /* API_KEYS: 'name:key, ...' for writes; secret */

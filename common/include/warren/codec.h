@@ -23,6 +23,13 @@ int wr_hex_value(char c);
  * which holds at least 2n + 1 bytes. */
 void wr_hex_encode(char *out, const void *p, size_t n);
 
+/* Percent-decodes (RFC 3986) the n bytes at s into out, which holds cap
+ * bytes with the NUL; plus_space also turns '+' into ' ' (query strings).
+ * False on a bad escape, a byte that decodes to NUL, or when out is too
+ * small; out is then undefined. The decoded text is not checked further
+ * (UTF-8, '/'): that is the caller's rule. */
+bool wr_pct_decode(const char *s, size_t n, char *out, size_t cap, bool plus_space);
+
 /* Appends base64 of the n bytes at p to b: with url, the URL-safe alphabet
  * ('-', '_') and no padding; otherwise the standard one ('+', '/') padded
  * with '='. Errors stay in b's sticky error. */

@@ -28,7 +28,8 @@ struct cache_opts {
     long wait_ms;    /* how long a miss waits for another worker's result */
 };
 
-enum cache_outcome { CACHE_OFF, CACHE_HIT, CACHE_MISS, CACHE_BYPASS };
+/* CACHE_SKIP is the caller's (ops/cached.c): a read too cheap for the cache. */
+enum cache_outcome { CACHE_OFF, CACHE_HIT, CACHE_MISS, CACHE_BYPASS, CACHE_SKIP };
 
 /* What a lookup found, and what cache_store needs to store the answer. */
 struct cache_entry {
@@ -73,7 +74,7 @@ void cache_bump(cache *c, const char *table);
 const struct cache_stats *cache_stats(const cache *c);
 /* Whether REDIS_URL configured caching (fixed for the cache's life). */
 bool cache_enabled(const cache *c);
-/* "hit", "miss", "bypass" or "off". */
+/* "hit", "miss", "bypass", "skip" or "off". */
 const char *cache_outcome_name(enum cache_outcome o);
 
 #endif

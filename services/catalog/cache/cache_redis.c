@@ -126,6 +126,8 @@ const char *cache_outcome_name(enum cache_outcome o)
         return "miss";
     case CACHE_BYPASS:
         return "bypass";
+    case CACHE_SKIP:
+        return "skip";
     case CACHE_OFF:
         break;
     }

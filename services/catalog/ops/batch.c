@@ -40,22 +40,13 @@ struct batch_op {
 static bool segment(const char **p, char *out, size_t cap)
 {
     const char *s = *p;
-    size_t n = strcspn(s, "/"), j = 0;
+    size_t n = strcspn(s, "/");
     *p = s + n + (s[n] == '/' ? 1 : 0);
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%') {
-            if (n - i < 3 || wr_hex_value(s[i + 1]) < 0 || wr_hex_value(s[i + 2]) < 0)
-                return false;
-            c = (char)(wr_hex_value(s[i + 1]) * 16 + wr_hex_value(s[i + 2]));
-            i += 2;
-        }
-        if (c == '\0' || c == '/' || j + 1 >= cap)
-            return false;
-        out[j++] = c;
-    }
-    out[j] = '\0';
-    return j > 0 && wr_utf8_valid(out, j) && strcmp(out, ".") != 0 && strcmp(out, "..") != 0;
+    if (!wr_pct_decode(s, n, out, cap, false))
+        return false;
+    size_t j = strlen(out);
+    return j > 0 && strchr(out, '/') == NULL && wr_utf8_valid(out, j) && strcmp(out, ".") != 0 &&
+           strcmp(out, "..") != 0;
 }
 
 /* path into o: /api/<c>[/<id>[/<relation>/<related id>]]; the number of

@@ -1,13 +1,20 @@
 /* Read-through caching of replies (see cached.h). Only 200 answers are
  * stored; a stored value is the row count, a newline, the Link header, a
- * newline, then the body. */
+ * newline, then the body. Only reads the admission table (admit.h) finds
+ * costly enough go through Redis at all. */
 #include "ops/cached.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "ops/admit.h"
+#include "warren/codec.h"
 
 struct cached {
     cache *cache;
+    admit *admit;
+    long long skips;
     struct reqkey_opts opts;
     struct reqkey key;
     struct cache_entry entry;
@@ -20,11 +27,15 @@ void cached_lookups_only(cached *x)
     x->lookups_only = true;
 }
 
-cached *cached_new(cache *c, const struct reqkey_opts *opts)
+cached *cached_new(cache *c, const struct reqkey_opts *opts, long min_cost_us)
 {
     cached *x = calloc(1, sizeof(*x));
-    if (x == NULL)
+    if (x != NULL)
+        x->admit = admit_new(min_cost_us);
+    if (x == NULL || x->admit == NULL) {
+        free(x);
         return NULL;
+    }
     x->cache = c;
     x->opts = *opts;
     reqkey_init(&x->key);
@@ -37,6 +48,7 @@ void cached_free(cached *x)
 {
     if (x == NULL)
         return;
+    admit_free(x->admit);
     reqkey_release(&x->key);
     cache_entry_release(&x->entry);
     wr_buf_release(&x->value);
@@ -62,6 +74,31 @@ static bool from_hit(const struct wr_buf *v, struct wr_answer *out)
     return wr_buf_error(&out->link) == 0 && wr_buf_error(&out->body) == 0;
 }
 
+long long cached_skips(const cached *x)
+{
+    return x->skips;
+}
+
+/* This thread's CPU time in µs: what computing an answer cost, free of
+ * the time other processes took the core meanwhile. */
+static long long cpu_us(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Computes an answer and, when it is a 200, learns what it cost. */
+static void computed(cached *x, uint64_t h, const struct handler_env *env,
+                     const struct wr_request *req, const char *base_url, struct wr_answer *out)
+{
+    long long t0 = cpu_us();
+    handle_request(env, req, base_url, out);
+    if (out->status == 200)
+        admit_learn(x->admit, h, (long)(cpu_us() - t0));
+}
+
 void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
                    const char *base_url, struct wr_answer *out)
 {
@@ -76,13 +113,24 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
      * cost a list request about 5% of the worker's instructions. */
     bool cacheable =
         cache_enabled(x->cache) && reqkey_build(&x->key, env->schema, req, base_url, &x->opts);
+    uint64_t h = cacheable ? wr_fnv1a64(WR_FNV1A64_INIT, x->key.key.data, x->key.key.len) : 0;
+    if (cacheable && admit_check(x->admit, h) != ADMIT_CACHE) {
+        /* cheap, or not known yet: a Redis round trip would cost more */
+        computed(x, h, env, req, base_url, out);
+        out->cache = cache_outcome_name(CACHE_SKIP);
+        x->skips++;
+        return;
+    }
     if (cacheable)
         cache_lookup(x->cache, x->key.key.data, x->key.dep_names, x->key.ndeps, e);
     if (e->outcome == CACHE_HIT && from_hit(&e->value, out)) {
         out->cache = cache_outcome_name(CACHE_HIT);
         return;
     }
-    handle_request(env, req, base_url, out);
+    if (e->outcome == CACHE_HIT || e->outcome == CACHE_MISS)
+        computed(x, h, env, req, base_url, out); /* a verdict kept up to date */
+    else
+        handle_request(env, req, base_url, out);
     out->cache = e->outcome == CACHE_OFF
                      ? NULL
                      : cache_outcome_name(e->outcome == CACHE_HIT ? CACHE_MISS : e->outcome);

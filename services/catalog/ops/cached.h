@@ -10,15 +10,19 @@
 
 typedef struct cached cached;
 
-/* Borrows c (which may be disabled); NULL when out of memory. */
-cached *cached_new(cache *c, const struct reqkey_opts *opts);
+/* Borrows c (which may be disabled). Reads whose computing was measured
+ * below min_cost_us of CPU skip the cache (0: every read goes through it).
+ * NULL when out of memory. */
+cached *cached_new(cache *c, const struct reqkey_opts *opts, long min_cost_us);
 void cached_free(cached *x);
+/* Reads answered without the cache as too cheap for it (or not yet measured). */
+long long cached_skips(const cached *x);
 /* Makes x read the cache but never store in it (a replica's: its data may
  * be older than the generations it read). */
 void cached_lookups_only(cached *x);
 
 /* Answers req like handle_request, through the cache; out->cache tells the
- * outcome (hit, miss, bypass or off). */
+ * outcome (hit, miss, bypass, skip or off). */
 void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
                    const char *base_url, struct wr_answer *out);
 

@@ -1,0 +1,226 @@
+/* The edge's event loops (see loops.h). Each loop's thread is the only one
+ * that touches its base and edge once started; the main thread only writes
+ * a byte to a loop's stop pipe (the loop drains when it reads it) and joins
+ * it. Signals are the main thread's: every thread is started with them
+ * blocked (main.c waits for them with sigwait). */
+#include "loops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "edge.h"
+#include "warren/err.h"
+#include "warren/log.h"
+
+/* Edge audit records held while the broker is down (about 1 KiB each),
+ * shared out between the loops. */
+#define AUDIT_BACKLOG 10000
+#define AUDIT_BACKLOG_MIN 1000
+
+struct loop {
+    struct event_base *base;
+    edge *edge;
+    struct event *stop_ev;
+    int stop[2]; /* the main thread writes a byte to stop[1]: drain */
+    pthread_t thread;
+    bool started;
+    bool asked; /* set by the loop's thread when it read the stop byte */
+    int rc;
+};
+
+struct loops {
+    struct edge_shared shared;
+    long n;
+    struct loop *loop;
+};
+
+/* EDGE_THREADS, or with 0 the cores this process may run on. */
+static long loops_wanted(const struct wr_cfg *cfg)
+{
+    if (cfg->edge_threads > 0)
+        return cfg->edge_threads;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+    if (n < 1)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : n;
+}
+
+/* Whether anyone listens on the port already, with a plain bind: the loops
+ * bind with SO_REUSEPORT, which would silently share the port with another
+ * edge of ours. 0, or -1 (logged). */
+static int port_free(const struct wr_cfg *cfg)
+{
+    char port[16];
+    (void)snprintf(port, sizeof(port), "%ld", cfg->http_port);
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_ADDRCONFIG};
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(cfg->http_host, port, &hints, &ai);
+    if (gai != 0 || ai == NULL) {
+        wr_error(NULL, "cannot listen on %s:%ld: %s", cfg->http_host, cfg->http_port,
+                 gai_strerror(gai));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    int rc = fd < 0 ? -1 : setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (rc == 0)
+        rc = bind(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0)
+        wr_error(NULL, "cannot listen on %s:%ld: %s", cfg->http_host, cfg->http_port,
+                 strerror(errno));
+    if (fd >= 0)
+        (void)close(fd);
+    freeaddrinfo(ai);
+    return rc == 0 ? 0 : -1;
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct loop *l = arg;
+    char b[16];
+    while (read(fd, b, sizeof(b)) > 0)
+        ;
+    l->asked = true;
+    edge_drain(l->edge);
+}
+
+static void *loop_main(void *arg)
+{
+    struct loop *l = arg;
+    l->rc = event_base_dispatch(l->base) < 0 ? -1 : 0;
+    if (!l->asked) { /* ended by itself: the whole edge stops */
+        wr_error(NULL, "an event loop ended unasked: stopping the edge");
+        (void)kill(getpid(), SIGTERM);
+        l->rc = -1;
+    }
+    return NULL;
+}
+
+static int loop_init(struct loop *l, const struct wr_cfg *cfg, struct edge_shared *sh,
+                     size_t backlog)
+{
+    l->stop[0] = l->stop[1] = -1;
+    l->base = event_base_new();
+    if (l->base == NULL || pipe2(l->stop, O_CLOEXEC | O_NONBLOCK) != 0)
+        return WR_ENOMEM;
+    l->stop_ev = event_new(l->base, l->stop[0], EV_READ | EV_PERSIST, on_stop, l);
+    if (l->stop_ev == NULL || event_add(l->stop_ev, NULL) != 0)
+        return WR_ENOMEM;
+    l->edge = edge_new(l->base, cfg, sh, backlog);
+    return l->edge ? 0 : WR_EIO;
+}
+
+loops *loops_new(const struct wr_cfg *cfg)
+{
+    if (port_free(cfg) != 0)
+        return NULL;
+    loops *ls = calloc(1, sizeof(*ls));
+    long n = loops_wanted(cfg);
+    if (ls != NULL)
+        ls->loop = calloc((size_t)n, sizeof(*ls->loop));
+    if (ls == NULL || ls->loop == NULL) {
+        free(ls);
+        wr_error(NULL, "edge: out of memory");
+        return NULL;
+    }
+    atomic_init(&ls->shared.conns_open, 0);
+    atomic_init(&ls->shared.calls_in_flight, 0);
+    ls->shared.metrics = metrics_new(&ls->shared.calls_in_flight);
+    if (ls->shared.metrics == NULL) {
+        loops_free(ls);
+        return NULL;
+    }
+    size_t backlog = (size_t)(AUDIT_BACKLOG / n);
+    if (backlog < AUDIT_BACKLOG_MIN)
+        backlog = AUDIT_BACKLOG_MIN;
+    for (long i = 0; i < n; i++) {
+        ls->n = i + 1; /* loops_free frees what was made */
+        if (loop_init(&ls->loop[i], cfg, &ls->shared, backlog) != 0) {
+            loops_free(ls);
+            return NULL;
+        }
+    }
+    wr_info(NULL, "listening on http://%s:%ld with %ld event loop(s)", cfg->http_host,
+            cfg->http_port, n);
+    return ls;
+}
+
+long loops_count(const loops *ls)
+{
+    return ls->n;
+}
+
+int loops_start(loops *ls)
+{
+    for (long i = 0; i < ls->n; i++) {
+        struct loop *l = &ls->loop[i];
+        if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
+            wr_error(NULL, "cannot start an event loop thread");
+            loops_stop(ls);
+            (void)loops_join(ls);
+            return WR_EIO;
+        }
+        l->started = true;
+    }
+    return 0;
+}
+
+void loops_stop(loops *ls)
+{
+    for (long i = 0; i < ls->n; i++) {
+        /* A full pipe already holds a stop byte: a failed write loses
+         * nothing. */
+        ssize_t w = ls->loop[i].stop[1] >= 0 ? write(ls->loop[i].stop[1], "s", 1) : 0;
+        (void)w;
+    }
+}
+
+int loops_join(loops *ls)
+{
+    int rc = 0;
+    for (long i = 0; i < ls->n; i++) {
+        struct loop *l = &ls->loop[i];
+        if (!l->started)
+            continue;
+        (void)pthread_join(l->thread, NULL);
+        l->started = false;
+        if (l->rc != 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+void loops_free(loops *ls)
+{
+    if (ls == NULL)
+        return;
+    for (long i = 0; i < ls->n; i++) {
+        struct loop *l = &ls->loop[i];
+        edge_free(l->edge);
+        if (l->stop_ev != NULL)
+            event_free(l->stop_ev);
+        if (l->base != NULL)
+            event_base_free(l->base);
+        if (l->stop[0] >= 0)
+            (void)close(l->stop[0]);
+        if (l->stop[1] >= 0)
+            (void)close(l->stop[1]);
+    }
+    metrics_free(ls->shared.metrics); /* after every edge: they count in it */
+    free(ls->loop);
+    free(ls);
+}
