@@ -9,6 +9,7 @@
 #include "fuzz.h"
 #include "warren/buf.h"
 #include "warren/err.h"
+#include "warren/proto.h"
 #include "warren/rpc.h"
 
 #define ENCODED_MAX (1u << 20)
@@ -86,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool catalog = req.op != NULL &&
                    (strcmp(req.op, WR_OP_COLLECTIONS) == 0 || strcmp(req.op, WR_OP_OPENAPI) == 0);
     FUZZ_ASSERT(req.op != NULL && (req.collection != NULL) != catalog);
-    FUZZ_ASSERT(!req.depth_given || req.depth == 0 || req.depth == 1);
+    FUZZ_ASSERT(!req.depth_given || (req.depth >= 0 && req.depth <= WR_DEPTH_MAX));
     /* one related object: always with the object and its relation */
     FUZZ_ASSERT(req.related_id == NULL || (req.key != NULL && req.relation != NULL));
     FUZZ_ASSERT(req.count == NULL || strcmp(req.count, "exact") == 0 ||

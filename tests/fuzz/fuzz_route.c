@@ -168,6 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(strcmp(path, "/healthz") == 0);
     } else if (r.kind == ROUTE_READY) {
         FUZZ_ASSERT(strcmp(path, "/readyz") == 0);
+    } else if (r.kind == ROUTE_METRICS) {
+        FUZZ_ASSERT(strcmp(path, "/metrics") == 0);
     } else if (r.kind == ROUTE_SVC) {
         check_service(path, query, &r);
     } else {
