@@ -25,6 +25,8 @@ static char redis[128];
 static const char *extra[] = {redis, "WARREN_COLLECTIONS=Albums, Artists",
                               "WARREN_CACHE_MIN_COST_US=0", NULL};
 
+static struct proc e3, w3; /* admission_by_cost's edge and worker */
+
 static void setup(void)
 {
     (void)snprintf(redis, sizeof(redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
@@ -40,6 +42,13 @@ static void teardown(void)
     h_stop(&edge, SIGTERM);
     if (worker2.pid > 0)
         h_stop(&worker2, SIGTERM);
+    /* admission_by_cost's pair, when it failed before stopping them: a
+     * worker left running would take later suites' records from the
+     * shared audit queue */
+    if (e3.pid > 0)
+        h_stop(&e3, SIGTERM);
+    if (w3.pid > 0)
+        h_stop(&w3, SIGTERM);
     ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
 }
 
@@ -270,7 +279,6 @@ static long redis_commands(void)
  * measure pays for warming up), then cached (miss, then hit). */
 START_TEST(admission_by_cost)
 {
-    struct proc e3, w3;
     /* valgrind runs the worker some 30 times slower: a 1 ms bound would
      * then call the one-row read costly; the scan stays far above either */
     const char *v = getenv("WRT_VALGRIND");
@@ -303,6 +311,7 @@ START_TEST(admission_by_cost)
     port = saved;
     ck_assert_int_eq(h_stop(&e3, SIGTERM), 0);
     ck_assert_int_eq(h_stop(&w3, SIGTERM), 0);
+    e3.pid = w3.pid = 0;
     ck_assert_msg(cheap_calls == 0, "cheap reads ran %ld Redis commands", cheap_calls);
 }
 END_TEST
