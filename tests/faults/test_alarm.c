@@ -128,18 +128,13 @@ START_TEST(alarm_under_load)
     f_collect(&fleet, c);
     struct chk_totals t;
     bool ok = chk_verdict(c, "broker-alarm", &t);
-    /* answered after the alarm cleared: the service came back */
-    size_t after = 0;
-    for (size_t i = 0; i < chk_count(c); i++) {
-        const struct chk_call *k = chk_at(c, i);
-        after += k->status == 200 && k->sent_ms >= steps[1].done_ms + 1000;
-    }
-    printf("broker-alarm: %zu served, %zu 503 (slowest %lld ms), %zu 504, %zu served after "
-           "the alarm cleared\n",
-           t.ok, t.s503, t.max503_ms, t.s504, after);
+    printf("broker-alarm: %zu served, %zu 503 (slowest %lld ms), %zu 504\n", t.ok, t.s503,
+           t.max503_ms, t.s504);
     ck_assert_msg(ok, "lost, unexpected, hung or doubly answered requests (see above)");
     ck_assert_msg(t.s503 > 0, "the alarm was not seen: no 503");
-    ck_assert_msg(after > 0, "nothing served after the alarm cleared");
+    /* On a loaded machine rabbitmqctl can take seconds: the load may end
+     * before the alarm clears, so the return is checked after it. */
+    ck_assert_msg(wait_status("/api/Albums/1", 200), "not served after the alarm cleared");
     chk_free(c);
 }
 END_TEST
