@@ -18,6 +18,13 @@ warren_install_deps() {
   # Node.js and npm (the Node example, the AsyncAPI check): the machine's
   # own when it has them (they may not come from Debian), else Debian's.
   if [ "${1:-}" != run ] && ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
+  # kubectl renders deploy/k8s (kustomize v4 or later: kubectl 1.21+). The
+  # machine's own when it has one: Debian 12's kubernetes-client (1.20,
+  # kustomize v2) fails to install over another and is too old for the
+  # overlays, so tests/k8s/check.sh says so when it is all there is.
+  if [ "${1:-}" != run ] && ! command -v kubectl >/dev/null; then wanted+=(kubernetes-client); fi
+  # systemd-analyze verifies deploy/systemd's units (tests/systemd).
+  if [ "${1:-}" != run ] && ! command -v systemd-analyze >/dev/null; then wanted+=(systemd); fi
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done

@@ -103,11 +103,54 @@ bool wr_amqp_has_buffered(const wr_amqp *a);
  * connect. Owned by a; valid until the next connect or wr_amqp_free. */
 const char *wr_amqp_user(const wr_amqp *a);
 
+/* The topology as data: what wr_amqp_declare_service and
+ * wr_amqp_declare_stream declare, for a deployment to declare the same
+ * objects (tests/k8s compares it with deploy/k8s). */
+enum wr_amqp_kind { WR_AMQP_EXCHANGE, WR_AMQP_QUEUE, WR_AMQP_BINDING };
+
+/* One argument: a string (str non-NULL), else a bool (is_bool) or an
+ * integer (num). */
+struct wr_amqp_arg {
+    const char *key;
+    const char *str;
+    long long num;
+    bool is_bool;
+};
+
+#define WR_AMQP_MAX_ARGS 4
+#define WR_AMQP_TOPOLOGY_MAX 6 /* the objects of one service */
+
+/* A durable exchange (name, type), a durable queue (name, args), or a
+ * binding of queue name to exchange source with routing key "". Strings
+ * are static or in name. */
+struct wr_amqp_object {
+    enum wr_amqp_kind kind;
+    char name[160];
+    const char *type;   /* an exchange's type */
+    const char *source; /* a binding's exchange */
+    struct wr_amqp_arg args[WR_AMQP_MAX_ARGS];
+    size_t nargs;
+};
+
+/* Fills objs with service's topology in the order it is declared: the
+ * dead-letter exchange, warren.dead and its binding, warren.<service>,
+ * warren.audit, warren.<service>.write. Returns the count, or WR_EINVAL
+ * when the name is too long. Pure. */
+int wr_amqp_topology(const char *service, struct wr_amqp_object objs[WR_AMQP_TOPOLOGY_MAX],
+                     struct wr_err *err);
+/* Fills obj with the stream wr_amqp_declare_stream declares. 0, or
+ * WR_EINVAL when the name is too long. Pure. */
+int wr_amqp_stream_topology(const char *name, long long max_bytes, const char *max_age,
+                            struct wr_amqp_object *obj, struct wr_err *err);
+
 /* Declares a service's topology, identically from every process: the durable
  * quorum queue warren.<service> with the delivery limit and dead-letter
  * exchange of proto/README.md, the fanout warren.dlx and queue warren.dead
  * (capped at WR_DEAD_MAX_LENGTH messages, oldest dropped first), and the
- * edge's audit queue warren.audit (like a service queue). */
+ * edge's audit queue warren.audit (like a service queue). A queue or exchange
+ * that exists with other arguments (declared by an operator, or by another
+ * version) is WR_ECLOSED with a message naming it, what warren declares
+ * and the broker's PRECONDITION_FAILED reason. */
 int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err);
 /* Declares the durable stream name (x-queue-type stream) with its
  * retention: at most max_bytes, and messages younger than max_age (a
