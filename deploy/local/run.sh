@@ -66,6 +66,7 @@ pids+=($!)
 build/release/services/edge/warren-edge --config "$config" &
 pids+=($!)
 echo "== warren: http://127.0.0.1:8080/api/Albums (Ctrl-C stops)"
+echo "== the explorer: open http://127.0.0.1:8080/ in a browser"
 wait -n "${pids[@]}" || true
 echo "== a process exited; stopping the rest"
 stop

@@ -31,6 +31,7 @@ done
 curl -sf "$url/readyz" >/dev/null || stack_fail "the edge is not ready within 15 s (log: $(stack_log edge))"
 
 mkdir -p "$artifacts"
+rm -f "$artifacts"/explorer*.png # a failure shot is only ever this run's
 NODE_PATH=$cache/browser/node_modules WRT_EXPLORER_URL=$url WRT_EXPLORER_KEY=$key \
   WRT_CHROMIUM=$chromium WRT_ARTIFACTS=$artifacts node "$here/explorer.test.js"
 stack_stop

@@ -389,8 +389,6 @@
           match,
           el("label", { for: "per-page" }, "Per page"),
           size,
-        ),
-        el("div", { class: "row" },
           el("button", { type: "submit", id: "apply" }, "Apply"),
           el("button", { type: "button", onclick: () => go(collection, {}, size.value) }, "Clear"),
         ),
