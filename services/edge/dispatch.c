@@ -4,7 +4,8 @@
  * method (405: a method that does not apply is a 405 whatever else is
  * wrong), then the parameters (400), the API key (401, 403: writes and
  * /svc/ need one), the overload guard (503), a write's body (415, 400),
- * the call. */
+ * the call. The explorer's paths (/, /explorer/...) are no route of the
+ * API: past the 414, 431 and framing checks, explorer.c answers them. */
 #include "dispatch.h"
 
 #include <event2/buffer.h>

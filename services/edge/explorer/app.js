@@ -144,6 +144,16 @@
     return m ? m[1] : null;
   }
 
+  // Without the document (it failed to load): the attributes a sample
+  // object shows, relations and key unknown.
+  function guessShape(shape, sample) {
+    if (shape.attrs.length > 0 || Object.keys(shape.rels).length > 0 || !sample) return shape;
+    for (const [name, v] of Object.entries(sample)) {
+      if (v === null || typeof v !== "object") shape.attrs.push({ name, type: "string" });
+    }
+    return shape;
+  }
+
   // Attributes (name, type) and relations (name -> {target, many}) of a collection.
   function shapeOf(collection) {
     const s = schemaOf(collection);
@@ -450,7 +460,7 @@
 
   function renderPage(view, segs, query, collection, r) {
     const page = r.json;
-    const shape = shapeOf(collection);
+    const shape = guessShape(shapeOf(collection), page.objects[0]);
     const top = segs.length === 1;
     let q = null;
     try {
@@ -551,7 +561,7 @@
       view.append(el("p", {}, "No related object."));
       return;
     }
-    const shape = shapeOf(collection);
+    const shape = guessShape(shapeOf(collection), obj);
     const id = keyOf(shape, obj);
     setStatus(collection + " " + (id !== null ? id : ""));
     const body = el("tbody");
