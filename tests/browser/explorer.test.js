@@ -62,6 +62,7 @@ async function checkHeaders() {
     ["/explorer/", "text/html; charset=utf-8"],
     ["/explorer", "text/html; charset=utf-8"],
     ["/explorer/app.js", "text/javascript; charset=utf-8"],
+    ["/explorer/lib.js", "text/javascript; charset=utf-8"],
     ["/explorer/style.css", "text/css; charset=utf-8"],
   ];
   for (const [p, type] of files) {
