@@ -95,6 +95,7 @@ build/release/services/edge/warren-edge --config "$config" &
 pids+=($!)
 [ "$replicas" -eq 0 ] || echo "== $replicas replica(s) of $state/writer.db: admin ports 9474-$((9473 + replicas))"
 echo "== warren: http://127.0.0.1:8080/api/Albums (Ctrl-C stops)"
+echo "== the explorer: open http://127.0.0.1:8080/ in a browser"
 wait -n "${pids[@]}" || true
 echo "== a process exited; stopping the rest"
 stop

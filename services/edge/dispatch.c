@@ -4,7 +4,8 @@
  * method (405: a method that does not apply is a 405 whatever else is
  * wrong), then the parameters (400), the API key (401, 403: writes and
  * /svc/ need one), the overload guard (503), a write's body (415, 400),
- * the call. */
+ * the call. The explorer's paths (/, /explorer/...) are no route of the
+ * API: past the 414, 431 and framing checks, explorer.c answers them. */
 #include "dispatch.h"
 
 #include <event2/buffer.h>
@@ -17,6 +18,7 @@
 
 #include "auth.h"
 #include "cors.h"
+#include "explorer.h"
 #include "respond.h"
 #include "warren/buf.h"
 #include "warren/log.h"
@@ -432,6 +434,13 @@ void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
     }
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (path != NULL && explorer_claims(path)) { /* static files: not audited */
+        a.audit.id = NULL;
+        a.route = METRICS_ROUTE_EXPLORER;
+        explorer_serve(&a, path);
+        wr_log_scope_end();
+        return;
+    }
     struct route r = {0}; /* its path is set when rc is 0 or WR_EINVAL */
     struct wr_err err = {0};
     int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &d->limits, &r, &err)
