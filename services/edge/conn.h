@@ -13,17 +13,19 @@
 #include <event2/http.h>
 #include <stdatomic.h>
 
+#include "peers.h"
 #include "warren/cfg.h"
 
 typedef struct conns conns;
 struct conn;
 
 /* Watches every connection http accepts from now on, counted in *open
- * (shared by every loop's conns, changed only atomically). gone(call, arg)
+ * (shared by every loop's conns, changed only atomically) and by address
+ * in peers (shared too). gone(call, arg)
  * is called when the client of a parked call goes away; libevent frees the
  * request right after. NULL when out of memory. */
 conns *conns_new(struct event_base *base, struct evhttp *http, const struct wr_cfg *cfg,
-                 atomic_long *open, void (*gone)(void *call, void *arg), void *arg);
+                 atomic_long *open, peers *by_addr, void (*gone)(void *call, void *arg), void *arg);
 /* After evhttp_free (which closes every connection). NULL-safe. */
 void conns_free(conns *c);
 
