@@ -2,13 +2,13 @@
 #include "accept.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +28,7 @@ static const char out_of_fds[] =
 struct accepter {
     struct evconnlistener *lev; /* NULL once forgotten */
     struct event *resume;
-    int reserve;   /* /dev/null, closed for a moment to accept one client */
+    int reserve;   /* closed for a moment to accept one client */
     long pause_ms; /* the next pause */
     struct timespec last_failure;
     unsigned long refused;
@@ -80,9 +80,10 @@ static long ms_since(const struct timespec *t)
     return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+/* Any descriptor will do: it only holds a slot. */
 static int open_reserve(void)
 {
-    return open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return eventfd(0, EFD_CLOEXEC);
 }
 
 /* Accepts one waiting client on the reserve descriptor and answers it 503.

@@ -347,6 +347,7 @@ int head_framer_feed(struct head_framer *f, const char *p, size_t n)
             uint64_t skip = n - i < f->left ? n - i : f->left;
             i += (size_t)skip;
             f->left -= skip;
+            f->body_bytes += skip;
             if (f->left == 0)
                 f->state = f->state == FR_BODY ? FR_HEAD : FR_DATA_CR;
         } else if (chunk_byte(f, p[i++]) != 0) {

@@ -55,6 +55,7 @@ struct head_framer {
     uint64_t left;          /* body or chunk bytes still to skip */
     int digits;             /* a chunk size's hex digits so far */
     unsigned long requests; /* heads accepted */
+    uint64_t body_bytes;    /* body bytes (chunk data) skipped, in all */
     struct head_info info;  /* the last head accepted */
     const char *why;        /* once bad: why (static storage) */
 };
