@@ -1,7 +1,8 @@
 /* Client connections (see conn.h). Every connection gets a struct conn as
  * soon as libevent accepts it, through the bufferevent callback and one
  * event run right after the accept, before anything is read: it counts
- * connections against MAX_CONNECTIONS, bounds the time a request's head and
+ * connections against MAX_CONNECTIONS and per address, frames its input
+ * with head.h as it is read, bounds the time a request's head and
  * body may take (a client dribbling bytes keeps libevent's inactivity
  * timeout from ever firing), learns when the client goes away (the close
  * callback, for the call parked on it), and turns the few errors libevent

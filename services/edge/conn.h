@@ -1,7 +1,9 @@
 /* The edge's client connections: each one is watched from its accept to
- * its close. Beyond MAX_CONNECTIONS a new connection gets a 503 in JSON and
- * is closed; a request (head and body) must arrive within HTTP_TIMEOUT_S of
- * the connection's start, and the next one within REQUEST_TIMEOUT_MS +
+ * its close. Beyond MAX_CONNECTIONS (or MAX_CONNECTIONS_PER_ADDRESS from
+ * its address) a new connection gets a 503 in JSON and is closed; its input
+ * is checked as bytes (head.h) before libevent parses it, a refused head or
+ * framing answered 400 and the connection closed; a request (head and body) must arrive within
+ * HTTP_TIMEOUT_S of the connection's start, and the next one within REQUEST_TIMEOUT_MS +
  * HTTP_TIMEOUT_S of the previous one, else the connection is closed; the
  * errors libevent answers itself in HTML (a malformed head, a head past its
  * backstop, a body over MAX_BODY_BYTES) are rewritten into JSON 400, 414,

@@ -203,7 +203,7 @@ static bool healthy_from(const char *from)
     close(fd);
     bool ok = strncmp(all, "HTTP/1.1 200 ", 13) == 0;
     if (!ok)
-        fprintf(stderr, "from %s: %s\n", from, all);
+        (void)fprintf(stderr, "from %s: %s\n", from, all);
     free(all);
     return ok;
 }
@@ -276,7 +276,7 @@ static long long cpu_ticks(pid_t pid)
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
     size_t len = fread(stat, 1, sizeof(stat) - 1, f);
-    fclose(f);
+    (void)fclose(f);
     stat[len] = '\0';
     const char *p = strrchr(stat, ')');
     ck_assert_ptr_nonnull(p);
@@ -324,7 +324,8 @@ START_TEST(out_of_descriptors)
     usleep(2000000);
     long long used = cpu_ticks(small.pid) - t0;
     long hz = sysconf(_SC_CLK_TCK);
-    fprintf(stderr, "out of descriptors: %lld ticks of CPU in 2 s (%ld a second)\n", used, hz);
+    (void)fprintf(stderr, "out of descriptors: %lld ticks of CPU in 2 s (%ld a second)\n", used,
+                  hz);
     /* idle, it uses none; spinning, even a core shared with others' load
      * gives it far more than a tenth */
     ck_assert_msg(used < hz / 5, "the edge used %lld ticks in 2 s (a busy core: %ld)", used,
