@@ -129,7 +129,7 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
         return;
     }
     bool starved = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-    if (ms_since(&a->last_failure) > 2 * PAUSE_MAX_MS) {
+    if (ms_since(&a->last_failure) > 2L * PAUSE_MAX_MS) {
         a->pause_ms = PAUSE_MIN_MS; /* a new episode */
         wr_warn(NULL, "accept() failed: %s: pausing new connections", strerror(err));
     }

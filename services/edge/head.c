@@ -48,8 +48,10 @@ static bool ieq(const char *p, size_t n, const char *word)
     if (n != k)
         return false;
     for (size_t i = 0; i < n; i++) {
-        char a = p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] - 'A' + 'a') : p[i];
-        if (a != word[i])
+        int a = (unsigned char)p[i];
+        if (a >= 'A' && a <= 'Z')
+            a += 'a' - 'A';
+        if (a != (unsigned char)word[i])
             return false;
     }
     return true;

@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINGER_MS 1000
-#define LINGER_BYTES (256 * 1024)
+#define LINGER_MS 1000L
+#define LINGER_BYTES (256UL * 1024UL)
 
 struct lingering {
     struct lingers *owner;
@@ -85,6 +85,15 @@ void linger_close(struct lingers *ls, int fd)
 
 void linger_release(struct lingers *ls)
 {
-    while (ls != NULL && ls->first != NULL)
-        linger_end(ls->first);
+    if (ls == NULL)
+        return;
+    struct lingering *l = ls->first;
+    ls->first = NULL;
+    while (l != NULL) {
+        struct lingering *next = l->next;
+        event_free(l->ev);
+        (void)close(l->fd);
+        free(l);
+        l = next;
+    }
 }

@@ -5,7 +5,6 @@
  * refused from its head, unread; connections per client address are capped
  * over every event loop; and an edge out of file descriptors keeps serving
  * the connections it has, answers new ones 503 and does not spin. */
-#define _GNU_SOURCE /* prlimit */
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
@@ -280,10 +279,16 @@ static long long cpu_ticks(pid_t pid)
     stat[len] = '\0';
     const char *p = strrchr(stat, ')');
     ck_assert_ptr_nonnull(p);
-    unsigned long long ut = 0, st = 0;
-    /* after "pid (comm)": state and 10 fields, then utime and stime */
-    ck_assert_int_eq(
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st), 2);
+    /* after "pid (comm) ": state and 10 fields, then utime and stime */
+    const char *q = p + 2;
+    for (int i = 0; i < 11; i++) {
+        q = strchr(q, ' ');
+        ck_assert_ptr_nonnull(q);
+        q++;
+    }
+    char *end = NULL;
+    unsigned long long ut = strtoull(q, &end, 10);
+    unsigned long long st = strtoull(end, NULL, 10);
     return (long long)(ut + st);
 }
 
