@@ -129,6 +129,7 @@ START_TEST(framing_refused)
                                          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" NEXT);
     refused("a space before the colon", "POST /api/Albums HTTP/1.1\r\nHost: x\r\n"
                                         "Content-Length : 35\r\n\r\n" NEXT NEXT);
+    refused("a space in the target", "GET /healthz x HTTP/1.1\r\nHost: x\r\n\r\n" NEXT);
     refused("a tab before the colon", "GET /healthz HTTP/1.1\r\nHost\t: x\r\n\r\n" NEXT);
     refused("obs-fold", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n Content-Length: 35\r\n"
                         "\r\n" NEXT);
