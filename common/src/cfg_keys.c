@@ -81,6 +81,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the longest request target, path and query (414 beyond)")                                   \
     X(MAX_CONNECTIONS, max_connections, INT, "4096", 1, 1000000, NULL, EDGE,                       \
       "the client connections the edge holds at once; beyond, new ones get 503 and are closed")    \
+    X(MAX_CONNECTIONS_PER_ADDRESS, max_conns_per_addr, INT, "1024", 1, 1000000, NULL, EDGE,        \
+      "the client connections the edge holds at once from one IP address (loopback included); "    \
+      "beyond, new ones from it get 503 and are closed")                                           \
     X(SINGLE_FLIGHT, single_flight, BOOL, "False", 0, 0, NULL, EDGE,                               \
       "an API read identical to one in flight on the same event loop joins it (one message, one "  \
       "execution) instead of publishing its own")                                                  \

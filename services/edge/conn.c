@@ -1,12 +1,17 @@
 /* Client connections (see conn.h). Every connection gets a struct conn as
  * soon as libevent accepts it, through the bufferevent callback and one
  * event run right after the accept, before anything is read: it counts
- * connections against MAX_CONNECTIONS, bounds the time a request's head and
+ * connections against MAX_CONNECTIONS and per address, frames its input
+ * with head.h as it is read, bounds the time a request's head and
  * body may take (a client dribbling bytes keeps libevent's inactivity
  * timeout from ever firing), learns when the client goes away (the close
  * callback, for the call parked on it), and turns the few errors libevent
  * answers itself, in HTML, into JSON. */
 #include "conn.h"
+
+#include "head.h"
+#include "linger.h"
+#include "peers.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -33,6 +38,8 @@ struct conns {
     struct conn **by_fd;
     size_t cap;
     atomic_long *open; /* every loop's connections (edge.h: struct edge_shared) */
+    peers *peers;      /* every loop's connections by address */
+    struct lingers lingers;
 };
 
 struct conn {
@@ -41,8 +48,13 @@ struct conn {
     struct bufferevent *bev;
     int fd;
     struct event *deadline;
-    struct event *fix; /* runs right after libevent wrote an HTML error */
-    void *call;        /* the call waiting for its reply, or NULL */
+    struct event *fix;         /* runs right after libevent wrote an HTML error */
+    struct event *refuse;      /* runs right after a bad head was seen */
+    struct head_framer framer; /* the input, request by request (head.h) */
+    const char *bad;           /* why the input was refused, once it was */
+    struct peer_addr addr;     /* counted in owner->peers when counted */
+    bool counted;
+    void *call; /* the call waiting for its reply, or NULL */
     struct evbuffer_cb_entry *out_cb, *in_cb;
     size_t resp_start; /* where in the output the newest response starts */
     size_t head_bytes; /* bytes received since the last request */
@@ -76,6 +88,11 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
         event_free(conn->deadline);
     if (conn->fix != NULL)
         event_free(conn->fix);
+    if (conn->refuse != NULL)
+        event_free(conn->refuse);
+    if (conn->counted)
+        peers_leave(e->peers, &conn->addr);
+    head_framer_release(&conn->framer);
     if ((size_t)conn->fd < e->cap && e->by_fd[conn->fd] == conn)
         e->by_fd[conn->fd] = NULL;
     atomic_fetch_sub(e->open, 1);
@@ -98,13 +115,55 @@ static void on_conn_deadline(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_free(conn->evcon); /* calls on_conn_close */
 }
 
+/* Feeds the n bytes at from in buf to the connection's framer. 0, or
+ * WR_EINVAL when they are refused (conn->framer.why says why). */
+static int frame_input(struct conn *conn, struct evbuffer *buf, size_t from, size_t n)
+{
+    struct evbuffer_ptr at;
+    if (evbuffer_ptr_set(buf, &at, from, EVBUFFER_PTR_SET) != 0)
+        return 0;
+    int rc = 0;
+    while (n > 0 && rc == 0) {
+        struct evbuffer_iovec v[8];
+        int k = evbuffer_peek(buf, (ev_ssize_t)n, &at, v, 8);
+        if (k <= 0)
+            break;
+        size_t took = 0;
+        for (int i = 0; i < k && i < 8 && took < n && rc == 0; i++) {
+            size_t len = v[i].iov_len < n - took ? v[i].iov_len : n - took;
+            rc = head_framer_feed(&conn->framer, v[i].iov_base, len);
+            took += len;
+        }
+        n -= took;
+        if (n > 0 && evbuffer_ptr_set(buf, &at, took, EVBUFFER_PTR_ADD) != 0)
+            break;
+    }
+    if (rc == WR_ENOMEM) { /* cannot check it: not taken either */
+        conn->framer.why = "out of memory";
+        rc = WR_EINVAL;
+    }
+    return rc;
+}
+
 /* Counts what arrives on the connection, to tell an overlong request line
- * (414) from an overlong header block (431) when libevent refuses either. */
+ * (414) from an overlong header block (431) when libevent refuses either,
+ * and checks it (head.h) before libevent parses it: this runs as the bytes
+ * are read, before libevent's read callback. Refused bytes are drained,
+ * everything after them too, so that libevent never sees them; the 400
+ * follows from on_refuse. */
 static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
     struct conn *conn = arg;
     if (info->n_added == 0)
         return;
+    if (conn->bad == NULL && frame_input(conn, buf, info->orig_size, info->n_added) != 0) {
+        conn->bad = conn->framer.why;
+        event_active(conn->refuse, 0, 0);
+    }
+    if (conn->bad != NULL) {
+        (void)evbuffer_drain(buf, evbuffer_get_length(buf));
+        return;
+    }
     if (!conn->line_done) {
         struct evbuffer_ptr from;
         ev_ssize_t nl = -1;
@@ -219,18 +278,49 @@ static void fix_html_error(evutil_socket_t fd, short what, void *arg)
     wr_buf_release(&json);
 }
 
-/* Refuses a connection past MAX_CONNECTIONS: a 503 in JSON, then closed. */
-static void refuse_connection(struct conn *conn)
+/* Answers status in JSON straight on the socket, then closes the
+ * connection, lingering (linger.h). Only where nothing else is being sent:
+ * a new connection, or one whose output is empty. */
+static void refuse(struct conn *conn, int status, const char *reason, const char *code,
+                   const char *message, const char *extra)
 {
-    static const char msg[] =
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-        "Retry-After: 1\r\nConnection: close\r\nContent-Length: 62\r\n\r\n"
-        "{\"code\":\"overloaded\",\"message\":\"too many open connections\"}\n";
-    /* A fresh socket's buffer takes these few bytes at once. */
-    (void)send(conn->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-    wr_debug(NULL, "connection refused: %ld open (MAX_CONNECTIONS)",
-             atomic_load(conn->owner->open));
+    struct wr_buf body, msg;
+    wr_buf_init(&body, 1024);
+    wr_buf_init(&msg, 2048);
+    wr_json_error(&body, code, message);
+    wr_buf_putc(&body, '\n');
+    wr_buf_printf(&msg,
+                  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n%sConnection: close\r\n"
+                  "Content-Length: %zu\r\n\r\n",
+                  status, reason, extra, body.len);
+    wr_buf_append(&msg, body.data, body.len);
+    /* A fresh or idle socket's buffer takes these few bytes at once. */
+    if (wr_buf_error(&msg) == 0 && evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
+        (void)send(conn->fd, msg.data, msg.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    wr_buf_release(&body);
+    wr_buf_release(&msg);
+    linger_close(&conn->owner->lingers, conn->fd);
     evhttp_connection_free(conn->evcon); /* calls on_conn_close */
+}
+
+/* A connection past MAX_CONNECTIONS or MAX_CONNECTIONS_PER_ADDRESS. */
+static void refuse_connection(struct conn *conn, const char *message)
+{
+    wr_debug(NULL, "connection refused: %s (%ld open)", message, atomic_load(conn->owner->open));
+    refuse(conn, 503, "Service Unavailable", WR_CODE_OVERLOADED, message, "Retry-After: 1\r\n");
+}
+
+/* A head or body framing head.h refused: 400, closed. A request read before
+ * it on the same connection and not yet answered is not answered. */
+static void on_refuse(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct conn *conn = arg;
+    char msg[160];
+    (void)snprintf(msg, sizeof(msg), "malformed request: %s", conn->bad);
+    wr_debug(NULL, "closing a connection: %s", msg);
+    refuse(conn, 400, "Bad Request", WR_CODE_BAD_REQUEST, msg, "");
 }
 
 /* The table is stored in e, which gcc's analyzer loses track of (a leak it
@@ -265,10 +355,11 @@ static int conn_watch(struct conn *conn)
     conns *e = conn->owner;
     conn->deadline = evtimer_new(e->base, on_conn_deadline, conn);
     conn->fix = event_new(e->base, -1, 0, fix_html_error, conn);
+    conn->refuse = event_new(e->base, -1, 0, on_refuse, conn);
     conn->out_cb = evbuffer_add_cb(bufferevent_get_output(conn->bev), on_output, conn);
     conn->in_cb = evbuffer_add_cb(bufferevent_get_input(conn->bev), on_input, conn);
-    if (conn->deadline == NULL || conn->fix == NULL || conn->out_cb == NULL ||
-        conn->in_cb == NULL || !grow(e, conn->fd))
+    if (conn->deadline == NULL || conn->fix == NULL || conn->refuse == NULL ||
+        conn->out_cb == NULL || conn->in_cb == NULL || !grow(e, conn->fd))
         return WR_ENOMEM;
     evtimer_add(conn->deadline, e->head_tv);
     return 0;
@@ -291,6 +382,10 @@ static void after_accept(evutil_socket_t unused, short what, void *arg)
         conn = calloc(1, sizeof(*conn));
     if (conn != NULL) {
         *conn = (struct conn){.owner = e, .evcon = evcon, .bev = a->bev, .fd = fd};
+        /* head.h's framer follows heads as far as libevent's backstop on
+         * them can let one go (it counts lines without their CRLF) */
+        long backstop = e->cfg->max_uri_bytes + e->cfg->max_header_bytes + 1024;
+        head_framer_init(&conn->framer, (size_t)backstop * 2 + 4);
         long open = atomic_fetch_add(e->open, 1) + 1;
         evhttp_connection_set_closecb(evcon, on_conn_close, conn);
         if (conn_watch(conn) != 0) {
@@ -298,8 +393,13 @@ static void after_accept(evutil_socket_t unused, short what, void *arg)
             evhttp_connection_free(evcon);
         } else {
             e->by_fd[fd] = conn;
-            if (open > e->cfg->max_connections)
-                refuse_connection(conn);
+            if (open > e->cfg->max_connections) {
+                refuse_connection(conn, "too many open connections");
+            } else if (peer_addr_of(fd, &conn->addr)) {
+                conn->counted = peers_enter(e->peers, &conn->addr);
+                if (!conn->counted)
+                    refuse_connection(conn, "too many open connections from this address");
+            }
         }
     } else if (evcon != NULL && fd >= 0) {
         evhttp_connection_free(evcon);
@@ -329,12 +429,18 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
 }
 
 conns *conns_new(struct event_base *base, struct evhttp *http, const struct wr_cfg *cfg,
-                 atomic_long *open, void (*gone)(void *call, void *arg), void *arg)
+                 atomic_long *open, peers *by_addr, void (*gone)(void *call, void *arg), void *arg)
 {
     conns *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
-    *e = (conns){.base = base, .cfg = cfg, .gone = gone, .arg = arg, .open = open};
+    *e = (conns){.base = base,
+                 .cfg = cfg,
+                 .gone = gone,
+                 .arg = arg,
+                 .open = open,
+                 .peers = by_addr,
+                 .lingers = {.base = base}};
     struct timeval head = {cfg->http_timeout_s, 0};
     e->head_tv = event_base_init_common_timeout(base, &head);
     long next_ms = cfg->request_timeout_ms + cfg->http_timeout_s * 1000;
@@ -352,6 +458,7 @@ void conns_free(conns *e)
 {
     if (e == NULL)
         return;
+    linger_release(&e->lingers);
     free(e->by_fd);
     free(e);
 }

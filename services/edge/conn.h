@@ -1,7 +1,9 @@
 /* The edge's client connections: each one is watched from its accept to
- * its close. Beyond MAX_CONNECTIONS a new connection gets a 503 in JSON and
- * is closed; a request (head and body) must arrive within HTTP_TIMEOUT_S of
- * the connection's start, and the next one within REQUEST_TIMEOUT_MS +
+ * its close. Beyond MAX_CONNECTIONS (or MAX_CONNECTIONS_PER_ADDRESS from
+ * its address) a new connection gets a 503 in JSON and is closed; its input
+ * is checked as bytes (head.h) before libevent parses it, a refused head or
+ * framing answered 400 and the connection closed; a request (head and body) must arrive within
+ * HTTP_TIMEOUT_S of the connection's start, and the next one within REQUEST_TIMEOUT_MS +
  * HTTP_TIMEOUT_S of the previous one, else the connection is closed; the
  * errors libevent answers itself in HTML (a malformed head, a head past its
  * backstop, a body over MAX_BODY_BYTES) are rewritten into JSON 400, 414,
@@ -13,17 +15,19 @@
 #include <event2/http.h>
 #include <stdatomic.h>
 
+#include "peers.h"
 #include "warren/cfg.h"
 
 typedef struct conns conns;
 struct conn;
 
 /* Watches every connection http accepts from now on, counted in *open
- * (shared by every loop's conns, changed only atomically). gone(call, arg)
+ * (shared by every loop's conns, changed only atomically) and by address
+ * in peers (shared too). gone(call, arg)
  * is called when the client of a parked call goes away; libevent frees the
  * request right after. NULL when out of memory. */
 conns *conns_new(struct event_base *base, struct evhttp *http, const struct wr_cfg *cfg,
-                 atomic_long *open, void (*gone)(void *call, void *arg), void *arg);
+                 atomic_long *open, peers *by_addr, void (*gone)(void *call, void *arg), void *arg);
 /* After evhttp_free (which closes every connection). NULL-safe. */
 void conns_free(conns *c);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "accept.h"
 #include "bus.h"
 #include "call.h"
 #include "conn.h"
@@ -25,6 +26,7 @@ struct edge {
     struct event_base *base;
     struct evhttp *http;
     struct evhttp_bound_socket *socket;
+    accepter *accepter; /* the listener's guard (accept.h) */
     bus *bus;
     trail *trail;
     calls *calls;
@@ -70,32 +72,6 @@ static void on_request(struct evhttp_request *req, void *arg)
     dispatch_request(&e->dispatcher, req);
 }
 
-/* A listening socket on HTTP_HOST:HTTP_PORT, in a group with the other
- * loops' (SO_REUSEPORT). libevent listens with a backlog of 128 by default:
- * a burst of new connections beyond it has its SYNs dropped and waits a
- * second for the retry, so an overload answer (503 at once) would take a
- * second; 4096 it is. NULL when it cannot (errno set). */
-static struct evconnlistener *bind_listener(struct event_base *base, const struct wr_cfg *cfg)
-{
-    char port[16];
-    (void)snprintf(port, sizeof(port), "%ld", cfg->http_port);
-    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC,
-                                    .ai_socktype = SOCK_STREAM,
-                                    .ai_protocol = IPPROTO_TCP,
-                                    .ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG};
-    struct evutil_addrinfo *ai = NULL;
-    if (evutil_getaddrinfo(cfg->http_host, port, &hints, &ai) != 0 || ai == NULL) {
-        errno = EADDRNOTAVAIL;
-        return NULL;
-    }
-    struct evconnlistener *l = evconnlistener_new_bind(
-        base, NULL, NULL,
-        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-        4096, ai->ai_addr, (int)ai->ai_addrlen);
-    evutil_freeaddrinfo(ai);
-    return l;
-}
-
 /* libevent's limits and callbacks, then the listening socket. 0, or -1
  * when it cannot listen (logged). */
 static int listen_http(edge *e, const struct wr_cfg *cfg)
@@ -113,13 +89,13 @@ static int listen_http(edge *e, const struct wr_cfg *cfg)
     evhttp_set_max_body_size(e->http, cfg->max_body_bytes);
     evhttp_set_timeout(e->http, (int)cfg->http_timeout_s);
     evhttp_set_gencb(e->http, on_request, e);
-    struct evconnlistener *l = bind_listener(e->base, cfg);
-    e->socket = l ? evhttp_bind_listener(e->http, l) : NULL;
+    e->accepter = accept_new(e->base, cfg);
+    e->socket = e->accepter ? evhttp_bind_listener(e->http, accept_listener(e->accepter)) : NULL;
     if (e->socket == NULL) {
         wr_error(NULL, "cannot listen on %s:%ld: %s", cfg->http_host, cfg->http_port,
                  strerror(errno));
-        if (l != NULL)
-            evconnlistener_free(l);
+        accept_free(e->accepter, true);
+        e->accepter = NULL;
         return -1;
     }
     return 0;
@@ -139,7 +115,8 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
     e->trail = e->bus ? trail_new(base, e->bus, audit_backlog) : NULL;
     e->calls =
         e->trail ? calls_new(base, cfg, &sh->calls_in_flight, e->bus, e->trail, sh->metrics) : NULL;
-    e->conns = e->http ? conns_new(base, e->http, cfg, &sh->conns_open, on_gone, e) : NULL;
+    e->conns =
+        e->http ? conns_new(base, e->http, cfg, &sh->conns_open, sh->peers, on_gone, e) : NULL;
     if (e->http == NULL || e->bus == NULL || e->trail == NULL || e->calls == NULL ||
         e->conns == NULL) {
         wr_error(NULL, "edge: out of memory");
@@ -174,6 +151,7 @@ void edge_drain(edge *e)
 {
     if (calls_draining(e->calls))
         return;
+    accept_forget(e->accepter); /* evhttp frees the listener */
     if (e->socket != NULL)
         evhttp_del_accept_socket(e->http, e->socket);
     e->socket = NULL;
@@ -187,8 +165,10 @@ void edge_free(edge *e)
         return;
     calls_free(e->calls); /* answers what is in flight: before its requests go */
     e->calls = NULL;
+    accept_forget(e->accepter);
     if (e->http)
         evhttp_free(e->http); /* closes every connection: conns hear of it */
+    accept_free(e->accepter, false);
     trail_free(e->trail);
     bus_free(e->bus);
     conns_free(e->conns);

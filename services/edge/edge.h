@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "metrics.h"
+#include "peers.h"
 #include "warren/cfg.h"
 
 /* What the loops share. The rule: nothing mutable is shared between loops
@@ -26,6 +27,7 @@ struct edge_shared {
     atomic_long conns_open;      /* client connections, against MAX_CONNECTIONS */
     atomic_long calls_in_flight; /* calls, against MAX_IN_FLIGHT */
     metrics *metrics;            /* one registry for the process */
+    peers *peers;                /* connections by client address (peers.h, locked) */
 };
 
 typedef struct edge edge;

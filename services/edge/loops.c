@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -87,6 +88,27 @@ static int port_free(const struct wr_cfg *cfg)
     return rc == 0 ? 0 : -1;
 }
 
+/* Every connection is a descriptor: the soft limit on them (often 1024) is
+ * raised to the hard one, so that MAX_CONNECTIONS can be reached before
+ * accept() runs out (accept.h copes when it does). Logged either way. */
+static void raise_nofile(const struct wr_cfg *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl = want;
+    }
+    long open = rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
+    if (open >= 0 && open < cfg->max_connections + 64)
+        wr_warn(NULL, "open files limited to %ld (hard limit): fewer than MAX_CONNECTIONS (%ld)",
+                open, cfg->max_connections);
+    else
+        wr_info(NULL, "open files limit: %ld", open);
+}
+
 static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
@@ -128,6 +150,7 @@ loops *loops_new(const struct wr_cfg *cfg)
 {
     if (port_free(cfg) != 0)
         return NULL;
+    raise_nofile(cfg);
     loops *ls = calloc(1, sizeof(*ls));
     long n = loops_wanted(cfg);
     if (ls != NULL)
@@ -140,7 +163,8 @@ loops *loops_new(const struct wr_cfg *cfg)
     atomic_init(&ls->shared.conns_open, 0);
     atomic_init(&ls->shared.calls_in_flight, 0);
     ls->shared.metrics = metrics_new(&ls->shared.calls_in_flight);
-    if (ls->shared.metrics == NULL) {
+    ls->shared.peers = peers_new(cfg->max_conns_per_addr);
+    if (ls->shared.metrics == NULL || ls->shared.peers == NULL) {
         loops_free(ls);
         return NULL;
     }
@@ -221,6 +245,7 @@ void loops_free(loops *ls)
             (void)close(l->stop[1]);
     }
     metrics_free(ls->shared.metrics); /* after every edge: they count in it */
+    peers_free(ls->shared.peers);
     free(ls->loop);
     free(ls);
 }

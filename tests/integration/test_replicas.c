@@ -248,7 +248,7 @@ static void mixed_writes(int n, int seed)
         case 5: /* a write of many */
             (void)snprintf(path, sizeof(path),
                            "/api/Albums?q={\"filters\":[{\"name\":\"title\",\"op\":\"like\","
-                           "\"val\":\"rep %d-%d%%25\"}]}",
+                           "\"val\":\"rep%%20%d-%d%%25\"}]}",
                            seed, i - 5);
             st = status_of("PATCH", path, "{\"title\":\"many\"}");
             ck_assert_msg(st == 200, "PATCH many: %d", st);
