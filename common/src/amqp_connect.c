@@ -37,12 +37,21 @@ static int note_verify(int ok, X509_STORE_CTX *x)
     return ok;
 }
 
-/* OpenSSL's reason for the last failure on this thread, or fallback. */
-static const char *openssl_reason(const char *fallback)
+/* OpenSSL's reasons for the failure on this thread, first first ("bad
+ * decrypt: PEM lib"), into buf; fallback when it gave none. Empties
+ * OpenSSL's queue of errors. */
+static const char *openssl_reason(char *buf, size_t cap, const char *fallback)
 {
-    unsigned long e = ERR_peek_last_error();
-    const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
-    return r != NULL ? r : fallback;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
+        const char *r = ERR_reason_error_string(e);
+        if (r == NULL || used >= cap || strstr(buf, r) != NULL) /* once each */
+            continue;
+        int w = snprintf(buf + used, cap - used, "%s%s", used > 0 ? ": " : "", r);
+        used = w < 0 || (size_t)w >= cap - used ? cap : used + (size_t)w;
+    }
+    return buf[0] != '\0' ? buf : fallback;
 }
 
 static bool is_ip(const char *host)
@@ -57,12 +66,13 @@ static int tls_socket(amqp_connection_state_t conn, const struct wr_amqp_node *n
                       const struct wr_amqp_tls *tls, struct verdict *v, amqp_socket_t **out,
                       struct wr_err *err)
 {
+    char why[200];
     ERR_clear_error();
     amqp_socket_t *sock = amqp_ssl_socket_new(conn);
     SSL_CTX *ctx = sock != NULL ? amqp_ssl_socket_get_context(sock) : NULL;
     if (ctx == NULL)
         return wr_err_set(err, WR_EIO, "amqp: %s: cannot set up TLS: %s", node->label,
-                          openssl_reason("out of memory"));
+                          openssl_reason(why, sizeof(why), "out of memory"));
     SSL_CTX_set_app_data(ctx, v);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, note_verify);
     if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2, AMQP_TLSvLATEST) != AMQP_STATUS_OK)
@@ -72,7 +82,7 @@ static int tls_socket(amqp_connection_state_t conn, const struct wr_amqp_node *n
                : SSL_CTX_set_default_verify_paths(ctx) != 1)
         return wr_err_set(err, WR_EINVAL, "amqp: cannot load %s: %s",
                           own_ca ? "AMQP_TLS_CA_PATH" : "the system's CA certificates",
-                          openssl_reason("unreadable"));
+                          openssl_reason(why, sizeof(why), "unreadable"));
     if (tls->cert_path != NULL && tls->cert_path[0] != '\0') {
         /* Never NULL: without a password OpenSSL would ask on the terminal. */
         amqp_ssl_socket_set_key_passwd(sock, tls->key_password ? tls->key_password : "");
@@ -80,7 +90,7 @@ static int tls_socket(amqp_connection_state_t conn, const struct wr_amqp_node *n
             return wr_err_set(err, WR_EINVAL,
                               "amqp: cannot load AMQP_TLS_CERT_PATH and AMQP_TLS_KEY_PATH: %s "
                               "(a wrong AMQP_TLS_KEY_PASSWORD, or a key of another certificate?)",
-                              openssl_reason("unreadable"));
+                              openssl_reason(why, sizeof(why), "unreadable"));
     }
     amqp_ssl_socket_set_verify_peer(sock, !tls->skip_verify_peer);
     /* rabbitmq-c 0.11 matches DNS names only; OpenSSL's own check, part of
@@ -100,6 +110,7 @@ static int open_socket(amqp_connection_state_t conn, const struct wr_amqp_node *
                        const struct wr_amqp_tls *tls, long timeout_ms, struct wr_err *err)
 {
     struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    char why[200];
     struct verdict v = {{0}};
     amqp_socket_t *sock = NULL;
     int rc = node->tls ? tls_socket(conn, node, tls, &v, &sock, err) : 0;
@@ -128,7 +139,7 @@ static int open_socket(amqp_connection_state_t conn, const struct wr_amqp_node *
         return wr_err_set(err, WR_EIO,
                           "amqp: %s: TLS handshake failed: %s (is it the broker's TLS port? "
                           "does the broker accept the client certificate?)",
-                          node->label, openssl_reason(amqp_error_string2(rc)));
+                          node->label, openssl_reason(why, sizeof(why), amqp_error_string2(rc)));
     default:
         return wr_err_set(err, rc == AMQP_STATUS_TIMEOUT ? WR_ETIMEDOUT : WR_EIO,
                           "amqp: cannot reach %s:%d: %s", node->host, node->port,
@@ -165,5 +176,13 @@ int wr__amqp_open(amqp_connection_state_t conn, const struct wr_amqp_node *node,
     int rc = open_socket(conn, node, &opts->tls, opts->connect_timeout_ms, err);
     if (rc == 0)
         rc = login(conn, node, opts->heartbeat_s, opts->name, err);
+    /* With TLS 1.3 the broker checks a client certificate after the
+     * client's handshake is done: its refusal (an alert) surfaces here. */
+    char why[200];
+    if (rc != 0 && node->tls && ERR_peek_error() != 0)
+        rc = wr_err_set(err, WR_EIO,
+                        "amqp: %s: TLS: the broker ended the connection: %s (is "
+                        "AMQP_TLS_CERT_PATH valid, and signed by a CA the broker trusts?)",
+                        node->label, openssl_reason(why, sizeof(why), ""));
     return rc;
 }
