@@ -80,16 +80,19 @@ static int tls_socket(amqp_connection_state_t conn, const struct wr_amqp_node *n
     bool own_ca = tls->ca_path != NULL && tls->ca_path[0] != '\0';
     if (own_ca ? amqp_ssl_socket_set_cacert(sock, tls->ca_path) != AMQP_STATUS_OK
                : SSL_CTX_set_default_verify_paths(ctx) != 1)
-        return wr_err_set(err, WR_EINVAL, "amqp: cannot load %s: %s",
-                          own_ca ? "AMQP_TLS_CA_PATH" : "the system's CA certificates",
+        return wr_err_set(err, WR_EINVAL, "amqp: cannot load %s%s: %s",
+                          own_ca ? "AMQP_TLS_CA_PATH " : "the system's CA certificates",
+                          own_ca ? tls->ca_path : "",
                           openssl_reason(why, sizeof(why), "unreadable"));
     if (tls->cert_path != NULL && tls->cert_path[0] != '\0') {
         /* Never NULL: without a password OpenSSL would ask on the terminal. */
         amqp_ssl_socket_set_key_passwd(sock, tls->key_password ? tls->key_password : "");
         if (amqp_ssl_socket_set_key(sock, tls->cert_path, tls->key_path) != AMQP_STATUS_OK)
             return wr_err_set(err, WR_EINVAL,
-                              "amqp: cannot load AMQP_TLS_CERT_PATH and AMQP_TLS_KEY_PATH: %s "
-                              "(a wrong AMQP_TLS_KEY_PASSWORD, or a key of another certificate?)",
+                              "amqp: cannot load AMQP_TLS_CERT_PATH %s with AMQP_TLS_KEY_PATH %s: "
+                              "%s (a wrong AMQP_TLS_KEY_PASSWORD, or a key of another "
+                              "certificate?)",
+                              tls->cert_path, tls->key_path ? tls->key_path : "",
                               openssl_reason(why, sizeof(why), "unreadable"));
     }
     amqp_ssl_socket_set_verify_peer(sock, !tls->skip_verify_peer);
@@ -178,11 +181,12 @@ int wr__amqp_open(amqp_connection_state_t conn, const struct wr_amqp_node *node,
         rc = login(conn, node, opts->heartbeat_s, opts->name, err);
     /* With TLS 1.3 the broker checks a client certificate after the
      * client's handshake is done: its refusal (an alert) surfaces here. */
-    char why[200];
-    if (rc != 0 && node->tls && ERR_peek_error() != 0)
+    if (rc != 0 && node->tls && ERR_peek_error() != 0) {
+        char why[200];
         rc = wr_err_set(err, WR_EIO,
                         "amqp: %s: TLS: the broker ended the connection: %s (is "
                         "AMQP_TLS_CERT_PATH valid, and signed by a CA the broker trusts?)",
                         node->label, openssl_reason(why, sizeof(why), ""));
+    }
     return rc;
 }
