@@ -15,11 +15,12 @@
 # the values the servers were started with):
 #   WRT_AMQP_PORT   AMQP port            (default 5673)
 #   WRT_AMQPS_PORT  AMQP over TLS port   (default none: no TLS listener). With
-#                   it, start makes DIR/tls/ (openssl): ca.pem + ca.key (a
-#                   test CA), server.pem + server.key (signed by it, naming
-#                   localhost and 127.0.0.1); the broker listens on
-#                   127.0.0.1 and 127.0.0.2 (a name its certificate lacks),
-#                   asks clients for a certificate and checks one if given
+#                   it, start makes DIR/tls/ with openssl (kept while valid
+#                   for another day): ca.pem + ca.key (a test CA),
+#                   server.pem + server.key (signed by it, naming localhost
+#                   and 127.0.0.1); the broker listens on 127.0.0.1 and
+#                   127.0.0.2 (a name its certificate lacks), asks clients
+#                   for a certificate and checks one if given
 #   WRT_DIST_PORT   Erlang dist port     (default 25673)
 #   WRT_REDIS_PORT  Redis port           (default 6380)
 #   WRT_MONGO_PORT  MongoDB peer port    (default 27018)
@@ -356,6 +357,27 @@ EOF
 # show no certificate, but one it shows must be valid.
 rabbit_write_tls() {
     local t=$DIR/tls ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    # Kept across restarts (tests restart the broker; certificates a test
+    # made from the CA stay good) while valid for another day.
+    if ! openssl x509 -checkend 86400 -noout -in "$t/server.pem" >/dev/null 2>&1 ||
+        [[ ! -s $t/server.key ]]; then
+        rabbit_make_certs "$t" "${ec[@]}"
+    fi
+    cat >>"$DIR/rabbitmq.conf" <<EOF
+listeners.ssl.loopback = 127.0.0.1:$R_AMQPS
+listeners.ssl.other = 127.0.0.2:$R_AMQPS
+ssl_options.cacertfile = $t/ca.pem
+ssl_options.certfile = $t/server.pem
+ssl_options.keyfile = $t/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = false
+EOF
+}
+
+rabbit_make_certs() { # dir openssl-key-options...
+    local t=$1
+    shift
+    local ec=("$@")
     rm -rf "$t" && mkdir -p "$t" && chmod 700 "$t"
     {
         openssl req -x509 "${ec[@]}" -keyout "$t/ca.key" -out "$t/ca.pem" -days 30 \
@@ -368,15 +390,6 @@ rabbit_write_tls() {
             openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" \
                 -CAcreateserial -days 30 -extfile "$t/server.ext" -out "$t/server.pem"
     } >"$t/openssl.log" 2>&1 || die "openssl could not make the test certificates: $(cat "$t/openssl.log")"
-    cat >>"$DIR/rabbitmq.conf" <<EOF
-listeners.ssl.loopback = 127.0.0.1:$R_AMQPS
-listeners.ssl.other = 127.0.0.2:$R_AMQPS
-ssl_options.cacertfile = $t/ca.pem
-ssl_options.certfile = $t/server.pem
-ssl_options.keyfile = $t/server.key
-ssl_options.verify = verify_peer
-ssl_options.fail_if_no_peer_cert = false
-EOF
 }
 
 rabbit_start() {
