@@ -55,40 +55,39 @@ static int parse_one(struct wr_amqp_node *node, const char *text, size_t len, si
                      struct wr_err *err)
 {
     *node = (struct wr_amqp_node){0};
-    node->storage = malloc(len + 1);
-    if (node->storage == NULL)
+    char *storage = malloc(len + 1);
+    if (storage == NULL)
         return wr_err_set(err, WR_ENOMEM, "AMQP_URL: out of memory");
-    memcpy(node->storage, text, len);
-    node->storage[len] = '\0';
+    memcpy(storage, text, len);
+    storage[len] = '\0';
     /* amqp_parse_url writes into storage; the fields point into it. */
     struct amqp_connection_info ci;
     if (memchr(text, ' ', len) != NULL || memchr(text, '\t', len) != NULL ||
-        amqp_parse_url(node->storage, &ci) != AMQP_STATUS_OK || ci.port == 0 ||
-        !inside(ci.host, node->storage, len)) {
-        free(node->storage);
-        node->storage = NULL;
+        amqp_parse_url(storage, &ci) != AMQP_STATUS_OK || ci.port == 0 ||
+        !inside(ci.host, storage, len)) {
+        free(storage);
         return wr_err_set(err, WR_EINVAL,
                           "AMQP_URL: entry %zu is not an amqp:// or amqps:// URL "
                           "(amqp[s]://user:password@host:port/vhost)",
                           pos);
     }
-    *node = (struct wr_amqp_node){.user = ci.user,
+    bool v6 = strchr(ci.host, ':') != NULL;
+    size_t cap = strlen(ci.host) + 24;
+    char *label = malloc(cap);
+    if (label == NULL) {
+        free(storage);
+        return wr_err_set(err, WR_ENOMEM, "AMQP_URL: out of memory");
+    }
+    (void)snprintf(label, cap, "%s://%s%s%s:%d", ci.ssl ? "amqps" : "amqp", v6 ? "[" : "", ci.host,
+                   v6 ? "]" : "", ci.port);
+    *node = (struct wr_amqp_node){.label = label,
+                                  .user = ci.user,
                                   .password = ci.password,
                                   .host = ci.host,
                                   .vhost = ci.vhost,
                                   .port = ci.port,
                                   .tls = ci.ssl != 0,
-                                  .storage = node->storage};
-    bool v6 = strchr(ci.host, ':') != NULL;
-    size_t cap = strlen(ci.host) + 24;
-    node->label = malloc(cap);
-    if (node->label == NULL) {
-        free(node->storage);
-        *node = (struct wr_amqp_node){0};
-        return wr_err_set(err, WR_ENOMEM, "AMQP_URL: out of memory");
-    }
-    (void)snprintf(node->label, cap, "%s://%s%s%s:%d", node->tls ? "amqps" : "amqp", v6 ? "[" : "",
-                   ci.host, v6 ? "]" : "", ci.port);
+                                  .storage = storage};
     return 0;
 }
 
