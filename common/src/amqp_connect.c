@@ -170,7 +170,20 @@ static int login(amqp_connection_state_t conn, const struct wr_amqp_node *node, 
     amqp_rpc_reply_t r =
         amqp_login_with_properties(conn, node->vhost, 0, 131072, (int)heartbeat_s, &table,
                                    AMQP_SASL_METHOD_PLAIN, node->user, node->password);
-    return wr__amqp_check_reply(r, "login", err);
+    int rc = wr__amqp_check_reply(r, "login", err);
+    /* With TLS 1.3 the broker checks a client certificate after the
+     * client's handshake is done: its refusal (an alert, when it arrives
+     * before the connection's reset) surfaces at login. */
+    if (rc != 0 && node->tls && r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+        r.library_error != AMQP_STATUS_TIMEOUT) {
+        char why[200];
+        rc = wr_err_set(err, rc,
+                        "amqp: %s: TLS: the broker ended the connection at login: %s (is "
+                        "AMQP_TLS_CERT_PATH valid, and signed by a CA the broker trusts?)",
+                        node->label,
+                        openssl_reason(why, sizeof(why), amqp_error_string2(r.library_error)));
+    }
+    return rc;
 }
 
 int wr__amqp_open(amqp_connection_state_t conn, const struct wr_amqp_node *node,
@@ -179,14 +192,5 @@ int wr__amqp_open(amqp_connection_state_t conn, const struct wr_amqp_node *node,
     int rc = open_socket(conn, node, &opts->tls, opts->connect_timeout_ms, err);
     if (rc == 0)
         rc = login(conn, node, opts->heartbeat_s, opts->name, err);
-    /* With TLS 1.3 the broker checks a client certificate after the
-     * client's handshake is done: its refusal (an alert) surfaces here. */
-    if (rc != 0 && node->tls && ERR_peek_error() != 0) {
-        char why[200];
-        rc = wr_err_set(err, WR_EIO,
-                        "amqp: %s: TLS: the broker ended the connection: %s (is "
-                        "AMQP_TLS_CERT_PATH valid, and signed by a CA the broker trusts?)",
-                        node->label, openssl_reason(why, sizeof(why), ""));
-    }
     return rc;
 }
