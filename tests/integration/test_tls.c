@@ -100,7 +100,7 @@ static void assert_refused(const char *url, struct wr_amqp_tls tls, const char *
 START_TEST(edge_and_worker_over_tls_skip_a_dead_first_node)
 {
     int dead = h_free_port();
-    char wurl[300], eurl[300], node[64], dead_node[64];
+    char wurl[300], eurl[300], node[96], dead_node[96];
     (void)snprintf(wurl, sizeof(wurl),
                    "WARREN_AMQP_URL=amqps://guest:guest@localhost:%d/%%2f, "
                    "amqps://guest:guest@localhost:%d/%%2f",
@@ -129,7 +129,8 @@ START_TEST(edge_and_worker_over_tls_skip_a_dead_first_node)
     (void)snprintf(dead_node, sizeof(dead_node), "broker node amqps://localhost:%d unavailable",
                    dead);
     ck_assert_msg(log_has(worker.log, dead_node, 0), "%s: no '%s'", worker.log, dead_node);
-    (void)snprintf(node, sizeof(node), "on the broker at amqps://localhost:%d", tls_port);
+    (void)snprintf(node, sizeof(node), "connected to the broker at amqps://localhost:%d, consuming",
+                   tls_port);
     ck_assert_msg(log_has(worker.log, node, 0), "%s: no '%s'", worker.log, node);
     (void)snprintf(node, sizeof(node), "connected to the broker at amqps://127.0.0.1:%d", tls_port);
     ck_assert_msg(log_has(edge.log, node, 0), "%s: no '%s'", edge.log, node);

@@ -109,7 +109,9 @@ static void connect_broker(struct wr__worker *w)
         else if (rc == 0)
             wr_warn(NULL, "connected, not taking requests: %s", why);
         if (rc == 0) {
-            wr_info(NULL, "consuming %s on the broker at %s", w->queue, wr_amqp_node(w->amqp));
+            /* the queue last: scripts wait for a line ending "consuming <queue>" */
+            wr_info(NULL, "connected to the broker at %s, consuming %s", wr_amqp_node(w->amqp),
+                    w->queue);
             w->last_tag = w->acked_tag = 0; /* tags count per channel */
             wr__wmetrics_connected(&w->metrics, true);
             wr__health_unready(&w->health, WR__UNREADY_BROKER, false);
