@@ -14,6 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 state=$root/build/dev-state
 export WRT_AMQP_PORT=${WRT_AMQP_PORT:-5673}
+export WRT_AMQPS_PORT=${WRT_AMQPS_PORT:-$((WRT_AMQP_PORT + 1))}
 export WRT_DIST_PORT=${WRT_DIST_PORT:-25673}
 export WRT_REDIS_PORT=${WRT_REDIS_PORT:-6380}
 export WRT_NODE=${WRT_NODE:-warren-test}

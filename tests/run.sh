@@ -27,6 +27,7 @@ state=$(mktemp -d /tmp/warren-tests.XXXXXX)
 # Test settings are WRT_*: a WARREN_* variable would be read (and, when
 # unknown, refused) by every warren binary as configuration.
 export WRT_AMQP_PORT=${WRT_AMQP_PORT:-5673}
+export WRT_AMQPS_PORT=${WRT_AMQPS_PORT:-$((WRT_AMQP_PORT + 1))}
 export WRT_DIST_PORT=${WRT_DIST_PORT:-25673}
 export WRT_REDIS_PORT=${WRT_REDIS_PORT:-6380}
 export WRT_NODE=${WRT_NODE:-warren-test}

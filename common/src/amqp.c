@@ -2,7 +2,6 @@
  * consuming and polling; amqp_topology.c declares the queues. rabbitmq-c's
  * error model (reply types, library status codes, server close methods) is
  * translated to WR_E* codes here and nowhere else. */
-#include <amqp_tcp_socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 
 #include "amqp_int.h"
+#include "warren/log.h"
 #include "warren/proto.h"
 
 #define CHANNEL WR__AMQP_CHANNEL
@@ -23,11 +23,13 @@
 struct wr_amqp {
     char consumer_tags[MAX_CONSUMERS][256]; /* of this connection's consumers */
     size_t nconsumers;
-    char *url;
-    char *name;
-    char *user; /* the login of the last successful connect */
-    long heartbeat_s;
-    long connect_timeout_ms;
+    struct wr_amqp_opts opts; /* its strings owned */
+    struct wr_amqp_nodes nodes;
+    int nodes_rc; /* wr_amqp_nodes_parse's result, and its message */
+    char nodes_msg[sizeof(((struct wr_err *)NULL)->msg)];
+    size_t next;                  /* the node the next connect tries first */
+    const char *node;             /* the label of the node connected to, or last tried */
+    char *user;                   /* the login of the last successful connect */
     amqp_connection_state_t conn; /* NULL when closed */
     bool have_envelope;
     amqp_envelope_t envelope; /* the last delivery, freed at the next poll */
@@ -37,9 +39,12 @@ struct wr_amqp {
     size_t scratch_used;
 };
 
-static char *dup_or_null(const char *s)
+/* Copies a borrowed string into *dst (NULL stays NULL); false when out
+ * of memory. */
+static bool own(const char **dst, const char *src)
 {
-    return s ? strdup(s) : NULL;
+    *dst = src != NULL ? strdup(src) : NULL;
+    return src == NULL || *dst != NULL;
 }
 
 wr_amqp *wr_amqp_new(const struct wr_amqp_opts *opts)
@@ -47,11 +52,23 @@ wr_amqp *wr_amqp_new(const struct wr_amqp_opts *opts)
     wr_amqp *a = calloc(1, sizeof(*a));
     if (a == NULL)
         return NULL;
-    a->url = dup_or_null(opts->url);
-    a->name = dup_or_null(opts->name ? opts->name : "warren");
-    a->heartbeat_s = opts->heartbeat_s;
-    a->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 2000;
-    if (a->url == NULL || a->name == NULL) {
+    a->node = "";
+    a->opts = (struct wr_amqp_opts){
+        .heartbeat_s = opts->heartbeat_s,
+        .connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 2000,
+        .tls = {.skip_verify_peer = opts->tls.skip_verify_peer,
+                .skip_verify_hostname = opts->tls.skip_verify_hostname}};
+    struct wr_amqp_tls *t = &a->opts.tls;
+    bool ok = opts->url != NULL && own(&a->opts.url, opts->url) &&
+              own(&a->opts.name, opts->name ? opts->name : "warren") &&
+              own(&t->ca_path, opts->tls.ca_path) && own(&t->cert_path, opts->tls.cert_path) &&
+              own(&t->key_path, opts->tls.key_path) &&
+              own(&t->key_password, opts->tls.key_password);
+    /* A bad list is reported by each connect, as a bad URL always was. */
+    struct wr_err err = {0};
+    a->nodes_rc = ok ? wr_amqp_nodes_parse(&a->nodes, a->opts.url, &err) : 0;
+    (void)snprintf(a->nodes_msg, sizeof(a->nodes_msg), "%s", err.msg);
+    if (!ok || a->nodes_rc == WR_ENOMEM) {
         wr_amqp_free(a);
         return NULL;
     }
@@ -89,8 +106,13 @@ void wr_amqp_free(wr_amqp *a)
     if (a == NULL)
         return;
     wr_amqp_close(a);
-    free(a->url);
-    free(a->name);
+    wr_amqp_nodes_release(&a->nodes);
+    free((char *)a->opts.url);
+    free((char *)a->opts.name);
+    free((char *)a->opts.tls.ca_path);
+    free((char *)a->opts.tls.cert_path);
+    free((char *)a->opts.tls.key_path);
+    free((char *)a->opts.tls.key_password);
     free(a->user);
     free(a);
 }
@@ -118,6 +140,11 @@ bool wr_amqp_has_buffered(const wr_amqp *a)
 const char *wr_amqp_user(const wr_amqp *a)
 {
     return a->user;
+}
+
+const char *wr_amqp_node(const wr_amqp *a)
+{
+    return a->node;
 }
 
 #define check_reply wr__amqp_check_reply
@@ -150,74 +177,21 @@ int wr__amqp_check_reply(amqp_rpc_reply_t r, const char *what, struct wr_err *er
     return wr_err_set(err, WR_EIO, "%s: unknown reply type", what);
 }
 
-static int login(wr_amqp *a, const struct amqp_connection_info *ci, struct wr_err *err)
+/* Opens one node: connection, socket, login, channel. */
+static int connect_node(wr_amqp *a, const struct wr_amqp_node *node, struct wr_err *err)
 {
-    /* Ask for connection.blocked so a broker alarm reaches us as a frame
-     * instead of a silently frozen socket; rabbitmq-c merges capabilities. */
-    amqp_table_entry_t caps[] = {
-        {.key = amqp_cstring_bytes("connection.blocked"),
-         .value = {.kind = AMQP_FIELD_KIND_BOOLEAN, .value.boolean = 1}},
-    };
-    amqp_table_entry_t props[] = {
-        {.key = amqp_cstring_bytes("capabilities"),
-         .value = {.kind = AMQP_FIELD_KIND_TABLE,
-                   .value.table = {.num_entries = 1, .entries = caps}}},
-        {.key = amqp_cstring_bytes("connection_name"),
-         .value = {.kind = AMQP_FIELD_KIND_UTF8, .value.bytes = amqp_cstring_bytes(a->name)}},
-    };
-    amqp_table_t table = {.num_entries = 2, .entries = props};
-    amqp_rpc_reply_t r =
-        amqp_login_with_properties(a->conn, ci->vhost, 0, 131072, (int)a->heartbeat_s, &table,
-                                   AMQP_SASL_METHOD_PLAIN, ci->user, ci->password);
-    return check_reply(r, "login", err);
-}
-
-static int open_socket(wr_amqp *a, const struct amqp_connection_info *ci, struct wr_err *err)
-{
-    struct timeval tv = {.tv_sec = a->connect_timeout_ms / 1000,
-                         .tv_usec = (a->connect_timeout_ms % 1000) * 1000};
-    amqp_socket_t *sock = amqp_tcp_socket_new(a->conn);
-    if (sock == NULL)
-        return wr_err_set(err, WR_ENOMEM, "amqp: cannot create a socket");
-    if (amqp_set_handshake_timeout(a->conn, &tv) != AMQP_STATUS_OK ||
-        amqp_set_rpc_timeout(a->conn, &tv) != AMQP_STATUS_OK)
-        return wr_err_set(err, WR_EIO, "amqp: cannot set timeouts");
-    int rc = amqp_socket_open_noblock(sock, ci->host, ci->port, &tv);
-    if (rc != AMQP_STATUS_OK)
-        return wr_err_set(err, rc == AMQP_STATUS_TIMEOUT ? WR_ETIMEDOUT : WR_EIO,
-                          "amqp: cannot reach %s:%d: %s", ci->host, ci->port,
-                          amqp_error_string2(rc));
-    return 0;
-}
-
-int wr_amqp_connect(wr_amqp *a, struct wr_err *err)
-{
-    wr_amqp_close(a);
-    /* amqp_parse_url writes into its argument. */
-    char *url = strdup(a->url);
-    if (url == NULL)
-        return wr_err_set(err, WR_ENOMEM, "amqp: out of memory");
-    struct amqp_connection_info ci;
-    int rc = 0;
-    if (amqp_parse_url(url, &ci) != AMQP_STATUS_OK) {
-        rc = wr_err_set(err, WR_EINVAL, "amqp: AMQP_URL is not a valid amqp:// URL");
-        goto free_url;
-    }
+    a->node = node->label;
     a->conn = amqp_new_connection();
-    if (a->conn == NULL) {
-        rc = wr_err_set(err, WR_ENOMEM, "amqp: out of memory");
-        goto free_url;
-    }
-    rc = open_socket(a, &ci, err);
-    if (rc == 0)
-        rc = login(a, &ci, err);
+    if (a->conn == NULL)
+        return wr_err_set(err, WR_ENOMEM, "amqp: out of memory");
+    int rc = wr__amqp_open(a->conn, node, &a->opts, err);
     if (rc == 0) {
         (void)amqp_channel_open(a->conn, CHANNEL);
         rc = check_reply(amqp_get_rpc_reply(a->conn), "channel.open", err);
     }
-    if (rc == 0 && (a->user == NULL || strcmp(a->user, ci.user) != 0)) {
+    if (rc == 0 && (a->user == NULL || strcmp(a->user, node->user) != 0)) {
         free(a->user);
-        a->user = strdup(ci.user);
+        a->user = strdup(node->user);
         if (a->user == NULL)
             rc = wr_err_set(err, WR_ENOMEM, "amqp: out of memory");
     }
@@ -225,9 +199,37 @@ int wr_amqp_connect(wr_amqp *a, struct wr_err *err)
         (void)amqp_destroy_connection(a->conn);
         a->conn = NULL;
     }
-free_url:
-    free(url);
     return rc;
+}
+
+int wr_amqp_connect(wr_amqp *a, struct wr_err *err)
+{
+    wr_amqp_close(a);
+    if (a->nodes_rc != 0)
+        return wr_err_set(err, a->nodes_rc, "amqp: %s", a->nodes_msg);
+    size_t n = a->nodes.n;
+    /* Each node once, from a->next. With several, a failure is logged when
+     * another node is left to try, and the error names every failure. */
+    char why[sizeof(err->msg)] = "";
+    size_t used = 0;
+    int rc = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (a->next + k) % n;
+        struct wr_err one = {0};
+        rc = connect_node(a, &a->nodes.node[i], &one);
+        if (rc == 0) {
+            a->next = (i + 1) % n;
+            return 0;
+        }
+        if (n == 1)
+            return wr_err_set(err, rc, "%s", one.msg);
+        if (k + 1 < n)
+            wr_warn(NULL, "broker node %s unavailable, trying the next: %s", a->nodes.node[i].label,
+                    one.msg);
+        int w = snprintf(why + used, sizeof(why) - used, "%s%s", k > 0 ? "; " : "", one.msg);
+        used = w < 0 || (size_t)w >= sizeof(why) - used ? sizeof(why) - 1 : used + (size_t)w;
+    }
+    return wr_err_set(err, rc, "amqp: none of the %zu nodes answered: %s", n, why);
 }
 
 static int consume_args(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,

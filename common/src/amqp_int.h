@@ -1,7 +1,8 @@
-/* What the two files of the rabbitmq-c adapter share: amqp.c (the
- * connection, publishing, consuming, polling) and amqp_topology.c (what
- * every process declares). Internal to libwarren: nothing else includes
- * <amqp.h>. */
+/* What the files of the rabbitmq-c adapter share: amqp.c (the
+ * connection, publishing, consuming, polling), amqp_connect.c (opening one
+ * node, TLS included), amqp_nodes.c (AMQP_URL's node list) and
+ * amqp_topology.c (what every process declares). Internal to libwarren:
+ * nothing else includes <amqp.h>. */
 #ifndef WARREN_AMQP_INT_H
 #define WARREN_AMQP_INT_H
 
@@ -14,6 +15,11 @@
 
 /* The live connection, or NULL when closed. */
 amqp_connection_state_t wr__amqp_conn(const wr_amqp *a);
+/* Opens node's socket on conn (TLS with opts->tls for amqps://, bounded
+ * by opts->connect_timeout_ms) and logs in as opts->name. 0, or WR_E* with
+ * err naming the node and why; the caller destroys conn either way. */
+int wr__amqp_open(amqp_connection_state_t conn, const struct wr_amqp_node *node,
+                  const struct wr_amqp_opts *opts, struct wr_err *err);
 /* Translates an RPC reply into 0 or WR_E*, with the server's reason. */
 int wr__amqp_check_reply(amqp_rpc_reply_t r, const char *what, struct wr_err *err);
 

@@ -1,10 +1,12 @@
 /* The checks across keys, run once a parse found no problem (see
- * cfg_int.h): production hygiene (DEBUG, RabbitMQ's guest account), the
- * API_KEYS entries and the SERVICES names; and the readers of those list
- * values (cfg.h). Problems name list entries by position, never by value. */
+ * cfg_int.h): production hygiene (DEBUG), the broker's node list (guest
+ * account, TLS settings), the API_KEYS entries and the SERVICES names; and
+ * the readers of those list values (cfg.h). Problems name list entries by position, never by value.
+ */
 #include <string.h>
 
 #include "cfg_int.h"
+#include "warren/amqp.h"
 
 static bool loopback(const char *host, size_t n)
 {
@@ -14,23 +16,50 @@ static bool loopback(const char *host, size_t n)
 }
 
 /* Production hygiene, for every binary: DEBUG only while the edge listens
- * on loopback, and RabbitMQ's default guest account only over loopback
- * (the broker refuses it beyond, with a less clear error). */
+ * on loopback. */
 static void check_production(struct wr__parser *p)
 {
     const struct wr_cfg *c = p->cfg;
     if (c->debug && !loopback(c->http_host, strlen(c->http_host)))
         wr__problem(p, "DEBUG is on while HTTP_HOST is not loopback: refusing to start");
-    const char *url = c->amqp_url;
-    const char *scheme = strstr(url, "://");
-    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    if (at == NULL || strncmp(scheme + 3, "guest:", 6) != 0)
+}
+
+/* AMQP_URL: a list of nodes connect can read (amqp_nodes.c), none using
+ * RabbitMQ's default guest account beyond loopback (the broker refuses it
+ * there, with a less clear error); and TLS settings that mean something:
+ * given for amqps:// nodes only (set for an amqp:// URL they would be
+ * silently unused, so the plain connection is refused instead), a
+ * certificate with its key, a hostname check on a verified chain. */
+static void check_amqp(struct wr__parser *p)
+{
+    const struct wr_cfg *c = p->cfg;
+    struct wr_amqp_nodes nodes;
+    struct wr_err err = {0};
+    if (wr_amqp_nodes_parse(&nodes, c->amqp_url, &err) != 0) {
+        wr__problem(p, "%s", err.msg);
         return;
-    const char *host = at + 1;
-    size_t n = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
-    if (!loopback(host, n))
-        wr__problem(p, "AMQP_URL uses RabbitMQ's default guest account beyond loopback: "
-                       "give warren its own user");
+    }
+    for (size_t i = 0; i < nodes.n; i++) {
+        const struct wr_amqp_node *nd = &nodes.node[i];
+        if (strcmp(nd->user, "guest") == 0 && !loopback(nd->host, strlen(nd->host)))
+            wr__problem(p, "AMQP_URL uses RabbitMQ's default guest account beyond loopback: "
+                           "give warren its own user");
+    }
+    bool tls = nodes.tls;
+    wr_amqp_nodes_release(&nodes);
+    bool tls_set = c->amqp_tls_ca_path[0] != '\0' || c->amqp_tls_cert_path[0] != '\0' ||
+                   c->amqp_tls_key_path[0] != '\0' || c->amqp_tls_key_password[0] != '\0' ||
+                   !c->amqp_tls_verify_peer || !c->amqp_tls_verify_hostname;
+    if (tls_set && !tls)
+        wr__problem(p, "AMQP_TLS_* settings are given but AMQP_URL's nodes are amqp://, not "
+                       "amqps://: refusing to connect without TLS");
+    if ((c->amqp_tls_cert_path[0] != '\0') != (c->amqp_tls_key_path[0] != '\0'))
+        wr__problem(p, "AMQP_TLS_CERT_PATH and AMQP_TLS_KEY_PATH go together: give both or none");
+    if (c->amqp_tls_key_password[0] != '\0' && c->amqp_tls_key_path[0] == '\0')
+        wr__problem(p, "AMQP_TLS_KEY_PASSWORD is given without AMQP_TLS_KEY_PATH");
+    if (c->amqp_tls_verify_hostname && !c->amqp_tls_verify_peer)
+        wr__problem(p, "AMQP_TLS_VERIFY_HOSTNAME needs AMQP_TLS_VERIFY_PEER (a name in an "
+                       "unverified certificate proves nothing): set both False, or keep both");
 }
 
 static bool key_char(char c)
@@ -169,6 +198,7 @@ void wr__check(struct wr__parser *p)
     p->subj = NULL;
     p->where = "config";
     check_production(p);
+    check_amqp(p);
     check_api_keys(p);
     check_services(p);
     check_spool(p);

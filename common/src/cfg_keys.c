@@ -29,7 +29,24 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(COLLECTIONS, collections, STR, "", 0, 0, NULL, CATALOG,                                      \
       "the tables to serve, comma-separated; empty serves every table")                            \
     X(AMQP_URL, amqp_url, STR, "amqp://guest:guest@127.0.0.1:5672/%2f", 0, 0, NULL, ALL | CLI,     \
-      "the RabbitMQ broker")                                                                       \
+      "the RabbitMQ broker: one amqp:// or amqps:// URL, or a cluster's nodes separated by "       \
+      "commas, tried in turn")                                                                     \
+    X(AMQP_TLS_CA_PATH, amqp_tls_ca_path, STR, "", 0, 0, NULL, ALL | CLI,                          \
+      "amqps://: the PEM file of the CA certificates the broker's certificate must chain to; '' "  \
+      "uses the system's trust store")                                                             \
+    X(AMQP_TLS_CERT_PATH, amqp_tls_cert_path, STR, "", 0, 0, NULL, ALL | CLI,                      \
+      "amqps://: the PEM client certificate (chain) shown to the broker, with AMQP_TLS_KEY_PATH; " \
+      "'' shows none")                                                                             \
+    X(AMQP_TLS_KEY_PATH, amqp_tls_key_path, STR, "", 0, 0, NULL, ALL | CLI,                        \
+      "amqps://: the PEM key of AMQP_TLS_CERT_PATH")                                               \
+    X(AMQP_TLS_KEY_PASSWORD, amqp_tls_key_password, STR, "", 0, 0, NULL, ALL | CLI,                \
+      "amqps://: the password of an encrypted AMQP_TLS_KEY_PATH; secret")                          \
+    X(AMQP_TLS_VERIFY_PEER, amqp_tls_verify_peer, BOOL, "True", 0, 0, NULL, ALL | CLI,             \
+      "amqps://: refuse a broker whose certificate does not chain to a trusted CA, or has "        \
+      "expired; False trusts anyone (tests only)")                                                 \
+    X(AMQP_TLS_VERIFY_HOSTNAME, amqp_tls_verify_hostname, BOOL, "True", 0, 0, NULL, ALL | CLI,     \
+      "amqps://: refuse a broker whose certificate does not name the URL's host (DNS name or IP "  \
+      "address)")                                                                                  \
     X(REDIS_URL, redis_url, STR, "", 0, 0, NULL, CATALOG,                                          \
       "the result cache, redis://host:port[/db]; empty turns caching off")                         \
     X(REDIS_TIMEOUT_MS, redis_timeout_ms, INT, "50", 1, 10000, NULL, CATALOG,                      \

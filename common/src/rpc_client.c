@@ -53,7 +53,8 @@ wr_rpc *wr_rpc_new(const struct wr_rpc_opts *opts, struct wr_err *err)
     struct wr_amqp_opts ao = {.url = opts->amqp_url,
                               .heartbeat_s = opts->heartbeat_s,
                               .connect_timeout_ms = opts->connect_timeout_ms,
-                              .name = "warren-rpc-client"};
+                              .name = "warren-rpc-client",
+                              .tls = opts->tls};
     if (n < 0 || (size_t)n >= sizeof(rpc->queue)) {
         wr_err_set(err, WR_EINVAL, "rpc: service name too long");
         goto fail;

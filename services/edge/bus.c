@@ -184,7 +184,8 @@ static void on_connected(evutil_socket_t fd, short what, void *arg)
     b->ready = true;
     b->connects++;
     b->backoff_ms = 100;
-    wr_info(NULL, "connected to the broker; requests go to %s", b->queue);
+    wr_info(NULL, "connected to the broker at %s; requests go to %s", wr_amqp_node(b->amqp),
+            b->queue);
 }
 
 static void drain(bus *b)
@@ -216,10 +217,7 @@ bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus
     bus *b = calloc(1, sizeof(*b));
     if (b == NULL)
         return NULL;
-    struct wr_amqp_opts ao = {.url = cfg->amqp_url,
-                              .heartbeat_s = cfg->heartbeat_s,
-                              .connect_timeout_ms = cfg->connect_timeout_ms,
-                              .name = "warren-edge"};
+    struct wr_amqp_opts ao = wr_amqp_opts_from_cfg(cfg, "warren-edge");
     b->base = base;
     b->h = *h;
     b->service = cfg->service;

@@ -1,11 +1,16 @@
 /* The RPC client API's throughput: n blocking calls one after another, then
  * the same n as pipelined batches (wr_rpc_call_many). Prints calls/s for
- * each. Usage: rpc_bench AMQP_URL [n] [batch] */
+ * each. Usage: rpc_bench AMQP_URL [n] [batch]; the other broker settings
+ * (AMQP_TLS_* for amqps://, timeouts) come from WARREN_* variables, read
+ * as every warren process reads them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "warren/cfg.h"
 #include "warren/rpc.h"
+
+extern char **environ;
 
 static double now_s(void)
 {
@@ -24,9 +29,25 @@ int main(int argc, char **argv)
     long batch = argc > 3 ? strtol(argv[3], NULL, 10) : 64;
     if (n < 1 || batch < 1)
         return 2;
+    struct wr_cfg cfg = {0};
+    struct wr_buf problems;
+    wr_buf_init(&problems, 65536);
+    if (setenv("WARREN_AMQP_URL", argv[1], 1) != 0 ||
+        wr_cfg_load(&cfg, "/nonexistent/config.cfg", false, environ, &problems) != 0) {
+        fprintf(stderr, "rpc_bench: %s", problems.data ? problems.data : "out of memory\n");
+        wr_buf_release(&problems);
+        return 2;
+    }
+    wr_buf_release(&problems);
     struct wr_err err = {0};
-    struct wr_rpc_opts o = {.amqp_url = argv[1], .service = "catalog", .timeout_ms = 5000};
+    struct wr_rpc_opts o = {.amqp_url = cfg.amqp_url,
+                            .service = "catalog",
+                            .timeout_ms = 5000,
+                            .connect_timeout_ms = cfg.connect_timeout_ms,
+                            .heartbeat_s = cfg.heartbeat_s,
+                            .tls = wr_amqp_tls_from_cfg(&cfg)};
     wr_rpc *rpc = wr_rpc_new(&o, &err);
+    wr_cfg_release(&cfg); /* wr_rpc_new copied what it keeps */
     if (rpc == NULL) {
         fprintf(stderr, "rpc_bench: %s\n", err.msg);
         return 1;

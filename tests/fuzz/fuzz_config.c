@@ -36,6 +36,10 @@ static const struct {
     {"CHANGES_MAX_AGE", offsetof(struct wr_cfg, changes_max_age)},
     {"LOG_FORMAT", offsetof(struct wr_cfg, log_format)},
     {"ADMIN_HOST", offsetof(struct wr_cfg, admin_host)},
+    {"AMQP_TLS_CA_PATH", offsetof(struct wr_cfg, amqp_tls_ca_path)},
+    {"AMQP_TLS_CERT_PATH", offsetof(struct wr_cfg, amqp_tls_cert_path)},
+    {"AMQP_TLS_KEY_PATH", offsetof(struct wr_cfg, amqp_tls_key_path)},
+    {"AMQP_TLS_KEY_PASSWORD", offsetof(struct wr_cfg, amqp_tls_key_password)},
 };
 #define NSTR (sizeof(str_keys) / sizeof(str_keys[0]))
 

@@ -2,15 +2,17 @@
 # Installs the Debian packages warren needs, when any is missing. Sourced by
 # tests/run.sh (everything) and deploy/local/run.sh (what running takes).
 # What builds and runs warren, and the servers it talks to:
-warren_run_packages=(build-essential cmake pkg-config librabbitmq-dev libhiredis-dev libmongoc-dev
-  libjansson-dev libsqlite3-dev libevent-dev check rabbitmq-server redis-server curl)
+warren_run_packages=(build-essential cmake pkg-config librabbitmq-dev libssl-dev libhiredis-dev
+  libmongoc-dev libjansson-dev libsqlite3-dev libevent-dev check rabbitmq-server redis-server curl)
 # What the tests add: the MongoDB test peer, the Python example's AMQP client,
 # the benchmark, the fuzzers, the static-analysis gate, and promtool
 # (prometheus) for /metrics and the alert rules, libfaketime (faketime) to
-# step one process's clock, and the browser the explorer's test drives
-# (chromium, headless; npm's playwright-core drives it).
-warren_test_packages=(python3-mockupdb python3-pymongo python3-pika wrk clang libclang-rt-14-dev
-  clang-tidy cppcheck flawfinder clang-format docker-compose prometheus faketime chromium)
+# step one process's clock, openssl (the TLS tests' certificates), and the
+# browser the explorer's test drives (chromium, headless; npm's
+# playwright-core drives it).
+warren_test_packages=(openssl python3-mockupdb python3-pymongo python3-pika wrk clang
+  libclang-rt-14-dev clang-tidy cppcheck flawfinder clang-format docker-compose prometheus faketime
+  chromium)
 
 # warren_install_deps [run]: everything, or with "run" only what running takes.
 warren_install_deps() {

@@ -14,6 +14,13 @@
 # Settings (read by start*, recorded in DIR so that stop* and rabbitmqctl use
 # the values the servers were started with):
 #   WRT_AMQP_PORT   AMQP port            (default 5673)
+#   WRT_AMQPS_PORT  AMQP over TLS port   (default none: no TLS listener). With
+#                   it, start makes DIR/tls/ with openssl (kept while valid
+#                   for another day): ca.pem + ca.key (a test CA),
+#                   server.pem + server.key (signed by it, naming localhost
+#                   and 127.0.0.1); the broker listens on 127.0.0.1 and
+#                   127.0.0.2 (a name its certificate lacks), asks clients
+#                   for a certificate and checks one if given
 #   WRT_DIST_PORT   Erlang dist port     (default 25673)
 #   WRT_REDIS_PORT  Redis port           (default 6380)
 #   WRT_MONGO_PORT  MongoDB peer port    (default 27018)
@@ -29,6 +36,7 @@
 #
 # Layout of DIR:
 #   rabbitmq.conf enabled_plugins rabbitmq-env.conf   RabbitMQ configuration
+#   tls/     with WRT_AMQPS_PORT: the certificates above
 #   rabbit/  home (HOME, .erlang.cookie), mnesia, log, stdout.log,
 #            settings, beam.pid (written by RabbitMQ), wrapper.pid, epmd.pid
 #   redis.conf
@@ -212,7 +220,7 @@ open_dir() { # dir create(0/1)
 
 # --- RabbitMQ --------------------------------------------------------------
 
-R_NODE="" R_AMQP="" R_DIST="" R_EPMD=""
+R_NODE="" R_AMQP="" R_AMQPS="" R_DIST="" R_EPMD=""
 
 rabbit_paths() {
     R_DIR=$DIR/rabbit
@@ -232,6 +240,8 @@ rabbit_settings_from_env() {
     R_AMQP=${WRT_AMQP_PORT:-5673}
     R_DIST=${WRT_DIST_PORT:-25673}
     check_port WRT_AMQP_PORT "$R_AMQP"
+    R_AMQPS=${WRT_AMQPS_PORT:-}
+    [[ -z $R_AMQPS ]] || check_port WRT_AMQPS_PORT "$R_AMQPS"
     check_port WRT_DIST_PORT "$R_DIST"
     R_EPMD=${WRT_EPMD_PORT:-$((R_DIST + 10))}
     check_port WRT_EPMD_PORT "$R_EPMD"
@@ -253,6 +263,7 @@ rabbit_save_settings() {
     {
         printf 'R_NODE=%q\n' "$R_NODE"
         printf 'R_AMQP=%q\n' "$R_AMQP"
+        printf 'R_AMQPS=%q\n' "$R_AMQPS"
         printf 'R_DIST=%q\n' "$R_DIST"
         printf 'R_EPMD=%q\n' "$R_EPMD"
     } >"$R_SETTINGS.tmp"
@@ -331,6 +342,7 @@ rabbit_write_config() {
 vm_memory_high_watermark.relative = 0.6
 disk_free_limit.absolute = 50MB
 EOF
+    [[ -z $R_AMQPS ]] || rabbit_write_tls
     # Same cookie for the server and rabbitmqctl (both use HOME=$R_HOME).
     if [[ ! -s $R_HOME/.erlang.cookie ]]; then
         local cookie
@@ -338,6 +350,46 @@ EOF
         (umask 077 && printf '%s' "$cookie" >"$R_HOME/.erlang.cookie")
         chmod 400 "$R_HOME/.erlang.cookie"
     fi
+}
+
+# A test CA and the broker's certificate (EC keys: quick to make), and the
+# TLS listener. verify_peer with fail_if_no_peer_cert false: a client may
+# show no certificate, but one it shows must be valid.
+rabbit_write_tls() {
+    local t=$DIR/tls ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    # Kept across restarts (tests restart the broker; certificates a test
+    # made from the CA stay good) while valid for another day.
+    if ! openssl x509 -checkend 86400 -noout -in "$t/server.pem" >/dev/null 2>&1 ||
+        [[ ! -s $t/server.key ]]; then
+        rabbit_make_certs "$t" "${ec[@]}"
+    fi
+    cat >>"$DIR/rabbitmq.conf" <<EOF
+listeners.ssl.loopback = 127.0.0.1:$R_AMQPS
+listeners.ssl.other = 127.0.0.2:$R_AMQPS
+ssl_options.cacertfile = $t/ca.pem
+ssl_options.certfile = $t/server.pem
+ssl_options.keyfile = $t/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = false
+EOF
+}
+
+rabbit_make_certs() { # dir openssl-key-options...
+    local t=$1
+    shift
+    local ec=("$@")
+    rm -rf "$t" && mkdir -p "$t" && chmod 700 "$t"
+    {
+        openssl req -x509 "${ec[@]}" -keyout "$t/ca.key" -out "$t/ca.pem" -days 30 \
+            -subj "/CN=warren test CA" -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+            openssl req "${ec[@]}" -keyout "$t/server.key" -out "$t/server.csr" \
+                -subj "/CN=localhost" &&
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' \
+                >"$t/server.ext" &&
+            openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" \
+                -CAcreateserial -days 30 -extfile "$t/server.ext" -out "$t/server.pem"
+    } >"$t/openssl.log" 2>&1 || die "openssl could not make the test certificates: $(cat "$t/openssl.log")"
 }
 
 rabbit_start() {
@@ -359,6 +411,7 @@ rabbit_start() {
     rabbit_stop
     rabbit_settings_from_env
     port_free_or_die "$R_AMQP" "RabbitMQ AMQP"
+    [[ -z $R_AMQPS ]] || port_free_or_die "$R_AMQPS" "RabbitMQ AMQP over TLS"
     port_free_or_die "$R_DIST" "RabbitMQ distribution"
     local e
     e=$(listeners "$R_EPMD")
@@ -744,6 +797,7 @@ start)
     if [[ -z $had_rabbit ]]; then
         rabbit_settings_from_env
         port_free_or_die "$R_AMQP" "RabbitMQ AMQP"
+        [[ -z $R_AMQPS ]] || port_free_or_die "$R_AMQPS" "RabbitMQ AMQP over TLS"
         port_free_or_die "$R_DIST" "RabbitMQ distribution"
     fi
     if [[ -z $had_redis ]]; then

@@ -147,13 +147,13 @@ START_TEST(comments_and_blank_lines)
                        "  # indented comment\n"
                        "SERVICE = 'edge'   # the # in a comment\n"
                        "HTTP_HOST='0.0.0.0'#tight\r\n"
-                       "AMQP_URL = 'amqp://h/#frag' # a # inside quotes is text\n"
+                       "CACHE_CONTROL = 'private #frag' # a # inside quotes is text\n"
                        "HTTP_PORT = 81#no space\n"
                        "SERVICE = 'last'"; /* no final newline; duplicates: the last wins */
     ck_assert_int_eq(parse(text), 0);
     ck_assert_str_eq(cfg.service, "last");
     ck_assert_str_eq(cfg.http_host, "0.0.0.0");
-    ck_assert_str_eq(cfg.amqp_url, "amqp://h/#frag");
+    ck_assert_str_eq(cfg.cache_control, "private #frag");
     ck_assert_int_eq(cfg.http_port, 81);
 }
 END_TEST
@@ -698,6 +698,72 @@ START_TEST(services)
 }
 END_TEST
 
+/* AMQP_URL's node list is checked at load (entries named by position,
+ * never echoed), the guest rule holds for every node, and TLS settings
+ * only go with amqps:// nodes and with each other. */
+START_TEST(amqp_nodes_and_tls)
+{
+    ck_assert_int_eq(parse("AMQP_URL = ' amqp://w:s3cret@a:1/%2f, amqp://w:s3cret@b:2/%2f '\n"), 0);
+    wr_cfg_release(&cfg);
+    ck_assert_int_eq(parse("AMQP_URL = 'amqp://w:s3cret@a/,,amqp://b/'\n"), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "AMQP_URL: entry 2 is empty"));
+    ck_assert_ptr_null(strstr(problem_text(), "s3cret"));
+    assert_empty();
+    wr_buf_reset(&problems);
+    ck_assert_int_eq(parse("AMQP_URL = 'amqp://localhost/,amqp://guest:s3cret@rabbit.example/'\n"),
+                     WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "guest account beyond loopback"));
+    wr_buf_reset(&problems);
+    ck_assert_int_eq(parse("AMQP_URL = 'amqps://w:p@a/,amqp://w:p@b/'\n"), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "so a failover never drops TLS"));
+    wr_buf_reset(&problems);
+    /* TLS settings with plain nodes: refused, never a silent plain connection */
+    static const char *const plain_with_tls[] = {
+        "AMQP_TLS_CA_PATH = '/ca.pem'\n",
+        "AMQP_TLS_CERT_PATH = '/c.pem'\nAMQP_TLS_KEY_PATH = '/k.pem'\n",
+        "AMQP_TLS_VERIFY_PEER = False\nAMQP_TLS_VERIFY_HOSTNAME = False\n",
+    };
+    for (size_t i = 0; i < sizeof(plain_with_tls) / sizeof(plain_with_tls[0]); i++) {
+        ck_assert_int_eq(parse(plain_with_tls[i]), WR_EINVAL);
+        ck_assert_ptr_nonnull(strstr(problem_text(), "refusing to connect without TLS"));
+        wr_buf_reset(&problems);
+    }
+    const char *tls = "AMQP_URL = 'amqps://w:p@a/'\n";
+    char text[512];
+    (void)snprintf(text, sizeof(text),
+                   "%sAMQP_TLS_CA_PATH = '/ca.pem'\n"
+                   "AMQP_TLS_CERT_PATH = '/c.pem'\nAMQP_TLS_KEY_PATH = '/k.pem'\n"
+                   "AMQP_TLS_KEY_PASSWORD = 'pw'\n",
+                   tls);
+    ck_assert_int_eq(parse(text), 0);
+    ck_assert_str_eq(cfg.amqp_tls_key_path, "/k.pem");
+    ck_assert(cfg.amqp_tls_verify_peer && cfg.amqp_tls_verify_hostname);
+    wr_cfg_release(&cfg);
+    (void)snprintf(text, sizeof(text), "%sAMQP_TLS_CERT_PATH = '/c.pem'\n", tls);
+    ck_assert_int_eq(parse(text), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "AMQP_TLS_CERT_PATH and AMQP_TLS_KEY_PATH go"));
+    wr_buf_reset(&problems);
+    (void)snprintf(text, sizeof(text), "%sAMQP_TLS_KEY_PASSWORD = 'pw'\n", tls);
+    ck_assert_int_eq(parse(text), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "without AMQP_TLS_KEY_PATH"));
+    ck_assert_ptr_null(strstr(problem_text(), "'pw'"));
+    wr_buf_reset(&problems);
+    (void)snprintf(text, sizeof(text), "%sAMQP_TLS_VERIFY_PEER = False\n", tls);
+    ck_assert_int_eq(parse(text), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(problem_text(), "AMQP_TLS_VERIFY_HOSTNAME needs"));
+    wr_buf_reset(&problems);
+    /* the key's password is a secret: it may come from a file */
+    char path[64], env_file[128];
+    temp_file(path, sizeof(path), "pass phrase\n");
+    (void)snprintf(env_file, sizeof(env_file), "WARREN_AMQP_TLS_KEY_PASSWORD_FILE=%s", path);
+    char *env[] = {env_file, "WARREN_AMQP_URL=amqps://w:p@a/", "WARREN_AMQP_TLS_CERT_PATH=/c.pem",
+                   "WARREN_AMQP_TLS_KEY_PATH=/k.pem", NULL};
+    ck_assert_int_eq(wr_cfg_load(&cfg, "/nonexistent/config.cfg", false, env, &problems), 0);
+    ck_assert_str_eq(cfg.amqp_tls_key_password, "pass phrase");
+    ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cfg");
@@ -735,6 +801,7 @@ int main(void)
     tcase_add_test(tc, spool_bounds);
     tcase_add_test(tc, api_keys);
     tcase_add_test(tc, services);
+    tcase_add_test(tc, amqp_nodes_and_tls);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

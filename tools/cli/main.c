@@ -165,7 +165,8 @@ static int call(const struct wr_cfg *cfg, const struct cli_request *r, bool tabl
                             .service = r->service != NULL ? r->service : cfg->service,
                             .timeout_ms = cfg->request_timeout_ms,
                             .connect_timeout_ms = cfg->connect_timeout_ms,
-                            .heartbeat_s = cfg->heartbeat_s};
+                            .heartbeat_s = cfg->heartbeat_s,
+                            .tls = wr_amqp_tls_from_cfg(cfg)};
     struct wr_err err = {0};
     struct wr_reply reply = {0};
     struct wr_buf made;

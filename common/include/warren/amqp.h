@@ -19,12 +19,65 @@
 
 typedef struct wr_amqp wr_amqp;
 
+struct wr_cfg;
+
+/* TLS for amqps:// nodes. The zero value verifies the broker's certificate
+ * chain against the system's trust store and its name against the URL's
+ * host, and presents no client certificate. */
+struct wr_amqp_tls {
+    const char *ca_path;       /* PEM CA certificate(s); NULL or "": the system's store */
+    const char *cert_path;     /* PEM client certificate (chain); with key_path */
+    const char *key_path;      /* PEM client key */
+    const char *key_password;  /* of an encrypted key_path; secret */
+    bool skip_verify_peer;     /* trust any certificate (tests only: no protection) */
+    bool skip_verify_hostname; /* any name in a trusted certificate will do */
+};
+
 struct wr_amqp_opts {
-    const char *url;         /* amqp://user:pass@host:port/vhost */
+    /* One node, amqp[s]://user:pass@host:port/vhost, or several separated
+     * by commas (wr_amqp_nodes_parse), tried in turn by wr_amqp_connect. */
+    const char *url;
     long heartbeat_s;        /* 0 disables heartbeats */
     long connect_timeout_ms; /* bounds TCP connect, handshake and each setup RPC */
     const char *name;        /* connection name shown by the broker */
+    struct wr_amqp_tls tls;  /* for amqps:// nodes */
 };
+
+/* The options every warren process connects with, from its config:
+ * AMQP_URL, HEARTBEAT_S, CONNECT_TIMEOUT_MS and the AMQP_TLS_* keys; name
+ * as given. The strings are borrowed from cfg and name. */
+struct wr_amqp_opts wr_amqp_opts_from_cfg(const struct wr_cfg *cfg, const char *name);
+/* The AMQP_TLS_* keys alone (for struct wr_rpc_opts), borrowed from cfg. */
+struct wr_amqp_tls wr_amqp_tls_from_cfg(const struct wr_cfg *cfg);
+
+/* AMQP_URL as a list of nodes: entries separated by ',', blanks around an
+ * entry ignored. Each entry must be a URL rabbitmq-c reads
+ * (amqp[s]://[user[:password]@]host[:port][/vhost]); all of them amqp://
+ * or all amqps://, so a failover never drops TLS. */
+#define WR_AMQP_MAX_NODES 16
+struct wr_amqp_node {
+    char *label;          /* "amqps://host:port": names the node in logs (no password) */
+    const char *user;     /* these point into storage the node owns */
+    const char *password; /* secret: never logged */
+    const char *host;
+    const char *vhost;
+    int port; /* 5672 (5671 for amqps) when the URL gives none */
+    bool tls; /* amqps:// */
+    char *storage;
+};
+struct wr_amqp_nodes {
+    struct wr_amqp_node node[WR_AMQP_MAX_NODES];
+    size_t n;
+    bool tls; /* every node is amqps:// */
+};
+/* Fills nodes from list. Returns 0, or WR_EINVAL (an empty list or entry,
+ * a URL rabbitmq-c cannot read, mixed schemes, more than
+ * WR_AMQP_MAX_NODES entries) / WR_ENOMEM, with err naming the entry by
+ * position, never by its text (it may carry a password); on error nodes
+ * holds nothing to free. Pure: no I/O. */
+int wr_amqp_nodes_parse(struct wr_amqp_nodes *nodes, const char *list, struct wr_err *err);
+/* Frees what wr_amqp_nodes_parse allocated. NULL-safe; safe twice. */
+void wr_amqp_nodes_release(struct wr_amqp_nodes *nodes);
 
 /* A string header other than the typed ones below. */
 struct wr_amqp_hdr {
@@ -87,9 +140,18 @@ wr_amqp *wr_amqp_new(const struct wr_amqp_opts *opts);
 /* Closes the connection if open and frees the adapter. NULL-safe. */
 void wr_amqp_free(wr_amqp *a);
 
-/* Opens the socket, logs in (asking for connection.blocked notices) and opens
- * channel 1. 0, or WR_EIO/WR_ETIMEDOUT/WR_EINVAL (bad URL) with details. */
+/* Opens the socket (TLS for amqps://), logs in (asking for
+ * connection.blocked notices) and opens channel 1, trying the URL's nodes
+ * in turn, each once: the first connect starts with the first node, a
+ * later one with the node after the one last connected. A node that fails
+ * while another is left to try is logged (a warning naming it and why).
+ * 0, or WR_EIO/WR_ETIMEDOUT/WR_EINVAL (bad URL) with details naming each
+ * node that failed and why (a TLS failure with OpenSSL's reason, e.g.
+ * "certificate has expired"). */
 int wr_amqp_connect(wr_amqp *a, struct wr_err *err);
+/* The label of the node connected to ("amqps://host:port"), or of the
+ * last one tried when closed; "" before any connect. Owned by a. */
+const char *wr_amqp_node(const wr_amqp *a);
 /* Drops the connection (politely when it still works). Safe to repeat. */
 void wr_amqp_close(wr_amqp *a);
 bool wr_amqp_is_open(const wr_amqp *a);

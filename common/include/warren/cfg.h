@@ -73,9 +73,15 @@ struct wr_cfg {
     long changes_max_bytes;    /* CHANGES_MAX_BYTES: the change stream's retention */
     char *changes_max_age;     /* CHANGES_MAX_AGE: e.g. '7D'; '' none */
     /* AMQP */
-    long heartbeat_s;        /* HEARTBEAT_S */
-    long connect_timeout_ms; /* CONNECT_TIMEOUT_MS */
-    long reconnect_max_ms;   /* RECONNECT_MAX_MS: the backoff cap */
+    long heartbeat_s;              /* HEARTBEAT_S */
+    long connect_timeout_ms;       /* CONNECT_TIMEOUT_MS */
+    long reconnect_max_ms;         /* RECONNECT_MAX_MS: the backoff cap */
+    char *amqp_tls_ca_path;        /* AMQP_TLS_CA_PATH: '' = the system's trust store */
+    char *amqp_tls_cert_path;      /* AMQP_TLS_CERT_PATH: the client certificate, or '' */
+    char *amqp_tls_key_path;       /* AMQP_TLS_KEY_PATH: its key, or '' */
+    char *amqp_tls_key_password;   /* AMQP_TLS_KEY_PASSWORD: of an encrypted key; secret */
+    bool amqp_tls_verify_peer;     /* AMQP_TLS_VERIFY_PEER */
+    bool amqp_tls_verify_hostname; /* AMQP_TLS_VERIFY_HOSTNAME */
     /* process */
     bool debug;       /* DEBUG */
     char *log_level;  /* LOG_LEVEL: debug, info, warn, error */

@@ -117,11 +117,12 @@ void wr_reply_release(struct wr_reply *r);
 typedef struct wr_rpc wr_rpc;
 
 struct wr_rpc_opts {
-    const char *amqp_url;
-    const char *service; /* "catalog": requests go to warren.catalog */
-    long timeout_ms;     /* each request's deadline */
+    const char *amqp_url; /* one node or a comma-separated list (struct wr_amqp_opts) */
+    const char *service;  /* "catalog": requests go to warren.catalog */
+    long timeout_ms;      /* each request's deadline */
     long connect_timeout_ms;
     long heartbeat_s;
+    struct wr_amqp_tls tls; /* for amqps:// nodes; from a config: wr_amqp_tls_from_cfg */
 };
 
 /* Connects, declares the service's topology and starts consuming direct

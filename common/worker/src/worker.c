@@ -109,7 +109,9 @@ static void connect_broker(struct wr__worker *w)
         else if (rc == 0)
             wr_warn(NULL, "connected, not taking requests: %s", why);
         if (rc == 0) {
-            wr_info(NULL, "consuming %s", w->queue);
+            /* the queue last: scripts wait for a line ending "consuming <queue>" */
+            wr_info(NULL, "connected to the broker at %s, consuming %s", wr_amqp_node(w->amqp),
+                    w->queue);
             w->last_tag = w->acked_tag = 0; /* tags count per channel */
             wr__wmetrics_connected(&w->metrics, true);
             wr__health_unready(&w->health, WR__UNREADY_BROKER, false);
@@ -323,10 +325,7 @@ static int start(struct wr__worker *w)
     }
     if (!wr_acks_init(&w->acks, (size_t)cfg->prefetch + 1))
         return 1;
-    struct wr_amqp_opts ao = {.url = cfg->amqp_url,
-                              .heartbeat_s = cfg->heartbeat_s,
-                              .connect_timeout_ms = cfg->connect_timeout_ms,
-                              .name = w->program};
+    struct wr_amqp_opts ao = wr_amqp_opts_from_cfg(cfg, w->program);
     w->amqp = wr_amqp_new(&ao);
     return w->amqp != NULL ? 0 : 1;
 }

@@ -244,10 +244,7 @@ publisher *publisher_start(const struct wr_cfg *cfg, struct wr_err *err)
     wr_cond_init_steady(&p->wake);
     char name[200];
     (void)snprintf(name, sizeof(name), "warren-%s-changes", cfg->service);
-    struct wr_amqp_opts ao = {.url = cfg->amqp_url,
-                              .heartbeat_s = cfg->heartbeat_s,
-                              .connect_timeout_ms = cfg->connect_timeout_ms,
-                              .name = name};
+    struct wr_amqp_opts ao = wr_amqp_opts_from_cfg(cfg, name);
     p->st = store_open_writer(cfg->database_uri, err);
     if (p->st != NULL && store_log_id(p->st, p->log_id, sizeof(p->log_id), err) != 0) {
         store_free(p->st);

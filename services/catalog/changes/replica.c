@@ -238,10 +238,7 @@ replica *replica_start(const struct wr_cfg *cfg, struct wr_err *err)
     wr_cond_init_steady(&r->moved);
     char name[200];
     (void)snprintf(name, sizeof(name), "warren-%s-replica", cfg->service);
-    struct wr_amqp_opts ao = {.url = cfg->amqp_url,
-                              .heartbeat_s = cfg->heartbeat_s,
-                              .connect_timeout_ms = cfg->connect_timeout_ms,
-                              .name = name};
+    struct wr_amqp_opts ao = wr_amqp_opts_from_cfg(cfg, name);
     r->st = store_open_replica(cfg->database_uri, &r->pos, err);
     r->amqp = r->st != NULL ? wr_amqp_new(&ao) : NULL;
     if (r->st != NULL && r->amqp == NULL)
