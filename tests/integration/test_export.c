@@ -220,9 +220,10 @@ static char *audit_line(const char *rid, const char *want)
             struct dirent *e;
             while (d != NULL && (e = readdir(d)) != NULL) {
                 char path[1024];
-                (void)snprintf(path, sizeof(path), "%s/%s", spool[i], e->d_name);
+                int w = snprintf(path, sizeof(path), "%s/%s", spool[i], e->d_name);
                 size_t len = 0;
-                char *text = strstr(e->d_name, ".spool") ? h_read_file(path, &len) : NULL;
+                bool fits = w > 0 && (size_t)w < sizeof(path);
+                char *text = fits && strstr(e->d_name, ".spool") ? h_read_file(path, &len) : NULL;
                 for (char *line = text; line != NULL && *line;) {
                     char *end = strchr(line, '\n');
                     size_t n = end ? (size_t)(end - line) : strlen(line);
