@@ -340,7 +340,9 @@ static void start_reply(struct export *x)
         char c = x->collection[i];
         bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                      c == '_' || c == '-' || c == '\0';
-        name[i] = plain ? c : '_';
+        name[i] = c;
+        if (!plain)
+            name[i] = '_';
     }
     bool csv = x->format == EXPORT_CSV;
     (void)snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"", name,
