@@ -6,6 +6,12 @@
 # database (or DATABASE_URI). The workers' admin ports (/livez, /readyz,
 # /metrics) are 9471 and 9472 (catalog) and 9473 (auditlog), as
 # deploy/prometheus/prometheus.yml expects. Ctrl-C stops everything it started.
+#
+# REPLICAS=N (default 0): the two catalog workers write to a copy of the
+# database (.run/writer.db, made afresh each run, so the shared file is never
+# written), and N replica workers follow the writer's change stream, each
+# from its own snapshot (.run/replica-<i>.db), admin ports 9474, 9475, ...;
+# reads go to all of them, writes to the writer (README, "Replicas").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -18,6 +24,7 @@ cmake --build build/release -j"$(nproc)" --target warren-edge warren-catalog \
   warren-auditlog >/dev/null
 
 config=${WARREN_CONFIG:-$root/deploy/local/config.cfg}
+unset WARREN_CONFIG # ours: the binaries refuse WARREN_* keys they do not know
 export WARREN_DATABASE_URI=${DATABASE_URI:-${WARREN_DATABASE_URI:-sqlite:///$root/../shared/data/chinook.db}}
 state=$root/.run
 mkdir -p "$state"
@@ -35,6 +42,16 @@ for server in rabbit:5672:RabbitMQ redis:6379:Redis; do
     started+=("$name")
   fi
 done
+
+replicas=${REPLICAS:-0}
+[[ $replicas =~ ^[0-9]$ ]] || { echo "REPLICAS: 0 to 9, not '$replicas'" >&2; exit 2; }
+if [ "$replicas" -gt 0 ]; then
+  # The writer's file: a copy (its outbox and positions are its own).
+  src=${WARREN_DATABASE_URI#sqlite:///}
+  rm -f "$state"/writer.db* "$state"/replica-*.db*
+  cp "$src" "$state/writer.db"
+  export WARREN_DATABASE_URI=sqlite:///$state/writer.db
+fi
 
 pids=()
 stop() {
@@ -63,8 +80,20 @@ for admin in 9471 9472; do
 done
 WARREN_ADMIN_PORT=9473 build/release/services/auditlog/warren-auditlog --config "$config" &
 pids+=($!)
+ready() { curl -fs -o /dev/null "http://127.0.0.1:$1/readyz"; }
+for i in $(seq 1 "$replicas"); do
+  # A snapshot of the writer's file once a writer runs (it made the file's
+  # log id), then a replica on it.
+  [ "$i" -gt 1 ] || for _ in $(seq 100); do ready 9471 && break; sleep 0.1; done
+  snap=$state/replica-$i.db
+  build/release/services/catalog/warren-catalog --config "$config" --snapshot "$snap"
+  WARREN_ADMIN_PORT=$((9473 + i)) WARREN_REPLICA=True WARREN_DATABASE_URI=sqlite:///$snap \
+    build/release/services/catalog/warren-catalog --config "$config" &
+  pids+=($!)
+done
 build/release/services/edge/warren-edge --config "$config" &
 pids+=($!)
+[ "$replicas" -eq 0 ] || echo "== $replicas replica(s) of $state/writer.db: admin ports 9474-$((9473 + replicas))"
 echo "== warren: http://127.0.0.1:8080/api/Albums (Ctrl-C stops)"
 wait -n "${pids[@]}" || true
 echo "== a process exited; stopping the rest"

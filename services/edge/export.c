@@ -14,6 +14,7 @@
 #include "warren/buf.h"
 #include "warren/json.h"
 #include "warren/log.h"
+#include "warren/metrics.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
 #include "warren/trace.h"
@@ -206,7 +207,7 @@ static void export_end(struct export *x, enum end how, const char *note)
     struct ask a = ask_of(x);
     struct wr_audit_rec r = a.audit;
     r.status = 200;
-    r.duration_ms = (double)(wr_now_ms() - x->t0_ms);
+    r.duration_ms = (double)(wr_metrics_now_ns() - x->t0_ns) / 1e6; /* never a clock step */
     r.rows = x->rows;
     r.detail = detail;
     r.detail_len = strlen(detail);
