@@ -124,6 +124,10 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "required unless DEBUG; secret")                                                             \
     X(MAX_BULK, max_bulk, INT, "1000", 1, 100000, NULL, EDGE | CATALOG,                            \
       "the most objects one POST of a JSON list creates (or upserts), in one transaction")         \
+    X(EXPORT_MAX_ROWS, export_max_rows, INT, "1000000", 1, 1000000000, NULL, EDGE,                 \
+      "the most rows one CSV or NDJSON export streams; past it the export is cut, detectably")     \
+    X(EXPORT_TIMEOUT_MS, export_timeout_ms, INT, "300000", 1000, 86400000, NULL, EDGE,             \
+      "how long one CSV or NDJSON export may stream; past it the export is cut, detectably")       \
     X(MAX_DEPTH, max_depth, INT, "1", 1, 2, NULL, CATALOG,                                         \
       "the deepest ?depth= served: 2 embeds the related objects' own relations; deeper "           \
       "requests are clamped")                                                                      \

@@ -88,6 +88,7 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
     str_member(out, &first, "count", req->count);
     int_member(out, &first, "depth", req->depth, req->depth_given);
     str_member(out, &first, "fields", req->fields);
+    str_member(out, &first, "format", req->format);
     str_member(out, &first, "id", req->key);
     str_member(out, &first, "op", req->op ? req->op : "");
     int_member(out, &first, "page", req->page, req->page > 0);
@@ -156,7 +157,10 @@ static int get_choices(json_t *root, struct wr_request *req, struct wr_err *err)
     static const char *const counts[] = {"exact", "none", "estimated", NULL};
     static const char *const returns[] = {"minimal", "representation", NULL};
     static const char *const resolutions[] = {"merge-duplicates", NULL};
+    static const char *const formats[] = {WR_FORMAT_CSV, WR_FORMAT_NDJSON, NULL};
     int rc = get_choice(root, "count", counts, &req->count, err);
+    if (rc == 0)
+        rc = get_choice(root, "format", formats, &req->format, err);
     if (rc == 0)
         rc = get_choice(root, "return", returns, &req->prefer_return, err);
     if (rc == 0)
@@ -230,7 +234,8 @@ static int check_catalog_op(const struct wr_request *req, struct wr_err *err)
     bool batch = strcmp(req->op, WR_OP_BATCH) == 0;
     if (req->collection || req->key || req->relation || req->related_id || req->q ||
         (req->body != NULL) != batch || req->page || req->results_per_page || req->depth_given ||
-        req->after || req->count || req->fields || req->prefer_return || req->resolution)
+        req->after || req->count || req->fields || req->prefer_return || req->resolution ||
+        req->format)
         return wr_err_set(err, WR_EINVAL, "envelope: op %s takes only %s", req->op,
                           batch ? "op, v and body" : "op and v");
     return 0;
@@ -288,6 +293,11 @@ static int check_op(struct wr_request *req, struct wr_err *err)
         return wr_err_set(err, WR_EINVAL, "envelope: op list takes no id");
     if (!list && req->after != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: after goes with op list only");
+    /* an export walks by its cursor: no page, no count, no relation */
+    if (req->format != NULL && (!list || req->page || req->count))
+        return wr_err_set(err, WR_EINVAL,
+                          "envelope: format goes with op list, without page or "
+                          "count");
     return check_options(req, create, err);
 }
 
@@ -306,8 +316,10 @@ static int finish(struct wr_request *req, json_t *root, int rc)
 int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err)
 {
     static const char *const known[] = {
-        "after", "body", "collection", "count",    "depth",      "fields",           "id",     "op",
-        "page",  "q",    "related_id", "relation", "resolution", "results_per_page", "return", "v"};
+        "after",  "body",       "collection", "count",      "depth",
+        "fields", "format",     "id",         "op",         "page",
+        "q",      "related_id", "relation",   "resolution", "results_per_page",
+        "return", "v"};
     *req = (struct wr_request){0};
     json_t *root;
     int rc = parse_envelope(&root, body, len, known, sizeof(known) / sizeof(known[0]), err);

@@ -86,6 +86,7 @@ void wr_reply_release(struct wr_reply *r)
         return;
     free(r->body);
     free(r->link);
+    free(r->next);
     *r = (struct wr_reply){0};
 }
 
@@ -95,12 +96,12 @@ static void make_reply(struct wr_reply *r, int status, const char *code, const c
 {
     char body[256];
     int n = snprintf(body, sizeof(body), "{\"code\":\"%s\",\"message\":\"%s\"}\n", code, message);
-    *r = (struct wr_reply){.status = status, .body = strdup(body), .len = (size_t)n};
+    *r = (struct wr_reply){.status = status, .body = strdup(body), .len = (size_t)n, .rows = -1};
 }
 
 static void copy_reply(struct wr_reply *r, const struct wr_msg *m)
 {
-    *r = (struct wr_reply){.status = m->status ? m->status : 502, .len = m->len};
+    *r = (struct wr_reply){.status = m->status ? m->status : 502, .len = m->len, .rows = -1};
     r->body = malloc(m->len + 1);
     if (r->body != NULL) {
         if (m->len > 0) /* a 204 has no body at all */
@@ -114,6 +115,10 @@ static void copy_reply(struct wr_reply *r, const struct wr_msg *m)
             (void)snprintf(r->cache, sizeof(r->cache), "%s", m->hdrs[i].value);
         else if (strcmp(m->hdrs[i].name, WR_HDR_REPLY_POSITION) == 0)
             r->position = strtoll(m->hdrs[i].value, NULL, 10);
+        else if (strcmp(m->hdrs[i].name, WR_HDR_NEXT) == 0 && r->next == NULL)
+            r->next = strdup(m->hdrs[i].value);
+        else if (strcmp(m->hdrs[i].name, WR_HDR_ROWS) == 0)
+            r->rows = strtoll(m->hdrs[i].value, NULL, 10);
 }
 
 static int slot_cmp(const void *a, const void *b)

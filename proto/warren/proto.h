@@ -45,6 +45,16 @@
 /* a read's request header: decimal text, from X-Warren-Min-Position */
 #define WR_HDR_MIN_POSITION "x-min-position"
 #define WR_MIN_POSITION_DIGITS 18 /* at most, so it fits a long long */
+/* An export's chunk (op list with format; proto/README.md, "Exports"): the
+ * rows it holds (decimal), and the cursor of the next chunk, absent on the
+ * last one. */
+#define WR_HDR_ROWS "x-warren-rows"
+#define WR_HDR_NEXT "x-warren-next"
+/* The formats of an export (the envelope's "format"): their media types. */
+#define WR_FORMAT_CSV "csv"
+#define WR_FORMAT_NDJSON "ndjson"
+#define WR_MEDIA_CSV "text/csv"
+#define WR_MEDIA_NDJSON "application/x-ndjson"
 
 /* The change stream (proto/README.md section 9): warren.<service>.changes,
  * one message per committed write transaction. */
@@ -111,7 +121,12 @@
 #define WR_CODE_UNSUPPORTED_VERSION "unsupported_version"
 #define WR_CODE_CONFLICT "conflict" /* 409: a constraint refused a write */
 #define WR_CODE_UNSUPPORTED_MEDIA_TYPE "unsupported_media_type" /* 415 */
-#define WR_CODE_VALIDATION_FAILED "validation_failed"           /* 400, with validation_errors */
+#define WR_CODE_NOT_ACCEPTABLE "not_acceptable" /* 406: Accept names nothing served */
+/* The last line of an NDJSON export cut short: {"error":{"code":...}} */
+#define WR_CODE_ROW_CAP "row_cap"                     /* EXPORT_MAX_ROWS reached */
+#define WR_CODE_CHUNK_FAILED "chunk_failed"           /* a chunk of an export failed */
+#define WR_CODE_SHUTTING_DOWN "shutting_down"         /* the edge drained mid-export */
+#define WR_CODE_VALIDATION_FAILED "validation_failed" /* 400, with validation_errors */
 #define WR_CODE_UNAUTHORIZED "unauthorized"           /* 401: a write without an API key */
 #define WR_CODE_FORBIDDEN "forbidden"                 /* 403: a wrong API key, or writes off */
 #define WR_CODE_URI_TOO_LONG "uri_too_long"           /* 414 */

@@ -6,7 +6,7 @@
  * shares its leader's fate (answered with the leader's reply or error, in
  * the same turn) unless its own client goes first. A leader whose client
  * went away stays in flight while it has followers. */
-#include "call.h"
+#include "call_int.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -24,45 +24,6 @@
 #include "warren/proto.h"
 #include "warren/rpc.h"
 #include "warren/trace.h"
-
-#define OP_MAX 40 /* the longest op: a service's are [a-z][a-z0-9_]{0,31} */
-
-struct calls {
-    struct event_base *base;
-    const struct wr_cfg *cfg;
-    bus *bus;
-    trail *trail;
-    metrics *metrics;
-    pending *pending;
-    flights *flights;                  /* the reads in flight, by what they ask */
-    long long shared;                  /* reads answered from another's reply */
-    const struct timeval *deadline_tv; /* a common timeout: O(1) timers */
-    atomic_long *in_flight;            /* every loop's calls (edge.h: struct edge_shared) */
-    bool draining;
-    long long late_replies;
-};
-
-struct call {
-    calls *owner;
-    char id[WR_REQUEST_ID_LEN + 1];
-    struct evhttp_request *req; /* NULL once answered or gone */
-    struct conn *conn;          /* its client's connection, NULL once gone */
-    struct event *timer;
-    /* the call's audit context, for the answers the edge gives it itself */
-    char op[OP_MAX + 1];
-    char collection[ROUTE_NAME_MAX + 1];
-    long long t0_ms;
-    char principal[WR_API_KEY_NAME_MAX + 1];
-    /* single-flight */
-    char *flight; /* a leader's key in cs->flights (owned), NULL when none */
-    size_t flight_len;
-    struct call *followers; /* a leader's */
-    struct call *leader;    /* a follower's; NULL for a leader */
-    struct call *next;      /* the next follower of the same leader */
-    char trace_id[WR_TRACE_ID_LEN + 1];
-    const char *route; /* its metrics label: a constant */
-    uint64_t t0_ns;
-};
 
 static void call_detach(struct call *c)
 {
@@ -92,7 +53,7 @@ static void follower_unlink(struct call *f)
     f->next = NULL;
 }
 
-static void call_free(struct call *c)
+void call__free(struct call *c)
 {
     if (c == NULL)
         return;
@@ -103,14 +64,29 @@ static void call_free(struct call *c)
     calls *cs = c->owner;
     free(c);
     atomic_fetch_sub(cs->in_flight, 1);
-    if (cs->draining && pending_count(cs->pending) == 0)
+    if (cs->draining && pending_count(cs->pending) == 0 && cs->held == 0)
         event_base_loopexit(cs->base, NULL);
+}
+
+/* Frees a pulled call (out of the pending table) and tells its owner,
+ * once, of m or of the failure. */
+static void pulled_done(struct call *c, const struct wr_msg *m, int status, const char *code,
+                        const char *message)
+{
+    const struct call_hooks *h = c->hooks;
+    void *arg = c->hooks_arg;
+    call__free(c);
+    h->done(arg, m, status, code, message);
 }
 
 /* Answers (and audits) a call that has been removed from the pending
  * table, and its followers the same, then frees them. */
 static void call_error(struct call *c, int status, const char *code, const char *message)
 {
+    if (c->hooks != NULL) {
+        pulled_done(c, NULL, status, code, message);
+        return;
+    }
     flight_end(c);
     struct call *f;
     while ((f = c->followers) != NULL) {
@@ -140,10 +116,10 @@ static void call_error(struct call *c, int status, const char *code, const char 
         respond_error(&a, status, code, message);
         wr_log_scope_end();
     }
-    call_free(c);
+    call__free(c);
 }
 
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
+void call__on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
@@ -157,15 +133,20 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 void calls_on_gone(calls *cs, void *call)
 {
     struct call *c = call;
+    if (c->hooks != NULL) { /* a hold: its owner lets it go */
+        c->conn = NULL;
+        c->hooks->gone(c->hooks_arg);
+        return;
+    }
     /* libevent frees the request after this returns: forget it now. A reply
      * that comes later finds no call and is counted as late. */
     c->req = NULL;
     c->conn = NULL;
     if (c->leader != NULL) { /* a follower: its leader goes on */
         follower_unlink(c);
-        call_free(c);
+        call__free(c);
     } else if (c->followers == NULL && pending_remove(cs->pending, c->id) == c) {
-        call_free(c); /* else its followers still wait for the reply */
+        call__free(c); /* else its followers still wait for the reply */
     }
 }
 
@@ -260,6 +241,10 @@ void calls_on_reply(calls *cs, const struct wr_msg *m)
         wr_debug(m->correlation_id, "late reply dropped (%lld so far)", cs->late_replies);
         return;
     }
+    if (c->hooks != NULL) {
+        pulled_done(c, m, m->status > 0 ? m->status : 502, NULL, NULL);
+        return;
+    }
     flight_end(c);
     answer_reply(cs, c, m);
     struct call *f;
@@ -271,9 +256,9 @@ void calls_on_reply(calls *cs, const struct wr_msg *m)
         if (answered)
             audit_shared(f, m);
         cs->shared++;
-        call_free(f);
+        call__free(f);
     }
-    call_free(c);
+    call__free(c);
 }
 
 void calls_on_returned(calls *cs, const struct wr_msg *m)
@@ -298,7 +283,7 @@ void calls_on_down(calls *cs)
  * (not armed). 0, WR_ENOMEM, or WR_EINVAL when its id is in flight. */
 /* A new call for a's request, counted in flight until call_free; NULL
  * when out of memory. */
-static struct call *call_alloc(calls *cs, const struct ask *a, const struct call_spec *spec)
+struct call *call__alloc(calls *cs, const struct ask *a, const struct call_spec *spec)
 {
     struct call *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -321,16 +306,41 @@ static struct call *call_alloc(calls *cs, const struct ask *a, const struct call
 
 static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec, struct call **out)
 {
-    struct call *c = call_alloc(cs, a, spec);
+    struct call *c = call__alloc(cs, a, spec);
     *out = c;
     if (c == NULL)
         return WR_ENOMEM;
-    c->timer = evtimer_new(cs->base, on_deadline, c);
+    c->timer = evtimer_new(cs->base, call__on_deadline, c);
     return c->timer ? pending_put(cs->pending, a->rid, c) : WR_ENOMEM;
 }
 
 static void call_start(calls *cs, const struct ask *a, struct conn *conn,
                        const struct call_spec *spec, const struct wr_buf *key, const char *min);
+
+/* Publishes spec as request id for a's request (with x-min-position min
+ * when not NULL). 0, or bus_publish's error (the bus is then down). */
+int call__publish(calls *cs, const char *id, const struct ask *a, const struct call_spec *spec,
+                  const char *min)
+{
+    long long timeout = cs->cfg->request_timeout_ms;
+    struct wr_msg m = {.correlation_id = id,
+                       .message_id = id,
+                       .reply_to = WR_REPLY_TO,
+                       .type = spec->op,
+                       .expiration_ms = timeout,
+                       .deadline_ms = wr_steady_ms() + timeout,
+                       .hdrs = {{WR_HDR_BASE_URL, spec->base_url},
+                                {WR_HDR_PRINCIPAL, a->audit.principal},
+                                {WR_HDR_TRACEPARENT, spec->traceparent},
+                                {WR_HDR_TRACESTATE, spec->tracestate}},
+                       .nhdrs = spec->tracestate != NULL && spec->tracestate[0] != '\0' ? 4 : 3,
+                       .body = spec->envelope,
+                       .len = spec->len};
+    if (min != NULL)
+        m.hdrs[m.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_MIN_POSITION, min};
+    struct wr_err err = {0};
+    return bus_publish(cs->bus, spec->service, spec->write, &m, &err);
+}
 
 /* What decides a read's answer, for single-flight: service, op,
  * principal, base URL and envelope, each ended by a NUL. 0 or the
@@ -350,7 +360,7 @@ static int flight_key(const struct ask *a, const struct call_spec *spec, struct 
 static bool follow(calls *cs, struct call *leader, const struct ask *a, struct conn *conn,
                    const struct call_spec *spec)
 {
-    struct call *f = call_alloc(cs, a, spec);
+    struct call *f = call__alloc(cs, a, spec);
     if (f == NULL)
         return false;
     f->leader = leader;
@@ -408,24 +418,7 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
     int rc = call_new(cs, a, spec, &c);
     bool in_flight = rc == WR_EINVAL; /* pending_put: the same X-Request-Id is in flight */
     if (rc == 0) {
-        long long timeout = cs->cfg->request_timeout_ms;
-        struct wr_msg m = {.correlation_id = a->rid,
-                           .message_id = a->rid,
-                           .reply_to = WR_REPLY_TO,
-                           .type = spec->op,
-                           .expiration_ms = timeout,
-                           .deadline_ms = wr_steady_ms() + timeout,
-                           .hdrs = {{WR_HDR_BASE_URL, spec->base_url},
-                                    {WR_HDR_PRINCIPAL, a->audit.principal},
-                                    {WR_HDR_TRACEPARENT, spec->traceparent},
-                                    {WR_HDR_TRACESTATE, spec->tracestate}},
-                           .nhdrs = spec->tracestate != NULL && spec->tracestate[0] != '\0' ? 4 : 3,
-                           .body = spec->envelope,
-                           .len = spec->len};
-        if (min != NULL)
-            m.hdrs[m.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_MIN_POSITION, min};
-        struct wr_err err = {0};
-        rc = bus_publish(cs->bus, spec->service, spec->write, &m, &err);
+        rc = call__publish(cs, a->rid, a, spec, min);
         /* A failed publish takes the bus down, and calls_on_down has
          * answered and freed every call in flight, this one too. */
         if (rc != 0 && pending_remove(cs->pending, a->rid) != c)
@@ -434,7 +427,7 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
     if (rc != 0) {
         if (c != NULL)
             c->req = NULL; /* answered below */
-        call_free(c);
+        call__free(c);
         if (in_flight) {
             respond_error(a, 409, WR_CODE_CONFLICT,
                           "a request with this X-Request-Id is in flight");
@@ -502,6 +495,6 @@ bool calls_open(const calls *cs)
 void calls_drain(calls *cs)
 {
     cs->draining = true;
-    if (pending_count(cs->pending) == 0)
+    if (pending_count(cs->pending) == 0 && cs->held == 0)
         event_base_loopexit(cs->base, NULL);
 }

@@ -77,4 +77,37 @@ void calls_on_down(calls *cs);
  * comes, counted as late. */
 void calls_on_gone(calls *cs, void *call);
 
+/* An export's calls (export.h): it answers its request itself, chunk by
+ * chunk, and pulls each chunk as a call of its own. */
+struct call;
+struct call_hooks {
+    /* A pulled call's outcome: the reply m (status its x-status), or with
+     * m NULL the failure the edge would answer (503 broker, 504 deadline),
+     * with its code and message. The call is freed before. */
+    void (*done)(void *arg, const struct wr_msg *m, int status, const char *code,
+                 const char *message);
+    /* A hold's client went away (libevent frees or detaches the request
+     * after this returns). The hold stays until calls_unhold. */
+    void (*gone)(void *arg);
+};
+/* Parks a hold for a's request on conn: a call that publishes nothing but
+ * hears (h->gone) of its client going away, counted in flight, and waited
+ * for by the drain, until calls_unhold. NULL when out of memory. */
+struct call *calls_hold(calls *cs, const struct ask *a, struct conn *conn,
+                        const struct call_hooks *h, void *arg);
+/* Ends a hold. NULL-safe. */
+void calls_unhold(struct call *c);
+/* Publishes spec (for a's request, its principal and trace) as request id
+ * and parks it in the pending table with REQUEST_TIMEOUT_MS: h->done hears
+ * its outcome exactly once, unless calls_cancel comes first. 0 with *out
+ * the call; or WR_ENOMEM, WR_EINVAL (id in flight) or a publish's error,
+ * and h->done is never called. */
+int calls_pull(calls *cs, const struct ask *a, const struct call_spec *spec, const char *id,
+               const struct call_hooks *h, void *arg, struct call **out);
+/* Forgets a pulled call still in flight (its reply will be late). */
+void calls_cancel(calls *cs, struct call *c);
+/* The loop the set runs in, and its config. */
+struct event_base *calls_base(const calls *cs);
+const struct wr_cfg *calls_cfg(const calls *cs);
+
 #endif

@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "cors.h"
 #include "explorer.h"
+#include "export.h"
 #include "respond.h"
 #include "warren/buf.h"
 #include "warren/log.h"
@@ -290,7 +291,7 @@ static void serve_metrics(const struct dispatcher *d, const struct ask *a)
  * id (every other member is empty), to the service's queue. fields goes
  * with the reads of objects, the Prefer header's words with a create. */
 static void forward(const struct dispatcher *d, const struct ask *a, const struct route *r,
-                    const char *op, const char *json)
+                    const char *op, const char *json, enum export_want want)
 {
     bool reads =
         r->kind == ROUTE_API && (strcmp(op, WR_OP_LIST) == 0 || strcmp(op, WR_OP_GET) == 0 ||
@@ -327,6 +328,15 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
     } else {
         char traceparent[WR_TRACEPARENT_LEN + 1];
         wr_traceparent_format(a->trace, traceparent);
+        struct export_spec xs = {.format = want,
+                                 .base_url = base,
+                                 .traceparent = traceparent,
+                                 .tracestate = a->trace->tracestate};
+        if (want != EXPORT_NONE) { /* a list streamed: export.h */
+            export_start(d->calls, a, conn, r, &xs);
+            wr_buf_release(&body);
+            return;
+        }
         struct call_spec spec = {.service = r->kind == ROUTE_SVC ? r->service : NULL,
                                  .write = r->kind == ROUTE_API && wr_op_is_write(op),
                                  .op = op,
@@ -387,6 +397,15 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
         respond_error(a, 400, WR_CODE_BAD_PARAMETER, err->msg);
         return;
     }
+    /* what the client accepts: JSON, or a list's export (406 otherwise) */
+    enum export_want want = EXPORT_NONE;
+    char msg[160];
+    int refused = svc ? 0 : export_wanted(a->req, r, &want, msg, sizeof(msg));
+    if (refused != 0) {
+        respond_error(a, refused, refused == 406 ? WR_CODE_NOT_ACCEPTABLE : WR_CODE_BAD_PARAMETER,
+                      msg);
+        return;
+    }
     /* a service's op is its own word: "delete" there is no catalog write */
     bool write = !svc && wr_op_is_write(op);
     if (!auth_check(d->cfg, a, write ? "writes" : svc ? "service requests" : NULL))
@@ -401,7 +420,7 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
     bool body = write && strcmp(op, WR_OP_DELETE) != 0;
     if (body && !read_body(d, a, op, &json))
         return;
-    forward(d, a, r, op, json);
+    forward(d, a, r, op, json, want);
     free(json);
 }
 

@@ -8,7 +8,8 @@
 #   - wrk's req/s, p50 and p99 at 64 connections for each path, its ratio
 #     to the quorum ceiling, and CPU µs per request of the edge, the broker
 #     (beam.smp) and the workers, from /proc;
-# then the spread of the ratios over the rounds, and the RPC client's calls/s.
+# then the spread of the ratios over the rounds, the RPC client's calls/s,
+# and the rows/s of a bulk insert (1,000 rows a POST) and of a CSV export.
 # Absolute figures on a shared machine move by ±50 %: only the ratios
 # measured in one run count (tests/bench/instructions.sh gives the
 # deterministic figure).
@@ -165,6 +166,37 @@ for path in /api/Albums /api/Albums/1 '/api/Albums(sf-on)' '/api/Albums/1(sf-on)
 done
 build/release/tests/rpc_bench "$amqp" 2000 64
 stop_stack
+
+# Writes and exports, on a scratch copy of Chinook: a bulk insert of 1,000
+# rows a request (POST of a JSON list, one transaction each) and the CSV
+# export of every track, in rows per second.
+ms_now() { date +%s%3N; }
+cp "$root/../shared/data/chinook.db" "$state/scratch.db"
+collections="Artists, Tracks"
+extra_env=("WARREN_DATABASE_URI=sqlite:///$state/scratch.db" "WARREN_Artists__METHODS=GET, POST"
+  "WARREN_API_KEYS=bench:bench-key-0123456789abcdef")
+start_stack 1
+python3 -c 'import json; print(json.dumps([{"name": "bench %d" % i} for i in range(1000)]))' \
+  >"$state/bulk.json"
+n=10
+t0=$(ms_now)
+for _ in $(seq 1 "$n"); do
+  curl -fs -o /dev/null -H 'Authorization: Bearer bench-key-0123456789abcdef' \
+    -H 'Content-Type: application/json' -H 'Prefer: return=minimal' \
+    --data-binary @"$state/bulk.json" "$base/api/Artists"
+done
+t1=$(ms_now)
+awk -v n="$n" -v ms="$((t1 - t0))" 'BEGIN { printf "bulk insert POST /api/Artists, 1,000 rows a request: %8.0f rows/s (%d requests, %d ms)\n", n * 1000 * 1000 / ms, n, ms }'
+rows=$(($(curl -fs -H 'Accept: text/csv' "$base/api/Tracks" | python3 -c 'import csv, sys; print(sum(1 for _ in csv.reader(sys.stdin)))') - 1))
+t0=$(ms_now)
+for _ in $(seq 1 "$n"); do
+  curl -fs -o /dev/null -H 'Accept: text/csv' "$base/api/Tracks"
+done
+t1=$(ms_now)
+awk -v n="$n" -v r="$rows" -v ms="$((t1 - t0))" 'BEGIN { printf "CSV export GET /api/Tracks (%d rows), one client: %8.0f rows/s (%d exports, %d ms)\n", r, n * r * 1000 / ms, n, ms }'
+stop_stack
+extra_env=()
+collections=
 
 if [ -n "${SCALING:-}" ]; then
   echo "-- scaling, GET /api/Albums at 64 connections (req/s; raw quorum ceiling alongside)"

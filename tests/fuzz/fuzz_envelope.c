@@ -27,6 +27,7 @@ static void check_empty(const struct wr_request *req)
                 req->q == NULL);
     FUZZ_ASSERT(req->page == 0 && req->results_per_page == 0);
     FUZZ_ASSERT(!req->depth_given && req->depth == 0 && req->after == NULL && req->count == NULL);
+    FUZZ_ASSERT(req->format == NULL);
     FUZZ_ASSERT(req->owner__ == NULL);
 }
 
@@ -44,6 +45,7 @@ static void check_same(const struct wr_request *a, const struct wr_request *b)
     FUZZ_ASSERT(a->depth_given == b->depth_given && a->depth == b->depth);
     FUZZ_ASSERT(same_str(a->after, b->after));
     FUZZ_ASSERT(same_str(a->count, b->count));
+    FUZZ_ASSERT(same_str(a->format, b->format));
 }
 
 /* Another service's envelope: an accepted one has a word for an op and

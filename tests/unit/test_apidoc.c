@@ -82,6 +82,13 @@ START_TEST(openapi_document)
                                        "/api/eval/Labels"};
     for (size_t i = 0; i < N(want); i++)
         ck_assert_msg(json_object_get(paths, want[i]) != NULL, "no path %s", want[i]);
+    /* a list's GET answers exports too (issue 14, item 6) */
+    json_t *list_get = json_object_get(json_object_get(paths, "/api/Albums"), "get");
+    json_t *content =
+        json_object_get(json_object_get(json_object_get(list_get, "responses"), "200"), "content");
+    ck_assert_ptr_nonnull(json_object_get(content, "text/csv"));
+    ck_assert_ptr_nonnull(json_object_get(content, "application/x-ndjson"));
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(list_get, "responses"), "406"));
     ck_assert_ptr_null(json_object_get(json_object_get(paths, "/api/Albums"), "post"));
     ck_assert_ptr_nonnull(json_object_get(json_object_get(paths, "/api/Artists"), "post"));
     ck_assert_ptr_nonnull(json_object_get(json_object_get(paths, "/api/Artists/{id}"), "delete"));

@@ -33,6 +33,8 @@ static const char *const codes[] = {
     WR_CODE_VALIDATION_FAILED, WR_CODE_UNAUTHORIZED,
     WR_CODE_FORBIDDEN,         WR_CODE_URI_TOO_LONG,
     WR_CODE_HEADERS_TOO_LARGE, WR_CODE_REQUEST_ID_REUSED,
+    WR_CODE_NOT_ACCEPTABLE,    WR_CODE_ROW_CAP,
+    WR_CODE_CHUNK_FAILED,      WR_CODE_SHUTTING_DOWN,
 };
 static const char *const ops[] = {WR_OP_LIST,    WR_OP_GET,    WR_OP_RELATED, WR_OP_FUNCTIONS,
                                   WR_OP_CREATE,  WR_OP_UPDATE, WR_OP_DELETE,  WR_OP_COLLECTIONS,
@@ -42,13 +44,16 @@ static const char *const service_ops[] = {WR_OP_RECORDS};
 static const char *const services[] = {WR_SERVICE_AUDITLOG};
 /* The members wr_request_decode_service accepts. */
 static const char *const service_members[] = {"id", "op", "v"};
-static const char *const headers[] = {
-    WR_HDR_DEADLINE, WR_HDR_BASE_URL, WR_HDR_PRINCIPAL, WR_HDR_TRACEPARENT,  WR_HDR_TRACESTATE,
-    WR_HDR_STATUS,   WR_HDR_LINK,     WR_HDR_CACHE,     WR_HDR_MIN_POSITION, WR_HDR_REPLY_POSITION};
+static const char *const headers[] = {WR_HDR_DEADLINE,       WR_HDR_BASE_URL,   WR_HDR_PRINCIPAL,
+                                      WR_HDR_TRACEPARENT,    WR_HDR_TRACESTATE, WR_HDR_STATUS,
+                                      WR_HDR_LINK,           WR_HDR_CACHE,      WR_HDR_MIN_POSITION,
+                                      WR_HDR_REPLY_POSITION, WR_HDR_ROWS,       WR_HDR_NEXT};
 /* The members wr_request_decode accepts (its `known` list). */
 static const char *const members[] = {
-    "after", "body", "collection", "count",    "depth",      "fields",           "id",     "op",
-    "page",  "q",    "related_id", "relation", "resolution", "results_per_page", "return", "v"};
+    "after",  "body",       "collection", "count",      "depth",
+    "fields", "format",     "id",         "op",         "page",
+    "q",      "related_id", "relation",   "resolution", "results_per_page",
+    "return", "v"};
 /* Required by every op; collection is required by all but the catalog ops. */
 static const char *const required_members[] = {"op", "v"};
 

@@ -7,6 +7,7 @@
 
 #include "sql/plan.h"
 #include "chinook_fixture.h"
+#include "ops/export_render.h"
 #include "ops/render.h"
 #include "warren/json.h"
 #include "model/schema.h"
@@ -424,6 +425,57 @@ START_TEST(path_segment_appends)
 }
 END_TEST
 
+/* --- exports (export_render.h) --- */
+
+static const char *csv_field(const char *s)
+{
+    wr_buf_reset(&out);
+    export_csv_field(&out, s, strlen(s));
+    return text();
+}
+
+/* RFC 4180: quoted when it holds a comma, a quote, CR or LF (quotes
+ * doubled), and empty text quoted to tell it from NULL. */
+START_TEST(csv_fields_quoted_by_rfc_4180)
+{
+    ck_assert_str_eq(csv_field("plain text"), "plain text");
+    ck_assert_str_eq(csv_field("a,b"), "\"a,b\"");
+    ck_assert_str_eq(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    ck_assert_str_eq(csv_field("\""), "\"\"\"\"");
+    ck_assert_str_eq(csv_field("line\nbreak"), "\"line\nbreak\"");
+    ck_assert_str_eq(csv_field("cr\rhere"), "\"cr\rhere\"");
+    ck_assert_str_eq(csv_field(""), "\"\"");
+}
+END_TEST
+
+/* A header row, then rows in table order: NULL empty, numbers as JSON
+ * writes them, dates ISO 8601, CRLF; NDJSON as the flat object. */
+START_TEST(csv_and_ndjson_rows)
+{
+    const struct collection *c = build("", "Employees");
+    struct value row[15] = {
+        {.kind = V_INT, .i = 1},          text_value("Adams"), text_value("Andrew, \"Andy\""),
+        text_value("General Manager"),    {.kind = V_NULL},    text_value("1962-02-18 00:00:00"),
+        text_value("2002-08-14 00:00:00")};
+    for (size_t i = 7; i < 15; i++)
+        row[i] = (struct value){.kind = V_NULL};
+    export_csv_header(&out, c, NULL);
+    static const char head[] = "employee_id,last_name,first_name,title,reports_to,birth_date,"
+                               "hire_date,";
+    ck_assert_msg(strncmp(text(), head, sizeof(head) - 1) == 0, "%s", text());
+    ck_assert(strstr(text(), "\r\n") == text() + out.len - 2);
+    wr_buf_reset(&out);
+    export_row(&out, EXPORT_CSV, c, row, NULL);
+    ck_assert_str_eq(text(), "1,Adams,\"Andrew, \"\"Andy\"\"\",General Manager,,"
+                             "1962-02-18T00:00:00,2002-08-14T00:00:00,,,,,,,,\r\n");
+    wr_buf_reset(&out);
+    export_row(&out, EXPORT_NDJSON, c, row, NULL);
+    ck_assert(strncmp(text(), "{\"address\":null,", 16) == 0);
+    ck_assert_int_eq(text()[out.len - 1], '\n');
+    ck_assert_ptr_eq(strchr(text(), '\n'), text() + out.len - 1); /* one line */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("render");
@@ -443,6 +495,7 @@ int main(void)
     tcase_add_test(objects, flat_album_sorted);
     tcase_add_test(objects, flat_skips_hidden);
     tcase_add_test(objects, flat_types_by_column);
+    tcase_add_test(objects, csv_and_ndjson_rows);
     suite_add_tcase(s, objects);
 
     TCase *pages = tcase_create("pages");
@@ -464,6 +517,7 @@ int main(void)
     tcase_add_test(misc, error_body);
     tcase_add_test(misc, path_segments);
     tcase_add_test(misc, path_segment_appends);
+    tcase_add_test(misc, csv_fields_quoted_by_rfc_4180);
     suite_add_tcase(s, misc);
 
     return run_suite(s, true);

@@ -66,6 +66,8 @@ struct wr_cfg {
     long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
     char *cursor_secret;       /* CURSOR_SECRET: signs keyset cursors; secret */
     long max_bulk;             /* MAX_BULK: objects one POST of a list creates at most */
+    long export_max_rows;      /* EXPORT_MAX_ROWS: rows one export streams at most (edge) */
+    long export_timeout_ms;    /* EXPORT_TIMEOUT_MS: one export's deadline (edge) */
     long max_depth;            /* MAX_DEPTH: the deepest ?depth= served (deeper is clamped) */
     long count_max;            /* COUNT_MAX: counts stop here (truncated); 0: no cap */
     bool replica;              /* REPLICA: reads from a snapshot fed by the change stream */

@@ -46,6 +46,9 @@ struct wr_request {
                                   "representation" (the objects, the default), or NULL */
     const char *resolution;    /* create: "merge-duplicates" (an upsert by primary key),
                                   or NULL */
+    const char *format;        /* list: "csv" or "ndjson" (WR_FORMAT_*): one chunk of an export,
+                                  rendered so, from after ("" or NULL: the first) of at most
+                                  results_per_page rows; NULL: a page of JSON */
     /* The client API's W3C Trace Context (the envelope never holds it):
      * the caller's span as a traceparent, sent on as the request's parent
      * (with tracestate when that is valid too); NULL, or one that is not
@@ -110,8 +113,11 @@ struct wr_reply {
     char trace_id[33];  /* the trace the request went out in (32 hex), or "" */
     long long position; /* a write's: the position its transaction committed at
                            (x-warren-position), for min_position; 0 when none */
+    char *next;         /* an export chunk's: the next chunk's cursor (x-warren-next),
+                           to send as after; NULL on the last chunk */
+    long long rows;     /* an export chunk's rows (x-warren-rows); -1 when absent */
 };
-/* Frees r's body and link and clears it. NULL-safe; safe twice. */
+/* Frees r's body, link and next and clears it. NULL-safe; safe twice. */
 void wr_reply_release(struct wr_reply *r);
 
 typedef struct wr_rpc wr_rpc;

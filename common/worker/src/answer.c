@@ -26,6 +26,8 @@ static void reset_reply(struct wr_answer *a)
     a->cache = NULL;
     a->rows = 0;
     a->position = 0;
+    a->chunk = false;
+    a->next[0] = '\0';
     wr_buf_reset(&a->body);
     wr_buf_reset(&a->link);
 }

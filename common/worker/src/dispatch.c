@@ -156,6 +156,14 @@ static int publish_reply(struct wr__worker *w, const struct wr_msg *m, struct wr
         (void)snprintf(position, sizeof(position), "%lld", a->position);
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_REPLY_POSITION, position};
     }
+    // cppcheck-suppress variableScope ; out.hdrs points into it until the publish below
+    char rows[24];
+    if (a->chunk) {
+        (void)snprintf(rows, sizeof(rows), "%lld", a->rows);
+        out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_ROWS, rows};
+        if (a->next[0] != '\0')
+            out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_NEXT, a->next};
+    }
     return wr_amqp_publish(w->amqp, m->reply_to, &out, false, err);
 }
 

@@ -260,6 +260,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct collec
         apidoc__operation("list", c->name, "A page of the collection's objects",
                           params(list_params, N_PARAMS(list_params)),
                           apidoc__responses("200", "a page", apidoc__ref("schemas", page))));
+    apidoc__export(json_object_get(list, "get"));
     if (schema_allows(c, METHOD_POST))
         json_object_set_new(list, "post", apidoc__create(c));
     many_ops(list, c);

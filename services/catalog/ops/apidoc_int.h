@@ -1,6 +1,6 @@
 /* What the two files of the OpenAPI document share (apidoc.c: reads,
  * objects, the components; apidoc_many.c: writes of many objects, bulk
- * creates and batches). jansson trees: each function returns a new
+ * creates and batches; apidoc_export.c: exports). jansson trees: each function returns a new
  * reference the caller owns (or hands to a json_*_new). */
 #ifndef CATALOG_APIDOC_INT_H
 #define CATALOG_APIDOC_INT_H
@@ -27,6 +27,9 @@ json_t *apidoc__create(const struct collection *c);
 /* Into paths, /api/_batch when some collection takes writes; into schemas
  * BatchOperation and BatchResults. */
 void apidoc__batch(json_t *paths, json_t *schemas, const schema *s);
+/* Into a list's GET operation (apidoc_export.c): its CSV and NDJSON
+ * answers, the format parameter and the 406. */
+void apidoc__export(json_t *list_get);
 /* The parameters fields and Prefer into p (components.parameters). */
 void apidoc__parameters(json_t *p);
 

@@ -105,7 +105,8 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
     struct cache_entry *e = &x->entry;
     e->outcome = CACHE_OFF;
 
-    if (wr_op_is_write(req->op)) {
+    /* an export's chunk is read once, and its cursor is not in a cached value */
+    if (wr_op_is_write(req->op) || req->format != NULL) {
         handle_request(env, req, base_url, out);
         return;
     }

@@ -8,9 +8,10 @@ void op_finish(const struct wr_request *req, int rc, const struct wr_err *err,
 {
     if (rc == 0 && wr_buf_error(&out->body) == 0) {
         /* wr_answer_error ended error bodies already; a 204 has none; a
-         * write's answer read back (reads_object) was finished there */
+         * write's answer read back (reads_object) was finished there; an
+         * export's chunk is rows, maybe none */
         bool ended = out->body.len > 0 && out->body.data[out->body.len - 1] == '\n';
-        if (out->status < 400 && out->status != 204 && !ended)
+        if (out->status < 400 && out->status != 204 && !ended && !out->chunk)
             wr_buf_putc(&out->body, '\n');
         return;
     }

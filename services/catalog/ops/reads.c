@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ops/export.h"
 #include "ops/reqkey.h"
 #include "ops/rows.h"
 #include "ops/search.h"
@@ -15,6 +16,8 @@ int reads_list(const struct handler_env *env, const struct collection *c,
                const struct wr_request *req, const char *base_url, struct wr_answer *out,
                struct wr_err *err)
 {
+    if (req->format != NULL)
+        return export_chunk(env, c, req, base_url, out, err);
     if (req->q != NULL || req->after != NULL)
         return search_list(env, c, req, base_url, out, err);
     const struct plan_coll *pc = plan_coll_at(env->plan, schema_index(env->schema, c));

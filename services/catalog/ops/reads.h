@@ -9,7 +9,7 @@
 
 #include "ops/op.h"
 
-/* The op_fn of WR_OP_LIST. */
+/* The op_fn of WR_OP_LIST (with a format: an export's chunk, export.h). */
 int reads_list(const struct handler_env *env, const struct collection *c,
                const struct wr_request *req, const char *base_url, struct wr_answer *out,
                struct wr_err *err);

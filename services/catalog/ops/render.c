@@ -8,17 +8,11 @@
 #include "warren/codec.h"
 #include "warren/json.h"
 
-/* SQLite's text form of a DATETIME, "YYYY-MM-DD HH:MM:SS[.fff]", becomes
- * Python's isoformat(): a 'T' and, with a fraction, six digits. Anything
- * else is written as the text it is. */
-static void render_datetime(struct wr_buf *b, const char *s, size_t n)
+size_t render_iso_datetime(const char *s, size_t n, char iso[RENDER_ISO_MAX])
 {
     if (n < 19 || s[10] != ' ' || s[4] != '-' || s[13] != ':' ||
-        (n > 19 && (s[19] != '.' || n > 26))) {
-        wr_json_str(b, s, n);
-        return;
-    }
-    char iso[32];
+        (n > 19 && (s[19] != '.' || n > 26)))
+        return 0;
     memcpy(iso, s, n);
     iso[10] = 'T';
     size_t len = n;
@@ -26,7 +20,19 @@ static void render_datetime(struct wr_buf *b, const char *s, size_t n)
         while (len < 26)
             iso[len++] = '0';
     }
-    wr_json_str(b, iso, len);
+    return len;
+}
+
+/* A DATETIME as Python's isoformat() has it (render_iso_datetime), or the
+ * text it is. */
+static void render_datetime(struct wr_buf *b, const char *s, size_t n)
+{
+    char iso[RENDER_ISO_MAX];
+    size_t len = render_iso_datetime(s, n, iso);
+    if (len == 0)
+        wr_json_str(b, s, n);
+    else
+        wr_json_str(b, iso, len);
 }
 
 void render_value(struct wr_buf *b, enum col_type type, const struct value *v)

@@ -11,6 +11,12 @@
 #include "model/value.h"
 #include "warren/buf.h"
 
+/* SQLite's text form of a DATETIME, "YYYY-MM-DD HH:MM:SS[.fff]" (n bytes
+ * at s), as Python's isoformat() writes it: a 'T' and, with a fraction, six
+ * digits, into iso. Its length, or 0 when s is not of that form (then it is
+ * written as the text it is). */
+#define RENDER_ISO_MAX 32
+size_t render_iso_datetime(const char *s, size_t n, char iso[RENDER_ISO_MAX]);
 /* One value as its column's type has it written: dates in ISO 8601
  * ("2009-01-01T00:00:00"), numbers of REAL/NUMERIC columns as floats
  * (1.0), blobs in base64, NULL as null. */

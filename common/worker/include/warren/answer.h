@@ -7,6 +7,7 @@
 #ifndef WARREN_ANSWER_H
 #define WARREN_ANSWER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "warren/buf.h"
@@ -22,16 +23,22 @@ struct wr_answer_about {
     long page, per_page; /* 0: not given */
 };
 
+#define WR_ANSWER_NEXT_MAX 2048 /* a cursor's characters (the edge's limit of after) */
+
 struct wr_answer {
     int status;
-    struct wr_buf body;           /* capped at init's max_body: WR_ETOOBIG past it */
-    struct wr_buf link;           /* the Link header; empty when there is none */
-    char location[1280];          /* a created object's URL, or "" */
-    char allow[64];               /* the methods of a 405, or "" */
-    const char *cache;            /* x-cache: "hit", "miss", "bypass" or "skip" (static strings);
-                                     NULL when no cache took part (audited as "off") */
-    long long rows;               /* objects in the answer, for the audit record */
-    long long position;           /* a write's commit position (x-warren-position); 0: none */
+    struct wr_buf body;  /* capped at init's max_body: WR_ETOOBIG past it */
+    struct wr_buf link;  /* the Link header; empty when there is none */
+    char location[1280]; /* a created object's URL, or "" */
+    char allow[64];      /* the methods of a 405, or "" */
+    const char *cache;   /* x-cache: "hit", "miss", "bypass" or "skip" (static strings);
+                            NULL when no cache took part (audited as "off") */
+    long long rows;      /* objects in the answer, for the audit record */
+    long long position;  /* a write's commit position (x-warren-position); 0: none */
+    /* An export's chunk: chunk true sends rows as x-warren-rows and, when
+     * next is not empty, next as x-warren-next (the next chunk's cursor). */
+    bool chunk;
+    char next[WR_ANSWER_NEXT_MAX + 1];
     struct wr_answer_about about; /* set with wr_answer_describe */
     struct wr_buf about_text;     /* owns about's strings */
     /* The audit record's "detail": one JSON object the op writes (capped at
