@@ -2,6 +2,7 @@
  * q. The SQL comes from sql/query.h; values are only ever bound. */
 #include "ops/search.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,21 @@ query *handlers_parse_q(const struct handler_env *env, const struct collection *
                         qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER,
                         qerr.msg);
     return q;
+}
+
+bool search_match_refused(const query *q, int rc, const struct wr_err *err, struct wr_answer *out)
+{
+    if (rc != WR_EINVAL)
+        return false;
+    const char *val = query_match_val(q);
+    char msg[sizeof(err->msg) + 160];
+    if (val != NULL)
+        (void)snprintf(msg, sizeof(msg), "q: match \"%.*s\" is not a full-text query: %s",
+                       query_clip(val), val, err->msg);
+    else
+        (void)snprintf(msg, sizeof(msg), "q: a match val is not a full-text query: %s", err->msg);
+    wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER, msg);
+    return true;
 }
 
 /* The rows a search's limit and offset leave of count matches. Flask-Restless
@@ -222,6 +238,8 @@ int search_list(const struct handler_env *env, const struct collection *c,
         rc = search_single(env, c, q, n, req, out, err);
     else if (rc == 0)
         rc = search_page(env, c, q, req, base_url, n, truncated, page, key, cols, ncols, out, err);
+    if (search_match_refused(q, rc, err, out))
+        rc = 0;
 free_query:
     query_free(q);
     return rc;

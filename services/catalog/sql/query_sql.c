@@ -17,6 +17,7 @@ struct emit {
     size_t *nbinds;
     size_t cap;
     int alias; /* the last alias handed out */
+    bool rank; /* a SELECT that orders by "_rank": query.rank_node is joined as tr */
     int err;
 };
 
@@ -55,6 +56,36 @@ static void key_pairs(struct emit *e, const struct relation *r, const struct col
         wr_buf_puts(e->b, " = ");
         column(e, outer, src, r->local[k]);
     }
+}
+
+/* `<fts>."Name" MATCH ?` (`<fts>."<fts table>"` for every column): the
+ * left side names the FTS5 table's hidden column to search them all. */
+static void match_expr(struct emit *e, const struct qnode *n)
+{
+    plan_ident(e->b, n->col == QNONE ? n->coll->fts_table : n->coll->cols[n->col].sql);
+    wr_buf_puts(e->b, " MATCH ");
+    bind(e, &e->q->vals[n->val]);
+}
+
+/* Match node i over alias: the key among the FTS5 table's matching rowids
+ * (its content_rowid is the key: model/fts.h); for the node "_rank" orders
+ * by, in a SELECT, the condition on the joined tr instead. */
+static void match(struct emit *e, size_t i, int alias)
+{
+    const struct qnode *n = &e->q->nodes[i];
+    if (e->rank && i == e->q->rank_node) {
+        wr_buf_puts(e->b, "tr.");
+        match_expr(e, n);
+        return;
+    }
+    column(e, alias, n->coll, n->coll->pk[0]);
+    wr_buf_puts(e->b, " IN (SELECT rowid FROM ");
+    plan_ident(e->b, n->coll->fts_table);
+    wr_buf_puts(e->b, " WHERE ");
+    plan_ident(e->b, n->coll->fts_table);
+    wr_buf_putc(e->b, '.');
+    match_expr(e, n);
+    wr_buf_putc(e->b, ')');
 }
 
 /* Node i, whose columns are in alias `alias`; `outer` is the alias of the
@@ -113,6 +144,9 @@ static void node(struct emit *e, size_t i, int alias, int outer, const struct co
         column(e, alias, n->coll, n->col);
         wr_buf_puts(e->b, n->op == QOP_IS_NULL ? " IS NULL" : " IS NOT NULL");
         break;
+    case QN_MATCH:
+        match(e, i, alias);
+        break;
     case QN_EXISTS: {
         const struct relation *r = &n->coll->rels[n->rel];
         int inner = ++e->alias;
@@ -169,6 +203,12 @@ static int join_alias(const query *q, size_t i)
 static void joins(struct emit *e)
 {
     const query *q = e->q;
+    if (e->rank) {
+        wr_buf_puts(e->b, " JOIN ");
+        plan_ident(e->b, q->c->fts_table);
+        wr_buf_puts(e->b, " AS tr ON tr.rowid = ");
+        column(e, 0, q->c, q->c->pk[0]);
+    }
     for (size_t i = 0; i < q->norder; i++) {
         int alias = join_alias(q, i);
         if (alias <= e->alias)
@@ -198,9 +238,14 @@ static void order_by(struct emit *e)
     size_t n = 0;
     for (size_t i = 0; i < q->norder; i++, n++) {
         int alias = join_alias(q, i);
+        wr_buf_puts(e->b, n == 0 ? " ORDER BY " : ",");
+        if (q->order[i].rank) {
+            wr_buf_puts(e->b, "tr.rank");
+            wr_buf_puts(e->b, q->order[i].desc ? " DESC" : " ASC");
+            continue;
+        }
         const struct collection *c =
             alias == 0 ? q->c : schema_at(q->s, q->c->rels[q->order[i].rel].target);
-        wr_buf_puts(e->b, n == 0 ? " ORDER BY " : ",");
         column(e, alias, c, q->order[i].col);
         wr_buf_puts(e->b, q->order[i].desc ? " DESC" : " ASC");
     }
@@ -241,7 +286,12 @@ static void select_columns(struct emit *e)
 int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
                      size_t cap)
 {
-    struct emit e = {.q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap};
+    struct emit e = {.q = q,
+                     .b = sql,
+                     .binds = binds,
+                     .nbinds = nbinds,
+                     .cap = cap,
+                     .rank = q->rank_node != QNONE};
     *nbinds = 0;
     select_columns(&e);
     from(&e);
@@ -255,7 +305,7 @@ int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, si
 bool query_keyset_ok(const query *q)
 {
     for (size_t i = 0; i < q->norder; i++)
-        if (q->order[i].rel != QNONE)
+        if (q->order[i].rel != QNONE || q->order[i].rank)
             return false;
     return q->ngroup == 0 && q->limit < 0 && q->offset == 0 && !q->single &&
            q->norder + q->c->npk <= QUERY_KEYSET_MAX;
@@ -264,9 +314,11 @@ bool query_keyset_ok(const query *q)
 size_t query_keyset_cols(const query *q, size_t *cols, bool *desc, size_t cap)
 {
     size_t n = 0;
-    for (size_t i = 0; i < q->norder && n < cap; i++, n++) {
+    for (size_t i = 0; i < q->norder && n < cap; i++) {
+        if (q->order[i].rank || q->order[i].rel != QNONE)
+            continue; /* no keyset: query_keyset_ok is false */
         cols[n] = q->order[i].col;
-        desc[n] = q->order[i].desc;
+        desc[n++] = q->order[i].desc;
     }
     /* the key breaks ties, as order_by() writes it: columns not yet ordered */
     for (size_t k = 0; k < q->c->npk && n < cap; k++) {
