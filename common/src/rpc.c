@@ -90,6 +90,7 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
     bool first = true;
     wr_buf_putc(out, '{');
     str_member(out, &first, "after", req->after);
+    str_member(out, &first, "before", req->before);
     str_member(out, &first, "body", req->body);
     str_member(out, &first, "collection", req->collection);
     str_member(out, &first, "count", req->count);
@@ -237,7 +238,8 @@ static int check_catalog_op(const struct wr_request *req, struct wr_err *err)
     bool batch = strcmp(req->op, WR_OP_BATCH) == 0;
     if (req->collection || req->key || req->relation || req->related_id || req->q ||
         (req->body != NULL) != batch || req->page || req->results_per_page || req->depth_given ||
-        req->after || req->count || req->fields || req->prefer_return || req->resolution)
+        req->after || req->before || req->count || req->fields || req->prefer_return ||
+        req->resolution)
         return wr_err_set(err, WR_EINVAL, "envelope: op %s takes only %s", req->op,
                           batch ? "op, v and body" : "op and v");
     return 0;
@@ -295,6 +297,8 @@ static int check_op(struct wr_request *req, struct wr_err *err)
         return wr_err_set(err, WR_EINVAL, "envelope: op list takes no id");
     if (!list && req->after != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: after goes with op list only");
+    if (!list && req->before != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: before goes with op list only");
     return check_options(req, create, err);
 }
 
@@ -313,8 +317,10 @@ static int finish(struct wr_request *req, json_t *root, int rc)
 int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err)
 {
     static const char *const known[] = {
-        "after", "body", "collection", "count",    "depth",      "fields",           "id",     "op",
-        "page",  "q",    "related_id", "relation", "resolution", "results_per_page", "return", "v"};
+        "after",  "before",     "body",     "collection", "count",
+        "depth",  "fields",     "id",       "op",         "page",
+        "q",      "related_id", "relation", "resolution", "results_per_page",
+        "return", "v"};
     *req = (struct wr_request){0};
     json_t *root;
     int rc = parse_envelope(&root, body, len, known, sizeof(known) / sizeof(known[0]), err);
@@ -338,6 +344,8 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
         rc = get_count(root, "results_per_page", &req->results_per_page, err);
     if (rc == 0)
         rc = get_str_n(root, "after", 0, MAX_AFTER_LEN, &req->after, err);
+    if (rc == 0)
+        rc = get_str_n(root, "before", 1, MAX_AFTER_LEN, &req->before, err);
     if (rc == 0)
         rc = get_str(root, "fields", MAX_FIELDS_LEN, &req->fields, err);
     if (rc == 0)

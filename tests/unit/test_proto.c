@@ -47,8 +47,9 @@ static const char *const headers[] = {
     WR_HDR_STATUS,   WR_HDR_LINK,     WR_HDR_CACHE,     WR_HDR_MIN_POSITION, WR_HDR_REPLY_POSITION};
 /* The members wr_request_decode accepts (its `known` list). */
 static const char *const members[] = {
-    "after", "body", "collection", "count",    "depth",      "fields",           "id",     "op",
-    "page",  "q",    "related_id", "relation", "resolution", "results_per_page", "return", "v"};
+    "after", "before", "body", "collection", "count",    "depth",      "fields",           "id",
+    "op",    "page",   "q",    "related_id", "relation", "resolution", "results_per_page", "return",
+    "v"};
 /* Required by every op; collection is required by all but the catalog ops. */
 static const char *const required_members[] = {"op", "v"};
 
@@ -628,6 +629,10 @@ START_TEST(decoder_and_schema_agree)
         {"{\"after\":\"eyJo-_\",\"collection\":\"Albums\",\"op\":\"list\",\"v\":1}", true},
         {"{\"after\":\"abc\",\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"get\",\"v\":1}",
          false},
+        {"{\"before\":\"eyJo-_\",\"collection\":\"Albums\",\"op\":\"list\",\"v\":1}", true},
+        {"{\"before\":\"\",\"collection\":\"Albums\",\"op\":\"list\",\"v\":1}", false},
+        {"{\"before\":\"abc\",\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"get\",\"v\":1}",
+         false},
         {"{\"op\":\"list\",\"v\":1}", false},
         {"{\"op\":\"collections\",\"v\":1}", true},
         {"{\"op\":\"openapi\",\"v\":1}", true},
@@ -671,6 +676,7 @@ START_TEST(encode_round_trip)
          .count = "none",
          .after = "eyJo"},
         {.op = WR_OP_LIST, .collection = "Albums", .after = ""},
+        {.op = WR_OP_LIST, .collection = "Albums", .before = "eyJo"},
         {.op = WR_OP_GET, .collection = "Albums", .key = "1", .depth_given = true, .depth = 1},
         {.op = WR_OP_COLLECTIONS},
         {.op = WR_OP_OPENAPI},
@@ -716,6 +722,7 @@ START_TEST(encode_round_trip)
         ck_assert_int_eq(back.depth_given, reqs[i].depth_given);
         ck_assert_int_eq(back.depth, reqs[i].depth);
         ck_assert_pstr_eq(back.after, reqs[i].after);
+        ck_assert_pstr_eq(back.before, reqs[i].before);
         ck_assert_pstr_eq(back.count, reqs[i].count);
         ck_assert_pstr_eq(back.key, reqs[i].key);
         ck_assert_pstr_eq(back.relation, reqs[i].relation);

@@ -757,6 +757,33 @@ START_TEST(dotted_exclude_leaves_the_rest)
 END_TEST
 
 /* A keyset page: the filters, then the key after the cursor's. */
+/* Backward: the same comparisons and order with every direction flipped. */
+START_TEST(keyset_before_sql)
+{
+    (void)parse("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":\"A%\"}]}");
+    struct value at[1] = {{.kind = V_INT, .i = 42}};
+    ck_assert_int_eq(query_select_before_sql(qry, at, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_str_eq(sql.data,
+                     "SELECT t0.\"AlbumId\",t0.\"Title\",t0.\"ArtistId\" FROM \"albums\" AS t0 "
+                     "WHERE t0.\"Title\" LIKE ? AND (t0.\"AlbumId\") < (?) ORDER BY "
+                     "t0.\"AlbumId\" DESC");
+    (void)parse("Albums", "{\"order_by\":[{\"field\":\"title\",\"direction\":\"desc\"}]}");
+    struct value tk[2] = {{.kind = V_TEXT, .s = "M", .n = 1}, {.kind = V_INT, .i = 7}};
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_before_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_str_eq(sql.data,
+                     "SELECT t0.\"AlbumId\",t0.\"Title\",t0.\"ArtistId\" FROM \"albums\" AS t0 "
+                     "WHERE (((t0.\"Title\" > ?)) OR (t0.\"Title\" IS ? "
+                     "AND (t0.\"AlbumId\" < ? OR t0.\"AlbumId\" IS NULL))) ORDER BY t0.\"Title\" "
+                     "ASC,t0.\"AlbumId\" DESC");
+    /* NULL in the cursor, descending: before it, every non-NULL */
+    tk[0] = (struct value){.kind = V_NULL};
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_before_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_ptr_nonnull(strstr(sql.data, "WHERE ((t0.\"Title\" IS NOT NULL) OR"));
+}
+END_TEST
+
 START_TEST(keyset_sql)
 {
     (void)parse("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":\"A%\"}]}");
@@ -1076,6 +1103,7 @@ int main(void)
     tcase_add_test(errors, unknown_and_hidden_fields);
     tcase_add_test(errors, dotted_exclude_leaves_the_rest);
     tcase_add_test(errors, keyset_sql);
+    tcase_add_test(errors, keyset_before_sql);
     tcase_add_test(errors, null_value_with_comparison);
     tcase_add_test(errors, operator_misuse);
     tcase_add_test(errors, order_by_errors);

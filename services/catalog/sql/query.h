@@ -112,6 +112,12 @@ size_t query_keyset_cols(const query *q, size_t *cols, bool *desc, size_t cap);
  * query_keyset_cols, bound; NULLs sort first ascending, last descending). */
 int query_select_after_sql(const query *q, const struct value *after, struct wr_buf *sql,
                            struct value *binds, size_t *nbinds, size_t cap);
+/* The rows before the one whose keyset columns hold before, nearest
+ * first: query_select_after_sql's statement with every direction of the
+ * order (and of the keyset comparison) flipped. A backward walk reads
+ * these to find where the page before a cursor starts. */
+int query_select_before_sql(const query *q, const struct value *before, struct wr_buf *sql,
+                            struct value *binds, size_t *nbinds, size_t cap);
 /* SELECT COUNT(*) over the same rows (with group_by: the number of groups).
  * Same returns as query_select_sql. */
 int query_count_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,

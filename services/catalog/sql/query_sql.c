@@ -16,8 +16,9 @@ struct emit {
     struct value *binds;
     size_t *nbinds;
     size_t cap;
-    int alias; /* the last alias handed out */
-    bool rank; /* a SELECT that orders by "_rank": query.rank_node is joined as tr */
+    int alias;    /* the last alias handed out */
+    bool rank;    /* a SELECT that orders by "_rank": query.rank_node is joined as tr */
+    bool reverse; /* a backward keyset walk: every direction of the order flipped */
     int err;
 };
 
@@ -239,15 +240,16 @@ static void order_by(struct emit *e)
     for (size_t i = 0; i < q->norder; i++, n++) {
         int alias = join_alias(q, i);
         wr_buf_puts(e->b, n == 0 ? " ORDER BY " : ",");
+        bool desc = q->order[i].desc != e->reverse;
         if (q->order[i].rank) {
             wr_buf_puts(e->b, "tr.rank");
-            wr_buf_puts(e->b, q->order[i].desc ? " DESC" : " ASC");
+            wr_buf_puts(e->b, desc ? " DESC" : " ASC");
             continue;
         }
         const struct collection *c =
             alias == 0 ? q->c : schema_at(q->s, q->c->rels[q->order[i].rel].target);
         column(e, alias, c, q->order[i].col);
-        wr_buf_puts(e->b, q->order[i].desc ? " DESC" : " ASC");
+        wr_buf_puts(e->b, desc ? " DESC" : " ASC");
     }
     const size_t *tie = q->ngroup > 0 ? q->group : q->c->pk;
     size_t ntie = q->ngroup > 0 ? q->ngroup : q->c->npk;
@@ -261,6 +263,7 @@ static void order_by(struct emit *e)
             continue;
         wr_buf_puts(e->b, n++ == 0 ? " ORDER BY " : ",");
         column(e, 0, q->c, tie[k]);
+        wr_buf_puts(e->b, e->reverse ? " DESC" : "");
     }
 }
 
@@ -361,20 +364,25 @@ static void after_one(struct emit *e, size_t col, bool desc, const struct value 
 
 /* The rows after the cursor's: with the key order a row value,
  * `(t0.pk...) > (?...)`; with an order_by of mixed directions and NULLs,
- * `(a after ?) OR (a IS ? AND b after ?) OR ...`. */
+ * `(a after ?) OR (a IS ? AND b after ?) OR ...`. Reversed, the rows
+ * before it: "after" in the order with every direction flipped, which is
+ * the forward order backwards, NULLs included (they sort first ascending,
+ * last descending). */
 static void keyset(struct emit *e, const struct value *after)
 {
     const query *q = e->q;
     size_t cols[QUERY_KEYSET_MAX];
     bool desc[QUERY_KEYSET_MAX];
     size_t n = query_keyset_cols(q, cols, desc, QUERY_KEYSET_MAX);
+    for (size_t k = 0; k < n; k++)
+        desc[k] = desc[k] != e->reverse;
     wr_buf_puts(e->b, q->first == QNONE ? " WHERE (" : " AND (");
     if (q->norder == 0) {
         for (size_t k = 0; k < n; k++) {
             wr_buf_puts(e->b, k > 0 ? "," : "");
             column(e, 0, q->c, cols[k]);
         }
-        wr_buf_puts(e->b, ") > (");
+        wr_buf_puts(e->b, e->reverse ? ") < (" : ") > (");
         for (size_t k = 0; k < n; k++) {
             wr_buf_puts(e->b, k > 0 ? "," : "");
             bind(e, &after[k]);
@@ -394,6 +402,20 @@ static void keyset(struct emit *e, const struct value *after)
         wr_buf_putc(e->b, ')');
     }
     wr_buf_putc(e->b, ')');
+}
+
+int query_select_before_sql(const query *q, const struct value *before, struct wr_buf *sql,
+                            struct value *binds, size_t *nbinds, size_t cap)
+{
+    struct emit e = {
+        .q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap, .reverse = true};
+    *nbinds = 0;
+    select_columns(&e);
+    from(&e);
+    where(&e);
+    keyset(&e, before);
+    order_by(&e);
+    return finish(&e);
 }
 
 int query_select_after_sql(const query *q, const struct value *after, struct wr_buf *sql,
