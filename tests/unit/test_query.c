@@ -860,17 +860,12 @@ START_TEST(operator_misuse)
           "val must be a string, number or boolean");
     fails("Albums", "{\"filters\":[{\"name\":\"album_id\",\"op\":\"==\",\"val\":{\"a\":1}}]}",
           "val must be a string, number or boolean");
-    fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":5}]}",
-          "like and ilike take a string");
-    fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"is_null\",\"val\":\"\"}]}",
-          "is_null takes no val");
+    fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":true}]}",
+          "like and ilike take a string or a number");
     fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"in\",\"field\":\"title\"}]}",
           "in cannot compare with a field");
     fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"==\",\"field\":3}]}",
           "field must be a string");
-    fails("Albums",
-          "{\"filters\":[{\"name\":\"title\",\"op\":\"==\",\"val\":1,\"field\":\"title\"}]}",
-          "give val or field, not both");
     fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"has\",\"val\":1}]}",
           "\"title\": has needs a relation");
     fails("Albums", "{\"filters\":[{\"name\":\"tracks\",\"op\":\"has\",\"val\":1}]}",
@@ -914,10 +909,54 @@ START_TEST(counts_and_flags_errors)
 {
     fails("Albums", "{\"limit\":-1}", "q: limit must be a whole number");
     fails("Albums", "{\"limit\":1.5}", "limit must be a whole number");
-    fails("Albums", "{\"limit\":null}", "limit must be a whole number");
+
     fails("Albums", "{\"offset\":\"3\"}", "offset must be a whole number");
     fails("Albums", "{\"offset\":-10}", "offset must be a whole number");
-    fails("Albums", "{\"single\":1}", "single must be true or false");
+}
+END_TEST
+
+/* What Flask-Restless 0.17 accepts is accepted, read as it reads it. */
+START_TEST(flask_restless_leniency)
+{
+    /* val and field: the field (val ignored, null or not) */
+    albums_where("{\"filters\":[{\"name\":\"title\",\"op\":\"==\",\"val\":null,"
+                 "\"field\":\"title\"}]}",
+                 " WHERE t0.\"Title\" = t0.\"Title\"", "");
+    albums_where("{\"filters\":[{\"name\":\"album_id\",\"op\":\"<\",\"val\":3,"
+                 "\"field\":\"artist_id\"}]}",
+                 " WHERE t0.\"AlbumId\" < t0.\"ArtistId\"", "");
+    /* a field null or "": none, the val counts */
+    albums_where("{\"filters\":[{\"name\":\"album_id\",\"op\":\"<\",\"val\":3,"
+                 "\"field\":null}]}",
+                 " WHERE t0.\"AlbumId\" < ?", "3");
+    albums_where("{\"filters\":[{\"name\":\"album_id\",\"op\":\"<\",\"val\":3,"
+                 "\"field\":\"\"}]}",
+                 " WHERE t0.\"AlbumId\" < ?", "3");
+    /* is_null ignores a val */
+    albums_where("{\"filters\":[{\"name\":\"title\",\"op\":\"is_null\",\"val\":\"x\"}]}",
+                 " WHERE t0.\"Title\" IS NULL", "");
+    /* like with a number */
+    albums_where("{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":5}]}",
+                 " WHERE t0.\"Title\" LIKE ?", "5");
+    /* limit and offset null: absent; single: Python's truth */
+    parse("Albums", "{\"limit\":null,\"offset\":null,\"single\":1}");
+    ck_assert_int_eq(query_limit(qry), -1);
+    ck_assert_int_eq(query_offset(qry), 0);
+    ck_assert(query_single(qry));
+    static const char *const falsy[] = {"0", "0.0", "\"\"", "[]", "{}", "null", "false"};
+    for (size_t i = 0; i < sizeof(falsy) / sizeof(falsy[0]); i++) {
+        char text[64];
+        (void)snprintf(text, sizeof(text), "{\"single\":%s}", falsy[i]);
+        parse("Albums", text);
+        ck_assert_msg(!query_single(qry), "%s", text);
+    }
+    static const char *const truthy[] = {"2", "0.5", "\"no\"", "[0]", "{\"a\":0}", "true"};
+    for (size_t i = 0; i < sizeof(truthy) / sizeof(truthy[0]); i++) {
+        char text[64];
+        (void)snprintf(text, sizeof(text), "{\"single\":%s}", truthy[i]);
+        parse("Albums", text);
+        ck_assert_msg(query_single(qry), "%s", text);
+    }
 }
 END_TEST
 
@@ -1062,6 +1101,7 @@ int main(void)
     TCase *sqlt = tcase_create("sql");
     tcase_add_checked_fixture(sqlt, setup, teardown);
     tcase_add_test(sqlt, match_column_and_every_column);
+    tcase_add_test(sqlt, flask_restless_leniency);
     tcase_add_test(sqlt, match_rank_joins_the_index);
     tcase_add_test(sqlt, empty_q);
     tcase_add_test(sqlt, limit_offset_single);

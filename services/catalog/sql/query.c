@@ -353,12 +353,34 @@ static int parse_functions(struct parser *p, const json_t *root)
 static int get_count(struct parser *p, const json_t *root, const char *key, long long *out)
 {
     const json_t *v = json_object_get(root, key);
-    if (v == NULL)
+    if (v == NULL || json_is_null(v)) /* null is absent, as in Flask-Restless */
         return 0;
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > WR_Q_COUNT_MAX)
         return INVALID(p, "q: %s must be a whole number from 0 to %lld", key, WR_Q_COUNT_MAX);
     *out = json_integer_value(v);
     return 0;
+}
+
+/* Python's truth of a JSON value, as Flask-Restless reads `single`: false
+ * for absent, null, false, 0, 0.0, "", [] and {}; true for the rest. */
+static bool truthy(const json_t *v)
+{
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_TRUE:
+        return true;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0.0;
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_ARRAY:
+        return json_array_size(v) > 0;
+    case JSON_OBJECT:
+        return json_object_size(v) > 0;
+    default:
+        return false;
+    }
 }
 
 static int parse_root(struct parser *p, const json_t *root)
@@ -381,10 +403,7 @@ static int parse_root(struct parser *p, const json_t *root)
         rc = get_count(p, root, "limit", &p->q->limit);
     if (rc == 0)
         rc = get_count(p, root, "offset", &p->q->offset);
-    const json_t *single = json_object_get(root, "single");
-    if (rc == 0 && single != NULL && !json_is_boolean(single))
-        rc = INVALID(p, "q: single must be true or false");
-    p->q->single = json_is_true(single);
+    p->q->single = truthy(json_object_get(root, "single"));
     if (rc == 0)
         rc = parse_functions(p, root);
     return rc;

@@ -36,10 +36,16 @@ static int make_value(struct parser *p, const struct column *col, const json_t *
                       const char *name, size_t *out)
 {
     struct value val;
-    if (pattern && !json_is_string(v))
-        return INVALID(p, "q: filter on \"%.*s\": like and ilike take a string", query__clip(name),
-                       name);
-    if (pattern) {
+    /* a number is a pattern too (SQLite's LIKE reads it as its text), as
+     * Flask-Restless lets it through */
+    if (pattern && json_is_integer(v)) {
+        val = (struct value){.kind = V_INT, .i = json_integer_value(v)};
+    } else if (pattern && json_is_real(v)) {
+        val = (struct value){.kind = V_REAL, .d = json_real_value(v)};
+    } else if (pattern && !json_is_string(v)) {
+        return INVALID(p, "q: filter on \"%.*s\": like and ilike take a string or a number",
+                       query__clip(name), name);
+    } else if (pattern) {
         val = (struct value){.kind = V_TEXT, .s = json_string_value(v), .n = json_string_length(v)};
     } else {
         char scratch[VALUE_SCRATCH];
@@ -170,9 +176,7 @@ static int column_filter(struct parser *p, const struct collection *scope, size_
         return 0;
     }
     if (op == QOP_IS_NULL || op == QOP_IS_NOT_NULL) {
-        if (val != NULL && !json_is_null(val))
-            return INVALID(p, "q: filter on \"%.*s\": %s takes no val", query__clip(name), name,
-                           opn);
+        /* a val is ignored, as Flask-Restless ignores it */
         if (query__new_node(p, QN_NULL, scope, out) != 0)
             return WR_ENOMEM;
         p->q->nodes[*out].op = op;
@@ -333,14 +337,18 @@ static int parse_filter(struct parser *p, const json_t *f, const struct collecti
         return INVALID(p, "q: unknown operator \"%.*s\" on \"%.*s\"", query__clip(opn), opn,
                        query__clip(name), name);
     enum query_op op = op_names[i].op;
+    /* Flask-Restless's leniency: a field that is null or "" is none, and
+     * a field given with a val compares with the field (val is ignored) */
+    if (field != NULL &&
+        (json_is_null(field) || (json_is_string(field) && json_string_length(field) == 0)))
+        field = NULL;
+    if (field != NULL && op != QOP_HAS && op != QOP_ANY)
+        val = NULL;
     struct name nm = query__resolve(p->q, scope, name);
     if (nm.kind == NAME_NONE && op == QOP_MATCH && strcmp(name, "*") == 0)
         return match_filter(p, scope, QNONE, name, val, field, out);
     if (nm.kind == NAME_NONE || (nm.kind == NAME_COLUMN && p->mask && p->mask[nm.col]))
         return query__unknown_field(p, scope, name);
-    if (val != NULL && field != NULL)
-        return INVALID(p, "q: filter on \"%.*s\": give val or field, not both", query__clip(name),
-                       name);
     if (nm.kind == NAME_COLUMN)
         return column_filter(p, scope, nm.col, name, op, val, field, scope, out);
     if (nm.kind == NAME_RELATION || op == QOP_HAS || op == QOP_ANY) {
