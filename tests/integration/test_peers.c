@@ -542,6 +542,67 @@ START_TEST(before_refusals)
 }
 END_TEST
 
+/* --- Flask-Restless's leniency --- */
+
+/* num_results of a search of collection by HTTP, the RPC client agreeing. */
+static long long found(const char *collection, const char *q)
+{
+    char path[8192];
+    q_path(path, sizeof(path), collection, q, NULL);
+    json_t *j = get_json(path);
+    long long n = json_integer_value(json_object_get(j, "num_results"));
+    json_decref(j);
+    struct wr_request req = {.op = WR_OP_LIST, .collection = collection, .q = q};
+    assert_same_by_rpc(&req, path);
+    return n;
+}
+
+/* What Flask-Restless 0.17 accepts, warren answers as it does (counts from
+ * sqlite3 on the copy). */
+START_TEST(flask_restless_leniency)
+{
+    long long want[1];
+    /* val null and field: the field (SELECT count(*) FROM tracks WHERE
+     * AlbumId = GenreId) */
+    ck_assert_uint_eq(
+        sqlite_ids("SELECT count(*) FROM tracks WHERE AlbumId = GenreId", NULL, want, 1), 1);
+    ck_assert_int_eq(found("Tracks", "{\"filters\":[{\"name\":\"album_id\",\"op\":\"eq\","
+                                     "\"val\":null,\"field\":\"genre_id\"}]}"),
+                     want[0]);
+    /* a val beside the field is ignored too */
+    ck_assert_int_eq(found("Tracks", "{\"filters\":[{\"name\":\"album_id\",\"op\":\"eq\","
+                                     "\"val\":5,\"field\":\"genre_id\"}]}"),
+                     want[0]);
+    /* is_null with a val: the val ignored */
+    ck_assert_uint_eq(
+        sqlite_ids("SELECT count(*) FROM tracks WHERE Composer IS NULL", NULL, want, 1), 1);
+    ck_assert_int_eq(found("Tracks", "{\"filters\":[{\"name\":\"composer\",\"op\":\"is_null\","
+                                     "\"val\":\"x\"}]}"),
+                     want[0]);
+    /* like with a number */
+    ck_assert_uint_eq(
+        sqlite_ids("SELECT count(*) FROM albums WHERE Title LIKE 1984", NULL, want, 1), 1);
+    ck_assert_int_eq(
+        found("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":1984}]}"),
+        want[0]);
+    /* limit and offset null: absent */
+    ck_assert_int_eq(found("Albums", "{\"limit\":null,\"offset\":null}"), 347);
+    /* single: Python's truth of any value */
+    char path[8192];
+    q_path(path, sizeof(path), "Albums",
+           "{\"filters\":[{\"name\":\"album_id\",\"op\":\"eq\",\"val\":1}],\"single\":1}", NULL);
+    json_t *j = get_json(path);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "album_id")), 1);
+    json_decref(j);
+    /* what stays refused: an unknown member (a typo would widen a write
+     * of many), an empty or */
+    q_path(path, sizeof(path), "Albums", "{\"filter\":[]}", NULL);
+    assert_400(path, (const char *const[]){"unknown member", NULL});
+    q_path(path, sizeof(path), "Albums", "{\"filters\":[{\"or\":[]}]}", NULL);
+    assert_400(path, (const char *const[]){"or", NULL});
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("peers");
@@ -553,6 +614,7 @@ int main(void)
     tcase_add_test(tc, match_sees_writes_cache_and_audit);
     tcase_add_test(tc, before_walks_back_the_same_pages);
     tcase_add_test(tc, before_refusals);
+    tcase_add_test(tc, flask_restless_leniency);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
 }
