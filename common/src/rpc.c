@@ -19,13 +19,6 @@
 #define MAX_AFTER_LEN 2048
 #define MAX_FIELDS_LEN 4096
 
-long long wr_now_ms(void)
-{
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1])
 {
     unsigned char raw[WR_REQUEST_ID_LEN / 2];

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warren/clock.h"
 #include "warren/rpc.h"
 #include "warren/trace.h"
 
@@ -180,7 +181,7 @@ static int collect(wr_rpc *rpc, struct slot *slots, size_t n, struct wr_reply *r
 {
     size_t open = n;
     while (open > 0) {
-        long long left = deadline - wr_now_ms();
+        long long left = deadline - wr_steady_ms();
         if (left <= 0)
             return wr_err_set(err, WR_ETIMEDOUT, "rpc: %zu of %zu replies missing", open, n);
         enum wr_amqp_event ev;
@@ -226,7 +227,7 @@ int wr_rpc_call_many(wr_rpc *rpc, const struct wr_request *reqs, size_t n, struc
     if (slots == NULL)
         return wr_err_set(err, WR_ENOMEM, "rpc: out of memory");
     int rc = wr_amqp_is_open(rpc->amqp) ? 0 : open_conn(rpc, err);
-    long long deadline = wr_now_ms() + rpc->timeout_ms;
+    long long deadline = wr_steady_ms() + rpc->timeout_ms;
     for (size_t i = 0; i < n && rc == 0; i++) {
         slots[i].index = i;
         if (reqs[i].id[0] != '\0')

@@ -46,11 +46,26 @@ struct bus {
 
 static void drain(bus *b);
 
+/* The buses of this process the broker blocks now. A resource alarm blocks
+ * every publisher of the cluster, but RabbitMQ tells a connection so only
+ * at its first publish: one blocked bus means the others would block too,
+ * so every loop answers 503 at once instead of publishing a request into a
+ * connection that will not move until its deadline. */
+static atomic_int blocked_buses;
+
+static void set_blocked(bus *b, bool blocked)
+{
+    if (b->blocked == blocked)
+        return;
+    b->blocked = blocked;
+    atomic_fetch_add(&blocked_buses, blocked ? 1 : -1);
+}
+
 static void go_down(bus *b, const char *why)
 {
     bool was_ready = b->ready;
     b->ready = false;
-    b->blocked = false;
+    set_blocked(b, false);
     if (b->readable) {
         event_free(b->readable);
         b->readable = NULL;
@@ -187,7 +202,7 @@ static void drain(bus *b)
         else if (ev == WR_AMQP_RETURNED)
             b->h.on_returned(b->h.arg, &m);
         else if (ev == WR_AMQP_BLOCKED || ev == WR_AMQP_UNBLOCKED) {
-            b->blocked = ev == WR_AMQP_BLOCKED;
+            set_blocked(b, ev == WR_AMQP_BLOCKED);
             wr_warn(NULL, "the broker %s publishers", b->blocked ? "blocks" : "unblocked");
         } else if (!wr_amqp_has_buffered(b->amqp))
             return;
@@ -260,12 +275,12 @@ void bus_free(bus *b)
 
 bool bus_ready(const bus *b)
 {
-    return b->ready && !b->blocked;
+    return b->ready && atomic_load(&blocked_buses) == 0;
 }
 
 bool bus_blocked(const bus *b)
 {
-    return b->ready && b->blocked;
+    return b->ready && atomic_load(&blocked_buses) > 0;
 }
 
 long long bus_connects(const bus *b)

@@ -29,9 +29,12 @@ typedef struct bus bus;
 bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus_handlers *h);
 void bus_free(bus *b);
 
-/* Connected, consuming replies, and not blocked by a broker alarm. */
+/* Connected, consuming replies, and not blocked by a broker alarm: no bus
+ * of this process is blocked (an alarm blocks every publisher; the broker
+ * says so to each connection only at its first publish). */
 bool bus_ready(const bus *b);
-/* Blocked by a broker alarm (connected, but publishes would wait). */
+/* Connected while a broker alarm blocks a bus of this process (publishes
+ * would wait). */
 bool bus_blocked(const bus *b);
 /* Connections made so far (the first, then every reconnect). */
 long long bus_connects(const bus *b);

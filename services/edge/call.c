@@ -17,8 +17,10 @@
 #include "pending.h"
 #include "route.h"
 #include "warren/buf.h"
+#include "warren/clock.h"
 #include "warren/codec.h"
 #include "warren/log.h"
+#include "warren/metrics.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
 #include "warren/trace.h"
@@ -218,7 +220,7 @@ static void audit_shared(const struct call *f, const struct wr_msg *m)
                              .op = f->op,
                              .collection = f->collection,
                              .status = m->status > 0 ? m->status : 502,
-                             .duration_ms = (double)(wr_now_ms() - f->t0_ms),
+                             .duration_ms = (double)(wr_metrics_now_ns() - f->t0_ns) / 1e6,
                              .cache = "shared",
                              .rows = -1};
     trail_add(f->owner->trail, &r);
@@ -412,7 +414,7 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
                            .reply_to = WR_REPLY_TO,
                            .type = spec->op,
                            .expiration_ms = timeout,
-                           .deadline_ms = wr_now_ms() + timeout,
+                           .deadline_ms = wr_steady_ms() + timeout,
                            .hdrs = {{WR_HDR_BASE_URL, spec->base_url},
                                     {WR_HDR_PRINCIPAL, a->audit.principal},
                                     {WR_HDR_TRACEPARENT, spec->traceparent},

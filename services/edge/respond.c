@@ -9,6 +9,7 @@
 
 #include "warren/buf.h"
 #include "warren/json.h"
+#include "warren/metrics.h"
 #include "warren/rpc.h"
 
 const char *request_header(struct evhttp_request *req, const char *name)
@@ -58,7 +59,7 @@ void respond_error(const struct ask *a, int status, const char *code, const char
     if (a->audit.id != NULL) {
         struct wr_audit_rec r = a->audit;
         r.status = status;
-        r.duration_ms = (double)(wr_now_ms() - r.time_ms);
+        r.duration_ms = (double)(wr_metrics_now_ns() - a->t0_ns) / 1e6; /* never a clock step */
         r.error = ok ? b.data : "{}";
         r.error_len = ok ? b.len - 1 : 2; /* no newline */
         r.error_is_json = true;

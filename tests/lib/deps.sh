@@ -6,9 +6,10 @@ warren_run_packages=(build-essential cmake pkg-config librabbitmq-dev libhiredis
   libjansson-dev libsqlite3-dev libevent-dev check rabbitmq-server redis-server curl)
 # What the tests add: the MongoDB test peer, the Python example's AMQP client,
 # the benchmark, the fuzzers, the static-analysis gate, and promtool
-# (prometheus) for /metrics and the alert rules.
+# (prometheus) for /metrics and the alert rules, libfaketime (faketime) to
+# step one process's clock.
 warren_test_packages=(python3-mockupdb python3-pymongo python3-pika wrk clang libclang-rt-14-dev
-  clang-tidy cppcheck flawfinder clang-format docker-compose prometheus)
+  clang-tidy cppcheck flawfinder clang-format docker-compose prometheus faketime)
 
 # warren_install_deps [run]: everything, or with "run" only what running takes.
 warren_install_deps() {

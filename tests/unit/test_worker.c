@@ -82,8 +82,12 @@ START_TEST(deadline_decisions)
     ck_assert(!wr__deadline_passed(1000, 1000));
     ck_assert(wr__deadline_passed(1000, 1001));
     ck_assert(!wr__deadline_passed(-5, 1000));
-    ck_assert_int_eq(wr__deadline(5000, 1000), 5000);
-    ck_assert_int_eq(wr__deadline(0, 1000), 1000 + WR_WORKER_BUDGET_MS);
+    ck_assert_int_eq(wr__deadline(5000, -1, 1000), 5000);
+    ck_assert_int_eq(wr__deadline(5000, 4000, 1000), 5000); /* within the budget */
+    /* the publisher's clock an hour ahead: the budget from receipt */
+    ck_assert_int_eq(wr__deadline(3600000 + 5000, 4000, 1000), 5000);
+    ck_assert_int_eq(wr__deadline(0, 1000, 1000), 2000);
+    ck_assert_int_eq(wr__deadline(0, -1, 1000), 1000 + WR_WORKER_BUDGET_MS);
 }
 END_TEST
 

@@ -15,6 +15,7 @@
 
 #include "warren/amqp.h"
 #include "warren/buf.h"
+#include "warren/clock.h"
 #include "warren/err.h"
 #include "warren/proto.h"
 
@@ -97,9 +98,7 @@ void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1]);
 /* True when s is a well-formed request id. */
 bool wr_request_id_valid(const char *s);
 
-/* Milliseconds since the epoch, from the real-time clock (deadlines cross
- * processes) . */
-long long wr_now_ms(void);
+/* wr_now_ms and wr_steady_ms: warren/clock.h (included above). */
 
 /* A reply as the client API hands it over. Every call fills every reply it
  * was given (a made-up 503/504 included), so the caller releases each one

@@ -11,6 +11,7 @@
 
 #include "sink.h"
 #include "spool.h"
+#include "warren/clock.h"
 #include "warren/json.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
@@ -59,14 +60,7 @@ struct wr_audit {
 /* Waits up to ms for a wake-up or a stop; false when stopping. */
 static bool nap(wr_audit *a, long ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = wr_steady_timespec(ms);
     pthread_mutex_lock(&a->lock);
     while (!a->stop && !a->wake)
         if (pthread_cond_timedwait(&a->cond, &a->lock, &until) != 0)
@@ -276,7 +270,7 @@ wr_audit *wr_audit_new(const struct wr_audit_opts *o, struct wr_err *err)
         return NULL;
     }
     pthread_mutex_init(&a->lock, NULL);
-    pthread_cond_init(&a->cond, NULL);
+    wr_cond_init_steady(&a->cond);
     pthread_cond_init(&a->sync_cond, NULL);
     wr_buf_init(&a->line, 1u << 20);
     wr_buf_init(&a->held, HELD_MAX);

@@ -37,9 +37,15 @@ bool wr__deadline_passed(long long deadline_ms, long long now_ms)
     return deadline_ms > 0 && now_ms > deadline_ms;
 }
 
-long long wr__deadline(long long deadline_ms, long long now_ms)
+long long wr__deadline(long long deadline_ms, long long budget_ms, long long now_ms)
 {
-    return deadline_ms > 0 ? deadline_ms : now_ms + WR_WORKER_BUDGET_MS;
+    if (deadline_ms <= 0)
+        return now_ms + (budget_ms > 0 ? budget_ms : WR_WORKER_BUDGET_MS);
+    /* Further away than the whole budget the publisher gave: its clock is
+     * ahead of ours, and no request may run longer than its budget. */
+    if (budget_ms > 0 && deadline_ms - now_ms > budget_ms)
+        return now_ms + budget_ms;
+    return deadline_ms;
 }
 
 int wr__service_check(const struct wr_service *svc, struct wr_err *err)

@@ -25,11 +25,13 @@ const char *wr__principal(const char *header);
 const char *wr__principal_of(const char *header, const char *user_id);
 
 /* True when a request with this x-deadline-ms (0: none) is past it at
- * now_ms: nobody waits for its answer any more. */
+ * now_ms (wr_steady_ms): nobody waits for its answer any more. */
 bool wr__deadline_passed(long long deadline_ms, long long now_ms);
-/* The deadline a handler works to: the header's, or now_ms +
- * WR_WORKER_BUDGET_MS for a request without one. */
-long long wr__deadline(long long deadline_ms, long long now_ms);
+/* The deadline a handler works to (wr_steady_ms's clock): the header's, but
+ * never later than now_ms + budget_ms (the message's expiration, the budget
+ * it was sent with; <= 0: none); without a header, now_ms + the budget or
+ * WR_WORKER_BUDGET_MS. */
+long long wr__deadline(long long deadline_ms, long long budget_ms, long long now_ms);
 
 /* Checks svc: a name of 1 to 64 bytes, op names [a-z][a-z0-9_]{0,31}, each
  * once, every op and the fallback with a handler. 0 or WR_EINVAL with err. */

@@ -12,6 +12,7 @@
 
 #include "call.h"
 #include "runtime.h"
+#include "warren/clock.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
 #include "warren/trace.h"
@@ -47,7 +48,7 @@ static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr
                            .op = op == w->svc->fallback ? m->type : op->name,
                            .principal = principal,
                            .base_url = header(m, WR_HDR_BASE_URL),
-                           .deadline_ms = wr__deadline(m->deadline_ms, now),
+                           .deadline_ms = wr__deadline(m->deadline_ms, m->expiration_ms, now),
                            .body = m->body,
                            .len = m->len,
                            .trace_id = tc->t.trace_id,
@@ -83,7 +84,7 @@ static bool answer(struct wr__worker *w, const struct wr_msg *m, struct wr_audit
                    const struct trace_ctx *tc, const char **label)
 {
     wr_answer_reset(&w->reply);
-    long long now = wr_now_ms();
+    long long now = wr_steady_ms(); /* a step of the system clock moves no deadline */
     *label = NULL;
     if (wr__deadline_passed(m->deadline_ms, now)) {
         static const char note[] = "deadline passed while queued: not executed";

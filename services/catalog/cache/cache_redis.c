@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cache/cache.h"
+#include "warren/clock.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
 
@@ -149,7 +150,7 @@ static void go_down(cache *c, const char *why)
     c->stats.errors++;
     /* Flawfinder: ignore - random() only jitters the reconnect backoff, no secret */
     long jitter = (long)((unsigned long)random() % (unsigned long)(c->backoff_ms / 2 + 1));
-    c->retry_at_ms = wr_now_ms() + c->backoff_ms / 2 + jitter;
+    c->retry_at_ms = wr_steady_ms() + c->backoff_ms / 2 + jitter;
     c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
@@ -183,7 +184,7 @@ static bool connected(cache *c)
 {
     if (c->ctx != NULL)
         return true;
-    if (wr_now_ms() < c->retry_at_ms)
+    if (wr_steady_ms() < c->retry_at_ms)
         return false;
     c->ctx = redisConnectWithTimeout(c->host, c->port, ms_tv(c->timeout_ms));
     if (c->ctx == NULL || c->ctx->err) {

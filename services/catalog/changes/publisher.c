@@ -13,6 +13,7 @@
 
 #include "store/store.h"
 #include "warren/amqp.h"
+#include "warren/clock.h"
 #include "warren/log.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
@@ -75,14 +76,7 @@ static bool stopping(publisher *p)
 /* Sleeps up to ms, or until a kick or a stop. */
 static void nap(publisher *p, long ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = wr_steady_timespec(ms);
     pthread_mutex_lock(&p->lock);
     if (!p->stopping && p->newest <= p->confirmed)
         (void)pthread_cond_timedwait(&p->wake, &p->lock, &ts);
@@ -149,8 +143,8 @@ static int await_confirms(publisher *p)
 {
     memset(p->acked, 0, sizeof(p->acked));
     bool failed = false;
-    long long until = wr_now_ms() + CONFIRM_WAIT_MS;
-    while (!failed && acked_prefix(p) < p->sent && wr_now_ms() < until) {
+    long long until = wr_steady_ms() + CONFIRM_WAIT_MS;
+    while (!failed && acked_prefix(p) < p->sent && wr_steady_ms() < until) {
         enum wr_amqp_event ev;
         struct wr_msg m;
         if (wr_amqp_poll(p->amqp, 100, &ev, &m, &p->err) != 0)
@@ -204,8 +198,8 @@ static void *run(void *arg)
     for (;;) {
         bool stop = stopping(p);
         if (stop && flush_until == 0)
-            flush_until = wr_now_ms() + STOP_FLUSH_MS;
-        if (stop && (wr_now_ms() > flush_until || !wr_amqp_is_open(p->amqp)))
+            flush_until = wr_steady_ms() + STOP_FLUSH_MS;
+        if (stop && (wr_steady_ms() > flush_until || !wr_amqp_is_open(p->amqp)))
             break;
         if (!wr_amqp_is_open(p->amqp) && connect_broker(p) != 0) {
             wr_warn(NULL, "changes: broker unavailable, retrying in %ld ms: %s", backoff,
@@ -247,7 +241,7 @@ publisher *publisher_start(const struct wr_cfg *cfg, struct wr_err *err)
     (void)snprintf(p->stream, sizeof(p->stream), WR_QUEUE_PREFIX "%s" WR_CHANGES_SUFFIX,
                    cfg->service);
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->wake, NULL);
+    wr_cond_init_steady(&p->wake);
     char name[200];
     (void)snprintf(name, sizeof(name), "warren-%s-changes", cfg->service);
     struct wr_amqp_opts ao = {.url = cfg->amqp_url,

@@ -14,6 +14,7 @@
 
 #include "store/store.h"
 #include "warren/amqp.h"
+#include "warren/clock.h"
 #include "warren/log.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
@@ -234,7 +235,7 @@ replica *replica_start(const struct wr_cfg *cfg, struct wr_err *err)
     (void)snprintf(r->stream, sizeof(r->stream), WR_QUEUE_PREFIX "%s" WR_CHANGES_SUFFIX,
                    cfg->service);
     pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->moved, NULL);
+    wr_cond_init_steady(&r->moved);
     char name[200];
     (void)snprintf(name, sizeof(name), "warren-%s-replica", cfg->service);
     struct wr_amqp_opts ao = {.url = cfg->amqp_url,
@@ -318,9 +319,11 @@ bool replica_ready(void *arg, const char **why)
 
 bool replica_wait(replica *r, long long min, long long deadline_ms)
 {
-    struct timespec ts = {.tv_sec = deadline_ms / 1000, .tv_nsec = (deadline_ms % 1000) * 1000000L};
+    /* the deadline on the monotonic clock r->moved waits by (no clock step
+     * moves it) */
+    struct timespec ts = wr_steady_timespec(deadline_ms - wr_steady_ms());
     pthread_mutex_lock(&r->lock);
-    while (r->pos.position < min && !r->diverged && !r->stopping && wr_now_ms() < deadline_ms)
+    while (r->pos.position < min && !r->diverged && !r->stopping && wr_steady_ms() < deadline_ms)
         (void)pthread_cond_timedwait(&r->moved, &r->lock, &ts);
     bool ok = r->pos.position >= min;
     pthread_mutex_unlock(&r->lock);

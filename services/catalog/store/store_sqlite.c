@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "store/store_int.h"
+#include "warren/clock.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
 #include "warren/analyzer.h"
@@ -61,7 +62,7 @@ struct store_changes *store__changes(store *st)
 static int busy_wait(void *arg, int count)
 {
     store *st = arg;
-    long long now = wr_now_ms();
+    long long now = wr_steady_ms();
     if (count == 0)
         st->busy_since = now;
     if (now - st->busy_since >= BUSY_TIMEOUT_MS ||
@@ -78,7 +79,7 @@ static int busy_wait(void *arg, int count)
 static int past_deadline(void *arg)
 {
     const store *st = arg;
-    return st->deadline_ms > 0 && wr_now_ms() > st->deadline_ms;
+    return st->deadline_ms > 0 && wr_steady_ms() > st->deadline_ms;
 }
 
 static int db_error(store *st, int rc, const char *what, struct wr_err *err)

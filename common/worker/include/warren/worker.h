@@ -36,9 +36,12 @@ struct wr_call {
                               AMQP user_id (the publishing broker user), when it is 1
                               to 64 of [A-Za-z0-9_.-], else "anonymous" (never NULL) */
     const char *base_url;  /* x-base-url (scheme://host the client used), or NULL */
-    long long deadline_ms; /* epoch ms past which nobody waits for the answer:
-                              x-deadline-ms, or receipt + WR_WORKER_BUDGET_MS without
-                              one; always > 0, so a handler can bound its I/O by it */
+    long long deadline_ms; /* epoch ms on wr_steady_ms's clock (compare with
+                              wr_steady_ms(), never wr_now_ms()) past which nobody
+                              waits for the answer: x-deadline-ms, at most receipt +
+                              the message's expiration (the budget it was sent with),
+                              or receipt + WR_WORKER_BUDGET_MS without either;
+                              always > 0, so a handler can bound its I/O by it */
     const char *body;      /* the envelope's bytes (proto/README.md section 4), not
                               NUL-terminated; the runtime never parses them */
     size_t len;
