@@ -72,6 +72,13 @@ static bool unquote(const char *s, const char *end, char *out, size_t cap)
     return true;
 }
 
+/* Whether [k, kend) is word, ASCII case ignored. */
+static bool key_is(const char *k, const char *kend, const char *word)
+{
+    size_t n = strlen(word);
+    return (size_t)(kend - k) == n && strncasecmp(k, word, n) == 0;
+}
+
 /* One argument [s, end): a column, or an option `key = value`. */
 static bool argument(const char *s, const char *end, struct fts_def *out)
 {
@@ -86,10 +93,9 @@ static bool argument(const char *s, const char *end, struct fts_def *out)
     while (kend > k && isspace((unsigned char)kend[-1]))
         kend--;
     const char *v = skip_space(eq + 1);
-    size_t kn = (size_t)(kend - k);
-    if (kn == 7 && strncasecmp(k, "content", 7) == 0)
+    if (key_is(k, kend, "content"))
         return unquote(v, end, out->content, sizeof(out->content));
-    if (kn == 13 && strncasecmp(k, "content_rowid", 13) == 0)
+    if (key_is(k, kend, "content_rowid"))
         return unquote(v, end, out->content_rowid, sizeof(out->content_rowid));
     return true; /* tokenize, prefix, detail, ...: not ours */
 }

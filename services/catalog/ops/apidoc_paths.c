@@ -67,9 +67,8 @@ static bool answers_page(json_t *op)
  * answer without its body) and OPTIONS (CORS preflight, with Allow). */
 void apidoc__head_options(json_t *paths)
 {
-    const char *path;
-    json_t *item;
-    json_object_foreach(paths, path, item) {
+    for (void *it = json_object_iter(paths); it != NULL; it = json_object_iter_next(paths, it)) {
+        json_t *item = json_object_iter_value(it);
         json_t *get = json_object_get(item, "get");
         if (get != NULL && answers_page(get))
             json_object_set_new(
@@ -91,10 +90,9 @@ void apidoc__head_options(json_t *paths)
             json_object_set_new(head, "operationId", json_string(id));
             json_object_set_new(head, "summary",
                                 json_string("GET's status and headers, without the body"));
-            const char *status;
-            json_t *resp;
-            json_object_foreach(json_object_get(head, "responses"), status, resp)
-                json_object_del(resp, "content");
+            json_t *resps = json_object_get(head, "responses");
+            for (void *r = json_object_iter(resps); r != NULL; r = json_object_iter_next(resps, r))
+                json_object_del(json_object_iter_value(r), "content");
             json_object_set_new(item, "head", head);
         }
         (void)snprintf(id, sizeof(id), "options_%.390s", first_id ? first_id : "");
