@@ -30,7 +30,9 @@ static const char *skip_space(const char *s)
  * does not close. */
 static const char *quoted_end(const char *s)
 {
-    char close = *s == '[' ? ']' : *s;
+    char close = *s;
+    if (close == '[')
+        close = ']';
     for (const char *p = s + 1; *p != '\0'; p++) {
         if (*p != close)
             continue;
@@ -51,7 +53,9 @@ static bool unquote(const char *s, const char *end, char *out, size_t cap)
         end--;
     size_t n = 0;
     if (s < end && strchr("'\"`[", *s) != NULL) {
-        char close = *s == '[' ? ']' : *s;
+        char close = *s;
+        if (close == '[')
+            close = ']';
         if (quoted_end(s) != end)
             return false;
         for (const char *p = s + 1; p < end - 1; p++) {
