@@ -83,6 +83,7 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
     bool first = true;
     wr_buf_putc(out, '{');
     str_member(out, &first, "after", req->after);
+    str_member(out, &first, "before", req->before);
     str_member(out, &first, "body", req->body);
     str_member(out, &first, "collection", req->collection);
     str_member(out, &first, "count", req->count);
@@ -234,8 +235,8 @@ static int check_catalog_op(const struct wr_request *req, struct wr_err *err)
     bool batch = strcmp(req->op, WR_OP_BATCH) == 0;
     if (req->collection || req->key || req->relation || req->related_id || req->q ||
         (req->body != NULL) != batch || req->page || req->results_per_page || req->depth_given ||
-        req->after || req->count || req->fields || req->prefer_return || req->resolution ||
-        req->format)
+        req->after || req->before || req->count || req->fields || req->prefer_return ||
+        req->resolution || req->format)
         return wr_err_set(err, WR_EINVAL, "envelope: op %s takes only %s", req->op,
                           batch ? "op, v and body" : "op and v");
     return 0;
@@ -293,11 +294,12 @@ static int check_op(struct wr_request *req, struct wr_err *err)
         return wr_err_set(err, WR_EINVAL, "envelope: op list takes no id");
     if (!list && req->after != NULL)
         return wr_err_set(err, WR_EINVAL, "envelope: after goes with op list only");
-    /* an export walks by its cursor: no page, no count, no relation */
-    if (req->format != NULL && (!list || req->page || req->count))
+    if (!list && req->before != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: before goes with op list only");
+    /* an export walks by its cursor: no page, no count, no backward walk */
+    if (req->format != NULL && (!list || req->page || req->count || req->before))
         return wr_err_set(err, WR_EINVAL,
-                          "envelope: format goes with op list, without page or "
-                          "count");
+                          "envelope: format goes with op list, without page, count or before");
     return check_options(req, create, err);
 }
 
@@ -315,11 +317,11 @@ static int finish(struct wr_request *req, json_t *root, int rc)
 
 int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err)
 {
-    static const char *const known[] = {
-        "after",  "body",       "collection", "count",      "depth",
-        "fields", "format",     "id",         "op",         "page",
-        "q",      "related_id", "relation",   "resolution", "results_per_page",
-        "return", "v"};
+    static const char *const known[] = {"after",      "before",   "body",       "collection",
+                                        "count",      "depth",    "fields",     "format",
+                                        "id",         "op",       "page",       "q",
+                                        "related_id", "relation", "resolution", "results_per_page",
+                                        "return",     "v"};
     *req = (struct wr_request){0};
     json_t *root;
     int rc = parse_envelope(&root, body, len, known, sizeof(known) / sizeof(known[0]), err);
@@ -343,6 +345,8 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
         rc = get_count(root, "results_per_page", &req->results_per_page, err);
     if (rc == 0)
         rc = get_str_n(root, "after", 0, MAX_AFTER_LEN, &req->after, err);
+    if (rc == 0)
+        rc = get_str_n(root, "before", 1, MAX_AFTER_LEN, &req->before, err);
     if (rc == 0)
         rc = get_str(root, "fields", MAX_FIELDS_LEN, &req->fields, err);
     if (rc == 0)

@@ -309,6 +309,7 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                             .depth_given = r->depth >= 0,
                             .depth = r->depth,
                             .after = r->has_after ? r->after : NULL,
+                            .before = r->has_before ? r->before : NULL,
                             .count = r->count,
                             .fields = reads && r->has_fields ? r->fields : NULL,
                             .prefer_return = prefer.ret,

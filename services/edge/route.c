@@ -202,20 +202,27 @@ static bool text_ok(const char *s, size_t n)
     return ok;
 }
 
-/* after: a keyset cursor, base64url text the worker decodes and checks;
- * empty starts a walk. */
-static int cursor(struct route *r, const char *v, size_t vlen, struct wr_err *err)
+/* after (before): a keyset cursor, base64url text the worker decodes and
+ * checks; an empty after starts a walk, an empty before is no cursor. */
+static int cursor(struct route *r, bool before, const char *v, size_t vlen, struct wr_err *err)
 {
-    if (r->has_after)
-        return wr_err_set(err, WR_EINVAL, "after: given more than once");
-    if (!wr_pct_decode(v, vlen, r->after, sizeof(r->after), true))
-        return wr_err_set(err, WR_EINVAL, "after: malformed or longer than %d bytes",
+    const char *name = before ? "before" : "after";
+    char *out = before ? r->before : r->after;
+    if (before ? r->has_before : r->has_after)
+        return wr_err_set(err, WR_EINVAL, "%s: given more than once", name);
+    if (!wr_pct_decode(v, vlen, out, ROUTE_AFTER_MAX + 1, true))
+        return wr_err_set(err, WR_EINVAL, "%s: malformed or longer than %d bytes", name,
                           ROUTE_AFTER_MAX);
-    for (const char *p = r->after; *p; p++)
+    for (const char *p = out; *p; p++)
         if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
               *p == '-' || *p == '_'))
-            return wr_err_set(err, WR_EINVAL, "after: not a cursor from a Link header");
-    r->has_after = true;
+            return wr_err_set(err, WR_EINVAL, "%s: not a cursor from a Link header", name);
+    if (before && out[0] == '\0')
+        return wr_err_set(err, WR_EINVAL, "before: not a cursor from a Link header");
+    if (before)
+        r->has_before = true;
+    else
+        r->has_after = true;
     return 0;
 }
 
@@ -258,8 +265,8 @@ static int pair(struct route *r, const char *p, size_t n, const struct route_lim
         return 0;
     if (strcmp(name, "q") == 0)
         return search(r, v, vlen, lim, err);
-    if (strcmp(name, "after") == 0)
-        return cursor(r, v, vlen, err);
+    if (strcmp(name, "after") == 0 || strcmp(name, "before") == 0)
+        return cursor(r, name[0] == 'b', v, vlen, err);
     if (strcmp(name, "fields") == 0)
         return field_list(r, v, vlen, err);
     if (!text_ok(v, vlen))
@@ -424,6 +431,10 @@ int route_parse(const char *path, const char *query, const struct route_limits *
         rc = wr_err_set(err, WR_EINVAL, "q: /api/eval needs q with functions");
     if (rc == 0 && r->has_after && strcmp(r->op, WR_OP_LIST) != 0)
         rc = wr_err_set(err, WR_EINVAL, "after: pages a collection's list only");
+    if (rc == 0 && r->has_before && strcmp(r->op, WR_OP_LIST) != 0)
+        rc = wr_err_set(err, WR_EINVAL, "before: pages a collection's list only");
+    if (rc == 0 && r->has_after && r->has_before)
+        rc = wr_err_set(err, WR_EINVAL, "after and before: give one of them");
     if (rc == 0 && r->has_fields && eval)
         rc = wr_err_set(err, WR_EINVAL, "fields: narrows objects, which /api/eval has none of");
     if (rc != 0)

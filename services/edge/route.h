@@ -45,6 +45,8 @@ struct route {
     char fields[ROUTE_FIELDS_MAX + 1];   /* its value, decoded: UTF-8 text without NUL */
     bool has_after;                      /* after= was given (a list only) */
     char after[ROUTE_AFTER_MAX + 1];     /* its value: base64url characters, "" to start */
+    bool has_before;                     /* before= was given (a list only) */
+    char before[ROUTE_AFTER_MAX + 1];    /* its value: base64url characters, not empty */
     char service[ROUTE_SERVICE_MAX + 1]; /* ROUTE_SVC: the service, else "" */
     char svc_op[ROUTE_OP_MAX + 1];       /* ROUTE_SVC: the op, else "" */
 };

@@ -5,13 +5,16 @@
  * SELECT, the COUNT and (with functions) the functions statement must hold
  * nothing but: double-quoted identifiers of the schema's tables and
  * columns, the aliases t<n>, SQL keywords and punctuation, and `?` for
- * every value, one per bound value. So no request text reaches the SQL. */
+ * every value, one per bound value. So no request text reaches the SQL.
+ * The input, as text, is also read as an FTS5 table's CREATE statement
+ * (model/fts.h), which must neither crash nor overrun. */
 #include <stdbool.h>
 #include <string.h>
 
 #include "chinook_fixture.h"
 #include "fuzz.h"
 #include "sql/query.h"
+#include "model/fts.h"
 #include "model/schema.h"
 #include "model/value.h"
 #include "warren/buf.h"
@@ -24,16 +27,18 @@
 /* Chinook's tables less a few (the first byte of an input picks one of
  * those served), with invoices for a DATETIME, and odd"t for quotes. */
 static const char table_names[] = "artists albums tracks customers invoices invoice_items "
-                                  "odd\"t";
+                                  "odd\"t tracks_fts";
 static struct schema_table_def tables[FIXTURE_MAX_TABLES];
 static size_t ntables;
 
 static const char config[] = "Tracks.EXCLUDE = 'bytes'\n";
 
-static const char *const keywords[] = {"SELECT", "FROM",  "AS",  "WHERE",  "AND",   "OR",   "NOT",
-                                       "LEFT",   "JOIN",  "ON",  "EXISTS", "GROUP", "BY",   "ORDER",
-                                       "ASC",    "DESC",  "IN",  "IS",     "NULL",  "LIKE", "lower",
-                                       "COUNT",  "count", "sum", "avg",    "min",   "max",  "1"};
+static const char *const keywords[] = {"SELECT", "FROM", "AS", "WHERE", "AND", "OR", "NOT", "LEFT",
+                                       "JOIN", "ON", "EXISTS", "GROUP", "BY", "ORDER", "ASC",
+                                       "DESC", "IN", "IS", "NULL", "LIKE", "lower", "COUNT",
+                                       "count", "sum", "avg", "min", "max", "1",
+                                       /* full text: the index's rowid and rank, joined as tr */
+                                       "MATCH", "rowid", "rank", "tr"};
 
 static struct wr_cfg cfg;
 static schema *sch;
@@ -127,6 +132,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         build_schema();
     if (size < 1)
         return 0;
+    static char text[1 << 16];
+    size_t n = size < sizeof(text) ? size : sizeof(text) - 1;
+    memcpy(text, data, n);
+    text[n] = '\0';
+    struct fts_def def;
+    if (fts_parse(text, &def))
+        FUZZ_ASSERT(strlen(def.content) < sizeof(def.content) &&
+                    strlen(def.content_rowid) < sizeof(def.content_rowid));
     const struct collection *c = schema_at(sch, data[0] % schema_count(sch));
     struct wr_err err = {0};
     query *q = query_parse(sch, c, (const char *)data + 1, size - 1, NULL, &err);

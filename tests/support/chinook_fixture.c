@@ -11,11 +11,11 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define TABLE(name, cols, fks)                                                                     \
     {                                                                                              \
-        name, cols, N(cols), fks, N(fks)                                                           \
+        name, cols, N(cols), fks, N(fks), NULL                                                     \
     }
 #define TABLE_NOFK(name, cols)                                                                     \
     {                                                                                              \
-        name, cols, N(cols), NULL, 0                                                               \
+        name, cols, N(cols), NULL, 0, NULL                                                         \
     }
 
 /* --- Chinook --- */
@@ -122,6 +122,10 @@ static const struct schema_fk_def matches_fks[] = {{0, "teams", "HomeTeamId", "T
 static const struct schema_column_def sqlite_stat_cols[] = {{"tbl", "", 1}, {"stat", "", 0}};
 static const struct schema_column_def log_cols[] = {{"At", "DATETIME", 0}, {"Line", "TEXT", 0}};
 
+/* Not in Chinook: an FTS5 index over tracks (model/fts.h), as the
+ * integration tests create one in their copy. */
+static const struct schema_column_def tracks_fts_cols[] = {{"Name", "", 0}, {"Composer", "", 0}};
+
 static const struct schema_table_def all[] = {
     TABLE("albums", albums_cols, albums_fks),
     TABLE_NOFK("artists", artists_cols),
@@ -144,6 +148,9 @@ static const struct schema_table_def all[] = {
     TABLE("matches", matches_cols, matches_fks),
     TABLE_NOFK("sqlite_stat1", sqlite_stat_cols),
     TABLE_NOFK("log", log_cols),
+    {"tracks_fts", tracks_fts_cols, N(tracks_fts_cols), NULL, 0,
+     "CREATE VIRTUAL TABLE tracks_fts USING fts5(Name, Composer, content='tracks', "
+     "content_rowid='TrackId')"},
 };
 
 const struct schema_table_def *fixture_table(const char *name)

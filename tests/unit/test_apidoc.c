@@ -150,7 +150,11 @@ static void assert_verbs(json_t *paths, const char *path, const char *want)
         found++;
         len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s", len ? " " : "", verbs[i]);
     }
-    ck_assert_uint_eq(json_object_size(item), found);
+    /* and HEAD where there is GET, OPTIONS everywhere */
+    bool get = json_object_get(item, "get") != NULL;
+    ck_assert_int_eq(json_object_get(item, "head") != NULL, get);
+    ck_assert_ptr_nonnull(json_object_get(item, "options"));
+    ck_assert_uint_eq(json_object_size(item), found + (get ? 1 : 0) + 1);
     ck_assert_msg(strcmp(got, want) == 0, "%s: %s, want %s", path, got, want);
 }
 
@@ -220,10 +224,12 @@ START_TEST(openapi_paths_complete)
         "/api/Albums",
         "/api/Albums/{id}",
         "/api/Albums/{id}/Artists",
+        "/api/Albums/{id}/Artists/{related_id}",
         "/api/eval/Albums",
         "/api/Artists",
         "/api/Artists/{id}",
         "/api/Artists/{id}/albums",
+        "/api/Artists/{id}/albums/{related_id}",
         "/api/eval/Artists",
         "/api/Labels",
         "/api/Labels/{id}",
@@ -257,6 +263,57 @@ static bool has_param(json_t *op, const char *name)
     }
     return false;
 }
+
+/* Issue 14's additions: one related object (an unlink where the row that
+ * holds the key takes PATCH), the Link header on pages and their HEAD,
+ * before on lists, match and _rank in q's description; operation ids
+ * unique across the document. */
+START_TEST(openapi_related_objects_head_link_before)
+{
+    rebuild("Albums.METHODS = 'GET, PATCH'\n");
+    ck_assert_int_eq(apidoc_openapi(&out, sch, NULL), 0);
+    json_t *doc = json_loadb(out.data, out.len, 0, NULL);
+    ck_assert_ptr_nonnull(doc);
+    json_t *paths = json_object_get(doc, "paths");
+    /* Albums holds the key into Artists: it unlinks; Artists' albums are Albums' rows too */
+    assert_verbs(paths, "/api/Albums/{id}/Artists/{related_id}", "delete get");
+    assert_verbs(paths, "/api/Artists/{id}/albums/{related_id}", "delete get");
+    json_t *one =
+        at(paths, (const char *const[]){"/api/Albums/{id}/Artists/{related_id}", "get"}, 2);
+    ck_assert(has_param(one, "related_id") && has_param(one, "id") && has_param(one, "fields"));
+    static const char *const link[] = {"responses", "200", "headers", "Link"};
+    json_t *list = at(paths, (const char *const[]){"/api/Albums"}, 1);
+    ck_assert_ptr_nonnull(at(json_object_get(list, "get"), link, 4));
+    ck_assert_ptr_nonnull(at(json_object_get(list, "head"), link, 4));
+    ck_assert_ptr_null(
+        at(json_object_get(list, "head"), (const char *const[]){"responses", "200", "content"}, 3));
+    ck_assert_ptr_nonnull(
+        at(json_object_get(json_object_get(paths, "/api/Artists/{id}/albums"), "get"), link, 4));
+    ck_assert_ptr_null(
+        at(json_object_get(json_object_get(paths, "/api/Albums/{id}"), "get"), link, 4));
+    ck_assert(has_param(json_object_get(list, "get"), "before"));
+    ck_assert(has_param(json_object_get(list, "get"), "after"));
+    const char *q = json_string_value(
+        at(doc, (const char *const[]){"components", "parameters", "q", "description"}, 4));
+    ck_assert(strstr(q, "match") != NULL && strstr(q, "_rank") != NULL);
+    /* every operation id once */
+    json_t *ids = json_object();
+    const char *path;
+    json_t *item;
+    json_object_foreach(paths, path, item) {
+        const char *verb;
+        json_t *op;
+        json_object_foreach(item, verb, op) {
+            const char *id = json_string_value(json_object_get(op, "operationId"));
+            ck_assert_msg(id != NULL, "%s %s has no operationId", verb, path);
+            ck_assert_msg(json_object_get(ids, id) == NULL, "operationId %s twice", id);
+            json_object_set_new(ids, id, json_true());
+        }
+    }
+    json_decref(ids);
+    json_decref(doc);
+}
+END_TEST
 
 /* fields on every read of objects, depth up to 2, count=estimated, the
  * page's estimate and truncation flags; a create that takes a list and
@@ -335,6 +392,7 @@ int main(void)
     tcase_add_test(tc, openapi_leaves_hidden_out);
     tcase_add_test(tc, openapi_operations_per_methods);
     tcase_add_test(tc, openapi_paths_complete);
+    tcase_add_test(tc, openapi_related_objects_head_link_before);
     tcase_add_test(tc, openapi_new_parameters_and_bodies);
     tcase_add_test(tc, openapi_batch_only_with_writes);
     suite_add_tcase(s, tc);

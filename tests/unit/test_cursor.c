@@ -196,6 +196,37 @@ START_TEST(cursor_needs_the_secret)
 }
 END_TEST
 
+/* A backward cursor reads back as one, to page 1 too; a forward cursor is
+ * no backward one, nor the other way round (their MACs differ). */
+START_TEST(cursor_before_is_its_own_kind)
+{
+    const struct collection *c = schema_find(sch, "Albums");
+    struct value key[1] = {{.kind = V_INT, .i = 11}};
+    static const size_t pk[] = {0};
+    struct value back[1];
+    long page = 0;
+    char scratch[256];
+    ck_assert_int_eq(cursor_encode_before(&out, &ck, c, NULL, 10, key, 1, 1), 0);
+    ck_assert(cursor_decode_before(text(), &ck, c, pk, 1, NULL, 10, back, &page, scratch,
+                                   sizeof(scratch)));
+    ck_assert_int_eq(back[0].i, 11);
+    ck_assert_int_eq(page, 1);
+    ck_assert(
+        !cursor_decode(text(), &ck, c, pk, 1, NULL, 10, back, &page, scratch, sizeof(scratch)));
+    wr_buf_reset(&out);
+    ck_assert_int_eq(cursor_encode(&out, &ck, c, NULL, 10, key, 1, 2), 0);
+    ck_assert(
+        cursor_decode(text(), &ck, c, pk, 1, NULL, 10, back, &page, scratch, sizeof(scratch)));
+    ck_assert(!cursor_decode_before(text(), &ck, c, pk, 1, NULL, 10, back, &page, scratch,
+                                    sizeof(scratch)));
+    /* another page size: refused */
+    wr_buf_reset(&out);
+    ck_assert_int_eq(cursor_encode_before(&out, &ck, c, NULL, 10, key, 1, 3), 0);
+    ck_assert(!cursor_decode_before(text(), &ck, c, pk, 1, NULL, 11, back, &page, scratch,
+                                    sizeof(scratch)));
+}
+END_TEST
+
 START_TEST(cursor_blob_key_refused)
 {
     struct value key[1] = {{.kind = V_BLOB, .s = "x", .n = 1}};
@@ -214,6 +245,7 @@ int main(void)
     tcase_add_test(tc, cursor_nulls_and_columns);
     tcase_add_test(tc, cursor_needs_the_secret);
     tcase_add_test(tc, cursor_blob_key_refused);
+    tcase_add_test(tc, cursor_before_is_its_own_kind);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

@@ -49,11 +49,11 @@ static const char *const headers[] = {WR_HDR_DEADLINE,       WR_HDR_BASE_URL,   
                                       WR_HDR_LINK,           WR_HDR_CACHE,      WR_HDR_MIN_POSITION,
                                       WR_HDR_REPLY_POSITION, WR_HDR_ROWS,       WR_HDR_NEXT};
 /* The members wr_request_decode accepts (its `known` list). */
-static const char *const members[] = {
-    "after",  "body",       "collection", "count",      "depth",
-    "fields", "format",     "id",         "op",         "page",
-    "q",      "related_id", "relation",   "resolution", "results_per_page",
-    "return", "v"};
+static const char *const members[] = {"after",      "before",   "body",       "collection",
+                                      "count",      "depth",    "fields",     "format",
+                                      "id",         "op",       "page",       "q",
+                                      "related_id", "relation", "resolution", "results_per_page",
+                                      "return",     "v"};
 /* Required by every op; collection is required by all but the catalog ops. */
 static const char *const required_members[] = {"op", "v"};
 
@@ -633,6 +633,10 @@ START_TEST(decoder_and_schema_agree)
         {"{\"after\":\"eyJo-_\",\"collection\":\"Albums\",\"op\":\"list\",\"v\":1}", true},
         {"{\"after\":\"abc\",\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"get\",\"v\":1}",
          false},
+        {"{\"before\":\"eyJo-_\",\"collection\":\"Albums\",\"op\":\"list\",\"v\":1}", true},
+        {"{\"before\":\"\",\"collection\":\"Albums\",\"op\":\"list\",\"v\":1}", false},
+        {"{\"before\":\"abc\",\"collection\":\"Albums\",\"id\":\"1\",\"op\":\"get\",\"v\":1}",
+         false},
         {"{\"op\":\"list\",\"v\":1}", false},
         {"{\"op\":\"collections\",\"v\":1}", true},
         {"{\"op\":\"openapi\",\"v\":1}", true},
@@ -676,6 +680,7 @@ START_TEST(encode_round_trip)
          .count = "none",
          .after = "eyJo"},
         {.op = WR_OP_LIST, .collection = "Albums", .after = ""},
+        {.op = WR_OP_LIST, .collection = "Albums", .before = "eyJo"},
         {.op = WR_OP_GET, .collection = "Albums", .key = "1", .depth_given = true, .depth = 1},
         {.op = WR_OP_COLLECTIONS},
         {.op = WR_OP_OPENAPI},
@@ -721,6 +726,7 @@ START_TEST(encode_round_trip)
         ck_assert_int_eq(back.depth_given, reqs[i].depth_given);
         ck_assert_int_eq(back.depth, reqs[i].depth);
         ck_assert_pstr_eq(back.after, reqs[i].after);
+        ck_assert_pstr_eq(back.before, reqs[i].before);
         ck_assert_pstr_eq(back.count, reqs[i].count);
         ck_assert_pstr_eq(back.key, reqs[i].key);
         ck_assert_pstr_eq(back.relation, reqs[i].relation);

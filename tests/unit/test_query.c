@@ -26,7 +26,7 @@
  * and invoices keep theirs), a DATE column (releases) and identifiers
  * with a double quote. */
 static const char tables[] = "artists albums tracks customers invoices invoice_items "
-                             "playlist_track releases odd\"t";
+                             "playlist_track releases odd\"t tracks_fts";
 
 static const char config[] = "Tracks.EXCLUDE = 'bytes'\n"
                              "Customers.EXCLUDE = 'email, invoices'\n"
@@ -757,6 +757,33 @@ START_TEST(dotted_exclude_leaves_the_rest)
 END_TEST
 
 /* A keyset page: the filters, then the key after the cursor's. */
+/* Backward: the same comparisons and order with every direction flipped. */
+START_TEST(keyset_before_sql)
+{
+    (void)parse("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":\"A%\"}]}");
+    struct value at[1] = {{.kind = V_INT, .i = 42}};
+    ck_assert_int_eq(query_select_before_sql(qry, at, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_str_eq(sql.data,
+                     "SELECT t0.\"AlbumId\",t0.\"Title\",t0.\"ArtistId\" FROM \"albums\" AS t0 "
+                     "WHERE t0.\"Title\" LIKE ? AND (t0.\"AlbumId\") < (?) ORDER BY "
+                     "t0.\"AlbumId\" DESC");
+    (void)parse("Albums", "{\"order_by\":[{\"field\":\"title\",\"direction\":\"desc\"}]}");
+    struct value tk[2] = {{.kind = V_TEXT, .s = "M", .n = 1}, {.kind = V_INT, .i = 7}};
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_before_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_str_eq(sql.data,
+                     "SELECT t0.\"AlbumId\",t0.\"Title\",t0.\"ArtistId\" FROM \"albums\" AS t0 "
+                     "WHERE (((t0.\"Title\" > ?)) OR (t0.\"Title\" IS ? "
+                     "AND (t0.\"AlbumId\" < ? OR t0.\"AlbumId\" IS NULL))) ORDER BY t0.\"Title\" "
+                     "ASC,t0.\"AlbumId\" DESC");
+    /* NULL in the cursor, descending: before it, every non-NULL */
+    tk[0] = (struct value){.kind = V_NULL};
+    wr_buf_reset(&sql);
+    ck_assert_int_eq(query_select_before_sql(qry, tk, &sql, binds, &nbinds, BINDS_CAP), 0);
+    ck_assert_ptr_nonnull(strstr(sql.data, "WHERE ((t0.\"Title\" IS NOT NULL) OR"));
+}
+END_TEST
+
 START_TEST(keyset_sql)
 {
     (void)parse("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":\"A%\"}]}");
@@ -833,17 +860,12 @@ START_TEST(operator_misuse)
           "val must be a string, number or boolean");
     fails("Albums", "{\"filters\":[{\"name\":\"album_id\",\"op\":\"==\",\"val\":{\"a\":1}}]}",
           "val must be a string, number or boolean");
-    fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":5}]}",
-          "like and ilike take a string");
-    fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"is_null\",\"val\":\"\"}]}",
-          "is_null takes no val");
+    fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":true}]}",
+          "like and ilike take a string or a number");
     fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"in\",\"field\":\"title\"}]}",
           "in cannot compare with a field");
     fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"==\",\"field\":3}]}",
           "field must be a string");
-    fails("Albums",
-          "{\"filters\":[{\"name\":\"title\",\"op\":\"==\",\"val\":1,\"field\":\"title\"}]}",
-          "give val or field, not both");
     fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"has\",\"val\":1}]}",
           "\"title\": has needs a relation");
     fails("Albums", "{\"filters\":[{\"name\":\"tracks\",\"op\":\"has\",\"val\":1}]}",
@@ -887,10 +909,54 @@ START_TEST(counts_and_flags_errors)
 {
     fails("Albums", "{\"limit\":-1}", "q: limit must be a whole number");
     fails("Albums", "{\"limit\":1.5}", "limit must be a whole number");
-    fails("Albums", "{\"limit\":null}", "limit must be a whole number");
+
     fails("Albums", "{\"offset\":\"3\"}", "offset must be a whole number");
     fails("Albums", "{\"offset\":-10}", "offset must be a whole number");
-    fails("Albums", "{\"single\":1}", "single must be true or false");
+}
+END_TEST
+
+/* What Flask-Restless 0.17 accepts is accepted, read as it reads it. */
+START_TEST(flask_restless_leniency)
+{
+    /* val and field: the field (val ignored, null or not) */
+    albums_where("{\"filters\":[{\"name\":\"title\",\"op\":\"==\",\"val\":null,"
+                 "\"field\":\"title\"}]}",
+                 " WHERE t0.\"Title\" = t0.\"Title\"", "");
+    albums_where("{\"filters\":[{\"name\":\"album_id\",\"op\":\"<\",\"val\":3,"
+                 "\"field\":\"artist_id\"}]}",
+                 " WHERE t0.\"AlbumId\" < t0.\"ArtistId\"", "");
+    /* a field null or "": none, the val counts */
+    albums_where("{\"filters\":[{\"name\":\"album_id\",\"op\":\"<\",\"val\":3,"
+                 "\"field\":null}]}",
+                 " WHERE t0.\"AlbumId\" < ?", "3");
+    albums_where("{\"filters\":[{\"name\":\"album_id\",\"op\":\"<\",\"val\":3,"
+                 "\"field\":\"\"}]}",
+                 " WHERE t0.\"AlbumId\" < ?", "3");
+    /* is_null ignores a val */
+    albums_where("{\"filters\":[{\"name\":\"title\",\"op\":\"is_null\",\"val\":\"x\"}]}",
+                 " WHERE t0.\"Title\" IS NULL", "");
+    /* like with a number */
+    albums_where("{\"filters\":[{\"name\":\"title\",\"op\":\"like\",\"val\":5}]}",
+                 " WHERE t0.\"Title\" LIKE ?", "5");
+    /* limit and offset null: absent; single: Python's truth */
+    parse("Albums", "{\"limit\":null,\"offset\":null,\"single\":1}");
+    ck_assert_int_eq(query_limit(qry), -1);
+    ck_assert_int_eq(query_offset(qry), 0);
+    ck_assert(query_single(qry));
+    static const char *const falsy[] = {"0", "0.0", "\"\"", "[]", "{}", "null", "false"};
+    for (size_t i = 0; i < sizeof(falsy) / sizeof(falsy[0]); i++) {
+        char text[64];
+        (void)snprintf(text, sizeof(text), "{\"single\":%s}", falsy[i]);
+        parse("Albums", text);
+        ck_assert_msg(!query_single(qry), "%s", text);
+    }
+    static const char *const truthy[] = {"2", "0.5", "\"no\"", "[0]", "{\"a\":0}", "true"};
+    for (size_t i = 0; i < sizeof(truthy) / sizeof(truthy[0]); i++) {
+        char text[64];
+        (void)snprintf(text, sizeof(text), "{\"single\":%s}", truthy[i]);
+        parse("Albums", text);
+        ck_assert_msg(query_single(qry), "%s", text);
+    }
 }
 END_TEST
 
@@ -905,11 +971,138 @@ START_TEST(long_names_clipped)
 }
 END_TEST
 
+/* --- full text (match) --- */
+
+START_TEST(match_column_and_every_column)
+{
+    const char *sel_end = " ORDER BY t0.\"TrackId\"";
+    char want[4096];
+    parse("Tracks",
+          "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"rock OR roll\"}]}");
+    snprintf(want, sizeof(want),
+             "%s WHERE t0.\"TrackId\" IN (SELECT rowid FROM \"tracks_fts\" WHERE "
+             "\"tracks_fts\".\"Name\" MATCH ?)%s",
+             tracks_cols_sql, sel_end);
+    assert_sql(SELECT, want, "'rock OR roll'");
+    assert_sql(COUNT,
+               "SELECT COUNT(*) FROM \"tracks\" AS t0 WHERE t0.\"TrackId\" IN (SELECT rowid FROM "
+               "\"tracks_fts\" WHERE \"tracks_fts\".\"Name\" MATCH ?)",
+               "'rock OR roll'");
+    ck_assert_str_eq(query_match_val(qry), "rock OR roll");
+    /* "*": the FTS5 table's own hidden column searches every indexed one */
+    parse("Tracks", "{\"filters\":[{\"name\":\"*\",\"op\":\"match\",\"val\":\"bach\"}]}");
+    snprintf(want, sizeof(want),
+             "%s WHERE t0.\"TrackId\" IN (SELECT rowid FROM \"tracks_fts\" WHERE "
+             "\"tracks_fts\".\"tracks_fts\" MATCH ?)%s",
+             tracks_cols_sql, sel_end);
+    assert_sql(SELECT, want, "'bach'");
+    /* through a relation: Albums has no index, its tracks have */
+    parse("Albums",
+          "{\"filters\":[{\"name\":\"tracks__name\",\"op\":\"match\",\"val\":\"love\"}]}");
+    assert_sql(COUNT,
+               "SELECT COUNT(*) FROM \"albums\" AS t0 WHERE EXISTS (SELECT 1 FROM \"tracks\" AS t1 "
+               "WHERE t1.\"AlbumId\" = t0.\"AlbumId\" AND t1.\"TrackId\" IN (SELECT rowid FROM "
+               "\"tracks_fts\" WHERE \"tracks_fts\".\"Name\" MATCH ?))",
+               "'love'");
+    /* two: the message cannot name one */
+    parse("Tracks", "{\"filters\":[{\"or\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"a\"},"
+                    "{\"name\":\"composer\",\"op\":\"match\",\"val\":\"b\"}]}]}");
+    ck_assert_ptr_null(query_match_val(qry));
+}
+END_TEST
+
+START_TEST(match_rank_joins_the_index)
+{
+    char want[4096];
+    parse("Tracks", "{\"filters\":[{\"name\":\"milliseconds\",\"op\":\">\",\"val\":1},"
+                    "{\"name\":\"name\",\"op\":\"match\",\"val\":\"rock\"}],"
+                    "\"order_by\":[{\"field\":\"_rank\"}]}");
+    snprintf(want, sizeof(want),
+             "%s JOIN \"tracks_fts\" AS tr ON tr.rowid = t0.\"TrackId\" WHERE "
+             "t0.\"Milliseconds\" > ? AND tr.\"Name\" MATCH ? ORDER BY tr.rank ASC,t0.\"TrackId\"",
+             tracks_cols_sql);
+    assert_sql(SELECT, want, "1|'rock'");
+    /* the count needs no rank: no join */
+    assert_sql(COUNT,
+               "SELECT COUNT(*) FROM \"tracks\" AS t0 WHERE t0.\"Milliseconds\" > ? AND "
+               "t0.\"TrackId\" IN (SELECT rowid FROM \"tracks_fts\" WHERE \"tracks_fts\".\"Name\" "
+               "MATCH ?)",
+               "1|'rock'");
+    ck_assert(!query_keyset_ok(qry));
+    parse("Tracks", "{\"filters\":[{\"name\":\"*\",\"op\":\"match\",\"val\":\"x\"}],"
+                    "\"order_by\":[{\"field\":\"_rank\",\"direction\":\"desc\"},"
+                    "{\"field\":\"name\"}]}");
+    snprintf(want, sizeof(want),
+             "%s JOIN \"tracks_fts\" AS tr ON tr.rowid = t0.\"TrackId\" WHERE "
+             "tr.\"tracks_fts\" MATCH ? ORDER BY tr.rank DESC,t0.\"Name\" ASC,t0.\"TrackId\"",
+             tracks_cols_sql);
+    assert_sql(SELECT, want, "'x'");
+}
+END_TEST
+
+START_TEST(match_errors)
+{
+    fails("Tracks", "{\"filters\":[{\"name\":\"milliseconds\",\"op\":\"match\",\"val\":\"1\"}]}",
+          "full-text index does not cover milliseconds");
+    fails("Albums", "{\"filters\":[{\"name\":\"title\",\"op\":\"match\",\"val\":\"x\"}]}",
+          "Albums has none");
+    fails("Albums", "{\"filters\":[{\"name\":\"*\",\"op\":\"match\",\"val\":\"x\"}]}",
+          "Albums has none");
+    fails("Tracks", "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"\"}]}",
+          "match needs a val");
+    fails("Tracks", "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":3}]}",
+          "match needs a val");
+    fails("Tracks", "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"field\":\"composer\"}]}",
+          "match takes val, not field");
+    fails("Tracks", "{\"filters\":[{\"name\":\"Albums\",\"op\":\"match\",\"val\":\"x\"}]}",
+          "a relation takes has or any, not match");
+    fails("Tracks", "{\"order_by\":[{\"field\":\"_rank\"}]}",
+          "order_by \"_rank\" needs a match filter on Tracks at the top level");
+    /* a match under or is no top-level one */
+    fails("Tracks",
+          "{\"filters\":[{\"or\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"a\"}]}],"
+          "\"order_by\":[{\"field\":\"_rank\"}]}",
+          "needs a match filter");
+    fails("Tracks",
+          "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"a\"}],"
+          "\"order_by\":[{\"field\":\"_rank\"},{\"field\":\"_rank\"}]}",
+          "may be given once");
+}
+END_TEST
+
+/* "*" would let FTS5's column filters (`composer: x`) search a hidden
+ * column: refused when one is hidden; the visible one may still be named. */
+START_TEST(match_every_column_refused_when_one_is_hidden)
+{
+    struct wr_cfg cfg2;
+    struct wr_err err2 = {0};
+    schema *s2 =
+        fixture_schema("albums tracks tracks_fts", "Tracks.EXCLUDE = 'composer'\n", &cfg2, &err2);
+    ck_assert_msg(s2 != NULL, "%s", err2.msg);
+    const struct collection *t = schema_find(s2, "Tracks");
+    const char *all = "{\"filters\":[{\"name\":\"*\",\"op\":\"match\",\"val\":\"x\"}]}";
+    ck_assert_ptr_null(query_parse(s2, t, all, strlen(all), NULL, &err2));
+    ck_assert_ptr_nonnull(strstr(err2.msg, "would search hidden ones"));
+    const char *hidden = "{\"filters\":[{\"name\":\"composer\",\"op\":\"match\",\"val\":\"x\"}]}";
+    ck_assert_ptr_null(query_parse(s2, t, hidden, strlen(hidden), NULL, &err2));
+    ck_assert_ptr_nonnull(strstr(err2.msg, "unknown field"));
+    const char *one = "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"x\"}]}";
+    query *q2 = query_parse(s2, t, one, strlen(one), NULL, &err2);
+    ck_assert_ptr_nonnull(q2);
+    query_free(q2);
+    schema_free(s2);
+    wr_cfg_release(&cfg2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("query");
     TCase *sqlt = tcase_create("sql");
     tcase_add_checked_fixture(sqlt, setup, teardown);
+    tcase_add_test(sqlt, match_column_and_every_column);
+    tcase_add_test(sqlt, flask_restless_leniency);
+    tcase_add_test(sqlt, match_rank_joins_the_index);
     tcase_add_test(sqlt, empty_q);
     tcase_add_test(sqlt, limit_offset_single);
     tcase_add_test(sqlt, limit_offset_bounds);
@@ -950,11 +1143,14 @@ int main(void)
     tcase_add_test(errors, unknown_and_hidden_fields);
     tcase_add_test(errors, dotted_exclude_leaves_the_rest);
     tcase_add_test(errors, keyset_sql);
+    tcase_add_test(errors, keyset_before_sql);
     tcase_add_test(errors, null_value_with_comparison);
     tcase_add_test(errors, operator_misuse);
     tcase_add_test(errors, order_by_errors);
     tcase_add_test(errors, counts_and_flags_errors);
     tcase_add_test(errors, long_names_clipped);
+    tcase_add_test(errors, match_errors);
+    tcase_add_test(errors, match_every_column_refused_when_one_is_hidden);
     suite_add_tcase(s, errors);
 
     return run_suite(s, true);

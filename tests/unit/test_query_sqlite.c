@@ -363,8 +363,9 @@ START_TEST(fixture_is_chinook)
     struct schema_table_def fix[FIXTURE_MAX_TABLES];
     size_t nfix = fixture_tables(FIXTURE_CHINOOK, fix, FIXTURE_MAX_TABLES);
     size_t served = 0;
-    for (size_t i = 0; i < ntables; i++)
-        served += strncmp(tables[i].name, "sqlite_", 7) != 0;
+    for (size_t i = 0; i < ntables; i++) /* less the FTS5 index copy_database adds */
+        served +=
+            strncmp(tables[i].name, "sqlite_", 7) != 0 && strcmp(tables[i].name, "tracks_fts") != 0;
     ck_assert_uint_eq(served, nfix);
     for (size_t i = 0; i < nfix; i++) {
         const struct schema_table_def *f = &fix[i], *t = NULL;
@@ -388,6 +389,112 @@ START_TEST(fixture_is_chinook)
 }
 END_TEST
 
+/* --- full text: the index copy_database adds over tracks --- */
+
+/* A count straight from the index, as a user would ask sqlite3. */
+static long long direct_count(const char *sql, const char *match)
+{
+    sqlite3_stmt *st = prepare(sql);
+    ck_assert_int_eq(sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+START_TEST(full_text_match)
+{
+    /* introspection: the FTS5 table covers Tracks; its shadow tables
+     * (tracks_fts_data, ...) are no collections */
+    const struct collection *t = schema_find(sch, "Tracks");
+    ck_assert_str_eq(t->fts_table, "tracks_fts");
+    ck_assert(t->cols[1].fts && t->cols[5].fts && !t->cols[0].fts);
+    for (size_t i = 0; i < schema_count(sch); i++)
+        ck_assert_ptr_null(strstr(schema_at(sch, i)->table, "fts"));
+    long long want =
+        direct_count("SELECT count(*) FROM tracks_fts WHERE Name MATCH ?", "rock OR roll");
+    ck_assert_int_gt(want, 10);
+    finds("Tracks", "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"rock OR roll\"}]}",
+          want);
+    want = direct_count("SELECT count(*) FROM tracks_fts WHERE tracks_fts MATCH ?", "bach");
+    ck_assert_int_gt(want, 0);
+    finds("Tracks", "{\"filters\":[{\"name\":\"*\",\"op\":\"match\",\"val\":\"bach\"}]}", want);
+    /* with another filter, through a relation */
+    want = direct_count("SELECT count(DISTINCT t.AlbumId) FROM tracks AS t JOIN tracks_fts AS f ON "
+                        "f.rowid = t.TrackId WHERE f.Name MATCH ?",
+                        "love");
+    finds("Albums", "{\"filters\":[{\"name\":\"tracks__name\",\"op\":\"match\",\"val\":\"love\"}]}",
+          want);
+    /* ranked: the same order as the index's own */
+    long long ids[5], top[5];
+    ck_assert_int_eq(
+        rows_of("Tracks",
+                "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"rock OR roll\"}],"
+                "\"order_by\":[{\"field\":\"_rank\"}],\"limit\":5}",
+                ids, 5),
+        5);
+    sqlite3_stmt *st = prepare("SELECT rowid FROM tracks_fts WHERE Name MATCH 'rock OR roll' "
+                               "ORDER BY rank, rowid LIMIT 5");
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        top[i] = sqlite3_column_int64(st, 0);
+        ck_assert_int_eq(ids[i], top[i]);
+    }
+    sqlite3_finalize(st);
+}
+END_TEST
+
+static int no_row(void *arg, const struct value *row, size_t ncols)
+{
+    (void)arg;
+    (void)row;
+    (void)ncols;
+    return 0;
+}
+
+/* What FTS5 cannot read fails at the first step: the adapter calls it the
+ * request's fault (WR_EINVAL, SQLite's reason in err), never WR_EIO. */
+START_TEST(malformed_match_is_einval)
+{
+    static const char *const bad[] = {"rock AND", "\"unterminated", "nosuch: x", "NEAR(a b, x)"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"%s\"}]}",
+                 bad[i][0] == '"' ? "\\\"unterminated" : bad[i]);
+        query *qr = parse("Tracks", text);
+        struct wr_buf sql;
+        struct value binds[BINDS_CAP];
+        size_t n = 0;
+        wr_buf_init(&sql, 1 << 20);
+        ck_assert_int_eq(query_count_sql(qr, &sql, binds, &n, BINDS_CAP), 0);
+        struct wr_err err = {0};
+        ck_assert_int_eq(store_begin(adapter, &err), 0);
+        ck_assert_int_eq(store_query(adapter, sql.data, binds, n, no_row, NULL, &err), WR_EINVAL);
+        store_end(adapter);
+        ck_assert_msg(err.msg[0] != '\0', "no reason for %s", bad[i]);
+        wr_buf_release(&sql);
+        query_free(qr);
+    }
+}
+END_TEST
+
+/* An FTS5 index over the copy's tracks, as a deployment would add one
+ * (model/fts.h): external content, keyed by TrackId, filled by 'rebuild'. */
+static int add_full_text(void)
+{
+    sqlite3 *w = NULL;
+    int rc = sqlite3_open(copy, &w);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(w,
+                          "CREATE VIRTUAL TABLE tracks_fts USING fts5(Name, Composer, "
+                          "content='tracks', content_rowid='TrackId');"
+                          "INSERT INTO tracks_fts(tracks_fts) VALUES('rebuild');",
+                          NULL, NULL, NULL);
+    sqlite3_close(w);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
 /* Copies the database so that nothing here can touch the shared one. */
 static int copy_database(void)
 {
@@ -407,7 +514,7 @@ static int copy_database(void)
         (void)fclose(in);
     if (out && fclose(out) != 0)
         rc = -1;
-    return rc;
+    return rc == 0 ? add_full_text() : rc;
 }
 
 int main(void)
@@ -431,6 +538,8 @@ int main(void)
     tcase_add_test(tc, order_by_related_field_and_limit);
     tcase_add_test(tc, functions);
     tcase_add_test(tc, fixture_is_chinook);
+    tcase_add_test(tc, full_text_match);
+    tcase_add_test(tc, malformed_match_is_einval);
     suite_add_tcase(s, tc);
     int rc = run_suite(s, true);
     (void)unlink(copy);

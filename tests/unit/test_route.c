@@ -330,6 +330,16 @@ START_TEST(depth_count_after)
     /* a cursor pages a list, not an object */
     ck_assert_int_eq(route("/api/Albums/1", "after=abc"), WR_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "after"));
+    /* before: the same text, never empty, never with after */
+    ck_assert_int_eq(route("/api/Albums", "before=eyJo_-"), 0);
+    ck_assert(r.has_before && !r.has_after);
+    ck_assert_str_eq(r.before, "eyJo_-");
+    assert_bad_param("before=", "before");
+    assert_bad_param("before=a+b", "before");
+    assert_bad_param("before=a&before=b", "before");
+    assert_bad_param("before=abc&after=abd", "after and before");
+    ck_assert_int_eq(route("/api/Albums/1", "before=abc"), WR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "before"));
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chinook_fixture.h"
+#include "model/fts.h"
 #include "model/schema.h"
 #include "warren/buf.h"
 #include "warren/cfg.h"
@@ -305,7 +306,7 @@ START_TEST(fk_without_target_column_uses_its_key)
     static const struct schema_fk_def fks[] = {{0, "artists", "ArtistId", NULL}};
     const struct schema_table_def *al = fixture_table("albums");
     const struct schema_table_def tables[] = {
-        {"albums", al->cols, al->ncols, fks, N(fks)},
+        {"albums", al->cols, al->ncols, fks, N(fks), NULL},
         *fixture_table("artists"),
     };
     build_ok(tables, N(tables), "");
@@ -319,7 +320,7 @@ START_TEST(fk_into_unknown_table_is_ignored)
     static const struct schema_fk_def fks[] = {{0, "nowhere", "ArtistId", "Id"}};
     const struct schema_table_def *al = fixture_table("albums");
     const struct schema_table_def tables[] = {
-        {"albums", al->cols, al->ncols, fks, N(fks)},
+        {"albums", al->cols, al->ncols, fks, N(fks), NULL},
     };
     build_ok(tables, N(tables), "");
     ck_assert_uint_eq(find("Albums")->nrels, 0);
@@ -331,7 +332,7 @@ START_TEST(fk_naming_unknown_column_fails)
     static const struct schema_fk_def fks[] = {{0, "artists", "Nope", "ArtistId"}};
     const struct schema_table_def *al = fixture_table("albums");
     const struct schema_table_def tables[] = {
-        {"albums", al->cols, al->ncols, fks, N(fks)},
+        {"albums", al->cols, al->ncols, fks, N(fks), NULL},
         *fixture_table("artists"),
     };
     build_fails(tables, N(tables), "", "unknown columns");
@@ -624,6 +625,84 @@ START_TEST(err_may_be_null)
 }
 END_TEST
 
+/* --- full-text indexes (model/fts.h) --- */
+
+START_TEST(fts_parse_reads_content_options)
+{
+    struct fts_def d;
+    ck_assert(fts_parse("CREATE VIRTUAL TABLE t_fts USING fts5(Name, Composer, content='tracks', "
+                        "content_rowid='TrackId')",
+                        &d));
+    ck_assert_str_eq(d.content, "tracks");
+    ck_assert_str_eq(d.content_rowid, "TrackId");
+    /* case, quotes of every kind, doubled quotes, options between columns,
+     * a name holding "using" and commas inside quotes */
+    ck_assert(fts_parse("create virtual table \"using, x\" using FTS5 ( a, tokenize = 'porter "
+                        "ascii', b UNINDEXED , CONTENT = \"we\"\"ird\", content_rowid=[Id] )",
+                        &d));
+    ck_assert_str_eq(d.content, "we\"ird");
+    ck_assert_str_eq(d.content_rowid, "Id");
+    ck_assert(fts_parse("CREATE VIRTUAL TABLE f USING fts5(a, content=tracks)", &d));
+    ck_assert_str_eq(d.content, "tracks");
+    ck_assert_str_eq(d.content_rowid, "");
+    ck_assert(!fts_parse("CREATE VIRTUAL TABLE f USING fts4(a, content='tracks')", &d));
+    ck_assert(!fts_parse("CREATE TABLE f (a, content)", &d));
+    ck_assert(!fts_parse("CREATE VIRTUAL TABLE f USING fts5(a, content='tracks'", &d));
+    ck_assert(!fts_parse("CREATE VIRTUAL TABLE f USING fts5(a, content='tra", &d));
+    ck_assert(!fts_parse(NULL, &d));
+}
+END_TEST
+
+/* Which FTS5 tables cover a collection: external content over its table,
+ * rowid its INTEGER key, every column one of its columns. */
+START_TEST(fts_table_covers_its_content)
+{
+    static const struct schema_column_def cols[] = {{"Name", "", 0}, {"Composer", "", 0}};
+    static const struct schema_column_def stray[] = {{"Name", "", 0}, {"Nope", "", 0}};
+    struct {
+        const struct schema_column_def *cols;
+        const char *sql;
+        bool covers;
+    } cases[] = {
+        {cols,
+         "CREATE VIRTUAL TABLE i USING fts5(Name, Composer, content='TRACKS', "
+         "content_rowid='trackid')",
+         true},
+        {cols, "CREATE VIRTUAL TABLE i USING fts5(Name, Composer, content='tracks')", false},
+        {cols, "CREATE VIRTUAL TABLE i USING fts5(Name, Composer, content_rowid='TrackId')", false},
+        {cols,
+         "CREATE VIRTUAL TABLE i USING fts5(Name, Composer, content='tracks', "
+         "content_rowid='AlbumId')",
+         false},
+        {cols,
+         "CREATE VIRTUAL TABLE i USING fts5(Name, Composer, content='albums', "
+         "content_rowid='TrackId')",
+         false},
+        {stray,
+         "CREATE VIRTUAL TABLE i USING fts5(Name, Nope, content='tracks', content_rowid='TrackId')",
+         false},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        /* tracks alone: its foreign keys lead nowhere here */
+        const struct schema_table_def *tr = fixture_table("tracks");
+        const struct schema_table_def nofk[] = {{tr->name, tr->cols, tr->ncols, NULL, 0, NULL},
+                                                {"i", cases[i].cols, 2, NULL, 0, cases[i].sql}};
+        build_ok(nofk, N(nofk), "");
+        const struct collection *t = find("Tracks");
+        ck_assert_msg((t->fts_table != NULL) == cases[i].covers, "case %zu", i);
+        ck_assert_uint_eq(schema_count(sch), 1); /* the index is no collection */
+        if (cases[i].covers) {
+            ck_assert_str_eq(t->fts_table, "i");
+            ck_assert(t->cols[1].fts && t->cols[5].fts && !t->cols[6].fts);
+        }
+        schema_free(sch);
+        sch = NULL;
+        wr_cfg_release(&cfg);
+        memset(&cfg, 0, sizeof(cfg));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("schema");
@@ -681,6 +760,8 @@ int main(void)
     tcase_add_test(errors, name_creating_collision);
     tcase_add_test(errors, every_problem_reported);
     tcase_add_test(errors, err_may_be_null);
+    tcase_add_test(errors, fts_parse_reads_content_options);
+    tcase_add_test(errors, fts_table_covers_its_content);
     suite_add_tcase(s, errors);
 
     return run_suite(s, true);

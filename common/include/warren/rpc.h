@@ -38,6 +38,8 @@ struct wr_request {
                                collection's */
     int depth;
     const char *after;  /* op list: a keyset cursor from a Link, "" to start a walk, or NULL */
+    const char *before; /* op list: a keyset cursor from a Link rel="prev", or NULL (never
+                           with after) */
     const char *count;  /* "exact", "none" (no COUNT(*)), "estimated" or NULL: the
                            collection's COUNT */
     const char *fields; /* list, get, related: "title,Artists.name", the fields shown

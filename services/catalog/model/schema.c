@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "model/cfglist.h"
+#include "model/fts.h"
 #include "warren/analyzer.h"
 #include "warren/buf.h"
 
@@ -54,6 +55,7 @@ static void free_collection(struct collection *c)
     free(c->name);
     free(c->table);
     free(c->config_name);
+    free(c->fts_table);
 }
 
 void schema_free(schema *s)
@@ -516,6 +518,9 @@ schema *schema_build(const struct schema_table_def *tables, size_t n, const stru
         rc = rename_relations(s, &s->colls[i], cfg);
     for (size_t i = 0; s && i < s->n && rc == 0; i++)
         rc = sort_fields(&s->colls[i], &p);
+    for (size_t i = 0; s && i < n && rc == 0; i++)
+        for (size_t j = 0; j < s->n && rc == 0; j++)
+            rc = fts_cover(&s->colls[j], &tables[i]);
     if (rc == 0 && p.count > 0)
         rc = wr_err_set(err, WR_EINVAL, "%s", p.text.data ? p.text.data : "schema problems");
     else if (rc != 0)

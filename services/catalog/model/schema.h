@@ -39,6 +39,7 @@ struct schema_table_def {
     size_t ncols;
     const struct schema_fk_def *fks;
     size_t nfks;
+    const char *sql; /* its CREATE statement (sqlite_schema.sql); NULL: unknown */
 };
 
 /* --- the model --- */
@@ -47,6 +48,7 @@ struct column {
     char *attr; /* its name in the API */
     enum col_type type;
     bool hidden;
+    bool fts; /* the collection's fts_table indexes it (model/fts.h) */
 };
 
 struct relation {
@@ -95,6 +97,7 @@ struct collection {
     int depth;            /* DEPTH: 1 (objects carry their relations, the default) or 0 */
     bool count_none;      /* COUNT = 'none': pages skip COUNT(*) */
     bool count_estimated; /* COUNT = 'estimated': pages take sqlite_stat1's estimate */
+    char *fts_table;      /* the FTS5 table that covers it (model/fts.h), or NULL */
 };
 
 typedef struct schema schema;
@@ -108,7 +111,8 @@ typedef struct schema schema;
  * there; INCLUDE makes the relation visible with only the listed columns. Tables named sqlite_* and
  * tables without a primary key are skipped. NULL on error, with every
  * problem in err (unknown collections or attributes in the config, name
- * collisions). Free with schema_free. */
+ * collisions). A table whose sql is an FTS5 table's gives the collection
+ * it covers its fts_table (model/fts.h). Free with schema_free. */
 schema *schema_build(const struct schema_table_def *tables, size_t n, const struct wr_cfg *cfg,
                      struct wr_err *err);
 /* Frees s and everything it holds; NULL-safe. */

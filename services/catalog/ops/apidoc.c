@@ -183,8 +183,8 @@ json_t *apidoc__operation(const char *id, const char *c, const char *summary, js
                      parameters, "responses", resp);
 }
 
-static const char *const list_params[] = {
-    "page", "results_per_page", "q", "depth", "count", "after", "fields"};
+static const char *const list_params[] = {"page",  "results_per_page", "q",     "depth", "count",
+                                          "after", "before",           "fields"};
 static const char *const page_params[] = {"page", "results_per_page", "depth", "count", "fields"};
 static const char *const id_params[] = {"id", "depth", "fields"};
 static const char *const write_params[] = {"id"};
@@ -304,6 +304,7 @@ static void collection_paths(json_t *paths, const schema *s, const struct collec
                                         r->to_many ? "A page of the related objects"
                                                    : "The related object, or null",
                                         rel_params, apidoc__responses("200", "related", ok))));
+        apidoc__related_object_path(paths, s, c, r);
     }
 
     json_t *eval_params = json_pack("[{s:s,s:s,s:b,s:s,s:{s:s}}]", "name", "q", "in", "query",
@@ -339,7 +340,10 @@ static json_t *components(void)
                         json_pack("{s:s,s:s,s:s,s:{s:s}}", "name", "q", "in", "query",
                                   "description",
                                   "a Flask-Restless search as JSON: filters, order_by, group_by, "
-                                  "limit, offset, single",
+                                  "limit, offset, single; the operator match searches a "
+                                  "collection's FTS5 index ({\"name\": \"title\" or \"*\", "
+                                  "\"op\": \"match\", \"val\": \"rock OR roll\"}) and "
+                                  "order_by {\"field\": \"_rank\"} orders by its rank",
                                   "schema", "type", "string"));
     json_object_set_new(p, "depth",
                         json_pack("{s:s,s:s,s:s,s:{s:s,s:[iii]}}", "name", "depth", "in", "query",
@@ -368,6 +372,7 @@ static json_t *components(void)
                                   "the primary key; composite keys joined by ',' in key order",
                                   "schema", "type", "string"));
     apidoc__parameters(p);
+    apidoc__walk_parameters(p);
     json_t *error = json_pack(
         "{s:s,s:[ss],s:{s:{s:s},s:{s:s},s:{s:s,s:s},s:{s:s,s:s}}}", "type", "object", "required",
         "code", "message", "properties", "code", "type", "string", "message", "type", "string",
@@ -410,6 +415,7 @@ int apidoc_openapi(struct wr_buf *out, const schema *s, const char *base_url)
         collection_paths(paths, s, schema_at(s, i));
     }
     apidoc__batch(paths, schemas, s);
+    apidoc__head_options(paths);
     char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(doc);
     if (text == NULL)

@@ -33,4 +33,14 @@ void apidoc__export(json_t *list_get);
 /* The parameters fields and Prefer into p (components.parameters). */
 void apidoc__parameters(json_t *p);
 
+/* apidoc_paths.c: the parameters before and related_id into p; */
+void apidoc__walk_parameters(json_t *p);
+/* into paths, /api/<c>/{id}/<r>/{related_id} (GET; DELETE, an unlink,
+ * where the row holding the key takes PATCH or PUT); */
+void apidoc__related_object_path(json_t *paths, const schema *s, const struct collection *c,
+                                 const struct relation *r);
+/* and, once every path is in, the Link header of pages and HEAD and
+ * OPTIONS on every path. */
+void apidoc__head_options(json_t *paths);
+
 #endif

@@ -63,15 +63,19 @@ void cursor_key_mix(const struct cursor_key *k, char tag[17])
 /* h of a cursor: the fields NUL-separated (no field holds a NUL: names
  * and q are checked for them, k is JSON), after a label that keeps these
  * MACs apart from any other use of the secret. */
-static void mac(char out[MAC_HEX + 1], const struct cursor_key *key, const struct collection *c,
-                const char *q, long per_page, const struct wr_buf *k, long page)
+static void mac(char out[MAC_HEX + 1], const struct cursor_key *key, bool before,
+                const struct collection *c, const char *q, long per_page, const struct wr_buf *k,
+                long page)
 {
-    static const char label[] = "warren cursor v2";
+    static const char after_label[] = "warren cursor v2";
+    static const char before_label[] = "warren cursor v2 before";
+    const char *label = before ? before_label : after_label;
+    size_t label_len = before ? sizeof(before_label) : sizeof(after_label);
     char nums[64];
     int n = snprintf(nums, sizeof(nums), "%ld%c%ld", per_page, '\0', page);
     struct wr_sha256 s;
     wr_hmac_start(&key->mac, &s);
-    wr_sha256_update(&s, label, sizeof(label));
+    wr_sha256_update(&s, label, label_len);
     wr_sha256_update(&s, c->name, strlen(c->name) + 1);
     wr_sha256_update(&s, q ? q : "", (q ? strlen(q) : 0) + 1);
     wr_sha256_update(&s, k->data, k->len);
@@ -82,8 +86,9 @@ static void mac(char out[MAC_HEX + 1], const struct cursor_key *key, const struc
     wr_hex_encode(out, d, MAC_BYTES);
 }
 
-int cursor_encode(struct wr_buf *out, const struct cursor_key *ck, const struct collection *c,
-                  const char *q, long per_page, const struct value *key, size_t n, long page)
+static int encode(struct wr_buf *out, const struct cursor_key *ck, bool before,
+                  const struct collection *c, const char *q, long per_page, const struct value *key,
+                  size_t n, long page)
 {
     struct wr_buf k, doc;
     wr_buf_init(&k, CURSOR_MAX);
@@ -91,7 +96,7 @@ int cursor_encode(struct wr_buf *out, const struct cursor_key *ck, const struct 
     int rc = key_json(&k, key, n);
     if (rc == 0) {
         char h[MAC_HEX + 1];
-        mac(h, ck, c, q, per_page, &k, page);
+        mac(h, ck, before, c, q, per_page, &k, page);
         wr_buf_printf(&doc, "{\"h\":\"%s\",\"k\":", h);
         wr_buf_append(&doc, k.data, k.len);
         wr_buf_printf(&doc, ",\"p\":%ld}", page);
@@ -102,6 +107,19 @@ int cursor_encode(struct wr_buf *out, const struct cursor_key *ck, const struct 
     wr_buf_release(&k);
     wr_buf_release(&doc);
     return rc != 0 ? rc : wr_buf_error(out);
+}
+
+int cursor_encode(struct wr_buf *out, const struct cursor_key *ck, const struct collection *c,
+                  const char *q, long per_page, const struct value *key, size_t n, long page)
+{
+    return encode(out, ck, false, c, q, per_page, key, n, page);
+}
+
+int cursor_encode_before(struct wr_buf *out, const struct cursor_key *ck,
+                         const struct collection *c, const char *q, long per_page,
+                         const struct value *key, size_t n, long page)
+{
+    return encode(out, ck, true, c, q, per_page, key, n, page);
 }
 
 /* The value of column col of c from JSON v: null, an integer for an
@@ -133,15 +151,18 @@ static bool key_value(const struct collection *c, size_t col, json_t *v, struct 
     return true;
 }
 
-static bool read_doc(json_t *doc, const struct cursor_key *ck, const struct collection *c,
-                     const size_t *cols, size_t n, const char *q, long per_page, struct value *key,
-                     long *page, char *scratch, size_t cap)
+static bool read_doc(json_t *doc, const struct cursor_key *ck, bool before,
+                     const struct collection *c, const size_t *cols, size_t n, const char *q,
+                     long per_page, struct value *key, long *page, char *scratch, size_t cap)
 {
+    /* a forward cursor leads to page 2 or later, a backward one to 1 or later */
+    long long min_page = before ? 1 : 2;
     json_t *h = json_object_get(doc, "h"), *k = json_object_get(doc, "k"),
            *p = json_object_get(doc, "p");
     if (!json_is_object(doc) || json_object_size(doc) != 3 || !json_is_string(h) ||
         json_string_length(h) != MAC_HEX || !json_is_array(k) || json_array_size(k) != n ||
-        !json_is_integer(p) || json_integer_value(p) < 2 || json_integer_value(p) > WR_PAGE_MAX)
+        !json_is_integer(p) || json_integer_value(p) < min_page ||
+        json_integer_value(p) > WR_PAGE_MAX)
         return false;
     size_t used = 0;
     for (size_t i = 0; i < n; i++)
@@ -153,15 +174,15 @@ static bool read_doc(json_t *doc, const struct cursor_key *ck, const struct coll
     char want[MAC_HEX + 1] = "";
     bool ok = key_json(&kj, key, n) == 0;
     if (ok)
-        mac(want, ck, c, q, per_page, &kj, *page);
+        mac(want, ck, before, c, q, per_page, &kj, *page);
     wr_buf_release(&kj);
     /* constant time: a client must not learn the MAC byte by byte */
     return ok && wr_bytes_equal(json_string_value(h), want, MAC_HEX);
 }
 
-bool cursor_decode(const char *text, const struct cursor_key *ck, const struct collection *c,
-                   const size_t *cols, size_t n, const char *q, long per_page, struct value *key,
-                   long *page, char *scratch, size_t cap)
+static bool decode(const char *text, const struct cursor_key *ck, bool before,
+                   const struct collection *c, const size_t *cols, size_t n, const char *q,
+                   long per_page, struct value *key, long *page, char *scratch, size_t cap)
 {
     unsigned char raw[CURSOR_MAX];
     size_t len = 0;
@@ -169,7 +190,22 @@ bool cursor_decode(const char *text, const struct cursor_key *ck, const struct c
         !wr_base64url_decode(text, strlen(text), raw, sizeof(raw), &len))
         return false;
     json_t *doc = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
-    bool ok = doc != NULL && read_doc(doc, ck, c, cols, n, q, per_page, key, page, scratch, cap);
+    bool ok =
+        doc != NULL && read_doc(doc, ck, before, c, cols, n, q, per_page, key, page, scratch, cap);
     json_decref(doc);
     return ok;
+}
+
+bool cursor_decode(const char *text, const struct cursor_key *ck, const struct collection *c,
+                   const size_t *cols, size_t n, const char *q, long per_page, struct value *key,
+                   long *page, char *scratch, size_t cap)
+{
+    return decode(text, ck, false, c, cols, n, q, per_page, key, page, scratch, cap);
+}
+
+bool cursor_decode_before(const char *text, const struct cursor_key *ck, const struct collection *c,
+                          const size_t *cols, size_t n, const char *q, long per_page,
+                          struct value *key, long *page, char *scratch, size_t cap)
+{
+    return decode(text, ck, true, c, cols, n, q, per_page, key, page, scratch, cap);
 }

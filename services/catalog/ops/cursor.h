@@ -10,7 +10,12 @@
  * short, forged, or used with another collection, search or page size is
  * refused (a 400) rather than read as another position. Every worker of a
  * deployment shares the secret, so a cursor one made another reads. The
- * key's values are only ever bound. Pure: no I/O. */
+ * key's values are only ever bound.
+ *
+ * A backward cursor (`?before=`, a Link rel="prev") holds the sort key of
+ * a page's first row and the number of the page before it (1 or more);
+ * its MAC is under another label, so a forward cursor is no backward one
+ * and the other way round. Pure: no I/O. */
 #ifndef CATALOG_CURSOR_H
 #define CATALOG_CURSOR_H
 
@@ -49,6 +54,15 @@ void cursor_key_mix(const struct cursor_key *k, char tag[17]);
  * out's error. */
 int cursor_encode(struct wr_buf *out, const struct cursor_key *k, const struct collection *c,
                   const char *q, long per_page, const struct value *key, size_t n, long page);
+
+/* cursor_encode and cursor_decode for a backward cursor: key is a page's
+ * first row, page the number of the page before it (1 or more). */
+int cursor_encode_before(struct wr_buf *out, const struct cursor_key *k, const struct collection *c,
+                         const char *q, long per_page, const struct value *key, size_t n,
+                         long page);
+bool cursor_decode_before(const char *text, const struct cursor_key *k, const struct collection *c,
+                          const size_t *cols, size_t n, const char *q, long per_page,
+                          struct value *key, long *page, char *scratch, size_t cap);
 
 /* Reads text back into key (one value per column cols[0..n) of c, typed
  * by the column; text points into scratch, cap bytes) and *page. False

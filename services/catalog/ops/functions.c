@@ -67,6 +67,8 @@ int functions_eval(const struct handler_env *env, const struct collection *c,
         rc = store_query(env->store, sql.data, binds, nbinds, write_aggregates, &a, err);
         out->status = 200;
         out->rows = 1;
+        if (search_match_refused(q, rc, err, out))
+            rc = 0;
     } else {
         rc = wr_err_set(err, rc, "functions: out of memory");
     }

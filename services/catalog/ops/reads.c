@@ -18,7 +18,7 @@ int reads_list(const struct handler_env *env, const struct collection *c,
 {
     if (req->format != NULL)
         return export_chunk(env, c, req, base_url, out, err);
-    if (req->q != NULL || req->after != NULL)
+    if (req->q != NULL || req->after != NULL || req->before != NULL)
         return search_list(env, c, req, base_url, out, err);
     const struct plan_coll *pc = plan_coll_at(env->plan, schema_index(env->schema, c));
     struct value binds[2];

@@ -147,7 +147,12 @@ void render_link(struct wr_buf *b, const char *base_url, const char *path, const
         if (!open && prev > pg->total_pages)
             prev = pg->total_pages; /* past the end: back to the last page */
         link_to(b, base_url, path, 1, pg->per_page, "first");
-        link_to(b, base_url, path, prev, pg->per_page, "prev");
+        if (pg->prev_before != NULL)
+            wr_buf_printf(b, ", <%s%s%cbefore=%s&results_per_page=%ld>; rel=\"prev\"",
+                          base_url ? base_url : "", path, strchr(path, '?') ? '&' : '?',
+                          pg->prev_before, pg->per_page);
+        else
+            link_to(b, base_url, path, prev, pg->per_page, "prev");
     }
     bool next = open ? pg->more : pg->page < pg->total_pages;
     if (next && pg->next_after != NULL)

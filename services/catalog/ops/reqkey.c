@@ -159,5 +159,9 @@ bool reqkey_build(struct reqkey *k, const schema *s, const struct wr_request *re
         part(&k->key, req->after);
     else
         wr_buf_puts(&k->key, "-|");
+    if (req->before != NULL) { /* a walk back: its own pages */
+        wr_buf_puts(&k->key, "<|");
+        part(&k->key, req->before);
+    }
     return ok && wr_buf_error(&k->key) == 0;
 }

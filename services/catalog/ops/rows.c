@@ -25,6 +25,18 @@ static void remember(struct rows *x, const struct value *row)
         wr_buf_reset(x->cursor); /* a BLOB in the key: no cursor, offset links instead */
 }
 
+/* The cursor that leads back from row, a page's first: the page before. */
+static void remember_first(struct rows *x, const struct value *row)
+{
+    struct value key[QUERY_KEYSET_MAX];
+    for (size_t k = 0; k < x->nkeyset; k++)
+        key[k] = row[x->keyset[k]];
+    wr_buf_reset(x->prev_cursor);
+    if (cursor_encode_before(x->prev_cursor, x->env->cursor_key, x->coll, x->q, x->per_page, key,
+                             x->nkeyset, x->prev_page) != 0)
+        wr_buf_reset(x->prev_cursor); /* a BLOB in the key: an offset link instead */
+}
+
 int rows_on_row(void *arg, const struct value *row, size_t ncols)
 {
     struct rows *x = arg;
@@ -33,6 +45,8 @@ int rows_on_row(void *arg, const struct value *row, size_t ncols)
         x->more = true;
         return 0;
     }
+    if (x->count == 0 && x->prev_cursor != NULL)
+        remember_first(x, row);
     if (x->count++ > 0)
         wr_buf_putc(x->out, ',');
     if (x->cursor != NULL)

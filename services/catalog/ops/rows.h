@@ -32,6 +32,10 @@ struct rows {
     const char *q;
     long per_page;
     long next_page;
+    /* a keyset walk's way back: the backward cursor of the first row
+     * written, to page prev_page (prev_cursor NULL: none) */
+    struct wr_buf *prev_cursor;
+    long prev_page;
     struct wr_err *err;
 };
 

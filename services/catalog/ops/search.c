@@ -2,6 +2,7 @@
  * q. The SQL comes from sql/query.h; values are only ever bound. */
 #include "ops/search.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "ops/render.h"
 #include "ops/reqkey.h"
 #include "ops/rows.h"
+#include "ops/walkback.h"
 
 query *handlers_parse_q(const struct handler_env *env, const struct collection *c, const char *text,
                         struct wr_answer *out)
@@ -23,6 +25,21 @@ query *handlers_parse_q(const struct handler_env *env, const struct collection *
                         qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER,
                         qerr.msg);
     return q;
+}
+
+bool search_match_refused(const query *q, int rc, const struct wr_err *err, struct wr_answer *out)
+{
+    if (rc != WR_EINVAL)
+        return false;
+    const char *val = query_match_val(q);
+    char msg[sizeof(err->msg) + 160];
+    if (val != NULL)
+        (void)snprintf(msg, sizeof(msg), "q: match \"%.*s\" is not a full-text query: %s",
+                       query_clip(val), val, err->msg);
+    else
+        (void)snprintf(msg, sizeof(msg), "q: a match val is not a full-text query: %s", err->msg);
+    wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER, msg);
+    return true;
 }
 
 /* The rows a search's limit and offset leave of count matches. Flask-Restless
@@ -103,25 +120,32 @@ static int search_single(const struct handler_env *env, const struct collection 
     return rc;
 }
 
-/* The page a request's cursor names (its sort key, for the columns cols,
- * into key), 1 for a walk's start; false after a 400. */
+/* The page a request's cursor (after or before) names (its sort key, for
+ * the columns cols, into key), 1 for a walk's start; false after a 400. */
 static bool read_cursor(const struct handler_env *env, const struct collection *c,
                         const size_t *cols, size_t ncols, const struct wr_request *req,
                         long per_page, struct value *key, long *page, char *scratch, size_t cap,
                         struct wr_answer *out)
 {
     *page = req->page ? req->page : 1;
-    if (req->after == NULL)
+    const char *text = req->after != NULL ? req->after : req->before;
+    if (text == NULL)
         return true;
     *page = 1;
-    if (req->after[0] == '\0')
+    if (text[0] == '\0')
         return true;
-    if (cursor_decode(req->after, env->cursor_key, c, cols, ncols, req->q, per_page, key, page,
-                      scratch, cap))
+    bool ok = req->before != NULL ? cursor_decode_before(text, env->cursor_key, c, cols, ncols,
+                                                         req->q, per_page, key, page, scratch, cap)
+                                  : cursor_decode(text, env->cursor_key, c, cols, ncols, req->q,
+                                                  per_page, key, page, scratch, cap);
+    if (ok)
         return true;
-    wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER,
-                    "after: not a cursor of this list (take it from a Link header, with the same q "
-                    "and results_per_page)");
+    char msg[200];
+    (void)snprintf(msg, sizeof(msg),
+                   "%s: not a cursor of this list (take it from a Link header, with the same q "
+                   "and results_per_page)",
+                   req->before != NULL ? "before" : "after");
+    wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER, msg);
     return false;
 }
 
@@ -143,7 +167,8 @@ static long long rows_to_read(const query *q, const struct page *pg, bool keyset
 
 /* The page of a parsed search q (its cursor's key in key when keyset),
  * with its Link header; a keyset page's next link carries the cursor of
- * its last row. */
+ * its last row, its prev link (past page 1) the backward cursor of its
+ * first. A backward page (before) is the rows walkback.h finds. */
 static int search_page(const struct handler_env *env, const struct collection *c, const query *q,
                        const struct wr_request *req, const char *base_url, long long n,
                        bool truncated, long page, const struct value *key, const size_t *cols,
@@ -151,38 +176,58 @@ static int search_page(const struct handler_env *env, const struct collection *c
 {
     long per_page = rows_per_page(env, req);
     bool keyset = req->after != NULL && req->after[0] != '\0';
+    bool back = req->before != NULL, walk = back || req->after != NULL;
+    struct walkback w = {.found = false};
+    if (back) {
+        int rc = walkback_find(env, q, key, cols, ncols, per_page, &w, err);
+        if (rc != 0) {
+            walkback_release(&w);
+            return rc;
+        }
+        if (!w.found)
+            page = 1; /* the list's start, whatever the cursor said */
+    }
     struct page pg;
     plan_page(&pg, n, page, per_page);
     pg.uncounted = reqkey_uncounted(c, req);
     pg.truncated = truncated;
     render_page_head(&out->body, &pg);
-    struct wr_buf cursor;
+    struct wr_buf cursor, prev;
     wr_buf_init(&cursor, CURSOR_MAX + 1);
+    wr_buf_init(&prev, CURSOR_MAX + 1);
     struct rows x = {.env = env,
                      .coll = c,
                      .out = &out->body,
                      .depth = reqkey_depth(c, req),
                      .limit = (size_t)per_page,
-                     .cursor = req->after ? &cursor : NULL,
+                     .cursor = walk ? &cursor : NULL,
                      .keyset = cols,
                      .nkeyset = ncols,
                      .q = req->q,
                      .per_page = per_page,
                      .next_page = page + 1,
+                     .prev_cursor = walk && page > 1 ? &prev : NULL,
+                     .prev_page = page - 1,
                      .err = err};
-    long long want = rows_to_read(q, &pg, keyset || req->after != NULL, n);
+    long long want = back ? (w.found ? per_page : w.rows) : rows_to_read(q, &pg, walk, n);
     int rc = 0;
-    if (want > 0)
+    if (back && want > 0)
+        rc = search_rows(env, q, w.found ? w.start : NULL, 0, want, &x, err);
+    else if (want > 0)
         /* both offsets are bounded where they enter (plan.h): the sum fits */
         rc = search_rows(env, q, keyset ? key : NULL, keyset ? 0 : query_offset(q) + pg.offset,
                          want, &x, err);
-    pg.more = x.more;
+    pg.more = x.more || back; /* a backward page: the cursor's row follows it */
     out->rows = (long long)x.count;
     render_page_tail(&out->body, &pg);
-    if (x.more && cursor.len > 0 && wr_buf_error(&cursor) == 0)
+    if (pg.more && cursor.len > 0 && wr_buf_error(&cursor) == 0)
         pg.next_after = cursor.data;
+    if (prev.len > 0 && wr_buf_error(&prev) == 0)
+        pg.prev_before = prev.data;
     rows_link(out, base_url, c, req, &pg);
+    walkback_release(&w);
     wr_buf_release(&cursor);
+    wr_buf_release(&prev);
     out->status = 200;
     return rc;
 }
@@ -200,11 +245,19 @@ int search_list(const struct handler_env *env, const struct collection *c,
     char scratch[CURSOR_MAX];
     long page = 1;
     int rc = 0;
-    if (req->after != NULL && !query_keyset_ok(q)) {
+    if (req->after != NULL && req->before != NULL) {
+        wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER, "after and before: give one of them");
+        goto free_query;
+    }
+    if ((req->after != NULL || req->before != NULL) && !query_keyset_ok(q)) {
         wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER,
-                        "after: pages a list in key order, or in the order of a q whose order_by "
-                        "names the collection's own columns, with no group_by, limit, offset or "
-                        "single");
+                        req->after != NULL
+                            ? "after: pages a list in key order, or in the order of a q whose "
+                              "order_by names the collection's own columns, with no group_by, "
+                              "limit, offset, single or _rank"
+                            : "before: pages a list in key order, or in the order of a q whose "
+                              "order_by names the collection's own columns, with no group_by, "
+                              "limit, offset, single or _rank");
         goto free_query;
     }
     size_t ncols = query_keyset_cols(q, cols, desc, QUERY_KEYSET_MAX);
@@ -222,6 +275,8 @@ int search_list(const struct handler_env *env, const struct collection *c,
         rc = search_single(env, c, q, n, req, out, err);
     else if (rc == 0)
         rc = search_page(env, c, q, req, base_url, n, truncated, page, key, cols, ncols, out, err);
+    if (search_match_refused(q, rc, err, out))
+        rc = 0;
 free_query:
     query_free(q);
     return rc;

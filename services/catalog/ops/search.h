@@ -17,6 +17,11 @@
 query *handlers_parse_q(const struct handler_env *env, const struct collection *c, const char *text,
                         struct wr_answer *out);
 
+/* When rc is WR_EINVAL from running q's statements (store.h: FTS5 refused
+ * a match filter's text), answers out 400 naming it and SQLite's reason,
+ * and is true; else false (rc is the caller's to handle). */
+bool search_match_refused(const query *q, int rc, const struct wr_err *err, struct wr_answer *out);
+
 /* The op_fn of a list with q or after (req->q NULL: every row): the page
  * of what the search leaves, or with `single` the one object (404 with
  * none, 400 with several); 400 for a q that does not parse or a cursor

@@ -5,31 +5,35 @@
 #include "ops/service.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "store/store.h"
 #include "warren/json.h"
 #include "warren/rpc.h"
 
-/* The audit record's detail of a read: the count, depth and fields it
- * asked for, those given only (a write's op writes its own). */
+/* The audit record's detail of a read: the cursor (after or before: which
+ * way a keyset walk went), count, depth, fields and q (what was searched,
+ * a full-text match among it) it asked for, those given only, keys in
+ * sorted order (a write's op writes its own). */
 static void describe_read(const struct wr_request *req, struct wr_answer *out)
 {
-    if (out->detail.len > 0 || (req->count == NULL && !req->depth_given && req->fields == NULL))
+    if (out->detail.len > 0 || (req->count == NULL && !req->depth_given && req->fields == NULL &&
+                                req->q == NULL && req->after == NULL && req->before == NULL))
         return;
     struct wr_buf *d = &out->detail;
+    const char *const names[] = {"after", "before", "count", "depth", "fields", "q"};
+    const char *const values[] = {req->after, req->before, req->count, "", req->fields, req->q};
     char sep = '{';
-    if (req->count != NULL) {
-        wr_buf_printf(d, "%c\"count\":", sep);
-        wr_json_cstr(d, req->count);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        bool depth = strcmp(names[i], "depth") == 0;
+        if (depth ? !req->depth_given : values[i] == NULL)
+            continue;
+        wr_buf_printf(d, "%c\"%s\":", sep, names[i]);
+        if (depth)
+            wr_buf_printf(d, "%d", req->depth);
+        else
+            wr_json_cstr(d, values[i]);
         sep = ',';
-    }
-    if (req->depth_given) {
-        wr_buf_printf(d, "%c\"depth\":%d", sep, req->depth);
-        sep = ',';
-    }
-    if (req->fields != NULL) {
-        wr_buf_printf(d, "%c\"fields\":", sep);
-        wr_json_cstr(d, req->fields);
     }
     wr_buf_putc(d, '}');
 }

@@ -48,11 +48,12 @@ struct page {
     long long total;
     long long total_pages; /* 0 for an empty list */
     long long offset;
-    bool uncounted;         /* COUNT none: total and total_pages unknown (written null) */
-    bool estimated;         /* total is sqlite_stat1's estimate (num_results_estimated) */
-    bool truncated;         /* total stopped at COUNT_MAX (num_results_truncated) */
-    bool more;              /* an open page (plan_page_open): a row exists past it */
-    const char *next_after; /* keyset: the next page's cursor (Link next), or NULL */
+    bool uncounted;          /* COUNT none: total and total_pages unknown (written null) */
+    bool estimated;          /* total is sqlite_stat1's estimate (num_results_estimated) */
+    bool truncated;          /* total stopped at COUNT_MAX (num_results_truncated) */
+    bool more;               /* an open page (plan_page_open): a row exists past it */
+    const char *next_after;  /* keyset: the next page's cursor (Link next), or NULL */
+    const char *prev_before; /* keyset: the previous page's cursor (Link prev), or NULL */
 };
 /* Whether pg's end is not known from its count (uncounted, estimated or
  * truncated): its rows are read one past the page to learn whether a next

@@ -212,6 +212,27 @@ static int get_entry(struct parser *p, const json_t *e, const char *what,
     return 0;
 }
 
+/* order_by "_rank": the full-text rank of the first match filter among
+ * the top-level ones (joined by AND), best first when ascending (FTS5's
+ * rank is lower for better matches). */
+static int rank_order(struct parser *p, bool desc, struct qorder *out)
+{
+    query *q = p->q;
+    size_t i = q->first;
+    while (i != QNONE && !(q->nodes[i].kind == QN_MATCH && q->nodes[i].coll == q->c))
+        i = q->nodes[i].next;
+    if (i == QNONE)
+        return INVALID(p,
+                       "q: order_by \"_rank\" needs a match filter on %s at the top level of "
+                       "filters",
+                       q->c->name);
+    if (q->rank_node != QNONE)
+        return INVALID(p, "q: order_by \"_rank\" may be given once");
+    q->rank_node = i;
+    *out = (struct qorder){.rel = QNONE, .col = QNONE, .desc = desc, .rank = true};
+    return 0;
+}
+
 /* parse_order and parse_group store their arrays in the query (p->q),
  * which query_free frees; gcc's analyzer loses them at that store through
  * a heap pointer. */
@@ -241,6 +262,13 @@ static int parse_order(struct parser *p, const json_t *root)
             return INVALID(p, "q: order_by \"%.*s\": direction must be \"asc\" or \"desc\"",
                            query__clip(field), field);
         struct name nm = query__resolve(p->q, c, field);
+        if (nm.kind == NAME_NONE && strcmp(field, "_rank") == 0) {
+            rc = rank_order(p, d[0] == 'd', &p->q->order[i]);
+            if (rc != 0)
+                return rc;
+            p->q->norder = i + 1;
+            continue;
+        }
         if (nm.kind == NAME_REL_FIELD && c->rels[nm.rel].to_many)
             return INVALID(p, "q: order_by \"%.*s\": cannot order by a to-many relation's field",
                            query__clip(field), field);
@@ -325,12 +353,34 @@ static int parse_functions(struct parser *p, const json_t *root)
 static int get_count(struct parser *p, const json_t *root, const char *key, long long *out)
 {
     const json_t *v = json_object_get(root, key);
-    if (v == NULL)
+    if (v == NULL || json_is_null(v)) /* null is absent, as in Flask-Restless */
         return 0;
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > WR_Q_COUNT_MAX)
         return INVALID(p, "q: %s must be a whole number from 0 to %lld", key, WR_Q_COUNT_MAX);
     *out = json_integer_value(v);
     return 0;
+}
+
+/* Python's truth of a JSON value, as Flask-Restless reads `single`: false
+ * for absent, null, false, 0, 0.0, "", [] and {}; true for the rest. */
+static bool truthy(const json_t *v)
+{
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_TRUE:
+        return true;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0.0;
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_ARRAY:
+        return json_array_size(v) > 0;
+    case JSON_OBJECT:
+        return json_object_size(v) > 0;
+    default:
+        return false;
+    }
 }
 
 static int parse_root(struct parser *p, const json_t *root)
@@ -353,10 +403,7 @@ static int parse_root(struct parser *p, const json_t *root)
         rc = get_count(p, root, "limit", &p->q->limit);
     if (rc == 0)
         rc = get_count(p, root, "offset", &p->q->offset);
-    const json_t *single = json_object_get(root, "single");
-    if (rc == 0 && single != NULL && !json_is_boolean(single))
-        rc = INVALID(p, "q: single must be true or false");
-    p->q->single = json_is_true(single);
+    p->q->single = truthy(json_object_get(root, "single"));
     if (rc == 0)
         rc = parse_functions(p, root);
     return rc;
@@ -396,7 +443,8 @@ query *query_parse(const schema *s, const struct collection *c, const char *text
         wr_err_set(err, WR_ENOMEM, "q: out of memory");
         return NULL;
     }
-    *p.q = (struct query){.s = s, .c = c, .root = root, .first = QNONE, .limit = -1};
+    *p.q = (struct query){
+        .s = s, .c = c, .root = root, .first = QNONE, .rank_node = QNONE, .limit = -1};
     if (parse_root(&p, root) != 0) {
         query_free(p.q);
         return NULL;
@@ -433,4 +481,22 @@ long long query_limit(const query *q)
 long long query_offset(const query *q)
 {
     return q->offset;
+}
+
+const char *query_match_val(const query *q)
+{
+    const char *val = NULL;
+    for (size_t i = 0; i < q->nnodes; i++) {
+        if (q->nodes[i].kind != QN_MATCH)
+            continue;
+        if (val != NULL)
+            return NULL;
+        val = q->vals[q->nodes[i].val].s;
+    }
+    return val;
+}
+
+int query_clip(const char *s)
+{
+    return query__clip(s);
 }

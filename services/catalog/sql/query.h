@@ -11,13 +11,23 @@
  * that is "any related row", as Flask-Restless does). Operators:
  *   == eq equals equal_to | != ne neq not_equal_to does_not_equal |
  *   > gt | < lt | >= ge gte geq | <= le lte leq | like | ilike |
- *   in | not_in | is_null | is_not_null | has (to-one) | any (to-many).
+ *   in | not_in | is_null | is_not_null | has (to-one) | any (to-many) |
+ *   match (full text, see below).
  * `like` is SQLite's LIKE, which ignores ASCII case (as Flask-Restless on
  * SQLite does); `ilike` is lower(x) LIKE lower(?), also ASCII-only. Strings
  * compared with DATETIME / DATE columns are normalised to SQLite's stored
  * text ("2009-01-01", "2009-01-01T00:00:00" -> "2009-01-01 00:00:00"); a
  * like / ilike pattern is left as given. `functions` is parsed with the
- * rest but used only by query_functions_sql. */
+ * rest but used only by query_functions_sql.
+ *
+ * Full text: {"name":"Name","op":"match","val":"rock OR roll"} keeps the
+ * rows whose column matches an FTS5 query, through the FTS5 table that
+ * covers the collection (model/fts.h); the name "*" searches every column
+ * it indexes (refused when one of them is hidden). A column it does not
+ * index, or a collection without one, is a 400 at parse; a val FTS5 cannot
+ * read fails when the statement runs (store.h: WR_EINVAL). order_by
+ * {"field":"_rank"} orders by the FTS5 rank of the first top-level match
+ * filter (ascending: best first); such a q has no keyset. */
 #ifndef CATALOG_QUERY_H
 #define CATALOG_QUERY_H
 
@@ -64,6 +74,12 @@ query *query_parse(const schema *s, const struct collection *c, const char *q, s
 void query_free(query *q);
 
 bool query_single(const query *q);
+/* The val of q's match filter (borrowed from q) when it has exactly one,
+ * else NULL: for naming it in a 400 when FTS5 refuses it. */
+const char *query_match_val(const query *q);
+/* The length of s cut to at most 64 bytes at a UTF-8 character boundary,
+ * for quoting request text in messages as "%.*s". */
+int query_clip(const char *s);
 /* -1 when absent. A `limit` of 0 is returned as 0 (Flask-Restless treats
  * it as "no limit"; the caller decides). */
 long long query_limit(const query *q);
@@ -96,6 +112,12 @@ size_t query_keyset_cols(const query *q, size_t *cols, bool *desc, size_t cap);
  * query_keyset_cols, bound; NULLs sort first ascending, last descending). */
 int query_select_after_sql(const query *q, const struct value *after, struct wr_buf *sql,
                            struct value *binds, size_t *nbinds, size_t cap);
+/* The rows before the one whose keyset columns hold before, nearest
+ * first: query_select_after_sql's statement with every direction of the
+ * order (and of the keyset comparison) flipped. A backward walk reads
+ * these to find where the page before a cursor starts. */
+int query_select_before_sql(const query *q, const struct value *before, struct wr_buf *sql,
+                            struct value *binds, size_t *nbinds, size_t cap);
 /* SELECT COUNT(*) over the same rows (with group_by: the number of groups).
  * Same returns as query_select_sql. */
 int query_count_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,

@@ -24,7 +24,7 @@ static const struct {
     {"le", QOP_LE},         {"lte", QOP_LE},          {"leq", QOP_LE},
     {"like", QOP_LIKE},     {"ilike", QOP_ILIKE},     {"in", QOP_IN},
     {"not_in", QOP_NOT_IN}, {"is_null", QOP_IS_NULL}, {"is_not_null", QOP_IS_NOT_NULL},
-    {"has", QOP_HAS},       {"any", QOP_ANY},
+    {"has", QOP_HAS},       {"any", QOP_ANY},         {"match", QOP_MATCH},
 };
 
 /* --- values --- */
@@ -36,10 +36,16 @@ static int make_value(struct parser *p, const struct column *col, const json_t *
                       const char *name, size_t *out)
 {
     struct value val;
-    if (pattern && !json_is_string(v))
-        return INVALID(p, "q: filter on \"%.*s\": like and ilike take a string", query__clip(name),
-                       name);
-    if (pattern) {
+    /* a number is a pattern too (SQLite's LIKE reads it as its text), as
+     * Flask-Restless lets it through */
+    if (pattern && json_is_integer(v)) {
+        val = (struct value){.kind = V_INT, .i = json_integer_value(v)};
+    } else if (pattern && json_is_real(v)) {
+        val = (struct value){.kind = V_REAL, .d = json_real_value(v)};
+    } else if (pattern && !json_is_string(v)) {
+        return INVALID(p, "q: filter on \"%.*s\": like and ilike take a string or a number",
+                       query__clip(name), name);
+    } else if (pattern) {
         val = (struct value){.kind = V_TEXT, .s = json_string_value(v), .n = json_string_length(v)};
     } else {
         char scratch[VALUE_SCRATCH];
@@ -93,6 +99,48 @@ static const char *op_name(enum query_op op)
     return "?";
 }
 
+/* A full-text filter: the rows of scope whose column col (QNONE: "*",
+ * every column its fts_table indexes) match the FTS5 query val. Only
+ * indexed columns, and "*" only when none of them is hidden: FTS5's own
+ * column filters (`Composer: bach`) inside val could otherwise search a
+ * hidden column (inside a one-column match they find nothing). */
+static int match_filter(struct parser *p, const struct collection *scope, size_t col,
+                        const char *name, const json_t *val, const json_t *field, size_t *out)
+{
+    if (field != NULL)
+        return INVALID(p, "q: filter on \"%.*s\": match takes val, not field", query__clip(name),
+                       name);
+    if (scope->fts_table == NULL)
+        return INVALID(p,
+                       "q: filter on \"%.*s\": match needs a full-text (FTS5) index, and %s has "
+                       "none",
+                       query__clip(name), name, scope->name);
+    if (col != QNONE && !scope->cols[col].fts)
+        return INVALID(p, "q: filter on \"%.*s\": match: %s's full-text index does not cover %s",
+                       query__clip(name), name, scope->name, scope->cols[col].attr);
+    for (size_t i = 0; col == QNONE && i < scope->ncols; i++)
+        if (scope->cols[i].fts && (scope->cols[i].hidden || (p->mask && p->mask[i])))
+            return INVALID(p,
+                           "q: filter on \"*\": match over every indexed column of %s would "
+                           "search hidden ones; name a column",
+                           scope->name);
+    if (!json_is_string(val) || json_string_length(val) == 0)
+        return INVALID(p,
+                       "q: filter on \"%.*s\": match needs a val: a full-text query string "
+                       "such as \"rock OR roll\"",
+                       query__clip(name), name);
+    struct value v = {.kind = V_TEXT, .s = json_string_value(val), .n = json_string_length(val)};
+    size_t idx = query__add_value(p, &v);
+    if (idx == QNONE || query__new_node(p, QN_MATCH, scope, out) != 0)
+        return WR_ENOMEM;
+    struct qnode *n = &p->q->nodes[*out];
+    n->op = QOP_MATCH;
+    n->col = col;
+    n->val = idx;
+    n->nval = 1;
+    return 0;
+}
+
 /* A filter on column col of scope: against a value, a list, null, or the
  * attribute `field` of fscope (the scope the filter was written in; a
  * different one when name was relation__field). */
@@ -102,6 +150,8 @@ static int column_filter(struct parser *p, const struct collection *scope, size_
 {
     const struct column *c = &scope->cols[col];
     const char *opn = op_name(op);
+    if (op == QOP_MATCH)
+        return match_filter(p, scope, col, name, val, field, out);
     if (op == QOP_HAS || op == QOP_ANY)
         return INVALID(p, "q: filter on \"%.*s\": %s needs a relation", query__clip(name), name,
                        opn);
@@ -126,9 +176,7 @@ static int column_filter(struct parser *p, const struct collection *scope, size_
         return 0;
     }
     if (op == QOP_IS_NULL || op == QOP_IS_NOT_NULL) {
-        if (val != NULL && !json_is_null(val))
-            return INVALID(p, "q: filter on \"%.*s\": %s takes no val", query__clip(name), name,
-                           opn);
+        /* a val is ignored, as Flask-Restless ignores it */
         if (query__new_node(p, QN_NULL, scope, out) != 0)
             return WR_ENOMEM;
         p->q->nodes[*out].op = op;
@@ -289,12 +337,18 @@ static int parse_filter(struct parser *p, const json_t *f, const struct collecti
         return INVALID(p, "q: unknown operator \"%.*s\" on \"%.*s\"", query__clip(opn), opn,
                        query__clip(name), name);
     enum query_op op = op_names[i].op;
+    /* Flask-Restless's leniency: a field that is null or "" is none, and
+     * a field given with a val compares with the field (val is ignored) */
+    if (field != NULL &&
+        (json_is_null(field) || (json_is_string(field) && json_string_length(field) == 0)))
+        field = NULL;
+    if (field != NULL && op != QOP_HAS && op != QOP_ANY)
+        val = NULL;
     struct name nm = query__resolve(p->q, scope, name);
+    if (nm.kind == NAME_NONE && op == QOP_MATCH && strcmp(name, "*") == 0)
+        return match_filter(p, scope, QNONE, name, val, field, out);
     if (nm.kind == NAME_NONE || (nm.kind == NAME_COLUMN && p->mask && p->mask[nm.col]))
         return query__unknown_field(p, scope, name);
-    if (val != NULL && field != NULL)
-        return INVALID(p, "q: filter on \"%.*s\": give val or field, not both", query__clip(name),
-                       name);
     if (nm.kind == NAME_COLUMN)
         return column_filter(p, scope, nm.col, name, op, val, field, scope, out);
     if (nm.kind == NAME_RELATION || op == QOP_HAS || op == QOP_ANY) {

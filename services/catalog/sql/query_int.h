@@ -28,6 +28,7 @@ enum query_op {
     QOP_IS_NOT_NULL,
     QOP_HAS,
     QOP_ANY,
+    QOP_MATCH, /* full text: col MATCH ? through the collection's fts_table */
 };
 
 enum qnode_kind {
@@ -39,6 +40,7 @@ enum qnode_kind {
     QN_IN,     /* col [NOT] IN (?, ...) */
     QN_NULL,   /* col IS [NOT] NULL */
     QN_EXISTS, /* a row of relation rel of coll, related to this one, matching child */
+    QN_MATCH,  /* coll's key among its fts_table's rows matching ? (col, or QNONE: all) */
 };
 
 struct qnode {
@@ -59,6 +61,7 @@ struct qorder {
     size_t rel; /* a to-one relation of the collection, or QNONE for its own column */
     size_t col; /* a column of the relation's target, or of the collection */
     bool desc;
+    bool rank; /* "_rank": the full-text rank of query.rank_node (rel, col QNONE) */
 };
 
 struct qfunc {
@@ -84,6 +87,7 @@ struct query {
     size_t ngroup;
     struct qfunc *funcs;
     size_t nfuncs;
+    size_t rank_node; /* the top-level QN_MATCH "_rank" orders by, or QNONE */
     bool single;
     long long limit;
     long long offset;

@@ -16,7 +16,9 @@ struct emit {
     struct value *binds;
     size_t *nbinds;
     size_t cap;
-    int alias; /* the last alias handed out */
+    int alias;    /* the last alias handed out */
+    bool rank;    /* a SELECT that orders by "_rank": query.rank_node is joined as tr */
+    bool reverse; /* a backward keyset walk: every direction of the order flipped */
     int err;
 };
 
@@ -55,6 +57,36 @@ static void key_pairs(struct emit *e, const struct relation *r, const struct col
         wr_buf_puts(e->b, " = ");
         column(e, outer, src, r->local[k]);
     }
+}
+
+/* `<fts>."Name" MATCH ?` (`<fts>."<fts table>"` for every column): the
+ * left side names the FTS5 table's hidden column to search them all. */
+static void match_expr(struct emit *e, const struct qnode *n)
+{
+    plan_ident(e->b, n->col == QNONE ? n->coll->fts_table : n->coll->cols[n->col].sql);
+    wr_buf_puts(e->b, " MATCH ");
+    bind(e, &e->q->vals[n->val]);
+}
+
+/* Match node i over alias: the key among the FTS5 table's matching rowids
+ * (its content_rowid is the key: model/fts.h); for the node "_rank" orders
+ * by, in a SELECT, the condition on the joined tr instead. */
+static void match(struct emit *e, size_t i, int alias)
+{
+    const struct qnode *n = &e->q->nodes[i];
+    if (e->rank && i == e->q->rank_node) {
+        wr_buf_puts(e->b, "tr.");
+        match_expr(e, n);
+        return;
+    }
+    column(e, alias, n->coll, n->coll->pk[0]);
+    wr_buf_puts(e->b, " IN (SELECT rowid FROM ");
+    plan_ident(e->b, n->coll->fts_table);
+    wr_buf_puts(e->b, " WHERE ");
+    plan_ident(e->b, n->coll->fts_table);
+    wr_buf_putc(e->b, '.');
+    match_expr(e, n);
+    wr_buf_putc(e->b, ')');
 }
 
 /* Node i, whose columns are in alias `alias`; `outer` is the alias of the
@@ -113,6 +145,9 @@ static void node(struct emit *e, size_t i, int alias, int outer, const struct co
         column(e, alias, n->coll, n->col);
         wr_buf_puts(e->b, n->op == QOP_IS_NULL ? " IS NULL" : " IS NOT NULL");
         break;
+    case QN_MATCH:
+        match(e, i, alias);
+        break;
     case QN_EXISTS: {
         const struct relation *r = &n->coll->rels[n->rel];
         int inner = ++e->alias;
@@ -169,6 +204,12 @@ static int join_alias(const query *q, size_t i)
 static void joins(struct emit *e)
 {
     const query *q = e->q;
+    if (e->rank) {
+        wr_buf_puts(e->b, " JOIN ");
+        plan_ident(e->b, q->c->fts_table);
+        wr_buf_puts(e->b, " AS tr ON tr.rowid = ");
+        column(e, 0, q->c, q->c->pk[0]);
+    }
     for (size_t i = 0; i < q->norder; i++) {
         int alias = join_alias(q, i);
         if (alias <= e->alias)
@@ -198,11 +239,17 @@ static void order_by(struct emit *e)
     size_t n = 0;
     for (size_t i = 0; i < q->norder; i++, n++) {
         int alias = join_alias(q, i);
+        wr_buf_puts(e->b, n == 0 ? " ORDER BY " : ",");
+        bool desc = q->order[i].desc != e->reverse;
+        if (q->order[i].rank) {
+            wr_buf_puts(e->b, "tr.rank");
+            wr_buf_puts(e->b, desc ? " DESC" : " ASC");
+            continue;
+        }
         const struct collection *c =
             alias == 0 ? q->c : schema_at(q->s, q->c->rels[q->order[i].rel].target);
-        wr_buf_puts(e->b, n == 0 ? " ORDER BY " : ",");
         column(e, alias, c, q->order[i].col);
-        wr_buf_puts(e->b, q->order[i].desc ? " DESC" : " ASC");
+        wr_buf_puts(e->b, desc ? " DESC" : " ASC");
     }
     const size_t *tie = q->ngroup > 0 ? q->group : q->c->pk;
     size_t ntie = q->ngroup > 0 ? q->ngroup : q->c->npk;
@@ -216,6 +263,7 @@ static void order_by(struct emit *e)
             continue;
         wr_buf_puts(e->b, n++ == 0 ? " ORDER BY " : ",");
         column(e, 0, q->c, tie[k]);
+        wr_buf_puts(e->b, e->reverse ? " DESC" : "");
     }
 }
 
@@ -241,7 +289,12 @@ static void select_columns(struct emit *e)
 int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, size_t *nbinds,
                      size_t cap)
 {
-    struct emit e = {.q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap};
+    struct emit e = {.q = q,
+                     .b = sql,
+                     .binds = binds,
+                     .nbinds = nbinds,
+                     .cap = cap,
+                     .rank = q->rank_node != QNONE};
     *nbinds = 0;
     select_columns(&e);
     from(&e);
@@ -255,7 +308,7 @@ int query_select_sql(const query *q, struct wr_buf *sql, struct value *binds, si
 bool query_keyset_ok(const query *q)
 {
     for (size_t i = 0; i < q->norder; i++)
-        if (q->order[i].rel != QNONE)
+        if (q->order[i].rel != QNONE || q->order[i].rank)
             return false;
     return q->ngroup == 0 && q->limit < 0 && q->offset == 0 && !q->single &&
            q->norder + q->c->npk <= QUERY_KEYSET_MAX;
@@ -264,9 +317,11 @@ bool query_keyset_ok(const query *q)
 size_t query_keyset_cols(const query *q, size_t *cols, bool *desc, size_t cap)
 {
     size_t n = 0;
-    for (size_t i = 0; i < q->norder && n < cap; i++, n++) {
+    for (size_t i = 0; i < q->norder && n < cap; i++) {
+        if (q->order[i].rank || q->order[i].rel != QNONE)
+            continue; /* no keyset: query_keyset_ok is false */
         cols[n] = q->order[i].col;
-        desc[n] = q->order[i].desc;
+        desc[n++] = q->order[i].desc;
     }
     /* the key breaks ties, as order_by() writes it: columns not yet ordered */
     for (size_t k = 0; k < q->c->npk && n < cap; k++) {
@@ -309,20 +364,25 @@ static void after_one(struct emit *e, size_t col, bool desc, const struct value 
 
 /* The rows after the cursor's: with the key order a row value,
  * `(t0.pk...) > (?...)`; with an order_by of mixed directions and NULLs,
- * `(a after ?) OR (a IS ? AND b after ?) OR ...`. */
+ * `(a after ?) OR (a IS ? AND b after ?) OR ...`. Reversed, the rows
+ * before it: "after" in the order with every direction flipped, which is
+ * the forward order backwards, NULLs included (they sort first ascending,
+ * last descending). */
 static void keyset(struct emit *e, const struct value *after)
 {
     const query *q = e->q;
     size_t cols[QUERY_KEYSET_MAX];
     bool desc[QUERY_KEYSET_MAX];
     size_t n = query_keyset_cols(q, cols, desc, QUERY_KEYSET_MAX);
+    for (size_t k = 0; k < n; k++)
+        desc[k] = desc[k] != e->reverse;
     wr_buf_puts(e->b, q->first == QNONE ? " WHERE (" : " AND (");
     if (q->norder == 0) {
         for (size_t k = 0; k < n; k++) {
             wr_buf_puts(e->b, k > 0 ? "," : "");
             column(e, 0, q->c, cols[k]);
         }
-        wr_buf_puts(e->b, ") > (");
+        wr_buf_puts(e->b, e->reverse ? ") < (" : ") > (");
         for (size_t k = 0; k < n; k++) {
             wr_buf_puts(e->b, k > 0 ? "," : "");
             bind(e, &after[k]);
@@ -342,6 +402,20 @@ static void keyset(struct emit *e, const struct value *after)
         wr_buf_putc(e->b, ')');
     }
     wr_buf_putc(e->b, ')');
+}
+
+int query_select_before_sql(const query *q, const struct value *before, struct wr_buf *sql,
+                            struct value *binds, size_t *nbinds, size_t cap)
+{
+    struct emit e = {
+        .q = q, .b = sql, .binds = binds, .nbinds = nbinds, .cap = cap, .reverse = true};
+    *nbinds = 0;
+    select_columns(&e);
+    from(&e);
+    where(&e);
+    keyset(&e, before);
+    order_by(&e);
+    return finish(&e);
 }
 
 int query_select_after_sql(const query *q, const struct value *after, struct wr_buf *sql,

@@ -25,7 +25,8 @@ void store_free(store *st);
  * Its store_begin is BEGIN IMMEDIATE. */
 store *store_open_writer(const char *uri, struct wr_err *err);
 
-/* Reads every table's columns and foreign keys. On success *tables holds n
+/* Reads every table's columns, foreign keys and CREATE text (virtual
+ * tables included, their shadow tables not). On success *tables holds n
  * definitions that stay valid until store_free. */
 int store_introspect(store *st, const struct schema_table_def **tables, size_t *n,
                      struct wr_err *err);
@@ -62,7 +63,9 @@ long long store_last_rowid(store *st);
 typedef int (*store_row_fn)(void *arg, const struct value *row, size_t ncols);
 
 /* Runs sql with binds. Queries may nest (a callback may query again, even
- * the same statement). 0, a callback's code, or WR_EIO with err. */
+ * the same statement). 0, a callback's code, WR_EINVAL when FTS5 refused
+ * the text bound to a ` MATCH ?` (err holds SQLite's message, which names
+ * the problem), or WR_EIO with err. */
 int store_query(store *st, const char *sql, const struct value *binds, size_t nbinds,
                 store_row_fn fn, void *arg, struct wr_err *err);
 /* Runs a statement whose first column of its first row is an integer. */

@@ -310,7 +310,8 @@ static void add_table(struct defs *d, sqlite3_stmt *s, void *arg)
     struct schema_table_def *tables = grow(d, d->tables, d->n, sizeof(*tables));
     if (tables == NULL)
         return;
-    tables[d->n] = (struct schema_table_def){.name = keep(d, sqlite3_column_text(s, 0))};
+    tables[d->n] = (struct schema_table_def){.name = keep(d, sqlite3_column_text(s, 0)),
+                                             .sql = keep(d, sqlite3_column_text(s, 1))};
     d->tables = tables;
     d->n++;
 }
@@ -320,7 +321,13 @@ int store_introspect(store *st, const struct schema_table_def **tables, size_t *
 {
     free_defs(&st->defs);
     struct defs *d = &st->defs;
-    int rc = introspect(st, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+    /* virtual tables too (an FTS5 table covers a collection: model/fts.h),
+     * but not their shadow tables (tracks_fts_data...), which are no
+     * collections */
+    int rc = introspect(st,
+                        "SELECT s.name, s.sql FROM sqlite_schema AS s JOIN pragma_table_list AS l "
+                        "ON l.schema = 'main' AND l.name = s.name WHERE s.type = 'table' AND "
+                        "l.type IN ('table', 'virtual') ORDER BY s.name",
                         NULL, "reading tables", add_table, NULL, err);
     if (rc != 0)
         return rc;
@@ -481,7 +488,13 @@ int store_query(store *st, const char *sql, const struct value *binds, size_t nb
         rc = result == 0 ? SQLITE_OK : SQLITE_DONE;
     }
     wr_series_observe_ns(st->timing, in_sqlite);
-    if (rc != SQLITE_DONE && result == 0)
+    /* A statement that prepared fails with SQLITE_ERROR at a step only on
+     * what it was given: in our reads, a full-text query FTS5 refused
+     * ("fts5: syntax error near ...", "no such column: x"): the request's
+     * fault, a 400, never a 500. */
+    if (rc == SQLITE_ERROR && result == 0 && strstr(sql, " MATCH ?") != NULL)
+        result = wr_err_set(err, WR_EINVAL, "%s", sqlite3_errmsg(st->db));
+    else if (rc != SQLITE_DONE && result == 0)
         result = db_error(st, rc, "query", err);
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
