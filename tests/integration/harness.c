@@ -564,3 +564,59 @@ void h_copy_db(const char *name, char *path, size_t cap)
     ck_assert_int_eq(fclose(f), 0);
     free(data);
 }
+
+char *h_audit_line(const char *spool, const char *rid)
+{
+    char want[80];
+    /* a record's _id is its own: find the request id, then its line */
+    (void)snprintf(want, sizeof(want), "\"request_id\":\"%s\"", rid);
+    for (int tries = 0; tries < 60; tries++) {
+        DIR *d = opendir(spool);
+        struct dirent *e;
+        while (d != NULL && (e = readdir(d)) != NULL) {
+            char path[1024];
+            (void)snprintf(path, sizeof(path), "%s/%s", spool, e->d_name);
+            size_t len = 0;
+            char *text = strstr(e->d_name, ".spool") ? h_read_file(path, &len) : NULL;
+            char *at = text ? strstr(text, want) : NULL;
+            while (at != NULL && at > text && at[-1] != '\n')
+                at--;
+            if (at != NULL) {
+                char *end = strchr(at, '\n');
+                char *line = strndup(at, end ? (size_t)(end - at) : strlen(at));
+                free(text);
+                closedir(d);
+                return line;
+            }
+            free(text);
+        }
+        if (d != NULL)
+            closedir(d);
+        usleep(50000);
+    }
+    ck_abort_msg("no audit record of %s in %s", rid, spool);
+    return NULL;
+}
+
+char *h_read_until_close(int fd, int timeout_ms, bool *closed)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    long long end = h_now_ms() + timeout_ms;
+    *closed = false;
+    while (n + 1 < cap) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        long long left = end - h_now_ms();
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            break;
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r <= 0) {
+            *closed = true;
+            break;
+        }
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    return buf;
+}

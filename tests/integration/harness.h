@@ -99,6 +99,13 @@ void h_copy_db(const char *name, char *path, size_t cap);
 /* Removes the files directly in dir (not its dot files; no recursion): an
  * earlier run's audit spools would ship into this run's collection. */
 void h_empty_dir(const char *dir);
+/* The audit line of request id rid in the spool folder's *.spool files,
+ * malloc'd; waits up to 3 s (a record is spooled after its reply) and fails
+ * the test when none comes. */
+char *h_audit_line(const char *spool, const char *rid);
+/* Reads fd until the peer closes or timeout_ms passes: the bytes (malloc'd,
+ * NUL-terminated, at most 64 KiB), and whether the peer closed in *closed. */
+char *h_read_until_close(int fd, int timeout_ms, bool *closed);
 /* Milliseconds on a monotonic clock. */
 long long h_now_ms(void);
 /* Runs tests/lib/servers.sh with the given command (stop-rabbit, ...). */

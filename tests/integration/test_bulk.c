@@ -473,41 +473,6 @@ START_TEST(batch_by_rpc_applied_once)
 }
 END_TEST
 
-/* The audit line of request id rid in the worker's spool, malloc'd (waits
- * up to 3 s: a record is spooled after its reply). */
-static char *audit_line(const char *rid)
-{
-    char want[80];
-    /* a record's _id is its own: find the request id, then its line */
-    (void)snprintf(want, sizeof(want), "\"request_id\":\"%s\"", rid);
-    for (int tries = 0; tries < 60; tries++) {
-        DIR *d = opendir(spool);
-        struct dirent *e;
-        while (d != NULL && (e = readdir(d)) != NULL) {
-            char path[1024];
-            (void)snprintf(path, sizeof(path), "%s/%s", spool, e->d_name);
-            size_t len = 0;
-            char *text = strstr(e->d_name, ".spool") ? h_read_file(path, &len) : NULL;
-            char *at = text ? strstr(text, want) : NULL;
-            while (at != NULL && at > text && at[-1] != '\n')
-                at--;
-            if (at != NULL) {
-                char *end = strchr(at, '\n');
-                char *line = strndup(at, end ? (size_t)(end - at) : strlen(at));
-                free(text);
-                closedir(d);
-                return line;
-            }
-            free(text);
-        }
-        if (d != NULL)
-            closedir(d);
-        usleep(50000);
-    }
-    ck_abort_msg("no audit record of %s in %s", rid, spool);
-    return NULL;
-}
-
 /* The audit trail says what a batch did, operation by operation, and what
  * a bulk create made. */
 START_TEST(audited)
@@ -519,7 +484,7 @@ START_TEST(audited)
              "{\"method\":\"PATCH\",\"path\":\"/api/Albums/3\",\"body\":{\"title\":\"T\"}}]",
              200, &r));
     h_http_free(&r);
-    char *line = audit_line("0123456789abcdef0123456789ab1402");
+    char *line = h_audit_line(spool, "0123456789abcdef0123456789ab1402");
     json_t *doc = json_loads(line, 0, NULL);
     ck_assert_msg(doc != NULL, "%s", line);
     ck_assert_str_eq(json_string_value(json_object_get(doc, "op")), "batch");
@@ -539,7 +504,7 @@ START_TEST(audited)
                      "X-Request-Id: 0123456789abcdef0123456789ab1403\r\nPrefer: return=minimal\r\n",
                      "[{\"name\":\"Aud 1\"},{\"name\":\"Aud 2\"}]", 201, &r));
     h_http_free(&r);
-    line = audit_line("0123456789abcdef0123456789ab1403");
+    line = h_audit_line(spool, "0123456789abcdef0123456789ab1403");
     doc = json_loads(line, 0, NULL);
     ck_assert_str_eq(json_string_value(json_object_get(doc, "op")), "create");
     ck_assert_int_eq(json_integer_value(json_object_get(doc, "rows")), 2);

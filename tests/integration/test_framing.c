@@ -62,31 +62,6 @@ static int connect_from(const char *from, int to)
     return fd;
 }
 
-/* Reads until the peer closes or timeout_ms passes: the bytes (malloc'd,
- * NUL-terminated), and whether the peer closed in *closed. */
-static char *read_until_close(int fd, int timeout_ms, bool *closed)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    ck_assert_ptr_nonnull(buf);
-    long long end = h_now_ms() + timeout_ms;
-    *closed = false;
-    while (n + 1 < cap) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        long long left = end - h_now_ms();
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-            break;
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r <= 0) {
-            *closed = true;
-            break;
-        }
-        n += (size_t)r;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 static int count(const char *hay, const char *needle)
 {
     int n = 0;
@@ -104,7 +79,7 @@ static void refused(const char *what, const char *req)
     ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
     bool closed;
     long long t0 = h_now_ms();
-    char *all = read_until_close(fd, 5000, &closed);
+    char *all = h_read_until_close(fd, 5000, &closed);
     close(fd);
     ck_assert_msg(strncmp(all, "HTTP/1.1 400 ", 13) == 0, "%s: %s", what, all);
     ck_assert_msg(strstr(all, "application/json") && strstr(all, "\"bad_request\""), "%s: %s", what,
@@ -164,7 +139,7 @@ START_TEST(pipelines_still_served)
              "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     ck_assert_int_eq(send(fd, three, sizeof(three) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(three) - 1);
     bool closed;
-    char *all = read_until_close(fd, 5000, &closed);
+    char *all = h_read_until_close(fd, 5000, &closed);
     close(fd);
     ck_assert_msg(count(all, "HTTP/1.1 200 ") == 3, "three answers: %s", all);
     ck_assert_msg(strstr(all, "For Those About To Rock") != NULL, "album 1: %s", all);
@@ -199,7 +174,7 @@ static bool healthy_from(const char *from)
     static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     (void)send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
     bool closed;
-    char *all = read_until_close(fd, 5000, &closed);
+    char *all = h_read_until_close(fd, 5000, &closed);
     close(fd);
     bool ok = strncmp(all, "HTTP/1.1 200 ", 13) == 0;
     if (!ok)
@@ -220,7 +195,7 @@ START_TEST(connections_per_address)
     int extra = connect_from("127.0.0.1", port);
     ck_assert_int_ge(extra, 0);
     bool closed;
-    char *all = read_until_close(extra, 3000, &closed);
+    char *all = h_read_until_close(extra, 3000, &closed);
     close(extra);
     ck_assert_msg(strncmp(all, "HTTP/1.1 503 ", 13) == 0, "seventh: %s", all);
     ck_assert_msg(strstr(all, "\"overloaded\"") && strstr(all, "Retry-After: 1"), "%s", all);
@@ -232,7 +207,7 @@ START_TEST(connections_per_address)
     /* the ones held keep working */
     static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     ck_assert_int_eq(send(held[0], req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
-    all = read_until_close(held[0], 3000, &closed);
+    all = h_read_until_close(held[0], 3000, &closed);
     ck_assert_msg(strncmp(all, "HTTP/1.1 200 ", 13) == 0, "held: %s", all);
     free(all);
     for (int i = 0; i < 6; i++)
@@ -319,7 +294,7 @@ START_TEST(out_of_descriptors)
             held[n++] = fd;
             continue;
         }
-        all = read_until_close(fd, 3000, &closed);
+        all = h_read_until_close(fd, 3000, &closed);
         close(fd);
     }
     /* a client more, left waiting: however the edge answers it, it does
@@ -347,7 +322,7 @@ START_TEST(out_of_descriptors)
     /* the connections it has are served */
     static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     ck_assert_int_eq(send(held[0], req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(req) - 1);
-    all = read_until_close(held[0], 3000, &closed);
+    all = h_read_until_close(held[0], 3000, &closed);
     ck_assert_msg(strncmp(all, "HTTP/1.1 200 ", 13) == 0, "held: %s", all);
     free(all);
     for (int i = 0; i < n; i++)

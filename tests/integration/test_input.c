@@ -77,31 +77,6 @@ static int connect_to(int port)
     return fd;
 }
 
-/* Reads until the peer closes or timeout_ms passes; returns the bytes read
- * (malloc'd, NUL-terminated) and whether the peer closed in *closed. */
-static char *read_until_close(int fd, int timeout_ms, bool *closed)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    ck_assert_ptr_nonnull(buf);
-    long long end = h_now_ms() + timeout_ms;
-    *closed = false;
-    while (n + 1 < cap) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        long long left = end - h_now_ms();
-        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-            break;
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r <= 0) {
-            *closed = true;
-            break;
-        }
-        n += (size_t)r;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 /* Sends len raw bytes and parses the answer into r (status, headers, body). */
 static void raw(int port, const char *req, size_t len, struct http_resp *r)
 {
@@ -111,7 +86,7 @@ static void raw(int port, const char *req, size_t len, struct http_resp *r)
     ssize_t w = send(fd, req, len, MSG_NOSIGNAL);
     ck_assert_msg(w > 0, "send: %s", strerror(errno));
     bool closed;
-    char *all = read_until_close(fd, 5000, &closed);
+    char *all = h_read_until_close(fd, 5000, &closed);
     close(fd);
     char *sep = strstr(all, "\r\n\r\n");
     ck_assert_msg(sep != NULL && sscanf(all, "HTTP/1.%*d %d", &r->status) == 1,
@@ -433,7 +408,7 @@ START_TEST(dribbling_client_is_cut)
     /* an idle connection is closed too */
     fd = connect_to(bare_port);
     bool closed;
-    free(read_until_close(fd, 5000, &closed));
+    free(h_read_until_close(fd, 5000, &closed));
     close(fd);
     ck_assert_msg(closed, "an idle connection stayed open");
     assert_all_up();
@@ -458,7 +433,7 @@ START_TEST(connection_cap)
     ck_assert_int_eq(send(held[0], health, sizeof(health) - 1, MSG_NOSIGNAL),
                      (ssize_t)sizeof(health) - 1);
     bool closed;
-    char *answer = read_until_close(held[0], 2000, &closed);
+    char *answer = h_read_until_close(held[0], 2000, &closed);
     ck_assert_msg(strncmp(answer, "HTTP/1.1 200", 12) == 0, "held connection: %s", answer);
     free(answer);
     for (int i = 0; i < 8; i++)

@@ -204,40 +204,6 @@ static size_t sqlite_ids(const char *sql, const char *text, long long *out, size
     return n;
 }
 
-/* The audit line of request id rid in the worker's spool, malloc'd (waits
- * up to 3 s: a record is spooled after its reply). */
-static char *audit_line(const char *rid)
-{
-    char want[80];
-    (void)snprintf(want, sizeof(want), "\"request_id\":\"%s\"", rid);
-    for (int tries = 0; tries < 60; tries++) {
-        DIR *d = opendir(spool);
-        struct dirent *e;
-        while (d != NULL && (e = readdir(d)) != NULL) {
-            char path[1024];
-            (void)snprintf(path, sizeof(path), "%s/%s", spool, e->d_name);
-            size_t len = 0;
-            char *text = strstr(e->d_name, ".spool") ? h_read_file(path, &len) : NULL;
-            char *at = text ? strstr(text, want) : NULL;
-            while (at != NULL && at > text && at[-1] != '\n')
-                at--;
-            if (at != NULL) {
-                char *end = strchr(at, '\n');
-                char *line = strndup(at, end ? (size_t)(end - at) : strlen(at));
-                free(text);
-                closedir(d);
-                return line;
-            }
-            free(text);
-        }
-        if (d != NULL)
-            closedir(d);
-        usleep(50000);
-    }
-    ck_abort_msg("no audit record of %s in %s", rid, spool);
-    return NULL;
-}
-
 /* --- full-text search --- */
 
 /* match on a column, on every indexed column ("*"), and ranked: the rows
@@ -376,7 +342,7 @@ START_TEST(match_sees_writes_cache_and_audit)
     ck_assert_str_eq(a.body, b.body);
     h_http_free(&a);
     h_http_free(&b);
-    char *line = audit_line("0123456789abcdef0123456789ab1405");
+    char *line = h_audit_line(spool, "0123456789abcdef0123456789ab1405");
     json_t *doc = json_loads(line, 0, NULL);
     ck_assert_msg(doc != NULL, "%s", line);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "detail"), "q")), q);
