@@ -53,6 +53,19 @@ static void drain(bus *b);
  * connection that will not move until its deadline. */
 static atomic_int blocked_buses;
 
+/* The buses of this process, and how many are connected: the edge is
+ * ready (/readyz) only when every loop's bus is, or a load balancer would
+ * send requests to a loop still connecting, which answers 503. */
+static atomic_int buses, buses_up;
+
+static void set_ready(bus *b, bool ready)
+{
+    if (b->ready == ready)
+        return;
+    b->ready = ready;
+    atomic_fetch_add(&buses_up, ready ? 1 : -1);
+}
+
 static void set_blocked(bus *b, bool blocked)
 {
     if (b->blocked == blocked)
@@ -64,7 +77,7 @@ static void set_blocked(bus *b, bool blocked)
 static void go_down(bus *b, const char *why)
 {
     bool was_ready = b->ready;
-    b->ready = false;
+    set_ready(b, false);
     set_blocked(b, false);
     if (b->readable) {
         event_free(b->readable);
@@ -181,7 +194,7 @@ static void on_connected(evutil_socket_t fd, short what, void *arg)
         go_down(b, b->connect_err.msg);
         return;
     }
-    b->ready = true;
+    set_ready(b, true);
     b->connects++;
     b->backoff_ms = 100;
     wr_info(NULL, "connected to the broker at %s; requests go to %s", wr_amqp_node(b->amqp),
@@ -222,6 +235,7 @@ bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus
     b->h = *h;
     b->service = cfg->service;
     b->services = cfg->services;
+    atomic_fetch_add(&buses, 1);
     b->backoff_ms = 100;
     b->backoff_max_ms = cfg->reconnect_max_ms;
     (void)snprintf(b->queue, sizeof(b->queue), WR_QUEUE_PREFIX "%s", cfg->service);
@@ -255,6 +269,9 @@ void bus_free(bus *b)
     if (b == NULL)
         return;
     join_connector(b); /* at most CONNECT_TIMEOUT_MS a step */
+    set_ready(b, false);
+    set_blocked(b, false);
+    atomic_fetch_sub(&buses, 1);
     if (b->connected)
         event_free(b->connected);
     if (b->done[0] >= 0)
@@ -274,6 +291,11 @@ void bus_free(bus *b)
 bool bus_ready(const bus *b)
 {
     return b->ready && atomic_load(&blocked_buses) == 0;
+}
+
+bool bus_all_ready(void)
+{
+    return atomic_load(&buses_up) == atomic_load(&buses) && atomic_load(&blocked_buses) == 0;
 }
 
 bool bus_blocked(const bus *b)

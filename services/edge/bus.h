@@ -33,6 +33,9 @@ void bus_free(bus *b);
  * of this process is blocked (an alarm blocks every publisher; the broker
  * says so to each connection only at its first publish). */
 bool bus_ready(const bus *b);
+/* Every bus of this process connected and none blocked: what /readyz
+ * reports (a loop still connecting would answer 503). */
+bool bus_all_ready(void);
 /* Connected while a broker alarm blocks a bus of this process (publishes
  * would wait). */
 bool bus_blocked(const bus *b);

@@ -246,7 +246,7 @@ static void probe(const struct dispatcher *d, const struct ask *a, const struct 
     } else if (r->kind == ROUTE_HEALTH) {
         respond_json(a->req, 200, a->rid, "{\"status\":\"ok\"}\n", 16);
         metrics_answered(a->metrics, a->route, 200, a->t0_ns);
-    } else if (bus_ready(d->bus) && !calls_draining(d->calls)) {
+    } else if (bus_all_ready() && !calls_draining(d->calls)) {
         respond_json(a->req, 200, a->rid, "{\"status\":\"ready\"}\n", 19);
         metrics_answered(a->metrics, a->route, 200, a->t0_ns);
     } else {
