@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "warren/codec.h"
 #include "warren/err.h"
 
 enum {
@@ -284,24 +285,13 @@ static int feed_head(struct head_framer *f, const char *p, size_t n, size_t *use
     return done ? head_done(f) : 0;
 }
 
-static int hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One byte of a chunked body's framing (not of its data). */
 static int chunk_byte(struct head_framer *f, char c)
 {
     switch (f->state) {
     case FR_CHUNK_SIZE:
-        if (hex(c) >= 0 && f->digits < 15) {
-            f->left = f->left * 16 + (uint64_t)hex(c);
+        if (wr_hex_value(c) >= 0 && f->digits < 15) {
+            f->left = f->left * 16 + (uint64_t)wr_hex_value(c);
             f->digits++;
             return 0;
         }

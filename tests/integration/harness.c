@@ -620,3 +620,21 @@ char *h_read_until_close(int fd, int timeout_ms, bool *closed)
     buf[n] = '\0';
     return buf;
 }
+
+bool h_link_rel(const char *link, const char *rel, char *out, size_t cap)
+{
+    char tag[32];
+    (void)snprintf(tag, sizeof(tag), ">; rel=\"%s\"", rel);
+    const char *end = link ? strstr(link, tag) : NULL;
+    if (end == NULL)
+        return false;
+    const char *start = end;
+    while (start > link && start[-1] != '<')
+        start--;
+    const char *path = strstr(start, "/api/");
+    ck_assert(path != NULL && path < end);
+    ck_assert_uint_lt((size_t)(end - path), cap);
+    memcpy(out, path, (size_t)(end - path));
+    out[end - path] = '\0';
+    return true;
+}

@@ -106,6 +106,9 @@ char *h_audit_line(const char *spool, const char *rid);
 /* Reads fd until the peer closes or timeout_ms passes: the bytes (malloc'd,
  * NUL-terminated, at most 64 KiB), and whether the peer closed in *closed. */
 char *h_read_until_close(int fd, int timeout_ms, bool *closed);
+/* The path of a Link header's rel (its URL less http://host:port) into out
+ * (cap bytes); false when the header has no such link. */
+bool h_link_rel(const char *link, const char *rel, char *out, size_t cap);
 /* Milliseconds on a monotonic clock. */
 long long h_now_ms(void);
 /* Runs tests/lib/servers.sh with the given command (stop-rabbit, ...). */

@@ -99,26 +99,6 @@ static void assert_400(const char *path, const char *what)
     h_http_free(&r);
 }
 
-/* The path of Link's rel (its URL less http://host:port) into out; false
- * when there is no such link. */
-static bool link_rel(const char *link, const char *rel, char *out, size_t cap)
-{
-    char tag[32];
-    (void)snprintf(tag, sizeof(tag), ">; rel=\"%s\"", rel);
-    const char *end = link ? strstr(link, tag) : NULL;
-    if (end == NULL)
-        return false;
-    const char *start = end;
-    while (start > link && start[-1] != '<')
-        start--;
-    const char *path = strstr(start, "/api/");
-    ck_assert(path != NULL && path < end);
-    ck_assert_uint_lt((size_t)(end - path), cap);
-    memcpy(out, path, (size_t)(end - path));
-    out[end - path] = '\0';
-    return true;
-}
-
 static wr_rpc *client(void)
 {
     struct wr_rpc_opts o = {.amqp_url = h_amqp_url(), .service = SERVICE, .timeout_ms = 10000};
@@ -216,7 +196,7 @@ START_TEST(depth_per_request_and_collection)
     get("/api/Albums?depth=0", 200, &r);
     char link[2048], next[1024];
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert(link_rel(link, "next", next, sizeof(next)));
+    ck_assert(h_link_rel(link, "next", next, sizeof(next)));
     ck_assert_str_eq(next, "/api/Albums?depth=0&page=2&results_per_page=10");
     h_http_free(&r);
     assert_400("/api/Albums?depth=3", "depth");
@@ -247,9 +227,9 @@ START_TEST(count_none)
     ck_assert_ptr_nonnull(strstr(r.body, "],\"page\":1,\"total_pages\":null}\n"));
     char link[2048], path[1024];
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert(link_rel(link, "next", path, sizeof(path)));
+    ck_assert(h_link_rel(link, "next", path, sizeof(path)));
     ck_assert_str_eq(path, "/api/InvoiceItems?page=2&results_per_page=10");
-    ck_assert(!link_rel(link, "last", path, sizeof(path)));
+    ck_assert(!h_link_rel(link, "last", path, sizeof(path)));
     h_http_free(&r);
     /* 2,240 items: page 224 is the last, full; no next */
     get("/api/InvoiceItems?page=224", 200, &r);
@@ -257,15 +237,15 @@ START_TEST(count_none)
     ck_assert_uint_eq(json_array_size(json_object_get(j, "objects")), 10);
     json_decref(j);
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert(!link_rel(link, "next", path, sizeof(path)));
-    ck_assert(link_rel(link, "prev", path, sizeof(path)));
+    ck_assert(!h_link_rel(link, "next", path, sizeof(path)));
+    ck_assert(h_link_rel(link, "prev", path, sizeof(path)));
     ck_assert_str_eq(path, "/api/InvoiceItems?page=223&results_per_page=10");
     h_http_free(&r);
     /* per request, kept in links, also on searches; exact does not lift none */
     get("/api/Albums?count=none&page=2", 200, &r);
     ck_assert_ptr_nonnull(strstr(r.body, "\"num_results\":null"));
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert(link_rel(link, "next", path, sizeof(path)));
+    ck_assert(h_link_rel(link, "next", path, sizeof(path)));
     ck_assert_str_eq(path, "/api/Albums?count=none&page=3&results_per_page=10");
     h_http_free(&r);
     get("/api/Albums?count=none&q=%7B%22filters%22%3A%5B%5D%7D&page=35", 200, &r);
@@ -274,7 +254,7 @@ START_TEST(count_none)
     ck_assert_uint_eq(json_array_size(json_object_get(j, "objects")), 7);
     json_decref(j);
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert(!link_rel(link, "next", path, sizeof(path)));
+    ck_assert(!h_link_rel(link, "next", path, sizeof(path)));
     h_http_free(&r);
     get("/api/InvoiceItems?count=exact", 200, &r);
     ck_assert_ptr_nonnull(strstr(r.body, "\"num_results\":null"));
@@ -311,7 +291,7 @@ START_TEST(link_first_prev_next_last)
     static const char *const rels[] = {"first", "prev", "next", "last"};
     for (size_t i = 0; i < 4; i++) {
         char path[1024];
-        ck_assert(link_rel(link, rels[i], path, sizeof(path)));
+        ck_assert(h_link_rel(link, rels[i], path, sizeof(path)));
         static const char prefix[] = "/api/Albums?q=%7B%22filters%22%3A%5B%5D%7D&page=";
         ck_assert_msg(strncmp(path, prefix, strlen(prefix)) == 0, "%s: %s", rels[i], path);
     }
@@ -341,8 +321,8 @@ static size_t walk(const char *path, long long *ids, size_t cap, const char *q_p
         }
         json_decref(j);
         char link[8192];
-        bool more =
-            h_header(&r, "Link", link, sizeof(link)) && link_rel(link, "next", next, sizeof(next));
+        bool more = h_header(&r, "Link", link, sizeof(link)) &&
+                    h_link_rel(link, "next", next, sizeof(next));
         h_http_free(&r);
         if (!more)
             return n;
@@ -419,8 +399,8 @@ START_TEST(cursor_walk_with_order_by)
         }
         json_decref(j);
         char link[8192];
-        bool more =
-            h_header(&r, "Link", link, sizeof(link)) && link_rel(link, "next", next, sizeof(next));
+        bool more = h_header(&r, "Link", link, sizeof(link)) &&
+                    h_link_rel(link, "next", next, sizeof(next));
         h_http_free(&r);
         if (!more)
             break;
@@ -454,7 +434,7 @@ START_TEST(cursor_refused_when_not_ours)
     get("/api/Albums?after=", 200, &r);
     char link[4096], next[2048], bad[2048];
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert(link_rel(link, "next", next, sizeof(next)));
+    ck_assert(h_link_rel(link, "next", next, sizeof(next)));
     h_http_free(&r);
     get(next, 200, &r);
     ck_assert_ptr_nonnull(strstr(r.body, "\"page\":2,"));
@@ -491,7 +471,7 @@ static void first_cursor(const char *path, char *next, size_t cap)
     get(path, 200, &r);
     char link[4096];
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert(link_rel(link, "next", next, cap));
+    ck_assert(h_link_rel(link, "next", next, cap));
     h_http_free(&r);
 }
 
@@ -557,7 +537,7 @@ START_TEST(cursor_by_rpc)
     ck_assert_int_eq(wr_rpc_call(rpc, &req, &reply, &err), 0);
     ck_assert_int_eq(reply.status, 200);
     char next[2048];
-    ck_assert(link_rel(reply.link, "next", next, sizeof(next)));
+    ck_assert(h_link_rel(reply.link, "next", next, sizeof(next)));
     wr_reply_release(&reply);
     char cursor[2048];
     const char *a = strstr(next, "after=") + 6;

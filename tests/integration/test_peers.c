@@ -126,26 +126,6 @@ static void assert_400(const char *path, const char *const *what)
     h_http_free(&r);
 }
 
-/* The path of Link's rel (its URL less the scheme and host) into out;
- * false when there is none. */
-static bool link_rel(const char *link, const char *rel, char *out, size_t cap)
-{
-    char tag[32];
-    (void)snprintf(tag, sizeof(tag), ">; rel=\"%s\"", rel);
-    const char *end = link ? strstr(link, tag) : NULL;
-    if (end == NULL)
-        return false;
-    const char *start = end;
-    while (start > link && start[-1] != '<')
-        start--;
-    const char *path = strstr(start, "/api/");
-    ck_assert(path != NULL && path < end);
-    ck_assert_uint_lt((size_t)(end - path), cap);
-    memcpy(out, path, (size_t)(end - path));
-    out[end - path] = '\0';
-    return true;
-}
-
 /* The values of member id of the page's objects into ids (cap), how many. */
 static size_t page_ids(const json_t *page, const char *id, long long *ids, size_t cap)
 {
@@ -368,8 +348,8 @@ static int walk_forward(const char *path, const char *id, long long pages[][600]
         sizes[p] = page_ids(j, id, pages[p], 600);
         json_decref(j);
         char link[16384];
-        bool more =
-            h_header(&r, "Link", link, sizeof(link)) && link_rel(link, "next", next, sizeof(next));
+        bool more = h_header(&r, "Link", link, sizeof(link)) &&
+                    h_link_rel(link, "next", next, sizeof(next));
         h_http_free(&r);
         if (!more)
             return p + 1;
@@ -394,7 +374,7 @@ static void walk_back(const char *path, const char *id, int npages)
         get(here, NULL, 200, &r);
         char link[16384];
         ck_assert(h_header(&r, "Link", link, sizeof(link)));
-        ck_assert(link_rel(link, "next", here, sizeof(here)));
+        ck_assert(h_link_rel(link, "next", here, sizeof(here)));
         h_http_free(&r);
     }
     for (int p = npages - 1; p >= 0; p--) {
@@ -412,12 +392,12 @@ static void walk_back(const char *path, const char *id, int npages)
         (void)h_header(&r, "Link", link, sizeof(link));
         h_http_free(&r);
         char prev[8192];
-        bool has_prev = link_rel(link, "prev", prev, sizeof(prev));
+        bool has_prev = h_link_rel(link, "prev", prev, sizeof(prev));
         ck_assert_msg(has_prev == (p > 0), "page %d: %s", p + 1, link);
         /* a page walked back to still leads forward by cursor */
         if (p < npages - 1) {
             char next[8192];
-            ck_assert(link_rel(link, "next", next, sizeof(next)));
+            ck_assert(h_link_rel(link, "next", next, sizeof(next)));
             ck_assert_ptr_nonnull(strstr(next, "after="));
         }
         if (has_prev) {
@@ -445,11 +425,11 @@ START_TEST(before_refusals)
     get("/api/Albums?after=&results_per_page=10", NULL, 200, &r);
     char link[16384], next[8192], prev[8192];
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert(link_rel(link, "next", next, sizeof(next)));
+    ck_assert(h_link_rel(link, "next", next, sizeof(next)));
     h_http_free(&r);
     get(next, NULL, 200, &r);
     ck_assert(h_header(&r, "Link", link, sizeof(link)));
-    ck_assert(link_rel(link, "prev", prev, sizeof(prev)));
+    ck_assert(h_link_rel(link, "prev", prev, sizeof(prev)));
     h_http_free(&r);
     ck_assert_ptr_nonnull(strstr(prev, "before="));
     /* page 2's prev is page 1 */
