@@ -22,6 +22,13 @@
 #define WR_AUDIT_QUEUE "warren.audit"
 #define WR_MSG_TYPE_AUDIT "audit"
 #define WR_CONTENT_TYPE "application/json"
+/* Proto v2's batch (proto/README.md section 13): read requests for one
+ * queue travel together in one message of this type, and their replies
+ * come back together in one message of the same type. A batch holds 1 to
+ * WR_RPC_BATCH_ITEMS_MAX items (the edge sends one alone as v1); "v": 2. */
+#define WR_MSG_TYPE_RPC_BATCH "rpc_batch"
+#define WR_RPC_BATCH_VERSION 2
+#define WR_RPC_BATCH_ITEMS_MAX 256
 
 /* Request headers. */
 #define WR_HDR_DEADLINE "x-deadline-ms" /* absolute deadline, epoch ms (long) */
