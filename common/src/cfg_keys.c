@@ -104,6 +104,13 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(SINGLE_FLIGHT, single_flight, BOOL, "False", 0, 0, NULL, EDGE,                               \
       "an API read identical to one in flight on the same event loop joins it (one message, one "  \
       "execution) instead of publishing its own")                                                  \
+    X(EDGE_BATCH, edge_batch, BOOL, "False", 0, 0, NULL, EDGE,                                     \
+      "reads ready in one event-loop turn for one queue go out as one proto v2 batch message "     \
+      "(workers of this version or later must run first)")                                         \
+    X(EDGE_BATCH_MAX, edge_batch_max, INT, "32", 2, 256, NULL, EDGE,                               \
+      "the most requests one batch message holds")                                                 \
+    X(EDGE_BATCH_BYTES, edge_batch_bytes, INT, "262144", 4096, 16777216, NULL, EDGE,               \
+      "the largest batch message body; a request that does not fit goes in the next")              \
     X(EDGE_THREADS, edge_threads, INT, "0", 0, 64, NULL, EDGE,                                     \
       "the edge's event loops on the one port, each a thread with its own broker connection; "     \
       "0: one per core")                                                                           \

@@ -53,6 +53,9 @@ struct wr_cfg {
     long max_conns_per_addr; /* MAX_CONNECTIONS_PER_ADDRESS: from one IP address */
     long edge_threads;       /* EDGE_THREADS: event loops; 0 = one per core */
     bool single_flight;      /* SINGLE_FLIGHT: identical reads in flight share a call */
+    bool edge_batch;         /* EDGE_BATCH: a loop turn's reads for a queue in one message */
+    long edge_batch_max;     /* EDGE_BATCH_MAX: requests one batch holds at most */
+    long edge_batch_bytes;   /* EDGE_BATCH_BYTES: a batch body's size at most */
     long max_json_depth;     /* MAX_JSON_DEPTH: nesting in q and bodies */
     long max_in_values;      /* MAX_IN_VALUES: values of one in / not_in filter */
     char *api_keys;          /* API_KEYS: 'name:key, ...' for writes; secret */
