@@ -67,7 +67,7 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
         n++;
     while (extra && extra[k])
         k++;
-    char **env = calloc(n + k + 3, sizeof(char *));
+    char **env = calloc(n + k + 4, sizeof(char *));
     ck_assert_ptr_nonnull(env);
     size_t j = 0;
     for (size_t i = 0; i < n; i++)
@@ -81,6 +81,11 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
     /* Catalog workers refuse to start without a cursor secret; the tests
      * share one, as a deployment's workers do. */
     env[j++] = "WARREN_CURSOR_SECRET=" H_CURSOR_SECRET;
+    /* WRT_EDGE_BATCH=1 (or 0) runs a suite with the edge's proto v2
+     * batches on (or off) whatever the default; a test's own extra wins */
+    const char *batch = getenv("WRT_EDGE_BATCH");
+    if (batch != NULL && batch[0] != '\0')
+        env[j++] = strcmp(batch, "0") != 0 ? "WARREN_EDGE_BATCH=True" : "WARREN_EDGE_BATCH=False";
     for (size_t i = 0; i < k; i++)
         env[j++] = (char *)extra[i];
     (void)snprintf(p->log, sizeof(p->log), "%s/%s-%d.log", h_env("WRT_LOG_DIR"), tag, getpid());
