@@ -69,13 +69,18 @@ async function main() {
   }
   check(json.components.messages.auditDocument.description.includes(`\`${c.WR_MSG_TYPE_AUDIT}\``),
     'auditDocument does not name WR_MSG_TYPE_AUDIT');
+  for (const m of ['batchRequest', 'batchReply']) {
+    check(json.components.messages[m].description.includes(`\`${c.WR_MSG_TYPE_RPC_BATCH}\``),
+      `${m} does not name WR_MSG_TYPE_RPC_BATCH`);
+  }
 
   // The payloads are the proto/ schemas, resolved, not copies.
   // (a multi-format payload: {schemaFormat, schema})
   const payload = (m) => document.components().messages().get(m).payload().json();
   const title = (m) => (payload(m).schema || payload(m)).title;
   for (const [m, file] of [['catalogRequest', 'request'], ['serviceRequest', 'service-request'],
-    ['replyPage', 'reply-list'], ['replyError', 'error']]) {
+    ['replyPage', 'reply-list'], ['replyError', 'error'], ['batchRequest', 'batch'],
+    ['batchReply', 'batch-reply']]) {
     const want = JSON.parse(fs.readFileSync(path.join(protoDir, `${file}.schema.json`), 'utf8')).title;
     check(title(m) === want, `${m}'s payload is not ${file}.schema.json (${title(m)})`);
   }
