@@ -14,8 +14,11 @@
 # measured in one run count (tests/bench/instructions.sh gives the
 # deterministic figure).
 # Usage: tests/bench/bench.sh [seconds per run]
+# Each path is measured on three edges of one stack, interleaved: batches
+# off (EDGE_BATCH False), batches on, single-flight on.
 # Settings: BENCH_RUNS (rounds, default 1), WORKERS (default 2), EDGE_THREADS
-# (default: the edge's own), CACHE=1 (the Redis cache on, as the shipped
+# (default: the edge's own), EDGE_BATCH (the first edge's and the later
+# stacks', default False), CACHE=1 (the Redis cache on, as the shipped
 # config), SCALING=1 (also a table over edge threads 1 2 4 and workers
 # 1 2 4 8), WRT_AMQP_PORT/WRT_DIST_PORT/WRT_REDIS_PORT/WRT_MONGO_PORT/WRT_NODE
 # (the private servers' ports, so two checkouts can run it at once).
@@ -59,16 +62,19 @@ amqp="amqp://guest:guest@127.0.0.1:$WRT_AMQP_PORT/%2f"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 port2=$(free_port) # a second edge beside the first, SINGLE_FLIGHT on
+port3=$(free_port) # a third, EDGE_BATCH on (the others off)
 base=http://127.0.0.1:$port
 base2=http://127.0.0.1:$port2
-run() { # name, binary[, threads]: started with the bench config in the environment
+base3=http://127.0.0.1:$port3
+run() { # name, binary[, threads[, single-flight[, batch]]]: with the bench config in the environment
   env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT="${http_port:-$port}" \
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
     WARREN_COLLECTIONS="${collections:-Albums, Artists}" WARREN_LOG_LEVEL=warn \
     WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH="${PREFETCH:-256}" \
     WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef \
     ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0} \
-    ${3:+WARREN_EDGE_THREADS=$3} ${4:+WARREN_SINGLE_FLIGHT=$4} ${extra_env[@]+"${extra_env[@]}"} \
+    ${3:+WARREN_EDGE_THREADS=$3} ${4:+WARREN_SINGLE_FLIGHT=$4} WARREN_EDGE_BATCH="${5:-${EDGE_BATCH:-False}}" \
+    ${extra_env[@]+"${extra_env[@]}"} \
     "$2" 2>>"$state/$1.log" &
   pids+=($!)
 }
@@ -80,9 +86,12 @@ start_stack() { # workers[, edge threads]
   run edge build/release/services/edge/warren-edge "${2:-}"
   edge_pid=$!
   if [ -n "${3:-}" ]; then # and the second edge
-    http_port=$port2 run edge2 build/release/services/edge/warren-edge "${2:-}" True
+    http_port=$port2 run edge2 build/release/services/edge/warren-edge "${2:-}" True False
     edge2_pid=$!
+    http_port=$port3 run edge3 build/release/services/edge/warren-edge "${2:-}" "" True
+    edge3_pid=$!
     for _ in $(seq 1 300); do curl -fs "$base2/readyz" >/dev/null && break; sleep 0.1; done
+    for _ in $(seq 1 300); do curl -fs "$base3/readyz" >/dev/null && break; sleep 0.1; done
   fi
   for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
   curl -fs "$base/readyz" >/dev/null || { echo "bench: the edge never got ready" >&2; exit 1; }
@@ -110,12 +119,16 @@ ceiling() {
 }
 
 # wrk at 64 connections on $1 (of the second edge, single-flight on, when
-# $2 is 2); prints the figures and sets warren_rps.
+# $2 is 2; of the third, batches on, when 3); prints the figures and sets
+# warren_rps.
 measure() {
   local path=$1 out e0 b0 w0 n base=$base edge_pid=$edge_pid
   if [ "${2:-}" = 2 ]; then
     base=$base2
     edge_pid=$edge2_pid
+  elif [ "${2:-}" = 3 ]; then
+    base=$base3
+    edge_pid=$edge3_pid
   fi
   wrk -t2 -c64 -d2s ${script:+-s "$script"} "$base$path" >/dev/null # warm up
   e0=$(ticks "$edge_pid")
@@ -133,7 +146,7 @@ measure() {
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr -s ' \n' ' ' || true)
   printf 'warren%s GET %-15s 64 conn: %8.0f req/s  p50 %8s  p99 %8s  cpu µs/req: edge %s broker %s workers %s %s\n' \
-    "${2:+ sf-on}" "$path" "$warren_rps" "$p50" "$p99" "$(us_per $((e1 - e0)) "$n")" \
+    "${2:+$([ "$2" = 2 ] && echo ' sf-on' || echo ' batch')}" "$path" "$warren_rps" "$p50" "$p99" "$(us_per $((e1 - e0)) "$n")" \
     "$(us_per $((b1 - b0)) "$n")" "$(us_per $((w1 - w0)) "$n")" "$errors"
 }
 
@@ -153,14 +166,17 @@ for round in $(seq 1 "$runs"); do
     q=$ceiling_rps
     measure "$path"
     r=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
+    measure "$path" 3
+    r3=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
     measure "$path" 2
     r2=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
-    ratios+=("$path $r" "$path(sf-on) $r2")
-    echo "        ratio to the quorum ceiling ($path, ${size[$path]}-byte replies): $r; single-flight on: $r2"
+    ratios+=("$path $r" "$path(sf-on) $r2" "$path(batch) $r3")
+    echo "        ratio to the quorum ceiling ($path, ${size[$path]}-byte replies): $r; batch on: $r3; single-flight on: $r2"
   done
 done
 echo "-- ratio warren / raw quorum RPC, min-median-max over $runs round(s):"
-for path in /api/Albums /api/Albums/1 '/api/Albums(sf-on)' '/api/Albums/1(sf-on)'; do
+for path in /api/Albums /api/Albums/1 '/api/Albums(batch)' '/api/Albums/1(batch)' \
+  '/api/Albums(sf-on)' '/api/Albums/1(sf-on)'; do
   printf '%s\n' "${ratios[@]}" | awk -v p="$path" '$1 == p {print $2}' | sort -n |
     awk -v p="$path" '{v[NR] = $1} END { printf "   GET %-22s %s-%s-%s\n", p, v[1], v[int((NR + 1) / 2)], v[NR] }'
 done
