@@ -197,6 +197,17 @@ static int split(struct wr__worker *w, const struct wr_msg *m, const struct wr_b
                 return rc;
             continue;
         }
+        /* RabbitMQ refuses a user_id other than the publishing connection's:
+         * a batch's verified publisher travels on as its principal instead */
+        const char *user = wr_amqp_user(a);
+        if (one.user_id != NULL && (user == NULL || strcmp(one.user_id, user) != 0)) {
+            bool named = false;
+            for (size_t h = 0; h < one.nhdrs; h++)
+                named |= strcmp(one.hdrs[h].name, WR_HDR_PRINCIPAL) == 0;
+            if (!named && one.nhdrs < WR_AMQP_MAX_HDRS)
+                one.hdrs[one.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_PRINCIPAL, one.user_id};
+            one.user_id = NULL;
+        }
         if (one.deadline_ms > 0 &&
             (one.expiration_ms < 0 || one.deadline_ms - now < one.expiration_ms))
             one.expiration_ms = one.deadline_ms - now; /* what is left of its budget */
