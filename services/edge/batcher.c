@@ -16,6 +16,7 @@
 #include "warren/rpc_batch.h"
 
 #define SLOTS 16 /* queues batched at once: SERVICE and a few of SERVICES */
+#define ID_SIZE (WR_REQUEST_ID_LEN + 1)
 
 /* A request held as a copy: its strings live in arena. */
 struct held {
@@ -27,10 +28,10 @@ struct slot {
     bool used;
     char service[WR_SERVICE_NAME_MAX + 1]; /* "" for SERVICE's queue */
     struct held first;
-    struct wr_batch_enc enc;            /* from the second request on */
-    size_t n;                           /* requests queued */
-    long long deadline_ms;              /* the latest of theirs */
-    char (*ids)[WR_REQUEST_ID_LEN + 1]; /* theirs, for the unsent callback */
+    struct wr_batch_enc enc; /* from the second request on */
+    size_t n;                /* requests queued */
+    long long deadline_ms;   /* the latest of theirs */
+    char *ids;               /* theirs (ID_SIZE bytes each), for the unsent callback */
 };
 
 struct batcher {
@@ -87,7 +88,7 @@ static void slot_reset(struct slot *s)
 static void unsent(batcher *bt, struct slot *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        bt->unsent(bt->arg, s->ids[i]);
+        bt->unsent(bt->arg, s->ids + i * ID_SIZE);
 }
 
 /* Sends what s holds: alone as v1, or as a batch. */
@@ -177,7 +178,7 @@ int batcher_add(batcher *bt, const char *service, const struct wr_msg *m)
     }
     if (s->n == 0 && !hold(&s->first, m))
         return WR_ENOMEM;
-    (void)snprintf(s->ids[s->n], WR_REQUEST_ID_LEN + 1, "%s", m->message_id ? m->message_id : "");
+    (void)snprintf(s->ids + s->n * ID_SIZE, ID_SIZE, "%s", m->message_id ? m->message_id : "");
     s->n++;
     if (m->deadline_ms > s->deadline_ms)
         s->deadline_ms = m->deadline_ms;
@@ -201,7 +202,7 @@ batcher *batcher_new(struct event_base *base, const struct wr_cfg *cfg, bus *b,
         struct slot *s = &bt->slot[i];
         wr_batch_enc_init(&s->enc, false, (size_t)cfg->edge_batch_bytes + 64);
         wr_buf_init(&s->first.arena, (size_t)cfg->max_body_bytes * 2 + 65536);
-        s->ids = calloc((size_t)cfg->edge_batch_max + 1, sizeof(*s->ids));
+        s->ids = calloc((size_t)cfg->edge_batch_max + 1, ID_SIZE);
         ok = ok && s->ids != NULL;
     }
     if (!ok) {
