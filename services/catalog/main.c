@@ -69,7 +69,7 @@ static int open_change_log(struct catalog *c)
     }
     store_on_commit(writer, publisher_kick, c->pub);
     /* env is filled by open_cache, before the first write */
-    c->events = (struct events_ctx){.env = &c->ctx.env, .service = c->cfg.service};
+    c->events = (struct events_ctx){.env = &c->ctx.env};
     store_on_events(writer, events_render, &c->events);
     return 0;
 }

@@ -14,8 +14,7 @@
 
 /* What one walk of a changeset renders with. */
 struct walk {
-    const struct events_ctx *ctx;
-    const struct handler_env *env; /* the ctx's, reading on the writer */
+    const struct handler_env *env; /* the hook's, reading on the writer */
     const struct store_tx_info *tx;
     char time[32];
     struct wr_buf *out;
@@ -138,7 +137,7 @@ int events_render(void *arg, store *st, const struct store_tx_info *tx, const vo
     env.store = st;
     env.view = NULL;
     env.tx = NULL;
-    struct walk w = {.ctx = ctx, .env = &env, .tx = tx, .out = out, .err = err};
+    struct walk w = {.env = &env, .tx = tx, .out = out, .err = err};
     format_time(tx->at_ms, w.time);
     wr_buf_init(&w.object, out->max);
     int rc = store_changeset_rows(changeset, len, on_row, &w, err);

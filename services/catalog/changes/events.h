@@ -12,11 +12,10 @@
 #include "ops/op.h"
 #include "store/store.h"
 
-/* What the hook renders with: env (its schema, plan and writer; borrowed,
- * outliving the hook) and the service's name. */
+/* What the hook renders with: env (its schema and plan; borrowed,
+ * outliving the hook). */
 struct events_ctx {
     const struct handler_env *env;
-    const char *service;
 };
 
 /* A store_events_fn (arg: a struct events_ctx): for each row the
