@@ -212,7 +212,7 @@ int wr_amqp_topology(const char *service, struct wr_amqp_object objs[WR_AMQP_TOP
 int wr_amqp_stream_topology(const char *name, long long max_bytes, const char *max_age,
                             struct wr_amqp_object *obj, struct wr_err *err);
 /* Fills objs with what carries service's change events (proto/README.md
- * section 13): the exchange warren.events (as wr_amqp_topology has it),
+ * section 14): the exchange warren.events (as wr_amqp_topology has it),
  * the stream warren.<service>.events with the retention of
  * wr_amqp_stream_topology, and its binding to warren.events with key
  * "<service>.#". Returns the count (WR_AMQP_EVENTS_MAX), or WR_EINVAL when

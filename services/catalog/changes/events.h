@@ -1,4 +1,4 @@
-/* Change events (proto/README.md section 13): the writer's store hook that
+/* Change events (proto/README.md section 14): the writer's store hook that
  * renders, inside each write transaction and before its commit, one event
  * per changed row of a served collection, with the object as GET
  * /api/<Collection>/<id> renders it at that position; and the line format
