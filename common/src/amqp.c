@@ -337,6 +337,10 @@ int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *ms
         p._flags |= AMQP_BASIC_EXPIRATION_FLAG;
         p.expiration = amqp_cstring_bytes(expiration);
     }
+    if (msg->persistent) {
+        p._flags |= AMQP_BASIC_DELIVERY_MODE_FLAG;
+        p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+    }
     p._flags |= AMQP_BASIC_TIMESTAMP_FLAG;
     p.timestamp = (uint64_t)time(NULL);
 
@@ -355,8 +359,9 @@ int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *ms
         p.headers = (amqp_table_t){.num_entries = n, .entries = entries};
     }
     amqp_bytes_t body = {.len = msg->len, .bytes = (void *)msg->body};
-    int status = amqp_basic_publish(a->conn, CHANNEL, amqp_empty_bytes,
-                                    amqp_cstring_bytes(routing_key), mandatory, 0, &p, body);
+    amqp_bytes_t exchange = msg->exchange ? amqp_cstring_bytes(msg->exchange) : amqp_empty_bytes;
+    int status = amqp_basic_publish(a->conn, CHANNEL, exchange, amqp_cstring_bytes(routing_key),
+                                    mandatory, 0, &p, body);
     return check_status(status, "basic.publish", err);
 }
 

@@ -65,6 +65,18 @@
 #define WR_HDR_STREAM_OFFSET "x-stream-offset"
 #define WR_HDR_LOG_ID "x-log-id" /* the writer file's log: positions count within it */
 
+/* Change events (section 13): one message per changed row of a committed
+ * write transaction, on the topic exchange warren.events with routing key
+ * <service>.<Collection>.<created|updated|deleted>, and kept for readers
+ * from an offset in the stream warren.<service>.events. */
+#define WR_EVENTS_EXCHANGE "warren.events"
+#define WR_EVENTS_SUFFIX ".events"
+#define WR_MSG_TYPE_EVENT "event"
+#define WR_EVENT_CONTENT_TYPE "application/json"
+#define WR_HDR_EVENT_INDEX "x-event-index" /* k: the row's event within its transaction */
+#define WR_HDR_EVENT_COUNT "x-event-count" /* the events of that transaction */
+#define WR_HDR_SERVICE "x-service"
+
 /* A request id: 32 lowercase hex characters, used as message_id and
  * correlation_id. */
 #define WR_REQUEST_ID_LEN 32
