@@ -25,6 +25,7 @@
 #include "warren/metrics.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
+#include "warren/trace.h"
 
 struct client {
     sse *owner;
@@ -44,6 +45,7 @@ struct client {
     struct ask a;     /* its audit context; strings below */
     char rid[WR_REQUEST_ID_LEN + 1];
     char trace_id[WR_TRACE_ID_LEN + 1];
+    char traceparent[WR_TRACEPARENT_LEN + 1]; /* the edge's span: its collections call's */
     char collection[SSE_NAME_MAX + 1];
 };
 
@@ -332,7 +334,7 @@ static int ask_collections(struct client *c)
                                  .envelope = env.data,
                                  .len = env.len,
                                  .base_url = "http://edge",
-                                 .traceparent = NULL,
+                                 .traceparent = c->traceparent,
                                  .tracestate = ""};
         rc = calls_pull(c->owner->cs, &c->a, &spec, id, &hooks, c, &c->pull);
     }
@@ -372,11 +374,11 @@ static bool read_request(sse *s, struct ask *a, struct client *c, const char *pa
     }
     if (bad == NULL && all && sse_filter_parse(list, &c->filter, msg, sizeof(msg)) != 0)
         bad = "";
+    else if (bad != NULL) /* before the names are freed */
+        (void)snprintf(msg, sizeof(msg), "%.64s: not a parameter of an event stream%s", bad,
+                       all ? " (collections= is)" : "");
     evhttp_clear_headers(&params);
     if (bad != NULL) {
-        if (bad[0] != '\0')
-            (void)snprintf(msg, sizeof(msg), "%s: not a parameter of an event stream%s", bad,
-                           all ? " (collections= is)" : "");
         respond_error(a, 400, WR_CODE_BAD_PARAMETER, msg);
         return false;
     }
@@ -457,6 +459,7 @@ void sse_serve(sse *s, struct ask *a, struct conn *conn, const char *path)
     c->a.audit.trace_id = c->trace_id;
     c->a.audit.principal = a->audit.principal == a->principal ? c->a.principal : "anonymous";
     c->a.audit.collection = c->collection[0] ? c->collection : NULL;
+    wr_traceparent_format(a->trace, c->traceparent);
     c->a.trace = NULL;
     c->req = a->req;
     c->next = s->first;

@@ -18,11 +18,6 @@
 #include "warren/log.h"
 #include "warren/proto.h"
 
-#ifndef WR_EVENTS_SUFFIX /* TEMP until the events contract lands in proto.h */
-#define WR_EVENTS_SUFFIX ".events"
-#define WR_HDR_EVENT_INDEX "x-event-index"
-#define WR_HDR_EVENT_COUNT "x-event-count"
-#endif
 #define MAX_WATCH 64
 #define PREFETCH 256
 #define INDEX_MAX 4096 /* then every other entry goes, and the step doubles */
@@ -216,7 +211,7 @@ static int subscribe(sse_feed *f, wr_amqp *a, struct wr_err *err)
     pthread_mutex_unlock(&f->lock);
     int rc = wr_amqp_connect(a, err);
     if (rc == 0)
-        rc = wr_amqp_declare_stream(a, f->stream, f->cfg->changes_max_bytes,
+        rc = wr_amqp_declare_events(a, f->cfg->service, f->cfg->changes_max_bytes,
                                     f->cfg->changes_max_age, err);
     if (rc == 0)
         rc = wr_amqp_consume_stream(a, f->stream, PREFETCH, from >= 0 ? from : WR_AMQP_STREAM_NEXT,

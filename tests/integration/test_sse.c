@@ -40,7 +40,7 @@ static void publisher(void)
     pub = wr_amqp_new(&o);
     struct wr_err err = {0};
     ck_assert_msg(wr_amqp_connect(pub, &err) == 0, "%s", err.msg);
-    ck_assert_msg(wr_amqp_declare_stream(pub, STREAM, 1073741824, "7D", &err) == 0, "%s", err.msg);
+    ck_assert_msg(wr_amqp_declare_events(pub, SERVICE, 1073741824, "7D", &err) == 0, "%s", err.msg);
     ck_assert_msg(wr_amqp_confirm(pub, &err) == 0, "%s", err.msg);
 }
 
