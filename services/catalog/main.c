@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cache/cache.h"
+#include "changes/events.h"
 #include "changes/publisher.h"
 #include "changes/replica.h"
 #include "model/schema.h"
@@ -20,10 +21,11 @@ struct catalog {
     schema *schema;
     plan *plan;
     struct cursor_key cursor_key;
-    struct catalog_ctx ctx; /* what the ops answer with */
-    wr_metrics *metrics;    /* the catalog's own, and the runtime's */
-    publisher *pub;         /* the writer's: the outbox to the change stream */
-    replica *rep;           /* a replica's: the change stream to its file */
+    struct catalog_ctx ctx;   /* what the ops answer with */
+    wr_metrics *metrics;      /* the catalog's own, and the runtime's */
+    publisher *pub;           /* the writer's: the outbox to the change stream */
+    struct events_ctx events; /* the writer's: renders each commit's change events */
+    replica *rep;             /* a replica's: the change stream to its file */
 };
 
 /* CURSOR_SECRET, or with DEBUG and none the public development secret;
@@ -51,8 +53,8 @@ static int open_cursor_key(struct catalog *c)
     return 0;
 }
 
-/* The writer's change log: every commit's changes into the outbox, and
- * the publisher that sends them to the stream. 0, or 2 when it cannot be
+/* The writer's change log: every commit's changes and change events into
+ * the outbox, and the publisher that sends them to the streams. 0, or 2 when it cannot be
  * kept (then nothing is written: a write the log missed would be lost to
  * every replica). */
 static int open_change_log(struct catalog *c)
@@ -66,6 +68,9 @@ static int open_change_log(struct catalog *c)
         return 2;
     }
     store_on_commit(writer, publisher_kick, c->pub);
+    /* env is filled by open_cache, before the first write */
+    c->events = (struct events_ctx){.env = &c->ctx.env};
+    store_on_events(writer, events_render, &c->events);
     return 0;
 }
 

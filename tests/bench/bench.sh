@@ -9,7 +9,8 @@
 #     to the quorum ceiling, and CPU µs per request of the edge, the broker
 #     (beam.smp) and the workers, from /proc;
 # then the spread of the ratios over the rounds, the RPC client's calls/s,
-# and the rows/s of a bulk insert (1,000 rows a POST) and of a CSV export.
+# and the rows/s of a bulk insert (1,000 rows a POST), of its change events
+# published and of a CSV export.
 # Absolute figures on a shared machine move by ±50 %: only the ratios
 # measured in one run count (tests/bench/instructions.sh gives the
 # deterministic figure).
@@ -187,6 +188,15 @@ for _ in $(seq 1 "$n"); do
 done
 t1=$(ms_now)
 awk -v n="$n" -v ms="$((t1 - t0))" 'BEGIN { printf "bulk insert POST /api/Artists, 1,000 rows a request: %8.0f rows/s (%d requests, %d ms)\n", n * 1000 * 1000 / ms, n, ms }'
+# Each row above is a change event too (rendered in the write's
+# transaction): the publisher's rate, from the first write until the
+# outbox holds nothing unpublished, and its lag after the last write.
+for _ in $(seq 1 600); do
+  [ "$(sqlite3 "$state/scratch.db" 'SELECT count(*) FROM warren_outbox WHERE published = 0')" = 0 ] && break
+  sleep 0.05
+done
+t2=$(ms_now)
+awk -v n="$n" -v ms="$((t2 - t0))" -v lag="$((t2 - t1))" 'BEGIN { printf "change events of those rows on warren.events: %8.0f events/s (%d events, all published %d ms after the last write)\n", n * 1000 * 1000 / ms, n * 1000, lag }'
 rows=$(($(curl -fs -H 'Accept: text/csv' "$base/api/Tracks" | python3 -c 'import csv, sys; print(sum(1 for _ in csv.reader(sys.stdin)))') - 1))
 t0=$(ms_now)
 for _ in $(seq 1 "$n"); do
