@@ -251,6 +251,14 @@ static void client_begin(struct client *c)
     respond_header(c->req, "X-Request-Id", c->rid);
     evhttp_send_reply_start(c->req, 200, "OK");
     c->started = true;
+    /* A stream's client sends nothing: no read timeout (libevent reads on
+     * only to learn of a close). A write that makes no progress for
+     * HTTP_TIMEOUT_S still ends it: a client that stopped reading. */
+    struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    struct timeval wtv = {s->cfg->http_timeout_s, 0};
+    if (bev != NULL)
+        (void)bufferevent_set_timeouts(bev, NULL, &wtv);
     metrics_sse(s->metrics, 1, 0);
     metrics_answered(s->metrics, METRICS_ROUTE_EVENTS, 200, c->a.t0_ns);
     struct evbuffer *out = evbuffer_new(); /* the headers leave now, with the reconnect delay */

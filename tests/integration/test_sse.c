@@ -48,7 +48,7 @@ static void setup(void)
 {
     publisher();
     base_pos = h_now_ms() * 1000; /* the stream outlives runs: above any earlier one */
-    const char *extra[] = {"WARREN_SSE_MAX_CLIENTS=6", NULL};
+    const char *extra[] = {"WARREN_SSE_MAX_CLIENTS=6", "WARREN_HTTP_TIMEOUT_S=2", NULL};
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-sse", 0, SERVICE, NULL);
     port = h_spawn_edge(&edge, "edge-sse", SERVICE, extra);
     ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
@@ -65,16 +65,20 @@ static void teardown(void)
 
 /* One transaction: n row events of collection at position pos, published
  * to the stream and confirmed. */
-static void publish_tx(long long pos, int n, const char *collection)
+static void publish_padded(long long pos, int n, const char *collection, size_t pad)
 {
     struct wr_err err = {0};
+    char padding[2048];
+    pad = pad < sizeof(padding) ? pad : sizeof(padding) - 1;
+    memset(padding, 'x', pad);
+    padding[pad] = '\0';
     for (int k = 0; k < n; k++) {
-        char body[512];
+        char body[4096];
         (void)snprintf(body, sizeof(body),
-                       "{\"collection\":\"%s\",\"id\":%d,\"object\":{\"n\":%d},\"op\":\"updated\","
-                       "\"position\":%lld,\"principal\":null,\"request_id\":\"r\","
-                       "\"time\":\"2026-01-01T00:00:00.000Z\"}",
-                       collection, k, k, pos);
+                       "{\"collection\":\"%s\",\"id\":%d,\"object\":{\"n\":%d,\"pad\":\"%s\"},"
+                       "\"op\":\"updated\",\"position\":%lld,\"principal\":null,"
+                       "\"request_id\":\"r\",\"time\":\"2026-01-01T00:00:00.000Z\"}",
+                       collection, k, k, padding, pos);
         char mid[64];
         (void)snprintf(mid, sizeof(mid), "%s:%lld:%d", SERVICE, pos, k);
         struct wr_msg m = {
@@ -98,6 +102,11 @@ static void publish_tx(long long pos, int n, const char *collection)
     }
 }
 
+static void publish_tx(long long pos, int n, const char *collection)
+{
+    publish_padded(pos, n, collection, 0);
+}
+
 /* --- a raw SSE client --- */
 
 struct client {
@@ -106,6 +115,7 @@ struct client {
     size_t len;
     int status;
     char head[4096];
+    bool closed; /* the edge ended the stream */
 };
 
 struct event {
@@ -132,8 +142,10 @@ static bool fill(struct client *c, int timeout_ms)
         return true;
     ck_assert_msg(c->len < sizeof(c->buf) - 1, "client buffer full");
     ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
-    if (n <= 0)
+    if (n <= 0) {
+        c->closed = true;
         return false;
+    }
     c->len += (size_t)n;
     c->buf[c->len] = '\0';
     return true;
@@ -141,10 +153,19 @@ static bool fill(struct client *c, int timeout_ms)
 
 /* Opens a stream: GET path with extra header lines; the status and head
  * are read (the body follows). */
-static void sse_open(struct client *c, const char *path, const char *headers)
+static void sse_open_rcvbuf(struct client *c, int p, const char *path, const char *headers,
+                            int rcvbuf)
 {
     memset(c, 0, sizeof(*c));
-    c->fd = connect_to(port);
+    if (rcvbuf > 0) { /* before connect: the window the edge sees stays small */
+        c->fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_eq(setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ck_assert_int_eq(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    } else {
+        c->fd = connect_to(p);
+    }
     char req[2048];
     int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n%s\r\n", path,
                      headers ? headers : "");
@@ -160,6 +181,11 @@ static void sse_open(struct client *c, const char *path, const char *headers)
     c->status = (int)strtol(c->buf + 9, NULL, 10);
     memmove(c->buf, c->buf + h, c->len - h + 1);
     c->len -= h;
+}
+
+static void sse_open(struct client *c, const char *path, const char *headers)
+{
+    sse_open_rcvbuf(c, port, path, headers, 0);
 }
 
 static void sse_close(struct client *c)
@@ -249,7 +275,7 @@ START_TEST(event_carries_op_and_body)
     ck_assert(sse_next(&c, &e, 10000));
     ck_assert_str_eq(e.type, "updated");
     ck_assert_msg(strstr(e.data, "\"collection\":\"Albums\"") != NULL, "%s", e.data);
-    ck_assert_msg(strstr(e.data, "\"object\":{\"n\":0}") != NULL, "%s", e.data);
+    ck_assert_msg(strstr(e.data, "\"object\":{\"n\":0,") != NULL, "%s", e.data);
     sse_close(&c);
 }
 END_TEST
@@ -367,7 +393,7 @@ START_TEST(over_the_cap_is_503)
     struct client c[6];
     for (int i = 0; i < 6; i++) {
         sse_open(&c[i], "/api/events", NULL);
-        ck_assert_int_eq(c[i].status, 200);
+        ck_assert_msg(c[i].status == 200, "stream %d: %d %s", i, c[i].status, c[i].buf);
     }
     struct http_resp r;
     ck_assert_int_eq(h_http(port, "GET", "/api/events", NULL, &r, 10000), 0);
@@ -393,6 +419,166 @@ START_TEST(over_the_cap_is_503)
 }
 END_TEST
 
+/* The id of the k-th of per events at pos. */
+static void id_of(char *out, size_t cap, long long pos, long long k, long long per)
+{
+    (void)snprintf(out, cap, k + 1 == per ? "%lld" : "%lld:%lld", pos, k);
+}
+
+/* A client that does not read while more events come than the ring
+ * holds is cut; it resumes with the last id it had (from the stream, the
+ * ring having moved on) and has every event once, in order. */
+START_TEST(slow_client_is_cut_and_resumes)
+{
+    struct client c;
+    sse_open_rcvbuf(&c, port, "/api/events", NULL, 4096);
+    ck_assert_int_eq(c.status, 200);
+    long long p = base_pos + 1000;
+    /* 15,000 events of 1 KiB: more than the ring and the sockets hold */
+    const long long tx = 150, per = 100;
+    for (long long i = 0; i < tx; i++)
+        publish_padded(p + i, (int)per, "Albums", 1000);
+    struct event e;
+    long long got = 0;
+    char want[64];
+    while (got < tx * per && sse_next(&c, &e, 5000)) {
+        id_of(want, sizeof(want), p + got / per, got % per, per);
+        ck_assert_str_eq(e.id, want);
+        got++;
+    }
+    ck_assert_msg(c.closed, "a client that fell behind the ring was not cut (%lld events)", got);
+    ck_assert_msg(got > 0 && got < tx * per, "%lld events before the cut", got);
+    sse_close(&c);
+    char hdr[96];
+    (void)snprintf(hdr, sizeof(hdr), "Last-Event-ID: %s\r\n", want);
+    sse_open(&c, "/api/events", hdr);
+    ck_assert_int_eq(c.status, 200);
+    while (got < tx * per) {
+        id_of(want, sizeof(want), p + got / per, got % per, per);
+        ck_assert_msg(sse_next(&c, &e, 15000), "event %s did not come", want);
+        ck_assert_str_eq(e.id, want);
+        got++;
+    }
+    ck_assert_msg(!sse_next(&c, &e, 300), "an extra event: %s", e.id);
+    sse_close(&c);
+}
+END_TEST
+
+/* A stream with no events for longer than HTTP_TIMEOUT_S (2 s here) stays
+ * open. */
+START_TEST(idle_stream_stays_open)
+{
+    struct client c;
+    sse_open(&c, "/api/events", NULL);
+    struct event e;
+    ck_assert(!sse_next(&c, &e, 4500));
+    ck_assert_msg(!c.closed, "an idle stream was closed");
+    long long p = base_pos + 1500;
+    publish_tx(p, 1, "Albums");
+    char want[32];
+    expect_ids(&c, (const char *const[]){ids(want, 32, p, -1), NULL});
+    sse_close(&c);
+}
+END_TEST
+
+/* SIGTERM: the edge ends its streams (the clients reconnect elsewhere)
+ * and exits without waiting for them. */
+START_TEST(shutdown_ends_streams)
+{
+    struct proc e2;
+    int p2 = h_spawn_edge(&e2, "edge-sse-3", SERVICE, NULL);
+    ck_assert_msg(h_wait_ready(p2, 15000), "edge not ready (see %s)", e2.log);
+    struct client c;
+    sse_open_rcvbuf(&c, p2, "/api/events", NULL, 0);
+    ck_assert_int_eq(c.status, 200);
+    long long t0 = h_now_ms();
+    ck_assert_int_eq(h_stop(&e2, SIGTERM), 0);
+    ck_assert_msg(h_now_ms() - t0 < 5000, "the drain took %lld ms", h_now_ms() - t0);
+    struct event e;
+    ck_assert(!sse_next(&c, &e, 2000));
+    ck_assert_msg(c.closed, "the stream stayed open");
+    sse_close(&c);
+}
+END_TEST
+
+/* --- real writes through an edge, events from the writer --- */
+
+static long long write_pos(int p, const char *method, const char *path, const char *body,
+                           int status, long long *id)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http_body(p, method, path, body, &r, 15000), 0);
+    ck_assert_msg(r.status == status, "%s %s: %d %s", method, path, r.status, r.body);
+    char v[32];
+    ck_assert_msg(h_header(&r, "X-Warren-Position", v, sizeof(v)), "no position");
+    const char *at = id != NULL ? strstr(r.body, "\"artist_id\":") : NULL;
+    if (at != NULL)
+        *id = strtoll(at + 12, NULL, 10);
+    h_http_free(&r);
+    return strtoll(v, NULL, 10);
+}
+
+START_TEST(real_writes_resume_without_gap)
+{
+    static char env_db[600], svc[64];
+    char db[512];
+    (void)snprintf(svc, sizeof(svc), "t_ssew%d", (int)getpid()); /* a stream of its own */
+    h_copy_db("sse-writer", db, sizeof(db));
+    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
+    const char *config[] = {env_db, "WARREN_Artists__METHODS=GET, POST, PATCH, DELETE", NULL};
+    struct proc w, e1, e2;
+    h_spawn_warren(&w, WARREN_CATALOG_BIN, "catalog-ssew", 0, svc, config);
+    int p1 = h_spawn_edge(&e1, "edge-ssew", svc, NULL);
+    ck_assert_msg(h_wait_ready(p1, 15000), "edge not ready (see %s)", e1.log);
+    struct client a, albums;
+    sse_open_rcvbuf(&a, p1, "/api/Artists/events", NULL, 0);
+    sse_open_rcvbuf(&albums, p1, "/api/events?collections=Albums", NULL, 0);
+    ck_assert_int_eq(a.status, 200);
+    long long id = 0;
+    long long p = write_pos(p1, "POST", "/api/Artists", "{\"name\":\"sse one\"}", 201, &id);
+    struct event e;
+    char w1[32], w2[32], w3[32], w4[32];
+    ck_assert(sse_next(&a, &e, 10000));
+    ck_assert_str_eq(e.id, ids(w1, 32, p, -1));
+    ck_assert_str_eq(e.type, "created");
+    ck_assert_msg(strstr(e.data, "\"name\":\"sse one\"") != NULL, "%s", e.data);
+    /* a write of three rows: cut after its first */
+    long long q =
+        write_pos(p1, "POST", "/api/Artists",
+                  "[{\"name\":\"sse a\"},{\"name\":\"sse b\"},{\"name\":\"sse c\"}]", 201, NULL);
+    ck_assert(sse_next(&a, &e, 10000));
+    ck_assert_str_eq(e.id, ids(w1, 32, q, 0));
+    sse_close(&a);
+    char path[64];
+    (void)snprintf(path, sizeof(path), "/api/Artists/%lld", id);
+    long long r = write_pos(p1, "PATCH", path, "{\"name\":\"sse one bis\"}", 200, NULL);
+    char hdr[96];
+    (void)snprintf(hdr, sizeof(hdr), "Last-Event-ID: %s\r\n", e.id);
+    sse_open_rcvbuf(&a, p1, "/api/Artists/events", hdr, 0);
+    expect_ids(
+        &a, (const char *const[]){ids(w1, 32, q, 1), ids(w2, 32, q, -1), ids(w3, 32, r, -1), NULL});
+    expect_ids(&albums, (const char *const[]){NULL}); /* Artists only were written */
+    /* an edge started after all of it: from the stream */
+    int p2 = h_spawn_edge(&e2, "edge-ssew-2", svc, NULL);
+    ck_assert_msg(h_wait_ready(p2, 15000), "edge not ready (see %s)", e2.log);
+    struct client b;
+    (void)snprintf(hdr, sizeof(hdr), "Last-Event-ID: %lld\r\n", p);
+    sse_open_rcvbuf(&b, p2, "/api/events", hdr, 0);
+    ck_assert_int_eq(b.status, 200);
+    long long d = write_pos(p1, "DELETE", path, NULL, 204, NULL);
+    expect_ids(&b, (const char *const[]){ids(w1, 32, q, 0), ids(w2, 32, q, 1), ids(w3, 32, q, -1),
+                                         ids(w4, 32, r, -1), ids(path, 32, d, -1), NULL});
+    ck_assert(sse_next(&a, &e, 10000));
+    ck_assert_str_eq(e.type, "deleted");
+    sse_close(&a);
+    sse_close(&b);
+    sse_close(&albums);
+    h_stop(&e2, SIGTERM);
+    h_stop(&e1, SIGTERM);
+    ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sse");
@@ -406,6 +592,10 @@ int main(void)
     tcase_add_test(tc, resume_from_before_the_edge_started);
     tcase_add_test(tc, refusals_are_json);
     tcase_add_test(tc, over_the_cap_is_503);
+    tcase_add_test(tc, slow_client_is_cut_and_resumes);
+    tcase_add_test(tc, idle_stream_stays_open);
+    tcase_add_test(tc, shutdown_ends_streams);
+    tcase_add_test(tc, real_writes_resume_without_gap);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
 }
