@@ -58,7 +58,7 @@ bool sse_filter_has(const struct sse_filter *f, const char *collection);
  * SSE_KNOWN_TTL_S to answer an unknown collection 404. */
 #define SSE_KNOWN_TTL_S 60
 struct sse_known {
-    char (*name)[SSE_NAME_MAX + 1];
+    char (*name)[SSE_NAME_MAX + 1]; /* Flawfinder: ignore - names checked to fit */
     size_t n;
     bool have;
     long long at_ms; /* when it was learned (monotonic) */
