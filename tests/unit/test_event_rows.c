@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "changes/events.h"
 #include "store/store.h"
@@ -166,6 +167,52 @@ START_TEST(walk_stops_at_a_callback_error)
 }
 END_TEST
 
+/* ---- an outbox of the previous version ---- */
+
+static int take_events(void *arg, const struct store_change *c)
+{
+    *(const char **)arg = c->events != NULL ? "some" : "none";
+    return 0;
+}
+
+START_TEST(old_outbox_gets_the_events_column)
+{
+    char path[] = "/tmp/warren-events-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    (void)close(fd);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT);"
+                                  "CREATE TABLE warren_outbox (position INTEGER PRIMARY KEY, "
+                                  "at INTEGER NOT NULL, changeset BLOB NOT NULL, "
+                                  "published INTEGER NOT NULL DEFAULT 0);"
+                                  "INSERT INTO warren_outbox VALUES (7, 1, x'00', 0);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    char uri[64];
+    (void)snprintf(uri, sizeof(uri), "sqlite:///%s", path);
+    struct wr_err err = {0};
+    store *st = store_open_writer(uri, &err);
+    ck_assert_msg(st != NULL, "%s", err.msg);
+    ck_assert_int_eq(store_outbox_enable(st, &err), 0);
+    ck_assert_int_eq(store_position(st), 7);
+    /* the entry made before events has none; it is still read */
+    const char *seen = NULL;
+    ck_assert_int_eq(store_outbox_read(st, 0, 10, take_events, &seen, &err), 0);
+    ck_assert_str_eq(seen, "none");
+    store_free(st);
+    /* opened again: the column is there already */
+    st = store_open_writer(uri, &err);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_int_eq(store_outbox_enable(st, &err), 0);
+    store_free(st);
+    (void)unlink(path);
+}
+END_TEST
+
 /* ---- the outbox's lines ---- */
 
 START_TEST(lines_split_at_the_last_tab_and_dot)
@@ -246,6 +293,7 @@ static Suite *suite(void)
     tcase_add_test(tc, walk_gives_each_row_with_its_values);
     tcase_add_test(tc, walk_of_nothing_and_of_noise);
     tcase_add_test(tc, walk_stops_at_a_callback_error);
+    tcase_add_test(tc, old_outbox_gets_the_events_column);
     tcase_add_test(tc, lines_split_at_the_last_tab_and_dot);
     tcase_add_test(tc, lines_bad_or_absent_end_the_walk);
     tcase_add_test(tc, topology_of_the_events);
