@@ -434,8 +434,8 @@ void sse_serve(sse *s, struct ask *a, struct conn *conn, const char *path)
     a->audit.op = "events";
     if (!method_ok(s, a))
         return;
-    struct client *c = calloc(1, sizeof(*c));
-    if (c == NULL) {
+    struct client *c = conn != NULL ? calloc(1, sizeof(*c)) : NULL;
+    if (c == NULL) { /* unwatched, a stream would never learn its client left */
         respond_error(a, 500, WR_CODE_INTERNAL, "out of memory");
         return;
     }
