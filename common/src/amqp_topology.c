@@ -1,9 +1,9 @@
 /* The topology every warren process declares on each (re)connect, the
  * same from every process (proto/README.md section 2): the service's
  * queues, the dead-letter exchange and queue, the audit queue, the change
- * events' exchange, and a writer's change and event streams. One table (wr_amqp_topology) is both what is declared
- * and what deployments compare theirs with. Part of the rabbitmq-c
- * adapter (see amqp.h). */
+ * events' exchange, and a writer's change and event streams. One table (wr_amqp_topology) is both
+ * what is declared and what deployments compare theirs with. Part of the rabbitmq-c adapter (see
+ * amqp.h). */
 #include <stdio.h>
 #include <string.h>
 

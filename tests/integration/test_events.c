@@ -46,7 +46,8 @@ static void subscribe(void)
     sub = amqp_new_connection();
     amqp_socket_t *s = amqp_tcp_socket_new(sub);
     ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(amqp_socket_open(s, "127.0.0.1", atoi(h_env("WRT_AMQP_PORT"))), 0);
+    ck_assert_int_eq(
+        amqp_socket_open(s, "127.0.0.1", (int)strtol(h_env("WRT_AMQP_PORT"), NULL, 10)), 0);
     amqp_rpc_reply_t r =
         amqp_login(sub, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest");
     ck_assert_int_eq(r.reply_type, AMQP_RESPONSE_NORMAL);

@@ -102,8 +102,8 @@ int main(int argc, char **argv)
             if (count == 0)
                 status = print(&objs[0]);
             if (count == 0)
-                count = wr_amqp_events_topology(service, cfg.changes_max_bytes,
-                                                cfg.changes_max_age, objs, &err);
+                count = wr_amqp_events_topology(service, cfg.changes_max_bytes, cfg.changes_max_age,
+                                                objs, &err);
             for (int k = 0; k < count && status == 0; k++)
                 status = print(&objs[k]);
         }
