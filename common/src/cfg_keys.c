@@ -105,7 +105,7 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the client connections the edge holds at once from one IP address (loopback included); "    \
       "beyond, new ones from it get 503 and are closed")                                           \
     X(SSE_MAX_CLIENTS, sse_max_clients, INT, "1000", 0, 1000000, NULL, EDGE,                       \
-      "the event streams (GET /api/<Collection>/events, /api/events) the edge holds at once, "     \
+      "the event streams (Server-Sent Events of the change events) the edge holds at once, "       \
       "every loop together; beyond, new ones get 503; each also counts as a connection")           \
     X(SINGLE_FLIGHT, single_flight, BOOL, "False", 0, 0, NULL, EDGE,                               \
       "an API read identical to one in flight on the same event loop joins it (one message, one "  \
