@@ -266,7 +266,9 @@ int wr_amqp_consume_stream(wr_amqp *a, const char *stream, unsigned prefetch, lo
                            struct wr_err *err)
 {
     amqp_table_entry_t arg = offset >= 0 ? wr__amqp_int("x-stream-offset", offset)
-                                         : wr__amqp_str("x-stream-offset", "first");
+                             : offset == WR_AMQP_STREAM_NEXT
+                                 ? wr__amqp_str("x-stream-offset", "next")
+                                 : wr__amqp_str("x-stream-offset", "first");
     return consume_args(a, stream, false, prefetch, (amqp_table_t){1, &arg}, err);
 }
 

@@ -104,6 +104,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(MAX_CONNECTIONS_PER_ADDRESS, max_conns_per_addr, INT, "1024", 1, 1000000, NULL, EDGE,        \
       "the client connections the edge holds at once from one IP address (loopback included); "    \
       "beyond, new ones from it get 503 and are closed")                                           \
+    X(SSE_MAX_CLIENTS, sse_max_clients, INT, "1000", 0, 1000000, NULL, EDGE,                       \
+      "the event streams (Server-Sent Events of the change events) the edge holds at once, "       \
+      "every loop together; beyond, new ones get 503; each also counts as a connection")           \
     X(SINGLE_FLIGHT, single_flight, BOOL, "False", 0, 0, NULL, EDGE,                               \
       "an API read identical to one in flight on the same event loop joins it (one message, one "  \
       "execution) instead of publishing its own")                                                  \
@@ -149,10 +152,13 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(MAX_REPLICA_LAG_MS, max_replica_lag_ms, INT, "0", 0, 86400000L, NULL, CATALOG,               \
       "a replica further behind the writer than this stops taking requests until it catches "      \
       "up; 0: no bound")                                                                           \
-    X(CHANGES_MAX_BYTES, changes_max_bytes, INT, "1073741824", 1048576, 1L << 50, NULL, CATALOG,   \
-      "the change stream's retention in bytes (stream arguments never change once declared)")      \
-    X(CHANGES_MAX_AGE, changes_max_age, STR, "7D", 0, 0, NULL, CATALOG,                            \
-      "the change stream's retention in time: a number and Y, M, D, h, m or s; '' for none")       \
+    X(CHANGES_MAX_BYTES, changes_max_bytes, INT, "1073741824", 1048576, 1L << 50, NULL,            \
+      CATALOG | EDGE,                                                                              \
+      "the change and events streams' retention in bytes (stream arguments never change once "     \
+      "declared)")                                                                                 \
+    X(CHANGES_MAX_AGE, changes_max_age, STR, "7D", 0, 0, NULL, CATALOG | EDGE,                     \
+      "the change and events streams' retention in time: a number and Y, M, D, h, m or s; '' for " \
+      "none")                                                                                      \
     X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL | CLI,                               \
       "the AMQP heartbeat; 0 turns it off")                                                        \
     X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL | CLI,             \

@@ -21,6 +21,7 @@
 #include "explorer.h"
 #include "export.h"
 #include "respond.h"
+#include "sse.h"
 #include "warren/buf.h"
 #include "warren/log.h"
 #include "warren/metrics.h"
@@ -458,6 +459,11 @@ void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
         a.audit.id = NULL;
         a.route = METRICS_ROUTE_EXPLORER;
         explorer_serve(&a, path);
+        wr_log_scope_end();
+        return;
+    }
+    if (path != NULL && sse_claims(path)) { /* event streams: sse.h */
+        sse_serve(d->sse, &a, conns_of(d->conns, req), path);
         wr_log_scope_end();
         return;
     }

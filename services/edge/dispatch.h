@@ -25,6 +25,7 @@ struct dispatcher {
     calls *calls;
     bus *bus;               /* /readyz asks it */
     conns *conns;           /* a forwarded request's connection */
+    struct sse *sse;        /* the loop's event streams (sse.h) */
     trail *trail;           /* the records of the answers the edge gives itself */
     metrics *metrics;       /* answers counted, /metrics written */
     char default_base[300]; /* http://HTTP_HOST:HTTP_PORT, when Host looks wrong */

@@ -28,6 +28,8 @@ struct edge_shared {
     atomic_long calls_in_flight; /* calls, against MAX_IN_FLIGHT */
     metrics *metrics;            /* one registry for the process */
     peers *peers;                /* connections by client address (peers.h, locked) */
+    struct sse_feed *feed;       /* the change events' reader (sse_feed.h, locked) */
+    atomic_long sse_clients;     /* event streams, against SSE_MAX_CLIENTS */
 };
 
 typedef struct edge edge;

@@ -53,6 +53,10 @@ enum metrics_event {
 };
 void metrics_count(metrics *m, enum metrics_event ev);
 
+/* Event streams (sse.h): clients_delta streams opened (+1) or ended (-1),
+ * events sent to them. m may be NULL. */
+void metrics_sse(metrics *m, long clients_delta, long events);
+
 /* The text format 0.0.4 of every metric, appended to out. 0 or the
  * buffer's error. */
 int metrics_write(metrics *m, struct wr_buf *out);
