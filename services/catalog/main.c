@@ -126,6 +126,11 @@ static int open_cache(struct catalog *c)
      * stores only answers its file is current for. */
     if (c->ctx.cached != NULL && c->rep != NULL)
         cached_on_replica(c->ctx.cached, c->rep);
+    /* the writer's file holds every write: its newest position is at or
+     * past each table's last one */
+    for (size_t i = 0; env->cache != NULL && env->writer != NULL && i < schema_count(c->schema);
+         i++)
+        cache_seed(env->cache, schema_at(c->schema, i)->table, store_position(env->writer));
     return c->ctx.cached != NULL ? 0 : 1;
 }
 

@@ -36,8 +36,8 @@ enum cache_outcome { CACHE_OFF, CACHE_HIT, CACHE_MISS, CACHE_BYPASS, CACHE_SKIP,
 /* What a lookup found, and what cache_store needs to store the answer. */
 struct cache_entry {
     enum cache_outcome outcome;
-    struct wr_buf value; /* a hit's payload */
-    long long gens[CACHE_MAX_DEPS];
+    struct wr_buf value;            /* a hit's payload */
+    long long gens[CACHE_MAX_DEPS]; /* -1: no counter in Redis (never bumped, or lost) */
     size_t ndeps;
     bool locked; /* this worker holds the key's compute lock */
 };
@@ -77,6 +77,12 @@ void cache_abandon(cache *c, const char *key, const struct cache_entry *e);
  * one it goes up by one. Best effort: when Redis is unusable the bump is
  * lost (counted, logged) and such answers live until their TTL. */
 void cache_bump(cache *c, const char *table, long long position);
+
+/* At a writer's start: sets table's generation counter to position (the
+ * writer file's newest, read before the seeding: later writes bump) when Redis
+ * holds none, so that replicas can store answers of tables not written
+ * since Redis started. A counter present is left alone. Best effort. */
+void cache_seed(cache *c, const char *table, long long position);
 
 const struct cache_stats *cache_stats(const cache *c);
 /* Whether REDIS_URL configured caching (fixed for the cache's life). */

@@ -252,8 +252,9 @@ static int probe(cache *c, const char *key, const char *const *deps, struct cach
         return -1;
     int rc = -1;
     if (r->type == REDIS_REPLY_ARRAY && r->elements == e->ndeps + 1) {
-        for (size_t i = 0; i < e->ndeps; i++)
-            e->gens[i] = reply_int(r->element[i + 1]);
+        for (size_t i = 0; i < e->ndeps; i++) /* -1: Redis holds no counter */
+            e->gens[i] =
+                r->element[i + 1]->type == REDIS_REPLY_NIL ? -1 : reply_int(r->element[i + 1]);
         rc = fresh(r->element[0], e) ? 1 : 0;
     } else {
         c->stats.errors++;
@@ -391,4 +392,15 @@ void cache_bump(cache *c, const char *table, long long position)
                 table);
     }
     freeReplyObject(r);
+}
+
+void cache_seed(cache *c, const char *table, long long position)
+{
+    if (!c->enabled || position < 0)
+        return;
+    char name[256], pos[24];
+    (void)snprintf(name, sizeof(name), "warren:gen:%s", table);
+    (void)snprintf(pos, sizeof(pos), "%lld", position);
+    const char *argv[] = {"SET", name, pos, "NX"};
+    freeReplyObject(connected(c) ? command(c, 4, argv, NULL) : NULL);
 }

@@ -35,12 +35,13 @@ long long cached_behinds(const cached *x)
 
 /* Whether a replica's file, at position at before the answer was
  * computed, holds every write the generations read name: each is at or
- * past the position of its table's last write. Always true off a replica
+ * past the position of its table's last write (cache.h; one Redis lost
+ * has none, and the last write is unknown). Always true off a replica
  * (its file is the writer's: every bump follows its commit). */
 static bool current_for(const cached *x, long long at, const struct cache_entry *e)
 {
     for (size_t i = 0; x->rep != NULL && i < e->ndeps; i++)
-        if (e->gens[i] > at)
+        if (e->gens[i] < 0 || e->gens[i] > at) /* no counter: the last write is unknown */
             return false;
     return true;
 }
