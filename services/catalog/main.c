@@ -131,6 +131,9 @@ static int open_cache(struct catalog *c)
     for (size_t i = 0; env->cache != NULL && env->writer != NULL && i < schema_count(c->schema);
          i++)
         cache_seed(env->cache, schema_at(c->schema, i)->table, store_position(env->writer));
+    if (c->ctx.cached != NULL &&
+        cached_use_memo(c->ctx.cached, (size_t)c->cfg.local_cache_max_bytes) != 0)
+        return 1;
     return c->ctx.cached != NULL ? 0 : 1;
 }
 

@@ -131,6 +131,8 @@ const char *cache_outcome_name(enum cache_outcome o)
         return "skip";
     case CACHE_BEHIND:
         return "behind";
+    case CACHE_LOCAL:
+        return "local";
     case CACHE_OFF:
         break;
     }
