@@ -127,10 +127,15 @@ static int open_cache(struct catalog *c)
     env->cache = cache_new(&co);
     c->ctx.cached =
         env->cache != NULL ? cached_new(env->cache, &ko, c->cfg.cache_min_cost_us) : NULL;
-    /* A replica's file may be older than the generation it reads, so what
-     * it computed is never stored under it: it only reads the cache. */
-    if (c->ctx.cached != NULL && c->cfg.replica)
-        cached_lookups_only(c->ctx.cached);
+    /* A replica's file may be older than the generations it reads: it
+     * stores only answers its file is current for. */
+    if (c->ctx.cached != NULL && c->rep != NULL)
+        cached_on_replica(c->ctx.cached, c->rep);
+    /* the writer's file holds every write: its newest position is at or
+     * past each table's last one */
+    for (size_t i = 0; env->cache != NULL && env->writer != NULL && i < schema_count(c->schema);
+         i++)
+        cache_seed(env->cache, schema_at(c->schema, i)->table, store_position(env->writer));
     if (c->ctx.cached != NULL &&
         cached_use_memo(c->ctx.cached, (size_t)c->cfg.local_cache_max_bytes) != 0)
         return 1;
@@ -149,8 +154,9 @@ static int open_metrics(struct catalog *c)
     static const char *const kind[] = {"kind", NULL};
     c->ctx.cache_lookups =
         wr_metrics_counter(c->metrics, "warren_catalog_cache_lookups_total",
-                           "Reads that looked in the result cache, by result: hit, miss, or "
-                           "bypass (Redis down, slow or full)",
+                           "Reads that looked in the result cache, by result: hit, miss, "
+                           "bypass (Redis down, slow or full), or behind (a replica's miss "
+                           "not stored: its file was older than the generations it read)",
                            result);
     wr_metric *stmt = wr_metrics_histogram(
         c->metrics, "warren_catalog_statement_duration_seconds",
@@ -167,10 +173,12 @@ static void teardown(struct catalog *c)
     struct handler_env *env = &c->ctx.env;
     if (env->cache != NULL) {
         const struct cache_stats *st = cache_stats(env->cache);
-        wr_info(NULL,
-                "cache: %lld hits, %lld misses, %lld bypasses, %lld skips, %lld waits, %lld errors",
-                st->hits, st->misses, st->bypasses, c->ctx.cached ? cached_skips(c->ctx.cached) : 0,
-                st->waits, st->errors);
+        wr_info(
+            NULL,
+            "cache: %lld hits, %lld misses, %lld bypasses, %lld skips, %lld behind, %lld waits, "
+            "%lld errors",
+            st->hits, st->misses, st->bypasses, c->ctx.cached ? cached_skips(c->ctx.cached) : 0,
+            c->ctx.cached ? cached_behinds(c->ctx.cached) : 0, st->waits, st->errors);
     }
     publisher_stop(c->pub); /* before the writer: it publishes what was committed */
     replica_stop(c->rep);

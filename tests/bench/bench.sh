@@ -17,12 +17,16 @@
 # Usage: tests/bench/bench.sh [seconds per run]
 # Each path is measured on three edges of one stack, interleaved: batches
 # off (EDGE_BATCH False), batches on, single-flight on.
-# Settings: BENCH_RUNS (rounds, default 1), WORKERS (default 2), EDGE_THREADS
-# (default: the edge's own), EDGE_BATCH (the first edge's and the later
-# stacks', default False), CACHE=1 (the Redis cache on, as the shipped
-# config), SCALING=1 (also a table over edge threads 1 2 4 and workers
-# 1 2 4 8), WRT_AMQP_PORT/WRT_DIST_PORT/WRT_REDIS_PORT/WRT_MONGO_PORT/WRT_NODE
-# (the private servers' ports, so two checkouts can run it at once).
+# Then replicas (tests/bench/replicas.sh): changesets applied per second
+# per replica, and write-to-visible latency p50/p99 on each.
+# Settings: BENCH_RUNS (rounds, default 1), REPLICAS=0 (skip the replicas),
+# REPLICAS_ONLY=1 (only them), REPLICA_BACKLOG_S (tests/bench/replicas.sh),
+# WORKERS (default 2), EDGE_THREADS (default: the edge's own), EDGE_BATCH
+# (the first edge's and the later stacks', default False), CACHE=1 (the
+# Redis cache on, as the shipped config), SCALING=1 (also a table over edge
+# threads 1 2 4 and workers 1 2 4 8),
+# WRT_AMQP_PORT/WRT_DIST_PORT/WRT_REDIS_PORT/WRT_MONGO_PORT/WRT_NODE (the
+# private servers' ports, so two checkouts can run it at once).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -151,6 +155,11 @@ measure() {
     "$(us_per $((b1 - b0)) "$n")" "$(us_per $((w1 - w0)) "$n")" "$errors"
 }
 
+if [ -n "${REPLICAS_ONLY:-}" ]; then # the replicas' figures alone
+  . tests/bench/replicas.sh
+  bench_replicas
+  exit 0
+fi
 echo "warren on $(nproc) cores ($(uname -m)): edge + ${WORKERS:-2} catalog workers + RabbitMQ +" \
   "wrk on one machine; cache ${CACHE:+on}${CACHE:-off}; ${secs}s a run, $runs round(s)"
 start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}" second
@@ -286,6 +295,12 @@ if [ "${CACHE_COSTS:-1}" != 0 ]; then
     -v won="${cache_cpu[on Tracks like+sort]}" -v woff="${cache_cpu[off Tracks like+sort]}" 'BEGIN {
     printf "cache on / off: costly search %.1fx req/s, %.1fx less worker CPU; GET /api/Albums %.2fx req/s\n",
       on / off, woff / won, a / ao }'
+fi
+
+if [ "${REPLICAS:-1}" != 0 ]; then
+  echo "-- replicas: a writer, two replicas (each its own file), the edge"
+  . tests/bench/replicas.sh
+  bench_replicas
 fi
 
 echo "For reference (measured elsewhere, same kind of machine): Flask-Restless 0.17 under" \

@@ -23,8 +23,9 @@ struct cached {
     struct reqkey key;
     struct cache_entry entry;
     struct wr_buf value;
-    bool lookups_only; /* a replica's: never stores in Redis */
-    memo *memo;        /* NULL: no in-process tier */
+    replica *rep; /* a replica's: stores only what its file is current for */
+    long long behinds;
+    memo *memo; /* NULL: no in-process tier */
 };
 
 int cached_use_memo(cached *x, size_t max_bytes)
@@ -34,9 +35,27 @@ int cached_use_memo(cached *x, size_t max_bytes)
     return max_bytes > 0 && x->memo == NULL ? WR_ENOMEM : 0;
 }
 
-void cached_lookups_only(cached *x)
+void cached_on_replica(cached *x, replica *r)
 {
-    x->lookups_only = true;
+    x->rep = r;
+}
+
+long long cached_behinds(const cached *x)
+{
+    return x->behinds;
+}
+
+/* Whether a replica's file, at position at before the answer was
+ * computed, holds every write the generations read name: each is at or
+ * past the position of its table's last write (cache.h; one Redis lost
+ * has none, and the last write is unknown). Always true off a replica
+ * (its file is the writer's: every bump follows its commit). */
+static bool current_for(const cached *x, long long at, const struct cache_entry *e)
+{
+    for (size_t i = 0; x->rep != NULL && i < e->ndeps; i++)
+        if (e->gens[i] < 0 || e->gens[i] > at) /* no counter: the last write is unknown */
+            return false;
+    return true;
 }
 
 cached *cached_new(cache *c, const struct reqkey_opts *opts, long min_cost_us)
@@ -156,6 +175,8 @@ static void through_redis(cached *x, const struct handler_env *env, const struct
         x->skips++;
         return;
     }
+    /* read before the lookup: the answer's data is at least this new */
+    long long at = cacheable && x->rep != NULL ? replica_position(x->rep) : 0;
     if (cacheable)
         cache_lookup(x->cache, x->key.key.data, x->key.dep_names, x->key.ndeps, e);
     if (e->outcome == CACHE_HIT && from_hit(e->value.data, e->value.len, out)) {
@@ -171,7 +192,12 @@ static void through_redis(cached *x, const struct handler_env *env, const struct
                      : cache_outcome_name(e->outcome == CACHE_HIT ? CACHE_MISS : e->outcome);
     if (e->outcome != CACHE_MISS)
         return;
-    if (out->status == 200 && !x->lookups_only && encode(x, out))
+    bool behind = !current_for(x, at, e);
+    if (behind) {
+        out->cache = cache_outcome_name(CACHE_BEHIND);
+        x->behinds++;
+    }
+    if (out->status == 200 && !behind && encode(x, out))
         cache_store(x->cache, x->key.key.data, e, x->value.data, x->value.len);
     else
         cache_abandon(x->cache, x->key.key.data, e);

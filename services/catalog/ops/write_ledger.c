@@ -204,6 +204,6 @@ int write_finish(const struct handler_env *env, const struct collection *c,
         store_rollback(env->writer);
         return write_failed(env, rc, err, out);
     }
-    cache_bump(env->cache, c->table);
+    cache_bump(env->cache, c->table, store_position(env->writer));
     return 0;
 }

@@ -31,7 +31,7 @@ struct wr_answer {
     struct wr_buf link;  /* the Link header; empty when there is none */
     char location[1280]; /* a created object's URL, or "" */
     char allow[64];      /* the methods of a 405, or "" */
-    const char *cache;   /* x-cache: "hit", "miss", "bypass" or "skip" (static strings);
+    const char *cache;   /* x-cache: "hit", "miss", "bypass", "skip" or "behind" (static strings);
                             NULL when no cache took part (audited as "off") */
     long long rows;      /* objects in the answer, for the audit record */
     long long position;  /* a write's commit position (x-warren-position); 0: none */
