@@ -110,7 +110,7 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(SINGLE_FLIGHT, single_flight, BOOL, "False", 0, 0, NULL, EDGE,                               \
       "an API read identical to one in flight on the same event loop joins it (one message, one "  \
       "execution) instead of publishing its own")                                                  \
-    X(EDGE_BATCH, edge_batch, BOOL, "True", 0, 0, NULL, EDGE,                                      \
+    X(EDGE_BATCH, edge_batch, BOOL, "False", 0, 0, NULL, EDGE,                                     \
       "reads ready in one event-loop turn for one queue go out as one proto v2 batch message "     \
       "(workers of this version or later must run first)")                                         \
     X(EDGE_BATCH_MAX, edge_batch_max, INT, "32", 2, 256, NULL, EDGE,                               \
