@@ -164,7 +164,9 @@ loops *loops_new(const struct wr_cfg *cfg)
     atomic_init(&ls->shared.calls_in_flight, 0);
     ls->shared.metrics = metrics_new(&ls->shared.calls_in_flight);
     ls->shared.peers = peers_new(cfg->max_conns_per_addr);
-    if (ls->shared.metrics == NULL || ls->shared.peers == NULL) {
+    ls->shared.ratelimit = ratelimit_new(cfg->rate_limit_rps, cfg->rate_limit_burst,
+                                         cfg->search_concurrency, RATELIMIT_SLOTS);
+    if (ls->shared.metrics == NULL || ls->shared.peers == NULL || ls->shared.ratelimit == NULL) {
         loops_free(ls);
         return NULL;
     }
@@ -246,6 +248,7 @@ void loops_free(loops *ls)
     }
     metrics_free(ls->shared.metrics); /* after every edge: they count in it */
     peers_free(ls->shared.peers);
+    ratelimit_free(ls->shared.ratelimit); /* after every edge: their calls hold places in it */
     free(ls->loop);
     free(ls);
 }
