@@ -117,7 +117,7 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(RATE_LIMIT_BURST, rate_limit_burst, INT, "0", 0, 1000000, NULL, EDGE,                        \
       "the requests a client may send at once above RATE_LIMIT_RPS (the bucket's size); 0: twice " \
       "RATE_LIMIT_RPS")                                                                            \
-    X(SEARCH_CONCURRENCY, search_concurrency, INT, "2", 0, 1000000, NULL, EDGE,                    \
+    X(SEARCH_CONCURRENCY, search_concurrency, INT, "0", 0, 1000000, NULL, EDGE,                    \
       "the searches (reads with q) one client may have in flight at once through one edge "        \
       "process; beyond, 429 with Retry-After; 0: no limit")                                        \
     X(API_KEYS, api_keys, STR, "", 0, 0, NULL, EDGE,                                               \
@@ -146,7 +146,7 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(SEARCH_MAX_SUBQUERIES, search_max_subqueries, INT, "16", 1, 100, NULL, CATALOG,              \
       "the most relation filters (correlated subqueries) in one q; more is a 400 "                 \
       "search_too_complex")                                                                        \
-    X(SEARCH_MAX_STEPS, search_max_steps, INT, "10000000", 0, 1L << 40, NULL, CATALOG,             \
+    X(SEARCH_MAX_STEPS, search_max_steps, INT, "5000000", 0, 1L << 40, NULL, CATALOG,              \
       "the SQLite VM steps one read with q may take; beyond, it is cut and answered 422 "          \
       "search_too_costly; 0: no limit (the deadline still applies)")                               \
     X(COUNT_MAX, count_max, INT, "10000", 0, 1000000000, NULL, CATALOG,                            \

@@ -114,10 +114,10 @@ static struct entry *find_or_make(ratelimit *rl, const struct ratelimit_key *k, 
     for (int i = 0; i < WAYS; i++) {
         if (same(&set[i].key, k))
             return &set[i];
-        if (set[i].key.len == 0) /* free: taken first */
-            victim = &set[i];
-        else if (set[i].searches == 0 &&
-                 (victim == NULL || (victim->key.len != 0 && set[i].seen_ms < victim->seen_ms)))
+        /* a free entry first, else the least recently seen idle one */
+        bool free_slot = set[i].key.len == 0;
+        bool older = victim == NULL || (victim->key.len != 0 && set[i].seen_ms < victim->seen_ms);
+        if (free_slot || (set[i].searches == 0 && older))
             victim = &set[i];
     }
     if (victim != NULL)

@@ -34,7 +34,8 @@ static void start_stack(const char *const *edge_extra)
 
 static void setup(void)
 {
-    start_stack(NULL);
+    static const char *const extra[] = {"WARREN_SEARCH_CONCURRENCY=2", NULL};
+    start_stack(extra);
 }
 
 static void teardown(void)
@@ -262,7 +263,7 @@ END_TEST
 static void setup_rate(void)
 {
     static const char *const extra[] = {"WARREN_RATE_LIMIT_RPS=1", "WARREN_RATE_LIMIT_BURST=3",
-                                        NULL};
+                                        "WARREN_SEARCH_CONCURRENCY=2", NULL};
     start_stack(extra);
 }
 
