@@ -58,6 +58,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(CACHE_MIN_COST_US, cache_min_cost_us, INT, "250", 0, 10000000, NULL, CATALOG,                \
       "reads that cost less CPU to compute go straight to SQLite, not through Redis; 0: cache "    \
       "every read")                                                                                \
+    X(LOCAL_CACHE_MAX_BYTES, local_cache_max_bytes, INT, "8388608", 0, 1L << 30, NULL, CATALOG,    \
+      "each worker's in-process cache of replies, exact by the database file's version (any "      \
+      "write empties it); 0 turns it off")                                                         \
     X(MONGO_URI, mongo_uri, STR, "", 0, 0, NULL, WORKER,                                           \
       "the audit trail's MongoDB; empty keeps audit records in the local spool")                   \
     X(AUDIT_DB, audit_db, STR, "warren", 0, 0, NULL, WORKER, "the audit trail's database")         \

@@ -126,6 +126,9 @@ static int open_cache(struct catalog *c)
      * it computed is never stored under it: it only reads the cache. */
     if (c->ctx.cached != NULL && c->cfg.replica)
         cached_lookups_only(c->ctx.cached);
+    if (c->ctx.cached != NULL &&
+        cached_use_memo(c->ctx.cached, (size_t)c->cfg.local_cache_max_bytes) != 0)
+        return 1;
     return c->ctx.cached != NULL ? 0 : 1;
 }
 

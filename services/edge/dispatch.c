@@ -473,7 +473,8 @@ void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
         wr_log_scope_end();
         return;
     }
-    struct route r = {0}; /* its path is set when rc is 0 or WR_EINVAL */
+    struct route r; /* its path is set when rc is 0 or WR_EINVAL */
+    route_init(&r);
     struct wr_err err = {0};
     int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &d->limits, &r, &err)
                   : wr_err_set(&err, WR_EINVAL, "malformed URL");

@@ -55,6 +55,7 @@ static void setup(void)
     const char *extra[] = {env_db,
                            env_redis,
                            "WARREN_CACHE_MIN_COST_US=0",
+                           "WARREN_LOCAL_CACHE_MAX_BYTES=0", /* in Redis, not memory */
                            env_spool,
                            "WARREN_Tracks__METHODS=GET, POST",
                            NULL};

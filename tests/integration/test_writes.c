@@ -63,7 +63,8 @@ static void setup(void)
                    h_env("WRT_REDIS_PORT"));
     const char *extra[] = {env_db,
                            redis,
-                           "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
+                           "WARREN_CACHE_MIN_COST_US=0",     /* every read cached */
+                           "WARREN_LOCAL_CACHE_MAX_BYTES=0", /* in Redis, not memory */
                            "WARREN_COLLECTIONS=Albums, Artists, Employees",
                            "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE",
                            "WARREN_Employees__METHODS=GET, POST, PATCH",

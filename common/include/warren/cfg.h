@@ -32,6 +32,7 @@ struct wr_cfg {
     long cache_ttl_s;            /* CACHE_TTL_S */
     long cache_wait_ms;          /* CACHE_WAIT_MS: a miss waits for another worker's value */
     long cache_min_cost_us;      /* CACHE_MIN_COST_US: cheaper reads skip the cache */
+    long local_cache_max_bytes;  /* LOCAL_CACHE_MAX_BYTES: the in-process tier; 0 off */
     char *mongo_uri;             /* MONGO_URI: the audit trail; '' spools only */
     char *audit_db;              /* AUDIT_DB */
     char *audit_collection;      /* AUDIT_COLLECTION */

@@ -29,7 +29,8 @@ struct cache_opts {
 };
 
 /* CACHE_SKIP is the caller's (ops/cached.c): a read too cheap for the cache. */
-enum cache_outcome { CACHE_OFF, CACHE_HIT, CACHE_MISS, CACHE_BYPASS, CACHE_SKIP };
+/* CACHE_LOCAL is the in-process memo's (cache/memo.h): a hit without Redis. */
+enum cache_outcome { CACHE_OFF, CACHE_HIT, CACHE_MISS, CACHE_BYPASS, CACHE_SKIP, CACHE_LOCAL };
 
 /* What a lookup found, and what cache_store needs to store the answer. */
 struct cache_entry {
@@ -74,7 +75,8 @@ void cache_bump(cache *c, const char *table);
 const struct cache_stats *cache_stats(const cache *c);
 /* Whether REDIS_URL configured caching (fixed for the cache's life). */
 bool cache_enabled(const cache *c);
-/* "hit", "miss", "bypass", "skip" or "off". */
+/* "hit", "miss", "bypass", "skip", "local" or "off": static strings, so
+ * one outcome's name is always the same pointer. */
 const char *cache_outcome_name(enum cache_outcome o);
 
 #endif

@@ -129,6 +129,8 @@ const char *cache_outcome_name(enum cache_outcome o)
         return "bypass";
     case CACHE_SKIP:
         return "skip";
+    case CACHE_LOCAL:
+        return "local";
     case CACHE_OFF:
         break;
     }

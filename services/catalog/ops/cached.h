@@ -21,8 +21,13 @@ long long cached_skips(const cached *x);
  * be older than the generations it read). */
 void cached_lookups_only(cached *x);
 
-/* Answers req like handle_request, through the cache; out->cache tells the
- * outcome (hit, miss, bypass, skip or off). */
+/* Puts an in-process memo of max_bytes (cache/memo.h) in front of the
+ * cache; 0 takes it away. 0, or WR_ENOMEM. */
+int cached_use_memo(cached *x, size_t max_bytes);
+
+/* Answers req like handle_request, through the memo and the cache;
+ * out->cache tells the outcome (local, hit, miss, bypass, skip or NULL:
+ * neither tier asked). */
 void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
                    const char *base_url, struct wr_answer *out);
 

@@ -63,6 +63,13 @@ bool store_over_budget(const store *st);
  * duration histogram's series; NULL: not timed. NULL-safe. */
 void store_set_metrics(store *st, wr_series *series);
 
+/* A number that changes whenever the committed data st reads may have
+ * (another connection's commit, or st's own writes), for caches kept in
+ * memory: equal numbers mean equal data. Read outside a transaction it
+ * starts a read of its own; the next transaction's snapshot is then this
+ * version or newer. -1 when it cannot be read (cache nothing then). */
+long long store_data_version(store *st);
+
 /* The rowid of the last INSERT. */
 long long store_last_rowid(store *st);
 

@@ -580,6 +580,26 @@ int store_exec(store *st, const char *sql, const struct value *binds, size_t nbi
     return 0;
 }
 
+static int take_version(void *arg, const struct value *row, size_t ncols)
+{
+    if (ncols > 0 && row[0].kind == V_INT)
+        *(long long *)arg = row[0].i;
+    return 0;
+}
+
+long long store_data_version(store *st)
+{
+    long long version = -1;
+    struct wr_err ignored = {0};
+    if (store_query(st, "PRAGMA data_version", NULL, 0, take_version, &version, &ignored) != 0 ||
+        version < 0)
+        return -1;
+    /* data_version moves with other connections' commits only; this
+     * connection's own changes are counted apart. Both only grow, so their
+     * sum moves whenever either does. */
+    return version + (long long)sqlite3_total_changes64(st->db);
+}
+
 long long store_last_rowid(store *st)
 {
     return sqlite3_last_insert_rowid(st->db);
