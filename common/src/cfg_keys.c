@@ -124,6 +124,15 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the deepest nesting of arrays and objects in q and in request bodies")                      \
     X(MAX_IN_VALUES, max_in_values, INT, "500", 1, 30000, NULL, EDGE | CATALOG,                    \
       "the most values one in / not_in filter may list")                                           \
+    X(RATE_LIMIT_RPS, rate_limit_rps, INT, "0", 0, 1000000, NULL, EDGE,                            \
+      "requests per second one client (its API key's name, else its IP address) may send to one "  \
+      "edge process, as a token bucket; beyond, 429 with Retry-After; 0: no limit")                \
+    X(RATE_LIMIT_BURST, rate_limit_burst, INT, "0", 0, 1000000, NULL, EDGE,                        \
+      "the requests a client may send at once above RATE_LIMIT_RPS (the bucket's size); 0: twice " \
+      "RATE_LIMIT_RPS")                                                                            \
+    X(SEARCH_CONCURRENCY, search_concurrency, INT, "0", 0, 1000000, NULL, EDGE,                    \
+      "the searches (reads with q) one client may have in flight at once through one edge "        \
+      "process; beyond, 429 with Retry-After; 0: no limit")                                        \
     X(API_KEYS, api_keys, STR, "", 0, 0, NULL, EDGE,                                               \
       "'name:key, ...': the keys writes need (Authorization: Bearer <key>); secret")               \
     X(PREFETCH, prefetch, INT, "256", 1, 65535, NULL, WORKER,                                      \
@@ -144,6 +153,15 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(MAX_DEPTH, max_depth, INT, "1", 1, 2, NULL, CATALOG,                                         \
       "the deepest ?depth= served: 2 embeds the related objects' own relations; deeper "           \
       "requests are clamped")                                                                      \
+    X(SEARCH_MAX_RELATION_DEPTH, search_max_rel_depth, INT, "4", 1, 16, NULL, CATALOG,             \
+      "the deepest nesting of relation filters (has, any, relation__field) in one q; deeper is a " \
+      "400 search_too_complex")                                                                    \
+    X(SEARCH_MAX_SUBQUERIES, search_max_subqueries, INT, "16", 1, 100, NULL, CATALOG,              \
+      "the most relation filters (correlated subqueries) in one q; more is a 400 "                 \
+      "search_too_complex")                                                                        \
+    X(SEARCH_MAX_STEPS, search_max_steps, INT, "5000000", 0, 1L << 40, NULL, CATALOG,              \
+      "the SQLite VM steps one read with q may take; beyond, it is cut and answered 422 "          \
+      "search_too_costly; 0: no limit (the deadline still applies)")                               \
     X(COUNT_MAX, count_max, INT, "10000", 0, 1000000000, NULL, CATALOG,                            \
       "counts of pages stop at this many rows (num_results_truncated); 0 counts every row")        \
     X(REPLICA, replica, BOOL, "False", 0, 0, NULL, CATALOG,                                        \

@@ -155,5 +155,12 @@
  * principal, op, path or body) */
 #define WR_CODE_REQUEST_ID_REUSED "request_id_reused"
 #define WR_CODE_STALE "stale" /* 504: a replica stayed behind X-Warren-Min-Position */
+/* 400: a q's relation filters nest deeper, or are more, than the limits */
+#define WR_CODE_SEARCH_TOO_COMPLEX "search_too_complex"
+/* 422: a search ran past SEARCH_MAX_STEPS (SQLite VM steps) and was cut */
+#define WR_CODE_SEARCH_TOO_COSTLY "search_too_costly"
+/* 429: a client over its RATE_LIMIT_RPS, or with SEARCH_CONCURRENCY
+ * searches in flight (Retry-After says when to try again) */
+#define WR_CODE_RATE_LIMITED "rate_limited"
 
 #endif

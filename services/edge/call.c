@@ -61,6 +61,8 @@ void call__free(struct call *c)
     flight_end(c);
     if (c->timer != NULL)
         event_free(c->timer);
+    if (c->ended != NULL)
+        c->ended(c->ended_arg);
     calls *cs = c->owner;
     free(c);
     atomic_fetch_sub(cs->in_flight, 1);
@@ -315,6 +317,8 @@ struct call *call__alloc(calls *cs, const struct ask *a, const struct call_spec 
     c->route = a->route;
     c->t0_ns = a->t0_ns;
     c->req = a->req;
+    c->ended = spec->ended;
+    c->ended_arg = spec->ended_arg;
     return c;
 }
 
@@ -413,6 +417,8 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
     if (min != NULL && (digits == 0 || digits > WR_MIN_POSITION_DIGITS || min[digits] != '\0')) {
         respond_error(a, 400, WR_CODE_BAD_PARAMETER,
                       "X-Warren-Min-Position must be a position: 1 to 18 digits");
+        if (spec->ended != NULL)
+            spec->ended(spec->ended_arg);
         return;
     }
     /* a read that asks for a position is never shared: its answer may wait
@@ -446,7 +452,9 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
     }
     if (rc != 0) {
         if (c != NULL)
-            c->req = NULL; /* answered below */
+            c->req = NULL;            /* answered below */
+        else if (spec->ended != NULL) /* no call to end */
+            spec->ended(spec->ended_arg);
         call__free(c);
         if (in_flight) {
             respond_error(a, 409, WR_CODE_CONFLICT,

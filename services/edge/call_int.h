@@ -54,6 +54,8 @@ struct call {
      * HTTP answer; NULL for a call that answers its request */
     const struct call_hooks *hooks;
     void *hooks_arg;
+    void (*ended)(void *arg); /* spec->ended, called by call__free */
+    void *ended_arg;
 };
 
 /* A new call for a's request, counted in flight until call__free; NULL

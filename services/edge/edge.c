@@ -142,6 +142,7 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
         .sse = e->sse,
         .trail = e->trail,
         .metrics = e->metrics,
+        .ratelimit = sh->ratelimit,
     };
     (void)snprintf(d->default_base, sizeof(d->default_base), "http://%s:%ld", cfg->http_host,
                    cfg->http_port);

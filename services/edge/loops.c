@@ -167,7 +167,10 @@ loops *loops_new(const struct wr_cfg *cfg)
     ls->shared.peers = peers_new(cfg->max_conns_per_addr);
     atomic_init(&ls->shared.sse_clients, 0);
     ls->shared.feed = sse_feed_new(cfg);
-    if (ls->shared.metrics == NULL || ls->shared.peers == NULL || ls->shared.feed == NULL) {
+    ls->shared.ratelimit = ratelimit_new(cfg->rate_limit_rps, cfg->rate_limit_burst,
+                                         cfg->search_concurrency, RATELIMIT_SLOTS);
+    if (ls->shared.metrics == NULL || ls->shared.peers == NULL || ls->shared.feed == NULL ||
+        ls->shared.ratelimit == NULL) {
         loops_free(ls);
         return NULL;
     }
@@ -255,6 +258,7 @@ void loops_free(loops *ls)
     metrics_free(ls->shared.metrics); /* after every edge: they count in it */
     peers_free(ls->shared.peers);
     sse_feed_free(ls->shared.feed);
+    ratelimit_free(ls->shared.ratelimit); /* after every edge: their calls hold places in it */
     free(ls->loop);
     free(ls);
 }

@@ -15,7 +15,7 @@
 struct metrics {
     wr_metrics *reg;
     wr_metric *requests, *duration;
-    wr_series *events[3];
+    wr_series *events[5];
     wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped;
     wr_series *sse_clients, *sse_events;
     atomic_long sse_open; /* the gauge's value, moved by every loop */
@@ -84,6 +84,15 @@ metrics *metrics_new(const atomic_long *in_flight)
     m->events[METRICS_RETURNED] = single(
         wr_metrics_counter(r, "warren_amqp_returned_total",
                            "Requests the broker returned as unroutable (answered 503)", NULL));
+    static const char *const reason[] = {"reason", NULL};
+    wr_metric *limited = wr_metrics_counter(
+        r, "warren_edge_rate_limited_total",
+        "Requests answered 429, by reason: rate (over RATE_LIMIT_RPS) or searches (over "
+        "SEARCH_CONCURRENCY)",
+        reason);
+    m->events[METRICS_RATE_LIMITED] = wr_metric_series(limited, (const char *const[]){"rate"});
+    m->events[METRICS_SEARCHES_LIMITED] =
+        wr_metric_series(limited, (const char *const[]){"searches"});
     m->connected = single(wr_metrics_gauge(r, "warren_amqp_connected",
                                            "1 while connected to the broker, else 0", NULL));
     m->blocked = single(wr_metrics_gauge(

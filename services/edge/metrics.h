@@ -47,9 +47,11 @@ int metrics_watch(metrics *m, const struct bus *b, const struct trail *t);
 void metrics_answered(metrics *m, const char *route, int status, uint64_t t0_ns);
 
 enum metrics_event {
-    METRICS_DEADLINE_PASSED, /* a call answered 504 at its deadline */
-    METRICS_LATE_REPLY,      /* a reply for a call no longer waiting */
-    METRICS_RETURNED,        /* a request the broker could not route */
+    METRICS_DEADLINE_PASSED,  /* a call answered 504 at its deadline */
+    METRICS_LATE_REPLY,       /* a reply for a call no longer waiting */
+    METRICS_RETURNED,         /* a request the broker could not route */
+    METRICS_RATE_LIMITED,     /* a 429: the client over RATE_LIMIT_RPS */
+    METRICS_SEARCHES_LIMITED, /* a 429: the client over SEARCH_CONCURRENCY */
 };
 void metrics_count(metrics *m, enum metrics_event ev);
 

@@ -5,6 +5,7 @@
 #ifndef CATALOG_STORE_H
 #define CATALOG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "model/schema.h"
@@ -50,6 +51,13 @@ int store_exec(store *st, const char *sql, const struct value *binds, size_t nbi
 /* Statements running past deadline_ms (epoch ms; 0: no limit) stop with
  * WR_ETIMEDOUT. Set before each request. NULL-safe. */
 void store_set_deadline(store *st, long long deadline_ms);
+/* Gives the statements st runs from now on steps SQLite VM steps in all
+ * (counted every 10,000, so to within that; rows' nested statements
+ * included); past them a statement stops with WR_ETOOBIG and
+ * store_over_budget is true until the next call. 0: no budget. NULL-safe. */
+void store_set_budget(store *st, long long steps);
+/* Whether the step budget cut a statement short since store_set_budget. */
+bool store_over_budget(const store *st);
 
 /* Every statement's time inside SQLite (its steps; the rows' callbacks,
  * and so the statements they nest, are timed apart) goes to series, a
