@@ -257,10 +257,16 @@ int wr_batch_decode(const void *body, size_t len, bool reply, struct wr_batch *o
              json_array_size(list) > WR_RPC_BATCH_ITEMS_MAX)
         rc = wr_err_set(err, WR_EINVAL, "batch: %s must be a list of 1 to %d items", list_key,
                         WR_RPC_BATCH_ITEMS_MAX);
-    size_t n = rc == 0 ? json_array_size(list) : 0;
-    struct wr_msg *items = rc == 0 ? calloc(n, sizeof(*items)) : NULL;
-    if (rc == 0 && items == NULL)
-        rc = wr_err_set(err, WR_ENOMEM, "batch: out of memory");
+    if (rc != 0) {
+        json_decref(root);
+        return rc;
+    }
+    size_t n = json_array_size(list);
+    struct wr_msg *items = calloc(n, sizeof(*items));
+    if (items == NULL) {
+        json_decref(root);
+        return wr_err_set(err, WR_ENOMEM, "batch: out of memory");
+    }
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = decode_item(json_array_get(list, i), reply, &items[i], i, err);
     if (rc != 0) {
