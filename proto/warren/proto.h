@@ -43,9 +43,7 @@
  * HTTP header the edge copies as is. */
 #define WR_HDR_STATUS "x-status"
 #define WR_HDR_LINK "link"
-#define WR_HDR_CACHE                                                                               \
-    "x-cache" /* local, hit, miss, bypass, skip, behind: how the cache took part                   \
-               */
+#define WR_HDR_CACHE "x-cache" /* how the cache took part: local, hit, miss, ... */
 /* Read your writes: a write's reply carries the position its transaction
  * committed at; a read may ask to be answered from data at or past one. */
 #define WR_HDR_POSITION "x-position" /* a change message's position (long) */
