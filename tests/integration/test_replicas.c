@@ -52,10 +52,17 @@ static const char *const methods[] = {
 
 static void spawn(struct node *n, bool replica)
 {
-    /* every read through the cache (CACHE_MIN_COST_US 0) */
-    const char *extra[NMETHODS + 8] = {n->env_db, n->spool, redis_url, n->admin,
-                                       "WARREN_CACHE_MIN_COST_US=0"};
-    size_t k = 5;
+    /* every read through the cache (CACHE_MIN_COST_US 0), and through
+     * Redis: the X-Cache these tests expect is Redis's tier, which the
+     * workers' in-process one would answer before
+     * (integration_local_cache shows that one) */
+    const char *extra[NMETHODS + 9] = {n->env_db,
+                                       n->spool,
+                                       redis_url,
+                                       n->admin,
+                                       "WARREN_CACHE_MIN_COST_US=0",
+                                       "WARREN_LOCAL_CACHE_MAX_BYTES=0"};
+    size_t k = 6;
     for (size_t i = 0; i < NMETHODS; i++)
         extra[k++] = methods[i];
     if (replica)
