@@ -643,3 +643,35 @@ bool h_link_rel(const char *link, const char *rel, char *out, size_t cap)
     out[end - path] = '\0';
     return true;
 }
+
+void h_search_path(char *out, size_t cap, const char *collection, const char *q, const char *extra)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = (size_t)snprintf(out, cap, "/api/%s?q=", collection);
+    for (const unsigned char *p = (const unsigned char *)q; *p && n + 4 < cap; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+            out[n++] = (char)*p;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    (void)snprintf(out + n, cap - n, "%s%s", extra ? "&" : "", extra ? extra : "");
+}
+
+pid_t h_writes_in_flight(int port, int n)
+{
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child != 0)
+        return child;
+    for (int i = 0; i < n; i++) {
+        char body[96];
+        struct http_resp r;
+        (void)snprintf(body, sizeof(body), "{\"title\":\"in flight %d\",\"artist_id\":1}", i);
+        if (h_http_body(port, "POST", "/api/Albums", body, &r, 15000) == 0)
+            h_http_free(&r);
+    }
+    _exit(0);
+}

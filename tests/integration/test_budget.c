@@ -45,23 +45,6 @@ static void teardown(void)
     ck_assert_int_eq(h_stop(&worker2, SIGTERM), 0);
 }
 
-/* /api/<collection>?q=<q percent-encoded> into out. */
-static void search_path(char *out, size_t cap, const char *collection, const char *q)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = (size_t)snprintf(out, cap, "/api/%s?q=", collection);
-    for (const unsigned char *p = (const unsigned char *)q; *p && n + 4 < cap; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
-            out[n++] = (char)*p;
-        } else {
-            out[n++] = '%';
-            out[n++] = hex[*p >> 4];
-            out[n++] = hex[*p & 15];
-        }
-    }
-    out[n] = '\0';
-}
-
 /* Albums' filter nesting depth relation filters: tracks any -> Albums has
  * -> tracks any ..., the innermost on a track's name or an album's title
  * (leaf). Into out. */
@@ -82,7 +65,7 @@ static void nested_q(char *out, size_t cap, int depth, const char *leaf)
 static json_t *search(const char *collection, const char *q, int status)
 {
     char path[8192];
-    search_path(path, sizeof(path), collection, q);
+    h_search_path(path, sizeof(path), collection, q, NULL);
     struct http_resp r;
     ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 20000), 0);
     ck_assert_msg(r.status == status, "q=%s: %d, want %d: %s", q, r.status, status, r.body);
@@ -157,12 +140,13 @@ START_TEST(costly_search_cut_by_steps)
     printf("budget: the costly search cut after %lld ms\n", h_now_ms() - t0);
     /* functions over the same rows: the same budget */
     char path[8192];
-    search_path(path, sizeof(path), "eval/Tracks",
-                "{\"functions\":[{\"name\":\"count\",\"field\":\"track_id\"}],\"filters\":"
-                "[{\"name\":\"playlist_track\",\"op\":\"any\",\"val\":{\"name\":\"Playlists\","
-                "\"op\":\"has\",\"val\":{\"name\":\"playlist_track\",\"op\":\"any\",\"val\":"
-                "{\"name\":\"Tracks\",\"op\":\"has\",\"val\":{\"name\":\"name\",\"op\":\"==\","
-                "\"val\":\"zzz\"}}}}}]}");
+    h_search_path(path, sizeof(path), "eval/Tracks",
+                  "{\"functions\":[{\"name\":\"count\",\"field\":\"track_id\"}],\"filters\":"
+                  "[{\"name\":\"playlist_track\",\"op\":\"any\",\"val\":{\"name\":\"Playlists\","
+                  "\"op\":\"has\",\"val\":{\"name\":\"playlist_track\",\"op\":\"any\",\"val\":"
+                  "{\"name\":\"Tracks\",\"op\":\"has\",\"val\":{\"name\":\"name\",\"op\":\"==\","
+                  "\"val\":\"zzz\"}}}}}]}",
+                  NULL);
     struct http_resp r;
     ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 20000), 0);
     ck_assert_msg(r.status == 422 && strstr(r.body, "search_too_costly"), "%d %s", r.status,
@@ -208,7 +192,7 @@ START_TEST(cheap_read_not_starved)
      * anonymous requests), then a plain read */
     enum { N = 4 };
     char path[8192], req[8400];
-    search_path(path, sizeof(path), "Tracks", costly_q);
+    h_search_path(path, sizeof(path), "Tracks", costly_q, NULL);
     int n =
         snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
     int fds[N];

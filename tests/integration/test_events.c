@@ -486,18 +486,7 @@ START_TEST(killed_writer_loses_no_event)
      * writes arrive: some committed and perhaps not yet published; the
      * restarted writer publishes them. The writes in flight may fail: a
      * child sends them. */
-    pid_t child = fork();
-    ck_assert_int_ge(child, 0);
-    if (child == 0) {
-        for (int i = 0; i < 300; i++) {
-            char body[96];
-            struct http_resp r;
-            (void)snprintf(body, sizeof(body), "{\"title\":\"in flight %d\",\"artist_id\":1}", i);
-            if (h_http_body(port, "POST", "/api/Albums", body, &r, 15000) == 0)
-                h_http_free(&r);
-        }
-        _exit(0);
-    }
+    pid_t child = h_writes_in_flight(port, 300);
     usleep(1500000);
     h_stop(&writer, SIGKILL);
     spawn_writer();

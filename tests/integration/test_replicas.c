@@ -334,18 +334,7 @@ START_TEST(killed_writer_loses_nothing)
     /* killed while writes arrive: some committed and perhaps not yet
      * published; the restarted writer publishes them, replicas skip
      * repeats. The writes in flight may fail: a child sends them. */
-    pid_t child = fork();
-    ck_assert_int_ge(child, 0);
-    if (child == 0) {
-        for (int i = 0; i < 200; i++) {
-            char body[96];
-            struct http_resp r;
-            (void)snprintf(body, sizeof(body), "{\"title\":\"in flight %d\",\"artist_id\":1}", i);
-            if (h_http_body(port, "POST", "/api/Albums", body, &r, 15000) == 0)
-                h_http_free(&r);
-        }
-        _exit(0);
-    }
+    pid_t child = h_writes_in_flight(port, 200);
     usleep(700000);
     h_stop(&writer.proc, SIGKILL);
     spawn(&writer, false);
