@@ -23,6 +23,7 @@ struct cached {
     struct reqkey key;
     struct cache_entry entry;
     struct wr_buf value;
+    bool encoded; /* value holds this request's answer (encode succeeded) */
     replica *rep; /* a replica's: stores only what its file is current for */
     long long behinds;
     memo *memo; /* NULL: no in-process tier */
@@ -120,7 +121,8 @@ static bool encode(cached *x, const struct wr_answer *out)
     wr_buf_append(&x->value, out->link.data ? out->link.data : "", out->link.len);
     wr_buf_putc(&x->value, '\n');
     wr_buf_append(&x->value, out->body.data, out->body.len);
-    return wr_buf_error(&x->value) == 0;
+    x->encoded = wr_buf_error(&x->value) == 0;
+    return x->encoded;
 }
 
 /* Answers from the memo, at the data version the store reads now. */
@@ -207,6 +209,7 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
                    const char *base_url, struct wr_answer *out)
 {
     x->entry.outcome = CACHE_OFF;
+    x->encoded = false;
     /* an export's chunk is read once, and its cursor is not in a cached value */
     if (wr_op_is_write(req->op) || req->format != NULL) {
         handle_request(env, req, base_url, out);
@@ -227,6 +230,6 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
     if (out->cache == cache_outcome_name(CACHE_HIT))
         memo_put(x->memo, h, x->key.key.data, x->key.key.len, x->entry.value.data,
                  x->entry.value.len);
-    else if (encode(x, out))
+    else if (x->encoded || encode(x, out)) /* a Redis miss encoded it once */
         memo_put(x->memo, h, x->key.key.data, x->key.key.len, x->value.data, x->value.len);
 }
