@@ -178,6 +178,7 @@ static long long db_int(const char *sql)
     sqlite3_stmt *s = NULL;
     long long v = -1;
     if (sqlite3_open_v2(db, &d, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(d, 10000) == SQLITE_OK &&
         sqlite3_prepare_v2(d, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
         v = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);

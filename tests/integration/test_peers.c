@@ -145,6 +145,7 @@ static size_t sqlite_ids(const char *sql, const char *text, long long *out, size
 {
     sqlite3 *r = NULL;
     ck_assert_int_eq(sqlite3_open_v2(db, &r, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(r, 10000); /* the worker may still be setting up its file */
     sqlite3_stmt *st = NULL;
     ck_assert_msg(sqlite3_prepare_v2(r, sql, -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(r));
     if (text != NULL)

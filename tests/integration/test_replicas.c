@@ -160,6 +160,7 @@ static long long db_int(const char *path, const char *sql)
     sqlite3_stmt *s = NULL;
     long long v = -1;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(db, 10000) == SQLITE_OK &&
         sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
         v = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
@@ -350,6 +351,7 @@ START_TEST(hand_changed_replica_stops)
 {
     sqlite3 *db = NULL;
     ck_assert_int_eq(sqlite3_open(replicas[1].db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000); /* the replica's applier writes too */
     ck_assert_int_eq(
         sqlite3_exec(db, "UPDATE albums SET Title = 'by hand' WHERE AlbumId = 5", NULL, NULL, NULL),
         SQLITE_OK);
@@ -434,6 +436,7 @@ static sqlite3 *hold_file(const char *path)
 {
     sqlite3 *db = NULL;
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
     ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     return db;
 }

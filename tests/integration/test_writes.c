@@ -352,6 +352,7 @@ START_TEST(legacy_ledger_rows_answer_as_before)
     ck_assert_int_eq(albums(), before);
     sqlite3 *s = NULL;
     ck_assert_int_eq(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(s, 10000);
     ck_assert_int_eq(sqlite3_exec(s, "SELECT fingerprint FROM warren_applied", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(s);
