@@ -1,6 +1,7 @@
 /* The SQLite adapter (see store.h): opening, statements and their cache,
- * transactions, deadlines and budgets. SQLite's result codes are translated
- * to WR_E* here (store__db_error) and nowhere else. */
+ * transactions, deadlines and budgets. A store's SQLite result codes are
+ * translated to WR_E* by store__db_error, here (the change log's own
+ * connections, which have no store, by changes_sqlite.c). */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
