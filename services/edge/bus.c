@@ -8,6 +8,7 @@
 #include "bus.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -320,8 +321,21 @@ static int publish(bus *b, const char *queue, const struct wr_msg *m, bool manda
     return rc;
 }
 
+/* Whether the connection's socket takes more now. rabbitmq-c writes
+ * without a deadline: a node that stopped reading (frozen, or cut off
+ * without a reset) fills the socket, and a publish would then wait until
+ * it reads again, holding the loop and its HTTP; the heartbeat takes
+ * such a connection down within two intervals. */
+static bool writable(const bus *b)
+{
+    struct pollfd p = {.fd = wr_amqp_fd(b->amqp), .events = POLLOUT};
+    return p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) != 0;
+}
+
 int bus_publish(bus *b, const char *service, bool write, const struct wr_msg *m, struct wr_err *err)
 {
+    if (bus_ready(b) && !writable(b)) /* 503, the connection kept */
+        return wr_err_set(err, WR_EAGAIN, "the broker reads nothing (its socket is full)");
     if (service == NULL)
         return publish(b, write ? b->write_queue : b->queue, m, true, err);
     char queue[sizeof(b->write_queue)];
