@@ -25,7 +25,7 @@ set -euo pipefail
 SERVERS=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/servers.sh
 readonly SERVERS
 readonly WAIT_S=${WRT_RABBIT_WAIT_S:-60}
-readonly CTL_S=15 # one rabbitmqctl query; a frozen node never answers
+readonly CTL_S=$WAIT_S # one rabbitmqctl query (slow on a loaded machine); a frozen node never answers
 PROG=${0##*/}
 LIMIT=() # a command prefix for servers.sh (ctl: a timeout)
 
