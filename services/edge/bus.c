@@ -309,18 +309,6 @@ long long bus_connects(const bus *b)
     return b->connects;
 }
 
-static int publish(bus *b, const char *queue, const struct wr_msg *m, bool mandatory,
-                   struct wr_err *err)
-{
-    if (!bus_ready(b))
-        return wr_err_set(err, WR_ECLOSED,
-                          b->ready ? "the broker blocks publishers" : "the broker is unavailable");
-    int rc = wr_amqp_publish(b->amqp, queue, m, mandatory, err);
-    if (rc != 0)
-        go_down(b, err->msg);
-    return rc;
-}
-
 /* Whether the connection's socket takes more now. rabbitmq-c writes
  * without a deadline: a node that stopped reading (frozen, or cut off
  * without a reset) fills the socket, and a publish would then wait until
@@ -332,10 +320,22 @@ static bool writable(const bus *b)
     return p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) != 0;
 }
 
+static int publish(bus *b, const char *queue, const struct wr_msg *m, bool mandatory,
+                   struct wr_err *err)
+{
+    if (!bus_ready(b))
+        return wr_err_set(err, WR_ECLOSED,
+                          b->ready ? "the broker blocks publishers" : "the broker is unavailable");
+    if (!writable(b)) /* a request gets 503, an audit record is kept; the connection too */
+        return wr_err_set(err, WR_EAGAIN, "the broker reads nothing (its socket is full)");
+    int rc = wr_amqp_publish(b->amqp, queue, m, mandatory, err);
+    if (rc != 0)
+        go_down(b, err->msg);
+    return rc;
+}
+
 int bus_publish(bus *b, const char *service, bool write, const struct wr_msg *m, struct wr_err *err)
 {
-    if (bus_ready(b) && !writable(b)) /* 503, the connection kept */
-        return wr_err_set(err, WR_EAGAIN, "the broker reads nothing (its socket is full)");
     if (service == NULL)
         return publish(b, write ? b->write_queue : b->queue, m, true, err);
     char queue[sizeof(b->write_queue)];
