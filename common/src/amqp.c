@@ -272,7 +272,9 @@ int wr_amqp_consume_stream(wr_amqp *a, const char *stream, unsigned prefetch, lo
                            struct wr_err *err)
 {
     amqp_table_entry_t arg = offset >= 0 ? wr__amqp_int("x-stream-offset", offset)
-                                         : wr__amqp_str("x-stream-offset", "first");
+                             : offset == WR_AMQP_STREAM_NEXT
+                                 ? wr__amqp_str("x-stream-offset", "next")
+                                 : wr__amqp_str("x-stream-offset", "first");
     return consume_args(a, stream, false, prefetch, (amqp_table_t){1, &arg}, err);
 }
 
@@ -341,6 +343,10 @@ int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *ms
         p._flags |= AMQP_BASIC_EXPIRATION_FLAG;
         p.expiration = amqp_cstring_bytes(expiration);
     }
+    if (msg->persistent) {
+        p._flags |= AMQP_BASIC_DELIVERY_MODE_FLAG;
+        p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+    }
     p._flags |= AMQP_BASIC_TIMESTAMP_FLAG;
     p.timestamp = (uint64_t)time(NULL);
 
@@ -359,8 +365,9 @@ int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *ms
         p.headers = (amqp_table_t){.num_entries = n, .entries = entries};
     }
     amqp_bytes_t body = {.len = msg->len, .bytes = (void *)msg->body};
-    int status = amqp_basic_publish(a->conn, CHANNEL, amqp_empty_bytes,
-                                    amqp_cstring_bytes(routing_key), mandatory, 0, &p, body);
+    amqp_bytes_t exchange = msg->exchange ? amqp_cstring_bytes(msg->exchange) : amqp_empty_bytes;
+    int status = amqp_basic_publish(a->conn, CHANNEL, exchange, amqp_cstring_bytes(routing_key),
+                                    mandatory, 0, &p, body);
     return check_status(status, "basic.publish", err);
 }
 

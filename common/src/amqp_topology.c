@@ -1,9 +1,9 @@
 /* The topology every warren process declares on each (re)connect, the
  * same from every process (proto/README.md section 2): the service's
- * queues, the dead-letter exchange and queue, the audit queue, and the
- * change stream. One table (wr_amqp_topology) is both what is declared
- * and what deployments compare theirs with. Part of the rabbitmq-c
- * adapter (see amqp.h). */
+ * queues, the dead-letter exchange and queue, the audit queue, the change
+ * events' exchange, and a writer's change and event streams. One table (wr_amqp_topology) is both
+ * what is declared and what deployments compare theirs with. Part of the rabbitmq-c adapter (see
+ * amqp.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -56,6 +56,14 @@ static int set_name(struct wr_amqp_object *o, const char *prefix, const char *na
     return 0;
 }
 
+/* The topic exchange of every service's change events. */
+static int events_exchange(struct wr_amqp_object *o, struct wr_err *err)
+{
+    o->kind = WR_AMQP_EXCHANGE;
+    o->type = "topic";
+    return set_name(o, "", WR_EVENTS_EXCHANGE, "", err);
+}
+
 int wr_amqp_topology(const char *service, struct wr_amqp_object objs[WR_AMQP_TOPOLOGY_MAX],
                      struct wr_err *err)
 {
@@ -83,6 +91,10 @@ int wr_amqp_topology(const char *service, struct wr_amqp_object objs[WR_AMQP_TOP
         rc = set_name(&objs[4], "", WR_AUDIT_QUEUE, "", err);
     if (rc == 0)
         rc = set_name(&objs[5], WR_QUEUE_PREFIX, service, WR_QUEUE_WRITE_SUFFIX, err);
+    /* every process declares the events' exchange, so a subscriber may
+     * bind its queue before the first writer ran */
+    if (rc == 0)
+        rc = events_exchange(&objs[6], err);
     return rc == 0 ? WR_AMQP_TOPOLOGY_MAX : rc;
 }
 
@@ -97,6 +109,28 @@ int wr_amqp_stream_topology(const char *name, long long max_bytes, const char *m
     if (max_age != NULL && max_age[0] != '\0')
         obj->args[obj->nargs++] = (struct wr_amqp_arg)ARG_STR("x-max-age", max_age);
     return set_name(obj, "", name, "", err);
+}
+
+int wr_amqp_events_topology(const char *service, long long max_bytes, const char *max_age,
+                            struct wr_amqp_object objs[WR_AMQP_EVENTS_MAX], struct wr_err *err)
+{
+    memset(objs, 0, sizeof(objs[0]) * WR_AMQP_EVENTS_MAX);
+    char stream[sizeof(objs[0].name)];
+    int n = snprintf(stream, sizeof(stream), WR_QUEUE_PREFIX "%s" WR_EVENTS_SUFFIX, service);
+    int rc = n < 0 || (size_t)n >= sizeof(stream)
+                 ? wr_err_set(err, WR_EINVAL, "amqp: service name too long")
+                 : events_exchange(&objs[0], err);
+    if (rc == 0)
+        rc = wr_amqp_stream_topology(stream, max_bytes, max_age, &objs[1], err);
+    /* the service's events only: <service>.<Collection>.<op> */
+    objs[2].kind = WR_AMQP_BINDING;
+    objs[2].source = WR_EVENTS_EXCHANGE;
+    if (rc == 0)
+        rc = set_name(&objs[2], "", stream, "", err);
+    n = snprintf(objs[2].key, sizeof(objs[2].key), "%s.#", service);
+    if (rc == 0 && (n < 0 || (size_t)n >= sizeof(objs[2].key)))
+        rc = wr_err_set(err, WR_EINVAL, "amqp: service name too long");
+    return rc == 0 ? WR_AMQP_EVENTS_MAX : rc;
 }
 
 /* "k=v k=v": what warren declares, for the mismatch message. */
@@ -163,7 +197,7 @@ static int declare(amqp_connection_state_t conn, const struct wr_amqp_object *o,
         return check_declare(o, amqp_get_rpc_reply(conn), "queue.declare", err);
     case WR_AMQP_BINDING:
         (void)amqp_queue_bind(conn, WR__AMQP_CHANNEL, name, amqp_cstring_bytes(o->source),
-                              amqp_cstring_bytes(""), args);
+                              amqp_cstring_bytes(o->key), args);
         return wr__amqp_check_reply(amqp_get_rpc_reply(conn), "queue.bind", err);
     }
     return wr_err_set(err, WR_EINVAL, "amqp: unknown topology object");
@@ -231,4 +265,20 @@ int wr_amqp_declare_stream(wr_amqp *a, const char *name, long long max_bytes, co
     struct wr_amqp_object obj;
     int rc = wr_amqp_stream_topology(name, max_bytes, max_age, &obj, err);
     return rc != 0 ? rc : declare(conn, &obj, err);
+}
+
+int wr_amqp_declare_events(wr_amqp *a, const char *service, long long max_bytes,
+                           const char *max_age, struct wr_err *err)
+{
+    amqp_connection_state_t conn = wr__amqp_conn(a);
+    if (conn == NULL)
+        return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
+    struct wr_amqp_object objs[WR_AMQP_EVENTS_MAX];
+    int n = wr_amqp_events_topology(service, max_bytes, max_age, objs, err);
+    for (int i = 0; i < n; i++) {
+        int rc = declare(conn, &objs[i], err);
+        if (rc != 0)
+            return rc;
+    }
+    return n < 0 ? n : 0;
 }

@@ -58,6 +58,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(CACHE_MIN_COST_US, cache_min_cost_us, INT, "250", 0, 10000000, NULL, CATALOG,                \
       "reads that cost less CPU to compute go straight to SQLite, not through Redis; 0: cache "    \
       "every read")                                                                                \
+    X(LOCAL_CACHE_MAX_BYTES, local_cache_max_bytes, INT, "8388608", 0, 1L << 30, NULL, CATALOG,    \
+      "each worker's in-process cache of replies, exact by the database file's version (any "      \
+      "write empties it); 0 turns it off")                                                         \
     X(MONGO_URI, mongo_uri, STR, "", 0, 0, NULL, WORKER,                                           \
       "the audit trail's MongoDB; empty keeps audit records in the local spool")                   \
     X(AUDIT_DB, audit_db, STR, "warren", 0, 0, NULL, WORKER, "the audit trail's database")         \
@@ -101,9 +104,19 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(MAX_CONNECTIONS_PER_ADDRESS, max_conns_per_addr, INT, "1024", 1, 1000000, NULL, EDGE,        \
       "the client connections the edge holds at once from one IP address (loopback included); "    \
       "beyond, new ones from it get 503 and are closed")                                           \
+    X(SSE_MAX_CLIENTS, sse_max_clients, INT, "1000", 0, 1000000, NULL, EDGE,                       \
+      "the event streams (Server-Sent Events of the change events) the edge holds at once, "       \
+      "every loop together; beyond, new ones get 503; each also counts as a connection")           \
     X(SINGLE_FLIGHT, single_flight, BOOL, "False", 0, 0, NULL, EDGE,                               \
       "an API read identical to one in flight on the same event loop joins it (one message, one "  \
       "execution) instead of publishing its own")                                                  \
+    X(EDGE_BATCH, edge_batch, BOOL, "False", 0, 0, NULL, EDGE,                                     \
+      "reads ready in one event-loop turn for one queue go out as one proto v2 batch message "     \
+      "(workers of this version or later must run first)")                                         \
+    X(EDGE_BATCH_MAX, edge_batch_max, INT, "32", 2, 256, NULL, EDGE,                               \
+      "the most requests one batch message holds")                                                 \
+    X(EDGE_BATCH_BYTES, edge_batch_bytes, INT, "262144", 4096, 16777216, NULL, EDGE,               \
+      "the largest batch message body; a request that does not fit goes in the next")              \
     X(EDGE_THREADS, edge_threads, INT, "0", 0, 64, NULL, EDGE,                                     \
       "the edge's event loops on the one port, each a thread with its own broker connection; "     \
       "0: one per core")                                                                           \
@@ -111,6 +124,15 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the deepest nesting of arrays and objects in q and in request bodies")                      \
     X(MAX_IN_VALUES, max_in_values, INT, "500", 1, 30000, NULL, EDGE | CATALOG,                    \
       "the most values one in / not_in filter may list")                                           \
+    X(RATE_LIMIT_RPS, rate_limit_rps, INT, "0", 0, 1000000, NULL, EDGE,                            \
+      "requests per second one client (its API key's name, else its IP address) may send to one "  \
+      "edge process, as a token bucket; beyond, 429 with Retry-After; 0: no limit")                \
+    X(RATE_LIMIT_BURST, rate_limit_burst, INT, "0", 0, 1000000, NULL, EDGE,                        \
+      "the requests a client may send at once above RATE_LIMIT_RPS (the bucket's size); 0: twice " \
+      "RATE_LIMIT_RPS")                                                                            \
+    X(SEARCH_CONCURRENCY, search_concurrency, INT, "0", 0, 1000000, NULL, EDGE,                    \
+      "the searches (reads with q) one client may have in flight at once through one edge "        \
+      "process; beyond, 429 with Retry-After; 0: no limit")                                        \
     X(API_KEYS, api_keys, STR, "", 0, 0, NULL, EDGE,                                               \
       "'name:key, ...': the keys writes need (Authorization: Bearer <key>); secret")               \
     X(PREFETCH, prefetch, INT, "256", 1, 65535, NULL, WORKER,                                      \
@@ -131,6 +153,15 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(MAX_DEPTH, max_depth, INT, "1", 1, 2, NULL, CATALOG,                                         \
       "the deepest ?depth= served: 2 embeds the related objects' own relations; deeper "           \
       "requests are clamped")                                                                      \
+    X(SEARCH_MAX_RELATION_DEPTH, search_max_rel_depth, INT, "4", 1, 16, NULL, CATALOG,             \
+      "the deepest nesting of relation filters (has, any, relation__field) in one q; deeper is a " \
+      "400 search_too_complex")                                                                    \
+    X(SEARCH_MAX_SUBQUERIES, search_max_subqueries, INT, "16", 1, 100, NULL, CATALOG,              \
+      "the most relation filters (correlated subqueries) in one q; more is a 400 "                 \
+      "search_too_complex")                                                                        \
+    X(SEARCH_MAX_STEPS, search_max_steps, INT, "5000000", 0, 1L << 40, NULL, CATALOG,              \
+      "the SQLite VM steps one read with q may take; beyond, it is cut and answered 422 "          \
+      "search_too_costly; 0: no limit (the deadline still applies)")                               \
     X(COUNT_MAX, count_max, INT, "10000", 0, 1000000000, NULL, CATALOG,                            \
       "counts of pages stop at this many rows (num_results_truncated); 0 counts every row")        \
     X(REPLICA, replica, BOOL, "False", 0, 0, NULL, CATALOG,                                        \
@@ -139,10 +170,13 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(MAX_REPLICA_LAG_MS, max_replica_lag_ms, INT, "0", 0, 86400000L, NULL, CATALOG,               \
       "a replica further behind the writer than this stops taking requests until it catches "      \
       "up; 0: no bound")                                                                           \
-    X(CHANGES_MAX_BYTES, changes_max_bytes, INT, "1073741824", 1048576, 1L << 50, NULL, CATALOG,   \
-      "the change stream's retention in bytes (stream arguments never change once declared)")      \
-    X(CHANGES_MAX_AGE, changes_max_age, STR, "7D", 0, 0, NULL, CATALOG,                            \
-      "the change stream's retention in time: a number and Y, M, D, h, m or s; '' for none")       \
+    X(CHANGES_MAX_BYTES, changes_max_bytes, INT, "1073741824", 1048576, 1L << 50, NULL,            \
+      CATALOG | EDGE,                                                                              \
+      "the change and events streams' retention in bytes (stream arguments never change once "     \
+      "declared)")                                                                                 \
+    X(CHANGES_MAX_AGE, changes_max_age, STR, "7D", 0, 0, NULL, CATALOG | EDGE,                     \
+      "the change and events streams' retention in time: a number and Y, M, D, h, m or s; '' for " \
+      "none")                                                                                      \
     X(HEARTBEAT_S, heartbeat_s, INT, "10", 0, 3600, NULL, ALL | CLI,                               \
       "the AMQP heartbeat; 0 turns it off")                                                        \
     X(CONNECT_TIMEOUT_MS, connect_timeout_ms, INT, "2000", 1, 600000, NULL, ALL | CLI,             \

@@ -184,6 +184,40 @@ static bool is_lopsided(double v)
     return v > DBL_MIN && frexp(v, &e) == 0.5;
 }
 
+/* The shortest digits of v (finite, >= 0) when v is m x 10^-k for an
+ * integer m < 10^15 and k <= 6, as prices, durations and most stored reals
+ * are; 0 otherwise. Any two decimals of at most 15 significant digits
+ * (DBL_DIG) that read back as one double are the same number, so the
+ * first k that fits gives the shortest digits, and the only ones: what
+ * shortest_digits finds, without its printf and strtod round trips (a
+ * third of a list page's rendering). m / 10^k is one correctly rounded
+ * division, so it equals v exactly when the decimal reads back as v. */
+static size_t short_decimal_digits(double v, char digits[18], int *exp)
+{
+    static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+    if (!(v < 1e9))
+        return 0;
+    for (int k = 0; k < (int)(sizeof pow10 / sizeof pow10[0]); k++) {
+        double m = nearbyint(v * pow10[k]);
+        if (m / pow10[k] != v)
+            continue;
+        char rev[16];
+        size_t len = 0;
+        uint64_t u = (uint64_t)m;
+        do {
+            rev[len++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        for (size_t i = 0; i < len; i++)
+            digits[i] = rev[len - 1 - i];
+        *exp = m == 0 ? 0 : (int)len - 1 - k;
+        while (len > 1 && digits[len - 1] == '0')
+            len--;
+        return len;
+    }
+    return 0;
+}
+
 /* The shortest decimal digits that read back as v (finite, >= 0), nearest
  * to v among those, as David Gay's dtoa (Python's repr) picks them. glibc's
  * printf and strtod round correctly, so for each length the %e text is the
@@ -269,7 +303,9 @@ void wr_json_real(struct wr_buf *b, double v)
         wr_buf_putc(b, '-');
     char digits[18];
     int exp = 0;
-    size_t n = shortest_digits(fabs(v), digits, &exp);
+    size_t n = short_decimal_digits(fabs(v), digits, &exp);
+    if (n == 0)
+        n = shortest_digits(fabs(v), digits, &exp);
     /* repr's switch: positional for exponents -4..15, as float_repr_style 'short'. */
     if (exp >= -4 && exp < 16)
         put_positional(b, digits, n, exp);

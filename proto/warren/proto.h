@@ -22,6 +22,13 @@
 #define WR_AUDIT_QUEUE "warren.audit"
 #define WR_MSG_TYPE_AUDIT "audit"
 #define WR_CONTENT_TYPE "application/json"
+/* Proto v2's batch (proto/README.md section 13): read requests for one
+ * queue travel together in one message of this type, and their replies
+ * come back together in one message of the same type. A batch holds 1 to
+ * WR_RPC_BATCH_ITEMS_MAX items (the edge sends one alone as v1); "v": 2. */
+#define WR_MSG_TYPE_RPC_BATCH "rpc_batch"
+#define WR_RPC_BATCH_VERSION 2
+#define WR_RPC_BATCH_ITEMS_MAX 256
 
 /* Request headers. */
 #define WR_HDR_DEADLINE "x-deadline-ms" /* absolute deadline, epoch ms (long) */
@@ -36,7 +43,7 @@
  * HTTP header the edge copies as is. */
 #define WR_HDR_STATUS "x-status"
 #define WR_HDR_LINK "link"
-#define WR_HDR_CACHE "x-cache" /* hit, miss, bypass or skip: how the result cache took part */
+#define WR_HDR_CACHE "x-cache" /* how the cache took part: local, hit, miss, ... */
 /* Read your writes: a write's reply carries the position its transaction
  * committed at; a read may ask to be answered from data at or past one. */
 #define WR_HDR_POSITION "x-position" /* a change message's position (long) */
@@ -64,6 +71,18 @@
 #define WR_HDR_COMMITTED "x-committed-ms" /* the commit time, epoch ms (long) */
 #define WR_HDR_STREAM_OFFSET "x-stream-offset"
 #define WR_HDR_LOG_ID "x-log-id" /* the writer file's log: positions count within it */
+
+/* Change events (section 13): one message per changed row of a committed
+ * write transaction, on the topic exchange warren.events with routing key
+ * <service>.<Collection>.<created|updated|deleted>, and kept for readers
+ * from an offset in the stream warren.<service>.events. */
+#define WR_EVENTS_EXCHANGE "warren.events"
+#define WR_EVENTS_SUFFIX ".events"
+#define WR_MSG_TYPE_EVENT "event"
+#define WR_EVENT_CONTENT_TYPE "application/json"
+#define WR_HDR_EVENT_INDEX "x-event-index" /* k: the row's event within its transaction */
+#define WR_HDR_EVENT_COUNT "x-event-count" /* the events of that transaction */
+#define WR_HDR_SERVICE "x-service"
 
 /* A request id: 32 lowercase hex characters, used as message_id and
  * correlation_id. */
@@ -135,5 +154,12 @@
  * principal, op, path or body) */
 #define WR_CODE_REQUEST_ID_REUSED "request_id_reused"
 #define WR_CODE_STALE "stale" /* 504: a replica stayed behind X-Warren-Min-Position */
+/* 400: a q's relation filters nest deeper, or are more, than the limits */
+#define WR_CODE_SEARCH_TOO_COMPLEX "search_too_complex"
+/* 422: a search ran past SEARCH_MAX_STEPS (SQLite VM steps) and was cut */
+#define WR_CODE_SEARCH_TOO_COSTLY "search_too_costly"
+/* 429: a client over its RATE_LIMIT_RPS, or with SEARCH_CONCURRENCY
+ * searches in flight (Retry-After says when to try again) */
+#define WR_CODE_RATE_LIMITED "rate_limited"
 
 #endif

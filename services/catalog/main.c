@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cache/cache.h"
+#include "changes/events.h"
 #include "changes/publisher.h"
 #include "changes/replica.h"
 #include "model/schema.h"
@@ -20,10 +21,11 @@ struct catalog {
     schema *schema;
     plan *plan;
     struct cursor_key cursor_key;
-    struct catalog_ctx ctx; /* what the ops answer with */
-    wr_metrics *metrics;    /* the catalog's own, and the runtime's */
-    publisher *pub;         /* the writer's: the outbox to the change stream */
-    replica *rep;           /* a replica's: the change stream to its file */
+    struct catalog_ctx ctx;   /* what the ops answer with */
+    wr_metrics *metrics;      /* the catalog's own, and the runtime's */
+    publisher *pub;           /* the writer's: the outbox to the change stream */
+    struct events_ctx events; /* the writer's: renders each commit's change events */
+    replica *rep;             /* a replica's: the change stream to its file */
 };
 
 /* CURSOR_SECRET, or with DEBUG and none the public development secret;
@@ -51,8 +53,8 @@ static int open_cursor_key(struct catalog *c)
     return 0;
 }
 
-/* The writer's change log: every commit's changes into the outbox, and
- * the publisher that sends them to the stream. 0, or 2 when it cannot be
+/* The writer's change log: every commit's changes and change events into
+ * the outbox, and the publisher that sends them to the streams. 0, or 2 when it cannot be
  * kept (then nothing is written: a write the log missed would be lost to
  * every replica). */
 static int open_change_log(struct catalog *c)
@@ -66,6 +68,9 @@ static int open_change_log(struct catalog *c)
         return 2;
     }
     store_on_commit(writer, publisher_kick, c->pub);
+    /* env is filled by open_cache, before the first write */
+    c->events = (struct events_ctx){.env = &c->ctx.env};
+    store_on_events(writer, events_render, &c->events);
     return 0;
 }
 
@@ -122,10 +127,18 @@ static int open_cache(struct catalog *c)
     env->cache = cache_new(&co);
     c->ctx.cached =
         env->cache != NULL ? cached_new(env->cache, &ko, c->cfg.cache_min_cost_us) : NULL;
-    /* A replica's file may be older than the generation it reads, so what
-     * it computed is never stored under it: it only reads the cache. */
-    if (c->ctx.cached != NULL && c->cfg.replica)
-        cached_lookups_only(c->ctx.cached);
+    /* A replica's file may be older than the generations it reads: it
+     * stores only answers its file is current for. */
+    if (c->ctx.cached != NULL && c->rep != NULL)
+        cached_on_replica(c->ctx.cached, c->rep);
+    /* the writer's file holds every write: its newest position is at or
+     * past each table's last one */
+    for (size_t i = 0; env->cache != NULL && env->writer != NULL && i < schema_count(c->schema);
+         i++)
+        cache_seed(env->cache, schema_at(c->schema, i)->table, store_position(env->writer));
+    if (c->ctx.cached != NULL &&
+        cached_use_memo(c->ctx.cached, (size_t)c->cfg.local_cache_max_bytes) != 0)
+        return 1;
     return c->ctx.cached != NULL ? 0 : 1;
 }
 
@@ -141,8 +154,9 @@ static int open_metrics(struct catalog *c)
     static const char *const kind[] = {"kind", NULL};
     c->ctx.cache_lookups =
         wr_metrics_counter(c->metrics, "warren_catalog_cache_lookups_total",
-                           "Reads that looked in the result cache, by result: hit, miss, or "
-                           "bypass (Redis down, slow or full)",
+                           "Reads that looked in the result cache, by result: hit, miss, "
+                           "bypass (Redis down, slow or full), or behind (a replica's miss "
+                           "not stored: its file was older than the generations it read)",
                            result);
     wr_metric *stmt = wr_metrics_histogram(
         c->metrics, "warren_catalog_statement_duration_seconds",
@@ -159,10 +173,12 @@ static void teardown(struct catalog *c)
     struct handler_env *env = &c->ctx.env;
     if (env->cache != NULL) {
         const struct cache_stats *st = cache_stats(env->cache);
-        wr_info(NULL,
-                "cache: %lld hits, %lld misses, %lld bypasses, %lld skips, %lld waits, %lld errors",
-                st->hits, st->misses, st->bypasses, c->ctx.cached ? cached_skips(c->ctx.cached) : 0,
-                st->waits, st->errors);
+        wr_info(
+            NULL,
+            "cache: %lld hits, %lld misses, %lld bypasses, %lld skips, %lld behind, %lld waits, "
+            "%lld errors",
+            st->hits, st->misses, st->bypasses, c->ctx.cached ? cached_skips(c->ctx.cached) : 0,
+            c->ctx.cached ? cached_behinds(c->ctx.cached) : 0, st->waits, st->errors);
     }
     publisher_stop(c->pub); /* before the writer: it publishes what was committed */
     replica_stop(c->rep);

@@ -61,6 +61,8 @@ void call__free(struct call *c)
     flight_end(c);
     if (c->timer != NULL)
         event_free(c->timer);
+    if (c->ended != NULL)
+        c->ended(c->ended_arg);
     calls *cs = c->owner;
     free(c);
     atomic_fetch_sub(cs->in_flight, 1);
@@ -232,8 +234,20 @@ static void answer_reply(calls *cs, struct call *c, const struct wr_msg *m)
     metrics_answered(cs->metrics, c->route, status, c->t0_ns);
 }
 
+static void on_reply_item(void *arg, const struct wr_msg *m)
+{
+    calls_on_reply(arg, m);
+}
+
+static void on_returned_item(void *arg, const struct wr_msg *m)
+{
+    calls_on_returned(arg, m);
+}
+
 void calls_on_reply(calls *cs, const struct wr_msg *m)
 {
+    if (batcher_unpack(m, true, on_reply_item, cs)) /* proto v2: each item as if alone */
+        return;
     struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
     if (c == NULL) {
         cs->late_replies++;
@@ -263,6 +277,8 @@ void calls_on_reply(calls *cs, const struct wr_msg *m)
 
 void calls_on_returned(calls *cs, const struct wr_msg *m)
 {
+    if (batcher_unpack(m, false, on_returned_item, cs))
+        return;
     struct call *c = m->correlation_id ? pending_remove(cs->pending, m->correlation_id) : NULL;
     if (c == NULL)
         return;
@@ -301,6 +317,8 @@ struct call *call__alloc(calls *cs, const struct ask *a, const struct call_spec 
     c->route = a->route;
     c->t0_ns = a->t0_ns;
     c->req = a->req;
+    c->ended = spec->ended;
+    c->ended_arg = spec->ended_arg;
     return c;
 }
 
@@ -338,6 +356,12 @@ int call__publish(calls *cs, const char *id, const struct ask *a, const struct c
                        .len = spec->len};
     if (min != NULL)
         m.hdrs[m.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_MIN_POSITION, min};
+    if (cs->batcher != NULL && !spec->write) { /* EDGE_BATCH: leaves at the turn's end */
+        int rc = batcher_add(cs->batcher, spec->service, &m);
+        /* a full batch sent to make room can take the bus down, which
+         * answers (and frees) every call in flight: this one too */
+        return rc == 0 && pending_get(cs->pending, id) == NULL ? WR_ECLOSED : rc;
+    }
     struct wr_err err = {0};
     return bus_publish(cs->bus, spec->service, spec->write, &m, &err);
 }
@@ -393,6 +417,8 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
     if (min != NULL && (digits == 0 || digits > WR_MIN_POSITION_DIGITS || min[digits] != '\0')) {
         respond_error(a, 400, WR_CODE_BAD_PARAMETER,
                       "X-Warren-Min-Position must be a position: 1 to 18 digits");
+        if (spec->ended != NULL)
+            spec->ended(spec->ended_arg);
         return;
     }
     /* a read that asks for a position is never shared: its answer may wait
@@ -426,7 +452,9 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
     }
     if (rc != 0) {
         if (c != NULL)
-            c->req = NULL; /* answered below */
+            c->req = NULL;            /* answered below */
+        else if (spec->ended != NULL) /* no call to end */
+            spec->ended(spec->ended_arg);
         call__free(c);
         if (in_flight) {
             respond_error(a, 409, WR_CODE_CONFLICT,
@@ -445,6 +473,15 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
         flight_start(cs, c, key);
 }
 
+/* A batched request the bus did not take: answered as a failed publish. */
+static void on_unsent(void *arg, const char *id)
+{
+    calls *cs = arg;
+    struct call *c = pending_remove(cs->pending, id);
+    if (c != NULL)
+        call_error(c, 503, WR_CODE_UNAVAILABLE, "the broker is unavailable");
+}
+
 calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long *in_flight, bus *b,
                  trail *t, metrics *m)
 {
@@ -458,7 +495,10 @@ calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long 
     cs->deadline_tv = event_base_init_common_timeout(base, &tv);
     cs->pending = pending_new();
     cs->flights = flights_new();
-    if (cs->deadline_tv == NULL || cs->pending == NULL || cs->flights == NULL) {
+    if (cfg->edge_batch)
+        cs->batcher = batcher_new(base, cfg, b, on_unsent, cs);
+    if (cs->deadline_tv == NULL || cs->pending == NULL || cs->flights == NULL ||
+        (cfg->edge_batch && cs->batcher == NULL)) {
         calls_free(cs);
         return NULL;
     }
@@ -472,6 +512,7 @@ void calls_free(calls *cs)
     struct call *c;
     while (cs->pending != NULL && (c = pending_remove_any(cs->pending)) != NULL)
         call_error(c, 503, WR_CODE_UNAVAILABLE, "shutting down");
+    batcher_free(cs->batcher); /* after the calls: what it held was answered */
     pending_free(cs->pending);
     flights_free(cs->flights);
     free(cs);

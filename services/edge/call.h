@@ -44,6 +44,11 @@ struct call_spec {
     const char *traceparent; /* the edge's span of the request's trace */
     const char *tracestate;  /* "" when none */
     bool shared;             /* a read: an identical one in flight may answer it too */
+    /* Called once when what calls_start was given ends: the call's end
+     * (answered, timed out, failed, its client gone), or calls_start's own
+     * answer when it makes no call. NULL: none. */
+    void (*ended)(void *arg);
+    void *ended_arg;
 };
 
 /* Starts a call for a's request (a->audit says what its records say; its

@@ -3,6 +3,7 @@
 #ifndef EDGE_CALL_INT_H
 #define EDGE_CALL_INT_H
 
+#include "batcher.h"
 #include "call.h"
 #include "flights.h"
 #include "pending.h"
@@ -20,6 +21,7 @@ struct calls {
     metrics *metrics;
     pending *pending;
     flights *flights;                  /* the reads in flight, by what they ask */
+    batcher *batcher;                  /* EDGE_BATCH: reads leave batched; else NULL */
     long long shared;                  /* reads answered from another's reply */
     const struct timeval *deadline_tv; /* a common timeout: O(1) timers */
     atomic_long *in_flight;            /* every loop's calls (edge.h: struct edge_shared) */
@@ -52,6 +54,8 @@ struct call {
      * HTTP answer; NULL for a call that answers its request */
     const struct call_hooks *hooks;
     void *hooks_arg;
+    void (*ended)(void *arg); /* spec->ended, called by call__free */
+    void *ended_arg;
 };
 
 /* A new call for a's request, counted in flight until call__free; NULL

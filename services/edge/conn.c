@@ -73,6 +73,11 @@ struct conn *conns_of(const conns *e, struct evhttp_request *req)
     return conn != NULL && conn->evcon == evcon ? conn : NULL;
 }
 
+const struct peer_addr *conn_addr(const struct conn *conn)
+{
+    return &conn->addr;
+}
+
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;

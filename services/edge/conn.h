@@ -34,6 +34,9 @@ void conns_free(conns *c);
 /* The connection of req; NULL when it is not watched (only short of
  * memory), in which case nobody will learn that its client went away. */
 struct conn *conns_of(const conns *c, struct evhttp_request *req);
+/* The client address of conn (len 0 when the socket has none). Borrowed:
+ * valid while conn is. */
+const struct peer_addr *conn_addr(const struct conn *conn);
 /* A request arrived on conn: the deadline for the next one starts. */
 void conn_request(struct conn *conn);
 /* Parks call on conn (NULL: none): gone() hears of it if the client goes. */

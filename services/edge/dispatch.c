@@ -20,7 +20,9 @@
 #include "cors.h"
 #include "explorer.h"
 #include "export.h"
+#include "limits.h"
 #include "respond.h"
+#include "sse.h"
 #include "warren/buf.h"
 #include "warren/log.h"
 #include "warren/metrics.h"
@@ -291,7 +293,7 @@ static void serve_metrics(const struct dispatcher *d, const struct ask *a)
  * id (every other member is empty), to the service's queue. fields goes
  * with the reads of objects, the Prefer header's words with a create. */
 static void forward(const struct dispatcher *d, const struct ask *a, const struct route *r,
-                    const char *op, const char *json, enum export_want want)
+                    const char *op, const char *json, enum export_want want, struct call_spec *held)
 {
     bool reads =
         r->kind == ROUTE_API && (strcmp(op, WR_OP_LIST) == 0 || strcmp(op, WR_OP_GET) == 0 ||
@@ -316,6 +318,7 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                             .resolution = prefer.resolution};
     struct conn *conn = conns_of(d->conns, a->req);
     if (conn == NULL) { /* unwatched: a reply could find the request freed */
+        limits_release(held);
         respond_error(a, 500, WR_CODE_INTERNAL, "out of memory");
         return;
     }
@@ -324,6 +327,7 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
     struct wr_buf body;
     wr_buf_init(&body, (size_t)d->cfg->max_body_bytes * 2 + 8192);
     if (wr_request_encode(&rq, &body) != 0) {
+        limits_release(held);
         respond_header(a->req, "Retry-After", "1");
         respond_error(a, 503, WR_CODE_UNAVAILABLE, "out of memory");
     } else {
@@ -334,6 +338,7 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                                  .traceparent = traceparent,
                                  .tracestate = a->trace->tracestate};
         if (want != EXPORT_NONE) { /* a list streamed: export.h */
+            limits_release(held);  /* none: an export is no search here */
             export_start(d->calls, a, conn, r, &xs);
             wr_buf_release(&body);
             return;
@@ -347,7 +352,9 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                                  .traceparent = traceparent,
                                  .tracestate = a->trace->tracestate,
                                  .shared = d->cfg->single_flight && r->kind == ROUTE_API &&
-                                           !wr_op_is_write(op)};
+                                           !wr_op_is_write(op),
+                                 .ended = held->ended,
+                                 .ended_arg = held->ended_arg};
         calls_start(d->calls, a, conn, &spec);
     }
     wr_buf_release(&body);
@@ -417,11 +424,17 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
                       calls_draining(d->calls) ? "shutting down" : "too many requests in flight");
         return;
     }
+    /* per-client limits (limits.h): a search is a read with q */
+    bool search = !svc && want == EXPORT_NONE && r->q != NULL &&
+                  (strcmp(op, WR_OP_LIST) == 0 || strcmp(op, WR_OP_FUNCTIONS) == 0);
+    struct call_spec held = {0};
+    if (!limits_admit(d->ratelimit, a, conns_of(d->conns, a->req), search, &held))
+        return;
     char *json = NULL;
     bool body = write && strcmp(op, WR_OP_DELETE) != 0;
     if (body && !read_body(d, a, op, &json))
-        return;
-    forward(d, a, r, op, json, want);
+        return; /* a write: no search held */
+    forward(d, a, r, op, json, want, &held);
     free(json);
 }
 
@@ -461,7 +474,13 @@ void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
         wr_log_scope_end();
         return;
     }
-    struct route r = {0}; /* its path is set when rc is 0 or WR_EINVAL */
+    if (path != NULL && sse_claims(path)) { /* event streams: sse.h */
+        sse_serve(d->sse, &a, conns_of(d->conns, req), path);
+        wr_log_scope_end();
+        return;
+    }
+    struct route r; /* its path is set when rc is 0 or WR_EINVAL */
+    route_init(&r);
     struct wr_err err = {0};
     int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &d->limits, &r, &err)
                   : wr_err_set(&err, WR_EINVAL, "malformed URL");

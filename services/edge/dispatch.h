@@ -14,6 +14,7 @@
 #include "call.h"
 #include "conn.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "trail.h"
 #include "warren/cfg.h"
@@ -25,8 +26,10 @@ struct dispatcher {
     calls *calls;
     bus *bus;               /* /readyz asks it */
     conns *conns;           /* a forwarded request's connection */
+    struct sse *sse;        /* the loop's event streams (sse.h) */
     trail *trail;           /* the records of the answers the edge gives itself */
     metrics *metrics;       /* answers counted, /metrics written */
+    ratelimit *ratelimit;   /* per-client limits, shared by every loop (NULL: none) */
     char default_base[300]; /* http://HTTP_HOST:HTTP_PORT, when Host looks wrong */
 };
 

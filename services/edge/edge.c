@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "metrics.h"
+#include "sse.h"
 #include "trail.h"
 #include "warren/log.h"
 
@@ -31,6 +32,7 @@ struct edge {
     trail *trail;
     calls *calls;
     conns *conns;
+    sse *sse;         /* its event streams */
     metrics *metrics; /* the process's, shared with the other loops */
     struct dispatcher dispatcher;
 };
@@ -117,8 +119,10 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
         e->trail ? calls_new(base, cfg, &sh->calls_in_flight, e->bus, e->trail, sh->metrics) : NULL;
     e->conns =
         e->http ? conns_new(base, e->http, cfg, &sh->conns_open, sh->peers, on_gone, e) : NULL;
+    e->sse =
+        e->calls ? sse_new(base, cfg, sh->feed, e->calls, sh->metrics, &sh->sse_clients) : NULL;
     if (e->http == NULL || e->bus == NULL || e->trail == NULL || e->calls == NULL ||
-        e->conns == NULL) {
+        e->conns == NULL || e->sse == NULL) {
         wr_error(NULL, "edge: out of memory");
         edge_free(e);
         return NULL;
@@ -135,8 +139,10 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
         .calls = e->calls,
         .bus = e->bus,
         .conns = e->conns,
+        .sse = e->sse,
         .trail = e->trail,
         .metrics = e->metrics,
+        .ratelimit = sh->ratelimit,
     };
     (void)snprintf(d->default_base, sizeof(d->default_base), "http://%s:%ld", cfg->http_host,
                    cfg->http_port);
@@ -155,6 +161,7 @@ void edge_drain(edge *e)
     if (e->socket != NULL)
         evhttp_del_accept_socket(e->http, e->socket);
     e->socket = NULL;
+    sse_drain(e->sse); /* its streams would hold the drain forever */
     wr_info(NULL, "draining %zu requests in flight", calls_count(e->calls));
     calls_drain(e->calls);
 }
@@ -163,6 +170,8 @@ void edge_free(edge *e)
 {
     if (e == NULL)
         return;
+    sse_free(e->sse); /* its streams hold calls: before them */
+    e->sse = NULL;
     calls_free(e->calls); /* answers what is in flight: before its requests go */
     e->calls = NULL;
     accept_forget(e->accepter);

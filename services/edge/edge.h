@@ -14,6 +14,7 @@
 
 #include "metrics.h"
 #include "peers.h"
+#include "ratelimit.h"
 #include "warren/cfg.h"
 
 /* What the loops share. The rule: nothing mutable is shared between loops
@@ -28,6 +29,9 @@ struct edge_shared {
     atomic_long calls_in_flight; /* calls, against MAX_IN_FLIGHT */
     metrics *metrics;            /* one registry for the process */
     peers *peers;                /* connections by client address (peers.h, locked) */
+    struct sse_feed *feed;       /* the change events' reader (sse_feed.h, locked) */
+    atomic_long sse_clients;     /* event streams, against SSE_MAX_CLIENTS */
+    ratelimit *ratelimit;        /* per-client limits (ratelimit.h, locked) */
 };
 
 typedef struct edge edge;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "edge.h"
+#include "sse_feed.h"
 #include "warren/err.h"
 #include "warren/log.h"
 
@@ -164,7 +165,12 @@ loops *loops_new(const struct wr_cfg *cfg)
     atomic_init(&ls->shared.calls_in_flight, 0);
     ls->shared.metrics = metrics_new(&ls->shared.calls_in_flight);
     ls->shared.peers = peers_new(cfg->max_conns_per_addr);
-    if (ls->shared.metrics == NULL || ls->shared.peers == NULL) {
+    atomic_init(&ls->shared.sse_clients, 0);
+    ls->shared.feed = sse_feed_new(cfg);
+    ls->shared.ratelimit = ratelimit_new(cfg->rate_limit_rps, cfg->rate_limit_burst,
+                                         cfg->search_concurrency, RATELIMIT_SLOTS);
+    if (ls->shared.metrics == NULL || ls->shared.peers == NULL || ls->shared.feed == NULL ||
+        ls->shared.ratelimit == NULL) {
         loops_free(ls);
         return NULL;
     }
@@ -190,6 +196,10 @@ long loops_count(const loops *ls)
 
 int loops_start(loops *ls)
 {
+    if (sse_feed_start(ls->shared.feed) != 0) {
+        wr_error(NULL, "cannot start the change events' reader thread");
+        return WR_EIO;
+    }
     for (long i = 0; i < ls->n; i++) {
         struct loop *l = &ls->loop[i];
         if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
@@ -232,6 +242,7 @@ void loops_free(loops *ls)
 {
     if (ls == NULL)
         return;
+    sse_feed_stop(ls->shared.feed); /* its threads write to the loops' pipes */
     for (long i = 0; i < ls->n; i++) {
         struct loop *l = &ls->loop[i];
         edge_free(l->edge);
@@ -246,6 +257,8 @@ void loops_free(loops *ls)
     }
     metrics_free(ls->shared.metrics); /* after every edge: they count in it */
     peers_free(ls->shared.peers);
+    sse_feed_free(ls->shared.feed);
+    ratelimit_free(ls->shared.ratelimit); /* after every edge: their calls hold places in it */
     free(ls->loop);
     free(ls);
 }

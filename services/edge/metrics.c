@@ -15,8 +15,10 @@
 struct metrics {
     wr_metrics *reg;
     wr_metric *requests, *duration;
-    wr_series *events[3];
+    wr_series *events[5];
     wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped;
+    wr_series *sse_clients, *sse_events;
+    atomic_long sse_open; /* the gauge's value, moved by every loop */
     const atomic_long *calls_in_flight;
     const bus *bus[METRICS_MAX_LOOPS];
     const trail *trail[METRICS_MAX_LOOPS];
@@ -43,6 +45,7 @@ static void refresh(void *arg)
     wr_series_set(m->reconnects, reconnects);
     wr_series_set(m->held, held);
     wr_series_set(m->dropped, dropped);
+    wr_series_set(m->sse_clients, atomic_load(&m->sse_open));
 }
 
 static wr_series *single(wr_metric *metric)
@@ -81,6 +84,15 @@ metrics *metrics_new(const atomic_long *in_flight)
     m->events[METRICS_RETURNED] = single(
         wr_metrics_counter(r, "warren_amqp_returned_total",
                            "Requests the broker returned as unroutable (answered 503)", NULL));
+    static const char *const reason[] = {"reason", NULL};
+    wr_metric *limited = wr_metrics_counter(
+        r, "warren_edge_rate_limited_total",
+        "Requests answered 429, by reason: rate (over RATE_LIMIT_RPS) or searches (over "
+        "SEARCH_CONCURRENCY)",
+        reason);
+    m->events[METRICS_RATE_LIMITED] = wr_metric_series(limited, (const char *const[]){"rate"});
+    m->events[METRICS_SEARCHES_LIMITED] =
+        wr_metric_series(limited, (const char *const[]){"searches"});
     m->connected = single(wr_metrics_gauge(r, "warren_amqp_connected",
                                            "1 while connected to the broker, else 0", NULL));
     m->blocked = single(wr_metrics_gauge(
@@ -94,6 +106,11 @@ metrics *metrics_new(const atomic_long *in_flight)
     m->dropped = single(wr_metrics_counter(
         r, "warren_edge_audit_dropped_records_total",
         "Audit records of the edge's own answers lost: the memory cap reached", NULL));
+    m->sse_clients = single(wr_metrics_gauge(r, "warren_edge_sse_clients",
+                                             "Event streams (Server-Sent Events) open", NULL));
+    m->sse_events = single(wr_metrics_counter(r, "warren_edge_sse_events_sent_total",
+                                              "Change events sent to event streams", NULL));
+    atomic_init(&m->sse_open, 0);
     if (wr_metrics_on_write(r, refresh, m) != 0) {
         metrics_free(m);
         return NULL;
@@ -134,6 +151,16 @@ void metrics_count(metrics *m, enum metrics_event ev)
 {
     if (m != NULL)
         wr_series_add(m->events[ev], 1);
+}
+
+void metrics_sse(metrics *m, long clients_delta, long events)
+{
+    if (m == NULL)
+        return;
+    if (clients_delta != 0)
+        atomic_fetch_add(&m->sse_open, clients_delta);
+    if (events > 0)
+        wr_series_add(m->sse_events, (uint64_t)events);
 }
 
 int metrics_write(metrics *m, struct wr_buf *out)

@@ -47,11 +47,17 @@ int metrics_watch(metrics *m, const struct bus *b, const struct trail *t);
 void metrics_answered(metrics *m, const char *route, int status, uint64_t t0_ns);
 
 enum metrics_event {
-    METRICS_DEADLINE_PASSED, /* a call answered 504 at its deadline */
-    METRICS_LATE_REPLY,      /* a reply for a call no longer waiting */
-    METRICS_RETURNED,        /* a request the broker could not route */
+    METRICS_DEADLINE_PASSED,  /* a call answered 504 at its deadline */
+    METRICS_LATE_REPLY,       /* a reply for a call no longer waiting */
+    METRICS_RETURNED,         /* a request the broker could not route */
+    METRICS_RATE_LIMITED,     /* a 429: the client over RATE_LIMIT_RPS */
+    METRICS_SEARCHES_LIMITED, /* a 429: the client over SEARCH_CONCURRENCY */
 };
 void metrics_count(metrics *m, enum metrics_event ev);
+
+/* Event streams (sse.h): clients_delta streams opened (+1) or ended (-1),
+ * events sent to them. m may be NULL. */
+void metrics_sse(metrics *m, long clients_delta, long events);
 
 /* The text format 0.0.4 of every metric, appended to out. 0 or the
  * buffer's error. */

@@ -132,6 +132,11 @@ void *pending_remove(pending *p, const char *id)
     return value;
 }
 
+void *pending_get(pending *p, const char *id)
+{
+    return strlen(id) == WR_REQUEST_ID_LEN ? p->slots[find(p, id)].value : NULL;
+}
+
 void *pending_remove_any(pending *p)
 {
     for (size_t i = 0; i < p->cap && p->count > 0; i++) {

@@ -19,6 +19,8 @@ int pending_put(pending *p, const char *id, void *value);
 /* Removes the value under id from the table and returns it, or NULL when
  * id is absent. The table never owns its values: the caller frees them. */
 void *pending_remove(pending *p, const char *id);
+/* The value under id, left in the table; NULL when absent. */
+void *pending_get(pending *p, const char *id);
 /* Removes any one value and returns it, or NULL when empty (for draining). */
 void *pending_remove_any(pending *p);
 size_t pending_count(const pending *p);

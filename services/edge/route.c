@@ -353,6 +353,19 @@ static int service_route(const char *path, const char *p, const char *query, str
     return no_parameters(query, err);
 }
 
+void route_init(struct route *r)
+{
+    r->kind = ROUTE_API;
+    r->op = NULL;
+    r->page = r->per_page = 0;
+    r->q = NULL;
+    r->depth = -1;
+    r->count = NULL;
+    r->has_fields = r->has_after = r->has_before = false;
+    r->collection[0] = r->key[0] = r->relation[0] = r->related_key[0] = '\0';
+    r->fields[0] = r->after[0] = r->before[0] = r->service[0] = r->svc_op[0] = '\0';
+}
+
 void route_release(struct route *r)
 {
     free(r->q);
@@ -367,7 +380,7 @@ int route_parse(const char *path, const char *query, const struct route_limits *
         lim.max_depth = limits->max_depth;
     if (limits != NULL && limits->max_in > 0)
         lim.max_in = limits->max_in;
-    *r = (struct route){.kind = ROUTE_API, .depth = -1};
+    route_init(r);
     if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
         r->kind = path[1] == 'h' ? ROUTE_HEALTH : ROUTE_READY;
         return 0;

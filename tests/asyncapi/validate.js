@@ -45,6 +45,8 @@ async function main() {
   check(address('dead') === c.WR_DEAD_QUEUE, 'dead: not WR_DEAD_QUEUE');
   check(address('deadLetterExchange') === c.WR_DLX_EXCHANGE, 'deadLetterExchange: not WR_DLX_EXCHANGE');
   check(address('replies') === c.WR_REPLY_TO, 'replies: not WR_REPLY_TO');
+  check(address('events') === c.WR_EVENTS_EXCHANGE, 'events: not WR_EVENTS_EXCHANGE');
+  check(address('eventStream') === `${svc}${c.WR_EVENTS_SUFFIX}`, 'eventStream: not WR_EVENTS_SUFFIX');
 
   const json = document.json();
   for (const id of ['serviceRequests', 'serviceWrites', 'audit']) {
@@ -69,13 +71,23 @@ async function main() {
   }
   check(json.components.messages.auditDocument.description.includes(`\`${c.WR_MSG_TYPE_AUDIT}\``),
     'auditDocument does not name WR_MSG_TYPE_AUDIT');
+  for (const m of ['batchRequest', 'batchReply']) {
+    check(json.components.messages[m].description.includes(`\`${c.WR_MSG_TYPE_RPC_BATCH}\``),
+      `${m} does not name WR_MSG_TYPE_RPC_BATCH`);
+  }
+  const ev = json.components.messages.changeEvent;
+  check(ev.description.includes(`\`${c.WR_MSG_TYPE_EVENT}\``), 'changeEvent does not name WR_MSG_TYPE_EVENT');
+  for (const h of [c.WR_HDR_POSITION, c.WR_HDR_EVENT_INDEX, c.WR_HDR_EVENT_COUNT, c.WR_HDR_SERVICE]) {
+    check(Object.keys(ev.headers.properties).includes(h), `changeEvent header ${h} is missing`);
+  }
 
   // The payloads are the proto/ schemas, resolved, not copies.
   // (a multi-format payload: {schemaFormat, schema})
   const payload = (m) => document.components().messages().get(m).payload().json();
   const title = (m) => (payload(m).schema || payload(m)).title;
   for (const [m, file] of [['catalogRequest', 'request'], ['serviceRequest', 'service-request'],
-    ['replyPage', 'reply-list'], ['replyError', 'error']]) {
+    ['replyPage', 'reply-list'], ['replyError', 'error'], ['batchRequest', 'batch'],
+    ['batchReply', 'batch-reply'], ['changeEvent', 'event']]) {
     const want = JSON.parse(fs.readFileSync(path.join(protoDir, `${file}.schema.json`), 'utf8')).title;
     check(title(m) === want, `${m}'s payload is not ${file}.schema.json (${title(m)})`);
   }

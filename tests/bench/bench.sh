@@ -9,16 +9,24 @@
 #     to the quorum ceiling, and CPU µs per request of the edge, the broker
 #     (beam.smp) and the workers, from /proc;
 # then the spread of the ratios over the rounds, the RPC client's calls/s,
-# and the rows/s of a bulk insert (1,000 rows a POST) and of a CSV export.
+# and the rows/s of a bulk insert (1,000 rows a POST), of its change events
+# published and of a CSV export.
 # Absolute figures on a shared machine move by ±50 %: only the ratios
 # measured in one run count (tests/bench/instructions.sh gives the
 # deterministic figure).
 # Usage: tests/bench/bench.sh [seconds per run]
-# Settings: BENCH_RUNS (rounds, default 1), WORKERS (default 2), EDGE_THREADS
-# (default: the edge's own), CACHE=1 (the Redis cache on, as the shipped
-# config), SCALING=1 (also a table over edge threads 1 2 4 and workers
-# 1 2 4 8), WRT_AMQP_PORT/WRT_DIST_PORT/WRT_REDIS_PORT/WRT_MONGO_PORT/WRT_NODE
-# (the private servers' ports, so two checkouts can run it at once).
+# Each path is measured on three edges of one stack, interleaved: batches
+# off (EDGE_BATCH False), batches on, single-flight on.
+# Then replicas (tests/bench/replicas.sh): changesets applied per second
+# per replica, and write-to-visible latency p50/p99 on each.
+# Settings: BENCH_RUNS (rounds, default 1), REPLICAS=0 (skip the replicas),
+# REPLICAS_ONLY=1 (only them), REPLICA_BACKLOG_S (tests/bench/replicas.sh),
+# WORKERS (default 2), EDGE_THREADS (default: the edge's own), EDGE_BATCH
+# (the first edge's and the later stacks', default False), CACHE=1 (the
+# Redis cache on, as the shipped config), SCALING=1 (also a table over edge
+# threads 1 2 4 and workers 1 2 4 8),
+# WRT_AMQP_PORT/WRT_DIST_PORT/WRT_REDIS_PORT/WRT_MONGO_PORT/WRT_NODE (the
+# private servers' ports, so two checkouts can run it at once).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -59,16 +67,19 @@ amqp="amqp://guest:guest@127.0.0.1:$WRT_AMQP_PORT/%2f"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 port2=$(free_port) # a second edge beside the first, SINGLE_FLIGHT on
+port3=$(free_port) # a third, EDGE_BATCH on (the others off)
 base=http://127.0.0.1:$port
 base2=http://127.0.0.1:$port2
-run() { # name, binary[, threads]: started with the bench config in the environment
+base3=http://127.0.0.1:$port3
+run() { # name, binary[, threads[, single-flight[, batch]]]: with the bench config in the environment
   env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT="${http_port:-$port}" \
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
     WARREN_COLLECTIONS="${collections:-Albums, Artists}" WARREN_LOG_LEVEL=warn \
     WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH="${PREFETCH:-256}" \
     WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef \
     ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0} \
-    ${3:+WARREN_EDGE_THREADS=$3} ${4:+WARREN_SINGLE_FLIGHT=$4} ${extra_env[@]+"${extra_env[@]}"} \
+    ${3:+WARREN_EDGE_THREADS=$3} ${4:+WARREN_SINGLE_FLIGHT=$4} WARREN_EDGE_BATCH="${5:-${EDGE_BATCH:-False}}" \
+    ${extra_env[@]+"${extra_env[@]}"} \
     "$2" 2>>"$state/$1.log" &
   pids+=($!)
 }
@@ -80,9 +91,12 @@ start_stack() { # workers[, edge threads]
   run edge build/release/services/edge/warren-edge "${2:-}"
   edge_pid=$!
   if [ -n "${3:-}" ]; then # and the second edge
-    http_port=$port2 run edge2 build/release/services/edge/warren-edge "${2:-}" True
+    http_port=$port2 run edge2 build/release/services/edge/warren-edge "${2:-}" True False
     edge2_pid=$!
+    http_port=$port3 run edge3 build/release/services/edge/warren-edge "${2:-}" "" True
+    edge3_pid=$!
     for _ in $(seq 1 300); do curl -fs "$base2/readyz" >/dev/null && break; sleep 0.1; done
+    for _ in $(seq 1 300); do curl -fs "$base3/readyz" >/dev/null && break; sleep 0.1; done
   fi
   for _ in $(seq 1 300); do curl -fs "$base/readyz" >/dev/null && break; sleep 0.1; done
   curl -fs "$base/readyz" >/dev/null || { echo "bench: the edge never got ready" >&2; exit 1; }
@@ -110,12 +124,16 @@ ceiling() {
 }
 
 # wrk at 64 connections on $1 (of the second edge, single-flight on, when
-# $2 is 2); prints the figures and sets warren_rps.
+# $2 is 2; of the third, batches on, when 3); prints the figures and sets
+# warren_rps.
 measure() {
   local path=$1 out e0 b0 w0 n base=$base edge_pid=$edge_pid
   if [ "${2:-}" = 2 ]; then
     base=$base2
     edge_pid=$edge2_pid
+  elif [ "${2:-}" = 3 ]; then
+    base=$base3
+    edge_pid=$edge3_pid
   fi
   wrk -t2 -c64 -d2s ${script:+-s "$script"} "$base$path" >/dev/null # warm up
   e0=$(ticks "$edge_pid")
@@ -133,10 +151,15 @@ measure() {
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr -s ' \n' ' ' || true)
   printf 'warren%s GET %-15s 64 conn: %8.0f req/s  p50 %8s  p99 %8s  cpu µs/req: edge %s broker %s workers %s %s\n' \
-    "${2:+ sf-on}" "$path" "$warren_rps" "$p50" "$p99" "$(us_per $((e1 - e0)) "$n")" \
+    "${2:+$([ "$2" = 2 ] && echo ' sf-on' || echo ' batch')}" "$path" "$warren_rps" "$p50" "$p99" "$(us_per $((e1 - e0)) "$n")" \
     "$(us_per $((b1 - b0)) "$n")" "$(us_per $((w1 - w0)) "$n")" "$errors"
 }
 
+if [ -n "${REPLICAS_ONLY:-}" ]; then # the replicas' figures alone
+  . tests/bench/replicas.sh
+  bench_replicas
+  exit 0
+fi
 echo "warren on $(nproc) cores ($(uname -m)): edge + ${WORKERS:-2} catalog workers + RabbitMQ +" \
   "wrk on one machine; cache ${CACHE:+on}${CACHE:-off}; ${secs}s a run, $runs round(s)"
 start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}" second
@@ -153,14 +176,17 @@ for round in $(seq 1 "$runs"); do
     q=$ceiling_rps
     measure "$path"
     r=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
+    measure "$path" 3
+    r3=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
     measure "$path" 2
     r2=$(awk -v w="$warren_rps" -v q="$q" 'BEGIN { printf "%.2f", q ? w / q : 0 }')
-    ratios+=("$path $r" "$path(sf-on) $r2")
-    echo "        ratio to the quorum ceiling ($path, ${size[$path]}-byte replies): $r; single-flight on: $r2"
+    ratios+=("$path $r" "$path(sf-on) $r2" "$path(batch) $r3")
+    echo "        ratio to the quorum ceiling ($path, ${size[$path]}-byte replies): $r; batch on: $r3; single-flight on: $r2"
   done
 done
 echo "-- ratio warren / raw quorum RPC, min-median-max over $runs round(s):"
-for path in /api/Albums /api/Albums/1 '/api/Albums(sf-on)' '/api/Albums/1(sf-on)'; do
+for path in /api/Albums /api/Albums/1 '/api/Albums(batch)' '/api/Albums/1(batch)' \
+  '/api/Albums(sf-on)' '/api/Albums/1(sf-on)'; do
   printf '%s\n' "${ratios[@]}" | awk -v p="$path" '$1 == p {print $2}' | sort -n |
     awk -v p="$path" '{v[NR] = $1} END { printf "   GET %-22s %s-%s-%s\n", p, v[1], v[int((NR + 1) / 2)], v[NR] }'
 done
@@ -187,6 +213,15 @@ for _ in $(seq 1 "$n"); do
 done
 t1=$(ms_now)
 awk -v n="$n" -v ms="$((t1 - t0))" 'BEGIN { printf "bulk insert POST /api/Artists, 1,000 rows a request: %8.0f rows/s (%d requests, %d ms)\n", n * 1000 * 1000 / ms, n, ms }'
+# Each row above is a change event too (rendered in the write's
+# transaction): the publisher's rate, from the first write until the
+# outbox holds nothing unpublished, and its lag after the last write.
+for _ in $(seq 1 600); do
+  [ "$(sqlite3 "$state/scratch.db" 'SELECT count(*) FROM warren_outbox WHERE published = 0')" = 0 ] && break
+  sleep 0.05
+done
+t2=$(ms_now)
+awk -v n="$n" -v ms="$((t2 - t0))" -v lag="$((t2 - t1))" 'BEGIN { printf "change events of those rows on warren.events: %8.0f events/s (%d events, all published %d ms after the last write)\n", n * 1000 * 1000 / ms, n * 1000, lag }'
 rows=$(($(curl -fs -H 'Accept: text/csv' "$base/api/Tracks" | python3 -c 'import csv, sys; print(sum(1 for _ in csv.reader(sys.stdin)))') - 1))
 t0=$(ms_now)
 for _ in $(seq 1 "$n"); do
@@ -260,6 +295,12 @@ if [ "${CACHE_COSTS:-1}" != 0 ]; then
     -v won="${cache_cpu[on Tracks like+sort]}" -v woff="${cache_cpu[off Tracks like+sort]}" 'BEGIN {
     printf "cache on / off: costly search %.1fx req/s, %.1fx less worker CPU; GET /api/Albums %.2fx req/s\n",
       on / off, woff / won, a / ao }'
+fi
+
+if [ "${REPLICAS:-1}" != 0 ]; then
+  echo "-- replicas: a writer, two replicas (each its own file), the edge"
+  . tests/bench/replicas.sh
+  bench_replicas
 fi
 
 echo "For reference (measured elsewhere, same kind of machine): Flask-Restless 0.17 under" \

@@ -12,7 +12,7 @@ cd "$root"
 . tests/lib/deps.sh
 warren_install_deps
 
-targets=(fuzz_route fuzz_envelope fuzz_config fuzz_json fuzz_query fuzz_head)
+targets=(fuzz_route fuzz_envelope fuzz_batch fuzz_config fuzz_json fuzz_query fuzz_head fuzz_sse)
 build=build/fuzz
 CC=clang cmake -S . -B "$build" -DWARREN_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target fuzzers >/dev/null

@@ -67,7 +67,7 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
         n++;
     while (extra && extra[k])
         k++;
-    char **env = calloc(n + k + 3, sizeof(char *));
+    char **env = calloc(n + k + 4, sizeof(char *));
     ck_assert_ptr_nonnull(env);
     size_t j = 0;
     for (size_t i = 0; i < n; i++)
@@ -81,6 +81,11 @@ void h_spawn(struct proc *p, const char *bin, const char *tag, const char *const
     /* Catalog workers refuse to start without a cursor secret; the tests
      * share one, as a deployment's workers do. */
     env[j++] = "WARREN_CURSOR_SECRET=" H_CURSOR_SECRET;
+    /* WRT_EDGE_BATCH=1 (or 0) runs a suite with the edge's proto v2
+     * batches on (or off) whatever the default; a test's own extra wins */
+    const char *batch = getenv("WRT_EDGE_BATCH");
+    if (batch != NULL && batch[0] != '\0')
+        env[j++] = strcmp(batch, "0") != 0 ? "WARREN_EDGE_BATCH=True" : "WARREN_EDGE_BATCH=False";
     for (size_t i = 0; i < k; i++)
         env[j++] = (char *)extra[i];
     (void)snprintf(p->log, sizeof(p->log), "%s/%s-%d.log", h_env("WRT_LOG_DIR"), tag, getpid());
@@ -637,4 +642,36 @@ bool h_link_rel(const char *link, const char *rel, char *out, size_t cap)
     memcpy(out, path, (size_t)(end - path));
     out[end - path] = '\0';
     return true;
+}
+
+void h_search_path(char *out, size_t cap, const char *collection, const char *q, const char *extra)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = (size_t)snprintf(out, cap, "/api/%s?q=", collection);
+    for (const unsigned char *p = (const unsigned char *)q; *p && n + 4 < cap; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+            out[n++] = (char)*p;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    (void)snprintf(out + n, cap - n, "%s%s", extra ? "&" : "", extra ? extra : "");
+}
+
+pid_t h_writes_in_flight(int port, int n)
+{
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child != 0)
+        return child;
+    for (int i = 0; i < n; i++) {
+        char body[96];
+        struct http_resp r;
+        (void)snprintf(body, sizeof(body), "{\"title\":\"in flight %d\",\"artist_id\":1}", i);
+        if (h_http_body(port, "POST", "/api/Albums", body, &r, 15000) == 0)
+            h_http_free(&r);
+    }
+    _exit(0);
 }

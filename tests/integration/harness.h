@@ -96,6 +96,14 @@ char *h_read_file(const char *path, size_t *len);
 /* Copies the Chinook database to <WRT_STATE_DIR>/<name>.db (path gets it),
  * dropping a -wal, -shm or -journal file an earlier run left beside it. */
 void h_copy_db(const char *name, char *path, size_t cap);
+/* /api/<collection>?q=<q, every byte but letters and digits
+ * percent-encoded>, then &extra when extra is not NULL, into out (cut to
+ * cap). */
+void h_search_path(char *out, size_t cap, const char *collection, const char *q, const char *extra);
+/* A child process that POSTs n albums of artist 1 to the edge at port, one
+ * after another, ignoring failures (they are in flight while the test
+ * kills a process); the caller waits for the pid it returns. */
+pid_t h_writes_in_flight(int port, int n);
 /* Removes the files directly in dir (not its dot files; no recursion): an
  * earlier run's audit spools would ship into this run's collection. */
 void h_empty_dir(const char *dir);

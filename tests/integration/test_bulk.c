@@ -45,7 +45,8 @@ static void setup(void)
     (void)snprintf(env_spool, sizeof(env_spool), "WARREN_AUDIT_SPOOL_DIR=%s", spool);
     const char *extra[] = {env_db,
                            env_redis,
-                           "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
+                           "WARREN_CACHE_MIN_COST_US=0",     /* every read cached */
+                           "WARREN_LOCAL_CACHE_MAX_BYTES=0", /* in Redis, not memory */
                            env_spool,
                            "WARREN_COLLECTIONS=Albums, Artists, Genres, Tracks, Playlists, "
                            "PlaylistTrack, MediaTypes",

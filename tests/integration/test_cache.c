@@ -21,9 +21,10 @@ static struct proc edge, worker,
 static char redis[128];
 /* Every read through the cache (CACHE_MIN_COST_US 0), however cheap: these
  * tests are about the cache's own promises; admission_by_cost about which
- * reads it takes. */
+ * reads it takes. Each test turns the workers' in-process tier off
+ * (LOCAL_CACHE_MAX_BYTES 0), which would answer before Redis. */
 static const char *extra[] = {redis, "WARREN_COLLECTIONS=Albums, Artists",
-                              "WARREN_CACHE_MIN_COST_US=0", NULL};
+                              "WARREN_CACHE_MIN_COST_US=0", "WARREN_LOCAL_CACHE_MAX_BYTES=0", NULL};
 
 static struct proc e3, w3; /* admission_by_cost's edge and worker */
 
@@ -156,8 +157,11 @@ START_TEST(stampede_one_computes)
     /* Both workers wait for the lock holder as long as it takes on a loaded
      * machine: with the default 50 ms a slow computation lets a waiter
      * compute too (as designed), which is not what this test measures. */
-    static const char *patient[] = {redis, "WARREN_COLLECTIONS=Albums, Artists",
-                                    "WARREN_CACHE_MIN_COST_US=0", "WARREN_CACHE_WAIT_MS=3000",
+    static const char *patient[] = {redis,
+                                    "WARREN_COLLECTIONS=Albums, Artists",
+                                    "WARREN_CACHE_MIN_COST_US=0",
+                                    "WARREN_LOCAL_CACHE_MAX_BYTES=0",
+                                    "WARREN_CACHE_WAIT_MS=3000",
                                     NULL};
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-cache", 0, "t_cache", patient);
     h_spawn_warren(&worker2, WARREN_CATALOG_BIN, "catalog-cache2", 0, "t_cache", patient);
@@ -285,7 +289,7 @@ START_TEST(admission_by_cost)
     bool slow = v != NULL && strcmp(v, "1") == 0;
     const char *env[] = {redis, "WARREN_COLLECTIONS=Albums, Artists, Tracks",
                          slow ? "WARREN_CACHE_MIN_COST_US=30000" : "WARREN_CACHE_MIN_COST_US=1000",
-                         NULL};
+                         "WARREN_LOCAL_CACHE_MAX_BYTES=0", NULL};
     h_spawn_warren(&w3, WARREN_CATALOG_BIN, "catalog-cache-admit", 0, "t_cache_admit", env);
     int saved = port;
     port = h_spawn_edge(&e3, "edge-cache-admit", "t_cache_admit", env);

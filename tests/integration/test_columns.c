@@ -25,13 +25,14 @@ static char db[512];
 static const char *const *config(const char *more0, const char *more1, const char *more2)
 {
     static char env_db[600], redis[128];
-    static const char *extra[12];
+    static const char *extra[16];
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
     (void)snprintf(redis, sizeof(redis), "WARREN_REDIS_URL=redis://127.0.0.1:%s/0",
                    h_env("WRT_REDIS_PORT"));
     const char *base[] = {env_db,
                           redis,
-                          "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
+                          "WARREN_CACHE_MIN_COST_US=0",     /* every read cached */
+                          "WARREN_LOCAL_CACHE_MAX_BYTES=0", /* in Redis, not memory */
                           "WARREN_Albums__EXCLUDE=tracks.Composer",
                           "WARREN_Artists__INCLUDE=name, albums, albums.title",
                           "WARREN_Tracks__DEPTH=0",

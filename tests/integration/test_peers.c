@@ -55,6 +55,7 @@ static void setup(void)
     const char *extra[] = {env_db,
                            env_redis,
                            "WARREN_CACHE_MIN_COST_US=0",
+                           "WARREN_LOCAL_CACHE_MAX_BYTES=0", /* in Redis, not memory */
                            env_spool,
                            "WARREN_Tracks__METHODS=GET, POST",
                            NULL};
@@ -70,32 +71,6 @@ static void teardown(void)
 }
 
 /* --- helpers --- */
-
-/* Percent-encodes text (every byte but letters and digits) into out. */
-static void pct(char *out, size_t cap, const char *text)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p && n + 4 < cap; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
-            out[n++] = (char)*p;
-        } else {
-            out[n++] = '%';
-            out[n++] = hex[*p >> 4];
-            out[n++] = hex[*p & 15];
-        }
-    }
-    out[n] = '\0';
-}
-
-/* /api/<collection>?q=<q encoded>&<extra>. */
-static void q_path(char *out, size_t cap, const char *collection, const char *q, const char *extra)
-{
-    char enc[4096];
-    pct(enc, sizeof(enc), q);
-    (void)snprintf(out, cap, "/api/%s?q=%s%s%s", collection, enc, extra ? "&" : "",
-                   extra ? extra : "");
-}
 
 static void get(const char *path, const char *headers, int want, struct http_resp *r)
 {
@@ -170,6 +145,7 @@ static size_t sqlite_ids(const char *sql, const char *text, long long *out, size
 {
     sqlite3 *r = NULL;
     ck_assert_int_eq(sqlite3_open_v2(db, &r, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(r, 10000); /* the worker may still be setting up its file */
     sqlite3_stmt *st = NULL;
     ck_assert_msg(sqlite3_prepare_v2(r, sql, -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(r));
     if (text != NULL)
@@ -196,7 +172,7 @@ START_TEST(match_finds_what_sqlite_finds)
     size_t n = sqlite_ids("SELECT rowid FROM tracks_fts WHERE Name MATCH ? ORDER BY rowid",
                           "rock OR roll", want, 4000);
     ck_assert_uint_gt(n, 10);
-    q_path(path, sizeof(path), "Tracks", q, "results_per_page=1000&depth=0");
+    h_search_path(path, sizeof(path), "Tracks", q, "results_per_page=1000&depth=0");
     json_t *j = get_json(path);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "num_results")), (long long)n);
     ck_assert_uint_eq(page_ids(j, "track_id", got, 4000), n);
@@ -215,9 +191,9 @@ START_TEST(match_finds_what_sqlite_finds)
     n = sqlite_ids("SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ? ORDER BY rowid",
                    "bach OR mozart", want, 4000);
     ck_assert_uint_gt(n, 0);
-    q_path(path, sizeof(path), "Tracks",
-           "{\"filters\":[{\"name\":\"*\",\"op\":\"match\",\"val\":\"bach OR mozart\"}]}",
-           "depth=0&results_per_page=1000");
+    h_search_path(path, sizeof(path), "Tracks",
+                  "{\"filters\":[{\"name\":\"*\",\"op\":\"match\",\"val\":\"bach OR mozart\"}]}",
+                  "depth=0&results_per_page=1000");
     j = get_json(path);
     ck_assert_uint_eq(page_ids(j, "track_id", got, 4000), n);
     json_decref(j);
@@ -232,10 +208,10 @@ START_TEST(match_finds_what_sqlite_finds)
     for (int page = 1; m < n; page++) {
         char extra[96];
         (void)snprintf(extra, sizeof(extra), "depth=0&results_per_page=10&page=%d", page);
-        q_path(path, sizeof(path), "Tracks",
-               "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"love\"}],"
-               "\"order_by\":[{\"field\":\"_rank\"}]}",
-               extra);
+        h_search_path(path, sizeof(path), "Tracks",
+                      "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"love\"}],"
+                      "\"order_by\":[{\"field\":\"_rank\"}]}",
+                      extra);
         j = get_json(path);
         size_t k = page_ids(j, "track_id", got + m, 4000 - m);
         json_decref(j);
@@ -250,9 +226,9 @@ START_TEST(match_finds_what_sqlite_finds)
     n = sqlite_ids("SELECT DISTINCT t.AlbumId FROM tracks AS t JOIN tracks_fts AS f ON f.rowid = "
                    "t.TrackId WHERE f.Name MATCH ? ORDER BY t.AlbumId",
                    "love", want, 4000);
-    q_path(path, sizeof(path), "Albums",
-           "{\"filters\":[{\"name\":\"tracks__name\",\"op\":\"match\",\"val\":\"love\"}]}",
-           "depth=0&results_per_page=1000");
+    h_search_path(path, sizeof(path), "Albums",
+                  "{\"filters\":[{\"name\":\"tracks__name\",\"op\":\"match\",\"val\":\"love\"}]}",
+                  "depth=0&results_per_page=1000");
     j = get_json(path);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "num_results")), (long long)n);
     json_decref(j);
@@ -265,31 +241,33 @@ START_TEST(match_errors_are_400)
 {
     char path[8192];
     const char *bad = "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"rock AND\"}]}";
-    q_path(path, sizeof(path), "Tracks", bad, NULL);
+    h_search_path(path, sizeof(path), "Tracks", bad, NULL);
     assert_400(path, (const char *const[]){"rock AND", "fts5: syntax error", NULL});
     struct wr_request req = {.op = WR_OP_LIST, .collection = "Tracks", .q = bad};
     assert_same_by_rpc(&req, path);
     /* the count is not taken, the rows are: still a 400 */
-    q_path(path, sizeof(path), "Tracks",
-           "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"nosuch: x\"}]}",
-           "count=none");
+    h_search_path(path, sizeof(path), "Tracks",
+                  "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"nosuch: x\"}]}",
+                  "count=none");
     assert_400(path, (const char *const[]){"nosuch: x", "no such column", NULL});
-    q_path(path, sizeof(path), "Tracks",
-           "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"\\\"open\"}]}", NULL);
+    h_search_path(path, sizeof(path), "Tracks",
+                  "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"\\\"open\"}]}",
+                  NULL);
     assert_400(path, (const char *const[]){"match", NULL});
-    q_path(path, sizeof(path), "Tracks",
-           "{\"filters\":[{\"name\":\"milliseconds\",\"op\":\"match\",\"val\":\"1\"}]}", NULL);
+    h_search_path(path, sizeof(path), "Tracks",
+                  "{\"filters\":[{\"name\":\"milliseconds\",\"op\":\"match\",\"val\":\"1\"}]}",
+                  NULL);
     assert_400(path, (const char *const[]){"does not cover milliseconds", NULL});
-    q_path(path, sizeof(path), "Albums",
-           "{\"filters\":[{\"name\":\"title\",\"op\":\"match\",\"val\":\"x\"}]}", NULL);
+    h_search_path(path, sizeof(path), "Albums",
+                  "{\"filters\":[{\"name\":\"title\",\"op\":\"match\",\"val\":\"x\"}]}", NULL);
     assert_400(path, (const char *const[]){"Albums has none", NULL});
-    q_path(path, sizeof(path), "Tracks", "{\"order_by\":[{\"field\":\"_rank\"}]}", NULL);
+    h_search_path(path, sizeof(path), "Tracks", "{\"order_by\":[{\"field\":\"_rank\"}]}", NULL);
     assert_400(path, (const char *const[]){"_rank", NULL});
     /* functions over matching rows: the same refusal */
-    q_path(path, sizeof(path), "eval/Tracks",
-           "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"rock AND\"}],"
-           "\"functions\":[{\"name\":\"count\",\"field\":\"track_id\"}]}",
-           NULL);
+    h_search_path(path, sizeof(path), "eval/Tracks",
+                  "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"rock AND\"}],"
+                  "\"functions\":[{\"name\":\"count\",\"field\":\"track_id\"}]}",
+                  NULL);
     assert_400(path, (const char *const[]){"rock AND", NULL});
 }
 END_TEST
@@ -309,7 +287,7 @@ START_TEST(match_sees_writes_cache_and_audit)
     h_http_free(&r);
     char path[8192];
     const char *q = "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"zyzzyva\"}]}";
-    q_path(path, sizeof(path), "Tracks", q, NULL);
+    h_search_path(path, sizeof(path), "Tracks", q, NULL);
     json_t *j = get_json(path);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "num_results")), 1);
     json_decref(j);
@@ -412,9 +390,10 @@ START_TEST(before_walks_back_the_same_pages)
     walk_back("/api/Albums?after=&results_per_page=50&depth=0", "album_id", 7);
     /* a multi-column order over a column with NULLs, descending */
     char path[8192];
-    q_path(path, sizeof(path), "Tracks",
-           "{\"order_by\":[{\"field\":\"composer\",\"direction\":\"desc\"},{\"field\":\"name\"}]}",
-           "after=&results_per_page=100&depth=0");
+    h_search_path(
+        path, sizeof(path), "Tracks",
+        "{\"order_by\":[{\"field\":\"composer\",\"direction\":\"desc\"},{\"field\":\"name\"}]}",
+        "after=&results_per_page=100&depth=0");
     walk_back(path, "track_id", 36); /* 3,503 tracks (and one written), 100 a page */
 }
 END_TEST
@@ -480,10 +459,10 @@ START_TEST(before_refusals)
     wr_rpc_free(rpc);
     assert_same_by_rpc(&req, path);
     /* a rank order has no keyset */
-    q_path(path, sizeof(path), "Tracks",
-           "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"love\"}],"
-           "\"order_by\":[{\"field\":\"_rank\"}]}",
-           "after=");
+    h_search_path(path, sizeof(path), "Tracks",
+                  "{\"filters\":[{\"name\":\"name\",\"op\":\"match\",\"val\":\"love\"}],"
+                  "\"order_by\":[{\"field\":\"_rank\"}]}",
+                  "after=");
     assert_400(path, (const char *const[]){"after", "_rank", NULL});
 }
 END_TEST
@@ -494,7 +473,7 @@ END_TEST
 static long long found(const char *collection, const char *q)
 {
     char path[8192];
-    q_path(path, sizeof(path), collection, q, NULL);
+    h_search_path(path, sizeof(path), collection, q, NULL);
     json_t *j = get_json(path);
     long long n = json_integer_value(json_object_get(j, "num_results"));
     json_decref(j);
@@ -535,16 +514,17 @@ START_TEST(flask_restless_leniency)
     ck_assert_int_eq(found("Albums", "{\"limit\":null,\"offset\":null}"), 347);
     /* single: Python's truth of any value */
     char path[8192];
-    q_path(path, sizeof(path), "Albums",
-           "{\"filters\":[{\"name\":\"album_id\",\"op\":\"eq\",\"val\":1}],\"single\":1}", NULL);
+    h_search_path(path, sizeof(path), "Albums",
+                  "{\"filters\":[{\"name\":\"album_id\",\"op\":\"eq\",\"val\":1}],\"single\":1}",
+                  NULL);
     json_t *j = get_json(path);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "album_id")), 1);
     json_decref(j);
     /* what stays refused: an unknown member (a typo would widen a write
      * of many), an empty or */
-    q_path(path, sizeof(path), "Albums", "{\"filter\":[]}", NULL);
+    h_search_path(path, sizeof(path), "Albums", "{\"filter\":[]}", NULL);
     assert_400(path, (const char *const[]){"unknown member", NULL});
-    q_path(path, sizeof(path), "Albums", "{\"filters\":[{\"or\":[]}]}", NULL);
+    h_search_path(path, sizeof(path), "Albums", "{\"filters\":[{\"or\":[]}]}", NULL);
     assert_400(path, (const char *const[]){"or", NULL});
 }
 END_TEST

@@ -3,10 +3,14 @@
  * own file, take mixed writes through the edge while reads go to all three,
  * and end with identical files; a replica killed in the middle catches up;
  * a writer killed mid-burst loses nothing and applies nothing twice; a
- * replica whose file was changed by hand stops and says why. Each test has
- * a service (and so a stream) of its own. */
+ * replica whose file was changed by hand stops and says why; the broker
+ * restarted mid-stream; a replica held behind (its file's write lock taken
+ * by the test, so its applier waits) neither plants a stale answer in the
+ * shared cache nor, past MAX_REPLICA_LAG_MS, takes requests. Each test has
+ * a service (and so a stream) of its own, and the nodes share Redis db 7. */
 #include <check.h>
 #include <fcntl.h>
+#include <hiredis/hiredis.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -26,12 +30,17 @@ struct node {
     char env_db[600];
     char spool[600];
     char tag[64];
+    char admin[64]; /* WARREN_ADMIN_PORT=... */
+    int admin_port;
 };
 
 static struct node writer, replicas[NREPLICAS];
 static struct proc edge;
 static int port;
 static char service[64];
+static char redis_url[128];
+static const char *lag_env; /* extra for the replicas, or NULL */
+static bool broker_stopped; /* by the test: started again in the teardown */
 
 static const char *const methods[] = {
     "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE, PATCH_MANY, DELETE_MANY",
@@ -43,12 +52,23 @@ static const char *const methods[] = {
 
 static void spawn(struct node *n, bool replica)
 {
-    const char *extra[NMETHODS + 4] = {n->env_db, n->spool};
-    size_t k = 2;
+    /* every read through the cache (CACHE_MIN_COST_US 0), and through
+     * Redis: the X-Cache these tests expect is Redis's tier, which the
+     * workers' in-process one would answer before
+     * (integration_local_cache shows that one) */
+    const char *extra[NMETHODS + 9] = {n->env_db,
+                                       n->spool,
+                                       redis_url,
+                                       n->admin,
+                                       "WARREN_CACHE_MIN_COST_US=0",
+                                       "WARREN_LOCAL_CACHE_MAX_BYTES=0"};
+    size_t k = 6;
     for (size_t i = 0; i < NMETHODS; i++)
         extra[k++] = methods[i];
     if (replica)
         extra[k++] = "WARREN_REPLICA=True";
+    if (replica && lag_env != NULL)
+        extra[k++] = lag_env;
     extra[k] = NULL;
     h_spawn_warren(&n->proc, WARREN_CATALOG_BIN, n->tag, 0, service, extra);
 }
@@ -59,6 +79,19 @@ static void name_node(struct node *n, const char *what)
     (void)snprintf(n->env_db, sizeof(n->env_db), "WARREN_DATABASE_URI=sqlite:///%s", n->db);
     (void)snprintf(n->spool, sizeof(n->spool), "WARREN_AUDIT_SPOOL_DIR=%s/spool-%s",
                    h_env("WRT_STATE_DIR"), what);
+    n->admin_port = h_free_port();
+    (void)snprintf(n->admin, sizeof(n->admin), "WARREN_ADMIN_PORT=%d", n->admin_port);
+}
+
+/* Runs a Redis command on the test's db; the reply (may be NULL). */
+static redisReply *redis_do(const char *cmd)
+{
+    redisContext *c = redisConnect("127.0.0.1", (int)strtol(h_env("WRT_REDIS_PORT"), NULL, 10));
+    ck_assert_msg(c != NULL && !c->err, "cannot reach Redis");
+    freeReplyObject(redisCommand(c, "SELECT 7"));
+    redisReply *r = redisCommand(c, cmd);
+    redisFree(c);
+    return r;
 }
 
 /* Runs warren-catalog --snapshot path against the writer's file. */
@@ -86,6 +119,12 @@ static void setup(void)
 {
     static int run;
     (void)snprintf(service, sizeof(service), "t_rep%d_%d", (int)getpid(), run++);
+    /* the generations are positions of this test's writer file's log */
+    (void)snprintf(redis_url, sizeof(redis_url), "WARREN_REDIS_URL=redis://127.0.0.1:%s/7",
+                   h_env("WRT_REDIS_PORT"));
+    freeReplyObject(redis_do("FLUSHDB"));
+    lag_env = NULL;
+    broker_stopped = false;
     h_copy_db("replicas-writer", writer.db, sizeof(writer.db));
     name_node(&writer, "writer");
     for (int i = 0; i < NREPLICAS; i++) {
@@ -110,6 +149,8 @@ static void teardown(void)
     for (int i = 0; i < NREPLICAS; i++)
         h_stop(&replicas[i].proc, SIGTERM);
     h_stop(&writer.proc, SIGTERM);
+    if (broker_stopped) /* leave the broker as we found it */
+        (void)h_servers("start-rabbit");
 }
 
 /* The first integer of sql's first row in the file path (-1: none). */
@@ -119,6 +160,7 @@ static long long db_int(const char *path, const char *sql)
     sqlite3_stmt *s = NULL;
     long long v = -1;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(db, 10000) == SQLITE_OK &&
         sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
         v = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
@@ -293,18 +335,7 @@ START_TEST(killed_writer_loses_nothing)
     /* killed while writes arrive: some committed and perhaps not yet
      * published; the restarted writer publishes them, replicas skip
      * repeats. The writes in flight may fail: a child sends them. */
-    pid_t child = fork();
-    ck_assert_int_ge(child, 0);
-    if (child == 0) {
-        for (int i = 0; i < 200; i++) {
-            char body[96];
-            struct http_resp r;
-            (void)snprintf(body, sizeof(body), "{\"title\":\"in flight %d\",\"artist_id\":1}", i);
-            if (h_http_body(port, "POST", "/api/Albums", body, &r, 15000) == 0)
-                h_http_free(&r);
-        }
-        _exit(0);
-    }
+    pid_t child = h_writes_in_flight(port, 200);
     usleep(700000);
     h_stop(&writer.proc, SIGKILL);
     spawn(&writer, false);
@@ -320,6 +351,7 @@ START_TEST(hand_changed_replica_stops)
 {
     sqlite3 *db = NULL;
     ck_assert_int_eq(sqlite3_open(replicas[1].db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000); /* the replica's applier writes too */
     ck_assert_int_eq(
         sqlite3_exec(db, "UPDATE albums SET Title = 'by hand' WHERE AlbumId = 5", NULL, NULL, NULL),
         SQLITE_OK);
@@ -387,6 +419,227 @@ START_TEST(reads_see_their_writes)
 }
 END_TEST
 
+/* Waits until replica i is at position want. */
+static void wait_at(int i, long long want, int timeout_ms)
+{
+    long long until = h_now_ms() + timeout_ms;
+    while (replica_position(i) < want && h_now_ms() < until)
+        usleep(50000);
+    ck_assert_msg(replica_position(i) >= want, "replica %d at %lld, want %lld (see %s)", i,
+                  replica_position(i), want, replicas[i].proc.log);
+}
+
+/* Takes the write lock of a replica's file, as a long transaction of
+ * another program would: its applier waits (and retries) meanwhile, its
+ * readers do not (WAL). Release with release_file. */
+static sqlite3 *hold_file(const char *path)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    return db;
+}
+
+static void release_file(sqlite3 *db)
+{
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* GETs path: its status, X-Cache into cache, and whether the body holds
+ * text. */
+static int get_cached(const char *path, const char *text, char *cache, size_t cap, bool *holds)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 15000), 0);
+    cache[0] = '\0';
+    (void)h_header(&r, "X-Cache", cache, cap);
+    *holds = r.body != NULL && strstr(r.body, text) != NULL;
+    int status = r.status;
+    h_http_free(&r);
+    return status;
+}
+
+static void assert_read(const char *path, const char *text, const char *want_cache)
+{
+    char cache[16];
+    bool holds = false;
+    ck_assert_int_eq(get_cached(path, text, cache, sizeof(cache), &holds), 200);
+    ck_assert_msg(holds, "GET %s does not hold \"%s\" (X-Cache %s)", path, text, cache);
+    ck_assert_msg(strcmp(cache, want_cache) == 0, "GET %s: X-Cache %s, want %s", path, cache,
+                  want_cache);
+}
+
+/* warren:gen:<table> on the test's Redis db: its value, -1 when none. */
+static long long gen_of(const char *table)
+{
+    char cmd[128];
+    (void)snprintf(cmd, sizeof(cmd), "GET warren:gen:%s", table);
+    redisReply *r = redis_do(cmd);
+    long long v = r != NULL && r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+/* PATCHes path with body; the reply's X-Warren-Position. */
+static long long patch_at(const char *path, const char *body)
+{
+    struct http_resp r;
+    char position[32] = "";
+    ck_assert_int_eq(h_http_body(port, "PATCH", path, body, &r, 15000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(h_header(&r, "X-Warren-Position", position, sizeof(position)));
+    h_http_free(&r);
+    return strtoll(position, NULL, 10);
+}
+
+/* A table's generation is the position of its last write, set by the
+ * writer after the commit; never lowered (a counter already past it goes
+ * up by one); a table not written yet has the writer file's position
+ * from its start. */
+START_TEST(generations_are_positions)
+{
+    long long p = patch_at("/api/Albums/5", "{\"title\":\"gen one\"}");
+    ck_assert_int_gt(p, 0);
+    ck_assert_int_eq(gen_of("albums"), p);
+    ck_assert_int_eq(gen_of("artists"), 0); /* seeded: the fresh copy had written nothing */
+    freeReplyObject(redis_do("SET warren:gen:albums 1000000"));
+    long long q = patch_at("/api/Albums/5", "{\"title\":\"gen two\"}");
+    ck_assert_int_eq(q, p + 1);
+    ck_assert_int_eq(gen_of("albums"), 1000001);
+}
+END_TEST
+
+/* The cache stays exact across machines: a replica stores an answer only
+ * when its file holds every write the generations it read name. Which
+ * worker answers is chosen by stopping the others (the edge's reads go to
+ * whoever consumes). */
+START_TEST(replica_cache_stays_exact)
+{
+    h_stop(&replicas[1].proc, SIGTERM);
+    /* current: the replica's answer is stored, and the next read hits it */
+    ck_assert_int_eq(status_of("PATCH", "/api/Albums/5", "{\"title\":\"cached one\"}"), 200);
+    wait_at(0, writer_position(), 30000);
+    h_stop(&writer.proc, SIGTERM);
+    assert_read("/api/Albums/5", "cached one", "miss");
+    assert_read("/api/Albums/5", "cached one", "hit");
+
+    /* behind: a write the replica cannot apply yet moves the generation
+     * past its file; its answer (the old title) is not stored */
+    sqlite3 *held = hold_file(replicas[0].db);
+    spawn(&writer, false);
+    ck_assert_int_eq(status_of("PATCH", "/api/Albums/5", "{\"title\":\"cached two\"}"), 200);
+    h_stop(&writer.proc, SIGTERM);
+    assert_read("/api/Albums/5", "cached one", "behind");
+    assert_read("/api/Albums/5", "cached one", "behind");
+
+    /* the writer's worker reads the write, not the replica's old answer */
+    h_stop(&replicas[0].proc, SIGTERM);
+    spawn(&writer, false);
+    assert_read("/api/Albums/5", "cached two", "miss");
+    assert_read("/api/Albums/5", "cached two", "hit");
+    release_file(held);
+    spawn(&replicas[0], true);
+    wait_at(0, writer_position(), 30000);
+}
+END_TEST
+
+/* GET /readyz of a worker's admin port: the status. */
+static int readyz(const struct node *n)
+{
+    struct http_resp r;
+    if (h_http(n->admin_port, "GET", "/readyz", NULL, &r, 5000) != 0)
+        return 0;
+    int status = r.status;
+    h_http_free(&r);
+    return status;
+}
+
+static bool wait_readyz(const struct node *n, int want, int timeout_ms)
+{
+    long long until = h_now_ms() + timeout_ms;
+    while (readyz(n) != want && h_now_ms() < until)
+        usleep(100000);
+    return readyz(n) == want;
+}
+
+static bool log_says(const struct node *n, const char *text)
+{
+    size_t len = 0;
+    char *log = h_read_file(n->proc.log, &len);
+    bool said = log != NULL && strstr(log, text) != NULL;
+    free(log);
+    return said;
+}
+
+/* A replica past MAX_REPLICA_LAG_MS stops taking requests (its /readyz
+ * 503, its log says why, and the reads it would answer from old data go
+ * to the writer's worker), then resumes once it caught up. */
+START_TEST(lagging_replica_steps_aside)
+{
+    h_stop(&replicas[1].proc, SIGTERM);
+    h_stop(&replicas[0].proc, SIGTERM);
+    lag_env = "WARREN_MAX_REPLICA_LAG_MS=1000";
+    spawn(&replicas[0], true);
+    ck_assert_msg(wait_readyz(&replicas[0], 200, 30000), "replica not ready (see %s)",
+                  replicas[0].proc.log);
+    sqlite3 *held = hold_file(replicas[0].db);
+    ck_assert_int_eq(status_of("PATCH", "/api/Albums/7", "{\"title\":\"while behind\"}"), 200);
+    ck_assert_msg(wait_readyz(&replicas[0], 503, 20000), "a replica behind stays ready (see %s)",
+                  replicas[0].proc.log);
+    ck_assert(log_says(&replicas[0], "not taking requests"));
+    usleep(300000); /* /readyz tells before the consumer is cancelled */
+    for (int i = 0; i < 20; i++)
+        assert_read("/api/Albums/7", "while behind", i == 0 ? "miss" : "hit");
+    release_file(held);
+    ck_assert_msg(wait_readyz(&replicas[0], 200, 20000), "the replica did not resume (see %s)",
+                  replicas[0].proc.log);
+    ck_assert(log_says(&replicas[0], "replica caught up"));
+    wait_at(0, writer_position(), 30000);
+}
+END_TEST
+
+/* The broker restarted while writes arrive: the writer publishes what it
+ * had not got confirmed, the replicas resume from their files' offsets,
+ * and all end identical (a position applied twice would stop one). */
+START_TEST(broker_restart_mid_stream)
+{
+    mixed_writes(100, 7);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        for (int i = 0; i < 150; i++) {
+            char body[96];
+            struct http_resp r;
+            (void)snprintf(body, sizeof(body), "{\"title\":\"restart %d\",\"artist_id\":2}", i);
+            if (h_http_body(port, "POST", "/api/Albums", body, &r, 15000) == 0)
+                h_http_free(&r);
+        }
+        _exit(0);
+    }
+    usleep(500000);
+    broker_stopped = true;
+    ck_assert_int_eq(h_servers("stop-rabbit"), 0);
+    long long at[NREPLICAS];
+    for (int i = 0; i < NREPLICAS; i++)
+        at[i] = replica_position(i);
+    ck_assert_int_eq(h_servers("start-rabbit"), 0);
+    broker_stopped = false;
+    int status = 0;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(h_wait_ready(port, 60000), "edge not ready after the restart (see %s)", edge.log);
+    mixed_writes(100, 8);
+    wait_drained(90000);
+    assert_identical();
+    for (int i = 0; i < NREPLICAS; i++)
+        ck_assert_msg(replica_position(i) > at[i], "replica %d did not move on", i);
+    /* they resumed, not started over: no retention complaint */
+    for (int i = 0; i < NREPLICAS; i++)
+        ck_assert(!log_says(&replicas[i], "replica stopped"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("replicas");
@@ -398,6 +651,10 @@ static Suite *suite(void)
     tcase_add_test(tc, killed_writer_loses_nothing);
     tcase_add_test(tc, hand_changed_replica_stops);
     tcase_add_test(tc, reads_see_their_writes);
+    tcase_add_test(tc, generations_are_positions);
+    tcase_add_test(tc, replica_cache_stays_exact);
+    tcase_add_test(tc, lagging_replica_steps_aside);
+    tcase_add_test(tc, broker_restart_mid_stream);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -31,29 +31,11 @@ static void teardown(void)
     ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
 }
 
-/* Percent-encodes q into a path /api/<collection>?q=...&<extra>. */
-static void search_path(char *out, size_t cap, const char *collection, const char *q,
-                        const char *extra)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = (size_t)snprintf(out, cap, "/api/%s?q=", collection);
-    for (const unsigned char *p = (const unsigned char *)q; *p && n + 4 < cap; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
-            out[n++] = (char)*p;
-        } else {
-            out[n++] = '%';
-            out[n++] = hex[*p >> 4];
-            out[n++] = hex[*p & 15];
-        }
-    }
-    (void)snprintf(out + n, cap - n, "%s%s", extra ? "&" : "", extra ? extra : "");
-}
-
 static json_t *search(const char *collection, const char *q, const char *extra, int status,
                       struct http_resp *r)
 {
     char path[8192];
-    search_path(path, sizeof(path), collection, q, extra);
+    h_search_path(path, sizeof(path), collection, q, extra);
     ck_assert_int_eq(h_http(port, "GET", path, NULL, r, 10000), 0);
     ck_assert_msg(r->status == status, "q=%s: %d, want %d: %s", q, r->status, status, r->body);
     json_t *j = json_loads(r->body, 0, NULL);
@@ -277,10 +259,10 @@ START_TEST(functions_aggregate_filtered_rows)
 {
     struct http_resp r;
     char path[2048];
-    search_path(path, sizeof(path), "eval/Invoices",
-                "{\"functions\":[{\"name\":\"sum\",\"field\":\"total\"},{\"name\":"
-                "\"count\",\"field\":\"invoice_id\"}]}",
-                NULL);
+    h_search_path(path, sizeof(path), "eval/Invoices",
+                  "{\"functions\":[{\"name\":\"sum\",\"field\":\"total\"},{\"name\":"
+                  "\"count\",\"field\":\"invoice_id\"}]}",
+                  NULL);
     ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 200);
     json_t *j = json_loads(r.body, 0, NULL);
@@ -289,10 +271,10 @@ START_TEST(functions_aggregate_filtered_rows)
     ck_assert_ptr_nonnull(strstr(r.body, "{\"count__invoice_id\":412,\"sum__total\":"));
     json_decref(j);
     h_http_free(&r);
-    search_path(path, sizeof(path), "eval/Invoices",
-                "{\"functions\":[{\"name\":\"sum\",\"field\":\"total\"}],\"filters\":"
-                "[{\"name\":\"billing_country\",\"op\":\"==\",\"val\":\"USA\"}]}",
-                NULL);
+    h_search_path(path, sizeof(path), "eval/Invoices",
+                  "{\"functions\":[{\"name\":\"sum\",\"field\":\"total\"}],\"filters\":"
+                  "[{\"name\":\"billing_country\",\"op\":\"==\",\"val\":\"USA\"}]}",
+                  NULL);
     ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 200);
     j = json_loads(r.body, 0, NULL);
@@ -300,7 +282,7 @@ START_TEST(functions_aggregate_filtered_rows)
     json_decref(j);
     h_http_free(&r);
     /* no functions, or no q at all: 400 */
-    search_path(path, sizeof(path), "eval/Invoices", "{\"filters\":[]}", NULL);
+    h_search_path(path, sizeof(path), "eval/Invoices", "{\"filters\":[]}", NULL);
     ck_assert_int_eq(h_http(port, "GET", path, NULL, &r, 10000), 0);
     ck_assert_int_eq(r.status, 400);
     h_http_free(&r);

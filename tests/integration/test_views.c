@@ -49,7 +49,8 @@ static void setup(void)
                    h_env("WRT_REDIS_PORT"));
     const char *extra[] = {env_db,
                            env_redis,
-                           "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
+                           "WARREN_CACHE_MIN_COST_US=0",     /* every read cached */
+                           "WARREN_LOCAL_CACHE_MAX_BYTES=0", /* in Redis, not memory */
                            "WARREN_COLLECTIONS=Albums, Artists, Tracks, Genres, MediaTypes",
                            "WARREN_Tracks__EXCLUDE=composer",
                            "WARREN_Albums__EXCLUDE=tracks.bytes",

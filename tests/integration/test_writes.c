@@ -63,7 +63,8 @@ static void setup(void)
                    h_env("WRT_REDIS_PORT"));
     const char *extra[] = {env_db,
                            redis,
-                           "WARREN_CACHE_MIN_COST_US=0", /* every read cached */
+                           "WARREN_CACHE_MIN_COST_US=0",     /* every read cached */
+                           "WARREN_LOCAL_CACHE_MAX_BYTES=0", /* in Redis, not memory */
                            "WARREN_COLLECTIONS=Albums, Artists, Employees",
                            "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE",
                            "WARREN_Employees__METHODS=GET, POST, PATCH",
@@ -351,6 +352,7 @@ START_TEST(legacy_ledger_rows_answer_as_before)
     ck_assert_int_eq(albums(), before);
     sqlite3 *s = NULL;
     ck_assert_int_eq(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(s, 10000);
     ck_assert_int_eq(sqlite3_exec(s, "SELECT fingerprint FROM warren_applied", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(s);

@@ -3,8 +3,10 @@
  * Messaging Topology Operator's objects in deploy/k8s.
  *   topology CONFIG SERVICE[+changes]...
  * CONFIG is the catalog's config file (its CHANGES_MAX_BYTES and
- * CHANGES_MAX_AGE are the stream's arguments); "+changes" adds the
- * service's change stream, warren.<service>.changes. */
+ * CHANGES_MAX_AGE are the streams' arguments); "+changes" adds what the
+ * service's writer declares: its change stream, warren.<service>.changes,
+ * and its change events' stream warren.<service>.events with its binding
+ * to warren.events. */
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +46,8 @@ static int print(const struct wr_amqp_object *o)
     if (o->kind == WR_AMQP_BINDING) {
         wr_buf_puts(&b, ",\"source\":");
         wr_json_cstr(&b, o->source);
+        wr_buf_puts(&b, ",\"key\":");
+        wr_json_cstr(&b, o->key);
     }
     if (o->kind == WR_AMQP_EXCHANGE) {
         wr_buf_puts(&b, ",\"type\":");
@@ -97,6 +101,11 @@ int main(int argc, char **argv)
                                             &objs[0], &err);
             if (count == 0)
                 status = print(&objs[0]);
+            if (count == 0)
+                count = wr_amqp_events_topology(service, cfg.changes_max_bytes, cfg.changes_max_age,
+                                                objs, &err);
+            for (int k = 0; k < count && status == 0; k++)
+                status = print(&objs[k]);
         }
         if (count < 0) {
             (void)fprintf(stderr, "topology: %s\n", err.msg);

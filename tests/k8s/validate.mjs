@@ -105,8 +105,8 @@ function fromK8s(obj) {
     return { kind: 'exchange', name: s.name, type: s.type ?? 'direct', arguments: s.arguments ?? {} };
   }
   if (obj.kind === 'Binding') {
-    if (s.destinationType !== 'queue' || (s.routingKey ?? '') !== '') fail(obj, 'warren binds a queue with key ""');
-    return { kind: 'binding', destination: s.destination, source: s.source, arguments: s.arguments ?? {} };
+    if (s.destinationType !== 'queue') fail(obj, 'warren binds queues only');
+    return { kind: 'binding', destination: s.destination, source: s.source, key: s.routingKey ?? '', arguments: s.arguments ?? {} };
   }
   if (s.durable !== true || s.autoDelete === true) fail(obj, 'warren declares it durable, not auto-delete');
   const args = { ...(s.arguments ?? {}) };

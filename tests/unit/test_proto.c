@@ -14,6 +14,7 @@
 #include "warren/err.h"
 #include "warren/proto.h"
 #include "warren/rpc.h"
+#include "warren/rpc_batch.h"
 #include "run_suite.h"
 
 #ifndef WARREN_PROTO_DIR
@@ -24,17 +25,31 @@
 
 /* Every WR_CODE_*, WR_OP_* and WR_HDR_* of proto.h: add new ones here. */
 static const char *const codes[] = {
-    WR_CODE_BAD_REQUEST,       WR_CODE_BAD_PARAMETER,
-    WR_CODE_NOT_FOUND,         WR_CODE_METHOD_NOT_ALLOWED,
-    WR_CODE_PAYLOAD_TOO_LARGE, WR_CODE_UNAVAILABLE,
-    WR_CODE_TIMEOUT,           WR_CODE_INTERNAL,
-    WR_CODE_OVERLOADED,        WR_CODE_UNSUPPORTED_VERSION,
-    WR_CODE_CONFLICT,          WR_CODE_UNSUPPORTED_MEDIA_TYPE,
-    WR_CODE_VALIDATION_FAILED, WR_CODE_UNAUTHORIZED,
-    WR_CODE_FORBIDDEN,         WR_CODE_URI_TOO_LONG,
-    WR_CODE_HEADERS_TOO_LARGE, WR_CODE_REQUEST_ID_REUSED,
-    WR_CODE_NOT_ACCEPTABLE,    WR_CODE_ROW_CAP,
-    WR_CODE_CHUNK_FAILED,      WR_CODE_SHUTTING_DOWN,
+    WR_CODE_BAD_REQUEST,
+    WR_CODE_BAD_PARAMETER,
+    WR_CODE_NOT_FOUND,
+    WR_CODE_METHOD_NOT_ALLOWED,
+    WR_CODE_PAYLOAD_TOO_LARGE,
+    WR_CODE_UNAVAILABLE,
+    WR_CODE_TIMEOUT,
+    WR_CODE_INTERNAL,
+    WR_CODE_OVERLOADED,
+    WR_CODE_UNSUPPORTED_VERSION,
+    WR_CODE_CONFLICT,
+    WR_CODE_UNSUPPORTED_MEDIA_TYPE,
+    WR_CODE_VALIDATION_FAILED,
+    WR_CODE_UNAUTHORIZED,
+    WR_CODE_FORBIDDEN,
+    WR_CODE_URI_TOO_LONG,
+    WR_CODE_HEADERS_TOO_LARGE,
+    WR_CODE_REQUEST_ID_REUSED,
+    WR_CODE_NOT_ACCEPTABLE,
+    WR_CODE_ROW_CAP,
+    WR_CODE_CHUNK_FAILED,
+    WR_CODE_SHUTTING_DOWN,
+    WR_CODE_SEARCH_TOO_COMPLEX,
+    WR_CODE_SEARCH_TOO_COSTLY,
+    WR_CODE_RATE_LIMITED,
 };
 static const char *const ops[] = {WR_OP_LIST,    WR_OP_GET,    WR_OP_RELATED, WR_OP_FUNCTIONS,
                                   WR_OP_CREATE,  WR_OP_UPDATE, WR_OP_DELETE,  WR_OP_COLLECTIONS,
@@ -197,6 +212,8 @@ static bool valid_string(json_t *schema, json_t *inst)
         return false;
     if (pattern && strcmp(json_string_value(pattern), OP_PATTERN) == 0)
         return op_word(s, len);
+    if (pattern && strcmp(json_string_value(pattern), "^[0-9a-f]{32}$") == 0)
+        return len == WR_REQUEST_ID_LEN && strspn(s, "0123456789abcdef") == len;
     if (pattern) {
         /* The only other pattern the schemas use: no NUL anywhere. */
         ck_assert_str_eq(json_string_value(pattern), "^[^\\u0000]*$");
@@ -230,6 +247,12 @@ static bool valid_keyword(json_t *root, const char *kw, json_t *arg, json_t *sch
     if (strcmp(kw, "required") == 0 || strcmp(kw, "properties") == 0 ||
         strcmp(kw, "additionalProperties") == 0)
         return !json_is_object(inst) || valid_object(root, schema, inst);
+    if (strcmp(kw, "minItems") == 0)
+        return !json_is_array(inst) || json_array_size(inst) >= (size_t)json_integer_value(arg);
+    if (strcmp(kw, "maxItems") == 0)
+        return !json_is_array(inst) || json_array_size(inst) <= (size_t)json_integer_value(arg);
+    if (strcmp(kw, "maxProperties") == 0)
+        return !json_is_object(inst) || json_object_size(inst) <= (size_t)json_integer_value(arg);
     if (strcmp(kw, "items") == 0) {
         size_t i;
         json_t *item;
@@ -861,6 +884,67 @@ START_TEST(reply_list_schema)
 }
 END_TEST
 
+/* The batch codec (common/src/rpc_batch.c) writes what the v2 schemas
+ * allow, and they refuse what its decoder refuses. */
+START_TEST(batch_schemas_match_codec)
+{
+    json_t *req = load_schema("batch.schema.json");
+    json_t *rep = load_schema("batch-reply.schema.json");
+    struct wr_batch_enc e;
+    wr_batch_enc_init(&e, false, 1 << 20);
+    static const char env[] = "{\"collection\":\"Albums\",\"op\":\"list\",\"v\":1}";
+    struct wr_msg m = {.message_id = "0123456789abcdef0123456789abcdef",
+                       .type = "list",
+                       .expiration_ms = 5000,
+                       .deadline_ms = 1796404394256LL,
+                       .hdrs = {{"x-principal", "anonymous"}, {"x-base-url", "http://h"}},
+                       .nhdrs = 2,
+                       .body = env,
+                       .len = strlen(env)};
+    ck_assert_int_eq(wr_batch_enc_add(&e, &m), 0);
+    m.expiration_ms = -1;
+    m.deadline_ms = 0;
+    m.nhdrs = 0;
+    ck_assert_int_eq(wr_batch_enc_add(&e, &m), 0);
+    size_t len;
+    const char *body = wr_batch_enc_finish(&e, &len);
+    ck_assert(valid_text(req, body));
+    ck_assert(!valid_text(rep, body));
+    wr_batch_enc_release(&e);
+    wr_batch_enc_init(&e, true, 1 << 20);
+    struct wr_msg r = {.correlation_id = "0123456789abcdef0123456789abcdef",
+                       .status = 200,
+                       .hdrs = {{"link", "</api/Albums?page=2>; rel=\"next\""}},
+                       .nhdrs = 1,
+                       .body = "{}\n",
+                       .len = 3};
+    ck_assert_int_eq(wr_batch_enc_add(&e, &r), 0);
+    body = wr_batch_enc_finish(&e, &len);
+    ck_assert(valid_text(rep, body));
+    ck_assert(!valid_text(req, body));
+    wr_batch_enc_release(&e);
+    static const char *const bad[] = {
+        "{\"batch\":[],\"v\":2}",
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,"
+        "\"headers\":{},\"id\":\"ABC\",\"type\":\"list\"}],\"v\":2}",
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,"
+        "\"headers\":{},\"id\":\"0123456789abcdef0123456789abcdef\",\"type\":\"list\"}],"
+        "\"v\":1}",
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-2,"
+        "\"headers\":{},\"id\":\"0123456789abcdef0123456789abcdef\",\"type\":\"list\"}],"
+        "\"v\":2}",
+    };
+    for (size_t i = 0; i < COUNT(bad); i++) {
+        struct wr_batch d;
+        struct wr_err err = {0};
+        ck_assert_msg(!valid_text(req, bad[i]), "the schema takes %s", bad[i]);
+        ck_assert_int_eq(wr_batch_decode(bad[i], strlen(bad[i]), false, &d, &err), WR_EINVAL);
+    }
+    json_decref(req);
+    json_decref(rep);
+}
+END_TEST
+
 START_TEST(readme_mentions_every_name)
 {
     char *text = read_readme();
@@ -945,12 +1029,15 @@ START_TEST(asyncapi_names_match_proto_h)
     ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
     (void)snprintf(want, sizeof(want), "AMQP `type` = `%s`", WR_MSG_TYPE_AUDIT);
     ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
+    (void)snprintf(want, sizeof(want), "AMQP `type` = `%s`", WR_MSG_TYPE_RPC_BATCH);
+    ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
     (void)snprintf(want, sizeof(want), "(%d lowercase hex characters)", WR_REQUEST_ID_LEN);
     ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
     (void)snprintf(want, sizeof(want), "\n  version: '%d'\n", WR_PROTO_VERSION);
     ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
     /* every payload is a schema of proto/, referenced */
-    const char *refs[] = {"request", "service-request", "reply-list", "error"};
+    const char *refs[] = {"request", "service-request", "reply-list",
+                          "error",   "batch",           "batch-reply"};
     for (size_t i = 0; i < COUNT(refs); i++) {
         (void)snprintf(want, sizeof(want), "$ref: ./%s.schema.json\n", refs[i]);
         ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml does not reference %s", want);
@@ -971,6 +1058,7 @@ int main(void)
     tcase_add_test(tc, encode_round_trip);
     tcase_add_test(tc, service_envelope_matches_decoder);
     tcase_add_test(tc, reply_list_schema);
+    tcase_add_test(tc, batch_schemas_match_codec);
     tcase_add_test(tc, readme_mentions_every_name);
     tcase_add_test(tc, asyncapi_names_match_proto_h);
     suite_add_tcase(s, tc);

@@ -135,6 +135,18 @@ static void albums_where(const char *text, const char *middle, const char *want_
     assert_sql(SELECT, want, want_binds);
 }
 
+/* text must fail to parse with code and a message holding want. */
+static void fails_code(const char *name, const char *text, const struct query_limits *lim, int code,
+                       const char *want)
+{
+    query_free(qry);
+    memset(&err, 0, sizeof(err));
+    qry = query_parse(sch, coll(name), text, strlen(text), lim, &err);
+    ck_assert_msg(qry == NULL, "query_parse(%s) succeeded", text);
+    ck_assert_int_eq(err.code, code);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "message \"%s\" lacks \"%s\"", err.msg, want);
+}
+
 static void fails_lim(const char *name, const char *text, size_t len,
                       const struct query_limits *lim, const char *want)
 {
@@ -601,6 +613,63 @@ START_TEST(depth_limit)
     static const char deep[] = "{\"filters\":[{\"name\":\"tracks\",\"op\":\"any\",\"val\":"
                                "{\"not\":{\"name\":\"name\",\"op\":\"==\",\"val\":\"x\"}}}]}";
     fails_lim("Albums", deep, strlen(deep), &lim, "max_depth (2)");
+}
+END_TEST
+
+/* Albums' filter with depth relation filters: tracks any -> Albums has
+ * -> ..., the innermost a column filter. */
+static void nested_relations(char *out, size_t cap, int depth)
+{
+    size_t n = (size_t)snprintf(out, cap, "{\"filters\":[");
+    for (int i = 0; i < depth; i++)
+        n += (size_t)snprintf(out + n, cap - n, "{\"name\":\"%s\",\"op\":\"%s\",\"val\":",
+                              i % 2 == 0 ? "tracks" : "Albums", i % 2 == 0 ? "any" : "has");
+    n += (size_t)snprintf(out + n, cap - n, "{\"name\":\"%s\",\"op\":\"is_null\"}",
+                          depth % 2 == 1 ? "name" : "title");
+    for (int i = 0; i < depth; i++)
+        n += (size_t)snprintf(out + n, cap - n, "}");
+    (void)snprintf(out + n, cap - n, "]}");
+}
+
+/* has / any / relation__field are correlated subqueries: their nesting
+ * and their number are cost limits (WR_ETOOBIG, not WR_EINVAL). */
+START_TEST(relation_limits)
+{
+    char text[4096];
+    nested_relations(text, sizeof(text), 4);
+    parse("Albums", text);
+    nested_relations(text, sizeof(text), 5);
+    fails_code("Albums", text, NULL, WR_ETOOBIG,
+               "nested deeper than the limit SEARCH_MAX_RELATION_DEPTH (4)");
+    nested_relations(text, sizeof(text), 9);
+    fails_code("Albums", text, NULL, WR_ETOOBIG, "SEARCH_MAX_RELATION_DEPTH (4)");
+    struct query_limits lim = {.max_rel_depth = 1, .max_subqueries = 3};
+    nested_relations(text, sizeof(text), 1);
+    parse_lim("Albums", text, &lim);
+    nested_relations(text, sizeof(text), 2);
+    fails_code("Albums", text, &lim, WR_ETOOBIG, "SEARCH_MAX_RELATION_DEPTH (1)");
+    /* relation__field is one subquery, at its own depth; or / not add none */
+    static const char three[] =
+        "{\"filters\":[{\"name\":\"tracks__name\",\"op\":\"==\",\"val\":\"a\"},"
+        "{\"or\":[{\"name\":\"tracks__name\",\"op\":\"==\",\"val\":\"b\"},"
+        "{\"not\":{\"name\":\"Artists__name\",\"op\":\"==\",\"val\":\"c\"}}]}]}";
+    parse_lim("Albums", three, &lim);
+    static const char four[] =
+        "{\"filters\":[{\"name\":\"tracks__name\",\"op\":\"==\",\"val\":\"a\"},"
+        "{\"or\":[{\"name\":\"tracks__name\",\"op\":\"==\",\"val\":\"b\"},"
+        "{\"not\":{\"name\":\"Artists__name\",\"op\":\"==\",\"val\":\"c\"}}]},"
+        "{\"name\":\"Artists\",\"op\":\"has\",\"val\":1}]}";
+    fails_code("Albums", four, &lim, WR_ETOOBIG,
+               "more relation filters (has, any, relation__field) than the limit "
+               "SEARCH_MAX_SUBQUERIES (3)");
+    /* the default is 16 */
+    size_t n = (size_t)snprintf(text, sizeof(text), "{\"filters\":[");
+    for (int i = 0; i < 17; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "%s{\"name\":\"tracks__name\",\"op\":\"==\",\"val\":\"x\"}",
+                              i ? "," : "");
+    (void)snprintf(text + n, sizeof(text) - n, "]}");
+    fails_code("Albums", text, NULL, WR_ETOOBIG, "SEARCH_MAX_SUBQUERIES (16)");
 }
 END_TEST
 
@@ -1130,6 +1199,7 @@ int main(void)
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup, teardown);
     tcase_add_test(limits, depth_limit);
+    tcase_add_test(limits, relation_limits);
     tcase_add_test(limits, in_list_limit);
     tcase_add_test(limits, filter_count_limit);
     suite_add_tcase(s, limits);

@@ -517,6 +517,49 @@ static int copy_database(void)
     return rc == 0 ? add_full_text() : rc;
 }
 
+/* The step budget (store_set_budget) cuts a statement with WR_ETOOBIG and
+ * says so (store_over_budget); it covers the statements after it was set,
+ * is lifted by 0, and the deadline stays WR_ETIMEDOUT. */
+START_TEST(step_budget)
+{
+    static const char sql[] =
+        "SELECT COUNT(*) FROM tracks a, tracks b WHERE a.Milliseconds + b.Milliseconds < 0";
+    struct wr_err err = {0};
+    long long n = -1;
+    ck_assert_int_eq(store_begin(adapter, &err), 0);
+    store_set_budget(adapter, 100000); /* the join needs millions */
+    ck_assert(!store_over_budget(adapter));
+    ck_assert_int_eq(store_count(adapter, sql, NULL, 0, &n, &err), WR_ETOOBIG);
+    ck_assert(store_over_budget(adapter));
+    store_end(adapter);
+    /* a small statement within a fresh budget passes */
+    store_set_budget(adapter, 100000);
+    ck_assert(!store_over_budget(adapter));
+    ck_assert_int_eq(store_begin(adapter, &err), 0);
+    ck_assert_int_eq(store_count(adapter, "SELECT COUNT(*) FROM albums", NULL, 0, &n, &err), 0);
+    ck_assert_int_eq(n, 347);
+    /* the budget spans statements: 40 full scans of tracks do not fit */
+    int rc = 0;
+    for (int i = 0; i < 40 && rc == 0; i++)
+        rc = store_count(adapter, "SELECT COUNT(*) FROM tracks WHERE Milliseconds > 0", NULL, 0, &n,
+                         &err);
+    ck_assert_int_eq(rc, WR_ETOOBIG);
+    store_end(adapter);
+    /* no budget: the scans run; a deadline passed is still a timeout */
+    store_set_budget(adapter, 0);
+    ck_assert_int_eq(store_begin(adapter, &err), 0);
+    for (int i = 0; i < 40; i++)
+        ck_assert_int_eq(store_count(adapter, "SELECT COUNT(*) FROM tracks WHERE Milliseconds > 0",
+                                     NULL, 0, &n, &err),
+                         0);
+    store_set_deadline(adapter, 1); /* long past */
+    ck_assert_int_eq(store_count(adapter, sql, NULL, 0, &n, &err), WR_ETIMEDOUT);
+    ck_assert(!store_over_budget(adapter));
+    store_set_deadline(adapter, 0);
+    store_end(adapter);
+}
+END_TEST
+
 int main(void)
 {
     if (copy_database() != 0) {
@@ -540,6 +583,7 @@ int main(void)
     tcase_add_test(tc, fixture_is_chinook);
     tcase_add_test(tc, full_text_match);
     tcase_add_test(tc, malformed_match_is_einval);
+    tcase_add_test(tc, step_budget);
     suite_add_tcase(s, tc);
     int rc = run_suite(s, true);
     (void)unlink(copy);

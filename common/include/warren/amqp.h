@@ -119,6 +119,10 @@ struct wr_msg {
     bool multiple;           /* a confirm: every earlier sequence number too */
     const char *routing_key; /* received deliveries only: the queue's name when published
                                 through the default exchange */
+    /* published only: the exchange (NULL: the default exchange) and
+     * delivery_mode 2 (persistent) */
+    const char *exchange;
+    bool persistent;
 };
 
 enum wr_amqp_event {
@@ -180,30 +184,41 @@ struct wr_amqp_arg {
 };
 
 #define WR_AMQP_MAX_ARGS 4
-#define WR_AMQP_TOPOLOGY_MAX 6 /* the objects of one service */
+#define WR_AMQP_TOPOLOGY_MAX 7 /* the objects of one service */
+#define WR_AMQP_EVENTS_MAX 3   /* the objects of a writer's change events */
 
 /* A durable exchange (name, type), a durable queue (name, args), or a
- * binding of queue name to exchange source with routing key "". Strings
- * are static or in name. */
+ * binding of queue name to exchange source with routing key key. Strings
+ * are static or in the object. */
 struct wr_amqp_object {
     enum wr_amqp_kind kind;
     char name[160];
     const char *type;   /* an exchange's type */
     const char *source; /* a binding's exchange */
+    char key[160];      /* a binding's routing key ("" for a fanout's) */
     struct wr_amqp_arg args[WR_AMQP_MAX_ARGS];
     size_t nargs;
 };
 
 /* Fills objs with service's topology in the order it is declared: the
  * dead-letter exchange, warren.dead and its binding, warren.<service>,
- * warren.audit, warren.<service>.write. Returns the count, or WR_EINVAL
- * when the name is too long. Pure. */
+ * warren.audit, warren.<service>.write, and the change events' topic
+ * exchange warren.events. Returns the count, or WR_EINVAL when the name is
+ * too long. Pure. */
 int wr_amqp_topology(const char *service, struct wr_amqp_object objs[WR_AMQP_TOPOLOGY_MAX],
                      struct wr_err *err);
 /* Fills obj with the stream wr_amqp_declare_stream declares. 0, or
  * WR_EINVAL when the name is too long. Pure. */
 int wr_amqp_stream_topology(const char *name, long long max_bytes, const char *max_age,
                             struct wr_amqp_object *obj, struct wr_err *err);
+/* Fills objs with what carries service's change events (proto/README.md
+ * section 14): the exchange warren.events (as wr_amqp_topology has it),
+ * the stream warren.<service>.events with the retention of
+ * wr_amqp_stream_topology, and its binding to warren.events with key
+ * "<service>.#". Returns the count (WR_AMQP_EVENTS_MAX), or WR_EINVAL when
+ * the name is too long. Pure. */
+int wr_amqp_events_topology(const char *service, long long max_bytes, const char *max_age,
+                            struct wr_amqp_object objs[WR_AMQP_EVENTS_MAX], struct wr_err *err);
 
 /* Declares a service's topology, identically from every process: the durable
  * quorum queue warren.<service> with the delivery limit and dead-letter
@@ -221,13 +236,19 @@ int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err)
  * must declare it alike. */
 int wr_amqp_declare_stream(wr_amqp *a, const char *name, long long max_bytes, const char *max_age,
                            struct wr_err *err);
+/* Declares wr_amqp_events_topology's objects, in its order. 0 or WR_E*
+ * (WR_ECLOSED as wr_amqp_declare_service). */
+int wr_amqp_declare_events(wr_amqp *a, const char *service, long long max_bytes,
+                           const char *max_age, struct wr_err *err);
 /* Puts the channel in confirm mode: each later publish is acknowledged
  * by a WR_AMQP_ACKED or WR_AMQP_NACKED event of wr_amqp_poll. */
 int wr_amqp_confirm(wr_amqp *a, struct wr_err *err);
-/* Consumes the stream from offset (a stream offset; < 0: from the first
+/* Consumes the stream from offset (a stream offset; WR_AMQP_STREAM_NEXT:
+ * only what is published from now on; any other value < 0: from the first
  * message the stream keeps), acknowledged by the caller with a prefetch
  * of at most prefetch. Each delivery has the integer header
  * x-stream-offset, its offset. */
+#define WR_AMQP_STREAM_NEXT (-2LL)
 int wr_amqp_consume_stream(wr_amqp *a, const char *stream, unsigned prefetch, long long offset,
                            struct wr_err *err);
 /* Starts consuming queue. no_ack for direct reply-to; prefetch 0 = unlimited. */
@@ -237,7 +258,7 @@ int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetc
  * to confirm: no delivery is sent after that, and those sent before it are
  * still read by wr_amqp_poll. For a graceful stop. */
 int wr_amqp_cancel(wr_amqp *a, struct wr_err *err);
-/* Publishes msg through the default exchange to routing_key. The typed
+/* Publishes msg through msg->exchange (NULL: the default exchange) to routing_key. The typed
  * fields and hdrs become properties and headers; absent ones are left out. */
 int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg, bool mandatory,
                     struct wr_err *err);

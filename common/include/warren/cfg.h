@@ -32,6 +32,7 @@ struct wr_cfg {
     long cache_ttl_s;            /* CACHE_TTL_S */
     long cache_wait_ms;          /* CACHE_WAIT_MS: a miss waits for another worker's value */
     long cache_min_cost_us;      /* CACHE_MIN_COST_US: cheaper reads skip the cache */
+    long local_cache_max_bytes;  /* LOCAL_CACHE_MAX_BYTES: the in-process tier; 0 off */
     char *mongo_uri;             /* MONGO_URI: the audit trail; '' spools only */
     char *audit_db;              /* AUDIT_DB */
     char *audit_collection;      /* AUDIT_COLLECTION */
@@ -51,29 +52,39 @@ struct wr_cfg {
     long max_uri_bytes;      /* MAX_URI_BYTES: the request target (414 beyond) */
     long max_connections;    /* MAX_CONNECTIONS: client connections at once */
     long max_conns_per_addr; /* MAX_CONNECTIONS_PER_ADDRESS: from one IP address */
+    long sse_max_clients;    /* SSE_MAX_CLIENTS: event streams open at once */
     long edge_threads;       /* EDGE_THREADS: event loops; 0 = one per core */
     bool single_flight;      /* SINGLE_FLIGHT: identical reads in flight share a call */
+    bool edge_batch;         /* EDGE_BATCH: a loop turn's reads for a queue in one message */
+    long edge_batch_max;     /* EDGE_BATCH_MAX: requests one batch holds at most */
+    long edge_batch_bytes;   /* EDGE_BATCH_BYTES: a batch body's size at most */
     long max_json_depth;     /* MAX_JSON_DEPTH: nesting in q and bodies */
     long max_in_values;      /* MAX_IN_VALUES: values of one in / not_in filter */
+    long rate_limit_rps;     /* RATE_LIMIT_RPS: per client per edge; 0 = off */
+    long rate_limit_burst;   /* RATE_LIMIT_BURST: the bucket; 0 = 2 x RATE_LIMIT_RPS */
+    long search_concurrency; /* SEARCH_CONCURRENCY: searches in flight per client; 0 = off */
     char *api_keys;          /* API_KEYS: 'name:key, ...' for writes; secret */
     char *cors_origins;      /* CORS_ORIGINS: '*', a list, or '' (off) */
     char *cache_control;     /* CACHE_CONTROL: for successful reads, or '' */
     /* worker */
-    long prefetch;             /* PREFETCH: unacked deliveries per worker */
-    char *admin_host;          /* ADMIN_HOST: the admin listener's address */
-    long admin_port;           /* ADMIN_PORT: /livez, /readyz, /metrics; 0 = off */
-    long results_per_page;     /* RESULTS_PER_PAGE: the default page size */
-    long max_results_per_page; /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
-    char *cursor_secret;       /* CURSOR_SECRET: signs keyset cursors; secret */
-    long max_bulk;             /* MAX_BULK: objects one POST of a list creates at most */
-    long export_max_rows;      /* EXPORT_MAX_ROWS: rows one export streams at most (edge) */
-    long export_timeout_ms;    /* EXPORT_TIMEOUT_MS: one export's deadline (edge) */
-    long max_depth;            /* MAX_DEPTH: the deepest ?depth= served (deeper is clamped) */
-    long count_max;            /* COUNT_MAX: counts stop here (truncated); 0: no cap */
-    bool replica;              /* REPLICA: reads from a snapshot fed by the change stream */
-    long max_replica_lag_ms;   /* MAX_REPLICA_LAG_MS: stop taking requests past it; 0 none */
-    long changes_max_bytes;    /* CHANGES_MAX_BYTES: the change stream's retention */
-    char *changes_max_age;     /* CHANGES_MAX_AGE: e.g. '7D'; '' none */
+    long prefetch;              /* PREFETCH: unacked deliveries per worker */
+    char *admin_host;           /* ADMIN_HOST: the admin listener's address */
+    long admin_port;            /* ADMIN_PORT: /livez, /readyz, /metrics; 0 = off */
+    long results_per_page;      /* RESULTS_PER_PAGE: the default page size */
+    long max_results_per_page;  /* MAX_RESULTS_PER_PAGE: larger sizes are clamped */
+    char *cursor_secret;        /* CURSOR_SECRET: signs keyset cursors; secret */
+    long max_bulk;              /* MAX_BULK: objects one POST of a list creates at most */
+    long export_max_rows;       /* EXPORT_MAX_ROWS: rows one export streams at most (edge) */
+    long export_timeout_ms;     /* EXPORT_TIMEOUT_MS: one export's deadline (edge) */
+    long max_depth;             /* MAX_DEPTH: the deepest ?depth= served (deeper is clamped) */
+    long search_max_rel_depth;  /* SEARCH_MAX_RELATION_DEPTH: has/any nesting in q */
+    long search_max_subqueries; /* SEARCH_MAX_SUBQUERIES: relation filters in one q */
+    long search_max_steps;      /* SEARCH_MAX_STEPS: SQLite VM steps of a read with q; 0 off */
+    long count_max;             /* COUNT_MAX: counts stop here (truncated); 0: no cap */
+    bool replica;               /* REPLICA: reads from a snapshot fed by the change stream */
+    long max_replica_lag_ms;    /* MAX_REPLICA_LAG_MS: stop taking requests past it; 0 none */
+    long changes_max_bytes;     /* CHANGES_MAX_BYTES: the change stream's retention */
+    char *changes_max_age;      /* CHANGES_MAX_AGE: e.g. '7D'; '' none */
     /* AMQP */
     long heartbeat_s;              /* HEARTBEAT_S */
     long connect_timeout_ms;       /* CONNECT_TIMEOUT_MS */

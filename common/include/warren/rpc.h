@@ -111,7 +111,7 @@ struct wr_reply {
     char *body; /* NUL-terminated; len excludes the NUL */
     size_t len;
     char *link;         /* the Link header, or NULL */
-    char cache[8];      /* the x-cache header (hit, miss, bypass, skip), or "" */
+    char cache[8];      /* the x-cache header (local, hit, miss, bypass, skip, behind), or "" */
     char trace_id[33];  /* the trace the request went out in (32 hex), or "" */
     long long position; /* a write's: the position its transaction committed at
                            (x-warren-position), for min_position; 0 when none */

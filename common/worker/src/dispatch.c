@@ -3,13 +3,15 @@
  * dispatched to its op by the AMQP type, its reply published and its
  * audit record spooled. The envelope's bytes go to the op unparsed. Its
  * trace (traceparent) goes into the record, the op's call and every log
- * line written meanwhile; its op, status and duration into the metrics. */
+ * line written meanwhile; its op, status and duration into the metrics.
+ * A proto v2 batch goes to batch.c, which hands each item back here. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "batch.h"
 #include "call.h"
 #include "runtime.h"
 #include "warren/clock.h"
@@ -164,6 +166,8 @@ static int publish_reply(struct wr__worker *w, const struct wr_msg *m, struct wr
         if (a->next[0] != '\0')
             out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_NEXT, a->next};
     }
+    if (w->collect) /* an item of a batch: its reply leaves with the others' */
+        return wr__batch_reply(w, m, &out, err);
     return wr_amqp_publish(w->amqp, m->reply_to, &out, false, err);
 }
 
@@ -197,6 +201,8 @@ static void take_audit_doc(struct wr__worker *w, const struct wr_msg *m, unsigne
 int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno,
                  struct wr_err *err)
 {
+    if (wr__is_batch(m)) /* proto v2: each item comes back here alone */
+        return wr__batch_dispatch(w, m, recno, err);
     wr__wmetrics_delivery(&w->metrics, m->routing_key, m->redelivered);
     if (m->type != NULL && strcmp(m->type, WR_MSG_TYPE_AUDIT) == 0) {
         take_audit_doc(w, m, recno);

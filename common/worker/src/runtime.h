@@ -13,6 +13,7 @@
 #include "warren/amqp.h"
 #include "warren/answer.h"
 #include "warren/cfg.h"
+#include "warren/rpc_batch.h"
 #include "warren/worker.h"
 
 struct wr__worker {
@@ -35,6 +36,13 @@ struct wr__worker {
     struct wr__wmetrics metrics;
     uint64_t last_tag;  /* the newest delivery tag taken, and acknowledged, on */
     uint64_t acked_tag; /* this connection: their difference is in flight */
+    /* proto v2 batches (batch.c): while collect is set, dispatch.c adds
+     * replies to batch_replies instead of publishing them; splitter is
+     * the confirming connection a redelivered batch is split on */
+    bool collect;
+    struct wr_batch_enc batch_replies;
+    wr_amqp *splitter;
+    uint64_t split_seq; /* its publishes so far (confirm numbers) */
 };
 
 /* Answers one delivery, publishes its reply (none when its deadline

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "call.h"
 #include "runtime.h"
 #include "sink.h"
@@ -347,6 +348,7 @@ static void stop(struct wr__worker *w)
     wr_acks_release(&w->acks);
     wr_amqp_free(w->amqp);
     wr_answer_release(&w->reply);
+    wr__batch_release(w);
 }
 
 int wr_worker_run(const struct wr_cfg *cfg, const struct wr_service *svc)
@@ -358,7 +360,7 @@ int wr_worker_run(const struct wr_cfg *cfg, const struct wr_service *svc)
     }
     struct wr__worker w = {.cfg = cfg, .svc = svc};
     wr_answer_init(&w.reply, (size_t)cfg->max_body_bytes * 16);
-    int rc = start(&w);
+    int rc = wr__batch_init(&w) ? start(&w) : 1;
     if (rc == 0)
         run(&w);
     wr_info(NULL, "stopping after %lld requests", w.served);

@@ -28,14 +28,25 @@ struct cache_opts {
     long wait_ms;    /* how long a miss waits for another worker's result */
 };
 
-/* CACHE_SKIP is the caller's (ops/cached.c): a read too cheap for the cache. */
-enum cache_outcome { CACHE_OFF, CACHE_HIT, CACHE_MISS, CACHE_BYPASS, CACHE_SKIP };
+/* CACHE_SKIP and CACHE_BEHIND are the caller's (ops/cached.c): a read too
+ * cheap for the cache, and a replica's miss computed from a file older
+ * than the generations it read (answered, never stored). */
+/* CACHE_LOCAL is the in-process memo's (cache/memo.h): a hit without Redis. */
+enum cache_outcome {
+    CACHE_OFF,
+    CACHE_HIT,
+    CACHE_MISS,
+    CACHE_BYPASS,
+    CACHE_SKIP,
+    CACHE_BEHIND,
+    CACHE_LOCAL
+};
 
 /* What a lookup found, and what cache_store needs to store the answer. */
 struct cache_entry {
     enum cache_outcome outcome;
-    struct wr_buf value; /* a hit's payload */
-    long long gens[CACHE_MAX_DEPS];
+    struct wr_buf value;            /* a hit's payload */
+    long long gens[CACHE_MAX_DEPS]; /* -1: no counter in Redis (never bumped, or lost) */
     size_t ndeps;
     bool locked; /* this worker holds the key's compute lock */
 };
@@ -65,16 +76,28 @@ void cache_store(cache *c, const char *key, const struct cache_entry *e, const c
 /* Releases a miss's lock without storing (the answer was not cacheable). */
 void cache_abandon(cache *c, const char *key, const struct cache_entry *e);
 
-/* After a write to table commits: bumps its generation counter, so no
- * cached answer holding its data is served again. Best effort: when Redis
- * is unusable the bump is lost (counted, logged) and such answers live
- * until their TTL. */
-void cache_bump(cache *c, const char *table);
+/* After a write to table commits: moves its generation counter, so no
+ * cached answer holding its data is served again. position is the write's
+ * place in the change log (store_position), or 0 without one. With a
+ * position the counter becomes it when that is higher, else goes up by
+ * one (one Lua script, atomic): it only ever rises, and is always at or
+ * past the position of the last write to the table, which is what lets a
+ * replica tell whether its file holds that write (ops/cached.c). Without
+ * one it goes up by one. Best effort: when Redis is unusable the bump is
+ * lost (counted, logged) and such answers live until their TTL. */
+void cache_bump(cache *c, const char *table, long long position);
+
+/* At a writer's start: sets table's generation counter to position (the
+ * writer file's newest, read before the seeding: later writes bump) when Redis
+ * holds none, so that replicas can store answers of tables not written
+ * since Redis started. A counter present is left alone. Best effort. */
+void cache_seed(cache *c, const char *table, long long position);
 
 const struct cache_stats *cache_stats(const cache *c);
 /* Whether REDIS_URL configured caching (fixed for the cache's life). */
 bool cache_enabled(const cache *c);
-/* "hit", "miss", "bypass", "skip" or "off". */
+/* "hit", "miss", "bypass", "skip", "behind", "local" or "off": static
+ * strings, so one outcome's name is always the same pointer. */
 const char *cache_outcome_name(enum cache_outcome o);
 
 #endif

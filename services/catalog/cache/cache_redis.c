@@ -129,6 +129,10 @@ const char *cache_outcome_name(enum cache_outcome o)
         return "bypass";
     case CACHE_SKIP:
         return "skip";
+    case CACHE_BEHIND:
+        return "behind";
+    case CACHE_LOCAL:
+        return "local";
     case CACHE_OFF:
         break;
     }
@@ -250,8 +254,9 @@ static int probe(cache *c, const char *key, const char *const *deps, struct cach
         return -1;
     int rc = -1;
     if (r->type == REDIS_REPLY_ARRAY && r->elements == e->ndeps + 1) {
-        for (size_t i = 0; i < e->ndeps; i++)
-            e->gens[i] = reply_int(r->element[i + 1]);
+        for (size_t i = 0; i < e->ndeps; i++) /* -1: Redis holds no counter */
+            e->gens[i] =
+                r->element[i + 1]->type == REDIS_REPLY_NIL ? -1 : reply_int(r->element[i + 1]);
         rc = fresh(r->element[0], e) ? 1 : 0;
     } else {
         c->stats.errors++;
@@ -360,18 +365,44 @@ void cache_abandon(cache *c, const char *key, const struct cache_entry *e)
         unlock(c, key);
 }
 
-void cache_bump(cache *c, const char *table)
+/* The counter moves to the position when that is higher, else up by one:
+ * strictly up on every bump either way (a value stored under the old
+ * counter never matches again), and never below the position of the last
+ * write, even when positions started again (another writer file) or a
+ * stack without a change log had counted higher. */
+static const char bump_script[] =
+    "local cur = tonumber(redis.call('GET', KEYS[1])) or 0\n"
+    "local pos = tonumber(ARGV[1]) or 0\n"
+    "if pos > cur then redis.call('SET', KEYS[1], ARGV[1]) return pos end\n"
+    "return redis.call('INCR', KEYS[1])\n";
+
+void cache_bump(cache *c, const char *table, long long position)
 {
     if (!c->enabled)
         return;
-    char name[256];
+    char name[256], pos[24];
     (void)snprintf(name, sizeof(name), "warren:gen:%s", table);
-    const char *argv[] = {"INCR", name};
-    redisReply *r = connected(c) ? command(c, 2, argv, NULL) : NULL;
+    (void)snprintf(pos, sizeof(pos), "%lld", position);
+    const char *incr[] = {"INCR", name};
+    const char *eval[] = {"EVAL", bump_script, "1", name, pos};
+    redisReply *r = !connected(c)  ? NULL
+                    : position > 0 ? command(c, 5, eval, NULL)
+                                   : command(c, 2, incr, NULL);
     if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
         c->stats.errors++;
         wr_warn(NULL, "cache: could not invalidate %s: cached answers may be stale until their TTL",
                 table);
     }
     freeReplyObject(r);
+}
+
+void cache_seed(cache *c, const char *table, long long position)
+{
+    if (!c->enabled || position < 0)
+        return;
+    char name[256], pos[24];
+    (void)snprintf(name, sizeof(name), "warren:gen:%s", table);
+    (void)snprintf(pos, sizeof(pos), "%lld", position);
+    const char *argv[] = {"SET", name, pos, "NX"};
+    freeReplyObject(connected(c) ? command(c, 4, argv, NULL) : NULL);
 }

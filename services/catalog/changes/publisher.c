@@ -1,10 +1,13 @@
 /* The writer's publisher (see publisher.h): one round reads a batch of
- * unpublished outbox entries, publishes them in order, waits for their
- * confirms, and marks the confirmed prefix published. A nack, a return or
- * a lost connection ends the round; the next one sends again from the
- * first entry not confirmed. */
+ * unpublished outbox entries, publishes each in order (its changeset to
+ * the change stream, then its change events to warren.events), waits for
+ * their confirms, and marks published the entries whose publishes were
+ * all confirmed, in a row from the first. A nack, a return or a lost
+ * connection ends the round; the next one sends again from the first
+ * entry not wholly confirmed. */
 #include "changes/publisher.h"
 
+#include "changes/events.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "warren/rpc.h"
 
 #define BATCH 256
+#define ROUND_PUBLISHES 4096  /* a round stops after the entry that passes it */
 #define CONFIRM_WAIT_MS 10000 /* a round's confirms; past it, reconnect */
 #define STOP_FLUSH_MS 3000    /* what a stop gives the last entries */
 
@@ -31,12 +35,13 @@ struct publisher {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool stopping;              /* under lock */
-    long long newest;           /* the newest committed position announced, under lock */
-    long long confirmed;        /* the newest position confirmed and marked, under lock */
-    long long seq;              /* publishes on this channel since confirm.select */
-    long long positions[BATCH]; /* the round's positions, by seq - first_seq */
-    bool acked[BATCH];          /* the round's confirms, likewise */
+    bool stopping;        /* under lock */
+    long long newest;     /* the newest committed position announced, under lock */
+    long long confirmed;  /* the newest position confirmed and marked, under lock */
+    long long seq;        /* publishes on this channel since confirm.select */
+    long long *positions; /* the round's publishes' entries, by seq - first_seq */
+    bool *acked;          /* the round's confirms, likewise */
+    size_t cap;           /* of positions and acked */
     long long first_seq;
     int sent;
     struct wr_err err;
@@ -91,6 +96,9 @@ static int connect_broker(publisher *p)
         rc = wr_amqp_declare_stream(p->amqp, p->stream, p->cfg->changes_max_bytes,
                                     p->cfg->changes_max_age, err);
     if (rc == 0)
+        rc = wr_amqp_declare_events(p->amqp, p->cfg->service, p->cfg->changes_max_bytes,
+                                    p->cfg->changes_max_age, err);
+    if (rc == 0)
         rc = wr_amqp_confirm(p->amqp, err);
     p->seq = 0;
     if (rc != 0)
@@ -98,6 +106,55 @@ static int connect_broker(publisher *p)
     return rc;
 }
 
+/* Notes one more publish of the round, of the entry at position. */
+static int noted(publisher *p, long long position)
+{
+    if ((size_t)p->sent == p->cap) {
+        size_t cap = p->cap * 2;
+        long long *pos = realloc(p->positions, cap * sizeof(*pos));
+        if (pos != NULL)
+            p->positions = pos;
+        bool *acked = pos != NULL ? realloc(p->acked, cap * sizeof(*acked)) : NULL;
+        if (acked == NULL)
+            return wr_err_set(&p->err, WR_ENOMEM, "out of memory");
+        p->acked = acked;
+        p->cap = cap;
+    }
+    p->positions[p->sent++] = position;
+    p->seq++;
+    return 0;
+}
+
+/* Event k (of count) of the entry c to warren.events: message_id
+ * <service>:<position>:<k>, routing key <service>.<Collection>.<op>. */
+static int publish_event(publisher *p, const struct store_change *c, const struct event_line *e,
+                         long long k, long long count)
+{
+    char id[96], key[256];
+    (void)snprintf(id, sizeof(id), "%s:%lld:%lld", p->cfg->service, c->position, k);
+    /* AMQP caps a routing key at 255 bytes: a longer name is cut */
+    (void)snprintf(key, sizeof(key), "%s.%.*s.%.*s", p->cfg->service, (int)e->collection_len,
+                   e->collection, (int)e->op_len, e->op);
+    struct wr_msg m = {.type = WR_MSG_TYPE_EVENT,
+                       .message_id = id,
+                       .content_type = WR_EVENT_CONTENT_TYPE,
+                       .expiration_ms = -1,
+                       .body = e->body,
+                       .len = e->body_len,
+                       .exchange = WR_EVENTS_EXCHANGE,
+                       .persistent = true,
+                       .nhdrs = 1,
+                       .nihdrs = 3};
+    m.hdrs[0] = (struct wr_amqp_hdr){WR_HDR_SERVICE, p->cfg->service};
+    m.ihdrs[0] = (struct wr_amqp_ihdr){WR_HDR_POSITION, c->position};
+    m.ihdrs[1] = (struct wr_amqp_ihdr){WR_HDR_EVENT_INDEX, k};
+    m.ihdrs[2] = (struct wr_amqp_ihdr){WR_HDR_EVENT_COUNT, count};
+    int rc = wr_amqp_publish(p->amqp, key, &m, true, &p->err);
+    return rc != 0 ? rc : noted(p, c->position);
+}
+
+/* One entry: its changeset, then its events in order. 0, 1 when the
+ * round is full, or WR_E*. */
 static int publish_one(void *arg, const struct store_change *c)
 {
     publisher *p = arg;
@@ -112,11 +169,16 @@ static int publish_one(void *arg, const struct store_change *c)
     m.ihdrs[0] = (struct wr_amqp_ihdr){WR_HDR_POSITION, c->position};
     m.ihdrs[1] = (struct wr_amqp_ihdr){WR_HDR_COMMITTED, c->at_ms};
     int rc = wr_amqp_publish(p->amqp, p->stream, &m, true, &p->err);
-    if (rc != 0)
-        return rc;
-    p->positions[p->sent++] = c->position;
-    p->seq++;
-    return 0;
+    if (rc == 0)
+        rc = noted(p, c->position);
+    long long count = (long long)events_count(c->events, c->events_len);
+    size_t off = 0;
+    struct event_line e;
+    for (long long k = 0; rc == 0 && events_next(c->events, c->events_len, &off, &e); k++)
+        rc = publish_event(p, c, &e, k, count);
+    if (rc == 0 && p->sent >= ROUND_PUBLISHES)
+        return 1;
+    return rc;
 }
 
 /* Marks the round's publishes confirmed: seq, or every one up to it. */
@@ -141,7 +203,7 @@ static int acked_prefix(const publisher *p)
  * connection or the wait's end). */
 static int await_confirms(publisher *p)
 {
-    memset(p->acked, 0, sizeof(p->acked));
+    memset(p->acked, 0, p->cap * sizeof(*p->acked));
     bool failed = false;
     long long until = wr_steady_ms() + CONFIRM_WAIT_MS;
     while (!failed && acked_prefix(p) < p->sent && wr_steady_ms() < until) {
@@ -161,20 +223,35 @@ static int await_confirms(publisher *p)
     return ok;
 }
 
+/* The newest position whose publishes are all among the first ok of the
+ * round (0: none). */
+static long long whole_upto(const publisher *p, int ok)
+{
+    if (ok == p->sent)
+        return p->positions[ok - 1];
+    long long upto = 0;
+    for (int i = 0; i < ok; i++)
+        if (p->positions[i] != p->positions[ok])
+            upto = p->positions[i];
+    return upto;
+}
+
 /* One round; 0 (also when the outbox had nothing), or WR_E* when the
- * connection must be made again. *published gets the entries sent. */
+ * connection must be made again. *published gets the messages sent. */
 static int round_trip(publisher *p, int *published)
 {
     long long after = get_confirmed(p);
     p->sent = 0;
     p->first_seq = p->seq + 1;
     int rc = store_outbox_read(p->st, after, BATCH, publish_one, p, &p->err);
+    if (rc == 1)
+        rc = 0; /* the round is full */
     *published = p->sent;
     if (p->sent == 0)
         return rc;
     int ok = await_confirms(p);
-    if (ok > 0) {
-        long long upto = p->positions[ok - 1];
+    long long upto = ok > 0 ? whole_upto(p, ok) : 0;
+    if (upto > 0) {
         struct wr_err merr = {0};
         /* unmarked, the entries are sent again after a restart: harmless */
         if (store_outbox_mark(p->st, upto, &merr) != 0)
@@ -250,7 +327,10 @@ publisher *publisher_start(const struct wr_cfg *cfg, struct wr_err *err)
         store_free(p->st);
         p->st = NULL;
     }
-    p->amqp = p->st != NULL ? wr_amqp_new(&ao) : NULL;
+    p->cap = BATCH;
+    p->positions = malloc(p->cap * sizeof(*p->positions));
+    p->acked = malloc(p->cap * sizeof(*p->acked));
+    p->amqp = p->st != NULL && p->positions != NULL && p->acked != NULL ? wr_amqp_new(&ao) : NULL;
     if (p->st != NULL && p->amqp == NULL)
         wr_err_set(err, WR_ENOMEM, "out of memory");
     if (p->amqp == NULL || pthread_create(&p->thread, NULL, run, p) != 0) {
@@ -258,6 +338,8 @@ publisher *publisher_start(const struct wr_cfg *cfg, struct wr_err *err)
             wr_err_set(err, WR_EIO, "cannot start the publisher's thread");
         wr_amqp_free(p->amqp);
         store_free(p->st);
+        free(p->positions);
+        free(p->acked);
         pthread_cond_destroy(&p->wake);
         pthread_mutex_destroy(&p->lock);
         free(p);
@@ -277,6 +359,8 @@ void publisher_stop(publisher *p)
     pthread_join(p->thread, NULL);
     wr_amqp_free(p->amqp);
     store_free(p->st);
+    free(p->positions);
+    free(p->acked);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
     free(p);

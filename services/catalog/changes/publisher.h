@@ -1,11 +1,12 @@
 /* The writer's publisher: a thread of its own, with its own broker
  * connection and its own connection to the writer's file, that sends each
  * outbox entry (store.h, "Change log") to the durable stream
- * warren.<service>.changes, in position order and with publisher
- * confirms, and marks it published once the broker confirmed it. After a
- * crash or a lost connection it sends again, in order, everything not
- * marked: a position can reach the stream twice, never out of the
- * writer's order nor not at all; readers skip what they applied. */
+ * warren.<service>.changes, then its change events (changes/events.h) to
+ * the exchange warren.events, in position order and with publisher
+ * confirms, and marks it published once the broker confirmed all of them.
+ * After a crash or a lost connection it sends again, in order, every
+ * entry not marked: a position (or an event) can arrive twice, never out
+ * of the writer's order nor not at all; readers skip what they have. */
 #ifndef CATALOG_PUBLISHER_H
 #define CATALOG_PUBLISHER_H
 

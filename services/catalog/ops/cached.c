@@ -1,15 +1,19 @@
 /* Read-through caching of replies (see cached.h). Only 200 answers are
  * stored; a stored value is the row count, a newline, the Link header, a
- * newline, then the body. Only reads the admission table (admit.h) finds
- * costly enough go through Redis at all. */
+ * newline, then the body. The in-process memo is asked first; only reads
+ * the admission table (admit.h) finds costly enough go through Redis. */
 #include "ops/cached.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cache/memo.h"
 #include "ops/admit.h"
+#include "store/store.h"
 #include "warren/codec.h"
+#include "warren/err.h"
 
 struct cached {
     cache *cache;
@@ -19,12 +23,40 @@ struct cached {
     struct reqkey key;
     struct cache_entry entry;
     struct wr_buf value;
-    bool lookups_only; /* a replica's: never stores */
+    bool encoded; /* value holds this request's answer (encode succeeded) */
+    replica *rep; /* a replica's: stores only what its file is current for */
+    long long behinds;
+    memo *memo; /* NULL: no in-process tier */
 };
 
-void cached_lookups_only(cached *x)
+int cached_use_memo(cached *x, size_t max_bytes)
 {
-    x->lookups_only = true;
+    memo_free(x->memo);
+    x->memo = memo_new(max_bytes);
+    return max_bytes > 0 && x->memo == NULL ? WR_ENOMEM : 0;
+}
+
+void cached_on_replica(cached *x, replica *r)
+{
+    x->rep = r;
+}
+
+long long cached_behinds(const cached *x)
+{
+    return x->behinds;
+}
+
+/* Whether a replica's file, at position at before the answer was
+ * computed, holds every write the generations read name: each is at or
+ * past the position of its table's last write (cache.h; one Redis lost
+ * has none, and the last write is unknown). Always true off a replica
+ * (its file is the writer's: every bump follows its commit). */
+static bool current_for(const cached *x, long long at, const struct cache_entry *e)
+{
+    for (size_t i = 0; x->rep != NULL && i < e->ndeps; i++)
+        if (e->gens[i] < 0 || e->gens[i] > at) /* no counter: the last write is unknown */
+            return false;
+    return true;
 }
 
 cached *cached_new(cache *c, const struct reqkey_opts *opts, long min_cost_us)
@@ -49,29 +81,62 @@ void cached_free(cached *x)
     if (x == NULL)
         return;
     admit_free(x->admit);
+    memo_free(x->memo);
     reqkey_release(&x->key);
     cache_entry_release(&x->entry);
     wr_buf_release(&x->value);
     free(x);
 }
 
-/* Fills out from a hit; false when the stored value is malformed. */
-static bool from_hit(const struct wr_buf *v, struct wr_answer *out)
+/* Fills out from a stored value; false when it is malformed. */
+static bool from_hit(const char *v, size_t len, struct wr_answer *out)
 {
-    char *end = NULL;
-    long long rows = v->data ? strtoll(v->data, &end, 10) : -1;
-    if (end == NULL || end == v->data || *end != '\n')
+    const char *end = v != NULL ? memchr(v, '\n', len) : NULL;
+    if (end == NULL || end == v)
+        return false;
+    /* strtoll stops at the newline found above, inside the value */
+    char *stop = NULL;
+    long long rows = strtoll(v, &stop, 10);
+    if (stop != end)
         return false;
     const char *link = end + 1;
-    const char *nl = memchr(link, '\n', v->len - (size_t)(link - v->data));
+    const char *nl = memchr(link, '\n', len - (size_t)(link - v));
     if (nl == NULL)
         return false;
     wr_answer_reset(out);
     out->status = 200;
     out->rows = rows;
     wr_buf_append(&out->link, link, (size_t)(nl - link));
-    wr_buf_append(&out->body, nl + 1, v->len - (size_t)(nl + 1 - v->data));
+    wr_buf_append(&out->body, nl + 1, len - (size_t)(nl + 1 - v));
     return wr_buf_error(&out->link) == 0 && wr_buf_error(&out->body) == 0;
+}
+
+/* The stored form of a 200 answer into x->value; false when too big. */
+static bool encode(cached *x, const struct wr_answer *out)
+{
+    wr_buf_reset(&x->value);
+    char rows[24];
+    int n = snprintf(rows, sizeof rows, "%lld\n", out->rows);
+    wr_buf_append(&x->value, rows, (size_t)n);
+    wr_buf_append(&x->value, out->link.data ? out->link.data : "", out->link.len);
+    wr_buf_putc(&x->value, '\n');
+    wr_buf_append(&x->value, out->body.data, out->body.len);
+    x->encoded = wr_buf_error(&x->value) == 0;
+    return x->encoded;
+}
+
+/* Answers from the memo, at the data version the store reads now. */
+static bool from_memo(cached *x, const struct handler_env *env, uint64_t h, struct wr_answer *out)
+{
+    if (x->memo == NULL)
+        return false;
+    memo_at(x->memo, store_data_version(env->store));
+    size_t len = 0;
+    const char *v = memo_get(x->memo, h, x->key.key.data, x->key.key.len, &len);
+    if (v == NULL || !from_hit(v, len, out))
+        return false;
+    out->cache = cache_outcome_name(CACHE_LOCAL);
+    return true;
 }
 
 long long cached_skips(const cached *x)
@@ -99,22 +164,12 @@ static void computed(cached *x, uint64_t h, const struct handler_env *env,
         admit_learn(x->admit, h, (long)(cpu_us() - t0));
 }
 
-void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
-                   const char *base_url, struct wr_answer *out)
+/* The Redis tier: a hit, or the computed answer (stored on a miss). */
+static void through_redis(cached *x, const struct handler_env *env, const struct wr_request *req,
+                          const char *base_url, uint64_t h, struct wr_answer *out)
 {
     struct cache_entry *e = &x->entry;
-    e->outcome = CACHE_OFF;
-
-    /* an export's chunk is read once, and its cursor is not in a cached value */
-    if (wr_op_is_write(req->op) || req->format != NULL) {
-        handle_request(env, req, base_url, out);
-        return;
-    }
-    /* With caching off the key is never used: building it (a dozen printfs)
-     * cost a list request about 5% of the worker's instructions. */
-    bool cacheable =
-        cache_enabled(x->cache) && reqkey_build(&x->key, env->schema, req, base_url, &x->opts);
-    uint64_t h = cacheable ? wr_fnv1a64(WR_FNV1A64_INIT, x->key.key.data, x->key.key.len) : 0;
+    bool cacheable = h != 0 && cache_enabled(x->cache);
     if (cacheable && admit_check(x->admit, h) != ADMIT_CACHE) {
         /* cheap, or not known yet: a Redis round trip would cost more */
         computed(x, h, env, req, base_url, out);
@@ -122,9 +177,11 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
         x->skips++;
         return;
     }
+    /* read before the lookup: the answer's data is at least this new */
+    long long at = cacheable && x->rep != NULL ? replica_position(x->rep) : 0;
     if (cacheable)
         cache_lookup(x->cache, x->key.key.data, x->key.dep_names, x->key.ndeps, e);
-    if (e->outcome == CACHE_HIT && from_hit(&e->value, out)) {
+    if (e->outcome == CACHE_HIT && from_hit(e->value.data, e->value.len, out)) {
         out->cache = cache_outcome_name(CACHE_HIT);
         return;
     }
@@ -137,17 +194,42 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
                      : cache_outcome_name(e->outcome == CACHE_HIT ? CACHE_MISS : e->outcome);
     if (e->outcome != CACHE_MISS)
         return;
-    if (out->status != 200 || x->lookups_only) {
-        cache_abandon(x->cache, x->key.key.data, e);
-        return;
+    bool behind = !current_for(x, at, e);
+    if (behind) {
+        out->cache = cache_outcome_name(CACHE_BEHIND);
+        x->behinds++;
     }
-    wr_buf_reset(&x->value);
-    wr_buf_printf(&x->value, "%lld\n", out->rows);
-    wr_buf_append(&x->value, out->link.data ? out->link.data : "", out->link.len);
-    wr_buf_putc(&x->value, '\n');
-    wr_buf_append(&x->value, out->body.data, out->body.len);
-    if (wr_buf_error(&x->value) == 0)
+    if (out->status == 200 && !behind && encode(x, out))
         cache_store(x->cache, x->key.key.data, e, x->value.data, x->value.len);
     else
         cache_abandon(x->cache, x->key.key.data, e);
+}
+
+void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
+                   const char *base_url, struct wr_answer *out)
+{
+    x->entry.outcome = CACHE_OFF;
+    x->encoded = false;
+    /* an export's chunk is read once, and its cursor is not in a cached value */
+    if (wr_op_is_write(req->op) || req->format != NULL) {
+        handle_request(env, req, base_url, out);
+        return;
+    }
+    /* With caching off the key is never used: building it (a dozen printfs)
+     * cost a list request about 5% of the worker's instructions. */
+    bool keyed = (cache_enabled(x->cache) || x->memo != NULL) &&
+                 reqkey_build(&x->key, env->schema, req, base_url, &x->opts);
+    /* 0 stands for "no key": a real key hashing to it is merely never cached */
+    uint64_t h = keyed ? wr_fnv1a64(WR_FNV1A64_INIT, x->key.key.data, x->key.key.len) : 0;
+    if (h != 0 && from_memo(x, env, h, out))
+        return;
+    through_redis(x, env, req, base_url, h, out);
+    if (h == 0 || x->memo == NULL || out->status != 200)
+        return;
+    /* a Redis hit is kept as it came, anything computed in its stored form */
+    if (out->cache == cache_outcome_name(CACHE_HIT))
+        memo_put(x->memo, h, x->key.key.data, x->key.key.len, x->entry.value.data,
+                 x->entry.value.len);
+    else if (x->encoded || encode(x, out)) /* a Redis miss encoded it once */
+        memo_put(x->memo, h, x->key.key.data, x->key.key.len, x->value.data, x->value.len);
 }

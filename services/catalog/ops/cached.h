@@ -5,6 +5,7 @@
 #define CATALOG_CACHED_H
 
 #include "cache/cache.h"
+#include "changes/replica.h"
 #include "ops/handlers.h"
 #include "ops/reqkey.h"
 
@@ -17,12 +18,22 @@ cached *cached_new(cache *c, const struct reqkey_opts *opts, long min_cost_us);
 void cached_free(cached *x);
 /* Reads answered without the cache as too cheap for it (or not yet measured). */
 long long cached_skips(const cached *x);
-/* Makes x read the cache but never store in it (a replica's: its data may
- * be older than the generations it read). */
-void cached_lookups_only(cached *x);
+/* Makes x a replica's: a miss is stored only when r's file is at or past
+ * every generation the lookup read (a table's generation is at or past
+ * the position of its last write, cache.h), else answered without storing
+ * (outcome "behind"): a reply computed from data older than a write is
+ * never stored under the generation that write set. r is borrowed. */
+void cached_on_replica(cached *x, replica *r);
+/* Misses answered without storing because the replica was behind. */
+long long cached_behinds(const cached *x);
 
-/* Answers req like handle_request, through the cache; out->cache tells the
- * outcome (hit, miss, bypass, skip or off). */
+/* Puts an in-process memo of max_bytes (cache/memo.h) in front of the
+ * cache; 0 takes it away. 0, or WR_ENOMEM. */
+int cached_use_memo(cached *x, size_t max_bytes);
+
+/* Answers req like handle_request, through the memo and the cache;
+ * out->cache tells the outcome (local, hit, miss, bypass, skip, behind or
+ * NULL: neither tier asked). */
 void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
                    const char *base_url, struct wr_answer *out);
 

@@ -2,6 +2,7 @@
  * reads.c, search.c, functions.c and writes.c; the documents apidoc.c. */
 #include "ops/handlers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ops/apidoc.h"
@@ -95,11 +96,25 @@ void handle_request(const struct handler_env *env, const struct wr_request *req,
     renv.view = view.c != NULL ? &view : NULL;
     /* A reader's snapshot would hold off the writer's commit: writes take
      * none (they read back in a transaction of their own after committing). */
+    /* A read with q (a list, its functions) gets SEARCH_MAX_STEPS: its cost
+     * depends on what the client wrote, so it is bounded by work, not time */
+    long long steps = !op->write && req->q != NULL && env->cfg ? env->cfg->search_max_steps : 0;
+    store_set_budget(env->store, steps);
     int rc = op->write ? 0 : store_begin(env->store, &err);
     if (rc == 0)
         rc = op->fn(&renv, c, req, base_url, out, &err);
     if (!op->write)
         store_end(env->store);
+    if (rc != 0 && store_over_budget(env->store)) {
+        char msg[160];
+        (void)snprintf(msg, sizeof(msg),
+                       "q: the search needs more than the limit SEARCH_MAX_STEPS (%lld SQLite "
+                       "steps); narrow its filters",
+                       steps);
+        wr_answer_error(out, 422, WR_CODE_SEARCH_TOO_COSTLY, msg);
+        rc = 0;
+    }
+    store_set_budget(env->store, 0);
     op_finish(req, rc, &err, out);
     view_release(&view);
 }

@@ -17,13 +17,20 @@ query *handlers_parse_q(const struct handler_env *env, const struct collection *
                         struct wr_answer *out)
 {
     struct wr_err qerr = {0};
-    /* MAX_IN_VALUES: the edge checks it too */
-    struct query_limits lim = {.max_in = env->cfg ? (size_t)env->cfg->max_in_values : 0};
+    const struct wr_cfg *cfg = env->cfg;
+    /* MAX_IN_VALUES: the edge checks it too; zero: the parser's defaults */
+    struct query_limits lim = {
+        .max_in = cfg ? (size_t)cfg->max_in_values : 0,
+        .max_rel_depth = cfg ? (int)cfg->search_max_rel_depth : 0,
+        .max_subqueries = cfg ? (size_t)cfg->search_max_subqueries : 0,
+    };
     query *q = query_parse(env->schema, c, text, strlen(text), &lim, &qerr);
-    if (q == NULL)
-        wr_answer_error(out, qerr.code == WR_ENOMEM ? 500 : 400,
-                        qerr.code == WR_ENOMEM ? WR_CODE_INTERNAL : WR_CODE_BAD_PARAMETER,
-                        qerr.msg);
+    if (q == NULL && qerr.code == WR_ENOMEM)
+        wr_answer_error(out, 500, WR_CODE_INTERNAL, qerr.msg);
+    else if (q == NULL && qerr.code == WR_ETOOBIG) /* over a cost limit */
+        wr_answer_error(out, 400, WR_CODE_SEARCH_TOO_COMPLEX, qerr.msg);
+    else if (q == NULL)
+        wr_answer_error(out, 400, WR_CODE_BAD_PARAMETER, qerr.msg);
     return q;
 }
 

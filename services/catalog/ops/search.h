@@ -12,8 +12,10 @@
 #define SEARCH_MAX_BINDS 30000
 
 /* Parses a search (text, NUL-terminated) for c with env's limits
- * (MAX_IN_VALUES). The query, freed with query_free; NULL after answering
- * 400 (naming the problem) or 500 (out of memory) into out. */
+ * (MAX_IN_VALUES, SEARCH_MAX_RELATION_DEPTH, SEARCH_MAX_SUBQUERIES). The
+ * query, freed with query_free; NULL after answering into out 400
+ * bad_parameter (naming the problem), 400 search_too_complex (naming the
+ * limit) or 500 (out of memory). */
 query *handlers_parse_q(const struct handler_env *env, const struct collection *c, const char *text,
                         struct wr_answer *out);
 

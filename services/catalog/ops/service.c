@@ -78,7 +78,7 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
     else
         cached_answer(c->cached, &c->env, &req, call->base_url, out);
     describe_read(&req, out);
-    if (out->cache != NULL) /* one of three constants: hit, miss, bypass */
+    if (out->cache != NULL) /* one of cache_outcome_name's constants */
         wr_series_add(wr_metric_series(c->cache_lookups, (const char *const[]){out->cache}), 1);
     /* the position a client can ask later reads to be at or past */
     if (write && out->status < 300 && c->env.writer != NULL)

@@ -167,8 +167,10 @@ int write_begin_once(const struct handler_env *env, const struct collection *c,
 {
     int rc = store_begin(env->writer, err);
     struct applied a;
-    if (rc == 0)
+    if (rc == 0) {
+        store_set_writer(env->writer, req->id, req->principal); /* for its change events */
         rc = find_applied(env, req->id, &a, err);
+    }
     if (rc != 0) {
         store_rollback(env->writer);
         return write_failed(env, rc, err, out) == 0 ? 1 : rc;
@@ -202,6 +204,6 @@ int write_finish(const struct handler_env *env, const struct collection *c,
         store_rollback(env->writer);
         return write_failed(env, rc, err, out);
     }
-    cache_bump(env->cache, c->table);
+    cache_bump(env->cache, c->table, store_position(env->writer));
     return 0;
 }

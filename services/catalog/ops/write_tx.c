@@ -32,7 +32,7 @@ void write_tx_bump(const struct handler_env *env, const char *table)
 {
     struct write_tx *tx = env->tx;
     if (tx == NULL) {
-        cache_bump(env->cache, table);
+        cache_bump(env->cache, table, store_position(env->writer));
         return;
     }
     for (size_t i = 0; i < tx->ntables; i++)
@@ -64,11 +64,11 @@ void write_tx_bump_all(const struct handler_env *env, const struct write_tx *tx,
         for (size_t i = 0; i < schema_count(env->schema); i++) {
             const char *t = schema_at(env->schema, i)->table;
             if (skip == NULL || strcmp(t, skip) != 0)
-                cache_bump(env->cache, t);
+                cache_bump(env->cache, t, store_position(env->writer));
         }
         return;
     }
     for (size_t i = 0; i < tx->ntables; i++)
         if (skip == NULL || strcmp(tx->tables[i], skip) != 0)
-            cache_bump(env->cache, tx->tables[i]);
+            cache_bump(env->cache, tx->tables[i], store_position(env->writer));
 }

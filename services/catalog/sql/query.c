@@ -415,13 +415,19 @@ query *query_parse(const schema *s, const struct collection *c, const char *text
     struct parser p = {.err = err,
                        .lim = {.max_depth = QUERY_DEFAULT_MAX_DEPTH,
                                .max_in = QUERY_DEFAULT_MAX_IN,
-                               .max_filters = QUERY_DEFAULT_MAX_FILTERS}};
+                               .max_filters = QUERY_DEFAULT_MAX_FILTERS,
+                               .max_rel_depth = QUERY_DEFAULT_MAX_REL_DEPTH,
+                               .max_subqueries = QUERY_DEFAULT_MAX_SUBQUERIES}};
     if (lim != NULL && lim->max_depth > 0)
         p.lim.max_depth = lim->max_depth;
     if (lim != NULL && lim->max_in > 0)
         p.lim.max_in = lim->max_in;
     if (lim != NULL && lim->max_filters > 0)
         p.lim.max_filters = lim->max_filters;
+    if (lim != NULL && lim->max_rel_depth > 0)
+        p.lim.max_rel_depth = lim->max_rel_depth;
+    if (lim != NULL && lim->max_subqueries > 0)
+        p.lim.max_subqueries = lim->max_subqueries;
     if (memchr(text, '\0', len) != NULL) {
         wr_err_set(err, WR_EINVAL, "q: contains a NUL byte");
         return NULL;

@@ -47,7 +47,15 @@ typedef struct query query;
  *     any with a filter as val); a top-level filter is at depth 1;
  *   max_in 500: values in one in / not_in list;
  *   max_filters 100: filter objects in all, nested ones included; also the
- *     most entries order_by, group_by and functions may each hold.
+ *     most entries order_by, group_by and functions may each hold;
+ *   max_rel_depth 4: relation filters (has, any, relation__field) inside
+ *     relation filters: each is a correlated subquery run once per row of
+ *     the scope around it, so the work grows with the rows at every level;
+ *     one at the top level is at depth 1;
+ *   max_subqueries 16: relation filters in all, at any depth.
+ * Going over max_rel_depth or max_subqueries is WR_ETOOBIG (the search's
+ * cost, not its syntax: HTTP's search_too_complex); every other limit is
+ * WR_EINVAL.
  * Note for callers: the number of bound values is at most about
  * max_filters * max_in (50,000 with the defaults), more than SQLite's
  * default limit of 32,766 host parameters; size binds below that and treat
@@ -56,15 +64,21 @@ struct query_limits {
     int max_depth;
     size_t max_in;
     size_t max_filters;
+    int max_rel_depth;
+    size_t max_subqueries;
 };
 
 #define QUERY_DEFAULT_MAX_DEPTH 16
 #define QUERY_DEFAULT_MAX_IN 500
 #define QUERY_DEFAULT_MAX_FILTERS 100
+#define QUERY_DEFAULT_MAX_REL_DEPTH 4
+#define QUERY_DEFAULT_MAX_SUBQUERIES 16
 
 /* Parses q (len bytes of JSON) for collection c of schema s. NULL on error
  * with err (WR_EINVAL) whose message names the problem and the offending
- * name or member, fit for a 400 (WR_ENOMEM when out of memory). Rejects
+ * name or member, fit for a 400 (WR_ETOOBIG: over max_rel_depth or
+ * max_subqueries, the message naming the limit; WR_ENOMEM when out of
+ * memory). Rejects
  * duplicate JSON keys, invalid UTF-8, NUL, unknown members, and names of
  * hidden columns or relations. s and c must outlive the query. Free with
  * query_free. */

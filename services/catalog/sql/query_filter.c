@@ -223,9 +223,21 @@ static int column_filter(struct parser *p, const struct collection *scope, size_
     return 0;
 }
 
-/* EXISTS over relation rel of scope; its child is set by the caller. */
+/* EXISTS over relation rel of scope (a correlated subquery at depth
+ * p->rel_depth + 1), within the search's cost limits; its child is set by
+ * the caller. */
 static int exists_node(struct parser *p, const struct collection *scope, size_t rel, size_t *out)
 {
+    if (p->rel_depth + 1 > p->lim.max_rel_depth)
+        return TOO_COSTLY(p,
+                          "q: relation filters (has, any, relation__field) nested deeper than "
+                          "the limit SEARCH_MAX_RELATION_DEPTH (%d)",
+                          p->lim.max_rel_depth);
+    if (++p->nsubqueries > p->lim.max_subqueries)
+        return TOO_COSTLY(p,
+                          "q: more relation filters (has, any, relation__field) than the limit "
+                          "SEARCH_MAX_SUBQUERIES (%zu)",
+                          p->lim.max_subqueries);
     if (query__new_node(p, QN_EXISTS, scope, out) != 0)
         return WR_ENOMEM;
     p->q->nodes[*out].rel = rel;
@@ -267,8 +279,10 @@ static int relation_filter(struct parser *p, const struct collection *scope, con
     int rc = exists_node(p, scope, nm->rel, &e);
     const bool *outer = p->mask;
     p->mask = r->col_hidden;
+    p->rel_depth++;
     if (rc == 0 && json_is_object(val))
         rc = parse_filter(p, val, t, depth + 1, &child);
+    p->rel_depth--;
     p->mask = outer;
     if (rc == 0 && !json_is_object(val))
         rc = column_filter(p, t, col, name, QOP_EQ, val, NULL, scope, &child);

@@ -14,12 +14,16 @@
 /* Sets p's error and is WR_EINVAL: an expression, so that the analysers
  * see the non-zero result (wr_err_set's body is in another file). */
 #define INVALID(p, ...) (wr_err_set((p)->err, WR_EINVAL, __VA_ARGS__), WR_EINVAL)
+/* The same for a search over a cost limit (query.h): WR_ETOOBIG. */
+#define TOO_COSTLY(p, ...) (wr_err_set((p)->err, WR_ETOOBIG, __VA_ARGS__), WR_ETOOBIG)
 
 struct parser {
     query *q;
     struct query_limits lim;
     size_t nfilters;
-    const bool *mask; /* inside has / any: the columns the relation hides, or NULL */
+    int rel_depth;      /* relation filters around the one being parsed */
+    size_t nsubqueries; /* relation filters so far */
+    const bool *mask;   /* inside has / any: the columns the relation hides, or NULL */
     struct wr_err *err;
 };
 

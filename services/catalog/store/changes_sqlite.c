@@ -9,8 +9,13 @@
 #include <string.h>
 
 #include "store/store_int.h"
+#include "warren/buf.h"
 #include "warren/log.h"
 #include "warren/rpc.h"
+
+/* A transaction's change events at most: past it the write fails (a
+ * write of many rows answers 413 rather than an event lost). */
+#define EVENTS_MAX (256 << 20)
 
 static int sql_error(sqlite3 *db, int rc, const char *what, struct wr_err *err)
 {
@@ -105,15 +110,31 @@ int store_log_id(store *st, char *out, size_t cap, struct wr_err *err)
     return read_text(store__db(st), "SELECT log_id FROM warren_log WHERE id = 1", out, cap, err);
 }
 
+/* An outbox made before change events gets their column (NULL: the
+ * entry has none), so a file of the previous version still opens. */
+static int add_events_column(sqlite3 *db, struct wr_err *err)
+{
+    sqlite3_stmt *probe = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT events FROM warren_outbox LIMIT 0", -1, &probe, NULL);
+    sqlite3_finalize(probe);
+    if (rc == SQLITE_OK)
+        return 0;
+    wr_info(NULL, "sqlite: adding the events column to warren_outbox");
+    return run(db, "ALTER TABLE warren_outbox ADD COLUMN events TEXT", NULL, 0, NULL, 0, NULL, err);
+}
+
 int store_outbox_enable(store *st, struct wr_err *err)
 {
     static const char ddl[] = "CREATE TABLE IF NOT EXISTS warren_outbox ("
                               "position INTEGER PRIMARY KEY, at INTEGER NOT NULL, "
-                              "changeset BLOB NOT NULL, published INTEGER NOT NULL DEFAULT 0)";
+                              "changeset BLOB NOT NULL, published INTEGER NOT NULL DEFAULT 0, "
+                              "events TEXT)";
     sqlite3 *db = store__db(st);
     int rc = make_log_id(db, err);
     if (rc == 0)
         rc = run(db, ddl, NULL, 0, NULL, 0, NULL, err);
+    if (rc == 0)
+        rc = add_events_column(db, err);
     struct store_changes *ch = store__changes(st);
     if (rc == 0)
         rc = run(db, "SELECT coalesce(max(position), 0) FROM warren_outbox", NULL, 0, NULL, 0,
@@ -150,6 +171,31 @@ int store__changes_begin(store *st, struct wr_err *err)
     return 0;
 }
 
+/* The open transaction's outbox entry: its changeset, and its events
+ * (NULL when none). */
+static int insert_entry(sqlite3 *db, const struct store_changes *ch, const void *data, size_t len,
+                        const struct wr_buf *events, struct wr_err *err)
+{
+    static const char sql[] =
+        "INSERT INTO warren_outbox (position, at, changeset, events) VALUES (?, ?, ?, ?)";
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 1, ch->pending);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(s, 2, ch->pending_at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob64(s, 3, data, len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = events->len > 0
+                 ? sqlite3_bind_text64(s, 4, events->data, events->len, SQLITE_STATIC, SQLITE_UTF8)
+                 : sqlite3_bind_null(s, 4);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : sql_error(db, rc, sql, err);
+}
+
 int store__changes_record(store *st, struct wr_err *err)
 {
     struct store_changes *ch = store__changes(st);
@@ -168,11 +214,17 @@ int store__changes_record(store *st, struct wr_err *err)
     rc = run(db, "SELECT coalesce(max(position), 0) + 1 FROM warren_outbox", NULL, 0, NULL, 0,
              &ch->pending, err);
     ch->pending_at = wr_now_ms();
-    if (rc == 0) {
-        long long v[2] = {ch->pending, ch->pending_at};
-        rc = run(db, "INSERT INTO warren_outbox (position, at, changeset) VALUES (?, ?, ?)", v, 2,
-                 data != NULL ? data : "", (size_t)n, NULL, err);
-    }
+    /* the events see the rows as this transaction leaves them */
+    struct wr_buf events;
+    wr_buf_init(&events, EVENTS_MAX);
+    if (rc == 0)
+        rc = store__events_render(st, data, (size_t)n, &events, err);
+    if (rc == 0 && wr_buf_error(&events) != 0)
+        rc = wr_err_set(err, WR_ETOOBIG, "the transaction's change events exceed %d bytes",
+                        EVENTS_MAX);
+    if (rc == 0)
+        rc = insert_entry(db, ch, data != NULL ? data : "", (size_t)n, &events, err);
+    wr_buf_release(&events);
     sqlite3_free(data);
     return rc;
 }
@@ -204,7 +256,7 @@ int store_outbox_read(store *st, long long after, int max, store_change_fn fn, v
     sqlite3 *db = store__db(st);
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(db,
-                                "SELECT position, at, changeset FROM warren_outbox "
+                                "SELECT position, at, changeset, events FROM warren_outbox "
                                 "WHERE published = 0 AND position > ? ORDER BY position LIMIT ?",
                                 -1, &s, NULL);
     if (rc == SQLITE_OK)
@@ -216,7 +268,9 @@ int store_outbox_read(store *st, long long after, int max, store_change_fn fn, v
         struct store_change c = {.position = sqlite3_column_int64(s, 0),
                                  .at_ms = sqlite3_column_int64(s, 1),
                                  .data = sqlite3_column_blob(s, 2),
-                                 .len = (size_t)sqlite3_column_bytes(s, 2)};
+                                 .len = (size_t)sqlite3_column_bytes(s, 2),
+                                 .events = (const char *)sqlite3_column_text(s, 3),
+                                 .events_len = (size_t)sqlite3_column_bytes(s, 3)};
         result = fn(arg, &c);
         rc = result == 0 ? SQLITE_OK : SQLITE_DONE;
     }

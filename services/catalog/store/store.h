@@ -5,10 +5,12 @@
 #ifndef CATALOG_STORE_H
 #define CATALOG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "model/schema.h"
 #include "model/value.h"
+#include "warren/buf.h"
 #include "warren/err.h"
 #include "warren/metrics.h"
 
@@ -49,11 +51,25 @@ int store_exec(store *st, const char *sql, const struct value *binds, size_t nbi
 /* Statements running past deadline_ms (epoch ms; 0: no limit) stop with
  * WR_ETIMEDOUT. Set before each request. NULL-safe. */
 void store_set_deadline(store *st, long long deadline_ms);
+/* Gives the statements st runs from now on steps SQLite VM steps in all
+ * (counted every 10,000, so to within that; rows' nested statements
+ * included); past them a statement stops with WR_ETOOBIG and
+ * store_over_budget is true until the next call. 0: no budget. NULL-safe. */
+void store_set_budget(store *st, long long steps);
+/* Whether the step budget cut a statement short since store_set_budget. */
+bool store_over_budget(const store *st);
 
 /* Every statement's time inside SQLite (its steps; the rows' callbacks,
  * and so the statements they nest, are timed apart) goes to series, a
  * duration histogram's series; NULL: not timed. NULL-safe. */
 void store_set_metrics(store *st, wr_series *series);
+
+/* A number that changes whenever the committed data st reads may have
+ * (another connection's commit, or st's own writes), for caches kept in
+ * memory: equal numbers mean equal data. Read outside a transaction it
+ * starts a read of its own; the next transaction's snapshot is then this
+ * version or newer. -1 when it cannot be read (cache nothing then). */
+long long store_data_version(store *st);
 
 /* The rowid of the last INSERT. */
 long long store_last_rowid(store *st);
@@ -103,6 +119,8 @@ struct store_change {
     long long at_ms; /* its commit time, epoch ms */
     const void *data;
     size_t len;
+    const char *events; /* its events' lines (store_on_events), or NULL */
+    size_t events_len;
 };
 typedef int (*store_change_fn)(void *arg, const struct store_change *c);
 
@@ -113,6 +131,49 @@ int store_outbox_read(store *st, long long after, int max, store_change_fn fn, v
 /* Marks every entry up to position upto published, and drops published
  * entries but the newest. 0 or WR_E* (WR_EBUSY: locked). */
 int store_outbox_mark(store *st, long long upto, struct wr_err *err);
+
+/* ---- Change events (changes_events.c) ----
+ * With an events hook, each outbox entry also holds its transaction's
+ * change events, rendered by the hook inside the transaction, before the
+ * commit (the writer's connection sees its own rows), as lines of text. */
+
+/* What an events hook knows of the transaction it renders. */
+struct store_tx_info {
+    long long position; /* the position the commit takes */
+    long long at_ms;    /* its commit time, epoch ms */
+    const char *request_id;
+    const char *principal; /* NULL: none */
+};
+/* Renders the events of the transaction whose changes changeset holds
+ * into out (nothing: no event). Runs on st's connection inside the
+ * transaction: it may query st. 0, or WR_E* with err (the commit fails). */
+typedef int (*store_events_fn)(void *arg, store *st, const struct store_tx_info *tx,
+                               const void *changeset, size_t len, struct wr_buf *out,
+                               struct wr_err *err);
+/* Sets st's events hook (NULL: none). */
+void store_on_events(store *st, store_events_fn fn, void *arg);
+/* Names who writes st's next transaction, for its events: request_id and
+ * principal (may be NULL) are copied. Call after store_begin. */
+void store_set_writer(store *st, const char *request_id, const char *principal);
+
+/* One row a changeset changed: its table, what happened, and its values
+ * in table column order (an insert's new values, a delete's old ones; an
+ * update's new value where the column changed, else its old one, which
+ * SQLite keeps for the primary key only: others are V_NULL). Borrowed
+ * for the callback. */
+enum store_row_op { STORE_ROW_INSERT, STORE_ROW_UPDATE, STORE_ROW_DELETE };
+struct store_row {
+    const char *table;
+    enum store_row_op op;
+    const struct value *cols;
+    size_t ncols;
+};
+typedef int (*store_row_fn_t)(void *arg, const struct store_row *r);
+/* Hands fn each row of changeset (len bytes), in its order: table by
+ * table, rows in the order SQLite recorded them. 0, fn's non-zero return,
+ * or WR_EINVAL when changeset is not one. Pure. */
+int store_changeset_rows(const void *changeset, size_t len, store_row_fn_t fn, void *arg,
+                         struct wr_err *err);
 
 /* Where a replica is: the position of its last applied change, that
  * change's stream offset (-1: none yet, a fresh snapshot), and its commit

@@ -21,6 +21,11 @@ struct store_changes {
     long long pending_at;      /* its commit time, epoch ms */
     store_commit_fn on_commit; /* told each committed position, or NULL */
     void *on_commit_arg;
+    store_events_fn on_events; /* renders each transaction's events, or NULL */
+    void *on_events_arg;
+    char request_id[64]; /* who writes the open transaction (store_set_writer) */
+    char principal[256];
+    bool has_principal;
 };
 
 struct sqlite3 *store__db(store *st);
@@ -33,6 +38,11 @@ int store__changes_begin(store *st, struct wr_err *err);
 /* Before COMMIT: adds the recorded changes to warren_outbox at the next
  * position. 0 or WR_E*. */
 int store__changes_record(store *st, struct wr_err *err);
+/* Inside the transaction, at position: its events (changes_events.c)
+ * into out, nothing without a hook. 0 or WR_E*. */
+int store__events_render(store *st, const void *changeset, size_t len, struct wr_buf *out,
+                         struct wr_err *err);
+
 /* After COMMIT (committed true) or a rollback: stops recording; a commit
  * makes the pending position the store's. */
 void store__changes_end(store *st, bool committed);

@@ -37,6 +37,9 @@ struct store {
     sqlite3_stmt *rollback;
     struct defs defs;
     long long deadline_ms;        /* statements past it are interrupted; 0: none */
+    long long budget_ticks;       /* progress calls allowed (store_set_budget); 0: none */
+    long long ticks;              /* progress calls since the budget was set */
+    bool over_budget;             /* the last interruption was the budget's */
     long long busy_since;         /* when the current wait for a lock began */
     wr_series *timing;            /* each statement's time in SQLite, or NULL */
     struct store_changes changes; /* a writer's change log (changes_sqlite.c) */
@@ -73,12 +76,21 @@ static int busy_wait(void *arg, int count)
     return 1;
 }
 
-/* SQLite calls this every few thousand VM steps: a statement still running
- * at the request's deadline is cut off (SQLITE_INTERRUPT), so no search can
- * hold a worker (and its heartbeats) past the time anyone waits for it. */
-static int past_deadline(void *arg)
+#define PROGRESS_STEPS 10000 /* VM steps between two calls of the progress handler */
+
+/* SQLite calls this every PROGRESS_STEPS VM steps, the one place that cuts
+ * a statement short (SQLITE_INTERRUPT): past the step budget of a search
+ * (store_set_budget: a cost that depends on the query, not on the load,
+ * so well under the deadline), or still running at the request's deadline,
+ * so no search can hold a worker (and its heartbeats) past the time anyone
+ * waits for it. */
+static int progress(void *arg)
 {
-    const store *st = arg;
+    store *st = arg;
+    if (st->budget_ticks > 0 && ++st->ticks > st->budget_ticks) {
+        st->over_budget = true;
+        return 1;
+    }
     return st->deadline_ms > 0 && wr_steady_ms() > st->deadline_ms;
 }
 
@@ -86,7 +98,7 @@ static int db_error(store *st, int rc, const char *what, struct wr_err *err)
 {
     int code = (rc & 0xff) == SQLITE_BUSY         ? WR_EBUSY
                : (rc & 0xff) == SQLITE_CONSTRAINT ? WR_ECONFLICT
-               : (rc & 0xff) == SQLITE_INTERRUPT  ? WR_ETIMEDOUT
+               : (rc & 0xff) == SQLITE_INTERRUPT  ? (st->over_budget ? WR_ETOOBIG : WR_ETIMEDOUT)
                                                   : WR_EIO;
     return wr_err_set(err, code, "sqlite: %s: %s", what,
                       st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -170,7 +182,7 @@ static store *store_open_mode(const char *uri, bool writer, struct wr_err *err)
     int flags = (writer ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
     if (rc == SQLITE_OK)
-        sqlite3_progress_handler(st->db, 10000, past_deadline, st);
+        sqlite3_progress_handler(st->db, PROGRESS_STEPS, progress, st);
     if (rc == SQLITE_OK)
         rc = sqlite3_busy_handler(st->db, busy_wait, st);
     if (rc == SQLITE_OK)
@@ -568,6 +580,26 @@ int store_exec(store *st, const char *sql, const struct value *binds, size_t nbi
     return 0;
 }
 
+static int take_version(void *arg, const struct value *row, size_t ncols)
+{
+    if (ncols > 0 && row[0].kind == V_INT)
+        *(long long *)arg = row[0].i;
+    return 0;
+}
+
+long long store_data_version(store *st)
+{
+    long long version = -1;
+    struct wr_err ignored = {0};
+    if (store_query(st, "PRAGMA data_version", NULL, 0, take_version, &version, &ignored) != 0 ||
+        version < 0)
+        return -1;
+    /* data_version moves with other connections' commits only; this
+     * connection's own changes are counted apart. Both only grow, so their
+     * sum moves whenever either does. */
+    return version + (long long)sqlite3_total_changes64(st->db);
+}
+
 long long store_last_rowid(store *st)
 {
     return sqlite3_last_insert_rowid(st->db);
@@ -583,4 +615,18 @@ void store_set_deadline(store *st, long long deadline_ms)
 {
     if (st != NULL)
         st->deadline_ms = deadline_ms;
+}
+
+void store_set_budget(store *st, long long steps)
+{
+    if (st == NULL)
+        return;
+    st->budget_ticks = steps > 0 ? (steps + PROGRESS_STEPS - 1) / PROGRESS_STEPS : 0;
+    st->ticks = 0;
+    st->over_budget = false;
+}
+
+bool store_over_budget(const store *st)
+{
+    return st != NULL && st->over_budget;
 }

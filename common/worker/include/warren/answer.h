@@ -31,8 +31,8 @@ struct wr_answer {
     struct wr_buf link;  /* the Link header; empty when there is none */
     char location[1280]; /* a created object's URL, or "" */
     char allow[64];      /* the methods of a 405, or "" */
-    const char *cache;   /* x-cache: "hit", "miss", "bypass" or "skip" (static strings);
-                            NULL when no cache took part (audited as "off") */
+    const char *cache;   /* x-cache: "local", "hit", "miss", "bypass", "skip" or "behind" (static
+                            strings);   NULL when no cache took part (audited as "off") */
     long long rows;      /* objects in the answer, for the audit record */
     long long position;  /* a write's commit position (x-warren-position); 0: none */
     /* An export's chunk: chunk true sends rows as x-warren-rows and, when

@@ -1,0 +1,244 @@
+/* Proto v2 batches on the edge (see batcher.h). Per queue a slot: the
+ * first request is held as a copy (sent alone as v1 when no other joins
+ * it in the turn), the second starts the v2 body. A zero-second timer
+ * sends every slot: libevent runs it after the requests this turn read. */
+#include "batcher.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "warren/buf.h"
+#include "warren/clock.h"
+#include "warren/log.h"
+#include "warren/proto.h"
+#include "warren/rpc.h"
+#include "warren/rpc_batch.h"
+
+#define SLOTS 16 /* queues batched at once: SERVICE and a few of SERVICES */
+#define ID_SIZE (WR_REQUEST_ID_LEN + 1)
+
+/* A request held as a copy: its strings live in arena. */
+struct held {
+    struct wr_msg m;
+    struct wr_buf arena;
+};
+
+struct slot {
+    bool used;
+    char service[WR_SERVICE_NAME_MAX + 1]; /* "" for SERVICE's queue */
+    struct held first;
+    struct wr_batch_enc enc; /* from the second request on */
+    size_t n;                /* requests queued */
+    long long deadline_ms;   /* the latest of theirs */
+    char *ids;               /* theirs (ID_SIZE bytes each), for the unsent callback */
+};
+
+struct batcher {
+    const struct wr_cfg *cfg;
+    bus *bus;
+    batcher_unsent_fn unsent;
+    void *arg;
+    struct event *flush; /* the zero-second timer */
+    bool armed;
+    struct slot slot[SLOTS];
+};
+
+/* Copies m's strings into h's arena; false when out of memory. */
+static bool hold(struct held *h, const struct wr_msg *m)
+{
+    wr_buf_reset(&h->arena);
+    const char *src[4 + 2 * WR_AMQP_MAX_HDRS] = {m->message_id, m->correlation_id, m->reply_to,
+                                                 m->type};
+    size_t n = 4;
+    for (size_t i = 0; i < m->nhdrs; i++) {
+        src[n++] = m->hdrs[i].name;
+        src[n++] = m->hdrs[i].value;
+    }
+    size_t at[4 + 2 * WR_AMQP_MAX_HDRS];
+    for (size_t i = 0; i < n; i++) {
+        at[i] = h->arena.len;
+        const char *s = src[i] != NULL ? src[i] : "";
+        wr_buf_append(&h->arena, s, strlen(s) + 1);
+    }
+    size_t body = h->arena.len;
+    wr_buf_append(&h->arena, m->body, m->len);
+    if (wr_buf_error(&h->arena) != 0)
+        return false;
+    /* pointers after the last append: appends may move the buffer */
+    const char *base = h->arena.data;
+    h->m = *m;
+    const char **dst[4] = {&h->m.message_id, &h->m.correlation_id, &h->m.reply_to, &h->m.type};
+    for (size_t i = 0; i < 4; i++)
+        *dst[i] = src[i] != NULL ? base + at[i] : NULL;
+    for (size_t i = 0; i < m->nhdrs; i++)
+        h->m.hdrs[i] = (struct wr_amqp_hdr){base + at[4 + 2 * i], base + at[5 + 2 * i]};
+    h->m.body = base + body;
+    return true;
+}
+
+static void slot_reset(struct slot *s)
+{
+    s->n = 0;
+    s->deadline_ms = 0;
+    wr_batch_enc_reset(&s->enc);
+}
+
+/* Tells the caller that s's requests did not go out. */
+static void unsent(batcher *bt, struct slot *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        bt->unsent(bt->arg, s->ids + i * ID_SIZE);
+}
+
+/* Sends what s holds: alone as v1, or as a batch. */
+static void send_slot(batcher *bt, struct slot *s)
+{
+    if (s->n == 0)
+        return;
+    const char *service = s->service[0] != '\0' ? s->service : NULL;
+    struct wr_err err = {0};
+    int rc;
+    if (s->n == 1) {
+        rc = bus_publish(bt->bus, service, false, &s->first.m, &err);
+    } else {
+        char id[WR_REQUEST_ID_LEN + 1];
+        wr_request_id_new(id);
+        size_t len;
+        const char *body = wr_batch_enc_finish(&s->enc, &len);
+        struct wr_msg m = {.correlation_id = id,
+                           .message_id = id,
+                           .reply_to = WR_REPLY_TO,
+                           .type = WR_MSG_TYPE_RPC_BATCH,
+                           .expiration_ms = bt->cfg->request_timeout_ms,
+                           .deadline_ms = s->deadline_ms,
+                           .body = body,
+                           .len = len};
+        rc = body != NULL ? bus_publish(bt->bus, service, false, &m, &err) : WR_ENOMEM;
+    }
+    if (rc != 0)
+        unsent(bt, s);
+    slot_reset(s);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    batcher *bt = arg;
+    bt->armed = false;
+    for (size_t i = 0; i < SLOTS; i++)
+        send_slot(bt, &bt->slot[i]);
+}
+
+/* The slot of service's queue, taking a free one (sending every slot
+ * first when none is free). */
+static struct slot *slot_of(batcher *bt, const char *service)
+{
+    const char *name = service != NULL ? service : "";
+    struct slot *free_slot = NULL;
+    for (size_t i = 0; i < SLOTS; i++) {
+        struct slot *s = &bt->slot[i];
+        if (s->used && strcmp(s->service, name) == 0)
+            return s;
+        if (free_slot == NULL && (!s->used || s->n == 0))
+            free_slot = s;
+    }
+    if (free_slot == NULL) {
+        on_flush(-1, 0, bt);
+        free_slot = &bt->slot[0];
+    }
+    free_slot->used = true;
+    (void)snprintf(free_slot->service, sizeof(free_slot->service), "%s", name);
+    slot_reset(free_slot);
+    return free_slot;
+}
+
+/* Adds m to s's batch, starting it with the held first request. */
+static int add_to_batch(batcher *bt, struct slot *s, const struct wr_msg *m)
+{
+    size_t cap = (size_t)bt->cfg->edge_batch_bytes;
+    if (s->n == 1 && wr_batch_enc_add(&s->enc, &s->first.m) != 0)
+        return WR_EINVAL; /* the first cannot travel in a batch: it goes alone */
+    if (s->n >= (size_t)bt->cfg->edge_batch_max || s->enc.buf.len + wr_batch_item_bytes(m) > cap)
+        return WR_ENOMEM;
+    return wr_batch_enc_add(&s->enc, m);
+}
+
+int batcher_add(batcher *bt, const char *service, const struct wr_msg *m)
+{
+    if (strlen(service != NULL ? service : "") > WR_SERVICE_NAME_MAX)
+        return WR_EINVAL;
+    struct slot *s = slot_of(bt, service);
+    if (s->n > 0 && add_to_batch(bt, s, m) != 0) {
+        /* full, or a request that cannot travel batched: what the slot
+         * holds leaves now, and m starts the next */
+        send_slot(bt, s);
+        s = slot_of(bt, service);
+    }
+    if (s->n == 0 && !hold(&s->first, m))
+        return WR_ENOMEM;
+    (void)snprintf(s->ids + s->n * ID_SIZE, ID_SIZE, "%s", m->message_id ? m->message_id : "");
+    s->n++;
+    if (m->deadline_ms > s->deadline_ms)
+        s->deadline_ms = m->deadline_ms;
+    if (!bt->armed) {
+        struct timeval now = {0, 0};
+        bt->armed = event_add(bt->flush, &now) == 0;
+    }
+    return 0;
+}
+
+batcher *batcher_new(struct event_base *base, const struct wr_cfg *cfg, bus *b,
+                     batcher_unsent_fn unsent_fn, void *arg)
+{
+    batcher *bt = calloc(1, sizeof(*bt));
+    if (bt == NULL)
+        return NULL;
+    *bt = (batcher){.cfg = cfg, .bus = b, .unsent = unsent_fn, .arg = arg};
+    bt->flush = evtimer_new(base, on_flush, bt);
+    bool ok = bt->flush != NULL;
+    for (size_t i = 0; i < SLOTS; i++) {
+        struct slot *s = &bt->slot[i];
+        wr_batch_enc_init(&s->enc, false, (size_t)cfg->edge_batch_bytes + 64);
+        wr_buf_init(&s->first.arena, (size_t)cfg->max_body_bytes * 2 + 65536);
+        s->ids = calloc((size_t)cfg->edge_batch_max + 1, ID_SIZE);
+        ok = ok && s->ids != NULL;
+    }
+    if (!ok) {
+        batcher_free(bt);
+        return NULL;
+    }
+    return bt;
+}
+
+void batcher_free(batcher *bt)
+{
+    if (bt == NULL)
+        return;
+    if (bt->flush != NULL)
+        event_free(bt->flush);
+    for (size_t i = 0; i < SLOTS; i++) {
+        wr_batch_enc_release(&bt->slot[i].enc);
+        wr_buf_release(&bt->slot[i].first.arena);
+        free(bt->slot[i].ids);
+    }
+    free(bt);
+}
+
+bool batcher_unpack(const struct wr_msg *m, bool reply,
+                    void (*fn)(void *arg, const struct wr_msg *item), void *arg)
+{
+    if (m->type == NULL || strcmp(m->type, WR_MSG_TYPE_RPC_BATCH) != 0)
+        return false;
+    struct wr_batch b;
+    struct wr_err err = {0};
+    if (wr_batch_decode(m->body, m->len, reply, &b, &err) != 0) {
+        wr_warn(m->correlation_id, "a %s batch dropped: %s", reply ? "reply" : "returned", err.msg);
+        return true;
+    }
+    for (size_t i = 0; i < b.n; i++)
+        fn(arg, &b.items[i]);
+    wr_batch_release(&b);
+    return true;
+}

@@ -1,0 +1,47 @@
+/* Proto v2 batches on the edge (EDGE_BATCH; proto/README.md section 13):
+ * the read requests a loop publishes in one turn for one queue leave at
+ * the turn's end as one message (up to EDGE_BATCH_MAX requests and
+ * EDGE_BATCH_BYTES), or as the plain v1 message when a turn has only one.
+ * Writes never come here: they stay one per message on the write queue.
+ * Replies come back batched too; batcher_unpack hands their items on one
+ * by one as if each had come alone. */
+#ifndef EDGE_BATCHER_H
+#define EDGE_BATCHER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "bus.h"
+#include "warren/amqp.h"
+#include "warren/cfg.h"
+
+typedef struct batcher batcher;
+
+/* A request that could not be published (the bus refused the batch): the
+ * caller answers it (503). */
+typedef void (*batcher_unsent_fn)(void *arg, const char *id);
+
+/* A batcher publishing on b from base's loop; NULL when out of memory. */
+batcher *batcher_new(struct event_base *base, const struct wr_cfg *cfg, bus *b,
+                     batcher_unsent_fn unsent, void *arg);
+/* Frees it; requests still waiting are dropped unsent (the caller answers
+ * them itself). NULL-safe. */
+void batcher_free(batcher *bt);
+
+/* Queues request m (a v1 request message, message_id its request id) for
+ * the queue of service (NULL: SERVICE's): it goes out at the end of this
+ * loop turn, in a batch with the other requests queued for that queue
+ * (the batch leaves at once when full). m's strings are copied. 0, or
+ * WR_ENOMEM (nothing queued). Publish failures come later, through the
+ * unsent callback, one per request. */
+int batcher_add(batcher *bt, const char *service, const struct wr_msg *m);
+
+/* When m is a batch (its AMQP type) of replies (reply true) or of
+ * returned requests, calls fn with each item as a message of its own
+ * (correlation_id its request id; a reply's status, headers and body) and
+ * returns true; a batch that does not decode is logged and dropped. False
+ * when m is no batch. */
+bool batcher_unpack(const struct wr_msg *m, bool reply,
+                    void (*fn)(void *arg, const struct wr_msg *item), void *arg);
+
+#endif

@@ -1,0 +1,210 @@
+/* A client's catch-up (see sse_catchup.h). Its state is guarded by the
+ * feed's lock, so that the hand-over to the ring (sse__feed_join) and the
+ * ring's own growth are seen in one order. The thread frees the catch-up
+ * when both it has ended and the client let it go. */
+#include "sse_catchup.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "warren/amqp.h"
+#include "warren/err.h"
+#include "warren/log.h"
+
+#define PREFETCH 64
+
+struct sse_catchup {
+    sse_feed *feed;
+    struct sse_mark after; /* the client has every event up to it */
+    int wake;
+    struct sse_item *items; /* read, not yet taken: [head, n) */
+    size_t head, n, cap;
+    size_t bytes;
+    bool joined;   /* over: the client reads the ring from seq */
+    uint64_t seq;  /* with joined */
+    bool failed;   /* over: the broker went away */
+    bool released; /* the client let go */
+    bool ended;    /* the thread ended */
+};
+
+/* Under the lock: frees what c holds, and c. */
+static void catchup_free_locked(sse_catchup *c)
+{
+    for (size_t i = c->head; i < c->n; i++)
+        free(c->items[i].text);
+    free(c->items);
+    free(c);
+}
+
+static void wake(sse_catchup *c)
+{
+    ssize_t w = write(c->wake, "c", 1);
+    (void)w;
+}
+
+/* Under the lock: it (owned from now on) queued for the client. */
+static int queue(sse_catchup *c, struct sse_item *it)
+{
+    if (c->head > 0 && c->head == c->n)
+        c->head = c->n = 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct sse_item *more = realloc(c->items, cap * sizeof(*more));
+        if (more == NULL) {
+            free(it->text);
+            return WR_ENOMEM;
+        }
+        c->items = more;
+        c->cap = cap;
+    }
+    c->items[c->n++] = *it;
+    c->bytes += it->len;
+    return 0;
+}
+
+/* One delivery: the end of the catch-up when the ring covers its offset,
+ * else an event for the client. 1 when over, 0 to go on, or WR_E*. */
+static int take(sse_catchup *c, const struct wr_msg *m)
+{
+    struct sse_item it;
+    if (sse__item_of(m, &it) != 0) {
+        wr_warn(NULL, "sse: skipping a change event without the contract's headers or body");
+        return 0;
+    }
+    sse_feed *f = c->feed;
+    sse__feed_lock(f);
+    int rc = 0;
+    if (sse__feed_join(f, it.offset, &c->seq)) {
+        c->joined = true;
+        free(it.text);
+        rc = 1;
+    } else if (sse_mark_after(&it.mark, &c->after)) {
+        rc = queue(c, &it);
+    } else {
+        free(it.text);
+    }
+    sse__feed_unlock(f);
+    return rc;
+}
+
+static bool go_on(sse_catchup *c)
+{
+    sse__feed_lock(c->feed);
+    bool on = !c->released && !sse__feed_stopping(c->feed);
+    sse__feed_unlock(c->feed);
+    return on;
+}
+
+static void *catchup_main(void *arg)
+{
+    sse_catchup *c = arg;
+    sse_feed *f = c->feed;
+    struct wr_amqp_opts o = wr_amqp_opts_from_cfg(sse__feed_cfg(f), "warren-edge-events-catchup");
+    wr_amqp *a = wr_amqp_new(&o);
+    struct wr_err err = {0};
+    sse__feed_lock(f);
+    long long from = sse__feed_offset_for(f, &c->after);
+    sse__feed_unlock(f);
+    int rc = a != NULL ? wr_amqp_connect(a, &err) : wr_err_set(&err, WR_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = wr_amqp_consume_stream(a, sse__feed_stream(f), PREFETCH, from, &err);
+    uint64_t unacked = 0; /* the newest delivery not yet acknowledged */
+    while (rc == 0 && go_on(c)) {
+        sse__feed_lock(f);
+        bool room = c->bytes < CATCHUP_BYTES;
+        sse__feed_unlock(f);
+        if (room && unacked != 0) { /* the broker sends more as the client takes */
+            rc = wr_amqp_ack(a, unacked, true, &err);
+            unacked = 0;
+        }
+        enum wr_amqp_event ev = WR_AMQP_NONE;
+        struct wr_msg m;
+        if (rc == 0)
+            rc = wr_amqp_poll(a, 200, &ev, &m, &err);
+        if (rc != 0 || ev != WR_AMQP_DELIVERY)
+            continue;
+        unacked = m.delivery_tag;
+        rc = take(c, &m);
+        wake(c);
+    }
+    if (rc < 0)
+        wr_warn(NULL, "sse: a catch-up read of %s failed: %s", sse__feed_stream(f), err.msg);
+    wr_amqp_free(a);
+    sse__feed_lock(f);
+    c->failed = rc < 0 || (rc == 0 && !c->joined);
+    c->ended = true;
+    bool release = c->released;
+    if (release)
+        catchup_free_locked(c);
+    else
+        wake(c);
+    sse__feed_catchups(f, -1);
+    sse__feed_unlock(f);
+    return NULL;
+}
+
+sse_catchup *sse_catchup_new(sse_feed *f, const struct sse_mark *after, int wake_fd)
+{
+    sse_catchup *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    *c = (sse_catchup){.feed = f, .after = *after, .wake = wake_fd};
+    pthread_attr_t attr;
+    pthread_t t;
+    sse__feed_catchups(f, +1);
+    bool ok = pthread_attr_init(&attr) == 0;
+    if (ok) {
+        ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+             pthread_create(&t, &attr, catchup_main, c) == 0;
+        (void)pthread_attr_destroy(&attr);
+    }
+    if (!ok) {
+        sse__feed_lock(f);
+        sse__feed_catchups(f, -1);
+        sse__feed_unlock(f);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int sse_catchup_read(sse_catchup *c, struct sse_mark *last, const struct sse_filter *flt,
+                     struct evbuffer *out, size_t cap, uint64_t *seq, long *sent)
+{
+    int rc = 0;
+    sse__feed_lock(c->feed);
+    while (c->head < c->n && evbuffer_get_length(out) < cap && rc == 0) {
+        struct sse_item *it = &c->items[c->head++];
+        c->bytes -= it->len;
+        if (sse_mark_after(&it->mark, last)) {
+            *last = it->mark;
+            if (sse_filter_has(flt, it->collection)) {
+                rc = evbuffer_add(out, it->text, it->len) == 0 ? 0 : WR_ENOMEM;
+                (*sent)++;
+            }
+        }
+        free(it->text);
+        it->text = NULL;
+    }
+    if (rc == 0 && c->head == c->n && c->joined) {
+        *seq = c->seq;
+        rc = 1;
+    } else if (rc == 0 && c->head == c->n && c->ended && c->failed) {
+        rc = WR_EIO;
+    }
+    sse__feed_unlock(c->feed);
+    return rc;
+}
+
+void sse_catchup_free(sse_catchup *c)
+{
+    if (c == NULL)
+        return;
+    sse_feed *f = c->feed;
+    sse__feed_lock(f);
+    c->released = true;
+    if (c->ended)
+        catchup_free_locked(c);
+    sse__feed_unlock(f);
+}

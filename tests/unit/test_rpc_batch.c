@@ -1,0 +1,246 @@
+/* Proto v2's batch envelope: requests and replies round-trip byte for byte
+ * (envelopes and bodies with escapes and non-ASCII text), what cannot
+ * travel exactly is refused by the encoder with the batch unchanged, a
+ * full batch refuses more, and the decoder refuses every malformed batch
+ * whole (version, list, members, ids, types, integers, headers). */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "run_suite.h"
+#include "warren/rpc_batch.h"
+
+#define ID1 "0123456789abcdef0123456789abcdef"
+#define ID2 "fedcba9876543210fedcba9876543210"
+
+static struct wr_msg request(const char *id, const char *envelope)
+{
+    struct wr_msg m = {.message_id = id,
+                       .correlation_id = id,
+                       .type = "list",
+                       .expiration_ms = 5000,
+                       .deadline_ms = 1700000000123LL,
+                       .hdrs = {{"x-base-url", "http://h:1"},
+                                {"x-principal", "anonymous"},
+                                {"traceparent", "00-0af7651916cd43dd8448eb211c80319c-"
+                                                "b7ad6b7169203331-01"}},
+                       .nhdrs = 3,
+                       .body = envelope,
+                       .len = strlen(envelope)};
+    return m;
+}
+
+START_TEST(requests_round_trip)
+{
+    static const char e1[] =
+        "{\"collection\":\"Albums\",\"op\":\"list\",\"q\":\"\\\"\\u00e9\\n\",\"v\":1}";
+    static const char e2[] = "{\"collection\":\"Caf\xc3\xa9\",\"id\":\"1\",\"op\":\"get\",\"v\":1}";
+    struct wr_batch_enc e;
+    wr_batch_enc_init(&e, false, 1 << 20);
+    struct wr_msg a = request(ID1, e1), b = request(ID2, e2);
+    b.type = "get";
+    b.expiration_ms = -1;
+    b.deadline_ms = 0;
+    b.nhdrs = 0;
+    ck_assert_int_eq(wr_batch_enc_add(&e, &a), 0);
+    ck_assert_int_eq(wr_batch_enc_add(&e, &b), 0);
+    size_t len;
+    const char *body = wr_batch_enc_finish(&e, &len);
+    ck_assert_ptr_nonnull(body);
+    struct wr_batch d;
+    struct wr_err err = {0};
+    ck_assert_int_eq(wr_batch_decode(body, len, false, &d, &err), 0);
+    ck_assert_uint_eq(d.n, 2);
+    ck_assert_str_eq(d.items[0].message_id, ID1);
+    ck_assert_str_eq(d.items[0].correlation_id, ID1);
+    ck_assert_str_eq(d.items[0].type, "list");
+    ck_assert_int_eq(d.items[0].expiration_ms, 5000);
+    ck_assert_int_eq(d.items[0].deadline_ms, 1700000000123LL);
+    ck_assert_uint_eq(d.items[0].len, strlen(e1));
+    ck_assert(memcmp(d.items[0].body, e1, strlen(e1)) == 0);
+    ck_assert_uint_eq(d.items[0].nhdrs, 3);
+    ck_assert_str_eq(d.items[0].hdrs[1].name, "x-principal");
+    ck_assert_str_eq(d.items[0].hdrs[1].value, "anonymous");
+    ck_assert_str_eq(d.items[1].type, "get");
+    ck_assert_int_eq(d.items[1].expiration_ms, -1);
+    ck_assert_int_eq(d.items[1].deadline_ms, 0);
+    ck_assert_uint_eq(d.items[1].nhdrs, 0);
+    ck_assert(memcmp(d.items[1].body, e2, strlen(e2)) == 0);
+    /* a request batch is no reply batch */
+    struct wr_batch r;
+    ck_assert_int_eq(wr_batch_decode(body, len, true, &r, &err), WR_EINVAL);
+    wr_batch_release(&d);
+    wr_batch_release(&d); /* safe twice */
+    /* reset: a new batch from empty */
+    wr_batch_enc_reset(&e);
+    ck_assert_ptr_null(wr_batch_enc_finish(&e, &len));
+    wr_batch_enc_release(&e);
+}
+END_TEST
+
+START_TEST(replies_round_trip)
+{
+    static const char page[] =
+        "{\"num_results\":1,\"objects\":[{\"title\":\"\\u00e9 \\\"x\\\"\"}]}\n";
+    struct wr_batch_enc e;
+    wr_batch_enc_init(&e, true, 1 << 20);
+    struct wr_msg a = {.correlation_id = ID1,
+                       .status = 200,
+                       .hdrs = {{"link", "</api/Albums?page=2>; rel=\"next\""}, {"x-cache", "off"}},
+                       .nhdrs = 2,
+                       .body = page,
+                       .len = strlen(page)};
+    struct wr_msg b = {.correlation_id = ID2, .status = 404, .body = "{}", .len = 2};
+    ck_assert_int_eq(wr_batch_enc_add(&e, &a), 0);
+    ck_assert_int_eq(wr_batch_enc_add(&e, &b), 0);
+    size_t len;
+    const char *body = wr_batch_enc_finish(&e, &len);
+    struct wr_batch d;
+    struct wr_err err = {0};
+    ck_assert_int_eq(wr_batch_decode(body, len, true, &d, &err), 0);
+    ck_assert_uint_eq(d.n, 2);
+    ck_assert_str_eq(d.items[0].correlation_id, ID1);
+    ck_assert_int_eq(d.items[0].status, 200);
+    ck_assert_uint_eq(d.items[0].len, strlen(page));
+    ck_assert(memcmp(d.items[0].body, page, strlen(page)) == 0);
+    ck_assert_str_eq(d.items[0].hdrs[0].value, "</api/Albums?page=2>; rel=\"next\"");
+    ck_assert_int_eq(d.items[1].status, 404);
+    wr_batch_release(&d);
+    wr_batch_enc_release(&e);
+}
+END_TEST
+
+START_TEST(encoder_refuses)
+{
+    struct wr_batch_enc e;
+    wr_batch_enc_init(&e, false, 1 << 20);
+    struct wr_msg ok = request(ID1, "{}");
+    ck_assert_int_eq(wr_batch_enc_add(&e, &ok), 0);
+    size_t before = e.buf.len;
+    struct wr_msg m = request("not-an-id", "{}");
+    ck_assert_int_eq(wr_batch_enc_add(&e, &m), WR_EINVAL);
+    m = request(ID2, "\xff\xfe"); /* not UTF-8: wr_json_str would change it */
+    ck_assert_int_eq(wr_batch_enc_add(&e, &m), WR_EINVAL);
+    m = request(ID2, "{}");
+    m.len = 3; /* the NUL */
+    ck_assert_int_eq(wr_batch_enc_add(&e, &m), WR_EINVAL);
+    m = request(ID2, "{}");
+    m.type = "Not an op";
+    ck_assert_int_eq(wr_batch_enc_add(&e, &m), WR_EINVAL);
+    m = request(ID2, "{}");
+    m.hdrs[0].name = "X-Upper";
+    ck_assert_int_eq(wr_batch_enc_add(&e, &m), WR_EINVAL);
+    ck_assert_uint_eq(e.buf.len, before);
+    ck_assert_uint_eq(e.n, 1);
+    /* over max_bytes: WR_ENOMEM, the batch as it was and still usable */
+    struct wr_batch_enc small;
+    wr_batch_enc_init(&small, false, 400);
+    ck_assert_int_eq(wr_batch_enc_add(&small, &ok), 0);
+    size_t n = small.buf.len;
+    static char big[600];
+    memset(big, 'a', sizeof(big) - 1);
+    m = request(ID2, big);
+    ck_assert_int_eq(wr_batch_enc_add(&small, &m), WR_ENOMEM);
+    ck_assert_uint_eq(small.buf.len, n);
+    size_t len;
+    const char *body = wr_batch_enc_finish(&small, &len);
+    struct wr_batch d;
+    struct wr_err err = {0};
+    ck_assert_int_eq(wr_batch_decode(body, len, false, &d, &err), 0);
+    ck_assert_uint_eq(d.n, 1);
+    wr_batch_release(&d);
+    wr_batch_enc_release(&small);
+    /* a reply's status out of range */
+    struct wr_batch_enc r;
+    wr_batch_enc_init(&r, true, 1 << 20);
+    struct wr_msg rep = {.correlation_id = ID1, .status = 0, .body = "{}", .len = 2};
+    ck_assert_int_eq(wr_batch_enc_add(&r, &rep), WR_EINVAL);
+    wr_batch_enc_release(&r);
+    /* full */
+    wr_batch_enc_reset(&e);
+    for (int i = 0; i < WR_RPC_BATCH_ITEMS_MAX; i++)
+        ck_assert_int_eq(wr_batch_enc_add(&e, &ok), 0);
+    ck_assert_int_eq(wr_batch_enc_add(&e, &ok), WR_EINVAL);
+    body = wr_batch_enc_finish(&e, &len);
+    ck_assert_int_eq(wr_batch_decode(body, len, false, &d, &err), 0);
+    ck_assert_uint_eq(d.n, WR_RPC_BATCH_ITEMS_MAX);
+    wr_batch_release(&d);
+    wr_batch_enc_release(&e);
+}
+END_TEST
+
+#define ITEM(extra)                                                                                \
+    "{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},\"id\":\"" ID1     \
+    "\",\"type\":\"list\"" extra "}"
+
+START_TEST(decoder_refuses)
+{
+    static const char *const bad[] = {
+        "",
+        "[]",
+        "{\"batch\":[" ITEM("") "]}",                 /* no v */
+        "{\"batch\":[" ITEM("") "],\"v\":1}",         /* v1 */
+        "{\"batch\":[" ITEM("") "],\"v\":2.0}",       /* not an integer */
+        "{\"batch\":[],\"v\":2}",                     /* empty */
+        "{\"batch\":{},\"v\":2}",                     /* not a list */
+        "{\"batch\":[" ITEM("") "],\"v\":2,\"x\":1}", /* unknown member */
+        "{\"batch\":[" ITEM("") "],\"v\":2,\"v\":2}", /* twice */
+        "{\"batch\":[" ITEM(",\"x\":1") "],\"v\":2}", /* unknown item member */
+        "{\"batch\":[1],\"v\":2}",                    /* not an object */
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"kind\":\"list\"}],\"v\":2}", /* type missing */
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"ABC\",\"type\":\"list\"}],\"v\":2}", /* not a request id */
+        "{\"batch\":[{\"deadline_ms\":-5,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}", /* negative deadline */
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":{},\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}", /* envelope not a string */
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"type\":\"Li st\"}],\"v\":2}", /* type not an op name */
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,"
+        "\"headers\":{\"X\":\"y\"},\"id\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}", /* name */
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,"
+        "\"headers\":{\"x\":1},\"id\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}", /* value */
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,"
+        "\"headers\":{\"a\":\"\",\"b\":\"\",\"c\":\"\",\"d\":\"\",\"e\":\"\",\"f\":\"\",\"g\":\"\","
+        "\"h\":\"\",\"i\":\"\"},\"id\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}", /* 9 headers */
+        "{\"replies\":[{\"body\":\"{}\",\"headers\":{},\"id\":\"" ID1 "\",\"status\":99}],\"v\":2}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct wr_batch d = {.n = 7};
+        struct wr_err err = {0};
+        bool reply = strstr(bad[i], "replies") != NULL;
+        ck_assert_msg(wr_batch_decode(bad[i], strlen(bad[i]), reply, &d, &err) == WR_EINVAL,
+                      "accepted %zu: %s", i, bad[i]);
+        ck_assert_uint_eq(d.n, 0);
+        ck_assert_ptr_null(d.root);
+        ck_assert(strncmp(err.msg, "batch: ", 7) == 0);
+    }
+    static const char ok[] = "{\"batch\":[" ITEM("") "],\"v\":2}";
+    struct wr_batch d;
+    struct wr_err err = {0};
+    ck_assert_int_eq(wr_batch_decode(ok, strlen(ok), false, &d, &err), 0);
+    wr_batch_release(&d);
+    /* too many items */
+    struct wr_buf b;
+    wr_buf_init(&b, 1 << 20);
+    wr_buf_puts(&b, "{\"batch\":[");
+    for (int i = 0; i <= WR_RPC_BATCH_ITEMS_MAX; i++)
+        wr_buf_printf(&b, "%s" ITEM(""), i ? "," : "");
+    wr_buf_puts(&b, "],\"v\":2}");
+    ck_assert_int_eq(wr_batch_decode(b.data, b.len, false, &d, &err), WR_EINVAL);
+    wr_buf_release(&b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("rpc_batch");
+    TCase *tc = tcase_create("rpc_batch");
+    tcase_add_test(tc, requests_round_trip);
+    tcase_add_test(tc, replies_round_trip);
+    tcase_add_test(tc, encoder_refuses);
+    tcase_add_test(tc, decoder_refuses);
+    suite_add_tcase(s, tc);
+    return run_suite(s, true);
+}
