@@ -20,11 +20,11 @@
 extern char **environ;
 
 #define TIMEOUT_MS 5000 /* the edge's default request deadline */
-#define CHUNK 1000      /* requests per load, 5 s at RATE */
+#define CHUNK 500       /* requests per load, 2.5 s at RATE */
 #define RATE 200        /* requests started per second */
-#define MAX_CHUNKS 40   /* 200 s of load at most per scenario */
+#define MAX_CHUNKS 80   /* 200 s of load at most per scenario */
 #define WRITE_EVERY 5   /* one request in five is a write */
-#define FREEZE_MS 15000 /* 7.5 heartbeats (WARREN_HEARTBEAT_S=2 in fault.c) */
+#define FREEZE_MS 10000 /* 5 heartbeats (WARREN_HEARTBEAT_S=2 in fault.c) */
 
 static char cluster_dir[600];
 static struct fleet fleet;
@@ -115,7 +115,6 @@ struct scenario {
     size_t nchunks;
     struct chk_totals sum;
     size_t writes, retried;
-    bool hung_known; /* the open finding of the freeze: counted, not failed */
 };
 
 static struct scenario sc;
@@ -325,11 +324,7 @@ static void verdict(struct scenario *s, long long t0)
         char name[64];
         struct chk_totals t;
         (void)snprintf(name, sizeof(name), "cluster-%s#%zu", s->name, j + 1);
-        bool fine = chk_verdict(c, name, &t);
-        if (s->hung_known) /* everything chk_verdict checks but hung */
-            fine = t.lost == 0 && t.dup == 0 && t.unexpected == 0 && t.misrouted == 0 &&
-                   t.wrong_body == 0;
-        good = fine && good;
+        good = chk_verdict(c, name, &t) && good; /* hung ones included */
         for (size_t i = 0; i < CHUNK; i++)
             unexecuted += chk_at(c, i)->status / 100 == 2 && chk_at(c, i)->executions == 0;
         u->sent += t.sent, u->ok += t.ok, u->s503 += t.s503, u->s504 += t.s504;
@@ -353,7 +348,7 @@ static void verdict(struct scenario *s, long long t0)
                   "cluster-%s: an error answer came after its deadline", s->name);
 }
 
-/* (a) the node leading the read queue killed, started again 10 s later */
+/* (a) the node leading the read queue killed, started again 6 s later */
 static int victim, successor;
 
 static void kill_leader(void *arg)
@@ -375,7 +370,7 @@ START_TEST(leader_killed)
 {
     long long t0 = h_now_ms();
     start_scenario(&sc, "kill");
-    struct f_step steps[] = {{2000, kill_leader, NULL, 0}, {12000, restart_victim, NULL, 0}};
+    struct f_step steps[] = {{2000, kill_leader, NULL, 0}, {8000, restart_victim, NULL, 0}};
     struct f_faults f = {.steps = steps, .n = 2};
     struct chk_totals after = run_under(&sc, &f);
     check_writes(&sc);
@@ -421,7 +416,6 @@ START_TEST(node_frozen)
 {
     long long t0 = h_now_ms();
     start_scenario(&sc, "freeze");
-    sc.hung_known = true;
     size_t connected = f_count_lines(fleet.edge.log, "connected to the broker");
     struct f_step steps[] = {{2000, freeze3, NULL, 0}, {2000 + FREEZE_MS, thaw3, NULL, 0}};
     struct f_faults f = {.steps = steps, .n = 2};
@@ -435,11 +429,12 @@ START_TEST(node_frozen)
            thawed - frozen, moved, served ? served - frozen : -1, after.ok, CHUNK);
     verdict(&sc, t0);
     ck_assert_msg(moved > 0, "the edge never left the frozen node");
-    /* Open finding (README, "Not promised"): one edge loop of two stays on
-     * the frozen node until it thaws, and its requests go unanswered
-     * meanwhile (hung); the other loop leaves after two heartbeats. Until
-     * that is fixed the hung ones are printed, not failed, and "served
-     * again" may come only after the thaw. */
+    /* Every loop leaves the frozen node (two heartbeats, or a write it
+     * does not read for a second) and no request hangs (verdict): each is
+     * answered, or gets its 503 or 504 within the deadline. Served again
+     * before the thaw is printed, not asserted: until RabbitMQ counts the
+     * frozen node down (net_ticktime, about a minute) the healthy nodes
+     * may hold what involves it (quorum replication, bindings). */
     ck_assert_msg(after.ok >= CHUNK * 9 / 10, "not served again after the thaw");
 }
 END_TEST
@@ -483,7 +478,10 @@ int main(void)
         tcase_add_test(tc, tests[i]);
         suite_add_tcase(s, tc);
     }
+    long long t0 = h_now_ms();
     int rc = run_suite(s, false);
     cluster_down();
+    printf("cluster: the whole run took %lld s (cluster start and stop included)\n",
+           (h_now_ms() - t0) / 1000);
     return h_verdict(rc);
 }
