@@ -474,6 +474,12 @@ void conn_park(struct conn *conn, void *call)
         conn->call = call;
 }
 
+void conn_drop_request(struct evhttp_request *req)
+{
+    if (req != NULL && evhttp_request_get_connection(req) == NULL)
+        evhttp_request_free(req);
+}
+
 void conn_request(struct conn *conn)
 {
     if (conn == NULL)
