@@ -54,7 +54,11 @@ rc=0
 echo "== unit tests (release build)"
 (cd build/ci-release && ctest -L unit --output-on-failure) || rc=1
 echo "== all tests (ASan + UBSan build)"
-(cd build/ci-asan && ctest --output-on-failure) || rc=1
+(cd build/ci-asan && ctest --output-on-failure -LE cluster) || rc=1
+# Three RabbitMQ nodes of its own beside the test servers: on its own, after
+# the rest (label "cluster", tests/faults/test_cluster.c; a few minutes).
+echo "== a three-node RabbitMQ cluster under faults (ASan + UBSan build)"
+(cd build/ci-asan && ctest --output-on-failure -L cluster) || rc=1
 echo "== integration tests under valgrind (release build): no errors, no leaks"
 (cd build/ci-release && WRT_VALGRIND=1 ctest --output-on-failure \
   -R 'integration_(api|rpc|search|writes|relations|columns|cache|audit)$') || rc=1
