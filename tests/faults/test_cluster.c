@@ -5,15 +5,13 @@
  * through the edge meanwhile: none lost, hung or answered twice, and every
  * write applied exactly once. */
 #include <check.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "fault.h"
 #include "run_suite.h"
 
@@ -29,32 +27,15 @@ extern char **environ;
 static char cluster_dir[600];
 static struct fleet fleet;
 
-/* Runs tests/lib/cluster.sh cmd DIR [arg]; with out, its stdout (trimmed)
- * goes there. Returns its exit status, or -1. */
+/* Runs tests/lib/cluster.sh cmd DIR [arg]; with out, the first line of
+ * its stdout goes there. Returns its exit status, or -1. */
 static int cluster(const char *cmd, const char *arg, char *out, size_t cap)
 {
     char *argv[] = {"bash", WARREN_CLUSTER_SH, (char *)cmd, cluster_dir, (char *)arg, NULL};
-    char path[700];
-    (void)snprintf(path, sizeof(path), "%s/out-%d", cluster_dir, getpid());
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
+    int rc = h_bash(argv, out, cap);
     if (out != NULL)
-        posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "bash", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        return -1;
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (out != NULL) {
-        char *text = h_read_file(path, NULL);
-        (void)snprintf(out, cap, "%s", text != NULL ? text : "");
         out[strcspn(out, "\n")] = '\0';
-        free(text);
-        (void)unlink(path);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
 }
 
 /* The node (1..3) leading the quorum queue, or 0 when no node could say. */
@@ -236,25 +217,6 @@ static struct chk_totals run_under(struct scenario *s, struct f_faults *f)
     return after;
 }
 
-static sqlite3 *open_db(const char *path)
-{
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-static int count_rows(sqlite3 *db, const char *sql, const char *value)
-{
-    sqlite3_stmt *st = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 #define ROWS "SELECT count(*) FROM artists WHERE Name = ?"
 #define APPLIED "SELECT count(*) FROM warren_applied WHERE message_id = ?"
 
@@ -263,7 +225,7 @@ static int count_rows(sqlite3 *db, const char *sql, const char *value)
  * then every write has exactly one row and one applied id. */
 static void check_writes(struct scenario *s)
 {
-    sqlite3 *db = open_db(s->db_path);
+    sqlite3 *db = f_open_db(s->db_path);
     size_t cap = s->nchunks * (CHUNK / WRITE_EVERY), m = 0;
     struct load_req *again = calloc(cap, sizeof(*again));
     char(*ids)[WR_REQUEST_ID_LEN + 1] = calloc(cap, sizeof(*ids));
@@ -272,7 +234,7 @@ static void check_writes(struct scenario *s)
         for (size_t i = WRITE_EVERY - 1; i < CHUNK; i += WRITE_EVERY) {
             const struct chunk *k = &s->chunks[j];
             const struct chk_call *call = chk_at(k->c, i);
-            int rows = count_rows(db, ROWS, k->names[i]);
+            int rows = f_count_rows(db, ROWS, k->names[i]);
             ck_assert_msg(rows <= 1, "write %zu/%zu applied %d times", j, i, rows);
             ck_assert_msg(call->status != 201 || rows == 1, "write %zu/%zu: 201, %d rows", j, i,
                           rows);
@@ -300,8 +262,8 @@ static void check_writes(struct scenario *s)
     for (size_t j = 0; j < s->nchunks; j++)
         for (size_t i = WRITE_EVERY - 1; i < CHUNK; i += WRITE_EVERY) {
             const struct chunk *k = &s->chunks[j];
-            int rows = count_rows(db, ROWS, k->names[i]);
-            int applied = count_rows(db, APPLIED, chk_at(k->c, i)->id);
+            int rows = f_count_rows(db, ROWS, k->names[i]);
+            int applied = f_count_rows(db, APPLIED, chk_at(k->c, i)->id);
             ck_assert_msg(rows == 1 && applied == 1, "write %zu/%zu: %d rows, %d applied ids", j, i,
                           rows, applied);
         }

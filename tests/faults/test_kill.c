@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "fault.h"
 #include "run_suite.h"
 
@@ -74,25 +75,6 @@ START_TEST(sigkill_reads_answered_once)
 }
 END_TEST
 
-static sqlite3 *open_db(const char *path)
-{
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-static int count_rows(sqlite3 *db, const char *sql, const char *value)
-{
-    sqlite3_stmt *st = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 START_TEST(sigkill_writes_applied_once)
 {
     enum { N = 600 };
@@ -128,13 +110,13 @@ START_TEST(sigkill_writes_applied_once)
     /* Applied exactly once: a 201 has its row, any other answer at most
      * one; then every write that did not answer 201 is sent again with
      * its X-Request-Id: it answers 201 and leaves exactly one row. */
-    sqlite3 *db = open_db(path);
+    sqlite3 *db = f_open_db(path);
     struct load_req *again = calloc(N, sizeof(*again));
     static char retry_ids[N][WR_REQUEST_ID_LEN + 1];
     size_t m = 0;
     for (size_t i = 0; i < N; i++) {
         const struct chk_call *k = chk_at(c, i);
-        int rows = count_rows(db, "SELECT count(*) FROM artists WHERE Name = ?", names[i]);
+        int rows = f_count_rows(db, "SELECT count(*) FROM artists WHERE Name = ?", names[i]);
         ck_assert_msg(rows <= 1, "write %zu applied %d times", i, rows);
         ck_assert_msg(k->status != 201 || rows == 1, "write %zu answered 201, %d rows", i, rows);
         if (k->status == 201)
@@ -157,9 +139,9 @@ START_TEST(sigkill_writes_applied_once)
     }
     size_t applied = 0;
     for (size_t i = 0; i < N; i++) {
-        int rows = count_rows(db, "SELECT count(*) FROM artists WHERE Name = ?", names[i]);
-        int ids = count_rows(db, "SELECT count(*) FROM warren_applied WHERE message_id = ?",
-                             chk_at(c, i)->id);
+        int rows = f_count_rows(db, "SELECT count(*) FROM artists WHERE Name = ?", names[i]);
+        int ids = f_count_rows(db, "SELECT count(*) FROM warren_applied WHERE message_id = ?",
+                               chk_at(c, i)->id);
         ck_assert_msg(rows == 1 && ids == 1, "write %zu: %d rows, %d applied ids", i, rows, ids);
         applied += (size_t)rows;
     }

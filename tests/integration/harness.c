@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,9 +351,9 @@ char *h_read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* Runs argv (bash servers.sh ...), its standard output into the file out
- * when out is not NULL. */
-static int run_servers_sh_to(char **argv, const char *out)
+/* Runs argv (bash and its arguments), its standard output into the file
+ * out when out is not NULL. */
+static int run_bash_to(char *const *argv, const char *out)
 {
     pid_t pid;
     posix_spawn_file_actions_t fa;
@@ -368,16 +369,27 @@ static int run_servers_sh_to(char **argv, const char *out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int run_servers_sh(char **argv)
+int h_bash(char *const *argv, char *out, size_t cap)
 {
-    return run_servers_sh_to(argv, NULL);
+    if (out == NULL)
+        return run_bash_to(argv, NULL);
+    static atomic_int runs; /* a file per run: a test's threads may run scripts at once */
+    char path[600];
+    (void)snprintf(path, sizeof(path), "%s/bash-%d-%d.out", h_env("WRT_STATE_DIR"), getpid(),
+                   atomic_fetch_add(&runs, 1));
+    int rc = run_bash_to(argv, path);
+    char *text = h_read_file(path, NULL);
+    (void)unlink(path);
+    (void)snprintf(out, cap, "%s", text != NULL ? text : "");
+    free(text);
+    return rc;
 }
 
 int h_servers(const char *command)
 {
     char *argv[] = {"bash", (char *)h_env("WRT_SERVERS_SH"), (char *)command,
                     (char *)h_env("WRT_STATE_DIR"), NULL};
-    return run_servers_sh(argv);
+    return h_bash(argv, NULL, 0);
 }
 
 int h_servers_ctl(const char *args)
@@ -399,16 +411,7 @@ int h_servers_ctl_out(const char *args, char *out, size_t cap)
             *w++ = '\0';
     }
     argv[n] = NULL;
-    if (out == NULL)
-        return run_servers_sh(argv);
-    char path[600];
-    (void)snprintf(path, sizeof(path), "%s/ctl-%d.out", h_env("WRT_STATE_DIR"), getpid());
-    int rc = run_servers_sh_to(argv, path);
-    char *text = h_read_file(path, NULL);
-    (void)unlink(path);
-    (void)snprintf(out, cap, "%s", text != NULL ? text : "");
-    free(text);
-    return rc;
+    return h_bash(argv, out, cap);
 }
 
 int h_http_abandon(int port, const char *path)

@@ -119,6 +119,10 @@ char *h_read_until_close(int fd, int timeout_ms, bool *closed);
 bool h_link_rel(const char *link, const char *rel, char *out, size_t cap);
 /* Milliseconds on a monotonic clock. */
 long long h_now_ms(void);
+/* Runs argv ("bash", a script, its arguments, NULL); with out, its
+ * standard output goes there (cap bytes, NUL-terminated, cut to fit).
+ * Returns its exit status, or -1 when it could not run. */
+int h_bash(char *const *argv, char *out, size_t cap);
 /* Runs tests/lib/servers.sh with the given command (stop-rabbit, ...). */
 int h_servers(const char *command);
 /* Runs rabbitmqctl against the test broker; args are space-separated words. */
