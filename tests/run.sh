@@ -54,7 +54,11 @@ rc=0
 echo "== unit tests (release build)"
 (cd build/ci-release && ctest -L unit --output-on-failure) || rc=1
 echo "== all tests (ASan + UBSan build)"
-(cd build/ci-asan && ctest --output-on-failure) || rc=1
+(cd build/ci-asan && ctest --output-on-failure -LE cluster) || rc=1
+# Three RabbitMQ nodes of its own beside the test servers: on its own, after
+# the rest (label "cluster", tests/faults/test_cluster.c; a few minutes).
+echo "== a three-node RabbitMQ cluster under faults (ASan + UBSan build)"
+(cd build/ci-asan && ctest --output-on-failure -L cluster) || rc=1
 # The shipped stacks turn EDGE_BATCH on (deploy/local/config.cfg,
 # docker/compose.yml); the harness's default edge does not. The fault tests
 # of redelivery and deadlines run again with every edge batching reads:

@@ -37,6 +37,7 @@ struct wr_amqp {
     amqp_message_t returned;    /* the last basic.return, likewise */
     char scratch[SCRATCH_SIZE]; /* NUL-terminated copies of received strings */
     size_t scratch_used;
+    bool dead_bound; /* this handle bound warren.dead once (amqp_topology.c) */
 };
 
 /* Copies a borrowed string into *dst (NULL stays NULL); false when out
@@ -130,6 +131,11 @@ int wr_amqp_fd(const wr_amqp *a)
 amqp_connection_state_t wr__amqp_conn(const wr_amqp *a)
 {
     return a->conn;
+}
+
+bool *wr__amqp_dead_bound(wr_amqp *a)
+{
+    return &a->dead_bound;
 }
 
 bool wr_amqp_has_buffered(const wr_amqp *a)
@@ -538,6 +544,12 @@ int wr_amqp_poll(wr_amqp *a, long timeout_ms, enum wr_amqp_event *ev, struct wr_
         return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
     release_received(a);
     struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    /* rabbitmq-c takes a zero timeout for "now" and then never compares
+     * the heartbeat deadline: a node gone silent (frozen) would never be
+     * noticed by a caller that only polls without waiting (the edge). One
+     * microsecond waits as little and lets it notice. */
+    if (timeout_ms <= 0)
+        tv = (struct timeval){.tv_sec = 0, .tv_usec = 1};
     amqp_rpc_reply_t r = amqp_consume_message(a->conn, &a->envelope, &tv, 0);
     if (r.reply_type == AMQP_RESPONSE_NORMAL) {
         a->have_envelope = true;

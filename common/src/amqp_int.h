@@ -15,6 +15,9 @@
 
 /* The live connection, or NULL when closed. */
 amqp_connection_state_t wr__amqp_conn(const wr_amqp *a);
+/* Whether this handle has bound warren.dead to warren.dlx since it was
+ * made (kept across reconnects): amqp_topology.c's to read and set. */
+bool *wr__amqp_dead_bound(wr_amqp *a);
 /* Opens node's socket on conn (TLS with opts->tls for amqps://, bounded
  * by opts->connect_timeout_ms) and logs in as opts->name. 0, or WR_E* with
  * err naming the node and why; the caller destroys conn either way. */

@@ -203,6 +203,27 @@ static int declare(amqp_connection_state_t conn, const struct wr_amqp_object *o,
     return wr_err_set(err, WR_EINVAL, "amqp: unknown topology object");
 }
 
+/* Whether warren.dead exists: a passive declare, which the node answers
+ * from its own tables. 1 yes; 0 no (the broker closed the channel for it,
+ * and it is open again); or a negative WR_E*. */
+static int dead_queue_exists(amqp_connection_state_t conn, struct wr_err *err)
+{
+    (void)amqp_queue_declare(conn, WR__AMQP_CHANNEL, amqp_cstring_bytes(WR_DEAD_QUEUE), 1, 0, 0, 0,
+                             amqp_empty_table);
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(conn);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL)
+        return 1;
+    if (r.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION || r.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
+        ((const amqp_channel_close_t *)r.reply.decoded)->reply_code != AMQP_NOT_FOUND)
+        return wr__amqp_check_reply(r, "queue.declare (passive)", err);
+    amqp_channel_close_ok_t ok = {0};
+    if (amqp_send_method(conn, WR__AMQP_CHANNEL, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok) !=
+        AMQP_STATUS_OK)
+        return wr_err_set(err, WR_ECLOSED, "channel.close-ok: the connection failed");
+    (void)amqp_channel_open(conn, WR__AMQP_CHANNEL);
+    return wr__amqp_check_reply(amqp_get_rpc_reply(conn), "channel.open", err);
+}
+
 int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err)
 {
     amqp_connection_state_t conn = wr__amqp_conn(a);
@@ -210,11 +231,28 @@ int wr_amqp_declare_service(wr_amqp *a, const char *service, struct wr_err *err)
         return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
     struct wr_amqp_object objs[WR_AMQP_TOPOLOGY_MAX];
     int n = wr_amqp_topology(service, objs, err);
+    /* RabbitMQ locks a binding on every cluster node, even one that exists:
+     * a queue.bind waits while any node is frozen or cut off (until the
+     * cluster counts it down, net_ticktime: about a minute), and with it
+     * every reconnect. Declares of what exists are answered locally. So
+     * once this handle has bound warren.dead, a reconnect binds it again
+     * only when the queue is gone (a broker that lost its definitions);
+     * the first connect of every process always binds, so a process that
+     * died between making the queue and binding it is made good by the
+     * next one to start. */
+    bool *bound = wr__amqp_dead_bound(a);
+    int exists = n > 0 && *bound ? dead_queue_exists(conn, err) : 0;
+    if (exists < 0)
+        return exists;
     for (int i = 0; i < n; i++) {
+        if (objs[i].kind == WR_AMQP_BINDING && exists == 1)
+            continue;
         int rc = declare(conn, &objs[i], err);
         if (rc != 0)
             return rc;
     }
+    if (n > 0)
+        *bound = true;
     return n < 0 ? n : 0;
 }
 

@@ -8,14 +8,25 @@
 #include "bus.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "warren/log.h"
 #include "warren/proto.h"
+
+#include "busguard.h"
+
+/* How long one call into rabbitmq-c may hold the loop (busguard.h). A
+ * node that reads nothing for a second while the edge has bytes for it is
+ * taken for gone, as two missed heartbeats would take it: far under a
+ * request's deadline, far over what a write to a live node takes. */
+#define STALL_MS 1000
+#define STALL_TEXT "1 s"
 
 struct bus {
     struct event_base *base;
@@ -40,6 +51,7 @@ struct bus {
     pthread_t connector;
     int done[2];
     struct event *connected;
+    busguard *guard; /* bounds each call into rabbitmq-c on the loop */
     int connect_rc;
     struct wr_err connect_err;
 };
@@ -83,6 +95,11 @@ static void go_down(bus *b, const char *why)
         event_free(b->readable);
         b->readable = NULL;
     }
+    /* The connection failed: a polite close would write to, and wait on,
+     * a node that may read nothing. Shut, it fails at once. */
+    int fd = wr_amqp_fd(b->amqp);
+    if (fd >= 0)
+        (void)shutdown(fd, SHUT_RDWR);
     wr_amqp_close(b->amqp);
     if (was_ready)
         wr_warn(NULL, "broker connection lost: %s", why);
@@ -207,10 +224,14 @@ static void drain(bus *b)
         enum wr_amqp_event ev;
         struct wr_msg m;
         struct wr_err err = {0};
-        if (wr_amqp_poll(b->amqp, 0, &ev, &m, &err) != 0) {
+        busguard_enter(b->guard, wr_amqp_fd(b->amqp));
+        int rc = wr_amqp_poll(b->amqp, 0, &ev, &m, &err);
+        if (busguard_leave(b->guard))
+            go_down(b, "the broker read nothing for " STALL_TEXT);
+        else if (rc != 0)
             go_down(b, err.msg);
+        if (rc != 0 || !b->ready)
             return;
-        }
         if (ev == WR_AMQP_DELIVERY)
             b->h.on_reply(b->h.arg, &m);
         else if (ev == WR_AMQP_RETURNED)
@@ -243,6 +264,7 @@ bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus
                    WR_QUEUE_PREFIX "%s" WR_QUEUE_WRITE_SUFFIX, cfg->service);
     b->done[0] = b->done[1] = -1;
     b->amqp = wr_amqp_new(&ao);
+    b->guard = busguard_new(STALL_MS);
     b->reconnect = evtimer_new(base, try_connect, b);
     if (pipe2(b->done, O_NONBLOCK | O_CLOEXEC) != 0) {
         bus_free(b);
@@ -254,8 +276,9 @@ bus *bus_new(struct event_base *base, const struct wr_cfg *cfg, const struct bus
      * per heartbeat interval even when no traffic flows. */
     long tick_ms = cfg->heartbeat_s > 0 ? cfg->heartbeat_s * 1000 / 3 : 1000;
     struct timeval tv = {tick_ms / 1000, (tick_ms % 1000) * 1000};
-    if (b->amqp == NULL || b->reconnect == NULL || b->tick == NULL || b->connected == NULL ||
-        event_add(b->connected, NULL) != 0 || event_add(b->tick, &tv) != 0) {
+    if (b->amqp == NULL || b->guard == NULL || b->reconnect == NULL || b->tick == NULL ||
+        b->connected == NULL || event_add(b->connected, NULL) != 0 ||
+        event_add(b->tick, &tv) != 0) {
         bus_free(b);
         return NULL;
     }
@@ -285,6 +308,7 @@ void bus_free(bus *b)
     if (b->reconnect)
         event_free(b->reconnect);
     wr_amqp_free(b->amqp);
+    busguard_free(b->guard);
     free(b);
 }
 
@@ -308,14 +332,31 @@ long long bus_connects(const bus *b)
     return b->connects;
 }
 
+/* Whether the connection's socket takes more now. rabbitmq-c writes
+ * without a deadline: a node that stopped reading (frozen, or cut off
+ * without a reset) fills the socket, and a publish would then wait until
+ * it reads again, holding the loop and its HTTP; the heartbeat takes
+ * such a connection down within two intervals. */
+static bool writable(const bus *b)
+{
+    struct pollfd p = {.fd = wr_amqp_fd(b->amqp), .events = POLLOUT};
+    return p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) != 0;
+}
+
 static int publish(bus *b, const char *queue, const struct wr_msg *m, bool mandatory,
                    struct wr_err *err)
 {
     if (!bus_ready(b))
         return wr_err_set(err, WR_ECLOSED,
                           b->ready ? "the broker blocks publishers" : "the broker is unavailable");
+    if (!writable(b)) /* a request gets 503, an audit record is kept; the connection too */
+        return wr_err_set(err, WR_EAGAIN, "the broker reads nothing (its socket is full)");
+    busguard_enter(b->guard, wr_amqp_fd(b->amqp));
     int rc = wr_amqp_publish(b->amqp, queue, m, mandatory, err);
-    if (rc != 0)
+    if (busguard_leave(b->guard)) {
+        rc = wr_err_set(err, WR_ECLOSED, "the broker read nothing for " STALL_TEXT);
+        go_down(b, err->msg);
+    } else if (rc != 0)
         go_down(b, err->msg);
     return rc;
 }

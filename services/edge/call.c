@@ -140,8 +140,9 @@ void calls_on_gone(calls *cs, void *call)
         c->hooks->gone(c->hooks_arg);
         return;
     }
-    /* libevent frees the request after this returns: forget it now. A reply
-     * that comes later finds no call and is counted as late. */
+    /* forget the request now; a reply that comes later finds no call and is
+     * counted as late */
+    conn_drop_request(c->req);
     c->req = NULL;
     c->conn = NULL;
     if (c->leader != NULL) { /* a follower: its leader goes on */

@@ -48,8 +48,9 @@ struct conn {
     struct bufferevent *bev;
     int fd;
     struct event *deadline;
-    struct event *fix;         /* runs right after libevent wrote an HTML error */
-    struct event *refuse;      /* runs right after a bad head was seen */
+    struct event *fix;    /* runs right after libevent wrote an HTML error */
+    struct event *refuse; /* runs right after a bad head was seen */
+    /* (both made on first need: most connections never see either) */
     struct head_framer framer; /* the input, request by request (head.h) */
     const char *bad;           /* why the input was refused, once it was */
     struct peer_addr addr;     /* counted in owner->peers when counted */
@@ -150,6 +151,20 @@ static int frame_input(struct conn *conn, struct evbuffer *buf, size_t from, siz
     return rc;
 }
 
+static void on_refuse(evutil_socket_t fd, short what, void *arg);
+static void fix_html_error(evutil_socket_t fd, short what, void *arg);
+
+/* Runs fn on conn right after the current callback, through *ev, made on
+ * first need. Out of memory it does not run: a bad head then waits for the
+ * connection's deadline, libevent's HTML error goes out unrewritten. */
+static void run_soon(struct conn *conn, struct event **ev, event_callback_fn fn)
+{
+    if (*ev == NULL)
+        *ev = event_new(conn->owner->base, -1, 0, fn, conn);
+    if (*ev != NULL)
+        event_active(*ev, 0, 0);
+}
+
 /* Counts what arrives on the connection, to tell an overlong request line
  * (414) from an overlong header block (431) when libevent refuses either,
  * and checks it (head.h) before libevent parses it: this runs as the bytes
@@ -163,7 +178,7 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
         return;
     if (conn->bad == NULL && frame_input(conn, buf, info->orig_size, info->n_added) != 0) {
         conn->bad = conn->framer.why;
-        event_active(conn->refuse, 0, 0);
+        run_soon(conn, &conn->refuse, on_refuse);
     }
     if (conn->bad != NULL) {
         (void)evbuffer_drain(buf, evbuffer_get_length(buf));
@@ -198,7 +213,7 @@ static void on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     if (head[9] != '4' && head[9] != '5')
         return;
     conn->resp_start = info->orig_size;
-    event_active(conn->fix, 0, 0);
+    run_soon(conn, &conn->fix, fix_html_error);
 }
 
 /* The JSON error standing for libevent's HTML one of the given status. */
@@ -359,12 +374,9 @@ static int conn_watch(struct conn *conn)
 {
     conns *e = conn->owner;
     conn->deadline = evtimer_new(e->base, on_conn_deadline, conn);
-    conn->fix = event_new(e->base, -1, 0, fix_html_error, conn);
-    conn->refuse = event_new(e->base, -1, 0, on_refuse, conn);
     conn->out_cb = evbuffer_add_cb(bufferevent_get_output(conn->bev), on_output, conn);
     conn->in_cb = evbuffer_add_cb(bufferevent_get_input(conn->bev), on_input, conn);
-    if (conn->deadline == NULL || conn->fix == NULL || conn->refuse == NULL ||
-        conn->out_cb == NULL || conn->in_cb == NULL || !grow(e, conn->fd))
+    if (conn->deadline == NULL || conn->out_cb == NULL || conn->in_cb == NULL || !grow(e, conn->fd))
         return WR_ENOMEM;
     evtimer_add(conn->deadline, e->head_tv);
     return 0;
@@ -472,6 +484,12 @@ void conn_park(struct conn *conn, void *call)
 {
     if (conn != NULL)
         conn->call = call;
+}
+
+void conn_drop_request(struct evhttp_request *req)
+{
+    if (req != NULL && evhttp_request_get_connection(req) == NULL)
+        evhttp_request_free(req);
 }
 
 void conn_request(struct conn *conn)

@@ -41,5 +41,11 @@ const struct peer_addr *conn_addr(const struct conn *conn);
 void conn_request(struct conn *conn);
 /* Parks call on conn (NULL: none): gone() hears of it if the client goes. */
 void conn_park(struct conn *conn, void *call);
+/* Lets go of the unanswered request of a connection that closed under it
+ * (called from gone()). libevent frees a request still on its connection
+ * once gone() returns, but not one it detached first (the client's EOF or a
+ * failed write while the answer was pending): that one is freed here. Either
+ * way req must not be touched afterwards. */
+void conn_drop_request(struct evhttp_request *req);
 
 #endif

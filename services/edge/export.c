@@ -440,10 +440,7 @@ static void on_gone(void *arg)
     if (req == NULL) /* a cut closed the connection itself */
         return;
     x->req = NULL;
-    /* a write that failed detached the request from its connection: it is
-     * ours to free; otherwise libevent frees it after this returns */
-    if (evhttp_request_get_connection(req) == NULL)
-        evhttp_send_reply_end(req);
+    conn_drop_request(req);
     if (x->started) {
         export_end(x, END_GONE, "the client went away");
     } else {

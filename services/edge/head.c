@@ -230,11 +230,11 @@ static int fail(struct head_framer *f, const char *why)
     return WR_EINVAL;
 }
 
-/* The head is complete: checked, then its body framed. */
-static int head_done(struct head_framer *f)
+/* The head head[0..len) is complete: checked, then its body framed. */
+static int head_done(struct head_framer *f, const char *head, size_t len)
 {
     const char *why = NULL;
-    if (!head_check(f->head, f->len, &f->info, &why))
+    if (!head_check(head, len, &f->info, &why))
         return fail(f, why);
     f->requests++;
     f->len = 0;
@@ -248,11 +248,33 @@ static int head_done(struct head_framer *f)
     return 0;
 }
 
-/* Takes head bytes from p up to the head's end: *used of them. libevent's
- * head ends at an empty line, LF or CRLF ended; which ends are allowed is
- * head_check's to say. */
+/* Where a head that starts at p ends (just past the LF of its empty line),
+ * or 0 when p[0..n) holds no end. libevent's head ends at an empty line,
+ * LF or CRLF ended; which ends are allowed is head_check's to say. */
+static size_t head_end(const char *p, size_t n)
+{
+    size_t line = 0; /* where the current line starts */
+    const char *nl;
+    while (line < n && (nl = memchr(p + line, '\n', n - line)) != NULL) {
+        size_t at = (size_t)(nl - p);
+        if (at == line || (at == line + 1 && p[line] == '\r'))
+            return at + 1;
+        line = at + 1;
+    }
+    return 0;
+}
+
+/* Takes head bytes from p up to the head's end: *used of them. A head
+ * that arrives whole in one read (nearly all) is checked where it lies;
+ * one split over reads is collected in f->head, which is freed once it is
+ * checked, so that a connection between requests holds no buffer. */
 static int feed_head(struct head_framer *f, const char *p, size_t n, size_t *used)
 {
+    size_t whole = f->len == 0 ? head_end(p, n) : 0;
+    if (whole > 0 && whole <= f->max_head) {
+        *used = whole;
+        return head_done(f, p, whole);
+    }
     size_t i = 0;
     bool done = false;
     while (i < n && !done) {
@@ -282,7 +304,13 @@ static int feed_head(struct head_framer *f, const char *p, size_t n, size_t *use
         f->head[f->len++] = c;
     }
     *used = i;
-    return done ? head_done(f) : 0;
+    if (!done)
+        return 0;
+    int rc = head_done(f, f->head, f->len);
+    free(f->head);
+    f->head = NULL;
+    f->cap = 0;
+    return rc;
 }
 
 /* One byte of a chunked body's framing (not of its data). */

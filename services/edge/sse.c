@@ -318,9 +318,7 @@ static void on_gone(void *arg)
     if (req == NULL) /* ended by us: the close is ours */
         return;
     c->req = NULL;
-    /* a failed write detached the request: it is ours to free */
-    if (evhttp_request_get_connection(req) == NULL)
-        evhttp_send_reply_end(req);
+    conn_drop_request(req);
     if (c->started)
         client_end(c, END_GONE);
     else

@@ -32,9 +32,12 @@ static void start_worker(void)
 
 static void teardown(void)
 {
-    h_stop(&edge, SIGTERM);
+    int edge_status = h_stop(&edge, SIGTERM);
     h_stop(&worker, SIGTERM);
     h_servers("start-rabbit"); /* leave the broker as we found it */
+    /* a clean exit: under the sanitizers, nothing left behind (no request
+     * of a client that left, no call) */
+    ck_assert_msg(edge_status == 0, "edge exited %d (see %s)", edge_status, edge.log);
 }
 
 static int get_status(const char *path, struct http_resp *r, long long *took_ms)

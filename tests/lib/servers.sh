@@ -29,6 +29,9 @@
 #                   --slow-only insert" or "--reject-inserts"
 #   WRT_NODE        RabbitMQ node name   (default warren-test; @localhost added)
 #   WRT_EPMD_PORT   private epmd port    (default WRT_DIST_PORT + 10)
+#   WRT_EPMD_SHARED 1: the epmd on WRT_EPMD_PORT is the caller's, shared by
+#                   the nodes of a cluster (tests/lib/cluster.sh): start
+#                   neither checks its port nor records it, stop leaves it
 #   WRT_RABBIT_SCHEDULERS  Erlang schedulers (default: half the cores, at least 1)
 #
 # Each DIR gets its own epmd on its own port, so several DIRs can run at once
@@ -415,7 +418,8 @@ rabbit_start() {
     port_free_or_die "$R_DIST" "RabbitMQ distribution"
     local e
     e=$(listeners "$R_EPMD")
-    [[ -z $e ]] || die "port $R_EPMD (private epmd; set WRT_EPMD_PORT) is already in use:"$'\n'"$e"
+    [[ -z $e || ${WRT_EPMD_SHARED:-0} == 1 ]] ||
+        die "port $R_EPMD (private epmd; set WRT_EPMD_PORT) is already in use:"$'\n'"$e"
 
     rabbit_write_config
     rabbit_save_settings
@@ -465,7 +469,9 @@ rabbit_start() {
         rabbit_fail "RabbitMQ node $R_NODE failed to start (rabbitmqctl wait exit $rc)"
     fi
 
-    # Remember the epmd the node started (it carries our tag).
+    # Remember the epmd the node started (it carries our tag); a shared
+    # one is its owner's to stop.
+    [[ ${WRT_EPMD_SHARED:-0} == 1 ]] && return 0
     local ep
     ep=$(listener_pid "$R_EPMD")
     if [[ -n $ep ]] && proc_has_env "$ep" "$R_TAG"; then

@@ -273,9 +273,10 @@ int wr_amqp_ack(wr_amqp *a, uint64_t delivery_tag, bool multiple, struct wr_err 
 int wr_amqp_reject(wr_amqp *a, uint64_t delivery_tag, bool requeue, struct wr_err *err);
 
 /* Waits up to timeout_ms (0: only what is already readable) for one event and
- * fills *msg for DELIVERY and RETURNED. Services heartbeats. Returns 0 (with
- * *ev WR_AMQP_NONE on timeout) or WR_ECLOSED when the connection or channel
- * is gone. */
+ * fills *msg for DELIVERY and RETURNED. Services heartbeats, and with any
+ * timeout (0 too) notices two missed ones. Returns 0 (with *ev WR_AMQP_NONE
+ * on timeout) or WR_ECLOSED when the connection or channel is gone (a
+ * missed heartbeat included). */
 int wr_amqp_poll(wr_amqp *a, long timeout_ms, enum wr_amqp_event *ev, struct wr_msg *msg,
                  struct wr_err *err);
 

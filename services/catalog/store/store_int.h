@@ -1,11 +1,13 @@
-/* What the SQLite adapter's two files share: store_sqlite.c (opening,
- * introspection, statements, transactions) calls the change log's hooks in
- * changes_sqlite.c at each write transaction's begin, commit and rollback.
- * Internal to the adapter. */
+/* What the SQLite adapter's files share: store_sqlite.c (opening,
+ * statements, transactions) calls the change log's hooks in
+ * changes_sqlite.c at each write transaction's begin, commit and rollback;
+ * introspect_sqlite.c fills the definitions the store keeps. Internal to
+ * the adapter. */
 #ifndef CATALOG_STORE_INT_H
 #define CATALOG_STORE_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "store/store.h"
 
@@ -28,7 +30,24 @@ struct store_changes {
     bool has_principal;
 };
 
+/* Introspected definitions and the strings they point to, owned by the
+ * store (store__defs_free frees them). */
+struct store_defs {
+    struct schema_table_def *tables;
+    size_t n;
+    char **strings;
+    size_t nstrings;
+    bool nomem; /* a copy failed: some definition lacks a string */
+};
+
 struct sqlite3 *store__db(store *st);
+struct store_defs *store__defs(store *st);
+/* Empties d, freeing what it holds; d may be filled again. */
+void store__defs_free(struct store_defs *d);
+/* The one translation of a SQLite result code rc to WR_E* (what names the
+ * statement in the message): busy, constraint, interrupt (deadline or
+ * budget) and all else as WR_EIO. Returns the WR_E* code. */
+int store__db_error(store *st, int rc, const char *what, struct wr_err *err);
 struct store_changes *store__changes(store *st);
 /* store_open's worker: read-only, or read-write without creating. */
 store *store__open(const char *uri, bool writer, struct wr_err *err);

@@ -1,5 +1,7 @@
-/* The SQLite adapter (see store.h). SQLite's result codes are translated to
- * WR_E* here and nowhere else. */
+/* The SQLite adapter (see store.h): opening, statements and their cache,
+ * transactions, deadlines and budgets. A store's SQLite result codes are
+ * translated to WR_E* by store__db_error, here (the change log's own
+ * connections, which have no store, by changes_sqlite.c). */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,22 +22,13 @@ struct cached {
     sqlite3_stmt *stmt;
 };
 
-/* Introspected definitions and the strings they point to. */
-struct defs {
-    struct schema_table_def *tables;
-    size_t n;
-    char **strings;
-    size_t nstrings;
-    bool nomem; /* a copy failed: some definition lacks a string */
-};
-
 struct store {
     sqlite3 *db;
     struct cached cache[CACHE_SLOTS];
     sqlite3_stmt *begin;
     sqlite3_stmt *commit;
     sqlite3_stmt *rollback;
-    struct defs defs;
+    struct store_defs defs;       /* store_introspect's (introspect_sqlite.c) */
     long long deadline_ms;        /* statements past it are interrupted; 0: none */
     long long budget_ticks;       /* progress calls allowed (store_set_budget); 0: none */
     long long ticks;              /* progress calls since the budget was set */
@@ -53,6 +46,11 @@ sqlite3 *store__db(store *st)
 struct store_changes *store__changes(store *st)
 {
     return &st->changes;
+}
+
+struct store_defs *store__defs(store *st)
+{
+    return &st->defs;
 }
 
 #define BUSY_TIMEOUT_MS 5000
@@ -94,7 +92,7 @@ static int progress(void *arg)
     return st->deadline_ms > 0 && wr_steady_ms() > st->deadline_ms;
 }
 
-static int db_error(store *st, int rc, const char *what, struct wr_err *err)
+int store__db_error(store *st, int rc, const char *what, struct wr_err *err)
 {
     int code = (rc & 0xff) == SQLITE_BUSY         ? WR_EBUSY
                : (rc & 0xff) == SQLITE_CONSTRAINT ? WR_ECONFLICT
@@ -158,7 +156,7 @@ store *store_open_writer(const char *uri, struct wr_err *err)
     if (rc == SQLITE_OK && st != NULL)
         rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        db_error(st, rc, "preparing for writes", err);
+        store__db_error(st, rc, "preparing for writes", err);
         store_free(st);
         return NULL;
     }
@@ -196,24 +194,11 @@ static store *store_open_mode(const char *uri, bool writer, struct wr_err *err)
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(st->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &st->commit, NULL);
     if (rc != SQLITE_OK) {
-        db_error(st, rc, path, err);
+        store__db_error(st, rc, path, err);
         store_free(st);
         return NULL;
     }
     return st;
-}
-
-static void free_defs(struct defs *d)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        free((void *)d->tables[i].cols);
-        free((void *)d->tables[i].fks);
-    }
-    for (size_t i = 0; i < d->nstrings; i++)
-        free(d->strings[i]);
-    free(d->strings);
-    free(d->tables);
-    *d = (struct defs){0};
 }
 
 void store_free(store *st)
@@ -228,146 +213,17 @@ void store_free(store *st)
     sqlite3_finalize(st->begin);
     sqlite3_finalize(st->commit);
     sqlite3_finalize(st->rollback);
-    free_defs(&st->defs);
+    store__defs_free(&st->defs);
     sqlite3_close(st->db);
     free(st);
 }
-
-/* Introspection fills st->defs, arrays of structs written at computed
- * indexes, which gcc's analyzer loses track of; free_defs frees them all. */
-WR_ANALYZER_LEAK_FALSE_BEGIN
-
-/* Keeps a copy of a column's text for the definitions; NULL stays NULL.
- * Out of memory, it returns NULL too and sets d->nomem. */
-static const char *keep(struct defs *d, const unsigned char *s)
-{
-    if (s == NULL)
-        return NULL;
-    char *copy = strdup((const char *)s);
-    char **strings = copy ? realloc(d->strings, (d->nstrings + 1) * sizeof(*strings)) : NULL;
-    if (strings == NULL) {
-        free(copy);
-        d->nomem = true;
-        return NULL;
-    }
-    d->strings = strings;
-    d->strings[d->nstrings++] = copy;
-    return copy;
-}
-
-/* Runs one introspection statement (name bound to its ? unless NULL) and
- * hands each row to add, which adds it to the definitions; what names the
- * statement in an error. 0, WR_ENOMEM (when the definitions ran out of
- * memory) or the database's error. */
-static int introspect(store *st, const char *sql, const char *name, const char *what,
-                      void (*add)(struct defs *d, sqlite3_stmt *s, void *arg), void *arg,
-                      struct wr_err *err)
-{
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-    if (rc == SQLITE_OK && name != NULL)
-        rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    while (rc == SQLITE_ROW) {
-        add(&st->defs, s, arg);
-        rc = st->defs.nomem ? SQLITE_NOMEM : sqlite3_step(s);
-    }
-    sqlite3_finalize(s);
-    if (rc == SQLITE_NOMEM)
-        return wr_err_set(err, WR_ENOMEM, "store: out of memory");
-    return rc == SQLITE_DONE ? 0 : db_error(st, rc, what, err);
-}
-
-/* arr (n elements of size bytes) with room for one more, or NULL with
- * d->nomem set (arr is then unchanged). */
-static void *grow(struct defs *d, void *arr, size_t n, size_t size)
-{
-    void *more = realloc(arr, (n + 1) * size);
-    if (more == NULL)
-        d->nomem = true;
-    return more;
-}
-
-static void add_column(struct defs *d, sqlite3_stmt *s, void *arg)
-{
-    struct schema_table_def *t = arg;
-    struct schema_column_def *cols = grow(d, (void *)t->cols, t->ncols, sizeof(*cols));
-    if (cols == NULL)
-        return;
-    cols[t->ncols] = (struct schema_column_def){.name = keep(d, sqlite3_column_text(s, 0)),
-                                                .decltype = keep(d, sqlite3_column_text(s, 1)),
-                                                .pk = sqlite3_column_int(s, 2)};
-    t->cols = cols;
-    t->ncols++;
-}
-
-static void add_fk(struct defs *d, sqlite3_stmt *s, void *arg)
-{
-    struct schema_table_def *t = arg;
-    struct schema_fk_def *fks = grow(d, (void *)t->fks, t->nfks, sizeof(*fks));
-    if (fks == NULL)
-        return;
-    fks[t->nfks] = (struct schema_fk_def){.id = sqlite3_column_int(s, 0),
-                                          .table = keep(d, sqlite3_column_text(s, 1)),
-                                          .from = keep(d, sqlite3_column_text(s, 2)),
-                                          .to = keep(d, sqlite3_column_text(s, 3))};
-    t->fks = fks;
-    t->nfks++;
-}
-
-static void add_table(struct defs *d, sqlite3_stmt *s, void *arg)
-{
-    (void)arg;
-    struct schema_table_def *tables = grow(d, d->tables, d->n, sizeof(*tables));
-    if (tables == NULL)
-        return;
-    tables[d->n] = (struct schema_table_def){.name = keep(d, sqlite3_column_text(s, 0)),
-                                             .sql = keep(d, sqlite3_column_text(s, 1))};
-    d->tables = tables;
-    d->n++;
-}
-
-int store_introspect(store *st, const struct schema_table_def **tables, size_t *n,
-                     struct wr_err *err)
-{
-    free_defs(&st->defs);
-    struct defs *d = &st->defs;
-    /* virtual tables too (an FTS5 table covers a collection: model/fts.h),
-     * but not their shadow tables (tracks_fts_data...), which are no
-     * collections */
-    int rc = introspect(st,
-                        "SELECT s.name, s.sql FROM sqlite_schema AS s JOIN pragma_table_list AS l "
-                        "ON l.schema = 'main' AND l.name = s.name WHERE s.type = 'table' AND "
-                        "l.type IN ('table', 'virtual') ORDER BY s.name",
-                        NULL, "reading tables", add_table, NULL, err);
-    if (rc != 0)
-        return rc;
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->tables[i].name == NULL)
-            return wr_err_set(err, WR_ENOMEM, "store: out of memory");
-        rc = introspect(st, "SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid",
-                        d->tables[i].name, "reading columns", add_column, &d->tables[i], err);
-        if (rc == 0)
-            rc = introspect(st,
-                            "SELECT id, \"table\", \"from\", \"to\" FROM "
-                            "pragma_foreign_key_list(?) ORDER BY id, seq",
-                            d->tables[i].name, "reading foreign keys", add_fk, &d->tables[i], err);
-        if (rc != 0)
-            return rc;
-    }
-    *tables = d->tables;
-    *n = d->n;
-    return 0;
-}
-WR_ANALYZER_LEAK_FALSE_END
 
 int store_begin(store *st, struct wr_err *err)
 {
     int rc = sqlite3_step(st->begin);
     sqlite3_reset(st->begin);
     if (rc != SQLITE_DONE)
-        return db_error(st, rc, "BEGIN", err);
+        return store__db_error(st, rc, "BEGIN", err);
     int result = store__changes_begin(st, err);
     if (result != 0)
         store_rollback(st);
@@ -480,7 +336,7 @@ int store_query(store *st, const char *sql, const struct value *binds, size_t nb
     int rc = SQLITE_OK;
     sqlite3_stmt *s = statement(st, sql, &temp, &rc);
     if (s == NULL)
-        return db_error(st, rc, "prepare", err);
+        return store__db_error(st, rc, "prepare", err);
     rc = bind_all(s, binds, nbinds);
     int ncols = sqlite3_column_count(s);
     int result = 0;
@@ -507,7 +363,7 @@ int store_query(store *st, const char *sql, const struct value *binds, size_t nb
     if (rc == SQLITE_ERROR && result == 0 && strstr(sql, " MATCH ?") != NULL)
         result = wr_err_set(err, WR_EINVAL, "%s", sqlite3_errmsg(st->db));
     else if (rc != SQLITE_DONE && result == 0)
-        result = db_error(st, rc, "query", err);
+        result = store__db_error(st, rc, "query", err);
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     if (temp)
@@ -544,7 +400,7 @@ int store_commit(store *st, struct wr_err *err)
         return 0;
     }
     store_rollback(st);
-    return db_error(st, rc, "COMMIT", err);
+    return store__db_error(st, rc, "COMMIT", err);
 }
 
 void store_rollback(store *st)
@@ -570,7 +426,7 @@ int store_exec(store *st, const char *sql, const struct value *binds, size_t nbi
             wr_series_observe_ns(st->timing, wr_metrics_now_ns() - t0);
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        rc = db_error(st, rc, "write", err);
+        rc = store__db_error(st, rc, "write", err);
         sqlite3_finalize(s);
         return rc;
     }
