@@ -59,6 +59,14 @@ echo "== all tests (ASan + UBSan build)"
 # the rest (label "cluster", tests/faults/test_cluster.c; a few minutes).
 echo "== a three-node RabbitMQ cluster under faults (ASan + UBSan build)"
 (cd build/ci-asan && ctest --output-on-failure -L cluster) || rc=1
+# The shipped stacks turn EDGE_BATCH on (deploy/local/config.cfg,
+# docker/compose.yml); the harness's default edge does not. The fault tests
+# of redelivery and deadlines run again with every edge batching reads:
+# kills and a poison message under batches, the broker restarted under
+# them, expiry and late replies of batched calls (~2 min).
+echo "== fault tests of redelivery and deadlines with EDGE_BATCH on (release build)"
+(cd build/ci-release && WRT_EDGE_BATCH=1 ctest --output-on-failure \
+  -R '^faults_(kill|poison|broker|edge)$') || rc=1
 echo "== integration tests under valgrind (release build): no errors, no leaks"
 (cd build/ci-release && WRT_VALGRIND=1 ctest --output-on-failure \
   -R 'integration_(api|rpc|search|writes|relations|columns|cache|audit)$') || rc=1

@@ -67,10 +67,12 @@ static void echo_reply(const struct wr_msg *m)
         .body = body,
         .len = body != NULL ? strlen(body) : 0};
     struct wr_err err = {0};
+    /* counted before the reply leaves: a test that reads the count once
+     * its answer arrived must see this request in it */
+    atomic_fetch_add(&echo_served, 1);
     if (m->reply_to != NULL)
         (void)wr_amqp_publish(echo_amqp, m->reply_to, &reply, false, &err);
     (void)wr_amqp_ack(echo_amqp, m->delivery_tag, false, &err);
-    atomic_fetch_add(&echo_served, 1);
     free(body);
     json_decref(out);
     json_decref(env);
