@@ -9,8 +9,9 @@
 #     to the quorum ceiling, and CPU µs per request of the edge, the broker
 #     (beam.smp) and the workers, from /proc;
 # then the spread of the ratios over the rounds, the RPC client's calls/s,
-# and the rows/s of a bulk insert (1,000 rows a POST), of its change events
-# published and of a CSV export.
+# the rows/s of a bulk insert (1,000 rows a POST), of its change events
+# published and of a CSV export, and the first page against the last (by
+# page number and by keyset cursor).
 # Absolute figures on a shared machine move by ±50 %: only the ratios
 # measured in one run count (tests/bench/instructions.sh gives the
 # deterministic figure).
@@ -229,6 +230,32 @@ for _ in $(seq 1 "$n"); do
 done
 t1=$(ms_now)
 awk -v n="$n" -v r="$rows" -v ms="$((t1 - t0))" 'BEGIN { printf "CSV export GET /api/Tracks (%d rows), one client: %8.0f rows/s (%d exports, %d ms)\n", r, n * r * 1000 / ms, n, ms }'
+stop_stack
+extra_env=()
+collections=
+
+# Depth: the first and the last page of Tracks (3,503 rows, 10 a page),
+# by page number (OFFSET) and by keyset cursor (?after=, the last page
+# reached by walking Link next), interleaved, with the workers' memory
+# cache off so that every request runs its statement.
+collections="Tracks"
+extra_env=("WARREN_LOCAL_CACHE_MAX_BYTES=0")
+start_stack 2
+last_page=$(curl -fs -o /dev/null -D - "$base/api/Tracks" | tr -d '\r' |
+  sed -n 's/^[Ll]ink: .*[?&]page=\([0-9]*\)[^>]*>; rel="last".*/\1/p')
+keyset="/api/Tracks?after="
+while :; do
+  next=$(curl -fs -o /dev/null -D - "$base$keyset" | tr -d '\r' |
+    sed -n 's/^[Ll]ink: .*<[^>]*\(\/api\/Tracks?after=[^>]*\)>; rel="next".*/\1/p')
+  [ -n "$next" ] || break
+  keyset=$next
+done
+echo "-- depth: the first and the last (page $last_page) page of Tracks, memory cache off"
+for round in $(seq 1 "$runs"); do
+  for path in "/api/Tracks?page=1" "/api/Tracks?page=$last_page" "/api/Tracks?after=" "$keyset"; do
+    measure "$path" | sed "s|$keyset|/api/Tracks?after=<last>|"
+  done
+done
 stop_stack
 extra_env=()
 collections=
