@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,8 @@ struct conn {
     /* (both made on first need: most connections never see either) */
     struct head_framer framer; /* the input, request by request (head.h) */
     const char *bad;           /* why the input was refused, once it was */
+    bool refuse_pending;       /* the 400 waits for the requests before it */
+    bool cutting;              /* on_input is cutting the input itself */
     struct peer_addr addr;     /* counted in owner->peers when counted */
     bool counted;
     void *call; /* the call waiting for its reply, or NULL */
@@ -165,6 +168,34 @@ static void run_soon(struct conn *conn, struct event **ev, event_callback_fn fn)
         event_active(*ev, 0, 0);
 }
 
+/* Drops the input from keep on (the refused request and all after it):
+ * the complete requests before it stay for libevent to read and answer. */
+static void cut_input(struct conn *conn, struct evbuffer *buf, size_t keep)
+{
+    struct evbuffer *before = keep > 0 ? evbuffer_new() : NULL;
+    conn->cutting = true;
+    if (before != NULL && evbuffer_remove_buffer(buf, before, keep) == (int)keep) {
+        (void)evbuffer_drain(buf, evbuffer_get_length(buf));
+        (void)evbuffer_add_buffer(buf, before);
+    } else {
+        (void)evbuffer_drain(buf, evbuffer_get_length(buf));
+    }
+    conn->cutting = false;
+    if (before != NULL)
+        evbuffer_free(before);
+}
+
+/* Once a refused connection has answered every request before the refused
+ * one (none waits for its call, none is unread, nothing is left to write),
+ * its 400 goes out. */
+static void refuse_when_answered(struct conn *conn)
+{
+    if (conn->refuse_pending && conn->call == NULL &&
+        evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0 &&
+        evbuffer_get_length(bufferevent_get_input(conn->bev)) == 0)
+        run_soon(conn, &conn->refuse, on_refuse);
+}
+
 /* Counts what arrives on the connection, to tell an overlong request line
  * (414) from an overlong header block (431) when libevent refuses either,
  * and checks it (head.h) before libevent parses it: this runs as the bytes
@@ -174,11 +205,20 @@ static void run_soon(struct conn *conn, struct event **ev, event_callback_fn fn)
 static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
     struct conn *conn = arg;
-    if (info->n_added == 0)
+    if (conn->cutting)
         return;
+    if (info->n_added == 0) { /* libevent took a request */
+        if (info->n_deleted > 0)
+            refuse_when_answered(conn);
+        return;
+    }
+    uint64_t fed = conn->framer.fed; /* buf[orig_size] is byte fed of the input */
     if (conn->bad == NULL && frame_input(conn, buf, info->orig_size, info->n_added) != 0) {
         conn->bad = conn->framer.why;
+        int64_t keep = (int64_t)info->orig_size + (int64_t)(conn->framer.started - fed);
+        cut_input(conn, buf, keep > 0 ? (size_t)keep : 0);
         run_soon(conn, &conn->refuse, on_refuse);
+        return;
     }
     if (conn->bad != NULL) {
         (void)evbuffer_drain(buf, evbuffer_get_length(buf));
@@ -201,6 +241,8 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 static void on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
     struct conn *conn = arg;
+    if (info->n_deleted > 0) /* an answer went out: a 400 may follow it */
+        refuse_when_answered(conn);
     if (conn->fixing || info->n_added < 12)
         return;
     char head[12]; /* "HTTP/1.1 404" */
@@ -330,13 +372,20 @@ static void refuse_connection(struct conn *conn, const char *message)
     refuse(conn, 503, "Service Unavailable", WR_CODE_OVERLOADED, message, "Retry-After: 1\r\n");
 }
 
-/* A head or body framing head.h refused: 400, closed. A request read before
- * it on the same connection and not yet answered is not answered. */
+/* A head or body framing head.h refused: 400, closed. The requests before
+ * it on the same connection are answered first: while one is unread, waits
+ * for its call or is being written, the 400 waits (refuse_when_answered
+ * runs this again). */
 static void on_refuse(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct conn *conn = arg;
+    conn->refuse_pending = conn->call != NULL ||
+                           evbuffer_get_length(bufferevent_get_output(conn->bev)) > 0 ||
+                           evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0;
+    if (conn->refuse_pending)
+        return;
     char msg[160];
     (void)snprintf(msg, sizeof(msg), "malformed request: %s", conn->bad);
     wr_debug(NULL, "closing a connection: %s", msg);

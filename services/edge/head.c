@@ -351,6 +351,8 @@ static int chunk_byte(struct head_framer *f, char c)
 
 int head_framer_feed(struct head_framer *f, const char *p, size_t n)
 {
+    uint64_t base = f->fed;
+    f->fed += n; /* all of it, unless a refusal stops it: then no one counts */
     size_t i = 0;
     while (i < n) {
         if (f->state == FR_BAD)
@@ -358,6 +360,8 @@ int head_framer_feed(struct head_framer *f, const char *p, size_t n)
         if (f->state == FR_GAVE_UP)
             return 0;
         if (f->state == FR_HEAD) {
+            if (f->len == 0) /* a request begins */
+                f->started = base + i;
             size_t used = 0;
             int rc = feed_head(f, p + i, n - i, &used);
             if (rc != 0)

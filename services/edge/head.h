@@ -58,15 +58,18 @@ struct head_framer {
     uint64_t body_bytes;    /* body bytes (chunk data) skipped, in all */
     struct head_info info;  /* the last head accepted */
     const char *why;        /* once bad: why (static storage) */
+    uint64_t fed;           /* bytes taken, in all */
+    uint64_t started;       /* where (in fed bytes) the current request began */
 };
 
 void head_framer_init(struct head_framer *f, size_t max_head);
 /* Frees the head buffer. NULL-safe; f may be initialised again. */
 void head_framer_release(struct head_framer *f);
 /* Feeds the next n bytes of the input. 0 while it is well formed, or
- * WR_EINVAL once it is not (f->why says why; every later call returns it
- * too), or WR_ENOMEM. A framer that gave up (a head past max_head) takes
- * anything from then on. */
+ * WR_EINVAL once it is not (f->why says why, f->started where the refused
+ * request began: every byte before it belongs to requests that passed;
+ * every later call returns it too), or WR_ENOMEM. A framer that gave up (a
+ * head past max_head) takes anything from then on. */
 int head_framer_feed(struct head_framer *f, const char *p, size_t n);
 /* Whether the framer is between requests (no head or body half read). */
 bool head_framer_idle(const struct head_framer *f);

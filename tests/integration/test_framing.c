@@ -125,8 +125,53 @@ START_TEST(framing_refused)
     refused("a chunk extension",
             "POST /api/Albums HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
             "2;x=1\r\n{}\r\n0\r\n\r\n" NEXT);
-    refused("after a good request", NEXT "HEAD /healthz HTTP/1.1\r\nHost: x\r\n"
-                                         "Content-Length: 35\r\n\r\n" NEXT);
+}
+END_TEST
+
+/* Sends first, then (after pause_ms, 0: in the same send) bad, the worker
+ * stopped meanwhile when stop_worker; asserts the answer to first (album 1)
+ * comes, then the 400, then the close, and nothing else. */
+static void answered_then_refused(const char *what, const char *first, const char *bad,
+                                  int pause_ms, bool stop_worker)
+{
+    int fd = connect_from("127.0.0.1", port);
+    ck_assert_int_ge(fd, 0);
+    if (stop_worker)
+        kill(worker.pid, SIGSTOP); /* the first request waits in the queue */
+    char both[512];
+    (void)snprintf(both, sizeof(both), "%s%s", first, pause_ms == 0 ? bad : "");
+    ck_assert_int_eq(send(fd, both, strlen(both), MSG_NOSIGNAL), (ssize_t)strlen(both));
+    if (pause_ms > 0) {
+        usleep((useconds_t)pause_ms * 1000); /* read and published by the edge */
+        ck_assert_int_eq(send(fd, bad, strlen(bad), MSG_NOSIGNAL), (ssize_t)strlen(bad));
+        usleep((useconds_t)pause_ms * 1000);
+    }
+    if (stop_worker)
+        kill(worker.pid, SIGCONT);
+    bool closed;
+    char *all = h_read_until_close(fd, 5000, &closed);
+    close(fd);
+    const char *ok = strstr(all, "HTTP/1.1 200 "), *refusal = strstr(all, "HTTP/1.1 400 ");
+    ck_assert_msg(ok != NULL && refusal != NULL && ok < refusal, "%s: 200 then 400: %s", what, all);
+    ck_assert_msg(strstr(ok, "For Those About To Rock") != NULL, "%s: album 1: %s", what, all);
+    ck_assert_msg(count(all, "HTTP/1.") == 2, "%s: two answers: %s", what, all);
+    ck_assert_msg(strstr(refusal, "\"bad_request\"") != NULL, "%s: JSON 400: %s", what, all);
+    ck_assert_msg(closed, "%s: the connection stayed open", what);
+    free(all);
+}
+
+/* The requests before a refused one on the same connection are answered
+ * first, in order, whether they came in the same read or an earlier one
+ * (their call still waiting for the worker); then the 400 and the close,
+ * and nothing behind the refused one is answered. */
+START_TEST(answered_before_a_refusal)
+{
+    static const char first[] = "GET /api/Albums/1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char bad[] =
+        "HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 35\r\n\r\n" NEXT;
+    answered_then_refused("in the same read", first, bad, 0, false);
+    answered_then_refused("in the same read, the worker stopped", first, bad, 0, true);
+    answered_then_refused("read earlier, its call waiting", first, bad, 300, true);
 }
 END_TEST
 
@@ -348,6 +393,7 @@ int main(void)
     tcase_add_unchecked_fixture(t, setup, teardown);
     tcase_add_test(t, framing_refused);
     tcase_add_test(t, pipelines_still_served);
+    tcase_add_test(t, answered_before_a_refusal);
     tcase_add_test(t, body_refused_unread);
     tcase_add_test(t, connections_per_address);
     tcase_add_test(t, out_of_descriptors);
