@@ -606,18 +606,7 @@ END_TEST
 START_TEST(broker_restart_mid_stream)
 {
     mixed_writes(100, 7);
-    pid_t child = fork();
-    ck_assert_int_ge(child, 0);
-    if (child == 0) {
-        for (int i = 0; i < 150; i++) {
-            char body[96];
-            struct http_resp r;
-            (void)snprintf(body, sizeof(body), "{\"title\":\"restart %d\",\"artist_id\":2}", i);
-            if (h_http_body(port, "POST", "/api/Albums", body, &r, 15000) == 0)
-                h_http_free(&r);
-        }
-        _exit(0);
-    }
+    pid_t child = h_writes_in_flight(port, 150);
     usleep(500000);
     broker_stopped = true;
     ck_assert_int_eq(h_servers("stop-rabbit"), 0);
