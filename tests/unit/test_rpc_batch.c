@@ -1,8 +1,9 @@
 /* Proto v2's batch envelope: requests and replies round-trip byte for byte
  * (envelopes and bodies with escapes and non-ASCII text), what cannot
  * travel exactly is refused by the encoder with the batch unchanged, a
- * full batch refuses more, and the decoder refuses every malformed batch
- * whole (version, list, members, ids, types, integers, headers). */
+ * full batch refuses more, the decoder reads any JSON spelling of a batch
+ * and refuses every malformed batch whole (version, list, members, ids,
+ * types, integers, headers, strings, JSON itself). */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -213,7 +214,7 @@ START_TEST(decoder_refuses)
         ck_assert_msg(wr_batch_decode(bad[i], strlen(bad[i]), reply, &d, &err) == WR_EINVAL,
                       "accepted %zu: %s", i, bad[i]);
         ck_assert_uint_eq(d.n, 0);
-        ck_assert_ptr_null(d.root);
+        ck_assert_ptr_null(d.store);
         ck_assert(strncmp(err.msg, "batch: ", 7) == 0);
     }
     static const char ok[] = "{\"batch\":[" ITEM("") "],\"v\":2}";
@@ -233,6 +234,68 @@ START_TEST(decoder_refuses)
 }
 END_TEST
 
+/* Any JSON spelling of a batch reads the same: white space between tokens,
+ * members in any order, every escape (a surrogate pair to one code point);
+ * and what JSON or the batch forbids is refused: a lone surrogate, an
+ * escaped NUL, a raw control character, a duplicate header, a number with
+ * a fraction, an exponent or a leading zero, anything after the object. */
+START_TEST(decoder_reads_any_spelling)
+{
+    static const char spelled[] =
+        " { \"v\" : 2 ,\n\"replies\" :\t[ { \"status\" : 200 , \"id\" : \"\\u0030123456789abcdef"
+        "0123456789abcdef\" , \"headers\" : { \"x-a\" : \"\\\"\\\\\\/\\b\\f\\n\\r\\t\" } , "
+        "\"body\" : \"caf\\u00e9 \\ud83c\\udfb5 \xe2\x82\xac\" } ] }\r\n";
+    struct wr_batch d;
+    struct wr_err err = {0};
+    ck_assert_msg(wr_batch_decode(spelled, strlen(spelled), true, &d, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.items[0].correlation_id, ID1);
+    ck_assert_int_eq(d.items[0].status, 200);
+    ck_assert_uint_eq(d.items[0].nhdrs, 1);
+    ck_assert_str_eq(d.items[0].hdrs[0].name, "x-a");
+    ck_assert_str_eq(d.items[0].hdrs[0].value, "\"\\/\b\f\n\r\t");
+    static const char body[] = "caf\xc3\xa9 \xf0\x9f\x8e\xb5 \xe2\x82\xac";
+    ck_assert_uint_eq(d.items[0].len, sizeof(body) - 1);
+    ck_assert(memcmp(d.items[0].body, body, sizeof(body) - 1) == 0);
+    wr_batch_release(&d);
+
+#define REPLY(body, hdrs, status, after)                                                           \
+    "{\"replies\":[{\"body\":\"" body "\",\"headers\":{" hdrs "},\"id\":\"" ID1                    \
+    "\",\"status\":" status "}],\"v\":2}" after
+    static const char *const bad[] = {
+        REPLY("\\ud83c", "", "200", ""),                     /* a lone high surrogate */
+        REPLY("\\udfb5", "", "200", ""),                     /* a lone low one */
+        REPLY("\\ud83c\\u0041", "", "200", ""),              /* high, then no low */
+        REPLY("a\\u0000b", "", "200", ""),                   /* NUL */
+        REPLY("a\nb", "", "200", ""),                        /* a raw control character */
+        REPLY("\\x41", "", "200", ""),                       /* no such escape */
+        REPLY("\\u00g1", "", "200", ""),                     /* not hex */
+        REPLY("\xc3(", "", "200", ""),                       /* ill-formed UTF-8 */
+        REPLY("", "\"x-a\":\"1\",\"x-a\":\"2\"", "200", ""), /* a header twice */
+        REPLY("", "", "200.0", ""),                          /* a fraction */
+        REPLY("", "", "2e2", ""),                            /* an exponent */
+        REPLY("", "", "0200", ""),                           /* a leading zero */
+        REPLY("", "", "-", ""),                              /* no digits */
+        REPLY("", "", "200", "x"),                           /* after the object */
+        REPLY("", "", "200", "{}"),                          /* a second value */
+        "{\"replies\":[{\"body\":\"\",\"headers\":{},\"id\":\"" ID1 "\",\"status\":200},],\"v\":2}",
+        "{\"replies\":[{\"body\":\"\",\"headers\":{},\"id\":\"" ID1 "\",\"status\":200}],\"v\":2",
+        "{\"replies\":[{\"body\":\"\",\"headers\":{},\"id\":\"" ID1 "\",\"status\":200}],"
+        "\"v\":20000000000000000000000}",
+        "{\"replies\":[{\"body\":\"\",\"headers\":{},\"id\":\"" ID1 "\",\"status\":200}],"
+        "\"replies\":[],\"v\":2}",
+    };
+#undef REPLY
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct wr_batch b = {.n = 7};
+        ck_assert_msg(wr_batch_decode(bad[i], strlen(bad[i]), true, &b, &err) == WR_EINVAL,
+                      "accepted %zu: %s", i, bad[i]);
+        ck_assert_ptr_null(b.store);
+        ck_assert(strncmp(err.msg, "batch: ", 7) == 0);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rpc_batch");
@@ -241,6 +304,7 @@ int main(void)
     tcase_add_test(tc, replies_round_trip);
     tcase_add_test(tc, encoder_refuses);
     tcase_add_test(tc, decoder_refuses);
+    tcase_add_test(tc, decoder_reads_any_spelling);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

@@ -8,7 +8,6 @@
 #ifndef WARREN_RPC_BATCH_H
 #define WARREN_RPC_BATCH_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,6 +37,9 @@ void wr_batch_enc_reset(struct wr_batch_enc *e);
  * or the batch is full (WR_RPC_BATCH_ITEMS_MAX); WR_ENOMEM when the body
  * would pass max_bytes. On any error the batch is as it was before. */
 int wr_batch_enc_add(struct wr_batch_enc *e, const struct wr_msg *m);
+/* Whether s is a header name a batch item may carry: [a-z0-9-]{1,64}, the
+ * names warren sends, all lower case. */
+bool wr_batch_hdr_name_ok(const char *s);
 /* The bytes an item for m would add at most (its strings escaped), for a
  * caller that flushes before a batch grows past its cap. */
 size_t wr_batch_item_bytes(const struct wr_msg *m);
@@ -45,9 +47,9 @@ size_t wr_batch_item_bytes(const struct wr_msg *m);
  * reset); *len its length. NULL when empty or out of memory. */
 const char *wr_batch_enc_finish(struct wr_batch_enc *e, size_t *len);
 
-/* A decoded batch: items[0..n) borrow their strings from root. */
+/* A decoded batch: items[0..n) borrow their strings from store. */
 struct wr_batch {
-    json_t *root;
+    char *store;
     struct wr_msg *items;
     size_t n;
 };
