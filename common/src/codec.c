@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "swar.h"
+
 const char wr_hex_lower[16] = "0123456789abcdef";
 
 int wr_hex_value(char c)
@@ -153,6 +155,14 @@ bool wr_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        if (n - i >= 8 && wr__swar_ge(wr__swar_load(u + i), 0x80) == 0) {
+            i += 8; /* ASCII, most text: 8 bytes at a time */
+            continue;
+        }
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
         size_t len = wr_utf8_decode(u + i, n - i, NULL);
         if (len == 0)
             return false;

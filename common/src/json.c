@@ -11,11 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "swar.h"
 #include "warren/codec.h"
 #include "warren/err.h"
 
 /* Object keys beyond this many are sorted in a heap array instead of on the stack. */
 #define WR_JSON_STACK_KEYS 16
+
+/* Input bytes escaped on the stack before one append: the most a byte
+ * becomes is 6 (\u00xx, \ufffd), and a UTF-8 sequence may run 3 past. */
+#define STR_CHUNK 256
+#define STR_CHUNK_OUT (6 * STR_CHUNK + 24)
 
 /* Bytes that go out as they are; everything else needs an escape or decoding. */
 static bool is_plain(unsigned char c)
@@ -23,70 +29,92 @@ static bool is_plain(unsigned char c)
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-/* Writes \uxxxx for one UTF-16 code unit. */
-static void put_u16(struct wr_buf *b, unsigned u)
+/* The bytes of x that are not plain, as wr__swar_* flags. */
+static uint64_t not_plain(uint64_t x)
 {
-    char out[6] = {'\\', 'u'};
+    return wr__swar_lt(x, 0x20) | wr__swar_eq(x, '"') | wr__swar_eq(x, '\\') | wr__swar_ge(x, 0x7f);
+}
+
+/* Writes \uxxxx for one UTF-16 code unit at o; returns the end. */
+static char *put_u16(char *o, unsigned u)
+{
+    o[0] = '\\';
+    o[1] = 'u';
     for (int i = 0; i < 4; i++)
-        out[2 + i] = wr_hex_lower[(u >> (12 - 4 * i)) & 0xf];
-    wr_buf_append(b, out, sizeof out);
+        o[2 + i] = wr_hex_lower[(u >> (12 - 4 * i)) & 0xf];
+    return o + 6;
 }
 
 /* Writes a code point as Python's ensure_ascii does: one \u escape, or a
  * surrogate pair above the Basic Multilingual Plane. */
-static void put_codepoint(struct wr_buf *b, uint32_t cp)
+static char *put_codepoint(char *o, uint32_t cp)
 {
-    if (cp < 0x10000) {
-        put_u16(b, cp);
-        return;
-    }
+    if (cp < 0x10000)
+        return put_u16(o, cp);
     cp -= 0x10000;
-    put_u16(b, 0xd800 | (cp >> 10));
-    put_u16(b, 0xdc00 | (cp & 0x3ff));
+    o = put_u16(o, 0xd800 | (cp >> 10));
+    return put_u16(o, 0xdc00 | (cp & 0x3ff));
 }
 
-/* Writes an ASCII byte that is not plain: a short escape where JSON has one
- * (esc_from[i] becomes a backslash and esc_to[i]), else \u00xx. */
-static void put_ascii_escape(struct wr_buf *b, unsigned char c)
+/* JSON's short escapes: the letter after the backslash, by byte. */
+static const char short_escape[0x80] = {['"'] = '"',  ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r',
+                                        ['\t'] = 't', ['\b'] = 'b',  ['\f'] = 'f'};
+
+/* Writes an ASCII byte that is not plain: a short escape where JSON has
+ * one, else \u00xx. */
+static char *put_ascii_escape(char *o, unsigned char c)
 {
-    static const char esc_from[] = "\"\\\n\r\t\b\f";
-    static const char esc_to[] = "\"\\nrtbf";
-    /* memchr over the 7 real entries, so a NUL byte never matches the terminator. */
-    const char *hit = memchr(esc_from, c, sizeof esc_from - 1);
-    if (hit == NULL) {
-        put_u16(b, c);
-        return;
+    if (short_escape[c] == '\0')
+        return put_u16(o, c);
+    o[0] = '\\';
+    o[1] = short_escape[c];
+    return o + 2;
+}
+
+/* Escapes the bytes of p (n in all) from *i until at least end into o (of
+ * STR_CHUNK_OUT bytes when end - *i <= STR_CHUNK); returns o's end. Plain
+ * runs go 8 bytes at a time; a UTF-8 sequence is never split. */
+static char *escape_chunk(const unsigned char *p, size_t n, size_t *i, size_t end, char *o)
+{
+    while (*i < end) {
+        if (end - *i >= 8) {
+            uint64_t x = wr__swar_load(p + *i), m = not_plain(x);
+            size_t k = m == 0 ? 8 : wr__swar_first(m);
+            wr__swar_store(o, x);
+            o += k;
+            *i += k;
+            if (k == 8)
+                continue;
+        }
+        unsigned char c = p[*i];
+        if (is_plain(c)) {
+            *o++ = (char)c;
+            (*i)++;
+        } else if (c < 0x80) {
+            o = put_ascii_escape(o, c);
+            (*i)++;
+        } else {
+            uint32_t cp = 0;
+            size_t len = wr_utf8_decode(p + *i, n - *i, &cp);
+            /* An invalid byte costs one U+FFFD and decoding resumes at the
+             * next byte, so a truncated sequence yields one U+FFFD per byte. */
+            o = put_codepoint(o, len > 0 ? cp : 0xfffd);
+            *i += len > 0 ? len : 1;
+        }
     }
-    char out[2] = {'\\', esc_to[hit - esc_from]};
-    wr_buf_append(b, out, sizeof out);
+    return o;
 }
 
 void wr_json_str(struct wr_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
+    char out[STR_CHUNK_OUT];
     size_t i = 0;
     wr_buf_putc(b, '"');
     while (i < n) {
-        /* Most text is plain ASCII: copy each run with one append. */
-        size_t run = i;
-        while (run < n && is_plain(p[run]))
-            run++;
-        if (run > i)
-            wr_buf_append(b, p + i, run - i);
-        i = run;
-        if (i >= n)
-            break;
-        if (p[i] < 0x80) {
-            put_ascii_escape(b, p[i]);
-            i++;
-            continue;
-        }
-        uint32_t cp = 0;
-        size_t len = wr_utf8_decode(p + i, n - i, &cp);
-        /* An invalid byte costs one U+FFFD and decoding resumes at the next
-         * byte, so a truncated sequence yields one U+FFFD per byte. */
-        put_codepoint(b, len > 0 ? cp : 0xfffd);
-        i += len > 0 ? len : 1;
+        size_t end = n - i > STR_CHUNK ? i + STR_CHUNK : n;
+        char *o = escape_chunk(p, n, &i, end, out);
+        wr_buf_append(b, out, (size_t)(o - out));
     }
     wr_buf_putc(b, '"');
 }

@@ -10,13 +10,15 @@
  * for). RFC 8259 grammar; what it refuses beyond the grammar: duplicate
  * or unknown members, strings holding NUL or ill-formed UTF-8 (lone
  * surrogates included), integers past 18 digits. */
+#include "warren/rpc_batch.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "swar.h"
 #include "warren/codec.h"
 #include "warren/rpc.h"
-#include "warren/rpc_batch.h"
 
 #define INT_MAX_JSON 9007199254740991LL /* 2^53 - 1: every JSON reader holds it */
 #define DIGITS_MAX 18                   /* more could pass a long long */
@@ -142,38 +144,22 @@ static int unescape(struct rd *r)
     return 0;
 }
 
-/* The bytes of x that may end a plain run ('"', '\\', a control character,
- * a byte >= 0x80), each as its high bit: the classic SWAR zero-byte tests.
- * A borrow can flag a byte above a flagged one, never below: the lowest
- * flag is exact. */
-static uint64_t specials(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & highs;
-}
-
 /* Copies the plain bytes at r->p to r->out, 8 at a time, up to the first
- * byte that may end the run (or the last 7 bytes). A copy of 8 fits: the
- * store never runs ahead of the body. */
+ * byte that may end the run ('"', '\\', a control character, a byte >=
+ * 0x80) or the last 7 bytes. A copy of 8 fits: the store never runs ahead
+ * of the body. */
 static void plain_run(struct rd *r)
 {
     while (r->end - r->p >= 8) {
-        uint64_t x;
-        memcpy(&x, r->p, 8);
-        memcpy(r->out, &x, 8);
-        uint64_t m = specials(x);
-        if (m == 0) {
-            r->out += 8;
-            r->p += 8;
-            continue;
-        }
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        size_t k = (size_t)__builtin_ctzll(m) / 8; /* the lowest address first */
+        uint64_t x = wr__swar_load(r->p);
+        wr__swar_store(r->out, x);
+        uint64_t m = wr__swar_lt(x, 0x20) | wr__swar_eq(x, '"') | wr__swar_eq(x, '\\') |
+                     wr__swar_ge(x, 0x80);
+        size_t k = m == 0 ? 8 : wr__swar_first(m);
         r->out += k;
         r->p += k;
-#endif
-        return;
+        if (k < 8)
+            return;
     }
 }
 

@@ -5,9 +5,9 @@
 # (a short and a long run); the difference of the two totals over the
 # difference of the two request counts leaves out start-up and shutdown.
 # Usage: tests/bench/instructions.sh [PATH] [short s] [long s]
-#   (default /api/Albums 4 16; Release build in build/release; EDGE_THREADS
-#   and SINGLE_FLIGHT from the environment go to the edge; CACHE=1 gives the
-#   worker the private Redis, as the shipped config does)
+#   (default /api/Albums 4 16; Release build in build/release; EDGE_THREADS,
+#   SINGLE_FLIGHT and EDGE_BATCH from the environment go to the edge;
+#   CACHE=1 gives the worker the private Redis, as the shipped config does)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -45,6 +45,7 @@ run() {
     WARREN_AUDIT_SPOOL_DIR="$out/spool" WARREN_PREFETCH=256
     WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef
     ${EDGE_THREADS:+WARREN_EDGE_THREADS=$EDGE_THREADS} ${SINGLE_FLIGHT:+WARREN_SINGLE_FLIGHT=$SINGLE_FLIGHT}
+    ${EDGE_BATCH:+WARREN_EDGE_BATCH=$EDGE_BATCH}
     ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0})
   "${env[@]}" valgrind --tool=callgrind --callgrind-out-file="$out/worker.cg" \
     "$root/build/release/services/catalog/warren-catalog" 2>"$out/worker.log" &
