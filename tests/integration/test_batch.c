@@ -3,7 +3,8 @@
  * gets one reply message with each item's own answer and an audit record
  * per item; a batch that does not decode is answered 400 as a whole; a
  * redelivered batch comes back split into single v1 replies; and through
- * an edge with EDGE_BATCH on, concurrent reads each get their own answer. */
+ * an edge with EDGE_BATCH on, concurrent reads each get their own answer,
+ * byte for byte the one an unbatched edge gives. */
 #include <check.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -84,6 +85,22 @@ static void publish(wr_amqp *a, const char *type, const char *body, size_t len, 
     ck_assert_int_eq(wr_amqp_publish(a, WR_QUEUE_PREFIX SERVICE, &m, false, &err), 0);
 }
 
+/* Encodes n request items as one batch and publishes it with a new id
+ * (delivery_count > 0: marked as the broker marks a redelivery). */
+static void publish_batch(wr_amqp *a, const struct wr_msg *items, int n, long long delivery_count)
+{
+    struct wr_batch_enc e;
+    wr_batch_enc_init(&e, false, 1 << 20);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(wr_batch_enc_add(&e, &items[i]), 0);
+    size_t len;
+    const char *body = wr_batch_enc_finish(&e, &len);
+    char bid[WR_REQUEST_ID_LEN + 1];
+    wr_request_id_new(bid);
+    publish(a, WR_MSG_TYPE_RPC_BATCH, body, len, bid, delivery_count);
+    wr_batch_enc_release(&e);
+}
+
 /* The next reply within 10 s, its body copied (malloc'd) into *body, its
  * type's and correlation id's into type and cid. */
 static int next_reply(wr_amqp *a, char *type, char *cid, char **body, size_t *len)
@@ -118,16 +135,7 @@ START_TEST(mixed_items_each_answered)
         item(ids[3], "{\"collection\":\"Artists\",\"id\":\"2\",\"op\":\"get\",\"v\":1}",
              wr_now_ms() - 60000), /* its deadline passed: no reply */
     };
-    struct wr_batch_enc e;
-    wr_batch_enc_init(&e, false, 1 << 20);
-    for (int i = 0; i < 4; i++)
-        ck_assert_int_eq(wr_batch_enc_add(&e, &items[i]), 0);
-    size_t len;
-    const char *body = wr_batch_enc_finish(&e, &len);
-    char bid[WR_REQUEST_ID_LEN + 1];
-    wr_request_id_new(bid);
-    publish(a, WR_MSG_TYPE_RPC_BATCH, body, len, bid, 0);
-    wr_batch_enc_release(&e);
+    publish_batch(a, items, 4, 0);
 
     char type[32], cid[WR_REQUEST_ID_LEN + 1];
     char *reply;
@@ -189,17 +197,7 @@ START_TEST(redelivered_batch_split)
         item(ids[0], "{\"collection\":\"Artists\",\"id\":\"3\",\"op\":\"get\",\"v\":1}", later),
         item(ids[1], "{\"collection\":\"Artists\",\"id\":\"4\",\"op\":\"get\",\"v\":1}", later),
     };
-    struct wr_batch_enc e;
-    wr_batch_enc_init(&e, false, 1 << 20);
-    for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(wr_batch_enc_add(&e, &items[i]), 0);
-    size_t len;
-    const char *body = wr_batch_enc_finish(&e, &len);
-    char bid[WR_REQUEST_ID_LEN + 1];
-    wr_request_id_new(bid);
-    /* as the broker marks a quorum queue's redelivery */
-    publish(a, WR_MSG_TYPE_RPC_BATCH, body, len, bid, 1);
-    wr_batch_enc_release(&e);
+    publish_batch(a, items, 2, 1); /* as the broker marks a quorum queue's redelivery */
     bool seen[2] = {false, false};
     for (int n = 0; n < 2; n++) {
         char type[32], cid[WR_REQUEST_ID_LEN + 1];
@@ -233,18 +231,30 @@ static int send_get(int port, const char *path)
     return fd;
 }
 
+/* The path of the i-th concurrent read: an object (some with non-ASCII
+ * titles), every fourth a key that does not exist, some whole pages. */
+static void edge_path(int i, char *path, size_t cap)
+{
+    if (i % 4 == 3)
+        (void)snprintf(path, cap, "/api/Albums/%d", 100000 + i);
+    else if (i % 8 == 1)
+        (void)snprintf(path, cap, "/api/Albums?page=%d", i / 8 + 1);
+    else
+        (void)snprintf(path, cap, "/api/Albums/%d", i + 1);
+}
+
 START_TEST(through_the_edge)
 {
     enum { N = 48 };
-    struct proc edge;
+    struct proc edge, plain;
     const char *extra[] = {"WARREN_EDGE_BATCH=True", "WARREN_EDGE_THREADS=1", NULL};
     int port = h_spawn_edge(&edge, "edge-batch", SERVICE, extra);
-    ck_assert(h_wait_ready(port, 20000));
+    int plain_port = h_spawn_edge(&plain, "edge-plain", SERVICE, NULL);
+    ck_assert(h_wait_ready(port, 20000) && h_wait_ready(plain_port, 20000));
     int fds[N];
     for (int i = 0; i < N; i++) {
         char path[64];
-        /* every fourth a key that does not exist */
-        (void)snprintf(path, sizeof(path), "/api/Albums/%d", i % 4 == 3 ? 100000 + i : i + 1);
+        edge_path(i, path, sizeof(path));
         fds[i] = send_get(port, path);
     }
     for (int i = 0; i < N; i++) {
@@ -252,16 +262,28 @@ START_TEST(through_the_edge)
         char *resp = h_read_until_close(fds[i], 10000, &closed);
         close(fds[i]);
         ck_assert_msg(closed, "answer %d cut short", i);
-        char want[64];
-        if (i % 4 == 3) {
-            ck_assert_msg(strncmp(resp, "HTTP/1.1 404", 12) == 0, "%d: %.40s", i, resp);
-        } else {
-            ck_assert_msg(strncmp(resp, "HTTP/1.1 200", 12) == 0, "%d: %.40s", i, resp);
+        char path[64], want[64];
+        edge_path(i, path, sizeof(path));
+        ck_assert_msg(strncmp(resp, i % 4 == 3 ? "HTTP/1.1 404" : "HTTP/1.1 200", 12) == 0,
+                      "%s: %.40s", path, resp);
+        if (i % 4 != 3 && i % 8 != 1) {
             (void)snprintf(want, sizeof(want), "\"album_id\":%d,", i + 1);
-            ck_assert_msg(strstr(resp, want) != NULL, "%d: another object", i);
+            ck_assert_msg(strstr(resp, want) != NULL, "%s: another object", path);
         }
+        /* byte for byte what the same read gets alone, unbatched: the
+         * bodies crossed the batch as JSON strings (page 3 and albums 26,
+         * 29 and 42 hold non-ASCII titles) */
+        struct http_resp alone;
+        ck_assert_int_eq(h_http(plain_port, "GET", path, NULL, &alone, 10000), 0);
+        const char *body = strstr(resp, "\r\n\r\n");
+        ck_assert_ptr_nonnull(body);
+        body += 4;
+        ck_assert_msg(strlen(body) == alone.len && memcmp(body, alone.body, alone.len) == 0,
+                      "%s: batched %zu bytes, alone %zu", path, strlen(body), alone.len);
+        h_http_free(&alone);
         free(resp);
     }
+    ck_assert_int_eq(h_stop(&plain, SIGTERM), 0);
     ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
 }
 END_TEST
