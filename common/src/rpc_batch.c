@@ -12,8 +12,7 @@
 #include "warren/rpc.h"
 
 #define HDR_NAME_MAX 64
-#define INT_MAX_JSON 9007199254740991LL /* 2^53 - 1: every JSON reader holds it */
-#define CLOSE "],\"v\":2}"              /* the list's end and the version */
+#define CLOSE "],\"v\":2}" /* the list's end and the version */
 
 void wr_batch_enc_init(struct wr_batch_enc *e, bool reply, size_t max_bytes)
 {
@@ -50,9 +49,10 @@ static bool item_ok(const struct wr_batch_enc *e, const struct wr_msg *m)
     if (id == NULL || !wr_request_id_valid(id) || !text_ok(m->body, m->len) ||
         m->nhdrs > WR_AMQP_MAX_HDRS)
         return false;
-    if (e->reply ? m->status < 100 || m->status > 599
-                 : m->type == NULL || !wr_op_name_valid(m->type) || m->deadline_ms < 0 ||
-                       m->deadline_ms > INT_MAX_JSON || m->expiration_ms > INT_MAX_JSON)
+    if (e->reply
+            ? m->status < 100 || m->status > 599
+            : m->type == NULL || !wr_op_name_valid(m->type) || m->deadline_ms < 0 ||
+                  m->deadline_ms > WR_RPC_BATCH_INT_MAX || m->expiration_ms > WR_RPC_BATCH_INT_MAX)
         return false;
     for (size_t i = 0; i < m->nhdrs; i++)
         if (!wr_batch_hdr_name_ok(m->hdrs[i].name) || m->hdrs[i].value == NULL ||

@@ -20,8 +20,7 @@
 #include "warren/codec.h"
 #include "warren/rpc.h"
 
-#define INT_MAX_JSON 9007199254740991LL /* 2^53 - 1: every JSON reader holds it */
-#define DIGITS_MAX 18                   /* more could pass a long long */
+#define DIGITS_MAX 18 /* more could pass a long long */
 
 struct rd {
     const char *p, *end;
@@ -321,11 +320,11 @@ static int member(struct rd *r, enum member k, struct wr_msg *m)
         m->len = n;
         return 0;
     case DEADLINE:
-        if (integer(r, 0, INT_MAX_JSON, &m->deadline_ms) != 0)
+        if (integer(r, 0, WR_RPC_BATCH_INT_MAX, &m->deadline_ms) != 0)
             return fail(r, "deadline_ms must be an integer from 0 (none)");
         return 0;
     case EXPIRATION:
-        if (integer(r, -1, INT_MAX_JSON, &m->expiration_ms) != 0)
+        if (integer(r, -1, WR_RPC_BATCH_INT_MAX, &m->expiration_ms) != 0)
             return fail(r, "expiration_ms must be an integer from -1 (none)");
         return 0;
     case HEADERS:

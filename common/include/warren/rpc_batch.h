@@ -16,6 +16,10 @@
 #include "warren/err.h"
 #include "warren/proto.h"
 
+/* The largest integer a batch carries (deadlines, expirations): 2^53 - 1,
+ * which every JSON reader holds exactly. */
+#define WR_RPC_BATCH_INT_MAX 9007199254740991LL
+
 /* A batch being written: requests (reply false) or replies. */
 struct wr_batch_enc {
     struct wr_buf buf;
