@@ -185,14 +185,19 @@ static void cut_input(struct conn *conn, struct evbuffer *buf, size_t keep)
         evbuffer_free(before);
 }
 
+/* Whether every request read so far is answered: none waits for its call,
+ * none is unread, nothing is left to write. */
+static bool all_answered(struct conn *conn)
+{
+    return conn->call == NULL && evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0 &&
+           evbuffer_get_length(bufferevent_get_input(conn->bev)) == 0;
+}
+
 /* Once a refused connection has answered every request before the refused
- * one (none waits for its call, none is unread, nothing is left to write),
- * its 400 goes out. */
+ * one, its 400 goes out. */
 static void refuse_when_answered(struct conn *conn)
 {
-    if (conn->refuse_pending && conn->call == NULL &&
-        evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0 &&
-        evbuffer_get_length(bufferevent_get_input(conn->bev)) == 0)
+    if (conn->refuse_pending && all_answered(conn))
         run_soon(conn, &conn->refuse, on_refuse);
 }
 
@@ -381,9 +386,7 @@ static void on_refuse(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct conn *conn = arg;
-    conn->refuse_pending = conn->call != NULL ||
-                           evbuffer_get_length(bufferevent_get_output(conn->bev)) > 0 ||
-                           evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0;
+    conn->refuse_pending = !all_answered(conn);
     if (conn->refuse_pending)
         return;
     char msg[160];
