@@ -7,9 +7,10 @@
  * (callgrind). Here a string's plain runs are copied whole; every string
  * lands, unescaped and NUL-terminated, in one store the batch owns (never
  * longer than the body: an escape is never shorter than what it stands
- * for). RFC 8259 grammar; what it refuses beyond the grammar: duplicate
- * or unknown members, strings holding NUL or ill-formed UTF-8 (lone
- * surrogates included), integers past 18 digits. */
+ * for). A reply's "json" body is checked (warren/json_scan.h) and
+ * copied as it is. RFC 8259 grammar; what it refuses beyond the grammar:
+ * duplicate or unknown members, strings holding NUL or ill-formed UTF-8
+ * (lone surrogates included), integers past 18 digits. */
 #include "warren/rpc_batch.h"
 
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include "swar.h"
 #include "warren/codec.h"
+#include "warren/json_scan.h"
 #include "warren/rpc.h"
 
 #define DIGITS_MAX 18 /* more could pass a long long */
@@ -298,13 +300,35 @@ static int headers(struct rd *r, struct wr_msg *m)
     return 0;
 }
 
-enum member { BODY, DEADLINE, ENVELOPE, EXPIRATION, HEADERS, ID, STATUS, TYPE, NMEMBERS };
+/* A JSON value: the body is its text with the white space around it, all
+ * from the member's colon to what follows (copied into the store). */
+static int json_body(struct rd *r, struct wr_msg *m)
+{
+    const char *start = r->p;
+    ws(r);
+    size_t v = wr_json_value_len(r->p, (size_t)(r->end - r->p));
+    if (v == 0)
+        return fail(r, "json must be a JSON value");
+    r->p += v;
+    ws(r);
+    size_t n = (size_t)(r->p - start);
+    memcpy(r->out, start, n);
+    m->body = r->out;
+    m->len = n;
+    r->out += n;
+    *r->out++ = '\0';
+    return 0;
+}
+
+enum member { BODY, DEADLINE, ENVELOPE, EXPIRATION, HEADERS, ID, JSON, STATUS, TYPE, NMEMBERS };
 static const char *const member_names[NMEMBERS] = {
-    "body", "deadline_ms", "envelope", "expiration_ms", "headers", "id", "status", "type"};
+    "body", "deadline_ms", "envelope", "expiration_ms", "headers", "id", "json", "status", "type"};
 #define BIT(x) (1u << (x))
 #define REQ_MEMBERS                                                                                \
     (BIT(DEADLINE) | BIT(ENVELOPE) | BIT(EXPIRATION) | BIT(HEADERS) | BIT(ID) | BIT(TYPE))
-#define REP_MEMBERS (BIT(BODY) | BIT(HEADERS) | BIT(ID) | BIT(STATUS))
+/* a reply's body comes as a string (body) or as JSON (json), never both */
+#define REP_MEMBERS (BIT(BODY) | BIT(HEADERS) | BIT(ID) | BIT(JSON) | BIT(STATUS))
+#define REP_ONE_OF (BIT(BODY) | BIT(JSON))
 
 /* One member's value into m. */
 static int member(struct rd *r, enum member k, struct wr_msg *m)
@@ -329,6 +353,8 @@ static int member(struct rd *r, enum member k, struct wr_msg *m)
         return 0;
     case HEADERS:
         return headers(r, m);
+    case JSON:
+        return json_body(r, m);
     case ID:
         if (str(r, &s, &n) != 0 || !wr_request_id_valid(s))
             return fail(r, "id must be a request id (32 lowercase hex)");
@@ -355,7 +381,7 @@ static int member(struct rd *r, enum member k, struct wr_msg *m)
 static int item(struct rd *r, bool reply, struct wr_msg *m)
 {
     const unsigned want = reply ? REP_MEMBERS : REQ_MEMBERS;
-    const char *what = reply ? "needs exactly body, headers, id and status"
+    const char *what = reply ? "needs exactly headers, id, status and one of body or json"
                              : "needs exactly deadline_ms, envelope, expiration_ms, "
                                "headers, id and type";
     *m = (struct wr_msg){.expiration_ms = -1};
@@ -371,7 +397,8 @@ static int item(struct rd *r, bool reply, struct wr_msg *m)
         unsigned k = 0;
         while (k < NMEMBERS && strcmp(member_names[k], name) != 0)
             k++;
-        if (k == NMEMBERS || (want & BIT(k)) == 0 || (seen & BIT(k)) != 0)
+        if (k == NMEMBERS || (want & BIT(k)) == 0 || (seen & BIT(k)) != 0 ||
+            (reply && (BIT(k) & REP_ONE_OF) != 0 && (seen & REP_ONE_OF) != 0))
             return fail(r, what);
         seen |= BIT(k);
         if (member(r, (enum member)k, m) != 0)
@@ -379,7 +406,9 @@ static int item(struct rd *r, bool reply, struct wr_msg *m)
     }
     if (more < 0)
         return syntax(r);
-    if (seen != want)
+    /* every member but the pair, and one of the pair (the loop refused both) */
+    unsigned need = reply ? want & ~REP_ONE_OF : want;
+    if ((seen & need) != need || (reply && (seen & REP_ONE_OF) == 0))
         return fail(r, what);
     if (!reply)
         m->message_id = m->correlation_id;

@@ -916,13 +916,31 @@ START_TEST(batch_schemas_match_codec)
                        .status = 200,
                        .hdrs = {{"link", "</api/Albums?page=2>; rel=\"next\""}},
                        .nhdrs = 1,
-                       .body = "{}\n",
-                       .len = 3};
+                       .body = "a,b\n", /* not JSON: carried as "body" */
+                       .len = 4};
+    ck_assert_int_eq(wr_batch_enc_add(&e, &r), 0);
+    r.body = "{\"num_results\":0,\"objects\":[]}"; /* JSON: carried as "json" */
+    r.len = strlen(r.body);
     ck_assert_int_eq(wr_batch_enc_add(&e, &r), 0);
     body = wr_batch_enc_finish(&e, &len);
+    ck_assert(strstr(body, "\"json\":{") != NULL && strstr(body, "\"body\":\"") != NULL);
     ck_assert(valid_text(rep, body));
     ck_assert(!valid_text(req, body));
     wr_batch_enc_release(&e);
+    /* a reply's body once: as body or as json */
+    static const char *const bad_rep[] = {
+        "{\"replies\":[{\"body\":\"{}\",\"headers\":{},\"id\":"
+        "\"0123456789abcdef0123456789abcdef\",\"json\":{},\"status\":200}],\"v\":2}",
+        "{\"replies\":[{\"headers\":{},\"id\":\"0123456789abcdef0123456789abcdef\","
+        "\"status\":200}],\"v\":2}",
+    };
+    for (size_t i = 0; i < COUNT(bad_rep); i++) {
+        struct wr_batch d;
+        struct wr_err err = {0};
+        ck_assert_msg(!valid_text(rep, bad_rep[i]), "the schema takes %s", bad_rep[i]);
+        ck_assert_int_eq(wr_batch_decode(bad_rep[i], strlen(bad_rep[i]), true, &d, &err),
+                         WR_EINVAL);
+    }
     static const char *const bad[] = {
         "{\"batch\":[],\"v\":2}",
         "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,"

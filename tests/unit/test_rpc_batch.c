@@ -3,7 +3,8 @@
  * travel exactly is refused by the encoder with the batch unchanged, a
  * full batch refuses more, the decoder reads any JSON spelling of a batch
  * and refuses every malformed batch whole (version, list, members, ids,
- * types, integers, headers, strings, JSON itself). */
+ * types, integers, headers, strings, JSON itself); a reply body that is
+ * JSON travels as JSON. */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -296,6 +297,92 @@ START_TEST(decoder_reads_any_spelling)
 }
 END_TEST
 
+/* The body of reply m, encoded alone and decoded: whether it went as JSON
+ * ("json") and that it came back byte for byte. */
+static bool went_as_json(const char *body, size_t len)
+{
+    struct wr_batch_enc e;
+    wr_batch_enc_init(&e, true, 1 << 20);
+    struct wr_msg m = {.correlation_id = ID1, .status = 200, .body = body, .len = len};
+    ck_assert_int_eq(wr_batch_enc_add(&e, &m), 0);
+    size_t n;
+    const char *batch = wr_batch_enc_finish(&e, &n);
+    bool json = strstr(batch, "\"json\":") != NULL;
+    ck_assert(json != (strstr(batch, "\"body\":") != NULL));
+    struct wr_batch d;
+    struct wr_err err = {0};
+    ck_assert_msg(wr_batch_decode(batch, n, true, &d, &err) == 0, "%s: %s", batch, err.msg);
+    ck_assert_uint_eq(d.items[0].len, len);
+    ck_assert(memcmp(d.items[0].body, body, len) == 0);
+    ck_assert(((const char *)d.items[0].body)[len] == '\0');
+    wr_batch_release(&d);
+    wr_batch_enc_release(&e);
+    return json;
+}
+
+/* A reply body that is one JSON value (with white space around it or not)
+ * travels as itself, white space and escapes as they were; anything else
+ * (other text around it, not JSON, JSON a reader could take otherwise) as
+ * a string. Either way the edge gets the same bytes. */
+START_TEST(json_bodies_travel_as_json)
+{
+    static const char *const as_json[] = {
+        "{\"num_results\":1,\"objects\":[{\"Title\":\"\\u00e9 \\\"x\\\" caf\xc3\xa9\"}]}",
+        "{ \"a\" : [ 1, -2.5e+3, true, false, null ],\n\t\"b\": {} }",
+        "\"a\\u0000b\"", /* an escaped NUL: JSON text without a NUL byte */
+        "[]",
+        "0",
+        "{}\n",        /* a page: a newline after it */
+        " \r\n[1]\t ", /* white space around it */
+    };
+    for (size_t i = 0; i < sizeof(as_json) / sizeof(as_json[0]); i++)
+        ck_assert_msg(went_as_json(as_json[i], strlen(as_json[i])), "as a string: %s", as_json[i]);
+    static const char *const as_string[] = {
+        "  \n",          /* white space alone */
+        "{} x",          /* text after it */
+        "AlbumId,Title", /* CSV */
+        "[1,]",          /* not JSON */
+        "\"\\ud800\"",   /* a lone surrogate escape */
+        "{}{}",          /* two values */
+    };
+    for (size_t i = 0; i < sizeof(as_string) / sizeof(as_string[0]); i++)
+        ck_assert_msg(!went_as_json(as_string[i], strlen(as_string[i])), "as JSON: %s",
+                      as_string[i]);
+    ck_assert(!went_as_json("", 0));
+}
+END_TEST
+
+/* A reply carries its body once, as body or as json, and json is a JSON
+ * value the edge can pass on unread. */
+START_TEST(decoder_refuses_json_bodies)
+{
+#define REP(members)                                                                               \
+    "{\"replies\":[{" members "\"headers\":{},\"id\":\"" ID1 "\",\"status\":200}],\"v\":2}"
+    static const char *const bad[] = {
+        REP("\"body\":\"{}\",\"json\":{},"), /* both */
+        REP("\"json\":{},\"body\":\"{}\","), /* both, the other way round */
+        REP("\"json\":{},\"json\":{},"),     /* json twice */
+        REP(""),                             /* neither */
+        REP("\"json\":[1,],"),               /* not JSON */
+        REP("\"json\":\"\\ud800\","),        /* a lone surrogate escape */
+        REP("\"json\":\"a\nb\","),           /* a raw control character */
+        REP("\"json\":,"),                   /* no value */
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"json\":{},\"type\":\"list\"}],\"v\":2}", /* json in a request */
+    };
+#undef REP
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct wr_batch d = {.n = 7};
+        struct wr_err err = {0};
+        bool reply = strstr(bad[i], "replies") != NULL;
+        ck_assert_msg(wr_batch_decode(bad[i], strlen(bad[i]), reply, &d, &err) == WR_EINVAL,
+                      "accepted %zu: %s", i, bad[i]);
+        ck_assert_ptr_null(d.store);
+        ck_assert(strncmp(err.msg, "batch: ", 7) == 0);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rpc_batch");
@@ -305,6 +392,8 @@ int main(void)
     tcase_add_test(tc, encoder_refuses);
     tcase_add_test(tc, decoder_refuses);
     tcase_add_test(tc, decoder_reads_any_spelling);
+    tcase_add_test(tc, json_bodies_travel_as_json);
+    tcase_add_test(tc, decoder_refuses_json_bodies);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

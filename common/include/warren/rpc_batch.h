@@ -2,9 +2,10 @@
  * for one queue packed into one message, and their replies packed into one
  * message back, each item correlated by its own request id. The encoder
  * appends items to a buffer; the decoder parses a whole message (strictly)
- * into struct wr_msg items that borrow from it. Envelopes and reply bodies
- * travel as JSON strings, so each arrives byte for byte as sent. Pure: no
- * I/O; thread-safe (no state but the caller's). */
+ * into struct wr_msg items that borrow from it. Envelopes travel as JSON
+ * strings; a reply body as itself when it is one JSON value
+ * (warren/json_scan.h), else as a JSON string: each arrives byte for byte
+ * as sent. Pure: no I/O; thread-safe (no state but the caller's). */
 #ifndef WARREN_RPC_BATCH_H
 #define WARREN_RPC_BATCH_H
 
@@ -35,7 +36,8 @@ void wr_batch_enc_reset(struct wr_batch_enc *e);
 /* Appends m as one item. A request item carries m's message_id (its id),
  * type, deadline_ms, expiration_ms, string headers and body (the v1
  * envelope); a reply item m's correlation_id (its id), status (100-599),
- * string headers and body. 0; WR_EINVAL when m cannot travel byte for byte
+ * string headers and body (as "json" when it is one JSON value with only
+ * white space around it, else as "body"). 0; WR_EINVAL when m cannot travel byte for byte
  * in a batch (an id that is not a request id, a body or header that is not
  * UTF-8 or holds a NUL, a type that is no op name, a status out of range)
  * or the batch is full (WR_RPC_BATCH_ITEMS_MAX); WR_ENOMEM when the body
@@ -61,7 +63,8 @@ struct wr_batch {
 /* Decodes a batch body (reply false: requests; true: replies): an object
  * of exactly "v" (2) and "batch" (requests) or "replies", a list of 1 to
  * WR_RPC_BATCH_ITEMS_MAX items, each an object of exactly the members
- * wr_batch_enc_add writes, every one well formed (a request id, at most
+ * wr_batch_enc_add writes (a reply's body once: "body" or "json"), every
+ * one well formed (a request id, at most
  * WR_AMQP_MAX_HDRS headers of strings without NUL, an op name for type,
  * integers in range). Request items get message_id and correlation_id
  * (the id), type, deadline_ms, expiration_ms, hdrs, body and len; reply

@@ -1,0 +1,226 @@
+/* The JSON value scanner (see warren/json_scan.h): one pass, no values
+ * built, the nesting kept as one bit a level (object or array) so that no
+ * input can make it recurse. A page body is mostly short strings and the
+ * punctuation between them, so the cost is per token: the states are one
+ * function's labels (a call per token cost twice the instructions,
+ * callgrind), and strings are skipped eight bytes at a time (swar.h) to
+ * the next byte that may end a plain run. */
+#include "warren/json_scan.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "swar.h"
+#include "warren/codec.h"
+
+typedef const unsigned char *pos;
+
+/* Past the white space at p. Compact JSON has none: one test then. */
+static inline pos skip_ws(pos p, pos end)
+{
+    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* The four hex digits at p as *v; p has four bytes. */
+static bool hex4(pos p, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i];
+        unsigned d = c >= '0' && c <= '9'   ? c - '0'
+                     : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                     : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                            : 16;
+        if (d == 16)
+            return false;
+        *v = *v << 4 | d;
+    }
+    return true;
+}
+
+/* \u and four hex digits at p, as *cp; the end, or NULL. */
+static pos u_escape(pos p, pos end, unsigned *cp)
+{
+    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, cp))
+        return NULL;
+    return p + 6;
+}
+
+/* The escape at p (its backslash); its end, or NULL. A surrogate must come
+ * as a high one followed by a low one: alone, readers disagree about it. */
+static pos skip_escape(pos p, pos end)
+{
+    if (end - p >= 2 && p[1] != 'u')
+        return p[1] != '\0' && strchr("\"\\/bfnrt", p[1]) != NULL ? p + 2 : NULL;
+    unsigned hi, lo;
+    p = u_escape(p, end, &hi);
+    if (p == NULL || (hi >= 0xdc00 && hi <= 0xdfff))
+        return NULL;
+    if (hi < 0xd800 || hi > 0xdbff)
+        return p;
+    p = u_escape(p, end, &lo);
+    return p != NULL && lo >= 0xdc00 && lo <= 0xdfff ? p : NULL;
+}
+
+/* The bytes of x that may end a plain run: '"', '\\', below 0x20, from
+ * 0x80 (one subtraction flags both ends of the range). */
+static uint64_t not_plain(uint64_t x)
+{
+    return ((x - WR__SWAR_ONES * 0x20) | x | wr__swar_eq(x, '"') | wr__swar_eq(x, '\\')) &
+           WR__SWAR_HIGHS;
+}
+
+/* The string after the opening quote at p: past its closing quote, or
+ * NULL. Inlined: most strings are a key of a few bytes. */
+static inline __attribute__((always_inline)) pos skip_string(pos p, pos end)
+{
+    pos start = p;
+    bool high = false; /* a byte >= 0x80: UTF-8 to check */
+    for (;;) {
+        if (end - p >= 8) {
+            uint64_t m = not_plain(wr__swar_load(p));
+            if (m == 0) {
+                p += 8;
+                continue;
+            }
+            p += wr__swar_first(m);
+        }
+        if (p >= end || *p < 0x20)
+            return NULL;
+        if (*p == '"')
+            break;
+        if (*p == '\\') {
+            p = skip_escape(p, end);
+            if (p == NULL)
+                return NULL;
+            continue;
+        }
+        high = high || *p >= 0x80;
+        p++;
+    }
+    if (high && !wr_utf8_valid((const char *)start, (size_t)(p - start)))
+        return NULL;
+    return p + 1;
+}
+
+static pos skip_digits(pos p, pos end)
+{
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at p: its end, or NULL. */
+static pos skip_number(pos p, pos end)
+{
+    p += p < end && *p == '-';
+    if (p < end && *p == '0')
+        p++;
+    else if (p < end && *p >= '1' && *p <= '9')
+        p = skip_digits(p + 1, end);
+    else
+        return NULL;
+    if (p < end && *p == '.') {
+        pos d = p + 1;
+        p = skip_digits(d, end);
+        if (p == d)
+            return NULL;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        p += p < end && (*p == '+' || *p == '-');
+        pos d = p;
+        p = skip_digits(d, end);
+        if (p == d)
+            return NULL;
+    }
+    return p;
+}
+
+/* A scalar at p (not an array or object): its end, or NULL. */
+static pos skip_scalar(pos p, pos end)
+{
+    size_t left = (size_t)(end - p);
+    switch (*p) {
+    case '"':
+        return skip_string(p + 1, end);
+    case 't':
+        return left >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f':
+        return left >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n':
+        return left >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    default:
+        return skip_number(p, end);
+    }
+}
+
+static bool is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+size_t wr_json_value_len(const char *text, size_t n)
+{
+    pos p = (pos)text, end = p + n;
+    bool object[WR_JSON_DEPTH_MAX]; /* whether each open level is an object */
+    int depth = 0;
+    /* White space is rare (compact JSON has none): each state tests for
+     * what it expects first and skips white space only when that fails. */
+value: /* a value starts at p (after white space when not at the top) */
+    if (p >= end)
+        return 0;
+    if (*p == '{' || *p == '[') {
+        if (depth == WR_JSON_DEPTH_MAX)
+            return 0;
+        bool obj = *p == '{';
+        object[depth++] = obj;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == (obj ? '}' : ']')) {
+            p++;
+            depth--;
+            goto after;
+        }
+        if (obj)
+            goto key;
+        goto value;
+    }
+    if (depth > 0 && is_ws(*p)) {
+        p = skip_ws(p, end);
+        goto value;
+    }
+    p = skip_scalar(p, end);
+    if (p == NULL)
+        return 0;
+after: /* a value ended at p */
+    if (depth == 0)
+        return (size_t)(p - (pos)text);
+    if (p < end && is_ws(*p))
+        p = skip_ws(p, end);
+    if (p < end && *p == ',') {
+        p++;
+        if (object[depth - 1])
+            goto key;
+        goto value;
+    }
+    if (p >= end || *p != (object[depth - 1] ? '}' : ']'))
+        return 0;
+    p++;
+    depth--;
+    goto after;
+key: /* an object's key starts at p, or white space before it */
+    if (p < end && is_ws(*p))
+        p = skip_ws(p, end);
+    if (p >= end || *p != '"')
+        return 0;
+    p = skip_string(p + 1, end);
+    if (p != NULL && p < end && *p != ':')
+        p = skip_ws(p, end);
+    if (p == NULL || p >= end || *p != ':')
+        return 0;
+    p++;
+    goto value;
+}
