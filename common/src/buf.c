@@ -124,3 +124,11 @@ char *wr_buf_detach(struct wr_buf *b, size_t *len)
     wr_buf_init(b, b->max);
     return p;
 }
+
+size_t wr_str_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = src != NULL ? strnlen(src, cap - 1) : 0;
+    memcpy(dst, src != NULL ? src : "", n);
+    dst[n] = '\0';
+    return n;
+}

@@ -113,6 +113,42 @@ uint64_t wr_fnv1a64(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+/* The 8 bytes at p as a little-endian number, on any platform. */
+static uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
+}
+
+static uint64_t rotl64(uint64_t x, int r)
+{
+    return x << r | x >> (64 - r);
+}
+
+/* The round is after xxHash64's (its primes, xor for its add); the final
+ * mix is MurmurHash3's (Stafford's variant 13). */
+#define HASH_P1 0x9e3779b185ebca87ULL
+#define HASH_P2 0xc2b2ae3d27d4eb4fULL
+
+uint64_t wr_hash64(const void *p, size_t n)
+{
+    const unsigned char *u = p;
+    uint64_t h = HASH_P1 ^ (uint64_t)n;
+    for (; n >= 8; u += 8, n -= 8)
+        h = rotl64(h ^ load_le64(u) * HASH_P2, 31) * HASH_P1;
+    for (; n > 0; u++, n--)
+        h = rotl64(h ^ *u * HASH_P2, 23) * HASH_P1;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ h >> 31;
+}
+
 size_t wr_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned char c = s[0];

@@ -173,6 +173,17 @@ static bool header_name(const char *in, char *out, size_t cap)
     return true;
 }
 
+/* The ETag of m's body: its wr_hash64 as 16 hex digits, quoted. */
+static void etag_of(const struct wr_msg *m, char etag[19])
+{
+    uint64_t h = wr_hash64(m->body, m->len);
+    etag[0] = '"';
+    for (int i = 0; i < 16; i++)
+        etag[1 + i] = wr_hex_lower[h >> (60 - 4 * i) & 15];
+    etag[17] = '"';
+    etag[18] = '\0';
+}
+
 /* A successful read's ETag (a hash of its bytes, so every worker gives the
  * same one) and Cache-Control; true when If-None-Match matched and a 304
  * went out instead of the body. */
@@ -181,9 +192,8 @@ static bool read_validated(const calls *cs, struct evhttp_request *req, const st
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
         return false;
-    uint64_t h = wr_fnv1a64(WR_FNV1A64_INIT, m->body, m->len);
-    char etag[24];
-    (void)snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)h);
+    char etag[19];
+    etag_of(m, etag);
     respond_header(req, "ETag", etag);
     if (cs->cfg->cache_control[0] != '\0')
         respond_header(req, "Cache-Control", cs->cfg->cache_control);
@@ -296,8 +306,6 @@ void calls_on_down(calls *cs)
         call_error(c, 503, WR_CODE_UNAVAILABLE, "the broker connection was lost");
 }
 
-/* A new call for a's request, parked in the pending table with its timer
- * (not armed). 0, WR_ENOMEM, or WR_EINVAL when its id is in flight. */
 /* A new call for a's request, counted in flight until call_free; NULL
  * when out of memory. */
 struct call *call__alloc(calls *cs, const struct ask *a, const struct call_spec *spec)
@@ -307,14 +315,12 @@ struct call *call__alloc(calls *cs, const struct ask *a, const struct call_spec 
         return NULL;
     atomic_fetch_add(cs->in_flight, 1); /* until call_free */
     c->owner = cs;
-    (void)snprintf(c->id, sizeof(c->id), "%s", a->rid);
-    (void)snprintf(c->op, sizeof(c->op), "%s", spec->op);
-    (void)snprintf(c->collection, sizeof(c->collection), "%s",
-                   a->audit.collection ? a->audit.collection : "");
+    (void)wr_str_copy(c->id, sizeof(c->id), a->rid);
+    (void)wr_str_copy(c->op, sizeof(c->op), spec->op);
+    (void)wr_str_copy(c->collection, sizeof(c->collection), a->audit.collection);
     c->t0_ms = a->audit.time_ms;
-    (void)snprintf(c->principal, sizeof(c->principal), "%s", a->audit.principal);
-    (void)snprintf(c->trace_id, sizeof(c->trace_id), "%s",
-                   a->audit.trace_id ? a->audit.trace_id : "");
+    (void)wr_str_copy(c->principal, sizeof(c->principal), a->audit.principal);
+    (void)wr_str_copy(c->trace_id, sizeof(c->trace_id), a->audit.trace_id);
     c->route = a->route;
     c->t0_ns = a->t0_ns;
     c->req = a->req;

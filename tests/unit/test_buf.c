@@ -1,4 +1,5 @@
-/* Unit tests for the capped buffer: growth, the cap, the sticky error. */
+/* Unit tests for the capped buffer: growth, the cap, the sticky error;
+ * and the fixed-size string copy. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,24 @@ START_TEST(detach_of_empty_is_empty_string)
 }
 END_TEST
 
+/* wr_str_copy: whole when it fits, cut to cap - 1 bytes when not, "" for
+ * NULL; always terminated, nothing written past cap. */
+START_TEST(str_copy_cuts_and_terminates)
+{
+    char out[8];
+    memset(out, 'x', sizeof(out));
+    ck_assert_uint_eq(wr_str_copy(out, 4, "abc"), 3);
+    ck_assert_str_eq(out, "abc");
+    ck_assert_uint_eq(wr_str_copy(out, 4, "abcdef"), 3);
+    ck_assert_str_eq(out, "abc");
+    ck_assert_int_eq(out[4], 'x');
+    ck_assert_uint_eq(wr_str_copy(out, 4, NULL), 0);
+    ck_assert_str_eq(out, "");
+    ck_assert_uint_eq(wr_str_copy(out, 1, "abc"), 0);
+    ck_assert_str_eq(out, "");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("buf");
@@ -57,6 +76,7 @@ int main(void)
     tcase_add_test(tc, grows_and_terminates);
     tcase_add_test(tc, cap_is_sticky);
     tcase_add_test(tc, detach_of_empty_is_empty_string);
+    tcase_add_test(tc, str_copy_cuts_and_terminates);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

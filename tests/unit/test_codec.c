@@ -106,6 +106,35 @@ START_TEST(fnv1a64)
 }
 END_TEST
 
+/* wr_hash64's values are ETags clients keep: pinned, so a change is seen.
+ * And it behaves as a hash: every prefix of a text (each length crossing
+ * the 8-byte words differently) hashes apart, and one bit flipped anywhere
+ * changes many bits of the hash. */
+START_TEST(hash64)
+{
+    ck_assert_uint_eq(wr_hash64("", 0), 0xc83e221c6c03c5f6ULL);
+    ck_assert_uint_eq(wr_hash64("a", 1), 0x23fe141a0ec18498ULL);
+    ck_assert_uint_eq(wr_hash64("foobar", 6), 0x677739b95473c0d6ULL);
+    ck_assert_uint_eq(wr_hash64("The quick brown fox jumps over the lazy dog", 43),
+                      0x9cb6cde834dc4119ULL);
+    static const char text[] = "{\"num_results\":347,\"objects\":[{\"AlbumId\":1}],\"page\":1}";
+    uint64_t seen[sizeof(text)];
+    for (size_t n = 0; n < sizeof(text); n++) {
+        seen[n] = wr_hash64(text, n);
+        for (size_t k = 0; k < n; k++)
+            ck_assert_msg(seen[k] != seen[n], "lengths %zu and %zu collide", k, n);
+    }
+    char flipped[sizeof(text)];
+    for (size_t bit = 0; bit < 8 * (sizeof(text) - 1); bit++) {
+        memcpy(flipped, text, sizeof(text));
+        flipped[bit / 8] = (char)(flipped[bit / 8] ^ (1 << (bit % 8)));
+        uint64_t d = wr_hash64(flipped, sizeof(text) - 1) ^ seen[sizeof(text) - 1];
+        ck_assert_msg(__builtin_popcountll(d) >= 12, "bit %zu changes %d bits", bit,
+                      __builtin_popcountll(d));
+    }
+}
+END_TEST
+
 static const char *hex_of(const unsigned char *d, size_t n)
 {
     static char out[2 * WR_SHA256_LEN + 1];
@@ -240,6 +269,7 @@ int main(void)
     tcase_add_test(t, base64_alphabets);
     tcase_add_test(t, base64url_refuses);
     tcase_add_test(t, fnv1a64);
+    tcase_add_test(t, hash64);
     tcase_add_test(t, sha256_vectors);
     tcase_add_test(t, hmac_sha256_vectors);
     tcase_add_test(t, utf8);

@@ -38,6 +38,11 @@ int wr_buf_vprintf(struct wr_buf *b, const char *fmt, va_list ap)
 /* The sticky error: 0 when every append so far succeeded. */
 int wr_buf_error(const struct wr_buf *b);
 
+/* Copies src (NULL: none) into the cap bytes at dst (cap > 0), cut to
+ * cap - 1 bytes and NUL-terminated: snprintf's "%s" without parsing a
+ * format. Returns the bytes copied. */
+size_t wr_str_copy(char *dst, size_t cap, const char *src);
+
 /* Detaches the data and hands it to the caller, who frees it with free();
  * the buffer is left empty and may be used again. Returns NULL when the
  * buffer has an error. *len may be NULL. */
