@@ -224,3 +224,18 @@ key: /* an object's key starts at p, or white space before it */
     p++;
     goto value;
 }
+
+/* The white space at the n bytes at s: its length. */
+static size_t ws_len(const char *s, size_t n)
+{
+    return (size_t)((const char *)skip_ws((pos)s, (pos)s + n) - s);
+}
+
+bool wr_json_is_one_value(const char *s, size_t n)
+{
+    if (s == NULL)
+        return false;
+    size_t lead = ws_len(s, n);
+    size_t v = wr_json_value_len(s + lead, n - lead);
+    return v > 0 && lead + v + ws_len(s + lead + v, n - lead - v) == n;
+}

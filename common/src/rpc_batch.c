@@ -46,26 +46,12 @@ bool wr_batch_hdr_name_ok(const char *s)
     return n > 0 && n <= HDR_NAME_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
-static size_t ws_len(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
-        i++;
-    return i;
-}
-
-/* Whether m's body is one JSON value with nothing around it but white
- * space (a page ends with a newline), so a reply batch may carry it as
- * JSON, byte for byte: the member's text between its colon and what
- * follows it. */
+/* Whether a reply batch may carry m's body as JSON, byte for byte (the
+ * member's text between its colon and what follows it): checked, or
+ * vouched for by the caller (body_json). */
 static bool body_is_json(const struct wr_batch_enc *e, const struct wr_msg *m)
 {
-    if (!e->reply || m->body == NULL)
-        return false;
-    const char *s = m->body;
-    size_t lead = ws_len(s, m->len);
-    size_t v = wr_json_value_len(s + lead, m->len - lead);
-    return v > 0 && lead + v + ws_len(s + lead + v, m->len - lead - v) == m->len;
+    return e->reply && m->body != NULL && (m->body_json || wr_json_is_one_value(m->body, m->len));
 }
 
 static bool item_ok(const struct wr_batch_enc *e, const struct wr_msg *m, bool json)

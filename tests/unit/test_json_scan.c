@@ -152,6 +152,20 @@ START_TEST(strings_at_every_offset)
 }
 END_TEST
 
+/* A body a batch may carry as JSON: one value, white space around it
+ * allowed, nothing else. */
+START_TEST(one_value_with_white_space_around)
+{
+    static const char *const yes[] = {"{}", "{}\n", " \r\n[1]\t ", "\"a\"", "0"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        ck_assert_msg(wr_json_is_one_value(yes[i], strlen(yes[i])), "refused %s", yes[i]);
+    static const char *const no[] = {"", " \n", "{} x", "{}{}", "1 2", "a,b\n", "[1,]"};
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        ck_assert_msg(!wr_json_is_one_value(no[i], strlen(no[i])), "took %s", no[i]);
+    ck_assert(!wr_json_is_one_value(NULL, 0));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("json_scan");
@@ -160,6 +174,7 @@ int main(void)
     tcase_add_test(tc, not_values);
     tcase_add_test(tc, nesting_is_bounded);
     tcase_add_test(tc, strings_at_every_offset);
+    tcase_add_test(tc, one_value_with_white_space_around);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

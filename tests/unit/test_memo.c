@@ -1,7 +1,8 @@
 /* Unit tests for the in-process reply memo (services/catalog/cache/memo.c):
  * a value is served only at the data version it was stored at, a new
  * version empties it, its bytes stay under the bound, a value too big is
- * not kept, and a colliding key replaces, never answers for, another. */
+ * not kept, a colliding key replaces, never answers for, another, and
+ * the caller's mark comes back with its value. */
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,12 +12,12 @@
 
 static const char *get(memo *m, uint64_t h, const char *key, size_t *len)
 {
-    return memo_get(m, h, key, strlen(key), len);
+    return memo_get(m, h, key, strlen(key), len, NULL);
 }
 
 static void put(memo *m, uint64_t h, const char *key, const char *value)
 {
-    memo_put(m, h, key, strlen(key), value, strlen(value));
+    memo_put(m, h, key, strlen(key), value, strlen(value), false);
 }
 
 START_TEST(served_only_at_its_version)
@@ -89,13 +90,32 @@ START_TEST(colliding_keys_never_answer_for_each_other)
 }
 END_TEST
 
+START_TEST(mark_comes_back_with_its_value)
+{
+    memo *m = memo_new(4096);
+    memo_at(m, 1);
+    memo_put(m, 3, "a", 1, "{}", 2, true);
+    memo_put(m, 4, "b", 1, "x", 1, false);
+    size_t len = 0;
+    bool mark = false;
+    ck_assert_ptr_nonnull(memo_get(m, 3, "a", 1, &len, &mark));
+    ck_assert(mark);
+    ck_assert_ptr_nonnull(memo_get(m, 4, "b", 1, &len, &mark));
+    ck_assert(!mark);
+    memo_put(m, 3, "a", 1, "{}", 2, false); /* replaced: its mark too */
+    ck_assert_ptr_nonnull(memo_get(m, 3, "a", 1, &len, &mark));
+    ck_assert(!mark);
+    memo_free(m);
+}
+END_TEST
+
 START_TEST(zero_bytes_is_no_memo)
 {
     ck_assert_ptr_null(memo_new(0));
     size_t len = 0;
     memo_at(NULL, 1);
-    memo_put(NULL, 1, "k", 1, "v", 1);
-    ck_assert_ptr_null(memo_get(NULL, 1, "k", 1, &len));
+    memo_put(NULL, 1, "k", 1, "v", 1, true);
+    ck_assert_ptr_null(memo_get(NULL, 1, "k", 1, &len, NULL));
     memo_free(NULL);
 }
 END_TEST
@@ -108,6 +128,7 @@ int main(void)
     tcase_add_test(t, bounded_in_bytes);
     tcase_add_test(t, colliding_keys_never_answer_for_each_other);
     tcase_add_test(t, zero_bytes_is_no_memo);
+    tcase_add_test(t, mark_comes_back_with_its_value);
     suite_add_tcase(s, t);
     return run_suite(s, true);
 }

@@ -114,6 +114,10 @@ struct wr_msg {
     size_t nihdrs;
     const void *body;
     size_t len;
+    /* published only, by the code that checked it: the body is one JSON
+     * value with only white space around it (wr_json_is_one_value), so a
+     * reply batch carries it as JSON without checking it again */
+    bool body_json;
     uint64_t delivery_tag;   /* received deliveries; a confirm's sequence number */
     bool redelivered;        /* received deliveries only */
     bool multiple;           /* a confirm: every earlier sequence number too */

@@ -4,6 +4,7 @@
 #ifndef WARREN_JSON_SCAN_H
 #define WARREN_JSON_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The deepest nesting of arrays and objects wr_json_value_len reads. */
@@ -17,5 +18,10 @@
  * Numbers are checked for their grammar only, whatever their size.
  * Duplicate object keys are not looked for. */
 size_t wr_json_value_len(const char *s, size_t n);
+
+/* Whether the n bytes at s are one JSON value (as wr_json_value_len reads
+ * it) with nothing around it but white space: a body a reply batch may
+ * carry as JSON. */
+bool wr_json_is_one_value(const char *s, size_t n);
 
 #endif

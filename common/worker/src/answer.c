@@ -29,6 +29,7 @@ static void reset_reply(struct wr_answer *a)
     a->chunk = false;
     a->next[0] = '\0';
     wr_buf_reset(&a->body);
+    a->body_json = false;
     wr_buf_reset(&a->link);
 }
 

@@ -143,7 +143,8 @@ static int publish_reply(struct wr__worker *w, const struct wr_msg *m, struct wr
                          .expiration_ms = -1,
                          .status = a->status,
                          .body = a->body.data,
-                         .len = a->body.len};
+                         .len = a->body.len,
+                         .body_json = a->body_json};
     if (a->link.len > 0)
         out.hdrs[out.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_LINK, a->link.data};
     if (a->location[0] != '\0')

@@ -13,6 +13,7 @@ struct slot {
     uint64_t hash;
     char *mem; /* key then value, one allocation; NULL: empty */
     size_t key_len, len;
+    bool mark;
 };
 
 struct memo {
@@ -68,7 +69,8 @@ void memo_at(memo *m, long long version)
     m->version = version < 0 ? -1 : version;
 }
 
-const char *memo_get(memo *m, uint64_t hash, const char *key, size_t key_len, size_t *len)
+const char *memo_get(memo *m, uint64_t hash, const char *key, size_t key_len, size_t *len,
+                     bool *mark)
 {
     if (m == NULL || m->version < 0)
         return NULL;
@@ -80,11 +82,13 @@ const char *memo_get(memo *m, uint64_t hash, const char *key, size_t key_len, si
     }
     m->stats.hits++;
     *len = s->len;
+    if (mark != NULL)
+        *mark = s->mark;
     return s->mem + key_len;
 }
 
 void memo_put(memo *m, uint64_t hash, const char *key, size_t key_len, const char *value,
-              size_t len)
+              size_t len, bool mark)
 {
     if (m == NULL || m->version < 0 || key_len > m->max_bytes / 16 ||
         len > m->max_bytes / 16 - key_len)
@@ -98,7 +102,7 @@ void memo_put(memo *m, uint64_t hash, const char *key, size_t key_len, const cha
         return;
     memcpy(mem, key, key_len);
     memcpy(mem + key_len, value, len);
-    *s = (struct slot){.hash = hash, .mem = mem, .key_len = key_len, .len = len};
+    *s = (struct slot){.hash = hash, .mem = mem, .key_len = key_len, .len = len, .mark = mark};
     m->stats.bytes += key_len + len;
     m->stats.stores++;
 }

@@ -31,13 +31,16 @@ void memo_free(memo *m);
  * other than the memo's (or a negative one: unknown) empties it. NULL-safe. */
 void memo_at(memo *m, long long version);
 /* The value stored under key (hash: its wr_fnv1a64), borrowed until the
- * next memo_put, memo_at or memo_free; NULL when absent or m is NULL. */
-const char *memo_get(memo *m, uint64_t hash, const char *key, size_t key_len, size_t *len);
-/* Keeps a copy of value under key for the current version, replacing what
- * shared its slot. Does nothing when no version is declared, when the
+ * next memo_put, memo_at or memo_free, and the mark stored with it (mark
+ * may be NULL); NULL when absent or m is NULL. */
+const char *memo_get(memo *m, uint64_t hash, const char *key, size_t key_len, size_t *len,
+                     bool *mark);
+/* Keeps a copy of value under key for the current version, with a mark
+ * of the caller's (cached.c: the reply body is checked JSON), replacing
+ * what shared its slot. Does nothing when no version is declared, when the
  * value is too big, or out of memory. NULL-safe. */
 void memo_put(memo *m, uint64_t hash, const char *key, size_t key_len, const char *value,
-              size_t len);
+              size_t len, bool mark);
 
 const struct memo_stats *memo_stats(const memo *m);
 

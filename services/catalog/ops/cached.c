@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "warren/codec.h"
 #include "warren/err.h"
+#include "warren/json_scan.h"
 
 struct cached {
     cache *cache;
@@ -132,10 +133,12 @@ static bool from_memo(cached *x, const struct handler_env *env, uint64_t h, stru
         return false;
     memo_at(x->memo, store_data_version(env->store));
     size_t len = 0;
-    const char *v = memo_get(x->memo, h, x->key.key.data, x->key.key.len, &len);
+    bool json = false;
+    const char *v = memo_get(x->memo, h, x->key.key.data, x->key.key.len, &len, &json);
     if (v == NULL || !from_hit(v, len, out))
         return false;
     out->cache = cache_outcome_name(CACHE_LOCAL);
+    out->body_json = json; /* checked when it was kept */
     return true;
 }
 
@@ -226,10 +229,15 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
     through_redis(x, env, req, base_url, h, out);
     if (h == 0 || x->memo == NULL || out->status != 200)
         return;
+    /* Whether the body is JSON a reply batch can carry as it is: checked
+     * once here, where it is kept, not on each of the hits that follow
+     * (the check was a sixth of a batched hit's instructions). */
+    out->body_json = wr_json_is_one_value(out->body.data, out->body.len);
     /* a Redis hit is kept as it came, anything computed in its stored form */
     if (out->cache == cache_outcome_name(CACHE_HIT))
         memo_put(x->memo, h, x->key.key.data, x->key.key.len, x->entry.value.data,
-                 x->entry.value.len);
+                 x->entry.value.len, out->body_json);
     else if (x->encoded || encode(x, out)) /* a Redis miss encoded it once */
-        memo_put(x->memo, h, x->key.key.data, x->key.key.len, x->value.data, x->value.len);
+        memo_put(x->memo, h, x->key.key.data, x->key.key.len, x->value.data, x->value.len,
+                 out->body_json);
 }

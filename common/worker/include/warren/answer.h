@@ -27,7 +27,11 @@ struct wr_answer_about {
 
 struct wr_answer {
     int status;
-    struct wr_buf body;  /* capped at init's max_body: WR_ETOOBIG past it */
+    struct wr_buf body; /* capped at init's max_body: WR_ETOOBIG past it */
+    /* Set by an op that checked it (wr_json_is_one_value) on the final
+     * body: a reply batch then carries it as JSON without checking it
+     * again (struct wr_msg's body_json). */
+    bool body_json;
     struct wr_buf link;  /* the Link header; empty when there is none */
     char location[1280]; /* a created object's URL, or "" */
     char allow[64];      /* the methods of a 405, or "" */
