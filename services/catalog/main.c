@@ -190,6 +190,13 @@ static void teardown(struct catalog *c)
             st->hits, st->misses, st->bypasses, c->ctx.cached ? cached_skips(c->ctx.cached) : 0,
             c->ctx.cached ? cached_behinds(c->ctx.cached) : 0, st->waits, st->errors);
     }
+    if (env->pagepos != NULL) {
+        const struct pagepos_stats *ps = pagepos_stats(env->pagepos);
+        wr_info(NULL,
+                "page positions: %lld seeks, %lld misses, %lld kept, %lld evicted, %lld forgotten "
+                "with the data version",
+                ps->hits, ps->misses, ps->stores, ps->evictions, ps->flushes);
+    }
     publisher_stop(c->pub); /* before the writer: it publishes what was committed */
     replica_stop(c->rep);
     cached_free(c->ctx.cached);
