@@ -134,6 +134,13 @@ START_TEST(bounded_oldest_evicted)
     put_int(p, list_a, 60, true, 6); /* now 20 goes */
     ck_assert_int_eq(find_int(p, list_a, 25, &start), -1);
     ck_assert_int_eq(find_int(p, list_a, 35, &start), 3);
+    /* an evicted start is gone from the index too: it can be kept again */
+    put_int(p, list_a, 0, true, 100);
+    ck_assert_int_eq(find_int(p, list_a, 0, &start), 100);
+    ck_assert_int_eq(find_int(p, list_a, 35, &start), 100); /* 30 went for it */
+    ck_assert_int_eq(start, 0);
+    ck_assert_int_eq(find_int(p, list_a, 45, &start), 4);
+    ck_assert_int_eq(pagepos_stats(p)->stores, 8);
     pagepos_free(p);
 }
 END_TEST
