@@ -16,6 +16,7 @@
 #include "sql/plan.h"
 #include "store/store.h"
 #include "warren/log.h"
+
 /* Page positions a worker remembers (cache/pagepos.h): a walk of Tracks
  * by ten a page keeps two a page, 702 in all. */
 #define PAGE_POSITIONS 4096
