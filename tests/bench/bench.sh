@@ -164,7 +164,8 @@ measure() {
 # comes first (the workers' page positions warm: the last page seeks from
 # its own first row); then "walk" is every page in turn (tests/bench/
 # page_walk.lua: each request the page after its thread's previous one),
-# the cost of a whole walk by page number.
+# the cost of a whole walk by page number, and the same walk by keyset
+# cursor (each request a different page's rows, as in the page walk).
 bench_depth() {
   collections="Tracks"
   extra_env=("WARREN_LOCAL_CACHE_MAX_BYTES=0")
@@ -182,18 +183,25 @@ bench_depth() {
   done
   [ "$walk" = "/api/Tracks?page=$last_page" ] || { echo "bench: the page walk ended at $walk" >&2; exit 1; }
   keyset="/api/Tracks?after="
+  echo "$keyset" >"$state/keyset_walk"
   while :; do
     next=$(curl -fs -o /dev/null -D - "$base$keyset" | tr -d '\r' |
       sed -n 's/^[Ll]ink: .*<[^>]*\(\/api\/Tracks?after=[^>]*\)>; rel="next".*/\1/p')
     [ -n "$next" ] || break
     keyset=$next
+    echo "$keyset" >>"$state/keyset_walk"
   done
   echo "-- depth: the first and the last (page $last_page, reached by Link next: $walked pages) page of Tracks, memory cache off"
   for round in $(seq 1 "$runs"); do
-    for path in "/api/Tracks?page=1" "/api/Tracks?page=$last_page" walk "/api/Tracks?after=" "$keyset"; do
+    for path in "/api/Tracks?page=1" "/api/Tracks?page=$last_page" walk "/api/Tracks?after=" "$keyset" \
+      keyset-walk; do
       if [ "$path" = walk ]; then
         WALK_LAST=$last_page script=tests/bench/page_walk.lua measure "/api/Tracks?page=1" |
           sed "s|GET /api/Tracks?page=1 |GET walk 1..$last_page     |"
+        continue
+      elif [ "$path" = keyset-walk ]; then
+        WALK_FILE=$state/keyset_walk script=tests/bench/page_walk.lua measure "/api/Tracks?after=" |
+          sed "s|GET /api/Tracks?after= |GET walk after= to <last>  |"
         continue
       fi
       measure "$path" | sed "s|$keyset|/api/Tracks?after=<last>|"
