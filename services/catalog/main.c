@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cache/cache.h"
+#include "cache/pagepos.h"
 #include "changes/events.h"
 #include "changes/publisher.h"
 #include "changes/replica.h"
@@ -15,6 +16,11 @@
 #include "sql/plan.h"
 #include "store/store.h"
 #include "warren/log.h"
+
+/* Page positions a worker remembers (cache/pagepos.h): a walk of Tracks
+ * by ten a page keeps two a page, 702 in all. */
+#define PAGE_POSITIONS 4096
+
 /* What main owns (ctx.env holds the stores and the cache it owns too). */
 struct catalog {
     struct wr_cfg cfg;
@@ -139,6 +145,11 @@ static int open_cache(struct catalog *c)
     if (c->ctx.cached != NULL &&
         cached_use_memo(c->ctx.cached, (size_t)c->cfg.local_cache_max_bytes) != 0)
         return 1;
+    /* where page-number walks were: a few hundred kB at most, and a deep
+     * page costs one page of rows instead of every row before it */
+    env->pagepos = pagepos_new(PAGE_POSITIONS);
+    if (env->pagepos == NULL)
+        return 1;
     return c->ctx.cached != NULL ? 0 : 1;
 }
 
@@ -180,9 +191,17 @@ static void teardown(struct catalog *c)
             st->hits, st->misses, st->bypasses, c->ctx.cached ? cached_skips(c->ctx.cached) : 0,
             c->ctx.cached ? cached_behinds(c->ctx.cached) : 0, st->waits, st->errors);
     }
+    if (env->pagepos != NULL) {
+        const struct pagepos_stats *ps = pagepos_stats(env->pagepos);
+        wr_info(NULL,
+                "page positions: %lld seeks, %lld misses, %lld kept, %lld evicted, %lld forgotten "
+                "with the data version",
+                ps->hits, ps->misses, ps->stores, ps->evictions, ps->flushes);
+    }
     publisher_stop(c->pub); /* before the writer: it publishes what was committed */
     replica_stop(c->rep);
     cached_free(c->ctx.cached);
+    pagepos_free(env->pagepos);
     cache_free(env->cache);
     plan_free(c->plan);
     schema_free(c->schema);

@@ -21,6 +21,7 @@
 # Then replicas (tests/bench/replicas.sh): changesets applied per second
 # per replica, and write-to-visible latency p50/p99 on each.
 # Settings: BENCH_RUNS (rounds, default 1), REPLICAS=0 (skip the replicas),
+# DEPTH_ONLY=1 (only the first page against the last),
 # REPLICAS_ONLY=1 (only them), REPLICA_BACKLOG_S (tests/bench/replicas.sh),
 # WORKERS (default 2), EDGE_THREADS (default: the edge's own), EDGE_BATCH
 # (the first edge's and the later stacks', default False), CACHE=1 (the
@@ -156,6 +157,66 @@ measure() {
     "$(us_per $((b1 - b0)) "$n")" "$(us_per $((w1 - w0)) "$n")" "$errors"
 }
 
+# Depth: the first and the last page of Tracks (3,503 rows, 10 a page),
+# by page number and by keyset cursor (?after=, the last page reached by
+# walking Link next), interleaved, with the workers' memory cache off so
+# that every request runs its statement. The page-number walk by Link next
+# comes first (the workers' page positions warm: the last page seeks from
+# its own first row); then "walk" is every page in turn (tests/bench/
+# page_walk.lua: each request the page after its thread's previous one),
+# the cost of a whole walk by page number, and the same walk by keyset
+# cursor (each request a different page's rows, as in the page walk).
+bench_depth() {
+  collections="Tracks"
+  extra_env=("WARREN_LOCAL_CACHE_MAX_BYTES=0")
+  start_stack 2
+  last_page=$(curl -fs -o /dev/null -D - "$base/api/Tracks" | tr -d '\r' |
+    sed -n 's/^[Ll]ink: .*[?&]page=\([0-9]*\)[^>]*>; rel="last".*/\1/p')
+  walk="/api/Tracks?page=1"
+  walked=0
+  while :; do
+    next=$(curl -fs -o /dev/null -D - "$base$walk" | tr -d '\r' |
+      sed -n 's/^[Ll]ink: .*<[^>]*\(\/api\/Tracks?page=[0-9]*\)[^>]*>; rel="next".*/\1/p')
+    walked=$((walked + 1))
+    [ -n "$next" ] || break
+    walk=$next
+  done
+  [ "$walk" = "/api/Tracks?page=$last_page" ] || { echo "bench: the page walk ended at $walk" >&2; exit 1; }
+  keyset="/api/Tracks?after="
+  echo "$keyset" >"$state/keyset_walk"
+  while :; do
+    next=$(curl -fs -o /dev/null -D - "$base$keyset" | tr -d '\r' |
+      sed -n 's/^[Ll]ink: .*<[^>]*\(\/api\/Tracks?after=[^>]*\)>; rel="next".*/\1/p')
+    [ -n "$next" ] || break
+    keyset=$next
+    echo "$keyset" >>"$state/keyset_walk"
+  done
+  echo "-- depth: the first and the last (page $last_page, reached by Link next: $walked pages) page of Tracks, memory cache off"
+  for round in $(seq 1 "$runs"); do
+    for path in "/api/Tracks?page=1" "/api/Tracks?page=$last_page" walk "/api/Tracks?after=" "$keyset" \
+      keyset-walk; do
+      if [ "$path" = walk ]; then
+        WALK_LAST=$last_page script=tests/bench/page_walk.lua measure "/api/Tracks?page=1" |
+          sed "s|GET /api/Tracks?page=1 |GET walk 1..$last_page     |"
+        continue
+      elif [ "$path" = keyset-walk ]; then
+        WALK_FILE=$state/keyset_walk script=tests/bench/page_walk.lua measure "/api/Tracks?after=" |
+          sed "s|GET /api/Tracks?after= |GET walk after= to <last>  |"
+        continue
+      fi
+      measure "$path" | sed "s|$keyset|/api/Tracks?after=<last>|"
+    done
+  done
+  stop_stack
+  extra_env=()
+  collections=
+}
+
+if [ -n "${DEPTH_ONLY:-}" ]; then # the depth figures alone
+  echo "warren on $(nproc) cores ($(uname -m)): edge + 2 catalog workers + RabbitMQ + wrk on one machine; ${secs}s a run, $runs round(s)"
+  bench_depth
+  exit 0
+fi
 if [ -n "${REPLICAS_ONLY:-}" ]; then # the replicas' figures alone
   . tests/bench/replicas.sh
   bench_replicas
@@ -234,31 +295,7 @@ stop_stack
 extra_env=()
 collections=
 
-# Depth: the first and the last page of Tracks (3,503 rows, 10 a page),
-# by page number (OFFSET) and by keyset cursor (?after=, the last page
-# reached by walking Link next), interleaved, with the workers' memory
-# cache off so that every request runs its statement.
-collections="Tracks"
-extra_env=("WARREN_LOCAL_CACHE_MAX_BYTES=0")
-start_stack 2
-last_page=$(curl -fs -o /dev/null -D - "$base/api/Tracks" | tr -d '\r' |
-  sed -n 's/^[Ll]ink: .*[?&]page=\([0-9]*\)[^>]*>; rel="last".*/\1/p')
-keyset="/api/Tracks?after="
-while :; do
-  next=$(curl -fs -o /dev/null -D - "$base$keyset" | tr -d '\r' |
-    sed -n 's/^[Ll]ink: .*<[^>]*\(\/api\/Tracks?after=[^>]*\)>; rel="next".*/\1/p')
-  [ -n "$next" ] || break
-  keyset=$next
-done
-echo "-- depth: the first and the last (page $last_page) page of Tracks, memory cache off"
-for round in $(seq 1 "$runs"); do
-  for path in "/api/Tracks?page=1" "/api/Tracks?page=$last_page" "/api/Tracks?after=" "$keyset"; do
-    measure "$path" | sed "s|$keyset|/api/Tracks?after=<last>|"
-  done
-done
-stop_stack
-extra_env=()
-collections=
+bench_depth
 
 if [ -n "${SCALING:-}" ]; then
   echo "-- scaling, GET /api/Albums at 64 connections (req/s; raw quorum ceiling alongside)"

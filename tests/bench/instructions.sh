@@ -7,7 +7,9 @@
 # Usage: tests/bench/instructions.sh [PATH] [short s] [long s]
 #   (default /api/Albums 4 16; Release build in build/release; EDGE_THREADS,
 #   SINGLE_FLIGHT and EDGE_BATCH from the environment go to the edge;
-#   CACHE=1 gives the worker the private Redis, as the shipped config does)
+#   CACHE=1 gives the worker the private Redis, as the shipped config does;
+#   COLLECTIONS (default 'Albums, Artists') and LOCAL_CACHE_MAX_BYTES go to
+#   both; SCRIPT is a wrk script to load it with, PATH then its first path)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -41,7 +43,8 @@ run() {
   local env=(env -i PATH="$PATH" WARREN_HTTP_PORT="$port"
     WARREN_AMQP_URL="amqp://guest:guest@127.0.0.1:$WRT_AMQP_PORT/%2f"
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db"
-    WARREN_COLLECTIONS='Albums, Artists' WARREN_LOG_LEVEL=warn
+    WARREN_COLLECTIONS="${COLLECTIONS:-Albums, Artists}" WARREN_LOG_LEVEL=warn
+    ${LOCAL_CACHE_MAX_BYTES:+WARREN_LOCAL_CACHE_MAX_BYTES=$LOCAL_CACHE_MAX_BYTES}
     WARREN_AUDIT_SPOOL_DIR="$out/spool" WARREN_PREFETCH=256
     WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef
     ${EDGE_THREADS:+WARREN_EDGE_THREADS=$EDGE_THREADS} ${SINGLE_FLIGHT:+WARREN_SINGLE_FLIGHT=$SINGLE_FLIGHT}
@@ -54,7 +57,7 @@ run() {
     "$root/build/release/services/edge/warren-edge" 2>"$out/edge.log" &
   ep=$!
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
-  wrk -t1 -c16 -d"${secs}s" "http://127.0.0.1:$port$path" >"$out/wrk.txt"
+  wrk -t1 -c16 -d"${secs}s" ${SCRIPT:+-s "$SCRIPT"} "http://127.0.0.1:$port$path" >"$out/wrk.txt"
   kill -TERM "$ep" "$wp"
   wait "$ep" "$wp" || true
   printf '%s %s %s\n' "$(awk '/requests in/ {print $1}' "$out/wrk.txt")" \

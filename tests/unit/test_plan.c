@@ -120,6 +120,11 @@ START_TEST(albums_list_count_get)
     ck_assert_str_eq(pc->count, "SELECT COUNT(*) FROM \"albums\"");
     ck_assert_str_eq(pc->get, "SELECT \"AlbumId\",\"Title\",\"ArtistId\" FROM \"albums\" "
                               "WHERE \"AlbumId\"=? ORDER BY \"AlbumId\"");
+    /* a page-number read from a remembered key (ops/rows.c) */
+    ck_assert_str_eq(pc->list_from, "SELECT \"AlbumId\",\"Title\",\"ArtistId\" FROM \"albums\" "
+                                    "WHERE \"AlbumId\">=? ORDER BY \"AlbumId\" LIMIT ? OFFSET ?");
+    ck_assert_str_eq(pc->list_after, "SELECT \"AlbumId\",\"Title\",\"ArtistId\" FROM \"albums\" "
+                                     "WHERE \"AlbumId\">? ORDER BY \"AlbumId\" LIMIT ? OFFSET ?");
 }
 END_TEST
 
@@ -146,6 +151,9 @@ START_TEST(to_many_relation)
                                       "WHERE \"ArtistId\"=? ORDER BY \"AlbumId\" "
                                       "LIMIT ? OFFSET ?");
     ck_assert_str_eq(pc->rel_count[r], "SELECT COUNT(*) FROM \"albums\" WHERE \"ArtistId\"=?");
+    ck_assert_str_eq(pc->rel_after[r], "SELECT \"AlbumId\",\"Title\",\"ArtistId\" FROM \"albums\" "
+                                       "WHERE \"ArtistId\"=? AND \"AlbumId\">? "
+                                       "ORDER BY \"AlbumId\" LIMIT ? OFFSET ?");
 }
 END_TEST
 
@@ -157,6 +165,9 @@ START_TEST(composite_key_statements)
                               "ORDER BY \"PlaylistId\",\"TrackId\"");
     ck_assert_str_eq(pc->list, "SELECT \"PlaylistId\",\"TrackId\" FROM \"playlist_track\" "
                                "ORDER BY \"PlaylistId\",\"TrackId\" LIMIT ? OFFSET ?");
+    ck_assert_str_eq(pc->list_from, "SELECT \"PlaylistId\",\"TrackId\" FROM \"playlist_track\" "
+                                    "WHERE (\"PlaylistId\",\"TrackId\")>=(?,?) "
+                                    "ORDER BY \"PlaylistId\",\"TrackId\" LIMIT ? OFFSET ?");
 }
 END_TEST
 

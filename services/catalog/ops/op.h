@@ -6,6 +6,7 @@
 #define CATALOG_OP_H
 
 #include "cache/cache.h"
+#include "cache/pagepos.h"
 #include "model/schema.h"
 #include "sql/plan.h"
 #include "store/store.h"
@@ -38,6 +39,9 @@ struct handler_env {
     const struct view *view;
     /* the transaction a batch or a bulk create holds (write_tx.h); NULL: none */
     struct write_tx *tx;
+    /* the worker's page positions (cache/pagepos.h): page-number reads
+     * seek from them; NULL: none (every page an OFFSET) */
+    pagepos *pagepos;
 };
 
 /* An operation on collection c: writes its status, body bytes and headers

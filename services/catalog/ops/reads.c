@@ -21,9 +21,10 @@ int reads_list(const struct handler_env *env, const struct collection *c,
     if (req->q != NULL || req->after != NULL || req->before != NULL)
         return search_list(env, c, req, base_url, out, err);
     const struct plan_coll *pc = plan_coll_at(env->plan, schema_index(env->schema, c));
-    struct value binds[2];
+    struct rows_list list = {
+        .count = pc->count, .page = pc->list, .from = pc->list_from, .after = pc->list_after};
     struct page pg;
-    int rc = rows_page(env, c, pc->count, pc->list, binds, 0, req, &pg, out, err);
+    int rc = rows_page(env, c, &list, NULL, 0, req, &pg, out, err);
     rows_link(out, base_url, c, req, &pg);
     out->status = 200;
     return rc;
@@ -67,9 +68,12 @@ static int related_of_row(struct found *f, const struct value *row)
     }
     if (!any) /* a NULL referenced key: no rows can match */
         key[0] = (struct value){.kind = V_NULL};
+    struct rows_list list = {.count = pc->rel_count[ri],
+                             .page = pc->rel_page[ri],
+                             .from = pc->rel_from[ri],
+                             .after = pc->rel_after[ri]};
     struct page pg;
-    int rc = rows_page(env, target, pc->rel_count[ri], pc->rel_page[ri], key, r->nkeys, f->req, &pg,
-                       f->out, f->err);
+    int rc = rows_page(env, target, &list, key, r->nkeys, f->req, &pg, f->out, f->err);
     rows_link(f->out, f->base_url, f->coll, f->req, &pg);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include "ops/render.h"
 #include "ops/reqkey.h"
 #include "sql/query.h"
+#include "store/store.h"
 #include "warren/json.h"
 
 /* The cursor that starts after row: its sort key and the next page. */
@@ -37,6 +38,15 @@ static void remember_first(struct rows *x, const struct value *row)
         wr_buf_reset(x->prev_cursor); /* a BLOB in the key: an offset link instead */
 }
 
+/* The key of row (of x's collection) into k. */
+static void seen_key(const struct rows *x, struct pagepos_key *k, const struct value *row)
+{
+    struct value key[SCHEMA_MAX_KEY_COLS];
+    for (size_t i = 0; i < x->coll->npk; i++)
+        key[i] = row[x->coll->pk[i]];
+    pagepos_key_set(k, key, x->coll->npk);
+}
+
 int rows_on_row(void *arg, const struct value *row, size_t ncols)
 {
     struct rows *x = arg;
@@ -47,6 +57,11 @@ int rows_on_row(void *arg, const struct value *row, size_t ncols)
     }
     if (x->count == 0 && x->prev_cursor != NULL)
         remember_first(x, row);
+    if (x->seen != NULL) { /* every row's: the last one's stays */
+        if (x->count == 0)
+            seen_key(x, &x->seen->first, row);
+        seen_key(x, &x->seen->last, row);
+    }
     if (x->count++ > 0)
         wr_buf_putc(x->out, ',');
     if (x->cursor != NULL)
@@ -73,33 +88,77 @@ long rows_per_page(const struct handler_env *env, const struct wr_request *req)
     return reqkey_per_page(req, env->default_per_page, env->max_per_page);
 }
 
-int rows_page(const struct handler_env *env, const struct collection *target, const char *count_sql,
-              const char *page_sql, struct value *binds, size_t nbinds,
+/* Where a page-number read of list starts: from the nearest position the
+ * memo has at or below offset (its statement and key bound into all after
+ * the list's binds, *skip the rows past the position), or the list's own
+ * statement and offset. The statement to run; *n the binds used. */
+static const char *seek(pagepos *memo, const struct collection *target,
+                        const struct rows_list *list, struct value *all, size_t *n,
+                        long long offset, long long *skip)
+{
+    struct pagepos_hit hit;
+    *skip = offset;
+    if (offset == 0 || !pagepos_find(memo, list->page, all, *n, offset, &hit) ||
+        hit.nkey != target->npk)
+        return list->page;
+    memcpy(all + *n, hit.key, hit.nkey * sizeof(hit.key[0]));
+    *n += hit.nkey;
+    *skip = offset - hit.start;
+    return hit.inclusive ? list->from : list->after;
+}
+
+int rows_page(const struct handler_env *env, const struct collection *target,
+              const struct rows_list *list, const struct value *binds, size_t nbinds,
               const struct wr_request *req, struct page *pg, struct wr_answer *out,
               struct wr_err *err)
 {
     struct counted n = {0};
     bool uncounted = reqkey_uncounted(target, req);
+    /* the binds (count's), then a remembered key, then LIMIT and OFFSET */
+    struct value all[2 * SCHEMA_MAX_KEY_COLS + 2];
+    if (nbinds > SCHEMA_MAX_KEY_COLS)
+        return wr_err_set(err, WR_EINVAL, "too many binds for a page");
+    if (nbinds > 0)
+        memcpy(all, binds, nbinds * sizeof(binds[0]));
     int rc = uncounted
                  ? 0
-                 : counts_rows(env, target, count_sql, binds, nbinds, nbinds == 0, req, &n, err);
+                 : counts_rows(env, target, list->count, all, nbinds, nbinds == 0, req, &n, err);
     if (rc != 0)
         return rc;
     plan_page(pg, n.total, req->page ? req->page : 1, rows_per_page(env, req));
     pg->uncounted = uncounted;
     counts_apply(pg, &n);
     bool open = plan_page_open(pg);
-    binds[nbinds] = (struct value){.kind = V_INT, .i = pg->per_page + (open ? 1 : 0)};
-    binds[nbinds + 1] = (struct value){.kind = V_INT, .i = pg->offset};
+    /* the memo: only where the order is the key alone, at this
+     * transaction's data version (read inside it: its snapshot's) */
+    pagepos *memo = list->from != NULL && list->after != NULL ? env->pagepos : NULL;
+    if (memo != NULL)
+        pagepos_at(memo, store_data_version(env->store));
+    size_t nall = nbinds;
+    long long skip = pg->offset;
+    const char *sql =
+        memo != NULL ? seek(memo, target, list, all, &nall, pg->offset, &skip) : list->page;
+    all[nall] = (struct value){.kind = V_INT, .i = pg->per_page + (open ? 1 : 0)};
+    all[nall + 1] = (struct value){.kind = V_INT, .i = skip};
     render_page_head(&out->body, pg);
+    struct rows_seen seen;
+    seen.first.ok = seen.last.ok = false;
     struct rows x = {.env = env,
                      .coll = target,
                      .out = &out->body,
                      .depth = reqkey_depth(target, req),
                      .limit = (size_t)pg->per_page,
+                     .seen = memo != NULL ? &seen : NULL,
                      .err = err};
     if (open || pg->page <= pg->total_pages)
-        rc = store_query(env->store, page_sql, binds, nbinds + 2, rows_on_row, &x, err);
+        rc = store_query(env->store, sql, all, nall + 2, rows_on_row, &x, err);
+    if (rc == 0 && x.count > 0 && memo != NULL) {
+        /* the rows from this page's offset are those from its first row,
+         * and those past its last follow it */
+        pagepos_put(memo, list->page, binds, nbinds, pg->offset, true, &seen.first);
+        pagepos_put(memo, list->page, binds, nbinds, pg->offset + (long long)x.count, false,
+                    &seen.last);
+    }
     pg->more = x.more;
     out->rows = (long long)x.count;
     render_page_tail(&out->body, pg);

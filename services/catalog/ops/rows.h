@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cache/pagepos.h"
 #include "ops/op.h"
 #include "sql/plan.h"
 #include "warren/buf.h"
@@ -36,7 +37,26 @@ struct rows {
      * written, to page prev_page (prev_cursor NULL: none) */
     struct wr_buf *prev_cursor;
     long prev_page;
+    /* a page read by number: the keys of its first and last rows, for
+     * the page-position memo (NULL: not kept) */
+    struct rows_seen *seen;
     struct wr_err *err;
+};
+
+/* The keys rows_on_row saw of a page's first and last rows. */
+struct rows_seen {
+    struct pagepos_key first, last;
+};
+
+/* The statements of a paged list (plan.h): its count, its page (LIMIT ?
+ * OFFSET ?), and the page from a remembered key on (from: key >= ?, then
+ * LIMIT and OFFSET) and past one (after: key > ?); from and after NULL
+ * when the list is not in key order alone (no page positions kept). */
+struct rows_list {
+    const char *count;
+    const char *page;
+    const char *from;
+    const char *after;
 };
 
 /* A store_row_fn: writes row (a row of arg's collection, every column in
@@ -51,14 +71,18 @@ bool rows_relation_key(const struct relation *r, const struct value *row, struct
 /* The page size req gets (reqkey_per_page with env's defaults). */
 long rows_per_page(const struct handler_env *env, const struct wr_request *req);
 
-/* A page of target's rows: the count (count_sql, unless the page is
- * uncounted), then the rows of page_sql with binds plus LIMIT and OFFSET,
- * which it binds after the nbinds given (binds has room for two more).
- * Uncounted pages read one row more to learn whether a next page exists.
- * Fills pg; writes the page envelope into out->body and the rows count
- * into out->rows. 0 or a store error. */
-int rows_page(const struct handler_env *env, const struct collection *target, const char *count_sql,
-              const char *page_sql, struct value *binds, size_t nbinds,
+/* A page of target's rows: the count (list->count, unless the page is
+ * uncounted), then the rows of list->page with the nbinds binds (at most
+ * SCHEMA_MAX_KEY_COLS) plus LIMIT and OFFSET. Uncounted pages read one row
+ * more to learn whether a next page exists. With env's page-position memo
+ * (env->pagepos) and list->from and after, a page past the first seeks
+ * from the nearest key remembered at or below its offset, at the data
+ * version it reads, and offsets only past it (the same rows, without
+ * stepping over those before); every page read remembers where its first
+ * row and the row past its last are. Fills pg; writes the page envelope
+ * into out->body and the rows count into out->rows. 0 or a store error. */
+int rows_page(const struct handler_env *env, const struct collection *target,
+              const struct rows_list *list, const struct value *binds, size_t nbinds,
               const struct wr_request *req, struct page *pg, struct wr_answer *out,
               struct wr_err *err);
 

@@ -55,11 +55,32 @@ static void order_by_key(struct wr_buf *b, const struct collection *c)
     }
 }
 
-enum shape { ROWS, PAGE, COUNT };
+/* A page from a remembered key on (cache/pagepos.h): FROM its row
+ * (key >= ?), AFTER it (key > ?). */
+enum shape { ROWS, PAGE, PAGE_FROM, PAGE_AFTER, COUNT };
 
-/* SELECT (or COUNT) over c, filtered by cols = ?, in key order. */
+/* ` AND ` (or ` WHERE ` with no filter) and c's key compared to ? by op:
+ * `"k">=?`, or a row value for a composite key, `("a","b")>=(?,?)`, which
+ * SQLite compares in the order ORDER BY "a","b" gives and seeks by the
+ * key's index. */
+static void key_from(struct wr_buf *b, const struct collection *c, size_t nfilter, const char *op)
+{
+    wr_buf_puts(b, nfilter > 0 ? " AND " : " WHERE ");
+    wr_buf_puts(b, c->npk > 1 ? "(" : "");
+    plan_idents(b, c, c->pk, c->npk);
+    wr_buf_puts(b, c->npk > 1 ? ")" : "");
+    wr_buf_puts(b, op);
+    for (size_t k = 0; k < c->npk; k++)
+        wr_buf_puts(b, k == 0 ? (c->npk > 1 ? "(?" : "?") : ",?");
+    wr_buf_puts(b, c->npk > 1 ? ")" : "");
+}
+
+/* SELECT (or COUNT) over c, filtered by cols = ?, in key order. A keyset
+ * shape with no key to seek by (npk 0) is NULL. */
 static char *statement(const struct collection *c, const size_t *cols, size_t n, enum shape s)
 {
+    if ((s == PAGE_FROM || s == PAGE_AFTER) && c->npk == 0)
+        return NULL;
     struct wr_buf b;
     wr_buf_init(&b, SQL_MAX);
     if (s == COUNT) {
@@ -69,9 +90,11 @@ static char *statement(const struct collection *c, const size_t *cols, size_t n,
         select_from(&b, c);
     }
     where(&b, c, cols, n);
+    if (s == PAGE_FROM || s == PAGE_AFTER)
+        key_from(&b, c, n, s == PAGE_FROM ? ">=" : ">");
     if (s != COUNT)
         order_by_key(&b, c);
-    if (s == PAGE)
+    if (s == PAGE || s == PAGE_FROM || s == PAGE_AFTER)
         wr_buf_puts(&b, " LIMIT ? OFFSET ?");
     return wr_buf_detach(&b, NULL);
 }
@@ -79,6 +102,8 @@ static char *statement(const struct collection *c, const size_t *cols, size_t n,
 static void free_coll(struct plan_coll *pc, size_t nrels)
 {
     free(pc->list);
+    free(pc->list_from);
+    free(pc->list_after);
     free(pc->count);
     free(pc->get);
     for (size_t i = 0; i < nrels; i++) {
@@ -86,31 +111,45 @@ static void free_coll(struct plan_coll *pc, size_t nrels)
             free(pc->rel_all[i]);
         if (pc->rel_page)
             free(pc->rel_page[i]);
+        if (pc->rel_from)
+            free(pc->rel_from[i]);
+        if (pc->rel_after)
+            free(pc->rel_after[i]);
         if (pc->rel_count)
             free(pc->rel_count[i]);
     }
     free(pc->rel_all);
     free(pc->rel_page);
+    free(pc->rel_from);
+    free(pc->rel_after);
     free(pc->rel_count);
 }
 
 static bool build_coll(struct plan_coll *pc, const schema *s, const struct collection *c)
 {
     pc->list = statement(c, NULL, 0, PAGE);
+    pc->list_from = statement(c, NULL, 0, PAGE_FROM);
+    pc->list_after = statement(c, NULL, 0, PAGE_AFTER);
     pc->count = statement(c, NULL, 0, COUNT);
     pc->get = statement(c, c->pk, c->npk, ROWS);
     pc->rel_all = calloc(c->nrels + 1, sizeof(char *));
     pc->rel_page = calloc(c->nrels + 1, sizeof(char *));
+    pc->rel_from = calloc(c->nrels + 1, sizeof(char *));
+    pc->rel_after = calloc(c->nrels + 1, sizeof(char *));
     pc->rel_count = calloc(c->nrels + 1, sizeof(char *));
-    if (!pc->list || !pc->count || !pc->get || !pc->rel_all || !pc->rel_page || !pc->rel_count)
+    if (!pc->list || !pc->count || !pc->get || !pc->rel_all || !pc->rel_page || !pc->rel_from ||
+        !pc->rel_after || !pc->rel_count || (c->npk > 0 && (!pc->list_from || !pc->list_after)))
         return false;
     for (size_t i = 0; i < c->nrels; i++) {
         const struct relation *r = &c->rels[i];
         const struct collection *t = schema_at(s, r->target);
         pc->rel_all[i] = statement(t, r->remote, r->nkeys, ROWS);
         pc->rel_page[i] = statement(t, r->remote, r->nkeys, PAGE);
+        pc->rel_from[i] = statement(t, r->remote, r->nkeys, PAGE_FROM);
+        pc->rel_after[i] = statement(t, r->remote, r->nkeys, PAGE_AFTER);
         pc->rel_count[i] = statement(t, r->remote, r->nkeys, COUNT);
-        if (!pc->rel_all[i] || !pc->rel_page[i] || !pc->rel_count[i])
+        if (!pc->rel_all[i] || !pc->rel_page[i] || !pc->rel_count[i] ||
+            (t->npk > 0 && (!pc->rel_from[i] || !pc->rel_after[i])))
             return false;
     }
     return true;

@@ -17,10 +17,14 @@
  * table in table order, so a row's value i is column i. */
 struct plan_coll {
     char *list;       /* ORDER BY the key, LIMIT ? OFFSET ? */
+    char *list_from;  /* the same from a key on: WHERE key >= ?, then LIMIT ? OFFSET ? */
+    char *list_after; /* the same past a key: WHERE key > ? (both NULL: no key) */
     char *count;      /* COUNT(*) of the table */
     char *get;        /* WHERE each key column = ? */
     char **rel_all;   /* per relation: the target's rows matching ? (ordered by its key) */
     char **rel_page;  /* per relation: the same, LIMIT ? OFFSET ? */
+    char **rel_from;  /* per relation: rel_page from the target's key ? on (>=; NULL: no key) */
+    char **rel_after; /* per relation: rel_page past the target's key ? (>) */
     char **rel_count; /* per relation: COUNT(*) of the same */
 };
 
