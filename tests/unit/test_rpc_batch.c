@@ -171,6 +171,22 @@ START_TEST(encoder_refuses)
 }
 END_TEST
 
+/* Each of the n texts decodes (as a reply batch when it says "replies")
+ * to WR_EINVAL, the batch left empty and the message prefixed "batch: ". */
+static void assert_refused(const char *const *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct wr_batch d = {.n = 7};
+        struct wr_err err = {0};
+        bool reply = strstr(bad[i], "replies") != NULL;
+        ck_assert_msg(wr_batch_decode(bad[i], strlen(bad[i]), reply, &d, &err) == WR_EINVAL,
+                      "accepted %zu: %s", i, bad[i]);
+        ck_assert_uint_eq(d.n, 0);
+        ck_assert_ptr_null(d.store);
+        ck_assert(strncmp(err.msg, "batch: ", 7) == 0);
+    }
+}
+
 #define ITEM(extra)                                                                                \
     "{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},\"id\":\"" ID1     \
     "\",\"type\":\"list\"" extra "}"
@@ -208,16 +224,7 @@ START_TEST(decoder_refuses)
         "\"h\":\"\",\"i\":\"\"},\"id\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}", /* 9 headers */
         "{\"replies\":[{\"body\":\"{}\",\"headers\":{},\"id\":\"" ID1 "\",\"status\":99}],\"v\":2}",
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct wr_batch d = {.n = 7};
-        struct wr_err err = {0};
-        bool reply = strstr(bad[i], "replies") != NULL;
-        ck_assert_msg(wr_batch_decode(bad[i], strlen(bad[i]), reply, &d, &err) == WR_EINVAL,
-                      "accepted %zu: %s", i, bad[i]);
-        ck_assert_uint_eq(d.n, 0);
-        ck_assert_ptr_null(d.store);
-        ck_assert(strncmp(err.msg, "batch: ", 7) == 0);
-    }
+    assert_refused(bad, sizeof(bad) / sizeof(bad[0]));
     static const char ok[] = "{\"batch\":[" ITEM("") "],\"v\":2}";
     struct wr_batch d;
     struct wr_err err = {0};
@@ -287,13 +294,7 @@ START_TEST(decoder_reads_any_spelling)
         "\"replies\":[],\"v\":2}",
     };
 #undef REPLY
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct wr_batch b = {.n = 7};
-        ck_assert_msg(wr_batch_decode(bad[i], strlen(bad[i]), true, &b, &err) == WR_EINVAL,
-                      "accepted %zu: %s", i, bad[i]);
-        ck_assert_ptr_null(b.store);
-        ck_assert(strncmp(err.msg, "batch: ", 7) == 0);
-    }
+    assert_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 END_TEST
 
@@ -371,15 +372,7 @@ START_TEST(decoder_refuses_json_bodies)
         "\"id\":\"" ID1 "\",\"json\":{},\"type\":\"list\"}],\"v\":2}", /* json in a request */
     };
 #undef REP
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct wr_batch d = {.n = 7};
-        struct wr_err err = {0};
-        bool reply = strstr(bad[i], "replies") != NULL;
-        ck_assert_msg(wr_batch_decode(bad[i], strlen(bad[i]), reply, &d, &err) == WR_EINVAL,
-                      "accepted %zu: %s", i, bad[i]);
-        ck_assert_ptr_null(d.store);
-        ck_assert(strncmp(err.msg, "batch: ", 7) == 0);
-    }
+    assert_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 END_TEST
 
