@@ -1,6 +1,6 @@
 /* The JSON value scanner (see warren/json_scan.h): one pass, no values
- * built, the nesting kept as one bit a level (object or array) so that no
- * input can make it recurse. A page body is mostly short strings and the
+ * built, the nesting kept as a flag a level (object or array) in an
+ * array, so that no input can make it recurse. A page body is mostly short strings and the
  * punctuation between them, so the cost is per token: the states are one
  * function's labels (a call per token cost twice the instructions,
  * callgrind), and strings are skipped eight bytes at a time (swar.h) to
