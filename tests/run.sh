@@ -70,8 +70,8 @@ echo "== fault tests of redelivery and deadlines with EDGE_BATCH on (release bui
 echo "== integration tests under valgrind (release build): no errors, no leaks"
 (cd build/ci-release && WRT_VALGRIND=1 ctest --output-on-failure \
   -R 'integration_(api|rpc|search|writes|relations|columns|cache|audit)$') || rc=1
-echo "== fuzzers (clang, libFuzzer + ASan + UBSan), 20 s each"
-bash tests/fuzz/run.sh 20 || rc=1
+echo "== fuzzers (clang, libFuzzer + ASan + UBSan), 15 s each"
+bash tests/fuzz/run.sh 15 || rc=1
 if [ $rc -ne 0 ]; then
   echo "== logs of the processes the tests started:"
   for f in "$state"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
