@@ -29,14 +29,10 @@ static bool hex4(pos p, unsigned *v)
 {
     *v = 0;
     for (int i = 0; i < 4; i++) {
-        unsigned c = p[i];
-        unsigned d = c >= '0' && c <= '9'   ? c - '0'
-                     : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                     : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                            : 16;
-        if (d == 16)
+        int d = wr_hex_value((char)p[i]);
+        if (d < 0)
             return false;
-        *v = *v << 4 | d;
+        *v = *v << 4 | (unsigned)d;
     }
     return true;
 }
