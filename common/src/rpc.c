@@ -1,16 +1,20 @@
 /* The RPC envelope (encode, strict decode) and the request id. The client
- * API lives in rpc_client.c. */
+ * API lives in rpc_client.c. The decoder reads the envelope's flat object
+ * with json_read.h in one pass into a table of its members; the strings
+ * land in one store the request owns. */
 #include "warren/rpc.h"
 
-#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "json_read.h"
 #include "warren/codec.h"
 #include "warren/json.h"
+#include "warren/json_scan.h"
 
 #define MAX_NAME_LEN 128
 #define MAX_KEY_LEN 1024
@@ -18,6 +22,8 @@
 #define MAX_BODY_LEN ((size_t)16 * 1024 * 1024)
 #define MAX_AFTER_LEN 2048
 #define MAX_FIELDS_LEN 4096
+/* The largest integer the envelope reader takes as one: 18 digits. */
+#define INT_DIGITS_MAX 999999999999999999LL
 
 void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1])
 {
@@ -103,47 +109,70 @@ int wr_request_encode(const struct wr_request *req, struct wr_buf *out)
     return wr_buf_putc(out, '}');
 }
 
-/* A string member of min to max bytes and no NUL; NULL when absent. */
-static int get_str_n(json_t *root, const char *name, size_t min, size_t max, const char **out,
-                     struct wr_err *err)
+/* One member's value as the envelope reader met it. */
+enum jtype {
+    J_ABSENT,
+    J_STR,
+    J_INT,  /* an integer of at most WR__JREAD_DIGITS_MAX digits */
+    J_OTHER /* any other JSON value: the wrong type for every member */
+};
+struct jval {
+    enum jtype type;
+    const char *s; /* J_STR: unescaped, NUL-terminated, in the envelope's store */
+    size_t n;
+    long long i; /* J_INT */
+};
+
+/* A member name an envelope knows, and its length. */
+struct name {
+    const char *s;
+    size_t n;
+};
+#define NAME(s)                                                                                    \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+
+/* A string member of min to max bytes; NULL when absent. (The reader
+ * refuses a string holding NUL.) */
+static int get_str_n(const struct jval *v, const char *name, size_t min, size_t max,
+                     const char **out, struct wr_err *err)
 {
-    json_t *v = json_object_get(root, name);
     *out = NULL;
-    if (v == NULL)
+    if (v->type == J_ABSENT)
         return 0;
-    if (!json_is_string(v))
+    if (v->type != J_STR)
         return wr_err_set(err, WR_EINVAL, "envelope: %s must be a string", name);
-    size_t n = json_string_length(v);
-    if (n < min || n > max || strlen(json_string_value(v)) != n)
+    if (v->n < min || v->n > max)
         return wr_err_set(err, WR_EINVAL, "envelope: %s must be %zu to %zu characters", name, min,
                           max);
-    *out = json_string_value(v);
+    *out = v->s;
     return 0;
 }
 
-static int get_str(json_t *root, const char *name, size_t max, const char **out, struct wr_err *err)
+static int get_str(const struct jval *v, const char *name, size_t max, const char **out,
+                   struct wr_err *err)
 {
-    return get_str_n(root, name, 1, max, out, err);
+    return get_str_n(v, name, 1, max, out, err);
 }
 
 /* depth: 0 to WR_DEPTH_MAX when given. */
-static int get_depth(json_t *root, struct wr_request *req, struct wr_err *err)
+static int get_depth(const struct jval *v, struct wr_request *req, struct wr_err *err)
 {
-    json_t *v = json_object_get(root, "depth");
-    if (v == NULL)
+    if (v->type == J_ABSENT)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > WR_DEPTH_MAX)
+    if (v->type != J_INT || v->i < 0 || v->i > WR_DEPTH_MAX)
         return wr_err_set(err, WR_EINVAL, "depth must be 0 to %d", WR_DEPTH_MAX);
     req->depth_given = true;
-    req->depth = (int)json_integer_value(v);
+    req->depth = (int)v->i;
     return 0;
 }
 
 /* A string member that is one of choices (NULL-terminated) when given. */
-static int get_choice(json_t *root, const char *name, const char *const *choices, const char **out,
-                      struct wr_err *err)
+static int get_choice(const struct jval *v, const char *name, const char *const *choices,
+                      const char **out, struct wr_err *err)
 {
-    int rc = get_str(root, name, 32, out, err);
+    int rc = get_str(v, name, 32, out, err);
     bool ok = *out == NULL;
     for (size_t i = 0; rc == 0 && !ok && choices[i] != NULL; i++)
         ok = strcmp(*out, choices[i]) == 0;
@@ -152,75 +181,125 @@ static int get_choice(json_t *root, const char *name, const char *const *choices
     return rc;
 }
 
-/* count, return and resolution: words from their lists when given. */
-static int get_choices(json_t *root, struct wr_request *req, struct wr_err *err)
-{
-    static const char *const counts[] = {"exact", "none", "estimated", NULL};
-    static const char *const returns[] = {"minimal", "representation", NULL};
-    static const char *const resolutions[] = {"merge-duplicates", NULL};
-    static const char *const formats[] = {WR_FORMAT_CSV, WR_FORMAT_NDJSON, NULL};
-    int rc = get_choice(root, "count", counts, &req->count, err);
-    if (rc == 0)
-        rc = get_choice(root, "format", formats, &req->format, err);
-    if (rc == 0)
-        rc = get_choice(root, "return", returns, &req->prefer_return, err);
-    if (rc == 0)
-        rc = get_choice(root, "resolution", resolutions, &req->resolution, err);
-    return rc;
-}
-
 /* A positive integer member; 0 when absent. */
-static int get_count(json_t *root, const char *name, long *out, struct wr_err *err)
+static int get_count(const struct jval *v, const char *name, long *out, struct wr_err *err)
 {
-    json_t *v = json_object_get(root, name);
     *out = 0;
-    if (v == NULL)
+    if (v->type == J_ABSENT)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > WR_PAGE_MAX)
+    if (v->type != J_INT || v->i < 1 || v->i > WR_PAGE_MAX)
         return wr_err_set(err, WR_EINVAL, "%s must be a positive integer", name);
-    *out = (long)json_integer_value(v);
+    *out = (long)v->i;
     return 0;
 }
 
-/* The version first: a newer envelope may carry members v1 does not know,
- * and its sender should hear about the version, not about a member. Then
- * every member must be one of known (n names). */
-static int check_members(json_t *root, const char *const *known, size_t n, struct wr_err *err)
+/* An envelope being read: the names it knows (n of them) and, for each,
+ * its value; the first member it does not know; the store its strings
+ * land in. */
+struct envelope {
+    const struct name *known;
+    size_t n;
+    struct jval *vals;
+    const char *unknown;
+    char *store;
+};
+
+/* Which of e's names s (n bytes) is; e->n when none. */
+static size_t known_index(const struct envelope *e, const char *s, size_t n)
 {
-    json_t *v = json_object_get(root, "v");
-    if (!json_is_integer(v) || json_integer_value(v) != WR_PROTO_VERSION)
+    for (size_t k = 0; k < e->n; k++)
+        if (e->known[k].n == n && memcmp(e->known[k].s, s, n) == 0)
+            return k;
+    return e->n;
+}
+
+/* One member's value: a string, an integer, or (checked, skipped) any
+ * other value. -1 when it is not JSON. */
+static int read_value(struct wr__jread *r, struct jval *v)
+{
+    wr__jread_ws(r);
+    if (r->p < r->end && *r->p == '"') {
+        v->type = J_STR;
+        return wr__jread_str(r, &v->s, &v->n);
+    }
+    if (wr__jread_int(r, -INT_DIGITS_MAX, INT_DIGITS_MAX, &v->i) == 0) {
+        v->type = J_INT;
+        return 0;
+    }
+    size_t n = wr_json_value_len(r->p, (size_t)(r->end - r->p));
+    if (n == 0)
+        return -1;
+    r->p += n;
+    v->type = J_OTHER;
+    return 0;
+}
+
+/* The object's members into e. -1 when the text is not one JSON object
+ * (after white space), *twice set when it failed on a known member given
+ * twice. */
+static int read_object(struct wr__jread *r, struct envelope *e, const char **twice)
+{
+    if (!wr__jread_take(r, '{'))
+        return -1;
+    if (wr__jread_take(r, '}'))
+        return 0;
+    do {
+        const char *name;
+        size_t n;
+        if (wr__jread_str(r, &name, &n) != 0 || !wr__jread_take(r, ':'))
+            return -1;
+        size_t k = known_index(e, name, n);
+        struct jval other = {0};
+        struct jval *v = k < e->n ? &e->vals[k] : &other;
+        if (v->type != J_ABSENT) {
+            *twice = e->known[k].s;
+            return -1;
+        }
+        if (k == e->n && e->unknown == NULL)
+            e->unknown = name;
+        if (read_value(r, v) != 0)
+            return -1;
+    } while (wr__jread_take(r, ','));
+    return wr__jread_take(r, '}') ? 0 : -1;
+}
+
+/* Whether the text's first byte after white space is '{'. */
+static bool opens_object(const char *body, size_t len)
+{
+    struct wr__jread r = {.p = body, .end = body + len};
+    return wr__jread_take(&r, '{');
+}
+
+/* What every service's envelope starts with: one JSON object (a known
+ * member given twice refused), version v1 (the member at v_index), then
+ * members only from e's names: the version first, because a newer
+ * envelope may carry members v1 does not know, and its sender should hear
+ * about the version, not about a member. e->store gets the strings (the
+ * caller's to free, also on error). */
+static int parse_envelope(struct envelope *e, size_t v_index, const char *body, size_t len,
+                          struct wr_err *err)
+{
+    e->store = malloc(len + 1);
+    if (e->store == NULL)
+        return wr_err_set(err, WR_ENOMEM, "envelope: out of memory");
+    struct wr__jread r = {.p = body, .end = body + len, .out = e->store};
+    const char *twice = NULL;
+    int rc = read_object(&r, e, &twice);
+    wr__jread_ws(&r);
+    if (twice != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: member %s given twice", twice);
+    if (rc != 0 && !opens_object(body, len) && wr_json_is_one_value(body, len))
+        return wr_err_set(err, WR_EINVAL, "envelope: not an object");
+    if (rc != 0 || r.p != r.end)
+        return wr_err_set(err, WR_EINVAL, "envelope: invalid JSON (at byte %zu)",
+                          (size_t)(r.p - body));
+    const struct jval *v = &e->vals[v_index];
+    if (v->type != J_INT || v->i != WR_PROTO_VERSION)
         return wr_err_set(err, WR_EPROTO, "envelope: unsupported version (this is v%d)",
                           WR_PROTO_VERSION);
-    const char *name;
-    json_t *value;
-    json_object_foreach(root, name, value) {
-        bool ok = false;
-        for (size_t i = 0; i < n && !ok; i++)
-            ok = strcmp(name, known[i]) == 0;
-        if (!ok)
-            return wr_err_set(err, WR_EINVAL, "envelope: unknown member %.64s", name);
-    }
+    if (e->unknown != NULL)
+        return wr_err_set(err, WR_EINVAL, "envelope: unknown member %.64s", e->unknown);
     return 0;
-}
-
-/* What every service's envelope starts with: one JSON object (a member
- * given twice refused), version v1, members only from known. *root gets
- * the parsed object (the caller's to json_decref), or NULL on error. */
-static int parse_envelope(json_t **root, const char *body, size_t len, const char *const *known,
-                          size_t n, struct wr_err *err)
-{
-    json_error_t jerr;
-    *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (*root == NULL)
-        return wr_err_set(err, WR_EINVAL, "envelope: invalid JSON: %s", jerr.text);
-    int rc = json_is_object(*root) ? 0 : wr_err_set(err, WR_EINVAL, "envelope: not an object");
-    if (rc == 0)
-        rc = check_members(*root, known, n, err);
-    if (rc != 0) {
-        json_decref(*root);
-        *root = NULL;
-    }
-    return rc;
 }
 
 /* GET /api and /api/openapi.json: the op and v, nothing else. */
@@ -303,59 +382,108 @@ static int check_op(struct wr_request *req, struct wr_err *err)
     return check_options(req, create, err);
 }
 
-/* A decoded request owns root; a refused one is emptied. Returns rc. */
-static int finish(struct wr_request *req, json_t *root, int rc)
+/* A decoded request owns the store; a refused one is emptied. Returns rc. */
+static int finish(struct wr_request *req, char *store, int rc)
 {
     if (rc != 0) {
-        json_decref(root);
+        free(store);
         *req = (struct wr_request){0};
         return rc;
     }
-    req->owner__ = root;
+    req->owner__ = store;
     return 0;
+}
+
+/* The catalog envelope's members (proto/README.md section 4), by name. */
+enum member {
+    M_AFTER,
+    M_BEFORE,
+    M_BODY,
+    M_COLLECTION,
+    M_COUNT,
+    M_DEPTH,
+    M_FIELDS,
+    M_FORMAT,
+    M_ID,
+    M_OP,
+    M_PAGE,
+    M_Q,
+    M_RELATED_ID,
+    M_RELATION,
+    M_RESOLUTION,
+    M_RESULTS_PER_PAGE,
+    M_RETURN,
+    M_V,
+    NMEMBERS
+};
+static const struct name members[NMEMBERS] = {
+    NAME("after"),      NAME("before"),   NAME("body"),       NAME("collection"),
+    NAME("count"),      NAME("depth"),    NAME("fields"),     NAME("format"),
+    NAME("id"),         NAME("op"),       NAME("page"),       NAME("q"),
+    NAME("related_id"), NAME("relation"), NAME("resolution"), NAME("results_per_page"),
+    NAME("return"),     NAME("v")};
+
+/* count, format, return and resolution: words from their lists when given. */
+static int get_choices(const struct jval *v, struct wr_request *req, struct wr_err *err)
+{
+    static const char *const counts[] = {"exact", "none", "estimated", NULL};
+    static const char *const returns[] = {"minimal", "representation", NULL};
+    static const char *const resolutions[] = {"merge-duplicates", NULL};
+    static const char *const formats[] = {WR_FORMAT_CSV, WR_FORMAT_NDJSON, NULL};
+    int rc = get_choice(&v[M_COUNT], "count", counts, &req->count, err);
+    if (rc == 0)
+        rc = get_choice(&v[M_FORMAT], "format", formats, &req->format, err);
+    if (rc == 0)
+        rc = get_choice(&v[M_RETURN], "return", returns, &req->prefer_return, err);
+    if (rc == 0)
+        rc = get_choice(&v[M_RESOLUTION], "resolution", resolutions, &req->resolution, err);
+    return rc;
+}
+
+/* The string members' types and lengths. */
+static int get_strings(const struct jval *v, struct wr_request *req, struct wr_err *err)
+{
+    int rc = get_str(&v[M_OP], "op", MAX_NAME_LEN, &req->op, err);
+    if (rc == 0)
+        rc = get_str(&v[M_COLLECTION], "collection", MAX_NAME_LEN, &req->collection, err);
+    if (rc == 0)
+        rc = get_str(&v[M_ID], "id", MAX_KEY_LEN, &req->key, err);
+    if (rc == 0)
+        rc = get_str(&v[M_RELATION], "relation", MAX_NAME_LEN, &req->relation, err);
+    if (rc == 0)
+        rc = get_str(&v[M_RELATED_ID], "related_id", MAX_KEY_LEN, &req->related_id, err);
+    if (rc == 0)
+        rc = get_str(&v[M_Q], "q", MAX_Q_LEN, &req->q, err);
+    if (rc == 0)
+        rc = get_str(&v[M_BODY], "body", MAX_BODY_LEN, &req->body, err);
+    return rc;
 }
 
 int wr_request_decode(struct wr_request *req, const char *body, size_t len, struct wr_err *err)
 {
-    static const char *const known[] = {"after",      "before",   "body",       "collection",
-                                        "count",      "depth",    "fields",     "format",
-                                        "id",         "op",       "page",       "q",
-                                        "related_id", "relation", "resolution", "results_per_page",
-                                        "return",     "v"};
+    struct jval v[NMEMBERS] = {0};
+    struct envelope e = {.known = members, .n = NMEMBERS, .vals = v};
     *req = (struct wr_request){0};
-    json_t *root;
-    int rc = parse_envelope(&root, body, len, known, sizeof(known) / sizeof(known[0]), err);
+    int rc = parse_envelope(&e, M_V, body, len, err);
     if (rc == 0)
-        rc = get_str(root, "op", MAX_NAME_LEN, &req->op, err);
+        rc = get_strings(v, req, err);
     if (rc == 0)
-        rc = get_str(root, "collection", MAX_NAME_LEN, &req->collection, err);
+        rc = get_count(&v[M_PAGE], "page", &req->page, err);
     if (rc == 0)
-        rc = get_str(root, "id", MAX_KEY_LEN, &req->key, err);
+        rc = get_count(&v[M_RESULTS_PER_PAGE], "results_per_page", &req->results_per_page, err);
     if (rc == 0)
-        rc = get_str(root, "relation", MAX_NAME_LEN, &req->relation, err);
+        rc = get_str_n(&v[M_AFTER], "after", 0, MAX_AFTER_LEN, &req->after, err);
     if (rc == 0)
-        rc = get_str(root, "related_id", MAX_KEY_LEN, &req->related_id, err);
+        rc = get_str_n(&v[M_BEFORE], "before", 1, MAX_AFTER_LEN, &req->before, err);
     if (rc == 0)
-        rc = get_str(root, "q", MAX_Q_LEN, &req->q, err);
+        rc = get_str(&v[M_FIELDS], "fields", MAX_FIELDS_LEN, &req->fields, err);
     if (rc == 0)
-        rc = get_str(root, "body", MAX_BODY_LEN, &req->body, err);
+        rc = get_choices(v, req, err);
     if (rc == 0)
-        rc = get_count(root, "page", &req->page, err);
-    if (rc == 0)
-        rc = get_count(root, "results_per_page", &req->results_per_page, err);
-    if (rc == 0)
-        rc = get_str_n(root, "after", 0, MAX_AFTER_LEN, &req->after, err);
-    if (rc == 0)
-        rc = get_str_n(root, "before", 1, MAX_AFTER_LEN, &req->before, err);
-    if (rc == 0)
-        rc = get_str(root, "fields", MAX_FIELDS_LEN, &req->fields, err);
-    if (rc == 0)
-        rc = get_choices(root, req, err);
-    if (rc == 0)
-        rc = get_depth(root, req, err);
+        rc = get_depth(&v[M_DEPTH], req, err);
     if (rc == 0)
         rc = check_op(req, err);
-    return finish(req, root, rc);
+    return finish(req, e.store, rc);
 }
 
 bool wr_op_name_valid(const char *s)
@@ -380,23 +508,25 @@ static int check_service_op(const char *op, const char *type, struct wr_err *err
 int wr_request_decode_service(struct wr_request *req, const char *op, const char *body, size_t len,
                               struct wr_err *err)
 {
-    static const char *const known[] = {"id", "op", "v"};
+    enum { S_ID, S_OP, S_V, NSERVICE };
+    static const struct name known[NSERVICE] = {NAME("id"), NAME("op"), NAME("v")};
+    struct jval v[NSERVICE] = {0};
+    struct envelope e = {.known = known, .n = NSERVICE, .vals = v};
     *req = (struct wr_request){0};
-    json_t *root;
-    int rc = parse_envelope(&root, body, len, known, sizeof(known) / sizeof(known[0]), err);
+    int rc = parse_envelope(&e, S_V, body, len, err);
     if (rc == 0)
-        rc = get_str(root, "op", WR_OP_NAME_MAX, &req->op, err);
+        rc = get_str(&v[S_OP], "op", WR_OP_NAME_MAX, &req->op, err);
     if (rc == 0)
         rc = check_service_op(req->op, op, err);
     if (rc == 0)
-        rc = get_str(root, "id", MAX_KEY_LEN, &req->key, err);
-    return finish(req, root, rc);
+        rc = get_str(&v[S_ID], "id", MAX_KEY_LEN, &req->key, err);
+    return finish(req, e.store, rc);
 }
 
 void wr_request_release(struct wr_request *req)
 {
     if (req == NULL)
         return;
-    json_decref(req->owner__);
+    free(req->owner__);
     *req = (struct wr_request){0};
 }

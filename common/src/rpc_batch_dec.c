@@ -4,30 +4,24 @@
  * general JSON parser because a reply batch is mostly page bodies carried
  * as JSON strings, and a parser that reads a string a character at a time
  * through a stream spent two thirds of the edge's instructions there
- * (callgrind). Here a string's plain runs are copied whole; every string
- * lands, unescaped and NUL-terminated, in one store the batch owns (never
- * longer than the body: an escape is never shorter than what it stands
- * for). A reply's "json" body is checked (warren/json_scan.h) and
- * copied as it is. RFC 8259 grammar; what it refuses beyond the grammar:
- * duplicate or unknown members, strings holding NUL or ill-formed UTF-8
- * (lone surrogates included), integers past 18 digits. */
+ * (callgrind). Its tokens come from json_read.h: a string's plain runs
+ * are copied whole; every string lands, unescaped and NUL-terminated, in
+ * one store the batch owns. A reply's "json" body is checked
+ * (warren/json_scan.h) and copied as it is. RFC 8259 grammar; what it
+ * refuses beyond the grammar: duplicate or unknown members, and what
+ * json_read.h refuses. */
 #include "warren/rpc_batch.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "swar.h"
-#include "warren/codec.h"
+#include "json_read.h"
 #include "warren/json_scan.h"
 #include "warren/rpc.h"
 
-#define DIGITS_MAX 18 /* more could pass a long long */
-
 struct rd {
-    const char *p, *end;
-    char *out;   /* the store's next free byte */
-    size_t item; /* for messages: the item read, (size_t)-1 outside one */
+    struct wr__jread j; /* the text, and the store strings land in */
+    size_t item;        /* for messages: the item read, (size_t)-1 outside one */
     struct wr_err *err;
 };
 
@@ -36,184 +30,6 @@ static int bad(struct rd *r, const char *what)
     if (r->item == (size_t)-1)
         return wr_err_set(r->err, WR_EINVAL, "batch: %s", what);
     return wr_err_set(r->err, WR_EINVAL, "batch: item %zu: %s", r->item, what);
-}
-
-static void ws(struct rd *r)
-{
-    while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
-        r->p++;
-}
-
-/* Skips white space; whether the next byte is c (then taken). */
-static bool take(struct rd *r, char c)
-{
-    ws(r);
-    if (r->p < r->end && *r->p == c) {
-        r->p++;
-        return true;
-    }
-    return false;
-}
-
-static int hex4(const char *p, uint32_t *v)
-{
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        int d = wr_hex_value(p[i]);
-        if (d < 0)
-            return -1;
-        *v = *v << 4 | (uint32_t)d;
-    }
-    return 0;
-}
-
-static char *utf8_put(char *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xc0 | cp >> 6);
-        *o++ = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xe0 | cp >> 12);
-        *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-        *o++ = (char)(0x80 | (cp & 0x3f));
-    } else {
-        *o++ = (char)(0xf0 | cp >> 18);
-        *o++ = (char)(0x80 | (cp >> 12 & 0x3f));
-        *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-        *o++ = (char)(0x80 | (cp & 0x3f));
-    }
-    return o;
-}
-
-/* The escape after a backslash at r->p (past it); its bytes written to
- * r->out. A \u escape of a surrogate must be a high one followed by
- * \u and a low one. */
-static int unescape(struct rd *r)
-{
-    if (r->p >= r->end)
-        return -1;
-    char one = 0;
-    switch (*r->p) {
-    case '"':
-    case '\\':
-    case '/':
-        one = *r->p;
-        break;
-    case 'b':
-        one = '\b';
-        break;
-    case 'f':
-        one = '\f';
-        break;
-    case 'n':
-        one = '\n';
-        break;
-    case 'r':
-        one = '\r';
-        break;
-    case 't':
-        one = '\t';
-        break;
-    default:
-        break;
-    }
-    if (one != 0) {
-        *r->out++ = one;
-        r->p++;
-        return 0;
-    }
-    uint32_t cp, lo;
-    if (*r->p != 'u' || r->end - r->p < 5 || hex4(r->p + 1, &cp) != 0)
-        return -1;
-    r->p += 5;
-    if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
-        return -1; /* NUL (no string here may hold one), or a lone low surrogate */
-    if (cp >= 0xd800 && cp <= 0xdbff) {
-        if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || hex4(r->p + 2, &lo) != 0 ||
-            lo < 0xdc00 || lo > 0xdfff)
-            return -1;
-        r->p += 6;
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-    }
-    r->out = utf8_put(r->out, cp);
-    return 0;
-}
-
-/* Copies the plain bytes at r->p to r->out, 8 at a time, up to the first
- * byte that may end the run ('"', '\\', a control character, a byte >=
- * 0x80) or the last 7 bytes. A copy of 8 fits: the store never runs ahead
- * of the body. */
-static void plain_run(struct rd *r)
-{
-    while (r->end - r->p >= 8) {
-        uint64_t x = wr__swar_load(r->p);
-        wr__swar_store(r->out, x);
-        uint64_t m = wr__swar_lt(x, 0x20) | wr__swar_eq(x, '"') | wr__swar_eq(x, '\\') |
-                     wr__swar_ge(x, 0x80);
-        size_t k = m == 0 ? 8 : wr__swar_first(m);
-        r->out += k;
-        r->p += k;
-        if (k < 8)
-            return;
-    }
-}
-
-/* A string: its bytes, unescaped and NUL-terminated, in the store at *s
- * (length *n). Refused when not a string, or holding NUL or ill-formed
- * UTF-8. */
-static int str(struct rd *r, const char **s, size_t *n)
-{
-    if (!take(r, '"'))
-        return -1;
-    char *start = r->out;
-    bool high = false; /* a raw byte >= 0x80: UTF-8 to check */
-    for (;;) {
-        plain_run(r);
-        if (r->p >= r->end)
-            return -1; /* unterminated */
-        unsigned char c = (unsigned char)*r->p++;
-        if (c == '"')
-            break;
-        if (c == '\\') {
-            if (unescape(r) != 0)
-                return -1;
-        } else if (c < 0x20) {
-            return -1; /* a raw control character */
-        } else {
-            high = high || c >= 0x80;
-            *r->out++ = (char)c;
-        }
-    }
-    *n = (size_t)(r->out - start);
-    *r->out++ = '\0';
-    if (high && !wr_utf8_valid(start, *n))
-        return -1;
-    *s = start;
-    return 0;
-}
-
-/* An integer (no fraction, no exponent) from lo to hi. */
-static int integer(struct rd *r, long long lo, long long hi, long long *out)
-{
-    ws(r);
-    bool neg = r->p < r->end && *r->p == '-';
-    const char *d = r->p + neg;
-    size_t n = 0;
-    long long v = 0;
-    while (d + n < r->end && d[n] >= '0' && d[n] <= '9' && n < DIGITS_MAX)
-        v = v * 10 + (d[n++] - '0');
-    const char *after = d + n;
-    if (n == 0 || (d[0] == '0' && n > 1) ||
-        (after < r->end && strchr(".eE0123456789", *after) != NULL && *after != '\0'))
-        return -1;
-    v = neg ? -v : v;
-    if (v < lo || v > hi)
-        return -1;
-    r->p = after;
-    *out = v;
-    return 0;
 }
 
 /* Refuses with what (unless a deeper reader said why already). */
@@ -246,25 +62,25 @@ static int fail_list(struct rd *r, bool reply)
 /* An object's opening brace; whether it is empty (then closed too). */
 static int open_object(struct rd *r, bool *empty)
 {
-    if (!take(r, '{'))
+    if (!wr__jread_take(&r->j, '{'))
         return -1;
-    *empty = take(r, '}');
+    *empty = wr__jread_take(&r->j, '}');
     return 0;
 }
 
 /* After a member: whether another follows (-1: neither ',' nor '}'). */
 static int next_member(struct rd *r)
 {
-    if (take(r, ','))
+    if (wr__jread_take(&r->j, ','))
         return 1;
-    return take(r, '}') ? 0 : -1;
+    return wr__jread_take(&r->j, '}') ? 0 : -1;
 }
 
 /* A member's name and its colon. */
 static int member_name(struct rd *r, const char **name)
 {
     size_t n;
-    if (str(r, name, &n) != 0 || !take(r, ':'))
+    if (wr__jread_str(&r->j, name, &n) != 0 || !wr__jread_take(&r->j, ':'))
         return -1;
     return 0;
 }
@@ -282,7 +98,8 @@ static int headers(struct rd *r, struct wr_msg *m)
     for (; more > 0; more = next_member(r)) {
         const char *name, *value;
         size_t vn;
-        if (member_name(r, &name) != 0 || str(r, &value, &vn) != 0 || m->nhdrs == WR_AMQP_MAX_HDRS)
+        if (member_name(r, &name) != 0 || wr__jread_str(&r->j, &value, &vn) != 0 ||
+            m->nhdrs == WR_AMQP_MAX_HDRS)
             return fail(r, what);
         if (!wr_batch_hdr_name_ok(name))
             return fail(r, what);
@@ -300,19 +117,19 @@ static int headers(struct rd *r, struct wr_msg *m)
  * from the member's colon to what follows (copied into the store). */
 static int json_body(struct rd *r, struct wr_msg *m)
 {
-    const char *start = r->p;
-    ws(r);
-    size_t v = wr_json_value_len(r->p, (size_t)(r->end - r->p));
+    const char *start = r->j.p;
+    wr__jread_ws(&r->j);
+    size_t v = wr_json_value_len(r->j.p, (size_t)(r->j.end - r->j.p));
     if (v == 0)
         return fail(r, "json must be a JSON value");
-    r->p += v;
-    ws(r);
-    size_t n = (size_t)(r->p - start);
-    memcpy(r->out, start, n);
-    m->body = r->out;
+    r->j.p += v;
+    wr__jread_ws(&r->j);
+    size_t n = (size_t)(r->j.p - start);
+    memcpy(r->j.out, start, n);
+    m->body = r->j.out;
     m->len = n;
-    r->out += n;
-    *r->out++ = '\0';
+    r->j.out += n;
+    *r->j.out++ = '\0';
     return 0;
 }
 
@@ -334,17 +151,17 @@ static int member(struct rd *r, enum member k, struct wr_msg *m)
     switch (k) {
     case BODY:
     case ENVELOPE:
-        if (str(r, &s, &n) != 0)
+        if (wr__jread_str(&r->j, &s, &n) != 0)
             return fail(r, k == BODY ? "body must be a string" : "envelope must be a string");
         m->body = s;
         m->len = n;
         return 0;
     case DEADLINE:
-        if (integer(r, 0, WR_RPC_BATCH_INT_MAX, &m->deadline_ms) != 0)
+        if (wr__jread_int(&r->j, 0, WR_RPC_BATCH_INT_MAX, &m->deadline_ms) != 0)
             return fail(r, "deadline_ms must be an integer from 0 (none)");
         return 0;
     case EXPIRATION:
-        if (integer(r, -1, WR_RPC_BATCH_INT_MAX, &m->expiration_ms) != 0)
+        if (wr__jread_int(&r->j, -1, WR_RPC_BATCH_INT_MAX, &m->expiration_ms) != 0)
             return fail(r, "expiration_ms must be an integer from -1 (none)");
         return 0;
     case HEADERS:
@@ -352,19 +169,19 @@ static int member(struct rd *r, enum member k, struct wr_msg *m)
     case JSON:
         return json_body(r, m);
     case ID:
-        if (str(r, &s, &n) != 0 || !wr_request_id_valid(s))
+        if (wr__jread_str(&r->j, &s, &n) != 0 || !wr_request_id_valid(s))
             return fail(r, "id must be a request id (32 lowercase hex)");
         m->correlation_id = s;
         return 0;
     case STATUS: {
         long long st;
-        if (integer(r, 100, 599, &st) != 0)
+        if (wr__jread_int(&r->j, 100, 599, &st) != 0)
             return fail(r, "status must be an integer from 100 to 599");
         m->status = (int)st;
         return 0;
     }
     case TYPE:
-        if (str(r, &s, &n) != 0 || !wr_op_name_valid(s))
+        if (wr__jread_str(&r->j, &s, &n) != 0 || !wr_op_name_valid(s))
             return fail(r, "type must be an op name");
         m->type = s;
         return 0;
@@ -414,7 +231,7 @@ static int item(struct rd *r, bool reply, struct wr_msg *m)
 /* The list of items, into *items (malloc'd) and *n. */
 static int list(struct rd *r, bool reply, struct wr_msg **items, size_t *n)
 {
-    if (*items != NULL || !take(r, '[') || take(r, ']'))
+    if (*items != NULL || !wr__jread_take(&r->j, '[') || wr__jread_take(&r->j, ']'))
         return fail_list(r, reply);
     size_t cap = 8;
     *items = malloc(cap * sizeof(**items));
@@ -435,8 +252,8 @@ static int list(struct rd *r, bool reply, struct wr_msg **items, size_t *n)
             return -1;
         r->item = (size_t)-1;
         (*n)++;
-    } while (take(r, ','));
-    return take(r, ']') ? 0 : syntax(r);
+    } while (wr__jread_take(&r->j, ','));
+    return wr__jread_take(&r->j, ']') ? 0 : syntax(r);
 }
 
 /* The root: exactly "v" (2) and the list, then nothing but white space. */
@@ -454,7 +271,7 @@ static int root(struct rd *r, bool reply, struct wr_msg **items, size_t *n)
         if (member_name(r, &name) != 0)
             return syntax(r);
         if (strcmp(name, "v") == 0 && !v_seen) {
-            if (integer(r, WR_RPC_BATCH_VERSION, WR_RPC_BATCH_VERSION, &v) != 0)
+            if (wr__jread_int(&r->j, WR_RPC_BATCH_VERSION, WR_RPC_BATCH_VERSION, &v) != 0)
                 return fail(r, what);
             v_seen = true;
         } else if (strcmp(name, list_key) != 0 || list(r, reply, items, n) != 0) {
@@ -463,8 +280,8 @@ static int root(struct rd *r, bool reply, struct wr_msg **items, size_t *n)
     }
     if (more < 0)
         return syntax(r);
-    ws(r);
-    if (!v_seen || *items == NULL || r->p != r->end)
+    wr__jread_ws(&r->j);
+    if (!v_seen || *items == NULL || r->j.p != r->j.end)
         return fail(r, what);
     return 0;
 }
@@ -475,9 +292,7 @@ int wr_batch_decode(const void *body, size_t len, bool reply, struct wr_batch *o
     *out = (struct wr_batch){0};
     struct wr_err local = {0};
     struct wr_batch b = {.store = malloc(len + 1)};
-    struct rd r = {.p = body,
-                   .end = (const char *)body + len,
-                   .out = b.store,
+    struct rd r = {.j = {.p = body, .end = (const char *)body + len, .out = b.store},
                    .item = (size_t)-1,
                    .err = err != NULL ? err : &local};
     r.err->code = 0;

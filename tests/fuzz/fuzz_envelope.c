@@ -2,7 +2,11 @@
  * envelope wr_request_decode accepts encodes (wr_request_encode) to one it
  * accepts again with the same fields and, from then on, the same bytes; a
  * refused one leaves the request empty. The same for another service's
- * envelope (wr_request_decode_service). Leaks are LeakSanitizer's to find. */
+ * envelope (wr_request_decode_service). With jansson as the reference
+ * reader: what the decoder accepts, jansson reads as an object without a
+ * duplicate member, whose members hold the same values the request does.
+ * Leaks are LeakSanitizer's to find. */
+#include <jansson.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -48,6 +52,46 @@ static void check_same(const struct wr_request *a, const struct wr_request *b)
     FUZZ_ASSERT(same_str(a->format, b->format));
 }
 
+/* The string member name of o is s (both absent, or equal). */
+static bool same_member(json_t *o, const char *name, const char *s)
+{
+    json_t *v = json_object_get(o, name);
+    if (v == NULL || s == NULL)
+        return v == NULL && s == NULL;
+    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
+}
+
+/* The integer member name of o is i, or absent when i is 0 (not given). */
+static bool same_int(json_t *o, const char *name, long long i)
+{
+    json_t *v = json_object_get(o, name);
+    return v == NULL ? i == 0 : json_is_integer(v) && json_integer_value(v) == i;
+}
+
+/* What the decoder accepted, jansson reads the same. */
+static void check_jansson(const struct wr_request *req, const char *data, size_t size)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (o == NULL)
+        (void)fprintf(stderr, "accepted, jansson refuses: %s\n", jerr.text);
+    FUZZ_ASSERT(o != NULL && json_is_object(o));
+    FUZZ_ASSERT(same_member(o, "op", req->op) && same_member(o, "collection", req->collection));
+    FUZZ_ASSERT(same_member(o, "id", req->key) && same_member(o, "relation", req->relation));
+    FUZZ_ASSERT(same_member(o, "related_id", req->related_id) && same_member(o, "q", req->q));
+    FUZZ_ASSERT(same_member(o, "body", req->body) && same_member(o, "after", req->after));
+    FUZZ_ASSERT(same_member(o, "before", req->before) && same_member(o, "fields", req->fields));
+    FUZZ_ASSERT(same_member(o, "count", req->count) && same_member(o, "format", req->format));
+    FUZZ_ASSERT(same_member(o, "return", req->prefer_return));
+    FUZZ_ASSERT(same_member(o, "resolution", req->resolution));
+    FUZZ_ASSERT(same_int(o, "page", req->page));
+    FUZZ_ASSERT(same_int(o, "results_per_page", req->results_per_page));
+    FUZZ_ASSERT(req->depth_given ? same_int(o, "depth", req->depth)
+                                 : json_object_get(o, "depth") == NULL);
+    FUZZ_ASSERT(same_int(o, "v", WR_PROTO_VERSION));
+    json_decref(o);
+}
+
 /* Another service's envelope: an accepted one has a word for an op and
  * round-trips through the encoder. */
 static void fuzz_service(const char *data, size_t size)
@@ -62,6 +106,7 @@ static void fuzz_service(const char *data, size_t size)
         return;
     }
     FUZZ_ASSERT(wr_op_name_valid(req.op) && req.collection == NULL);
+    check_jansson(&req, data, size);
     struct wr_buf b;
     wr_buf_init(&b, ENCODED_MAX);
     FUZZ_ASSERT(wr_request_encode(&req, &b) == 0);
@@ -93,7 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* one related object: always with the object and its relation */
     FUZZ_ASSERT(req.related_id == NULL || (req.key != NULL && req.relation != NULL));
     FUZZ_ASSERT(req.count == NULL || strcmp(req.count, "exact") == 0 ||
-                strcmp(req.count, "none") == 0);
+                strcmp(req.count, "none") == 0 || strcmp(req.count, "estimated") == 0);
+    check_jansson(&req, (const char *)data, size);
 
     struct wr_buf first, second;
     wr_buf_init(&first, ENCODED_MAX);

@@ -429,6 +429,55 @@ START_TEST(refuse_embedded_nul)
 }
 END_TEST
 
+/* The reader's own answers: escapes decoded, values of every JSON type
+ * read (and refused for their member), where it stopped, integers at
+ * their bounds. */
+START_TEST(reader_reads_every_value)
+{
+    ck_assert_int_eq(decode("{\"collection\":\"A\\u00e9\\ud83c\\udfb8\\\"\\/\\t\","
+                            "\"op\":\"list\",\"v\":1}"),
+                     0);
+    ck_assert_str_eq(req.collection, "A\xc3\xa9\xf0\x9f\x8e\xb8\"/\t");
+    /* an unknown member is refused whatever its value, once it is JSON */
+    static const char *const values[] = {
+        "{\"a\":[1,{\"b\":null}]}", "[]", "-1.5e3", "true", "null", "\"x\"",
+        "123456789012345678901"};
+    char body[128];
+    for (size_t i = 0; i < N(values); i++) {
+        (void)snprintf(body, sizeof(body), "{\"op\":\"list\",\"v\":1,\"x\":%s}", values[i]);
+        ck_assert_int_eq(decode(body), WR_EINVAL);
+        ck_assert_str_eq(err.msg, "envelope: unknown member x");
+    }
+    static const struct {
+        const char *body, *msg;
+    } cases[] = {
+        {"{\"op\":\"list\",\"v\":1,\"op\":\"get\"}", "envelope: member op given twice"},
+        {"{\"op\":\"list\",\"v\":1,}", "envelope: invalid JSON (at byte 19)"},
+        {"{\"op\":\"list\",\"v\":1} x", "envelope: invalid JSON (at byte 20)"},
+        {"\"list\"", "envelope: not an object"},
+        {" 7 ", "envelope: not an object"},
+        {"{\"collection\":[\"A\"],\"op\":\"list\",\"v\":1}",
+         "envelope: collection must be a string"},
+        {"{\"collection\":\"A\",\"op\":\"list\",\"page\":1.0,\"v\":1}",
+         "page must be a positive integer"},
+        {"{\"collection\":\"A\",\"op\":\"list\",\"page\":1000000000000000000,\"v\":1}",
+         "page must be a positive integer"},
+        {"{\"collection\":\"A\",\"depth\":-0,\"op\":\"list\",\"page\":1,\"v\":01}",
+         "envelope: invalid JSON (at byte 55)"},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        ck_assert_int_ne(decode(cases[i].body), 0);
+        ck_assert_str_eq(err.msg, cases[i].msg);
+    }
+    /* the largest page it takes, and -0 as 0 */
+    ck_assert_int_eq(decode("{\"collection\":\"A\",\"depth\":-0,\"op\":\"list\","
+                            "\"page\":1000000000,\"v\":1}"),
+                     0);
+    ck_assert_int_eq(req.page, 1000000000);
+    ck_assert(req.depth_given && req.depth == 0);
+}
+END_TEST
+
 START_TEST(release_is_null_safe)
 {
     wr_request_release(NULL);
@@ -494,6 +543,7 @@ int main(void)
     tcase_add_test(dec, refuse_bad_collection);
     tcase_add_test(dec, refuse_bad_id);
     tcase_add_test(dec, refuse_embedded_nul);
+    tcase_add_test(dec, reader_reads_every_value);
     tcase_add_test(dec, release_is_null_safe);
     tcase_add_test(dec, catalog_messages_unchanged);
     suite_add_tcase(s, dec);
