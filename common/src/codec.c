@@ -19,6 +19,17 @@ int wr_hex_value(char c)
     return -1;
 }
 
+bool wr_lower_word(const char *s, size_t max, char extra)
+{
+    size_t n = 0;
+    for (; s != NULL && s[n] != '\0'; n++) {
+        char c = s[n];
+        if (n == max || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == extra))
+            return false;
+    }
+    return n > 0;
+}
+
 bool wr_pct_decode(const char *s, size_t n, char *out, size_t cap, bool plus_space)
 {
     size_t j = 0;

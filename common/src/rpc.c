@@ -488,9 +488,7 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
 
 bool wr_op_name_valid(const char *s)
 {
-    size_t n = s != NULL ? strnlen(s, WR_OP_NAME_MAX + 1) : 0;
-    return n >= 1 && n <= WR_OP_NAME_MAX && s[0] >= 'a' && s[0] <= 'z' &&
-           strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+    return s != NULL && s[0] >= 'a' && s[0] <= 'z' && wr_lower_word(s, WR_OP_NAME_MAX, '_');
 }
 
 /* A service's op: a word, and the message's type when type is not NULL. */

@@ -42,8 +42,7 @@ static bool text_ok(const char *s, size_t n)
 
 bool wr_batch_hdr_name_ok(const char *s)
 {
-    size_t n = s != NULL ? strnlen(s, HDR_NAME_MAX + 1) : 0;
-    return n > 0 && n <= HDR_NAME_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+    return wr_lower_word(s, HDR_NAME_MAX, '-');
 }
 
 /* Whether a reply batch may carry m's body as JSON, byte for byte (the

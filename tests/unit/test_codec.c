@@ -238,6 +238,22 @@ START_TEST(hmac_sha256_vectors)
 }
 END_TEST
 
+/* Op and header names: lowercase letters, digits and one extra byte. */
+START_TEST(lower_word)
+{
+    ck_assert(wr_lower_word("x-request-id", 64, '-'));
+    ck_assert(wr_lower_word("a1", 2, '-'));
+    ck_assert(!wr_lower_word("a12", 2, '-')); /* one past max */
+    ck_assert(!wr_lower_word("", 8, '-'));
+    ck_assert(!wr_lower_word(NULL, 8, '-'));
+    ck_assert(!wr_lower_word("X-Id", 8, '-'));
+    ck_assert(!wr_lower_word("x_id", 8, '-'));
+    ck_assert(wr_lower_word("x_id", 8, '_'));
+    ck_assert(!wr_lower_word("x id", 8, ' ' + 1));
+    ck_assert(!wr_lower_word("x\xc3\xa9", 8, '-'));
+}
+END_TEST
+
 START_TEST(utf8)
 {
     uint32_t cp = 0;
@@ -272,6 +288,7 @@ int main(void)
     tcase_add_test(t, hash64);
     tcase_add_test(t, sha256_vectors);
     tcase_add_test(t, hmac_sha256_vectors);
+    tcase_add_test(t, lower_word);
     tcase_add_test(t, utf8);
     suite_add_tcase(s, t);
     return run_suite(s, true);

@@ -96,6 +96,12 @@ bool wr_bytes_equal(const void *a, const void *b, size_t n);
  * form, a surrogate, a code point past U+10FFFF, or a truncated sequence. */
 size_t wr_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
+/* Whether s (NUL-terminated, may be NULL) is 1 to max bytes, each a
+ * lowercase ASCII letter, a digit or extra: the shape of op and header
+ * names on the wire. A loop, not strspn, which builds its table of
+ * accepted bytes on every call (~300 instructions, several a request). */
+bool wr_lower_word(const char *s, size_t max, char extra);
+
 /* Whether the n bytes at s are well-formed UTF-8 (NUL counts as valid
  * here: callers that refuse it check for it themselves). */
 bool wr_utf8_valid(const char *s, size_t n);
