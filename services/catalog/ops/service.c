@@ -4,7 +4,6 @@
  * The rows tell the runtime which ops write (write queue, uncorked). */
 #include "ops/service.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -62,7 +61,7 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
         wr_answer_describe(out, &(struct wr_answer_about){0}); /* nothing known of it */
         return 0;
     }
-    (void)snprintf(req.id, sizeof(req.id), "%s", call->id);
+    (void)wr_str_copy(req.id, sizeof(req.id), call->id);
     req.principal = call->principal;
     /* MAX_DEPTH caps ?depth= as MAX_RESULTS_PER_PAGE caps page sizes: before
      * the cache key is made, so the two spellings share it */
