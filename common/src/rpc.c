@@ -7,11 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "json_read.h"
+#include "random.h"
 #include "warren/codec.h"
 #include "warren/json.h"
 #include "warren/json_scan.h"
@@ -28,16 +26,7 @@
 void wr_request_id_new(char id[WR_REQUEST_ID_LEN + 1])
 {
     unsigned char raw[WR_REQUEST_ID_LEN / 2];
-    /* getrandom on 16 bytes does not fail once the pool is initialised; if it
-     * ever does, the clock and the pid keep ids unique enough. */
-    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-        struct timespec ts;
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
-        long long t = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-        long long pid = getpid();
-        memcpy(raw, &t, sizeof(t));
-        memcpy(raw + sizeof(t), &pid, sizeof(pid));
-    }
+    wr__random(raw, sizeof(raw));
     wr_hex_encode(id, raw, sizeof(raw));
 }
 

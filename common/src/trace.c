@@ -5,10 +5,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "random.h"
 #include "warren/codec.h"
 
 static bool lchex(char c)
@@ -127,16 +125,7 @@ bool wr_tracestate_valid(const char *s)
 static void random_hex(char *out, size_t n)
 {
     unsigned char raw[16];
-    if (getrandom(raw, n, 0) != (ssize_t)n) {
-        /* the pool is up once the system has booted; the clock and the pid
-         * keep ids apart if it ever is not */
-        struct timespec ts;
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
-        unsigned long long mix = (unsigned long long)ts.tv_nsec * 1000003u ^
-                                 (unsigned long long)ts.tv_sec ^ (unsigned long long)getpid();
-        for (size_t i = 0; i < n; i++)
-            raw[i] = (unsigned char)(mix >> (8 * (i % 8)) ^ i);
-    }
+    wr__random(raw, n);
     raw[n - 1] |= raw[0] == 0 && raw[n - 1] == 0 ? 1 : 0;
     wr_hex_encode(out, raw, n);
 }
