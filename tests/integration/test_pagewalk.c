@@ -6,7 +6,8 @@
  * (a walk that can find no position below it: every page an OFFSET), for
  * a list, an uncounted list and a to-many relation; the workers did seek;
  * and a change to the file between two pages (through the edge, or by
- * another process) is in the next page, as SQLite itself pages it. */
+ * another process) is in the next page and its count, as SQLite itself
+ * pages and counts it. */
 #include <check.h>
 #include <jansson.h>
 #include <signal.h>
@@ -190,27 +191,32 @@ START_TEST(uncounted_walk_is_exact)
 END_TEST
 
 /* The ArtistIds SQLite gives for `ORDER BY ArtistId LIMIT 10 OFFSET
- * offset` of the file now, into ids; their number. */
-static int sqlite_page(long long offset, long long ids[10])
+ * offset` of the file now, into ids; their number. *count gets the
+ * artists' COUNT(*). */
+static int sqlite_page(long long offset, long long ids[10], long long *count)
 {
     sqlite3 *s = NULL;
     sqlite3_stmt *st = NULL;
     ck_assert_int_eq(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     ck_assert_int_eq(sqlite3_prepare_v2(s,
-                                        "SELECT ArtistId FROM artists ORDER BY ArtistId "
-                                        "LIMIT 10 OFFSET ?",
+                                        "SELECT ArtistId, (SELECT COUNT(*) FROM artists) "
+                                        "FROM artists ORDER BY ArtistId LIMIT 10 OFFSET ?",
                                         -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_int64(st, 1, offset);
     int n = 0;
-    while (n < 10 && sqlite3_step(st) == SQLITE_ROW)
+    while (n < 10 && sqlite3_step(st) == SQLITE_ROW) {
+        *count = sqlite3_column_int64(st, 1);
         ids[n++] = sqlite3_column_int64(st, 0);
+    }
     sqlite3_finalize(st);
     sqlite3_close(s);
     return n;
 }
 
-/* Page `page` of Artists (10 a page) holds the artists SQLite pages there. */
+/* Page `page` of Artists (10 a page) holds the artists SQLite pages there,
+ * and counts them as SQLite does (a count the workers remember per data
+ * version: a stale one fails here). */
 static void page_is_sqlites(int page)
 {
     char path[128], link[2048];
@@ -220,9 +226,10 @@ static void page_is_sqlites(int page)
     free(body);
     ck_assert_ptr_nonnull(j);
     json_t *objects = json_object_get(j, "objects");
-    long long ids[10];
-    int n = sqlite_page((long long)(page - 1) * 10, ids);
+    long long ids[10], count = -1;
+    int n = sqlite_page((long long)(page - 1) * 10, ids, &count);
     ck_assert_uint_eq(json_array_size(objects), (size_t)n);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "num_results")), count);
     for (int i = 0; i < n; i++)
         ck_assert_int_eq(
             json_integer_value(json_object_get(json_array_get(objects, (size_t)i), "artist_id")),

@@ -2,7 +2,8 @@
  * a lookup finds the nearest position at or below an offset of the same
  * list (statement and binds) and gives its key back as it was stored; a
  * new data version forgets everything; it holds at most its entries,
- * evicting the oldest; keys it cannot seek by are never kept. */
+ * evicting the oldest; keys it cannot seek by are never kept; a list's
+ * count is kept beside its positions. */
 #include <check.h>
 #include <string.h>
 
@@ -172,6 +173,41 @@ START_TEST(keys_it_cannot_seek_by)
 }
 END_TEST
 
+/* A list's count: kept per list and binds, at the version, never taken
+ * for a position, forgotten with the rest. */
+START_TEST(counts_per_list)
+{
+    pagepos *p = pagepos_new(16);
+    struct pagepos_count c = {0};
+    struct value artist = {.kind = V_INT, .i = 7};
+    ck_assert(!pagepos_count_find(p, list_a, NULL, 0, &c)); /* no version yet */
+    pagepos_count_put(p, list_a, NULL, 0, &(struct pagepos_count){.total = 3503});
+    ck_assert(!pagepos_count_find(p, list_a, NULL, 0, &c));
+    pagepos_at(p, 9);
+    pagepos_count_put(p, list_a, NULL, 0, &(struct pagepos_count){.total = 3503});
+    pagepos_count_put(p, list_a, &artist, 1,
+                      &(struct pagepos_count){.total = 1000, .truncated = true});
+    ck_assert(pagepos_count_find(p, list_a, NULL, 0, &c));
+    ck_assert(c.total == 3503 && !c.truncated);
+    ck_assert(pagepos_count_find(p, list_a, &artist, 1, &c));
+    ck_assert(c.total == 1000 && c.truncated);
+    ck_assert(!pagepos_count_find(p, list_b, NULL, 0, &c));
+    /* the first count stays: a second one at the same version is the same */
+    pagepos_count_put(p, list_a, NULL, 0, &(struct pagepos_count){.total = 1});
+    ck_assert(pagepos_count_find(p, list_a, NULL, 0, &c) && c.total == 3503);
+    long long start = -1;
+    ck_assert_int_eq(find_int(p, list_a, 0, &start), -1); /* a count is no position */
+    ck_assert_int_eq(find_int(p, list_a, 1000, &start), -1);
+    put_int(p, list_a, 0, true, 1);
+    ck_assert_int_eq(find_int(p, list_a, 1000, &start), 1);
+    ck_assert_int_eq(start, 0);
+    ck_assert_int_eq(pagepos_stats(p)->count_hits, 3);
+    pagepos_at(p, 10);
+    ck_assert(!pagepos_count_find(p, list_a, NULL, 0, &c));
+    pagepos_free(p);
+}
+END_TEST
+
 START_TEST(zero_entries_is_no_memo)
 {
     ck_assert_ptr_null(pagepos_new(0));
@@ -195,6 +231,7 @@ int main(void)
     tcase_add_test(t, a_new_version_forgets);
     tcase_add_test(t, bounded_oldest_evicted);
     tcase_add_test(t, keys_it_cannot_seek_by);
+    tcase_add_test(t, counts_per_list);
     tcase_add_test(t, zero_entries_is_no_memo);
     suite_add_tcase(s, t);
     return run_suite(s, true);

@@ -1,13 +1,11 @@
 /* The page-position memo: where in a list, read by page number, a key
- * was seen. A list is a statement ordered by its table's primary key and
- * its binds; a position says that the list's rows from offset start on
- * are exactly those whose key is >= (inclusive) or > (exclusive) a key.
- * A deeper page of the same list then seeks from the nearest position at
- * or below its offset (WHERE key > ?) instead of stepping over every row
- * before it (OFFSET). Exact or nothing: positions hold for the data
- * version they were seen at (store_data_version), and any other version
- * forgets them all. Bounded in entries, the oldest evicted first; one
- * worker thread's (not thread-safe). Pure: no I/O. */
+ * was seen, and how many rows the list counted. A list is a statement ordered by its table's
+ * primary key and its binds; a position says that the list's rows from offset start on are exactly
+ * those whose key is >= (inclusive) or > (exclusive) a key. A deeper page of the same list then
+ * seeks from the nearest position at or below its offset (WHERE key > ?) instead of stepping over
+ * every row before it (OFFSET). Exact or nothing: positions hold for the data version they were
+ * seen at (store_data_version), and any other version forgets them all. Bounded in entries, the
+ * oldest evicted first; one worker thread's (not thread-safe). Pure: no I/O. */
 #ifndef CATALOG_PAGEPOS_H
 #define CATALOG_PAGEPOS_H
 
@@ -44,6 +42,7 @@ struct pagepos_hit {
 
 struct pagepos_stats {
     long long hits, misses, stores, evictions, flushes;
+    long long count_hits, count_misses;
     size_t entries; /* held now */
 };
 
@@ -76,6 +75,26 @@ bool pagepos_find(pagepos *p, const void *stmt, const struct value *binds, size_
  * start is kept as it is. When full, the oldest position goes. NULL-safe. */
 void pagepos_put(pagepos *p, const void *stmt, const struct value *binds, size_t nbinds,
                  long long start, bool inclusive, const struct pagepos_key *k);
+
+/* A list's count as a page read found it: its capped COUNT(*) (truncated
+ * when the cap was reached). Kept like a position (same list, same
+ * version, the same bound on entries), so a walk by page number counts
+ * once, not once a page. */
+struct pagepos_count {
+    long long total;
+    bool truncated;
+};
+
+/* The count remembered for list (stmt, binds) at the declared version,
+ * into *c; false when there is none. */
+bool pagepos_count_find(pagepos *p, const void *stmt, const struct value *binds, size_t nbinds,
+                        struct pagepos_count *c);
+
+/* Remembers list's count at the declared version; nothing when no
+ * version is declared or the binds hold a NULL or BLOB or are too long; a
+ * count the list has already is kept as it is. NULL-safe. */
+void pagepos_count_put(pagepos *p, const void *stmt, const struct value *binds, size_t nbinds,
+                       const struct pagepos_count *c);
 
 const struct pagepos_stats *pagepos_stats(const pagepos *p);
 
