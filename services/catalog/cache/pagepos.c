@@ -181,6 +181,23 @@ static bool list_set(struct list_bytes *l, const void *stmt, const struct value 
     return true;
 }
 
+/* A count's list: the count statement's text (NUL included), then its
+ * binds. (It never meets a position's list: a count is kept at COUNT_AT,
+ * where no position is.) */
+static bool text_list_set(struct list_bytes *l, const char *sql, const struct value *binds,
+                          size_t nbinds)
+{
+    size_t n = strlen(sql) + 1;
+    if (n > PAGEPOS_BYTES_MAX)
+        return false;
+    memcpy(l->bytes, sql, n);
+    l->len = n;
+    if (!encode(l->bytes, &l->len, binds, nbinds))
+        return false;
+    l->hash = wr_fnv1a64(WR_FNV1A64_INIT, l->bytes, l->len);
+    return true;
+}
+
 static bool same_list(const pagepos *p, size_t i, const struct list_bytes *l)
 {
     return p->hash[i] == l->hash && p->e[i].list_len == l->len &&
@@ -298,11 +315,11 @@ void pagepos_put(pagepos *p, const void *stmt, const struct value *binds, size_t
 
 WR_ANALYZER_LEAK_FALSE_END
 
-bool pagepos_count_find(pagepos *p, const void *stmt, const struct value *binds, size_t nbinds,
+bool pagepos_count_find(pagepos *p, const char *sql, const struct value *binds, size_t nbinds,
                         struct pagepos_count *c)
 {
     struct list_bytes l;
-    if (p == NULL || p->version < 0 || p->n == 0 || !list_set(&l, stmt, binds, nbinds))
+    if (p == NULL || p->version < 0 || p->n == 0 || !text_list_set(&l, sql, binds, nbinds))
         return false;
     uint32_t at = exact(p, &l, COUNT_AT);
     struct value v[2];
@@ -316,11 +333,11 @@ bool pagepos_count_find(pagepos *p, const void *stmt, const struct value *binds,
 }
 
 WR_ANALYZER_LEAK_FALSE_BEGIN
-void pagepos_count_put(pagepos *p, const void *stmt, const struct value *binds, size_t nbinds,
+void pagepos_count_put(pagepos *p, const char *sql, const struct value *binds, size_t nbinds,
                        const struct pagepos_count *c)
 {
     struct list_bytes l;
-    if (p == NULL || p->version < 0 || !list_set(&l, stmt, binds, nbinds))
+    if (p == NULL || p->version < 0 || !text_list_set(&l, sql, binds, nbinds))
         return;
     struct value v[2] = {{.kind = V_INT, .i = c->total}, {.kind = V_INT, .i = c->truncated}};
     struct pagepos_key k;

@@ -76,24 +76,25 @@ bool pagepos_find(pagepos *p, const void *stmt, const struct value *binds, size_
 void pagepos_put(pagepos *p, const void *stmt, const struct value *binds, size_t nbinds,
                  long long start, bool inclusive, const struct pagepos_key *k);
 
-/* A list's count as a page read found it: its capped COUNT(*) (truncated
- * when the cap was reached). Kept like a position (same list, same
- * version, the same bound on entries), so a walk by page number counts
- * once, not once a page. */
+/* A count as a page read found it: its capped COUNT(*) (truncated when
+ * the cap was reached). Kept like a position (the same version, the same
+ * bound on entries) under the count statement's text and binds, so a walk
+ * by page number or by cursor counts once, not once a page. */
 struct pagepos_count {
     long long total;
     bool truncated;
 };
 
-/* The count remembered for list (stmt, binds) at the declared version,
- * into *c; false when there is none. */
-bool pagepos_count_find(pagepos *p, const void *stmt, const struct value *binds, size_t nbinds,
+/* The count remembered for statement sql with its nbinds binds at the
+ * declared version, into *c; false when there is none. */
+bool pagepos_count_find(pagepos *p, const char *sql, const struct value *binds, size_t nbinds,
                         struct pagepos_count *c);
 
-/* Remembers list's count at the declared version; nothing when no
- * version is declared or the binds hold a NULL or BLOB or are too long; a
- * count the list has already is kept as it is. NULL-safe. */
-void pagepos_count_put(pagepos *p, const void *stmt, const struct value *binds, size_t nbinds,
+/* Remembers sql's count at the declared version; nothing when no version
+ * is declared, or the statement and binds take more than
+ * PAGEPOS_BYTES_MAX or hold a NULL or BLOB; a count sql has already is
+ * kept as it is. NULL-safe. */
+void pagepos_count_put(pagepos *p, const char *sql, const struct value *binds, size_t nbinds,
                        const struct pagepos_count *c);
 
 const struct pagepos_stats *pagepos_stats(const pagepos *p);

@@ -60,6 +60,26 @@ int counts_rows(const struct handler_env *env, const struct collection *target,
     return rc;
 }
 
+int counts_rows_memo(const struct handler_env *env, const struct collection *target,
+                     const char *count_sql, struct value *binds, size_t nbinds, bool whole,
+                     const struct wr_request *req, pagepos *memo, struct counted *out,
+                     struct wr_err *err)
+{
+    if (whole && counts_estimate_asked(target, req))
+        memo = NULL; /* the estimate's to answer */
+    struct pagepos_count known;
+    if (pagepos_count_find(memo, count_sql, binds, nbinds, &known)) {
+        *out = (struct counted){.total = known.total, .truncated = known.truncated};
+        return 0;
+    }
+    int rc = counts_rows(env, target, count_sql, binds, nbinds, whole, req, out, err);
+    if (rc == 0 && !out->estimated)
+        pagepos_count_put(
+            memo, count_sql, binds, nbinds,
+            &(struct pagepos_count){.total = out->total, .truncated = out->truncated});
+    return rc;
+}
+
 void counts_apply(struct page *pg, const struct counted *c)
 {
     pg->estimated = c->estimated;

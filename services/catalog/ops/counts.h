@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "cache/pagepos.h"
 #include "ops/op.h"
 
 /* What a count found. */
@@ -32,6 +33,15 @@ bool counts_estimate_asked(const struct collection *c, const struct wr_request *
 int counts_rows(const struct handler_env *env, const struct collection *target,
                 const char *count_sql, struct value *binds, size_t nbinds, bool whole,
                 const struct wr_request *req, struct counted *out, struct wr_err *err);
+
+/* counts_rows through memo (may be NULL: none), whose version the caller
+ * declared in this read transaction (pagepos_at with store_data_version):
+ * its count of the statement and binds when it has one, else counted and
+ * remembered. An estimate asked for is neither taken from it nor put in. */
+int counts_rows_memo(const struct handler_env *env, const struct collection *target,
+                     const char *count_sql, struct value *binds, size_t nbinds, bool whole,
+                     const struct wr_request *req, pagepos *memo, struct counted *out,
+                     struct wr_err *err);
 
 /* Puts what c found on pg after plan_page (its flags). */
 void counts_apply(struct page *pg, const struct counted *c);

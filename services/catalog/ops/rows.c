@@ -107,29 +107,6 @@ static const char *seek(pagepos *memo, const struct collection *target,
     return hit.inclusive ? list->from : list->after;
 }
 
-/* The list's count (counts.h): the memo's, when it has the list's at this
- * version, else counted and remembered (an estimate is neither: it costs
- * little and is not the list's). all holds the nbinds binds, with room
- * for the count's cap. */
-static int count(const struct handler_env *env, const struct collection *target,
-                 const struct rows_list *list, pagepos *memo, struct value *all, size_t nbinds,
-                 const struct wr_request *req, struct counted *n, struct wr_err *err)
-{
-    /* an estimate asked for is the estimate's to answer */
-    if (nbinds == 0 && counts_estimate_asked(target, req))
-        memo = NULL;
-    struct pagepos_count known;
-    if (pagepos_count_find(memo, list->page, all, nbinds, &known)) {
-        *n = (struct counted){.total = known.total, .truncated = known.truncated};
-        return 0;
-    }
-    int rc = counts_rows(env, target, list->count, all, nbinds, nbinds == 0, req, n, err);
-    if (rc == 0 && !n->estimated)
-        pagepos_count_put(memo, list->page, all, nbinds,
-                          &(struct pagepos_count){.total = n->total, .truncated = n->truncated});
-    return rc;
-}
-
 int rows_page(const struct handler_env *env, const struct collection *target,
               const struct rows_list *list, const struct value *binds, size_t nbinds,
               const struct wr_request *req, struct page *pg, struct wr_answer *out,
@@ -148,7 +125,9 @@ int rows_page(const struct handler_env *env, const struct collection *target,
     pagepos *memo = list->from != NULL && list->after != NULL ? env->pagepos : NULL;
     if (memo != NULL)
         pagepos_at(memo, store_data_version(env->store));
-    int rc = uncounted ? 0 : count(env, target, list, memo, all, nbinds, req, &n, err);
+    int rc = uncounted ? 0
+                       : counts_rows_memo(env, target, list->count, all, nbinds, nbinds == 0, req,
+                                          memo, &n, err);
     if (rc != 0)
         return rc;
     plan_page(pg, n.total, req->page ? req->page : 1, rows_per_page(env, req));

@@ -90,7 +90,9 @@ static int search_rows(const struct handler_env *env, const query *q, const stru
 }
 
 /* The matches of q, capped at COUNT_MAX (counts.h): a search has no
- * estimate. */
+ * estimate. The worker's memo keeps the count per statement, binds and
+ * data version (declared here, in the search's read transaction), so a
+ * walk by cursor or by page counts once. */
 static int search_count(const struct handler_env *env, const struct collection *c, const query *q,
                         const struct wr_request *req, struct counted *count, struct wr_err *err)
 {
@@ -100,8 +102,11 @@ static int search_count(const struct handler_env *env, const struct collection *
     /* one more slot: the cap's bind */
     struct value *binds = malloc((SEARCH_MAX_BINDS + 1) * sizeof(*binds));
     int rc = binds ? query_count_sql(q, &sql, binds, &nbinds, SEARCH_MAX_BINDS) : WR_ENOMEM;
+    pagepos *memo = env->pagepos;
+    if (rc == 0 && memo != NULL)
+        pagepos_at(memo, store_data_version(env->store));
     if (rc == 0)
-        rc = counts_rows(env, c, sql.data, binds, nbinds, false, req, count, err);
+        rc = counts_rows_memo(env, c, sql.data, binds, nbinds, false, req, memo, count, err);
     else
         rc = wr_err_set(err, rc, "search too large");
     free(binds);
