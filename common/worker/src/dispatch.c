@@ -56,7 +56,8 @@ static void run_op(struct wr__worker *w, const struct wr_op *op, const struct wr
                            .trace_id = tc->t.trace_id,
                            .traceparent = tc->traceparent,
                            .tracestate = tc->t.tracestate,
-                           .min_position = min_position(header(m, WR_HDR_MIN_POSITION))};
+                           .min_position = min_position(header(m, WR_HDR_MIN_POSITION)),
+                           .delivery = w->delivery};
     w->reply.about.op = call.op; /* until the op describes the request itself */
     /* an op may take until its deadline: the loop is alive meanwhile */
     wr__health_alive(&w->health, call.deadline_ms - now);
@@ -202,6 +203,8 @@ static void take_audit_doc(struct wr__worker *w, const struct wr_msg *m, unsigne
 int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno,
                  struct wr_err *err)
 {
+    if (!w->collect) /* a batch's items (collected) share the batch's */
+        w->delivery++;
     if (wr__is_batch(m)) /* proto v2: each item comes back here alone */
         return wr__batch_dispatch(w, m, recno, err);
     wr__wmetrics_delivery(&w->metrics, m->routing_key, m->redelivered);

@@ -42,7 +42,8 @@ struct wr__worker {
     bool collect;
     struct wr_batch_enc batch_replies;
     wr_amqp *splitter;
-    uint64_t split_seq; /* its publishes so far (confirm numbers) */
+    uint64_t split_seq;          /* its publishes so far (confirm numbers) */
+    unsigned long long delivery; /* deliveries taken: a batch's items share one */
 };
 
 /* Answers one delivery, publishes its reply (none when its deadline

@@ -28,6 +28,9 @@ struct cached {
     replica *rep; /* a replica's: stores only what its file is current for */
     long long behinds;
     memo *memo; /* NULL: no in-process tier */
+    /* the data version read for the memo, and in which delivery (0: none) */
+    long long version;
+    unsigned long long version_delivery;
 };
 
 int cached_use_memo(cached *x, size_t max_bytes)
@@ -126,12 +129,27 @@ static bool encode(cached *x, const struct wr_answer *out)
     return x->encoded;
 }
 
-/* Answers from the memo, at the data version the store reads now. */
-static bool from_memo(cached *x, const struct handler_env *env, uint64_t h, struct wr_answer *out)
+/* The data version the memo is at for a request of delivery: read once
+ * a delivery (PRAGMA data_version was a tenth of a hit's instructions,
+ * and a read transaction's locks). A later commit is seen by the next
+ * delivery, as by a request that had come a moment earlier; every request
+ * of this one was sent before it was taken. */
+static long long version_for(cached *x, const struct handler_env *env, unsigned long long delivery)
+{
+    if (delivery == 0 || delivery != x->version_delivery) {
+        x->version = store_data_version(env->store);
+        x->version_delivery = delivery;
+    }
+    return x->version;
+}
+
+/* Answers from the memo, at the data version of this delivery. */
+static bool from_memo(cached *x, const struct handler_env *env, uint64_t h,
+                      unsigned long long delivery, struct wr_answer *out)
 {
     if (x->memo == NULL)
         return false;
-    memo_at(x->memo, store_data_version(env->store));
+    memo_at(x->memo, version_for(x, env, delivery));
     size_t len = 0;
     bool json = false;
     const char *v = memo_get(x->memo, h, x->key.key.data, x->key.key.len, &len, &json);
@@ -209,7 +227,7 @@ static void through_redis(cached *x, const struct handler_env *env, const struct
 }
 
 void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
-                   const char *base_url, struct wr_answer *out)
+                   const char *base_url, unsigned long long delivery, struct wr_answer *out)
 {
     x->entry.outcome = CACHE_OFF;
     x->encoded = false;
@@ -224,7 +242,7 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
                  reqkey_build(&x->key, env->schema, req, base_url, &x->opts);
     /* 0 stands for "no key": a real key hashing to it is merely never cached */
     uint64_t h = keyed ? wr_fnv1a64(WR_FNV1A64_INIT, x->key.key.data, x->key.key.len) : 0;
-    if (h != 0 && from_memo(x, env, h, out))
+    if (h != 0 && from_memo(x, env, h, delivery, out))
         return;
     through_redis(x, env, req, base_url, h, out);
     if (h == 0 || x->memo == NULL || out->status != 200)

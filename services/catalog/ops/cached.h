@@ -33,8 +33,10 @@ int cached_use_memo(cached *x, size_t max_bytes);
 
 /* Answers req like handle_request, through the memo and the cache;
  * out->cache tells the outcome (local, hit, miss, bypass, skip, behind or
- * NULL: neither tier asked). */
+ * NULL: neither tier asked). delivery (struct wr_call's; 0: none) lets
+ * the requests of one delivery share one read of the data version the
+ * memo is kept at. */
 void cached_answer(cached *x, const struct handler_env *env, const struct wr_request *req,
-                   const char *base_url, struct wr_answer *out);
+                   const char *base_url, unsigned long long delivery, struct wr_answer *out);
 
 #endif

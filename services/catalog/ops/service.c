@@ -75,7 +75,10 @@ static int answer(void *ctx, const struct wr_call *call, struct wr_answer *out)
         wr_answer_error(out, 504, WR_CODE_STALE,
                         "this replica is not yet at X-Warren-Min-Position: try again");
     else
-        cached_answer(c->cached, &c->env, &req, call->base_url, out);
+        /* read your writes: its own read of the data version, after the
+         * replica was found fresh enough */
+        cached_answer(c->cached, &c->env, &req, call->base_url,
+                      call->min_position > 0 ? 0 : call->delivery, out);
     describe_read(&req, out);
     if (out->cache != NULL) /* one of cache_outcome_name's constants */
         wr_series_add(wr_metric_series(c->cache_lookups, (const char *const[]){out->cache}), 1);

@@ -55,6 +55,12 @@ struct wr_call {
     const char *tracestate;
     long long min_position; /* x-min-position: answer from data at or past this
                                position (read your writes); 0 when absent or invalid */
+    /* Which delivery the call came in, never 0: the requests of one proto
+     * v2 batch share it, every other call has its own. Every request of a
+     * delivery was sent before the worker took the delivery, so state a
+     * handler reads once per delivery (the catalog: its data version, for
+     * its memory cache) is as fresh as any of them can ask for. */
+    unsigned long long delivery;
 };
 
 /* The budget of a request that carries no deadline (the client API always
