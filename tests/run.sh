@@ -50,25 +50,30 @@ export WRT_LOG_DIR=$state
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=97
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# Each ctest run below ends with its wall time and the CPU time it used
+# (user + sys of the tests and the processes they waited for; the servers
+# are not counted): CPU well under twice the wall time on these 2 cores is
+# a phase that mostly waits.
+TIMEFORMAT='-- took %0Rs; CPU %0Us user + %0Ss sys'
 rc=0
 echo "== unit tests (release build)"
-(cd build/ci-release && ctest -L unit --output-on-failure) || rc=1
+(cd build/ci-release && time ctest -L unit --output-on-failure) || rc=1
 echo "== all tests (ASan + UBSan build)"
-(cd build/ci-asan && ctest --output-on-failure -LE cluster) || rc=1
+(cd build/ci-asan && time ctest --output-on-failure -LE cluster) || rc=1
 # Three RabbitMQ nodes of its own beside the test servers: on its own, after
 # the rest (label "cluster", tests/faults/test_cluster.c; a few minutes).
 echo "== a three-node RabbitMQ cluster under faults (ASan + UBSan build)"
-(cd build/ci-asan && ctest --output-on-failure -L cluster) || rc=1
+(cd build/ci-asan && time ctest --output-on-failure -L cluster) || rc=1
 # The shipped stacks turn EDGE_BATCH on (deploy/local/config.cfg,
 # docker/compose.yml); the harness's default edge does not. The fault tests
 # of redelivery and deadlines run again with every edge batching reads:
 # kills and a poison message under batches, the broker restarted under
 # them, expiry and late replies of batched calls (~2 min).
 echo "== fault tests of redelivery and deadlines with EDGE_BATCH on (release build)"
-(cd build/ci-release && WRT_EDGE_BATCH=1 ctest --output-on-failure \
+(cd build/ci-release && time WRT_EDGE_BATCH=1 ctest --output-on-failure \
   -R '^faults_(kill|poison|broker|edge)$') || rc=1
 echo "== integration tests under valgrind (release build): no errors, no leaks"
-(cd build/ci-release && WRT_VALGRIND=1 ctest --output-on-failure \
+(cd build/ci-release && time WRT_VALGRIND=1 ctest --output-on-failure \
   -R 'integration_(api|rpc|search|writes|relations|columns|cache|audit)$') || rc=1
 echo "== fuzzers (clang, libFuzzer + ASan + UBSan), 15 s each"
 bash tests/fuzz/run.sh 15 || rc=1

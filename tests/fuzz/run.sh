@@ -22,23 +22,23 @@ trap 'rm -rf "$work"' EXIT
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-rc=0
-for t in "${targets[@]}"; do
-  bin=$root/$build/tests/fuzz/$t
-  artifacts=$root/$build/artifacts/$t
+# Runs target $1 for $secs seconds; its verdict (and, when it failed, the
+# report) goes to $work/$1.verdict; exits non-zero when it failed.
+fuzz_one() {
+  local t=$1 bin=$root/$build/tests/fuzz/$1 artifacts=$root/$build/artifacts/$1
+  local log=$work/$1.log out=$work/$1.verdict dict=()
   mkdir -p "$artifacts"
   cp -r "tests/fuzz/corpus/$t" "$work/$t"
-  dict=()
   [ -f "tests/fuzz/dict/$t.dict" ] && dict=("-dict=tests/fuzz/dict/$t.dict")
-  log=$work/$t.log
   if "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
       -artifact_prefix="$artifacts/" "${dict[@]}" "$work/$t" >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
-    echo "$t: ok, ${secs}s, $execs runs, $speed/s, $cov, corpus $(find "$work/$t" -type f | wc -l) inputs"
-  else
-    rc=1
+    echo "$t: ok, ${secs}s, $execs runs, $speed/s, $cov, corpus $(find "$work/$t" -type f | wc -l) inputs" >"$out"
+    return 0
+  fi
+  {
     echo "$t: FAILED; its log from the first error:"
     # libFuzzer's progress lines come first; the report starts at the error.
     report=$(awk '/property violated|runtime error:|ERROR: |^==[0-9]+==/ {p = 1} p' "$log" |
@@ -47,6 +47,28 @@ for t in "${targets[@]}"; do
     input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
     echo "$t: crashing input: ${input:-(none saved)}"
     if [ -n "$input" ]; then echo "$t: replay with: $bin $input"; fi
+  } >"$out"
+  return 1
+}
+
+# One target a core at a time (each fuzzer runs one process): every target
+# still gets its whole $secs of a core. Verdicts print in the targets' order.
+jobs=$(nproc)
+rc=0
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || rc=1
+    running=$((running - 1))
   fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || rc=1
+  running=$((running - 1))
+done
+for t in "${targets[@]}"; do
+  cat "$work/$t.verdict" 2>/dev/null || { echo "$t: FAILED: no verdict"; rc=1; }
 done
 exit $rc
