@@ -188,8 +188,8 @@ static uint64_t series_key(const wr_metric *mt, const char *const *values,
     uint64_t h = WR_FNV1A64_INIT;
     for (size_t i = 0; i < mt->nlabels; i++) {
         const char *v = values != NULL && values[i] != NULL ? values[i] : "";
-        (void)snprintf(key[i], WR_METRIC_LABEL_MAX + 1, "%s", v);
-        h = wr_fnv1a64(h, key[i], strlen(key[i]) + 1); /* the NUL separates values */
+        size_t n = wr_str_copy(key[i], WR_METRIC_LABEL_MAX + 1, v);
+        h = wr_fnv1a64(h, key[i], n + 1); /* the NUL separates values */
     }
     return h;
 }

@@ -1,6 +1,6 @@
-/* IMF-fixdate and decimal writers for the edge's response headers (see
- * httpdate.h). The civil date comes from the day count by Howard
- * Hinnant's days_from_civil inverse: no gmtime_r, no locale. */
+/* The IMF-fixdate writer for the edge's Date header (see httpdate.h). The
+ * civil date comes from the day count by the inverse of Howard Hinnant's
+ * days_from_civil: no gmtime_r, no locale. */
 #include "httpdate.h"
 
 #include <stdint.h>
@@ -70,18 +70,4 @@ const char *httpdate_now(void)
     /* Per thread: each loop has its own, and none is ever shared. */
     static _Thread_local struct httpdate cache;
     return httpdate_get(&cache, time(NULL));
-}
-
-size_t httpdate_decimal(size_t v, char out[21])
-{
-    char rev[20];
-    size_t n = 0;
-    do {
-        rev[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (size_t i = 0; i < n; i++)
-        out[i] = rev[n - 1 - i];
-    out[n] = '\0';
-    return n;
 }

@@ -1,8 +1,7 @@
 /* The Date header the edge gives each answer itself (RFC 9110 5.6.7,
  * IMF-fixdate), formatted once a second per event-loop thread: left to
  * libevent, every response formatted its own with gmtime and snprintf.
- * Also the decimal Content-Length, for the same reason. Pure but for
- * httpdate_now's per-thread cache. */
+ * Pure but for httpdate_now's per-thread cache. */
 #ifndef EDGE_HTTPDATE_H
 #define EDGE_HTTPDATE_H
 
@@ -30,9 +29,5 @@ const char *httpdate_get(struct httpdate *c, time_t now);
  * runs on its own thread, so no lock). Valid until this thread's next
  * call. */
 const char *httpdate_now(void);
-
-/* Writes v in decimal and a NUL at out (21 bytes hold any size_t);
- * returns the digits' count. */
-size_t httpdate_decimal(size_t v, char out[21]);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "warren/buf.h"
+#include "warren/codec.h"
 #include "warren/json.h"
 #include "warren/metrics.h"
 #include "warren/rpc.h"
@@ -47,7 +48,7 @@ void respond_body(struct evhttp_request *req, int status, const char *rid, const
      * that has no body has no length either (RFC 9110 8.6). */
     if (status >= 200 && status != 204 && status != 304) {
         char n[21];
-        (void)httpdate_decimal(len, n);
+        (void)wr_decimal(n, len);
         evhttp_add_header(h, "Content-Length", n);
     }
     if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
