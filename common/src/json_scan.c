@@ -84,17 +84,21 @@ static inline __attribute__((always_inline)) pos skip_string(pos p, pos end)
             }
             p += wr__swar_first(m);
         }
-        if (p >= end || *p < 0x20)
+        /* the byte that ended the plain run: most often the closing quote */
+        if (p >= end)
             return NULL;
-        if (*p == '"')
+        unsigned char c = *p;
+        if (c == '"')
             break;
-        if (*p == '\\') {
+        if (c == '\\') {
             p = skip_escape(p, end);
             if (p == NULL)
                 return NULL;
             continue;
         }
-        high = high || *p >= 0x80;
+        if (c < 0x20)
+            return NULL;
+        high = high || c >= 0x80;
         p++;
     }
     if (high && !wr_utf8_valid((const char *)start, (size_t)(p - start)))
@@ -104,7 +108,7 @@ static inline __attribute__((always_inline)) pos skip_string(pos p, pos end)
 
 static pos skip_digits(pos p, pos end)
 {
-    while (p < end && *p >= '0' && *p <= '9')
+    while (p < end && (unsigned)(*p - '0') < 10u)
         p++;
     return p;
 }
@@ -113,13 +117,18 @@ static pos skip_digits(pos p, pos end)
 static pos skip_number(pos p, pos end)
 {
     p += p < end && *p == '-';
-    if (p < end && *p == '0')
+    if (p >= end)
+        return NULL;
+    if (*p == '0')
         p++;
-    else if (p < end && *p >= '1' && *p <= '9')
+    else if ((unsigned)(*p - '1') < 9u)
         p = skip_digits(p + 1, end);
     else
         return NULL;
-    if (p < end && *p == '.') {
+    /* most numbers are integers: one test for what else may follow */
+    if (p >= end || (*p != '.' && (*p | 0x20) != 'e'))
+        return p;
+    if (*p == '.') {
         pos d = p + 1;
         p = skip_digits(d, end);
         if (p == d)
@@ -164,23 +173,32 @@ size_t wr_json_value_len(const char *text, size_t n)
     pos p = (pos)text, end = p + n;
     bool object[WR_JSON_DEPTH_MAX]; /* whether each open level is an object */
     int depth = 0;
+    bool in_obj = false; /* object[depth - 1], kept at hand */
     /* White space is rare (compact JSON has none): each state tests for
-     * what it expects first and skips white space only when that fails. */
+     * what it expects first and skips white space only when the byte is
+     * one of them or a control character (which skip_ws stops at). */
 value: /* a value starts at p (after white space when not at the top) */
     if (p >= end)
         return 0;
+    if (*p == '"') {
+        p = skip_string(p + 1, end);
+        if (p == NULL)
+            return 0;
+        goto after;
+    }
     if (*p == '{' || *p == '[') {
         if (depth == WR_JSON_DEPTH_MAX)
             return 0;
-        bool obj = *p == '{';
-        object[depth++] = obj;
-        p = skip_ws(p + 1, end);
-        if (p < end && *p == (obj ? '}' : ']')) {
+        in_obj = *p == '{';
+        object[depth++] = in_obj;
+        p++;
+        if (p < end && *p <= ' ')
+            p = skip_ws(p, end);
+        if (p < end && *p == (in_obj ? '}' : ']')) {
             p++;
-            depth--;
-            goto after;
+            goto closed;
         }
-        if (obj)
+        if (in_obj)
             goto key;
         goto value;
     }
@@ -194,28 +212,34 @@ value: /* a value starts at p (after white space when not at the top) */
 after: /* a value ended at p */
     if (depth == 0)
         return (size_t)(p - (pos)text);
-    if (p < end && is_ws(*p))
+    if (p < end && *p <= ' ')
         p = skip_ws(p, end);
-    if (p < end && *p == ',') {
+    if (p >= end)
+        return 0;
+    if (*p == ',') {
         p++;
-        if (object[depth - 1])
+        if (in_obj)
             goto key;
         goto value;
     }
-    if (p >= end || *p != (object[depth - 1] ? '}' : ']'))
+    if (*p != (in_obj ? '}' : ']'))
         return 0;
     p++;
+closed: /* the innermost level closed before p */
     depth--;
+    in_obj = depth > 0 && object[depth - 1];
     goto after;
 key: /* an object's key starts at p, or white space before it */
-    if (p < end && is_ws(*p))
+    if (p < end && *p <= ' ')
         p = skip_ws(p, end);
     if (p >= end || *p != '"')
         return 0;
     p = skip_string(p + 1, end);
-    if (p != NULL && p < end && *p != ':')
+    if (p == NULL)
+        return 0;
+    if (p < end && *p <= ' ')
         p = skip_ws(p, end);
-    if (p == NULL || p >= end || *p != ':')
+    if (p >= end || *p != ':')
         return 0;
     p++;
     goto value;
