@@ -42,8 +42,14 @@ static bool text_ok(const char *s, size_t n)
 
 bool wr_batch_hdr_name_ok(const char *s)
 {
-    size_t n = s != NULL ? strnlen(s, HDR_NAME_MAX + 1) : 0;
-    return n > 0 && n <= HDR_NAME_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+    /* a loop, not strspn: strspn builds its byte table on every call */
+    size_t n = 0;
+    for (; s != NULL && n <= HDR_NAME_MAX && s[n] != '\0'; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return n > 0 && n <= HDR_NAME_MAX;
 }
 
 /* Whether a reply batch may carry m's body as JSON, byte for byte (the
