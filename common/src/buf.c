@@ -54,7 +54,7 @@ static int reserve(struct wr_buf *b, size_t n)
     return 0;
 }
 
-char *wr__buf_room(struct wr_buf *b, size_t n)
+char *wr__buf_room_grow(struct wr_buf *b, size_t n)
 {
     if (b->err != 0 || n > b->max - b->len)
         return NULL;

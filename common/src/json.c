@@ -199,7 +199,9 @@ void wr_json_key(struct wr_buf *b, const char *key)
     put_str(b, key, strlen(key), ':');
 }
 
-void wr_json_int(struct wr_buf *b, int64_t v)
+/* The careful way of wr_json_int, near the buffer's cap: the same bytes
+ * through one append, which keeps the sticky error right. */
+static void put_int_careful(struct wr_buf *b, int64_t v)
 {
     char out[24];
     size_t pos = sizeof out;
@@ -212,6 +214,30 @@ void wr_json_int(struct wr_buf *b, int64_t v)
     if (v < 0)
         out[--pos] = '-';
     wr_buf_append(b, out + pos, sizeof out - pos);
+}
+
+void wr_json_int(struct wr_buf *b, int64_t v)
+{
+    /* Negate in unsigned arithmetic so INT64_MIN does not overflow. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 1 + (v < 0);
+    for (uint64_t t = u; t >= 10; t /= 10)
+        n++;
+    char *o = wr__buf_room(b, n);
+    if (o == NULL) {
+        put_int_careful(b, v);
+        return;
+    }
+    /* the digits straight into the buffer, from the last */
+    char *d = o + n;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--d = '-';
+    b->len += n;
+    b->data[b->len] = '\0';
 }
 
 void wr_json_null(struct wr_buf *b)

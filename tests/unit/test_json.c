@@ -370,6 +370,38 @@ START_TEST(scalars)
 }
 END_TEST
 
+/* Integers of every length and sign, straight into the buffer or, capped
+ * at exactly their length or one byte less, the careful way. */
+START_TEST(ints_at_every_length)
+{
+    int64_t v = 1;
+    for (int digits = 1; digits <= 19; digits++) {
+        const int64_t cases[] = {v, -v, v - 1, digits == 19 ? INT64_MAX : v * 9};
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            char want[32];
+            int n = snprintf(want, sizeof(want), "%lld", (long long)cases[i]);
+            struct wr_buf b;
+            wr_buf_init(&b, 1024);
+            wr_buf_putc(&b, '[');
+            wr_json_int(&b, cases[i]);
+            ck_assert_str_eq(b.data + 1, want);
+            wr_buf_release(&b);
+            wr_buf_init(&b, (size_t)n);
+            wr_json_int(&b, cases[i]);
+            ck_assert_int_eq(wr_buf_error(&b), 0);
+            ck_assert_str_eq(b.data, want);
+            wr_buf_release(&b);
+            wr_buf_init(&b, (size_t)n - 1);
+            wr_json_int(&b, cases[i]);
+            ck_assert_int_eq(wr_buf_error(&b), WR_ETOOBIG);
+            wr_buf_release(&b);
+        }
+        if (digits < 19)
+            v = v * 10 + (digits + 1) % 10;
+    }
+}
+END_TEST
+
 START_TEST(key_cmp_is_byte_order)
 {
     const char *keys[] = {"b", "\xc3\xa9", "B", "a", "ab", "_", ""};
@@ -500,6 +532,7 @@ int main(void)
     add_case(s, "non_finite_real_is_null", non_finite_real_is_null);
     add_case(s, "real_repr_reads_back_and_is_shortest", real_repr_reads_back_and_is_shortest);
     add_case(s, "scalars", scalars);
+    add_case(s, "ints_at_every_length", ints_at_every_length);
     add_case(s, "key_cmp_is_byte_order", key_cmp_is_byte_order);
     add_case(s, "value_sorts_keys", value_sorts_keys);
     add_case(s, "value_with_many_keys", value_with_many_keys);

@@ -49,15 +49,25 @@ size_t wr_str_copy(char *dst, size_t cap, const char *src);
  * at data + len: grown as an append grows it, NULL when that would pass
  * max or memory is short, the buffer then left as it was (its error
  * untouched), so the caller can take the careful way. */
-char *wr__buf_room(struct wr_buf *b, size_t n);
-/* The out-of-line halves of wr_buf_append and wr_buf_putc. */
+static inline char *wr__buf_room(struct wr_buf *b, size_t n);
+/* The out-of-line halves of wr__buf_room, wr_buf_append and wr_buf_putc. */
+char *wr__buf_room_grow(struct wr_buf *b, size_t n);
 int wr__buf_append(struct wr_buf *b, const void *p, size_t n);
 int wr__buf_putc(struct wr_buf *b, char c);
 
+static inline char *wr__buf_room(struct wr_buf *b, size_t n)
+{
+    /* n < cap - len: n bytes and the NUL fit (data is set when cap > 0;
+     * tested too, for the analysers) */
+    if (b->err == 0 && b->data != NULL && n < b->cap - b->len && n <= b->max - b->len)
+        return b->data + b->len;
+    return wr__buf_room_grow(b, n);
+}
+
 static inline int wr_buf_append(struct wr_buf *b, const void *p, size_t n)
 {
-    /* n < cap - len: n bytes and the NUL fit; cap > 0 means data is set */
-    if (b->err != 0 || n >= b->cap - b->len || n > b->max - b->len)
+    /* n < cap - len: n bytes and the NUL fit */
+    if (b->err != 0 || b->data == NULL || n >= b->cap - b->len || n > b->max - b->len)
         return wr__buf_append(b, p, n);
     if (n > 0)
         __builtin_memcpy(b->data + b->len, p, n);
@@ -68,7 +78,7 @@ static inline int wr_buf_append(struct wr_buf *b, const void *p, size_t n)
 
 static inline int wr_buf_putc(struct wr_buf *b, char c)
 {
-    if (b->err != 0 || b->cap - b->len < 2 || b->len >= b->max)
+    if (b->err != 0 || b->data == NULL || b->cap - b->len < 2 || b->len >= b->max)
         return wr__buf_putc(b, c);
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
