@@ -178,8 +178,9 @@ void wr_traceparent_format(const struct wr_trace *t, char out[WR_TRACEPARENT_LEN
         return;
     }
     char *o = out;
-    memcpy(o, "00-", 3);
-    o += 3;
+    *o++ = '0';
+    *o++ = '0';
+    *o++ = '-';
     memcpy(o, t->trace_id, WR_TRACE_ID_LEN);
     o += WR_TRACE_ID_LEN;
     *o++ = '-';
