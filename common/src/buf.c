@@ -84,11 +84,6 @@ int wr__buf_putc(struct wr_buf *b, char c)
     return wr__buf_append(b, &c, 1);
 }
 
-int wr_buf_puts(struct wr_buf *b, const char *s)
-{
-    return wr__buf_append(b, s, strlen(s));
-}
-
 int wr_buf_vprintf(struct wr_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;

@@ -32,7 +32,7 @@ void wr_buf_reset(struct wr_buf *b);
  * JSON writers call them for every key and comma. */
 static inline int wr_buf_append(struct wr_buf *b, const void *p, size_t n);
 static inline int wr_buf_putc(struct wr_buf *b, char c);
-int wr_buf_puts(struct wr_buf *b, const char *s);
+static inline int wr_buf_puts(struct wr_buf *b, const char *s);
 int wr_buf_printf(struct wr_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int wr_buf_vprintf(struct wr_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
@@ -83,6 +83,12 @@ static inline int wr_buf_putc(struct wr_buf *b, char c)
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
     return 0;
+}
+
+static inline int wr_buf_puts(struct wr_buf *b, const char *s)
+{
+    /* inline, so that a literal's length is known and its copy inline too */
+    return wr_buf_append(b, s, __builtin_strlen(s));
 }
 
 /* Detaches the data and hands it to the caller, who frees it with free();
