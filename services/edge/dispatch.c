@@ -85,9 +85,10 @@ static void base_url(const struct dispatcher *d, struct evhttp_request *req, cha
         ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
              strchr(".-:[]_", *p) != NULL;
     /* copied, not printed: this runs for every call (cap > 7) */
+    static const char scheme[] = "http://";
     if (ok) {
-        memcpy(out, "http://", 7);
-        (void)wr_str_copy(out + 7, cap - 7, host);
+        (void)wr_str_copy(out, cap, scheme);
+        (void)wr_str_copy(out + sizeof(scheme) - 1, cap - (sizeof(scheme) - 1), host);
     } else {
         (void)wr_str_copy(out, cap, d->default_base);
     }
