@@ -54,7 +54,20 @@ static int reserve(struct wr_buf *b, size_t n)
     return 0;
 }
 
-int wr_buf_append(struct wr_buf *b, const void *p, size_t n)
+char *wr__buf_room_grow(struct wr_buf *b, size_t n)
+{
+    if (b->err != 0 || n > b->max - b->len)
+        return NULL;
+    if (n >= b->cap - b->len || b->data == NULL) {
+        if (reserve(b, n) != 0) {
+            b->err = 0; /* out of memory: the careful way reports it */
+            return NULL;
+        }
+    }
+    return b->data + b->len;
+}
+
+int wr__buf_append(struct wr_buf *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);
     if (rc != 0)
@@ -66,14 +79,9 @@ int wr_buf_append(struct wr_buf *b, const void *p, size_t n)
     return 0;
 }
 
-int wr_buf_putc(struct wr_buf *b, char c)
+int wr__buf_putc(struct wr_buf *b, char c)
 {
-    return wr_buf_append(b, &c, 1);
-}
-
-int wr_buf_puts(struct wr_buf *b, const char *s)
-{
-    return wr_buf_append(b, s, strlen(s));
+    return wr__buf_append(b, &c, 1);
 }
 
 int wr_buf_vprintf(struct wr_buf *b, const char *fmt, va_list ap)

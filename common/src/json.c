@@ -105,32 +105,103 @@ static char *escape_chunk(const unsigned char *p, size_t n, size_t *i, size_t en
     return o;
 }
 
-void wr_json_str(struct wr_buf *b, const char *s, size_t n)
+/* The plain bytes that start the n bytes at p, copied to o (which has
+ * room for n): their count. Eight at a time, the last few by one load that
+ * overlaps bytes checked already, so no store passes o + n; bytes past the
+ * count may be written too (the caller's next write covers them). */
+static size_t copy_plain(const unsigned char *p, size_t n, char *o)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    char out[STR_CHUNK_OUT];
     size_t i = 0;
-    wr_buf_putc(b, '"');
+    for (; n - i >= 8; i += 8) {
+        uint64_t x = wr__swar_load(p + i), m = not_plain(x);
+        wr__swar_store(o + i, x);
+        if (m != 0)
+            return i + wr__swar_first(m);
+    }
+    if (i == n)
+        return n;
+    if (n >= 8) {
+        /* the last 8 bytes, overlapping those checked already */
+        uint64_t x = wr__swar_load(p + n - 8), m = not_plain(x);
+        wr__swar_store(o + n - 8, x);
+        return m == 0 ? n : n - 8 + wr__swar_first(m);
+    }
+    while (i < n && is_plain(p[i])) {
+        o[i] = (char)p[i];
+        i++;
+    }
+    return i;
+}
+
+/* Escapes the n bytes at p from i on, then the closing quote: into the
+ * buffer when it has room for a chunk's worst case, else through a chunk
+ * on the stack (near max, where the worst case would not fit but the
+ * escaped text may). */
+static void put_escaped(struct wr_buf *b, const unsigned char *p, size_t n, size_t i)
+{
     while (i < n) {
         size_t end = n - i > STR_CHUNK ? i + STR_CHUNK : n;
+        char *room = wr__buf_room(b, STR_CHUNK_OUT);
+        if (room != NULL) {
+            char *o = escape_chunk(p, n, &i, end, room);
+            b->len += (size_t)(o - room);
+            b->data[b->len] = '\0';
+            continue;
+        }
+        char out[STR_CHUNK_OUT];
         char *o = escape_chunk(p, n, &i, end, out);
         wr_buf_append(b, out, (size_t)(o - out));
     }
+}
+
+/* A JSON string of the n bytes at s, and after it the byte after (none
+ * when NUL). Most strings are short keys and values with nothing to
+ * escape: those go straight into the buffer, in one reservation. */
+static void put_str(struct wr_buf *b, const char *s, size_t n, char after)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    /* the quotes and after: n + 3 */
+    char *o = n <= SIZE_MAX - 16 ? wr__buf_room(b, n + 3) : NULL;
+    size_t i = 0;
+    if (o != NULL) {
+        o[0] = '"';
+        i = copy_plain(p, n, o + 1);
+        if (i == n) {
+            o[n + 1] = '"';
+            o[n + 2] = after;
+            b->len += n + 2 + (after != '\0');
+            b->data[b->len] = '\0';
+            return;
+        }
+        b->len += 1 + i;
+        b->data[b->len] = '\0';
+    } else {
+        wr_buf_putc(b, '"');
+    }
+    put_escaped(b, p, n, i);
     wr_buf_putc(b, '"');
+    if (after != '\0')
+        wr_buf_putc(b, after);
+}
+
+void wr_json_str(struct wr_buf *b, const char *s, size_t n)
+{
+    put_str(b, s, n, '\0');
 }
 
 void wr_json_cstr(struct wr_buf *b, const char *s)
 {
-    wr_json_str(b, s, strlen(s));
+    put_str(b, s, strlen(s), '\0');
 }
 
 void wr_json_key(struct wr_buf *b, const char *key)
 {
-    wr_json_cstr(b, key);
-    wr_buf_putc(b, ':');
+    put_str(b, key, strlen(key), ':');
 }
 
-void wr_json_int(struct wr_buf *b, int64_t v)
+/* The careful way of wr_json_int, near the buffer's cap: the same bytes
+ * through one append, which keeps the sticky error right. */
+static void put_int_careful(struct wr_buf *b, int64_t v)
 {
     char out[24];
     size_t pos = sizeof out;
@@ -143,6 +214,30 @@ void wr_json_int(struct wr_buf *b, int64_t v)
     if (v < 0)
         out[--pos] = '-';
     wr_buf_append(b, out + pos, sizeof out - pos);
+}
+
+void wr_json_int(struct wr_buf *b, int64_t v)
+{
+    /* Negate in unsigned arithmetic so INT64_MIN does not overflow. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 1 + (v < 0);
+    for (uint64_t t = u; t >= 10; t /= 10)
+        n++;
+    char *o = wr__buf_room(b, n);
+    if (o == NULL) {
+        put_int_careful(b, v);
+        return;
+    }
+    /* the digits straight into the buffer, from the last */
+    char *d = o + n;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--d = '-';
+    b->len += n;
+    b->data[b->len] = '\0';
 }
 
 void wr_json_null(struct wr_buf *b)
@@ -185,7 +280,7 @@ static bool reads_back(const char *digits, size_t n, int exp, double v)
     text[0] = digits[0];
     text[1] = '.';
     memcpy(text + 2, digits + 1, n - 1);
-    snprintf(text + n + 1, sizeof text - n - 1, "e%d", exp);
+    (void)snprintf(text + n + 1, sizeof text - n - 1, "e%d", exp);
     return strtod(text, NULL) == v;
 }
 
@@ -392,8 +487,7 @@ static void put_object(struct wr_buf *b, const json_t *obj)
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             wr_buf_putc(b, ',');
-        wr_json_str(b, keys[i].key, keys[i].len);
-        wr_buf_putc(b, ':');
+        put_str(b, keys[i].key, keys[i].len, ':');
         wr_json_value(b, keys[i].value);
     }
     wr_buf_putc(b, '}');

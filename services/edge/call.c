@@ -200,6 +200,7 @@ static bool read_validated(const calls *cs, struct evhttp_request *req, const st
     const char *inm = request_header(req, "If-None-Match");
     if (inm == NULL || (strstr(inm, etag) == NULL && strcmp(inm, "*") != 0))
         return false;
+    respond_date(req);
     evhttp_send_reply(req, 304, NULL, NULL);
     return true;
 }

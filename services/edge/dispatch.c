@@ -84,17 +84,21 @@ static void base_url(const struct dispatcher *d, struct evhttp_request *req, cha
     for (const char *p = host; ok && *p; p++)
         ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
              strchr(".-:[]_", *p) != NULL;
-    if (ok)
-        (void)snprintf(out, cap, "http://%s", host);
-    else
-        (void)snprintf(out, cap, "%s", d->default_base);
+    /* copied, not printed: this runs for every call (cap > 7) */
+    static const char scheme[] = "http://";
+    if (ok) {
+        (void)wr_str_copy(out, cap, scheme);
+        (void)wr_str_copy(out + sizeof(scheme) - 1, cap - (sizeof(scheme) - 1), host);
+    } else {
+        (void)wr_str_copy(out, cap, d->default_base);
+    }
 }
 
 static void request_id(struct evhttp_request *req, char id[WR_REQUEST_ID_LEN + 1])
 {
     const char *given = request_header(req, "X-Request-Id");
     if (given != NULL && wr_request_id_valid(given))
-        (void)snprintf(id, WR_REQUEST_ID_LEN + 1, "%s", given);
+        (void)wr_str_copy(id, WR_REQUEST_ID_LEN + 1, given);
     else
         wr_request_id_new(id);
 }

@@ -8,6 +8,7 @@
 #include "bus.h"
 #include "call.h"
 #include "trail.h"
+#include "warren/codec.h"
 #include "warren/err.h"
 #include "warren/metrics.h"
 #include "warren/version.h"
@@ -140,8 +141,11 @@ void metrics_answered(metrics *m, const char *route, int status, uint64_t t0_ns)
 {
     if (m == NULL || route == NULL)
         return;
-    char code[16];
-    (void)snprintf(code, sizeof(code), "%d", status);
+    char code[21];
+    if (status >= 0)
+        (void)wr_decimal(code, (uint64_t)status);
+    else
+        (void)snprintf(code, sizeof(code), "%d", status);
     wr_series_add(wr_metric_series(m->requests, (const char *const[]){route, code}), 1);
     wr_series_observe_ns(wr_metric_series(m->duration, (const char *const[]){route}),
                          wr_metrics_now_ns() - t0_ns);

@@ -2,12 +2,14 @@
  * response body and status through libevent, and audits its errors. */
 #include "respond.h"
 
+#include "httpdate.h"
+
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <stdbool.h>
-#include <stdio.h>
 
 #include "warren/buf.h"
+#include "warren/codec.h"
 #include "warren/json.h"
 #include "warren/metrics.h"
 #include "warren/rpc.h"
@@ -20,6 +22,11 @@ const char *request_header(struct evhttp_request *req, const char *name)
 void respond_header(struct evhttp_request *req, const char *name, const char *value)
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), name, value);
+}
+
+void respond_date(struct evhttp_request *req)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Date", httpdate_now());
 }
 
 void respond_json(struct evhttp_request *req, int status, const char *rid, const char *body,
@@ -35,14 +42,17 @@ void respond_body(struct evhttp_request *req, int status, const char *rid, const
     evhttp_add_header(h, "Content-Type", content_type);
     if (rid != NULL)
         evhttp_add_header(h, "X-Request-Id", rid);
-    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-        /* HEAD: the GET's headers, its length, no body (libevent would send it) */
-        char n[24];
-        (void)snprintf(n, sizeof(n), "%zu", len);
+    respond_date(req);
+    /* The length, written here: libevent would format it with snprintf.
+     * HEAD: the GET's length, no body (libevent would send it). A status
+     * that has no body has no length either (RFC 9110 8.6). */
+    if (status >= 200 && status != 204 && status != 304) {
+        char n[21];
+        (void)wr_decimal(n, len);
         evhttp_add_header(h, "Content-Length", n);
-    } else {
-        evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
     }
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+        evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
     /* libevent knows no reason phrase for 431 */
     evhttp_send_reply(req, status, status == 431 ? "Request Header Fields Too Large" : NULL, NULL);
 }

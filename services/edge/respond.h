@@ -1,7 +1,8 @@
 /* The answers the edge writes itself, and its glue to libevent's request
- * objects: JSON bodies with X-Request-Id (HEAD: the GET's headers and
- * length, no body), and JSON errors, each audited when the request is one
- * the audit trail records. No policy: callers decide what to answer. */
+ * objects: JSON bodies with X-Request-Id, Date and Content-Length (HEAD:
+ * the GET's headers and length, no body), and JSON errors, each audited
+ * when the request is one the audit trail records. No policy: callers
+ * decide what to answer. */
 #ifndef EDGE_RESPOND_H
 #define EDGE_RESPOND_H
 
@@ -37,6 +38,10 @@ struct ask {
 const char *request_header(struct evhttp_request *req, const char *name);
 /* Adds a response header (libevent copies both strings). */
 void respond_header(struct evhttp_request *req, const char *name, const char *value);
+
+/* Adds the Date header (httpdate.h), so that libevent does not format
+ * one itself: before evhttp_send_reply or evhttp_send_reply_start. */
+void respond_date(struct evhttp_request *req);
 
 /* Sends status with len bytes of JSON body (none for HEAD, with the length
  * it would have) and X-Request-Id: rid when rid is not NULL. req is libevent's

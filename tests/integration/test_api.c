@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -399,6 +401,64 @@ START_TEST(head_options_etag_cors)
 }
 END_TEST
 
+/* How many times header name appears in r (its name, case-insensitive). */
+static int header_count(const struct http_resp *r, const char *name)
+{
+    size_t n = strlen(name);
+    int count = 0;
+    for (const char *line = strstr(r->headers, "\r\n"); line; line = strstr(line + 2, "\r\n"))
+        count += strncasecmp(line + 2, name, n) == 0 && line[2 + n] == ':';
+    return count;
+}
+
+/* The edge writes Date and Content-Length itself (libevent would format
+ * them per response): each once, the date an IMF-fixdate of now, the
+ * length the body's (HEAD: the GET's), none on a 304. */
+START_TEST(date_and_length_once)
+{
+    struct http_resp r;
+    char value[128], etag[64], want[128];
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert_int_eq(header_count(&r, "Date"), 1);
+    ck_assert_int_eq(header_count(&r, "Content-Length"), 1);
+    ck_assert(h_header(&r, "Content-Length", value, sizeof(value)));
+    ck_assert_int_eq(strtol(value, NULL, 10), (long)r.len);
+    size_t len = r.len;
+    ck_assert(h_header(&r, "Date", value, sizeof(value)));
+    bool now = false; /* one of the last few seconds, as strftime writes it */
+    for (time_t t = time(NULL) - 5; t <= time(NULL) + 1 && !now; t++) {
+        struct tm tm;
+        ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+        ck_assert_uint_gt(strftime(want, sizeof(want), "%a, %d %b %Y %H:%M:%S GMT", &tm), 0);
+        now = strcmp(value, want) == 0;
+    }
+    ck_assert_msg(now, "Date: %s", value);
+    ck_assert(h_header(&r, "ETag", etag, sizeof(etag)));
+    h_http_free(&r);
+    ck_assert_int_eq(h_http(port, "HEAD", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.len, 0);
+    ck_assert_int_eq(header_count(&r, "Date"), 1);
+    ck_assert_int_eq(header_count(&r, "Content-Length"), 1);
+    ck_assert(h_header(&r, "Content-Length", value, sizeof(value)));
+    ck_assert_int_eq(strtol(value, NULL, 10), (long)len);
+    h_http_free(&r);
+    (void)snprintf(want, sizeof(want), "If-None-Match: %s\r\n", etag);
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", want, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 304);
+    ck_assert_int_eq(header_count(&r, "Date"), 1);
+    ck_assert_int_eq(header_count(&r, "Content-Length"), 0);
+    h_http_free(&r);
+    ck_assert_int_eq(h_http(port, "GET", "/api/Nothing", NULL, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_int_eq(header_count(&r, "Date"), 1);
+    ck_assert_int_eq(header_count(&r, "Content-Length"), 1);
+    ck_assert(h_header(&r, "Content-Length", value, sizeof(value)));
+    ck_assert_int_eq(strtol(value, NULL, 10), (long)r.len);
+    h_http_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -420,6 +480,7 @@ int main(void)
     tcase_add_test(walk, request_id_is_kept_or_replaced);
     tcase_add_test(walk, health_and_ready);
     tcase_add_test(walk, head_options_etag_cors);
+    tcase_add_test(walk, date_and_length_once);
     suite_add_tcase(s, walk);
     TCase *all = tcase_create("all_tables");
     tcase_add_unchecked_fixture(all, all_setup, stack_teardown);

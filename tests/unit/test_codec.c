@@ -1,8 +1,9 @@
-/* Unit tests of the shared codecs: hex, base64 (both alphabets, every tail
+/* Unit tests of the shared codecs: hex, decimal, base64 (both alphabets, every tail
  * length, decode errors), FNV-1a 64 (published test vectors), SHA-256
  * (FIPS 180-4's examples) and HMAC-SHA-256 (RFC 4231's test cases) and
  * UTF-8 (each class of malformed sequence). */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,20 @@ END_TEST
 /* RFC 4648 section 10's vectors, in both alphabets. */
 /* Percent-decoding: RFC 3986 escapes in either case, '+' only in query
  * strings, and every way to refuse (a bad escape, an escaped NUL, no room). */
+START_TEST(decimal)
+{
+    char out[21];
+    ck_assert_uint_eq(wr_decimal(out, 0), 1);
+    ck_assert_str_eq(out, "0");
+    ck_assert_uint_eq(wr_decimal(out, 404), 3);
+    ck_assert_str_eq(out, "404");
+    ck_assert_uint_eq(wr_decimal(out, 1000000), 7);
+    ck_assert_str_eq(out, "1000000");
+    ck_assert_uint_eq(wr_decimal(out, UINT64_MAX), 20);
+    ck_assert_str_eq(out, "18446744073709551615");
+}
+END_TEST
+
 START_TEST(pct_decode)
 {
     char out[16];
@@ -280,6 +295,7 @@ int main(void)
     Suite *s = suite_create("codec");
     TCase *t = tcase_create("codec");
     tcase_add_test(t, hex);
+    tcase_add_test(t, decimal);
     tcase_add_test(t, pct_decode);
     tcase_add_test(t, base64_vectors);
     tcase_add_test(t, base64_alphabets);

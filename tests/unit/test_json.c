@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "warren/buf.h"
+#include "warren/codec.h"
 #include "warren/err.h"
 #include "warren/json.h"
 #include "run_suite.h"
@@ -91,6 +92,135 @@ START_TEST(long_plain_run)
     ck_assert_uint_eq(b.len, sizeof s + 3);
     ck_assert(memcmp(b.data + 2500, "x\\nx", 4) == 0);
     wr_buf_release(&b);
+}
+END_TEST
+
+/* The escaping json.h promises, a byte at a time: what the writer's fast
+ * paths (a plain string straight into the buffer, eight bytes at a time,
+ * escapes into the buffer or through the stack near its cap) must match. */
+static size_t slow_escape(const unsigned char *p, size_t n, char *o)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    o[k++] = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        uint32_t cp = c;
+        size_t len = 1;
+        if (c >= 0x80) {
+            len = wr_utf8_decode(p + i, n - i, &cp);
+            if (len == 0) {
+                cp = 0xfffd;
+                len = 1;
+            }
+        }
+        i += len;
+        if (cp >= 0x20 && cp < 0x7f && cp != '"' && cp != '\\') {
+            o[k++] = (char)cp;
+            continue;
+        }
+        const char *short_esc = cp == '"'    ? "\\\""
+                                : cp == '\\' ? "\\\\"
+                                : cp == '\n' ? "\\n"
+                                : cp == '\r' ? "\\r"
+                                : cp == '\t' ? "\\t"
+                                : cp == '\b' ? "\\b"
+                                : cp == '\f' ? "\\f"
+                                             : NULL;
+        if (short_esc != NULL) {
+            memcpy(o + k, short_esc, 2);
+            k += 2;
+            continue;
+        }
+        uint32_t units[2] = {cp, 0};
+        int nu = 1;
+        if (cp >= 0x10000) {
+            units[0] = 0xd800 | ((cp - 0x10000) >> 10);
+            units[1] = 0xdc00 | ((cp - 0x10000) & 0x3ff);
+            nu = 2;
+        }
+        for (int u = 0; u < nu; u++) {
+            o[k++] = '\\';
+            o[k++] = 'u';
+            for (int d = 12; d >= 0; d -= 4)
+                o[k++] = hex[(units[u] >> d) & 0xf];
+        }
+    }
+    o[k++] = '"';
+    return k;
+}
+
+/* Strings of every length to 700 (past a chunk of 256), plain or with
+ * escapes, UTF-8, invalid bytes at varied places, written after varied
+ * prefixes (so the allocation's edge falls anywhere) and as keys; and
+ * each in a buffer capped at exactly its length (fits) and one byte less
+ * (WR_ETOOBIG), where the worst case does not fit but the text may. */
+START_TEST(fast_paths_match_bytewise)
+{
+    static const char *const pieces[] = {
+        "x",    "\"",   "\\", "\n", "\x01", "\x7f", "\xc3\xb4", "\xe2\x82\xac", "\xf0\x9f\x8e\xb8",
+        "\xc3", "\xff", "/"};
+    unsigned seed = 12345;
+    unsigned char s[700];
+    char *want = malloc(6 * sizeof s + 8);
+    ck_assert_ptr_nonnull(want);
+    for (size_t n = 0; n <= sizeof s - 4; n++) {
+        for (int kind = 0; kind < 3; kind++) {
+            size_t len = 0;
+            while (len < n) {
+                seed = seed * 1103515245u + 12345u;
+                /* kind 0: all plain; 1: an escape now and then; 2: many */
+                unsigned r = (seed >> 16) % 64;
+                const char *piece = kind == 0 || (kind == 1 && r > 2) || (kind == 2 && r > 40)
+                                        ? "a"
+                                        : pieces[r % (sizeof pieces / sizeof pieces[0])];
+                size_t pl = strlen(piece);
+                memcpy(s + len, piece, pl);
+                len += pl;
+            }
+            size_t want_len = slow_escape(s, len, want);
+            for (size_t prefix = 0; prefix < 40; prefix += 13) {
+                struct wr_buf b;
+                wr_buf_init(&b, 1 << 20);
+                for (size_t i = 0; i < prefix + (n * 7) % 250; i++)
+                    wr_buf_putc(&b, '.');
+                size_t at = b.len;
+                wr_json_str(&b, (const char *)s, len);
+                ck_assert_int_eq(wr_buf_error(&b), 0);
+                ck_assert_uint_eq(b.len - at, want_len);
+                ck_assert(memcmp(b.data + at, want, want_len) == 0);
+                ck_assert_int_eq(b.data[b.len], '\0');
+                wr_buf_release(&b);
+            }
+            /* as a key (NUL-free only) */
+            if (memchr(s, '\0', len) == NULL) {
+                char key[sizeof s + 1];
+                memcpy(key, s, len);
+                key[len] = '\0';
+                struct wr_buf b;
+                wr_buf_init(&b, 1 << 20);
+                wr_json_key(&b, key);
+                ck_assert_uint_eq(b.len, want_len + 1);
+                ck_assert(memcmp(b.data, want, want_len) == 0 && b.data[want_len] == ':');
+                wr_buf_release(&b);
+            }
+            /* capped at exactly the text, then one byte short */
+            for (size_t cut = 0; cut <= 1; cut++) {
+                struct wr_buf b;
+                wr_buf_init(&b, want_len - cut);
+                wr_json_str(&b, (const char *)s, len);
+                if (cut == 0) {
+                    ck_assert_int_eq(wr_buf_error(&b), 0);
+                    ck_assert_uint_eq(b.len, want_len);
+                    ck_assert(memcmp(b.data, want, want_len) == 0);
+                } else {
+                    ck_assert_int_eq(wr_buf_error(&b), WR_ETOOBIG);
+                }
+                wr_buf_release(&b);
+            }
+        }
+    }
+    free(want);
 }
 END_TEST
 
@@ -240,6 +370,38 @@ START_TEST(scalars)
 }
 END_TEST
 
+/* Integers of every length and sign, straight into the buffer or, capped
+ * at exactly their length or one byte less, the careful way. */
+START_TEST(ints_at_every_length)
+{
+    int64_t v = 1;
+    for (int digits = 1; digits <= 19; digits++) {
+        const int64_t cases[] = {v, -v, v - 1, digits == 19 ? INT64_MAX : v * 9};
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            char want[32];
+            int n = snprintf(want, sizeof(want), "%lld", (long long)cases[i]);
+            struct wr_buf b;
+            wr_buf_init(&b, 1024);
+            wr_buf_putc(&b, '[');
+            wr_json_int(&b, cases[i]);
+            ck_assert_str_eq(b.data + 1, want);
+            wr_buf_release(&b);
+            wr_buf_init(&b, (size_t)n);
+            wr_json_int(&b, cases[i]);
+            ck_assert_int_eq(wr_buf_error(&b), 0);
+            ck_assert_str_eq(b.data, want);
+            wr_buf_release(&b);
+            wr_buf_init(&b, (size_t)n - 1);
+            wr_json_int(&b, cases[i]);
+            ck_assert_int_eq(wr_buf_error(&b), WR_ETOOBIG);
+            wr_buf_release(&b);
+        }
+        if (digits < 19)
+            v = v * 10 + (digits + 1) % 10;
+    }
+}
+END_TEST
+
 START_TEST(key_cmp_is_byte_order)
 {
     const char *keys[] = {"b", "\xc3\xa9", "B", "a", "ab", "_", ""};
@@ -363,12 +525,14 @@ int main(void)
     add_case(s, "astral_is_surrogate_pair", astral_is_surrogate_pair);
     add_case(s, "invalid_utf8_is_replaced_per_byte", invalid_utf8_is_replaced_per_byte);
     add_case(s, "long_plain_run", long_plain_run);
+    add_case(s, "fast_paths_match_bytewise", fast_paths_match_bytewise);
     TCase *tc = tcase_create("real_is_python_repr");
     tcase_add_loop_test(tc, real_is_python_repr, 0, (int)(sizeof reals / sizeof reals[0]));
     suite_add_tcase(s, tc);
     add_case(s, "non_finite_real_is_null", non_finite_real_is_null);
     add_case(s, "real_repr_reads_back_and_is_shortest", real_repr_reads_back_and_is_shortest);
     add_case(s, "scalars", scalars);
+    add_case(s, "ints_at_every_length", ints_at_every_length);
     add_case(s, "key_cmp_is_byte_order", key_cmp_is_byte_order);
     add_case(s, "value_sorts_keys", value_sorts_keys);
     add_case(s, "value_with_many_keys", value_with_many_keys);

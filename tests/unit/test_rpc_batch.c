@@ -191,6 +191,26 @@ static void assert_refused(const char *const *bad, size_t n)
     "{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},\"id\":\"" ID1     \
     "\",\"type\":\"list\"" extra "}"
 
+START_TEST(header_names)
+{
+    ck_assert(wr_batch_hdr_name_ok("link"));
+    ck_assert(wr_batch_hdr_name_ok("x-cache-0"));
+    ck_assert(!wr_batch_hdr_name_ok(NULL));
+    ck_assert(!wr_batch_hdr_name_ok(""));
+    ck_assert(!wr_batch_hdr_name_ok("Link")); /* lower case only */
+    ck_assert(!wr_batch_hdr_name_ok("x_cache"));
+    ck_assert(!wr_batch_hdr_name_ok("x cache"));
+    ck_assert(!wr_batch_hdr_name_ok("caf\xc3\xa9"));
+    char name[80];
+    memset(name, 'a', sizeof(name));
+    name[64] = '\0';
+    ck_assert(wr_batch_hdr_name_ok(name)); /* 64: the most */
+    name[64] = 'a';
+    name[65] = '\0';
+    ck_assert(!wr_batch_hdr_name_ok(name));
+}
+END_TEST
+
 START_TEST(decoder_refuses)
 {
     static const char *const bad[] = {
@@ -383,6 +403,7 @@ int main(void)
     tcase_add_test(tc, requests_round_trip);
     tcase_add_test(tc, replies_round_trip);
     tcase_add_test(tc, encoder_refuses);
+    tcase_add_test(tc, header_names);
     tcase_add_test(tc, decoder_refuses);
     tcase_add_test(tc, decoder_reads_any_spelling);
     tcase_add_test(tc, json_bodies_travel_as_json);

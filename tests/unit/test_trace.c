@@ -165,6 +165,11 @@ START_TEST(accept_continues_or_starts)
     ck_assert(wr_trace_accept(&t, "00-" TID "-" PID "-00", "Rojo=1"));
     ck_assert_str_eq(t.tracestate, "");
     ck_assert_uint_eq(t.flags, 0);
+    wr_traceparent_format(&t, out);
+    ck_assert_uint_eq(strlen(out), WR_TRACEPARENT_LEN);
+    ck_assert(strncmp(out, "00-" TID "-", 36) == 0);
+    ck_assert(strncmp(out + 36, t.span_id, WR_SPAN_ID_LEN) == 0);
+    ck_assert_str_eq(out + 52, "-00");
     /* a bad traceparent starts a new trace and ignores tracestate */
     ck_assert(!wr_trace_accept(&t, "00-" TID "-" PID "-0", "rojo=1"));
     ck_assert_str_ne(t.trace_id, TID);

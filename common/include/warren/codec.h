@@ -23,6 +23,11 @@ int wr_hex_value(char c);
  * which holds at least 2n + 1 bytes. */
 void wr_hex_encode(char *out, const void *p, size_t n);
 
+/* Writes v in decimal and a NUL into out (21 bytes hold any uint64_t);
+ * returns the digits' count. For the numbers of every request (status
+ * codes, lengths), where snprintf costs a thousand instructions. */
+size_t wr_decimal(char out[21], uint64_t v);
+
 /* Percent-decodes (RFC 3986) the n bytes at s into out, which holds cap
  * bytes with the NUL; plus_space also turns '+' into ' ' (query strings).
  * False on a bad escape, a byte that decodes to NUL, or when out is too

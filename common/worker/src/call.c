@@ -20,11 +20,15 @@ const struct wr_op *wr__op_find(const struct wr_service *svc, const char *type)
 
 const char *wr__principal(const char *header)
 {
-    size_t n = header != NULL ? strnlen(header, PRINCIPAL_MAX_LEN + 1) : 0;
-    if (n == 0 || n > PRINCIPAL_MAX_LEN ||
-        strspn(header, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
-        return "anonymous";
-    return header;
+    /* a loop, not strspn: strspn builds its byte table on every call */
+    size_t n = 0;
+    for (; header != NULL && n <= PRINCIPAL_MAX_LEN && header[n] != '\0'; n++) {
+        char c = header[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return "anonymous";
+    }
+    return n == 0 || n > PRINCIPAL_MAX_LEN ? "anonymous" : header;
 }
 
 const char *wr__principal_of(const char *header, const char *user_id)

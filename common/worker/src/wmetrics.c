@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "warren/codec.h"
 #include "warren/version.h"
 
 static void audit_hook(void *arg)
@@ -105,25 +106,13 @@ void wr__wmetrics_watch_audit(struct wr__wmetrics *wm, wr_audit *a)
     wm->audit = a;
 }
 
-/* status as its label: the three digits of an HTTP status by hand (a
- * printf per request cost more than the counters), anything else by
- * snprintf. */
-static void status_label(char code[16], int status)
-{
-    if (status < 100 || status > 999) {
-        (void)snprintf(code, 16, "%d", status);
-        return;
-    }
-    code[0] = (char)('0' + status / 100);
-    code[1] = (char)('0' + status / 10 % 10);
-    code[2] = (char)('0' + status % 10);
-    code[3] = '\0';
-}
-
 void wr__wmetrics_request(struct wr__wmetrics *wm, const char *op, int status, uint64_t ns)
 {
-    char code[16];
-    status_label(code, status);
+    char code[21];
+    if (status >= 0)
+        (void)wr_decimal(code, (uint64_t)status);
+    else
+        (void)snprintf(code, sizeof(code), "%d", status);
     const char *name = op != NULL ? op : "other";
     wr_series_add(wr_metric_series(wm->requests, (const char *const[]){name, code}), 1);
     wr_series_observe_ns(wr_metric_series(wm->duration, (const char *const[]){name}), ns);
