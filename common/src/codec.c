@@ -75,6 +75,19 @@ size_t wr_decimal(char out[21], uint64_t v)
     return n;
 }
 
+size_t wr_decimal_signed(char out[21], int64_t v)
+{
+    if (v >= 0)
+        return wr_decimal(out, (uint64_t)v);
+    /* negated in unsigned arithmetic, so INT64_MIN does not overflow; at
+     * most 19 digits, so '-', they and the NUL fit */
+    char digits[21];
+    size_t n = wr_decimal(digits, 0 - (uint64_t)v);
+    out[0] = '-';
+    memcpy(out + 1, digits, n + 1);
+    return n + 1;
+}
+
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

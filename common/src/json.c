@@ -199,45 +199,18 @@ void wr_json_key(struct wr_buf *b, const char *key)
     put_str(b, key, strlen(key), ':');
 }
 
-/* The careful way of wr_json_int, near the buffer's cap: the same bytes
- * through one append, which keeps the sticky error right. */
-static void put_int_careful(struct wr_buf *b, int64_t v)
-{
-    char out[24];
-    size_t pos = sizeof out;
-    /* Negate in unsigned arithmetic so INT64_MIN does not overflow. */
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        out[--pos] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
-        out[--pos] = '-';
-    wr_buf_append(b, out + pos, sizeof out - pos);
-}
-
 void wr_json_int(struct wr_buf *b, int64_t v)
 {
-    /* Negate in unsigned arithmetic so INT64_MIN does not overflow. */
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    size_t n = 1 + (v < 0);
-    for (uint64_t t = u; t >= 10; t /= 10)
-        n++;
-    char *o = wr__buf_room(b, n);
-    if (o == NULL) {
-        put_int_careful(b, v);
+    /* straight into the buffer when it has room for any int64_t (20
+     * characters and the NUL wr_decimal_signed writes), else through one
+     * append, which keeps the sticky error right near the cap */
+    char *o = wr__buf_room(b, 20);
+    if (o != NULL) {
+        b->len += wr_decimal_signed(o, v);
         return;
     }
-    /* the digits straight into the buffer, from the last */
-    char *d = o + n;
-    do {
-        *--d = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
-        *--d = '-';
-    b->len += n;
-    b->data[b->len] = '\0';
+    char out[21];
+    wr_buf_append(b, out, wr_decimal_signed(out, v));
 }
 
 void wr_json_null(struct wr_buf *b)
@@ -324,15 +297,9 @@ static size_t short_decimal_digits(double v, char digits[18], int *exp)
         double m = nearbyint(v * pow10[k]);
         if (m / pow10[k] != v)
             continue;
-        char rev[16];
-        size_t len = 0;
-        uint64_t u = (uint64_t)m;
-        do {
-            rev[len++] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u != 0);
-        for (size_t i = 0; i < len; i++)
-            digits[i] = rev[len - 1 - i];
+        char all[21];
+        size_t len = wr_decimal(all, (uint64_t)m); /* m < 10^15: at most 15 digits */
+        memcpy(digits, all, len);
         *exp = m == 0 ? 0 : (int)len - 1 - k;
         while (len > 1 && digits[len - 1] == '0')
             len--;

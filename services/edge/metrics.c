@@ -2,7 +2,6 @@
  * for the events, gauges refreshed from the parts by a write hook. */
 #include "metrics.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "bus.h"
@@ -142,10 +141,7 @@ void metrics_answered(metrics *m, const char *route, int status, uint64_t t0_ns)
     if (m == NULL || route == NULL)
         return;
     char code[21];
-    if (status >= 0)
-        (void)wr_decimal(code, (uint64_t)status);
-    else
-        (void)snprintf(code, sizeof(code), "%d", status);
+    (void)wr_decimal_signed(code, status);
     wr_series_add(wr_metric_series(m->requests, (const char *const[]){route, code}), 1);
     wr_series_observe_ns(wr_metric_series(m->duration, (const char *const[]){route}),
                          wr_metrics_now_ns() - t0_ns);

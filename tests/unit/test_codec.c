@@ -37,6 +37,12 @@ START_TEST(decimal)
     ck_assert_str_eq(out, "1000000");
     ck_assert_uint_eq(wr_decimal(out, UINT64_MAX), 20);
     ck_assert_str_eq(out, "18446744073709551615");
+    ck_assert_uint_eq(wr_decimal_signed(out, -7), 2);
+    ck_assert_str_eq(out, "-7");
+    ck_assert_uint_eq(wr_decimal_signed(out, 200), 3);
+    ck_assert_str_eq(out, "200");
+    ck_assert_uint_eq(wr_decimal_signed(out, INT64_MIN), 20);
+    ck_assert_str_eq(out, "-9223372036854775808");
 }
 END_TEST
 

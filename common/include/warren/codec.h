@@ -27,6 +27,9 @@ void wr_hex_encode(char *out, const void *p, size_t n);
  * returns the digits' count. For the numbers of every request (status
  * codes, lengths), where snprintf costs a thousand instructions. */
 size_t wr_decimal(char out[21], uint64_t v);
+/* The same for a signed v, '-' first when negative (21 bytes hold any
+ * int64_t too); returns the characters' count. */
+size_t wr_decimal_signed(char out[21], int64_t v);
 
 /* Percent-decodes (RFC 3986) the n bytes at s into out, which holds cap
  * bytes with the NUL; plus_space also turns '+' into ' ' (query strings).

@@ -3,7 +3,6 @@
  * are kept under the trail's own lock, so the admin thread may read them). */
 #include "wmetrics.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "warren/codec.h"
@@ -109,10 +108,7 @@ void wr__wmetrics_watch_audit(struct wr__wmetrics *wm, wr_audit *a)
 void wr__wmetrics_request(struct wr__wmetrics *wm, const char *op, int status, uint64_t ns)
 {
     char code[21];
-    if (status >= 0)
-        (void)wr_decimal(code, (uint64_t)status);
-    else
-        (void)snprintf(code, sizeof(code), "%d", status);
+    (void)wr_decimal_signed(code, status);
     const char *name = op != NULL ? op : "other";
     wr_series_add(wr_metric_series(wm->requests, (const char *const[]){name, code}), 1);
     wr_series_observe_ns(wr_metric_series(wm->duration, (const char *const[]){name}), ns);
