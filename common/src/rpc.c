@@ -112,7 +112,8 @@ enum jtype {
 };
 struct jval {
     enum jtype type;
-    const char *s; /* J_STR: unescaped, NUL-terminated, in the envelope's store */
+    const char *name; /* the member's, once read: what a refusal names */
+    const char *s;    /* J_STR: unescaped, NUL-terminated, in the envelope's store */
     size_t n;
     long long i; /* J_INT */
 };
@@ -129,25 +130,24 @@ struct name {
 
 /* A string member of min to max bytes; NULL when absent. (The reader
  * refuses a string holding NUL.) */
-static int get_str_n(const struct jval *v, const char *name, size_t min, size_t max,
-                     const char **out, struct wr_err *err)
+static int get_str_n(const struct jval *v, size_t min, size_t max, const char **out,
+                     struct wr_err *err)
 {
     *out = NULL;
     if (v->type == J_ABSENT)
         return 0;
     if (v->type != J_STR)
-        return wr_err_set(err, WR_EINVAL, "envelope: %s must be a string", name);
+        return wr_err_set(err, WR_EINVAL, "envelope: %s must be a string", v->name);
     if (v->n < min || v->n > max)
-        return wr_err_set(err, WR_EINVAL, "envelope: %s must be %zu to %zu characters", name, min,
-                          max);
+        return wr_err_set(err, WR_EINVAL, "envelope: %s must be %zu to %zu characters", v->name,
+                          min, max);
     *out = v->s;
     return 0;
 }
 
-static int get_str(const struct jval *v, const char *name, size_t max, const char **out,
-                   struct wr_err *err)
+static int get_str(const struct jval *v, size_t max, const char **out, struct wr_err *err)
 {
-    return get_str_n(v, name, 1, max, out, err);
+    return get_str_n(v, 1, max, out, err);
 }
 
 /* depth: 0 to WR_DEPTH_MAX when given. */
@@ -163,26 +163,26 @@ static int get_depth(const struct jval *v, struct wr_request *req, struct wr_err
 }
 
 /* A string member that is one of choices (NULL-terminated) when given. */
-static int get_choice(const struct jval *v, const char *name, const char *const *choices,
-                      const char **out, struct wr_err *err)
+static int get_choice(const struct jval *v, const char *const *choices, const char **out,
+                      struct wr_err *err)
 {
-    int rc = get_str(v, name, 32, out, err);
+    int rc = get_str(v, 32, out, err);
     bool ok = *out == NULL;
     for (size_t i = 0; rc == 0 && !ok && choices[i] != NULL; i++)
         ok = strcmp(*out, choices[i]) == 0;
     if (rc == 0 && !ok)
-        rc = wr_err_set(err, WR_EINVAL, "envelope: %s has a value it does not take", name);
+        rc = wr_err_set(err, WR_EINVAL, "envelope: %s has a value it does not take", v->name);
     return rc;
 }
 
 /* A positive integer member; 0 when absent. */
-static int get_count(const struct jval *v, const char *name, long *out, struct wr_err *err)
+static int get_count(const struct jval *v, long *out, struct wr_err *err)
 {
     *out = 0;
     if (v->type == J_ABSENT)
         return 0;
     if (v->type != J_INT || v->i < 1 || v->i > WR_PAGE_MAX)
-        return wr_err_set(err, WR_EINVAL, "%s must be a positive integer", name);
+        return wr_err_set(err, WR_EINVAL, "%s must be a positive integer", v->name);
     *out = (long)v->i;
     return 0;
 }
@@ -251,6 +251,7 @@ static int read_object(struct wr__jread *r, struct envelope *e, const char **twi
         }
         if (k == e->n && e->unknown == NULL)
             e->unknown = name;
+        v->name = k < e->n ? e->known[k].s : name;
         if (read_value(r, v) != 0)
             return -1;
     } while (wr__jread_take(r, ','));
@@ -424,32 +425,32 @@ static int get_choices(const struct jval *v, struct wr_request *req, struct wr_e
     static const char *const returns[] = {"minimal", "representation", NULL};
     static const char *const resolutions[] = {"merge-duplicates", NULL};
     static const char *const formats[] = {WR_FORMAT_CSV, WR_FORMAT_NDJSON, NULL};
-    int rc = get_choice(&v[M_COUNT], "count", counts, &req->count, err);
+    int rc = get_choice(&v[M_COUNT], counts, &req->count, err);
     if (rc == 0)
-        rc = get_choice(&v[M_FORMAT], "format", formats, &req->format, err);
+        rc = get_choice(&v[M_FORMAT], formats, &req->format, err);
     if (rc == 0)
-        rc = get_choice(&v[M_RETURN], "return", returns, &req->prefer_return, err);
+        rc = get_choice(&v[M_RETURN], returns, &req->prefer_return, err);
     if (rc == 0)
-        rc = get_choice(&v[M_RESOLUTION], "resolution", resolutions, &req->resolution, err);
+        rc = get_choice(&v[M_RESOLUTION], resolutions, &req->resolution, err);
     return rc;
 }
 
 /* The string members' types and lengths. */
 static int get_strings(const struct jval *v, struct wr_request *req, struct wr_err *err)
 {
-    int rc = get_str(&v[M_OP], "op", MAX_NAME_LEN, &req->op, err);
+    int rc = get_str(&v[M_OP], MAX_NAME_LEN, &req->op, err);
     if (rc == 0)
-        rc = get_str(&v[M_COLLECTION], "collection", MAX_NAME_LEN, &req->collection, err);
+        rc = get_str(&v[M_COLLECTION], MAX_NAME_LEN, &req->collection, err);
     if (rc == 0)
-        rc = get_str(&v[M_ID], "id", MAX_KEY_LEN, &req->key, err);
+        rc = get_str(&v[M_ID], MAX_KEY_LEN, &req->key, err);
     if (rc == 0)
-        rc = get_str(&v[M_RELATION], "relation", MAX_NAME_LEN, &req->relation, err);
+        rc = get_str(&v[M_RELATION], MAX_NAME_LEN, &req->relation, err);
     if (rc == 0)
-        rc = get_str(&v[M_RELATED_ID], "related_id", MAX_KEY_LEN, &req->related_id, err);
+        rc = get_str(&v[M_RELATED_ID], MAX_KEY_LEN, &req->related_id, err);
     if (rc == 0)
-        rc = get_str(&v[M_Q], "q", MAX_Q_LEN, &req->q, err);
+        rc = get_str(&v[M_Q], MAX_Q_LEN, &req->q, err);
     if (rc == 0)
-        rc = get_str(&v[M_BODY], "body", MAX_BODY_LEN, &req->body, err);
+        rc = get_str(&v[M_BODY], MAX_BODY_LEN, &req->body, err);
     return rc;
 }
 
@@ -462,15 +463,15 @@ int wr_request_decode(struct wr_request *req, const char *body, size_t len, stru
     if (rc == 0)
         rc = get_strings(v, req, err);
     if (rc == 0)
-        rc = get_count(&v[M_PAGE], "page", &req->page, err);
+        rc = get_count(&v[M_PAGE], &req->page, err);
     if (rc == 0)
-        rc = get_count(&v[M_RESULTS_PER_PAGE], "results_per_page", &req->results_per_page, err);
+        rc = get_count(&v[M_RESULTS_PER_PAGE], &req->results_per_page, err);
     if (rc == 0)
-        rc = get_str_n(&v[M_AFTER], "after", 0, MAX_AFTER_LEN, &req->after, err);
+        rc = get_str_n(&v[M_AFTER], 0, MAX_AFTER_LEN, &req->after, err);
     if (rc == 0)
-        rc = get_str_n(&v[M_BEFORE], "before", 1, MAX_AFTER_LEN, &req->before, err);
+        rc = get_str_n(&v[M_BEFORE], 1, MAX_AFTER_LEN, &req->before, err);
     if (rc == 0)
-        rc = get_str(&v[M_FIELDS], "fields", MAX_FIELDS_LEN, &req->fields, err);
+        rc = get_str(&v[M_FIELDS], MAX_FIELDS_LEN, &req->fields, err);
     if (rc == 0)
         rc = get_choices(v, req, err);
     if (rc == 0)
@@ -507,11 +508,11 @@ int wr_request_decode_service(struct wr_request *req, const char *op, const char
     *req = (struct wr_request){0};
     int rc = parse_envelope(&e, S_V, body, len, err);
     if (rc == 0)
-        rc = get_str(&v[S_OP], "op", WR_OP_NAME_MAX, &req->op, err);
+        rc = get_str(&v[S_OP], WR_OP_NAME_MAX, &req->op, err);
     if (rc == 0)
         rc = check_service_op(req->op, op, err);
     if (rc == 0)
-        rc = get_str(&v[S_ID], "id", MAX_KEY_LEN, &req->key, err);
+        rc = get_str(&v[S_ID], MAX_KEY_LEN, &req->key, err);
     return finish(req, e.store, rc);
 }
 
