@@ -2,11 +2,11 @@
  * response body and status through libevent, and audits its errors. */
 #include "respond.h"
 
-#include "httpdate.h"
-
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <stdbool.h>
+
+#include "headers.h"
 
 #include "warren/buf.h"
 #include "warren/codec.h"
@@ -21,12 +21,12 @@ const char *request_header(struct evhttp_request *req, const char *name)
 
 void respond_header(struct evhttp_request *req, const char *name, const char *value)
 {
-    evhttp_add_header(evhttp_request_get_output_headers(req), name, value);
+    headers_add(evhttp_request_get_output_headers(req), name, value);
 }
 
 void respond_date(struct evhttp_request *req)
 {
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Date", httpdate_now());
+    headers_date(evhttp_request_get_output_headers(req));
 }
 
 void respond_json(struct evhttp_request *req, int status, const char *rid, const char *body,
@@ -39,10 +39,9 @@ void respond_body(struct evhttp_request *req, int status, const char *rid, const
                   const char *body, size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", content_type);
+    headers_add(h, "Content-Type", content_type);
     if (rid != NULL)
-        evhttp_add_header(h, "X-Request-Id", rid);
-    respond_date(req);
+        headers_add(h, "X-Request-Id", rid);
     /* The length, written here: libevent would format it with snprintf.
      * HEAD: the GET's length, no body (libevent would send it). A status
      * that has no body has no length either (RFC 9110 8.6). */

@@ -36,7 +36,7 @@ struct ask {
 /* The value of request header name (case-insensitive), or NULL. Borrowed
  * from req. */
 const char *request_header(struct evhttp_request *req, const char *name);
-/* Adds a response header (libevent copies both strings). */
+/* Adds a response header: headers_add (headers.h) on req's list. */
 void respond_header(struct evhttp_request *req, const char *name, const char *value);
 
 /* Adds the Date header (httpdate.h), so that libevent does not format

@@ -1,0 +1,131 @@
+/* A response's header list as libevent 2.1 writes it (see headers.h). */
+#include <sys/queue.h> /* before libevent's headers: TAILQ's operations */
+
+#include "headers.h"
+
+#include <malloc.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "httpdate.h"
+
+/* Response headers. libevent prints each entry of a response's header
+ * list with a printf of its own and keeps two heap copies of it: ~2.3k
+ * instructions a header, a quarter of the edge's instructions a request
+ * (callgrind, README "Benchmark"). So the headers share one entry, first
+ * in the list, whose value goes on with the next lines ("Sat, 05 Dec
+ * 2026 ... GMT\r\nName: value"): the same bytes on the wire, one printf.
+ * It is keyed Date, and starts with the edge's date (httpdate.h): libevent
+ * looks for a Date before it formats one, and finds it. The edge tells
+ * libevent to add no Content-Type of its own (edge.c), so that one folds
+ * too. The names libevent reads or adds (framing, below) stay entries of
+ * their own. libevent no longer checks what is folded, so this does: a
+ * name is an RFC 9110 token, a value holds no CR or LF. */
+
+/* The response headers libevent reads (http.c, 2.1) other than Date and
+ * Content-Type; by length first, since every header asks. */
+static bool libevent_reads(const char *name)
+{
+    switch (strlen(name)) {
+    case 6:
+        return strcasecmp(name, "Expect") == 0;
+    case 10:
+        return strcasecmp(name, "Connection") == 0 || strcasecmp(name, "Keep-Alive") == 0;
+    case 14:
+        return strcasecmp(name, "Content-Length") == 0;
+    case 16:
+        return strcasecmp(name, "Proxy-Connection") == 0;
+    case 17:
+        return strcasecmp(name, "Transfer-Encoding") == 0;
+    default:
+        return false;
+    }
+}
+
+/* RFC 9110 5.1/5.6.2: a field name is a token. */
+static bool token_ok(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        if (!alnum && strchr(extra, c) == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* The folded entry's first allocation: a response's usual headers fit. */
+#define FOLD_FIRST 512
+
+/* h's folded entry, made (first in h, libevent frees key and value) when
+ * missing; NULL when out of memory. */
+static struct evkeyval *folded(struct evkeyvalq *h)
+{
+    struct evkeyval *kv = TAILQ_FIRST(h);
+    if (kv != NULL && strcmp(kv->key, "Date") == 0)
+        return kv;
+    const char *date = httpdate_now();
+    size_t n = strlen(date) + 1;
+    kv = calloc(1, sizeof(*kv));
+    if (kv == NULL)
+        return NULL;
+    kv->key = strdup("Date");
+    kv->value = malloc(FOLD_FIRST > n ? FOLD_FIRST : n);
+    if (kv->key == NULL || kv->value == NULL) {
+        free(kv->key);
+        free(kv->value);
+        free(kv);
+        return NULL;
+    }
+    memcpy(kv->value, date, n);
+    TAILQ_INSERT_HEAD(h, kv, next);
+    return kv;
+}
+
+/* Appends "\r\nname: value" to the folded entry kv, growing its value
+ * only when full (out of memory: dropped). */
+static void fold(struct evkeyval *kv, const char *name, const char *value)
+{
+    const char *part[4] = {"\r\n", name, ": ", value};
+    size_t len[4], have = strlen(kv->value), need = have + 1;
+    for (size_t i = 0; i < 4; i++)
+        need += len[i] = strlen(part[i]);
+    size_t room = malloc_usable_size(kv->value);
+    if (need > room) {
+        char *grown = realloc(kv->value, need > 2 * room ? need : 2 * room);
+        if (grown == NULL)
+            return;
+        kv->value = grown;
+    }
+    char *p = kv->value + have;
+    for (size_t i = 0; i < 4; p += len[i++])
+        memcpy(p, part[i], len[i]);
+    *p = '\0';
+}
+
+void headers_add(struct evkeyvalq *h, const char *name, const char *value)
+{
+    if (libevent_reads(name)) {
+        evhttp_add_header(h, name, value);
+        return;
+    }
+    if (strcasecmp(name, "Date") == 0) { /* the edge's own: see above */
+        (void)folded(h);
+        return;
+    }
+    if (!token_ok(name) || strpbrk(value, "\r\n") != NULL)
+        return; /* dropped, as libevent drops an invalid one */
+    struct evkeyval *kv = folded(h);
+    if (kv != NULL)
+        fold(kv, name, value);
+}
+
+void headers_date(struct evkeyvalq *h)
+{
+    (void)folded(h);
+}
