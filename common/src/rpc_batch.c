@@ -104,7 +104,10 @@ static void put_reply(struct wr_buf *b, const struct wr_msg *m, bool json)
     wr_buf_putc(b, ',');
     wr_json_key(b, "id");
     wr_json_cstr(b, m->correlation_id);
-    if (json) {
+    if (json) { /* its length first: a reader may take it unread */
+        wr_buf_putc(b, ',');
+        wr_json_key(b, "json_bytes");
+        wr_json_int(b, (long long)m->len);
         wr_buf_putc(b, ',');
         wr_json_key(b, "json");
         wr_buf_append(b, m->body, m->len);

@@ -7,7 +7,8 @@
  * (callgrind). Its tokens come from json_read.h: a string's plain runs
  * are copied whole; every string lands, unescaped and NUL-terminated, in
  * one store the batch owns. A reply's "json" body is checked
- * (warren/json_scan.h) and copied as it is. RFC 8259 grammar; what it
+ * (warren/json_scan.h) and copied as it is; a skimming reader copies the
+ * json_bytes before it unread. RFC 8259 grammar; what it
  * refuses beyond the grammar: duplicate or unknown members, and what
  * json_read.h refuses. */
 #include "warren/rpc_batch.h"
@@ -20,8 +21,10 @@
 #include "warren/rpc.h"
 
 struct rd {
-    struct wr__jread j; /* the text, and the store strings land in */
-    size_t item;        /* for messages: the item read, (size_t)-1 outside one */
+    struct wr__jread j;   /* the text, and the store strings land in */
+    size_t item;          /* for messages: the item read, (size_t)-1 outside one */
+    bool skim;            /* take a json member of known length unread */
+    long long json_bytes; /* the item's json_bytes, -1 until given */
     struct wr_err *err;
 };
 
@@ -114,17 +117,30 @@ static int headers(struct rd *r, struct wr_msg *m)
 }
 
 /* A JSON value: the body is its text with the white space around it, all
- * from the member's colon to what follows (copied into the store). */
+ * from the member's colon to what follows (copied into the store). With
+ * json_bytes given: exactly that many bytes, which a skimming reader takes
+ * unread once a ',' or '}' follows them, and a strict one checks. */
 static int json_body(struct rd *r, struct wr_msg *m)
 {
+    static const char *const wrong = "json_bytes must be the length of json's text";
     const char *start = r->j.p;
-    wr__jread_ws(&r->j);
-    size_t v = wr_json_value_len(r->j.p, (size_t)(r->j.end - r->j.p));
-    if (v == 0)
-        return fail(r, "json must be a JSON value");
-    r->j.p += v;
-    wr__jread_ws(&r->j);
-    size_t n = (size_t)(r->j.p - start);
+    size_t left = (size_t)(r->j.end - start), n;
+    if (r->skim && r->json_bytes >= 0) {
+        n = (size_t)r->json_bytes;
+        if (n >= left || (start[n] != ',' && start[n] != '}'))
+            return fail(r, wrong);
+        r->j.p += n;
+    } else {
+        wr__jread_ws(&r->j);
+        size_t v = wr_json_value_len(r->j.p, (size_t)(r->j.end - r->j.p));
+        if (v == 0)
+            return fail(r, "json must be a JSON value");
+        r->j.p += v;
+        wr__jread_ws(&r->j);
+        n = (size_t)(r->j.p - start);
+        if (r->json_bytes >= 0 && (size_t)r->json_bytes != n)
+            return fail(r, wrong);
+    }
     memcpy(r->j.out, start, n);
     m->body = r->j.out;
     m->len = n;
@@ -133,14 +149,27 @@ static int json_body(struct rd *r, struct wr_msg *m)
     return 0;
 }
 
-enum member { BODY, DEADLINE, ENVELOPE, EXPIRATION, HEADERS, ID, JSON, STATUS, TYPE, NMEMBERS };
+enum member {
+    BODY,
+    DEADLINE,
+    ENVELOPE,
+    EXPIRATION,
+    HEADERS,
+    ID,
+    JSON,
+    JSON_BYTES,
+    STATUS,
+    TYPE,
+    NMEMBERS
+};
 static const char *const member_names[NMEMBERS] = {
-    "body", "deadline_ms", "envelope", "expiration_ms", "headers", "id", "json", "status", "type"};
+    "body", "deadline_ms", "envelope",   "expiration_ms", "headers",
+    "id",   "json",        "json_bytes", "status",        "type"};
 #define BIT(x) (1u << (x))
 #define REQ_MEMBERS                                                                                \
     (BIT(DEADLINE) | BIT(ENVELOPE) | BIT(EXPIRATION) | BIT(HEADERS) | BIT(ID) | BIT(TYPE))
 /* a reply's body comes as a string (body) or as JSON (json), never both */
-#define REP_MEMBERS (BIT(BODY) | BIT(HEADERS) | BIT(ID) | BIT(JSON) | BIT(STATUS))
+#define REP_MEMBERS (BIT(BODY) | BIT(HEADERS) | BIT(ID) | BIT(JSON) | BIT(JSON_BYTES) | BIT(STATUS))
 #define REP_ONE_OF (BIT(BODY) | BIT(JSON))
 
 /* One member's value into m. */
@@ -168,6 +197,10 @@ static int member(struct rd *r, enum member k, struct wr_msg *m)
         return headers(r, m);
     case JSON:
         return json_body(r, m);
+    case JSON_BYTES:
+        if (wr__jread_int(&r->j, 1, WR_RPC_BATCH_INT_MAX, &r->json_bytes) != 0)
+            return fail(r, "json_bytes must be an integer from 1");
+        return 0;
     case ID:
         if (wr__jread_str(&r->j, &s, &n) != 0 || !wr_request_id_valid(s))
             return fail(r, "id must be a request id (32 lowercase hex)");
@@ -198,6 +231,7 @@ static int item(struct rd *r, bool reply, struct wr_msg *m)
                              : "needs exactly deadline_ms, envelope, expiration_ms, "
                                "headers, id and type";
     *m = (struct wr_msg){.expiration_ms = -1};
+    r->json_bytes = -1;
     unsigned seen = 0;
     bool empty;
     if (open_object(r, &empty) != 0)
@@ -213,6 +247,9 @@ static int item(struct rd *r, bool reply, struct wr_msg *m)
         if (k == NMEMBERS || (want & BIT(k)) == 0 || (seen & BIT(k)) != 0 ||
             (reply && (BIT(k) & REP_ONE_OF) != 0 && (seen & REP_ONE_OF) != 0))
             return fail(r, what);
+        if ((k == JSON_BYTES && (seen & REP_ONE_OF) != 0) ||
+            (k == BODY && (seen & BIT(JSON_BYTES)) != 0))
+            return fail(r, "json_bytes must come before json, and only with it");
         seen |= BIT(k);
         if (member(r, (enum member)k, m) != 0)
             return -1;
@@ -220,7 +257,7 @@ static int item(struct rd *r, bool reply, struct wr_msg *m)
     if (more < 0)
         return syntax(r);
     /* every member but the pair, and one of the pair (the loop refused both) */
-    unsigned need = reply ? want & ~REP_ONE_OF : want;
+    unsigned need = reply ? want & ~(REP_ONE_OF | BIT(JSON_BYTES)) : want;
     if ((seen & need) != need || (reply && (seen & REP_ONE_OF) == 0))
         return fail(r, what);
     if (!reply)
@@ -286,14 +323,15 @@ static int root(struct rd *r, bool reply, struct wr_msg **items, size_t *n)
     return 0;
 }
 
-int wr_batch_decode(const void *body, size_t len, bool reply, struct wr_batch *out,
-                    struct wr_err *err)
+static int decode(const void *body, size_t len, bool reply, bool skim, struct wr_batch *out,
+                  struct wr_err *err)
 {
     *out = (struct wr_batch){0};
     struct wr_err local = {0};
     struct wr_batch b = {.store = malloc(len + 1)};
     struct rd r = {.j = {.p = body, .end = (const char *)body + len, .out = b.store},
                    .item = (size_t)-1,
+                   .skim = skim,
                    .err = err != NULL ? err : &local};
     r.err->code = 0;
     r.err->msg[0] = '\0';
@@ -304,6 +342,17 @@ int wr_batch_decode(const void *body, size_t len, bool reply, struct wr_batch *o
     }
     *out = b;
     return 0;
+}
+
+int wr_batch_decode(const void *body, size_t len, bool reply, struct wr_batch *out,
+                    struct wr_err *err)
+{
+    return decode(body, len, reply, false, out, err);
+}
+
+int wr_batch_decode_skim(const void *body, size_t len, struct wr_batch *out, struct wr_err *err)
+{
+    return decode(body, len, true, true, out, err);
 }
 
 void wr_batch_release(struct wr_batch *b)

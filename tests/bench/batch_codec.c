@@ -1,8 +1,9 @@
 /* The batch codec alone, for counting its instructions with callgrind:
  * ROUNDS times, N replies whose body is the file's bytes (a page as a
  * worker sends it, its final newline too) are encoded into one reply
- * batch and, unless the mode is "encode", decoded again and checked byte
- * for byte. Prints the batch's size. Run the two modes under
+ * batch and, unless the mode is "encode", decoded again as the edge
+ * reads it (wr_batch_decode_skim) and checked byte for byte. Prints the
+ * batch's size. Run the two modes under
  *   valgrind --tool=callgrind batch_codec FILE ROUNDS [encode|both] [N]
  * and divide by ROUNDS x N: instructions per item to encode (the worker's
  * part) and, from the difference, to decode (the edge's). */
@@ -45,7 +46,7 @@ static size_t round_trip(struct wr_batch_enc *e, const char *body, size_t n, int
         return batch != NULL ? len : 0;
     struct wr_batch d;
     struct wr_err err = {0};
-    bool same = wr_batch_decode(batch, len, true, &d, &err) == 0 && d.n == (size_t)items &&
+    bool same = wr_batch_decode_skim(batch, len, &d, &err) == 0 && d.n == (size_t)items &&
                 d.items[items - 1].len == n && memcmp(d.items[items - 1].body, body, n) == 0;
     wr_batch_release(&d);
     return same ? len : 0;

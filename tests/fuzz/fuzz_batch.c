@@ -4,8 +4,10 @@
  * reply's "json" body may pass jansson's own limits) and
  * re-encodes (wr_batch_enc_add, item by item) to one it accepts again with
  * the same items, byte for byte in every string, and from then on to the
- * same bytes; a refused one leaves the batch empty with a message. Leaks are
- * LeakSanitizer's to find. */
+ * same bytes; a refused one leaves the batch empty with a message. The
+ * edge's skimming reader of replies (wr_batch_decode_skim) takes the same
+ * items from every batch the strict one accepts, and from any other only
+ * bodies within the input. Leaks are LeakSanitizer's to find. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -49,6 +51,28 @@ static const char *encode(const struct wr_batch *b, bool reply, struct wr_batch_
     return body;
 }
 
+/* The skimming reader on the same input: agrees with the strict one's
+ * items (strict, when it accepted), else takes bodies from the input. */
+static void skim(const uint8_t *data, size_t size, const struct wr_batch *strict)
+{
+    struct wr_batch k = {0};
+    struct wr_err err = {0};
+    int rc = wr_batch_decode_skim(data, size, &k, &err);
+    if (strict != NULL) {
+        FUZZ_ASSERT(rc == 0 && k.n == strict->n);
+        for (size_t i = 0; i < k.n; i++)
+            check_same(&strict->items[i], &k.items[i]);
+    } else if (rc == 0) {
+        FUZZ_ASSERT(k.n >= 1 && k.n <= WR_RPC_BATCH_ITEMS_MAX);
+        for (size_t i = 0; i < k.n; i++)
+            FUZZ_ASSERT(k.items[i].len < size &&
+                        ((const char *)k.items[i].body)[k.items[i].len] == '\0');
+    } else {
+        FUZZ_ASSERT(err.msg[0] != '\0' && k.n == 0 && k.store == NULL);
+    }
+    wr_batch_release(&k);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -57,6 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct wr_batch b = {0};
     struct wr_err err = {0};
     int rc = wr_batch_decode(data + 1, size - 1, reply, &b, &err);
+    if (reply)
+        skim(data + 1, size - 1, rc == 0 ? &b : NULL);
     if (rc != 0) {
         FUZZ_ASSERT(rc == WR_EINVAL || rc == WR_ENOMEM);
         FUZZ_ASSERT(err.msg[0] != '\0');

@@ -924,6 +924,7 @@ START_TEST(batch_schemas_match_codec)
     ck_assert_int_eq(wr_batch_enc_add(&e, &r), 0);
     body = wr_batch_enc_finish(&e, &len);
     ck_assert(strstr(body, "\"json\":{") != NULL && strstr(body, "\"body\":\"") != NULL);
+    ck_assert(strstr(body, "\"json_bytes\":") != NULL);
     ck_assert(valid_text(rep, body));
     ck_assert(!valid_text(req, body));
     wr_batch_enc_release(&e);
@@ -933,6 +934,11 @@ START_TEST(batch_schemas_match_codec)
         "\"0123456789abcdef0123456789abcdef\",\"json\":{},\"status\":200}],\"v\":2}",
         "{\"replies\":[{\"headers\":{},\"id\":\"0123456789abcdef0123456789abcdef\","
         "\"status\":200}],\"v\":2}",
+        /* json_bytes only with json */
+        "{\"replies\":[{\"headers\":{},\"id\":\"0123456789abcdef0123456789abcdef\","
+        "\"json_bytes\":2,\"status\":200}],\"v\":2}",
+        "{\"replies\":[{\"body\":\"{}\",\"headers\":{},\"id\":"
+        "\"0123456789abcdef0123456789abcdef\",\"json_bytes\":2,\"status\":200}],\"v\":2}",
     };
     for (size_t i = 0; i < COUNT(bad_rep); i++) {
         struct wr_batch d;

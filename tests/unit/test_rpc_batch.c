@@ -184,6 +184,9 @@ static void assert_refused(const char *const *bad, size_t n)
         ck_assert_uint_eq(d.n, 0);
         ck_assert_ptr_null(d.store);
         ck_assert(strncmp(err.msg, "batch: ", 7) == 0);
+        /* a skimming reader refuses them too: none has a json_bytes to trust */
+        ck_assert_msg(!reply || wr_batch_decode_skim(bad[i], strlen(bad[i]), &d, &err) == WR_EINVAL,
+                      "skim accepted %zu: %s", i, bad[i]);
     }
 }
 
@@ -330,12 +333,21 @@ static bool went_as_json(const char *body, size_t len)
     const char *batch = wr_batch_enc_finish(&e, &n);
     bool json = strstr(batch, "\"json\":") != NULL;
     ck_assert(json != (strstr(batch, "\"body\":") != NULL));
+    if (json) { /* its length, before it */
+        char len_member[64];
+        (void)snprintf(len_member, sizeof(len_member), "\"json_bytes\":%zu,\"json\":", len);
+        ck_assert_msg(strstr(batch, len_member) != NULL, "%s", batch);
+    }
     struct wr_batch d;
     struct wr_err err = {0};
     ck_assert_msg(wr_batch_decode(batch, n, true, &d, &err) == 0, "%s: %s", batch, err.msg);
     ck_assert_uint_eq(d.items[0].len, len);
     ck_assert(memcmp(d.items[0].body, body, len) == 0);
     ck_assert(((const char *)d.items[0].body)[len] == '\0');
+    wr_batch_release(&d);
+    ck_assert_int_eq(wr_batch_decode_skim(batch, n, &d, &err), 0); /* the edge's reader */
+    ck_assert_uint_eq(d.items[0].len, len);
+    ck_assert(memcmp(d.items[0].body, body, len) == 0);
     wr_batch_release(&d);
     wr_batch_enc_release(&e);
     return json;
@@ -396,6 +408,62 @@ START_TEST(decoder_refuses_json_bodies)
 }
 END_TEST
 
+/* json_bytes: a strict reader checks it against the text, a skimming one
+ * takes that many bytes once a ',' or '}' follows them; either way it
+ * comes before json and only with it. */
+START_TEST(json_bytes_is_checked_or_trusted)
+{
+#define REP(members)                                                                               \
+    "{\"replies\":[{\"headers\":{},\"id\":\"" ID1 "\"," members ",\"status\":200}],\"v\":2}"
+#define REP_LAST(members) "{\"replies\":[{\"headers\":{},\"id\":\"" ID1 "\"," members "}],\"v\":2}"
+    static const char *const refused_by_both[] = {
+        REP("\"json_bytes\":2,\"json\":[1]"),                        /* one short: lands on ']' */
+        REP("\"json_bytes\":4,\"json\":[1]"),                        /* one long: past the ',' */
+        REP("\"json_bytes\":0,\"json\":[1]"),                        /* none */
+        REP("\"json_bytes\":-3,\"json\":[1]"),                       /* negative */
+        REP("\"json_bytes\":3.0,\"json\":[1]"),                      /* not an integer */
+        REP("\"json_bytes\":\"3\",\"json\":[1]"),                    /* a string */
+        REP("\"json\":[1],\"json_bytes\":3"),                        /* after json */
+        REP("\"json_bytes\":3,\"body\":\"[1]\""),                    /* with body */
+        REP("\"body\":\"[1]\",\"json_bytes\":3"),                    /* with body, after it */
+        REP("\"json_bytes\":3"),                                     /* alone */
+        REP("\"json_bytes\":3,\"json_bytes\":3,\"json\":[1]"),       /* twice */
+        REP_LAST("\"status\":200,\"json_bytes\":9999,\"json\":[1]"), /* past the end */
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"json_bytes\":2,\"type\":\"list\"}],\"v\":2}", /* in a request */
+    };
+    assert_refused(refused_by_both, sizeof(refused_by_both) / sizeof(refused_by_both[0]));
+    struct wr_batch d;
+    struct wr_err err = {0};
+    /* right: both take it, white space around the value included */
+    static const char ok[] = REP("\"json_bytes\":6,\"json\": [1]\n ");
+    ck_assert_int_eq(wr_batch_decode(ok, strlen(ok), true, &d, &err), 0);
+    ck_assert_uint_eq(d.items[0].len, 6);
+    ck_assert(memcmp(d.items[0].body, " [1]\n ", 6) == 0);
+    wr_batch_release(&d);
+    ck_assert_int_eq(wr_batch_decode_skim(ok, strlen(ok), &d, &err), 0);
+    ck_assert_uint_eq(d.items[0].len, 6);
+    ck_assert(memcmp(d.items[0].body, " [1]\n ", 6) == 0);
+    wr_batch_release(&d);
+    /* not JSON, of the length given: the skimming reader trusts the
+     * writer and passes the bytes on; the strict one refuses */
+    static const char trusted[] = REP("\"json_bytes\":4,\"json\":[1,]");
+    ck_assert_int_eq(wr_batch_decode(trusted, strlen(trusted), true, &d, &err), WR_EINVAL);
+    ck_assert_int_eq(wr_batch_decode_skim(trusted, strlen(trusted), &d, &err), 0);
+    ck_assert_uint_eq(d.items[0].len, 4);
+    ck_assert(memcmp(d.items[0].body, "[1,]", 4) == 0);
+    ck_assert_int_eq(d.items[0].status, 200);
+    wr_batch_release(&d);
+    /* a writer that leaves it out: both scan */
+    static const char plain[] = REP("\"json\":{\"a\":[1,2]}");
+    ck_assert_int_eq(wr_batch_decode_skim(plain, strlen(plain), &d, &err), 0);
+    ck_assert_uint_eq(d.items[0].len, strlen("{\"a\":[1,2]}"));
+    wr_batch_release(&d);
+#undef REP
+#undef REP_LAST
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rpc_batch");
@@ -408,6 +476,7 @@ int main(void)
     tcase_add_test(tc, decoder_reads_any_spelling);
     tcase_add_test(tc, json_bodies_travel_as_json);
     tcase_add_test(tc, decoder_refuses_json_bodies);
+    tcase_add_test(tc, json_bytes_is_checked_or_trusted);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }
