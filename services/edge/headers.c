@@ -59,9 +59,6 @@ static bool token_ok(const char *s)
     return true;
 }
 
-/* The folded entry's first allocation: a response's usual headers fit. */
-#define FOLD_FIRST 512
-
 /* h's folded entry, made (first in h, libevent frees key and value) when
  * missing; NULL when out of memory. */
 static struct evkeyval *folded(struct evkeyvalq *h)
@@ -69,26 +66,25 @@ static struct evkeyval *folded(struct evkeyvalq *h)
     struct evkeyval *kv = TAILQ_FIRST(h);
     if (kv != NULL && strcmp(kv->key, "Date") == 0)
         return kv;
-    const char *date = httpdate_now();
-    size_t n = strlen(date) + 1;
     kv = calloc(1, sizeof(*kv));
     if (kv == NULL)
         return NULL;
     kv->key = strdup("Date");
-    kv->value = malloc(FOLD_FIRST > n ? FOLD_FIRST : n);
+    kv->value = strdup(httpdate_now()); /* exactly: a request in flight keeps it */
     if (kv->key == NULL || kv->value == NULL) {
         free(kv->key);
         free(kv->value);
         free(kv);
         return NULL;
     }
-    memcpy(kv->value, date, n);
     TAILQ_INSERT_HEAD(h, kv, next);
     return kv;
 }
 
 /* Appends "\r\nname: value" to the folded entry kv, growing its value
- * only when full (out of memory: dropped). */
+ * only when full, to twice its size (out of memory: dropped). The
+ * X-Trace-Id of a request is folded when it arrives, the rest when it is
+ * answered: what a request holds while in flight stays small. */
 static void fold(struct evkeyval *kv, const char *name, const char *value)
 {
     const char *part[4] = {"\r\n", name, ": ", value};

@@ -20,6 +20,7 @@
 #include "harness.h"
 #include "run_suite.h"
 #include "warren/amqp.h"
+#include "warren/clock.h"
 #include "warren/err.h"
 
 #define SERVICE "t_sse"
@@ -47,7 +48,10 @@ static void publisher(void)
 static void setup(void)
 {
     publisher();
-    base_pos = h_now_ms() * 1000; /* the stream outlives runs: above any earlier one */
+    /* The stream outlives runs (tests/dev.sh keeps its state, reboots
+     * too): positions from the real-time clock stay above any earlier
+     * run's, where the monotonic one starts again at each boot. */
+    base_pos = wr_now_ms() * 1000;
     const char *extra[] = {"WARREN_SSE_MAX_CLIENTS=6", "WARREN_HTTP_TIMEOUT_S=2", NULL};
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-sse", 0, SERVICE, NULL);
     port = h_spawn_edge(&edge, "edge-sse", SERVICE, extra);
