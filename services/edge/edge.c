@@ -111,7 +111,7 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
         return NULL;
     e->base = base;
     e->http = evhttp_new(base);
-    if (e->http != NULL) /* every answer names its type (respond.c folds it) */
+    if (e->http != NULL) /* every answer names its type (headers.c folds it) */
         evhttp_set_default_content_type(e->http, NULL);
     e->metrics = sh->metrics;
     struct bus_handlers h = {on_reply, on_returned, on_down, e};
