@@ -24,13 +24,6 @@ enum {
     FR_BAD,
 };
 
-/* RFC 9110 tchar. */
-static bool is_tchar(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /* A byte of a request target: visible ASCII or obs-text, no space. */
 static bool is_target(unsigned char c)
 {
@@ -78,7 +71,7 @@ static bool line_at(const char *p, size_t n, size_t *len)
 static bool request_line(const char *p, size_t n, struct head_info *info, bool *http10)
 {
     size_t m = 0;
-    while (m < n && is_tchar((unsigned char)p[m]))
+    while (m < n && head_tchar((unsigned char)p[m]))
         m++;
     if (m == 0 || m >= n || p[m] != ' ')
         return false;
@@ -125,7 +118,7 @@ static const char *field_line(const char *p, size_t n, struct fields *fl)
     if (n > 0 && (p[0] == ' ' || p[0] == '\t'))
         return "a folded header line (obs-fold)";
     size_t k = 0;
-    while (k < n && is_tchar((unsigned char)p[k]))
+    while (k < n && head_tchar((unsigned char)p[k]))
         k++;
     if (k == 0 || k >= n || p[k] != ':')
         return "a header name that is not a token (a space before the colon?)";

@@ -11,6 +11,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* RFC 9110 tchar: a byte of a token (a method, a field name). Inline: the
+ * head check asks it of every byte of a request's names. */
+static inline bool head_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
 
 enum head_body {
     HEAD_BODY_NONE,    /* no body: the next request starts after the head */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "head.h"
 #include "httpdate.h"
 
 /* Response headers. libevent prints each entry of a response's header
@@ -44,18 +45,14 @@ static bool libevent_reads(const char *name)
     }
 }
 
-/* RFC 9110 5.1/5.6.2: a field name is a token. */
+/* RFC 9110 5.1: a field name is a token. */
 static bool token_ok(const char *s)
 {
-    static const char extra[] = "!#$%&'*+-.^_`|~";
     if (*s == '\0')
         return false;
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        bool alnum = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-        if (!alnum && strchr(extra, c) == NULL)
+    for (; *s != '\0'; s++)
+        if (!head_tchar((unsigned char)*s))
             return false;
-    }
     return true;
 }
 

@@ -59,7 +59,6 @@ START_TEST(folds_behind_date)
                    "Content-Type: application/json\r\nVary: Origin",
                    HTTPDATE_LEN, first->value);
     ck_assert_str_eq(first->value, want);
-    ck_assert_uint_eq(strlen(first->value) - strlen(want), 0);
     ck_assert_str_eq(evhttp_find_header(&h, "Content-Length"), "5");
     ck_assert_str_eq(evhttp_find_header(&h, "Connection"), "close");
     evhttp_clear_headers(&h); /* libevent frees what headers.c allocated */
