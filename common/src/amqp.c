@@ -271,10 +271,11 @@ int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetc
 int wr_amqp_consume_stream(wr_amqp *a, const char *stream, unsigned prefetch, long long offset,
                            struct wr_err *err)
 {
+    const char *spec = offset == WR_AMQP_STREAM_NEXT   ? "next"
+                       : offset == WR_AMQP_STREAM_LAST ? "last"
+                                                       : "first";
     amqp_table_entry_t arg = offset >= 0 ? wr__amqp_int("x-stream-offset", offset)
-                             : offset == WR_AMQP_STREAM_NEXT
-                                 ? wr__amqp_str("x-stream-offset", "next")
-                                 : wr__amqp_str("x-stream-offset", "first");
+                                         : wr__amqp_str("x-stream-offset", spec);
     return consume_args(a, stream, false, prefetch, (amqp_table_t){1, &arg}, err);
 }
 

@@ -17,7 +17,7 @@ struct metrics {
     wr_metric *requests, *duration;
     wr_series *events[5];
     wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped;
-    wr_series *sse_clients, *sse_events;
+    wr_series *sse_clients, *sse_events, *sse_read;
     atomic_long sse_open; /* the gauge's value, moved by every loop */
     const atomic_long *calls_in_flight;
     const bus *bus[METRICS_MAX_LOOPS];
@@ -110,6 +110,9 @@ metrics *metrics_new(const atomic_long *in_flight)
                                              "Event streams (Server-Sent Events) open", NULL));
     m->sse_events = single(wr_metrics_counter(r, "warren_edge_sse_events_sent_total",
                                               "Change events sent to event streams", NULL));
+    m->sse_read = single(wr_metrics_counter(
+        r, "warren_edge_sse_catchup_events_read_total",
+        "Change events read from the stream for resumes older than the edge's memory", NULL));
     atomic_init(&m->sse_open, 0);
     if (wr_metrics_on_write(r, refresh, m) != 0) {
         metrics_free(m);
@@ -161,6 +164,12 @@ void metrics_sse(metrics *m, long clients_delta, long events)
         atomic_fetch_add(&m->sse_open, clients_delta);
     if (events > 0)
         wr_series_add(m->sse_events, (uint64_t)events);
+}
+
+void metrics_sse_read(metrics *m, long events)
+{
+    if (m != NULL && events > 0)
+        wr_series_add(m->sse_read, (uint64_t)events);
 }
 
 int metrics_write(metrics *m, struct wr_buf *out)

@@ -58,6 +58,10 @@ void metrics_count(metrics *m, enum metrics_event ev);
 /* Event streams (sse.h): clients_delta streams opened (+1) or ended (-1),
  * events sent to them. m may be NULL. */
 void metrics_sse(metrics *m, long clients_delta, long events);
+/* Events a catch-up (sse_catchup.h) read from the stream, its probes'
+ * included: what a resume older than the ring cost the edge and the
+ * broker. From any thread. m may be NULL. */
+void metrics_sse_read(metrics *m, long events);
 
 /* The text format 0.0.4 of every metric, appended to out. 0 or the
  * buffer's error. */

@@ -234,7 +234,7 @@ static void client_begin(struct client *c)
         rc = sse_feed_place(s->feed, NULL, &c->seq, &c->last);
     else if (sse_feed_place(s->feed, &c->after, &c->seq, &c->last) != 0) {
         c->last = c->after;
-        c->catchup = sse_catchup_new(s->feed, &c->after, s->wake[1]);
+        c->catchup = sse_catchup_new(s->feed, &c->after, s->wake[1], s->metrics);
         rc = c->catchup != NULL ? 0 : WR_ENOMEM;
     }
     if (rc != 0) {

@@ -8,14 +8,19 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "metrics.h"
+#include "sse_seek.h"
 #include "warren/amqp.h"
+#include "warren/clock.h"
 #include "warren/err.h"
 #include "warren/log.h"
 
 #define PREFETCH 64
+#define PROBE_WAIT_MS 1000 /* no delivery by then: nothing there (an empty stream) */
 
 struct sse_catchup {
     sse_feed *feed;
+    metrics *metrics;
     struct sse_mark after; /* the client has every event up to it */
     int wake;
     struct sse_item *items; /* read, not yet taken: [head, n) */
@@ -96,17 +101,98 @@ static bool go_on(sse_catchup *c)
     return on;
 }
 
+/* A connection of the catch-up's, connected. NULL (err says why) if not. */
+static wr_amqp *connect_for(sse_catchup *c, const char *name, struct wr_err *err)
+{
+    struct wr_amqp_opts o = wr_amqp_opts_from_cfg(sse__feed_cfg(c->feed), name);
+    wr_amqp *a = wr_amqp_new(&o);
+    if (a == NULL) {
+        (void)wr_err_set(err, WR_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (wr_amqp_connect(a, err) != 0) {
+        wr_amqp_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+struct prober {
+    sse_catchup *c;
+    wr_amqp *a;
+    struct wr_err *err;
+};
+
+/* An sse_probe_fn: consumes the stream from `at` until the first event at
+ * or past it, then cancels, leaving nothing of that consumer to read. */
+static int probe(void *ctx, long long at, struct sse_probe *out)
+{
+    struct prober *p = ctx;
+    long long spec = at == SSE_SEEK_LAST ? WR_AMQP_STREAM_LAST : at; /* FIRST: "first" */
+    int rc = wr_amqp_consume_stream(p->a, sse__feed_stream(p->c->feed), 1, spec, p->err);
+    int found = 1;
+    for (long long end = wr_steady_ms() + PROBE_WAIT_MS;
+         rc == 0 && found == 1 && wr_steady_ms() < end;) {
+        enum wr_amqp_event ev = WR_AMQP_NONE;
+        struct wr_msg m;
+        rc = wr_amqp_poll(p->a, 100, &ev, &m, p->err);
+        if (rc != 0 || ev != WR_AMQP_DELIVERY)
+            continue;
+        metrics_sse_read(p->c->metrics, 1);
+        struct sse_item it;
+        bool event = sse__item_of(&m, &it) == 0;
+        if (event)
+            free(it.text);
+        if (event && it.offset >= at) {
+            *out = (struct sse_probe){it.offset, it.mark.pos};
+            found = 0;
+        } else { /* before at (a chunk's start), or no event: the next one */
+            rc = wr_amqp_ack(p->a, m.delivery_tag, false, p->err);
+        }
+    }
+    if (rc == 0)
+        rc = wr_amqp_cancel(p->a, p->err);
+    enum wr_amqp_event ev = WR_AMQP_DELIVERY;
+    while (rc == 0 && ev != WR_AMQP_NONE) { /* sent before the cancel: dropped */
+        struct wr_msg m;
+        rc = wr_amqp_poll(p->a, 0, &ev, &m, p->err);
+    }
+    return rc != 0 ? rc : found;
+}
+
+/* The offset c reads from: the feed's index bounds it, and when the bounds
+ * are far apart (or unknown: a position from before the edge started),
+ * probes on a connection of their own narrow it. */
+static long long start_offset(sse_catchup *c)
+{
+    long long lo, hi;
+    sse__feed_lock(c->feed);
+    sse__feed_bounds_for(c->feed, &c->after, &lo, &hi);
+    sse__feed_unlock(c->feed);
+    if (lo >= 0 && hi >= 0 && hi - lo <= SSE_SEEK_SCAN)
+        return lo;
+    struct wr_err err = {0};
+    struct prober p = {c, connect_for(c, "warren-edge-events-seek", &err), &err};
+    long long from = lo;
+    int probes = 0;
+    int rc = p.a != NULL ? sse_seek(c->after.pos, lo, hi, probe, &p, &from, &probes) : WR_EIO;
+    if (rc != 0) /* reading from `from` is still complete, only longer */
+        wr_warn(NULL, "sse: seeking %s for position %lld failed: %s", sse__feed_stream(c->feed),
+                c->after.pos, err.msg);
+    wr_debug(NULL, "sse: position %lld: reading %s from offset %lld after %d probes", c->after.pos,
+             sse__feed_stream(c->feed), from, probes);
+    wr_amqp_free(p.a);
+    return from;
+}
+
 static void *catchup_main(void *arg)
 {
     sse_catchup *c = arg;
     sse_feed *f = c->feed;
-    struct wr_amqp_opts o = wr_amqp_opts_from_cfg(sse__feed_cfg(f), "warren-edge-events-catchup");
-    wr_amqp *a = wr_amqp_new(&o);
+    long long from = start_offset(c);
     struct wr_err err = {0};
-    sse__feed_lock(f);
-    long long from = sse__feed_offset_for(f, &c->after);
-    sse__feed_unlock(f);
-    int rc = a != NULL ? wr_amqp_connect(a, &err) : wr_err_set(&err, WR_ENOMEM, "out of memory");
+    wr_amqp *a = connect_for(c, "warren-edge-events-catchup", &err);
+    int rc = a != NULL ? 0 : WR_EIO;
     if (rc == 0)
         rc = wr_amqp_consume_stream(a, sse__feed_stream(f), PREFETCH, from, &err);
     uint64_t unacked = 0; /* the newest delivery not yet acknowledged */
@@ -125,6 +211,7 @@ static void *catchup_main(void *arg)
         if (rc != 0 || ev != WR_AMQP_DELIVERY)
             continue;
         unacked = m.delivery_tag;
+        metrics_sse_read(c->metrics, 1);
         rc = take(c, &m);
         wake(c);
     }
@@ -144,12 +231,12 @@ static void *catchup_main(void *arg)
     return NULL;
 }
 
-sse_catchup *sse_catchup_new(sse_feed *f, const struct sse_mark *after, int wake_fd)
+sse_catchup *sse_catchup_new(sse_feed *f, const struct sse_mark *after, int wake_fd, metrics *m)
 {
     sse_catchup *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
-    *c = (sse_catchup){.feed = f, .after = *after, .wake = wake_fd};
+    *c = (sse_catchup){.feed = f, .metrics = m, .after = *after, .wake = wake_fd};
     pthread_attr_t attr;
     pthread_t t;
     sse__feed_catchups(f, +1);

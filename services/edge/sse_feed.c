@@ -347,12 +347,13 @@ bool sse__feed_stopping(sse_feed *f)
     return f->stop;
 }
 
-long long sse__feed_offset_for(sse_feed *f, const struct sse_mark *after)
+void sse__feed_bounds_for(sse_feed *f, const struct sse_mark *after, long long *lo, long long *hi)
 {
-    long long offset = -1;
-    for (size_t i = 0; i < f->nindex && f->index[i].pos <= after->pos; i++)
-        offset = f->index[i].offset;
-    return offset;
+    size_t i = 0;
+    while (i < f->nindex && f->index[i].pos <= after->pos)
+        i++;
+    *lo = i > 0 ? f->index[i - 1].offset : -1;
+    *hi = i < f->nindex ? f->index[i].offset : -1;
 }
 
 bool sse__feed_join(sse_feed *f, long long offset, uint64_t *seq)

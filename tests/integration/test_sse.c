@@ -67,36 +67,40 @@ static void teardown(void)
 
 /* --- publishing --- */
 
-/* One transaction: n row events of collection at position pos, published
- * to the stream and confirmed. */
-static void publish_padded(long long pos, int n, const char *collection, size_t pad)
+/* Event k of a transaction of n at position pos, published to the stream
+ * (not yet confirmed: await_confirms). */
+static void publish_event(long long pos, int k, int n, const char *collection, size_t pad)
 {
     struct wr_err err = {0};
     char padding[2048];
     pad = pad < sizeof(padding) ? pad : sizeof(padding) - 1;
     memset(padding, 'x', pad);
     padding[pad] = '\0';
-    for (int k = 0; k < n; k++) {
-        char body[4096];
-        (void)snprintf(body, sizeof(body),
-                       "{\"collection\":\"%s\",\"id\":%d,\"object\":{\"n\":%d,\"pad\":\"%s\"},"
-                       "\"op\":\"updated\",\"position\":%lld,\"principal\":null,"
-                       "\"request_id\":\"r\",\"time\":\"2026-01-01T00:00:00.000Z\"}",
-                       collection, k, k, padding, pos);
-        char mid[64];
-        (void)snprintf(mid, sizeof(mid), "%s:%lld:%d", SERVICE, pos, k);
-        struct wr_msg m = {
-            .message_id = mid,
-            .content_type = "application/json",
-            .body = body,
-            .len = strlen(body),
-            .ihdrs = {{"x-position", pos}, {"x-event-index", k}, {"x-event-count", n}},
-            .nihdrs = 3,
-            .expiration_ms = -1};
-        ck_assert_msg(wr_amqp_publish(pub, STREAM, &m, false, &err) == 0, "%s", err.msg);
-        published++;
-    }
-    for (uint64_t acked = 0; acked < published;) { /* confirms: the stream has them */
+    char body[4096];
+    (void)snprintf(body, sizeof(body),
+                   "{\"collection\":\"%s\",\"id\":%d,\"object\":{\"n\":%d,\"pad\":\"%s\"},"
+                   "\"op\":\"updated\",\"position\":%lld,\"principal\":null,"
+                   "\"request_id\":\"r\",\"time\":\"2026-01-01T00:00:00.000Z\"}",
+                   collection, k, k, padding, pos);
+    char mid[64];
+    (void)snprintf(mid, sizeof(mid), "%s:%lld:%d", SERVICE, pos, k);
+    struct wr_msg m = {.message_id = mid,
+                       .content_type = "application/json",
+                       .body = body,
+                       .len = strlen(body),
+                       .ihdrs = {{"x-position", pos}, {"x-event-index", k}, {"x-event-count", n}},
+                       .nihdrs = 3,
+                       .expiration_ms = -1};
+    ck_assert_msg(wr_amqp_publish(pub, STREAM, &m, false, &err) == 0, "%s", err.msg);
+    published++;
+}
+
+/* Waits for the broker to confirm every publish so far: the stream has
+ * them. */
+static void await_confirms(void)
+{
+    struct wr_err err = {0};
+    for (uint64_t acked = 0; acked < published;) {
         enum wr_amqp_event ev;
         struct wr_msg m;
         ck_assert_msg(wr_amqp_poll(pub, 5000, &ev, &m, &err) == 0, "%s", err.msg);
@@ -104,6 +108,15 @@ static void publish_padded(long long pos, int n, const char *collection, size_t 
         if (m.delivery_tag > acked) /* numbered from 1 on this connection */
             acked = m.delivery_tag;
     }
+}
+
+/* One transaction: n row events of collection at position pos, published
+ * to the stream and confirmed. */
+static void publish_padded(long long pos, int n, const char *collection, size_t pad)
+{
+    for (int k = 0; k < n; k++)
+        publish_event(pos, k, n, collection, pad);
+    await_confirms();
 }
 
 static void publish_tx(long long pos, int n, const char *collection)
@@ -592,6 +605,71 @@ START_TEST(real_writes_resume_without_gap)
 }
 END_TEST
 
+static long long catchup_reads(int p)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http(p, "GET", "/metrics", NULL, &r, 10000), 0);
+    const char *name = "\nwarren_edge_sse_catchup_events_read_total ";
+    const char *m = strstr(r.body, name);
+    ck_assert_msg(m != NULL, "%s", r.body);
+    long long n = strtoll(m + strlen(name), NULL, 10);
+    h_http_free(&r);
+    return n;
+}
+
+/* Resumes on edge port p from position after and reads every event up to
+ * position last (one event each); the events the edge's catch-up read. */
+static long long resume_reading(int p, long long after, long long last)
+{
+    long long read0 = catchup_reads(p), t0 = h_now_ms();
+    char hdr[96];
+    (void)snprintf(hdr, sizeof(hdr), "Last-Event-ID: %lld\r\n", after);
+    struct client c;
+    sse_open_rcvbuf(&c, p, "/api/events", hdr, 0);
+    ck_assert_int_eq(c.status, 200);
+    struct event e;
+    char want[32];
+    for (long long q = after + 1; q <= last; q++) {
+        ck_assert_msg(sse_next(&c, &e, 10000), "event %lld did not come", q);
+        ck_assert_str_eq(e.id, ids(want, 32, q, -1));
+    }
+    sse_close(&c);
+    long long read = catchup_reads(p) - read0;
+    printf("resume for %lld events: the catch-up read %lld, %lld ms\n", last - after, read,
+           h_now_ms() - t0);
+    return read;
+}
+
+/* A resume from far back in a long stream, on an edge that started after
+ * it: the edge finds where to start by probing a few offsets of the stream,
+ * so its catch-up reads about the events the client lacks, not the whole
+ * stream from its first (every earlier test's events, and on a development
+ * broker every earlier run's). Last in the suite: its positions are above
+ * every other test's. */
+START_TEST(resume_on_a_long_stream_reads_little)
+{
+    enum { N = 20000 };
+    long long p = base_pos + 100000;
+    for (int i = 0; i < N; i++)
+        publish_event(p + i, 0, 1, "Albums", 0);
+    await_confirms();
+    struct proc edge3;
+    const char *debug[] = {"WARREN_LOG_LEVEL=debug", NULL}; /* logs its probes */
+    int port3 = h_spawn_edge(&edge3, "edge-sse-3", SERVICE, debug);
+    ck_assert_msg(h_wait_ready(port3, 15000), "edge not ready (see %s)", edge3.log);
+    /* from the middle: bisecting */
+    long long read = resume_reading(port3, p + N / 2 - 1, p + N - 1);
+    ck_assert_msg(read >= N / 2 && read < N / 2 + N / 8, "the catch-up read %lld", read);
+    /* near the end: in the stream's last chunk */
+    read = resume_reading(port3, p + N - 41, p + N - 1);
+    ck_assert_msg(read >= 40 && read < N / 8, "the catch-up read %lld", read);
+    /* from just before them: bisecting to their first, which comes */
+    read = resume_reading(port3, p - 1, p + 99);
+    ck_assert_msg(read >= 100 && read < N / 8, "the catch-up read %lld", read);
+    h_stop(&edge3, SIGTERM);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sse");
@@ -609,6 +687,7 @@ int main(void)
     tcase_add_test(tc, idle_stream_stays_open);
     tcase_add_test(tc, shutdown_ends_streams);
     tcase_add_test(tc, real_writes_resume_without_gap);
+    tcase_add_test(tc, resume_on_a_long_stream_reads_little);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
 }

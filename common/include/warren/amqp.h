@@ -248,11 +248,13 @@ int wr_amqp_declare_events(wr_amqp *a, const char *service, long long max_bytes,
  * by a WR_AMQP_ACKED or WR_AMQP_NACKED event of wr_amqp_poll. */
 int wr_amqp_confirm(wr_amqp *a, struct wr_err *err);
 /* Consumes the stream from offset (a stream offset; WR_AMQP_STREAM_NEXT:
- * only what is published from now on; any other value < 0: from the first
- * message the stream keeps), acknowledged by the caller with a prefetch
- * of at most prefetch. Each delivery has the integer header
+ * only what is published from now on; WR_AMQP_STREAM_LAST: from the first
+ * message of the last chunk the stream wrote; any other value < 0: from the
+ * first message the stream keeps), acknowledged by the caller with a
+ * prefetch of at most prefetch. Each delivery has the integer header
  * x-stream-offset, its offset. */
 #define WR_AMQP_STREAM_NEXT (-2LL)
+#define WR_AMQP_STREAM_LAST (-3LL)
 int wr_amqp_consume_stream(wr_amqp *a, const char *stream, unsigned prefetch, long long offset,
                            struct wr_err *err);
 /* Starts consuming queue. no_ack for direct reply-to; prefetch 0 = unlimited. */
