@@ -128,6 +128,8 @@ struct prober {
 static int probe(void *ctx, long long at, struct sse_probe *out)
 {
     struct prober *p = ctx;
+    if (!go_on(p->c)) /* the client left, or the edge stops */
+        return wr_err_set(p->err, WR_ECLOSED, "stopped");
     long long spec = at == SSE_SEEK_LAST ? WR_AMQP_STREAM_LAST : at; /* FIRST: "first" */
     int rc = wr_amqp_consume_stream(p->a, sse__feed_stream(p->c->feed), 1, spec, p->err);
     int found = 1;
@@ -160,23 +162,24 @@ static int probe(void *ctx, long long at, struct sse_probe *out)
     return rc != 0 ? rc : found;
 }
 
-/* The offset c reads from: the feed's index bounds it, and when the bounds
- * are far apart (or unknown: a position from before the edge started),
- * probes on a connection of their own narrow it. */
+/* The offset c reads from (< 0: the stream's first): the feed's index and
+ * ring bound it, and when the bounds are far apart (or unknown: a position
+ * from before the edge started), probes on a connection of their own
+ * narrow it. */
 static long long start_offset(sse_catchup *c)
 {
     long long lo, hi;
     sse__feed_lock(c->feed);
     sse__feed_bounds_for(c->feed, &c->after, &lo, &hi);
     sse__feed_unlock(c->feed);
-    if (lo >= 0 && hi >= 0 && hi - lo <= SSE_SEEK_SCAN)
+    if (hi >= 0 && hi - (lo > 0 ? lo : 0) <= SSE_SEEK_SCAN) /* close enough: read */
         return lo;
     struct wr_err err = {0};
     struct prober p = {c, connect_for(c, "warren-edge-events-seek", &err), &err};
     long long from = lo;
     int probes = 0;
     int rc = p.a != NULL ? sse_seek(c->after.pos, lo, hi, probe, &p, &from, &probes) : WR_EIO;
-    if (rc != 0) /* reading from `from` is still complete, only longer */
+    if (rc != 0 && go_on(c)) /* reading from `from` is still complete, only longer */
         wr_warn(NULL, "sse: seeking %s for position %lld failed: %s", sse__feed_stream(c->feed),
                 c->after.pos, err.msg);
     wr_debug(NULL, "sse: position %lld: reading %s from offset %lld after %d probes", c->after.pos,
@@ -191,10 +194,13 @@ static void *catchup_main(void *arg)
     sse_feed *f = c->feed;
     long long from = start_offset(c);
     struct wr_err err = {0};
-    wr_amqp *a = connect_for(c, "warren-edge-events-catchup", &err);
-    int rc = a != NULL ? 0 : WR_EIO;
-    if (rc == 0)
-        rc = wr_amqp_consume_stream(a, sse__feed_stream(f), PREFETCH, from, &err);
+    wr_amqp *a = NULL;
+    int rc = 0;
+    if (go_on(c)) {
+        a = connect_for(c, "warren-edge-events-catchup", &err);
+        rc = a != NULL ? wr_amqp_consume_stream(a, sse__feed_stream(f), PREFETCH, from, &err)
+                       : WR_EIO;
+    }
     uint64_t unacked = 0; /* the newest delivery not yet acknowledged */
     while (rc == 0 && go_on(c)) {
         sse__feed_lock(f);

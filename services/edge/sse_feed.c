@@ -353,7 +353,14 @@ void sse__feed_bounds_for(sse_feed *f, const struct sse_mark *after, long long *
     while (i < f->nindex && f->index[i].pos <= after->pos)
         i++;
     *lo = i > 0 ? f->index[i - 1].offset : -1;
-    *hi = i < f->nindex ? f->index[i].offset : -1;
+    if (i > 0 && f->index[i - 1].pos == after->pos)
+        *hi = *lo; /* that position's first event: exactly where to start */
+    else if (i < f->nindex)
+        *hi = f->index[i].offset;
+    else if (f->next > f->first) /* the ring lacks what comes after `after` */
+        *hi = f->ring[f->first % SSE_RING_EVENTS].offset;
+    else
+        *hi = -1;
 }
 
 bool sse__feed_join(sse_feed *f, long long offset, uint64_t *seq)

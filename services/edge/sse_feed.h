@@ -55,9 +55,10 @@ void sse__feed_lock(sse_feed *f);
 void sse__feed_unlock(sse_feed *f);
 /* Under the lock: whether the feed is stopping. */
 bool sse__feed_stopping(sse_feed *f);
-/* Under the lock: what the index knows of where the events after `after`
- * begin in the stream: at or past *lo, at or before *hi (either < 0 when
- * the index does not say: the stream's first, its end). */
+/* Under the lock: what the index and the ring know of where the events
+ * after `after` (older than the ring) begin in the stream: at or past *lo,
+ * at or before *hi (either < 0 when they do not say: the stream's first,
+ * its end). */
 void sse__feed_bounds_for(sse_feed *f, const struct sse_mark *after, long long *lo, long long *hi);
 /* Under the lock: where a catch-up that read the stream up to offset (not
  * yet handed to its client) joins the ring: true with *seq the ring's
