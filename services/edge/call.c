@@ -311,16 +311,25 @@ void calls_on_down(calls *cs)
  * when out of memory. */
 struct call *call__alloc(calls *cs, const struct ask *a, const struct call_spec *spec)
 {
-    struct call *c = calloc(1, sizeof(*c));
+    /* the audit strings, at most their caps (as the audit record takes them) */
+    const char *src[3] = {spec->op, a->audit.collection, a->audit.principal};
+    const size_t cap[3] = {OP_MAX, ROUTE_NAME_MAX, WR_API_KEY_NAME_MAX};
+    size_t len[3], text = 0;
+    for (int i = 0; i < 3; i++)
+        text += (len[i] = src[i] != NULL ? strnlen(src[i], cap[i]) : 0) + 1;
+    struct call *c = calloc(1, sizeof(*c) + text);
     if (c == NULL)
         return NULL;
+    const char **dst[3] = {&c->op, &c->collection, &c->principal};
+    char *at = c->text;
+    for (int i = 0; i < 3; at += len[i++] + 1) {
+        *dst[i] = at;
+        (void)wr_str_copy(at, len[i] + 1, src[i]);
+    }
     atomic_fetch_add(cs->in_flight, 1); /* until call_free */
     c->owner = cs;
     (void)wr_str_copy(c->id, sizeof(c->id), a->rid);
-    (void)wr_str_copy(c->op, sizeof(c->op), spec->op);
-    (void)wr_str_copy(c->collection, sizeof(c->collection), a->audit.collection);
     c->t0_ms = a->audit.time_ms;
-    (void)wr_str_copy(c->principal, sizeof(c->principal), a->audit.principal);
     (void)wr_str_copy(c->trace_id, sizeof(c->trace_id), a->audit.trace_id);
     c->route = a->route;
     c->t0_ns = a->t0_ns;
