@@ -61,17 +61,30 @@ void wr_hex_encode(char *out, const void *p, size_t n)
     out[2 * n] = '\0';
 }
 
+/* "00" to "99": two digits per division (a page renders ~25 numbers a
+ * request, ids and counts, through here). */
+static const char two_digits[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                    "31323334353637383940414243444546474849505152535455565758596061"
+                                    "62636465666768697071727374757677787980818283848586878889909192"
+                                    "93949596979899";
+
 size_t wr_decimal(char out[21], uint64_t v)
 {
-    char rev[20];
-    size_t n = 0;
-    do {
-        rev[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (size_t i = 0; i < n; i++)
-        out[i] = rev[n - 1 - i];
-    out[n] = '\0';
+    size_t n = 1; /* the digits v has, written from the last one back */
+    for (uint64_t t = v; t >= 10; t /= 10)
+        n++;
+    char *p = out + n;
+    *p = '\0';
+    for (; v >= 100; v /= 100) {
+        p -= 2;
+        memcpy(p, two_digits + 2 * (v % 100), 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, two_digits + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
     return n;
 }
 

@@ -4,6 +4,7 @@
  * UTF-8 (each class of malformed sequence). */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,24 @@ START_TEST(decimal)
     ck_assert_str_eq(out, "200");
     ck_assert_uint_eq(wr_decimal_signed(out, INT64_MIN), 20);
     ck_assert_str_eq(out, "-9223372036854775808");
+    /* every length, at each power of ten and either side of it */
+    for (uint64_t p = 1;; p *= 10) {
+        const uint64_t vs[3] = {p - 1, p, p + 1};
+        for (int i = 0; i < 3; i++) {
+            char want[32];
+            int n = snprintf(want, sizeof(want), "%llu", (unsigned long long)vs[i]);
+            ck_assert_uint_eq(wr_decimal(out, vs[i]), (size_t)n);
+            ck_assert_str_eq(out, want);
+        }
+        if (p > UINT64_MAX / 10)
+            break;
+    }
+    for (uint64_t v = 0; v < 100000; v += 7) {
+        char want[32];
+        (void)snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+        (void)wr_decimal(out, v);
+        ck_assert_str_eq(out, want);
+    }
 }
 END_TEST
 
