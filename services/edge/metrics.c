@@ -112,7 +112,7 @@ metrics *metrics_new(const atomic_long *in_flight)
                                               "Change events sent to event streams", NULL));
     m->sse_read = single(wr_metrics_counter(
         r, "warren_edge_sse_catchup_events_read_total",
-        "Change events read from the stream for resumes older than the edge's memory", NULL));
+        "Change events read from the stream for resumes older than the edge's ring", NULL));
     atomic_init(&m->sse_open, 0);
     if (wr_metrics_on_write(r, refresh, m) != 0) {
         metrics_free(m);
