@@ -165,6 +165,42 @@ enum member {
 static const char *const member_names[NMEMBERS] = {
     "body", "deadline_ms", "envelope",   "expiration_ms", "headers",
     "id",   "json",        "json_bytes", "status",        "type"};
+/* The member a name is (NMEMBERS: none): by its first letter, then one
+ * comparison or two, where trying each name in turn took five on average
+ * (every item of every batch asks, on the edge and in the worker). */
+static unsigned member_of(const char *name)
+{
+    unsigned k;
+    switch (name[0]) {
+    case 'b':
+        k = BODY;
+        break;
+    case 'd':
+        k = DEADLINE;
+        break;
+    case 'e':
+        k = name[1] == 'n' ? ENVELOPE : EXPIRATION;
+        break;
+    case 'h':
+        k = HEADERS;
+        break;
+    case 'i':
+        k = ID;
+        break;
+    case 'j':
+        k = strcmp(name, "json") == 0 ? JSON : JSON_BYTES;
+        break;
+    case 's':
+        k = STATUS;
+        break;
+    case 't':
+        k = TYPE;
+        break;
+    default:
+        return NMEMBERS;
+    }
+    return strcmp(member_names[k], name) == 0 ? k : NMEMBERS;
+}
 #define BIT(x) (1u << (x))
 #define REQ_MEMBERS                                                                                \
     (BIT(DEADLINE) | BIT(ENVELOPE) | BIT(EXPIRATION) | BIT(HEADERS) | BIT(ID) | BIT(TYPE))
@@ -241,9 +277,7 @@ static int item(struct rd *r, bool reply, struct wr_msg *m)
         const char *name;
         if (member_name(r, &name) != 0)
             return syntax(r);
-        unsigned k = 0;
-        while (k < NMEMBERS && strcmp(member_names[k], name) != 0)
-            k++;
+        unsigned k = member_of(name);
         if (k == NMEMBERS || (want & BIT(k)) == 0 || (seen & BIT(k)) != 0 ||
             (reply && (BIT(k) & REP_ONE_OF) != 0 && (seen & REP_ONE_OF) != 0))
             return fail(r, what);

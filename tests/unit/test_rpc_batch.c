@@ -227,7 +227,26 @@ START_TEST(decoder_refuses)
         "{\"batch\":[" ITEM("") "],\"v\":2,\"x\":1}", /* unknown member */
         "{\"batch\":[" ITEM("") "],\"v\":2,\"v\":2}", /* twice */
         "{\"batch\":[" ITEM(",\"x\":1") "],\"v\":2}", /* unknown item member */
-        "{\"batch\":[1],\"v\":2}",                    /* not an object */
+        /* a member misspelled, beginning as the known one does */
+        "{\"batch\":[{\"deadline\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}",
+        "{\"batch\":[{\"deadline_ms\":0,\"envelopes\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}",
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"exp\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}",
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"idx\":\"" ID1 "\",\"type\":\"list\"}],\"v\":2}",
+        "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
+        "\"id\":\"" ID1 "\",\"t\":\"list\"}],\"v\":2}",
+        "{\"replies\":[{\"jsonx\":{},\"headers\":{},\"id\":\"" ID1 "\",\"status\":200}],\"v\":2}",
+        "{\"replies\":[{\"json_b\":2,\"json\":{},\"headers\":{},\"id\":\"" ID1
+        "\",\"status\":200}],\"v\":2}",
+        "{\"replies\":[{\"bodies\":\"{}\",\"headers\":{},\"id\":\"" ID1 "\",\"status\":200}],"
+        "\"v\":2}",
+        "{\"replies\":[{\"body\":\"{}\",\"h\":{},\"id\":\"" ID1 "\",\"status\":200}],\"v\":2}",
+        "{\"replies\":[{\"body\":\"{}\",\"headers\":{},\"id\":\"" ID1 "\",\"stat\":200}],"
+        "\"v\":2}",
+        "{\"batch\":[1],\"v\":2}", /* not an object */
         "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
         "\"id\":\"" ID1 "\",\"kind\":\"list\"}],\"v\":2}", /* type missing */
         "{\"batch\":[{\"deadline_ms\":0,\"envelope\":\"{}\",\"expiration_ms\":-1,\"headers\":{},"
