@@ -119,7 +119,7 @@ static wr_amqp *connect_for(sse_catchup *c, const char *name, struct wr_err *err
 
 struct prober {
     sse_catchup *c;
-    wr_amqp *a;
+    wr_amqp *a; /* made by the first probe */
     struct wr_err *err;
 };
 
@@ -130,6 +130,8 @@ static int probe(void *ctx, long long at, struct sse_probe *out)
     struct prober *p = ctx;
     if (!go_on(p->c)) /* the client left, or the edge stops */
         return wr_err_set(p->err, WR_ECLOSED, "stopped");
+    if (p->a == NULL && (p->a = connect_for(p->c, "warren-edge-events-seek", p->err)) == NULL)
+        return WR_EIO;
     long long spec = at == SSE_SEEK_LAST ? WR_AMQP_STREAM_LAST : at; /* FIRST: "first" */
     int rc = wr_amqp_consume_stream(p->a, sse__feed_stream(p->c->feed), 1, spec, p->err);
     int found = 1;
@@ -172,18 +174,17 @@ static long long start_offset(sse_catchup *c)
     sse__feed_lock(c->feed);
     sse__feed_bounds_for(c->feed, &c->after, &lo, &hi);
     sse__feed_unlock(c->feed);
-    if (hi >= 0 && hi - (lo > 0 ? lo : 0) <= SSE_SEEK_SCAN) /* close enough: read */
-        return lo;
     struct wr_err err = {0};
-    struct prober p = {c, connect_for(c, "warren-edge-events-seek", &err), &err};
-    long long from = lo;
-    int probes = 0;
-    int rc = p.a != NULL ? sse_seek(c->after.pos, lo, hi, probe, &p, &from, &probes) : WR_EIO;
+    struct prober p = {c, NULL, &err};
+    long long from;
+    int probes;
+    int rc = sse_seek(c->after.pos, lo, hi, probe, &p, &from, &probes);
     if (rc != 0 && go_on(c)) /* reading from `from` is still complete, only longer */
         wr_warn(NULL, "sse: seeking %s for position %lld failed: %s", sse__feed_stream(c->feed),
                 c->after.pos, err.msg);
-    wr_debug(NULL, "sse: position %lld: reading %s from offset %lld after %d probes", c->after.pos,
-             sse__feed_stream(c->feed), from, probes);
+    if (probes > 0)
+        wr_debug(NULL, "sse: position %lld: reading %s from offset %lld after %d probes",
+                 c->after.pos, sse__feed_stream(c->feed), from, probes);
     wr_amqp_free(p.a);
     return from;
 }

@@ -17,6 +17,8 @@ int sse_seek(long long pos, long long lo, long long hi, sse_probe_fn probe, void
     struct sse_probe p;
     *probes = 0;
     *from = lo;
+    if (hi >= 0 && hi - (lo > 0 ? lo : 0) <= SSE_SEEK_SCAN)
+        return 0; /* close enough already (offsets start at 0): read */
     if (lo < 0) { /* the stream's first event: maybe already at pos */
         int rc = probe_counted(probe, ctx, SSE_SEEK_FIRST, &p, probes);
         if (rc != 0)

@@ -32,7 +32,8 @@ typedef int (*sse_probe_fn)(void *ctx, long long at, struct sse_probe *out);
 /* The offset to read from so that every event at position >= pos is read:
  * lo an offset known to be at or before the first such event (the feed's
  * index; < 0: unknown, the stream's start), hi one known to be at or after
- * it (< 0: unknown, the stream's last chunk). *from is set even on an error
+ * it (< 0: unknown, the stream's last chunk); no probe when they are within
+ * SSE_SEEK_SCAN (lo < 0 counting as offset 0). *from is set even on an error
  * (the best bound found: reading from it is still complete, only longer).
  * *probes counts the probes made. 0, or the first probe's error. */
 int sse_seek(long long pos, long long lo, long long hi, sse_probe_fn probe, void *ctx,

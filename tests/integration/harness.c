@@ -301,6 +301,15 @@ void h_http_free(struct http_resp *r)
     r->body = NULL;
 }
 
+long long h_metric(const char *text, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = text; (p = strstr(p, series)) != NULL; p += n)
+        if ((p == text || p[-1] == '\n') && p[n] == ' ')
+            return strtoll(p + n + 1, NULL, 10);
+    return 0;
+}
+
 bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap)
 {
     size_t n = strlen(name);

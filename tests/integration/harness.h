@@ -84,6 +84,10 @@ int h_http_body_headers(int port, const char *method, const char *path, const ch
 /* The value of header name (case-insensitive) copied to out; false if absent. */
 bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap);
 
+/* The value of the series named exactly so (name and labels) in a
+ * /metrics text; 0 when absent, as a counter not yet moved. */
+long long h_metric(const char *text, const char *series);
+
 /* Polls /readyz until 200 or timeout_ms passes. */
 bool h_wait_ready(int port, int timeout_ms);
 

@@ -609,10 +609,9 @@ static long long catchup_reads(int p)
 {
     struct http_resp r;
     ck_assert_int_eq(h_http(p, "GET", "/metrics", NULL, &r, 10000), 0);
-    const char *name = "\nwarren_edge_sse_catchup_events_read_total ";
-    const char *m = strstr(r.body, name);
-    ck_assert_msg(m != NULL, "%s", r.body);
-    long long n = strtoll(m + strlen(name), NULL, 10);
+    const char *name = "warren_edge_sse_catchup_events_read_total";
+    ck_assert_msg(strstr(r.body, name) != NULL, "%s", r.body);
+    long long n = h_metric(r.body, name);
     h_http_free(&r);
     return n;
 }

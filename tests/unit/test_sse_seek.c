@@ -74,6 +74,16 @@ static void make_stream(long long first, long long n, long long chunk, int max_s
     }
 }
 
+/* A stream of n offsets from 0 (generated from seed s), and the position
+ * at offset i, with *f the first offset holding it. */
+static long long stream_and_target(uint64_t s, long long n, long long i, long long *f)
+{
+    seed = s;
+    make_stream(0, n, 100, 1, 0);
+    *f = first_at(&st, st.pos[i]);
+    return st.pos[i];
+}
+
 static long long seek(long long pos, long long lo, long long hi, int *probes)
 {
     long long from = -2;
@@ -127,13 +137,13 @@ END_TEST
 
 START_TEST(the_index_narrows_or_spares_probes)
 {
-    seed = 11;
-    make_stream(0, 100000, 100, 1, 0);
-    long long pos = st.pos[60000];
-    long long f = first_at(&st, pos);
+    long long f, pos = stream_and_target(11, 100000, 60000, &f);
     int probes;
     /* bounds close enough: no probe */
     ck_assert_int_eq(seek(pos, f - 100, f + 100, &probes), f - 100);
+    ck_assert_int_eq(probes, 0);
+    /* no lower bound, an upper one near the stream's start: no probe either */
+    ck_assert_int_lt(seek(st.pos[100], -1, 300, &probes), 0);
     ck_assert_int_eq(probes, 0);
     /* far apart: bisecting between them only */
     long long from = seek(pos, f - 40000, f + 40000, &probes);
@@ -170,10 +180,7 @@ END_TEST
 
 START_TEST(a_failed_probe_leaves_a_complete_start)
 {
-    seed = 3;
-    make_stream(0, 150000, 100, 1, 0);
-    long long pos = st.pos[120000];
-    long long f = first_at(&st, pos);
+    long long f, pos = stream_and_target(3, 150000, 120000, &f);
     for (int fail = 1; fail <= 6; fail++) {
         st.calls = 0;
         st.fail_at = fail;
