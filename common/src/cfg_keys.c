@@ -107,6 +107,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(SSE_MAX_CLIENTS, sse_max_clients, INT, "1000", 0, 1000000, NULL, EDGE,                       \
       "the event streams (Server-Sent Events of the change events) the edge holds at once, "       \
       "every loop together; beyond, new ones get 503; each also counts as a connection")           \
+    X(SSE_WARM_EVENTS, sse_warm_events, INT, "4096", 0, 8192, NULL, EDGE,                          \
+      "the change events the edge reads into its ring at start, from before the stream's end, so " \
+      "that event streams resumed after a restart or deploy are served from memory; 0: none")      \
     X(SINGLE_FLIGHT, single_flight, BOOL, "False", 0, 0, NULL, EDGE,                               \
       "an API read identical to one in flight on the same event loop joins it (one message, one "  \
       "execution) instead of publishing its own")                                                  \

@@ -17,7 +17,7 @@ struct metrics {
     wr_metric *requests, *duration;
     wr_series *events[5];
     wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped;
-    wr_series *sse_clients, *sse_events, *sse_read;
+    wr_series *sse_clients, *sse_events, *sse_read, *sse_catchups;
     atomic_long sse_open; /* the gauge's value, moved by every loop */
     const atomic_long *calls_in_flight;
     const bus *bus[METRICS_MAX_LOOPS];
@@ -113,6 +113,9 @@ metrics *metrics_new(const atomic_long *in_flight)
     m->sse_read = single(wr_metrics_counter(
         r, "warren_edge_sse_catchup_events_read_total",
         "Change events read from the stream for resumes older than the edge's ring", NULL));
+    m->sse_catchups = single(wr_metrics_counter(
+        r, "warren_edge_sse_catchups_total",
+        "Event streams resumed from before the edge's ring: each read the stream itself", NULL));
     atomic_init(&m->sse_open, 0);
     if (wr_metrics_on_write(r, refresh, m) != 0) {
         metrics_free(m);
@@ -170,6 +173,12 @@ void metrics_sse_read(metrics *m, long events)
 {
     if (m != NULL && events > 0)
         wr_series_add(m->sse_read, (uint64_t)events);
+}
+
+void metrics_sse_catchup(metrics *m)
+{
+    if (m != NULL)
+        wr_series_add(m->sse_catchups, 1);
 }
 
 int metrics_write(metrics *m, struct wr_buf *out)

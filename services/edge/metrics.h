@@ -62,6 +62,9 @@ void metrics_sse(metrics *m, long clients_delta, long events);
  * included: what a resume older than the ring cost the edge and the
  * broker. From any thread. m may be NULL. */
 void metrics_sse_read(metrics *m, long events);
+/* A catch-up started: a resume the ring did not cover. From any thread. m
+ * may be NULL. */
+void metrics_sse_catchup(metrics *m);
 
 /* The text format 0.0.4 of every metric, appended to out. 0 or the
  * buffer's error. */

@@ -38,6 +38,7 @@ struct client {
     bool resume; /* Last-Event-ID given: after */
     struct sse_mark after, last;
     uint64_t seq;     /* the next event of the ring to look at */
+    bool placed;      /* seq (or the catch-up) is where its events begin */
     bool started;     /* the status line went out */
     bool writing;     /* a chunk is on its way: the next waits for it */
     int cut;          /* 1 + the enum end it is to be cut with, from the reap event */
@@ -137,17 +138,35 @@ static void send_chunk(struct client *c, struct evbuffer *out)
     evhttp_send_reply_chunk_with_cb(c->req, out, on_flushed, c);
 }
 
+/* Where c's events begin: in the ring, or (a Last-Event-ID older than the
+ * ring) a catch-up first. 0, WR_EAGAIN while the feed warms (a wake-up
+ * comes when it is done), or WR_ENOMEM. */
+static int place(struct client *c)
+{
+    sse *s = c->owner;
+    int rc = sse_feed_place(s->feed, c->resume ? &c->after : NULL, &c->seq, &c->last);
+    if (rc == WR_ENOTFOUND) {
+        c->last = c->after;
+        c->catchup = sse_catchup_new(s->feed, &c->after, s->wake[1], s->metrics);
+        rc = c->catchup != NULL ? 0 : WR_ENOMEM;
+    }
+    c->placed = rc == 0;
+    return rc;
+}
+
 /* Sends what c has not had yet, a chunk at a time. */
 static void pump(struct client *c)
 {
     if (c->req == NULL || !c->started || c->writing || c->cut != 0)
         return;
     sse *s = c->owner;
-    struct evbuffer *out = evbuffer_new();
-    if (out == NULL)
+    int rc = c->placed ? 0 : place(c);
+    if (rc == WR_EAGAIN)
+        return;
+    struct evbuffer *out = rc == 0 ? evbuffer_new() : NULL;
+    if (rc == 0 && out == NULL)
         return; /* the next wake-up tries again */
     long sent = 0;
-    int rc = 0;
     if (c->catchup != NULL) {
         rc = sse_catchup_read(c->catchup, &c->last, &c->filter, out, SSE_CHUNK_BYTES, &c->seq,
                               &sent);
@@ -161,9 +180,10 @@ static void pump(struct client *c)
         rc = sse_feed_read(s->feed, &c->seq, &c->last, &c->filter, out, SSE_CHUNK_BYTES, &sent);
     c->events += sent;
     metrics_sse(s->metrics, 0, sent);
-    if (evbuffer_get_length(out) > 0)
+    if (out != NULL && evbuffer_get_length(out) > 0)
         send_chunk(c, out);
-    evbuffer_free(out);
+    if (out != NULL)
+        evbuffer_free(out);
     if (rc != 0 && c->cut == 0) {
         c->cut = 1 + (rc == WR_ETOOBIG ? END_SLOW : END_FAILED);
         event_active(s->reap, 0, 0);
@@ -225,26 +245,11 @@ static void on_beat(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* The status line, the headers, and the stream's start. */
+/* The status line, the headers, and the stream's start; its events follow
+ * once it is placed (pump). */
 static void client_begin(struct client *c)
 {
     sse *s = c->owner;
-    int rc = 0;
-    if (!c->resume)
-        rc = sse_feed_place(s->feed, NULL, &c->seq, &c->last);
-    else if (sse_feed_place(s->feed, &c->after, &c->seq, &c->last) != 0) {
-        c->last = c->after;
-        c->catchup = sse_catchup_new(s->feed, &c->after, s->wake[1], s->metrics);
-        rc = c->catchup != NULL ? 0 : WR_ENOMEM;
-    }
-    if (rc != 0) {
-        struct ask a = c->a;
-        c->req = NULL;
-        respond_header(a.req, "Retry-After", "1");
-        respond_error(&a, 503, WR_CODE_UNAVAILABLE, "out of memory");
-        client_free(c);
-        return;
-    }
     respond_header(c->req, "Content-Type", "text/event-stream");
     respond_header(c->req, "Cache-Control", "no-store");
     respond_header(c->req, "X-Accel-Buffering", "no"); /* proxies: pass each event on */

@@ -9,14 +9,13 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "sse_probe.h"
 #include "sse_seek.h"
 #include "warren/amqp.h"
-#include "warren/clock.h"
 #include "warren/err.h"
 #include "warren/log.h"
 
 #define PREFETCH 64
-#define PROBE_WAIT_MS 1000 /* no delivery by then: nothing there (an empty stream) */
 
 struct sse_catchup {
     sse_feed *feed;
@@ -123,8 +122,8 @@ struct prober {
     struct wr_err *err;
 };
 
-/* An sse_probe_fn: consumes the stream from `at` until the first event at
- * or past it, then cancels, leaving nothing of that consumer to read. */
+/* An sse_probe_fn: sse_probe_at on the prober's connection, made by the
+ * first probe; none once the client left or the edge stops. */
 static int probe(void *ctx, long long at, struct sse_probe *out)
 {
     struct prober *p = ctx;
@@ -132,36 +131,7 @@ static int probe(void *ctx, long long at, struct sse_probe *out)
         return wr_err_set(p->err, WR_ECLOSED, "stopped");
     if (p->a == NULL && (p->a = connect_for(p->c, "warren-edge-events-seek", p->err)) == NULL)
         return WR_EIO;
-    long long spec = at == SSE_SEEK_LAST ? WR_AMQP_STREAM_LAST : at; /* FIRST: "first" */
-    int rc = wr_amqp_consume_stream(p->a, sse__feed_stream(p->c->feed), 1, spec, p->err);
-    int found = 1;
-    for (long long end = wr_steady_ms() + PROBE_WAIT_MS;
-         rc == 0 && found == 1 && wr_steady_ms() < end;) {
-        enum wr_amqp_event ev = WR_AMQP_NONE;
-        struct wr_msg m;
-        rc = wr_amqp_poll(p->a, 100, &ev, &m, p->err);
-        if (rc != 0 || ev != WR_AMQP_DELIVERY)
-            continue;
-        metrics_sse_read(p->c->metrics, 1);
-        struct sse_item it;
-        bool event = sse__item_of(&m, &it) == 0;
-        if (event)
-            free(it.text);
-        if (event && it.offset >= at) {
-            *out = (struct sse_probe){it.offset, it.mark.pos};
-            found = 0;
-        } else { /* before at (a chunk's start), or no event: the next one */
-            rc = wr_amqp_ack(p->a, m.delivery_tag, false, p->err);
-        }
-    }
-    if (rc == 0)
-        rc = wr_amqp_cancel(p->a, p->err);
-    enum wr_amqp_event ev = WR_AMQP_DELIVERY;
-    while (rc == 0 && ev != WR_AMQP_NONE) { /* sent before the cancel: dropped */
-        struct wr_msg m;
-        rc = wr_amqp_poll(p->a, 0, &ev, &m, p->err);
-    }
-    return rc != 0 ? rc : found;
+    return sse_probe_at(p->a, sse__feed_stream(p->c->feed), at, p->c->metrics, out, p->err);
 }
 
 /* The offset c reads from (< 0: the stream's first): the feed's index and
@@ -260,6 +230,7 @@ sse_catchup *sse_catchup_new(sse_feed *f, const struct sse_mark *after, int wake
         free(c);
         return NULL;
     }
+    metrics_sse_catchup(m);
     return c;
 }
 

@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sse_warm.h"
 #include "warren/amqp.h"
+#include "warren/clock.h"
 #include "warren/err.h"
 #include "warren/log.h"
 #include "warren/proto.h"
@@ -46,6 +48,9 @@ struct sse_feed {
     bool started;
     bool stop;
     long catchups;
+    bool warming;            /* resumes wait (sse_feed_place): see sse_feed.h */
+    bool warm_started;       /* the warm-up's catch-up was started */
+    long long warm_until_ms; /* resumes wait no longer (wr_steady_ms) */
 };
 
 sse_feed *sse_feed_new(const struct wr_cfg *cfg)
@@ -59,6 +64,7 @@ sse_feed *sse_feed_new(const struct wr_cfg *cfg)
         return NULL;
     }
     f->cfg = cfg;
+    f->first = f->next = SSE_RING_EVENTS; /* seqs count from there */
     (void)snprintf(f->stream, sizeof(f->stream), "warren.%s%s", cfg->service, WR_EVENTS_SUFFIX);
     f->newest = (struct sse_mark){-1, 0};
     f->resume = -1;
@@ -142,7 +148,10 @@ static void ring_push(sse_feed *f, struct sse_item *it)
     f->next++;
     f->bytes += it->len;
     f->newest = it->mark;
-    if (f->nindex > 0 && f->index[f->nindex - 1].pos == it->mark.pos)
+    /* An entry is the offset of a position's first event: the ring may
+     * begin inside a transaction, whose later events do not say where it
+     * began. */
+    if (it->mark.k != 0 || (f->nindex > 0 && f->index[f->nindex - 1].pos == it->mark.pos))
         return;
     if (++f->skipped < f->step && f->nindex > 0)
         return;
@@ -164,6 +173,20 @@ static void wake_all(sse_feed *f)
     }
 }
 
+/* Under the lock: warming is over; true when it was on (the caller wakes
+ * every loop, so that the clients waiting are placed). */
+static bool warm_end(sse_feed *f, const char *why)
+{
+    if (!f->warming)
+        return false;
+    f->warming = false;
+    bool any = f->next > f->first;
+    wr_info(NULL, "sse: the ring of %s holds %llu events, positions %lld to %lld (%s)", f->stream,
+            (unsigned long long)(f->next - f->first),
+            any ? f->ring[f->first % SSE_RING_EVENTS].mark.pos : -1, any ? f->newest.pos : -1, why);
+    return true;
+}
+
 /* One delivery: a new event joins the ring; a repeat (a (position, k) not
  * after the newest, sent again after a writer's reconnect) is dropped. */
 static void take(sse_feed *f, const struct wr_msg *m)
@@ -175,7 +198,10 @@ static void take(sse_feed *f, const struct wr_msg *m)
     }
     pthread_mutex_lock(&f->lock);
     f->resume = it.offset + 1;
-    bool fresh = sse_mark_after(&it.mark, &f->newest);
+    /* offsets rise along the ring too: the warm-up's events went before */
+    bool fresh =
+        sse_mark_after(&it.mark, &f->newest) &&
+        (f->next == f->first || it.offset > f->ring[(f->next - 1) % SSE_RING_EVENTS].offset);
     if (fresh)
         ring_push(f, &it);
     pthread_mutex_unlock(&f->lock);
@@ -219,6 +245,32 @@ static int subscribe(sse_feed *f, wr_amqp *a, struct wr_err *err)
     return rc;
 }
 
+/* Once the first subscription is made (so that what the warm-up reads
+ * before it, and the ring after it, meet): the warm-up, when it is on. */
+static void warm_start(sse_feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+    bool start = f->warming && !f->warm_started;
+    f->warm_started = true;
+    pthread_mutex_unlock(&f->lock);
+    if (start && sse_warm_start(f, f->cfg->sse_warm_events) != 0) {
+        wr_warn(NULL, "sse: cannot warm the ring: out of memory or threads");
+        sse__feed_warmed(f, "not warmed");
+    }
+}
+
+/* Warming for too long (a slow broker, a stream read slowly) holds new
+ * clients no longer: they go on without it. */
+static void warm_expire(sse_feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+    bool ended = f->warming && wr_steady_ms() >= f->warm_until_ms &&
+                 warm_end(f, "resumes wait no longer: SSE_WARM_WAIT_MS");
+    pthread_mutex_unlock(&f->lock);
+    if (ended)
+        wake_all(f);
+}
+
 static void *feed_main(void *arg)
 {
     sse_feed *f = arg;
@@ -228,6 +280,7 @@ static void *feed_main(void *arg)
     bool down_logged = false;
     while (a != NULL && !stopping(f)) {
         struct wr_err err = {0};
+        warm_expire(f);
         if (!wr_amqp_is_open(a)) {
             if (subscribe(f, a, &err) != 0) {
                 if (!down_logged)
@@ -241,6 +294,7 @@ static void *feed_main(void *arg)
             wr_info(NULL, "sse: reading %s", f->stream);
             down_logged = false;
             backoff = 100;
+            warm_start(f);
         }
         enum wr_amqp_event ev = WR_AMQP_NONE;
         struct wr_msg m;
@@ -262,6 +316,8 @@ static void *feed_main(void *arg)
 
 int sse_feed_start(sse_feed *f)
 {
+    f->warming = f->cfg->sse_warm_events > 0;
+    f->warm_until_ms = wr_steady_ms() + SSE_WARM_WAIT_MS;
     if (pthread_create(&f->thread, NULL, feed_main, f) != 0)
         return WR_EIO;
     f->started = true;
@@ -292,7 +348,7 @@ int sse_feed_place(sse_feed *f, const struct sse_mark *after, uint64_t *seq, str
         *seq = f->first;
         *last = *after;
     } else {
-        rc = WR_ENOTFOUND;
+        rc = f->warming ? WR_EAGAIN : WR_ENOTFOUND;
     }
     pthread_mutex_unlock(&f->lock);
     return rc;
@@ -388,4 +444,56 @@ void sse__feed_catchups(sse_feed *f, int delta)
         (void)pthread_cond_broadcast(&f->ended);
     if (delta > 0)
         pthread_mutex_unlock(&f->lock);
+}
+
+/* Under the lock: index entries for the n events at its (in stream order,
+ * all before the index's first) go in front of it, the newest while there
+ * is room. */
+static void index_prepend(sse_feed *f, const struct sse_item *its, size_t n)
+{
+    size_t k = 0; /* a position's first events (as ring_push), the newest that fit */
+    for (size_t i = n; i-- > 0 && k < INDEX_MAX - f->nindex;)
+        k += its[i].mark.k == 0;
+    memmove(f->index + k, f->index, f->nindex * sizeof(*f->index));
+    f->nindex += k;
+    for (size_t i = n; i-- > 0 && k > 0;)
+        if (its[i].mark.k == 0)
+            f->index[--k] = (struct index_entry){its[i].mark.pos, its[i].offset};
+}
+
+void sse__feed_prepend(sse_feed *f, struct sse_item *its, size_t n)
+{
+    bool empty = f->next == f->first;
+    const struct sse_item *head = empty ? NULL : &f->ring[f->first % SSE_RING_EVENTS];
+    size_t kept = 0; /* those before the ring's first, each after the one before */
+    for (size_t i = 0; i < n; i++) {
+        bool keep = (kept == 0 || sse_mark_after(&its[i].mark, &its[kept - 1].mark)) &&
+                    (head == NULL ||
+                     (its[i].offset < head->offset && sse_mark_after(&head->mark, &its[i].mark)));
+        if (keep)
+            its[kept++] = its[i];
+        else
+            free(its[i].text);
+    }
+    size_t from = kept, bytes = f->bytes; /* the newest that fit */
+    while (from > 0 && f->next - f->first + (kept - from) < SSE_RING_EVENTS &&
+           kept - from < f->first && bytes + its[from - 1].len <= SSE_RING_BYTES)
+        bytes += its[--from].len;
+    for (size_t i = 0; i < from; i++)
+        free(its[i].text);
+    for (size_t i = kept; i-- > from;)
+        f->ring[--f->first % SSE_RING_EVENTS] = its[i];
+    f->bytes = bytes;
+    if (empty && kept > from)
+        f->newest = its[kept - 1].mark;
+    index_prepend(f, its + from, kept - from);
+}
+
+void sse__feed_warmed(sse_feed *f, const char *how)
+{
+    pthread_mutex_lock(&f->lock);
+    bool ended = warm_end(f, how);
+    pthread_mutex_unlock(&f->lock);
+    if (ended)
+        wake_all(f);
 }

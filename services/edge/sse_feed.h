@@ -3,7 +3,14 @@
  * warren.<SERVICE>.events from "next", keeping the recent events in a
  * bounded ring (SSE_RING_EVENTS events, SSE_RING_BYTES bytes) and an index
  * of stream offsets by position, and waking every event loop (a byte on
- * each loop's pipe) when the ring grows. The loops read the ring under its
+ * each loop's pipe) when the ring grows. Once subscribed, it warms the
+ * ring: a reader of its own (sse_warm.h) reads the SSE_WARM_EVENTS events
+ * before "next" and puts them in front of what the feed read since,
+ * so that browsers reconnecting after a restart or deploy find their
+ * position in memory. While it warms, a client resuming from an id the ring
+ * does not cover yet waits (it would read the stream itself for what the
+ * ring is about to hold); a client without an id does not (the warm-up's
+ * events are older than it). The loops read the ring under its
  * lock; a client resuming from a Last-Event-ID older than the ring reads
  * the stream itself first (sse_catchup.h), then joins the ring. */
 #ifndef EDGE_SSE_FEED_H
@@ -17,6 +24,8 @@
 
 #define SSE_RING_EVENTS 8192
 #define SSE_RING_BYTES (32u << 20)
+/* Resumes wait at most this long for the warm-up, then catch up alone. */
+#define SSE_WARM_WAIT_MS 5000
 
 typedef struct sse_feed sse_feed;
 
@@ -37,7 +46,8 @@ void sse_feed_stop(sse_feed *f);
 /* Where a new client starts in the ring: with after NULL, at its end
  * (events from now on; *last the newest mark known); else at its start when
  * the ring holds every event after `after` (*last = *after). 0, or
- * WR_ENOTFOUND when it does not: the client catches up first. */
+ * WR_ENOTFOUND when it does not: the client catches up first; WR_EAGAIN
+ * instead while the feed warms: ask again when woken. */
 int sse_feed_place(sse_feed *f, const struct sse_mark *after, uint64_t *seq, struct sse_mark *last);
 /* Appends to out the events of the ring from *seq on that come after *last
  * and that flt lets through, while out holds less than cap bytes; *seq and
@@ -82,5 +92,13 @@ struct sse_item {
 };
 struct wr_msg;
 int sse__item_of(const struct wr_msg *m, struct sse_item *it);
+
+/* Under the lock: the warm-up's n events (read from before the ring, in
+ * stream order; their texts owned from now on) go in front of it: those
+ * before its first event, the newest while it has room. */
+void sse__feed_prepend(sse_feed *f, struct sse_item *its, size_t n);
+/* The warm-up ended, warmed or not (how, for the log): resumes stop waiting
+ * for it (every loop is woken to place them). Not under the lock. */
+void sse__feed_warmed(sse_feed *f, const char *how);
 
 #endif

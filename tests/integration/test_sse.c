@@ -264,6 +264,23 @@ static char *ids(char *out, size_t cap, long long pos, int k)
     return out;
 }
 
+/* The value of the edge on port p's /metrics series name (which must be
+ * there). */
+static long long edge_metric(int p, const char *name)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http(p, "GET", "/metrics", NULL, &r, 10000), 0);
+    ck_assert_msg(strstr(r.body, name) != NULL, "%s", r.body);
+    long long n = h_metric(r.body, name);
+    h_http_free(&r);
+    return n;
+}
+
+static long long catchups(int p)
+{
+    return edge_metric(p, "warren_edge_sse_catchups_total");
+}
+
 /* --- tests --- */
 
 START_TEST(live_events_in_order_with_ids)
@@ -352,10 +369,12 @@ START_TEST(resume_from_before_the_edge_started)
     long long p = base_pos + 500;
     publish_tx(p, 1, "Albums");
     publish_tx(p + 1, 2, "Albums");
-    /* a second edge, started after those: its ring has none of them */
+    /* a second edge, started after those, not warming: its ring has none
+     * of them */
     struct proc edge2;
     int port1 = port;
-    port = h_spawn_edge(&edge2, "edge-sse-2", SERVICE, NULL);
+    const char *cold[] = {"WARREN_SSE_WARM_EVENTS=0", NULL};
+    port = h_spawn_edge(&edge2, "edge-sse-2", SERVICE, cold);
     ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge2.log);
     publish_tx(p + 2, 1, "Albums"); /* in its ring too */
     char hdr[96];
@@ -371,8 +390,63 @@ START_TEST(resume_from_before_the_edge_started)
     ck_assert(sse_next(&c, &e, 10000));
     ck_assert_str_eq(e.id, ids(a, 32, p + 3, -1));
     sse_close(&c);
+    ck_assert_int_eq(catchups(port), 1);
     h_stop(&edge2, SIGTERM);
     port = port1;
+}
+END_TEST
+
+/* An edge warms its ring at start with the stream's last events: a client
+ * resuming after a restart (its id older than the edge) is served from
+ * memory, with no read of its own, and with no gap where the warm-up's
+ * events meet what the edge read since (one published while it warms); a
+ * client without an id gets none of that history. */
+START_TEST(resume_after_a_restart_from_the_warm_ring)
+{
+    enum { N = 300 };
+    long long p = base_pos + 600;
+    for (int i = 0; i < N; i++)
+        publish_event(p + i, 0, 1, "Albums", 0);
+    publish_tx(p + N, 4, "Albums"); /* a transaction of four */
+    struct proc edge4;
+    int p4 = h_spawn_edge(&edge4, "edge-sse-4", SERVICE, NULL);
+    ck_assert_msg(h_wait_ready(p4, 15000), "edge not ready (see %s)", edge4.log);
+    publish_tx(p + N + 1, 1, "Albums"); /* most likely while it warms */
+    struct client fresh, mid, inside;
+    sse_open_rcvbuf(&fresh, p4, "/api/events", NULL, 0);
+    char hdr[96];
+    (void)snprintf(hdr, sizeof(hdr), "Last-Event-ID: %lld\r\n", p + N / 2 - 1);
+    sse_open_rcvbuf(&mid, p4, "/api/events", hdr, 0);
+    (void)snprintf(hdr, sizeof(hdr), "Last-Event-ID: %lld:1\r\n", p + N);
+    sse_open_rcvbuf(&inside, p4, "/api/events", hdr, 0);
+    ck_assert_int_eq(fresh.status, 200);
+    ck_assert_int_eq(mid.status, 200);
+    ck_assert_int_eq(inside.status, 200);
+    struct event e;
+    char want[32], a[32], b[32], d[32], g[32];
+    for (long long q = p + N / 2; q < p + N; q++) {
+        ck_assert_msg(sse_next(&mid, &e, 10000), "event %lld did not come", q);
+        ck_assert_str_eq(e.id, ids(want, 32, q, -1));
+    }
+    expect_ids(&mid, (const char *const[]){ids(a, 32, p + N, 0), ids(b, 32, p + N, 1),
+                                           ids(d, 32, p + N, 2), ids(want, 32, p + N, -1),
+                                           ids(g, 32, p + N + 1, -1), NULL});
+    expect_ids(&inside, (const char *const[]){ids(d, 32, p + N, 2), ids(want, 32, p + N, -1),
+                                              ids(g, 32, p + N + 1, -1), NULL});
+    publish_tx(p + N + 2, 1, "Albums");
+    ck_assert(sse_next(&fresh, &e, 10000)); /* p + N + 1 too, if it came after the client */
+    if (strtoll(e.id, NULL, 10) == p + N + 1)
+        ck_assert(sse_next(&fresh, &e, 10000));
+    ck_assert_str_eq(e.id, ids(want, 32, p + N + 2, -1));
+    ck_assert(sse_next(&mid, &e, 10000));
+    ck_assert_str_eq(e.id, ids(want, 32, p + N + 2, -1));
+    ck_assert(sse_next(&inside, &e, 10000));
+    ck_assert_str_eq(e.id, ids(want, 32, p + N + 2, -1));
+    ck_assert_int_eq(catchups(p4), 0);
+    sse_close(&fresh);
+    sse_close(&mid);
+    sse_close(&inside);
+    h_stop(&edge4, SIGTERM);
 }
 END_TEST
 
@@ -607,13 +681,7 @@ END_TEST
 
 static long long catchup_reads(int p)
 {
-    struct http_resp r;
-    ck_assert_int_eq(h_http(p, "GET", "/metrics", NULL, &r, 10000), 0);
-    const char *name = "warren_edge_sse_catchup_events_read_total";
-    ck_assert_msg(strstr(r.body, name) != NULL, "%s", r.body);
-    long long n = h_metric(r.body, name);
-    h_http_free(&r);
-    return n;
+    return edge_metric(p, "warren_edge_sse_catchup_events_read_total");
 }
 
 /* Resumes on edge port p from position after and reads every event up to
@@ -656,12 +724,14 @@ START_TEST(resume_on_a_long_stream_reads_little)
     const char *debug[] = {"WARREN_LOG_LEVEL=debug", NULL}; /* logs its probes */
     int port3 = h_spawn_edge(&edge3, "edge-sse-3", SERVICE, debug);
     ck_assert_msg(h_wait_ready(port3, 15000), "edge not ready (see %s)", edge3.log);
-    /* from the middle: bisecting */
+    /* from the middle: bisecting, then reading up to the ring (which holds
+     * at most its SSE_RING_EVENTS, 8192, of the last) */
     long long read = resume_reading(port3, p + N / 2 - 1, p + N - 1);
-    ck_assert_msg(read >= N / 2 && read < N / 2 + N / 8, "the catch-up read %lld", read);
-    /* near the end: in the stream's last chunk */
+    ck_assert_msg(read >= N / 2 - 8192 && read < N / 2 + N / 8, "the catch-up read %lld", read);
+    /* near the end: in the ring, warmed at the edge's start */
+    long long before = catchups(port3);
     read = resume_reading(port3, p + N - 41, p + N - 1);
-    ck_assert_msg(read >= 40 && read < N / 8, "the catch-up read %lld", read);
+    ck_assert_msg(read == 0 && catchups(port3) == before, "the catch-up read %lld", read);
     /* from just before them: bisecting to their first, which comes */
     read = resume_reading(port3, p - 1, p + 99);
     ck_assert_msg(read >= 100 && read < N / 8, "the catch-up read %lld", read);
@@ -680,6 +750,7 @@ int main(void)
     tcase_add_test(tc, filters_only_their_collections);
     tcase_add_test(tc, resume_inside_a_transaction);
     tcase_add_test(tc, resume_from_before_the_edge_started);
+    tcase_add_test(tc, resume_after_a_restart_from_the_warm_ring);
     tcase_add_test(tc, refusals_are_json);
     tcase_add_test(tc, over_the_cap_is_503);
     tcase_add_test(tc, slow_client_is_cut_and_resumes);
