@@ -446,47 +446,52 @@ void sse__feed_catchups(sse_feed *f, int delta)
         pthread_mutex_unlock(&f->lock);
 }
 
-/* Under the lock: index entries for the n events at its (in stream order,
- * all before the index's first) go in front of it, the newest while there
- * is room. */
-static void index_prepend(sse_feed *f, const struct sse_item *its, size_t n)
+/* Under the lock: index entries for the ring's events [first, until), just
+ * put in front of it, go in front of the index, the newest while there is
+ * room. */
+static void index_prepend(sse_feed *f, uint64_t until)
 {
     size_t k = 0; /* a position's first events (as ring_push), the newest that fit */
-    for (size_t i = n; i-- > 0 && k < INDEX_MAX - f->nindex;)
-        k += its[i].mark.k == 0;
+    for (uint64_t s = until; s-- > f->first && k < INDEX_MAX - f->nindex;)
+        k += f->ring[s % SSE_RING_EVENTS].mark.k == 0;
     memmove(f->index + k, f->index, f->nindex * sizeof(*f->index));
     f->nindex += k;
-    for (size_t i = n; i-- > 0 && k > 0;)
-        if (its[i].mark.k == 0)
-            f->index[--k] = (struct index_entry){its[i].mark.pos, its[i].offset};
+    for (uint64_t s = until; s-- > f->first && k > 0;) {
+        const struct sse_item *it = &f->ring[s % SSE_RING_EVENTS];
+        if (it->mark.k == 0)
+            f->index[--k] = (struct index_entry){it->mark.pos, it->offset};
+    }
 }
 
 void sse__feed_prepend(sse_feed *f, struct sse_item *its, size_t n)
 {
+    uint64_t until = f->first;
     bool empty = f->next == f->first;
-    const struct sse_item *head = empty ? NULL : &f->ring[f->first % SSE_RING_EVENTS];
-    size_t kept = 0; /* those before the ring's first, each after the one before */
-    for (size_t i = 0; i < n; i++) {
-        bool keep = (kept == 0 || sse_mark_after(&its[i].mark, &its[kept - 1].mark)) &&
-                    (head == NULL ||
-                     (its[i].offset < head->offset && sse_mark_after(&head->mark, &its[i].mark)));
-        if (keep)
-            its[kept++] = its[i];
-        else
-            free(its[i].text);
+    /* newest first: each goes before the ring's first (by offset and by
+     * mark: a repeat goes), while the ring has room */
+    struct sse_mark before = {INT64_MAX, 0};
+    long long below = INT64_MAX;
+    if (!empty) {
+        before = f->ring[f->first % SSE_RING_EVENTS].mark;
+        below = f->ring[f->first % SSE_RING_EVENTS].offset;
     }
-    size_t from = kept, bytes = f->bytes; /* the newest that fit */
-    while (from > 0 && f->next - f->first + (kept - from) < SSE_RING_EVENTS &&
-           kept - from < f->first && bytes + its[from - 1].len <= SSE_RING_BYTES)
-        bytes += its[--from].len;
-    for (size_t i = 0; i < from; i++)
-        free(its[i].text);
-    for (size_t i = kept; i-- > from;)
-        f->ring[--f->first % SSE_RING_EVENTS] = its[i];
-    f->bytes = bytes;
-    if (empty && kept > from)
-        f->newest = its[kept - 1].mark;
-    index_prepend(f, its + from, kept - from);
+    for (size_t i = n; i-- > 0;) {
+        struct sse_item it = its[i];
+        its[i].text = NULL;
+        bool room = f->next - f->first < SSE_RING_EVENTS && f->first > 0 &&
+                    f->bytes + it.len <= SSE_RING_BYTES;
+        if (!room || it.offset >= below || !sse_mark_after(&before, &it.mark)) {
+            free(it.text);
+            continue;
+        }
+        if (f->next == f->first)
+            f->newest = it.mark;
+        f->ring[--f->first % SSE_RING_EVENTS] = it;
+        f->bytes += it.len;
+        before = it.mark;
+        below = it.offset;
+    }
+    index_prepend(f, until);
 }
 
 void sse__feed_warmed(sse_feed *f, const char *how)

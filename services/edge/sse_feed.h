@@ -94,8 +94,8 @@ struct wr_msg;
 int sse__item_of(const struct wr_msg *m, struct sse_item *it);
 
 /* Under the lock: the warm-up's n events (read from before the ring, in
- * stream order; their texts owned from now on) go in front of it: those
- * before its first event, the newest while it has room. */
+ * stream order; their texts taken: NULL in its afterwards) go in front of
+ * it: those before its first event, the newest while it has room. */
 void sse__feed_prepend(sse_feed *f, struct sse_item *its, size_t n);
 /* The warm-up ended, warmed or not (how, for the log): resumes stop waiting
  * for it (every loop is woken to place them). Not under the lock. */
