@@ -3,7 +3,6 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "sse_probe.h"
 #include "warren/amqp.h"
@@ -16,31 +15,40 @@
 struct warm {
     sse_feed *feed;
     long events;
-    struct sse_item *items; /* read, in stream order; at most SSE_RING_EVENTS */
-    size_t n;
+    struct sse_item *items; /* read, in stream order: n from head on, circular */
+    size_t head, n;
     long long end;   /* the stream's last event when the warm-up began */
     bool reached;    /* read up to it */
     const char *how; /* how it ended, for the log */
 };
+
+/* The i-th event kept, oldest first. */
+static struct sse_item *kept(struct warm *w, size_t i)
+{
+    return &w->items[(w->head + i) % SSE_RING_EVENTS];
+}
 
 /* Keeps it (owned from now on), the oldest going when the ring could not
  * hold them all anyway. */
 static void keep(struct warm *w, struct sse_item *it)
 {
     if (w->n == SSE_RING_EVENTS) {
-        free(w->items[0].text);
-        memmove(w->items, w->items + 1, (w->n - 1) * sizeof(*w->items));
+        free(kept(w, 0)->text);
+        w->head = (w->head + 1) % SSE_RING_EVENTS;
         w->n--;
     }
-    w->items[w->n++] = *it;
+    *kept(w, w->n++) = *it;
     w->reached = w->reached || it->offset >= w->end;
 }
 
-/* Under the feed's lock: what was read goes in front of the ring. */
+/* Under the feed's lock: what was read goes in front of the ring, the
+ * part that wrapped round first (it is the newer). */
 static void hand_over(struct warm *w)
 {
-    sse__feed_prepend(w->feed, w->items, w->n);
-    w->n = 0;
+    size_t older = SSE_RING_EVENTS - w->head < w->n ? SSE_RING_EVENTS - w->head : w->n;
+    sse__feed_prepend(w->feed, w->items, w->n - older);
+    sse__feed_prepend(w->feed, w->items + w->head, older);
+    w->head = w->n = 0;
 }
 
 /* One poll's outcome: 1 when handed over, 0 to go on, or WR_E*. */
@@ -109,7 +117,7 @@ static void *warm_main(void *arg)
                 sse__feed_stream(f), err.msg);
     wr_amqp_free(a);
     for (size_t i = 0; i < w->n; i++)
-        free(w->items[i].text);
+        free(kept(w, i)->text);
     free(w->items);
     sse__feed_warmed(f, w->how);
     free(w);
