@@ -107,6 +107,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(SSE_MAX_CLIENTS, sse_max_clients, INT, "1000", 0, 1000000, NULL, EDGE,                       \
       "the event streams (Server-Sent Events of the change events) the edge holds at once, "       \
       "every loop together; beyond, new ones get 503; each also counts as a connection")           \
+    X(SSE_CATCHUP_MAX, sse_catchup_max, INT, "16", 1, 10000, NULL, EDGE,                           \
+      "event streams resumed from before the edge's ring that read the events stream at once, "    \
+      "each on a broker connection of its own; the others wait their turn")                        \
     X(SSE_WARM_EVENTS, sse_warm_events, INT, "4096", 0, 8192, NULL, EDGE,                          \
       "the change events the edge reads into its ring at start, from before the stream's end, so " \
       "that event streams resumed after a restart or deploy are served from memory; 0: none")      \

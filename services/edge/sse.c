@@ -245,11 +245,21 @@ static void on_beat(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* The status line, the headers, and the stream's start; its events follow
- * once it is placed (pump). */
+/* The status line, the headers, and the stream's start. c is placed
+ * before the headers leave, so that a stream without a Last-Event-ID has
+ * every event published after its client saw them; a resume the feed
+ * cannot place yet is placed by pump when woken. */
 static void client_begin(struct client *c)
 {
     sse *s = c->owner;
+    if (place(c) == WR_ENOMEM) {
+        struct ask a = c->a;
+        c->req = NULL;
+        respond_header(a.req, "Retry-After", "1");
+        respond_error(&a, 503, WR_CODE_UNAVAILABLE, "out of memory");
+        client_free(c);
+        return;
+    }
     respond_header(c->req, "Content-Type", "text/event-stream");
     respond_header(c->req, "Cache-Control", "no-store");
     respond_header(c->req, "X-Accel-Buffering", "no"); /* proxies: pass each event on */

@@ -25,11 +25,12 @@ struct sse_catchup {
     struct sse_item *items; /* read, not yet taken: [head, n) */
     size_t head, n, cap;
     size_t bytes;
-    bool joined;   /* over: the client reads the ring from seq */
-    uint64_t seq;  /* with joined */
-    bool failed;   /* over: the broker went away */
-    bool released; /* the client let go */
-    bool ended;    /* the thread ended */
+    long long read_to; /* the offset of the last event read, or -1 */
+    bool joined;       /* over: the client reads the ring from seq */
+    uint64_t seq;      /* with joined */
+    bool failed;       /* over: the broker went away */
+    bool released;     /* the client let go */
+    bool ended;        /* the thread ended */
 };
 
 /* Under the lock: frees what c holds, and c. */
@@ -79,6 +80,7 @@ static int take(sse_catchup *c, const struct wr_msg *m)
     sse_feed *f = c->feed;
     sse__feed_lock(f);
     int rc = 0;
+    c->read_to = it.offset;
     if (sse__feed_join(f, it.offset, &c->seq)) {
         c->joined = true;
         free(it.text);
@@ -90,6 +92,18 @@ static int take(sse_catchup *c, const struct wr_msg *m)
     }
     sse__feed_unlock(f);
     return rc;
+}
+
+/* Nothing more to read for now: over (1) when the ring holds the events
+ * after the last one read (the feed read it first, or an event came since),
+ * else 0. A catch-up that met the end of the stream would otherwise hold
+ * its place and connection until the next event. */
+static int caught_up(sse_catchup *c)
+{
+    sse__feed_lock(c->feed);
+    c->joined = c->read_to >= 0 && sse__feed_join(c->feed, c->read_to + 1, &c->seq);
+    sse__feed_unlock(c->feed);
+    return c->joined;
 }
 
 static bool go_on(sse_catchup *c)
@@ -185,6 +199,8 @@ static void *catchup_main(void *arg)
         struct wr_msg m;
         if (rc == 0)
             rc = wr_amqp_poll(a, 200, &ev, &m, &err);
+        if (rc == 0 && ev == WR_AMQP_NONE)
+            rc = caught_up(c);
         if (rc != 0 || ev != WR_AMQP_DELIVERY)
             continue;
         unacked = m.delivery_tag;
@@ -208,28 +224,32 @@ static void *catchup_main(void *arg)
     return NULL;
 }
 
+/* A catch-up that could not start gives its place back. */
+static sse_catchup *give_back(sse_feed *f, sse_catchup *c)
+{
+    sse__feed_lock(f);
+    sse__feed_catchups(f, -1);
+    sse__feed_unlock(f);
+    free(c);
+    return NULL;
+}
+
 sse_catchup *sse_catchup_new(sse_feed *f, const struct sse_mark *after, int wake_fd, metrics *m)
 {
     sse_catchup *c = calloc(1, sizeof(*c));
     if (c == NULL)
-        return NULL;
-    *c = (sse_catchup){.feed = f, .metrics = m, .after = *after, .wake = wake_fd};
+        return give_back(f, NULL);
+    *c = (sse_catchup){.feed = f, .metrics = m, .after = *after, .wake = wake_fd, .read_to = -1};
     pthread_attr_t attr;
     pthread_t t;
-    sse__feed_catchups(f, +1);
     bool ok = pthread_attr_init(&attr) == 0;
     if (ok) {
         ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
              pthread_create(&t, &attr, catchup_main, c) == 0;
         (void)pthread_attr_destroy(&attr);
     }
-    if (!ok) {
-        sse__feed_lock(f);
-        sse__feed_catchups(f, -1);
-        sse__feed_unlock(f);
-        free(c);
-        return NULL;
-    }
+    if (!ok)
+        return give_back(f, c);
     metrics_sse_catchup(m);
     return c;
 }

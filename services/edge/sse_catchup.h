@@ -20,10 +20,11 @@
 
 typedef struct sse_catchup sse_catchup;
 
-/* Starts reading for a client that has every event up to `after`; a byte
- * goes to wake_fd (never blocking) whenever there is something to read;
- * what it reads is counted in m (may be NULL). NULL when out of memory or
- * no thread can start. */
+/* Starts reading for a client that has every event up to `after`, in the
+ * place sse_feed_place kept for it (given back when it ends, or at once
+ * when it cannot start); a byte goes to wake_fd (never blocking) whenever
+ * there is something to read; what it reads is counted in m (may be NULL).
+ * NULL when out of memory or no thread can start. */
 sse_catchup *sse_catchup_new(sse_feed *f, const struct sse_mark *after, int wake_fd, metrics *m);
 /* Appends to out the events read that come after *last and that flt lets
  * through, while out holds less than cap bytes (*last and *sent as

@@ -347,8 +347,11 @@ int sse_feed_place(sse_feed *f, const struct sse_mark *after, uint64_t *seq, str
                !sse_mark_after(&f->ring[f->first % SSE_RING_EVENTS].mark, after)) {
         *seq = f->first;
         *last = *after;
+    } else if (f->warming || f->catchups >= f->cfg->sse_catchup_max) {
+        rc = WR_EAGAIN;
     } else {
-        rc = f->warming ? WR_EAGAIN : WR_ENOTFOUND;
+        f->catchups++; /* the place of the client's catch-up */
+        rc = WR_ENOTFOUND;
     }
     pthread_mutex_unlock(&f->lock);
     return rc;
@@ -442,6 +445,8 @@ void sse__feed_catchups(sse_feed *f, int delta)
     f->catchups += delta;
     if (f->catchups == 0)
         (void)pthread_cond_broadcast(&f->ended);
+    if (delta < 0) /* a place free: resumes waiting for one ask again */
+        wake_all(f);
     if (delta > 0)
         pthread_mutex_unlock(&f->lock);
 }

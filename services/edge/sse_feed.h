@@ -46,8 +46,10 @@ void sse_feed_stop(sse_feed *f);
 /* Where a new client starts in the ring: with after NULL, at its end
  * (events from now on; *last the newest mark known); else at its start when
  * the ring holds every event after `after` (*last = *after). 0, or
- * WR_ENOTFOUND when it does not: the client catches up first; WR_EAGAIN
- * instead while the feed warms: ask again when woken. */
+ * WR_ENOTFOUND when it does not: the client catches up first, in a place
+ * among the SSE_CATCHUP_MAX kept for it (sse_catchup_new takes it over);
+ * WR_EAGAIN instead while the feed warms or every place is taken: ask again
+ * when woken (the end of a catch-up wakes every loop). */
 int sse_feed_place(sse_feed *f, const struct sse_mark *after, uint64_t *seq, struct sse_mark *last);
 /* Appends to out the events of the ring from *seq on that come after *last
  * and that flt lets through, while out holds less than cap bytes; *seq and
@@ -76,8 +78,10 @@ void sse__feed_bounds_for(sse_feed *f, const struct sse_mark *after, long long *
  * already covers offset; false while the ring begins after it (or is
  * empty). */
 bool sse__feed_join(sse_feed *f, long long offset, uint64_t *seq);
-/* Counting the catch-up threads alive (sse_feed_stop waits for them):
- * +1 when one starts, -1 (under the lock) when it ends. */
+/* Counting the catch-up threads alive, the warm-up's too (sse_feed_stop
+ * waits for them; a place of SSE_CATCHUP_MAX each): +1 when one starts
+ * (not for a client's: sse_feed_place counted it), -1 (under the lock) when
+ * it ends, which wakes every loop. */
 void sse__feed_catchups(sse_feed *f, int delta);
 
 /* One event parsed from a stream delivery: 0, or WR_EINVAL (logged by the

@@ -2,11 +2,13 @@
 # Event streams resuming after an edge restart (the README's "Events for
 # browsers"): a writer takes creates through the edge for WRITE_S s (default
 # 10; wrk, 16 connections), each one change event; then, ROUNDS times
-# (default 3), interleaved, a fresh edge with its ring warmed at start
-# (SSE_WARM_EVENTS default) and one without (0, every resume reads the
-# stream itself) each get STREAMS (default 200) streams at once, opened as
-# soon as it is ready, each resuming 10 events before the last
-# (tests/bench/sse_herd.py). Prints a line a run; asserts nothing.
+# (default 3), interleaved, three fresh edges each get STREAMS (default 200)
+# streams at once, opened as soon as it is ready, each resuming 10 events
+# before the last (tests/bench/sse_herd.py): one with its ring warmed at
+# start (the defaults), one without (SSE_WARM_EVENTS=0: every resume reads
+# the stream itself, SSE_CATCHUP_MAX at a time) and one without either
+# (as before both: every resume at once). Prints a line a run and the
+# edge's warnings by kind; asserts nothing.
 # Usage: tests/bench/sse_resume.sh   Settings: WRITE_S, ROUNDS, STREAMS,
 # WRT_AMQP_PORT/WRT_DIST_PORT/WRT_REDIS_PORT/WRT_MONGO_PORT/WRT_NODE.
 set -euo pipefail
@@ -70,17 +72,20 @@ kill "$edge"
 wait "$edge" || true
 echo "sse_resume: $(nproc) cores; the stream ends at position $last; $streams streams resume 10 before it"
 for round in $(seq 1 "${ROUNDS:-3}"); do
-  for warm in 4096 0; do
+  for variant in "4096 16" "0 16" "0 10000"; do
+    read -r warm cap <<<"$variant"
     python3 tests/bench/sse_herd.py "$port" "$streams" "$last" 10 >"$state/herd.out" &
     herd=$!
-    run "edge-$warm-$round" build/release/services/edge/warren-edge WARREN_SSE_WARM_EVENTS=$warm
+    run "edge-$warm-$cap-$round" build/release/services/edge/warren-edge \
+      WARREN_SSE_WARM_EVENTS="$warm" WARREN_SSE_CATCHUP_MAX="$cap"
     edge=$!
     wait "$herd"
-    printf '  round %d, SSE_WARM_EVENTS=%-4s %s\n' "$round" "$warm" "$(cat "$state/herd.out")"
+    printf '  round %d, SSE_WARM_EVENTS=%-4s SSE_CATCHUP_MAX=%-5s %s\n' "$round" "$warm" "$cap" \
+      "$(cat "$state/herd.out")"
     kill "$edge"
     wait "$edge" || true
     # why streams ended without their events: the edge's warnings, by kind
-    sed -n 's/.* warn edge \[[^]]*\] \([^:]*: [^:]*: [^:]*: [^:]*\).*/\1/p' "$state/edge-$warm-$round.log" |
+    sed -n 's/.* warn edge \[[^]]*\] \([^:]*: [^:]*: [^:]*: [^:]*\).*/\1/p' "$state/edge-$warm-$cap-$round.log" |
       sort | uniq -c | sort -rn | head -3 | sed 's/^ */      edge warnings: /'
   done
 done

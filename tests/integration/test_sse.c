@@ -450,6 +450,39 @@ START_TEST(resume_after_a_restart_from_the_warm_ring)
 }
 END_TEST
 
+/* SSE_CATCHUP_MAX: a resume the ring does not cover waits for a place
+ * while every one is reading, then gets every event. A catch-up on an edge
+ * with no live event yet holds its place (it has not met the ring). */
+START_TEST(catchups_beyond_the_cap_wait_their_turn)
+{
+    long long p = base_pos + 950;
+    publish_tx(p + 1, 1, "Albums");
+    publish_tx(p + 2, 1, "Albums");
+    struct proc edge5;
+    const char *one[] = {"WARREN_SSE_WARM_EVENTS=0", "WARREN_SSE_CATCHUP_MAX=1", NULL};
+    int p5 = h_spawn_edge(&edge5, "edge-sse-5", SERVICE, one);
+    ck_assert_msg(h_wait_ready(p5, 15000), "edge not ready (see %s)", edge5.log);
+    char hdr[96], a[32], b[32], d[32];
+    (void)snprintf(hdr, sizeof(hdr), "Last-Event-ID: %lld\r\n", p);
+    struct client first, second;
+    sse_open_rcvbuf(&first, p5, "/api/events", hdr, 0);
+    struct event e;
+    ck_assert(sse_next(&first, &e, 10000));
+    ck_assert_str_eq(e.id, ids(a, 32, p + 1, -1));
+    sse_open_rcvbuf(&second, p5, "/api/events", hdr, 0);
+    ck_assert_int_eq(second.status, 200);
+    ck_assert_msg(!sse_next(&second, &e, 1500), "the second read too: %s", e.id);
+    publish_tx(p + 3, 1, "Albums"); /* the ring's first: the first catch-up ends */
+    expect_ids(&first, (const char *const[]){ids(a, 32, p + 2, -1), ids(b, 32, p + 3, -1), NULL});
+    expect_ids(&second, (const char *const[]){ids(a, 32, p + 1, -1), ids(b, 32, p + 2, -1),
+                                              ids(d, 32, p + 3, -1), NULL});
+    ck_assert_int_eq(catchups(p5), 2);
+    sse_close(&first);
+    sse_close(&second);
+    h_stop(&edge5, SIGTERM);
+}
+END_TEST
+
 START_TEST(refusals_are_json)
 {
     struct http_resp r;
@@ -751,6 +784,7 @@ int main(void)
     tcase_add_test(tc, resume_inside_a_transaction);
     tcase_add_test(tc, resume_from_before_the_edge_started);
     tcase_add_test(tc, resume_after_a_restart_from_the_warm_ring);
+    tcase_add_test(tc, catchups_beyond_the_cap_wait_their_turn);
     tcase_add_test(tc, refusals_are_json);
     tcase_add_test(tc, over_the_cap_is_503);
     tcase_add_test(tc, slow_client_is_cut_and_resumes);

@@ -53,6 +53,7 @@ struct wr_cfg {
     long max_connections;    /* MAX_CONNECTIONS: client connections at once */
     long max_conns_per_addr; /* MAX_CONNECTIONS_PER_ADDRESS: from one IP address */
     long sse_max_clients;    /* SSE_MAX_CLIENTS: event streams open at once */
+    long sse_catchup_max;    /* SSE_CATCHUP_MAX: catch-ups reading at once */
     long sse_warm_events;    /* SSE_WARM_EVENTS: events read into the ring at start */
     long edge_threads;       /* EDGE_THREADS: event loops; 0 = one per core */
     bool single_flight;      /* SINGLE_FLIGHT: identical reads in flight share a call */
