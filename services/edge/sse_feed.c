@@ -489,8 +489,13 @@ void sse__feed_prepend(sse_feed *f, struct sse_item *its, size_t n)
             free(it.text);
             continue;
         }
-        if (f->next == f->first)
+        if (f->next == f->first) {
             f->newest = it.mark;
+            /* nothing read since "next" yet: a reconnect reads on from here,
+             * not from a later "next", so that the ring keeps no gap */
+            if (f->resume < 0)
+                f->resume = it.offset + 1;
+        }
         f->ring[--f->first % SSE_RING_EVENTS] = it;
         f->bytes += it.len;
         before = it.mark;
