@@ -22,6 +22,7 @@
 #include "warren/amqp.h"
 #include "warren/clock.h"
 #include "warren/err.h"
+#include "warren/proto.h"
 
 #define SERVICE "t_sse"
 #define STREAM "warren." SERVICE ".events"
@@ -709,6 +710,14 @@ START_TEST(real_writes_resume_without_gap)
     h_stop(&e2, SIGTERM);
     h_stop(&e1, SIGTERM);
     ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
+    /* a service of this run's own: a broker kept across runs (tests/dev.sh)
+     * would gather one of each a run */
+    const char *const kinds[] = {"", ".write", ".events", ".changes"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        char cmd[128];
+        (void)snprintf(cmd, sizeof(cmd), "delete_queue " WR_QUEUE_PREFIX "%s%s", svc, kinds[i]);
+        (void)h_servers_ctl(cmd);
+    }
 }
 END_TEST
 
