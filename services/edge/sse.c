@@ -139,8 +139,9 @@ static void send_chunk(struct client *c, struct evbuffer *out)
 }
 
 /* Where c's events begin: in the ring, or (a Last-Event-ID older than the
- * ring) a catch-up first. 0, WR_EAGAIN while the feed warms (a wake-up
- * comes when it is done), or WR_ENOMEM. */
+ * ring) a catch-up first. 0, WR_EAGAIN while the feed warms or every
+ * catch-up's place is taken (a wake-up comes when that changes), or
+ * WR_ENOMEM. */
 static int place(struct client *c)
 {
     sse *s = c->owner;
