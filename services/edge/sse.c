@@ -155,6 +155,16 @@ static int place(struct client *c)
     return rc;
 }
 
+/* c is to end for rc (a failed read or catch-up), outside libevent's
+ * write callback: from the reap event. */
+static void cut(struct client *c, int rc)
+{
+    if (c->cut != 0)
+        return;
+    c->cut = 1 + (rc == WR_ETOOBIG ? END_SLOW : END_FAILED);
+    event_active(c->owner->reap, 0, 0);
+}
+
 /* Sends what c has not had yet, a chunk at a time. */
 static void pump(struct client *c)
 {
@@ -162,10 +172,13 @@ static void pump(struct client *c)
         return;
     sse *s = c->owner;
     int rc = c->placed ? 0 : place(c);
-    if (rc == WR_EAGAIN)
+    if (rc != 0) {
+        if (rc != WR_EAGAIN)
+            cut(c, rc);
         return;
-    struct evbuffer *out = rc == 0 ? evbuffer_new() : NULL;
-    if (rc == 0 && out == NULL)
+    }
+    struct evbuffer *out = evbuffer_new();
+    if (out == NULL)
         return; /* the next wake-up tries again */
     long sent = 0;
     if (c->catchup != NULL) {
@@ -181,14 +194,11 @@ static void pump(struct client *c)
         rc = sse_feed_read(s->feed, &c->seq, &c->last, &c->filter, out, SSE_CHUNK_BYTES, &sent);
     c->events += sent;
     metrics_sse(s->metrics, 0, sent);
-    if (out != NULL && evbuffer_get_length(out) > 0)
+    if (evbuffer_get_length(out) > 0)
         send_chunk(c, out);
-    if (out != NULL)
-        evbuffer_free(out);
-    if (rc != 0 && c->cut == 0) {
-        c->cut = 1 + (rc == WR_ETOOBIG ? END_SLOW : END_FAILED);
-        event_active(s->reap, 0, 0);
-    }
+    evbuffer_free(out);
+    if (rc != 0)
+        cut(c, rc);
 }
 
 static void on_reap(evutil_socket_t fd, short what, void *arg)

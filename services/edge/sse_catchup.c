@@ -4,7 +4,6 @@
  * when both it has ended and the client let it go. */
 #include "sse_catchup.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -224,32 +223,16 @@ static void *catchup_main(void *arg)
     return NULL;
 }
 
-/* A catch-up that could not start gives its place back. */
-static sse_catchup *give_back(sse_feed *f, sse_catchup *c)
-{
-    sse__feed_lock(f);
-    sse__feed_catchups(f, -1);
-    sse__feed_unlock(f);
-    free(c);
-    return NULL;
-}
-
 sse_catchup *sse_catchup_new(sse_feed *f, const struct sse_mark *after, int wake_fd, metrics *m)
 {
     sse_catchup *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return give_back(f, NULL);
-    *c = (sse_catchup){.feed = f, .metrics = m, .after = *after, .wake = wake_fd, .read_to = -1};
-    pthread_attr_t attr;
-    pthread_t t;
-    bool ok = pthread_attr_init(&attr) == 0;
-    if (ok) {
-        ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-             pthread_create(&t, &attr, catchup_main, c) == 0;
-        (void)pthread_attr_destroy(&attr);
+    if (c != NULL)
+        *c =
+            (sse_catchup){.feed = f, .metrics = m, .after = *after, .wake = wake_fd, .read_to = -1};
+    if (sse__feed_spawn(f, catchup_main, c) != 0) {
+        free(c);
+        return NULL;
     }
-    if (!ok)
-        return give_back(f, c);
     metrics_sse_catchup(m);
     return c;
 }

@@ -49,7 +49,6 @@ struct sse_feed {
     bool stop;
     long catchups;
     bool warming;            /* resumes wait (sse_feed_place): see sse_feed.h */
-    bool warm_started;       /* the warm-up's catch-up was started */
     long long warm_until_ms; /* resumes wait no longer (wr_steady_ms) */
 };
 
@@ -173,20 +172,6 @@ static void wake_all(sse_feed *f)
     }
 }
 
-/* Under the lock: warming is over; true when it was on (the caller wakes
- * every loop, so that the clients waiting are placed). */
-static bool warm_end(sse_feed *f, const char *why)
-{
-    if (!f->warming)
-        return false;
-    f->warming = false;
-    bool any = f->next > f->first;
-    wr_info(NULL, "sse: the ring of %s holds %llu events, positions %lld to %lld (%s)", f->stream,
-            (unsigned long long)(f->next - f->first),
-            any ? f->ring[f->first % SSE_RING_EVENTS].mark.pos : -1, any ? f->newest.pos : -1, why);
-    return true;
-}
-
 /* One delivery: a new event joins the ring; a repeat (a (position, k) not
  * after the newest, sent again after a writer's reconnect) is dropped. */
 static void take(sse_feed *f, const struct wr_msg *m)
@@ -245,30 +230,14 @@ static int subscribe(sse_feed *f, wr_amqp *a, struct wr_err *err)
     return rc;
 }
 
-/* Once the first subscription is made (so that what the warm-up reads
- * before it, and the ring after it, meet): the warm-up, when it is on. */
+/* After the first subscription (so that what the warm-up reads before it,
+ * and the ring after it, meet): the warm-up, when it is on. */
 static void warm_start(sse_feed *f)
 {
-    pthread_mutex_lock(&f->lock);
-    bool start = f->warming && !f->warm_started;
-    f->warm_started = true;
-    pthread_mutex_unlock(&f->lock);
-    if (start && sse_warm_start(f, f->cfg->sse_warm_events) != 0) {
+    if (f->cfg->sse_warm_events > 0 && sse_warm_start(f, f->cfg->sse_warm_events) != 0) {
         wr_warn(NULL, "sse: cannot warm the ring: out of memory or threads");
         sse__feed_warmed(f, "not warmed");
     }
-}
-
-/* Warming for too long (a slow broker, a stream read slowly) holds new
- * clients no longer: they go on without it. */
-static void warm_expire(sse_feed *f)
-{
-    pthread_mutex_lock(&f->lock);
-    bool ended = f->warming && wr_steady_ms() >= f->warm_until_ms &&
-                 warm_end(f, "resumes wait no longer: SSE_WARM_WAIT_MS");
-    pthread_mutex_unlock(&f->lock);
-    if (ended)
-        wake_all(f);
 }
 
 static void *feed_main(void *arg)
@@ -277,10 +246,13 @@ static void *feed_main(void *arg)
     struct wr_amqp_opts o = wr_amqp_opts_from_cfg(f->cfg, "warren-edge-events");
     wr_amqp *a = wr_amqp_new(&o);
     long backoff = 100;
-    bool down_logged = false;
+    bool down_logged = false, warm_asked = false, warm_due = f->warming;
     while (a != NULL && !stopping(f)) {
         struct wr_err err = {0};
-        warm_expire(f);
+        if (warm_due && wr_steady_ms() >= f->warm_until_ms) { /* set before this thread */
+            sse__feed_warmed(f, "resumes wait no longer: SSE_WARM_WAIT_MS");
+            warm_due = false;
+        }
         if (!wr_amqp_is_open(a)) {
             if (subscribe(f, a, &err) != 0) {
                 if (!down_logged)
@@ -294,7 +266,9 @@ static void *feed_main(void *arg)
             wr_info(NULL, "sse: reading %s", f->stream);
             down_logged = false;
             backoff = 100;
-            warm_start(f);
+            if (!warm_asked)
+                warm_start(f);
+            warm_asked = true;
         }
         enum wr_amqp_event ev = WR_AMQP_NONE;
         struct wr_msg m;
@@ -451,6 +425,24 @@ void sse__feed_catchups(sse_feed *f, int delta)
         pthread_mutex_unlock(&f->lock);
 }
 
+int sse__feed_spawn(sse_feed *f, void *(*fn)(void *), void *arg)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    bool ok = arg != NULL && pthread_attr_init(&attr) == 0;
+    if (ok) {
+        ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+             pthread_create(&t, &attr, fn, arg) == 0;
+        (void)pthread_attr_destroy(&attr);
+    }
+    if (ok)
+        return 0;
+    pthread_mutex_lock(&f->lock);
+    sse__feed_catchups(f, -1);
+    pthread_mutex_unlock(&f->lock);
+    return WR_ENOMEM;
+}
+
 /* Under the lock: index entries for the ring's events [first, until), just
  * put in front of it, go in front of the index, the newest while there is
  * room. */
@@ -507,7 +499,14 @@ void sse__feed_prepend(sse_feed *f, struct sse_item *its, size_t n)
 void sse__feed_warmed(sse_feed *f, const char *how)
 {
     pthread_mutex_lock(&f->lock);
-    bool ended = warm_end(f, how);
+    bool ended = f->warming;
+    f->warming = false;
+    bool any = f->next > f->first;
+    if (ended)
+        wr_info(NULL, "sse: the ring of %s holds %llu events, positions %lld to %lld (%s)",
+                f->stream, (unsigned long long)(f->next - f->first),
+                any ? f->ring[f->first % SSE_RING_EVENTS].mark.pos : -1, any ? f->newest.pos : -1,
+                how);
     pthread_mutex_unlock(&f->lock);
     if (ended)
         wake_all(f);

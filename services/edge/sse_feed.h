@@ -83,6 +83,11 @@ bool sse__feed_join(sse_feed *f, long long offset, uint64_t *seq);
  * (not for a client's: sse_feed_place counted it), -1 (under the lock) when
  * it ends, which wakes every loop. */
 void sse__feed_catchups(sse_feed *f, int delta);
+/* Starts fn(arg) on a detached thread holding a place counted already
+ * (sse_feed_place's for a client's catch-up, sse__feed_catchups(+1) for the
+ * warm-up). 0, or WR_ENOMEM with the place given back: no thread could
+ * start, or arg is NULL (its allocation failed). */
+int sse__feed_spawn(sse_feed *f, void *(*fn)(void *), void *arg);
 
 /* One event parsed from a stream delivery: 0, or WR_EINVAL (logged by the
  * caller) when it lacks the contract's headers or body. text is malloc'd

@@ -1,7 +1,6 @@
 /* The feed's warm-up (see sse_warm.h). */
 #include "sse_warm.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "sse_probe.h"
@@ -134,23 +133,14 @@ int sse_warm_start(sse_feed *f, long events)
     if (w == NULL || items == NULL) {
         free(w);
         free(items);
-        return WR_ENOMEM;
+        w = NULL;
+    } else {
+        *w = (struct warm){.feed = f, .events = events, .items = items, .how = "not warmed"};
     }
-    *w = (struct warm){.feed = f, .events = events, .items = items, .how = "not warmed"};
     sse__feed_catchups(f, +1);
-    pthread_attr_t attr;
-    pthread_t t;
-    bool ok = pthread_attr_init(&attr) == 0;
-    if (ok) {
-        ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-             pthread_create(&t, &attr, warm_main, w) == 0;
-        (void)pthread_attr_destroy(&attr);
-    }
-    if (!ok) {
-        sse__feed_lock(f);
-        sse__feed_catchups(f, -1);
-        sse__feed_unlock(f);
-        free(items);
+    if (sse__feed_spawn(f, warm_main, w) != 0) {
+        if (w != NULL)
+            free(w->items);
         free(w);
         return WR_ENOMEM;
     }
