@@ -56,14 +56,26 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # a phase that mostly waits.
 TIMEFORMAT='-- took %0Rs; CPU %0Us user + %0Ss sys'
 rc=0
+failed=()
+# fail STEP BUILD: note a red step and the ctest tests it failed, for the
+# summary that ends the output (CI shows only the output's last lines).
+fail() {
+  rc=1
+  local list="$2/Testing/Temporary/LastTestsFailed.log" tests=""
+  [ -f "$list" ] && tests=$(cut -d: -f2 "$list" | tr '\n' ' ')
+  failed+=("$1${tests:+: $tests}")
+}
 echo "== unit tests (release build)"
-(cd build/ci-release && time ctest -L unit --output-on-failure) || rc=1
+(cd build/ci-release && time ctest -L unit --output-on-failure) ||
+  fail "unit tests" build/ci-release
 echo "== all tests (ASan + UBSan build)"
-(cd build/ci-asan && time ctest --output-on-failure -LE cluster) || rc=1
+(cd build/ci-asan && time ctest --output-on-failure -LE cluster) ||
+  fail "all tests (ASan)" build/ci-asan
 # Three RabbitMQ nodes of its own beside the test servers: on its own, after
 # the rest (label "cluster", tests/faults/test_cluster.c; a few minutes).
 echo "== a three-node RabbitMQ cluster under faults (ASan + UBSan build)"
-(cd build/ci-asan && time ctest --output-on-failure -L cluster) || rc=1
+(cd build/ci-asan && time ctest --output-on-failure -L cluster) ||
+  fail "cluster" build/ci-asan
 # The shipped stacks turn EDGE_BATCH on (deploy/local/config.cfg,
 # docker/compose.yml); the harness's default edge does not. The fault tests
 # of redelivery and deadlines run again with every edge batching reads:
@@ -72,14 +84,18 @@ echo "== a three-node RabbitMQ cluster under faults (ASan + UBSan build)"
 # cache's freshness, which a worker checks once a batch.
 echo "== fault tests of redelivery and deadlines with EDGE_BATCH on (release build)"
 (cd build/ci-release && time WRT_EDGE_BATCH=1 ctest --output-on-failure \
-  -R '^(faults_(kill|poison|broker|edge)|integration_local_cache)$') || rc=1
+  -R '^(faults_(kill|poison|broker|edge)|integration_local_cache)$') ||
+  fail "EDGE_BATCH reruns" build/ci-release
 echo "== integration tests under valgrind (release build): no errors, no leaks"
 (cd build/ci-release && time WRT_VALGRIND=1 ctest --output-on-failure \
-  -R 'integration_(api|rpc|search|writes|relations|columns|cache|audit)$') || rc=1
+  -R 'integration_(api|rpc|search|writes|relations|columns|cache|audit)$') ||
+  fail valgrind build/ci-release
 echo "== fuzzers (clang, libFuzzer + ASan + UBSan), 15 s each"
-bash tests/fuzz/run.sh 15 || rc=1
+bash tests/fuzz/run.sh 15 || fail fuzzers none
 if [ $rc -ne 0 ]; then
   echo "== logs of the processes the tests started:"
   for f in "$state"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
+  echo "== FAILED:"
+  printf '  %s\n' "${failed[@]}"
 fi
 exit $rc
