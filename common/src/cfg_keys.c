@@ -125,7 +125,7 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "the largest batch message body; a request that does not fit goes in the next")              \
     X(EDGE_THREADS, edge_threads, INT, "0", 0, 64, NULL, EDGE,                                     \
       "the edge's event loops on the one port, each a thread with its own broker connection; "     \
-      "0: one per core")                                                                           \
+      "0: one per core it is given (affinity, cgroup CPU quota)")                                  \
     X(MAX_JSON_DEPTH, max_json_depth, INT, "16", 1, 1000, NULL, EDGE,                              \
       "the deepest nesting of arrays and objects in q and in request bodies")                      \
     X(MAX_IN_VALUES, max_in_values, INT, "500", 1, 30000, NULL, EDGE | CATALOG,                    \

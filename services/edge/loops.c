@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cores.h"
 #include "edge.h"
 #include "sse_feed.h"
 #include "warren/err.h"
@@ -46,17 +46,12 @@ struct loops {
     struct loop *loop;
 };
 
-/* EDGE_THREADS, or with 0 the cores this process may run on. */
-static long loops_wanted(const struct wr_cfg *cfg)
+/* EDGE_THREADS, or with 0 the cores this process is given (cores.h); *why
+ * says which. */
+static long loops_wanted(const struct wr_cfg *cfg, const char **why)
 {
-    if (cfg->edge_threads > 0)
-        return cfg->edge_threads;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
-    if (n < 1)
-        n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 64 ? 64 : n;
+    *why = "EDGE_THREADS";
+    return cfg->edge_threads > 0 ? cfg->edge_threads : cores_given(why);
 }
 
 /* Whether anyone listens on the port already, with a plain bind: the loops
@@ -153,7 +148,8 @@ loops *loops_new(const struct wr_cfg *cfg)
         return NULL;
     raise_nofile(cfg);
     loops *ls = calloc(1, sizeof(*ls));
-    long n = loops_wanted(cfg);
+    const char *why = NULL;
+    long n = loops_wanted(cfg, &why);
     if (ls != NULL)
         ls->loop = calloc((size_t)n, sizeof(*ls->loop));
     if (ls == NULL || ls->loop == NULL) {
@@ -184,8 +180,8 @@ loops *loops_new(const struct wr_cfg *cfg)
             return NULL;
         }
     }
-    wr_info(NULL, "listening on http://%s:%ld with %ld event loop(s)", cfg->http_host,
-            cfg->http_port, n);
+    wr_info(NULL, "listening on http://%s:%ld with %ld event loop(s) (%s)", cfg->http_host,
+            cfg->http_port, n, why);
     return ls;
 }
 

@@ -60,5 +60,5 @@ must_fail base/topology.yaml '0,/rabbitmqClusterReference/s//rabbitmqClusterRefr
   'must NOT have additional properties'
 must_fail base/keda.yaml 's/queueName: warren.catalog$/queuName: warren.catalog/' 'rabbitmq trigger'
 must_fail base/catalog.yaml 's/WARREN_CURSOR_SECRET_FILE/WARREN_CURSOR_SECRET/' 'set directly'
-must_fail base/config/edge.cfg 's/EDGE_THREADS = 2/EDGE_THREDS = 2/' 'unknown key'
+must_fail base/config/edge.cfg 's/HEARTBEAT_S = 10/HEARTBEAT_SS = 10/' 'unknown key'
 exit $status
