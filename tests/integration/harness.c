@@ -360,6 +360,17 @@ char *h_read_file(const char *path, size_t *len)
     return buf;
 }
 
+bool h_log_has(const char *path, const char *text, int timeout_ms)
+{
+    for (long long end = h_now_ms() + timeout_ms;; usleep(100000)) {
+        char *log = h_read_file(path, NULL);
+        bool found = log != NULL && strstr(log, text) != NULL;
+        free(log);
+        if (found || h_now_ms() >= end)
+            return found;
+    }
+}
+
 /* Runs argv (bash and its arguments), its standard output into the file
  * out when out is not NULL. */
 static int run_bash_to(char *const *argv, const char *out)

@@ -97,6 +97,10 @@ const char *h_env(const char *name);
 const char *h_amqp_url(void);
 /* Reads a whole file (malloc'd); NULL if unreadable. */
 char *h_read_file(const char *path, size_t *len);
+/* Whether the file (a process's log) contains text, read again every
+ * 100 ms for up to timeout_ms: a process may log a moment after what a
+ * test saw of its work elsewhere. */
+bool h_log_has(const char *path, const char *text, int timeout_ms);
 /* Copies the Chinook database to <WRT_STATE_DIR>/<name>.db (path gets it),
  * dropping a -wal, -shm or -journal file an earlier run left beside it. */
 void h_copy_db(const char *name, char *path, size_t cap);

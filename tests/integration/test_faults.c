@@ -32,14 +32,8 @@ static void start_worker(struct proc *p, int i)
  * or the SIGSTOP aimed at it. */
 static void wait_consuming(const struct proc *p)
 {
-    for (long long end = h_now_ms() + 30000;; usleep(50000)) {
-        char *log = h_read_file(p->log, NULL);
-        bool up = log != NULL && strstr(log, "consuming warren.") != NULL;
-        free(log);
-        if (up)
-            return;
-        ck_assert_msg(h_now_ms() < end, "not consuming within 30 s (see %s)", p->log);
-    }
+    ck_assert_msg(h_log_has(p->log, "consuming warren.", 30000),
+                  "not consuming within 30 s (see %s)", p->log);
 }
 
 static void teardown(void)

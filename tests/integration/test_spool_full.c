@@ -146,13 +146,7 @@ static void start_sending(void)
 /* Whether the worker's log says what within timeout_ms. */
 static bool log_says(const char *what, int timeout_ms)
 {
-    for (long long end = h_now_ms() + timeout_ms;; usleep(100000)) {
-        char *log = h_read_file(worker.log, NULL);
-        bool found = log != NULL && strstr(log, what) != NULL;
-        free(log);
-        if (found || h_now_ms() > end)
-            return found;
-    }
+    return h_log_has(worker.log, what, timeout_ms);
 }
 
 /* Once paused, the answers stand still, short of N: requests wait. The

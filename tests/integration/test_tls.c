@@ -53,18 +53,6 @@ static void make_certs(void)
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tls_certs.sh failed");
 }
 
-/* A log's text contains s (retried for up to timeout_ms). */
-static bool log_has(const char *log, const char *s, int timeout_ms)
-{
-    for (long long end = h_now_ms() + timeout_ms;; usleep(100000)) {
-        char *text = h_read_file(log, NULL);
-        bool found = text != NULL && strstr(text, s) != NULL;
-        free(text);
-        if (found || h_now_ms() >= end)
-            return found;
-    }
-}
-
 /* GET path on the edge until 200, for up to timeout_ms. */
 static bool serves(int port, const char *path, int timeout_ms)
 {
@@ -128,12 +116,12 @@ START_TEST(edge_and_worker_over_tls_skip_a_dead_first_node)
                   edge.log);
     (void)snprintf(dead_node, sizeof(dead_node), "broker node amqps://localhost:%d unavailable",
                    dead);
-    ck_assert_msg(log_has(worker.log, dead_node, 0), "%s: no '%s'", worker.log, dead_node);
+    ck_assert_msg(h_log_has(worker.log, dead_node, 0), "%s: no '%s'", worker.log, dead_node);
     (void)snprintf(node, sizeof(node), "connected to the broker at amqps://localhost:%d, consuming",
                    tls_port);
-    ck_assert_msg(log_has(worker.log, node, 0), "%s: no '%s'", worker.log, node);
+    ck_assert_msg(h_log_has(worker.log, node, 0), "%s: no '%s'", worker.log, node);
     (void)snprintf(node, sizeof(node), "connected to the broker at amqps://127.0.0.1:%d", tls_port);
-    ck_assert_msg(log_has(edge.log, node, 0), "%s: no '%s'", edge.log, node);
+    ck_assert_msg(h_log_has(edge.log, node, 0), "%s: no '%s'", edge.log, node);
     /* the broker's side: TLS connections, one with our client certificate */
     char out[16384];
     ck_assert_int_eq(h_servers_ctl_out("list_connections ssl peer_cert_subject", out, sizeof(out)),
@@ -206,7 +194,7 @@ START_TEST(tls_failures_are_clear_errors)
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "tls-wrong-ca", 0, "t_tls_wrong", env);
     const char *why =
         "TLS: the broker's certificate is refused: self-signed certificate in certificate chain";
-    ck_assert_msg(log_has(worker.log, why, 20000), "%s: no '%s'", worker.log, why);
+    ck_assert_msg(h_log_has(worker.log, why, 20000), "%s: no '%s'", worker.log, why);
     ck_assert_int_eq(waitpid(worker.pid, NULL, WNOHANG), 0); /* still retrying */
     ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
 }
@@ -227,7 +215,7 @@ START_TEST(tls_settings_with_a_plain_url_refuse_to_start)
             break;
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 2, "exit status %d", status);
     worker.pid = 0;
-    ck_assert(log_has(worker.log, "refusing to connect without TLS", 0));
+    ck_assert(h_log_has(worker.log, "refusing to connect without TLS", 0));
 }
 END_TEST
 
@@ -368,8 +356,8 @@ START_TEST(the_node_in_use_dies_and_they_fail_over)
     ck_assert_msg(serves(port, "/api/Albums/2", 30000), "no 200 through the first node (%s)",
                   worker.log);
     (void)snprintf(first, sizeof(first), "at amqp://127.0.0.1:%d", px.port);
-    ck_assert_msg(log_has(worker.log, first, 0), "%s: no '%s'", worker.log, first);
-    ck_assert_msg(log_has(edge.log, first, 0), "%s: no '%s'", edge.log, first);
+    ck_assert_msg(h_log_has(worker.log, first, 0), "%s: no '%s'", worker.log, first);
+    ck_assert_msg(h_log_has(edge.log, first, 0), "%s: no '%s'", edge.log, first);
 
     long long died = h_now_ms();
     proxy_stop(&px);
@@ -377,8 +365,8 @@ START_TEST(the_node_in_use_dies_and_they_fail_over)
                   worker.log, edge.log);
     printf("failover: served again %lld ms after the node in use died\n", h_now_ms() - died);
     (void)snprintf(second, sizeof(second), "at amqp://127.0.0.1:%d", real);
-    ck_assert_msg(log_has(worker.log, second, 0), "%s: no '%s'", worker.log, second);
-    ck_assert_msg(log_has(edge.log, second, 0), "%s: no '%s'", edge.log, second);
+    ck_assert_msg(h_log_has(worker.log, second, 0), "%s: no '%s'", worker.log, second);
+    ck_assert_msg(h_log_has(edge.log, second, 0), "%s: no '%s'", edge.log, second);
     ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
     ck_assert_int_eq(h_stop(&worker, SIGTERM), 0);
 }
