@@ -380,6 +380,14 @@ bool sse__feed_stopping(sse_feed *f)
     return f->stop;
 }
 
+bool sse__feed_stopping_now(sse_feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+    bool stop = f->stop;
+    pthread_mutex_unlock(&f->lock);
+    return stop;
+}
+
 void sse__feed_bounds_for(sse_feed *f, const struct sse_mark *after, long long *lo, long long *hi)
 {
     size_t i = 0;

@@ -51,16 +51,18 @@ int sse_probe_at(wr_amqp *a, const char *stream, long long at, metrics *m, struc
     return rc != 0 ? rc : found;
 }
 
-int sse_probe_end(wr_amqp *a, const char *stream, long long *end, struct wr_err *err)
+int sse_probe_end(wr_amqp *a, sse_feed *f, long long *end, struct wr_err *err)
 {
-    int rc = wr_amqp_consume_stream(a, stream, END_PREFETCH, WR_AMQP_STREAM_LAST, err);
+    int rc = wr_amqp_consume_stream(a, sse__feed_stream(f), END_PREFETCH, WR_AMQP_STREAM_LAST, err);
     int found = 1;
     long long now = wr_steady_ms(), stop_at = now + SSE_PROBE_END_MS;
     long long quiet_at = now + SSE_PROBE_WAIT_MS; /* the first may take longer */
-    while (rc == 0 && (now = wr_steady_ms()) < stop_at && now < quiet_at) {
+    while (rc == 0 && (now = wr_steady_ms()) < stop_at && now < quiet_at &&
+           !sse__feed_stopping_now(f)) {
         enum wr_amqp_event ev = WR_AMQP_NONE;
         struct wr_msg msg;
-        rc = wr_amqp_poll(a, (long)(quiet_at - now), &ev, &msg, err);
+        long wait = quiet_at - now < SSE_PROBE_GAP_MS ? (long)(quiet_at - now) : SSE_PROBE_GAP_MS;
+        rc = wr_amqp_poll(a, wait, &ev, &msg, err);
         if (rc != 0 || ev != WR_AMQP_DELIVERY)
             continue;
         struct sse_item it;

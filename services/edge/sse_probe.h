@@ -8,6 +8,7 @@
 #define EDGE_SSE_PROBE_H
 
 #include "metrics.h"
+#include "sse_feed.h"
 #include "sse_seek.h"
 #include "warren/amqp.h"
 
@@ -26,9 +27,10 @@
  * (err says why). */
 int sse_probe_at(wr_amqp *a, const char *stream, long long at, metrics *m, struct sse_probe *out,
                  struct wr_err *err);
-/* The offset of the stream's last event (the last one read from its last
- * chunk on, as above) into *end: 0, 1 when there is none (an empty stream),
- * or WR_E*. */
-int sse_probe_end(wr_amqp *a, const char *stream, long long *end, struct wr_err *err);
+/* The offset of the feed's stream's last event (the last one read from its
+ * last chunk on, as above) into *end: 0, 1 when there is none (an empty
+ * stream), or WR_E*. It stops reading within 100 ms of the feed stopping
+ * (then *end is the last event read, if any). */
+int sse_probe_end(wr_amqp *a, sse_feed *f, long long *end, struct wr_err *err);
 
 #endif

@@ -90,7 +90,11 @@ static int warm_up(struct warm *w, wr_amqp *a, struct wr_err *err)
     const char *stream = sse__feed_stream(w->feed);
     int rc = wr_amqp_connect(a, err);
     if (rc == 0)
-        rc = sse_probe_end(a, stream, &w->end, err);
+        rc = sse_probe_end(a, w->feed, &w->end, err);
+    if (rc >= 0 && sse__feed_stopping_now(w->feed)) { /* SIGTERM while it probed */
+        w->how = "stopping";
+        return 0;
+    }
     if (rc == 1) { /* an empty stream: nothing to warm with */
         w->how = "the stream is empty";
         return 0;
