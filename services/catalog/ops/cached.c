@@ -240,8 +240,11 @@ void cached_answer(cached *x, const struct handler_env *env, const struct wr_req
      * cost a list request about 5% of the worker's instructions. */
     bool keyed = (cache_enabled(x->cache) || x->memo != NULL) &&
                  reqkey_build(&x->key, env->schema, req, base_url, &x->opts);
-    /* 0 stands for "no key": a real key hashing to it is merely never cached */
-    uint64_t h = keyed ? wr_fnv1a64(WR_FNV1A64_INIT, x->key.key.data, x->key.key.len) : 0;
+    /* 0 stands for "no key": a real key hashing to it is merely never cached.
+     * The hash stays in this process (the memory cache, which compares the
+     * key bytes too, and the cost table): eight bytes a round, where
+     * FNV-1a's byte a round was ~700 instructions a read. */
+    uint64_t h = keyed ? wr_hash64(x->key.key.data, x->key.key.len) : 0;
     if (h != 0 && from_memo(x, env, h, delivery, out))
         return;
     through_redis(x, env, req, base_url, h, out);
