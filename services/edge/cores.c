@@ -2,25 +2,42 @@
 #include "cores.h"
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define CORES_MAX 64
 #define DIR_MAX 4096 /* PATH_MAX (the edge's limits.h shadows <limits.h>) */
 
-/* Reads up to two integers from dir/name into *a and *b: how many it read
- * (0 when there is no such file, or it holds a word such as "max"). */
+/* One of the kernel's files under /proc or /sys, to read. */
+static FILE *kernel_file(const char *path)
+{
+    /* Flawfinder: ignore - the kernel's own files, read only, never written */
+    return fopen(path, "re");
+}
+
+/* Reads up to two integers from the first line of dir/name into *a and *b:
+ * how many it read (0 when there is no such file, or it begins with a
+ * word such as "max"). */
 static int read_nums(const char *dir, const char *name, long long *a, long long *b)
 {
-    char file[DIR_MAX + 32];
+    char file[DIR_MAX + 32], line[128];
     (void)snprintf(file, sizeof(file), "%s/%s", dir, name);
-    FILE *f = fopen(file, "re");
-    if (f == NULL)
+    FILE *f = kernel_file(file);
+    bool got = f != NULL && fgets(line, sizeof(line), f) != NULL;
+    if (f != NULL)
+        (void)fclose(f);
+    if (!got)
         return 0;
-    int n = fscanf(f, "%lld %lld", a, b);
-    (void)fclose(f);
-    return n < 0 ? 0 : n;
+    char *end;
+    *a = strtoll(line, &end, 10);
+    if (end == line)
+        return 0;
+    const char *next = end;
+    *b = strtoll(next, &end, 10);
+    return end == next ? 1 : 2;
 }
 
 /* The quota set in dir, in cores rounded up: 0 for none (v2 "max", v1 -1,
@@ -62,7 +79,7 @@ long cores_quota(const char *root, const char *path)
  * or v1's line whose controllers include "cpu". 0 when none. */
 static long own_quota(void)
 {
-    FILE *f = fopen("/proc/self/cgroup", "re");
+    FILE *f = kernel_file("/proc/self/cgroup");
     if (f == NULL)
         return 0;
     char line[4096];
