@@ -16,7 +16,7 @@ struct metrics {
     wr_metrics *reg;
     wr_metric *requests, *duration;
     wr_series *events[5];
-    wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped;
+    wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped, *loops_run;
     wr_series *sse_clients, *sse_events, *sse_read, *sse_catchups;
     atomic_long sse_open; /* the gauge's value, moved by every loop */
     const atomic_long *calls_in_flight;
@@ -46,6 +46,7 @@ static void refresh(void *arg)
     wr_series_set(m->held, held);
     wr_series_set(m->dropped, dropped);
     wr_series_set(m->sse_clients, atomic_load(&m->sse_open));
+    wr_series_set(m->loops_run, (int64_t)m->loops);
 }
 
 static wr_series *single(wr_metric *metric)
@@ -93,6 +94,11 @@ metrics *metrics_new(const atomic_long *in_flight)
     m->events[METRICS_RATE_LIMITED] = wr_metric_series(limited, (const char *const[]){"rate"});
     m->events[METRICS_SEARCHES_LIMITED] =
         wr_metric_series(limited, (const char *const[]){"searches"});
+    m->loops_run = single(wr_metrics_gauge(
+        r, "warren_edge_event_loops",
+        "Event loops the edge runs, each with its broker connection (EDGE_THREADS, or the cores "
+        "it is given)",
+        NULL));
     m->connected = single(wr_metrics_gauge(r, "warren_amqp_connected",
                                            "1 while connected to the broker, else 0", NULL));
     m->blocked = single(wr_metrics_gauge(

@@ -120,6 +120,19 @@ static char *scrape(int p)
     return text;
 }
 
+/* The loops the edge's start line says it runs ("with N event loop(s)"). */
+static long loops_logged(void)
+{
+    char *log = h_read_file(edge.log, NULL);
+    const char *at = log != NULL ? strstr(log, " event loop(s)") : NULL;
+    ck_assert_msg(at != NULL, "no start line in %s", edge.log);
+    while (at > log && at[-1] >= '0' && at[-1] <= '9')
+        at--;
+    long n = strtol(at, NULL, 10);
+    free(log);
+    return n;
+}
+
 START_TEST(both_metrics_pass_promtool)
 {
     struct http_resp r;
@@ -134,6 +147,11 @@ START_TEST(both_metrics_pass_promtool)
         ck_assert_ptr_nonnull(
             strstr(text, "warren_build_info{version=\"" WARREN_VERSION "\"} 1\n"));
         ck_assert_ptr_nonnull(strstr(text, "warren_amqp_connected 1\n"));
+        if (i == 0) { /* the edge's: as many loops as it said it started */
+            char want[64];
+            (void)snprintf(want, sizeof(want), "\nwarren_edge_event_loops %ld\n", loops_logged());
+            ck_assert_msg(strstr(text, want) != NULL, "no%s in:\n%s", want, text);
+        }
         free(text);
     }
     /* and promtool does complain about what it should */
