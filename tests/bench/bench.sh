@@ -21,7 +21,8 @@
 # Then replicas (tests/bench/replicas.sh): changesets applied per second
 # per replica, and write-to-visible latency p50/p99 on each.
 # Settings: BENCH_RUNS (rounds, default 1), REPLICAS=0 (skip the replicas),
-# DEPTH_ONLY=1 (only the first page against the last),
+# DEPTH_ONLY=1 (only the first page against the last), CACHE_ONLY=1 (only
+# the cache's modes),
 # REPLICAS_ONLY=1 (only them), REPLICA_BACKLOG_S (tests/bench/replicas.sh),
 # WORKERS (default 2), EDGE_THREADS (default: the edge's own), EDGE_BATCH
 # (the first edge's and the later stacks', default False), CACHE=1 (the
@@ -212,6 +213,66 @@ bench_depth() {
   collections=
 }
 
+# What the result cache costs and saves: each mode on its own stack
+# (2 workers), each path at 64 connections. none: no cache at all (no
+# REDIS_URL, LOCAL_CACHE_MAX_BYTES 0); off: no REDIS_URL (each worker's
+# memory cache still on, as in every mode below); on: the
+# shipped admission (CACHE_MIN_COST_US 250: cheap reads skip Redis); all:
+# CACHE_MIN_COST_US 0 (every read through Redis); down: REDIS_URL on a
+# closed port (every read bypasses). The costly search repeats (a hit once
+# cached); the unique one never does (a miss, or a skip).
+bench_cache() {
+  costly='/api/Tracks?q=%7B%22filters%22%3A%5B%7B%22name%22%3A%22name%22%2C%22op%22%3A%22like%22%2C%22val%22%3A%22%25e%25%22%7D%5D%2C%22order_by%22%3A%5B%7B%22field%22%3A%22name%22%7D%5D%7D'
+  grouped='/api/Tracks?q=%7B%22filters%22%3A%5B%7B%22name%22%3A%22name%22%2C%22op%22%3A%22like%22%2C%22val%22%3A%22%25a%25%22%7D%5D%2C%22group_by%22%3A%5B%7B%22field%22%3A%22genre_id%22%7D%5D%7D'
+  echo "-- the cache: req/s and worker CPU µs/request per mode (X-Cache as seen)"
+  declare -A cache_rps cache_cpu
+  for mode in none off on all down; do
+    case $mode in
+    none) cache_env=(WARREN_LOCAL_CACHE_MAX_BYTES=0) ;;
+    off) cache_env=() ;;
+    on) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0") ;;
+    all) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0" WARREN_CACHE_MIN_COST_US=0) ;;
+    down) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:1/0") ;;
+    esac
+    collections='Albums, Artists, Tracks'
+    extra_env=(${cache_env[@]+"${cache_env[@]}"})
+    start_stack 2
+    for p in /api/Albums "$costly" "$grouped" unique; do
+      label=$p
+      [ "$p" = "$costly" ] && label='Tracks like+sort'
+      [ "$p" = "$grouped" ] && label='Tracks like+group_by'
+      # X-Cache as a request after the run sees it (the steady state)
+      if [ "$p" = unique ]; then
+        label='Tracks unique like'
+        line=$(script=tests/bench/unique_q.lua measure /api/Tracks)
+        seen=$(curl -fsi "${base}${costly/\%25e\%25/\%25e-probe\%25}" | awk -F': ' 'tolower($1) == "x-cache" {print $2}' | tr -d '\r')
+      else
+        line=$(measure "$p")
+        seen=$(curl -fsi "$base$p" | awk -F': ' 'tolower($1) == "x-cache" {print $2}' | tr -d '\r')
+      fi
+      cache_rps[$mode $label]=$(awk '{print $6}' <<<"$line")
+      cache_cpu[$mode $label]=$(awk '{print $NF}' <<<"$line")
+      printf 'cache %-4s %-20s x-cache %-6s %s\n' "$mode" "$label" "${seen:--}" \
+        "$(sed 's/^warren GET [^ ]* *64 conn: *//' <<<"$line")"
+    done
+    stop_stack
+    collections=
+    extra_env=()
+    redis-cli -p "$WRT_REDIS_PORT" flushall >/dev/null 2>&1 || true
+  done
+  awk -v on="${cache_rps[on Tracks like+sort]}" -v none="${cache_rps[none Tracks like+sort]}" \
+    -v g="${cache_rps[on Tracks like+group_by]}" -v gn="${cache_rps[none Tracks like+group_by]}" \
+    -v a="${cache_rps[on /api/Albums]}" -v an="${cache_rps[none /api/Albums]}" \
+    -v won="${cache_cpu[on Tracks like+sort]}" -v wnone="${cache_cpu[none Tracks like+sort]}" 'BEGIN {
+    printf "cache on (shipped) / none: costly search %.1fx req/s, %.1fx less worker CPU; grouped search %.1fx req/s; GET /api/Albums %.2fx req/s\n",
+      on / none, wnone / won, g / gn, a / an }'
+}
+
+if [ -n "${CACHE_ONLY:-}" ]; then # the cache's figures alone
+  echo "warren on $(nproc) cores ($(uname -m)): edge + 2 catalog workers + RabbitMQ + wrk on one machine; ${secs}s a run"
+  bench_cache
+  exit 0
+fi
 if [ -n "${DEPTH_ONLY:-}" ]; then # the depth figures alone
   echo "warren on $(nproc) cores ($(uname -m)): edge + 2 catalog workers + RabbitMQ + wrk on one machine; ${secs}s a run, $runs round(s)"
   bench_depth
@@ -312,53 +373,8 @@ if [ -n "${SCALING:-}" ]; then
     stop_stack
   done
 fi
-# What the result cache costs and saves: each mode on its own stack
-# (2 workers), each path at 64 connections. off: no REDIS_URL; on: the
-# shipped admission (CACHE_MIN_COST_US 250: cheap reads skip Redis); all:
-# CACHE_MIN_COST_US 0 (every read through Redis); down: REDIS_URL on a
-# closed port (every read bypasses). The costly search repeats (a hit once
-# cached); the unique one never does (a miss, or a skip).
 if [ "${CACHE_COSTS:-1}" != 0 ]; then
-  costly='/api/Tracks?q=%7B%22filters%22%3A%5B%7B%22name%22%3A%22name%22%2C%22op%22%3A%22like%22%2C%22val%22%3A%22%25e%25%22%7D%5D%2C%22order_by%22%3A%5B%7B%22field%22%3A%22name%22%7D%5D%7D'
-  echo "-- the cache: req/s and worker CPU µs/request per mode (X-Cache as seen)"
-  declare -A cache_rps cache_cpu
-  for mode in off on all down; do
-    case $mode in
-    off) cache_env=() ;;
-    on) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0") ;;
-    all) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0" WARREN_CACHE_MIN_COST_US=0) ;;
-    down) cache_env=("WARREN_REDIS_URL=redis://127.0.0.1:1/0") ;;
-    esac
-    collections='Albums, Artists, Tracks'
-    extra_env=(${cache_env[@]+"${cache_env[@]}"})
-    start_stack 2
-    for p in /api/Albums "$costly" unique; do
-      label=$p
-      [ "$p" = "$costly" ] && label='Tracks like+sort'
-      # X-Cache as a request after the run sees it (the steady state)
-      if [ "$p" = unique ]; then
-        label='Tracks unique like'
-        line=$(script=tests/bench/unique_q.lua measure /api/Tracks)
-        seen=$(curl -fsi "${base}${costly/\%25e\%25/\%25e-probe\%25}" | awk -F': ' 'tolower($1) == "x-cache" {print $2}' | tr -d '\r')
-      else
-        line=$(measure "$p")
-        seen=$(curl -fsi "$base$p" | awk -F': ' 'tolower($1) == "x-cache" {print $2}' | tr -d '\r')
-      fi
-      cache_rps[$mode $label]=$(awk '{print $6}' <<<"$line")
-      cache_cpu[$mode $label]=$(awk '{print $NF}' <<<"$line")
-      printf 'cache %-4s %-20s x-cache %-6s %s\n' "$mode" "$label" "${seen:--}" \
-        "$(sed 's/^warren GET [^ ]* *64 conn: *//' <<<"$line")"
-    done
-    stop_stack
-    collections=
-    extra_env=()
-    redis-cli -p "$WRT_REDIS_PORT" flushall >/dev/null 2>&1 || true
-  done
-  awk -v on="${cache_rps[on Tracks like+sort]}" -v off="${cache_rps[off Tracks like+sort]}" \
-    -v a="${cache_rps[on /api/Albums]}" -v ao="${cache_rps[off /api/Albums]}" \
-    -v won="${cache_cpu[on Tracks like+sort]}" -v woff="${cache_cpu[off Tracks like+sort]}" 'BEGIN {
-    printf "cache on / off: costly search %.1fx req/s, %.1fx less worker CPU; GET /api/Albums %.2fx req/s\n",
-      on / off, woff / won, a / ao }'
+  bench_cache
 fi
 
 if [ "${REPLICAS:-1}" != 0 ]; then
