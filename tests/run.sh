@@ -57,12 +57,13 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 TIMEFORMAT='-- took %0Rs; CPU %0Us user + %0Ss sys'
 rc=0
 failed=()
-# fail STEP BUILD: note a red step and the ctest tests it failed, for the
-# summary that ends the output (CI shows only the output's last lines).
+# fail STEP [BUILD]: note a red step and the ctest tests it failed in
+# BUILD, for the summary that ends the output (CI shows only the output's
+# last lines).
 fail() {
   rc=1
-  local list="$2/Testing/Temporary/LastTestsFailed.log" tests=""
-  [ -f "$list" ] && tests=$(cut -d: -f2 "$list" | tr '\n' ' ')
+  local list="${2:-}/Testing/Temporary/LastTestsFailed.log" tests=""
+  [ -n "${2:-}" ] && [ -f "$list" ] && tests=$(cut -d: -f2 "$list" | tr '\n' ' ')
   failed+=("$1${tests:+: $tests}")
 }
 echo "== unit tests (release build)"
@@ -91,7 +92,7 @@ echo "== integration tests under valgrind (release build): no errors, no leaks"
   -R 'integration_(api|rpc|search|writes|relations|columns|cache|audit)$') ||
   fail valgrind build/ci-release
 echo "== fuzzers (clang, libFuzzer + ASan + UBSan), 15 s each"
-bash tests/fuzz/run.sh 15 || fail fuzzers none
+bash tests/fuzz/run.sh 15 || fail fuzzers
 if [ $rc -ne 0 ]; then
   echo "== logs of the processes the tests started:"
   for f in "$state"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done

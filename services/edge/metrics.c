@@ -46,7 +46,6 @@ static void refresh(void *arg)
     wr_series_set(m->held, held);
     wr_series_set(m->dropped, dropped);
     wr_series_set(m->sse_clients, atomic_load(&m->sse_open));
-    wr_series_set(m->loops_run, (int64_t)m->loops);
 }
 
 static wr_series *single(wr_metric *metric)
@@ -145,6 +144,7 @@ int metrics_watch(metrics *m, const bus *b, const trail *t)
     m->bus[m->loops] = b;
     m->trail[m->loops] = t;
     m->loops++;
+    wr_series_set(m->loops_run, (int64_t)m->loops); /* fixed once the loops run */
     return 0;
 }
 

@@ -196,18 +196,10 @@ static void take(sse_feed *f, const struct wr_msg *m)
         free(it.text);
 }
 
-static bool stopping(sse_feed *f)
-{
-    pthread_mutex_lock(&f->lock);
-    bool s = f->stop;
-    pthread_mutex_unlock(&f->lock);
-    return s;
-}
-
 /* Sleeps ms, in short naps, unless the feed stops. */
 static void nap(sse_feed *f, long ms)
 {
-    for (long left = ms; left > 0 && !stopping(f); left -= 100) {
+    for (long left = ms; left > 0 && !sse__feed_stopping_now(f); left -= 100) {
         struct timespec ts = {0, (left < 100 ? left : 100) * 1000000L};
         (void)nanosleep(&ts, NULL);
     }
@@ -247,7 +239,7 @@ static void *feed_main(void *arg)
     wr_amqp *a = wr_amqp_new(&o);
     long backoff = 100;
     bool down_logged = false, warm_asked = false, warm_due = f->warming;
-    while (a != NULL && !stopping(f)) {
+    while (a != NULL && !sse__feed_stopping_now(f)) {
         struct wr_err err = {0};
         if (warm_due && wr_steady_ms() >= f->warm_until_ms) { /* set before this thread */
             sse__feed_warmed(f, "resumes wait no longer: SSE_WARM_WAIT_MS");

@@ -67,7 +67,7 @@ void sse__feed_lock(sse_feed *f);
 void sse__feed_unlock(sse_feed *f);
 /* Under the lock: whether the feed is stopping. */
 bool sse__feed_stopping(sse_feed *f);
-/* The same, taking the lock (for a reader's thread between its steps). */
+/* The same, taking the lock (for a thread between its steps). */
 bool sse__feed_stopping_now(sse_feed *f);
 /* Under the lock: what the index and the ring know of where the events
  * after `after` (older than the ring) begin in the stream: at or past *lo,

@@ -137,14 +137,12 @@ int sse_warm_start(sse_feed *f, long events)
     if (w == NULL || items == NULL) {
         free(w);
         free(items);
-        w = NULL;
-    } else {
-        *w = (struct warm){.feed = f, .events = events, .items = items, .how = "not warmed"};
+        return WR_ENOMEM;
     }
+    *w = (struct warm){.feed = f, .events = events, .items = items, .how = "not warmed"};
     sse__feed_catchups(f, +1);
     if (sse__feed_spawn(f, warm_main, w) != 0) {
-        if (w != NULL)
-            free(w->items);
+        free(items);
         free(w);
         return WR_ENOMEM;
     }
