@@ -51,9 +51,10 @@ struct conn {
     struct bufferevent *bev;
     int fd;
     struct event *deadline;
-    struct event *fix;    /* runs right after libevent wrote an HTML error */
-    struct event *refuse; /* runs right after a bad head was seen */
-    /* (both made on first need: most connections never see either) */
+    struct event *fix;     /* runs right after libevent wrote an HTML error */
+    struct event *refuse;  /* runs right after a bad head was seen */
+    struct event *closing; /* closes a refused connection, a loop turn later */
+    /* (all three made on first need: most connections never see them) */
     struct head_framer framer; /* the input, request by request (head.h) */
     const char *bad;           /* why the input was refused, once it was */
     bool refuse_pending;       /* the 400 waits for the requests before it */
@@ -101,6 +102,8 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
         event_free(conn->fix);
     if (conn->refuse != NULL)
         event_free(conn->refuse);
+    if (conn->closing != NULL)
+        event_free(conn->closing);
     if (conn->counted)
         peers_leave(e->peers, &conn->addr);
     head_framer_release(&conn->framer);
@@ -347,12 +350,38 @@ static void fix_html_error(evutil_socket_t fd, short what, void *arg)
     wr_buf_release(&json);
 }
 
+static void on_closing(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct conn *conn = arg;
+    linger_close(&conn->owner->lingers, conn->fd);
+    evhttp_connection_free(conn->evcon); /* calls on_conn_close */
+}
+
+/* Closes conn lingering, a loop turn from now: its socket's events are
+ * removed now, and the changelist hands epoll the removal when this turn
+ * ends (linger.h: the duplicate must not find the socket still in the set).
+ * A zero timer, not run_soon: an event made active runs in this turn. Out
+ * of memory it closes at once, without lingering. */
+static void close_lingering(struct conn *conn)
+{
+    static const struct timeval next_turn = {0, 0};
+    (void)bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
+    if (conn->closing == NULL)
+        conn->closing = evtimer_new(conn->owner->base, on_closing, conn);
+    if (conn->closing == NULL || evtimer_add(conn->closing, &next_turn) != 0)
+        evhttp_connection_free(conn->evcon); /* calls on_conn_close */
+}
+
 /* Answers status in JSON straight on the socket, then closes the
  * connection, lingering (linger.h). Only where nothing else is being sent:
  * a new connection, or one whose output is empty. */
 static void refuse(struct conn *conn, int status, const char *reason, const char *code,
                    const char *message, const char *extra)
 {
+    if (conn->closing != NULL && evtimer_pending(conn->closing, NULL))
+        return; /* refused already, closing */
     struct wr_buf body, msg;
     wr_buf_init(&body, 1024);
     wr_buf_init(&msg, 2048);
@@ -368,8 +397,7 @@ static void refuse(struct conn *conn, int status, const char *reason, const char
         (void)send(conn->fd, msg.data, msg.len, MSG_DONTWAIT | MSG_NOSIGNAL);
     wr_buf_release(&body);
     wr_buf_release(&msg);
-    linger_close(&conn->owner->lingers, conn->fd);
-    evhttp_connection_free(conn->evcon); /* calls on_conn_close */
+    close_lingering(conn);
 }
 
 /* A connection past MAX_CONNECTIONS or MAX_CONNECTIONS_PER_ADDRESS. */

@@ -20,7 +20,9 @@ struct lingers {
 
 /* Lingers on a duplicate of fd (the caller closes fd as usual). Without a
  * spare file descriptor or memory, nothing happens: fd's close then sends
- * the reset. */
+ * the reset. fd must have no events in its base's epoll set any more, not
+ * even a removal still waiting in the changelist (loops.c): a socket that
+ * the duplicate keeps open would stay in the set after fd's close. */
 void linger_close(struct lingers *ls, int fd);
 /* Closes every socket still lingering. NULL-safe. */
 void linger_release(struct lingers *ls);

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -249,6 +251,80 @@ START_TEST(answers_sent_without_delay)
 }
 END_TEST
 
+/* The sockets in the edge's epoll sets that it no longer has open: an
+ * entry whose descriptor is closed, or now names another file. Read off
+ * /proc/<pid>/fdinfo of each of its epoll descriptors ("tfd: N ... ino:
+ * hex" a registered socket); the list goes to why. */
+static int stale_epoll_entries(pid_t pid, char *why, size_t cap)
+{
+    char dir[64];
+    (void)snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int stale = 0;
+    why[0] = '\0';
+    for (struct dirent *de = readdir(d); de != NULL; de = readdir(d)) {
+        char path[512], link[64] = {0};
+        (void)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (readlink(path, link, sizeof(link) - 1) <= 0 ||
+            strcmp(link, "anon_inode:[eventpoll]") != 0)
+            continue;
+        (void)snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
+        char info[16384]; /* a /proc file has no size: read to its end */
+        int in = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = 0, r = 0;
+        while (in >= 0 && (r = read(in, info + n, sizeof(info) - 1 - (size_t)n)) > 0)
+            n += r;
+        if (in >= 0)
+            close(in);
+        if (in < 0 || n == 0)
+            continue; /* closed meanwhile */
+        info[n] = '\0';
+        for (const char *t = strstr(info, "tfd:"); t != NULL; t = strstr(t + 1, "tfd:")) {
+            long tfd = strtol(t + 4, NULL, 10);
+            const char *ino = strstr(t, "ino:");
+            unsigned long want = ino ? strtoul(ino + 4, NULL, 16) : 0;
+            struct stat st;
+            (void)snprintf(path, sizeof(path), "%s/%ld", dir, tfd);
+            if (stat(path, &st) != 0 || (unsigned long)st.st_ino != want) {
+                stale++;
+                size_t used = strlen(why);
+                (void)snprintf(why + used, cap - used, " fd %ld (ino %lx)", tfd, want);
+            }
+        }
+    }
+    closedir(d);
+    return stale;
+}
+
+/* A refused connection closes lingering on a copy of its socket, which the
+ * client, keeping its end open, keeps for up to a second; its own
+ * descriptor must have left the loop's epoll set before it was closed. With
+ * epoll's changelist (loops.c) a socket still in the set when its
+ * descriptor closes stays there through the copy: its events wake the loop
+ * for a descriptor the edge no longer has, or one a new connection got. */
+START_TEST(refused_socket_leaves_epoll_set)
+{
+    int fd = connect_from("127.0.0.1", port);
+    static const char bad[] = "GET /healthz x HTTP/1.1\r\nHost: x\r\n\r\n";
+    ck_assert_int_eq(send(fd, bad, sizeof(bad) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(bad) - 1);
+    bool closed;
+    char *all = h_read_until_close(fd, 5000, &closed); /* the edge shut its side */
+    ck_assert_msg(closed && strncmp(all, "HTTP/1.1 400 ", 13) == 0, "%s", all);
+    free(all);
+    char why[1024];
+    for (long long end = h_now_ms() + 300; h_now_ms() < end; usleep(20 * 1000)) {
+        int stale = stale_epoll_entries(edge.pid, why, sizeof(why));
+        ck_assert_msg(stale == 0, "the edge's epoll set holds closed sockets:%s", why);
+    }
+    close(fd);
+    struct http_resp r;
+    ck_assert_int_eq(h_http(port, "GET", "/healthz", NULL, &r, 5000), 0);
+    ck_assert_int_eq(r.status, 200);
+    h_http_free(&r);
+}
+END_TEST
+
 /* --- bodies where none is taken, connections per address (item 6) --- */
 
 START_TEST(body_refused_unread)
@@ -451,6 +527,7 @@ int main(void)
     tcase_add_test(t, framing_refused);
     tcase_add_test(t, pipelines_still_served);
     tcase_add_test(t, answers_sent_without_delay);
+    tcase_add_test(t, refused_socket_leaves_epoll_set);
     tcase_add_test(t, answered_before_a_refusal);
     tcase_add_test(t, body_refused_unread);
     tcase_add_test(t, connections_per_address);
