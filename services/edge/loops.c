@@ -20,6 +20,7 @@
 
 #include "cores.h"
 #include "edge.h"
+#include "flush.h"
 #include "sse_feed.h"
 #include "warren/err.h"
 #include "warren/log.h"
@@ -31,6 +32,7 @@
 
 struct loop {
     struct event_base *base;
+    flusher *flush; /* its answers, written in the turn that made them */
     edge *edge;
     struct event *stop_ev;
     int stop[2]; /* the main thread writes a byte to stop[1]: drain */
@@ -119,6 +121,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 static void *loop_main(void *arg)
 {
     struct loop *l = arg;
+    flusher_use(l->flush);
     l->rc = event_base_dispatch(l->base) < 0 ? -1 : 0;
     if (!l->asked) { /* ended by itself: the whole edge stops */
         wr_error(NULL, "an event loop ended unasked: stopping the edge");
@@ -156,6 +159,9 @@ static int loop_init(struct loop *l, const struct wr_cfg *cfg, struct edge_share
         return WR_ENOMEM;
     l->stop_ev = event_new(l->base, l->stop[0], EV_READ | EV_PERSIST, on_stop, l);
     if (l->stop_ev == NULL || event_add(l->stop_ev, NULL) != 0)
+        return WR_ENOMEM;
+    l->flush = flusher_new(l->base);
+    if (l->flush == NULL)
         return WR_ENOMEM;
     l->edge = edge_new(l->base, cfg, sh, backlog);
     return l->edge ? 0 : WR_EIO;
@@ -261,6 +267,7 @@ void loops_free(loops *ls)
     for (long i = 0; i < ls->n; i++) {
         struct loop *l = &ls->loop[i];
         edge_free(l->edge);
+        flusher_free(l->flush); /* after the edge: its connections are closed */
         if (l->stop_ev != NULL)
             event_free(l->stop_ev);
         if (l->base != NULL)

@@ -6,6 +6,7 @@
 #include <event2/keyvalq_struct.h>
 #include <stdbool.h>
 
+#include "flush.h"
 #include "headers.h"
 
 #include "warren/buf.h"
@@ -52,8 +53,10 @@ void respond_body(struct evhttp_request *req, int status, const char *rid, const
     }
     if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
         evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
+    struct bufferevent *bev = flush_hold(req);
     /* libevent knows no reason phrase for 431 */
     evhttp_send_reply(req, status, status == 431 ? "Request Header Fields Too Large" : NULL, NULL);
+    flush_answer(bev);
 }
 
 void respond_error(const struct ask *a, int status, const char *code, const char *message)
