@@ -24,7 +24,7 @@ struct sse_catchup {
     struct sse_item *items; /* read, not yet taken: [head, n) */
     size_t head, n, cap;
     size_t bytes;
-    long long read_to; /* the offset of the last event read, or -1 */
+    long long read_to; /* the offset of the last event read (from - 1 before one) */
     bool joined;       /* over: the client reads the ring from seq */
     uint64_t seq;      /* with joined */
     bool failed;       /* over: the broker went away */
@@ -100,7 +100,7 @@ static int take(sse_catchup *c, const struct wr_msg *m)
 static int caught_up(sse_catchup *c)
 {
     sse__feed_lock(c->feed);
-    c->joined = c->read_to >= 0 && sse__feed_join(c->feed, c->read_to + 1, &c->seq);
+    c->joined = sse__feed_join(c->feed, c->read_to + 1, &c->seq);
     sse__feed_unlock(c->feed);
     return c->joined;
 }
@@ -177,6 +177,9 @@ static void *catchup_main(void *arg)
     sse_catchup *c = arg;
     sse_feed *f = c->feed;
     long long from = start_offset(c);
+    sse__feed_lock(f);
+    c->read_to = (from > 0 ? from : 0) - 1; /* nothing before from is the client's */
+    sse__feed_unlock(f);
     struct wr_err err = {0};
     wr_amqp *a = NULL;
     int rc = 0;

@@ -39,6 +39,7 @@ struct sse_feed {
     size_t bytes;
     struct sse_mark newest; /* the last mark taken (pos -1: none) */
     long long resume;       /* the offset after the last delivery, or -1 */
+    long long live_from;    /* every event from this offset on reaches the ring, or -1 */
     struct index_entry index[INDEX_MAX];
     size_t nindex;
     long long step, skipped; /* index one new position in step */
@@ -66,7 +67,7 @@ sse_feed *sse_feed_new(const struct wr_cfg *cfg)
     f->first = f->next = SSE_RING_EVENTS; /* seqs count from there */
     (void)snprintf(f->stream, sizeof(f->stream), "warren.%s%s", cfg->service, WR_EVENTS_SUFFIX);
     f->newest = (struct sse_mark){-1, 0};
-    f->resume = -1;
+    f->resume = f->live_from = -1;
     f->step = 1;
     (void)pthread_mutex_init(&f->lock, NULL);
     (void)pthread_cond_init(&f->ended, NULL);
@@ -206,11 +207,13 @@ static void nap(sse_feed *f, long ms)
 }
 
 /* Connects, declares the events' topology, consumes from where the last
- * connection stopped (from "next" the first time). 0 or WR_E* (err). */
+ * connection stopped: after its last delivery, or, before any, where the
+ * warm-up found the stream's end (from "next" the first time). 0 or WR_E*
+ * (err). */
 static int subscribe(sse_feed *f, wr_amqp *a, struct wr_err *err)
 {
     pthread_mutex_lock(&f->lock);
-    long long from = f->resume;
+    long long from = f->resume >= 0 ? f->resume : f->live_from;
     pthread_mutex_unlock(&f->lock);
     int rc = wr_amqp_connect(a, err);
     if (rc == 0)
@@ -398,7 +401,11 @@ void sse__feed_bounds_for(sse_feed *f, const struct sse_mark *after, long long *
 
 bool sse__feed_join(sse_feed *f, long long offset, uint64_t *seq)
 {
-    if (f->next == f->first || f->ring[f->first % SSE_RING_EVENTS].offset > offset)
+    if (f->next == f->first) { /* nothing read yet: what comes, comes here */
+        *seq = f->next;
+        return f->live_from >= 0 && offset >= f->live_from;
+    }
+    if (f->ring[f->first % SSE_RING_EVENTS].offset > offset)
         return false;
     uint64_t lo = f->first, hi = f->next; /* the first at or past offset */
     while (lo < hi) {
@@ -494,6 +501,11 @@ void sse__feed_prepend(sse_feed *f, struct sse_item *its, size_t n)
         below = it.offset;
     }
     index_prepend(f, until);
+}
+
+void sse__feed_live_from(sse_feed *f, long long offset)
+{
+    f->live_from = offset;
 }
 
 void sse__feed_warmed(sse_feed *f, const char *how)

@@ -77,8 +77,9 @@ void sse__feed_bounds_for(sse_feed *f, const struct sse_mark *after, long long *
 /* Under the lock: where a catch-up that read the stream up to offset (not
  * yet handed to its client) joins the ring: true with *seq the ring's
  * first event at or past offset (or its end), when the ring's reader
- * already covers offset; false while the ring begins after it (or is
- * empty). */
+ * already covers offset; false while the ring begins after it, or is empty
+ * and offset is before where the feed is known to read from
+ * (sse__feed_live_from; unknown: always). */
 bool sse__feed_join(sse_feed *f, long long offset, uint64_t *seq);
 /* Counting the catch-up threads alive, the warm-up's too (sse_feed_stop
  * waits for them; a place of SSE_CATCHUP_MAX each): +1 when one starts
@@ -108,6 +109,13 @@ int sse__item_of(const struct wr_msg *m, struct sse_item *it);
  * stream order; their texts taken: NULL in its afterwards) go in front of
  * it: those before its first event, the newest while it has room. */
 void sse__feed_prepend(sse_feed *f, struct sse_item *its, size_t n);
+/* Under the lock: every event from offset on reaches the ring (or reached
+ * it and left): the warm-up probed the stream's end after the feed's
+ * first subscription and found the event before offset last (0: an empty
+ * stream). An empty ring then lets catch-ups join it from offset on (they
+ * no longer wait for the next event), and a feed that reconnects before
+ * its first delivery reads on from offset, not from a later "next". */
+void sse__feed_live_from(sse_feed *f, long long offset);
 /* The warm-up ended, warmed or not (how, for the log): resumes stop waiting
  * for it (every loop is woken to place them). Not under the lock. */
 void sse__feed_warmed(sse_feed *f, const char *how);

@@ -95,6 +95,11 @@ static int warm_up(struct warm *w, wr_amqp *a, struct wr_err *err)
         w->how = "stopping";
         return 0;
     }
+    if (rc >= 0) { /* probed after the feed subscribed: it reads whatever follows */
+        sse__feed_lock(w->feed);
+        sse__feed_live_from(w->feed, rc == 1 ? 0 : w->end + 1);
+        sse__feed_unlock(w->feed);
+    }
     if (rc == 1) { /* an empty stream: nothing to warm with */
         w->how = "the stream is empty";
         return 0;

@@ -26,6 +26,8 @@
 
 #define SERVICE "t_sse"
 #define STREAM "warren." SERVICE ".events"
+#define EMPTY_SERVICE "t_sse_empty" /* its stream is emptied by the test that uses it */
+#define EMPTY_STREAM "warren." EMPTY_SERVICE ".events"
 
 static int port; /* the edge's */
 static struct proc edge, worker;
@@ -68,9 +70,10 @@ static void teardown(void)
 
 /* --- publishing --- */
 
-/* Event k of a transaction of n at position pos, published to the stream
+/* Event k of a transaction of n at position pos, published to stream `to`
  * (not yet confirmed: await_confirms). */
-static void publish_event(long long pos, int k, int n, const char *collection, size_t pad)
+static void publish_event(const char *to, long long pos, int k, int n, const char *collection,
+                          size_t pad)
 {
     struct wr_err err = {0};
     char padding[2048];
@@ -92,7 +95,7 @@ static void publish_event(long long pos, int k, int n, const char *collection, s
                        .ihdrs = {{"x-position", pos}, {"x-event-index", k}, {"x-event-count", n}},
                        .nihdrs = 3,
                        .expiration_ms = -1};
-    ck_assert_msg(wr_amqp_publish(pub, STREAM, &m, false, &err) == 0, "%s", err.msg);
+    ck_assert_msg(wr_amqp_publish(pub, to, &m, false, &err) == 0, "%s", err.msg);
     published++;
 }
 
@@ -116,7 +119,7 @@ static void await_confirms(void)
 static void publish_padded(long long pos, int n, const char *collection, size_t pad)
 {
     for (int k = 0; k < n; k++)
-        publish_event(pos, k, n, collection, pad);
+        publish_event(STREAM, pos, k, n, collection, pad);
     await_confirms();
 }
 
@@ -407,7 +410,7 @@ START_TEST(resume_after_a_restart_from_the_warm_ring)
     enum { N = 300 };
     long long p = base_pos + 600;
     for (int i = 0; i < N; i++)
-        publish_event(p + i, 0, 1, "Albums", 0);
+        publish_event(STREAM, p + i, 0, 1, "Albums", 0);
     publish_tx(p + N, 4, "Albums"); /* a transaction of four */
     struct proc edge4;
     int p4 = h_spawn_edge(&edge4, "edge-sse-4", SERVICE, NULL);
@@ -452,8 +455,9 @@ START_TEST(resume_after_a_restart_from_the_warm_ring)
 END_TEST
 
 /* SSE_CATCHUP_MAX: a resume the ring does not cover waits for a place
- * while every one is reading, then gets every event. A catch-up on an edge
- * with no live event yet holds its place (it has not met the ring). */
+ * while every one is reading, then gets every event. With the warm-up off
+ * a catch-up on an edge with no live event yet holds its place: the edge
+ * does not know where its feed began reading, so it has not met the ring. */
 START_TEST(catchups_beyond_the_cap_wait_their_turn)
 {
     long long p = base_pos + 950;
@@ -481,6 +485,44 @@ START_TEST(catchups_beyond_the_cap_wait_their_turn)
     sse_close(&first);
     sse_close(&second);
     h_stop(&edge5, SIGTERM);
+}
+END_TEST
+
+/* With the warm-up on (the default), a catch-up that met the end of an
+ * empty stream gives its place back at once: the warm-up's probe told the
+ * edge where its feed reads from, so the empty ring is where what comes
+ * next arrives. It held its place until the stream's next event before,
+ * and with SSE_CATCHUP_MAX 1 every later resume waited behind it. Both
+ * clients then get the next event. */
+START_TEST(catchup_of_an_empty_stream_gives_its_place_back)
+{
+    (void)h_servers_ctl("delete_queue " EMPTY_STREAM); /* an earlier run's events */
+    struct proc e6;
+    const char *one[] = {"WARREN_SSE_CATCHUP_MAX=1", NULL};
+    int p6 = h_spawn_edge(&e6, "edge-sse-6", EMPTY_SERVICE, one);
+    ck_assert_msg(h_wait_ready(p6, 15000), "edge not ready (see %s)", e6.log);
+    long long p = base_pos + 1200;
+    char hdr[96], a[32];
+    (void)snprintf(hdr, sizeof(hdr), "Last-Event-ID: %lld\r\n", p);
+    struct client first, second;
+    sse_open_rcvbuf(&first, p6, "/api/events", hdr, 0);
+    ck_assert_int_eq(first.status, 200);
+    sse_open_rcvbuf(&second, p6, "/api/events", hdr, 0);
+    ck_assert_int_eq(second.status, 200);
+    long long n = 0; /* the second's catch-up starts once the first's place is free */
+    for (long long end = h_now_ms() + 15000; (n = catchups(p6)) < 2 && h_now_ms() < end;)
+        usleep(100 * 1000);
+    ck_assert_msg(n == 2, "%lld catch-up(s) started: the first kept its place", n);
+    publish_event(EMPTY_STREAM, p + 1, 0, 1, "Albums", 0);
+    await_confirms();
+    struct event e;
+    ck_assert(sse_next(&first, &e, 10000));
+    ck_assert_str_eq(e.id, ids(a, 32, p + 1, -1));
+    ck_assert(sse_next(&second, &e, 10000));
+    ck_assert_str_eq(e.id, ids(a, 32, p + 1, -1));
+    sse_close(&first);
+    sse_close(&second);
+    h_stop(&e6, SIGTERM);
 }
 END_TEST
 
@@ -760,7 +802,7 @@ START_TEST(resume_on_a_long_stream_reads_little)
     enum { N = 20000 };
     long long p = base_pos + 100000;
     for (int i = 0; i < N; i++)
-        publish_event(p + i, 0, 1, "Albums", 0);
+        publish_event(STREAM, p + i, 0, 1, "Albums", 0);
     await_confirms();
     struct proc edge3;
     const char *debug[] = {"WARREN_LOG_LEVEL=debug", NULL}; /* logs its probes */
@@ -794,6 +836,7 @@ int main(void)
     tcase_add_test(tc, resume_from_before_the_edge_started);
     tcase_add_test(tc, resume_after_a_restart_from_the_warm_ring);
     tcase_add_test(tc, catchups_beyond_the_cap_wait_their_turn);
+    tcase_add_test(tc, catchup_of_an_empty_stream_gives_its_place_back);
     tcase_add_test(tc, refusals_are_json);
     tcase_add_test(tc, over_the_cap_is_503);
     tcase_add_test(tc, slow_client_is_cut_and_resumes);
