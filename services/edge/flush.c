@@ -81,9 +81,7 @@ void flusher_free(flusher *f)
     for (size_t i = 0; i < f->n; i++)
         bufferevent_decref(f->bevs[i]);
     free(f->bevs);
-    event_free(f->ev);
-    if (here == f)
-        here = NULL;
+    event_free(f->ev); /* its loop's thread, which used it, has ended */
     free(f);
 }
 

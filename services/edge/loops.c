@@ -134,8 +134,8 @@ static void *loop_main(void *arg)
 /* A loop's base, with epoll's changelist: the changes a loop turn makes to
  * one socket's events go to the kernel as one epoll_ctl when the turn ends.
  * evhttp adds and removes a connection's read and write events around
- * every answer: 4 epoll_ctl calls a request without it, 3 with it
- * (README, "Speed").
+ * every answer: 4 epoll_ctl calls a request without it, 2 with it and
+ * the answers written in their turn (flush.h; README, "Speed").
  * libevent leaves it off by default because a descriptor copied by dup()
  * can keep a closed socket in epoll's set; the edge's one copy (linger.h)
  * is made after its socket's events have left the set (conn.c). */

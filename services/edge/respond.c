@@ -30,6 +30,13 @@ void respond_date(struct evhttp_request *req)
     headers_date(evhttp_request_get_output_headers(req));
 }
 
+void respond_send(struct evhttp_request *req, int status, const char *reason)
+{
+    struct bufferevent *bev = flush_hold(req);
+    evhttp_send_reply(req, status, reason, NULL);
+    flush_answer(bev);
+}
+
 void respond_json(struct evhttp_request *req, int status, const char *rid, const char *body,
                   size_t len)
 {
@@ -53,10 +60,8 @@ void respond_body(struct evhttp_request *req, int status, const char *rid, const
     }
     if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
         evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-    struct bufferevent *bev = flush_hold(req);
     /* libevent knows no reason phrase for 431 */
-    evhttp_send_reply(req, status, status == 431 ? "Request Header Fields Too Large" : NULL, NULL);
-    flush_answer(bev);
+    respond_send(req, status, status == 431 ? "Request Header Fields Too Large" : NULL);
 }
 
 void respond_error(const struct ask *a, int status, const char *code, const char *message)

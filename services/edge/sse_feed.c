@@ -402,8 +402,10 @@ void sse__feed_bounds_for(sse_feed *f, const struct sse_mark *after, long long *
 bool sse__feed_join(sse_feed *f, long long offset, uint64_t *seq)
 {
     if (f->next == f->first) { /* nothing read yet: what comes, comes here */
-        *seq = f->next;
-        return f->live_from >= 0 && offset >= f->live_from;
+        bool covered = f->live_from >= 0 && offset >= f->live_from;
+        if (covered)
+            *seq = f->next;
+        return covered;
     }
     if (f->ring[f->first % SSE_RING_EVENTS].offset > offset)
         return false;
