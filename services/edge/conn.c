@@ -575,6 +575,15 @@ void conns_free(conns *e)
     free(e);
 }
 
+bool conns_sending(const conns *e)
+{
+    for (size_t fd = 0; e != NULL && fd < e->cap; fd++)
+        if (e->by_fd[fd] != NULL &&
+            evbuffer_get_length(bufferevent_get_output(e->by_fd[fd]->bev)) > 0)
+            return true;
+    return false;
+}
+
 void conn_park(struct conn *conn, void *call)
 {
     if (conn != NULL)

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "peers.h"
 #include "warren/cfg.h"
@@ -30,6 +31,8 @@ conns *conns_new(struct event_base *base, struct evhttp *http, const struct wr_c
                  atomic_long *open, peers *by_addr, void (*gone)(void *call, void *arg), void *arg);
 /* After evhttp_free (which closes every connection). NULL-safe. */
 void conns_free(conns *c);
+/* Whether any connection has answer bytes not yet sent. NULL-safe. */
+bool conns_sending(const conns *c);
 
 /* The connection of req; NULL when it is not watched (only short of
  * memory), in which case nobody will learn that its client went away. */

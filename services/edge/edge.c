@@ -168,6 +168,11 @@ void edge_drain(edge *e)
     calls_drain(e->calls);
 }
 
+bool edge_sending(const edge *e)
+{
+    return conns_sending(e->conns);
+}
+
 void edge_free(edge *e)
 {
     if (e == NULL)

@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "metrics.h"
@@ -46,6 +47,9 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
                size_t audit_backlog);
 /* Stops accepting; the loop ends once every request in flight is answered. */
 void edge_drain(edge *e);
+/* Whether an answer is still being sent on one of its connections: a
+ * drained loop runs on while one is (loops.c). */
+bool edge_sending(const edge *e);
 /* Answers what is still in flight (503) and frees everything. NULL-safe. */
 void edge_free(edge *e);
 

@@ -29,6 +29,8 @@
  * shared out between the loops. */
 #define AUDIT_BACKLOG 10000
 #define AUDIT_BACKLOG_MIN 1000
+/* How long a drained loop runs on for answers still being sent. */
+#define SEND_GRACE_S 5
 
 struct loop {
     struct event_base *base;
@@ -118,11 +120,28 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     edge_drain(l->edge);
 }
 
+/* After the drain: the loop runs on while an answer is still being sent
+ * (one larger than its socket took at once, an export's last chunks), at
+ * most SEND_GRACE_S: edge_free closes every connection, cutting what they
+ * hold. A client that reads nothing is cut at the grace's end. */
+static void finish_sending(struct loop *l)
+{
+    static const struct timeval grace = {SEND_GRACE_S, 0};
+    if (!edge_sending(l->edge) || event_base_loopexit(l->base, &grace) != 0)
+        return;
+    do { /* each run starts with the loop's exit flag cleared */
+        if (event_base_loop(l->base, EVLOOP_ONCE) < 0)
+            return;
+    } while (edge_sending(l->edge) && !event_base_got_exit(l->base));
+}
+
 static void *loop_main(void *arg)
 {
     struct loop *l = arg;
     flusher_use(l->flush);
     l->rc = event_base_dispatch(l->base) < 0 ? -1 : 0;
+    if (l->asked && l->rc == 0)
+        finish_sending(l);
     if (!l->asked) { /* ended by itself: the whole edge stops */
         wr_error(NULL, "an event loop ended unasked: stopping the edge");
         (void)kill(getpid(), SIGTERM);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -697,4 +698,33 @@ pid_t h_writes_in_flight(int port, int n)
             h_http_free(&r);
     }
     _exit(0);
+}
+
+int h_their_end(pid_t pid, int fd)
+{
+    struct sockaddr_in ours, theirs;
+    socklen_t len = sizeof(ours);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ours, &len), 0);
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    ck_assert_msg(pidfd >= 0, "pidfd_open: %s", strerror(errno));
+    char dir[64];
+    (void)snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int found = -1;
+    for (struct dirent *de = readdir(d); de != NULL && found < 0; de = readdir(d)) {
+        int copy = de->d_name[0] == '.'
+                       ? -1
+                       : (int)syscall(SYS_pidfd_getfd, pidfd, (int)strtol(de->d_name, NULL, 10), 0);
+        len = sizeof(theirs);
+        if (copy >= 0 && getpeername(copy, (struct sockaddr *)&theirs, &len) == 0 &&
+            theirs.sin_family == AF_INET && theirs.sin_port == ours.sin_port &&
+            theirs.sin_addr.s_addr == ours.sin_addr.s_addr)
+            found = copy;
+        else if (copy >= 0)
+            close(copy);
+    }
+    closedir(d);
+    close(pidfd);
+    return found;
 }

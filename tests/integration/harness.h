@@ -119,6 +119,10 @@ void h_empty_dir(const char *dir);
  * malloc'd; waits up to 3 s (a record is spooled after its reply) and fails
  * the test when none comes. */
 char *h_audit_line(const char *spool, const char *rid);
+/* Process pid's end of our TCP connection fd: a copy of its socket in this
+ * process (pidfd_getfd), found among pid's descriptors by its peer, our
+ * fd's local address. -1 when none matches. The caller closes it. */
+int h_their_end(pid_t pid, int fd);
 /* Reads fd until the peer closes or timeout_ms passes: the bytes (malloc'd,
  * NUL-terminated, at most 64 KiB), and whether the peer closed in *closed. */
 char *h_read_until_close(int fd, int timeout_ms, bool *closed);

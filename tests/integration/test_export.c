@@ -6,6 +6,7 @@
  * reader not growing the edge, a worker killed mid-export, errors before
  * the first byte (406, 400, 404) as JSON, the audit records, and the same
  * chunks through the RPC client. */
+#include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -326,6 +328,45 @@ END_TEST
 
 /* A worker killed with SIGKILL mid-export: its chunk goes to the other
  * worker and the export completes, or it fails detectably; never short. */
+/* An edge stopped with SIGTERM mid-export finishes it: the drain waits
+ * for the export, which it holds, and the stream ends with its last chunk.
+ * The reader's small receive buffer, unread, holds the export back until
+ * after the signal. */
+START_TEST(sigterm_mid_export_finishes_it)
+{
+    struct proc e;
+    int at = extra_edge(&e, "edge-export-drain", "WARREN_LOG_LEVEL=info");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int rcvbuf = 4096; /* before connect: the window the edge sees stays small */
+    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)at)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    static const char get[] = "GET /api/Tracks HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n"
+                              "Connection: close\r\n\r\n";
+    ck_assert_int_eq(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(get) - 1);
+    char buf[16384] = {0};
+    ck_assert_int_eq(recv(fd, buf, 1024, MSG_WAITALL), 1024);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200 ", 13) == 0, "%.200s", buf);
+    ck_assert_int_eq(kill(e.pid, SIGTERM), 0);
+    ck_assert(h_log_has(e.log, "draining", 10000));
+    char tail[8] = {0}; /* the stream's last bytes */
+    size_t total = 1024;
+    struct timeval tv = {30, 0};
+    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) {
+        total += (size_t)n;
+        size_t keep = (size_t)n < sizeof(tail) - 1 ? (size_t)n : sizeof(tail) - 1;
+        memmove(tail, tail + keep, sizeof(tail) - 1 - keep);
+        memcpy(tail + sizeof(tail) - 1 - keep, buf + n - (ssize_t)keep, keep);
+    }
+    close(fd);
+    ck_assert_msg(strcmp(tail, "\r\n0\r\n\r\n") == 0,
+                  "the export ended without its last chunk after %zu bytes", total);
+    ck_assert_int_eq(h_stop(&e, SIGTERM), 0); /* it had exited by itself, with 0 */
+}
+END_TEST
+
 START_TEST(worker_killed_mid_export)
 {
     char p[16], pid[16];
@@ -349,6 +390,7 @@ int main(void)
     tcase_add_test(tc, slow_reader_does_not_grow_the_edge);
     tcase_add_test(tc, audited);
     tcase_add_test(tc, rpc_chunks);
+    tcase_add_test(tc, sigterm_mid_export_finishes_it);
     tcase_add_test(tc, worker_killed_mid_export); /* last: one worker is left */
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));

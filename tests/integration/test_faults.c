@@ -116,20 +116,26 @@ START_TEST(sigterm_under_load_drains_and_loses_nothing)
 }
 END_TEST
 
-/* GET path on a connection of its own to the edge at port: the socket,
- * its answer unread. */
-static int send_get(int port, const char *path)
+/* A connection to the edge at port; rcvbuf > 0: that receive buffer. */
+static int connect_edge(int port, int rcvbuf)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(fd, 0);
+    if (rcvbuf > 0) /* before connect: the window the edge sees stays small */
+        ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+/* GET path on fd, its answer left unread. */
+static void send_get(int fd, const char *path)
+{
     char req[256];
     int n =
         snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
     ck_assert_int_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
-    return fd;
 }
 
 static long long in_flight(int port)
@@ -160,7 +166,8 @@ START_TEST(edge_sigterm_answers_every_request_in_flight)
     for (int i = 0; i < N; i++) {
         char path[64];
         (void)snprintf(path, sizeof(path), "/api/Albums/%d", i + 1);
-        fds[i] = send_get(port, path);
+        fds[i] = connect_edge(port, 0);
+        send_get(fds[i], path);
     }
     long long held = 0;
     for (long long end = h_now_ms() + 10000; (held = in_flight(port)) < N && h_now_ms() < end;)
@@ -179,6 +186,61 @@ START_TEST(edge_sigterm_answers_every_request_in_flight)
                       "request %d: %s", i + 1, all);
         free(all);
     }
+    ck_assert_int_eq(h_stop(&edge, SIGTERM), 0); /* it had exited by itself, with 0 */
+    edge.pid = 0;
+    ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
+    w.pid = 0;
+}
+END_TEST
+
+/* The same for an answer the socket does not take at once: the edge's
+ * send buffer for this connection is made small (through its own socket,
+ * pidfd_getfd) and the client reads nothing until the edge has drained,
+ * so the answer is still being sent when the last call ends. The loop
+ * runs on until it has left (loops.c); it was cut before. */
+START_TEST(edge_sigterm_finishes_a_large_answer)
+{
+    start_worker(&w, 0);
+    wait_consuming(&w);
+    const char *env[] = {"WARREN_EDGE_THREADS=1", NULL};
+    int port = h_spawn_edge(&edge, "edge-faults-large", "t_faults", env);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
+    int fd = connect_edge(port, 4096);
+    int theirs = -1;
+    for (long long end = h_now_ms() + 5000; (theirs = h_their_end(edge.pid, fd)) < 0;) {
+        ck_assert_msg(h_now_ms() < end, "the edge did not take the connection");
+        usleep(20 * 1000);
+    }
+    int small = 4096;
+    ck_assert_int_eq(setsockopt(theirs, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+    close(theirs);
+    ck_assert_int_eq(kill(w.pid, SIGSTOP), 0);
+    send_get(fd, "/api/Tracks?results_per_page=100");
+    for (long long end = h_now_ms() + 10000; in_flight(port) < 1;) {
+        ck_assert_msg(h_now_ms() < end, "the request never reached the edge");
+        usleep(50 * 1000);
+    }
+    ck_assert_int_eq(kill(edge.pid, SIGTERM), 0);
+    ck_assert(h_log_has(edge.log, "draining 1 requests in flight", 10000));
+    ck_assert_int_eq(kill(w.pid, SIGCONT), 0);
+    usleep(500 * 1000); /* the edge answers: part of it fits, the rest waits for us */
+    struct timeval tv = {20, 0};
+    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    static char all[1 << 20];
+    size_t got = 0;
+    for (ssize_t n;
+         got < sizeof(all) - 1 && (n = recv(fd, all + got, sizeof(all) - 1 - got, 0)) > 0;)
+        got += (size_t)n;
+    all[got] = '\0';
+    close(fd);
+    const char *eoh = strstr(all, "\r\n\r\n");
+    const char *cl = strstr(all, "\r\nContent-Length: ");
+    ck_assert_msg(strncmp(all, "HTTP/1.1 200 ", 13) == 0 && eoh != NULL && cl != NULL && cl < eoh,
+                  "%.300s", all);
+    long want = strtol(cl + 18, NULL, 10);
+    ck_assert_msg(want > 32768, "the answer (%ld bytes) fits the buffers anyway", want);
+    ck_assert_msg((long)(got - (size_t)(eoh + 4 - all)) == want,
+                  "%zu of %ld bytes of the body came", got - (size_t)(eoh + 4 - all), want);
     ck_assert_int_eq(h_stop(&edge, SIGTERM), 0); /* it had exited by itself, with 0 */
     edge.pid = 0;
     ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
@@ -236,6 +298,7 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, sigterm_under_load_drains_and_loses_nothing);
     tcase_add_test(tc, edge_sigterm_answers_every_request_in_flight);
+    tcase_add_test(tc, edge_sigterm_finishes_a_large_answer);
     tcase_add_test(tc, frozen_worker_lets_requests_expire);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));

@@ -20,7 +20,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -196,38 +195,6 @@ START_TEST(pipelines_still_served)
 }
 END_TEST
 
-/* The edge's end of our connection fd (a copy in this process, through
- * pidfd_getfd), found among the edge's descriptors by its peer: our own
- * local address. -1 when none matches. */
-static int edges_end_of(int fd)
-{
-    struct sockaddr_in ours, theirs;
-    socklen_t len = sizeof(ours);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ours, &len), 0);
-    int pidfd = (int)syscall(SYS_pidfd_open, edge.pid, 0);
-    ck_assert_msg(pidfd >= 0, "pidfd_open: %s", strerror(errno));
-    char dir[64];
-    (void)snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)edge.pid);
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    int found = -1;
-    for (struct dirent *de = readdir(d); de != NULL && found < 0; de = readdir(d)) {
-        int copy = de->d_name[0] == '.'
-                       ? -1
-                       : (int)syscall(SYS_pidfd_getfd, pidfd, (int)strtol(de->d_name, NULL, 10), 0);
-        len = sizeof(theirs);
-        if (copy >= 0 && getpeername(copy, (struct sockaddr *)&theirs, &len) == 0 &&
-            theirs.sin_family == AF_INET && theirs.sin_port == ours.sin_port &&
-            theirs.sin_addr.s_addr == ours.sin_addr.s_addr)
-            found = copy;
-        else if (copy >= 0)
-            close(copy);
-    }
-    closedir(d);
-    close(pidfd);
-    return found;
-}
-
 /* Answers leave at once: the edge's sockets have Nagle's algorithm off,
  * without which a page's body waited for the client's delayed
  * acknowledgement of its head (40 ms an answer on a keep-alive
@@ -240,7 +207,7 @@ START_TEST(answers_sent_without_delay)
     char head[16] = {0};
     ck_assert_int_eq(recv(fd, head, 12, MSG_WAITALL), 12);
     ck_assert_str_eq(head, "HTTP/1.1 200");
-    int theirs = edges_end_of(fd);
+    int theirs = h_their_end(edge.pid, fd);
     ck_assert_msg(theirs >= 0, "no socket of the edge's has our address as its peer");
     int on = 0;
     socklen_t len = sizeof(on);
