@@ -121,9 +121,8 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 }
 
 /* After the drain: the loop runs on while an answer is still being sent
- * (one larger than its socket took at once, an export's last chunks), at
- * most SEND_GRACE_S: edge_free closes every connection, cutting what they
- * hold. A client that reads nothing is cut at the grace's end. */
+ * (one larger than its socket took at once), at most SEND_GRACE_S: edge_free closes every
+ * connection, cutting what they hold. A client that reads nothing is cut at the grace's end. */
 static void finish_sending(struct loop *l)
 {
     static const struct timeval grace = {SEND_GRACE_S, 0};

@@ -349,12 +349,18 @@ char *h_read_file(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
+    /* to its end, not to a size: /proc's files say they have none */
+    size_t cap = 4096, got = 0;
+    char *buf = malloc(cap);
+    for (size_t n; buf != NULL && (n = fread(buf + got, 1, cap - 1 - got, f)) > 0;) {
+        got += n;
+        char *more = got == cap - 1 ? realloc(buf, cap *= 2) : buf;
+        if (more == NULL)
+            free(buf);
+        buf = more;
+    }
     fclose(f);
+    ck_assert_ptr_nonnull(buf);
     buf[got] = '\0';
     if (len)
         *len = got;

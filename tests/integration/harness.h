@@ -95,7 +95,8 @@ bool h_wait_ready(int port, int timeout_ms);
 const char *h_env(const char *name);
 /* "WARREN_AMQP_URL=amqp://guest:guest@127.0.0.1:<WRT_AMQP_PORT>/%2f" etc. */
 const char *h_amqp_url(void);
-/* Reads a whole file (malloc'd); NULL if unreadable. */
+/* Reads a whole file to its end (malloc'd; /proc's files too); NULL if
+ * unreadable. */
 char *h_read_file(const char *path, size_t *len);
 /* Whether the file (a process's log) contains text, read again every
  * 100 ms for up to timeout_ms: a process may log a moment after what a

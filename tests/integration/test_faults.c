@@ -147,6 +147,42 @@ static long long in_flight(int port)
     return n;
 }
 
+/* A worker and an edge (tag, one loop) of the test's service: the edge's
+ * port, once both are ready. */
+static int start_edge(const char *tag)
+{
+    start_worker(&w, 0);
+    wait_consuming(&w);
+    const char *env[] = {"WARREN_EDGE_THREADS=1", NULL};
+    int port = h_spawn_edge(&edge, tag, "t_faults", env);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
+    return port;
+}
+
+/* Waits until the edge at port holds n requests (the worker frozen), then
+ * stops it with SIGTERM and, once it drains them, lets the worker go. */
+static void stop_edge_holding(int port, long long n)
+{
+    for (long long end = h_now_ms() + 10000; in_flight(port) < n;) {
+        ck_assert_msg(h_now_ms() < end, "the edge holds fewer than %lld requests", n);
+        usleep(50 * 1000);
+    }
+    ck_assert_int_eq(kill(edge.pid, SIGTERM), 0);
+    char draining[64];
+    (void)snprintf(draining, sizeof(draining), "draining %lld requests in flight", n);
+    ck_assert(h_log_has(edge.log, draining, 10000));
+    ck_assert_int_eq(kill(w.pid, SIGCONT), 0);
+}
+
+/* Both exited 0: the edge by itself once drained. */
+static void both_stopped(void)
+{
+    ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
+    edge.pid = 0;
+    ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
+    w.pid = 0;
+}
+
 /* An edge stopped with SIGTERM (a deploy) answers the requests it holds
  * before it exits: each one in flight when the signal came gets its whole
  * answer once the worker replies. The answers made in the drain's last
@@ -156,11 +192,7 @@ static long long in_flight(int port)
 START_TEST(edge_sigterm_answers_every_request_in_flight)
 {
     enum { N = 4 };
-    start_worker(&w, 0);
-    wait_consuming(&w);
-    const char *env[] = {"WARREN_EDGE_THREADS=1", "WARREN_COLLECTIONS=Albums, Artists", NULL};
-    int port = h_spawn_edge(&edge, "edge-faults", "t_faults", env);
-    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
+    int port = start_edge("edge-faults");
     ck_assert_int_eq(kill(w.pid, SIGSTOP), 0); /* the requests wait in the edge */
     int fds[N];
     for (int i = 0; i < N; i++) {
@@ -169,13 +201,7 @@ START_TEST(edge_sigterm_answers_every_request_in_flight)
         fds[i] = connect_edge(port, 0);
         send_get(fds[i], path);
     }
-    long long held = 0;
-    for (long long end = h_now_ms() + 10000; (held = in_flight(port)) < N && h_now_ms() < end;)
-        usleep(50 * 1000);
-    ck_assert_int_eq(held, N);
-    ck_assert_int_eq(kill(edge.pid, SIGTERM), 0);
-    ck_assert(h_log_has(edge.log, "draining 4 requests in flight", 10000));
-    ck_assert_int_eq(kill(w.pid, SIGCONT), 0);
+    stop_edge_holding(port, N);
     for (int i = 0; i < N; i++) {
         bool closed;
         char *all = h_read_until_close(fds[i], 20000, &closed);
@@ -186,10 +212,7 @@ START_TEST(edge_sigterm_answers_every_request_in_flight)
                       "request %d: %s", i + 1, all);
         free(all);
     }
-    ck_assert_int_eq(h_stop(&edge, SIGTERM), 0); /* it had exited by itself, with 0 */
-    edge.pid = 0;
-    ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
-    w.pid = 0;
+    both_stopped();
 }
 END_TEST
 
@@ -200,11 +223,7 @@ END_TEST
  * runs on until it has left (loops.c); it was cut before. */
 START_TEST(edge_sigterm_finishes_a_large_answer)
 {
-    start_worker(&w, 0);
-    wait_consuming(&w);
-    const char *env[] = {"WARREN_EDGE_THREADS=1", NULL};
-    int port = h_spawn_edge(&edge, "edge-faults-large", "t_faults", env);
-    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
+    int port = start_edge("edge-faults-large");
     int fd = connect_edge(port, 4096);
     int theirs = -1;
     for (long long end = h_now_ms() + 5000; (theirs = h_their_end(edge.pid, fd)) < 0;) {
@@ -216,13 +235,7 @@ START_TEST(edge_sigterm_finishes_a_large_answer)
     close(theirs);
     ck_assert_int_eq(kill(w.pid, SIGSTOP), 0);
     send_get(fd, "/api/Tracks?results_per_page=100");
-    for (long long end = h_now_ms() + 10000; in_flight(port) < 1;) {
-        ck_assert_msg(h_now_ms() < end, "the request never reached the edge");
-        usleep(50 * 1000);
-    }
-    ck_assert_int_eq(kill(edge.pid, SIGTERM), 0);
-    ck_assert(h_log_has(edge.log, "draining 1 requests in flight", 10000));
-    ck_assert_int_eq(kill(w.pid, SIGCONT), 0);
+    stop_edge_holding(port, 1);
     usleep(500 * 1000); /* the edge answers: part of it fits, the rest waits for us */
     struct timeval tv = {20, 0};
     ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
@@ -241,10 +254,7 @@ START_TEST(edge_sigterm_finishes_a_large_answer)
     ck_assert_msg(want > 32768, "the answer (%ld bytes) fits the buffers anyway", want);
     ck_assert_msg((long)(got - (size_t)(eoh + 4 - all)) == want,
                   "%zu of %ld bytes of the body came", got - (size_t)(eoh + 4 - all), want);
-    ck_assert_int_eq(h_stop(&edge, SIGTERM), 0); /* it had exited by itself, with 0 */
-    edge.pid = 0;
-    ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
-    w.pid = 0;
+    both_stopped();
 }
 END_TEST
 

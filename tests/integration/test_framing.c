@@ -9,7 +9,6 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -237,16 +236,9 @@ static int stale_epoll_entries(pid_t pid, char *why, size_t cap)
             strcmp(link, "anon_inode:[eventpoll]") != 0)
             continue;
         (void)snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
-        char info[16384]; /* a /proc file has no size: read to its end */
-        int in = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = 0, r = 0;
-        while (in >= 0 && (r = read(in, info + n, sizeof(info) - 1 - (size_t)n)) > 0)
-            n += r;
-        if (in >= 0)
-            close(in);
-        if (in < 0 || n == 0)
+        char *info = h_read_file(path, NULL);
+        if (info == NULL)
             continue; /* closed meanwhile */
-        info[n] = '\0';
         for (const char *t = strstr(info, "tfd:"); t != NULL; t = strstr(t + 1, "tfd:")) {
             long tfd = strtol(t + 4, NULL, 10);
             const char *ino = strstr(t, "ino:");
@@ -259,6 +251,7 @@ static int stale_epoll_entries(pid_t pid, char *why, size_t cap)
                 (void)snprintf(why + used, cap - used, " fd %ld (ino %lx)", tfd, want);
             }
         }
+        free(info);
     }
     closedir(d);
     return stale;
