@@ -281,6 +281,14 @@ static void lock_name(char *out, size_t cap, const char *key)
     (void)snprintf(out, cap, "%s:lock", key);
 }
 
+static void unlock(cache *c, const char *key)
+{
+    char lock[1200];
+    lock_name(lock, sizeof(lock), key);
+    const char *argv[] = {"DEL", lock};
+    freeReplyObject(command(c, 2, argv, NULL));
+}
+
 void cache_lookup(cache *c, const char *key, const char *const *deps, size_t ndeps,
                   struct cache_entry *e)
 {
@@ -298,9 +306,16 @@ void cache_lookup(cache *c, const char *key, const char *const *deps, size_t nde
     char lock[1200];
     lock_name(lock, sizeof(lock), key);
     /* A miss: compute if we get the lock, else wait a moment for whoever
-     * holds it, then compute anyway rather than fail. */
+     * holds it, then compute anyway rather than fail. The lock is free
+     * again once its holder stored the value, maybe between our probe and
+     * our taking it: look once more before computing what is there. */
     if (found == 0)
         e->locked = take_lock(c, lock);
+    if (e->locked && (found = probe(c, key, deps, e)) != 0) {
+        if (c->ctx != NULL) /* else Redis went down: the lock expires */
+            unlock(c, key);
+        e->locked = false;
+    }
     if (found == 0 && !e->locked && c->ctx != NULL) {
         c->stats.waits++;
         for (long waited = 0; found == 0 && waited < c->wait_ms; waited += POLL_MS) {
@@ -319,14 +334,6 @@ void cache_lookup(cache *c, const char *key, const char *const *deps, size_t nde
         c->stats.hits++;
     else
         c->stats.misses++;
-}
-
-static void unlock(cache *c, const char *key)
-{
-    char lock[1200];
-    lock_name(lock, sizeof(lock), key);
-    const char *argv[] = {"DEL", lock};
-    freeReplyObject(command(c, 2, argv, NULL));
 }
 
 void cache_store(cache *c, const char *key, const struct cache_entry *e, const char *value,
