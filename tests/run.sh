@@ -57,14 +57,19 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 TIMEFORMAT='-- took %0Rs; CPU %0Us user + %0Ss sys'
 rc=0
 failed=()
-# fail STEP [BUILD]: note a red step and the ctest tests it failed in
-# BUILD, for the summary that ends the output (CI shows only the output's
-# last lines).
+# fail STEP [BUILD]: note a red step, the ctest tests it failed in BUILD
+# and the lines that say why (check's failed assertions, the harness's
+# sanitizer and valgrind verdicts), for the summary that ends the output:
+# CI shows only the output's last lines, far below each test's own output.
 fail() {
   rc=1
-  local list="${2:-}/Testing/Temporary/LastTestsFailed.log" tests=""
-  [ -n "${2:-}" ] && [ -f "$list" ] && tests=$(cut -d: -f2 "$list" | tr '\n' ' ')
-  failed+=("$1${tests:+: $tests}")
+  local tmp="${2:-}/Testing/Temporary" tests="" why=""
+  [ -n "${2:-}" ] && [ -f "$tmp/LastTestsFailed.log" ] &&
+    tests=$(cut -d: -f2 "$tmp/LastTestsFailed.log" | tr '\n' ' ')
+  [ -n "${2:-}" ] && [ -f "$tmp/LastTest.log" ] &&
+    why=$({ grep -E ':[0-9]+:[FE]:' "$tmp/LastTest.log" | head -n 6
+      grep -E '^harness: ' "$tmp/LastTest.log" | head -n 8; } | cut -c1-300 | sed 's/^/      /')
+  failed+=("$1${tests:+: $tests}${why:+$'\n'$why}")
 }
 echo "== unit tests (release build)"
 (cd build/ci-release && time ctest -L unit --output-on-failure) ||

@@ -131,6 +131,28 @@ void h_spawn_warren(struct proc *p, const char *bin, const char *tag, int port, 
     h_spawn(p, bin, tag, env);
 }
 
+/* Copies the first lines of valgrind's or a sanitizer's report in log
+ * ("==pid==" lines, ASan's frames, UBSan's "runtime error") to stderr,
+ * where the test's output and CI's summary (tests/run.sh) show them beside
+ * the verdict. */
+static void quote_report(const char *log)
+{
+    char *text = h_read_file(log, NULL);
+    int shown = 0;
+    for (char *line = text, *next; line != NULL && *line != '\0' && shown < 8; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        bool report = (strncmp(line, "==", 2) == 0 && strlen(line) > 12) ||
+                      strncmp(line, "    #", 5) == 0 || strstr(line, "runtime error:") != NULL;
+        if (report) {
+            fprintf(stderr, "harness: | %.200s\n", line);
+            shown++;
+        }
+    }
+    free(text);
+}
+
 /* Forgets p, which exited with status; returns its exit status (or
  * 128+signal) and counts a sanitizer's exit against the program. */
 static int reaped(struct proc *p, int status)
@@ -142,6 +164,7 @@ static int reaped(struct proc *p, int status)
          * where most processes stop: h_verdict fails the program instead. */
         sanitizer_failures++;
         fprintf(stderr, "harness: valgrind or ASan found errors or leaks: see %s\n", p->log);
+        quote_report(p->log);
     }
     return code;
 }
