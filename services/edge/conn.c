@@ -12,6 +12,7 @@
 #include "head.h"
 #include "linger.h"
 #include "peers.h"
+#include "reason.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -268,31 +269,38 @@ static void on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     run_soon(conn, &conn->fix, fix_html_error);
 }
 
-/* The JSON error standing for libevent's HTML one of the given status. */
+/* The JSON error standing for libevent's HTML one of the given status:
+ * 413 (a body over the cap), 501 (a method libevent does not know, such as
+ * BREW or get: methods are case-sensitive), else 400 (what it could not
+ * parse), which a head or request line past its cap turns into 431 or 414. */
 static void json_error_response(const struct conn *conn, long status, struct wr_buf *out)
 {
     const struct wr_cfg *cfg = conn->owner->cfg;
     long limit = cfg->max_uri_bytes + cfg->max_header_bytes + 1024;
-    const char *code = WR_CODE_BAD_REQUEST, *reason = "Bad Request";
+    const char *code = WR_CODE_BAD_REQUEST;
     char msg[160];
     (void)snprintf(msg, sizeof(msg), "malformed request (request line, headers or framing)");
     if (status == 413) {
         code = WR_CODE_PAYLOAD_TOO_LARGE;
-        reason = "Payload Too Large";
         (void)snprintf(msg, sizeof(msg), "the body is larger than %ld bytes", cfg->max_body_bytes);
-    } else if (status == 400 && ((conn->line_done && conn->line_len > (size_t)cfg->max_uri_bytes) ||
-                                 (!conn->line_done && conn->head_bytes > (size_t)limit))) {
+    } else if (status == 501) {
+        code = WR_CODE_NOT_IMPLEMENTED;
+        (void)snprintf(msg, sizeof(msg), "%s",
+                       "unknown method: the edge serves GET, HEAD, POST, PUT, PATCH, DELETE "
+                       "and OPTIONS (methods are case-sensitive)");
+    } else if ((conn->line_done && conn->line_len > (size_t)cfg->max_uri_bytes) ||
+               (!conn->line_done && conn->head_bytes > (size_t)limit)) {
         status = 414;
         code = WR_CODE_URI_TOO_LONG;
-        reason = "URI Too Long";
         (void)snprintf(msg, sizeof(msg), "the request target is longer than %ld bytes",
                        cfg->max_uri_bytes);
-    } else if (status == 400 && conn->head_bytes > (size_t)limit) {
+    } else if (conn->head_bytes > (size_t)limit) {
         status = 431;
         code = WR_CODE_HEADERS_TOO_LARGE;
-        reason = "Request Header Fields Too Large";
         (void)snprintf(msg, sizeof(msg), "the request headers are larger than %ld bytes",
                        cfg->max_header_bytes);
+    } else {
+        status = 400;
     }
     struct wr_buf body;
     wr_buf_init(&body, 1024);
@@ -301,7 +309,7 @@ static void json_error_response(const struct conn *conn, long status, struct wr_
     wr_buf_printf(out,
                   "HTTP/1.1 %ld %s\r\nContent-Type: application/json\r\nConnection: close\r\n"
                   "Content-Length: %zu\r\n\r\n",
-                  status, reason, body.len);
+                  status, http_reason((int)status), body.len);
     wr_buf_append(out, body.data, body.len);
     wr_buf_release(&body);
 }
@@ -377,8 +385,8 @@ static void close_lingering(struct conn *conn)
 /* Answers status in JSON straight on the socket, then closes the
  * connection, lingering (linger.h). Only where nothing else is being sent:
  * a new connection, or one whose output is empty. */
-static void refuse(struct conn *conn, int status, const char *reason, const char *code,
-                   const char *message, const char *extra)
+static void refuse(struct conn *conn, int status, const char *code, const char *message,
+                   const char *extra)
 {
     if (conn->closing != NULL && evtimer_pending(conn->closing, NULL))
         return; /* refused already, closing */
@@ -390,7 +398,7 @@ static void refuse(struct conn *conn, int status, const char *reason, const char
     wr_buf_printf(&msg,
                   "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n%sConnection: close\r\n"
                   "Content-Length: %zu\r\n\r\n",
-                  status, reason, extra, body.len);
+                  status, http_reason(status), extra, body.len);
     wr_buf_append(&msg, body.data, body.len);
     /* A fresh or idle socket's buffer takes these few bytes at once. */
     if (wr_buf_error(&msg) == 0 && evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
@@ -404,7 +412,7 @@ static void refuse(struct conn *conn, int status, const char *reason, const char
 static void refuse_connection(struct conn *conn, const char *message)
 {
     wr_debug(NULL, "connection refused: %s (%ld open)", message, atomic_load(conn->owner->open));
-    refuse(conn, 503, "Service Unavailable", WR_CODE_OVERLOADED, message, "Retry-After: 1\r\n");
+    refuse(conn, 503, WR_CODE_OVERLOADED, message, "Retry-After: 1\r\n");
 }
 
 /* A head or body framing head.h refused: 400, closed. The requests before
@@ -422,7 +430,7 @@ static void on_refuse(evutil_socket_t fd, short what, void *arg)
     char msg[160];
     (void)snprintf(msg, sizeof(msg), "malformed request: %s", conn->bad);
     wr_debug(NULL, "closing a connection: %s", msg);
-    refuse(conn, 400, "Bad Request", WR_CODE_BAD_REQUEST, msg, "");
+    refuse(conn, 400, WR_CODE_BAD_REQUEST, msg, "");
 }
 
 /* The table is stored in e, which gcc's analyzer loses track of (a leak it

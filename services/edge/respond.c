@@ -8,6 +8,7 @@
 
 #include "flush.h"
 #include "headers.h"
+#include "reason.h"
 
 #include "warren/buf.h"
 #include "warren/codec.h"
@@ -33,7 +34,7 @@ void respond_date(struct evhttp_request *req)
 void respond_send(struct evhttp_request *req, int status, const char *reason)
 {
     struct bufferevent *bev = flush_hold(req);
-    evhttp_send_reply(req, status, reason, NULL);
+    evhttp_send_reply(req, status, reason != NULL ? reason : http_reason(status), NULL);
     flush_answer(bev);
 }
 
@@ -60,8 +61,7 @@ void respond_body(struct evhttp_request *req, int status, const char *rid, const
     }
     if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
         evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-    /* libevent knows no reason phrase for 431 */
-    respond_send(req, status, status == 431 ? "Request Header Fields Too Large" : NULL);
+    respond_send(req, status, NULL);
 }
 
 void respond_error(const struct ask *a, int status, const char *code, const char *message)

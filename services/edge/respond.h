@@ -45,8 +45,8 @@ void respond_date(struct evhttp_request *req);
 
 /* evhttp_send_reply(req, status, reason, NULL), the answer written in this
  * loop turn (flush.h): every answer the edge gives leaves by here, so that
- * one made in a draining edge's last turn still goes out. req is
- * libevent's again afterwards. */
+ * one made in a draining edge's last turn still goes out. reason NULL:
+ * RFC 9110's (reason.h). req is libevent's again afterwards. */
 void respond_send(struct evhttp_request *req, int status, const char *reason);
 
 /* Sends status with len bytes of JSON body (none for HEAD, with the length

@@ -380,6 +380,40 @@ START_TEST(oversize_and_framing)
 }
 END_TEST
 
+/* A method HTTP/1.1 does not define (methods are case-sensitive: "get"
+ * is not GET) is 501 in JSON, and every status line the edge writes has
+ * RFC 9110's reason phrase: libevent's own would say "501 Bad Request"
+ * here, "413 Request Entity Too Large", "429 Client Error". */
+static void status_line_is(const char *req, size_t len, const char *want)
+{
+    struct http_resp r;
+    raw(bare_port, req, len, &r);
+    size_t n = strcspn(r.headers, "\r\n");
+    ck_assert_msg(strlen(want) == n && strncmp(r.headers, want, n) == 0, "%.40s: %.*s, want %s",
+                  req, (int)n, r.headers, want);
+    h_http_free(&r);
+}
+
+START_TEST(unknown_method_and_reason_phrases)
+{
+    RAW_ERROR(bare_port, "BREW /api/Albums HTTP/1.1\r\nHost: x\r\n\r\n", 501, "not_implemented",
+              "case-sensitive");
+    RAW_ERROR(bare_port, "get /api/Albums HTTP/1.1\r\nHost: x\r\n\r\n", 501, "not_implemented",
+              "GET");
+    static const char brew[] = "BREW /api/Albums HTTP/1.1\r\nHost: x\r\n\r\n";
+    status_line_is(brew, sizeof(brew) - 1, "HTTP/1.1 501 Not Implemented");
+    static const char big[] = "POST /api/Albums HTTP/1.1\r\nHost: x\r\n" H_AUTH
+                              "Content-Type: application/json\r\nContent-Length: 9000\r\n\r\n{";
+    status_line_is(big, sizeof(big) - 1, "HTTP/1.1 413 Content Too Large");
+    char req[4200];
+    int n = snprintf(req, sizeof(req), "GET /api/Albums/%03000d HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+    status_line_is(req, (size_t)n, "HTTP/1.1 414 URI Too Long");
+    static const char lost[] = "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    status_line_is(lost, sizeof(lost) - 1, "HTTP/1.1 404 Not Found");
+    assert_all_up();
+}
+END_TEST
+
 /* --- slow clients and too many of them --- */
 
 START_TEST(dribbling_client_is_cut)
@@ -651,6 +685,7 @@ int main(void)
     tcase_add_test(t, malformed_bodies);
     tcase_add_test(t, writes_need_a_key);
     tcase_add_test(t, oversize_and_framing);
+    tcase_add_test(t, unknown_method_and_reason_phrases);
     tcase_add_test(t, dribbling_client_is_cut);
     tcase_add_test(t, connection_cap);
     tcase_add_test(t, port_taken_by_an_edge);
