@@ -196,6 +196,10 @@ bool head_check(const char *p, size_t n, struct head_info *info, const char **wh
         *why = "a body on a method that takes none (only POST, PUT and PATCH do)";
         return false;
     }
+    if (fl.hosts == 0 && !http10) { /* RFC 9112 3.2: a MUST, as two are */
+        *why = "no Host header (HTTP/1.1 requires one)";
+        return false;
+    }
     info->body = fl.chunked ? HEAD_BODY_CHUNKED : body ? HEAD_BODY_LENGTH : HEAD_BODY_NONE;
     info->length = fl.length;
     *why = NULL;

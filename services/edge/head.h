@@ -64,7 +64,8 @@ struct head_info {
  *     an obs-fold line (one starting with SP or HTAB);
  *   - Content-Length that is not plain decimal (at most 18 digits) or
  *     given twice, Transfer-Encoding given twice or not exactly "chunked",
- *     both, Transfer-Encoding in HTTP/1.0, Host given twice;
+ *     both, Transfer-Encoding in HTTP/1.0, Host given twice, or not at
+ *     all in HTTP/1.1;
  *   - a body (Content-Length above 0 or Transfer-Encoding) on a method
  *     other than POST, PUT and PATCH: the edge's routes take none there,
  *     and libevent would read none after HEAD, TRACE or an unknown

@@ -376,6 +376,12 @@ START_TEST(oversize_and_framing)
     h_http_free(&r);
     /* an unparseable request line */
     RAW_ERROR(bare_port, "GET\r\n\r\n", 400, "bad_request", NULL);
+    /* HTTP/1.1 without Host (RFC 9112 3.2); HTTP/1.0 needs none */
+    RAW_ERROR(bare_port, "GET /healthz HTTP/1.1\r\n\r\n", 400, "bad_request", "no Host");
+    static const char old[] = "GET /healthz HTTP/1.0\r\n\r\n";
+    raw(bare_port, old, sizeof(old) - 1, &r);
+    ck_assert_msg(r.status == 200, "HTTP/1.0 without Host: %d %s", r.status, r.body);
+    h_http_free(&r);
     assert_all_up();
 }
 END_TEST
