@@ -181,14 +181,26 @@ static int body_shape(const struct dispatcher *d, const char *op, const char *js
     return status;
 }
 
+/* Whether Content-Type value ct names JSON: application/json in any case,
+ * then the end or parameters, which may follow spaces (RFC 9110 8.3.1:
+ * "application/json ; charset=utf-8"). */
+static bool json_media_type(const char *ct)
+{
+    size_t n = strlen(WR_CONTENT_TYPE);
+    if (ct == NULL || strncasecmp(ct, WR_CONTENT_TYPE, n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
 /* A write's body: JSON (415 otherwise) of the shape body_shape says (400
  * or 413 otherwise), copied NUL-terminated into *json (malloc'd). False
  * when an error was sent. */
 static bool read_body(const struct dispatcher *d, const struct ask *a, const char *op, char **json)
 {
-    const char *ct = request_header(a->req, "Content-Type");
-    size_t n = strlen(WR_CONTENT_TYPE);
-    if (ct == NULL || strncasecmp(ct, WR_CONTENT_TYPE, n) != 0 || (ct[n] != '\0' && ct[n] != ';')) {
+    if (!json_media_type(request_header(a->req, "Content-Type"))) {
         respond_error(a, 415, WR_CODE_UNSUPPORTED_MEDIA_TYPE,
                       "the body must be JSON: Content-Type: application/json");
         return false;

@@ -283,19 +283,15 @@ int h_http(int port, const char *method, const char *path, const char *extra_hea
     return h_http_with_body(port, method, path, extra_headers, "", r, timeout_ms);
 }
 
-static int h_http_with_body(int port, const char *method, const char *path,
-                            const char *extra_headers, const char *body, struct http_resp *r,
-                            int timeout_ms)
+/* Sends n bytes of request on a new connection and parses the answer
+ * into r, read until the server closes. 0, or -1. */
+static int exchange(int port, const char *req, size_t n, struct http_resp *r, int timeout_ms)
 {
     memset(r, 0, sizeof(*r));
     int fd = connect_to(port);
     if (fd < 0)
         return -1;
-    char req[65536];
-    int n = snprintf(req, sizeof(req),
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n%s",
-                     method, path, port, extra_headers ? extra_headers : "", body);
-    if (n < 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n) {
+    if (write(fd, req, n) != (ssize_t)n) {
         close(fd);
         return -1;
     }
@@ -317,6 +313,25 @@ static int h_http_with_body(int port, const char *method, const char *path,
     r->body[r->len] = '\0';
     free(all);
     return 0;
+}
+
+static int h_http_with_body(int port, const char *method, const char *path,
+                            const char *extra_headers, const char *body, struct http_resp *r,
+                            int timeout_ms)
+{
+    memset(r, 0, sizeof(*r));
+    char req[65536];
+    int n = snprintf(req, sizeof(req),
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%sConnection: close\r\n\r\n%s",
+                     method, path, port, extra_headers ? extra_headers : "", body);
+    if (n < 0 || (size_t)n >= sizeof(req))
+        return -1;
+    return exchange(port, req, (size_t)n, r, timeout_ms);
+}
+
+int h_http_raw(int port, const char *request, struct http_resp *r, int timeout_ms)
+{
+    return exchange(port, request, strlen(request), r, timeout_ms);
 }
 
 void h_http_free(struct http_resp *r)

@@ -81,6 +81,9 @@ int h_http_json(int port, const char *method, const char *path, const char *head
  * body's; body NULL: none. Bodies up to about 60 KiB. */
 int h_http_body_headers(int port, const char *method, const char *path, const char *headers,
                         const char *body, struct http_resp *r, int timeout_ms);
+/* The request bytes as given (a head of the caller's, "Connection: close"
+ * in it, and its body), the answer read until the server closes. */
+int h_http_raw(int port, const char *request, struct http_resp *r, int timeout_ms);
 /* The value of header name (case-insensitive) copied to out; false if absent. */
 bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap);
 
