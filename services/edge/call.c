@@ -201,7 +201,7 @@ static bool read_validated(const calls *cs, struct evhttp_request *req, const st
     if (inm == NULL || (strstr(inm, etag) == NULL && strcmp(inm, "*") != 0))
         return false;
     respond_date(req);
-    respond_send(req, 304, NULL);
+    respond_send(req, 304);
     return true;
 }
 

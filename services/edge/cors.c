@@ -45,5 +45,5 @@ void cors_preflight(const struct wr_cfg *cfg, struct evhttp_request *req, const 
         respond_header(req, "Access-Control-Max-Age", "600");
     }
     respond_header(req, "X-Request-Id", rid);
-    respond_send(req, 204, NULL);
+    respond_send(req, 204);
 }

@@ -100,7 +100,7 @@ void explorer_serve(const struct ask *a, const char *path)
     const char *inm = request_header(req, "If-None-Match");
     if (inm != NULL && etag_matches(inm, f->etag)) {
         respond_header(req, "X-Request-Id", a->rid);
-        respond_send(req, 304, NULL);
+        respond_send(req, 304);
         metrics_answered(a->metrics, a->route, 304, a->t0_ns);
         return;
     }

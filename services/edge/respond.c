@@ -31,10 +31,10 @@ void respond_date(struct evhttp_request *req)
     headers_date(evhttp_request_get_output_headers(req));
 }
 
-void respond_send(struct evhttp_request *req, int status, const char *reason)
+void respond_send(struct evhttp_request *req, int status)
 {
     struct bufferevent *bev = flush_hold(req);
-    evhttp_send_reply(req, status, reason != NULL ? reason : http_reason(status), NULL);
+    evhttp_send_reply(req, status, http_reason(status), NULL);
     flush_answer(bev);
 }
 
@@ -61,7 +61,7 @@ void respond_body(struct evhttp_request *req, int status, const char *rid, const
     }
     if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
         evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-    respond_send(req, status, NULL);
+    respond_send(req, status);
 }
 
 void respond_error(const struct ask *a, int status, const char *code, const char *message)

@@ -43,11 +43,11 @@ void respond_header(struct evhttp_request *req, const char *name, const char *va
  * one itself: before evhttp_send_reply or evhttp_send_reply_start. */
 void respond_date(struct evhttp_request *req);
 
-/* evhttp_send_reply(req, status, reason, NULL), the answer written in this
- * loop turn (flush.h): every answer the edge gives leaves by here, so that
- * one made in a draining edge's last turn still goes out. reason NULL:
- * RFC 9110's (reason.h). req is libevent's again afterwards. */
-void respond_send(struct evhttp_request *req, int status, const char *reason);
+/* evhttp_send_reply with RFC 9110's reason phrase (reason.h), the answer
+ * written in this loop turn (flush.h): every answer the edge gives leaves
+ * by here, so that one made in a draining edge's last turn still goes out.
+ * req is libevent's again afterwards. */
+void respond_send(struct evhttp_request *req, int status);
 
 /* Sends status with len bytes of JSON body (none for HEAD, with the length
  * it would have) and X-Request-Id: rid when rid is not NULL. req is libevent's

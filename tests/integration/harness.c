@@ -189,12 +189,14 @@ int h_stop(struct proc *p, int sig)
     return reaped(p, status);
 }
 
-static int connect_to(int port)
+int h_connect(int port, int rcvbuf)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+    /* before connect: the window the server sees stays small */
+    bool sized = rcvbuf <= 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == 0;
+    if (fd >= 0 && sized && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
         return fd;
     if (fd >= 0)
         close(fd);
@@ -288,7 +290,7 @@ int h_http(int port, const char *method, const char *path, const char *extra_hea
 static int exchange(int port, const char *req, size_t n, struct http_resp *r, int timeout_ms)
 {
     memset(r, 0, sizeof(*r));
-    int fd = connect_to(port);
+    int fd = h_connect(port, 0);
     if (fd < 0)
         return -1;
     if (write(fd, req, n) != (ssize_t)n) {
@@ -481,7 +483,7 @@ int h_servers_ctl_out(const char *args, char *out, size_t cap)
 
 int h_http_abandon(int port, const char *path)
 {
-    int fd = connect_to(port);
+    int fd = h_connect(port, 0);
     if (fd < 0)
         return -1;
     char req[512];

@@ -81,6 +81,10 @@ int h_http_json(int port, const char *method, const char *path, const char *head
  * body's; body NULL: none. Bodies up to about 60 KiB. */
 int h_http_body_headers(int port, const char *method, const char *path, const char *headers,
                         const char *body, struct http_resp *r, int timeout_ms);
+/* A TCP connection to 127.0.0.1:port, its receive buffer rcvbuf bytes when
+ * rcvbuf > 0 (set before connecting, so that the window the server sees
+ * stays small). The descriptor, or -1. */
+int h_connect(int port, int rcvbuf);
 /* The request bytes as given (a head of the caller's, "Connection: close"
  * in it, and its body), the answer read until the server closes. */
 int h_http_raw(int port, const char *request, struct http_resp *r, int timeout_ms);

@@ -6,7 +6,6 @@
  * reader not growing the edge, a worker killed mid-export, errors before
  * the first byte (406, 400, 404) as JSON, the audit records, and the same
  * chunks through the RPC client. */
-#include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
 #include <jansson.h>
@@ -336,12 +335,8 @@ START_TEST(sigterm_mid_export_finishes_it)
 {
     struct proc e;
     int at = extra_edge(&e, "edge-export-drain", "WARREN_LOG_LEVEL=info");
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int rcvbuf = 4096; /* before connect: the window the edge sees stays small */
-    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)at)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = h_connect(at, 4096); /* small: the export stays held back */
+    ck_assert_int_ge(fd, 0);
     static const char get[] = "GET /api/Tracks HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n"
                               "Connection: close\r\n\r\n";
     ck_assert_int_eq(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(get) - 1);

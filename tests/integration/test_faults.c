@@ -3,7 +3,6 @@
  * an edge stopped with SIGTERM answers every request it holds before it
  * exits, and a request that waits out its deadline behind a frozen worker
  * is not executed late when the worker resumes. */
-#include <arpa/inet.h>
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
@@ -119,13 +118,8 @@ END_TEST
 /* A connection to the edge at port; rcvbuf > 0: that receive buffer. */
 static int connect_edge(int port, int rcvbuf)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    if (rcvbuf > 0) /* before connect: the window the edge sees stays small */
-        ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = h_connect(port, rcvbuf);
+    ck_assert_msg(fd >= 0, "cannot connect to the edge at %d", port);
     return fd;
 }
 

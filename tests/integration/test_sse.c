@@ -5,9 +5,7 @@
  * (proto/README.md, "Change events") by the test itself, so that
  * positions, transactions of many events and a stream older than the
  * edge are exactly as each test needs them. */
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -145,15 +143,6 @@ struct event {
     char data[1024];
 };
 
-static int connect_to(int p)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
-}
-
 /* Reads what arrives within timeout_ms into c->buf; false when the peer
  * closed and nothing more came. */
 static bool fill(struct client *c, int timeout_ms)
@@ -178,15 +167,8 @@ static void sse_open_rcvbuf(struct client *c, int p, const char *path, const cha
                             int rcvbuf)
 {
     memset(c, 0, sizeof(*c));
-    if (rcvbuf > 0) { /* before connect: the window the edge sees stays small */
-        c->fd = socket(AF_INET, SOCK_STREAM, 0);
-        ck_assert_int_eq(setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ck_assert_int_eq(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    } else {
-        c->fd = connect_to(p);
-    }
+    c->fd = h_connect(p, rcvbuf);
+    ck_assert_msg(c->fd >= 0, "cannot connect to the edge at %d", p);
     char req[2048];
     int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n%s\r\n", path,
                      headers ? headers : "");
