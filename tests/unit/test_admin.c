@@ -1,9 +1,11 @@
 /* The worker's admin listener: what /livez, /readyz and /metrics answer
  * for each state the loop reports, 404 and 405 in JSON, and the same over
  * a real socket (status line, length, HEAD without a body, a malformed
- * request line refused, the thread stopped cleanly). */
+ * request line refused, the thread stopped cleanly), and probes answered
+ * while other clients hold connections open without finishing them. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,20 +95,32 @@ START_TEST(metrics_and_errors)
 }
 END_TEST
 
-/* Sends raw to the listener and returns its whole answer. */
-static void exchange(int port, const char *raw, char *out, size_t cap)
+static int connect_to(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(fd, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(send(fd, raw, strlen(raw), 0), (ssize_t)strlen(raw));
+    return fd;
+}
+
+/* Reads fd's whole answer (to its end) into out. */
+static void read_all(int fd, char *out, size_t cap)
+{
     size_t len = 0;
     ssize_t k;
     while (len + 1 < cap && (k = recv(fd, out + len, cap - 1 - len, 0)) > 0)
         len += (size_t)k;
     out[len] = '\0';
+}
+
+/* Sends raw to the listener and returns its whole answer. */
+static void exchange(int port, const char *raw, char *out, size_t cap)
+{
+    int fd = connect_to(port);
+    ck_assert_int_eq(send(fd, raw, strlen(raw), 0), (ssize_t)strlen(raw));
+    read_all(fd, out, cap);
     (void)close(fd);
 }
 
@@ -148,6 +162,66 @@ START_TEST(answers_over_a_socket)
 }
 END_TEST
 
+/* True while the server has neither answered nor closed fd. */
+static bool still_open(int fd)
+{
+    char c;
+    return recv(fd, &c, 1, MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* A kubelet's probe times out after a second: clients that open
+ * connections and never finish their request must not hold it up. Served
+ * one at a time, each silent connection held the next for its deadline
+ * (2 s), and the probe was answered only after the silent ones were
+ * closed; now it is answered while they are open, and so are they once
+ * their heads end. More silent clients than the listener serves at once
+ * cost the oldest its place, never the probe. */
+START_TEST(slow_clients_do_not_hold_up_probes)
+{
+    struct wr__health h;
+    wr__health_init(&h);
+    wr__health_unready(&h, WR__UNREADY_BROKER, false);
+    wr_metrics *m = wr_metrics_new();
+    struct wr_err err = {0};
+    wr__admin *a = wr__admin_start("127.0.0.1", 0, &h, m, &err);
+    ck_assert_msg(a != NULL, "%s", err.msg);
+    int port = wr__admin_port(a);
+    enum { SLOW = 6 };
+    int slow[SLOW];
+    const char *part = "GET /livez HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < SLOW; i++) {
+        slow[i] = connect_to(port);
+        ck_assert_int_eq(send(slow[i], part, strlen(part), 0), (ssize_t)strlen(part));
+    }
+    char out[4096];
+    exchange(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", out, sizeof(out));
+    ck_assert_msg(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", out);
+    for (int i = 0; i < SLOW; i++)
+        ck_assert_msg(still_open(slow[i]), "silent connection %d was closed before the probe", i);
+    for (int i = 0; i < SLOW; i++) {
+        ck_assert_int_eq(send(slow[i], "\r\n", 2, 0), 2);
+        read_all(slow[i], out, sizeof(out));
+        ck_assert_msg(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0, "%d: %s", i, out);
+        (void)close(slow[i]);
+    }
+    /* a flood of silent connections, more than the slots */
+    enum { FLOOD = 100 };
+    int flood[FLOOD];
+    for (int i = 0; i < FLOOD; i++)
+        flood[i] = connect_to(port);
+    exchange(port, "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n", out, sizeof(out));
+    ck_assert_msg(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", out);
+    int dropped = 0;
+    for (int i = 0; i < FLOOD; i++) {
+        dropped += !still_open(flood[i]);
+        (void)close(flood[i]);
+    }
+    ck_assert_int_gt(dropped, 0); /* the oldest made room */
+    wr__admin_stop(a);
+    wr_metrics_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("admin");
@@ -156,6 +230,7 @@ int main(void)
     tcase_add_test(tc, probes_say_what_the_loop_reports);
     tcase_add_test(tc, metrics_and_errors);
     tcase_add_test(tc, answers_over_a_socket);
+    tcase_add_test(tc, slow_clients_do_not_hold_up_probes);
     suite_add_tcase(s, tc);
     return run_suite(s, true);
 }

@@ -1,12 +1,11 @@
 /* The worker's admin listener (ADMIN_HOST:ADMIN_PORT): /livez, /readyz and
  * /metrics over plain HTTP/1.1, one short request per connection, answered
- * by a thread of its own. Why a thread rather than a socket polled between
- * deliveries: the loop can be away for long (a statement up to its
- * deadline, a broker connect with its timeout, a reconnect's backoff),
- * and a probe must be answered meanwhile, and truthfully (livez must say
- * "stuck" when the loop is). The thread never touches the loop's state: it
- * reads struct wr__health (atomics the loop stamps) and the metrics
- * registry (atomics too), so nothing the loop does waits for it. */
+ * by a thread of its own (admin_listen.c) from what admin.c computes. Why a thread rather than a
+ * socket polled between deliveries: the loop can be away for long (a statement up to its deadline,
+ * a broker connect with its timeout, a reconnect's backoff), and a probe must be answered
+ * meanwhile, and truthfully (livez must say "stuck" when the loop is). The thread never touches the
+ * loop's state: it reads struct wr__health (atomics the loop stamps) and the metrics registry
+ * (atomics too), so nothing the loop does waits for it. */
 #ifndef WARREN_WORKER_ADMIN_H
 #define WARREN_WORKER_ADMIN_H
 
@@ -59,5 +58,15 @@ int wr__admin_port(const wr__admin *a);
 void wr__admin_answer(struct wr__health *health, wr_metrics *metrics, const char *method,
                       const char *target, int *status, const char **content_type,
                       struct wr_buf *body);
+
+/* The largest answer wr__admin_reply writes: /metrics (8 MiB) and its head. */
+#define WR__ADMIN_REPLY_MAX ((8u << 20) + 1024)
+
+/* The whole answer, status line to body, to one request head (NUL-ended,
+ * its end of head included), appended to out; out's cap should be
+ * WR__ADMIN_REPLY_MAX (past it, wr_buf_error(out) says so). A head that is
+ * not "METHOD target HTTP/1.x" gets a 400. Pure, for tests. */
+void wr__admin_reply(struct wr__health *health, wr_metrics *metrics, const char *head,
+                     struct wr_buf *out);
 
 #endif
