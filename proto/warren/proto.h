@@ -133,6 +133,7 @@
 #define WR_CODE_NOT_FOUND "not_found"
 #define WR_CODE_METHOD_NOT_ALLOWED "method_not_allowed"
 #define WR_CODE_NOT_IMPLEMENTED "not_implemented" /* 501: a method HTTP/1.1 does not define */
+#define WR_CODE_VERSION_NOT_SUPPORTED "version_not_supported" /* 505: not HTTP/1.x */
 #define WR_CODE_PAYLOAD_TOO_LARGE "payload_too_large"
 #define WR_CODE_UNAVAILABLE "unavailable"
 #define WR_CODE_TIMEOUT "timeout"

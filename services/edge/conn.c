@@ -415,10 +415,10 @@ static void refuse_connection(struct conn *conn, const char *message)
     refuse(conn, 503, WR_CODE_OVERLOADED, message, "Retry-After: 1\r\n");
 }
 
-/* A head or body framing head.h refused: 400, closed. The requests before
- * it on the same connection are answered first: while one is unread, waits
- * for its call or is being written, the 400 waits (refuse_when_answered
- * runs this again). */
+/* A head or body framing head.h refused: 400 (505 for a version the edge
+ * does not speak), closed. The requests before it on the same connection
+ * are answered first: while one is unread, waits for its call or is being
+ * written, the refusal waits (refuse_when_answered runs this again). */
 static void on_refuse(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -427,6 +427,12 @@ static void on_refuse(evutil_socket_t fd, short what, void *arg)
     conn->refuse_pending = !all_answered(conn);
     if (conn->refuse_pending)
         return;
+    if (conn->bad == head_why_version) {
+        wr_debug(NULL, "closing a connection: %s", conn->bad);
+        refuse(conn, 505, WR_CODE_VERSION_NOT_SUPPORTED,
+               "HTTP version not supported: the edge speaks HTTP/1.1 and HTTP/1.0", "");
+        return;
+    }
     char msg[160];
     (void)snprintf(msg, sizeof(msg), "malformed request: %s", conn->bad);
     wr_debug(NULL, "closing a connection: %s", msg);

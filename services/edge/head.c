@@ -68,26 +68,38 @@ static bool line_at(const char *p, size_t n, size_t *len)
     return false;
 }
 
-static bool request_line(const char *p, size_t n, struct head_info *info, bool *http10)
+const char head_why_version[] = "an HTTP version other than 1.0 and 1.1";
+static const char why_request_line[] = "a malformed request line";
+
+/* NULL when p[0..n) is "token SP target SP HTTP/1.x"; else why not:
+ * head_why_version for a well-formed "HTTP/d.d" of another major version
+ * (HTTP/2's preface "PRI * HTTP/2.0" among them). */
+static const char *request_line(const char *p, size_t n, struct head_info *info, bool *http10)
 {
     size_t m = 0;
     while (m < n && head_tchar((unsigned char)p[m]))
         m++;
     if (m == 0 || m >= n || p[m] != ' ')
-        return false;
+        return why_request_line;
     size_t t = m + 1, u = t;
     while (u < n && is_target((unsigned char)p[u]))
         u++;
     if (u == t || u >= n || p[u] != ' ')
-        return false;
+        return why_request_line;
     const char *v = p + u + 1;
-    if (n - u - 1 != 8 || memcmp(v, "HTTP/1.", 7) != 0 || (v[7] != '0' && v[7] != '1'))
-        return false;
+    bool dd = n - u - 1 == 8 && memcmp(v, "HTTP/", 5) == 0 && v[5] >= '0' && v[5] <= '9' &&
+              v[6] == '.' && v[7] >= '0' && v[7] <= '9';
+    if (!dd)
+        return why_request_line;
+    if (v[5] != '1')
+        return head_why_version;
+    if (v[7] != '0' && v[7] != '1')
+        return why_request_line; /* 1.2 and up: libevent would answer in that version */
     *http10 = v[7] == '0';
     size_t keep = m < sizeof(info->method) - 1 ? m : sizeof(info->method) - 1;
     memcpy(info->method, p, keep);
     info->method[keep] = '\0';
-    return true;
+    return NULL;
 }
 
 /* A Content-Length value: 1 to 18 digits (no sign, no list). */
@@ -158,10 +170,13 @@ static bool takes_body(const char *method)
 bool head_check(const char *p, size_t n, struct head_info *info, const char **why)
 {
     memset(info, 0, sizeof(*info));
-    *why = "a malformed request line";
+    *why = why_request_line;
     size_t len = 0;
     bool http10 = false;
-    if (!line_at(p, n, &len) || !request_line(p, len, info, &http10))
+    if (!line_at(p, n, &len))
+        return false;
+    *why = request_line(p, len, info, &http10);
+    if (*why != NULL)
         return false;
     struct fields fl = {0};
     size_t at = len + 2;

@@ -59,7 +59,9 @@ struct head_info {
  * why (static storage, one sentence for the client) when it is not:
  *   - any line end but CRLF (a bare CR or LF), a NUL or another control
  *     character but HTAB in a field value;
- *   - a request line not "token SP target SP HTTP/1.x";
+ *   - a request line not "token SP target SP HTTP/1.x" (why is
+ *     head_why_version, the one reason a caller tells apart, when it is
+ *     "HTTP/d.d" of another major version: 505, not 400);
  *   - a field name that is not a token (empty, a space before the colon),
  *     an obs-fold line (one starting with SP or HTAB);
  *   - Content-Length that is not plain decimal (at most 18 digits) or
@@ -71,6 +73,8 @@ struct head_info {
  *     and libevent would read none after HEAD, TRACE or an unknown
  *     method, leaving it to be read as the next request. */
 bool head_check(const char *p, size_t n, struct head_info *info, const char **why);
+/* head_check's why for a version the edge does not speak. */
+extern const char head_why_version[];
 
 /* A connection's input, followed request by request: heads are collected
  * (up to max_head bytes, beyond which the framer gives up and leaves the

@@ -420,6 +420,20 @@ START_TEST(unknown_method_and_reason_phrases)
 }
 END_TEST
 
+/* HTTP/2's prior-knowledge preface and other versions: 505, closed; an
+ * unknown minor version of 1 stays a malformed line. */
+START_TEST(other_http_versions)
+{
+    RAW_ERROR(bare_port, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "version_not_supported",
+              "HTTP/1.1");
+    static const char two[] = "GET /api/Albums HTTP/2.0\r\nHost: x\r\n\r\n";
+    status_line_is(two, sizeof(two) - 1, "HTTP/1.1 505 HTTP Version Not Supported");
+    RAW_ERROR(bare_port, "GET /api/Albums HTTP/1.2\r\nHost: x\r\n\r\n", 400, "bad_request",
+              "request line");
+    assert_all_up();
+}
+END_TEST
+
 /* --- slow clients and too many of them --- */
 
 START_TEST(dribbling_client_is_cut)
@@ -692,6 +706,7 @@ int main(void)
     tcase_add_test(t, writes_need_a_key);
     tcase_add_test(t, oversize_and_framing);
     tcase_add_test(t, unknown_method_and_reason_phrases);
+    tcase_add_test(t, other_http_versions);
     tcase_add_test(t, dribbling_client_is_cut);
     tcase_add_test(t, connection_cap);
     tcase_add_test(t, port_taken_by_an_edge);

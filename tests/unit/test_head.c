@@ -53,12 +53,29 @@ START_TEST(bad_request_lines)
     refused("GET  / HTTP/1.1\r\n\r\n", "request line");
     refused("GET / a HTTP/1.1\r\n\r\n", "request line");
     refused("GET / HTTP/1.1 \r\n\r\n", "request line");
-    refused("GET / HTTP/2.0\r\n\r\n", "request line");
+    refused("GET / HTTP/1.2\r\nHost: x\r\n\r\n", "request line");
+    refused("GET / HTTP/2\r\nHost: x\r\n\r\n", "request line");
+    refused("GET / HTTP/x.1\r\nHost: x\r\n\r\n", "request line");
     refused("GET / HTTP/1.10\r\n\r\n", "request line");
     refused("G(T / HTTP/1.1\r\n\r\n", "request line");
     refused("GET /\x01 HTTP/1.1\r\n\r\n", "request line");
     refused("\r\nGET / HTTP/1.1\r\n\r\n", "request line");
     refused("GET / HTTP/1.1\n\n", "request line");
+}
+END_TEST
+
+/* Another major version is told apart: 505, not 400. */
+START_TEST(other_versions)
+{
+    static const char *const heads[] = {"GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+                                        "PRI * HTTP/2.0\r\n\r\n", "GET / HTTP/0.9\r\n\r\n",
+                                        "GET / HTTP/3.0\r\nHost: x\r\n\r\n"};
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        struct head_info info;
+        const char *why = NULL;
+        ck_assert(!check(heads[i], &info, &why));
+        ck_assert_msg(why == head_why_version, "%s: %s", heads[i], why);
+    }
 }
 END_TEST
 
@@ -194,6 +211,7 @@ int main(void)
     TCase *t = tcase_create("head");
     tcase_add_test(t, good_heads);
     tcase_add_test(t, bad_request_lines);
+    tcase_add_test(t, other_versions);
     tcase_add_test(t, bad_fields);
     tcase_add_test(t, bad_framing);
     tcase_add_test(t, framer_walks_pipelines);
