@@ -6,7 +6,6 @@
  * an edge with EDGE_BATCH on, concurrent reads each get their own answer,
  * byte for byte the one an unbatched edge gives. */
 #include <check.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,11 +218,8 @@ END_TEST
 /* Connects to the edge and sends a GET of path, without reading. */
 static int send_get(int port, const char *path)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    int fd = h_connect(port, 0);
+    ck_assert_int_ge(fd, 0);
     char req[256];
     int n =
         snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);

@@ -5,9 +5,7 @@
  * logs each request it executes (LOG_LEVEL debug): those lines are counted.
  * One event loop (EDGE_THREADS 1): flights are a loop's own. SINGLE_FLIGHT
  * is on here (off by default). */
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,10 +55,8 @@ static int executed(void)
 /* A connection with a GET of path sent, its answer not read. */
 static int send_get(const char *path)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = h_connect(port, 0);
+    ck_assert_int_ge(fd, 0);
     char req[256];
     int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
     ck_assert_int_eq(write(fd, req, (size_t)n), n);

@@ -5,12 +5,10 @@
  * refuse names that are not the schema's; oversize requests, ambiguous
  * framing, dribbling clients and too many connections; API keys for writes.
  * Raw sockets where the harness's client cannot say the request. */
-#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -68,12 +66,8 @@ static void teardown(void)
 
 static int connect_to(int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "connect: %s",
-                  strerror(errno));
+    int fd = h_connect(port, 0);
+    ck_assert_msg(fd >= 0, "connect: %s", strerror(errno));
     return fd;
 }
 

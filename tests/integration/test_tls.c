@@ -6,9 +6,7 @@
  * a name the certificate lacks, an expired client certificate and a plain
  * port). The broker's TLS listener and CA come from tests/lib/servers.sh
  * (WRT_AMQPS_PORT); tls_certs.sh makes the rest with openssl. */
-#include <arpa/inet.h>
 #include <check.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -233,18 +231,6 @@ struct proxy {
     pthread_t thread;
 };
 
-static int connect_port(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 static void proxy_close_pair(struct proxy *px, int i)
 {
     int base = i - i % 2;
@@ -258,7 +244,7 @@ static void proxy_close_pair(struct proxy *px, int i)
 static void proxy_accept(struct proxy *px)
 {
     int c = accept(px->listen_fd, NULL, NULL);
-    int u = c >= 0 ? connect_port(px->target) : -1;
+    int u = c >= 0 ? h_connect(px->target, 0) : -1;
     for (int i = 0; u >= 0 && i < 2 * PROXY_PAIRS; i += 2) {
         if (px->fds[i] < 0) {
             px->fds[i] = c;
