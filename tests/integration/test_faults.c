@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -215,9 +216,11 @@ END_TEST
  * pidfd_getfd) and the client reads nothing until the edge has drained,
  * so the answer is still being sent when the last call ends. The loop
  * runs on until it has left (loops.c); it was cut before. */
-START_TEST(edge_sigterm_finishes_a_large_answer)
+/* A connection to the edge at port whose both ends buffer little: this
+ * end's receive buffer, and the edge's send buffer, set through its own
+ * socket (pidfd_getfd). */
+static int connect_narrow(int port)
 {
-    int port = start_edge("edge-faults-large");
     int fd = connect_edge(port, 4096);
     int theirs = -1;
     for (long long end = h_now_ms() + 5000; (theirs = h_their_end(edge.pid, fd)) < 0;) {
@@ -227,6 +230,13 @@ START_TEST(edge_sigterm_finishes_a_large_answer)
     int small = 4096;
     ck_assert_int_eq(setsockopt(theirs, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
     close(theirs);
+    return fd;
+}
+
+START_TEST(edge_sigterm_finishes_a_large_answer)
+{
+    int port = start_edge("edge-faults-large");
+    int fd = connect_narrow(port);
     ck_assert_int_eq(kill(w.pid, SIGSTOP), 0);
     send_get(fd, "/api/Tracks?results_per_page=100");
     stop_edge_holding(port, 1);
@@ -249,6 +259,48 @@ START_TEST(edge_sigterm_finishes_a_large_answer)
     ck_assert_msg((long)(got - (size_t)(eoh + 4 - all)) == want,
                   "%zu of %ld bytes of the body came", got - (size_t)(eoh + 4 - all), want);
     both_stopped();
+}
+END_TEST
+
+/* But a client that reads nothing does not hold a stopping edge for
+ * good: its answer is cut SEND_GRACE_S (5 s) after the drain, though
+ * HTTP_TIMEOUT_S, libevent's inactivity timeout (60 s here), would wait
+ * on. The edge exits 0; the client has the start of its answer, then the
+ * connection's end. */
+START_TEST(edge_sigterm_cuts_a_client_that_never_reads)
+{
+    start_worker(&w, 0);
+    wait_consuming(&w);
+    const char *env[] = {"WARREN_EDGE_THREADS=1", "WARREN_HTTP_TIMEOUT_S=60", NULL};
+    int port = h_spawn_edge(&edge, "edge-faults-stuck", "t_faults", env);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
+    int fd = connect_narrow(port);
+    ck_assert_int_eq(kill(w.pid, SIGSTOP), 0);
+    send_get(fd, "/api/Tracks?results_per_page=100");
+    stop_edge_holding(port, 1);
+    long long t0 = h_now_ms();
+    int status = 0;
+    pid_t done = 0;
+    while ((done = waitpid(edge.pid, &status, WNOHANG)) == 0 && h_now_ms() - t0 < 30000)
+        usleep(50 * 1000);
+    ck_assert_msg(done == edge.pid, "the edge still runs 30 s into its drain (see %s)", edge.log);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the edge ended %d", status);
+    edge.pid = 0;
+    printf("edge_sigterm_cuts_a_client_that_never_reads: exited %.1f s after the drain began\n",
+           (double)(h_now_ms() - t0) / 1000.0);
+    bool closed = false;
+    char *all = h_read_until_close(fd, 10000, &closed);
+    close(fd);
+    const char *eoh = strstr(all, "\r\n\r\n");
+    const char *cl = strstr(all, "\r\nContent-Length: ");
+    ck_assert_msg(strncmp(all, "HTTP/1.1 200 ", 13) == 0 && eoh != NULL && cl != NULL && cl < eoh,
+                  "%.300s", all);
+    long want = strtol(cl + 18, NULL, 10);
+    long got = (long)strlen(eoh + 4);
+    ck_assert_msg(closed && got < want, "%ld of %ld bytes came, closed: %d", got, want, closed);
+    free(all);
+    ck_assert_int_eq(h_stop(&w, SIGTERM), 0);
+    w.pid = 0;
 }
 END_TEST
 
@@ -303,6 +355,7 @@ int main(void)
     tcase_add_test(tc, sigterm_under_load_drains_and_loses_nothing);
     tcase_add_test(tc, edge_sigterm_answers_every_request_in_flight);
     tcase_add_test(tc, edge_sigterm_finishes_a_large_answer);
+    tcase_add_test(tc, edge_sigterm_cuts_a_client_that_never_reads);
     tcase_add_test(tc, frozen_worker_lets_requests_expire);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
