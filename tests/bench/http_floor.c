@@ -14,7 +14,13 @@
  *           server must read), the answer formatted without printf and
  *           written with one send per read's worth of requests.
  *
- * Usage: http_floor evhttp|bare PORT (runs until SIGTERM or SIGINT). */
+ * With "hold" after the port, each request is held unanswered until
+ * SIGUSR1 (then all are answered): the resident set with N requests held is
+ * what each design costs a request in flight (the edge's memory target).
+ * The bare loop then keeps a request as its head, in one allocation, and a
+ * connection's unread input only while a head is incomplete.
+ *
+ * Usage: http_floor evhttp|bare PORT [hold] (until SIGTERM or SIGINT). */
 #include <sys/queue.h> /* before libevent's headers: TAILQ's operations */
 
 #include <arpa/inet.h>
@@ -39,8 +45,10 @@
 #define BODY_BYTES 1105
 #define IN_CAP 16384
 #define OUT_CAP 65536
+#define MAX_FDS (1 << 17)
 
 static char body[BODY_BYTES + 1];
+static bool hold; /* requests wait for SIGUSR1 */
 
 /* The headers the edge sends with a page, after Date (one folded entry). */
 static const char folded_tail[] = "\r\nX-Trace-Id: 1d2031176657c83795e576ffd6978844"
@@ -81,14 +89,43 @@ static void add_folded(struct evkeyvalq *h)
     TAILQ_INSERT_HEAD(h, kv, next);
 }
 
-static void on_evhttp_request(struct evhttp_request *req, void *arg)
+static void evhttp_answer(struct evhttp_request *req)
 {
-    (void)arg;
     add_folded(evhttp_request_get_output_headers(req));
     struct evbuffer *b = evbuffer_new();
     evbuffer_add(b, body, BODY_BYTES);
     evhttp_send_reply(req, 200, "OK", b);
     evbuffer_free(b);
+}
+
+static struct evhttp_request **held_reqs;
+static size_t n_held, cap_held;
+
+static void on_evhttp_request(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    if (!hold) {
+        evhttp_answer(req);
+        return;
+    }
+    if (n_held == cap_held) {
+        size_t cap = cap_held ? 2 * cap_held : 1024;
+        struct evhttp_request **grown = realloc(held_reqs, cap * sizeof(*grown));
+        if (grown == NULL) {
+            evhttp_answer(req);
+            return;
+        }
+        held_reqs = grown;
+        cap_held = cap;
+    }
+    held_reqs[n_held++] = req;
+}
+
+static void evhttp_release(void)
+{
+    for (size_t i = 0; i < n_held; i++)
+        evhttp_answer(held_reqs[i]);
+    n_held = 0;
 }
 
 static int run_evhttp(struct event_base *base, int port)
@@ -110,14 +147,21 @@ static int run_evhttp(struct event_base *base, int port)
 struct bconn {
     int fd;
     struct event *ev;
-    size_t len;
-    char in[IN_CAP];
+    char *rest; /* input after the last whole head, until more comes */
+    size_t rest_len;
+    char *held; /* hold: the head of the request held, in one allocation */
+    size_t held_len;
 };
+
+static struct bconn *by_fd[MAX_FDS];
 
 static void bconn_free(struct bconn *c)
 {
+    by_fd[c->fd] = NULL;
     event_free(c->ev);
     (void)close(c->fd);
+    free(c->rest);
+    free(c->held);
     free(c);
 }
 
@@ -175,45 +219,89 @@ static bool answer(const char *head, size_t n, char **o, bool *close_after)
     return true;
 }
 
+/* Answers or holds the whole heads in in[0..len); returns the bytes used,
+ * the answers appended at *o; *close_after when the connection ends. */
+static size_t take_heads(struct bconn *c, const char *in, size_t len, char *out, char **o,
+                         bool *close_after)
+{
+    size_t at = 0;
+    while (c->held == NULL && !*close_after) {
+        const char *end = memmem(in + at, len - at, "\r\n\r\n", 4);
+        if (end == NULL || *o + BODY_BYTES + 512 > out + OUT_CAP)
+            break;
+        size_t n = (size_t)(end + 4 - (in + at));
+        if (hold) {
+            c->held = malloc(n);
+            if (c->held == NULL) {
+                *close_after = true;
+                break;
+            }
+            memcpy(c->held, in + at, n);
+            c->held_len = n;
+        } else if (!answer(in + at, n, o, close_after)) {
+            *close_after = true;
+            break;
+        }
+        at += n;
+    }
+    return at;
+}
+
+static void send_or_close(struct bconn *c, const char *out, size_t n, bool close_after)
+{
+    /* loopback takes a few answers at once; a real layer keeps the rest */
+    if (n > 0 && send(c->fd, out, n, MSG_NOSIGNAL) != (ssize_t)n)
+        close_after = true;
+    if (close_after)
+        bconn_free(c);
+}
+
 static void on_bare_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct bconn *c = arg;
-    if (what & EV_TIMEOUT) {
+    if (what & EV_TIMEOUT && !hold) {
         bconn_free(c);
         return;
     }
-    ssize_t k = recv(fd, c->in + c->len, sizeof(c->in) - c->len, 0);
+    static char in[IN_CAP], out[OUT_CAP];
+    size_t len = c->rest_len;
+    if (len > 0)
+        memcpy(in, c->rest, len);
+    ssize_t k = recv(fd, in + len, sizeof(in) - len, 0);
     if (k < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (k <= 0) {
         bconn_free(c);
         return;
     }
-    c->len += (size_t)k;
-    static char out[OUT_CAP];
+    len += (size_t)k;
     char *o = out;
-    size_t at = 0;
     bool close_after = false;
-    for (;;) {
-        char *end = memmem(c->in + at, c->len - at, "\r\n\r\n", 4);
-        if (end == NULL || o + BODY_BYTES + 512 > out + sizeof(out))
-            break;
-        size_t n = (size_t)(end + 4 - (c->in + at));
-        if (!answer(c->in + at, n, &o, &close_after)) {
-            bconn_free(c);
-            return;
-        }
-        at += n;
-        if (close_after)
-            break;
-    }
-    memmove(c->in, c->in + at, c->len - at);
-    c->len -= at;
-    /* loopback takes a few answers at once; a real layer keeps the rest */
-    if (o > out && send(fd, out, (size_t)(o - out), MSG_NOSIGNAL) != (ssize_t)(o - out))
+    size_t at = take_heads(c, in, len, out, &o, &close_after);
+    free(c->rest);
+    c->rest = NULL;
+    c->rest_len = len - at;
+    if (c->rest_len > 0 && (c->rest = malloc(c->rest_len)) != NULL)
+        memcpy(c->rest, in + at, c->rest_len);
+    if (c->rest_len == sizeof(in) || (c->rest_len > 0 && c->rest == NULL))
         close_after = true;
-    if (close_after || c->len == sizeof(c->in))
-        bconn_free(c);
+    send_or_close(c, out, (size_t)(o - out), close_after);
+}
+
+static void bare_release(void)
+{
+    static char out[OUT_CAP];
+    for (int fd = 0; fd < MAX_FDS; fd++) {
+        struct bconn *c = by_fd[fd];
+        if (c == NULL || c->held == NULL)
+            continue;
+        char *o = out;
+        bool close_after = false;
+        bool ok = answer(c->held, c->held_len, &o, &close_after);
+        free(c->held);
+        c->held = NULL;
+        send_or_close(c, out, (size_t)(o - out), close_after || !ok);
+    }
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
@@ -223,18 +311,19 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     (void)sa;
     (void)len;
     struct event_base *base = arg;
-    struct bconn *c = malloc(sizeof(*c));
+    struct bconn *c = fd < MAX_FDS ? calloc(1, sizeof(*c)) : NULL;
     if (c == NULL) {
         (void)close(fd);
         return;
     }
     c->fd = fd;
-    c->len = 0;
+    by_fd[fd] = c;
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_bare_readable, c);
     static const struct timeval idle = {10, 0};
-    if (c->ev == NULL || event_add(c->ev, &idle) != 0) {
+    if (c->ev == NULL || event_add(c->ev, hold ? NULL : &idle) != 0) {
+        by_fd[fd] = NULL;
         (void)close(fd);
         free(c);
     }
@@ -261,10 +350,22 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
+static void on_release(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    if (arg != NULL)
+        evhttp_release();
+    else
+        bare_release();
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3 || (strcmp(argv[1], "evhttp") != 0 && strcmp(argv[1], "bare") != 0)) {
-        fprintf(stderr, "usage: http_floor evhttp|bare PORT\n");
+    bool ev = argc >= 3 && strcmp(argv[1], "evhttp") == 0;
+    hold = argc == 4 && strcmp(argv[3], "hold") == 0;
+    if ((argc != 3 && !hold) || (!ev && strcmp(argv[1], "bare") != 0)) {
+        fprintf(stderr, "usage: http_floor evhttp|bare PORT [hold]\n");
         return 2;
     }
     memset(body, 'x', BODY_BYTES);
@@ -274,12 +375,15 @@ int main(int argc, char **argv)
     struct event_base *base = event_base_new();
     struct event *term = evsignal_new(base, SIGTERM, on_signal, base);
     struct event *intr = evsignal_new(base, SIGINT, on_signal, base);
+    struct event *usr1 = evsignal_new(base, SIGUSR1, on_release, ev ? base : NULL);
     event_add(term, NULL);
     event_add(intr, NULL);
+    event_add(usr1, NULL);
     int port = atoi(argv[2]);
-    int rc = strcmp(argv[1], "evhttp") == 0 ? run_evhttp(base, port) : run_bare(base, port);
+    int rc = ev ? run_evhttp(base, port) : run_bare(base, port);
     event_free(term);
     event_free(intr);
+    event_free(usr1);
     event_base_free(base);
     return rc;
 }
