@@ -1,11 +1,13 @@
 /* The worker's admin listener (ADMIN_HOST:ADMIN_PORT): /livez, /readyz and
  * /metrics over plain HTTP/1.1, one short request per connection, answered
- * by a thread of its own (admin_listen.c) from what admin.c computes. Why a thread rather than a
- * socket polled between deliveries: the loop can be away for long (a statement up to its deadline,
- * a broker connect with its timeout, a reconnect's backoff), and a probe must be answered
- * meanwhile, and truthfully (livez must say "stuck" when the loop is). The thread never touches the
- * loop's state: it reads struct wr__health (atomics the loop stamps) and the metrics registry
- * (atomics too), so nothing the loop does waits for it. */
+ * by a thread of its own (admin_listen.c) from what admin.c computes. Why
+ * a thread rather than a socket polled between deliveries: the loop can be
+ * away for long (a statement up to its deadline, a broker connect with its
+ * timeout, a reconnect's backoff), and a probe must be answered meanwhile,
+ * and truthfully (livez must say "stuck" when the loop is). The thread
+ * never touches the loop's state: it reads struct wr__health (atomics the
+ * loop stamps) and the metrics registry (atomics too), so nothing the loop
+ * does waits for it. */
 #ifndef WARREN_WORKER_ADMIN_H
 #define WARREN_WORKER_ADMIN_H
 
