@@ -7,6 +7,7 @@
  * the first byte (406, 400, 404) as JSON, the audit records, and the same
  * chunks through the RPC client. */
 #include <check.h>
+#include <errno.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <signal.h>
@@ -362,6 +363,61 @@ START_TEST(sigterm_mid_export_finishes_it)
 }
 END_TEST
 
+/* But an export with more chunks to come is cut at the end of the chunk
+ * being sent when the signal came: the drain does not wait for 200,000
+ * rows. NDJSON then ends with the error line shutting_down, which no
+ * client takes for a whole export, and the edge exits 0. */
+START_TEST(sigterm_mid_long_export_cuts_it)
+{
+    struct proc e;
+    int at = extra_edge(&e, "edge-export-cut", "WARREN_LOG_LEVEL=info");
+    int fd = h_connect(at, 4096);
+    ck_assert_int_ge(fd, 0);
+    static const char get[] = "GET /api/Big HTTP/1.1\r\nHost: x\r\n"
+                              "Accept: application/x-ndjson\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(get) - 1);
+    char first[1024];
+    ck_assert_int_eq(recv(fd, first, sizeof(first), MSG_WAITALL), (ssize_t)sizeof(first));
+    ck_assert_msg(strncmp(first, "HTTP/1.1 200 ", 13) == 0, "%.200s", first);
+    ck_assert_int_eq(kill(e.pid, SIGTERM), 0);
+    ck_assert(h_log_has(e.log, "draining", 10000));
+    struct timeval tv = {30, 0};
+    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    static char rest[8192]; /* the stream's last bytes */
+    char buf[16384];
+    size_t kept = 0, total = sizeof(first);
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+        total += (size_t)n;
+        size_t take = (size_t)n < sizeof(rest) - 1 ? (size_t)n : sizeof(rest) - 1;
+        size_t drop = kept + take > sizeof(rest) - 1 ? kept + take - (sizeof(rest) - 1) : 0;
+        memmove(rest, rest + drop, kept - drop);
+        kept -= drop;
+        memcpy(rest + kept, buf + n - (ssize_t)take, take);
+        kept += take;
+    }
+    rest[kept] = '\0';
+    close(fd);
+    ck_assert_msg(n == 0, "the export did not end: %s after %zu bytes", strerror(errno), total);
+    /* the last line of the chunked body: before the final "\r\n0\r\n\r\n" */
+    char *end = strstr(rest, "\r\n0\r\n\r\n");
+    ck_assert_msg(end != NULL, "no final chunk after %zu bytes", total);
+    *end = '\0';
+    char *nl = end - 1 > rest && end[-1] == '\n' ? end - 1 : end;
+    *nl = '\0';
+    char *line = strrchr(rest, '\n');
+    ck_assert_ptr_nonnull(line);
+    json_t *j = json_loads(line + 1, 0, NULL);
+    ck_assert_msg(j != NULL, "the last line is not JSON: %.200s", line + 1);
+    const char *code = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+    ck_assert_msg(code != NULL && strcmp(code, "shutting_down") == 0, "last line: %.200s",
+                  line + 1);
+    json_decref(j);
+    printf("sigterm_mid_long_export_cuts_it: cut after %zu bytes\n", total);
+    ck_assert_int_eq(h_stop(&e, SIGTERM), 0); /* it had exited by itself, with 0 */
+}
+END_TEST
+
 START_TEST(worker_killed_mid_export)
 {
     char p[16], pid[16];
@@ -386,6 +442,7 @@ int main(void)
     tcase_add_test(tc, audited);
     tcase_add_test(tc, rpc_chunks);
     tcase_add_test(tc, sigterm_mid_export_finishes_it);
+    tcase_add_test(tc, sigterm_mid_long_export_cuts_it);
     tcase_add_test(tc, worker_killed_mid_export); /* last: one worker is left */
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
