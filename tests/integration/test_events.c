@@ -507,6 +507,44 @@ START_TEST(killed_writer_loses_no_event)
 }
 END_TEST
 
+/* A hidden column or relation stays hidden in events: the object is
+ * rendered as GET renders it, EXCLUDE included, so what a subscriber (or
+ * a browser on /api/Albums/events, which needs no key) reads is never
+ * more than a GET shows. */
+START_TEST(hidden_fields_stay_out_of_events)
+{
+    h_stop(&writer, SIGTERM); /* maybe still starting: its status says nothing */
+    static const char *const hiding[] = {env_db,
+                                         spool,
+                                         "WARREN_Albums__METHODS=GET, PATCH",
+                                         "WARREN_Albums__EXCLUDE=artist_id, Artists",
+                                         "WARREN_COLLECTIONS=Albums, Artists",
+                                         NULL};
+    h_spawn_warren(&writer, WARREN_CATALOG_BIN, "events-writer-hiding", 0, service, hiding);
+    struct http_resp r;
+    long long pos =
+        do_write("PATCH", "/api/Albums/5", "{\"title\":\"Hidden Fields\"}", 200, 200, &r);
+    h_http_free(&r);
+    json_t *got = get_object("Albums", 5);
+    ck_assert_ptr_null(json_object_get(got, "artist_id")); /* the GET hides them */
+    ck_assert_ptr_null(json_object_get(got, "Artists"));
+    drain();
+    const json_t *object = NULL;
+    for (size_t i = 0; i < nevents; i++)
+        if (events[i].position == pos)
+            object = json_object_get(events[i].body, "object");
+    ck_assert_msg(object != NULL, "no event at position %lld", pos);
+    char *text = json_dumps(object, JSON_SORT_KEYS);
+    ck_assert_msg(json_object_get(object, "artist_id") == NULL &&
+                      json_object_get(object, "Artists") == NULL,
+                  "a hidden field in the event: %s", text);
+    ck_assert_str_eq(json_string_value(json_object_get(object, "title")), "Hidden Fields");
+    ck_assert_msg(json_equal(object, got), "the event's object is not the GET's: %s", text);
+    free(text);
+    json_decref(got);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("events");
@@ -515,6 +553,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, every_row_once_in_order);
     tcase_add_test(tc, killed_writer_loses_no_event);
+    tcase_add_test(tc, hidden_fields_stay_out_of_events);
     suite_add_tcase(s, tc);
     return s;
 }
