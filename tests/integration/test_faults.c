@@ -304,6 +304,41 @@ START_TEST(edge_sigterm_cuts_a_client_that_never_reads)
 }
 END_TEST
 
+#define DUP_ID "0123456789abcdef0123456789abcdef"
+
+/* The request id is the call's correlation id: a second request with the
+ * id of one in flight would take the first one's reply. The edge answers
+ * it 409 at once, and the first is answered as if alone. */
+START_TEST(an_id_in_flight_is_not_taken_twice)
+{
+    int port = start_edge("edge-faults-dup");
+    ck_assert_int_eq(kill(w.pid, SIGSTOP), 0); /* the first waits in the edge */
+    int fd = connect_edge(port, 0);
+    static const char first[] = "GET /api/Albums/3 HTTP/1.1\r\nHost: x\r\nX-Request-Id: " DUP_ID
+                                "\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(send(fd, first, sizeof(first) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(first) - 1);
+    for (long long end = h_now_ms() + 10000; in_flight(port) < 1;) {
+        ck_assert_msg(h_now_ms() < end, "the first request is not in flight");
+        usleep(50 * 1000);
+    }
+    struct http_resp r;
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/4", "X-Request-Id: " DUP_ID "\r\n", &r, 5000),
+                     0);
+    ck_assert_msg(r.status == 409 && strstr(r.body, "\"conflict\"") != NULL, "%d %s", r.status,
+                  r.body);
+    h_http_free(&r);
+    ck_assert_int_eq(kill(w.pid, SIGCONT), 0);
+    bool closed;
+    char *all = h_read_until_close(fd, 20000, &closed);
+    close(fd);
+    ck_assert_msg(strncmp(all, "HTTP/1.1 200 ", 13) == 0 &&
+                      strstr(all, "\"album_id\":3,") != NULL && strstr(all, DUP_ID) != NULL,
+                  "the first: %.300s", all);
+    free(all);
+    both_stopped();
+}
+END_TEST
+
 START_TEST(frozen_worker_lets_requests_expire)
 {
     start_worker(&w, 0);
@@ -356,6 +391,7 @@ int main(void)
     tcase_add_test(tc, edge_sigterm_answers_every_request_in_flight);
     tcase_add_test(tc, edge_sigterm_finishes_a_large_answer);
     tcase_add_test(tc, edge_sigterm_cuts_a_client_that_never_reads);
+    tcase_add_test(tc, an_id_in_flight_is_not_taken_twice);
     tcase_add_test(tc, frozen_worker_lets_requests_expire);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
