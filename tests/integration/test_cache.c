@@ -323,6 +323,52 @@ START_TEST(admission_by_cost)
 }
 END_TEST
 
+/* A write through a relation changes the related table's rows: linking
+ * album 5 to artist 1 from the artist's side rewrites Albums.artist_id.
+ * The write bumps Albums' generation as well as Artists', so a cached
+ * read of the album alone (depth 0: it depends on Albums only) is
+ * computed again and shows the new artist, from any worker. */
+START_TEST(relation_write_bumps_the_related_table)
+{
+    char db[512], env_db[600];
+    h_copy_db("cache-relation", db, sizeof(db));
+    (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
+    const char *env[] = {redis,
+                         env_db,
+                         "WARREN_COLLECTIONS=Albums, Artists",
+                         "WARREN_CACHE_MIN_COST_US=0",
+                         "WARREN_LOCAL_CACHE_MAX_BYTES=0",
+                         "WARREN_Albums__METHODS=GET, PATCH",
+                         "WARREN_Artists__METHODS=GET, PATCH",
+                         NULL};
+    h_spawn_warren(&w3, WARREN_CATALOG_BIN, "catalog-cache-rel", 0, "t_cache_rel", env);
+    int saved = port;
+    port = h_spawn_edge(&e3, "edge-cache-rel", "t_cache_rel", env);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", e3.log);
+    redis_do("FLUSHALL");
+    static const char album[] = "/api/Albums/5?depth=0";
+    char *before = get(album, (char[32]){0}, 32);
+    ck_assert_msg(strstr(before, "\"artist_id\":3") != NULL, "%s", before);
+    free(before);
+    assert_cache(album, "hit", NULL);
+    struct http_resp r;
+    ck_assert_int_eq(h_http_body(port, "PATCH", "/api/Artists/1",
+                                 "{\"albums\":{\"add\":[{\"album_id\":5}]}}", &r, 10000),
+                     0);
+    ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
+    h_http_free(&r);
+    char cache[32];
+    char *after = get(album, cache, sizeof(cache));
+    ck_assert_msg(strcmp(cache, "miss") == 0 && strstr(after, "\"artist_id\":1") != NULL,
+                  "X-Cache %s: %s", cache, after);
+    free(after);
+    port = saved;
+    ck_assert_int_eq(h_stop(&e3, SIGTERM), 0);
+    ck_assert_int_eq(h_stop(&w3, SIGTERM), 0);
+    e3.pid = w3.pid = 0;
+}
+END_TEST
+
 /* Redis slow (every client paused past REDIS_TIMEOUT_MS, 50 ms): requests
  * are served from SQLite at once, not after the pause; hits come back. */
 START_TEST(slow_redis_bypasses)
@@ -365,6 +411,7 @@ int main(void)
     tcase_add_test(tc, hit_is_one_command);
     tcase_add_test(tc, slow_redis_bypasses);
     tcase_add_test(tc, admission_by_cost);
+    tcase_add_test(tc, relation_write_bumps_the_related_table);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
 }
