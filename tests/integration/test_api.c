@@ -411,6 +411,45 @@ static int header_count(const struct http_resp *r, const char *name)
     return count;
 }
 
+/* A page's script on an allowed origin reads the answers themselves, not
+ * only the preflight: every answer to it (a page, an error, a 304) names
+ * the origin, says it varies by Origin, and exposes the headers a client
+ * of the API needs (Link to page, ETag to revalidate, X-Request-Id to
+ * report). Without Expose-Headers a browser hides them from the script. */
+START_TEST(cors_on_every_answer)
+{
+    static const char origin[] = "Origin: https://app.example\r\n";
+    struct http_resp r;
+    char value[256], etag[64];
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums?page=2", origin, &r, 10000), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(h_header(&r, "ETag", etag, sizeof(etag)));
+    h_http_free(&r);
+    char revalidate[160];
+    (void)snprintf(revalidate, sizeof(revalidate), "%sIf-None-Match: %s\r\n", origin, etag);
+    const struct {
+        const char *path, *headers;
+        int status;
+    } asks[] = {{"/api/Albums?page=2", origin, 200},
+                {"/api/Nothing", origin, 404},
+                {"/api/Albums?page=2", revalidate, 304}};
+    for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+        ck_assert_int_eq(h_http(port, "GET", asks[i].path, asks[i].headers, &r, 10000), 0);
+        ck_assert_int_eq(r.status, asks[i].status);
+        ck_assert_msg(h_header(&r, "Access-Control-Allow-Origin", value, sizeof(value)) &&
+                          strcmp(value, "https://app.example") == 0,
+                      "%d: no Access-Control-Allow-Origin", asks[i].status);
+        ck_assert_msg(strstr(r.headers, "\r\nVary: Origin\r\n") != NULL, "%d: %s", asks[i].status,
+                      r.headers);
+        ck_assert(h_header(&r, "Access-Control-Expose-Headers", value, sizeof(value)));
+        ck_assert_msg(strstr(value, "Link") && strstr(value, "ETag") &&
+                          strstr(value, "X-Request-Id"),
+                      "exposed: %s", value);
+        h_http_free(&r);
+    }
+}
+END_TEST
+
 /* The edge writes Date and Content-Length itself (libevent would format
  * them per response): each once, the date an IMF-fixdate of now, the
  * length the body's (HEAD: the GET's), none on a 304. */
@@ -480,6 +519,7 @@ int main(void)
     tcase_add_test(walk, request_id_is_kept_or_replaced);
     tcase_add_test(walk, health_and_ready);
     tcase_add_test(walk, head_options_etag_cors);
+    tcase_add_test(walk, cors_on_every_answer);
     tcase_add_test(walk, date_and_length_once);
     suite_add_tcase(s, walk);
     TCase *all = tcase_create("all_tables");
