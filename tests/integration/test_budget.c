@@ -308,6 +308,41 @@ START_TEST(rate_limit_per_client)
 }
 END_TEST
 
+/* One worker with no step budget, so that only the deadline can stop a
+ * costly search, behind an edge whose requests have 1.5 s. */
+static void setup_deadline(void)
+{
+    static const char *const worker_extra[] = {"WARREN_SEARCH_MAX_STEPS=0", NULL};
+    static const char *const edge_extra[] = {"WARREN_REQUEST_TIMEOUT_MS=1500", NULL};
+    h_spawn_warren(&worker1, WARREN_CATALOG_BIN, "catalog-budget-deadline", 0, "t_budget_dl",
+                   worker_extra);
+    port = h_spawn_edge(&edge, "edge-budget-deadline", "t_budget_dl", edge_extra);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
+}
+
+static void teardown_deadline(void)
+{
+    h_stop(&edge, SIGTERM);
+    ck_assert_int_eq(h_stop(&worker1, SIGTERM), 0);
+}
+
+/* No statement outlives its request: the costly search (~10^8 VM steps,
+ * many seconds) is answered 504 at the deadline, and the worker's
+ * progress handler stops it there, so the one worker serves the next
+ * read. Were the statement left running, that read would wait behind it
+ * and be a 504 too. */
+START_TEST(deadline_cuts_a_running_statement)
+{
+    json_t *j = search("Tracks", costly_q, 504);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "timeout");
+    json_decref(j);
+    struct http_resp r;
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
+    ck_assert_msg(r.status == 200, "the read after: %d %s", r.status, r.body);
+    h_http_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("budget");
@@ -323,5 +358,10 @@ int main(void)
     tcase_set_timeout(rate, 120);
     tcase_add_test(rate, rate_limit_per_client);
     suite_add_tcase(s, rate);
+    TCase *deadline = tcase_create("deadline");
+    tcase_add_checked_fixture(deadline, setup_deadline, teardown_deadline);
+    tcase_set_timeout(deadline, 120);
+    tcase_add_test(deadline, deadline_cuts_a_running_statement);
+    suite_add_tcase(s, deadline);
     return h_verdict(run_suite(s, false));
 }
