@@ -6,6 +6,7 @@
  * positions, transactions of many events and a stream older than the
  * edge are exactly as each test needs them. */
 #include <check.h>
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -537,6 +538,69 @@ START_TEST(refusals_are_json)
 }
 END_TEST
 
+/* The audit lines naming rid in the spool folder's *.spool files. */
+static int records_of(const char *spool, const char *rid)
+{
+    DIR *d = opendir(spool);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *f; (f = readdir(d)) != NULL;) {
+        size_t len = strlen(f->d_name);
+        if (len < 6 || strcmp(f->d_name + len - 6, ".spool") != 0)
+            continue;
+        char path[1024];
+        (void)snprintf(path, sizeof(path), "%s/%s", spool, f->d_name);
+        char *all = h_read_file(path, NULL);
+        for (const char *at = all; at != NULL && (at = strstr(at, rid)) != NULL;
+             at += strlen(rid)) {
+            const char *eol = strchr(at, '\n');
+            n++;
+            at = eol != NULL ? eol : at;
+        }
+        free(all);
+    }
+    closedir(d);
+    return n;
+}
+
+/* The same rules as a read of the collection: no key needed, a wrong one
+ * 403 (as JSON, before any stream), the right one taken; and one audit
+ * record per stream, written when it ends: op events, the events sent as
+ * rows, how it ended. */
+START_TEST(keys_and_one_record_a_stream)
+{
+    struct client c;
+    sse_open(&c, "/api/Albums/events", "Authorization: Bearer not-a-key-of-this-edge\r\n");
+    ck_assert_msg(c.status == 403 && strstr(c.buf, "\"forbidden\"") != NULL, "%d %s", c.status,
+                  c.buf);
+    sse_close(&c);
+    sse_open(&c, "/api/Albums/events", H_AUTH);
+    ck_assert_int_eq(c.status, 200);
+    sse_close(&c);
+    char rid[33], header[64]; /* an id of this run's: spools outlive runs */
+    (void)snprintf(rid, sizeof(rid), "%032llx", (unsigned long long)base_pos);
+    (void)snprintf(header, sizeof(header), "X-Request-Id: %s\r\n", rid);
+    sse_open(&c, "/api/Albums/events", header);
+    ck_assert_int_eq(c.status, 200);
+    long long p = base_pos + 2500;
+    publish_tx(p, 1, "Albums");
+    publish_tx(p + 1, 1, "Albums");
+    struct event e;
+    ck_assert(sse_next(&c, &e, 10000));
+    ck_assert(sse_next(&c, &e, 10000));
+    sse_close(&c);
+    char spool[512];
+    (void)snprintf(spool, sizeof(spool), "%s/spool", h_env("WRT_STATE_DIR"));
+    char *line = h_audit_line(spool, rid);
+    const char *rows = strstr(line, "\"rows\":2");
+    ck_assert_msg(strstr(line, "\"op\":\"events\"") != NULL && rows != NULL &&
+                      (rows[8] == ',' || rows[8] == '}') && strstr(line, "\"detail\"") != NULL,
+                  "the stream's record: %s", line);
+    free(line);
+    ck_assert_int_eq(records_of(spool, rid), 1);
+}
+END_TEST
+
 START_TEST(over_the_cap_is_503)
 {
     struct client c[6];
@@ -823,6 +887,7 @@ int main(void)
     tcase_add_test(tc, over_the_cap_is_503);
     tcase_add_test(tc, slow_client_is_cut_and_resumes);
     tcase_add_test(tc, idle_stream_stays_open);
+    tcase_add_test(tc, keys_and_one_record_a_stream); /* its positions follow idle's */
     tcase_add_test(tc, shutdown_ends_streams);
     tcase_add_test(tc, real_writes_resume_without_gap);
     tcase_add_test(tc, resume_on_a_long_stream_reads_little);
