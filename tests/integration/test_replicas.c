@@ -347,6 +347,28 @@ START_TEST(killed_writer_loses_nothing)
 }
 END_TEST
 
+/* A replica needs from the writer only the stream: with the writer
+ * stopped, every read is served, by the replicas from their files, with
+ * the writes made before the stop. */
+START_TEST(replicas_serve_reads_while_the_writer_is_down)
+{
+    ck_assert_int_eq(status_of("PATCH", "/api/Albums/7", "{\"title\":\"before the stop\"}"), 200);
+    wait_drained(60000);
+    ck_assert_int_eq(h_stop(&writer.proc, SIGTERM), 0);
+    writer.proc.pid = 0;
+    for (int k = 1; k <= 20; k++) {
+        char path[32];
+        (void)snprintf(path, sizeof(path), "/api/Albums/%d", k);
+        ck_assert_msg(status_of("GET", path, NULL) == 200, "GET %s with the writer down", path);
+    }
+    struct http_resp r;
+    ck_assert_int_eq(h_http(port, "GET", "/api/Albums/7", NULL, &r, 15000), 0);
+    ck_assert_msg(r.status == 200 && strstr(r.body, "before the stop") != NULL, "%d %s", r.status,
+                  r.body);
+    h_http_free(&r);
+}
+END_TEST
+
 START_TEST(hand_changed_replica_stops)
 {
     sqlite3 *db = NULL;
@@ -638,6 +660,7 @@ static Suite *suite(void)
     tcase_add_test(tc, writes_reach_every_replica);
     tcase_add_test(tc, killed_replica_catches_up);
     tcase_add_test(tc, killed_writer_loses_nothing);
+    tcase_add_test(tc, replicas_serve_reads_while_the_writer_is_down);
     tcase_add_test(tc, hand_changed_replica_stops);
     tcase_add_test(tc, reads_see_their_writes);
     tcase_add_test(tc, generations_are_positions);
