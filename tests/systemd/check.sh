@@ -17,9 +17,12 @@ src=$root/deploy/systemd
 command -v systemd-analyze >/dev/null || { echo "systemd: systemd-analyze is not installed" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-required=(Restart=on-failure NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes
-  PrivateDevices=yes CapabilityBoundingSet= 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX'
-  SystemCallFilter=@system-service MemoryDenyWriteExecute=yes User=warren)
+# RestartPreventExitStatus=2: a bad configuration (exit 2) is not retried
+# in a loop (README, "Running under systemd").
+required=(Restart=on-failure RestartPreventExitStatus=2 NoNewPrivileges=yes ProtectSystem=strict
+  ProtectHome=yes PrivateTmp=yes PrivateDevices=yes CapabilityBoundingSet=
+  'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' SystemCallFilter=@system-service
+  MemoryDenyWriteExecute=yes User=warren)
 
 # check DIR: 0 when every unit in DIR passes, else 1 with the reasons.
 check() {
