@@ -283,6 +283,19 @@ START_TEST(rate_limit_per_client)
     ck_assert(strstr(r.body, "\"rate_limited\"") && strstr(r.body, "RATE_LIMIT_RPS"));
     h_http_free(&r);
     printf("budget: %d passed in %lld ms, then 429 with Retry-After: %s\n", passed, took, retry);
+    /* X-Forwarded-For is never read: another forwarded address is the same
+     * client (trusted, each would be a new client with a whole burst). At
+     * most one token can come back meanwhile. */
+    int refused = 0;
+    static const char *const forwarded[] = {"X-Forwarded-For: 203.0.113.7\r\n",
+                                            "X-Forwarded-For: 203.0.113.8\r\n",
+                                            "X-Forwarded-For: 198.51.100.9\r\n"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", forwarded[i], &r, 10000), 0);
+        refused += r.status == 429;
+        h_http_free(&r);
+    }
+    ck_assert_msg(refused >= 2, "X-Forwarded-For made %d of 3 requests a new client", 3 - refused);
     /* another client (an API key) is apart */
     ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", H_AUTH, &r, 10000), 0);
     ck_assert_int_eq(r.status, 200);
