@@ -37,9 +37,12 @@ static void setup(void)
     ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", edge.log);
 }
 
+static void redis_do(const char *cmd);
+
 static void teardown(void)
 {
     h_servers("start-redis");
+    redis_do("CONFIG SET maxmemory 0"); /* redis_full_serves_from_sqlite's */
     h_stop(&edge, SIGTERM);
     if (worker2.pid > 0)
         h_stop(&worker2, SIGTERM);
@@ -145,6 +148,38 @@ START_TEST(redis_down_bypasses_then_recovers)
         usleep(100000);
     }
     ck_assert_msg(hit, "no cache hit after Redis came back (see %s)", worker.log);
+    free(want);
+}
+END_TEST
+
+/* Redis full (maxmemory reached, no eviction: every write refused with an
+ * OOM error): reads are answered from SQLite, the same bytes, never an
+ * error; once it has room, hits come back. */
+START_TEST(redis_full_serves_from_sqlite)
+{
+    redis_do("FLUSHALL");
+    char cache[32];
+    char *want = get("/api/Albums?page=9", cache, sizeof(cache));
+    redis_do("FLUSHALL");
+    redis_do("CONFIG SET maxmemory-policy noeviction");
+    redis_do("CONFIG SET maxmemory 1");
+    for (int i = 0; i < 5; i++) {
+        char *body = get("/api/Albums?page=9", cache, sizeof(cache));
+        ck_assert_str_eq(body, want);
+        ck_assert_msg(strcmp(cache, "hit") != 0, "a hit from a Redis that stored nothing");
+        free(body);
+    }
+    redis_do("CONFIG SET maxmemory 0");
+    long long end = h_now_ms() + 15000;
+    bool hit = false;
+    while (!hit && h_now_ms() < end) {
+        char *body = get("/api/Albums?page=9", cache, sizeof(cache));
+        ck_assert_str_eq(body, want);
+        free(body);
+        hit = strcmp(cache, "hit") == 0;
+        usleep(100000);
+    }
+    ck_assert_msg(hit, "no cache hit once Redis had room (see %s)", worker.log);
     free(want);
 }
 END_TEST
@@ -406,6 +441,7 @@ int main(void)
     tcase_add_test(tc, miss_then_hit_same_bytes);
     tcase_add_test(tc, generation_bump_invalidates_dependents);
     tcase_add_test(tc, redis_down_bypasses_then_recovers);
+    tcase_add_test(tc, redis_full_serves_from_sqlite);
     tcase_add_test(tc, stampede_one_computes);
     tcase_add_test(tc, ttl_spread);
     tcase_add_test(tc, hit_is_one_command);
