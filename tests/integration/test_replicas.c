@@ -349,7 +349,8 @@ END_TEST
 
 /* A replica needs from the writer only the stream: with the writer
  * stopped, every read is served, by the replicas from their files, with
- * the writes made before the stop. */
+ * the writes made before the stop; a read that asks for a later position
+ * than any replica has is a 504 stale. */
 START_TEST(replicas_serve_reads_while_the_writer_is_down)
 {
     ck_assert_int_eq(status_of("PATCH", "/api/Albums/7", "{\"title\":\"before the stop\"}"), 200);
@@ -364,6 +365,13 @@ START_TEST(replicas_serve_reads_while_the_writer_is_down)
     struct http_resp r;
     ck_assert_int_eq(h_http(port, "GET", "/api/Albums/7", NULL, &r, 15000), 0);
     ck_assert_msg(r.status == 200 && strstr(r.body, "before the stop") != NULL, "%d %s", r.status,
+                  r.body);
+    h_http_free(&r);
+    /* a position only a writer could reach: the replicas wait out the
+     * deadline, then say why (504 stale, not the edge's own timeout) */
+    ck_assert_int_eq(
+        h_http(port, "GET", "/api/Albums/1", "X-Warren-Min-Position: 999999999\r\n", &r, 15000), 0);
+    ck_assert_msg(r.status == 504 && strstr(r.body, "\"stale\"") != NULL, "%d %s", r.status,
                   r.body);
     h_http_free(&r);
 }
