@@ -276,6 +276,10 @@ START_TEST(live_events_in_order_with_ids)
     sse_open(&c, "/api/events", NULL);
     ck_assert_int_eq(c.status, 200);
     ck_assert_msg(strstr(c.head, "Content-Type: text/event-stream") != NULL, "%s", c.head);
+    /* first, how long a browser waits before it reconnects */
+    for (long long end = h_now_ms() + 5000; strstr(c.buf, "retry: 1000\n") == NULL;)
+        ck_assert_msg(fill(&c, 200) && h_now_ms() < end, "no retry line: %s", c.buf);
+    ck_assert_msg(strncmp(c.buf, "retry: 1000\n", 12) == 0, "the stream starts: %.40s", c.buf);
     long long p = base_pos + 100;
     publish_tx(p, 1, "Albums");
     publish_tx(p + 1, 3, "Artists");
