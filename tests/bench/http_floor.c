@@ -364,7 +364,10 @@ int main(int argc, char **argv)
 {
     bool ev = argc >= 3 && strcmp(argv[1], "evhttp") == 0;
     hold = argc == 4 && strcmp(argv[3], "hold") == 0;
-    if ((argc != 3 && !hold) || (!ev && strcmp(argv[1], "bare") != 0)) {
+    char *end = NULL;
+    long port = argc >= 3 ? strtol(argv[2], &end, 10) : 0;
+    if ((argc != 3 && !hold) || (!ev && strcmp(argv[1], "bare") != 0) || end == argv[2] ||
+        *end != '\0' || port < 1 || port > 65535) {
         fprintf(stderr, "usage: http_floor evhttp|bare PORT [hold]\n");
         return 2;
     }
@@ -379,8 +382,7 @@ int main(int argc, char **argv)
     event_add(term, NULL);
     event_add(intr, NULL);
     event_add(usr1, NULL);
-    int port = atoi(argv[2]);
-    int rc = ev ? run_evhttp(base, port) : run_bare(base, port);
+    int rc = ev ? run_evhttp(base, (int)port) : run_bare(base, (int)port);
     event_free(term);
     event_free(intr);
     event_free(usr1);

@@ -128,6 +128,23 @@ START_TEST(generation_bump_invalidates_dependents)
 }
 END_TEST
 
+/* Asks path until its answer is a hit (15 s at most), every answer the
+ * bytes want; when says when, in the failure's message. */
+static void until_a_hit(const char *path, const char *want, const char *when)
+{
+    char cache[32];
+    long long end = h_now_ms() + 15000;
+    bool hit = false;
+    while (!hit && h_now_ms() < end) {
+        char *body = get(path, cache, sizeof(cache));
+        ck_assert_str_eq(body, want);
+        free(body);
+        hit = strcmp(cache, "hit") == 0;
+        usleep(100000);
+    }
+    ck_assert_msg(hit, "no cache hit %s (see %s)", when, worker.log);
+}
+
 START_TEST(redis_down_bypasses_then_recovers)
 {
     redis_do("FLUSHALL");
@@ -138,16 +155,7 @@ START_TEST(redis_down_bypasses_then_recovers)
         assert_cache("/api/Albums?page=7", "bypass", want);
     ck_assert_int_eq(h_servers("start-redis"), 0);
     /* Back within the reconnect backoff (at most 5 s): a miss, then hits. */
-    long long end = h_now_ms() + 15000;
-    bool hit = false;
-    while (!hit && h_now_ms() < end) {
-        char *body = get("/api/Albums?page=7", cache, sizeof(cache));
-        ck_assert_str_eq(body, want);
-        free(body);
-        hit = strcmp(cache, "hit") == 0;
-        usleep(100000);
-    }
-    ck_assert_msg(hit, "no cache hit after Redis came back (see %s)", worker.log);
+    until_a_hit("/api/Albums?page=7", want, "after Redis came back");
     free(want);
 }
 END_TEST
@@ -170,16 +178,7 @@ START_TEST(redis_full_serves_from_sqlite)
         free(body);
     }
     redis_do("CONFIG SET maxmemory 0");
-    long long end = h_now_ms() + 15000;
-    bool hit = false;
-    while (!hit && h_now_ms() < end) {
-        char *body = get("/api/Albums?page=9", cache, sizeof(cache));
-        ck_assert_str_eq(body, want);
-        free(body);
-        hit = strcmp(cache, "hit") == 0;
-        usleep(100000);
-    }
-    ck_assert_msg(hit, "no cache hit once Redis had room (see %s)", worker.log);
+    until_a_hit("/api/Albums?page=9", want, "once Redis had room");
     free(want);
 }
 END_TEST

@@ -233,6 +233,18 @@ static int connect_narrow(int port)
     return fd;
 }
 
+/* The Content-Length of the 200 answer in all (len bytes), and in *body
+ * how many bytes of its body came. */
+static long body_of_200(const char *all, size_t len, long *body)
+{
+    const char *eoh = strstr(all, "\r\n\r\n");
+    const char *cl = strstr(all, "\r\nContent-Length: ");
+    ck_assert_msg(strncmp(all, "HTTP/1.1 200 ", 13) == 0 && eoh != NULL && cl != NULL && cl < eoh,
+                  "%.300s", all);
+    *body = (long)(len - (size_t)(eoh + 4 - all));
+    return strtol(cl + 18, NULL, 10);
+}
+
 START_TEST(edge_sigterm_finishes_a_large_answer)
 {
     int port = start_edge("edge-faults-large");
@@ -250,14 +262,9 @@ START_TEST(edge_sigterm_finishes_a_large_answer)
         got += (size_t)n;
     all[got] = '\0';
     close(fd);
-    const char *eoh = strstr(all, "\r\n\r\n");
-    const char *cl = strstr(all, "\r\nContent-Length: ");
-    ck_assert_msg(strncmp(all, "HTTP/1.1 200 ", 13) == 0 && eoh != NULL && cl != NULL && cl < eoh,
-                  "%.300s", all);
-    long want = strtol(cl + 18, NULL, 10);
+    long body = 0, want = body_of_200(all, got, &body);
     ck_assert_msg(want > 32768, "the answer (%ld bytes) fits the buffers anyway", want);
-    ck_assert_msg((long)(got - (size_t)(eoh + 4 - all)) == want,
-                  "%zu of %ld bytes of the body came", got - (size_t)(eoh + 4 - all), want);
+    ck_assert_msg(body == want, "%ld of %ld bytes of the body came", body, want);
     both_stopped();
 }
 END_TEST
@@ -291,12 +298,7 @@ START_TEST(edge_sigterm_cuts_a_client_that_never_reads)
     bool closed = false;
     char *all = h_read_until_close(fd, 10000, &closed);
     close(fd);
-    const char *eoh = strstr(all, "\r\n\r\n");
-    const char *cl = strstr(all, "\r\nContent-Length: ");
-    ck_assert_msg(strncmp(all, "HTTP/1.1 200 ", 13) == 0 && eoh != NULL && cl != NULL && cl < eoh,
-                  "%.300s", all);
-    long want = strtol(cl + 18, NULL, 10);
-    long got = (long)strlen(eoh + 4);
+    long got = 0, want = body_of_200(all, strlen(all), &got);
     ck_assert_msg(closed && got < want, "%ld of %ld bytes came, closed: %d", got, want, closed);
     free(all);
     ck_assert_int_eq(h_stop(&w, SIGTERM), 0);

@@ -124,15 +124,24 @@ static void exchange(int port, const char *raw, char *out, size_t cap)
     (void)close(fd);
 }
 
+/* A listener on a port of the kernel's choice, for a worker ready and
+ * alive (h and *m are the caller's; it frees *m). */
+static wr__admin *start_ready(struct wr__health *h, wr_metrics **m)
+{
+    wr__health_init(h);
+    wr__health_unready(h, WR__UNREADY_BROKER, false);
+    *m = wr_metrics_new();
+    struct wr_err err = {0};
+    wr__admin *a = wr__admin_start("127.0.0.1", 0, h, *m, &err);
+    ck_assert_msg(a != NULL, "%s", err.msg);
+    return a;
+}
+
 START_TEST(answers_over_a_socket)
 {
     struct wr__health h;
-    wr__health_init(&h);
-    wr__health_unready(&h, WR__UNREADY_BROKER, false);
-    wr_metrics *m = wr_metrics_new();
-    struct wr_err err = {0};
-    wr__admin *a = wr__admin_start("127.0.0.1", 0, &h, m, &err);
-    ck_assert_msg(a != NULL, "%s", err.msg);
+    wr_metrics *m = NULL;
+    wr__admin *a = start_ready(&h, &m);
     int port = wr__admin_port(a);
     ck_assert_int_gt(port, 0);
     char out[4096];
@@ -151,6 +160,7 @@ START_TEST(answers_over_a_socket)
     ck_assert(strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
     wr__admin_stop(a);
     /* a second listener on the port of the first is refused: one per worker */
+    struct wr_err err = {0};
     a = wr__admin_start("127.0.0.1", 0, &h, m, &err);
     ck_assert_ptr_nonnull(a);
     wr__admin *b = wr__admin_start("127.0.0.1", wr__admin_port(a), &h, m, &err);
@@ -179,12 +189,8 @@ static bool still_open(int fd)
 START_TEST(slow_clients_do_not_hold_up_probes)
 {
     struct wr__health h;
-    wr__health_init(&h);
-    wr__health_unready(&h, WR__UNREADY_BROKER, false);
-    wr_metrics *m = wr_metrics_new();
-    struct wr_err err = {0};
-    wr__admin *a = wr__admin_start("127.0.0.1", 0, &h, m, &err);
-    ck_assert_msg(a != NULL, "%s", err.msg);
+    wr_metrics *m = NULL;
+    wr__admin *a = start_ready(&h, &m);
     int port = wr__admin_port(a);
     enum { SLOW = 6 };
     int slow[SLOW];
