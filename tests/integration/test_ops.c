@@ -160,6 +160,36 @@ START_TEST(both_metrics_pass_promtool)
 }
 END_TEST
 
+/* The shipped alert rules (deploy/prometheus/alerts.yml) name series of
+ * the edge's and the workers' /metrics: each warren_ name there is a
+ * metric one of them declares (a histogram's _bucket by its own name),
+ * so renaming a metric cannot leave an alert that never fires. */
+START_TEST(alert_rules_name_real_metrics)
+{
+    char *rules = h_read_file(WARREN_ALERTS_YML, NULL);
+    ck_assert_ptr_nonnull(rules);
+    char *edge_text = scrape(port), *worker_text = scrape(admin);
+    int names = 0;
+    for (const char *at = rules; (at = strstr(at, "warren_")) != NULL;) {
+        size_t n = strspn(at, "abcdefghijklmnopqrstuvwxyz_");
+        char name[128], type[160];
+        (void)snprintf(name, sizeof(name), "%.*s", (int)n, at);
+        at += n;
+        size_t len = strlen(name);
+        if (len > 7 && strcmp(name + len - 7, "_bucket") == 0)
+            name[len - 7] = '\0';
+        (void)snprintf(type, sizeof(type), "# TYPE %s ", name);
+        ck_assert_msg(strstr(edge_text, type) != NULL || strstr(worker_text, type) != NULL,
+                      "alerts.yml names %s, which neither /metrics declares", name);
+        names++;
+    }
+    ck_assert_int_ge(names, 10);
+    free(edge_text);
+    free(worker_text);
+    free(rules);
+}
+END_TEST
+
 START_TEST(counters_move_with_requests)
 {
     char *e0 = scrape(port), *w0 = scrape(admin);
@@ -471,6 +501,7 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, admin_port_probes);
     tcase_add_test(tc, both_metrics_pass_promtool);
+    tcase_add_test(tc, alert_rules_name_real_metrics);
     tcase_add_test(tc, counters_move_with_requests);
     tcase_add_test(tc, worker_without_broker_lives_but_is_not_ready);
     tcase_add_test(tc, trace_from_http_client_to_worker);
