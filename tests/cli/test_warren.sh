@@ -157,6 +157,28 @@ run delete Albums --filter 'title == gone soon'
 expect 0
 grep -qF '{"num_deleted":1}' "$t/out" || fail "delete many: $(cat "$t/out")"
 
+step "--request-id: a write retried is applied once, the first answer again"
+wid=0123456789abcdef0123456789abcd02
+run post Albums '{"title":"CLI retried","artist_id":1}' --request-id "$wid"
+expect 0
+first=$(cat "$t/out")
+run post Albums '{"title":"CLI retried","artist_id":1}' --request-id "$wid"
+expect 0 "$first"
+run list Albums --filter 'title == CLI retried'
+expect 0
+grep -qF '"num_results":1' "$t/out" || fail "a retried post was applied twice: $(cat "$t/out")"
+
+step "exit 1 for anything else: stdout that cannot be written"
+if [ -w /dev/full ]; then
+  rc=0
+  "$warren" get Albums 1 >/dev/full 2>"$t/err" </dev/null || rc=$?
+  [ "$rc" -eq 1 ] || fail "warren exited $rc writing to a full device, expected 1"
+  expect_err "warren: cannot write the answer: No space left on device"
+  rc=0
+  "$warren" --version >/dev/full 2>/dev/null || rc=$?
+  [ "$rc" -eq 1 ] || fail "--version exited $rc writing to a full device, expected 1"
+fi
+
 step "the config: a file, the environment, the options, in that order"
 printf "AMQP_URL = 'amqp://guest:guest@127.0.0.1:1/%%2f'\nSERVICE = 't_cli_nobody'\n" >"$t/w.cfg"
 (

@@ -2,6 +2,7 @@
  * config as every warren binary, sends one request through the RPC client
  * API (no edge), prints the reply (raw bytes, or a table on a terminal) and
  * exits by the reply's status class. warren.1 is its manual. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +80,17 @@ static int print_help(void)
             (void)wr_buf_printf(&out, "  %s (%s, default %s%s%s)\n      %s\n", k->name, k->type,
                                 strcmp(k->type, "str") == 0 ? "'" : "", k->def,
                                 strcmp(k->type, "str") == 0 ? "'" : "", k->help);
-    int rc = wr_buf_error(&out) == 0 && fwrite(out.data, 1, out.len, stdout) == out.len ? 0 : 1;
+    bool ok = wr_buf_error(&out) == 0 && fwrite(out.data, 1, out.len, stdout) == out.len &&
+              fflush(stdout) == 0;
     wr_buf_release(&out);
-    return rc;
+    return ok ? 0 : CLI_EXIT_OTHER;
+}
+
+/* --version; CLI_EXIT_OTHER when stdout does not take it (a full disk). */
+static int print_version(void)
+{
+    bool ok = printf("warren %s\n", WARREN_VERSION) >= 0 && fflush(stdout) == 0;
+    return ok ? 0 : CLI_EXIT_OTHER;
 }
 
 static int usage_error(const struct wr_buf *problems)
@@ -192,9 +201,14 @@ static int call(const struct wr_cfg *cfg, const struct cli_request *r, bool tabl
                            .len = reply.len,
                            .link = reply.link};
     int code = cli_output(&cr, table, &out, &errs);
+    errno = 0;
     bool written = fwrite(out.data ? out.data : "", 1, out.len, stdout) == out.len &&
                    fflush(stdout) == 0 && wr_buf_error(&out) == 0;
+    int write_errno = errno;
     (void)fwrite(errs.data ? errs.data : "", 1, errs.len, stderr);
+    if (!written) /* a full disk, a closed pipe: the answer is lost, say so */
+        fprintf(stderr, "warren: cannot write the answer: %s\n",
+                wr_buf_error(&out) != 0 ? "it is too large" : strerror(write_errno));
     if (rpc != NULL)
         wr_reply_release(&reply);
     wr_rpc_free(rpc);
@@ -219,7 +233,7 @@ int main(int argc, char **argv)
         goto release;
     }
     if (a.help || a.version) {
-        status = a.help ? print_help() : (printf("warren %s\n", WARREN_VERSION) < 0);
+        status = a.help ? print_help() : print_version();
         goto release;
     }
     if (cli_request_build(&r, &a, &problems) != 0) {
