@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "run_suite.h"
+#include "warren/rpc.h"
 
 static int port; /* the edge's, from h_spawn_edge */
 
@@ -74,10 +75,28 @@ START_TEST(no_worker_answers_504_at_the_deadline)
 }
 END_TEST
 
+/* One call of the RPC client API for Albums/1: its return, the status in
+ * *status. */
+static int rpc_call(wr_rpc *rpc, int *status)
+{
+    struct wr_request req = {.op = WR_OP_GET, .collection = "Albums", .key = "1"};
+    struct wr_reply reply;
+    struct wr_err err = {0};
+    int rc = wr_rpc_call(rpc, &req, &reply, &err);
+    *status = reply.status;
+    wr_reply_release(&reply);
+    return rc;
+}
+
 START_TEST(broker_down_answers_503_then_recovers)
 {
     start_edge();
     start_worker();
+    /* a C service's long-lived client, made while the broker is up */
+    struct wr_rpc_opts o = {.amqp_url = h_amqp_url(), .service = "t_outage", .timeout_ms = 3000};
+    struct wr_err err = {0};
+    wr_rpc *rpc = wr_rpc_new(&o, &err);
+    ck_assert_msg(rpc != NULL, "%s", err.msg);
     struct http_resp r;
     long long took = 0;
     ck_assert_int_eq(h_servers("stop-rabbit"), 0);
@@ -98,6 +117,11 @@ START_TEST(broker_down_answers_503_then_recovers)
     ck_assert_int_eq(r.status, 503);
     h_http_free(&r);
 
+    int rpc_status = 0;
+    int rc = rpc_call(rpc, &rpc_status);
+    ck_assert_msg(rc == WR_ECLOSED && rpc_status == 503, "a call with the broker down: %d, %d", rc,
+                  rpc_status);
+
     ck_assert_int_eq(h_servers("start-rabbit"), 0);
     ck_assert_msg(h_wait_ready(port, 20000), "edge did not reconnect (see %s)", edge.log);
     end = h_now_ms() + 20000;
@@ -108,6 +132,11 @@ START_TEST(broker_down_answers_503_then_recovers)
         h_http_free(&r);
     }
     ck_assert_msg(status == 200, "no 200 after the broker came back (see %s)", worker.log);
+    /* the same client: its next call reopens the connection (rpc.h) */
+    rc = rpc_call(rpc, &rpc_status);
+    ck_assert_msg(rc == 0 && rpc_status == 200, "the client after the broker came back: %d, %d", rc,
+                  rpc_status);
+    wr_rpc_free(rpc);
 }
 END_TEST
 
