@@ -61,4 +61,9 @@ must_fail base/topology.yaml '0,/rabbitmqClusterReference/s//rabbitmqClusterRefr
 must_fail base/keda.yaml 's/queueName: warren.catalog$/queuName: warren.catalog/' 'rabbitmq trigger'
 must_fail base/catalog.yaml 's/WARREN_CURSOR_SECRET_FILE/WARREN_CURSOR_SECRET/' 'set directly'
 must_fail base/config/edge.cfg 's/HEARTBEAT_S = 10/HEARTBEAT_SS = 10/' 'unknown key'
+must_fail base/config/catalog.cfg 's/ADMIN_PORT = 9470/ADMIN_PORT = 9471/' 'its config'"'"'s ADMIN_PORT 9471'
+must_fail base/config/edge.cfg "s/HTTP_HOST = '0.0.0.0'/HTTP_HOST = '127.0.0.1'/" 'cannot reach it'
+must_fail base/catalog.yaml 's|path: /readyz|path: /livez|' 'readinessProbe asks /livez'
+must_fail base/edge.yaml '/^kind: PodDisruptionBudget/,$s/name: warren-edge$/name: warren-edgy/' \
+  'no PodDisruptionBudget'
 exit $status

@@ -9,7 +9,9 @@
 // 3. each warren ConfigMap parses as the binaries parse it (TOPOLOGY_BIN
 //    loads it), and the Queue/Exchange/Binding objects are exactly the
 //    topology the code declares (TOPOLOGY_BIN prints it, with the change
-//    stream's retention from the catalog's ConfigMap).
+//    stream's retention from the catalog's ConfigMap);
+// 4. the probes reach the listeners the configs set up (port, address,
+//    paths), and every Deployment of warren's has a PodDisruptionBudget.
 // Prints every problem, exits 1 if there is any.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,9 +154,57 @@ function checkConfigsAndTopology() {
   }
 }
 
+// A KEY = value line of a warren config (Python literal: 'text' or a number).
+function cfgValue(text, key) {
+  const m = new RegExp(`^${key}\\s*=\\s*(?:'([^']*)'|(\\S+))\\s*$`, 'm').exec(text ?? '');
+  return m ? (m[1] ?? m[2]) : undefined;
+}
+
+// The probes reach what the process listens on: each warren container's
+// probe port is the port its config (ConfigMap, then WARREN_* env) gives
+// the listener, on every address, with the paths the README names; the
+// scrape annotation names that port; and each Deployment of warren's has a
+// PodDisruptionBudget selecting its pods (Redis, one replica, has none: it
+// would block every node's drain).
+const listeners = {
+  admin: { host: 'ADMIN_HOST', port: 'ADMIN_PORT', live: '/livez' },
+  http: { host: 'HTTP_HOST', port: 'HTTP_PORT', live: '/healthz' },
+};
+function checkProbeTargets(obj) {
+  const pod = obj.spec?.template?.spec;
+  if (!pod || !['Deployment', 'StatefulSet'].includes(obj.kind)) return;
+  for (const c of pod.containers.filter((x) => /warren-/.test(x.image))) {
+    const volume = (pod.volumes ?? []).find((v) => v.name === 'config');
+    const map = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume?.configMap?.name);
+    const value = (key) => (c.env ?? []).find((e) => e.name === `WARREN_${key}`)?.value
+      ?? cfgValue(map?.data?.['config.cfg'], key);
+    for (const port of c.ports ?? []) {
+      const l = listeners[port.name];
+      if (!l) continue;
+      if (String(value(l.port)) !== String(port.containerPort))
+        fail(obj, `${c.name}: port ${port.name} is ${port.containerPort}, its config's ${l.port} ${value(l.port)}`);
+      if (!['0.0.0.0', '::'].includes(value(l.host)))
+        fail(obj, `${c.name}: ${l.host} ${value(l.host)}: the kubelet's probes cannot reach it`);
+      const paths = { livenessProbe: l.live, startupProbe: l.live, readinessProbe: '/readyz' };
+      for (const [probe, path] of Object.entries(paths))
+        if (c[probe]?.httpGet?.port === port.name && c[probe].httpGet.path !== path)
+          fail(obj, `${c.name}: ${probe} asks ${c[probe].httpGet.path}, not ${path}`);
+      const scrape = obj.spec.template.metadata?.annotations?.['prometheus.io/port'];
+      if (scrape !== undefined && port.name === 'admin' && scrape !== String(port.containerPort))
+        fail(obj, `${c.name}: prometheus.io/port ${scrape}, the admin port ${port.containerPort}`);
+    }
+  }
+  const labels = obj.spec.template.metadata?.labels ?? {};
+  const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget' &&
+    Object.entries(o.spec?.selector?.matchLabels ?? { none: true }).every(([k, v]) => labels[k] === v));
+  const warren = pod.containers.some((x) => /warren-/.test(x.image));
+  if (obj.kind === 'Deployment' && warren && !pdb) fail(obj, 'no PodDisruptionBudget selects its pods');
+}
+
 for (const o of objs) {
   await validateSchemas(o);
   checkPods(o);
+  checkProbeTargets(o);
 }
 checkConfigsAndTopology();
 for (const p of problems) console.error(`${rendered}: ${p}`);
