@@ -209,6 +209,41 @@ START_TEST(late_replies_dropped_and_counted)
 }
 END_TEST
 
+/* EDGE_BATCH_MAX bounds a batch: 30 reads arriving at once on one loop,
+ * with at most 4 a batch, reach the queue as batches of 4 or fewer (a
+ * read that does not fit starts the next one), every read in one. */
+START_TEST(batches_hold_at_most_edge_batch_max)
+{
+    const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=1000", "WARREN_EDGE_BATCH=True",
+                         "WARREN_EDGE_THREADS=1", "WARREN_EDGE_BATCH_MAX=4", NULL};
+    f_fleet_init(&fleet, "f_bmax");
+    fleet.edge_env = env;
+    f_edge(&fleet);
+    checker *c = chk_new(GONE_MAX);
+    chk_allow(c, 504); /* nobody answers: the stand-in only counts */
+    struct load_req *reqs = f_album_reads(GONE_MAX);
+    struct load_opts o = {.port = fleet.port, .concurrency = GONE_MAX, .give_up_ms = 3000};
+    static struct stand_in w;
+    stand_in_start(&w, "f_bmax");
+    load_run(&o, reqs, GONE_MAX, c);
+    stand_in_collect(&w, GONE_MAX);
+    size_t most = 0, run = 0;
+    for (size_t i = 0; i < w.n; i++) {
+        run = i > 0 && w.delivery[i] == w.delivery[i - 1] ? run + 1 : 1;
+        most = run > most ? run : most;
+    }
+    printf("batch-max: %zu reads in %zu batches, at most %zu in one\n", w.n, w.batches, most);
+    ck_assert_uint_gt(w.batches, 0);
+    ck_assert_uint_le(most, 4);
+    struct chk_totals t;
+    ck_assert_msg(chk_verdict(c, "batch-max", &t) && t.s504 == GONE_MAX, "not all 504");
+    f_fleet_stop(&fleet);
+    wr_amqp_free(w.amqp);
+    free(reqs);
+    chk_free(c);
+}
+END_TEST
+
 static void thaw(void *arg)
 {
     (void)arg;
@@ -307,6 +342,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, expired_while_queued_not_executed);
     tcase_add_test(tc, late_replies_dropped_and_counted);
+    tcase_add_test(tc, batches_hold_at_most_edge_batch_max);
     tcase_add_test(tc, overload_answers_503_at_once);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
