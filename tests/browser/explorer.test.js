@@ -310,6 +310,14 @@ async function run(page) {
   await waitShown(page, "Albums:");
   assert.equal((await api("/api/Albums/" + id)).status, 404);
 
+  step("the key stays in the tab's memory: no storage, no cookie, gone on a reload");
+  const kept = await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]);
+  assert.deepEqual(kept, [0, 0, ""], "the page stored something: " + JSON.stringify(kept));
+  assert.deepEqual(await page.context().cookies(), [], "a cookie was set");
+  await page.reload();
+  await page.waitForSelector("#api-key");
+  assert.equal(await page.inputValue("#api-key"), "", "the key outlived a reload");
+
   step("a read-only collection offers no writes (METHODS from the OpenAPI document)");
   await page.goto(base + "/#/Artists/1");
   await page.waitForSelector("#object");
