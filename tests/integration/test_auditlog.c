@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -281,6 +282,38 @@ START_TEST(no_mongo_uri_is_503)
 }
 END_TEST
 
+/* Waits (10 s at most) for p to exit by itself: its exit status, -1 when
+ * it still runs (then stopped). */
+static int exit_status(struct proc *p)
+{
+    int status = 0;
+    for (long long end = h_now_ms() + 10000; h_now_ms() < end; usleep(50 * 1000))
+        if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+            p->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+    h_stop(p, SIGKILL);
+    p->pid = 0;
+    return -1;
+}
+
+/* A service on the runtime that cannot start says so and exits 2, the
+ * status a supervisor must not restart on (worker.h): an audit spool
+ * folder it cannot make, a MONGO_URI that does not parse. */
+START_TEST(unusable_settings_exit_2)
+{
+    ck_assert_int_eq(h_stop(&auditlog, SIGTERM), 0);
+    const char *no_spool[] = {env_mongo, "WARREN_AUDIT_SPOOL_DIR=/proc/warren-no-such-place", NULL};
+    h_spawn_warren(&auditlog, WARREN_AUDITLOG_BIN, "auditlog-no-spool", 0, SERVICE, no_spool);
+    ck_assert_int_eq(exit_status(&auditlog), 2);
+    const char *bad_mongo[] = {"WARREN_MONGO_URI=http://not-mongo/", env_spool, NULL};
+    h_spawn_warren(&auditlog, WARREN_AUDITLOG_BIN, "auditlog-bad-mongo", 0, SERVICE, bad_mongo);
+    ck_assert_int_eq(exit_status(&auditlog), 2);
+    start_auditlog(env_mongo); /* as the fixture left it, for its teardown */
+    wait_auditlog();
+}
+END_TEST
+
 START_TEST(through_the_edge)
 {
     const char *extra[] = {"WARREN_SERVICES=auditlog", NULL};
@@ -322,6 +355,7 @@ int main(void)
     tcase_add_test(tc, lookup_is_audited);
     tcase_add_test(tc, mongo_unreachable_is_503);
     tcase_add_test(tc, no_mongo_uri_is_503);
+    tcase_add_test(tc, unusable_settings_exit_2);
     tcase_add_test(tc, through_the_edge);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
