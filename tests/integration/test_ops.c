@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -455,6 +456,24 @@ START_TEST(trace_from_rpc_caller_to_worker)
     (void)snprintf(trace, sizeof(trace), "%s", reply.trace_id);
     wr_reply_release(&reply);
     assert_trace(bare.id, trace);
+    /* one the W3C grammar refuses (upper-case hex; an all-zero trace id):
+     * not carried on, a new trace instead, as with none */
+    static const char *const refused[] = {"00-4BF92F3577B34DA6A3CE929D0E0E4736-" PID "-01",
+                                          "00-00000000000000000000000000000000-" PID "-01"};
+    for (size_t i = 0; i < 2; i++) {
+        struct wr_request bad = {
+            .op = WR_OP_GET, .collection = "Albums", .key = "3", .traceparent = refused[i]};
+        wr_request_id_new(bad.id);
+        ck_assert_int_eq(wr_rpc_call(rpc, &bad, &reply, &err), 0);
+        ck_assert_int_eq(reply.status, 200);
+        ck_assert_uint_eq(strlen(reply.trace_id), 32);
+        ck_assert_msg(strcasecmp(reply.trace_id, TID) != 0 &&
+                          strcmp(reply.trace_id, "00000000000000000000000000000000") != 0,
+                      "%s was carried on: %s", refused[i], reply.trace_id);
+        (void)snprintf(trace, sizeof(trace), "%s", reply.trace_id);
+        wr_reply_release(&reply);
+        assert_trace(bad.id, trace);
+    }
     wr_rpc_free(rpc);
 }
 END_TEST
