@@ -30,9 +30,9 @@ quiet() {
 step "cmake --install $build --prefix <tmp>"
 quiet cmake --install "$build" --prefix "$prefix"
 libdir=$(dirname "$(find "$prefix" -name libwarren.a)")
-for f in bin/warren-edge bin/warren-catalog bin/warren share/man/man1/warren.1 \
+for f in bin/warren-edge bin/warren-catalog bin/warren-auditlog bin/warren share/man/man1/warren.1 \
   share/doc/warren/LICENSE include/warren/rpc.h include/warren/proto.h \
-  include/warren/answer.h "${libdir#"$prefix"/}/libwarren_worker.a" \
+  include/warren/answer.h include/warren/worker.h "${libdir#"$prefix"/}/libwarren_worker.a" \
   "${libdir#"$prefix"/}/pkgconfig/warren.pc" "${libdir#"$prefix"/}/pkgconfig/warren-worker.pc" \
   "${libdir#"$prefix"/}/cmake/warren/warrenConfig.cmake" \
   "${libdir#"$prefix"/}/cmake/warren/warrenConfigVersion.cmake"; do
