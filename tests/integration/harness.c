@@ -189,14 +189,25 @@ int h_stop(struct proc *p, int sig)
     return reaped(p, status);
 }
 
+int h_exit_status(struct proc *p, int timeout_ms)
+{
+    int status = 0;
+    for (long long end = h_now_ms() + timeout_ms; h_now_ms() < end; usleep(50 * 1000))
+        if (waitpid(p->pid, &status, WNOHANG) == p->pid)
+            return reaped(p, status);
+    h_stop(p, SIGKILL);
+    return -1;
+}
+
 int h_connect(int port, int rcvbuf)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     /* before connect: the window the server sees stays small */
-    bool sized = rcvbuf <= 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == 0;
-    if (fd >= 0 && sized && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+    bool sized = fd >= 0 && (rcvbuf <= 0 ||
+                             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == 0);
+    if (sized && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
         return fd;
     if (fd >= 0)
         close(fd);

@@ -56,6 +56,10 @@ int h_spawn_edge(struct proc *p, const char *tag, const char *service, const cha
 int h_verdict(int rc);
 /* Sends sig and waits for the exit; returns the exit status (or 128+signal). */
 int h_stop(struct proc *p, int sig);
+/* Waits up to timeout_ms for p to exit by itself: its exit status as
+ * h_stop gives it (sanitizer reports counted), or -1 when it still ran
+ * (then killed). */
+int h_exit_status(struct proc *p, int timeout_ms);
 
 struct http_resp {
     int status;

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -282,21 +281,6 @@ START_TEST(no_mongo_uri_is_503)
 }
 END_TEST
 
-/* Waits (10 s at most) for p to exit by itself: its exit status, -1 when
- * it still runs (then stopped). */
-static int exit_status(struct proc *p)
-{
-    int status = 0;
-    for (long long end = h_now_ms() + 10000; h_now_ms() < end; usleep(50 * 1000))
-        if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-            p->pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-    h_stop(p, SIGKILL);
-    p->pid = 0;
-    return -1;
-}
-
 /* A service on the runtime that cannot start says so and exits 2, the
  * status a supervisor must not restart on (worker.h): an audit spool
  * folder it cannot make, a MONGO_URI that does not parse. */
@@ -305,10 +289,10 @@ START_TEST(unusable_settings_exit_2)
     ck_assert_int_eq(h_stop(&auditlog, SIGTERM), 0);
     const char *no_spool[] = {env_mongo, "WARREN_AUDIT_SPOOL_DIR=/proc/warren-no-such-place", NULL};
     h_spawn_warren(&auditlog, WARREN_AUDITLOG_BIN, "auditlog-no-spool", 0, SERVICE, no_spool);
-    ck_assert_int_eq(exit_status(&auditlog), 2);
+    ck_assert_int_eq(h_exit_status(&auditlog, 10000), 2);
     const char *bad_mongo[] = {"WARREN_MONGO_URI=http://not-mongo/", env_spool, NULL};
     h_spawn_warren(&auditlog, WARREN_AUDITLOG_BIN, "auditlog-bad-mongo", 0, SERVICE, bad_mongo);
-    ck_assert_int_eq(exit_status(&auditlog), 2);
+    ck_assert_int_eq(h_exit_status(&auditlog, 10000), 2);
     start_auditlog(env_mongo); /* as the fixture left it, for its teardown */
     wait_auditlog();
 }

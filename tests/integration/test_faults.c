@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -154,14 +153,19 @@ static int start_edge(const char *tag)
     return port;
 }
 
-/* Waits until the edge at port holds n requests (the worker frozen), then
- * stops it with SIGTERM and, once it drains them, lets the worker go. */
-static void stop_edge_holding(int port, long long n)
+/* Waits until the edge at port holds n requests (the worker frozen). */
+static void wait_holding(int port, long long n)
 {
     for (long long end = h_now_ms() + 10000; in_flight(port) < n;) {
         ck_assert_msg(h_now_ms() < end, "the edge holds fewer than %lld requests", n);
         usleep(50 * 1000);
     }
+}
+
+/* Then stops it with SIGTERM and, once it drains them, lets the worker go. */
+static void stop_edge_holding(int port, long long n)
+{
+    wait_holding(port, n);
     ck_assert_int_eq(kill(edge.pid, SIGTERM), 0);
     char draining[64];
     (void)snprintf(draining, sizeof(draining), "draining %lld requests in flight", n);
@@ -286,13 +290,9 @@ START_TEST(edge_sigterm_cuts_a_client_that_never_reads)
     send_get(fd, "/api/Tracks?results_per_page=100");
     stop_edge_holding(port, 1);
     long long t0 = h_now_ms();
-    int status = 0;
-    pid_t done = 0;
-    while ((done = waitpid(edge.pid, &status, WNOHANG)) == 0 && h_now_ms() - t0 < 30000)
-        usleep(50 * 1000);
-    ck_assert_msg(done == edge.pid, "the edge still runs 30 s into its drain (see %s)", edge.log);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the edge ended %d", status);
-    edge.pid = 0;
+    int status = h_exit_status(&edge, 30000);
+    ck_assert_msg(status != -1, "the edge still ran 30 s into its drain (see %s)", edge.log);
+    ck_assert_msg(status == 0, "the edge ended %d", status);
     printf("edge_sigterm_cuts_a_client_that_never_reads: exited %.1f s after the drain began\n",
            (double)(h_now_ms() - t0) / 1000.0);
     bool closed = false;
@@ -319,10 +319,7 @@ START_TEST(an_id_in_flight_is_not_taken_twice)
     static const char first[] = "GET /api/Albums/3 HTTP/1.1\r\nHost: x\r\nX-Request-Id: " DUP_ID
                                 "\r\nConnection: close\r\n\r\n";
     ck_assert_int_eq(send(fd, first, sizeof(first) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(first) - 1);
-    for (long long end = h_now_ms() + 10000; in_flight(port) < 1;) {
-        ck_assert_msg(h_now_ms() < end, "the first request is not in flight");
-        usleep(50 * 1000);
-    }
+    wait_holding(port, 1);
     struct http_resp r;
     ck_assert_int_eq(h_http(port, "GET", "/api/Albums/4", "X-Request-Id: " DUP_ID "\r\n", &r, 5000),
                      0);
