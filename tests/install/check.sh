@@ -1,31 +1,32 @@
 #!/usr/bin/env bash
 # warren as its users get it: installs a build folder into a fresh prefix,
-# checks the layout, builds tests/install's programs against the installed
-# copy twice (pkg-config, then find_package), checks that find_package
-# refuses another major version, then runs both builds of the example
-# against a warren-catalog from the prefix on the test broker.
+# checks the layout, builds tests/install's programs (a client and a
+# service) against the installed copy twice (pkg-config, then
+# find_package), checks that find_package refuses another major version,
+# then runs them on the test broker: both builds of the client against a
+# warren-catalog from the prefix, and both builds of the service, each
+# called with the prefix's warren, audited to the MongoDB peer (read back
+# by the prefix's warren-auditlog) and stopped with SIGTERM.
 #   tests/install/check.sh BUILD_DIR C_COMPILER
 # ctest runs it (integration_install) with tests/run.sh's WRT_* settings.
 set -euo pipefail
 build=$1
 cc=$2
 src=$(cd "$(dirname "$0")" && pwd)
-: "${WRT_AMQP_PORT:?run the tests through tests/run.sh or tests/dev.sh}"
-: "${WRT_DB:?run the tests through tests/run.sh or tests/dev.sh}"
-tmp=$(mktemp -d "${WRT_STATE_DIR:-/tmp}/install.XXXXXX")
+: "${WRT_MONGO_PORT:?run the tests through tests/run.sh or tests/dev.sh}"
+# shellcheck source=tests/lib/stack.sh
+. "$src/../lib/stack.sh"
+stack_init install # no WARREN_* from here on: only what the check sets
+tmp=$STACK_DIR
 prefix=$tmp/prefix
-catalog=
-cleanup() {
-  if [ -n "$catalog" ]; then kill -KILL "$catalog" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "install check: $*" >&2; exit 1; }
+fail() { stack_fail "$*"; }
 step() { echo "== $*"; }
 # Runs a command quietly, showing its output only when it fails.
 quiet() {
   "$@" >"$tmp/out" 2>&1 || { cat "$tmp/out" >&2; fail "failed: $*"; }
 }
+# The prefix's command-line client on the test broker.
+cli() { env WARREN_AMQP_URL="$STACK_URL" "$prefix/bin/warren" "$@"; }
 
 step "cmake --install $build --prefix <tmp>"
 quiet cmake --install "$build" --prefix "$prefix"
@@ -60,7 +61,7 @@ strict=(-std=c11 -Wall -Wextra -Wpedantic -Werror)
 quiet "$cc" "${strict[@]}" -o "$tmp/example-pc" "$src/example.c" \
   $(pkg-config --cflags --static --libs warren)
 # shellcheck disable=SC2046
-quiet "$cc" "${strict[@]}" -o "$tmp/worker-pc" "$src/worker_link.c" \
+quiet "$cc" "${strict[@]}" -o "$tmp/echo-pc" "$src/echo_service.c" \
   $(pkg-config --cflags --static --libs warren-worker)
 
 step "build with find_package(warren 0.1 COMPONENTS worker)"
@@ -76,41 +77,62 @@ fi
 grep -q 'considered but not accepted' "$tmp/out" ||
   { cat "$tmp/out" >&2; fail "refused, not for its version"; }
 
-step "the worker link programs run"
-"$tmp/worker-pc" || fail "worker_link (pkg-config build) exited $?"
-"$tmp/cmake/worker_link" || fail "worker_link (find_package build) exited $?"
-
 step "GET Albums/1 from a warren-catalog of the prefix"
-cp "$WRT_DB" "$tmp/chinook.db"
-mkdir -p "$tmp/spool"
-log=${WRT_LOG_DIR:-$tmp}/install-catalog-$$.log
-url="amqp://guest:guest@127.0.0.1:$WRT_AMQP_PORT/%2f"
-# Only what this check sets configures the catalog (as the harness does).
-while read -r v; do unset "$v"; done < <(compgen -e | grep '^WARREN_' || true)
-(
-  cd "$tmp" # no config.cfg here: environment only
-  WARREN_AMQP_URL=$url WARREN_DATABASE_URI="sqlite:///$tmp/chinook.db" WARREN_SERVICE=t_install \
-    WARREN_AUDIT_SPOOL_DIR="$tmp/spool" WARREN_CURSOR_SECRET=install-check-cursor-secret-0123456789 \
-    exec "$prefix/bin/warren-catalog"
-) 2>"$log" &
-catalog=$!
+stack_worker catalog "$prefix/bin/warren-catalog" WARREN_DATABASE_URI="sqlite:///$STACK_DB" \
+  WARREN_SERVICE=t_install
+stack_wait catalog warren.t_install
 for prog in "$tmp/example-pc" "$tmp/cmake/example"; do
-  out=$("$prog" "$url" t_install) || fail "$prog exited $?: $out (catalog log: $log)"
+  out=$("$prog" "$STACK_URL" t_install) || fail "$prog exited $?: $out (catalog log: $(stack_log catalog))"
   echo "$out" | head -c 300
   echo
 done
 
 step "warren (the command-line client) of the prefix against the same catalog"
-out=$(WARREN_AMQP_URL=$url WARREN_SERVICE=t_install "$prefix/bin/warren" get Albums 1 --depth 0) ||
-  fail "bin/warren exited $?: $out"
+out=$(WARREN_SERVICE=t_install cli get Albums 1 --depth 0) || fail "bin/warren exited $?: $out"
 [ "$out" = '{"album_id":1,"artist_id":1,"title":"For Those About To Rock We Salute You"}' ] ||
   fail "bin/warren printed $out"
 echo "$out"
 
 step "the catalog stops cleanly"
-kill -TERM "$catalog"
-rc=0
-wait "$catalog" || rc=$?
-catalog=
-[ $rc -eq 0 ] || fail "warren-catalog exited $rc (97: ASan or valgrind found errors; see $log)"
+stack_stop catalog
+
+mongo="mongodb://127.0.0.1:$WRT_MONGO_PORT/"
+stack_worker auditlog "$prefix/bin/warren-auditlog" WARREN_MONGO_URI="$mongo" \
+  WARREN_AUDIT_COLLECTION=audit_install
+stack_wait auditlog warren.auditlog
+
+# serve_echo NAME BIN RID: runs BIN, a build of echo_service.c, as NAME;
+# asks it echo NAME with request id RID and an op it lacks; waits for the
+# record of RID in MongoDB; stops it, which must exit 0. One build at a
+# time, so the answer is this build's.
+serve_echo() {
+  local name=$1 bin=$2 rid=$3 out rc
+  step "the service $name (built against the prefix) answers, is audited, stops"
+  stack_worker "$name" "$bin" WARREN_MONGO_URI="$mongo" WARREN_AUDIT_COLLECTION=audit_install
+  stack_wait "$name" warren.install-echo
+  out=$(cli svc install-echo echo "$name" --request-id "$rid") ||
+    fail "echo: bin/warren exited $?: $out (log: $(stack_log "$name"))"
+  [ "$out" = "{\"hello\":\"$name\",\"principal\":\"guest\",\"request_id\":\"$rid\"}" ] ||
+    fail "$name answered $out"
+  echo "$out"
+  rc=0
+  out=$(cli svc install-echo nope 2>&1) || rc=$?
+  [[ $rc -eq 4 && $out == *"400 bad_request: unknown operation"* ]] ||
+    fail "an op $name lacks: exit $rc, $out"
+  # the runtime ships the record to MongoDB after it spooled it: not at once
+  for _ in $(seq 100); do
+    rc=0
+    out=$(cli svc auditlog records "$rid" 2>/dev/null) || rc=$?
+    [ $rc -eq 0 ] && break
+    sleep 0.2
+  done
+  [[ $rc -eq 0 && $out == *"\"id\":\"$name\""* && $out == *'"op":"echo"'* &&
+    $out == *'"status":200'* ]] || fail "the record of $name's echo (exit $rc): $out"
+  stack_stop "$name"
+}
+# Fresh request ids: the MongoDB peer keeps the records of earlier runs.
+rid() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
+serve_echo echo-pc "$tmp/echo-pc" "$(rid)"
+serve_echo echo-cmake "$tmp/cmake/echo_service" "$(rid)"
+stack_stop auditlog
 echo "install check: passed"

@@ -6,7 +6,7 @@
 #   stack_init TAG               a state folder, a copy of Chinook, no WARREN_* inherited
 #   stack_worker NAME BIN VAR=value...   starts BIN (a warren worker) in the folder
 #   stack_wait NAME QUEUE        waits until it consumes QUEUE (its log says so)
-#   stack_stop                   SIGTERM to each, in reverse; fails unless each exits 0
+#   stack_stop [NAME]            SIGTERM to NAME, or to each in reverse; fails unless each exits 0
 # Variables: STACK_DIR, STACK_URL (the broker, guest on loopback), STACK_DB.
 
 : "${WRT_AMQP_PORT:?run the tests through tests/run.sh or tests/dev.sh}"
@@ -69,6 +69,7 @@ stack_stop() {
   local i rc
   for ((i = ${#STACK_PIDS[@]} - 1; i >= 0; i--)); do
     [ -n "${STACK_PIDS[$i]}" ] || continue
+    [ $# -eq 0 ] || [ "${STACK_NAMES[$i]}" = "$1" ] || continue
     kill -TERM "${STACK_PIDS[$i]}" 2>/dev/null || true
     rc=0
     wait "${STACK_PIDS[$i]}" || rc=$?
