@@ -207,8 +207,8 @@ static int call(const struct wr_cfg *cfg, const struct cli_request *r, bool tabl
     int write_errno = errno;
     (void)fwrite(errs.data ? errs.data : "", 1, errs.len, stderr);
     if (!written) /* a full disk, a closed pipe: the answer is lost, say so */
-        fprintf(stderr, "warren: cannot write the answer: %s\n",
-                wr_buf_error(&out) != 0 ? "it is too large" : strerror(write_errno));
+        (void)fprintf(stderr, "warren: cannot write the answer: %s\n",
+                      wr_buf_error(&out) != 0 ? "it is too large" : strerror(write_errno));
     if (rpc != NULL)
         wr_reply_release(&reply);
     wr_rpc_free(rpc);

@@ -341,7 +341,7 @@ static int parse_functions(struct parser *p, const json_t *root)
         char *name = query__keep(p, malloc(len));
         if (name == NULL)
             return WR_ENOMEM;
-        snprintf(name, len, "%s__%s", fn, field);
+        (void)snprintf(name, len, "%s__%s", fn, field);
         p->q->funcs[i] = (struct qfunc){.fn = functions[k], .col = col, .name = name};
         p->q->nfuncs = i + 1;
     }
