@@ -293,6 +293,17 @@ START_TEST(unusable_settings_exit_2)
     const char *bad_mongo[] = {"WARREN_MONGO_URI=http://not-mongo/", env_spool, NULL};
     h_spawn_warren(&auditlog, WARREN_AUDITLOG_BIN, "auditlog-bad-mongo", 0, SERVICE, bad_mongo);
     ck_assert_int_eq(h_exit_status(&auditlog, 10000), 2);
+    /* mongo-c-driver takes this one, as the host "[nope" it could never
+     * reach: refused by the service's reader and by the runtime's audit
+     * sink (a catalog worker), each naming the host */
+    const char *bad_host[] = {"WARREN_MONGO_URI=mongodb://[nope", env_spool, NULL};
+    h_spawn_warren(&auditlog, WARREN_AUDITLOG_BIN, "auditlog-bad-host", 0, SERVICE, bad_host);
+    ck_assert_int_eq(h_exit_status(&auditlog, 10000), 2);
+    ck_assert(h_log_has(auditlog.log, "MONGO_URI is not a valid MongoDB URI: host '[nope'", 0));
+    struct proc worker = {0};
+    h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-bad-host", 0, SERVICE "_bad", bad_host);
+    ck_assert_int_eq(h_exit_status(&worker, 10000), 2);
+    ck_assert(h_log_has(worker.log, "MONGO_URI is not a valid MongoDB URI: host '[nope'", 0));
     start_auditlog(env_mongo); /* as the fixture left it, for its teardown */
     wait_auditlog();
 }

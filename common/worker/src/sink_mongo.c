@@ -55,8 +55,25 @@ static void coll_close(struct coll *c)
     *c = (struct coll){0};
 }
 
+/* The first host of uri the driver could never reach, or NULL when each
+ * can be tried. mongo-c-driver 1.23 parses "mongodb://[nope" as the host
+ * "[nope" (an IPv6 literal's bracket left open) rather than refusing it; a
+ * host it parsed whole holds no bracket (it strips a literal's pair). A
+ * mongodb+srv:// URI names no hosts, its SRV record does. */
+static const char *unusable_host(const mongoc_uri_t *uri)
+{
+    const mongoc_host_list_t *h = mongoc_uri_get_hosts(uri);
+    if (h == NULL)
+        return mongoc_uri_get_srv_hostname(uri) != NULL ? NULL : "";
+    for (; h != NULL; h = h->next)
+        if (h->host[0] == '\0' || strpbrk(h->host, "[]") != NULL)
+            return h->host;
+    return NULL;
+}
+
 /* Opens c's client for uri_text (no I/O yet: the driver connects on first
- * use). 0, WR_EINVAL (not a MongoDB URI) or WR_ENOMEM. */
+ * use). 0, WR_EINVAL (not a MongoDB URI, or a host list that is empty or
+ * malformed) or WR_ENOMEM. */
 static int coll_open(struct coll *c, const char *uri_text, const char *db, const char *collection,
                      const char *appname, struct wr_err *err)
 {
@@ -65,6 +82,17 @@ static int coll_open(struct coll *c, const char *uri_text, const char *db, const
     if (uri == NULL)
         return wr_err_set(err, WR_EINVAL, "MONGO_URI is not a valid MongoDB URI: %s",
                           error.message);
+    const char *bad = unusable_host(uri);
+    if (bad != NULL) {
+        /* bad points into uri: the message is written before it goes */
+        int rc =
+            bad[0] == '\0'
+                ? wr_err_set(err, WR_EINVAL, "MONGO_URI is not a valid MongoDB URI: no host")
+                : wr_err_set(err, WR_EINVAL,
+                             "MONGO_URI is not a valid MongoDB URI: host '%s' is malformed", bad);
+        mongoc_uri_destroy(uri);
+        return rc;
+    }
     set_timeout(uri, MONGOC_URI_CONNECTTIMEOUTMS, 2000);
     set_timeout(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 2000);
     set_timeout(uri, MONGOC_URI_SOCKETTIMEOUTMS, 5000);
