@@ -209,9 +209,19 @@ START_TEST(late_replies_dropped_and_counted)
 }
 END_TEST
 
+/* Lets the frozen edge go on (a step of f_faults). */
+static void edge_cont(void *arg)
+{
+    (void)arg;
+    ck_assert_int_eq(kill(fleet.edge.pid, SIGCONT), 0);
+}
+
 /* EDGE_BATCH_MAX bounds a batch: 30 reads arriving at once on one loop,
  * with at most 4 a batch, reach the queue as batches of 4 or fewer (a
- * read that does not fit starts the next one), every read in one. */
+ * read that does not fit starts the next one), every read in one. "At
+ * once": the edge is frozen while the 30 connect and send (the kernel
+ * takes both), then let go, so that one loop turn reads them all; an edge
+ * that keeps up reads each in a turn of its own, which batches nothing. */
 START_TEST(batches_hold_at_most_edge_batch_max)
 {
     const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=1000", "WARREN_EDGE_BATCH=True",
@@ -225,7 +235,12 @@ START_TEST(batches_hold_at_most_edge_batch_max)
     struct load_opts o = {.port = fleet.port, .concurrency = GONE_MAX, .give_up_ms = 3000};
     static struct stand_in w;
     stand_in_start(&w, "f_bmax");
+    ck_assert_int_eq(kill(fleet.edge.pid, SIGSTOP), 0);
+    struct f_step steps[] = {{300, edge_cont, NULL, 0}};
+    struct f_faults s = {.steps = steps, .n = 1};
+    f_faults_start(&s);
     load_run(&o, reqs, GONE_MAX, c);
+    f_faults_join(&s);
     stand_in_collect(&w, GONE_MAX);
     size_t most = 0, run = 0;
     for (size_t i = 0; i < w.n; i++) {
