@@ -37,9 +37,9 @@ struct accepter {
 };
 
 /* libevent calls a listener's error callback with the listener and the
- * argument of its accept callback, which evhttp_bind_listener made its
- * own: the guard of a listener is found here, a table for the process
- * (a slot per loop) behind a mutex, read only when accept() failed. */
+ * argument of its accept callback, which is the server's (httpd.h): the guard of a listener is
+ * found here, a table for the process (a slot per loop) behind a mutex, read only when accept()
+ * failed. */
 #define GUARDS 64
 static struct {
     pthread_mutex_t mu;
@@ -121,7 +121,7 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 
 static void on_accept_error(struct evconnlistener *lev, void *arg)
 {
-    (void)arg; /* evhttp's */
+    (void)arg; /* the server's */
     int err = errno;
     accepter *a = guard_of(lev);
     if (a == NULL) { /* cannot be: every listener is registered */
@@ -185,12 +185,12 @@ accepter *accept_new(struct event_base *base, const struct wr_cfg *cfg)
     a->lev = a->resume != NULL ? bind_listener(base, cfg) : NULL;
     if (a->lev == NULL) {
         int err = a->resume != NULL ? errno : ENOMEM;
-        accept_free(a, true);
+        accept_free(a);
         errno = err;
         return NULL;
     }
     if (!guard_set(a->lev, a)) {
-        accept_free(a, true);
+        accept_free(a);
         errno = EMFILE;
         return NULL;
     }
@@ -203,28 +203,18 @@ struct evconnlistener *accept_listener(const accepter *a)
     return a->lev;
 }
 
-void accept_forget(accepter *a)
-{
-    if (a == NULL)
-        return;
-    if (a->lev != NULL)
-        (void)guard_set(a->lev, NULL);
-    a->lev = NULL;
-    (void)event_del(a->resume);
-}
-
 unsigned long accept_refused(const accepter *a)
 {
     return a->refused;
 }
 
-void accept_free(accepter *a, bool free_listener)
+void accept_free(accepter *a)
 {
     if (a == NULL)
         return;
     if (a->lev != NULL)
         (void)guard_set(a->lev, NULL);
-    if (free_listener && a->lev != NULL)
+    if (a->lev != NULL)
         evconnlistener_free(a->lev);
     if (a->resume != NULL)
         event_free(a->resume);

@@ -19,15 +19,13 @@
 typedef struct accepter accepter;
 
 /* Binds the listening socket (backlog 4096) and guards it. NULL when it
- * cannot (errno set). accept_listener() hands the listener to evhttp. */
+ * cannot (errno set). accept_listener() is for the server (httpd.h), which
+ * sets its accept callback. */
 accepter *accept_new(struct event_base *base, const struct wr_cfg *cfg);
 struct evconnlistener *accept_listener(const accepter *a);
-/* The listener is gone (evhttp freed it): never touched again. */
-void accept_forget(accepter *a);
 /* Clients answered 503 because accept() failed, since the start. */
 unsigned long accept_refused(const accepter *a);
-/* Frees the guard, and the listener when it was never handed on and
- * forgotten (accept_free after a failed evhttp_bind_listener). NULL-safe. */
-void accept_free(accepter *a, bool free_listener);
+/* Frees the guard and the listener (its socket closed). NULL-safe. */
+void accept_free(accepter *a);
 
 #endif

@@ -27,8 +27,9 @@
 
 static void call_detach(struct call *c)
 {
-    conn_park(c->conn, NULL);
-    c->conn = NULL;
+    if (c->parked != NULL)
+        hreq_park(c->parked, NULL, NULL);
+    c->parked = NULL;
 }
 
 /* No new read joins c's flight from now on. */
@@ -136,15 +137,14 @@ void calls_on_gone(calls *cs, void *call)
 {
     struct call *c = call;
     if (c->hooks != NULL) { /* a hold: its owner lets it go */
-        c->conn = NULL;
+        c->parked = NULL;
         c->hooks->gone(c->hooks_arg);
         return;
     }
     /* forget the request now; a reply that comes later finds no call and is
      * counted as late */
-    conn_drop_request(c->req);
     c->req = NULL;
-    c->conn = NULL;
+    c->parked = NULL;
     if (c->leader != NULL) { /* a follower: its leader goes on */
         follower_unlink(c);
         call__free(c);
@@ -187,9 +187,9 @@ static void etag_of(const struct wr_msg *m, char etag[19])
 /* A successful read's ETag (a hash of its bytes, so every worker gives the
  * same one) and Cache-Control; true when If-None-Match matched and a 304
  * went out instead of the body. */
-static bool read_validated(const calls *cs, struct evhttp_request *req, const struct wr_msg *m)
+static bool read_validated(const calls *cs, struct hreq *req, const struct wr_msg *m)
 {
-    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    enum evhttp_cmd_type method = hreq_method(req);
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
         return false;
     char etag[19];
@@ -200,7 +200,6 @@ static bool read_validated(const calls *cs, struct evhttp_request *req, const st
     const char *inm = request_header(req, "If-None-Match");
     if (inm == NULL || (strstr(inm, etag) == NULL && strcmp(inm, "*") != 0))
         return false;
-    respond_date(req);
     respond_send(req, 304);
     return true;
 }
@@ -224,7 +223,7 @@ static void audit_shared(const struct call *f, const struct wr_msg *m)
 /* Answers c's request (when its client is still there) with reply m. */
 static void answer_reply(calls *cs, struct call *c, const struct wr_msg *m)
 {
-    struct evhttp_request *req = c->req;
+    struct hreq *req = c->req;
     call_detach(c);
     c->req = NULL;
     if (req == NULL)
@@ -349,8 +348,8 @@ static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec
     return c->timer ? pending_put(cs->pending, a->rid, c) : WR_ENOMEM;
 }
 
-static void call_start(calls *cs, const struct ask *a, struct conn *conn,
-                       const struct call_spec *spec, const struct wr_buf *key, const char *min);
+static void call_start(calls *cs, const struct ask *a, const struct call_spec *spec,
+                       const struct wr_buf *key, const char *min);
 
 /* Publishes spec as request id for a's request (with x-min-position min
  * when not NULL). 0, or bus_publish's error (the bus is then down). */
@@ -398,7 +397,7 @@ static int flight_key(const struct ask *a, const struct call_spec *spec, struct 
 
 /* Joins a's read to leader's flight; false when out of memory (the
  * caller then starts a call of its own). */
-static bool follow(calls *cs, struct call *leader, const struct ask *a, struct conn *conn,
+static bool follow(calls *cs, struct call *leader, const struct ask *a,
                    const struct call_spec *spec)
 {
     struct call *f = call__alloc(cs, a, spec);
@@ -407,8 +406,7 @@ static bool follow(calls *cs, struct call *leader, const struct ask *a, struct c
     f->leader = leader;
     f->next = leader->followers;
     leader->followers = f;
-    f->conn = conn;
-    conn_park(conn, f);
+    hreq_park(a->req, f, &f->parked);
     return true;
 }
 
@@ -426,7 +424,7 @@ static void flight_start(calls *cs, struct call *c, const struct wr_buf *key)
     }
 }
 
-void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec)
+void calls_start(calls *cs, const struct ask *a, const struct call_spec *spec)
 {
     /* read your writes: the position travels to the worker as it is */
     const char *min = request_header(a->req, "X-Warren-Min-Position");
@@ -444,18 +442,18 @@ void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct
     wr_buf_init(&key, (size_t)cs->cfg->max_uri_bytes * 2 + 8192);
     bool shared = spec->shared && min == NULL && flight_key(a, spec, &key) == 0;
     struct call *leader = shared ? flights_find(cs->flights, key.data, key.len) : NULL;
-    if (leader != NULL && follow(cs, leader, a, conn, spec)) {
+    if (leader != NULL && follow(cs, leader, a, spec)) {
         wr_buf_release(&key);
         return;
     }
-    call_start(cs, a, conn, spec, shared ? &key : NULL, min);
+    call_start(cs, a, spec, shared ? &key : NULL, min);
     wr_buf_release(&key);
 }
 
 /* Publishes a's request as a call of its own (with x-min-position min when
  * not NULL), the leader of key's flight when key is not NULL. */
-static void call_start(calls *cs, const struct ask *a, struct conn *conn,
-                       const struct call_spec *spec, const struct wr_buf *key, const char *min)
+static void call_start(calls *cs, const struct ask *a, const struct call_spec *spec,
+                       const struct wr_buf *key, const char *min)
 {
     struct call *c = NULL;
     int rc = call_new(cs, a, spec, &c);
@@ -484,8 +482,7 @@ static void call_start(calls *cs, const struct ask *a, struct conn *conn,
         return;
     }
     evtimer_add(c->timer, cs->deadline_tv);
-    c->conn = conn;
-    conn_park(conn, c);
+    hreq_park(a->req, c, &c->parked);
     if (key != NULL)
         flight_start(cs, c, key);
 }

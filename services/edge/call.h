@@ -14,7 +14,6 @@
 #include <stddef.h>
 
 #include "bus.h"
-#include "conn.h"
 #include "metrics.h"
 #include "respond.h"
 #include "trail.h"
@@ -54,14 +53,14 @@ struct call_spec {
 /* Starts a call for a's request (a->audit says what its records say; its
  * principal goes out as x-principal; a->route and a->t0_ns are what its
  * answer is counted as): publishes spec and parks the call on
- * conn (the request's connection) until its answer. A shared read identical
+ * a->req (hreq_park) until its answer. A shared read identical
  * to one in flight (same service, op, principal, base URL and envelope)
  * publishes nothing: it is answered with that one's reply or error, and
  * audited by the edge (cache "shared"). When that fails the
  * request is answered at once, and audited: 409 for a request id already in
  * flight, 503 (with Retry-After) when the broker is unavailable or memory
  * short. Either way req belongs to the call set or is answered. */
-void calls_start(calls *cs, const struct ask *a, struct conn *conn, const struct call_spec *spec);
+void calls_start(calls *cs, const struct ask *a, const struct call_spec *spec);
 
 /* Calls in flight on this loop. */
 size_t calls_count(const calls *cs);
@@ -77,8 +76,8 @@ void calls_drain(calls *cs);
 void calls_on_reply(calls *cs, const struct wr_msg *m);
 void calls_on_returned(calls *cs, const struct wr_msg *m);
 void calls_on_down(calls *cs);
-/* The client of call (as parked on its conn) went away: libevent frees the
- * request after this returns; the call is dropped and its reply, if it
+/* The client of call (as parked on its request) went away: the server
+ * frees the request after this returns; the call is dropped and its reply, if it
  * comes, counted as late. */
 void calls_on_gone(calls *cs, void *call);
 
@@ -91,15 +90,14 @@ struct call_hooks {
      * with its code and message. The call is freed before. */
     void (*done)(void *arg, const struct wr_msg *m, int status, const char *code,
                  const char *message);
-    /* A hold's client went away (libevent frees or detaches the request
-     * after this returns). The hold stays until calls_unhold. */
+    /* A hold's client went away (the server frees the request after this
+     * returns). The hold stays until calls_unhold. */
     void (*gone)(void *arg);
 };
-/* Parks a hold for a's request on conn: a call that publishes nothing but
+/* Parks a hold on a's request: a call that publishes nothing but
  * hears (h->gone) of its client going away, counted in flight, and waited
  * for by the drain, until calls_unhold. NULL when out of memory. */
-struct call *calls_hold(calls *cs, const struct ask *a, struct conn *conn,
-                        const struct call_hooks *h, void *arg);
+struct call *calls_hold(calls *cs, const struct ask *a, const struct call_hooks *h, void *arg);
 /* Ends a hold. NULL-safe. */
 void calls_unhold(struct call *c);
 /* Publishes spec (for a's request, its principal and trace) as request id

@@ -5,8 +5,7 @@
 
 #include "call_int.h"
 
-struct call *calls_hold(calls *cs, const struct ask *a, struct conn *conn,
-                        const struct call_hooks *h, void *arg)
+struct call *calls_hold(calls *cs, const struct ask *a, const struct call_hooks *h, void *arg)
 {
     struct call_spec none = {.op = ""};
     struct call *c = call__alloc(cs, a, &none);
@@ -15,8 +14,7 @@ struct call *calls_hold(calls *cs, const struct ask *a, struct conn *conn,
     c->req = NULL; /* its owner answers the request */
     c->hooks = h;
     c->hooks_arg = arg;
-    c->conn = conn;
-    conn_park(conn, c);
+    hreq_park(a->req, c, &c->parked);
     cs->held++;
     return c;
 }

@@ -22,7 +22,7 @@ static bool origin_allowed(const struct wr_cfg *cfg, const char *origin)
     return false;
 }
 
-void cors_headers(const struct wr_cfg *cfg, struct evhttp_request *req)
+void cors_headers(const struct wr_cfg *cfg, struct hreq *req)
 {
     const char *origin = request_header(req, "Origin");
     if (!origin_allowed(cfg, origin))
@@ -33,7 +33,7 @@ void cors_headers(const struct wr_cfg *cfg, struct evhttp_request *req)
                    "Link, Location, ETag, X-Request-Id, X-Trace-Id, X-Cache, Retry-After");
 }
 
-void cors_preflight(const struct wr_cfg *cfg, struct evhttp_request *req, const char *rid,
+void cors_preflight(const struct wr_cfg *cfg, struct hreq *req, const char *rid,
                     const char *methods)
 {
     respond_header(req, "Allow", methods);

@@ -30,7 +30,7 @@
 #include "warren/rpc.h"
 #include "warren/trace.h"
 
-/* The checks libevent leaves to us, before routing: the request target's
+/* The checks the server leaves to us, before routing: the request target's
  * length (414), the header block's size (431), and framing that could be
  * read two ways (request smuggling: Content-Length given twice, or with
  * Transfer-Encoding), refused with the connection closed. False when an
@@ -38,7 +38,7 @@
 static bool request_sane(const struct dispatcher *d, const struct ask *a)
 {
     const struct wr_cfg *cfg = d->cfg;
-    const char *uri = evhttp_request_get_uri(a->req);
+    const char *uri = hreq_target(a->req);
     if (uri != NULL && strlen(uri) > (size_t)cfg->max_uri_bytes) {
         char msg[96];
         (void)snprintf(msg, sizeof(msg), "the request target is longer than %ld bytes",
@@ -48,13 +48,14 @@ static bool request_sane(const struct dispatcher *d, const struct ask *a)
     }
     size_t bytes = 0;
     int lengths = 0, encodings = 0, chunked = 0;
-    const struct evkeyval *h;
-    for (h = evhttp_request_get_input_headers(a->req)->tqh_first; h != NULL; h = h->next.tqe_next) {
-        bytes += strlen(h->key) + strlen(h->value) + 4; /* ": " and CRLF */
-        lengths += strcasecmp(h->key, "Content-Length") == 0;
-        bool te = strcasecmp(h->key, "Transfer-Encoding") == 0;
+    for (size_t i = 0; i < hreq_header_count(a->req); i++) {
+        const char *name, *value;
+        hreq_header_at(a->req, i, &name, &value);
+        bytes += strlen(name) + strlen(value) + 4; /* ": " and CRLF */
+        lengths += strcasecmp(name, "Content-Length") == 0;
+        bool te = strcasecmp(name, "Transfer-Encoding") == 0;
         encodings += te;
-        chunked += te && strcasecmp(h->value, "chunked") == 0;
+        chunked += te && strcasecmp(value, "chunked") == 0;
     }
     if (bytes > (size_t)cfg->max_header_bytes) {
         char msg[96];
@@ -63,8 +64,8 @@ static bool request_sane(const struct dispatcher *d, const struct ask *a)
         respond_error(a, 431, WR_CODE_HEADERS_TOO_LARGE, msg);
         return false;
     }
-    /* libevent reads "chunked" alone; any other coding would be read as
-     * the connection's end, which a proxy in front may see otherwise */
+    /* head.h refuses these before the server reads a body; kept here as
+     * the rule's last line: a proxy in front may read such framing otherwise */
     if (lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0) || encodings > chunked) {
         respond_header(a->req, "Connection", "close");
         respond_error(a, 400, WR_CODE_BAD_REQUEST,
@@ -77,7 +78,7 @@ static bool request_sane(const struct dispatcher *d, const struct ask *a)
 
 /* scheme://host as the client used it, for the Link header; the Host header
  * is used only when it looks like a host name, else the configured one. */
-static void base_url(const struct dispatcher *d, struct evhttp_request *req, char *out, size_t cap)
+static void base_url(const struct dispatcher *d, const struct hreq *req, char *out, size_t cap)
 {
     const char *host = request_header(req, "Host");
     bool ok = host != NULL && host[0] != '\0' && strlen(host) < 256;
@@ -94,7 +95,7 @@ static void base_url(const struct dispatcher *d, struct evhttp_request *req, cha
     }
 }
 
-static void request_id(struct evhttp_request *req, char id[WR_REQUEST_ID_LEN + 1])
+static void request_id(const struct hreq *req, char id[WR_REQUEST_ID_LEN + 1])
 {
     const char *given = request_header(req, "X-Request-Id");
     if (given != NULL && wr_request_id_valid(given))
@@ -107,13 +108,13 @@ static void request_id(struct evhttp_request *req, char id[WR_REQUEST_ID_LEN + 1
  * POST (on a collection), PATCH or PUT and DELETE (on an object, or on a
  * collection: every object q finds, where the collection opts in); NULL
  * when the method does not apply (405). */
-static const char *method_op(struct evhttp_request *req, const struct route *r)
+static const char *method_op(const struct hreq *req, const struct route *r)
 {
-    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    enum evhttp_cmd_type m = hreq_method(req);
     bool batch = r->kind == ROUTE_API && r->op != NULL && strcmp(r->op, WR_OP_BATCH) == 0;
     if (batch) /* writes only: POST */
         return m == EVHTTP_REQ_POST ? WR_OP_BATCH : NULL;
-    if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD) /* libevent sends HEAD no body */
+    if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD) /* the server sends HEAD no body */
         return r->op;
     if (r->kind != ROUTE_API || r->op == NULL)
         return NULL;
@@ -205,13 +206,14 @@ static bool read_body(const struct dispatcher *d, const struct ask *a, const cha
                       "the body must be JSON: Content-Type: application/json");
         return false;
     }
-    struct evbuffer *in = evhttp_request_get_input_buffer(a->req);
-    size_t len = evbuffer_get_length(in);
+    size_t len;
+    const char *in = hreq_body(a->req, &len);
     *json = malloc(len + 1);
-    if (*json == NULL || evbuffer_copyout(in, *json, len) != (ev_ssize_t)len) {
+    if (*json == NULL) {
         respond_error(a, 500, WR_CODE_INTERNAL, "out of memory");
         return false;
     }
+    memcpy(*json, in, len);
     (*json)[len] = '\0';
     char msg[256];
     msg[0] = '\0';
@@ -233,20 +235,21 @@ static bool read_body(const struct dispatcher *d, const struct ask *a, const cha
  * grammar continues its trace (with its tracestate, the header lines
  * joined, when valid); anything else starts a new one. Either way the
  * edge's own span is new. */
-static void trace_of(struct evhttp_request *req, struct wr_trace *t)
+static void trace_of(const struct hreq *req, struct wr_trace *t)
 {
     const char *parent = NULL;
     int parents = 0;
     char state[WR_TRACESTATE_MAX + 2] = "";
     size_t len = 0;
     bool state_ok = true;
-    const struct evkeyval *h;
-    for (h = evhttp_request_get_input_headers(req)->tqh_first; h != NULL; h = h->next.tqe_next) {
-        if (strcasecmp(h->key, WR_HDR_TRACEPARENT) == 0) {
-            parent = h->value;
+    for (size_t i = 0; i < hreq_header_count(req); i++) {
+        const char *name, *value;
+        hreq_header_at(req, i, &name, &value);
+        if (strcasecmp(name, WR_HDR_TRACEPARENT) == 0) {
+            parent = value;
             parents++;
-        } else if (strcasecmp(h->key, WR_HDR_TRACESTATE) == 0 && state_ok) {
-            int n = snprintf(state + len, sizeof(state) - len, "%s%s", len ? "," : "", h->value);
+        } else if (strcasecmp(name, WR_HDR_TRACESTATE) == 0 && state_ok) {
+            int n = snprintf(state + len, sizeof(state) - len, "%s%s", len ? "," : "", value);
             state_ok = n >= 0 && (size_t)n < sizeof(state) - len;
             len += state_ok ? (size_t)n : 0;
         }
@@ -257,7 +260,7 @@ static void trace_of(struct evhttp_request *req, struct wr_trace *t)
 /* /healthz (the process lives) and /readyz (it can take requests). */
 static void probe(const struct dispatcher *d, const struct ask *a, const struct route *r)
 {
-    enum evhttp_cmd_type m = evhttp_request_get_command(a->req);
+    enum evhttp_cmd_type m = hreq_method(a->req);
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
         respond_header(a->req, "Allow", "GET, HEAD");
         respond_error(a, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
@@ -273,22 +276,24 @@ static void probe(const struct dispatcher *d, const struct ask *a, const struct 
 }
 
 /* The Prefer headers of a create, in order. */
-static struct route_prefer prefer_of(struct evhttp_request *req, const char *op)
+static struct route_prefer prefer_of(const struct hreq *req, const char *op)
 {
     struct route_prefer p = {0};
     if (strcmp(op, WR_OP_CREATE) != 0)
         return p;
-    const struct evkeyval *h;
-    for (h = evhttp_request_get_input_headers(req)->tqh_first; h != NULL; h = h->next.tqe_next)
-        if (strcasecmp(h->key, "Prefer") == 0)
-            route_prefer_parse(h->value, &p);
+    for (size_t i = 0; i < hreq_header_count(req); i++) {
+        const char *name, *value;
+        hreq_header_at(req, i, &name, &value);
+        if (strcasecmp(name, "Prefer") == 0)
+            route_prefer_parse(value, &p);
+    }
     return p;
 }
 
 /* /metrics: the edge's metrics in Prometheus's text format. */
 static void serve_metrics(const struct dispatcher *d, const struct ask *a)
 {
-    enum evhttp_cmd_type m = evhttp_request_get_command(a->req);
+    enum evhttp_cmd_type m = hreq_method(a->req);
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
         respond_header(a->req, "Allow", "GET, HEAD");
         respond_error(a, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");
@@ -332,12 +337,6 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                             .fields = reads && r->has_fields ? r->fields : NULL,
                             .prefer_return = prefer.ret,
                             .resolution = prefer.resolution};
-    struct conn *conn = conns_of(d->conns, a->req);
-    if (conn == NULL) { /* unwatched: a reply could find the request freed */
-        limits_release(held);
-        respond_error(a, 500, WR_CODE_INTERNAL, "out of memory");
-        return;
-    }
     char base[300];
     base_url(d, a->req, base, sizeof(base));
     struct wr_buf body;
@@ -355,7 +354,7 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                                  .tracestate = a->trace->tracestate};
         if (want != EXPORT_NONE) { /* a list streamed: export.h */
             limits_release(held);  /* none: an export is no search here */
-            export_start(d->calls, a, conn, r, &xs);
+            export_start(d->calls, a, r, &xs);
             wr_buf_release(&body);
             return;
         }
@@ -371,7 +370,7 @@ static void forward(const struct dispatcher *d, const struct ask *a, const struc
                                            !wr_op_is_write(op),
                                  .ended = held->ended,
                                  .ended_arg = held->ended_arg};
-        calls_start(d->calls, a, conn, &spec);
+        calls_start(d->calls, a, &spec);
     }
     wr_buf_release(&body);
 }
@@ -401,7 +400,7 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
         serve_metrics(d, a);
         return;
     }
-    if (rc == 0 && evhttp_request_get_command(a->req) == EVHTTP_REQ_OPTIONS) {
+    if (rc == 0 && hreq_method(a->req) == EVHTTP_REQ_OPTIONS) {
         cors_preflight(d->cfg, a->req, a->rid, allowed(r)); /* not audited */
         metrics_answered(a->metrics, METRICS_ROUTE_PREFLIGHT, 204, a->t0_ns);
         return;
@@ -444,7 +443,7 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
     bool search = !svc && want == EXPORT_NONE && r->q != NULL &&
                   (strcmp(op, WR_OP_LIST) == 0 || strcmp(op, WR_OP_FUNCTIONS) == 0);
     struct call_spec held = {0};
-    if (!limits_admit(d->ratelimit, a, conns_of(d->conns, a->req), search, &held))
+    if (!limits_admit(d->ratelimit, a, search, &held))
         return;
     char *json = NULL;
     bool body = write && strcmp(op, WR_OP_DELETE) != 0;
@@ -454,7 +453,7 @@ static void dispatch(const struct dispatcher *d, struct ask *a, int rc, const st
     free(json);
 }
 
-void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
+void dispatch_request(const struct dispatcher *d, struct hreq *req)
 {
     uint64_t t0 = wr_metrics_now_ns();
     char rid[WR_REQUEST_ID_LEN + 1];
@@ -463,7 +462,6 @@ void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
     trace_of(req, &trace);
     wr_log_scope_begin(rid, trace.trace_id); /* lines logged for it carry its trace */
     respond_header(req, "X-Trace-Id", trace.trace_id);
-    conn_request(conns_of(d->conns, req)); /* the next request's deadline starts */
     cors_headers(d->cfg, req);
     struct ask a = {.req = req,
                     .rid = rid,
@@ -481,8 +479,7 @@ void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
         wr_log_scope_end();
         return;
     }
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *path = hreq_path(req);
     if (path != NULL && explorer_claims(path)) { /* static files: not audited */
         a.audit.id = NULL;
         a.route = METRICS_ROUTE_EXPLORER;
@@ -491,14 +488,14 @@ void dispatch_request(const struct dispatcher *d, struct evhttp_request *req)
         return;
     }
     if (path != NULL && sse_claims(path)) { /* event streams: sse.h */
-        sse_serve(d->sse, &a, conns_of(d->conns, req), path);
+        sse_serve(d->sse, &a, path);
         wr_log_scope_end();
         return;
     }
     struct route r; /* its path is set when rc is 0 or WR_EINVAL */
     route_init(&r);
     struct wr_err err = {0};
-    int rc = path ? route_parse(path, evhttp_uri_get_query(uri), &d->limits, &r, &err)
+    int rc = path ? route_parse(path, hreq_query(req), &d->limits, &r, &err)
                   : wr_err_set(&err, WR_EINVAL, "malformed URL");
     a.audit.op = rc == 0 ? r.op : NULL;
     a.audit.collection = rc == 0 && r.collection[0] ? r.collection : NULL;

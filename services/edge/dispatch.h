@@ -8,11 +8,8 @@
 #ifndef EDGE_DISPATCH_H
 #define EDGE_DISPATCH_H
 
-#include <event2/http.h>
-
 #include "bus.h"
 #include "call.h"
-#include "conn.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "route.h"
@@ -25,7 +22,6 @@ struct dispatcher {
     struct route_limits limits;
     calls *calls;
     bus *bus;               /* /readyz asks it */
-    conns *conns;           /* a forwarded request's connection */
     struct sse *sse;        /* the loop's event streams (sse.h) */
     trail *trail;           /* the records of the answers the edge gives itself */
     metrics *metrics;       /* answers counted, /metrics written */
@@ -34,6 +30,6 @@ struct dispatcher {
 };
 
 /* Answers req, or starts its call. */
-void dispatch_request(const struct dispatcher *d, struct evhttp_request *req);
+void dispatch_request(const struct dispatcher *d, struct hreq *req);
 
 #endif

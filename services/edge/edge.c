@@ -4,20 +4,15 @@
 #include "edge.h"
 
 #include <errno.h>
-#include <event2/http.h>
-#include <event2/listener.h>
-#include <event2/util.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "accept.h"
 #include "bus.h"
 #include "call.h"
-#include "conn.h"
 #include "dispatch.h"
+#include "httpd.h"
 #include "metrics.h"
 #include "sse.h"
 #include "trail.h"
@@ -25,13 +20,11 @@
 
 struct edge {
     struct event_base *base;
-    struct evhttp *http;
-    struct evhttp_bound_socket *socket;
-    accepter *accepter; /* the listener's guard (accept.h) */
+    httpd *http;        /* its client connections */
+    accepter *accepter; /* the listener and its guard (accept.h) */
     bus *bus;
     trail *trail;
     calls *calls;
-    conns *conns;
     sse *sse;         /* its event streams */
     metrics *metrics; /* the process's, shared with the other loops */
     struct dispatcher dispatcher;
@@ -68,36 +61,26 @@ static void on_gone(void *call, void *arg)
         calls_on_gone(e->calls, call);
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+static void on_request(struct hreq *req, void *arg)
 {
     edge *e = arg;
     dispatch_request(&e->dispatcher, req);
 }
 
-/* libevent's limits and callbacks, then the listening socket. 0, or -1
- * when it cannot listen (logged). */
-static int listen_http(edge *e, const struct wr_cfg *cfg)
+/* The listening socket and the server on it. 0, or -1 when it cannot
+ * listen (logged). */
+static int listen_http(edge *e, const struct wr_cfg *cfg, struct edge_shared *sh)
 {
-    /* Every method reaches on_request, which answers 405 in JSON (libevent
-     * would answer 501 in HTML). */
-    evhttp_set_allowed_methods(e->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-                                            EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-    /* libevent's cap on the request line and headers together is a
-     * backstop; the dispatcher applies the two limits exactly, with 414 and
-     * 431. Past the backstop libevent refuses, and conn.c says so in JSON. */
-    evhttp_set_max_headers_size(e->http, cfg->max_uri_bytes + cfg->max_header_bytes + 1024);
-    evhttp_set_max_body_size(e->http, cfg->max_body_bytes);
-    evhttp_set_timeout(e->http, (int)cfg->http_timeout_s);
-    evhttp_set_gencb(e->http, on_request, e);
     e->accepter = accept_new(e->base, cfg);
-    e->socket = e->accepter ? evhttp_bind_listener(e->http, accept_listener(e->accepter)) : NULL;
-    if (e->socket == NULL) {
+    if (e->accepter == NULL) {
         wr_error(NULL, "cannot listen on %s:%ld: %s", cfg->http_host, cfg->http_port,
                  strerror(errno));
-        accept_free(e->accepter, true);
-        e->accepter = NULL;
+        return -1;
+    }
+    struct httpd_handlers h = {on_request, on_gone, e};
+    e->http = httpd_new(e->base, cfg, accept_listener(e->accepter), &sh->conns_open, sh->peers, &h);
+    if (e->http == NULL) {
+        wr_error(NULL, "edge: out of memory");
         return -1;
     }
     return 0;
@@ -110,21 +93,15 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
     if (e == NULL)
         return NULL;
     e->base = base;
-    e->http = evhttp_new(base);
-    if (e->http != NULL) /* every answer names its type (headers.c folds it) */
-        evhttp_set_default_content_type(e->http, NULL);
     e->metrics = sh->metrics;
     struct bus_handlers h = {on_reply, on_returned, on_down, e};
     e->bus = bus_new(base, cfg, &h);
     e->trail = e->bus ? trail_new(base, e->bus, audit_backlog) : NULL;
     e->calls =
         e->trail ? calls_new(base, cfg, &sh->calls_in_flight, e->bus, e->trail, sh->metrics) : NULL;
-    e->conns =
-        e->http ? conns_new(base, e->http, cfg, &sh->conns_open, sh->peers, on_gone, e) : NULL;
     e->sse =
         e->calls ? sse_new(base, cfg, sh->feed, e->calls, sh->metrics, &sh->sse_clients) : NULL;
-    if (e->http == NULL || e->bus == NULL || e->trail == NULL || e->calls == NULL ||
-        e->conns == NULL || e->sse == NULL) {
+    if (e->bus == NULL || e->trail == NULL || e->calls == NULL || e->sse == NULL) {
         wr_error(NULL, "edge: out of memory");
         edge_free(e);
         return NULL;
@@ -140,7 +117,6 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
         .limits = {(int)cfg->max_json_depth, (size_t)cfg->max_in_values},
         .calls = e->calls,
         .bus = e->bus,
-        .conns = e->conns,
         .sse = e->sse,
         .trail = e->trail,
         .metrics = e->metrics,
@@ -148,7 +124,7 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
     };
     (void)snprintf(d->default_base, sizeof(d->default_base), "http://%s:%ld", cfg->http_host,
                    cfg->http_port);
-    if (listen_http(e, cfg) != 0) {
+    if (listen_http(e, cfg, sh) != 0) {
         edge_free(e);
         return NULL;
     }
@@ -159,10 +135,9 @@ void edge_drain(edge *e)
 {
     if (calls_draining(e->calls))
         return;
-    accept_forget(e->accepter); /* evhttp frees the listener */
-    if (e->socket != NULL)
-        evhttp_del_accept_socket(e->http, e->socket);
-    e->socket = NULL;
+    httpd_stop_accepting(e->http);
+    accept_free(e->accepter); /* closes the listening socket */
+    e->accepter = NULL;
     sse_drain(e->sse); /* its streams would hold the drain forever */
     wr_info(NULL, "draining %zu requests in flight", calls_count(e->calls));
     calls_drain(e->calls);
@@ -170,7 +145,7 @@ void edge_drain(edge *e)
 
 bool edge_sending(const edge *e)
 {
-    return conns_sending(e->conns);
+    return httpd_sending(e->http);
 }
 
 void edge_free(edge *e)
@@ -181,12 +156,9 @@ void edge_free(edge *e)
     e->sse = NULL;
     calls_free(e->calls); /* answers what is in flight: before its requests go */
     e->calls = NULL;
-    accept_forget(e->accepter);
-    if (e->http)
-        evhttp_free(e->http); /* closes every connection: conns hear of it */
-    accept_free(e->accepter, false);
+    httpd_free(e->http); /* closes every connection */
+    accept_free(e->accepter);
     trail_free(e->trail);
     bus_free(e->bus);
-    conns_free(e->conns);
     free(e);
 }

@@ -76,7 +76,7 @@ static bool etag_matches(const char *inm, const char *etag)
 
 void explorer_serve(const struct ask *a, const char *path)
 {
-    struct evhttp_request *req = a->req;
+    struct hreq *req = a->req;
     /* on every answer of the explorer's paths, errors too: nothing here
      * is ever to be sniffed, framed or allowed to load anything else */
     respond_header(req, "Content-Security-Policy", EXPLORER_CSP);
@@ -87,7 +87,7 @@ void explorer_serve(const struct ask *a, const char *path)
         respond_error(a, 404, WR_CODE_NOT_FOUND, "no such file in the explorer");
         return;
     }
-    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    enum evhttp_cmd_type m = hreq_method(req);
     if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
         respond_header(req, "Allow", "GET, HEAD");
         respond_error(a, 405, WR_CODE_METHOD_NOT_ALLOWED, "this method is not allowed here");

@@ -82,16 +82,15 @@ static bool accept_choice(const char *accept, bool list, enum export_want *want)
     return best > 0;
 }
 
-int export_wanted(struct evhttp_request *req, const struct route *r, enum export_want *want,
-                  char *msg, size_t cap)
+int export_wanted(const struct hreq *req, const struct route *r, enum export_want *want, char *msg,
+                  size_t cap)
 {
     *want = EXPORT_NONE;
-    enum evhttp_cmd_type m = evhttp_request_get_command(req);
+    enum evhttp_cmd_type m = hreq_method(req);
     bool list = r->kind == ROUTE_API && r->op != NULL && strcmp(r->op, WR_OP_LIST) == 0 &&
                 r->collection[0] != '\0' && r->relation[0] == '\0' &&
                 (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD);
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+    const char *query = hreq_query(req);
     struct evkeyvalq params = {0};
     const char *format = NULL;
     if (query != NULL && evhttp_parse_query_str(query, &params) == 0)
@@ -132,11 +131,11 @@ struct export
     calls *cs;
     trail *trail;
     metrics *metrics;
-    struct evhttp_request *req; /* NULL once the request is libevent's again */
-    struct call *hold;          /* hears of the client going away */
-    struct call *pull;          /* the chunk in flight, or NULL */
-    struct event *deadline;     /* EXPORT_TIMEOUT_MS */
-    struct event *cut;          /* a cut, run outside libevent's write callback */
+    struct hreq *req;       /* NULL once answered, cut or gone */
+    struct call *hold;      /* hears of the client going away */
+    struct call *pull;      /* the chunk in flight, or NULL */
+    struct event *deadline; /* EXPORT_TIMEOUT_MS */
+    struct event *cut;      /* a cut, run outside the server's write callback */
     enum export_want format;
     bool head;    /* HEAD: the headers of the first chunk, no body */
     bool started; /* the status line went out */
@@ -226,8 +225,8 @@ static void cut_now(struct export *x, enum end how, const char *code, const char
     char note[256];
     (void)snprintf(note, sizeof(note), "%s: %s", code, message);
     wr_warn(x->rid, "export of %s cut after %lld rows: %s", x->collection, x->rows, note);
-    struct evhttp_request *req = x->req;
-    x->req = NULL; /* on_gone, called from the close below, then does nothing */
+    struct hreq *req = x->req;
+    x->req = NULL; /* on_gone then does nothing */
     if (x->format == EXPORT_NDJSON) {
         struct wr_buf b;
         wr_buf_init(&b, 1024);
@@ -236,16 +235,12 @@ static void cut_now(struct export *x, enum end how, const char *code, const char
         wr_buf_puts(&b, "}\n");
         struct evbuffer *out = evbuffer_new();
         if (out != NULL && wr_buf_error(&b) == 0 && evbuffer_add(out, b.data, b.len) == 0)
-            evhttp_send_reply_chunk(req, out);
+            hreq_chunk(req, out, NULL, NULL);
         evbuffer_free(out);
         wr_buf_release(&b);
-        evhttp_send_reply_end(req);
+        hreq_end(req);
     } else {
-        struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-        if (evcon != NULL)
-            evhttp_connection_free(evcon); /* frees req too */
-        else
-            evhttp_send_reply_end(req); /* detached: this frees it */
+        hreq_abort(req);
     }
     export_end(x, how, note);
 }
@@ -305,18 +300,17 @@ static void pull_next(struct export *x)
                 rc == WR_ENOMEM ? "out of memory" : "the broker is unavailable");
 }
 
-/* A chunk left for the client (libevent's write callback): the next one,
- * the end, or a cut, which runs from the loop rather than in here. */
-static void on_flushed(struct evhttp_connection *evcon, void *arg)
+/* A chunk left for the client (the server's write callback): the next
+ * one, the end, or a cut, which runs from the loop rather than in here. */
+static void on_flushed(void *arg)
 {
-    (void)evcon;
     struct export *x = arg;
     if (x->req == NULL)
         return;
     if (x->last) {
-        struct evhttp_request *req = x->req;
+        struct hreq *req = x->req;
         x->req = NULL;
-        evhttp_send_reply_end(req);
+        hreq_end(req);
         export_end(x, END_COMPLETE, NULL);
         return;
     }
@@ -356,7 +350,7 @@ static void start_reply(struct export *x)
     respond_header(x->req, "Vary", "Accept");
     respond_header(x->req, "X-Warren-Export-Max-Rows", cap);
     respond_header(x->req, "Cache-Control", "no-store");
-    evhttp_send_reply_start(x->req, 200, "OK");
+    hreq_start(x->req, 200);
     x->started = true;
 }
 
@@ -417,7 +411,7 @@ static void on_done(void *arg, const struct wr_msg *m, int status, const char *c
         start_reply(x);
     if (x->head) { /* the headers say it all */
         x->last = true;
-        on_flushed(NULL, x);
+        on_flushed(x);
         return;
     }
     struct evbuffer *out = evbuffer_new();
@@ -427,20 +421,18 @@ static void on_done(void *arg, const struct wr_msg *m, int status, const char *c
         return;
     }
     if (m->len == 0) /* nothing to write: no write callback will come */
-        on_flushed(NULL, x);
+        on_flushed(x);
     else
-        evhttp_send_reply_chunk_with_cb(x->req, out, on_flushed, x);
+        hreq_chunk(x->req, out, on_flushed, x);
     evbuffer_free(out);
 }
 
 static void on_gone(void *arg)
 {
     struct export *x = arg;
-    struct evhttp_request *req = x->req;
-    if (req == NULL) /* a cut closed the connection itself */
+    if (x->req == NULL) /* a cut closed the connection itself */
         return;
-    x->req = NULL;
-    conn_drop_request(req);
+    x->req = NULL; /* the server frees it */
     if (x->started) {
         export_end(x, END_GONE, "the client went away");
     } else {
@@ -464,7 +456,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     chunk_failed(x, NULL, 504, WR_CODE_TIMEOUT, "the export did not start in time");
 }
 
-void export_start(calls *cs, const struct ask *a, struct conn *conn, const struct route *r,
+void export_start(calls *cs, const struct ask *a, const struct route *r,
                   const struct export_spec *spec)
 {
     const struct wr_cfg *cfg = calls_cfg(cs);
@@ -476,7 +468,7 @@ void export_start(calls *cs, const struct ask *a, struct conn *conn, const struc
                          .metrics = a->metrics,
                          .req = a->req,
                          .format = spec->format,
-                         .head = evhttp_request_get_command(a->req) == EVHTTP_REQ_HEAD,
+                         .head = hreq_method(a->req) == EVHTTP_REQ_HEAD,
                          .max_rows = cfg->export_max_rows,
                          .t0_ms = a->audit.time_ms,
                          .route = a->route,
@@ -498,7 +490,7 @@ void export_start(calls *cs, const struct ask *a, struct conn *conn, const struc
     if ((r->q != NULL && x->q == NULL) || (r->has_fields && x->fields == NULL) ||
         x->deadline == NULL || x->cut == NULL)
         goto out_of_memory;
-    x->hold = calls_hold(cs, a, conn, &hooks, x);
+    x->hold = calls_hold(cs, a, &hooks, x);
     if (x->hold == NULL)
         goto out_of_memory;
     long ms = cfg->export_timeout_ms;

@@ -16,7 +16,6 @@
 #include <stdbool.h>
 
 #include "call.h"
-#include "conn.h"
 #include "respond.h"
 #include "route.h"
 
@@ -30,8 +29,8 @@ enum export_want { EXPORT_NONE, EXPORT_CSV, EXPORT_NDJSON };
  * this route serves (exports are served on lists only), 400 for a format=
  * that is not csv or ndjson, or an export with page, results_per_page or
  * after (it walks every row itself). */
-int export_wanted(struct evhttp_request *req, const struct route *r, enum export_want *want,
-                  char *msg, size_t cap);
+int export_wanted(const struct hreq *req, const struct route *r, enum export_want *want, char *msg,
+                  size_t cap);
 
 /* What an export sends its chunks with; strings borrowed for the call. */
 struct export_spec {
@@ -41,12 +40,12 @@ struct export_spec {
     const char *tracestate;
 };
 
-/* Streams route r's export for a's request (parked on conn), or answers it
+/* Streams route r's export for a's request (its hold parked on it), or answers it
  * at once (503 when out of memory or the broker is unavailable). An error
  * of the first chunk (a bad q, 404) is answered as JSON with its status;
  * the request is audited once, when the export ends, with the rows sent
  * and how it ended. */
-void export_start(calls *cs, const struct ask *a, struct conn *conn, const struct route *r,
+void export_start(calls *cs, const struct ask *a, const struct route *r,
                   const struct export_spec *spec);
 
 #endif

@@ -22,18 +22,17 @@ static void hold_end(void *arg)
     free(h);
 }
 
-bool limits_admit(ratelimit *rl, const struct ask *a, const struct conn *conn, bool search,
-                  struct call_spec *spec)
+bool limits_admit(ratelimit *rl, const struct ask *a, bool search, struct call_spec *spec)
 {
     if (!ratelimit_on(rl))
         return true;
     struct ratelimit_key key;
     /* a client with an API key is its key: one limit wherever it connects
      * from, and apart from everyone else behind its address */
-    if (strcmp(a->audit.principal, "anonymous") != 0 || conn == NULL)
+    if (strcmp(a->audit.principal, "anonymous") != 0)
         ratelimit_key_name(&key, a->audit.principal);
     else
-        ratelimit_key_addr(&key, conn_addr(conn));
+        ratelimit_key_addr(&key, hreq_addr(a->req));
     struct hold *h = search ? malloc(sizeof(*h)) : NULL;
     long retry = 0;
     enum ratelimit_verdict v = ratelimit_admit(rl, &key, h != NULL, wr_steady_ms(), &retry);

@@ -9,18 +9,16 @@
 #include <stdbool.h>
 
 #include "call.h"
-#include "conn.h"
 #include "ratelimit.h"
 #include "respond.h"
 
 /* Admits a's request (a->audit.principal known: after auth_check) from
- * conn, a search when search is true, against rl; false after answering
+ * connection, a search when search is true, against rl; false after answering
  * 429 (rate_limited, Retry-After in whole seconds), counted in a->metrics.
  * When a search was counted, spec's ended hook is set to give its place
  * back when its call ends: the caller must hand spec to calls_start, or
  * call limits_release(spec) itself. rl NULL or off: true, nothing set. */
-bool limits_admit(ratelimit *rl, const struct ask *a, const struct conn *conn, bool search,
-                  struct call_spec *spec);
+bool limits_admit(ratelimit *rl, const struct ask *a, bool search, struct call_spec *spec);
 /* Gives back what limits_admit set in spec (for a request that makes no
  * call after all). NULL-safe; clears the hook. */
 void limits_release(struct call_spec *spec);

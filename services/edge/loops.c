@@ -20,7 +20,6 @@
 
 #include "cores.h"
 #include "edge.h"
-#include "flush.h"
 #include "sse_feed.h"
 #include "warren/err.h"
 #include "warren/log.h"
@@ -34,7 +33,6 @@
 
 struct loop {
     struct event_base *base;
-    flusher *flush; /* its answers, written in the turn that made them */
     edge *edge;
     struct event *stop_ev;
     int stop[2]; /* the main thread writes a byte to stop[1]: drain */
@@ -137,7 +135,6 @@ static void finish_sending(struct loop *l)
 static void *loop_main(void *arg)
 {
     struct loop *l = arg;
-    flusher_use(l->flush);
     l->rc = event_base_dispatch(l->base) < 0 ? -1 : 0;
     if (l->asked && l->rc == 0)
         finish_sending(l);
@@ -150,13 +147,12 @@ static void *loop_main(void *arg)
 }
 
 /* A loop's base, with epoll's changelist: the changes a loop turn makes to
- * one socket's events go to the kernel as one epoll_ctl when the turn ends.
- * evhttp adds and removes a connection's read and write events around
- * every answer: 4 epoll_ctl calls a request without it, 2 with it and
- * the answers written in their turn (flush.h; README, "Speed").
- * libevent leaves it off by default because a descriptor copied by dup()
- * can keep a closed socket in epoll's set; the edge's one copy (linger.h)
- * is made after its socket's events have left the set (conn.c). */
+ * one socket's events go to the kernel as one epoll_ctl when the turn ends
+ * (a write event added for an answer the socket did not take whole and
+ * removed in the same turn costs none). libevent leaves it off by default
+ * because a descriptor copied by dup() can keep a closed socket in epoll's
+ * set; the edge's one copy (linger.h) is made after its socket's events
+ * have left the set (httpd.c). */
 static struct event_base *base_new(void)
 {
     struct event_config *cfg = event_config_new();
@@ -177,9 +173,6 @@ static int loop_init(struct loop *l, const struct wr_cfg *cfg, struct edge_share
         return WR_ENOMEM;
     l->stop_ev = event_new(l->base, l->stop[0], EV_READ | EV_PERSIST, on_stop, l);
     if (l->stop_ev == NULL || event_add(l->stop_ev, NULL) != 0)
-        return WR_ENOMEM;
-    l->flush = flusher_new(l->base);
-    if (l->flush == NULL)
         return WR_ENOMEM;
     l->edge = edge_new(l->base, cfg, sh, backlog);
     return l->edge ? 0 : WR_EIO;
@@ -285,7 +278,6 @@ void loops_free(loops *ls)
     for (long i = 0; i < ls->n; i++) {
         struct loop *l = &ls->loop[i];
         edge_free(l->edge);
-        flusher_free(l->flush); /* after the edge: its connections are closed */
         if (l->stop_ev != NULL)
             event_free(l->stop_ev);
         if (l->base != NULL)

@@ -1,14 +1,8 @@
 /* The edge's own answers (see respond.h): the one place that writes a
- * response body and status through libevent, and audits its errors. */
+ * response body and status (httpd.h), and audits its errors. */
 #include "respond.h"
 
-#include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
 #include <stdbool.h>
-
-#include "flush.h"
-#include "headers.h"
-#include "reason.h"
 
 #include "warren/buf.h"
 #include "warren/codec.h"
@@ -16,52 +10,33 @@
 #include "warren/metrics.h"
 #include "warren/rpc.h"
 
-const char *request_header(struct evhttp_request *req, const char *name)
+const char *request_header(const struct hreq *req, const char *name)
 {
-    return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+    return hreq_header(req, name);
 }
 
-void respond_header(struct evhttp_request *req, const char *name, const char *value)
+void respond_header(struct hreq *req, const char *name, const char *value)
 {
-    headers_add(evhttp_request_get_output_headers(req), name, value);
+    hreq_header_add(req, name, value);
 }
 
-void respond_date(struct evhttp_request *req)
+void respond_send(struct hreq *req, int status)
 {
-    headers_date(evhttp_request_get_output_headers(req));
+    hreq_send(req, status, NULL, 0);
 }
 
-void respond_send(struct evhttp_request *req, int status)
-{
-    struct bufferevent *bev = flush_hold(req);
-    evhttp_send_reply(req, status, http_reason(status), NULL);
-    flush_answer(bev);
-}
-
-void respond_json(struct evhttp_request *req, int status, const char *rid, const char *body,
-                  size_t len)
+void respond_json(struct hreq *req, int status, const char *rid, const char *body, size_t len)
 {
     respond_body(req, status, rid, "application/json", body, len);
 }
 
-void respond_body(struct evhttp_request *req, int status, const char *rid, const char *content_type,
+void respond_body(struct hreq *req, int status, const char *rid, const char *content_type,
                   const char *body, size_t len)
 {
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    headers_add(h, "Content-Type", content_type);
+    hreq_header_add(req, "Content-Type", content_type);
     if (rid != NULL)
-        headers_add(h, "X-Request-Id", rid);
-    /* The length, written here: libevent would format it with snprintf.
-     * HEAD: the GET's length, no body (libevent would send it). A status
-     * that has no body has no length either (RFC 9110 8.6). */
-    if (status >= 200 && status != 204 && status != 304) {
-        char n[21];
-        (void)wr_decimal(n, len);
-        evhttp_add_header(h, "Content-Length", n);
-    }
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
-        evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-    respond_send(req, status);
+        hreq_header_add(req, "X-Request-Id", rid);
+    hreq_send(req, status, body, len);
 }
 
 void respond_error(const struct ask *a, int status, const char *code, const char *message)

@@ -1,16 +1,16 @@
-/* The answers the edge writes itself, and its glue to libevent's request
- * objects: JSON bodies with X-Request-Id, Date and Content-Length (HEAD:
+/* The answers the edge writes itself, and its glue to the server's
+ * requests (httpd.h): JSON bodies with X-Request-Id, Date and Content-Length (HEAD:
  * the GET's headers and length, no body), and JSON errors, each audited
  * when the request is one the audit trail records. No policy: callers
  * decide what to answer. */
 #ifndef EDGE_RESPOND_H
 #define EDGE_RESPOND_H
 
-#include <event2/http.h>
 #include <stddef.h>
 
 #include <stdint.h>
 
+#include "httpd.h"
 #include "metrics.h"
 #include "trail.h"
 #include "warren/auditdoc.h"
@@ -22,7 +22,7 @@
  * stack of the request callback, or built from a call's own state when
  * the call ends), never on the long-lived edge. */
 struct ask {
-    struct evhttp_request *req;
+    struct hreq *req;
     const char *rid;                         /* the request id (X-Request-Id of every answer) */
     trail *trail;                            /* where records go */
     struct wr_audit_rec audit;               /* audit.id NULL: not audited (probes, preflights) */
@@ -35,27 +35,19 @@ struct ask {
 
 /* The value of request header name (case-insensitive), or NULL. Borrowed
  * from req. */
-const char *request_header(struct evhttp_request *req, const char *name);
-/* Adds a response header: headers_add (headers.h) on req's list. */
-void respond_header(struct evhttp_request *req, const char *name, const char *value);
+const char *request_header(const struct hreq *req, const char *name);
+/* Adds a response header (hreq_header_add). */
+void respond_header(struct hreq *req, const char *name, const char *value);
 
-/* Adds the Date header (httpdate.h), so that libevent does not format
- * one itself: before evhttp_send_reply or evhttp_send_reply_start. */
-void respond_date(struct evhttp_request *req);
-
-/* evhttp_send_reply with RFC 9110's reason phrase (reason.h), the answer
- * written in this loop turn (flush.h): every answer the edge gives leaves
- * by here, so that one made in a draining edge's last turn still goes out.
- * req is libevent's again afterwards. */
-void respond_send(struct evhttp_request *req, int status);
+/* Sends status with no body (a 304, a 204). req is freed. */
+void respond_send(struct hreq *req, int status);
 
 /* Sends status with len bytes of JSON body (none for HEAD, with the length
- * it would have) and X-Request-Id: rid when rid is not NULL. req is libevent's
- * again afterwards: never touched. */
-void respond_json(struct evhttp_request *req, int status, const char *rid, const char *body,
-                  size_t len);
+ * it would have) and X-Request-Id: rid when rid is not NULL. req is freed: never
+ * touched afterwards. */
+void respond_json(struct hreq *req, int status, const char *rid, const char *body, size_t len);
 /* The same with another Content-Type. */
-void respond_body(struct evhttp_request *req, int status, const char *rid, const char *content_type,
+void respond_body(struct hreq *req, int status, const char *rid, const char *content_type,
                   const char *body, size_t len);
 /* Sends {"code": code, "message": message} with status to a->req, gives
  * the trail a record of it when a->audit.id is set, and counts it in

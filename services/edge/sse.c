@@ -7,7 +7,6 @@
 #include "sse.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <fcntl.h>
@@ -30,10 +29,10 @@
 struct client {
     sse *owner;
     struct client *prev, *next;
-    struct evhttp_request *req; /* NULL once the request is libevent's again */
-    struct call *hold;          /* hears of the client going away */
-    struct call *pull;          /* the collections asked of the catalog, or NULL */
-    sse_catchup *catchup;       /* reading the stream before the ring, or NULL */
+    struct hreq *req;     /* NULL once ended or gone */
+    struct call *hold;    /* hears of the client going away */
+    struct call *pull;    /* the collections asked of the catalog, or NULL */
+    sse_catchup *catchup; /* reading the stream before the ring, or NULL */
     struct sse_filter filter;
     bool resume; /* Last-Event-ID given: after */
     struct sse_mark after, last;
@@ -60,7 +59,7 @@ struct sse {
     int wake[2]; /* the feed and the catch-ups write a byte to wake[1] */
     struct event *wake_ev;
     struct event *beat;
-    struct event *reap; /* cuts run outside libevent's write callback */
+    struct event *reap; /* cuts run outside the server's write callback */
     struct client *first;
     struct sse_known known;
     bool draining;
@@ -103,17 +102,12 @@ static const char *const end_names[] = {"gone", "too_slow", "failed", "shutdown"
  * respond_error's); then c is freed. */
 static void client_end(struct client *c, enum end how)
 {
-    struct evhttp_request *req = c->req;
-    c->req = NULL; /* on_gone, called from a close below, then does nothing */
-    if (req != NULL && how == END_SLOW) {
-        struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-        if (evcon != NULL)
-            evhttp_connection_free(evcon); /* what it holds is dropped; frees req too */
-        else
-            evhttp_send_reply_end(req);
-    } else if (req != NULL) {
-        evhttp_send_reply_end(req);
-    }
+    struct hreq *req = c->req;
+    c->req = NULL; /* on_gone then does nothing */
+    if (req != NULL && how == END_SLOW)
+        hreq_abort(req); /* what it holds is dropped */
+    else if (req != NULL)
+        hreq_end(req);
     char detail[96];
     (void)snprintf(detail, sizeof(detail), "{\"end\":\"%s\",\"events\":%lld}", end_names[how],
                    c->events);
@@ -129,13 +123,13 @@ static void client_end(struct client *c, enum end how)
     client_free(c);
 }
 
-static void on_flushed(struct evhttp_connection *evcon, void *arg);
+static void on_flushed(void *arg);
 
 /* Sends out as the next chunk (c not writing). */
 static void send_chunk(struct client *c, struct evbuffer *out)
 {
     c->writing = true;
-    evhttp_send_reply_chunk_with_cb(c->req, out, on_flushed, c);
+    hreq_chunk(c->req, out, on_flushed, c);
 }
 
 /* Where c's events begin: in the ring, or (a Last-Event-ID older than the
@@ -155,7 +149,7 @@ static int place(struct client *c)
     return rc;
 }
 
-/* c is to end for rc (a failed read or catch-up), outside libevent's
+/* c is to end for rc (a failed read or catch-up), outside the server's
  * write callback: from the reap event. */
 static void cut(struct client *c, int rc)
 {
@@ -215,9 +209,8 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void on_flushed(struct evhttp_connection *evcon, void *arg)
+static void on_flushed(void *arg)
 {
-    (void)evcon;
     struct client *c = arg;
     c->writing = false;
     pump(c);
@@ -275,16 +268,13 @@ static void client_begin(struct client *c)
     respond_header(c->req, "Cache-Control", "no-store");
     respond_header(c->req, "X-Accel-Buffering", "no"); /* proxies: pass each event on */
     respond_header(c->req, "X-Request-Id", c->rid);
-    evhttp_send_reply_start(c->req, 200, "OK");
+    hreq_start(c->req, 200);
     c->started = true;
-    /* A stream's client sends nothing: no read timeout (libevent reads on
-     * only to learn of a close). A write that makes no progress for
-     * HTTP_TIMEOUT_S still ends it: a client that stopped reading. */
-    struct evhttp_connection *evcon = evhttp_request_get_connection(c->req);
-    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    /* A stream's client sends nothing (the server reads on only to learn
+     * of a close). A write that makes no progress for HTTP_TIMEOUT_S still
+     * ends it: a client that stopped reading. */
     struct timeval wtv = {s->cfg->http_timeout_s, 0};
-    if (bev != NULL)
-        (void)bufferevent_set_timeouts(bev, NULL, &wtv);
+    hreq_write_timeout(c->req, &wtv);
     metrics_sse(s->metrics, 1, 0);
     metrics_answered(s->metrics, METRICS_ROUTE_EVENTS, 200, c->a.t0_ns);
     struct evbuffer *out = evbuffer_new(); /* the headers leave now, with the reconnect delay */
@@ -340,11 +330,9 @@ static void on_done(void *arg, const struct wr_msg *m, int status, const char *c
 static void on_gone(void *arg)
 {
     struct client *c = arg;
-    struct evhttp_request *req = c->req;
-    if (req == NULL) /* ended by us: the close is ours */
+    if (c->req == NULL) /* ended by us: the close is ours */
         return;
-    c->req = NULL;
-    conn_drop_request(req);
+    c->req = NULL; /* the server frees it */
     if (c->started)
         client_end(c, END_GONE);
     else
@@ -391,8 +379,7 @@ static bool read_request(sse *s, struct ask *a, struct client *c, const char *pa
 {
     (void)s;
     char msg[160];
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(a->req);
-    const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+    const char *query = hreq_query(a->req);
     struct evkeyvalq params = {0};
     bool all = strcmp(path, "/api/events") == 0;
     bool ok = query == NULL || evhttp_parse_query_str(query, &params) == 0;
@@ -438,7 +425,7 @@ static bool read_request(sse *s, struct ask *a, struct client *c, const char *pa
 /* The method's verdict: true to go on; OPTIONS and others answered. */
 static bool method_ok(sse *s, struct ask *a)
 {
-    enum evhttp_cmd_type m = evhttp_request_get_command(a->req);
+    enum evhttp_cmd_type m = hreq_method(a->req);
     if (m == EVHTTP_REQ_GET)
         return true;
     if (m == EVHTTP_REQ_OPTIONS) {
@@ -452,14 +439,14 @@ static bool method_ok(sse *s, struct ask *a)
     return false;
 }
 
-void sse_serve(sse *s, struct ask *a, struct conn *conn, const char *path)
+void sse_serve(sse *s, struct ask *a, const char *path)
 {
     a->route = METRICS_ROUTE_EVENTS;
     a->audit.op = "events";
     if (!method_ok(s, a))
         return;
-    struct client *c = conn != NULL ? calloc(1, sizeof(*c)) : NULL;
-    if (c == NULL) { /* unwatched, a stream would never learn its client left */
+    struct client *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
         respond_error(a, 500, WR_CODE_INTERNAL, "out of memory");
         return;
     }
@@ -498,7 +485,7 @@ void sse_serve(sse *s, struct ask *a, struct conn *conn, const char *path)
     if (c->next != NULL)
         c->next->prev = c;
     s->first = c;
-    c->hold = calls_hold(s->cs, &c->a, conn, &hooks, c);
+    c->hold = calls_hold(s->cs, &c->a, &hooks, c);
     bool fresh = s->known.have && now_ms() - s->known.at_ms < SSE_KNOWN_TTL_S * 1000LL;
     int rc = c->hold == NULL ? WR_ENOMEM : 0;
     if (rc == 0 && c->filter.n > 0 && !fresh)

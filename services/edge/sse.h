@@ -17,7 +17,6 @@
 #include <stdbool.h>
 
 #include "call.h"
-#include "conn.h"
 #include "metrics.h"
 #include "respond.h"
 #include "sse_feed.h"
@@ -43,7 +42,7 @@ void sse_drain(sse *s);
 
 /* Whether path is an events route: /api/events or /api/<c>/events. */
 bool sse_claims(const char *path);
-/* Answers a's request for path (sse_claims) on conn: an error, or a stream. */
-void sse_serve(sse *s, struct ask *a, struct conn *conn, const char *path);
+/* Answers a's request for path (sse_claims): an error, or a stream. */
+void sse_serve(sse *s, struct ask *a, const char *path);
 
 #endif

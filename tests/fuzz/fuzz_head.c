@@ -1,18 +1,24 @@
 /* libFuzzer target for the edge's request head check and framer
- * (services/edge/head.h), with a differential against libevent's own
- * parser. The input is a connection's bytes. Properties:
+ * (services/edge/head.h), with a differential against the edge's own
+ * server (httpd.h), which reads the requests the framer followed. The input is a connection's
+ * bytes. Properties:
  *   - the framer's verdict, request count and body bytes do not depend on
  *     how the bytes are split into reads;
  *   - a head head_check accepts names a token method and frames its body
  *     one way;
- *   - for input the framer accepts whole (every request complete), a real
- *     evhttp (libevent 2.1.12, in-process, over a Unix socket) reads the
- *     same requests: the same methods with the same body lengths, in
- *     order, and all of them unless it answered one with an error of its
- *     own (which closes the connection). */
+ *   - for input the framer accepts whole (every request complete), the
+ *     edge's server (in-process, over a Unix socket) hands on the same
+ *     requests: the same methods with the same body lengths (chunked
+ *     bodies decoded), in order, and all of them unless it answered one
+ *     with an error of its own or closed the connection (Connection:
+ *     close, HTTP/1.0). */
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -22,6 +28,10 @@
 
 #include "fuzz.h"
 #include "head.h"
+#include "httpd.h"
+#include "peers.h"
+#include "warren/buf.h"
+#include "warren/cfg.h"
 
 #define MAX_REQS 32
 
@@ -87,37 +97,50 @@ static const char *method_name(enum evhttp_cmd_type m)
     }
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+static void on_request(struct hreq *req, void *arg)
 {
     struct trace *t = arg;
     if (t->n < MAX_REQS) {
         struct seen *s = &t->req[t->n++];
-        (void)snprintf(s->method, sizeof(s->method), "%s",
-                       method_name(evhttp_request_get_command(req)));
-        s->body = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+        (void)snprintf(s->method, sizeof(s->method), "%s", method_name(hreq_method(req)));
+        size_t len = 0;
+        (void)hreq_body(req, &len);
+        s->body = len;
     }
-    evhttp_send_reply(req, 200, "OK", NULL);
+    hreq_send(req, 200, NULL, 0);
 }
 
-/* Runs the bytes through a fresh evhttp: what it dispatched in *t; true
- * when it answered anything but 200 (or 100 Continue) itself, or closed
- * the connection (Connection: close, HTTP/1.0). */
-static bool through_evhttp(const uint8_t *p, size_t n, struct trace *t)
+/* Runs the bytes through a fresh edge server (httpd.h, with the default
+ * settings): what it handed on in *t; true when it answered anything but
+ * 200 (or 100 Continue) itself, or closed the connection (Connection:
+ * close, HTTP/1.0). */
+static bool through_httpd(const uint8_t *p, size_t n, struct trace *t)
 {
+    static struct wr_cfg cfg;
+    static bool loaded;
+    char *env[] = {NULL};
+    if (!loaded) {
+        struct wr_buf problems;
+        wr_buf_init(&problems, 4096);
+        FUZZ_ASSERT(wr_cfg_load(&cfg, "/nonexistent/warren.cfg", false, env, &problems) == 0);
+        wr_buf_release(&problems);
+        loaded = true;
+    }
     struct event_base *base = event_base_new();
-    struct evhttp *http = base ? evhttp_new(base) : NULL;
-    FUZZ_ASSERT(http != NULL);
-    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-                                         EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-    evhttp_set_gencb(http, on_request, t);
+    FUZZ_ASSERT(base != NULL);
     /* an abstract Unix socket of this process: nothing to clean up */
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     int len = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "warren-fuzz-head-%d", getpid());
     socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
     int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     FUZZ_ASSERT(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, alen) == 0 && listen(lfd, 4) == 0);
-    FUZZ_ASSERT(evhttp_accept_socket(http, lfd) == 0); /* evhttp closes it */
+    struct evconnlistener *lev =
+        evconnlistener_new(base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE, -1, lfd);
+    atomic_long open = 0;
+    peers *by_addr = peers_new(cfg.max_conns_per_addr);
+    struct httpd_handlers h = {on_request, NULL, t};
+    httpd *s = lev && by_addr ? httpd_new(base, &cfg, lev, &open, by_addr, &h) : NULL;
+    FUZZ_ASSERT(s != NULL);
     int c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     FUZZ_ASSERT(c >= 0 && connect(c, (struct sockaddr *)&a, alen) == 0);
     FUZZ_ASSERT(send(c, p, n, MSG_NOSIGNAL) == (ssize_t)n);
@@ -131,20 +154,22 @@ static bool through_evhttp(const uint8_t *p, size_t n, struct trace *t)
         if (r > 0) {
             kept += (size_t)r;
             answer[kept] = '\0';
-            for (const char *s = strstr(answer, "HTTP/1."); s != NULL; s = strstr(s + 1, "HTTP/1."))
-                if (strlen(s) > 12 && strncmp(s + 8, " 200", 4) != 0 &&
-                    strncmp(s + 8, " 100", 4) != 0)
+            for (const char *x = strstr(answer, "HTTP/1."); x != NULL; x = strstr(x + 1, "HTTP/1."))
+                if (strlen(x) > 12 && strncmp(x + 8, " 200", 4) != 0 &&
+                    strncmp(x + 8, " 100", 4) != 0)
                     error = true;
             kept = 0; /* answers are read whole in these sizes, or nearly */
         }
         idle = r > 0 || t->n != before ? 0 : idle + 1;
         if (r == 0) {
-            error = true; /* evhttp closed the connection */
+            error = true; /* the server closed the connection */
             break;
         }
     }
     (void)close(c);
-    evhttp_free(http);
+    httpd_free(s);
+    evconnlistener_free(lev);
+    peers_free(by_addr);
     event_base_free(base);
     return error;
 }
@@ -190,7 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct trace ours = {.n = 0}, theirs = {.n = 0};
     FUZZ_ASSERT(frame(data, size, &f, &ours) == 0);
     head_framer_release(&f);
-    bool error = through_evhttp(data, size, &theirs);
+    bool error = through_httpd(data, size, &theirs);
     FUZZ_ASSERT(theirs.n <= ours.n);
     for (int i = 0; i < theirs.n; i++) {
         if (strcmp(theirs.req[i].method, "?") != 0)

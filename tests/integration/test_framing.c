@@ -194,6 +194,49 @@ START_TEST(pipelines_still_served)
 }
 END_TEST
 
+/* An absolute-form target (RFC 9112 3.2.2, what a client talking to a
+ * proxy sends) is served by its path, and the connection stays open for
+ * the next request. */
+START_TEST(absolute_form_kept_alive)
+{
+    int fd = connect_from("127.0.0.1", port);
+    static const char two[] =
+        "GET http://example.com/api/Albums/1 HTTP/1.1\r\nHost: example.com\r\n\r\n"
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(send(fd, two, sizeof(two) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(two) - 1);
+    bool closed;
+    char *all = h_read_until_close(fd, 5000, &closed);
+    close(fd);
+    ck_assert_msg(count(all, "HTTP/1.1 200 ") == 2, "two answers: %s", all);
+    ck_assert_msg(strstr(all, "For Those About To Rock") != NULL, "album 1: %s", all);
+    free(all);
+}
+END_TEST
+
+/* A client that asks for it hears "100 Continue" before it sends its
+ * body (curl waits a second for it before a body over 1 KiB), and the
+ * answer after the body. */
+START_TEST(continue_before_the_body)
+{
+    int fd = connect_from("127.0.0.1", port);
+    static const char head[] = "POST /api/Albums/1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                               "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n";
+    ck_assert_int_eq(send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(head) - 1);
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    char got[64] = {0};
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    ck_assert_msg(poll(&p, 1, 5000) == 1, "no 100 Continue before the body");
+    ck_assert_int_eq(recv(fd, got, sizeof(cont) - 1, MSG_WAITALL), (ssize_t)sizeof(cont) - 1);
+    ck_assert_str_eq(got, cont);
+    static const char rest[] = "{}";
+    ck_assert_int_eq(send(fd, rest, 2, MSG_NOSIGNAL), 2);
+    ck_assert_int_eq(recv(fd, got, 12, MSG_WAITALL), 12);
+    got[12] = '\0';
+    ck_assert_str_eq(got, "HTTP/1.1 405"); /* POST on an object: the answer, after the body */
+    close(fd);
+}
+END_TEST
+
 /* Answers leave at once: the edge's sockets have Nagle's algorithm off,
  * without which a page's body waited for the client's delayed
  * acknowledgement of its head (40 ms an answer on a keep-alive
@@ -487,6 +530,8 @@ int main(void)
     tcase_add_test(t, framing_refused);
     tcase_add_test(t, pipelines_still_served);
     tcase_add_test(t, answers_sent_without_delay);
+    tcase_add_test(t, continue_before_the_body);
+    tcase_add_test(t, absolute_form_kept_alive);
     tcase_add_test(t, refused_socket_leaves_epoll_set);
     tcase_add_test(t, answered_before_a_refusal);
     tcase_add_test(t, body_refused_unread);
