@@ -13,8 +13,10 @@
 #include "reason.h"
 #include "warren/codec.h"
 
-/* A page's headers take ~300-450 bytes: one step where doubling took
- * three. */
+/* A page's headers take ~300-450 bytes: once the list grows past its
+ * first line, one step to this where doubling took three. The first line
+ * (the request's X-Trace-Id, added when it arrives) gets exactly its
+ * size: a request in flight holds that and no more. */
 #define OUT_ROOM 512
 
 /* Copies n bytes of s to p (parts of a line, not strings): past them. */
@@ -300,7 +302,9 @@ void hreq_header_add(struct hreq *req, const char *name, const char *value)
         return;
     size_t need = req->out_len + n + 2 + v + 2;
     if (need > req->out_cap) {
-        size_t cap = req->out_cap ? req->out_cap * 2 : OUT_ROOM;
+        size_t cap = req->out_cap == 0             ? need
+                     : req->out_cap * 2 < OUT_ROOM ? OUT_ROOM
+                                                   : req->out_cap * 2;
         char *more = realloc(req->out, cap > need ? cap : need);
         if (more == NULL)
             return; /* dropped, out of memory */
