@@ -1,6 +1,6 @@
 /* One HTTP request, from its arrival to its answer or its call: its trace
  * (W3C traceparent, or a new one; X-Trace-Id on every answer), the checks
- * libevent leaves to us (414, 431, ambiguous framing), the route, what the
+ * the server leaves to us (414, 431, ambiguous framing), the route, what the
  * method asks of it (405 with Allow when nothing), OPTIONS, the probes and
  * /metrics, the API key, the overload guard, a write's body, and the
  * envelope that goes out as a call. Each request's audit context lives on its own stack

@@ -18,7 +18,7 @@ bool explorer_claims(const char *path);
  * Cache-Control and security headers; HEAD without the body; a JSON 404
  * for a file the explorer lacks, then a JSON 405 (Allow: GET, HEAD) for
  * any other method. Counts the answer in a->metrics under a->route.
- * a->req is libevent's again afterwards. */
+ * a->req is freed afterwards (answered). */
 void explorer_serve(const struct ask *a, const char *path);
 
 #endif

@@ -1,7 +1,8 @@
 /* Request heads and framing as bytes (see head.h): a strict reading of
- * RFC 9112 that refuses every head libevent 2.1.12 would read otherwise
- * than a strict proxy, and a framer that walks a connection's input request
- * by request the way libevent's parser does for the inputs it accepts. */
+ * RFC 9112 that refuses every head a lenient server (libevent 2.1.12's)
+ * would read otherwise than a strict proxy, and a framer that walks a
+ * connection's input request by request the way the edge's server then
+ * reads it (fuzz_head holds the two to the same requests). */
 #include "head.h"
 
 #include <stdlib.h>
@@ -20,7 +21,7 @@ enum {
     FR_DATA_LF,
     FR_LAST_CR, /* the CRLF after the last chunk (no trailer fields) */
     FR_LAST_LF,
-    FR_GAVE_UP, /* a head past max_head: libevent refuses it */
+    FR_GAVE_UP, /* a head past max_head: the server's backstop refuses it */
     FR_BAD,
 };
 
@@ -94,7 +95,7 @@ static const char *request_line(const char *p, size_t n, struct head_info *info,
     if (v[5] != '1')
         return head_why_version;
     if (v[7] != '0' && v[7] != '1')
-        return why_request_line; /* 1.2 and up: libevent would answer in that version */
+        return why_request_line; /* 1.2 and up: a 400, as the README says */
     *http10 = v[7] == '0';
     size_t keep = m < sizeof(info->method) - 1 ? m : sizeof(info->method) - 1;
     memcpy(info->method, p, keep);
@@ -150,8 +151,8 @@ static const char *field_line(const char *p, size_t n, struct fields *fl)
     } else if (ieq(p, k, "transfer-encoding")) {
         if (++fl->encodings > 1)
             return "Transfer-Encoding given twice";
-        /* libevent reads "chunked" alone; any other coding would be read
-         * as the connection's end */
+        /* "chunked" is the one coding the edge reads; any other would be
+         * read as the connection's end */
         if (!ieq(p + a, b - a, "chunked"))
             return "a Transfer-Encoding other than chunked";
         fl->chunked = true;
@@ -261,8 +262,8 @@ static int head_done(struct head_framer *f, const char *head, size_t len)
 }
 
 /* Where a head that starts at p ends (just past the LF of its empty line),
- * or 0 when p[0..n) holds no end. libevent's head ends at an empty line,
- * LF or CRLF ended; which ends are allowed is head_check's to say. */
+ * or 0 when p[0..n) holds no end. A head ends at an empty line, LF or
+ * CRLF ended; which ends are allowed is head_check's to say. */
 static size_t head_end(const char *p, size_t n)
 {
     size_t line = 0; /* where the current line starts */

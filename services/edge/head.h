@@ -1,9 +1,10 @@
-/* The request head as bytes, before libevent parses it: RFC 9112's grammar
- * for the request line and header fields, and the framing of each request
- * (where its body ends), so that the edge never reads a stream two ways a
- * proxy in front could read one way. libevent 2.1.12 trims "Name :" to a
- * name with a space, takes obs-fold lines, a bare CR, the first of two
- * Content-Lengths, and reads no body after HEAD or TRACE whatever the
+/* The request head as bytes, as they arrive and before the edge's server
+ * reads a request (httpd.h): RFC 9112's grammar for the request line and
+ * header fields, and the framing of each request (where its body ends), so
+ * that the edge never reads a stream two ways a proxy in front could read
+ * one way. Lenient servers (libevent's 2.1.12 among them) trim "Name :" to
+ * a name with a space, take obs-fold lines, a bare CR, the first of two
+ * Content-Lengths, and read no body after HEAD or TRACE whatever the
  * headers say: each is refused here. Pure: no I/O. */
 #ifndef EDGE_HEAD_H
 #define EDGE_HEAD_H
@@ -70,7 +71,7 @@ struct head_info {
  *     all in HTTP/1.1;
  *   - a body (Content-Length above 0 or Transfer-Encoding) on a method
  *     other than POST, PUT and PATCH: the edge's routes take none there,
- *     and libevent would read none after HEAD, TRACE or an unknown
+ *     and a lenient server reads none after HEAD, TRACE or an unknown
  *     method, leaving it to be read as the next request. */
 bool head_check(const char *p, size_t n, struct head_info *info, const char **why);
 /* head_check's why for a version the edge does not speak. */
@@ -78,7 +79,7 @@ extern const char head_why_version[];
 
 /* A connection's input, followed request by request: heads are collected
  * (up to max_head bytes, beyond which the framer gives up and leaves the
- * refusal to libevent's own limit) and checked with head_check, bodies
+ * refusal to the server's backstop on a head's size) and checked with head_check, bodies
  * skipped by their framing. Caller-owned: head_framer_init, then
  * head_framer_release. */
 struct head_framer {
