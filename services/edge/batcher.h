@@ -1,6 +1,6 @@
 /* Proto v2 batches on the edge (EDGE_BATCH; proto/README.md section 13):
- * the read requests a loop publishes in one turn for one queue leave at
- * the turn's end as one message (up to EDGE_BATCH_MAX requests and
+ * the read requests a loop publishes for one queue while it is busy leave,
+ * once it has nothing else ready, as one message (up to EDGE_BATCH_MAX requests and
  * EDGE_BATCH_BYTES), or as the plain v1 message when a turn has only one.
  * Writes never come here: they stay one per message on the write queue.
  * Replies come back batched too; batcher_unpack hands their items on one
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "bus.h"
+#include "metrics.h"
 #include "warren/amqp.h"
 #include "warren/cfg.h"
 
@@ -21,17 +22,21 @@ typedef struct batcher batcher;
  * caller answers it (503). */
 typedef void (*batcher_unsent_fn)(void *arg, const char *id);
 
-/* A batcher publishing on b from base's loop; NULL when out of memory. */
-batcher *batcher_new(struct event_base *base, const struct wr_cfg *cfg, bus *b,
+/* A batcher publishing on b from base's loop, counting its messages in m
+ * (may be NULL). base should have three priorities or more (loops.c):
+ * batches leave at the lowest, the loop's other events run at the middle
+ * one, libevent's default. NULL when out of memory. */
+batcher *batcher_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, metrics *m,
                      batcher_unsent_fn unsent, void *arg);
 /* Frees it; requests still waiting are dropped unsent (the caller answers
  * them itself). NULL-safe. */
 void batcher_free(batcher *bt);
 
 /* Queues request m (a v1 request message, message_id its request id) for
- * the queue of service (NULL: SERVICE's): it goes out at the end of this
- * loop turn, in a batch with the other requests queued for that queue
- * (the batch leaves at once when full). m's strings are copied. 0, or
+ * the queue of service (NULL: SERVICE's): it goes out when the loop has
+ * nothing else ready (at most ~1 ms later on a loop that never idles), in
+ * a batch with the other requests queued for that queue meanwhile (the
+ * batch leaves at once when full). m's strings are copied. 0, or
  * WR_ENOMEM (nothing queued). Publish failures come later, through the
  * unsent callback, one per request. */
 int batcher_add(batcher *bt, const char *service, const struct wr_msg *m);

@@ -510,7 +510,7 @@ calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long 
     cs->pending = pending_new();
     cs->flights = flights_new();
     if (cfg->edge_batch)
-        cs->batcher = batcher_new(base, cfg, b, on_unsent, cs);
+        cs->batcher = batcher_new(base, cfg, b, m, on_unsent, cs);
     if (cs->deadline_tv == NULL || cs->pending == NULL || cs->flights == NULL ||
         (cfg->edge_batch && cs->batcher == NULL)) {
         calls_free(cs);

@@ -146,7 +146,9 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* A loop's base, with epoll's changelist: the changes a loop turn makes to
+#define PRIORITIES 3 /* events run at 1, libevent's default; batches leave at 2 (batcher.h) */
+
+/* A loop's base, with three priorities (batcher.h), and epoll's changelist: the changes a loop turn makes to
  * one socket's events go to the kernel as one epoll_ctl when the turn ends
  * (a write event added for an answer the socket did not take whole and
  * removed in the same turn costs none). libevent leaves it off by default
@@ -161,6 +163,10 @@ static struct event_base *base_new(void)
     (void)event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
     struct event_base *base = event_base_new_with_config(cfg);
     event_config_free(cfg);
+    if (base != NULL && event_base_priority_init(base, PRIORITIES) != 0) {
+        event_base_free(base);
+        return NULL;
+    }
     return base;
 }
 

@@ -18,6 +18,7 @@ struct metrics {
     wr_series *events[5];
     wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped, *loops_run;
     wr_series *sse_clients, *sse_events, *sse_read, *sse_catchups;
+    wr_series *batches, *batched_reads;
     atomic_long sse_open; /* the gauge's value, moved by every loop */
     const atomic_long *calls_in_flight;
     const bus *bus[METRICS_MAX_LOOPS];
@@ -121,6 +122,12 @@ metrics *metrics_new(const atomic_long *in_flight)
     m->sse_catchups = single(wr_metrics_counter(
         r, "warren_edge_sse_catchups_total",
         "Event streams resumed from before the edge's ring: each read the stream itself", NULL));
+    m->batches = single(wr_metrics_counter(
+        r, "warren_edge_batch_messages_total",
+        "Messages of reads the edge published with EDGE_BATCH: a batch, or a read alone", NULL));
+    m->batched_reads = single(wr_metrics_counter(
+        r, "warren_edge_batch_reads_total",
+        "Reads those messages carried: over the messages, the mean batch", NULL));
     atomic_init(&m->sse_open, 0);
     if (wr_metrics_on_write(r, refresh, m) != 0) {
         metrics_free(m);
@@ -173,6 +180,14 @@ void metrics_sse(metrics *m, long clients_delta, long events)
         atomic_fetch_add(&m->sse_open, clients_delta);
     if (events > 0)
         wr_series_add(m->sse_events, (uint64_t)events);
+}
+
+void metrics_batch(metrics *m, size_t reads)
+{
+    if (m == NULL)
+        return;
+    wr_series_add(m->batches, 1);
+    wr_series_add(m->batched_reads, (uint64_t)reads);
 }
 
 void metrics_sse_read(metrics *m, long events)

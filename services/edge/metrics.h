@@ -10,6 +10,7 @@
 #define EDGE_METRICS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "warren/buf.h"
@@ -54,6 +55,10 @@ enum metrics_event {
     METRICS_SEARCHES_LIMITED, /* a 429: the client over SEARCH_CONCURRENCY */
 };
 void metrics_count(metrics *m, enum metrics_event ev);
+
+/* EDGE_BATCH: one message published by the batcher, carrying reads (1:
+ * a read alone). m may be NULL. */
+void metrics_batch(metrics *m, size_t reads);
 
 /* Event streams (sse.h): clients_delta streams opened (+1) or ended (-1),
  * events sent to them. m may be NULL. */

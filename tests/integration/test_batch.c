@@ -279,6 +279,14 @@ START_TEST(through_the_edge)
         h_http_free(&alone);
         free(resp);
     }
+    /* every read left through the batcher, counted in its messages */
+    struct http_resp m;
+    ck_assert_int_eq(h_http(port, "GET", "/metrics", NULL, &m, 10000), 0);
+    long long msgs = h_metric(m.body, "warren_edge_batch_messages_total");
+    ck_assert_int_eq(h_metric(m.body, "warren_edge_batch_reads_total"), N);
+    ck_assert_msg(msgs >= 1 && msgs <= N, "%lld messages for %d reads", msgs, N);
+    printf("through-the-edge: %d reads in %lld messages\n", N, msgs);
+    h_http_free(&m);
     ck_assert_int_eq(h_stop(&plain, SIGTERM), 0);
     ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
 }
