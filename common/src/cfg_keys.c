@@ -117,12 +117,17 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "an API read identical to one in flight on the same event loop joins it (one message, one "  \
       "execution) instead of publishing its own")                                                  \
     X(EDGE_BATCH, edge_batch, BOOL, "False", 0, 0, NULL, EDGE,                                     \
-      "reads ready in one event-loop turn for one queue go out as one proto v2 batch message "     \
-      "(workers of this version or later must run first)")                                         \
+      "reads an event loop publishes for one queue while busy go out as one proto v2 batch "       \
+      "message (workers of this version or later must run first)")                                 \
     X(EDGE_BATCH_MAX, edge_batch_max, INT, "32", 2, 256, NULL, EDGE,                               \
       "the most requests one batch message holds")                                                 \
     X(EDGE_BATCH_BYTES, edge_batch_bytes, INT, "262144", 4096, 16777216, NULL, EDGE,               \
       "the largest batch message body; a request that does not fit goes in the next")              \
+    X(EDGE_BATCH_WINDOW, edge_batch_window, INT, "8", 0, 65536, NULL, EDGE,                        \
+      "reads one event loop may have out on one queue before its next batch waits for replies "    \
+      "(at most EDGE_BATCH_WAIT_US), to fill; 0: no window")                                       \
+    X(EDGE_BATCH_WAIT_US, edge_batch_wait_us, INT, "1000", 0, 10000000, NULL, EDGE,                \
+      "the longest a read waits for its batch to leave (for the loop to idle, or the window)")     \
     X(EDGE_THREADS, edge_threads, INT, "0", 0, 64, NULL, EDGE,                                     \
       "the edge's event loops on the one port, each a thread with its own broker connection; "     \
       "0: one per core it is given (affinity, cgroup CPU quota)")                                  \

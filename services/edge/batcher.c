@@ -1,11 +1,14 @@
 /* Proto v2 batches on the edge (see batcher.h). Per queue a slot: the
  * first request is held as a copy (sent alone as v1 when no other joins
- * it), the second starts the v2 body. Every slot is sent when the loop
- * runs out of work: an event of the loop's lowest priority, which
- * libevent runs only in a turn where nothing else is ready, so a batch
- * takes every read that arrives while the loop is busy (answers going
- * out, replies coming in). A timer bounds the wait on a loop that is
- * never idle. */
+ * it), the second starts the v2 body. Slots are sent when the loop runs
+ * out of work: an event of the loop's lowest priority, which libevent
+ * runs only in a turn where nothing else is ready, so a batch takes every
+ * read that arrives while the loop is busy (answers going out, replies
+ * coming in). A slot whose queue already has EDGE_BATCH_WINDOW reads out
+ * waits on for replies (each reply lets the slot go again), and a timer
+ * sends everything EDGE_BATCH_WAIT_US after the first read began to wait
+ * (1 ms by default: a small part of the 10 ms p99 the edge aims at, and
+ * ~30 reads at the rate one loop serves). */
 #include "batcher.h"
 
 #include <stdio.h>
@@ -22,10 +25,6 @@
 
 #define SLOTS 16 /* queues batched at once: SERVICE and a few of SERVICES */
 #define ID_SIZE (WR_REQUEST_ID_LEN + 1)
-/* The longest a read waits for its batch on a loop that never runs out
- * of work; an idle loop sends it at once. 1 ms: a small part of the 10 ms
- * p99 the edge aims at, and ~30 reads at the rate one loop serves. */
-#define WAIT_MAX_US 1000
 
 /* A request held as a copy: its strings live in arena. */
 struct held {
@@ -39,6 +38,7 @@ struct slot {
     struct held first;
     struct wr_batch_enc enc; /* from the second request on */
     size_t n;                /* requests queued */
+    long out;                /* queued or published, not yet done (batcher_done) */
     long long deadline_ms;   /* the latest of theirs */
     char *ids;               /* theirs (ID_SIZE bytes each), for the unsent callback */
 };
@@ -50,8 +50,8 @@ struct batcher {
     batcher_unsent_fn unsent;
     void *arg;
     struct event *idle;  /* activated by hand, of the lowest priority */
-    struct event *bound; /* WAIT_MAX_US after the first read waiting */
-    bool armed;
+    struct event *bound; /* EDGE_BATCH_WAIT_US after the first read waiting */
+    bool armed;          /* reads wait: bound is pending */
     struct slot slot[SLOTS];
 };
 
@@ -134,18 +134,48 @@ static void send_slot(batcher *bt, struct slot *s)
     slot_reset(s);
 }
 
-static void on_flush(evutil_socket_t fd, short what, void *arg)
+/* Sends every slot (the bound passed, or the batcher needs a slot). */
+static void send_all(batcher *bt)
+{
+    (void)event_del(bt->idle);
+    (void)event_del(bt->bound);
+    bt->armed = false;
+    for (size_t i = 0; i < SLOTS; i++)
+        send_slot(bt, &bt->slot[i]);
+}
+
+static void on_bound(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    send_all(arg);
+}
+
+/* Whether s's queue has EDGE_BATCH_WINDOW reads out besides s's own. */
+static bool window_shut(const batcher *bt, const struct slot *s)
+{
+    long window = bt->cfg->edge_batch_window;
+    return window > 0 && s->out - (long)s->n >= window;
+}
+
+/* The loop has nothing else ready: sends the slots whose window is open. */
+static void on_idle(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     batcher *bt = arg;
-    if (bt->armed) { /* one of the two ran: the other is not wanted */
-        (void)event_del(bt->idle);
+    bool waiting = false; /* a slot waits for its window: a reply opens it */
+    for (size_t i = 0; i < SLOTS; i++) {
+        struct slot *s = &bt->slot[i];
+        if (s->n > 0 && window_shut(bt, s))
+            waiting = true;
+        else
+            send_slot(bt, s);
+    }
+    if (!waiting) {
         (void)event_del(bt->bound);
         bt->armed = false;
     }
-    for (size_t i = 0; i < SLOTS; i++)
-        send_slot(bt, &bt->slot[i]);
 }
 
 /* The slot of service's queue, taking a free one (sending every slot
@@ -158,11 +188,13 @@ static struct slot *slot_of(batcher *bt, const char *service)
         struct slot *s = &bt->slot[i];
         if (s->used && strcmp(s->service, name) == 0)
             return s;
-        if (free_slot == NULL && (!s->used || s->n == 0))
+        if (free_slot == NULL && (!s->used || (s->n == 0 && s->out == 0)))
             free_slot = s;
     }
     if (free_slot == NULL) {
-        on_flush(-1, 0, bt);
+        /* every slot has reads out: the first is shared with this queue
+         * (its window counts both; only more than SLOTS queues at once) */
+        send_all(bt);
         free_slot = &bt->slot[0];
     }
     free_slot->used = true;
@@ -182,7 +214,7 @@ static int add_to_batch(batcher *bt, struct slot *s, const struct wr_msg *m)
     return wr_batch_enc_add(&s->enc, m);
 }
 
-int batcher_add(batcher *bt, const char *service, const struct wr_msg *m)
+int batcher_add(batcher *bt, const char *service, const struct wr_msg *m, int *slot)
 {
     if (strlen(service != NULL ? service : "") > WR_SERVICE_NAME_MAX)
         return WR_EINVAL;
@@ -197,16 +229,31 @@ int batcher_add(batcher *bt, const char *service, const struct wr_msg *m)
         return WR_ENOMEM;
     (void)snprintf(s->ids + s->n * ID_SIZE, ID_SIZE, "%s", m->message_id ? m->message_id : "");
     s->n++;
+    s->out++;
+    *slot = (int)(s - bt->slot);
     if (m->deadline_ms > s->deadline_ms)
         s->deadline_ms = m->deadline_ms;
     if (!bt->armed) {
-        static const struct timeval wait = {0, WAIT_MAX_US};
-        event_active(bt->idle, EV_TIMEOUT, 0);
+        long us = bt->cfg->edge_batch_wait_us;
+        struct timeval wait = {us / 1000000, us % 1000000};
         bt->armed = true;
         if (event_add(bt->bound, &wait) != 0)
-            wr_warn(NULL, "batcher: the wait's timer failed: the batch leaves when the loop idles");
+            wr_warn(NULL, "batcher: the wait's timer failed: a batch leaves when the loop idles");
     }
+    if (!window_shut(bt, s)) /* else a reply opens the window, or the bound passes */
+        event_active(bt->idle, EV_TIMEOUT, 0);
     return 0;
+}
+
+void batcher_done(batcher *bt, int slot)
+{
+    if (bt == NULL || slot < 0 || slot >= SLOTS)
+        return;
+    struct slot *s = &bt->slot[slot];
+    if (s->out > 0)
+        s->out--;
+    if (s->n > 0 && !window_shut(bt, s))
+        event_active(bt->idle, EV_TIMEOUT, 0);
 }
 
 batcher *batcher_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, metrics *m,
@@ -216,8 +263,8 @@ batcher *batcher_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, 
     if (bt == NULL)
         return NULL;
     *bt = (batcher){.cfg = cfg, .bus = b, .metrics = m, .unsent = unsent_fn, .arg = arg};
-    bt->idle = event_new(base, -1, 0, on_flush, bt);
-    bt->bound = evtimer_new(base, on_flush, bt);
+    bt->idle = event_new(base, -1, 0, on_idle, bt);
+    bt->bound = evtimer_new(base, on_bound, bt);
     int lowest = event_base_get_npriorities(base) - 1;
     bool ok = bt->idle != NULL && bt->bound != NULL && event_priority_set(bt->idle, lowest) == 0;
     for (size_t i = 0; i < SLOTS; i++) {

@@ -1,7 +1,8 @@
 /* Proto v2 batches on the edge (EDGE_BATCH; proto/README.md section 13):
- * the read requests a loop publishes for one queue while it is busy leave,
- * once it has nothing else ready, as one message (up to EDGE_BATCH_MAX requests and
- * EDGE_BATCH_BYTES), or as the plain v1 message when a turn has only one.
+ * the read requests a loop publishes for one queue while it is busy, or
+ * while the queue has EDGE_BATCH_WINDOW reads out, leave as one message
+ * (up to EDGE_BATCH_MAX requests and EDGE_BATCH_BYTES), or as the plain
+ * v1 message when only one was waiting.
  * Writes never come here: they stay one per message on the write queue.
  * Replies come back batched too; batcher_unpack hands their items on one
  * by one as if each had come alone. */
@@ -33,13 +34,19 @@ batcher *batcher_new(struct event_base *base, const struct wr_cfg *cfg, bus *b, 
 void batcher_free(batcher *bt);
 
 /* Queues request m (a v1 request message, message_id its request id) for
- * the queue of service (NULL: SERVICE's): it goes out when the loop has
- * nothing else ready (at most ~1 ms later on a loop that never idles), in
- * a batch with the other requests queued for that queue meanwhile (the
- * batch leaves at once when full). m's strings are copied. 0, or
- * WR_ENOMEM (nothing queued). Publish failures come later, through the
- * unsent callback, one per request. */
-int batcher_add(batcher *bt, const char *service, const struct wr_msg *m);
+ * the queue of service (NULL: SERVICE's), in a batch with the other
+ * requests queued for that queue meanwhile. The batch goes out when the
+ * loop has nothing else ready, at once when full, and waits on while the
+ * queue has EDGE_BATCH_WINDOW reads out besides it; never more than
+ * EDGE_BATCH_WAIT_US after its first request. m's strings are copied. 0 with *slot set (hand
+ * it to batcher_done when the request is done: answered, timed out,
+ * unsent), or WR_ENOMEM (nothing queued). Publish failures come later,
+ * through the unsent callback, one per request. */
+int batcher_add(batcher *bt, const char *service, const struct wr_msg *m, int *slot);
+
+/* A request batcher_add queued in slot is done: no longer out on its
+ * queue. NULL-safe. */
+void batcher_done(batcher *bt, int slot);
 
 /* When m is a batch (its AMQP type) of replies (reply true) or of
  * returned requests, calls fn with each item as a message of its own

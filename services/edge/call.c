@@ -65,6 +65,7 @@ void call__free(struct call *c)
     if (c->ended != NULL)
         c->ended(c->ended_arg);
     calls *cs = c->owner;
+    batcher_done(cs->batcher, c->batch_slot);
     free(c);
     atomic_fetch_sub(cs->in_flight, 1);
     if (cs->draining && pending_count(cs->pending) == 0 && cs->held == 0)
@@ -327,6 +328,7 @@ struct call *call__alloc(calls *cs, const struct ask *a, const struct call_spec 
     }
     atomic_fetch_add(cs->in_flight, 1); /* until call_free */
     c->owner = cs;
+    c->batch_slot = -1;
     (void)wr_str_copy(c->id, sizeof(c->id), a->rid);
     c->t0_ms = a->audit.time_ms;
     (void)wr_str_copy(c->trace_id, sizeof(c->trace_id), a->audit.trace_id);
@@ -372,11 +374,20 @@ int call__publish(calls *cs, const char *id, const struct ask *a, const struct c
                        .len = spec->len};
     if (min != NULL)
         m.hdrs[m.nhdrs++] = (struct wr_amqp_hdr){WR_HDR_MIN_POSITION, min};
-    if (cs->batcher != NULL && !spec->write) { /* EDGE_BATCH: leaves at the turn's end */
-        int rc = batcher_add(cs->batcher, spec->service, &m);
+    if (cs->batcher != NULL && !spec->write) { /* EDGE_BATCH: leaves in a batch */
+        int slot;
+        int rc = batcher_add(cs->batcher, spec->service, &m, &slot);
+        if (rc != 0)
+            return rc;
         /* a full batch sent to make room can take the bus down, which
          * answers (and frees) every call in flight: this one too */
-        return rc == 0 && pending_get(cs->pending, id) == NULL ? WR_ECLOSED : rc;
+        struct call *c = pending_get(cs->pending, id);
+        if (c == NULL) {
+            batcher_done(cs->batcher, slot);
+            return WR_ECLOSED;
+        }
+        c->batch_slot = (signed char)slot;
+        return 0;
     }
     struct wr_err err = {0};
     return bus_publish(cs->bus, spec->service, spec->write, &m, &err);

@@ -33,8 +33,9 @@ struct calls {
 struct call {
     calls *owner;
     char id[WR_REQUEST_ID_LEN + 1];
-    struct hreq *req;    /* NULL once answered or gone */
-    struct hreq *parked; /* the request it is parked on (hreq_park), NULL once gone */
+    signed char batch_slot; /* its batcher slot (batcher_add) until done; -1: none */
+    struct hreq *req;       /* NULL once answered or gone */
+    struct hreq *parked;    /* the request it is parked on (hreq_park), NULL once gone */
     struct event *timer;
     /* the call's audit context, for the answers the edge gives it itself:
      * the strings in text, at their lengths (a request in flight keeps

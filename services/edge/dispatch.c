@@ -31,10 +31,9 @@
 #include "warren/trace.h"
 
 /* The checks the server leaves to us, before routing: the request target's
- * length (414), the header block's size (431), and framing that could be
- * read two ways (request smuggling: Content-Length given twice, or with
- * Transfer-Encoding), refused with the connection closed. False when an
- * error was sent. */
+ * length (414) and the header block's size (431), exactly against the
+ * config (the server applies only its backstop). False when an error was
+ * sent. */
 static bool request_sane(const struct dispatcher *d, const struct ask *a)
 {
     const struct wr_cfg *cfg = d->cfg;
@@ -47,15 +46,10 @@ static bool request_sane(const struct dispatcher *d, const struct ask *a)
         return false;
     }
     size_t bytes = 0;
-    int lengths = 0, encodings = 0, chunked = 0;
     for (size_t i = 0; i < hreq_header_count(a->req); i++) {
         const char *name, *value;
         hreq_header_at(a->req, i, &name, &value);
         bytes += strlen(name) + strlen(value) + 4; /* ": " and CRLF */
-        lengths += strcasecmp(name, "Content-Length") == 0;
-        bool te = strcasecmp(name, "Transfer-Encoding") == 0;
-        encodings += te;
-        chunked += te && strcasecmp(value, "chunked") == 0;
     }
     if (bytes > (size_t)cfg->max_header_bytes) {
         char msg[96];
@@ -64,15 +58,8 @@ static bool request_sane(const struct dispatcher *d, const struct ask *a)
         respond_error(a, 431, WR_CODE_HEADERS_TOO_LARGE, msg);
         return false;
     }
-    /* head.h refuses these before the server reads a body; kept here as
-     * the rule's last line: a proxy in front may read such framing otherwise */
-    if (lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0) || encodings > chunked) {
-        respond_header(a->req, "Connection", "close");
-        respond_error(a, 400, WR_CODE_BAD_REQUEST,
-                      "ambiguous framing: Content-Length given twice or with Transfer-Encoding, "
-                      "or a Transfer-Encoding other than chunked");
-        return false;
-    }
+    /* ambiguous framing (two lengths, both framings, a coding other than
+     * chunked) never gets here: head.c refuses it before a body is read */
     return true;
 }
 

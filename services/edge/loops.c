@@ -148,13 +148,14 @@ static void *loop_main(void *arg)
 
 #define PRIORITIES 3 /* events run at 1, libevent's default; batches leave at 2 (batcher.h) */
 
-/* A loop's base, with three priorities (batcher.h), and epoll's changelist: the changes a loop turn makes to
- * one socket's events go to the kernel as one epoll_ctl when the turn ends
- * (a write event added for an answer the socket did not take whole and
- * removed in the same turn costs none). libevent leaves it off by default
- * because a descriptor copied by dup() can keep a closed socket in epoll's
- * set; the edge's one copy (linger.h) is made after its socket's events
- * have left the set (httpd.c). */
+/* A loop's base, with three priorities (batcher.h), and epoll's
+ * changelist: the changes a loop turn makes to one socket's events go to
+ * the kernel as one epoll_ctl when the turn ends (a write event added for
+ * an answer the socket did not take whole and removed in the same turn
+ * costs none). libevent leaves it off by default because a descriptor
+ * copied by dup() can keep a closed socket in epoll's set; the edge's one
+ * copy (linger.h) is made after its socket's events have left the set
+ * (httpd.c). */
 static struct event_base *base_new(void)
 {
     struct event_config *cfg = event_config_new();

@@ -98,11 +98,12 @@ static void stand_in_start(struct stand_in *w, const char *service)
     ck_assert_int_eq(wr_amqp_consume(w->amqp, queue, false, 0, &err), 0);
 }
 
-/* Reads the requests the broker delivered to the stand-in. */
-static void stand_in_collect(struct stand_in *w, size_t want)
+/* Reads the requests the broker delivers to the stand-in until it has
+ * want of them or ms passed; how many it has. */
+static size_t stand_in_take(struct stand_in *w, size_t want, int ms)
 {
     struct wr_err err = {0};
-    long long end = h_now_ms() + 10000;
+    long long end = h_now_ms() + ms;
     while (w->n < want && h_now_ms() < end) {
         enum wr_amqp_event ev;
         struct wr_msg m;
@@ -127,7 +128,14 @@ static void stand_in_collect(struct stand_in *w, size_t want)
             wr_batch_release(&b);
         ck_assert_int_eq(wr_amqp_ack(w->amqp, m.delivery_tag, false, &err), 0);
     }
-    ck_assert_uint_eq(w->n, want);
+    return w->n;
+}
+
+/* Reads the requests the broker delivered to the stand-in: want of them. */
+static void stand_in_collect(struct stand_in *w, size_t want)
+{
+    ck_assert_uint_eq(stand_in_take(w, want, 10000), want);
+    struct wr_err err = {0};
     ck_assert_int_eq(wr_amqp_cancel(w->amqp, &err), 0); /* the real worker takes the rest */
 }
 
@@ -271,17 +279,113 @@ static void freeze(void *arg)
     kill(fleet.workers[0].pid, SIGSTOP);
 }
 
-/* Sends a GET and keeps the connection open (the call stays in flight). */
-static int hold_request(int port)
+/* Sends a GET /api/Albums/3, its connection's last ("Connection: close")
+ * or not; the call stays in flight until its answer. */
+static int send_read(int port, bool last)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    static const char req[] = "GET /api/Albums/3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    ck_assert_int_eq(write(fd, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+    const char *req = last ? "GET /api/Albums/3 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Connection: close\r\n\r\n"
+                           : "GET /api/Albums/3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
     return fd;
 }
+
+/* A GET whose connection stays open after its answer. */
+static int hold_request(int port)
+{
+    return send_read(port, false);
+}
+
+/* Reads the answer on fd (the stand-in's "stale" 200) and closes it. */
+static void answered_200(int fd)
+{
+    bool closed = false;
+    char *resp = h_read_until_close(fd, 10000, &closed);
+    ck_assert_msg(strncmp(resp, "HTTP/1.1 200", 12) == 0, "%.60s", resp);
+    free(resp);
+    close(fd);
+}
+
+/* An edge batching into the stand-in's queue with env's window and wait. */
+static void window_fleet(const char *name, const char **env, struct stand_in *w)
+{
+    f_fleet_init(&fleet, name);
+    fleet.edge_env = env;
+    f_edge(&fleet);
+    stand_in_start(w, name);
+}
+
+/* EDGE_BATCH_WINDOW: with 2 reads out on the queue (the stand-in holds
+ * them unanswered), the next reads wait in the edge, however idle it is,
+ * and leave together, in one batch, as soon as a reply comes back: long
+ * before the EDGE_BATCH_WAIT_US bound (8 s here). Two reads out: each
+ * went alone, the window open. */
+START_TEST(a_batch_waits_for_its_window)
+{
+    const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=20000",
+                         "WARREN_EDGE_BATCH=True",
+                         "WARREN_EDGE_THREADS=1",
+                         "WARREN_EDGE_BATCH_WINDOW=2",
+                         "WARREN_EDGE_BATCH_WAIT_US=8000000",
+                         NULL};
+    static struct stand_in w;
+    window_fleet("f_window", env, &w);
+    int fd[5];
+    for (size_t i = 0; i < 2; i++) {
+        fd[i] = send_read(fleet.port, true);
+        ck_assert_uint_eq(stand_in_take(&w, i + 1, 10000), i + 1);
+        ck_assert_msg(!w.batched[i], "read %zu did not go alone", i);
+    }
+    for (size_t i = 2; i < 5; i++)
+        fd[i] = send_read(fleet.port, true);
+    ck_assert_uint_eq(stand_in_take(&w, 5, 500), 2); /* they wait: the window is shut */
+    stand_in_answer(&w);
+    ck_assert_uint_eq(stand_in_take(&w, 5, 5000), 5);
+    for (size_t i = 2; i < 5; i++)
+        ck_assert_msg(w.batched[i] && w.delivery[i] == w.delivery[2], "read %zu not in the batch",
+                      i);
+    stand_in_answer(&w); /* the batch's replies (the first two again: late, dropped) */
+    for (size_t i = 0; i < 5; i++)
+        answered_200(fd[i]);
+    printf("window: 2 reads out alone, the next 3 in one batch once a reply came\n");
+    f_fleet_stop(&fleet);
+    wr_amqp_free(w.amqp);
+}
+END_TEST
+
+/* EDGE_BATCH_WAIT_US bounds the wait: reads behind a shut window that no
+ * reply opens leave anyway, together, once the bound passes. */
+START_TEST(a_batch_waits_no_longer_than_edge_batch_wait_us)
+{
+    const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=20000",
+                         "WARREN_EDGE_BATCH=True",
+                         "WARREN_EDGE_THREADS=1",
+                         "WARREN_EDGE_BATCH_WINDOW=1",
+                         "WARREN_EDGE_BATCH_WAIT_US=300000",
+                         NULL};
+    static struct stand_in w;
+    window_fleet("f_wait", env, &w);
+    int fd[3];
+    fd[0] = send_read(fleet.port, true);
+    ck_assert_uint_eq(stand_in_take(&w, 1, 10000), 1);
+    fd[1] = send_read(fleet.port, true);
+    fd[2] = send_read(fleet.port, true);
+    long long t0 = h_now_ms();
+    ck_assert_uint_eq(stand_in_take(&w, 3, 10000), 3); /* nobody answered the first */
+    long long waited = h_now_ms() - t0;
+    ck_assert_msg(w.batched[1] && w.delivery[2] == w.delivery[1], "not one batch");
+    stand_in_answer(&w);
+    for (size_t i = 0; i < 3; i++)
+        answered_200(fd[i]);
+    printf("wait: 2 reads behind a shut window left together after %lld ms (bound 300)\n", waited);
+    f_fleet_stop(&fleet);
+    wr_amqp_free(w.amqp);
+}
+END_TEST
 
 START_TEST(overload_answers_503_at_once)
 {
@@ -358,6 +462,8 @@ int main(void)
     tcase_add_test(tc, expired_while_queued_not_executed);
     tcase_add_test(tc, late_replies_dropped_and_counted);
     tcase_add_test(tc, batches_hold_at_most_edge_batch_max);
+    tcase_add_test(tc, a_batch_waits_for_its_window);
+    tcase_add_test(tc, a_batch_waits_no_longer_than_edge_batch_wait_us);
     tcase_add_test(tc, overload_answers_503_at_once);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));

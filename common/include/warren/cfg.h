@@ -57,9 +57,11 @@ struct wr_cfg {
     long sse_warm_events;    /* SSE_WARM_EVENTS: events read into the ring at start */
     long edge_threads;       /* EDGE_THREADS: event loops; 0 = one per core */
     bool single_flight;      /* SINGLE_FLIGHT: identical reads in flight share a call */
-    bool edge_batch;         /* EDGE_BATCH: a loop turn's reads for a queue in one message */
+    bool edge_batch;         /* EDGE_BATCH: a busy loop's reads for a queue in one message */
     long edge_batch_max;     /* EDGE_BATCH_MAX: requests one batch holds at most */
     long edge_batch_bytes;   /* EDGE_BATCH_BYTES: a batch body's size at most */
+    long edge_batch_window;  /* EDGE_BATCH_WINDOW: reads out a queue before a batch waits */
+    long edge_batch_wait_us; /* EDGE_BATCH_WAIT_US: a read's wait for its batch at most */
     long max_json_depth;     /* MAX_JSON_DEPTH: nesting in q and bodies */
     long max_in_values;      /* MAX_IN_VALUES: values of one in / not_in filter */
     long rate_limit_rps;     /* RATE_LIMIT_RPS: per client per edge; 0 = off */
