@@ -8,6 +8,7 @@
  * went away stays in flight while it has followers. */
 #include "call_int.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,11 +61,10 @@ void call__free(struct call *c)
         return;
     call_detach(c);
     flight_end(c);
-    if (c->timer != NULL)
-        event_free(c->timer);
+    calls *cs = c->owner;
+    expiry_stop(&cs->deadlines, &c->deadline);
     if (c->ended != NULL)
         c->ended(c->ended_arg);
-    calls *cs = c->owner;
     batcher_done(cs->batcher, c->batch_slot);
     free(c);
     atomic_fetch_sub(cs->in_flight, 1);
@@ -123,11 +123,10 @@ static void call_error(struct call *c, int status, const char *code, const char 
     call__free(c);
 }
 
-void call__on_deadline(evutil_socket_t fd, short what, void *arg)
+void call__on_deadline(struct expiry_node *n, void *arg)
 {
-    (void)fd;
-    (void)what;
-    struct call *c = arg;
+    (void)arg;
+    struct call *c = (struct call *)(void *)((char *)n - offsetof(struct call, deadline));
     if (pending_remove(c->owner->pending, c->id) != c)
         return;
     metrics_count(c->owner->metrics, METRICS_DEADLINE_PASSED);
@@ -346,8 +345,7 @@ static int call_new(calls *cs, const struct ask *a, const struct call_spec *spec
     *out = c;
     if (c == NULL)
         return WR_ENOMEM;
-    c->timer = evtimer_new(cs->base, call__on_deadline, c);
-    return c->timer ? pending_put(cs->pending, a->rid, c) : WR_ENOMEM;
+    return pending_put(cs->pending, a->rid, c);
 }
 
 static void call_start(calls *cs, const struct ask *a, const struct call_spec *spec,
@@ -492,7 +490,7 @@ static void call_start(calls *cs, const struct ask *a, const struct call_spec *s
                       rc == WR_ENOMEM ? "out of memory" : "the broker is unavailable");
         return;
     }
-    evtimer_add(c->timer, cs->deadline_tv);
+    expiry_start(&cs->deadlines, &c->deadline);
     hreq_park(a->req, c, &c->parked);
     if (key != NULL)
         flight_start(cs, c, key);
@@ -515,14 +513,13 @@ calls *calls_new(struct event_base *base, const struct wr_cfg *cfg, atomic_long 
         return NULL;
     *cs = (calls){
         .base = base, .cfg = cfg, .bus = b, .trail = t, .metrics = m, .in_flight = in_flight};
-    long ms = cfg->request_timeout_ms;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    cs->deadline_tv = event_base_init_common_timeout(base, &tv);
+    int rc = expiry_init(&cs->deadlines, base, (int64_t)cfg->request_timeout_ms * 1000,
+                         call__on_deadline, cs);
     cs->pending = pending_new();
     cs->flights = flights_new();
     if (cfg->edge_batch)
         cs->batcher = batcher_new(base, cfg, b, m, on_unsent, cs);
-    if (cs->deadline_tv == NULL || cs->pending == NULL || cs->flights == NULL ||
+    if (rc != 0 || cs->pending == NULL || cs->flights == NULL ||
         (cfg->edge_batch && cs->batcher == NULL)) {
         calls_free(cs);
         return NULL;
@@ -540,6 +537,7 @@ void calls_free(calls *cs)
     batcher_free(cs->batcher); /* after the calls: what it held was answered */
     pending_free(cs->pending);
     flights_free(cs->flights);
+    expiry_release(&cs->deadlines);
     free(cs);
 }
 

@@ -5,6 +5,7 @@
 
 #include "batcher.h"
 #include "call.h"
+#include "expiry.h"
 #include "flights.h"
 #include "pending.h"
 #include "route.h"
@@ -20,11 +21,11 @@ struct calls {
     trail *trail;
     metrics *metrics;
     pending *pending;
-    flights *flights;                  /* the reads in flight, by what they ask */
-    batcher *batcher;                  /* EDGE_BATCH: reads leave batched; else NULL */
-    long long shared;                  /* reads answered from another's reply */
-    const struct timeval *deadline_tv; /* a common timeout: O(1) timers */
-    atomic_long *in_flight;            /* every loop's calls (edge.h: struct edge_shared) */
+    flights *flights;        /* the reads in flight, by what they ask */
+    batcher *batcher;        /* EDGE_BATCH: reads leave batched; else NULL */
+    long long shared;        /* reads answered from another's reply */
+    struct expiry deadlines; /* the calls' REQUEST_TIMEOUT_MS, one timer */
+    atomic_long *in_flight;  /* every loop's calls (edge.h: struct edge_shared) */
     bool draining;
     long long late_replies;
     long held; /* holds (calls_hold): the drain waits for them too */
@@ -33,10 +34,10 @@ struct calls {
 struct call {
     calls *owner;
     char id[WR_REQUEST_ID_LEN + 1];
-    signed char batch_slot; /* its batcher slot (batcher_add) until done; -1: none */
-    struct hreq *req;       /* NULL once answered or gone */
-    struct hreq *parked;    /* the request it is parked on (hreq_park), NULL once gone */
-    struct event *timer;
+    signed char batch_slot;      /* its batcher slot (batcher_add) until done; -1: none */
+    struct hreq *req;            /* NULL once answered or gone */
+    struct hreq *parked;         /* the request it is parked on (hreq_park), NULL once gone */
+    struct expiry_node deadline; /* in owner->deadlines while it waits */
     /* the call's audit context, for the answers the edge gives it itself:
      * the strings in text, at their lengths (a request in flight keeps
      * them: ~40 bytes where arrays of their caps took 235) */
@@ -72,7 +73,7 @@ void call__free(struct call *c);
  * when not NULL). 0, or bus_publish's error (the bus is then down). */
 int call__publish(calls *cs, const char *id, const struct ask *a, const struct call_spec *spec,
                   const char *min);
-/* A call's timer: 504 when it is still in the pending table. */
-void call__on_deadline(evutil_socket_t fd, short what, void *arg);
+/* A call's deadline passed: 504 when it is still in the pending table. */
+void call__on_deadline(struct expiry_node *n, void *arg);
 
 #endif

@@ -36,8 +36,7 @@ int calls_pull(calls *cs, const struct ask *a, const struct call_spec *spec, con
         return WR_ENOMEM;
     (void)snprintf(c->id, sizeof(c->id), "%s", id);
     c->req = NULL;
-    c->timer = evtimer_new(cs->base, call__on_deadline, c);
-    int rc = c->timer != NULL ? pending_put(cs->pending, c->id, c) : WR_ENOMEM;
+    int rc = pending_put(cs->pending, c->id, c);
     if (rc != 0) {
         call__free(c);
         return rc;
@@ -52,7 +51,7 @@ int calls_pull(calls *cs, const struct ask *a, const struct call_spec *spec, con
     }
     c->hooks = h;
     c->hooks_arg = arg;
-    evtimer_add(c->timer, cs->deadline_tv);
+    expiry_start(&cs->deadlines, &c->deadline);
     *out = c;
     return 0;
 }

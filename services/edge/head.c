@@ -250,6 +250,7 @@ static int head_done(struct head_framer *f, const char *head, size_t len)
     if (!head_check(head, len, &f->info, &why))
         return fail(f, why);
     f->requests++;
+    f->head_len = (uint32_t)len; /* at most max_head */
     f->len = 0;
     f->left = f->info.length;
     if (f->info.body == HEAD_BODY_CHUNKED) {

@@ -84,13 +84,14 @@ extern const char head_why_version[];
  * head_framer_release. */
 struct head_framer {
     int state;
-    char *head; /* the head being collected */
+    uint32_t head_len; /* the last head accepted's bytes (info's) */
+    char *head;        /* the head being collected */
     size_t len, cap, max_head;
     uint64_t left;          /* body or chunk bytes still to skip */
     int digits;             /* a chunk size's hex digits so far */
     unsigned long requests; /* heads accepted */
     uint64_t body_bytes;    /* body bytes (chunk data) skipped, in all */
-    struct head_info info;  /* the last head accepted */
+    struct head_info info;  /* the last head accepted (invalid once why is set) */
     const char *why;        /* once bad: why (static storage) */
     uint64_t fed;           /* bytes taken, in all */
     uint64_t started;       /* where (in fed bytes) the current request began */

@@ -150,9 +150,12 @@ struct hreq *hreq_read(struct evbuffer *in, size_t head_len, const struct head_i
          c = memchr(c + 1, '\n', head_len - (size_t)(c + 1 - p)))
         lines++;
     size_t nfields = lines >= 2 ? lines - 2 : 0;
-    /* the head's copy, the path and query's (at most the head again), the body */
-    size_t size = sizeof(struct hreq) + nfields * sizeof(struct hfield) + 2 * (head_len + 1) +
-                  wire_body_len + 1;
+    /* the head's copy, the path and query's (shorter than the request
+     * line, which holds them and more), the body */
+    const char *eol = memchr(p, '\r', head_len);
+    size_t line = eol != NULL ? (size_t)(eol - p) : head_len;
+    size_t size = sizeof(struct hreq) + nfields * sizeof(struct hfield) + (head_len + 1) +
+                  (line + 1) + wire_body_len + 1;
     struct hreq *r = malloc(size);
     if (r == NULL)
         return NULL;
@@ -174,7 +177,7 @@ struct hreq *hreq_read(struct evbuffer *in, size_t head_len, const struct head_i
     r->http10 = sp2[8] == '0';
     split_target(r, r->target, head + head_len + 1);
     read_fields(r, fields + 2, nfields);
-    r->body = head + 2 * (head_len + 1);
+    r->body = head + (head_len + 1) + (line + 1);
     if (info->body == HEAD_BODY_CHUNKED)
         r->body_len = dechunk(p + head_len, r->body);
     else if ((r->body_len = wire_body_len) > 0)

@@ -1,15 +1,19 @@
 /* The server's connections (see httpd.h): each one an event for reading,
- * one for writing (made and added only when an answer waits for the socket) and a
- * deadline, its input checked by head.h as it arrives and read one request
- * at a time, its answers written at the end of the loop turn that made
- * them. A connection closed while one of its callbacks runs is freed once
- * that callback returns (busy), or once the turn's writing is done with it
+ * one for writing (made and added only when an answer waits for the
+ * socket) and a deadline, its input checked by head.h as it arrives and
+ * read one request at a time, its answers written at the end of the loop
+ * turn that made them. Its two buffers exist only while they hold bytes: a
+ * connection whose request waits for its answer holds neither; its
+ * deadline is a node in one of two lists (expiry.h), not an event. A
+ * connection closed while one of its callbacks runs is freed once that
+ * callback returns (busy), or once the turn's writing is done with it
  * (in_flush). */
 #include "httpd_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +37,12 @@ struct hconn {
     httpd *s;
     struct hconn *prev, *next; /* s's connections */
     int fd;
-    struct event *rd, *wr, *deadline;
-    struct event *closing; /* closes a refused connection a turn later */
-    struct evbuffer *in, *out;
-    struct head_framer framer; /* the input as it arrives (head.h) */
+    struct event *rd, *wr;
+    struct expiry_node deadline; /* in s->heads, else in s->nexts while started */
+    bool next_due;               /* the deadline is in s->nexts */
+    struct event *closing;       /* closes a refused connection a turn later */
+    struct evbuffer *in, *out;   /* NULL while empty (output(), drop_if_empty()) */
+    struct head_framer framer;   /* the input as it arrives (head.h) */
     struct peer_addr addr;
     bool counted;            /* in s->peers */
     struct hreq *req;        /* the request being answered, until its answer is queued */
@@ -73,8 +79,8 @@ static void conn_free(struct hconn *c)
         s->first = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    struct event *evs[4] = {c->rd, c->wr, c->deadline, c->closing};
-    for (int i = 0; i < 4; i++)
+    struct event *evs[3] = {c->rd, c->wr, c->closing};
+    for (int i = 0; i < 3; i++)
         if (evs[i] != NULL)
             event_free(evs[i]);
     if (c->in != NULL)
@@ -84,6 +90,45 @@ static void conn_free(struct hconn *c)
     head_framer_release(&c->framer);
     hreq_free(c->req);
     free(c);
+}
+
+/* The bytes c's input or output holds (either may be NULL: none). */
+static size_t held(const struct evbuffer *b)
+{
+    return b != NULL ? evbuffer_get_length(b) : 0;
+}
+
+/* c's output, made on first need: a connection waiting for its answer
+ * holds no buffer (10,000 in flight, 1.5 MB). NULL when out of memory: the
+ * connection then closes once what it has is written. */
+static struct evbuffer *output(struct hconn *c)
+{
+    if (c->out == NULL && (c->out = evbuffer_new()) == NULL)
+        c->close_after = true;
+    return c->out;
+}
+
+/* Frees b when it is empty (the next bytes make another). */
+static void drop_if_empty(struct evbuffer **b)
+{
+    if (*b != NULL && evbuffer_get_length(*b) == 0) {
+        evbuffer_free(*b);
+        *b = NULL;
+    }
+}
+
+/* Starts c's deadline again: the next request's when next, else the first
+ * request's. */
+static void deadline_start(struct hconn *c, bool next)
+{
+    expiry_stop(c->next_due ? &c->s->nexts : &c->s->heads, &c->deadline);
+    c->next_due = next;
+    expiry_start(next ? &c->s->nexts : &c->s->heads, &c->deadline);
+}
+
+static void deadline_stop(struct hconn *c)
+{
+    expiry_stop(c->next_due ? &c->s->nexts : &c->s->heads, &c->deadline);
 }
 
 /* Frees c once it is closed and nothing holds it. */
@@ -122,8 +167,7 @@ static void conn_close(struct hconn *c, bool tell, bool keep_fd)
         (void)event_del(c->rd);
     if (c->wr != NULL)
         (void)event_del(c->wr);
-    if (c->deadline != NULL)
-        (void)event_del(c->deadline);
+    deadline_stop(c);
     if (!keep_fd)
         (void)close(c->fd);
     if (c->counted)
@@ -272,8 +316,29 @@ static void send_continue(struct hconn *c)
     if (c->continued == c->taken + 1)
         return;
     c->continued = c->taken + 1;
-    (void)evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    struct evbuffer *out = output(c);
+    if (out != NULL)
+        (void)evbuffer_add(out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
     queue_write(c);
+}
+
+/* The head at in[0], which the framer accepted (head.h): its info and
+ * length, kept by the framer when it is the last head it accepted (no
+ * other pipelined behind it), else checked again. NULL when it cannot be
+ * read (out of memory). */
+static const char *head_at(struct hconn *c, struct head_info *info, size_t *len)
+{
+    const struct head_framer *f = &c->framer;
+    if (f->requests == c->taken + 1 && f->why == NULL) {
+        *info = f->info;
+        *len = f->head_len;
+        return (const char *)evbuffer_pullup(c->in, (ev_ssize_t)*len);
+    }
+    struct evbuffer_ptr end = evbuffer_search(c->in, "\r\n\r\n", 4, NULL);
+    *len = (size_t)end.pos + 4;
+    const char *head = end.pos >= 0 ? (const char *)evbuffer_pullup(c->in, (ev_ssize_t)*len) : NULL;
+    const char *why = NULL;
+    return head != NULL && head_check(head, *len, info, &why) ? head : NULL;
 }
 
 /* Hands the request at in[0] to the handler when it is all there. */
@@ -286,18 +351,16 @@ static void next_request(struct hconn *c)
         refuse_bad(c);
         return;
     }
-    size_t n = evbuffer_get_length(c->in);
+    size_t n = held(c->in);
     if (c->framer.requests <= c->taken) { /* no whole head yet */
         if (n > backstop(s))
             refuse_head_size(c);
         return;
     }
-    struct evbuffer_ptr end = evbuffer_search(c->in, "\r\n\r\n", 4, NULL);
-    size_t head_len = (size_t)end.pos + 4;
-    const char *head = (const char *)evbuffer_pullup(c->in, (ev_ssize_t)head_len);
     struct head_info info;
-    const char *why = NULL;
-    if (end.pos < 0 || head == NULL || !head_check(head, head_len, &info, &why)) {
+    size_t head_len;
+    const char *head = head_at(c, &info, &head_len);
+    if (head == NULL) {
         refuse(c, 400, WR_CODE_BAD_REQUEST, "malformed request", "");
         return;
     }
@@ -332,11 +395,12 @@ static void next_request(struct hconn *c)
         return;
     }
     (void)evbuffer_drain(c->in, head_len + (size_t)wire);
+    drop_if_empty(&c->in);
     c->consumed += head_len + (uint64_t)wire;
     c->taken++;
     req->conn = c;
     c->req = req;
-    evtimer_add(c->deadline, s->next_tv); /* the next request's arrival */
+    deadline_start(c, true); /* the next request's arrival */
     s->h.request(req, s->h.arg);
 }
 
@@ -355,7 +419,7 @@ static void frame_input(struct hconn *c, const char *p, size_t n)
 static void pause_if_full(struct hconn *c)
 {
     size_t cap = backstop(c->s) + (size_t)c->s->cfg->max_body_bytes;
-    if (!c->paused && (c->req != NULL || c->answering) && evbuffer_get_length(c->in) > cap) {
+    if (!c->paused && (c->req != NULL || c->answering) && held(c->in) > cap) {
         (void)event_del(c->rd);
         c->paused = true;
     }
@@ -382,7 +446,9 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     c->busy++;
     char buf[READ_MAX];
     ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-    if (n > 0 && evbuffer_add(c->in, buf, (size_t)n) != 0) {
+    if (n > 0 && c->in == NULL)
+        c->in = evbuffer_new();
+    if (n > 0 && (c->in == NULL || evbuffer_add(c->in, buf, (size_t)n) != 0)) {
         wr_error(NULL, "out of memory: closing a connection");
         conn_close(c, true, false);
     } else if (n > 0) {
@@ -404,10 +470,11 @@ static void written(struct hconn *c)
         c->flushed = NULL;
         fn(c->flushed_arg);
     }
-    if (!c->dead && c->answering && c->req == NULL && evbuffer_get_length(c->out) == 0) {
+    if (!c->dead && c->answering && c->req == NULL && held(c->out) == 0) {
         c->answering = false;
+        drop_if_empty(&c->out);
         if (c->close_after || c->eof) {
-            if (evbuffer_get_length(c->in) > 0)
+            if (held(c->in) > 0)
                 close_lingering(c);
             else
                 conn_close(c, false, false);
@@ -426,12 +493,12 @@ static void write_out(struct hconn *c)
 {
     if (c->dead)
         return;
-    if (evbuffer_get_length(c->out) > 0 && evbuffer_write(c->out, c->fd) < 0 && errno != EAGAIN &&
+    if (held(c->out) > 0 && evbuffer_write(c->out, c->fd) < 0 && errno != EAGAIN &&
         errno != EWOULDBLOCK && errno != EINTR) {
         conn_close(c, true, false);
         return;
     }
-    if (evbuffer_get_length(c->out) > 0) {
+    if (held(c->out) > 0) {
         if (c->wr == NULL) /* made on first need: most answers leave whole */
             c->wr = event_new(c->s->base, c->fd, EV_WRITE, on_write, c);
         if (c->wr == NULL || event_add(c->wr, &c->wtv) != 0)
@@ -534,10 +601,11 @@ static bool bodiless(int status)
 
 void hreq_send(struct hreq *req, int status, const char *body, size_t len)
 {
-    struct evbuffer *out = req->conn->out;
+    struct evbuffer *out = output(req->conn);
     bool none = bodiless(status);
-    hreq_write_head(req, out, status, !none, len);
-    if (!none && req->method != EVHTTP_REQ_HEAD && len > 0)
+    if (out != NULL)
+        hreq_write_head(req, out, status, !none, len);
+    if (out != NULL && !none && req->method != EVHTTP_REQ_HEAD && len > 0)
         (void)evbuffer_add(out, body, len);
     answered(req);
 }
@@ -548,7 +616,9 @@ void hreq_start(struct hreq *req, int status)
     req->chunked = body && !req->http10;
     if (!req->chunked && body)
         req->close_after = true; /* its end is the connection's */
-    hreq_write_head(req, req->conn->out, status, false, 0);
+    struct evbuffer *out = output(req->conn);
+    if (out != NULL)
+        hreq_write_head(req, out, status, false, 0);
     queue_write(req->conn);
 }
 
@@ -556,14 +626,15 @@ void hreq_chunk(struct hreq *req, struct evbuffer *data, void (*flushed)(void *a
 {
     struct hconn *c = req->conn;
     size_t n = evbuffer_get_length(data);
-    if (n > 0 && req->chunked) {
+    struct evbuffer *out = output(c);
+    if (out != NULL && n > 0 && req->chunked) {
         char line[24];
         size_t d = hreq_chunk_line(n, line);
-        (void)evbuffer_add(c->out, line, d);
-        (void)evbuffer_add_buffer(c->out, data);
-        (void)evbuffer_add(c->out, "\r\n", 2);
-    } else if (n > 0 && req->method != EVHTTP_REQ_HEAD) {
-        (void)evbuffer_add_buffer(c->out, data);
+        (void)evbuffer_add(out, line, d);
+        (void)evbuffer_add_buffer(out, data);
+        (void)evbuffer_add(out, "\r\n", 2);
+    } else if (out != NULL && n > 0 && req->method != EVHTTP_REQ_HEAD) {
+        (void)evbuffer_add_buffer(out, data);
     } else {
         (void)evbuffer_drain(data, n);
     }
@@ -574,8 +645,9 @@ void hreq_chunk(struct hreq *req, struct evbuffer *data, void (*flushed)(void *a
 
 void hreq_end(struct hreq *req)
 {
-    if (req->chunked)
-        (void)evbuffer_add(req->conn->out, "0\r\n\r\n", 5);
+    struct evbuffer *out = req->chunked ? output(req->conn) : NULL;
+    if (out != NULL)
+        (void)evbuffer_add(out, "0\r\n\r\n", 5);
     answered(req);
 }
 
@@ -594,13 +666,12 @@ void hreq_write_timeout(struct hreq *req, const struct timeval *tv)
 
 /* A connection that sent no whole request in time, or stayed idle after
  * its answer. */
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
+static void on_deadline(struct expiry_node *n, void *arg)
 {
-    (void)fd;
-    (void)what;
-    struct hconn *c = arg;
+    (void)arg;
+    struct hconn *c = (struct hconn *)(void *)((char *)n - offsetof(struct hconn, deadline));
     if (c->req != NULL || c->answering) { /* the write has its own timeout */
-        evtimer_add(c->deadline, c->s->next_tv);
+        deadline_start(c, true);
         return;
     }
     wr_debug(NULL, "closing a connection: no complete request within HTTP_TIMEOUT_S");
@@ -622,13 +693,9 @@ static int conn_setup(struct hconn *c)
 {
     httpd *s = c->s;
     c->rd = event_new(s->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
-    c->deadline = evtimer_new(s->base, on_deadline, c);
-    c->in = evbuffer_new();
-    c->out = evbuffer_new();
-    if (c->rd == NULL || c->deadline == NULL || c->in == NULL || c->out == NULL)
+    if (c->rd == NULL || event_add(c->rd, NULL) != 0)
         return WR_ENOMEM;
-    if (event_add(c->rd, NULL) != 0 || evtimer_add(c->deadline, s->head_tv) != 0)
-        return WR_ENOMEM;
+    deadline_start(c, false);
     return 0;
 }
 
@@ -683,15 +750,17 @@ httpd *httpd_new(struct event_base *base, const struct wr_cfg *cfg, struct evcon
                  .peers = by_addr,
                  .lingers = {.base = base}};
     struct timeval head = {cfg->http_timeout_s, 0};
-    s->head_tv = event_base_init_common_timeout(base, &head);
-    s->write_tv = s->head_tv;
-    long next_ms = cfg->request_timeout_ms + cfg->http_timeout_s * 1000;
-    struct timeval next = {next_ms / 1000, (next_ms % 1000) * 1000};
-    s->next_tv = event_base_init_common_timeout(base, &next);
+    s->write_tv = event_base_init_common_timeout(base, &head);
+    int64_t head_us = (int64_t)cfg->http_timeout_s * 1000000;
+    int64_t next_us = head_us + (int64_t)cfg->request_timeout_ms * 1000;
+    int rc = expiry_init(&s->heads, base, head_us, on_deadline, s);
+    rc = rc != 0 ? rc : expiry_init(&s->nexts, base, next_us, on_deadline, s);
     s->flush_ev = event_new(base, -1, 0, on_flush, s);
-    if (s->head_tv == NULL || s->next_tv == NULL || s->flush_ev == NULL) {
+    if (rc != 0 || s->write_tv == NULL || s->flush_ev == NULL) {
         if (s->flush_ev != NULL)
             event_free(s->flush_ev);
+        expiry_release(&s->heads);
+        expiry_release(&s->nexts);
         free(s);
         return NULL;
     }
@@ -710,7 +779,7 @@ void httpd_stop_accepting(httpd *s)
 bool httpd_sending(const httpd *s)
 {
     for (const struct hconn *c = s ? s->first : NULL; c != NULL; c = c->next)
-        if (!c->dead && evbuffer_get_length(c->out) > 0)
+        if (!c->dead && held(c->out) > 0)
             return true;
     return false;
 }
@@ -731,6 +800,8 @@ void httpd_free(httpd *s)
         conn_free(c);
     }
     linger_release(&s->lingers);
+    expiry_release(&s->heads);
+    expiry_release(&s->nexts);
     event_free(s->flush_ev);
     free(s->flushing);
     free(s);

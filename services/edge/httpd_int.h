@@ -5,6 +5,7 @@
 #ifndef EDGE_HTTPD_INT_H
 #define EDGE_HTTPD_INT_H
 
+#include "expiry.h"
 #include "head.h"
 #include "httpd.h"
 #include "linger.h"
@@ -18,8 +19,8 @@ struct httpd {
     const struct wr_cfg *cfg;
     struct httpd_handlers h;
     struct evconnlistener *lev;     /* NULL once it stopped accepting */
-    const struct timeval *head_tv;  /* HTTP_TIMEOUT_S: a request's head and body */
-    const struct timeval *next_tv;  /* the next request's arrival */
+    struct expiry heads;            /* HTTP_TIMEOUT_S: a first request's arrival */
+    struct expiry nexts;            /* the next request's arrival */
     const struct timeval *write_tv; /* HTTP_TIMEOUT_S: an answer's progress */
     atomic_long *open;              /* every loop's connections */
     peers *peers;                   /* every loop's connections by address */

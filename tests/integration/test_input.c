@@ -463,6 +463,36 @@ START_TEST(dribbling_client_is_cut)
 }
 END_TEST
 
+/* A kept-alive connection waits for its next request REQUEST_TIMEOUT_MS +
+ * HTTP_TIMEOUT_S after the last one came (1.5 s here), then is closed: a
+ * second request 0.5 s after the first is answered on it, and the
+ * connection ends by itself after. */
+START_TEST(idle_after_an_answer_is_closed)
+{
+    const char *env[] = {"WARREN_REQUEST_TIMEOUT_MS=500", "WARREN_HTTP_TIMEOUT_S=1",
+                         "WARREN_EDGE_THREADS=1", NULL};
+    struct proc brief;
+    int port = h_spawn_edge(&brief, "edge-input-brief", "t_input_brief", env);
+    ck_assert_msg(h_wait_ready(port, 15000), "edge not ready (see %s)", brief.log);
+    int fd = connect_to(port);
+    static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    ck_assert_int_eq(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
+    usleep(500000);
+    ck_assert_int_eq(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(get) - 1));
+    long long t0 = h_now_ms();
+    bool closed;
+    char *got = h_read_until_close(fd, 8000, &closed);
+    long long took = h_now_ms() - t0;
+    close(fd);
+    ck_assert_msg(closed, "an idle kept-alive connection stayed open %lld ms", took);
+    const char *second = strstr(got, "HTTP/1.1 200");
+    ck_assert_msg(second != NULL && strstr(second + 1, "HTTP/1.1 200") != NULL,
+                  "not both answered: %s", got);
+    free(got);
+    ck_assert_int_eq(h_stop(&brief, SIGTERM), 0);
+}
+END_TEST
+
 START_TEST(connection_cap)
 {
     int held[8];
@@ -702,6 +732,7 @@ int main(void)
     tcase_add_test(t, unknown_method_and_reason_phrases);
     tcase_add_test(t, other_http_versions);
     tcase_add_test(t, dribbling_client_is_cut);
+    tcase_add_test(t, idle_after_an_answer_is_closed);
     tcase_add_test(t, connection_cap);
     tcase_add_test(t, port_taken_by_an_edge);
     tcase_add_test(t, nothing_was_published);
