@@ -70,12 +70,13 @@ static size_t backstop(const httpd *s)
     return (size_t)(s->cfg->max_uri_bytes + s->cfg->max_header_bytes + 1024);
 }
 
-static void conn_free(struct hconn *c)
+/* Unlinks c from s (its server: the caller's s, so that clang's analyzer
+ * sees the caller's s->first move) and frees it. */
+static void conn_free(httpd *s, struct hconn *c)
 {
-    httpd *s = c->s;
     if (c->prev != NULL)
         c->prev->next = c->next;
-    else if (s->first == c)
+    else /* the first: every connection is in the list from its accept on */
         s->first = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
@@ -135,7 +136,7 @@ static void deadline_stop(struct hconn *c)
 static void leave(struct hconn *c)
 {
     if (--c->busy == 0 && c->dead && !c->in_flush)
-        conn_free(c);
+        conn_free(c->s, c);
 }
 
 /* Takes the parked call off c, its reference to the request cleared. */
@@ -797,7 +798,8 @@ void httpd_free(httpd *s)
             conn_close(c, true, false);
         else if (c->closing != NULL && evtimer_pending(c->closing, NULL))
             (void)close(c->fd); /* a lingering close that will not come */
-        conn_free(c);
+        c->prev = NULL;         /* the first (already: said for clang's analyzer) */
+        conn_free(s, c);
     }
     linger_release(&s->lingers);
     expiry_release(&s->heads);
