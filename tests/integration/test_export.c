@@ -421,6 +421,38 @@ START_TEST(sigterm_mid_long_export_cuts_it)
 }
 END_TEST
 
+/* A client that takes no byte of an answer for HTTP_TIMEOUT_S (1 s here)
+ * loses its connection: the edge does not hold an export, nor the drain,
+ * for a reader that stopped. Its small receive buffer, unread for 3 s,
+ * stops the stream; read after, the stream ends, short of its final
+ * chunk. */
+START_TEST(a_reader_that_takes_nothing_is_cut)
+{
+    struct proc e;
+    const char *extra[] = {env_db, "WARREN_HTTP_TIMEOUT_S=1", NULL};
+    int at = h_spawn_edge(&e, "edge-export-stall", SERVICE, extra);
+    ck_assert_msg(h_wait_ready(at, 15000), "edge not ready (see %s)", e.log);
+    int fd = h_connect(at, 4096);
+    ck_assert_int_ge(fd, 0);
+    static const char get[] = "GET /api/Big HTTP/1.1\r\nHost: x\r\n"
+                              "Accept: application/x-ndjson\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(get) - 1);
+    char first[1024];
+    ck_assert_int_eq(recv(fd, first, sizeof(first), MSG_WAITALL), (ssize_t)sizeof(first));
+    ck_assert_msg(strncmp(first, "HTTP/1.1 200 ", 13) == 0, "%.200s", first);
+    sleep(3);
+    static char rest[8192]; /* the stream's last bytes */
+    bool ended = false;
+    size_t total = sizeof(first) + read_to_end(fd, rest, sizeof(rest), &ended);
+    close(fd);
+    ck_assert_msg(ended, "the connection stayed open after %zu bytes", total);
+    ck_assert_msg(strstr(rest, "\r\n0\r\n\r\n") == NULL,
+                  "the export ended whole (%zu bytes): the stalled reader was not cut", total);
+    printf("a_reader_that_takes_nothing_is_cut: closed after %zu bytes\n", total);
+    ck_assert_int_eq(h_stop(&e, SIGTERM), 0);
+}
+END_TEST
+
 START_TEST(worker_killed_mid_export)
 {
     char p[16], pid[16];
@@ -446,6 +478,7 @@ int main(void)
     tcase_add_test(tc, rpc_chunks);
     tcase_add_test(tc, sigterm_mid_export_finishes_it);
     tcase_add_test(tc, sigterm_mid_long_export_cuts_it);
+    tcase_add_test(tc, a_reader_that_takes_nothing_is_cut);
     tcase_add_test(tc, worker_killed_mid_export); /* last: one worker is left */
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
