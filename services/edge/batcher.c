@@ -51,7 +51,6 @@ struct batcher {
     void *arg;
     struct event *idle;  /* activated by hand, of the lowest priority */
     struct event *bound; /* EDGE_BATCH_WAIT_US after the first read waiting */
-    bool armed;          /* reads wait: bound is pending */
     struct slot slot[SLOTS];
 };
 
@@ -139,7 +138,6 @@ static void send_all(batcher *bt)
 {
     (void)event_del(bt->idle);
     (void)event_del(bt->bound);
-    bt->armed = false;
     for (size_t i = 0; i < SLOTS; i++)
         send_slot(bt, &bt->slot[i]);
 }
@@ -172,10 +170,8 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
         else
             send_slot(bt, s);
     }
-    if (!waiting) {
+    if (!waiting)
         (void)event_del(bt->bound);
-        bt->armed = false;
-    }
 }
 
 /* The slot of service's queue, taking a free one (sending every slot
@@ -233,10 +229,9 @@ int batcher_add(batcher *bt, const char *service, const struct wr_msg *m, int *s
     *slot = (int)(s - bt->slot);
     if (m->deadline_ms > s->deadline_ms)
         s->deadline_ms = m->deadline_ms;
-    if (!bt->armed) {
+    if (!evtimer_pending(bt->bound, NULL)) { /* the first read to wait */
         long us = bt->cfg->edge_batch_wait_us;
         struct timeval wait = {us / 1000000, us % 1000000};
-        bt->armed = true;
         if (event_add(bt->bound, &wait) != 0)
             wr_warn(NULL, "batcher: the wait's timer failed: a batch leaves when the loop idles");
     }

@@ -379,6 +379,23 @@ START_TEST(sigterm_mid_export_finishes_it)
 }
 END_TEST
 
+/* Asks edge port at for every row of Big as NDJSON on a connection with a
+ * small receive buffer, and reads the first FIRST_BYTES (a 200): the rest
+ * stays held back until the caller reads it. The connection. */
+#define FIRST_BYTES 1024
+static int big_export_held(int at)
+{
+    int fd = h_connect(at, 4096);
+    ck_assert_int_ge(fd, 0);
+    static const char get[] = "GET /api/Big HTTP/1.1\r\nHost: x\r\n"
+                              "Accept: application/x-ndjson\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(get) - 1);
+    char first[FIRST_BYTES];
+    ck_assert_int_eq(recv(fd, first, sizeof(first), MSG_WAITALL), (ssize_t)sizeof(first));
+    ck_assert_msg(strncmp(first, "HTTP/1.1 200 ", 13) == 0, "%.200s", first);
+    return fd;
+}
+
 /* But an export with more chunks to come is cut at the end of the chunk
  * being sent when the signal came: the drain does not wait for 200,000
  * rows. NDJSON then ends with the error line shutting_down, which no
@@ -387,19 +404,12 @@ START_TEST(sigterm_mid_long_export_cuts_it)
 {
     struct proc e;
     int at = extra_edge(&e, "edge-export-cut", "WARREN_LOG_LEVEL=info");
-    int fd = h_connect(at, 4096);
-    ck_assert_int_ge(fd, 0);
-    static const char get[] = "GET /api/Big HTTP/1.1\r\nHost: x\r\n"
-                              "Accept: application/x-ndjson\r\nConnection: close\r\n\r\n";
-    ck_assert_int_eq(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(get) - 1);
-    char first[1024];
-    ck_assert_int_eq(recv(fd, first, sizeof(first), MSG_WAITALL), (ssize_t)sizeof(first));
-    ck_assert_msg(strncmp(first, "HTTP/1.1 200 ", 13) == 0, "%.200s", first);
+    int fd = big_export_held(at);
     ck_assert_int_eq(kill(e.pid, SIGTERM), 0);
     ck_assert(h_log_has(e.log, "draining", 10000));
     static char rest[8192]; /* the stream's last bytes */
     bool ended = false;
-    size_t total = sizeof(first) + read_to_end(fd, rest, sizeof(rest), &ended);
+    size_t total = FIRST_BYTES + read_to_end(fd, rest, sizeof(rest), &ended);
     close(fd);
     ck_assert_msg(ended, "the export did not end after %zu bytes", total);
     /* the last line of the chunked body: before the final "\r\n0\r\n\r\n" */
@@ -429,21 +439,12 @@ END_TEST
 START_TEST(a_reader_that_takes_nothing_is_cut)
 {
     struct proc e;
-    const char *extra[] = {env_db, "WARREN_HTTP_TIMEOUT_S=1", NULL};
-    int at = h_spawn_edge(&e, "edge-export-stall", SERVICE, extra);
-    ck_assert_msg(h_wait_ready(at, 15000), "edge not ready (see %s)", e.log);
-    int fd = h_connect(at, 4096);
-    ck_assert_int_ge(fd, 0);
-    static const char get[] = "GET /api/Big HTTP/1.1\r\nHost: x\r\n"
-                              "Accept: application/x-ndjson\r\nConnection: close\r\n\r\n";
-    ck_assert_int_eq(send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(get) - 1);
-    char first[1024];
-    ck_assert_int_eq(recv(fd, first, sizeof(first), MSG_WAITALL), (ssize_t)sizeof(first));
-    ck_assert_msg(strncmp(first, "HTTP/1.1 200 ", 13) == 0, "%.200s", first);
+    int at = extra_edge(&e, "edge-export-stall", "WARREN_HTTP_TIMEOUT_S=1");
+    int fd = big_export_held(at);
     sleep(3);
     static char rest[8192]; /* the stream's last bytes */
     bool ended = false;
-    size_t total = sizeof(first) + read_to_end(fd, rest, sizeof(rest), &ended);
+    size_t total = FIRST_BYTES + read_to_end(fd, rest, sizeof(rest), &ended);
     close(fd);
     ck_assert_msg(ended, "the connection stayed open after %zu bytes", total);
     ck_assert_msg(strstr(rest, "\r\n0\r\n\r\n") == NULL,
