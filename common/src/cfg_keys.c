@@ -74,6 +74,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(AUDIT_SPOOL_KEEP_BYTES, audit_spool_keep_bytes, INT, "0", 0, 1L << 50, NULL, WORKER,         \
       "without MONGO_URI: keep only the newest records, about this many bytes, discarding "        \
       "older ones by choice; 0 keeps them all")                                                    \
+    X(AUDIT_SYNC_MS, audit_sync_ms, INT, "50", 0, 1000, NULL, WORKER,                              \
+      "a group commit of the audit spool waits this long after the last one for more records "     \
+      "(sooner when half of PREFETCH waits for it); acknowledgements wait for it; 0: at once")     \
     X(SERVICE, service, STR, "catalog", 0, 0, NULL, ALL | CLI,                                     \
       "the queue suffix: warren.<SERVICE>")                                                        \
     X(SERVICES, services, STR, "", 0, 0, NULL, EDGE,                                               \

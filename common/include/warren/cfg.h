@@ -39,6 +39,7 @@ struct wr_cfg {
     char *audit_spool_dir;       /* AUDIT_SPOOL_DIR */
     long audit_spool_max_bytes;  /* AUDIT_SPOOL_MAX_BYTES: stop taking requests at; 0 none */
     long audit_spool_keep_bytes; /* AUDIT_SPOOL_KEEP_BYTES: without MONGO_URI, keep this */
+    long audit_sync_ms;          /* AUDIT_SYNC_MS: a group commit's wait for more records */
     char *service;               /* SERVICE: the queue suffix, warren.<service> */
     char *services;              /* SERVICES: further services the edge forwards /svc/ to */
     /* HTTP edge */

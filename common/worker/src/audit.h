@@ -35,11 +35,13 @@ struct wr_audit_opts {
     const char *appname; /* the MongoDB client's name */
     size_t max_bytes;    /* AUDIT_SPOOL_MAX_BYTES: 0, no bound */
     size_t keep_bytes;   /* AUDIT_SPOOL_KEEP_BYTES (no mongo_uri only): 0, keep all */
+    long sync_ms;        /* AUDIT_SYNC_MS: a group commit's wait for more records */
 };
 
 struct wr_audit_stats {
     long long recorded, shipped, duplicates, failures;
     long long dead;            /* records MongoDB cannot take, kept in the spool's .dead file */
+    long long syncs;           /* group commits (fsyncs) made */
     long long discarded_bytes; /* of old records, by keep_bytes */
     size_t held;               /* records waiting in memory for room on the disk */
     size_t backlog;            /* bytes spooled, not yet shipped */
@@ -75,9 +77,11 @@ int wr_audit_retry(wr_audit *a, struct wr_err *err);
  * true), until none is held and less than 90% of max_bytes waits. */
 bool wr_audit_should_pause(wr_audit *a, bool paused);
 
-/* Asks the syncer thread to make every record so far durable (one fsync
- * for many records), without waiting. */
-void wr_audit_sync_soon(wr_audit *a);
+/* Asks the syncer thread to make every record so far durable, without
+ * waiting: one fsync for many records, sync_ms after the last one began
+ * (at once after a quiet spell), or at once when now (the caller's
+ * deliveries wait for it: PREFETCH is filling up). */
+void wr_audit_sync_soon(wr_audit *a, bool now);
 /* The number of records known durable: requests whose records are numbered
  * up to it may be acknowledged. */
 unsigned long long wr_audit_durable(wr_audit *a);

@@ -21,6 +21,7 @@ static void audit_hook(void *arg)
     wr_series_set(wm->audit_duplicates, st.duplicates);
     wr_series_set(wm->audit_errors, st.failures);
     wr_series_set(wm->audit_backlog, (int64_t)st.backlog);
+    wr_series_set(wm->audit_syncs, st.syncs);
 }
 
 int wr__wmetrics_init(struct wr__wmetrics *wm, wr_metrics *reg)
@@ -86,6 +87,12 @@ int wr__wmetrics_init(struct wr__wmetrics *wm, wr_metrics *reg)
     wm->audit_backlog = wr_metric_series(
         wr_metrics_gauge(m, "warren_audit_backlog_bytes",
                          "Bytes of audit records spooled and not yet shipped", NULL),
+        NULL);
+    wm->audit_syncs = wr_metric_series(
+        wr_metrics_counter(m, "warren_audit_syncs_total",
+                           "Group commits of the audit spool (fsyncs, each for every record "
+                           "spooled before it)",
+                           NULL),
         NULL);
     return wr_metrics_on_write(m, audit_hook, wm);
 }

@@ -18,6 +18,7 @@ struct wr__wmetrics {
     wr_metric *requests, *duration, *deliveries, *redeliveries;
     wr_series *deadlines, *unacked, *connected, *reconnects;
     wr_series *audit_records, *audit_shipped, *audit_duplicates, *audit_errors, *audit_backlog;
+    wr_series *audit_syncs;
     wr_audit *audit; /* borrowed: read when the registry is written */
     long long connects;
 };

@@ -137,6 +137,15 @@ static void count_unacked(struct wr__worker *w)
     wr_series_set(w->metrics.unacked, (int64_t)(w->last_tag - w->acked_tag));
 }
 
+/* Whether half of PREFETCH waits for its acknowledgement: the broker
+ * delivers no more at PREFETCH, so the group commit must not wait for more
+ * records (with 256 and 50 ms, a worker would otherwise top out at about
+ * 5,000 unbatched requests a second). */
+static bool prefetch_filling(const struct wr__worker *w)
+{
+    return w->last_tag - w->acked_tag >= (uint64_t)w->cfg->prefetch / 2;
+}
+
 /* Acknowledges what the audit trail has made durable. */
 static int ack_durable(struct wr__worker *w, struct wr_err *err)
 {
@@ -255,7 +264,7 @@ static void run(struct wr__worker *w)
         if (rc == 0 && burst && !wr_amqp_has_buffered(w->amqp)) {
             wr_amqp_cork(w->amqp, false);
             wr_acks_push(&w->acks, last_tag, last_rec);
-            wr_audit_sync_soon(w->audit);
+            wr_audit_sync_soon(w->audit, prefetch_filling(w));
             burst = false;
         }
         if (rc == 0)
@@ -305,7 +314,8 @@ static int start(struct wr__worker *w)
                               .worker = w->name,
                               .appname = w->program,
                               .max_bytes = (size_t)cfg->audit_spool_max_bytes,
-                              .keep_bytes = (size_t)cfg->audit_spool_keep_bytes};
+                              .keep_bytes = (size_t)cfg->audit_spool_keep_bytes,
+                              .sync_ms = cfg->audit_sync_ms};
     struct wr_err err = {0};
     w->audit = wr_audit_new(&o, &err);
     if (w->audit == NULL) {
