@@ -120,21 +120,34 @@ static size_t dechunk(const char *in, char *dst)
     }
 }
 
-size_t hreq_chunked_len(struct evbuffer *in, size_t from, uint64_t *declared)
+/* A chunk's size line: at most 15 hex digits and CRLF (head.h's framer
+ * passed it), with room to spare. */
+#define SIZE_LINE_MAX 24
+
+size_t hreq_chunked_len(struct evbuffer *in, size_t from, struct chunk_scan *scan,
+                        uint64_t *declared)
 {
     size_t n = evbuffer_get_length(in);
-    const char *p = (const char *)evbuffer_pullup(in, -1);
-    size_t at = from;
-    *declared = 0;
-    while (p != NULL && at < n) {
-        size_t size = 0;
-        while (at < n && p[at] != '\r')
-            size = size * 16 + (size_t)wr_hex_value(p[at++]);
-        *declared += size;
-        at += 2;
+    if (scan->at < from)
+        *scan = (struct chunk_scan){.at = from};
+    *declared = scan->declared;
+    while (scan->at < n) {
+        char line[SIZE_LINE_MAX];
+        struct evbuffer_ptr pos;
+        if (evbuffer_ptr_set(in, &pos, scan->at, EVBUFFER_PTR_SET) != 0)
+            return 0;
+        ev_ssize_t got = evbuffer_copyout_from(in, &pos, line, sizeof(line));
+        size_t i = 0, size = 0;
+        while (got > 0 && i < (size_t)got && line[i] != '\r')
+            size = size * 16 + (size_t)wr_hex_value(line[i++]);
+        *declared = scan->declared + size;
+        size_t data = scan->at + i + 2; /* the chunk's first byte */
+        if (got <= 0 || i + 2 > (size_t)got || data + size + 2 > n)
+            return 0; /* this chunk is not all there: read it again next time */
         if (size == 0)
-            return at + 2 <= n ? at + 2 - from : 0;
-        at += size + 2;
+            return data + 2 - from; /* the last chunk's CRLF ends the body */
+        scan->declared += size;
+        scan->at = data + size + 2;
     }
     return 0;
 }

@@ -43,6 +43,7 @@ struct hconn {
     struct event *closing;       /* closes a refused connection a turn later */
     struct evbuffer *in, *out;   /* NULL while empty (output(), drop_if_empty()) */
     struct head_framer framer;   /* the input as it arrives (head.h) */
+    struct chunk_scan chunks;    /* the chunked body at in[0] read so far */
     struct peer_addr addr;
     bool counted;            /* in s->peers */
     struct hreq *req;        /* the request being answered, until its answer is queued */
@@ -298,7 +299,7 @@ static long long body_wire_len(struct hconn *c, size_t head_len, const struct he
         return 0;
     /* refused from the chunks' sizes, before their data is read */
     uint64_t declared = 0;
-    size_t wire = hreq_chunked_len(c->in, head_len, &declared);
+    size_t wire = hreq_chunked_len(c->in, head_len, &c->chunks, &declared);
     if (declared > (uint64_t)max || have > 2 * (size_t)max + 64) {
         refuse_body_size(c);
         return -1;
@@ -399,6 +400,7 @@ static void next_request(struct hconn *c)
     drop_if_empty(&c->in);
     c->consumed += head_len + (uint64_t)wire;
     c->taken++;
+    c->chunks = (struct chunk_scan){0};
     req->conn = c;
     c->req = req;
     deadline_start(c, true); /* the next request's arrival */

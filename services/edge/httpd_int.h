@@ -58,11 +58,22 @@ struct hreq {
  * whole; NULL when out of memory. The caller drains them from in. */
 struct hreq *hreq_read(struct evbuffer *in, size_t head_len, const struct head_info *info,
                        size_t wire_body_len);
+/* How far hreq_chunked_len read a chunked body that is still arriving:
+ * the offset in the input of the first chunk not all there (0: none read),
+ * and the sizes of the chunks before it. Zeroed for each request. */
+struct chunk_scan {
+    size_t at;
+    uint64_t declared;
+};
 /* hreq.c: the wire length of the chunked body at offset from of in (a body
  * the framer passed): 0 while it is not all there; *declared the sizes of
  * its chunks so far (of one whose size line is not all there, its digits
- * so far). */
-size_t hreq_chunked_len(struct evbuffer *in, size_t from, uint64_t *declared);
+ * so far). Reads on from where the last call for this body stopped (scan):
+ * the chunks already read are not read again, nor is the input made one
+ * block, so a body trickling in costs its length, not its length times its
+ * reads. */
+size_t hreq_chunked_len(struct evbuffer *in, size_t from, struct chunk_scan *scan,
+                        uint64_t *declared);
 /* hreq.c: writes req's answer head (status line, Date, its headers,
  * framing) into out. */
 void hreq_write_head(struct hreq *req, struct evbuffer *out, int status, bool has_length,
