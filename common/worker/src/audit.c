@@ -232,6 +232,19 @@ static long long sync_wait_ms(const wr_audit *a, long long last)
     return a->stop || a->now ? 0 : last + a->sync_ms - mono_ms();
 }
 
+/* After an fsync that began with upto records appended (rc its result;
+ * under a->lock): those records are durable, and what is durable may ship. */
+static void synced(wr_audit *a, unsigned long long upto, int rc)
+{
+    if (rc == 0 && upto > a->durable)
+        a->durable = upto;
+    a->stats.syncs++;
+    if (a->sink != NULL) {
+        a->wake = true;
+        pthread_cond_signal(&a->cond);
+    }
+}
+
 /* Group commit: one fsync covers every record appended before it began,
  * so the worker never waits for the disk and many requests share a sync. */
 static void *syncer(void *arg)
@@ -263,14 +276,8 @@ static void *syncer(void *arg)
         if (rc != 0)
             wr_error(NULL, "audit: %s", err.msg);
         pthread_mutex_lock(&a->lock);
-        if (rc == 0 && upto > a->durable)
-            a->durable = upto;
         a->failed = rc;
-        a->stats.syncs++;
-        if (a->sink != NULL) { /* what is durable may ship */
-            a->wake = true;
-            pthread_cond_signal(&a->cond);
-        }
+        synced(a, upto, rc);
     }
     pthread_mutex_unlock(&a->lock);
     return NULL;
@@ -513,11 +520,7 @@ int wr_audit_sync(wr_audit *a, struct wr_err *err)
         return wr_err_set(err, failed, "audit: the spool could not be synced");
     int rc = wr_spool_sync(a->spool, err);
     pthread_mutex_lock(&a->lock);
-    if (rc == 0 && upto > a->durable)
-        a->durable = upto;
-    a->stats.syncs++;
-    a->wake = true;
-    pthread_cond_signal(&a->cond);
+    synced(a, upto, rc);
     pthread_mutex_unlock(&a->lock);
     return rc;
 }
