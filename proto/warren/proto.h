@@ -21,6 +21,12 @@
  * whose body is the audit document. */
 #define WR_AUDIT_QUEUE "warren.audit"
 #define WR_MSG_TYPE_AUDIT "audit"
+/* Several such documents in one message (an edge with EDGE_BATCH sends
+ * what one loop turn recorded together): the body is 1 to
+ * WR_AUDIT_BATCH_DOCS_MAX documents, each as an "audit" message would carry
+ * it, separated by single LFs (proto/README.md section 2). */
+#define WR_MSG_TYPE_AUDIT_BATCH "audit_batch"
+#define WR_AUDIT_BATCH_DOCS_MAX 256
 #define WR_CONTENT_TYPE "application/json"
 /* Proto v2's batch (proto/README.md section 13): read requests for one
  * queue travel together in one message of this type, and their replies

@@ -373,8 +373,8 @@ int bus_publish(bus *b, const char *service, bool write, const struct wr_msg *m,
     return publish(b, queue, m, true, err);
 }
 
-int bus_publish_audit(bus *b, const char *doc, size_t len, struct wr_err *err)
+int bus_publish_audit(bus *b, const char *type, const char *body, size_t len, struct wr_err *err)
 {
-    struct wr_msg m = {.type = WR_MSG_TYPE_AUDIT, .expiration_ms = -1, .body = doc, .len = len};
+    struct wr_msg m = {.type = type, .expiration_ms = -1, .body = body, .len = len};
     return publish(b, WR_AUDIT_QUEUE, &m, false, err);
 }

@@ -48,8 +48,10 @@ long long bus_connects(const bus *b);
 int bus_publish(bus *b, const char *service, bool write, const struct wr_msg *m,
                 struct wr_err *err);
 
-/* Publishes an audit document to warren.audit (not mandatory: the queue is
- * declared with the topology). 0, or WR_ECLOSED when not ready. */
-int bus_publish_audit(bus *b, const char *doc, size_t len, struct wr_err *err);
+/* Publishes audit documents to warren.audit as a message of type (one
+ * document for WR_MSG_TYPE_AUDIT, several for WR_MSG_TYPE_AUDIT_BATCH; not
+ * mandatory: the queue is declared with the topology). 0, or WR_ECLOSED
+ * when not ready. */
+int bus_publish_audit(bus *b, const char *type, const char *body, size_t len, struct wr_err *err);
 
 #endif

@@ -96,7 +96,9 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
     e->metrics = sh->metrics;
     struct bus_handlers h = {on_reply, on_returned, on_down, e};
     e->bus = bus_new(base, cfg, &h);
-    e->trail = e->bus ? trail_new(base, e->bus, audit_backlog) : NULL;
+    /* with batches the workers read audit batches too (same version) */
+    size_t audit_batch = cfg->edge_batch ? (size_t)cfg->edge_batch_bytes : 0;
+    e->trail = e->bus ? trail_new(base, e->bus, audit_backlog, audit_batch) : NULL;
     e->calls =
         e->trail ? calls_new(base, cfg, &sh->calls_in_flight, e->bus, e->trail, sh->metrics) : NULL;
     e->sse =

@@ -17,6 +17,7 @@ struct metrics {
     wr_metric *requests, *duration;
     wr_series *events[5];
     wr_series *in_flight, *connected, *blocked, *reconnects, *held, *dropped, *loops_run;
+    wr_series *audit_records, *audit_messages;
     wr_series *sse_clients, *sse_events, *sse_read, *sse_catchups;
     wr_series *batches, *batched_reads;
     atomic_long sse_open; /* the gauge's value, moved by every loop */
@@ -33,6 +34,7 @@ static void refresh(void *arg)
     metrics *m = arg;
     wr_series_set(m->in_flight, atomic_load(m->calls_in_flight));
     int64_t connected = m->loops > 0, blocked = 0, reconnects = 0, held = 0, dropped = 0;
+    int64_t published = 0, messages = 0;
     for (size_t i = 0; i < m->loops; i++) {
         long long connects = bus_connects(m->bus[i]);
         connected &= bus_ready(m->bus[i]) || bus_blocked(m->bus[i]);
@@ -40,12 +42,16 @@ static void refresh(void *arg)
         reconnects += connects > 1 ? connects - 1 : 0;
         held += (int64_t)trail_held(m->trail[i]);
         dropped += trail_dropped(m->trail[i]);
+        published += trail_published(m->trail[i]);
+        messages += trail_messages(m->trail[i]);
     }
     wr_series_set(m->connected, connected);
     wr_series_set(m->blocked, blocked);
     wr_series_set(m->reconnects, reconnects);
     wr_series_set(m->held, held);
     wr_series_set(m->dropped, dropped);
+    wr_series_set(m->audit_records, published);
+    wr_series_set(m->audit_messages, messages);
     wr_series_set(m->sse_clients, atomic_load(&m->sse_open));
 }
 
@@ -112,6 +118,14 @@ metrics *metrics_new(const atomic_long *in_flight)
     m->dropped = single(wr_metrics_counter(
         r, "warren_edge_audit_dropped_records_total",
         "Audit records of the edge's own answers lost: the memory cap reached", NULL));
+    m->audit_records = single(wr_metrics_counter(
+        r, "warren_edge_audit_records_total",
+        "Audit records of the edge's own answers published to warren.audit", NULL));
+    m->audit_messages = single(wr_metrics_counter(
+        r, "warren_edge_audit_messages_total",
+        "Messages those records left in: with EDGE_BATCH, the records of a loop turn travel "
+        "together",
+        NULL));
     m->sse_clients = single(wr_metrics_gauge(r, "warren_edge_sse_clients",
                                              "Event streams (Server-Sent Events) open", NULL));
     m->sse_events = single(wr_metrics_counter(r, "warren_edge_sse_events_sent_total",

@@ -15,8 +15,14 @@
 
 typedef struct trail trail;
 
-/* cap: records held while they cannot be published. NULL when out of memory. */
-trail *trail_new(struct event_base *base, bus *b, size_t cap);
+/* cap: records held while they cannot be published. batch_bytes 0: each
+ * record leaves at once as a message of its own (type "audit"); else
+ * records leave together 10 ms after the first of them, or at once when
+ * WR_AUDIT_BATCH_DOCS_MAX wait, up to that many and batch_bytes a message
+ * (type "audit_batch", or "audit" for one alone): a flood of requests the
+ * edge refuses itself costs the broker a message per 256, not one each.
+ * NULL when out of memory. */
+trail *trail_new(struct event_base *base, bus *b, size_t cap, size_t batch_bytes);
 /* Publishes what is held (bounded by the connection's send buffer) and frees. */
 void trail_free(trail *t);
 /* Formats r (an edge record, under a fresh audit id of its own: r->audit_id
@@ -26,5 +32,8 @@ void trail_add(trail *t, struct wr_audit_rec *r);
  * (the cap reached, or one too large), for the metrics. */
 size_t trail_held(const trail *t);
 long long trail_dropped(const trail *t);
+/* Records published so far, and the messages they left in. */
+long long trail_published(const trail *t);
+long long trail_messages(const trail *t);
 
 #endif

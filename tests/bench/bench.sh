@@ -22,7 +22,7 @@
 # per replica, and write-to-visible latency p50/p99 on each.
 # Settings: BENCH_RUNS (rounds, default 1), REPLICAS=0 (skip the replicas),
 # DEPTH_ONLY=1 (only the first page against the last), CACHE_ONLY=1 (only
-# the cache's modes),
+# the cache's modes), FLOOD_ONLY=1 (only a flood of refused requests),
 # REPLICAS_ONLY=1 (only them), REPLICA_BACKLOG_S (tests/bench/replicas.sh),
 # WORKERS (default 2), EDGE_THREADS (default: the edge's own), EDGE_BATCH
 # (the first edge's and the later stacks', default False), CACHE=1 (the
@@ -268,6 +268,43 @@ bench_cache() {
       on / none, wnone / won, g / gn, a / an }'
 }
 
+# The edge's audit counters at $1: records published, the messages they
+# left in, records dropped past the cap.
+audit_counts() {
+  curl -fs "$1/metrics" | awk '$1 == "warren_edge_audit_records_total" {r = $2}
+    $1 == "warren_edge_audit_messages_total" {m = $2}
+    $1 == "warren_edge_audit_dropped_records_total" {d = $2} END {print r + 0, m + 0, d + 0}'
+}
+
+# A flood of requests the edge refuses itself (a malformed page: 400, no
+# worker asked) at 64 connections, each audited: what one costs, and what
+# became of the records (the messages they left in, those dropped past the
+# edge's cap), on the first edge (EDGE_BATCH from the environment, default
+# off: a message a record) and the third (batches on: records together).
+bench_flood() {
+  local flood='/api/Albums?page=x' which at r0 m0 d0 r1 m1 d1 line
+  echo "-- a flood of refused requests ($flood, 400 from the edge, each audited)"
+  start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}" second
+  for round in $(seq 1 "$runs"); do
+    for which in "" 3; do
+      at=$base
+      [ "$which" = 3 ] && at=$base3
+      read -r r0 m0 d0 < <(audit_counts "$at")
+      line=$(measure "$flood" $which)
+      sleep 0.5 # the last records' wait to travel together
+      read -r r1 m1 d1 < <(audit_counts "$at")
+      printf '%s\n    audit records published %d in %d messages, dropped %d\n' \
+        "${line%%Non-2xx*}" $((r1 - r0)) $((m1 - m0)) $((d1 - d0))
+    done
+  done
+  stop_stack
+}
+
+if [ -n "${FLOOD_ONLY:-}" ]; then # the flood's figures alone
+  echo "warren on $(nproc) cores ($(uname -m)): edge + ${WORKERS:-2} catalog workers + RabbitMQ + wrk on one machine; ${secs}s a run, $runs round(s)"
+  bench_flood
+  exit 0
+fi
 if [ -n "${CACHE_ONLY:-}" ]; then # the cache's figures alone
   echo "warren on $(nproc) cores ($(uname -m)): edge + 2 catalog workers + RabbitMQ + wrk on one machine; ${secs}s a run"
   bench_cache

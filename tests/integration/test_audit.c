@@ -13,6 +13,9 @@
 
 #include "harness.h"
 #include "run_suite.h"
+#include "warren/amqp.h"
+#include "warren/buf.h"
+#include "warren/proto.h"
 #include "warren/rpc.h"
 
 #define N 40
@@ -465,6 +468,156 @@ START_TEST(stranded_spool_is_shipped)
 }
 END_TEST
 
+/* Documents MongoDB holds whose string member key is val. */
+static size_t count_where(const char *key, const char *val)
+{
+    mongoc_client_t *client;
+    mongoc_collection_t *c = coll(&client);
+    bson_t *filter = BCON_NEW(key, BCON_UTF8(val));
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
+    const bson_t *doc;
+    size_t n = 0;
+    while (mongoc_cursor_next(cur, &doc))
+        n++;
+    mongoc_cursor_destroy(cur);
+    bson_destroy(filter);
+    mongoc_collection_destroy(c);
+    mongoc_client_destroy(client);
+    return n;
+}
+
+/* Waits until count_where(key, val) is want (or the time is up); the count. */
+static size_t await_count(const char *key, const char *val, size_t want, int timeout_ms)
+{
+    size_t n = 0;
+    for (long long end = h_now_ms() + timeout_ms; h_now_ms() < end; usleep(200000))
+        if ((n = count_where(key, val)) >= want)
+            break;
+    return n;
+}
+
+/* Publishes body to warren.audit as an audit batch, as a batching edge does. */
+static void publish_audit_batch(const char *body, size_t len)
+{
+    struct wr_amqp_opts o = {.url = h_amqp_url(), .connect_timeout_ms = 2000};
+    struct wr_err err = {0};
+    wr_amqp *a = wr_amqp_new(&o);
+    ck_assert_int_eq(wr_amqp_connect(a, &err), 0);
+    struct wr_msg m = {
+        .type = WR_MSG_TYPE_AUDIT_BATCH, .expiration_ms = -1, .body = body, .len = len};
+    ck_assert_msg(wr_amqp_publish(a, WR_AUDIT_QUEUE, &m, true, &err) == 0, "%s", err.msg);
+    wr_amqp_free(a);
+}
+
+/* Appends n audit documents of worker tag, one a line, to b. */
+static void batch_docs(struct wr_buf *b, size_t n, const char *tag)
+{
+    for (size_t i = 0; i < n; i++) {
+        char rid[WR_REQUEST_ID_LEN + 1];
+        wr_request_id_new(rid);
+        (void)wr_buf_printf(b, "%s{\"_id\":\"%s/edge\",\"request_id\":\"%s\",\"worker\":\"%s\"}",
+                            b->len > 0 ? "\n" : "", rid, rid, tag);
+    }
+}
+
+/* A worker spools each line of an audit batch as a document of its own; a
+ * line that is no document is one failed record of op "audit", as a lone
+ * bad document is; past WR_AUDIT_BATCH_DOCS_MAX lines the rest is one such
+ * failure, not one a line. */
+START_TEST(audit_batches_spool_each_document)
+{
+    struct wr_buf b;
+    wr_buf_init(&b, 1 << 20);
+    batch_docs(&b, 2, "edge:batch:1");
+    (void)wr_buf_puts(&b, "\nnot a document");
+    batch_docs(&b, 1, "edge:batch:1");
+    ck_assert_int_eq(wr_buf_error(&b), 0);
+    publish_audit_batch(b.data, b.len);
+    ck_assert_uint_eq(await_count("worker", "edge:batch:1", 3, 15000), 3);
+    ck_assert_uint_eq(await_count("op", WR_MSG_TYPE_AUDIT, 1, 15000), 1);
+    wr_buf_reset(&b);
+    batch_docs(&b, WR_AUDIT_BATCH_DOCS_MAX + 44, "edge:batch:2");
+    publish_audit_batch(b.data, b.len);
+    ck_assert_uint_eq(await_count("op", WR_MSG_TYPE_AUDIT, 2, 15000), 2);
+    ck_assert_uint_eq(await_count("worker", "edge:batch:2", WR_AUDIT_BATCH_DOCS_MAX - 1, 15000),
+                      WR_AUDIT_BATCH_DOCS_MAX - 1);
+    usleep(500000); /* none more arrives */
+    ck_assert_uint_eq(count_where("worker", "edge:batch:2"), WR_AUDIT_BATCH_DOCS_MAX - 1);
+    ck_assert_uint_eq(count_where("op", WR_MSG_TYPE_AUDIT), 2);
+    others += 3 + WR_AUDIT_BATCH_DOCS_MAX + 1;
+    wr_buf_release(&b);
+}
+END_TEST
+
+/* Sends n requests pipelined on one connection to port, each a 400 of the
+ * edge's own (a malformed page) with its id from rids; all must be 400. */
+static void pipeline_bad_pages(int port, char (*rids)[WR_REQUEST_ID_LEN + 1], size_t n)
+{
+    struct wr_buf req;
+    wr_buf_init(&req, 1 << 16);
+    for (size_t i = 0; i < n; i++) {
+        wr_request_id_new(rids[i]);
+        (void)wr_buf_printf(
+            &req, "GET /api/Albums?page=x HTTP/1.1\r\nHost: t\r\n%sX-Request-Id: %s\r\n\r\n",
+            i + 1 == n ? "Connection: close\r\n" : "", rids[i]);
+    }
+    int fd = h_connect(port, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, req.data, req.len), (ssize_t)req.len);
+    bool closed = false;
+    char *text = h_read_until_close(fd, 10000, &closed);
+    (void)close(fd);
+    size_t answers = 0;
+    for (const char *p = text; (p = strstr(p, "HTTP/1.1 400 ")) != NULL; p++)
+        answers++;
+    ck_assert_msg(closed && answers == n, "%zu of %zu answered 400", answers, n);
+    free(text);
+    wr_buf_release(&req);
+}
+
+/* The edge's audit counters: records published, and the messages they took. */
+static void audit_counters(int port, long long *records, long long *messages)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http(port, "GET", "/metrics", NULL, &r, 5000), 0);
+    *records = h_metric(r.body, "warren_edge_audit_records_total");
+    *messages = h_metric(r.body, "warren_edge_audit_messages_total");
+    h_http_free(&r);
+}
+
+/* With EDGE_BATCH, the records of requests the edge answers itself travel
+ * together: 30 refused in a burst reach MongoDB, each once, in fewer
+ * messages than records; without it, a message each. */
+START_TEST(edge_records_travel_together)
+{
+    enum { BURST = 30 };
+    const char *batched[] = {"WARREN_EDGE_BATCH=True", NULL};
+    const char *single[] = {"WARREN_EDGE_BATCH=False", NULL};
+    int port = h_spawn_edge(&edge, "edge-audit-batch", "t_audit", batched);
+    int single_port = h_spawn_edge(&lonely, "edge-audit-single", "t_audit", single);
+    ck_assert(h_wait_ready(port, 15000));
+    ck_assert(h_wait_ready(single_port, 15000));
+    char rids[BURST][WR_REQUEST_ID_LEN + 1];
+    pipeline_bad_pages(port, rids, BURST);
+    for (size_t i = 0; i < BURST; i++)
+        assert_edge_record(rids[i], 400, 15000);
+    long long records, messages;
+    audit_counters(port, &records, &messages);
+    ck_assert_int_eq(records, BURST);
+    ck_assert_msg(messages >= 1 && messages < records, "%lld messages for %lld records", messages,
+                  records);
+    pipeline_bad_pages(single_port, rids, BURST);
+    for (size_t i = 0; i < BURST; i++)
+        assert_edge_record(rids[i], 400, 15000);
+    audit_counters(single_port, &records, &messages);
+    ck_assert_int_eq(records, BURST);
+    ck_assert_int_eq(messages, BURST);
+    ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
+    ck_assert_int_eq(h_stop(&lonely, SIGTERM), 0);
+    edge.pid = lonely.pid = 0;
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("audit");
@@ -479,6 +632,8 @@ int main(void)
     tcase_add_test(tc, killed_worker_replays_its_spool);
     tcase_add_test(tc, edge_answers_are_recorded);
     tcase_add_test(tc, stranded_spool_is_shipped);
+    tcase_add_test(tc, audit_batches_spool_each_document);
+    tcase_add_test(tc, edge_records_travel_together);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
 }

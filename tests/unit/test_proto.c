@@ -1006,6 +1006,7 @@ START_TEST(readme_mentions_every_name)
                            WR_DEAD_QUEUE,
                            WR_AUDIT_QUEUE,
                            WR_MSG_TYPE_AUDIT,
+                           WR_MSG_TYPE_AUDIT_BATCH,
                            WR_REPLY_TO,
                            WR_CONTENT_TYPE,
                            "x-queue-type=quorum",
@@ -1015,6 +1016,9 @@ START_TEST(readme_mentions_every_name)
         (void)snprintf(want, sizeof(want), "`%s`", names[i]);
         ck_assert_msg(strstr(text, want) != NULL, "README.md does not mention %s", want);
     }
+    (void)snprintf(want, sizeof(want), "1 to %d of them (`WR_AUDIT_BATCH_DOCS_MAX`)",
+                   WR_AUDIT_BATCH_DOCS_MAX);
+    ck_assert_msg(strstr(text, want) != NULL, "README.md does not mention %s", want);
     (void)snprintf(want, sizeof(want), "`x-delivery-limit=%d`", WR_DELIVERY_LIMIT);
     ck_assert_msg(strstr(text, want) != NULL, "README.md does not mention %s", want);
     (void)snprintf(want, sizeof(want), "\"v\": %d", WR_PROTO_VERSION);
@@ -1056,6 +1060,8 @@ START_TEST(asyncapi_names_match_proto_h)
     (void)snprintf(want, sizeof(want), "AMQP `type` = `%s`", WR_MSG_TYPE_AUDIT);
     ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
     (void)snprintf(want, sizeof(want), "AMQP `type` = `%s`", WR_MSG_TYPE_RPC_BATCH);
+    ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
+    (void)snprintf(want, sizeof(want), "AMQP `type` = `%s`", WR_MSG_TYPE_AUDIT_BATCH);
     ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);
     (void)snprintf(want, sizeof(want), "(%d lowercase hex characters)", WR_REQUEST_ID_LEN);
     ck_assert_msg(strstr(text, want) != NULL, "asyncapi.yaml: %s", want);

@@ -237,7 +237,7 @@ int wr__batch_dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned lo
     if (wr_batch_decode(m->body, m->len, false, &b, &derr) != 0)
         return refuse(w, m, derr.msg, recno, err);
     for (size_t i = 0; i < b.n; i++) /* a batch holds requests, never a batch or a record */
-        if (wr__is_batch(&b.items[i]) || strcmp(b.items[i].type, WR_MSG_TYPE_AUDIT) == 0) {
+        if (wr__is_batch(&b.items[i]) || wr__is_audit(&b.items[i])) {
             wr_batch_release(&b);
             return refuse(w, m, "batch: an item's type must be an operation", recno, err);
         }

@@ -173,13 +173,15 @@ static int publish_reply(struct wr__worker *w, const struct wr_msg *m, struct wr
     return wr_amqp_publish(w->amqp, m->reply_to, &out, false, err);
 }
 
-/* Spools an edge's audit record from warren.audit. One that is not a valid
- * document is recorded as a failed request of op "audit" instead, so that
- * every delivery is acknowledged the same way (after its record). */
-static void take_audit_doc(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno)
+/* Spools one of an edge's audit documents from warren.audit. One that is
+ * not a valid document is recorded as a failed request of op "audit"
+ * instead, so that every delivery is acknowledged the same way (after its
+ * records). */
+static void take_audit_doc(struct wr__worker *w, const char *doc, size_t len,
+                           unsigned long long *recno)
 {
     struct wr_err err = {0};
-    int rc = wr_audit_record_doc(w->audit, m->body, m->len, recno, &err);
+    int rc = wr_audit_record_doc(w->audit, doc, len, recno, &err);
     if (rc == WR_EINVAL) {
         char id[WR_REQUEST_ID_LEN + 1];
         wr_request_id_new(id);
@@ -200,6 +202,29 @@ static void take_audit_doc(struct wr__worker *w, const struct wr_msg *m, unsigne
     }
 }
 
+/* Spools each document of an audit batch (its lines), in order; *recno is
+ * the last one's. Past WR_AUDIT_BATCH_DOCS_MAX the rest is one document
+ * that fails the check (it holds line breaks), so a hostile batch costs one
+ * record, never one per line. */
+static void take_audit_docs(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno)
+{
+    const char *p = m->body != NULL ? m->body : "", *end = p + m->len;
+    for (int n = 1; !w->fatal; n++) {
+        const char *nl = n < WR_AUDIT_BATCH_DOCS_MAX ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+        const char *stop = nl != NULL ? nl : end;
+        take_audit_doc(w, p, (size_t)(stop - p), recno);
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+}
+
+bool wr__is_audit(const struct wr_msg *m)
+{
+    return m->type != NULL && (strcmp(m->type, WR_MSG_TYPE_AUDIT) == 0 ||
+                               strcmp(m->type, WR_MSG_TYPE_AUDIT_BATCH) == 0);
+}
+
 int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno,
                  struct wr_err *err)
 {
@@ -209,7 +234,11 @@ int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long lon
         return wr__batch_dispatch(w, m, recno, err);
     wr__wmetrics_delivery(&w->metrics, m->routing_key, m->redelivered);
     if (m->type != NULL && strcmp(m->type, WR_MSG_TYPE_AUDIT) == 0) {
-        take_audit_doc(w, m, recno);
+        take_audit_doc(w, m->body, m->len, recno);
+        return 0;
+    }
+    if (m->type != NULL && strcmp(m->type, WR_MSG_TYPE_AUDIT_BATCH) == 0) {
+        take_audit_docs(w, m, recno);
         return 0;
     }
     uint64_t t0 = wr_metrics_now_ns();

@@ -54,5 +54,8 @@ struct wr__worker {
  * error (the broker connection is gone). */
 int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno,
                  struct wr_err *err);
+/* Whether m is a delivery of the edge's audit records (type "audit" or
+ * "audit_batch"), which no batch of requests may hold. */
+bool wr__is_audit(const struct wr_msg *m);
 
 #endif
