@@ -3,12 +3,13 @@
  * is durable, and the fsync that makes it so waits AUDIT_SYNC_MS after the
  * last one for more records (the first after a quiet spell goes at once);
  * it goes at once too when half of PREFETCH waits for it, or the broker,
- * which delivers no more at PREFETCH, would stall the worker. Watched on the
- * worker's own /metrics: warren_worker_unacked_deliveries and
- * warren_audit_syncs_total. */
+ * which delivers no more at PREFETCH, would stall the worker; with 0 every
+ * burst commits at once. Watched on the worker's own /metrics:
+ * warren_worker_unacked_deliveries and warren_audit_syncs_total. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -125,6 +126,42 @@ START_TEST(a_filling_prefetch_commits_at_once)
 }
 END_TEST
 
+/* CPU seconds (user and system) process pid has used. */
+static double cpu_s(pid_t pid)
+{
+    char path[64];
+    (void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    size_t len = 0;
+    char *text = h_read_file(path, &len);
+    ck_assert_ptr_nonnull(text);
+    /* after the command's closing parenthesis: state is field 3, utime 14 */
+    const char *p = strrchr(text, ')');
+    unsigned long long utime = 0, stime = 0;
+    ck_assert_int_eq(
+        sscanf(p, ") %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime), 2);
+    free(text);
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* AUDIT_SYNC_MS 0: no commit waits for more records, so the second of two
+ * back-to-back requests is acknowledged well before the 1 s above; and a
+ * zero wait never turns the syncer into a spin once all is durable. */
+START_TEST(sync_ms_zero_commits_at_once)
+{
+    start("WARREN_PREFETCH=256", "WARREN_AUDIT_SYNC_MS=0");
+    call(1);
+    long long t0 = h_now_ms();
+    call(2);
+    ck_assert_int_eq(metric_until(UNACKED, 0, 5000), 0);
+    long long waited = h_now_ms() - t0;
+    ck_assert_msg(waited < 500, "acknowledged after %lld ms", waited);
+    double before = cpu_s(worker.pid);
+    usleep(1000000);
+    double idle = cpu_s(worker.pid) - before;
+    ck_assert_msg(idle < 0.1, "an idle worker used %.2f s of CPU in 1 s", idle);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("group_commit");
@@ -133,6 +170,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, an_ack_waits_for_the_group_commit);
     tcase_add_test(tc, a_filling_prefetch_commits_at_once);
+    tcase_add_test(tc, sync_ms_zero_commits_at_once);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
 }
