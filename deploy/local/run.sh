@@ -16,6 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 . tests/lib/deps.sh
+. tests/lib/cores.sh
 warren_install_deps run
 
 echo "== building (Release)"
@@ -91,7 +92,16 @@ for i in $(seq 1 "$replicas"); do
     build/release/services/catalog/warren-catalog --config "$config" &
   pids+=($!)
 done
-build/release/services/edge/warren-edge --config "$config" &
+# The edge shares these cores with the broker, Redis and the workers: half
+# of them for its loops, as the broker gets half for its schedulers, unless
+# EDGE_THREADS is set (environment or config). On two cores one loop packs
+# twice the reads a batch and every process spends less a request than
+# with two (README, Benchmark).
+edge_env=()
+if [ -z "${WARREN_EDGE_THREADS:-}" ] && ! grep -Eq '^[[:space:]]*EDGE_THREADS[[:space:]]*=' "$config"; then
+  edge_env=("WARREN_EDGE_THREADS=$(warren_half_cores)")
+fi
+env ${edge_env[@]+"${edge_env[@]}"} build/release/services/edge/warren-edge --config "$config" &
 pids+=($!)
 [ "$replicas" -eq 0 ] || echo "== $replicas replica(s) of $state/writer.db: admin ports 9474-$((9473 + replicas))"
 echo "== warren: http://127.0.0.1:8080/api/Albums (Ctrl-C stops)"

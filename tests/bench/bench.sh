@@ -24,7 +24,8 @@
 # DEPTH_ONLY=1 (only the first page against the last), CACHE_ONLY=1 (only
 # the cache's modes), FLOOD_ONLY=1 (only a flood of refused requests),
 # REPLICAS_ONLY=1 (only them), REPLICA_BACKLOG_S (tests/bench/replicas.sh),
-# WORKERS (default 2), EDGE_THREADS (default: the edge's own), EDGE_BATCH
+# WORKERS (default 2), EDGE_THREADS (default: half the cores, as
+# deploy/local/run.sh gives the edge: tests/lib/cores.sh), EDGE_BATCH
 # (the first edge's and the later stacks', default False), CACHE=1 (the
 # Redis cache on, as the shipped config), SCALING=1 (also a table over edge
 # threads 1 2 4 and workers 1 2 4 8),
@@ -34,8 +35,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 . tests/lib/deps.sh
+. tests/lib/cores.sh
 warren_install_deps
 secs=${1:-10}
+EDGE_THREADS=${EDGE_THREADS:-$(warren_half_cores)}
 runs=${BENCH_RUNS:-1}
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/null
 cmake --build build/release -j"$(nproc)" >/dev/null
@@ -320,8 +323,8 @@ if [ -n "${REPLICAS_ONLY:-}" ]; then # the replicas' figures alone
   bench_replicas
   exit 0
 fi
-echo "warren on $(nproc) cores ($(uname -m)): edge + ${WORKERS:-2} catalog workers + RabbitMQ +" \
-  "wrk on one machine; cache ${CACHE:+on}${CACHE:-off}; ${secs}s a run, $runs round(s)"
+echo "warren on $(nproc) cores ($(uname -m)): edge ($EDGE_THREADS loops) + ${WORKERS:-2} catalog workers +" \
+  "RabbitMQ + wrk on one machine; cache ${CACHE:+on}${CACHE:-off}; ${secs}s a run, $runs round(s)"
 start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}" second
 declare -A size
 for path in /api/Albums /api/Albums/1; do
@@ -405,7 +408,7 @@ if [ -n "${SCALING:-}" ]; then
   done
   for w in 1 2 4 8; do
     start_stack "$w" "${EDGE_THREADS:-}"
-    printf 'workers %s, edge threads %s:  ' "$w" "${EDGE_THREADS:-default}"
+    printf 'workers %s, edge threads %s:  ' "$w" "$EDGE_THREADS"
     measure /api/Albums | sed 's/^warren GET [^ ]* *//'
     stop_stack
   done

@@ -64,6 +64,8 @@ readonly MONGO_STOP_S=5
 # the python3 first on PATH may be another installation.
 readonly MONGO_PYTHON=/usr/bin/python3
 MONGO_PEER=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/mongo_peer.py
+# shellcheck source=tests/lib/cores.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/cores.sh"
 readonly MONGO_PEER
 
 PROG=${0##*/}
@@ -451,7 +453,7 @@ rabbit_start() {
     # and the load generator, and two busy schedulers on two cores tripled
     # warren's p99 latency (20 ms against 8 ms at 64 connections, measured
     # with tests/bench/bench.sh). WRT_RABBIT_SCHEDULERS overrides.
-    schedulers=${WRT_RABBIT_SCHEDULERS:-$(( ($(nproc) + 1) / 2 ))}
+    schedulers=${WRT_RABBIT_SCHEDULERS:-$(warren_half_cores)}
     wrapper=$(cd "$R_DIR" && spawn "$R_STDOUT" env "${R_ENV[@]}" \
         RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none +S $schedulers:$schedulers" \
         "$RABBIT_BIN/rabbitmq-server")
