@@ -486,7 +486,7 @@ static size_t count_where(const char *key, const char *val)
     return n;
 }
 
-/* Waits until count_where(key, val) is want (or the time is up); the count. */
+/* Waits until count_where(key, val) reaches want (or the time is up); the count. */
 static size_t await_count(const char *key, const char *val, size_t want, int timeout_ms)
 {
     size_t n = 0;
