@@ -123,8 +123,7 @@ metrics *metrics_new(const atomic_long *in_flight)
         "Audit records of the edge's own answers published to warren.audit", NULL));
     m->audit_messages = single(wr_metrics_counter(
         r, "warren_edge_audit_messages_total",
-        "Messages those records left in: with EDGE_BATCH, the records of a loop turn travel "
-        "together",
+        "Messages those records left in: with EDGE_BATCH up to 256 a message, else one each",
         NULL));
     m->sse_clients = single(wr_metrics_gauge(r, "warren_edge_sse_clients",
                                              "Event streams (Server-Sent Events) open", NULL));
