@@ -71,7 +71,6 @@ static size_t next_run(trail *t)
 static size_t publish_run(trail *t, size_t n)
 {
     struct wr_err err = {0};
-    const struct doc *d = nth(t, 0);
     if (n > 1) {
         wr_buf_reset(&t->joined);
         for (size_t i = 0; i < n; i++) {
@@ -85,6 +84,7 @@ static size_t publish_run(trail *t, size_t n)
                        ? n
                        : 0;
     }
+    const struct doc *d = nth(t, 0);
     return bus_publish_audit(t->bus, WR_MSG_TYPE_AUDIT, d->data, d->len, &err) == 0;
 }
 

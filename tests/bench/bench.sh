@@ -89,17 +89,17 @@ run() { # name, binary[, threads[, single-flight[, batch]]]: with the bench conf
     "$2" 2>>"$state/$1.log" &
   pids+=($!)
 }
-start_stack() { # workers[, edge threads]
+start_stack() { # workers[, edge threads (default EDGE_THREADS)[, "second": the other edges too]]
   for i in $(seq 1 "$1"); do
     run "catalog$i" build/release/services/catalog/warren-catalog
     worker_pids+=($!)
   done
-  run edge build/release/services/edge/warren-edge "${2:-}"
+  run edge build/release/services/edge/warren-edge "${2:-$EDGE_THREADS}"
   edge_pid=$!
   if [ -n "${3:-}" ]; then # and the second edge
-    http_port=$port2 run edge2 build/release/services/edge/warren-edge "${2:-}" True False
+    http_port=$port2 run edge2 build/release/services/edge/warren-edge "${2:-$EDGE_THREADS}" True False
     edge2_pid=$!
-    http_port=$port3 run edge3 build/release/services/edge/warren-edge "${2:-}" "" True
+    http_port=$port3 run edge3 build/release/services/edge/warren-edge "${2:-$EDGE_THREADS}" "" True
     edge3_pid=$!
     for _ in $(seq 1 300); do curl -fs "$base2/readyz" >/dev/null && break; sleep 0.1; done
     for _ in $(seq 1 300); do curl -fs "$base3/readyz" >/dev/null && break; sleep 0.1; done
@@ -287,7 +287,7 @@ audit_counts() {
 bench_flood() {
   local flood='/api/Albums?page=x' which at r0 m0 d0 r1 m1 d1 line
   echo "-- a flood of refused requests ($flood, 400 from the edge, each audited)"
-  start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}" second
+  start_stack "${WORKERS:-2}" "" second
   for round in $(seq 1 "$runs"); do
     for which in "" 3; do
       at=$base
@@ -304,7 +304,7 @@ bench_flood() {
 }
 
 if [ -n "${FLOOD_ONLY:-}" ]; then # the flood's figures alone
-  echo "warren on $(nproc) cores ($(uname -m)): edge + ${WORKERS:-2} catalog workers + RabbitMQ + wrk on one machine; ${secs}s a run, $runs round(s)"
+  echo "warren on $(nproc) cores ($(uname -m)): edge ($EDGE_THREADS loops) + ${WORKERS:-2} catalog workers + RabbitMQ + wrk on one machine; ${secs}s a run, $runs round(s)"
   bench_flood
   exit 0
 fi
@@ -325,7 +325,7 @@ if [ -n "${REPLICAS_ONLY:-}" ]; then # the replicas' figures alone
 fi
 echo "warren on $(nproc) cores ($(uname -m)): edge ($EDGE_THREADS loops) + ${WORKERS:-2} catalog workers +" \
   "RabbitMQ + wrk on one machine; cache ${CACHE:+on}${CACHE:-off}; ${secs}s a run, $runs round(s)"
-start_stack "${WORKERS:-2}" "${EDGE_THREADS:-}" second
+start_stack "${WORKERS:-2}" "" second
 declare -A size
 for path in /api/Albums /api/Albums/1; do
   size[$path]=$(curl -fs "$base$path" | wc -c)
@@ -407,7 +407,7 @@ if [ -n "${SCALING:-}" ]; then
     stop_stack
   done
   for w in 1 2 4 8; do
-    start_stack "$w" "${EDGE_THREADS:-}"
+    start_stack "$w"
     printf 'workers %s, edge threads %s:  ' "$w" "$EDGE_THREADS"
     measure /api/Albums | sed 's/^warren GET [^ ]* *//'
     stop_stack

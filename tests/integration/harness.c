@@ -46,6 +46,22 @@ long long h_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long long h_cpu_ticks(pid_t pid)
+{
+    char path[64];
+    (void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    char *text = h_read_file(path, NULL);
+    /* after "pid (comm) " (comm may hold spaces and parentheses): state and
+     * ten fields, then utime and stime */
+    const char *p = strrchr(text, ')');
+    ck_assert_ptr_nonnull(p);
+    unsigned long long ut = 0, st = 0;
+    ck_assert_int_eq(sscanf(p, ") %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st),
+                     2);
+    free(text);
+    return (long long)(ut + st);
+}
+
 #define VALGRIND "/usr/bin/valgrind"
 #define VALGRIND_FAILED "97" /* H_SANITIZER_EXIT */
 

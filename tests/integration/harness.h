@@ -143,6 +143,9 @@ char *h_read_until_close(int fd, int timeout_ms, bool *closed);
 bool h_link_rel(const char *link, const char *rel, char *out, size_t cap);
 /* Milliseconds on a monotonic clock. */
 long long h_now_ms(void);
+/* CPU time (user + system, every thread) process pid has used, in clock
+ * ticks (sysconf(_SC_CLK_TCK) a second): how a test sees a process spin. */
+long long h_cpu_ticks(pid_t pid);
 /* Runs argv ("bash", a script, its arguments, NULL); with out, its
  * standard output goes there (cap bytes, NUL-terminated, cut to fit).
  * Returns its exit status, or -1 when it could not run. */

@@ -424,32 +424,6 @@ static rlim_t limit_for_room(pid_t pid, int room)
     return n;
 }
 
-/* utime + stime of pid, in clock ticks */
-static long long cpu_ticks(pid_t pid)
-{
-    char path[64];
-    (void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    char stat[1024] = "";
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t len = fread(stat, 1, sizeof(stat) - 1, f);
-    (void)fclose(f);
-    stat[len] = '\0';
-    const char *p = strrchr(stat, ')');
-    ck_assert_ptr_nonnull(p);
-    /* after "pid (comm) ": state and 10 fields, then utime and stime */
-    const char *q = p + 2;
-    for (int i = 0; i < 11; i++) {
-        q = strchr(q, ' ');
-        ck_assert_ptr_nonnull(q);
-        q++;
-    }
-    char *end = NULL;
-    unsigned long long ut = strtoull(q, &end, 10);
-    unsigned long long st = strtoull(end, NULL, 10);
-    return (long long)(ut + st);
-}
-
 START_TEST(out_of_descriptors)
 {
     struct proc small;
@@ -483,9 +457,9 @@ START_TEST(out_of_descriptors)
      * not spin (a listener retrying a failed accept() at once would) */
     int waiting = connect_from("127.0.0.1", sport);
     usleep(200000);
-    long long t0 = cpu_ticks(small.pid);
+    long long t0 = h_cpu_ticks(small.pid);
     usleep(2000000);
-    long long used = cpu_ticks(small.pid) - t0;
+    long long used = h_cpu_ticks(small.pid) - t0;
     long hz = sysconf(_SC_CLK_TCK);
     (void)fprintf(stderr, "out of descriptors: %lld ticks of CPU in 2 s (%ld a second)\n", used,
                   hz);

@@ -202,15 +202,18 @@ static void take_audit_doc(struct wr__worker *w, const char *doc, size_t len,
     }
 }
 
-/* Spools each document of an audit batch (its lines), in order; *recno is
- * the last one's. Past WR_AUDIT_BATCH_DOCS_MAX the rest is one document
- * that fails the check (it holds line breaks), so a hostile batch costs one
- * record, never one per line. */
+/* Spools the documents of a delivery from warren.audit: the body of an
+ * "audit" message is one, an "audit_batch" holds up to
+ * WR_AUDIT_BATCH_DOCS_MAX, one a line, spooled in order; *recno is the last
+ * one's. The last document taken is the rest of the body, so past the
+ * limit (or a line break in a lone "audit" body) it fails the one-line
+ * check: a hostile message costs one record, never one per line. */
 static void take_audit_docs(struct wr__worker *w, const struct wr_msg *m, unsigned long long *recno)
 {
+    int max = strcmp(m->type, WR_MSG_TYPE_AUDIT_BATCH) == 0 ? WR_AUDIT_BATCH_DOCS_MAX : 1;
     const char *p = m->body != NULL ? m->body : "", *end = p + m->len;
     for (int n = 1; !w->fatal; n++) {
-        const char *nl = n < WR_AUDIT_BATCH_DOCS_MAX ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+        const char *nl = n < max ? memchr(p, '\n', (size_t)(end - p)) : NULL;
         const char *stop = nl != NULL ? nl : end;
         take_audit_doc(w, p, (size_t)(stop - p), recno);
         if (nl == NULL)
@@ -233,11 +236,7 @@ int wr__dispatch(struct wr__worker *w, const struct wr_msg *m, unsigned long lon
     if (wr__is_batch(m)) /* proto v2: each item comes back here alone */
         return wr__batch_dispatch(w, m, recno, err);
     wr__wmetrics_delivery(&w->metrics, m->routing_key, m->redelivered);
-    if (m->type != NULL && strcmp(m->type, WR_MSG_TYPE_AUDIT) == 0) {
-        take_audit_doc(w, m->body, m->len, recno);
-        return 0;
-    }
-    if (m->type != NULL && strcmp(m->type, WR_MSG_TYPE_AUDIT_BATCH) == 0) {
+    if (wr__is_audit(m)) {
         take_audit_docs(w, m, recno);
         return 0;
     }
