@@ -618,6 +618,30 @@ START_TEST(edge_records_travel_together)
 }
 END_TEST
 
+/* A message of records stays within EDGE_BATCH_BYTES: at its least (4096),
+ * 30 refused in a burst (each record several hundred bytes: two ids, the
+ * error body, the edge's name) cannot travel in fewer than three messages,
+ * and each still reaches MongoDB once. */
+START_TEST(edge_record_batches_keep_to_batch_bytes)
+{
+    enum { BURST = 30 };
+    const char *tight[] = {"WARREN_EDGE_BATCH=True", "WARREN_EDGE_BATCH_BYTES=4096", NULL};
+    int port = h_spawn_edge(&edge, "edge-audit-tight", "t_audit", tight);
+    ck_assert(h_wait_ready(port, 15000));
+    char rids[BURST][WR_REQUEST_ID_LEN + 1];
+    pipeline_bad_pages(port, rids, BURST);
+    for (size_t i = 0; i < BURST; i++)
+        assert_edge_record(rids[i], 400, 15000);
+    long long records, messages;
+    audit_counters(port, &records, &messages);
+    ck_assert_int_eq(records, BURST);
+    ck_assert_msg(messages >= 3 && messages < records, "%lld messages for %lld records", messages,
+                  records);
+    ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
+    edge.pid = 0;
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("audit");
@@ -634,6 +658,7 @@ int main(void)
     tcase_add_test(tc, stranded_spool_is_shipped);
     tcase_add_test(tc, audit_batches_spool_each_document);
     tcase_add_test(tc, edge_records_travel_together);
+    tcase_add_test(tc, edge_record_batches_keep_to_batch_bytes);
     suite_add_tcase(s, tc);
     return h_verdict(run_suite(s, false));
 }
