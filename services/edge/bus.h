@@ -50,8 +50,9 @@ int bus_publish(bus *b, const char *service, bool write, const struct wr_msg *m,
 
 /* Publishes audit documents to warren.audit as a message of type (one
  * document for WR_MSG_TYPE_AUDIT, several for WR_MSG_TYPE_AUDIT_BATCH; not
- * mandatory: the queue is declared with the topology). 0, or WR_ECLOSED
- * when not ready. */
+ * mandatory: the queue is declared with the topology). 0, WR_EAGAIN while
+ * the broker's socket is full (it reads nothing now), or WR_ECLOSED when
+ * not ready. */
 int bus_publish_audit(bus *b, const char *type, const char *body, size_t len, struct wr_err *err);
 
 #endif

@@ -96,9 +96,10 @@ edge *edge_new(struct event_base *base, const struct wr_cfg *cfg, struct edge_sh
     e->metrics = sh->metrics;
     struct bus_handlers h = {on_reply, on_returned, on_down, e};
     e->bus = bus_new(base, cfg, &h);
-    /* with batches the workers read audit batches too (same version) */
-    size_t audit_batch = cfg->edge_batch ? (size_t)cfg->edge_batch_bytes : 0;
-    e->trail = e->bus ? trail_new(base, e->bus, audit_backlog, audit_batch) : NULL;
+    /* EDGE_BATCH: its records travel together (its workers read batches) */
+    e->trail = e->bus ? trail_new(base, e->bus, audit_backlog, (size_t)cfg->edge_batch_bytes,
+                                  cfg->edge_batch)
+                      : NULL;
     e->calls =
         e->trail ? calls_new(base, cfg, &sh->calls_in_flight, e->bus, e->trail, sh->metrics) : NULL;
     e->sse =

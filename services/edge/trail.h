@@ -8,6 +8,7 @@
 #define EDGE_TRAIL_H
 
 #include <event2/event.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bus.h"
@@ -15,14 +16,17 @@
 
 typedef struct trail trail;
 
-/* cap: records held while they cannot be published. batch_bytes 0: each
- * record leaves at once as a message of its own (type "audit"); else
- * records leave together 10 ms after the first of them, or at once when
+/* cap: records held while they cannot be published. together: records
+ * leave together 10 ms after the first of them, or at once when
  * WR_AUDIT_BATCH_DOCS_MAX wait, up to that many and batch_bytes a message
  * (type "audit_batch", or "audit" for one alone): a flood of requests the
  * edge refuses itself costs the broker a message per 256, not one each.
+ * Else each record leaves at once as a message of its own (type "audit"),
+ * except while more than half the cap is held (the broker pushing back,
+ * or back from an outage): those leave in runs as above, rather than be
+ * dropped. A full socket is tried again after 5 ms, an outage after 500.
  * NULL when out of memory. */
-trail *trail_new(struct event_base *base, bus *b, size_t cap, size_t batch_bytes);
+trail *trail_new(struct event_base *base, bus *b, size_t cap, size_t batch_bytes, bool together);
 /* Publishes what is held (bounded by the connection's send buffer) and frees. */
 void trail_free(trail *t);
 /* Formats r (an edge record, under a fresh audit id of its own: r->audit_id

@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "warren/buf.h"
+#include "warren/rpc.h"
+
 extern char **environ;
 
 const char *h_env(const char *name)
@@ -800,4 +803,28 @@ int h_their_end(pid_t pid, int fd)
     closedir(d);
     close(pidfd);
     return found;
+}
+
+void h_refusals(int port, char (*rids)[WR_REQUEST_ID_LEN + 1], size_t n)
+{
+    struct wr_buf req;
+    wr_buf_init(&req, 1 << 16);
+    for (size_t i = 0; i < n; i++) {
+        wr_request_id_new(rids[i]);
+        (void)wr_buf_printf(
+            &req, "GET /api/Albums?page=x HTTP/1.1\r\nHost: t\r\n%sX-Request-Id: %s\r\n\r\n",
+            i + 1 == n ? "Connection: close\r\n" : "", rids[i]);
+    }
+    int fd = h_connect(port, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, req.data, req.len), (ssize_t)req.len);
+    bool closed = false;
+    char *text = h_read_until_close(fd, 10000, &closed);
+    (void)close(fd);
+    size_t answers = 0;
+    for (const char *p = text; (p = strstr(p, "HTTP/1.1 400 ")) != NULL; p++)
+        answers++;
+    ck_assert_msg(closed && answers == n, "%zu of %zu answered 400", answers, n);
+    free(text);
+    wr_buf_release(&req);
 }

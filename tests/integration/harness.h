@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "warren/rpc.h"
+
 struct proc {
     pid_t pid;
     char log[256]; /* where its stderr goes */
@@ -158,5 +160,9 @@ int h_servers_ctl(const char *args);
 int h_servers_ctl_out(const char *args, char *out, size_t cap);
 /* Sends a GET and closes the connection without reading the answer. */
 int h_http_abandon(int port, const char *path);
+/* Sends n requests pipelined on one connection to port, each a 400 of the
+ * edge's own (a malformed page: audited by the edge) with a fresh id, left
+ * in rids; all must be answered 400. */
+void h_refusals(int port, char (*rids)[WR_REQUEST_ID_LEN + 1], size_t n);
 
 #endif

@@ -549,32 +549,6 @@ START_TEST(audit_batches_spool_each_document)
 }
 END_TEST
 
-/* Sends n requests pipelined on one connection to port, each a 400 of the
- * edge's own (a malformed page) with its id from rids; all must be 400. */
-static void pipeline_bad_pages(int port, char (*rids)[WR_REQUEST_ID_LEN + 1], size_t n)
-{
-    struct wr_buf req;
-    wr_buf_init(&req, 1 << 16);
-    for (size_t i = 0; i < n; i++) {
-        wr_request_id_new(rids[i]);
-        (void)wr_buf_printf(
-            &req, "GET /api/Albums?page=x HTTP/1.1\r\nHost: t\r\n%sX-Request-Id: %s\r\n\r\n",
-            i + 1 == n ? "Connection: close\r\n" : "", rids[i]);
-    }
-    int fd = h_connect(port, 0);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, req.data, req.len), (ssize_t)req.len);
-    bool closed = false;
-    char *text = h_read_until_close(fd, 10000, &closed);
-    (void)close(fd);
-    size_t answers = 0;
-    for (const char *p = text; (p = strstr(p, "HTTP/1.1 400 ")) != NULL; p++)
-        answers++;
-    ck_assert_msg(closed && answers == n, "%zu of %zu answered 400", answers, n);
-    free(text);
-    wr_buf_release(&req);
-}
-
 /* The edge's audit counters: records published, and the messages they took. */
 static void audit_counters(int port, long long *records, long long *messages)
 {
@@ -598,7 +572,7 @@ START_TEST(edge_records_travel_together)
     ck_assert(h_wait_ready(port, 15000));
     ck_assert(h_wait_ready(single_port, 15000));
     char rids[BURST][WR_REQUEST_ID_LEN + 1];
-    pipeline_bad_pages(port, rids, BURST);
+    h_refusals(port, rids, BURST);
     for (size_t i = 0; i < BURST; i++)
         assert_edge_record(rids[i], 400, 15000);
     long long records, messages;
@@ -606,7 +580,7 @@ START_TEST(edge_records_travel_together)
     ck_assert_int_eq(records, BURST);
     ck_assert_msg(messages >= 1 && messages < records, "%lld messages for %lld records", messages,
                   records);
-    pipeline_bad_pages(single_port, rids, BURST);
+    h_refusals(single_port, rids, BURST);
     for (size_t i = 0; i < BURST; i++)
         assert_edge_record(rids[i], 400, 15000);
     audit_counters(single_port, &records, &messages);
@@ -629,7 +603,7 @@ START_TEST(edge_record_batches_keep_to_batch_bytes)
     int port = h_spawn_edge(&edge, "edge-audit-tight", "t_audit", tight);
     ck_assert(h_wait_ready(port, 15000));
     char rids[BURST][WR_REQUEST_ID_LEN + 1];
-    pipeline_bad_pages(port, rids, BURST);
+    h_refusals(port, rids, BURST);
     for (size_t i = 0; i < BURST; i++)
         assert_edge_record(rids[i], 400, 15000);
     long long records, messages;
