@@ -262,6 +262,23 @@ static void probe(const struct dispatcher *d, const struct ask *a, const struct 
     }
 }
 
+/* The asterisk-form target (RFC 9112 3.2.4): OPTIONS about the server as a
+ * whole (a proxy's or a load balancer's ping) hears the methods it serves,
+ * 204 as the edge's other OPTIONS, not audited, as a probe; any other
+ * method with it is malformed. */
+static void server_wide(struct ask *a)
+{
+    if (hreq_method(a->req) != EVHTTP_REQ_OPTIONS) {
+        respond_error(a, 400, WR_CODE_BAD_REQUEST, "the target * is for OPTIONS only");
+        return;
+    }
+    a->audit.id = NULL;
+    a->route = METRICS_ROUTE_SERVER;
+    respond_header(a->req, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    respond_send(a->req, 204);
+    metrics_answered(a->metrics, a->route, 204, a->t0_ns);
+}
+
 /* The Prefer headers of a create, in order. */
 static struct route_prefer prefer_of(const struct hreq *req, const char *op)
 {
@@ -467,6 +484,11 @@ void dispatch_request(const struct dispatcher *d, struct hreq *req)
         return;
     }
     const char *path = hreq_path(req);
+    if (path != NULL && strcmp(path, "*") == 0) {
+        server_wide(&a);
+        wr_log_scope_end();
+        return;
+    }
     if (path != NULL && explorer_claims(path)) { /* static files: not audited */
         a.audit.id = NULL;
         a.route = METRICS_ROUTE_EXPLORER;

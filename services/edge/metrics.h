@@ -40,6 +40,7 @@ int metrics_watch(metrics *m, const struct bus *b, const struct trail *t);
 #define METRICS_ROUTE_METRICS "metrics"
 #define METRICS_ROUTE_PREFLIGHT "preflight"
 #define METRICS_ROUTE_EXPLORER "explorer" /* the browser explorer's files */
+#define METRICS_ROUTE_SERVER "server"     /* OPTIONS * */
 #define METRICS_ROUTE_UNROUTED "unrouted" /* a 404 path, or a URL that did not parse */
 
 /* One request answered: its route label (one of the above or a WR_OP_*;

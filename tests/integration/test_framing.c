@@ -214,6 +214,28 @@ START_TEST(absolute_form_kept_alive)
 }
 END_TEST
 
+/* OPTIONS * asks about the server as a whole (RFC 9110 9.3.7): 204 with
+ * the methods the edge serves, on a connection kept open; the asterisk
+ * with another method is a 400. */
+START_TEST(options_asterisk_answered)
+{
+    static const char two[] = "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "GET * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    int fd = connect_from("127.0.0.1", port);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, two, sizeof(two) - 1), (ssize_t)(sizeof(two) - 1));
+    bool closed = false;
+    char *text = h_read_until_close(fd, 5000, &closed);
+    close(fd);
+    ck_assert_msg(closed && strncmp(text, "HTTP/1.1 204 ", 13) == 0, "%s", text);
+    ck_assert_msg(strstr(text, "\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"), "%s",
+                  text);
+    const char *second = strstr(text + 1, "HTTP/1.1 ");
+    ck_assert_msg(second != NULL && strncmp(second, "HTTP/1.1 400 ", 13) == 0, "%s", text);
+    free(text);
+}
+END_TEST
+
 /* A client that asks for it hears "100 Continue" before it sends its
  * body (curl waits a second for it before a body over 1 KiB), and the
  * answer after the body. */
@@ -507,6 +529,7 @@ int main(void)
     tcase_add_test(t, answers_sent_without_delay);
     tcase_add_test(t, continue_before_the_body);
     tcase_add_test(t, absolute_form_kept_alive);
+    tcase_add_test(t, options_asterisk_answered);
     tcase_add_test(t, refused_socket_leaves_epoll_set);
     tcase_add_test(t, answered_before_a_refusal);
     tcase_add_test(t, body_refused_unread);
