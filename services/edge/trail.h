@@ -22,10 +22,12 @@ typedef struct trail trail;
  * (type "audit_batch", or "audit" for one alone): a flood of requests the
  * edge refuses itself costs the broker a message per 256, not one each.
  * Else each record leaves at once as a message of its own (type "audit"),
- * except while more than half the cap is held (the broker pushing back,
- * or back from an outage): those leave in runs as above, rather than be
- * dropped. A full socket is tried again after 5 ms, an outage after 500.
- * NULL when out of memory. */
+ * except for 10 s after a publish found the broker's socket full (it
+ * pushes back): then they travel together as above, rather than outrun it
+ * and be dropped past the cap. A full socket is tried again after 5 ms, an
+ * outage after 500; what waited through an outage leaves a record a
+ * message, as before, until the broker pushes back. NULL when out of
+ * memory. */
 trail *trail_new(struct event_base *base, bus *b, size_t cap, size_t batch_bytes, bool together);
 /* Publishes what is held (bounded by the connection's send buffer) and frees. */
 void trail_free(trail *t);

@@ -4,7 +4,9 @@
  * plus the backoff cap); the broker absent at start (processes wait,
  * /readyz says not ready, requests get 503 + Retry-After at once); and a
  * broker that accepts TCP but never answers (the edge's connect attempts
- * never hold up HTTP). Stops and restarts the test broker. */
+ * never hold up HTTP); and a broker frozen until an unbatched edge's audit
+ * records wait (they then travel together, none dropped). Stops, restarts
+ * and freezes the test broker. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
