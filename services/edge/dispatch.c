@@ -117,6 +117,9 @@ static const char *method_op(const struct hreq *req, const struct route *r)
     return NULL;
 }
 
+/* Every method the edge serves: a collection's, and the server's (OPTIONS *). */
+#define EVERY_METHOD "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS"
+
 /* The methods a route takes: Allow of a 405 and of OPTIONS. */
 static const char *allowed(const struct route *r)
 {
@@ -127,7 +130,7 @@ static const char *allowed(const struct route *r)
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_BATCH) == 0)
         return "POST, OPTIONS";
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_LIST) == 0)
-        return "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS";
+        return EVERY_METHOD;
     if (r->kind == ROUTE_API && strcmp(r->op, WR_OP_GET) == 0)
         return "GET, HEAD, PATCH, PUT, DELETE, OPTIONS";
     if (r->kind == ROUTE_API && r->related_key[0] != '\0')
@@ -263,20 +266,17 @@ static void probe(const struct dispatcher *d, const struct ask *a, const struct 
 }
 
 /* The asterisk-form target (RFC 9112 3.2.4): OPTIONS about the server as a
- * whole (a proxy's or a load balancer's ping) hears the methods it serves,
- * 204 as the edge's other OPTIONS, not audited, as a probe; any other
- * method with it is malformed. */
-static void server_wide(struct ask *a)
+ * whole (a proxy's or a load balancer's ping) is answered as any OPTIONS,
+ * with every method, not audited; any other method with it is malformed. */
+static void server_wide(const struct dispatcher *d, struct ask *a)
 {
     if (hreq_method(a->req) != EVHTTP_REQ_OPTIONS) {
         respond_error(a, 400, WR_CODE_BAD_REQUEST, "the target * is for OPTIONS only");
         return;
     }
     a->audit.id = NULL;
-    a->route = METRICS_ROUTE_SERVER;
-    respond_header(a->req, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-    respond_send(a->req, 204);
-    metrics_answered(a->metrics, a->route, 204, a->t0_ns);
+    cors_preflight(d->cfg, a->req, a->rid, EVERY_METHOD);
+    metrics_answered(a->metrics, METRICS_ROUTE_SERVER, 204, a->t0_ns);
 }
 
 /* The Prefer headers of a create, in order. */
@@ -485,7 +485,7 @@ void dispatch_request(const struct dispatcher *d, struct hreq *req)
     }
     const char *path = hreq_path(req);
     if (path != NULL && strcmp(path, "*") == 0) {
-        server_wide(&a);
+        server_wide(d, &a);
         wr_log_scope_end();
         return;
     }

@@ -231,16 +231,6 @@ START_TEST(silent_broker_never_stalls_http)
 }
 END_TEST
 
-/* One of the edge's audit series (warren_edge_audit_...). */
-static long long audit_series(int port, const char *name)
-{
-    struct http_resp r;
-    ck_assert_int_eq(h_http(port, "GET", "/metrics", NULL, &r, 5000), 0);
-    long long v = h_metric(r.body, name);
-    h_http_free(&r);
-    return v;
-}
-
 /* An edge without EDGE_BATCH publishes an audit record a message while
  * the broker keeps up; once it pushes back (here: frozen until its socket
  * is full and the records wait in the edge) the records travel together,
@@ -256,7 +246,7 @@ START_TEST(pushed_back_edge_records_travel_together)
     ck_assert(h_wait_ready(fleet.port, 15000));
     audit_left = true;
     h_refusals(fleet.port, rids, BURST);
-    ck_assert_int_eq(audit_series(fleet.port, "warren_edge_audit_messages_total"), BURST);
+    ck_assert_int_eq(h_port_metric(fleet.port, "warren_edge_audit_messages_total"), BURST);
     pid_t broker = broker_pid();
     ck_assert_int_gt(broker, 0);
     ck_assert_int_eq(kill(broker, SIGSTOP), 0);
@@ -264,25 +254,25 @@ START_TEST(pushed_back_edge_records_travel_together)
     while (held == 0 && sent < 100000) { /* until a publish finds the socket full */
         h_refusals(fleet.port, rids, BURST);
         sent += BURST;
-        held = audit_series(fleet.port, "warren_edge_audit_held_records");
+        held = h_port_metric(fleet.port, "warren_edge_audit_held_records");
     }
     ck_assert_int_gt(held, 0);
-    long long records0 = audit_series(fleet.port, "warren_edge_audit_records_total");
-    long long messages0 = audit_series(fleet.port, "warren_edge_audit_messages_total");
+    long long records0 = h_port_metric(fleet.port, "warren_edge_audit_records_total");
+    long long messages0 = h_port_metric(fleet.port, "warren_edge_audit_messages_total");
     for (int i = 0; i < 3; i++)
         h_refusals(fleet.port, rids, BURST);
     sent += 3 * BURST;
     ck_assert_int_eq(kill(broker, SIGCONT), 0);
     long long records = 0, end = h_now_ms() + 30000;
-    while ((records = audit_series(fleet.port, "warren_edge_audit_records_total")) < sent &&
+    while ((records = h_port_metric(fleet.port, "warren_edge_audit_records_total")) < sent &&
            h_now_ms() < end)
         usleep(50000);
-    long long messages = audit_series(fleet.port, "warren_edge_audit_messages_total");
+    long long messages = h_port_metric(fleet.port, "warren_edge_audit_messages_total");
     printf("pushback: %lld records sent, %lld held at the first push-back: "
            "%lld records in %lld messages after it\n",
            sent, held, records - records0, messages - messages0);
     ck_assert_int_eq(records, sent);
-    ck_assert_int_eq(audit_series(fleet.port, "warren_edge_audit_dropped_records_total"), 0);
+    ck_assert_int_eq(h_port_metric(fleet.port, "warren_edge_audit_dropped_records_total"), 0);
     /* 256 a message at most: ten a message on average is far from one each */
     ck_assert_msg((messages - messages0) * 10 <= records - records0,
                   "%lld records in %lld messages after the push-back", records - records0,

@@ -54,6 +54,7 @@ long long h_cpu_ticks(pid_t pid)
     char path[64];
     (void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     char *text = h_read_file(path, NULL);
+    ck_assert_msg(text != NULL, "%s: the process is gone", path);
     /* after "pid (comm) " (comm may hold spaces and parentheses): state and
      * ten fields, then utime and stime */
     const char *p = strrchr(text, ')');
@@ -379,6 +380,15 @@ long long h_metric(const char *text, const char *series)
         if ((p == text || p[-1] == '\n') && p[n] == ' ')
             return strtoll(p + n + 1, NULL, 10);
     return 0;
+}
+
+long long h_port_metric(int port, const char *series)
+{
+    struct http_resp r;
+    ck_assert_int_eq(h_http(port, "GET", "/metrics", NULL, &r, 5000), 0);
+    long long v = h_metric(r.body, series);
+    h_http_free(&r);
+    return v;
 }
 
 bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap)

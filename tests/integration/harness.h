@@ -100,6 +100,9 @@ bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap
 /* The value of the series named exactly so (name and labels) in a
  * /metrics text; 0 when absent, as a counter not yet moved. */
 long long h_metric(const char *text, const char *series);
+/* The same series read from GET /metrics on port (an edge's, a worker's
+ * admin port). */
+long long h_port_metric(int port, const char *series);
 
 /* Polls /readyz until 200 or timeout_ms passes. */
 bool h_wait_ready(int port, int timeout_ms);

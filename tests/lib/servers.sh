@@ -64,9 +64,9 @@ readonly MONGO_STOP_S=5
 # the python3 first on PATH may be another installation.
 readonly MONGO_PYTHON=/usr/bin/python3
 MONGO_PEER=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)/mongo_peer.py
+readonly MONGO_PEER
 # shellcheck source=tests/lib/cores.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/cores.sh"
-readonly MONGO_PEER
 
 PROG=${0##*/}
 
