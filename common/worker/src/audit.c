@@ -52,6 +52,7 @@ struct wr_audit {
     unsigned long long durable;  /* records known durable */
     bool now;                    /* the worker cannot wait for sync_ms (wr_audit_sync_soon) */
     bool syncer_idle;            /* the syncer waits for work, not for its next commit */
+    long long last_sync;         /* when the syncer's last commit began (mono_ms) */
     int failed;
     struct wr_audit_stats stats;
 };
@@ -250,7 +251,6 @@ static void synced(wr_audit *a, unsigned long long upto, int rc)
 static void *syncer(void *arg)
 {
     wr_audit *a = arg;
-    long long last = -a->sync_ms; /* the first records after a quiet spell go at once */
     pthread_mutex_lock(&a->lock);
     while (!a->stop || a->durable < a->wanted) {
         if (a->durable >= a->wanted || a->failed) {
@@ -261,14 +261,14 @@ static void *syncer(void *arg)
             a->syncer_idle = false;
             continue;
         }
-        long long wait = sync_wait_ms(a, last);
+        long long wait = sync_wait_ms(a, a->last_sync);
         if (wait > 0) {
             struct timespec until = wr_steady_timespec(wait);
             (void)pthread_cond_timedwait(&a->sync_cond, &a->lock, &until);
             continue;
         }
         a->now = false;
-        last = mono_ms();
+        a->last_sync = mono_ms();
         unsigned long long upto = a->appended;
         pthread_mutex_unlock(&a->lock);
         struct wr_err err = {0};
@@ -297,6 +297,7 @@ wr_audit *wr_audit_new(const struct wr_audit_opts *o, struct wr_err *err)
     wr_buf_init(&a->held, HELD_MAX);
     a->max_bytes = o->max_bytes;
     a->sync_ms = o->sync_ms;
+    a->last_sync = -a->sync_ms; /* the first records after a quiet spell go at once */
     a->keep_bytes = o->mongo_uri != NULL && o->mongo_uri[0] != '\0' ? 0 : o->keep_bytes;
     a->worker = strdup(o->worker ? o->worker : "");
     a->spool_dir = strdup(o->spool_dir);
@@ -490,6 +491,14 @@ void wr_audit_sync_soon(wr_audit *a, bool now)
         pthread_cond_signal(&a->sync_cond);
     a->now = a->now || now;
     pthread_mutex_unlock(&a->lock);
+}
+
+long wr_audit_sync_due_ms(wr_audit *a)
+{
+    pthread_mutex_lock(&a->lock);
+    long long wait = a->durable >= a->wanted ? 0 : sync_wait_ms(a, a->last_sync);
+    pthread_mutex_unlock(&a->lock);
+    return wait > 0 ? (long)wait : 0;
 }
 
 unsigned long long wr_audit_durable(wr_audit *a)

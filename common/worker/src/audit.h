@@ -82,6 +82,10 @@ bool wr_audit_should_pause(wr_audit *a, bool paused);
  * (at once after a quiet spell), or at once when now (the caller's
  * deliveries wait for it: PREFETCH is filling up). */
 void wr_audit_sync_soon(wr_audit *a, bool now);
+/* How long until the syncer begins its next commit of the records the
+ * worker wants durable: 0 when none waits, when it commits now or is
+ * committing. The worker sleeps that long instead of asking every few ms. */
+long wr_audit_sync_due_ms(wr_audit *a);
 /* The number of records known durable: requests whose records are numbered
  * up to it may be acknowledged. */
 unsigned long long wr_audit_durable(wr_audit *a);

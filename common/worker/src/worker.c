@@ -19,6 +19,10 @@
 #include "warren/log.h"
 #include "warren/proto.h"
 
+/* Waiting for acknowledgements to become sendable: the time an fsync
+ * usually takes beyond its due time, and the poll while one runs. */
+enum { ACK_FSYNC_MS = 2, ACK_POLL_MS = 10 };
+
 /* The stop flag: one of the two globals the house allows. */
 static volatile sig_atomic_t stop_requested;
 
@@ -146,6 +150,19 @@ static bool prefetch_filling(const struct wr__worker *w)
     return w->last_tag - w->acked_tag >= (uint64_t)w->cfg->prefetch / 2;
 }
 
+/* How long the loop may wait for a delivery while acknowledgements wait
+ * for the disk: until the syncer's next commit is due and a little more
+ * for its fsync, or, while it commits, a few ms at a time (under load a
+ * delivery comes first and sends them). Not sooner than a few ms:
+ * rabbitmq-c spins through a timeout's last millisecond. Waking every few
+ * ms instead cost eight workers on two cores a third more context
+ * switches a request (README "Adding workers"). */
+static long ack_wait_ms(struct wr__worker *w)
+{
+    long due = wr_audit_sync_due_ms(w->audit);
+    return due > 0 ? due + ACK_FSYNC_MS : ACK_POLL_MS;
+}
+
 /* Acknowledges what the audit trail has made durable. */
 static int ack_durable(struct wr__worker *w, struct wr_err *err)
 {
@@ -238,10 +255,7 @@ static void run(struct wr__worker *w)
         enum wr_amqp_event ev;
         struct wr_msg m;
         struct wr_err err = {0};
-        /* While acknowledgements wait for the disk, come back soon to send
-         * them (under load every delivery does). Not sooner than a few ms:
-         * rabbitmq-c spins through a timeout's last millisecond. */
-        long wait_ms = !wr_acks_empty(&w->acks) ? 10 : w->paused ? 100 : 1000;
+        long wait_ms = !wr_acks_empty(&w->acks) ? ack_wait_ms(w) : w->paused ? 100 : 1000;
         wr__health_alive(&w->health, wait_ms);
         if (!burst)
             pace(w);
