@@ -113,6 +113,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(SSE_CATCHUP_MAX, sse_catchup_max, INT, "16", 1, 10000, NULL, EDGE,                           \
       "event streams resumed from before the edge's ring that read the events stream at once, "    \
       "each on a broker connection of its own; the others wait their turn")                        \
+    X(SSE_HEARTBEAT_S, sse_heartbeat_s, INT, "15", 1, 3600, NULL, EDGE,                            \
+      "seconds between the comments the edge sends an idle event stream, so that proxies and "     \
+      "load balancers in between do not close it as idle; keep it under their idle timeout")       \
     X(SSE_WARM_EVENTS, sse_warm_events, INT, "4096", 0, 8192, NULL, EDGE,                          \
       "the change events the edge reads into its ring at start, from before the stream's end, so " \
       "that event streams resumed after a restart or deploy are served from memory; 0: none")      \

@@ -512,7 +512,7 @@ sse *sse_new(struct event_base *base, const struct wr_cfg *cfg, sse_feed *feed, 
                .metrics = m,
                .clients = clients,
                .wake = {-1, -1}};
-    struct timeval beat = {SSE_HEARTBEAT_S, 0};
+    struct timeval beat = {(time_t)cfg->sse_heartbeat_s, 0};
     if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0 || sse_feed_watch(feed, s->wake[1]) != 0)
         goto fail;
     s->wake_ev = event_new(base, s->wake[0], EV_READ | EV_PERSIST, on_wake, s);

@@ -7,7 +7,7 @@
  * and kept SSE_KNOWN_TTL_S), a bad Last-Event-ID or parameter 400, past
  * SSE_MAX_CLIENTS (every loop) 503. A client is sent every event after its
  * Last-Event-ID once (none: from now on), a comment every
- * SSE_HEARTBEAT_S; one that reads too slowly for the ring is closed (it
+ * SSE_HEARTBEAT_S (the key); one that reads too slowly for the ring is closed (it
  * resumes with Last-Event-ID). The drain closes every stream. */
 #ifndef EDGE_SSE_H
 #define EDGE_SSE_H
@@ -22,7 +22,6 @@
 #include "sse_feed.h"
 #include "warren/cfg.h"
 
-#define SSE_HEARTBEAT_S 15
 #define SSE_CHUNK_BYTES (64u << 10) /* a client's output holds at most one chunk */
 #define METRICS_ROUTE_EVENTS "events"
 

@@ -136,6 +136,7 @@ struct client {
     int status;
     char head[4096];
     bool closed; /* the edge ended the stream */
+    int beats;   /* heartbeat comments read */
 };
 
 struct event {
@@ -199,7 +200,8 @@ static void sse_close(struct client *c)
     c->fd = -1;
 }
 
-/* The next event (comments and retry: skipped) within timeout_ms; false
+/* The next event (comments and retry: skipped, heartbeats counted) within
+ * timeout_ms; false
  * when none came or the stream ended. */
 static bool sse_next(struct client *c, struct event *e, int timeout_ms)
 {
@@ -224,6 +226,8 @@ static bool sse_next(struct client *c, struct event *e, int timeout_ms)
                 any = true;
             } else if (strncmp(line, "data: ", 6) == 0)
                 (void)snprintf(e->data, sizeof(e->data), "%s", line + 6);
+            else if (strcmp(line, ": heartbeat") == 0)
+                c->beats++;
             line = nl + 1;
         }
         memmove(c->buf, c->buf + n, c->len - n + 1);
@@ -707,6 +711,32 @@ START_TEST(idle_stream_stays_open)
 }
 END_TEST
 
+/* SSE_HEARTBEAT_S: an idle stream gets a comment that often, and its
+ * events still come between them. */
+START_TEST(idle_stream_has_heartbeats)
+{
+    struct proc e2;
+    const char *often[] = {"WARREN_SSE_HEARTBEAT_S=1", NULL};
+    int p2 = h_spawn_edge(&e2, "edge-sse-beat", SERVICE, often);
+    ck_assert_msg(h_wait_ready(p2, 15000), "edge not ready (see %s)", e2.log);
+    struct client c;
+    sse_open_rcvbuf(&c, p2, "/api/events", NULL, 0);
+    ck_assert_int_eq(c.status, 200);
+    struct event e;
+    ck_assert(!sse_next(&c, &e, 3500));
+    ck_assert_msg(!c.closed, "an idle stream was closed");
+    /* one timer a loop, whatever a stream's age: three or four */
+    ck_assert_msg(c.beats >= 2 && c.beats <= 5, "%d heartbeats in 3.5 s, every 1 s wanted",
+                  c.beats);
+    long long p = base_pos + 1700;
+    publish_tx(p, 1, "Albums");
+    char want[32];
+    expect_ids(&c, (const char *const[]){ids(want, 32, p, -1), NULL});
+    sse_close(&c);
+    ck_assert_int_eq(h_stop(&e2, SIGTERM), 0);
+}
+END_TEST
+
 /* SIGTERM: the edge ends its streams (the clients reconnect elsewhere)
  * and exits without waiting for them. */
 START_TEST(shutdown_ends_streams)
@@ -891,6 +921,7 @@ int main(void)
     tcase_add_test(tc, over_the_cap_is_503);
     tcase_add_test(tc, slow_client_is_cut_and_resumes);
     tcase_add_test(tc, idle_stream_stays_open);
+    tcase_add_test(tc, idle_stream_has_heartbeats);   /* its positions follow idle's */
     tcase_add_test(tc, keys_and_one_record_a_stream); /* its positions follow idle's */
     tcase_add_test(tc, shutdown_ends_streams);
     tcase_add_test(tc, real_writes_resume_without_gap);

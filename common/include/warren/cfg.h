@@ -56,6 +56,7 @@ struct wr_cfg {
     long sse_max_clients;    /* SSE_MAX_CLIENTS: event streams open at once */
     long sse_catchup_max;    /* SSE_CATCHUP_MAX: catch-ups reading at once */
     long sse_warm_events;    /* SSE_WARM_EVENTS: events read into the ring at start */
+    long sse_heartbeat_s;    /* SSE_HEARTBEAT_S: an idle stream's comment, every so often */
     long edge_threads;       /* EDGE_THREADS: event loops; 0 = one per core */
     bool single_flight;      /* SINGLE_FLIGHT: identical reads in flight share a call */
     bool edge_batch;         /* EDGE_BATCH: a busy loop's reads for a queue in one message */
