@@ -155,7 +155,7 @@ static bool prefetch_filling(const struct wr__worker *w)
  * for its fsync, or, while it commits, a few ms at a time (under load a
  * delivery comes first and sends them). Not sooner than a few ms:
  * rabbitmq-c spins through a timeout's last millisecond. Waking every few
- * ms instead cost eight workers on two cores a third more context
+ * ms instead cost eight workers on two cores 1.3-1.7x the context
  * switches a request (README "Adding workers"). */
 static long ack_wait_ms(struct wr__worker *w)
 {
