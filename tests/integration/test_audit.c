@@ -346,6 +346,24 @@ START_TEST(killed_worker_replays_its_spool)
 }
 END_TEST
 
+/* Documents MongoDB holds whose string member key is val. */
+static size_t count_where(const char *key, const char *val)
+{
+    mongoc_client_t *client;
+    mongoc_collection_t *c = coll(&client);
+    bson_t *filter = BCON_NEW(key, BCON_UTF8(val));
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
+    const bson_t *doc;
+    size_t n = 0;
+    while (mongoc_cursor_next(cur, &doc))
+        n++;
+    mongoc_cursor_destroy(cur);
+    bson_destroy(filter);
+    mongoc_collection_destroy(c);
+    mongoc_client_destroy(client);
+    return n;
+}
+
 /* The status MongoDB holds for request id's one record, or 0 when it holds
  * none (or several); -1 when that record is not the edge's. */
 static long long stored_status(const char *id)
@@ -386,6 +404,20 @@ static void assert_edge_record(const char *rid, int want, int timeout_ms)
                   want, worker.log);
 }
 
+/* Sends method path to port with a new request id (into rid), which the
+ * edge must answer with status. */
+static void send_with_id(int port, const char *method, const char *path,
+                         char rid[WR_REQUEST_ID_LEN + 1], int status)
+{
+    wr_request_id_new(rid);
+    char hdr[200];
+    (void)snprintf(hdr, sizeof(hdr), "X-Request-Id: %s\r\n", rid);
+    struct http_resp r;
+    ck_assert_int_eq(h_http(port, method, path, hdr, &r, 10000), 0);
+    ck_assert_msg(r.status == status, "%s %s: %d, want %d", method, path, r.status, status);
+    h_http_free(&r);
+}
+
 /* Requests the edge answers itself (never reaching a worker, or timed out)
  * are audited too: the edge publishes its record to warren.audit and a
  * worker spools it; its request_id is the request's, its _id its own. */
@@ -408,29 +440,28 @@ START_TEST(edge_answers_are_recorded)
         {void_port, "GET", "/api/Albums/1", 504}, /* nobody consumes t_audit_void */
     };
     enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
+    /* Probes, OPTIONS (a preflight) and OPTIONS * are answered and never
+     * recorded: sent first, they have no record once the cases have. */
+    static const char *const quiet[][2] = {
+        {"GET", "/healthz"}, {"GET", "/readyz"}, {"OPTIONS", "/api/Albums"}, {"OPTIONS", "*"}};
+    enum { NQUIET = sizeof(quiet) / sizeof(quiet[0]) };
+    char quiet_rids[NQUIET][WR_REQUEST_ID_LEN + 1];
+    for (size_t i = 0; i < NQUIET; i++)
+        send_with_id(port, quiet[i][0], quiet[i][1], quiet_rids[i],
+                     quiet[i][0][0] == 'G' ? 200 : 204);
     char rids[NCASES][WR_REQUEST_ID_LEN + 1];
-    for (size_t i = 0; i < NCASES; i++) {
-        wr_request_id_new(rids[i]);
-        char hdr[200];
-        (void)snprintf(hdr, sizeof(hdr), "X-Request-Id: %s\r\n", rids[i]);
-        struct http_resp r;
-        ck_assert_int_eq(h_http(cases[i].port, cases[i].method, cases[i].path, hdr, &r, 10000), 0);
-        ck_assert_int_eq(r.status, cases[i].status);
-        h_http_free(&r);
-    }
+    for (size_t i = 0; i < NCASES; i++)
+        send_with_id(cases[i].port, cases[i].method, cases[i].path, rids[i], cases[i].status);
     for (size_t i = 0; i < NCASES; i++)
         assert_edge_record(rids[i], cases[i].status, 15000);
+    for (size_t i = 0; i < NQUIET; i++)
+        ck_assert_msg(count_where("request_id", quiet_rids[i]) == 0, "%s %s was recorded",
+                      quiet[i][0], quiet[i][1]);
     /* While the broker is down the edge holds its records, and publishes
      * them once it is back. */
     ck_assert_int_eq(h_servers("stop-rabbit"), 0);
     char held[WR_REQUEST_ID_LEN + 1];
-    wr_request_id_new(held);
-    char hdr[200];
-    (void)snprintf(hdr, sizeof(hdr), "X-Request-Id: %s\r\n", held);
-    struct http_resp r;
-    ck_assert_int_eq(h_http(port, "GET", "/api/Albums?page=x", hdr, &r, 10000), 0);
-    ck_assert_int_eq(r.status, 400);
-    h_http_free(&r);
+    send_with_id(port, "GET", "/api/Albums?page=x", held, 400);
     ck_assert_int_eq(h_servers("start-rabbit"), 0);
     assert_edge_record(held, 400, 30000);
     ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
@@ -467,24 +498,6 @@ START_TEST(stranded_spool_is_shipped)
     }
 }
 END_TEST
-
-/* Documents MongoDB holds whose string member key is val. */
-static size_t count_where(const char *key, const char *val)
-{
-    mongoc_client_t *client;
-    mongoc_collection_t *c = coll(&client);
-    bson_t *filter = BCON_NEW(key, BCON_UTF8(val));
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, NULL, NULL);
-    const bson_t *doc;
-    size_t n = 0;
-    while (mongoc_cursor_next(cur, &doc))
-        n++;
-    mongoc_cursor_destroy(cur);
-    bson_destroy(filter);
-    mongoc_collection_destroy(c);
-    mongoc_client_destroy(client);
-    return n;
-}
 
 /* Waits until count_where(key, val) reaches want (or the time is up); the count. */
 static size_t await_count(const char *key, const char *val, size_t want, int timeout_ms)
