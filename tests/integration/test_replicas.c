@@ -41,6 +41,7 @@ static char service[64];
 static char redis_url[128];
 static const char *lag_env; /* extra for the replicas, or NULL */
 static bool broker_stopped; /* by the test: started again in the teardown */
+static bool short_stream;   /* the test's stream keeps little (setup_short_stream) */
 
 static const char *const methods[] = {
     "WARREN_Albums__METHODS=GET, POST, PATCH, PUT, DELETE, PATCH_MANY, DELETE_MANY",
@@ -125,6 +126,17 @@ static void setup(void)
     freeReplyObject(redis_do("FLUSHDB"));
     lag_env = NULL;
     broker_stopped = false;
+    if (short_stream) {
+        /* before the stream exists: a segment's size is fixed when it is
+         * made, and the retention drops whole segments */
+        char ctl[256];
+        (void)snprintf(ctl, sizeof(ctl),
+                       "set_policy short_%s ^warren\\.%s\\.changes$ "
+                       "{\"stream-max-segment-size-bytes\":4096,\"max-length-bytes\":16384} "
+                       "--apply-to queues",
+                       service, service);
+        ck_assert_int_eq(h_servers_ctl(ctl), 0);
+    }
     h_copy_db("replicas-writer", writer.db, sizeof(writer.db));
     name_node(&writer, "writer");
     for (int i = 0; i < NREPLICAS; i++) {
@@ -151,6 +163,26 @@ static void teardown(void)
     h_stop(&writer.proc, SIGTERM);
     if (broker_stopped) /* leave the broker as we found it */
         (void)h_servers("start-rabbit");
+    if (short_stream) {
+        char ctl[128];
+        (void)snprintf(ctl, sizeof(ctl), "clear_policy short_%s", service);
+        (void)h_servers_ctl(ctl);
+    }
+}
+
+/* The fixture of a stream that keeps 16 KB (in 4 KB segments), by a
+ * policy, where CHANGES_MAX_BYTES could say no less than a segment (500
+ * MB by default) holds. */
+static void setup_short_stream(void)
+{
+    short_stream = true;
+    setup();
+}
+
+static void teardown_short_stream(void)
+{
+    teardown();
+    short_stream = false;
 }
 
 /* The first integer of sql's first row in the file path (-1: none). */
@@ -659,6 +691,30 @@ START_TEST(broker_restart_mid_stream)
 }
 END_TEST
 
+/* A replica whose position the stream no longer keeps (stopped while the
+ * writer wrote more than the stream's retention) stops and says why when
+ * it comes back, instead of skipping the changes it cannot read; the
+ * replica that kept up goes on. */
+START_TEST(replica_past_the_retention_stops)
+{
+    mixed_writes(20, 8);
+    wait_drained(60000);
+    ck_assert_int_eq(h_stop(&replicas[0].proc, SIGTERM), 0);
+    long long at = replica_position(0);
+    mixed_writes(300, 9); /* some 100 KB of changes: the stream keeps 16 */
+    spawn(&replicas[0], true);
+    long long until = h_now_ms() + 20000;
+    while (!log_says(&replicas[0], "not taking requests") && h_now_ms() < until)
+        usleep(100000);
+    ck_assert_msg(log_says(&replicas[0], "replica stopped: out of the stream's retention"),
+                  "the replica did not say it stopped (see %s)", replicas[0].proc.log);
+    ck_assert_msg(wait_readyz(&replicas[0], 503, 10000), "a stopped replica is ready (see %s)",
+                  replicas[0].proc.log);
+    ck_assert_int_eq(replica_position(0), at);
+    wait_at(1, writer_position(), 30000);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("replicas");
@@ -676,6 +732,11 @@ static Suite *suite(void)
     tcase_add_test(tc, lagging_replica_steps_aside);
     tcase_add_test(tc, broker_restart_mid_stream);
     suite_add_tcase(s, tc);
+    TCase *short_tc = tcase_create("short stream");
+    tcase_add_checked_fixture(short_tc, setup_short_stream, teardown_short_stream);
+    tcase_set_timeout(short_tc, 280);
+    tcase_add_test(short_tc, replica_past_the_retention_stops);
+    suite_add_tcase(s, short_tc);
     return s;
 }
 
