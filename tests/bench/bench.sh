@@ -77,11 +77,16 @@ port3=$(free_port) # a third, EDGE_BATCH on (the others off)
 base=http://127.0.0.1:$port
 base2=http://127.0.0.1:$port2
 base3=http://127.0.0.1:$port3
+# No MongoDB here: each worker keeps the newest 256 MiB of its spool. Without
+# that, a full run's records (a few million) filled the spools to
+# AUDIT_SPOOL_MAX_BYTES and the workers stopped taking requests in the last
+# runs (the cursor walk's 64 timeouts, 2026-12-07).
 run() { # name, binary[, threads[, single-flight[, batch]]]: with the bench config in the environment
   env -i PATH="$PATH" WARREN_AMQP_URL="$amqp" WARREN_HTTP_PORT="${http_port:-$port}" \
     WARREN_DATABASE_URI="sqlite:///$root/../shared/data/chinook.db" \
     WARREN_COLLECTIONS="${collections:-Albums, Artists}" WARREN_LOG_LEVEL=warn \
-    WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_PREFETCH="${PREFETCH:-256}" \
+    WARREN_AUDIT_SPOOL_DIR="$state/spool" WARREN_AUDIT_SPOOL_KEEP_BYTES=268435456 \
+    WARREN_PREFETCH="${PREFETCH:-256}" \
     WARREN_CURSOR_SECRET=bench-cursor-secret-0123456789abcdef \
     ${CACHE:+WARREN_REDIS_URL=redis://127.0.0.1:$WRT_REDIS_PORT/0} \
     ${3:+WARREN_EDGE_THREADS=$3} ${4:+WARREN_SINGLE_FLIGHT=$4} WARREN_EDGE_BATCH="${5:-${EDGE_BATCH:-False}}" \
