@@ -134,6 +134,10 @@ static const char *const log_formats[] = {"text", "json", NULL};
       "(at most EDGE_BATCH_WAIT_US), to fill; 0: no window")                                       \
     X(EDGE_BATCH_WAIT_US, edge_batch_wait_us, INT, "1000", 0, 10000000, NULL, EDGE,                \
       "the longest a read waits for its batch to leave (for the loop to idle, or the window)")     \
+    X(EDGE_AUDIT_BACKLOG, edge_audit_backlog, INT, "10000", 1, 10000000, NULL, EDGE,               \
+      "the audit records of requests the edge answered itself that it holds in memory while the "  \
+      "broker cannot take them, over all its loops (about 1 KiB each); beyond, the oldest go, "    \
+      "counted in warren_edge_audit_dropped_records_total")                                        \
     X(EDGE_THREADS, edge_threads, INT, "0", 0, 64, NULL, EDGE,                                     \
       "the edge's event loops on the one port, each a thread with its own broker connection; "     \
       "0: one per core it is given (affinity, cgroup CPU quota)")                                  \

@@ -24,10 +24,6 @@
 #include "warren/err.h"
 #include "warren/log.h"
 
-/* Edge audit records held while the broker is down (about 1 KiB each),
- * shared out between the loops. */
-#define AUDIT_BACKLOG 10000
-#define AUDIT_BACKLOG_MIN 1000
 /* How long a drained loop runs on for answers still being sent. */
 #define SEND_GRACE_S 5
 
@@ -213,9 +209,10 @@ loops *loops_new(const struct wr_cfg *cfg)
         loops_free(ls);
         return NULL;
     }
-    size_t backlog = (size_t)(AUDIT_BACKLOG / n);
-    if (backlog < AUDIT_BACKLOG_MIN)
-        backlog = AUDIT_BACKLOG_MIN;
+    /* EDGE_AUDIT_BACKLOG over the loops, at least one record each */
+    size_t backlog = (size_t)(cfg->edge_audit_backlog / n);
+    if (backlog == 0)
+        backlog = 1;
     for (long i = 0; i < n; i++) {
         ls->n = i + 1; /* loops_free frees what was made */
         if (loop_init(&ls->loop[i], cfg, &ls->shared, backlog) != 0) {

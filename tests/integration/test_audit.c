@@ -22,6 +22,7 @@
 
 static struct proc worker;
 static struct proc edge, lonely; /* edge_answers_are_recorded's, stopped by teardown too */
+static bool rabbit_stopped;      /* by a test: the teardown starts it again */
 static char env_mongo[160], env_spool[512];
 static char ids[3 * N][WR_REQUEST_ID_LEN + 1];
 static size_t nids;
@@ -75,6 +76,9 @@ static void setup(void)
 static void teardown(void)
 {
     h_servers("start-mongo");
+    if (rabbit_stopped) /* a test failed with the broker stopped */
+        (void)h_servers("start-rabbit");
+    rabbit_stopped = false;
     if (edge.pid > 0)
         h_stop(&edge, SIGTERM);
     if (lonely.pid > 0)
@@ -470,6 +474,33 @@ START_TEST(edge_answers_are_recorded)
 }
 END_TEST
 
+/* EDGE_AUDIT_BACKLOG bounds the records an edge holds while the broker is
+ * away: past it the oldest go, counted, and the rest are published once
+ * it is back. */
+START_TEST(edge_backlog_keeps_the_newest)
+{
+    enum { SENT = 30, KEPT = 20 };
+    const char *extra[] = {"WARREN_EDGE_AUDIT_BACKLOG=20", "WARREN_EDGE_THREADS=1", NULL};
+    int port = h_spawn_edge(&edge, "edge-audit-backlog", "t_audit", extra);
+    ck_assert(h_wait_ready(port, 15000));
+    ck_assert_int_eq(h_servers("stop-rabbit"), 0);
+    rabbit_stopped = true;
+    char rids[SENT][WR_REQUEST_ID_LEN + 1];
+    for (int i = 0; i < SENT; i++)
+        send_with_id(port, "GET", "/api/Albums?page=x", rids[i], 400);
+    ck_assert_int_eq(h_port_metric(port, "warren_edge_audit_dropped_records_total"), SENT - KEPT);
+    ck_assert_int_eq(h_servers("start-rabbit"), 0);
+    rabbit_stopped = false;
+    for (int i = SENT - KEPT; i < SENT; i++)
+        assert_edge_record(rids[i], 400, 30000);
+    for (int i = 0; i < SENT - KEPT; i++)
+        ck_assert_msg(count_where("request_id", rids[i]) == 0, "dropped record %d was published",
+                      i);
+    ck_assert_int_eq(h_stop(&edge, SIGTERM), 0);
+    edge.pid = 0;
+}
+END_TEST
+
 /* A spool left by a worker that stopped for good (no live worker claims
  * its number) is found and shipped by a running worker. */
 START_TEST(stranded_spool_is_shipped)
@@ -640,6 +671,7 @@ int main(void)
     tcase_add_test(tc, mongo_outage_spools_then_delivers);
     tcase_add_test(tc, killed_worker_replays_its_spool);
     tcase_add_test(tc, edge_answers_are_recorded);
+    tcase_add_test(tc, edge_backlog_keeps_the_newest);
     tcase_add_test(tc, stranded_spool_is_shipped);
     tcase_add_test(tc, audit_batches_spool_each_document);
     tcase_add_test(tc, edge_records_travel_together);

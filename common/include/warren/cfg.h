@@ -58,6 +58,7 @@ struct wr_cfg {
     long sse_warm_events;    /* SSE_WARM_EVENTS: events read into the ring at start */
     long sse_heartbeat_s;    /* SSE_HEARTBEAT_S: an idle stream's comment, every so often */
     long edge_threads;       /* EDGE_THREADS: event loops; 0 = one per core */
+    long edge_audit_backlog; /* EDGE_AUDIT_BACKLOG: records held while the broker is away */
     bool single_flight;      /* SINGLE_FLIGHT: identical reads in flight share a call */
     bool edge_batch;         /* EDGE_BATCH: a busy loop's reads for a queue in one message */
     long edge_batch_max;     /* EDGE_BATCH_MAX: requests one batch holds at most */
