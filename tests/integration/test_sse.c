@@ -201,8 +201,7 @@ static void sse_close(struct client *c)
 }
 
 /* The next event (comments and retry: skipped, heartbeats counted) within
- * timeout_ms; false
- * when none came or the stream ended. */
+ * timeout_ms; false when none came or the stream ended. */
 static bool sse_next(struct client *c, struct event *e, int timeout_ms)
 {
     long long end = h_now_ms() + timeout_ms;

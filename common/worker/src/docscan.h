@@ -1,6 +1,6 @@
 /* A fast yes for the audit document check (audit.h, wr_audit_check_doc):
  * an edge's record read from warren.audit is judged in one pass over its
- * bytes, with no tree built, where jansson took 8.4 µs a 559-byte record
+ * bytes, with no tree built, where jansson took about 8 µs a 559-byte record
  * (most of a worker's cost of a refused request under a flood). It says
  * yes only where jansson, read with JSON_REJECT_DUPLICATES, would accept
  * the document as an object with a string _id; for anything it is not
