@@ -284,6 +284,21 @@ static void *syncer(void *arg)
     return NULL;
 }
 
+/* The start's log line: where the records go, and how many stay. */
+static void say_where(const wr_audit *a)
+{
+    const char *path = wr_spool_path(a->spool);
+    if (a->sink != NULL)
+        wr_info(NULL, "audit: spooling to %s, shipping to MongoDB", path);
+    else if (a->keep_bytes > 0)
+        wr_info(NULL,
+                "audit: spooling to %s, no MONGO_URI: the newest %zu bytes of records stay in the "
+                "spool (AUDIT_SPOOL_KEEP_BYTES)",
+                path, a->keep_bytes);
+    else
+        wr_info(NULL, "audit: spooling to %s, no MONGO_URI: records stay in the spool", path);
+}
+
 wr_audit *wr_audit_new(const struct wr_audit_opts *o, struct wr_err *err)
 {
     wr_audit *a = calloc(1, sizeof(*a));
@@ -319,8 +334,7 @@ wr_audit *wr_audit_new(const struct wr_audit_opts *o, struct wr_err *err)
         wr_audit_free(a);
         return NULL;
     }
-    wr_info(NULL, "audit: spooling to %s, %s", wr_spool_path(a->spool),
-            a->sink ? "shipping to MongoDB" : "no MONGO_URI: records stay in the spool");
+    say_where(a);
     return a;
 }
 
