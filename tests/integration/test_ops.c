@@ -206,6 +206,10 @@ START_TEST(counters_move_with_requests)
     for (int i = 0; i < 2; i++) {
         ck_assert_int_eq(get(port, "/nowhere", NULL, &r), 404); /* the edge's own */
         h_http_free(&r);
+        /* about the server as a whole: counted apart, never audited */
+        ck_assert_int_eq(h_http(port, "OPTIONS", "*", NULL, &r, 10000), 0);
+        ck_assert_int_eq(r.status, 204);
+        h_http_free(&r);
     }
     char *e1 = scrape(port);
     static const struct {
@@ -215,6 +219,7 @@ START_TEST(counters_move_with_requests)
         {"warren_http_requests_total{route=\"get\",status=\"200\"}", 20},
         {"warren_http_requests_total{route=\"get\",status=\"404\"}", 3},
         {"warren_http_requests_total{route=\"unrouted\",status=\"404\"}", 2},
+        {"warren_http_requests_total{route=\"server\",status=\"204\"}", 2},
         {"warren_http_request_duration_seconds_count{route=\"get\"}", 23},
         {"warren_http_request_duration_seconds_bucket{route=\"get\",le=\"+Inf\"}", 23},
         {"warren_http_requests_total{route=\"metrics\",status=\"200\"}", 1},
