@@ -486,8 +486,7 @@ START_TEST(edge_backlog_keeps_the_newest)
     ck_assert_int_eq(h_servers("stop-rabbit"), 0);
     rabbit_stopped = true;
     char rids[SENT][WR_REQUEST_ID_LEN + 1];
-    for (int i = 0; i < SENT; i++)
-        send_with_id(port, "GET", "/api/Albums?page=x", rids[i], 400);
+    h_refusals(port, rids, SENT);
     ck_assert_int_eq(h_port_metric(port, "warren_edge_audit_dropped_records_total"), SENT - KEPT);
     ck_assert_int_eq(h_servers("start-rabbit"), 0);
     rabbit_stopped = false;

@@ -177,8 +177,6 @@ START_TEST(answered_before_a_refusal)
 }
 END_TEST
 
-/* Sends the requests of pipeline on one connection, the last asking for
- * the close, and asserts that each got a 200, album 1's among them. */
 /* Sends the pipeline on a new connection; what came back until the edge
  * closed it (*closed: it did within 5 s). */
 static char *answers_to(const char *pipeline, bool *closed)
@@ -192,6 +190,8 @@ static char *answers_to(const char *pipeline, bool *closed)
     return all;
 }
 
+/* Sends the requests of pipeline on one connection, the last asking for
+ * the close, and asserts that each got a 200, album 1's among them. */
 static void pipeline_answered(const char *pipeline, int requests)
 {
     bool closed;
