@@ -4,6 +4,7 @@
  * translated to WR_E* codes here and nowhere else. */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@
 #define MAX_CONSUMERS 4
 
 struct wr_amqp {
-    char consumer_tags[MAX_CONSUMERS][256]; /* of this connection's consumers */
+    char consumer_tags[MAX_CONSUMERS][256];   /* of this connection's consumers */
+    char consumer_queues[MAX_CONSUMERS][256]; /* and the queue each consumes */
     size_t nconsumers;
     struct wr_amqp_opts opts; /* its strings owned */
     struct wr_amqp_nodes nodes;
@@ -143,6 +145,14 @@ bool wr_amqp_has_buffered(const wr_amqp *a)
     return a->conn != NULL && (amqp_data_in_buffer(a->conn) || amqp_frames_enqueued(a->conn));
 }
 
+bool wr_amqp_readable(const wr_amqp *a)
+{
+    if (wr_amqp_has_buffered(a))
+        return true;
+    struct pollfd p = {.fd = wr_amqp_fd(a), .events = POLLIN};
+    return p.fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 const char *wr_amqp_user(const wr_amqp *a)
 {
     return a->user;
@@ -255,9 +265,11 @@ static int consume_args(wr_amqp *a, const char *queue, bool no_ack, unsigned pre
     int rc = check_reply(amqp_get_rpc_reply(a->conn), "basic.consume", err);
     if (rc == 0 && ok != NULL && a->nconsumers < MAX_CONSUMERS &&
         ok->consumer_tag.len < sizeof(a->consumer_tags[0])) {
-        char *tag = a->consumer_tags[a->nconsumers++];
+        char *tag = a->consumer_tags[a->nconsumers];
         memcpy(tag, ok->consumer_tag.bytes, ok->consumer_tag.len);
         tag[ok->consumer_tag.len] = '\0';
+        (void)snprintf(a->consumer_queues[a->nconsumers++], sizeof(a->consumer_queues[0]), "%s",
+                       queue);
     }
     return rc;
 }
@@ -266,6 +278,15 @@ int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetc
                     struct wr_err *err)
 {
     return consume_args(a, queue, no_ack, prefetch, amqp_empty_table, err);
+}
+
+int wr_amqp_consume_ranked(wr_amqp *a, const char *queue, unsigned prefetch, long long priority,
+                           struct wr_err *err)
+{
+    if (priority == 0)
+        return wr_amqp_consume(a, queue, false, prefetch, err);
+    amqp_table_entry_t arg = wr__amqp_int("x-priority", priority);
+    return consume_args(a, queue, false, prefetch, (amqp_table_t){1, &arg}, err);
 }
 
 int wr_amqp_consume_stream(wr_amqp *a, const char *stream, unsigned prefetch, long long offset,
@@ -287,17 +308,39 @@ int wr_amqp_confirm(wr_amqp *a, struct wr_err *err)
     return check_reply(amqp_get_rpc_reply(a->conn), "confirm.select", err);
 }
 
-int wr_amqp_cancel(wr_amqp *a, struct wr_err *err)
+/* Cancels the consumers of queue (NULL: every one) and forgets them; the
+ * others stay, in order. */
+static int cancel_where(wr_amqp *a, const char *queue, struct wr_err *err)
 {
     if (a->conn == NULL)
         return wr_err_set(err, WR_ECLOSED, "amqp: not connected");
     int rc = 0;
-    for (size_t i = 0; i < a->nconsumers && rc == 0; i++) {
-        (void)amqp_basic_cancel(a->conn, CHANNEL, amqp_cstring_bytes(a->consumer_tags[i]));
-        rc = check_reply(amqp_get_rpc_reply(a->conn), "basic.cancel", err);
+    size_t kept = 0;
+    for (size_t i = 0; i < a->nconsumers; i++) {
+        if (queue != NULL && strcmp(a->consumer_queues[i], queue) != 0) {
+            if (kept != i) {
+                memcpy(a->consumer_tags[kept], a->consumer_tags[i], sizeof(a->consumer_tags[0]));
+                memcpy(a->consumer_queues[kept], a->consumer_queues[i],
+                       sizeof(a->consumer_queues[0]));
+            }
+            kept++;
+        } else if (rc == 0) {
+            (void)amqp_basic_cancel(a->conn, CHANNEL, amqp_cstring_bytes(a->consumer_tags[i]));
+            rc = check_reply(amqp_get_rpc_reply(a->conn), "basic.cancel", err);
+        }
     }
-    a->nconsumers = 0;
+    a->nconsumers = kept;
     return rc;
+}
+
+int wr_amqp_cancel(wr_amqp *a, struct wr_err *err)
+{
+    return cancel_where(a, NULL, err);
+}
+
+int wr_amqp_cancel_queue(wr_amqp *a, const char *queue, struct wr_err *err)
+{
+    return cancel_where(a, queue, err);
 }
 
 /* Status codes from calls that do no RPC: a failure means the socket is

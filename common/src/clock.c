@@ -1,6 +1,7 @@
 /* The clocks of warren/clock.h: the real-time clock for people, a steady
  * (monotonic, epoch-anchored at first use) clock for deadlines and
- * durations, and condition variables that wait on the monotonic clock. */
+ * durations, a thread's CPU clock for work done, and condition variables
+ * that wait on the monotonic clock. */
 #include "warren/clock.h"
 
 /* The monotonic clock in ms. */
@@ -11,11 +12,23 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-long long wr_now_ms(void)
+long long wr_thread_cpu_us(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long wr_now_us(void)
 {
     struct timespec ts;
     (void)clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long wr_now_ms(void)
+{
+    return wr_now_us() / 1000;
 }
 
 /* real-time minus monotonic at the first call: fixed for the process's life */

@@ -332,33 +332,6 @@ START_TEST(all_tables_types_and_names)
 }
 END_TEST
 
-/* Both workers take part: each one's log counts what it answered. */
-START_TEST(two_workers_share_the_load)
-{
-    for (int i = 0; i < 200; i++) {
-        struct http_resp r;
-        ck_assert_int_eq(h_http(port, "GET", "/api/Albums/1", NULL, &r, 10000), 0);
-        ck_assert_int_eq(r.status, 200);
-        h_http_free(&r);
-    }
-    long long counts[2] = {0, 0};
-    struct proc *w[2] = {&worker1, &worker2};
-    for (int i = 0; i < 2; i++) {
-        char log[256];
-        (void)snprintf(log, sizeof(log), "%s", w[i]->log);
-        ck_assert_int_eq(h_stop(w[i], SIGTERM), 0);
-        char *text = h_read_file(log, NULL);
-        const char *at = text ? strstr(text, "stopping after ") : NULL;
-        ck_assert_msg(at != NULL, "no summary in %s", log);
-        counts[i] = strtoll(at + strlen("stopping after "), NULL, 10);
-        free(text);
-    }
-    ck_assert_msg(counts[0] > 20 && counts[1] > 20, "load not shared: %lld and %lld", counts[0],
-                  counts[1]);
-    ck_assert_int_ge(counts[0] + counts[1], 200);
-}
-END_TEST
-
 /* HTTP niceties Flask-Restless lacked: HEAD, OPTIONS, ETag and 304,
  * Cache-Control, CORS for the configured origins only. */
 START_TEST(head_options_etag_cors)
@@ -526,7 +499,6 @@ int main(void)
     tcase_add_unchecked_fixture(all, all_setup, stack_teardown);
     tcase_set_timeout(all, 60);
     tcase_add_test(all, all_tables_types_and_names);
-    tcase_add_test(all, two_workers_share_the_load);
     suite_add_tcase(s, all);
     return h_verdict(run_suite(s, false));
 }

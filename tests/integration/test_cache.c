@@ -190,12 +190,15 @@ START_TEST(stampede_one_computes)
     h_stop(&worker, SIGTERM);
     /* Both workers wait for the lock holder as long as it takes on a loaded
      * machine: with the default 50 ms a slow computation lets a waiter
-     * compute too (as designed), which is not what this test measures. */
+     * compute too (as designed), which is not what this test measures. And
+     * both take the requests in turn (YIELD_AFTER_MS=0), so the lock is
+     * contended across processes, not only within the older one. */
     static const char *patient[] = {redis,
                                     "WARREN_COLLECTIONS=Albums, Artists",
                                     "WARREN_CACHE_MIN_COST_US=0",
                                     "WARREN_LOCAL_CACHE_MAX_BYTES=0",
                                     "WARREN_CACHE_WAIT_MS=3000",
+                                    "WARREN_YIELD_AFTER_MS=0",
                                     NULL};
     h_spawn_warren(&worker, WARREN_CATALOG_BIN, "catalog-cache", 0, "t_cache", patient);
     h_spawn_warren(&worker2, WARREN_CATALOG_BIN, "catalog-cache2", 0, "t_cache", patient);

@@ -22,8 +22,10 @@ static void setup(void)
     static char env_db[600];
     h_copy_db("memo-chinook", db, sizeof(db));
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
+    /* YIELD_AFTER_MS=0: both workers answer reads in turn, so each one's
+     * memory is put to the test, not only the older one's */
     const char *extra[] = {env_db, "WARREN_COLLECTIONS=Albums, Artists",
-                           "WARREN_Albums__METHODS=GET, POST", NULL};
+                           "WARREN_Albums__METHODS=GET, POST", "WARREN_YIELD_AFTER_MS=0", NULL};
     h_spawn_warren(&w1, WARREN_CATALOG_BIN, "catalog-memo-1", 0, "t_memo", extra);
     h_spawn_warren(&w2, WARREN_CATALOG_BIN, "catalog-memo-2", 0, "t_memo", extra);
     port = h_spawn_edge(&edge, "edge-memo", "t_memo", extra);

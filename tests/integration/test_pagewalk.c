@@ -30,12 +30,12 @@ static void setup(void)
     static char env_db[600];
     h_copy_db("pagewalk-chinook", db, sizeof(db));
     (void)snprintf(env_db, sizeof(env_db), "WARREN_DATABASE_URI=sqlite:///%s", db);
-    const char *extra[] = {env_db,
-                           "WARREN_COLLECTIONS=Tracks, Genres, Artists, Albums",
-                           "WARREN_Artists__METHODS=GET, DELETE",
-                           "WARREN_LOCAL_CACHE_MAX_BYTES=0",
+    const char *extra[] = {env_db, "WARREN_COLLECTIONS=Tracks, Genres, Artists, Albums",
+                           "WARREN_Artists__METHODS=GET, DELETE", "WARREN_LOCAL_CACHE_MAX_BYTES=0",
                            "WARREN_LOG_LEVEL=info",
-                           NULL};
+                           /* both workers read pages in turn: each one's
+                              remembered positions are put to the test */
+                           "WARREN_YIELD_AFTER_MS=0", NULL};
     h_spawn_warren(&w1, WARREN_CATALOG_BIN, "catalog-pagewalk-1", 0, "t_pagewalk", extra);
     h_spawn_warren(&w2, WARREN_CATALOG_BIN, "catalog-pagewalk-2", 0, "t_pagewalk", extra);
     port = h_spawn_edge(&edge, "edge-pagewalk", "t_pagewalk", extra);

@@ -168,6 +168,9 @@ int wr_amqp_fd(const wr_amqp *a);
 /* True when input is already buffered inside the library, so the caller must
  * poll again before waiting on the socket. */
 bool wr_amqp_has_buffered(const wr_amqp *a);
+/* True when input waits now, in the library or on the socket (one poll(2)
+ * without waiting); false when closed. Data TLS holds back is not seen. */
+bool wr_amqp_readable(const wr_amqp *a);
 /* The user name the connection logged in as (from the URL, "guest" when it
  * names none), for a message's user_id; NULL before the first successful
  * connect. Owned by a; valid until the next connect or wr_amqp_free. */
@@ -260,10 +263,18 @@ int wr_amqp_consume_stream(wr_amqp *a, const char *stream, unsigned prefetch, lo
 /* Starts consuming queue. no_ack for direct reply-to; prefetch 0 = unlimited. */
 int wr_amqp_consume(wr_amqp *a, const char *queue, bool no_ack, unsigned prefetch,
                     struct wr_err *err);
+/* Starts consuming queue, acknowledged by the caller, with the consumer
+ * priority priority (x-priority; 0: none): the broker gives a message to
+ * the consumer of the highest priority that has room below its prefetch,
+ * and to those of equal priority in turn. */
+int wr_amqp_consume_ranked(wr_amqp *a, const char *queue, unsigned prefetch, long long priority,
+                           struct wr_err *err);
 /* Cancels every consumer this connection started and waits for the broker
  * to confirm: no delivery is sent after that, and those sent before it are
  * still read by wr_amqp_poll. For a graceful stop. */
 int wr_amqp_cancel(wr_amqp *a, struct wr_err *err);
+/* Likewise for this connection's consumers of queue only; the others go on. */
+int wr_amqp_cancel_queue(wr_amqp *a, const char *queue, struct wr_err *err);
 /* Publishes msg through msg->exchange (NULL: the default exchange) to routing_key. The typed
  * fields and hdrs become properties and headers; absent ones are left out. */
 int wr_amqp_publish(wr_amqp *a, const char *routing_key, const struct wr_msg *msg, bool mandatory,

@@ -75,6 +75,7 @@ struct wr_cfg {
     char *cache_control;     /* CACHE_CONTROL: for successful reads, or '' */
     /* worker */
     long prefetch;              /* PREFETCH: unacked deliveries per worker */
+    long yield_after_ms;        /* YIELD_AFTER_MS: behind this long, a worker yields its rank */
     char *admin_host;           /* ADMIN_HOST: the admin listener's address */
     long admin_port;            /* ADMIN_PORT: /livez, /readyz, /metrics; 0 = off */
     long results_per_page;      /* RESULTS_PER_PAGE: the default page size */

@@ -9,6 +9,7 @@
 #include "acks.h"
 #include "admin.h"
 #include "audit.h"
+#include "share.h"
 #include "wmetrics.h"
 #include "warren/amqp.h"
 #include "warren/answer.h"
@@ -31,6 +32,7 @@ struct wr__worker {
     char write_queue[96];     /* warren.<service>.write, or "" when no op writes */
     long long served;         /* requests taken, audit documents aside */
     bool consuming;           /* its consumers run (false while the service is not ready) */
+    struct wr__share share;   /* its consumer priority, and whether it stepped out */
     struct wr__health health; /* what the admin listener reports */
     wr__admin *admin;         /* NULL without ADMIN_PORT */
     struct wr__wmetrics metrics;

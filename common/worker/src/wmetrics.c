@@ -68,6 +68,12 @@ int wr__wmetrics_init(struct wr__wmetrics *wm, wr_metrics *reg)
         wr_metric_series(wr_metrics_counter(m, "warren_amqp_reconnects_total",
                                             "Broker connections made after the first", NULL),
                          NULL);
+    wm->yields = wr_metric_series(
+        wr_metrics_counter(m, "warren_worker_yields_total",
+                           "Times the worker, behind for YIELD_AFTER_MS, yielded its place to "
+                           "take turns with the others that did",
+                           NULL),
+        NULL);
     wm->audit_records = wr_metric_series(
         wr_metrics_counter(m, "warren_audit_records_total",
                            "Audit records spooled (this worker's and the edge's)", NULL),

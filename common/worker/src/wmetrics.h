@@ -16,7 +16,7 @@ struct wr__wmetrics {
     wr_metrics *reg;
     bool own; /* made here (the service brought none) */
     wr_metric *requests, *duration, *deliveries, *redeliveries;
-    wr_series *deadlines, *unacked, *connected, *reconnects;
+    wr_series *deadlines, *unacked, *connected, *reconnects, *yields;
     wr_series *audit_records, *audit_shipped, *audit_duplicates, *audit_errors, *audit_backlog;
     wr_series *audit_syncs;
     wr_audit *audit; /* borrowed: read when the registry is written */

@@ -16,6 +16,7 @@
 #include "call.h"
 #include "runtime.h"
 #include "sink.h"
+#include "warren/clock.h"
 #include "warren/log.h"
 #include "warren/proto.h"
 
@@ -59,22 +60,51 @@ static bool service_ready(struct wr__worker *w, const char **why)
     return ready && !w->paused;
 }
 
-/* Starts the consumers: the service's queue, its write queue, the
- * edge's audit queue. */
-static int consume(struct wr__worker *w, struct wr_err *err)
+/* Starts the consumers of the queues the service's workers share: its
+ * queue and the edge's audit records (spooled like the worker's own),
+ * with this worker's priority. */
+static int consume_shared(struct wr__worker *w, struct wr_err *err)
 {
     unsigned prefetch = (unsigned)w->cfg->prefetch;
-    int rc = wr_amqp_consume(w->amqp, w->queue, false, prefetch, err);
+    long long priority = wr__share_priority(&w->share);
+    int rc = wr_amqp_consume_ranked(w->amqp, w->queue, prefetch, priority, err);
+    if (rc == 0)
+        rc = wr_amqp_consume_ranked(w->amqp, WR_AUDIT_QUEUE, prefetch, priority, err);
+    return rc;
+}
+
+/* Starts the consumers: the shared queues, and the write queue. */
+static int consume(struct wr__worker *w, struct wr_err *err)
+{
+    if (w->share.yield_ms > 0)
+        wr__share_started(&w->share, wr_thread_cpu_us());
+    int rc = consume_shared(w, err);
     /* Every worker of a service that writes consumes the write queue;
      * single-active-consumer lets one of them at a time take its
      * messages, in order. */
     if (rc == 0 && w->write_queue[0] != '\0')
-        rc = wr_amqp_consume(w->amqp, w->write_queue, false, prefetch, err);
-    /* The edge's audit records, spooled like the worker's own. */
-    if (rc == 0)
-        rc = wr_amqp_consume(w->amqp, WR_AUDIT_QUEUE, false, prefetch, err);
+        rc = wr_amqp_consume(w->amqp, w->write_queue, false, (unsigned)w->cfg->prefetch, err);
     w->consuming = rc == 0;
     return rc;
+}
+
+/* Tells share.c that a burst ended, or a wait ran out (more false), and
+ * whether input waits already; when it changed the priority, consumes the
+ * shared queues again with it (not the write queue, whose one consumer at
+ * a time keeps the writes' order). What was delivered before is still
+ * answered. Nothing while the consumers are off: consume() starts them with
+ * the priority of the day. */
+static int share_check(struct wr__worker *w, bool more, struct wr_err *err)
+{
+    if (w->share.yield_ms <= 0 ||
+        !wr__share_check(&w->share, more, wr_thread_cpu_us(), wr_steady_ms()) || !w->consuming)
+        return 0;
+    if (w->share.yielded)
+        wr_series_add(w->metrics.yields, 1);
+    int rc = wr_amqp_cancel_queue(w->amqp, w->queue, err);
+    if (rc == 0)
+        rc = wr_amqp_cancel_queue(w->amqp, WR_AUDIT_QUEUE, err);
+    return rc == 0 ? consume_shared(w, err) : rc;
 }
 
 /* Follows the service's readiness: cancels the consumers when it stops
@@ -280,6 +310,10 @@ static void run(struct wr__worker *w)
             wr_acks_push(&w->acks, last_tag, last_rec);
             wr_audit_sync_soon(w->audit, prefetch_filling(w));
             burst = false;
+            /* one poll(2), only when workers rank at all */
+            rc = share_check(w, w->share.yield_ms > 0 && wr_amqp_readable(w->amqp), &err);
+        } else if (rc == 0 && !burst && ev == WR_AMQP_NONE) {
+            rc = share_check(w, false, &err);
         }
         if (rc == 0)
             rc = ack_durable(w, &err);
@@ -348,6 +382,7 @@ static int start(struct wr__worker *w)
             return 2;
         }
     }
+    wr__share_init(&w->share, cfg->yield_after_ms, wr_now_us());
     if (!wr_acks_init(&w->acks, (size_t)cfg->prefetch + 1))
         return 1;
     struct wr_amqp_opts ao = wr_amqp_opts_from_cfg(cfg, w->program);
