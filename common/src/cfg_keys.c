@@ -159,9 +159,9 @@ static const char *const log_formats[] = {"text", "json", NULL};
     X(PREFETCH, prefetch, INT, "256", 1, 65535, NULL, WORKER,                                      \
       "the unacknowledged deliveries per worker")                                                  \
     X(YIELD_AFTER_MS, yield_after_ms, INT, "20", 0, 60000, NULL, WORKER,                           \
-      "workers consume with priorities of their own, so the broker fills one before waking the "   \
-      "next; one that has not caught up for this long yields its place and takes turns with the "  \
-      "others that did; 0: no priorities, every worker in turn")                                   \
+      "workers consume with priorities, the oldest first, so the broker fills one before waking "  \
+      "the next; one that spends this many ms of CPU without catching up yields its place and "    \
+      "takes turns with the others that did; 0: no priorities, every worker in turn")              \
     X(RESULTS_PER_PAGE, results_per_page, INT, "10", 1, 100000, NULL, CATALOG,                     \
       "the default page size")                                                                     \
     X(MAX_RESULTS_PER_PAGE, max_results_per_page, INT, "100", 1, 100000, NULL, CATALOG,            \

@@ -391,6 +391,18 @@ long long h_port_metric(int port, const char *series)
     return v;
 }
 
+void h_rpc_get_album(wr_rpc *rpc, int key)
+{
+    char id[16];
+    (void)snprintf(id, sizeof(id), "%d", key);
+    struct wr_request req = {.op = WR_OP_GET, .collection = "Albums", .key = id};
+    struct wr_reply r;
+    struct wr_err err = {0};
+    ck_assert_msg(wr_rpc_call(rpc, &req, &r, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(r.status, 200);
+    wr_reply_release(&r);
+}
+
 bool h_header(const struct http_resp *r, const char *name, char *out, size_t cap)
 {
     size_t n = strlen(name);

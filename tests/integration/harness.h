@@ -103,6 +103,8 @@ long long h_metric(const char *text, const char *series);
 /* The same series read from GET /metrics on port (an edge's, a worker's
  * admin port). */
 long long h_port_metric(int port, const char *series);
+/* GET /api/Albums/<key> through rpc's queue; asserts its 200. */
+void h_rpc_get_album(wr_rpc *rpc, int key);
 
 /* Polls /readyz until 200 or timeout_ms passes. */
 bool h_wait_ready(int port, int timeout_ms);

@@ -56,19 +56,6 @@ static void start(const char *prefetch, const char *sync_ms)
     ck_assert_msg(rpc != NULL, "%s", err.msg);
 }
 
-/* GET /api/Albums/<key> through the queue; asserts its 200. */
-static void call(int key)
-{
-    char id[16];
-    (void)snprintf(id, sizeof(id), "%d", key);
-    struct wr_request req = {.op = WR_OP_GET, .collection = "Albums", .key = id};
-    struct wr_reply r;
-    struct wr_err err = {0};
-    ck_assert_msg(wr_rpc_call(rpc, &req, &r, &err) == 0, "%s", err.msg);
-    ck_assert_int_eq(r.status, 200);
-    wr_reply_release(&r);
-}
-
 /* One series of the worker's /metrics. */
 static long long metric(const char *series)
 {
@@ -95,9 +82,9 @@ static long long metric_until(const char *series, long long want, int timeout_ms
 START_TEST(an_ack_waits_for_the_group_commit)
 {
     start("WARREN_PREFETCH=256", "WARREN_AUDIT_SYNC_MS=1000");
-    call(1);
+    h_rpc_get_album(rpc, 1);
     long long t0 = h_now_ms();
-    call(2);
+    h_rpc_get_album(rpc, 2);
     usleep(300000);
     ck_assert_int_eq(metric(UNACKED), 1); /* the second's record is not durable yet */
     long long syncs = metric(SYNCS);
@@ -116,7 +103,7 @@ START_TEST(a_filling_prefetch_commits_at_once)
     start("WARREN_PREFETCH=4", "WARREN_AUDIT_SYNC_MS=1000");
     long long t0 = h_now_ms();
     for (int i = 1; i <= 40; i++)
-        call(i);
+        h_rpc_get_album(rpc, i);
     long long took = h_now_ms() - t0;
     /* ten stalls of up to a second each without it */
     ck_assert_msg(took < 5000, "40 calls took %lld ms", took);
@@ -131,9 +118,9 @@ END_TEST
 START_TEST(sync_ms_zero_commits_at_once)
 {
     start("WARREN_PREFETCH=256", "WARREN_AUDIT_SYNC_MS=0");
-    call(1);
+    h_rpc_get_album(rpc, 1);
     long long t0 = h_now_ms();
-    call(2);
+    h_rpc_get_album(rpc, 2);
     ck_assert_int_eq(metric_until(UNACKED, 0, 5000), 0);
     long long waited = h_now_ms() - t0;
     ck_assert_msg(waited < 500, "acknowledged after %lld ms", waited);

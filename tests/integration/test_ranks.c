@@ -60,16 +60,8 @@ static void start_both(const char *setting)
 /* n GET /api/Albums/<k> one after another; asserts each 200. */
 static void calls(int n)
 {
-    for (int i = 0; i < n; i++) {
-        char id[16];
-        (void)snprintf(id, sizeof(id), "%d", 1 + i % 300);
-        struct wr_request req = {.op = WR_OP_GET, .collection = "Albums", .key = id};
-        struct wr_reply r;
-        struct wr_err err = {0};
-        ck_assert_msg(wr_rpc_call(rpc, &req, &r, &err) == 0, "%s", err.msg);
-        ck_assert_int_eq(r.status, 200);
-        wr_reply_release(&r);
-    }
+    for (int i = 0; i < n; i++)
+        h_rpc_get_album(rpc, 1 + i % 300);
 }
 
 /* rounds of 64 costly searches at once (a like over every track, sorted),
