@@ -53,6 +53,7 @@ struct wr_audit {
     unsigned long long durable;  /* records known durable */
     bool now;                    /* the worker cannot wait for sync_ms (wr_audit_sync_soon) */
     bool syncer_idle;            /* the syncer waits for work, not for its next commit */
+    bool committing;             /* the syncer's fsync runs */
     long long last_sync;         /* when the syncer's last commit began (mono_ms) */
     int failed;
     struct wr_audit_stats stats;
@@ -270,6 +271,7 @@ static void *syncer(void *arg)
         }
         a->now = false;
         a->last_sync = mono_ms();
+        a->committing = true;
         unsigned long long upto = a->appended;
         pthread_mutex_unlock(&a->lock);
         struct wr_err err = {0};
@@ -277,6 +279,7 @@ static void *syncer(void *arg)
         if (rc != 0)
             wr_error(NULL, "audit: %s", err.msg);
         pthread_mutex_lock(&a->lock);
+        a->committing = false;
         a->failed = rc;
         synced(a, upto, rc);
     }
@@ -513,7 +516,9 @@ void wr_audit_sync_soon(wr_audit *a, bool now)
 long wr_audit_sync_due_ms(wr_audit *a)
 {
     pthread_mutex_lock(&a->lock);
-    long long wait = a->durable >= a->wanted ? 0 : sync_wait_ms(a, a->last_sync);
+    /* while an fsync runs, the records it covers are durable when it
+     * returns, not when the next commit is due */
+    long long wait = a->durable >= a->wanted || a->committing ? 0 : sync_wait_ms(a, a->last_sync);
     pthread_mutex_unlock(&a->lock);
     return wait > 0 ? (long)wait : 0;
 }
