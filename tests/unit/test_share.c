@@ -9,6 +9,16 @@
 
 #define MS 1000LL /* µs of CPU */
 
+/* A worker ranking with YIELD_AFTER_MS 20 whose consumers started when its
+ * thread had used cpu_us. */
+static struct wr__share ranked(long long cpu_us)
+{
+    struct wr__share s;
+    wr__share_init(&s, 20, 1700000000000000LL);
+    wr__share_started(&s, cpu_us);
+    return s;
+}
+
 START_TEST(the_oldest_ranks_first)
 {
     struct wr__share older, newer, off;
@@ -26,9 +36,7 @@ END_TEST
  * when it reaches YIELD_AFTER_MS, once. */
 START_TEST(yields_after_its_cpu_behind)
 {
-    struct wr__share s;
-    wr__share_init(&s, 20, 1);
-    wr__share_started(&s, 500 * MS);
+    struct wr__share s = ranked(500 * MS);
     ck_assert(!wr__share_check(&s, true, 510 * MS, 1000));
     ck_assert(!wr__share_check(&s, true, 519 * MS, 1001));
     ck_assert(wr__share_check(&s, true, 520 * MS, 1002));
@@ -44,9 +52,7 @@ END_TEST
  * however much CPU they add up to. */
 START_TEST(catching_up_starts_again)
 {
-    struct wr__share s;
-    wr__share_init(&s, 20, 1);
-    wr__share_started(&s, 0);
+    struct wr__share s = ranked(0);
     long long cpu = 0;
     for (int i = 0; i < 1000; i++) {
         cpu += 15 * MS;
@@ -63,9 +69,7 @@ END_TEST
  * count. */
 START_TEST(one_long_burst_yields)
 {
-    struct wr__share s;
-    wr__share_init(&s, 20, 1);
-    wr__share_started(&s, 100 * MS);
+    struct wr__share s = ranked(100 * MS);
     ck_assert(!wr__share_check(&s, false, 110 * MS, 5));
     ck_assert(wr__share_check(&s, false, 131 * MS, 6));
 }
@@ -75,10 +79,8 @@ END_TEST
  * WR__SHARE_RETRY_MS has passed, and not while input waits. */
 START_TEST(takes_its_rank_back_later)
 {
-    struct wr__share s;
-    wr__share_init(&s, 20, 1700000000000000LL);
+    struct wr__share s = ranked(0);
     long long rank = wr__share_priority(&s);
-    wr__share_started(&s, 0);
     ck_assert(wr__share_check(&s, true, 25 * MS, 1000));
     long long back = 1000 + WR__SHARE_RETRY_MS;
     ck_assert(!wr__share_check(&s, false, 26 * MS, back - 1));

@@ -33,6 +33,12 @@ struct wr__share {
 /* yield_ms 0 turns it off; started_us: when the worker started, on the
  * real-time clock (two started in the same µs take turns). */
 void wr__share_init(struct wr__share *s, long yield_ms, long long started_us);
+/* Whether workers rank at all (YIELD_AFTER_MS > 0): when not, the loop
+ * need not read the clocks or look for waiting input for wr__share_check. */
+static inline bool wr__share_on(const struct wr__share *s)
+{
+    return s->yield_ms > 0;
+}
 /* The x-priority to consume the shared queues with now (0: none). */
 long long wr__share_priority(const struct wr__share *s);
 /* The consumers (re)started when the thread had used cpu_us: the work

@@ -76,8 +76,7 @@ static int consume_shared(struct wr__worker *w, struct wr_err *err)
 /* Starts the consumers: the shared queues, and the write queue. */
 static int consume(struct wr__worker *w, struct wr_err *err)
 {
-    if (w->share.yield_ms > 0)
-        wr__share_started(&w->share, wr_thread_cpu_us());
+    wr__share_started(&w->share, wr_thread_cpu_us());
     int rc = consume_shared(w, err);
     /* Every worker of a service that writes consumes the write queue;
      * single-active-consumer lets one of them at a time take its
@@ -96,7 +95,7 @@ static int consume(struct wr__worker *w, struct wr_err *err)
  * the priority of the day. */
 static int share_check(struct wr__worker *w, bool more, struct wr_err *err)
 {
-    if (w->share.yield_ms <= 0 ||
+    if (!wr__share_on(&w->share) ||
         !wr__share_check(&w->share, more, wr_thread_cpu_us(), wr_steady_ms()) || !w->consuming)
         return 0;
     if (w->share.yielded)
@@ -311,7 +310,7 @@ static void run(struct wr__worker *w)
             wr_audit_sync_soon(w->audit, prefetch_filling(w));
             burst = false;
             /* one poll(2), only when workers rank at all */
-            rc = share_check(w, w->share.yield_ms > 0 && wr_amqp_readable(w->amqp), &err);
+            rc = share_check(w, wr__share_on(&w->share) && wr_amqp_readable(w->amqp), &err);
         } else if (rc == 0 && !burst && ev == WR_AMQP_NONE) {
             rc = share_check(w, false, &err);
         }
